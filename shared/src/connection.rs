@@ -1,0 +1,222 @@
+//! The task that runs one connected socket: reads, writes, commands and the handler's events.
+//!
+//! One task per connection owns the stream, the [`Socket`] buffers and the handler, so the
+//! handler's methods run one at a time with no locks. The loop reads only while the receive
+//! buffer has room and writes only while something is queued: backpressure in both directions.
+
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::handler::RECEIVE_BUFFER_LIMIT;
+use crate::tcp_socket::{SocketCommand, SocketState, SocketStatus, lock};
+use crate::{Event, EventSender, Socket, SocketError, SocketHandler};
+
+/// How much one read takes from the OS at most.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Why the loop ended.
+enum Ending {
+    /// We closed it: Close, a dropped handle, or shutdown.
+    ClosedHere,
+    /// The peer closed it or the connection broke.
+    Lost(SocketError),
+}
+
+/// Everything one connected socket's task owns.
+pub(crate) struct Connection {
+    /// The connected stream.
+    pub stream: TcpStream,
+    /// The buffers and flags the handler sees as `Me`.
+    pub socket: Socket,
+    /// The application's event methods for this socket.
+    pub handler: Box<dyn SocketHandler>,
+    /// Where observations go.
+    pub events: EventSender,
+    /// Commands from the caller's [`crate::TcpSocket`] handles.
+    pub commands: mpsc::UnboundedReceiver<SocketCommand>,
+    /// The snapshot the caller reads.
+    pub status: Arc<Mutex<SocketStatus>>,
+    /// Cancelled when the owner shuts down: the socket closes.
+    pub cancel: CancellationToken,
+    /// Runs once the stream is closed, before Closed is reported (the pool forgets the socket).
+    pub on_closed: Box<dyn FnOnce() + Send>,
+}
+
+impl Connection {
+    /// Runs the socket from Connected to Closed.
+    pub(crate) async fn run(self) {
+        let Self {
+            mut stream,
+            mut socket,
+            mut handler,
+            events,
+            mut commands,
+            status,
+            cancel,
+            on_closed,
+        } = self;
+        let id = socket.id();
+        let (local, remote) = match (stream.local_addr(), stream.peer_addr()) {
+            (Ok(local), Ok(remote)) => (local, remote),
+            (Err(e), _) | (_, Err(e)) => {
+                // The peer vanished between accept and now.
+                let error = SocketError::Os(format!("the new connection had no address: {e}"));
+                events
+                    .send(Event::Error {
+                        socket: Some(id),
+                        error,
+                    })
+                    .await;
+                lock(&status).state = SocketState::Closed;
+                on_closed();
+                events.send(Event::Closed { socket: id }).await;
+                return;
+            }
+        };
+        // Small writes (a greeting, a reply) go out at once rather than waiting for more.
+        let _ = stream.set_nodelay(true);
+        socket.set_connected(local, remote);
+        {
+            let mut status = lock(&status);
+            status.state = SocketState::Connected;
+            status.local = Some(local);
+            status.remote = Some(remote);
+            status.connected_at = Some(SystemTime::now());
+        }
+        tracing::debug!(socket = id.0, %remote, "connected");
+        events
+            .send(Event::Connected {
+                socket: id,
+                local,
+                remote,
+            })
+            .await;
+        handler.connected(&mut socket);
+
+        let mut buffer = vec![0_u8; READ_CHUNK];
+        let mut peer_closed = false;
+        // Whether a SendComplete is owed: something was queued and has not all gone yet.
+        let mut sending = false;
+        let mut received_total = 0_u64;
+        let mut sent_total = 0_u64;
+        let ending = loop {
+            {
+                let mut status = lock(&status);
+                status.bytes_available = socket.bytes_available();
+                status.bytes_left_to_send = socket.bytes_left_to_send();
+                status.bytes_received = received_total;
+                status.bytes_sent = sent_total;
+            }
+            if socket.close_requested() {
+                break Ending::ClosedHere;
+            }
+            let pending = socket.pending_write();
+            sending |= pending.is_some();
+            if pending.is_none() && sending {
+                sending = false;
+                events
+                    .send(Event::SendComplete {
+                        socket: id,
+                        user_aborted: false,
+                    })
+                    .await;
+                handler.send_complete(&mut socket, false);
+                continue;
+            }
+            if peer_closed && pending.is_none() {
+                break Ending::Lost(SocketError::LostConnection {
+                    peer: remote.to_string(),
+                    reason: "the peer closed the connection".to_owned(),
+                });
+            }
+            let can_read = !peer_closed && socket.bytes_available() < RECEIVE_BUFFER_LIMIT;
+            let (mut reader, mut writer) = stream.split();
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => break Ending::ClosedHere,
+                command = commands.recv() => match command {
+                    Some(SocketCommand::Write(data)) => {
+                        if let Err(error) = socket.write(data) {
+                            socket.set_error(&error);
+                            lock(&status).last_error_code = error.code();
+                            events.send(Event::Error { socket: Some(id), error: error.clone() }).await;
+                            handler.error(&mut socket, &error);
+                        }
+                    }
+                    Some(SocketCommand::Close) | None => socket.close(),
+                },
+                written = writer.write(pending.as_deref().unwrap_or_default()), if pending.is_some() => {
+                    match written {
+                        Ok(count) => {
+                            socket.sent(count);
+                            sent_total += count as u64;
+                            let left = socket.bytes_left_to_send() as u64;
+                            events.send(Event::SendProgress { socket: id, sent: count as u64, left }).await;
+                            if handler.send_progress(&mut socket, count as u64, left) && left > 0 {
+                                socket.purge();
+                                sending = false;
+                                events.send(Event::SendComplete { socket: id, user_aborted: true }).await;
+                                handler.send_complete(&mut socket, true);
+                            }
+                        }
+                        Err(e) => break Ending::Lost(SocketError::from_stream(&e, remote)),
+                    }
+                }
+                read = reader.read(&mut buffer), if can_read => match read {
+                    Ok(0) => peer_closed = true,
+                    Ok(count) => {
+                        let chunk = &buffer[..count];
+                        received_total += count as u64;
+                        socket.receive(chunk);
+                        events.send(Event::Data { socket: id, data: bytes::Bytes::copy_from_slice(chunk) }).await;
+                        handler.data_available(&mut socket);
+                    }
+                    Err(e) => break Ending::Lost(SocketError::from_stream(&e, remote)),
+                },
+            }
+        };
+
+        match ending {
+            Ending::ClosedHere => {
+                // Hand the OS what it takes at once of the queue, then say goodbye with a FIN.
+                while let Some(pending) = socket.next_to_send() {
+                    match stream.try_write(pending) {
+                        Ok(count) if count > 0 => socket.sent(count),
+                        _ => break,
+                    }
+                }
+                let _ = stream.shutdown().await;
+                tracing::debug!(socket = id.0, "closed here");
+            }
+            Ending::Lost(error) => {
+                tracing::debug!(socket = id.0, %error, "connection lost");
+                socket.set_error(&error);
+                lock(&status).last_error_code = error.code();
+                events
+                    .send(Event::Error {
+                        socket: Some(id),
+                        error: error.clone(),
+                    })
+                    .await;
+                handler.error(&mut socket, &error);
+            }
+        }
+        drop(stream);
+        socket.set_disconnected();
+        {
+            let mut status = lock(&status);
+            status.state = SocketState::Closed;
+            status.bytes_received = received_total;
+            status.bytes_sent = sent_total;
+            status.bytes_left_to_send = 0;
+        }
+        on_closed();
+        handler.closed(&mut socket);
+        events.send(Event::Closed { socket: id }).await;
+    }
+}

@@ -1,0 +1,283 @@
+//! Every way a socket can fail, as one typed error carrying Xojo's error code.
+//!
+//! Xojo reports socket failures as a number (`LastErrorCode`, the Error event's code). We keep
+//! those numbers, so people coming from Xojo recognise them, but each variant also says in plain
+//! words what happened, because the number alone teaches nothing.
+//!
+//! | code | Xojo name            | our variants |
+//! |------|----------------------|--------------|
+//! | 100  | OpenDriverError      | [`SocketError::Os`], [`SocketError::AcceptFailed`], [`SocketError::AddressNotAvailable`] |
+//! | 102  | LostConnection       | [`SocketError::LostConnection`], [`SocketError::ConnectionRefused`], [`SocketError::ConnectTimedOut`] |
+//! | 103  | NameResolutionError  | [`SocketError::NameResolution`] |
+//! | 105  | AddressInUseError    | [`SocketError::AddressInUse`] |
+//! | 106  | InvalidStateError    | [`SocketError::InvalidState`], [`SocketError::InvalidSetting`] |
+//! | 107  | InvalidPortError     | [`SocketError::InvalidPort`], [`SocketError::PortNeedsPrivileges`] |
+//! | 108  | OutOfMemoryError     | [`SocketError::SendQueueFull`] |
+//!
+//! Xojo's documentation gives no code of its own to a refused connection. Xojo itself reports it
+//! as 102 (the connection could not be kept up), so we do the same, with a message that says
+//! "refused" and a variant of its own so programs can tell it apart.
+
+use std::io;
+use std::net::SocketAddr;
+
+use serde::Serialize;
+
+/// A socket failure, with the Xojo error code it maps to ([`SocketError::code`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SocketError {
+    /// The peer closed the connection (gracefully or by a reset), or it broke.
+    #[error("the connection to {peer} was lost: {reason}")]
+    LostConnection {
+        /// Who we were talking to.
+        peer: String,
+        /// What the operating system said, in plain words.
+        reason: String,
+    },
+    /// Nothing accepted the connection: no program listens on that port, or it refused us.
+    #[error("connection refused: nothing is listening on {address}")]
+    ConnectionRefused {
+        /// The address we tried.
+        address: String,
+    },
+    /// The peer did not answer within the connect timeout.
+    #[error("no answer from {address} within {seconds} s, so the connect attempt was given up")]
+    ConnectTimedOut {
+        /// The address we tried.
+        address: String,
+        /// The timeout that ran out.
+        seconds: u64,
+    },
+    /// The host name could not be turned into an address.
+    #[error("the name \"{host}\" could not be resolved to an address: {reason}")]
+    NameResolution {
+        /// The name we tried to resolve.
+        host: String,
+        /// What the resolver said.
+        reason: String,
+    },
+    /// Another socket already holds this address and port.
+    #[error("{address} is already in use: another program (or another listener) holds that port")]
+    AddressInUse {
+        /// The address and port we tried to bind.
+        address: String,
+    },
+    /// The bind address is not one of this machine's own addresses.
+    #[error("{address} is not an address of this machine, so nothing can listen on it")]
+    AddressNotAvailable {
+        /// The address we tried to bind.
+        address: String,
+    },
+    /// The operation does not fit the socket's state, e.g. writing to a socket that is not connected.
+    #[error("invalid state: {0}")]
+    InvalidState(String),
+    /// A setting is out of its allowed range; nothing was started.
+    #[error("{field}: {reason}")]
+    InvalidSetting {
+        /// Which setting (e.g. "MaximumSocketsConnected").
+        field: &'static str,
+        /// Why the value is not allowed.
+        reason: String,
+    },
+    /// The port text is not a port number (0..=65535).
+    #[error("port \"{port}\" is not valid: {reason}")]
+    InvalidPort {
+        /// The port as the user gave it.
+        port: String,
+        /// Why it is not valid.
+        reason: String,
+    },
+    /// Ports below 1024 are reserved for privileged programs.
+    #[error("port {port} is below 1024, and binding it needs administrator privileges")]
+    PortNeedsPrivileges {
+        /// The privileged port.
+        port: u16,
+    },
+    /// Accepting a waiting connection failed (e.g. the process ran out of file descriptors).
+    /// The listener backs off and keeps listening.
+    #[error("accepting a connection failed: {reason}; the server waits a moment and keeps listening")]
+    AcceptFailed {
+        /// What the operating system said.
+        reason: String,
+    },
+    /// More data was queued for sending than the socket holds; the peer is not reading.
+    #[error(
+        "the send queue is full ({queued} bytes waiting): the peer is not reading, so this write was refused"
+    )]
+    SendQueueFull {
+        /// Bytes already waiting to be sent.
+        queued: usize,
+    },
+    /// Any other failure of the operating system's network stack.
+    #[error("the network stack reported an error: {0}")]
+    Os(String),
+}
+
+impl SocketError {
+    /// The Xojo error code (`LastErrorCode`) for this failure.
+    #[must_use]
+    pub fn code(&self) -> i32 {
+        match self {
+            Self::Os(_) | Self::AcceptFailed { .. } | Self::AddressNotAvailable { .. } => 100,
+            Self::LostConnection { .. }
+            | Self::ConnectionRefused { .. }
+            | Self::ConnectTimedOut { .. } => 102,
+            Self::NameResolution { .. } => 103,
+            Self::AddressInUse { .. } => 105,
+            Self::InvalidState(_) | Self::InvalidSetting { .. } => 106,
+            Self::InvalidPort { .. } | Self::PortNeedsPrivileges { .. } => 107,
+            Self::SendQueueFull { .. } => 108,
+        }
+    }
+
+    /// A few words saying what happened, shown after the number: `Error = 102 (lost connection)`.
+    /// Finer than the code: a refused connect and a lost connection share 102.
+    #[must_use]
+    pub fn meaning(&self) -> &'static str {
+        match self {
+            Self::LostConnection { .. } => "lost connection",
+            Self::ConnectionRefused { .. } => "connection refused",
+            Self::ConnectTimedOut { .. } => "connect timed out",
+            Self::NameResolution { .. } => "name resolution failed",
+            Self::AddressInUse { .. } => "address in use",
+            Self::AddressNotAvailable { .. } => "address not available",
+            Self::InvalidState(_) => "invalid state",
+            Self::InvalidSetting { .. } => "invalid setting",
+            Self::InvalidPort { .. } => "invalid port",
+            Self::PortNeedsPrivileges { .. } => "port needs privileges",
+            Self::AcceptFailed { .. } => "accept failed",
+            Self::SendQueueFull { .. } => "send queue full",
+            Self::Os(_) => "network stack error",
+        }
+    }
+
+    /// Classifies an I/O error from a connected stream (read or write) as seen from `peer`.
+    pub(crate) fn from_stream(error: &io::Error, peer: SocketAddr) -> Self {
+        Self::LostConnection {
+            peer: peer.to_string(),
+            reason: plain_io_reason(error),
+        }
+    }
+
+    /// Classifies an error from binding a listener on `address`.
+    pub(crate) fn from_bind(error: &io::Error, address: SocketAddr) -> Self {
+        match error.kind() {
+            io::ErrorKind::AddrInUse => Self::AddressInUse {
+                address: address.to_string(),
+            },
+            io::ErrorKind::AddrNotAvailable => Self::AddressNotAvailable {
+                address: address.ip().to_string(),
+            },
+            io::ErrorKind::PermissionDenied => Self::PortNeedsPrivileges {
+                port: address.port(),
+            },
+            _ => Self::Os(format!("binding {address} failed: {error}")),
+        }
+    }
+
+    /// Classifies an error from connecting to `address`.
+    pub(crate) fn from_connect(error: &io::Error, address: SocketAddr) -> Self {
+        match error.kind() {
+            io::ErrorKind::ConnectionRefused => Self::ConnectionRefused {
+                address: address.to_string(),
+            },
+            io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
+                Self::LostConnection {
+                    peer: address.to_string(),
+                    reason: plain_io_reason(error),
+                }
+            }
+            _ => Self::Os(format!("connecting to {address} failed: {error}")),
+        }
+    }
+}
+
+/// The short meaning of a Xojo socket error code.
+#[must_use]
+pub fn code_meaning(code: i32) -> &'static str {
+    match code {
+        0 => "no error",
+        100 => "network stack error",
+        102 => "lost connection",
+        103 => "name resolution failed",
+        105 => "address in use",
+        106 => "invalid state",
+        107 => "invalid port",
+        108 => "out of memory",
+        _ => "unknown error",
+    }
+}
+
+/// Says in plain words what an I/O error on an open connection means.
+fn plain_io_reason(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::UnexpectedEof => "the peer closed the connection".to_owned(),
+        io::ErrorKind::ConnectionReset => {
+            "the peer reset the connection (it closed abruptly)".to_owned()
+        }
+        io::ErrorKind::ConnectionAborted => "the connection was aborted".to_owned(),
+        io::ErrorKind::BrokenPipe => {
+            "the peer closed the connection while we were still sending".to_owned()
+        }
+        io::ErrorKind::TimedOut => "the connection timed out".to_owned(),
+        _ => error.to_string(),
+    }
+}
+
+/// Parses a port typed by a person: a whole number from 0 to 65535 (0 asks the OS for a free port).
+///
+/// # Errors
+/// [`SocketError::InvalidPort`] naming the text and why it is not a port.
+pub fn parse_port(text: &str) -> Result<u16, SocketError> {
+    let trimmed = text.trim();
+    let invalid = |reason: &str| SocketError::InvalidPort {
+        port: trimmed.to_owned(),
+        reason: reason.to_owned(),
+    };
+    if trimmed.is_empty() {
+        return Err(invalid("it is empty"));
+    }
+    if trimmed.starts_with('-') {
+        return Err(invalid("ports cannot be negative (0 to 65535)"));
+    }
+    if !trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid("it is not a number (0 to 65535)"));
+    }
+    trimmed
+        .parse::<u16>()
+        .map_err(|_| invalid("it is out of range (0 to 65535)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_parse_with_reasons() {
+        assert_eq!(parse_port(" 2002 "), Ok(2002));
+        assert_eq!(parse_port("0"), Ok(0));
+        for (text, reason) in [
+            ("70000", "out of range"),
+            ("abc", "not a number"),
+            ("-1", "negative"),
+            ("", "empty"),
+        ] {
+            let error = parse_port(text).expect_err(text);
+            assert_eq!(error.code(), 107);
+            assert!(error.to_string().contains(reason), "{error}");
+        }
+    }
+
+    #[test]
+    fn every_code_has_a_meaning() {
+        let lost = SocketError::LostConnection {
+            peer: "127.0.0.1:1".into(),
+            reason: "x".into(),
+        };
+        assert_eq!(lost.code(), 102);
+        assert_eq!(lost.meaning(), "lost connection");
+        assert_eq!(code_meaning(105), "address in use");
+        assert_eq!(code_meaning(999), "unknown error");
+    }
+}

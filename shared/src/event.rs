@@ -1,0 +1,133 @@
+//! What the library tells its caller: one [`Event`] per thing that happened to a socket or a pool.
+//!
+//! Events are observations, sent after the library acted (and after the socket's handler ran), so
+//! a window or a log can show exactly what each socket did and in which order. Behaviour (what a
+//! socket *does* when data arrives) belongs in a [`crate::SocketHandler`]; events only report.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::SocketError;
+
+/// Names one socket. A server numbers its sockets in AddSocket order from 0 (the seed's
+/// `curSocket`); a client numbers its socket array from 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SocketId(pub u64);
+
+impl fmt::Display for SocketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Something that happened to a [`crate::ServerSocket`] or a [`crate::TcpSocket`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The server's listener is open. `address` is the real bound address (port 0 resolved).
+    Listening {
+        /// Where the listener is bound.
+        address: SocketAddr,
+        /// The listener's OS handle (file descriptor or socket handle).
+        handle: i64,
+        /// MinimumSocketsAvailable when listening started.
+        min: usize,
+        /// MaximumSocketsConnected when listening started.
+        max: usize,
+    },
+    /// Xojo's AddSocket: the pool asked the application for a new socket, which now waits idle.
+    AddSocket {
+        /// The new socket.
+        socket: SocketId,
+    },
+    /// A client socket started resolving and connecting.
+    Connecting {
+        /// The socket.
+        socket: SocketId,
+        /// The host as given (name or address).
+        host: String,
+        /// The port.
+        port: u16,
+    },
+    /// The connection is up: a client's Connect succeeded, or the pool handed an accepted
+    /// connection to one of its idle sockets.
+    Connected {
+        /// The socket.
+        socket: SocketId,
+        /// Our end of the connection.
+        local: SocketAddr,
+        /// The peer's end.
+        remote: SocketAddr,
+    },
+    /// Bytes arrived (the DataAvailable event). `data` is exactly this chunk, as read from the OS.
+    Data {
+        /// The socket.
+        socket: SocketId,
+        /// The bytes of this chunk (shared, not copied, with the socket's receive buffer).
+        data: Bytes,
+    },
+    /// Progress of queued writes: `sent` bytes went out in this step, `left` are still queued.
+    SendProgress {
+        /// The socket.
+        socket: SocketId,
+        /// Bytes written by this step.
+        sent: u64,
+        /// Bytes still queued.
+        left: u64,
+    },
+    /// Everything queued has been handed to the OS, or the send was cancelled.
+    SendComplete {
+        /// The socket.
+        socket: SocketId,
+        /// True when the handler cancelled the send from SendProgress.
+        user_aborted: bool,
+    },
+    /// Something failed. `socket` is `None` when the listener itself failed.
+    Error {
+        /// The socket concerned, if any.
+        socket: Option<SocketId>,
+        /// What went wrong, with its Xojo code.
+        error: SocketError,
+    },
+    /// The connection is closed and the socket's task has ended.
+    Closed {
+        /// The socket.
+        socket: SocketId,
+    },
+    /// An idle pooled socket was let go without ever connecting (the pool shrank or stopped).
+    Released {
+        /// The socket.
+        socket: SocketId,
+    },
+    /// MinimumSocketsAvailable or MaximumSocketsConnected changed while listening.
+    LimitsChanged {
+        /// The new MinimumSocketsAvailable.
+        min: usize,
+        /// The new MaximumSocketsConnected.
+        max: usize,
+    },
+    /// The listener is closed (StopListening, or the server was dropped).
+    Stopped,
+}
+
+impl Event {
+    /// The socket this event concerns, if any.
+    #[must_use]
+    pub fn socket(&self) -> Option<SocketId> {
+        match self {
+            Self::AddSocket { socket }
+            | Self::Connecting { socket, .. }
+            | Self::Connected { socket, .. }
+            | Self::Data { socket, .. }
+            | Self::SendProgress { socket, .. }
+            | Self::SendComplete { socket, .. }
+            | Self::Closed { socket }
+            | Self::Released { socket } => Some(*socket),
+            Self::Error { socket, .. } => *socket,
+            Self::Listening { .. } | Self::LimitsChanged { .. } | Self::Stopped => None,
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! The event methods a socket runs, and the socket as those methods see it.
+//!
+//! In Xojo you subclass TCPSocket and fill in its events (Connected, DataAvailable, …), and inside
+//! them `Me` is the socket. Here you implement [`SocketHandler`], and each method gets `&mut`
+//! [`Socket`] as its `Me`: read what arrived, queue writes, close. The methods run on the
+//! background runtime, on the socket's own task, one at a time, so they need no locks; they must
+//! not block (a slow handler slows only its own socket).
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::{SocketError, SocketId};
+
+/// How many bytes one socket may hold queued for sending before [`Socket::write`] refuses more.
+/// A peer that stops reading cannot make the server buffer without limit.
+pub const SEND_QUEUE_LIMIT: usize = 32 * 1024 * 1024;
+
+/// How many received bytes may wait unread before the socket stops reading from the OS.
+/// Past this, TCP flow control makes a fast sender wait: memory stays bounded.
+pub const RECEIVE_BUFFER_LIMIT: usize = 1024 * 1024;
+
+/// What a socket does when its events fire: the body of Xojo's TCPSocket subclass.
+///
+/// Every method has an empty default, so a handler fills in only what it needs.
+pub trait SocketHandler: Send + 'static {
+    /// The connection is up (after Connect, or after the pool handed a connection to this socket).
+    fn connected(&mut self, socket: &mut Socket) {
+        let _ = socket;
+    }
+
+    /// New bytes are in `socket`'s receive buffer ([`Socket::read_all`] takes them).
+    /// Unread bytes stay; once [`RECEIVE_BUFFER_LIMIT`] are unread, the socket stops reading.
+    fn data_available(&mut self, socket: &mut Socket) {
+        let _ = socket;
+    }
+
+    /// Some queued bytes went out: `bytes_sent` in this step, `bytes_left` still queued.
+    /// Return `true` to cancel the rest of the send (SendComplete then fires with `user_aborted`).
+    fn send_progress(&mut self, socket: &mut Socket, bytes_sent: u64, bytes_left: u64) -> bool {
+        let _ = (socket, bytes_sent, bytes_left);
+        false
+    }
+
+    /// Everything queued went out, or the send was cancelled (`user_aborted`).
+    fn send_complete(&mut self, socket: &mut Socket, user_aborted: bool) {
+        let _ = (socket, user_aborted);
+    }
+
+    /// Something failed; `socket.last_error_code()` holds `error.code()`.
+    fn error(&mut self, socket: &mut Socket, error: &SocketError) {
+        let _ = (socket, error);
+    }
+
+    /// The connection is closed; this is the socket's last event.
+    fn closed(&mut self, socket: &mut Socket) {
+        let _ = socket;
+    }
+}
+
+/// A handler that does nothing but take what arrives, so the receive buffer never fills.
+/// For sockets driven from outside (a window's Send box) rather than by their own events.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Passive;
+
+impl SocketHandler for Passive {
+    fn data_available(&mut self, socket: &mut Socket) {
+        socket.read_all();
+    }
+}
+
+/// One TCP socket as its handler sees it: Xojo's `Me` inside a TCPSocket event.
+#[derive(Debug)]
+pub struct Socket {
+    /// Which socket this is (for logs and for the handler's own bookkeeping).
+    id: SocketId,
+    /// Our end, once connected.
+    local: Option<SocketAddr>,
+    /// The peer's end, once connected.
+    remote: Option<SocketAddr>,
+    /// True between Connected and the close.
+    connected: bool,
+    /// Bytes received and not yet read by the handler.
+    received: BytesMut,
+    /// Writes waiting to go out, in order; the front one may be partly sent.
+    send_queue: VecDeque<Bytes>,
+    /// How much of the front write has been sent already.
+    front_sent: usize,
+    /// Total bytes queued and not yet sent (BytesLeftToSend).
+    queued: usize,
+    /// Set by `close()`; the socket's task closes once the handler returns.
+    close_requested: bool,
+    /// The code of the last failure, 0 if none (LastErrorCode).
+    last_error_code: i32,
+}
+
+impl Socket {
+    pub(crate) fn new(id: SocketId) -> Self {
+        Self {
+            id,
+            local: None,
+            remote: None,
+            connected: false,
+            received: BytesMut::new(),
+            send_queue: VecDeque::new(),
+            front_sent: 0,
+            queued: 0,
+            close_requested: false,
+            last_error_code: 0,
+        }
+    }
+
+    /// This socket's id.
+    #[must_use]
+    pub fn id(&self) -> SocketId {
+        self.id
+    }
+
+    /// Queues `data` for sending and returns at once (Xojo's Write). SendProgress and
+    /// SendComplete report when it went out.
+    ///
+    /// # Errors
+    /// [`SocketError::InvalidState`] when not connected, [`SocketError::SendQueueFull`] when
+    /// [`SEND_QUEUE_LIMIT`] bytes are already waiting.
+    pub fn write(&mut self, data: impl Into<Bytes>) -> Result<(), SocketError> {
+        let data = data.into();
+        if !self.connected || self.close_requested {
+            return Err(SocketError::InvalidState(format!(
+                "socket {} is not connected, so it cannot write",
+                self.id
+            )));
+        }
+        if self.queued + data.len() > SEND_QUEUE_LIMIT {
+            return Err(SocketError::SendQueueFull {
+                queued: self.queued,
+            });
+        }
+        if !data.is_empty() {
+            self.queued += data.len();
+            self.send_queue.push_back(data);
+        }
+        Ok(())
+    }
+
+    /// Takes up to `count` bytes from the receive buffer (Xojo's Read).
+    pub fn read(&mut self, count: usize) -> Bytes {
+        let count = count.min(self.received.len());
+        self.received.split_to(count).freeze()
+    }
+
+    /// Takes everything in the receive buffer (Xojo's ReadAll).
+    pub fn read_all(&mut self) -> Bytes {
+        self.received.split().freeze()
+    }
+
+    /// The receive buffer without taking it (Xojo's Lookahead).
+    #[must_use]
+    pub fn lookahead(&self) -> &[u8] {
+        &self.received
+    }
+
+    /// Bytes received and not yet read (Xojo's BytesAvailable).
+    #[must_use]
+    pub fn bytes_available(&self) -> usize {
+        self.received.len()
+    }
+
+    /// Bytes queued and not yet sent (Xojo's BytesLeftToSend).
+    #[must_use]
+    pub fn bytes_left_to_send(&self) -> usize {
+        self.queued
+    }
+
+    /// Closes the connection once the current event returns (Xojo's Close). What the OS takes
+    /// at once of the queued data is still sent; the rest is dropped.
+    pub fn close(&mut self) {
+        self.close_requested = true;
+    }
+
+    /// True while connected (Xojo's IsConnected).
+    #[must_use]
+    pub fn is_connected(&self) -> bool {
+        self.connected
+    }
+
+    /// Our end of the connection (Xojo's LocalAddress).
+    #[must_use]
+    pub fn local_address(&self) -> Option<SocketAddr> {
+        self.local
+    }
+
+    /// The peer's end (Xojo's RemoteAddress).
+    #[must_use]
+    pub fn remote_address(&self) -> Option<SocketAddr> {
+        self.remote
+    }
+
+    /// The code of the last failure, 0 if none (Xojo's LastErrorCode).
+    #[must_use]
+    pub fn last_error_code(&self) -> i32 {
+        self.last_error_code
+    }
+
+    pub(crate) fn set_connected(&mut self, local: SocketAddr, remote: SocketAddr) {
+        self.local = Some(local);
+        self.remote = Some(remote);
+        self.connected = true;
+    }
+
+    pub(crate) fn set_disconnected(&mut self) {
+        self.connected = false;
+    }
+
+    pub(crate) fn set_error(&mut self, error: &SocketError) {
+        self.last_error_code = error.code();
+    }
+
+    pub(crate) fn close_requested(&self) -> bool {
+        self.close_requested
+    }
+
+    pub(crate) fn receive(&mut self, data: &[u8]) {
+        self.received.extend_from_slice(data);
+    }
+
+    /// The unsent part of the front write, shared with the queue (no copy).
+    pub(crate) fn pending_write(&self) -> Option<Bytes> {
+        self.send_queue
+            .front()
+            .map(|front| front.slice(self.front_sent..))
+    }
+
+    /// The unsent part of the front write, if any.
+    pub(crate) fn next_to_send(&self) -> Option<&[u8]> {
+        self.send_queue.front().map(|front| &front[self.front_sent..])
+    }
+
+    /// Records that `count` bytes of the front write went out.
+    pub(crate) fn sent(&mut self, count: usize) {
+        self.queued -= count;
+        self.front_sent += count;
+        if let Some(front) = self.send_queue.front()
+            && self.front_sent == front.len()
+        {
+            self.send_queue.pop_front();
+            self.front_sent = 0;
+        }
+    }
+
+    /// Drops everything queued (Xojo's Purge); returns how many bytes were dropped.
+    pub(crate) fn purge(&mut self) -> usize {
+        let dropped = self.queued;
+        self.send_queue.clear();
+        self.front_sent = 0;
+        self.queued = 0;
+        dropped
+    }
+}

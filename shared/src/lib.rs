@@ -1,0 +1,61 @@
+//! Xojo's ServerSocket and TCPSocket, re-implemented on a background tokio runtime.
+//!
+//! A [`ServerSocket`] is one permanent listener with a pool of idle sockets: each incoming
+//! connection is handed to an idle socket while the listener keeps listening, and the pool is
+//! refilled through the AddSocket callback. A [`TcpSocket`] is one connection, used stand-alone
+//! by clients and handed out by the pool. Sockets run on background threads ([`Runtime`]); the
+//! caller sends commands through handles and reads [`Event`]s from an [`EventReceiver`] whose
+//! waker can repaint a window. Nothing on the caller's side ever waits on the network.
+//!
+//! ```no_run
+//! use serversocket::{Runtime, ServerSocket, event_channel, seed::Greeter};
+//! let runtime = Runtime::new()?;
+//! let (events, receiver) = event_channel(None);
+//! let mut server = ServerSocket::new(&runtime, events, |_id| Greeter::default());
+//! server.set_port(0);
+//! let address = server.listen()?;
+//! println!("listening on {address}");
+//! # Ok::<(), serversocket::SocketError>(())
+//! ```
+//!
+//! # Layout
+//! - [`error`]: [`SocketError`], every failure with its Xojo error code and plain words.
+//! - [`event`]: [`Event`], what happened to which socket; [`SocketId`].
+//! - [`channel`]: the bounded event channel with a waker.
+//! - [`runtime`]: the background threads.
+//! - [`handler`]: [`SocketHandler`], a socket's event methods, and [`Socket`], the socket as
+//!   they see it (Xojo's `Me`).
+//! - [`tcp_socket`]: [`TcpSocket`], the caller's handle; client Connect.
+//! - `connection`: the task that runs one connected socket.
+//! - [`server_socket`]: [`ServerSocket`], its settings and methods.
+//! - `pool`: the listener task: accept, hand off, refill, cap.
+//! - [`seed`]: the original example's behaviour on both sides.
+//! - [`report`]: events as the seed's log lines and as JSON lines.
+//!
+//! # Where we differ from Xojo on purpose
+//! - A normal remote close is reported as Error 102 (as Xojo does) and then as a Closed event
+//!   of its own; closing a socket yourself reports only Closed.
+//! - A refused connection is error 102 like in Xojo, with its own variant
+//!   ([`SocketError::ConnectionRefused`]) and message.
+//! - Port 0 means "any free port". Limits are validated (see [`server_socket`]).
+//! - Buffers are bounded ([`handler::SEND_QUEUE_LIMIT`], [`handler::RECEIVE_BUFFER_LIMIT`]).
+
+pub mod channel;
+mod connection;
+pub mod error;
+pub mod event;
+pub mod handler;
+mod pool;
+pub mod report;
+pub mod runtime;
+pub mod seed;
+pub mod server_socket;
+pub mod tcp_socket;
+
+pub use channel::{EventReceiver, EventSender, Waker, event_channel};
+pub use error::{SocketError, code_meaning, parse_port};
+pub use event::{Event, SocketId};
+pub use handler::{Passive, Socket, SocketHandler};
+pub use runtime::Runtime;
+pub use server_socket::{Limits, PoolStatus, ServerSocket};
+pub use tcp_socket::{DEFAULT_CONNECT_TIMEOUT, SocketState, SocketStatus, TcpSocket};

@@ -1,0 +1,196 @@
+//! Events written out for people and for scripts: the seed's log lines and the JSON lines.
+//!
+//! Both apps print these in headless mode and the windows show and export the same, so the
+//! wording and the schema live in one place. The JSON schema (one object per line, each with
+//! `event` and `ts`) is a public contract: scripts parse it.
+
+use std::time::SystemTime;
+
+use serde_json::{Value, json};
+
+use crate::Event;
+
+/// Which side is logging: the seed words received data differently on each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The ServerSocket's application: `Socket 0 got: …`.
+    Server,
+    /// The client's socket array: `Socket 0: …`.
+    Client,
+}
+
+/// The seed's log line for an event, or `None` for events too chatty to log (SendProgress).
+#[must_use]
+pub fn human_line(role: Role, event: &Event) -> Option<String> {
+    Some(match event {
+        Event::Listening {
+            address, min, max, ..
+        } => format!(
+            "Listening on {address} (MinimumSocketsAvailable {min}, MaximumSocketsConnected {max})."
+        ),
+        Event::AddSocket { .. } => "Added Socket".to_owned(),
+        Event::Connecting { socket, host, port } => {
+            format!("Socket {socket} connecting to {host} port {port}...")
+        }
+        Event::Connected { socket, .. } => format!("Socket {socket} connected."),
+        Event::Data { socket, data } => match role {
+            Role::Server => format!("Socket {socket} got: {}", escape_text(data)),
+            Role::Client => format!("Socket {socket}: {}", escape_text(data)),
+        },
+        Event::SendProgress { .. } => return None,
+        Event::SendComplete {
+            socket,
+            user_aborted,
+        } => {
+            if *user_aborted {
+                format!("Socket {socket} send cancelled.")
+            } else {
+                format!("Socket {socket} send complete.")
+            }
+        }
+        Event::Error {
+            socket: Some(socket),
+            error,
+        } => format!(
+            "Socket {socket}: Error = {} ({})",
+            error.code(),
+            error.meaning()
+        ),
+        Event::Error {
+            socket: None,
+            error,
+        } => format!("Error = {} ({}): {error}", error.code(), error.meaning()),
+        Event::Closed { socket } => format!("Socket {socket} closed."),
+        Event::Released { socket } => format!("Socket {socket} released from the pool."),
+        Event::LimitsChanged { min, max } => {
+            format!("MinimumSocketsAvailable {min}, MaximumSocketsConnected {max}.")
+        }
+        Event::Stopped => "Stopped listening.".to_owned(),
+    })
+}
+
+/// The JSON line for an event, or `None` for events outside the schema (connecting, progress,
+/// released, limits).
+#[must_use]
+pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
+    let ts = humantime::format_rfc3339_millis(at).to_string();
+    Some(match event {
+        Event::Listening {
+            address,
+            handle,
+            min,
+            max,
+        } => json!({
+            "event": "listening", "ts": ts, "address": address.to_string(),
+            "min": min, "max": max, "handle": handle,
+        }),
+        Event::AddSocket { socket } => json!({"event": "add_socket", "ts": ts, "socket": socket}),
+        Event::Connected {
+            socket,
+            local,
+            remote,
+        } => json!({
+            "event": "connected", "ts": ts, "socket": socket,
+            "remote": remote.to_string(), "local": local.to_string(),
+        }),
+        Event::Data { socket, data } => json!({
+            "event": "data", "ts": ts, "socket": socket,
+            "bytes": data.len(), "text": String::from_utf8_lossy(data),
+        }),
+        Event::SendComplete {
+            socket,
+            user_aborted,
+        } => json!({
+            "event": "send_complete", "ts": ts, "socket": socket, "user_aborted": user_aborted,
+        }),
+        Event::Closed { socket } => json!({"event": "closed", "ts": ts, "socket": socket}),
+        Event::Error { socket, error } => {
+            let mut record = json!({
+                "event": "error", "ts": ts, "code": error.code(),
+                "meaning": error.meaning(), "message": error.to_string(),
+            });
+            if let (Some(socket), Some(fields)) = (socket, record.as_object_mut()) {
+                fields.insert("socket".to_owned(), json!(socket));
+            }
+            record
+        }
+        Event::Stopped => json!({"event": "stopped", "ts": ts}),
+        Event::Connecting { .. }
+        | Event::SendProgress { .. }
+        | Event::Released { .. }
+        | Event::LimitsChanged { .. } => return None,
+    })
+}
+
+/// Received bytes as one printable line: invalid UTF-8 becomes U+FFFD, and control characters
+/// (newlines, NUL …) become escapes, so binary data can never break a log line or a terminal.
+#[must_use]
+pub fn escape_text(data: &[u8]) -> String {
+    let text = String::from_utf8_lossy(data);
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{SocketError, SocketId};
+
+    #[test]
+    fn lines_use_the_seeds_words() {
+        let socket = SocketId(0);
+        let lost = Event::Error {
+            socket: Some(socket),
+            error: SocketError::LostConnection {
+                peer: "127.0.0.1:2002".into(),
+                reason: "the peer closed the connection".into(),
+            },
+        };
+        assert_eq!(
+            human_line(Role::Client, &lost).as_deref(),
+            Some("Socket 0: Error = 102 (lost connection)")
+        );
+        let data = Event::Data {
+            socket,
+            data: bytes::Bytes::from_static(b"hi\n\0\xff"),
+        };
+        assert_eq!(
+            human_line(Role::Server, &data).as_deref(),
+            Some("Socket 0 got: hi\\n\\u{0}\u{fffd}")
+        );
+        assert_eq!(
+            human_line(Role::Client, &data).as_deref(),
+            Some("Socket 0: hi\\n\\u{0}\u{fffd}")
+        );
+    }
+
+    #[test]
+    fn json_records_follow_the_schema() {
+        let data = Event::Data {
+            socket: SocketId(3),
+            data: bytes::Bytes::from_static(b"abc"),
+        };
+        let record = json_record(&data, SystemTime::UNIX_EPOCH).expect("data is in the schema");
+        assert_eq!(record["event"], "data");
+        assert_eq!(record["ts"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(record["socket"], 3);
+        assert_eq!(record["bytes"], 3);
+        assert_eq!(record["text"], "abc");
+        let listener_error = Event::Error {
+            socket: None,
+            error: SocketError::AddressInUse {
+                address: "127.0.0.1:2002".into(),
+            },
+        };
+        let record = json_record(&listener_error, SystemTime::UNIX_EPOCH).expect("in schema");
+        assert_eq!(record["code"], 105);
+        assert!(record.get("socket").is_none());
+    }
+}

@@ -1,0 +1,92 @@
+//! The behaviour of the original ServerSocket example, for both sides of its conversation.
+//!
+//! The server's pooled socket (the seed's `ClientSocket`) greets each client once connected and
+//! takes whatever it receives. The client's socket writes `Socket N connected!` once connected
+//! and answers every message with ` I got something from you.`. Logging is not done here: the
+//! event channel reports every Connected, DataAvailable and SendComplete (see [`crate::report`]).
+
+use bytes::Bytes;
+
+use crate::{Socket, SocketHandler};
+
+/// What the seed's server writes to each client it is connected to.
+pub const SERVER_GREETING: &str = "From the server socket, I connected to you.";
+/// What the seed's client writes back on every DataAvailable.
+pub const CLIENT_REPLY: &str = " I got something from you.";
+
+/// What the seed's client socket `index` writes once connected.
+#[must_use]
+pub fn client_hello(index: u64) -> String {
+    format!("Socket {index} connected!")
+}
+
+/// The server side: greet on Connected, take everything that arrives.
+#[derive(Debug, Clone)]
+pub struct Greeter {
+    /// Written once, when the pool hands this socket a connection.
+    greeting: Bytes,
+}
+
+impl Greeter {
+    /// A socket that writes `greeting` when connected.
+    #[must_use]
+    pub fn new(greeting: impl Into<Bytes>) -> Self {
+        Self {
+            greeting: greeting.into(),
+        }
+    }
+}
+
+impl Default for Greeter {
+    fn default() -> Self {
+        Self::new(SERVER_GREETING)
+    }
+}
+
+impl SocketHandler for Greeter {
+    fn connected(&mut self, socket: &mut Socket) {
+        if !self.greeting.is_empty() {
+            // Just connected and nothing queued yet: writing cannot fail here.
+            let _ = socket.write(self.greeting.clone());
+        }
+    }
+
+    fn data_available(&mut self, socket: &mut Socket) {
+        socket.read_all();
+    }
+}
+
+/// The client side: say hello on Connected, reply to every DataAvailable. Each behaviour can be
+/// switched off (the client window shows them as toggles).
+#[derive(Debug, Clone, Copy)]
+pub struct Replier {
+    /// Write `Socket N connected!` when connected.
+    pub say_hello: bool,
+    /// Write ` I got something from you.` after each DataAvailable.
+    pub reply: bool,
+}
+
+impl Default for Replier {
+    fn default() -> Self {
+        Self {
+            say_hello: true,
+            reply: true,
+        }
+    }
+}
+
+impl SocketHandler for Replier {
+    fn connected(&mut self, socket: &mut Socket) {
+        if self.say_hello {
+            let _ = socket.write(client_hello(socket.id().0));
+        }
+    }
+
+    fn data_available(&mut self, socket: &mut Socket) {
+        socket.read_all();
+        if self.reply {
+            // A full send queue means the server is not reading; the Error event reports it.
+            let _ = socket.write(CLIENT_REPLY);
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! Xojo's TCPSocket as the caller holds it: a cheap handle to a socket running on the runtime.
+//!
+//! A client makes one with [`TcpSocket::connect`]; a [`crate::ServerSocket`] makes one for every
+//! connection it hands off ([`crate::ServerSocket::active_connections`]). The handle sends
+//! commands (write, close) over a channel and reads a status snapshot; it never waits on the
+//! network. Dropping every handle of a client socket closes it.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use tokio::net::{TcpStream, lookup_host};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::connection::Connection;
+use crate::{Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId};
+
+/// How long a client's Connect waits (name lookup included) before giving up, unless told otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where a socket is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SocketState {
+    /// Resolving the host name and connecting.
+    #[default]
+    Connecting,
+    /// The connection is up.
+    Connected,
+    /// The connection is closed (or never came up); the socket's task has ended.
+    Closed,
+}
+
+/// A snapshot of a socket's state and counters, updated by its task.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SocketStatus {
+    /// Connecting, connected or closed.
+    pub state: SocketState,
+    /// Our end, once connected.
+    pub local: Option<SocketAddr>,
+    /// The peer's end, once connected.
+    pub remote: Option<SocketAddr>,
+    /// When the connection came up.
+    pub connected_at: Option<SystemTime>,
+    /// The code of the last failure, 0 if none.
+    pub last_error_code: i32,
+    /// Received bytes the handler has not read yet.
+    pub bytes_available: usize,
+    /// Queued bytes not yet sent.
+    pub bytes_left_to_send: usize,
+    /// All bytes received so far.
+    pub bytes_received: u64,
+    /// All bytes sent so far.
+    pub bytes_sent: u64,
+}
+
+/// What the caller asks a socket's task to do.
+#[derive(Debug)]
+pub(crate) enum SocketCommand {
+    /// Queue bytes for sending.
+    Write(Bytes),
+    /// Close the connection.
+    Close,
+}
+
+/// A handle to one TCP socket running on the background runtime. Cloning it is cheap.
+#[derive(Debug, Clone)]
+pub struct TcpSocket {
+    /// Which socket this is.
+    id: SocketId,
+    /// Commands to the socket's task; closed once every handle is gone.
+    commands: mpsc::UnboundedSender<SocketCommand>,
+    /// Written by the socket's task, read by the caller.
+    status: Arc<Mutex<SocketStatus>>,
+}
+
+impl TcpSocket {
+    /// Resolves `host` and connects to it on `port` in the background (Xojo's Connect), then runs
+    /// `handler`'s events. Connected or Error (then Closed) follows on `events`. Gives up after
+    /// `timeout`, name lookup included.
+    #[must_use]
+    pub fn connect(
+        runtime: &Runtime,
+        id: SocketId,
+        host: impl Into<String>,
+        port: u16,
+        handler: impl SocketHandler,
+        events: EventSender,
+        timeout: Duration,
+    ) -> Self {
+        let host = host.into();
+        let (socket, commands) = Self::new(id, SocketState::Connecting);
+        let status = Arc::clone(&socket.status);
+        let span = tracing::info_span!("socket", id = id.0, %host, port);
+        runtime.handle().spawn(
+            async move {
+                events
+                    .send(Event::Connecting {
+                        socket: id,
+                        host: host.clone(),
+                        port,
+                    })
+                    .await;
+                match tokio::time::timeout(timeout, open(&host, port)).await {
+                    Ok(Ok(stream)) => {
+                        Connection {
+                            stream,
+                            socket: Socket::new(id),
+                            handler: Box::new(handler),
+                            events,
+                            commands,
+                            status,
+                            cancel: CancellationToken::new(),
+                            on_closed: Box::new(|| {}),
+                        }
+                        .run()
+                        .await;
+                    }
+                    Ok(Err(error)) => fail(id, handler, &events, &status, error).await,
+                    Err(_elapsed) => {
+                        let error = SocketError::ConnectTimedOut {
+                            address: format!("{host}:{port}"),
+                            seconds: timeout.as_secs(),
+                        };
+                        fail(id, handler, &events, &status, error).await;
+                    }
+                }
+            }
+            .instrument(span),
+        );
+        socket
+    }
+
+    /// A handle plus the receiving end of its command channel, for whoever runs the socket.
+    pub(crate) fn new(
+        id: SocketId,
+        state: SocketState,
+    ) -> (Self, mpsc::UnboundedReceiver<SocketCommand>) {
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let status = SocketStatus {
+            state,
+            ..SocketStatus::default()
+        };
+        (
+            Self {
+                id,
+                commands,
+                status: Arc::new(Mutex::new(status)),
+            },
+            receiver,
+        )
+    }
+
+    pub(crate) fn status_cell(&self) -> Arc<Mutex<SocketStatus>> {
+        Arc::clone(&self.status)
+    }
+
+    /// This socket's id.
+    #[must_use]
+    pub fn id(&self) -> SocketId {
+        self.id
+    }
+
+    /// Queues `data` for sending (Xojo's Write); returns at once.
+    ///
+    /// # Errors
+    /// [`SocketError::InvalidState`] (106) when the socket is not connected.
+    pub fn write(&self, data: impl Into<Bytes>) -> Result<(), SocketError> {
+        let state = self.status().state;
+        if state != SocketState::Connected {
+            return Err(SocketError::InvalidState(format!(
+                "socket {} is {}, so it cannot write",
+                self.id,
+                match state {
+                    SocketState::Connecting => "still connecting",
+                    _ => "closed",
+                }
+            )));
+        }
+        self.commands
+            .send(SocketCommand::Write(data.into()))
+            .map_err(|_| SocketError::InvalidState(format!("socket {} is closed", self.id)))
+    }
+
+    /// Closes the connection (Xojo's Close); Closed follows on the event channel.
+    /// Closing a socket that is already closed does nothing.
+    pub fn close(&self) {
+        // An error only means the task has already ended: the socket is closed either way.
+        let _ = self.commands.send(SocketCommand::Close);
+    }
+
+    /// A snapshot of the socket's state and counters.
+    #[must_use]
+    pub fn status(&self) -> SocketStatus {
+        lock(&self.status).clone()
+    }
+
+    /// True while connected (Xojo's IsConnected).
+    #[must_use]
+    pub fn is_connected(&self) -> bool {
+        self.status().state == SocketState::Connected
+    }
+
+    /// Our end of the connection (Xojo's LocalAddress).
+    #[must_use]
+    pub fn local_address(&self) -> Option<SocketAddr> {
+        self.status().local
+    }
+
+    /// The peer's end (Xojo's RemoteAddress).
+    #[must_use]
+    pub fn remote_address(&self) -> Option<SocketAddr> {
+        self.status().remote
+    }
+
+    /// The code of the last failure, 0 if none (Xojo's LastErrorCode).
+    #[must_use]
+    pub fn last_error_code(&self) -> i32 {
+        self.status().last_error_code
+    }
+
+    /// Received bytes not yet read by the handler (Xojo's BytesAvailable).
+    #[must_use]
+    pub fn bytes_available(&self) -> usize {
+        self.status().bytes_available
+    }
+
+    /// Queued bytes not yet sent (Xojo's BytesLeftToSend).
+    #[must_use]
+    pub fn bytes_left_to_send(&self) -> usize {
+        self.status().bytes_left_to_send
+    }
+}
+
+/// Locks a status; a panic elsewhere cannot leave a status half-written, so poisoning is ignored.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Resolves `host` and tries each of its addresses in turn.
+async fn open(host: &str, port: u16) -> Result<TcpStream, SocketError> {
+    if port == 0 {
+        return Err(SocketError::InvalidPort {
+            port: "0".to_owned(),
+            reason: "a client must name the port it connects to (1 to 65535)".to_owned(),
+        });
+    }
+    let addresses: Vec<SocketAddr> = lookup_host((host, port))
+        .await
+        .map_err(|e| SocketError::NameResolution {
+            host: host.to_owned(),
+            reason: e.to_string(),
+        })?
+        .collect();
+    let mut last_error = SocketError::NameResolution {
+        host: host.to_owned(),
+        reason: "the name has no addresses".to_owned(),
+    };
+    for address in addresses {
+        match TcpStream::connect(address).await {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last_error = SocketError::from_connect(&e, address),
+        }
+    }
+    Err(last_error)
+}
+
+/// Reports a connect that never came up: Error, then Closed.
+async fn fail(
+    id: SocketId,
+    mut handler: impl SocketHandler,
+    events: &EventSender,
+    status: &Mutex<SocketStatus>,
+    error: SocketError,
+) {
+    tracing::info!(%error, "connect failed");
+    let mut socket = Socket::new(id);
+    socket.set_error(&error);
+    {
+        let mut status = lock(status);
+        status.last_error_code = error.code();
+        status.state = SocketState::Closed;
+    }
+    events
+        .send(Event::Error {
+            socket: Some(id),
+            error: error.clone(),
+        })
+        .await;
+    handler.error(&mut socket, &error);
+    handler.closed(&mut socket);
+    events.send(Event::Closed { socket: id }).await;
+}
