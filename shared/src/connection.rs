@@ -45,6 +45,9 @@ pub(crate) struct Connection {
     pub cancel: CancellationToken,
     /// Runs once the stream is closed, before Closed is reported (the pool forgets the socket).
     pub on_closed: Box<dyn FnOnce() + Send>,
+    /// The pool reports Connected itself at the handoff, so a learner always sees
+    /// "Socket 0 connected." before the pool refills; a client's socket reports it here.
+    pub announced: bool,
 }
 
 impl Connection {
@@ -59,6 +62,7 @@ impl Connection {
             status,
             cancel,
             on_closed,
+            announced,
         } = self;
         let id = socket.id();
         let (local, remote) = match (stream.local_addr(), stream.peer_addr()) {
@@ -89,13 +93,15 @@ impl Connection {
             status.connected_at = Some(SystemTime::now());
         }
         tracing::debug!(socket = id.0, %remote, "connected");
-        events
-            .send(Event::Connected {
-                socket: id,
-                local,
-                remote,
-            })
-            .await;
+        if !announced {
+            events
+                .send(Event::Connected {
+                    socket: id,
+                    local,
+                    remote,
+                })
+                .await;
+        }
         handler.connected(&mut socket);
 
         let mut buffer = vec![0_u8; READ_CHUNK];

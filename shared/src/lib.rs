@@ -56,6 +56,6 @@ pub use channel::{EventReceiver, EventSender, Waker, event_channel};
 pub use error::{SocketError, code_meaning, parse_port};
 pub use event::{Event, SocketId};
 pub use handler::{Passive, Socket, SocketHandler};
-pub use runtime::Runtime;
+pub use runtime::{Runtime, termination_signal};
 pub use server_socket::{Limits, PoolStatus, ServerSocket};
 pub use tcp_socket::{DEFAULT_CONNECT_TIMEOUT, SocketState, SocketStatus, TcpSocket};

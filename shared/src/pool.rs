@@ -9,6 +9,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -61,8 +62,29 @@ pub(crate) struct Listener {
 }
 
 impl Listener {
-    /// Runs from Listen to StopListening.
+    /// Runs from Listen to StopListening, then closes the listener and lets the idle sockets go.
     pub(crate) async fn run(mut self) {
+        self.serve().await;
+        let Self {
+            listener,
+            address,
+            pool,
+            idle,
+            events,
+            ..
+        } = self;
+        drop(listener);
+        *lock(&pool.listening) = None;
+        lock(&pool.idle).clear();
+        for socket in idle {
+            events.send(Event::Released { socket: socket.id }).await;
+        }
+        tracing::info!(%address, "stopped listening");
+        events.send(Event::Stopped).await;
+    }
+
+    /// The accept loop, until StopListening.
+    async fn serve(&mut self) {
         let handle = lock(&self.pool.listening).map_or(-1, |(_, handle)| handle);
         let mut seen = *lock(&self.pool.limits);
         self.events
@@ -115,61 +137,70 @@ impl Listener {
                 },
             }
         }
-        drop(self.listener);
-        *lock(&self.pool.listening) = None;
-        for idle in std::mem::take(&mut self.idle) {
-            self.events.send(Event::Released { socket: idle.id }).await;
-        }
-        lock(&self.pool.idle).clear();
-        tracing::info!(address = %self.address, "stopped listening");
-        self.events.send(Event::Stopped).await;
     }
 
     /// Fires AddSocket until `limits.min` sockets wait idle, or releases the surplus.
+    /// The snapshot is updated before each event, so whoever reacts to the event sees it.
     async fn fit_pool(&mut self, limits: Limits) {
-        let before = self.idle.len();
         while self.idle.len() < limits.min {
-            let socket = self.add_socket().await;
+            let socket = self.new_socket();
+            let id = socket.id;
             self.idle.push_back(socket);
+            self.publish_idle();
+            self.events.send(Event::AddSocket { socket: id }).await;
         }
         while self.idle.len() > limits.min {
             if let Some(surplus) = self.idle.pop_back() {
+                self.publish_idle();
                 self.events
                     .send(Event::Released { socket: surplus.id })
                     .await;
             }
         }
-        if self.idle.len() != before || lock(&self.pool.idle).len() != self.idle.len() {
-            *lock(&self.pool.idle) = self.idle.iter().map(|s| s.id).collect();
-        }
     }
 
     /// Xojo's AddSocket event: asks the application for a new socket.
-    async fn add_socket(&mut self) -> IdleSocket {
-        let id = SocketId(
-            self.pool
-                .next_id
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        );
+    fn new_socket(&mut self) -> IdleSocket {
+        let id = SocketId(self.pool.next_id.fetch_add(1, Ordering::Relaxed));
         let handler = (lock(&self.add_socket))(id);
         tracing::debug!(socket = id.0, "AddSocket");
-        self.events.send(Event::AddSocket { socket: id }).await;
         IdleSocket { id, handler }
+    }
+
+    /// Shows the idle sockets to the handle.
+    fn publish_idle(&self) {
+        *lock(&self.pool.idle) = self.idle.iter().map(|s| s.id).collect();
     }
 
     /// Gives an accepted connection to the oldest idle socket (or a new one if the pool is empty).
     async fn hand_off(&mut self, stream: TcpStream, remote: SocketAddr) {
         let IdleSocket { id, handler } = match self.idle.pop_front() {
             Some(socket) => socket,
-            None => self.add_socket().await,
+            None => {
+                let socket = self.new_socket();
+                self.events.send(Event::AddSocket { socket: socket.id }).await;
+                socket
+            }
         };
-        *lock(&self.pool.idle) = self.idle.iter().map(|s| s.id).collect();
+        self.publish_idle();
         let (handle, commands) = TcpSocket::new(id, SocketState::Connecting);
         let status = handle.status_cell();
         lock(&self.pool.connections).insert(id, handle);
-        self.pool
-            .accepted
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.pool.accepted.fetch_add(1, Ordering::Relaxed);
+        // If the peer already vanished there is no local address; the socket's task reports it.
+        let announced = match stream.local_addr() {
+            Ok(local) => {
+                self.events
+                    .send(Event::Connected {
+                        socket: id,
+                        local,
+                        remote,
+                    })
+                    .await;
+                true
+            }
+            Err(_) => false,
+        };
         let pool = Arc::clone(&self.pool);
         let connection = Connection {
             stream,
@@ -183,6 +214,7 @@ impl Listener {
                 lock(&pool.connections).remove(&id);
                 pool.changed.notify_one();
             }),
+            announced,
         };
         let span = tracing::info_span!("socket", id = id.0, %remote);
         self.tracker.spawn(connection.run().instrument(span));

@@ -4,6 +4,7 @@
 //! wording and the schema live in one place. The JSON schema (one object per line, each with
 //! `event` and `ts`) is a public contract: scripts parse it.
 
+use std::io::Write;
 use std::time::SystemTime;
 
 use serde_json::{Value, json};
@@ -120,6 +121,38 @@ pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
         | Event::Released { .. }
         | Event::LimitsChanged { .. } => return None,
     })
+}
+
+/// Prints events one line each, as the seed's words or as JSON lines (headless mode).
+#[derive(Debug)]
+pub struct Printer<W: Write> {
+    /// Which side's wording to use.
+    role: Role,
+    /// JSON lines instead of the seed's words.
+    json: bool,
+    /// Where lines go (stdout in the apps).
+    out: W,
+}
+
+impl<W: Write> Printer<W> {
+    /// A printer for `role`, writing JSON lines when `json` is set.
+    pub fn new(role: Role, json: bool, out: W) -> Self {
+        Self { role, json, out }
+    }
+
+    /// Prints one event (nothing for events outside the chosen format) and flushes, so a script
+    /// reading the pipe sees each line at once. A closed pipe is not an error worth dying for.
+    pub fn print(&mut self, event: &Event) {
+        let line = if self.json {
+            json_record(event, SystemTime::now()).map(|record| record.to_string())
+        } else {
+            human_line(self.role, event)
+        };
+        if let Some(line) = line {
+            let _ = writeln!(self.out, "{line}");
+            let _ = self.out.flush();
+        }
+    }
 }
 
 /// Received bytes as one printable line: invalid UTF-8 becomes U+FFFD, and control characters

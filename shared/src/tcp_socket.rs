@@ -114,6 +114,7 @@ impl TcpSocket {
                             status,
                             cancel: CancellationToken::new(),
                             on_closed: Box::new(|| {}),
+                            announced: false,
                         }
                         .run()
                         .await;

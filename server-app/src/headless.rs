@@ -1,0 +1,76 @@
+//! `server-app --headless`: the seed's server on the terminal.
+//!
+//! Each pooled socket greets its client and takes what it receives; every event is printed as
+//! one line. Ctrl-C or SIGTERM stops listening, closes every connection, prints `stopped` and
+//! exits 0. A failed Listen exits 1 naming the error code.
+
+use std::io;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serversocket::report::{Printer, Role};
+use serversocket::seed::Greeter;
+use serversocket::{Event, Runtime, ServerSocket, event_channel, termination_signal};
+
+use crate::Args;
+
+/// How long shutdown waits for every connection to report closed.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
+
+/// Runs the headless server until a termination signal.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let runtime = Runtime::new()?;
+    let (events, receiver) = event_channel(None);
+    let mut printer = Printer::new(Role::Server, args.json, io::stdout());
+    let mut server = ServerSocket::new(&runtime, events, |_id| Greeter::default());
+    server.set_network_interface(args.bind);
+    server.set_port(args.port);
+    let started = server
+        .set_limits(args.min, args.max)
+        .and_then(|()| server.listen());
+    if let Err(error) = started {
+        printer.print(&Event::Error {
+            socket: None,
+            error: error.clone(),
+        });
+        eprintln!("error {}: {error}", error.code());
+        return Ok(ExitCode::FAILURE);
+    }
+    runtime.block_on(async {
+        let mut stop = std::pin::pin!(termination_signal());
+        loop {
+            tokio::select! {
+                event = receiver.recv() => match event {
+                    Some(event) => printer.print(&event),
+                    None => break,
+                },
+                () = &mut stop => break,
+            }
+        }
+        server.stop_listening();
+        server.close_all();
+        // Print what the closing sockets report; "stopped" comes last, once all are closed.
+        let mut listener_stopped = false;
+        let drained = tokio::time::timeout(SHUTDOWN_WAIT, async {
+            while !(listener_stopped && server.active_connections().is_empty()) {
+                match receiver.recv().await {
+                    Some(Event::Stopped) => listener_stopped = true,
+                    Some(event) => printer.print(&event),
+                    None => break,
+                }
+            }
+        })
+        .await;
+        if drained.is_err() {
+            eprintln!("server-app: some connections did not close within {SHUTDOWN_WAIT:?}");
+        }
+    });
+    while let Some(event) = receiver.try_recv() {
+        if event != Event::Stopped {
+            printer.print(&event);
+        }
+    }
+    printer.print(&Event::Stopped);
+    let _ = server.shutdown(SHUTDOWN_WAIT);
+    Ok(ExitCode::SUCCESS)
+}

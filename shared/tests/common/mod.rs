@@ -1,0 +1,105 @@
+//! Test helpers: a server on an ephemeral loopback port and a bounded wait for events.
+
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
+
+use std::collections::VecDeque;
+use std::io::Read;
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use serversocket::seed::{Greeter, SERVER_GREETING};
+use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketId, event_channel};
+
+/// The longest any single wait in a test may take before the test fails.
+pub const PATIENCE: Duration = Duration::from_secs(15);
+
+/// Events seen so far, and a way to wait for the next matching one. Events from different
+/// sockets interleave in any order, so a wait also matches events that arrived earlier and
+/// were not claimed yet.
+pub struct Watch {
+    pub receiver: EventReceiver,
+    /// Every event received, in arrival order.
+    pub seen: Vec<Event>,
+    /// Received events no wait has claimed yet.
+    unclaimed: VecDeque<Event>,
+}
+
+impl Watch {
+    pub fn new(receiver: EventReceiver) -> Self {
+        Self {
+            receiver,
+            seen: Vec::new(),
+            unclaimed: VecDeque::new(),
+        }
+    }
+
+    /// Waits (at most [`PATIENCE`]) for an event matching `wanted`, keeping all others in `seen`.
+    pub fn until(&mut self, what: &str, wanted: impl Fn(&Event) -> bool) -> Event {
+        if let Some(index) = self.unclaimed.iter().position(&wanted) {
+            return self.unclaimed.remove(index).expect("index is in range");
+        }
+        let deadline = Instant::now() + PATIENCE;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            let Some(event) = self.receiver.recv_timeout(left) else {
+                break;
+            };
+            self.seen.push(event.clone());
+            if wanted(&event) {
+                return event;
+            }
+            self.unclaimed.push_back(event);
+        }
+        panic!("gave up waiting for {what}; events seen: {:#?}", self.seen);
+    }
+
+    /// Waits for `count` events matching `wanted`; returns them in order.
+    pub fn until_n(&mut self, count: usize, what: &str, wanted: impl Fn(&Event) -> bool) -> Vec<Event> {
+        (0..count).map(|_| self.until(what, &wanted)).collect()
+    }
+
+    /// Takes whatever has arrived, without waiting.
+    pub fn drain(&mut self) {
+        while let Some(event) = self.receiver.try_recv() {
+            self.seen.push(event.clone());
+            self.unclaimed.push_back(event);
+        }
+    }
+
+    /// How many of the events seen so far match.
+    pub fn count(&self, wanted: impl Fn(&Event) -> bool) -> usize {
+        self.seen.iter().filter(|e| wanted(e)).count()
+    }
+}
+
+/// A runtime, a greeting server listening on 127.0.0.1 port 0 with the given limits, and its events.
+pub fn greeting_server(min: usize, max: usize) -> (Runtime, ServerSocket, Watch, SocketAddr) {
+    let runtime = Runtime::new().expect("runtime");
+    let (events, receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_id| Greeter::default());
+    server.set_port(0);
+    server.set_limits(min, max).expect("limits");
+    let address = server.listen().expect("listen");
+    (runtime, server, Watch::new(receiver), address)
+}
+
+/// A plain blocking client, with a read timeout so no test can hang on it.
+pub fn client(address: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(address).expect("connect");
+    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    stream
+}
+
+/// Reads the seed's greeting from a client, failing the test if something else arrives.
+pub fn read_greeting(stream: &mut TcpStream) {
+    let mut greeting = vec![0; SERVER_GREETING.len()];
+    stream.read_exact(&mut greeting).expect("greeting");
+    assert_eq!(greeting, SERVER_GREETING.as_bytes());
+}
+
+pub fn is_connected(event: &Event, id: u64) -> bool {
+    matches!(event, Event::Connected { socket, .. } if *socket == SocketId(id))
+}
+
+pub fn is_closed(event: &Event, id: u64) -> bool {
+    matches!(event, Event::Closed { socket } if *socket == SocketId(id))
+}

@@ -1,0 +1,236 @@
+//! The ServerSocket pool over real loopback sockets: fill, handoff, refill, the cap, live
+//! limits, StopListening, ActiveConnections, LocalAddress and Handle.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use common::{client, greeting_server, is_closed, is_connected, read_greeting};
+use serversocket::seed::SERVER_GREETING;
+use serversocket::{Event, SocketId};
+
+#[test]
+fn listen_fills_the_pool_with_add_socket() {
+    let (_runtime, server, mut watch, address) = greeting_server(3, 10);
+    let listening = watch.until("Listening", |e| matches!(e, Event::Listening { .. }));
+    assert!(
+        matches!(listening, Event::Listening { address: a, min: 3, max: 10, .. } if a == address)
+    );
+    watch.until_n(3, "AddSocket", |e| matches!(e, Event::AddSocket { .. }));
+    let status = server.pool_status();
+    assert_eq!(status.idle, vec![SocketId(0), SocketId(1), SocketId(2)]);
+    assert!(status.connected.is_empty());
+    assert!(server.is_listening());
+}
+
+#[test]
+fn a_connection_goes_to_the_oldest_idle_socket_and_the_pool_refills() {
+    let (_runtime, server, mut watch, address) = greeting_server(2, 10);
+    watch.until_n(2, "initial pool", |e| matches!(e, Event::AddSocket { .. }));
+    let mut first = client(address);
+    read_greeting(&mut first);
+    watch.until("socket 0 connected", |e| is_connected(e, 0));
+    watch.until("pool refilled with socket 2", |e| {
+        matches!(e, Event::AddSocket { socket } if *socket == SocketId(2))
+    });
+    watch.until("greeting sent", |e| {
+        matches!(e, Event::SendComplete { socket, user_aborted: false } if *socket == SocketId(0))
+    });
+    let status = server.pool_status();
+    assert_eq!(status.idle, vec![SocketId(1), SocketId(2)]);
+    assert_eq!(status.connected, vec![SocketId(0)]);
+    assert_eq!(status.accepted, 1);
+
+    // What the client writes reaches the pooled socket as Data.
+    first.write_all(b"hello pool").unwrap();
+    let data = watch.until("data", |e| matches!(e, Event::Data { .. }));
+    assert!(matches!(data, Event::Data { socket, data } if socket == SocketId(0) && &data[..] == b"hello pool"));
+
+    // The peer leaving is reported as Xojo's 102, then Closed, and the socket leaves the pool.
+    drop(first);
+    let error = watch.until("lost connection", |e| matches!(e, Event::Error { .. }));
+    assert!(matches!(error, Event::Error { socket: Some(SocketId(0)), error } if error.code() == 102));
+    watch.until("closed", |e| is_closed(e, 0));
+    assert!(server.active_connections().is_empty());
+}
+
+#[test]
+fn a_burst_of_200_simultaneous_connections_is_served_in_full() {
+    const CLIENTS: usize = 200;
+    let (_runtime, server, mut watch, address) = greeting_server(2, CLIENTS);
+    let start = Arc::new(Barrier::new(CLIENTS));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let start = Arc::clone(&start);
+            std::thread::spawn(move || {
+                start.wait();
+                let mut stream = client(address);
+                read_greeting(&mut stream);
+                stream
+            })
+        })
+        .collect();
+    let streams: Vec<TcpStream> = clients.into_iter().map(|c| c.join().expect("client")).collect();
+    watch.until_n(CLIENTS, "every connection", |e| matches!(e, Event::Connected { .. }));
+    assert_eq!(server.pool_status().accepted, CLIENTS as u64);
+    assert_eq!(server.active_connections().len(), CLIENTS);
+    assert_eq!(watch.count(|e| matches!(e, Event::Error { .. })), 0);
+    drop(streams);
+}
+
+#[test]
+fn at_the_maximum_clients_wait_and_are_served_when_a_connection_closes() {
+    let (_runtime, server, mut watch, address) = greeting_server(1, 2);
+    let mut first = client(address);
+    read_greeting(&mut first);
+    let mut second = client(address);
+    read_greeting(&mut second);
+    watch.until_n(2, "two connected", |e| matches!(e, Event::Connected { .. }));
+
+    // The third handshake completes in the kernel's backlog, but nobody accepts it yet.
+    let mut third = client(address);
+    third.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    let mut byte = [0; 1];
+    let waiting = third.read(&mut byte).expect_err("the third client must not be served yet");
+    assert!(matches!(waiting.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut));
+    assert_eq!(server.active_connections().len(), 2);
+
+    // A connection ends: the waiting client is accepted and greeted.
+    drop(first);
+    third.set_read_timeout(Some(common::PATIENCE)).unwrap();
+    read_greeting(&mut third);
+    watch.until("the waiting client connected", |e| is_connected(e, 2));
+    assert_eq!(server.active_connections().len(), 2);
+    drop(second);
+}
+
+#[test]
+fn limits_change_live_min_refills_or_releases_and_max_caps_without_killing() {
+    let (_runtime, server, mut watch, address) = greeting_server(2, 3);
+    watch.until_n(2, "initial pool", |e| matches!(e, Event::AddSocket { .. }));
+
+    server.set_minimum_sockets_available(3).unwrap();
+    watch.until("AddSocket for the raised minimum", |e| {
+        matches!(e, Event::AddSocket { socket } if *socket == SocketId(2))
+    });
+    watch.until("limits changed", |e| matches!(e, Event::LimitsChanged { min: 3, max: 3 }));
+    assert_eq!(server.pool_status().idle.len(), 3);
+
+    server.set_minimum_sockets_available(1).unwrap();
+    watch.until_n(2, "surplus released", |e| matches!(e, Event::Released { .. }));
+    assert_eq!(server.pool_status().idle, vec![SocketId(0)]);
+
+    let mut clients: Vec<TcpStream> = (0..3).map(|_| client(address)).collect();
+    for stream in &mut clients {
+        read_greeting(stream);
+    }
+    // Lowering Max below the connected count closes nothing.
+    server.set_maximum_sockets_connected(1).unwrap();
+    watch.until("limits changed", |e| matches!(e, Event::LimitsChanged { min: 1, max: 1 }));
+    assert_eq!(server.active_connections().len(), 3);
+    for stream in &mut clients {
+        stream.write_all(b"still here").unwrap();
+    }
+    watch.until_n(3, "data from every client", |e| matches!(e, Event::Data { .. }));
+    assert_eq!(watch.count(|e| matches!(e, Event::Closed { .. })), 0);
+
+    // A fourth client waits; raising Max lets it in at once.
+    let mut fourth = client(address);
+    server.set_maximum_sockets_connected(4).unwrap();
+    read_greeting(&mut fourth);
+    assert_eq!(server.active_connections().len(), 4);
+
+    // A bad pair is refused with the field named, and nothing changes.
+    let error = server.set_limits(5, 4).unwrap_err();
+    assert_eq!(error.code(), 106);
+    assert!(error.to_string().contains("MinimumSocketsAvailable"), "{error}");
+    let error = server.set_maximum_sockets_connected(0).unwrap_err();
+    assert!(error.to_string().contains("MaximumSocketsConnected"), "{error}");
+    assert_eq!(server.pool_status().limits.max, 4);
+}
+
+#[test]
+fn stop_listening_closes_the_listener_and_releases_the_pool_but_keeps_connections() {
+    let (_runtime, mut server, mut watch, address) = greeting_server(2, 10);
+    let mut connected = client(address);
+    read_greeting(&mut connected);
+    watch.until("connected", |e| is_connected(e, 0));
+    let handle = server.handle();
+    assert!(handle >= 0);
+    #[cfg(target_os = "linux")]
+    {
+        let target = std::fs::read_link(format!("/proc/self/fd/{handle}")).unwrap();
+        assert!(target.to_string_lossy().starts_with("socket:"), "{target:?}");
+    }
+
+    server.stop_listening();
+    watch.until("Stopped", |e| matches!(e, Event::Stopped));
+    assert!(watch.count(|e| matches!(e, Event::Released { .. })) >= 2);
+    assert!(!server.is_listening());
+    assert_eq!(server.handle(), -1);
+    assert_eq!(server.local_address(), None);
+    assert!(server.pool_status().idle.is_empty());
+    let refused = TcpStream::connect(address).expect_err("nobody listens any more");
+    assert_eq!(refused.kind(), ErrorKind::ConnectionRefused);
+
+    // The connected socket carries on until it is closed.
+    assert_eq!(server.active_connections().len(), 1);
+    server.connection(SocketId(0)).unwrap().write("bye").unwrap();
+    let mut bye = [0; 3];
+    connected.read_exact(&mut bye).unwrap();
+    assert_eq!(&bye, b"bye");
+    server.close_all();
+    watch.until("closed", |e| is_closed(e, 0));
+    let mut rest = Vec::new();
+    assert_eq!(connected.read_to_end(&mut rest).unwrap(), 0, "the server closed its end");
+
+    // Listening again on the same port works at once, and socket ids carry on from before.
+    server.set_port(address.port());
+    assert_eq!(server.listen().unwrap(), address);
+    watch.until("new pool", |e| matches!(e, Event::AddSocket { socket } if socket.0 >= 3));
+}
+
+#[test]
+fn local_address_reports_the_port_the_os_chose_and_active_connections_list_the_connected() {
+    let (_runtime, server, mut watch, address) = greeting_server(1, 10);
+    assert_ne!(address.port(), 0);
+    assert_eq!(server.local_address(), Some(address));
+    assert_eq!(server.port(), 0, "Port keeps what was asked for");
+
+    let mut a = client(address);
+    let mut b = client(address);
+    read_greeting(&mut a);
+    read_greeting(&mut b);
+    watch.until_n(2, "connected", |e| matches!(e, Event::Connected { .. }));
+    let active = server.active_connections();
+    assert_eq!(active.len(), 2);
+    let locals = [a.local_addr().unwrap(), b.local_addr().unwrap()];
+    for socket in &active {
+        assert!(socket.is_connected());
+        assert!(locals.contains(&socket.remote_address().unwrap()));
+        assert_eq!(socket.local_address().unwrap().port(), address.port());
+        assert_eq!(socket.last_error_code(), 0);
+    }
+    assert_eq!(active[0].status().bytes_sent, SERVER_GREETING.len() as u64);
+}
+
+#[test]
+fn listens_on_ipv6_loopback() {
+    let runtime = serversocket::Runtime::new().unwrap();
+    let (events, receiver) = serversocket::event_channel(None);
+    let mut server =
+        serversocket::ServerSocket::new(&runtime, events, |_| serversocket::seed::Greeter::default());
+    server.set_network_interface("::1".parse().unwrap());
+    server.set_port(0);
+    let address = server.listen().unwrap();
+    assert!(address.is_ipv6());
+    let mut watch = common::Watch::new(receiver);
+    let mut stream = client(address);
+    read_greeting(&mut stream);
+    watch.until("connected over IPv6", |e| is_connected(e, 0));
+}
