@@ -335,8 +335,9 @@ impl ServerSocket {
             // Inside the runtime we cannot wait here; the tasks still end on their own.
             tracker.is_empty()
         } else {
+            // The timer must be made inside the runtime, hence the async block.
             self.runtime
-                .block_on(tokio::time::timeout(timeout, tracker.wait()))
+                .block_on(async { tokio::time::timeout(timeout, tracker.wait()).await })
                 .is_ok()
         };
         self.listener = None;
@@ -397,7 +398,7 @@ impl ServerSocket {
         if !task.is_finished() && Handle::try_current().is_err() {
             let _ = self
                 .runtime
-                .block_on(tokio::time::timeout(RELISTEN_WAIT, task));
+                .block_on(async { tokio::time::timeout(RELISTEN_WAIT, task).await });
         }
     }
 }

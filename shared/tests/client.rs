@@ -1,0 +1,160 @@
+//! The stand-alone TcpSocket (a client) against a real ServerSocket: the seed's conversation,
+//! writes from the caller, closing, and megabytes of binary data.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Watch, greeting_server};
+use serversocket::seed::{CLIENT_REPLY, Replier, SERVER_GREETING, client_hello};
+use serversocket::{
+    DEFAULT_CONNECT_TIMEOUT, Event, Passive, Runtime, ServerSocket, Socket, SocketHandler, SocketId,
+    SocketState, TcpSocket, event_channel,
+};
+
+#[test]
+fn the_seed_conversation_between_a_client_socket_and_the_pool() {
+    let (runtime, _server, mut server_watch, address) = greeting_server(2, 10);
+    let (events, receiver) = event_channel(None);
+    let socket = TcpSocket::connect(
+        &runtime,
+        SocketId(0),
+        "localhost",
+        address.port(),
+        Replier::default(),
+        events,
+        DEFAULT_CONNECT_TIMEOUT,
+    );
+    let mut client_watch = Watch::new(receiver);
+    client_watch.until("client connected", |e| common::is_connected(e, 0));
+    let greeting = client_watch.until("the greeting", |e| matches!(e, Event::Data { .. }));
+    assert!(matches!(greeting, Event::Data { data, .. } if &data[..] == SERVER_GREETING.as_bytes()));
+
+    // The server receives the hello and the reply, in one chunk or two.
+    let expected = format!("{}{CLIENT_REPLY}", client_hello(0));
+    let mut received = Vec::new();
+    for _ in 0..expected.len() {
+        if received.len() >= expected.len() {
+            break;
+        }
+        let Event::Data { data, .. } = server_watch.until("the client's words", |e| matches!(e, Event::Data { .. })) else {
+            unreachable!()
+        };
+        received.extend_from_slice(&data);
+    }
+    assert_eq!(String::from_utf8_lossy(&received), expected);
+    client_watch.until("client send complete", |e| matches!(e, Event::SendComplete { .. }));
+    assert!(socket.is_connected());
+    assert_eq!(socket.remote_address().unwrap().port(), address.port());
+    assert!(socket.local_address().is_some());
+
+    // Closing from the client: the client sees Closed (no error); the server sees 102 then Closed.
+    socket.close();
+    client_watch.until("client closed", |e| common::is_closed(e, 0));
+    assert_eq!(client_watch.count(|e| matches!(e, Event::Error { .. })), 0);
+    assert_eq!(socket.status().state, SocketState::Closed);
+    let lost = server_watch.until("server lost", |e| matches!(e, Event::Error { .. }));
+    assert!(matches!(lost, Event::Error { error, .. } if error.code() == 102));
+    server_watch.until("server closed", |e| matches!(e, Event::Closed { .. }));
+}
+
+#[test]
+fn write_from_the_caller_arrives_and_counters_follow() {
+    let (runtime, server, mut server_watch, address) = greeting_server(1, 10);
+    let (events, receiver) = event_channel(None);
+    let socket = TcpSocket::connect(
+        &runtime,
+        SocketId(7),
+        "127.0.0.1",
+        address.port(),
+        Passive,
+        events,
+        DEFAULT_CONNECT_TIMEOUT,
+    );
+    let mut client_watch = Watch::new(receiver);
+    client_watch.until("connected", |e| common::is_connected(e, 7));
+    socket.write("typed by a person").unwrap();
+    let data = server_watch.until("data", |e| matches!(e, Event::Data { .. }));
+    assert!(matches!(data, Event::Data { data, .. } if &data[..] == b"typed by a person"));
+    client_watch.until("sent", |e| matches!(e, Event::SendComplete { .. }));
+    assert_eq!(socket.status().bytes_sent, 17);
+
+    // And the other way: the server writes to one of its active connections.
+    server.active_connections()[0].write("from the window").unwrap();
+    let mut got = Vec::new();
+    for _ in 0..10 {
+        let Event::Data { data, .. } = client_watch.until("data", |e| matches!(e, Event::Data { .. })) else {
+            unreachable!()
+        };
+        got.extend_from_slice(&data);
+        if got.ends_with(b"from the window") {
+            break;
+        }
+    }
+    assert!(got.ends_with(b"from the window"));
+}
+
+/// Sends every byte it receives straight back.
+struct Echo;
+
+impl SocketHandler for Echo {
+    fn data_available(&mut self, socket: &mut Socket) {
+        let data = socket.read_all();
+        socket.write(data).unwrap();
+    }
+}
+
+#[test]
+fn five_megabytes_of_binary_data_go_through_a_pooled_socket_intact() {
+    const SIZE: usize = 5 * 1024 * 1024;
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_| Echo);
+    server.set_port(0);
+    let address = server.listen().unwrap();
+
+    // Every byte value, NULs included, in a pattern that shows reordering.
+    let payload: Vec<u8> = (0..SIZE).map(|i| (i * 7 % 251) as u8).collect();
+    let (client_events, client_receiver) = event_channel(None);
+    let socket = TcpSocket::connect(
+        &runtime,
+        SocketId(0),
+        "127.0.0.1",
+        address.port(),
+        Passive,
+        client_events,
+        DEFAULT_CONNECT_TIMEOUT,
+    );
+    let mut client_watch = Watch::new(client_receiver);
+    client_watch.until("connected", |e| common::is_connected(e, 0));
+    socket.write(payload.clone()).unwrap();
+
+    // The server's events must be drained too, or its sockets would pause (bounded channel).
+    let server_drain = std::thread::spawn(move || {
+        let mut bytes = 0;
+        while bytes < SIZE {
+            match receiver.recv_timeout(common::PATIENCE) {
+                Some(Event::Data { data, .. }) => bytes += data.len(),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        bytes
+    });
+    let mut echoed = Vec::with_capacity(SIZE);
+    while echoed.len() < SIZE {
+        match client_watch.receiver.recv_timeout(common::PATIENCE) {
+            Some(Event::Data { data, .. }) => echoed.extend_from_slice(&data),
+            Some(_) => {}
+            None => panic!("the echo stopped after {} bytes", echoed.len()),
+        }
+    }
+    assert_eq!(server_drain.join().unwrap(), SIZE);
+    assert_eq!(echoed.len(), SIZE);
+    assert!(echoed == payload, "the echoed bytes differ from what was sent");
+    let status = server.active_connections()[0].status();
+    assert_eq!(status.bytes_received, SIZE as u64);
+    assert!(server.shutdown(Duration::from_secs(5)));
+}

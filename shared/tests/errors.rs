@@ -1,0 +1,147 @@
+//! Each error a user can cause, with its Xojo code, over real loopback sockets.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::time::Duration;
+
+use common::{Watch, client, greeting_server, read_greeting};
+use serversocket::seed::{Greeter, Replier};
+use serversocket::{
+    DEFAULT_CONNECT_TIMEOUT, Event, Runtime, ServerSocket, SocketError, SocketId, TcpSocket,
+    event_channel, parse_port,
+};
+
+/// Connects one client socket and waits for its Error; checks that Closed follows.
+fn connect_error(host: &str, port: u16) -> (SocketError, TcpSocket) {
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let socket = TcpSocket::connect(
+        &runtime,
+        SocketId(0),
+        host,
+        port,
+        Replier::default(),
+        events,
+        DEFAULT_CONNECT_TIMEOUT,
+    );
+    let mut watch = Watch::new(receiver);
+    let Event::Error { socket: Some(SocketId(0)), error } =
+        watch.until("the connect error", |e| matches!(e, Event::Error { .. }))
+    else {
+        unreachable!("matched above")
+    };
+    watch.until("closed", |e| matches!(e, Event::Closed { .. }));
+    assert_eq!(watch.count(|e| matches!(e, Event::Connected { .. })), 0);
+    (error, socket)
+}
+
+#[test]
+fn a_port_already_in_use_is_error_105_and_fires_the_error_event() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
+    server.set_port(port);
+    let error = server.listen().unwrap_err();
+    assert_eq!(error.code(), 105);
+    assert!(matches!(error, SocketError::AddressInUse { .. }));
+    assert!(error.to_string().contains(&format!("127.0.0.1:{port} is already in use")), "{error}");
+    let mut watch = Watch::new(receiver);
+    let event = watch.until("Error event", |e| matches!(e, Event::Error { .. }));
+    assert!(matches!(event, Event::Error { socket: None, error } if error.code() == 105));
+    assert!(!server.is_listening());
+    assert_eq!(server.handle(), -1);
+}
+
+#[test]
+fn listening_twice_is_error_106() {
+    let (_runtime, mut server, _watch, address) = greeting_server(1, 2);
+    let error = server.listen().unwrap_err();
+    assert_eq!(error.code(), 106);
+    assert!(error.to_string().contains(&address.to_string()), "{error}");
+}
+
+#[test]
+fn an_address_this_machine_does_not_have_is_a_clear_bind_error() {
+    let runtime = Runtime::new().unwrap();
+    let (events, _receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
+    // TEST-NET-1 (RFC 5737) is never assigned to a machine; binding it fails locally, and no
+    // packet is sent anywhere.
+    server.set_network_interface("192.0.2.1".parse().unwrap());
+    server.set_port(0);
+    let error = server.listen().unwrap_err();
+    assert!(matches!(error, SocketError::AddressNotAvailable { .. }), "{error:?}");
+    assert_eq!(error.code(), 100);
+    assert!(error.to_string().contains("192.0.2.1"), "{error}");
+}
+
+#[test]
+fn bad_ports_are_error_107() {
+    assert_eq!(parse_port("70000").unwrap_err().code(), 107);
+    assert_eq!(parse_port("abc").unwrap_err().code(), 107);
+    assert_eq!(parse_port("-1").unwrap_err().code(), 107);
+    let (error, _socket) = connect_error("127.0.0.1", 0);
+    assert_eq!(error.code(), 107);
+}
+
+#[test]
+fn an_unresolvable_name_is_error_103() {
+    let (error, socket) = connect_error("no-such-host.invalid", 2002);
+    assert_eq!(error.code(), 103);
+    assert!(error.to_string().contains("no-such-host.invalid"), "{error}");
+    assert_eq!(socket.last_error_code(), 103);
+    assert!(!socket.is_connected());
+}
+
+#[test]
+fn a_refused_connection_is_error_102_saying_refused() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let (error, socket) = connect_error("127.0.0.1", port);
+    assert!(matches!(error, SocketError::ConnectionRefused { .. }), "{error:?}");
+    assert_eq!(error.code(), 102);
+    assert_eq!(error.meaning(), "connection refused");
+    assert!(error.to_string().contains("refused"), "{error}");
+    assert_eq!(socket.last_error_code(), 102);
+}
+
+#[test]
+fn a_peer_reset_is_error_102_and_the_pool_goes_on() {
+    let (_runtime, server, mut watch, address) = greeting_server(1, 10);
+    let mut doomed = client(address);
+    read_greeting(&mut doomed);
+    watch.until("connected", |e| common::is_connected(e, 0));
+    // Linger 0 makes close send a reset (RST) instead of a polite FIN.
+    socket2::SockRef::from(&doomed)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(doomed);
+    let event = watch.until("the reset", |e| matches!(e, Event::Error { .. }));
+    let Event::Error { socket: Some(SocketId(0)), error } = event else {
+        panic!("expected socket 0's error, got {event:?}")
+    };
+    assert_eq!(error.code(), 102);
+    assert!(error.to_string().contains("reset"), "{error}");
+    watch.until("closed", |e| common::is_closed(e, 0));
+
+    let mut next = client(address);
+    read_greeting(&mut next);
+    next.write_all(b"still serving").unwrap();
+    watch.until("the next client's data", |e| matches!(e, Event::Data { .. }));
+    assert_eq!(server.active_connections().len(), 1);
+}
+
+#[test]
+fn writing_to_a_socket_that_is_not_connected_is_error_106() {
+    let (_error, socket) = connect_error("no-such-host.invalid", 2002);
+    let error = socket.write("too late").unwrap_err();
+    assert_eq!(error.code(), 106);
+}
