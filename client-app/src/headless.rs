@@ -13,8 +13,7 @@ use std::time::Duration;
 use serversocket::report::{Printer, Role};
 use serversocket::seed::Replier;
 use serversocket::{
-    DEFAULT_CONNECT_TIMEOUT, Event, Runtime, SocketId, TcpSocket, event_channel,
-    termination_signal,
+    DEFAULT_CONNECT_TIMEOUT, Event, Runtime, SocketId, TcpSocket, event_channel, termination_signal,
 };
 
 use crate::Args;
@@ -68,7 +67,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             sockets.iter().for_each(TcpSocket::close);
             let _ = tokio::time::timeout(SHUTDOWN_WAIT, async {
                 while !tally.open.is_empty() {
-                    let Some(event) = receiver.recv().await else { break };
+                    let Some(event) = receiver.recv().await else {
+                        break;
+                    };
                     printer.print(&event);
                     tally.note(&event);
                 }

@@ -96,7 +96,9 @@ pub enum SocketError {
     },
     /// Accepting a waiting connection failed (e.g. the process ran out of file descriptors).
     /// The listener backs off and keeps listening.
-    #[error("accepting a connection failed: {reason}; the server waits a moment and keeps listening")]
+    #[error(
+        "accepting a connection failed: {reason}; the server waits a moment and keeps listening"
+    )]
     AcceptFailed {
         /// What the operating system said.
         reason: String,

@@ -233,7 +233,9 @@ impl Socket {
 
     /// The unsent part of the front write, if any.
     pub(crate) fn next_to_send(&self) -> Option<&[u8]> {
-        self.send_queue.front().map(|front| &front[self.front_sent..])
+        self.send_queue
+            .front()
+            .map(|front| &front[self.front_sent..])
     }
 
     /// Records that `count` bytes of the front write went out.

@@ -178,7 +178,9 @@ impl Listener {
             Some(socket) => socket,
             None => {
                 let socket = self.new_socket();
-                self.events.send(Event::AddSocket { socket: socket.id }).await;
+                self.events
+                    .send(Event::AddSocket { socket: socket.id })
+                    .await;
                 socket
             }
         };

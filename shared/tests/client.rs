@@ -10,8 +10,8 @@ use std::time::Duration;
 use common::{Watch, greeting_server};
 use serversocket::seed::{CLIENT_REPLY, Replier, SERVER_GREETING, client_hello};
 use serversocket::{
-    DEFAULT_CONNECT_TIMEOUT, Event, Passive, Runtime, ServerSocket, Socket, SocketHandler, SocketId,
-    SocketState, TcpSocket, event_channel,
+    DEFAULT_CONNECT_TIMEOUT, Event, Passive, Runtime, ServerSocket, Socket, SocketHandler,
+    SocketId, SocketState, TcpSocket, event_channel,
 };
 
 #[test]
@@ -30,7 +30,9 @@ fn the_seed_conversation_between_a_client_socket_and_the_pool() {
     let mut client_watch = Watch::new(receiver);
     client_watch.until("client connected", |e| common::is_connected(e, 0));
     let greeting = client_watch.until("the greeting", |e| matches!(e, Event::Data { .. }));
-    assert!(matches!(greeting, Event::Data { data, .. } if &data[..] == SERVER_GREETING.as_bytes()));
+    assert!(
+        matches!(greeting, Event::Data { data, .. } if &data[..] == SERVER_GREETING.as_bytes())
+    );
 
     // The server receives the hello and the reply, in one chunk or two.
     let expected = format!("{}{CLIENT_REPLY}", client_hello(0));
@@ -39,13 +41,17 @@ fn the_seed_conversation_between_a_client_socket_and_the_pool() {
         if received.len() >= expected.len() {
             break;
         }
-        let Event::Data { data, .. } = server_watch.until("the client's words", |e| matches!(e, Event::Data { .. })) else {
+        let Event::Data { data, .. } =
+            server_watch.until("the client's words", |e| matches!(e, Event::Data { .. }))
+        else {
             unreachable!()
         };
         received.extend_from_slice(&data);
     }
     assert_eq!(String::from_utf8_lossy(&received), expected);
-    client_watch.until("client send complete", |e| matches!(e, Event::SendComplete { .. }));
+    client_watch.until("client send complete", |e| {
+        matches!(e, Event::SendComplete { .. })
+    });
     assert!(socket.is_connected());
     assert_eq!(socket.remote_address().unwrap().port(), address.port());
     assert!(socket.local_address().is_some());
@@ -82,10 +88,14 @@ fn write_from_the_caller_arrives_and_counters_follow() {
     assert_eq!(socket.status().bytes_sent, 17);
 
     // And the other way: the server writes to one of its active connections.
-    server.active_connections()[0].write("from the window").unwrap();
+    server.active_connections()[0]
+        .write("from the window")
+        .unwrap();
     let mut got = Vec::new();
     for _ in 0..10 {
-        let Event::Data { data, .. } = client_watch.until("data", |e| matches!(e, Event::Data { .. })) else {
+        let Event::Data { data, .. } =
+            client_watch.until("data", |e| matches!(e, Event::Data { .. }))
+        else {
             unreachable!()
         };
         got.extend_from_slice(&data);
@@ -153,7 +163,10 @@ fn five_megabytes_of_binary_data_go_through_a_pooled_socket_intact() {
     }
     assert_eq!(server_drain.join().unwrap(), SIZE);
     assert_eq!(echoed.len(), SIZE);
-    assert!(echoed == payload, "the echoed bytes differ from what was sent");
+    assert!(
+        echoed == payload,
+        "the echoed bytes differ from what was sent"
+    );
     let status = server.active_connections()[0].status();
     assert_eq!(status.bytes_received, SIZE as u64);
     assert!(server.shutdown(Duration::from_secs(5)));

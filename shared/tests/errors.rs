@@ -29,8 +29,10 @@ fn connect_error(host: &str, port: u16) -> (SocketError, TcpSocket) {
         DEFAULT_CONNECT_TIMEOUT,
     );
     let mut watch = Watch::new(receiver);
-    let Event::Error { socket: Some(SocketId(0)), error } =
-        watch.until("the connect error", |e| matches!(e, Event::Error { .. }))
+    let Event::Error {
+        socket: Some(SocketId(0)),
+        error,
+    } = watch.until("the connect error", |e| matches!(e, Event::Error { .. }))
     else {
         unreachable!("matched above")
     };
@@ -50,7 +52,12 @@ fn a_port_already_in_use_is_error_105_and_fires_the_error_event() {
     let error = server.listen().unwrap_err();
     assert_eq!(error.code(), 105);
     assert!(matches!(error, SocketError::AddressInUse { .. }));
-    assert!(error.to_string().contains(&format!("127.0.0.1:{port} is already in use")), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("127.0.0.1:{port} is already in use")),
+        "{error}"
+    );
     let mut watch = Watch::new(receiver);
     let event = watch.until("Error event", |e| matches!(e, Event::Error { .. }));
     assert!(matches!(event, Event::Error { socket: None, error } if error.code() == 105));
@@ -76,7 +83,10 @@ fn an_address_this_machine_does_not_have_is_a_clear_bind_error() {
     server.set_network_interface("192.0.2.1".parse().unwrap());
     server.set_port(0);
     let error = server.listen().unwrap_err();
-    assert!(matches!(error, SocketError::AddressNotAvailable { .. }), "{error:?}");
+    assert!(
+        matches!(error, SocketError::AddressNotAvailable { .. }),
+        "{error:?}"
+    );
     assert_eq!(error.code(), 100);
     assert!(error.to_string().contains("192.0.2.1"), "{error}");
 }
@@ -94,7 +104,10 @@ fn bad_ports_are_error_107() {
 fn an_unresolvable_name_is_error_103() {
     let (error, socket) = connect_error("no-such-host.invalid", 2002);
     assert_eq!(error.code(), 103);
-    assert!(error.to_string().contains("no-such-host.invalid"), "{error}");
+    assert!(
+        error.to_string().contains("no-such-host.invalid"),
+        "{error}"
+    );
     assert_eq!(socket.last_error_code(), 103);
     assert!(!socket.is_connected());
 }
@@ -106,7 +119,10 @@ fn a_refused_connection_is_error_102_saying_refused() {
         listener.local_addr().unwrap().port()
     };
     let (error, socket) = connect_error("127.0.0.1", port);
-    assert!(matches!(error, SocketError::ConnectionRefused { .. }), "{error:?}");
+    assert!(
+        matches!(error, SocketError::ConnectionRefused { .. }),
+        "{error:?}"
+    );
     assert_eq!(error.code(), 102);
     assert_eq!(error.meaning(), "connection refused");
     assert!(error.to_string().contains("refused"), "{error}");
@@ -125,7 +141,11 @@ fn a_peer_reset_is_error_102_and_the_pool_goes_on() {
         .unwrap();
     drop(doomed);
     let event = watch.until("the reset", |e| matches!(e, Event::Error { .. }));
-    let Event::Error { socket: Some(SocketId(0)), error } = event else {
+    let Event::Error {
+        socket: Some(SocketId(0)),
+        error,
+    } = event
+    else {
         panic!("expected socket 0's error, got {event:?}")
     };
     assert_eq!(error.code(), 102);
@@ -135,7 +155,9 @@ fn a_peer_reset_is_error_102_and_the_pool_goes_on() {
     let mut next = client(address);
     read_greeting(&mut next);
     next.write_all(b"still serving").unwrap();
-    watch.until("the next client's data", |e| matches!(e, Event::Data { .. }));
+    watch.until("the next client's data", |e| {
+        matches!(e, Event::Data { .. })
+    });
     assert_eq!(server.active_connections().len(), 1);
 }
 

@@ -32,14 +32,21 @@ fn stop_listening_and_shutdown_leave_no_descriptor_or_task_behind() {
         read_greeting(stream);
     }
     watch.until_n(5, "connected", |e| matches!(e, Event::Connected { .. }));
-    assert!(open_descriptors() >= before + 1 + 2 * 5, "listener and both ends of 5 connections");
+    assert!(
+        open_descriptors() >= before + 1 + 2 * 5,
+        "listener and both ends of 5 connections"
+    );
 
     server.stop_listening();
     server.close_all();
     watch.until("stopped", |e| matches!(e, Event::Stopped));
     watch.until_n(5, "closed", |e| matches!(e, Event::Closed { .. }));
     drop(clients);
-    assert_eq!(open_descriptors(), before, "after StopListening and closing");
+    assert_eq!(
+        open_descriptors(),
+        before,
+        "after StopListening and closing"
+    );
 
     // Listen again, then drop everything through shutdown: nothing may remain.
     server.listen().unwrap();

@@ -35,9 +35,10 @@ fn a_connection_goes_to_the_oldest_idle_socket_and_the_pool_refills() {
     let mut first = client(address);
     read_greeting(&mut first);
     watch.until("socket 0 connected", |e| is_connected(e, 0));
-    watch.until("pool refilled with socket 2", |e| {
-        matches!(e, Event::AddSocket { socket } if *socket == SocketId(2))
-    });
+    watch.until(
+        "pool refilled with socket 2",
+        |e| matches!(e, Event::AddSocket { socket } if *socket == SocketId(2)),
+    );
     watch.until("greeting sent", |e| {
         matches!(e, Event::SendComplete { socket, user_aborted: false } if *socket == SocketId(0))
     });
@@ -49,12 +50,16 @@ fn a_connection_goes_to_the_oldest_idle_socket_and_the_pool_refills() {
     // What the client writes reaches the pooled socket as Data.
     first.write_all(b"hello pool").unwrap();
     let data = watch.until("data", |e| matches!(e, Event::Data { .. }));
-    assert!(matches!(data, Event::Data { socket, data } if socket == SocketId(0) && &data[..] == b"hello pool"));
+    assert!(
+        matches!(data, Event::Data { socket, data } if socket == SocketId(0) && &data[..] == b"hello pool")
+    );
 
     // The peer leaving is reported as Xojo's 102, then Closed, and the socket leaves the pool.
     drop(first);
     let error = watch.until("lost connection", |e| matches!(e, Event::Error { .. }));
-    assert!(matches!(error, Event::Error { socket: Some(SocketId(0)), error } if error.code() == 102));
+    assert!(
+        matches!(error, Event::Error { socket: Some(SocketId(0)), error } if error.code() == 102)
+    );
     watch.until("closed", |e| is_closed(e, 0));
     assert!(server.active_connections().is_empty());
 }
@@ -75,8 +80,13 @@ fn a_burst_of_200_simultaneous_connections_is_served_in_full() {
             })
         })
         .collect();
-    let streams: Vec<TcpStream> = clients.into_iter().map(|c| c.join().expect("client")).collect();
-    watch.until_n(CLIENTS, "every connection", |e| matches!(e, Event::Connected { .. }));
+    let streams: Vec<TcpStream> = clients
+        .into_iter()
+        .map(|c| c.join().expect("client"))
+        .collect();
+    watch.until_n(CLIENTS, "every connection", |e| {
+        matches!(e, Event::Connected { .. })
+    });
     assert_eq!(server.pool_status().accepted, CLIENTS as u64);
     assert_eq!(server.active_connections().len(), CLIENTS);
     assert_eq!(watch.count(|e| matches!(e, Event::Error { .. })), 0);
@@ -94,10 +104,17 @@ fn at_the_maximum_clients_wait_and_are_served_when_a_connection_closes() {
 
     // The third handshake completes in the kernel's backlog, but nobody accepts it yet.
     let mut third = client(address);
-    third.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    third
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
     let mut byte = [0; 1];
-    let waiting = third.read(&mut byte).expect_err("the third client must not be served yet");
-    assert!(matches!(waiting.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut));
+    let waiting = third
+        .read(&mut byte)
+        .expect_err("the third client must not be served yet");
+    assert!(matches!(
+        waiting.kind(),
+        ErrorKind::WouldBlock | ErrorKind::TimedOut
+    ));
     assert_eq!(server.active_connections().len(), 2);
 
     // A connection ends: the waiting client is accepted and greeted.
@@ -115,14 +132,19 @@ fn limits_change_live_min_refills_or_releases_and_max_caps_without_killing() {
     watch.until_n(2, "initial pool", |e| matches!(e, Event::AddSocket { .. }));
 
     server.set_minimum_sockets_available(3).unwrap();
-    watch.until("AddSocket for the raised minimum", |e| {
-        matches!(e, Event::AddSocket { socket } if *socket == SocketId(2))
+    watch.until(
+        "AddSocket for the raised minimum",
+        |e| matches!(e, Event::AddSocket { socket } if *socket == SocketId(2)),
+    );
+    watch.until("limits changed", |e| {
+        matches!(e, Event::LimitsChanged { min: 3, max: 3 })
     });
-    watch.until("limits changed", |e| matches!(e, Event::LimitsChanged { min: 3, max: 3 }));
     assert_eq!(server.pool_status().idle.len(), 3);
 
     server.set_minimum_sockets_available(1).unwrap();
-    watch.until_n(2, "surplus released", |e| matches!(e, Event::Released { .. }));
+    watch.until_n(2, "surplus released", |e| {
+        matches!(e, Event::Released { .. })
+    });
     assert_eq!(server.pool_status().idle, vec![SocketId(0)]);
 
     let mut clients: Vec<TcpStream> = (0..3).map(|_| client(address)).collect();
@@ -131,12 +153,16 @@ fn limits_change_live_min_refills_or_releases_and_max_caps_without_killing() {
     }
     // Lowering Max below the connected count closes nothing.
     server.set_maximum_sockets_connected(1).unwrap();
-    watch.until("limits changed", |e| matches!(e, Event::LimitsChanged { min: 1, max: 1 }));
+    watch.until("limits changed", |e| {
+        matches!(e, Event::LimitsChanged { min: 1, max: 1 })
+    });
     assert_eq!(server.active_connections().len(), 3);
     for stream in &mut clients {
         stream.write_all(b"still here").unwrap();
     }
-    watch.until_n(3, "data from every client", |e| matches!(e, Event::Data { .. }));
+    watch.until_n(3, "data from every client", |e| {
+        matches!(e, Event::Data { .. })
+    });
     assert_eq!(watch.count(|e| matches!(e, Event::Closed { .. })), 0);
 
     // A fourth client waits; raising Max lets it in at once.
@@ -148,9 +174,15 @@ fn limits_change_live_min_refills_or_releases_and_max_caps_without_killing() {
     // A bad pair is refused with the field named, and nothing changes.
     let error = server.set_limits(5, 4).unwrap_err();
     assert_eq!(error.code(), 106);
-    assert!(error.to_string().contains("MinimumSocketsAvailable"), "{error}");
+    assert!(
+        error.to_string().contains("MinimumSocketsAvailable"),
+        "{error}"
+    );
     let error = server.set_maximum_sockets_connected(0).unwrap_err();
-    assert!(error.to_string().contains("MaximumSocketsConnected"), "{error}");
+    assert!(
+        error.to_string().contains("MaximumSocketsConnected"),
+        "{error}"
+    );
     assert_eq!(server.pool_status().limits.max, 4);
 }
 
@@ -165,7 +197,10 @@ fn stop_listening_closes_the_listener_and_releases_the_pool_but_keeps_connection
     #[cfg(target_os = "linux")]
     {
         let target = std::fs::read_link(format!("/proc/self/fd/{handle}")).unwrap();
-        assert!(target.to_string_lossy().starts_with("socket:"), "{target:?}");
+        assert!(
+            target.to_string_lossy().starts_with("socket:"),
+            "{target:?}"
+        );
     }
 
     server.stop_listening();
@@ -180,19 +215,30 @@ fn stop_listening_closes_the_listener_and_releases_the_pool_but_keeps_connection
 
     // The connected socket carries on until it is closed.
     assert_eq!(server.active_connections().len(), 1);
-    server.connection(SocketId(0)).unwrap().write("bye").unwrap();
+    server
+        .connection(SocketId(0))
+        .unwrap()
+        .write("bye")
+        .unwrap();
     let mut bye = [0; 3];
     connected.read_exact(&mut bye).unwrap();
     assert_eq!(&bye, b"bye");
     server.close_all();
     watch.until("closed", |e| is_closed(e, 0));
     let mut rest = Vec::new();
-    assert_eq!(connected.read_to_end(&mut rest).unwrap(), 0, "the server closed its end");
+    assert_eq!(
+        connected.read_to_end(&mut rest).unwrap(),
+        0,
+        "the server closed its end"
+    );
 
     // Listening again on the same port works at once, and socket ids carry on from before.
     server.set_port(address.port());
     assert_eq!(server.listen().unwrap(), address);
-    watch.until("new pool", |e| matches!(e, Event::AddSocket { socket } if socket.0 >= 3));
+    watch.until(
+        "new pool",
+        |e| matches!(e, Event::AddSocket { socket } if socket.0 >= 3),
+    );
 }
 
 #[test]
@@ -223,8 +269,9 @@ fn local_address_reports_the_port_the_os_chose_and_active_connections_list_the_c
 fn listens_on_ipv6_loopback() {
     let runtime = serversocket::Runtime::new().unwrap();
     let (events, receiver) = serversocket::event_channel(None);
-    let mut server =
-        serversocket::ServerSocket::new(&runtime, events, |_| serversocket::seed::Greeter::default());
+    let mut server = serversocket::ServerSocket::new(&runtime, events, |_| {
+        serversocket::seed::Greeter::default()
+    });
     server.set_network_interface("::1".parse().unwrap());
     server.set_port(0);
     let address = server.listen().unwrap();

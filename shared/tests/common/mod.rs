@@ -53,7 +53,12 @@ impl Watch {
     }
 
     /// Waits for `count` events matching `wanted`; returns them in order.
-    pub fn until_n(&mut self, count: usize, what: &str, wanted: impl Fn(&Event) -> bool) -> Vec<Event> {
+    pub fn until_n(
+        &mut self,
+        count: usize,
+        what: &str,
+        wanted: impl Fn(&Event) -> bool,
+    ) -> Vec<Event> {
         (0..count).map(|_| self.until(what, &wanted)).collect()
     }
 

@@ -1,0 +1,368 @@
+//! The headless command-line contract, checked from outside as a user's script would: the two
+//! real binaries run against each other on loopback and their output lines are read.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The longest any wait for a line or an exit may take before the test fails.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn server_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_server-app"))
+}
+
+/// `cargo test --workspace` builds client-app beside server-app.
+fn client_binary() -> PathBuf {
+    let path =
+        server_binary().with_file_name(format!("client-app{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests with `cargo test --workspace`",
+        path.display()
+    );
+    path
+}
+
+/// A running app whose stdout lines arrive through a channel, so every read has a deadline.
+/// Lines from different sockets interleave in any order, so a wait also matches lines that
+/// arrived earlier and no wait has claimed yet.
+struct App {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    /// Every line read so far, in order.
+    seen: Vec<String>,
+    /// Lines read that no wait has claimed.
+    unclaimed: Vec<String>,
+}
+
+impl App {
+    fn start(binary: PathBuf, args: &[&str]) -> Self {
+        let mut child = Command::new(binary)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            lines,
+            seen: Vec::new(),
+            unclaimed: Vec::new(),
+        }
+    }
+
+    /// Reads lines until one matches; fails the test (showing what came) at end of output or time.
+    fn until_line(&mut self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        if let Some(index) = self.unclaimed.iter().position(|line| wanted(line)) {
+            return self.unclaimed.remove(index);
+        }
+        let deadline = Instant::now() + PATIENCE;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            let Ok(line) = self.lines.recv_timeout(left) else {
+                break;
+            };
+            self.seen.push(line.clone());
+            if wanted(&line) {
+                return line;
+            }
+            self.unclaimed.push(line);
+        }
+        panic!("no line for {what}; lines so far: {:#?}", self.seen);
+    }
+
+    /// Reads JSON lines until one matches.
+    fn until_json(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        let line = self.until_line(what, |line| {
+            let value: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not one JSON object per line ({e}): {line}"));
+            assert!(
+                value["event"].is_string() && value["ts"].is_string(),
+                "{line}"
+            );
+            wanted(&value)
+        });
+        serde_json::from_str(&line).unwrap()
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the exit, reading the rest of the output; fails after [`PATIENCE`].
+    fn wait(&mut self) -> (ExitStatus, Vec<String>, String) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // The reader thread ends at end of output, which disconnects the channel.
+                let mut all = std::mem::take(&mut self.seen);
+                while let Ok(line) = self.lines.recv_timeout(PATIENCE) {
+                    all.push(line);
+                }
+                let mut stderr = String::new();
+                std::io::Read::read_to_string(&mut self.child.stderr.take().unwrap(), &mut stderr)
+                    .unwrap();
+                return (status, all, stderr);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "did not exit; output: {:#?}",
+                self.seen
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn is_event(value: &Value, event: &str) -> bool {
+    value["event"] == event
+}
+
+/// A port nothing listens on (it was free a moment ago).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn the_seed_conversation_in_json_lines() {
+    let mut server = App::start(server_binary(), &["--headless", "--port", "0", "--json"]);
+    let listening = server.until_json("listening", |v| is_event(v, "listening"));
+    assert_eq!(listening["min"], 2);
+    assert_eq!(listening["max"], 10);
+    let address = listening["address"].as_str().unwrap().to_owned();
+    assert!(address.starts_with("127.0.0.1:"), "{address}");
+    let port = address.rsplit(':').next().unwrap().to_owned();
+    server.until_json("add_socket 0", |v| {
+        is_event(v, "add_socket") && v["socket"] == 0
+    });
+    server.until_json("add_socket 1", |v| {
+        is_event(v, "add_socket") && v["socket"] == 1
+    });
+
+    let mut client = App::start(
+        client_binary(),
+        &["--headless", "--port", &port, "--connect", "3", "--json"],
+    );
+    for socket in 0..3_u64 {
+        client.until_json("connected", |v| {
+            is_event(v, "connected") && v["socket"] == socket
+        });
+    }
+    for socket in 0..3_u64 {
+        let greeting =
+            client.until_json("greeting", |v| is_event(v, "data") && v["socket"] == socket);
+        assert_eq!(
+            greeting["text"],
+            "From the server socket, I connected to you."
+        );
+        assert_eq!(greeting["bytes"], 43);
+    }
+    // The server logs each client's hello and reply (in one chunk or two). Which client a
+    // pooled socket gets depends on which connect arrives first, so compare them as a set.
+    let mut conversations = std::collections::BTreeSet::new();
+    for socket in 0..3_u64 {
+        server.until_json("connected", |v| {
+            is_event(v, "connected") && v["socket"] == socket
+        });
+        let mut text = String::new();
+        for _chunk in 0..8 {
+            if text.ends_with(" I got something from you.") {
+                break;
+            }
+            let data = server.until_json("data", |v| is_event(v, "data") && v["socket"] == socket);
+            text.push_str(data["text"].as_str().unwrap());
+        }
+        conversations.insert(text);
+    }
+    let expected: std::collections::BTreeSet<String> = (0..3)
+        .map(|client| format!("Socket {client} connected! I got something from you."))
+        .collect();
+    assert_eq!(conversations, expected);
+    assert!(
+        server.seen.iter().any(|l| l.contains("\"send_complete\"")),
+        "{:#?}",
+        server.seen
+    );
+
+    // SIGTERM: the server closes every connection, prints stopped last and exits 0; the client
+    // sees each socket lost (102) and closed, then exits 0.
+    server.signal("TERM");
+    let (status, lines, _) = server.wait();
+    assert!(status.success(), "server exit {status:?}");
+    let last: Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+    assert_eq!(last["event"], "stopped", "{lines:#?}");
+    assert_eq!(
+        lines.iter().filter(|l| l.contains("\"closed\"")).count(),
+        3,
+        "{lines:#?}"
+    );
+    for socket in 0..3_u64 {
+        let error = client.until_json("lost connection", |v| {
+            is_event(v, "error") && v["socket"] == socket
+        });
+        assert_eq!(error["code"], 102);
+    }
+    let (status, lines, _) = client.wait();
+    assert!(status.success(), "client exit {status:?}");
+    assert_eq!(
+        lines.iter().filter(|l| l.contains("\"closed\"")).count(),
+        3,
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn the_seed_conversation_in_the_seeds_words() {
+    let mut server = App::start(
+        server_binary(),
+        &["--headless", "--port", "0", "--min", "1", "--max", "5"],
+    );
+    let listening = server.until_line("listening", |l| l.starts_with("Listening on 127.0.0.1:"));
+    let port = listening
+        .split(':')
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        listening.contains("MinimumSocketsAvailable 1, MaximumSocketsConnected 5"),
+        "{listening}"
+    );
+    server.until_line("Added Socket", |l| l == "Added Socket");
+
+    let mut client = App::start(client_binary(), &["--headless", "--port", &port]);
+    client.until_line("connected", |l| l == "Socket 0 connected.");
+    client.until_line("greeting", |l| {
+        l == "Socket 0: From the server socket, I connected to you."
+    });
+    client.until_line("send complete", |l| l == "Socket 0 send complete.");
+    server.until_line("connected", |l| l == "Socket 0 connected.");
+    server.until_line("got", |l| {
+        l.starts_with("Socket 0 got: Socket 0 connected!")
+    });
+    server.until_line("send complete", |l| l == "Socket 0 send complete.");
+
+    server.signal("INT");
+    let (status, lines, _) = server.wait();
+    assert!(status.success());
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("Stopped listening."),
+        "{lines:#?}"
+    );
+    client.until_line("lost connection", |l| {
+        l == "Socket 0: Error = 102 (lost connection)"
+    });
+    let (status, _, _) = client.wait();
+    assert!(status.success());
+}
+
+#[test]
+fn a_port_in_use_exits_1_naming_error_105() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let mut server = App::start(server_binary(), &["--headless", "--port", &port]);
+    let (status, _, stderr) = server.wait();
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        stderr.contains(&format!("error 105: 127.0.0.1:{port} is already in use")),
+        "{stderr}"
+    );
+
+    let mut server = App::start(server_binary(), &["--headless", "--port", &port, "--json"]);
+    let error = server.until_json("error", |v| is_event(v, "error"));
+    assert_eq!(error["code"], 105);
+    let (status, _, _) = server.wait();
+    assert_eq!(status.code(), Some(1));
+}
+
+#[test]
+fn bad_arguments_exit_non_zero_naming_the_port() {
+    for port in ["70000", "abc", "-1"] {
+        for binary in [server_binary(), client_binary()] {
+            let output = Command::new(&binary)
+                .args(["--headless", "--port", port])
+                .output()
+                .unwrap();
+            assert!(
+                !output.status.success(),
+                "{} --port {port} succeeded",
+                binary.display()
+            );
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                stderr.contains("--port") && stderr.contains(port),
+                "{stderr}"
+            );
+        }
+    }
+    let output = Command::new(server_binary())
+        .args(["--headless", "--port", "0", "--min", "5", "--max", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("MinimumSocketsAvailable"));
+}
+
+#[test]
+fn a_client_that_cannot_connect_exits_1() {
+    let port = free_port().to_string();
+    let mut client = App::start(
+        client_binary(),
+        &["--headless", "--port", &port, "--connect", "2", "--json"],
+    );
+    for _ in 0..2 {
+        let error = client.until_json("refused", |v| is_event(v, "error"));
+        assert_eq!(error["code"], 102);
+        assert!(
+            error["message"].as_str().unwrap().contains("refused"),
+            "{error}"
+        );
+    }
+    let (status, lines, _) = client.wait();
+    assert_eq!(status.code(), Some(1), "{lines:#?}");
+
+    let mut client = App::start(
+        client_binary(),
+        &["--headless", "--address", "no-such-host.invalid"],
+    );
+    client.until_line("name error", |l| {
+        l == "Socket 0: Error = 103 (name resolution failed)"
+    });
+    let (status, _, _) = client.wait();
+    assert_eq!(status.code(), Some(1));
+}
