@@ -62,6 +62,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     break;
                 }
             }
+            if printer.is_closed() {
+                // Whoever read our output is gone (say `| head`): stop as on Ctrl-C.
+                signalled = true;
+                break;
+            }
         }
         if signalled {
             sockets.iter().for_each(TcpSocket::close);

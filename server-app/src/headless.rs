@@ -46,6 +46,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 },
                 () = &mut stop => break,
             }
+            if printer.is_closed() {
+                // Whoever read our output is gone (say `| head`): stop as on Ctrl-C.
+                break;
+            }
         }
         server.stop_listening();
         server.close_all();

@@ -366,3 +366,34 @@ fn a_client_that_cannot_connect_exits_1() {
     let (status, _, _) = client.wait();
     assert_eq!(status.code(), Some(1));
 }
+
+#[test]
+fn the_server_stops_when_its_reader_goes_away() {
+    let mut child = Command::new(server_binary())
+        .args(["--headless", "--port", "0", "--json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let listening: Value = serde_json::from_str(&first).unwrap();
+    let address = listening["address"].as_str().unwrap().to_owned();
+    // Like `| head -n 1`: the reader leaves. The next event's line cannot be written.
+    drop(stdout);
+    let _client = std::net::TcpStream::connect(address).unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server kept running with nobody reading its output");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+}

@@ -132,26 +132,42 @@ pub struct Printer<W: Write> {
     json: bool,
     /// Where lines go (stdout in the apps).
     out: W,
+    /// The reader went away (e.g. `| head` exited): the program should stop like on Ctrl-C.
+    closed: bool,
 }
 
 impl<W: Write> Printer<W> {
     /// A printer for `role`, writing JSON lines when `json` is set.
     pub fn new(role: Role, json: bool, out: W) -> Self {
-        Self { role, json, out }
+        Self {
+            role,
+            json,
+            out,
+            closed: false,
+        }
     }
 
     /// Prints one event (nothing for events outside the chosen format) and flushes, so a script
-    /// reading the pipe sees each line at once. A closed pipe is not an error worth dying for.
+    /// reading the pipe sees each line at once. A failed write marks the output closed.
     pub fn print(&mut self, event: &Event) {
         let line = if self.json {
             json_record(event, SystemTime::now()).map(|record| record.to_string())
         } else {
             human_line(self.role, event)
         };
-        if let Some(line) = line {
-            let _ = writeln!(self.out, "{line}");
-            let _ = self.out.flush();
+        if let Some(line) = line
+            && !self.closed
+        {
+            self.closed = writeln!(self.out, "{line}")
+                .and_then(|()| self.out.flush())
+                .is_err();
         }
+    }
+
+    /// True once a line could not be written: nobody reads the output any more.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.closed
     }
 }
 
@@ -202,6 +218,29 @@ mod tests {
             human_line(Role::Client, &data).as_deref(),
             Some("Socket 0: hi\\n\\u{0}\u{fffd}")
         );
+    }
+
+    /// A reader that went away.
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_printer_notices_when_its_reader_is_gone() {
+        let mut printer = Printer::new(Role::Server, false, Vec::new());
+        printer.print(&Event::Stopped);
+        assert!(!printer.is_closed());
+        let mut broken = Printer::new(Role::Server, true, ClosedPipe);
+        broken.print(&Event::Stopped);
+        assert!(broken.is_closed());
     }
 
     #[test]
