@@ -397,3 +397,46 @@ fn the_server_stops_when_its_reader_goes_away() {
     };
     assert!(status.success(), "{status:?}");
 }
+
+/// With few file descriptors, accepting fails (EMFILE): the server reports error 100, keeps
+/// listening, and serves again as soon as clients leave.
+#[cfg(target_os = "linux")]
+#[test]
+fn running_out_of_file_descriptors_is_reported_and_survived() {
+    let mut server = App::start(
+        PathBuf::from("prlimit"),
+        &[
+            "--nofile=40:40",
+            "--",
+            server_binary().to_str().unwrap(),
+            "--headless",
+            "--port",
+            "0",
+            "--max",
+            "200",
+            "--json",
+        ],
+    );
+    let listening = server.until_json("listening", |v| is_event(v, "listening"));
+    let address = listening["address"].as_str().unwrap().to_owned();
+    // More clients than the server has descriptors: the handshakes complete in the backlog.
+    let crowd: Vec<_> = (0..60)
+        .map(|_| std::net::TcpStream::connect(&address).unwrap())
+        .collect();
+    let error = server.until_json("accept error", |v| is_event(v, "error"));
+    assert_eq!(error["code"], 100, "{error}");
+    assert!(error.get("socket").is_none(), "{error}");
+    let message = error["message"].as_str().unwrap().to_lowercase();
+    assert!(message.contains("too many open files"), "{message}");
+    assert!(message.contains("keeps listening"), "{message}");
+
+    drop(crowd);
+    let mut late = std::net::TcpStream::connect(&address).unwrap();
+    late.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut greeting = vec![0; "From the server socket, I connected to you.".len()];
+    std::io::Read::read_exact(&mut late, &mut greeting).unwrap();
+    assert_eq!(greeting, b"From the server socket, I connected to you.");
+    server.signal("TERM");
+    let (status, lines, _) = server.wait();
+    assert!(status.success(), "{lines:#?}");
+}

@@ -111,13 +111,7 @@ impl Connection {
         let mut received_total = 0_u64;
         let mut sent_total = 0_u64;
         let ending = loop {
-            {
-                let mut status = lock(&status);
-                status.bytes_available = socket.bytes_available();
-                status.bytes_left_to_send = socket.bytes_left_to_send();
-                status.bytes_received = received_total;
-                status.bytes_sent = sent_total;
-            }
+            publish(&status, &socket, received_total, sent_total);
             if socket.close_requested() {
                 break Ending::ClosedHere;
             }
@@ -161,10 +155,12 @@ impl Connection {
                         Ok(count) => {
                             socket.sent(count);
                             sent_total += count as u64;
+                            publish(&status, &socket, received_total, sent_total);
                             let left = socket.bytes_left_to_send() as u64;
                             events.send(Event::SendProgress { socket: id, sent: count as u64, left }).await;
                             if handler.send_progress(&mut socket, count as u64, left) && left > 0 {
                                 socket.purge();
+                                publish(&status, &socket, received_total, sent_total);
                                 sending = false;
                                 events.send(Event::SendComplete { socket: id, user_aborted: true }).await;
                                 handler.send_complete(&mut socket, true);
@@ -179,6 +175,7 @@ impl Connection {
                         let chunk = &buffer[..count];
                         received_total += count as u64;
                         socket.receive(chunk);
+                        publish(&status, &socket, received_total, sent_total);
                         events.send(Event::Data { socket: id, data: bytes::Bytes::copy_from_slice(chunk) }).await;
                         handler.data_available(&mut socket);
                     }
@@ -225,4 +222,14 @@ impl Connection {
         handler.closed(&mut socket);
         events.send(Event::Closed { socket: id }).await;
     }
+}
+
+/// Copies the socket's counters into the caller's snapshot. Called before each event that
+/// announces a change, so whoever reacts to the event reads the new numbers.
+fn publish(status: &Mutex<SocketStatus>, socket: &Socket, received_total: u64, sent_total: u64) {
+    let mut status = lock(status);
+    status.bytes_available = socket.bytes_available();
+    status.bytes_left_to_send = socket.bytes_left_to_send();
+    status.bytes_received = received_total;
+    status.bytes_sent = sent_total;
 }

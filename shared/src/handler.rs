@@ -259,3 +259,59 @@ impl Socket {
         dropped
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connected_socket() -> Socket {
+        let mut socket = Socket::new(SocketId(4));
+        let local = "127.0.0.1:2002".parse().expect("address");
+        let remote = "127.0.0.1:50000".parse().expect("address");
+        socket.set_connected(local, remote);
+        socket
+    }
+
+    #[test]
+    fn read_lookahead_and_read_all_take_from_the_receive_buffer() {
+        let mut socket = connected_socket();
+        socket.receive(b"hello ");
+        socket.receive(b"world");
+        assert_eq!(socket.bytes_available(), 11);
+        assert_eq!(socket.lookahead(), b"hello world");
+        assert_eq!(&socket.read(5)[..], b"hello");
+        assert_eq!(socket.bytes_available(), 6);
+        assert_eq!(&socket.read(100)[..], b" world");
+        assert!(socket.read_all().is_empty());
+    }
+
+    #[test]
+    fn writes_queue_in_order_and_partial_sends_are_tracked() {
+        let mut socket = connected_socket();
+        socket.write("abc").expect("connected");
+        socket.write("").expect("an empty write is fine");
+        socket.write("de").expect("connected");
+        assert_eq!(socket.bytes_left_to_send(), 5);
+        socket.sent(2);
+        assert_eq!(socket.pending_write().as_deref(), Some(&b"c"[..]));
+        socket.sent(1);
+        assert_eq!(socket.pending_write().as_deref(), Some(&b"de"[..]));
+        assert_eq!(socket.purge(), 2);
+        assert_eq!(socket.bytes_left_to_send(), 0);
+        assert!(socket.pending_write().is_none());
+    }
+
+    #[test]
+    fn writes_are_refused_when_not_connected_or_over_the_limit() {
+        let mut closed = Socket::new(SocketId(1));
+        assert_eq!(closed.write("x").map_err(|e| e.code()), Err(106));
+        let mut socket = connected_socket();
+        socket
+            .write(vec![0_u8; SEND_QUEUE_LIMIT])
+            .expect("exactly the limit fits");
+        let error = socket.write("one more").expect_err("over the limit");
+        assert_eq!(error.code(), 108);
+        socket.close();
+        assert_eq!(socket.write("x").map_err(|e| e.code()), Err(106));
+    }
+}

@@ -171,3 +171,42 @@ fn five_megabytes_of_binary_data_go_through_a_pooled_socket_intact() {
     assert_eq!(status.bytes_received, SIZE as u64);
     assert!(server.shutdown(Duration::from_secs(5)));
 }
+
+/// Queues more than the peer takes at once, then cancels from SendProgress.
+struct Impatient;
+
+impl SocketHandler for Impatient {
+    fn connected(&mut self, socket: &mut Socket) {
+        socket.write(vec![b'x'; 16 * 1024 * 1024]).unwrap();
+    }
+
+    fn send_progress(&mut self, _socket: &mut Socket, _sent: u64, left: u64) -> bool {
+        left > 0
+    }
+}
+
+#[test]
+fn send_progress_can_cancel_the_rest_of_a_send() {
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_| Impatient);
+    server.set_port(0);
+    let address = server.listen().unwrap();
+    let _reader_that_never_reads = common::client(address);
+    let mut watch = Watch::new(receiver);
+    let progress = watch.until("progress", |e| matches!(e, Event::SendProgress { .. }));
+    assert!(matches!(progress, Event::SendProgress { left, .. } if left > 0));
+    watch.until("cancelled", |e| {
+        matches!(
+            e,
+            Event::SendComplete {
+                user_aborted: true,
+                ..
+            }
+        )
+    });
+    let socket = server.active_connections().pop().unwrap();
+    let status = socket.status();
+    assert_eq!(status.bytes_left_to_send, 0);
+    assert!(status.bytes_sent < 16 * 1024 * 1024);
+}

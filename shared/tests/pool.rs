@@ -281,3 +281,18 @@ fn listens_on_ipv6_loopback() {
     read_greeting(&mut stream);
     watch.until("connected over IPv6", |e| is_connected(e, 0));
 }
+
+#[test]
+fn with_minimum_zero_a_socket_is_added_when_a_connection_arrives() {
+    let (_runtime, server, mut watch, address) = greeting_server(0, 5);
+    watch.until("listening", |e| matches!(e, Event::Listening { .. }));
+    assert!(server.pool_status().idle.is_empty());
+    let mut stream = client(address);
+    read_greeting(&mut stream);
+    watch.until(
+        "AddSocket on demand",
+        |e| matches!(e, Event::AddSocket { socket } if *socket == SocketId(0)),
+    );
+    watch.until("connected", |e| is_connected(e, 0));
+    assert!(server.pool_status().idle.is_empty());
+}
