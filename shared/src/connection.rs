@@ -177,7 +177,7 @@ impl Connection {
                         socket.receive(chunk);
                         publish(&status, &socket, received_total, sent_total);
                         events.send(Event::Data { socket: id, data: bytes::Bytes::copy_from_slice(chunk) }).await;
-                        handler.data_available(&mut socket);
+                        deliver(&mut *handler, &mut socket);
                     }
                     Err(e) => break Ending::Lost(SocketError::from_stream(&e, remote)),
                 },
@@ -232,4 +232,16 @@ fn publish(status: &Mutex<SocketStatus>, socket: &Socket, received_total: u64, s
     status.bytes_left_to_send = socket.bytes_left_to_send();
     status.bytes_received = received_total;
     status.bytes_sent = sent_total;
+}
+
+/// Fires DataAvailable, and again while the handler keeps taking bytes and some remain: a
+/// handler that reads one message at a time (`read(n)`) then sees every message in the buffer,
+/// even when no more data arrives. Ends when the buffer is empty or a call takes nothing.
+fn deliver(handler: &mut dyn SocketHandler, socket: &mut Socket) {
+    let mut before = socket.bytes_available();
+    handler.data_available(socket);
+    while (1..before).contains(&socket.bytes_available()) && !socket.close_requested() {
+        before = socket.bytes_available();
+        handler.data_available(socket);
+    }
 }

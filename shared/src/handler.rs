@@ -30,7 +30,8 @@ pub trait SocketHandler: Send + 'static {
         let _ = socket;
     }
 
-    /// New bytes are in `socket`'s receive buffer ([`Socket::read_all`] takes them).
+    /// New bytes are in `socket`'s receive buffer ([`Socket::read_all`] takes them). If the
+    /// handler takes only part, it is called again while it keeps taking bytes.
     /// Unread bytes stay; once [`RECEIVE_BUFFER_LIMIT`] are unread, the socket stops reading.
     fn data_available(&mut self, socket: &mut Socket) {
         let _ = socket;

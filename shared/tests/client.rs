@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Watch, greeting_server};
@@ -209,4 +211,105 @@ fn send_progress_can_cancel_the_rest_of_a_send() {
     let status = socket.status();
     assert_eq!(status.bytes_left_to_send, 0);
     assert!(status.bytes_sent < 16 * 1024 * 1024);
+}
+
+/// Takes at most 16 KiB per DataAvailable: an application slower than its peer.
+struct Sipping {
+    received: Arc<Mutex<Vec<u8>>>,
+    most_buffered: Arc<AtomicUsize>,
+}
+
+impl SocketHandler for Sipping {
+    fn data_available(&mut self, socket: &mut Socket) {
+        self.most_buffered
+            .fetch_max(socket.bytes_available(), Ordering::Relaxed);
+        let sip = socket.read(16 * 1024);
+        self.received.lock().unwrap().extend_from_slice(&sip);
+    }
+}
+
+#[test]
+fn a_handler_that_reads_a_little_at_a_time_gets_every_byte_in_order() {
+    const SIZE: usize = 8 * 1024 * 1024;
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let most_buffered = Arc::new(AtomicUsize::new(0));
+    let (r, m) = (Arc::clone(&received), Arc::clone(&most_buffered));
+    let mut server = ServerSocket::new(&runtime, events, move |_| Sipping {
+        received: Arc::clone(&r),
+        most_buffered: Arc::clone(&m),
+    });
+    server.set_port(0);
+    let address = server.listen().unwrap();
+    let payload: Vec<u8> = (0..SIZE).map(|i| (i % 253) as u8).collect();
+    let sent = payload.clone();
+    let writer = std::thread::spawn(move || {
+        let mut stream = common::client(address);
+        std::io::Write::write_all(&mut stream, &sent).unwrap();
+    });
+    let mut watch = Watch::new(receiver);
+    watch.until("the sender finished and left", |e| {
+        matches!(e, Event::Closed { .. })
+    });
+    writer.join().unwrap();
+    let received = received.lock().unwrap();
+    assert_eq!(received.len(), SIZE);
+    assert!(
+        *received == payload,
+        "bytes arrived out of order or changed"
+    );
+    let most = most_buffered.load(Ordering::Relaxed);
+    assert!(
+        most <= serversocket::handler::RECEIVE_BUFFER_LIMIT + 64 * 1024,
+        "the receive buffer grew to {most} bytes"
+    );
+}
+
+/// Never reads: an application that has stopped taking data.
+struct Deaf;
+
+impl SocketHandler for Deaf {}
+
+#[test]
+fn a_fast_sender_is_slowed_by_tcp_while_the_application_does_not_read() {
+    const SIZE: usize = 64 * 1024 * 1024;
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_| Deaf);
+    server.set_port(0);
+    let address = server.listen().unwrap();
+    // More than the kernel's buffers on both ends hold, so the sender must be held back.
+    let writer = std::thread::spawn(move || {
+        let mut stream = common::client(address);
+        std::io::Write::write_all(&mut stream, &vec![7_u8; SIZE]).is_ok()
+    });
+    let limit = serversocket::handler::RECEIVE_BUFFER_LIMIT;
+    let mut buffered = 0;
+    let mut watch = Watch::new(receiver);
+    while buffered < limit {
+        let Event::Data { data, .. } = watch.until("data", |e| matches!(e, Event::Data { .. }))
+        else {
+            unreachable!()
+        };
+        buffered += data.len();
+    }
+    // The socket has stopped reading: no more data comes, however long we look.
+    for _ in 0..5 {
+        match watch.receiver.recv_timeout(Duration::from_millis(100)) {
+            Some(Event::Data { data, .. }) => buffered += data.len(),
+            Some(_) | None => {}
+        }
+    }
+    assert!(
+        buffered <= limit + 64 * 1024,
+        "the socket buffered {buffered} bytes"
+    );
+    let socket = server.active_connections().pop().unwrap();
+    assert_eq!(socket.bytes_available(), buffered);
+    assert!(server.shutdown(Duration::from_secs(5)));
+    assert!(
+        !writer.join().unwrap(),
+        "the sender could not have sent everything"
+    );
 }
