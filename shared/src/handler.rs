@@ -60,6 +60,33 @@ pub trait SocketHandler: Send + 'static {
     }
 }
 
+/// A boxed handler is a handler, so one AddSocket can return different behaviours.
+impl SocketHandler for Box<dyn SocketHandler> {
+    fn connected(&mut self, socket: &mut Socket) {
+        (**self).connected(socket);
+    }
+
+    fn data_available(&mut self, socket: &mut Socket) {
+        (**self).data_available(socket);
+    }
+
+    fn send_progress(&mut self, socket: &mut Socket, bytes_sent: u64, bytes_left: u64) -> bool {
+        (**self).send_progress(socket, bytes_sent, bytes_left)
+    }
+
+    fn send_complete(&mut self, socket: &mut Socket, user_aborted: bool) {
+        (**self).send_complete(socket, user_aborted);
+    }
+
+    fn error(&mut self, socket: &mut Socket, error: &SocketError) {
+        (**self).error(socket, error);
+    }
+
+    fn closed(&mut self, socket: &mut Socket) {
+        (**self).closed(socket);
+    }
+}
+
 /// A handler that does nothing but take what arrives, so the receive buffer never fills.
 /// For sockets driven from outside (a window's Send box) rather than by their own events.
 #[derive(Debug, Default, Clone, Copy)]

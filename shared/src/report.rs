@@ -35,8 +35,8 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
         }
         Event::Connected { socket, .. } => format!("Socket {socket} connected."),
         Event::Data { socket, data } => match role {
-            Role::Server => format!("Socket {socket} got: {}", escape_text(data)),
-            Role::Client => format!("Socket {socket}: {}", escape_text(data)),
+            Role::Server => format!("Socket {socket} got: {}", preview_text(data)),
+            Role::Client => format!("Socket {socket}: {}", preview_text(data)),
         },
         Event::SendProgress { .. } => return None,
         Event::SendComplete {
@@ -171,6 +171,20 @@ impl<W: Write> Printer<W> {
     }
 }
 
+/// How many characters of a chunk a log line shows before it is cut.
+pub const PREVIEW_CHARS: usize = 1000;
+
+/// [`escape_text`], cut after [`PREVIEW_CHARS`] characters with the chunk's size said, so a
+/// megabyte of data makes a readable line rather than a wall of text.
+#[must_use]
+pub fn preview_text(data: &[u8]) -> String {
+    let text = escape_text(data);
+    match text.char_indices().nth(PREVIEW_CHARS) {
+        Some((cut, _)) => format!("{}… ({} bytes)", &text[..cut], data.len()),
+        None => text,
+    }
+}
+
 /// Received bytes as one printable line: invalid UTF-8 becomes U+FFFD, and control characters
 /// (newlines, NUL …) become escapes, so binary data can never break a log line or a terminal.
 #[must_use]
@@ -241,6 +255,27 @@ mod tests {
         let mut broken = Printer::new(Role::Server, true, ClosedPipe);
         broken.print(&Event::Stopped);
         assert!(broken.is_closed());
+    }
+
+    #[test]
+    fn huge_chunks_are_cut_with_their_size_said() {
+        let data = vec![b'a'; 65_536];
+        let line = human_line(
+            Role::Server,
+            &Event::Data {
+                socket: SocketId(1),
+                data: bytes::Bytes::from(data),
+            },
+        )
+        .unwrap_or_default();
+        assert!(
+            line.ends_with("a… (65536 bytes)"),
+            "{}",
+            &line[line.len() - 40..]
+        );
+        assert!(line.len() < PREVIEW_CHARS + 100);
+        let short = preview_text("é\0".as_bytes());
+        assert_eq!(short, "é\\u{0}");
     }
 
     #[test]

@@ -1,0 +1,315 @@
+//! Faults, floods and hostile input over real loopback sockets: nothing lost, nothing unbounded.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{PATIENCE, Watch, client, is_closed, is_connected, read_greeting};
+use serversocket::handler::{RECEIVE_BUFFER_LIMIT, SEND_QUEUE_LIMIT};
+use serversocket::report::{Role, human_line, json_record};
+use serversocket::seed::Greeter;
+use serversocket::{
+    Event, Runtime, ServerSocket, Socket, SocketError, SocketHandler, SocketId, TcpSocket,
+    event_channel,
+};
+
+/// Writes 50 MB in 1 MiB pieces as soon as it is connected, recording every refusal.
+struct Flood {
+    refused: Arc<Mutex<Vec<SocketError>>>,
+}
+
+impl SocketHandler for Flood {
+    fn connected(&mut self, socket: &mut Socket) {
+        for _ in 0..50 {
+            if let Err(error) = socket.write(vec![b'z'; 1024 * 1024]) {
+                self.refused.lock().unwrap().push(error);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_client_that_never_reads_cannot_make_the_server_buffer_without_limit() {
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let refused = Arc::new(Mutex::new(Vec::new()));
+    let flood_refusals = Arc::clone(&refused);
+    // Socket 0 floods its client; every other socket is the seed's greeter.
+    let mut server = ServerSocket::new(
+        &runtime,
+        events,
+        move |id: SocketId| -> Box<dyn SocketHandler> {
+            if id == SocketId(0) {
+                Box::new(Flood {
+                    refused: Arc::clone(&flood_refusals),
+                })
+            } else {
+                Box::new(Greeter::default())
+            }
+        },
+    );
+    server.set_port(0);
+    server.set_limits(1, 10).unwrap();
+    let address = server.listen().unwrap();
+    let mut watch = Watch::new(receiver);
+    let _never_reads = client(address);
+    watch.until("the flooded socket connected", |e| is_connected(e, 0));
+    let flooded = server.connection(SocketId(0)).unwrap();
+    watch.until("the flood goes out", |e| {
+        matches!(e, Event::SendProgress { .. })
+    });
+
+    // Writes past the limit were refused with 108; what is queued stays within the limit.
+    let refused = refused.lock().unwrap().clone();
+    assert!(
+        !refused.is_empty(),
+        "50 MB to a peer that never reads must hit the limit"
+    );
+    assert!(refused.iter().all(|e| e.code() == 108), "{refused:?}");
+    assert!(flooded.bytes_left_to_send() <= SEND_QUEUE_LIMIT);
+
+    // Another client is served as usual meanwhile.
+    let mut other = client(address);
+    read_greeting(&mut other);
+    assert!(flooded.is_connected());
+}
+
+/// Reads slowly (16 KiB per DataAvailable) and keeps a running checksum of what arrived in order.
+struct SlowChecksum {
+    received: Arc<AtomicU64>,
+    checksum: Arc<AtomicU64>,
+    most_buffered: Arc<AtomicUsize>,
+}
+
+impl SocketHandler for SlowChecksum {
+    fn data_available(&mut self, socket: &mut Socket) {
+        self.most_buffered
+            .fetch_max(socket.bytes_available(), Ordering::Relaxed);
+        let sip = socket.read(16 * 1024);
+        let mut position = self.received.load(Ordering::Relaxed);
+        let mut checksum = self.checksum.load(Ordering::Relaxed);
+        for &byte in &sip {
+            // Each byte is checked against where it should be: order matters, not just content.
+            checksum += u64::from(byte == pattern(position));
+            position += 1;
+        }
+        self.received.store(position, Ordering::Relaxed);
+        self.checksum.store(checksum, Ordering::Relaxed);
+    }
+}
+
+fn pattern(position: u64) -> u8 {
+    (position % 251) as u8
+}
+
+#[test]
+fn a_client_flooding_100_megabytes_is_held_back_by_tcp_and_every_byte_arrives_in_order() {
+    const SIZE: u64 = 100 * 1024 * 1024;
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let received = Arc::new(AtomicU64::new(0));
+    let checksum = Arc::new(AtomicU64::new(0));
+    let most_buffered = Arc::new(AtomicUsize::new(0));
+    let (r, c, m) = (
+        Arc::clone(&received),
+        Arc::clone(&checksum),
+        Arc::clone(&most_buffered),
+    );
+    let mut server = ServerSocket::new(&runtime, events, move |_| SlowChecksum {
+        received: Arc::clone(&r),
+        checksum: Arc::clone(&c),
+        most_buffered: Arc::clone(&m),
+    });
+    server.set_port(0);
+    let address = server.listen().unwrap();
+    let writer = std::thread::spawn(move || {
+        let mut stream = client(address);
+        for index in 0..SIZE / (1024 * 1024) {
+            let start = index * 1024 * 1024;
+            let block: Vec<u8> = (start..start + 1024 * 1024).map(pattern).collect();
+            stream.write_all(&block).unwrap();
+        }
+    });
+    // Drain events while the flood runs; the socket closes when the writer is done.
+    let mut closed = false;
+    for _ in 0..1_000_000 {
+        match receiver.recv_timeout(PATIENCE) {
+            Some(Event::Closed { .. }) => {
+                closed = true;
+                break;
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    writer.join().unwrap();
+    assert!(closed, "the flooded socket never closed");
+    assert_eq!(received.load(Ordering::Relaxed), SIZE);
+    assert_eq!(
+        checksum.load(Ordering::Relaxed),
+        SIZE,
+        "some bytes were out of place"
+    );
+    let most = most_buffered.load(Ordering::Relaxed);
+    assert!(
+        most <= RECEIVE_BUFFER_LIMIT + 64 * 1024,
+        "buffered {most} bytes"
+    );
+}
+
+#[test]
+fn a_peer_reset_in_the_middle_of_a_big_write_is_102_and_the_pool_goes_on() {
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let refused = Arc::new(Mutex::new(Vec::new()));
+    let mut server = ServerSocket::new(
+        &runtime,
+        events,
+        move |id: SocketId| -> Box<dyn SocketHandler> {
+            if id == SocketId(0) {
+                Box::new(Flood {
+                    refused: Arc::clone(&refused),
+                })
+            } else {
+                Box::new(Greeter::default())
+            }
+        },
+    );
+    server.set_port(0);
+    server.set_limits(1, 10).unwrap();
+    let address = server.listen().unwrap();
+    let mut watch = Watch::new(receiver);
+    let mut victim = client(address);
+    let mut first = [0; 4096];
+    victim.read_exact(&mut first).unwrap();
+    watch.until("writing", |e| matches!(e, Event::SendProgress { .. }));
+    socket2::SockRef::from(&victim)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(victim);
+    let error = watch.until("the reset", |e| {
+        matches!(
+            e,
+            Event::Error {
+                socket: Some(SocketId(0)),
+                ..
+            }
+        )
+    });
+    assert!(matches!(error, Event::Error { error, .. } if error.code() == 102));
+    watch.until("closed", |e| is_closed(e, 0));
+    let mut next = client(address);
+    read_greeting(&mut next);
+}
+
+/// Answers every message with "echo: <message>".
+struct Answer;
+
+impl SocketHandler for Answer {
+    fn data_available(&mut self, socket: &mut Socket) {
+        let question = socket.read_all();
+        let _ = socket.write([&b"echo: "[..], &question].concat());
+    }
+}
+
+#[test]
+fn a_peer_that_half_closes_still_receives_the_reply() {
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_| Answer);
+    server.set_port(0);
+    let address = server.listen().unwrap();
+    let mut stream = client(address);
+    stream.write_all(b"are you there?").unwrap();
+    stream.shutdown(Shutdown::Write).unwrap();
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).unwrap();
+    assert_eq!(reply, b"echo: are you there?");
+    let mut watch = Watch::new(receiver);
+    let error = watch.until("lost after the reply", |e| matches!(e, Event::Error { .. }));
+    assert!(matches!(error, Event::Error { error, .. } if error.code() == 102));
+}
+
+#[test]
+fn a_connect_nobody_answers_times_out_with_its_own_message() {
+    // A listener whose accept queue is full drops further handshakes, so connecting hangs.
+    let full = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    full.bind(
+        &"127.0.0.1:0"
+            .parse::<std::net::SocketAddr>()
+            .unwrap()
+            .into(),
+    )
+    .unwrap();
+    full.listen(0).unwrap();
+    let address = full.local_addr().unwrap().as_socket().unwrap();
+    let mut queued = Vec::new();
+    for _ in 0..16 {
+        match TcpStream::connect_timeout(&address, Duration::from_millis(300)) {
+            Ok(stream) => queued.push(stream),
+            Err(_) => break,
+        }
+    }
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let socket = TcpSocket::connect(
+        &runtime,
+        SocketId(0),
+        "127.0.0.1",
+        address.port(),
+        serversocket::Passive,
+        events,
+        Duration::from_secs(1),
+    );
+    let mut watch = Watch::new(receiver);
+    let error = watch.until("the timeout", |e| matches!(e, Event::Error { .. }));
+    let Event::Error { error, .. } = error else {
+        unreachable!()
+    };
+    assert!(
+        matches!(error, SocketError::ConnectTimedOut { .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.code(), 102);
+    assert!(error.to_string().contains("no answer"), "{error}");
+    watch.until("closed", |e| is_closed(e, 0));
+    assert!(!socket.is_connected());
+}
+
+#[test]
+fn garbage_is_logged_safely() {
+    let (_runtime, _server, mut watch, address) = common::greeting_server(1, 10);
+    let mut stream = client(address);
+    read_greeting(&mut stream);
+    let mut garbage: Vec<u8> = (0..=255).collect();
+    garbage.extend_from_slice(b"\0\0\xff\xfe\xc3\x28 not utf-8 \x1b[31m escape");
+    garbage.extend(std::iter::repeat_n(b'x', 16 * 1024 * 1024));
+    garbage.push(b'\n');
+    stream.write_all(&garbage).unwrap();
+    let mut total = 0;
+    for _ in 0..100_000 {
+        if total >= garbage.len() {
+            break;
+        }
+        let event = watch.until("data", |e| matches!(e, Event::Data { .. }));
+        let Event::Data { data, .. } = &event else {
+            unreachable!()
+        };
+        total += data.len();
+        for role in [Role::Server, Role::Client] {
+            let line = human_line(role, &event).unwrap();
+            assert!(!line.contains('\n') && !line.contains('\0') && !line.contains('\x1b'));
+            assert!(line.len() < 5_000, "a log line of {} bytes", line.len());
+        }
+        let record = json_record(&event, std::time::SystemTime::now()).unwrap();
+        assert_eq!(record["bytes"], data.len());
+        assert!(serde_json::to_string(&record).unwrap().lines().count() == 1);
+    }
+    assert_eq!(total, garbage.len());
+}
