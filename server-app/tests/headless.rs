@@ -330,6 +330,57 @@ fn bad_arguments_exit_non_zero_naming_the_port() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("MinimumSocketsAvailable"));
 }
 
+/// Milliseconds since midnight from a JSON line's RFC 3339 `ts` (`…T12:34:56.789Z`).
+fn timestamp_ms(value: &Value) -> i64 {
+    let ts = value["ts"].as_str().unwrap();
+    let time = ts.split('T').nth(1).unwrap().trim_end_matches('Z');
+    let mut parts = time.split([':', '.']).map(|p| p.parse::<i64>().unwrap());
+    let (h, m, s, ms) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    ((h * 60 + m) * 60 + s) * 1000 + ms
+}
+
+/// Without privileges, a port below 1024 is refused with 107, naming the port.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_privileged_port_without_privileges_is_error_107() {
+    let unprivileged_ports_start =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+            .map_or(1024, |text| text.trim().parse().unwrap_or(1024));
+    assert!(
+        unprivileged_ports_start > 80,
+        "this machine lets anyone bind port 80"
+    );
+    let is_root = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|line| line.starts_with("Uid:") && line.split_whitespace().nth(1) == Some("0"));
+    let mut command = if is_root {
+        // Drop to nobody, as an ordinary user would run it.
+        let mut command = Command::new("setpriv");
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(server_binary());
+        command
+    } else {
+        Command::new(server_binary())
+    };
+    let output = command
+        .args(["--headless", "--port", "80"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error 107: port 80 is below 1024"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn the_server_stops_when_its_reader_goes_away() {
     let mut child = Command::new(server_binary())
@@ -369,7 +420,7 @@ fn running_out_of_file_descriptors_is_reported_and_survived() {
     let mut server = App::start(
         PathBuf::from("prlimit"),
         &[
-            "--nofile=40:40",
+            "--nofile=64:64",
             "--",
             server_binary().to_str().unwrap(),
             "--headless",
@@ -383,7 +434,7 @@ fn running_out_of_file_descriptors_is_reported_and_survived() {
     let listening = server.until_json("listening", |v| is_event(v, "listening"));
     let address = listening["address"].as_str().unwrap().to_owned();
     // More clients than the server has descriptors: the handshakes complete in the backlog.
-    let crowd: Vec<_> = (0..60)
+    let crowd: Vec<_> = (0..100)
         .map(|_| std::net::TcpStream::connect(&address).unwrap())
         .collect();
     let error = server.until_json("accept error", |v| is_event(v, "error"));
@@ -392,6 +443,19 @@ fn running_out_of_file_descriptors_is_reported_and_survived() {
     let message = error["message"].as_str().unwrap().to_lowercase();
     assert!(message.contains("too many open files"), "{message}");
     assert!(message.contains("keeps listening"), "{message}");
+    // It backs off rather than spinning: each retry waits at least the first pause (100 ms).
+    let mut stamps = vec![timestamp_ms(&error)];
+    for _ in 0..3 {
+        let next = server.until_json("another accept error", |v| is_event(v, "error"));
+        stamps.push(timestamp_ms(&next));
+    }
+    for pair in stamps.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= 100,
+            "retried after {} ms",
+            pair[1] - pair[0]
+        );
+    }
 
     drop(crowd);
     let mut late = std::net::TcpStream::connect(&address).unwrap();

@@ -1,23 +1,51 @@
-//! StopListening and shutdown leave no file descriptor and no task behind.
-//! Alone in its own test binary: it counts the whole process's open descriptors.
+//! StopListening, shutdown and churn leave no file descriptor, task or memory behind.
+//! In a test binary of their own, one test at a time: they count the whole process's
+//! descriptors and memory.
 
 #![cfg(target_os = "linux")]
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;
 
+use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
 
 use common::{Watch, client, read_greeting};
 use serversocket::seed::Greeter;
 use serversocket::{Event, Runtime, ServerSocket, event_channel};
 
+/// The tests here must not overlap: each counts what the whole process holds.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 fn open_descriptors() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
+/// The runtime's live tasks once they settle: a socket's task reports Closed as its last
+/// act and ends a moment later. Polls at most [`common::PATIENCE`].
+fn settled_tasks(runtime: &Runtime, expected: usize) -> usize {
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    loop {
+        let alive = runtime.handle().metrics().num_alive_tasks();
+        if alive == expected || std::time::Instant::now() > deadline {
+            return alive;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Resident memory of this process, in bytes.
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
 #[test]
 fn stop_listening_and_shutdown_leave_no_descriptor_or_task_behind() {
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let runtime = Runtime::new().unwrap();
     let (events, receiver) = event_channel(None);
     let mut watch = Watch::new(receiver);
@@ -55,4 +83,126 @@ fn stop_listening_and_shutdown_leave_no_descriptor_or_task_behind() {
     assert!(server.shutdown(Duration::from_secs(5)), "every task ended");
     drop(late);
     assert_eq!(open_descriptors(), before, "after shutdown");
+}
+
+#[test]
+fn twenty_thousand_connect_greet_close_cycles_are_all_served_and_leave_nothing_behind() {
+    const CLIENTS: usize = 64;
+    const CYCLES_EACH: usize = 20_000 / CLIENTS + 1;
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
+    server.set_port(0);
+    server.set_limits(2, CLIENTS).unwrap();
+    let address = server.listen().unwrap();
+    let mut watch = Watch::new(receiver);
+    watch.until_n(2, "the pool", |e| matches!(e, Event::AddSocket { .. }));
+    let descriptors = open_descriptors();
+    let tasks = runtime.handle().metrics().num_alive_tasks();
+    let memory = resident_bytes();
+
+    // Events must be taken while the churn runs (the channel is bounded); count the closes.
+    let drain = std::thread::spawn(move || {
+        let mut closed = 0;
+        while closed < CLIENTS * CYCLES_EACH {
+            match watch.receiver.recv_timeout(common::PATIENCE) {
+                Some(Event::Closed { .. }) => closed += 1,
+                Some(_) => {}
+                None => break,
+            }
+        }
+        closed
+    });
+    let start = Arc::new(Barrier::new(CLIENTS));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let start = Arc::clone(&start);
+            std::thread::spawn(move || {
+                start.wait();
+                for _ in 0..CYCLES_EACH {
+                    let mut stream = client(address);
+                    read_greeting(&mut stream);
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().unwrap();
+    }
+    assert_eq!(
+        drain.join().unwrap(),
+        CLIENTS * CYCLES_EACH,
+        "every cycle served and closed"
+    );
+    assert_eq!(
+        server.pool_status().accepted,
+        (CLIENTS * CYCLES_EACH) as u64
+    );
+    assert!(server.active_connections().is_empty());
+    assert_eq!(
+        open_descriptors(),
+        descriptors,
+        "descriptors after the churn"
+    );
+    assert_eq!(
+        runtime.handle().metrics().num_alive_tasks(),
+        tasks,
+        "tasks after the churn"
+    );
+    let grown = resident_bytes().saturating_sub(memory);
+    assert!(grown < 64 * 1024 * 1024, "memory grew by {grown} bytes");
+}
+
+#[test]
+fn shutdown_with_500_clients_connected_closes_every_one_and_ends_every_task() {
+    const CLIENTS: usize = 500;
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let before = open_descriptors();
+    let tasks = runtime.handle().metrics().num_alive_tasks();
+    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
+    server.set_port(0);
+    server.set_limits(2, CLIENTS + 10).unwrap();
+    let address = server.listen().unwrap();
+    let mut clients: Vec<_> = (0..CLIENTS).map(|_| client(address)).collect();
+    for stream in &mut clients {
+        read_greeting(stream);
+    }
+    let mut watch = Watch::new(receiver);
+    watch.until_n(CLIENTS, "connected", |e| {
+        matches!(e, Event::Connected { .. })
+    });
+    assert_eq!(server.active_connections().len(), CLIENTS);
+
+    let drain = std::thread::spawn(move || {
+        let mut closed = 0;
+        while closed < CLIENTS {
+            match watch.receiver.recv_timeout(common::PATIENCE) {
+                Some(Event::Closed { .. }) => closed += 1,
+                Some(_) => {}
+                None => break,
+            }
+        }
+        closed
+    });
+    assert!(server.shutdown(Duration::from_secs(10)), "every task ended");
+    assert_eq!(
+        drain.join().unwrap(),
+        CLIENTS,
+        "every socket reported closed"
+    );
+    for stream in &mut clients {
+        let mut rest = Vec::new();
+        // The server's end is gone: the client reads the end of the stream (or a reset).
+        let _ = std::io::Read::read_to_end(stream, &mut rest);
+    }
+    drop(clients);
+    assert_eq!(settled_tasks(&runtime, tasks), tasks);
+    assert_eq!(open_descriptors(), before);
 }
