@@ -1,8 +1,268 @@
-//! The window (being written: see the window issue).
+//! The server window: a ServerSocket a learner can watch. Settings and the Listen button at the
+//! top, the status line, the pool drawn as tiles, the active connections, and the log.
+//!
+//! Every socket action goes through the library's handles; events arrive on a channel whose
+//! waker asks egui for a repaint, so an idle window draws nothing.
+
+mod pool_view;
+mod settings;
+#[cfg(test)]
+mod tests;
+
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use bytes::Bytes;
+use serversocket::report::Role;
+use serversocket::seed::Greeter;
+use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketError, event_channel};
+use serversocket_ui::{
+    EventLog, LogView, RowAction, RowState, SocketRows, drain_events, socket_table_ui,
+};
 
 use crate::Args;
+pub use settings::ServerSettings;
 
-/// Opens the window.
-pub fn run(_args: &Args) -> anyhow::Result<()> {
-    anyhow::bail!("the window is not built yet; use --headless")
+/// The server window.
+pub struct ServerWindow {
+    /// What the user set; remembered between runs.
+    settings: ServerSettings,
+    /// The ServerSocket (declared before the runtime so it is dropped first).
+    server: ServerSocket,
+    /// The background threads the sockets run on.
+    _runtime: Runtime,
+    /// Events from the server and its sockets.
+    receiver: EventReceiver,
+    /// The context the waker repaints, known from the first frame.
+    repaint: Arc<OnceLock<egui::Context>>,
+    /// The greeting new pooled sockets write; AddSocket reads it on the runtime.
+    greeting: Arc<Mutex<Bytes>>,
+    /// Every event as a line.
+    log: EventLog,
+    /// How the log is looked at.
+    log_view: LogView,
+    /// Every socket the pool made, as tiles and rows.
+    rows: SocketRows,
+    /// The last listener error, shown in the status line until the next Listen.
+    listener_error: Option<SocketError>,
+}
+
+impl ServerWindow {
+    /// A window with `settings`, not yet listening.
+    ///
+    /// # Errors
+    /// When the socket runtime cannot start.
+    pub fn new(settings: ServerSettings) -> Result<Self, SocketError> {
+        let runtime = Runtime::new()?;
+        let repaint: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
+        let waker_context = Arc::clone(&repaint);
+        let (events, receiver) = event_channel(Some(Arc::new(move || {
+            if let Some(ctx) = waker_context.get() {
+                ctx.request_repaint();
+            }
+        })));
+        let greeting = Arc::new(Mutex::new(Bytes::from(settings.greeting.clone())));
+        let add_socket_greeting = Arc::clone(&greeting);
+        let server = ServerSocket::new(&runtime, events, move |_id| {
+            let greeting = add_socket_greeting
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            Greeter::new(greeting.clone())
+        });
+        Ok(Self {
+            settings,
+            server,
+            _runtime: runtime,
+            receiver,
+            repaint,
+            greeting,
+            log: EventLog::new(Role::Server),
+            log_view: LogView::default(),
+            rows: SocketRows::default(),
+            listener_error: None,
+        })
+    }
+
+    /// Draws one frame.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let _ = self.repaint.set(ui.ctx().clone());
+        self.take_events(ui.ctx());
+        egui::Panel::top("settings").show(ui, |ui| {
+            ui.add_space(4.0);
+            let listening = self.server.is_listening();
+            let changes = self.settings.ui(ui, listening);
+            if changes.limits {
+                self.apply_limits();
+            }
+            if changes.greeting {
+                *self.greeting.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Bytes::from(self.settings.greeting.clone());
+            }
+            ui.horizontal_wrapped(|ui| {
+                self.listen_button_ui(ui, changes.enter_pressed);
+                pool_view::status_ui(ui, &self.server, &self.rows, self.listener_error.as_ref());
+            });
+            ui.add_space(4.0);
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            pool_view::tiles_ui(ui, &self.rows, self.server.pool_status().limits.max);
+            ui.separator();
+            self.connections_ui(ui);
+            ui.separator();
+            self.log_view.ui(
+                ui,
+                &mut self.log,
+                "Nothing yet: click Listen, then connect a client (the client window's Connect, or `client-app --headless`).",
+            );
+        });
+    }
+
+    /// Takes what the sockets reported since the last frame.
+    fn take_events(&mut self, ctx: &egui::Context) {
+        drain_events(&self.receiver, ctx, |event| {
+            if let Event::Error {
+                socket: None,
+                error,
+            } = &event
+            {
+                self.listener_error = Some(error.clone());
+            }
+            self.rows.apply(Role::Server, &event);
+            self.log.push(event);
+        });
+    }
+
+    /// The seed's Listen button (Stop Listening while listening).
+    fn listen_button_ui(&mut self, ui: &mut egui::Ui, enter_pressed: bool) {
+        if self.server.is_listening() {
+            if ui
+                .button("Stop Listening")
+                .on_hover_text("Close the listening socket and release the idle pool; connected sockets stay connected")
+                .clicked()
+            {
+                self.server.stop_listening();
+            }
+        } else {
+            let ready = self.settings.validated().is_ok();
+            let clicked = ui
+                .add_enabled(ready, egui::Button::new("Listen"))
+                .on_hover_text("Open the listening socket on the port; AddSocket fills the pool with MinimumSocketsAvailable idle sockets")
+                .clicked();
+            if clicked || (enter_pressed && ready) {
+                self.listen();
+            }
+        }
+    }
+
+    /// Applies the settings and starts listening; a failure shows in the status line and log.
+    fn listen(&mut self) {
+        let Ok((interface, port)) = self.settings.validated() else {
+            return;
+        };
+        self.server.set_network_interface(interface);
+        self.server.set_port(port);
+        self.listener_error = None;
+        let started = self
+            .server
+            .set_limits(self.settings.min, self.settings.max)
+            .and_then(|()| self.server.listen());
+        if let Err(error) = started {
+            // Bind failures also arrive as an Error event; a bad setting does not, so log it here.
+            if matches!(error, SocketError::InvalidSetting { .. }) {
+                self.log.push(Event::Error {
+                    socket: None,
+                    error: error.clone(),
+                });
+            }
+            self.listener_error = Some(error);
+        }
+    }
+
+    /// Min or Max changed: applied at once, even while listening.
+    fn apply_limits(&mut self) {
+        match self.server.set_limits(self.settings.min, self.settings.max) {
+            Ok(()) => self.settings.limits_error = None,
+            Err(error) => self.settings.limits_error = Some(error.to_string()),
+        }
+    }
+
+    /// The active connections, with Send and Disconnect per row, and Disconnect all.
+    fn connections_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.heading("Active connections")
+                .on_hover_text("ActiveConnections: the sockets now connected");
+            if ui
+                .button("Disconnect all")
+                .on_hover_text("Close every connected socket")
+                .clicked()
+            {
+                self.server.close_all();
+            }
+        });
+        let actions = socket_table_ui(
+            ui,
+            self.rows
+                .iter_mut()
+                .filter(|row| row.state == RowState::Connected),
+            "Disconnect",
+            self.log_view.socket_filter,
+        );
+        for action in actions {
+            match action {
+                RowAction::Send(id, text) => {
+                    if let Some(socket) = self.server.connection(id)
+                        && let Err(error) = socket.write(text)
+                    {
+                        self.log.push(Event::Error {
+                            socket: Some(id),
+                            error,
+                        });
+                    }
+                }
+                RowAction::Close(id) => {
+                    if let Some(socket) = self.server.connection(id) {
+                        socket.close();
+                    }
+                }
+                RowAction::Select(id) => {
+                    self.log_view.socket_filter =
+                        (self.log_view.socket_filter != Some(id)).then_some(id);
+                }
+            }
+        }
+    }
+}
+
+impl eframe::App for ServerWindow {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        ServerWindow::ui(self, ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+}
+
+/// Opens the window; settings come from the last run, and command-line flags that differ
+/// from their defaults override them.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("ServerSocket — server")
+            .with_inner_size([860.0, 720.0])
+            .with_min_inner_size([480.0, 400.0]),
+        ..Default::default()
+    };
+    let args = args.clone();
+    eframe::run_native(
+        "serversocket-server",
+        options,
+        Box::new(move |cc| {
+            let remembered = cc
+                .storage
+                .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY));
+            let settings = ServerSettings::from_args(remembered, &args);
+            Ok(Box::new(ServerWindow::new(settings)?))
+        }),
+    )
+    .map_err(|error| anyhow::anyhow!("the window could not open: {error}"))
 }

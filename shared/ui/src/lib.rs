@@ -1,1 +1,21 @@
-//! placeholder
+//! The egui pieces both windows use, written once: the event log and its view, the socket
+//! rows and their table, state colours, and draining the event channel within a frame budget.
+//!
+//! # Layout
+//! - [`drain`]: take events from the channel without ever blocking a frame.
+//! - [`log`]: [`EventLog`], every event as the seed's line, and [`LogView`], its virtualized view.
+//! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
+//! - [`table`]: the socket table with per-row Send and Close.
+//! - [`state`]: colours and plain words for socket states.
+
+pub mod drain;
+pub mod log;
+pub mod rows;
+pub mod state;
+pub mod table;
+
+pub use drain::drain_events;
+pub use log::{EventLog, LogView};
+pub use rows::{SocketRow, SocketRows};
+pub use state::RowState;
+pub use table::{RowAction, socket_table_ui};

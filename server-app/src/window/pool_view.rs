@@ -1,0 +1,108 @@
+//! The pool drawn for a learner: the status line (IsListening, LocalAddress, Handle, counts,
+//! totals) and one tile per socket, coloured by state, so AddSocket refilling the pool and the
+//! cap at MaximumSocketsConnected can be seen happening.
+
+use serversocket::{ServerSocket, SocketError};
+use serversocket_ui::{RowState, SocketRows};
+
+/// How many closed sockets stay on show: enough to see the churn, not a wall of grey.
+const CLOSED_TILES: usize = 12;
+
+/// Tiles this size, in points.
+const TILE: egui::Vec2 = egui::vec2(64.0, 30.0);
+
+/// The status line.
+pub fn status_ui(
+    ui: &mut egui::Ui,
+    server: &ServerSocket,
+    rows: &SocketRows,
+    listener_error: Option<&SocketError>,
+) {
+    let status = server.pool_status();
+    match status.listening {
+        Some(address) => {
+            ui.colored_label(RowState::Connected.color(), format!("Listening on {address}"))
+                .on_hover_text("IsListening is true: the listening socket accepts connections on this LocalAddress");
+            ui.label(format!("Handle {}", status.handle))
+                .on_hover_text("The listening socket's OS handle (file descriptor)");
+        }
+        None => {
+            ui.label("Not listening")
+                .on_hover_text("IsListening is false; Handle is -1");
+        }
+    }
+    let bytes_in: u64 = rows.iter().map(|row| row.bytes_in).sum();
+    let bytes_out: u64 = rows.iter().map(|row| row.bytes_out).sum();
+    ui.label(format!(
+        "· {} connected (max {}) · {} idle (min {}) · {} accepted · {bytes_in} B in, {bytes_out} B out",
+        status.connected.len(),
+        status.limits.max,
+        status.idle.len(),
+        status.limits.min,
+        status.accepted,
+    ));
+    if let Some(error) = listener_error {
+        ui.colored_label(
+            ui.visuals().error_fg_color,
+            format!("Error {} ({}): {error}", error.code(), error.meaning()),
+        );
+    }
+}
+
+/// One tile per idle or connected socket and the last few closed ones, oldest first;
+/// hovering explains the state.
+pub fn tiles_ui(ui: &mut egui::Ui, rows: &SocketRows, max: usize) {
+    ui.horizontal(|ui| {
+        ui.heading("The pool");
+        ui.weak(format!(
+            "{} idle · {} connected of at most {max} · {} closed",
+            rows.count(RowState::Idle),
+            rows.count(RowState::Connected),
+            rows.count(RowState::Closed),
+        ));
+    });
+    egui::ScrollArea::vertical()
+        .id_salt("tiles")
+        .max_height(TILE.y * 3.0 + 16.0)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                let closed = rows.count(RowState::Closed) + rows.count(RowState::Failed);
+                let mut closed_skipped = 0;
+                for row in rows.iter() {
+                    if matches!(row.state, RowState::Closed | RowState::Failed)
+                        && closed_skipped + CLOSED_TILES < closed
+                    {
+                        closed_skipped += 1;
+                        continue;
+                    }
+                    let (rect, response) = ui.allocate_exact_size(TILE, egui::Sense::hover());
+                    let color = row.state.color();
+                    ui.painter()
+                        .rect_filled(rect, 4.0, color.gamma_multiply(0.35));
+                    ui.painter()
+                        .rect_stroke(rect, 4.0, (1.5, color), egui::StrokeKind::Inside);
+                    ui.painter().text(
+                        rect.center(),
+                        egui::Align2::CENTER_CENTER,
+                        format!("{}\n{}", row.id, row.state.word()),
+                        egui::FontId::proportional(11.0),
+                        ui.visuals().strong_text_color(),
+                    );
+                    let name = format!("Socket {} tile: {}", row.id, row.state.word());
+                    response.widget_info(|| {
+                        egui::WidgetInfo::labeled(egui::Role::Status, true, &name)
+                    });
+                    let remote = row
+                        .remote
+                        .map(|r| format!("\nPeer: {r}"))
+                        .unwrap_or_default();
+                    response.on_hover_text(format!(
+                        "Socket {}: {}{remote}",
+                        row.id,
+                        row.state.explanation()
+                    ));
+                }
+            });
+        });
+}

@@ -1,0 +1,184 @@
+//! The server's settings bar: NetworkInterface, Port, MinimumSocketsAvailable,
+//! MaximumSocketsConnected and the greeting, validated as typed and remembered between runs.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use serversocket::parse_port;
+use serversocket::seed::SERVER_GREETING;
+use serversocket::server_socket::{
+    DEFAULT_MAXIMUM_SOCKETS_CONNECTED, DEFAULT_MINIMUM_SOCKETS_AVAILABLE,
+    DEFAULT_NETWORK_INTERFACE, DEFAULT_PORT,
+};
+
+use crate::Args;
+
+/// The addresses offered in the interface picker, besides whatever the user types.
+const INTERFACES: [(&str, &str); 4] = [
+    ("127.0.0.1", "IPv4 loopback: only this machine can connect"),
+    ("::1", "IPv6 loopback: only this machine can connect"),
+    (
+        "0.0.0.0",
+        "every IPv4 interface: reachable from the network",
+    ),
+    ("::", "every IPv6 interface: reachable from the network"),
+];
+
+/// What the user set (persisted).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct ServerSettings {
+    /// NetworkInterface, as typed.
+    pub interface: String,
+    /// Port, as typed.
+    pub port: String,
+    /// MinimumSocketsAvailable.
+    pub min: usize,
+    /// MaximumSocketsConnected.
+    pub max: usize,
+    /// What each pooled socket writes when connected.
+    pub greeting: String,
+    /// Why the last Min/Max change was refused (not persisted).
+    #[serde(skip)]
+    pub limits_error: Option<String>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            interface: DEFAULT_NETWORK_INTERFACE.to_string(),
+            port: DEFAULT_PORT.to_string(),
+            min: DEFAULT_MINIMUM_SOCKETS_AVAILABLE,
+            max: DEFAULT_MAXIMUM_SOCKETS_CONNECTED,
+            greeting: SERVER_GREETING.to_owned(),
+            limits_error: None,
+        }
+    }
+}
+
+/// What changed in this frame's settings bar.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Changes {
+    /// Min or Max was edited.
+    pub limits: bool,
+    /// The greeting was edited.
+    pub greeting: bool,
+    /// Enter was pressed in the port field.
+    pub enter_pressed: bool,
+}
+
+impl ServerSettings {
+    /// The remembered settings, with command-line flags that differ from their defaults on top.
+    #[must_use]
+    pub fn from_args(remembered: Option<Self>, args: &Args) -> Self {
+        let mut settings = remembered.unwrap_or_default();
+        if args.bind != DEFAULT_NETWORK_INTERFACE {
+            settings.interface = args.bind.to_string();
+        }
+        if args.port != DEFAULT_PORT {
+            settings.port = args.port.to_string();
+        }
+        if args.min != DEFAULT_MINIMUM_SOCKETS_AVAILABLE {
+            settings.min = args.min;
+        }
+        if args.max != DEFAULT_MAXIMUM_SOCKETS_CONNECTED {
+            settings.max = args.max;
+        }
+        settings
+    }
+
+    /// The interface and port, or why they cannot be used.
+    ///
+    /// # Errors
+    /// A sentence saying what is wrong with the interface or the port.
+    pub fn validated(&self) -> Result<(IpAddr, u16), String> {
+        let interface: IpAddr = self.interface.trim().parse().map_err(|_| {
+            format!(
+                "\"{}\" is not an IP address (e.g. 127.0.0.1 or ::1)",
+                self.interface.trim()
+            )
+        })?;
+        let port = parse_port(&self.port).map_err(|error| error.to_string())?;
+        Ok((interface, port))
+    }
+
+    /// Draws the settings bar; interface and port are fixed while listening.
+    pub fn ui(&mut self, ui: &mut egui::Ui, listening: bool) -> Changes {
+        let mut changes = Changes::default();
+        ui.horizontal_wrapped(|ui| {
+            ui.add_enabled_ui(!listening, |ui| {
+                let label = ui
+                    .label("Interface:")
+                    .on_hover_text("NetworkInterface: the local address the listening socket binds");
+                egui::ComboBox::from_id_salt("interface")
+                    .selected_text(&self.interface)
+                    .show_ui(ui, |ui| {
+                        for (address, meaning) in INTERFACES {
+                            ui.selectable_value(&mut self.interface, address.to_owned(), address)
+                                .on_hover_text(meaning);
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                let label = ui.label("Port:");
+                let port = ui
+                    .add(egui::TextEdit::singleline(&mut self.port).desired_width(60.0))
+                    .labelled_by(label.id)
+                    .on_hover_text("The port to listen on: 1024–65535, or 0 for any free port");
+                changes.enter_pressed =
+                    port.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            });
+            let label = ui.label("Min:").on_hover_text(
+                "MinimumSocketsAvailable: idle sockets the pool keeps ready; AddSocket fires to refill it",
+            );
+            changes.limits |= ui
+                .add(egui::DragValue::new(&mut self.min).range(0..=1000))
+                .labelled_by(label.id)
+                .changed();
+            let label = ui.label("Max:").on_hover_text(
+                "MaximumSocketsConnected: most connections at once; more clients wait in the OS backlog",
+            );
+            changes.limits |= ui
+                .add(egui::DragValue::new(&mut self.max).range(0..=10_000))
+                .labelled_by(label.id)
+                .changed();
+        });
+        ui.horizontal(|ui| {
+            let label = ui
+                .label("Greeting:")
+                .on_hover_text("What each pooled socket writes when it gets a connection");
+            changes.greeting = ui
+                .add(egui::TextEdit::singleline(&mut self.greeting).desired_width(f32::INFINITY))
+                .labelled_by(label.id)
+                .changed();
+        });
+        self.problems_ui(ui);
+        changes
+    }
+
+    /// Why the settings cannot be used, next to them.
+    fn problems_ui(&self, ui: &mut egui::Ui) {
+        let error = ui.visuals().error_fg_color;
+        if let Err(reason) = self.validated() {
+            ui.colored_label(error, reason);
+        } else if let Ok((interface, port)) = self.validated() {
+            if port != 0 && port < 1024 {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!(
+                        "Port {port} is below 1024: listening there needs administrator privileges."
+                    ),
+                );
+            }
+            if interface.is_unspecified() {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("{interface} listens on every interface: other machines on the network can connect."),
+                );
+            }
+        }
+        if let Some(reason) = &self.limits_error {
+            ui.colored_label(error, reason);
+        }
+    }
+}

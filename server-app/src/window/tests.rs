@@ -1,0 +1,198 @@
+//! The server window driven as a user would, with egui_kittest, over real loopback sockets.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::io::{ErrorKind, Read};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::Duration;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use serversocket::SocketId;
+use serversocket::seed::SERVER_GREETING;
+use serversocket_ui::RowState;
+
+use super::{ServerSettings, ServerWindow};
+
+/// A window on port 0 (any free port) with the given limits, in a test harness.
+fn window(min: usize, max: usize) -> Harness<'static, ServerWindow> {
+    let settings = ServerSettings {
+        port: "0".to_owned(),
+        min,
+        max,
+        ..ServerSettings::default()
+    };
+    Harness::builder()
+        .with_size(egui::vec2(900.0, 800.0))
+        .build_ui_state(
+            |ui, window: &mut ServerWindow| window.ui(ui),
+            ServerWindow::new(settings).unwrap(),
+        )
+}
+
+/// Runs frames until `done` holds; sockets work on background threads meanwhile.
+/// At most 1500 frames, 10 ms apart.
+fn run_until(
+    harness: &mut Harness<'_, ServerWindow>,
+    what: &str,
+    done: impl Fn(&ServerWindow) -> bool,
+) {
+    for _ in 0..1500 {
+        harness.step();
+        if done(harness.state()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let lines: Vec<&str> = harness
+        .state()
+        .log
+        .entries()
+        .iter()
+        .map(|e| e.line.as_str())
+        .collect();
+    panic!("gave up waiting for {what}; log: {lines:#?}");
+}
+
+fn listen(harness: &mut Harness<'_, ServerWindow>) -> SocketAddr {
+    harness.get_by_label("Listen").click();
+    run_until(harness, "listening", |w| w.log.contains("Added Socket"));
+    harness.state().server.local_address().unwrap()
+}
+
+fn greeted_client(address: SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let mut greeting = vec![0; SERVER_GREETING.len()];
+    stream.read_exact(&mut greeting).unwrap();
+    assert_eq!(greeting, SERVER_GREETING.as_bytes());
+    stream
+}
+
+#[test]
+fn listen_then_a_client_connects_and_is_greeted() {
+    let mut harness = window(2, 10);
+    let address = listen(&mut harness);
+    assert!(
+        harness
+            .query_by_label(&format!("Listening on {address}"))
+            .is_some()
+    );
+    let _client = greeted_client(address);
+    run_until(&mut harness, "the greeting sent", |w| {
+        w.log.contains("Socket 0 connected.") && w.log.contains("Socket 0 send complete.")
+    });
+    let window = harness.state();
+    assert_eq!(
+        window.rows.get(SocketId(0)).unwrap().state,
+        RowState::Connected
+    );
+    assert_eq!(window.rows.count(RowState::Idle), 2, "the pool refilled");
+    harness.step();
+    assert!(
+        harness.query_by_label("Socket 0 tile: connected").is_some(),
+        "socket 0's tile"
+    );
+    assert!(
+        harness.query_by_label("Disconnect").is_some(),
+        "socket 0's row"
+    );
+}
+
+#[test]
+fn a_waiting_client_is_served_after_a_disconnect_once_max_is_lowered() {
+    let mut harness = window(1, 5);
+    let address = listen(&mut harness);
+    harness.state_mut().settings.max = 1;
+    harness.state_mut().apply_limits();
+    run_until(&mut harness, "the new limit", |w| {
+        w.log.contains("MaximumSocketsConnected 1.")
+    });
+
+    let _first = greeted_client(address);
+    let mut second = TcpStream::connect(address).unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut byte = [0; 1];
+    let waiting = second
+        .read(&mut byte)
+        .expect_err("at the maximum, the second client waits");
+    assert!(matches!(
+        waiting.kind(),
+        ErrorKind::WouldBlock | ErrorKind::TimedOut
+    ));
+
+    run_until(&mut harness, "socket 0 in the table", |w| {
+        w.log.contains("Socket 0 send complete.")
+    });
+    harness.step();
+    harness.get_by_label("Disconnect").click();
+    run_until(&mut harness, "the waiting client served", |w| {
+        w.log.contains("Socket 1 connected.")
+    });
+    second
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let mut greeting = vec![0; SERVER_GREETING.len()];
+    second.read_exact(&mut greeting).unwrap();
+    assert!(harness.state().log.contains("Socket 0 closed."));
+}
+
+#[test]
+fn stop_listening_closes_the_listener() {
+    let mut harness = window(2, 10);
+    let address = listen(&mut harness);
+    harness.get_by_label("Stop Listening").click();
+    run_until(&mut harness, "stopped", |w| {
+        w.log.contains("Stopped listening.")
+    });
+    harness.step();
+    assert!(harness.query_by_label("Not listening").is_some());
+    assert!(harness.query_by_label("Listen").is_some());
+    assert_eq!(
+        TcpStream::connect(address).unwrap_err().kind(),
+        ErrorKind::ConnectionRefused
+    );
+    assert_eq!(
+        harness.state().rows.count(RowState::Closed),
+        2,
+        "the idle pool was released"
+    );
+}
+
+#[test]
+fn a_bad_port_shows_its_reason_and_listen_does_not_start() {
+    let mut harness = window(2, 10);
+    harness.state_mut().settings.port = "70000".to_owned();
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("out of range").is_some());
+    harness.get_by_label("Listen").click();
+    harness.run_steps(3);
+    assert!(!harness.state().server.is_listening());
+    harness.state_mut().settings.port = "http".to_owned();
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("not a number").is_some());
+}
+
+#[test]
+fn a_port_in_use_shows_error_105() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut harness = window(2, 10);
+    harness.state_mut().settings.port = taken.local_addr().unwrap().port().to_string();
+    harness.step();
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "the error", |w| {
+        w.log.contains("Error = 105 (address in use)")
+    });
+    harness.step();
+    assert!(
+        harness
+            .query_by_label_contains("Error 105 (address in use)")
+            .is_some(),
+        "status line"
+    );
+    assert!(!harness.state().server.is_listening());
+}

@@ -1,0 +1,146 @@
+//! What each socket is doing, kept up to date from the event stream alone, so drawing a frame
+//! never asks a socket anything.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use serversocket::report::{Role, human_line};
+use serversocket::{Event, SocketId};
+
+use crate::RowState;
+
+/// One socket as the tables and tiles show it.
+#[derive(Debug, Clone)]
+pub struct SocketRow {
+    /// The socket.
+    pub id: SocketId,
+    /// Where it is in its life.
+    pub state: RowState,
+    /// Our end, once connected.
+    pub local: Option<SocketAddr>,
+    /// The peer, once connected.
+    pub remote: Option<SocketAddr>,
+    /// When it connected.
+    pub since: Option<SystemTime>,
+    /// Bytes received.
+    pub bytes_in: u64,
+    /// Bytes sent.
+    pub bytes_out: u64,
+    /// The last thing that happened, in the seed's words.
+    pub last_event: String,
+    /// The last error's code and meaning.
+    pub last_error: Option<(i32, &'static str)>,
+    /// What the user is typing in this row's Send box.
+    pub draft: String,
+}
+
+impl SocketRow {
+    fn new(id: SocketId, state: RowState) -> Self {
+        Self {
+            id,
+            state,
+            local: None,
+            remote: None,
+            since: None,
+            bytes_in: 0,
+            bytes_out: 0,
+            last_event: String::new(),
+            last_error: None,
+            draft: String::new(),
+        }
+    }
+}
+
+/// Every socket the window knows of, by id.
+#[derive(Debug, Clone, Default)]
+pub struct SocketRows {
+    /// The rows, in id order.
+    rows: BTreeMap<SocketId, SocketRow>,
+}
+
+impl SocketRows {
+    /// Updates the rows from one event, as `role` words it.
+    pub fn apply(&mut self, role: Role, event: &Event) {
+        let Some(id) = event.socket() else {
+            return;
+        };
+        let row = self.rows.entry(id).or_insert_with(|| {
+            SocketRow::new(
+                id,
+                match role {
+                    Role::Server => RowState::Idle,
+                    Role::Client => RowState::Connecting,
+                },
+            )
+        });
+        match event {
+            Event::Connected { local, remote, .. } => {
+                row.state = RowState::Connected;
+                row.local = Some(*local);
+                row.remote = Some(*remote);
+                row.since = Some(SystemTime::now());
+            }
+            Event::Data { data, .. } => row.bytes_in += data.len() as u64,
+            Event::SendProgress { sent, .. } => row.bytes_out += sent,
+            Event::Error { error, .. } => {
+                row.last_error = Some((error.code(), error.meaning()));
+                if row.state != RowState::Connected {
+                    row.state = RowState::Failed;
+                }
+            }
+            Event::Closed { .. } | Event::Released { .. } if row.state != RowState::Failed => {
+                row.state = RowState::Closed;
+            }
+            _ => {}
+        }
+        if let Some(line) = human_line(role, event) {
+            row.last_event = line;
+        }
+    }
+
+    /// The rows in id order.
+    pub fn iter(&self) -> impl Iterator<Item = &SocketRow> {
+        self.rows.values()
+    }
+
+    /// The rows in id order, for editing their Send boxes.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut SocketRow> {
+        self.rows.values_mut()
+    }
+
+    /// One row.
+    #[must_use]
+    pub fn get(&self, id: SocketId) -> Option<&SocketRow> {
+        self.rows.get(&id)
+    }
+
+    /// One row, for editing.
+    pub fn get_mut(&mut self, id: SocketId) -> Option<&mut SocketRow> {
+        self.rows.get_mut(&id)
+    }
+
+    /// How many rows are in `state`.
+    #[must_use]
+    pub fn count(&self, state: RowState) -> usize {
+        self.rows.values().filter(|row| row.state == state).count()
+    }
+
+    /// Forgets rows that are finished (closed or failed).
+    pub fn remove_finished(&mut self) {
+        self.rows
+            .retain(|_, row| !matches!(row.state, RowState::Closed | RowState::Failed));
+    }
+
+    /// How many rows there are.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when there are no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}

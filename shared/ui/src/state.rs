@@ -1,0 +1,58 @@
+//! What a socket is doing, in colour and in plain words, the same in both windows.
+
+use egui::Color32;
+
+/// A socket's state as the windows show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowState {
+    /// In the server's pool, waiting for a connection.
+    Idle,
+    /// A client socket resolving and connecting.
+    Connecting,
+    /// Connected to its peer.
+    Connected,
+    /// Closed after being connected (or released from the pool).
+    Closed,
+    /// Never connected: refused, unknown host, timed out.
+    Failed,
+}
+
+impl RowState {
+    /// One word for the table.
+    #[must_use]
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Connecting => "connecting",
+            Self::Connected => "connected",
+            Self::Closed => "closed",
+            Self::Failed => "error",
+        }
+    }
+
+    /// What the state means, for a learner hovering over it.
+    #[must_use]
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Self::Idle => {
+                "Idle in the pool: created by AddSocket, waiting for the listener to hand it the next incoming connection."
+            }
+            Self::Connecting => "Looking up the host and asking it for a connection.",
+            Self::Connected => "Connected: it can send and receive until one side closes.",
+            Self::Closed => "Closed: the connection ended; this socket is finished.",
+            Self::Failed => "Never connected: see the error code and its meaning.",
+        }
+    }
+
+    /// Its colour, readable on light and dark themes.
+    #[must_use]
+    pub fn color(self) -> Color32 {
+        match self {
+            Self::Idle => Color32::from_rgb(90, 140, 220),
+            Self::Connecting => Color32::from_rgb(220, 170, 40),
+            Self::Connected => Color32::from_rgb(60, 170, 90),
+            Self::Closed => Color32::from_rgb(140, 140, 140),
+            Self::Failed => Color32::from_rgb(220, 70, 60),
+        }
+    }
+}
