@@ -1,8 +1,233 @@
-//! The window (being written: see the window issue).
+//! The client window: the seed's Connect button and array of TCPSockets. Connect adds the next
+//! socket (0, 1, 2 …) and connects it; Connect ×N opens N at once, the burst that shows why a
+//! server needs a pool. Each socket has its row (state, addresses, bytes, last error, Send,
+//! Close) and its lines in the shared log.
+
+mod settings;
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+use serversocket::report::Role;
+use serversocket::seed::Replier;
+use serversocket::{Event, EventReceiver, EventSender, Runtime, SocketError, SocketId, TcpSocket};
+use serversocket_ui::{
+    EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, drain_events,
+    socket_table_ui,
+};
 
 use crate::Args;
+pub use settings::ClientSettings;
 
-/// Opens the window.
-pub fn run(_args: &Args) -> anyhow::Result<()> {
-    anyhow::bail!("the window is not built yet; use --headless")
+/// The client window.
+pub struct ClientWindow {
+    /// What the user set; remembered between runs.
+    settings: ClientSettings,
+    /// The socket array, by index (dropping a handle closes its socket, so they are kept).
+    sockets: Vec<TcpSocket>,
+    /// The index the next Connect uses (the seed's curSocket).
+    next_index: u64,
+    /// The background threads the sockets run on (declared after the sockets).
+    runtime: Runtime,
+    /// Cloned into every new socket.
+    events: EventSender,
+    /// Events from every socket.
+    receiver: EventReceiver,
+    /// Repaints the window when an event arrives.
+    repaint: RepaintOnEvent,
+    /// Every event as a line.
+    log: EventLog,
+    /// How the log is looked at.
+    log_view: LogView,
+    /// Every socket as a row.
+    rows: SocketRows,
+}
+
+impl ClientWindow {
+    /// A window with `settings` and no sockets yet.
+    ///
+    /// # Errors
+    /// When the socket runtime cannot start.
+    pub fn new(settings: ClientSettings) -> Result<Self, SocketError> {
+        let (repaint, events, receiver) = RepaintOnEvent::channel();
+        Ok(Self {
+            settings,
+            sockets: Vec::new(),
+            next_index: 0,
+            runtime: Runtime::new()?,
+            events,
+            receiver,
+            repaint,
+            log: EventLog::new(Role::Client),
+            log_view: LogView::default(),
+            rows: SocketRows::default(),
+        })
+    }
+
+    /// Draws one frame.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        self.repaint.attach(ui.ctx());
+        drain_events(&self.receiver, ui.ctx(), |event| {
+            self.rows.apply(Role::Client, &event);
+            self.log.push(event);
+        });
+        egui::Panel::top("connect").show(ui, |ui| {
+            ui.add_space(4.0);
+            let enter_pressed = self.settings.ui(ui);
+            ui.horizontal_wrapped(|ui| {
+                self.connect_buttons_ui(ui, enter_pressed);
+                ui.label(format!(
+                    "· {} connecting · {} connected · {} closed · {} failed",
+                    self.rows.count(RowState::Connecting),
+                    self.rows.count(RowState::Connected),
+                    self.rows.count(RowState::Closed),
+                    self.rows.count(RowState::Failed),
+                ));
+            });
+            ui.add_space(4.0);
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.sockets_ui(ui);
+            ui.separator();
+            self.log_view.ui(
+                ui,
+                &mut self.log,
+                "Nothing yet: start the server and click Listen there, then click Connect here.",
+            );
+        });
+    }
+
+    /// Connect and Connect ×N.
+    fn connect_buttons_ui(&mut self, ui: &mut egui::Ui, enter_pressed: bool) {
+        let ready = self.settings.validated().is_ok();
+        let connect = ui
+            .add_enabled(ready, egui::Button::new("Connect"))
+            .on_hover_text(
+                "Add the next socket to the array and connect it to the address and port",
+            );
+        if connect.clicked() || (enter_pressed && ready) {
+            self.connect(1);
+        }
+        let burst = ui
+            .add_enabled(
+                ready,
+                egui::Button::new(format!("Connect ×{}", self.settings.burst)),
+            )
+            .on_hover_text("Open that many sockets at once: a burst of simultaneous connections");
+        if burst.clicked() {
+            self.connect(self.settings.burst);
+        }
+        let label = ui.label("N:");
+        ui.add(egui::DragValue::new(&mut self.settings.burst).range(1..=1000))
+            .labelled_by(label.id)
+            .on_hover_text("How many sockets Connect ×N opens");
+    }
+
+    /// Adds `count` sockets and connects each, as the seed's Connect button does.
+    fn connect(&mut self, count: usize) {
+        let Ok((host, port)) = self.settings.validated() else {
+            return;
+        };
+        let behaviour = Replier {
+            say_hello: self.settings.say_hello,
+            reply: self.settings.reply,
+        };
+        let timeout = Duration::from_secs(self.settings.timeout_seconds);
+        for _ in 0..count {
+            let id = SocketId(self.next_index);
+            self.next_index += 1;
+            self.sockets.push(TcpSocket::connect(
+                &self.runtime,
+                id,
+                host.clone(),
+                port,
+                behaviour,
+                self.events.clone(),
+                timeout,
+            ));
+        }
+    }
+
+    /// The socket array, with Close all and Remove closed.
+    fn sockets_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.heading("Sockets");
+            if ui
+                .button("Close all")
+                .on_hover_text("Close every socket")
+                .clicked()
+            {
+                self.sockets.iter().for_each(TcpSocket::close);
+            }
+            if ui
+                .button("Remove closed")
+                .on_hover_text("Take closed and failed sockets out of the list")
+                .clicked()
+            {
+                self.rows.remove_finished();
+                self.sockets
+                    .retain(|socket| self.rows.get(socket.id()).is_some());
+            }
+        });
+        let actions = socket_table_ui(
+            ui,
+            self.rows.iter_mut(),
+            "Close",
+            self.log_view.socket_filter,
+        );
+        for action in actions {
+            let socket = |id: SocketId| self.sockets.iter().find(|s| s.id() == id);
+            match action {
+                RowAction::Send(id, text) => {
+                    if let Some(Err(error)) = socket(id).map(|s| s.write(text)) {
+                        self.log.push(Event::Error {
+                            socket: Some(id),
+                            error,
+                        });
+                    }
+                }
+                RowAction::Close(id) => socket(id).iter().for_each(|s| s.close()),
+                RowAction::Select(id) => {
+                    self.log_view.socket_filter =
+                        (self.log_view.socket_filter != Some(id)).then_some(id);
+                }
+            }
+        }
+    }
+}
+
+impl eframe::App for ClientWindow {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        ClientWindow::ui(self, ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+}
+
+/// Opens the window; settings come from the last run, and command-line flags that differ
+/// from their defaults override them.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("ServerSocket — client")
+            .with_inner_size([860.0, 720.0])
+            .with_min_inner_size([480.0, 400.0]),
+        ..Default::default()
+    };
+    let args = args.clone();
+    eframe::run_native(
+        "serversocket-client",
+        options,
+        Box::new(move |cc| {
+            let remembered = cc
+                .storage
+                .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY));
+            let settings = ClientSettings::from_args(remembered, &args);
+            Ok(Box::new(ClientWindow::new(settings)?))
+        }),
+    )
+    .map_err(|error| anyhow::anyhow!("the window could not open: {error}"))
 }

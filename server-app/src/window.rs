@@ -9,14 +9,15 @@ mod settings;
 #[cfg(test)]
 mod tests;
 
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use serversocket::report::Role;
 use serversocket::seed::Greeter;
-use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketError, event_channel};
+use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketError};
 use serversocket_ui::{
-    EventLog, LogView, RowAction, RowState, SocketRows, drain_events, socket_table_ui,
+    EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, drain_events,
+    socket_table_ui,
 };
 
 use crate::Args;
@@ -32,8 +33,8 @@ pub struct ServerWindow {
     _runtime: Runtime,
     /// Events from the server and its sockets.
     receiver: EventReceiver,
-    /// The context the waker repaints, known from the first frame.
-    repaint: Arc<OnceLock<egui::Context>>,
+    /// Repaints the window when an event arrives.
+    repaint: RepaintOnEvent,
     /// The greeting new pooled sockets write; AddSocket reads it on the runtime.
     greeting: Arc<Mutex<Bytes>>,
     /// Every event as a line.
@@ -53,13 +54,7 @@ impl ServerWindow {
     /// When the socket runtime cannot start.
     pub fn new(settings: ServerSettings) -> Result<Self, SocketError> {
         let runtime = Runtime::new()?;
-        let repaint: Arc<OnceLock<egui::Context>> = Arc::new(OnceLock::new());
-        let waker_context = Arc::clone(&repaint);
-        let (events, receiver) = event_channel(Some(Arc::new(move || {
-            if let Some(ctx) = waker_context.get() {
-                ctx.request_repaint();
-            }
-        })));
+        let (repaint, events, receiver) = RepaintOnEvent::channel();
         let greeting = Arc::new(Mutex::new(Bytes::from(settings.greeting.clone())));
         let add_socket_greeting = Arc::clone(&greeting);
         let server = ServerSocket::new(&runtime, events, move |_id| {
@@ -84,7 +79,7 @@ impl ServerWindow {
 
     /// Draws one frame.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
-        let _ = self.repaint.set(ui.ctx().clone());
+        self.repaint.attach(ui.ctx());
         self.take_events(ui.ctx());
         egui::Panel::top("settings").show(ui, |ui| {
             ui.add_space(4.0);

@@ -90,9 +90,8 @@ pub fn tiles_ui(ui: &mut egui::Ui, rows: &SocketRows, max: usize) {
                         ui.visuals().strong_text_color(),
                     );
                     let name = format!("Socket {} tile: {}", row.id, row.state.word());
-                    response.widget_info(|| {
-                        egui::WidgetInfo::labeled(egui::Role::Status, true, &name)
-                    });
+                    response
+                        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Status, true, &name));
                     let remote = row
                         .remote
                         .map(|r| format!("\nPeer: {r}"))

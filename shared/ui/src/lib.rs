@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - [`drain`]: take events from the channel without ever blocking a frame.
+//! - [`repaint`]: an event channel whose waker repaints the window.
 //! - [`log`]: [`EventLog`], every event as the seed's line, and [`LogView`], its virtualized view.
 //! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
 //! - [`table`]: the socket table with per-row Send and Close.
@@ -10,12 +11,14 @@
 
 pub mod drain;
 pub mod log;
+pub mod repaint;
 pub mod rows;
 pub mod state;
 pub mod table;
 
 pub use drain::drain_events;
 pub use log::{EventLog, LogView};
+pub use repaint::RepaintOnEvent;
 pub use rows::{SocketRow, SocketRows};
 pub use state::RowState;
 pub use table::{RowAction, socket_table_ui};

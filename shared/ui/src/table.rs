@@ -41,6 +41,7 @@ pub fn socket_table_ui<'a>(
         .column(Column::exact(50.0))
         .column(Column::exact(80.0))
         .column(Column::exact(130.0))
+        .column(Column::exact(60.0))
         .column(Column::exact(80.0))
         .column(Column::initial(170.0).at_least(100.0).clip(true))
         .column(Column::remainder().at_least(260.0))
@@ -49,6 +50,7 @@ pub fn socket_table_ui<'a>(
                 "Socket",
                 "State",
                 "Remote",
+                "Local port",
                 "In / out",
                 "Last event",
                 "Send",
@@ -80,6 +82,12 @@ pub fn socket_table_ui<'a>(
                     ui.label(row.remote.map_or_else(|| "—".to_owned(), |r| r.to_string()));
                 });
                 table_row.col(|ui| {
+                    ui.label(
+                        row.local
+                            .map_or_else(|| "—".to_owned(), |l| l.port().to_string()),
+                    );
+                });
+                table_row.col(|ui| {
                     ui.label(format!("{} / {}", row.bytes_in, row.bytes_out))
                         .on_hover_text("Bytes received / bytes sent");
                 });
@@ -101,6 +109,14 @@ pub fn socket_table_ui<'a>(
                                 .hint_text("text to send")
                                 .desired_width(120.0),
                         );
+                        let enabled = response.enabled();
+                        response.widget_info(|| {
+                            egui::WidgetInfo::labeled(
+                                egui::Role::TextInput,
+                                enabled,
+                                format!("Text for socket {id}"),
+                            )
+                        });
                         let entered =
                             response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                         if (ui

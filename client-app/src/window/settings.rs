@@ -1,0 +1,127 @@
+//! The client's settings: where to connect, how long to wait, and the seed's behaviours as
+//! toggles; validated as typed and remembered between runs.
+
+use serde::{Deserialize, Serialize};
+use serversocket::parse_port;
+use serversocket::server_socket::DEFAULT_PORT;
+
+use crate::Args;
+
+/// What the user set (persisted).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct ClientSettings {
+    /// The server's host name or address, as typed.
+    pub address: String,
+    /// The server's port, as typed.
+    pub port: String,
+    /// How many sockets Connect ×N opens.
+    pub burst: usize,
+    /// How long a connect may take, name lookup included.
+    pub timeout_seconds: u64,
+    /// Write `Socket N connected!` once connected (the seed's Connected handler).
+    pub say_hello: bool,
+    /// Reply ` I got something from you.` to every message (the seed's DataAvailable handler).
+    pub reply: bool,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            address: "127.0.0.1".to_owned(),
+            port: DEFAULT_PORT.to_string(),
+            burst: 10,
+            timeout_seconds: serversocket::DEFAULT_CONNECT_TIMEOUT.as_secs(),
+            say_hello: true,
+            reply: true,
+        }
+    }
+}
+
+impl ClientSettings {
+    /// The remembered settings, with command-line flags that differ from their defaults on top.
+    #[must_use]
+    pub fn from_args(remembered: Option<Self>, args: &Args) -> Self {
+        let mut settings = remembered.unwrap_or_default();
+        if args.address != "127.0.0.1" {
+            settings.address.clone_from(&args.address);
+        }
+        if args.port != DEFAULT_PORT {
+            settings.port = args.port.to_string();
+        }
+        settings
+    }
+
+    /// The host and port, or why they cannot be used.
+    ///
+    /// # Errors
+    /// A sentence saying what is wrong with the address or the port.
+    pub fn validated(&self) -> Result<(String, u16), String> {
+        let host = self.address.trim();
+        if host.is_empty() {
+            return Err("the address is empty: type a host name or an IP address".to_owned());
+        }
+        if host.contains(char::is_whitespace) {
+            return Err(format!(
+                "\"{host}\" has spaces: a host name or address has none"
+            ));
+        }
+        let port = parse_port(&self.port).map_err(|error| error.to_string())?;
+        if port == 0 {
+            return Err(
+                "port 0 means \"any port\" to a server; a client must name one (1 to 65535)"
+                    .to_owned(),
+            );
+        }
+        // "[::1]" is how addresses are written with a port; the resolver wants it bare.
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        Ok((host.to_owned(), port))
+    }
+
+    /// Draws the settings; returns true when Enter was pressed in the address or port field.
+    pub fn ui(&mut self, ui: &mut egui::Ui) -> bool {
+        let mut enter_pressed = false;
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label("Address:");
+            let address = ui
+                .add(egui::TextEdit::singleline(&mut self.address).desired_width(180.0))
+                .labelled_by(label.id)
+                .on_hover_text("The server's host name or IP address (IPv4 or IPv6)");
+            let label = ui.label("Port:");
+            let port = ui
+                .add(egui::TextEdit::singleline(&mut self.port).desired_width(60.0))
+                .labelled_by(label.id)
+                .on_hover_text("The port the server listens on");
+            enter_pressed = (address.lost_focus() || port.lost_focus())
+                && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let label = ui.label("Timeout:");
+            ui.add(
+                egui::DragValue::new(&mut self.timeout_seconds)
+                    .range(1..=120)
+                    .suffix(" s"),
+            )
+            .labelled_by(label.id)
+            .on_hover_text("How long a connect may take, name lookup included, before it fails");
+        });
+        ui.horizontal_wrapped(|ui| {
+            ui.checkbox(
+                &mut self.say_hello,
+                "On Connected, write \"Socket N connected!\"",
+            )
+            .on_hover_text(
+                "The seed's Connected handler (applies to sockets connected from now on)",
+            );
+            ui.checkbox(
+                &mut self.reply,
+                "On DataAvailable, reply \" I got something from you.\"",
+            )
+            .on_hover_text(
+                "The seed's DataAvailable handler (applies to sockets connected from now on)",
+            );
+        });
+        if let Err(reason) = self.validated() {
+            ui.colored_label(ui.visuals().error_fg_color, reason);
+        }
+        enter_pressed
+    }
+}

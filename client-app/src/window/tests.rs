@@ -1,0 +1,215 @@
+//! The client window driven as a user would, with egui_kittest, against a real ServerSocket
+//! from the library on an ephemeral loopback port.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use serversocket::seed::{CLIENT_REPLY, Greeter, SERVER_GREETING, client_hello};
+use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketId, event_channel};
+use serversocket_ui::RowState;
+
+use super::{ClientSettings, ClientWindow};
+
+/// The seed's server, from the library, on a free loopback port.
+struct Server {
+    _server: ServerSocket,
+    _runtime: Runtime,
+    events: EventReceiver,
+    port: u16,
+}
+
+impl Server {
+    fn start() -> Self {
+        let runtime = Runtime::new().unwrap();
+        let (sender, events) = event_channel(None);
+        let mut server = ServerSocket::new(&runtime, sender, |_| Greeter::default());
+        server.set_port(0);
+        let port = server.listen().unwrap().port();
+        Self {
+            _server: server,
+            _runtime: runtime,
+            events,
+            port,
+        }
+    }
+
+    /// Everything the server's sockets received, until it contains `expected` (at most 15 s).
+    fn received_until(&self, expected: &str) -> String {
+        let mut text = String::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while !text.contains(expected) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.events.recv_timeout(left) {
+                Some(Event::Data { data, .. }) => text.push_str(&String::from_utf8_lossy(&data)),
+                Some(_) => {}
+                None => panic!("the server never received {expected:?}; it got {text:?}"),
+            }
+        }
+        text
+    }
+}
+
+fn window(port: u16) -> Harness<'static, ClientWindow> {
+    let settings = ClientSettings {
+        port: port.to_string(),
+        ..ClientSettings::default()
+    };
+    Harness::builder()
+        .with_size(egui::vec2(900.0, 800.0))
+        .build_ui_state(
+            |ui, window: &mut ClientWindow| window.ui(ui),
+            ClientWindow::new(settings).unwrap(),
+        )
+}
+
+/// Runs frames until `done` holds; sockets work on background threads meanwhile.
+/// At most 1500 frames, 10 ms apart.
+fn run_until(
+    harness: &mut Harness<'_, ClientWindow>,
+    what: &str,
+    done: impl Fn(&ClientWindow) -> bool,
+) {
+    for _ in 0..1500 {
+        harness.step();
+        if done(harness.state()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let lines: Vec<&str> = harness
+        .state()
+        .log
+        .entries()
+        .iter()
+        .map(|e| e.line.as_str())
+        .collect();
+    panic!("gave up waiting for {what}; log: {lines:#?}");
+}
+
+#[test]
+fn three_connects_make_three_connected_rows_each_greeted_and_the_seed_conversation() {
+    let server = Server::start();
+    let mut harness = window(server.port);
+    for _ in 0..3 {
+        harness.get_by_label("Connect").click();
+        harness.step();
+    }
+    run_until(&mut harness, "three greetings", |w| {
+        (0..3).all(|i| w.log.contains(&format!("Socket {i}: {SERVER_GREETING}")))
+    });
+    let window = harness.state();
+    assert_eq!(window.rows.count(RowState::Connected), 3);
+    assert_eq!(window.rows.len(), 3);
+    // The server got each socket's hello and reply: the seed's conversation.
+    let received = server.received_until(&format!("{}{CLIENT_REPLY}", client_hello(2)));
+    for index in 0..3 {
+        assert!(received.contains(&client_hello(index)), "{received}");
+    }
+    harness.step();
+    assert_eq!(
+        harness.query_all_by_label("connected").count(),
+        3,
+        "three rows say connected"
+    );
+}
+
+#[test]
+fn send_from_a_row_arrives_at_the_server_and_close_closes_it() {
+    let server = Server::start();
+    let mut harness = window(server.port);
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "connected", |w| {
+        w.log.contains("Socket 0 connected.")
+    });
+    harness.step();
+    harness.get_by_label("Text for socket 0").click();
+    harness
+        .get_by_label("Text for socket 0")
+        .type_text("typed in a row");
+    harness.step();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Send")
+        .click();
+    harness.step();
+    server.received_until("typed in a row");
+
+    harness.get_by_label("Close").click();
+    run_until(&mut harness, "closed", |w| {
+        w.log.contains("Socket 0 closed.")
+    });
+    assert_eq!(
+        harness.state().rows.get(SocketId(0)).unwrap().state,
+        RowState::Closed
+    );
+    harness.get_by_label("Remove closed").click();
+    harness.step();
+    assert!(harness.state().rows.is_empty());
+    assert!(harness.state().sockets.is_empty());
+}
+
+#[test]
+fn a_refused_port_and_an_unknown_host_show_their_errors_with_codes() {
+    let free_port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut harness = window(free_port);
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "refused", |w| {
+        w.log.contains("Socket 0: Error = 102 (connection refused)")
+    });
+    harness.state_mut().settings.address = "no-such-host.invalid".to_owned();
+    harness.step();
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "unknown host", |w| {
+        w.log
+            .contains("Socket 1: Error = 103 (name resolution failed)")
+    });
+    harness.step();
+    assert_eq!(harness.state().rows.count(RowState::Failed), 2);
+    assert!(
+        harness
+            .query_by_label("Error 102 (connection refused)")
+            .is_some(),
+        "row 0 says why"
+    );
+    assert!(
+        harness
+            .query_by_label("Error 103 (name resolution failed)")
+            .is_some(),
+        "row 1 says why"
+    );
+}
+
+#[test]
+fn a_bad_port_is_explained_and_connect_is_off() {
+    let mut harness = window(2002);
+    harness.state_mut().settings.port = "0".to_owned();
+    harness.step();
+    assert!(
+        harness
+            .query_by_label_contains("a client must name one")
+            .is_some()
+    );
+    harness.get_by_label("Connect").click();
+    harness.run_steps(2);
+    assert!(harness.state().sockets.is_empty());
+}
+
+#[test]
+fn connect_times_n_opens_a_burst_served_in_full_by_the_pool() {
+    let server = Server::start();
+    let mut harness = window(server.port);
+    harness.state_mut().settings.burst = 10;
+    harness.step();
+    harness.get_by_label("Connect ×10").click();
+    run_until(&mut harness, "ten greetings", |w| {
+        (0..10).all(|i| w.log.contains(&format!("Socket {i}: {SERVER_GREETING}")))
+    });
+    assert_eq!(harness.state().rows.count(RowState::Failed), 0);
+}
