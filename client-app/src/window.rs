@@ -70,7 +70,9 @@ impl ClientWindow {
         self.repaint.attach(ui.ctx());
         drain_events(&self.receiver, ui.ctx(), |event| {
             self.rows.apply(Role::Client, &event);
-            self.log.push(event);
+            if self.settings.logs(&event) {
+                self.log.push(event);
+            }
         });
         egui::Panel::top("connect").show(ui, |ui| {
             ui.add_space(4.0);
@@ -213,7 +215,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("ServerSocket — client")
-            .with_inner_size([860.0, 720.0])
+            .with_inner_size([680.0, 720.0])
+            // To the right of the server window, so the two sit side by side on a 1366 px screen.
+            .with_position([686.0, 0.0])
             .with_min_inner_size([480.0, 400.0]),
         ..Default::default()
     };

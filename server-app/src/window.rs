@@ -27,6 +27,8 @@ pub use settings::ServerSettings;
 pub struct ServerWindow {
     /// What the user set; remembered between runs.
     settings: ServerSettings,
+    /// The interface picker's choices, this machine's addresses included.
+    interfaces: Vec<settings::InterfaceChoice>,
     /// The ServerSocket (declared before the runtime so it is dropped first).
     server: ServerSocket,
     /// The background threads the sockets run on.
@@ -65,6 +67,7 @@ impl ServerWindow {
         });
         Ok(Self {
             settings,
+            interfaces: settings::interface_choices(),
             server,
             _runtime: runtime,
             receiver,
@@ -84,7 +87,7 @@ impl ServerWindow {
         egui::Panel::top("settings").show(ui, |ui| {
             ui.add_space(4.0);
             let listening = self.server.is_listening();
-            let changes = self.settings.ui(ui, listening);
+            let changes = self.settings.ui(ui, listening, &self.interfaces);
             if changes.limits {
                 self.apply_limits();
             }
@@ -243,7 +246,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("ServerSocket — server")
-            .with_inner_size([860.0, 720.0])
+            .with_inner_size([680.0, 720.0])
+            // At the left, leaving room for the client window beside it on a 1366 px screen.
+            .with_position([0.0, 0.0])
             .with_min_inner_size([480.0, 400.0]),
         ..Default::default()
     };

@@ -23,6 +23,12 @@ pub struct ClientSettings {
     pub say_hello: bool,
     /// Reply ` I got something from you.` to every message (the seed's DataAvailable handler).
     pub reply: bool,
+    /// Log `Socket N: <data>` on DataAvailable.
+    pub log_data: bool,
+    /// Log `Socket N send complete.` on SendComplete.
+    pub log_send_complete: bool,
+    /// Log `Socket N: Error = <code> (<meaning>)` on Error.
+    pub log_errors: bool,
 }
 
 impl Default for ClientSettings {
@@ -34,6 +40,9 @@ impl Default for ClientSettings {
             timeout_seconds: serversocket::DEFAULT_CONNECT_TIMEOUT.as_secs(),
             say_hello: true,
             reply: true,
+            log_data: true,
+            log_send_complete: true,
+            log_errors: true,
         }
     }
 }
@@ -50,6 +59,18 @@ impl ClientSettings {
             settings.port = args.port.to_string();
         }
         settings
+    }
+
+    /// Whether the seed's handlers, as toggled, log this event.
+    #[must_use]
+    pub fn logs(&self, event: &serversocket::Event) -> bool {
+        use serversocket::Event;
+        match event {
+            Event::Data { .. } => self.log_data,
+            Event::SendComplete { .. } => self.log_send_complete,
+            Event::Error { .. } => self.log_errors,
+            _ => true,
+        }
     }
 
     /// The host and port, or why they cannot be used.
@@ -118,6 +139,15 @@ impl ClientSettings {
             .on_hover_text(
                 "The seed's DataAvailable handler (applies to sockets connected from now on)",
             );
+        });
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Log:");
+            ui.checkbox(&mut self.log_data, "DataAvailable (\"Socket N: …\")")
+                .on_hover_text("The seed's DataAvailable handler logs what arrived");
+            ui.checkbox(&mut self.log_send_complete, "SendComplete")
+                .on_hover_text("The seed's SendComplete handler logs \"Socket N send complete.\"");
+            ui.checkbox(&mut self.log_errors, "Error")
+                .on_hover_text("The seed's Error handler logs \"Socket N: Error = <code>\"");
         });
         if let Err(reason) = self.validated() {
             ui.colored_label(ui.visuals().error_fg_color, reason);

@@ -13,8 +13,8 @@ use serversocket::server_socket::{
 
 use crate::Args;
 
-/// The addresses offered in the interface picker, besides whatever the user types.
-const INTERFACES: [(&str, &str); 4] = [
+/// The addresses always offered in the interface picker.
+const WELL_KNOWN_INTERFACES: [(&str, &str); 4] = [
     ("127.0.0.1", "IPv4 loopback: only this machine can connect"),
     ("::1", "IPv6 loopback: only this machine can connect"),
     (
@@ -23,6 +23,31 @@ const INTERFACES: [(&str, &str); 4] = [
     ),
     ("::", "every IPv6 interface: reachable from the network"),
 ];
+
+/// One choice of the interface picker: an address and what choosing it means.
+pub type InterfaceChoice = (String, String);
+
+/// The picker's choices: loopback and "every interface" first, then this machine's own
+/// addresses (read once, when the window opens).
+#[must_use]
+pub fn interface_choices() -> Vec<InterfaceChoice> {
+    let mut choices: Vec<InterfaceChoice> = WELL_KNOWN_INTERFACES
+        .iter()
+        .map(|(address, meaning)| ((*address).to_owned(), (*meaning).to_owned()))
+        .collect();
+    for interface in if_addrs::get_if_addrs().unwrap_or_default() {
+        let address = interface.ip().to_string();
+        if !choices.iter().any(|(known, _)| *known == address) {
+            let meaning = if interface.is_loopback() {
+                format!("{}: loopback, only this machine", interface.name)
+            } else {
+                format!("{}: reachable from its network", interface.name)
+            };
+            choices.push((address, meaning));
+        }
+    }
+    choices
+}
 
 /// What the user set (persisted).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -103,7 +128,12 @@ impl ServerSettings {
     }
 
     /// Draws the settings bar; interface and port are fixed while listening.
-    pub fn ui(&mut self, ui: &mut egui::Ui, listening: bool) -> Changes {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        listening: bool,
+        interfaces: &[InterfaceChoice],
+    ) -> Changes {
         let mut changes = Changes::default();
         ui.horizontal_wrapped(|ui| {
             ui.add_enabled_ui(!listening, |ui| {
@@ -113,8 +143,8 @@ impl ServerSettings {
                 egui::ComboBox::from_id_salt("interface")
                     .selected_text(&self.interface)
                     .show_ui(ui, |ui| {
-                        for (address, meaning) in INTERFACES {
-                            ui.selectable_value(&mut self.interface, address.to_owned(), address)
+                        for (address, meaning) in interfaces {
+                            ui.selectable_value(&mut self.interface, address.clone(), address)
                                 .on_hover_text(meaning);
                         }
                     })

@@ -28,9 +28,26 @@ pub fn socket_table_ui<'a>(
 ) -> Vec<RowAction> {
     let mut actions = Vec::new();
     let mut rows: Vec<&mut SocketRow> = rows.collect();
+    // One line per row: long text is cut (hover shows it), buttons sit side by side; a narrow
+    // window scrolls the table sideways.
+    egui::ScrollArea::horizontal()
+        .id_salt((close_label, "sideways"))
+        .show(ui, |ui| {
+            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+            rows_ui(ui, &mut rows, close_label, selected, &mut actions);
+        });
+    actions
+}
+
+/// The table itself.
+fn rows_ui(
+    ui: &mut egui::Ui,
+    rows: &mut [&mut SocketRow],
+    close_label: &str,
+    selected: Option<SocketId>,
+    actions: &mut Vec<RowAction>,
+) {
     let row_height = ui.spacing().interact_size.y + 4.0;
-    // One line per row: long text is cut (hover shows it), buttons sit side by side.
-    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
     TableBuilder::new(ui)
         .id_salt(close_label)
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
@@ -40,20 +57,22 @@ pub fn socket_table_ui<'a>(
         .max_scroll_height(260.0)
         .column(Column::exact(50.0))
         .column(Column::exact(80.0))
+        .column(Column::exact(270.0))
         .column(Column::exact(130.0))
         .column(Column::exact(60.0))
+        .column(Column::exact(70.0))
         .column(Column::exact(80.0))
-        .column(Column::initial(170.0).at_least(100.0).clip(true))
-        .column(Column::remainder().at_least(260.0))
+        .column(Column::remainder().at_least(170.0).clip(true))
         .header(20.0, |mut header| {
             for title in [
                 "Socket",
                 "State",
+                "Send",
                 "Remote",
                 "Local port",
+                "Since",
                 "In / out",
                 "Last event",
-                "Send",
             ] {
                 header.col(|ui| {
                     ui.strong(title);
@@ -77,30 +96,6 @@ pub fn socket_table_ui<'a>(
                 table_row.col(|ui| {
                     ui.colored_label(row.state.color(), row.state.word())
                         .on_hover_text(row.state.explanation());
-                });
-                table_row.col(|ui| {
-                    ui.label(row.remote.map_or_else(|| "—".to_owned(), |r| r.to_string()));
-                });
-                table_row.col(|ui| {
-                    ui.label(
-                        row.local
-                            .map_or_else(|| "—".to_owned(), |l| l.port().to_string()),
-                    );
-                });
-                table_row.col(|ui| {
-                    ui.label(format!("{} / {}", row.bytes_in, row.bytes_out))
-                        .on_hover_text("Bytes received / bytes sent");
-                });
-                table_row.col(|ui| match row.last_error {
-                    Some((code, meaning)) if row.state == RowState::Failed => {
-                        ui.colored_label(
-                            ui.visuals().error_fg_color,
-                            format!("Error {code} ({meaning})"),
-                        );
-                    }
-                    _ => {
-                        ui.label(&row.last_event).on_hover_text(&row.last_event);
-                    }
                 });
                 table_row.col(|ui| {
                     ui.add_enabled_ui(row.state == RowState::Connected, |ui| {
@@ -137,7 +132,42 @@ pub fn socket_table_ui<'a>(
                         }
                     });
                 });
+                table_row.col(|ui| {
+                    ui.label(row.remote.map_or_else(|| "—".to_owned(), |r| r.to_string()));
+                });
+                table_row.col(|ui| {
+                    ui.label(
+                        row.local
+                            .map_or_else(|| "—".to_owned(), |l| l.port().to_string()),
+                    );
+                });
+                table_row.col(|ui| {
+                    let since = row
+                        .since
+                        .map(|at| humantime::format_rfc3339_seconds(at).to_string());
+                    ui.label(
+                        since
+                            .as_deref()
+                            .and_then(|at| at.get(11..19))
+                            .unwrap_or("—"),
+                    )
+                    .on_hover_text("When it connected (UTC)");
+                });
+                table_row.col(|ui| {
+                    ui.label(format!("{} / {}", row.bytes_in, row.bytes_out))
+                        .on_hover_text("Bytes received / bytes sent");
+                });
+                table_row.col(|ui| match row.last_error {
+                    Some((code, meaning)) if row.state == RowState::Failed => {
+                        ui.colored_label(
+                            ui.visuals().error_fg_color,
+                            format!("Error {code} ({meaning})"),
+                        );
+                    }
+                    _ => {
+                        ui.label(&row.last_event).on_hover_text(&row.last_event);
+                    }
+                });
             });
         });
-    actions
 }
