@@ -1,6 +1,8 @@
 //! `client-app`: an array of TCPSockets that connect to a ServerSocket. Opens the window, or
 //! with `--headless` runs the seed's client on the terminal.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -1,6 +1,8 @@
 //! `server-app`: a ServerSocket you can watch. Opens the window, or with `--headless` runs the
 //! seed's server on the terminal (one line per event, or JSON lines with `--json`).
 
+#![forbid(unsafe_code)]
+
 use std::net::IpAddr;
 use std::process::ExitCode;
 

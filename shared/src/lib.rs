@@ -40,6 +40,8 @@
 //! - Port 0 means "any free port". Limits are validated (see [`server_socket`]).
 //! - Buffers are bounded ([`handler::SEND_QUEUE_LIMIT`], [`handler::RECEIVE_BUFFER_LIMIT`]).
 
+#![forbid(unsafe_code)]
+
 pub mod channel;
 mod connection;
 pub mod error;

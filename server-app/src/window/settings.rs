@@ -205,6 +205,13 @@ impl ServerSettings {
                     ui.visuals().warn_fg_color,
                     format!("{interface} listens on every interface: other machines on the network can connect."),
                 );
+            } else if !interface.is_loopback() {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!(
+                        "{interface} is reachable from its network: other machines can connect."
+                    ),
+                );
             }
         }
         if let Some(reason) = &self.limits_error {

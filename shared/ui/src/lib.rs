@@ -9,6 +9,8 @@
 //! - [`table`]: the socket table with per-row Send and Close.
 //! - [`state`]: colours and plain words for socket states.
 
+#![forbid(unsafe_code)]
+
 pub mod drain;
 pub mod log;
 pub mod repaint;
