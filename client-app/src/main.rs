@@ -6,31 +6,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use serversocket::server_socket::DEFAULT_PORT;
-
-mod headless;
-mod window;
-
-/// The seed's client: an array of TCP sockets that connect to a ServerSocket.
-#[derive(Debug, Clone, Parser)]
-#[command(version, about, long_about = None)]
-pub struct Args {
-    /// Run on the terminal without a window: the seed's client, one line per event.
-    #[arg(long)]
-    pub headless: bool,
-    /// The server's host name or IP address (IPv4 or IPv6).
-    #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
-    pub address: String,
-    /// The server's port.
-    #[arg(long, default_value_t = DEFAULT_PORT, allow_hyphen_values = true, value_parser = serversocket::parse_port)]
-    pub port: u16,
-    /// With --headless: how many sockets to open (ids 0 to N-1).
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub connect: u64,
-    /// With --headless: print one JSON object per line instead of the seed's words.
-    #[arg(long)]
-    pub json: bool,
-}
+use client_app::{Args, headless, window};
 
 fn main() -> ExitCode {
     let args = Args::parse();

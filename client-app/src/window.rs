@@ -65,6 +65,12 @@ impl ClientWindow {
         })
     }
 
+    /// The log, as the window shows it.
+    #[must_use]
+    pub fn log(&self) -> &EventLog {
+        &self.log
+    }
+
     /// Draws one frame.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.repaint.attach(ui.ctx());

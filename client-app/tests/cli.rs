@@ -80,3 +80,14 @@ fn help_names_every_flag_with_its_default() {
         assert!(help.contains(expected), "--help lacks {expected}: {help}");
     }
 }
+
+#[test]
+fn version_names_the_program_and_its_version() {
+    let output = client(&["--version"]);
+    assert!(output.status.success());
+    let version = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        version.trim(),
+        format!("client-app {}", env!("CARGO_PKG_VERSION"))
+    );
+}

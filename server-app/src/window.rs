@@ -80,6 +80,18 @@ impl ServerWindow {
         })
     }
 
+    /// The log, as the window shows it.
+    #[must_use]
+    pub fn log(&self) -> &EventLog {
+        &self.log
+    }
+
+    /// Where the server listens, while it does.
+    #[must_use]
+    pub fn local_address(&self) -> Option<std::net::SocketAddr> {
+        self.server.local_address()
+    }
+
     /// Draws one frame.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.repaint.attach(ui.ctx());

@@ -500,3 +500,38 @@ fn sigterm_with_500_clients_connected_closes_them_all_and_exits_0() {
         let _ = std::io::Read::read_to_end(client, &mut rest);
     }
 }
+
+#[test]
+fn help_names_every_flag_with_its_default_and_version_the_version() {
+    let output = Command::new(server_binary())
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "--headless",
+        "--bind",
+        "[default: 127.0.0.1]",
+        "--port",
+        "[default: 2002]",
+        "--min",
+        "[default: 2]",
+        "--max",
+        "[default: 10]",
+        "--json",
+        "MinimumSocketsAvailable",
+        "MaximumSocketsConnected",
+    ] {
+        assert!(help.contains(expected), "--help lacks {expected}: {help}");
+    }
+    let output = Command::new(server_binary())
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!("server-app {}", env!("CARGO_PKG_VERSION"))
+    );
+}
