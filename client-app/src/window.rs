@@ -13,7 +13,7 @@ use serversocket::report::Role;
 use serversocket::seed::Replier;
 use serversocket::{Event, EventReceiver, EventSender, Runtime, SocketError, SocketId, TcpSocket};
 use serversocket_ui::{
-    EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, drain_events,
+    EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, drain_events, shortcuts,
     socket_table_ui,
 };
 
@@ -109,21 +109,32 @@ impl ClientWindow {
     /// Connect and Connect ×N.
     fn connect_buttons_ui(&mut self, ui: &mut egui::Ui, enter_pressed: bool) {
         let ready = self.settings.validated().is_ok();
+        // The more specific shortcut first: Ctrl+N alone would also match Ctrl+Shift+N.
+        let burst_shortcut = shortcuts::pressed(ui, &shortcuts::CONNECT_BURST);
+        let connect_shortcut = shortcuts::pressed(ui, &shortcuts::CONNECT);
+        let tip = shortcuts::tip(
+            ui,
+            "Add the next socket to the array and connect it to the address and port",
+            &shortcuts::CONNECT,
+        );
         let connect = ui
             .add_enabled(ready, egui::Button::new("Connect"))
-            .on_hover_text(
-                "Add the next socket to the array and connect it to the address and port",
-            );
-        if connect.clicked() || (enter_pressed && ready) {
+            .on_hover_text(tip);
+        if connect.clicked() || ((enter_pressed || connect_shortcut) && ready) {
             self.connect(1);
         }
+        let tip = shortcuts::tip(
+            ui,
+            "Open that many sockets at once: a burst of simultaneous connections",
+            &shortcuts::CONNECT_BURST,
+        );
         let burst = ui
             .add_enabled(
                 ready,
                 egui::Button::new(format!("Connect ×{}", self.settings.burst)),
             )
-            .on_hover_text("Open that many sockets at once: a burst of simultaneous connections");
-        if burst.clicked() {
+            .on_hover_text(tip);
+        if burst.clicked() || (burst_shortcut && ready) {
             self.connect(self.settings.burst);
         }
         let label = ui.label("N:");

@@ -16,7 +16,7 @@ use serversocket::report::Role;
 use serversocket::seed::Greeter;
 use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketError};
 use serversocket_ui::{
-    EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, drain_events,
+    EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, drain_events, shortcuts,
     socket_table_ui,
 };
 
@@ -144,20 +144,29 @@ impl ServerWindow {
     /// The seed's Listen button (Stop Listening while listening).
     fn listen_button_ui(&mut self, ui: &mut egui::Ui, enter_pressed: bool) {
         if self.server.is_listening() {
-            if ui
-                .button("Stop Listening")
-                .on_hover_text("Close the listening socket and release the idle pool; connected sockets stay connected")
-                .clicked()
+            let tip = shortcuts::tip(
+                ui,
+                "Close the listening socket and release the idle pool; connected sockets stay connected",
+                &shortcuts::LISTEN,
+            );
+            if ui.button("Stop Listening").on_hover_text(tip).clicked()
+                || shortcuts::pressed(ui, &shortcuts::LISTEN)
             {
                 self.server.stop_listening();
             }
         } else {
             let ready = self.settings.validated().is_ok();
+            let tip = shortcuts::tip(
+                ui,
+                "Open the listening socket on the port; AddSocket fills the pool with MinimumSocketsAvailable idle sockets",
+                &shortcuts::LISTEN,
+            );
             let clicked = ui
                 .add_enabled(ready, egui::Button::new("Listen"))
-                .on_hover_text("Open the listening socket on the port; AddSocket fills the pool with MinimumSocketsAvailable idle sockets")
+                .on_hover_text(tip)
                 .clicked();
-            if clicked || (enter_pressed && ready) {
+            let shortcut = shortcuts::pressed(ui, &shortcuts::LISTEN);
+            if clicked || ((enter_pressed || shortcut) && ready) {
                 self.listen();
             }
         }

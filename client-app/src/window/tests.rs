@@ -236,3 +236,33 @@ fn the_logging_toggles_silence_their_lines_but_not_the_rows() {
     });
     assert!(!harness.state().log.contains("send complete"));
 }
+
+#[test]
+fn keyboard_shortcuts_connect_one_or_a_burst_and_clear_the_log() {
+    let server = Server::start();
+    let mut harness = window(server.port);
+    harness.state_mut().settings.burst = 3;
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
+    run_until(&mut harness, "one socket", |w| {
+        w.log.contains(&format!("Socket 0: {SERVER_GREETING}"))
+    });
+    assert_eq!(harness.state().sockets.len(), 1);
+    harness.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::N,
+    );
+    run_until(&mut harness, "the burst", |w| {
+        w.log.contains(&format!("Socket 3: {SERVER_GREETING}"))
+    });
+    assert_eq!(
+        harness.state().sockets.len(),
+        4,
+        "Ctrl+Shift+N opened 3, not 3 + 1"
+    );
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+    harness.step();
+    assert!(
+        !harness.state().log.contains(SERVER_GREETING),
+        "Ctrl+K cleared the log"
+    );
+}

@@ -196,3 +196,15 @@ fn a_port_in_use_shows_error_105() {
     );
     assert!(!harness.state().server.is_listening());
 }
+
+#[test]
+fn ctrl_l_listens_and_stops() {
+    let mut harness = window(2, 10);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    run_until(&mut harness, "listening", |w| w.server.is_listening());
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    run_until(&mut harness, "stopped", |w| {
+        w.log.contains("Stopped listening.")
+    });
+    assert!(!harness.state().server.is_listening());
+}

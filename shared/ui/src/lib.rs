@@ -5,6 +5,7 @@
 //! - [`drain`]: take events from the channel without ever blocking a frame.
 //! - [`repaint`]: an event channel whose waker repaints the window.
 //! - [`log`]: [`EventLog`], every event as the seed's line, and [`LogView`], its virtualized view.
+//! - [`shortcuts`]: the keyboard shortcuts.
 //! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
 //! - [`table`]: the socket table with per-row Send and Close.
 //! - [`state`]: colours and plain words for socket states.
@@ -15,6 +16,7 @@ pub mod drain;
 pub mod log;
 pub mod repaint;
 pub mod rows;
+pub mod shortcuts;
 pub mod state;
 pub mod table;
 

@@ -11,6 +11,8 @@ use std::time::SystemTime;
 use serversocket::report::{Role, human_line, json_record};
 use serversocket::{Event, SocketId};
 
+use crate::shortcuts;
+
 /// How many bytes of a chunk the hex view shows.
 const HEX_PREVIEW_BYTES: usize = 64;
 
@@ -179,13 +181,22 @@ impl LogView {
     /// Filter, socket, hex, clear and export controls.
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, log: &mut EventLog) {
         ui.horizontal_wrapped(|ui| {
-            ui.label("Filter:");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.text_filter)
-                    .hint_text("text in the line")
-                    .desired_width(140.0),
-            )
-            .on_hover_text("Show only lines containing this text");
+            let label = ui.label("Filter:");
+            let filter = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.text_filter)
+                        .hint_text("text in the line")
+                        .desired_width(140.0),
+                )
+                .labelled_by(label.id)
+                .on_hover_text(shortcuts::tip(
+                    ui,
+                    "Show only lines containing this text",
+                    &shortcuts::FOCUS_FILTER,
+                ));
+            if shortcuts::pressed(ui, &shortcuts::FOCUS_FILTER) {
+                filter.request_focus();
+            }
             if let Some(socket) = self.socket_filter
                 && ui
                     .button(format!("Socket {socket} ✕"))
@@ -196,11 +207,12 @@ impl LogView {
             }
             ui.checkbox(&mut self.hex, "Hex")
                 .on_hover_text("Show received bytes as hexadecimal instead of text");
-            if ui
-                .button("Clear log")
-                .on_hover_text("Forget every line")
-                .clicked()
-            {
+            let clear = ui.button("Clear log").on_hover_text(shortcuts::tip(
+                ui,
+                "Forget every line",
+                &shortcuts::CLEAR_LOG,
+            ));
+            if clear.clicked() || shortcuts::pressed(ui, &shortcuts::CLEAR_LOG) {
                 log.clear();
             }
             ui.separator();

@@ -1,0 +1,27 @@
+//! The keyboard shortcuts, in one place so the windows, their tooltips and the README agree.
+//! `COMMAND` is Ctrl, or ⌘ on a Mac.
+
+use egui::{Key, KeyboardShortcut, Modifiers};
+
+/// Server: Listen, or Stop Listening while listening.
+pub const LISTEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::L);
+/// Client: Connect the next socket.
+pub const CONNECT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
+/// Client: Connect ×N.
+pub const CONNECT_BURST: KeyboardShortcut =
+    KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::N);
+/// Both: clear the log.
+pub const CLEAR_LOG: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::K);
+/// Both: put the cursor in the log's filter box.
+pub const FOCUS_FILTER: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
+
+/// True (once) when the user pressed `shortcut` this frame.
+pub fn pressed(ui: &egui::Ui, shortcut: &KeyboardShortcut) -> bool {
+    ui.input_mut(|input| input.consume_shortcut(shortcut))
+}
+
+/// A tooltip with the shortcut named after it: "Clear the log (Ctrl+K)".
+#[must_use]
+pub fn tip(ui: &egui::Ui, text: &str, shortcut: &KeyboardShortcut) -> String {
+    format!("{text} ({})", ui.ctx().format_shortcut(shortcut))
+}
