@@ -12,6 +12,7 @@ use std::time::Duration;
 use serversocket::report::Role;
 use serversocket::seed::Replier;
 use serversocket::{Event, EventReceiver, EventSender, Runtime, SocketError, SocketId, TcpSocket};
+use serversocket_ui::native::{Side, native_options};
 use serversocket_ui::{
     EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, drain_events, shortcuts,
     socket_table_ui,
@@ -229,15 +230,7 @@ impl eframe::App for ClientWindow {
 /// Opens the window; settings come from the last run, and command-line flags that differ
 /// from their defaults override them.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("ServerSocket — client")
-            .with_inner_size([680.0, 720.0])
-            // To the right of the server window, so the two sit side by side on a 1366 px screen.
-            .with_position([686.0, 0.0])
-            .with_min_inner_size([480.0, 400.0]),
-        ..Default::default()
-    };
+    let options = native_options("ServerSocket — client", Side::Right);
     let args = args.clone();
     eframe::run_native(
         "serversocket-client",

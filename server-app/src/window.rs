@@ -15,6 +15,7 @@ use bytes::Bytes;
 use serversocket::report::Role;
 use serversocket::seed::Greeter;
 use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketError};
+use serversocket_ui::native::{Side, native_options};
 use serversocket_ui::{
     EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, drain_events, shortcuts,
     socket_table_ui,
@@ -264,15 +265,7 @@ impl eframe::App for ServerWindow {
 /// Opens the window; settings come from the last run, and command-line flags that differ
 /// from their defaults override them.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("ServerSocket — server")
-            .with_inner_size([680.0, 720.0])
-            // At the left, leaving room for the client window beside it on a 1366 px screen.
-            .with_position([0.0, 0.0])
-            .with_min_inner_size([480.0, 400.0]),
-        ..Default::default()
-    };
+    let options = native_options("ServerSocket — server", Side::Left);
     let args = args.clone();
     eframe::run_native(
         "serversocket-server",

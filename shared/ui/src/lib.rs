@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`drain`]: take events from the channel without ever blocking a frame.
 //! - [`repaint`]: an event channel whose waker repaints the window.
+//! - [`native`]: how the windows open: size, position, icon.
 //! - [`log`]: [`EventLog`], every event as the seed's line, and [`LogView`], its virtualized view.
 //! - [`shortcuts`]: the keyboard shortcuts.
 //! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
@@ -14,6 +15,7 @@
 
 pub mod drain;
 pub mod log;
+pub mod native;
 pub mod repaint;
 pub mod rows;
 pub mod shortcuts;
