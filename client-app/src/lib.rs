@@ -3,7 +3,6 @@
 
 #![forbid(unsafe_code)]
 
-
 use clap::Parser;
 use serversocket::server_socket::DEFAULT_PORT;
 

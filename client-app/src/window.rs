@@ -12,6 +12,7 @@ use std::time::Duration;
 use serversocket::report::Role;
 use serversocket::seed::Replier;
 use serversocket::{Event, EventReceiver, EventSender, Runtime, SocketError, SocketId, TcpSocket};
+use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::native::{Side, native_options};
 use serversocket_ui::{
     EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, drain_events, shortcuts,
@@ -37,6 +38,8 @@ pub struct ClientWindow {
     receiver: EventReceiver,
     /// Repaints the window when an event arrives.
     repaint: RepaintOnEvent,
+    /// The terminal diagnostics' level switch (none in tests).
+    trace_level: Option<LevelSwitch>,
     /// Every event as a line.
     log: EventLog,
     /// How the log is looked at.
@@ -60,6 +63,7 @@ impl ClientWindow {
             events,
             receiver,
             repaint,
+            trace_level: None,
             log: EventLog::new(Role::Client),
             log_view: LogView::default(),
             rows: SocketRows::default(),
@@ -93,6 +97,10 @@ impl ClientWindow {
                     self.rows.count(RowState::Closed),
                     self.rows.count(RowState::Failed),
                 ));
+                if let Some(switch) = &mut self.trace_level {
+                    ui.separator();
+                    switch.ui(ui);
+                }
             });
             ui.add_space(4.0);
         });
@@ -229,7 +237,7 @@ impl eframe::App for ClientWindow {
 
 /// Opens the window; settings come from the last run, and command-line flags that differ
 /// from their defaults override them.
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
     let options = native_options("ServerSocket — client", Side::Right);
     let args = args.clone();
     eframe::run_native(
@@ -240,7 +248,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 .storage
                 .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY));
             let settings = ClientSettings::from_args(remembered, &args);
-            Ok(Box::new(ClientWindow::new(settings)?))
+            let mut window = ClientWindow::new(settings)?;
+            window.trace_level = Some(trace_level);
+            Ok(Box::new(window))
         }),
     )
     .map_err(|error| anyhow::anyhow!("the window could not open: {error}"))

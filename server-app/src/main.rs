@@ -10,14 +10,11 @@ use server_app::{Args, headless, window};
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
+    let trace_level = serversocket_ui::diagnostics::install();
     let result = if args.headless {
         headless::run(&args)
     } else {
-        window::run(&args).map(|()| ExitCode::SUCCESS)
+        window::run(&args, trace_level).map(|()| ExitCode::SUCCESS)
     };
     result.unwrap_or_else(|error| {
         eprintln!("server-app: {error:#}");

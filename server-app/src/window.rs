@@ -15,6 +15,7 @@ use bytes::Bytes;
 use serversocket::report::Role;
 use serversocket::seed::Greeter;
 use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketError};
+use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::native::{Side, native_options};
 use serversocket_ui::{
     EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, drain_events, shortcuts,
@@ -40,6 +41,8 @@ pub struct ServerWindow {
     repaint: RepaintOnEvent,
     /// The greeting new pooled sockets write; AddSocket reads it on the runtime.
     greeting: Arc<Mutex<Bytes>>,
+    /// The terminal diagnostics' level switch (none in tests).
+    trace_level: Option<LevelSwitch>,
     /// Every event as a line.
     log: EventLog,
     /// How the log is looked at.
@@ -74,6 +77,7 @@ impl ServerWindow {
             receiver,
             repaint,
             greeting,
+            trace_level: None,
             log: EventLog::new(Role::Server),
             log_view: LogView::default(),
             rows: SocketRows::default(),
@@ -111,6 +115,10 @@ impl ServerWindow {
             ui.horizontal_wrapped(|ui| {
                 self.listen_button_ui(ui, changes.enter_pressed);
                 pool_view::status_ui(ui, &self.server, &self.rows, self.listener_error.as_ref());
+                if let Some(switch) = &mut self.trace_level {
+                    ui.separator();
+                    switch.ui(ui);
+                }
             });
             ui.add_space(4.0);
         });
@@ -264,7 +272,7 @@ impl eframe::App for ServerWindow {
 
 /// Opens the window; settings come from the last run, and command-line flags that differ
 /// from their defaults override them.
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
     let options = native_options("ServerSocket — server", Side::Left);
     let args = args.clone();
     eframe::run_native(
@@ -275,7 +283,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 .storage
                 .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY));
             let settings = ServerSettings::from_args(remembered, &args);
-            Ok(Box::new(ServerWindow::new(settings)?))
+            let mut window = ServerWindow::new(settings)?;
+            window.trace_level = Some(trace_level);
+            Ok(Box::new(window))
         }),
     )
     .map_err(|error| anyhow::anyhow!("the window could not open: {error}"))

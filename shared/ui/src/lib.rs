@@ -5,6 +5,7 @@
 //! - [`drain`]: take events from the channel without ever blocking a frame.
 //! - [`repaint`]: an event channel whose waker repaints the window.
 //! - [`native`]: how the windows open: size, position, icon.
+//! - [`diagnostics`]: the library's tracing on the terminal, and its level switch.
 //! - [`log`]: [`EventLog`], every event as the seed's line, and [`LogView`], its virtualized view.
 //! - [`shortcuts`]: the keyboard shortcuts.
 //! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
@@ -13,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod diagnostics;
 pub mod drain;
 pub mod log;
 pub mod native;
