@@ -137,17 +137,25 @@ impl ServerWindow {
 
     /// Takes what the sockets reported since the last frame.
     fn take_events(&mut self, ctx: &egui::Context) {
-        drain_events(&self.receiver, ctx, |event| {
-            if let Event::Error {
-                socket: None,
-                error,
-            } = &event
-            {
-                self.listener_error = Some(error.clone());
-            }
-            self.rows.apply(Role::Server, &event);
-            self.log.push(event);
-        });
+        let mut taken = Vec::new();
+        drain_events(&self.receiver, ctx, |event| taken.push(event));
+        for event in taken {
+            self.record_event(event);
+        }
+    }
+
+    /// Shows an event in the log, the rows and tiles, and the status line. The window calls it
+    /// for everything the server reports; benchmarks call it to fill the window.
+    pub fn record_event(&mut self, event: Event) {
+        if let Event::Error {
+            socket: None,
+            error,
+        } = &event
+        {
+            self.listener_error = Some(error.clone());
+        }
+        self.rows.apply(Role::Server, &event);
+        self.log.push(event);
     }
 
     /// The seed's Listen button (Stop Listening while listening).

@@ -3,7 +3,7 @@
 //! cap at MaximumSocketsConnected can be seen happening.
 
 use serversocket::{ServerSocket, SocketError};
-use serversocket_ui::{RowState, SocketRows};
+use serversocket_ui::{RowState, SocketRow, SocketRows};
 
 /// How many closed sockets stay on show: enough to see the churn, not a wall of grey.
 const CLOSED_TILES: usize = 12;
@@ -61,47 +61,62 @@ pub fn tiles_ui(ui: &mut egui::Ui, rows: &SocketRows, max: usize) {
             rows.count(RowState::Closed),
         ));
     });
+    // Which tiles to show: every idle or connected socket and the last few closed ones.
+    let closed = rows.count(RowState::Closed) + rows.count(RowState::Failed);
+    let mut closed_skipped = 0;
+    let shown: Vec<&SocketRow> = rows
+        .iter()
+        .filter(|row| {
+            let finished = matches!(row.state, RowState::Closed | RowState::Failed);
+            let skip = finished && closed_skipped + CLOSED_TILES < closed;
+            closed_skipped += usize::from(skip);
+            !skip
+        })
+        .collect();
+    // Only the rows of tiles in view are drawn, so a pool of thousands costs what a few do.
+    let spacing = ui.spacing().item_spacing;
+    let per_row =
+        (((ui.available_width() + spacing.x) / (TILE.x + spacing.x)).floor() as usize).max(1);
+    let row_count = shown.len().div_ceil(per_row);
     egui::ScrollArea::vertical()
         .id_salt("tiles")
-        .max_height(TILE.y * 3.0 + 16.0)
+        .max_height(TILE.y * 3.0 + spacing.y * 2.0 + 4.0)
         .auto_shrink([false, true])
-        .show(ui, |ui| {
-            ui.horizontal_wrapped(|ui| {
-                let closed = rows.count(RowState::Closed) + rows.count(RowState::Failed);
-                let mut closed_skipped = 0;
-                for row in rows.iter() {
-                    if matches!(row.state, RowState::Closed | RowState::Failed)
-                        && closed_skipped + CLOSED_TILES < closed
-                    {
-                        closed_skipped += 1;
-                        continue;
+        .show_rows(ui, TILE.y, row_count, |ui, visible| {
+            for line in visible {
+                ui.horizontal(|ui| {
+                    for row in shown.iter().skip(line * per_row).take(per_row) {
+                        tile_ui(ui, row);
                     }
-                    let (rect, response) = ui.allocate_exact_size(TILE, egui::Sense::hover());
-                    let color = row.state.color();
-                    ui.painter()
-                        .rect_filled(rect, 4.0, color.gamma_multiply(0.35));
-                    ui.painter()
-                        .rect_stroke(rect, 4.0, (1.5, color), egui::StrokeKind::Inside);
-                    ui.painter().text(
-                        rect.center(),
-                        egui::Align2::CENTER_CENTER,
-                        format!("{}\n{}", row.id, row.state.word()),
-                        egui::FontId::proportional(11.0),
-                        ui.visuals().strong_text_color(),
-                    );
-                    let name = format!("Socket {} tile: {}", row.id, row.state.word());
-                    response
-                        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Status, true, &name));
-                    let remote = row
-                        .remote
-                        .map(|r| format!("\nPeer: {r}"))
-                        .unwrap_or_default();
-                    response.on_hover_text(format!(
-                        "Socket {}: {}{remote}",
-                        row.id,
-                        row.state.explanation()
-                    ));
-                }
-            });
+                });
+            }
         });
+}
+
+/// One socket's tile: its id and state in the state's colour, explained on hover.
+fn tile_ui(ui: &mut egui::Ui, row: &SocketRow) {
+    let (rect, response) = ui.allocate_exact_size(TILE, egui::Sense::hover());
+    let color = row.state.color();
+    ui.painter()
+        .rect_filled(rect, 4.0, color.gamma_multiply(0.35));
+    ui.painter()
+        .rect_stroke(rect, 4.0, (1.5, color), egui::StrokeKind::Inside);
+    ui.painter().text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        format!("{}\n{}", row.id, row.state.word()),
+        egui::FontId::proportional(11.0),
+        ui.visuals().strong_text_color(),
+    );
+    let name = format!("Socket {} tile: {}", row.id, row.state.word());
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Status, true, &name));
+    let remote = row
+        .remote
+        .map(|r| format!("\nPeer: {r}"))
+        .unwrap_or_default();
+    response.on_hover_text(format!(
+        "Socket {}: {}{remote}",
+        row.id,
+        row.state.explanation()
+    ));
 }
