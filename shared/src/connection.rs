@@ -7,7 +7,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::io;
+
+use bytes::Bytes;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -104,7 +107,6 @@ impl Connection {
         }
         handler.connected(&mut socket);
 
-        let mut buffer = vec![0_u8; READ_CHUNK];
         let mut peer_closed = false;
         // Whether a SendComplete is owed: something was queued and has not all gone yet.
         let mut sending = false;
@@ -135,7 +137,6 @@ impl Connection {
                 });
             }
             let can_read = !peer_closed && socket.bytes_available() < RECEIVE_BUFFER_LIMIT;
-            let (mut reader, mut writer) = stream.split();
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => break Ending::ClosedHere,
@@ -150,8 +151,8 @@ impl Connection {
                     }
                     Some(SocketCommand::Close) | None => socket.close(),
                 },
-                written = writer.write(pending.as_deref().unwrap_or_default()), if pending.is_some() => {
-                    match written {
+                ready = stream.writable(), if pending.is_some() => {
+                    match ready.and_then(|()| stream.try_write(pending.as_deref().unwrap_or_default())) {
                         Ok(count) => {
                             socket.sent(count);
                             sent_total += count as u64;
@@ -166,17 +167,19 @@ impl Connection {
                                 handler.send_complete(&mut socket, true);
                             }
                         }
+                        // The readiness was spurious; wait again.
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                         Err(e) => break Ending::Lost(SocketError::from_stream(&e, remote)),
                     }
                 }
-                read = reader.read(&mut buffer), if can_read => match read {
-                    Ok(0) => peer_closed = true,
-                    Ok(count) => {
-                        let chunk = &buffer[..count];
-                        received_total += count as u64;
-                        socket.receive(chunk);
+                ready = stream.readable(), if can_read => match ready.and_then(|()| read_chunk(&stream)) {
+                    Ok(None) => {}
+                    Ok(Some(data)) if data.is_empty() => peer_closed = true,
+                    Ok(Some(data)) => {
+                        received_total += data.len() as u64;
+                        socket.receive(&data);
                         publish(&status, &socket, received_total, sent_total);
-                        events.send(Event::Data { socket: id, data: bytes::Bytes::copy_from_slice(chunk) }).await;
+                        events.send(Event::Data { socket: id, data }).await;
                         deliver(&mut *handler, &mut socket);
                     }
                     Err(e) => break Ending::Lost(SocketError::from_stream(&e, remote)),
@@ -232,6 +235,18 @@ fn publish(status: &Mutex<SocketStatus>, socket: &Socket, received_total: u64, s
     status.bytes_left_to_send = socket.bytes_left_to_send();
     status.bytes_received = received_total;
     status.bytes_sent = sent_total;
+}
+
+/// Takes what the OS has for this socket (at most [`READ_CHUNK`] bytes): `None` if nothing was
+/// there after all, an empty chunk when the peer closed its side. The scratch buffer lives on
+/// the thread's stack for this call only, so an idle connection holds no read buffer at all.
+fn read_chunk(stream: &TcpStream) -> io::Result<Option<Bytes>> {
+    let mut chunk = [0_u8; READ_CHUNK];
+    match stream.try_read(&mut chunk) {
+        Ok(count) => Ok(Some(Bytes::copy_from_slice(&chunk[..count]))),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Fires DataAvailable, and again while the handler keeps taking bytes and some remain: a

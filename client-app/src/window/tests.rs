@@ -3,6 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::time::Duration;
 
@@ -37,19 +38,26 @@ impl Server {
         }
     }
 
-    /// Everything the server's sockets received, until it contains `expected` (at most 15 s).
-    fn received_until(&self, expected: &str) -> String {
-        let mut text = String::new();
+    /// What each server socket received, until every `expected` text is in one socket's
+    /// stream (at most 15 s). Chunks of different sockets interleave, so they are kept apart.
+    fn received_until(&self, expected: &[String]) -> Vec<String> {
+        let mut streams: BTreeMap<SocketId, String> = BTreeMap::new();
         let deadline = std::time::Instant::now() + Duration::from_secs(15);
-        while !text.contains(expected) {
+        while !expected
+            .iter()
+            .all(|e| streams.values().any(|text| text.contains(e.as_str())))
+        {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match self.events.recv_timeout(left) {
-                Some(Event::Data { data, .. }) => text.push_str(&String::from_utf8_lossy(&data)),
+                Some(Event::Data { socket, data }) => {
+                    let text = String::from_utf8_lossy(&data);
+                    streams.entry(socket).or_default().push_str(&text);
+                }
                 Some(_) => {}
-                None => panic!("the server never received {expected:?}; it got {text:?}"),
+                None => panic!("the server never received all of {expected:?}; it got {streams:?}"),
             }
         }
-        text
+        streams.into_values().collect()
     }
 }
 
@@ -105,16 +113,15 @@ fn three_connects_make_three_connected_rows_each_greeted_and_the_seed_conversati
     assert_eq!(window.rows.count(RowState::Connected), 3);
     assert_eq!(window.rows.len(), 3);
     // The server got each socket's hello and reply: the seed's conversation.
-    let mut received = String::new();
-    for index in 0..3 {
-        let hello = format!("{}{CLIENT_REPLY}", client_hello(index));
-        if !received.contains(&hello) {
-            received.push_str(&server.received_until(&hello));
-        }
-    }
-    for index in 0..3 {
-        assert!(received.contains(&client_hello(index)), "{received}");
-    }
+    let conversations: Vec<String> = (0..3)
+        .map(|index| format!("{}{CLIENT_REPLY}", client_hello(index)))
+        .collect();
+    let received = server.received_until(&conversations);
+    assert_eq!(
+        received.len(),
+        3,
+        "one server socket per client socket: {received:?}"
+    );
     harness.step();
     assert_eq!(
         harness.query_all_by_label("connected").count(),
@@ -141,7 +148,7 @@ fn send_from_a_row_arrives_at_the_server_and_close_closes_it() {
         .get_by_role_and_label(egui::accesskit::Role::Button, "Send")
         .click();
     harness.step();
-    server.received_until("typed in a row");
+    server.received_until(&["typed in a row".to_owned()]);
 
     harness.get_by_label("Close").click();
     run_until(&mut harness, "closed", |w| {

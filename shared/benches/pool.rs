@@ -1,0 +1,328 @@
+//! Socket measures of the ServerSocket pool, each beside a plain tokio server doing the same job
+//! with the same client driver, printed as
+//! `RATIO <name> <ours/reference> (ours <value> <unit>, reference <value> <unit>)` lines and a
+//! table for BENCHMARKS.md. Run from the workspace root: `cargo bench --bench pool`
+//! (`-- --quick` for a smaller run). Loopback only; every loop is bounded.
+//!
+//! - `accept_rate`: connections a second accepted, handed to a pooled socket and greeted (the
+//!   client reads the greeting, then closes), 32 clients at a time. Goal >= 0.9.
+//! - `burst_1000`: 1,000 simultaneous connects with Max >= 1,000: time until all are greeted,
+//!   and how many were refused (goal 0; printed separately).
+//! - `throughput`: bytes a second of a 256 MiB upload through a pooled socket's
+//!   DataAvailable/ReadAll path, against tokio `read` into a buffer. Goal >= 0.9.
+//! - `memory_1000`: resident memory added by 1,000 idle connections (goal <= 32 MiB for ours).
+//!
+//! Our server's events are drained by a thread, as a window or a headless printer would.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serversocket::seed::{Greeter, SERVER_GREETING};
+use serversocket::{Runtime, ServerSocket, Socket, SocketHandler, event_channel};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Clients at a time in `accept_rate`.
+const CONCURRENCY: usize = 32;
+/// No single client operation may take longer; the bench fails instead of hanging.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+struct Measure {
+    name: &'static str,
+    ours: f64,
+    reference: f64,
+    unit: &'static str,
+}
+
+fn main() {
+    let quick = std::env::args().any(|arg| arg == "--quick");
+    let clients = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (accept, (burst, refused), throughput, memory) = (
+        accept_rate(&clients, if quick { 500 } else { 5_000 }),
+        burst_1000(&clients),
+        throughput(&clients, if quick { 32 } else { 256 }),
+        memory_1000(&clients),
+    );
+    let measures = [accept, burst, throughput, memory];
+    for m in &measures {
+        println!(
+            "RATIO {} {:.2} (ours {:.1} {}, reference {:.1} {})",
+            m.name,
+            m.ours / m.reference,
+            m.ours,
+            m.unit,
+            m.reference,
+            m.unit
+        );
+    }
+    println!(
+        "burst_1000 refused: ours {}, reference {}",
+        refused.0, refused.1
+    );
+    println!();
+    println!("| measure | ours | reference | ours/reference |");
+    println!("|---|---|---|---|");
+    for m in &measures {
+        println!(
+            "| {} | {:.1} {} | {:.1} {} | {:.2} |",
+            m.name,
+            m.ours,
+            m.unit,
+            m.reference,
+            m.unit,
+            m.ours / m.reference
+        );
+    }
+}
+
+/// Our server: the pool with the seed's greeter (or `handler`), events drained by a thread.
+struct Ours {
+    _server: ServerSocket,
+    address: SocketAddr,
+    _runtime: Runtime,
+}
+
+impl Ours {
+    fn start<H: SocketHandler>(
+        max: usize,
+        handler: impl FnMut(serversocket::SocketId) -> H + Send + 'static,
+    ) -> Self {
+        let runtime = Runtime::new().unwrap();
+        let (events, receiver) = event_channel(None);
+        std::thread::spawn(
+            move || while receiver.recv_timeout(Duration::from_secs(3600)).is_some() {},
+        );
+        let mut server = ServerSocket::new(&runtime, events, handler);
+        server.set_port(0);
+        server.set_limits(2, max).unwrap();
+        let address = server.listen().unwrap();
+        Self {
+            _server: server,
+            address,
+            _runtime: runtime,
+        }
+    }
+}
+
+/// The reference: a plain tokio accept loop; each connection runs `serve`.
+fn reference<F, Fut>(
+    runtime: &tokio::runtime::Runtime,
+    serve: F,
+) -> (SocketAddr, tokio::task::JoinHandle<()>)
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        socket.listen(1024).unwrap()
+    });
+    let address = listener.local_addr().unwrap();
+    let serve = Arc::new(serve);
+    let task = runtime.spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            tokio::spawn((serve)(stream));
+        }
+    });
+    (address, task)
+}
+
+/// The plain server's greeting job: greet, then wait for the client to leave.
+async fn greet(mut stream: TcpStream) {
+    let _ = stream.write_all(SERVER_GREETING.as_bytes()).await;
+    let mut buffer = [0_u8; 4096];
+    while matches!(stream.read(&mut buffer).await, Ok(n) if n > 0) {}
+}
+
+/// One client: connect, read the greeting. `Err` if refused or cut short.
+async fn greeted(address: SocketAddr) -> std::io::Result<TcpStream> {
+    let mut stream = tokio::time::timeout(PATIENCE, TcpStream::connect(address)).await??;
+    let mut greeting = vec![0; SERVER_GREETING.len()];
+    tokio::time::timeout(PATIENCE, stream.read_exact(&mut greeting)).await??;
+    Ok(stream)
+}
+
+/// `total` connect–greet–close cycles, [`CONCURRENCY`] at a time; returns connections a second.
+fn cycles_per_second(clients: &tokio::runtime::Runtime, address: SocketAddr, total: usize) -> f64 {
+    let start = Instant::now();
+    clients.block_on(async {
+        let tasks: Vec<_> = (0..CONCURRENCY)
+            .map(|worker| {
+                tokio::spawn(async move {
+                    for _ in (worker..total).step_by(CONCURRENCY) {
+                        drop(greeted(address).await.expect("served"));
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+fn accept_rate(clients: &tokio::runtime::Runtime, total: usize) -> Measure {
+    let ours = Ours::start(CONCURRENCY * 2, |_| Greeter::default());
+    let ours_rate = cycles_per_second(clients, ours.address, total);
+    drop(ours);
+    let (address, task) = reference(clients, greet);
+    let reference_rate = cycles_per_second(clients, address, total);
+    task.abort();
+    Measure {
+        name: "accept_rate",
+        ours: ours_rate,
+        reference: reference_rate,
+        unit: "conn/s",
+    }
+}
+
+/// 1,000 clients connect at once; returns (milliseconds until all greeted, refused count).
+fn all_at_once(clients: &tokio::runtime::Runtime, address: SocketAddr) -> (f64, usize) {
+    let start = Instant::now();
+    let (streams, refused) = clients.block_on(async {
+        let tasks: Vec<_> = (0..1_000).map(|_| tokio::spawn(greeted(address))).collect();
+        let mut streams = Vec::new();
+        let mut refused = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(stream) => streams.push(stream),
+                Err(_) => refused += 1,
+            }
+        }
+        (streams, refused)
+    });
+    let elapsed = start.elapsed().as_secs_f64() * 1000.0;
+    drop(streams);
+    (elapsed, refused)
+}
+
+fn burst_1000(clients: &tokio::runtime::Runtime) -> (Measure, (usize, usize)) {
+    let ours = Ours::start(1_100, |_| Greeter::default());
+    let (ours_ms, ours_refused) = all_at_once(clients, ours.address);
+    drop(ours);
+    let (address, task) = reference(clients, greet);
+    let (reference_ms, reference_refused) = all_at_once(clients, address);
+    task.abort();
+    (
+        Measure {
+            name: "burst_1000",
+            ours: ours_ms,
+            reference: reference_ms,
+            unit: "ms",
+        },
+        (ours_refused, reference_refused),
+    )
+}
+
+/// Counts what arrives through DataAvailable and ReadAll.
+struct Counting(Arc<AtomicU64>);
+
+impl SocketHandler for Counting {
+    fn data_available(&mut self, socket: &mut Socket) {
+        let data = socket.read_all();
+        self.0.fetch_add(data.len() as u64, Ordering::Relaxed);
+    }
+}
+
+/// Uploads `mib` MiB and waits until the server has counted all of it; returns MiB a second.
+fn upload(
+    clients: &tokio::runtime::Runtime,
+    address: SocketAddr,
+    counted: &AtomicU64,
+    mib: u64,
+) -> f64 {
+    let total = mib * 1024 * 1024;
+    let start = Instant::now();
+    clients.block_on(async {
+        let mut stream = TcpStream::connect(address).await.unwrap();
+        let block = vec![0x5a_u8; 1024 * 1024];
+        for _ in 0..mib {
+            stream.write_all(&block).await.unwrap();
+        }
+        for _ in 0..(PATIENCE.as_millis() as usize) {
+            if counted.load(Ordering::Relaxed) >= total {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    });
+    assert_eq!(counted.load(Ordering::Relaxed), total, "every byte arrived");
+    mib as f64 / start.elapsed().as_secs_f64()
+}
+
+fn throughput(clients: &tokio::runtime::Runtime, mib: u64) -> Measure {
+    let counted = Arc::new(AtomicU64::new(0));
+    let ours_counter = Arc::clone(&counted);
+    let ours = Ours::start(10, move |_| Counting(Arc::clone(&ours_counter)));
+    let ours_rate = upload(clients, ours.address, &counted, mib);
+    drop(ours);
+    let reference_counted = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&reference_counted);
+    let (address, task) = reference(clients, move |mut stream: TcpStream| {
+        let counter = Arc::clone(&counter);
+        async move {
+            let mut buffer = vec![0_u8; 64 * 1024];
+            while let Ok(n @ 1..) = stream.read(&mut buffer).await {
+                counter.fetch_add(n as u64, Ordering::Relaxed);
+            }
+        }
+    });
+    let reference_rate = upload(clients, address, &reference_counted, mib);
+    task.abort();
+    Measure {
+        name: "throughput",
+        ours: ours_rate,
+        reference: reference_rate,
+        unit: "MiB/s",
+    }
+}
+
+/// Resident memory of this process, in MiB.
+fn resident_mib() -> f64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: f64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096.0 / (1024.0 * 1024.0)
+}
+
+/// Opens 1,000 greeted connections and returns the memory they added, in MiB.
+fn thousand_idle(clients: &tokio::runtime::Runtime, address: SocketAddr) -> f64 {
+    let before = resident_mib();
+    let streams = clients.block_on(async {
+        let mut streams = Vec::new();
+        for _ in 0..1_000 {
+            streams.push(greeted(address).await.expect("served"));
+        }
+        streams
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let grown = resident_mib() - before;
+    drop(streams);
+    grown
+}
+
+fn memory_1000(clients: &tokio::runtime::Runtime) -> Measure {
+    let ours = Ours::start(1_100, |_| Greeter::default());
+    let ours_mib = thousand_idle(clients, ours.address);
+    drop(ours);
+    let (address, task) = reference(clients, greet);
+    let reference_mib = thousand_idle(clients, address);
+    task.abort();
+    Measure {
+        name: "memory_1000",
+        ours: ours_mib,
+        reference: reference_mib.max(0.1),
+        unit: "MiB",
+    }
+}
