@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use std::io;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -21,6 +21,8 @@ use crate::{Event, EventSender, Socket, SocketError, SocketHandler};
 
 /// How much one read takes from the OS at most.
 const READ_CHUNK: usize = 64 * 1024;
+/// Reads shorter than this are copied to a buffer of their own size.
+const SMALL_CHUNK: usize = 16 * 1024;
 
 /// Why the loop ended.
 enum Ending {
@@ -177,7 +179,7 @@ impl Connection {
                     Ok(Some(data)) if data.is_empty() => peer_closed = true,
                     Ok(Some(data)) => {
                         received_total += data.len() as u64;
-                        socket.receive(&data);
+                        socket.receive(data.clone());
                         publish(&status, &socket, received_total, sent_total);
                         events.send(Event::Data { socket: id, data }).await;
                         deliver(&mut *handler, &mut socket);
@@ -238,12 +240,15 @@ fn publish(status: &Mutex<SocketStatus>, socket: &Socket, received_total: u64, s
 }
 
 /// Takes what the OS has for this socket (at most [`READ_CHUNK`] bytes): `None` if nothing was
-/// there after all, an empty chunk when the peer closed its side. The scratch buffer lives on
-/// the thread's stack for this call only, so an idle connection holds no read buffer at all.
+/// there after all, an empty chunk when the peer closed its side. The buffer is made for this
+/// read only, so an idle connection holds no read buffer at all.
 fn read_chunk(stream: &TcpStream) -> io::Result<Option<Bytes>> {
-    let mut chunk = [0_u8; READ_CHUNK];
-    match stream.try_read(&mut chunk) {
-        Ok(count) => Ok(Some(Bytes::copy_from_slice(&chunk[..count]))),
+    let mut chunk = BytesMut::with_capacity(READ_CHUNK);
+    match stream.try_read_buf(&mut chunk) {
+        // A small chunk is copied to its own size: a log keeping it then keeps only its bytes.
+        Ok(count) if count < SMALL_CHUNK => Ok(Some(Bytes::copy_from_slice(&chunk))),
+        // A large one is handed on as it is, with no copy.
+        Ok(_) => Ok(Some(chunk.freeze())),
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
         Err(e) => Err(e),
     }

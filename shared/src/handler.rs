@@ -9,8 +9,9 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
+use crate::receive_buffer::ReceiveBuffer;
 use crate::{SocketError, SocketId};
 
 /// How many bytes one socket may hold queued for sending before [`Socket::write`] refuses more.
@@ -110,7 +111,7 @@ pub struct Socket {
     /// True between Connected and the close.
     connected: bool,
     /// Bytes received and not yet read by the handler.
-    received: BytesMut,
+    received: ReceiveBuffer,
     /// Writes waiting to go out, in order; the front one may be partly sent.
     send_queue: VecDeque<Bytes>,
     /// How much of the front write has been sent already.
@@ -130,7 +131,7 @@ impl Socket {
             local: None,
             remote: None,
             connected: false,
-            received: BytesMut::new(),
+            received: ReceiveBuffer::default(),
             send_queue: VecDeque::new(),
             front_sent: 0,
             queued: 0,
@@ -173,19 +174,17 @@ impl Socket {
 
     /// Takes up to `count` bytes from the receive buffer (Xojo's Read).
     pub fn read(&mut self, count: usize) -> Bytes {
-        let count = count.min(self.received.len());
-        self.received.split_to(count).freeze()
+        self.received.take(count)
     }
 
     /// Takes everything in the receive buffer (Xojo's ReadAll).
     pub fn read_all(&mut self) -> Bytes {
-        self.received.split().freeze()
+        self.received.take(usize::MAX)
     }
 
     /// The receive buffer without taking it (Xojo's Lookahead).
-    #[must_use]
-    pub fn lookahead(&self) -> &[u8] {
-        &self.received
+    pub fn lookahead(&mut self) -> &[u8] {
+        self.received.contiguous()
     }
 
     /// Bytes received and not yet read (Xojo's BytesAvailable).
@@ -248,8 +247,9 @@ impl Socket {
         self.close_requested
     }
 
-    pub(crate) fn receive(&mut self, data: &[u8]) {
-        self.received.extend_from_slice(data);
+    /// Adds a chunk that arrived (shared with its Data event, not copied).
+    pub(crate) fn receive(&mut self, data: Bytes) {
+        self.received.push(data);
     }
 
     /// The unsent part of the front write, shared with the queue (no copy).
@@ -303,8 +303,8 @@ mod tests {
     #[test]
     fn read_lookahead_and_read_all_take_from_the_receive_buffer() {
         let mut socket = connected_socket();
-        socket.receive(b"hello ");
-        socket.receive(b"world");
+        socket.receive(Bytes::from_static(b"hello "));
+        socket.receive(Bytes::from_static(b"world"));
         assert_eq!(socket.bytes_available(), 11);
         assert_eq!(socket.lookahead(), b"hello world");
         assert_eq!(&socket.read(5)[..], b"hello");

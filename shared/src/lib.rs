@@ -25,6 +25,7 @@
 //! - [`runtime`]: the background threads.
 //! - [`handler`]: [`SocketHandler`], a socket's event methods, and [`Socket`], the socket as
 //!   they see it (Xojo's `Me`).
+//! - `receive_buffer`: received bytes as shared chunks, read without copying when possible.
 //! - [`tcp_socket`]: [`TcpSocket`], the caller's handle; client Connect.
 //! - `connection`: the task that runs one connected socket.
 //! - [`server_socket`]: [`ServerSocket`], its settings and methods.
@@ -48,6 +49,7 @@ pub mod error;
 pub mod event;
 pub mod handler;
 mod pool;
+mod receive_buffer;
 pub mod report;
 pub mod runtime;
 pub mod seed;
