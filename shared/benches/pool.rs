@@ -112,15 +112,24 @@ impl Ours {
     }
 }
 
-/// The reference: a plain tokio accept loop; each connection runs `serve`.
-fn reference<F, Fut>(
-    runtime: &tokio::runtime::Runtime,
-    serve: F,
-) -> (SocketAddr, tokio::task::JoinHandle<()>)
+/// The reference: a plain tokio accept loop, on a runtime of its own with two workers like
+/// ours, so both servers have the same threads; each connection runs `serve`.
+struct Plain {
+    address: SocketAddr,
+    /// Dropping it stops the server.
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn reference<F, Fut>(serve: F) -> Plain
 where
     F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let listener = runtime.block_on(async {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
         socket.set_reuseaddr(true).unwrap();
@@ -129,13 +138,16 @@ where
     });
     let address = listener.local_addr().unwrap();
     let serve = Arc::new(serve);
-    let task = runtime.spawn(async move {
+    runtime.spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let _ = stream.set_nodelay(true);
             tokio::spawn((serve)(stream));
         }
     });
-    (address, task)
+    Plain {
+        address,
+        _runtime: runtime,
+    }
 }
 
 /// The plain server's greeting job: greet, then wait for the client to leave.
@@ -177,9 +189,9 @@ fn accept_rate(clients: &tokio::runtime::Runtime, total: usize) -> Measure {
     let ours = Ours::start(CONCURRENCY * 2, |_| Greeter::default());
     let ours_rate = cycles_per_second(clients, ours.address, total);
     drop(ours);
-    let (address, task) = reference(clients, greet);
-    let reference_rate = cycles_per_second(clients, address, total);
-    task.abort();
+    let plain = reference(greet);
+    let reference_rate = cycles_per_second(clients, plain.address, total);
+    drop(plain);
     Measure {
         name: "accept_rate",
         ours: ours_rate,
@@ -212,9 +224,9 @@ fn burst_1000(clients: &tokio::runtime::Runtime) -> (Measure, (usize, usize)) {
     let ours = Ours::start(1_100, |_| Greeter::default());
     let (ours_ms, ours_refused) = all_at_once(clients, ours.address);
     drop(ours);
-    let (address, task) = reference(clients, greet);
-    let (reference_ms, reference_refused) = all_at_once(clients, address);
-    task.abort();
+    let plain = reference(greet);
+    let (reference_ms, reference_refused) = all_at_once(clients, plain.address);
+    drop(plain);
     (
         Measure {
             name: "burst_1000",
@@ -270,7 +282,7 @@ fn throughput(clients: &tokio::runtime::Runtime, mib: u64) -> Measure {
     drop(ours);
     let reference_counted = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&reference_counted);
-    let (address, task) = reference(clients, move |mut stream: TcpStream| {
+    let plain = reference(move |mut stream: TcpStream| {
         let counter = Arc::clone(&counter);
         async move {
             let mut buffer = vec![0_u8; 64 * 1024];
@@ -279,8 +291,8 @@ fn throughput(clients: &tokio::runtime::Runtime, mib: u64) -> Measure {
             }
         }
     });
-    let reference_rate = upload(clients, address, &reference_counted, mib);
-    task.abort();
+    let reference_rate = upload(clients, plain.address, &reference_counted, mib);
+    drop(plain);
     Measure {
         name: "throughput",
         ours: ours_rate,
@@ -316,9 +328,9 @@ fn memory_1000(clients: &tokio::runtime::Runtime) -> Measure {
     let ours = Ours::start(1_100, |_| Greeter::default());
     let ours_mib = thousand_idle(clients, ours.address);
     drop(ours);
-    let (address, task) = reference(clients, greet);
-    let reference_mib = thousand_idle(clients, address);
-    task.abort();
+    let plain = reference(greet);
+    let reference_mib = thousand_idle(clients, plain.address);
+    drop(plain);
     Measure {
         name: "memory_1000",
         ours: ours_mib,

@@ -109,6 +109,7 @@ impl Connection {
         }
         handler.connected(&mut socket);
 
+        let mut inbox = BytesMut::new();
         let mut peer_closed = false;
         // Whether a SendComplete is owed: something was queued and has not all gone yet.
         let mut sending = false;
@@ -174,7 +175,7 @@ impl Connection {
                         Err(e) => break Ending::Lost(SocketError::from_stream(&e, remote)),
                     }
                 }
-                ready = stream.readable(), if can_read => match ready.and_then(|()| read_chunk(&stream)) {
+                ready = stream.readable(), if can_read => match ready.and_then(|()| read_chunk(&stream, &mut inbox)) {
                     Ok(None) => {}
                     Ok(Some(data)) if data.is_empty() => peer_closed = true,
                     Ok(Some(data)) => {
@@ -239,16 +240,23 @@ fn publish(status: &Mutex<SocketStatus>, socket: &Socket, received_total: u64, s
     status.bytes_sent = sent_total;
 }
 
-/// Takes what the OS has for this socket (at most [`READ_CHUNK`] bytes): `None` if nothing was
-/// there after all, an empty chunk when the peer closed its side. The buffer is made for this
-/// read only, so an idle connection holds no read buffer at all.
-fn read_chunk(stream: &TcpStream) -> io::Result<Option<Bytes>> {
-    let mut chunk = BytesMut::with_capacity(READ_CHUNK);
-    match stream.try_read_buf(&mut chunk) {
-        // A small chunk is copied to its own size: a log keeping it then keeps only its bytes.
-        Ok(count) if count < SMALL_CHUNK => Ok(Some(Bytes::copy_from_slice(&chunk))),
-        // A large one is handed on as it is, with no copy.
-        Ok(_) => Ok(Some(chunk.freeze())),
+/// Takes what the OS has for this socket (at most [`READ_CHUNK`] bytes) into `inbox`: `None` if
+/// nothing was there after all, an empty chunk when the peer closed its side.
+///
+/// `inbox` is the connection's one read buffer. A large read is split off it and handed on
+/// with no copy; once every holder of that chunk is done, `reserve` reuses the same memory, so
+/// a busy connection does not allocate per read. A small read is copied to its own size (a log
+/// keeping it then keeps only its bytes) and the inbox is reused at once. Capacity the OS never
+/// wrote to is never touched, so an idle connection costs almost nothing.
+fn read_chunk(stream: &TcpStream, inbox: &mut BytesMut) -> io::Result<Option<Bytes>> {
+    inbox.reserve(READ_CHUNK);
+    match stream.try_read_buf(inbox) {
+        Ok(count) if count < SMALL_CHUNK => {
+            let chunk = Bytes::copy_from_slice(inbox);
+            inbox.clear();
+            Ok(Some(chunk))
+        }
+        Ok(_) => Ok(Some(inbox.split().freeze())),
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
         Err(e) => Err(e),
     }
