@@ -53,14 +53,16 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         server.stop_listening();
         server.close_all();
-        // Print what the closing sockets report; "stopped" comes last, once all are closed.
-        let mut listener_stopped = false;
+        // Print what the closing sockets report until every task has ended (a socket's Closed
+        // is its task's last act); "stopped" comes last.
         let drained = tokio::time::timeout(SHUTDOWN_WAIT, async {
-            while !(listener_stopped && server.active_connections().is_empty()) {
-                match receiver.recv().await {
-                    Some(Event::Stopped) => listener_stopped = true,
-                    Some(event) => printer.print(&event),
-                    None => break,
+            while server.has_running_tasks() {
+                match tokio::time::timeout(Duration::from_millis(10), receiver.recv()).await {
+                    // The listener is gone: close what it accepted after the first close_all.
+                    Ok(Some(Event::Stopped)) => server.close_all(),
+                    Err(_) => {}
+                    Ok(Some(event)) => printer.print(&event),
+                    Ok(None) => break,
                 }
             }
         })

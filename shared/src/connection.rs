@@ -20,7 +20,7 @@ use crate::tcp_socket::{SocketCommand, SocketState, SocketStatus, lock};
 use crate::{Event, EventSender, Socket, SocketError, SocketHandler};
 
 /// How much one read takes from the OS at most.
-const READ_CHUNK: usize = 64 * 1024;
+const READ_CHUNK: usize = 256 * 1024;
 /// Reads shorter than this are copied to a buffer of their own size.
 const SMALL_CHUNK: usize = 16 * 1024;
 

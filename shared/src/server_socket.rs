@@ -344,6 +344,13 @@ impl ServerSocket {
         done
     }
 
+    /// True while any of this server's tasks (the listener, a connection) is still running.
+    /// Once it is false after StopListening and closing, every event has been sent.
+    #[must_use]
+    pub fn has_running_tasks(&self) -> bool {
+        !self.tracker.is_empty()
+    }
+
     /// True while the listener is open (Xojo's IsListening).
     #[must_use]
     pub fn is_listening(&self) -> bool {
