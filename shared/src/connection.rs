@@ -15,12 +15,10 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::handler::RECEIVE_BUFFER_LIMIT;
+use crate::handler::{READ_CHUNK, RECEIVE_BUFFER_LIMIT};
 use crate::tcp_socket::{SocketCommand, SocketState, SocketStatus, lock};
 use crate::{Event, EventSender, Socket, SocketError, SocketHandler};
 
-/// How much one read takes from the OS at most.
-const READ_CHUNK: usize = 256 * 1024;
 /// Reads shorter than this are copied to a buffer of their own size.
 const SMALL_CHUNK: usize = 16 * 1024;
 

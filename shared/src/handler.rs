@@ -22,6 +22,10 @@ pub const SEND_QUEUE_LIMIT: usize = 32 * 1024 * 1024;
 /// Past this, TCP flow control makes a fast sender wait: memory stays bounded.
 pub const RECEIVE_BUFFER_LIMIT: usize = 1024 * 1024;
 
+/// How much one read takes from the OS at most. The receive buffer can therefore hold up to
+/// [`RECEIVE_BUFFER_LIMIT`] plus one read.
+pub const READ_CHUNK: usize = 256 * 1024;
+
 /// What a socket does when its events fire: the body of Xojo's TCPSocket subclass.
 ///
 /// Every method has an empty default, so a handler fills in only what it needs.

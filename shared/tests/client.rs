@@ -261,7 +261,7 @@ fn a_handler_that_reads_a_little_at_a_time_gets_every_byte_in_order() {
     );
     let most = most_buffered.load(Ordering::Relaxed);
     assert!(
-        most <= serversocket::handler::RECEIVE_BUFFER_LIMIT + 64 * 1024,
+        most <= serversocket::handler::RECEIVE_BUFFER_LIMIT + serversocket::handler::READ_CHUNK,
         "the receive buffer grew to {most} bytes"
     );
 }
@@ -303,7 +303,7 @@ fn a_fast_sender_is_slowed_by_tcp_while_the_application_does_not_read() {
         }
     }
     assert!(
-        buffered <= limit + 64 * 1024,
+        buffered <= limit + serversocket::handler::READ_CHUNK,
         "the socket buffered {buffered} bytes"
     );
     let socket = server.active_connections().pop().unwrap();

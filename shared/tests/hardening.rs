@@ -158,7 +158,7 @@ fn a_client_flooding_100_megabytes_is_held_back_by_tcp_and_every_byte_arrives_in
     );
     let most = most_buffered.load(Ordering::Relaxed);
     assert!(
-        most <= RECEIVE_BUFFER_LIMIT + 64 * 1024,
+        most <= RECEIVE_BUFFER_LIMIT + serversocket::handler::READ_CHUNK,
         "buffered {most} bytes"
     );
 }
