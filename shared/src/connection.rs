@@ -4,6 +4,7 @@
 //! handler's methods run one at a time with no locks. The loop reads only while the receive
 //! buffer has room and writes only while something is queued: backpressure in both directions.
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -48,9 +49,10 @@ pub(crate) struct Connection {
     pub cancel: CancellationToken,
     /// Runs once the stream is closed, before Closed is reported (the pool forgets the socket).
     pub on_closed: Box<dyn FnOnce() + Send>,
-    /// The pool reports Connected itself at the handoff, so a learner always sees
-    /// "Socket 0 connected." before the pool refills; a client's socket reports it here.
-    pub announced: bool,
+    /// Our and the peer's address, when the pool already reported Connected at the handoff
+    /// (so a learner always sees "Socket 0 connected." before the pool refills, and the
+    /// addresses need not be asked of the OS again); `None` for a client, which reports it here.
+    pub announced: Option<(SocketAddr, SocketAddr)>,
 }
 
 impl Connection {
@@ -68,9 +70,17 @@ impl Connection {
             announced,
         } = self;
         let id = socket.id();
-        let (local, remote) = match (stream.local_addr(), stream.peer_addr()) {
-            (Ok(local), Ok(remote)) => (local, remote),
-            (Err(e), _) | (_, Err(e)) => {
+        let addresses = announced.map_or_else(
+            || {
+                stream
+                    .local_addr()
+                    .and_then(|local| Ok((local, stream.peer_addr()?)))
+            },
+            Ok,
+        );
+        let (local, remote) = match addresses {
+            Ok(addresses) => addresses,
+            Err(e) => {
                 // The peer vanished between accept and now.
                 let error = SocketError::Os(format!("the new connection had no address: {e}"));
                 events
@@ -96,7 +106,7 @@ impl Connection {
             status.connected_at = Some(SystemTime::now());
         }
         tracing::debug!(socket = id.0, %remote, "connected");
-        if !announced {
+        if announced.is_none() {
             events
                 .send(Event::Connected {
                     socket: id,

@@ -199,9 +199,9 @@ impl Listener {
                         remote,
                     })
                     .await;
-                true
+                Some((local, remote))
             }
-            Err(_) => false,
+            Err(_) => None,
         };
         let pool = Arc::clone(&self.pool);
         let connection = Connection {

@@ -114,7 +114,7 @@ impl TcpSocket {
                             status,
                             cancel: CancellationToken::new(),
                             on_closed: Box::new(|| {}),
-                            announced: false,
+                            announced: None,
                         }
                         .run()
                         .await;
