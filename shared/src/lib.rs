@@ -30,6 +30,7 @@
 //! - `connection`: the task that runs one connected socket.
 //! - [`server_socket`]: [`ServerSocket`], its settings and methods.
 //! - `pool`: the listener task: accept, hand off, refill, cap.
+//! - [`naive`]: the single re-listening socket a ServerSocket replaces, for comparison.
 //! - [`seed`]: the original example's behaviour on both sides.
 //! - [`report`]: events as the seed's log lines and as JSON lines.
 //!
@@ -48,6 +49,7 @@ mod connection;
 pub mod error;
 pub mod event;
 pub mod handler;
+pub mod naive;
 mod pool;
 mod receive_buffer;
 pub mod report;

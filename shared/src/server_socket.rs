@@ -270,7 +270,7 @@ impl ServerSocket {
         }
         self.wait_for_previous_listener();
         let address = SocketAddr::new(self.network_interface, self.port);
-        let listener = match bind(address) {
+        let listener = match bind(address, BACKLOG) {
             Ok(listener) => listener,
             Err(error) => {
                 let events = self.events.clone();
@@ -416,8 +416,11 @@ impl Drop for ServerSocket {
     }
 }
 
-/// Binds a listener the way a server wants it.
-fn bind(address: SocketAddr) -> Result<std::net::TcpListener, SocketError> {
+/// Binds a listener the way a server wants it, with room for `backlog` waiting connections.
+pub(crate) fn bind(
+    address: SocketAddr,
+    backlog: i32,
+) -> Result<std::net::TcpListener, SocketError> {
     let os = |e: std::io::Error| SocketError::Os(format!("could not open a socket: {e}"));
     let socket = socket2::Socket::new(
         Domain::for_address(address),
@@ -437,14 +440,14 @@ fn bind(address: SocketAddr) -> Result<std::net::TcpListener, SocketError> {
         .bind(&address.into())
         .map_err(|e| SocketError::from_bind(&e, address))?;
     socket
-        .listen(BACKLOG)
+        .listen(backlog)
         .map_err(|e| SocketError::from_bind(&e, address))?;
     socket.set_nonblocking(true).map_err(os)?;
     Ok(socket.into())
 }
 
 /// The listener's OS handle as Xojo shows it.
-fn os_handle(listener: &tokio::net::TcpListener) -> i64 {
+pub(crate) fn os_handle(listener: &tokio::net::TcpListener) -> i64 {
     #[cfg(unix)]
     {
         use std::os::fd::AsRawFd;

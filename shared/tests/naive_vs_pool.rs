@@ -1,0 +1,98 @@
+//! Why a ServerSocket: the same burst of 200 simultaneous connections against the naive
+//! single re-listening socket (50 ms gap) and against the pool. Real sockets, real refusals.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::io::ErrorKind;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use serversocket::naive::NaiveServer;
+use serversocket::seed::Greeter;
+use serversocket::{Runtime, event_channel};
+
+const BURST: usize = 200;
+
+/// Connects `BURST` clients at once; returns how many the OS refused.
+fn refused_in_a_burst(address: SocketAddr) -> usize {
+    let start = Arc::new(Barrier::new(BURST));
+    let clients: Vec<_> = (0..BURST)
+        .map(|_| {
+            let start = Arc::clone(&start);
+            std::thread::spawn(move || {
+                start.wait();
+                match TcpStream::connect_timeout(&address, common::PATIENCE) {
+                    Ok(stream) => Ok(stream),
+                    Err(error) => Err(error.kind()),
+                }
+            })
+        })
+        .collect();
+    let results: Vec<_> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    results
+        .iter()
+        .filter(|r| matches!(r, Err(ErrorKind::ConnectionRefused)))
+        .count()
+}
+
+#[test]
+fn a_burst_is_refused_by_the_naive_server_and_served_in_full_by_the_pool() {
+    let runtime = Runtime::new().unwrap();
+
+    let (events, receiver) = event_channel(None);
+    drop(receiver);
+    let (naive, address) = NaiveServer::listen(
+        &runtime,
+        events,
+        "127.0.0.1:0".parse().unwrap(),
+        Duration::from_millis(50),
+        |_| Greeter::default(),
+    )
+    .unwrap();
+    let naive_refused = refused_in_a_burst(address);
+    assert!(
+        naive_refused > 0,
+        "the naive server's gaps refused no connection"
+    );
+    assert!(naive.accepted() > 0, "the naive server served nobody");
+    assert!(naive.shutdown(Duration::from_secs(5)));
+
+    let (_runtime, _server, _watch, address) = common::greeting_server(2, BURST);
+    assert_eq!(
+        refused_in_a_burst(address),
+        0,
+        "the pool refused a connection"
+    );
+}
+
+/// Even with no delay there is a moment with nobody listening; a client that waits until the
+/// listener is open again is served, one at a time.
+#[test]
+fn the_naive_server_serves_one_client_per_listen() {
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let (naive, address) = NaiveServer::listen(
+        &runtime,
+        events,
+        "127.0.0.1:0".parse().unwrap(),
+        Duration::ZERO,
+        |_| Greeter::default(),
+    )
+    .unwrap();
+    let mut watch = common::Watch::new(receiver);
+    for expected in 0..3_u64 {
+        watch.until("listening again", |e| {
+            matches!(e, serversocket::Event::Listening { .. })
+        });
+        let mut stream = common::client(address);
+        common::read_greeting(&mut stream);
+        watch.until("connected", |e| common::is_connected(e, expected));
+        watch.until("the listener closed", |e| {
+            matches!(e, serversocket::Event::Stopped)
+        });
+    }
+    assert_eq!(naive.accepted(), 3);
+}
