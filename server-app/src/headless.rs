@@ -8,17 +8,26 @@ use std::io;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use serversocket::naive::NaiveServer;
 use serversocket::report::{Printer, Role};
 use serversocket::seed::Greeter;
 use serversocket::{Event, Runtime, ServerSocket, event_channel, termination_signal};
 
-use crate::Args;
+use crate::{Args, Mode};
 
 /// How long shutdown waits for every connection to report closed.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
 /// Runs the headless server until a termination signal.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    match args.mode {
+        Mode::Pool => run_pool(args),
+        Mode::Naive => run_naive(args),
+    }
+}
+
+/// The seed's server on a ServerSocket.
+fn run_pool(args: &Args) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
     let mut printer = Printer::new(Role::Server, args.json, io::stdout());
@@ -78,5 +87,57 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     printer.print(&Event::Stopped);
     let _ = server.shutdown(SHUTDOWN_WAIT);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The same greeting server on the naive single re-listening socket.
+fn run_naive(args: &Args) -> anyhow::Result<ExitCode> {
+    let runtime = Runtime::new()?;
+    let (events, receiver) = event_channel(None);
+    let mut printer = Printer::new(Role::Server, args.json, io::stdout());
+    let address = std::net::SocketAddr::new(args.bind, args.port);
+    let delay = Duration::from_millis(args.relisten_delay_ms);
+    let server = match NaiveServer::listen(&runtime, events, address, delay, |_| Greeter::default())
+    {
+        Ok((server, _bound)) => server,
+        Err(error) => {
+            printer.print(&Event::Error {
+                socket: None,
+                error: error.clone(),
+            });
+            eprintln!("error {}: {error}", error.code());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let show = |printer: &mut Printer<io::Stdout>, event: &Event| match event {
+        // Not the end: the single socket closed to hand a connection off.
+        Event::Stopped => printer.print_note(
+            "Listener closed: new connections are refused until it listens again.",
+            "listener_closed",
+        ),
+        event => printer.print(event),
+    };
+    runtime.block_on(async {
+        let mut stop = std::pin::pin!(termination_signal());
+        loop {
+            tokio::select! {
+                event = receiver.recv() => match event {
+                    Some(event) => show(&mut printer, &event),
+                    None => break,
+                },
+                () = &mut stop => break,
+            }
+            if printer.is_closed() {
+                break;
+            }
+        }
+    });
+    if !server.shutdown(SHUTDOWN_WAIT) {
+        eprintln!("server-app: some connections did not close within {SHUTDOWN_WAIT:?}");
+    }
+    while let Some(event) = receiver.try_recv() {
+        show(&mut printer, &event);
+    }
+    printer.print(&Event::Stopped);
     Ok(ExitCode::SUCCESS)
 }

@@ -37,4 +37,21 @@ pub struct Args {
     /// With --headless: print one JSON object per line instead of the seed's words.
     #[arg(long)]
     pub json: bool,
+    /// With --headless: `pool`, a ServerSocket; or `naive`, one listening socket that closes on
+    /// each connection and listens again after --relisten-delay-ms (connections arriving in
+    /// between are refused: the problem a ServerSocket solves). --min and --max apply to pool.
+    #[arg(long, value_enum, default_value_t = Mode::Pool)]
+    pub mode: Mode,
+    /// With --mode naive: how long the single socket stays closed after each connection.
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    pub relisten_delay_ms: u64,
+}
+
+/// How the server listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// A ServerSocket: one permanent listener and a pool of sockets.
+    Pool,
+    /// One listening socket that re-listens after each connection.
+    Naive,
 }

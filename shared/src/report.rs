@@ -164,6 +164,22 @@ impl<W: Write> Printer<W> {
         }
     }
 
+    /// Prints a line of the program's own: `human` as it is, or a JSON object with `json_event`
+    /// as its event.
+    pub fn print_note(&mut self, human: &str, json_event: &str) {
+        let line = if self.json {
+            let ts = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+            json!({"event": json_event, "ts": ts}).to_string()
+        } else {
+            human.to_owned()
+        };
+        if !self.closed {
+            self.closed = writeln!(self.out, "{line}")
+                .and_then(|()| self.out.flush())
+                .is_err();
+        }
+    }
+
     /// True once a line could not be written: nobody reads the output any more.
     #[must_use]
     pub fn is_closed(&self) -> bool {
