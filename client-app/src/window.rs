@@ -13,7 +13,7 @@ use serversocket::report::Role;
 use serversocket::seed::Replier;
 use serversocket::{Event, EventReceiver, EventSender, Runtime, SocketError, SocketId, TcpSocket};
 use serversocket_ui::diagnostics::LevelSwitch;
-use serversocket_ui::native::{Side, native_options};
+use serversocket_ui::native::{Side, open_window};
 use serversocket_ui::{
     EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, drain_events, shortcuts,
     socket_table_ui,
@@ -216,10 +216,7 @@ impl ClientWindow {
                     }
                 }
                 RowAction::Close(id) => socket(id).iter().for_each(|s| s.close()),
-                RowAction::Select(id) => {
-                    self.log_view.socket_filter =
-                        (self.log_view.socket_filter != Some(id)).then_some(id);
-                }
+                RowAction::Select(id) => self.log_view.toggle_socket(id),
             }
         }
     }
@@ -238,20 +235,16 @@ impl eframe::App for ClientWindow {
 /// Opens the window; settings come from the last run, and command-line flags that differ
 /// from their defaults override them.
 pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
-    let options = native_options("ServerSocket — client", Side::Right);
     let args = args.clone();
-    eframe::run_native(
+    open_window(
         "serversocket-client",
-        options,
-        Box::new(move |cc| {
-            let remembered = cc
-                .storage
-                .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY));
-            let settings = ClientSettings::from_args(remembered, &args);
-            let mut window = ClientWindow::new(settings)?;
+        "ServerSocket — client",
+        Side::Right,
+        move |remembered| {
+            let mut window = ClientWindow::new(ClientSettings::from_args(remembered, &args))?;
             window.trace_level = Some(trace_level);
-            Ok(Box::new(window))
-        }),
+            Ok::<_, SocketError>(window)
+        },
     )
-    .map_err(|error| anyhow::anyhow!("the window could not open: {error}"))
+    .map_err(anyhow::Error::msg)
 }

@@ -16,7 +16,7 @@ use serversocket::report::Role;
 use serversocket::seed::Greeter;
 use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketError};
 use serversocket_ui::diagnostics::LevelSwitch;
-use serversocket_ui::native::{Side, native_options};
+use serversocket_ui::native::{Side, open_window};
 use serversocket_ui::{
     EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, drain_events, shortcuts,
     socket_table_ui,
@@ -259,10 +259,7 @@ impl ServerWindow {
                         socket.close();
                     }
                 }
-                RowAction::Select(id) => {
-                    self.log_view.socket_filter =
-                        (self.log_view.socket_filter != Some(id)).then_some(id);
-                }
+                RowAction::Select(id) => self.log_view.toggle_socket(id),
             }
         }
     }
@@ -281,20 +278,16 @@ impl eframe::App for ServerWindow {
 /// Opens the window; settings come from the last run, and command-line flags that differ
 /// from their defaults override them.
 pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
-    let options = native_options("ServerSocket — server", Side::Left);
     let args = args.clone();
-    eframe::run_native(
+    open_window(
         "serversocket-server",
-        options,
-        Box::new(move |cc| {
-            let remembered = cc
-                .storage
-                .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY));
-            let settings = ServerSettings::from_args(remembered, &args);
-            let mut window = ServerWindow::new(settings)?;
+        "ServerSocket — server",
+        Side::Left,
+        move |remembered| {
+            let mut window = ServerWindow::new(ServerSettings::from_args(remembered, &args))?;
             window.trace_level = Some(trace_level);
-            Ok(Box::new(window))
-        }),
+            Ok::<_, SocketError>(window)
+        },
     )
-    .map_err(|error| anyhow::anyhow!("the window could not open: {error}"))
+    .map_err(anyhow::Error::msg)
 }

@@ -268,6 +268,11 @@ impl LogView {
         }
     }
 
+    /// Shows only `socket`'s lines, or all lines again if it was already the one shown.
+    pub fn toggle_socket(&mut self, socket: SocketId) {
+        self.socket_filter = (self.socket_filter != Some(socket)).then_some(socket);
+    }
+
     /// How many lines pass the filters (as of the last frame).
     #[must_use]
     pub fn visible_count(&self) -> usize {

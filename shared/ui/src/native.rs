@@ -42,6 +42,35 @@ pub fn native_options(title: &str, side: Side) -> eframe::NativeOptions {
     }
 }
 
+/// Opens a window and runs it until it is closed. `build` gets the settings remembered from
+/// the last run (if any) and makes the app.
+///
+/// # Errors
+/// When the window cannot open (no display, no GL) or `build` fails.
+pub fn open_window<S, A, E>(
+    app_name: &str,
+    title: &str,
+    side: Side,
+    build: impl FnOnce(Option<S>) -> Result<A, E> + 'static,
+) -> Result<(), String>
+where
+    S: serde::de::DeserializeOwned,
+    A: eframe::App + 'static,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    eframe::run_native(
+        app_name,
+        native_options(title, side),
+        Box::new(move |cc| {
+            let remembered = cc
+                .storage
+                .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY));
+            Ok(Box::new(build(remembered)?))
+        }),
+    )
+    .map_err(|error| format!("the window could not open: {error}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
