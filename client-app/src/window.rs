@@ -91,11 +91,12 @@ impl ClientWindow {
             ui.horizontal_wrapped(|ui| {
                 self.connect_buttons_ui(ui, enter_pressed);
                 ui.label(format!(
-                    "· {} connecting · {} connected · {} closed · {} failed",
+                    "· {} connecting · {} connected · {} closed · {} failed ({} refused)",
                     self.rows.count(RowState::Connecting),
                     self.rows.count(RowState::Connected),
                     self.rows.count(RowState::Closed),
                     self.rows.count(RowState::Failed),
+                    self.rows.refused(),
                 ));
                 if let Some(switch) = &mut self.trace_level {
                     ui.separator();

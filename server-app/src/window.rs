@@ -12,9 +12,10 @@ mod tests;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
+use serversocket::naive::NaiveServer;
 use serversocket::report::Role;
 use serversocket::seed::Greeter;
-use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketError};
+use serversocket::{Event, EventReceiver, EventSender, Runtime, ServerSocket, SocketError};
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::native::{Side, open_window};
 use serversocket_ui::{
@@ -33,8 +34,12 @@ pub struct ServerWindow {
     interfaces: Vec<settings::InterfaceChoice>,
     /// The ServerSocket (declared before the runtime so it is dropped first).
     server: ServerSocket,
+    /// The naive single re-listening socket, while it runs (instead of the ServerSocket).
+    naive: Option<NaiveServer>,
+    /// Cloned into the naive server when it starts.
+    events: EventSender,
     /// The background threads the sockets run on.
-    _runtime: Runtime,
+    runtime: Runtime,
     /// Events from the server and its sockets.
     receiver: EventReceiver,
     /// Repaints the window when an event arrives.
@@ -63,7 +68,7 @@ impl ServerWindow {
         let (repaint, events, receiver) = RepaintOnEvent::channel();
         let greeting = Arc::new(Mutex::new(Bytes::from(settings.greeting.clone())));
         let add_socket_greeting = Arc::clone(&greeting);
-        let server = ServerSocket::new(&runtime, events, move |_id| {
+        let server = ServerSocket::new(&runtime, events.clone(), move |_id| {
             let greeting = add_socket_greeting
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
@@ -73,7 +78,9 @@ impl ServerWindow {
             settings,
             interfaces: settings::interface_choices(),
             server,
-            _runtime: runtime,
+            naive: None,
+            events,
+            runtime,
             receiver,
             repaint,
             greeting,
@@ -103,7 +110,7 @@ impl ServerWindow {
         self.take_events(ui.ctx());
         egui::Panel::top("settings").show(ui, |ui| {
             ui.add_space(4.0);
-            let listening = self.server.is_listening();
+            let listening = self.server.is_listening() || self.naive.is_some();
             let changes = self.settings.ui(ui, listening, &self.interfaces);
             if changes.limits {
                 self.apply_limits();
@@ -114,7 +121,14 @@ impl ServerWindow {
             }
             ui.horizontal_wrapped(|ui| {
                 self.listen_button_ui(ui, changes.enter_pressed);
-                pool_view::status_ui(ui, &self.server, &self.rows, self.listener_error.as_ref());
+                if self.naive.is_none() {
+                    pool_view::status_ui(
+                        ui,
+                        &self.server,
+                        &self.rows,
+                        self.listener_error.as_ref(),
+                    );
+                }
                 if let Some(switch) = &mut self.trace_level {
                     ui.separator();
                     switch.ui(ui);
@@ -160,7 +174,22 @@ impl ServerWindow {
 
     /// The seed's Listen button (Stop Listening while listening).
     fn listen_button_ui(&mut self, ui: &mut egui::Ui, enter_pressed: bool) {
-        if self.server.is_listening() {
+        if self.naive.is_some() {
+            let tip = shortcuts::tip(ui, "Close the naive listening socket", &shortcuts::LISTEN);
+            if ui.button("Stop Listening").on_hover_text(tip).clicked()
+                || shortcuts::pressed(ui, &shortcuts::LISTEN)
+            {
+                // Dropping it stops its listener and closes its connections.
+                self.naive = None;
+            }
+            if let Some(naive) = &self.naive {
+                ui.label(format!(
+                    "Naive mode: one socket, re-listening {} ms after each connection · {} accepted",
+                    self.settings.relisten_delay_ms,
+                    naive.accepted()
+                ));
+            }
+        } else if self.server.is_listening() {
             let tip = shortcuts::tip(
                 ui,
                 "Close the listening socket and release the idle pool; connected sockets stay connected",
@@ -194,9 +223,37 @@ impl ServerWindow {
         let Ok((interface, port)) = self.settings.validated() else {
             return;
         };
+        self.listener_error = None;
+        if self.settings.naive {
+            let greeting = Arc::clone(&self.greeting);
+            let started = NaiveServer::listen(
+                &self.runtime,
+                self.events.clone(),
+                std::net::SocketAddr::new(interface, port),
+                std::time::Duration::from_millis(self.settings.relisten_delay_ms),
+                move |_id| {
+                    Greeter::new(
+                        greeting
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .clone(),
+                    )
+                },
+            );
+            match started {
+                Ok((naive, _address)) => self.naive = Some(naive),
+                Err(error) => {
+                    self.log.push(Event::Error {
+                        socket: None,
+                        error: error.clone(),
+                    });
+                    self.listener_error = Some(error);
+                }
+            }
+            return;
+        }
         self.server.set_network_interface(interface);
         self.server.set_port(port);
-        self.listener_error = None;
         let started = self
             .server
             .set_limits(self.settings.min, self.settings.max)

@@ -185,6 +185,17 @@ fn a_refused_port_and_an_unknown_host_show_their_errors_with_codes() {
     });
     harness.step();
     assert_eq!(harness.state().rows.count(RowState::Failed), 2);
+    assert_eq!(
+        harness.state().rows.refused(),
+        1,
+        "only the first was refused"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("2 failed (1 refused)")
+            .is_some(),
+        "status line"
+    );
     assert!(
         harness
             .query_by_label("Error 102 (connection refused)")

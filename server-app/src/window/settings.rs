@@ -63,6 +63,10 @@ pub struct ServerSettings {
     pub max: usize,
     /// What each pooled socket writes when connected.
     pub greeting: String,
+    /// Listen with the naive single re-listening socket instead of a ServerSocket.
+    pub naive: bool,
+    /// In naive mode, how long the single socket stays closed after each connection.
+    pub relisten_delay_ms: u64,
     /// Why the last Min/Max change was refused (not persisted).
     #[serde(skip)]
     pub limits_error: Option<String>,
@@ -76,6 +80,8 @@ impl Default for ServerSettings {
             min: DEFAULT_MINIMUM_SOCKETS_AVAILABLE,
             max: DEFAULT_MAXIMUM_SOCKETS_CONNECTED,
             greeting: SERVER_GREETING.to_owned(),
+            naive: false,
+            relisten_delay_ms: 50,
             limits_error: None,
         }
     }
@@ -172,6 +178,26 @@ impl ServerSettings {
                 .add(egui::DragValue::new(&mut self.max).range(0..=10_000))
                 .labelled_by(label.id)
                 .changed();
+        });
+        ui.add_enabled_ui(!listening, |ui| {
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut self.naive, false, "Pool (ServerSocket)")
+                    .on_hover_text("One permanent listener; connections go to idle sockets of the pool");
+                ui.radio_value(&mut self.naive, true, "Naive (one socket)")
+                    .on_hover_text(
+                        "One listening socket that closes on each connection and listens again after the delay: connections arriving meanwhile are refused",
+                    );
+                if self.naive {
+                    let label = ui.label("re-listen after");
+                    ui.add(
+                        egui::DragValue::new(&mut self.relisten_delay_ms)
+                            .range(0..=5000)
+                            .suffix(" ms"),
+                    )
+                    .labelled_by(label.id)
+                    .on_hover_text("How long the single socket stays closed after each connection");
+                }
+            });
         });
         ui.horizontal(|ui| {
             let label = ui

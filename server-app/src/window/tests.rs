@@ -208,3 +208,45 @@ fn ctrl_l_listens_and_stops() {
     });
     assert!(!harness.state().server.is_listening());
 }
+
+#[test]
+fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
+    // The port must be known before listening to connect to it: take a free one.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut harness = window(2, 10);
+    harness.state_mut().settings.port = port.to_string();
+    harness.step();
+    harness.get_by_label("Naive (one socket)").click();
+    harness.step();
+    assert!(harness.state().settings.naive);
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "listening", |w| {
+        w.log.contains("Listening on")
+    });
+    assert!(
+        harness
+            .query_by_label_contains("Naive mode: one socket")
+            .is_some()
+    );
+    let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let _client = greeted_client(address);
+    run_until(&mut harness, "the socket closed to hand off", |w| {
+        w.log.contains("Socket 0 connected.") && w.log.contains("Stopped listening.")
+    });
+    run_until(&mut harness, "listening again", |w| {
+        w.log
+            .entries()
+            .iter()
+            .filter(|e| e.line.starts_with("Listening on"))
+            .count()
+            >= 2
+    });
+    harness.get_by_label("Stop Listening").click();
+    harness.run_steps(2);
+    assert!(harness.state().naive.is_none());
+    assert!(harness.query_by_label("Listen").is_some());
+}

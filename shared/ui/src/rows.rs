@@ -126,6 +126,15 @@ impl SocketRows {
         self.rows.values().filter(|row| row.state == state).count()
     }
 
+    /// How many sockets were refused: nothing listened when they tried to connect.
+    #[must_use]
+    pub fn refused(&self) -> usize {
+        self.rows
+            .values()
+            .filter(|row| matches!(row.last_error, Some((_, "connection refused"))))
+            .count()
+    }
+
     /// Forgets rows that are finished (closed or failed).
     pub fn remove_finished(&mut self) {
         self.rows
