@@ -279,3 +279,72 @@ impl LogView {
         self.visible.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serversocket::SocketError;
+
+    #[test]
+    fn export_writes_the_headless_json_schema_one_object_per_line() {
+        let mut log = EventLog::new(Role::Server);
+        log.push(Event::AddSocket {
+            socket: SocketId(0),
+        });
+        log.push(Event::Data {
+            socket: SocketId(0),
+            data: bytes::Bytes::from_static(b"hi\n\xff"),
+        });
+        // Progress is not logged; it is not in the schema either.
+        log.push(Event::SendProgress {
+            socket: SocketId(0),
+            sent: 1,
+            left: 0,
+        });
+        log.push(Event::Error {
+            socket: Some(SocketId(0)),
+            error: SocketError::ConnectionRefused {
+                address: "127.0.0.1:1".into(),
+            },
+        });
+        let path = std::env::temp_dir().join(format!("log-export-{}.ndjson", std::process::id()));
+        assert_eq!(log.export_ndjson(&path).expect("written"), 3);
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let _ = std::fs::remove_file(&path);
+        let records: Vec<serde_json::Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+            .collect();
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[0]["event"], "add_socket");
+        assert_eq!(records[1]["event"], "data");
+        assert_eq!(records[1]["bytes"], 4);
+        assert_eq!(records[1]["text"], "hi\n\u{fffd}");
+        assert_eq!(records[2]["code"], 102);
+        assert_eq!(records[2]["meaning"], "connection refused");
+        assert!(records.iter().all(|r| r["ts"].is_string()));
+    }
+
+    #[test]
+    fn the_view_filters_by_socket_and_text() {
+        let mut log = EventLog::new(Role::Client);
+        for socket in 0..3 {
+            log.push(Event::Closed {
+                socket: SocketId(socket),
+            });
+        }
+        let mut view = LogView::default();
+        view.refresh(&log);
+        assert_eq!(view.visible_count(), 3);
+        view.toggle_socket(SocketId(1));
+        view.refresh(&log);
+        assert_eq!(view.visible_count(), 1);
+        view.toggle_socket(SocketId(1));
+        view.text_filter = "Socket 2".to_owned();
+        view.refresh(&log);
+        assert_eq!(view.visible_count(), 1);
+        log.clear();
+        view.refresh(&log);
+        assert_eq!(view.visible_count(), 0);
+    }
+}

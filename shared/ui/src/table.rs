@@ -158,7 +158,7 @@ fn rows_ui(
                         .on_hover_text("Bytes received / bytes sent");
                 });
                 table_row.col(|ui| match row.last_error {
-                    Some((code, meaning)) if row.state == RowState::Failed => {
+                    Some((code, meaning)) if row.state != RowState::Connected => {
                         ui.colored_label(
                             ui.visuals().error_fg_color,
                             format!("Error {code} ({meaning})"),
