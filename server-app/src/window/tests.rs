@@ -250,3 +250,31 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
     assert!(harness.state().naive.is_none());
     assert!(harness.query_by_label("Listen").is_some());
 }
+
+#[test]
+fn export_writes_the_log_as_ndjson_without_stalling_the_window() {
+    let mut harness = window(2, 10);
+    let address = listen(&mut harness);
+    let _client = greeted_client(address);
+    run_until(&mut harness, "the greeting sent", |w| w.log.contains("Socket 0 send complete."));
+    let path = std::env::temp_dir().join(format!("server-window-export-{}.ndjson", std::process::id()));
+    harness.state_mut().log_view.export_path = path.display().to_string();
+    harness.get_by_label("Export").click();
+    run_until(&mut harness, "the export", |w| {
+        w.log_view
+            .export_result
+            .lock()
+            .unwrap()
+            .as_deref()
+            .is_some_and(|r| r.starts_with("wrote"))
+    });
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let events: Vec<String> = text
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["event"].to_string())
+        .collect();
+    for expected in ["\"listening\"", "\"add_socket\"", "\"connected\"", "\"send_complete\""] {
+        assert!(events.iter().any(|e| e == expected), "{expected} missing from {events:?}");
+    }
+}

@@ -5,7 +5,8 @@
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use serversocket::report::{Role, human_line, json_record};
@@ -94,17 +95,22 @@ impl EventLog {
     /// # Errors
     /// When the file cannot be written.
     pub fn export_ndjson(&self, path: &Path) -> io::Result<usize> {
-        let mut out = io::BufWriter::new(std::fs::File::create(path)?);
-        let mut written = 0;
-        for entry in &self.entries {
-            if let Some(record) = json_record(&entry.event, entry.at) {
-                writeln!(out, "{record}")?;
-                written += 1;
-            }
-        }
-        out.flush()?;
-        Ok(written)
+        write_ndjson(&self.entries, path)
     }
+}
+
+/// Writes `entries` as NDJSON; returns how many lines were written.
+fn write_ndjson(entries: &[LogEntry], path: &Path) -> io::Result<usize> {
+    let mut out = io::BufWriter::new(std::fs::File::create(path)?);
+    let mut written = 0;
+    for entry in entries {
+        if let Some(record) = json_record(&entry.event, entry.at) {
+            writeln!(out, "{record}")?;
+            written += 1;
+        }
+    }
+    out.flush()?;
+    Ok(written)
 }
 
 /// How the log is being looked at: filters, hex, the export path.
@@ -118,8 +124,8 @@ pub struct LogView {
     pub hex: bool,
     /// Where Export writes.
     pub export_path: String,
-    /// What the last export did, for the user.
-    pub export_result: Option<String>,
+    /// What the last export did, for the user; written by the export's own thread.
+    pub export_result: Arc<Mutex<Option<String>>>,
     /// Indices of the entries that pass the filters, kept between frames.
     visible: Vec<usize>,
     /// How many entries `visible` has looked at.
@@ -135,7 +141,7 @@ impl Default for LogView {
             socket_filter: None,
             hex: false,
             export_path: default_export_path(),
-            export_result: None,
+            export_result: Arc::default(),
             visible: Vec::new(),
             scanned: 0,
             made_with: (String::new(), None),
@@ -219,16 +225,44 @@ impl LogView {
             ui.add(egui::TextEdit::singleline(&mut self.export_path).desired_width(180.0))
                 .on_hover_text("The file Export writes (NDJSON, as `--headless --json`)");
             if ui.button("Export").clicked() {
-                self.export_result = Some(match log.export_ndjson(Path::new(&self.export_path)) {
-                    Ok(lines) => format!("wrote {lines} lines"),
-                    Err(error) => format!("could not write {}: {error}", self.export_path),
-                });
+                self.export(log, ui.ctx());
             }
-            if let Some(result) = &self.export_result {
+            let result = self
+                .export_result
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+            if let Some(result) = result {
                 ui.weak(result);
             }
             ui.weak(format!("{} lines", log.entries().len()));
         });
+    }
+
+    /// Writes a snapshot of the log on a thread of its own, so a long log never stalls a frame;
+    /// the outcome shows next to the button when it is done.
+    fn export(&self, log: &EventLog, ctx: &egui::Context) {
+        let entries = log.entries().to_vec();
+        let path = PathBuf::from(&self.export_path);
+        let outcome = Arc::clone(&self.export_result);
+        let ctx = ctx.clone();
+        let report = move |message: String| {
+            *outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some(message);
+            ctx.request_repaint();
+        };
+        report("exporting…".to_owned());
+        let writer = report.clone();
+        let started = std::thread::Builder::new()
+            .name("log-export".to_owned())
+            .spawn(move || {
+                writer(match write_ndjson(&entries, &path) {
+                    Ok(lines) => format!("wrote {lines} lines to {}", path.display()),
+                    Err(error) => format!("could not write {}: {error}", path.display()),
+                });
+            });
+        if let Err(error) = started {
+            report(format!("could not start the export: {error}"));
+        }
     }
 
     /// Brings the filtered index up to date: all over when a filter changed or the log was
