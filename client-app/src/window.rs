@@ -7,7 +7,7 @@ mod settings;
 #[cfg(test)]
 mod tests;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serversocket::report::Role;
 use serversocket::seed::Replier;
@@ -15,12 +15,18 @@ use serversocket::{Event, EventReceiver, EventSender, Runtime, SocketError, Sock
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::native::{Side, open_window};
 use serversocket_ui::{
-    EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, drain_events, shortcuts,
-    socket_table_ui,
+    EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, Timeline, drain_events,
+    shortcuts, socket_table_ui,
 };
 
 use crate::Args;
 pub use settings::ClientSettings;
+
+/// The timeline's series.
+const CONNECTING: &str = "sockets connecting";
+const CONNECTED: &str = "sockets connected";
+const CONNECTS: &str = "connects per second";
+const FAILED: &str = "refused or failed per second";
 
 /// The client window.
 pub struct ClientWindow {
@@ -46,6 +52,8 @@ pub struct ClientWindow {
     log_view: LogView,
     /// Every socket as a row.
     rows: SocketRows,
+    /// Connecting and connected sockets, connects and failures over the last minutes.
+    timeline: Timeline,
 }
 
 impl ClientWindow {
@@ -67,7 +75,23 @@ impl ClientWindow {
             log: EventLog::new(Role::Client),
             log_view: LogView::default(),
             rows: SocketRows::default(),
+            timeline: Timeline::new(
+                &[
+                    (CONNECTING, RowState::Connecting.color()),
+                    (CONNECTED, RowState::Connected.color()),
+                ],
+                &[
+                    (CONNECTS, egui::Color32::from_rgb(90, 140, 230)),
+                    (FAILED, RowState::Failed.color()),
+                ],
+            ),
         })
+    }
+
+    /// The timeline, as the window draws it.
+    #[must_use]
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
     }
 
     /// The log, as the window shows it.
@@ -79,12 +103,38 @@ impl ClientWindow {
     /// Draws one frame.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.repaint.attach(ui.ctx());
+        let mut any = false;
         drain_events(&self.receiver, ui.ctx(), |event| {
+            any = true;
+            let now = Instant::now();
+            match &event {
+                Event::Connected { .. } => self.timeline.count(CONNECTS, now),
+                // An error before the connection was up: the connect failed (refused, unknown
+                // host, timed out).
+                Event::Error {
+                    socket: Some(socket),
+                    ..
+                } if self
+                    .rows
+                    .get(*socket)
+                    .is_some_and(|row| row.state == RowState::Connecting) =>
+                {
+                    self.timeline.count(FAILED, now);
+                }
+                _ => {}
+            }
             self.rows.apply(Role::Client, &event);
             if self.settings.logs(&event) {
                 self.log.push(event);
             }
         });
+        if any {
+            let now = Instant::now();
+            let connecting = self.rows.count(RowState::Connecting) as f64;
+            self.timeline.set(CONNECTING, now, connecting);
+            let connected = self.rows.count(RowState::Connected) as f64;
+            self.timeline.set(CONNECTED, now, connected);
+        }
         egui::Panel::top("connect").show(ui, |ui| {
             ui.add_space(4.0);
             let enter_pressed = self.settings.ui(ui);
@@ -106,6 +156,10 @@ impl ClientWindow {
             ui.add_space(4.0);
         });
         egui::CentralPanel::default().show(ui, |ui| {
+            egui::CollapsingHeader::new("Timeline")
+                .default_open(true)
+                .show(ui, |ui| self.timeline.ui(ui, Instant::now()));
+            ui.separator();
             self.sockets_ui(ui);
             ui.separator();
             self.log_view.ui(
@@ -163,6 +217,10 @@ impl ClientWindow {
             reply: self.settings.reply,
         };
         let timeout = Duration::from_secs(self.settings.timeout_seconds);
+        if count > 1 {
+            self.timeline
+                .mark(Instant::now(), format!("Connect ×{count}"));
+        }
         for _ in 0..count {
             let id = SocketId(self.next_index);
             self.next_index += 1;

@@ -37,15 +37,19 @@ pub struct Args {
     /// With --headless: print one JSON object per line instead of the seed's words.
     #[arg(long)]
     pub json: bool,
-    /// With --headless: `pool`, a ServerSocket; or `naive`, one listening socket that closes on
-    /// each connection and listens again after --relisten-delay-ms (connections arriving in
-    /// between are refused: the problem a ServerSocket solves). --min and --max apply to pool.
+    /// `pool`, a ServerSocket; or `naive`, one listening socket that closes on each connection
+    /// and listens again after --relisten-delay-ms (connections arriving in between are
+    /// refused: the problem a ServerSocket solves). --min and --max apply to pool.
     #[arg(long, value_enum, default_value_t = Mode::Pool)]
     pub mode: Mode,
     /// With --mode naive: how long the single socket stays closed after each connection.
-    #[arg(long, value_name = "MS", default_value_t = 50)]
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_RELISTEN_DELAY_MS)]
     pub relisten_delay_ms: u64,
 }
+
+/// The naive server's pause before it listens again, in milliseconds (the library's default).
+pub const DEFAULT_RELISTEN_DELAY_MS: u64 =
+    serversocket::naive::DEFAULT_RELISTEN_DELAY.as_millis() as u64;
 
 /// How the server listens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -4,12 +4,15 @@
 //! Every socket action goes through the library's handles; events arrive on a channel whose
 //! waker asks egui for a repaint, so an idle window draws nothing.
 
+mod concepts;
 mod pool_view;
 mod settings;
 #[cfg(test)]
 mod tests;
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serversocket::naive::NaiveServer;
@@ -19,12 +22,18 @@ use serversocket::{Event, EventReceiver, EventSender, Runtime, ServerSocket, Soc
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::native::{Side, open_window};
 use serversocket_ui::{
-    EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, drain_events, shortcuts,
-    socket_table_ui,
+    EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, Timeline, drain_events,
+    shortcuts, socket_table_ui,
 };
 
 use crate::Args;
 pub use settings::ServerSettings;
+
+/// The timeline's series.
+const IDLE: &str = "sockets idle in the pool";
+const CONNECTED: &str = "sockets connected";
+const LISTENER_OPEN: &str = "listener open";
+const ACCEPTS: &str = "accepts per second";
 
 /// The server window.
 pub struct ServerWindow {
@@ -56,6 +65,10 @@ pub struct ServerWindow {
     rows: SocketRows,
     /// The last listener error, shown in the status line until the next Listen.
     listener_error: Option<SocketError>,
+    /// Idle and connected sockets, the listener and accepts over the last minutes.
+    timeline: Timeline,
+    /// Slow motion: connections accepted and not yet handed to a pooled socket.
+    waiting: Vec<SocketAddr>,
 }
 
 impl ServerWindow {
@@ -74,6 +87,11 @@ impl ServerWindow {
                 .unwrap_or_else(PoisonError::into_inner);
             Greeter::new(greeting.clone())
         });
+        server.set_handoff_delay(Duration::from_millis(
+            settings
+                .handoff_delay_ms
+                .min(settings::MAX_HANDOFF_DELAY_MS),
+        ));
         Ok(Self {
             settings,
             interfaces: settings::interface_choices(),
@@ -89,7 +107,22 @@ impl ServerWindow {
             log_view: LogView::default(),
             rows: SocketRows::default(),
             listener_error: None,
+            timeline: Timeline::new(
+                &[
+                    (IDLE, RowState::Idle.color()),
+                    (CONNECTED, RowState::Connected.color()),
+                    (LISTENER_OPEN, egui::Color32::from_rgb(200, 160, 60)),
+                ],
+                &[(ACCEPTS, egui::Color32::from_rgb(90, 140, 230))],
+            ),
+            waiting: Vec::new(),
         })
+    }
+
+    /// The timeline, as the window draws it.
+    #[must_use]
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
     }
 
     /// The log, as the window shows it.
@@ -115,6 +148,10 @@ impl ServerWindow {
             if changes.limits {
                 self.apply_limits();
             }
+            if changes.slow_motion {
+                self.server
+                    .set_handoff_delay(Duration::from_millis(self.settings.handoff_delay_ms));
+            }
             if changes.greeting {
                 *self.greeting.lock().unwrap_or_else(PoisonError::into_inner) =
                     Bytes::from(self.settings.greeting.clone());
@@ -133,11 +170,42 @@ impl ServerWindow {
                     ui.separator();
                     switch.ui(ui);
                 }
+                ui.separator();
+                ui.toggle_value(&mut self.settings.show_concepts, "Concepts")
+                    .on_hover_text(
+                        "Plain explanations of each part, pointing at what is on screen now",
+                    );
             });
             ui.add_space(4.0);
         });
+        let status = self.server.pool_status();
+        if self.settings.show_concepts {
+            egui::Panel::right("concepts")
+                .resizable(true)
+                .default_size(300.0)
+                .show(ui, |ui| {
+                    concepts::ui(
+                        ui,
+                        &concepts::Live {
+                            status: &status,
+                            rows: &self.rows,
+                            naive_accepted: self.naive.as_ref().map(NaiveServer::accepted),
+                            waiting: &self.waiting,
+                            handoff_delay_ms: self.settings.handoff_delay_ms,
+                            port: self.settings.validated().ok().map(|(_, port)| port),
+                        },
+                    );
+                });
+        }
         egui::CentralPanel::default().show(ui, |ui| {
-            pool_view::tiles_ui(ui, &self.rows, self.server.pool_status().limits.max);
+            if let Some(clicked) =
+                pool_view::tiles_ui(ui, &self.rows, &self.waiting, status.limits.max)
+            {
+                self.log_view.toggle_socket(clicked);
+            }
+            egui::CollapsingHeader::new("Timeline")
+                .default_open(true)
+                .show(ui, |ui| self.timeline.ui(ui, Instant::now()));
             ui.separator();
             self.connections_ui(ui);
             ui.separator();
@@ -153,9 +221,17 @@ impl ServerWindow {
     fn take_events(&mut self, ctx: &egui::Context) {
         let mut taken = Vec::new();
         drain_events(&self.receiver, ctx, |event| taken.push(event));
+        if taken.is_empty() {
+            return;
+        }
         for event in taken {
             self.record_event(event);
         }
+        let now = Instant::now();
+        self.timeline
+            .set(IDLE, now, self.rows.count(RowState::Idle) as f64);
+        self.timeline
+            .set(CONNECTED, now, self.rows.count(RowState::Connected) as f64);
     }
 
     /// Shows an event in the log, the rows and tiles, and the status line. The window calls it
@@ -167,6 +243,20 @@ impl ServerWindow {
         } = &event
         {
             self.listener_error = Some(error.clone());
+        }
+        let now = Instant::now();
+        match &event {
+            Event::Listening { .. } => self.timeline.set(LISTENER_OPEN, now, 1.0),
+            Event::Stopped => self.timeline.set(LISTENER_OPEN, now, 0.0),
+            Event::Accepted { remote, .. } => self.waiting.push(*remote),
+            Event::Connected { remote, .. } => {
+                self.timeline.count(ACCEPTS, now);
+                self.waiting.retain(|waiting| waiting != remote);
+            }
+            Event::LimitsChanged { min, max } => {
+                self.timeline.mark(now, format!("Min {min} / Max {max}"));
+            }
+            _ => {}
         }
         self.rows.apply(Role::Server, &event);
         self.log.push(event);
@@ -181,6 +271,7 @@ impl ServerWindow {
             {
                 // Dropping it stops its listener and closes its connections.
                 self.naive = None;
+                self.timeline.mark(Instant::now(), "Stop Listening");
             }
             if let Some(naive) = &self.naive {
                 ui.label(format!(
@@ -199,6 +290,8 @@ impl ServerWindow {
                 || shortcuts::pressed(ui, &shortcuts::LISTEN)
             {
                 self.server.stop_listening();
+                self.waiting.clear();
+                self.timeline.mark(Instant::now(), "Stop Listening");
             }
         } else {
             let ready = self.settings.validated().is_ok();
@@ -224,6 +317,12 @@ impl ServerWindow {
             return;
         };
         self.listener_error = None;
+        let mode = if self.settings.naive {
+            "Listen (naive)"
+        } else {
+            "Listen"
+        };
+        self.timeline.mark(Instant::now(), mode);
         if self.settings.naive {
             let greeting = Arc::clone(&self.greeting);
             let started = NaiveServer::listen(

@@ -52,6 +52,14 @@ pub enum Event {
         /// The port.
         port: u16,
     },
+    /// Slow motion only: the listener accepted a connection and will hand it to a pooled socket
+    /// after `handoff_in` (see [`crate::ServerSocket::set_handoff_delay`]).
+    Accepted {
+        /// The peer's end.
+        remote: SocketAddr,
+        /// How long the connection waits before the handoff.
+        handoff_in: std::time::Duration,
+    },
     /// The connection is up: a client's Connect succeeded, or the pool handed an accepted
     /// connection to one of its idle sockets.
     Connected {
@@ -127,7 +135,10 @@ impl Event {
             | Self::Closed { socket }
             | Self::Released { socket } => Some(*socket),
             Self::Error { socket, .. } => *socket,
-            Self::Listening { .. } | Self::LimitsChanged { .. } | Self::Stopped => None,
+            Self::Listening { .. }
+            | Self::Accepted { .. }
+            | Self::LimitsChanged { .. }
+            | Self::Stopped => None,
         }
     }
 }

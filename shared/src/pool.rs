@@ -122,6 +122,9 @@ impl Listener {
                 accepted = self.listener.accept(), if room && retry_at.is_none() => match accepted {
                     Ok((stream, remote)) => {
                         backoff = None;
+                        if !self.slow_motion(remote).await {
+                            break;
+                        }
                         self.hand_off(stream, remote).await;
                     }
                     // The client gave up before we accepted; nothing is wrong with the listener.
@@ -136,6 +139,26 @@ impl Listener {
                     }
                 },
             }
+        }
+    }
+
+    /// Slow motion: says a connection was accepted and waits the handoff delay, if one is set.
+    /// False when StopListening came meanwhile (the waiting connection is then closed). Takes
+    /// `&mut self` because a shared borrow of the listener is not `Send` across an await.
+    async fn slow_motion(&mut self, remote: SocketAddr) -> bool {
+        let delay = *lock(&self.pool.handoff_delay);
+        if delay.is_zero() {
+            return true;
+        }
+        self.events
+            .send(Event::Accepted {
+                remote,
+                handoff_in: delay,
+            })
+            .await;
+        tokio::select! {
+            () = self.session.cancelled() => false,
+            () = tokio::time::sleep(delay) => true,
         }
     }
 

@@ -33,6 +33,10 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
         Event::Connecting { socket, host, port } => {
             format!("Socket {socket} connecting to {host} port {port}...")
         }
+        Event::Accepted { remote, handoff_in } => format!(
+            "Accepted a connection from {remote}; handing it to a pooled socket in {} ms (slow motion).",
+            handoff_in.as_millis()
+        ),
         Event::Connected { socket, .. } => format!("Socket {socket} connected."),
         Event::Data { socket, data } => match role {
             Role::Server => format!("Socket {socket} got: {}", preview_text(data)),
@@ -115,6 +119,10 @@ pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
             }
             record
         }
+        Event::Accepted { remote, handoff_in } => json!({
+            "event": "accepted", "ts": ts, "remote": remote.to_string(),
+            "handoff_in_ms": u64::try_from(handoff_in.as_millis()).unwrap_or(u64::MAX),
+        }),
         Event::Stopped => json!({"event": "stopped", "ts": ts}),
         Event::Connecting { .. }
         | Event::SendProgress { .. }

@@ -121,6 +121,8 @@ pub(crate) struct Pool {
     pub accepted: AtomicU64,
     /// Wakes the listener: a connection closed or the limits changed.
     pub changed: Notify,
+    /// Slow motion: how long each accepted connection waits before its handoff.
+    pub handoff_delay: Mutex<Duration>,
 }
 
 impl Pool {
@@ -185,6 +187,7 @@ impl ServerSocket {
                 next_id: AtomicU64::new(0),
                 accepted: AtomicU64::new(0),
                 changed: Notify::new(),
+                handoff_delay: Mutex::new(Duration::ZERO),
             }),
             listener: None,
             shutdown: CancellationToken::new(),
@@ -241,6 +244,21 @@ impl ServerSocket {
     /// [`SocketError::InvalidSetting`] when 0 or below MinimumSocketsAvailable.
     pub fn set_maximum_sockets_connected(&self, max: usize) -> Result<(), SocketError> {
         self.set_limits(self.minimum_sockets_available(), max)
+    }
+
+    /// Slow motion, for teaching: each accepted connection waits `delay` before it is handed to
+    /// a pooled socket, and an [`Event::Accepted`] says so. Zero (the default, and Xojo's only
+    /// behaviour) hands off at once. Applies from the next accepted connection, even while
+    /// listening. While a connection waits the listener accepts nothing else, so later clients
+    /// queue in the backlog, as they would behind a slow handoff.
+    pub fn set_handoff_delay(&self, delay: Duration) {
+        *lock(&self.pool.handoff_delay) = delay;
+    }
+
+    /// The slow-motion delay before each handoff (zero when off).
+    #[must_use]
+    pub fn handoff_delay(&self) -> Duration {
+        *lock(&self.pool.handoff_delay)
     }
 
     /// MinimumSocketsAvailable.

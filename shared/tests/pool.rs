@@ -296,3 +296,49 @@ fn with_minimum_zero_a_socket_is_added_when_a_connection_arrives() {
     watch.until("connected", |e| is_connected(e, 0));
     assert!(server.pool_status().idle.is_empty());
 }
+
+#[test]
+fn slow_motion_says_accepted_then_hands_off_after_the_delay() {
+    let (_runtime, server, mut watch, address) = greeting_server(1, 10);
+    server.set_handoff_delay(Duration::from_millis(300));
+    assert_eq!(server.handoff_delay(), Duration::from_millis(300));
+    watch.until("initial pool", |e| matches!(e, Event::AddSocket { .. }));
+    let mut stream = client(address);
+    let local = stream.local_addr().unwrap();
+    let accepted = watch.until("accepted", |e| matches!(e, Event::Accepted { .. }));
+    assert_eq!(
+        accepted,
+        Event::Accepted {
+            remote: local,
+            handoff_in: Duration::from_millis(300)
+        }
+    );
+    // Nothing was handed off before the Accepted event; the greeting comes after the handoff.
+    assert_eq!(watch.count(|e| is_connected(e, 0)), 0);
+    read_greeting(&mut stream);
+    watch.until("socket 0 connected", |e| is_connected(e, 0));
+    let order: Vec<bool> = watch
+        .seen
+        .iter()
+        .filter(|e| matches!(e, Event::Accepted { .. }) || is_connected(e, 0))
+        .map(|e| matches!(e, Event::Accepted { .. }))
+        .collect();
+    assert_eq!(order, vec![true, false], "Accepted comes before Connected");
+}
+
+#[test]
+fn stop_listening_during_a_slow_motion_handoff_closes_the_waiting_connection() {
+    let (_runtime, mut server, mut watch, address) = greeting_server(1, 10);
+    server.set_handoff_delay(Duration::from_secs(60));
+    let mut stream = client(address);
+    watch.until("accepted", |e| matches!(e, Event::Accepted { .. }));
+    server.stop_listening();
+    watch.until("stopped", |e| matches!(e, Event::Stopped));
+    let mut rest = Vec::new();
+    // The server closed the waiting connection without a word: end of stream, or a reset.
+    match stream.read_to_end(&mut rest) {
+        Ok(_) => assert!(rest.is_empty(), "nothing was sent: {rest:?}"),
+        Err(e) => assert_eq!(e.kind(), ErrorKind::ConnectionReset),
+    }
+    assert_eq!(watch.count(|e| matches!(e, Event::Connected { .. })), 0);
+}

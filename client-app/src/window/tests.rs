@@ -284,3 +284,41 @@ fn keyboard_shortcuts_connect_one_or_a_burst_and_clear_the_log() {
         "Ctrl+K cleared the log"
     );
 }
+
+#[test]
+fn the_timeline_counts_a_refused_burst_and_marks_it() {
+    let free_port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut harness = window(free_port);
+    harness.state_mut().settings.burst = 3;
+    harness.step();
+    harness.get_by_label("Connect ×3").click();
+    run_until(&mut harness, "three refusals", |w| {
+        w.timeline().total(super::FAILED) == 3
+    });
+    let timeline = harness.state().timeline();
+    assert_eq!(timeline.total(super::CONNECTS), 0);
+    assert_eq!(timeline.level(super::CONNECTING), Some(0.0));
+    assert_eq!(timeline.markers().collect::<Vec<_>>(), vec!["Connect ×3"]);
+}
+
+#[test]
+fn the_timeline_follows_sockets_connecting_and_connected() {
+    let server = Server::start();
+    let mut harness = window(server.port);
+    harness.state_mut().settings.burst = 4;
+    harness.step();
+    harness.get_by_label("Connect ×4").click();
+    run_until(&mut harness, "four connected", |w| {
+        w.timeline().level(super::CONNECTED) == Some(4.0)
+    });
+    assert_eq!(harness.state().timeline().total(super::CONNECTS), 4);
+    assert_eq!(harness.state().timeline().total(super::FAILED), 0);
+    harness.get_by_label("Close all").click();
+    run_until(&mut harness, "none connected", |w| {
+        w.timeline().level(super::CONNECTED) == Some(0.0)
+    });
+}

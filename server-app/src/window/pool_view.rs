@@ -2,7 +2,9 @@
 //! totals) and one tile per socket, coloured by state, so AddSocket refilling the pool and the
 //! cap at MaximumSocketsConnected can be seen happening.
 
-use serversocket::{ServerSocket, SocketError};
+use std::net::SocketAddr;
+
+use serversocket::{ServerSocket, SocketError, SocketId};
 use serversocket_ui::{RowState, SocketRow, SocketRows};
 
 /// How many closed sockets stay on show: enough to see the churn, not a wall of grey.
@@ -49,9 +51,15 @@ pub fn status_ui(
     }
 }
 
-/// One tile per idle or connected socket and the last few closed ones, oldest first;
-/// hovering explains the state.
-pub fn tiles_ui(ui: &mut egui::Ui, rows: &SocketRows, max: usize) {
+/// One tile per idle or connected socket and the last few closed ones, oldest first, after a
+/// dashed tile per connection waiting for its slow-motion handoff; hovering explains the state.
+/// Returns the socket whose tile was clicked (the window then shows its events).
+pub fn tiles_ui(
+    ui: &mut egui::Ui,
+    rows: &SocketRows,
+    waiting: &[SocketAddr],
+    max: usize,
+) -> Option<SocketId> {
     ui.horizontal(|ui| {
         ui.heading("The pool");
         ui.weak(format!(
@@ -60,6 +68,9 @@ pub fn tiles_ui(ui: &mut egui::Ui, rows: &SocketRows, max: usize) {
             rows.count(RowState::Connected),
             rows.count(RowState::Closed),
         ));
+        if !waiting.is_empty() {
+            ui.weak(format!("· {} waiting for a handoff", waiting.len()));
+        }
     });
     // Which tiles to show: every idle or connected socket and the last few closed ones.
     let closed = rows.count(RowState::Closed) + rows.count(RowState::Failed);
@@ -77,7 +88,8 @@ pub fn tiles_ui(ui: &mut egui::Ui, rows: &SocketRows, max: usize) {
     let spacing = ui.spacing().item_spacing;
     let per_row =
         (((ui.available_width() + spacing.x) / (TILE.x + spacing.x)).floor() as usize).max(1);
-    let row_count = shown.len().div_ceil(per_row);
+    let row_count = (waiting.len() + shown.len()).div_ceil(per_row);
+    let mut clicked = None;
     egui::ScrollArea::vertical()
         .id_salt("tiles")
         .max_height(TILE.y * 3.0 + spacing.y * 2.0 + 4.0)
@@ -85,17 +97,56 @@ pub fn tiles_ui(ui: &mut egui::Ui, rows: &SocketRows, max: usize) {
         .show_rows(ui, TILE.y, row_count, |ui, visible| {
             for line in visible {
                 ui.horizontal(|ui| {
-                    for row in shown.iter().skip(line * per_row).take(per_row) {
-                        tile_ui(ui, row);
+                    for index in (line * per_row..(line + 1) * per_row)
+                        .take_while(|&index| index < waiting.len() + shown.len())
+                    {
+                        match waiting.get(index) {
+                            Some(remote) => waiting_tile_ui(ui, *remote),
+                            None => {
+                                let row = shown[index - waiting.len()];
+                                if tile_ui(ui, row).clicked() {
+                                    clicked = Some(row.id);
+                                }
+                            }
+                        }
                     }
                 });
             }
         });
+    clicked
+}
+
+/// A connection the listener accepted that waits for its slow-motion handoff: dashed, no
+/// socket yet.
+fn waiting_tile_ui(ui: &mut egui::Ui, remote: SocketAddr) {
+    let (rect, response) = ui.allocate_exact_size(TILE, egui::Sense::hover());
+    let color = ui.visuals().warn_fg_color;
+    let corners = [
+        rect.left_top(),
+        rect.right_top(),
+        rect.right_bottom(),
+        rect.left_bottom(),
+        rect.left_top(),
+    ];
+    ui.painter()
+        .extend(egui::Shape::dashed_line(&corners, (1.5, color), 4.0, 3.0));
+    ui.painter().text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        format!("waiting\n:{}", remote.port()),
+        egui::FontId::proportional(11.0),
+        ui.visuals().strong_text_color(),
+    );
+    let name = format!("Connection from {remote} waiting for a handoff");
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Status, true, &name));
+    response.on_hover_text(format!(
+        "Accepted from {remote}: the listener will hand it to the oldest idle socket of the pool when the slow-motion delay is over."
+    ));
 }
 
 /// One socket's tile: its id and state in the state's colour, explained on hover.
-fn tile_ui(ui: &mut egui::Ui, row: &SocketRow) {
-    let (rect, response) = ui.allocate_exact_size(TILE, egui::Sense::hover());
+fn tile_ui(ui: &mut egui::Ui, row: &SocketRow) -> egui::Response {
+    let (rect, response) = ui.allocate_exact_size(TILE, egui::Sense::click());
     let color = row.state.color();
     ui.painter()
         .rect_filled(rect, 4.0, color.gamma_multiply(0.35));
@@ -115,8 +166,8 @@ fn tile_ui(ui: &mut egui::Ui, row: &SocketRow) {
         .map(|r| format!("\nPeer: {r}"))
         .unwrap_or_default();
     response.on_hover_text(format!(
-        "Socket {}: {}{remote}",
+        "Socket {}: {}{remote}\nClick to see its events in order.",
         row.id,
         row.state.explanation()
-    ));
+    ))
 }

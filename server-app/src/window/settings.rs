@@ -11,7 +11,7 @@ use serversocket::server_socket::{
     DEFAULT_NETWORK_INTERFACE, DEFAULT_PORT,
 };
 
-use crate::Args;
+use crate::{Args, DEFAULT_RELISTEN_DELAY_MS, Mode};
 
 /// The addresses always offered in the interface picker.
 const WELL_KNOWN_INTERFACES: [(&str, &str); 4] = [
@@ -23,6 +23,9 @@ const WELL_KNOWN_INTERFACES: [(&str, &str); 4] = [
     ),
     ("::", "every IPv6 interface: reachable from the network"),
 ];
+
+/// The longest slow-motion handoff delay the window offers.
+pub const MAX_HANDOFF_DELAY_MS: u64 = 2000;
 
 /// One choice of the interface picker: an address and what choosing it means.
 pub type InterfaceChoice = (String, String);
@@ -67,6 +70,10 @@ pub struct ServerSettings {
     pub naive: bool,
     /// In naive mode, how long the single socket stays closed after each connection.
     pub relisten_delay_ms: u64,
+    /// Slow motion: how long each accepted connection waits before its handoff (pool mode).
+    pub handoff_delay_ms: u64,
+    /// The concepts panel is open.
+    pub show_concepts: bool,
     /// Why the last Min/Max change was refused (not persisted).
     #[serde(skip)]
     pub limits_error: Option<String>,
@@ -81,7 +88,9 @@ impl Default for ServerSettings {
             max: DEFAULT_MAXIMUM_SOCKETS_CONNECTED,
             greeting: SERVER_GREETING.to_owned(),
             naive: false,
-            relisten_delay_ms: 50,
+            relisten_delay_ms: DEFAULT_RELISTEN_DELAY_MS,
+            handoff_delay_ms: 0,
+            show_concepts: true,
             limits_error: None,
         }
     }
@@ -94,6 +103,8 @@ pub struct Changes {
     pub limits: bool,
     /// The greeting was edited.
     pub greeting: bool,
+    /// The slow-motion delay was edited.
+    pub slow_motion: bool,
     /// Enter was pressed in the port field.
     pub enter_pressed: bool,
 }
@@ -114,6 +125,12 @@ impl ServerSettings {
         }
         if args.max != DEFAULT_MAXIMUM_SOCKETS_CONNECTED {
             settings.max = args.max;
+        }
+        if args.mode == Mode::Naive {
+            settings.naive = true;
+        }
+        if args.relisten_delay_ms != DEFAULT_RELISTEN_DELAY_MS {
+            settings.relisten_delay_ms = args.relisten_delay_ms;
         }
         settings
     }
@@ -178,6 +195,20 @@ impl ServerSettings {
                 .add(egui::DragValue::new(&mut self.max).range(0..=10_000))
                 .labelled_by(label.id)
                 .changed();
+            if !self.naive {
+                let label = ui.label("Slow motion:").on_hover_text(
+                    "Handoff delay: each accepted connection waits this long before it is handed to an idle socket of the pool, so you can watch it happen (0 = off)",
+                );
+                changes.slow_motion = ui
+                    .add(
+                        egui::DragValue::new(&mut self.handoff_delay_ms)
+                            .range(0..=MAX_HANDOFF_DELAY_MS)
+                            .speed(10.0)
+                            .suffix(" ms"),
+                    )
+                    .labelled_by(label.id)
+                    .changed();
+            }
         });
         ui.add_enabled_ui(!listening, |ui| {
             ui.horizontal(|ui| {

@@ -256,8 +256,13 @@ fn export_writes_the_log_as_ndjson_without_stalling_the_window() {
     let mut harness = window(2, 10);
     let address = listen(&mut harness);
     let _client = greeted_client(address);
-    run_until(&mut harness, "the greeting sent", |w| w.log.contains("Socket 0 send complete."));
-    let path = std::env::temp_dir().join(format!("server-window-export-{}.ndjson", std::process::id()));
+    run_until(&mut harness, "the greeting sent", |w| {
+        w.log.contains("Socket 0 send complete.")
+    });
+    let path = std::env::temp_dir().join(format!(
+        "server-window-export-{}.ndjson",
+        std::process::id()
+    ));
     harness.state_mut().log_view.export_path = path.display().to_string();
     harness.get_by_label("Export").click();
     run_until(&mut harness, "the export", |w| {
@@ -274,7 +279,133 @@ fn export_writes_the_log_as_ndjson_without_stalling_the_window() {
         .lines()
         .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["event"].to_string())
         .collect();
-    for expected in ["\"listening\"", "\"add_socket\"", "\"connected\"", "\"send_complete\""] {
-        assert!(events.iter().any(|e| e == expected), "{expected} missing from {events:?}");
+    for expected in [
+        "\"listening\"",
+        "\"add_socket\"",
+        "\"connected\"",
+        "\"send_complete\"",
+    ] {
+        assert!(
+            events.iter().any(|e| e == expected),
+            "{expected} missing from {events:?}"
+        );
     }
+}
+
+#[test]
+fn the_timeline_is_fed_by_listen_connections_and_limit_changes() {
+    let mut harness = window(2, 10);
+    let address = listen(&mut harness);
+    let client = greeted_client(address);
+    run_until(&mut harness, "one connected on the timeline", |w| {
+        w.timeline().level(super::CONNECTED) == Some(1.0)
+    });
+    let timeline = harness.state().timeline();
+    assert_eq!(timeline.total(super::ACCEPTS), 1);
+    assert_eq!(timeline.level(super::LISTENER_OPEN), Some(1.0));
+    run_until(&mut harness, "the pool refilled", |w| {
+        w.timeline().level(super::IDLE) == Some(2.0)
+    });
+    harness.state_mut().settings.max = 5;
+    harness.state_mut().apply_limits();
+    run_until(&mut harness, "the limits marker", |w| {
+        w.timeline().markers().any(|m| m == "Min 2 / Max 5")
+    });
+    drop(client);
+    run_until(&mut harness, "none connected", |w| {
+        w.timeline().level(super::CONNECTED) == Some(0.0)
+    });
+    harness.get_by_label("Stop Listening").click();
+    run_until(&mut harness, "the listener closed", |w| {
+        w.timeline().level(super::LISTENER_OPEN) == Some(0.0)
+    });
+    let markers: Vec<&str> = harness.state().timeline().markers().collect();
+    assert_eq!(markers, vec!["Listen", "Min 2 / Max 5", "Stop Listening"]);
+}
+
+#[test]
+fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
+    let mut harness = window(2, 10);
+    listen(&mut harness);
+    run_until(&mut harness, "two idle", |w| {
+        w.server.pool_status().idle.len() == 2
+    });
+    harness.get_by_label("The pool and AddSocket").click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label("Now: sockets 0 and 1 are idle in the pool (their tiles say idle).")
+            .is_some()
+    );
+    harness.get_by_label("Backlog").click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label("Now: 0 of at most 10 connected: clients are accepted at once.")
+            .is_some()
+    );
+    harness.get_by_label("Concepts").click();
+    harness.run_steps(3);
+    assert!(harness.query_by_label("The pool and AddSocket").is_none());
+    assert!(!harness.state().settings.show_concepts);
+}
+
+#[test]
+fn slow_motion_shows_the_connection_waiting_then_handed_to_a_pooled_socket() {
+    let settings = ServerSettings {
+        port: "0".to_owned(),
+        handoff_delay_ms: 700,
+        ..ServerSettings::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(900.0, 800.0))
+        .build_ui_state(
+            |ui, window: &mut ServerWindow| window.ui(ui),
+            ServerWindow::new(settings).unwrap(),
+        );
+    let address = listen(&mut harness);
+    let client = std::thread::spawn(move || greeted_client(address));
+    run_until(&mut harness, "a connection waiting", |w| {
+        w.waiting.len() == 1
+    });
+    harness.step();
+    assert!(
+        harness
+            .query_by_label_contains("Connection from 127.0.0.1:")
+            .is_some(),
+        "a dashed tile for the waiting connection"
+    );
+    assert!(
+        harness
+            .state()
+            .log
+            .contains("handing it to a pooled socket in 700 ms")
+    );
+    run_until(&mut harness, "the handoff", |w| {
+        w.waiting.is_empty() && w.rows.count(RowState::Connected) == 1
+    });
+    client.join().unwrap();
+}
+
+#[test]
+fn clicking_a_tile_shows_that_sockets_events_in_order() {
+    let mut harness = window(1, 10);
+    let address = listen(&mut harness);
+    let _client = greeted_client(address);
+    run_until(&mut harness, "the greeting sent", |w| {
+        w.log.contains("Socket 0 send complete.")
+    });
+    harness.get_by_label("Socket 0 tile: connected").click();
+    harness.run_steps(2);
+    let steps: Vec<String> = harness
+        .state()
+        .log_view
+        .sequence()
+        .steps()
+        .iter()
+        .map(|step| step.name.clone())
+        .collect();
+    assert_eq!(steps, vec!["AddSocket", "Connected", "SendComplete"]);
+    assert!(harness.query_by_label("Socket 0:").is_some());
+    assert_eq!(harness.state().log_view.socket_filter, Some(SocketId(0)));
 }

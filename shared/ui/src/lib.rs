@@ -11,6 +11,8 @@
 //! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
 //! - [`table`]: the socket table with per-row Send and Close.
 //! - [`state`]: colours and plain words for socket states.
+//! - [`timeline`]: [`Timeline`], the live plot of levels, rates and the user's actions.
+//! - [`sequence`]: one socket's events in order, with times, when it is selected.
 
 #![forbid(unsafe_code)]
 
@@ -20,9 +22,11 @@ pub mod log;
 pub mod native;
 pub mod repaint;
 pub mod rows;
+pub mod sequence;
 pub mod shortcuts;
 pub mod state;
 pub mod table;
+pub mod timeline;
 
 pub use drain::drain_events;
 pub use log::{EventLog, LogView};
@@ -30,3 +34,4 @@ pub use repaint::RepaintOnEvent;
 pub use rows::{SocketRow, SocketRows};
 pub use state::RowState;
 pub use table::{RowAction, socket_table_ui};
+pub use timeline::Timeline;

@@ -12,6 +12,7 @@ use std::time::SystemTime;
 use serversocket::report::{Role, human_line, json_record};
 use serversocket::{Event, SocketId};
 
+use crate::sequence::Sequence;
 use crate::shortcuts;
 
 /// How many bytes of a chunk the hex view shows.
@@ -128,6 +129,8 @@ pub struct LogView {
     pub export_result: Arc<Mutex<Option<String>>>,
     /// Indices of the entries that pass the filters, kept between frames.
     visible: Vec<usize>,
+    /// The selected socket's events in order.
+    sequence: Sequence,
     /// How many entries `visible` has looked at.
     scanned: usize,
     /// The filters `visible` was made with.
@@ -143,6 +146,7 @@ impl Default for LogView {
             export_path: default_export_path(),
             export_result: Arc::default(),
             visible: Vec::new(),
+            sequence: Sequence::default(),
             scanned: 0,
             made_with: (String::new(), None),
         }
@@ -162,6 +166,7 @@ impl LogView {
     pub fn ui(&mut self, ui: &mut egui::Ui, log: &mut EventLog, hint: &str) {
         self.toolbar_ui(ui, log);
         self.refresh(log);
+        self.sequence.ui(ui);
         if log.entries().is_empty() {
             ui.weak(hint);
             return;
@@ -205,7 +210,7 @@ impl LogView {
             }
             if let Some(socket) = self.socket_filter
                 && ui
-                    .button(format!("Socket {socket} ✕"))
+                    .button(format!("Socket {socket} ×"))
                     .on_hover_text("Showing one socket's lines; click to show all")
                     .clicked()
             {
@@ -271,10 +276,12 @@ impl LogView {
         let filters = (self.text_filter.clone(), self.socket_filter);
         if filters != self.made_with || self.scanned > log.entries().len() {
             self.visible.clear();
+            self.sequence.follow(self.socket_filter);
             self.scanned = 0;
             self.made_with = filters;
         }
         for (index, entry) in log.entries().iter().enumerate().skip(self.scanned) {
+            self.sequence.push(entry);
             let socket_ok = self.socket_filter.is_none_or(|s| entry.socket() == Some(s));
             if socket_ok && entry.line.contains(&self.text_filter) {
                 self.visible.push(index);
@@ -305,6 +312,12 @@ impl LogView {
     /// Shows only `socket`'s lines, or all lines again if it was already the one shown.
     pub fn toggle_socket(&mut self, socket: SocketId) {
         self.socket_filter = (self.socket_filter != Some(socket)).then_some(socket);
+    }
+
+    /// The selected socket's events in order (as of the last frame).
+    #[must_use]
+    pub fn sequence(&self) -> &Sequence {
+        &self.sequence
     }
 
     /// How many lines pass the filters (as of the last frame).

@@ -1,0 +1,231 @@
+//! The concepts panel: what a listening socket, accept, the backlog, the pool, AddSocket,
+//! Min/Max, the handoff, privileged ports and each error code are, in a few plain sentences,
+//! each followed by what it looks like on screen right now ("socket 3 is idle in the pool").
+
+use std::net::SocketAddr;
+
+use serversocket::error::code_meaning;
+use serversocket::server_socket::PoolStatus;
+use serversocket_ui::{RowState, SocketRows};
+
+/// What the panel points at: the live state of the server window.
+pub struct Live<'a> {
+    /// The pool's snapshot.
+    pub status: &'a PoolStatus,
+    /// Every socket the window knows of.
+    pub rows: &'a SocketRows,
+    /// In naive mode, the connections the single socket accepted so far.
+    pub naive_accepted: Option<u64>,
+    /// Connections accepted and waiting for their slow-motion handoff.
+    pub waiting: &'a [SocketAddr],
+    /// The slow-motion delay, in milliseconds (0 = off).
+    pub handoff_delay_ms: u64,
+    /// The port as typed, when it is a valid number.
+    pub port: Option<u16>,
+}
+
+/// One concept: its title, its explanation, and what shows it now.
+struct Concept {
+    title: &'static str,
+    explanation: &'static str,
+    now: String,
+}
+
+/// The error codes a learner meets here, with when they happen.
+const ERROR_CODES: [(i32, &str); 7] = [
+    (
+        100,
+        "the OS refused an operation: e.g. too many open files during accept, or an address that is not this machine's",
+    ),
+    (
+        102,
+        "the connection ended: the peer closed or reset it, or a connect was refused (nothing listening) or timed out",
+    ),
+    (103, "the host name could not be turned into an address"),
+    (
+        105,
+        "another program (or another Listen) already listens on this port",
+    ),
+    (
+        106,
+        "the call does not fit the socket's state, e.g. Listen while listening, or Min above Max",
+    ),
+    (
+        107,
+        "the port is not 0–65535, or is below 1024 without privileges",
+    ),
+    (
+        108,
+        "more than the send queue's limit was written before the peer read it",
+    ),
+];
+
+/// Draws the panel's contents.
+pub fn ui(ui: &mut egui::Ui, live: &Live<'_>) {
+    ui.heading("What you are seeing");
+    ui.weak("What each part is, and where it is on screen now.");
+    ui.separator();
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        for concept in concepts(live) {
+            egui::CollapsingHeader::new(concept.title)
+                .default_open(false)
+                .show(ui, |ui| {
+                    ui.label(concept.explanation);
+                    ui.label(
+                        egui::RichText::new(format!("Now: {}", concept.now))
+                            .color(ui.visuals().hyperlink_color),
+                    );
+                });
+        }
+        egui::CollapsingHeader::new("Error codes").show(ui, |ui| {
+            for (code, when) in ERROR_CODES {
+                ui.label(format!("{code} {}: {when}.", code_meaning(code)));
+            }
+        });
+    });
+}
+
+/// The concepts with their live pointers.
+fn concepts(live: &Live<'_>) -> Vec<Concept> {
+    let status = live.status;
+    let idle: Vec<String> = status.idle.iter().map(ToString::to_string).collect();
+    let connected = status.connected.len();
+    let listening_now = match (status.listening, live.naive_accepted) {
+        (Some(address), _) => format!(
+            "the listening socket is open on {address} (Handle {}), shown in the status line.",
+            status.handle
+        ),
+        (None, Some(_)) => {
+            "the naive single socket listens, closes on each connection and listens again."
+                .to_owned()
+        }
+        (None, None) => "nothing listens: click Listen.".to_owned(),
+    };
+    vec![
+        Concept {
+            title: "Listening socket",
+            explanation: "A socket bound to an address and port that only waits for clients. It never carries data itself: each client it accepts becomes a new connected socket.",
+            now: listening_now,
+        },
+        Concept {
+            title: "Accept",
+            explanation: "Taking the next waiting client off the listening socket. The OS has already done the TCP handshake; accept gives the program a socket for that connection.",
+            now: match live.naive_accepted {
+                Some(accepted) => format!("the naive socket accepted {accepted} connections."),
+                None => format!("{} connections accepted so far.", status.accepted),
+            },
+        },
+        Concept {
+            title: "Backlog",
+            explanation: "The queue in the OS where clients wait, already connected, until the program accepts them. While the pool is at MaximumSocketsConnected the ServerSocket stops accepting, so new clients wait here instead of being turned away. A full backlog refuses clients.",
+            now: if status.listening.is_some() && connected >= status.limits.max {
+                format!(
+                    "the pool is at its maximum ({connected} connected): new clients wait in the backlog."
+                )
+            } else if status.listening.is_some() {
+                format!(
+                    "{connected} of at most {} connected: clients are accepted at once.",
+                    status.limits.max
+                )
+            } else {
+                "no listener, so no backlog: connects are refused.".to_owned()
+            },
+        },
+        Concept {
+            title: "The pool and AddSocket",
+            explanation: "The ServerSocket keeps idle sockets ready. When it needs one, it fires AddSocket and the program returns a new socket (here, one that greets its client). The tiles under \"The pool\" are these sockets.",
+            now: if idle.is_empty() {
+                "no socket is idle in the pool.".to_owned()
+            } else {
+                format!(
+                    "socket{} {} idle in the pool (their tiles say idle).",
+                    if idle.len() == 1 { "" } else { "s" },
+                    with_verb(&idle),
+                )
+            },
+        },
+        Concept {
+            title: "MinimumSocketsAvailable",
+            explanation: "How many idle sockets the pool keeps. After each handoff AddSocket fires until this many are idle again, so a burst of clients finds sockets ready.",
+            now: format!(
+                "Min is {}; {} sockets are idle.",
+                status.limits.min,
+                status.idle.len()
+            ),
+        },
+        Concept {
+            title: "MaximumSocketsConnected",
+            explanation: "The most connections at once. At the cap the listener stops accepting; clients wait in the backlog and are served as soon as a connection closes. Lowering it closes nothing.",
+            now: format!("Max is {}; {connected} connected now.", status.limits.max),
+        },
+        Concept {
+            title: "Handoff",
+            explanation: "The listener gives each accepted connection to the oldest idle socket of the pool: that socket's Connected event fires and the listener goes straight back to listening. Slow motion delays the handoff so you can watch it.",
+            now: if live.waiting.is_empty() {
+                match live.handoff_delay_ms {
+                    0 => "slow motion is off: handoffs happen at once.".to_owned(),
+                    ms => format!("slow motion: each connection waits {ms} ms before its handoff."),
+                }
+            } else {
+                let waiting: Vec<String> = live.waiting.iter().map(ToString::to_string).collect();
+                format!(
+                    "{} waiting for a socket (the dashed tiles).",
+                    waiting.join(", ")
+                )
+            },
+        },
+        Concept {
+            title: "Naive mode",
+            explanation: "Without a pool, one socket listens, and on a connection it stops listening to serve it, then listens again. Clients arriving in that gap are refused by the OS. The ServerSocket exists to close that gap.",
+            now: match live.naive_accepted {
+                Some(accepted) => format!(
+                    "naive mode is on: {accepted} accepted; watch \"listener open\" drop to 0 on the timeline."
+                ),
+                None => "pool mode (ServerSocket): the listener never closes between connections."
+                    .to_owned(),
+            },
+        },
+        Concept {
+            title: "Ports below 1024",
+            explanation: "Ports 1–1023 are privileged: on Linux and macOS only an administrator may listen there (error 107). Port 0 asks the OS for any free port.",
+            now: match live.port {
+                Some(0) => "port 0: the OS picks a free port at Listen.".to_owned(),
+                Some(port) if port < 1024 => format!("port {port} needs administrator rights."),
+                Some(port) => format!("port {port} needs no privileges."),
+                None => "the port box does not hold a valid port.".to_owned(),
+            },
+        },
+        Concept {
+            title: "Socket states",
+            explanation: "Each tile and row is coloured by state: idle (in the pool), connected, closed, error.",
+            now: format!(
+                "{} idle, {} connected, {} closed.",
+                live.rows.count(RowState::Idle),
+                live.rows.count(RowState::Connected),
+                live.rows.count(RowState::Closed) + live.rows.count(RowState::Failed),
+            ),
+        },
+    ]
+}
+
+/// "3 is", "3 and 4 are", "3, 4 and 5 are".
+fn with_verb(ids: &[String]) -> String {
+    match ids {
+        [] => String::new(),
+        [one] => format!("{one} is"),
+        [rest @ .., last] => format!("{} and {last} are", rest.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_read_as_sentences() {
+        let ids = |list: &[&str]| list.iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert_eq!(with_verb(&ids(&["3"])), "3 is");
+        assert_eq!(with_verb(&ids(&["3", "4"])), "3 and 4 are");
+        assert_eq!(with_verb(&ids(&["3", "4", "5"])), "3, 4 and 5 are");
+    }
+}

@@ -1,0 +1,202 @@
+//! One socket's life at a glance: its events in order (AddSocket → Connected → DataAvailable →
+//! SendComplete → Closed), each with the time since the one before, shown when a socket is
+//! selected. Repeats in a row fold into one step ("DataAvailable ×12").
+
+use std::time::{Duration, SystemTime};
+
+use serversocket::{Event, SocketId};
+
+use crate::log::LogEntry;
+
+/// How many steps are drawn; earlier ones are counted, not shown.
+const SHOWN_STEPS: usize = 40;
+
+/// One step of a socket's sequence: an event by its Xojo name, possibly repeated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The event's name as Xojo calls it (`Connected`, `DataAvailable`, `Error 102` …).
+    pub name: String,
+    /// When the first of the run happened.
+    pub at: SystemTime,
+    /// How many happened in a row.
+    pub repeats: usize,
+    /// The seed's line of the last of the run, for the tooltip.
+    pub line: String,
+}
+
+/// The steps of one socket, built as the log grows.
+#[derive(Debug, Clone, Default)]
+pub struct Sequence {
+    /// The socket followed, if any.
+    socket: Option<SocketId>,
+    /// Its steps so far.
+    steps: Vec<Step>,
+}
+
+impl Sequence {
+    /// Starts over, following `socket` (or nobody).
+    pub fn follow(&mut self, socket: Option<SocketId>) {
+        self.socket = socket;
+        self.steps.clear();
+    }
+
+    /// The socket followed.
+    #[must_use]
+    pub fn socket(&self) -> Option<SocketId> {
+        self.socket
+    }
+
+    /// Adds `entry` if it is the followed socket's.
+    pub fn push(&mut self, entry: &LogEntry) {
+        if self.socket.is_none() || entry.socket() != self.socket {
+            return;
+        }
+        let name = step_name(&entry.event);
+        match self.steps.last_mut() {
+            Some(last) if last.name == name => {
+                last.repeats += 1;
+                last.line.clone_from(&entry.line);
+            }
+            _ => self.steps.push(Step {
+                name,
+                at: entry.at,
+                repeats: 1,
+                line: entry.line.clone(),
+            }),
+        }
+    }
+
+    /// The steps so far.
+    #[must_use]
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    /// Draws the steps as a wrapped chain of labels, each with the time since the previous.
+    pub fn ui(&self, ui: &mut egui::Ui) {
+        let Some(socket) = self.socket else {
+            return;
+        };
+        ui.horizontal_wrapped(|ui| {
+            ui.strong(format!("Socket {socket}:"))
+                .on_hover_text("This socket's events in order, with the time since the one before");
+            if self.steps.is_empty() {
+                ui.weak("no events yet");
+            }
+            let hidden = self.steps.len().saturating_sub(SHOWN_STEPS);
+            if hidden > 0 {
+                ui.weak(format!("… {hidden} earlier steps »"));
+            }
+            let mut previous = hidden
+                .checked_sub(1)
+                .and_then(|last_hidden| self.steps.get(last_hidden))
+                .map(|step| step.at);
+            for (index, step) in self.steps.iter().enumerate().skip(hidden) {
+                if index > hidden {
+                    ui.weak("»");
+                }
+                let mut text = step.name.clone();
+                if step.repeats > 1 {
+                    text.push_str(&format!(" ×{}", step.repeats));
+                }
+                let when = match previous {
+                    Some(before) => {
+                        format!(
+                            " +{}",
+                            short(step.at.duration_since(before).unwrap_or_default())
+                        )
+                    }
+                    None => {
+                        let stamp = humantime::format_rfc3339_millis(step.at).to_string();
+                        format!(" {}", stamp.get(11..23).unwrap_or(&stamp))
+                    }
+                };
+                let color = if step.name.starts_with("Error") {
+                    ui.visuals().error_fg_color
+                } else {
+                    ui.visuals().strong_text_color()
+                };
+                ui.label(egui::RichText::new(text).color(color))
+                    .on_hover_text(&step.line);
+                ui.weak(when);
+                previous = Some(step.at);
+            }
+        });
+    }
+}
+
+/// The Xojo name of what an event reports.
+fn step_name(event: &Event) -> String {
+    match event {
+        Event::AddSocket { .. } => "AddSocket".to_owned(),
+        Event::Connecting { .. } => "Connect".to_owned(),
+        Event::Connected { .. } => "Connected".to_owned(),
+        Event::Data { .. } => "DataAvailable".to_owned(),
+        Event::SendProgress { .. } => "SendProgress".to_owned(),
+        Event::SendComplete { .. } => "SendComplete".to_owned(),
+        Event::Error { error, .. } => format!("Error {}", error.code()),
+        Event::Closed { .. } => "Closed".to_owned(),
+        Event::Released { .. } => "Released".to_owned(),
+        Event::Listening { .. } => "Listen".to_owned(),
+        Event::Accepted { .. } => "Accepted".to_owned(),
+        Event::LimitsChanged { .. } => "Limits".to_owned(),
+        Event::Stopped => "StopListening".to_owned(),
+    }
+}
+
+/// A duration as a person reads it: `350 µs`, `12 ms`, `1.5 s`.
+fn short(duration: Duration) -> String {
+    if duration < Duration::from_millis(1) {
+        format!("{} µs", duration.as_micros())
+    } else if duration < Duration::from_secs(1) {
+        format!("{} ms", duration.as_millis())
+    } else {
+        format!("{:.1} s", duration.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::EventLog;
+    use serversocket::report::Role;
+
+    #[test]
+    fn follows_one_socket_and_folds_repeats() {
+        let mut log = EventLog::new(Role::Server);
+        let (one, two) = (SocketId(1), SocketId(2));
+        log.push(Event::AddSocket { socket: one });
+        log.push(Event::AddSocket { socket: two });
+        for _ in 0..3 {
+            log.push(Event::Data {
+                socket: one,
+                data: bytes::Bytes::from_static(b"x"),
+            });
+        }
+        log.push(Event::Closed { socket: one });
+        let mut sequence = Sequence::default();
+        sequence.follow(Some(one));
+        for entry in log.entries() {
+            sequence.push(entry);
+        }
+        let names: Vec<(&str, usize)> = sequence
+            .steps()
+            .iter()
+            .map(|step| (step.name.as_str(), step.repeats))
+            .collect();
+        assert_eq!(
+            names,
+            vec![("AddSocket", 1), ("DataAvailable", 3), ("Closed", 1)]
+        );
+        sequence.follow(None);
+        sequence.push(&log.entries()[0]);
+        assert!(sequence.steps().is_empty());
+    }
+
+    #[test]
+    fn durations_read_like_a_person_would_say_them() {
+        assert_eq!(short(Duration::from_micros(350)), "350 µs");
+        assert_eq!(short(Duration::from_millis(12)), "12 ms");
+        assert_eq!(short(Duration::from_millis(1500)), "1.5 s");
+    }
+}

@@ -1,0 +1,322 @@
+//! The live timeline: what the sockets did over the last minutes, drawn with egui_plot.
+//!
+//! A window declares its series once: *levels* (how many sockets are idle, connected, whether
+//! the listener is open), drawn as steps, and *rates* (accepts, refused connects), counted per
+//! second and drawn as bars. Markers note the user's actions (Listen, Stop, a Min/Max change).
+//! The window feeds it as events arrive; nothing here polls, so an idle window stays idle.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use egui::Color32;
+use egui_plot::{Bar, BarChart, Corner, Legend, Line, Plot, PlotPoint, Text, VLine};
+
+/// How much history the timeline keeps.
+pub const HISTORY: Duration = Duration::from_secs(5 * 60);
+
+/// The least the plot shows, so the first seconds are not stretched across the whole width.
+const SHORTEST_VIEW: f64 = 60.0;
+
+/// A level over time, kept as the points where it changed.
+#[derive(Debug)]
+struct Level {
+    name: &'static str,
+    color: Color32,
+    /// (seconds since the origin, value), one per change.
+    changes: VecDeque<[f64; 2]>,
+}
+
+/// A count of things per second.
+#[derive(Debug)]
+struct Rate {
+    name: &'static str,
+    color: Color32,
+    /// (whole second since the origin, how many in it), oldest first.
+    per_second: VecDeque<(u64, u32)>,
+    /// How many in all, history forgotten or not.
+    total: u64,
+}
+
+/// Something the user did, at a time.
+#[derive(Debug, Clone)]
+struct Marker {
+    at: f64,
+    label: String,
+}
+
+/// The series of one window and their recent history.
+#[derive(Debug)]
+pub struct Timeline {
+    /// Time zero of the x axis: when the window opened.
+    origin: Instant,
+    levels: Vec<Level>,
+    rates: Vec<Rate>,
+    markers: VecDeque<Marker>,
+}
+
+impl Timeline {
+    /// A timeline starting now, with these levels and rates (name and colour each).
+    #[must_use]
+    pub fn new(levels: &[(&'static str, Color32)], rates: &[(&'static str, Color32)]) -> Self {
+        Self {
+            origin: Instant::now(),
+            levels: levels
+                .iter()
+                .map(|&(name, color)| Level {
+                    name,
+                    color,
+                    changes: VecDeque::new(),
+                })
+                .collect(),
+            rates: rates
+                .iter()
+                .map(|&(name, color)| Rate {
+                    name,
+                    color,
+                    per_second: VecDeque::new(),
+                    total: 0,
+                })
+                .collect(),
+            markers: VecDeque::new(),
+        }
+    }
+
+    /// Seconds from the origin to `at`.
+    fn seconds(&self, at: Instant) -> f64 {
+        at.saturating_duration_since(self.origin).as_secs_f64()
+    }
+
+    /// The level `name` is `value` from `at` on (nothing is stored when it did not change).
+    pub fn set(&mut self, name: &str, at: Instant, value: f64) {
+        let x = self.seconds(at);
+        if let Some(level) = self.levels.iter_mut().find(|level| level.name == name)
+            && level.changes.back().is_none_or(|last| last[1] != value)
+        {
+            level.changes.push_back([x, value]);
+        }
+        self.forget_before(x);
+    }
+
+    /// One more of `name` at `at`.
+    pub fn count(&mut self, name: &str, at: Instant) {
+        let x = self.seconds(at);
+        let second = x as u64;
+        if let Some(rate) = self.rates.iter_mut().find(|rate| rate.name == name) {
+            rate.total += 1;
+            match rate.per_second.back_mut() {
+                Some((last, count)) if *last == second => *count += 1,
+                _ => rate.per_second.push_back((second, 1)),
+            }
+        }
+        self.forget_before(x);
+    }
+
+    /// Marks something the user did at `at`.
+    pub fn mark(&mut self, at: Instant, label: impl Into<String>) {
+        let at = self.seconds(at);
+        self.markers.push_back(Marker {
+            at,
+            label: label.into(),
+        });
+        self.forget_before(at);
+    }
+
+    /// The level's latest value.
+    #[must_use]
+    pub fn level(&self, name: &str) -> Option<f64> {
+        self.levels
+            .iter()
+            .find(|level| level.name == name)
+            .and_then(|level| level.changes.back())
+            .map(|last| last[1])
+    }
+
+    /// How many changes of the level are in the history.
+    #[must_use]
+    pub fn level_changes(&self, name: &str) -> usize {
+        self.levels
+            .iter()
+            .find(|level| level.name == name)
+            .map_or(0, |level| level.changes.len())
+    }
+
+    /// How many of `name` were counted in all.
+    #[must_use]
+    pub fn total(&self, name: &str) -> u64 {
+        self.rates
+            .iter()
+            .find(|rate| rate.name == name)
+            .map_or(0, |rate| rate.total)
+    }
+
+    /// The markers' labels, oldest first.
+    pub fn markers(&self) -> impl Iterator<Item = &str> {
+        self.markers.iter().map(|marker| marker.label.as_str())
+    }
+
+    /// Drops what is older than [`HISTORY`], keeping each level's last value before the cut so
+    /// its line still starts at the left edge.
+    fn forget_before(&mut self, now: f64) {
+        let cut = now - HISTORY.as_secs_f64();
+        for level in &mut self.levels {
+            while level.changes.len() > 1 && level.changes.get(1).is_some_and(|next| next[0] < cut)
+            {
+                level.changes.pop_front();
+            }
+        }
+        for rate in &mut self.rates {
+            while rate
+                .per_second
+                .front()
+                .is_some_and(|(second, _)| (*second as f64) < cut)
+            {
+                rate.per_second.pop_front();
+            }
+        }
+        while self.markers.front().is_some_and(|marker| marker.at < cut) {
+            self.markers.pop_front();
+        }
+    }
+
+    /// Draws the plot up to `now`: levels as steps, rates as bars, markers as vertical lines.
+    pub fn ui(&self, ui: &mut egui::Ui, now: Instant) {
+        let now = self.seconds(now);
+        let marker_color = ui.visuals().weak_text_color();
+        // The highest value in view, so the markers' labels sit above the data.
+        let top = self
+            .levels
+            .iter()
+            .flat_map(|level| level.changes.iter().map(|change| change[1]))
+            .chain(
+                self.rates
+                    .iter()
+                    .flat_map(|rate| rate.per_second.iter().map(|&(_, n)| f64::from(n))),
+            )
+            .fold(2.0, f64::max)
+            * 1.15;
+        Plot::new("timeline")
+            .height(130.0)
+            .legend(Legend::default().position(Corner::LeftTop))
+            .include_x((now - SHORTEST_VIEW).max(0.0))
+            .include_x(now)
+            .include_y(0.0)
+            .include_y(top)
+            .x_axis_label("seconds since the window opened")
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                for rate in &self.rates {
+                    let bars = rate
+                        .per_second
+                        .iter()
+                        .map(|&(second, count)| {
+                            Bar::new(second as f64 + 0.5, f64::from(count)).width(0.9)
+                        })
+                        .collect();
+                    plot.bar_chart(
+                        BarChart::new(rate.name, bars).color(rate.color.gamma_multiply(0.6)),
+                    );
+                }
+                for level in &self.levels {
+                    plot.line(
+                        Line::new(level.name, steps(&level.changes, now))
+                            .color(level.color)
+                            .width(2.0),
+                    );
+                }
+                // Unnamed, so the legend lists the series only; the label is drawn at the top.
+                for marker in &self.markers {
+                    plot.vline(
+                        VLine::new("", marker.at)
+                            .color(marker_color)
+                            .style(egui_plot::LineStyle::dashed_loose()),
+                    );
+                    plot.text(
+                        Text::new("", PlotPoint::new(marker.at, top), marker.label.as_str())
+                            .color(marker_color)
+                            .anchor(egui::Align2::LEFT_TOP),
+                    );
+                }
+            });
+    }
+}
+
+/// A level's changes as a staircase that runs on to `now`.
+fn steps(changes: &VecDeque<[f64; 2]>, now: f64) -> Vec<[f64; 2]> {
+    let mut points: Vec<[f64; 2]> = Vec::with_capacity(changes.len() * 2 + 1);
+    for change in changes {
+        if let Some(&[_, before]) = points.last() {
+            points.push([change[0], before]);
+        }
+        points.push(*change);
+    }
+    if let Some(&[_, last]) = points.last() {
+        points.push([now, last]);
+    }
+    points
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeline() -> Timeline {
+        Timeline::new(
+            &[("connected", Color32::GREEN)],
+            &[("accepts/s", Color32::BLUE)],
+        )
+    }
+
+    #[test]
+    fn levels_keep_only_their_changes() {
+        let mut timeline = timeline();
+        let start = timeline.origin;
+        timeline.set("connected", start, 0.0);
+        timeline.set("connected", start + Duration::from_secs(1), 0.0);
+        timeline.set("connected", start + Duration::from_secs(2), 3.0);
+        assert_eq!(timeline.level("connected"), Some(3.0));
+        assert_eq!(timeline.level_changes("connected"), 2);
+        assert_eq!(timeline.level("no such level"), None);
+    }
+
+    #[test]
+    fn rates_count_per_second_and_in_all() {
+        let mut timeline = timeline();
+        let start = timeline.origin;
+        for tenth in 0..25 {
+            timeline.count("accepts/s", start + Duration::from_millis(tenth * 100));
+        }
+        assert_eq!(timeline.total("accepts/s"), 25);
+        let buckets: Vec<(u64, u32)> = timeline.rates[0].per_second.iter().copied().collect();
+        assert_eq!(buckets, vec![(0, 10), (1, 10), (2, 5)]);
+    }
+
+    #[test]
+    fn history_older_than_five_minutes_is_forgotten_but_the_level_stays_drawn() {
+        let mut timeline = timeline();
+        let start = timeline.origin;
+        timeline.set("connected", start, 1.0);
+        timeline.set("connected", start + Duration::from_secs(10), 2.0);
+        timeline.count("accepts/s", start);
+        timeline.mark(start, "Listen");
+        let later = start + HISTORY + Duration::from_secs(20);
+        timeline.set("connected", later, 4.0);
+        assert_eq!(
+            timeline.level_changes("connected"),
+            2,
+            "2.0 still starts the line"
+        );
+        assert!(timeline.rates[0].per_second.is_empty());
+        assert_eq!(timeline.markers().count(), 0);
+        assert_eq!(timeline.total("accepts/s"), 1);
+    }
+
+    #[test]
+    fn steps_hold_each_value_until_the_next_change_and_on_to_now() {
+        let changes = VecDeque::from([[1.0, 0.0], [3.0, 2.0]]);
+        assert_eq!(
+            steps(&changes, 5.0),
+            vec![[1.0, 0.0], [3.0, 0.0], [3.0, 2.0], [5.0, 2.0]]
+        );
+        assert!(steps(&VecDeque::new(), 5.0).is_empty());
+    }
+}
