@@ -107,23 +107,22 @@ impl ClientWindow {
         drain_events(&self.receiver, ui.ctx(), |event| {
             any = true;
             let now = Instant::now();
-            match &event {
-                Event::Connected { .. } => self.timeline.count(CONNECTS, now),
-                // An error before the connection was up: the connect failed (refused, unknown
-                // host, timed out).
-                Event::Error {
-                    socket: Some(socket),
-                    ..
-                } if self
-                    .rows
-                    .get(*socket)
-                    .is_some_and(|row| row.state == RowState::Connecting) =>
-                {
-                    self.timeline.count(FAILED, now);
-                }
-                _ => {}
-            }
+            let state_of = |rows: &SocketRows| {
+                event
+                    .socket()
+                    .and_then(|id| rows.get(id))
+                    .map(|row| row.state)
+            };
+            let before = state_of(&self.rows);
             self.rows.apply(Role::Client, &event);
+            let after = state_of(&self.rows);
+            if matches!(event, Event::Connected { .. }) {
+                self.timeline.count(CONNECTS, now);
+            }
+            // Refused, unknown host, timed out, or cut off before being served.
+            if after == Some(RowState::Failed) && before != after {
+                self.timeline.count(FAILED, now);
+            }
             if self.settings.logs(&event) {
                 self.log.push(event);
             }
@@ -141,13 +140,15 @@ impl ClientWindow {
             ui.horizontal_wrapped(|ui| {
                 self.connect_buttons_ui(ui, enter_pressed);
                 ui.label(format!(
-                    "· {} connecting · {} connected · {} closed · {} failed ({} refused)",
+                    "· {} connecting · {} connected · {} closed · {} failed ({} refused, {} dropped unserved)",
                     self.rows.count(RowState::Connecting),
                     self.rows.count(RowState::Connected),
                     self.rows.count(RowState::Closed),
                     self.rows.count(RowState::Failed),
                     self.rows.refused(),
-                ));
+                    self.rows.dropped_unserved(),
+                ))
+                .on_hover_text("Refused: nothing listened when the socket connected. Dropped unserved: the connection was made, then cut before the server sent anything (it waited in the backlog of a listener that closed).");
                 if let Some(switch) = &mut self.trace_level {
                     ui.separator();
                     switch.ui(ui);

@@ -18,7 +18,9 @@ use bytes::Bytes;
 use serversocket::naive::NaiveServer;
 use serversocket::report::Role;
 use serversocket::seed::Greeter;
-use serversocket::{Event, EventReceiver, EventSender, Runtime, ServerSocket, SocketError};
+use serversocket::{
+    Event, EventReceiver, EventSender, Runtime, ServerSocket, SocketError, SocketId, TcpSocket,
+};
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::native::{Side, open_window};
 use serversocket_ui::{
@@ -377,6 +379,14 @@ impl ServerWindow {
         }
     }
 
+    /// A connected socket of whichever server runs: the naive one or the ServerSocket.
+    fn connection(&self, id: SocketId) -> Option<TcpSocket> {
+        match &self.naive {
+            Some(naive) => naive.connection(id),
+            None => self.server.connection(id),
+        }
+    }
+
     /// The active connections, with Send and Disconnect per row, and Disconnect all.
     fn connections_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
@@ -387,7 +397,10 @@ impl ServerWindow {
                 .on_hover_text("Close every connected socket")
                 .clicked()
             {
-                self.server.close_all();
+                match &self.naive {
+                    Some(naive) => naive.close_all(),
+                    None => self.server.close_all(),
+                }
             }
         });
         let actions = socket_table_ui(
@@ -401,7 +414,7 @@ impl ServerWindow {
         for action in actions {
             match action {
                 RowAction::Send(id, text) => {
-                    if let Some(socket) = self.server.connection(id)
+                    if let Some(socket) = self.connection(id)
                         && let Err(error) = socket.write(text)
                     {
                         self.log.push(Event::Error {
@@ -411,7 +424,7 @@ impl ServerWindow {
                     }
                 }
                 RowAction::Close(id) => {
-                    if let Some(socket) = self.server.connection(id) {
+                    if let Some(socket) = self.connection(id) {
                         socket.close();
                     }
                 }

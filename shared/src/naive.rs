@@ -7,9 +7,10 @@
 //! single TCPSocket's Listen. Every connection still runs on a [`crate::TcpSocket`] with the
 //! application's handler, numbered from 0 like the pool's sockets.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::runtime::Handle;
@@ -18,7 +19,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::connection::Connection;
 use crate::server_socket::{bind, os_handle};
-use crate::tcp_socket::SocketState;
+use crate::tcp_socket::{SocketState, lock};
 use crate::{Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId, TcpSocket};
 
 /// The seed-style default pause between closing and listening again.
@@ -34,6 +35,9 @@ pub struct NaiveServer {
     tracker: TaskTracker,
     /// Connections accepted so far.
     accepted: Arc<AtomicU64>,
+    /// The connected sockets' handles (dropping a handle would close its socket); each
+    /// removes itself when it closes.
+    connections: Arc<Mutex<BTreeMap<SocketId, TcpSocket>>>,
 }
 
 impl NaiveServer {
@@ -62,11 +66,13 @@ impl NaiveServer {
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
             accepted: Arc::new(AtomicU64::new(0)),
+            connections: Arc::default(),
         };
-        let (shutdown, tracker, accepted) = (
+        let (shutdown, tracker, accepted, connections) = (
             server.shutdown.clone(),
             server.tracker.clone(),
             Arc::clone(&server.accepted),
+            Arc::clone(&server.connections),
         );
         let task = async move {
             let mut next_id = 0;
@@ -118,15 +124,20 @@ impl NaiveServer {
                 let handler = add_socket(id);
                 events.send(Event::AddSocket { socket: id }).await;
                 let (handle, commands) = TcpSocket::new(id, SocketState::Connecting);
+                let status = handle.status_cell();
+                lock(&connections).insert(id, handle);
+                let registry = Arc::clone(&connections);
                 let connection = Connection {
                     stream,
                     socket: Socket::new(id),
                     handler: Box::new(handler),
                     events: events.clone(),
                     commands,
-                    status: handle.status_cell(),
+                    status,
                     cancel: shutdown.child_token(),
-                    on_closed: Box::new(|| {}),
+                    on_closed: Box::new(move || {
+                        lock(&registry).remove(&id);
+                    }),
                     announced: None,
                 };
                 tracing::debug!(socket = id.0, %remote, "naive handoff");
@@ -146,6 +157,19 @@ impl NaiveServer {
     #[must_use]
     pub fn accepted(&self) -> u64 {
         self.accepted.load(Ordering::Relaxed)
+    }
+
+    /// A connected socket, to write to or close.
+    #[must_use]
+    pub fn connection(&self, id: SocketId) -> Option<TcpSocket> {
+        lock(&self.connections).get(&id).cloned()
+    }
+
+    /// Closes every connected socket; the listener goes on.
+    pub fn close_all(&self) {
+        for socket in lock(&self.connections).values() {
+            socket.close();
+        }
     }
 
     /// Stops listening, closes every connection and waits up to `timeout` for every task.

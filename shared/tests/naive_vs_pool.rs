@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
@@ -95,4 +95,44 @@ fn the_naive_server_serves_one_client_per_listen() {
         });
     }
     assert_eq!(naive.accepted(), 3);
+}
+
+/// The single socket stops listening while it serves, but the connections it handed off stay
+/// up after it listens again, until a side closes them.
+#[test]
+fn the_naive_servers_connections_outlive_its_next_listen() {
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let (naive, address) = NaiveServer::listen(
+        &runtime,
+        events,
+        "127.0.0.1:0".parse().unwrap(),
+        Duration::ZERO,
+        |_| Greeter::default(),
+    )
+    .unwrap();
+    let mut watch = common::Watch::new(receiver);
+    let listening = |e: &serversocket::Event| matches!(e, serversocket::Event::Listening { .. });
+    watch.until("listening", listening);
+    let mut first = common::client(address);
+    common::read_greeting(&mut first);
+    watch.until("connected", |e| common::is_connected(e, 0));
+    watch.until("listening again", listening);
+    let mut second = common::client(address);
+    common::read_greeting(&mut second);
+    watch.until("the second connected", |e| common::is_connected(e, 1));
+    assert_eq!(watch.count(|e| common::is_closed(e, 0)), 0);
+    // The first connection is still served: the server's socket 0 gets what it sends.
+    first.write_all(b"still here").unwrap();
+    watch.until("socket 0's data", |e| {
+        matches!(e, serversocket::Event::Data { socket, data } if socket.0 == 0 && &data[..] == b"still here")
+    });
+    naive.connection(serversocket::SocketId(0)).unwrap().close();
+    watch.until("socket 0 closed", |e| common::is_closed(e, 0));
+    let mut rest = Vec::new();
+    first.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+    assert!(naive.connection(serversocket::SocketId(0)).is_none());
+    naive.close_all();
+    watch.until("socket 1 closed", |e| common::is_closed(e, 1));
 }

@@ -192,7 +192,7 @@ fn a_refused_port_and_an_unknown_host_show_their_errors_with_codes() {
     );
     assert!(
         harness
-            .query_by_label_contains("2 failed (1 refused)")
+            .query_by_label_contains("2 failed (1 refused, 0 dropped unserved)")
             .is_some(),
         "status line"
     );
@@ -321,4 +321,36 @@ fn the_timeline_follows_sockets_connecting_and_connected() {
     run_until(&mut harness, "none connected", |w| {
         w.timeline().level(super::CONNECTED) == Some(0.0)
     });
+}
+
+#[test]
+fn a_naive_burst_shows_its_losses_refused_or_dropped_unserved() {
+    let runtime = Runtime::new().unwrap();
+    let (events, _receiver) = event_channel(None);
+    let (naive, address) = serversocket::naive::NaiveServer::listen(
+        &runtime,
+        events,
+        "127.0.0.1:0".parse().unwrap(),
+        Duration::from_millis(200),
+        |_| Greeter::default(),
+    )
+    .unwrap();
+    let mut harness = window(address.port());
+    harness.state_mut().settings.burst = 20;
+    harness.step();
+    harness.get_by_label("Connect ×20").click();
+    run_until(&mut harness, "every socket settled", |w| {
+        w.rows.count(RowState::Connecting) == 0
+            && w.rows.count(RowState::Connected) + w.rows.count(RowState::Failed) == 20
+            && w.rows
+                .iter()
+                .filter(|row| row.state == RowState::Connected)
+                .all(|row| row.bytes_in > 0)
+    });
+    let window = harness.state();
+    let lost = window.rows.refused() + window.rows.dropped_unserved();
+    assert!(lost > 0, "a single re-listening socket lost nobody of 20");
+    assert_eq!(lost, window.rows.count(RowState::Failed));
+    assert_eq!(window.timeline().total(super::FAILED), lost as u64);
+    drop(naive);
 }

@@ -90,7 +90,7 @@ impl Default for ServerSettings {
             naive: false,
             relisten_delay_ms: DEFAULT_RELISTEN_DELAY_MS,
             handoff_delay_ms: 0,
-            show_concepts: true,
+            show_concepts: false,
             limits_error: None,
         }
     }

@@ -330,6 +330,12 @@ fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
     run_until(&mut harness, "two idle", |w| {
         w.server.pool_status().idle.len() == 2
     });
+    assert!(
+        harness.query_by_label("The pool and AddSocket").is_none(),
+        "closed at first"
+    );
+    harness.get_by_label("Concepts").click();
+    harness.run_steps(2);
     harness.get_by_label("The pool and AddSocket").click();
     harness.run_steps(3);
     assert!(

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::SystemTime;
 
 use serversocket::report::{Role, human_line};
-use serversocket::{Event, SocketId};
+use serversocket::{Event, SocketError, SocketId};
 
 use crate::RowState;
 
@@ -85,7 +85,14 @@ impl SocketRows {
             Event::SendProgress { sent, .. } => row.bytes_out += sent,
             Event::Error { error, .. } => {
                 row.last_error = Some((error.code(), error.meaning()));
-                if row.state != RowState::Connected {
+                // A client whose connection is cut before the server sent a byte was never
+                // served: e.g. it waited in the backlog of a listener that then closed (the
+                // naive server), and the OS reset it.
+                let unserved = role == Role::Client
+                    && row.state == RowState::Connected
+                    && row.bytes_in == 0
+                    && matches!(error, SocketError::LostConnection { .. });
+                if row.state != RowState::Connected || unserved {
                     row.state = RowState::Failed;
                 }
             }
@@ -132,6 +139,19 @@ impl SocketRows {
         self.rows
             .values()
             .filter(|row| matches!(row.last_error, Some((_, "connection refused"))))
+            .count()
+    }
+
+    /// How many client sockets connected but were cut off before the server sent anything.
+    #[must_use]
+    pub fn dropped_unserved(&self) -> usize {
+        self.rows
+            .values()
+            .filter(|row| {
+                row.state == RowState::Failed
+                    && row.remote.is_some()
+                    && matches!(row.last_error, Some((_, "lost connection")))
+            })
             .count()
     }
 

@@ -13,7 +13,7 @@ pub enum RowState {
     Connected,
     /// Closed after being connected (or released from the pool).
     Closed,
-    /// Never connected: refused, unknown host, timed out.
+    /// Never connected (refused, unknown host, timed out), or cut off before being served.
     Failed,
 }
 
@@ -40,7 +40,9 @@ impl RowState {
             Self::Connecting => "Looking up the host and asking it for a connection.",
             Self::Connected => "Connected: it can send and receive until one side closes.",
             Self::Closed => "Closed: the connection ended; this socket is finished.",
-            Self::Failed => "Never connected: see the error code and its meaning.",
+            Self::Failed => {
+                "Never served: refused, unknown host, timed out, or cut off before the server sent anything; see the error code and its meaning."
+            }
         }
     }
 

@@ -48,13 +48,15 @@ fn rows_ui(
     actions: &mut Vec<RowAction>,
 ) {
     let row_height = ui.spacing().interact_size.y + 4.0;
+    // At most 40% of what is left (the log below needs room too), but always a few rows.
+    let max_height = (ui.available_height() * 0.4).clamp(4.0 * row_height, 260.0);
     TableBuilder::new(ui)
         .id_salt(close_label)
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
         .striped(true)
         .resizable(false)
         .auto_shrink([false, true])
-        .max_scroll_height(260.0)
+        .max_scroll_height(max_height)
         .column(Column::exact(50.0))
         .column(Column::exact(80.0))
         .column(Column::exact(270.0))

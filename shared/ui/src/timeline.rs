@@ -14,7 +14,7 @@ use egui_plot::{Bar, BarChart, Corner, Legend, Line, Plot, PlotPoint, Text, VLin
 /// How much history the timeline keeps.
 pub const HISTORY: Duration = Duration::from_secs(5 * 60);
 
-/// The least the plot shows, so the first seconds are not stretched across the whole width.
+/// How many seconds the plot shows until the user zooms (double-click returns to it).
 const SHORTEST_VIEW: f64 = 60.0;
 
 /// A level over time, kept as the points where it changed.
@@ -179,8 +179,10 @@ impl Timeline {
     }
 
     /// Draws the plot up to `now`: levels as steps, rates as bars, markers as vertical lines.
+    /// The x axis counts seconds before `now`, so the newest data is always at the right edge.
     pub fn ui(&self, ui: &mut egui::Ui, now: Instant) {
         let now = self.seconds(now);
+        let ago = |x: f64| x - now;
         let marker_color = ui.visuals().weak_text_color();
         // The highest value in view, so the markers' labels sit above the data.
         let top = self
@@ -195,13 +197,12 @@ impl Timeline {
             .fold(2.0, f64::max)
             * 1.15;
         Plot::new("timeline")
-            .height(130.0)
+            .height(110.0)
             .legend(Legend::default().position(Corner::LeftTop))
-            .include_x((now - SHORTEST_VIEW).max(0.0))
-            .include_x(now)
+            .default_x_bounds(-SHORTEST_VIEW, 0.0)
             .include_y(0.0)
             .include_y(top)
-            .x_axis_label("seconds since the window opened")
+            .x_axis_label("seconds ago")
             .allow_scroll(false)
             .show(ui, |plot| {
                 for rate in &self.rates {
@@ -209,7 +210,7 @@ impl Timeline {
                         .per_second
                         .iter()
                         .map(|&(second, count)| {
-                            Bar::new(second as f64 + 0.5, f64::from(count)).width(0.9)
+                            Bar::new(ago(second as f64 + 0.5), f64::from(count)).width(0.9)
                         })
                         .collect();
                     plot.bar_chart(
@@ -218,7 +219,7 @@ impl Timeline {
                 }
                 for level in &self.levels {
                     plot.line(
-                        Line::new(level.name, steps(&level.changes, now))
+                        Line::new(level.name, steps(&level.changes, now, ago))
                             .color(level.color)
                             .width(2.0),
                     );
@@ -226,31 +227,35 @@ impl Timeline {
                 // Unnamed, so the legend lists the series only; the label is drawn at the top.
                 for marker in &self.markers {
                     plot.vline(
-                        VLine::new("", marker.at)
+                        VLine::new("", ago(marker.at))
                             .color(marker_color)
                             .style(egui_plot::LineStyle::dashed_loose()),
                     );
                     plot.text(
-                        Text::new("", PlotPoint::new(marker.at, top), marker.label.as_str())
-                            .color(marker_color)
-                            .anchor(egui::Align2::LEFT_TOP),
+                        Text::new(
+                            "",
+                            PlotPoint::new(ago(marker.at), top),
+                            marker.label.as_str(),
+                        )
+                        .color(marker_color)
+                        .anchor(egui::Align2::LEFT_TOP),
                     );
                 }
             });
     }
 }
 
-/// A level's changes as a staircase that runs on to `now`.
-fn steps(changes: &VecDeque<[f64; 2]>, now: f64) -> Vec<[f64; 2]> {
+/// A level's changes as a staircase that runs on to `now`, its x mapped by `x_of`.
+fn steps(changes: &VecDeque<[f64; 2]>, now: f64, x_of: impl Fn(f64) -> f64) -> Vec<[f64; 2]> {
     let mut points: Vec<[f64; 2]> = Vec::with_capacity(changes.len() * 2 + 1);
-    for change in changes {
+    for &[x, value] in changes {
         if let Some(&[_, before]) = points.last() {
-            points.push([change[0], before]);
+            points.push([x_of(x), before]);
         }
-        points.push(*change);
+        points.push([x_of(x), value]);
     }
     if let Some(&[_, last]) = points.last() {
-        points.push([now, last]);
+        points.push([x_of(now), last]);
     }
     points
 }
@@ -314,9 +319,9 @@ mod tests {
     fn steps_hold_each_value_until_the_next_change_and_on_to_now() {
         let changes = VecDeque::from([[1.0, 0.0], [3.0, 2.0]]);
         assert_eq!(
-            steps(&changes, 5.0),
-            vec![[1.0, 0.0], [3.0, 0.0], [3.0, 2.0], [5.0, 2.0]]
+            steps(&changes, 5.0, |x| x - 5.0),
+            vec![[-4.0, 0.0], [-2.0, 0.0], [-2.0, 2.0], [0.0, 2.0]]
         );
-        assert!(steps(&VecDeque::new(), 5.0).is_empty());
+        assert!(steps(&VecDeque::new(), 5.0, |x| x).is_empty());
     }
 }
