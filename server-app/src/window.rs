@@ -201,7 +201,12 @@ impl ServerWindow {
         }
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(clicked) =
-                pool_view::tiles_ui(ui, &self.rows, &self.waiting, status.limits.max)
+                pool_view::tiles_ui(
+                ui,
+                &self.rows,
+                &self.waiting,
+                self.naive.is_none().then_some(status.limits.max),
+            )
             {
                 self.log_view.toggle_socket(clicked);
             }

@@ -53,17 +53,21 @@ pub fn status_ui(
 
 /// One tile per idle or connected socket and the last few closed ones, oldest first, after a
 /// dashed tile per connection waiting for its slow-motion handoff; hovering explains the state.
-/// Returns the socket whose tile was clicked (the window then shows its events).
+/// `max` is MaximumSocketsConnected (none in naive mode, which has no cap). Returns the socket
+/// whose tile was clicked (the window then shows its events).
 pub fn tiles_ui(
     ui: &mut egui::Ui,
     rows: &SocketRows,
     waiting: &[SocketAddr],
-    max: usize,
+    max: Option<usize>,
 ) -> Option<SocketId> {
     ui.horizontal(|ui| {
         ui.heading("The pool");
+        let cap = max
+            .map(|max| format!(" of at most {max}"))
+            .unwrap_or_default();
         ui.weak(format!(
-            "{} idle · {} connected of at most {max} · {} closed",
+            "{} idle · {} connected{cap} · {} closed",
             rows.count(RowState::Idle),
             rows.count(RowState::Connected),
             rows.count(RowState::Closed),

@@ -142,14 +142,14 @@ impl SocketRows {
             .count()
     }
 
-    /// How many client sockets connected but were cut off before the server sent anything.
+    /// How many client sockets were cut off (reset) before the server sent anything, during the
+    /// handshake or just after it.
     #[must_use]
     pub fn dropped_unserved(&self) -> usize {
         self.rows
             .values()
             .filter(|row| {
                 row.state == RowState::Failed
-                    && row.remote.is_some()
                     && matches!(row.last_error, Some((_, "lost connection")))
             })
             .count()
