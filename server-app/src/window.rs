@@ -71,6 +71,10 @@ pub struct ServerWindow {
     timeline: Timeline,
     /// Slow motion: connections accepted and not yet handed to a pooled socket.
     waiting: Vec<SocketAddr>,
+    /// The listener's gaps since the last Listen: how many, and how long closed in all.
+    listener_gaps: (u64, Duration),
+    /// Since when the listener is closed (the naive server between connections).
+    closed_since: Option<Instant>,
 }
 
 impl ServerWindow {
@@ -118,6 +122,8 @@ impl ServerWindow {
                 &[(ACCEPTS, egui::Color32::from_rgb(90, 140, 230))],
             ),
             waiting: Vec::new(),
+            listener_gaps: (0, Duration::ZERO),
+            closed_since: None,
         })
     }
 
@@ -253,8 +259,17 @@ impl ServerWindow {
         }
         let now = Instant::now();
         match &event {
-            Event::Listening { .. } => self.timeline.set(LISTENER_OPEN, now, 1.0),
-            Event::Stopped => self.timeline.set(LISTENER_OPEN, now, 0.0),
+            Event::Listening { .. } => {
+                self.timeline.set(LISTENER_OPEN, now, 1.0);
+                if let Some(since) = self.closed_since.take() {
+                    self.listener_gaps.0 += 1;
+                    self.listener_gaps.1 += now.saturating_duration_since(since);
+                }
+            }
+            Event::Stopped => {
+                self.timeline.set(LISTENER_OPEN, now, 0.0);
+                self.closed_since = Some(now);
+            }
             Event::Accepted { remote, .. } => self.waiting.push(*remote),
             Event::Connected { remote, .. } => {
                 self.timeline.count(ACCEPTS, now);
@@ -281,11 +296,15 @@ impl ServerWindow {
                 self.timeline.mark(Instant::now(), "Stop Listening");
             }
             if let Some(naive) = &self.naive {
+                let (gaps, closed) = self.listener_gaps;
                 ui.label(format!(
-                    "Naive mode: one socket, re-listening {} ms after each connection · {} accepted",
+                    "Naive mode: one socket, re-listening {} ms after each connection · {} accepted · listener closed {gaps} time{}, {} ms in all",
                     self.settings.relisten_delay_ms,
-                    naive.accepted()
-                ));
+                    naive.accepted(),
+                    if gaps == 1 { "" } else { "s" },
+                    closed.as_millis(),
+                ))
+                .on_hover_text("While the listener is closed, nothing listens on the port: connections arriving then are refused or reset by the OS");
             }
         } else if self.server.is_listening() {
             let tip = shortcuts::tip(
@@ -324,6 +343,8 @@ impl ServerWindow {
             return;
         };
         self.listener_error = None;
+        self.listener_gaps = (0, Duration::ZERO);
+        self.closed_since = None;
         let mode = if self.settings.naive {
             "Listen (naive)"
         } else {

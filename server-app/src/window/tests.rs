@@ -245,6 +245,21 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
             .count()
             >= 2
     });
+    harness.step();
+    assert_eq!(
+        harness.state().listener_gaps.0,
+        1,
+        "one gap: closed, then open again"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("listener closed 1 time,")
+            .is_some()
+    );
+    assert_eq!(
+        harness.state().timeline().level(super::LISTENER_OPEN),
+        Some(1.0)
+    );
     harness.get_by_label("Stop Listening").click();
     harness.run_steps(2);
     assert!(harness.state().naive.is_none());
