@@ -157,9 +157,7 @@ impl ClientWindow {
             ui.add_space(4.0);
         });
         egui::CentralPanel::default().show(ui, |ui| {
-            egui::CollapsingHeader::new("Timeline")
-                .default_open(true)
-                .show(ui, |ui| self.timeline.ui(ui, Instant::now()));
+            self.timeline.ui(ui, Instant::now());
             ui.separator();
             self.sockets_ui(ui);
             ui.separator();

@@ -216,9 +216,7 @@ impl ServerWindow {
             {
                 self.log_view.toggle_socket(clicked);
             }
-            egui::CollapsingHeader::new("Timeline")
-                .default_open(true)
-                .show(ui, |ui| self.timeline.ui(ui, Instant::now()));
+            self.timeline.ui(ui, Instant::now());
             ui.separator();
             self.connections_ui(ui);
             ui.separator();

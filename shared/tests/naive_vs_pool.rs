@@ -72,17 +72,7 @@ fn a_burst_is_refused_by_the_naive_server_and_served_in_full_by_the_pool() {
 /// listener is open again is served, one at a time.
 #[test]
 fn the_naive_server_serves_one_client_per_listen() {
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
-    let (naive, address) = NaiveServer::listen(
-        &runtime,
-        events,
-        "127.0.0.1:0".parse().unwrap(),
-        Duration::ZERO,
-        |_| Greeter::default(),
-    )
-    .unwrap();
-    let mut watch = common::Watch::new(receiver);
+    let (_runtime, naive, mut watch, address) = naive_greeter(Duration::ZERO);
     for expected in 0..3_u64 {
         watch.until("listening again", |e| {
             matches!(e, serversocket::Event::Listening { .. })
@@ -101,17 +91,7 @@ fn the_naive_server_serves_one_client_per_listen() {
 /// up after it listens again, until a side closes them.
 #[test]
 fn the_naive_servers_connections_outlive_its_next_listen() {
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
-    let (naive, address) = NaiveServer::listen(
-        &runtime,
-        events,
-        "127.0.0.1:0".parse().unwrap(),
-        Duration::ZERO,
-        |_| Greeter::default(),
-    )
-    .unwrap();
-    let mut watch = common::Watch::new(receiver);
+    let (_runtime, naive, mut watch, address) = naive_greeter(Duration::ZERO);
     let listening = |e: &serversocket::Event| matches!(e, serversocket::Event::Listening { .. });
     watch.until("listening", listening);
     let mut first = common::client(address);
@@ -135,4 +115,19 @@ fn the_naive_servers_connections_outlive_its_next_listen() {
     assert!(naive.connection(serversocket::SocketId(0)).is_none());
     naive.close_all();
     watch.until("socket 1 closed", |e| common::is_closed(e, 1));
+}
+
+/// A naive greeting server on a free loopback port, re-listening after `delay`, and its events.
+fn naive_greeter(delay: Duration) -> (Runtime, NaiveServer, common::Watch, SocketAddr) {
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let (naive, address) = NaiveServer::listen(
+        &runtime,
+        events,
+        "127.0.0.1:0".parse().unwrap(),
+        delay,
+        |_| Greeter::default(),
+    )
+    .unwrap();
+    (runtime, naive, common::Watch::new(receiver), address)
 }

@@ -178,9 +178,20 @@ impl Timeline {
         }
     }
 
+    /// Draws the timeline under a "Timeline" header that folds it away.
+    pub fn ui(&self, ui: &mut egui::Ui, now: Instant) {
+        egui::CollapsingHeader::new("Timeline")
+            .default_open(true)
+            .show(ui, |ui| self.plot_ui(ui, now))
+            .header_response
+            .on_hover_text(
+                "The last minutes of the sockets: levels as lines, events per second as bars, your actions as dashed lines. Drag to pan, Ctrl+scroll to zoom, double-click to return to now.",
+            );
+    }
+
     /// Draws the plot up to `now`: levels as steps, rates as bars, markers as vertical lines.
     /// The x axis counts seconds before `now`, so the newest data is always at the right edge.
-    pub fn ui(&self, ui: &mut egui::Ui, now: Instant) {
+    fn plot_ui(&self, ui: &mut egui::Ui, now: Instant) {
         let now = self.seconds(now);
         let ago = |x: f64| x - now;
         let marker_color = ui.visuals().weak_text_color();
