@@ -69,8 +69,9 @@ pub struct ServerWindow {
     listener_error: Option<SocketError>,
     /// Idle and connected sockets, the listener and accepts over the last minutes.
     timeline: Timeline,
-    /// Slow motion: connections accepted and not yet handed to a pooled socket.
-    waiting: Vec<SocketAddr>,
+    /// Slow motion: the connection accepted and not yet handed to a pooled socket (the
+    /// listener accepts nothing else meanwhile, so there is at most one).
+    waiting: Option<SocketAddr>,
     /// The listener's gaps since the last Listen: how many, and how long closed in all.
     listener_gaps: (u64, Duration),
     /// Since when the listener is closed (the naive server between connections).
@@ -121,7 +122,7 @@ impl ServerWindow {
                 ],
                 &[(ACCEPTS, egui::Color32::from_rgb(90, 140, 230))],
             ),
-            waiting: Vec::new(),
+            waiting: None,
             listener_gaps: (0, Duration::ZERO),
             closed_since: None,
         })
@@ -198,7 +199,7 @@ impl ServerWindow {
                             status: &status,
                             rows: &self.rows,
                             naive_accepted: self.naive.as_ref().map(NaiveServer::accepted),
-                            waiting: &self.waiting,
+                            waiting: self.waiting.as_slice(),
                             handoff_delay_ms: self.settings.handoff_delay_ms,
                             port: self.settings.validated().ok().map(|(_, port)| port),
                         },
@@ -206,15 +207,10 @@ impl ServerWindow {
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| {
-            if let Some(clicked) =
-                pool_view::tiles_ui(
-                ui,
-                &self.rows,
-                &self.waiting,
-                self.naive.is_none().then_some(status.limits.max),
-            )
-            {
-                self.log_view.toggle_socket(clicked);
+            let max = self.naive.is_none().then_some(status.limits.max);
+            let clicked = pool_view::tiles_ui(ui, &self.rows, self.waiting.as_slice(), max);
+            if let Some(socket) = clicked {
+                self.log_view.toggle_socket(socket);
             }
             self.timeline.ui(ui, Instant::now());
             ui.separator();
@@ -267,11 +263,14 @@ impl ServerWindow {
             Event::Stopped => {
                 self.timeline.set(LISTENER_OPEN, now, 0.0);
                 self.closed_since = Some(now);
+                // A connection still waiting for its handoff was closed with the listener.
+                self.waiting = None;
             }
-            Event::Accepted { remote, .. } => self.waiting.push(*remote),
-            Event::Connected { remote, .. } => {
+            Event::Accepted { remote, .. } => self.waiting = Some(*remote),
+            Event::Connected { .. } => {
                 self.timeline.count(ACCEPTS, now);
-                self.waiting.retain(|waiting| waiting != remote);
+                // The handoff of the waiting connection, the only one there can be.
+                self.waiting = None;
             }
             Event::LimitsChanged { min, max } => {
                 self.timeline.mark(now, format!("Min {min} / Max {max}"));
@@ -314,7 +313,6 @@ impl ServerWindow {
                 || shortcuts::pressed(ui, &shortcuts::LISTEN)
             {
                 self.server.stop_listening();
-                self.waiting.clear();
                 self.timeline.mark(Instant::now(), "Stop Listening");
             }
         } else {

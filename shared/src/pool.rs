@@ -146,7 +146,7 @@ impl Listener {
     /// False when StopListening came meanwhile (the waiting connection is then closed). Takes
     /// `&mut self` because a shared borrow of the listener is not `Send` across an await.
     async fn slow_motion(&mut self, remote: SocketAddr) -> bool {
-        let delay = *lock(&self.pool.handoff_delay);
+        let delay = self.pool.handoff_delay();
         if delay.is_zero() {
             return true;
         }

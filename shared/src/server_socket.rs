@@ -121,11 +121,17 @@ pub(crate) struct Pool {
     pub accepted: AtomicU64,
     /// Wakes the listener: a connection closed or the limits changed.
     pub changed: Notify,
-    /// Slow motion: how long each accepted connection waits before its handoff.
-    pub handoff_delay: Mutex<Duration>,
+    /// Slow motion: how long each accepted connection waits before its handoff, in
+    /// microseconds (an atomic: the accept loop reads it for every connection).
+    pub handoff_delay_micros: AtomicU64,
 }
 
 impl Pool {
+    /// The slow-motion delay before each handoff.
+    pub(crate) fn handoff_delay(&self) -> Duration {
+        Duration::from_micros(self.handoff_delay_micros.load(Ordering::Relaxed))
+    }
+
     pub(crate) fn connected_count(&self) -> usize {
         lock(&self.connections).len()
     }
@@ -187,7 +193,7 @@ impl ServerSocket {
                 next_id: AtomicU64::new(0),
                 accepted: AtomicU64::new(0),
                 changed: Notify::new(),
-                handoff_delay: Mutex::new(Duration::ZERO),
+                handoff_delay_micros: AtomicU64::new(0),
             }),
             listener: None,
             shutdown: CancellationToken::new(),
@@ -252,13 +258,16 @@ impl ServerSocket {
     /// listening. While a connection waits the listener accepts nothing else, so later clients
     /// queue in the backlog, as they would behind a slow handoff.
     pub fn set_handoff_delay(&self, delay: Duration) {
-        *lock(&self.pool.handoff_delay) = delay;
+        let micros = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX);
+        self.pool
+            .handoff_delay_micros
+            .store(micros, Ordering::Relaxed);
     }
 
     /// The slow-motion delay before each handoff (zero when off).
     #[must_use]
     pub fn handoff_delay(&self) -> Duration {
-        *lock(&self.pool.handoff_delay)
+        self.pool.handoff_delay()
     }
 
     /// MinimumSocketsAvailable.

@@ -118,7 +118,9 @@ fn concepts(live: &Live<'_>) -> Vec<Concept> {
         Concept {
             title: "Backlog",
             explanation: "The queue in the OS where clients wait, already connected, until the program accepts them. While the pool is at MaximumSocketsConnected the ServerSocket stops accepting, so new clients wait here instead of being turned away. A full backlog refuses clients.",
-            now: if status.listening.is_some() && connected >= status.limits.max {
+            now: if live.naive_accepted.is_some() {
+                "naive mode: the single socket's backlog holds about one client; the rest of a burst is refused, or reset when the socket closes.".to_owned()
+            } else if status.listening.is_some() && connected >= status.limits.max {
                 format!(
                     "the pool is at its maximum ({connected} connected): new clients wait in the backlog."
                 )

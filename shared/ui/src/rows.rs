@@ -173,3 +173,69 @@ impl SocketRows {
         self.rows.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, SocketAddrV4};
+
+    fn connected(rows: &mut SocketRows, id: u64) {
+        let address = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 2002));
+        rows.apply(
+            Role::Client,
+            &Event::Connected {
+                socket: SocketId(id),
+                local: address,
+                remote: address,
+            },
+        );
+    }
+
+    fn lost(rows: &mut SocketRows, id: u64) {
+        let error = SocketError::LostConnection {
+            peer: "127.0.0.1:2002".into(),
+            reason: "reset by the peer".into(),
+        };
+        rows.apply(
+            Role::Client,
+            &Event::Error {
+                socket: Some(SocketId(id)),
+                error,
+            },
+        );
+        rows.apply(
+            Role::Client,
+            &Event::Closed {
+                socket: SocketId(id),
+            },
+        );
+    }
+
+    #[test]
+    fn a_client_cut_off_before_the_server_said_anything_was_never_served() {
+        let mut rows = SocketRows::default();
+        // Socket 0: connected, then reset with nothing received (a naive server's backlog).
+        connected(&mut rows, 0);
+        lost(&mut rows, 0);
+        // Socket 1: greeted, then the server went away: an ordinary end.
+        connected(&mut rows, 1);
+        rows.apply(
+            Role::Client,
+            &Event::Data {
+                socket: SocketId(1),
+                data: bytes::Bytes::from_static(b"hello"),
+            },
+        );
+        lost(&mut rows, 1);
+        assert_eq!(
+            rows.get(SocketId(0)).map(|r| r.state),
+            Some(RowState::Failed)
+        );
+        assert_eq!(
+            rows.get(SocketId(1)).map(|r| r.state),
+            Some(RowState::Closed)
+        );
+        assert_eq!(rows.dropped_unserved(), 1);
+        assert_eq!(rows.refused(), 0);
+    }
+}

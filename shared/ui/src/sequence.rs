@@ -40,12 +40,6 @@ impl Sequence {
         self.steps.clear();
     }
 
-    /// The socket followed.
-    #[must_use]
-    pub fn socket(&self) -> Option<SocketId> {
-        self.socket
-    }
-
     /// Adds `entry` if it is the followed socket's.
     pub fn push(&mut self, entry: &LogEntry) {
         if self.socket.is_none() || entry.socket() != self.socket {

@@ -14,6 +14,11 @@ use egui_plot::{Bar, BarChart, Corner, Legend, Line, Plot, PlotPoint, Text, VLin
 /// How much history the timeline keeps.
 pub const HISTORY: Duration = Duration::from_secs(5 * 60);
 
+/// Level changes closer together than this (seconds) are kept as one, the last value winning:
+/// a busy server changes its levels every frame, and the plot needs no more points than it has
+/// pixels (about 10 a second at the default 60-second view).
+const LEVEL_RESOLUTION: f64 = 0.1;
+
 /// How many seconds the plot shows until the user zooms (double-click returns to it).
 const SHORTEST_VIEW: f64 = 60.0;
 
@@ -24,6 +29,28 @@ struct Level {
     color: Color32,
     /// (seconds since the origin, value), one per change.
     changes: VecDeque<[f64; 2]>,
+}
+
+impl Level {
+    /// Records `value` from `x` on.
+    fn set(&mut self, x: f64, value: f64) {
+        let count = self.changes.len();
+        match self.changes.back_mut() {
+            Some(last) if last[1] == value => {}
+            Some(last) if x - last[0] < LEVEL_RESOLUTION && count > 1 => {
+                last[1] = value;
+                // Back to the value before: the short excursion leaves no step.
+                if self
+                    .changes
+                    .get(count - 2)
+                    .is_some_and(|before| before[1] == value)
+                {
+                    self.changes.pop_back();
+                }
+            }
+            _ => self.changes.push_back([x, value]),
+        }
+    }
 }
 
 /// A count of things per second.
@@ -86,13 +113,12 @@ impl Timeline {
         at.saturating_duration_since(self.origin).as_secs_f64()
     }
 
-    /// The level `name` is `value` from `at` on (nothing is stored when it did not change).
+    /// The level `name` is `value` from `at` on (nothing is stored when it did not change; a
+    /// change within [`LEVEL_RESOLUTION`] of the last one replaces it).
     pub fn set(&mut self, name: &str, at: Instant, value: f64) {
         let x = self.seconds(at);
-        if let Some(level) = self.levels.iter_mut().find(|level| level.name == name)
-            && level.changes.back().is_none_or(|last| last[1] != value)
-        {
-            level.changes.push_back([x, value]);
+        if let Some(level) = self.levels.iter_mut().find(|level| level.name == name) {
+            level.set(x, value);
         }
         self.forget_before(x);
     }
@@ -129,15 +155,6 @@ impl Timeline {
             .find(|level| level.name == name)
             .and_then(|level| level.changes.back())
             .map(|last| last[1])
-    }
-
-    /// How many changes of the level are in the history.
-    #[must_use]
-    pub fn level_changes(&self, name: &str) -> usize {
-        self.levels
-            .iter()
-            .find(|level| level.name == name)
-            .map_or(0, |level| level.changes.len())
     }
 
     /// How many of `name` were counted in all.
@@ -290,8 +307,32 @@ mod tests {
         timeline.set("connected", start + Duration::from_secs(1), 0.0);
         timeline.set("connected", start + Duration::from_secs(2), 3.0);
         assert_eq!(timeline.level("connected"), Some(3.0));
-        assert_eq!(timeline.level_changes("connected"), 2);
+        assert_eq!(timeline.levels[0].changes.len(), 2);
         assert_eq!(timeline.level("no such level"), None);
+    }
+
+    #[test]
+    fn changes_within_a_tenth_of_a_second_make_one_point() {
+        let mut timeline = timeline();
+        let start = timeline.origin;
+        timeline.set("connected", start, 0.0);
+        // A busy second: a change every frame, 60 frames.
+        for frame in 1..=60_u64 {
+            let at = start + Duration::from_secs(1) + Duration::from_millis(frame * 16);
+            timeline.set("connected", at, (frame % 7) as f64);
+        }
+        let changes = timeline.levels[0].changes.len();
+        assert!(changes <= 12, "{changes} points for one second");
+        assert_eq!(timeline.level("connected"), Some((60 % 7) as f64));
+        // An excursion that comes back within the resolution leaves no step.
+        let later = start + Duration::from_secs(5);
+        timeline.set("connected", later, 9.0);
+        timeline.set(
+            "connected",
+            later + Duration::from_millis(20),
+            (60 % 7) as f64,
+        );
+        assert_eq!(timeline.levels[0].changes.len(), changes);
     }
 
     #[test]
@@ -317,7 +358,7 @@ mod tests {
         let later = start + HISTORY + Duration::from_secs(20);
         timeline.set("connected", later, 4.0);
         assert_eq!(
-            timeline.level_changes("connected"),
+            timeline.levels[0].changes.len(),
             2,
             "2.0 still starts the line"
         );
