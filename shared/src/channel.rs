@@ -1,14 +1,18 @@
 //! The event channel from the background runtime to the caller, with a waker.
 //!
 //! Sockets run on background threads; the caller (a window, the headless printer, a test) drains
-//! events at its own pace. After every send the waker runs, so a GUI can pass
+//! events at its own pace. When news arrives the waker runs, so a GUI can pass
 //! `ctx.request_repaint()` and repaint only when there is news: an idle window costs nothing.
+//! The waker runs once per batch, not once per event: after it ran, it runs again only once
+//! the receiver has come back for events. A window under a flood asks for one repaint a frame
+//! instead of thousands (each of which would wake its event loop).
 //!
 //! The channel is bounded. When the caller falls behind, senders wait, sockets stop reading, and
 //! TCP's own flow control slows the peers: a flood never turns into unbounded memory.
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::Event;
@@ -16,19 +20,22 @@ use crate::Event;
 /// How many events may wait for the caller before the sockets pause.
 const CAPACITY: usize = 4096;
 
-/// A callback run after each event is sent, e.g. `move || ctx.request_repaint()`.
+/// A callback run when news arrives, e.g. `move || ctx.request_repaint()`.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
-/// Creates an event channel. `waker` runs after every event.
+/// Creates an event channel. `waker` runs after an event is sent, unless it already ran and
+/// the receiver has not asked for events since (it will find this one too).
 #[must_use]
 pub fn event_channel(waker: Option<Waker>) -> (EventSender, EventReceiver) {
     let (sender, receiver) = flume::bounded(CAPACITY);
+    let woken = Arc::new(AtomicBool::new(false));
     (
         EventSender {
             sender,
             waker: waker.unwrap_or_else(|| Arc::new(|| {})),
+            woken: Arc::clone(&woken),
         },
-        EventReceiver { receiver },
+        EventReceiver { receiver, woken },
     )
 }
 
@@ -39,6 +46,8 @@ pub struct EventSender {
     sender: flume::Sender<Event>,
     /// Tells the caller there is news (e.g. requests a repaint).
     waker: Waker,
+    /// True from a waker call until the receiver next asks for events.
+    woken: Arc<AtomicBool>,
 }
 
 impl fmt::Debug for EventSender {
@@ -50,10 +59,13 @@ impl fmt::Debug for EventSender {
 }
 
 impl EventSender {
-    /// Sends an event, waiting while the caller is `CAPACITY` events behind.
+    /// Sends an event, waiting while the caller is `CAPACITY` events behind, and wakes the
+    /// caller unless it was woken already and has not come back for events since.
     /// A caller that went away (dropped its receiver) is not an error: the event is dropped.
     pub(crate) async fn send(&self, event: Event) {
-        if self.sender.send_async(event).await.is_ok() {
+        // SeqCst pairs with the receiver's `store` before it looks at the queue: either the
+        // receiver sees this event, or this swap sees its `false` and wakes it.
+        if self.sender.send_async(event).await.is_ok() && !self.woken.swap(true, Ordering::SeqCst) {
             (self.waker)();
         }
     }
@@ -64,23 +76,90 @@ impl EventSender {
 pub struct EventReceiver {
     /// Events from every socket sharing this channel, in the order they happened per socket.
     receiver: flume::Receiver<Event>,
+    /// Cleared whenever the caller asks for events, so the next event wakes it again.
+    woken: Arc<AtomicBool>,
 }
 
 impl EventReceiver {
     /// The next event if one is waiting; never blocks (for a GUI's frame).
     #[must_use]
     pub fn try_recv(&self) -> Option<Event> {
+        self.woken.store(false, Ordering::SeqCst);
         self.receiver.try_recv().ok()
     }
 
     /// Waits up to `timeout` for the next event (for headless programs and tests, never a GUI).
     #[must_use]
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Event> {
+        self.woken.store(false, Ordering::SeqCst);
         self.receiver.recv_timeout(timeout).ok()
     }
 
     /// Waits for the next event; `None` once every sender is gone.
     pub async fn recv(&self) -> Option<Event> {
+        self.woken.store(false, Ordering::SeqCst);
         self.receiver.recv_async().await.ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+    use crate::SocketId;
+
+    /// A channel whose waker counts its calls.
+    fn counted() -> (EventSender, EventReceiver, Arc<AtomicUsize>) {
+        let wakes = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&wakes);
+        let (sender, receiver) = event_channel(Some(Arc::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        })));
+        (sender, receiver, wakes)
+    }
+
+    fn send(sender: &EventSender, id: u64) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        runtime.block_on(sender.send(Event::Closed {
+            socket: SocketId(id),
+        }));
+    }
+
+    #[test]
+    fn the_waker_runs_once_per_batch_and_again_after_the_receiver_came_back() {
+        let (sender, receiver, wakes) = counted();
+        for id in 0..3 {
+            send(&sender, id);
+        }
+        assert_eq!(wakes.load(Ordering::SeqCst), 1, "one wake for three events");
+        let mut taken = Vec::new();
+        while let Some(event) = receiver.try_recv() {
+            taken.push(event);
+        }
+        assert_eq!(taken.len(), 3, "every event is still delivered");
+        send(&sender, 3);
+        assert_eq!(
+            wakes.load(Ordering::SeqCst),
+            2,
+            "news after a drain wakes again"
+        );
+        send(&sender, 4);
+        assert_eq!(wakes.load(Ordering::SeqCst), 2);
+        assert!(receiver.try_recv().is_some());
+        // The receiver came back but left an event waiting: the next event still wakes it,
+        // so a caller that stops mid-drain is never left asleep with news queued.
+        send(&sender, 5);
+        assert_eq!(wakes.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn events_for_a_receiver_that_went_away_neither_block_nor_wake() {
+        let (sender, receiver, wakes) = counted();
+        drop(receiver);
+        send(&sender, 0);
+        assert_eq!(wakes.load(Ordering::SeqCst), 0);
     }
 }

@@ -10,18 +10,15 @@ use std::time::SystemTime;
 
 use std::io;
 
-use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::handler::{READ_CHUNK, RECEIVE_BUFFER_LIMIT};
+use crate::handler::RECEIVE_BUFFER_LIMIT;
+use crate::inbox::Inbox;
 use crate::tcp_socket::{SocketCommand, SocketState, SocketStatus, lock};
 use crate::{Event, EventSender, Socket, SocketError, SocketHandler};
-
-/// Reads shorter than this are copied to a buffer of their own size.
-const SMALL_CHUNK: usize = 16 * 1024;
 
 /// Why the loop ended.
 enum Ending {
@@ -117,85 +114,93 @@ impl Connection {
         }
         handler.connected(&mut socket);
 
-        let mut inbox = BytesMut::new();
+        let mut inbox = Inbox::new();
         let mut peer_closed = false;
         // Whether a SendComplete is owed: something was queued and has not all gone yet.
         let mut sending = false;
         let mut received_total = 0_u64;
         let mut sent_total = 0_u64;
-        let ending = loop {
-            publish(&status, &socket, received_total, sent_total);
-            if socket.close_requested() {
-                break Ending::ClosedHere;
-            }
-            let pending = socket.pending_write();
-            sending |= pending.is_some();
-            if pending.is_none() && sending {
-                sending = false;
-                events
-                    .send(Event::SendComplete {
-                        socket: id,
-                        user_aborted: false,
-                    })
-                    .await;
-                handler.send_complete(&mut socket, false);
-                continue;
-            }
-            if peer_closed && pending.is_none() {
-                break Ending::Lost(SocketError::LostConnection {
-                    peer: remote.to_string(),
-                    reason: "the peer closed the connection".to_owned(),
-                });
-            }
-            let can_read = !peer_closed && socket.bytes_available() < RECEIVE_BUFFER_LIMIT;
-            tokio::select! {
-                biased;
-                () = cancel.cancelled() => break Ending::ClosedHere,
-                command = commands.recv() => match command {
-                    Some(SocketCommand::Write(data)) => {
-                        if let Err(error) = socket.write(data) {
-                            socket.set_error(&error);
-                            lock(&status).last_error_code = error.code();
-                            events.send(Event::Error { socket: Some(id), error: error.clone() }).await;
-                            handler.error(&mut socket, &error);
-                        }
-                    }
-                    Some(SocketCommand::Close) | None => socket.close(),
-                },
-                ready = stream.writable(), if pending.is_some() => {
-                    match ready.and_then(|()| stream.try_write(pending.as_deref().unwrap_or_default())) {
-                        Ok(count) => {
-                            socket.sent(count);
-                            sent_total += count as u64;
-                            publish(&status, &socket, received_total, sent_total);
-                            let left = socket.bytes_left_to_send() as u64;
-                            events.send(Event::SendProgress { socket: id, sent: count as u64, left }).await;
-                            if handler.send_progress(&mut socket, count as u64, left) && left > 0 {
-                                socket.purge();
-                                publish(&status, &socket, received_total, sent_total);
-                                sending = false;
-                                events.send(Event::SendComplete { socket: id, user_aborted: true }).await;
-                                handler.send_complete(&mut socket, true);
+        // Shutdown is watched once for the whole loop rather than in every turn's select:
+        // registering with the shared token each turn cost more than the turn's own work.
+        let serve = async {
+            loop {
+                publish(&status, &socket, received_total, sent_total);
+                if socket.close_requested() {
+                    break Ending::ClosedHere;
+                }
+                let pending = socket.pending_write();
+                sending |= pending.is_some();
+                if pending.is_none() && sending {
+                    sending = false;
+                    events
+                        .send(Event::SendComplete {
+                            socket: id,
+                            user_aborted: false,
+                        })
+                        .await;
+                    handler.send_complete(&mut socket, false);
+                    continue;
+                }
+                if peer_closed && pending.is_none() {
+                    break Ending::Lost(SocketError::LostConnection {
+                        peer: remote.to_string(),
+                        reason: "the peer closed the connection".to_owned(),
+                    });
+                }
+                let can_read = !peer_closed && socket.bytes_available() < RECEIVE_BUFFER_LIMIT;
+                tokio::select! {
+                    biased;
+                    command = commands.recv() => match command {
+                        Some(SocketCommand::Write(data)) => {
+                            if let Err(error) = socket.write(data) {
+                                socket.set_error(&error);
+                                lock(&status).last_error_code = error.code();
+                                events.send(Event::Error { socket: Some(id), error: error.clone() }).await;
+                                handler.error(&mut socket, &error);
                             }
                         }
-                        // The readiness was spurious; wait again.
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Some(SocketCommand::Close) | None => socket.close(),
+                    },
+                    ready = stream.writable(), if pending.is_some() => {
+                        match ready.and_then(|()| stream.try_write(pending.as_deref().unwrap_or_default())) {
+                            Ok(count) => {
+                                socket.sent(count);
+                                sent_total += count as u64;
+                                publish(&status, &socket, received_total, sent_total);
+                                let left = socket.bytes_left_to_send() as u64;
+                                events.send(Event::SendProgress { socket: id, sent: count as u64, left }).await;
+                                if handler.send_progress(&mut socket, count as u64, left) && left > 0 {
+                                    socket.purge();
+                                    publish(&status, &socket, received_total, sent_total);
+                                    sending = false;
+                                    events.send(Event::SendComplete { socket: id, user_aborted: true }).await;
+                                    handler.send_complete(&mut socket, true);
+                                }
+                            }
+                            // The readiness was spurious; wait again.
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                            Err(e) => break Ending::Lost(SocketError::from_stream(&e, remote)),
+                        }
+                    }
+                    ready = stream.readable(), if can_read => match ready.and_then(|()| inbox.read(&stream)) {
+                        Ok(None) => {}
+                        Ok(Some(data)) if data.is_empty() => peer_closed = true,
+                        Ok(Some(data)) => {
+                            received_total += data.len() as u64;
+                            socket.receive(data.clone());
+                            publish(&status, &socket, received_total, sent_total);
+                            events.send(Event::Data { socket: id, data }).await;
+                            deliver(&mut *handler, &mut socket);
+                        }
                         Err(e) => break Ending::Lost(SocketError::from_stream(&e, remote)),
-                    }
+                    },
                 }
-                ready = stream.readable(), if can_read => match ready.and_then(|()| read_chunk(&stream, &mut inbox)) {
-                    Ok(None) => {}
-                    Ok(Some(data)) if data.is_empty() => peer_closed = true,
-                    Ok(Some(data)) => {
-                        received_total += data.len() as u64;
-                        socket.receive(data.clone());
-                        publish(&status, &socket, received_total, sent_total);
-                        events.send(Event::Data { socket: id, data }).await;
-                        deliver(&mut *handler, &mut socket);
-                    }
-                    Err(e) => break Ending::Lost(SocketError::from_stream(&e, remote)),
-                },
             }
+        };
+        let ending = tokio::select! {
+            biased;
+            () = cancel.cancelled() => Ending::ClosedHere,
+            ending = serve => ending,
         };
 
         match ending {
@@ -246,28 +251,6 @@ fn publish(status: &Mutex<SocketStatus>, socket: &Socket, received_total: u64, s
     status.bytes_left_to_send = socket.bytes_left_to_send();
     status.bytes_received = received_total;
     status.bytes_sent = sent_total;
-}
-
-/// Takes what the OS has for this socket (at most [`READ_CHUNK`] bytes) into `inbox`: `None` if
-/// nothing was there after all, an empty chunk when the peer closed its side.
-///
-/// `inbox` is the connection's one read buffer. A large read is split off it and handed on
-/// with no copy; once every holder of that chunk is done, `reserve` reuses the same memory, so
-/// a busy connection does not allocate per read. A small read is copied to its own size (a log
-/// keeping it then keeps only its bytes) and the inbox is reused at once. Capacity the OS never
-/// wrote to is never touched, so an idle connection costs almost nothing.
-fn read_chunk(stream: &TcpStream, inbox: &mut BytesMut) -> io::Result<Option<Bytes>> {
-    inbox.reserve(READ_CHUNK);
-    match stream.try_read_buf(inbox) {
-        Ok(count) if count < SMALL_CHUNK => {
-            let chunk = Bytes::copy_from_slice(inbox);
-            inbox.clear();
-            Ok(Some(chunk))
-        }
-        Ok(_) => Ok(Some(inbox.split().freeze())),
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
-        Err(e) => Err(e),
-    }
 }
 
 /// Fires DataAvailable, and again while the handler keeps taking bytes and some remain: a

@@ -49,6 +49,7 @@ mod connection;
 pub mod error;
 pub mod event;
 pub mod handler;
+mod inbox;
 pub mod naive;
 mod pool;
 mod receive_buffer;

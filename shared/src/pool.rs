@@ -54,8 +54,8 @@ pub(crate) struct Listener {
     pub events: EventSender,
     /// Cancelled by StopListening.
     pub session: CancellationToken,
-    /// Parent of every connection's token: cancelled only when the whole server shuts down,
-    /// so StopListening leaves connected sockets alone.
+    /// Shared by every connection: cancelled only when the whole server shuts down, so
+    /// StopListening leaves connected sockets alone.
     pub connections_cancel: CancellationToken,
     /// Tracks connection tasks so shutdown can wait for them.
     pub tracker: TaskTracker,
@@ -109,7 +109,13 @@ impl Listener {
                     .await;
             }
             self.fit_pool(limits).await;
+            // Raised before counting: a connection that closes after the count sees the flag
+            // (the count and its removal take the same lock) and wakes us.
+            self.pool.waiting_for_room.store(true, Ordering::SeqCst);
             let room = self.pool.connected_count() < limits.max;
+            self.pool
+                .waiting_for_room
+                .store(!room || retry_at.is_some(), Ordering::SeqCst);
             tokio::select! {
                 biased;
                 () = self.session.cancelled() => break,
@@ -190,9 +196,11 @@ impl Listener {
         IdleSocket { id, handler }
     }
 
-    /// Shows the idle sockets to the handle.
+    /// Shows the idle sockets to the handle (reusing the shown list's memory).
     fn publish_idle(&self) {
-        *lock(&self.pool.idle) = self.idle.iter().map(|s| s.id).collect();
+        let mut shown = lock(&self.pool.idle);
+        shown.clear();
+        shown.extend(self.idle.iter().map(|s| s.id));
     }
 
     /// Gives an accepted connection to the oldest idle socket (or a new one if the pool is empty).
@@ -234,10 +242,12 @@ impl Listener {
             events: self.events.clone(),
             commands,
             status,
-            cancel: self.connections_cancel.child_token(),
+            cancel: self.connections_cancel.clone(),
             on_closed: Box::new(move || {
                 lock(&pool.connections).remove(&id);
-                pool.changed.notify_one();
+                if pool.waiting_for_room.load(Ordering::SeqCst) {
+                    pool.changed.notify_one();
+                }
             }),
             announced,
         };

@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -119,8 +119,13 @@ pub(crate) struct Pool {
     pub next_id: AtomicU64,
     /// Connections accepted so far.
     pub accepted: AtomicU64,
-    /// Wakes the listener: a connection closed or the limits changed.
+    /// Wakes the listener: a connection closed (only while it waits for one) or the limits
+    /// changed.
     pub changed: Notify,
+    /// True while the listener waits for a connection to close: at Max, or pausing after a
+    /// failed accept (file descriptors may be free again). Only then does a close wake it, so
+    /// a busy server below Max is not woken for nothing once per connection.
+    pub waiting_for_room: AtomicBool,
     /// Slow motion: how long each accepted connection waits before its handoff, in
     /// microseconds (an atomic: the accept loop reads it for every connection).
     pub handoff_delay_micros: AtomicU64,
@@ -193,6 +198,7 @@ impl ServerSocket {
                 next_id: AtomicU64::new(0),
                 accepted: AtomicU64::new(0),
                 changed: Notify::new(),
+                waiting_for_room: AtomicBool::new(false),
                 handoff_delay_micros: AtomicU64::new(0),
             }),
             listener: None,

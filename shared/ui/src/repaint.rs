@@ -13,7 +13,8 @@ pub struct RepaintOnEvent {
 }
 
 impl RepaintOnEvent {
-    /// An event channel that repaints the attached context after every event.
+    /// An event channel that repaints the attached context when events arrive (once per
+    /// frame's worth: the channel does not repeat the request until the window drains).
     #[must_use]
     pub fn channel() -> (Self, EventSender, EventReceiver) {
         let repaint = Self::default();
