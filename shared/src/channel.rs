@@ -7,17 +7,20 @@
 //! the receiver has come back for events. A window under a flood asks for one repaint a frame
 //! instead of thousands (each of which would wake its event loop).
 //!
+//! Two events that happen together (a socket's SendProgress and SendComplete, its Error and
+//! Closed) travel as one parcel: one trip through the channel and at most one wake-up.
+//!
 //! The channel is bounded. When the caller falls behind, senders wait, sockets stop reading, and
 //! TCP's own flow control slows the peers: a flood never turns into unbounded memory.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::Event;
 
-/// How many events may wait for the caller before the sockets pause.
+/// How many parcels (one or two events each) may wait for the caller before the sockets pause.
 const CAPACITY: usize = 4096;
 
 /// A callback run when news arrives, e.g. `move || ctx.request_repaint()`.
@@ -35,7 +38,11 @@ pub fn event_channel(waker: Option<Waker>) -> (EventSender, EventReceiver) {
             waker: waker.unwrap_or_else(|| Arc::new(|| {})),
             woken: Arc::clone(&woken),
         },
-        EventReceiver { receiver, woken },
+        EventReceiver {
+            receiver,
+            woken,
+            second: Mutex::new(None),
+        },
     )
 }
 
@@ -43,7 +50,7 @@ pub fn event_channel(waker: Option<Waker>) -> (EventSender, EventReceiver) {
 #[derive(Clone)]
 pub struct EventSender {
     /// Events go here; bounded so a slow caller slows the sockets instead of growing memory.
-    sender: flume::Sender<Event>,
+    sender: flume::Sender<Parcel>,
     /// Tells the caller there is news (e.g. requests a repaint).
     waker: Waker,
     /// True from a waker call until the receiver next asks for events.
@@ -63,21 +70,50 @@ impl EventSender {
     /// caller unless it was woken already and has not come back for events since.
     /// A caller that went away (dropped its receiver) is not an error: the event is dropped.
     pub(crate) async fn send(&self, event: Event) {
+        self.deliver(Parcel::One(event)).await;
+    }
+
+    /// Sends two events that happened together, in this order, as one parcel.
+    pub(crate) async fn send_pair(&self, first: Event, second: Event) {
+        self.deliver(Parcel::Pair(first, second)).await;
+    }
+
+    /// Sends events that happened together, in order, two to a parcel.
+    pub(crate) async fn send_all(&self, events: impl IntoIterator<Item = Event>) {
+        let mut events = events.into_iter();
+        while let Some(first) = events.next() {
+            match events.next() {
+                Some(second) => self.send_pair(first, second).await,
+                None => self.send(first).await,
+            }
+        }
+    }
+
+    async fn deliver(&self, parcel: Parcel) {
         // SeqCst pairs with the receiver's `store` before it looks at the queue: either the
-        // receiver sees this event, or this swap sees its `false` and wakes it.
-        if self.sender.send_async(event).await.is_ok() && !self.woken.swap(true, Ordering::SeqCst) {
+        // receiver sees this parcel, or this swap sees its `false` and wakes it.
+        if self.sender.send_async(parcel).await.is_ok() && !self.woken.swap(true, Ordering::SeqCst)
+        {
             (self.waker)();
         }
     }
+}
+
+/// What travels through the channel: one event, or two that happened together.
+enum Parcel {
+    One(Event),
+    Pair(Event, Event),
 }
 
 /// The receiving side, held by the caller.
 #[derive(Debug)]
 pub struct EventReceiver {
     /// Events from every socket sharing this channel, in the order they happened per socket.
-    receiver: flume::Receiver<Event>,
+    receiver: flume::Receiver<Parcel>,
     /// Cleared whenever the caller asks for events, so the next event wakes it again.
     woken: Arc<AtomicBool>,
+    /// The second event of the last pair, handed out by the next call.
+    second: Mutex<Option<Event>>,
 }
 
 impl EventReceiver {
@@ -85,20 +121,45 @@ impl EventReceiver {
     #[must_use]
     pub fn try_recv(&self) -> Option<Event> {
         self.woken.store(false, Ordering::SeqCst);
-        self.receiver.try_recv().ok()
+        self.held()
+            .or_else(|| self.open(self.receiver.try_recv().ok()?))
     }
 
     /// Waits up to `timeout` for the next event (for headless programs and tests, never a GUI).
     #[must_use]
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Event> {
         self.woken.store(false, Ordering::SeqCst);
-        self.receiver.recv_timeout(timeout).ok()
+        self.held()
+            .or_else(|| self.open(self.receiver.recv_timeout(timeout).ok()?))
     }
 
     /// Waits for the next event; `None` once every sender is gone.
     pub async fn recv(&self) -> Option<Event> {
         self.woken.store(false, Ordering::SeqCst);
-        self.receiver.recv_async().await.ok()
+        if let Some(event) = self.held() {
+            return Some(event);
+        }
+        let parcel = self.receiver.recv_async().await.ok()?;
+        self.open(parcel)
+    }
+
+    /// The second event of a pair, if one is waiting.
+    fn held(&self) -> Option<Event> {
+        self.second
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    /// The parcel's first event; a second one waits for the next call.
+    fn open(&self, parcel: Parcel) -> Option<Event> {
+        match parcel {
+            Parcel::One(event) => Some(event),
+            Parcel::Pair(first, second) => {
+                *self.second.lock().unwrap_or_else(PoisonError::into_inner) = Some(second);
+                Some(first)
+            }
+        }
     }
 }
 
@@ -153,6 +214,29 @@ mod tests {
         // so a caller that stops mid-drain is never left asleep with news queued.
         send(&sender, 5);
         assert_eq!(wakes.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn a_pair_arrives_in_order_with_one_wake_by_every_kind_of_receive() {
+        let (sender, receiver, wakes) = counted();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let closed = |id| Event::Closed {
+            socket: SocketId(id),
+        };
+        runtime.block_on(async {
+            sender.send_pair(closed(1), closed(2)).await;
+            sender.send_pair(closed(3), closed(4)).await;
+            sender.send(closed(5)).await;
+        });
+        assert_eq!(wakes.load(Ordering::SeqCst), 1);
+        let mut seen = vec![receiver.try_recv(), receiver.try_recv()];
+        seen.push(receiver.recv_timeout(Duration::from_secs(5)));
+        seen.push(runtime.block_on(receiver.recv()));
+        seen.push(receiver.try_recv());
+        assert_eq!(seen, (1..=5).map(|id| Some(closed(id))).collect::<Vec<_>>());
+        assert_eq!(receiver.try_recv(), None);
     }
 
     #[test]

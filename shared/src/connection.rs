@@ -168,13 +168,21 @@ impl Connection {
                                 sent_total += count as u64;
                                 publish(&status, &socket, received_total, sent_total);
                                 let left = socket.bytes_left_to_send() as u64;
-                                events.send(Event::SendProgress { socket: id, sent: count as u64, left }).await;
-                                if handler.send_progress(&mut socket, count as u64, left) && left > 0 {
+                                let progress = Event::SendProgress { socket: id, sent: count as u64, left };
+                                let cancelled = handler.send_progress(&mut socket, count as u64, left) && left > 0;
+                                if cancelled {
                                     socket.purge();
                                     publish(&status, &socket, received_total, sent_total);
+                                }
+                                // When this step finished the send (or cancelled it), its SendComplete travels
+                                // with the progress as one parcel.
+                                let done = socket.pending_write().is_none() && !socket.close_requested();
+                                if cancelled || done {
                                     sending = false;
-                                    events.send(Event::SendComplete { socket: id, user_aborted: true }).await;
-                                    handler.send_complete(&mut socket, true);
+                                    events.send_pair(progress, Event::SendComplete { socket: id, user_aborted: cancelled }).await;
+                                    handler.send_complete(&mut socket, cancelled);
+                                } else {
+                                    events.send(progress).await;
                                 }
                             }
                             // The readiness was spurious; wait again.
@@ -203,6 +211,7 @@ impl Connection {
             ending = serve => ending,
         };
 
+        let mut lost = None;
         match ending {
             Ending::ClosedHere => {
                 // Hand the OS what it takes at once of the queue, then say goodbye with a FIN.
@@ -219,13 +228,12 @@ impl Connection {
                 tracing::debug!(socket = id.0, %error, "connection lost");
                 socket.set_error(&error);
                 lock(&status).last_error_code = error.code();
-                events
-                    .send(Event::Error {
-                        socket: Some(id),
-                        error: error.clone(),
-                    })
-                    .await;
                 handler.error(&mut socket, &error);
+                // Reported with Closed, as one parcel.
+                lost = Some(Event::Error {
+                    socket: Some(id),
+                    error,
+                });
             }
         }
         drop(stream);
@@ -239,7 +247,9 @@ impl Connection {
         }
         on_closed();
         handler.closed(&mut socket);
-        events.send(Event::Closed { socket: id }).await;
+        events
+            .send_all(lost.into_iter().chain([Event::Closed { socket: id }]))
+            .await;
     }
 }
 

@@ -203,37 +203,42 @@ impl Listener {
         shown.extend(self.idle.iter().map(|s| s.id));
     }
 
-    /// Gives an accepted connection to the oldest idle socket (or a new one if the pool is empty).
+    /// Gives an accepted connection to the oldest idle socket (or a new one if the pool is
+    /// empty), and makes the idle socket that replaces it.
     async fn hand_off(&mut self, stream: TcpStream, remote: SocketAddr) {
-        let IdleSocket { id, handler } = match self.idle.pop_front() {
-            Some(socket) => socket,
+        let (IdleSocket { id, handler }, made_for_it) = match self.idle.pop_front() {
+            Some(socket) => (socket, None),
             None => {
                 let socket = self.new_socket();
-                self.events
-                    .send(Event::AddSocket { socket: socket.id })
-                    .await;
-                socket
+                let added = Event::AddSocket { socket: socket.id };
+                (socket, Some(added))
             }
         };
+        // The replacement is made now rather than on the loop's next turn, so its AddSocket
+        // travels with this Connected: one parcel, one wake-up of whoever watches.
+        let min = lock(&self.pool.limits).min;
+        let replacement = (self.idle.len() < min).then(|| {
+            let socket = self.new_socket();
+            let added = Event::AddSocket { socket: socket.id };
+            self.idle.push_back(socket);
+            added
+        });
         self.publish_idle();
         let (handle, commands) = TcpSocket::new(id, SocketState::Connecting);
         let status = handle.status_cell();
         lock(&self.pool.connections).insert(id, handle);
         self.pool.accepted.fetch_add(1, Ordering::Relaxed);
         // If the peer already vanished there is no local address; the socket's task reports it.
-        let announced = match stream.local_addr() {
-            Ok(local) => {
-                self.events
-                    .send(Event::Connected {
-                        socket: id,
-                        local,
-                        remote,
-                    })
-                    .await;
-                Some((local, remote))
-            }
-            Err(_) => None,
-        };
+        let announced = stream.local_addr().ok().map(|local| (local, remote));
+        let connected = announced.map(|(local, remote)| Event::Connected {
+            socket: id,
+            local,
+            remote,
+        });
+        // Sent before the socket's task starts, so its own events come after Connected.
+        self.events
+            .send_all(made_for_it.into_iter().chain(connected).chain(replacement))
+            .await;
         let pool = Arc::clone(&self.pool);
         let connection = Connection {
             stream,
