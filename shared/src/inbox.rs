@@ -1,8 +1,8 @@
 //! A connection's read buffers: how bytes go from the OS into the chunks that the receive
 //! buffer and the Data event share, without allocating a large buffer for every read.
 //!
-//! Most connections carry a line or two, so reads start small and are copied out at their own
-//! size (a log keeping one keeps only its bytes; the buffer is reused at once). Once a read
+//! Most connections carry a line or two, so reads start small, into a buffer of the thread's,
+//! and are copied out at their own size (a log keeping one keeps only its bytes). Once a read
 //! fills all it was offered the peer is sending in bulk: reads then go, [`READ_CHUNK`] at a
 //! time, into buffers that are handed on whole with no copy. Whoever holds a chunk (the
 //! receive buffer, an event waiting for the window) may keep it for a while; when the last
@@ -10,6 +10,7 @@
 //! every read of a bulk transfer allocated a fresh 256 KiB, and the allocator gave the freed
 //! ones back to the OS only to fault them in again: half the upload speed went on page faults.
 
+use std::cell::RefCell;
 use std::io;
 use std::sync::{Arc, Mutex};
 
@@ -31,22 +32,25 @@ const SPARE_BUFFERS: usize = 64;
 /// Bulk buffers whose chunks were dropped, ready for the next read.
 type Spare = Arc<Mutex<Vec<Vec<u8>>>>;
 
+thread_local! {
+    /// Where small reads land before they are copied out: one buffer per runtime thread rather
+    /// than one per connection, so a short-lived or idle connection allocates none.
+    static SCRATCH: RefCell<BytesMut> = RefCell::new(BytesMut::new());
+}
+
 /// One connection's read buffers.
 pub(crate) struct Inbox {
-    /// Where small reads land before they are copied out.
-    small: BytesMut,
     /// True once a read filled all it was offered.
     bulk: bool,
-    /// Buffers back from their chunks' last holders.
-    spare: Spare,
+    /// Buffers back from their chunks' last holders (made at the first bulk read).
+    spare: Option<Spare>,
 }
 
 impl Inbox {
     pub(crate) fn new() -> Self {
         Self {
-            small: BytesMut::new(),
             bulk: false,
-            spare: Spare::default(),
+            spare: None,
         }
     }
 
@@ -56,38 +60,40 @@ impl Inbox {
         if self.bulk {
             return self.read_bulk(stream);
         }
-        self.small.reserve(SMALL_CHUNK);
-        let offered = self.small.capacity() - self.small.len();
-        match stream.try_read_buf(&mut self.small) {
-            Ok(count) => {
-                self.bulk = count == offered;
-                let chunk = Bytes::copy_from_slice(&self.small);
-                self.small.clear();
-                Ok(Some(chunk))
+        SCRATCH.with_borrow_mut(|scratch| {
+            scratch.clear();
+            scratch.reserve(SMALL_CHUNK);
+            let offered = scratch.capacity();
+            match stream.try_read_buf(scratch) {
+                Ok(count) => {
+                    self.bulk = count == offered;
+                    Ok(Some(Bytes::copy_from_slice(scratch)))
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+                Err(e) => Err(e),
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
-            Err(e) => Err(e),
-        }
+        })
     }
 
     /// A read into a whole buffer of its own (a spare one if any came back).
     fn read_bulk(&mut self, stream: &TcpStream) -> io::Result<Option<Bytes>> {
-        let mut buffer = lock(&self.spare)
+        let spare = self.spare.get_or_insert_with(Spare::default);
+        let mut buffer = lock(spare)
             .pop()
             .unwrap_or_else(|| Vec::with_capacity(READ_CHUNK));
         let read = stream.try_read_buf(&mut buffer);
         match read {
             Ok(count) if count >= SMALL_CHUNK => Ok(Some(Bytes::from_owner(Recycled {
                 buffer,
-                spare: Arc::clone(&self.spare),
+                spare: Arc::clone(spare),
             }))),
             Ok(_) => {
                 let chunk = Bytes::copy_from_slice(&buffer);
-                give_back(&self.spare, buffer);
+                give_back(spare, buffer);
                 Ok(Some(chunk))
             }
             Err(e) => {
-                give_back(&self.spare, buffer);
+                give_back(spare, buffer);
                 if e.kind() == io::ErrorKind::WouldBlock {
                     Ok(None)
                 } else {
@@ -195,17 +201,15 @@ mod tests {
                 block,
                 "the bytes arrive intact and in order"
             );
-            assert!(
-                lock(&inbox.spare).is_empty(),
-                "buffers in use are not spare"
-            );
+            let spare = |inbox: &Inbox| inbox.spare.as_ref().map_or(0, |s| lock(s).len());
+            assert_eq!(spare(&inbox), 0, "buffers in use are not spare");
             // The read that filled the small buffer was copied; every large read after it
             // had a buffer of its own.
             let own_buffers = chunks.iter().filter(|c| c.len() >= SMALL_CHUNK).count() - 1;
             assert!(own_buffers > 0);
             drop(chunks);
             assert_eq!(
-                lock(&inbox.spare).len(),
+                spare(&inbox),
                 own_buffers.min(SPARE_BUFFERS),
                 "each dropped bulk chunk gave its buffer back"
             );
