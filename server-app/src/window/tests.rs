@@ -441,3 +441,40 @@ fn clicking_a_tile_shows_that_sockets_events_in_order() {
     assert!(harness.query_by_label("Socket 0:").is_some());
     assert_eq!(harness.state().log_view.socket_filter, Some(SocketId(0)));
 }
+
+#[test]
+fn with_many_connections_the_log_keeps_its_room() {
+    // The size the windows open at side by side, with more connections than the table shows.
+    let size = egui::vec2(680.0, 720.0);
+    let settings = ServerSettings {
+        port: "0".to_owned(),
+        max: 60,
+        ..ServerSettings::default()
+    };
+    let mut harness = Harness::builder().with_size(size).build_ui_state(
+        |ui, window: &mut ServerWindow| window.ui(ui),
+        ServerWindow::new(settings).unwrap(),
+    );
+    let address = listen(&mut harness);
+    let _clients: Vec<TcpStream> = (0..40).map(|_| greeted_client(address)).collect();
+    run_until(&mut harness, "40 connections", |w| {
+        w.rows.count(RowState::Connected) == 40
+    });
+    harness.step();
+    let in_view = |rect: egui::Rect| rect.top() >= 0.0 && rect.bottom() <= size.y;
+    let table_rows = harness
+        .query_all_by_label("Disconnect")
+        .filter(|button| in_view(button.rect()))
+        .count();
+    // Log lines read "07:44:15.058  Socket 3 got: …"; tiles ("Socket 3 tile: …") and the
+    // table's last-event column are told apart by the time at the start.
+    let log_lines = harness
+        .query_all_by_label_contains("  Socket ")
+        .filter(|node| in_view(node.rect()))
+        .count();
+    assert!(table_rows >= 3, "the table shows a few rows ({table_rows})");
+    assert!(
+        log_lines >= 5,
+        "the log shows at least 5 lines, not a sliver under a tall table ({log_lines})"
+    );
+}

@@ -28,28 +28,30 @@ pub fn socket_table_ui<'a>(
 ) -> Vec<RowAction> {
     let mut actions = Vec::new();
     let mut rows: Vec<&mut SocketRow> = rows.collect();
+    let row_height = ui.spacing().interact_size.y + 4.0;
+    // At most 40% of what is left (the log below is the main view), but always a few rows.
+    let max_height = (ui.available_height() * 0.4).clamp(3.0 * row_height, 260.0);
     // One line per row: long text is cut (hover shows it), buttons sit side by side; a narrow
     // window scrolls the table sideways.
     egui::ScrollArea::horizontal()
         .id_salt((close_label, "sideways"))
         .show(ui, |ui| {
             ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
-            rows_ui(ui, &mut rows, close_label, selected, &mut actions);
+            let size = (row_height, max_height);
+            rows_ui(ui, &mut rows, size, close_label, selected, &mut actions);
         });
     actions
 }
 
-/// The table itself.
+/// The table itself; `(row_height, max_height)` in points.
 fn rows_ui(
     ui: &mut egui::Ui,
     rows: &mut [&mut SocketRow],
+    (row_height, max_height): (f32, f32),
     close_label: &str,
     selected: Option<SocketId>,
     actions: &mut Vec<RowAction>,
 ) {
-    let row_height = ui.spacing().interact_size.y + 4.0;
-    // At most 40% of what is left (the log below needs room too), but always a few rows.
-    let max_height = (ui.available_height() * 0.4).clamp(4.0 * row_height, 260.0);
     TableBuilder::new(ui)
         .id_salt(close_label)
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
@@ -57,6 +59,9 @@ fn rows_ui(
         .resizable(false)
         .auto_shrink([false, true])
         .max_scroll_height(max_height)
+        // egui_extras keeps a scrolling table at least 200 points high by default, which left
+        // the log no room once there were many connections.
+        .min_scrolled_height(max_height)
         .column(Column::exact(50.0))
         .column(Column::exact(80.0))
         .column(Column::exact(270.0))
