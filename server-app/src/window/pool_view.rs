@@ -93,29 +93,41 @@ pub fn tiles_ui(
     let per_row =
         (((ui.available_width() + spacing.x) / (TILE.x + spacing.x)).floor() as usize).max(1);
     let row_count = (waiting.len() + shown.len()).div_ceil(per_row);
+    let line_height = TILE.y + spacing.y;
     let mut clicked = None;
     egui::ScrollArea::vertical()
         .id_salt("tiles")
-        .max_height(TILE.y * 3.0 + spacing.y * 2.0 + 4.0)
+        .max_height(line_height * 3.0 - spacing.y)
         .auto_shrink([false, true])
-        .show_rows(ui, TILE.y, row_count, |ui, visible| {
-            for line in visible {
-                ui.horizontal(|ui| {
-                    for index in (line * per_row..(line + 1) * per_row)
-                        .take_while(|&index| index < waiting.len() + shown.len())
-                    {
-                        match waiting.get(index) {
-                            Some(remote) => waiting_tile_ui(ui, *remote),
-                            None => {
-                                let row = shown[index - waiting.len()];
-                                if tile_ui(ui, row).clicked() {
-                                    clicked = Some(row.id);
+        .show_viewport(ui, |ui, viewport| {
+            ui.set_height((line_height * row_count as f32 - spacing.y).max(0.0));
+            // Only the lines that meet the view: `show_rows` would draw a line more, and at
+            // a thousand sockets that hidden line's tiles were a third of the pool's cost.
+            let first = ((viewport.min.y / line_height).floor() as usize).min(row_count);
+            let end = ((viewport.max.y / line_height).ceil() as usize).clamp(first, row_count);
+            let top = ui.max_rect().top() + first as f32 * line_height;
+            let lines =
+                egui::Rect::from_x_y_ranges(ui.max_rect().x_range(), top..=ui.max_rect().bottom());
+            ui.scope_builder(egui::UiBuilder::new().max_rect(lines), |ui| {
+                ui.skip_ahead_auto_ids(first);
+                for line in first..end {
+                    ui.horizontal(|ui| {
+                        for index in (line * per_row..(line + 1) * per_row)
+                            .take_while(|&index| index < waiting.len() + shown.len())
+                        {
+                            match waiting.get(index) {
+                                Some(remote) => waiting_tile_ui(ui, *remote),
+                                None => {
+                                    let row = shown[index - waiting.len()];
+                                    if tile_ui(ui, row).clicked() {
+                                        clicked = Some(row.id);
+                                    }
                                 }
                             }
                         }
-                    }
-                });
-            }
+                    });
+                }
+            });
         });
     clicked
 }

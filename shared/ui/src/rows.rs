@@ -15,7 +15,8 @@ use crate::RowState;
 pub struct SocketRow {
     /// The socket.
     pub id: SocketId,
-    /// Where it is in its life.
+    /// Where it is in its life. Changed only by [`SocketRows::apply`], which keeps the
+    /// per-state counts.
     pub state: RowState,
     /// Our end, once connected.
     pub local: Option<SocketAddr>,
@@ -57,6 +58,9 @@ impl SocketRow {
 pub struct SocketRows {
     /// The rows, in id order.
     rows: BTreeMap<SocketId, SocketRow>,
+    /// How many rows are in each state (indexed by `RowState as usize`), kept as rows change
+    /// so that the counts the window shows every frame do not walk thousands of rows.
+    tally: [usize; 5],
 }
 
 impl SocketRows {
@@ -65,15 +69,16 @@ impl SocketRows {
         let Some(id) = event.socket() else {
             return;
         };
+        let tally = &mut self.tally;
         let row = self.rows.entry(id).or_insert_with(|| {
-            SocketRow::new(
-                id,
-                match role {
-                    Role::Server => RowState::Idle,
-                    Role::Client => RowState::Connecting,
-                },
-            )
+            let state = match role {
+                Role::Server => RowState::Idle,
+                Role::Client => RowState::Connecting,
+            };
+            tally[state as usize] += 1;
+            SocketRow::new(id, state)
         });
+        let before = row.state;
         match event {
             Event::Connected { local, remote, .. } => {
                 row.state = RowState::Connected;
@@ -104,6 +109,8 @@ impl SocketRows {
         if let Some(line) = human_line(role, event) {
             row.last_event = line;
         }
+        tally[before as usize] -= 1;
+        tally[row.state as usize] += 1;
     }
 
     /// The rows in id order.
@@ -130,7 +137,7 @@ impl SocketRows {
     /// How many rows are in `state`.
     #[must_use]
     pub fn count(&self, state: RowState) -> usize {
-        self.rows.values().filter(|row| row.state == state).count()
+        self.tally[state as usize]
     }
 
     /// How many sockets were refused: nothing listened when they tried to connect.
@@ -159,6 +166,8 @@ impl SocketRows {
     pub fn remove_finished(&mut self) {
         self.rows
             .retain(|_, row| !matches!(row.state, RowState::Closed | RowState::Failed));
+        self.tally[RowState::Closed as usize] = 0;
+        self.tally[RowState::Failed as usize] = 0;
     }
 
     /// How many rows there are.
@@ -209,6 +218,88 @@ mod tests {
                 socket: SocketId(id),
             },
         );
+    }
+
+    /// The counts as a walk over the rows gives them.
+    fn walked(rows: &SocketRows) -> Vec<usize> {
+        let states = [
+            RowState::Idle,
+            RowState::Connecting,
+            RowState::Connected,
+            RowState::Closed,
+            RowState::Failed,
+        ];
+        states
+            .iter()
+            .map(|&state| rows.iter().filter(|row| row.state == state).count())
+            .collect()
+    }
+
+    fn counted(rows: &SocketRows) -> Vec<usize> {
+        [
+            RowState::Idle,
+            RowState::Connecting,
+            RowState::Connected,
+            RowState::Closed,
+            RowState::Failed,
+        ]
+        .iter()
+        .map(|&state| rows.count(state))
+        .collect()
+    }
+
+    #[test]
+    fn the_kept_counts_follow_every_change_of_state() {
+        let mut rows = SocketRows::default();
+        for id in 0..6 {
+            connected(&mut rows, id);
+        }
+        lost(&mut rows, 0); // never served: failed
+        rows.apply(
+            Role::Client,
+            &Event::Data {
+                socket: SocketId(1),
+                data: bytes::Bytes::from_static(b"hi"),
+            },
+        );
+        lost(&mut rows, 1); // served, then closed
+        rows.apply(
+            Role::Client,
+            &Event::Closed {
+                socket: SocketId(2),
+            },
+        );
+        // A socket that never connected, then failed.
+        let refused = SocketError::ConnectionRefused {
+            address: "127.0.0.1:9".into(),
+        };
+        rows.apply(
+            Role::Client,
+            &Event::Error {
+                socket: Some(SocketId(9)),
+                error: refused,
+            },
+        );
+        assert_eq!(counted(&rows), walked(&rows));
+        assert_eq!(counted(&rows), vec![0, 0, 3, 2, 2]);
+        rows.remove_finished();
+        assert_eq!(counted(&rows), walked(&rows));
+        assert_eq!(rows.count(RowState::Connected), 3);
+        let mut server = SocketRows::default();
+        server.apply(
+            Role::Server,
+            &Event::AddSocket {
+                socket: SocketId(0),
+            },
+        );
+        assert_eq!(server.count(RowState::Idle), 1);
+        server.apply(
+            Role::Server,
+            &Event::Released {
+                socket: SocketId(0),
+            },
+        );
+        assert_eq!(counted(&server), walked(&server));
     }
 
     #[test]
