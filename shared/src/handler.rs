@@ -23,8 +23,10 @@ pub const SEND_QUEUE_LIMIT: usize = 32 * 1024 * 1024;
 pub const RECEIVE_BUFFER_LIMIT: usize = 1024 * 1024;
 
 /// How much one read takes from the OS at most. The receive buffer can therefore hold up to
-/// [`RECEIVE_BUFFER_LIMIT`] plus one read.
-pub const READ_CHUNK: usize = 256 * 1024;
+/// [`RECEIVE_BUFFER_LIMIT`] plus one read. Measured against 64 and 256 KiB: smaller reads mean
+/// more Data events (each can wake an event consumer), larger ones a larger working set of
+/// buffers while a consumer holds chunks.
+pub const READ_CHUNK: usize = 128 * 1024;
 
 /// What a socket does when its events fire: the body of Xojo's TCPSocket subclass.
 ///

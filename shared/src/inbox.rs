@@ -7,7 +7,7 @@
 //! time, into buffers that are handed on whole with no copy. Whoever holds a chunk (the
 //! receive buffer, an event waiting for the window) may keep it for a while; when the last
 //! holder lets go, the buffer comes back to its connection for the next read. Without that,
-//! every read of a bulk transfer allocated a fresh 256 KiB, and the allocator gave the freed
+//! every read of a bulk transfer allocated a fresh buffer, and the allocator gave the freed
 //! ones back to the OS only to fault them in again: half the upload speed went on page faults.
 
 use std::cell::RefCell;
@@ -24,7 +24,7 @@ use crate::tcp_socket::lock;
 /// reads offer the OS this much.
 const SMALL_CHUNK: usize = 16 * 1024;
 
-/// How many bulk buffers a connection keeps for reuse (16 MiB at most, given back when the
+/// How many bulk buffers a connection keeps for reuse (8 MiB at most, given back when the
 /// connection ends): enough for the chunks an event consumer holds between two looks at its
 /// events on a busy machine (measured: 16 were too few at 1 ms), not a cache without end.
 const SPARE_BUFFERS: usize = 64;
