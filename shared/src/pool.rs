@@ -228,8 +228,16 @@ impl Listener {
         let status = handle.status_cell();
         lock(&self.pool.connections).insert(id, handle);
         self.pool.accepted.fetch_add(1, Ordering::Relaxed);
-        // If the peer already vanished there is no local address; the socket's task reports it.
-        let announced = stream.local_addr().ok().map(|local| (local, remote));
+        // A listener bound to one address takes connections on exactly that address: only one
+        // bound to every interface asks the OS which one this came in on (a system call per
+        // connection). If the peer already vanished there is no address; the socket's task
+        // reports it.
+        let local = if self.address.ip().is_unspecified() {
+            stream.local_addr().ok()
+        } else {
+            Some(self.address)
+        };
+        let announced = local.map(|local| (local, remote));
         let connected = announced.map(|(local, remote)| Event::Connected {
             socket: id,
             local,
