@@ -15,6 +15,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::error::PEER_CLOSED;
 use crate::handler::RECEIVE_BUFFER_LIMIT;
 use crate::inbox::Inbox;
 use crate::tcp_socket::{SocketCommand, SocketState, SocketStatus, lock};
@@ -143,8 +144,8 @@ impl Connection {
                 }
                 if peer_closed && pending.is_none() {
                     break Ending::Lost(SocketError::LostConnection {
-                        peer: remote.to_string(),
-                        reason: "the peer closed the connection".to_owned(),
+                        peer: remote,
+                        reason: PEER_CLOSED.into(),
                     });
                 }
                 let can_read = !peer_closed && socket.bytes_available() < RECEIVE_BUFFER_LIMIT;

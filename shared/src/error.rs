@@ -18,6 +18,7 @@
 //! as 102 (the connection could not be kept up), so we do the same, with a message that says
 //! "refused" and a variant of its own so programs can tell it apart.
 
+use std::borrow::Cow;
 use std::io;
 use std::net::SocketAddr;
 
@@ -31,9 +32,10 @@ pub enum SocketError {
     #[error("the connection to {peer} was lost: {reason}")]
     LostConnection {
         /// Who we were talking to.
-        peer: String,
-        /// What the operating system said, in plain words.
-        reason: String,
+        peer: SocketAddr,
+        /// What the operating system said, in plain words (mostly fixed phrases, so the common
+        /// case of a peer closing allocates nothing).
+        reason: Cow<'static, str>,
     },
     /// Nothing accepted the connection: no program listens on that port, or it refused us.
     #[error("connection refused: nothing is listening on {address}")]
@@ -157,7 +159,7 @@ impl SocketError {
     /// Classifies an I/O error from a connected stream (read or write) as seen from `peer`.
     pub(crate) fn from_stream(error: &io::Error, peer: SocketAddr) -> Self {
         Self::LostConnection {
-            peer: peer.to_string(),
+            peer,
             reason: plain_io_reason(error),
         }
     }
@@ -186,7 +188,7 @@ impl SocketError {
             },
             io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
                 Self::LostConnection {
-                    peer: address.to_string(),
+                    peer: address,
                     reason: plain_io_reason(error),
                 }
             }
@@ -212,20 +214,19 @@ pub fn code_meaning(code: i32) -> &'static str {
 }
 
 /// Says in plain words what an I/O error on an open connection means.
-fn plain_io_reason(error: &io::Error) -> String {
-    match error.kind() {
-        io::ErrorKind::UnexpectedEof => "the peer closed the connection".to_owned(),
-        io::ErrorKind::ConnectionReset => {
-            "the peer reset the connection (it closed abruptly)".to_owned()
-        }
-        io::ErrorKind::ConnectionAborted => "the connection was aborted".to_owned(),
-        io::ErrorKind::BrokenPipe => {
-            "the peer closed the connection while we were still sending".to_owned()
-        }
-        io::ErrorKind::TimedOut => "the connection timed out".to_owned(),
-        _ => error.to_string(),
-    }
+fn plain_io_reason(error: &io::Error) -> Cow<'static, str> {
+    Cow::Borrowed(match error.kind() {
+        io::ErrorKind::UnexpectedEof => PEER_CLOSED,
+        io::ErrorKind::ConnectionReset => "the peer reset the connection (it closed abruptly)",
+        io::ErrorKind::ConnectionAborted => "the connection was aborted",
+        io::ErrorKind::BrokenPipe => "the peer closed the connection while we were still sending",
+        io::ErrorKind::TimedOut => "the connection timed out",
+        _ => return Cow::Owned(error.to_string()),
+    })
 }
+
+/// Why a connection ended when the peer closed its side in good order.
+pub(crate) const PEER_CLOSED: &str = "the peer closed the connection";
 
 /// Parses a port typed by a person: a whole number from 0 to 65535 (0 asks the OS for a free port).
 ///
@@ -274,7 +275,7 @@ mod tests {
     #[test]
     fn every_code_has_a_meaning() {
         let lost = SocketError::LostConnection {
-            peer: "127.0.0.1:1".into(),
+            peer: "127.0.0.1:1".parse().expect("address"),
             reason: "x".into(),
         };
         assert_eq!(lost.code(), 102);

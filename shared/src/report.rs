@@ -236,7 +236,7 @@ mod tests {
         let lost = Event::Error {
             socket: Some(socket),
             error: SocketError::LostConnection {
-                peer: "127.0.0.1:2002".into(),
+                peer: "127.0.0.1:2002".parse().expect("address"),
                 reason: "the peer closed the connection".into(),
             },
         };

@@ -202,7 +202,7 @@ mod tests {
 
     fn lost(rows: &mut SocketRows, id: u64) {
         let error = SocketError::LostConnection {
-            peer: "127.0.0.1:2002".into(),
+            peer: "127.0.0.1:2002".parse().expect("address"),
             reason: "reset by the peer".into(),
         };
         rows.apply(
