@@ -134,6 +134,8 @@ fn give_back(spare: &Mutex<Vec<Vec<u8>>>, mut buffer: Vec<u8>) {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use tokio::io::AsyncWriteExt;
 
@@ -149,7 +151,7 @@ mod tests {
         (ours, peer)
     }
 
-    /// Reads until `want` bytes arrived, in at most a thousand reads.
+    /// Reads until `want` bytes arrived, in at most a thousand reads of at most 10 s each.
     async fn read_exactly(inbox: &mut Inbox, stream: &TcpStream, want: usize) -> Vec<Bytes> {
         let mut chunks = Vec::new();
         let mut got = 0;
@@ -157,7 +159,10 @@ mod tests {
             if got == want {
                 break;
             }
-            stream.readable().await.expect("readable");
+            tokio::time::timeout(Duration::from_secs(10), stream.readable())
+                .await
+                .expect("data within 10 s")
+                .expect("readable");
             if let Some(chunk) = inbox.read(stream).expect("read") {
                 got += chunk.len();
                 chunks.push(chunk);
