@@ -3,6 +3,7 @@
 //! it filters by socket and by text, follows new lines unless the user scrolled up, clears,
 //! shows data as text or hex, and exports NDJSON in the headless `--json` schema.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -17,6 +18,15 @@ use crate::shortcuts;
 
 /// How many bytes of a chunk the hex view shows.
 const HEX_PREVIEW_BYTES: usize = 64;
+
+/// The most lines the log keeps; past it the oldest tenth is dropped. A window left running
+/// for hours under traffic would otherwise grow without end (a line costs about 200 bytes).
+pub const MAX_LINES: usize = 250_000;
+
+/// The most received data the log keeps (its Data lines hold the chunks, for the hex view and
+/// the export); past it the oldest lines go until a quarter of it is free. A large upload
+/// through the window would otherwise be held whole.
+pub const MAX_DATA_BYTES: usize = 64 * 1024 * 1024;
 
 /// One logged event.
 #[derive(Debug, Clone)]
@@ -48,8 +58,15 @@ impl LogEntry {
 pub struct EventLog {
     /// Which side's words to use.
     role: Role,
-    /// The lines.
-    entries: Vec<LogEntry>,
+    /// The lines, oldest first (a deque: the oldest are dropped from the front).
+    entries: VecDeque<LogEntry>,
+    /// Bytes of received data the lines hold.
+    data_bytes: usize,
+    /// Lines dropped to stay within [`MAX_LINES`] and [`MAX_DATA_BYTES`].
+    dropped: u64,
+    /// Lines removed from the front so far, by dropping or clearing: a view's indices are
+    /// stale when this moved.
+    forgotten: u64,
 }
 
 impl EventLog {
@@ -58,30 +75,73 @@ impl EventLog {
     pub fn new(role: Role) -> Self {
         Self {
             role,
-            entries: Vec::new(),
+            entries: VecDeque::new(),
+            data_bytes: 0,
+            dropped: 0,
+            forgotten: 0,
         }
     }
 
-    /// Logs an event (progress events are too chatty and are skipped).
+    /// Logs an event (progress events are too chatty and are skipped), dropping the oldest
+    /// lines when the log is over [`MAX_LINES`] or [`MAX_DATA_BYTES`].
     pub fn push(&mut self, event: Event) {
         if let Some(line) = human_line(self.role, &event) {
-            self.entries.push(LogEntry {
+            self.data_bytes += data_len(&event);
+            self.entries.push_back(LogEntry {
                 at: SystemTime::now(),
                 event,
                 line,
             });
         }
+        if self.entries.len() > MAX_LINES {
+            self.drop_oldest(MAX_LINES / 10);
+        }
+        if self.data_bytes > MAX_DATA_BYTES {
+            let mut count = 0;
+            let mut freed = 0;
+            for entry in &self.entries {
+                if self.data_bytes - freed <= MAX_DATA_BYTES / 4 * 3 {
+                    break;
+                }
+                freed += data_len(&entry.event);
+                count += 1;
+            }
+            self.drop_oldest(count);
+        }
     }
 
-    /// The lines.
+    /// Drops the `count` oldest lines.
+    fn drop_oldest(&mut self, count: usize) {
+        let count = count.min(self.entries.len());
+        let freed: usize = self
+            .entries
+            .range(..count)
+            .map(|entry| data_len(&entry.event))
+            .sum();
+        self.entries.drain(..count);
+        self.data_bytes -= freed;
+        self.dropped += count as u64;
+        self.forgotten += count as u64;
+    }
+
+    /// How many old lines were dropped to keep the log within its limits.
     #[must_use]
-    pub fn entries(&self) -> &[LogEntry] {
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// The lines, oldest first.
+    #[must_use]
+    pub fn entries(&self) -> &VecDeque<LogEntry> {
         &self.entries
     }
 
     /// Forgets every line.
     pub fn clear(&mut self) {
+        self.forgotten += self.entries.len() as u64;
         self.entries.clear();
+        self.data_bytes = 0;
+        self.dropped = 0;
     }
 
     /// True if any line contains `text`.
@@ -100,8 +160,19 @@ impl EventLog {
     }
 }
 
+/// The bytes of received data an event holds.
+fn data_len(event: &Event) -> usize {
+    match event {
+        Event::Data { data, .. } => data.len(),
+        _ => 0,
+    }
+}
+
 /// Writes `entries` as NDJSON; returns how many lines were written.
-fn write_ndjson(entries: &[LogEntry], path: &Path) -> io::Result<usize> {
+fn write_ndjson<'a>(
+    entries: impl IntoIterator<Item = &'a LogEntry>,
+    path: &Path,
+) -> io::Result<usize> {
     let mut out = io::BufWriter::new(std::fs::File::create(path)?);
     let mut written = 0;
     for entry in entries {
@@ -135,6 +206,8 @@ pub struct LogView {
     scanned: usize,
     /// The filters `visible` was made with.
     made_with: (String, Option<SocketId>),
+    /// The log's count of removed lines when `visible` was made (its indices shift after).
+    forgotten_seen: u64,
 }
 
 impl Default for LogView {
@@ -149,6 +222,7 @@ impl Default for LogView {
             sequence: Sequence::default(),
             scanned: 0,
             made_with: (String::new(), None),
+            forgotten_seen: 0,
         }
     }
 }
@@ -240,14 +314,23 @@ impl LogView {
             if let Some(result) = result {
                 ui.weak(result);
             }
-            ui.weak(format!("{} lines", log.entries().len()));
+            let lines = log.entries().len();
+            match log.dropped() {
+                0 => ui.weak(format!("{lines} lines")),
+                dropped => ui
+                    .weak(format!("{lines} lines ({dropped} older dropped)"))
+                    .on_hover_text(format!(
+                        "The log keeps the newest {MAX_LINES} lines and {} MiB of received data",
+                        MAX_DATA_BYTES / (1024 * 1024)
+                    )),
+            };
         });
     }
 
     /// Writes a snapshot of the log on a thread of its own, so a long log never stalls a frame;
     /// the outcome shows next to the button when it is done.
     fn export(&self, log: &EventLog, ctx: &egui::Context) {
-        let entries = log.entries().to_vec();
+        let entries: Vec<LogEntry> = log.entries().iter().cloned().collect();
         let path = PathBuf::from(&self.export_path);
         let outcome = Arc::clone(&self.export_result);
         let ctx = ctx.clone();
@@ -270,17 +353,18 @@ impl LogView {
         }
     }
 
-    /// Brings the filtered index up to date: all over when a filter changed or the log was
-    /// cleared, otherwise only the new entries.
+    /// Brings the filtered index up to date: all over when a filter changed or lines were
+    /// cleared or dropped, otherwise only the new entries.
     fn refresh(&mut self, log: &EventLog) {
         let filters = (self.text_filter.clone(), self.socket_filter);
-        if filters != self.made_with || self.scanned > log.entries().len() {
+        if filters != self.made_with || log.forgotten != self.forgotten_seen {
             self.visible.clear();
             self.sequence.follow(self.socket_filter);
             self.scanned = 0;
             self.made_with = filters;
+            self.forgotten_seen = log.forgotten;
         }
-        for (index, entry) in log.entries().iter().enumerate().skip(self.scanned) {
+        for (index, entry) in (self.scanned..).zip(log.entries().range(self.scanned..)) {
             self.sequence.push(entry);
             let socket_ok = self.socket_filter.is_none_or(|s| entry.socket() == Some(s));
             if socket_ok && entry.line.contains(&self.text_filter) {
@@ -370,6 +454,66 @@ mod tests {
         assert_eq!(records[2]["code"], 102);
         assert_eq!(records[2]["meaning"], "connection refused");
         assert!(records.iter().all(|r| r["ts"].is_string()));
+    }
+
+    #[test]
+    fn the_log_drops_its_oldest_lines_past_the_line_limit_and_the_view_follows() {
+        let mut log = EventLog::new(Role::Client);
+        let closed = |n: usize| Event::Closed {
+            socket: SocketId(n as u64),
+        };
+        // A filtered view: sockets 7, 70…79, 700…799 and so on.
+        let mut view = LogView {
+            text_filter: "Socket 7".to_owned(),
+            ..LogView::default()
+        };
+        for n in 0..MAX_LINES {
+            log.push(closed(n));
+        }
+        view.refresh(&log);
+        let before = view.visible_count();
+        assert_eq!(log.dropped(), 0);
+        log.push(closed(MAX_LINES));
+        assert_eq!(log.entries().len(), MAX_LINES + 1 - MAX_LINES / 10);
+        assert_eq!(log.dropped(), (MAX_LINES / 10) as u64);
+        let first = log.entries().front().map(|e| e.line.clone());
+        assert_eq!(
+            first.as_deref(),
+            Some(&*format!("Socket {} closed.", MAX_LINES / 10))
+        );
+        // The view's indices moved with the dropped lines: it starts over and stays in range.
+        view.refresh(&log);
+        let expected = log
+            .entries()
+            .iter()
+            .filter(|e| e.line.contains("Socket 7"))
+            .count();
+        assert_eq!(view.visible_count(), expected);
+        assert!(
+            expected < before,
+            "the dropped lines are gone from the view"
+        );
+        assert!(view.visible.iter().all(|&i| i < log.entries().len()));
+        log.clear();
+        assert_eq!(log.dropped(), 0, "a cleared log starts counting again");
+    }
+
+    #[test]
+    fn the_log_keeps_at_most_its_data_budget_of_received_chunks() {
+        let mut log = EventLog::new(Role::Server);
+        let chunk = bytes::Bytes::from(vec![0x5a_u8; 1024 * 1024]);
+        let pushes = MAX_DATA_BYTES / chunk.len() + 8;
+        for _ in 0..pushes {
+            log.push(Event::Data {
+                socket: SocketId(0),
+                data: chunk.clone(),
+            });
+        }
+        let kept: usize = log.entries().iter().map(|e| data_len(&e.event)).sum();
+        assert_eq!(kept, log.data_bytes);
+        assert!(kept <= MAX_DATA_BYTES, "{kept} bytes kept");
+        assert!(log.dropped() > 0);
+        assert_eq!(log.entries().len() as u64 + log.dropped(), pushes as u64);
     }
 
     #[test]
