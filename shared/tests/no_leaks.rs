@@ -60,9 +60,10 @@ fn stop_listening_and_shutdown_leave_no_descriptor_or_task_behind() {
         read_greeting(stream);
     }
     watch.until_n(5, "connected", |e| matches!(e, Event::Connected { .. }));
+    let open = open_descriptors();
     assert!(
-        open_descriptors() >= before + 1 + 2 * 5,
-        "listener and both ends of 5 connections"
+        open >= before + 1 + 2 * 5,
+        "listener and both ends of 5 connections: {open} open, {before} before"
     );
 
     server.stop_listening();
