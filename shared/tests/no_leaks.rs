@@ -1,6 +1,8 @@
 //! StopListening, shutdown and churn leave no file descriptor, task or memory behind.
-//! In a test binary of their own, one test at a time: they count the whole process's
-//! descriptors and memory.
+//! They count the whole process's descriptors, tasks and memory, so each runs alone: nextest
+//! gives every test a process of its own and runs these with nothing beside them
+//! (`.config/nextest.toml`); under plain `cargo test` a lock keeps them one at a time. Every
+//! count after an action waits (with a deadline) for the system to settle.
 
 #![cfg(target_os = "linux")]
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -21,17 +23,28 @@ fn open_descriptors() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
-/// The runtime's live tasks once they settle: a socket's task reports Closed as its last
-/// act and ends a moment later. Polls at most [`common::PATIENCE`].
-fn settled_tasks(runtime: &Runtime, expected: usize) -> usize {
+/// `measure` once it reads `expected`, or its last reading after [`common::PATIENCE`]. A
+/// socket's task reports Closed as its last act and then ends, dropping its descriptor, a
+/// moment later: a count taken straight after the event may still see it.
+fn settled(expected: usize, measure: impl Fn() -> usize) -> usize {
     let deadline = std::time::Instant::now() + common::PATIENCE;
     loop {
-        let alive = runtime.handle().metrics().num_alive_tasks();
-        if alive == expected || std::time::Instant::now() > deadline {
-            return alive;
+        let now = measure();
+        if now == expected || std::time::Instant::now() > deadline {
+            return now;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// The runtime's live tasks once they settle at `expected`.
+fn settled_tasks(runtime: &Runtime, expected: usize) -> usize {
+    settled(expected, || runtime.handle().metrics().num_alive_tasks())
+}
+
+/// This process's open descriptors once they settle at `expected`.
+fn settled_descriptors(expected: usize) -> usize {
+    settled(expected, open_descriptors)
 }
 
 /// Resident memory of this process, in bytes.
@@ -72,7 +85,7 @@ fn stop_listening_and_shutdown_leave_no_descriptor_or_task_behind() {
     watch.until_n(5, "closed", |e| matches!(e, Event::Closed { .. }));
     drop(clients);
     assert_eq!(
-        open_descriptors(),
+        settled_descriptors(before),
         before,
         "after StopListening and closing"
     );
@@ -83,7 +96,7 @@ fn stop_listening_and_shutdown_leave_no_descriptor_or_task_behind() {
     read_greeting(&mut late);
     assert!(server.shutdown(Duration::from_secs(5)), "every task ended");
     drop(late);
-    assert_eq!(open_descriptors(), before, "after shutdown");
+    assert_eq!(settled_descriptors(before), before, "after shutdown");
 }
 
 #[test]
@@ -144,12 +157,12 @@ fn twenty_thousand_connect_greet_close_cycles_are_all_served_and_leave_nothing_b
     );
     assert!(server.active_connections().is_empty());
     assert_eq!(
-        open_descriptors(),
+        settled_descriptors(descriptors),
         descriptors,
         "descriptors after the churn"
     );
     assert_eq!(
-        runtime.handle().metrics().num_alive_tasks(),
+        settled_tasks(&runtime, tasks),
         tasks,
         "tasks after the churn"
     );
@@ -205,5 +218,5 @@ fn shutdown_with_500_clients_connected_closes_every_one_and_ends_every_task() {
     }
     drop(clients);
     assert_eq!(settled_tasks(&runtime, tasks), tasks);
-    assert_eq!(open_descriptors(), before);
+    assert_eq!(settled_descriptors(before), before);
 }
