@@ -269,8 +269,10 @@ fn keyboard_shortcuts_connect_one_or_a_burst_and_clear_the_log() {
         egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
         egui::Key::N,
     );
+    // Every socket of the burst is greeted before the log is cleared: a greeting that came
+    // after Ctrl+K would be a new line, not one the clear missed.
     run_until(&mut harness, "the burst", |w| {
-        w.log.contains(&format!("Socket 3: {SERVER_GREETING}"))
+        (1..=3).all(|n| w.log.contains(&format!("Socket {n}: {SERVER_GREETING}")))
     });
     assert_eq!(
         harness.state().sockets.len(),
@@ -327,11 +329,14 @@ fn the_timeline_follows_sockets_connecting_and_connected() {
 fn a_naive_burst_shows_its_losses_refused_or_dropped_unserved() {
     let runtime = Runtime::new().unwrap();
     let (events, _receiver) = event_channel(None);
+    // Its gap outlasts the test: once its single socket took the first client, nothing listens,
+    // so exactly one client is served whatever the timing. (With a short gap how many are lost
+    // depends on where each SYN retry falls, and sometimes none is.)
     let (naive, address) = serversocket::naive::NaiveServer::listen(
         &runtime,
         events,
         "127.0.0.1:0".parse().unwrap(),
-        Duration::from_millis(200),
+        Duration::from_secs(3600),
         |_| Greeter::default(),
     )
     .unwrap();
@@ -349,7 +354,8 @@ fn a_naive_burst_shows_its_losses_refused_or_dropped_unserved() {
     });
     let window = harness.state();
     let lost = window.rows.refused() + window.rows.dropped_unserved();
-    assert!(lost > 0, "a single re-listening socket lost nobody of 20");
+    assert_eq!(window.rows.count(RowState::Connected), 1, "one served");
+    assert_eq!(lost, 19, "the rest refused or dropped unserved");
     assert_eq!(lost, window.rows.count(RowState::Failed));
     assert_eq!(window.timeline().total(super::FAILED), lost as u64);
     drop(naive);
