@@ -207,7 +207,9 @@ mod tests {
                 "the bytes arrive intact and in order"
             );
             let spare = |inbox: &Inbox| inbox.spare.as_ref().map_or(0, |s| lock(s).len());
-            assert_eq!(spare(&inbox), 0, "buffers in use are not spare");
+            // A read that found nothing or only a short tail gave its buffer back at once, so
+            // some buffers may be spare already; the chunks still held keep theirs.
+            let spare_while_held = spare(&inbox);
             // The read that filled the small buffer was copied; every large read after it
             // had a buffer of its own.
             let own_buffers = chunks.iter().filter(|c| c.len() >= SMALL_CHUNK).count() - 1;
@@ -215,7 +217,7 @@ mod tests {
             drop(chunks);
             assert_eq!(
                 spare(&inbox),
-                own_buffers.min(SPARE_BUFFERS),
+                (spare_while_held + own_buffers).min(SPARE_BUFFERS),
                 "each dropped bulk chunk gave its buffer back"
             );
         });
