@@ -263,6 +263,13 @@ fn local_address_reports_the_port_the_os_chose_and_active_connections_list_the_c
         assert_eq!(socket.local_address(), Some(a.peer_addr().unwrap()));
         assert_eq!(socket.last_error_code(), 0);
     }
+    // The snapshot is published before the event that announces it: once the greeting's
+    // SendComplete arrived (not merely once the client read it), it counts the greeting.
+    let first = active[0].id();
+    watch.until(
+        "the greeting sent",
+        |e| matches!(e, Event::SendComplete { socket, .. } if *socket == first),
+    );
     assert_eq!(active[0].status().bytes_sent, SERVER_GREETING.len() as u64);
 }
 
