@@ -99,11 +99,15 @@ pub enum SocketError {
     /// Accepting a waiting connection failed (e.g. the process ran out of file descriptors).
     /// The listener backs off and keeps listening.
     #[error(
-        "accepting a connection failed: {reason}; the server waits a moment and keeps listening"
+        "accepting a connection failed: {reason}; the server keeps listening and tries again in {} ms",
+        retry_in.as_millis()
     )]
     AcceptFailed {
         /// What the operating system said.
         reason: String,
+        /// How long the listener waits before it accepts again (unless a connection closes
+        /// first): the pause doubles with each failure in a row, so a reader sees it back off.
+        retry_in: std::time::Duration,
     },
     /// More data was queued for sending than the socket holds; the peer is not reading.
     #[error(

@@ -140,7 +140,7 @@ impl Listener {
                         backoff = Some(pause);
                         retry_at = Some(Instant::now() + pause);
                         tracing::warn!(error = %e, ?pause, "accept failed");
-                        let error = SocketError::AcceptFailed { reason: e.to_string() };
+                        let error = SocketError::AcceptFailed { reason: e.to_string(), retry_in: pause };
                         self.events.send(Event::Error { socket: None, error }).await;
                     }
                 },
