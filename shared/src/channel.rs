@@ -13,6 +13,7 @@
 //! The channel is bounded. When the caller falls behind, senders wait, sockets stop reading, and
 //! TCP's own flow control slows the peers: a flood never turns into unbounded memory.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -41,7 +42,7 @@ pub fn event_channel(waker: Option<Waker>) -> (EventSender, EventReceiver) {
         EventReceiver {
             receiver,
             woken,
-            second: Mutex::new(None),
+            second: Mutex::new(VecDeque::new()),
         },
     )
 }
@@ -112,8 +113,9 @@ pub struct EventReceiver {
     receiver: flume::Receiver<Parcel>,
     /// Cleared whenever the caller asks for events, so the next event wakes it again.
     woken: Arc<AtomicBool>,
-    /// The second event of the last pair, handed out by the next call.
-    second: Mutex<Option<Event>>,
+    /// Second events of pairs, handed out by the next calls. A queue, not one slot: two
+    /// threads that receive at once may each open a pair, and neither second may be lost.
+    second: Mutex<VecDeque<Event>>,
 }
 
 impl EventReceiver {
@@ -148,7 +150,7 @@ impl EventReceiver {
         self.second
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .take()
+            .pop_front()
     }
 
     /// The parcel's first event; a second one waits for the next call.
@@ -156,7 +158,10 @@ impl EventReceiver {
         match parcel {
             Parcel::One(event) => Some(event),
             Parcel::Pair(first, second) => {
-                *self.second.lock().unwrap_or_else(PoisonError::into_inner) = Some(second);
+                self.second
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push_back(second);
                 Some(first)
             }
         }
@@ -165,6 +170,7 @@ impl EventReceiver {
 
 #[cfg(test)]
 mod tests {
+    use std::future::Future;
     use std::sync::atomic::AtomicUsize;
 
     use super::*;
@@ -237,6 +243,38 @@ mod tests {
         seen.push(receiver.try_recv());
         assert_eq!(seen, (1..=5).map(|id| Some(closed(id))).collect::<Vec<_>>());
         assert_eq!(receiver.try_recv(), None);
+    }
+
+    #[test]
+    fn two_receives_at_once_that_each_open_a_pair_lose_no_event() {
+        let (sender, receiver, _wakes) = counted();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let closed = |id| Event::Closed {
+            socket: SocketId(id),
+        };
+        // Both receives look for a held event (none) and wait; then two pairs arrive and each
+        // receive opens one, as two threads calling `recv` would.
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut first = std::pin::pin!(receiver.recv());
+        let mut second = std::pin::pin!(receiver.recv());
+        assert!(first.as_mut().poll(&mut context).is_pending());
+        assert!(second.as_mut().poll(&mut context).is_pending());
+        runtime.block_on(async {
+            sender.send_pair(closed(1), closed(2)).await;
+            sender.send_pair(closed(3), closed(4)).await;
+        });
+        let mut seen = Vec::new();
+        for future in [first.as_mut(), second.as_mut()] {
+            match future.poll(&mut context) {
+                std::task::Poll::Ready(event) => seen.extend(event),
+                std::task::Poll::Pending => panic!("a pair was sent"),
+            }
+        }
+        seen.extend(std::iter::from_fn(|| receiver.try_recv()));
+        seen.sort_by_key(|event| event.socket());
+        assert_eq!(seen, (1..=4).map(closed).collect::<Vec<_>>());
     }
 
     #[test]
