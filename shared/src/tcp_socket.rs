@@ -91,7 +91,7 @@ impl TcpSocket {
         timeout: Duration,
     ) -> Self {
         let host = host.into();
-        let (socket, commands) = Self::new(id, SocketState::Connecting);
+        let (socket, mut commands) = Self::new(id, SocketState::Connecting);
         let status = Arc::clone(&socket.status);
         let span = tracing::info_span!("socket", id = id.0, %host, port);
         runtime.handle().spawn(
@@ -103,8 +103,27 @@ impl TcpSocket {
                         port,
                     })
                     .await;
-                match tokio::time::timeout(timeout, open(&host, port)).await {
-                    Ok(Ok(stream)) => {
+                // While connecting only Close can arrive (Write refuses), or every handle goes:
+                // either abandons the connect.
+                let outcome = tokio::select! {
+                    biased;
+                    _ = commands.recv() => None,
+                    outcome = tokio::time::timeout(timeout, open(&host, port)) => Some(outcome),
+                };
+                match outcome {
+                    Some(Ok(Ok(stream))) => {
+                        let Some(announced) = come_up(&stream, &status, &mut commands) else {
+                            abandon(id, handler, &events, &status).await;
+                            return;
+                        };
+                        let (local, remote) = announced;
+                        events
+                            .send(Event::Connected {
+                                socket: id,
+                                local,
+                                remote,
+                            })
+                            .await;
                         Connection {
                             stream,
                             socket: Socket::new(id),
@@ -114,19 +133,20 @@ impl TcpSocket {
                             status,
                             cancel: CancellationToken::new(),
                             on_closed: Box::new(|| {}),
-                            announced: None,
+                            announced: Some(announced),
                         }
                         .run()
                         .await;
                     }
-                    Ok(Err(error)) => fail(id, handler, &events, &status, error).await,
-                    Err(_elapsed) => {
+                    Some(Ok(Err(error))) => fail(id, handler, &events, &status, error).await,
+                    Some(Err(_elapsed)) => {
                         let error = SocketError::ConnectTimedOut {
                             address: format!("{host}:{port}"),
-                            seconds: timeout.as_secs(),
+                            seconds: Some(timeout.as_secs()),
                         };
                         fail(id, handler, &events, &status, error).await;
                     }
+                    None => abandon(id, handler, &events, &status).await,
                 }
             }
             .instrument(span),
@@ -188,6 +208,10 @@ impl TcpSocket {
     /// Closes the connection (Xojo's Close); Closed follows on the event channel.
     /// Closing a socket that is already closed does nothing.
     pub fn close(&self) {
+        // Sent under the status lock: a client's task that has just connected looks for a
+        // Close under the same lock before it shows Connected, so a close made while the
+        // caller still saw Connecting always abandons the connect.
+        let _status = lock(&self.status);
         // An error only means the task has already ended: the socket is closed either way.
         let _ = self.commands.send(SocketCommand::Close);
     }
@@ -266,6 +290,43 @@ async fn open(host: &str, port: u16) -> Result<TcpStream, SocketError> {
         }
     }
     Err(last_error)
+}
+
+/// A client's connect succeeded: shows the socket connected and returns its addresses, unless
+/// the caller closed it meanwhile (or dropped every handle), or the peer already vanished.
+fn come_up(
+    stream: &TcpStream,
+    status: &Mutex<SocketStatus>,
+    commands: &mut mpsc::UnboundedReceiver<SocketCommand>,
+) -> Option<(SocketAddr, SocketAddr)> {
+    let local = stream.local_addr().ok()?;
+    let remote = stream.peer_addr().ok()?;
+    let mut status = lock(status);
+    if matches!(
+        commands.try_recv(),
+        Ok(SocketCommand::Close) | Err(mpsc::error::TryRecvError::Disconnected)
+    ) {
+        return None;
+    }
+    status.state = SocketState::Connected;
+    status.local = Some(local);
+    status.remote = Some(remote);
+    status.connected_at = Some(SystemTime::now());
+    Some((local, remote))
+}
+
+/// Reports a connect the caller abandoned (or whose peer vanished at once): Closed only, as
+/// for any socket closed here. The handler never saw Connected, so it hears only Closed.
+async fn abandon(
+    id: SocketId,
+    mut handler: impl SocketHandler,
+    events: &EventSender,
+    status: &Mutex<SocketStatus>,
+) {
+    tracing::info!("connect abandoned");
+    lock(status).state = SocketState::Closed;
+    handler.closed(&mut Socket::new(id));
+    events.send(Event::Closed { socket: id }).await;
 }
 
 /// Reports a connect that never came up: Error, then Closed.
