@@ -96,12 +96,8 @@ impl Connection {
         // Small writes (a greeting, a reply) go out at once rather than waiting for more.
         let _ = stream.set_nodelay(true);
         socket.set_connected(local, remote);
-        {
-            let mut status = lock(&status);
-            status.state = SocketState::Connected;
-            status.local = Some(local);
-            status.remote = Some(remote);
-            status.connected_at = Some(SystemTime::now());
+        if announced.is_none() {
+            mark_connected(&status, local, remote);
         }
         tracing::debug!(socket = id.0, %remote, "connected");
         if announced.is_none() {
@@ -125,6 +121,7 @@ impl Connection {
         // registering with the shared token each turn cost more than the turn's own work.
         let serve = async {
             loop {
+                report_failed_writes(&mut socket, &mut *handler, &events, &status).await;
                 publish(&status, &socket, received_total, sent_total);
                 if socket.close_requested() {
                     break Ending::ClosedHere;
@@ -152,14 +149,9 @@ impl Connection {
                 tokio::select! {
                     biased;
                     command = commands.recv() => match command {
-                        Some(SocketCommand::Write(data)) => {
-                            if let Err(error) = socket.write(data) {
-                                socket.set_error(&error);
-                                lock(&status).last_error_code = error.code();
-                                events.send(Event::Error { socket: Some(id), error: error.clone() }).await;
-                                handler.error(&mut socket, &error);
-                            }
-                        }
+                        // A refused write is reported at the top of the loop, like one
+                        // refused inside a handler.
+                        Some(SocketCommand::Write(data)) => { let _ = socket.write(data); }
                         Some(SocketCommand::Close) | None => socket.close(),
                     },
                     ready = stream.writable(), if pending.is_some() => {
@@ -177,7 +169,9 @@ impl Connection {
                                 }
                                 // When this step finished the send (or cancelled it), its SendComplete travels
                                 // with the progress as one parcel.
-                                let done = socket.pending_write().is_none() && !socket.close_requested();
+                                // A handler that closes in the last SendProgress still gets
+                                // its SendComplete: everything did go out.
+                                let done = socket.pending_write().is_none();
                                 if cancelled || done {
                                     sending = false;
                                     events.send_pair(progress, Event::SendComplete { socket: id, user_aborted: cancelled }).await;
@@ -212,7 +206,10 @@ impl Connection {
             ending = serve => ending,
         };
 
-        let mut lost = None;
+        // Not connected any more from here on, so the handler's Error sees a closed socket.
+        socket.set_disconnected();
+        lock(&status).state = SocketState::Closed;
+        let mut lost = Vec::new();
         match ending {
             Ending::ClosedHere => {
                 // Hand the OS what it takes at once of the queue, then say goodbye with a FIN.
@@ -230,18 +227,27 @@ impl Connection {
                 socket.set_error(&error);
                 lock(&status).last_error_code = error.code();
                 handler.error(&mut socket, &error);
-                // Reported with Closed, as one parcel.
-                lost = Some(Event::Error {
+                // Reported with Closed, as one parcel, with any write the handler's Error
+                // tried (refused: the socket is closed).
+                lost.push(Event::Error {
                     socket: Some(id),
                     error,
                 });
+                lost.extend(
+                    socket
+                        .take_failed_writes()
+                        .into_iter()
+                        .map(|error| Event::Error {
+                            socket: Some(id),
+                            error,
+                        }),
+                );
             }
         }
         drop(stream);
-        socket.set_disconnected();
         {
             let mut status = lock(&status);
-            status.state = SocketState::Closed;
+            status.last_error_code = socket.last_error_code();
             status.bytes_received = received_total;
             status.bytes_sent = sent_total;
             status.bytes_left_to_send = 0;
@@ -252,6 +258,38 @@ impl Connection {
             .send_all(lost.into_iter().chain([Event::Closed { socket: id }]))
             .await;
     }
+}
+
+/// Fires Error for each write refused since the last look (by a handler, or a caller's write
+/// that reached a closing socket), after setting LastErrorCode where the caller reads it.
+/// A write refused inside the handler's own `error` is reported on the next turn.
+async fn report_failed_writes(
+    socket: &mut Socket,
+    handler: &mut dyn SocketHandler,
+    events: &EventSender,
+    status: &Mutex<SocketStatus>,
+) {
+    for error in socket.take_failed_writes() {
+        lock(status).last_error_code = error.code();
+        events
+            .send(Event::Error {
+                socket: Some(socket.id()),
+                error: error.clone(),
+            })
+            .await;
+        handler.error(socket, &error);
+    }
+}
+
+/// Shows the caller a connected socket. Done before Connected is sent (by the pool at the
+/// handoff, by a client's task here), so a caller that writes when Connected arrives finds the
+/// socket usable: its writes wait in the command channel until the task runs.
+pub(crate) fn mark_connected(status: &Mutex<SocketStatus>, local: SocketAddr, remote: SocketAddr) {
+    let mut status = lock(status);
+    status.state = SocketState::Connected;
+    status.local = Some(local);
+    status.remote = Some(remote);
+    status.connected_at = Some(SystemTime::now());
 }
 
 /// Copies the socket's counters into the caller's snapshot. Called before each event that

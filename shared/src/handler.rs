@@ -128,6 +128,9 @@ pub struct Socket {
     close_requested: bool,
     /// The code of the last failure, 0 if none (LastErrorCode).
     last_error_code: i32,
+    /// Writes refused since the socket's task last looked; it fires Error for each, as Xojo
+    /// does, so a handler that ignores `write`'s result still hears of the failure.
+    failed_writes: Vec<SocketError>,
 }
 
 impl Socket {
@@ -143,6 +146,7 @@ impl Socket {
             queued: 0,
             close_requested: false,
             last_error_code: 0,
+            failed_writes: Vec::new(),
         }
     }
 
@@ -153,23 +157,30 @@ impl Socket {
     }
 
     /// Queues `data` for sending and returns at once (Xojo's Write). SendProgress and
-    /// SendComplete report when it went out.
+    /// SendComplete report when it went out. A refused write also sets LastErrorCode and fires
+    /// the Error event (after the current event method returns), as in Xojo.
     ///
     /// # Errors
     /// [`SocketError::InvalidState`] when not connected, [`SocketError::SendQueueFull`] when
     /// [`SEND_QUEUE_LIMIT`] bytes are already waiting.
     pub fn write(&mut self, data: impl Into<Bytes>) -> Result<(), SocketError> {
         let data = data.into();
-        if !self.connected || self.close_requested {
-            return Err(SocketError::InvalidState(format!(
+        let refused = if !self.connected || self.close_requested {
+            Some(SocketError::InvalidState(format!(
                 "socket {} is not connected, so it cannot write",
                 self.id
-            )));
-        }
-        if self.queued + data.len() > SEND_QUEUE_LIMIT {
-            return Err(SocketError::SendQueueFull {
+            )))
+        } else if self.queued + data.len() > SEND_QUEUE_LIMIT {
+            Some(SocketError::SendQueueFull {
                 queued: self.queued,
-            });
+            })
+        } else {
+            None
+        };
+        if let Some(error) = refused {
+            self.set_error(&error);
+            self.failed_writes.push(error.clone());
+            return Err(error);
         }
         if !data.is_empty() {
             self.queued += data.len();
@@ -247,6 +258,11 @@ impl Socket {
 
     pub(crate) fn set_error(&mut self, error: &SocketError) {
         self.last_error_code = error.code();
+    }
+
+    /// The writes refused since the last call, oldest first.
+    pub(crate) fn take_failed_writes(&mut self) -> Vec<SocketError> {
+        std::mem::take(&mut self.failed_writes)
     }
 
     pub(crate) fn close_requested(&self) -> bool {
@@ -339,6 +355,12 @@ mod tests {
     fn writes_are_refused_when_not_connected_or_over_the_limit() {
         let mut closed = Socket::new(SocketId(1));
         assert_eq!(closed.write("x").map_err(|e| e.code()), Err(106));
+        assert_eq!(closed.last_error_code(), 106);
+        assert_eq!(
+            closed.take_failed_writes().len(),
+            1,
+            "kept for the Error event"
+        );
         let mut socket = connected_socket();
         socket
             .write(vec![0_u8; SEND_QUEUE_LIMIT])

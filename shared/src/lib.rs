@@ -61,7 +61,7 @@ pub mod tcp_socket;
 
 pub use channel::{EventReceiver, EventSender, Waker, event_channel};
 pub use error::{SocketError, code_meaning, parse_port};
-pub use event::{Event, SocketId};
+pub use event::{Event, SocketId, SocketIds};
 pub use handler::{Passive, Socket, SocketHandler};
 pub use runtime::{Runtime, termination_signal};
 pub use server_socket::{Limits, PoolStatus, ServerSocket};

@@ -20,7 +20,9 @@ use tokio_util::task::TaskTracker;
 use crate::connection::Connection;
 use crate::server_socket::{bind, os_handle};
 use crate::tcp_socket::{SocketState, lock};
-use crate::{Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId, TcpSocket};
+use crate::{
+    Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId, SocketIds, TcpSocket,
+};
 
 /// The seed-style default pause between closing and listening again.
 pub const DEFAULT_RELISTEN_DELAY: Duration = Duration::from_millis(50);
@@ -42,7 +44,7 @@ pub struct NaiveServer {
 
 impl NaiveServer {
     /// Binds `address` and starts the accept–close–relisten cycle; returns the bound address.
-    /// `add_socket` makes the handler for each accepted connection.
+    /// `add_socket` makes the handler for each accepted connection. Sockets are numbered from 0.
     ///
     /// # Errors
     /// The bind's failure (105 address in use, 107 privileged port …).
@@ -51,6 +53,33 @@ impl NaiveServer {
         events: EventSender,
         address: SocketAddr,
         relisten_delay: Duration,
+        add_socket: F,
+    ) -> Result<(Self, SocketAddr), SocketError>
+    where
+        H: SocketHandler,
+        F: FnMut(SocketId) -> H + Send + 'static,
+    {
+        Self::listen_with_ids(
+            runtime,
+            events,
+            address,
+            relisten_delay,
+            SocketIds::new(),
+            add_socket,
+        )
+    }
+
+    /// As [`Self::listen`], numbering sockets from `ids` (a window shares its
+    /// [`crate::ServerSocket::socket_ids`], so ids stay unique across modes and Listens).
+    ///
+    /// # Errors
+    /// The bind's failure (105 address in use, 107 privileged port …).
+    pub fn listen_with_ids<H, F>(
+        runtime: &Runtime,
+        events: EventSender,
+        address: SocketAddr,
+        relisten_delay: Duration,
+        ids: SocketIds,
         mut add_socket: F,
     ) -> Result<(Self, SocketAddr), SocketError>
     where
@@ -75,7 +104,6 @@ impl NaiveServer {
             Arc::clone(&server.connections),
         );
         let task = async move {
-            let mut next_id = 0;
             let mut listener = Some(first);
             while !shutdown.is_cancelled() {
                 let std_listener = match listener.take() {
@@ -119,8 +147,7 @@ impl NaiveServer {
                     continue;
                 };
                 accepted.fetch_add(1, Ordering::Relaxed);
-                let id = SocketId(next_id);
-                next_id += 1;
+                let id = ids.next();
                 let handler = add_socket(id);
                 events.send(Event::AddSocket { socket: id }).await;
                 let (handle, commands) = TcpSocket::new(id, SocketState::Connecting);

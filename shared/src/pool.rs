@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::connection::Connection;
+use crate::connection::{Connection, mark_connected};
 use crate::server_socket::{Limits, Pool};
 use crate::tcp_socket::{SocketState, lock};
 use crate::{Event, EventSender, Socket, SocketError, SocketHandler, SocketId, TcpSocket};
@@ -40,10 +40,12 @@ pub(crate) struct IdleSocket {
 
 /// The running listener of one Listen.
 pub(crate) struct Listener {
-    /// The open listening socket.
-    pub listener: TcpListener,
+    /// The listening socket, until StopListening takes it (and so closes it at once).
+    pub listener: Arc<Mutex<Option<TcpListener>>>,
     /// Where it is bound.
     pub address: SocketAddr,
+    /// Its OS handle (Xojo's Handle), for the Listening event.
+    pub handle: i64,
     /// State shared with the handle and the connections.
     pub pool: Arc<Pool>,
     /// Idle sockets, oldest first.
@@ -73,8 +75,8 @@ impl Listener {
             events,
             ..
         } = self;
-        drop(listener);
-        *lock(&pool.listening) = None;
+        // StopListening already closed it; shutdown may not have.
+        drop(lock(&listener).take());
         lock(&pool.idle).clear();
         for socket in idle {
             events.send(Event::Released { socket: socket.id }).await;
@@ -85,12 +87,11 @@ impl Listener {
 
     /// The accept loop, until StopListening.
     async fn serve(&mut self) {
-        let handle = lock(&self.pool.listening).map_or(-1, |(_, handle)| handle);
         let mut seen = *lock(&self.pool.limits);
         self.events
             .send(Event::Listening {
                 address: self.address,
-                handle,
+                handle: self.handle,
                 min: seen.min,
                 max: seen.max,
             })
@@ -125,8 +126,10 @@ impl Listener {
                     retry_at = None;
                 }
                 () = sleep_until(retry_at), if retry_at.is_some() => retry_at = None,
-                accepted = self.listener.accept(), if room && retry_at.is_none() => match accepted {
-                    Ok((stream, remote)) => {
+                accepted = accept(&self.listener), if room && retry_at.is_none() => match accepted {
+                    // StopListening closed the listener (its cancel is seen on the next turn).
+                    None => break,
+                    Some(Ok((stream, remote))) => {
                         backoff = None;
                         if !self.slow_motion(remote).await {
                             break;
@@ -134,8 +137,8 @@ impl Listener {
                         self.hand_off(stream, remote).await;
                     }
                     // The client gave up before we accepted; nothing is wrong with the listener.
-                    Err(e) if matches!(e.kind(), std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::Interrupted) => {}
-                    Err(e) => {
+                    Some(Err(e)) if matches!(e.kind(), std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::Interrupted) => {}
+                    Some(Err(e)) => {
                         let pause = backoff.map_or(FIRST_ACCEPT_BACKOFF, |b| (b * 2).min(MAX_ACCEPT_BACKOFF));
                         backoff = Some(pause);
                         retry_at = Some(Instant::now() + pause);
@@ -190,7 +193,7 @@ impl Listener {
 
     /// Xojo's AddSocket event: asks the application for a new socket.
     fn new_socket(&mut self) -> IdleSocket {
-        let id = SocketId(self.pool.next_id.fetch_add(1, Ordering::Relaxed));
+        let id = self.pool.ids.next();
         let handler = (lock(&self.add_socket))(id);
         tracing::debug!(socket = id.0, "AddSocket");
         IdleSocket { id, handler }
@@ -226,8 +229,6 @@ impl Listener {
         self.publish_idle();
         let (handle, commands) = TcpSocket::new(id, SocketState::Connecting);
         let status = handle.status_cell();
-        lock(&self.pool.connections).insert(id, handle);
-        self.pool.accepted.fetch_add(1, Ordering::Relaxed);
         // A listener bound to one address takes connections on exactly that address: only one
         // bound to every interface asks the OS which one this came in on (a system call per
         // connection). If the peer already vanished there is no address; the socket's task
@@ -238,6 +239,12 @@ impl Listener {
             Some(self.address)
         };
         let announced = local.map(|local| (local, remote));
+        if let Some(local) = local {
+            // Usable before anyone hears of it: a caller that writes at Connected succeeds.
+            mark_connected(&status, local, remote);
+        }
+        lock(&self.pool.connections).insert(id, handle);
+        self.pool.accepted.fetch_add(1, Ordering::Relaxed);
         let connected = announced.map(|(local, remote)| Event::Connected {
             socket: id,
             local,
@@ -267,6 +274,18 @@ impl Listener {
         let span = tracing::info_span!("socket", id = id.0, %remote);
         self.tracker.spawn(connection.run().instrument(span));
     }
+}
+
+/// Accepts the next connection from the shared listener; `None` once StopListening took it.
+/// The lock is held only while polling, never across an await.
+async fn accept(
+    listener: &Mutex<Option<TcpListener>>,
+) -> Option<std::io::Result<(TcpStream, SocketAddr)>> {
+    std::future::poll_fn(|cx| match &*lock(listener) {
+        Some(listener) => listener.poll_accept(cx).map(Some),
+        None => std::task::Poll::Ready(None),
+    })
+    .await
 }
 
 /// Sleeps until `deadline`, or forever when there is none (the branch is disabled then anyway).

@@ -8,11 +8,15 @@
 //!   already connected stay connected until they or their peer close them (call
 //!   [`ServerSocket::close_all`] to end them too). Dropping the `ServerSocket`, or
 //!   [`ServerSocket::shutdown`], closes everything.
-//! - **Port 0** asks the OS for a free port; [`ServerSocket::local_address`] tells which.
+//! - **Port 0** asks the OS for a free port; after Listen, [`ServerSocket::port`] (as Xojo's
+//!   Port does) and [`ServerSocket::local_address`] tell which.
 //! - **Limits** must satisfy 1 <= MaximumSocketsConnected and MinimumSocketsAvailable <=
 //!   MaximumSocketsConnected; a bad pair is refused with an error naming the field and nothing
 //!   changes. Changing them while listening takes effect at once.
 //! - **Listen fails** return the error and also fire the Error event, as Xojo does.
+//! - **Listen never waits**: StopListening closes the listening socket before it returns, and
+//!   the next Listen's task waits on the runtime for the previous one to finish reporting,
+//!   so events keep their order while the caller goes on.
 //! - **NetworkInterface and Port** changed while listening apply at the next Listen.
 
 use std::collections::BTreeMap;
@@ -30,7 +34,9 @@ use tokio_util::task::TaskTracker;
 
 use crate::pool::{AddSocket, Listener};
 use crate::tcp_socket::lock;
-use crate::{Event, EventSender, Runtime, SocketError, SocketHandler, SocketId, TcpSocket};
+use crate::{
+    Event, EventSender, Runtime, SocketError, SocketHandler, SocketId, SocketIds, TcpSocket,
+};
 
 /// The seed's port.
 pub const DEFAULT_PORT: u16 = 2002;
@@ -42,8 +48,6 @@ pub const DEFAULT_MAXIMUM_SOCKETS_CONNECTED: usize = 10;
 pub const DEFAULT_NETWORK_INTERFACE: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// How many connections may wait in the kernel while the pool is at its maximum.
 const BACKLOG: i32 = 1024;
-/// How long a new Listen waits for the previous listener to finish closing.
-const RELISTEN_WAIT: Duration = Duration::from_secs(2);
 
 /// MinimumSocketsAvailable and MaximumSocketsConnected, checked together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,8 +119,9 @@ pub(crate) struct Pool {
     pub idle: Mutex<Vec<SocketId>>,
     /// The bound address and OS handle while listening.
     pub listening: Mutex<Option<(SocketAddr, i64)>>,
-    /// The next socket id (AddSocket order from 0, kept across Listens like the seed's curSocket).
-    pub next_id: AtomicU64,
+    /// Where socket ids come from (AddSocket order from 0, kept across Listens like the seed's
+    /// curSocket, and shareable with a naive server so ids are never reused).
+    pub ids: SocketIds,
     /// Connections accepted so far.
     pub accepted: AtomicU64,
     /// Wakes the listener: a connection closed (only while it waits for one) or the limits
@@ -142,6 +147,26 @@ impl Pool {
     }
 }
 
+/// One Listen: the listener task and what StopListening needs to end it.
+struct Session {
+    /// The listener task; the next Listen's task waits for it, so events keep their order.
+    task: JoinHandle<()>,
+    /// Cancelled by StopListening: the task releases the idle sockets and reports Stopped.
+    cancel: CancellationToken,
+    /// The listening socket, shared with the task, which only borrows it to accept.
+    /// StopListening takes it out and drops it on the caller's thread: the port is free the
+    /// moment StopListening returns, without waiting for the task.
+    listener: Arc<Mutex<Option<tokio::net::TcpListener>>>,
+}
+
+impl Session {
+    /// Closes the listening socket and tells the task to finish.
+    fn close(&self) {
+        drop(lock(&self.listener).take());
+        self.cancel.cancel();
+    }
+}
+
 /// A listening socket with a pool of sockets that take its connections (Xojo's ServerSocket).
 pub struct ServerSocket {
     /// Where the listener and sockets run.
@@ -156,8 +181,8 @@ pub struct ServerSocket {
     port: u16,
     /// What the listener and the connections share with this handle.
     pool: Arc<Pool>,
-    /// The current listener's task and its cancel token, while there is one.
-    listener: Option<(JoinHandle<()>, CancellationToken)>,
+    /// The last Listen's task, its cancel token and its listening socket.
+    listener: Option<Session>,
     /// Cancelling it closes everything: the listener and every connection.
     shutdown: CancellationToken,
     /// Every task this server started, so shutdown can wait for all of them.
@@ -195,7 +220,7 @@ impl ServerSocket {
                 connections: Mutex::new(BTreeMap::new()),
                 idle: Mutex::new(Vec::new()),
                 listening: Mutex::new(None),
-                next_id: AtomicU64::new(0),
+                ids: SocketIds::new(),
                 accepted: AtomicU64::new(0),
                 changed: Notify::new(),
                 waiting_for_room: AtomicBool::new(false),
@@ -223,7 +248,7 @@ impl ServerSocket {
         self.port = port;
     }
 
-    /// Port.
+    /// Port: what was set, or once Listen succeeded the port bound (the OS's choice for 0).
     #[must_use]
     pub fn port(&self) -> u16 {
         self.port
@@ -301,7 +326,6 @@ impl ServerSocket {
                 "already listening on {address}"
             )));
         }
-        self.wait_for_previous_listener();
         let address = SocketAddr::new(self.network_interface, self.port);
         let listener = match bind(address, BACKLOG) {
             Ok(listener) => listener,
@@ -323,11 +347,16 @@ impl ServerSocket {
         let local = listener
             .local_addr()
             .map_err(|e| SocketError::Os(format!("the listener has no address: {e}")))?;
-        *lock(&self.pool.listening) = Some((local, os_handle(&listener)));
+        let handle = os_handle(&listener);
+        *lock(&self.pool.listening) = Some((local, handle));
+        // Xojo's Port tells the bound port once listening, the OS's choice for port 0 included.
+        self.port = local.port();
         let session = self.shutdown.child_token();
+        let open = Arc::new(Mutex::new(Some(listener)));
         let task = Listener {
-            listener,
+            listener: Arc::clone(&open),
             address: local,
+            handle,
             pool: Arc::clone(&self.pool),
             idle: std::collections::VecDeque::new(),
             add_socket: Arc::clone(&self.add_socket),
@@ -336,18 +365,35 @@ impl ServerSocket {
             connections_cancel: self.shutdown.clone(),
             tracker: self.tracker.clone(),
         };
-        let task = self.tracker.spawn_on(task.run(), &self.runtime);
-        self.listener = Some((task, session));
+        // The previous Listen's task may still be reporting its Released and Stopped events
+        // (it waits when the caller is behind on events). The new task waits for it on the
+        // runtime, so events keep their order and the caller never waits.
+        let previous = self.listener.take().map(|session| session.task);
+        let run = async move {
+            if let Some(previous) = previous {
+                let _ = previous.await;
+            }
+            task.run().await;
+        };
+        let task = self.tracker.spawn_on(run, &self.runtime);
+        self.listener = Some(Session {
+            task,
+            cancel: session,
+            listener: open,
+        });
         tracing::info!(%local, "listening");
         Ok(local)
     }
 
     /// Closes the listener and releases the idle sockets (Xojo's StopListening). Connected
-    /// sockets stay connected; Stopped follows on the event channel.
+    /// sockets stay connected; Released and Stopped follow on the event channel.
+    /// The listening socket is closed before this returns, so IsListening is false at once
+    /// and a Listen right after it can bind the same port.
     pub fn stop_listening(&mut self) {
-        if let Some((_, session)) = &self.listener {
-            session.cancel();
+        if let Some(session) = &self.listener {
+            session.close();
         }
+        *lock(&self.pool.listening) = None;
     }
 
     /// Closes every connected socket (each reports Closed).
@@ -361,6 +407,10 @@ impl ServerSocket {
     /// has ended and every socket is closed. Returns false if something was still running.
     #[must_use]
     pub fn shutdown(mut self, timeout: Duration) -> bool {
+        if let Some(session) = &self.listener {
+            session.close();
+        }
+        *lock(&self.pool.listening) = None;
         self.shutdown.cancel();
         self.tracker.close();
         let tracker = self.tracker.clone();
@@ -403,6 +453,13 @@ impl ServerSocket {
         lock(&self.pool.listening).map_or(-1, |(_, handle)| handle)
     }
 
+    /// This server's socket numbering, to share with a [`crate::naive::NaiveServer`] run in
+    /// its place, so no id is ever used twice.
+    #[must_use]
+    pub fn socket_ids(&self) -> SocketIds {
+        self.pool.ids.clone()
+    }
+
     /// The sockets now connected, by id (Xojo's ActiveConnections).
     #[must_use]
     pub fn active_connections(&self) -> Vec<TcpSocket> {
@@ -428,23 +485,13 @@ impl ServerSocket {
             accepted: self.pool.accepted.load(Ordering::Relaxed),
         }
     }
-
-    /// After StopListening the old listener closes within moments; a quick re-Listen on the
-    /// same port waits for that instead of failing with "address in use".
-    fn wait_for_previous_listener(&mut self) {
-        let Some((task, _)) = self.listener.take() else {
-            return;
-        };
-        if !task.is_finished() && Handle::try_current().is_err() {
-            let _ = self
-                .runtime
-                .block_on(async { tokio::time::timeout(RELISTEN_WAIT, task).await });
-        }
-    }
 }
 
 impl Drop for ServerSocket {
     fn drop(&mut self) {
+        if let Some(session) = &self.listener {
+            session.close();
+        }
         self.shutdown.cancel();
     }
 }
