@@ -16,10 +16,11 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::Event;
+use crate::sync::lock;
 
 /// How many parcels (one or two events each) may wait for the caller before the sockets pause.
 const CAPACITY: usize = 4096;
@@ -147,10 +148,7 @@ impl EventReceiver {
 
     /// The second event of a pair, if one is waiting.
     fn held(&self) -> Option<Event> {
-        self.second
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop_front()
+        lock(&self.second).pop_front()
     }
 
     /// The parcel's first event; a second one waits for the next call.
@@ -158,10 +156,7 @@ impl EventReceiver {
         match parcel {
             Parcel::One(event) => Some(event),
             Parcel::Pair(first, second) => {
-                self.second
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push_back(second);
+                lock(&self.second).push_back(second);
                 Some(first)
             }
         }

@@ -18,7 +18,8 @@ use tokio_util::sync::CancellationToken;
 use crate::error::PEER_CLOSED;
 use crate::handler::RECEIVE_BUFFER_LIMIT;
 use crate::inbox::Inbox;
-use crate::tcp_socket::{SocketCommand, SocketState, SocketStatus, lock};
+use crate::sync::lock;
+use crate::tcp_socket::{SocketCommand, SocketState, SocketStatus};
 use crate::{Event, EventSender, Socket, SocketError, SocketHandler};
 
 /// Why the loop ended.

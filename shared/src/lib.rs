@@ -33,6 +33,7 @@
 //! - [`naive`]: the single re-listening socket a ServerSocket replaces, for comparison.
 //! - [`seed`]: the original example's behaviour on both sides.
 //! - [`report`]: events as the seed's log lines and as JSON lines.
+//! - `sync`: the crate's one `lock()` helper.
 //!
 //! # Where we differ from Xojo on purpose
 //! - A normal remote close is reported as Error 102 (as Xojo does) and then as a Closed event
@@ -57,6 +58,7 @@ pub mod report;
 pub mod runtime;
 pub mod seed;
 pub mod server_socket;
+mod sync;
 pub mod tcp_socket;
 
 pub use channel::{EventReceiver, EventSender, Waker, event_channel};

@@ -19,7 +19,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::connection::Connection;
 use crate::server_socket::{bind, os_handle};
-use crate::tcp_socket::{SocketState, lock};
+use crate::sync::lock;
+use crate::tcp_socket::SocketState;
 use crate::{
     Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId, SocketIds, TcpSocket,
 };

@@ -21,7 +21,8 @@ use tracing::Instrument;
 
 use crate::connection::{Connection, mark_connected};
 use crate::server_socket::{Limits, Pool};
-use crate::tcp_socket::{SocketState, lock};
+use crate::sync::lock;
+use crate::tcp_socket::SocketState;
 use crate::{Event, EventSender, Socket, SocketError, SocketHandler, SocketId, TcpSocket};
 
 /// Xojo's AddSocket event as a Rust callback: a handler for each new pooled socket.

@@ -33,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::pool::{AddSocket, Listener};
-use crate::tcp_socket::lock;
+use crate::sync::lock;
 use crate::{
     Event, EventSender, Runtime, SocketError, SocketHandler, SocketId, SocketIds, TcpSocket,
 };

@@ -6,7 +6,7 @@
 //! network. Dropping every handle of a client socket closes it.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::connection::Connection;
+use crate::sync::lock;
 use crate::{Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId};
 
 /// How long a client's Connect waits (name lookup included) before giving up, unless told otherwise.
@@ -257,11 +258,6 @@ impl TcpSocket {
     pub fn bytes_left_to_send(&self) -> usize {
         self.status().bytes_left_to_send
     }
-}
-
-/// Locks a status; a panic elsewhere cannot leave a status half-written, so poisoning is ignored.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Resolves `host` and tries each of its addresses in turn.
