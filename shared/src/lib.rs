@@ -30,6 +30,7 @@
 //! - `connection`: the task that runs one connected socket.
 //! - [`server_socket`]: [`ServerSocket`], its settings and methods.
 //! - `pool`: the listener task: accept, hand off, refill, cap.
+//! - `registry`: one lifecycle for both servers' connections: list, run, forget, shut down.
 //! - [`naive`]: the single re-listening socket a ServerSocket replaces, for comparison.
 //! - [`seed`]: the original example's behaviour on both sides.
 //! - [`report`]: events as the seed's log lines and as JSON lines.
@@ -54,6 +55,7 @@ mod inbox;
 pub mod naive;
 mod pool;
 mod receive_buffer;
+mod registry;
 pub mod report;
 pub mod runtime;
 pub mod seed;

@@ -16,14 +16,10 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
-use tracing::Instrument;
 
-use crate::connection::{Connection, mark_connected};
 use crate::server_socket::{Limits, Pool};
 use crate::sync::lock;
-use crate::tcp_socket::SocketState;
-use crate::{Event, EventSender, Socket, SocketError, SocketHandler, SocketId, TcpSocket};
+use crate::{Event, EventSender, SocketError, SocketHandler, SocketId};
 
 /// Xojo's AddSocket event as a Rust callback: a handler for each new pooled socket.
 pub(crate) type AddSocket = Box<dyn FnMut(SocketId) -> Box<dyn SocketHandler> + Send>;
@@ -55,13 +51,8 @@ pub(crate) struct Listener {
     pub add_socket: Arc<Mutex<AddSocket>>,
     /// Where events go.
     pub events: EventSender,
-    /// Cancelled by StopListening.
+    /// Cancelled by StopListening (and by shutdown: it is a child of the registry's token).
     pub session: CancellationToken,
-    /// Shared by every connection: cancelled only when the whole server shuts down, so
-    /// StopListening leaves connected sockets alone.
-    pub connections_cancel: CancellationToken,
-    /// Tracks connection tasks so shutdown can wait for them.
-    pub tracker: TaskTracker,
 }
 
 impl Listener {
@@ -228,8 +219,7 @@ impl Listener {
             added
         });
         self.publish_idle();
-        let (handle, commands) = TcpSocket::new(id, SocketState::Connecting);
-        let status = handle.status_cell();
+        self.pool.accepted.fetch_add(1, Ordering::Relaxed);
         // A listener bound to one address takes connections on exactly that address: only one
         // bound to every interface asks the OS which one this came in on (a system call per
         // connection). If the peer already vanished there is no address; the socket's task
@@ -240,40 +230,31 @@ impl Listener {
             Some(self.address)
         };
         let announced = local.map(|local| (local, remote));
-        if let Some(local) = local {
-            // Usable before anyone hears of it: a caller that writes at Connected succeeds.
-            mark_connected(&status, local, remote);
-        }
-        lock(&self.pool.connections).insert(id, handle);
-        self.pool.accepted.fetch_add(1, Ordering::Relaxed);
         let connected = announced.map(|(local, remote)| Event::Connected {
             socket: id,
             local,
             remote,
         });
+        // Listed, and usable, before anyone hears of it: a caller that writes at Connected
+        // succeeds; its write waits in the command channel until the task runs.
+        let pool = Arc::clone(&self.pool);
+        let connection = self.pool.registry.register(
+            id,
+            stream,
+            handler,
+            self.events.clone(),
+            announced,
+            move || {
+                if pool.waiting_for_room.load(Ordering::SeqCst) {
+                    pool.changed.notify_one();
+                }
+            },
+        );
         // Sent before the socket's task starts, so its own events come after Connected.
         self.events
             .send_all(made_for_it.into_iter().chain(connected).chain(replacement))
             .await;
-        let pool = Arc::clone(&self.pool);
-        let connection = Connection {
-            stream,
-            socket: Socket::new(id),
-            handler,
-            events: self.events.clone(),
-            commands,
-            status,
-            cancel: self.connections_cancel.clone(),
-            on_closed: Box::new(move || {
-                lock(&pool.connections).remove(&id);
-                if pool.waiting_for_room.load(Ordering::SeqCst) {
-                    pool.changed.notify_one();
-                }
-            }),
-            announced,
-        };
-        let span = tracing::info_span!("socket", id = id.0, %remote);
-        self.tracker.spawn(connection.run().instrument(span));
+        self.pool.registry.start(connection);
     }
 }
 

@@ -19,20 +19,18 @@
 //!   so events keep their order while the caller goes on.
 //! - **NetworkInterface and Port** changed while listening apply at the next Listen.
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Type};
-use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::pool::{AddSocket, Listener};
+use crate::registry::Registry;
 use crate::sync::lock;
 use crate::{
     Event, EventSender, Runtime, SocketError, SocketHandler, SocketId, SocketIds, TcpSocket,
@@ -113,8 +111,8 @@ pub struct PoolStatus {
 pub(crate) struct Pool {
     /// The limits; the listener re-reads them on every turn of its loop.
     pub limits: Mutex<Limits>,
-    /// The sockets now connected (ActiveConnections); each removes itself when it closes.
-    pub connections: Mutex<BTreeMap<SocketId, TcpSocket>>,
+    /// The sockets now connected (ActiveConnections) and every task, with their shutdown.
+    pub registry: Registry,
     /// Idle sockets, as the listener last reported them.
     pub idle: Mutex<Vec<SocketId>>,
     /// The bound address and OS handle while listening.
@@ -143,7 +141,7 @@ impl Pool {
     }
 
     pub(crate) fn connected_count(&self) -> usize {
-        lock(&self.connections).len()
+        self.registry.connected_count()
     }
 }
 
@@ -169,8 +167,6 @@ impl Session {
 
 /// A listening socket with a pool of sockets that take its connections (Xojo's ServerSocket).
 pub struct ServerSocket {
-    /// Where the listener and sockets run.
-    runtime: Handle,
     /// Where every socket and the listener report.
     events: EventSender,
     /// The application's AddSocket: returns the handler for each new pooled socket.
@@ -183,10 +179,6 @@ pub struct ServerSocket {
     pool: Arc<Pool>,
     /// The last Listen's task, its cancel token and its listening socket.
     listener: Option<Session>,
-    /// Cancelling it closes everything: the listener and every connection.
-    shutdown: CancellationToken,
-    /// Every task this server started, so shutdown can wait for all of them.
-    tracker: TaskTracker,
 }
 
 impl std::fmt::Debug for ServerSocket {
@@ -210,14 +202,13 @@ impl ServerSocket {
     {
         let add_socket: AddSocket = Box::new(move |id| Box::new(add_socket(id)));
         Self {
-            runtime: runtime.handle(),
             events,
             add_socket: Arc::new(Mutex::new(add_socket)),
             network_interface: DEFAULT_NETWORK_INTERFACE,
             port: DEFAULT_PORT,
             pool: Arc::new(Pool {
                 limits: Mutex::new(Limits::default()),
-                connections: Mutex::new(BTreeMap::new()),
+                registry: Registry::new(runtime.handle()),
                 idle: Mutex::new(Vec::new()),
                 listening: Mutex::new(None),
                 ids: SocketIds::new(),
@@ -227,8 +218,6 @@ impl ServerSocket {
                 handoff_delay_micros: AtomicU64::new(0),
             }),
             listener: None,
-            shutdown: CancellationToken::new(),
-            tracker: TaskTracker::new(),
         }
     }
 
@@ -335,12 +324,15 @@ impl ServerSocket {
                     socket: None,
                     error: error.clone(),
                 };
-                self.runtime.spawn(async move { events.send(event).await });
+                self.pool
+                    .registry
+                    .runtime()
+                    .spawn(async move { events.send(event).await });
                 return Err(error);
             }
         };
         let listener = {
-            let _entered = self.runtime.enter();
+            let _entered = self.pool.registry.runtime().enter();
             tokio::net::TcpListener::from_std(listener)
                 .map_err(|e| SocketError::Os(format!("could not register the listener: {e}")))?
         };
@@ -351,7 +343,7 @@ impl ServerSocket {
         *lock(&self.pool.listening) = Some((local, handle));
         // Xojo's Port tells the bound port once listening, the OS's choice for port 0 included.
         self.port = local.port();
-        let session = self.shutdown.child_token();
+        let session = self.pool.registry.session();
         let open = Arc::new(Mutex::new(Some(listener)));
         let task = Listener {
             listener: Arc::clone(&open),
@@ -362,8 +354,6 @@ impl ServerSocket {
             add_socket: Arc::clone(&self.add_socket),
             events: self.events.clone(),
             session: session.clone(),
-            connections_cancel: self.shutdown.clone(),
-            tracker: self.tracker.clone(),
         };
         // The previous Listen's task may still be reporting its Released and Stopped events
         // (it waits when the caller is behind on events). The new task waits for it on the
@@ -375,7 +365,7 @@ impl ServerSocket {
             }
             task.run().await;
         };
-        let task = self.tracker.spawn_on(run, &self.runtime);
+        let task = self.pool.registry.spawn(run);
         self.listener = Some(Session {
             task,
             cancel: session,
@@ -398,9 +388,7 @@ impl ServerSocket {
 
     /// Closes every connected socket (each reports Closed).
     pub fn close_all(&self) {
-        for socket in self.active_connections() {
-            socket.close();
-        }
+        self.pool.registry.close_all();
     }
 
     /// Stops listening, closes every connection and waits up to `timeout` until every task
@@ -411,18 +399,7 @@ impl ServerSocket {
             session.close();
         }
         *lock(&self.pool.listening) = None;
-        self.shutdown.cancel();
-        self.tracker.close();
-        let tracker = self.tracker.clone();
-        let done = if Handle::try_current().is_ok() {
-            // Inside the runtime we cannot wait here; the tasks still end on their own.
-            tracker.is_empty()
-        } else {
-            // The timer must be made inside the runtime, hence the async block.
-            self.runtime
-                .block_on(async { tokio::time::timeout(timeout, tracker.wait()).await })
-                .is_ok()
-        };
+        let done = self.pool.registry.shutdown(timeout);
         self.listener = None;
         done
     }
@@ -431,7 +408,7 @@ impl ServerSocket {
     /// Once it is false after StopListening and closing, every event has been sent.
     #[must_use]
     pub fn has_running_tasks(&self) -> bool {
-        !self.tracker.is_empty()
+        self.pool.registry.has_running_tasks()
     }
 
     /// True while the listener is open (Xojo's IsListening).
@@ -463,13 +440,13 @@ impl ServerSocket {
     /// The sockets now connected, by id (Xojo's ActiveConnections).
     #[must_use]
     pub fn active_connections(&self) -> Vec<TcpSocket> {
-        lock(&self.pool.connections).values().cloned().collect()
+        self.pool.registry.active()
     }
 
     /// The connected socket with this id, if it is still connected.
     #[must_use]
     pub fn connection(&self, id: SocketId) -> Option<TcpSocket> {
-        lock(&self.pool.connections).get(&id).cloned()
+        self.pool.registry.connection(id)
     }
 
     /// A snapshot of the pool: listener, idle and connected sockets, limits, totals.
@@ -480,7 +457,7 @@ impl ServerSocket {
             listening: listening.map(|(address, _)| address),
             handle: listening.map_or(-1, |(_, handle)| handle),
             idle: lock(&self.pool.idle).clone(),
-            connected: lock(&self.pool.connections).keys().copied().collect(),
+            connected: self.pool.registry.ids(),
             limits: *lock(&self.pool.limits),
             accepted: self.pool.accepted.load(Ordering::Relaxed),
         }
@@ -492,7 +469,7 @@ impl Drop for ServerSocket {
         if let Some(session) = &self.listener {
             session.close();
         }
-        self.shutdown.cancel();
+        self.pool.registry.cancel();
     }
 }
 

@@ -314,3 +314,30 @@ fn error_runs_after_the_socket_stops_reporting_connected() {
     watch.until("closed", |e| is_closed(e, socket.0));
     assert_eq!(*states.lock().unwrap(), vec![false]);
 }
+
+#[test]
+fn both_servers_shut_down_from_inside_the_runtime_without_panicking() {
+    // A handler or a task may drop its server on the runtime; waiting there would deadlock
+    // (tokio panics instead), so both servers report what is still running and go on.
+    let runtime = Runtime::new().unwrap();
+    let (events, _receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events.clone(), |_| Passive);
+    server.set_port(0);
+    server.listen().unwrap();
+    let (naive, _) = NaiveServer::listen(
+        &runtime,
+        events,
+        "127.0.0.1:0".parse().unwrap(),
+        Duration::ZERO,
+        |_| Passive,
+    )
+    .unwrap();
+    let outcome = runtime.block_on(async move {
+        tokio::spawn(async move {
+            let _ = server.shutdown(PATIENCE);
+            let _ = naive.shutdown(PATIENCE);
+        })
+        .await
+    });
+    assert!(outcome.is_ok(), "a shutdown panicked inside the runtime");
+}
