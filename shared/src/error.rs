@@ -27,6 +27,7 @@ use serde::Serialize;
 /// A socket failure, with the Xojo error code it maps to ([`SocketError::code`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum SocketError {
     /// The peer closed the connection (gracefully or by a reset), or it broke.
     #[error("the connection to {peer} was lost: {reason}")]

@@ -62,6 +62,7 @@ impl SocketIds {
 
 /// Something that happened to a [`crate::ServerSocket`] or a [`crate::TcpSocket`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// The server's listener is open. `address` is the real bound address (port 0 resolved).
     Listening {
