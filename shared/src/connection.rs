@@ -363,7 +363,7 @@ impl Live {
             Ending::Lost(error) => {
                 tracing::debug!(socket = id.0, %error, "connection lost");
                 socket.set_error(&error);
-                lock(&status).last_error_code = error.code();
+                lock(&status).last_error_code = Some(error.code());
                 handler.error(&mut socket, &error);
                 // Reported with Closed, as one parcel, with any write the handler's Error
                 // tried (refused: the socket is closed).
@@ -408,7 +408,7 @@ async fn report_failed_writes(
     status: &Mutex<SocketStatus>,
 ) {
     for error in socket.take_failed_writes() {
-        lock(status).last_error_code = error.code();
+        lock(status).last_error_code = Some(error.code());
         events
             .send(Event::Error {
                 socket: Some(socket.id()),

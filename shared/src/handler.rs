@@ -56,7 +56,7 @@ pub trait SocketHandler: Send + 'static {
         let _ = (socket, user_aborted);
     }
 
-    /// Something failed; `socket.last_error_code()` holds `error.code()`.
+    /// Something failed; `socket.last_error_code()` holds `Some(error.code())`.
     fn error(&mut self, socket: &mut Socket, error: &SocketError) {
         let _ = (socket, error);
     }
@@ -126,8 +126,8 @@ pub struct Socket {
     queued: usize,
     /// Set by `close()`; the socket's task closes once the handler returns.
     close_requested: bool,
-    /// The code of the last failure, 0 if none (LastErrorCode).
-    last_error_code: i32,
+    /// The code of the last failure, if any (LastErrorCode).
+    last_error_code: Option<i32>,
     /// Writes refused since the socket's task last looked; it fires Error for each, as Xojo
     /// does, so a handler that ignores `write`'s result still hears of the failure.
     failed_writes: Vec<SocketError>,
@@ -145,7 +145,7 @@ impl Socket {
             front_sent: 0,
             queued: 0,
             close_requested: false,
-            last_error_code: 0,
+            last_error_code: None,
             failed_writes: Vec::new(),
         }
     }
@@ -240,9 +240,9 @@ impl Socket {
         self.remote
     }
 
-    /// The code of the last failure, 0 if none (Xojo's LastErrorCode).
+    /// The code of the last failure, `None` if none yet (Xojo's LastErrorCode, where none is 0).
     #[must_use]
-    pub fn last_error_code(&self) -> i32 {
+    pub fn last_error_code(&self) -> Option<i32> {
         self.last_error_code
     }
 
@@ -257,7 +257,7 @@ impl Socket {
     }
 
     pub(crate) fn set_error(&mut self, error: &SocketError) {
-        self.last_error_code = error.code();
+        self.last_error_code = Some(error.code());
     }
 
     /// The writes refused since the last call, oldest first.
@@ -355,7 +355,7 @@ mod tests {
     fn writes_are_refused_when_not_connected_or_over_the_limit() {
         let mut closed = Socket::new(SocketId(1));
         assert_eq!(closed.write("x").map_err(|e| e.code()), Err(106));
-        assert_eq!(closed.last_error_code(), 106);
+        assert_eq!(closed.last_error_code(), Some(106));
         assert_eq!(
             closed.take_failed_writes().len(),
             1,

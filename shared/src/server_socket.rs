@@ -94,8 +94,8 @@ impl Default for Limits {
 pub struct PoolStatus {
     /// The bound address while listening.
     pub listening: Option<SocketAddr>,
-    /// The listener's OS handle, -1 when not listening.
-    pub handle: i64,
+    /// The listener's OS handle while listening.
+    pub handle: Option<i64>,
     /// Idle sockets waiting in the pool, oldest first (the next connection goes to the first).
     pub idle: Vec<SocketId>,
     /// Sockets now connected.
@@ -424,10 +424,10 @@ impl ServerSocket {
         lock(&self.pool.listening).map(|(address, _)| address)
     }
 
-    /// The listener's OS handle, -1 when not listening (Xojo's Handle).
+    /// The listener's OS handle while listening (Xojo's Handle, which is -1 otherwise).
     #[must_use]
-    pub fn handle(&self) -> i64 {
-        lock(&self.pool.listening).map_or(-1, |(_, handle)| handle)
+    pub fn handle(&self) -> Option<i64> {
+        lock(&self.pool.listening).map(|(_, handle)| handle)
     }
 
     /// This server's socket numbering, to share with a [`crate::naive::NaiveServer`] run in
@@ -455,7 +455,7 @@ impl ServerSocket {
         let listening = *lock(&self.pool.listening);
         PoolStatus {
             listening: listening.map(|(address, _)| address),
-            handle: listening.map_or(-1, |(_, handle)| handle),
+            handle: listening.map(|(_, handle)| handle),
             idle: lock(&self.pool.idle).clone(),
             connected: self.pool.registry.ids(),
             limits: *lock(&self.pool.limits),

@@ -46,8 +46,8 @@ pub struct SocketStatus {
     pub remote: Option<SocketAddr>,
     /// When the connection came up.
     pub connected_at: Option<SystemTime>,
-    /// The code of the last failure, 0 if none.
-    pub last_error_code: i32,
+    /// The code of the last failure, `None` if none yet (Xojo shows 0).
+    pub last_error_code: Option<i32>,
     /// Received bytes the handler has not read yet.
     pub bytes_available: usize,
     /// Queued bytes not yet sent.
@@ -242,9 +242,9 @@ impl TcpSocket {
         self.status().remote
     }
 
-    /// The code of the last failure, 0 if none (Xojo's LastErrorCode).
+    /// The code of the last failure, `None` if none yet (Xojo's LastErrorCode, where none is 0).
     #[must_use]
-    pub fn last_error_code(&self) -> i32 {
+    pub fn last_error_code(&self) -> Option<i32> {
         self.status().last_error_code
     }
 
@@ -339,7 +339,7 @@ async fn fail(
     socket.set_error(&error);
     {
         let mut status = lock(status);
-        status.last_error_code = error.code();
+        status.last_error_code = Some(error.code());
         status.state = SocketState::Closed;
     }
     events
