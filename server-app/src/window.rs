@@ -349,11 +349,14 @@ impl ServerWindow {
         self.timeline.mark(Instant::now(), mode);
         if self.settings.naive {
             let greeting = Arc::clone(&self.greeting);
-            let started = NaiveServer::listen(
+            // One numbering for both modes: the rows of earlier sockets stay, and no new
+            // socket may take their ids.
+            let started = NaiveServer::listen_with_ids(
                 &self.runtime,
                 self.events.clone(),
                 std::net::SocketAddr::new(interface, port),
                 std::time::Duration::from_millis(self.settings.relisten_delay_ms),
+                self.server.socket_ids(),
                 move |_id| {
                     Greeter::new(
                         greeting

@@ -12,6 +12,8 @@
 //! - `throughput`: bytes a second of a 256 MiB upload through a pooled socket's
 //!   DataAvailable/ReadAll path, against tokio `read` into a buffer. Goal >= 0.9.
 //! - `memory_1000`: resident memory added by 1,000 idle connections (goal <= 32 MiB for ours).
+//! - `relisten_200`: 200 StopListening/Listen cycles on one port with nobody draining events;
+//!   prints the slowest Listen and StopListening call (neither should wait on anything).
 //!
 //! Our server's events are drained by a thread the way the window drains them, woken by news
 //! and taking a batch at a time, but every millisecond rather than every frame; `--eager`
@@ -88,6 +90,9 @@ fn main() {
     }
     if wanted("memory_1000") {
         measures.push(median((0..runs).map(|_| memory_1000(&clients))));
+    }
+    if wanted("relisten_200") {
+        relisten_200();
     }
     for m in &measures {
         println!(
@@ -393,4 +398,27 @@ fn memory_1000(clients: &tokio::runtime::Runtime) -> Measure {
         reference: reference_mib.max(0.1),
         unit: "MiB",
     }
+}
+
+/// 200 StopListening/Listen cycles on one port, events never drained (the channel fills up
+/// midway): prints the slowest call of each kind. Both only bind, close and spawn.
+fn relisten_200() {
+    let runtime = Runtime::new().unwrap();
+    let (events, _receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
+    server.set_port(0);
+    server.set_limits(10, 10).unwrap();
+    let address = server.listen().unwrap();
+    let (mut slowest_stop, mut slowest_listen) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..200 {
+        let start = Instant::now();
+        server.stop_listening();
+        slowest_stop = slowest_stop.max(start.elapsed());
+        let start = Instant::now();
+        assert_eq!(server.listen().unwrap(), address);
+        slowest_listen = slowest_listen.max(start.elapsed());
+    }
+    println!(
+        "relisten_200: slowest Listen {slowest_listen:?}, slowest StopListening {slowest_stop:?}"
+    );
 }

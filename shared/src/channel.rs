@@ -10,18 +10,28 @@
 //! Two events that happen together (a socket's SendProgress and SendComplete, its Error and
 //! Closed) travel as one parcel: one trip through the channel and at most one wake-up.
 //!
-//! The channel is bounded. When the caller falls behind, senders wait, sockets stop reading, and
-//! TCP's own flow control slows the peers: a flood never turns into unbounded memory.
+//! The channel is bounded twice: by parcels ([`CAPACITY`]) and by the bytes of received data
+//! its events carry ([`DATA_BUDGET`], 64 MiB; at 128 KiB a read, the parcel bound alone would
+//! allow 512 MiB). When the caller falls behind, senders wait, sockets stop reading, and TCP's
+//! own flow control slows the peers: a flood never turns into unbounded memory.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::Semaphore;
+
 use crate::Event;
+use crate::sync::lock;
 
 /// How many parcels (one or two events each) may wait for the caller before the sockets pause.
-const CAPACITY: usize = 4096;
+pub const CAPACITY: usize = 4096;
+
+/// How many bytes of received data (in Data events) may wait for the caller before the
+/// sockets pause, whatever the number of parcels. As rerun bounds its log channel by bytes.
+pub const DATA_BUDGET: usize = 64 * 1024 * 1024;
 
 /// A callback run when news arrives, e.g. `move || ctx.request_repaint()`.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -30,18 +40,26 @@ pub type Waker = Arc<dyn Fn() + Send + Sync>;
 /// the receiver has not asked for events since (it will find this one too).
 #[must_use]
 pub fn event_channel(waker: Option<Waker>) -> (EventSender, EventReceiver) {
+    with_budget(waker, DATA_BUDGET)
+}
+
+/// An event channel with `budget` bytes of Data in flight at most.
+fn with_budget(waker: Option<Waker>, budget: usize) -> (EventSender, EventReceiver) {
     let (sender, receiver) = flume::bounded(CAPACITY);
     let woken = Arc::new(AtomicBool::new(false));
+    let budget = Arc::new(Semaphore::new(budget));
     (
         EventSender {
             sender,
             waker: waker.unwrap_or_else(|| Arc::new(|| {})),
             woken: Arc::clone(&woken),
+            budget: Arc::clone(&budget),
         },
         EventReceiver {
             receiver,
             woken,
-            second: Mutex::new(None),
+            budget,
+            second: Mutex::new(VecDeque::new()),
         },
     )
 }
@@ -55,6 +73,9 @@ pub struct EventSender {
     waker: Waker,
     /// True from a waker call until the receiver next asks for events.
     woken: Arc<AtomicBool>,
+    /// One permit per byte of Data in flight: taken before sending, given back by the
+    /// receiver as it hands each Data event out. Closed when the receiver goes away.
+    budget: Arc<Semaphore>,
 }
 
 impl fmt::Debug for EventSender {
@@ -90,12 +111,33 @@ impl EventSender {
     }
 
     async fn deliver(&self, parcel: Parcel) {
+        let cost = match &parcel {
+            Parcel::One(event) => data_cost(event),
+            Parcel::Pair(first, second) => data_cost(first) + data_cost(second),
+        };
+        if cost > 0 {
+            match self.budget.acquire_many(cost).await {
+                // Given back by the receiver, event by event.
+                Ok(permit) => permit.forget(),
+                // The receiver went away: nobody will read this.
+                Err(_closed) => return,
+            }
+        }
         // SeqCst pairs with the receiver's `store` before it looks at the queue: either the
         // receiver sees this parcel, or this swap sees its `false` and wakes it.
         if self.sender.send_async(parcel).await.is_ok() && !self.woken.swap(true, Ordering::SeqCst)
         {
             (self.waker)();
         }
+    }
+}
+
+/// The budget a Data event takes: its length. A read is at most 128 KiB
+/// ([`crate::handler::READ_CHUNK`]), so a parcel always fits in [`DATA_BUDGET`].
+fn data_cost(event: &Event) -> u32 {
+    match event {
+        Event::Data { data, .. } => u32::try_from(data.len()).unwrap_or(u32::MAX),
+        _ => 0,
     }
 }
 
@@ -112,8 +154,18 @@ pub struct EventReceiver {
     receiver: flume::Receiver<Parcel>,
     /// Cleared whenever the caller asks for events, so the next event wakes it again.
     woken: Arc<AtomicBool>,
-    /// The second event of the last pair, handed out by the next call.
-    second: Mutex<Option<Event>>,
+    /// Second events of pairs, handed out by the next calls. A queue, not one slot: two
+    /// threads that receive at once may each open a pair, and neither second may be lost.
+    second: Mutex<VecDeque<Event>>,
+    /// The senders' byte budget, given back as Data events are handed out.
+    budget: Arc<Semaphore>,
+}
+
+impl Drop for EventReceiver {
+    fn drop(&mut self) {
+        // Senders waiting for budget would wait forever: nobody gives it back any more.
+        self.budget.close();
+    }
 }
 
 impl EventReceiver {
@@ -121,34 +173,47 @@ impl EventReceiver {
     #[must_use]
     pub fn try_recv(&self) -> Option<Event> {
         self.woken.store(false, Ordering::SeqCst);
-        self.held()
-            .or_else(|| self.open(self.receiver.try_recv().ok()?))
+        let event = self
+            .held()
+            .or_else(|| self.open(self.receiver.try_recv().ok()?));
+        self.hand_out(event)
     }
 
     /// Waits up to `timeout` for the next event (for headless programs and tests, never a GUI).
     #[must_use]
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Event> {
         self.woken.store(false, Ordering::SeqCst);
-        self.held()
-            .or_else(|| self.open(self.receiver.recv_timeout(timeout).ok()?))
+        let event = self
+            .held()
+            .or_else(|| self.open(self.receiver.recv_timeout(timeout).ok()?));
+        self.hand_out(event)
     }
 
     /// Waits for the next event; `None` once every sender is gone.
     pub async fn recv(&self) -> Option<Event> {
         self.woken.store(false, Ordering::SeqCst);
         if let Some(event) = self.held() {
-            return Some(event);
+            return self.hand_out(Some(event));
         }
         let parcel = self.receiver.recv_async().await.ok()?;
-        self.open(parcel)
+        let event = self.open(parcel);
+        self.hand_out(event)
+    }
+
+    /// Gives a Data event's bytes back to the senders' budget as it leaves the channel.
+    fn hand_out(&self, event: Option<Event>) -> Option<Event> {
+        if let Some(event) = &event {
+            let cost = data_cost(event) as usize;
+            if cost > 0 {
+                self.budget.add_permits(cost);
+            }
+        }
+        event
     }
 
     /// The second event of a pair, if one is waiting.
     fn held(&self) -> Option<Event> {
-        self.second
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
+        lock(&self.second).pop_front()
     }
 
     /// The parcel's first event; a second one waits for the next call.
@@ -156,7 +221,7 @@ impl EventReceiver {
         match parcel {
             Parcel::One(event) => Some(event),
             Parcel::Pair(first, second) => {
-                *self.second.lock().unwrap_or_else(PoisonError::into_inner) = Some(second);
+                lock(&self.second).push_back(second);
                 Some(first)
             }
         }
@@ -165,6 +230,7 @@ impl EventReceiver {
 
 #[cfg(test)]
 mod tests {
+    use std::future::Future;
     use std::sync::atomic::AtomicUsize;
 
     use super::*;
@@ -237,6 +303,63 @@ mod tests {
         seen.push(receiver.try_recv());
         assert_eq!(seen, (1..=5).map(|id| Some(closed(id))).collect::<Vec<_>>());
         assert_eq!(receiver.try_recv(), None);
+    }
+
+    #[test]
+    fn two_receives_at_once_that_each_open_a_pair_lose_no_event() {
+        let (sender, receiver, _wakes) = counted();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let closed = |id| Event::Closed {
+            socket: SocketId(id),
+        };
+        // Both receives look for a held event (none) and wait; then two pairs arrive and each
+        // receive opens one, as two threads calling `recv` would.
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut first = std::pin::pin!(receiver.recv());
+        let mut second = std::pin::pin!(receiver.recv());
+        assert!(first.as_mut().poll(&mut context).is_pending());
+        assert!(second.as_mut().poll(&mut context).is_pending());
+        runtime.block_on(async {
+            sender.send_pair(closed(1), closed(2)).await;
+            sender.send_pair(closed(3), closed(4)).await;
+        });
+        let mut seen = Vec::new();
+        for future in [first.as_mut(), second.as_mut()] {
+            match future.poll(&mut context) {
+                std::task::Poll::Ready(event) => seen.extend(event),
+                std::task::Poll::Pending => panic!("a pair was sent"),
+            }
+        }
+        seen.extend(std::iter::from_fn(|| receiver.try_recv()));
+        seen.sort_by_key(|event| event.socket());
+        assert_eq!(seen, (1..=4).map(closed).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn data_waits_once_its_bytes_fill_the_budget_and_goes_on_as_the_receiver_takes_some() {
+        let (sender, receiver) = with_budget(None, 10 * 1024);
+        let data = |id| Event::Data {
+            socket: SocketId(id),
+            data: bytes::Bytes::from(vec![0_u8; 1024]),
+        };
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        for id in 0..10 {
+            let mut send = std::pin::pin!(sender.send(data(id)));
+            assert!(send.as_mut().poll(&mut context).is_ready(), "within budget");
+        }
+        // Ten KiB in flight: the eleventh waits, though the channel has room for parcels.
+        let mut eleventh = std::pin::pin!(sender.send(data(10)));
+        assert!(eleventh.as_mut().poll(&mut context).is_pending());
+        assert_eq!(receiver.try_recv(), Some(data(0)));
+        assert!(eleventh.as_mut().poll(&mut context).is_ready());
+        drop(receiver);
+        // Nobody reads any more: a sender over budget neither waits nor fails.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        runtime.block_on(sender.send_pair(data(11), data(12)));
     }
 
     #[test]

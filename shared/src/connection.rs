@@ -18,7 +18,8 @@ use tokio_util::sync::CancellationToken;
 use crate::error::PEER_CLOSED;
 use crate::handler::RECEIVE_BUFFER_LIMIT;
 use crate::inbox::Inbox;
-use crate::tcp_socket::{SocketCommand, SocketState, SocketStatus, lock};
+use crate::sync::lock;
+use crate::tcp_socket::{SocketCommand, SocketState, SocketStatus};
 use crate::{Event, EventSender, Socket, SocketError, SocketHandler};
 
 /// Why the loop ended.
@@ -54,16 +55,35 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    /// Runs the socket from Connected to Closed.
+    /// Runs the socket from Connected to Closed: [`Self::come_up`], then [`Live::serve`] until
+    /// the socket is closed here, by the peer or by shutdown, then [`Live::end`].
     pub(crate) async fn run(self) {
+        let cancel = self.cancel.clone();
+        let Some((mut live, on_closed)) = self.come_up().await else {
+            return;
+        };
+        // Shutdown is watched once for the whole loop rather than in every turn's select:
+        // registering with the shared token each turn cost more than the turn's own work.
+        let ending = tokio::select! {
+            biased;
+            () = cancel.cancelled() => Ending::ClosedHere,
+            ending = live.serve() => ending,
+        };
+        live.end(ending, on_closed).await;
+    }
+
+    /// Finds the addresses (unless the pool already announced them), shows the socket
+    /// connected, reports Connected (a client's) and runs the handler's `connected`. `None`
+    /// when the peer vanished before it could start; that is reported here, then Closed.
+    async fn come_up(self) -> Option<(Live, Box<dyn FnOnce() + Send>)> {
         let Self {
-            mut stream,
+            stream,
             mut socket,
             mut handler,
             events,
-            mut commands,
+            commands,
             status,
-            cancel,
+            cancel: _,
             on_closed,
             announced,
         } = self;
@@ -90,21 +110,15 @@ impl Connection {
                 lock(&status).state = SocketState::Closed;
                 on_closed();
                 events.send(Event::Closed { socket: id }).await;
-                return;
+                return None;
             }
         };
         // Small writes (a greeting, a reply) go out at once rather than waiting for more.
         let _ = stream.set_nodelay(true);
         socket.set_connected(local, remote);
-        {
-            let mut status = lock(&status);
-            status.state = SocketState::Connected;
-            status.local = Some(local);
-            status.remote = Some(remote);
-            status.connected_at = Some(SystemTime::now());
-        }
         tracing::debug!(socket = id.0, %remote, "connected");
         if announced.is_none() {
+            mark_connected(&status, local, remote);
             events
                 .send(Event::Connected {
                     socket: id,
@@ -114,105 +128,226 @@ impl Connection {
                 .await;
         }
         handler.connected(&mut socket);
+        let live = Live {
+            stream,
+            socket,
+            handler,
+            events,
+            commands,
+            status,
+            remote,
+            inbox: Inbox::new(),
+            peer_closed: false,
+            sending: false,
+            received_total: 0,
+            sent_total: 0,
+        };
+        Some((live, on_closed))
+    }
+}
 
-        let mut inbox = Inbox::new();
-        let mut peer_closed = false;
-        // Whether a SendComplete is owed: something was queued and has not all gone yet.
-        let mut sending = false;
-        let mut received_total = 0_u64;
-        let mut sent_total = 0_u64;
-        // Shutdown is watched once for the whole loop rather than in every turn's select:
-        // registering with the shared token each turn cost more than the turn's own work.
-        let serve = async {
-            loop {
-                publish(&status, &socket, received_total, sent_total);
-                if socket.close_requested() {
-                    break Ending::ClosedHere;
-                }
-                let pending = socket.pending_write();
-                sending |= pending.is_some();
-                if pending.is_none() && sending {
-                    sending = false;
-                    events
-                        .send(Event::SendComplete {
-                            socket: id,
-                            user_aborted: false,
-                        })
-                        .await;
-                    handler.send_complete(&mut socket, false);
-                    continue;
-                }
-                if peer_closed && pending.is_none() {
-                    break Ending::Lost(SocketError::LostConnection {
-                        peer: remote,
-                        reason: PEER_CLOSED.into(),
-                    });
-                }
-                let can_read = !peer_closed && socket.bytes_available() < RECEIVE_BUFFER_LIMIT;
-                tokio::select! {
-                    biased;
-                    command = commands.recv() => match command {
-                        Some(SocketCommand::Write(data)) => {
-                            if let Err(error) = socket.write(data) {
-                                socket.set_error(&error);
-                                lock(&status).last_error_code = error.code();
-                                events.send(Event::Error { socket: Some(id), error: error.clone() }).await;
-                                handler.error(&mut socket, &error);
-                            }
-                        }
-                        Some(SocketCommand::Close) | None => socket.close(),
-                    },
-                    ready = stream.writable(), if pending.is_some() => {
-                        match ready.and_then(|()| stream.try_write(pending.as_deref().unwrap_or_default())) {
-                            Ok(count) => {
-                                socket.sent(count);
-                                sent_total += count as u64;
-                                publish(&status, &socket, received_total, sent_total);
-                                let left = socket.bytes_left_to_send() as u64;
-                                let progress = Event::SendProgress { socket: id, sent: count as u64, left };
-                                let cancelled = handler.send_progress(&mut socket, count as u64, left) && left > 0;
-                                if cancelled {
-                                    socket.purge();
-                                    publish(&status, &socket, received_total, sent_total);
-                                }
-                                // When this step finished the send (or cancelled it), its SendComplete travels
-                                // with the progress as one parcel.
-                                let done = socket.pending_write().is_none() && !socket.close_requested();
-                                if cancelled || done {
-                                    sending = false;
-                                    events.send_pair(progress, Event::SendComplete { socket: id, user_aborted: cancelled }).await;
-                                    handler.send_complete(&mut socket, cancelled);
-                                } else {
-                                    events.send(progress).await;
-                                }
-                            }
-                            // The readiness was spurious; wait again.
-                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                            Err(e) => break Ending::Lost(SocketError::from_stream(&e, remote)),
-                        }
-                    }
-                    ready = stream.readable(), if can_read => match ready.and_then(|()| inbox.read(&stream)) {
-                        Ok(None) => {}
-                        Ok(Some(data)) if data.is_empty() => peer_closed = true,
-                        Ok(Some(data)) => {
-                            received_total += data.len() as u64;
-                            socket.receive(data.clone());
-                            publish(&status, &socket, received_total, sent_total);
-                            events.send(Event::Data { socket: id, data }).await;
-                            deliver(&mut *handler, &mut socket);
-                        }
-                        Err(e) => break Ending::Lost(SocketError::from_stream(&e, remote)),
-                    },
-                }
+/// A connected socket's task state while it serves.
+struct Live {
+    /// The connected stream.
+    stream: TcpStream,
+    /// The buffers and flags the handler sees as `Me`.
+    socket: Socket,
+    /// The application's event methods.
+    handler: Box<dyn SocketHandler>,
+    /// Where observations go.
+    events: EventSender,
+    /// Commands from the caller's handles.
+    commands: mpsc::UnboundedReceiver<SocketCommand>,
+    /// The snapshot the caller reads.
+    status: Arc<Mutex<SocketStatus>>,
+    /// The peer, for errors.
+    remote: SocketAddr,
+    /// Where reads land.
+    inbox: Inbox,
+    /// The peer sent its FIN: nothing more to read, the loop ends once the queue is sent.
+    peer_closed: bool,
+    /// Whether a SendComplete is owed: something was queued and has not all gone yet.
+    sending: bool,
+    /// Every byte received.
+    received_total: u64,
+    /// Every byte sent.
+    sent_total: u64,
+}
+
+impl Live {
+    /// One turn after another: report refused writes, owe SendComplete, then wait for a
+    /// command, write room or data, until the socket is closed here or by the peer.
+    async fn serve(&mut self) -> Ending {
+        loop {
+            report_failed_writes(
+                &mut self.socket,
+                &mut *self.handler,
+                &self.events,
+                &self.status,
+            )
+            .await;
+            self.publish();
+            if self.socket.close_requested() {
+                return Ending::ClosedHere;
             }
-        };
-        let ending = tokio::select! {
-            biased;
-            () = cancel.cancelled() => Ending::ClosedHere,
-            ending = serve => ending,
-        };
+            let pending = self.socket.pending_write();
+            self.sending |= pending.is_some();
+            if pending.is_none() && self.sending {
+                self.complete_send(false).await;
+                continue;
+            }
+            if self.peer_closed && pending.is_none() {
+                return Ending::Lost(SocketError::LostConnection {
+                    peer: self.remote,
+                    reason: PEER_CLOSED.into(),
+                });
+            }
+            let can_read =
+                !self.peer_closed && self.socket.bytes_available() < RECEIVE_BUFFER_LIMIT;
+            let step = tokio::select! {
+                biased;
+                command = self.commands.recv() => {
+                    self.obey(command);
+                    Ok(())
+                }
+                ready = self.stream.writable(), if pending.is_some() => {
+                    let written = ready.and_then(|()| {
+                        self.stream.try_write(pending.as_deref().unwrap_or_default())
+                    });
+                    self.wrote(written).await
+                }
+                ready = self.stream.readable(), if can_read => {
+                    let read = ready.and_then(|()| self.inbox.read(&self.stream));
+                    self.received(read).await
+                }
+            };
+            if let Err(ending) = step {
+                return ending;
+            }
+        }
+    }
 
-        let mut lost = None;
+    /// A caller's command: queue a write (a refusal is reported on the next turn, like one
+    /// inside a handler) or close.
+    fn obey(&mut self, command: Option<SocketCommand>) {
+        match command {
+            Some(SocketCommand::Write(data)) => {
+                let _ = self.socket.write(data);
+            }
+            Some(SocketCommand::Close) | None => self.socket.close(),
+        }
+    }
+
+    /// Some bytes went out: SendProgress (the handler may cancel the rest), and SendComplete
+    /// with it as one parcel when this step finished or cancelled the send.
+    async fn wrote(&mut self, written: io::Result<usize>) -> Result<(), Ending> {
+        let count = match written {
+            Ok(count) => count,
+            // The readiness was spurious; wait again.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) => return Err(Ending::Lost(SocketError::from_stream(&e, self.remote))),
+        };
+        self.socket.sent(count);
+        self.sent_total += count as u64;
+        self.publish();
+        let left = self.socket.bytes_left_to_send() as u64;
+        let id = self.socket.id();
+        let progress = Event::SendProgress {
+            socket: id,
+            sent: count as u64,
+            left,
+        };
+        let cancelled = self
+            .handler
+            .send_progress(&mut self.socket, count as u64, left)
+            && left > 0;
+        if cancelled {
+            self.socket.purge();
+            self.publish();
+        }
+        // A handler that closes in the last SendProgress still gets its SendComplete:
+        // everything did go out.
+        let done = self.socket.pending_write().is_none();
+        if cancelled || done {
+            self.sending = false;
+            self.events
+                .send_pair(
+                    progress,
+                    Event::SendComplete {
+                        socket: id,
+                        user_aborted: cancelled,
+                    },
+                )
+                .await;
+            self.handler.send_complete(&mut self.socket, cancelled);
+        } else {
+            self.events.send(progress).await;
+        }
+        Ok(())
+    }
+
+    /// Everything queued went out since the last SendProgress (or was dropped): SendComplete.
+    async fn complete_send(&mut self, user_aborted: bool) {
+        self.sending = false;
+        self.events
+            .send(Event::SendComplete {
+                socket: self.socket.id(),
+                user_aborted,
+            })
+            .await;
+        self.handler.send_complete(&mut self.socket, user_aborted);
+    }
+
+    /// A read finished: Data, then the handler's DataAvailable; an empty read is the peer's FIN.
+    async fn received(&mut self, read: io::Result<Option<bytes::Bytes>>) -> Result<(), Ending> {
+        match read {
+            Ok(None) => {}
+            Ok(Some(data)) if data.is_empty() => self.peer_closed = true,
+            Ok(Some(data)) => {
+                self.received_total += data.len() as u64;
+                self.socket.receive(data.clone());
+                self.publish();
+                self.events
+                    .send(Event::Data {
+                        socket: self.socket.id(),
+                        data,
+                    })
+                    .await;
+                deliver(&mut *self.handler, &mut self.socket);
+            }
+            Err(e) => return Err(Ending::Lost(SocketError::from_stream(&e, self.remote))),
+        }
+        Ok(())
+    }
+
+    /// Copies the counters into the caller's snapshot.
+    fn publish(&self) {
+        publish(
+            &self.status,
+            &self.socket,
+            self.received_total,
+            self.sent_total,
+        );
+    }
+
+    /// Closes the socket: flushes what the OS takes and says goodbye (closed here), or runs
+    /// the handler's Error (lost); then Closed, after the socket left ActiveConnections.
+    async fn end(self, ending: Ending, on_closed: Box<dyn FnOnce() + Send>) {
+        let Self {
+            mut stream,
+            mut socket,
+            mut handler,
+            events,
+            status,
+            received_total,
+            sent_total,
+            ..
+        } = self;
+        let id = socket.id();
+        // Not connected any more from here on, so the handler's Error sees a closed socket.
+        socket.set_disconnected();
+        lock(&status).state = SocketState::Closed;
+        let mut lost = Vec::new();
         match ending {
             Ending::ClosedHere => {
                 // Hand the OS what it takes at once of the queue, then say goodbye with a FIN.
@@ -228,20 +363,29 @@ impl Connection {
             Ending::Lost(error) => {
                 tracing::debug!(socket = id.0, %error, "connection lost");
                 socket.set_error(&error);
-                lock(&status).last_error_code = error.code();
+                lock(&status).last_error_code = Some(error.code());
                 handler.error(&mut socket, &error);
-                // Reported with Closed, as one parcel.
-                lost = Some(Event::Error {
+                // Reported with Closed, as one parcel, with any write the handler's Error
+                // tried (refused: the socket is closed).
+                lost.push(Event::Error {
                     socket: Some(id),
                     error,
                 });
+                lost.extend(
+                    socket
+                        .take_failed_writes()
+                        .into_iter()
+                        .map(|error| Event::Error {
+                            socket: Some(id),
+                            error,
+                        }),
+                );
             }
         }
         drop(stream);
-        socket.set_disconnected();
         {
             let mut status = lock(&status);
-            status.state = SocketState::Closed;
+            status.last_error_code = socket.last_error_code();
             status.bytes_received = received_total;
             status.bytes_sent = sent_total;
             status.bytes_left_to_send = 0;
@@ -252,6 +396,38 @@ impl Connection {
             .send_all(lost.into_iter().chain([Event::Closed { socket: id }]))
             .await;
     }
+}
+
+/// Fires Error for each write refused since the last look (by a handler, or a caller's write
+/// that reached a closing socket), after setting LastErrorCode where the caller reads it.
+/// A write refused inside the handler's own `error` is reported on the next turn.
+async fn report_failed_writes(
+    socket: &mut Socket,
+    handler: &mut dyn SocketHandler,
+    events: &EventSender,
+    status: &Mutex<SocketStatus>,
+) {
+    for error in socket.take_failed_writes() {
+        lock(status).last_error_code = Some(error.code());
+        events
+            .send(Event::Error {
+                socket: Some(socket.id()),
+                error: error.clone(),
+            })
+            .await;
+        handler.error(socket, &error);
+    }
+}
+
+/// Shows the caller a connected socket. Done before Connected is sent (by the pool at the
+/// handoff, by a client's task here), so a caller that writes when Connected arrives finds the
+/// socket usable: its writes wait in the command channel until the task runs.
+pub(crate) fn mark_connected(status: &Mutex<SocketStatus>, local: SocketAddr, remote: SocketAddr) {
+    let mut status = lock(status);
+    status.state = SocketState::Connected;
+    status.local = Some(local);
+    status.remote = Some(remote);
+    status.connected_at = Some(SystemTime::now());
 }
 
 /// Copies the socket's counters into the caller's snapshot. Called before each event that

@@ -11,7 +11,7 @@
 //! | 103  | NameResolutionError  | [`SocketError::NameResolution`] |
 //! | 105  | AddressInUseError    | [`SocketError::AddressInUse`] |
 //! | 106  | InvalidStateError    | [`SocketError::InvalidState`], [`SocketError::InvalidSetting`] |
-//! | 107  | InvalidPortError     | [`SocketError::InvalidPort`], [`SocketError::PortNeedsPrivileges`] |
+//! | 107  | InvalidPortError     | [`SocketError::InvalidPort`], [`SocketError::PortNeedsPrivileges`], [`SocketError::BindNotPermitted`] |
 //! | 108  | OutOfMemoryError     | [`SocketError::SendQueueFull`] |
 //!
 //! Xojo's documentation gives no code of its own to a refused connection. Xojo itself reports it
@@ -27,6 +27,7 @@ use serde::Serialize;
 /// A socket failure, with the Xojo error code it maps to ([`SocketError::code`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum SocketError {
     /// The peer closed the connection (gracefully or by a reset), or it broke.
     #[error("the connection to {peer} was lost: {reason}")]
@@ -43,13 +44,17 @@ pub enum SocketError {
         /// The address we tried.
         address: String,
     },
-    /// The peer did not answer within the connect timeout.
-    #[error("no answer from {address} within {seconds} s, so the connect attempt was given up")]
+    /// The peer did not answer within the connect timeout: ours, or the operating system's
+    /// own (which gives up after its handshake retries). Either way the same code, 102.
+    #[error(
+        "no answer from {address}{}, so the connect attempt was given up",
+        seconds.map_or_else(String::new, |s| format!(" within {s} s"))
+    )]
     ConnectTimedOut {
         /// The address we tried.
         address: String,
-        /// The timeout that ran out.
-        seconds: u64,
+        /// The timeout that ran out; `None` when the operating system gave up on its own.
+        seconds: Option<u64>,
     },
     /// The host name could not be turned into an address.
     #[error("the name \"{host}\" could not be resolved to an address: {reason}")]
@@ -96,6 +101,15 @@ pub enum SocketError {
         /// The privileged port.
         port: u16,
     },
+    /// The system refused to let this program bind the address, for a reason other than the
+    /// port being below 1024 (a security policy, a port range reserved by the system).
+    #[error("the system does not permit binding {address}: {reason}")]
+    BindNotPermitted {
+        /// The address and port we tried to bind.
+        address: String,
+        /// What the operating system said.
+        reason: String,
+    },
     /// Accepting a waiting connection failed (e.g. the process ran out of file descriptors).
     /// The listener backs off and keeps listening.
     #[error(
@@ -134,7 +148,9 @@ impl SocketError {
             Self::NameResolution { .. } => 103,
             Self::AddressInUse { .. } => 105,
             Self::InvalidState(_) | Self::InvalidSetting { .. } => 106,
-            Self::InvalidPort { .. } | Self::PortNeedsPrivileges { .. } => 107,
+            Self::InvalidPort { .. }
+            | Self::PortNeedsPrivileges { .. }
+            | Self::BindNotPermitted { .. } => 107,
             Self::SendQueueFull { .. } => 108,
         }
     }
@@ -154,6 +170,7 @@ impl SocketError {
             Self::InvalidSetting { .. } => "invalid setting",
             Self::InvalidPort { .. } => "invalid port",
             Self::PortNeedsPrivileges { .. } => "port needs privileges",
+            Self::BindNotPermitted { .. } => "bind not permitted",
             Self::AcceptFailed { .. } => "accept failed",
             Self::SendQueueFull { .. } => "send queue full",
             Self::Os(_) => "network stack error",
@@ -177,8 +194,16 @@ impl SocketError {
             io::ErrorKind::AddrNotAvailable => Self::AddressNotAvailable {
                 address: address.ip().to_string(),
             },
-            io::ErrorKind::PermissionDenied => Self::PortNeedsPrivileges {
-                port: address.port(),
+            // Only a port below 1024 is refused for want of privileges; any other refusal
+            // says what the system said, not something about 1024 that is not true.
+            io::ErrorKind::PermissionDenied if (1..1024).contains(&address.port()) => {
+                Self::PortNeedsPrivileges {
+                    port: address.port(),
+                }
+            }
+            io::ErrorKind::PermissionDenied => Self::BindNotPermitted {
+                address: address.to_string(),
+                reason: error.to_string(),
             },
             _ => Self::Os(format!("binding {address} failed: {error}")),
         }
@@ -189,6 +214,11 @@ impl SocketError {
         match error.kind() {
             io::ErrorKind::ConnectionRefused => Self::ConnectionRefused {
                 address: address.to_string(),
+            },
+            // The OS gave up its handshake retries: the same failure as our own timeout.
+            io::ErrorKind::TimedOut => Self::ConnectTimedOut {
+                address: address.to_string(),
+                seconds: None,
             },
             io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
                 Self::LostConnection {
@@ -212,7 +242,8 @@ pub fn code_meaning(code: i32) -> &'static str {
         105 => "address in use",
         106 => "invalid state",
         107 => "invalid port",
-        108 => "out of memory",
+        // Xojo's OutOfMemoryError; our only 108 is a full send queue, so it says that.
+        108 => "send queue full",
         _ => "unknown error",
     }
 }
@@ -286,5 +317,108 @@ mod tests {
         assert_eq!(lost.meaning(), "lost connection");
         assert_eq!(code_meaning(105), "address in use");
         assert_eq!(code_meaning(999), "unknown error");
+    }
+
+    /// One of every variant. The match in the test has no wildcard, so a new variant does not
+    /// compile until it is added here too.
+    fn every_variant() -> Vec<SocketError> {
+        let peer: SocketAddr = "127.0.0.1:1".parse().expect("address");
+        let text = || "x".to_owned();
+        vec![
+            SocketError::LostConnection {
+                peer,
+                reason: "x".into(),
+            },
+            SocketError::ConnectionRefused { address: text() },
+            SocketError::ConnectTimedOut {
+                address: text(),
+                seconds: Some(1),
+            },
+            SocketError::NameResolution {
+                host: text(),
+                reason: text(),
+            },
+            SocketError::AddressInUse { address: text() },
+            SocketError::AddressNotAvailable { address: text() },
+            SocketError::InvalidState(text()),
+            SocketError::InvalidSetting {
+                field: "Port",
+                reason: text(),
+            },
+            SocketError::InvalidPort {
+                port: text(),
+                reason: text(),
+            },
+            SocketError::PortNeedsPrivileges { port: 80 },
+            SocketError::BindNotPermitted {
+                address: text(),
+                reason: text(),
+            },
+            SocketError::AcceptFailed { reason: text() },
+            SocketError::SendQueueFull { queued: 1 },
+            SocketError::Os(text()),
+        ]
+    }
+
+    #[test]
+    fn every_variant_code_has_its_meaning_and_a_code_of_one_variant_says_what_it_says() {
+        let variants = every_variant();
+        let mut covered = std::collections::BTreeSet::new();
+        for error in &variants {
+            covered.insert(match error {
+                SocketError::LostConnection { .. } => 0,
+                SocketError::ConnectionRefused { .. } => 1,
+                SocketError::ConnectTimedOut { .. } => 2,
+                SocketError::NameResolution { .. } => 3,
+                SocketError::AddressInUse { .. } => 4,
+                SocketError::AddressNotAvailable { .. } => 5,
+                SocketError::InvalidState(_) => 6,
+                SocketError::InvalidSetting { .. } => 7,
+                SocketError::InvalidPort { .. } => 8,
+                SocketError::PortNeedsPrivileges { .. } => 9,
+                SocketError::BindNotPermitted { .. } => 10,
+                SocketError::AcceptFailed { .. } => 11,
+                SocketError::SendQueueFull { .. } => 12,
+                SocketError::Os(_) => 13,
+            });
+            assert_ne!(code_meaning(error.code()), "unknown error", "{error:?}");
+        }
+        assert_eq!(covered.len(), 14, "every variant is listed once");
+        // Where one variant alone has a code, the code's meaning and the variant's agree.
+        for error in &variants {
+            let sharing = variants.iter().filter(|e| e.code() == error.code()).count();
+            if sharing == 1 {
+                assert_eq!(code_meaning(error.code()), error.meaning(), "{error:?}");
+            }
+        }
+        let full = SocketError::SendQueueFull { queued: 1 };
+        assert_eq!(code_meaning(108), full.meaning());
+    }
+
+    #[test]
+    fn only_a_port_below_1024_is_said_to_need_privileges() {
+        let denied = || io::Error::from(io::ErrorKind::PermissionDenied);
+        let low = SocketError::from_bind(&denied(), "127.0.0.1:80".parse().expect("address"));
+        assert!(matches!(low, SocketError::PortNeedsPrivileges { port: 80 }));
+        let high = SocketError::from_bind(&denied(), "127.0.0.1:8080".parse().expect("address"));
+        assert!(
+            matches!(high, SocketError::BindNotPermitted { .. }),
+            "{high:?}"
+        );
+        assert_eq!(high.code(), 107);
+        assert!(!high.to_string().contains("1024"), "{high}");
+    }
+
+    #[test]
+    fn the_systems_connect_timeout_and_ours_have_one_code_and_meaning() {
+        let address: SocketAddr = "127.0.0.1:9".parse().expect("address");
+        let by_os = SocketError::from_connect(&io::Error::from(io::ErrorKind::TimedOut), address);
+        let ours = SocketError::ConnectTimedOut {
+            address: address.to_string(),
+            seconds: Some(10),
+        };
+        assert_eq!(by_os.code(), ours.code());
+        assert_eq!(by_os.meaning(), ours.meaning());
+        assert!(by_os.to_string().contains("no answer"), "{by_os}");
     }
 }

@@ -1,11 +1,27 @@
 //! What the library tells its caller: one [`Event`] per thing that happened to a socket or a pool.
 //!
-//! Events are observations, sent after the library acted (and after the socket's handler ran), so
-//! a window or a log can show exactly what each socket did and in which order. Behaviour (what a
-//! socket *does* when data arrives) belongs in a [`crate::SocketHandler`]; events only report.
+//! Events are observations, so a window or a log can show exactly what each socket did and in
+//! which order. Behaviour (what a socket *does* when data arrives) belongs in a
+//! [`crate::SocketHandler`]; events only report. Each socket's events come in this order:
+//! AddSocket (pooled) or Connecting (client), Connected, then Data, SendProgress, SendComplete
+//! and Error as they happen, and Closed last, exactly once.
+//!
+//! When each is sent, relative to the handler's method of the same name:
+//! - **Connected** is sent once the socket is usable (a caller's write succeeds), before the
+//!   handler's `connected` runs.
+//! - **Data** and **SendComplete** are sent before the handler's `data_available` /
+//!   `send_complete` runs, so the log shows what happened before whatever the handler did
+//!   about it. **SendProgress** is sent after the handler's `send_progress` answered (its
+//!   answer decides whether SendComplete, aborted, travels with it).
+//! - **Error** for a refused write is sent before the handler's `error` runs; **Error** for a
+//!   lost connection is sent with Closed, after the handler's `error` and `closed` ran.
+//! - **Closed** is sent after the handler's `closed` ran and the socket left
+//!   ActiveConnections: nothing of that socket follows it.
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -24,8 +40,29 @@ impl fmt::Display for SocketId {
     }
 }
 
+/// Hands out socket ids, each once. Clones share one count, so a window that runs a
+/// [`crate::ServerSocket`] and, after a switch of mode, a [`crate::naive::NaiveServer`] gives
+/// every socket of its life its own id: a row, a Send or a Disconnect can never reach a newer
+/// socket that happens to have an old one's number.
+#[derive(Debug, Clone, Default)]
+pub struct SocketIds(Arc<AtomicU64>);
+
+impl SocketIds {
+    /// A count starting at 0.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The next id.
+    pub(crate) fn next(&self) -> SocketId {
+        SocketId(self.0.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
 /// Something that happened to a [`crate::ServerSocket`] or a [`crate::TcpSocket`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// The server's listener is open. `address` is the real bound address (port 0 resolved).
     Listening {

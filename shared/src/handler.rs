@@ -56,7 +56,7 @@ pub trait SocketHandler: Send + 'static {
         let _ = (socket, user_aborted);
     }
 
-    /// Something failed; `socket.last_error_code()` holds `error.code()`.
+    /// Something failed; `socket.last_error_code()` holds `Some(error.code())`.
     fn error(&mut self, socket: &mut Socket, error: &SocketError) {
         let _ = (socket, error);
     }
@@ -126,8 +126,11 @@ pub struct Socket {
     queued: usize,
     /// Set by `close()`; the socket's task closes once the handler returns.
     close_requested: bool,
-    /// The code of the last failure, 0 if none (LastErrorCode).
-    last_error_code: i32,
+    /// The code of the last failure, if any (LastErrorCode).
+    last_error_code: Option<i32>,
+    /// Writes refused since the socket's task last looked; it fires Error for each, as Xojo
+    /// does, so a handler that ignores `write`'s result still hears of the failure.
+    failed_writes: Vec<SocketError>,
 }
 
 impl Socket {
@@ -142,7 +145,8 @@ impl Socket {
             front_sent: 0,
             queued: 0,
             close_requested: false,
-            last_error_code: 0,
+            last_error_code: None,
+            failed_writes: Vec::new(),
         }
     }
 
@@ -153,23 +157,30 @@ impl Socket {
     }
 
     /// Queues `data` for sending and returns at once (Xojo's Write). SendProgress and
-    /// SendComplete report when it went out.
+    /// SendComplete report when it went out. A refused write also sets LastErrorCode and fires
+    /// the Error event (after the current event method returns), as in Xojo.
     ///
     /// # Errors
     /// [`SocketError::InvalidState`] when not connected, [`SocketError::SendQueueFull`] when
     /// [`SEND_QUEUE_LIMIT`] bytes are already waiting.
     pub fn write(&mut self, data: impl Into<Bytes>) -> Result<(), SocketError> {
         let data = data.into();
-        if !self.connected || self.close_requested {
-            return Err(SocketError::InvalidState(format!(
+        let refused = if !self.connected || self.close_requested {
+            Some(SocketError::InvalidState(format!(
                 "socket {} is not connected, so it cannot write",
                 self.id
-            )));
-        }
-        if self.queued + data.len() > SEND_QUEUE_LIMIT {
-            return Err(SocketError::SendQueueFull {
+            )))
+        } else if self.queued + data.len() > SEND_QUEUE_LIMIT {
+            Some(SocketError::SendQueueFull {
                 queued: self.queued,
-            });
+            })
+        } else {
+            None
+        };
+        if let Some(error) = refused {
+            self.set_error(&error);
+            self.failed_writes.push(error.clone());
+            return Err(error);
         }
         if !data.is_empty() {
             self.queued += data.len();
@@ -229,9 +240,9 @@ impl Socket {
         self.remote
     }
 
-    /// The code of the last failure, 0 if none (Xojo's LastErrorCode).
+    /// The code of the last failure, `None` if none yet (Xojo's LastErrorCode, where none is 0).
     #[must_use]
-    pub fn last_error_code(&self) -> i32 {
+    pub fn last_error_code(&self) -> Option<i32> {
         self.last_error_code
     }
 
@@ -246,7 +257,12 @@ impl Socket {
     }
 
     pub(crate) fn set_error(&mut self, error: &SocketError) {
-        self.last_error_code = error.code();
+        self.last_error_code = Some(error.code());
+    }
+
+    /// The writes refused since the last call, oldest first.
+    pub(crate) fn take_failed_writes(&mut self) -> Vec<SocketError> {
+        std::mem::take(&mut self.failed_writes)
     }
 
     pub(crate) fn close_requested(&self) -> bool {
@@ -339,6 +355,12 @@ mod tests {
     fn writes_are_refused_when_not_connected_or_over_the_limit() {
         let mut closed = Socket::new(SocketId(1));
         assert_eq!(closed.write("x").map_err(|e| e.code()), Err(106));
+        assert_eq!(closed.last_error_code(), Some(106));
+        assert_eq!(
+            closed.take_failed_writes().len(),
+            1,
+            "kept for the Error event"
+        );
         let mut socket = connected_socket();
         socket
             .write(vec![0_u8; SEND_QUEUE_LIMIT])

@@ -18,7 +18,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::net::TcpStream;
 
 use crate::handler::READ_CHUNK;
-use crate::tcp_socket::lock;
+use crate::sync::lock;
 
 /// Reads shorter than this are copied to a buffer of their own size; a connection's first
 /// reads offer the OS this much.

@@ -30,9 +30,11 @@
 //! - `connection`: the task that runs one connected socket.
 //! - [`server_socket`]: [`ServerSocket`], its settings and methods.
 //! - `pool`: the listener task: accept, hand off, refill, cap.
+//! - `registry`: one lifecycle for both servers' connections: list, run, forget, shut down.
 //! - [`naive`]: the single re-listening socket a ServerSocket replaces, for comparison.
 //! - [`seed`]: the original example's behaviour on both sides.
 //! - [`report`]: events as the seed's log lines and as JSON lines.
+//! - `sync`: the crate's one `lock()` helper.
 //!
 //! # Where we differ from Xojo on purpose
 //! - A normal remote close is reported as Error 102 (as Xojo does) and then as a Closed event
@@ -53,15 +55,17 @@ mod inbox;
 pub mod naive;
 mod pool;
 mod receive_buffer;
+mod registry;
 pub mod report;
 pub mod runtime;
 pub mod seed;
 pub mod server_socket;
+mod sync;
 pub mod tcp_socket;
 
 pub use channel::{EventReceiver, EventSender, Waker, event_channel};
 pub use error::{SocketError, code_meaning, parse_port};
-pub use event::{Event, SocketId};
+pub use event::{Event, SocketId, SocketIds};
 pub use handler::{Passive, Socket, SocketHandler};
 pub use runtime::{Runtime, termination_signal};
 pub use server_socket::{Limits, PoolStatus, ServerSocket};

@@ -7,42 +7,32 @@
 //! single TCPSocket's Listen. Every connection still runs on a [`crate::TcpSocket`] with the
 //! application's handler, numbered from 0 like the pool's sockets.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::runtime::Handle;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
-
-use crate::connection::Connection;
+use crate::registry::Registry;
 use crate::server_socket::{bind, os_handle};
-use crate::tcp_socket::{SocketState, lock};
-use crate::{Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId, TcpSocket};
+use crate::{
+    Event, EventSender, Runtime, SocketError, SocketHandler, SocketId, SocketIds, TcpSocket,
+};
 
 /// The seed-style default pause between closing and listening again.
 pub const DEFAULT_RELISTEN_DELAY: Duration = Duration::from_millis(50);
 
 /// A single listening socket that re-listens after each connection.
 pub struct NaiveServer {
-    /// Where the listener and the connections run.
-    runtime: Handle,
-    /// Stops the listener and every connection.
-    shutdown: CancellationToken,
-    /// Every task, so shutdown can wait for them.
-    tracker: TaskTracker,
+    /// The connected sockets and every task, with their shutdown: the same lifecycle as the
+    /// pool's.
+    registry: Registry,
     /// Connections accepted so far.
     accepted: Arc<AtomicU64>,
-    /// The connected sockets' handles (dropping a handle would close its socket); each
-    /// removes itself when it closes.
-    connections: Arc<Mutex<BTreeMap<SocketId, TcpSocket>>>,
 }
 
 impl NaiveServer {
     /// Binds `address` and starts the accept–close–relisten cycle; returns the bound address.
-    /// `add_socket` makes the handler for each accepted connection.
+    /// `add_socket` makes the handler for each accepted connection. Sockets are numbered from 0.
     ///
     /// # Errors
     /// The bind's failure (105 address in use, 107 privileged port …).
@@ -51,6 +41,33 @@ impl NaiveServer {
         events: EventSender,
         address: SocketAddr,
         relisten_delay: Duration,
+        add_socket: F,
+    ) -> Result<(Self, SocketAddr), SocketError>
+    where
+        H: SocketHandler,
+        F: FnMut(SocketId) -> H + Send + 'static,
+    {
+        Self::listen_with_ids(
+            runtime,
+            events,
+            address,
+            relisten_delay,
+            SocketIds::new(),
+            add_socket,
+        )
+    }
+
+    /// As [`Self::listen`], numbering sockets from `ids` (a window shares its
+    /// [`crate::ServerSocket::socket_ids`], so ids stay unique across modes and Listens).
+    ///
+    /// # Errors
+    /// The bind's failure (105 address in use, 107 privileged port …).
+    pub fn listen_with_ids<H, F>(
+        runtime: &Runtime,
+        events: EventSender,
+        address: SocketAddr,
+        relisten_delay: Duration,
+        ids: SocketIds,
         mut add_socket: F,
     ) -> Result<(Self, SocketAddr), SocketError>
     where
@@ -62,20 +79,13 @@ impl NaiveServer {
             .local_addr()
             .map_err(|e| SocketError::Os(format!("the listener has no address: {e}")))?;
         let server = Self {
-            runtime: runtime.handle(),
-            shutdown: CancellationToken::new(),
-            tracker: TaskTracker::new(),
+            registry: Registry::new(runtime.handle()),
             accepted: Arc::new(AtomicU64::new(0)),
-            connections: Arc::default(),
         };
-        let (shutdown, tracker, accepted, connections) = (
-            server.shutdown.clone(),
-            server.tracker.clone(),
-            Arc::clone(&server.accepted),
-            Arc::clone(&server.connections),
-        );
+        let (registry, accepted) = (server.registry.clone(), Arc::clone(&server.accepted));
+        // Cancelled when the server shuts down.
+        let shutdown = registry.session();
         let task = async move {
-            let mut next_id = 0;
             let mut listener = Some(first);
             while !shutdown.is_cancelled() {
                 let std_listener = match listener.take() {
@@ -119,29 +129,13 @@ impl NaiveServer {
                     continue;
                 };
                 accepted.fetch_add(1, Ordering::Relaxed);
-                let id = SocketId(next_id);
-                next_id += 1;
+                let id = ids.next();
                 let handler = add_socket(id);
                 events.send(Event::AddSocket { socket: id }).await;
-                let (handle, commands) = TcpSocket::new(id, SocketState::Connecting);
-                let status = handle.status_cell();
-                lock(&connections).insert(id, handle);
-                let registry = Arc::clone(&connections);
-                let connection = Connection {
-                    stream,
-                    socket: Socket::new(id),
-                    handler: Box::new(handler),
-                    events: events.clone(),
-                    commands,
-                    status,
-                    cancel: shutdown.child_token(),
-                    on_closed: Box::new(move || {
-                        lock(&registry).remove(&id);
-                    }),
-                    announced: None,
-                };
                 tracing::debug!(socket = id.0, %remote, "naive handoff");
-                tracker.spawn(connection.run());
+                let connection =
+                    registry.register(id, stream, Box::new(handler), events.clone(), None, || {});
+                registry.start(connection);
                 // The handoff and re-listen take time; connections arriving now are refused.
                 tokio::select! {
                     () = shutdown.cancelled() => break,
@@ -149,7 +143,7 @@ impl NaiveServer {
                 }
             }
         };
-        server.tracker.spawn_on(task, &server.runtime);
+        server.registry.spawn(task);
         Ok((server, bound))
     }
 
@@ -162,30 +156,24 @@ impl NaiveServer {
     /// A connected socket, to write to or close.
     #[must_use]
     pub fn connection(&self, id: SocketId) -> Option<TcpSocket> {
-        lock(&self.connections).get(&id).cloned()
+        self.registry.connection(id)
     }
 
     /// Closes every connected socket; the listener goes on.
     pub fn close_all(&self) {
-        for socket in lock(&self.connections).values() {
-            socket.close();
-        }
+        self.registry.close_all();
     }
 
     /// Stops listening, closes every connection and waits up to `timeout` for every task.
     #[must_use]
+    /// Inside the runtime it cannot wait: it then says whether everything had ended already.
     pub fn shutdown(self, timeout: Duration) -> bool {
-        self.shutdown.cancel();
-        self.tracker.close();
-        let tracker = self.tracker.clone();
-        self.runtime
-            .block_on(async { tokio::time::timeout(timeout, tracker.wait()).await })
-            .is_ok()
+        self.registry.shutdown(timeout)
     }
 }
 
 impl Drop for NaiveServer {
     fn drop(&mut self) {
-        self.shutdown.cancel();
+        self.registry.cancel();
     }
 }

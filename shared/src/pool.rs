@@ -16,13 +16,10 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
-use tracing::Instrument;
 
-use crate::connection::Connection;
 use crate::server_socket::{Limits, Pool};
-use crate::tcp_socket::{SocketState, lock};
-use crate::{Event, EventSender, Socket, SocketError, SocketHandler, SocketId, TcpSocket};
+use crate::sync::lock;
+use crate::{Event, EventSender, SocketError, SocketHandler, SocketId};
 
 /// Xojo's AddSocket event as a Rust callback: a handler for each new pooled socket.
 pub(crate) type AddSocket = Box<dyn FnMut(SocketId) -> Box<dyn SocketHandler> + Send>;
@@ -40,10 +37,12 @@ pub(crate) struct IdleSocket {
 
 /// The running listener of one Listen.
 pub(crate) struct Listener {
-    /// The open listening socket.
-    pub listener: TcpListener,
+    /// The listening socket, until StopListening takes it (and so closes it at once).
+    pub listener: Arc<Mutex<Option<TcpListener>>>,
     /// Where it is bound.
     pub address: SocketAddr,
+    /// Its OS handle (Xojo's Handle), for the Listening event.
+    pub handle: i64,
     /// State shared with the handle and the connections.
     pub pool: Arc<Pool>,
     /// Idle sockets, oldest first.
@@ -52,13 +51,8 @@ pub(crate) struct Listener {
     pub add_socket: Arc<Mutex<AddSocket>>,
     /// Where events go.
     pub events: EventSender,
-    /// Cancelled by StopListening.
+    /// Cancelled by StopListening (and by shutdown: it is a child of the registry's token).
     pub session: CancellationToken,
-    /// Shared by every connection: cancelled only when the whole server shuts down, so
-    /// StopListening leaves connected sockets alone.
-    pub connections_cancel: CancellationToken,
-    /// Tracks connection tasks so shutdown can wait for them.
-    pub tracker: TaskTracker,
 }
 
 impl Listener {
@@ -73,8 +67,8 @@ impl Listener {
             events,
             ..
         } = self;
-        drop(listener);
-        *lock(&pool.listening) = None;
+        // StopListening already closed it; shutdown may not have.
+        drop(lock(&listener).take());
         lock(&pool.idle).clear();
         for socket in idle {
             events.send(Event::Released { socket: socket.id }).await;
@@ -85,12 +79,11 @@ impl Listener {
 
     /// The accept loop, until StopListening.
     async fn serve(&mut self) {
-        let handle = lock(&self.pool.listening).map_or(-1, |(_, handle)| handle);
         let mut seen = *lock(&self.pool.limits);
         self.events
             .send(Event::Listening {
                 address: self.address,
-                handle,
+                handle: self.handle,
                 min: seen.min,
                 max: seen.max,
             })
@@ -125,8 +118,10 @@ impl Listener {
                     retry_at = None;
                 }
                 () = sleep_until(retry_at), if retry_at.is_some() => retry_at = None,
-                accepted = self.listener.accept(), if room && retry_at.is_none() => match accepted {
-                    Ok((stream, remote)) => {
+                accepted = accept(&self.listener), if room && retry_at.is_none() => match accepted {
+                    // StopListening closed the listener (its cancel is seen on the next turn).
+                    None => break,
+                    Some(Ok((stream, remote))) => {
                         backoff = None;
                         if !self.slow_motion(remote).await {
                             break;
@@ -134,8 +129,8 @@ impl Listener {
                         self.hand_off(stream, remote).await;
                     }
                     // The client gave up before we accepted; nothing is wrong with the listener.
-                    Err(e) if matches!(e.kind(), std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::Interrupted) => {}
-                    Err(e) => {
+                    Some(Err(e)) if matches!(e.kind(), std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::Interrupted) => {}
+                    Some(Err(e)) => {
                         let pause = backoff.map_or(FIRST_ACCEPT_BACKOFF, |b| (b * 2).min(MAX_ACCEPT_BACKOFF));
                         backoff = Some(pause);
                         retry_at = Some(Instant::now() + pause);
@@ -190,7 +185,7 @@ impl Listener {
 
     /// Xojo's AddSocket event: asks the application for a new socket.
     fn new_socket(&mut self) -> IdleSocket {
-        let id = SocketId(self.pool.next_id.fetch_add(1, Ordering::Relaxed));
+        let id = self.pool.ids.next();
         let handler = (lock(&self.add_socket))(id);
         tracing::debug!(socket = id.0, "AddSocket");
         IdleSocket { id, handler }
@@ -224,9 +219,6 @@ impl Listener {
             added
         });
         self.publish_idle();
-        let (handle, commands) = TcpSocket::new(id, SocketState::Connecting);
-        let status = handle.status_cell();
-        lock(&self.pool.connections).insert(id, handle);
         self.pool.accepted.fetch_add(1, Ordering::Relaxed);
         // A listener bound to one address takes connections on exactly that address: only one
         // bound to every interface asks the OS which one this came in on (a system call per
@@ -243,30 +235,39 @@ impl Listener {
             local,
             remote,
         });
+        // Listed, and usable, before anyone hears of it: a caller that writes at Connected
+        // succeeds; its write waits in the command channel until the task runs.
+        let pool = Arc::clone(&self.pool);
+        let connection = self.pool.registry.register(
+            id,
+            stream,
+            handler,
+            self.events.clone(),
+            announced,
+            move || {
+                if pool.waiting_for_room.load(Ordering::SeqCst) {
+                    pool.changed.notify_one();
+                }
+            },
+        );
         // Sent before the socket's task starts, so its own events come after Connected.
         self.events
             .send_all(made_for_it.into_iter().chain(connected).chain(replacement))
             .await;
-        let pool = Arc::clone(&self.pool);
-        let connection = Connection {
-            stream,
-            socket: Socket::new(id),
-            handler,
-            events: self.events.clone(),
-            commands,
-            status,
-            cancel: self.connections_cancel.clone(),
-            on_closed: Box::new(move || {
-                lock(&pool.connections).remove(&id);
-                if pool.waiting_for_room.load(Ordering::SeqCst) {
-                    pool.changed.notify_one();
-                }
-            }),
-            announced,
-        };
-        let span = tracing::info_span!("socket", id = id.0, %remote);
-        self.tracker.spawn(connection.run().instrument(span));
+        self.pool.registry.start(connection);
     }
+}
+
+/// Accepts the next connection from the shared listener; `None` once StopListening took it.
+/// The lock is held only while polling, never across an await.
+async fn accept(
+    listener: &Mutex<Option<TcpListener>>,
+) -> Option<std::io::Result<(TcpStream, SocketAddr)>> {
+    std::future::poll_fn(|cx| match &*lock(listener) {
+        Some(listener) => listener.poll_accept(cx).map(Some),
+        None => std::task::Poll::Ready(None),
+    })
+    .await
 }
 
 /// Sleeps until `deadline`, or forever when there is none (the branch is disabled then anyway).

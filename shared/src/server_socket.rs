@@ -8,29 +8,33 @@
 //!   already connected stay connected until they or their peer close them (call
 //!   [`ServerSocket::close_all`] to end them too). Dropping the `ServerSocket`, or
 //!   [`ServerSocket::shutdown`], closes everything.
-//! - **Port 0** asks the OS for a free port; [`ServerSocket::local_address`] tells which.
+//! - **Port 0** asks the OS for a free port; after Listen, [`ServerSocket::port`] (as Xojo's
+//!   Port does) and [`ServerSocket::local_address`] tell which.
 //! - **Limits** must satisfy 1 <= MaximumSocketsConnected and MinimumSocketsAvailable <=
 //!   MaximumSocketsConnected; a bad pair is refused with an error naming the field and nothing
 //!   changes. Changing them while listening takes effect at once.
 //! - **Listen fails** return the error and also fire the Error event, as Xojo does.
+//! - **Listen never waits**: StopListening closes the listening socket before it returns, and
+//!   the next Listen's task waits on the runtime for the previous one to finish reporting,
+//!   so events keep their order while the caller goes on.
 //! - **NetworkInterface and Port** changed while listening apply at the next Listen.
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Type};
-use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::pool::{AddSocket, Listener};
-use crate::tcp_socket::lock;
-use crate::{Event, EventSender, Runtime, SocketError, SocketHandler, SocketId, TcpSocket};
+use crate::registry::Registry;
+use crate::sync::lock;
+use crate::{
+    Event, EventSender, Runtime, SocketError, SocketHandler, SocketId, SocketIds, TcpSocket,
+};
 
 /// The seed's port.
 pub const DEFAULT_PORT: u16 = 2002;
@@ -42,8 +46,6 @@ pub const DEFAULT_MAXIMUM_SOCKETS_CONNECTED: usize = 10;
 pub const DEFAULT_NETWORK_INTERFACE: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// How many connections may wait in the kernel while the pool is at its maximum.
 const BACKLOG: i32 = 1024;
-/// How long a new Listen waits for the previous listener to finish closing.
-const RELISTEN_WAIT: Duration = Duration::from_secs(2);
 
 /// MinimumSocketsAvailable and MaximumSocketsConnected, checked together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,8 +94,8 @@ impl Default for Limits {
 pub struct PoolStatus {
     /// The bound address while listening.
     pub listening: Option<SocketAddr>,
-    /// The listener's OS handle, -1 when not listening.
-    pub handle: i64,
+    /// The listener's OS handle while listening.
+    pub handle: Option<i64>,
     /// Idle sockets waiting in the pool, oldest first (the next connection goes to the first).
     pub idle: Vec<SocketId>,
     /// Sockets now connected.
@@ -109,14 +111,15 @@ pub struct PoolStatus {
 pub(crate) struct Pool {
     /// The limits; the listener re-reads them on every turn of its loop.
     pub limits: Mutex<Limits>,
-    /// The sockets now connected (ActiveConnections); each removes itself when it closes.
-    pub connections: Mutex<BTreeMap<SocketId, TcpSocket>>,
+    /// The sockets now connected (ActiveConnections) and every task, with their shutdown.
+    pub registry: Registry,
     /// Idle sockets, as the listener last reported them.
     pub idle: Mutex<Vec<SocketId>>,
     /// The bound address and OS handle while listening.
     pub listening: Mutex<Option<(SocketAddr, i64)>>,
-    /// The next socket id (AddSocket order from 0, kept across Listens like the seed's curSocket).
-    pub next_id: AtomicU64,
+    /// Where socket ids come from (AddSocket order from 0, kept across Listens like the seed's
+    /// curSocket, and shareable with a naive server so ids are never reused).
+    pub ids: SocketIds,
     /// Connections accepted so far.
     pub accepted: AtomicU64,
     /// Wakes the listener: a connection closed (only while it waits for one) or the limits
@@ -138,14 +141,32 @@ impl Pool {
     }
 
     pub(crate) fn connected_count(&self) -> usize {
-        lock(&self.connections).len()
+        self.registry.connected_count()
+    }
+}
+
+/// One Listen: the listener task and what StopListening needs to end it.
+struct Session {
+    /// The listener task; the next Listen's task waits for it, so events keep their order.
+    task: JoinHandle<()>,
+    /// Cancelled by StopListening: the task releases the idle sockets and reports Stopped.
+    cancel: CancellationToken,
+    /// The listening socket, shared with the task, which only borrows it to accept.
+    /// StopListening takes it out and drops it on the caller's thread: the port is free the
+    /// moment StopListening returns, without waiting for the task.
+    listener: Arc<Mutex<Option<tokio::net::TcpListener>>>,
+}
+
+impl Session {
+    /// Closes the listening socket and tells the task to finish.
+    fn close(&self) {
+        drop(lock(&self.listener).take());
+        self.cancel.cancel();
     }
 }
 
 /// A listening socket with a pool of sockets that take its connections (Xojo's ServerSocket).
 pub struct ServerSocket {
-    /// Where the listener and sockets run.
-    runtime: Handle,
     /// Where every socket and the listener report.
     events: EventSender,
     /// The application's AddSocket: returns the handler for each new pooled socket.
@@ -156,12 +177,8 @@ pub struct ServerSocket {
     port: u16,
     /// What the listener and the connections share with this handle.
     pool: Arc<Pool>,
-    /// The current listener's task and its cancel token, while there is one.
-    listener: Option<(JoinHandle<()>, CancellationToken)>,
-    /// Cancelling it closes everything: the listener and every connection.
-    shutdown: CancellationToken,
-    /// Every task this server started, so shutdown can wait for all of them.
-    tracker: TaskTracker,
+    /// The last Listen's task, its cancel token and its listening socket.
+    listener: Option<Session>,
 }
 
 impl std::fmt::Debug for ServerSocket {
@@ -185,25 +202,22 @@ impl ServerSocket {
     {
         let add_socket: AddSocket = Box::new(move |id| Box::new(add_socket(id)));
         Self {
-            runtime: runtime.handle(),
             events,
             add_socket: Arc::new(Mutex::new(add_socket)),
             network_interface: DEFAULT_NETWORK_INTERFACE,
             port: DEFAULT_PORT,
             pool: Arc::new(Pool {
                 limits: Mutex::new(Limits::default()),
-                connections: Mutex::new(BTreeMap::new()),
+                registry: Registry::new(runtime.handle()),
                 idle: Mutex::new(Vec::new()),
                 listening: Mutex::new(None),
-                next_id: AtomicU64::new(0),
+                ids: SocketIds::new(),
                 accepted: AtomicU64::new(0),
                 changed: Notify::new(),
                 waiting_for_room: AtomicBool::new(false),
                 handoff_delay_micros: AtomicU64::new(0),
             }),
             listener: None,
-            shutdown: CancellationToken::new(),
-            tracker: TaskTracker::new(),
         }
     }
 
@@ -223,7 +237,7 @@ impl ServerSocket {
         self.port = port;
     }
 
-    /// Port.
+    /// Port: what was set, or once Listen succeeded the port bound (the OS's choice for 0).
     #[must_use]
     pub fn port(&self) -> u16 {
         self.port
@@ -301,7 +315,6 @@ impl ServerSocket {
                 "already listening on {address}"
             )));
         }
-        self.wait_for_previous_listener();
         let address = SocketAddr::new(self.network_interface, self.port);
         let listener = match bind(address, BACKLOG) {
             Ok(listener) => listener,
@@ -311,68 +324,82 @@ impl ServerSocket {
                     socket: None,
                     error: error.clone(),
                 };
-                self.runtime.spawn(async move { events.send(event).await });
+                self.pool
+                    .registry
+                    .runtime()
+                    .spawn(async move { events.send(event).await });
                 return Err(error);
             }
         };
         let listener = {
-            let _entered = self.runtime.enter();
+            let _entered = self.pool.registry.runtime().enter();
             tokio::net::TcpListener::from_std(listener)
                 .map_err(|e| SocketError::Os(format!("could not register the listener: {e}")))?
         };
         let local = listener
             .local_addr()
             .map_err(|e| SocketError::Os(format!("the listener has no address: {e}")))?;
-        *lock(&self.pool.listening) = Some((local, os_handle(&listener)));
-        let session = self.shutdown.child_token();
+        let handle = os_handle(&listener);
+        *lock(&self.pool.listening) = Some((local, handle));
+        // Xojo's Port tells the bound port once listening, the OS's choice for port 0 included.
+        self.port = local.port();
+        let session = self.pool.registry.session();
+        let open = Arc::new(Mutex::new(Some(listener)));
         let task = Listener {
-            listener,
+            listener: Arc::clone(&open),
             address: local,
+            handle,
             pool: Arc::clone(&self.pool),
             idle: std::collections::VecDeque::new(),
             add_socket: Arc::clone(&self.add_socket),
             events: self.events.clone(),
             session: session.clone(),
-            connections_cancel: self.shutdown.clone(),
-            tracker: self.tracker.clone(),
         };
-        let task = self.tracker.spawn_on(task.run(), &self.runtime);
-        self.listener = Some((task, session));
+        // The previous Listen's task may still be reporting its Released and Stopped events
+        // (it waits when the caller is behind on events). The new task waits for it on the
+        // runtime, so events keep their order and the caller never waits.
+        let previous = self.listener.take().map(|session| session.task);
+        let run = async move {
+            if let Some(previous) = previous {
+                let _ = previous.await;
+            }
+            task.run().await;
+        };
+        let task = self.pool.registry.spawn(run);
+        self.listener = Some(Session {
+            task,
+            cancel: session,
+            listener: open,
+        });
         tracing::info!(%local, "listening");
         Ok(local)
     }
 
     /// Closes the listener and releases the idle sockets (Xojo's StopListening). Connected
-    /// sockets stay connected; Stopped follows on the event channel.
+    /// sockets stay connected; Released and Stopped follow on the event channel.
+    /// The listening socket is closed before this returns, so IsListening is false at once
+    /// and a Listen right after it can bind the same port.
     pub fn stop_listening(&mut self) {
-        if let Some((_, session)) = &self.listener {
-            session.cancel();
+        if let Some(session) = &self.listener {
+            session.close();
         }
+        *lock(&self.pool.listening) = None;
     }
 
     /// Closes every connected socket (each reports Closed).
     pub fn close_all(&self) {
-        for socket in self.active_connections() {
-            socket.close();
-        }
+        self.pool.registry.close_all();
     }
 
     /// Stops listening, closes every connection and waits up to `timeout` until every task
     /// has ended and every socket is closed. Returns false if something was still running.
     #[must_use]
     pub fn shutdown(mut self, timeout: Duration) -> bool {
-        self.shutdown.cancel();
-        self.tracker.close();
-        let tracker = self.tracker.clone();
-        let done = if Handle::try_current().is_ok() {
-            // Inside the runtime we cannot wait here; the tasks still end on their own.
-            tracker.is_empty()
-        } else {
-            // The timer must be made inside the runtime, hence the async block.
-            self.runtime
-                .block_on(async { tokio::time::timeout(timeout, tracker.wait()).await })
-                .is_ok()
-        };
+        if let Some(session) = &self.listener {
+            session.close();
+        }
+        *lock(&self.pool.listening) = None;
+        let done = self.pool.registry.shutdown(timeout);
         self.listener = None;
         done
     }
@@ -381,7 +408,7 @@ impl ServerSocket {
     /// Once it is false after StopListening and closing, every event has been sent.
     #[must_use]
     pub fn has_running_tasks(&self) -> bool {
-        !self.tracker.is_empty()
+        self.pool.registry.has_running_tasks()
     }
 
     /// True while the listener is open (Xojo's IsListening).
@@ -397,22 +424,29 @@ impl ServerSocket {
         lock(&self.pool.listening).map(|(address, _)| address)
     }
 
-    /// The listener's OS handle, -1 when not listening (Xojo's Handle).
+    /// The listener's OS handle while listening (Xojo's Handle, which is -1 otherwise).
     #[must_use]
-    pub fn handle(&self) -> i64 {
-        lock(&self.pool.listening).map_or(-1, |(_, handle)| handle)
+    pub fn handle(&self) -> Option<i64> {
+        lock(&self.pool.listening).map(|(_, handle)| handle)
+    }
+
+    /// This server's socket numbering, to share with a [`crate::naive::NaiveServer`] run in
+    /// its place, so no id is ever used twice.
+    #[must_use]
+    pub fn socket_ids(&self) -> SocketIds {
+        self.pool.ids.clone()
     }
 
     /// The sockets now connected, by id (Xojo's ActiveConnections).
     #[must_use]
     pub fn active_connections(&self) -> Vec<TcpSocket> {
-        lock(&self.pool.connections).values().cloned().collect()
+        self.pool.registry.active()
     }
 
     /// The connected socket with this id, if it is still connected.
     #[must_use]
     pub fn connection(&self, id: SocketId) -> Option<TcpSocket> {
-        lock(&self.pool.connections).get(&id).cloned()
+        self.pool.registry.connection(id)
     }
 
     /// A snapshot of the pool: listener, idle and connected sockets, limits, totals.
@@ -421,31 +455,21 @@ impl ServerSocket {
         let listening = *lock(&self.pool.listening);
         PoolStatus {
             listening: listening.map(|(address, _)| address),
-            handle: listening.map_or(-1, |(_, handle)| handle),
+            handle: listening.map(|(_, handle)| handle),
             idle: lock(&self.pool.idle).clone(),
-            connected: lock(&self.pool.connections).keys().copied().collect(),
+            connected: self.pool.registry.ids(),
             limits: *lock(&self.pool.limits),
             accepted: self.pool.accepted.load(Ordering::Relaxed),
-        }
-    }
-
-    /// After StopListening the old listener closes within moments; a quick re-Listen on the
-    /// same port waits for that instead of failing with "address in use".
-    fn wait_for_previous_listener(&mut self) {
-        let Some((task, _)) = self.listener.take() else {
-            return;
-        };
-        if !task.is_finished() && Handle::try_current().is_err() {
-            let _ = self
-                .runtime
-                .block_on(async { tokio::time::timeout(RELISTEN_WAIT, task).await });
         }
     }
 }
 
 impl Drop for ServerSocket {
     fn drop(&mut self) {
-        self.shutdown.cancel();
+        if let Some(session) = &self.listener {
+            session.close();
+        }
+        self.pool.registry.cancel();
     }
 }
 

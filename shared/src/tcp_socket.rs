@@ -6,7 +6,7 @@
 //! network. Dropping every handle of a client socket closes it.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::connection::Connection;
+use crate::sync::lock;
 use crate::{Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId};
 
 /// How long a client's Connect waits (name lookup included) before giving up, unless told otherwise.
@@ -23,6 +24,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where a socket is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum SocketState {
     /// Resolving the host name and connecting.
     #[default]
@@ -44,8 +46,8 @@ pub struct SocketStatus {
     pub remote: Option<SocketAddr>,
     /// When the connection came up.
     pub connected_at: Option<SystemTime>,
-    /// The code of the last failure, 0 if none.
-    pub last_error_code: i32,
+    /// The code of the last failure, `None` if none yet (Xojo shows 0).
+    pub last_error_code: Option<i32>,
     /// Received bytes the handler has not read yet.
     pub bytes_available: usize,
     /// Queued bytes not yet sent.
@@ -91,7 +93,7 @@ impl TcpSocket {
         timeout: Duration,
     ) -> Self {
         let host = host.into();
-        let (socket, commands) = Self::new(id, SocketState::Connecting);
+        let (socket, mut commands) = Self::new(id, SocketState::Connecting);
         let status = Arc::clone(&socket.status);
         let span = tracing::info_span!("socket", id = id.0, %host, port);
         runtime.handle().spawn(
@@ -103,8 +105,27 @@ impl TcpSocket {
                         port,
                     })
                     .await;
-                match tokio::time::timeout(timeout, open(&host, port)).await {
-                    Ok(Ok(stream)) => {
+                // While connecting only Close can arrive (Write refuses), or every handle goes:
+                // either abandons the connect.
+                let outcome = tokio::select! {
+                    biased;
+                    _ = commands.recv() => None,
+                    outcome = tokio::time::timeout(timeout, open(&host, port)) => Some(outcome),
+                };
+                match outcome {
+                    Some(Ok(Ok(stream))) => {
+                        let Some(announced) = come_up(&stream, &status, &mut commands) else {
+                            abandon(id, handler, &events, &status).await;
+                            return;
+                        };
+                        let (local, remote) = announced;
+                        events
+                            .send(Event::Connected {
+                                socket: id,
+                                local,
+                                remote,
+                            })
+                            .await;
                         Connection {
                             stream,
                             socket: Socket::new(id),
@@ -114,19 +135,20 @@ impl TcpSocket {
                             status,
                             cancel: CancellationToken::new(),
                             on_closed: Box::new(|| {}),
-                            announced: None,
+                            announced: Some(announced),
                         }
                         .run()
                         .await;
                     }
-                    Ok(Err(error)) => fail(id, handler, &events, &status, error).await,
-                    Err(_elapsed) => {
+                    Some(Ok(Err(error))) => fail(id, handler, &events, &status, error).await,
+                    Some(Err(_elapsed)) => {
                         let error = SocketError::ConnectTimedOut {
                             address: format!("{host}:{port}"),
-                            seconds: timeout.as_secs(),
+                            seconds: Some(timeout.as_secs()),
                         };
                         fail(id, handler, &events, &status, error).await;
                     }
+                    None => abandon(id, handler, &events, &status).await,
                 }
             }
             .instrument(span),
@@ -188,6 +210,10 @@ impl TcpSocket {
     /// Closes the connection (Xojo's Close); Closed follows on the event channel.
     /// Closing a socket that is already closed does nothing.
     pub fn close(&self) {
+        // Sent under the status lock: a client's task that has just connected looks for a
+        // Close under the same lock before it shows Connected, so a close made while the
+        // caller still saw Connecting always abandons the connect.
+        let _status = lock(&self.status);
         // An error only means the task has already ended: the socket is closed either way.
         let _ = self.commands.send(SocketCommand::Close);
     }
@@ -216,9 +242,9 @@ impl TcpSocket {
         self.status().remote
     }
 
-    /// The code of the last failure, 0 if none (Xojo's LastErrorCode).
+    /// The code of the last failure, `None` if none yet (Xojo's LastErrorCode, where none is 0).
     #[must_use]
-    pub fn last_error_code(&self) -> i32 {
+    pub fn last_error_code(&self) -> Option<i32> {
         self.status().last_error_code
     }
 
@@ -233,11 +259,6 @@ impl TcpSocket {
     pub fn bytes_left_to_send(&self) -> usize {
         self.status().bytes_left_to_send
     }
-}
-
-/// Locks a status; a panic elsewhere cannot leave a status half-written, so poisoning is ignored.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Resolves `host` and tries each of its addresses in turn.
@@ -268,6 +289,43 @@ async fn open(host: &str, port: u16) -> Result<TcpStream, SocketError> {
     Err(last_error)
 }
 
+/// A client's connect succeeded: shows the socket connected and returns its addresses, unless
+/// the caller closed it meanwhile (or dropped every handle), or the peer already vanished.
+fn come_up(
+    stream: &TcpStream,
+    status: &Mutex<SocketStatus>,
+    commands: &mut mpsc::UnboundedReceiver<SocketCommand>,
+) -> Option<(SocketAddr, SocketAddr)> {
+    let local = stream.local_addr().ok()?;
+    let remote = stream.peer_addr().ok()?;
+    let mut status = lock(status);
+    if matches!(
+        commands.try_recv(),
+        Ok(SocketCommand::Close) | Err(mpsc::error::TryRecvError::Disconnected)
+    ) {
+        return None;
+    }
+    status.state = SocketState::Connected;
+    status.local = Some(local);
+    status.remote = Some(remote);
+    status.connected_at = Some(SystemTime::now());
+    Some((local, remote))
+}
+
+/// Reports a connect the caller abandoned (or whose peer vanished at once): Closed only, as
+/// for any socket closed here. The handler never saw Connected, so it hears only Closed.
+async fn abandon(
+    id: SocketId,
+    mut handler: impl SocketHandler,
+    events: &EventSender,
+    status: &Mutex<SocketStatus>,
+) {
+    tracing::info!("connect abandoned");
+    lock(status).state = SocketState::Closed;
+    handler.closed(&mut Socket::new(id));
+    events.send(Event::Closed { socket: id }).await;
+}
+
 /// Reports a connect that never came up: Error, then Closed.
 async fn fail(
     id: SocketId,
@@ -281,7 +339,7 @@ async fn fail(
     socket.set_error(&error);
     {
         let mut status = lock(status);
-        status.last_error_code = error.code();
+        status.last_error_code = Some(error.code());
         status.state = SocketState::Closed;
     }
     events

@@ -193,17 +193,24 @@ fn a_peer_reset_in_the_middle_of_a_big_write_is_102_and_the_pool_goes_on() {
         .set_linger(Some(Duration::ZERO))
         .unwrap();
     drop(victim);
-    let error = watch.until("the reset", |e| {
+    // The Flood's refused writes (108, the queue is full) come first, as Error events too.
+    watch.until("the reset", |e| {
         matches!(
             e,
             Event::Error {
                 socket: Some(SocketId(0)),
-                ..
-            }
+                error,
+            } if error.code() == 102
         )
     });
-    assert!(matches!(error, Event::Error { error, .. } if error.code() == 102));
     watch.until("closed", |e| is_closed(e, 0));
+    let refusals = watch.count(
+        |e| matches!(e, Event::Error { socket: Some(SocketId(0)), error } if error.code() == 108),
+    );
+    assert_eq!(
+        refusals, 18,
+        "50 MiB written, 32 MiB queued: 18 writes refused"
+    );
     let mut next = client(address);
     read_greeting(&mut next);
 }

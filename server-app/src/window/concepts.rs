@@ -93,7 +93,7 @@ fn concepts(live: &Live<'_>) -> Vec<Concept> {
     let listening_now = match (status.listening, live.naive_accepted) {
         (Some(address), _) => format!(
             "the listening socket is open on {address} (Handle {}), shown in the status line.",
-            status.handle
+            status.handle.unwrap_or(-1)
         ),
         (None, Some(_)) => {
             "the naive single socket listens, closes on each connection and listens again."

@@ -25,7 +25,7 @@ pub fn status_ui(
         Some(address) => {
             ui.colored_label(RowState::Connected.color(), format!("Listening on {address}"))
                 .on_hover_text("IsListening is true: the listening socket accepts connections on this LocalAddress");
-            ui.label(format!("Handle {}", status.handle))
+            ui.label(format!("Handle {}", status.handle.unwrap_or(-1)))
                 .on_hover_text("The listening socket's OS handle (file descriptor)");
         }
         None => {

@@ -1,0 +1,167 @@
+//! One lifecycle for every server's connections: register, spawn, forget on close, shut down.
+//!
+//! The pool and the naive server used to do this each their own way, and the copies drifted
+//! (one could not be shut down from inside the runtime). Both now hand accepted connections to
+//! a [`Registry`], which lists them (ActiveConnections), runs each on its own task, removes it
+//! when it closes, and on shutdown closes every one and waits for every task it started.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tokio::runtime::Handle;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+use crate::connection::{Connection, mark_connected};
+use crate::sync::lock;
+use crate::tcp_socket::SocketState;
+use crate::{EventSender, Socket, SocketHandler, SocketId, TcpSocket};
+
+/// The connections of one server and every task it started. Clones share everything.
+#[derive(Debug, Clone)]
+pub(crate) struct Registry {
+    /// Where the tasks run.
+    runtime: Handle,
+    /// The sockets now connected (ActiveConnections); each removes itself when it closes.
+    connections: Arc<Mutex<BTreeMap<SocketId, TcpSocket>>>,
+    /// Cancelled only by shutdown (or dropping the server): every connection closes then.
+    /// A listener watches a child of it, so StopListening leaves connections alone.
+    shutdown: CancellationToken,
+    /// Every task started, listeners included, so shutdown can wait for all of them.
+    tracker: TaskTracker,
+}
+
+impl Registry {
+    pub(crate) fn new(runtime: Handle) -> Self {
+        Self {
+            runtime,
+            connections: Arc::default(),
+            shutdown: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+        }
+    }
+
+    /// Lists an accepted connection; [`Self::start`] then runs it. With `announced` (our and
+    /// the peer's address) the caller reports Connected itself, between the two calls so that
+    /// the socket's own events follow it, and the socket shows as connected before it is
+    /// listed, so whoever sees it can write to it at once; without, the task finds the
+    /// addresses and reports Connected. `on_closed` runs after the socket left the list,
+    /// before its Closed is sent.
+    pub(crate) fn register(
+        &self,
+        id: SocketId,
+        stream: TcpStream,
+        handler: Box<dyn SocketHandler>,
+        events: EventSender,
+        announced: Option<(SocketAddr, SocketAddr)>,
+        on_closed: impl FnOnce() + Send + 'static,
+    ) -> Connection {
+        let (handle, commands) = TcpSocket::new(id, SocketState::Connecting);
+        let status = handle.status_cell();
+        if let Some((local, remote)) = announced {
+            mark_connected(&status, local, remote);
+        }
+        lock(&self.connections).insert(id, handle);
+        let connections = Arc::clone(&self.connections);
+        Connection {
+            stream,
+            socket: Socket::new(id),
+            handler,
+            events,
+            commands,
+            status,
+            cancel: self.shutdown.clone(),
+            on_closed: Box::new(move || {
+                lock(&connections).remove(&id);
+                on_closed();
+            }),
+            announced,
+        }
+    }
+
+    /// Runs a registered connection on its own task.
+    pub(crate) fn start(&self, connection: Connection) {
+        let id = connection.socket.id();
+        let remote = connection.announced.map(|(_, remote)| remote);
+        let span = tracing::info_span!("socket", id = id.0, ?remote);
+        self.tracker
+            .spawn_on(connection.run().instrument(span), &self.runtime);
+    }
+
+    /// Runs a server's own task (a listener) on the runtime, tracked for shutdown.
+    pub(crate) fn spawn<F>(&self, task: F) -> JoinHandle<()>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.tracker.spawn_on(task, &self.runtime)
+    }
+
+    /// A token cancelled at shutdown, or earlier by its own holder (StopListening).
+    pub(crate) fn session(&self) -> CancellationToken {
+        self.shutdown.child_token()
+    }
+
+    /// Entered to register I/O made on the caller's thread with the runtime.
+    pub(crate) fn runtime(&self) -> &Handle {
+        &self.runtime
+    }
+
+    /// The connected socket with this id.
+    pub(crate) fn connection(&self, id: SocketId) -> Option<TcpSocket> {
+        lock(&self.connections).get(&id).cloned()
+    }
+
+    /// Every connected socket, by id.
+    pub(crate) fn active(&self) -> Vec<TcpSocket> {
+        lock(&self.connections).values().cloned().collect()
+    }
+
+    /// The connected sockets' ids.
+    pub(crate) fn ids(&self) -> Vec<SocketId> {
+        lock(&self.connections).keys().copied().collect()
+    }
+
+    /// How many sockets are connected. Takes the same lock as a socket's removal, which the
+    /// pool's "waiting for room" handshake relies on.
+    pub(crate) fn connected_count(&self) -> usize {
+        lock(&self.connections).len()
+    }
+
+    /// Closes every connected socket (each reports Closed).
+    pub(crate) fn close_all(&self) {
+        for socket in self.active() {
+            socket.close();
+        }
+    }
+
+    /// True while any task is still running.
+    pub(crate) fn has_running_tasks(&self) -> bool {
+        !self.tracker.is_empty()
+    }
+
+    /// Tells every task to stop, without waiting (for `Drop`).
+    pub(crate) fn cancel(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Closes everything and waits up to `timeout` for every task to end. Inside the runtime
+    /// it cannot wait (that would block a worker the tasks need, and tokio forbids it): it
+    /// then only says whether everything had already ended; the tasks still end on their own.
+    pub(crate) fn shutdown(&self, timeout: Duration) -> bool {
+        self.shutdown.cancel();
+        self.tracker.close();
+        if Handle::try_current().is_ok() {
+            return self.tracker.is_empty();
+        }
+        let tracker = self.tracker.clone();
+        // The timer must be made inside the runtime, hence the async block.
+        self.runtime
+            .block_on(async { tokio::time::timeout(timeout, tracker.wait()).await })
+            .is_ok()
+    }
+}
