@@ -354,7 +354,10 @@ mod tests {
                 address: text(),
                 reason: text(),
             },
-            SocketError::AcceptFailed { reason: text() },
+            SocketError::AcceptFailed {
+                reason: text(),
+                retry_in: std::time::Duration::from_millis(100),
+            },
             SocketError::SendQueueFull { queued: 1 },
             SocketError::Os(text()),
         ]
