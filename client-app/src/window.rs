@@ -191,19 +191,24 @@ impl ClientWindow {
             "Open that many sockets at once: a burst of simultaneous connections",
             &shortcuts::CONNECT_BURST,
         );
+        let burst_ok = self.settings.validated_burst();
+        let burst_ready = ready && burst_ok.is_ok();
         let burst = ui
             .add_enabled(
-                ready,
+                burst_ready,
                 egui::Button::new(format!("Connect ×{}", self.settings.burst)),
             )
             .on_hover_text(tip);
-        if burst.clicked() || (burst_shortcut && ready) {
+        if burst.clicked() || (burst_shortcut && burst_ready) {
             self.connect(self.settings.burst);
         }
         let label = ui.label("N:");
         ui.add(egui::DragValue::new(&mut self.settings.burst).range(1..=1000))
             .labelled_by(label.id)
             .on_hover_text("How many sockets Connect ×N opens");
+        if let Err(reason) = burst_ok {
+            ui.colored_label(ui.visuals().error_fg_color, reason);
+        }
     }
 
     /// Adds `count` sockets and connects each, as the seed's Connect button does.
@@ -211,10 +216,7 @@ impl ClientWindow {
         let Ok((host, port)) = self.settings.validated() else {
             return;
         };
-        let behaviour = Replier {
-            say_hello: self.settings.say_hello,
-            reply: self.settings.reply,
-        };
+        let behaviour = Replier::new(self.settings.say_hello, self.settings.reply);
         let timeout = Duration::from_secs(self.settings.timeout_seconds);
         if count > 1 {
             self.timeline

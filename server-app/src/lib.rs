@@ -28,11 +28,12 @@ pub struct Args {
     /// Port to listen on (0 = any free port; below 1024 needs privileges).
     #[arg(long, default_value_t = DEFAULT_PORT, allow_hyphen_values = true, value_parser = serversocket::parse_port)]
     pub port: u16,
-    /// MinimumSocketsAvailable: idle sockets the pool keeps ready.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MINIMUM_SOCKETS_AVAILABLE)]
+    /// MinimumSocketsAvailable: idle sockets the pool keeps ready (0 to 1000).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MINIMUM_SOCKETS_AVAILABLE, value_parser = serversocket::bounds::parse_minimum_sockets_available)]
     pub min: usize,
-    /// MaximumSocketsConnected: most connections at once; more clients wait.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAXIMUM_SOCKETS_CONNECTED)]
+    /// MaximumSocketsConnected: most connections at once; more clients wait (1 to 10000, and
+    /// no more than the open-files limit, `ulimit -n`).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAXIMUM_SOCKETS_CONNECTED, value_parser = serversocket::bounds::parse_maximum_sockets_connected)]
     pub max: usize,
     /// With --headless: print one JSON object per line instead of the seed's words.
     #[arg(long)]

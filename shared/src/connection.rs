@@ -200,6 +200,9 @@ impl Connection {
                             publish(&status, &socket, received_total, sent_total);
                             events.send(Event::Data { socket: id, data }).await;
                             deliver(&mut *handler, &mut socket);
+                            for text in socket.take_notes() {
+                                events.send(Event::Note { socket: id, text }).await;
+                            }
                         }
                         Err(e) => break Ending::Lost(SocketError::from_stream(&e, remote)),
                     },

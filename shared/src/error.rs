@@ -7,7 +7,7 @@
 //! | code | Xojo name            | our variants |
 //! |------|----------------------|--------------|
 //! | 100  | OpenDriverError      | [`SocketError::Os`], [`SocketError::AcceptFailed`], [`SocketError::AddressNotAvailable`] |
-//! | 102  | LostConnection       | [`SocketError::LostConnection`], [`SocketError::ConnectionRefused`], [`SocketError::ConnectTimedOut`] |
+//! | 102  | LostConnection       | [`SocketError::LostConnection`], [`SocketError::ConnectionRefused`], [`SocketError::ConnectTimedOut`], [`SocketError::ConnectedToItself`] |
 //! | 103  | NameResolutionError  | [`SocketError::NameResolution`] |
 //! | 105  | AddressInUseError    | [`SocketError::AddressInUse`] |
 //! | 106  | InvalidStateError    | [`SocketError::InvalidState`], [`SocketError::InvalidSetting`] |
@@ -42,6 +42,17 @@ pub enum SocketError {
     ConnectionRefused {
         /// The address we tried.
         address: String,
+    },
+    /// The connect reached our own socket: nothing listened on the port, and the OS had picked
+    /// that same port for our end, so the connection's two ends are one socket (TCP's
+    /// "simultaneous open" with itself). It would only ever hear its own words, so it is closed
+    /// before Connected.
+    #[error(
+        "the socket connected to itself: nothing is listening on {address}, and the OS had picked that same port for our end of the connection, so it was closed before talking to itself"
+    )]
+    ConnectedToItself {
+        /// The address we tried, which was also our own.
+        address: SocketAddr,
     },
     /// The peer did not answer within the connect timeout.
     #[error("no answer from {address} within {seconds} s, so the connect attempt was given up")]
@@ -126,6 +137,7 @@ impl SocketError {
             Self::Os(_) | Self::AcceptFailed { .. } | Self::AddressNotAvailable { .. } => 100,
             Self::LostConnection { .. }
             | Self::ConnectionRefused { .. }
+            | Self::ConnectedToItself { .. }
             | Self::ConnectTimedOut { .. } => 102,
             Self::NameResolution { .. } => 103,
             Self::AddressInUse { .. } => 105,
@@ -143,6 +155,7 @@ impl SocketError {
             Self::LostConnection { .. } => "lost connection",
             Self::ConnectionRefused { .. } => "connection refused",
             Self::ConnectTimedOut { .. } => "connect timed out",
+            Self::ConnectedToItself { .. } => "connected to itself",
             Self::NameResolution { .. } => "name resolution failed",
             Self::AddressInUse { .. } => "address in use",
             Self::AddressNotAvailable { .. } => "address not available",
@@ -252,6 +265,22 @@ pub fn parse_port(text: &str) -> Result<u16, SocketError> {
         .map_err(|_| invalid("it is out of range (0 to 65535)"))
 }
 
+/// Parses the port a client connects to: as [`parse_port`], but 0 ("any free port", which only
+/// a listener can ask for) is refused.
+///
+/// # Errors
+/// [`SocketError::InvalidPort`] naming the text and why it is not a port to connect to.
+pub fn parse_remote_port(text: &str) -> Result<u16, SocketError> {
+    match parse_port(text)? {
+        0 => Err(SocketError::InvalidPort {
+            port: "0".to_owned(),
+            reason: "port 0 means \"any port\" to a server; a client must name one (1 to 65535)"
+                .to_owned(),
+        }),
+        port => Ok(port),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,6 +299,17 @@ mod tests {
             assert_eq!(error.code(), 107);
             assert!(error.to_string().contains(reason), "{error}");
         }
+    }
+
+    #[test]
+    fn a_client_port_cannot_be_0() {
+        assert_eq!(parse_remote_port("2002"), Ok(2002));
+        let error = parse_remote_port("0").expect_err("0");
+        assert_eq!(error.code(), 107);
+        assert!(
+            error.to_string().contains("a client must name one"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -128,6 +128,8 @@ pub struct Socket {
     close_requested: bool,
     /// The code of the last failure, 0 if none (LastErrorCode).
     last_error_code: i32,
+    /// Notes for the log, taken by the socket's task after each handler call.
+    notes: Vec<String>,
 }
 
 impl Socket {
@@ -143,7 +145,19 @@ impl Socket {
             queued: 0,
             close_requested: false,
             last_error_code: 0,
+            notes: Vec::new(),
         }
+    }
+
+    /// Puts a line in the log for this socket (a [`crate::Event::Note`]): what the handler
+    /// decided and why.
+    pub fn note(&mut self, text: impl Into<String>) {
+        self.notes.push(text.into());
+    }
+
+    /// The notes written since the last call.
+    pub(crate) fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
     }
 
     /// This socket's id.

@@ -19,6 +19,7 @@
 //! ```
 //!
 //! # Layout
+//! - [`bounds`]: the upper bounds of every count a person sets, checked one way everywhere.
 //! - [`error`]: [`SocketError`], every failure with its Xojo error code and plain words.
 //! - [`event`]: [`Event`], what happened to which socket; [`SocketId`].
 //! - [`channel`]: the bounded event channel with a waker.
@@ -33,6 +34,7 @@
 //! - [`naive`]: the single re-listening socket a ServerSocket replaces, for comparison.
 //! - [`seed`]: the original example's behaviour on both sides.
 //! - [`report`]: events as the seed's log lines and as JSON lines.
+//! - [`output`]: headless output through a bounded queue, so a stalled reader never blocks.
 //!
 //! # Where we differ from Xojo on purpose
 //! - A normal remote close is reported as Error 102 (as Xojo does) and then as a Closed event
@@ -44,6 +46,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bounds;
 pub mod channel;
 mod connection;
 pub mod error;
@@ -51,6 +54,7 @@ pub mod event;
 pub mod handler;
 mod inbox;
 pub mod naive;
+pub mod output;
 mod pool;
 mod receive_buffer;
 pub mod report;
@@ -60,7 +64,7 @@ pub mod server_socket;
 pub mod tcp_socket;
 
 pub use channel::{EventReceiver, EventSender, Waker, event_channel};
-pub use error::{SocketError, code_meaning, parse_port};
+pub use error::{SocketError, code_meaning, parse_port, parse_remote_port};
 pub use event::{Event, SocketId};
 pub use handler::{Passive, Socket, SocketHandler};
 pub use runtime::{Runtime, termination_signal};

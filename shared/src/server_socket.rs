@@ -10,8 +10,8 @@
 //!   [`ServerSocket::shutdown`], closes everything.
 //! - **Port 0** asks the OS for a free port; [`ServerSocket::local_address`] tells which.
 //! - **Limits** must satisfy 1 <= MaximumSocketsConnected and MinimumSocketsAvailable <=
-//!   MaximumSocketsConnected; a bad pair is refused with an error naming the field and nothing
-//!   changes. Changing them while listening takes effect at once.
+//!   MaximumSocketsConnected, each within its bounds ([`crate::bounds`]); a bad pair is
+//!   refused with an error naming the field and nothing changes. Changing them while listening takes effect at once.
 //! - **Listen fails** return the error and also fire the Error event, as Xojo does.
 //! - **NetworkInterface and Port** changed while listening apply at the next Listen.
 
@@ -28,6 +28,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::bounds::Count;
 use crate::pool::{AddSocket, Listener};
 use crate::tcp_socket::lock;
 use crate::{Event, EventSender, Runtime, SocketError, SocketHandler, SocketId, TcpSocket};
@@ -55,17 +56,14 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Checks the pair.
+    /// Checks the pair, and each against its bounds ([`crate::bounds`]: 1 <= Max <= 10,000 and
+    /// the open-files limit, Min <= 1,000).
     ///
     /// # Errors
     /// [`SocketError::InvalidSetting`] naming the field that is out of range.
     pub fn new(min: usize, max: usize) -> Result<Self, SocketError> {
-        if max == 0 {
-            return Err(SocketError::InvalidSetting {
-                field: "MaximumSocketsConnected",
-                reason: "must be at least 1, or no client could ever be served".to_owned(),
-            });
-        }
+        Count::MaximumSocketsConnected.check(max as u64)?;
+        Count::MinimumSocketsAvailable.check(min as u64)?;
         if min > max {
             return Err(SocketError::InvalidSetting {
                 field: "MinimumSocketsAvailable",

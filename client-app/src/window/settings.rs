@@ -2,7 +2,8 @@
 //! toggles; validated as typed and remembered between runs.
 
 use serde::{Deserialize, Serialize};
-use serversocket::parse_port;
+use serversocket::bounds::Count;
+use serversocket::parse_remote_port;
 use serversocket::server_socket::DEFAULT_PORT;
 
 use crate::Args;
@@ -87,16 +88,22 @@ impl ClientSettings {
                 "\"{host}\" has spaces: a host name or address has none"
             ));
         }
-        let port = parse_port(&self.port).map_err(|error| error.to_string())?;
-        if port == 0 {
-            return Err(
-                "port 0 means \"any port\" to a server; a client must name one (1 to 65535)"
-                    .to_owned(),
-            );
-        }
+        let port = parse_remote_port(&self.port).map_err(|error| error.to_string())?;
         // "[::1]" is how addresses are written with a port; the resolver wants it bare.
         let host = host.trim_start_matches('[').trim_end_matches(']');
         Ok((host.to_owned(), port))
+    }
+
+    /// Connect ×N's N, or why it cannot be used: the bounds and words of `--connect`
+    /// ([`Count::Connect`]).
+    ///
+    /// # Errors
+    /// The sentence naming the setting and the limit it passed.
+    pub fn validated_burst(&self) -> Result<usize, String> {
+        Count::Connect
+            .check(self.burst as u64)
+            .map(|_| self.burst)
+            .map_err(|error| error.to_string())
     }
 
     /// Draws the settings; returns true when Enter was pressed in the address or port field.

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
+use serversocket::bounds::{MAXIMUM_SOCKETS_CONNECTED_CEILING, MINIMUM_SOCKETS_AVAILABLE_CEILING};
 use serversocket::parse_port;
 use serversocket::seed::SERVER_GREETING;
 use serversocket::server_socket::{
@@ -185,14 +186,14 @@ impl ServerSettings {
                 "MinimumSocketsAvailable: idle sockets the pool keeps ready; AddSocket fires to refill it",
             );
             changes.limits |= ui
-                .add(egui::DragValue::new(&mut self.min).range(0..=1000))
+                .add(egui::DragValue::new(&mut self.min).range(0..=MINIMUM_SOCKETS_AVAILABLE_CEILING))
                 .labelled_by(label.id)
                 .changed();
             let label = ui.label("Max:").on_hover_text(
                 "MaximumSocketsConnected: most connections at once; more clients wait in the OS backlog",
             );
             changes.limits |= ui
-                .add(egui::DragValue::new(&mut self.max).range(0..=10_000))
+                .add(egui::DragValue::new(&mut self.max).range(0..=MAXIMUM_SOCKETS_CONNECTED_CEILING))
                 .labelled_by(label.id)
                 .changed();
             if !self.naive {

@@ -177,6 +177,35 @@ fn a_bad_port_shows_its_reason_and_listen_does_not_start() {
     assert!(harness.query_by_label_contains("not a number").is_some());
 }
 
+/// The window refuses the counts the command line refuses, in the same words; its fields do
+/// not go past the command line's ceilings.
+#[test]
+fn counts_past_their_bounds_are_refused_in_the_command_lines_words() {
+    use serversocket::bounds::{Count, MAXIMUM_SOCKETS_CONNECTED_CEILING};
+    let mut harness = window(2, 10);
+    harness.state_mut().settings.max = 0;
+    harness.state_mut().apply_limits();
+    harness.run_steps(2);
+    let words = Count::MaximumSocketsConnected
+        .check(0)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        harness.query_by_label_contains(&words).is_some(),
+        "no {words:?}"
+    );
+    harness.get_by_label("Listen").click();
+    harness.run_steps(3);
+    assert!(!harness.state().server.is_listening());
+
+    harness.state_mut().settings.max = 20_000;
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().settings.max,
+        MAXIMUM_SOCKETS_CONNECTED_CEILING
+    );
+}
+
 #[test]
 fn a_port_in_use_shows_error_105() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
