@@ -206,3 +206,36 @@ fn in_flight_bounds_the_connects_under_way() {
         assert!(before_closed < started, "{lines:#?}");
     }
 }
+
+/// `--address [::1]`, the way IPv6 addresses are written beside a port, is taken as `::1`.
+#[test]
+fn an_ipv6_address_in_brackets_is_accepted() {
+    let listener = TcpListener::bind("[::1]:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let child = Command::new(env!("CARGO_BIN_EXE_client-app"))
+        .args([
+            "--headless",
+            "--address",
+            "[::1]",
+            "--port",
+            &port,
+            "--json",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Accept, then close: the client sees its socket connected, then lost, and exits 0.
+    drop(accept_within(&listener, Duration::from_secs(20)));
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let lines = json_lines(&output);
+    assert!(
+        lines
+            .iter()
+            .any(|v| v["event"] == "connected" && v["remote"] == format!("[::1]:{port}")),
+        "{lines:#?}"
+    );
+}

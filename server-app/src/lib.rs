@@ -21,8 +21,8 @@ pub struct Args {
     /// Run on the terminal without a window: the seed's server, one line per event.
     #[arg(long)]
     pub headless: bool,
-    /// NetworkInterface: the local address to listen on (127.0.0.1, ::1, 0.0.0.0, ::, or one of
-    /// this machine's addresses).
+    /// NetworkInterface: the local address to listen on (127.0.0.1, ::1, 0.0.0.0, :: for IPv6
+    /// and IPv4 together, or one of this machine's addresses).
     #[arg(long, value_name = "ADDR", default_value_t = DEFAULT_NETWORK_INTERFACE)]
     pub bind: IpAddr,
     /// Port to listen on (0 = any free port; below 1024 needs privileges).

@@ -6,10 +6,10 @@
 //!
 //! | code | Xojo name            | our variants |
 //! |------|----------------------|--------------|
-//! | 100  | OpenDriverError      | [`SocketError::Os`], [`SocketError::AcceptFailed`], [`SocketError::AddressNotAvailable`] |
+//! | 100  | OpenDriverError      | [`SocketError::Os`], [`SocketError::AcceptFailed`], [`SocketError::AddressNotAvailable`], [`SocketError::MappedAddress`] |
 //! | 102  | LostConnection       | [`SocketError::LostConnection`], [`SocketError::ConnectionRefused`], [`SocketError::ConnectTimedOut`], [`SocketError::ConnectedToItself`] |
 //! | 103  | NameResolutionError  | [`SocketError::NameResolution`] |
-//! | 105  | AddressInUseError    | [`SocketError::AddressInUse`] |
+//! | 105  | AddressInUseError    | [`SocketError::AddressInUse`], [`SocketError::PortHeldByConnection`] |
 //! | 106  | InvalidStateError    | [`SocketError::InvalidState`], [`SocketError::InvalidSetting`] |
 //! | 107  | InvalidPortError     | [`SocketError::InvalidPort`], [`SocketError::PortNeedsPrivileges`] |
 //! | 108  | OutOfMemoryError     | [`SocketError::SendQueueFull`] |
@@ -76,6 +76,28 @@ pub enum SocketError {
         /// The address and port we tried to bind.
         address: String,
     },
+    /// The address and port are taken although nothing listens on the port: a connection (of
+    /// any program) has that port as its own end, typically an outgoing connection that the
+    /// OS gave a port of its ephemeral range.
+    #[error(
+        "{address} is already in use, though nothing listens on that port: a connection of some program has it as its own end, for a moment or until that connection closes{hint}"
+    )]
+    PortHeldByConnection {
+        /// The address and port we tried to bind.
+        address: String,
+        /// What to do about it, e.g. that the port lies in the ephemeral range (empty if not).
+        hint: String,
+    },
+    /// The bind address is an IPv4 address written as IPv6 (`::ffff:127.0.0.1`).
+    #[error(
+        "{address} is the IPv4 address {ipv4} written as IPv6 (IPv4-mapped); a listener cannot bind that form: listen on {ipv4}, or on :: for IPv6 and IPv4 together"
+    )]
+    MappedAddress {
+        /// The address as given.
+        address: String,
+        /// The IPv4 address it stands for.
+        ipv4: String,
+    },
     /// The bind address is not one of this machine's own addresses.
     #[error("{address} is not an address of this machine, so nothing can listen on it")]
     AddressNotAvailable {
@@ -134,13 +156,16 @@ impl SocketError {
     #[must_use]
     pub fn code(&self) -> i32 {
         match self {
-            Self::Os(_) | Self::AcceptFailed { .. } | Self::AddressNotAvailable { .. } => 100,
+            Self::Os(_)
+            | Self::AcceptFailed { .. }
+            | Self::AddressNotAvailable { .. }
+            | Self::MappedAddress { .. } => 100,
             Self::LostConnection { .. }
             | Self::ConnectionRefused { .. }
             | Self::ConnectedToItself { .. }
             | Self::ConnectTimedOut { .. } => 102,
             Self::NameResolution { .. } => 103,
-            Self::AddressInUse { .. } => 105,
+            Self::AddressInUse { .. } | Self::PortHeldByConnection { .. } => 105,
             Self::InvalidState(_) | Self::InvalidSetting { .. } => 106,
             Self::InvalidPort { .. } | Self::PortNeedsPrivileges { .. } => 107,
             Self::SendQueueFull { .. } => 108,
@@ -157,7 +182,8 @@ impl SocketError {
             Self::ConnectTimedOut { .. } => "connect timed out",
             Self::ConnectedToItself { .. } => "connected to itself",
             Self::NameResolution { .. } => "name resolution failed",
-            Self::AddressInUse { .. } => "address in use",
+            Self::AddressInUse { .. } | Self::PortHeldByConnection { .. } => "address in use",
+            Self::MappedAddress { .. } => "IPv4-mapped address",
             Self::AddressNotAvailable { .. } => "address not available",
             Self::InvalidState(_) => "invalid state",
             Self::InvalidSetting { .. } => "invalid setting",
@@ -180,9 +206,18 @@ impl SocketError {
     /// Classifies an error from binding a listener on `address`.
     pub(crate) fn from_bind(error: &io::Error, address: SocketAddr) -> Self {
         match error.kind() {
-            io::ErrorKind::AddrInUse => Self::AddressInUse {
-                address: address.to_string(),
-            },
+            io::ErrorKind::AddrInUse => {
+                if crate::ports::something_listens_on(address.port()) == Some(false) {
+                    Self::PortHeldByConnection {
+                        address: address.to_string(),
+                        hint: ephemeral_hint(address.port()),
+                    }
+                } else {
+                    Self::AddressInUse {
+                        address: address.to_string(),
+                    }
+                }
+            }
             io::ErrorKind::AddrNotAvailable => Self::AddressNotAvailable {
                 address: address.ip().to_string(),
             },
@@ -207,6 +242,18 @@ impl SocketError {
             }
             _ => Self::Os(format!("connecting to {address} failed: {error}")),
         }
+    }
+}
+
+/// Why a port nobody listens on can be taken, when it lies in the OS's ephemeral range.
+fn ephemeral_hint(port: u16) -> String {
+    match crate::ports::ephemeral_port_range() {
+        Some(range) if range.contains(&port) => format!(
+            "; port {port} lies in the range {}–{} from which the OS picks the ports of outgoing connections, so choose a port outside it",
+            range.start(),
+            range.end()
+        ),
+        _ => String::new(),
     }
 }
 
@@ -265,6 +312,35 @@ pub fn parse_port(text: &str) -> Result<u16, SocketError> {
         .map_err(|_| invalid("it is out of range (0 to 65535)"))
 }
 
+/// Reads the host a client connects to, as a person types it: a name, an IPv4 address, or an
+/// IPv6 address bare (`::1`) or in brackets (`[::1]`, as addresses are written beside a port).
+///
+/// # Errors
+/// [`SocketError::InvalidSetting`] (field "address") when it is empty or has spaces.
+pub fn parse_host(text: &str) -> Result<String, SocketError> {
+    let host = text.trim();
+    let invalid = |reason: String| SocketError::InvalidSetting {
+        field: "address",
+        reason,
+    };
+    if host.is_empty() {
+        return Err(invalid(
+            "it is empty: type a host name or an IP address".to_owned(),
+        ));
+    }
+    if host.contains(char::is_whitespace) {
+        return Err(invalid(format!(
+            "\"{host}\" has spaces: a host name or address has none"
+        )));
+    }
+    // The resolver wants an IPv6 address bare.
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .unwrap_or(host);
+    Ok(bare.to_owned())
+}
+
 /// Parses the port a client connects to: as [`parse_port`], but 0 ("any free port", which only
 /// a listener can ask for) is refused.
 ///
@@ -299,6 +375,15 @@ mod tests {
             assert_eq!(error.code(), 107);
             assert!(error.to_string().contains(reason), "{error}");
         }
+    }
+
+    #[test]
+    fn hosts_are_taken_bare_or_in_brackets() {
+        assert_eq!(parse_host(" [::1] ").as_deref(), Ok("::1"));
+        assert_eq!(parse_host("::1").as_deref(), Ok("::1"));
+        assert_eq!(parse_host("localhost").as_deref(), Ok("localhost"));
+        assert!(parse_host("").is_err());
+        assert!(parse_host("a b").is_err());
     }
 
     #[test]

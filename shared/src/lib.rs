@@ -34,6 +34,7 @@
 //! - [`naive`]: the single re-listening socket a ServerSocket replaces, for comparison.
 //! - [`seed`]: the original example's behaviour on both sides.
 //! - [`report`]: events as the seed's log lines and as JSON lines.
+//! - [`ports`]: what the OS says about ports (its ephemeral range, who listens).
 //! - [`output`]: headless output through a bounded queue, so a stalled reader never blocks.
 //!
 //! # Where we differ from Xojo on purpose
@@ -56,6 +57,7 @@ mod inbox;
 pub mod naive;
 pub mod output;
 mod pool;
+pub mod ports;
 mod receive_buffer;
 pub mod report;
 pub mod runtime;
@@ -64,7 +66,7 @@ pub mod server_socket;
 pub mod tcp_socket;
 
 pub use channel::{EventReceiver, EventSender, Waker, event_channel};
-pub use error::{SocketError, code_meaning, parse_port, parse_remote_port};
+pub use error::{SocketError, code_meaning, parse_host, parse_port, parse_remote_port};
 pub use event::{Event, SocketId};
 pub use handler::{Passive, Socket, SocketHandler};
 pub use runtime::{Runtime, termination_signal};

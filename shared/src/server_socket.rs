@@ -453,6 +453,14 @@ pub(crate) fn bind(
     backlog: i32,
 ) -> Result<std::net::TcpListener, SocketError> {
     let os = |e: std::io::Error| SocketError::Os(format!("could not open a socket: {e}"));
+    if let IpAddr::V6(v6) = address.ip()
+        && let Some(ipv4) = v6.to_ipv4_mapped()
+    {
+        return Err(SocketError::MappedAddress {
+            address: v6.to_string(),
+            ipv4: ipv4.to_string(),
+        });
+    }
     let socket = socket2::Socket::new(
         Domain::for_address(address),
         Type::STREAM,
@@ -464,8 +472,11 @@ pub(crate) fn bind(
     #[cfg(unix)]
     socket.set_reuse_address(true).map_err(os)?;
     if address.is_ipv6() {
-        // "::" then means IPv6 only, the same on every OS; "0.0.0.0" covers IPv4.
-        socket.set_only_v6(true).map_err(os)?;
+        // "::" takes IPv4 connections too (as 127.0.0.1 → ::ffff:127.0.0.1), as most systems
+        // do by default, whatever this one's default; any other IPv6 address is IPv6 only.
+        socket
+            .set_only_v6(!address.ip().is_unspecified())
+            .map_err(os)?;
     }
     socket
         .bind(&address.into())

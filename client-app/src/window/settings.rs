@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 use serversocket::bounds::Count;
-use serversocket::parse_remote_port;
 use serversocket::server_socket::DEFAULT_PORT;
+use serversocket::{parse_host, parse_remote_port};
 
 use crate::Args;
 
@@ -79,19 +79,9 @@ impl ClientSettings {
     /// # Errors
     /// A sentence saying what is wrong with the address or the port.
     pub fn validated(&self) -> Result<(String, u16), String> {
-        let host = self.address.trim();
-        if host.is_empty() {
-            return Err("the address is empty: type a host name or an IP address".to_owned());
-        }
-        if host.contains(char::is_whitespace) {
-            return Err(format!(
-                "\"{host}\" has spaces: a host name or address has none"
-            ));
-        }
+        let host = parse_host(&self.address).map_err(|error| error.to_string())?;
         let port = parse_remote_port(&self.port).map_err(|error| error.to_string())?;
-        // "[::1]" is how addresses are written with a port; the resolver wants it bare.
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        Ok((host.to_owned(), port))
+        Ok((host, port))
     }
 
     /// Connect ×N's N, or why it cannot be used: the bounds and words of `--connect`

@@ -2,6 +2,7 @@
 //! MaximumSocketsConnected and the greeting, validated as typed and remembered between runs.
 
 use std::net::IpAddr;
+use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Serialize};
 use serversocket::bounds::{MAXIMUM_SOCKETS_CONNECTED_CEILING, MINIMUM_SOCKETS_AVAILABLE_CEILING};
@@ -22,7 +23,10 @@ const WELL_KNOWN_INTERFACES: [(&str, &str); 4] = [
         "0.0.0.0",
         "every IPv4 interface: reachable from the network",
     ),
-    ("::", "every IPv6 interface: reachable from the network"),
+    (
+        "::",
+        "every IPv6 and IPv4 interface: reachable from the network",
+    ),
 ];
 
 /// The longest slow-motion handoff delay the window offers.
@@ -78,6 +82,10 @@ pub struct ServerSettings {
     /// Why the last Min/Max change was refused (not persisted).
     #[serde(skip)]
     pub limits_error: Option<String>,
+    /// The ports the OS gives outgoing connections, read once when the settings are made (not
+    /// persisted): a listener there can meet error 105 while nothing listens.
+    #[serde(skip)]
+    pub ephemeral_ports: Option<RangeInclusive<u16>>,
 }
 
 impl Default for ServerSettings {
@@ -93,6 +101,7 @@ impl Default for ServerSettings {
             handoff_delay_ms: 0,
             show_concepts: false,
             limits_error: None,
+            ephemeral_ports: serversocket::ports::ephemeral_port_range(),
         }
     }
 }
@@ -255,6 +264,16 @@ impl ServerSettings {
                     ui.visuals().warn_fg_color,
                     format!(
                         "Port {port} is below 1024: listening there needs administrator privileges."
+                    ),
+                );
+            }
+            if let Some(range) = self.ephemeral_ports.as_ref().filter(|r| r.contains(&port)) {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!(
+                        "Port {port} lies in the range {}–{} from which the OS picks the ports of outgoing connections: while one of them holds it, Listen fails with 105 although nothing listens. A port outside that range is safer.",
+                        range.start(),
+                        range.end()
                     ),
                 );
             }

@@ -206,6 +206,28 @@ fn counts_past_their_bounds_are_refused_in_the_command_lines_words() {
     );
 }
 
+/// A port in the OS's ephemeral range gets a warning that says why Listen may fail there.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_port_in_the_ephemeral_range_is_warned_about() {
+    let range = serversocket::ports::ephemeral_port_range().unwrap();
+    let mut harness = window(2, 10);
+    harness.state_mut().settings.port = range.start().to_string();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("from which the OS picks the ports of outgoing connections")
+            .is_some()
+    );
+    harness.state_mut().settings.port = "2002".to_owned();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("ports of outgoing connections")
+            .is_none()
+    );
+}
+
 #[test]
 fn a_port_in_use_shows_error_105() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
