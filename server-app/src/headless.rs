@@ -34,6 +34,8 @@ fn run_pool(args: &Args) -> anyhow::Result<ExitCode> {
     let mut server = ServerSocket::new(&runtime, events, |_id| Greeter::default());
     server.set_network_interface(args.bind);
     server.set_port(args.port);
+    server
+        .set_idle_timeout((args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout)));
     let started = server
         .set_limits(args.min, args.max)
         .and_then(|()| server.listen());

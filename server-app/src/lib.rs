@@ -35,6 +35,10 @@ pub struct Args {
     /// no more than the open-files limit, `ulimit -n`).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAXIMUM_SOCKETS_CONNECTED, value_parser = serversocket::bounds::parse_maximum_sockets_connected)]
     pub max: usize,
+    /// Close a connection once nothing was sent or received on it for SECS seconds (pool mode),
+    /// so silent clients cannot hold every slot; 0 = never, as in Xojo.
+    #[arg(long, value_name = "SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_IDLE_TIMEOUT_SECONDS))]
+    pub idle_timeout: u64,
     /// With --headless: print one JSON object per line instead of the seed's words.
     #[arg(long)]
     pub json: bool,
@@ -47,6 +51,9 @@ pub struct Args {
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_RELISTEN_DELAY_MS)]
     pub relisten_delay_ms: u64,
 }
+
+/// The longest idle timeout `--idle-timeout` and the window offer (a day).
+pub const MAX_IDLE_TIMEOUT_SECONDS: u64 = 86_400;
 
 /// The naive server's pause before it listens again, in milliseconds (the library's default).
 pub const DEFAULT_RELISTEN_DELAY_MS: u64 =

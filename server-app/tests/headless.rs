@@ -553,6 +553,28 @@ fn a_signal_stops_the_server_whatever_its_output_does() {
     }
 }
 
+/// `--idle-timeout 1`: a client that never sends is closed with 102 "idle timeout".
+#[test]
+fn a_silent_client_is_closed_after_the_idle_timeout() {
+    let mut server = App::start(
+        server_binary(),
+        &["--headless", "--port", "0", "--idle-timeout", "1", "--json"],
+    );
+    let listening = server.until_json("listening", |v| is_event(v, "listening"));
+    let address = listening["address"].as_str().unwrap().to_owned();
+    let mut silent = std::net::TcpStream::connect(&address).unwrap();
+    silent.set_read_timeout(Some(PATIENCE)).unwrap();
+    let error = server.until_json("the idle timeout", |v| is_event(v, "error"));
+    assert_eq!(error["code"], 102, "{error}");
+    assert_eq!(error["meaning"], "idle timeout", "{error}");
+    let mut everything = Vec::new();
+    std::io::Read::read_to_end(&mut silent, &mut everything).unwrap();
+    assert_eq!(everything, b"From the server socket, I connected to you.");
+    server.signal("TERM");
+    let (status, _, _) = server.wait();
+    assert!(status.success());
+}
+
 /// With few file descriptors, accepting fails (EMFILE): the server reports error 100, keeps
 /// listening, and serves again as soon as clients leave. (Max may not pass the open-files
 /// limit; the server's own descriptors make accepts fail before Max 64 is reached.)

@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use std::io;
 
@@ -51,6 +51,31 @@ pub(crate) struct Connection {
     /// (so a learner always sees "Socket 0 connected." before the pool refills, and the
     /// addresses need not be asked of the OS again); `None` for a client, which reports it here.
     pub announced: Option<(SocketAddr, SocketAddr)>,
+    /// Close the connection once nothing was sent or received for this long (a server's idle
+    /// timeout); `None` waits for ever, as Xojo does.
+    pub idle_timeout: Option<Duration>,
+}
+
+/// When an accepted connection's peer has been silent this long, the OS starts asking whether
+/// it is still there (TCP keepalive)...
+const KEEPALIVE_TIME: Duration = Duration::from_secs(60);
+/// ...asks again this often...
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+/// ...and after this many unanswered probes reports the connection broken.
+const KEEPALIVE_RETRIES: u32 = 3;
+
+/// Turns on TCP keepalive for an accepted connection, so a peer whose machine vanished without
+/// a goodbye (power cut, cable pulled) is found out within about 90 s and frees its slot,
+/// instead of holding it for ever. A peer that is there but silent answers the probes: only an
+/// idle timeout ends that.
+pub(crate) fn keep_alive(stream: &TcpStream) {
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(KEEPALIVE_TIME)
+        .with_interval(KEEPALIVE_INTERVAL);
+    #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
+    let keepalive = keepalive.with_retries(KEEPALIVE_RETRIES);
+    // Best effort: without keepalive the connection still works.
+    let _ = socket2::SockRef::from(stream).set_tcp_keepalive(&keepalive);
 }
 
 impl Connection {
@@ -66,6 +91,7 @@ impl Connection {
             cancel,
             on_closed,
             announced,
+            idle_timeout,
         } = self;
         let id = socket.id();
         let addresses = announced.map_or_else(
@@ -123,6 +149,14 @@ impl Connection {
         let mut sent_total = 0_u64;
         // Shutdown is watched once for the whole loop rather than in every turn's select:
         // registering with the shared token each turn cost more than the turn's own work.
+        // Reset on every byte sent or received; only polled when there is an idle timeout.
+        let idle = tokio::time::sleep(idle_timeout.unwrap_or(Duration::MAX / 4));
+        tokio::pin!(idle);
+        let stirred = |idle: std::pin::Pin<&mut tokio::time::Sleep>| {
+            if let Some(timeout) = idle_timeout {
+                idle.reset(tokio::time::Instant::now() + timeout);
+            }
+        };
         let serve = async {
             loop {
                 publish(&status, &socket, received_total, sent_total);
@@ -165,6 +199,7 @@ impl Connection {
                     ready = stream.writable(), if pending.is_some() => {
                         match ready.and_then(|()| stream.try_write(pending.as_deref().unwrap_or_default())) {
                             Ok(count) => {
+                                stirred(idle.as_mut());
                                 socket.sent(count);
                                 sent_total += count as u64;
                                 publish(&status, &socket, received_total, sent_total);
@@ -195,6 +230,7 @@ impl Connection {
                         Ok(None) => {}
                         Ok(Some(data)) if data.is_empty() => peer_closed = true,
                         Ok(Some(data)) => {
+                            stirred(idle.as_mut());
                             received_total += data.len() as u64;
                             socket.receive(data.clone());
                             publish(&status, &socket, received_total, sent_total);
@@ -206,6 +242,12 @@ impl Connection {
                         }
                         Err(e) => break Ending::Lost(SocketError::from_stream(&e, remote)),
                     },
+                    () = idle.as_mut(), if idle_timeout.is_some() => {
+                        break Ending::Lost(SocketError::IdleTimedOut {
+                            peer: remote,
+                            seconds: idle_timeout.map_or(0, |t| t.as_secs()),
+                        });
+                    }
                 }
             }
         };
@@ -276,5 +318,24 @@ fn deliver(handler: &mut dyn SocketHandler, socket: &mut Socket) {
     while (1..before).contains(&socket.bytes_available()) && !socket.close_requested() {
         before = socket.bytes_available();
         handler.data_available(socket);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_connections_ask_the_os_to_check_on_a_silent_peer() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("listener");
+        let _client = TcpStream::connect(listener.local_addr().expect("address"))
+            .await
+            .expect("connect");
+        let (accepted, _) = listener.accept().await.expect("accept");
+        assert!(!socket2::SockRef::from(&accepted).keepalive().expect("read"));
+        keep_alive(&accepted);
+        assert!(socket2::SockRef::from(&accepted).keepalive().expect("read"));
     }
 }

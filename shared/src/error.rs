@@ -7,7 +7,7 @@
 //! | code | Xojo name            | our variants |
 //! |------|----------------------|--------------|
 //! | 100  | OpenDriverError      | [`SocketError::Os`], [`SocketError::AcceptFailed`], [`SocketError::AddressNotAvailable`], [`SocketError::MappedAddress`] |
-//! | 102  | LostConnection       | [`SocketError::LostConnection`], [`SocketError::ConnectionRefused`], [`SocketError::ConnectTimedOut`], [`SocketError::ConnectedToItself`] |
+//! | 102  | LostConnection       | [`SocketError::LostConnection`], [`SocketError::ConnectionRefused`], [`SocketError::ConnectTimedOut`], [`SocketError::ConnectedToItself`], [`SocketError::IdleTimedOut`] |
 //! | 103  | NameResolutionError  | [`SocketError::NameResolution`] |
 //! | 105  | AddressInUseError    | [`SocketError::AddressInUse`], [`SocketError::PortHeldByConnection`] |
 //! | 106  | InvalidStateError    | [`SocketError::InvalidState`], [`SocketError::InvalidSetting`] |
@@ -53,6 +53,17 @@ pub enum SocketError {
     ConnectedToItself {
         /// The address we tried, which was also our own.
         address: SocketAddr,
+    },
+    /// Nothing was sent or received on the connection for the idle timeout, so we closed it
+    /// and its slot is free for another client.
+    #[error(
+        "closed the connection to {peer}: nothing was sent or received for {seconds} s (the idle timeout), so its slot is free for another client"
+    )]
+    IdleTimedOut {
+        /// Who we were talking to.
+        peer: SocketAddr,
+        /// The idle timeout that ran out.
+        seconds: u64,
     },
     /// The peer did not answer within the connect timeout.
     #[error("no answer from {address} within {seconds} s, so the connect attempt was given up")]
@@ -163,6 +174,7 @@ impl SocketError {
             Self::LostConnection { .. }
             | Self::ConnectionRefused { .. }
             | Self::ConnectedToItself { .. }
+            | Self::IdleTimedOut { .. }
             | Self::ConnectTimedOut { .. } => 102,
             Self::NameResolution { .. } => 103,
             Self::AddressInUse { .. } | Self::PortHeldByConnection { .. } => 105,
@@ -181,6 +193,7 @@ impl SocketError {
             Self::ConnectionRefused { .. } => "connection refused",
             Self::ConnectTimedOut { .. } => "connect timed out",
             Self::ConnectedToItself { .. } => "connected to itself",
+            Self::IdleTimedOut { .. } => "idle timeout",
             Self::NameResolution { .. } => "name resolution failed",
             Self::AddressInUse { .. } | Self::PortHeldByConnection { .. } => "address in use",
             Self::MappedAddress { .. } => "IPv4-mapped address",

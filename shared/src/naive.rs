@@ -139,6 +139,7 @@ impl NaiveServer {
                         lock(&registry).remove(&id);
                     }),
                     announced: None,
+                    idle_timeout: None,
                 };
                 tracing::debug!(socket = id.0, %remote, "naive handoff");
                 tracker.spawn(connection.run());

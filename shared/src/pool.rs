@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::connection::Connection;
+use crate::connection::{Connection, keep_alive};
 use crate::server_socket::{Limits, Pool};
 use crate::tcp_socket::{SocketState, lock};
 use crate::{Event, EventSender, Socket, SocketError, SocketHandler, SocketId, TcpSocket};
@@ -263,7 +263,9 @@ impl Listener {
                 }
             }),
             announced,
+            idle_timeout: self.pool.idle_timeout(),
         };
+        keep_alive(&connection.stream);
         let span = tracing::info_span!("socket", id = id.0, %remote);
         self.tracker.spawn(connection.run().instrument(span));
     }

@@ -127,12 +127,22 @@ pub(crate) struct Pool {
     /// Slow motion: how long each accepted connection waits before its handoff, in
     /// microseconds (an atomic: the accept loop reads it for every connection).
     pub handoff_delay_micros: AtomicU64,
+    /// The idle timeout for connections accepted from now on, in milliseconds; 0 = none.
+    pub idle_timeout_millis: AtomicU64,
 }
 
 impl Pool {
     /// The slow-motion delay before each handoff.
     pub(crate) fn handoff_delay(&self) -> Duration {
         Duration::from_micros(self.handoff_delay_micros.load(Ordering::Relaxed))
+    }
+
+    /// The idle timeout for a connection accepted now, if any.
+    pub(crate) fn idle_timeout(&self) -> Option<Duration> {
+        match self.idle_timeout_millis.load(Ordering::Relaxed) {
+            0 => None,
+            millis => Some(Duration::from_millis(millis)),
+        }
     }
 
     pub(crate) fn connected_count(&self) -> usize {
@@ -198,6 +208,7 @@ impl ServerSocket {
                 changed: Notify::new(),
                 waiting_for_room: AtomicBool::new(false),
                 handoff_delay_micros: AtomicU64::new(0),
+                idle_timeout_millis: AtomicU64::new(0),
             }),
             listener: None,
             shutdown: CancellationToken::new(),
@@ -266,6 +277,25 @@ impl ServerSocket {
         self.pool
             .handoff_delay_micros
             .store(micros, Ordering::Relaxed);
+    }
+
+    /// Closes a connection once nothing was sent or received on it for `timeout` (error 102
+    /// "idle timeout", then Closed), so silent clients cannot hold every slot up to
+    /// MaximumSocketsConnected for ever. `None` (the default, and Xojo's only behaviour) never
+    /// does. Applies to connections accepted from now on.
+    pub fn set_idle_timeout(&self, timeout: Option<Duration>) {
+        let millis = timeout.map_or(0, |t| {
+            u64::try_from(t.as_millis()).unwrap_or(u64::MAX).max(1)
+        });
+        self.pool
+            .idle_timeout_millis
+            .store(millis, Ordering::Relaxed);
+    }
+
+    /// The idle timeout, if any.
+    #[must_use]
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        self.pool.idle_timeout()
     }
 
     /// The slow-motion delay before each handoff (zero when off).

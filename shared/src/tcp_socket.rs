@@ -115,6 +115,7 @@ impl TcpSocket {
                             cancel: CancellationToken::new(),
                             on_closed: Box::new(|| {}),
                             announced: None,
+                            idle_timeout: None,
                         }
                         .run()
                         .await;

@@ -157,7 +157,7 @@ fn concepts(live: &Live<'_>) -> Vec<Concept> {
         },
         Concept {
             title: "MaximumSocketsConnected",
-            explanation: "The most connections at once. At the cap the listener stops accepting; clients wait in the backlog and are served as soon as a connection closes. Lowering it closes nothing.",
+            explanation: "The most connections at once. At the cap the listener stops accepting; clients wait in the backlog and are served as soon as a connection closes. Lowering it closes nothing. A client that connects and then says nothing holds its slot for as long as it stays connected: ten silent clients fill the default Max of 10 and the eleventh waits for ever. Xojo has no idle timeout; the Idle timeout setting closes a connection silent that long, and TCP keepalive finds peers whose machine vanished.",
             now: format!("Max is {}; {connected} connected now.", status.limits.max),
         },
         Concept {

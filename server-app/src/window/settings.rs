@@ -77,6 +77,8 @@ pub struct ServerSettings {
     pub relisten_delay_ms: u64,
     /// Slow motion: how long each accepted connection waits before its handoff (pool mode).
     pub handoff_delay_ms: u64,
+    /// Close a connection silent this long, in seconds (pool mode); 0 = never, as in Xojo.
+    pub idle_timeout_seconds: u64,
     /// The concepts panel is open.
     pub show_concepts: bool,
     /// Why the last Min/Max change was refused (not persisted).
@@ -99,6 +101,7 @@ impl Default for ServerSettings {
             naive: false,
             relisten_delay_ms: DEFAULT_RELISTEN_DELAY_MS,
             handoff_delay_ms: 0,
+            idle_timeout_seconds: 0,
             show_concepts: false,
             limits_error: None,
             ephemeral_ports: serversocket::ports::ephemeral_port_range(),
@@ -115,6 +118,8 @@ pub struct Changes {
     pub greeting: bool,
     /// The slow-motion delay was edited.
     pub slow_motion: bool,
+    /// The idle timeout was edited.
+    pub idle_timeout: bool,
     /// Enter was pressed in the port field.
     pub enter_pressed: bool,
 }
@@ -138,6 +143,9 @@ impl ServerSettings {
         }
         if args.mode == Mode::Naive {
             settings.naive = true;
+        }
+        if args.idle_timeout != 0 {
+            settings.idle_timeout_seconds = args.idle_timeout;
         }
         if args.relisten_delay_ms != DEFAULT_RELISTEN_DELAY_MS {
             settings.relisten_delay_ms = args.relisten_delay_ms;
@@ -215,6 +223,17 @@ impl ServerSettings {
                             .range(0..=MAX_HANDOFF_DELAY_MS)
                             .speed(10.0)
                             .suffix(" ms"),
+                    )
+                    .labelled_by(label.id)
+                    .changed();
+                let label = ui.label("Idle timeout:").on_hover_text(
+                    "Close a connection once nothing was sent or received on it for this long, so silent clients cannot hold every slot up to Max (0 = never, as in Xojo; applies to new connections)",
+                );
+                changes.idle_timeout = ui
+                    .add(
+                        egui::DragValue::new(&mut self.idle_timeout_seconds)
+                            .range(0..=crate::MAX_IDLE_TIMEOUT_SECONDS)
+                            .suffix(" s"),
                     )
                     .labelled_by(label.id)
                     .changed();

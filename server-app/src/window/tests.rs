@@ -400,6 +400,39 @@ fn the_timeline_is_fed_by_listen_connections_and_limit_changes() {
     assert_eq!(markers, vec!["Listen", "Min 2 / Max 5", "Stop Listening"]);
 }
 
+/// The window's idle timeout closes a silent client, and the concepts panel's Max entry says
+/// why a silent client is a problem.
+#[test]
+fn a_silent_client_is_closed_after_the_windows_idle_timeout() {
+    let settings = ServerSettings {
+        port: "0".to_owned(),
+        idle_timeout_seconds: 1,
+        ..ServerSettings::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(900.0, 800.0))
+        .build_ui_state(
+            |ui, window: &mut ServerWindow| window.ui(ui),
+            ServerWindow::new(settings).unwrap(),
+        );
+    let address = listen(&mut harness);
+    let mut silent = greeted_client(address);
+    run_until(&mut harness, "the idle timeout", |w| {
+        w.log.contains("Error = 102 (idle timeout)")
+    });
+    let mut rest = Vec::new();
+    let _ = silent.read_to_end(&mut rest);
+    harness.get_by_label("Concepts").click();
+    harness.run_steps(2);
+    harness.get_by_label("MaximumSocketsConnected").click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains("ten silent clients fill the default Max of 10")
+            .is_some()
+    );
+}
+
 #[test]
 fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
     let mut harness = window(2, 10);
