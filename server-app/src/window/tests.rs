@@ -460,6 +460,14 @@ fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
             .query_by_label("Now: 0 of at most 10 connected: clients are accepted at once.")
             .is_some()
     );
+    // Why a few clients of a burst hang against naive mode: the kernel, in plain words.
+    harness.get_by_label("Naive mode").click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains("with a SYN cookie, lets a client believe it is connected")
+            .is_some()
+    );
     harness.get_by_label("Concepts").click();
     harness.run_steps(3);
     assert!(harness.query_by_label("The pool and AddSocket").is_none());
