@@ -2,7 +2,7 @@
 //! toggles; validated as typed and remembered between runs.
 
 use serde::{Deserialize, Serialize};
-use serversocket::bounds::Count;
+use serversocket::bounds::{Count, DEFAULT_IN_FLIGHT};
 use serversocket::server_socket::DEFAULT_PORT;
 use serversocket::{parse_host, parse_remote_port};
 
@@ -18,6 +18,8 @@ pub struct ClientSettings {
     pub port: String,
     /// How many sockets Connect ×N opens.
     pub burst: usize,
+    /// How many connects may be under way at once (`--in-flight`).
+    pub in_flight: usize,
     /// How long a connect may take, name lookup included.
     pub timeout_seconds: u64,
     /// Write `Socket N connected!` once connected (the seed's Connected handler).
@@ -38,6 +40,7 @@ impl Default for ClientSettings {
             address: "127.0.0.1".to_owned(),
             port: DEFAULT_PORT.to_string(),
             burst: 10,
+            in_flight: DEFAULT_IN_FLIGHT,
             timeout_seconds: serversocket::DEFAULT_CONNECT_TIMEOUT.as_secs(),
             say_hello: true,
             reply: true,
@@ -58,6 +61,9 @@ impl ClientSettings {
         }
         if args.port != DEFAULT_PORT {
             settings.port = args.port.to_string();
+        }
+        if args.in_flight != DEFAULT_IN_FLIGHT {
+            settings.in_flight = args.in_flight;
         }
         settings
     }
@@ -93,6 +99,18 @@ impl ClientSettings {
         Count::Connect
             .check(self.burst as u64)
             .map(|_| self.burst)
+            .map_err(|error| error.to_string())
+    }
+
+    /// The "at once" setting, or why it cannot be used: the bounds and words of `--in-flight`
+    /// ([`Count::InFlight`]).
+    ///
+    /// # Errors
+    /// The sentence naming the setting and the limit it passed.
+    pub fn validated_in_flight(&self) -> Result<usize, String> {
+        Count::InFlight
+            .check(self.in_flight as u64)
+            .map(|_| self.in_flight)
             .map_err(|error| error.to_string())
     }
 
