@@ -1,19 +1,20 @@
 //! `client-app --headless`: the seed's client on the terminal.
 //!
-//! Opens N sockets (ids 0..N-1) at once. Each writes `Socket N connected!` when connected and
+//! Opens N sockets (ids 0..N-1), at most `--in-flight` connecting at a time (the next starts as
+//! one connects or fails). Each writes `Socket N connected!` when connected and
 //! answers every message with ` I got something from you.`; every event is printed as one line.
 //! Exits once every socket is closed: 0 if all connected, 1 if any failed to connect. Ctrl-C or
 //! SIGTERM closes the sockets first.
 
 use std::collections::BTreeSet;
-use std::io;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use serversocket::report::{Printer, Role};
 use serversocket::seed::Replier;
 use serversocket::{
-    DEFAULT_CONNECT_TIMEOUT, Event, Runtime, SocketId, TcpSocket, event_channel, termination_signal,
+    DEFAULT_CONNECT_TIMEOUT, Event, EventSender, Runtime, SocketId, TcpSocket, event_channel,
+    termination_signal,
 };
 
 use crate::Args;
@@ -25,26 +26,16 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
-    let mut printer = Printer::new(Role::Client, args.json, io::stdout());
-    let sockets: Vec<TcpSocket> = (0..args.connect)
-        .map(|index| {
-            TcpSocket::connect(
-                &runtime,
-                SocketId(index),
-                args.address.clone(),
-                args.port,
-                Replier::default(),
-                events.clone(),
-                DEFAULT_CONNECT_TIMEOUT,
-            )
-        })
-        .collect();
-    drop(events);
-    let mut tally = Tally {
-        open: sockets.iter().map(TcpSocket::id).collect(),
-        connected: BTreeSet::new(),
-        failed: false,
+    let mut printer = Printer::stdout(Role::Client, args.json)?;
+    let mut starter = Starter {
+        runtime: &runtime,
+        args,
+        events: Some(events),
+        next: 0,
+        sockets: Vec::new(),
     };
+    let mut tally = Tally::default();
+    starter.top_up(&mut tally);
     runtime.block_on(async {
         let mut stop = std::pin::pin!(termination_signal());
         let mut signalled = false;
@@ -54,6 +45,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     Some(event) => {
                         printer.print(&event);
                         tally.note(&event);
+                        starter.top_up(&mut tally);
                     }
                     None => break,
                 },
@@ -69,7 +61,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
         }
         if signalled {
-            sockets.iter().for_each(TcpSocket::close);
+            starter.stop();
+            starter.sockets.iter().for_each(TcpSocket::close);
             let _ = tokio::time::timeout(SHUTDOWN_WAIT, async {
                 while !tally.open.is_empty() {
                     let Some(event) = receiver.recv().await else {
@@ -89,10 +82,60 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Starts the sockets, at most `--in-flight` connecting at a time.
+struct Starter<'a> {
+    /// Where the sockets run.
+    runtime: &'a Runtime,
+    /// Where, how many, how many at once.
+    args: &'a Args,
+    /// The sockets' event sender; dropped once every socket has started (or on a signal), so
+    /// the channel ends when the last socket does.
+    events: Option<EventSender>,
+    /// The next socket's id.
+    next: u64,
+    /// Every socket started so far.
+    sockets: Vec<TcpSocket>,
+}
+
+impl Starter<'_> {
+    /// Starts sockets until `--in-flight` are connecting or all `--connect` have started.
+    fn top_up(&mut self, tally: &mut Tally) {
+        while tally.connecting.len() < self.args.in_flight && self.next < self.args.connect {
+            let Some(events) = &self.events else {
+                return;
+            };
+            let id = SocketId(self.next);
+            self.next += 1;
+            tally.open.insert(id);
+            tally.connecting.insert(id);
+            self.sockets.push(TcpSocket::connect(
+                self.runtime,
+                id,
+                self.args.address.clone(),
+                self.args.port,
+                Replier::default(),
+                events.clone(),
+                DEFAULT_CONNECT_TIMEOUT,
+            ));
+        }
+        if self.next >= self.args.connect {
+            self.stop();
+        }
+    }
+
+    /// Starts no more sockets.
+    fn stop(&mut self) {
+        self.events = None;
+    }
+}
+
 /// Which sockets are still open and whether any failed to connect.
+#[derive(Default)]
 struct Tally {
-    /// Sockets not yet closed.
+    /// Sockets started and not yet closed.
     open: BTreeSet<SocketId>,
+    /// Sockets started that have neither connected nor closed: the connects under way.
+    connecting: BTreeSet<SocketId>,
     /// Sockets that connected at some point.
     connected: BTreeSet<SocketId>,
     /// A socket closed without ever connecting.
@@ -104,9 +147,11 @@ impl Tally {
         match event {
             Event::Connected { socket, .. } => {
                 self.connected.insert(*socket);
+                self.connecting.remove(socket);
             }
             Event::Closed { socket } => {
                 self.open.remove(socket);
+                self.connecting.remove(socket);
                 self.failed |= !self.connected.contains(socket);
             }
             _ => {}

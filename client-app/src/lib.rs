@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 use clap::Parser;
+use serversocket::bounds::DEFAULT_IN_FLIGHT;
 use serversocket::server_socket::DEFAULT_PORT;
 
 pub mod headless;
@@ -16,15 +17,20 @@ pub struct Args {
     /// Run on the terminal without a window: the seed's client, one line per event.
     #[arg(long)]
     pub headless: bool,
-    /// The server's host name or IP address (IPv4 or IPv6).
-    #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
+    /// The server's host name or IP address (IPv4, or IPv6 bare or in brackets: ::1, [::1]).
+    #[arg(long, value_name = "HOST", default_value = "127.0.0.1", value_parser = serversocket::parse_host)]
     pub address: String,
-    /// The server's port.
-    #[arg(long, default_value_t = DEFAULT_PORT, allow_hyphen_values = true, value_parser = serversocket::parse_port)]
+    /// The server's port (1 to 65535).
+    #[arg(long, default_value_t = DEFAULT_PORT, allow_hyphen_values = true, value_parser = serversocket::parse_remote_port)]
     pub port: u16,
-    /// With --headless: how many sockets to open (ids 0 to N-1).
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    /// With --headless: how many sockets to open (ids 0 to N-1; 1 to 10000, and no more than
+    /// the open-files limit, `ulimit -n`).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = serversocket::bounds::parse_connect)]
     pub connect: u64,
+    /// With --headless: how many connects may be under way at once (1 to 1000); the others
+    /// start as these connect or fail.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_IN_FLIGHT, value_parser = serversocket::bounds::parse_in_flight)]
+    pub in_flight: usize,
     /// With --headless: print one JSON object per line instead of the seed's words.
     #[arg(long)]
     pub json: bool,

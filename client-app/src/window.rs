@@ -7,11 +7,15 @@ mod settings;
 #[cfg(test)]
 mod tests;
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use serversocket::bounds::IN_FLIGHT_CEILING;
 use serversocket::report::Role;
 use serversocket::seed::Replier;
-use serversocket::{Event, EventReceiver, EventSender, Runtime, SocketError, SocketId, TcpSocket};
+use serversocket::{
+    Event, EventReceiver, EventSender, Runtime, SocketError, SocketId, SocketState, TcpSocket,
+};
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::native::{Side, open_window};
 use serversocket_ui::{
@@ -28,6 +32,20 @@ const CONNECTED: &str = "sockets connected";
 const CONNECTS: &str = "connects per second";
 const FAILED: &str = "refused or failed per second";
 
+/// A connect asked for and not started yet, with the settings of the moment it was asked.
+struct Queued {
+    /// Where to.
+    host: String,
+    /// Which port.
+    port: u16,
+    /// The seed's behaviours as toggled.
+    behaviour: Replier,
+    /// How long the connect may take.
+    timeout: Duration,
+    /// How many connects may be under way when this one starts.
+    in_flight: usize,
+}
+
 /// The client window.
 pub struct ClientWindow {
     /// What the user set; remembered between runs.
@@ -36,6 +54,9 @@ pub struct ClientWindow {
     sockets: Vec<TcpSocket>,
     /// The index the next Connect uses (the seed's curSocket).
     next_index: u64,
+    /// Connects asked for and not started yet: at most the "at once" setting are under way,
+    /// the rest start as those connect or fail.
+    queued: VecDeque<Queued>,
     /// The background threads the sockets run on (declared after the sockets).
     runtime: Runtime,
     /// Cloned into every new socket.
@@ -67,6 +88,7 @@ impl ClientWindow {
             settings,
             sockets: Vec::new(),
             next_index: 0,
+            queued: VecDeque::new(),
             runtime: Runtime::new()?,
             events,
             receiver,
@@ -128,6 +150,7 @@ impl ClientWindow {
             }
         });
         if any {
+            self.start_queued();
             let now = Instant::now();
             let connecting = self.rows.count(RowState::Connecting) as f64;
             self.timeline.set(CONNECTING, now, connecting);
@@ -191,47 +214,84 @@ impl ClientWindow {
             "Open that many sockets at once: a burst of simultaneous connections",
             &shortcuts::CONNECT_BURST,
         );
+        let burst_ok = self.settings.validated_burst();
+        let burst_ready = ready && burst_ok.is_ok();
         let burst = ui
             .add_enabled(
-                ready,
+                burst_ready,
                 egui::Button::new(format!("Connect ×{}", self.settings.burst)),
             )
             .on_hover_text(tip);
-        if burst.clicked() || (burst_shortcut && ready) {
+        if burst.clicked() || (burst_shortcut && burst_ready) {
             self.connect(self.settings.burst);
         }
         let label = ui.label("N:");
         ui.add(egui::DragValue::new(&mut self.settings.burst).range(1..=1000))
             .labelled_by(label.id)
             .on_hover_text("How many sockets Connect ×N opens");
+        let label = ui.label("at once:");
+        ui.add(egui::DragValue::new(&mut self.settings.in_flight).range(1..=IN_FLIGHT_CEILING))
+            .labelled_by(label.id)
+            .on_hover_text("How many connects may be under way at once; the others start as these connect or fail (--in-flight)");
+        if let Err(reason) = burst_ok.and(self.settings.validated_in_flight()) {
+            ui.colored_label(ui.visuals().error_fg_color, reason);
+        }
     }
 
-    /// Adds `count` sockets and connects each, as the seed's Connect button does.
+    /// Adds `count` sockets and connects each, as the seed's Connect button does; at most
+    /// the "at once" setting connect at a time.
     fn connect(&mut self, count: usize) {
         let Ok((host, port)) = self.settings.validated() else {
             return;
         };
-        let behaviour = Replier {
-            say_hello: self.settings.say_hello,
-            reply: self.settings.reply,
+        let Ok(in_flight) = self.settings.validated_in_flight() else {
+            return;
         };
+        let behaviour = Replier::new(self.settings.say_hello, self.settings.reply);
         let timeout = Duration::from_secs(self.settings.timeout_seconds);
         if count > 1 {
             self.timeline
                 .mark(Instant::now(), format!("Connect ×{count}"));
         }
-        for _ in 0..count {
+        self.queued.extend((0..count).map(|_| Queued {
+            host: host.clone(),
+            port,
+            behaviour,
+            timeout,
+            in_flight,
+        }));
+        self.start_queued();
+    }
+
+    /// Starts queued connects while fewer than their "at once" are connecting.
+    fn start_queued(&mut self) {
+        if self.queued.is_empty() {
+            return;
+        }
+        let mut connecting = self
+            .sockets
+            .iter()
+            .filter(|socket| socket.status().state == SocketState::Connecting)
+            .count();
+        while let Some(next) = self.queued.front() {
+            if connecting >= next.in_flight {
+                break;
+            }
+            let Some(next) = self.queued.pop_front() else {
+                break;
+            };
             let id = SocketId(self.next_index);
             self.next_index += 1;
             self.sockets.push(TcpSocket::connect(
                 &self.runtime,
                 id,
-                host.clone(),
-                port,
-                behaviour,
+                next.host,
+                next.port,
+                next.behaviour,
                 self.events.clone(),
-                timeout,
+                next.timeout,
             ));
+            connecting += 1;
         }
     }
 

@@ -3,8 +3,10 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::net::TcpListener;
-use std::process::{Command, Output};
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -89,5 +91,151 @@ fn version_names_the_program_and_its_version() {
     assert_eq!(
         version.trim(),
         format!("client-app {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// Accepts one connection on `listener` within `patience` (the listener is non-blocking).
+fn accept_within(listener: &TcpListener, patience: Duration) -> TcpStream {
+    let deadline = Instant::now() + patience;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).unwrap();
+                return stream;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(Instant::now() < deadline, "the client never connected");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("accept failed: {e}"),
+        }
+    }
+}
+
+/// `client-app --headless | sleep 25`: nobody reads the output, the pipe is full, and SIGTERM
+/// and SIGINT still stop the client (it closes its socket and exits 0).
+#[test]
+fn a_signal_stops_the_client_whatever_its_output_does() {
+    const PATIENCE: Duration = Duration::from_secs(20);
+    for signal in ["TERM", "INT"] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port().to_string();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_client-app"))
+            .args(["--headless", "--port", &port, "--json"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Its output is never read: the pipe fills after 64 KiB.
+        let _stalled = child.stdout.take();
+        let mut server = accept_within(&listener, PATIENCE);
+        server.set_write_timeout(Some(PATIENCE)).unwrap();
+        server.write_all(&vec![b'a'; 16 * 1024 * 1024]).unwrap();
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + PATIENCE;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("SIG{signal} did not stop the client while nobody read its output");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(status.success(), "SIG{signal}: {status:?}");
+    }
+}
+
+#[test]
+fn counts_and_ports_out_of_bounds_exit_2_naming_the_flag_and_the_limit() {
+    for (args, flag, words) in [
+        (["--connect", "0"], "--connect", "at least 1"),
+        (["--connect", "100000"], "--connect", "more than 10000"),
+        (["--in-flight", "0"], "--in-flight", "at least 1"),
+        (["--in-flight", "5000"], "--in-flight", "more than 1000"),
+        (["--port", "0"], "--port", "a client must name one"),
+    ] {
+        let mut all = vec!["--headless"];
+        all.extend(args);
+        let output = client(&all);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+        assert!(stderr.contains(words), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+}
+
+/// `--in-flight 1`: each socket starts only once the one before it has connected or failed.
+#[test]
+fn in_flight_bounds_the_connects_under_way() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port().to_string()
+    };
+    let output = client(&[
+        "--headless",
+        "--port",
+        &port,
+        "--connect",
+        "4",
+        "--in-flight",
+        "1",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let position = |line: String| {
+        lines
+            .iter()
+            .position(|l| *l == line)
+            .unwrap_or_else(|| panic!("no line {line:?} in {lines:#?}"))
+    };
+    for socket in 1..4 {
+        let started = position(format!(
+            "Socket {socket} connecting to 127.0.0.1 port {port}..."
+        ));
+        let before_closed = position(format!("Socket {} closed.", socket - 1));
+        assert!(before_closed < started, "{lines:#?}");
+    }
+}
+
+/// `--address [::1]`, the way IPv6 addresses are written beside a port, is taken as `::1`.
+#[test]
+fn an_ipv6_address_in_brackets_is_accepted() {
+    let listener = TcpListener::bind("[::1]:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let child = Command::new(env!("CARGO_BIN_EXE_client-app"))
+        .args([
+            "--headless",
+            "--address",
+            "[::1]",
+            "--port",
+            &port,
+            "--json",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Accept, then close: the client sees its socket connected, then lost, and exits 0.
+    drop(accept_within(&listener, Duration::from_secs(20)));
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let lines = json_lines(&output);
+    assert!(
+        lines
+            .iter()
+            .any(|v| v["event"] == "connected" && v["remote"] == format!("[::1]:{port}")),
+        "{lines:#?}"
     );
 }

@@ -4,11 +4,11 @@
 //! one line. Ctrl-C or SIGTERM stops listening, closes every connection, prints `stopped` and
 //! exits 0. A failed Listen exits 1 naming the error code.
 
-use std::io;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use serversocket::naive::NaiveServer;
+use serversocket::output::Output;
 use serversocket::report::{Printer, Role};
 use serversocket::seed::Greeter;
 use serversocket::{Event, Runtime, ServerSocket, event_channel, termination_signal};
@@ -30,10 +30,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 fn run_pool(args: &Args) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
-    let mut printer = Printer::new(Role::Server, args.json, io::stdout());
+    let mut printer = Printer::stdout(Role::Server, args.json)?;
     let mut server = ServerSocket::new(&runtime, events, |_id| Greeter::default());
     server.set_network_interface(args.bind);
     server.set_port(args.port);
+    server
+        .set_idle_timeout((args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout)));
     let started = server
         .set_limits(args.min, args.max)
         .and_then(|()| server.listen());
@@ -94,7 +96,7 @@ fn run_pool(args: &Args) -> anyhow::Result<ExitCode> {
 fn run_naive(args: &Args) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
-    let mut printer = Printer::new(Role::Server, args.json, io::stdout());
+    let mut printer = Printer::stdout(Role::Server, args.json)?;
     let address = std::net::SocketAddr::new(args.bind, args.port);
     let delay = Duration::from_millis(args.relisten_delay_ms);
     let server = match NaiveServer::listen(&runtime, events, address, delay, |_| Greeter::default())
@@ -109,7 +111,7 @@ fn run_naive(args: &Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let show = |printer: &mut Printer<io::Stdout>, event: &Event| match event {
+    let show = |printer: &mut Printer<Output>, event: &Event| match event {
         // Not the end: the single socket closed to hand a connection off.
         Event::Stopped => printer.print_note(
             "Listener closed: new connections are refused until it listens again.",

@@ -21,19 +21,24 @@ pub struct Args {
     /// Run on the terminal without a window: the seed's server, one line per event.
     #[arg(long)]
     pub headless: bool,
-    /// NetworkInterface: the local address to listen on (127.0.0.1, ::1, 0.0.0.0, ::, or one of
-    /// this machine's addresses).
+    /// NetworkInterface: the local address to listen on (127.0.0.1, ::1, 0.0.0.0, :: for IPv6
+    /// and IPv4 together, or one of this machine's addresses).
     #[arg(long, value_name = "ADDR", default_value_t = DEFAULT_NETWORK_INTERFACE)]
     pub bind: IpAddr,
     /// Port to listen on (0 = any free port; below 1024 needs privileges).
     #[arg(long, default_value_t = DEFAULT_PORT, allow_hyphen_values = true, value_parser = serversocket::parse_port)]
     pub port: u16,
-    /// MinimumSocketsAvailable: idle sockets the pool keeps ready.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MINIMUM_SOCKETS_AVAILABLE)]
+    /// MinimumSocketsAvailable: idle sockets the pool keeps ready (0 to 1000).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MINIMUM_SOCKETS_AVAILABLE, value_parser = serversocket::bounds::parse_minimum_sockets_available)]
     pub min: usize,
-    /// MaximumSocketsConnected: most connections at once; more clients wait.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAXIMUM_SOCKETS_CONNECTED)]
+    /// MaximumSocketsConnected: most connections at once; more clients wait (1 to 10000, and
+    /// no more than the open-files limit, `ulimit -n`).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAXIMUM_SOCKETS_CONNECTED, value_parser = serversocket::bounds::parse_maximum_sockets_connected)]
     pub max: usize,
+    /// Close a connection once nothing was sent or received on it for SECS seconds (pool mode),
+    /// so silent clients cannot hold every slot; 0 = never, as in Xojo.
+    #[arg(long, value_name = "SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_IDLE_TIMEOUT_SECONDS))]
+    pub idle_timeout: u64,
     /// With --headless: print one JSON object per line instead of the seed's words.
     #[arg(long)]
     pub json: bool,
@@ -46,6 +51,9 @@ pub struct Args {
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_RELISTEN_DELAY_MS)]
     pub relisten_delay_ms: u64,
 }
+
+/// The longest idle timeout `--idle-timeout` and the window offer (a day).
+pub const MAX_IDLE_TIMEOUT_SECONDS: u64 = 86_400;
 
 /// The naive server's pause before it listens again, in milliseconds (the library's default).
 pub const DEFAULT_RELISTEN_DELAY_MS: u64 =

@@ -99,6 +99,7 @@ impl ServerWindow {
                 .handoff_delay_ms
                 .min(settings::MAX_HANDOFF_DELAY_MS),
         ));
+        server.set_idle_timeout(idle_timeout(settings.idle_timeout_seconds));
         Ok(Self {
             settings,
             interfaces: settings::interface_choices(),
@@ -160,6 +161,10 @@ impl ServerWindow {
             if changes.slow_motion {
                 self.server
                     .set_handoff_delay(Duration::from_millis(self.settings.handoff_delay_ms));
+            }
+            if changes.idle_timeout {
+                self.server
+                    .set_idle_timeout(idle_timeout(self.settings.idle_timeout_seconds));
             }
             if changes.greeting {
                 *self.greeting.lock().unwrap_or_else(PoisonError::into_inner) =
@@ -484,4 +489,9 @@ pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
         },
     )
     .map_err(anyhow::Error::msg)
+}
+
+/// The idle timeout for `seconds` as set in the window (0 = none).
+fn idle_timeout(seconds: u64) -> Option<Duration> {
+    (seconds > 0).then(|| Duration::from_secs(seconds))
 }

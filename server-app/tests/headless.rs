@@ -42,10 +42,18 @@ struct App {
     seen: Vec<String>,
     /// Lines read that no wait has claimed.
     unclaimed: Vec<String>,
+    /// For a reader that stalls: lets it read on ([`App::resume`]).
+    gate: Option<mpsc::Sender<()>>,
 }
 
 impl App {
     fn start(binary: PathBuf, args: &[&str]) -> Self {
+        Self::start_stalling(binary, args, usize::MAX)
+    }
+
+    /// Like `app | (head -n N; sleep)`: reads `lines` lines, then stops reading until
+    /// [`App::resume`] (or until the test's patience runs out three times over).
+    fn start_stalling(binary: PathBuf, args: &[&str], lines: usize) -> Self {
         let mut child = Command::new(binary)
             .args(args)
             .stdin(Stdio::null())
@@ -54,9 +62,17 @@ impl App {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
-        let (sender, lines) = mpsc::channel();
+        let (sender, received) = mpsc::channel();
+        let (gate, stalled) = mpsc::channel::<()>();
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let mut reader = BufReader::new(stdout).lines().map_while(Result::ok);
+            for line in reader.by_ref().take(lines) {
+                if sender.send(line).is_err() {
+                    return;
+                }
+            }
+            let _ = stalled.recv_timeout(3 * PATIENCE);
+            for line in reader {
                 if sender.send(line).is_err() {
                     break;
                 }
@@ -64,9 +80,32 @@ impl App {
         });
         Self {
             child,
-            lines,
+            lines: received,
             seen: Vec::new(),
             unclaimed: Vec::new(),
+            gate: Some(gate),
+        }
+    }
+
+    /// A stalled reader reads on.
+    fn resume(&mut self) {
+        if let Some(gate) = self.gate.take() {
+            let _ = gate.send(());
+        }
+    }
+
+    /// Waits for the exit without reading (the reader may be stalled); fails after [`PATIENCE`].
+    fn exit_status(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "did not exit within {PATIENCE:?} while nobody read its output"
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -113,6 +152,7 @@ impl App {
 
     /// Waits for the exit, reading the rest of the output; fails after [`PATIENCE`].
     fn wait(&mut self) -> (ExitStatus, Vec<String>, String) {
+        self.resume();
         let deadline = Instant::now() + PATIENCE;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -375,6 +415,51 @@ fn a_privileged_port_without_privileges_is_error_107() {
     );
 }
 
+/// Counts past their bounds are refused before anything starts: exit 2, the flag and the limit
+/// named, in the words the window uses (the library's).
+#[test]
+fn counts_past_their_bounds_exit_2_naming_the_flag_and_the_limit() {
+    use serversocket::bounds::Count;
+    for (flag, value, count) in [
+        ("--max", 100_000_000, Count::MaximumSocketsConnected),
+        ("--min", 200_000, Count::MinimumSocketsAvailable),
+        ("--max", 0, Count::MaximumSocketsConnected),
+    ] {
+        let mut server = App::start(
+            server_binary(),
+            &["--headless", "--port", "0", flag, &value.to_string()],
+        );
+        let (status, lines, stderr) = server.wait();
+        assert_eq!(status.code(), Some(2), "{flag} {value}: {lines:#?}");
+        let words = count.check(value).unwrap_err().to_string();
+        assert!(stderr.contains(flag), "{stderr}");
+        assert!(stderr.contains(&words), "{stderr}");
+    }
+}
+
+/// Max may not pass the open-files limit: so many connections could never be open at once.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_max_past_the_open_files_limit_exits_2_naming_it() {
+    let mut server = App::start(
+        PathBuf::from("prlimit"),
+        &[
+            "--nofile=64:64",
+            "--",
+            server_binary().to_str().unwrap(),
+            "--headless",
+            "--port",
+            "0",
+            "--max",
+            "100",
+        ],
+    );
+    let (status, _, stderr) = server.wait();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--max"), "{stderr}");
+    assert!(stderr.contains("open-files limit is 64"), "{stderr}");
+}
+
 #[test]
 fn the_server_stops_when_its_reader_goes_away() {
     let mut child = Command::new(server_binary())
@@ -406,8 +491,87 @@ fn the_server_stops_when_its_reader_goes_away() {
     assert!(status.success(), "{status:?}");
 }
 
+/// Connects, reads the greeting (within [`PATIENCE`]) and closes, `count` times in a row.
+fn greet_one_after_another(address: &str, count: usize) {
+    for n in 0..count {
+        let mut client = std::net::TcpStream::connect(address).unwrap();
+        client.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut greeting = vec![0; "From the server socket, I connected to you.".len()];
+        std::io::Read::read_exact(&mut client, &mut greeting)
+            .unwrap_or_else(|e| panic!("client {n} was not greeted: {e}"));
+    }
+}
+
+/// Sends `bytes` to the server at `address` as fast as it takes them.
+fn flood(address: &str, bytes: usize) -> std::net::TcpStream {
+    let mut client = std::net::TcpStream::connect(address).unwrap();
+    client.set_write_timeout(Some(PATIENCE)).unwrap();
+    std::io::Write::write_all(&mut client, &vec![b'a'; bytes]).unwrap();
+    client
+}
+
+/// `server-app --headless | sleep 45`: the reader stops reading. The server goes on greeting
+/// (3,000 clients, more than its event channel holds), keeps its newest lines, and once the
+/// reader reads again says how many it dropped.
+#[test]
+fn a_reader_that_stops_reading_costs_lines_not_service() {
+    let mut server =
+        App::start_stalling(server_binary(), &["--headless", "--port", "0", "--json"], 1);
+    let listening = server.until_json("listening", |v| is_event(v, "listening"));
+    let address = listening["address"].as_str().unwrap().to_owned();
+    greet_one_after_another(&address, 3000);
+    server.resume();
+    let dropped = server.until_json("dropped", |v| is_event(v, "dropped"));
+    assert!(dropped["count"].as_u64().unwrap() > 0, "{dropped}");
+    greet_one_after_another(&address, 1);
+    server.signal("TERM");
+    let (status, lines, _) = server.wait();
+    assert!(status.success(), "{status:?}");
+    assert!(lines.last().is_some_and(|l| l.contains("\"stopped\"")));
+}
+
+/// SIGTERM and SIGINT stop the server although its output pipe is full and nobody reads it.
+#[test]
+fn a_signal_stops_the_server_whatever_its_output_does() {
+    for signal in ["TERM", "INT"] {
+        let mut server =
+            App::start_stalling(server_binary(), &["--headless", "--port", "0", "--json"], 1);
+        let listening = server.until_json("listening", |v| is_event(v, "listening"));
+        let address = listening["address"].as_str().unwrap().to_owned();
+        // Far more output than a pipe holds (64 KiB on Linux).
+        let _client = flood(&address, 16 * 1024 * 1024);
+        greet_one_after_another(&address, 1);
+        server.signal(signal);
+        let status = server.exit_status();
+        assert!(status.success(), "SIG{signal}: {status:?}");
+    }
+}
+
+/// `--idle-timeout 1`: a client that never sends is closed with 102 "idle timeout".
+#[test]
+fn a_silent_client_is_closed_after_the_idle_timeout() {
+    let mut server = App::start(
+        server_binary(),
+        &["--headless", "--port", "0", "--idle-timeout", "1", "--json"],
+    );
+    let listening = server.until_json("listening", |v| is_event(v, "listening"));
+    let address = listening["address"].as_str().unwrap().to_owned();
+    let mut silent = std::net::TcpStream::connect(&address).unwrap();
+    silent.set_read_timeout(Some(PATIENCE)).unwrap();
+    let error = server.until_json("the idle timeout", |v| is_event(v, "error"));
+    assert_eq!(error["code"], 102, "{error}");
+    assert_eq!(error["meaning"], "idle timeout", "{error}");
+    let mut everything = Vec::new();
+    std::io::Read::read_to_end(&mut silent, &mut everything).unwrap();
+    assert_eq!(everything, b"From the server socket, I connected to you.");
+    server.signal("TERM");
+    let (status, _, _) = server.wait();
+    assert!(status.success());
+}
+
 /// With few file descriptors, accepting fails (EMFILE): the server reports error 100, keeps
-/// listening, and serves again as soon as clients leave.
+/// listening, and serves again as soon as clients leave. (Max may not pass the open-files
+/// limit; the server's own descriptors make accepts fail before Max 64 is reached.)
 #[cfg(target_os = "linux")]
 #[test]
 fn running_out_of_file_descriptors_is_reported_and_survived() {
@@ -421,7 +585,7 @@ fn running_out_of_file_descriptors_is_reported_and_survived() {
             "--port",
             "0",
             "--max",
-            "200",
+            "64",
             "--json",
         ],
     );

@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use std::io;
 
@@ -52,6 +52,31 @@ pub(crate) struct Connection {
     /// (so a learner always sees "Socket 0 connected." before the pool refills, and the
     /// addresses need not be asked of the OS again); `None` for a client, which reports it here.
     pub announced: Option<(SocketAddr, SocketAddr)>,
+    /// Close the connection once nothing was sent or received for this long (a server's idle
+    /// timeout); `None` waits for ever, as Xojo does.
+    pub idle_timeout: Option<Duration>,
+}
+
+/// When an accepted connection's peer has been silent this long, the OS starts asking whether
+/// it is still there (TCP keepalive)...
+const KEEPALIVE_TIME: Duration = Duration::from_secs(60);
+/// ...asks again this often...
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+/// ...and after this many unanswered probes reports the connection broken.
+const KEEPALIVE_RETRIES: u32 = 3;
+
+/// Turns on TCP keepalive for an accepted connection, so a peer whose machine vanished without
+/// a goodbye (power cut, cable pulled) is found out within about 90 s and frees its slot,
+/// instead of holding it for ever. A peer that is there but silent answers the probes: only an
+/// idle timeout ends that.
+pub(crate) fn keep_alive(stream: &TcpStream) {
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(KEEPALIVE_TIME)
+        .with_interval(KEEPALIVE_INTERVAL);
+    #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
+    let keepalive = keepalive.with_retries(KEEPALIVE_RETRIES);
+    // Best effort: without keepalive the connection still works.
+    let _ = socket2::SockRef::from(stream).set_tcp_keepalive(&keepalive);
 }
 
 impl Connection {
@@ -86,6 +111,7 @@ impl Connection {
             cancel: _,
             on_closed,
             announced,
+            idle_timeout,
         } = self;
         let id = socket.id();
         let addresses = announced.map_or_else(
@@ -141,6 +167,8 @@ impl Connection {
             sending: false,
             received_total: 0,
             sent_total: 0,
+            idle_timeout,
+            idle: Box::pin(tokio::time::sleep(idle_timeout.unwrap_or(NEVER))),
         };
         Some((live, on_closed))
     }
@@ -172,7 +200,15 @@ struct Live {
     received_total: u64,
     /// Every byte sent.
     sent_total: u64,
+    /// A server's idle timeout: close once nothing was sent or received for this long.
+    idle_timeout: Option<Duration>,
+    /// When the idle timeout runs out; pushed back on every byte sent or received, and only
+    /// polled when there is an idle timeout.
+    idle: std::pin::Pin<Box<tokio::time::Sleep>>,
 }
+
+/// The idle timer's deadline when there is no idle timeout (it is never polled then).
+const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 impl Live {
     /// One turn after another: report refused writes, owe SendComplete, then wait for a
@@ -220,6 +256,12 @@ impl Live {
                     let read = ready.and_then(|()| self.inbox.read(&self.stream));
                     self.received(read).await
                 }
+                () = self.idle.as_mut(), if self.idle_timeout.is_some() => {
+                    Err(Ending::Lost(SocketError::IdleTimedOut {
+                        peer: self.remote,
+                        seconds: self.idle_timeout.map_or(0, |t| t.as_secs()),
+                    }))
+                }
             };
             if let Err(ending) = step {
                 return ending;
@@ -247,6 +289,7 @@ impl Live {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
             Err(e) => return Err(Ending::Lost(SocketError::from_stream(&e, self.remote))),
         };
+        self.stir();
         self.socket.sent(count);
         self.sent_total += count as u64;
         self.publish();
@@ -304,6 +347,7 @@ impl Live {
             Ok(None) => {}
             Ok(Some(data)) if data.is_empty() => self.peer_closed = true,
             Ok(Some(data)) => {
+                self.stir();
                 self.received_total += data.len() as u64;
                 self.socket.receive(data.clone());
                 self.publish();
@@ -314,10 +358,27 @@ impl Live {
                     })
                     .await;
                 deliver(&mut *self.handler, &mut self.socket);
+                for text in self.socket.take_notes() {
+                    self.events
+                        .send(Event::Note {
+                            socket: self.socket.id(),
+                            text,
+                        })
+                        .await;
+                }
             }
             Err(e) => return Err(Ending::Lost(SocketError::from_stream(&e, self.remote))),
         }
         Ok(())
+    }
+
+    /// Something was sent or received: the idle timeout starts again.
+    fn stir(&mut self) {
+        if let Some(timeout) = self.idle_timeout {
+            self.idle
+                .as_mut()
+                .reset(tokio::time::Instant::now() + timeout);
+        }
     }
 
     /// Copies the counters into the caller's snapshot.
@@ -449,5 +510,24 @@ fn deliver(handler: &mut dyn SocketHandler, socket: &mut Socket) {
     while (1..before).contains(&socket.bytes_available()) && !socket.close_requested() {
         before = socket.bytes_available();
         handler.data_available(socket);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_connections_ask_the_os_to_check_on_a_silent_peer() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("listener");
+        let _client = TcpStream::connect(listener.local_addr().expect("address"))
+            .await
+            .expect("connect");
+        let (accepted, _) = listener.accept().await.expect("accept");
+        assert!(!socket2::SockRef::from(&accepted).keepalive().expect("read"));
+        keep_alive(&accepted);
+        assert!(socket2::SockRef::from(&accepted).keepalive().expect("read"));
     }
 }

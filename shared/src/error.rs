@@ -6,10 +6,10 @@
 //!
 //! | code | Xojo name            | our variants |
 //! |------|----------------------|--------------|
-//! | 100  | OpenDriverError      | [`SocketError::Os`], [`SocketError::AcceptFailed`], [`SocketError::AddressNotAvailable`] |
-//! | 102  | LostConnection       | [`SocketError::LostConnection`], [`SocketError::ConnectionRefused`], [`SocketError::ConnectTimedOut`] |
+//! | 100  | OpenDriverError      | [`SocketError::Os`], [`SocketError::AcceptFailed`], [`SocketError::AddressNotAvailable`], [`SocketError::MappedAddress`] |
+//! | 102  | LostConnection       | [`SocketError::LostConnection`], [`SocketError::ConnectionRefused`], [`SocketError::ConnectTimedOut`], [`SocketError::ConnectedToItself`], [`SocketError::IdleTimedOut`] |
 //! | 103  | NameResolutionError  | [`SocketError::NameResolution`] |
-//! | 105  | AddressInUseError    | [`SocketError::AddressInUse`] |
+//! | 105  | AddressInUseError    | [`SocketError::AddressInUse`], [`SocketError::PortHeldByConnection`] |
 //! | 106  | InvalidStateError    | [`SocketError::InvalidState`], [`SocketError::InvalidSetting`] |
 //! | 107  | InvalidPortError     | [`SocketError::InvalidPort`], [`SocketError::PortNeedsPrivileges`], [`SocketError::BindNotPermitted`] |
 //! | 108  | OutOfMemoryError     | [`SocketError::SendQueueFull`] |
@@ -44,6 +44,28 @@ pub enum SocketError {
         /// The address we tried.
         address: String,
     },
+    /// The connect reached our own socket: nothing listened on the port, and the OS had picked
+    /// that same port for our end, so the connection's two ends are one socket (TCP's
+    /// "simultaneous open" with itself). It would only ever hear its own words, so it is closed
+    /// before Connected.
+    #[error(
+        "the socket connected to itself: nothing is listening on {address}, and the OS had picked that same port for our end of the connection, so it was closed before talking to itself"
+    )]
+    ConnectedToItself {
+        /// The address we tried, which was also our own.
+        address: SocketAddr,
+    },
+    /// Nothing was sent or received on the connection for the idle timeout, so we closed it
+    /// and its slot is free for another client.
+    #[error(
+        "closed the connection to {peer}: nothing was sent or received for {seconds} s (the idle timeout), so its slot is free for another client"
+    )]
+    IdleTimedOut {
+        /// Who we were talking to.
+        peer: SocketAddr,
+        /// The idle timeout that ran out.
+        seconds: u64,
+    },
     /// The peer did not answer within the connect timeout: ours, or the operating system's
     /// own (which gives up after its handshake retries). Either way the same code, 102.
     #[error(
@@ -69,6 +91,28 @@ pub enum SocketError {
     AddressInUse {
         /// The address and port we tried to bind.
         address: String,
+    },
+    /// The address and port are taken although nothing listens on the port: a connection (of
+    /// any program) has that port as its own end, typically an outgoing connection that the
+    /// OS gave a port of its ephemeral range.
+    #[error(
+        "{address} is already in use, though nothing listens on that port: a connection of some program has it as its own end, for a moment or until that connection closes{hint}"
+    )]
+    PortHeldByConnection {
+        /// The address and port we tried to bind.
+        address: String,
+        /// What to do about it, e.g. that the port lies in the ephemeral range (empty if not).
+        hint: String,
+    },
+    /// The bind address is an IPv4 address written as IPv6 (`::ffff:127.0.0.1`).
+    #[error(
+        "{address} is the IPv4 address {ipv4} written as IPv6 (IPv4-mapped); a listener cannot bind that form: listen on {ipv4}, or on :: for IPv6 and IPv4 together"
+    )]
+    MappedAddress {
+        /// The address as given.
+        address: String,
+        /// The IPv4 address it stands for.
+        ipv4: String,
     },
     /// The bind address is not one of this machine's own addresses.
     #[error("{address} is not an address of this machine, so nothing can listen on it")]
@@ -141,12 +185,17 @@ impl SocketError {
     #[must_use]
     pub fn code(&self) -> i32 {
         match self {
-            Self::Os(_) | Self::AcceptFailed { .. } | Self::AddressNotAvailable { .. } => 100,
+            Self::Os(_)
+            | Self::AcceptFailed { .. }
+            | Self::AddressNotAvailable { .. }
+            | Self::MappedAddress { .. } => 100,
             Self::LostConnection { .. }
             | Self::ConnectionRefused { .. }
+            | Self::ConnectedToItself { .. }
+            | Self::IdleTimedOut { .. }
             | Self::ConnectTimedOut { .. } => 102,
             Self::NameResolution { .. } => 103,
-            Self::AddressInUse { .. } => 105,
+            Self::AddressInUse { .. } | Self::PortHeldByConnection { .. } => 105,
             Self::InvalidState(_) | Self::InvalidSetting { .. } => 106,
             Self::InvalidPort { .. }
             | Self::PortNeedsPrivileges { .. }
@@ -163,8 +212,11 @@ impl SocketError {
             Self::LostConnection { .. } => "lost connection",
             Self::ConnectionRefused { .. } => "connection refused",
             Self::ConnectTimedOut { .. } => "connect timed out",
+            Self::ConnectedToItself { .. } => "connected to itself",
+            Self::IdleTimedOut { .. } => "idle timeout",
             Self::NameResolution { .. } => "name resolution failed",
-            Self::AddressInUse { .. } => "address in use",
+            Self::AddressInUse { .. } | Self::PortHeldByConnection { .. } => "address in use",
+            Self::MappedAddress { .. } => "IPv4-mapped address",
             Self::AddressNotAvailable { .. } => "address not available",
             Self::InvalidState(_) => "invalid state",
             Self::InvalidSetting { .. } => "invalid setting",
@@ -188,9 +240,18 @@ impl SocketError {
     /// Classifies an error from binding a listener on `address`.
     pub(crate) fn from_bind(error: &io::Error, address: SocketAddr) -> Self {
         match error.kind() {
-            io::ErrorKind::AddrInUse => Self::AddressInUse {
-                address: address.to_string(),
-            },
+            io::ErrorKind::AddrInUse => {
+                if crate::ports::something_listens_on(address.port()) == Some(false) {
+                    Self::PortHeldByConnection {
+                        address: address.to_string(),
+                        hint: ephemeral_hint(address.port()),
+                    }
+                } else {
+                    Self::AddressInUse {
+                        address: address.to_string(),
+                    }
+                }
+            }
             io::ErrorKind::AddrNotAvailable => Self::AddressNotAvailable {
                 address: address.ip().to_string(),
             },
@@ -228,6 +289,18 @@ impl SocketError {
             }
             _ => Self::Os(format!("connecting to {address} failed: {error}")),
         }
+    }
+}
+
+/// Why a port nobody listens on can be taken, when it lies in the OS's ephemeral range.
+fn ephemeral_hint(port: u16) -> String {
+    match crate::ports::ephemeral_port_range() {
+        Some(range) if range.contains(&port) => format!(
+            "; port {port} lies in the range {}–{} from which the OS picks the ports of outgoing connections, so choose a port outside it",
+            range.start(),
+            range.end()
+        ),
+        _ => String::new(),
     }
 }
 
@@ -287,6 +360,51 @@ pub fn parse_port(text: &str) -> Result<u16, SocketError> {
         .map_err(|_| invalid("it is out of range (0 to 65535)"))
 }
 
+/// Reads the host a client connects to, as a person types it: a name, an IPv4 address, or an
+/// IPv6 address bare (`::1`) or in brackets (`[::1]`, as addresses are written beside a port).
+///
+/// # Errors
+/// [`SocketError::InvalidSetting`] (field "address") when it is empty or has spaces.
+pub fn parse_host(text: &str) -> Result<String, SocketError> {
+    let host = text.trim();
+    let invalid = |reason: String| SocketError::InvalidSetting {
+        field: "address",
+        reason,
+    };
+    if host.is_empty() {
+        return Err(invalid(
+            "it is empty: type a host name or an IP address".to_owned(),
+        ));
+    }
+    if host.contains(char::is_whitespace) {
+        return Err(invalid(format!(
+            "\"{host}\" has spaces: a host name or address has none"
+        )));
+    }
+    // The resolver wants an IPv6 address bare.
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .unwrap_or(host);
+    Ok(bare.to_owned())
+}
+
+/// Parses the port a client connects to: as [`parse_port`], but 0 ("any free port", which only
+/// a listener can ask for) is refused.
+///
+/// # Errors
+/// [`SocketError::InvalidPort`] naming the text and why it is not a port to connect to.
+pub fn parse_remote_port(text: &str) -> Result<u16, SocketError> {
+    match parse_port(text)? {
+        0 => Err(SocketError::InvalidPort {
+            port: "0".to_owned(),
+            reason: "port 0 means \"any port\" to a server; a client must name one (1 to 65535)"
+                .to_owned(),
+        }),
+        port => Ok(port),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +423,26 @@ mod tests {
             assert_eq!(error.code(), 107);
             assert!(error.to_string().contains(reason), "{error}");
         }
+    }
+
+    #[test]
+    fn hosts_are_taken_bare_or_in_brackets() {
+        assert_eq!(parse_host(" [::1] ").as_deref(), Ok("::1"));
+        assert_eq!(parse_host("::1").as_deref(), Ok("::1"));
+        assert_eq!(parse_host("localhost").as_deref(), Ok("localhost"));
+        assert!(parse_host("").is_err());
+        assert!(parse_host("a b").is_err());
+    }
+
+    #[test]
+    fn a_client_port_cannot_be_0() {
+        assert_eq!(parse_remote_port("2002"), Ok(2002));
+        let error = parse_remote_port("0").expect_err("0");
+        assert_eq!(error.code(), 107);
+        assert!(
+            error.to_string().contains("a client must name one"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -333,6 +471,16 @@ mod tests {
             SocketError::ConnectTimedOut {
                 address: text(),
                 seconds: Some(1),
+            },
+            SocketError::ConnectedToItself { address: peer },
+            SocketError::IdleTimedOut { peer, seconds: 1 },
+            SocketError::PortHeldByConnection {
+                address: text(),
+                hint: text(),
+            },
+            SocketError::MappedAddress {
+                address: text(),
+                ipv4: text(),
             },
             SocketError::NameResolution {
                 host: text(),
@@ -383,10 +531,14 @@ mod tests {
                 SocketError::AcceptFailed { .. } => 11,
                 SocketError::SendQueueFull { .. } => 12,
                 SocketError::Os(_) => 13,
+                SocketError::ConnectedToItself { .. } => 14,
+                SocketError::IdleTimedOut { .. } => 15,
+                SocketError::PortHeldByConnection { .. } => 16,
+                SocketError::MappedAddress { .. } => 17,
             });
             assert_ne!(code_meaning(error.code()), "unknown error", "{error:?}");
         }
-        assert_eq!(covered.len(), 14, "every variant is listed once");
+        assert_eq!(covered.len(), 18, "every variant is listed once");
         // Where one variant alone has a code, the code's meaning and the variant's agree.
         for error in &variants {
             let sharing = variants.iter().filter(|e| e.code() == error.code()).count();

@@ -156,6 +156,14 @@ pub enum Event {
     },
     /// The listener is closed (StopListening, or the server was dropped).
     Stopped,
+    /// A socket's handler says what it decided and why ([`crate::Socket::note`]), e.g. the
+    /// seed's client stopping its automatic replies.
+    Note {
+        /// The socket.
+        socket: SocketId,
+        /// The words, for the log.
+        text: String,
+    },
 }
 
 impl Event {
@@ -170,7 +178,8 @@ impl Event {
             | Self::SendProgress { socket, .. }
             | Self::SendComplete { socket, .. }
             | Self::Closed { socket }
-            | Self::Released { socket } => Some(*socket),
+            | Self::Released { socket }
+            | Self::Note { socket, .. } => Some(*socket),
             Self::Error { socket, .. } => *socket,
             Self::Listening { .. }
             | Self::Accepted { .. }

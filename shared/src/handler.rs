@@ -131,6 +131,8 @@ pub struct Socket {
     /// Writes refused since the socket's task last looked; it fires Error for each, as Xojo
     /// does, so a handler that ignores `write`'s result still hears of the failure.
     failed_writes: Vec<SocketError>,
+    /// Notes for the log, taken by the socket's task after each handler call.
+    notes: Vec<String>,
 }
 
 impl Socket {
@@ -147,7 +149,19 @@ impl Socket {
             close_requested: false,
             last_error_code: None,
             failed_writes: Vec::new(),
+            notes: Vec::new(),
         }
+    }
+
+    /// Puts a line in the log for this socket (a [`crate::Event::Note`]): what the handler
+    /// decided and why.
+    pub fn note(&mut self, text: impl Into<String>) {
+        self.notes.push(text.into());
+    }
+
+    /// The notes written since the last call.
+    pub(crate) fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
     }
 
     /// This socket's id.

@@ -19,6 +19,7 @@
 //! ```
 //!
 //! # Layout
+//! - [`bounds`]: the upper bounds of every count a person sets, checked one way everywhere.
 //! - [`error`]: [`SocketError`], every failure with its Xojo error code and plain words.
 //! - [`event`]: [`Event`], what happened to which socket; [`SocketId`].
 //! - [`channel`]: the bounded event channel with a waker.
@@ -35,6 +36,8 @@
 //! - [`seed`]: the original example's behaviour on both sides.
 //! - [`report`]: events as the seed's log lines and as JSON lines.
 //! - `sync`: the crate's one `lock()` helper.
+//! - [`ports`]: what the OS says about ports (its ephemeral range, who listens).
+//! - [`output`]: headless output through a bounded queue, so a stalled reader never blocks.
 //!
 //! # Where we differ from Xojo on purpose
 //! - A normal remote close is reported as Error 102 (as Xojo does) and then as a Closed event
@@ -46,6 +49,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bounds;
 pub mod channel;
 mod connection;
 pub mod error;
@@ -53,7 +57,9 @@ pub mod event;
 pub mod handler;
 mod inbox;
 pub mod naive;
+pub mod output;
 mod pool;
+pub mod ports;
 mod receive_buffer;
 mod registry;
 pub mod report;
@@ -64,7 +70,7 @@ mod sync;
 pub mod tcp_socket;
 
 pub use channel::{EventReceiver, EventSender, Waker, event_channel};
-pub use error::{SocketError, code_meaning, parse_port};
+pub use error::{SocketError, code_meaning, parse_host, parse_port, parse_remote_port};
 pub use event::{Event, SocketId, SocketIds};
 pub use handler::{Passive, Socket, SocketHandler};
 pub use runtime::{Runtime, termination_signal};

@@ -17,6 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::connection::keep_alive;
 use crate::server_socket::{Limits, Pool};
 use crate::sync::lock;
 use crate::{Event, EventSender, SocketError, SocketHandler, SocketId};
@@ -238,7 +239,7 @@ impl Listener {
         // Listed, and usable, before anyone hears of it: a caller that writes at Connected
         // succeeds; its write waits in the command channel until the task runs.
         let pool = Arc::clone(&self.pool);
-        let connection = self.pool.registry.register(
+        let mut connection = self.pool.registry.register(
             id,
             stream,
             handler,
@@ -250,6 +251,8 @@ impl Listener {
                 }
             },
         );
+        connection.idle_timeout = self.pool.idle_timeout();
+        keep_alive(&connection.stream);
         // Sent before the socket's task starts, so its own events come after Connected.
         self.events
             .send_all(made_for_it.into_iter().chain(connected).chain(replacement))

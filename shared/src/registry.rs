@@ -81,6 +81,7 @@ impl Registry {
                 on_closed();
             }),
             announced,
+            idle_timeout: None,
         }
     }
 

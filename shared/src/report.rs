@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use serde_json::{Value, json};
 
 use crate::Event;
+use crate::output::Output;
 
 /// Which side is logging: the seed words received data differently on each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,8 +72,14 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
             format!("MinimumSocketsAvailable {min}, MaximumSocketsConnected {max}.")
         }
         Event::Stopped => "Stopped listening.".to_owned(),
+        Event::Note { socket, text } => format!("Socket {socket}: {text}"),
     })
 }
+
+/// How many characters of a chunk a JSON `data` record's `text` holds. A longer chunk's text is
+/// cut there and the record says `"cut": true`; `bytes` is still the whole chunk's length. Without
+/// a cut, 10 MiB of random bytes would make some 24 MB of JSON.
+pub const JSON_TEXT_CHARS: usize = 4096;
 
 /// The JSON line for an event, or `None` for events outside the schema (connecting, progress,
 /// released, limits).
@@ -98,10 +105,19 @@ pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
             "event": "connected", "ts": ts, "socket": socket,
             "remote": remote.to_string(), "local": local.to_string(),
         }),
-        Event::Data { socket, data } => json!({
-            "event": "data", "ts": ts, "socket": socket,
-            "bytes": data.len(), "text": String::from_utf8_lossy(data),
-        }),
+        Event::Data { socket, data } => {
+            let text = String::from_utf8_lossy(data);
+            match text.char_indices().nth(JSON_TEXT_CHARS) {
+                Some((cut, _)) => json!({
+                    "event": "data", "ts": ts, "socket": socket,
+                    "bytes": data.len(), "text": &text[..cut], "cut": true,
+                }),
+                None => json!({
+                    "event": "data", "ts": ts, "socket": socket,
+                    "bytes": data.len(), "text": text,
+                }),
+            }
+        }
         Event::SendComplete {
             socket,
             user_aborted,
@@ -124,6 +140,9 @@ pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
             "handoff_in_ms": u64::try_from(handoff_in.as_millis()).unwrap_or(u64::MAX),
         }),
         Event::Stopped => json!({"event": "stopped", "ts": ts}),
+        Event::Note { socket, text } => {
+            json!({"event": "note", "ts": ts, "socket": socket, "text": text})
+        }
         Event::Connecting { .. }
         | Event::SendProgress { .. }
         | Event::Released { .. }
@@ -188,10 +207,41 @@ impl<W: Write> Printer<W> {
         }
     }
 
+    /// The underlying writer (for [`Output::finish`] at the end of a headless run).
+    pub fn out_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     /// True once a line could not be written: nobody reads the output any more.
     #[must_use]
     pub fn is_closed(&self) -> bool {
         self.closed
+    }
+}
+
+impl Printer<Output> {
+    /// A printer on this process's stdout through a bounded queue of its own thread
+    /// ([`Output`]): a reader that stops reading costs the oldest lines, never a wait.
+    ///
+    /// # Errors
+    /// When stdout cannot be duplicated or the writer thread cannot start.
+    pub fn stdout(role: Role, json: bool) -> std::io::Result<Self> {
+        let out = Output::stdout(Box::new(move |count| dropped_line(json, count)))?;
+        Ok(Self::new(role, json, out))
+    }
+}
+
+/// The line that says `count` lines of output were dropped because their reader fell behind:
+/// `{"event":"dropped","ts":…,"count":N}` with `json`, words otherwise.
+#[must_use]
+pub fn dropped_line(json: bool, count: u64) -> String {
+    if json {
+        let ts = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+        json!({"event": "dropped", "ts": ts, "count": count}).to_string()
+    } else {
+        format!(
+            "{count} lines of output were dropped: whoever reads this output fell behind, and the program does not wait for it."
+        )
     }
 }
 
@@ -210,19 +260,35 @@ pub fn preview_text(data: &[u8]) -> String {
 }
 
 /// Received bytes as one printable line: invalid UTF-8 becomes U+FFFD, and control characters
-/// (newlines, NUL …) become escapes, so binary data can never break a log line or a terminal.
+/// (newlines, NUL, ESC, C1 …) and every invisible format character become escapes (`\u{202e}`),
+/// so binary data can never break a log line or a terminal, nor reorder or hide part of it.
 #[must_use]
 pub fn escape_text(data: &[u8]) -> String {
     let text = String::from_utf8_lossy(data);
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
-        if c.is_control() {
+        if must_escape(c) {
             escaped.extend(c.escape_default());
         } else {
             escaped.push(c);
         }
     }
     escaped
+}
+
+/// Whether a character would act on the terminal or the line rather than show: controls (Cc),
+/// format characters (Cf: the bidi overrides and isolates such as U+202E, U+200B zero width
+/// space, U+FEFF, soft hyphen …) and the line and paragraph separators U+2028 and U+2029 (Zl,
+/// Zp), which some terminals and editors treat as line breaks.
+fn must_escape(c: char) -> bool {
+    use unicode_general_category::{GeneralCategory, get_general_category};
+    c.is_control()
+        || matches!(
+            get_general_category(c),
+            GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+        )
 }
 
 #[cfg(test)]
@@ -303,6 +369,28 @@ mod tests {
     }
 
     #[test]
+    fn invisible_and_reordering_characters_are_escaped() {
+        for (c, escape) in [
+            ('\u{202e}', "\\u{202e}"),
+            ('\u{202a}', "\\u{202a}"),
+            ('\u{2066}', "\\u{2066}"),
+            ('\u{200f}', "\\u{200f}"),
+            ('\u{061c}', "\\u{61c}"),
+            ('\u{2028}', "\\u{2028}"),
+            ('\u{2029}', "\\u{2029}"),
+            ('\u{200b}', "\\u{200b}"),
+            ('\u{feff}', "\\u{feff}"),
+            ('\u{2060}', "\\u{2060}"),
+            ('\u{e0041}', "\\u{e0041}"),
+        ] {
+            let text = format!("a{c}b");
+            assert_eq!(escape_text(text.as_bytes()), format!("a{escape}b"), "{c:?}");
+        }
+        // Visible text, accents and right-to-left letters stay as they are.
+        assert_eq!(escape_text("é ש ✓".as_bytes()), "é ש ✓");
+    }
+
+    #[test]
     fn json_records_follow_the_schema() {
         let data = Event::Data {
             socket: SocketId(3),
@@ -314,6 +402,18 @@ mod tests {
         assert_eq!(record["socket"], 3);
         assert_eq!(record["bytes"], 3);
         assert_eq!(record["text"], "abc");
+        assert!(record.get("cut").is_none(), "{record}");
+        let long = Event::Data {
+            socket: SocketId(3),
+            data: bytes::Bytes::from("é".repeat(JSON_TEXT_CHARS + 10)),
+        };
+        let record = json_record(&long, SystemTime::UNIX_EPOCH).expect("data is in the schema");
+        assert_eq!(record["bytes"], 2 * (JSON_TEXT_CHARS + 10));
+        assert_eq!(record["cut"], true);
+        assert_eq!(
+            record["text"].as_str().map(|t| t.chars().count()),
+            Some(JSON_TEXT_CHARS)
+        );
         let listener_error = Event::Error {
             socket: None,
             error: SocketError::AddressInUse {

@@ -56,22 +56,47 @@ impl SocketHandler for Greeter {
     }
 }
 
-/// The client side: say hello on Connected, reply to every DataAvailable. Each behaviour can be
-/// switched off (the client window shows them as toggles).
+/// How many automatic replies the seed's client writes on one socket before it stops. Against
+/// an echo server the seed's client would answer its own echoed replies forever.
+pub const REPLY_LIMIT: u64 = 1000;
+
+/// The client side: say hello on Connected, reply to every DataAvailable, at most
+/// [`REPLY_LIMIT`] times. Each behaviour can be switched off (the client window shows them as
+/// toggles).
 #[derive(Debug, Clone, Copy)]
 pub struct Replier {
     /// Write `Socket N connected!` when connected.
     pub say_hello: bool,
     /// Write ` I got something from you.` after each DataAvailable.
     pub reply: bool,
+    /// The most automatic replies on one socket; then it stops and says why, once.
+    pub reply_limit: u64,
+    /// Replies written so far.
+    replies: u64,
+}
+
+impl Replier {
+    /// The seed's client with its two behaviours as chosen and the default reply limit.
+    #[must_use]
+    pub fn new(say_hello: bool, reply: bool) -> Self {
+        Self::with_reply_limit(say_hello, reply, REPLY_LIMIT)
+    }
+
+    /// The seed's client replying at most `reply_limit` times per socket.
+    #[must_use]
+    pub fn with_reply_limit(say_hello: bool, reply: bool, reply_limit: u64) -> Self {
+        Self {
+            say_hello,
+            reply,
+            reply_limit,
+            replies: 0,
+        }
+    }
 }
 
 impl Default for Replier {
     fn default() -> Self {
-        Self {
-            say_hello: true,
-            reply: true,
-        }
+        Self::new(true, true)
     }
 }
 
@@ -84,9 +109,19 @@ impl SocketHandler for Replier {
 
     fn data_available(&mut self, socket: &mut Socket) {
         socket.read_all();
-        if self.reply {
+        if !self.reply {
+            return;
+        }
+        if self.replies < self.reply_limit {
+            self.replies += 1;
             // A full send queue means the server is not reading; the Error event reports it.
             let _ = socket.write(CLIENT_REPLY);
+        } else if self.replies == self.reply_limit {
+            self.replies += 1;
+            socket.note(format!(
+                "stopped replying after {} automatic replies: the peer answers every reply (an echo server?), so the two would talk to each other forever",
+                self.reply_limit
+            ));
         }
     }
 }

@@ -11,8 +11,8 @@
 //! - **Port 0** asks the OS for a free port; after Listen, [`ServerSocket::port`] (as Xojo's
 //!   Port does) and [`ServerSocket::local_address`] tell which.
 //! - **Limits** must satisfy 1 <= MaximumSocketsConnected and MinimumSocketsAvailable <=
-//!   MaximumSocketsConnected; a bad pair is refused with an error naming the field and nothing
-//!   changes. Changing them while listening takes effect at once.
+//!   MaximumSocketsConnected, each within its bounds ([`crate::bounds`]); a bad pair is
+//!   refused with an error naming the field and nothing changes. Changing them while listening takes effect at once.
 //! - **Listen fails** return the error and also fire the Error event, as Xojo does.
 //! - **Listen never waits**: StopListening closes the listening socket before it returns, and
 //!   the next Listen's task waits on the runtime for the previous one to finish reporting,
@@ -29,6 +29,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::bounds::Count;
 use crate::pool::{AddSocket, Listener};
 use crate::registry::Registry;
 use crate::sync::lock;
@@ -57,17 +58,14 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Checks the pair.
+    /// Checks the pair, and each against its bounds ([`crate::bounds`]: 1 <= Max <= 10,000 and
+    /// the open-files limit, Min <= 1,000).
     ///
     /// # Errors
     /// [`SocketError::InvalidSetting`] naming the field that is out of range.
     pub fn new(min: usize, max: usize) -> Result<Self, SocketError> {
-        if max == 0 {
-            return Err(SocketError::InvalidSetting {
-                field: "MaximumSocketsConnected",
-                reason: "must be at least 1, or no client could ever be served".to_owned(),
-            });
-        }
+        Count::MaximumSocketsConnected.check(max as u64)?;
+        Count::MinimumSocketsAvailable.check(min as u64)?;
         if min > max {
             return Err(SocketError::InvalidSetting {
                 field: "MinimumSocketsAvailable",
@@ -132,12 +130,22 @@ pub(crate) struct Pool {
     /// Slow motion: how long each accepted connection waits before its handoff, in
     /// microseconds (an atomic: the accept loop reads it for every connection).
     pub handoff_delay_micros: AtomicU64,
+    /// The idle timeout for connections accepted from now on, in milliseconds; 0 = none.
+    pub idle_timeout_millis: AtomicU64,
 }
 
 impl Pool {
     /// The slow-motion delay before each handoff.
     pub(crate) fn handoff_delay(&self) -> Duration {
         Duration::from_micros(self.handoff_delay_micros.load(Ordering::Relaxed))
+    }
+
+    /// The idle timeout for a connection accepted now, if any.
+    pub(crate) fn idle_timeout(&self) -> Option<Duration> {
+        match self.idle_timeout_millis.load(Ordering::Relaxed) {
+            0 => None,
+            millis => Some(Duration::from_millis(millis)),
+        }
     }
 
     pub(crate) fn connected_count(&self) -> usize {
@@ -216,6 +224,7 @@ impl ServerSocket {
                 changed: Notify::new(),
                 waiting_for_room: AtomicBool::new(false),
                 handoff_delay_micros: AtomicU64::new(0),
+                idle_timeout_millis: AtomicU64::new(0),
             }),
             listener: None,
         }
@@ -282,6 +291,25 @@ impl ServerSocket {
         self.pool
             .handoff_delay_micros
             .store(micros, Ordering::Relaxed);
+    }
+
+    /// Closes a connection once nothing was sent or received on it for `timeout` (error 102
+    /// "idle timeout", then Closed), so silent clients cannot hold every slot up to
+    /// MaximumSocketsConnected for ever. `None` (the default, and Xojo's only behaviour) never
+    /// does. Applies to connections accepted from now on.
+    pub fn set_idle_timeout(&self, timeout: Option<Duration>) {
+        let millis = timeout.map_or(0, |t| {
+            u64::try_from(t.as_millis()).unwrap_or(u64::MAX).max(1)
+        });
+        self.pool
+            .idle_timeout_millis
+            .store(millis, Ordering::Relaxed);
+    }
+
+    /// The idle timeout, if any.
+    #[must_use]
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        self.pool.idle_timeout()
     }
 
     /// The slow-motion delay before each handoff (zero when off).
@@ -479,6 +507,14 @@ pub(crate) fn bind(
     backlog: i32,
 ) -> Result<std::net::TcpListener, SocketError> {
     let os = |e: std::io::Error| SocketError::Os(format!("could not open a socket: {e}"));
+    if let IpAddr::V6(v6) = address.ip()
+        && let Some(ipv4) = v6.to_ipv4_mapped()
+    {
+        return Err(SocketError::MappedAddress {
+            address: v6.to_string(),
+            ipv4: ipv4.to_string(),
+        });
+    }
     let socket = socket2::Socket::new(
         Domain::for_address(address),
         Type::STREAM,
@@ -490,8 +526,11 @@ pub(crate) fn bind(
     #[cfg(unix)]
     socket.set_reuse_address(true).map_err(os)?;
     if address.is_ipv6() {
-        // "::" then means IPv6 only, the same on every OS; "0.0.0.0" covers IPv4.
-        socket.set_only_v6(true).map_err(os)?;
+        // "::" takes IPv4 connections too (as 127.0.0.1 → ::ffff:127.0.0.1), as most systems
+        // do by default, whatever this one's default; any other IPv6 address is IPv6 only.
+        socket
+            .set_only_v6(!address.ip().is_unspecified())
+            .map_err(os)?;
     }
     socket
         .bind(&address.into())

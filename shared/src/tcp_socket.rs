@@ -136,6 +136,7 @@ impl TcpSocket {
                             cancel: CancellationToken::new(),
                             on_closed: Box::new(|| {}),
                             announced: Some(announced),
+                            idle_timeout: None,
                         }
                         .run()
                         .await;
@@ -282,7 +283,7 @@ async fn open(host: &str, port: u16) -> Result<TcpStream, SocketError> {
     };
     for address in addresses {
         match TcpStream::connect(address).await {
-            Ok(stream) => return Ok(stream),
+            Ok(stream) => return refuse_self_connection(stream, address),
             Err(e) => last_error = SocketError::from_connect(&e, address),
         }
     }
@@ -326,6 +327,23 @@ async fn abandon(
     events.send(Event::Closed { socket: id }).await;
 }
 
+/// Closes a connection whose two ends are the same socket. When nothing listens on a port of
+/// the OS's ephemeral range, a connect to it can be given that very port as its own: the SYN
+/// meets itself, and TCP's simultaneous open "connects" the socket to itself. Left alone it
+/// would read back its own every write forever.
+fn refuse_self_connection(
+    stream: TcpStream,
+    address: SocketAddr,
+) -> Result<TcpStream, SocketError> {
+    match (stream.local_addr(), stream.peer_addr()) {
+        (Ok(local), Ok(remote)) if local == remote => {
+            tracing::info!(%local, "connected to itself; closing");
+            Err(SocketError::ConnectedToItself { address })
+        }
+        _ => Ok(stream),
+    }
+}
+
 /// Reports a connect that never came up: Error, then Closed.
 async fn fail(
     id: SocketId,
@@ -351,4 +369,51 @@ async fn fail(
     handler.error(&mut socket, &error);
     handler.closed(&mut socket);
     events.send(Event::Closed { socket: id }).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A socket bound to a loopback port and connected to that same port: the connection a
+    /// client gets when its OS picks the port it connects to as its own.
+    fn connected_to_itself() -> std::net::TcpStream {
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .expect("socket");
+        socket
+            .bind(&"127.0.0.1:0".parse::<SocketAddr>().expect("address").into())
+            .expect("bind");
+        let own = socket
+            .local_addr()
+            .expect("local address")
+            .as_socket()
+            .expect("an IP address");
+        socket
+            .connect(&own.into())
+            .expect("simultaneous open with itself");
+        socket.into()
+    }
+
+    #[tokio::test]
+    async fn a_socket_connected_to_itself_is_refused_in_plain_words() {
+        let stream = connected_to_itself();
+        stream.set_nonblocking(true).expect("non-blocking");
+        let address = stream.local_addr().expect("local");
+        assert_eq!(stream.peer_addr().expect("peer"), address);
+        let stream = TcpStream::from_std(stream).expect("tokio stream");
+        let error = refuse_self_connection(stream, address).expect_err("refused");
+        assert_eq!(error, SocketError::ConnectedToItself { address });
+        assert_eq!(error.code(), 102);
+        assert!(error.to_string().contains("connected to itself"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_connection_to_a_listener_is_kept() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("listener");
+        let address = listener.local_addr().expect("address");
+        let stream = TcpStream::connect(address).await.expect("connect");
+        assert!(refuse_self_connection(stream, address).is_ok());
+    }
 }

@@ -314,3 +314,54 @@ fn a_fast_sender_is_slowed_by_tcp_while_the_application_does_not_read() {
         "the sender could not have sent everything"
     );
 }
+
+/// Against an echo server the seed's client would reply to its own echoed replies forever: it
+/// stops after its reply limit and says why, once.
+#[test]
+fn the_seeds_client_stops_replying_to_an_echo_after_its_limit() {
+    const LIMIT: u64 = 5;
+    let echo = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = echo.local_addr().unwrap().port();
+    let echoing = std::thread::spawn(move || {
+        let (mut peer, _) = echo.accept().unwrap();
+        peer.set_read_timeout(Some(common::PATIENCE)).unwrap();
+        let mut buffer = [0; 4096];
+        // Until the client closes (or the patience runs out).
+        while let Ok(count @ 1..) = std::io::Read::read(&mut peer, &mut buffer) {
+            if std::io::Write::write_all(&mut peer, &buffer[..count]).is_err() {
+                break;
+            }
+        }
+    });
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let socket = TcpSocket::connect(
+        &runtime,
+        SocketId(0),
+        "127.0.0.1",
+        port,
+        Replier::with_reply_limit(true, true, LIMIT),
+        events,
+        DEFAULT_CONNECT_TIMEOUT,
+    );
+    let mut watch = Watch::new(receiver);
+    let note = watch.until("the note", |e| matches!(e, Event::Note { .. }));
+    let Event::Note { text, .. } = note else {
+        unreachable!()
+    };
+    assert!(text.contains("stopped replying after 5"), "{text}");
+    // The limit's last reply went out before the echo that found the limit reached arrived.
+    assert_eq!(
+        socket.status().bytes_sent,
+        (client_hello(0).len() + 5 * CLIENT_REPLY.len()) as u64,
+        "the hello and exactly 5 replies"
+    );
+    socket.close();
+    watch.until("closed", |e| common::is_closed(e, 0));
+    echoing.join().unwrap();
+    assert_eq!(
+        watch.count(|e| matches!(e, Event::Note { .. })),
+        1,
+        "said once"
+    );
+}

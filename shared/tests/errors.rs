@@ -167,3 +167,62 @@ fn writing_to_a_socket_that_is_not_connected_is_error_106() {
     let error = socket.write("too late").unwrap_err();
     assert_eq!(error.code(), 106);
 }
+
+/// A port held by a connection's own end (nothing listens on it) is 105 with words saying so,
+/// and, since the OS picked that port for an outgoing connection, that it lies in the
+/// ephemeral range.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_port_held_by_a_connection_is_105_saying_nothing_listens_there() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let outgoing = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let held = outgoing.local_addr().unwrap().port();
+    let runtime = Runtime::new().unwrap();
+    let (events, _receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
+    server.set_port(held);
+    let error = server.listen().unwrap_err();
+    assert_eq!(error.code(), 105);
+    assert!(
+        matches!(error, SocketError::PortHeldByConnection { .. }),
+        "{error:?}"
+    );
+    let words = error.to_string();
+    assert!(words.contains("nothing listens on that port"), "{words}");
+    let range = serversocket::ports::ephemeral_port_range().unwrap();
+    assert!(
+        words.contains(&format!("{}–{}", range.start(), range.end())),
+        "{words}"
+    );
+}
+
+/// `::ffff:127.0.0.1` is IPv4 written as IPv6: refused with words that say what to use.
+#[test]
+fn an_ipv4_mapped_bind_address_is_refused_in_plain_words() {
+    let runtime = Runtime::new().unwrap();
+    let (events, _receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
+    server.set_network_interface("::ffff:127.0.0.1".parse().unwrap());
+    server.set_port(0);
+    let error = server.listen().unwrap_err();
+    assert_eq!(error.code(), 100);
+    let words = error.to_string();
+    assert!(words.contains("IPv4-mapped"), "{words}");
+    assert!(words.contains("listen on 127.0.0.1"), "{words}");
+}
+
+/// `::` listens for IPv6 and IPv4 alike, as most systems do by default.
+#[test]
+fn every_ipv6_interface_takes_ipv4_clients_too() {
+    let runtime = Runtime::new().unwrap();
+    let (events, _receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
+    server.set_network_interface("::".parse().unwrap());
+    server.set_port(0);
+    let port = server.listen().unwrap().port();
+    for address in ["127.0.0.1", "::1"] {
+        let ip: std::net::IpAddr = address.parse().unwrap();
+        let mut stream = client(std::net::SocketAddr::new(ip, port));
+        read_greeting(&mut stream);
+    }
+}

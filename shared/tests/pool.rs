@@ -356,3 +356,28 @@ fn stop_listening_during_a_slow_motion_handoff_closes_the_waiting_connection() {
     }
     assert_eq!(watch.count(|e| matches!(e, Event::Connected { .. })), 0);
 }
+
+/// With an idle timeout, a client that connects and never sends frees its slot: at Max 1 a
+/// second client, waiting in the backlog, is served once the silent one is closed with 102
+/// "idle timeout". (Without one, as in Xojo, the second would wait for ever.)
+#[test]
+fn a_silent_client_is_closed_after_the_idle_timeout_and_the_next_is_served() {
+    let (_runtime, server, mut watch, address) = greeting_server(1, 1);
+    server.set_idle_timeout(Some(Duration::from_secs(1)));
+    let mut silent = client(address);
+    read_greeting(&mut silent);
+    let mut waiting = client(address);
+    let error = watch.until(
+        "the idle timeout",
+        |e| matches!(e, Event::Error { error, .. } if error.meaning() == "idle timeout"),
+    );
+    let Event::Error { error, .. } = error else {
+        unreachable!()
+    };
+    assert_eq!(error.code(), 102);
+    assert!(error.to_string().contains("slot is free"), "{error}");
+    // The silent client sees its connection end.
+    let mut rest = Vec::new();
+    let _ = silent.read_to_end(&mut rest);
+    read_greeting(&mut waiting);
+}

@@ -2,8 +2,9 @@
 //! toggles; validated as typed and remembered between runs.
 
 use serde::{Deserialize, Serialize};
-use serversocket::parse_port;
+use serversocket::bounds::{Count, DEFAULT_IN_FLIGHT};
 use serversocket::server_socket::DEFAULT_PORT;
+use serversocket::{parse_host, parse_remote_port};
 
 use crate::Args;
 
@@ -17,6 +18,8 @@ pub struct ClientSettings {
     pub port: String,
     /// How many sockets Connect ×N opens.
     pub burst: usize,
+    /// How many connects may be under way at once (`--in-flight`).
+    pub in_flight: usize,
     /// How long a connect may take, name lookup included.
     pub timeout_seconds: u64,
     /// Write `Socket N connected!` once connected (the seed's Connected handler).
@@ -37,6 +40,7 @@ impl Default for ClientSettings {
             address: "127.0.0.1".to_owned(),
             port: DEFAULT_PORT.to_string(),
             burst: 10,
+            in_flight: DEFAULT_IN_FLIGHT,
             timeout_seconds: serversocket::DEFAULT_CONNECT_TIMEOUT.as_secs(),
             say_hello: true,
             reply: true,
@@ -58,6 +62,9 @@ impl ClientSettings {
         if args.port != DEFAULT_PORT {
             settings.port = args.port.to_string();
         }
+        if args.in_flight != DEFAULT_IN_FLIGHT {
+            settings.in_flight = args.in_flight;
+        }
         settings
     }
 
@@ -78,25 +85,33 @@ impl ClientSettings {
     /// # Errors
     /// A sentence saying what is wrong with the address or the port.
     pub fn validated(&self) -> Result<(String, u16), String> {
-        let host = self.address.trim();
-        if host.is_empty() {
-            return Err("the address is empty: type a host name or an IP address".to_owned());
-        }
-        if host.contains(char::is_whitespace) {
-            return Err(format!(
-                "\"{host}\" has spaces: a host name or address has none"
-            ));
-        }
-        let port = parse_port(&self.port).map_err(|error| error.to_string())?;
-        if port == 0 {
-            return Err(
-                "port 0 means \"any port\" to a server; a client must name one (1 to 65535)"
-                    .to_owned(),
-            );
-        }
-        // "[::1]" is how addresses are written with a port; the resolver wants it bare.
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        Ok((host.to_owned(), port))
+        let host = parse_host(&self.address).map_err(|error| error.to_string())?;
+        let port = parse_remote_port(&self.port).map_err(|error| error.to_string())?;
+        Ok((host, port))
+    }
+
+    /// Connect ×N's N, or why it cannot be used: the bounds and words of `--connect`
+    /// ([`Count::Connect`]).
+    ///
+    /// # Errors
+    /// The sentence naming the setting and the limit it passed.
+    pub fn validated_burst(&self) -> Result<usize, String> {
+        Count::Connect
+            .check(self.burst as u64)
+            .map(|_| self.burst)
+            .map_err(|error| error.to_string())
+    }
+
+    /// The "at once" setting, or why it cannot be used: the bounds and words of `--in-flight`
+    /// ([`Count::InFlight`]).
+    ///
+    /// # Errors
+    /// The sentence naming the setting and the limit it passed.
+    pub fn validated_in_flight(&self) -> Result<usize, String> {
+        Count::InFlight
+            .check(self.in_flight as u64)
+            .map(|_| self.in_flight)
+            .map_err(|error| error.to_string())
     }
 
     /// Draws the settings; returns true when Enter was pressed in the address or port field.

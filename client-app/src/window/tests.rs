@@ -360,3 +360,53 @@ fn a_naive_burst_shows_its_losses_refused_or_dropped_unserved() {
     assert_eq!(window.timeline().total(super::FAILED), lost as u64);
     drop(naive);
 }
+
+/// "at once" 1: Connect ×3 starts each socket only once the one before it has failed.
+#[test]
+fn connects_beyond_at_once_wait_for_the_ones_under_way() {
+    let free_port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut harness = window(free_port);
+    harness.state_mut().settings.burst = 3;
+    harness.state_mut().settings.in_flight = 1;
+    harness.step();
+    harness.get_by_label("Connect ×3").click();
+    run_until(&mut harness, "three closed", |w| {
+        w.log.contains("Socket 2 closed.")
+    });
+    let lines: Vec<String> = harness
+        .state()
+        .log
+        .entries()
+        .iter()
+        .map(|e| e.line.clone())
+        .collect();
+    let position = |wanted: &str| {
+        lines
+            .iter()
+            .position(|line| line.starts_with(wanted))
+            .unwrap_or_else(|| panic!("no {wanted:?} in {lines:#?}"))
+    };
+    for socket in 1..3 {
+        assert!(
+            position(&format!("Socket {} closed.", socket - 1))
+                < position(&format!("Socket {socket} connecting")),
+            "{lines:#?}"
+        );
+    }
+}
+
+/// The window's "at once" field holds only what `--in-flight` accepts.
+#[test]
+fn at_once_stays_within_the_command_lines_bounds() {
+    let mut harness = window(2002);
+    for (set, kept) in [(0, 1), (5000, serversocket::bounds::IN_FLIGHT_CEILING)] {
+        harness.state_mut().settings.in_flight = set;
+        harness.run_steps(2);
+        assert_eq!(harness.state().settings.in_flight, kept);
+        assert!(harness.state().settings.validated_in_flight().is_ok());
+    }
+}

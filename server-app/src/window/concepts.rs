@@ -157,7 +157,7 @@ fn concepts(live: &Live<'_>) -> Vec<Concept> {
         },
         Concept {
             title: "MaximumSocketsConnected",
-            explanation: "The most connections at once. At the cap the listener stops accepting; clients wait in the backlog and are served as soon as a connection closes. Lowering it closes nothing.",
+            explanation: "The most connections at once. At the cap the listener stops accepting; clients wait in the backlog and are served as soon as a connection closes. Lowering it closes nothing. A client that connects and then says nothing holds its slot for as long as it stays connected: ten silent clients fill the default Max of 10 and the eleventh waits for ever. Xojo has no idle timeout; the Idle timeout setting closes a connection silent that long, and TCP keepalive finds peers whose machine vanished.",
             now: format!("Max is {}; {connected} connected now.", status.limits.max),
         },
         Concept {
@@ -178,7 +178,7 @@ fn concepts(live: &Live<'_>) -> Vec<Concept> {
         },
         Concept {
             title: "Naive mode",
-            explanation: "Without a pool, one socket listens, and on a connection it stops listening to serve it, then listens again. Clients arriving in that gap are refused by the OS. The ServerSocket exists to close that gap.",
+            explanation: "Without a pool, one socket listens, and on a connection it stops listening to serve it, then listens again. Clients arriving in that gap are refused by the OS. The ServerSocket exists to close that gap. A few clients of a burst may also hang for seconds with no greeting and no reset: the single socket's queue holds one client, so the kernel drops the others' handshakes (they retry after 1 s, 3 s, 7 s…) or, with a SYN cookie, lets a client believe it is connected while the server has no connection for it; it waits until its own retransmission meets a listener with room or a closed port.",
             now: match live.naive_accepted {
                 Some(accepted) => format!(
                     "naive mode is on: {accepted} accepted; watch \"listener open\" drop to 0 on the timeline."

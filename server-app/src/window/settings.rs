@@ -2,8 +2,10 @@
 //! MaximumSocketsConnected and the greeting, validated as typed and remembered between runs.
 
 use std::net::IpAddr;
+use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Serialize};
+use serversocket::bounds::{MAXIMUM_SOCKETS_CONNECTED_CEILING, MINIMUM_SOCKETS_AVAILABLE_CEILING};
 use serversocket::parse_port;
 use serversocket::seed::SERVER_GREETING;
 use serversocket::server_socket::{
@@ -21,7 +23,10 @@ const WELL_KNOWN_INTERFACES: [(&str, &str); 4] = [
         "0.0.0.0",
         "every IPv4 interface: reachable from the network",
     ),
-    ("::", "every IPv6 interface: reachable from the network"),
+    (
+        "::",
+        "every IPv6 and IPv4 interface: reachable from the network",
+    ),
 ];
 
 /// The longest slow-motion handoff delay the window offers.
@@ -72,11 +77,17 @@ pub struct ServerSettings {
     pub relisten_delay_ms: u64,
     /// Slow motion: how long each accepted connection waits before its handoff (pool mode).
     pub handoff_delay_ms: u64,
+    /// Close a connection silent this long, in seconds (pool mode); 0 = never, as in Xojo.
+    pub idle_timeout_seconds: u64,
     /// The concepts panel is open.
     pub show_concepts: bool,
     /// Why the last Min/Max change was refused (not persisted).
     #[serde(skip)]
     pub limits_error: Option<String>,
+    /// The ports the OS gives outgoing connections, read once when the settings are made (not
+    /// persisted): a listener there can meet error 105 while nothing listens.
+    #[serde(skip)]
+    pub ephemeral_ports: Option<RangeInclusive<u16>>,
 }
 
 impl Default for ServerSettings {
@@ -90,8 +101,10 @@ impl Default for ServerSettings {
             naive: false,
             relisten_delay_ms: DEFAULT_RELISTEN_DELAY_MS,
             handoff_delay_ms: 0,
+            idle_timeout_seconds: 0,
             show_concepts: false,
             limits_error: None,
+            ephemeral_ports: serversocket::ports::ephemeral_port_range(),
         }
     }
 }
@@ -105,6 +118,8 @@ pub struct Changes {
     pub greeting: bool,
     /// The slow-motion delay was edited.
     pub slow_motion: bool,
+    /// The idle timeout was edited.
+    pub idle_timeout: bool,
     /// Enter was pressed in the port field.
     pub enter_pressed: bool,
 }
@@ -128,6 +143,9 @@ impl ServerSettings {
         }
         if args.mode == Mode::Naive {
             settings.naive = true;
+        }
+        if args.idle_timeout != 0 {
+            settings.idle_timeout_seconds = args.idle_timeout;
         }
         if args.relisten_delay_ms != DEFAULT_RELISTEN_DELAY_MS {
             settings.relisten_delay_ms = args.relisten_delay_ms;
@@ -185,14 +203,14 @@ impl ServerSettings {
                 "MinimumSocketsAvailable: idle sockets the pool keeps ready; AddSocket fires to refill it",
             );
             changes.limits |= ui
-                .add(egui::DragValue::new(&mut self.min).range(0..=1000))
+                .add(egui::DragValue::new(&mut self.min).range(0..=MINIMUM_SOCKETS_AVAILABLE_CEILING))
                 .labelled_by(label.id)
                 .changed();
             let label = ui.label("Max:").on_hover_text(
                 "MaximumSocketsConnected: most connections at once; more clients wait in the OS backlog",
             );
             changes.limits |= ui
-                .add(egui::DragValue::new(&mut self.max).range(0..=10_000))
+                .add(egui::DragValue::new(&mut self.max).range(0..=MAXIMUM_SOCKETS_CONNECTED_CEILING))
                 .labelled_by(label.id)
                 .changed();
             if !self.naive {
@@ -205,6 +223,17 @@ impl ServerSettings {
                             .range(0..=MAX_HANDOFF_DELAY_MS)
                             .speed(10.0)
                             .suffix(" ms"),
+                    )
+                    .labelled_by(label.id)
+                    .changed();
+                let label = ui.label("Idle timeout:").on_hover_text(
+                    "Close a connection once nothing was sent or received on it for this long, so silent clients cannot hold every slot up to Max (0 = never, as in Xojo; applies to new connections)",
+                );
+                changes.idle_timeout = ui
+                    .add(
+                        egui::DragValue::new(&mut self.idle_timeout_seconds)
+                            .range(0..=crate::MAX_IDLE_TIMEOUT_SECONDS)
+                            .suffix(" s"),
                     )
                     .labelled_by(label.id)
                     .changed();
@@ -254,6 +283,16 @@ impl ServerSettings {
                     ui.visuals().warn_fg_color,
                     format!(
                         "Port {port} is below 1024: listening there needs administrator privileges."
+                    ),
+                );
+            }
+            if let Some(range) = self.ephemeral_ports.as_ref().filter(|r| r.contains(&port)) {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!(
+                        "Port {port} lies in the range {}–{} from which the OS picks the ports of outgoing connections: while one of them holds it, Listen fails with 105 although nothing listens. A port outside that range is safer.",
+                        range.start(),
+                        range.end()
                     ),
                 );
             }

@@ -177,6 +177,57 @@ fn a_bad_port_shows_its_reason_and_listen_does_not_start() {
     assert!(harness.query_by_label_contains("not a number").is_some());
 }
 
+/// The window refuses the counts the command line refuses, in the same words; its fields do
+/// not go past the command line's ceilings.
+#[test]
+fn counts_past_their_bounds_are_refused_in_the_command_lines_words() {
+    use serversocket::bounds::{Count, MAXIMUM_SOCKETS_CONNECTED_CEILING};
+    let mut harness = window(2, 10);
+    harness.state_mut().settings.max = 0;
+    harness.state_mut().apply_limits();
+    harness.run_steps(2);
+    let words = Count::MaximumSocketsConnected
+        .check(0)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        harness.query_by_label_contains(&words).is_some(),
+        "no {words:?}"
+    );
+    harness.get_by_label("Listen").click();
+    harness.run_steps(3);
+    assert!(!harness.state().server.is_listening());
+
+    harness.state_mut().settings.max = 20_000;
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().settings.max,
+        MAXIMUM_SOCKETS_CONNECTED_CEILING
+    );
+}
+
+/// A port in the OS's ephemeral range gets a warning that says why Listen may fail there.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_port_in_the_ephemeral_range_is_warned_about() {
+    let range = serversocket::ports::ephemeral_port_range().unwrap();
+    let mut harness = window(2, 10);
+    harness.state_mut().settings.port = range.start().to_string();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("from which the OS picks the ports of outgoing connections")
+            .is_some()
+    );
+    harness.state_mut().settings.port = "2002".to_owned();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("ports of outgoing connections")
+            .is_none()
+    );
+}
+
 #[test]
 fn a_port_in_use_shows_error_105() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -349,6 +400,39 @@ fn the_timeline_is_fed_by_listen_connections_and_limit_changes() {
     assert_eq!(markers, vec!["Listen", "Min 2 / Max 5", "Stop Listening"]);
 }
 
+/// The window's idle timeout closes a silent client, and the concepts panel's Max entry says
+/// why a silent client is a problem.
+#[test]
+fn a_silent_client_is_closed_after_the_windows_idle_timeout() {
+    let settings = ServerSettings {
+        port: "0".to_owned(),
+        idle_timeout_seconds: 1,
+        ..ServerSettings::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(900.0, 800.0))
+        .build_ui_state(
+            |ui, window: &mut ServerWindow| window.ui(ui),
+            ServerWindow::new(settings).unwrap(),
+        );
+    let address = listen(&mut harness);
+    let mut silent = greeted_client(address);
+    run_until(&mut harness, "the idle timeout", |w| {
+        w.log.contains("Error = 102 (idle timeout)")
+    });
+    let mut rest = Vec::new();
+    let _ = silent.read_to_end(&mut rest);
+    harness.get_by_label("Concepts").click();
+    harness.run_steps(2);
+    harness.get_by_label("MaximumSocketsConnected").click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains("ten silent clients fill the default Max of 10")
+            .is_some()
+    );
+}
+
 #[test]
 fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
     let mut harness = window(2, 10);
@@ -374,6 +458,14 @@ fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
     assert!(
         harness
             .query_by_label("Now: 0 of at most 10 connected: clients are accepted at once.")
+            .is_some()
+    );
+    // Why a few clients of a burst hang against naive mode: the kernel, in plain words.
+    harness.get_by_label("Naive mode").click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains("with a SYN cookie, lets a client believe it is connected")
             .is_some()
     );
     harness.get_by_label("Concepts").click();

@@ -538,4 +538,18 @@ mod tests {
         view.refresh(&log);
         assert_eq!(view.visible_count(), 0);
     }
+
+    #[test]
+    fn the_window_log_escapes_characters_that_would_reorder_or_split_a_line() {
+        let mut log = EventLog::new(Role::Server);
+        log.push(Event::Data {
+            socket: SocketId(0),
+            data: bytes::Bytes::from("evil\u{202e}txt.exe\u{2028}next\u{200b}\u{feff}"),
+        });
+        let line = &log.entries()[0].line;
+        assert_eq!(
+            line,
+            "Socket 0 got: evil\\u{202e}txt.exe\\u{2028}next\\u{200b}\\u{feff}"
+        );
+    }
 }

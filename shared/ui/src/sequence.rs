@@ -135,6 +135,7 @@ fn step_name(event: &Event) -> String {
         Event::Accepted { .. } => "Accepted".to_owned(),
         Event::LimitsChanged { .. } => "Limits".to_owned(),
         Event::Stopped => "StopListening".to_owned(),
+        Event::Note { .. } => "Note".to_owned(),
         // An event this window does not know yet still shows, by its debug name.
         other => format!("{other:?}")
             .split([' ', '{', '('])

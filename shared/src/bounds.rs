@@ -1,0 +1,236 @@
+//! The upper bounds of every count a person can set, checked one way for the command lines and
+//! the windows, so both refuse the same values with the same words.
+//!
+//! A count is bounded twice: by a fixed ceiling past which the program would only burn CPU and
+//! memory (a pool of 100 million idle sockets, 100,000 connects started at once), and by the
+//! process's open-files limit (`ulimit -n`), since every connected socket holds a file
+//! descriptor: a Max above it can never be reached and only ends in "too many open files".
+
+use crate::SocketError;
+
+/// The most idle sockets the pool may keep ready: each is made (AddSocket) before the first
+/// client is served, so a huge pool delays everyone.
+pub const MINIMUM_SOCKETS_AVAILABLE_CEILING: usize = 1000;
+/// The most connections a server may be set to hold at once.
+pub const MAXIMUM_SOCKETS_CONNECTED_CEILING: usize = 10_000;
+/// The most sockets the client may open (each stays open while connected).
+pub const CONNECT_CEILING: u64 = 10_000;
+/// The most connects the client may have under way at once.
+pub const IN_FLIGHT_CEILING: usize = 1000;
+/// How many connects the client has under way at once unless told otherwise: the rest start
+/// as these finish, so `--connect 10000` does not ask the OS for 10,000 sockets at one instant.
+pub const DEFAULT_IN_FLIGHT: usize = 100;
+
+/// A count a person can set, with its name as the windows show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Count {
+    /// The server's MinimumSocketsAvailable (`--min`).
+    MinimumSocketsAvailable,
+    /// The server's MaximumSocketsConnected (`--max`).
+    MaximumSocketsConnected,
+    /// How many sockets the client opens (`--connect`, Connect ×N).
+    Connect,
+    /// How many of the client's connects may be under way at once (`--in-flight`).
+    InFlight,
+}
+
+impl Count {
+    /// The setting's name in errors and windows.
+    #[must_use]
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::MinimumSocketsAvailable => "MinimumSocketsAvailable",
+            Self::MaximumSocketsConnected => "MaximumSocketsConnected",
+            Self::Connect => "sockets to connect",
+            Self::InFlight => "connects in flight",
+        }
+    }
+
+    /// The smallest value allowed.
+    fn floor(self) -> u64 {
+        match self {
+            Self::MinimumSocketsAvailable => 0,
+            Self::MaximumSocketsConnected | Self::Connect | Self::InFlight => 1,
+        }
+    }
+
+    /// The fixed ceiling, and why it is there.
+    fn ceiling(self) -> (u64, &'static str) {
+        match self {
+            Self::MinimumSocketsAvailable => (
+                MINIMUM_SOCKETS_AVAILABLE_CEILING as u64,
+                "every idle socket is made before the first client is served",
+            ),
+            Self::MaximumSocketsConnected => (
+                MAXIMUM_SOCKETS_CONNECTED_CEILING as u64,
+                "the most this server is built to hold at once",
+            ),
+            Self::Connect => (CONNECT_CEILING, "the most this client opens"),
+            Self::InFlight => (
+                IN_FLIGHT_CEILING as u64,
+                "the most connects under way at once",
+            ),
+        }
+    }
+
+    /// Checks `value` against the floor, the ceiling and (for counts of open sockets) the
+    /// open-files limit.
+    ///
+    /// # Errors
+    /// [`SocketError::InvalidSetting`] naming the setting and the limit it passed.
+    pub fn check(self, value: u64) -> Result<u64, SocketError> {
+        self.check_with(value, open_files_limit())
+    }
+
+    /// [`Count::check`] with the open-files limit given (`None`: unknown, not checked).
+    ///
+    /// # Errors
+    /// [`SocketError::InvalidSetting`] naming the setting and the limit it passed.
+    pub fn check_with(self, value: u64, open_files: Option<u64>) -> Result<u64, SocketError> {
+        let refuse = |reason: String| SocketError::InvalidSetting {
+            field: self.field(),
+            reason,
+        };
+        let floor = self.floor();
+        if value < floor {
+            return Err(refuse(match self {
+                Self::MaximumSocketsConnected => {
+                    "must be at least 1, or no client could ever be served".to_owned()
+                }
+                Self::Connect => "must be at least 1, or there is nothing to do".to_owned(),
+                _ => format!("must be at least {floor}"),
+            }));
+        }
+        let (ceiling, why) = self.ceiling();
+        if value > ceiling {
+            return Err(refuse(format!("{value} is more than {ceiling} ({why})")));
+        }
+        let holds_descriptors = matches!(
+            self,
+            Self::MaximumSocketsConnected | Self::Connect | Self::InFlight
+        );
+        if let Some(limit) = open_files.filter(|&limit| holds_descriptors && value > limit) {
+            return Err(refuse(format!(
+                "{value} is more than this process may have open at once (its open-files limit is {limit}; each connection needs one; `ulimit -n` shows and raises it)"
+            )));
+        }
+        Ok(value)
+    }
+
+    /// Parses a count as typed on a command line, then [`Count::check`]s it.
+    ///
+    /// # Errors
+    /// [`SocketError::InvalidSetting`] when it is not a whole number or out of bounds.
+    pub fn parse(self, text: &str) -> Result<u64, SocketError> {
+        let trimmed = text.trim();
+        let value = trimmed
+            .parse::<u64>()
+            .map_err(|_| SocketError::InvalidSetting {
+                field: self.field(),
+                reason: format!("\"{trimmed}\" is not a whole number"),
+            })?;
+        self.check(value)
+    }
+}
+
+/// `--min`: a MinimumSocketsAvailable within bounds.
+///
+/// # Errors
+/// As [`Count::parse`].
+pub fn parse_minimum_sockets_available(text: &str) -> Result<usize, SocketError> {
+    parse_usize(Count::MinimumSocketsAvailable, text)
+}
+
+/// `--max`: a MaximumSocketsConnected within bounds.
+///
+/// # Errors
+/// As [`Count::parse`].
+pub fn parse_maximum_sockets_connected(text: &str) -> Result<usize, SocketError> {
+    parse_usize(Count::MaximumSocketsConnected, text)
+}
+
+/// `--connect`: how many sockets the client opens.
+///
+/// # Errors
+/// As [`Count::parse`].
+pub fn parse_connect(text: &str) -> Result<u64, SocketError> {
+    Count::Connect.parse(text)
+}
+
+/// `--in-flight`: how many connects may be under way at once.
+///
+/// # Errors
+/// As [`Count::parse`].
+pub fn parse_in_flight(text: &str) -> Result<usize, SocketError> {
+    parse_usize(Count::InFlight, text)
+}
+
+fn parse_usize(count: Count, text: &str) -> Result<usize, SocketError> {
+    count.parse(text).map(|value| {
+        // Every ceiling is far below usize::MAX.
+        usize::try_from(value).unwrap_or(usize::MAX)
+    })
+}
+
+/// This process's open-files limit (the soft one, which is what the OS enforces), or `None`
+/// where it cannot be read (not Linux, or "unlimited").
+#[must_use]
+pub fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    parse_open_files_limit(&limits)
+}
+
+/// The soft "Max open files" of a `/proc/<pid>/limits` text.
+fn parse_open_files_limit(limits: &str) -> Option<u64> {
+    limits
+        .lines()
+        .find_map(|line| line.strip_prefix("Max open files"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|soft| soft.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_out_of_bounds_are_refused_naming_the_setting_and_the_limit() {
+        let too_many = Count::MinimumSocketsAvailable
+            .check_with(100_000_000, None)
+            .expect_err("above the ceiling");
+        assert_eq!(too_many.code(), 106);
+        let words = too_many.to_string();
+        assert!(words.starts_with("MinimumSocketsAvailable: "), "{words}");
+        assert!(words.contains("1000"), "{words}");
+
+        let past_descriptors = Count::MaximumSocketsConnected
+            .check_with(5000, Some(1024))
+            .expect_err("above the open-files limit");
+        let words = past_descriptors.to_string();
+        assert!(words.contains("open-files limit is 1024"), "{words}");
+        assert_eq!(
+            Count::MaximumSocketsConnected.check_with(1024, Some(1024)),
+            Ok(1024)
+        );
+
+        let nothing = Count::Connect.check_with(0, None).expect_err("zero");
+        assert!(nothing.to_string().contains("at least 1"), "{nothing}");
+        assert_eq!(Count::MinimumSocketsAvailable.check_with(0, None), Ok(0));
+        assert!(Count::InFlight.parse("x").is_err());
+    }
+
+    #[test]
+    fn the_open_files_limit_is_read_from_proc() {
+        let text = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                    Max processes             63470                63470                processes \n\
+                    Max open files            1024                 524288               files     \n";
+        assert_eq!(parse_open_files_limit(text), Some(1024));
+        assert_eq!(
+            parse_open_files_limit("Max open files  unlimited  unlimited  files"),
+            None
+        );
+        #[cfg(target_os = "linux")]
+        assert!(open_files_limit().is_some());
+    }
+}

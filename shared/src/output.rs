@@ -1,0 +1,316 @@
+//! Headless output that never makes the program wait for whoever reads it.
+//!
+//! A headless app prints a line per event. If the program reading its stdout stops reading
+//! (`| sleep 45`), a plain `write` blocks once the pipe is full, and with it the thread that
+//! drains the event channel: the channel fills, every socket task waits to report, nobody is
+//! greeted, and even Ctrl-C goes unnoticed. [`Output`] puts lines in a queue bounded by bytes
+//! ([`OUTPUT_BUFFER_BYTES`]) that a writer thread of its own empties. When the queue is full the
+//! oldest lines are dropped; once output moves again the writer first prints one line saying
+//! how many were dropped. The program keeps serving and stops at once when asked.
+
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+/// How many bytes of lines may wait for a slow reader before the oldest are dropped. One
+/// batch the writer already holds (at most as much again) comes on top.
+pub const OUTPUT_BUFFER_BYTES: usize = 1024 * 1024;
+
+/// How long [`Output::finish`] (and dropping an [`Output`]) waits for the queue to be written
+/// before giving up on a reader that does not read.
+pub const FINISH_WAIT: Duration = Duration::from_secs(1);
+
+/// Makes the line that says how many lines were dropped (the JSON or human wording).
+pub type DroppedLine = Box<dyn Fn(u64) -> String + Send>;
+
+/// The queue between the program and the writer thread.
+#[derive(Debug, Default)]
+struct Queue {
+    /// Lines waiting, oldest first, each with its newline.
+    lines: VecDeque<Vec<u8>>,
+    /// Their total size, kept at most [`Output`]'s limit (plus one line larger than it).
+    bytes: usize,
+    /// Lines dropped since the writer last said so.
+    dropped: u64,
+    /// The reader went away (a write failed): further lines are refused.
+    reader_gone: bool,
+    /// No more lines will come: the writer ends once the queue is empty.
+    finishing: bool,
+    /// The writer thread has ended.
+    done: bool,
+}
+
+/// The queue and its wake-up signal, shared with the writer thread.
+#[derive(Debug, Default)]
+struct Shared {
+    /// What waits to be written.
+    queue: Mutex<Queue>,
+    /// Signalled when lines arrive, when finishing starts, and when the writer ends.
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A [`Write`] whose lines go out on a thread of their own, through a bounded queue.
+///
+/// Whatever is written between two flushes is one entry (the [`crate::report::Printer`] flushes
+/// after each line); entries are dropped whole, oldest first. A write fails with
+/// [`io::ErrorKind::BrokenPipe`] once the reader is gone.
+pub struct Output {
+    /// Shared with the writer thread.
+    shared: Arc<Shared>,
+    /// The line being written, until the flush that queues it.
+    partial: Vec<u8>,
+    /// The queue's limit in bytes.
+    limit: usize,
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Output")
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Output {
+    /// Output to this process's stdout, with `dropped_line` wording the note about dropped lines.
+    ///
+    /// # Errors
+    /// When stdout cannot be duplicated or the writer thread cannot start.
+    pub fn stdout(dropped_line: DroppedLine) -> io::Result<Self> {
+        // Our own handle on the same pipe, so the writer never holds std's stdout lock (which
+        // the exit path tries to take) while it waits on a reader.
+        #[cfg(unix)]
+        let out = {
+            use std::os::fd::AsFd;
+            std::fs::File::from(io::stdout().as_fd().try_clone_to_owned()?)
+        };
+        #[cfg(not(unix))]
+        let out = io::stdout();
+        Self::spawn(out, OUTPUT_BUFFER_BYTES, dropped_line)
+    }
+
+    /// Output to `out`, holding at most `limit` bytes of lines while `out` does not take them.
+    ///
+    /// # Errors
+    /// When the writer thread cannot start.
+    pub fn spawn(
+        out: impl Write + Send + 'static,
+        limit: usize,
+        dropped_line: DroppedLine,
+    ) -> io::Result<Self> {
+        let shared = Arc::new(Shared::default());
+        let writer = Arc::clone(&shared);
+        std::thread::Builder::new()
+            .name("output".to_owned())
+            .spawn(move || write_out(&writer, out, &*dropped_line))?;
+        Ok(Self {
+            shared,
+            partial: Vec::new(),
+            limit,
+        })
+    }
+
+    /// Stops taking lines and waits until the queue is written, at most `wait`. Returns whether
+    /// everything went out; if not, the writer is left waiting on its reader (the process can
+    /// exit without it).
+    pub fn finish(&mut self, wait: Duration) -> bool {
+        let _ = self.flush();
+        let deadline = Instant::now() + wait;
+        let mut queue = self.shared.lock();
+        queue.finishing = true;
+        self.shared.changed.notify_all();
+        while !queue.done {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return false;
+            };
+            queue = self
+                .shared
+                .changed
+                .wait_timeout(queue, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.shared.lock().reader_gone {
+            return Err(io::ErrorKind::BrokenPipe.into());
+        }
+        self.partial.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.partial.is_empty() {
+            return Ok(());
+        }
+        let line = std::mem::take(&mut self.partial);
+        let mut queue = self.shared.lock();
+        if queue.reader_gone {
+            return Err(io::ErrorKind::BrokenPipe.into());
+        }
+        queue.bytes += line.len();
+        queue.lines.push_back(line);
+        while queue.bytes > self.limit && queue.lines.len() > 1 {
+            if let Some(oldest) = queue.lines.pop_front() {
+                queue.bytes -= oldest.len();
+                queue.dropped += 1;
+            }
+        }
+        self.shared.changed.notify_all();
+        Ok(())
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        self.finish(FINISH_WAIT);
+    }
+}
+
+/// The writer thread: takes what is queued and writes it, saying first how many lines were
+/// dropped since last time. Ends when finishing and empty, or when the reader is gone.
+fn write_out(shared: &Shared, mut out: impl Write, dropped_line: &dyn Fn(u64) -> String) {
+    loop {
+        let (lines, dropped) = {
+            let mut queue = shared.lock();
+            while queue.lines.is_empty() && queue.dropped == 0 && !queue.finishing {
+                queue = shared
+                    .changed
+                    .wait(queue)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            if queue.lines.is_empty() && queue.dropped == 0 {
+                break;
+            }
+            queue.bytes = 0;
+            (
+                std::mem::take(&mut queue.lines),
+                std::mem::take(&mut queue.dropped),
+            )
+        };
+        let mut written = Ok(());
+        if dropped > 0 {
+            written = writeln!(out, "{}", dropped_line(dropped));
+        }
+        for line in &lines {
+            if written.is_err() {
+                break;
+            }
+            written = out.write_all(line);
+        }
+        if written.and_then(|()| out.flush()).is_err() {
+            shared.lock().reader_gone = true;
+            break;
+        }
+    }
+    shared.lock().done = true;
+    shared.changed.notify_all();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    /// A reader that takes nothing until told to, then passes everything on.
+    struct Gate {
+        /// Opens the gate (once).
+        open: Option<mpsc::Receiver<()>>,
+        /// Where the bytes go once open.
+        out: mpsc::Sender<Vec<u8>>,
+    }
+
+    impl Write for Gate {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if let Some(open) = self.open.take() {
+                open.recv_timeout(Duration::from_secs(20))
+                    .map_err(|_| io::Error::other("the test never opened the gate"))?;
+            }
+            let _ = self.out.send(buf.to_vec());
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_reader_that_stalls_costs_the_oldest_lines_and_hears_how_many() {
+        let (open, gate) = mpsc::channel();
+        let (sender, received) = mpsc::channel();
+        let reader = Gate {
+            open: Some(gate),
+            out: sender,
+        };
+        let mut output = Output::spawn(reader, 100, Box::new(|count| format!("dropped {count}")))
+            .expect("writer thread");
+        // Each line is 10 bytes; the queue holds 10 of them while the reader stalls.
+        let total = 1000;
+        for n in 0..total {
+            writeln!(output, "line {n:04}").expect("queued");
+            output.flush().expect("queued");
+        }
+        open.send(()).expect("gate");
+        assert!(output.finish(Duration::from_secs(20)), "all written");
+        let text: String = received
+            .try_iter()
+            .map(|chunk| String::from_utf8_lossy(&chunk).into_owned())
+            .collect();
+        let lines: Vec<&str> = text.lines().collect();
+        // The writer may take a batch before it meets the stalled reader, and the lines
+        // dropped before and after that batch are then told in two notes.
+        let notes: Vec<usize> = lines
+            .iter()
+            .filter_map(|line| line.strip_prefix("dropped "))
+            .map(|count| count.parse().expect("a count"))
+            .collect();
+        assert!(!notes.is_empty(), "a line says how many were dropped");
+        assert!(notes.len() <= 2, "{lines:?}");
+        let dropped: usize = notes.iter().sum();
+        assert_eq!(lines.len(), total - dropped + notes.len(), "{lines:?}");
+        assert_eq!(
+            lines.last(),
+            Some(&"line 0999"),
+            "the newest lines are kept"
+        );
+        assert!(lines.len() <= 2 * 10 + notes.len(), "{lines:?}");
+    }
+
+    /// A reader that went away.
+    struct Gone;
+
+    impl Write for Gone {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn once_the_reader_is_gone_writes_fail() {
+        let mut output = Output::spawn(Gone, 100, Box::new(|_| String::new())).expect("writer");
+        writeln!(output, "one").expect("queued");
+        output.flush().expect("queued");
+        assert!(output.finish(Duration::from_secs(20)));
+        let refused = writeln!(output, "two").and_then(|()| output.flush());
+        assert_eq!(
+            refused.map_err(|e| e.kind()),
+            Err(io::ErrorKind::BrokenPipe)
+        );
+    }
+}
