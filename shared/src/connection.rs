@@ -147,9 +147,7 @@ impl Connection {
         let mut sending = false;
         let mut received_total = 0_u64;
         let mut sent_total = 0_u64;
-        // Shutdown is watched once for the whole loop rather than in every turn's select:
-        // registering with the shared token each turn cost more than the turn's own work.
-        // Reset on every byte sent or received; only polled when there is an idle timeout.
+        // The idle timeout: reset on every byte sent or received; only polled when there is one.
         let idle = tokio::time::sleep(idle_timeout.unwrap_or(Duration::MAX / 4));
         tokio::pin!(idle);
         let stirred = |idle: std::pin::Pin<&mut tokio::time::Sleep>| {
@@ -157,6 +155,8 @@ impl Connection {
                 idle.reset(tokio::time::Instant::now() + timeout);
             }
         };
+        // Shutdown is watched once for the whole loop rather than in every turn's select:
+        // registering with the shared token each turn cost more than the turn's own work.
         let serve = async {
             loop {
                 publish(&status, &socket, received_total, sent_total);

@@ -207,9 +207,9 @@ impl<W: Write> Printer<W> {
         }
     }
 
-    /// The underlying writer (for [`Output::finish`] at the end of a headless run).
-    pub fn out_mut(&mut self) -> &mut W {
-        &mut self.out
+    /// The underlying writer (e.g. for [`Output::reader_gone`]).
+    pub fn out(&self) -> &W {
+        &self.out
     }
 
     /// True once a line could not be written: nobody reads the output any more.
