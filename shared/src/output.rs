@@ -306,19 +306,21 @@ mod tests {
             .map(|chunk| String::from_utf8_lossy(&chunk).into_owned())
             .collect();
         let lines: Vec<&str> = text.lines().collect();
-        let dropped_note = lines
+        // The writer may have taken a first batch (with a note of its own) before it stalled.
+        let notes: Vec<usize> = lines
             .iter()
-            .find_map(|line| line.strip_prefix("dropped "))
-            .expect("a line says how many were dropped");
-        let dropped: usize = dropped_note.parse().expect("a count");
-        assert!(dropped > 0);
-        assert_eq!(lines.len(), total - dropped + 1, "{lines:?}");
+            .filter_map(|line| line.strip_prefix("dropped "))
+            .map(|count| count.parse().expect("a count"))
+            .collect();
+        let dropped: usize = notes.iter().sum();
+        assert!(dropped > 0, "a line says how many were dropped: {lines:?}");
+        assert_eq!(lines.len(), total - dropped + notes.len(), "{lines:?}");
         assert_eq!(
             lines.last(),
             Some(&"line 0999"),
             "the newest lines are kept"
         );
-        assert!(lines.len() <= 2 * 10 + 1, "{lines:?}");
+        assert!(lines.len() <= 2 * 10 + notes.len(), "{lines:?}");
     }
 
     /// A reader that went away.
