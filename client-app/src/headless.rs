@@ -14,7 +14,6 @@ use serversocket::report::{Printer, Role};
 use serversocket::seed::Replier;
 use serversocket::{
     DEFAULT_CONNECT_TIMEOUT, Event, EventSender, Runtime, SocketId, TcpSocket, event_channel,
-    termination_signal,
 };
 
 use crate::Args;
@@ -37,7 +36,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut tally = Tally::default();
     starter.top_up(&mut tally);
     runtime.block_on(async {
-        let mut stop = std::pin::pin!(termination_signal());
+        // Whoever read our output may be gone (say `| head`) after our last line: stop then too.
+        let mut stop = std::pin::pin!(printer.out().reader_gone().or_termination_signal());
         let mut signalled = false;
         while !tally.open.is_empty() {
             tokio::select! {

@@ -11,7 +11,7 @@ use serversocket::naive::NaiveServer;
 use serversocket::output::Output;
 use serversocket::report::{Printer, Role};
 use serversocket::seed::Greeter;
-use serversocket::{Event, Runtime, ServerSocket, event_channel, termination_signal};
+use serversocket::{Event, Runtime, ServerSocket, event_channel};
 
 use crate::{Args, Mode};
 
@@ -48,7 +48,8 @@ fn run_pool(args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     runtime.block_on(async {
-        let mut stop = std::pin::pin!(termination_signal());
+        // Whoever read our output may be gone (say `| head`) after our last line: stop then too.
+        let mut stop = std::pin::pin!(printer.out().reader_gone().or_termination_signal());
         loop {
             tokio::select! {
                 event = receiver.recv() => match event {
@@ -120,7 +121,8 @@ fn run_naive(args: &Args) -> anyhow::Result<ExitCode> {
         event => printer.print(event),
     };
     runtime.block_on(async {
-        let mut stop = std::pin::pin!(termination_signal());
+        // Whoever read our output may be gone (say `| head`) after our last line: stop then too.
+        let mut stop = std::pin::pin!(printer.out().reader_gone().or_termination_signal());
         loop {
             tokio::select! {
                 event = receiver.recv() => match event {

@@ -48,6 +48,36 @@ struct Shared {
     queue: Mutex<Queue>,
     /// Signalled when lines arrive, when finishing starts, and when the writer ends.
     changed: Condvar,
+    /// Wakes whoever waits in [`ReaderGone::wait`] once the reader is gone.
+    gone: tokio::sync::Notify,
+}
+
+/// Resolves once the reader of an [`Output`] is gone, so a program can stop even when the
+/// failed write was its last line (no later write would tell it).
+#[derive(Debug, Clone)]
+pub struct ReaderGone(Arc<Shared>);
+
+impl ReaderGone {
+    /// Waits until a write to the reader has failed.
+    pub async fn wait(&self) {
+        loop {
+            if self.0.lock().reader_gone {
+                return;
+            }
+            // `notify_one` keeps a permit when nobody waits yet, so no wake-up is lost between
+            // the check above and this wait.
+            self.0.gone.notified().await;
+        }
+    }
+
+    /// Resolves on Ctrl-C or SIGTERM, or once the reader is gone: when a headless program
+    /// should stop.
+    pub async fn or_termination_signal(self) {
+        tokio::select! {
+            () = crate::termination_signal() => {}
+            () = self.wait() => {}
+        }
+    }
 }
 
 impl Shared {
@@ -115,6 +145,12 @@ impl Output {
             partial: Vec::new(),
             limit,
         })
+    }
+
+    /// A handle that resolves once the reader is gone.
+    #[must_use]
+    pub fn reader_gone(&self) -> ReaderGone {
+        ReaderGone(Arc::clone(&self.shared))
     }
 
     /// Stops taking lines and waits until the queue is written, at most `wait`. Returns whether
@@ -211,6 +247,7 @@ fn write_out(shared: &Shared, mut out: impl Write, dropped_line: &dyn Fn(u64) ->
         }
         if written.and_then(|()| out.flush()).is_err() {
             shared.lock().reader_gone = true;
+            shared.gone.notify_one();
             break;
         }
     }
@@ -301,11 +338,16 @@ mod tests {
         }
     }
 
-    #[test]
-    fn once_the_reader_is_gone_writes_fail() {
+    #[tokio::test]
+    async fn once_the_reader_is_gone_writes_fail_and_the_program_hears_of_it() {
         let mut output = Output::spawn(Gone, 100, Box::new(|_| String::new())).expect("writer");
+        let gone = output.reader_gone();
         writeln!(output, "one").expect("queued");
         output.flush().expect("queued");
+        // The failed line was the last: nothing but this wait tells the program.
+        tokio::time::timeout(Duration::from_secs(20), gone.wait())
+            .await
+            .expect("told the reader is gone");
         assert!(output.finish(Duration::from_secs(20)));
         let refused = writeln!(output, "two").and_then(|()| output.flush());
         assert_eq!(

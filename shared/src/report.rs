@@ -207,9 +207,9 @@ impl<W: Write> Printer<W> {
         }
     }
 
-    /// The underlying writer (for [`Output::finish`] at the end of a headless run).
-    pub fn out_mut(&mut self) -> &mut W {
-        &mut self.out
+    /// The underlying writer (e.g. for [`Output::reader_gone`]).
+    pub fn out(&self) -> &W {
+        &self.out
     }
 
     /// True once a line could not be written: nobody reads the output any more.
@@ -252,7 +252,11 @@ pub const PREVIEW_CHARS: usize = 1000;
 /// megabyte of data makes a readable line rather than a wall of text.
 #[must_use]
 pub fn preview_text(data: &[u8]) -> String {
-    let text = escape_text(data);
+    // Only the start can show: a character takes at most 4 bytes, so escaping the first
+    // PREVIEW_CHARS * 4 bytes and one more character gives the same line as escaping it all,
+    // without decoding and escaping a whole megabyte for each chunk.
+    let head = &data[..data.len().min(4 * (PREVIEW_CHARS + 1))];
+    let text = escape_text(head);
     match text.char_indices().nth(PREVIEW_CHARS) {
         Some((cut, _)) => format!("{}… ({} bytes)", &text[..cut], data.len()),
         None => text,
@@ -364,6 +368,18 @@ mod tests {
             &line[line.len() - 40..]
         );
         assert!(line.len() < PREVIEW_CHARS + 100);
+        // Cutting the chunk before escaping it changes nothing that shows.
+        let mut mixed = "é\u{202e}\0".repeat(2000).into_bytes();
+        mixed.extend_from_slice(b"\xff\xfe");
+        let whole = escape_text(&mixed);
+        let cut = whole
+            .char_indices()
+            .nth(PREVIEW_CHARS)
+            .map_or(0, |(at, _)| at);
+        assert_eq!(
+            preview_text(&mixed),
+            format!("{}… ({} bytes)", &whole[..cut], mixed.len())
+        );
         let short = preview_text("é\0".as_bytes());
         assert_eq!(short, "é\\u{0}");
     }
