@@ -200,6 +200,7 @@ impl Live {
                 return Ending::Lost(SocketError::LostConnection {
                     peer: self.remote,
                     reason: PEER_CLOSED.into(),
+                    cause: None,
                 });
             }
             let can_read =
@@ -245,7 +246,7 @@ impl Live {
             Ok(count) => count,
             // The readiness was spurious; wait again.
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-            Err(e) => return Err(Ending::Lost(SocketError::from_stream(&e, self.remote))),
+            Err(e) => return Err(Ending::Lost(SocketError::from_stream(e, self.remote))),
         };
         self.socket.sent(count);
         self.sent_total += count as u64;
@@ -315,7 +316,7 @@ impl Live {
                     .await;
                 deliver(&mut *self.handler, &mut self.socket);
             }
-            Err(e) => return Err(Ending::Lost(SocketError::from_stream(&e, self.remote))),
+            Err(e) => return Err(Ending::Lost(SocketError::from_stream(e, self.remote))),
         }
         Ok(())
     }

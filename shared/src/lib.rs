@@ -64,7 +64,7 @@ mod sync;
 pub mod tcp_socket;
 
 pub use channel::{EventReceiver, EventSender, Waker, event_channel};
-pub use error::{SocketError, code_meaning, parse_port};
+pub use error::{IoCause, SocketError, code_meaning, parse_port};
 pub use event::{Event, SocketId, SocketIds};
 pub use handler::{Passive, Socket, SocketHandler};
 pub use runtime::{Runtime, termination_signal};

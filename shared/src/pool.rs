@@ -135,7 +135,7 @@ impl Listener {
                         backoff = Some(pause);
                         retry_at = Some(Instant::now() + pause);
                         tracing::warn!(error = %e, ?pause, "accept failed");
-                        let error = SocketError::AcceptFailed { reason: e.to_string() };
+                        let error = SocketError::AcceptFailed { reason: e.to_string(), cause: Some(e.into()) };
                         self.events.send(Event::Error { socket: None, error }).await;
                     }
                 },

@@ -238,6 +238,7 @@ mod tests {
             error: SocketError::LostConnection {
                 peer: "127.0.0.1:2002".parse().expect("address"),
                 reason: "the peer closed the connection".into(),
+                cause: None,
             },
         };
         assert_eq!(
@@ -318,6 +319,7 @@ mod tests {
             socket: None,
             error: SocketError::AddressInUse {
                 address: "127.0.0.1:2002".into(),
+                cause: None,
             },
         };
         let record = json_record(&listener_error, SystemTime::UNIX_EPOCH).expect("in schema");

@@ -495,10 +495,10 @@ pub(crate) fn bind(
     }
     socket
         .bind(&address.into())
-        .map_err(|e| SocketError::from_bind(&e, address))?;
+        .map_err(|e| SocketError::from_bind(e, address))?;
     socket
         .listen(backlog)
-        .map_err(|e| SocketError::from_bind(&e, address))?;
+        .map_err(|e| SocketError::from_bind(e, address))?;
     socket.set_nonblocking(true).map_err(os)?;
     Ok(socket.into())
 }
