@@ -2,7 +2,9 @@
 //!
 //! The caller holds a [`ServerSocket`]; the listening and the sockets run on the background
 //! runtime (see [`crate::pool`] for the accept loop). Settings are Xojo's properties, the
-//! methods Xojo's methods. What Xojo leaves unsaid, and what we chose:
+//! methods Xojo's methods. Every setter takes `&self`, as Xojo lets any code set a property;
+//! Listen and StopListening take `&mut self`, since they change what the handle owns.
+//! What Xojo leaves unsaid, and what we chose:
 //!
 //! - **StopListening** closes the listener and releases the idle sockets of the pool. Sockets
 //!   already connected stay connected until they or their peer close them (call
@@ -20,7 +22,7 @@
 //! - **NetworkInterface and Port** changed while listening apply at the next Listen.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -172,9 +174,9 @@ pub struct ServerSocket {
     /// The application's AddSocket: returns the handler for each new pooled socket.
     add_socket: Arc<Mutex<AddSocket>>,
     /// NetworkInterface: the address to bind.
-    network_interface: IpAddr,
+    network_interface: Mutex<IpAddr>,
     /// Port: the port to bind (0 = any free port).
-    port: u16,
+    port: AtomicU16,
     /// What the listener and the connections share with this handle.
     pool: Arc<Pool>,
     /// The last Listen's task, its cancel token and its listening socket.
@@ -184,8 +186,8 @@ pub struct ServerSocket {
 impl std::fmt::Debug for ServerSocket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerSocket")
-            .field("network_interface", &self.network_interface)
-            .field("port", &self.port)
+            .field("network_interface", &self.network_interface())
+            .field("port", &self.port())
             .field("pool", &self.pool)
             .finish_non_exhaustive()
     }
@@ -204,8 +206,8 @@ impl ServerSocket {
         Self {
             events,
             add_socket: Arc::new(Mutex::new(add_socket)),
-            network_interface: DEFAULT_NETWORK_INTERFACE,
-            port: DEFAULT_PORT,
+            network_interface: Mutex::new(DEFAULT_NETWORK_INTERFACE),
+            port: AtomicU16::new(DEFAULT_PORT),
             pool: Arc::new(Pool {
                 limits: Mutex::new(Limits::default()),
                 registry: Registry::new(runtime.handle()),
@@ -222,25 +224,25 @@ impl ServerSocket {
     }
 
     /// Sets NetworkInterface, the local address to bind (applies at the next Listen).
-    pub fn set_network_interface(&mut self, address: IpAddr) {
-        self.network_interface = address;
+    pub fn set_network_interface(&self, address: IpAddr) {
+        *lock(&self.network_interface) = address;
     }
 
     /// NetworkInterface.
     #[must_use]
     pub fn network_interface(&self) -> IpAddr {
-        self.network_interface
+        *lock(&self.network_interface)
     }
 
     /// Sets Port (0 = any free port; applies at the next Listen).
-    pub fn set_port(&mut self, port: u16) {
-        self.port = port;
+    pub fn set_port(&self, port: u16) {
+        self.port.store(port, Ordering::Relaxed);
     }
 
     /// Port: what was set, or once Listen succeeded the port bound (the OS's choice for 0).
     #[must_use]
     pub fn port(&self) -> u16 {
-        self.port
+        self.port.load(Ordering::Relaxed)
     }
 
     /// Sets MinimumSocketsAvailable and MaximumSocketsConnected together, at once even while
@@ -315,7 +317,7 @@ impl ServerSocket {
                 "already listening on {address}"
             )));
         }
-        let address = SocketAddr::new(self.network_interface, self.port);
+        let address = SocketAddr::new(self.network_interface(), self.port());
         let listener = match bind(address, BACKLOG) {
             Ok(listener) => listener,
             Err(error) => {
@@ -342,7 +344,7 @@ impl ServerSocket {
         let handle = os_handle(&listener);
         *lock(&self.pool.listening) = Some((local, handle));
         // Xojo's Port tells the bound port once listening, the OS's choice for port 0 included.
-        self.port = local.port();
+        self.set_port(local.port());
         let session = self.pool.registry.session();
         let open = Arc::new(Mutex::new(Some(listener)));
         let task = Listener {
