@@ -483,3 +483,54 @@ fn with_many_connections_the_log_keeps_its_room() {
         "the log shows at least 3 lines, not a sliver under a tall table ({log_lines})"
     );
 }
+
+#[test]
+fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut harness = window(2, 10);
+    harness.state_mut().settings.port = port.to_string();
+    harness.step();
+    let address = listen(&mut harness);
+    // Pool: sockets 0 and 1 wait idle; the client gets 0 and socket 2 refills the pool.
+    let pooled = greeted_client(address);
+    run_until(&mut harness, "socket 0 connected", |w| {
+        w.log.contains("Socket 0 connected.")
+    });
+    harness.get_by_label("Stop Listening").click();
+    run_until(&mut harness, "stopped", |w| {
+        w.log.contains("Stopped listening.")
+    });
+    harness.get_by_label("Naive (one socket)").click();
+    harness.step();
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "naive listening", |w| {
+        w.log
+            .entries()
+            .iter()
+            .filter(|e| e.line.starts_with("Listening on"))
+            .count()
+            >= 2
+    });
+    let naive = greeted_client(address);
+    run_until(&mut harness, "the naive socket connected", |w| {
+        w.log.contains("Socket 3 connected.")
+    });
+    let connected_zero = harness
+        .state()
+        .log
+        .entries()
+        .iter()
+        .filter(|e| e.line == "Socket 0 connected.")
+        .count();
+    assert_eq!(connected_zero, 1, "socket 0 was never reused");
+    assert_eq!(
+        harness.state().rows.get(SocketId(0)).map(|row| row.state),
+        Some(RowState::Connected),
+        "the pool's connection keeps its own row"
+    );
+    drop((pooled, naive));
+}
