@@ -22,17 +22,15 @@
 //! - **NetworkInterface and Port** changed while listening apply at the next Listen.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Type};
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::pool::{AddSocket, Listener};
-use crate::registry::Registry;
+use crate::pool::{AddSocket, Listener, Pool};
 use crate::sync::lock;
 use crate::{
     Event, EventSender, Runtime, SocketError, SocketHandler, SocketId, SocketIds, TcpSocket,
@@ -108,45 +106,6 @@ pub struct PoolStatus {
     pub accepted: u64,
 }
 
-/// State shared by the handle, the listener task and the connection tasks.
-#[derive(Debug)]
-pub(crate) struct Pool {
-    /// The limits; the listener re-reads them on every turn of its loop.
-    pub limits: Mutex<Limits>,
-    /// The sockets now connected (ActiveConnections) and every task, with their shutdown.
-    pub registry: Registry,
-    /// Idle sockets, as the listener last reported them.
-    pub idle: Mutex<Vec<SocketId>>,
-    /// The bound address and OS handle while listening.
-    pub listening: Mutex<Option<(SocketAddr, i64)>>,
-    /// Where socket ids come from (AddSocket order from 0, kept across Listens like the seed's
-    /// curSocket, and shareable with a naive server so ids are never reused).
-    pub ids: SocketIds,
-    /// Connections accepted so far.
-    pub accepted: AtomicU64,
-    /// Wakes the listener: a connection closed (only while it waits for one) or the limits
-    /// changed.
-    pub changed: Notify,
-    /// True while the listener waits for a connection to close: at Max, or pausing after a
-    /// failed accept (file descriptors may be free again). Only then does a close wake it, so
-    /// a busy server below Max is not woken for nothing once per connection.
-    pub waiting_for_room: AtomicBool,
-    /// Slow motion: how long each accepted connection waits before its handoff, in
-    /// microseconds (an atomic: the accept loop reads it for every connection).
-    pub handoff_delay_micros: AtomicU64,
-}
-
-impl Pool {
-    /// The slow-motion delay before each handoff.
-    pub(crate) fn handoff_delay(&self) -> Duration {
-        Duration::from_micros(self.handoff_delay_micros.load(Ordering::Relaxed))
-    }
-
-    pub(crate) fn connected_count(&self) -> usize {
-        self.registry.connected_count()
-    }
-}
-
 /// One Listen: the listener task and what StopListening needs to end it.
 struct Session {
     /// The listener task; the next Listen's task waits for it, so events keep their order.
@@ -208,17 +167,7 @@ impl ServerSocket {
             add_socket: Arc::new(Mutex::new(add_socket)),
             network_interface: Mutex::new(DEFAULT_NETWORK_INTERFACE),
             port: AtomicU16::new(DEFAULT_PORT),
-            pool: Arc::new(Pool {
-                limits: Mutex::new(Limits::default()),
-                registry: Registry::new(runtime.handle()),
-                idle: Mutex::new(Vec::new()),
-                listening: Mutex::new(None),
-                ids: SocketIds::new(),
-                accepted: AtomicU64::new(0),
-                changed: Notify::new(),
-                waiting_for_room: AtomicBool::new(false),
-                handoff_delay_micros: AtomicU64::new(0),
-            }),
+            pool: Arc::new(Pool::new(runtime.handle())),
             listener: None,
         }
     }
