@@ -95,7 +95,7 @@ pub(crate) struct IdleSocket {
 /// The running listener of one Listen.
 pub(crate) struct Listener {
     /// The listening socket, until StopListening takes it (and so closes it at once).
-    pub listener: Arc<Mutex<Option<TcpListener>>>,
+    pub socket: Arc<Mutex<Option<TcpListener>>>,
     /// Where it is bound.
     pub address: SocketAddr,
     /// Its OS handle (Xojo's Handle), for the Listening event.
@@ -117,7 +117,7 @@ impl Listener {
     pub(crate) async fn run(mut self) {
         self.serve().await;
         let Self {
-            listener,
+            socket,
             address,
             pool,
             idle,
@@ -125,7 +125,7 @@ impl Listener {
             ..
         } = self;
         // StopListening already closed it; shutdown may not have.
-        drop(lock(&listener).take());
+        drop(lock(&socket).take());
         lock(&pool.idle).clear();
         for socket in idle {
             events.send(Event::Released { socket: socket.id }).await;
@@ -175,7 +175,7 @@ impl Listener {
                     retry_at = None;
                 }
                 () = sleep_until(retry_at), if retry_at.is_some() => retry_at = None,
-                accepted = accept(&self.listener), if room && retry_at.is_none() => match accepted {
+                accepted = accept(&self.socket), if room && retry_at.is_none() => match accepted {
                     // StopListening closed the listener (its cancel is seen on the next turn).
                     None => break,
                     Some(Ok((stream, remote))) => {
@@ -258,13 +258,13 @@ impl Listener {
     /// Gives an accepted connection to the oldest idle socket (or a new one if the pool is
     /// empty), and makes the idle socket that replaces it.
     async fn hand_off(&mut self, stream: TcpStream, remote: SocketAddr) {
-        let (IdleSocket { id, handler }, made_for_it) = match self.idle.pop_front() {
-            Some(socket) => (socket, None),
-            None => {
-                let socket = self.new_socket();
-                let added = Event::AddSocket { socket: socket.id };
-                (socket, Some(added))
-            }
+        let (IdleSocket { id, handler }, made_for_it) = if let Some(socket) = self.idle.pop_front()
+        {
+            (socket, None)
+        } else {
+            let socket = self.new_socket();
+            let added = Event::AddSocket { socket: socket.id };
+            (socket, Some(added))
         };
         // The replacement is made now rather than on the loop's next turn, so its AddSocket
         // travels with this Connected: one parcel, one wake-up of whoever watches.

@@ -297,7 +297,7 @@ impl ServerSocket {
         let session = self.pool.registry.session();
         let open = Arc::new(Mutex::new(Some(listener)));
         let task = Listener {
-            listener: Arc::clone(&open),
+            socket: Arc::clone(&open),
             address: local,
             handle,
             pool: Arc::clone(&self.pool),
