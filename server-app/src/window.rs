@@ -37,6 +37,26 @@ const CONNECTED: &str = "sockets connected";
 const LISTENER_OPEN: &str = "listener open";
 const ACCEPTS: &str = "accepts per second";
 
+/// Which server takes the window's connections. The ServerSocket itself always exists (its
+/// limits, slow motion and socket numbering live on between Listens); in naive mode the
+/// single re-listening socket takes connections instead, until Stop Listening drops it.
+enum Serving {
+    /// The ServerSocket's pool (listening or not).
+    Pool,
+    /// The naive single socket, listening and re-listening.
+    Naive(NaiveServer),
+}
+
+impl Serving {
+    /// In naive mode, the connections the single socket accepted so far.
+    fn naive_accepted(&self) -> Option<u64> {
+        match self {
+            Self::Pool => None,
+            Self::Naive(naive) => Some(naive.accepted()),
+        }
+    }
+}
+
 /// The server window.
 pub struct ServerWindow {
     /// What the user set; remembered between runs.
@@ -45,8 +65,8 @@ pub struct ServerWindow {
     interfaces: Vec<settings::InterfaceChoice>,
     /// The ServerSocket (declared before the runtime so it is dropped first).
     server: ServerSocket,
-    /// The naive single re-listening socket, while it runs (instead of the ServerSocket).
-    naive: Option<NaiveServer>,
+    /// Which server takes connections now: the ServerSocket's pool, or the naive socket.
+    serving: Serving,
     /// Cloned into the naive server when it starts.
     events: EventSender,
     /// The background threads the sockets run on.
@@ -104,7 +124,7 @@ impl ServerWindow {
             settings,
             interfaces: settings::interface_choices(),
             server,
-            naive: None,
+            serving: Serving::Pool,
             events,
             runtime,
             receiver,
@@ -153,7 +173,10 @@ impl ServerWindow {
         self.take_events(ui.ctx());
         egui::Panel::top("settings").show(ui, |ui| {
             ui.add_space(4.0);
-            let listening = self.server.is_listening() || self.naive.is_some();
+            let listening = match &self.serving {
+                Serving::Pool => self.server.is_listening(),
+                Serving::Naive(_) => true,
+            };
             let changes = self.settings.ui(ui, listening, &self.interfaces);
             if changes.limits {
                 self.apply_limits();
@@ -172,7 +195,7 @@ impl ServerWindow {
             }
             ui.horizontal_wrapped(|ui| {
                 self.listen_button_ui(ui, changes.enter_pressed);
-                if self.naive.is_none() {
+                if let Serving::Pool = self.serving {
                     pool_view::status_ui(
                         ui,
                         &self.server,
@@ -203,7 +226,7 @@ impl ServerWindow {
                         &concepts::Live {
                             status: &status,
                             rows: &self.rows,
-                            naive_accepted: self.naive.as_ref().map(NaiveServer::accepted),
+                            naive_accepted: self.serving.naive_accepted(),
                             waiting: self.waiting.as_slice(),
                             handoff_delay_ms: self.settings.handoff_delay_ms,
                             port: self.settings.validated().ok().map(|(_, port)| port),
@@ -212,7 +235,11 @@ impl ServerWindow {
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| {
-            let max = self.naive.is_none().then_some(status.limits.max);
+            // The naive socket has no cap to draw.
+            let max = match self.serving {
+                Serving::Pool => Some(status.limits.max),
+                Serving::Naive(_) => None,
+            };
             let clicked = pool_view::tiles_ui(ui, &self.rows, self.waiting.as_slice(), max);
             if let Some(socket) = clicked {
                 self.log_view.toggle_socket(socket);
@@ -288,16 +315,16 @@ impl ServerWindow {
 
     /// The seed's Listen button (Stop Listening while listening).
     fn listen_button_ui(&mut self, ui: &mut egui::Ui, enter_pressed: bool) {
-        if self.naive.is_some() {
+        if let Serving::Naive(_) = self.serving {
             let tip = shortcuts::tip(ui, "Close the naive listening socket", &shortcuts::LISTEN);
             if ui.button("Stop Listening").on_hover_text(tip).clicked()
                 || shortcuts::pressed(ui, &shortcuts::LISTEN)
             {
                 // Dropping it stops its listener and closes its connections.
-                self.naive = None;
+                self.serving = Serving::Pool;
                 self.timeline.mark(Instant::now(), "Stop Listening");
             }
-            if let Some(naive) = &self.naive {
+            if let Serving::Naive(naive) = &self.serving {
                 let (gaps, closed) = self.listener_gaps;
                 ui.label(format!(
                     "Naive mode: one socket, re-listening {} ms after each connection · {} accepted · listener closed {gaps} time{}, {} ms in all",
@@ -372,7 +399,7 @@ impl ServerWindow {
                 },
             );
             match started {
-                Ok((naive, _address)) => self.naive = Some(naive),
+                Ok((naive, _address)) => self.serving = Serving::Naive(naive),
                 Err(error) => {
                     self.log.push(Event::Error {
                         socket: None,
@@ -411,9 +438,9 @@ impl ServerWindow {
 
     /// A connected socket of whichever server runs: the naive one or the ServerSocket.
     fn connection(&self, id: SocketId) -> Option<TcpSocket> {
-        match &self.naive {
-            Some(naive) => naive.connection(id),
-            None => self.server.connection(id),
+        match &self.serving {
+            Serving::Naive(naive) => naive.connection(id),
+            Serving::Pool => self.server.connection(id),
         }
     }
 
@@ -427,9 +454,9 @@ impl ServerWindow {
                 .on_hover_text("Close every connected socket")
                 .clicked()
             {
-                match &self.naive {
-                    Some(naive) => naive.close_all(),
-                    None => self.server.close_all(),
+                match &self.serving {
+                    Serving::Naive(naive) => naive.close_all(),
+                    Serving::Pool => self.server.close_all(),
                 }
             }
         });

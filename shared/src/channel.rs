@@ -175,7 +175,7 @@ impl EventReceiver {
         self.woken.store(false, Ordering::SeqCst);
         let event = self
             .held()
-            .or_else(|| self.open(self.receiver.try_recv().ok()?));
+            .or_else(|| Some(self.open(self.receiver.try_recv().ok()?)));
         self.hand_out(event)
     }
 
@@ -185,7 +185,7 @@ impl EventReceiver {
         self.woken.store(false, Ordering::SeqCst);
         let event = self
             .held()
-            .or_else(|| self.open(self.receiver.recv_timeout(timeout).ok()?));
+            .or_else(|| Some(self.open(self.receiver.recv_timeout(timeout).ok()?)));
         self.hand_out(event)
     }
 
@@ -197,7 +197,7 @@ impl EventReceiver {
         }
         let parcel = self.receiver.recv_async().await.ok()?;
         let event = self.open(parcel);
-        self.hand_out(event)
+        self.hand_out(Some(event))
     }
 
     /// Gives a Data event's bytes back to the senders' budget as it leaves the channel.
@@ -217,12 +217,12 @@ impl EventReceiver {
     }
 
     /// The parcel's first event; a second one waits for the next call.
-    fn open(&self, parcel: Parcel) -> Option<Event> {
+    fn open(&self, parcel: Parcel) -> Event {
         match parcel {
-            Parcel::One(event) => Some(event),
+            Parcel::One(event) => event,
             Parcel::Pair(first, second) => {
                 lock(&self.second).push_back(second);
-                Some(first)
+                first
             }
         }
     }
@@ -333,7 +333,7 @@ mod tests {
             }
         }
         seen.extend(std::iter::from_fn(|| receiver.try_recv()));
-        seen.sort_by_key(|event| event.socket());
+        seen.sort_by_key(Event::socket);
         assert_eq!(seen, (1..=4).map(closed).collect::<Vec<_>>());
     }
 

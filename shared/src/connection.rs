@@ -236,6 +236,7 @@ impl Live {
                 return Ending::Lost(SocketError::LostConnection {
                     peer: self.remote,
                     reason: PEER_CLOSED.into(),
+                    cause: None,
                 });
             }
             let can_read =
@@ -287,7 +288,7 @@ impl Live {
             Ok(count) => count,
             // The readiness was spurious; wait again.
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-            Err(e) => return Err(Ending::Lost(SocketError::from_stream(&e, self.remote))),
+            Err(e) => return Err(Ending::Lost(SocketError::from_stream(e, self.remote))),
         };
         self.stir();
         self.socket.sent(count);
@@ -367,7 +368,7 @@ impl Live {
                         .await;
                 }
             }
-            Err(e) => return Err(Ending::Lost(SocketError::from_stream(&e, self.remote))),
+            Err(e) => return Err(Ending::Lost(SocketError::from_stream(e, self.remote))),
         }
         Ok(())
     }

@@ -19,8 +19,10 @@
 //! "refused" and a variant of its own so programs can tell it apart.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -37,12 +39,20 @@ pub enum SocketError {
         /// What the operating system said, in plain words (mostly fixed phrases, so the common
         /// case of a peer closing allocates nothing).
         reason: Cow<'static, str>,
+        /// The operating system's error, when there was one (not for a clean close).
+        #[source]
+        #[serde(skip)]
+        cause: Option<IoCause>,
     },
     /// Nothing accepted the connection: no program listens on that port, or it refused us.
     #[error("connection refused: nothing is listening on {address}")]
     ConnectionRefused {
         /// The address we tried.
         address: String,
+        /// The operating system's error.
+        #[source]
+        #[serde(skip)]
+        cause: Option<IoCause>,
     },
     /// The connect reached our own socket: nothing listened on the port, and the OS had picked
     /// that same port for our end, so the connection's two ends are one socket (TCP's
@@ -77,6 +87,10 @@ pub enum SocketError {
         address: String,
         /// The timeout that ran out; `None` when the operating system gave up on its own.
         seconds: Option<u64>,
+        /// The operating system's error, when it gave up on its own.
+        #[source]
+        #[serde(skip)]
+        cause: Option<IoCause>,
     },
     /// The host name could not be turned into an address.
     #[error("the name \"{host}\" could not be resolved to an address: {reason}")]
@@ -91,6 +105,10 @@ pub enum SocketError {
     AddressInUse {
         /// The address and port we tried to bind.
         address: String,
+        /// The operating system's error.
+        #[source]
+        #[serde(skip)]
+        cause: Option<IoCause>,
     },
     /// The address and port are taken although nothing listens on the port: a connection (of
     /// any program) has that port as its own end, typically an outgoing connection that the
@@ -119,6 +137,10 @@ pub enum SocketError {
     AddressNotAvailable {
         /// The address we tried to bind.
         address: String,
+        /// The operating system's error.
+        #[source]
+        #[serde(skip)]
+        cause: Option<IoCause>,
     },
     /// The operation does not fit the socket's state, e.g. writing to a socket that is not connected.
     #[error("invalid state: {0}")]
@@ -144,6 +166,10 @@ pub enum SocketError {
     PortNeedsPrivileges {
         /// The privileged port.
         port: u16,
+        /// The operating system's error.
+        #[source]
+        #[serde(skip)]
+        cause: Option<IoCause>,
     },
     /// The system refused to let this program bind the address, for a reason other than the
     /// port being below 1024 (a security policy, a port range reserved by the system).
@@ -153,6 +179,10 @@ pub enum SocketError {
         address: String,
         /// What the operating system said.
         reason: String,
+        /// The operating system's error.
+        #[source]
+        #[serde(skip)]
+        cause: Option<IoCause>,
     },
     /// Accepting a waiting connection failed (e.g. the process ran out of file descriptors).
     /// The listener backs off and keeps listening.
@@ -166,6 +196,10 @@ pub enum SocketError {
         /// How long the listener waits before it accepts again (unless a connection closes
         /// first): the pause doubles with each failure in a row, so a reader sees it back off.
         retry_in: std::time::Duration,
+        /// The operating system's error.
+        #[source]
+        #[serde(skip)]
+        cause: Option<IoCause>,
     },
     /// More data was queued for sending than the socket holds; the peer is not reading.
     #[error(
@@ -230,17 +264,19 @@ impl SocketError {
     }
 
     /// Classifies an I/O error from a connected stream (read or write) as seen from `peer`.
-    pub(crate) fn from_stream(error: &io::Error, peer: SocketAddr) -> Self {
+    pub(crate) fn from_stream(error: io::Error, peer: SocketAddr) -> Self {
         Self::LostConnection {
             peer,
-            reason: plain_io_reason(error),
+            reason: plain_io_reason(&error),
+            cause: Some(IoCause::from(error)),
         }
     }
 
     /// Classifies an error from binding a listener on `address`.
-    pub(crate) fn from_bind(error: &io::Error, address: SocketAddr) -> Self {
-        match error.kind() {
-            io::ErrorKind::AddrInUse => {
+    pub(crate) fn from_bind(error: io::Error, address: SocketAddr) -> Self {
+        let cause = Some(IoCause::from(error));
+        match cause.as_ref().map(IoCause::kind) {
+            Some(io::ErrorKind::AddrInUse) => {
                 if crate::ports::something_listens_on(address.port()) == Some(false) {
                     Self::PortHeldByConnection {
                         address: address.to_string(),
@@ -249,45 +285,67 @@ impl SocketError {
                 } else {
                     Self::AddressInUse {
                         address: address.to_string(),
+                        cause,
                     }
                 }
             }
-            io::ErrorKind::AddrNotAvailable => Self::AddressNotAvailable {
+            Some(io::ErrorKind::AddrNotAvailable) => Self::AddressNotAvailable {
                 address: address.ip().to_string(),
+                cause,
             },
             // Only a port below 1024 is refused for want of privileges; any other refusal
             // says what the system said, not something about 1024 that is not true.
-            io::ErrorKind::PermissionDenied if (1..1024).contains(&address.port()) => {
+            Some(io::ErrorKind::PermissionDenied) if (1..1024).contains(&address.port()) => {
                 Self::PortNeedsPrivileges {
                     port: address.port(),
+                    cause,
                 }
             }
-            io::ErrorKind::PermissionDenied => Self::BindNotPermitted {
+            Some(io::ErrorKind::PermissionDenied) => Self::BindNotPermitted {
                 address: address.to_string(),
-                reason: error.to_string(),
+                reason: cause.as_ref().map(ToString::to_string).unwrap_or_default(),
+                cause,
             },
-            _ => Self::Os(format!("binding {address} failed: {error}")),
+            _ => Self::Os(format!(
+                "binding {address} failed: {}",
+                cause.as_ref().map(ToString::to_string).unwrap_or_default()
+            )),
         }
     }
 
     /// Classifies an error from connecting to `address`.
-    pub(crate) fn from_connect(error: &io::Error, address: SocketAddr) -> Self {
+    pub(crate) fn from_connect(error: io::Error, address: SocketAddr) -> Self {
         match error.kind() {
             io::ErrorKind::ConnectionRefused => Self::ConnectionRefused {
                 address: address.to_string(),
+                cause: Some(IoCause::from(error)),
             },
             // The OS gave up its handshake retries: the same failure as our own timeout.
             io::ErrorKind::TimedOut => Self::ConnectTimedOut {
                 address: address.to_string(),
                 seconds: None,
+                cause: Some(IoCause::from(error)),
             },
             io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
-                Self::LostConnection {
-                    peer: address,
-                    reason: plain_io_reason(error),
-                }
+                Self::from_stream(error, address)
             }
             _ => Self::Os(format!("connecting to {address} failed: {error}")),
+        }
+    }
+
+    /// The operating system's kind of error behind this one, when there was one.
+    #[must_use]
+    pub fn io_kind(&self) -> Option<io::ErrorKind> {
+        match self {
+            Self::LostConnection { cause, .. }
+            | Self::ConnectionRefused { cause, .. }
+            | Self::ConnectTimedOut { cause, .. }
+            | Self::AddressInUse { cause, .. }
+            | Self::AddressNotAvailable { cause, .. }
+            | Self::PortNeedsPrivileges { cause, .. }
+            | Self::BindNotPermitted { cause, .. }
+            | Self::AcceptFailed { cause, .. } => cause.as_ref().map(IoCause::kind),
+            _ => None,
         }
     }
 }
@@ -303,6 +361,45 @@ fn ephemeral_hint(port: u16) -> String {
         _ => String::new(),
     }
 }
+
+/// The operating system's error behind a [`SocketError`] (its `source()`), shared so the
+/// error stays cheap to clone. Two causes are equal when their kind and words are.
+#[derive(Debug, Clone)]
+pub struct IoCause(Arc<io::Error>);
+
+impl IoCause {
+    /// The kind of the operating system's error.
+    #[must_use]
+    pub fn kind(&self) -> io::ErrorKind {
+        self.0.kind()
+    }
+}
+
+impl From<io::Error> for IoCause {
+    fn from(error: io::Error) -> Self {
+        Self(Arc::new(error))
+    }
+}
+
+impl fmt::Display for IoCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for IoCause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+impl PartialEq for IoCause {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind() == other.kind() && self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for IoCause {}
 
 /// The short meaning of a Xojo socket error code.
 #[must_use]
@@ -450,6 +547,7 @@ mod tests {
         let lost = SocketError::LostConnection {
             peer: "127.0.0.1:1".parse().expect("address"),
             reason: "x".into(),
+            cause: None,
         };
         assert_eq!(lost.code(), 102);
         assert_eq!(lost.meaning(), "lost connection");
@@ -466,11 +564,16 @@ mod tests {
             SocketError::LostConnection {
                 peer,
                 reason: "x".into(),
+                cause: None,
             },
-            SocketError::ConnectionRefused { address: text() },
+            SocketError::ConnectionRefused {
+                address: text(),
+                cause: None,
+            },
             SocketError::ConnectTimedOut {
                 address: text(),
                 seconds: Some(1),
+                cause: None,
             },
             SocketError::ConnectedToItself { address: peer },
             SocketError::IdleTimedOut { peer, seconds: 1 },
@@ -486,8 +589,14 @@ mod tests {
                 host: text(),
                 reason: text(),
             },
-            SocketError::AddressInUse { address: text() },
-            SocketError::AddressNotAvailable { address: text() },
+            SocketError::AddressInUse {
+                address: text(),
+                cause: None,
+            },
+            SocketError::AddressNotAvailable {
+                address: text(),
+                cause: None,
+            },
             SocketError::InvalidState(text()),
             SocketError::InvalidSetting {
                 field: "Port",
@@ -497,14 +606,19 @@ mod tests {
                 port: text(),
                 reason: text(),
             },
-            SocketError::PortNeedsPrivileges { port: 80 },
+            SocketError::PortNeedsPrivileges {
+                port: 80,
+                cause: None,
+            },
             SocketError::BindNotPermitted {
                 address: text(),
                 reason: text(),
+                cause: None,
             },
             SocketError::AcceptFailed {
                 reason: text(),
                 retry_in: std::time::Duration::from_millis(100),
+                cause: None,
             },
             SocketError::SendQueueFull { queued: 1 },
             SocketError::Os(text()),
@@ -553,9 +667,17 @@ mod tests {
     #[test]
     fn only_a_port_below_1024_is_said_to_need_privileges() {
         let denied = || io::Error::from(io::ErrorKind::PermissionDenied);
-        let low = SocketError::from_bind(&denied(), "127.0.0.1:80".parse().expect("address"));
-        assert!(matches!(low, SocketError::PortNeedsPrivileges { port: 80 }));
-        let high = SocketError::from_bind(&denied(), "127.0.0.1:8080".parse().expect("address"));
+        let low = SocketError::from_bind(denied(), "127.0.0.1:80".parse().expect("address"));
+        assert!(matches!(
+            low,
+            SocketError::PortNeedsPrivileges { port: 80, .. }
+        ));
+        assert_eq!(low.io_kind(), Some(io::ErrorKind::PermissionDenied));
+        assert!(
+            std::error::Error::source(&low).is_some(),
+            "the OS error is the source"
+        );
+        let high = SocketError::from_bind(denied(), "127.0.0.1:8080".parse().expect("address"));
         assert!(
             matches!(high, SocketError::BindNotPermitted { .. }),
             "{high:?}"
@@ -567,11 +689,13 @@ mod tests {
     #[test]
     fn the_systems_connect_timeout_and_ours_have_one_code_and_meaning() {
         let address: SocketAddr = "127.0.0.1:9".parse().expect("address");
-        let by_os = SocketError::from_connect(&io::Error::from(io::ErrorKind::TimedOut), address);
+        let by_os = SocketError::from_connect(io::Error::from(io::ErrorKind::TimedOut), address);
         let ours = SocketError::ConnectTimedOut {
             address: address.to_string(),
             seconds: Some(10),
+            cause: None,
         };
+        assert_eq!(by_os.io_kind(), Some(io::ErrorKind::TimedOut));
         assert_eq!(by_os.code(), ours.code());
         assert_eq!(by_os.meaning(), ours.meaning());
         assert!(by_os.to_string().contains("no answer"), "{by_os}");

@@ -190,7 +190,9 @@ mod tests {
             );
 
             // Megabytes in a row: the first full read switches to bulk buffers.
-            let block: Vec<u8> = (0..4 * READ_CHUNK).map(|i| (i % 251) as u8).collect();
+            let block: Vec<u8> = (0..4 * READ_CHUNK)
+                .map(|i| u8::try_from(i % 251).expect("below 256"))
+                .collect();
             let writer = {
                 let block = block.clone();
                 tokio::spawn(async move {

@@ -48,6 +48,19 @@
 //! - Buffers are bounded ([`handler::SEND_QUEUE_LIMIT`], [`handler::RECEIVE_BUFFER_LIMIT`]).
 
 #![forbid(unsafe_code)]
+// egui's workspace lints, here for the library first (the apps follow): pedantic, and the cast
+// lints that catch a silent truncation.
+#![warn(
+    clippy::pedantic,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_wrap,
+    clippy::cast_lossless
+)]
+// Xojo's names (AddSocket, MaximumSocketsConnected, LastErrorCode) are words of the prose in
+// these docs, not code to put in backticks.
+#![allow(clippy::doc_markdown)]
 
 pub mod bounds;
 pub mod channel;
@@ -70,7 +83,7 @@ mod sync;
 pub mod tcp_socket;
 
 pub use channel::{EventReceiver, EventSender, Waker, event_channel};
-pub use error::{SocketError, code_meaning, parse_host, parse_port, parse_remote_port};
+pub use error::{IoCause, SocketError, code_meaning, parse_host, parse_port, parse_remote_port};
 pub use event::{Event, SocketId, SocketIds};
 pub use handler::{Passive, Socket, SocketHandler};
 pub use runtime::{Runtime, termination_signal};

@@ -5,22 +5,25 @@
 //! never a moment with nobody listening. At MaximumSocketsConnected the loop simply does not
 //! call `accept`: new clients wait in the kernel's backlog and are served, in order, as soon as
 //! a connection closes. Accept errors (say, out of file descriptors) are reported and retried
-//! after a growing pause instead of spinning.
+//! after a growing pause instead of spinning. [`Pool`], the state the listener shares with the
+//! caller's handle, lives here beside it.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::connection::keep_alive;
-use crate::server_socket::{Limits, Pool};
+use crate::registry::Registry;
+use crate::server_socket::Limits;
 use crate::sync::lock;
-use crate::{Event, EventSender, SocketError, SocketHandler, SocketId};
+use crate::{Event, EventSender, SocketError, SocketHandler, SocketId, SocketIds};
 
 /// Xojo's AddSocket event as a Rust callback: a handler for each new pooled socket.
 pub(crate) type AddSocket = Box<dyn FnMut(SocketId) -> Box<dyn SocketHandler> + Send>;
@@ -29,6 +32,71 @@ pub(crate) type AddSocket = Box<dyn FnMut(SocketId) -> Box<dyn SocketHandler> + 
 const FIRST_ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// The longest pause between accept retries.
 const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(2);
+
+/// State shared by the handle, the listener task and the connection tasks.
+#[derive(Debug)]
+pub(crate) struct Pool {
+    /// The limits; the listener re-reads them on every turn of its loop.
+    pub limits: Mutex<Limits>,
+    /// The sockets now connected (ActiveConnections) and every task, with their shutdown.
+    pub registry: Registry,
+    /// Idle sockets, as the listener last reported them.
+    pub idle: Mutex<Vec<SocketId>>,
+    /// The bound address and OS handle while listening.
+    pub listening: Mutex<Option<(SocketAddr, i64)>>,
+    /// Where socket ids come from (AddSocket order from 0, kept across Listens like the seed's
+    /// curSocket, and shareable with a naive server so ids are never reused).
+    pub ids: SocketIds,
+    /// Connections accepted so far.
+    pub accepted: AtomicU64,
+    /// Wakes the listener: a connection closed (only while it waits for one) or the limits
+    /// changed.
+    pub changed: Notify,
+    /// True while the listener waits for a connection to close: at Max, or pausing after a
+    /// failed accept (file descriptors may be free again). Only then does a close wake it, so
+    /// a busy server below Max is not woken for nothing once per connection.
+    pub waiting_for_room: AtomicBool,
+    /// Slow motion: how long each accepted connection waits before its handoff, in
+    /// microseconds (an atomic: the accept loop reads it for every connection).
+    pub handoff_delay_micros: AtomicU64,
+    /// The idle timeout for connections accepted from now on, in milliseconds; 0 = none.
+    pub idle_timeout_millis: AtomicU64,
+}
+
+impl Pool {
+    /// A pool with the default limits, not listening, whose connections run on `runtime`.
+    pub(crate) fn new(runtime: tokio::runtime::Handle) -> Self {
+        Self {
+            limits: Mutex::new(Limits::default()),
+            registry: Registry::new(runtime),
+            idle: Mutex::new(Vec::new()),
+            listening: Mutex::new(None),
+            ids: SocketIds::new(),
+            accepted: AtomicU64::new(0),
+            changed: Notify::new(),
+            waiting_for_room: AtomicBool::new(false),
+            handoff_delay_micros: AtomicU64::new(0),
+            idle_timeout_millis: AtomicU64::new(0),
+        }
+    }
+
+    /// The slow-motion delay before each handoff.
+    pub(crate) fn handoff_delay(&self) -> Duration {
+        Duration::from_micros(self.handoff_delay_micros.load(Ordering::Relaxed))
+    }
+
+    /// The idle timeout for a connection accepted now, if any.
+    pub(crate) fn idle_timeout(&self) -> Option<Duration> {
+        match self.idle_timeout_millis.load(Ordering::Relaxed) {
+            0 => None,
+            millis => Some(Duration::from_millis(millis)),
+        }
+    }
+
+    pub(crate) fn connected_count(&self) -> usize {
+        self.registry.connected_count()
+    }
+}
 
 /// A pooled socket waiting for a connection: just its id and its handler until then.
 pub(crate) struct IdleSocket {
@@ -39,7 +107,7 @@ pub(crate) struct IdleSocket {
 /// The running listener of one Listen.
 pub(crate) struct Listener {
     /// The listening socket, until StopListening takes it (and so closes it at once).
-    pub listener: Arc<Mutex<Option<TcpListener>>>,
+    pub socket: Arc<Mutex<Option<TcpListener>>>,
     /// Where it is bound.
     pub address: SocketAddr,
     /// Its OS handle (Xojo's Handle), for the Listening event.
@@ -61,7 +129,7 @@ impl Listener {
     pub(crate) async fn run(mut self) {
         self.serve().await;
         let Self {
-            listener,
+            socket,
             address,
             pool,
             idle,
@@ -69,7 +137,7 @@ impl Listener {
             ..
         } = self;
         // StopListening already closed it; shutdown may not have.
-        drop(lock(&listener).take());
+        drop(lock(&socket).take());
         lock(&pool.idle).clear();
         for socket in idle {
             events.send(Event::Released { socket: socket.id }).await;
@@ -119,7 +187,7 @@ impl Listener {
                     retry_at = None;
                 }
                 () = sleep_until(retry_at), if retry_at.is_some() => retry_at = None,
-                accepted = accept(&self.listener), if room && retry_at.is_none() => match accepted {
+                accepted = accept(&self.socket), if room && retry_at.is_none() => match accepted {
                     // StopListening closed the listener (its cancel is seen on the next turn).
                     None => break,
                     Some(Ok((stream, remote))) => {
@@ -136,7 +204,7 @@ impl Listener {
                         backoff = Some(pause);
                         retry_at = Some(Instant::now() + pause);
                         tracing::warn!(error = %e, ?pause, "accept failed");
-                        let error = SocketError::AcceptFailed { reason: e.to_string(), retry_in: pause };
+                        let error = SocketError::AcceptFailed { reason: e.to_string(), retry_in: pause, cause: Some(e.into()) };
                         self.events.send(Event::Error { socket: None, error }).await;
                     }
                 },
@@ -202,13 +270,13 @@ impl Listener {
     /// Gives an accepted connection to the oldest idle socket (or a new one if the pool is
     /// empty), and makes the idle socket that replaces it.
     async fn hand_off(&mut self, stream: TcpStream, remote: SocketAddr) {
-        let (IdleSocket { id, handler }, made_for_it) = match self.idle.pop_front() {
-            Some(socket) => (socket, None),
-            None => {
-                let socket = self.new_socket();
-                let added = Event::AddSocket { socket: socket.id };
-                (socket, Some(added))
-            }
+        let (IdleSocket { id, handler }, made_for_it) = if let Some(socket) = self.idle.pop_front()
+        {
+            (socket, None)
+        } else {
+            let socket = self.new_socket();
+            let added = Event::AddSocket { socket: socket.id };
+            (socket, Some(added))
         };
         // The replacement is made now rather than on the loop's next turn, so its AddSocket
         // travels with this Connected: one parcel, one wake-up of whoever watches.

@@ -308,6 +308,7 @@ mod tests {
             error: SocketError::LostConnection {
                 peer: "127.0.0.1:2002".parse().expect("address"),
                 reason: "the peer closed the connection".into(),
+                cause: None,
             },
         };
         assert_eq!(
@@ -434,6 +435,7 @@ mod tests {
             socket: None,
             error: SocketError::AddressInUse {
                 address: "127.0.0.1:2002".into(),
+                cause: None,
             },
         };
         let record = json_record(&listener_error, SystemTime::UNIX_EPOCH).expect("in schema");

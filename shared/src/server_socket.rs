@@ -2,7 +2,9 @@
 //!
 //! The caller holds a [`ServerSocket`]; the listening and the sockets run on the background
 //! runtime (see [`crate::pool`] for the accept loop). Settings are Xojo's properties, the
-//! methods Xojo's methods. What Xojo leaves unsaid, and what we chose:
+//! methods Xojo's methods. Every setter takes `&self`, as Xojo lets any code set a property;
+//! Listen and StopListening take `&mut self`, since they change what the handle owns.
+//! What Xojo leaves unsaid, and what we chose:
 //!
 //! - **StopListening** closes the listener and releases the idle sockets of the pool. Sockets
 //!   already connected stay connected until they or their peer close them (call
@@ -20,18 +22,16 @@
 //! - **NetworkInterface and Port** changed while listening apply at the next Listen.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Type};
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::bounds::Count;
-use crate::pool::{AddSocket, Listener};
-use crate::registry::Registry;
+use crate::pool::{AddSocket, Listener, Pool};
 use crate::sync::lock;
 use crate::{
     Event, EventSender, Runtime, SocketError, SocketHandler, SocketId, SocketIds, TcpSocket,
@@ -104,55 +104,6 @@ pub struct PoolStatus {
     pub accepted: u64,
 }
 
-/// State shared by the handle, the listener task and the connection tasks.
-#[derive(Debug)]
-pub(crate) struct Pool {
-    /// The limits; the listener re-reads them on every turn of its loop.
-    pub limits: Mutex<Limits>,
-    /// The sockets now connected (ActiveConnections) and every task, with their shutdown.
-    pub registry: Registry,
-    /// Idle sockets, as the listener last reported them.
-    pub idle: Mutex<Vec<SocketId>>,
-    /// The bound address and OS handle while listening.
-    pub listening: Mutex<Option<(SocketAddr, i64)>>,
-    /// Where socket ids come from (AddSocket order from 0, kept across Listens like the seed's
-    /// curSocket, and shareable with a naive server so ids are never reused).
-    pub ids: SocketIds,
-    /// Connections accepted so far.
-    pub accepted: AtomicU64,
-    /// Wakes the listener: a connection closed (only while it waits for one) or the limits
-    /// changed.
-    pub changed: Notify,
-    /// True while the listener waits for a connection to close: at Max, or pausing after a
-    /// failed accept (file descriptors may be free again). Only then does a close wake it, so
-    /// a busy server below Max is not woken for nothing once per connection.
-    pub waiting_for_room: AtomicBool,
-    /// Slow motion: how long each accepted connection waits before its handoff, in
-    /// microseconds (an atomic: the accept loop reads it for every connection).
-    pub handoff_delay_micros: AtomicU64,
-    /// The idle timeout for connections accepted from now on, in milliseconds; 0 = none.
-    pub idle_timeout_millis: AtomicU64,
-}
-
-impl Pool {
-    /// The slow-motion delay before each handoff.
-    pub(crate) fn handoff_delay(&self) -> Duration {
-        Duration::from_micros(self.handoff_delay_micros.load(Ordering::Relaxed))
-    }
-
-    /// The idle timeout for a connection accepted now, if any.
-    pub(crate) fn idle_timeout(&self) -> Option<Duration> {
-        match self.idle_timeout_millis.load(Ordering::Relaxed) {
-            0 => None,
-            millis => Some(Duration::from_millis(millis)),
-        }
-    }
-
-    pub(crate) fn connected_count(&self) -> usize {
-        self.registry.connected_count()
-    }
-}
-
 /// One Listen: the listener task and what StopListening needs to end it.
 struct Session {
     /// The listener task; the next Listen's task waits for it, so events keep their order.
@@ -180,9 +131,9 @@ pub struct ServerSocket {
     /// The application's AddSocket: returns the handler for each new pooled socket.
     add_socket: Arc<Mutex<AddSocket>>,
     /// NetworkInterface: the address to bind.
-    network_interface: IpAddr,
+    network_interface: Mutex<IpAddr>,
     /// Port: the port to bind (0 = any free port).
-    port: u16,
+    port: AtomicU16,
     /// What the listener and the connections share with this handle.
     pool: Arc<Pool>,
     /// The last Listen's task, its cancel token and its listening socket.
@@ -192,8 +143,8 @@ pub struct ServerSocket {
 impl std::fmt::Debug for ServerSocket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerSocket")
-            .field("network_interface", &self.network_interface)
-            .field("port", &self.port)
+            .field("network_interface", &self.network_interface())
+            .field("port", &self.port())
             .field("pool", &self.pool)
             .finish_non_exhaustive()
     }
@@ -212,44 +163,33 @@ impl ServerSocket {
         Self {
             events,
             add_socket: Arc::new(Mutex::new(add_socket)),
-            network_interface: DEFAULT_NETWORK_INTERFACE,
-            port: DEFAULT_PORT,
-            pool: Arc::new(Pool {
-                limits: Mutex::new(Limits::default()),
-                registry: Registry::new(runtime.handle()),
-                idle: Mutex::new(Vec::new()),
-                listening: Mutex::new(None),
-                ids: SocketIds::new(),
-                accepted: AtomicU64::new(0),
-                changed: Notify::new(),
-                waiting_for_room: AtomicBool::new(false),
-                handoff_delay_micros: AtomicU64::new(0),
-                idle_timeout_millis: AtomicU64::new(0),
-            }),
+            network_interface: Mutex::new(DEFAULT_NETWORK_INTERFACE),
+            port: AtomicU16::new(DEFAULT_PORT),
+            pool: Arc::new(Pool::new(runtime.handle())),
             listener: None,
         }
     }
 
     /// Sets NetworkInterface, the local address to bind (applies at the next Listen).
-    pub fn set_network_interface(&mut self, address: IpAddr) {
-        self.network_interface = address;
+    pub fn set_network_interface(&self, address: IpAddr) {
+        *lock(&self.network_interface) = address;
     }
 
     /// NetworkInterface.
     #[must_use]
     pub fn network_interface(&self) -> IpAddr {
-        self.network_interface
+        *lock(&self.network_interface)
     }
 
     /// Sets Port (0 = any free port; applies at the next Listen).
-    pub fn set_port(&mut self, port: u16) {
-        self.port = port;
+    pub fn set_port(&self, port: u16) {
+        self.port.store(port, Ordering::Relaxed);
     }
 
     /// Port: what was set, or once Listen succeeded the port bound (the OS's choice for 0).
     #[must_use]
     pub fn port(&self) -> u16 {
-        self.port
+        self.port.load(Ordering::Relaxed)
     }
 
     /// Sets MinimumSocketsAvailable and MaximumSocketsConnected together, at once even while
@@ -343,7 +283,7 @@ impl ServerSocket {
                 "already listening on {address}"
             )));
         }
-        let address = SocketAddr::new(self.network_interface, self.port);
+        let address = SocketAddr::new(self.network_interface(), self.port());
         let listener = match bind(address, BACKLOG) {
             Ok(listener) => listener,
             Err(error) => {
@@ -370,11 +310,11 @@ impl ServerSocket {
         let handle = os_handle(&listener);
         *lock(&self.pool.listening) = Some((local, handle));
         // Xojo's Port tells the bound port once listening, the OS's choice for port 0 included.
-        self.port = local.port();
+        self.set_port(local.port());
         let session = self.pool.registry.session();
         let open = Arc::new(Mutex::new(Some(listener)));
         let task = Listener {
-            listener: Arc::clone(&open),
+            socket: Arc::clone(&open),
             address: local,
             handle,
             pool: Arc::clone(&self.pool),
@@ -534,10 +474,10 @@ pub(crate) fn bind(
     }
     socket
         .bind(&address.into())
-        .map_err(|e| SocketError::from_bind(&e, address))?;
+        .map_err(|e| SocketError::from_bind(e, address))?;
     socket
         .listen(backlog)
-        .map_err(|e| SocketError::from_bind(&e, address))?;
+        .map_err(|e| SocketError::from_bind(e, address))?;
     socket.set_nonblocking(true).map_err(os)?;
     Ok(socket.into())
 }

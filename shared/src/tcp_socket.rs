@@ -146,6 +146,7 @@ impl TcpSocket {
                         let error = SocketError::ConnectTimedOut {
                             address: format!("{host}:{port}"),
                             seconds: Some(timeout.as_secs()),
+                            cause: None,
                         };
                         fail(id, handler, &events, &status, error).await;
                     }
@@ -284,7 +285,7 @@ async fn open(host: &str, port: u16) -> Result<TcpStream, SocketError> {
     for address in addresses {
         match TcpStream::connect(address).await {
             Ok(stream) => return refuse_self_connection(stream, address),
-            Err(e) => last_error = SocketError::from_connect(&e, address),
+            Err(e) => last_error = SocketError::from_connect(e, address),
         }
     }
     Err(last_error)

@@ -12,7 +12,7 @@ use serversocket::SocketId;
 use serversocket::seed::SERVER_GREETING;
 use serversocket_ui::RowState;
 
-use super::{ServerSettings, ServerWindow};
+use super::{ServerSettings, ServerWindow, Serving};
 
 /// A window on port 0 (any free port) with the given limits, in a test harness.
 fn window(min: usize, max: usize) -> Harness<'static, ServerWindow> {
@@ -324,7 +324,7 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
     assert_eq!(client.read_to_end(&mut rest).unwrap(), 0, "end of stream");
     harness.get_by_label("Stop Listening").click();
     harness.run_steps(2);
-    assert!(harness.state().naive.is_none());
+    assert!(matches!(harness.state().serving, Serving::Pool));
     assert!(harness.query_by_label("Listen").is_some());
 }
 
@@ -574,4 +574,55 @@ fn with_many_connections_the_log_keeps_its_room() {
         log_lines >= 3,
         "the log shows at least 3 lines, not a sliver under a tall table ({log_lines})"
     );
+}
+
+#[test]
+fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut harness = window(2, 10);
+    harness.state_mut().settings.port = port.to_string();
+    harness.step();
+    let address = listen(&mut harness);
+    // Pool: sockets 0 and 1 wait idle; the client gets 0 and socket 2 refills the pool.
+    let pooled = greeted_client(address);
+    run_until(&mut harness, "socket 0 connected", |w| {
+        w.log.contains("Socket 0 connected.")
+    });
+    harness.get_by_label("Stop Listening").click();
+    run_until(&mut harness, "stopped", |w| {
+        w.log.contains("Stopped listening.")
+    });
+    harness.get_by_label("Naive (one socket)").click();
+    harness.step();
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "naive listening", |w| {
+        w.log
+            .entries()
+            .iter()
+            .filter(|e| e.line.starts_with("Listening on"))
+            .count()
+            >= 2
+    });
+    let naive = greeted_client(address);
+    run_until(&mut harness, "the naive socket connected", |w| {
+        w.log.contains("Socket 3 connected.")
+    });
+    let connected_zero = harness
+        .state()
+        .log
+        .entries()
+        .iter()
+        .filter(|e| e.line == "Socket 0 connected.")
+        .count();
+    assert_eq!(connected_zero, 1, "socket 0 was never reused");
+    assert_eq!(
+        harness.state().rows.get(SocketId(0)).map(|row| row.state),
+        Some(RowState::Connected),
+        "the pool's connection keeps its own row"
+    );
+    drop((pooled, naive));
 }

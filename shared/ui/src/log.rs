@@ -436,6 +436,7 @@ mod tests {
             socket: Some(SocketId(0)),
             error: SocketError::ConnectionRefused {
                 address: "127.0.0.1:1".into(),
+                cause: None,
             },
         });
         let path = std::env::temp_dir().join(format!("log-export-{}.ndjson", std::process::id()));

@@ -204,6 +204,7 @@ mod tests {
         let error = SocketError::LostConnection {
             peer: "127.0.0.1:2002".parse().expect("address"),
             reason: "reset by the peer".into(),
+            cause: None,
         };
         rows.apply(
             Role::Client,
@@ -272,6 +273,7 @@ mod tests {
         // A socket that never connected, then failed.
         let refused = SocketError::ConnectionRefused {
             address: "127.0.0.1:9".into(),
+            cause: None,
         };
         rows.apply(
             Role::Client,
