@@ -33,6 +33,9 @@
 //! - [`naive`]: the single re-listening socket a ServerSocket replaces, for comparison.
 //! - [`seed`]: the original example's behaviour on both sides.
 //! - [`report`]: events as the seed's log lines and as JSON lines.
+//! - [`escapes`]: text with `\r \n \xNN` escapes and hex input, as users type bytes.
+//! - [`reply`]: how a server's pooled sockets answer (greeting, echo, silent, fixed, rules).
+//! - [`script`]: what a client socket sends on its own (hello, repeats, a file, the reply).
 //!
 //! # Where we differ from Xojo on purpose
 //! - A normal remote close is reported as Error 102 (as Xojo does) and then as a Closed event
@@ -47,14 +50,17 @@
 pub mod channel;
 mod connection;
 pub mod error;
+pub mod escapes;
 pub mod event;
 pub mod handler;
 mod inbox;
 pub mod naive;
 mod pool;
 mod receive_buffer;
+pub mod reply;
 pub mod report;
 pub mod runtime;
+pub mod script;
 pub mod seed;
 pub mod server_socket;
 pub mod tcp_socket;

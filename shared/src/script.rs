@@ -1,0 +1,130 @@
+//! What a client socket sends on its own: a hello (sent once or repeated), a file, and whether
+//! it answers what arrives with the seed's reply.
+//!
+//! The seed's client answers every message with ` I got something from you.`; against an echo
+//! server that answer comes back as a message and is answered again, for ever. Turning the reply
+//! off ([`ClientScript::reply`]) is the way out. A file is fed to the send queue a slice at a
+//! time (at most [`FILE_BACKLOG`] waiting), refilled as SendProgress reports room, so a file of
+//! any size goes out without holding a second copy in the queue or passing its limit.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::escapes::IndexedText;
+use crate::seed::{CLIENT_REPLY, Replier};
+use crate::{Socket, SocketHandler, TcpSocket};
+
+/// How much of a file may wait in a socket's send queue at once.
+pub const FILE_BACKLOG: usize = 1024 * 1024;
+
+/// How large one slice of a file is, as queued.
+const FILE_SLICE: usize = 256 * 1024;
+
+/// What every client socket does; [`ClientScript::handler`] makes each socket's handler.
+#[derive(Debug, Clone, Default)]
+pub struct ClientScript {
+    /// Written once connected, with `{n}` as the socket's index; `None` is the seed's
+    /// `Socket N connected!`. An empty text sends no hello.
+    pub hello: Option<IndexedText>,
+    /// Answer each DataAvailable with the seed's ` I got something from you.`.
+    pub reply: bool,
+    /// Sent once connected, after the hello.
+    pub file: Option<Bytes>,
+}
+
+impl ClientScript {
+    /// The seed's client: its hello and its reply, no file.
+    #[must_use]
+    pub fn seed() -> Self {
+        Self {
+            hello: None,
+            reply: true,
+            file: None,
+        }
+    }
+
+    /// The hello socket `index` writes (empty for none).
+    #[must_use]
+    pub fn hello_for(&self, index: u64) -> Bytes {
+        match &self.hello {
+            None => crate::seed::client_hello(index).into(),
+            Some(text) => text.for_index(index).into(),
+        }
+    }
+
+    /// The handler for one socket; the seed's own [`Replier`] when nothing was changed.
+    #[must_use]
+    pub fn handler(&self) -> Box<dyn SocketHandler> {
+        if self.hello.is_none() && self.file.is_none() {
+            return Box::new(Replier {
+                say_hello: true,
+                reply: self.reply,
+            });
+        }
+        Box::new(Scripted {
+            script: self.clone(),
+            file_queued: 0,
+        })
+    }
+}
+
+/// A client socket that follows a [`ClientScript`].
+struct Scripted {
+    /// What to send.
+    script: ClientScript,
+    /// How much of the file is queued or sent already.
+    file_queued: usize,
+}
+
+impl Scripted {
+    /// Queues slices of the file while the backlog has room.
+    fn feed(&mut self, socket: &mut Socket) {
+        let Some(file) = &self.script.file else {
+            return;
+        };
+        while self.file_queued < file.len() && socket.bytes_left_to_send() < FILE_BACKLOG {
+            let end = file.len().min(self.file_queued + FILE_SLICE);
+            if socket.write(file.slice(self.file_queued..end)).is_err() {
+                return;
+            }
+            self.file_queued = end;
+        }
+    }
+}
+
+impl SocketHandler for Scripted {
+    fn connected(&mut self, socket: &mut Socket) {
+        let hello = self.script.hello_for(socket.id().0);
+        let _ = socket.write(hello);
+        self.feed(socket);
+    }
+
+    fn data_available(&mut self, socket: &mut Socket) {
+        socket.read_all();
+        if self.script.reply {
+            // A full send queue means the server is not reading; the reply is dropped.
+            let _ = socket.write(CLIENT_REPLY);
+        }
+    }
+
+    fn send_progress(&mut self, socket: &mut Socket, _sent: u64, _left: u64) -> bool {
+        self.feed(socket);
+        false
+    }
+}
+
+/// Writes `payload` to `socket` `times` more times, `interval` apart (the first write after one
+/// interval): the repeats of a hello the socket's handler already sent once. Ends early once the
+/// socket refuses a write (it closed). Run it on the runtime once the socket is connected.
+pub async fn repeat(socket: TcpSocket, payload: Bytes, times: u64, interval: Duration) {
+    if payload.is_empty() {
+        return;
+    }
+    for _ in 0..times {
+        tokio::time::sleep(interval).await;
+        if socket.write(payload.clone()).is_err() {
+            return;
+        }
+    }
+}
