@@ -1,17 +1,18 @@
 //! `client-app --headless`: the seed's client on the terminal.
 //!
 //! Opens N sockets (ids 0..N-1) at once. Each writes `Socket N connected!` when connected and
-//! answers every message with ` I got something from you.`; every event is printed as one line.
+//! answers every message with ` I got something from you.` (or follows `--hello`, `--no-reply`,
+//! `--repeat`, `--send-file`); every event is printed as one line.
 //! Exits once every socket is closed: 0 if all connected, 1 if any failed to connect. Ctrl-C or
 //! SIGTERM closes the sockets first.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use serversocket::report::{Printer, Role};
-use serversocket::seed::Replier;
+use serversocket::script::{self, SendTally};
 use serversocket::{
     DEFAULT_CONNECT_TIMEOUT, Event, Runtime, SocketId, TcpSocket, event_channel, termination_signal,
 };
@@ -23,6 +24,14 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
 /// Runs the headless client until all its sockets are closed.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    // Checked before anything starts: a missing file connects nothing.
+    let script = match args.script.script() {
+        Ok(script) => script,
+        Err(error) => {
+            eprintln!("client-app: {error}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
     let mut printer = Printer::new(Role::Client, args.json, io::stdout());
@@ -33,7 +42,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 SocketId(index),
                 args.address.clone(),
                 args.port,
-                Replier::default(),
+                script.handler(),
                 events.clone(),
                 DEFAULT_CONNECT_TIMEOUT,
             )
@@ -45,6 +54,43 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         connected: BTreeSet::new(),
         failed: false,
     };
+    let mut files: HashMap<SocketId, SendTally> = HashMap::new();
+    // What the script does once a socket connects: its repeats, and counting its file's progress.
+    let mut on_event = |printer: &mut Printer<io::Stdout>, event: &Event| match event {
+        Event::Connected { socket, .. } => {
+            let hello = script.hello_for(socket.0);
+            if let Some(file) = &script.file {
+                let total = (hello.len() + file.len()) as u64;
+                files.insert(*socket, SendTally::new(total));
+            }
+            let handle = usize::try_from(socket.0).ok().and_then(|i| sockets.get(i));
+            if let Some(handle) = handle.filter(|_| args.script.repeat > 1) {
+                runtime.handle().spawn(script::repeat(
+                    handle.clone(),
+                    hello,
+                    args.script.repeat - 1,
+                    args.script.interval(),
+                ));
+            }
+        }
+        Event::SendProgress { socket, sent, .. } => {
+            let Some(tally) = files.get_mut(socket) else {
+                return;
+            };
+            if let Some(so_far) = tally.add(*sent) {
+                let total = tally.total();
+                printer.print_note_with(
+                    &format!(
+                        "Socket {socket} sent {}% ({so_far} of {total} bytes, hello and file).",
+                        so_far * 100 / total
+                    ),
+                    "send_progress",
+                    serde_json::json!({"socket": socket, "sent": so_far, "total": total}),
+                );
+            }
+        }
+        _ => {}
+    };
     runtime.block_on(async {
         let mut stop = std::pin::pin!(termination_signal());
         let mut signalled = false;
@@ -53,6 +99,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 event = receiver.recv() => match event {
                     Some(event) => {
                         printer.print(&event);
+                        on_event(&mut printer, &event);
                         tally.note(&event);
                     }
                     None => break,

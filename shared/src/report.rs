@@ -188,6 +188,25 @@ impl<W: Write> Printer<W> {
         }
     }
 
+    /// Like [`Printer::print_note`], with `fields` (a JSON object) added to the JSON line.
+    pub fn print_note_with(&mut self, human: &str, json_event: &str, fields: Value) {
+        let line = if self.json {
+            let ts = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+            let mut record = json!({"event": json_event, "ts": ts});
+            if let (Some(record), Value::Object(fields)) = (record.as_object_mut(), fields) {
+                record.extend(fields);
+            }
+            record.to_string()
+        } else {
+            human.to_owned()
+        };
+        if !self.closed {
+            self.closed = writeln!(self.out, "{line}")
+                .and_then(|()| self.out.flush())
+                .is_err();
+        }
+    }
+
     /// True once a line could not be written: nobody reads the output any more.
     #[must_use]
     pub fn is_closed(&self) -> bool {

@@ -128,3 +128,47 @@ pub async fn repeat(socket: TcpSocket, payload: Bytes, times: u64, interval: Dur
         }
     }
 }
+
+/// Counts what a socket sent (its SendProgress steps) against what it has to send, and says
+/// when another tenth of it went out: the headless client's progress lines for a file.
+#[derive(Debug, Clone)]
+pub struct SendTally {
+    /// The bytes to send (hello and file).
+    total: u64,
+    /// Sent so far, at most `total`.
+    sent: u64,
+    /// The next tenth to announce, 1 to 10.
+    next_tenth: u64,
+}
+
+impl SendTally {
+    /// A tally for `total` bytes.
+    #[must_use]
+    pub fn new(total: u64) -> Self {
+        Self {
+            total,
+            sent: 0,
+            next_tenth: 1,
+        }
+    }
+
+    /// Adds `bytes` sent; returns the bytes sent so far when that passed another tenth (at most
+    /// one announcement per call, the latest tenth).
+    pub fn add(&mut self, bytes: u64) -> Option<u64> {
+        if self.next_tenth > 10 || self.total == 0 {
+            return None;
+        }
+        self.sent = self.total.min(self.sent + bytes);
+        let tenths = self.sent * 10 / self.total;
+        (tenths >= self.next_tenth).then(|| {
+            self.next_tenth = tenths + 1;
+            self.sent
+        })
+    }
+
+    /// The bytes to send.
+    #[must_use]
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+}
