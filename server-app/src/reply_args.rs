@@ -33,7 +33,17 @@ pub struct ReplyArgs {
 }
 
 /// The `--reply` modes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub enum ReplyKind {
     /// The seed's greeting, then take what arrives.
     #[default]

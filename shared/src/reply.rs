@@ -8,7 +8,7 @@
 //! control slows the peer, so a client that sends without reading cannot grow the server's
 //! memory. As the backlog drains (SendProgress) the socket takes more.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::{Bytes, BytesMut};
 use regex::bytes::Regex;
@@ -16,7 +16,7 @@ use thiserror::Error;
 
 use crate::escapes::{EscapeError, unescape};
 use crate::seed::{Greeter, SERVER_GREETING};
-use crate::{Socket, SocketHandler};
+use crate::{Socket, SocketError, SocketHandler};
 
 /// How many reply bytes one socket lets wait unsent before it stops taking what arrives.
 pub const REPLY_BACKLOG: usize = 1024 * 1024;
@@ -74,6 +74,65 @@ impl ReplyMode {
             Self::Silent => "silent",
             Self::Fixed { .. } => "fixed",
             Self::Rules(_) => "rules",
+        }
+    }
+}
+
+/// A pooled socket whose mode is read from `mode` when its connection arrives, not when the
+/// pool made it: a window that changes the mode changes it for the idle sockets too.
+pub struct ChosenOnConnect {
+    /// The mode as it is now (the window replaces it).
+    mode: Arc<Mutex<ReplyMode>>,
+    /// The handler of the mode read at Connected.
+    chosen: Option<Box<dyn SocketHandler>>,
+}
+
+impl ChosenOnConnect {
+    /// A socket that will answer as `mode` says at the moment it connects.
+    #[must_use]
+    pub fn new(mode: Arc<Mutex<ReplyMode>>) -> Self {
+        Self { mode, chosen: None }
+    }
+}
+
+impl SocketHandler for ChosenOnConnect {
+    fn connected(&mut self, socket: &mut Socket) {
+        let mut chosen = self
+            .mode
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .handler();
+        chosen.connected(socket);
+        self.chosen = Some(chosen);
+    }
+
+    fn data_available(&mut self, socket: &mut Socket) {
+        if let Some(chosen) = &mut self.chosen {
+            chosen.data_available(socket);
+        }
+    }
+
+    fn send_progress(&mut self, socket: &mut Socket, sent: u64, left: u64) -> bool {
+        self.chosen
+            .as_mut()
+            .is_some_and(|chosen| chosen.send_progress(socket, sent, left))
+    }
+
+    fn send_complete(&mut self, socket: &mut Socket, user_aborted: bool) {
+        if let Some(chosen) = &mut self.chosen {
+            chosen.send_complete(socket, user_aborted);
+        }
+    }
+
+    fn error(&mut self, socket: &mut Socket, error: &SocketError) {
+        if let Some(chosen) = &mut self.chosen {
+            chosen.error(socket, error);
+        }
+    }
+
+    fn closed(&mut self, socket: &mut Socket) {
+        if let Some(chosen) = &mut self.chosen {
+            chosen.closed(socket);
         }
     }
 }

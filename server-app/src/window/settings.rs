@@ -74,6 +74,8 @@ pub struct ServerSettings {
     pub handoff_delay_ms: u64,
     /// The concepts panel is open.
     pub show_concepts: bool,
+    /// How each pooled socket answers.
+    pub reply: super::reply_setting::ReplySetting,
     /// Why the last Min/Max change was refused (not persisted).
     #[serde(skip)]
     pub limits_error: Option<String>,
@@ -91,6 +93,7 @@ impl Default for ServerSettings {
             relisten_delay_ms: DEFAULT_RELISTEN_DELAY_MS,
             handoff_delay_ms: 0,
             show_concepts: false,
+            reply: super::reply_setting::ReplySetting::default(),
             limits_error: None,
         }
     }
