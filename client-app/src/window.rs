@@ -15,8 +15,8 @@ use serversocket::{Event, EventReceiver, EventSender, Runtime, SocketError, Sock
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::native::{Side, open_window};
 use serversocket_ui::{
-    EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, Timeline, drain_events,
-    shortcuts, socket_table_ui,
+    EventLog, LogView, RepaintOnEvent, RowAction, RowState, SendBox, SendRequest, SocketRows,
+    Timeline, drain_events, shortcuts, socket_table_ui,
 };
 
 use crate::Args;
@@ -54,6 +54,8 @@ pub struct ClientWindow {
     rows: SocketRows,
     /// Connecting and connected sockets, connects and failures over the last minutes.
     timeline: Timeline,
+    /// What to write to the selected socket or to every connected one.
+    send_box: SendBox,
 }
 
 impl ClientWindow {
@@ -85,6 +87,7 @@ impl ClientWindow {
                     (FAILED, RowState::Failed.color()),
                 ],
             ),
+            send_box: SendBox::default(),
         })
     }
 
@@ -256,6 +259,9 @@ impl ClientWindow {
                     .retain(|socket| self.rows.get(socket.id()).is_some());
             }
         });
+        if let Some(request) = self.send_box.ui(ui, self.log_view.socket_filter) {
+            self.send(&request);
+        }
         let actions = socket_table_ui(
             ui,
             self.rows.iter_mut(),
@@ -275,6 +281,35 @@ impl ClientWindow {
                 }
                 RowAction::Close(id) => socket(id).iter().for_each(|s| s.close()),
                 RowAction::Select(id) => self.log_view.toggle_socket(id),
+            }
+        }
+    }
+}
+
+impl ClientWindow {
+    /// Writes what the send box asked for; repeats run on the socket runtime.
+    fn send(&mut self, request: &SendRequest) {
+        let targets: Vec<TcpSocket> = self
+            .sockets
+            .iter()
+            .filter(|s| request.to.is_none_or(|id| s.id() == id) && s.is_connected())
+            .cloned()
+            .collect();
+        for socket in targets {
+            if let Err(error) = socket.write(request.data.clone()) {
+                self.log.push(Event::Error {
+                    socket: Some(socket.id()),
+                    error,
+                });
+                continue;
+            }
+            if request.times > 1 {
+                self.runtime.handle().spawn(serversocket::script::repeat(
+                    socket,
+                    request.data.clone().into(),
+                    request.times - 1,
+                    request.interval,
+                ));
             }
         }
     }

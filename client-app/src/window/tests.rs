@@ -360,3 +360,36 @@ fn a_naive_burst_shows_its_losses_refused_or_dropped_unserved() {
     assert_eq!(window.timeline().total(super::FAILED), lost as u64);
     drop(naive);
 }
+
+#[test]
+fn the_send_box_writes_escapes_to_every_connected_socket_repeated_and_keeps_a_history() {
+    let server = Server::start();
+    let mut harness = window(server.port);
+    harness.state_mut().settings.reply = false;
+    for _ in 0..2 {
+        harness.get_by_label("Connect").click();
+        harness.step();
+    }
+    run_until(&mut harness, "two connected", |w| {
+        w.rows.count(RowState::Connected) == 2
+    });
+    harness.state_mut().send_box.times = 3;
+    harness.state_mut().send_box.interval_ms = 0;
+    harness.step();
+    harness.get_by_label("Send:").click();
+    harness.get_by_label("Send:").type_text(r"ping\x21;");
+    harness.step();
+    harness.get_by_label("Send to sockets").click();
+    harness.step();
+    let received = server.received_until(&[
+        format!("{}ping!;ping!;ping!;", client_hello(0)),
+        format!("{}ping!;ping!;ping!;", client_hello(1)),
+    ]);
+    assert_eq!(received.len(), 2, "{received:?}");
+    assert_eq!(harness.state().send_box.history, [r"ping\x21;"]);
+    harness.step();
+    assert!(
+        harness.query_by_label(r"ping\x21;").is_some(),
+        "the history button"
+    );
+}

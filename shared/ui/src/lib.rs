@@ -13,6 +13,7 @@
 //! - [`state`]: colours and plain words for socket states.
 //! - [`timeline`]: [`Timeline`], the live plot of levels, rates and the user's actions.
 //! - [`sequence`]: one socket's events in order, with times, when it is selected.
+//! - [`send_box`]: [`SendBox`], what to write to a socket: text or hex, repeats, history.
 
 #![forbid(unsafe_code)]
 
@@ -22,6 +23,7 @@ pub mod log;
 pub mod native;
 pub mod repaint;
 pub mod rows;
+pub mod send_box;
 pub mod sequence;
 pub mod shortcuts;
 pub mod state;
@@ -32,6 +34,7 @@ pub use drain::drain_events;
 pub use log::{EventLog, LogView};
 pub use repaint::RepaintOnEvent;
 pub use rows::{SocketRow, SocketRows};
+pub use send_box::{SendBox, SendRequest};
 pub use state::RowState;
 pub use table::{RowAction, socket_table_ui};
 pub use timeline::Timeline;
