@@ -7,6 +7,7 @@ mod settings;
 #[cfg(test)]
 mod tests;
 
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serversocket::report::Role;
@@ -15,8 +16,8 @@ use serversocket::{Event, EventReceiver, EventSender, Runtime, SocketError, Sock
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::native::{Side, open_window};
 use serversocket_ui::{
-    EventLog, LogView, RepaintOnEvent, RowAction, RowState, SendBox, SendRequest, SocketRows,
-    Timeline, drain_events, shortcuts, socket_table_ui,
+    EventLog, LogView, RepaintOnEvent, RowAction, RowState, SendAction, SendBox, SendRequest,
+    SocketRows, Timeline, drain_events, shortcuts, socket_table_ui,
 };
 
 use crate::Args;
@@ -56,6 +57,23 @@ pub struct ClientWindow {
     timeline: Timeline,
     /// What to write to the selected socket or to every connected one.
     send_box: SendBox,
+    /// Files being sent, for their progress bars.
+    file_sends: Vec<FileSend>,
+    /// Failed file sends report here (the event channel is the library's own), and the log
+    /// shows them next frame.
+    file_errors: (mpsc::Sender<Event>, mpsc::Receiver<Event>),
+}
+
+/// A file going out through one socket.
+struct FileSend {
+    /// The socket (its counters tell the progress).
+    socket: TcpSocket,
+    /// The file's name, for the bar's text.
+    name: String,
+    /// The file's size.
+    total: u64,
+    /// The socket's bytes sent when the file started.
+    start: u64,
 }
 
 impl ClientWindow {
@@ -88,6 +106,8 @@ impl ClientWindow {
                 ],
             ),
             send_box: SendBox::default(),
+            file_sends: Vec::new(),
+            file_errors: mpsc::channel(),
         })
     }
 
@@ -259,9 +279,12 @@ impl ClientWindow {
                     .retain(|socket| self.rows.get(socket.id()).is_some());
             }
         });
-        if let Some(request) = self.send_box.ui(ui, self.log_view.socket_filter) {
-            self.send(&request);
+        match self.send_box.ui(ui, self.log_view.socket_filter) {
+            Some(SendAction::Bytes(request)) => self.send(&request),
+            Some(SendAction::File { path, to }) => self.send_file(&ui.ctx().clone(), &path, to),
+            None => {}
         }
+        self.file_progress_ui(ui);
         let actions = socket_table_ui(
             ui,
             self.rows.iter_mut(),
@@ -312,6 +335,86 @@ impl ClientWindow {
                 ));
             }
         }
+    }
+}
+
+impl ClientWindow {
+    /// Sends a file through every connected socket (or `to`); the file is read and fed on the
+    /// socket runtime, and a progress bar follows each.
+    fn send_file(&mut self, ctx: &egui::Context, path: &std::path::Path, to: Option<SocketId>) {
+        let total = match std::fs::metadata(path) {
+            Ok(metadata) => metadata.len(),
+            Err(e) => {
+                self.log.push(Event::Error {
+                    socket: None,
+                    error: SocketError::Os(format!("cannot send {}: {e}", path.display())),
+                });
+                return;
+            }
+        };
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        for socket in self
+            .sockets
+            .iter()
+            .filter(|s| to.is_none_or(|id| s.id() == id) && s.is_connected())
+        {
+            self.file_sends.push(FileSend {
+                socket: socket.clone(),
+                name: name.clone(),
+                total,
+                start: socket.status().bytes_sent,
+            });
+            let (socket, path) = (socket.clone(), path.to_owned());
+            let (errors, ctx) = (self.file_errors.0.clone(), ctx.clone());
+            self.runtime.handle().spawn(async move {
+                let id = socket.id();
+                let read = tokio::task::spawn_blocking(move || std::fs::read(path)).await;
+                let sent = match read {
+                    Ok(Ok(data)) => serversocket::script::send_file(socket, data.into()).await,
+                    Ok(Err(e)) => Err(SocketError::Os(format!("cannot read the file: {e}"))),
+                    Err(e) => Err(SocketError::Os(format!("reading the file failed: {e}"))),
+                };
+                if let Err(error) = sent {
+                    let _ = errors.send(Event::Error {
+                        socket: Some(id),
+                        error,
+                    });
+                    ctx.request_repaint();
+                }
+            });
+        }
+    }
+
+    /// A progress bar per file being sent, from the socket's counters (SendProgress).
+    fn file_progress_ui(&mut self, ui: &mut egui::Ui) {
+        while let Ok(event) = self.file_errors.1.try_recv() {
+            self.log.push(event);
+        }
+        self.file_sends.retain(|send| {
+            let status = send.socket.status();
+            let sent = status.bytes_sent.saturating_sub(send.start).min(send.total);
+            let done = sent == send.total;
+            let fraction = if send.total == 0 {
+                1.0
+            } else {
+                sent as f32 / send.total as f32
+            };
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .show_percentage()
+                    .text(format!(
+                        "Socket {}: {} {sent} of {} bytes",
+                        send.socket.id(),
+                        send.name,
+                        send.total
+                    )),
+            );
+            // Kept while going; a finished or abandoned send's bar goes with the next frame.
+            !done && status.state == serversocket::SocketState::Connected
+        });
     }
 }
 

@@ -13,7 +13,7 @@ use bytes::Bytes;
 
 use crate::escapes::IndexedText;
 use crate::seed::{CLIENT_REPLY, Replier};
-use crate::{Socket, SocketHandler, TcpSocket};
+use crate::{Socket, SocketError, SocketHandler, TcpSocket};
 
 /// How much of a file may wait in a socket's send queue at once.
 pub const FILE_BACKLOG: usize = 1024 * 1024;
@@ -127,6 +127,40 @@ pub async fn repeat(socket: TcpSocket, payload: Bytes, times: u64, interval: Dur
             return;
         }
     }
+}
+
+/// How often [`send_file`] looks whether the socket has room for the next slice.
+const FEED_POLL: Duration = Duration::from_millis(5);
+
+/// Sends `file` through a socket's handle (a window's "Send file"), keeping at most about
+/// [`FILE_BACKLOG`] of it queued, so a file larger than the send queue goes out whole. The
+/// handle offers no "room again" notice, so it looks at the socket's counters every few ms.
+///
+/// # Errors
+/// The socket closed before the whole file was queued.
+pub async fn send_file(socket: TcpSocket, file: Bytes) -> Result<(), SocketError> {
+    let start = socket.status().bytes_sent;
+    let mut queued = 0_usize;
+    while queued < file.len() {
+        let status = socket.status();
+        let sent = usize::try_from(status.bytes_sent.saturating_sub(start)).unwrap_or(usize::MAX);
+        if queued.saturating_sub(sent) >= FILE_BACKLOG {
+            if !socket.is_connected() {
+                return Err(SocketError::InvalidState(format!(
+                    "socket {} closed with {} of {} bytes of the file sent",
+                    socket.id(),
+                    sent,
+                    file.len()
+                )));
+            }
+            tokio::time::sleep(FEED_POLL).await;
+            continue;
+        }
+        let end = file.len().min(queued + FILE_SLICE);
+        socket.write(file.slice(queued..end))?;
+        queued = end;
+    }
+    Ok(())
 }
 
 /// Counts what a socket sent (its SendProgress steps) against what it has to send, and says

@@ -393,3 +393,41 @@ fn the_send_box_writes_escapes_to_every_connected_socket_repeated_and_keeps_a_hi
         "the history button"
     );
 }
+
+#[test]
+fn send_file_sends_a_file_larger_than_the_send_queue_whole_with_a_progress_bar() {
+    let server = Server::start();
+    let mut harness = window(server.port);
+    harness.state_mut().settings.reply = false;
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "connected", |w| {
+        w.rows.count(RowState::Connected) == 1
+    });
+    let size = serversocket::handler::SEND_QUEUE_LIMIT + 4 * 1024 * 1024;
+    let path = std::env::temp_dir().join(format!("send-box-{}.txt", std::process::id()));
+    std::fs::write(&path, b"0123456789abcdef".repeat(size / 16)).unwrap();
+    harness.state_mut().send_box.file = path.display().to_string();
+    harness.step();
+    harness.get_by_label("Send file").click();
+    harness.step();
+    assert_eq!(harness.state().file_sends.len(), 1, "a progress bar");
+    // Everything the server's socket receives: the hello, then the whole file.
+    let expected = client_hello(0).len() + size;
+    let mut received = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while received < expected {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match server.events.recv_timeout(left) {
+            Some(Event::Data { data, .. }) => received += data.len(),
+            Some(_) => {}
+            None => panic!("the server got {received} of {expected} bytes"),
+        }
+        harness.step();
+    }
+    assert_eq!(received, expected);
+    run_until(&mut harness, "the bar gone once all was sent", |w| {
+        w.file_sends.is_empty()
+    });
+    assert!(!harness.state().log.contains("Error"), "no error logged");
+    std::fs::remove_file(&path).unwrap();
+}

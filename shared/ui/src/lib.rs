@@ -34,7 +34,7 @@ pub use drain::drain_events;
 pub use log::{EventLog, LogView};
 pub use repaint::RepaintOnEvent;
 pub use rows::{SocketRow, SocketRows};
-pub use send_box::{SendBox, SendRequest};
+pub use send_box::{SendAction, SendBox, SendRequest};
 pub use state::RowState;
 pub use table::{RowAction, socket_table_ui};
 pub use timeline::Timeline;

@@ -5,6 +5,7 @@
 //! repeats run on the socket runtime ([`serversocket::script::repeat`]), never on the UI thread.
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serversocket::SocketId;
@@ -62,6 +63,20 @@ pub struct SendRequest {
     pub interval: Duration,
 }
 
+/// What the user asked the send box for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendAction {
+    /// Write these bytes.
+    Bytes(SendRequest),
+    /// Send this file's bytes.
+    File {
+        /// The file.
+        path: PathBuf,
+        /// `None`: every connected socket; otherwise this one.
+        to: Option<SocketId>,
+    },
+}
+
 /// The send box's state.
 #[derive(Debug, Clone)]
 pub struct SendBox {
@@ -79,6 +94,8 @@ pub struct SendBox {
     pub to_selected: bool,
     /// Recent texts sent, newest first.
     pub history: VecDeque<String>,
+    /// The file "Send file" sends.
+    pub file: String,
 }
 
 impl Default for SendBox {
@@ -91,6 +108,7 @@ impl Default for SendBox {
             interval_ms: 1000,
             to_selected: false,
             history: VecDeque::new(),
+            file: String::new(),
         }
     }
 }
@@ -112,7 +130,7 @@ impl SendBox {
 
     /// Draws the box; returns a request when Send was clicked (or Enter pressed) and the input
     /// is good. `selected` is the socket the log is filtered on, if any.
-    pub fn ui(&mut self, ui: &mut egui::Ui, selected: Option<SocketId>) -> Option<SendRequest> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, selected: Option<SocketId>) -> Option<SendAction> {
         let mut request = None;
         let payload = self.payload();
         ui.horizontal_wrapped(|ui| {
@@ -176,13 +194,27 @@ impl SendBox {
             if let Ok(data) = &payload
                 && (send.clicked() || enter)
             {
-                request = Some(SendRequest {
+                request = Some(SendAction::Bytes(SendRequest {
                     data: data.clone(),
                     to,
                     times: self.times,
                     interval: Duration::from_millis(self.interval_ms),
-                });
+                }));
                 self.remember();
+            }
+        });
+        ui.horizontal(|ui| {
+            let label = ui.label("File:");
+            ui.add(egui::TextEdit::singleline(&mut self.file).hint_text("/path/to/file"))
+                .labelled_by(label.id);
+            let send = ui
+                .add_enabled(!self.file.trim().is_empty(), egui::Button::new("Send file"))
+                .on_hover_text("Send the file's bytes; the bar below shows SendProgress");
+            if send.clicked() {
+                request = Some(SendAction::File {
+                    path: PathBuf::from(self.file.trim()),
+                    to: selected.filter(|_| self.to_selected),
+                });
             }
         });
         if let Err(problem) = &payload {
