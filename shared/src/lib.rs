@@ -36,6 +36,7 @@
 //! - [`escapes`]: text with `\r \n \xNN` escapes and hex input, as users type bytes.
 //! - [`reply`]: how a server's pooled sockets answer (greeting, echo, silent, fixed, rules).
 //! - [`script`]: what a client socket sends on its own (hello, repeats, a file, the reply).
+//! - [`log_file`]: the log written to a file as it happens, rotated at a size.
 //!
 //! # Where we differ from Xojo on purpose
 //! - A normal remote close is reported as Error 102 (as Xojo does) and then as a Closed event
@@ -54,6 +55,7 @@ pub mod escapes;
 pub mod event;
 pub mod handler;
 mod inbox;
+pub mod log_file;
 pub mod naive;
 mod pool;
 mod receive_buffer;

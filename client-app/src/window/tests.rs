@@ -431,3 +431,51 @@ fn send_file_sends_a_file_larger_than_the_send_queue_whole_with_a_progress_bar()
     assert!(!harness.state().log.contains("Error"), "no error logged");
     std::fs::remove_file(&path).unwrap();
 }
+
+#[test]
+fn the_log_is_written_to_a_file_as_it_happens_and_copied_as_text() {
+    let server = Server::start();
+    let mut harness = window(server.port);
+    let path = std::env::temp_dir().join(format!("client-live-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    harness.state_mut().log_view.to_file.path = path.display().to_string();
+    harness.get_by_label("Log file…").click();
+    harness.step();
+    harness.get_by_label("Write to file").click();
+    harness.step();
+    assert!(harness.state().log.file().is_some(), "writing");
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "greeted", |w| {
+        w.log.contains(&format!("Socket 0: {SERVER_GREETING}"))
+    });
+    // The writer thread is asynchronous: wait (bounded) until the file holds the greeting.
+    let wanted = format!("Socket 0: {SERVER_GREETING}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !std::fs::read_to_string(&path).is_ok_and(|text| text.contains(&wanted)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the file lacks {wanted}"
+        );
+        harness.step();
+    }
+    harness.get_by_label("Copy as text").click();
+    harness.step();
+    let copied =
+        harness
+            .output()
+            .platform_output
+            .commands
+            .iter()
+            .find_map(|command| match command {
+                egui::OutputCommand::CopyText(text) => Some(text.clone()),
+                _ => None,
+            });
+    assert!(
+        copied.as_deref().is_some_and(|text| text.contains(&wanted)),
+        "{copied:?}"
+    );
+    harness.get_by_label("Write to file").click();
+    harness.step();
+    assert!(harness.state().log.file().is_none(), "stopped");
+    std::fs::remove_file(&path).unwrap();
+}

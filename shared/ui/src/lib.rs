@@ -7,6 +7,7 @@
 //! - [`native`]: how the windows open: size, position, icon.
 //! - [`diagnostics`]: the library's tracing on the terminal, and its level switch.
 //! - [`log`]: [`EventLog`], every event as the seed's line, and [`LogView`], its virtualized view.
+//! - [`log_to_file`]: the log written to a file as it happens (text or NDJSON, rotated).
 //! - [`shortcuts`]: the keyboard shortcuts.
 //! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
 //! - [`table`]: the socket table with per-row Send and Close.
@@ -20,6 +21,7 @@
 pub mod diagnostics;
 pub mod drain;
 pub mod log;
+pub mod log_to_file;
 pub mod native;
 pub mod repaint;
 pub mod rows;
