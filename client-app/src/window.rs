@@ -15,6 +15,7 @@ use serversocket::seed::Replier;
 use serversocket::{Event, EventReceiver, EventSender, Runtime, SocketError, SocketId, TcpSocket};
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::native::{Side, open_window};
+use serversocket_ui::stream_view::StreamView;
 use serversocket_ui::{
     EventLog, LogView, RepaintOnEvent, RowAction, RowState, SendAction, SendBox, SendRequest,
     SocketRows, Timeline, drain_events, shortcuts, socket_table_ui,
@@ -59,6 +60,8 @@ pub struct ClientWindow {
     send_box: SendBox,
     /// Files being sent, for their progress bars.
     file_sends: Vec<FileSend>,
+    /// The Stream view (its own loopback connection) and whether it is open.
+    stream: (StreamView, bool),
     /// Failed file sends report here (the event channel is the library's own), and the log
     /// shows them next frame.
     file_errors: (mpsc::Sender<Event>, mpsc::Receiver<Event>),
@@ -107,6 +110,7 @@ impl ClientWindow {
             ),
             send_box: SendBox::default(),
             file_sends: Vec::new(),
+            stream: (StreamView::default(), false),
             file_errors: mpsc::channel(),
         })
     }
@@ -176,9 +180,19 @@ impl ClientWindow {
                     ui.separator();
                     switch.ui(ui);
                 }
+                ui.separator();
+                ui.toggle_value(&mut self.stream.1, "Stream")
+                    .on_hover_text("Why a message can arrive split or merged: writes and reads on one connection, side by side");
             });
             ui.add_space(4.0);
         });
+        let (stream, open) = &mut self.stream;
+        if *open {
+            egui::Window::new("Stream: writes and reads")
+                .open(open)
+                .default_width(600.0)
+                .show(ui.ctx(), |ui| stream.ui(ui, &self.runtime));
+        }
         egui::CentralPanel::default().show(ui, |ui| {
             self.timeline.ui(ui, Instant::now());
             ui.separator();

@@ -37,6 +37,7 @@
 //! - [`reply`]: how a server's pooled sockets answer (greeting, echo, silent, fixed, rules).
 //! - [`script`]: what a client socket sends on its own (hello, repeats, a file, the reply).
 //! - [`log_file`]: the log written to a file as it happens, rotated at a size.
+//! - [`stream_lab`]: one loopback connection whose writes and reads are reported in place.
 //!
 //! # Where we differ from Xojo on purpose
 //! - A normal remote close is reported as Error 102 (as Xojo does) and then as a Closed event
@@ -65,6 +66,7 @@ pub mod runtime;
 pub mod script;
 pub mod seed;
 pub mod server_socket;
+pub mod stream_lab;
 pub mod tcp_socket;
 
 pub use channel::{EventReceiver, EventSender, Waker, event_channel};

@@ -479,3 +479,49 @@ fn the_log_is_written_to_a_file_as_it_happens_and_copied_as_text() {
     assert!(harness.state().log.file().is_none(), "stopped");
     std::fs::remove_file(&path).unwrap();
 }
+
+#[test]
+fn the_stream_views_segments_match_the_writes_and_reads_and_the_lines_are_found() {
+    let mut harness = window(1);
+    harness.get_by_label("Stream").click();
+    harness.run();
+    harness.get_by_label("Stop reading").click();
+    harness.run();
+    // Three writes of "hello\n" while the receiver does not read…
+    harness.get_by_label("Write ×3").click();
+    run_until(&mut harness, "three writes", |w| {
+        w.stream.0.writes.len() == 3
+    });
+    // …then it reads again: however the reads fell, they hold the same 18 bytes in order.
+    harness.get_by_label("Stop reading").click();
+    run_until(&mut harness, "all 18 bytes read", |w| {
+        w.stream
+            .0
+            .reads
+            .last()
+            .is_some_and(|r| r.start + r.len == 18)
+    });
+    harness.run();
+    let view = &harness.state().stream.0;
+    let writes = view.writes.clone();
+    let reads = view.reads.clone();
+    assert_eq!(view.reassembler.messages, ["hello", "hello", "hello"]);
+    for (lane, segments) in [("write", &writes), ("read", &reads)] {
+        let mut next = 0;
+        for (number, segment) in (1..).zip(segments.iter()) {
+            assert_eq!(
+                (segment.index, segment.start),
+                (number, next),
+                "{lane}s in order"
+            );
+            next += segment.len;
+            let label = format!(
+                "{lane} {number}: bytes {} to {} ({} bytes)",
+                segment.start, next, segment.len
+            );
+            assert!(harness.query_by_label(&label).is_some(), "drawn: {label}");
+        }
+        assert_eq!(next, 18, "{lane}s cover the stream");
+    }
+    assert!(writes.iter().all(|w| w.len == 6));
+}

@@ -11,6 +11,7 @@
 //! - [`shortcuts`]: the keyboard shortcuts.
 //! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
 //! - [`table`]: the socket table with per-row Send and Close.
+//! - [`stream_view`]: [`stream_view::StreamView`], writes and reads as segments on two lanes.
 //! - [`state`]: colours and plain words for socket states.
 //! - [`timeline`]: [`Timeline`], the live plot of levels, rates and the user's actions.
 //! - [`sequence`]: one socket's events in order, with times, when it is selected.
@@ -29,6 +30,7 @@ pub mod send_box;
 pub mod sequence;
 pub mod shortcuts;
 pub mod state;
+pub mod stream_view;
 pub mod table;
 pub mod timeline;
 
