@@ -296,7 +296,8 @@ impl ClientWindow {
         match self.send_box.ui(ui, self.log_view.socket_filter) {
             Some(SendAction::Bytes(request)) => self.send(&request),
             Some(SendAction::File { path, to }) => self.send_file(&ui.ctx().clone(), &path, to),
-            None => {}
+            // Nothing asked, or an action this window does not offer.
+            _ => {}
         }
         self.file_progress_ui(ui);
         let actions = socket_table_ui(

@@ -44,6 +44,7 @@ pub struct ReplyArgs {
     serde::Serialize,
     serde::Deserialize,
 )]
+#[non_exhaustive]
 pub enum ReplyKind {
     /// The seed's greeting, then take what arrives.
     #[default]

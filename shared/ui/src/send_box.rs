@@ -18,6 +18,7 @@ pub const MAX_REPEAT: u64 = 10_000;
 
 /// What is added after the typed bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum LineEnding {
     /// Nothing.
     #[default]
@@ -65,6 +66,7 @@ pub struct SendRequest {
 
 /// What the user asked the send box for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SendAction {
     /// Write these bytes.
     Bytes(SendRequest),
