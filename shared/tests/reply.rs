@@ -207,3 +207,49 @@ fn a_client_sends_a_20_mebibyte_file_whole_with_progress() {
         expected_len as u64
     );
 }
+
+#[test]
+fn echo_to_a_client_that_does_not_read_stops_reading_instead_of_buffering() {
+    use serversocket::handler::RECEIVE_BUFFER_LIMIT;
+    use serversocket::reply::REPLY_BACKLOG;
+    let (_runtime, server, mut watch, address) = server(ReplyMode::Echo);
+    let stream = client(address);
+    let mut writer = stream.try_clone().unwrap();
+    // Far more than every buffer on the way; the write blocks once they are all full.
+    let sending = thread::spawn(move || {
+        let chunk = noise(1024 * 1024, 5);
+        for _ in 0..64 {
+            if writer.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    watch.until("connected", |e| common::is_connected(e, 0));
+    let connection = server.connection(SocketId(0)).unwrap();
+    // The echo stops taking once its replies fill the backlog; then the receive buffer fills
+    // and the socket stops reading. Wait (bounded) for that state.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let status = connection.status();
+        assert!(
+            status.bytes_left_to_send <= REPLY_BACKLOG,
+            "{} bytes of echo queued",
+            status.bytes_left_to_send
+        );
+        if status.bytes_available >= RECEIVE_BUFFER_LIMIT {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the receive buffer never filled: {status:?}"
+        );
+        thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert_eq!(watch.count(is_error), 0, "{:#?}", watch.seen);
+    // Shutting the client down unblocks its writer; closing it with unread data resets the
+    // connection, which the server (not reading, only writing) notices on its next write.
+    stream.shutdown(Shutdown::Both).unwrap();
+    sending.join().unwrap();
+    drop(stream);
+    watch.until("closed", |e| common::is_closed(e, 0));
+}
