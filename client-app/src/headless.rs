@@ -1,17 +1,19 @@
 //! `client-app --headless`: the seed's client on the terminal.
 //!
 //! Opens N sockets (ids 0..N-1), at most `--in-flight` connecting at a time (the next starts as
-//! one connects or fails). Each writes `Socket N connected!` when connected and
-//! answers every message with ` I got something from you.`; every event is printed as one line.
+//! one connects or fails). Each writes `Socket N connected!` when connected and answers every
+//! message with ` I got something from you.` (or follows `--hello`, `--no-reply`, `--repeat`,
+//! `--send-file`); every event is printed as one line.
 //! Exits once every socket is closed: 0 if all connected, 1 if any failed to connect. Ctrl-C or
 //! SIGTERM closes the sockets first.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use serversocket::output::Output;
 use serversocket::report::{Printer, Role};
-use serversocket::seed::Replier;
+use serversocket::script::{self, ClientScript, SendTally};
 use serversocket::{
     DEFAULT_CONNECT_TIMEOUT, Event, EventSender, Runtime, SocketId, TcpSocket, event_channel,
 };
@@ -23,17 +25,27 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
 /// Runs the headless client until all its sockets are closed.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    // Checked before anything starts: a missing file connects nothing.
+    let script = match args.script.script() {
+        Ok(script) => script,
+        Err(error) => {
+            eprintln!("client-app: {error}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
     let mut printer = Printer::stdout(Role::Client, args.json)?;
     let mut starter = Starter {
         runtime: &runtime,
         args,
+        script: &script,
         events: Some(events),
         next: 0,
         sockets: Vec::new(),
     };
     let mut tally = Tally::default();
+    let mut files: HashMap<SocketId, SendTally> = HashMap::new();
     starter.top_up(&mut tally);
     runtime.block_on(async {
         // Whoever read our output may be gone (say `| head`) after our last line: stop then too.
@@ -44,6 +56,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 event = receiver.recv() => match event {
                     Some(event) => {
                         printer.print(&event);
+                        starter.follow_script(&mut printer, &mut files, &event);
                         tally.note(&event);
                         starter.top_up(&mut tally);
                     }
@@ -82,18 +95,20 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Starts the sockets, at most `--in-flight` connecting at a time.
+/// Starts the sockets, at most `--in-flight` connecting at a time, and runs their script.
 struct Starter<'a> {
     /// Where the sockets run.
     runtime: &'a Runtime,
     /// Where, how many, how many at once.
     args: &'a Args,
+    /// What each socket sends.
+    script: &'a ClientScript,
     /// The sockets' event sender; dropped once every socket has started (or on a signal), so
     /// the channel ends when the last socket does.
     events: Option<EventSender>,
     /// The next socket's id.
     next: u64,
-    /// Every socket started so far.
+    /// Every socket started so far, in id order.
     sockets: Vec<TcpSocket>,
 }
 
@@ -113,7 +128,7 @@ impl Starter<'_> {
                 id,
                 self.args.address.clone(),
                 self.args.port,
-                Replier::default(),
+                self.script.handler(),
                 events.clone(),
                 DEFAULT_CONNECT_TIMEOUT,
             ));
@@ -126,6 +141,53 @@ impl Starter<'_> {
     /// Starts no more sockets.
     fn stop(&mut self) {
         self.events = None;
+    }
+
+    /// What the script does once a socket connects: its repeats, and counting its file's
+    /// progress (a `send_progress` line each tenth).
+    fn follow_script(
+        &self,
+        printer: &mut Printer<Output>,
+        files: &mut HashMap<SocketId, SendTally>,
+        event: &Event,
+    ) {
+        match event {
+            Event::Connected { socket, .. } => {
+                let hello = self.script.hello_for(socket.0);
+                if let Some(file) = &self.script.file {
+                    let total = (hello.len() + file.len()) as u64;
+                    files.insert(*socket, SendTally::new(total));
+                }
+                let handle = usize::try_from(socket.0)
+                    .ok()
+                    .and_then(|i| self.sockets.get(i));
+                if let Some(handle) = handle.filter(|_| self.args.script.repeat > 1) {
+                    self.runtime.handle().spawn(script::repeat(
+                        handle.clone(),
+                        hello,
+                        self.args.script.repeat - 1,
+                        self.args.script.interval(),
+                    ));
+                }
+            }
+            Event::SendProgress { socket, sent, .. } => {
+                let Some(tally) = files.get_mut(socket) else {
+                    return;
+                };
+                if let Some(so_far) = tally.add(*sent) {
+                    let total = tally.total();
+                    printer.print_note_with(
+                        &format!(
+                            "Socket {socket} sent {}% ({so_far} of {total} bytes, hello and file).",
+                            so_far * 100 / total
+                        ),
+                        "send_progress",
+                        serde_json::json!({"socket": socket, "sent": so_far, "total": total}),
+                    );
+                }
+            }
+            _ => {}
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use serversocket::bounds::DEFAULT_IN_FLIGHT;
 use serversocket::server_socket::DEFAULT_PORT;
 
 pub mod headless;
+pub mod script_args;
 pub mod window;
 
 /// The seed's client: an array of TCP sockets that connect to a ServerSocket.
@@ -34,4 +35,7 @@ pub struct Args {
     /// With --headless: print one JSON object per line instead of the seed's words.
     #[arg(long)]
     pub json: bool,
+    /// What each socket sends (--hello, --no-reply, --repeat, --interval-ms, --send-file).
+    #[command(flatten)]
+    pub script: script_args::ScriptArgs,
 }

@@ -8,6 +8,7 @@ mod settings;
 mod tests;
 
 use std::collections::VecDeque;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serversocket::bounds::IN_FLIGHT_CEILING;
@@ -18,9 +19,10 @@ use serversocket::{
 };
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::native::{Side, open_window};
+use serversocket_ui::stream_view::StreamView;
 use serversocket_ui::{
-    EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, Timeline, drain_events,
-    shortcuts, socket_table_ui,
+    EventLog, LogView, RepaintOnEvent, RowAction, RowState, SendAction, SendBox, SendRequest,
+    SocketRows, Timeline, drain_events, shortcuts, socket_table_ui,
 };
 
 use crate::Args;
@@ -75,6 +77,27 @@ pub struct ClientWindow {
     rows: SocketRows,
     /// Connecting and connected sockets, connects and failures over the last minutes.
     timeline: Timeline,
+    /// What to write to the selected socket or to every connected one.
+    send_box: SendBox,
+    /// Files being sent, for their progress bars.
+    file_sends: Vec<FileSend>,
+    /// The Stream view (its own loopback connection) and whether it is open.
+    stream: (StreamView, bool),
+    /// Failed file sends report here (the event channel is the library's own), and the log
+    /// shows them next frame.
+    file_errors: (mpsc::Sender<Event>, mpsc::Receiver<Event>),
+}
+
+/// A file going out through one socket.
+struct FileSend {
+    /// The socket (its counters tell the progress).
+    socket: TcpSocket,
+    /// The file's name, for the bar's text.
+    name: String,
+    /// The file's size.
+    total: u64,
+    /// The socket's bytes sent when the file started.
+    start: u64,
 }
 
 impl ClientWindow {
@@ -107,6 +130,10 @@ impl ClientWindow {
                     (FAILED, RowState::Failed.color()),
                 ],
             ),
+            send_box: SendBox::default(),
+            file_sends: Vec::new(),
+            stream: (StreamView::default(), false),
+            file_errors: mpsc::channel(),
         })
     }
 
@@ -176,9 +203,19 @@ impl ClientWindow {
                     ui.separator();
                     switch.ui(ui);
                 }
+                ui.separator();
+                ui.toggle_value(&mut self.stream.1, "Stream")
+                    .on_hover_text("Why a message can arrive split or merged: writes and reads on one connection, side by side");
             });
             ui.add_space(4.0);
         });
+        let (stream, open) = &mut self.stream;
+        if *open {
+            egui::Window::new("Stream: writes and reads")
+                .open(open)
+                .default_width(600.0)
+                .show(ui.ctx(), |ui| stream.ui(ui, &self.runtime));
+        }
         egui::CentralPanel::default().show(ui, |ui| {
             self.timeline.ui(ui, Instant::now());
             ui.separator();
@@ -316,6 +353,13 @@ impl ClientWindow {
                     .retain(|socket| self.rows.get(socket.id()).is_some());
             }
         });
+        match self.send_box.ui(ui, self.log_view.socket_filter) {
+            Some(SendAction::Bytes(request)) => self.send(&request),
+            Some(SendAction::File { path, to }) => self.send_file(&ui.ctx().clone(), &path, to),
+            // Nothing asked, or an action this window does not offer.
+            _ => {}
+        }
+        self.file_progress_ui(ui);
         let actions = socket_table_ui(
             ui,
             self.rows.iter_mut(),
@@ -337,6 +381,115 @@ impl ClientWindow {
                 RowAction::Select(id) => self.log_view.toggle_socket(id),
             }
         }
+    }
+}
+
+impl ClientWindow {
+    /// Writes what the send box asked for; repeats run on the socket runtime.
+    fn send(&mut self, request: &SendRequest) {
+        let targets: Vec<TcpSocket> = self
+            .sockets
+            .iter()
+            .filter(|s| request.to.is_none_or(|id| s.id() == id) && s.is_connected())
+            .cloned()
+            .collect();
+        for socket in targets {
+            if let Err(error) = socket.write(request.data.clone()) {
+                self.log.push(Event::Error {
+                    socket: Some(socket.id()),
+                    error,
+                });
+                continue;
+            }
+            if request.times > 1 {
+                self.runtime.handle().spawn(serversocket::script::repeat(
+                    socket,
+                    request.data.clone().into(),
+                    request.times - 1,
+                    request.interval,
+                ));
+            }
+        }
+    }
+}
+
+impl ClientWindow {
+    /// Sends a file through every connected socket (or `to`); the file is read and fed on the
+    /// socket runtime, and a progress bar follows each.
+    fn send_file(&mut self, ctx: &egui::Context, path: &std::path::Path, to: Option<SocketId>) {
+        let total = match std::fs::metadata(path) {
+            Ok(metadata) => metadata.len(),
+            Err(e) => {
+                self.log.push(Event::Error {
+                    socket: None,
+                    error: SocketError::Os(format!("cannot send {}: {e}", path.display())),
+                });
+                return;
+            }
+        };
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        for socket in self
+            .sockets
+            .iter()
+            .filter(|s| to.is_none_or(|id| s.id() == id) && s.is_connected())
+        {
+            self.file_sends.push(FileSend {
+                socket: socket.clone(),
+                name: name.clone(),
+                total,
+                start: socket.status().bytes_sent,
+            });
+            let (socket, path) = (socket.clone(), path.to_owned());
+            let (errors, ctx) = (self.file_errors.0.clone(), ctx.clone());
+            self.runtime.handle().spawn(async move {
+                let id = socket.id();
+                let read = tokio::task::spawn_blocking(move || std::fs::read(path)).await;
+                let sent = match read {
+                    Ok(Ok(data)) => serversocket::script::send_file(socket, data.into()).await,
+                    Ok(Err(e)) => Err(SocketError::Os(format!("cannot read the file: {e}"))),
+                    Err(e) => Err(SocketError::Os(format!("reading the file failed: {e}"))),
+                };
+                if let Err(error) = sent {
+                    let _ = errors.send(Event::Error {
+                        socket: Some(id),
+                        error,
+                    });
+                    ctx.request_repaint();
+                }
+            });
+        }
+    }
+
+    /// A progress bar per file being sent, from the socket's counters (SendProgress).
+    fn file_progress_ui(&mut self, ui: &mut egui::Ui) {
+        while let Ok(event) = self.file_errors.1.try_recv() {
+            self.log.push(event);
+        }
+        self.file_sends.retain(|send| {
+            let status = send.socket.status();
+            let sent = status.bytes_sent.saturating_sub(send.start).min(send.total);
+            let done = sent == send.total;
+            let fraction = if send.total == 0 {
+                1.0
+            } else {
+                sent as f32 / send.total as f32
+            };
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .show_percentage()
+                    .text(format!(
+                        "Socket {}: {} {sent} of {} bytes",
+                        send.socket.id(),
+                        send.name,
+                        send.total
+                    )),
+            );
+            // Kept while going; a finished or abandoned send's bar goes with the next frame.
+            !done && status.state == serversocket::SocketState::Connected
+        });
     }
 }
 

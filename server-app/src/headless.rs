@@ -1,7 +1,7 @@
 //! `server-app --headless`: the seed's server on the terminal.
 //!
-//! Each pooled socket greets its client and takes what it receives; every event is printed as
-//! one line. Ctrl-C or SIGTERM stops listening, closes every connection, prints `stopped` and
+//! Each pooled socket greets its client and takes what it receives (or answers as `--reply`
+//! says); every event is printed as one line. Ctrl-C or SIGTERM stops listening, closes every connection, prints `stopped` and
 //! exits 0. A failed Listen exits 1 naming the error code.
 
 use std::process::ExitCode;
@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serversocket::naive::NaiveServer;
 use serversocket::output::Output;
+use serversocket::reply::ReplyMode;
 use serversocket::report::{Printer, Role};
-use serversocket::seed::Greeter;
 use serversocket::{Event, Runtime, ServerSocket, event_channel};
 
 use crate::{Args, Mode};
@@ -20,18 +20,26 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
 /// Runs the headless server until a termination signal.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    // Checked before anything starts, so a bad rule opens no listener.
+    let reply = match args.reply.mode() {
+        Ok(reply) => reply,
+        Err(error) => {
+            eprintln!("server-app: {error}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     match args.mode {
-        Mode::Pool => run_pool(args),
-        Mode::Naive => run_naive(args),
+        Mode::Pool => run_pool(args, reply),
+        Mode::Naive => run_naive(args, reply),
     }
 }
 
 /// The seed's server on a ServerSocket.
-fn run_pool(args: &Args) -> anyhow::Result<ExitCode> {
+fn run_pool(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
     let mut printer = Printer::stdout(Role::Server, args.json)?;
-    let mut server = ServerSocket::new(&runtime, events, |_id| Greeter::default());
+    let mut server = ServerSocket::new(&runtime, events, move |_id| reply.handler());
     server.set_network_interface(args.bind);
     server.set_port(args.port);
     server
@@ -94,24 +102,24 @@ fn run_pool(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The same greeting server on the naive single re-listening socket.
-fn run_naive(args: &Args) -> anyhow::Result<ExitCode> {
+fn run_naive(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
     let mut printer = Printer::stdout(Role::Server, args.json)?;
     let address = std::net::SocketAddr::new(args.bind, args.port);
     let delay = Duration::from_millis(args.relisten_delay_ms);
-    let server = match NaiveServer::listen(&runtime, events, address, delay, |_| Greeter::default())
-    {
-        Ok((server, _bound)) => server,
-        Err(error) => {
-            printer.print(&Event::Error {
-                socket: None,
-                error: error.clone(),
-            });
-            eprintln!("error {}: {error}", error.code());
-            return Ok(ExitCode::FAILURE);
-        }
-    };
+    let server =
+        match NaiveServer::listen(&runtime, events, address, delay, move |_| reply.handler()) {
+            Ok((server, _bound)) => server,
+            Err(error) => {
+                printer.print(&Event::Error {
+                    socket: None,
+                    error: error.clone(),
+                });
+                eprintln!("error {}: {error}", error.code());
+                return Ok(ExitCode::FAILURE);
+            }
+        };
     let show = |printer: &mut Printer<Output>, event: &Event| match event {
         // Not the end: the single socket closed to hand a connection off.
         Event::Stopped => printer.print_note(

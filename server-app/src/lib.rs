@@ -12,6 +12,7 @@ use serversocket::server_socket::{
 };
 
 pub mod headless;
+pub mod reply_args;
 pub mod window;
 
 /// A ServerSocket: one listener and a pool of sockets that take its connections.
@@ -50,6 +51,9 @@ pub struct Args {
     /// With --mode naive: how long the single socket stays closed after each connection.
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_RELISTEN_DELAY_MS)]
     pub relisten_delay_ms: u64,
+    /// How each socket answers (--reply, --greeting, --fixed, --rule).
+    #[command(flatten)]
+    pub reply: reply_args::ReplyArgs,
 }
 
 /// The longest idle timeout `--idle-timeout` and the window offer (a day).

@@ -6,6 +6,7 @@
 
 mod concepts;
 mod pool_view;
+mod reply_setting;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -14,10 +15,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use serversocket::naive::NaiveServer;
+use serversocket::reply::{ChosenOnConnect, ReplyMode};
 use serversocket::report::Role;
-use serversocket::seed::Greeter;
 use serversocket::{
     Event, EventReceiver, EventSender, Runtime, ServerSocket, SocketError, SocketId, TcpSocket,
 };
@@ -75,8 +75,10 @@ pub struct ServerWindow {
     receiver: EventReceiver,
     /// Repaints the window when an event arrives.
     repaint: RepaintOnEvent,
-    /// The greeting new pooled sockets write; AddSocket reads it on the runtime.
-    greeting: Arc<Mutex<Bytes>>,
+    /// How new pooled sockets answer (the greeting among it); AddSocket reads it on the runtime.
+    reply: Arc<Mutex<ReplyMode>>,
+    /// Why the reply setting as typed cannot be used (new sockets keep the last good mode).
+    reply_problem: Option<String>,
     /// The terminal diagnostics' level switch (none in tests).
     trace_level: Option<LevelSwitch>,
     /// Every event as a line.
@@ -106,13 +108,14 @@ impl ServerWindow {
     pub fn new(settings: ServerSettings) -> Result<Self, SocketError> {
         let runtime = Runtime::new()?;
         let (repaint, events, receiver) = RepaintOnEvent::channel();
-        let greeting = Arc::new(Mutex::new(Bytes::from(settings.greeting.clone())));
-        let add_socket_greeting = Arc::clone(&greeting);
+        let (mode, reply_problem) = match settings.reply.mode(&settings.greeting) {
+            Ok(mode) => (mode, None),
+            Err(problem) => (ReplyMode::default(), Some(problem)),
+        };
+        let reply = Arc::new(Mutex::new(mode));
+        let add_socket_reply = Arc::clone(&reply);
         let server = ServerSocket::new(&runtime, events.clone(), move |_id| {
-            let greeting = add_socket_greeting
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            Greeter::new(greeting.clone())
+            ChosenOnConnect::new(Arc::clone(&add_socket_reply))
         });
         server.set_handoff_delay(Duration::from_millis(
             settings
@@ -129,7 +132,8 @@ impl ServerWindow {
             runtime,
             receiver,
             repaint,
-            greeting,
+            reply,
+            reply_problem,
             trace_level: None,
             log: EventLog::new(Role::Server),
             log_view: LogView::default(),
@@ -189,9 +193,9 @@ impl ServerWindow {
                 self.server
                     .set_idle_timeout(idle_timeout(self.settings.idle_timeout_seconds));
             }
-            if changes.greeting {
-                *self.greeting.lock().unwrap_or_else(PoisonError::into_inner) =
-                    Bytes::from(self.settings.greeting.clone());
+            let reply_changed = self.settings.reply.ui(ui, self.reply_problem.as_deref());
+            if changes.greeting || reply_changed {
+                self.apply_reply();
             }
             ui.horizontal_wrapped(|ui| {
                 self.listen_button_ui(ui, changes.enter_pressed);
@@ -254,6 +258,17 @@ impl ServerWindow {
                 "Nothing yet: click Listen, then connect a client (the client window's Connect, or `client-app --headless`).",
             );
         });
+    }
+
+    /// Makes the reply setting as typed the one new sockets use, or shows why it cannot be.
+    fn apply_reply(&mut self) {
+        match self.settings.reply.mode(&self.settings.greeting) {
+            Ok(mode) => {
+                *self.reply.lock().unwrap_or_else(PoisonError::into_inner) = mode;
+                self.reply_problem = None;
+            }
+            Err(problem) => self.reply_problem = Some(problem),
+        }
     }
 
     /// Takes what the sockets reported since the last frame.
@@ -380,7 +395,7 @@ impl ServerWindow {
         };
         self.timeline.mark(Instant::now(), mode);
         if self.settings.naive {
-            let greeting = Arc::clone(&self.greeting);
+            let reply = Arc::clone(&self.reply);
             // One numbering for both modes: the rows of earlier sockets stay, and no new
             // socket may take their ids.
             let started = NaiveServer::listen_with_ids(
@@ -390,12 +405,10 @@ impl ServerWindow {
                 std::time::Duration::from_millis(self.settings.relisten_delay_ms),
                 self.server.socket_ids(),
                 move |_id| {
-                    Greeter::new(
-                        greeting
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .clone(),
-                    )
+                    reply
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .handler()
                 },
             );
             match started {

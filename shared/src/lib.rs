@@ -38,6 +38,11 @@
 //! - `sync`: the crate's one `lock()` helper.
 //! - [`ports`]: what the OS says about ports (its ephemeral range, who listens).
 //! - [`output`]: headless output through a bounded queue, so a stalled reader never blocks.
+//! - [`escapes`]: text with `\r \n \xNN` escapes and hex input, as users type bytes.
+//! - [`reply`]: how a server's pooled sockets answer (greeting, echo, silent, fixed, rules).
+//! - [`script`]: what a client socket sends on its own (hello, repeats, a file, the reply).
+//! - [`log_file`]: the log written to a file as it happens, rotated at a size.
+//! - [`stream_lab`]: one loopback connection whose writes and reads are reported in place.
 //!
 //! # Where we differ from Xojo on purpose
 //! - A normal remote close is reported as Error 102 (as Xojo does) and then as a Closed event
@@ -66,19 +71,24 @@ pub mod bounds;
 pub mod channel;
 mod connection;
 pub mod error;
+pub mod escapes;
 pub mod event;
 pub mod handler;
 mod inbox;
+pub mod log_file;
 pub mod naive;
 pub mod output;
 mod pool;
 pub mod ports;
 mod receive_buffer;
 mod registry;
+pub mod reply;
 pub mod report;
 pub mod runtime;
+pub mod script;
 pub mod seed;
 pub mod server_socket;
+pub mod stream_lab;
 mod sync;
 pub mod tcp_socket;
 

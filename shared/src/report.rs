@@ -194,9 +194,23 @@ impl<W: Write> Printer<W> {
     /// Prints a line of the program's own: `human` as it is, or a JSON object with `json_event`
     /// as its event.
     pub fn print_note(&mut self, human: &str, json_event: &str) {
+        self.print_note_with(human, json_event, Value::Null);
+    }
+
+    /// The underlying writer (e.g. for [`Output::reader_gone`]).
+    pub fn out(&self) -> &W {
+        &self.out
+    }
+
+    /// Like [`Printer::print_note`], with `fields` (a JSON object) added to the JSON line.
+    pub fn print_note_with(&mut self, human: &str, json_event: &str, fields: Value) {
         let line = if self.json {
             let ts = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
-            json!({"event": json_event, "ts": ts}).to_string()
+            let mut record = json!({"event": json_event, "ts": ts});
+            if let (Some(record), Value::Object(fields)) = (record.as_object_mut(), fields) {
+                record.extend(fields);
+            }
+            record.to_string()
         } else {
             human.to_owned()
         };
@@ -205,11 +219,6 @@ impl<W: Write> Printer<W> {
                 .and_then(|()| self.out.flush())
                 .is_err();
         }
-    }
-
-    /// The underlying writer (e.g. for [`Output::reader_gone`]).
-    pub fn out(&self) -> &W {
-        &self.out
     }
 
     /// True once a line could not be written: nobody reads the output any more.

@@ -198,6 +198,11 @@ fn concepts(live: &Live<'_>) -> Vec<Concept> {
             },
         },
         Concept {
+            title: "No message boundaries",
+            explanation: "TCP delivers a stream of bytes, in order, but not the writes they came in: three writes can arrive as one read (DataAvailable), and one large write as many. A program finds its messages again by framing them: a line ending, or a length before each message. The client window's Stream view draws writes and reads side by side; the Rules reply mode answers line by line for this reason.",
+            now: "each \"got\" line in the log is one read, not necessarily one message of the client's.".to_owned(),
+        },
+        Concept {
             title: "Socket states",
             explanation: "Each tile and row is coloured by state: idle (in the pool), connected, closed, error.",
             now: format!(

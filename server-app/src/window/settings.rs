@@ -81,6 +81,8 @@ pub struct ServerSettings {
     pub idle_timeout_seconds: u64,
     /// The concepts panel is open.
     pub show_concepts: bool,
+    /// How each pooled socket answers.
+    pub reply: super::reply_setting::ReplySetting,
     /// Why the last Min/Max change was refused (not persisted).
     #[serde(skip)]
     pub limits_error: Option<String>,
@@ -103,6 +105,7 @@ impl Default for ServerSettings {
             handoff_delay_ms: 0,
             idle_timeout_seconds: 0,
             show_concepts: false,
+            reply: super::reply_setting::ReplySetting::default(),
             limits_error: None,
             ephemeral_ports: serversocket::ports::ephemeral_port_range(),
         }

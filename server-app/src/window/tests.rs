@@ -626,3 +626,52 @@ fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
     );
     drop((pooled, naive));
 }
+
+#[test]
+fn choosing_echo_while_listening_makes_the_idle_sockets_echo_and_a_bad_rule_is_shown() {
+    use std::io::Write;
+    let mut harness = window(2, 10);
+    let address = listen(&mut harness);
+    // The pool's idle sockets were made in greeting mode; they read the mode when they connect.
+    harness.get_by_label("Echo").click();
+    harness.run();
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    // Text, not binary: the log shows what arrives, and the test fonts have no glyph for the
+    // replacement character that binary data would show as.
+    let data: Vec<u8> = (b'a'..=b'z').cycle().take(300_000).collect();
+    let mut writer = stream.try_clone().unwrap();
+    let sent = data.clone();
+    let sending = std::thread::spawn(move || {
+        writer.write_all(&sent).unwrap();
+        writer.shutdown(std::net::Shutdown::Write).unwrap();
+    });
+    let mut back = Vec::new();
+    stream.read_to_end(&mut back).unwrap();
+    sending.join().unwrap();
+    assert!(
+        back == data,
+        "{} of {} bytes echoed",
+        back.len(),
+        data.len()
+    );
+
+    harness.get_by_label("Rules").click();
+    harness.run();
+    let rules = "Rules, one per line (REGEX => TEMPLATE; $1, ${name}, \\r\\n):";
+    harness.get_by_label(rules).click();
+    harness.run();
+    harness.get_by_label(rules).type_text(r"^GET (\S+ => x");
+    harness.run();
+    assert!(
+        harness
+            .state()
+            .reply_problem
+            .as_deref()
+            .is_some_and(|p| p.contains("rule 1")),
+        "{:?}",
+        harness.state().reply_problem
+    );
+}

@@ -7,24 +7,30 @@
 //! - [`native`]: how the windows open: size, position, icon.
 //! - [`diagnostics`]: the library's tracing on the terminal, and its level switch.
 //! - [`log`]: [`EventLog`], every event as the seed's line, and [`LogView`], its virtualized view.
+//! - [`log_to_file`]: the log written to a file as it happens (text or NDJSON, rotated).
 //! - [`shortcuts`]: the keyboard shortcuts.
 //! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
 //! - [`table`]: the socket table with per-row Send and Close.
+//! - [`stream_view`]: [`stream_view::StreamView`], writes and reads as segments on two lanes.
 //! - [`state`]: colours and plain words for socket states.
 //! - [`timeline`]: [`Timeline`], the live plot of levels, rates and the user's actions.
 //! - [`sequence`]: one socket's events in order, with times, when it is selected.
+//! - [`send_box`]: [`SendBox`], what to write to a socket: text or hex, repeats, history.
 
 #![forbid(unsafe_code)]
 
 pub mod diagnostics;
 pub mod drain;
 pub mod log;
+pub mod log_to_file;
 pub mod native;
 pub mod repaint;
 pub mod rows;
+pub mod send_box;
 pub mod sequence;
 pub mod shortcuts;
 pub mod state;
+pub mod stream_view;
 pub mod table;
 pub mod timeline;
 
@@ -32,6 +38,7 @@ pub use drain::drain_events;
 pub use log::{EventLog, LogView};
 pub use repaint::RepaintOnEvent;
 pub use rows::{SocketRow, SocketRows};
+pub use send_box::{SendAction, SendBox, SendRequest};
 pub use state::RowState;
 pub use table::{RowAction, socket_table_ui};
 pub use timeline::Timeline;

@@ -10,9 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
+use serversocket::log_file::LogFile;
 use serversocket::report::{Role, human_line, json_record};
 use serversocket::{Event, SocketId};
 
+use crate::log_to_file::LogToFile;
 use crate::sequence::Sequence;
 use crate::shortcuts;
 
@@ -67,6 +69,8 @@ pub struct EventLog {
     /// Lines removed from the front so far, by dropping or clearing: a view's indices are
     /// stale when this moved.
     forgotten: u64,
+    /// Where every event is also written as it happens, if anywhere.
+    file: Option<LogFile>,
 }
 
 impl EventLog {
@@ -79,12 +83,16 @@ impl EventLog {
             data_bytes: 0,
             dropped: 0,
             forgotten: 0,
+            file: None,
         }
     }
 
     /// Logs an event (progress events are too chatty and are skipped), dropping the oldest
     /// lines when the log is over [`MAX_LINES`] or [`MAX_DATA_BYTES`].
     pub fn push(&mut self, event: Event) {
+        if let Some(file) = &self.file {
+            file.record(&event, SystemTime::now());
+        }
         if let Some(line) = human_line(self.role, &event) {
             self.data_bytes += data_len(&event);
             self.entries.push_back(LogEntry {
@@ -108,6 +116,23 @@ impl EventLog {
             }
             self.drop_oldest(count);
         }
+    }
+
+    /// Starts (or with `None` stops) writing every new event to a file as well.
+    pub fn set_file(&mut self, file: Option<LogFile>) {
+        self.file = file;
+    }
+
+    /// The file the log is written to, if any.
+    #[must_use]
+    pub fn file(&self) -> Option<&LogFile> {
+        self.file.as_ref()
+    }
+
+    /// Which side's words the log uses.
+    #[must_use]
+    pub fn role(&self) -> Role {
+        self.role
     }
 
     /// Drops the `count` oldest lines.
@@ -208,6 +233,8 @@ pub struct LogView {
     made_with: (String, Option<SocketId>),
     /// The log's count of removed lines when `visible` was made (its indices shift after).
     forgotten_seen: u64,
+    /// The "write to file" controls.
+    pub to_file: LogToFile,
 }
 
 impl Default for LogView {
@@ -223,6 +250,7 @@ impl Default for LogView {
             scanned: 0,
             made_with: (String::new(), None),
             forgotten_seen: 0,
+            to_file: LogToFile::default(),
         }
     }
 }
@@ -239,6 +267,9 @@ impl LogView {
     /// Draws the toolbar and the lines. `hint` is shown while the log is empty.
     pub fn ui(&mut self, ui: &mut egui::Ui, log: &mut EventLog, hint: &str) {
         self.toolbar_ui(ui, log);
+        if self.to_file.shown || log.file().is_some() {
+            self.to_file.ui(ui, log);
+        }
         self.refresh(log);
         self.sequence.ui(ui);
         if log.entries().is_empty() {
@@ -300,6 +331,15 @@ impl LogView {
             if clear.clicked() || shortcuts::pressed(ui, &shortcuts::CLEAR_LOG) {
                 log.clear();
             }
+            ui.toggle_value(&mut self.to_file.shown, "Log file…")
+                .on_hover_text("Write the log to a file as it happens (text or NDJSON, rotated)");
+            if ui
+                .button("Copy as text")
+                .on_hover_text("Copy the lines shown (filters applied) to the clipboard, as text")
+                .clicked()
+            {
+                ui.ctx().copy_text(self.shown_text(log));
+            }
             ui.separator();
             ui.add(egui::TextEdit::singleline(&mut self.export_path).desired_width(180.0))
                 .on_hover_text("The file Export writes (NDJSON, as `--headless --json`)");
@@ -325,6 +365,19 @@ impl LogView {
                     )),
             };
         });
+    }
+
+    /// The lines the view shows, as text, one a line.
+    #[must_use]
+    pub fn shown_text(&self, log: &EventLog) -> String {
+        let mut text = String::new();
+        for &index in &self.visible {
+            if let Some(entry) = log.entries().get(index) {
+                text.push_str(&self.line_text(entry));
+                text.push('\n');
+            }
+        }
+        text
     }
 
     /// Writes a snapshot of the log on a thread of its own, so a long log never stalls a frame;

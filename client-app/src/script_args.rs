@@ -1,0 +1,83 @@
+//! The headless client's flags for what each socket sends (`--hello`, `--no-reply`, `--repeat`,
+//! `--interval-ms`, `--send-file`), and turning them into the library's [`ClientScript`].
+
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serversocket::escapes::IndexedText;
+use serversocket::script::ClientScript;
+use thiserror::Error;
+
+/// The most times `--repeat` sends the hello, so a typo cannot flood a server for days.
+pub const MAX_REPEAT: u64 = 1_000_000;
+/// The longest `--interval-ms`: one hour.
+pub const MAX_INTERVAL_MS: u64 = 3_600_000;
+
+/// What each socket sends on its own.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScriptArgs {
+    /// With --headless: what each socket writes once connected, instead of `Socket N connected!`;
+    /// escapes \r \n \t \\ \xNN, and {n} for the socket's index. Empty: no hello.
+    #[arg(long, value_name = "TEXT", value_parser = IndexedText::parse)]
+    pub hello: Option<IndexedText>,
+    /// With --headless: do not answer each message with ` I got something from you.` (against
+    /// an echo server the seed's client would otherwise ping-pong for ever).
+    #[arg(long)]
+    pub no_reply: bool,
+    /// With --headless: send the hello N times in all (at most 1000000).
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_REPEAT))]
+    pub repeat: u64,
+    /// With --repeat: the pause between two hellos (at most one hour).
+    #[arg(long, value_name = "MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(0..=MAX_INTERVAL_MS))]
+    pub interval_ms: u64,
+    /// With --headless: send this file's bytes once connected, after the hello; progress is
+    /// printed every 10%.
+    #[arg(long, value_name = "PATH")]
+    pub send_file: Option<PathBuf>,
+}
+
+impl ScriptArgs {
+    /// The script these flags describe, with the file's bytes read in.
+    ///
+    /// # Errors
+    /// The file cannot be read.
+    pub fn script(&self) -> Result<ClientScript, SendFileError> {
+        let file = self
+            .send_file
+            .as_ref()
+            .map(|path| {
+                std::fs::read(path)
+                    .map(Bytes::from)
+                    .map_err(|source| SendFileError {
+                        path: path.clone(),
+                        source,
+                    })
+            })
+            .transpose()?;
+        Ok(ClientScript {
+            hello: self.hello.clone(),
+            reply: !self.no_reply,
+            file,
+        })
+    }
+
+    /// The pause between two hellos.
+    #[must_use]
+    pub fn interval(&self) -> Duration {
+        Duration::from_millis(self.interval_ms)
+    }
+}
+
+/// `--send-file` names a file that cannot be read.
+#[derive(Debug, Error)]
+#[error("--send-file {}: {source}", path.display())]
+pub struct SendFileError {
+    /// The file as given.
+    pub path: PathBuf,
+    /// Why it could not be read.
+    pub source: io::Error,
+}

@@ -1,0 +1,117 @@
+//! The server window's "Reply" setting: how each pooled socket answers (the window's side of
+//! `--reply`), checked as typed; a mistake is shown and new sockets keep the last good mode.
+
+use serde::{Deserialize, Serialize};
+use serversocket::reply::ReplyMode;
+
+use crate::reply_args::{ReplyArgs, ReplyKind};
+
+/// The reply setting as typed (persisted with the other settings).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReplySetting {
+    /// Which mode.
+    pub kind: ReplyKind,
+    /// Fixed mode: the text written after each chunk (escapes allowed).
+    pub fixed: String,
+    /// Rules mode: one `REGEX => TEMPLATE` per line.
+    pub rules: String,
+}
+
+impl ReplySetting {
+    /// The mode this setting and the greeting field describe, or why it cannot be used.
+    ///
+    /// # Errors
+    /// A bad escape or rule, as `--reply` would report it.
+    pub fn mode(&self, greeting: &str) -> Result<ReplyMode, String> {
+        let greets = matches!(self.kind, ReplyKind::Greeting | ReplyKind::Fixed);
+        let args = ReplyArgs {
+            reply: self.kind,
+            greeting: (greets && !greeting.is_empty()).then(|| greeting.to_owned()),
+            fixed: (self.kind == ReplyKind::Fixed && !self.fixed.is_empty())
+                .then(|| self.fixed.clone()),
+            rules: if self.kind == ReplyKind::Rules {
+                self.rules
+                    .lines()
+                    .filter(|line| !line.trim().is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        };
+        match args.mode() {
+            // An empty greeting field in greeting mode greets with nothing, as before.
+            Ok(_) if self.kind == ReplyKind::Greeting && greeting.is_empty() => {
+                Ok(ReplyMode::Greeting(bytes::Bytes::new()))
+            }
+            Ok(mode) => Ok(mode),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
+    /// The mode picker and its text fields; true when something changed.
+    pub fn ui(&mut self, ui: &mut egui::Ui, problem: Option<&str>) -> bool {
+        let mut changed = false;
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Reply:")
+                .on_hover_text("How each pooled socket answers what its client sends");
+            for (kind, name, tip) in [
+                (
+                    ReplyKind::Greeting,
+                    "Greeting",
+                    "The seed: write the greeting once connected, then take what arrives",
+                ),
+                (
+                    ReplyKind::Echo,
+                    "Echo",
+                    "No greeting; every byte received is written back",
+                ),
+                (
+                    ReplyKind::Silent,
+                    "Silent",
+                    "No greeting, no reply; what arrives is still logged",
+                ),
+                (
+                    ReplyKind::Fixed,
+                    "Fixed",
+                    "The greeting once connected and/or a fixed text after each chunk received",
+                ),
+                (
+                    ReplyKind::Rules,
+                    "Rules",
+                    "Each line is matched against the rules; the first match replies",
+                ),
+            ] {
+                changed |= ui
+                    .radio_value(&mut self.kind, kind, name)
+                    .on_hover_text(tip)
+                    .changed();
+            }
+            if self.kind == ReplyKind::Fixed {
+                let label = ui.label("After each chunk:");
+                changed |= ui
+                    .add(egui::TextEdit::singleline(&mut self.fixed).hint_text(r"ok\r\n"))
+                    .labelled_by(label.id)
+                    .on_hover_text(r"Escapes: \r \n \t \\ \xNN")
+                    .changed();
+            }
+        });
+        if self.kind == ReplyKind::Rules {
+            let label = ui.label("Rules, one per line (REGEX => TEMPLATE; $1, ${name}, \\r\\n):");
+            changed |= ui
+                .add(
+                    egui::TextEdit::multiline(&mut self.rules)
+                        .desired_rows(3)
+                        .desired_width(f32::INFINITY)
+                        .hint_text(r"^GET (\S+) => you asked for $1\r\n"),
+                )
+                .labelled_by(label.id)
+                .changed();
+        }
+        if let Some(problem) = problem {
+            ui.colored_label(ui.visuals().error_fg_color, problem);
+        }
+        changed
+    }
+}

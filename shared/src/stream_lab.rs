@@ -1,0 +1,298 @@
+//! The byte stream made visible: one loopback connection whose every write and every read is
+//! reported with its place in the stream, so a learner sees three writes arrive as one read,
+//! or one write as many. TCP carries bytes, not messages; [`Framing`] shows how a program
+//! finds its messages again (lines, or a length before each), with tokio-util's codecs.
+//!
+//! The lab runs on the socket runtime: a writer task owns the client end, a reader task owns
+//! the accepted end. The caller steers it with commands (write, Nagle on/off, read size, stop
+//! reading) and takes [`LabEvent`]s from a channel whose waker can repaint a window.
+
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc as tokio_mpsc, watch};
+use tokio_util::codec::{Decoder, LengthDelimitedCodec, LinesCodec};
+
+use crate::{Runtime, Waker};
+
+/// The most one read may take, and the default.
+pub const MAX_READ_SIZE: usize = 64 * 1024;
+
+/// What happened on the lab's connection; offsets are bytes from the stream's start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LabEvent {
+    /// Both ends are connected.
+    Ready,
+    /// The sending side's write number `index` (from 1) went to the OS: bytes `start..start+len`.
+    Wrote {
+        /// Its number.
+        index: u64,
+        /// Where it starts in the stream.
+        start: u64,
+        /// Its length.
+        len: u64,
+    },
+    /// The receiving side's read number `index` (from 1) returned bytes `start..start+len`.
+    Read {
+        /// Its number.
+        index: u64,
+        /// Where it starts in the stream.
+        start: u64,
+        /// The bytes.
+        data: Bytes,
+    },
+    /// Something failed; the lab stops.
+    Failed(String),
+}
+
+/// Commands for the lab's tasks.
+enum WriterCommand {
+    Write(Bytes),
+    Nodelay(bool),
+}
+
+/// How the receiver reads: whether at all, and how much at a time.
+#[derive(Debug, Clone, Copy)]
+struct ReadSettings {
+    reading: bool,
+    size: usize,
+}
+
+/// A running lab; dropping it closes both ends.
+pub struct StreamLab {
+    /// To the writer task.
+    writer: tokio_mpsc::UnboundedSender<WriterCommand>,
+    /// To the reader task.
+    reading: watch::Sender<ReadSettings>,
+    /// From both tasks.
+    events: mpsc::Receiver<LabEvent>,
+}
+
+impl std::fmt::Debug for StreamLab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamLab").finish_non_exhaustive()
+    }
+}
+
+impl StreamLab {
+    /// Opens a loopback listener, connects to it, and starts reporting. `waker` runs after
+    /// each event (a window's repaint).
+    #[must_use]
+    pub fn start(runtime: &Runtime, waker: Option<Waker>) -> Self {
+        let (writer, commands) = tokio_mpsc::unbounded_channel();
+        let (reading, settings) = watch::channel(ReadSettings {
+            reading: true,
+            size: MAX_READ_SIZE,
+        });
+        let (sender, events) = mpsc::channel();
+        let report: Arc<dyn Fn(LabEvent) + Send + Sync> = Arc::new(move |event: LabEvent| {
+            let _ = sender.send(event);
+            if let Some(waker) = &waker {
+                waker();
+            }
+        });
+        runtime.handle().spawn(async move {
+            if let Err(e) = run(commands, settings, Arc::clone(&report)).await {
+                report(LabEvent::Failed(e.to_string()));
+            }
+        });
+        Self {
+            writer,
+            reading,
+            events,
+        }
+    }
+
+    /// Writes `data` from the sending side as one write.
+    pub fn write(&self, data: impl Into<Bytes>) {
+        let _ = self.writer.send(WriterCommand::Write(data.into()));
+    }
+
+    /// Nagle's algorithm on the sending side: on, small writes may wait to go out together.
+    pub fn set_nagle(&self, on: bool) {
+        let _ = self.writer.send(WriterCommand::Nodelay(!on));
+    }
+
+    /// Whether the receiving side reads (stopped: the receive queue fills, the sender stalls).
+    pub fn set_reading(&self, reading: bool) {
+        self.reading.send_modify(|s| s.reading = reading);
+    }
+
+    /// How much one read takes at most (1 to [`MAX_READ_SIZE`]).
+    pub fn set_read_size(&self, size: usize) {
+        self.reading
+            .send_modify(|s| s.size = size.clamp(1, MAX_READ_SIZE));
+    }
+
+    /// Takes what happened since the last call.
+    #[must_use]
+    pub fn try_recv(&self) -> Option<LabEvent> {
+        self.events.try_recv().ok()
+    }
+}
+
+/// Connects the two ends and runs the writer and the reader until the lab is dropped.
+async fn run(
+    mut commands: tokio_mpsc::UnboundedReceiver<WriterCommand>,
+    mut settings: watch::Receiver<ReadSettings>,
+    report: Arc<dyn Fn(LabEvent) + Send + Sync>,
+) -> std::io::Result<()> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    let (mut server, _) = listener.accept().await?;
+    // Nagle on at first: the default of every TCP socket.
+    client.set_nodelay(false)?;
+    report(LabEvent::Ready);
+    let writer_report = Arc::clone(&report);
+    let writer = async move {
+        let (mut index, mut start) = (0, 0);
+        while let Some(command) = commands.recv().await {
+            match command {
+                WriterCommand::Write(data) => {
+                    client.write_all(&data).await?;
+                    index += 1;
+                    let len = data.len() as u64;
+                    writer_report(LabEvent::Wrote { index, start, len });
+                    start += len;
+                }
+                WriterCommand::Nodelay(on) => client.set_nodelay(on)?,
+            }
+        }
+        Ok::<_, std::io::Error>(())
+    };
+    let reader = async move {
+        let (mut index, mut start) = (0, 0);
+        let mut buffer = vec![0; MAX_READ_SIZE];
+        loop {
+            let now = *settings.borrow_and_update();
+            if !now.reading {
+                if settings.changed().await.is_err() {
+                    return Ok(());
+                }
+                continue;
+            }
+            tokio::select! {
+                changed = settings.changed() => if changed.is_err() { return Ok(()) },
+                read = server.read(&mut buffer[..now.size]) => {
+                    let count = read?;
+                    if count == 0 {
+                        return Ok(());
+                    }
+                    index += 1;
+                    let data = Bytes::copy_from_slice(&buffer[..count]);
+                    report(LabEvent::Read { index, start, data });
+                    start += count as u64;
+                }
+            }
+        }
+    };
+    // Either ending ends the lab (the other end's task goes with it).
+    tokio::select! {
+        result = writer => result,
+        result = reader => result,
+    }
+}
+
+/// How the receiver finds messages in the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Framing {
+    /// No framing: only bytes.
+    #[default]
+    None,
+    /// Each message ends with `\n` (tokio-util's `LinesCodec`).
+    Lines,
+    /// Each message is a 4-byte big-endian length, then that many bytes (`LengthDelimitedCodec`).
+    LengthPrefixed,
+}
+
+/// Messages found so far in what was read, and the partial one still waiting for its end.
+#[derive(Debug, Default)]
+pub struct Reassembler {
+    /// Which framing.
+    framing: Framing,
+    /// Read and not yet a whole message.
+    pending: BytesMut,
+    /// Whole messages, in order, as lossy text.
+    pub messages: Vec<String>,
+    /// Why the stream could not be read as messages (a line too long, a length too large).
+    pub problem: Option<String>,
+    /// The line codec (its state survives between reads).
+    lines: Option<LinesCodec>,
+    /// The length-prefix codec.
+    lengths: Option<LengthDelimitedCodec>,
+}
+
+impl Reassembler {
+    /// A reassembler for `framing` (it starts from the stream's first byte).
+    #[must_use]
+    pub fn new(framing: Framing) -> Self {
+        Self {
+            framing,
+            lines: Some(LinesCodec::new_with_max_length(MAX_READ_SIZE)),
+            lengths: Some(LengthDelimitedCodec::new()),
+            ..Self::default()
+        }
+    }
+
+    /// Adds one read's bytes and takes every message now whole.
+    pub fn push(&mut self, data: &[u8]) {
+        self.pending.extend_from_slice(data);
+        if self.problem.is_some() {
+            return;
+        }
+        loop {
+            let decoded = match self.framing {
+                Framing::None => return,
+                Framing::Lines => match &mut self.lines {
+                    Some(codec) => codec.decode(&mut self.pending).map_err(|e| e.to_string()),
+                    None => return,
+                },
+                Framing::LengthPrefixed => match &mut self.lengths {
+                    Some(codec) => codec
+                        .decode(&mut self.pending)
+                        .map(|frame| frame.map(|f| String::from_utf8_lossy(&f).into_owned()))
+                        .map_err(|e| e.to_string()),
+                    None => return,
+                },
+            };
+            match decoded {
+                Ok(Some(message)) => self.messages.push(message),
+                Ok(None) => return,
+                Err(problem) => {
+                    self.problem = Some(problem);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Bytes read and not yet part of a whole message.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_found_across_reads_as_lines_or_length_prefixed() {
+        let mut lines = Reassembler::new(Framing::Lines);
+        lines.push(b"one\ntw");
+        lines.push(b"o\nthr");
+        assert_eq!(lines.messages, ["one", "two"]);
+        assert_eq!(lines.pending(), 3);
+        let mut framed = Reassembler::new(Framing::LengthPrefixed);
+        framed.push(&[0, 0, 0, 2, b'h']);
+        assert!(framed.messages.is_empty());
+        framed.push(&[b'i', 0, 0, 0, 1, b'!']);
+        assert_eq!(framed.messages, ["hi", "!"]);
+    }
+}

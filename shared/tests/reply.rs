@@ -1,0 +1,255 @@
+//! The server's reply modes over real loopback sockets: echo byte for byte (past the send-queue
+//! limit too), silence, a fixed text, rules with captures; and a client sending a 20 MiB file.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener};
+use std::thread;
+
+use bytes::Bytes;
+use common::{PATIENCE, Watch, client};
+use serversocket::escapes::IndexedText;
+use serversocket::handler::SEND_QUEUE_LIMIT;
+use serversocket::reply::{ReplyMode, Rules};
+use serversocket::script::ClientScript;
+use serversocket::{Event, Runtime, ServerSocket, SocketId, TcpSocket, event_channel};
+
+/// A server on 127.0.0.1 port 0 whose sockets answer as `mode` says.
+fn server(mode: ReplyMode) -> (Runtime, ServerSocket, Watch, SocketAddr) {
+    let runtime = Runtime::new().expect("runtime");
+    let (events, receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, move |_id| mode.handler());
+    server.set_port(0);
+    let address = server.listen().expect("listen");
+    (runtime, server, Watch::new(receiver), address)
+}
+
+/// `len` bytes that look random (xorshift), so a byte dropped, repeated or reordered shows.
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect()
+}
+
+/// Writes `data` from a thread (then half-closes) while this thread reads everything back.
+fn send_and_read_back(address: SocketAddr, data: Vec<u8>) -> Vec<u8> {
+    let stream = client(address);
+    let mut writer = stream.try_clone().unwrap();
+    let sending = thread::spawn(move || {
+        writer.write_all(&data).unwrap();
+        writer.shutdown(Shutdown::Write).unwrap();
+    });
+    let mut back = Vec::new();
+    (&stream).read_to_end(&mut back).unwrap();
+    sending.join().unwrap();
+    back
+}
+
+fn is_error(event: &Event) -> bool {
+    matches!(event, Event::Error { socket: Some(_), error } if error.code() != 102)
+}
+
+#[test]
+fn echo_returns_one_mebibyte_of_random_binary_byte_for_byte() {
+    let (_runtime, server, mut watch, address) = server(ReplyMode::Echo);
+    let data = noise(1024 * 1024, 7);
+    let back = send_and_read_back(address, data.clone());
+    assert_eq!(back.len(), data.len());
+    assert!(back == data, "the echo differs from what was sent");
+    watch.until("the echo socket closed", |e| common::is_closed(e, 0));
+    assert_eq!(watch.count(is_error), 0, "{:#?}", watch.seen);
+    drop(server);
+}
+
+#[test]
+fn echo_of_more_than_the_send_queue_limit_arrives_whole_without_error_108() {
+    let (_runtime, _server, mut watch, address) = server(ReplyMode::Echo);
+    let data = noise(SEND_QUEUE_LIMIT + 8 * 1024 * 1024, 11);
+    let back = send_and_read_back(address, data.clone());
+    assert!(
+        back == data,
+        "the echo differs ({} of {} bytes back)",
+        back.len(),
+        data.len()
+    );
+    watch.until("the echo socket closed", |e| common::is_closed(e, 0));
+    assert_eq!(watch.count(is_error), 0, "{:#?}", watch.seen);
+}
+
+#[test]
+fn silent_writes_nothing_and_reports_what_arrives() {
+    let (_runtime, _server, mut watch, address) = server(ReplyMode::Silent);
+    let back = send_and_read_back(address, b"hello, anyone?".to_vec());
+    assert!(back.is_empty(), "silent wrote {back:?}");
+    watch.until("the silent socket closed", |e| common::is_closed(e, 0));
+    let received: Vec<u8> = watch
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::Data { data, .. } => Some(data.to_vec()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(received, b"hello, anyone?");
+    assert_eq!(watch.count(|e| matches!(e, Event::SendComplete { .. })), 0);
+}
+
+#[test]
+fn fixed_writes_its_texts_on_connect_and_after_each_chunk() {
+    let (_runtime, _server, mut watch, address) = server(ReplyMode::Fixed {
+        on_connect: Some(Bytes::from_static(b"hi\n")),
+        after_data: Some(Bytes::from_static(b"ok\n")),
+    });
+    let mut stream = client(address);
+    let mut greeting = [0; 3];
+    stream.read_exact(&mut greeting).unwrap();
+    assert_eq!(&greeting, b"hi\n");
+    stream.write_all(b"one").unwrap();
+    let mut reply = [0; 3];
+    stream.read_exact(&mut reply).unwrap();
+    assert_eq!(&reply, b"ok\n");
+    stream.shutdown(Shutdown::Write).unwrap();
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty(), "{rest:?}");
+    watch.until("closed", |e| common::is_closed(e, 0));
+}
+
+#[test]
+fn rules_answer_each_line_with_its_captures_even_when_lines_arrive_in_pieces() {
+    let rules = Rules::parse(&[
+        r"^GET (\S+) => you asked for $1\r\n",
+        r"^(?P<word>\w+)$ => ${word}?\n",
+    ])
+    .unwrap();
+    let (_runtime, _server, mut watch, address) = server(ReplyMode::Rules(rules));
+    let mut stream = client(address);
+    stream.write_all(b"GET /a HTTP/1.0\r\n").unwrap();
+    let mut first = vec![0; "you asked for /a\r\n".len()];
+    stream.read_exact(&mut first).unwrap();
+    assert_eq!(first, b"you asked for /a\r\n");
+    // One line split over two writes, one write holding two lines, and a line no rule matches.
+    stream.write_all(b"GET /b").unwrap();
+    stream.write_all(b" x\r\nhello\n--\nGET /c\n").unwrap();
+    stream.shutdown(Shutdown::Write).unwrap();
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&rest),
+        "you asked for /b\r\nhello?\nyou asked for /c\r\n"
+    );
+    watch.until("closed", |e| common::is_closed(e, 0));
+}
+
+#[test]
+fn a_client_sends_a_20_mebibyte_file_whole_with_progress() {
+    let file = noise(20 * 1024 * 1024, 3);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let expected_len = 4 + file.len();
+    let receiving = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut received = vec![0; expected_len];
+        stream.read_exact(&mut received).unwrap();
+        received
+    });
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let script = ClientScript {
+        hello: Some(IndexedText::parse(r"hi {n}").unwrap()),
+        reply: false,
+        file: Some(Bytes::from(file.clone())),
+    };
+    let _socket = TcpSocket::connect(
+        &runtime,
+        SocketId(4),
+        "127.0.0.1",
+        port,
+        script.handler(),
+        events,
+        serversocket::DEFAULT_CONNECT_TIMEOUT,
+    );
+    let mut watch = Watch::new(receiver);
+    watch.until("the file sent", |e| {
+        matches!(
+            e,
+            Event::SendComplete {
+                user_aborted: false,
+                ..
+            }
+        )
+    });
+    let received = receiving.join().unwrap();
+    assert_eq!(&received[..4], b"hi 4");
+    assert!(received[4..] == file[..], "the file arrived changed");
+    let progress: Vec<(u64, u64)> = watch
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::SendProgress { sent, left, .. } => Some((*sent, *left)),
+            _ => None,
+        })
+        .collect();
+    assert!(progress.len() > 1, "one step for 20 MiB: {progress:?}");
+    assert_eq!(
+        progress.iter().map(|(sent, _)| sent).sum::<u64>(),
+        expected_len as u64
+    );
+}
+
+#[test]
+fn echo_to_a_client_that_does_not_read_stops_reading_instead_of_buffering() {
+    use serversocket::handler::RECEIVE_BUFFER_LIMIT;
+    use serversocket::reply::REPLY_BACKLOG;
+    let (_runtime, server, mut watch, address) = server(ReplyMode::Echo);
+    let stream = client(address);
+    let mut writer = stream.try_clone().unwrap();
+    // Far more than every buffer on the way; the write blocks once they are all full.
+    let sending = thread::spawn(move || {
+        let chunk = noise(1024 * 1024, 5);
+        for _ in 0..64 {
+            if writer.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    watch.until("connected", |e| common::is_connected(e, 0));
+    let connection = server.connection(SocketId(0)).unwrap();
+    // The echo stops taking once its replies fill the backlog; then the receive buffer fills
+    // and the socket stops reading. Wait (bounded) for that state.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let status = connection.status();
+        assert!(
+            status.bytes_left_to_send <= REPLY_BACKLOG,
+            "{} bytes of echo queued",
+            status.bytes_left_to_send
+        );
+        if status.bytes_available >= RECEIVE_BUFFER_LIMIT {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the receive buffer never filled: {status:?}"
+        );
+        thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert_eq!(watch.count(is_error), 0, "{:#?}", watch.seen);
+    // Shutting the client down unblocks its writer; closing it with unread data resets the
+    // connection, which the server (not reading, only writing) notices on its next write.
+    stream.shutdown(Shutdown::Both).unwrap();
+    sending.join().unwrap();
+    drop(stream);
+    watch.until("closed", |e| common::is_closed(e, 0));
+}

@@ -1,0 +1,282 @@
+//! The send box: what to write to a socket (or to every connected one), typed as text with
+//! escapes or as hex, with a line ending, repeated every N ms up to a count, with a history.
+//!
+//! The box only says what to send; the window writes it through its socket handles, and the
+//! repeats run on the socket runtime ([`serversocket::script::repeat`]), never on the UI thread.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serversocket::SocketId;
+use serversocket::escapes::{EscapeError, parse_hex, unescape};
+
+/// How many recent sends the history keeps.
+pub const HISTORY: usize = 20;
+/// The most times one send repeats.
+pub const MAX_REPEAT: u64 = 10_000;
+
+/// What is added after the typed bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum LineEnding {
+    /// Nothing.
+    #[default]
+    None,
+    /// `\n`, as Unix protocols and most line-based test servers expect.
+    Lf,
+    /// `\r\n`, as HTTP, SMTP and Telnet expect.
+    CrLf,
+    /// `\r` alone.
+    Cr,
+}
+
+impl LineEnding {
+    fn bytes(self) -> &'static [u8] {
+        match self {
+            Self::None => b"",
+            Self::Lf => b"\n",
+            Self::CrLf => b"\r\n",
+            Self::Cr => b"\r",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Lf => "\\n",
+            Self::CrLf => "\\r\\n",
+            Self::Cr => "\\r",
+        }
+    }
+}
+
+/// One send the user asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendRequest {
+    /// The bytes, escapes and line ending applied.
+    pub data: Vec<u8>,
+    /// `None`: every connected socket; otherwise this one.
+    pub to: Option<SocketId>,
+    /// How many times in all (at least 1).
+    pub times: u64,
+    /// The pause between two sends.
+    pub interval: Duration,
+}
+
+/// What the user asked the send box for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendAction {
+    /// Write these bytes.
+    Bytes(SendRequest),
+    /// Send this file's bytes.
+    File {
+        /// The file.
+        path: PathBuf,
+        /// `None`: every connected socket; otherwise this one.
+        to: Option<SocketId>,
+    },
+}
+
+/// The send box's state.
+#[derive(Debug, Clone)]
+pub struct SendBox {
+    /// As typed.
+    pub text: String,
+    /// The text is hex digits (`48 65 6c`) rather than text with escapes.
+    pub hex: bool,
+    /// Added after the bytes.
+    pub ending: LineEnding,
+    /// How many times in all.
+    pub times: u64,
+    /// The pause between two sends, in milliseconds.
+    pub interval_ms: u64,
+    /// Send to the selected socket only (otherwise to every connected one).
+    pub to_selected: bool,
+    /// Recent texts sent, newest first.
+    pub history: VecDeque<String>,
+    /// The file "Send file" sends.
+    pub file: String,
+}
+
+impl Default for SendBox {
+    fn default() -> Self {
+        Self {
+            text: String::new(),
+            hex: false,
+            ending: LineEnding::None,
+            times: 1,
+            interval_ms: 1000,
+            to_selected: false,
+            history: VecDeque::new(),
+            file: String::new(),
+        }
+    }
+}
+
+impl SendBox {
+    /// The bytes the box holds now.
+    ///
+    /// # Errors
+    /// A bad escape, or a character that is not hex in hex mode.
+    pub fn payload(&self) -> Result<Vec<u8>, EscapeError> {
+        let mut data = if self.hex {
+            parse_hex(&self.text)?
+        } else {
+            unescape(&self.text)?
+        };
+        data.extend_from_slice(self.ending.bytes());
+        Ok(data)
+    }
+
+    /// Draws the box; returns a request when Send was clicked (or Enter pressed) and the input
+    /// is good. `selected` is the socket the log is filtered on, if any.
+    pub fn ui(&mut self, ui: &mut egui::Ui, selected: Option<SocketId>) -> Option<SendAction> {
+        let mut request = None;
+        let payload = self.payload();
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label("Send:");
+            let hint = if self.hex {
+                "48 65 6c 6c 6f"
+            } else {
+                r"Hello\r\n or \x00\xff"
+            };
+            let field = ui
+                .add(egui::TextEdit::singleline(&mut self.text).hint_text(hint))
+                .labelled_by(label.id)
+                .on_hover_text(if self.hex {
+                    "Hex digits, two per byte; spaces are ignored"
+                } else {
+                    r"Text; escapes: \r \n \t \\ \xNN"
+                });
+            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            ui.checkbox(&mut self.hex, "Hex")
+                .on_hover_text("Type the bytes as hex digits");
+            egui::ComboBox::from_label("Line ending")
+                .selected_text(self.ending.name())
+                .show_ui(ui, |ui| {
+                    for ending in [
+                        LineEnding::None,
+                        LineEnding::Lf,
+                        LineEnding::CrLf,
+                        LineEnding::Cr,
+                    ] {
+                        ui.selectable_value(&mut self.ending, ending, ending.name());
+                    }
+                });
+            let label = ui.label("×");
+            ui.add(egui::DragValue::new(&mut self.times).range(1..=MAX_REPEAT))
+                .labelled_by(label.id)
+                .on_hover_text("How many times to send it");
+            if self.times > 1 {
+                let label = ui.label("every");
+                ui.add(
+                    egui::DragValue::new(&mut self.interval_ms)
+                        .range(0..=60_000)
+                        .suffix(" ms"),
+                )
+                .labelled_by(label.id);
+            }
+            ui.add_enabled(
+                selected.is_some(),
+                egui::Checkbox::new(&mut self.to_selected, "Selected socket only"),
+            )
+            .on_hover_text(
+                "Click a socket's row to select it; otherwise every connected socket gets it",
+            );
+            let to = selected.filter(|_| self.to_selected);
+            let target = to.map_or_else(
+                || "every connected socket".to_owned(),
+                |id| format!("socket {id}"),
+            );
+            let send = ui
+                .add_enabled(payload.is_ok(), egui::Button::new("Send to sockets"))
+                .on_hover_text(format!("Write it to {target}"));
+            if let Ok(data) = &payload
+                && (send.clicked() || enter)
+            {
+                request = Some(SendAction::Bytes(SendRequest {
+                    data: data.clone(),
+                    to,
+                    times: self.times,
+                    interval: Duration::from_millis(self.interval_ms),
+                }));
+                self.remember();
+            }
+        });
+        ui.horizontal(|ui| {
+            let label = ui.label("File:");
+            ui.add(egui::TextEdit::singleline(&mut self.file).hint_text("/path/to/file"))
+                .labelled_by(label.id);
+            let send = ui
+                .add_enabled(!self.file.trim().is_empty(), egui::Button::new("Send file"))
+                .on_hover_text("Send the file's bytes; the bar below shows SendProgress");
+            if send.clicked() {
+                request = Some(SendAction::File {
+                    path: PathBuf::from(self.file.trim()),
+                    to: selected.filter(|_| self.to_selected),
+                });
+            }
+        });
+        if let Err(problem) = &payload {
+            ui.colored_label(ui.visuals().error_fg_color, problem.to_string());
+        }
+        if !self.history.is_empty() {
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Recent:");
+                let mut chosen = None;
+                for text in &self.history {
+                    if ui
+                        .small_button(text)
+                        .on_hover_text("Put it back in the box")
+                        .clicked()
+                    {
+                        chosen = Some(text.clone());
+                    }
+                }
+                if let Some(text) = chosen {
+                    self.text = text;
+                }
+            });
+        }
+        request
+    }
+
+    /// Puts the text at the front of the history, once.
+    fn remember(&mut self) {
+        self.history.retain(|text| *text != self.text);
+        self.history.push_front(self.text.clone());
+        self.history.truncate(HISTORY);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_payload_applies_escapes_or_hex_and_the_line_ending() {
+        let mut send = SendBox {
+            text: r"hi\x41".to_owned(),
+            ending: LineEnding::CrLf,
+            ..SendBox::default()
+        };
+        assert_eq!(send.payload().ok(), Some(b"hiA\r\n".to_vec()));
+        send.hex = true;
+        send.text = "68 69".to_owned();
+        assert_eq!(send.payload().ok(), Some(b"hi\r\n".to_vec()));
+        send.text = "6".to_owned();
+        assert!(send.payload().is_err());
+    }
+
+    #[test]
+    fn the_history_keeps_each_text_once_newest_first() {
+        let mut send = SendBox::default();
+        for text in ["a", "b", "a"] {
+            send.text = text.to_owned();
+            send.remember();
+        }
+        assert_eq!(send.history, ["a", "b"]);
+    }
+}

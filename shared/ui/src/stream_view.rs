@@ -1,0 +1,270 @@
+//! The Stream view: a loopback connection's writes and reads drawn as numbered segments on two
+//! lanes, so a learner sees that TCP keeps the bytes and their order but not the writes'
+//! boundaries. Controls: Nagle, read size, stop reading, and a framing that finds the messages
+//! again. The connection itself is the library's [`StreamLab`].
+
+use serversocket::escapes::unescape;
+use serversocket::stream_lab::{Framing, LabEvent, MAX_READ_SIZE, Reassembler, StreamLab};
+use serversocket::{Runtime, Waker};
+
+/// The colours segments take in turn, so neighbours differ.
+const COLOURS: [egui::Color32; 4] = [
+    egui::Color32::from_rgb(90, 140, 230),
+    egui::Color32::from_rgb(230, 150, 60),
+    egui::Color32::from_rgb(80, 180, 110),
+    egui::Color32::from_rgb(190, 100, 200),
+];
+
+/// One write or one read: its number and its bytes' place in the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    /// Its number, from 1.
+    pub index: u64,
+    /// Where it starts.
+    pub start: u64,
+    /// How many bytes.
+    pub len: u64,
+}
+
+/// The Stream view's state.
+#[derive(Debug)]
+pub struct StreamView {
+    /// The connection, once started.
+    lab: Option<StreamLab>,
+    /// Writes on the sending side, in order.
+    pub writes: Vec<Segment>,
+    /// Reads on the receiving side, in order.
+    pub reads: Vec<Segment>,
+    /// What a click on Write sends (escapes allowed).
+    pub message: String,
+    /// How many writes one click makes.
+    pub burst: u32,
+    /// Nagle's algorithm on the sending side.
+    pub nagle: bool,
+    /// The receiving side reads.
+    pub reading: bool,
+    /// The most one read takes.
+    pub read_size: usize,
+    /// How messages are found in what was read.
+    pub framing: Framing,
+    /// The messages found.
+    pub reassembler: Reassembler,
+    /// Why the lab stopped, if it did.
+    problem: Option<String>,
+}
+
+impl Default for StreamView {
+    fn default() -> Self {
+        Self {
+            lab: None,
+            writes: Vec::new(),
+            reads: Vec::new(),
+            message: r"hello\n".to_owned(),
+            burst: 3,
+            nagle: true,
+            reading: true,
+            read_size: MAX_READ_SIZE,
+            framing: Framing::Lines,
+            reassembler: Reassembler::new(Framing::Lines),
+            problem: None,
+        }
+    }
+}
+
+impl StreamView {
+    /// Takes the lab's news.
+    fn take_events(&mut self) {
+        let Some(lab) = &self.lab else {
+            return;
+        };
+        while let Some(event) = lab.try_recv() {
+            match event {
+                LabEvent::Wrote { index, start, len } => {
+                    self.writes.push(Segment { index, start, len });
+                }
+                LabEvent::Read { index, start, data } => {
+                    self.reassembler.push(&data);
+                    self.reads.push(Segment {
+                        index,
+                        start,
+                        len: data.len() as u64,
+                    });
+                }
+                LabEvent::Failed(problem) => self.problem = Some(problem),
+                _ => {}
+            }
+        }
+    }
+
+    /// Draws the view; starts its connection on `runtime` the first time.
+    pub fn ui(&mut self, ui: &mut egui::Ui, runtime: &Runtime) {
+        if self.lab.is_none() {
+            let ctx = ui.ctx().clone();
+            let waker: Waker = std::sync::Arc::new(move || ctx.request_repaint());
+            self.lab = Some(StreamLab::start(runtime, Some(waker)));
+        }
+        self.take_events();
+        ui.label("TCP carries a stream of bytes, not messages: the receiver's reads need not match the sender's writes. Write a few times and compare the lanes.");
+        self.controls_ui(ui);
+        self.lanes_ui(ui);
+        self.messages_ui(ui);
+        if let Some(problem) = &self.problem {
+            ui.colored_label(ui.visuals().error_fg_color, problem);
+        }
+    }
+
+    fn controls_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(lab) = &self.lab else {
+            return;
+        };
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label("Message:");
+            ui.add(egui::TextEdit::singleline(&mut self.message).desired_width(120.0))
+                .labelled_by(label.id)
+                .on_hover_text(r"Escapes: \r \n \t \\ \xNN");
+            let payload = unescape(&self.message);
+            let write = ui.add_enabled(
+                payload.is_ok(),
+                egui::Button::new(format!("Write ×{}", self.burst)),
+            );
+            if let (true, Ok(payload)) = (write.clicked(), &payload) {
+                for _ in 0..self.burst {
+                    let mut data = Vec::with_capacity(payload.len() + 4);
+                    if self.framing == Framing::LengthPrefixed {
+                        // The length the receiver's codec looks for, before each message.
+                        let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+                        data.extend_from_slice(&len.to_be_bytes());
+                    }
+                    data.extend_from_slice(payload);
+                    lab.write(data);
+                }
+            }
+            ui.add(egui::DragValue::new(&mut self.burst).range(1..=20))
+                .on_hover_text("How many separate writes one click makes");
+            if ui
+                .checkbox(&mut self.nagle, "Nagle")
+                .on_hover_text("On: small writes may wait and go out together (TCP_NODELAY off)")
+                .changed()
+            {
+                lab.set_nagle(self.nagle);
+            }
+            let label = ui.label("Read size:");
+            if ui
+                .add(egui::DragValue::new(&mut self.read_size).range(1..=MAX_READ_SIZE))
+                .labelled_by(label.id)
+                .on_hover_text("The most one read takes: small reads split a write into many")
+                .changed()
+            {
+                lab.set_read_size(self.read_size);
+            }
+            let mut stopped = !self.reading;
+            if ui
+                .checkbox(&mut stopped, "Stop reading")
+                .on_hover_text("The receiver stops reading: bytes wait in its receive queue, and once that is full the sender waits too")
+                .changed()
+            {
+                self.reading = !stopped;
+                lab.set_reading(self.reading);
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.label("Framing:");
+            let before = self.framing;
+            ui.radio_value(&mut self.framing, Framing::None, "None");
+            ui.radio_value(&mut self.framing, Framing::Lines, "Lines")
+                .on_hover_text("A message ends with \\n");
+            ui.radio_value(
+                &mut self.framing,
+                Framing::LengthPrefixed,
+                "Length-prefixed",
+            )
+            .on_hover_text("Each message is sent after its length in 4 bytes");
+            if self.framing != before {
+                // Messages are found from here on; what was read before is not re-read.
+                self.reassembler = Reassembler::new(self.framing);
+            }
+            if ui.button("Clear").clicked() {
+                self.writes.clear();
+                self.reads.clear();
+                self.reassembler = Reassembler::new(self.framing);
+            }
+        });
+    }
+
+    /// The two lanes: writes above, reads below, each segment where its bytes lie.
+    fn lanes_ui(&self, ui: &mut egui::Ui) {
+        let end = |segments: &[Segment]| segments.last().map_or(0, |s| s.start + s.len);
+        let total = end(&self.writes).max(end(&self.reads)).max(1);
+        for (lane, segments) in [("write", &self.writes), ("read", &self.reads)] {
+            ui.horizontal(|ui| {
+                ui.add_sized([50.0, 22.0], egui::Label::new(format!("{lane}s")));
+                let width = ui.available_width().max(100.0);
+                let (rect, _) =
+                    ui.allocate_exact_size(egui::vec2(width, 22.0), egui::Sense::hover());
+                ui.painter()
+                    .rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+                for segment in segments.iter() {
+                    let x = |at: u64| rect.left() + width * (at as f32 / total as f32);
+                    let area = egui::Rect::from_x_y_ranges(
+                        x(segment.start)
+                            ..=x(segment.start + segment.len).max(x(segment.start) + 1.0),
+                        rect.y_range(),
+                    );
+                    let colour =
+                        COLOURS[usize::try_from(segment.index).unwrap_or(0) % COLOURS.len()];
+                    ui.painter()
+                        .rect_filled(area.shrink2(egui::vec2(0.5, 1.0)), 2.0, colour);
+                    ui.painter().text(
+                        area.center(),
+                        egui::Align2::CENTER_CENTER,
+                        segment.index.to_string(),
+                        egui::FontId::monospace(11.0),
+                        egui::Color32::WHITE,
+                    );
+                    let describe = format!(
+                        "{lane} {}: bytes {} to {} ({} bytes)",
+                        segment.index,
+                        segment.start,
+                        segment.start + segment.len,
+                        segment.len
+                    );
+                    let id = ui.scope_id().with((lane, segment.index));
+                    let response = ui.interact(area, id, egui::Sense::hover());
+                    response.widget_info(|| {
+                        egui::WidgetInfo::labeled(egui::Role::Label, true, &describe)
+                    });
+                    response.on_hover_text(describe);
+                }
+            });
+        }
+        ui.weak(format!(
+            "{} writes, {} reads, {} bytes",
+            self.writes.len(),
+            self.reads.len(),
+            end(&self.reads)
+        ));
+    }
+
+    fn messages_ui(&self, ui: &mut egui::Ui) {
+        if self.framing == Framing::None {
+            return;
+        }
+        let found = &self.reassembler;
+        ui.label(format!(
+            "Messages found: {} ({} bytes waiting for the rest of a message)",
+            found.messages.len(),
+            found.pending()
+        ));
+        if let Some(problem) = &found.problem {
+            ui.colored_label(ui.visuals().error_fg_color, problem);
+        }
+        egui::ScrollArea::vertical()
+            .id_salt("stream-messages")
+            .max_height(100.0)
+            .show(ui, |ui| {
+                for (number, message) in found.messages.iter().enumerate() {
+                    ui.monospace(format!("{}: {message:?}", number + 1));
+                }
+            });
+    }
+}
