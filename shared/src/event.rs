@@ -117,6 +117,19 @@ pub enum Event {
         /// The new MaximumSocketsConnected.
         max: usize,
     },
+    /// The kernel's accept queue of the listener changed (sampled while listening, see
+    /// [`crate::kernel`]): connections the kernel completed but the pool has not accepted yet.
+    AcceptQueue {
+        /// Connections waiting in the accept queue now.
+        waiting: u32,
+        /// The queue's capacity: the backlog, as capped by the system.
+        capacity: u32,
+        /// Half-open connections on the port (SYN received, handshake not complete).
+        syn_recv: u32,
+        /// Attempts dropped by full listen queues since Listen (counted per network
+        /// namespace, so other listeners' overflows count too).
+        overflows: u64,
+    },
     /// The listener is closed (StopListening, or the server was dropped).
     Stopped,
 }
@@ -138,6 +151,7 @@ impl Event {
             Self::Listening { .. }
             | Self::Accepted { .. }
             | Self::LimitsChanged { .. }
+            | Self::AcceptQueue { .. }
             | Self::Stopped => None,
         }
     }

@@ -30,6 +30,7 @@
 //! - `connection`: the task that runs one connected socket.
 //! - [`server_socket`]: [`ServerSocket`], its settings and methods.
 //! - `pool`: the listener task: accept, hand off, refill, cap.
+//! - [`kernel`]: what the kernel sees: the accept queue, backlog, overflows, TCP states.
 //! - [`naive`]: the single re-listening socket a ServerSocket replaces, for comparison.
 //! - [`seed`]: the original example's behaviour on both sides.
 //! - [`report`]: events as the seed's log lines and as JSON lines.
@@ -50,6 +51,7 @@ pub mod error;
 pub mod event;
 pub mod handler;
 mod inbox;
+pub mod kernel;
 pub mod naive;
 mod pool;
 mod receive_buffer;

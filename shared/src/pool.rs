@@ -112,7 +112,8 @@ impl Listener {
             // Raised before counting: a connection that closes after the count sees the flag
             // (the count and its removal take the same lock) and wakes us.
             self.pool.waiting_for_room.store(true, Ordering::SeqCst);
-            let room = self.pool.connected_count() < limits.max;
+            let room = self.pool.connected_count() < limits.max
+                && !self.pool.paused.load(Ordering::SeqCst);
             self.pool
                 .waiting_for_room
                 .store(!room || retry_at.is_some(), Ordering::SeqCst);

@@ -70,6 +70,9 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
         Event::LimitsChanged { min, max } => {
             format!("MinimumSocketsAvailable {min}, MaximumSocketsConnected {max}.")
         }
+        Event::AcceptQueue {
+            waiting, capacity, ..
+        } => format!("Kernel accept queue: {waiting} waiting (capacity {capacity})"),
         Event::Stopped => "Stopped listening.".to_owned(),
     })
 }
@@ -122,6 +125,15 @@ pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
         Event::Accepted { remote, handoff_in } => json!({
             "event": "accepted", "ts": ts, "remote": remote.to_string(),
             "handoff_in_ms": u64::try_from(handoff_in.as_millis()).unwrap_or(u64::MAX),
+        }),
+        Event::AcceptQueue {
+            waiting,
+            capacity,
+            syn_recv,
+            overflows,
+        } => json!({
+            "event": "accept_queue", "ts": ts, "waiting": waiting, "capacity": capacity,
+            "syn_recv": syn_recv, "overflows": overflows,
         }),
         Event::Stopped => json!({"event": "stopped", "ts": ts}),
         Event::Connecting { .. }

@@ -40,8 +40,10 @@ pub const DEFAULT_MINIMUM_SOCKETS_AVAILABLE: usize = 2;
 pub const DEFAULT_MAXIMUM_SOCKETS_CONNECTED: usize = 10;
 /// NetworkInterface unless set: loopback, so nothing is reachable from the network by accident.
 pub const DEFAULT_NETWORK_INTERFACE: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-/// How many connections may wait in the kernel while the pool is at its maximum.
-const BACKLOG: i32 = 1024;
+/// The backlog unless set: how many connections may wait in the kernel's accept queue while
+/// the pool takes none (tokio's and most servers' choice; the system may cap it lower, see
+/// [`crate::kernel::backlog_cap`]).
+pub const DEFAULT_BACKLOG: u32 = 1024;
 /// How long a new Listen waits for the previous listener to finish closing.
 const RELISTEN_WAIT: Duration = Duration::from_secs(2);
 
@@ -129,6 +131,9 @@ pub(crate) struct Pool {
     /// Slow motion: how long each accepted connection waits before its handoff, in
     /// microseconds (an atomic: the accept loop reads it for every connection).
     pub handoff_delay_micros: AtomicU64,
+    /// Pause accepting: the listener stays open but takes nothing, so clients wait in (and
+    /// overflow) the kernel's accept queue.
+    pub paused: AtomicBool,
 }
 
 impl Pool {
@@ -154,6 +159,8 @@ pub struct ServerSocket {
     network_interface: IpAddr,
     /// Port: the port to bind (0 = any free port).
     port: u16,
+    /// How many accepted-by-the-kernel connections may wait for the pool (applies at Listen).
+    backlog: u32,
     /// What the listener and the connections share with this handle.
     pool: Arc<Pool>,
     /// The current listener's task and its cancel token, while there is one.
@@ -200,7 +207,9 @@ impl ServerSocket {
                 changed: Notify::new(),
                 waiting_for_room: AtomicBool::new(false),
                 handoff_delay_micros: AtomicU64::new(0),
+                paused: AtomicBool::new(false),
             }),
+            backlog: DEFAULT_BACKLOG,
             listener: None,
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
@@ -276,6 +285,33 @@ impl ServerSocket {
         self.pool.handoff_delay()
     }
 
+    /// Sets the backlog: how many connections the kernel may complete and hold for the
+    /// listener while the pool takes none (applies at the next Listen; the system may cap it,
+    /// see [`crate::kernel::backlog_cap`]).
+    pub fn set_backlog(&mut self, backlog: u32) {
+        self.backlog = backlog;
+    }
+
+    /// The backlog asked for (see [`Self::set_backlog`]).
+    #[must_use]
+    pub fn backlog(&self) -> u32 {
+        self.backlog
+    }
+
+    /// Pause accepting (Qt's pauseAccepting) or resume: while paused the listener stays open
+    /// but the pool accepts nothing, so new clients wait in the kernel's accept queue and,
+    /// once it is full, are dropped. Takes effect at once.
+    pub fn set_accepting_paused(&self, paused: bool) {
+        self.pool.paused.store(paused, Ordering::SeqCst);
+        self.pool.changed.notify_one();
+    }
+
+    /// True while accepting is paused.
+    #[must_use]
+    pub fn is_accepting_paused(&self) -> bool {
+        self.pool.paused.load(Ordering::SeqCst)
+    }
+
     /// MinimumSocketsAvailable.
     #[must_use]
     pub fn minimum_sockets_available(&self) -> usize {
@@ -303,7 +339,8 @@ impl ServerSocket {
         }
         self.wait_for_previous_listener();
         let address = SocketAddr::new(self.network_interface, self.port);
-        let listener = match bind(address, BACKLOG) {
+        let backlog = i32::try_from(self.backlog).unwrap_or(i32::MAX);
+        let listener = match bind(address, backlog) {
             Ok(listener) => listener,
             Err(error) => {
                 let events = self.events.clone();
@@ -337,6 +374,8 @@ impl ServerSocket {
             tracker: self.tracker.clone(),
         };
         let task = self.tracker.spawn_on(task.run(), &self.runtime);
+        let watch = crate::kernel::watch_accept_queue(local, self.events.clone(), session.clone());
+        self.tracker.spawn_on(watch, &self.runtime);
         self.listener = Some((task, session));
         tracing::info!(%local, "listening");
         Ok(local)

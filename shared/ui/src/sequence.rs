@@ -134,6 +134,7 @@ fn step_name(event: &Event) -> String {
         Event::Listening { .. } => "Listen".to_owned(),
         Event::Accepted { .. } => "Accepted".to_owned(),
         Event::LimitsChanged { .. } => "Limits".to_owned(),
+        Event::AcceptQueue { .. } => "AcceptQueue".to_owned(),
         Event::Stopped => "StopListening".to_owned(),
     }
 }
