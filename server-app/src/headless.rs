@@ -34,6 +34,7 @@ fn run_pool(args: &Args) -> anyhow::Result<ExitCode> {
     let mut server = ServerSocket::new(&runtime, events, |_id| Greeter::default());
     server.set_network_interface(args.bind);
     server.set_port(args.port);
+    server.set_backlog(args.backlog);
     let started = server
         .set_limits(args.min, args.max)
         .and_then(|()| server.listen());
@@ -44,6 +45,9 @@ fn run_pool(args: &Args) -> anyhow::Result<ExitCode> {
         });
         eprintln!("error {}: {error}", error.code());
         return Ok(ExitCode::FAILURE);
+    }
+    if let Some(note) = serversocket::kernel::backlog_capped(args.backlog) {
+        printer.print_note(&note, "backlog_capped");
     }
     runtime.block_on(async {
         let mut stop = std::pin::pin!(termination_signal());

@@ -157,83 +157,153 @@ pub struct OverflowCounters {
     pub listen_drops: u64,
 }
 
-/// Every TCP socket (listening, connected, closing, TIME_WAIT) whose local address is `local`;
-/// with an unspecified IP, every one on that port.
-///
-/// # Errors
-/// [`KernelError::Unavailable`] on systems other than Linux; the request's failure otherwise.
-pub fn sockets_at(local: SocketAddr) -> Result<Vec<KernelSocket>, KernelError> {
+/// An open line to the kernel's socket reports. Holding one (as the listener's sampler does)
+/// makes a sample take no new file descriptor; the free functions below open one per call.
+#[derive(Debug)]
+pub struct KernelProbe {
     #[cfg(target_os = "linux")]
-    {
-        let all = linux::dump(local)?;
-        Ok(all
-            .into_iter()
-            .filter(|s| {
-                s.local.port() == local.port()
-                    && (local.ip().is_unspecified() || s.local.ip() == local.ip())
+    /// The open netlink socket and netstat file.
+    inner: linux::Probe,
+}
+
+impl KernelProbe {
+    /// Opens the line to the kernel.
+    ///
+    /// # Errors
+    /// [`KernelError::Unavailable`] on systems other than Linux (or without `/proc`); the
+    /// kernel's refusal otherwise.
+    pub fn new() -> Result<Self, KernelError> {
+        #[cfg(target_os = "linux")]
+        {
+            Ok(Self {
+                inner: linux::Probe::new()?,
             })
-            .collect())
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            Err(KernelError::Unavailable)
+        }
     }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = local;
-        Err(KernelError::Unavailable)
+
+    /// Every TCP socket (listening, connected, closing, TIME_WAIT) whose local address is
+    /// `local`; with an unspecified IP, every one on that port.
+    ///
+    /// # Errors
+    /// The request's failure.
+    pub fn sockets_at(&self, local: SocketAddr) -> Result<Vec<KernelSocket>, KernelError> {
+        #[cfg(target_os = "linux")]
+        {
+            let all = self.inner.dump(local)?;
+            Ok(all
+                .into_iter()
+                .filter(|s| {
+                    s.local.port() == local.port()
+                        && (local.ip().is_unspecified() || s.local.ip() == local.ip())
+                })
+                .collect())
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = local;
+            Err(KernelError::Unavailable)
+        }
+    }
+
+    /// The network namespace's listen overflow counters now.
+    ///
+    /// # Errors
+    /// [`KernelError::Unavailable`] where the system lacks them.
+    pub fn overflow_counters(&mut self) -> Result<OverflowCounters, KernelError> {
+        #[cfg(target_os = "linux")]
+        {
+            self.inner.overflow_counters()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            Err(KernelError::Unavailable)
+        }
+    }
+
+    /// The accept queue of the listener bound at `address`, with `overflows` counted from
+    /// `since` (taken at Listen). `None` when no listener is bound there (any more).
+    ///
+    /// # Errors
+    /// As [`Self::sockets_at`] and [`Self::overflow_counters`].
+    pub fn accept_queue(
+        &mut self,
+        address: SocketAddr,
+        since: OverflowCounters,
+    ) -> Result<Option<AcceptQueue>, KernelError> {
+        let sockets = self.sockets_at(address)?;
+        let Some(listener) = sockets.iter().find(|s| s.state == TcpState::Listen) else {
+            return Ok(None);
+        };
+        let syn_recv = sockets
+            .iter()
+            .filter(|s| s.state == TcpState::SynRecv)
+            .count();
+        let now = self.overflow_counters()?;
+        Ok(Some(AcceptQueue {
+            waiting: listener.recv_queue,
+            capacity: listener.send_queue,
+            syn_recv: u32::try_from(syn_recv).unwrap_or(u32::MAX),
+            overflows: now.listen_overflows.saturating_sub(since.listen_overflows),
+        }))
+    }
+
+    /// The kernel's view of one connection, found by its two ends; `None` once the kernel has
+    /// forgotten it (after TIME_WAIT, or at once for the side that did not close first).
+    ///
+    /// # Errors
+    /// As [`Self::sockets_at`].
+    pub fn connection(
+        &self,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Result<Option<KernelSocket>, KernelError> {
+        Ok(self
+            .sockets_at(local)?
+            .into_iter()
+            .find(|s| s.remote == remote && s.state != TcpState::Listen))
     }
 }
 
-/// The kernel's view of one connection, found by its two ends; `None` once the kernel has
-/// forgotten it (after TIME_WAIT, or at once for the side that did not close first).
+/// [`KernelProbe::sockets_at`] with a probe of its own.
 ///
 /// # Errors
-/// As [`sockets_at`].
+/// As [`KernelProbe::new`] and [`KernelProbe::sockets_at`].
+pub fn sockets_at(local: SocketAddr) -> Result<Vec<KernelSocket>, KernelError> {
+    KernelProbe::new()?.sockets_at(local)
+}
+
+/// [`KernelProbe::connection`] with a probe of its own.
+///
+/// # Errors
+/// As [`KernelProbe::new`] and [`KernelProbe::connection`].
 pub fn connection(
     local: SocketAddr,
     remote: SocketAddr,
 ) -> Result<Option<KernelSocket>, KernelError> {
-    Ok(sockets_at(local)?
-        .into_iter()
-        .find(|s| s.remote == remote && s.state != TcpState::Listen))
+    KernelProbe::new()?.connection(local, remote)
 }
 
-/// The accept queue of the listener bound at `address`, with `overflows` counted from
-/// `since` (taken at Listen). `None` when no listener is bound there (any more).
+/// [`KernelProbe::accept_queue`] with a probe of its own.
 ///
 /// # Errors
-/// As [`sockets_at`], and [`overflow_counters`]' errors.
+/// As [`KernelProbe::new`] and [`KernelProbe::accept_queue`].
 pub fn accept_queue(
     address: SocketAddr,
     since: OverflowCounters,
 ) -> Result<Option<AcceptQueue>, KernelError> {
-    let sockets = sockets_at(address)?;
-    let Some(listener) = sockets.iter().find(|s| s.state == TcpState::Listen) else {
-        return Ok(None);
-    };
-    let syn_recv = sockets
-        .iter()
-        .filter(|s| s.state == TcpState::SynRecv)
-        .count();
-    let now = overflow_counters()?;
-    Ok(Some(AcceptQueue {
-        waiting: listener.recv_queue,
-        capacity: listener.send_queue,
-        syn_recv: u32::try_from(syn_recv).unwrap_or(u32::MAX),
-        overflows: now.listen_overflows.saturating_sub(since.listen_overflows),
-    }))
+    KernelProbe::new()?.accept_queue(address, since)
 }
 
-/// The network namespace's listen overflow counters now.
+/// [`KernelProbe::overflow_counters`] with a probe of its own.
 ///
 /// # Errors
-/// [`KernelError::Unavailable`] where `/proc/net/netstat` does not exist or lacks them.
+/// As [`KernelProbe::new`] and [`KernelProbe::overflow_counters`].
 pub fn overflow_counters() -> Result<OverflowCounters, KernelError> {
-    #[cfg(target_os = "linux")]
-    {
-        linux::overflow_counters()
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        Err(KernelError::Unavailable)
-    }
+    KernelProbe::new()?.overflow_counters()
 }
 
 /// The system's cap on any listener's backlog (`net.core.somaxconn` on Linux): a larger
@@ -250,6 +320,14 @@ pub fn backlog_cap() -> Result<u32, KernelError> {
     {
         Err(KernelError::Unavailable)
     }
+}
+
+/// Says so when the system cuts `backlog` down (`Backlog 4096 is capped at 1024 by
+/// net.core.somaxconn.`), `None` when it is honoured or the system does not say.
+#[must_use]
+pub fn backlog_capped(backlog: u32) -> Option<String> {
+    let cap = backlog_cap().ok()?;
+    (backlog > cap).then(|| format!("Backlog {backlog} is capped at {cap} by net.core.somaxconn."))
 }
 
 #[cfg(test)]

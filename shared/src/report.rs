@@ -71,8 +71,23 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
             format!("MinimumSocketsAvailable {min}, MaximumSocketsConnected {max}.")
         }
         Event::AcceptQueue {
-            waiting, capacity, ..
-        } => format!("Kernel accept queue: {waiting} waiting (capacity {capacity})"),
+            waiting,
+            capacity,
+            syn_recv,
+            overflows,
+        } => {
+            let mut line = format!("Kernel accept queue: {waiting} waiting (capacity {capacity})");
+            // Only said when there is something to say, so the usual line stays short.
+            if *syn_recv > 0 {
+                line.push_str(&format!(", {syn_recv} half-open (SYN received)"));
+            }
+            if *overflows > 0 {
+                line.push_str(&format!(
+                    ", {overflows} dropped by full listen queues since Listen (whole system)"
+                ));
+            }
+            line
+        }
         Event::Stopped => "Stopped listening.".to_owned(),
     })
 }
@@ -312,6 +327,37 @@ mod tests {
         assert!(line.len() < PREVIEW_CHARS + 100);
         let short = preview_text("é\0".as_bytes());
         assert_eq!(short, "é\\u{0}");
+    }
+
+    #[test]
+    fn the_accept_queue_reads_as_one_line_and_one_record() {
+        let queue = Event::AcceptQueue {
+            waiting: 4,
+            capacity: 16,
+            syn_recv: 0,
+            overflows: 0,
+        };
+        assert_eq!(
+            human_line(Role::Server, &queue).as_deref(),
+            Some("Kernel accept queue: 4 waiting (capacity 16)")
+        );
+        let record = json_record(&queue, SystemTime::UNIX_EPOCH).expect("in the schema");
+        assert_eq!(
+            record,
+            json!({"event": "accept_queue", "ts": "1970-01-01T00:00:00.000Z", "waiting": 4,
+                   "capacity": 16, "syn_recv": 0, "overflows": 0})
+        );
+        let overflowing = Event::AcceptQueue {
+            waiting: 3,
+            capacity: 2,
+            syn_recv: 1,
+            overflows: 9,
+        };
+        let line = human_line(Role::Server, &overflowing).unwrap_or_default();
+        assert!(
+            line.contains("1 half-open") && line.contains("9 dropped"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Linux: the kernel's socket table through sock_diag netlink, counters from `/proc/net/netstat`.
 
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -26,13 +28,45 @@ fn request_error(e: impl std::fmt::Display) -> KernelError {
     KernelError::Request(e.to_string())
 }
 
-/// Every TCP socket of `local`'s address family whose local port is `local`'s (the kernel
-/// filters by port, we filter the rest).
-pub(super) fn dump(local: SocketAddr) -> Result<Vec<KernelSocket>, KernelError> {
-    let socket = Socket::new(NETLINK_SOCK_DIAG).map_err(request_error)?;
-    socket
-        .connect(&NetlinkAddr::new(0, 0))
-        .map_err(request_error)?;
+/// The two open files a sample reads. Kept open between samples, so sampling takes no new
+/// file descriptor: a server that ran out of them is still watched, and the sampler never
+/// takes or frees one under the accept loop's feet.
+#[derive(Debug)]
+pub(super) struct Probe {
+    /// A sock_diag netlink socket.
+    netlink: Socket,
+    /// `/proc/net/netstat`, read again from its start for every sample.
+    netstat: File,
+}
+
+impl Probe {
+    pub(super) fn new() -> Result<Self, KernelError> {
+        let netlink = Socket::new(NETLINK_SOCK_DIAG).map_err(request_error)?;
+        netlink
+            .connect(&NetlinkAddr::new(0, 0))
+            .map_err(request_error)?;
+        let netstat = File::open("/proc/net/netstat").map_err(|_| KernelError::Unavailable)?;
+        Ok(Self { netlink, netstat })
+    }
+
+    /// ListenOverflows and ListenDrops from `/proc/net/netstat`.
+    pub(super) fn overflow_counters(&mut self) -> Result<OverflowCounters, KernelError> {
+        let mut text = String::new();
+        self.netstat
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| self.netstat.read_to_string(&mut text))
+            .map_err(request_error)?;
+        parse_netstat(&text).ok_or(KernelError::Unavailable)
+    }
+
+    /// Every TCP socket of `local`'s address family whose local port is `local`'s (the
+    /// kernel filters by port, we filter the rest).
+    pub(super) fn dump(&self, local: SocketAddr) -> Result<Vec<KernelSocket>, KernelError> {
+        dump(&self.netlink, local)
+    }
+}
+
+fn dump(socket: &Socket, local: SocketAddr) -> Result<Vec<KernelSocket>, KernelError> {
     let mut socket_id = if local.is_ipv4() {
         SocketId::new_v4()
     } else {
@@ -116,13 +150,6 @@ fn address(ip: IpAddr, port: u16) -> SocketAddr {
         v4 @ IpAddr::V4(_) => v4,
     };
     SocketAddr::new(ip, port)
-}
-
-/// ListenOverflows and ListenDrops from `/proc/net/netstat`.
-pub(super) fn overflow_counters() -> Result<OverflowCounters, KernelError> {
-    let text =
-        std::fs::read_to_string("/proc/net/netstat").map_err(|_| KernelError::Unavailable)?;
-    parse_netstat(&text).ok_or(KernelError::Unavailable)
 }
 
 /// Finds the two counters in netstat's pairs of lines (`TcpExt: names…` then `TcpExt: values…`).

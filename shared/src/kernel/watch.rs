@@ -5,20 +5,25 @@ use std::net::SocketAddr;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
-use super::{AcceptQueue, KernelError, SAMPLE_EVERY, accept_queue, overflow_counters};
+use super::{AcceptQueue, KernelError, KernelProbe, SAMPLE_EVERY};
 use crate::{Event, EventSender};
 
 /// Samples the accept queue of the listener at `address` every [`SAMPLE_EVERY`] until `stop`,
 /// and sends [`Event::AcceptQueue`] whenever a value differs from the last one sent (so an
 /// idle, unchanged listener sends nothing). Where the kernel's view is not available it says
-/// so once in the trace and ends; the listener is not affected.
+/// so once in the trace and ends; the listener is not affected. A sample that fails (say, the
+/// kernel is short of memory) is skipped.
 pub(crate) async fn watch_accept_queue(
     address: SocketAddr,
     events: EventSender,
     stop: CancellationToken,
 ) {
-    let since = match overflow_counters() {
-        Ok(counters) => counters,
+    let started = KernelProbe::new().and_then(|mut probe| {
+        let since = probe.overflow_counters()?;
+        Ok((probe, since))
+    });
+    let (mut probe, since) = match started {
+        Ok(started) => started,
         Err(error) => return not_watching(&error),
     };
     let mut ticks = tokio::time::interval(SAMPLE_EVERY);
@@ -32,7 +37,7 @@ pub(crate) async fn watch_accept_queue(
         }
         // A netlink dump filtered to one port is answered at once from kernel memory; it does
         // not wait on the network, so it runs here rather than on a blocking thread.
-        match accept_queue(address, since) {
+        match probe.accept_queue(address, since) {
             Ok(Some(now)) if last != Some(now) => {
                 last = Some(now);
                 events
@@ -46,7 +51,8 @@ pub(crate) async fn watch_accept_queue(
             }
             // Unchanged, or the listener is closing.
             Ok(_) => {}
-            Err(error) => return not_watching(&error),
+            Err(KernelError::Unavailable) => return not_watching(&KernelError::Unavailable),
+            Err(error) => tracing::debug!(%error, "accept queue sample skipped"),
         }
     }
 }
