@@ -5,6 +5,7 @@
 //! waker asks egui for a repaint, so an idle window draws nothing.
 
 mod concepts;
+mod kernel_view;
 mod pool_view;
 mod settings;
 #[cfg(test)]
@@ -36,6 +37,7 @@ const IDLE: &str = "sockets idle in the pool";
 const CONNECTED: &str = "sockets connected";
 const LISTENER_OPEN: &str = "listener open";
 const ACCEPTS: &str = "accepts per second";
+const ACCEPT_QUEUE: &str = "waiting in the kernel's accept queue";
 
 /// The server window.
 pub struct ServerWindow {
@@ -76,6 +78,8 @@ pub struct ServerWindow {
     listener_gaps: (u64, Duration),
     /// Since when the listener is closed (the naive server between connections).
     closed_since: Option<Instant>,
+    /// The kernel's side: the accept queue in front of the pool.
+    kernel: kernel_view::KernelView,
 }
 
 impl ServerWindow {
@@ -119,12 +123,14 @@ impl ServerWindow {
                     (IDLE, RowState::Idle.color()),
                     (CONNECTED, RowState::Connected.color()),
                     (LISTENER_OPEN, egui::Color32::from_rgb(200, 160, 60)),
+                    (ACCEPT_QUEUE, kernel_view::WAITING_COLOR),
                 ],
                 &[(ACCEPTS, egui::Color32::from_rgb(90, 140, 230))],
             ),
             waiting: None,
             listener_gaps: (0, Duration::ZERO),
             closed_since: None,
+            kernel: kernel_view::KernelView::new(),
         })
     }
 
@@ -202,11 +208,17 @@ impl ServerWindow {
                             waiting: self.waiting.as_slice(),
                             handoff_delay_ms: self.settings.handoff_delay_ms,
                             port: self.settings.validated().ok().map(|(_, port)| port),
+                            accept_queue: self.kernel.queue(),
+                            kernel_unavailable: self.kernel.unavailable(),
+                            paused: self.server.is_accepting_paused(),
                         },
                     );
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| {
+            if self.naive.is_none() {
+                self.kernel.ui(ui, &self.server);
+            }
             let max = self.naive.is_none().then_some(status.limits.max);
             let clicked = pool_view::tiles_ui(ui, &self.rows, self.waiting.as_slice(), max);
             if let Some(socket) = clicked {
@@ -275,8 +287,19 @@ impl ServerWindow {
             Event::LimitsChanged { min, max } => {
                 self.timeline.mark(now, format!("Min {min} / Max {max}"));
             }
+            Event::AcceptQueue {
+                waiting, overflows, ..
+            } => {
+                self.timeline.set(ACCEPT_QUEUE, now, f64::from(*waiting));
+                let before = self.kernel.queue().map_or(0, |q| q.overflows);
+                if *overflows > before {
+                    self.timeline
+                        .mark(now, format!("{} dropped (overflow)", overflows - before));
+                }
+            }
             _ => {}
         }
+        self.kernel.record(&event);
         self.rows.apply(Role::Server, &event);
         self.log.push(event);
     }
@@ -377,6 +400,7 @@ impl ServerWindow {
         }
         self.server.set_network_interface(interface);
         self.server.set_port(port);
+        self.server.set_backlog(self.settings.backlog);
         let started = self
             .server
             .set_limits(self.settings.min, self.settings.max)

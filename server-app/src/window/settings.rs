@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serversocket::parse_port;
 use serversocket::seed::SERVER_GREETING;
 use serversocket::server_socket::{
-    DEFAULT_MAXIMUM_SOCKETS_CONNECTED, DEFAULT_MINIMUM_SOCKETS_AVAILABLE,
+    DEFAULT_BACKLOG, DEFAULT_MAXIMUM_SOCKETS_CONNECTED, DEFAULT_MINIMUM_SOCKETS_AVAILABLE,
     DEFAULT_NETWORK_INTERFACE, DEFAULT_PORT,
 };
 
@@ -74,6 +74,11 @@ pub struct ServerSettings {
     pub handoff_delay_ms: u64,
     /// The concepts panel is open.
     pub show_concepts: bool,
+    /// The backlog: how many connections the kernel may hold for the pool (applies at Listen).
+    pub backlog: u32,
+    /// The system's cap on the backlog (read once, not persisted).
+    #[serde(skip)]
+    pub backlog_cap: Option<u32>,
     /// Why the last Min/Max change was refused (not persisted).
     #[serde(skip)]
     pub limits_error: Option<String>,
@@ -91,6 +96,8 @@ impl Default for ServerSettings {
             relisten_delay_ms: DEFAULT_RELISTEN_DELAY_MS,
             handoff_delay_ms: 0,
             show_concepts: false,
+            backlog: DEFAULT_BACKLOG,
+            backlog_cap: serversocket::kernel::backlog_cap().ok(),
             limits_error: None,
         }
     }
@@ -128,6 +135,9 @@ impl ServerSettings {
         }
         if args.mode == Mode::Naive {
             settings.naive = true;
+        }
+        if args.backlog != DEFAULT_BACKLOG {
+            settings.backlog = args.backlog;
         }
         if args.relisten_delay_ms != DEFAULT_RELISTEN_DELAY_MS {
             settings.relisten_delay_ms = args.relisten_delay_ms;
@@ -208,6 +218,13 @@ impl ServerSettings {
                     )
                     .labelled_by(label.id)
                     .changed();
+                ui.add_enabled_ui(!listening, |ui| {
+                    let label = ui.label("Backlog:").on_hover_text(
+                        "How many connections the kernel may complete and hold while the pool takes none (the accept queue); applies at Listen",
+                    );
+                    ui.add(egui::DragValue::new(&mut self.backlog).range(0..=65_535))
+                        .labelled_by(label.id);
+                });
             }
         });
         ui.add_enabled_ui(!listening, |ui| {
@@ -270,6 +287,18 @@ impl ServerSettings {
                     ),
                 );
             }
+        }
+        if let Some(cap) = self.backlog_cap
+            && !self.naive
+            && self.backlog > cap
+        {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!(
+                    "Backlog {} is capped at {cap} by net.core.somaxconn.",
+                    self.backlog
+                ),
+            );
         }
         if let Some(reason) = &self.limits_error {
             ui.colored_label(error, reason);

@@ -369,13 +369,18 @@ fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
             .query_by_label("Now: sockets 0 and 1 are idle in the pool (their tiles say idle).")
             .is_some()
     );
-    harness.get_by_label("Backlog").click();
+    run_until(&mut harness, "the first accept queue sample", |w| {
+        w.kernel.queue().is_some() || w.kernel.unavailable().is_some()
+    });
+    harness.get_by_label("Accept queue and backlog").click();
     harness.run_steps(3);
-    assert!(
-        harness
-            .query_by_label("Now: 0 of at most 10 connected: clients are accepted at once.")
-            .is_some()
-    );
+    let capacity = harness.state().kernel.queue().map(|q| q.capacity);
+    if let Some(capacity) = capacity {
+        let now = format!(
+            "Now: 0 waiting of a capacity of {capacity} (the pool accepts at once); the purple tiles."
+        );
+        assert!(harness.query_by_label(&now).is_some(), "{now}");
+    }
     harness.get_by_label("Concepts").click();
     harness.run_steps(3);
     assert!(harness.query_by_label("The pool and AddSocket").is_none());
@@ -482,4 +487,34 @@ fn with_many_connections_the_log_keeps_its_room() {
         log_lines >= 3,
         "the log shows at least 3 lines, not a sliver under a tall table ({log_lines})"
     );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn clients_beyond_max_show_as_waiting_in_the_kernels_accept_queue_until_resumed() {
+    let mut harness = window(1, 2);
+    let address = listen(&mut harness);
+    harness.get_by_label("Pause accepting").click();
+    harness.run_steps(2);
+    assert!(harness.state().server.is_accepting_paused());
+    let clients: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(address).unwrap())
+        .collect();
+    run_until(&mut harness, "3 waiting", |w| {
+        w.kernel.queue().is_some_and(|q| q.waiting == 3)
+    });
+    let capacity = harness.state().kernel.queue().map_or(0, |q| q.capacity);
+    assert!(
+        harness
+            .query_by_label(&format!("3 waiting (capacity {capacity})"))
+            .is_some()
+    );
+    assert!(harness.state().server.pool_status().connected.is_empty());
+    // Resumed, the pool takes two (its Max); the third waits on.
+    harness.get_by_label("Pause accepting").click();
+    run_until(&mut harness, "1 waiting", |w| {
+        w.kernel.queue().is_some_and(|q| q.waiting == 1)
+    });
+    assert_eq!(harness.state().server.pool_status().connected.len(), 2);
+    drop(clients);
 }
