@@ -9,6 +9,7 @@ mod tests;
 
 use std::time::{Duration, Instant};
 
+use serversocket::kernel::ConnectionWatch;
 use serversocket::report::Role;
 use serversocket::seed::Replier;
 use serversocket::{Event, EventReceiver, EventSender, Runtime, SocketError, SocketId, TcpSocket};
@@ -54,6 +55,9 @@ pub struct ClientWindow {
     rows: SocketRows,
     /// Connecting and connected sockets, connects and failures over the last minutes.
     timeline: Timeline,
+    /// Follows each connection in the kernel (TCP state, queues, RTT, and whether a server
+    /// on this machine has accepted it yet).
+    kernel: ConnectionWatch,
 }
 
 impl ClientWindow {
@@ -63,11 +67,14 @@ impl ClientWindow {
     /// When the socket runtime cannot start.
     pub fn new(settings: ClientSettings) -> Result<Self, SocketError> {
         let (repaint, events, receiver) = RepaintOnEvent::channel();
+        let runtime = Runtime::new()?;
+        let kernel = ConnectionWatch::start(&runtime, events.clone());
         Ok(Self {
             settings,
             sockets: Vec::new(),
             next_index: 0,
-            runtime: Runtime::new()?,
+            runtime,
+            kernel,
             events,
             receiver,
             repaint,
@@ -115,6 +122,7 @@ impl ClientWindow {
             };
             let before = state_of(&self.rows);
             self.rows.apply(Role::Client, &event);
+            self.kernel.follow_event(&event);
             let after = state_of(&self.rows);
             if matches!(event, Event::Connected { .. }) {
                 self.timeline.count(CONNECTS, now);

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use serversocket::kernel::ConnectionWatch;
 use serversocket::naive::NaiveServer;
 use serversocket::report::Role;
 use serversocket::seed::Greeter;
@@ -80,6 +81,8 @@ pub struct ServerWindow {
     closed_since: Option<Instant>,
     /// The kernel's side: the accept queue in front of the pool.
     kernel: kernel_view::KernelView,
+    /// Follows each connection in the kernel, through TIME_WAIT after it closed.
+    connections_in_kernel: ConnectionWatch,
 }
 
 impl ServerWindow {
@@ -103,13 +106,13 @@ impl ServerWindow {
                 .handoff_delay_ms
                 .min(settings::MAX_HANDOFF_DELAY_MS),
         ));
+        let connections_in_kernel = ConnectionWatch::start(&runtime, events.clone());
         Ok(Self {
             settings,
             interfaces: settings::interface_choices(),
             server,
             naive: None,
             events,
-            runtime,
             receiver,
             repaint,
             greeting,
@@ -131,6 +134,8 @@ impl ServerWindow {
             listener_gaps: (0, Duration::ZERO),
             closed_since: None,
             kernel: kernel_view::KernelView::new(),
+            connections_in_kernel,
+            runtime,
         })
     }
 
@@ -300,6 +305,7 @@ impl ServerWindow {
             _ => {}
         }
         self.kernel.record(&event);
+        self.connections_in_kernel.follow_event(&event);
         self.rows.apply(Role::Server, &event);
         self.log.push(event);
     }

@@ -130,6 +130,16 @@ pub enum Event {
         /// namespace, so other listeners' overflows count too).
         overflows: u64,
     },
+    /// What the kernel says of a connection changed (sent by a
+    /// [`crate::kernel::ConnectionWatch`] that follows the socket): its TCP state, queues,
+    /// RTT, or, for a peer on this machine, whether the peer's program has accepted it.
+    /// `view` is `None` once the kernel has forgotten the connection.
+    KernelState {
+        /// The socket.
+        socket: SocketId,
+        /// The kernel's view now.
+        view: Option<crate::kernel::TcpView>,
+    },
     /// The listener is closed (StopListening, or the server was dropped).
     Stopped,
 }
@@ -146,7 +156,8 @@ impl Event {
             | Self::SendProgress { socket, .. }
             | Self::SendComplete { socket, .. }
             | Self::Closed { socket }
-            | Self::Released { socket } => Some(*socket),
+            | Self::Released { socket }
+            | Self::KernelState { socket, .. } => Some(*socket),
             Self::Error { socket, .. } => *socket,
             Self::Listening { .. }
             | Self::Accepted { .. }

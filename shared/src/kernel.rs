@@ -14,10 +14,12 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+mod connections;
 #[cfg(target_os = "linux")]
 mod linux;
 mod watch;
 
+pub use connections::{CONNECTION_SAMPLE_EVERY, ConnectionWatch, NUMBERS_EVERY, TcpView};
 pub(crate) use watch::watch_accept_queue;
 
 /// How often the accept queue is sampled while listening (20 Hz at most).
@@ -115,6 +117,29 @@ impl std::fmt::Display for TcpState {
     }
 }
 
+impl TcpView {
+    /// One line for a log or a tooltip: `ESTABLISHED · 0 B unread · 12 B unacknowledged ·
+    /// RTT 0.05 ms`, and whether the peer's program has accepted it when that is known.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let mut line = format!(
+            "{} · {} B unread · {} B unacknowledged",
+            self.state, self.recv_queue, self.send_queue
+        );
+        if let Some(rtt) = self.rtt {
+            line.push_str(&format!(" · RTT {:.2} ms", rtt.as_secs_f64() * 1000.0));
+        }
+        match self.peer_accepted {
+            Some(false) => line.push_str(
+                " · accepted by the server's kernel, not yet by a server socket (waiting in its accept queue)",
+            ),
+            Some(true) => line.push_str(" · the peer's program accepted it"),
+            None => {}
+        }
+        line
+    }
+}
+
 /// One TCP socket as the kernel reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KernelSocket {
@@ -132,6 +157,9 @@ pub struct KernelSocket {
     pub send_queue: u32,
     /// The kernel's smoothed round-trip time estimate, when it keeps one for this state.
     pub rtt: Option<Duration>,
+    /// A program holds a socket for it (it was accepted, or opened by connect). False while
+    /// the connection waits in a listener's accept queue, and in TIME_WAIT.
+    pub owned: bool,
 }
 
 /// The accept queue of one listener, and what happened around it.

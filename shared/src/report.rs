@@ -43,6 +43,13 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
             Role::Client => format!("Socket {socket}: {}", preview_text(data)),
         },
         Event::SendProgress { .. } => return None,
+        Event::KernelState {
+            socket,
+            view: Some(view),
+        } => format!("Socket {socket} in the kernel: {}", view.describe()),
+        Event::KernelState { socket, view: None } => {
+            format!("Socket {socket} in the kernel: gone (the kernel forgot the connection)")
+        }
         Event::SendComplete {
             socket,
             user_aborted,
@@ -153,6 +160,7 @@ pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
         Event::Stopped => json!({"event": "stopped", "ts": ts}),
         Event::Connecting { .. }
         | Event::SendProgress { .. }
+        | Event::KernelState { .. }
         | Event::Released { .. }
         | Event::LimitsChanged { .. } => return None,
     })

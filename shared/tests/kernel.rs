@@ -161,3 +161,32 @@ fn time_wait_stays_on_the_side_that_closed_first() {
     // The client closed second (LAST_ACK): the kernel forgets its end once acknowledged.
     kernel_state_until(client_end, address, "client end gone", |s| s.is_none());
 }
+
+#[test]
+fn a_connection_watch_follows_the_server_end_into_time_wait() {
+    let (runtime, server, mut watch, address) = greeting_server(1, 4);
+    let (sender, receiver) = event_channel(None);
+    let follow = kernel::ConnectionWatch::start(&runtime, sender);
+    let mut kernel_events = Watch::new(receiver);
+    let mut stream = client(address);
+    read_greeting(&mut stream);
+    let connected = watch.until("socket 0 connected", |e| is_connected(e, 0));
+    follow.follow_event(&connected);
+    let state_is = |e: &Event, wanted: TcpState| {
+        matches!(e, Event::KernelState { socket, view: Some(view) }
+            if *socket == SocketId(0) && view.state == wanted)
+    };
+    let established = kernel_events.until("ESTABLISHED", |e| state_is(e, TcpState::Established));
+    // The client is on this machine, so the watch sees its end too: a program holds it.
+    assert!(
+        matches!(established, Event::KernelState { view: Some(view), .. } if view.peer_accepted == Some(true)),
+        "{established:?}"
+    );
+
+    server.connection(SocketId(0)).expect("connected").close();
+    watch.until("socket 0 closed", |e| is_closed(e, 0));
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).expect("end of stream");
+    drop(stream);
+    kernel_events.until("TIME_WAIT", |e| state_is(e, TcpState::TimeWait));
+}

@@ -126,6 +126,9 @@ fn dump(socket: &Socket, local: SocketAddr) -> Result<Vec<KernelSocket>, KernelE
                         recv_queue: header.recv_queue,
                         send_queue: header.send_queue,
                         rtt,
+                        // The kernel names the owning socket's inode; 0 means no program
+                        // holds one yet (waiting in an accept queue) or any more (TIME_WAIT).
+                        owned: header.inode != 0,
                     });
                 }
                 NetlinkPayload::Done(_) => return Ok(found),

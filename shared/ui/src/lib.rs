@@ -10,6 +10,7 @@
 //! - [`shortcuts`]: the keyboard shortcuts.
 //! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
 //! - [`table`]: the socket table with per-row Send and Close.
+//! - [`kernel_view`]: a socket's TCP state as the kernel reports it, in its row.
 //! - [`state`]: colours and plain words for socket states.
 //! - [`timeline`]: [`Timeline`], the live plot of levels, rates and the user's actions.
 //! - [`sequence`]: one socket's events in order, with times, when it is selected.
@@ -18,6 +19,7 @@
 
 pub mod diagnostics;
 pub mod drain;
+pub mod kernel_view;
 pub mod log;
 pub mod native;
 pub mod repaint;

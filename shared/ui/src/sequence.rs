@@ -135,6 +135,10 @@ fn step_name(event: &Event) -> String {
         Event::Accepted { .. } => "Accepted".to_owned(),
         Event::LimitsChanged { .. } => "Limits".to_owned(),
         Event::AcceptQueue { .. } => "AcceptQueue".to_owned(),
+        Event::KernelState {
+            view: Some(view), ..
+        } => format!("TCP {}", view.state),
+        Event::KernelState { view: None, .. } => "TCP gone".to_owned(),
         Event::Stopped => "StopListening".to_owned(),
     }
 }

@@ -63,8 +63,9 @@ fn rows_ui(
         // the log no room once there were many connections.
         .min_scrolled_height(max_height)
         .column(Column::exact(50.0))
-        .column(Column::exact(80.0))
-        .column(Column::exact(270.0))
+        // State is wide enough for the kernel's TCP state beside the socket's own.
+        .column(Column::exact(150.0))
+        .column(Column::exact(230.0))
         .column(Column::exact(130.0))
         .column(Column::exact(60.0))
         .column(Column::exact(70.0))
@@ -100,16 +101,13 @@ fn rows_ui(
                         actions.push(RowAction::Select(id));
                     }
                 });
-                table_row.col(|ui| {
-                    ui.colored_label(row.state.color(), row.state.word())
-                        .on_hover_text(row.state.explanation());
-                });
+                table_row.col(|ui| crate::kernel_view::state_cell_ui(ui, row));
                 table_row.col(|ui| {
                     ui.add_enabled_ui(row.state == RowState::Connected, |ui| {
                         let response = ui.add(
                             egui::TextEdit::singleline(&mut row.draft)
                                 .hint_text("text to send")
-                                .desired_width(120.0),
+                                .desired_width(80.0),
                         );
                         let enabled = response.enabled();
                         response.widget_info(|| {
