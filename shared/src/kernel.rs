@@ -219,9 +219,18 @@ impl KernelProbe {
     /// # Errors
     /// The request's failure.
     pub fn sockets_at(&self, local: SocketAddr) -> Result<Vec<KernelSocket>, KernelError> {
+        self.sockets(local, false)
+    }
+
+    /// [`Self::sockets_at`], or only the listening ones (much cheaper on a busy system).
+    fn sockets(
+        &self,
+        local: SocketAddr,
+        listeners_only: bool,
+    ) -> Result<Vec<KernelSocket>, KernelError> {
         #[cfg(target_os = "linux")]
         {
-            let all = self.inner.dump(local)?;
+            let all = self.inner.dump(local, listeners_only)?;
             Ok(all
                 .into_iter()
                 .filter(|s| {
@@ -232,7 +241,7 @@ impl KernelProbe {
         }
         #[cfg(not(target_os = "linux"))]
         {
-            let _ = local;
+            let _ = (local, listeners_only);
             Err(KernelError::Unavailable)
         }
     }
@@ -262,7 +271,18 @@ impl KernelProbe {
         address: SocketAddr,
         since: OverflowCounters,
     ) -> Result<Option<AcceptQueue>, KernelError> {
-        let sockets = self.sockets_at(address)?;
+        self.sample_accept_queue(address, since, true)
+    }
+
+    /// [`Self::accept_queue`]; without `half_open` the kernel looks at listeners only (it
+    /// then skips walking every connection of the system) and `syn_recv` is 0.
+    pub(crate) fn sample_accept_queue(
+        &mut self,
+        address: SocketAddr,
+        since: OverflowCounters,
+        half_open: bool,
+    ) -> Result<Option<AcceptQueue>, KernelError> {
+        let sockets = self.sockets(address, !half_open)?;
         let Some(listener) = sockets.iter().find(|s| s.state == TcpState::Listen) else {
             return Ok(None);
         };

@@ -161,6 +161,8 @@ pub struct ServerSocket {
     port: u16,
     /// How many accepted-by-the-kernel connections may wait for the pool (applies at Listen).
     backlog: u32,
+    /// Sample the kernel's accept queue while listening (on unless turned off).
+    kernel_sampling: bool,
     /// What the listener and the connections share with this handle.
     pool: Arc<Pool>,
     /// The current listener's task and its cancel token, while there is one.
@@ -210,6 +212,7 @@ impl ServerSocket {
                 paused: AtomicBool::new(false),
             }),
             backlog: DEFAULT_BACKLOG,
+            kernel_sampling: true,
             listener: None,
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
@@ -290,6 +293,13 @@ impl ServerSocket {
     /// see [`crate::kernel::backlog_cap`]).
     pub fn set_backlog(&mut self, backlog: u32) {
         self.backlog = backlog;
+    }
+
+    /// Whether Listen also samples the kernel's accept queue and reports
+    /// [`Event::AcceptQueue`] (on by default; applies at the next Listen). Benchmarks turn it
+    /// off to measure what it costs.
+    pub fn set_kernel_sampling(&mut self, on: bool) {
+        self.kernel_sampling = on;
     }
 
     /// The backlog asked for (see [`Self::set_backlog`]).
@@ -374,8 +384,11 @@ impl ServerSocket {
             tracker: self.tracker.clone(),
         };
         let task = self.tracker.spawn_on(task.run(), &self.runtime);
-        let watch = crate::kernel::watch_accept_queue(local, self.events.clone(), session.clone());
-        self.tracker.spawn_on(watch, &self.runtime);
+        if self.kernel_sampling {
+            let watch =
+                crate::kernel::watch_accept_queue(local, self.events.clone(), session.clone());
+            self.tracker.spawn_on(watch, &self.runtime);
+        }
         self.listener = Some((task, session));
         tracing::info!(%local, "listening");
         Ok(local)

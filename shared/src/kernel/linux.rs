@@ -61,12 +61,22 @@ impl Probe {
 
     /// Every TCP socket of `local`'s address family whose local port is `local`'s (the
     /// kernel filters by port, we filter the rest).
-    pub(super) fn dump(&self, local: SocketAddr) -> Result<Vec<KernelSocket>, KernelError> {
-        dump(&self.netlink, local)
+    /// With `listeners_only` the kernel looks at its listening sockets alone and skips the
+    /// walk over every connection of the system, which is what a frequent sample wants.
+    pub(super) fn dump(
+        &self,
+        local: SocketAddr,
+        listeners_only: bool,
+    ) -> Result<Vec<KernelSocket>, KernelError> {
+        dump(&self.netlink, local, listeners_only)
     }
 }
 
-fn dump(socket: &Socket, local: SocketAddr) -> Result<Vec<KernelSocket>, KernelError> {
+fn dump(
+    socket: &Socket,
+    local: SocketAddr,
+    listeners_only: bool,
+) -> Result<Vec<KernelSocket>, KernelError> {
     let mut socket_id = if local.is_ipv4() {
         SocketId::new_v4()
     } else {
@@ -82,7 +92,11 @@ fn dump(socket: &Socket, local: SocketAddr) -> Result<Vec<KernelSocket>, KernelE
             protocol: IPPROTO_TCP,
             extensions: ExtensionFlags::INFO,
             // SYN_RECV also asks for the request sockets of half-open connections.
-            states: StateFlags::all(),
+            states: if listeners_only {
+                StateFlags::LISTEN
+            } else {
+                StateFlags::all()
+            },
             socket_id,
         })
         .into(),

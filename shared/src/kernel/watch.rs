@@ -12,7 +12,8 @@ use crate::{Event, EventSender};
 /// and sends [`Event::AcceptQueue`] whenever a value differs from the last one sent (so an
 /// idle, unchanged listener sends nothing). Where the kernel's view is not available it says
 /// so once in the trace and ends; the listener is not affected. A sample that fails (say, the
-/// kernel is short of memory) is skipped.
+/// kernel is short of memory) is skipped. Half-open connections are counted only while the
+/// queue is busy (see below).
 pub(crate) async fn watch_accept_queue(
     address: SocketAddr,
     events: EventSender,
@@ -29,6 +30,8 @@ pub(crate) async fn watch_accept_queue(
     let mut ticks = tokio::time::interval(SAMPLE_EVERY);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last: Option<AcceptQueue> = None;
+    // The overflow count grew at the last sample: the queue is overflowing now.
+    let mut overflowing = false;
     loop {
         tokio::select! {
             biased;
@@ -37,8 +40,14 @@ pub(crate) async fn watch_accept_queue(
         }
         // A netlink dump filtered to one port is answered at once from kernel memory; it does
         // not wait on the network, so it runs here rather than on a blocking thread.
-        match probe.accept_queue(address, since) {
+        // Half-open connections are counted only while something is happening at the queue
+        // (connections waiting, overflowing, or half-open last time): counting them walks
+        // every connection of the system, which a busy server should not pay for 20 times a
+        // second while its queue is empty anyway.
+        let busy = overflowing || last.is_some_and(|q| q.waiting > 0 || q.syn_recv > 0);
+        match probe.sample_accept_queue(address, since, busy) {
             Ok(Some(now)) if last != Some(now) => {
+                overflowing = last.is_some_and(|q| now.overflows > q.overflows);
                 last = Some(now);
                 events
                     .send(Event::AcceptQueue {
@@ -50,7 +59,7 @@ pub(crate) async fn watch_accept_queue(
                     .await;
             }
             // Unchanged, or the listener is closing.
-            Ok(_) => {}
+            Ok(_) => overflowing = false,
             Err(KernelError::Unavailable) => return not_watching(&KernelError::Unavailable),
             Err(error) => tracing::debug!(%error, "accept queue sample skipped"),
         }
