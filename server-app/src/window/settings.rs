@@ -218,13 +218,6 @@ impl ServerSettings {
                     )
                     .labelled_by(label.id)
                     .changed();
-                ui.add_enabled_ui(!listening, |ui| {
-                    let label = ui.label("Backlog:").on_hover_text(
-                        "How many connections the kernel may complete and hold while the pool takes none (the accept queue); applies at Listen",
-                    );
-                    ui.add(egui::DragValue::new(&mut self.backlog).range(0..=65_535))
-                        .labelled_by(label.id);
-                });
             }
         });
         ui.add_enabled_ui(!listening, |ui| {
@@ -244,6 +237,14 @@ impl ServerSettings {
                     )
                     .labelled_by(label.id)
                     .on_hover_text("How long the single socket stays closed after each connection");
+                }
+                if !self.naive {
+                    // On the mode's row, where there is room: the first row is full at 680 points.
+                    let label = ui.label("Backlog:").on_hover_text(
+                        "How many connections the kernel may complete and hold while the pool takes none (the accept queue); applies at Listen",
+                    );
+                    ui.add(egui::DragValue::new(&mut self.backlog).range(0..=65_535))
+                        .labelled_by(label.id);
                 }
             });
         });
