@@ -518,3 +518,34 @@ fn clients_beyond_max_show_as_waiting_in_the_kernels_accept_queue_until_resumed(
     assert_eq!(harness.state().server.pool_status().connected.len(), 2);
     drop(clients);
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
+    let mut harness = window(1, 4);
+    let address = listen(&mut harness);
+    let mut client = greeted_client(address);
+    run_until(&mut harness, "socket 0 established in the kernel", |w| {
+        w.rows
+            .get(SocketId(0))
+            .and_then(|row| row.kernel)
+            .is_some_and(|view| view.state == serversocket::kernel::TcpState::Established)
+    });
+    harness.get_by_label("Disconnect").click();
+    run_until(&mut harness, "socket 0 closed", |w| {
+        w.rows
+            .get(SocketId(0))
+            .is_some_and(|row| row.state == RowState::Closed)
+    });
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).unwrap();
+    drop(client);
+    run_until(&mut harness, "socket 0's connection in TIME_WAIT", |w| {
+        w.rows.get(SocketId(0)).is_some_and(|row| {
+            row.state == RowState::Closed
+                && row
+                    .kernel
+                    .is_some_and(|view| view.state == serversocket::kernel::TcpState::TimeWait)
+        })
+    });
+}
