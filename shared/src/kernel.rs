@@ -222,6 +222,29 @@ impl KernelProbe {
         self.sockets(local, false)
     }
 
+    /// Every TCP socket of the system of one address family (one walk of the kernel's
+    /// tables, however many connections are wanted from it).
+    ///
+    /// # Errors
+    /// The request's failure.
+    pub fn all_sockets(&self, ipv6: bool) -> Result<Vec<KernelSocket>, KernelError> {
+        #[cfg(target_os = "linux")]
+        {
+            let any: std::net::IpAddr = if ipv6 {
+                std::net::Ipv6Addr::UNSPECIFIED.into()
+            } else {
+                std::net::Ipv4Addr::UNSPECIFIED.into()
+            };
+            // Port 0 asks the kernel for no port filter.
+            self.inner.dump(SocketAddr::new(any, 0), false)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = ipv6;
+            Err(KernelError::Unavailable)
+        }
+    }
+
     /// [`Self::sockets_at`], or only the listening ones (much cheaper on a busy system).
     fn sockets(
         &self,

@@ -155,21 +155,41 @@ async fn sample(followed: Followed, events: EventSender, stop: CancellationToken
     }
 }
 
-/// One sample of every followed connection: one netlink dump per distinct local address.
+/// Up to this many distinct local addresses, a sample asks the kernel once per address (each
+/// answer holds one port's sockets); beyond it, once per address family for every socket of
+/// the system, so a client window with a hundred connections costs one walk, not a hundred.
+const PER_PORT_DUMPS: usize = 8;
+
+/// One sample of every followed connection.
 fn look(
     probe: &KernelProbe,
     followed: &[(SocketId, (SocketAddr, SocketAddr))],
 ) -> Result<Vec<(SocketId, Option<TcpView>)>, KernelError> {
+    let locals: std::collections::HashSet<SocketAddr> =
+        followed.iter().map(|(_, (local, _))| *local).collect();
+    let wide = locals.len() > PER_PORT_DUMPS;
     let mut dumps: HashMap<SocketAddr, Vec<KernelSocket>> = HashMap::new();
     let mut find =
         |local: SocketAddr, remote: SocketAddr| -> Result<Option<KernelSocket>, KernelError> {
-            let sockets = match dumps.entry(local) {
+            // One cache entry per local address, or one per family when sampling wide.
+            let key = if wide {
+                let family: std::net::IpAddr = if local.is_ipv6() {
+                    std::net::Ipv6Addr::UNSPECIFIED.into()
+                } else {
+                    std::net::Ipv4Addr::UNSPECIFIED.into()
+                };
+                SocketAddr::new(family, 0)
+            } else {
+                local
+            };
+            let sockets = match dumps.entry(key) {
                 Entry::Occupied(dump) => dump.into_mut(),
+                Entry::Vacant(slot) if wide => slot.insert(probe.all_sockets(local.is_ipv6())?),
                 Entry::Vacant(slot) => slot.insert(probe.sockets_at(local)?),
             };
             Ok(sockets
                 .iter()
-                .find(|s| s.remote == remote && s.state != TcpState::Listen)
+                .find(|s| s.local == local && s.remote == remote && s.state != TcpState::Listen)
                 .cloned())
         };
     let mut seen = Vec::with_capacity(followed.len());
