@@ -100,7 +100,7 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
 }
 
 /// The JSON line for an event, or `None` for events outside the schema (connecting, progress,
-/// released, limits).
+/// released, limits, a connection's kernel state).
 #[must_use]
 pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
     let ts = humantime::format_rfc3339_millis(at).to_string();
