@@ -12,6 +12,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serversocket::bounds::IN_FLIGHT_CEILING;
+use serversocket::kernel::ConnectionWatch;
 use serversocket::report::Role;
 use serversocket::seed::Replier;
 use serversocket::{
@@ -86,6 +87,9 @@ pub struct ClientWindow {
     /// Failed file sends report here (the event channel is the library's own), and the log
     /// shows them next frame.
     file_errors: (mpsc::Sender<Event>, mpsc::Receiver<Event>),
+    /// Follows each connection in the kernel (TCP state, queues, RTT, and whether a server
+    /// on this machine has accepted it yet).
+    kernel: ConnectionWatch,
 }
 
 /// A file going out through one socket.
@@ -107,12 +111,15 @@ impl ClientWindow {
     /// When the socket runtime cannot start.
     pub fn new(settings: ClientSettings) -> Result<Self, SocketError> {
         let (repaint, events, receiver) = RepaintOnEvent::channel();
+        let runtime = Runtime::new()?;
+        let kernel = ConnectionWatch::start(&runtime, events.clone());
         Ok(Self {
             settings,
             sockets: Vec::new(),
             next_index: 0,
             queued: VecDeque::new(),
-            runtime: Runtime::new()?,
+            runtime,
+            kernel,
             events,
             receiver,
             repaint,
@@ -164,6 +171,7 @@ impl ClientWindow {
             };
             let before = state_of(&self.rows);
             self.rows.apply(Role::Client, &event);
+            self.kernel.follow_event(&event);
             let after = state_of(&self.rows);
             if matches!(event, Event::Connected { .. }) {
                 self.timeline.count(CONNECTS, now);

@@ -44,6 +44,7 @@ fn run_pool(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
     server.set_port(args.port);
     server
         .set_idle_timeout((args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout)));
+    server.set_backlog(args.backlog);
     let started = server
         .set_limits(args.min, args.max)
         .and_then(|()| server.listen());
@@ -54,6 +55,9 @@ fn run_pool(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
         });
         eprintln!("error {}: {error}", error.code());
         return Ok(ExitCode::FAILURE);
+    }
+    if let Some(note) = serversocket::kernel::backlog_capped(args.backlog) {
+        printer.print_note(&note, "backlog_capped");
     }
     runtime.block_on(async {
         // Whoever read our output may be gone (say `| head`) after our last line: stop then too.

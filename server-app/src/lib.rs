@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use clap::Parser;
 use serversocket::server_socket::{
-    DEFAULT_MAXIMUM_SOCKETS_CONNECTED, DEFAULT_MINIMUM_SOCKETS_AVAILABLE,
+    DEFAULT_BACKLOG, DEFAULT_MAXIMUM_SOCKETS_CONNECTED, DEFAULT_MINIMUM_SOCKETS_AVAILABLE,
     DEFAULT_NETWORK_INTERFACE, DEFAULT_PORT,
 };
 
@@ -40,6 +40,10 @@ pub struct Args {
     /// so silent clients cannot hold every slot; 0 = never, as in Xojo.
     #[arg(long, value_name = "SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_IDLE_TIMEOUT_SECONDS))]
     pub idle_timeout: u64,
+    /// Backlog: how many connections the kernel may complete and hold while the pool takes
+    /// none (the accept queue); the system may cap it (net.core.somaxconn on Linux).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_BACKLOG)]
+    pub backlog: u32,
     /// With --headless: print one JSON object per line instead of the seed's words.
     #[arg(long)]
     pub json: bool,

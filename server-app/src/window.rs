@@ -5,6 +5,7 @@
 //! waker asks egui for a repaint, so an idle window draws nothing.
 
 mod concepts;
+mod kernel_view;
 mod pool_view;
 mod reply_setting;
 mod settings;
@@ -15,6 +16,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use serversocket::kernel::ConnectionWatch;
 use serversocket::naive::NaiveServer;
 use serversocket::reply::{ChosenOnConnect, ReplyMode};
 use serversocket::report::Role;
@@ -36,6 +38,7 @@ const IDLE: &str = "sockets idle in the pool";
 const CONNECTED: &str = "sockets connected";
 const LISTENER_OPEN: &str = "listener open";
 const ACCEPTS: &str = "accepts per second";
+const ACCEPT_QUEUE: &str = "waiting in the kernel's accept queue";
 
 /// Which server takes the window's connections. The ServerSocket itself always exists (its
 /// limits, slow motion and socket numbering live on between Listens); in naive mode the
@@ -98,6 +101,10 @@ pub struct ServerWindow {
     listener_gaps: (u64, Duration),
     /// Since when the listener is closed (the naive server between connections).
     closed_since: Option<Instant>,
+    /// The kernel's side: the accept queue in front of the pool.
+    kernel: kernel_view::KernelView,
+    /// Follows each connection in the kernel, through TIME_WAIT after it closed.
+    connections_in_kernel: ConnectionWatch,
 }
 
 impl ServerWindow {
@@ -123,13 +130,13 @@ impl ServerWindow {
                 .min(settings::MAX_HANDOFF_DELAY_MS),
         ));
         server.set_idle_timeout(idle_timeout(settings.idle_timeout_seconds));
+        let connections_in_kernel = ConnectionWatch::start(&runtime, events.clone());
         Ok(Self {
             settings,
             interfaces: settings::interface_choices(),
             server,
             serving: Serving::Pool,
             events,
-            runtime,
             receiver,
             repaint,
             reply,
@@ -144,12 +151,16 @@ impl ServerWindow {
                     (IDLE, RowState::Idle.color()),
                     (CONNECTED, RowState::Connected.color()),
                     (LISTENER_OPEN, egui::Color32::from_rgb(200, 160, 60)),
+                    (ACCEPT_QUEUE, kernel_view::WAITING_COLOR),
                 ],
                 &[(ACCEPTS, egui::Color32::from_rgb(90, 140, 230))],
             ),
             waiting: None,
             listener_gaps: (0, Duration::ZERO),
             closed_since: None,
+            kernel: kernel_view::KernelView::new(),
+            connections_in_kernel,
+            runtime,
         })
     }
 
@@ -234,11 +245,17 @@ impl ServerWindow {
                             waiting: self.waiting.as_slice(),
                             handoff_delay_ms: self.settings.handoff_delay_ms,
                             port: self.settings.validated().ok().map(|(_, port)| port),
+                            accept_queue: self.kernel.queue(),
+                            kernel_unavailable: self.kernel.unavailable(),
+                            paused: self.server.is_accepting_paused(),
                         },
                     );
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| {
+            if let Serving::Pool = self.serving {
+                self.kernel.ui(ui, &self.server);
+            }
             // The naive socket has no cap to draw.
             let max = match self.serving {
                 Serving::Pool => Some(status.limits.max),
@@ -322,8 +339,20 @@ impl ServerWindow {
             Event::LimitsChanged { min, max } => {
                 self.timeline.mark(now, format!("Min {min} / Max {max}"));
             }
+            Event::AcceptQueue {
+                waiting, overflows, ..
+            } => {
+                self.timeline.set(ACCEPT_QUEUE, now, f64::from(*waiting));
+                let before = self.kernel.queue().map_or(0, |q| q.overflows);
+                if *overflows > before {
+                    self.timeline
+                        .mark(now, format!("{} dropped (overflow)", overflows - before));
+                }
+            }
             _ => {}
         }
+        self.kernel.record(&event);
+        self.connections_in_kernel.follow_event(&event);
         self.rows.apply(Role::Server, &event);
         self.log.push(event);
     }
@@ -425,6 +454,7 @@ impl ServerWindow {
         }
         self.server.set_network_interface(interface);
         self.server.set_port(port);
+        self.server.set_backlog(self.settings.backlog);
         let started = self
             .server
             .set_limits(self.settings.min, self.settings.max)

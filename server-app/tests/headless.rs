@@ -677,6 +677,8 @@ fn help_names_every_flag_with_its_default_and_version_the_version() {
         "--max",
         "[default: 10]",
         "--json",
+        "--backlog",
+        "[default: 1024]",
         "MinimumSocketsAvailable",
         "MaximumSocketsConnected",
     ] {
@@ -1014,4 +1016,41 @@ fn a_bad_rule_or_template_exits_2_naming_the_rule_and_listens_nowhere() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(named), "{rules:?}: {stderr}");
     }
+}
+
+#[test]
+fn clients_beyond_max_are_reported_waiting_in_the_kernels_accept_queue() {
+    let mut server = App::start(
+        server_binary(),
+        &[
+            "--headless",
+            "--json",
+            "--port",
+            "0",
+            "--min",
+            "1",
+            "--max",
+            "2",
+            "--backlog",
+            "16",
+        ],
+    );
+    let listening = server.until_json("listening", |v| is_event(v, "listening"));
+    let address: std::net::SocketAddr = listening["address"].as_str().unwrap().parse().unwrap();
+    let mut clients: Vec<std::net::TcpStream> = (0..6)
+        .map(|_| std::net::TcpStream::connect(address).unwrap())
+        .collect();
+    let queue = server.until_json("4 waiting", |v| {
+        is_event(v, "accept_queue") && v["waiting"] == 4
+    });
+    assert_eq!(queue["capacity"], 16, "{queue}");
+    assert!(
+        queue["syn_recv"].is_u64() && queue["overflows"].is_u64(),
+        "{queue}"
+    );
+    // The two served clients leave; the pool takes two of the waiting ones.
+    clients.drain(..2);
+    server.until_json("2 waiting", |v| {
+        is_event(v, "accept_queue") && v["waiting"] == 2
+    });
 }

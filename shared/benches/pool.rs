@@ -14,6 +14,8 @@
 //! - `memory_1000`: resident memory added by 1,000 idle connections (goal <= 32 MiB for ours).
 //! - `relisten_200`: 200 StopListening/Listen cycles on one port with nobody draining events;
 //!   prints the slowest Listen and StopListening call (neither should wait on anything).
+//! - `sampling_cost`: `accept_rate` of ours with the kernel's accept queue sampled (the
+//!   default) against ours without it; goal: no measurable difference (about 1.0).
 //!
 //! Our server's events are drained by a thread the way the window drains them, woken by news
 //! and taking a batch at a time, but every millisecond rather than every frame; `--eager`
@@ -94,6 +96,10 @@ fn main() {
     if wanted("relisten_200") {
         relisten_200();
     }
+    if wanted("sampling_cost") {
+        let total = if quick { 500 } else { 5_000 };
+        measures.push(median((0..runs).map(|_| sampling_cost(&clients, total))));
+    }
     for m in &measures {
         println!(
             "RATIO {} {:.2} (ours {:.1} {}, reference {:.1} {})",
@@ -143,6 +149,15 @@ impl Ours {
         max: usize,
         handler: impl FnMut(serversocket::SocketId) -> H + Send + 'static,
     ) -> Self {
+        Self::start_sampling(max, handler, true)
+    }
+
+    /// [`Self::start`], with the kernel's accept queue sampled or not.
+    fn start_sampling<H: SocketHandler>(
+        max: usize,
+        handler: impl FnMut(serversocket::SocketId) -> H + Send + 'static,
+        kernel_sampling: bool,
+    ) -> Self {
         let runtime = Runtime::new().unwrap();
         let (events, receiver) = event_channel(None);
         // The consumer drains like the window does, only more often: it waits for news, lets
@@ -164,6 +179,7 @@ impl Ours {
         let mut server = ServerSocket::new(&runtime, events, handler);
         server.set_port(0);
         server.set_limits(2, max).unwrap();
+        server.set_kernel_sampling(kernel_sampling);
         let address = server.listen().unwrap();
         Self {
             _server: server,
@@ -257,6 +273,22 @@ fn accept_rate(clients: &tokio::runtime::Runtime, total: usize) -> Measure {
         name: "accept_rate",
         ours: ours_rate,
         reference: reference_rate,
+        unit: "conn/s",
+    }
+}
+
+/// What sampling the accept queue costs the accept rate: ours with it against ours without.
+fn sampling_cost(clients: &tokio::runtime::Runtime, total: usize) -> Measure {
+    let sampled = Ours::start_sampling(CONCURRENCY * 2, |_| Greeter::default(), true);
+    let sampled_rate = cycles_per_second(clients, sampled.address, total);
+    drop(sampled);
+    let unsampled = Ours::start_sampling(CONCURRENCY * 2, |_| Greeter::default(), false);
+    let unsampled_rate = cycles_per_second(clients, unsampled.address, total);
+    drop(unsampled);
+    Measure {
+        name: "sampling_cost",
+        ours: sampled_rate,
+        reference: unsampled_rate,
         unit: "conn/s",
     }
 }

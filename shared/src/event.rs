@@ -154,6 +154,29 @@ pub enum Event {
         /// The new MaximumSocketsConnected.
         max: usize,
     },
+    /// The kernel's accept queue of the listener changed (sampled while listening, see
+    /// [`crate::kernel`]): connections the kernel completed but the pool has not accepted yet.
+    AcceptQueue {
+        /// Connections waiting in the accept queue now.
+        waiting: u32,
+        /// The queue's capacity: the backlog, as capped by the system.
+        capacity: u32,
+        /// Half-open connections on the port (SYN received, handshake not complete).
+        syn_recv: u32,
+        /// Attempts dropped by full listen queues since Listen (counted per network
+        /// namespace, so other listeners' overflows count too).
+        overflows: u64,
+    },
+    /// What the kernel says of a connection changed (sent by a
+    /// [`crate::kernel::ConnectionWatch`] that follows the socket): its TCP state, queues,
+    /// RTT, or, for a peer on this machine, whether the peer's program has accepted it.
+    /// `view` is `None` once the kernel has forgotten the connection.
+    KernelState {
+        /// The socket.
+        socket: SocketId,
+        /// The kernel's view now.
+        view: Option<crate::kernel::TcpView>,
+    },
     /// The listener is closed (StopListening, or the server was dropped).
     Stopped,
     /// A socket's handler says what it decided and why ([`crate::Socket::note`]), e.g. the
@@ -179,11 +202,13 @@ impl Event {
             | Self::SendComplete { socket, .. }
             | Self::Closed { socket }
             | Self::Released { socket }
-            | Self::Note { socket, .. } => Some(*socket),
+            | Self::Note { socket, .. }
+            | Self::KernelState { socket, .. } => Some(*socket),
             Self::Error { socket, .. } => *socket,
             Self::Listening { .. }
             | Self::Accepted { .. }
             | Self::LimitsChanged { .. }
+            | Self::AcceptQueue { .. }
             | Self::Stopped => None,
         }
     }

@@ -32,6 +32,7 @@
 //! - [`server_socket`]: [`ServerSocket`], its settings and methods.
 //! - `pool`: the listener task: accept, hand off, refill, cap.
 //! - `registry`: one lifecycle for both servers' connections: list, run, forget, shut down.
+//! - [`kernel`]: what the kernel sees: the accept queue, backlog, overflows, TCP states.
 //! - [`naive`]: the single re-listening socket a ServerSocket replaces, for comparison.
 //! - [`seed`]: the original example's behaviour on both sides.
 //! - [`report`]: events as the seed's log lines and as JSON lines.
@@ -75,6 +76,7 @@ pub mod escapes;
 pub mod event;
 pub mod handler;
 mod inbox;
+pub mod kernel;
 pub mod log_file;
 pub mod naive;
 pub mod output;

@@ -61,6 +61,9 @@ pub(crate) struct Pool {
     pub handoff_delay_micros: AtomicU64,
     /// The idle timeout for connections accepted from now on, in milliseconds; 0 = none.
     pub idle_timeout_millis: AtomicU64,
+    /// Pause accepting: the listener stays open but takes nothing, so clients wait in (and
+    /// overflow) the kernel's accept queue.
+    pub paused: AtomicBool,
 }
 
 impl Pool {
@@ -77,6 +80,7 @@ impl Pool {
             waiting_for_room: AtomicBool::new(false),
             handoff_delay_micros: AtomicU64::new(0),
             idle_timeout_millis: AtomicU64::new(0),
+            paused: AtomicBool::new(false),
         }
     }
 
@@ -174,7 +178,8 @@ impl Listener {
             // Raised before counting: a connection that closes after the count sees the flag
             // (the count and its removal take the same lock) and wakes us.
             self.pool.waiting_for_room.store(true, Ordering::SeqCst);
-            let room = self.pool.connected_count() < limits.max;
+            let room = self.pool.connected_count() < limits.max
+                && !self.pool.paused.load(Ordering::SeqCst);
             self.pool
                 .waiting_for_room
                 .store(!room || retry_at.is_some(), Ordering::SeqCst);

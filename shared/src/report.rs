@@ -4,6 +4,7 @@
 //! wording and the schema live in one place. The JSON schema (one object per line, each with
 //! `event` and `ts`) is a public contract: scripts parse it.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::time::SystemTime;
 
@@ -44,6 +45,13 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
             Role::Client => format!("Socket {socket}: {}", preview_text(data)),
         },
         Event::SendProgress { .. } => return None,
+        Event::KernelState {
+            socket,
+            view: Some(view),
+        } => format!("Socket {socket} in the kernel: {}", view.describe()),
+        Event::KernelState { socket, view: None } => {
+            format!("Socket {socket} in the kernel: gone (the kernel forgot the connection)")
+        }
         Event::SendComplete {
             socket,
             user_aborted,
@@ -71,6 +79,25 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
         Event::LimitsChanged { min, max } => {
             format!("MinimumSocketsAvailable {min}, MaximumSocketsConnected {max}.")
         }
+        Event::AcceptQueue {
+            waiting,
+            capacity,
+            syn_recv,
+            overflows,
+        } => {
+            let mut line = format!("Kernel accept queue: {waiting} waiting (capacity {capacity})");
+            // Only said when there is something to say, so the usual line stays short.
+            if *syn_recv > 0 {
+                let _ = write!(line, ", {syn_recv} half-open (SYN received)");
+            }
+            if *overflows > 0 {
+                let _ = write!(
+                    line,
+                    ", {overflows} dropped by full listen queues since Listen (whole system)"
+                );
+            }
+            line
+        }
         Event::Stopped => "Stopped listening.".to_owned(),
         Event::Note { socket, text } => format!("Socket {socket}: {text}"),
     })
@@ -82,7 +109,7 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
 pub const JSON_TEXT_CHARS: usize = 4096;
 
 /// The JSON line for an event, or `None` for events outside the schema (connecting, progress,
-/// released, limits).
+/// released, limits, a connection's kernel state).
 #[must_use]
 pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
     let ts = humantime::format_rfc3339_millis(at).to_string();
@@ -139,12 +166,22 @@ pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
             "event": "accepted", "ts": ts, "remote": remote.to_string(),
             "handoff_in_ms": u64::try_from(handoff_in.as_millis()).unwrap_or(u64::MAX),
         }),
+        Event::AcceptQueue {
+            waiting,
+            capacity,
+            syn_recv,
+            overflows,
+        } => json!({
+            "event": "accept_queue", "ts": ts, "waiting": waiting, "capacity": capacity,
+            "syn_recv": syn_recv, "overflows": overflows,
+        }),
         Event::Stopped => json!({"event": "stopped", "ts": ts}),
         Event::Note { socket, text } => {
             json!({"event": "note", "ts": ts, "socket": socket, "text": text})
         }
         Event::Connecting { .. }
         | Event::SendProgress { .. }
+        | Event::KernelState { .. }
         | Event::Released { .. }
         | Event::LimitsChanged { .. } => return None,
     })
@@ -414,6 +451,37 @@ mod tests {
         }
         // Visible text, accents and right-to-left letters stay as they are.
         assert_eq!(escape_text("é ש ✓".as_bytes()), "é ש ✓");
+    }
+
+    #[test]
+    fn the_accept_queue_reads_as_one_line_and_one_record() {
+        let queue = Event::AcceptQueue {
+            waiting: 4,
+            capacity: 16,
+            syn_recv: 0,
+            overflows: 0,
+        };
+        assert_eq!(
+            human_line(Role::Server, &queue).as_deref(),
+            Some("Kernel accept queue: 4 waiting (capacity 16)")
+        );
+        let record = json_record(&queue, SystemTime::UNIX_EPOCH).expect("in the schema");
+        assert_eq!(
+            record,
+            json!({"event": "accept_queue", "ts": "1970-01-01T00:00:00.000Z", "waiting": 4,
+                   "capacity": 16, "syn_recv": 0, "overflows": 0})
+        );
+        let overflowing = Event::AcceptQueue {
+            waiting: 3,
+            capacity: 2,
+            syn_recv: 1,
+            overflows: 9,
+        };
+        let line = human_line(Role::Server, &overflowing).unwrap_or_default();
+        assert!(
+            line.contains("1 half-open") && line.contains("9 dropped"),
+            "{line}"
+        );
     }
 
     #[test]

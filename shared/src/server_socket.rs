@@ -22,7 +22,7 @@
 //! - **NetworkInterface and Port** changed while listening apply at the next Listen.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -45,8 +45,10 @@ pub const DEFAULT_MINIMUM_SOCKETS_AVAILABLE: usize = 2;
 pub const DEFAULT_MAXIMUM_SOCKETS_CONNECTED: usize = 10;
 /// NetworkInterface unless set: loopback, so nothing is reachable from the network by accident.
 pub const DEFAULT_NETWORK_INTERFACE: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-/// How many connections may wait in the kernel while the pool is at its maximum.
-const BACKLOG: i32 = 1024;
+/// The backlog unless set: how many connections may wait in the kernel's accept queue while
+/// the pool takes none (tokio's and most servers' choice; the system may cap it lower, see
+/// [`crate::kernel::backlog_cap`]).
+pub const DEFAULT_BACKLOG: u32 = 1024;
 
 /// MinimumSocketsAvailable and MaximumSocketsConnected, checked together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +136,10 @@ pub struct ServerSocket {
     network_interface: Mutex<IpAddr>,
     /// Port: the port to bind (0 = any free port).
     port: AtomicU16,
+    /// How many accepted-by-the-kernel connections may wait for the pool (applies at Listen).
+    backlog: AtomicU32,
+    /// Sample the kernel's accept queue while listening (on unless turned off).
+    kernel_sampling: AtomicBool,
     /// What the listener and the connections share with this handle.
     pool: Arc<Pool>,
     /// The last Listen's task, its cancel token and its listening socket.
@@ -166,6 +172,8 @@ impl ServerSocket {
             network_interface: Mutex::new(DEFAULT_NETWORK_INTERFACE),
             port: AtomicU16::new(DEFAULT_PORT),
             pool: Arc::new(Pool::new(runtime.handle())),
+            backlog: AtomicU32::new(DEFAULT_BACKLOG),
+            kernel_sampling: AtomicBool::new(true),
             listener: None,
         }
     }
@@ -258,6 +266,40 @@ impl ServerSocket {
         self.pool.handoff_delay()
     }
 
+    /// Sets the backlog: how many connections the kernel may complete and hold for the
+    /// listener while the pool takes none (applies at the next Listen; the system may cap it,
+    /// see [`crate::kernel::backlog_cap`]).
+    pub fn set_backlog(&self, backlog: u32) {
+        self.backlog.store(backlog, Ordering::Relaxed);
+    }
+
+    /// Whether Listen also samples the kernel's accept queue and reports
+    /// [`Event::AcceptQueue`] (on by default; applies at the next Listen). Benchmarks turn it
+    /// off to measure what it costs.
+    pub fn set_kernel_sampling(&self, on: bool) {
+        self.kernel_sampling.store(on, Ordering::Relaxed);
+    }
+
+    /// The backlog asked for (see [`Self::set_backlog`]).
+    #[must_use]
+    pub fn backlog(&self) -> u32 {
+        self.backlog.load(Ordering::Relaxed)
+    }
+
+    /// Pause accepting (Qt's pauseAccepting) or resume: while paused the listener stays open
+    /// but the pool accepts nothing, so new clients wait in the kernel's accept queue and,
+    /// once it is full, are dropped. Takes effect at once.
+    pub fn set_accepting_paused(&self, paused: bool) {
+        self.pool.paused.store(paused, Ordering::SeqCst);
+        self.pool.changed.notify_one();
+    }
+
+    /// True while accepting is paused.
+    #[must_use]
+    pub fn is_accepting_paused(&self) -> bool {
+        self.pool.paused.load(Ordering::SeqCst)
+    }
+
     /// MinimumSocketsAvailable.
     #[must_use]
     pub fn minimum_sockets_available(&self) -> usize {
@@ -284,7 +326,8 @@ impl ServerSocket {
             )));
         }
         let address = SocketAddr::new(self.network_interface(), self.port());
-        let listener = match bind(address, BACKLOG) {
+        let backlog = i32::try_from(self.backlog()).unwrap_or(i32::MAX);
+        let listener = match bind(address, backlog) {
             Ok(listener) => listener,
             Err(error) => {
                 let events = self.events.clone();
@@ -334,6 +377,11 @@ impl ServerSocket {
             task.run().await;
         };
         let task = self.pool.registry.spawn(run);
+        if self.kernel_sampling.load(Ordering::Relaxed) {
+            let watch =
+                crate::kernel::watch_accept_queue(local, self.events.clone(), session.clone());
+            self.pool.registry.spawn(watch);
+        }
         self.listener = Some(Session {
             task,
             cancel: session,

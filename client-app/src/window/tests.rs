@@ -575,3 +575,32 @@ fn the_stream_views_segments_match_the_writes_and_reads_and_the_lines_are_found(
     }
     assert!(writes.iter().all(|w| w.len == 6));
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_client_waiting_in_the_servers_accept_queue_is_told_apart_until_accepted() {
+    // A listener that accepts only when told: the client's connect completes in its kernel.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut harness = window(listener.local_addr().unwrap().port());
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "in the accept queue", |w| {
+        w.rows
+            .get(SocketId(0))
+            .is_some_and(serversocket_ui::kernel_view::in_accept_queue)
+    });
+    harness.step();
+    assert!(harness.query_by_label("in accept queue").is_some());
+    let (_accepted, _) = listener.accept().unwrap();
+    run_until(&mut harness, "accepted by the server", |w| {
+        w.rows
+            .get(SocketId(0))
+            .and_then(|row| row.kernel)
+            .is_some_and(|view| view.peer_accepted == Some(true))
+    });
+    harness.step();
+    assert!(harness.query_by_label("in accept queue").is_none());
+    assert_eq!(
+        harness.state().rows.get(SocketId(0)).unwrap().state,
+        RowState::Connected
+    );
+}

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 
 use serversocket::error::code_meaning;
+use serversocket::kernel::{AcceptQueue, KernelError};
 use serversocket::server_socket::PoolStatus;
 use serversocket_ui::{RowState, SocketRows};
 
@@ -22,6 +23,12 @@ pub struct Live<'a> {
     pub handoff_delay_ms: u64,
     /// The port as typed, when it is a valid number.
     pub port: Option<u16>,
+    /// The kernel's accept queue, as last sampled while listening.
+    pub accept_queue: Option<AcceptQueue>,
+    /// Why the kernel's view is missing on this system, if it is.
+    pub kernel_unavailable: Option<&'a KernelError>,
+    /// Pause accepting is on.
+    pub paused: bool,
 }
 
 /// One concept: its title, its explanation, and what shows it now.
@@ -116,22 +123,35 @@ fn concepts(live: &Live<'_>) -> Vec<Concept> {
             },
         },
         Concept {
-            title: "Backlog",
-            explanation: "The queue in the OS where clients wait, already connected, until the program accepts them. While the pool is at MaximumSocketsConnected the ServerSocket stops accepting, so new clients wait here instead of being turned away. A full backlog refuses clients.",
-            now: if live.naive_accepted.is_some() {
-                "naive mode: the single socket's backlog holds about one client; the rest of a burst is refused, or reset when the socket closes.".to_owned()
-            } else if status.listening.is_some() && connected >= status.limits.max {
+            title: "Accept queue and backlog",
+            explanation: "The queue in the kernel where clients wait, already connected (the handshake is done, the client's connect succeeded), until the program accepts them. The backlog given at Listen is its capacity (the system may cap it: net.core.somaxconn on Linux). While the pool is at MaximumSocketsConnected, or accepting is paused, the ServerSocket accepts nothing, so new clients wait here instead of being turned away.",
+            now: kernel_now(live, |queue| {
+                let why = if live.paused {
+                    "accepting is paused"
+                } else if connected >= status.limits.max {
+                    "the pool is at its maximum"
+                } else {
+                    "the pool accepts at once"
+                };
                 format!(
-                    "the pool is at its maximum ({connected} connected): new clients wait in the backlog."
+                    "{} waiting of a capacity of {} ({why}); the purple tiles.",
+                    queue.waiting, queue.capacity
                 )
-            } else if status.listening.is_some() {
-                format!(
-                    "{connected} of at most {} connected: clients are accepted at once.",
-                    status.limits.max
-                )
-            } else {
-                "no listener, so no backlog: connects are refused.".to_owned()
-            },
+            }),
+        },
+        Concept {
+            title: "SYN queue",
+            explanation: "Connections whose handshake has begun but not finished: the client's SYN arrived, the kernel answered SYN-ACK and waits for the final ACK (state SYN_RECV). On loopback this lasts microseconds; a client that never finishes stays here until the kernel gives up.",
+            now: kernel_now(live, |queue| {
+                format!("{} half-open on this port.", queue.syn_recv)
+            }),
+        },
+        Concept {
+            title: "Overflow",
+            explanation: "When the accept queue is full the kernel drops new handshakes (the client retries its SYN, slower each time, and may time out). The count is the system's ListenOverflows since Listen: it is per network namespace, so every listener on this machine or container adds to it. Try Backlog 2, Pause accepting and a burst of clients.",
+            now: kernel_now(live, |queue| {
+                format!("{} dropped since Listen.", queue.overflows)
+            }),
         },
         Concept {
             title: "The pool and AddSocket",
@@ -203,6 +223,31 @@ fn concepts(live: &Live<'_>) -> Vec<Concept> {
             now: "each \"got\" line in the log is one read, not necessarily one message of the client's.".to_owned(),
         },
         Concept {
+            title: "TCP states",
+            explanation: "The kernel's name for where a connection is: SYN_SENT (a client's connect under way), SYN_RECV (a server's half of a handshake), ESTABLISHED (open), then on closing FIN_WAIT1/FIN_WAIT2 and TIME_WAIT for the side that closed first, CLOSE_WAIT and LAST_ACK for the other side. `ss -tan` lists them.",
+            now: kernel_now(live, |queue| {
+                format!(
+                    "the listener is LISTEN; {} connections are ESTABLISHED in its accept queue, {connected} ESTABLISHED with a socket of the pool.",
+                    queue.waiting
+                )
+            }),
+        },
+        Concept {
+            title: "TIME_WAIT",
+            explanation: "The side that closes first keeps the connection's name (its two addresses) for a while after both closes (about a minute on Linux), so a late packet of the old connection cannot be taken for part of a new one. It costs no socket in the program. A server that closes first collects TIME_WAITs; `ss -tan state time-wait` shows them.",
+            now: format!(
+                "{} of the pool's sockets closed; whichever side closed first holds TIME_WAIT.",
+                live.rows.count(RowState::Closed)
+            ),
+        },
+        Concept {
+            title: "CLOSE_WAIT",
+            explanation: "The peer closed, and the kernel waits for this program to close too. A connection that stays in CLOSE_WAIT is a program that forgot to close its socket; here the pooled socket closes as soon as it sees the peer leave (error 102, then Closed).",
+            now: format!(
+                "{connected} connected sockets; none is left in CLOSE_WAIT by this program."
+            ),
+        },
+        Concept {
             title: "Socket states",
             explanation: "Each tile and row is coloured by state: idle (in the pool), connected, closed, error.",
             now: format!(
@@ -213,6 +258,20 @@ fn concepts(live: &Live<'_>) -> Vec<Concept> {
             ),
         },
     ]
+}
+
+/// A "Now:" line from the accept queue, or why there is none.
+fn kernel_now(live: &Live<'_>, say: impl FnOnce(AcceptQueue) -> String) -> String {
+    if let Some(error) = live.kernel_unavailable {
+        return format!("{error}.");
+    }
+    if live.naive_accepted.is_some() {
+        return "naive mode: its single socket's queue is not sampled.".to_owned();
+    }
+    match live.accept_queue {
+        Some(queue) => say(queue),
+        None => "not listening: click Listen to see the kernel's queues.".to_owned(),
+    }
 }
 
 /// "3 is", "3 and 4 are", "3, 4 and 5 are".

@@ -171,7 +171,14 @@ fn tile_ui(ui: &mut egui::Ui, row: &SocketRow) -> egui::Response {
     ui.painter().text(
         rect.center(),
         egui::Align2::CENTER_CENTER,
-        format!("{}\n{}", row.id, row.state.word()),
+        // A closed socket's connection may live on in the kernel (TIME_WAIT when this side
+        // closed first): the tile follows it until the kernel forgets it.
+        match row.kernel {
+            Some(view) if row.state == RowState::Closed => {
+                format!("{} {}\n{}", row.id, row.state.word(), view.state)
+            }
+            _ => format!("{}\n{}", row.id, row.state.word()),
+        },
         egui::FontId::proportional(11.0),
         ui.visuals().strong_text_color(),
     );
@@ -181,8 +188,12 @@ fn tile_ui(ui: &mut egui::Ui, row: &SocketRow) -> egui::Response {
         .remote
         .map(|r| format!("\nPeer: {r}"))
         .unwrap_or_default();
+    let kernel = row
+        .kernel
+        .map(|view| format!("\nIn the kernel: {}", view.describe()))
+        .unwrap_or_default();
     response.on_hover_text(format!(
-        "Socket {}: {}{remote}\nClick to see its events in order.",
+        "Socket {}: {}{remote}{kernel}\nClick to see its events in order.",
         row.id,
         row.state.explanation()
     ))

@@ -9,7 +9,7 @@ use serversocket::bounds::{MAXIMUM_SOCKETS_CONNECTED_CEILING, MINIMUM_SOCKETS_AV
 use serversocket::parse_port;
 use serversocket::seed::SERVER_GREETING;
 use serversocket::server_socket::{
-    DEFAULT_MAXIMUM_SOCKETS_CONNECTED, DEFAULT_MINIMUM_SOCKETS_AVAILABLE,
+    DEFAULT_BACKLOG, DEFAULT_MAXIMUM_SOCKETS_CONNECTED, DEFAULT_MINIMUM_SOCKETS_AVAILABLE,
     DEFAULT_NETWORK_INTERFACE, DEFAULT_PORT,
 };
 
@@ -83,6 +83,11 @@ pub struct ServerSettings {
     pub show_concepts: bool,
     /// How each pooled socket answers.
     pub reply: super::reply_setting::ReplySetting,
+    /// The backlog: how many connections the kernel may hold for the pool (applies at Listen).
+    pub backlog: u32,
+    /// The system's cap on the backlog (read once, not persisted).
+    #[serde(skip)]
+    pub backlog_cap: Option<u32>,
     /// Why the last Min/Max change was refused (not persisted).
     #[serde(skip)]
     pub limits_error: Option<String>,
@@ -106,6 +111,8 @@ impl Default for ServerSettings {
             idle_timeout_seconds: 0,
             show_concepts: false,
             reply: super::reply_setting::ReplySetting::default(),
+            backlog: DEFAULT_BACKLOG,
+            backlog_cap: serversocket::kernel::backlog_cap().ok(),
             limits_error: None,
             ephemeral_ports: serversocket::ports::ephemeral_port_range(),
         }
@@ -149,6 +156,9 @@ impl ServerSettings {
         }
         if args.idle_timeout != 0 {
             settings.idle_timeout_seconds = args.idle_timeout;
+        }
+        if args.backlog != DEFAULT_BACKLOG {
+            settings.backlog = args.backlog;
         }
         if args.relisten_delay_ms != DEFAULT_RELISTEN_DELAY_MS {
             settings.relisten_delay_ms = args.relisten_delay_ms;
@@ -260,6 +270,14 @@ impl ServerSettings {
                     .labelled_by(label.id)
                     .on_hover_text("How long the single socket stays closed after each connection");
                 }
+                if !self.naive {
+                    // On the mode's row, where there is room: the first row is full at 680 points.
+                    let label = ui.label("Backlog:").on_hover_text(
+                        "How many connections the kernel may complete and hold while the pool takes none (the accept queue); applies at Listen",
+                    );
+                    ui.add(egui::DragValue::new(&mut self.backlog).range(0..=65_535))
+                        .labelled_by(label.id);
+                }
             });
         });
         ui.horizontal(|ui| {
@@ -312,6 +330,18 @@ impl ServerSettings {
                     ),
                 );
             }
+        }
+        if let Some(cap) = self.backlog_cap
+            && !self.naive
+            && self.backlog > cap
+        {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!(
+                    "Backlog {} is capped at {cap} by net.core.somaxconn.",
+                    self.backlog
+                ),
+            );
         }
         if let Some(reason) = &self.limits_error {
             ui.colored_label(error, reason);

@@ -453,13 +453,18 @@ fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
             .query_by_label("Now: sockets 0 and 1 are idle in the pool (their tiles say idle).")
             .is_some()
     );
-    harness.get_by_label("Backlog").click();
+    run_until(&mut harness, "the first accept queue sample", |w| {
+        w.kernel.queue().is_some() || w.kernel.unavailable().is_some()
+    });
+    harness.get_by_label("Accept queue and backlog").click();
     harness.run_steps(3);
-    assert!(
-        harness
-            .query_by_label("Now: 0 of at most 10 connected: clients are accepted at once.")
-            .is_some()
-    );
+    let capacity = harness.state().kernel.queue().map(|q| q.capacity);
+    if let Some(capacity) = capacity {
+        let now = format!(
+            "Now: 0 waiting of a capacity of {capacity} (the pool accepts at once); the purple tiles."
+        );
+        assert!(harness.query_by_label(&now).is_some(), "{now}");
+    }
     // Why a few clients of a burst hang against naive mode: the kernel, in plain words.
     harness.get_by_label("Naive mode").click();
     harness.run_steps(3);
@@ -674,4 +679,65 @@ fn choosing_echo_while_listening_makes_the_idle_sockets_echo_and_a_bad_rule_is_s
         "{:?}",
         harness.state().reply_problem
     );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn clients_beyond_max_show_as_waiting_in_the_kernels_accept_queue_until_resumed() {
+    let mut harness = window(1, 2);
+    let address = listen(&mut harness);
+    harness.get_by_label("Pause accepting").click();
+    harness.run_steps(2);
+    assert!(harness.state().server.is_accepting_paused());
+    let clients: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(address).unwrap())
+        .collect();
+    run_until(&mut harness, "3 waiting", |w| {
+        w.kernel.queue().is_some_and(|q| q.waiting == 3)
+    });
+    let capacity = harness.state().kernel.queue().map_or(0, |q| q.capacity);
+    assert!(
+        harness
+            .query_by_label(&format!("3 waiting (capacity {capacity})"))
+            .is_some()
+    );
+    assert!(harness.state().server.pool_status().connected.is_empty());
+    // Resumed, the pool takes two (its Max); the third waits on.
+    harness.get_by_label("Pause accepting").click();
+    run_until(&mut harness, "1 waiting", |w| {
+        w.kernel.queue().is_some_and(|q| q.waiting == 1)
+    });
+    assert_eq!(harness.state().server.pool_status().connected.len(), 2);
+    drop(clients);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
+    let mut harness = window(1, 4);
+    let address = listen(&mut harness);
+    let mut client = greeted_client(address);
+    run_until(&mut harness, "socket 0 established in the kernel", |w| {
+        w.rows
+            .get(SocketId(0))
+            .and_then(|row| row.kernel)
+            .is_some_and(|view| view.state == serversocket::kernel::TcpState::Established)
+    });
+    harness.get_by_label("Disconnect").click();
+    run_until(&mut harness, "socket 0 closed", |w| {
+        w.rows
+            .get(SocketId(0))
+            .is_some_and(|row| row.state == RowState::Closed)
+    });
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).unwrap();
+    drop(client);
+    run_until(&mut harness, "socket 0's connection in TIME_WAIT", |w| {
+        w.rows.get(SocketId(0)).is_some_and(|row| {
+            row.state == RowState::Closed
+                && row
+                    .kernel
+                    .is_some_and(|view| view.state == serversocket::kernel::TcpState::TimeWait)
+        })
+    });
 }

@@ -12,6 +12,7 @@
 //! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
 //! - [`table`]: the socket table with per-row Send and Close.
 //! - [`stream_view`]: [`stream_view::StreamView`], writes and reads as segments on two lanes.
+//! - [`kernel_view`]: a socket's TCP state as the kernel reports it, in its row.
 //! - [`state`]: colours and plain words for socket states.
 //! - [`timeline`]: [`Timeline`], the live plot of levels, rates and the user's actions.
 //! - [`sequence`]: one socket's events in order, with times, when it is selected.
@@ -21,6 +22,7 @@
 
 pub mod diagnostics;
 pub mod drain;
+pub mod kernel_view;
 pub mod log;
 pub mod log_to_file;
 pub mod native;

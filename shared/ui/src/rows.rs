@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
+use serversocket::kernel::TcpView;
 use serversocket::report::{Role, human_line};
 use serversocket::{Event, SocketError, SocketId};
 
@@ -34,6 +35,8 @@ pub struct SocketRow {
     pub last_error: Option<(i32, &'static str)>,
     /// What the user is typing in this row's Send box.
     pub draft: String,
+    /// What the kernel last said of its connection (when a window follows it).
+    pub kernel: Option<TcpView>,
 }
 
 impl SocketRow {
@@ -49,6 +52,7 @@ impl SocketRow {
             last_event: String::new(),
             last_error: None,
             draft: String::new(),
+            kernel: None,
         }
     }
 }
@@ -104,9 +108,14 @@ impl SocketRows {
             Event::Closed { .. } | Event::Released { .. } if row.state != RowState::Failed => {
                 row.state = RowState::Closed;
             }
+            Event::KernelState { view, .. } => row.kernel = *view,
             _ => {}
         }
-        if let Some(line) = human_line(role, event) {
+        // The kernel's reports are the log's and the tooltip's; the row's last event stays
+        // what the socket itself did.
+        if !matches!(event, Event::KernelState { .. })
+            && let Some(line) = human_line(role, event)
+        {
             row.last_event = line;
         }
         tally[before as usize] -= 1;

@@ -134,6 +134,11 @@ fn step_name(event: &Event) -> String {
         Event::Listening { .. } => "Listen".to_owned(),
         Event::Accepted { .. } => "Accepted".to_owned(),
         Event::LimitsChanged { .. } => "Limits".to_owned(),
+        Event::AcceptQueue { .. } => "AcceptQueue".to_owned(),
+        Event::KernelState {
+            view: Some(view), ..
+        } => format!("TCP {}", view.state),
+        Event::KernelState { view: None, .. } => "TCP gone".to_owned(),
         Event::Stopped => "StopListening".to_owned(),
         Event::Note { .. } => "Note".to_owned(),
         // An event this window does not know yet still shows, by its debug name.

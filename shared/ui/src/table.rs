@@ -29,8 +29,12 @@ pub fn socket_table_ui<'a>(
     let mut actions = Vec::new();
     let mut rows: Vec<&mut SocketRow> = rows.collect();
     let row_height = ui.spacing().interact_size.y + 4.0;
-    // At most 40% of what is left (the log below is the main view), but always a few rows.
-    let max_height = (ui.available_height() * 0.4).clamp(3.0 * row_height, 260.0);
+    // At most 40% of what is left, and never so much that the log below (the main view: its
+    // filter row and a few lines) is squeezed to a sliver; but always a few rows.
+    let log_room = 8.0 * row_height;
+    let max_height = (ui.available_height() * 0.4)
+        .min(ui.available_height() - log_room)
+        .clamp(3.0 * row_height, 260.0);
     // One line per row: long text is cut (hover shows it), buttons sit side by side; a narrow
     // window scrolls the table sideways.
     egui::ScrollArea::horizontal()
@@ -63,8 +67,9 @@ fn rows_ui(
         // the log no room once there were many connections.
         .min_scrolled_height(max_height)
         .column(Column::exact(50.0))
-        .column(Column::exact(80.0))
-        .column(Column::exact(270.0))
+        // State is wide enough for the kernel's TCP state beside the socket's own.
+        .column(Column::exact(150.0))
+        .column(Column::exact(230.0))
         .column(Column::exact(130.0))
         .column(Column::exact(60.0))
         .column(Column::exact(70.0))
@@ -100,16 +105,13 @@ fn rows_ui(
                         actions.push(RowAction::Select(id));
                     }
                 });
-                table_row.col(|ui| {
-                    ui.colored_label(row.state.color(), row.state.word())
-                        .on_hover_text(row.state.explanation());
-                });
+                table_row.col(|ui| crate::kernel_view::state_cell_ui(ui, row));
                 table_row.col(|ui| {
                     ui.add_enabled_ui(row.state == RowState::Connected, |ui| {
                         let response = ui.add(
                             egui::TextEdit::singleline(&mut row.draft)
                                 .hint_text("text to send")
-                                .desired_width(120.0),
+                                .desired_width(80.0),
                         );
                         let enabled = response.enabled();
                         response.widget_info(|| {

@@ -1,0 +1,219 @@
+//! Follows chosen connections in the kernel and reports each change as [`Event::KernelState`].
+
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::{CancellationToken, DropGuard};
+
+use super::{KernelError, KernelProbe, KernelSocket, TcpState};
+use crate::sync::lock;
+use crate::{Event, EventSender, Runtime, SocketId};
+
+/// How often followed connections are sampled: often enough to watch a close go through
+/// FIN_WAIT and TIME_WAIT, rarely enough to cost nothing.
+pub const CONNECTION_SAMPLE_EVERY: Duration = Duration::from_millis(250);
+/// A change of queues or RTT alone is reported at most this often per connection (a state
+/// change at once), so a busy connection adds a line a second to a log, not four.
+pub const NUMBERS_EVERY: Duration = Duration::from_secs(1);
+
+/// One connection as the kernel sees it, as a window shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpView {
+    /// The TCP state of this end.
+    pub state: TcpState,
+    /// Bytes received and not yet read by the program.
+    pub recv_queue: u32,
+    /// Bytes sent and not yet acknowledged by the peer.
+    pub send_queue: u32,
+    /// The kernel's smoothed round-trip time, when it keeps one.
+    pub rtt: Option<Duration>,
+    /// For a peer on this machine: `Some(false)` while the peer's end still waits in its
+    /// listener's accept queue (no program has accepted it), `Some(true)` once one has;
+    /// `None` when the peer's end cannot be seen (another machine) or it is not open.
+    pub peer_accepted: Option<bool>,
+}
+
+/// The connections to follow, by socket: (our end, the peer's end).
+type Followed = Arc<Mutex<BTreeMap<SocketId, (SocketAddr, SocketAddr)>>>;
+
+/// Follows connections in the kernel on the runtime and sends [`Event::KernelState`] whenever
+/// what it sees of one changes, until the kernel forgets it (after TIME_WAIT). Dropping the
+/// watch ends its task.
+#[derive(Debug)]
+pub struct ConnectionWatch {
+    /// What the task samples.
+    followed: Followed,
+    /// Cancels the task when the watch is dropped.
+    _stop: DropGuard,
+}
+
+impl ConnectionWatch {
+    /// Starts the sampling task on `runtime`; it reports to `events`.
+    #[must_use]
+    pub fn start(runtime: &Runtime, events: EventSender) -> Self {
+        let followed = Followed::default();
+        let stop = CancellationToken::new();
+        runtime
+            .handle()
+            .spawn(sample(Arc::clone(&followed), events, stop.clone()));
+        Self {
+            followed,
+            _stop: stop.drop_guard(),
+        }
+    }
+
+    /// Follows `socket`'s connection from `local` to `remote` (call it on Connected).
+    pub fn follow(&self, socket: SocketId, local: SocketAddr, remote: SocketAddr) {
+        lock(&self.followed).insert(socket, (local, remote));
+    }
+
+    /// Follows a connection when `event` says one is up; a window passes every event.
+    pub fn follow_event(&self, event: &Event) {
+        if let Event::Connected {
+            socket,
+            local,
+            remote,
+        } = event
+        {
+            self.follow(*socket, *local, *remote);
+        }
+    }
+}
+
+/// The sampling task.
+async fn sample(followed: Followed, events: EventSender, stop: CancellationToken) {
+    let probe = match KernelProbe::new() {
+        Ok(probe) => probe,
+        Err(error) => {
+            tracing::info!(%error, "not following connections in the kernel");
+            return;
+        }
+    };
+    let mut ticks = tokio::time::interval(CONNECTION_SAMPLE_EVERY);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // What was last reported of each connection, and when.
+    let mut last: HashMap<SocketId, (TcpView, tokio::time::Instant)> = HashMap::new();
+    loop {
+        tokio::select! {
+            biased;
+            () = stop.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        let now: Vec<(SocketId, (SocketAddr, SocketAddr))> = lock(&followed)
+            .iter()
+            .map(|(id, ends)| (*id, *ends))
+            .collect();
+        if now.is_empty() {
+            continue;
+        }
+        let seen = match look(&probe, &now) {
+            Ok(seen) => seen,
+            Err(KernelError::Unavailable) => return,
+            Err(error) => {
+                tracing::debug!(%error, "connection sample skipped");
+                continue;
+            }
+        };
+        let mut changes = Vec::new();
+        for (socket, view) in seen {
+            if let Some(view) = view {
+                let at = tokio::time::Instant::now();
+                let news = match last.get(&socket) {
+                    None => true,
+                    Some((before, _)) if *before == view => false,
+                    Some((before, when)) => {
+                        before.state != view.state
+                            || before.peer_accepted != view.peer_accepted
+                            || at.duration_since(*when) >= NUMBERS_EVERY
+                    }
+                };
+                if news {
+                    last.insert(socket, (view, at));
+                    changes.push(Event::KernelState {
+                        socket,
+                        view: Some(view),
+                    });
+                }
+            } else {
+                // Forgotten by the kernel: say so once and stop following it.
+                lock(&followed).remove(&socket);
+                if last.remove(&socket).is_some() {
+                    changes.push(Event::KernelState { socket, view: None });
+                }
+            }
+        }
+        if !changes.is_empty() {
+            events.send_all(changes).await;
+        }
+    }
+}
+
+/// Up to this many distinct local addresses, a sample asks the kernel once per address (each
+/// answer holds one port's sockets); beyond it, once per address family for every socket of
+/// the system, so a client window with a hundred connections costs one walk, not a hundred.
+const PER_PORT_DUMPS: usize = 8;
+
+/// One sample of every followed connection.
+fn look(
+    probe: &KernelProbe,
+    followed: &[(SocketId, (SocketAddr, SocketAddr))],
+) -> Result<Vec<(SocketId, Option<TcpView>)>, KernelError> {
+    let locals: std::collections::HashSet<SocketAddr> =
+        followed.iter().map(|(_, (local, _))| *local).collect();
+    let wide = locals.len() > PER_PORT_DUMPS;
+    let mut dumps: HashMap<SocketAddr, Vec<KernelSocket>> = HashMap::new();
+    let mut find =
+        |local: SocketAddr, remote: SocketAddr| -> Result<Option<KernelSocket>, KernelError> {
+            // One cache entry per local address, or one per family when sampling wide.
+            let key = if wide {
+                let family: std::net::IpAddr = if local.is_ipv6() {
+                    std::net::Ipv6Addr::UNSPECIFIED.into()
+                } else {
+                    std::net::Ipv4Addr::UNSPECIFIED.into()
+                };
+                SocketAddr::new(family, 0)
+            } else {
+                local
+            };
+            let sockets = match dumps.entry(key) {
+                Entry::Occupied(dump) => dump.into_mut(),
+                Entry::Vacant(slot) if wide => slot.insert(probe.all_sockets(local.is_ipv6())?),
+                Entry::Vacant(slot) => slot.insert(probe.sockets_at(local)?),
+            };
+            Ok(sockets
+                .iter()
+                .find(|s| s.local == local && s.remote == remote && s.state != TcpState::Listen)
+                .cloned())
+        };
+    let mut seen = Vec::with_capacity(followed.len());
+    for &(socket, (local, remote)) in followed {
+        let view = find(local, remote)?.map(|mine| TcpView {
+            state: mine.state,
+            recv_queue: mine.recv_queue,
+            send_queue: mine.send_queue,
+            rtt: mine.rtt,
+            peer_accepted: None,
+        });
+        let view = match view {
+            // Only a peer on this machine can be looked at, and only an open one tells.
+            Some(mut view) if is_this_machine(remote) && view.state == TcpState::Established => {
+                view.peer_accepted = find(remote, local)?
+                    .filter(|peer| peer.state == TcpState::Established)
+                    .map(|peer| peer.owned);
+                Some(view)
+            }
+            view => view,
+        };
+        seen.push((socket, view));
+    }
+    Ok(seen)
+}
+
+/// Loopback: the peer's end is in this kernel's table too.
+fn is_this_machine(address: SocketAddr) -> bool {
+    address.ip().is_loopback()
+}

@@ -1,0 +1,216 @@
+//! What the kernel sees, over real loopback sockets: the accept queue behind a full pool
+//! (checked against `ss`), overflow with a small backlog while paused, and TIME_WAIT on the
+//! side that closed first. Linux only: elsewhere the kernel's view is not available.
+
+#![cfg(target_os = "linux")]
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{PATIENCE, Watch, client, greeting_server, is_closed, is_connected, read_greeting};
+use serversocket::kernel::{self, TcpState};
+use serversocket::seed::Greeter;
+use serversocket::{Event, Runtime, ServerSocket, SocketId, event_channel};
+
+fn waiting_is(event: &Event, wanted: u32) -> bool {
+    matches!(event, Event::AcceptQueue { waiting, .. } if *waiting == wanted)
+}
+
+/// The listener's Recv-Q as `ss -ltn` prints it (the accept queue's length), if `ss` exists.
+fn ss_recv_q(address: SocketAddr) -> Option<u32> {
+    let output = Command::new("ss")
+        .args(["-ltnH", &format!("sport = :{}", address.port())])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .find_map(|line| line.split_whitespace().nth(1)?.parse().ok())
+}
+
+#[test]
+fn a_full_pool_leaves_the_rest_in_the_kernels_accept_queue() {
+    let (_runtime, server, mut watch, address) = greeting_server(2, 2);
+    let mut clients: Vec<TcpStream> = (0..6).map(|_| client(address)).collect();
+    for stream in &mut clients[..2] {
+        read_greeting(stream);
+    }
+    watch.until("4 waiting", |e| waiting_is(e, 4));
+    let status = server.pool_status();
+    assert_eq!(status.connected.len(), 2);
+    if let Some(recv_q) = ss_recv_q(address) {
+        assert_eq!(recv_q, 4, "ss -ltn agrees");
+    }
+    let queue = kernel::accept_queue(address, kernel::OverflowCounters::default())
+        .expect("kernel view")
+        .expect("listener");
+    assert_eq!(queue.waiting, 4);
+
+    // Two served clients leave: the pool accepts two of the waiting ones.
+    clients.drain(..2);
+    watch.until("2 waiting", |e| waiting_is(e, 2));
+    for stream in &mut clients[..2] {
+        read_greeting(stream);
+    }
+}
+
+#[test]
+fn a_small_backlog_overflows_while_accepting_is_paused() {
+    let runtime = Runtime::new().expect("runtime");
+    let (events, receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_id| Greeter::default());
+    server.set_port(0);
+    server.set_backlog(2);
+    server.set_accepting_paused(true);
+    let address = server.listen().expect("listen");
+    let mut watch = Watch::new(receiver);
+    // The first sample fixes the overflow counters' starting point.
+    let first = watch.until("first sample", |e| matches!(e, Event::AcceptQueue { .. }));
+    assert!(
+        matches!(
+            first,
+            Event::AcceptQueue {
+                waiting: 0,
+                capacity: 2,
+                ..
+            }
+        ),
+        "{first:?}"
+    );
+
+    let attempts: Vec<socket2::Socket> = (0..12)
+        .map(|_| {
+            let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+                .expect("socket");
+            socket.set_nonblocking(true).expect("non-blocking");
+            // In progress or done: either way the kernel has the SYN.
+            let _ = socket.connect(&address.into());
+            socket
+        })
+        .collect();
+    watch.until(
+        "an overflow",
+        |e| matches!(e, Event::AcceptQueue { overflows, .. } if *overflows > 0),
+    );
+    let most = watch
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::AcceptQueue { waiting, .. } => Some(*waiting),
+            _ => None,
+        })
+        .max();
+    // Linux lets one more than the backlog wait.
+    assert!(most <= Some(3), "at most 3 waiting, saw {most:?}");
+    assert!(
+        server.pool_status().connected.is_empty(),
+        "paused: nothing accepted"
+    );
+
+    server.set_accepting_paused(false);
+    watch.until("socket 0 connected once resumed", |e| is_connected(e, 0));
+    drop(attempts);
+}
+
+/// Asks the kernel until `wanted` holds for the connection, for at most [`PATIENCE`].
+fn kernel_state_until(
+    local: SocketAddr,
+    remote: SocketAddr,
+    what: &str,
+    wanted: impl Fn(Option<TcpState>) -> bool,
+) {
+    let deadline = Instant::now() + PATIENCE;
+    let mut last = None;
+    while Instant::now() < deadline {
+        last = kernel::connection(local, remote)
+            .expect("kernel view")
+            .map(|s| s.state);
+        if wanted(last) {
+            return;
+        }
+        // Polling the kernel: there is no event for a state change to wait on.
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("gave up waiting for {what}; last state {last:?}");
+}
+
+#[test]
+fn time_wait_stays_on_the_side_that_closed_first() {
+    let (_runtime, server, mut watch, address) = greeting_server(1, 4);
+    let mut stream = client(address);
+    read_greeting(&mut stream);
+    let client_end = stream.local_addr().expect("client address");
+    watch.until("socket 0 connected", |e| is_connected(e, 0));
+    kernel_state_until(address, client_end, "ESTABLISHED", |s| {
+        s == Some(TcpState::Established)
+    });
+
+    // The server closes first: its end goes through FIN_WAIT to TIME_WAIT.
+    server.connection(SocketId(0)).expect("connected").close();
+    watch.until("socket 0 closed", |e| is_closed(e, 0));
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).expect("end of stream");
+    drop(stream);
+    kernel_state_until(address, client_end, "server end in TIME_WAIT", |s| {
+        s == Some(TcpState::TimeWait)
+    });
+    // The client closed second (LAST_ACK): the kernel forgets its end once acknowledged.
+    kernel_state_until(client_end, address, "client end gone", |s| s.is_none());
+}
+
+#[test]
+fn a_connection_watch_follows_the_server_end_into_time_wait() {
+    let (runtime, server, mut watch, address) = greeting_server(1, 4);
+    let (sender, receiver) = event_channel(None);
+    let follow = kernel::ConnectionWatch::start(&runtime, sender);
+    let mut kernel_events = Watch::new(receiver);
+    let mut stream = client(address);
+    read_greeting(&mut stream);
+    let connected = watch.until("socket 0 connected", |e| is_connected(e, 0));
+    follow.follow_event(&connected);
+    let state_is = |e: &Event, wanted: TcpState| {
+        matches!(e, Event::KernelState { socket, view: Some(view) }
+            if *socket == SocketId(0) && view.state == wanted)
+    };
+    let established = kernel_events.until("ESTABLISHED", |e| state_is(e, TcpState::Established));
+    // The client is on this machine, so the watch sees its end too: a program holds it.
+    assert!(
+        matches!(established, Event::KernelState { view: Some(view), .. } if view.peer_accepted == Some(true)),
+        "{established:?}"
+    );
+
+    server.connection(SocketId(0)).expect("connected").close();
+    watch.until("socket 0 closed", |e| is_closed(e, 0));
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).expect("end of stream");
+    drop(stream);
+    kernel_events.until("TIME_WAIT", |e| state_is(e, TcpState::TimeWait));
+}
+
+#[test]
+fn a_connection_watch_follows_many_client_ends_with_one_look_at_the_system() {
+    let (runtime, _server, mut watch, address) = greeting_server(2, 20);
+    let (sender, receiver) = event_channel(None);
+    let follow = kernel::ConnectionWatch::start(&runtime, sender);
+    let mut kernel_events = Watch::new(receiver);
+    // More client ends than the watch asks about one by one.
+    let mut clients: Vec<TcpStream> = (0..12).map(|_| client(address)).collect();
+    for (index, stream) in clients.iter_mut().enumerate() {
+        read_greeting(stream);
+        let id = SocketId(u64::try_from(index).unwrap());
+        follow.follow(id, stream.local_addr().unwrap(), address);
+    }
+    watch.until_n(12, "12 connected", |e| matches!(e, Event::Connected { .. }));
+    for index in 0..12_u64 {
+        kernel_events.until("an accepted ESTABLISHED client end", |e| {
+            matches!(e, Event::KernelState { socket, view: Some(view) }
+                if *socket == SocketId(index)
+                    && view.state == TcpState::Established
+                    && view.peer_accepted == Some(true))
+        });
+    }
+}
