@@ -64,7 +64,8 @@ impl KernelView {
         }
     }
 
-    /// The accept queue's row: Pause accepting, one tile per waiting connection, the numbers.
+    /// The accept queue's row: Pause accepting, one tile per waiting connection, the numbers,
+    /// all on one line (wrapping only when the window is narrow), so the log keeps its room.
     pub fn ui(&self, ui: &mut egui::Ui, server: &ServerSocket) {
         ui.horizontal_wrapped(|ui| {
             ui.heading("In the kernel's accept queue");
@@ -76,18 +77,16 @@ impl KernelView {
             {
                 server.set_accepting_paused(paused);
             }
-        });
-        if let Some(error) = &self.unavailable {
-            ui.weak(format!(
-                "{error}: the pool works the same, only this view is missing."
-            ));
-            return;
-        }
-        let Some(queue) = self.queue else {
-            ui.weak("Not listening: no accept queue.");
-            return;
-        };
-        ui.horizontal_wrapped(|ui| {
+            if let Some(error) = &self.unavailable {
+                ui.weak(format!(
+                    "{error}: the pool works the same, only this view is missing."
+                ));
+                return;
+            }
+            let Some(queue) = self.queue else {
+                ui.weak("Not listening: no accept queue.");
+                return;
+            };
             let tip = "A connection the kernel completed (the handshake is done, the client thinks it is connected) that no socket of the pool has accepted yet";
             for _ in 0..queue.waiting.min(MOST_TILES) {
                 let (rect, response) = ui.allocate_exact_size(TILE, egui::Sense::hover());

@@ -224,8 +224,11 @@ impl Timeline {
             )
             .fold(2.0, f64::max)
             * 1.15;
+        // A fifth of what is left, between 70 and 110 points: on a short window the table
+        // and the log below keep their room.
+        let height = (ui.available_height() * 0.2).clamp(70.0, 110.0);
         Plot::new("timeline")
-            .height(110.0)
+            .height(height)
             .legend(Legend::default().position(Corner::LeftTop))
             .default_x_bounds(-SHORTEST_VIEW, 0.0)
             .include_y(0.0)
