@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -206,18 +206,7 @@ impl SocketHandler for CountsConnected {
 #[test]
 fn close_while_connecting_aborts_the_connect() {
     // A listener whose accept queue is full drops further handshakes, so connecting hangs.
-    let full = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    full.bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
-        .unwrap();
-    full.listen(0).unwrap();
-    let address = full.local_addr().unwrap().as_socket().unwrap();
-    let mut queued = Vec::new();
-    for _ in 0..16 {
-        match TcpStream::connect_timeout(&address, Duration::from_millis(300)) {
-            Ok(stream) => queued.push(stream),
-            Err(_) => break,
-        }
-    }
+    let (_full, _queued, address) = common::unanswered_listener();
     let runtime = Runtime::new().unwrap();
     let (events, receiver) = event_channel(None);
     let connected = Arc::new(Mutex::new(0));

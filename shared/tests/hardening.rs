@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::net::Shutdown;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -246,23 +246,7 @@ fn a_peer_that_half_closes_still_receives_the_reply() {
 #[test]
 fn a_connect_nobody_answers_times_out_with_its_own_message() {
     // A listener whose accept queue is full drops further handshakes, so connecting hangs.
-    let full = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    full.bind(
-        &"127.0.0.1:0"
-            .parse::<std::net::SocketAddr>()
-            .unwrap()
-            .into(),
-    )
-    .unwrap();
-    full.listen(0).unwrap();
-    let address = full.local_addr().unwrap().as_socket().unwrap();
-    let mut queued = Vec::new();
-    for _ in 0..16 {
-        match TcpStream::connect_timeout(&address, Duration::from_millis(300)) {
-            Ok(stream) => queued.push(stream),
-            Err(_) => break,
-        }
-    }
+    let (_full, _queued, address) = common::unanswered_listener();
     let runtime = Runtime::new().unwrap();
     let (events, receiver) = event_channel(None);
     let socket = TcpSocket::connect(

@@ -108,3 +108,24 @@ pub fn is_connected(event: &Event, id: u64) -> bool {
 pub fn is_closed(event: &Event, id: u64) -> bool {
     matches!(event, Event::Closed { socket } if *socket == SocketId(id))
 }
+
+/// A loopback listener that answers no new connection: its accept queue (backlog 0) is filled
+/// and nobody accepts, so the kernel drops every further SYN and a connect to it hangs until
+/// its timeout. Keep the three values alive as long as the hang is needed.
+pub fn unanswered_listener() -> (socket2::Socket, Vec<TcpStream>, SocketAddr) {
+    let full = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    full.bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    full.listen(0).unwrap();
+    let address = full.local_addr().unwrap().as_socket().unwrap();
+    // A loopback handshake completes within the connect call; one that takes 300 ms was
+    // dropped: the queue is full.
+    let mut queued = Vec::new();
+    for _ in 0..16 {
+        match TcpStream::connect_timeout(&address, Duration::from_millis(300)) {
+            Ok(stream) => queued.push(stream),
+            Err(_) => break,
+        }
+    }
+    (full, queued, address)
+}
