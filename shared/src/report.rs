@@ -45,6 +45,16 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
             Role::Client => format!("Socket {socket}: {}", preview_text(data)),
         },
         Event::SendProgress { .. } => return None,
+        // An open connection's queues and RTT change every second while it is busy; the row
+        // shows them. The log tells what a learner should notice: a connection that waits in
+        // the server's accept queue, and the closing states (FIN_WAIT, CLOSE_WAIT, TIME_WAIT …).
+        Event::KernelState {
+            view: Some(view), ..
+        } if view.state == crate::kernel::TcpState::Established
+            && view.peer_accepted != Some(false) =>
+        {
+            return None;
+        }
         Event::KernelState {
             socket,
             view: Some(view),
@@ -451,6 +461,43 @@ mod tests {
         }
         // Visible text, accents and right-to-left letters stay as they are.
         assert_eq!(escape_text("é ש ✓".as_bytes()), "é ש ✓");
+    }
+
+    #[test]
+    fn the_log_tells_the_kernels_closing_states_and_the_accept_queue_not_every_open_sample() {
+        use crate::kernel::{TcpState, TcpView};
+        let view = |state, peer_accepted| Event::KernelState {
+            socket: SocketId(3),
+            view: Some(TcpView {
+                state,
+                recv_queue: 0,
+                send_queue: 0,
+                rtt: None,
+                peer_accepted,
+            }),
+        };
+        assert_eq!(
+            human_line(Role::Server, &view(TcpState::Established, None)),
+            None
+        );
+        assert_eq!(
+            human_line(Role::Client, &view(TcpState::Established, Some(true))),
+            None
+        );
+        let waiting = human_line(Role::Client, &view(TcpState::Established, Some(false)));
+        assert!(
+            waiting
+                .as_deref()
+                .is_some_and(|l| l.contains("accept queue")),
+            "{waiting:?}"
+        );
+        let closing = human_line(Role::Server, &view(TcpState::TimeWait, None));
+        assert!(
+            closing
+                .as_deref()
+                .is_some_and(|l| l.starts_with("Socket 3 in the kernel: TIME_WAIT")),
+            "{closing:?}"
+        );
     }
 
     #[test]
