@@ -35,7 +35,9 @@ enum LogError {
         file: String,
         source: std::io::Error,
     },
-    #[error("{file}, line {line}: not a JSON event line (record with `--headless --json`): {reason}")]
+    #[error(
+        "{file}, line {line}: not a JSON event line (record with `--headless --json`): {reason}"
+    )]
     NotJson {
         file: String,
         line: usize,
@@ -66,9 +68,16 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         }
     };
     if lesson.has_client_steps() && args.client_events.is_none() {
-        println!("note: this lesson has client steps; give the client's log with --client-events FILE");
+        println!(
+            "note: this lesson has client steps; give the client's log with --client-events FILE"
+        );
     }
-    println!("Lesson \"{}\" ({}): {} steps", lesson.title, lesson.file, lesson.steps.len());
+    println!(
+        "Lesson \"{}\" ({}): {} steps",
+        lesson.title,
+        lesson.file,
+        lesson.steps.len()
+    );
     let mut run = LessonRun::new(lesson);
     let progress = run.check();
     settle(&mut run, progress);
@@ -110,7 +119,9 @@ fn settle(run: &mut LessonRun, mut progress: Progress) {
                     println!("  question: {}", question.ask);
                 }
                 println!("  answer from the log: {expected}");
-                progress = run.answer(&expected).map_or(Progress::Unchanged, |(_, next)| next);
+                progress = run
+                    .answer(&expected)
+                    .map_or(Progress::Unchanged, |(_, next)| next);
             }
             Progress::NextStep | Progress::Finished => {
                 let done = run.step_index();
@@ -163,7 +174,13 @@ fn read_log(name: &str, reader: impl BufRead) -> Result<Vec<Value>, LogError> {
 
 /// Both logs in time order; each log's own order is kept (equal times: the server first).
 fn merge(server: Vec<Value>, client: Vec<Value>) -> Vec<(Side, Value)> {
-    let ts = |record: &Value| record.get("ts").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let ts = |record: &Value| {
+        record
+            .get("ts")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let mut merged = Vec::with_capacity(server.len() + client.len());
     let mut client = client.into_iter().peekable();
     for record in server {

@@ -19,6 +19,12 @@ fn main() -> ExitCode {
             client_events: args.client_events.clone(),
         });
     }
+    if args.headless && args.lesson.is_some() {
+        eprintln!(
+            "server-app: --lesson opens the window on a lesson; with --headless, use --lesson NAME --check to replay a log"
+        );
+        return ExitCode::from(2);
+    }
     let result = if args.headless {
         headless::run(&args)
     } else {

@@ -1104,28 +1104,49 @@ fn a_lesson_is_checked_against_logs_the_real_apps_recorded() {
     let client_log = client_log.to_str().unwrap();
 
     let (code, out, err) = check_lesson(&[
-        "--lesson", "listening", "--check", "--events", server_log, "--client-events", client_log,
+        "--lesson",
+        "listening",
+        "--check",
+        "--events",
+        server_log,
+        "--client-events",
+        client_log,
     ]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("Every step done."), "{out}");
     // The questions are answered from the log: the port the server listened on.
-    assert!(out.contains(&format!("answer from the log: {port}")), "{out}");
+    assert!(
+        out.contains(&format!("answer from the log: {port}")),
+        "{out}"
+    );
 
     // Without the client's log, the client's step is never done, and the check says which.
-    let (code, out, _) = check_lesson(&["--lesson", "listening", "--check", "--events", server_log]);
+    let (code, out, _) =
+        check_lesson(&["--lesson", "listening", "--check", "--events", server_log]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("Step 3 (client) never done"), "{out}");
 
     // A log that is not JSON lines, and a lesson that does not exist: exit 2, saying what.
     let human = dir.join("human.log");
     std::fs::write(&human, "{\"event\":\"listening\"}\nSocket 0 connected.\n").unwrap();
-    let (code, _, err) =
-        check_lesson(&["--lesson", "listening", "--check", "--events", human.to_str().unwrap()]);
+    let (code, _, err) = check_lesson(&[
+        "--lesson",
+        "listening",
+        "--check",
+        "--events",
+        human.to_str().unwrap(),
+    ]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("human.log, line 2: not a JSON event line"), "{err}");
+    assert!(
+        err.contains("human.log, line 2: not a JSON event line"),
+        "{err}"
+    );
     let (code, _, err) = check_lesson(&["--lesson", "no-such", "--check", "--events", server_log]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("no lesson called \"no-such\"") && err.contains("the-pool"), "{err}");
+    assert!(
+        err.contains("no lesson called \"no-such\"") && err.contains("the-pool"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -1139,9 +1160,18 @@ fn a_teachers_malformed_lesson_is_named_with_its_line_and_field() {
     )
     .unwrap();
     let (code, _, err) = check_lesson(&[
-        "--lessons", dir.to_str().unwrap(), "--lesson", "my-lab", "--check", "--events", "/dev/null",
+        "--lessons",
+        dir.to_str().unwrap(),
+        "--lesson",
+        "my-lab",
+        "--check",
+        "--events",
+        "/dev/null",
     ]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("my-lab.toml, line 6, field `done_when`"), "{err}");
+    assert!(
+        err.contains("my-lab.toml, line 6, field `done_when`"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -20,6 +20,9 @@ pub struct Position {
     pub lesson: String,
     /// The current step (from 0); the number of steps once finished.
     pub step: usize,
+    /// When this run of the lesson began (milliseconds since 1970): a reset or a new lesson in
+    /// one window starts a newer run, which the other window follows.
+    pub started: u64,
 }
 
 /// The shared folder.
@@ -90,6 +93,7 @@ mod tests {
         let position = Position {
             lesson: "the-pool".into(),
             step: 3,
+            started: 1,
         };
         sync.write(Side::Client, &position).expect("written");
         assert_eq!(sync.read(Side::Client), Some(position));
