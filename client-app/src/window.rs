@@ -238,7 +238,6 @@ impl ClientWindow {
             });
             ui.add_space(4.0);
         });
-        self.lessons_ui(ui);
         let (stream, open) = &mut self.stream;
         if *open {
             egui::Window::new("Stream: writes and reads")
@@ -246,7 +245,9 @@ impl ClientWindow {
                 .default_width(600.0)
                 .show(ui.ctx(), |ui| stream.ui(ui, &self.runtime));
         }
+        // After the Stream view took its news, so a step it ends shows in this frame.
         self.stream_to_lesson();
+        self.lessons_ui(ui);
         egui::CentralPanel::default().show(ui, |ui| {
             self.timeline.ui(ui, Instant::now());
             ui.separator();

@@ -90,8 +90,14 @@ impl ClientWindow {
         }
     }
 
-    /// The Lessons panel (tests drive it).
-    pub fn lessons(&mut self) -> &mut LessonPanel {
+    /// The Lessons panel.
+    #[must_use]
+    pub fn lessons(&self) -> &LessonPanel {
+        &self.lessons
+    }
+
+    /// The Lessons panel, to start a lesson (tests, `--lesson`).
+    pub fn lessons_mut(&mut self) -> &mut LessonPanel {
         &mut self.lessons
     }
 

@@ -61,8 +61,14 @@ impl ServerWindow {
         }
     }
 
-    /// The Lessons panel (tests drive it, and start it on a folder of their own).
-    pub fn lessons(&mut self) -> &mut LessonPanel {
+    /// The Lessons panel.
+    #[must_use]
+    pub fn lessons(&self) -> &LessonPanel {
+        &self.lessons
+    }
+
+    /// The Lessons panel, to start a lesson (tests, `--lesson`).
+    pub fn lessons_mut(&mut self) -> &mut LessonPanel {
         &mut self.lessons
     }
 

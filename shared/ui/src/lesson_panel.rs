@@ -423,7 +423,7 @@ impl LessonPanel {
             };
             if index < done {
                 ui.label(
-                    egui::RichText::new(format!("✔ {}.{where_} {}", index + 1, short(&step.say)))
+                    egui::RichText::new(format!("[x] {}.{where_} {}", index + 1, short(&step.say)))
                         .weak(),
                 );
             } else if index == done {
@@ -484,7 +484,7 @@ impl LessonPanel {
                         Some(Feedback::Right) if index > 0 => {
                             ui.colored_label(
                                 egui::Color32::from_rgb(80, 180, 110),
-                                "✔ Right: your last answer matched the session.",
+                                "Right: your last answer matched the session.",
                             );
                         }
                         _ => {}
