@@ -220,6 +220,98 @@ struct StepFile {
     answer: Option<toml::Spanned<String>>,
 }
 
+impl StepFile {
+    /// The step with its expressions read and checked; errors name its line and field.
+    fn checked(self, file: &str, text: &str) -> Result<Step, LessonError> {
+        let step = self;
+        let invalid = |at: usize, field: &str, message: String| LessonError::Invalid {
+            file: file.to_owned(),
+            line: line_of(text, at),
+            field: field.to_owned(),
+            message,
+        };
+        let expression = |spanned: &toml::Spanned<String>, field: &str| {
+            let expr = Expr::parse_for(spanned.get_ref(), step.side)
+                .map_err(|error| invalid(spanned.span().start, field, error.to_string()))?;
+            let mut names = Vec::new();
+            expr.value_names(&mut names);
+            if let Some(name) = names
+                .iter()
+                .find(|name| !observed::VALUES.iter().any(|(known, _)| known == name))
+            {
+                let known: Vec<&str> = observed::VALUES.iter().map(|(name, _)| *name).collect();
+                return Err(invalid(
+                    spanned.span().start,
+                    field,
+                    format!(
+                        "no value is called `{name}`; the values are: {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+            if let Some(other) = other_side(&expr, step.side) {
+                return Err(invalid(
+                    spanned.span().start,
+                    field,
+                    format!(
+                        "this step is done in the {} window, so it can only read the {} side (it reads `{other}`)",
+                        step.side.name(),
+                        step.side.name()
+                    ),
+                ));
+            }
+            Ok(expr)
+        };
+        let done_when = expression(&step.done_when, "done_when")?;
+        let question = match (step.question, step.answer) {
+            (Some(ask), Some(answer)) => Some(Question {
+                ask: ask.get_ref().clone(),
+                answer: expression(&answer, "answer")?,
+                answer_text: answer.get_ref().clone(),
+            }),
+            (None, None) => None,
+            (Some(ask), None) => {
+                return Err(invalid(
+                    ask.span().start,
+                    "answer",
+                    "a question needs an `answer` (the value that is right)".into(),
+                ));
+            }
+            (None, Some(answer)) => {
+                return Err(invalid(
+                    answer.span().start,
+                    "question",
+                    "an `answer` needs a `question`".into(),
+                ));
+            }
+        };
+        if let Some(highlight) = &step.highlight
+            && !HIGHLIGHTS.contains(&highlight.get_ref().as_str())
+        {
+            return Err(invalid(
+                highlight.span().start,
+                "highlight",
+                format!(
+                    "no widget is called `{}`; the widgets are: {}",
+                    highlight.get_ref(),
+                    HIGHLIGHTS.join(", ")
+                ),
+            ));
+        }
+        Ok(Step {
+            side: step.side,
+            say: step.say,
+            set: step.set,
+            done_when_text: step.done_when.get_ref().clone(),
+            done_when,
+            hint: step.hint,
+            hint_after_s: step.hint_after_s.unwrap_or(DEFAULT_HINT_AFTER_S),
+            highlight: step.highlight.map(toml::Spanned::into_inner),
+            question,
+        })
+    }
+}
+
 fn server_side() -> Side {
     Side::Server
 }
@@ -255,88 +347,11 @@ impl Lesson {
                 "a lesson needs at least one [[step]]".into(),
             ));
         }
-        let mut steps = Vec::with_capacity(raw.step.len());
-        for step in raw.step {
-            let expression = |spanned: &toml::Spanned<String>, field: &str| {
-                let expr = Expr::parse_for(spanned.get_ref(), step.side)
-                    .map_err(|error| invalid(spanned.span().start, field, error.to_string()))?;
-                let mut names = Vec::new();
-                expr.value_names(&mut names);
-                if let Some(name) = names
-                    .iter()
-                    .find(|name| !observed::VALUES.iter().any(|(known, _)| known == name))
-                {
-                    let known: Vec<&str> = observed::VALUES.iter().map(|(name, _)| *name).collect();
-                    return Err(invalid(
-                        spanned.span().start,
-                        field,
-                        format!(
-                            "no value is called `{name}`; the values are: {}",
-                            known.join(", ")
-                        ),
-                    ));
-                }
-                if let Some(other) = other_side(&expr, step.side) {
-                    return Err(invalid(
-                        spanned.span().start,
-                        field,
-                        format!(
-                            "this step is done in the {} window, so it can only read the {} side (it reads `{other}`)",
-                            step.side.name(),
-                            step.side.name()
-                        ),
-                    ));
-                }
-                Ok(expr)
-            };
-            let done_when = expression(&step.done_when, "done_when")?;
-            let question = match (step.question, step.answer) {
-                (Some(ask), Some(answer)) => Some(Question {
-                    ask: ask.get_ref().clone(),
-                    answer: expression(&answer, "answer")?,
-                    answer_text: answer.get_ref().clone(),
-                }),
-                (None, None) => None,
-                (Some(ask), None) => {
-                    return Err(invalid(
-                        ask.span().start,
-                        "answer",
-                        "a question needs an `answer` (the value that is right)".into(),
-                    ));
-                }
-                (None, Some(answer)) => {
-                    return Err(invalid(
-                        answer.span().start,
-                        "question",
-                        "an `answer` needs a `question`".into(),
-                    ));
-                }
-            };
-            if let Some(highlight) = &step.highlight
-                && !HIGHLIGHTS.contains(&highlight.get_ref().as_str())
-            {
-                return Err(invalid(
-                    highlight.span().start,
-                    "highlight",
-                    format!(
-                        "no widget is called `{}`; the widgets are: {}",
-                        highlight.get_ref(),
-                        HIGHLIGHTS.join(", ")
-                    ),
-                ));
-            }
-            steps.push(Step {
-                side: step.side,
-                say: step.say,
-                set: step.set,
-                done_when_text: step.done_when.get_ref().clone(),
-                done_when,
-                hint: step.hint,
-                hint_after_s: step.hint_after_s.unwrap_or(DEFAULT_HINT_AFTER_S),
-                highlight: step.highlight.map(toml::Spanned::into_inner),
-                question,
-            });
-        }
+        let steps = raw
+            .step
+            .into_iter()
+            .map(|step| step.checked(file, text))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Lesson {
             name: name_of(file),
             file: file.to_owned(),

@@ -213,9 +213,7 @@ impl Observed {
                     .and_then(|address| address.parse::<std::net::SocketAddr>().ok())
                     .map(|address| u64::from(address.port())),
             ),
-            "handle" => self
-                .handle
-                .map_or(Outcome::Unknown, |handle| Outcome::Number(handle as f64)),
+            "handle" => known(self.handle.and_then(|handle| u64::try_from(handle).ok())),
             "min" => known(self.min),
             "max" => known(self.max),
             "connected" => count(self.connected.len()),
