@@ -131,8 +131,10 @@ impl Observed {
                 self.min = number("min");
                 self.max = number("max");
             }
-            // The naive server's single socket closing to hand a connection off.
+            // The naive server's single socket closes to hand a connection off, then listens
+            // again.
             "stopped" | "listener_closed" => self.listening = Some(false),
+            "listener_reopened" => self.listening = Some(true),
             "limits_changed" => {
                 self.min = number("min");
                 self.max = number("max");
