@@ -40,6 +40,15 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
             handoff_in.as_millis()
         ),
         Event::Connected { socket, .. } => format!("Socket {socket} connected."),
+        Event::Handshaking { socket, remote, .. } => {
+            format!("Socket {socket}: TCP connected with {remote}; TLS handshake...")
+        }
+        Event::Secured { socket, tls } => format!(
+            "Socket {socket}: TLS handshake done in {:.1} ms ({}, {}).",
+            tls.handshake.as_secs_f64() * 1000.0,
+            tls.protocol,
+            tls.cipher
+        ),
         Event::Data { socket, data } => match role {
             Role::Server => format!("Socket {socket} got: {}", preview_text(data)),
             Role::Client => format!("Socket {socket}: {}", preview_text(data)),
@@ -119,7 +128,7 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
 pub const JSON_TEXT_CHARS: usize = 4096;
 
 /// The JSON line for an event, or `None` for events outside the schema (connecting, progress,
-/// released, limits, a connection's kernel state).
+/// released, limits, a connection's kernel state, a TLS handshake under way).
 #[must_use]
 pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
     let ts = humantime::format_rfc3339_millis(at).to_string();
@@ -162,6 +171,10 @@ pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
             "event": "send_complete", "ts": ts, "socket": socket, "user_aborted": user_aborted,
         }),
         Event::Closed { socket } => json!({"event": "closed", "ts": ts, "socket": socket}),
+        Event::Secured { socket, tls } => json!({
+            "event": "tls", "ts": ts, "socket": socket, "protocol": tls.protocol,
+            "cipher": tls.cipher, "handshake_ms": tls.handshake.as_secs_f64() * 1000.0,
+        }),
         Event::Error { socket, error } => {
             let mut record = json!({
                 "event": "error", "ts": ts, "code": error.code(),
@@ -190,6 +203,7 @@ pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
             json!({"event": "note", "ts": ts, "socket": socket, "text": text})
         }
         Event::Connecting { .. }
+        | Event::Handshaking { .. }
         | Event::SendProgress { .. }
         | Event::KernelState { .. }
         | Event::Released { .. }
