@@ -635,6 +635,11 @@ mod tests {
             },
             SocketError::SendQueueFull { queued: 1 },
             SocketError::Os(text()),
+            SocketError::Tls {
+                peer: "127.0.0.1:1".parse().expect("address"),
+                problem: crate::tls::TlsProblem::UnknownCa,
+                detail: text(),
+            },
         ]
     }
 
@@ -662,10 +667,11 @@ mod tests {
                 SocketError::IdleTimedOut { .. } => 15,
                 SocketError::PortHeldByConnection { .. } => 16,
                 SocketError::MappedAddress { .. } => 17,
+                SocketError::Tls { .. } => 18,
             });
             assert_ne!(code_meaning(error.code()), "unknown error", "{error:?}");
         }
-        assert_eq!(covered.len(), 18, "every variant is listed once");
+        assert_eq!(covered.len(), 19, "every variant is listed once");
         // Where one variant alone has a code, the code's meaning and the variant's agree.
         for error in &variants {
             let sharing = variants.iter().filter(|e| e.code() == error.code()).count();

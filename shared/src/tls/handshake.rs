@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use rustls::{AlertDescription, CertificateError};
+use rustls::CertificateError;
 use rustls_pki_types::ServerName;
 use serde::Serialize;
 use tokio::net::TcpStream;
@@ -205,14 +205,9 @@ fn explain(error: &std::io::Error, side: Side, trust: Option<&Trust>) -> (TlsPro
             }
             _ => TlsProblem::Other,
         },
-        rustls::Error::AlertReceived(
-            AlertDescription::UnknownCA
-            | AlertDescription::BadCertificate
-            | AlertDescription::CertificateExpired
-            | AlertDescription::CertificateUnknown
-            | AlertDescription::DecryptError
-            | AlertDescription::HandshakeFailure,
-        ) => TlsProblem::RefusedByPeer,
+        // Whatever the alert (unknown CA, bad certificate, access denied for a wrong pin), the
+        // peer said no; its name is in the detail.
+        rustls::Error::AlertReceived(_) => TlsProblem::RefusedByPeer,
         _ => TlsProblem::Other,
     };
     (problem, detail)
