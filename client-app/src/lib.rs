@@ -9,6 +9,7 @@ use serversocket::server_socket::DEFAULT_PORT;
 
 pub mod headless;
 pub mod script_args;
+pub mod tls_args;
 pub mod window;
 
 /// The seed's client: an array of TCP sockets that connect to a ServerSocket.
@@ -38,4 +39,7 @@ pub struct Args {
     /// What each socket sends (--hello, --no-reply, --repeat, --interval-ms, --send-file).
     #[command(flatten)]
     pub script: script_args::ScriptArgs,
+    /// Whether the sockets connect with TLS (--tls, --ca, --pin, --tls-insecure).
+    #[command(flatten)]
+    pub tls: tls_args::TlsArgs,
 }

@@ -13,6 +13,7 @@ use serversocket::server_socket::{
 
 pub mod headless;
 pub mod reply_args;
+pub mod tls_args;
 pub mod window;
 
 /// A ServerSocket: one listener and a pool of sockets that take its connections.
@@ -58,6 +59,9 @@ pub struct Args {
     /// How each socket answers (--reply, --greeting, --fixed, --rule).
     #[command(flatten)]
     pub reply: reply_args::ReplyArgs,
+    /// Whether connections are secured with TLS (--tls, --cert, --key).
+    #[command(flatten)]
+    pub tls: tls_args::TlsArgs,
 }
 
 /// The longest idle timeout `--idle-timeout` and the window offer (a day).
