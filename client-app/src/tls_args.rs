@@ -18,7 +18,12 @@ pub struct TlsArgs {
     pub ca: Option<PathBuf>,
     /// With --tls: trust only the certificate with this SHA-256 fingerprint (64 hex digits,
     /// colons allowed), whoever signed it.
-    #[arg(long, value_name = "HEX", requires = "tls", conflicts_with = "tls_insecure")]
+    #[arg(
+        long,
+        value_name = "HEX",
+        requires = "tls",
+        conflicts_with = "tls_insecure"
+    )]
     pub pin: Option<String>,
     /// With --tls: accept any certificate. Encrypted, but nobody is checked: insecure, for
     /// teaching only.

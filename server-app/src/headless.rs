@@ -48,7 +48,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The seed's server on a ServerSocket.
-fn run_pool(args: &Args, reply: ReplyMode, tls: Option<Arc<ServerTls>>) -> anyhow::Result<ExitCode> {
+fn run_pool(
+    args: &Args,
+    reply: ReplyMode,
+    tls: Option<Arc<ServerTls>>,
+) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
     let mut printer = Printer::stdout(Role::Server, args.json)?;

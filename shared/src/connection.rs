@@ -18,9 +18,9 @@ use crate::error::PEER_CLOSED;
 use crate::handler::RECEIVE_BUFFER_LIMIT;
 use crate::inbox::Inbox;
 use crate::sync::lock;
+use crate::tcp_socket::{SocketCommand, SocketState, SocketStatus};
 use crate::tls::transport::Transport;
 use crate::tls::{Secure, TlsInfo, handshake::handshake};
-use crate::tcp_socket::{SocketCommand, SocketState, SocketStatus};
 use crate::{Event, EventSender, Socket, SocketError, SocketHandler};
 
 /// Why the loop ended.

@@ -18,9 +18,9 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::connection::{Connection, mark_connected, mark_handshaking};
-use crate::tls::Secure;
 use crate::sync::lock;
 use crate::tcp_socket::SocketState;
+use crate::tls::Secure;
 use crate::{EventSender, Socket, SocketHandler, SocketId, TcpSocket};
 
 /// The connections of one server and every task it started. Clones share everything.

@@ -97,7 +97,16 @@ impl TcpSocket {
         events: EventSender,
         timeout: Duration,
     ) -> Self {
-        Self::start(runtime, id, host.into(), port, handler, events, timeout, None)
+        Self::start(
+            runtime,
+            id,
+            host.into(),
+            port,
+            handler,
+            events,
+            timeout,
+            None,
+        )
     }
 
     /// [`Self::connect`] for a secure socket (Xojo's SSLSocket): once TCP is connected it
@@ -116,7 +125,16 @@ impl TcpSocket {
         timeout: Duration,
         tls: Arc<crate::tls::ClientTls>,
     ) -> Self {
-        Self::start(runtime, id, host.into(), port, handler, events, timeout, Some(tls))
+        Self::start(
+            runtime,
+            id,
+            host.into(),
+            port,
+            handler,
+            events,
+            timeout,
+            Some(tls),
+        )
     }
 
     /// Connects, then runs the socket; see [`Self::connect`] and [`Self::connect_secure`].

@@ -102,8 +102,11 @@ fn a_rustls_client_is_greeted_through_the_handshake_and_hears_close_notify() {
             .collect()
     };
     assert_eq!(order, ["handshaking", "secured", "connected"]);
-    let Some(Event::Secured { socket, tls }) =
-        watch.seen.iter().find(|e| matches!(e, Event::Secured { .. })).cloned()
+    let Some(Event::Secured { socket, tls }) = watch
+        .seen
+        .iter()
+        .find(|e| matches!(e, Event::Secured { .. }))
+        .cloned()
     else {
         unreachable!("seen above")
     };
@@ -116,9 +119,10 @@ fn a_rustls_client_is_greeted_through_the_handshake_and_hears_close_notify() {
     // Bytes both ways, decrypted on our side.
     client.write_all(b"hello over TLS\r\n").expect("write");
     client.flush().expect("flush");
-    watch.until("the client's words", |e| {
-        matches!(e, Event::Data { data, .. } if data.as_ref() == b"hello over TLS\r\n")
-    });
+    watch.until(
+        "the client's words",
+        |e| matches!(e, Event::Data { data, .. } if data.as_ref() == b"hello over TLS\r\n"),
+    );
     handle.write(&b"a reply\r\n"[..]).expect("queued");
     let mut reply = [0; 9];
     client.read_exact(&mut reply).expect("reply");
@@ -130,7 +134,10 @@ fn a_rustls_client_is_greeted_through_the_handshake_and_hears_close_notify() {
     let mut rest = Vec::new();
     let read = client.read_to_end(&mut rest);
     assert!(read.is_ok(), "a clean TLS close, got {read:?}");
-    watch.until("Closed", |e| matches!(e, Event::Closed { socket: s } if *s == socket));
+    watch.until(
+        "Closed",
+        |e| matches!(e, Event::Closed { socket: s } if *s == socket),
+    );
     let _ = std::fs::remove_dir_all(&certs);
 }
 
@@ -162,9 +169,10 @@ fn openssl_s_client_is_greeted() {
     });
     let mut stdin = child.stdin.take().expect("stdin");
     stdin.write_all(b"from openssl\n").expect("write");
-    watch.until("openssl's words", |e| {
-        matches!(e, Event::Data { data, .. } if data.as_ref() == b"from openssl\n")
-    });
+    watch.until(
+        "openssl's words",
+        |e| matches!(e, Event::Data { data, .. } if data.as_ref() == b"from openssl\n"),
+    );
     let secured = watch.until("Secured", |e| matches!(e, Event::Secured { .. }));
     assert!(matches!(secured, Event::Secured { tls, .. } if tls.protocol == "TLS1.3"));
     drop(stdin);
@@ -199,7 +207,11 @@ fn rustls_server(cert: &Path, key: &Path) -> (SocketAddr, std::thread::JoinHandl
         let connection = rustls::ServerConnection::new(Arc::new(config)).expect("server");
         let mut stream = rustls::StreamOwned::new(connection, tcp);
         let mut got = Vec::new();
-        if stream.write_all(b"hello\r\n").and_then(|()| stream.flush()).is_err() {
+        if stream
+            .write_all(b"hello\r\n")
+            .and_then(|()| stream.flush())
+            .is_err()
+        {
             return got;
         }
         let mut byte = [0; 1];
@@ -249,9 +261,10 @@ fn our_client_talks_to_a_rustls_server_it_trusts_through_a_ca_file() {
     watch.until("Connected", |e| matches!(e, Event::Connected { .. }));
     assert!(watch.count(|e| matches!(e, Event::Handshaking { .. })) == 1);
     assert!(watch.count(|e| matches!(e, Event::Secured { .. })) == 1);
-    watch.until("hello", |e| {
-        matches!(e, Event::Data { data, .. } if data.as_ref() == b"hello\r\n")
-    });
+    watch.until(
+        "hello",
+        |e| matches!(e, Event::Data { data, .. } if data.as_ref() == b"hello\r\n"),
+    );
     assert!(socket.status().tls.is_some());
     socket.write(&b"hi rustls\n"[..]).expect("queued");
     assert_eq!(server.join().expect("server"), b"hi rustls\n");
@@ -269,9 +282,13 @@ fn a_plaintext_client_on_the_tls_server_is_an_error_and_the_pool_goes_on() {
     // One speaks plain text at once; one says nothing, waiting for a greeting that never comes.
     let mut talker = TcpStream::connect(address).expect("connect");
     talker.write_all(b"hello, plain text\r\n").expect("write");
-    watch.until("plaintext client", |e| is_tls_error(e, TlsProblem::PlaintextClient));
+    watch.until("plaintext client", |e| {
+        is_tls_error(e, TlsProblem::PlaintextClient)
+    });
     let _silent = TcpStream::connect(address).expect("connect");
-    watch.until("handshake timeout", |e| is_tls_error(e, TlsProblem::TimedOut));
+    watch.until("handshake timeout", |e| {
+        is_tls_error(e, TlsProblem::TimedOut)
+    });
     assert_eq!(watch.count(|e| matches!(e, Event::Connected { .. })), 0);
 
     // The pool still serves a TLS client.
@@ -283,9 +300,13 @@ fn a_plaintext_client_on_the_tls_server_is_an_error_and_the_pool_goes_on() {
 #[test]
 fn our_tls_client_on_a_plaintext_server_fails_clearly_without_connecting() {
     let (_server_runtime, _server, _server_watch, address) = common::greeting_server(2, 8);
-    let (_runtime, socket, mut watch) = our_client("127.0.0.1", address.port(), Trust::AnyCertificate);
+    let (_runtime, socket, mut watch) =
+        our_client("127.0.0.1", address.port(), Trust::AnyCertificate);
     let error = watch.until("TLS error", |e| matches!(e, Event::Error { .. }));
-    assert!(is_tls_error(&error, TlsProblem::PlaintextServer), "{error:?}");
+    assert!(
+        is_tls_error(&error, TlsProblem::PlaintextServer),
+        "{error:?}"
+    );
     let Event::Error { error, .. } = error else {
         unreachable!()
     };
@@ -311,11 +332,15 @@ fn a_pin_trusts_exactly_one_certificate() {
     // The server hears the refusal; its pool goes on.
     server_watch.until("refused", |e| is_tls_error(e, TlsProblem::RefusedByPeer));
 
-    let (_r2, _socket, mut watch) =
-        our_client("127.0.0.1", address.port(), Trust::pin(&right).expect("pin"));
-    watch.until("greeting", |e| {
-        matches!(e, Event::Data { data, .. } if data.as_ref() == SERVER_GREETING.as_bytes())
-    });
+    let (_r2, _socket, mut watch) = our_client(
+        "127.0.0.1",
+        address.port(),
+        Trust::pin(&right).expect("pin"),
+    );
+    watch.until(
+        "greeting",
+        |e| matches!(e, Event::Data { data, .. } if data.as_ref() == SERVER_GREETING.as_bytes()),
+    );
     let _ = std::fs::remove_dir_all(&certs);
 }
 
@@ -353,7 +378,9 @@ fn unknown_ca_wrong_name_and_expired_certificates_are_told_apart() {
         ca_file: Some(other.join("cert.pem")),
     };
     let (_r2, _c2, mut watch) = our_client("127.0.0.1", address.port(), trust);
-    watch.until("name mismatch", |e| is_tls_error(e, TlsProblem::NameMismatch));
+    watch.until("name mismatch", |e| {
+        is_tls_error(e, TlsProblem::NameMismatch)
+    });
 
     // Trusted and for the right name, but long expired.
     let old = folder("expired");
@@ -387,7 +414,10 @@ fn fifty_simultaneous_tls_clients_are_all_greeted() {
             })
         })
         .collect();
-    let connected: Vec<_> = clients.into_iter().map(|c| c.join().expect("greeted")).collect();
+    let connected: Vec<_> = clients
+        .into_iter()
+        .map(|c| c.join().expect("greeted"))
+        .collect();
     assert_eq!(connected.len(), 50);
     watch.until_n(50, "50 secured", |e| matches!(e, Event::Secured { .. }));
     assert_eq!(watch.count(|e| matches!(e, Event::Error { .. })), 0);

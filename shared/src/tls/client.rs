@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use super::server::read_chain;
@@ -78,7 +80,8 @@ impl ClientTls {
             Trust::Roots { ca_file } => {
                 let mut roots = RootCertStore::empty();
                 // A system without a root store (a bare container) still trusts the CA file.
-                let _ = roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+                let _ =
+                    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
                 if let Some(path) = ca_file {
                     roots.add_parsable_certificates(read_chain(path)?);
                 }
@@ -188,6 +191,9 @@ mod tests {
         let hex = "AB:".repeat(31) + "CD";
         assert_eq!(Trust::pin(&hex), Ok(Trust::Pin("ab".repeat(31) + "cd")));
         assert!(matches!(Trust::pin("abc"), Err(TlsSetupError::BadPin(_))));
-        assert!(matches!(Trust::pin(&"zz".repeat(32)), Err(TlsSetupError::BadPin(_))));
+        assert!(matches!(
+            Trust::pin(&"zz".repeat(32)),
+            Err(TlsSetupError::BadPin(_))
+        ));
     }
 }

@@ -192,8 +192,9 @@ fn explain(error: &std::io::Error, side: Side, trust: Option<&Trust>) -> (TlsPro
             CertificateError::UnknownIssuer | CertificateError::BadSignature => {
                 TlsProblem::UnknownCa
             }
-            CertificateError::NotValidForName
-            | CertificateError::NotValidForNameContext { .. } => TlsProblem::NameMismatch,
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                TlsProblem::NameMismatch
+            }
             CertificateError::Expired
             | CertificateError::ExpiredContext { .. }
             | CertificateError::NotValidYet

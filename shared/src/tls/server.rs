@@ -84,7 +84,10 @@ impl ServerTls {
         key: PrivateKeyDer<'static>,
         source: PathBuf,
     ) -> Result<Self, TlsSetupError> {
-        let fingerprint = chain.first().map(|leaf| fingerprint(leaf)).unwrap_or_default();
+        let fingerprint = chain
+            .first()
+            .map(|leaf| fingerprint(leaf))
+            .unwrap_or_default();
         let config = ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .and_then(|builder| builder.with_no_client_auth().with_single_cert(chain, key))
@@ -138,10 +141,14 @@ fn make_self_signed(folder: &Path, cert: &Path, key: &Path) -> Result<(), TlsSet
         path: folder.to_path_buf(),
         reason,
     };
-    let names = SELF_SIGNED_NAMES.iter().map(|&n| n.to_owned()).collect::<Vec<_>>();
+    let names = SELF_SIGNED_NAMES
+        .iter()
+        .map(|&n| n.to_owned())
+        .collect::<Vec<_>>();
     let made = rcgen::generate_simple_self_signed(names).map_err(|e| failed(e.to_string()))?;
     fs::create_dir_all(folder).map_err(|e| failed(e.to_string()))?;
-    write_private(key, made.key_pair.serialize_pem().as_bytes()).map_err(|e| failed(e.to_string()))?;
+    write_private(key, made.key_pair.serialize_pem().as_bytes())
+        .map_err(|e| failed(e.to_string()))?;
     fs::write(cert, made.cert.pem()).map_err(|e| failed(e.to_string()))?;
     tracing::info!(folder = %folder.display(), "made a self-signed certificate");
     Ok(())
@@ -163,7 +170,8 @@ mod tests {
 
     /// A fresh folder of this test's own under the temp dir.
     fn folder(name: &str) -> PathBuf {
-        let folder = std::env::temp_dir().join(format!("serversocket-tls-{name}-{}", std::process::id()));
+        let folder =
+            std::env::temp_dir().join(format!("serversocket-tls-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&folder);
         folder
     }
@@ -174,7 +182,11 @@ mod tests {
         let first = ServerTls::self_signed_in(&folder).expect("made");
         assert_eq!(first.fingerprint().len(), 64);
         let second = ServerTls::self_signed_in(&folder).expect("loaded");
-        assert_eq!(first.fingerprint(), second.fingerprint(), "the same certificate again");
+        assert_eq!(
+            first.fingerprint(),
+            second.fingerprint(),
+            "the same certificate again"
+        );
         let chain = read_chain(&folder.join(CERT_FILE)).expect("chain");
         assert_eq!(fingerprint(&chain[0]), first.fingerprint());
         let _ = fs::remove_dir_all(&folder);
@@ -187,9 +199,22 @@ mod tests {
         let empty = folder.join("empty.pem");
         fs::write(&empty, "not a certificate\n").expect("write");
         let error = ServerTls::from_pem_files(&empty, &empty).expect_err("no certificate");
-        assert!(matches!(error, TlsSetupError::Empty { what: "certificate", .. }), "{error}");
-        let error = ServerTls::from_pem_files(&folder.join("none.pem"), &empty).expect_err("missing");
-        assert!(error.to_string().contains("cannot read certificate file"), "{error}");
+        assert!(
+            matches!(
+                error,
+                TlsSetupError::Empty {
+                    what: "certificate",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        let error =
+            ServerTls::from_pem_files(&folder.join("none.pem"), &empty).expect_err("missing");
+        assert!(
+            error.to_string().contains("cannot read certificate file"),
+            "{error}"
+        );
         let _ = fs::remove_dir_all(&folder);
     }
 }
