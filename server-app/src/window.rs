@@ -9,6 +9,8 @@ mod kernel_view;
 mod pool_view;
 mod reply_setting;
 mod settings;
+mod tls_concepts;
+mod tls_setting;
 #[cfg(test)]
 mod tests;
 
@@ -105,6 +107,8 @@ pub struct ServerWindow {
     kernel: kernel_view::KernelView,
     /// Follows each connection in the kernel, through TIME_WAIT after it closed.
     connections_in_kernel: ConnectionWatch,
+    /// Whether connections are secured with TLS, and with which certificate.
+    tls: tls_setting::TlsSetting,
 }
 
 impl ServerWindow {
@@ -160,6 +164,7 @@ impl ServerWindow {
             closed_since: None,
             kernel: kernel_view::KernelView::new(),
             connections_in_kernel,
+            tls: tls_setting::TlsSetting::default(),
             runtime,
         })
     }
@@ -205,6 +210,7 @@ impl ServerWindow {
                     .set_idle_timeout(idle_timeout(self.settings.idle_timeout_seconds));
             }
             let reply_changed = self.settings.reply.ui(ui, self.reply_problem.as_deref());
+            self.tls.ui(ui, listening);
             if changes.greeting || reply_changed {
                 self.apply_reply();
             }
@@ -248,6 +254,14 @@ impl ServerWindow {
                             accept_queue: self.kernel.queue(),
                             kernel_unavailable: self.kernel.unavailable(),
                             paused: self.server.is_accepting_paused(),
+                        },
+                    );
+                    let tls = self.server.tls();
+                    tls_concepts::ui(
+                        ui,
+                        &tls_concepts::Live {
+                            tls: tls.as_deref(),
+                            rows: &self.rows,
                         },
                     );
                 });
@@ -455,6 +469,11 @@ impl ServerWindow {
         self.server.set_network_interface(interface);
         self.server.set_port(port);
         self.server.set_backlog(self.settings.backlog);
+        // The TLS row says why a certificate cannot be used.
+        let Ok(tls) = self.tls.certificate() else {
+            return;
+        };
+        self.server.set_tls(tls);
         let started = self
             .server
             .set_limits(self.settings.min, self.settings.max)
@@ -555,6 +574,7 @@ pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
         move |remembered| {
             let mut window = ServerWindow::new(ServerSettings::from_args(remembered, &args))?;
             window.trace_level = Some(trace_level);
+            window.tls = tls_setting::TlsSetting::from_args(&args.tls);
             Ok::<_, SocketError>(window)
         },
     )
