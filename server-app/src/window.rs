@@ -9,10 +9,10 @@ mod kernel_view;
 mod pool_view;
 mod reply_setting;
 mod settings;
-mod tls_concepts;
-mod tls_setting;
 #[cfg(test)]
 mod tests;
+mod tls_concepts;
+mod tls_setting;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -34,7 +34,11 @@ fn concepts(live: &Live<'_>) -> Vec<(&'static str, &'static str, String)> {
         .filter(|row| row.state == RowState::Handshaking)
         .map(|row| row.id.to_string())
         .collect();
-    let last_secured = live.rows.iter().filter_map(|row| Some((row.id, row.tls.as_ref()?))).last();
+    let last_secured = live
+        .rows
+        .iter()
+        .filter_map(|row| Some((row.id, row.tls.as_ref()?)))
+        .last();
     let handshake_now = match (live.tls, handshaking.is_empty(), last_secured) {
         (None, _, _) => "TLS is off: tick TLS, then Listen, and connect with `openssl s_client -connect 127.0.0.1:PORT -quiet`.".to_owned(),
         (Some(_), false, _) => format!("socket {} is handshaking (its own colour in the tiles).", handshaking.join(", ")),
@@ -48,15 +52,22 @@ fn concepts(live: &Live<'_>) -> Vec<(&'static str, &'static str, String)> {
     };
     let certificate_now = live.tls.map_or_else(
         || "TLS is off: no certificate is presented.".to_owned(),
-        |tls| format!("every client is shown the certificate in {}.", tls.source().display()),
+        |tls| {
+            format!(
+                "every client is shown the certificate in {}.",
+                tls.source().display()
+            )
+        },
     );
     let fingerprint_now = live.tls.map_or_else(
         || "TLS is off.".to_owned(),
-        |tls| format!(
-            "{}: `client-app --headless --tls --pin {}` trusts exactly this certificate.",
-            tls.fingerprint(),
-            tls.fingerprint()
-        ),
+        |tls| {
+            format!(
+                "{}: `client-app --headless --tls --pin {}` trusts exactly this certificate.",
+                tls.fingerprint(),
+                tls.fingerprint()
+            )
+        },
     );
     let closed_secure = live
         .rows
@@ -79,7 +90,12 @@ fn concepts(live: &Live<'_>) -> Vec<(&'static str, &'static str, String)> {
             "Whoever signed a certificate. A client trusts a certificate when a CA it already trusts (the system's roots, or a CA file it is given) signed it. A generated certificate is self-signed, its own CA: no client trusts it until told to (a CA file, a pin, or 'accept any certificate').",
             live.tls.map_or_else(
                 || "TLS is off.".to_owned(),
-                |tls| format!("a client trusts this server with `--ca {}`.", tls.source().display()),
+                |tls| {
+                    format!(
+                        "a client trusts this server with `--ca {}`.",
+                        tls.source().display()
+                    )
+                },
             ),
         ),
         (
