@@ -54,6 +54,9 @@ impl Registry {
     /// addresses and reports Connected. A `secure` socket reports Connected itself once its
     /// handshake is done (the caller reports Handshaking instead). `on_closed` runs after the socket left the list,
     /// before its Closed is sent.
+    // What a connection is, when it was announced, and what runs when it ends: one call, so
+    // the socket is never listed half set up.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn register(
         &self,
         id: SocketId,
