@@ -423,3 +423,53 @@ fn fifty_simultaneous_tls_clients_are_all_greeted() {
     assert_eq!(watch.count(|e| matches!(e, Event::Error { .. })), 0);
     let _ = std::fs::remove_dir_all(&certs);
 }
+
+#[test]
+fn megabytes_through_tls_keep_send_progress_send_complete_and_every_byte() {
+    let certs = folder("bulk");
+    let tls = ServerTls::self_signed_in(&certs).expect("certificate");
+    let pin = Trust::pin(tls.fingerprint()).expect("pin");
+    let runtime = Runtime::new().expect("runtime");
+    let (events, receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_id| Passive);
+    server.set_port(0);
+    server.set_tls(Some(Arc::new(tls)));
+    let address = server.listen().expect("listen");
+    let mut server_watch = Watch::new(receiver);
+
+    let (_client_runtime, socket, mut watch) = our_client("127.0.0.1", address.port(), pin);
+    watch.until("Connected", |e| matches!(e, Event::Connected { .. }));
+    let block: Vec<u8> = (0..8 * 1024 * 1024_u32)
+        .map(|i| u8::try_from(i % 251).expect("below 256"))
+        .collect();
+    socket.write(block.clone()).expect("queued");
+    watch.until("SendComplete", |e| matches!(e, Event::SendComplete { .. }));
+    let sent: u64 = watch
+        .seen
+        .iter()
+        .map(|e| match e {
+            Event::SendProgress { sent, .. } => *sent,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(
+        sent,
+        block.len() as u64,
+        "SendProgress counts every byte once"
+    );
+
+    // The server's Data events, decrypted, are the bytes sent, in order.
+    let mut received = Vec::with_capacity(block.len());
+    for _ in 0..100_000 {
+        if received.len() >= block.len() {
+            break;
+        }
+        if let Event::Data { data, .. } =
+            server_watch.until("data", |e| matches!(e, Event::Data { .. }))
+        {
+            received.extend_from_slice(&data);
+        }
+    }
+    assert!(received == block, "every byte arrived intact and in order");
+    let _ = std::fs::remove_dir_all(&certs);
+}
