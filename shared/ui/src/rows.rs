@@ -304,7 +304,7 @@ mod tests {
             },
         );
         assert_eq!(counted(&rows), walked(&rows));
-        assert_eq!(counted(&rows), vec![0, 0, 3, 2, 2]);
+        assert_eq!(counted(&rows), vec![0, 0, 3, 0, 2, 2]);
         rows.remove_finished();
         assert_eq!(counted(&rows), walked(&rows));
         assert_eq!(rows.count(RowState::Connected), 3);
