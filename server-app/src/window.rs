@@ -242,11 +242,13 @@ impl ServerWindow {
                 .resizable(true)
                 .default_size(300.0)
                 .show(ui, |ui| {
+                    let tls = self.server.tls();
+                    let rows = &self.rows;
                     concepts::ui(
                         ui,
                         &concepts::Live {
                             status: &status,
-                            rows: &self.rows,
+                            rows,
                             naive_accepted: self.serving.naive_accepted(),
                             waiting: self.waiting.as_slice(),
                             handoff_delay_ms: self.settings.handoff_delay_ms,
@@ -255,13 +257,14 @@ impl ServerWindow {
                             kernel_unavailable: self.kernel.unavailable(),
                             paused: self.server.is_accepting_paused(),
                         },
-                    );
-                    let tls = self.server.tls();
-                    tls_concepts::ui(
-                        ui,
-                        &tls_concepts::Live {
-                            tls: tls.as_deref(),
-                            rows: &self.rows,
+                        |ui| {
+                            tls_concepts::ui(
+                                ui,
+                                &tls_concepts::Live {
+                                    tls: tls.as_deref(),
+                                    rows,
+                                },
+                            );
                         },
                     );
                 });

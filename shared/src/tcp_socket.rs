@@ -334,6 +334,13 @@ impl TcpSocket {
     pub fn bytes_left_to_send(&self) -> usize {
         self.status().bytes_left_to_send
     }
+
+    /// The negotiated TLS protocol version and cipher suite (and the handshake's duration) of
+    /// a secure socket once its handshake is done; `None` for a plain socket.
+    #[must_use]
+    pub fn tls(&self) -> Option<crate::tls::TlsInfo> {
+        self.status().tls
+    }
 }
 
 /// Resolves `host` and tries each of its addresses in turn.

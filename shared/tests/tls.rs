@@ -114,7 +114,7 @@ fn a_rustls_client_is_greeted_through_the_handshake_and_hears_close_notify() {
     assert!(tls.cipher.starts_with("TLS13_"), "{}", tls.cipher);
     let handle = server.connection(socket).expect("connected socket");
     assert_eq!(handle.status().state, SocketState::Connected);
-    assert_eq!(handle.status().tls, Some(tls));
+    assert_eq!(handle.tls(), Some(tls));
 
     // Bytes both ways, decrypted on our side.
     client.write_all(b"hello over TLS\r\n").expect("write");

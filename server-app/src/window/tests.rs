@@ -803,5 +803,10 @@ fn with_tls_a_client_is_handshaking_in_its_own_colour_then_connected_with_its_pr
         harness.query_by_label("TLS1.3").is_some(),
         "the protocol in the row"
     );
+    // The concepts panel explains the handshake among the others.
+    harness.state_mut().settings.show_concepts = true;
+    harness.run();
+    assert!(harness.query_by_label("TLS handshake").is_some());
+    assert!(harness.query_by_label("close_notify").is_some());
     let _ = std::fs::remove_dir_all(&certs);
 }

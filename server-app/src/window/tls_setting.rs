@@ -70,7 +70,7 @@ impl TlsSetting {
         ui.horizontal_wrapped(|ui| {
             ui.add_enabled_ui(!listening, |ui| {
                 ui.checkbox(&mut self.enabled, "TLS").on_hover_text(
-                    "Secure each connection with TLS (Xojo's SSLSocket): the client and server run a handshake after TCP connects, and Connected fires once it is done. Applies at Listen.",
+                    "Secure each connection with TLS (Xojo's SSLSocket): the client and server run a handshake after TCP connects, and Connected fires once it is done. Applies at Listen, in pool mode (the naive socket is plain TCP).",
                 );
                 if self.enabled {
                     ui.radio_value(&mut self.use_files, false, "generate")
