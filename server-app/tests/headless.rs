@@ -1283,5 +1283,13 @@ fn tls_files_that_cannot_be_used_exit_2_naming_them() {
     let (status, _, stderr) = client.wait();
     assert_eq!(status.code(), Some(2));
     assert!(stderr.contains("not a SHA-256 fingerprint"), "{stderr}");
+    let mut naive = App::start_in(
+        server_binary(),
+        &["--headless", "--port", "0", "--tls", "--mode", "naive"],
+        &home,
+    );
+    let (status, _, stderr) = naive.wait();
+    assert_eq!(status.code(), Some(2));
+    assert!(stderr.contains("--tls works with --mode pool"), "{stderr}");
     let _ = std::fs::remove_dir_all(&home);
 }
