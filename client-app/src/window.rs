@@ -7,9 +7,10 @@ mod lessons;
 mod settings;
 #[cfg(test)]
 mod tests;
+mod tls_setting;
 
 use std::collections::VecDeque;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use serversocket::bounds::IN_FLIGHT_CEILING;
@@ -51,6 +52,8 @@ struct Queued {
     timeout: Duration,
     /// How many connects may be under way when this one starts.
     in_flight: usize,
+    /// The TLS settings, `None` for plain TCP.
+    tls: Option<Arc<serversocket::tls::ClientTls>>,
 }
 
 /// The client window.
@@ -98,6 +101,8 @@ pub struct ClientWindow {
     lessons: LessonPanel,
     /// How much of the Stream view the lesson has seen.
     stream_seen: lessons::StreamSeen,
+    /// Whether new sockets connect with TLS, and whom they trust.
+    tls: tls_setting::TlsSetting,
 }
 
 /// A file going out through one socket.
@@ -134,6 +139,7 @@ impl ClientWindow {
             queued: VecDeque::new(),
             runtime,
             kernel,
+            tls: tls_setting::TlsSetting::default(),
             events,
             receiver,
             repaint,
@@ -213,6 +219,7 @@ impl ClientWindow {
         egui::Panel::top("connect").show(ui, |ui| {
             ui.add_space(4.0);
             let enter_pressed = self.settings.ui(ui);
+            self.tls.ui(ui);
             ui.horizontal_wrapped(|ui| {
                 self.connect_buttons_ui(ui, enter_pressed);
                 ui.label(format!(
@@ -318,6 +325,10 @@ impl ClientWindow {
         let Ok(in_flight) = self.settings.validated_in_flight() else {
             return;
         };
+        // The TLS row says why its settings cannot be used.
+        let Ok(tls) = self.tls.client_tls() else {
+            return;
+        };
         let behaviour = Replier::new(self.settings.say_hello, self.settings.reply);
         let timeout = Duration::from_secs(self.settings.timeout_seconds);
         if count > 1 {
@@ -330,6 +341,7 @@ impl ClientWindow {
             behaviour,
             timeout,
             in_flight,
+            tls: tls.clone(),
         }));
         self.start_queued();
     }
@@ -353,15 +365,27 @@ impl ClientWindow {
             };
             let id = SocketId(self.next_index);
             self.next_index += 1;
-            self.sockets.push(TcpSocket::connect(
-                &self.runtime,
-                id,
-                next.host,
-                next.port,
-                next.behaviour,
-                self.events.clone(),
-                next.timeout,
-            ));
+            self.sockets.push(match next.tls {
+                None => TcpSocket::connect(
+                    &self.runtime,
+                    id,
+                    next.host,
+                    next.port,
+                    next.behaviour,
+                    self.events.clone(),
+                    next.timeout,
+                ),
+                Some(tls) => TcpSocket::connect_secure(
+                    &self.runtime,
+                    id,
+                    next.host,
+                    next.port,
+                    next.behaviour,
+                    self.events.clone(),
+                    next.timeout,
+                    tls,
+                ),
+            });
             connecting += 1;
         }
     }
@@ -548,6 +572,7 @@ pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
             let mut window = ClientWindow::new(ClientSettings::from_args(remembered, &args))?;
             window.trace_level = Some(trace_level);
             window.start_lessons(args.lessons.as_deref(), args.lesson.as_deref());
+            window.tls = tls_setting::TlsSetting::from_args(&args.tls);
             Ok::<_, SocketError>(window)
         },
     )
