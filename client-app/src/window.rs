@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use serversocket::bounds::IN_FLIGHT_CEILING;
 use serversocket::kernel::ConnectionWatch;
 use serversocket::lesson::Side as LessonSide;
-use serversocket::lesson::sync::LessonSync;
 use serversocket::report::Role;
 use serversocket::seed::Replier;
 use serversocket::{
@@ -126,12 +125,7 @@ impl ClientWindow {
         let (repaint, events, receiver) = RepaintOnEvent::channel();
         let runtime = Runtime::new()?;
         let kernel = ConnectionWatch::start(&runtime, events.clone());
-        let lessons = LessonPanel::new(
-            LessonSide::Client,
-            None,
-            LessonSync::new(LessonSync::default_dir()),
-            &settings.lesson,
-        );
+        let lessons = LessonPanel::new(LessonSide::Client, None, None, &settings.lesson);
         Ok(Self {
             settings,
             sockets: Vec::new(),

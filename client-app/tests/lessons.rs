@@ -60,13 +60,13 @@ impl Lab {
         lab.server.state_mut().set_lessons(LessonPanel::new(
             Side::Server,
             None,
-            sync.clone(),
+            Some(sync.clone()),
             &SavedLesson::default(),
         ));
         lab.client.state_mut().set_lessons(LessonPanel::new(
             Side::Client,
             None,
-            sync,
+            Some(sync),
             &SavedLesson::default(),
         ));
         lab.server.state_mut().lessons_mut().start(lesson).unwrap();
@@ -567,7 +567,12 @@ impl Lab {
 fn a_lesson_is_remembered_between_runs_and_reset_starts_it_again() {
     let dir = std::env::temp_dir().join(format!("lessons-resume-{}", std::process::id()));
     let sync = LessonSync::new(&dir);
-    let mut panel = LessonPanel::new(Side::Server, None, sync.clone(), &SavedLesson::default());
+    let mut panel = LessonPanel::new(
+        Side::Server,
+        None,
+        Some(sync.clone()),
+        &SavedLesson::default(),
+    );
     panel.start("listening").unwrap();
     let listening = serde_json::json!({"event": "listening", "address": "127.0.0.1:2002", "handle": 3, "min": 2, "max": 10});
     panel.observe_record(listening);
@@ -577,7 +582,7 @@ fn a_lesson_is_remembered_between_runs_and_reset_starts_it_again() {
         (saved.lesson.as_deref(), saved.step),
         (Some("listening"), 1)
     );
-    let resumed = LessonPanel::new(Side::Server, None, sync, &saved);
+    let resumed = LessonPanel::new(Side::Server, None, Some(sync), &saved);
     assert_eq!(resumed.run().map(|run| run.step_index()), Some(1));
     assert!(
         panel.report().contains("- [x] **1.**"),
@@ -600,7 +605,9 @@ fn lesson_8_tls() {
     lab.at_step(3);
     lab.click_client("Connect");
     lab.until("the client's question", |lab| {
-        lab.panel(Side::Client).run().is_some_and(|run| run.is_asking())
+        lab.panel(Side::Client)
+            .run()
+            .is_some_and(|run| run.is_asking())
     });
     let protocol = lab.live(Side::Client, "tls.protocol");
     assert!(protocol.contains("TLS"), "{protocol}");

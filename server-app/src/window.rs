@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 
 use serversocket::kernel::ConnectionWatch;
 use serversocket::lesson::Side as LessonSide;
-use serversocket::lesson::sync::LessonSync;
 use serversocket::naive::NaiveServer;
 use serversocket::reply::{ChosenOnConnect, ReplyMode};
 use serversocket::report::Role;
@@ -141,12 +140,7 @@ impl ServerWindow {
         ));
         server.set_idle_timeout(idle_timeout(settings.idle_timeout_seconds));
         let connections_in_kernel = ConnectionWatch::start(&runtime, events.clone());
-        let lessons = LessonPanel::new(
-            LessonSide::Server,
-            None,
-            LessonSync::new(LessonSync::default_dir()),
-            &settings.lesson,
-        );
+        let lessons = LessonPanel::new(LessonSide::Server, None, None, &settings.lesson);
         Ok(Self {
             settings,
             interfaces: settings::interface_choices(),

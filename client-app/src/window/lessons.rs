@@ -81,16 +81,18 @@ impl ClientWindow {
         }
     }
 
-    /// A teacher's lesson folder (`--lessons`) and a lesson to start with (`--lesson`).
+    /// In the app (not in tests): follows the other window through the usual shared folder,
+    /// with a teacher's lesson folder (`--lessons`), starting a lesson (`--lesson`); a name
+    /// that is no lesson is said in the panel.
     pub(super) fn start_lessons(&mut self, folder: Option<&Path>, lesson: Option<&str>) {
-        if folder.is_some() {
-            self.lessons = LessonPanel::new(
-                Side::Client,
-                folder,
-                LessonSync::new(LessonSync::default_dir()),
-                &self.settings.lesson,
-            );
-        }
+        let open = self.lessons.open;
+        self.lessons = LessonPanel::new(
+            Side::Client,
+            folder,
+            Some(LessonSync::new(LessonSync::default_dir())),
+            &self.settings.lesson,
+        );
+        self.lessons.open |= open;
         if let Some(name) = lesson {
             self.lessons.start_or_explain(name);
         }

@@ -48,17 +48,18 @@ impl ServerWindow {
         }
     }
 
-    /// A teacher's lesson folder (`--lessons`) and a lesson to start with (`--lesson`); a name
+    /// In the app (not in tests): follows the other window through the usual shared folder,
+    /// with a teacher's lesson folder (`--lessons`), starting a lesson (`--lesson`); a name
     /// that is no lesson is said in the panel.
     pub(super) fn start_lessons(&mut self, folder: Option<&Path>, lesson: Option<&str>) {
-        if folder.is_some() {
-            self.lessons = LessonPanel::new(
-                Side::Server,
-                folder,
-                LessonSync::new(LessonSync::default_dir()),
-                &self.settings.lesson,
-            );
-        }
+        let open = self.lessons.open;
+        self.lessons = LessonPanel::new(
+            Side::Server,
+            folder,
+            Some(LessonSync::new(LessonSync::default_dir())),
+            &self.settings.lesson,
+        );
+        self.lessons.open |= open;
         if let Some(name) = lesson {
             self.lessons.start_or_explain(name);
         }

@@ -67,7 +67,8 @@ pub struct LessonPanel {
     /// Settings for the window to apply (a step began).
     pending: Option<Settings>,
     /// The file shared with the other window.
-    sync: LessonSync,
+    /// `None` in a window of its own (tests): it follows no other window.
+    sync: Option<LessonSync>,
     last_sync: Option<Instant>,
     /// The learner's name for the report.
     learner: String,
@@ -77,12 +78,13 @@ pub struct LessonPanel {
 
 impl LessonPanel {
     /// The panel of `side`'s window, with the shipped lessons and a teacher's folder
-    /// (`extra`), following the other window through `sync`, and resuming `saved`.
+    /// (`extra`), following the other window through `sync` (none: a window on its own),
+    /// and resuming `saved`.
     #[must_use]
     pub fn new(
         side: Side,
         extra: Option<&std::path::Path>,
-        sync: LessonSync,
+        sync: Option<LessonSync>,
         saved: &SavedLesson,
     ) -> LessonPanel {
         let (lessons, load_problem) = match lesson::catalog(extra) {
@@ -284,7 +286,10 @@ impl LessonPanel {
                 step: run.step_index(),
                 started: self.started,
             };
-            if let Err(problem) = self.sync.write(self.side, &position) {
+            let Some(sync) = &self.sync else {
+                return;
+            };
+            if let Err(problem) = sync.write(self.side, &position) {
                 // The other window will not follow; nothing else changes.
                 tracing::warn!("lessons: the other window cannot follow: {problem}");
             }
@@ -298,7 +303,7 @@ impl LessonPanel {
             Side::Server => Side::Client,
             Side::Client => Side::Server,
         };
-        let Some(position) = self.sync.read(other) else {
+        let Some(position) = self.sync.as_ref().and_then(|sync| sync.read(other)) else {
             return;
         };
         if position.started > self.started {
