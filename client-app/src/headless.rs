@@ -14,9 +14,7 @@ use std::time::Duration;
 use serversocket::output::Output;
 use serversocket::report::{Printer, Role};
 use serversocket::script::{self, ClientScript, SendTally};
-use serversocket::{
-    DEFAULT_CONNECT_TIMEOUT, Event, EventSender, Runtime, SocketId, TcpSocket, event_channel,
-};
+use serversocket::{Event, EventSender, Runtime, SocketId, SocketIds, TcpSocket, event_channel};
 
 use crate::Args;
 
@@ -42,6 +40,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         script: &script,
         events: Some(events),
         next: 0,
+        ids: SocketIds::new(),
         sockets: Vec::new(),
     };
     let mut tally = Tally::default();
@@ -106,8 +105,10 @@ struct Starter<'a> {
     /// The sockets' event sender; dropped once every socket has started (or on a signal), so
     /// the channel ends when the last socket does.
     events: Option<EventSender>,
-    /// The next socket's id.
+    /// How many sockets have started.
     next: u64,
+    /// Where each socket's id comes from (0, 1, 2 … in start order, the seed's index).
+    ids: SocketIds,
     /// Every socket started so far, in id order.
     sockets: Vec<TcpSocket>,
 }
@@ -119,19 +120,16 @@ impl Starter<'_> {
             let Some(events) = &self.events else {
                 return;
             };
-            let id = SocketId(self.next);
             self.next += 1;
-            tally.open.insert(id);
-            tally.connecting.insert(id);
-            self.sockets.push(TcpSocket::connect(
+            let socket = TcpSocket::builder(self.args.address.clone(), self.args.port).connect(
                 self.runtime,
-                id,
-                self.args.address.clone(),
-                self.args.port,
+                &self.ids,
                 self.script.handler(),
                 events.clone(),
-                DEFAULT_CONNECT_TIMEOUT,
-            ));
+            );
+            tally.open.insert(socket.id());
+            tally.connecting.insert(socket.id());
+            self.sockets.push(socket);
         }
         if self.next >= self.args.connect {
             self.stop();

@@ -16,7 +16,8 @@ use serversocket::kernel::ConnectionWatch;
 use serversocket::report::Role;
 use serversocket::seed::Replier;
 use serversocket::{
-    Event, EventReceiver, EventSender, Runtime, SocketError, SocketId, SocketState, TcpSocket,
+    Event, EventReceiver, EventSender, Runtime, SocketError, SocketId, SocketIds, SocketState,
+    TcpSocket,
 };
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::native::{Side, open_window};
@@ -55,8 +56,8 @@ pub struct ClientWindow {
     settings: ClientSettings,
     /// The socket array, by index (dropping a handle closes its socket, so they are kept).
     sockets: Vec<TcpSocket>,
-    /// The index the next Connect uses (the seed's curSocket).
-    next_index: u64,
+    /// Hands out each Connect's index (the seed's curSocket), each once.
+    ids: SocketIds,
     /// Connects asked for and not started yet: at most the "at once" setting are under way,
     /// the rest start as those connect or fail.
     queued: VecDeque<Queued>,
@@ -116,7 +117,7 @@ impl ClientWindow {
         Ok(Self {
             settings,
             sockets: Vec::new(),
-            next_index: 0,
+            ids: SocketIds::new(),
             queued: VecDeque::new(),
             runtime,
             kernel,
@@ -325,17 +326,16 @@ impl ClientWindow {
             let Some(next) = self.queued.pop_front() else {
                 break;
             };
-            let id = SocketId(self.next_index);
-            self.next_index += 1;
-            self.sockets.push(TcpSocket::connect(
-                &self.runtime,
-                id,
-                next.host,
-                next.port,
-                next.behaviour,
-                self.events.clone(),
-                next.timeout,
-            ));
+            self.sockets.push(
+                TcpSocket::builder(next.host, next.port)
+                    .timeout(next.timeout)
+                    .connect(
+                        &self.runtime,
+                        &self.ids,
+                        next.behaviour,
+                        self.events.clone(),
+                    ),
+            );
             connecting += 1;
         }
     }

@@ -27,7 +27,7 @@
 //! - [`handler`]: [`SocketHandler`], a socket's event methods, and [`Socket`], the socket as
 //!   they see it (Xojo's `Me`).
 //! - `receive_buffer`: received bytes as shared chunks, read without copying when possible.
-//! - [`tcp_socket`]: [`TcpSocket`], the caller's handle; client Connect.
+//! - [`tcp_socket`]: [`TcpSocket`], the caller's handle; client Connect ([`ConnectBuilder`]).
 //! - `connection`: the task that runs one connected socket.
 //! - [`server_socket`]: [`ServerSocket`], its settings and methods.
 //! - `pool`: the listener task: accept, hand off, refill, cap.
@@ -100,4 +100,6 @@ pub use event::{Event, SocketId, SocketIds};
 pub use handler::{Passive, Socket, SocketHandler};
 pub use runtime::{Runtime, termination_signal};
 pub use server_socket::{Limits, PoolStatus, ServerSocket};
-pub use tcp_socket::{DEFAULT_CONNECT_TIMEOUT, SocketState, SocketStatus, TcpSocket};
+pub use tcp_socket::{
+    ConnectBuilder, DEFAULT_CONNECT_TIMEOUT, SocketState, SocketStatus, TcpSocket,
+};

@@ -11,22 +11,18 @@ use std::time::Duration;
 use common::{Watch, client, greeting_server, read_greeting};
 use serversocket::seed::{Greeter, Replier};
 use serversocket::{
-    DEFAULT_CONNECT_TIMEOUT, Event, Runtime, ServerSocket, SocketError, SocketId, TcpSocket,
-    event_channel, parse_port,
+    Event, Runtime, ServerSocket, SocketError, SocketId, TcpSocket, event_channel, parse_port,
 };
 
 /// Connects one client socket and waits for its Error; checks that Closed follows.
 fn connect_error(host: &str, port: u16) -> (SocketError, TcpSocket) {
     let runtime = Runtime::new().unwrap();
     let (events, receiver) = event_channel(None);
-    let socket = TcpSocket::connect(
+    let socket = TcpSocket::builder(host, port).connect(
         &runtime,
-        SocketId(0),
-        host,
-        port,
+        &serversocket::SocketIds::new(),
         Replier::default(),
         events,
-        DEFAULT_CONNECT_TIMEOUT,
     );
     let mut watch = Watch::new(receiver);
     let Event::Error {
