@@ -15,6 +15,7 @@ use serversocket::output::Output;
 use serversocket::report::{Printer, Role};
 use serversocket::script::{self, ClientScript, SendTally};
 use serversocket::{Event, EventSender, Runtime, SocketId, SocketIds, TcpSocket, event_channel};
+use serversocket_ui::shutdown::stop_requested;
 
 use crate::Args;
 
@@ -48,7 +49,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     starter.top_up(&mut tally);
     runtime.block_on(async {
         // Whoever read our output may be gone (say `| head`) after our last line: stop then too.
-        let mut stop = std::pin::pin!(printer.out().reader_gone().or_termination_signal());
+        let mut stop = std::pin::pin!(stop_requested(printer.out().reader_gone()));
         let mut signalled = false;
         while !tally.open.is_empty() {
             tokio::select! {

@@ -12,6 +12,7 @@ use serversocket::output::Output;
 use serversocket::reply::ReplyMode;
 use serversocket::report::{Printer, Role};
 use serversocket::{Event, Runtime, ServerSocket, event_channel};
+use serversocket_ui::shutdown::stop_requested;
 
 use crate::{Args, Mode};
 
@@ -61,7 +62,7 @@ fn run_pool(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
     }
     runtime.block_on(async {
         // Whoever read our output may be gone (say `| head`) after our last line: stop then too.
-        let mut stop = std::pin::pin!(printer.out().reader_gone().or_termination_signal());
+        let mut stop = std::pin::pin!(stop_requested(printer.out().reader_gone()));
         loop {
             tokio::select! {
                 event = receiver.recv() => match event {
@@ -134,7 +135,7 @@ fn run_naive(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
     };
     runtime.block_on(async {
         // Whoever read our output may be gone (say `| head`) after our last line: stop then too.
-        let mut stop = std::pin::pin!(printer.out().reader_gone().or_termination_signal());
+        let mut stop = std::pin::pin!(stop_requested(printer.out().reader_gone()));
         loop {
             tokio::select! {
                 event = receiver.recv() => match event {

@@ -98,7 +98,7 @@ pub use channel::{EventReceiver, EventSender, Waker, event_channel};
 pub use error::{IoCause, SocketError, code_meaning, parse_host, parse_port, parse_remote_port};
 pub use event::{Event, SocketId, SocketIds};
 pub use handler::{Passive, Socket, SocketHandler};
-pub use runtime::{Runtime, termination_signal};
+pub use runtime::Runtime;
 pub use server_socket::{Limits, PoolStatus, ServerSocket};
 pub use tcp_socket::{
     ConnectBuilder, DEFAULT_CONNECT_TIMEOUT, SocketState, SocketStatus, TcpSocket,
