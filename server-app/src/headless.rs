@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use serversocket::naive::NaiveServer;
-use serversocket::output::Output;
 use serversocket::reply::ReplyMode;
 use serversocket::report::{Printer, Role};
 use serversocket::{Event, Runtime, ServerSocket, event_channel};
@@ -125,21 +124,13 @@ fn run_naive(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         };
-    let show = |printer: &mut Printer<Output>, event: &Event| match event {
-        // Not the end: the single socket closed to hand a connection off.
-        Event::Stopped => printer.print_note(
-            "Listener closed: new connections are refused until it listens again.",
-            "listener_closed",
-        ),
-        event => printer.print(event),
-    };
     runtime.block_on(async {
         // Whoever read our output may be gone (say `| head`) after our last line: stop then too.
         let mut stop = std::pin::pin!(stop_requested(printer.out().reader_gone()));
         loop {
             tokio::select! {
                 event = receiver.recv() => match event {
-                    Some(event) => show(&mut printer, &event),
+                    Some(event) => printer.print(&event),
                     None => break,
                 },
                 () = &mut stop => break,
@@ -153,7 +144,7 @@ fn run_naive(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
         eprintln!("server-app: some connections did not close within {SHUTDOWN_WAIT:?}");
     }
     while let Some(event) = receiver.try_recv() {
-        show(&mut printer, &event);
+        printer.print(&event);
     }
     printer.print(&Event::Stopped);
     Ok(ExitCode::SUCCESS)

@@ -319,14 +319,19 @@ impl ServerWindow {
         match &event {
             Event::Listening { .. } => {
                 self.timeline.set(LISTENER_OPEN, now, 1.0);
+                self.closed_since = None;
+            }
+            // The naive listener's gaps: only these count, not a Stop and Listen by the user.
+            Event::ListenerReopened { .. } => {
+                self.timeline.set(LISTENER_OPEN, now, 1.0);
                 if let Some(since) = self.closed_since.take() {
                     self.listener_gaps.0 += 1;
                     self.listener_gaps.1 += now.saturating_duration_since(since);
                 }
             }
-            Event::Stopped => {
+            Event::Stopped | Event::ListenerClosed => {
                 self.timeline.set(LISTENER_OPEN, now, 0.0);
-                self.closed_since = Some(now);
+                self.closed_since = matches!(event, Event::ListenerClosed).then_some(now);
                 // A connection still waiting for its handoff was closed with the listener.
                 self.waiting = None;
             }

@@ -1054,3 +1054,42 @@ fn clients_beyond_max_are_reported_waiting_in_the_kernels_accept_queue() {
         is_event(v, "accept_queue") && v["waiting"] == 2
     });
 }
+
+/// The naive listener's brief closes have their own events: `listener_closed` then
+/// `listener_reopened` (with the new socket's handle), while `listening` is said once, at the
+/// start, and `stopped` once, at the end.
+#[test]
+fn naive_mode_reports_each_gap_as_listener_closed_then_listener_reopened() {
+    let mut naive = App::start(
+        server_binary(),
+        &[
+            "--headless",
+            "--port",
+            "0",
+            "--json",
+            "--mode",
+            "naive",
+            "--relisten-delay-ms",
+            "0",
+        ],
+    );
+    let listening = naive.until_json("listening", |v| is_event(v, "listening"));
+    let address = listening["address"].as_str().unwrap().to_owned();
+    greet_one_after_another(&address, 1);
+    naive.until_json("a gap", |v| is_event(v, "listener_closed"));
+    let reopened = naive.until_json("the gap's end", |v| is_event(v, "listener_reopened"));
+    assert!(reopened["handle"].as_i64().is_some(), "{reopened}");
+    naive.signal("TERM");
+    let (status, lines, _) = naive.wait();
+    assert!(status.success(), "{status:?}");
+    let count = |name: &str| {
+        lines
+            .iter()
+            .filter(|l| l.contains(&format!("\"event\":\"{name}\"")))
+            .count()
+    };
+    assert_eq!(count("listening"), 1, "{lines:#?}");
+    assert_eq!(count("stopped"), 1, "{lines:#?}");
+    assert_eq!(count("listener_closed"), 1, "{lines:#?}");
+    assert_eq!(count("listener_reopened"), 1, "{lines:#?}");
+}

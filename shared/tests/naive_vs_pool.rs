@@ -58,7 +58,7 @@ fn a_burst_is_lost_by_the_naive_server_and_served_in_full_by_the_pool() {
     assert_eq!(greeted, 1, "one client served by the single socket");
     assert_eq!(naive.accepted(), 1);
     watch.until("the listener closed", |e| {
-        matches!(e, serversocket::Event::Stopped)
+        matches!(e, serversocket::Event::ListenerClosed)
     });
     // Nothing listens in the gap: a client arriving now is refused by the OS.
     let refused = TcpStream::connect(address).expect_err("nothing listens in the gap");
@@ -78,17 +78,30 @@ fn a_burst_is_lost_by_the_naive_server_and_served_in_full_by_the_pool() {
 fn the_naive_server_serves_one_client_per_listen() {
     let (_runtime, naive, mut watch, address) = naive_greeter(Duration::ZERO);
     for expected in 0..3_u64 {
-        watch.until("listening again", |e| {
-            matches!(e, serversocket::Event::Listening { .. })
+        // The first open is Listening, every later one ends a gap: ListenerReopened.
+        watch.until("listening (again)", |e| {
+            matches!(
+                e,
+                serversocket::Event::Listening { .. }
+                    | serversocket::Event::ListenerReopened { .. }
+            )
         });
         let mut stream = common::client(address);
         common::read_greeting(&mut stream);
         watch.until("connected", |e| common::is_connected(e, expected));
-        watch.until("the listener closed", |e| {
-            matches!(e, serversocket::Event::Stopped)
+        watch.until("the listener closed for the handoff", |e| {
+            matches!(e, serversocket::Event::ListenerClosed)
         });
     }
     assert_eq!(naive.accepted(), 3);
+    // A gap is not the end: Listening once, Stopped never (until shut down), a reopen per gap.
+    watch.until("listening after the third gap", |e| {
+        matches!(e, serversocket::Event::ListenerReopened { .. })
+    });
+    let listening = watch.count(|e| matches!(e, serversocket::Event::Listening { .. }));
+    let stopped = watch.count(|e| matches!(e, serversocket::Event::Stopped));
+    let reopened = watch.count(|e| matches!(e, serversocket::Event::ListenerReopened { .. }));
+    assert_eq!((listening, stopped, reopened), (1, 0, 3));
 }
 
 /// The single socket stops listening while it serves, but the connections it handed off stay
@@ -97,11 +110,13 @@ fn the_naive_server_serves_one_client_per_listen() {
 fn the_naive_servers_connections_outlive_its_next_listen() {
     let (_runtime, naive, mut watch, address) = naive_greeter(Duration::ZERO);
     let listening = |e: &serversocket::Event| matches!(e, serversocket::Event::Listening { .. });
+    let reopened =
+        |e: &serversocket::Event| matches!(e, serversocket::Event::ListenerReopened { .. });
     watch.until("listening", listening);
     let mut first = common::client(address);
     common::read_greeting(&mut first);
     watch.until("connected", |e| common::is_connected(e, 0));
-    watch.until("listening again", listening);
+    watch.until("listening again", reopened);
     let mut second = common::client(address);
     common::read_greeting(&mut second);
     watch.until("the second connected", |e| common::is_connected(e, 1));
