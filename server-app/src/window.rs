@@ -465,13 +465,11 @@ impl ServerWindow {
             .set_limits(self.settings.min, self.settings.max)
             .and_then(|()| self.server.listen());
         if let Err(error) = started {
-            // Bind failures also arrive as an Error event; a bad setting does not, so log it here.
-            if matches!(error, SocketError::InvalidSetting { .. }) {
-                self.log.push(Event::Error {
-                    socket: None,
-                    error: error.clone(),
-                });
-            }
+            // Listen returns its error and sends no event for it: this is its one report.
+            self.log.push(Event::Error {
+                socket: None,
+                error: error.clone(),
+            });
             self.listener_error = Some(error);
         }
     }

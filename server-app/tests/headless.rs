@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// The longest any wait for a line or an exit may take before the test fails.
-const PATIENCE: Duration = Duration::from_secs(20);
+use test_support::PATIENCE;
 
 fn server_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_server-app"))

@@ -7,7 +7,6 @@ mod common;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use serversocket::naive::NaiveServer;
@@ -20,24 +19,15 @@ const BURST: usize = 200;
 /// refused. A client whose handshake the kernel completed but whom no socket served (reset, or
 /// the end of the stream) is neither.
 fn burst(address: SocketAddr) -> (usize, usize) {
-    let start = Arc::new(Barrier::new(BURST));
-    let clients: Vec<_> = (0..BURST)
-        .map(|_| {
-            let start = Arc::clone(&start);
-            std::thread::spawn(move || {
-                start.wait();
-                let mut stream =
-                    TcpStream::connect_timeout(&address, common::PATIENCE).map_err(|e| e.kind())?;
-                stream.set_read_timeout(Some(common::PATIENCE)).unwrap();
-                let mut greeting = vec![0; SERVER_GREETING.len()];
-                stream.read_exact(&mut greeting).map_err(|e| e.kind())?;
-                assert_eq!(greeting, SERVER_GREETING.as_bytes());
-                Ok(())
-            })
-        })
-        .collect();
-    let results: Vec<Result<(), ErrorKind>> =
-        clients.into_iter().map(|c| c.join().unwrap()).collect();
+    let results = test_support::at_once(BURST, move |_| -> Result<(), ErrorKind> {
+        let mut stream =
+            TcpStream::connect_timeout(&address, common::PATIENCE).map_err(|e| e.kind())?;
+        stream.set_read_timeout(Some(common::PATIENCE)).unwrap();
+        let mut greeting = vec![0; SERVER_GREETING.len()];
+        stream.read_exact(&mut greeting).map_err(|e| e.kind())?;
+        assert_eq!(greeting, SERVER_GREETING.as_bytes());
+        Ok(())
+    });
     let greeted = results.iter().filter(|r| r.is_ok()).count();
     let refused = results
         .iter()

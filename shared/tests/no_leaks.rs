@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use common::{Watch, client, read_greeting};
@@ -130,22 +130,12 @@ fn twenty_thousand_connect_greet_close_cycles_are_all_served_and_leave_nothing_b
         }
         closed
     });
-    let start = Arc::new(Barrier::new(CLIENTS));
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|_| {
-            let start = Arc::clone(&start);
-            std::thread::spawn(move || {
-                start.wait();
-                for _ in 0..CYCLES_EACH {
-                    let mut stream = client(address);
-                    read_greeting(&mut stream);
-                }
-            })
-        })
-        .collect();
-    for client in clients {
-        client.join().unwrap();
-    }
+    test_support::at_once(CLIENTS, move |_| {
+        for _ in 0..CYCLES_EACH {
+            let mut stream = client(address);
+            read_greeting(&mut stream);
+        }
+    });
     assert_eq!(
         drain.join().unwrap(),
         CLIENTS * CYCLES_EACH,

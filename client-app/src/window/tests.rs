@@ -12,6 +12,7 @@ use egui_kittest::kittest::Queryable;
 use serversocket::seed::{CLIENT_REPLY, Greeter, SERVER_GREETING, client_hello};
 use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketId, event_channel};
 use serversocket_ui::RowState;
+use test_support::kittest;
 
 use super::{ClientSettings, ClientWindow};
 
@@ -66,36 +67,22 @@ fn window(port: u16) -> Harness<'static, ClientWindow> {
         port: port.to_string(),
         ..ClientSettings::default()
     };
-    Harness::builder()
-        .with_size(egui::vec2(900.0, 800.0))
-        .build_ui_state(
-            |ui, window: &mut ClientWindow| window.ui(ui),
-            ClientWindow::new(settings).unwrap(),
-        )
+    kittest::harness(
+        kittest::SIZE,
+        ClientWindow::new(settings).unwrap(),
+        |ui, window: &mut ClientWindow| window.ui(ui),
+    )
 }
 
-/// Runs frames until `done` holds; sockets work on background threads meanwhile.
-/// At most 1500 frames, 10 ms apart.
+/// Runs frames until `done` holds (see [`kittest::run_until`]); a failure shows the log.
 fn run_until(
     harness: &mut Harness<'_, ClientWindow>,
     what: &str,
     done: impl Fn(&ClientWindow) -> bool,
 ) {
-    for _ in 0..1500 {
-        harness.step();
-        if done(harness.state()) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let lines: Vec<&str> = harness
-        .state()
-        .log
-        .entries()
-        .iter()
-        .map(|e| e.line.as_str())
-        .collect();
-    panic!("gave up waiting for {what}; log: {lines:#?}");
+    kittest::run_until(harness, what, done, |w| {
+        format!("log: {:#?}", w.log.lines())
+    });
 }
 
 #[test]
@@ -166,11 +153,7 @@ fn send_from_a_row_arrives_at_the_server_and_close_closes_it() {
 
 #[test]
 fn a_refused_port_and_an_unknown_host_show_their_errors_with_codes() {
-    let free_port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let free_port = test_support::free_port();
     let mut harness = window(free_port);
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "refused", |w| {
@@ -289,11 +272,7 @@ fn keyboard_shortcuts_connect_one_or_a_burst_and_clear_the_log() {
 
 #[test]
 fn the_timeline_counts_a_refused_burst_and_marks_it() {
-    let free_port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let free_port = test_support::free_port();
     let mut harness = window(free_port);
     harness.state_mut().settings.burst = 3;
     harness.step();
@@ -364,11 +343,7 @@ fn a_naive_burst_shows_its_losses_refused_or_dropped_unserved() {
 /// "at once" 1: Connect ×3 starts each socket only once the one before it has failed.
 #[test]
 fn connects_beyond_at_once_wait_for_the_ones_under_way() {
-    let free_port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let free_port = test_support::free_port();
     let mut harness = window(free_port);
     harness.state_mut().settings.burst = 3;
     harness.state_mut().settings.in_flight = 1;

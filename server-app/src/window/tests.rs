@@ -11,6 +11,7 @@ use egui_kittest::kittest::Queryable;
 use serversocket::SocketId;
 use serversocket::seed::SERVER_GREETING;
 use serversocket_ui::RowState;
+use test_support::kittest;
 
 use super::{ServerSettings, ServerWindow, Serving};
 
@@ -22,36 +23,22 @@ fn window(min: usize, max: usize) -> Harness<'static, ServerWindow> {
         max,
         ..ServerSettings::default()
     };
-    Harness::builder()
-        .with_size(egui::vec2(900.0, 800.0))
-        .build_ui_state(
-            |ui, window: &mut ServerWindow| window.ui(ui),
-            ServerWindow::new(settings).unwrap(),
-        )
+    kittest::harness(
+        kittest::SIZE,
+        ServerWindow::new(settings).unwrap(),
+        |ui, window: &mut ServerWindow| window.ui(ui),
+    )
 }
 
-/// Runs frames until `done` holds; sockets work on background threads meanwhile.
-/// At most 1500 frames, 10 ms apart.
+/// Runs frames until `done` holds (see [`kittest::run_until`]); a failure shows the log.
 fn run_until(
     harness: &mut Harness<'_, ServerWindow>,
     what: &str,
     done: impl Fn(&ServerWindow) -> bool,
 ) {
-    for _ in 0..1500 {
-        harness.step();
-        if done(harness.state()) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let lines: Vec<&str> = harness
-        .state()
-        .log
-        .entries()
-        .iter()
-        .map(|e| e.line.as_str())
-        .collect();
-    panic!("gave up waiting for {what}; log: {lines:#?}");
+    kittest::run_until(harness, what, done, |w| {
+        format!("log: {:#?}", w.log.lines())
+    });
 }
 
 fn listen(harness: &mut Harness<'_, ServerWindow>) -> SocketAddr {
@@ -246,6 +233,22 @@ fn a_port_in_use_shows_error_105() {
         "status line"
     );
     assert!(!harness.state().server.is_listening());
+    // Reported once: a Listen that works next shows no second copy of the failed one's error.
+    drop(taken);
+    harness.state_mut().settings.port = "0".to_owned();
+    harness.step();
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "listening", |w| {
+        w.log.contains("Listening on")
+    });
+    let errors = harness
+        .state()
+        .log
+        .lines()
+        .into_iter()
+        .filter(|line| line.contains("Error = 105"))
+        .count();
+    assert_eq!(errors, 1, "{:#?}", harness.state().log.lines());
 }
 
 #[test]
@@ -263,11 +266,7 @@ fn ctrl_l_listens_and_stops() {
 #[test]
 fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
     // The port must be known before listening to connect to it: take a free one.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = test_support::free_port();
     let mut harness = window(2, 10);
     harness.state_mut().settings.port = port.to_string();
     harness.step();
@@ -590,11 +589,7 @@ fn with_many_connections_the_log_keeps_its_room() {
 
 #[test]
 fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = test_support::free_port();
     let mut harness = window(2, 10);
     harness.state_mut().settings.port = port.to_string();
     harness.step();

@@ -169,6 +169,15 @@ impl EventLog {
         self.dropped = 0;
     }
 
+    /// Every line kept, oldest first, as the log shows them.
+    #[must_use]
+    pub fn lines(&self) -> Vec<&str> {
+        self.entries
+            .iter()
+            .map(|entry| entry.line.as_str())
+            .collect()
+    }
+
     /// True if any line contains `text`.
     #[must_use]
     pub fn contains(&self, text: &str) -> bool {
