@@ -27,14 +27,8 @@ fn open_descriptors() -> usize {
 /// socket's task reports Closed as its last act and then ends, dropping its descriptor, a
 /// moment later: a count taken straight after the event may still see it.
 fn settled(expected: usize, measure: impl Fn() -> usize) -> usize {
-    let deadline = std::time::Instant::now() + common::PATIENCE;
-    loop {
-        let now = measure();
-        if now == expected || std::time::Instant::now() > deadline {
-            return now;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    test_support::within_patience(|| (measure() == expected).then_some(expected))
+        .unwrap_or_else(measure)
 }
 
 /// The runtime's live tasks once they settle at `expected`.

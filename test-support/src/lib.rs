@@ -3,7 +3,8 @@
 //! shows what a test waits for. A dev-dependency only (`publish = false`).
 //!
 //! # Layout
-//! - [`PATIENCE`], [`wait_until`]: how long a test waits for anything, and the one bounded wait.
+//! - [`PATIENCE`], [`within_patience`]: how long a test waits for anything, and the one
+//!   bounded poll.
 //! - [`free_port`]: a loopback port nothing listens on.
 //! - [`at_once`]: many threads released by one barrier (a burst of clients).
 //! - [`kittest`]: a window in a harness, and frames run until a condition holds.
@@ -22,21 +23,21 @@ pub mod kittest;
 /// hanging, never a measure of speed.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
-/// How often [`wait_until`] and [`kittest::run_until`] look again.
+/// How often [`within_patience`] and [`kittest::run_until`] look again.
 pub const POLL: Duration = Duration::from_millis(10);
 
-/// Polls `ready` every [`POLL`] until it gives a value, for at most [`PATIENCE`]; panics naming
-/// `what` after that.
-pub fn wait_until<T>(what: &str, mut ready: impl FnMut() -> Option<T>) -> T {
+/// Polls `ready` every [`POLL`] until it gives a value, for at most [`PATIENCE`]: for states
+/// that send no event to wait on (a kernel's TCP state, a buffer's fill). `None` when it never
+/// did; the caller fails the test saying what it saw last.
+pub fn within_patience<T>(mut ready: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + PATIENCE;
     loop {
         if let Some(value) = ready() {
-            return value;
+            return Some(value);
         }
-        assert!(
-            Instant::now() < deadline,
-            "gave up waiting for {what} after {PATIENCE:?}"
-        );
+        if Instant::now() >= deadline {
+            return None;
+        }
         std::thread::sleep(POLL);
     }
 }
