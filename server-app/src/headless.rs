@@ -45,6 +45,7 @@ fn run_pool(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
     server
         .set_idle_timeout((args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout)));
     server.set_backlog(args.backlog);
+    server.set_accepting_paused(args.paused);
     let started = server
         .set_limits(args.min, args.max)
         .and_then(|()| server.listen());

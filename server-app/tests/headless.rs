@@ -1093,3 +1093,46 @@ fn naive_mode_reports_each_gap_as_listener_closed_then_listener_reopened() {
     assert_eq!(count("listener_closed"), 1, "{lines:#?}");
     assert_eq!(count("listener_reopened"), 1, "{lines:#?}");
 }
+
+/// `--paused`: the listener is open but the pool takes nothing, so every client waits in the
+/// kernel's accept queue (none is greeted) and the `accept_queue` line shows them all.
+#[test]
+fn paused_from_the_start_leaves_every_client_in_the_accept_queue() {
+    let mut server = App::start(
+        server_binary(),
+        &[
+            "--headless",
+            "--json",
+            "--port",
+            "0",
+            "--backlog",
+            "16",
+            "--paused",
+        ],
+    );
+    let listening = server.until_json("listening", |v| is_event(v, "listening"));
+    let address: std::net::SocketAddr = listening["address"].as_str().unwrap().parse().unwrap();
+XX, |v| {
+        is_event(v, "accept_queue") && v["waiting"] == 3
+    });
+    assert_eq!(queue["capacity"], 16, "{queue}");
+    // The pool took none of them: no connected event while they waited, to the end.
+    server.signal("TERM");
+    let (status, lines, _) = server.wait();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        !lines.iter().any(|l| l.contains("\"event\":\"connected\"")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn help_names_the_paused_flag() {
+    let output = Command::new(server_binary())
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("--paused"), "{help}");
+    assert!(help.contains("Pause accepting from the start"), "{help}");
+}
