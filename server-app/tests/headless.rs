@@ -1112,7 +1112,10 @@ fn paused_from_the_start_leaves_every_client_in_the_accept_queue() {
     );
     let listening = server.until_json("listening", |v| is_event(v, "listening"));
     let address: std::net::SocketAddr = listening["address"].as_str().unwrap().parse().unwrap();
-XX, |v| {
+    let _clients: Vec<std::net::TcpStream> = (0..3)
+        .map(|_| std::net::TcpStream::connect(address).unwrap())
+        .collect();
+    let queue = server.until_json("3 waiting", |v| {
         is_event(v, "accept_queue") && v["waiting"] == 3
     });
     assert_eq!(queue["capacity"], 16, "{queue}");
