@@ -493,8 +493,10 @@ impl ServerWindow {
     /// The active connections, with Send and Disconnect per row, and Disconnect all.
     fn connections_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.heading("Active connections")
-                .on_hover_text("ActiveConnections: the sockets now connected");
+            ui.heading("Active connections").on_hover_text(
+                "ActiveConnections: the sockets now connected, and closed ones whose connection \
+                 the kernel still keeps (TIME_WAIT when this side closed first), until it forgets it",
+            );
             if ui
                 .button("Disconnect all")
                 .on_hover_text("Close every connected socket")
@@ -510,7 +512,7 @@ impl ServerWindow {
             ui,
             self.rows
                 .iter_mut()
-                .filter(|row| row.state == RowState::Connected),
+                .filter(|row| shows_in_active_connections(row)),
             "Disconnect",
             self.log_view.socket_filter,
         );
@@ -567,4 +569,15 @@ pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
 /// The idle timeout for `seconds` as set in the window (0 = none).
 fn idle_timeout(seconds: u64) -> Option<Duration> {
     (seconds > 0).then(|| Duration::from_secs(seconds))
+}
+
+/// A row of the Active connections table: a connected socket, or a closed one whose connection
+/// the kernel still keeps (TIME_WAIT, LAST_ACK …): the learner sees which side holds TIME_WAIT,
+/// and the row leaves when the kernel forgets the connection.
+fn shows_in_active_connections(row: &serversocket_ui::SocketRow) -> bool {
+    match row.state {
+        RowState::Connected => true,
+        RowState::Closed | RowState::Failed => row.kernel.is_some(),
+        _ => false,
+    }
 }

@@ -743,3 +743,56 @@ fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
         })
     });
 }
+
+/// The server closes first (Disconnect), so its side of the connection waits out TIME_WAIT:
+/// the closed socket's row stays in Active connections with the kernel's TIME_WAIT, and the
+/// concepts panel's TIME_WAIT entry names it, from the kernel's view rather than a count.
+#[test]
+fn a_connection_the_server_closed_first_stays_in_its_table_through_time_wait() {
+    let mut harness = window(1, 5);
+    let address = listen(&mut harness);
+    let mut client = greeted_client(address);
+    run_until(&mut harness, "socket 0 in the table", |w| {
+        w.log.contains("Socket 0 send complete.")
+    });
+    harness.step();
+    harness.get_by_label("Disconnect").click();
+    run_until(&mut harness, "socket 0 closed", |w| {
+        w.log.contains("Socket 0 closed.")
+    });
+    // The client answers the server's FIN with its own, so the server's side reaches TIME_WAIT.
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).unwrap();
+    drop(client);
+    run_until(&mut harness, "socket 0 closed and in TIME_WAIT", |w| {
+        w.rows.get(SocketId(0)).is_some_and(|row| {
+            row.state == RowState::Closed
+                && row
+                    .kernel
+                    .is_some_and(|view| view.state == serversocket::kernel::TcpState::TimeWait)
+        })
+    });
+    harness.run_steps(2);
+    assert!(
+        harness.query_by_label("TIME_WAIT").is_some(),
+        "the closed socket's row shows the kernel's TIME_WAIT"
+    );
+    assert!(
+        harness.query_by_label("Disconnect").is_some(),
+        "socket 0's row is still in Active connections"
+    );
+    harness.get_by_label("Concepts").click();
+    harness.run_steps(2);
+    // The concept's header, not the table's TIME_WAIT cell.
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::DisclosureTriangle, "TIME_WAIT")
+        .click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains(
+                "Now: the kernel holds socket 0's connection in TIME_WAIT: this server closed first."
+            )
+            .is_some()
+    );
+}
