@@ -7,7 +7,8 @@
 //!   bounded poll.
 //! - [`free_port`]: a loopback port nothing listens on.
 //! - [`at_once`]: many threads released by one barrier (a burst of clients).
-//! - [`kittest`]: a window in a harness, and frames run until a condition holds.
+//! - `kittest` (feature `kittest`): a window in a harness, and frames run until a condition
+//!   holds.
 
 #![forbid(unsafe_code)]
 #![allow(clippy::expect_used)]
@@ -16,6 +17,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "kittest")]
 pub mod kittest;
 
 /// How long any test waits for something that should happen (a connection, an event, a line,

@@ -796,3 +796,38 @@ fn a_connection_the_server_closed_first_stays_in_its_table_through_time_wait() {
             .is_some()
     );
 }
+
+/// Clicking a log line selects it, and Copy then says (and copies) the selected lines only.
+#[test]
+fn a_clicked_log_line_is_what_copy_takes() {
+    let mut harness = window(2, 10);
+    listen(&mut harness);
+    harness.run_steps(2);
+    let shown = harness.state().log_view.visible_count();
+    assert!(
+        harness
+            .query_by_label(&format!("Copy {shown} shown"))
+            .is_some(),
+        "with no selection Copy takes every shown line"
+    );
+    harness
+        .get_by_label_contains("(MinimumSocketsAvailable 2, MaximumSocketsConnected 10)")
+        .click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Copy 1 selected").is_some());
+    let copied = harness.state().log_view.selected_text(&harness.state().log);
+    assert_eq!(copied.lines().count(), 1, "{copied}");
+    assert!(copied.contains("Listening on 127.0.0.1:"), "{copied}");
+    harness.get_by_label("Copy 1 selected").click();
+    harness.step();
+    let clipboard = harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .find_map(|command| match command {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        });
+    assert_eq!(clipboard.as_deref(), Some(copied.as_str()));
+}
