@@ -114,6 +114,8 @@ impl ClientWindow {
         let (repaint, events, receiver) = RepaintOnEvent::channel();
         let runtime = Runtime::new()?;
         let kernel = ConnectionWatch::start(&runtime, events.clone());
+        let mut send_box = SendBox::default();
+        send_box.restore_history(settings.send_history.iter().cloned());
         Ok(Self {
             settings,
             sockets: Vec::new(),
@@ -138,7 +140,7 @@ impl ClientWindow {
                     (FAILED, RowState::Failed.color()),
                 ],
             ),
-            send_box: SendBox::default(),
+            send_box,
             file_sends: Vec::new(),
             stream: (StreamView::default(), false),
             file_errors: mpsc::channel(),
@@ -507,6 +509,7 @@ impl eframe::App for ClientWindow {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings.send_history = self.send_box.history.iter().cloned().collect();
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
 }

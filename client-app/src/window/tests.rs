@@ -417,6 +417,34 @@ fn the_send_box_writes_escapes_to_every_connected_socket_repeated_and_keeps_a_hi
         harness.query_by_label(r"ping\x21;").is_some(),
         "the history button"
     );
+
+    // The history outlives the window: saved with the settings, back in the next run's box.
+    let mut storage = MemoryStorage::default();
+    eframe::App::save(harness.state_mut(), &mut storage);
+    let remembered: ClientSettings =
+        eframe::get_value(&storage, eframe::APP_KEY).expect("settings saved");
+    let next_run = ClientWindow::new(remembered).unwrap();
+    assert_eq!(next_run.send_box.history, [r"ping\x21;"]);
+}
+
+/// eframe's storage in memory, as a window's save sees it.
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+
+    fn flush(&mut self) {}
 }
 
 #[test]
