@@ -546,6 +546,19 @@ fn the_stream_views_segments_match_the_writes_and_reads_and_the_lines_are_found(
     run_until(&mut harness, "three writes", |w| {
         w.stream.0.writes.len() == 3
     });
+    // The kernel's view: the 18 bytes wait in the receiver's Recv-Q, unread.
+    #[cfg(target_os = "linux")]
+    {
+        run_until(&mut harness, "18 bytes in the receiver's Recv-Q", |w| {
+            w.stream.0.queues == Some((18, 0))
+        });
+        harness.run();
+        assert!(
+            harness
+                .query_by_label_contains("receiver's Recv-Q 18 bytes unread")
+                .is_some()
+        );
+    }
     // …then it reads again: however the reads fell, they hold the same 18 bytes in order.
     harness.get_by_label("Stop reading").click();
     run_until(&mut harness, "all 18 bytes read", |w| {
