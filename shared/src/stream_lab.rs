@@ -364,7 +364,7 @@ mod tests {
             lab.write(vec![b'x'; 1024 * 1024]);
         }
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        let mut wait_for = |what: &str, wanted: &dyn Fn(u32, u32) -> bool| loop {
+        let wait_for = |what: &str, wanted: &dyn Fn(u32, u32) -> bool| loop {
             assert!(std::time::Instant::now() < deadline, "no {what}");
             match lab
                 .events
