@@ -21,7 +21,7 @@ use serversocket::{
 };
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::native::{Side, open_window};
-use serversocket_ui::stream_view::StreamView;
+use serversocket_ui::stream_view::StreamWindow;
 use serversocket_ui::{
     EventLog, LogView, RepaintOnEvent, RowAction, RowState, SendAction, SendBox, SendRequest,
     SocketRows, Timeline, drain_events, shortcuts, socket_table_ui,
@@ -83,8 +83,8 @@ pub struct ClientWindow {
     send_box: SendBox,
     /// Files being sent, for their progress bars.
     file_sends: Vec<FileSend>,
-    /// The Stream view (its own loopback connection) and whether it is open.
-    stream: (StreamView, bool),
+    /// The Stream view (its own loopback connection), in a window of its own.
+    stream: StreamWindow,
     /// Failed file sends report here (the event channel is the library's own), and the log
     /// shows them next frame.
     file_errors: (mpsc::Sender<Event>, mpsc::Receiver<Event>),
@@ -142,7 +142,7 @@ impl ClientWindow {
             ),
             send_box,
             file_sends: Vec::new(),
-            stream: (StreamView::default(), false),
+            stream: StreamWindow::default(),
             file_errors: mpsc::channel(),
         })
     }
@@ -215,18 +215,11 @@ impl ClientWindow {
                     switch.ui(ui);
                 }
                 ui.separator();
-                ui.toggle_value(&mut self.stream.1, "Stream")
-                    .on_hover_text("Why a message can arrive split or merged: writes and reads on one connection, side by side");
+                self.stream.toggle_ui(ui);
             });
             ui.add_space(4.0);
         });
-        let (stream, open) = &mut self.stream;
-        if *open {
-            egui::Window::new("Stream: writes and reads")
-                .open(open)
-                .default_width(600.0)
-                .show(ui.ctx(), |ui| stream.ui(ui, &self.runtime));
-        }
+        self.stream.show(ui.ctx(), &self.runtime);
         egui::CentralPanel::default().show(ui, |ui| {
             self.timeline.ui(ui, Instant::now());
             ui.separator();

@@ -25,6 +25,7 @@ use serversocket::{
 };
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::native::{Side, open_window};
+use serversocket_ui::stream_view::StreamWindow;
 use serversocket_ui::{
     EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, Timeline, drain_events,
     shortcuts, socket_table_ui,
@@ -88,6 +89,8 @@ pub struct ServerWindow {
     log: EventLog,
     /// How the log is looked at.
     log_view: LogView,
+    /// The Stream view (the same component as the client window's), in its own window.
+    stream: StreamWindow,
     /// Every socket the pool made, as tiles and rows.
     rows: SocketRows,
     /// The last listener error, shown in the status line until the next Listen.
@@ -144,6 +147,7 @@ impl ServerWindow {
             trace_level: None,
             log: EventLog::new(Role::Server),
             log_view: LogView::default(),
+            stream: StreamWindow::default(),
             rows: SocketRows::default(),
             listener_error: None,
             timeline: Timeline::new(
@@ -227,9 +231,11 @@ impl ServerWindow {
                     .on_hover_text(
                         "Plain explanations of each part, pointing at what is on screen now",
                     );
+                self.stream.toggle_ui(ui);
             });
             ui.add_space(4.0);
         });
+        self.stream.show(ui.ctx(), &self.runtime);
         let status = self.server.pool_status();
         if self.settings.show_concepts {
             egui::Panel::right("concepts")

@@ -544,13 +544,13 @@ fn the_stream_views_segments_match_the_writes_and_reads_and_the_lines_are_found(
     // Three writes of "hello\n" while the receiver does not read…
     harness.get_by_label("Write ×3").click();
     run_until(&mut harness, "three writes", |w| {
-        w.stream.0.writes.len() == 3
+        w.stream.view.writes.len() == 3
     });
     // The kernel's view: the 18 bytes wait in the receiver's Recv-Q, unread.
     #[cfg(target_os = "linux")]
     {
         run_until(&mut harness, "18 bytes in the receiver's Recv-Q", |w| {
-            w.stream.0.queues == Some((18, 0))
+            w.stream.view.queues == Some((18, 0))
         });
         harness.run();
         assert!(
@@ -563,13 +563,13 @@ fn the_stream_views_segments_match_the_writes_and_reads_and_the_lines_are_found(
     harness.get_by_label("Stop reading").click();
     run_until(&mut harness, "all 18 bytes read", |w| {
         w.stream
-            .0
+            .view
             .reads
             .last()
             .is_some_and(|r| r.start + r.len == 18)
     });
     harness.run();
-    let view = &harness.state().stream.0;
+    let view = &harness.state().stream.view;
     let writes = view.writes.clone();
     let reads = view.reads.clone();
     assert_eq!(view.reassembler.messages, ["hello", "hello", "hello"]);

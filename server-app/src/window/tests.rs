@@ -831,3 +831,27 @@ fn a_clicked_log_line_is_what_copy_takes() {
         });
     assert_eq!(clipboard.as_deref(), Some(copied.as_str()));
 }
+
+/// The server window opens the same Stream view as the client's (one shared component): its
+/// writes and reads are drawn as segments.
+#[test]
+fn the_server_window_has_the_stream_view_too() {
+    let mut harness = window(2, 10);
+    harness.get_by_label("Stream").click();
+    harness.run_steps(3);
+    harness.get_by_label("Write ×3").click();
+    run_until(&mut harness, "three writes read back", |w| {
+        w.stream.view.writes.len() == 3
+            && w.stream
+                .view
+                .reads
+                .last()
+                .is_some_and(|r| r.start + r.len == 18)
+    });
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label("write 1: bytes 0 to 6 (6 bytes)")
+            .is_some()
+    );
+}

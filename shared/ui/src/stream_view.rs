@@ -297,3 +297,33 @@ impl StreamView {
             });
     }
 }
+
+/// The Stream view in a window of its own, with the toggle that opens it: what both app
+/// windows show, written once.
+#[derive(Debug, Default)]
+pub struct StreamWindow {
+    /// The view and its connection (started the first time the window opens).
+    pub view: StreamView,
+    /// The window is open.
+    pub open: bool,
+}
+
+impl StreamWindow {
+    /// The "Stream" toggle, for a window's top bar.
+    pub fn toggle_ui(&mut self, ui: &mut egui::Ui) {
+        ui.toggle_value(&mut self.open, "Stream").on_hover_text(
+            "Why a message can arrive split or merged: writes and reads on one connection, side by side",
+        );
+    }
+
+    /// The window, while it is open; its connection runs on `runtime`.
+    pub fn show(&mut self, ctx: &egui::Context, runtime: &Runtime) {
+        if self.open {
+            let view = &mut self.view;
+            egui::Window::new("Stream: writes and reads")
+                .open(&mut self.open)
+                .default_width(600.0)
+                .show(ctx, |ui| view.ui(ui, runtime));
+        }
+    }
+}
