@@ -53,3 +53,16 @@ pub fn run_until<S>(
         explain(harness.state())
     );
 }
+
+/// What the last frame put on the clipboard (a Copy button's text), if anything.
+pub fn copied_text<S>(harness: &Harness<'_, S>) -> Option<String> {
+    harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .find_map(|command| match command {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        })
+}

@@ -514,16 +514,7 @@ fn the_log_is_written_to_a_file_as_it_happens_and_copied_as_text() {
     // With nothing selected, Copy takes every shown line ("Copy N shown").
     harness.get_by_label_contains(" shown").click();
     harness.step();
-    let copied =
-        harness
-            .output()
-            .platform_output
-            .commands
-            .iter()
-            .find_map(|command| match command {
-                egui::OutputCommand::CopyText(text) => Some(text.clone()),
-                _ => None,
-            });
+    let copied = kittest::copied_text(&harness);
     assert!(
         copied.as_deref().is_some_and(|text| text.contains(&wanted)),
         "{copied:?}"

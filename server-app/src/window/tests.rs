@@ -820,16 +820,7 @@ fn a_clicked_log_line_is_what_copy_takes() {
     assert!(copied.contains("Listening on 127.0.0.1:"), "{copied}");
     harness.get_by_label("Copy 1 selected").click();
     harness.step();
-    let clipboard = harness
-        .output()
-        .platform_output
-        .commands
-        .iter()
-        .find_map(|command| match command {
-            egui::OutputCommand::CopyText(text) => Some(text.clone()),
-            _ => None,
-        });
-    assert_eq!(clipboard.as_deref(), Some(copied.as_str()));
+    assert_eq!(kittest::copied_text(&harness), Some(copied));
 }
 
 /// The server window opens the same Stream view as the client's (one shared component): its
