@@ -51,6 +51,8 @@
 //! - A refused connection is error 102 like in Xojo, with its own variant
 //!   ([`SocketError::ConnectionRefused`]) and message.
 //! - Port 0 means "any free port". Limits are validated (see [`server_socket`]).
+//! - A failed Listen is returned by [`ServerSocket::listen`] and not also fired as an Error
+//!   event (Xojo fires the event): each error is handled once.
 //! - Buffers are bounded ([`handler::SEND_QUEUE_LIMIT`], [`handler::RECEIVE_BUFFER_LIMIT`]).
 
 #![forbid(unsafe_code)]
