@@ -38,4 +38,10 @@ pub struct Args {
     /// What each socket sends (--hello, --no-reply, --repeat, --interval-ms, --send-file).
     #[command(flatten)]
     pub script: script_args::ScriptArgs,
+    /// Open the window on this lesson (e.g. `listening`); the server window follows it.
+    #[arg(long, value_name = "NAME", conflicts_with = "headless")]
+    pub lesson: Option<String>,
+    /// A folder of your own lesson files (*.toml), besides the shipped ones.
+    #[arg(long, value_name = "DIR")]
+    pub lessons: Option<std::path::PathBuf>,
 }

@@ -3,6 +3,7 @@
 //! server needs a pool. Each socket has its row (state, addresses, bytes, last error, Send,
 //! Close) and its lines in the shared log.
 
+mod lessons;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -13,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use serversocket::bounds::IN_FLIGHT_CEILING;
 use serversocket::kernel::ConnectionWatch;
+use serversocket::lesson::Side as LessonSide;
+use serversocket::lesson::sync::LessonSync;
 use serversocket::report::Role;
 use serversocket::seed::Replier;
 use serversocket::{
@@ -20,6 +23,7 @@ use serversocket::{
     TcpSocket,
 };
 use serversocket_ui::diagnostics::LevelSwitch;
+use serversocket_ui::lesson_panel::{LessonPanel, mark};
 use serversocket_ui::native::{Side, open_window};
 use serversocket_ui::stream_view::StreamWindow;
 use serversocket_ui::{
@@ -91,6 +95,10 @@ pub struct ClientWindow {
     /// Follows each connection in the kernel (TCP state, queues, RTT, and whether a server
     /// on this machine has accepted it yet).
     kernel: ConnectionWatch,
+    /// The Lessons panel: a guided lab on this window and the server's.
+    lessons: LessonPanel,
+    /// How much of the Stream view the lesson has seen.
+    stream_seen: lessons::StreamSeen,
 }
 
 /// A file going out through one socket.
@@ -116,6 +124,12 @@ impl ClientWindow {
         let kernel = ConnectionWatch::start(&runtime, events.clone());
         let mut send_box = SendBox::default();
         send_box.restore_history(settings.send_history.iter().cloned());
+        let lessons = LessonPanel::new(
+            LessonSide::Client,
+            None,
+            LessonSync::new(LessonSync::default_dir()),
+            &settings.lesson,
+        );
         Ok(Self {
             settings,
             sockets: Vec::new(),
@@ -144,6 +158,8 @@ impl ClientWindow {
             file_sends: Vec::new(),
             stream: StreamWindow::default(),
             file_errors: mpsc::channel(),
+            lessons,
+            stream_seen: lessons::StreamSeen::default(),
         })
     }
 
@@ -163,6 +179,7 @@ impl ClientWindow {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.repaint.attach(ui.ctx());
         let mut any = false;
+        self.lessons.tick(ui.ctx());
         drain_events(&self.receiver, ui.ctx(), |event| {
             any = true;
             let now = Instant::now();
@@ -175,6 +192,7 @@ impl ClientWindow {
             let before = state_of(&self.rows);
             self.rows.apply(Role::Client, &event);
             self.kernel.follow_event(&event);
+            self.lessons.observe(&event);
             let after = state_of(&self.rows);
             if matches!(event, Event::Connected { .. }) {
                 self.timeline.count(CONNECTS, now);
@@ -215,11 +233,17 @@ impl ClientWindow {
                     switch.ui(ui);
                 }
                 ui.separator();
-                self.stream.toggle_ui(ui);
+                let stream = self.stream.toggle_ui(ui);
+                mark(ui, "stream", &stream);
+                ui.toggle_value(&mut self.lessons.open, "Lessons")
+                    .on_hover_text("Guided labs: step by step, checked against what the sockets really do");
             });
             ui.add_space(4.0);
         });
         self.stream.show(ui.ctx(), &self.runtime);
+        // After the Stream view took its news, so a step it ends shows in this frame.
+        self.stream_to_lesson();
+        self.lessons_ui(ui);
         egui::CentralPanel::default().show(ui, |ui| {
             self.timeline.ui(ui, Instant::now());
             ui.separator();
@@ -247,6 +271,7 @@ impl ClientWindow {
         let connect = ui
             .add_enabled(ready, egui::Button::new("Connect"))
             .on_hover_text(tip);
+        mark(ui, "connect", &connect);
         if connect.clicked() || ((enter_pressed || connect_shortcut) && ready) {
             self.connect(1);
         }
@@ -263,6 +288,7 @@ impl ClientWindow {
                 egui::Button::new(format!("Connect ×{}", self.settings.burst)),
             )
             .on_hover_text(tip);
+        mark(ui, "connect", &burst);
         if burst.clicked() || (burst_shortcut && burst_ready) {
             self.connect(self.settings.burst);
         }
@@ -339,11 +365,9 @@ impl ClientWindow {
     fn sockets_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.heading("Sockets");
-            if ui
-                .button("Close all")
-                .on_hover_text("Close every socket")
-                .clicked()
-            {
+            let close_all = ui.button("Close all").on_hover_text("Close every socket");
+            mark(ui, "sockets", &close_all);
+            if close_all.clicked() {
                 self.sockets.iter().for_each(TcpSocket::close);
             }
             if ui
@@ -503,6 +527,7 @@ impl eframe::App for ClientWindow {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         self.settings.send_history = self.send_box.history.iter().cloned().collect();
+        self.settings.lesson = self.lessons.saved();
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
 }
@@ -518,6 +543,7 @@ pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
         move |remembered| {
             let mut window = ClientWindow::new(ClientSettings::from_args(remembered, &args))?;
             window.trace_level = Some(trace_level);
+            window.start_lessons(args.lessons.as_deref(), args.lesson.as_deref());
             Ok::<_, SocketError>(window)
         },
     )

@@ -6,6 +6,7 @@
 
 mod concepts;
 mod kernel_view;
+mod lessons;
 mod pool_view;
 mod reply_setting;
 mod settings;
@@ -17,6 +18,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serversocket::kernel::ConnectionWatch;
+use serversocket::lesson::Side as LessonSide;
+use serversocket::lesson::sync::LessonSync;
 use serversocket::naive::NaiveServer;
 use serversocket::reply::{ChosenOnConnect, ReplyMode};
 use serversocket::report::Role;
@@ -24,6 +27,7 @@ use serversocket::{
     Event, EventReceiver, EventSender, Runtime, ServerSocket, SocketError, SocketId, TcpSocket,
 };
 use serversocket_ui::diagnostics::LevelSwitch;
+use serversocket_ui::lesson_panel::{LessonPanel, mark};
 use serversocket_ui::native::{Side, open_window};
 use serversocket_ui::stream_view::StreamWindow;
 use serversocket_ui::{
@@ -108,6 +112,8 @@ pub struct ServerWindow {
     kernel: kernel_view::KernelView,
     /// Follows each connection in the kernel, through TIME_WAIT after it closed.
     connections_in_kernel: ConnectionWatch,
+    /// The Lessons panel: a guided lab on this window.
+    lessons: LessonPanel,
 }
 
 impl ServerWindow {
@@ -134,6 +140,12 @@ impl ServerWindow {
         ));
         server.set_idle_timeout(idle_timeout(settings.idle_timeout_seconds));
         let connections_in_kernel = ConnectionWatch::start(&runtime, events.clone());
+        let lessons = LessonPanel::new(
+            LessonSide::Server,
+            None,
+            LessonSync::new(LessonSync::default_dir()),
+            &settings.lesson,
+        );
         Ok(Self {
             settings,
             interfaces: settings::interface_choices(),
@@ -164,6 +176,7 @@ impl ServerWindow {
             closed_since: None,
             kernel: kernel_view::KernelView::new(),
             connections_in_kernel,
+            lessons,
             runtime,
         })
     }
@@ -190,6 +203,7 @@ impl ServerWindow {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.repaint.attach(ui.ctx());
         self.take_events(ui.ctx());
+        self.lessons.tick(ui.ctx());
         egui::Panel::top("settings").show(ui, |ui| {
             ui.add_space(4.0);
             let listening = match &self.serving {
@@ -232,10 +246,15 @@ impl ServerWindow {
                         "Plain explanations of each part, pointing at what is on screen now",
                     );
                 self.stream.toggle_ui(ui);
+                ui.toggle_value(&mut self.lessons.open, "Lessons")
+                    .on_hover_text(
+                        "Guided labs: step by step, checked against what the sockets really do",
+                    );
             });
             ui.add_space(4.0);
         });
         self.stream.show(ui.ctx(), &self.runtime);
+        self.lessons_ui(ui);
         let status = self.server.pool_status();
         if self.settings.show_concepts {
             egui::Panel::right("concepts")
@@ -267,7 +286,14 @@ impl ServerWindow {
                 Serving::Pool => Some(status.limits.max),
                 Serving::Naive(_) => None,
             };
+            let top = ui.cursor().min;
             let clicked = pool_view::tiles_ui(ui, &self.rows, self.waiting.as_slice(), max);
+            let tiles = ui.interact(
+                egui::Rect::from_min_max(top, egui::pos2(ui.max_rect().right(), ui.cursor().min.y)),
+                egui::Id::unique("pool tiles outline"),
+                egui::Sense::hover(),
+            );
+            mark(ui, "pool", &tiles);
             if let Some(socket) = clicked {
                 self.log_view.toggle_socket(socket);
             }
@@ -363,6 +389,7 @@ impl ServerWindow {
             _ => {}
         }
         self.kernel.record(&event);
+        self.lessons.observe(&event);
         self.connections_in_kernel.follow_event(&event);
         self.rows.apply(Role::Server, &event);
         self.log.push(event);
@@ -372,9 +399,9 @@ impl ServerWindow {
     fn listen_button_ui(&mut self, ui: &mut egui::Ui, enter_pressed: bool) {
         if let Serving::Naive(_) = self.serving {
             let tip = shortcuts::tip(ui, "Close the naive listening socket", &shortcuts::LISTEN);
-            if ui.button("Stop Listening").on_hover_text(tip).clicked()
-                || shortcuts::pressed(ui, &shortcuts::LISTEN)
-            {
+            let stop = ui.button("Stop Listening").on_hover_text(tip);
+            mark(ui, "listen", &stop);
+            if stop.clicked() || shortcuts::pressed(ui, &shortcuts::LISTEN) {
                 // Dropping it stops its listener and closes its connections.
                 self.serving = Serving::Pool;
                 self.timeline.mark(Instant::now(), "Stop Listening");
@@ -396,9 +423,9 @@ impl ServerWindow {
                 "Close the listening socket and release the idle pool; connected sockets stay connected",
                 &shortcuts::LISTEN,
             );
-            if ui.button("Stop Listening").on_hover_text(tip).clicked()
-                || shortcuts::pressed(ui, &shortcuts::LISTEN)
-            {
+            let stop = ui.button("Stop Listening").on_hover_text(tip);
+            mark(ui, "listen", &stop);
+            if stop.clicked() || shortcuts::pressed(ui, &shortcuts::LISTEN) {
                 self.server.stop_listening();
                 self.timeline.mark(Instant::now(), "Stop Listening");
             }
@@ -409,10 +436,11 @@ impl ServerWindow {
                 "Open the listening socket on the port; AddSocket fills the pool with MinimumSocketsAvailable idle sockets",
                 &shortcuts::LISTEN,
             );
-            let clicked = ui
+            let listen = ui
                 .add_enabled(ready, egui::Button::new("Listen"))
-                .on_hover_text(tip)
-                .clicked();
+                .on_hover_text(tip);
+            mark(ui, "listen", &listen);
+            let clicked = listen.clicked();
             let shortcut = shortcuts::pressed(ui, &shortcuts::LISTEN);
             if clicked || ((enter_pressed || shortcut) && ready) {
                 self.listen();
@@ -499,15 +527,16 @@ impl ServerWindow {
     /// The active connections, with Send and Disconnect per row, and Disconnect all.
     fn connections_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.heading("Active connections").on_hover_text(
+            let heading = ui.heading("Active connections").on_hover_text(
                 "ActiveConnections: the sockets now connected, and closed ones whose connection \
                  the kernel still keeps (TIME_WAIT when this side closed first), until it forgets it",
             );
-            if ui
+            mark(ui, "table", &heading);
+            let disconnect_all = ui
                 .button("Disconnect all")
-                .on_hover_text("Close every connected socket")
-                .clicked()
-            {
+                .on_hover_text("Close every connected socket");
+            mark(ui, "table", &disconnect_all);
+            if disconnect_all.clicked() {
                 match &self.serving {
                     Serving::Naive(naive) => naive.close_all(),
                     Serving::Pool => self.server.close_all(),
@@ -551,6 +580,7 @@ impl eframe::App for ServerWindow {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings.lesson = self.lessons.saved();
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
 }
@@ -566,6 +596,7 @@ pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
         move |remembered| {
             let mut window = ServerWindow::new(ServerSettings::from_args(remembered, &args))?;
             window.trace_level = Some(trace_level);
+            window.start_lessons(args.lessons.as_deref(), args.lesson.as_deref());
             Ok::<_, SocketError>(window)
         },
     )

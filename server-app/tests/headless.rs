@@ -1139,3 +1139,124 @@ fn help_names_the_paused_flag() {
     assert!(help.contains("--paused"), "{help}");
     assert!(help.contains("Pause accepting from the start"), "{help}");
 }
+
+/// Runs `server-app --lesson NAME --check …`, returning its exit code and output.
+fn check_lesson(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(server_binary())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_lesson_is_checked_against_logs_the_real_apps_recorded() {
+    // The first lesson, done by a script: Listen, the client connects, another program (a
+    // plain TcpStream here, `nc` in the lesson) connects and closes.
+    let mut server = App::start(server_binary(), &["--headless", "--port", "0", "--json"]);
+    let listening = server.until_json("listening", |v| is_event(v, "listening"));
+    let address = listening["address"].as_str().unwrap().to_owned();
+    let port = address.rsplit(':').next().unwrap().to_owned();
+    let mut client = App::start(
+        client_binary(),
+        &["--headless", "--json", "--port", &port, "--no-reply"],
+    );
+    let greeted = client.until_json("greeting", |v| is_event(v, "data"));
+    server.until_json("client's hello", |v| is_event(v, "data"));
+    client.signal("TERM");
+    let (_, mut client_lines, _) = client.wait();
+    client_lines.insert(0, greeted.to_string());
+    let other = std::net::TcpStream::connect(&address).unwrap();
+    let mut greeting = [0_u8; 8];
+    std::io::Read::read_exact(&mut &other, &mut greeting).unwrap();
+    drop(other);
+    server.until_json("the other program's close", |v| is_event(v, "closed"));
+    server.signal("TERM");
+    let (status, server_lines, _) = server.wait();
+    assert!(status.success());
+    let dir = std::env::temp_dir().join(format!("lesson-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let server_log = dir.join("server.ndjson");
+    let client_log = dir.join("client.ndjson");
+    std::fs::write(&server_log, server_lines.join("\n")).unwrap();
+    std::fs::write(&client_log, client_lines.join("\n")).unwrap();
+    let server_log = server_log.to_str().unwrap();
+    let client_log = client_log.to_str().unwrap();
+
+    let (code, out, err) = check_lesson(&[
+        "--lesson",
+        "listening",
+        "--check",
+        "--events",
+        server_log,
+        "--client-events",
+        client_log,
+    ]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("Every step done."), "{out}");
+    // The questions are answered from the log: the port the server listened on.
+    assert!(
+        out.contains(&format!("answer from the log: {port}")),
+        "{out}"
+    );
+
+    // Without the client's log, the client's step is never done, and the check says which.
+    let (code, out, _) =
+        check_lesson(&["--lesson", "listening", "--check", "--events", server_log]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("Step 3 (client) never done"), "{out}");
+
+    // A log that is not JSON lines, and a lesson that does not exist: exit 2, saying what.
+    let human = dir.join("human.log");
+    std::fs::write(&human, "{\"event\":\"listening\"}\nSocket 0 connected.\n").unwrap();
+    let (code, _, err) = check_lesson(&[
+        "--lesson",
+        "listening",
+        "--check",
+        "--events",
+        human.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("human.log, line 2: not a JSON event line"),
+        "{err}"
+    );
+    let (code, _, err) = check_lesson(&["--lesson", "no-such", "--check", "--events", server_log]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("no lesson called \"no-such\"") && err.contains("the-pool"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_teachers_malformed_lesson_is_named_with_its_line_and_field() {
+    let dir = std::env::temp_dir().join(format!("lesson-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("my-lab.toml"),
+        "title = \"Mine\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Listen\"\ndone_when = \"event listening and\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = check_lesson(&[
+        "--lessons",
+        dir.to_str().unwrap(),
+        "--lesson",
+        "my-lab",
+        "--check",
+        "--events",
+        "/dev/null",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("my-lab.toml, line 6, field `done_when`"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -34,6 +34,8 @@ pub struct ClientSettings {
     pub log_errors: bool,
     /// The send box's recent texts, newest first (bounded by the send box), kept between runs.
     pub send_history: Vec<String>,
+    /// The lesson in progress, resumed at the next start.
+    pub lesson: serversocket_ui::lesson_panel::SavedLesson,
 }
 
 impl Default for ClientSettings {
@@ -50,6 +52,7 @@ impl Default for ClientSettings {
             log_send_complete: true,
             log_errors: true,
             send_history: Vec::new(),
+            lesson: serversocket_ui::lesson_panel::SavedLesson::default(),
         }
     }
 }

@@ -310,10 +310,10 @@ pub struct StreamWindow {
 
 impl StreamWindow {
     /// The "Stream" toggle, for a window's top bar.
-    pub fn toggle_ui(&mut self, ui: &mut egui::Ui) {
+    pub fn toggle_ui(&mut self, ui: &mut egui::Ui) -> egui::Response {
         ui.toggle_value(&mut self.open, "Stream").on_hover_text(
             "Why a message can arrive split or merged: writes and reads on one connection, side by side",
-        );
+        )
     }
 
     /// The window, while it is open; its connection runs on `runtime`.
