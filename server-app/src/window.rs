@@ -481,13 +481,11 @@ impl ServerWindow {
             );
             match started {
                 Ok((naive, _address)) => self.serving = Serving::Naive(naive),
-                Err(error) => {
-                    self.log.push(Event::Error {
-                        socket: None,
-                        error: error.clone(),
-                    });
-                    self.listener_error = Some(error);
-                }
+                // Returned, not sent as an event: shown as the event would be, once.
+                Err(error) => self.record_event(Event::Error {
+                    socket: None,
+                    error,
+                }),
             }
             return;
         }
@@ -499,12 +497,12 @@ impl ServerWindow {
             .set_limits(self.settings.min, self.settings.max)
             .and_then(|()| self.server.listen());
         if let Err(error) = started {
-            // Listen returns its error and sends no event for it: this is its one report.
-            self.log.push(Event::Error {
+            // Listen returns its error and sends no event for it: this is its one report, shown
+            // (log, status line, lessons) as the event would be.
+            self.record_event(Event::Error {
                 socket: None,
-                error: error.clone(),
+                error,
             });
-            self.listener_error = Some(error);
         }
     }
 
