@@ -9,11 +9,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serversocket::output::Output;
 use serversocket::report::{Printer, Role};
 use serversocket::script::{self, ClientScript, SendTally};
+use serversocket::tls::ClientTls;
 use serversocket::{Event, EventSender, Runtime, SocketId, SocketIds, TcpSocket, event_channel};
 use serversocket_ui::shutdown::stop_requested;
 
@@ -32,6 +34,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    let tls = match args.tls.client_tls() {
+        Ok(tls) => tls,
+        Err(error) => {
+            eprintln!("client-app: {error}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
     let mut printer = Printer::stdout(Role::Client, args.json)?;
@@ -39,6 +48,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         runtime: &runtime,
         args,
         script: &script,
+        tls,
         events: Some(events),
         next: 0,
         ids: SocketIds::new(),
@@ -103,6 +113,8 @@ struct Starter<'a> {
     args: &'a Args,
     /// What each socket sends.
     script: &'a ClientScript,
+    /// The TLS settings of every socket, `None` for plain TCP.
+    tls: Option<Arc<ClientTls>>,
     /// The sockets' event sender; dropped once every socket has started (or on a signal), so
     /// the channel ends when the last socket does.
     events: Option<EventSender>,
@@ -122,7 +134,11 @@ impl Starter<'_> {
                 return;
             };
             self.next += 1;
-            let socket = TcpSocket::builder(self.args.address.clone(), self.args.port).connect(
+            let mut connect = TcpSocket::builder(self.args.address.clone(), self.args.port);
+            if let Some(tls) = &self.tls {
+                connect = connect.tls(Arc::clone(tls));
+            }
+            let socket = connect.connect(
                 self.runtime,
                 &self.ids,
                 self.script.handler(),

@@ -9,6 +9,7 @@ use serversocket::server_socket::DEFAULT_PORT;
 
 pub mod headless;
 pub mod script_args;
+pub mod tls_args;
 pub mod window;
 
 /// The seed's client: an array of TCP sockets that connect to a ServerSocket.
@@ -44,4 +45,7 @@ pub struct Args {
     /// A folder of your own lesson files (*.toml), besides the shipped ones.
     #[arg(long, value_name = "DIR")]
     pub lessons: Option<std::path::PathBuf>,
+    /// Whether the sockets connect with TLS (--tls, --ca, --pin, --tls-insecure).
+    #[command(flatten)]
+    pub tls: tls_args::TlsArgs,
 }

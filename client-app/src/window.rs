@@ -7,9 +7,10 @@ mod lessons;
 mod settings;
 #[cfg(test)]
 mod tests;
+mod tls_setting;
 
 use std::collections::VecDeque;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use serversocket::bounds::IN_FLIGHT_CEILING;
@@ -52,6 +53,8 @@ struct Queued {
     timeout: Duration,
     /// How many connects may be under way when this one starts.
     in_flight: usize,
+    /// The TLS settings, `None` for plain TCP.
+    tls: Option<Arc<serversocket::tls::ClientTls>>,
 }
 
 /// The client window.
@@ -99,6 +102,8 @@ pub struct ClientWindow {
     lessons: LessonPanel,
     /// How much of the Stream view the lesson has seen.
     stream_seen: lessons::StreamSeen,
+    /// Whether new sockets connect with TLS, and whom they trust.
+    tls: tls_setting::TlsSetting,
 }
 
 /// A file going out through one socket.
@@ -137,6 +142,7 @@ impl ClientWindow {
             queued: VecDeque::new(),
             runtime,
             kernel,
+            tls: tls_setting::TlsSetting::default(),
             events,
             receiver,
             repaint,
@@ -216,6 +222,7 @@ impl ClientWindow {
         egui::Panel::top("connect").show(ui, |ui| {
             ui.add_space(4.0);
             let enter_pressed = self.settings.ui(ui);
+            self.tls.ui(ui);
             ui.horizontal_wrapped(|ui| {
                 self.connect_buttons_ui(ui, enter_pressed);
                 ui.label(format!(
@@ -314,6 +321,10 @@ impl ClientWindow {
         let Ok(in_flight) = self.settings.validated_in_flight() else {
             return;
         };
+        // The TLS row says why its settings cannot be used.
+        let Ok(tls) = self.tls.client_tls() else {
+            return;
+        };
         let behaviour = Replier::new(self.settings.say_hello, self.settings.reply);
         let timeout = Duration::from_secs(self.settings.timeout_seconds);
         if count > 1 {
@@ -326,6 +337,7 @@ impl ClientWindow {
             behaviour,
             timeout,
             in_flight,
+            tls: tls.clone(),
         }));
         self.start_queued();
     }
@@ -347,16 +359,16 @@ impl ClientWindow {
             let Some(next) = self.queued.pop_front() else {
                 break;
             };
-            self.sockets.push(
-                TcpSocket::builder(next.host, next.port)
-                    .timeout(next.timeout)
-                    .connect(
-                        &self.runtime,
-                        &self.ids,
-                        next.behaviour,
-                        self.events.clone(),
-                    ),
-            );
+            let mut connect = TcpSocket::builder(next.host, next.port).timeout(next.timeout);
+            if let Some(tls) = next.tls {
+                connect = connect.tls(tls);
+            }
+            self.sockets.push(connect.connect(
+                &self.runtime,
+                &self.ids,
+                next.behaviour,
+                self.events.clone(),
+            ));
             connecting += 1;
         }
     }
@@ -544,6 +556,7 @@ pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
             let mut window = ClientWindow::new(ClientSettings::from_args(remembered, &args))?;
             window.trace_level = Some(trace_level);
             window.start_lessons(args.lessons.as_deref(), args.lesson.as_deref());
+            window.tls = tls_setting::TlsSetting::from_args(&args.tls);
             Ok::<_, SocketError>(window)
         },
     )

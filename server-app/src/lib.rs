@@ -14,6 +14,7 @@ use serversocket::server_socket::{
 pub mod headless;
 pub mod lesson_check;
 pub mod reply_args;
+pub mod tls_args;
 pub mod window;
 
 /// A ServerSocket: one listener and a pool of sockets that take its connections.
@@ -82,6 +83,9 @@ pub struct Args {
     /// A folder of your own lesson files (*.toml), besides the shipped ones.
     #[arg(long, value_name = "DIR")]
     pub lessons: Option<std::path::PathBuf>,
+    /// Whether connections are secured with TLS (--tls, --cert, --key).
+    #[command(flatten)]
+    pub tls: tls_args::TlsArgs,
 }
 
 /// The longest idle timeout `--idle-timeout` and the window offer (a day).

@@ -12,6 +12,8 @@ mod reply_setting;
 mod settings;
 #[cfg(test)]
 mod tests;
+mod tls_concepts;
+mod tls_setting;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -114,6 +116,8 @@ pub struct ServerWindow {
     connections_in_kernel: ConnectionWatch,
     /// The Lessons panel: a guided lab on this window.
     lessons: LessonPanel,
+    /// Whether connections are secured with TLS, and with which certificate.
+    tls: tls_setting::TlsSetting,
 }
 
 impl ServerWindow {
@@ -177,6 +181,7 @@ impl ServerWindow {
             kernel: kernel_view::KernelView::new(),
             connections_in_kernel,
             lessons,
+            tls: tls_setting::TlsSetting::default(),
             runtime,
         })
     }
@@ -223,6 +228,7 @@ impl ServerWindow {
                     .set_idle_timeout(idle_timeout(self.settings.idle_timeout_seconds));
             }
             let reply_changed = self.settings.reply.ui(ui, self.reply_problem.as_deref());
+            self.tls.ui(ui, listening);
             if changes.greeting || reply_changed {
                 self.apply_reply();
             }
@@ -261,11 +267,13 @@ impl ServerWindow {
                 .resizable(true)
                 .default_size(300.0)
                 .show(ui, |ui| {
+                    let tls = self.server.tls();
+                    let rows = &self.rows;
                     concepts::ui(
                         ui,
                         &concepts::Live {
                             status: &status,
-                            rows: &self.rows,
+                            rows,
                             naive_accepted: self.serving.naive_accepted(),
                             waiting: self.waiting.as_slice(),
                             handoff_delay_ms: self.settings.handoff_delay_ms,
@@ -273,6 +281,15 @@ impl ServerWindow {
                             accept_queue: self.kernel.queue(),
                             kernel_unavailable: self.kernel.unavailable(),
                             paused: self.server.is_accepting_paused(),
+                        },
+                        |ui| {
+                            tls_concepts::ui(
+                                ui,
+                                &tls_concepts::Live {
+                                    tls: tls.as_deref(),
+                                    rows,
+                                },
+                            );
                         },
                     );
                 });
@@ -492,6 +509,11 @@ impl ServerWindow {
         self.server.set_network_interface(interface);
         self.server.set_port(port);
         self.server.set_backlog(self.settings.backlog);
+        // The TLS row says why a certificate cannot be used.
+        let Ok(tls) = self.tls.certificate() else {
+            return;
+        };
+        self.server.set_tls(tls);
         let started = self
             .server
             .set_limits(self.settings.min, self.settings.max)
@@ -595,6 +617,7 @@ pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
             let mut window = ServerWindow::new(ServerSettings::from_args(remembered, &args))?;
             window.trace_level = Some(trace_level);
             window.start_lessons(args.lessons.as_deref(), args.lesson.as_deref());
+            window.tls = tls_setting::TlsSetting::from_args(&args.tls);
             Ok::<_, SocketError>(window)
         },
     )

@@ -18,6 +18,9 @@
 //!   default) against ours without it, in turn over 9 rounds (5 with `--quick`) with the order
 //!   swapped each round; prints each round's ratio, the median and whether the middle half of
 //!   the rounds holds 1.0. Goal: no measurable difference.
+//! - `accept_rate_tls` and `throughput_tls` (in `pool/tls.rs`): the same two measures with
+//!   TLS, against a plain tokio-rustls accept loop with the same certificate and client
+//!   driver. Goal >= 0.9.
 //!
 //! Our server's events are drained by a thread the way the window drains them, woken by news
 //! and taking a batch at a time, but every millisecond rather than every frame; `--eager`
@@ -36,6 +39,9 @@ use serversocket::seed::{Greeter, SERVER_GREETING};
 use serversocket::{Runtime, ServerSocket, Socket, SocketHandler, event_channel};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+#[path = "pool/tls.rs"]
+mod tls;
 
 /// Clients at a time in `accept_rate`.
 const CONCURRENCY: usize = 32;
@@ -97,6 +103,18 @@ fn main() {
     }
     if wanted("relisten_200") {
         relisten_200();
+    }
+    if wanted("accept_rate_tls") {
+        let total = if quick { 300 } else { 2_000 };
+        measures.push(median(
+            (0..runs).map(|_| tls::accept_rate_tls(&clients, total)),
+        ));
+    }
+    if wanted("throughput_tls") {
+        let mib = if quick { 32 } else { 256 };
+        measures.push(median(
+            (0..runs).map(|_| tls::throughput_tls(&clients, mib)),
+        ));
     }
     if wanted("sampling_cost") {
         // A difference of a few percent hides in run-to-run noise unless the two are measured

@@ -29,6 +29,8 @@ pub enum SocketState {
     /// Resolving the host name and connecting.
     #[default]
     Connecting,
+    /// TCP is connected and the TLS handshake is under way (a secure socket only).
+    Handshaking,
     /// The connection is up.
     Connected,
     /// The connection is closed (or never came up); the socket's task has ended.
@@ -56,6 +58,9 @@ pub struct SocketStatus {
     pub bytes_received: u64,
     /// All bytes sent so far.
     pub bytes_sent: u64,
+    /// What the TLS handshake agreed on (protocol, cipher, duration); `None` for a plain
+    /// socket, and until the handshake is done.
+    pub tls: Option<crate::tls::TlsInfo>,
 }
 
 /// What the caller asks a socket's task to do.
@@ -101,12 +106,23 @@ pub struct ConnectBuilder {
     port: u16,
     /// How long Connect tries, name lookup included, before Error 103 ("timed out").
     timeout: Duration,
+    /// Set for a secure socket (Xojo's SSLSocket): how to run and check the TLS handshake.
+    tls: Option<Arc<crate::tls::ClientTls>>,
 }
 
 impl ConnectBuilder {
     /// Gives up after `timeout` instead of [`DEFAULT_CONNECT_TIMEOUT`], name lookup included.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Makes it a secure socket (Xojo's SSLSocket): once TCP is connected it reports
+    /// Handshaking, runs the TLS handshake as `tls` says (checking the certificate against the
+    /// host), reports Secured and only then Connected. A failed handshake is an Error
+    /// ([`SocketError::Tls`]) and Closed, like a failed connect.
+    pub fn tls(mut self, tls: Arc<crate::tls::ClientTls>) -> Self {
+        self.tls = Some(tls);
         self
     }
 
@@ -133,6 +149,7 @@ impl TcpSocket {
             host: host.into(),
             port,
             timeout: DEFAULT_CONNECT_TIMEOUT,
+            tls: None,
         }
     }
 
@@ -148,7 +165,9 @@ impl TcpSocket {
             host,
             port,
             timeout,
+            tls,
         } = target;
+        let secure = tls.map(|tls| crate::tls::Secure::Client(tls, host.clone()));
         let (socket, mut commands) = Self::new(id, SocketState::Connecting);
         let status = Arc::clone(&socket.status);
         let span = tracing::info_span!("socket", id = id.0, %host, port);
@@ -170,18 +189,32 @@ impl TcpSocket {
                 };
                 match outcome {
                     Some(Ok(Ok(stream))) => {
-                        let Some(announced) = come_up(&stream, &status, &mut commands) else {
+                        let state = if secure.is_some() {
+                            SocketState::Handshaking
+                        } else {
+                            SocketState::Connected
+                        };
+                        let Some(announced) = come_up(&stream, &status, &mut commands, state)
+                        else {
                             abandon(id, handler, &events, &status).await;
                             return;
                         };
                         let (local, remote) = announced;
-                        events
-                            .send(Event::Connected {
+                        // A secure socket is connected once its handshake is done.
+                        let event = if secure.is_some() {
+                            Event::Handshaking {
                                 socket: id,
                                 local,
                                 remote,
-                            })
-                            .await;
+                            }
+                        } else {
+                            Event::Connected {
+                                socket: id,
+                                local,
+                                remote,
+                            }
+                        };
+                        events.send(event).await;
                         Connection {
                             stream,
                             socket: Socket::new(id),
@@ -193,6 +226,7 @@ impl TcpSocket {
                             on_closed: Box::new(|| {}),
                             announced: Some(announced),
                             idle_timeout: None,
+                            secure,
                         }
                         .run()
                         .await;
@@ -256,6 +290,7 @@ impl TcpSocket {
                 self.id,
                 match state {
                     SocketState::Connecting => "still connecting",
+                    SocketState::Handshaking => "still in its TLS handshake",
                     _ => "closed",
                 }
             )));
@@ -317,6 +352,13 @@ impl TcpSocket {
     pub fn bytes_left_to_send(&self) -> usize {
         self.status().bytes_left_to_send
     }
+
+    /// The negotiated TLS protocol version and cipher suite (and the handshake's duration) of
+    /// a secure socket once its handshake is done; `None` for a plain socket.
+    #[must_use]
+    pub fn tls(&self) -> Option<crate::tls::TlsInfo> {
+        self.status().tls
+    }
 }
 
 /// Resolves `host` and tries each of its addresses in turn.
@@ -353,6 +395,7 @@ fn come_up(
     stream: &TcpStream,
     status: &Mutex<SocketStatus>,
     commands: &mut mpsc::UnboundedReceiver<SocketCommand>,
+    state: SocketState,
 ) -> Option<(SocketAddr, SocketAddr)> {
     let local = stream.local_addr().ok()?;
     let remote = stream.peer_addr().ok()?;
@@ -363,10 +406,12 @@ fn come_up(
     ) {
         return None;
     }
-    status.state = SocketState::Connected;
+    status.state = state;
     status.local = Some(local);
     status.remote = Some(remote);
-    status.connected_at = Some(SystemTime::now());
+    if state == SocketState::Connected {
+        status.connected_at = Some(SystemTime::now());
+    }
     Some((local, remote))
 }
 
