@@ -43,7 +43,7 @@ pub struct Args {
     #[arg(long, value_name = "NAME", conflicts_with = "headless")]
     pub lesson: Option<String>,
     /// A folder of your own lesson files (*.toml), besides the shipped ones.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "headless")]
     pub lessons: Option<std::path::PathBuf>,
     /// Whether the sockets connect with TLS (--tls, --ca, --pin, --tls-insecure).
     #[command(flatten)]

@@ -586,3 +586,29 @@ fn a_lesson_is_remembered_between_runs_and_reset_starts_it_again() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn lesson_8_tls() {
+    let mut lab = Lab::start("tls", "l8");
+    // The server makes (or reuses) its self-signed certificate in this user's data folder, as
+    // the app does for a learner.
+    let address = lab.listen();
+    lab.at_step(2);
+    lab.client_port(address.port());
+    lab.click_client("Connect");
+    lab.answer(Side::Client, "103", "102");
+    lab.at_step(3);
+    lab.click_client("Connect");
+    lab.until("the client's question", |lab| {
+        lab.panel(Side::Client).run().is_some_and(|run| run.is_asking())
+    });
+    let protocol = lab.live(Side::Client, "tls.protocol");
+    assert!(protocol.contains("TLS"), "{protocol}");
+    lab.answer(Side::Client, "SSL2", &protocol);
+    lab.at_step(4);
+    // A client that speaks plain text (`nc` in the lesson).
+    let mut plain = TcpStream::connect(address).unwrap();
+    std::io::Write::write_all(&mut plain, b"hello\n").unwrap();
+    lab.finished();
+    drop(plain);
+}

@@ -71,12 +71,16 @@ const SHIPPED: &[(&str, &str)] = &[
         "07-the-byte-stream.toml",
         include_str!("../../assets/lessons/07-the-byte-stream.toml"),
     ),
+    (
+        "08-tls.toml",
+        include_str!("../../assets/lessons/08-tls.toml"),
+    ),
 ];
 
 /// Widgets a step may light up; each window knows which of them it has.
 pub const HIGHLIGHTS: &[&str] = &[
     "listen", "mode", "min", "max", "backlog", "pause", "burst", "pool", "table", "log",
-    "concepts", "connect", "sockets", "send", "stream",
+    "concepts", "connect", "sockets", "send", "stream", "tls",
 ];
 
 /// A lesson, read and checked.
@@ -149,6 +153,10 @@ pub struct Settings {
     pub host: Option<String>,
     /// Client: how many sockets Connect ×N opens.
     pub burst: Option<usize>,
+    /// Both: secure new connections with TLS (the server with its generated certificate).
+    pub tls: Option<bool>,
+    /// Client: accept any certificate (insecure, for teaching).
+    pub tls_insecure: Option<bool>,
 }
 
 /// The server's two ways of listening, as a lesson names them.

@@ -45,6 +45,12 @@ impl ClientWindow {
         if let Some(burst) = settings.burst {
             self.settings.burst = burst;
         }
+        if let Some(tls) = settings.tls {
+            self.tls.set_enabled(tls);
+        }
+        if let Some(insecure) = settings.tls_insecure {
+            self.tls.set_insecure(insecure);
+        }
     }
 
     /// The Stream view's news since the last frame, as records (`stream_ready`,

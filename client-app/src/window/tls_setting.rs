@@ -24,6 +24,16 @@ pub struct TlsSetting {
 }
 
 impl TlsSetting {
+    /// Turns TLS on or off for new sockets (a lesson's step).
+    pub fn set_enabled(&mut self, enabled: bool) {
+        self.enabled = enabled;
+    }
+
+    /// Accepts any certificate, or checks it again (a lesson's step).
+    pub fn set_insecure(&mut self, insecure: bool) {
+        self.insecure = insecure;
+    }
+
     /// The setting the command line asked for (`--tls`, `--ca`, `--pin`, `--tls-insecure`).
     #[must_use]
     pub fn from_args(args: &TlsArgs) -> Self {

@@ -35,6 +35,9 @@ impl ServerWindow {
         if let Some(backlog) = settings.backlog {
             self.settings.backlog = backlog;
         }
+        if let Some(tls) = settings.tls {
+            self.tls.enabled = tls;
+        }
         if let Some(paused) = settings.paused {
             self.server.set_accepting_paused(paused);
         }

@@ -86,6 +86,18 @@ pub const VALUES: &[(&str, &str)] = &[
         "close_wait",
         "connections in the kernel's CLOSE_WAIT state now",
     ),
+    (
+        "tls.protocol",
+        "the TLS version the latest handshake agreed on (e.g. TLS1.3)",
+    ),
+    (
+        "tls.cipher",
+        "the cipher suite the latest handshake agreed on",
+    ),
+    (
+        "tls.handshakes",
+        "TLS handshakes done since the lesson began",
+    ),
 ];
 
 /// The live state of one side.
@@ -109,6 +121,9 @@ pub struct Observed {
     last_ports: Option<(u16, u16)>,
     /// Each socket's latest kernel TCP state, while the kernel still knows it.
     kernel_states: BTreeMap<u64, String>,
+    /// The latest TLS handshake's protocol and cipher, and how many were done.
+    tls: Option<(String, String)>,
+    tls_handshakes: u64,
 }
 
 impl Observed {
@@ -181,6 +196,17 @@ impl Observed {
                 self.reads += 1;
                 self.bytes_received += number("bytes").unwrap_or(0);
             }
+            "tls" => {
+                self.tls_handshakes += 1;
+                let text = |field: &str| {
+                    record
+                        .get(field)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                self.tls = Some((text("protocol"), text("cipher")));
+            }
             "kernel_state" => {
                 if let Some(socket) = socket {
                     match record.get("state").and_then(Value::as_str) {
@@ -233,6 +259,13 @@ impl Observed {
             "last.remote_port" => known(self.last_ports.map(|(_, remote)| u64::from(remote))),
             "time_wait" => in_state("TIME_WAIT"),
             "close_wait" => in_state("CLOSE_WAIT"),
+            "tls.protocol" => self.tls.as_ref().map_or(Outcome::Unknown, |(protocol, _)| {
+                Outcome::Text(protocol.clone())
+            }),
+            "tls.cipher" => self.tls.as_ref().map_or(Outcome::Unknown, |(_, cipher)| {
+                Outcome::Text(cipher.clone())
+            }),
+            "tls.handshakes" => known(Some(self.tls_handshakes)),
             _ => Outcome::Unknown,
         }
     }
@@ -306,6 +339,7 @@ mod tests {
         side.apply(&json!({"event": "listening", "address": "[::1]:2002", "handle": 3, "min": 0, "max": 1}));
         side.apply(&json!({"event": "accept_queue", "waiting": 0, "capacity": 1, "syn_recv": 0, "overflows": 0}));
         side.apply(&json!({"event": "connected", "socket": 1, "local": "[::1]:2002", "remote": "[::1]:40000"}));
+        side.apply(&json!({"event": "tls", "socket": 1, "protocol": "TLS1.3", "cipher": "TLS13_AES_128_GCM_SHA256"}));
         side.apply(&json!({"event": "error", "socket": 1, "code": 102}));
         for (name, _) in VALUES {
             assert_ne!(side.value(name), Outcome::Unknown, "{name}");
