@@ -16,9 +16,8 @@ use serversocket::output::Output;
 use serversocket::report::{Printer, Role};
 use serversocket::script::{self, ClientScript, SendTally};
 use serversocket::tls::ClientTls;
-use serversocket::{
-    DEFAULT_CONNECT_TIMEOUT, Event, EventSender, Runtime, SocketId, TcpSocket, event_channel,
-};
+use serversocket::{Event, EventSender, Runtime, SocketId, SocketIds, TcpSocket, event_channel};
+use serversocket_ui::shutdown::stop_requested;
 
 use crate::Args;
 
@@ -52,6 +51,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         tls,
         events: Some(events),
         next: 0,
+        ids: SocketIds::new(),
         sockets: Vec::new(),
     };
     let mut tally = Tally::default();
@@ -59,7 +59,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     starter.top_up(&mut tally);
     runtime.block_on(async {
         // Whoever read our output may be gone (say `| head`) after our last line: stop then too.
-        let mut stop = std::pin::pin!(printer.out().reader_gone().or_termination_signal());
+        let mut stop = std::pin::pin!(stop_requested(printer.out().reader_gone()));
         let mut signalled = false;
         while !tally.open.is_empty() {
             tokio::select! {
@@ -118,8 +118,10 @@ struct Starter<'a> {
     /// The sockets' event sender; dropped once every socket has started (or on a signal), so
     /// the channel ends when the last socket does.
     events: Option<EventSender>,
-    /// The next socket's id.
+    /// How many sockets have started.
     next: u64,
+    /// Where each socket's id comes from (0, 1, 2 … in start order, the seed's index).
+    ids: SocketIds,
     /// Every socket started so far, in id order.
     sockets: Vec<TcpSocket>,
 }
@@ -131,33 +133,20 @@ impl Starter<'_> {
             let Some(events) = &self.events else {
                 return;
             };
-            let id = SocketId(self.next);
             self.next += 1;
-            tally.open.insert(id);
-            tally.connecting.insert(id);
-            let (host, port) = (self.args.address.clone(), self.args.port);
-            let (handler, events) = (self.script.handler(), events.clone());
-            self.sockets.push(match &self.tls {
-                None => TcpSocket::connect(
-                    self.runtime,
-                    id,
-                    host,
-                    port,
-                    handler,
-                    events,
-                    DEFAULT_CONNECT_TIMEOUT,
-                ),
-                Some(tls) => TcpSocket::connect_secure(
-                    self.runtime,
-                    id,
-                    host,
-                    port,
-                    handler,
-                    events,
-                    DEFAULT_CONNECT_TIMEOUT,
-                    Arc::clone(tls),
-                ),
-            });
+            let mut connect = TcpSocket::builder(self.args.address.clone(), self.args.port);
+            if let Some(tls) = &self.tls {
+                connect = connect.tls(Arc::clone(tls));
+            }
+            let socket = connect.connect(
+                self.runtime,
+                &self.ids,
+                self.script.handler(),
+                events.clone(),
+            );
+            tally.open.insert(socket.id());
+            tally.connecting.insert(socket.id());
+            self.sockets.push(socket);
         }
         if self.next >= self.args.connect {
             self.stop();

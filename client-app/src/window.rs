@@ -19,12 +19,13 @@ use serversocket::lesson::Side as LessonSide;
 use serversocket::report::Role;
 use serversocket::seed::Replier;
 use serversocket::{
-    Event, EventReceiver, EventSender, Runtime, SocketError, SocketId, SocketState, TcpSocket,
+    Event, EventReceiver, EventSender, Runtime, SocketError, SocketId, SocketIds, SocketState,
+    TcpSocket,
 };
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::lesson_panel::{LessonPanel, mark};
 use serversocket_ui::native::{Side, open_window};
-use serversocket_ui::stream_view::StreamView;
+use serversocket_ui::stream_view::StreamWindow;
 use serversocket_ui::{
     EventLog, LogView, RepaintOnEvent, RowAction, RowState, SendAction, SendBox, SendRequest,
     SocketRows, Timeline, drain_events, shortcuts, socket_table_ui,
@@ -61,8 +62,8 @@ pub struct ClientWindow {
     settings: ClientSettings,
     /// The socket array, by index (dropping a handle closes its socket, so they are kept).
     sockets: Vec<TcpSocket>,
-    /// The index the next Connect uses (the seed's curSocket).
-    next_index: u64,
+    /// Hands out each Connect's index (the seed's curSocket), each once.
+    ids: SocketIds,
     /// Connects asked for and not started yet: at most the "at once" setting are under way,
     /// the rest start as those connect or fail.
     queued: VecDeque<Queued>,
@@ -88,8 +89,8 @@ pub struct ClientWindow {
     send_box: SendBox,
     /// Files being sent, for their progress bars.
     file_sends: Vec<FileSend>,
-    /// The Stream view (its own loopback connection) and whether it is open.
-    stream: (StreamView, bool),
+    /// The Stream view (its own loopback connection), in a window of its own.
+    stream: StreamWindow,
     /// Failed file sends report here (the event channel is the library's own), and the log
     /// shows them next frame.
     file_errors: (mpsc::Sender<Event>, mpsc::Receiver<Event>),
@@ -125,11 +126,13 @@ impl ClientWindow {
         let (repaint, events, receiver) = RepaintOnEvent::channel();
         let runtime = Runtime::new()?;
         let kernel = ConnectionWatch::start(&runtime, events.clone());
+        let mut send_box = SendBox::default();
+        send_box.restore_history(settings.send_history.iter().cloned());
         let lessons = LessonPanel::new(LessonSide::Client, None, None, &settings.lesson);
         Ok(Self {
             settings,
             sockets: Vec::new(),
-            next_index: 0,
+            ids: SocketIds::new(),
             queued: VecDeque::new(),
             runtime,
             kernel,
@@ -151,9 +154,9 @@ impl ClientWindow {
                     (FAILED, RowState::Failed.color()),
                 ],
             ),
-            send_box: SendBox::default(),
+            send_box,
             file_sends: Vec::new(),
-            stream: (StreamView::default(), false),
+            stream: StreamWindow::default(),
             file_errors: mpsc::channel(),
             lessons,
             stream_seen: lessons::StreamSeen::default(),
@@ -231,21 +234,14 @@ impl ClientWindow {
                     switch.ui(ui);
                 }
                 ui.separator();
-                let stream = ui.toggle_value(&mut self.stream.1, "Stream")
-                    .on_hover_text("Why a message can arrive split or merged: writes and reads on one connection, side by side");
+                let stream = self.stream.toggle_ui(ui);
                 mark(ui, "stream", &stream);
                 ui.toggle_value(&mut self.lessons.open, "Lessons")
                     .on_hover_text("Guided labs: step by step, checked against what the sockets really do");
             });
             ui.add_space(4.0);
         });
-        let (stream, open) = &mut self.stream;
-        if *open {
-            egui::Window::new("Stream: writes and reads")
-                .open(open)
-                .default_width(600.0)
-                .show(ui.ctx(), |ui| stream.ui(ui, &self.runtime));
-        }
+        self.stream.show(ui.ctx(), &self.runtime);
         // After the Stream view took its news, so a step it ends shows in this frame.
         self.stream_to_lesson();
         self.lessons_ui(ui);
@@ -357,29 +353,16 @@ impl ClientWindow {
             let Some(next) = self.queued.pop_front() else {
                 break;
             };
-            let id = SocketId(self.next_index);
-            self.next_index += 1;
-            self.sockets.push(match next.tls {
-                None => TcpSocket::connect(
-                    &self.runtime,
-                    id,
-                    next.host,
-                    next.port,
-                    next.behaviour,
-                    self.events.clone(),
-                    next.timeout,
-                ),
-                Some(tls) => TcpSocket::connect_secure(
-                    &self.runtime,
-                    id,
-                    next.host,
-                    next.port,
-                    next.behaviour,
-                    self.events.clone(),
-                    next.timeout,
-                    tls,
-                ),
-            });
+            let mut connect = TcpSocket::builder(next.host, next.port).timeout(next.timeout);
+            if let Some(tls) = next.tls {
+                connect = connect.tls(tls);
+            }
+            self.sockets.push(connect.connect(
+                &self.runtime,
+                &self.ids,
+                next.behaviour,
+                self.events.clone(),
+            ));
             connecting += 1;
         }
     }
@@ -549,6 +532,7 @@ impl eframe::App for ClientWindow {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings.send_history = self.send_box.history.iter().cloned().collect();
         self.settings.lesson = self.lessons.saved();
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }

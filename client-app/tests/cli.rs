@@ -116,7 +116,7 @@ fn accept_within(listener: &TcpListener, patience: Duration) -> TcpStream {
 /// and SIGINT still stop the client (it closes its socket and exits 0).
 #[test]
 fn a_signal_stops_the_client_whatever_its_output_does() {
-    const PATIENCE: Duration = Duration::from_secs(20);
+    use test_support::PATIENCE;
     for signal in ["TERM", "INT"] {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();

@@ -6,12 +6,13 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::time::Duration;
-
 use client_app::window::{ClientSettings, ClientWindow};
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use server_app::window::{ServerSettings, ServerWindow};
+use test_support::kittest;
+
+/// Both windows side by side on a small screen.
+const SIZE: egui::Vec2 = egui::vec2(700.0, 720.0);
 
 #[test]
 fn listen_then_connect_holds_the_seed_conversation() {
@@ -19,12 +20,11 @@ fn listen_then_connect_holds_the_seed_conversation() {
         port: "0".to_owned(),
         ..ServerSettings::default()
     };
-    let mut server = Harness::builder()
-        .with_size(egui::vec2(700.0, 720.0))
-        .build_ui_state(
-            |ui, w: &mut ServerWindow| w.ui(ui),
-            ServerWindow::new(server_settings).unwrap(),
-        );
+    let mut server = kittest::harness(
+        SIZE,
+        ServerWindow::new(server_settings).unwrap(),
+        |ui, w: &mut ServerWindow| w.ui(ui),
+    );
     server.step();
     assert!(
         server.query_by_label_contains("click Listen").is_some(),
@@ -38,12 +38,11 @@ fn listen_then_connect_holds_the_seed_conversation() {
         port: port.to_string(),
         ..ClientSettings::default()
     };
-    let mut client = Harness::builder()
-        .with_size(egui::vec2(700.0, 720.0))
-        .build_ui_state(
-            |ui, w: &mut ClientWindow| w.ui(ui),
-            ClientWindow::new(client_settings).unwrap(),
-        );
+    let mut client = kittest::harness(
+        SIZE,
+        ClientWindow::new(client_settings).unwrap(),
+        |ui, w: &mut ClientWindow| w.ui(ui),
+    );
     client.step();
     assert!(
         client.query_by_label_contains("click Connect").is_some(),
@@ -63,26 +62,20 @@ fn listen_then_connect_holds_the_seed_conversation() {
         "Socket 0: From the server socket, I connected to you.",
         "Socket 0 send complete.",
     ];
-    for _ in 0..1500 {
+    let held = kittest::frames_until(|| {
         server.step();
         client.step();
-        let server_done = server_lines
+        server_lines
             .iter()
-            .all(|l| server.state().log().contains(l));
-        let client_done = client_lines
-            .iter()
-            .all(|l| client.state().log().contains(l));
-        if server_done && client_done {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let lines = |log: &serversocket_ui::EventLog| -> Vec<String> {
-        log.entries().iter().map(|e| e.line.clone()).collect()
-    };
-    panic!(
+            .all(|l| server.state().log().contains(l))
+            && client_lines
+                .iter()
+                .all(|l| client.state().log().contains(l))
+    });
+    assert!(
+        held,
         "the conversation did not complete; server: {:#?} client: {:#?}",
-        lines(server.state().log()),
-        lines(client.state().log())
+        server.state().log().lines(),
+        client.state().log().lines()
     );
 }

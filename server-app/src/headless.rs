@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serversocket::naive::NaiveServer;
-use serversocket::output::Output;
 use serversocket::reply::ReplyMode;
 use serversocket::report::{Printer, Role};
 use serversocket::tls::ServerTls;
 use serversocket::{Event, Runtime, ServerSocket, event_channel};
+use serversocket_ui::shutdown::stop_requested;
 
 use crate::{Args, Mode};
 
@@ -65,6 +65,7 @@ fn run_pool(
     server
         .set_idle_timeout((args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout)));
     server.set_backlog(args.backlog);
+    server.set_accepting_paused(args.paused);
     server.set_tls(tls);
     let started = server
         .set_limits(args.min, args.max)
@@ -82,7 +83,7 @@ fn run_pool(
     }
     runtime.block_on(async {
         // Whoever read our output may be gone (say `| head`) after our last line: stop then too.
-        let mut stop = std::pin::pin!(printer.out().reader_gone().or_termination_signal());
+        let mut stop = std::pin::pin!(stop_requested(printer.out().reader_gone()));
         loop {
             tokio::select! {
                 event = receiver.recv() => match event {
@@ -145,21 +146,13 @@ fn run_naive(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         };
-    let show = |printer: &mut Printer<Output>, event: &Event| match event {
-        // Not the end: the single socket closed to hand a connection off.
-        Event::Stopped => printer.print_note(
-            "Listener closed: new connections are refused until it listens again.",
-            "listener_closed",
-        ),
-        event => printer.print(event),
-    };
     runtime.block_on(async {
         // Whoever read our output may be gone (say `| head`) after our last line: stop then too.
-        let mut stop = std::pin::pin!(printer.out().reader_gone().or_termination_signal());
+        let mut stop = std::pin::pin!(stop_requested(printer.out().reader_gone()));
         loop {
             tokio::select! {
                 event = receiver.recv() => match event {
-                    Some(event) => show(&mut printer, &event),
+                    Some(event) => printer.print(&event),
                     None => break,
                 },
                 () = &mut stop => break,
@@ -173,7 +166,7 @@ fn run_naive(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
         eprintln!("server-app: some connections did not close within {SHUTDOWN_WAIT:?}");
     }
     while let Some(event) = receiver.try_recv() {
-        show(&mut printer, &event);
+        printer.print(&event);
     }
     printer.print(&Event::Stopped);
     Ok(ExitCode::SUCCESS)

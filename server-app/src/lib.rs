@@ -46,6 +46,11 @@ pub struct Args {
     /// none (the accept queue); the system may cap it (net.core.somaxconn on Linux).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_BACKLOG)]
     pub backlog: u32,
+    /// Pause accepting from the start (pool mode): the listener is open and the kernel
+    /// completes handshakes into the accept queue (see the `accept_queue` lines), but no
+    /// socket takes them, so the queue fills and then overflows. For watching the backlog.
+    #[arg(long)]
+    pub paused: bool,
     /// With --headless: print one JSON object per line instead of the seed's words.
     #[arg(long)]
     pub json: bool,

@@ -30,6 +30,7 @@ use serversocket::{
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::lesson_panel::{LessonPanel, mark};
 use serversocket_ui::native::{Side, open_window};
+use serversocket_ui::stream_view::StreamWindow;
 use serversocket_ui::{
     EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, Timeline, drain_events,
     shortcuts, socket_table_ui,
@@ -93,6 +94,8 @@ pub struct ServerWindow {
     log: EventLog,
     /// How the log is looked at.
     log_view: LogView,
+    /// The Stream view (the same component as the client window's), in its own window.
+    stream: StreamWindow,
     /// Every socket the pool made, as tiles and rows.
     rows: SocketRows,
     /// The last listener error, shown in the status line until the next Listen.
@@ -154,6 +157,7 @@ impl ServerWindow {
             trace_level: None,
             log: EventLog::new(Role::Server),
             log_view: LogView::default(),
+            stream: StreamWindow::default(),
             rows: SocketRows::default(),
             listener_error: None,
             timeline: Timeline::new(
@@ -241,6 +245,7 @@ impl ServerWindow {
                     .on_hover_text(
                         "Plain explanations of each part, pointing at what is on screen now",
                     );
+                self.stream.toggle_ui(ui);
                 ui.toggle_value(&mut self.lessons.open, "Lessons")
                     .on_hover_text(
                         "Guided labs: step by step, checked against what the sockets really do",
@@ -248,6 +253,7 @@ impl ServerWindow {
             });
             ui.add_space(4.0);
         });
+        self.stream.show(ui.ctx(), &self.runtime);
         self.lessons_ui(ui);
         let status = self.server.pool_status();
         if self.settings.show_concepts {
@@ -356,14 +362,19 @@ impl ServerWindow {
         match &event {
             Event::Listening { .. } => {
                 self.timeline.set(LISTENER_OPEN, now, 1.0);
+                self.closed_since = None;
+            }
+            // The naive listener's gaps: only these count, not a Stop and Listen by the user.
+            Event::ListenerReopened { .. } => {
+                self.timeline.set(LISTENER_OPEN, now, 1.0);
                 if let Some(since) = self.closed_since.take() {
                     self.listener_gaps.0 += 1;
                     self.listener_gaps.1 += now.saturating_duration_since(since);
                 }
             }
-            Event::Stopped => {
+            Event::Stopped | Event::ListenerClosed => {
                 self.timeline.set(LISTENER_OPEN, now, 0.0);
-                self.closed_since = Some(now);
+                self.closed_since = matches!(event, Event::ListenerClosed).then_some(now);
                 // A connection still waiting for its handoff was closed with the listener.
                 self.waiting = None;
             }
@@ -481,13 +492,11 @@ impl ServerWindow {
             );
             match started {
                 Ok((naive, _address)) => self.serving = Serving::Naive(naive),
-                Err(error) => {
-                    self.log.push(Event::Error {
-                        socket: None,
-                        error: error.clone(),
-                    });
-                    self.listener_error = Some(error);
-                }
+                // Returned, not sent as an event: shown as the event would be, once.
+                Err(error) => self.record_event(Event::Error {
+                    socket: None,
+                    error,
+                }),
             }
             return;
         }
@@ -504,14 +513,12 @@ impl ServerWindow {
             .set_limits(self.settings.min, self.settings.max)
             .and_then(|()| self.server.listen());
         if let Err(error) = started {
-            // Bind failures also arrive as an Error event; a bad setting does not, so log it here.
-            if matches!(error, SocketError::InvalidSetting { .. }) {
-                self.log.push(Event::Error {
-                    socket: None,
-                    error: error.clone(),
-                });
-            }
-            self.listener_error = Some(error);
+            // Listen returns its error and sends no event for it: this is its one report, shown
+            // (log, status line, lessons) as the event would be.
+            self.record_event(Event::Error {
+                socket: None,
+                error,
+            });
         }
     }
 
@@ -534,9 +541,10 @@ impl ServerWindow {
     /// The active connections, with Send and Disconnect per row, and Disconnect all.
     fn connections_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            let heading = ui
-                .heading("Active connections")
-                .on_hover_text("ActiveConnections: the sockets now connected");
+            let heading = ui.heading("Active connections").on_hover_text(
+                "ActiveConnections: the sockets now connected, and closed ones whose connection \
+                 the kernel still keeps (TIME_WAIT when this side closed first), until it forgets it",
+            );
             mark(ui, "table", &heading);
             let disconnect_all = ui
                 .button("Disconnect all")
@@ -553,7 +561,7 @@ impl ServerWindow {
             ui,
             self.rows
                 .iter_mut()
-                .filter(|row| row.state == RowState::Connected),
+                .filter(|row| shows_in_active_connections(row)),
             "Disconnect",
             self.log_view.socket_filter,
         );
@@ -613,4 +621,15 @@ pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
 /// The idle timeout for `seconds` as set in the window (0 = none).
 fn idle_timeout(seconds: u64) -> Option<Duration> {
     (seconds > 0).then(|| Duration::from_secs(seconds))
+}
+
+/// A row of the Active connections table: a connected socket, or a closed one whose connection
+/// the kernel still keeps (TIME_WAIT, LAST_ACK …): the learner sees which side holds TIME_WAIT,
+/// and the row leaves when the kernel forgets the connection.
+fn shows_in_active_connections(row: &serversocket_ui::SocketRow) -> bool {
+    match row.state {
+        RowState::Connected => true,
+        RowState::Closed | RowState::Failed => row.kernel.is_some(),
+        _ => false,
+    }
 }

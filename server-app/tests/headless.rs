@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// The longest any wait for a line or an exit may take before the test fails.
-const PATIENCE: Duration = Duration::from_secs(20);
+use test_support::PATIENCE;
 
 fn server_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_server-app"))
@@ -1071,6 +1071,91 @@ fn clients_beyond_max_are_reported_waiting_in_the_kernels_accept_queue() {
     server.until_json("2 waiting", |v| {
         is_event(v, "accept_queue") && v["waiting"] == 2
     });
+}
+
+/// The naive listener's brief closes have their own events: `listener_closed` then
+/// `listener_reopened` (with the new socket's handle), while `listening` is said once, at the
+/// start, and `stopped` once, at the end.
+#[test]
+fn naive_mode_reports_each_gap_as_listener_closed_then_listener_reopened() {
+    let mut naive = App::start(
+        server_binary(),
+        &[
+            "--headless",
+            "--port",
+            "0",
+            "--json",
+            "--mode",
+            "naive",
+            "--relisten-delay-ms",
+            "0",
+        ],
+    );
+    let listening = naive.until_json("listening", |v| is_event(v, "listening"));
+    let address = listening["address"].as_str().unwrap().to_owned();
+    greet_one_after_another(&address, 1);
+    naive.until_json("a gap", |v| is_event(v, "listener_closed"));
+    let reopened = naive.until_json("the gap's end", |v| is_event(v, "listener_reopened"));
+    assert!(reopened["handle"].as_i64().is_some(), "{reopened}");
+    naive.signal("TERM");
+    let (status, lines, _) = naive.wait();
+    assert!(status.success(), "{status:?}");
+    let count = |name: &str| {
+        lines
+            .iter()
+            .filter(|l| l.contains(&format!("\"event\":\"{name}\"")))
+            .count()
+    };
+    assert_eq!(count("listening"), 1, "{lines:#?}");
+    assert_eq!(count("stopped"), 1, "{lines:#?}");
+    assert_eq!(count("listener_closed"), 1, "{lines:#?}");
+    assert_eq!(count("listener_reopened"), 1, "{lines:#?}");
+}
+
+/// `--paused`: the listener is open but the pool takes nothing, so every client waits in the
+/// kernel's accept queue (none is greeted) and the `accept_queue` line shows them all.
+#[test]
+fn paused_from_the_start_leaves_every_client_in_the_accept_queue() {
+    let mut server = App::start(
+        server_binary(),
+        &[
+            "--headless",
+            "--json",
+            "--port",
+            "0",
+            "--backlog",
+            "16",
+            "--paused",
+        ],
+    );
+    let listening = server.until_json("listening", |v| is_event(v, "listening"));
+    let address: std::net::SocketAddr = listening["address"].as_str().unwrap().parse().unwrap();
+    let _clients: Vec<std::net::TcpStream> = (0..3)
+        .map(|_| std::net::TcpStream::connect(address).unwrap())
+        .collect();
+    let queue = server.until_json("3 waiting", |v| {
+        is_event(v, "accept_queue") && v["waiting"] == 3
+    });
+    assert_eq!(queue["capacity"], 16, "{queue}");
+    // The pool took none of them: no connected event while they waited, to the end.
+    server.signal("TERM");
+    let (status, lines, _) = server.wait();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        !lines.iter().any(|l| l.contains("\"event\":\"connected\"")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn help_names_the_paused_flag() {
+    let output = Command::new(server_binary())
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("--paused"), "{help}");
+    assert!(help.contains("Pause accepting from the start"), "{help}");
 }
 
 /// Runs `server-app --lesson NAME --check …`, returning its exit code and output.

@@ -197,6 +197,16 @@ pub enum Event {
     },
     /// The listener is closed (StopListening, or the server was dropped).
     Stopped,
+    /// The naive server's single listening socket closed to hand a connection off (see
+    /// [`crate::naive`]): not the end, as Stopped would be, but the gap a ServerSocket exists
+    /// to close. Until [`Event::ListenerReopened`] nothing listens on the port and the OS
+    /// refuses new connections. A [`crate::ServerSocket`] never sends it.
+    ListenerClosed,
+    /// The naive server listens again after a [`Event::ListenerClosed`], on the same address.
+    ListenerReopened {
+        /// The new listening socket's OS handle (each gap ends with a new socket).
+        handle: i64,
+    },
     /// A socket's handler says what it decided and why ([`crate::Socket::note`]), e.g. the
     /// seed's client stopping its automatic replies.
     Note {
@@ -229,7 +239,9 @@ impl Event {
             | Self::Accepted { .. }
             | Self::LimitsChanged { .. }
             | Self::AcceptQueue { .. }
-            | Self::Stopped => None,
+            | Self::Stopped
+            | Self::ListenerClosed
+            | Self::ListenerReopened { .. } => None,
         }
     }
 }

@@ -27,7 +27,7 @@
 //! - [`handler`]: [`SocketHandler`], a socket's event methods, and [`Socket`], the socket as
 //!   they see it (Xojo's `Me`).
 //! - `receive_buffer`: received bytes as shared chunks, read without copying when possible.
-//! - [`tcp_socket`]: [`TcpSocket`], the caller's handle; client Connect.
+//! - [`tcp_socket`]: [`TcpSocket`], the caller's handle; client Connect ([`ConnectBuilder`]).
 //! - `connection`: the task that runs one connected socket.
 //! - [`server_socket`]: [`ServerSocket`], its settings and methods.
 //! - `pool`: the listener task: accept, hand off, refill, cap.
@@ -53,6 +53,8 @@
 //! - A refused connection is error 102 like in Xojo, with its own variant
 //!   ([`SocketError::ConnectionRefused`]) and message.
 //! - Port 0 means "any free port". Limits are validated (see [`server_socket`]).
+//! - A failed Listen is returned by [`ServerSocket::listen`] and not also fired as an Error
+//!   event (Xojo fires the event): each error is handled once.
 //! - Buffers are bounded ([`handler::SEND_QUEUE_LIMIT`], [`handler::RECEIVE_BUFFER_LIMIT`]).
 
 #![forbid(unsafe_code)]
@@ -102,6 +104,8 @@ pub use channel::{EventReceiver, EventSender, Waker, event_channel};
 pub use error::{IoCause, SocketError, code_meaning, parse_host, parse_port, parse_remote_port};
 pub use event::{Event, SocketId, SocketIds};
 pub use handler::{Passive, Socket, SocketHandler};
-pub use runtime::{Runtime, termination_signal};
+pub use runtime::Runtime;
 pub use server_socket::{Limits, PoolStatus, ServerSocket};
-pub use tcp_socket::{DEFAULT_CONNECT_TIMEOUT, SocketState, SocketStatus, TcpSocket};
+pub use tcp_socket::{
+    ConnectBuilder, DEFAULT_CONNECT_TIMEOUT, SocketState, SocketStatus, TcpSocket,
+};

@@ -4,7 +4,9 @@
 //! While it is closed, nothing listens on the port and the OS refuses new connections: this is
 //! the gap the ServerSocket page warns about ("one of the connections may be dropped because
 //! there was no listening socket available"), here on real sockets. Its backlog is 1, like a
-//! single TCPSocket's Listen. Every connection still runs on a [`crate::TcpSocket`] with the
+//! single TCPSocket's Listen. Each gap is reported as [`Event::ListenerClosed`] then
+//! [`Event::ListenerReopened`] (Listening and Stopped keep their meaning: the start and the end).
+//! Every connection still runs on a [`crate::TcpSocket`] with the
 //! application's handler, numbered from 0 like the pool's sockets.
 
 use std::net::SocketAddr;
@@ -87,6 +89,8 @@ impl NaiveServer {
         let shutdown = registry.session();
         let task = async move {
             let mut listener = Some(first);
+            // Listening is said once; each later open ends a gap (ListenerReopened).
+            let mut first_listen = true;
             while !shutdown.is_cancelled() {
                 let std_listener = match listener.take() {
                     Some(listener) => listener,
@@ -110,21 +114,25 @@ impl NaiveServer {
                     break;
                 };
                 let handle = os_handle(&open);
-                events
-                    .send(Event::Listening {
+                let opened = if first_listen {
+                    Event::Listening {
                         address: bound,
                         handle,
                         min: 0,
                         max: 1,
-                    })
-                    .await;
+                    }
+                } else {
+                    Event::ListenerReopened { handle }
+                };
+                first_listen = false;
+                events.send(opened).await;
                 let accepted_stream = tokio::select! {
                     () = shutdown.cancelled() => break,
                     accepted = open.accept() => accepted,
                 };
                 // The single listening socket is busy with this connection now: close it.
                 drop(open);
-                events.send(Event::Stopped).await;
+                events.send(Event::ListenerClosed).await;
                 let Ok((stream, remote)) = accepted_stream else {
                     continue;
                 };

@@ -69,15 +69,6 @@ impl ReaderGone {
             self.0.gone.notified().await;
         }
     }
-
-    /// Resolves on Ctrl-C or SIGTERM, or once the reader is gone: when a headless program
-    /// should stop.
-    pub async fn or_termination_signal(self) {
-        tokio::select! {
-            () = crate::termination_signal() => {}
-            () = self.wait() => {}
-        }
-    }
 }
 
 impl Shared {

@@ -118,6 +118,12 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
             line
         }
         Event::Stopped => "Stopped listening.".to_owned(),
+        Event::ListenerClosed => {
+            "Listener closed: new connections are refused until it listens again.".to_owned()
+        }
+        Event::ListenerReopened { handle } => {
+            format!("Listening again (new listening socket, handle {handle}).")
+        }
         Event::Note { socket, text } => format!("Socket {socket}: {text}"),
     })
 }
@@ -199,6 +205,10 @@ pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
             "syn_recv": syn_recv, "overflows": overflows,
         }),
         Event::Stopped => json!({"event": "stopped", "ts": ts}),
+        Event::ListenerClosed => json!({"event": "listener_closed", "ts": ts}),
+        Event::ListenerReopened { handle } => {
+            json!({"event": "listener_reopened", "ts": ts, "handle": handle})
+        }
         Event::Note { socket, text } => {
             json!({"event": "note", "ts": ts, "socket": socket, "text": text})
         }

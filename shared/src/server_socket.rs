@@ -33,9 +33,7 @@ use tokio_util::sync::CancellationToken;
 use crate::bounds::Count;
 use crate::pool::{AddSocket, Listener, Pool};
 use crate::sync::lock;
-use crate::{
-    Event, EventSender, Runtime, SocketError, SocketHandler, SocketId, SocketIds, TcpSocket,
-};
+use crate::{EventSender, Runtime, SocketError, SocketHandler, SocketId, SocketIds, TcpSocket};
 
 /// The seed's port.
 pub const DEFAULT_PORT: u16 = 2002;
@@ -230,7 +228,7 @@ impl ServerSocket {
     }
 
     /// Slow motion, for teaching: each accepted connection waits `delay` before it is handed to
-    /// a pooled socket, and an [`Event::Accepted`] says so. Zero (the default, and Xojo's only
+    /// a pooled socket, and an [`crate::Event::Accepted`] says so. Zero (the default, and Xojo's only
     /// behaviour) hands off at once. Applies from the next accepted connection, even while
     /// listening. While a connection waits the listener accepts nothing else, so later clients
     /// queue in the backlog, as they would behind a slow handoff.
@@ -287,7 +285,7 @@ impl ServerSocket {
     }
 
     /// Whether Listen also samples the kernel's accept queue and reports
-    /// [`Event::AcceptQueue`] (on by default; applies at the next Listen). Benchmarks turn it
+    /// [`crate::Event::AcceptQueue`] (on by default; applies at the next Listen). Benchmarks turn it
     /// off to measure what it costs.
     pub fn set_kernel_sampling(&self, on: bool) {
         self.kernel_sampling.store(on, Ordering::Relaxed);
@@ -330,8 +328,9 @@ impl ServerSocket {
     ///
     /// # Errors
     /// [`SocketError::InvalidState`] when already listening; the bind's failure otherwise
-    /// (105 address in use, 107 privileged port, 100 not this machine's address …), which also
-    /// fires the Error event.
+    /// (105 address in use, 107 privileged port, 100 not this machine's address …). A failed
+    /// Listen is only returned: no Error event is sent for it (Xojo fires one; a Rust caller has
+    /// the `Result`, and one error reported twice would be logged twice).
     pub fn listen(&mut self) -> Result<SocketAddr, SocketError> {
         if let Some(address) = self.local_address() {
             return Err(SocketError::InvalidState(format!(
@@ -340,21 +339,10 @@ impl ServerSocket {
         }
         let address = SocketAddr::new(self.network_interface(), self.port());
         let backlog = i32::try_from(self.backlog()).unwrap_or(i32::MAX);
-        let listener = match bind(address, backlog) {
-            Ok(listener) => listener,
-            Err(error) => {
-                let events = self.events.clone();
-                let event = Event::Error {
-                    socket: None,
-                    error: error.clone(),
-                };
-                self.pool
-                    .registry
-                    .runtime()
-                    .spawn(async move { events.send(event).await });
-                return Err(error);
-            }
-        };
+        // A failed bind is returned, not also sent as an Error event: each error is handled
+        // once, and the caller of listen() is the one who can act on it (see README, "Where we
+        // differ"). Errors after Listen, with no caller to return to, are events.
+        let listener = bind(address, backlog)?;
         let listener = {
             let _entered = self.pool.registry.runtime().enter();
             tokio::net::TcpListener::from_std(listener)

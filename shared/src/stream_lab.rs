@@ -45,9 +45,21 @@ pub enum LabEvent {
         /// The bytes.
         data: Bytes,
     },
+    /// What the kernel holds in the two ends' queues (sampled while reading is stopped, and
+    /// until both are empty again): stop reading and the receiver's Recv-Q fills up to its
+    /// window, then the sender's Send-Q, then the sender's writes stall.
+    Queues {
+        /// Bytes that arrived at the receiving end and the program has not read (its Recv-Q).
+        receiver_unread: u32,
+        /// Bytes the sending end holds that the receiver has not acknowledged (its Send-Q).
+        sender_unacknowledged: u32,
+    },
     /// Something failed; the lab stops.
     Failed(String),
 }
+
+/// How often the kernel's queues are looked at while they matter.
+const QUEUES_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Commands for the lab's tasks.
 enum WriterCommand {
@@ -146,7 +158,9 @@ async fn run(
     let (mut server, _) = listener.accept().await?;
     // Nagle on at first: the default of every TCP socket.
     client.set_nodelay(false)?;
+    let ends = (client.local_addr()?, server.local_addr()?);
     report(LabEvent::Ready);
+    let queues = watch_queues(ends, settings.clone(), Arc::clone(&report));
     let writer_report = Arc::clone(&report);
     let writer = async move {
         let (mut index, mut start) = (0, 0);
@@ -194,6 +208,47 @@ async fn run(
     tokio::select! {
         result = writer => result,
         result = reader => result,
+        () = queues => Ok(()),
+    }
+}
+
+/// Reports the kernel's Recv-Q of the receiving end and Send-Q of the sending end while
+/// reading is stopped, and until both have drained after it resumes; quiet otherwise. Without
+/// the kernel's view (not Linux, no netlink) it reports nothing.
+async fn watch_queues(
+    (sender, receiver): (std::net::SocketAddr, std::net::SocketAddr),
+    settings: watch::Receiver<ReadSettings>,
+    report: Arc<dyn Fn(LabEvent) + Send + Sync>,
+) {
+    let Ok(probe) = crate::kernel::KernelProbe::new() else {
+        return std::future::pending().await;
+    };
+    let mut ticks = tokio::time::interval(QUEUES_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last = (0, 0);
+    loop {
+        ticks.tick().await;
+        let reading = settings.borrow().reading;
+        if reading && last == (0, 0) {
+            continue;
+        }
+        let unread = probe
+            .connection(receiver, sender)
+            .ok()
+            .flatten()
+            .map_or(0, |end| end.recv_queue);
+        let unacknowledged = probe
+            .connection(sender, receiver)
+            .ok()
+            .flatten()
+            .map_or(0, |end| end.send_queue);
+        if (unread, unacknowledged) != last {
+            last = (unread, unacknowledged);
+            report(LabEvent::Queues {
+                receiver_unread: unread,
+                sender_unacknowledged: unacknowledged,
+            });
+        }
     }
 }
 
@@ -294,5 +349,41 @@ mod tests {
         assert!(framed.messages.is_empty());
         framed.push(&[b'i', 0, 0, 0, 1, b'!']);
         assert_eq!(framed.messages, ["hi", "!"]);
+    }
+
+    /// Stop reading and write more than the two ends' buffers hold: the kernel's view shows the
+    /// receiver's Recv-Q filled and then the sender's Send-Q; reading again drains both.
+    #[cfg(target_os = "linux")]
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn stopped_reading_fills_the_receivers_recv_q_then_the_senders_send_q() {
+        let runtime = Runtime::new().unwrap();
+        let lab = StreamLab::start(&runtime, None);
+        lab.set_reading(false);
+        for _ in 0..16 {
+            lab.write(vec![b'x'; 1024 * 1024]);
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let wait_for = |what: &str, wanted: &dyn Fn(u32, u32) -> bool| loop {
+            assert!(std::time::Instant::now() < deadline, "no {what}");
+            match lab
+                .events
+                .recv_timeout(std::time::Duration::from_millis(100))
+            {
+                Ok(LabEvent::Queues {
+                    receiver_unread,
+                    sender_unacknowledged,
+                }) if wanted(receiver_unread, sender_unacknowledged) => return,
+                Ok(LabEvent::Failed(problem)) => panic!("{problem}"),
+                _ => {}
+            }
+        };
+        wait_for("both queues filled", &|unread, unacked| {
+            unread > 0 && unacked > 0
+        });
+        lab.set_reading(true);
+        wait_for("both queues drained", &|unread, unacked| {
+            unread == 0 && unacked == 0
+        });
     }
 }

@@ -1,6 +1,6 @@
 //! Xojo's TCPSocket as the caller holds it: a cheap handle to a socket running on the runtime.
 //!
-//! A client makes one with [`TcpSocket::connect`]; a [`crate::ServerSocket`] makes one for every
+//! A client makes one with [`TcpSocket::builder`] ([`ConnectBuilder`]); a [`crate::ServerSocket`] makes one for every
 //! connection it hands off ([`crate::ServerSocket::active_connections`]). The handle sends
 //! commands (write, close) over a channel and reads a status snapshot; it never waits on the
 //! network. Dropping every handle of a client socket closes it.
@@ -17,7 +17,7 @@ use tracing::Instrument;
 
 use crate::connection::Connection;
 use crate::sync::lock;
-use crate::{Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId};
+use crate::{Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId, SocketIds};
 
 /// How long a client's Connect waits (name lookup included) before giving up, unless told otherwise.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -83,72 +83,90 @@ pub struct TcpSocket {
     status: Arc<Mutex<SocketStatus>>,
 }
 
-impl TcpSocket {
-    /// Resolves `host` and connects to it on `port` in the background (Xojo's Connect), then runs
-    /// `handler`'s events. Connected or Error (then Closed) follows on `events`. Gives up after
-    /// `timeout`, name lookup included.
+/// What a client's Connect needs to know before it starts: where to, and how long to try.
+/// Made by [`TcpSocket::builder`]; [`ConnectBuilder::connect`] starts it.
+///
+/// ```no_run
+/// use serversocket::{Passive, Runtime, SocketIds, TcpSocket, event_channel};
+/// let runtime = Runtime::new()?;
+/// let ids = SocketIds::new();
+/// let (events, _receiver) = event_channel(None);
+/// let socket = TcpSocket::builder("localhost", 8080)
+///     .timeout(std::time::Duration::from_secs(3))
+///     .connect(&runtime, &ids, Passive, events);
+/// println!("socket {} is connecting", socket.id());
+/// # Ok::<(), serversocket::SocketError>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a ConnectBuilder does nothing until connect()"]
+pub struct ConnectBuilder {
+    /// The name or address to resolve, as the user typed it.
+    host: String,
+    /// The remote port.
+    port: u16,
+    /// How long Connect tries, name lookup included, before Error 103 ("timed out").
+    timeout: Duration,
+    /// Set for a secure socket (Xojo's SSLSocket): how to run and check the TLS handshake.
+    tls: Option<Arc<crate::tls::ClientTls>>,
+}
+
+impl ConnectBuilder {
+    /// Gives up after `timeout` instead of [`DEFAULT_CONNECT_TIMEOUT`], name lookup included.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Makes it a secure socket (Xojo's SSLSocket): once TCP is connected it reports
+    /// Handshaking, runs the TLS handshake as `tls` says (checking the certificate against the
+    /// host), reports Secured and only then Connected. A failed handshake is an Error
+    /// ([`SocketError::Tls`]) and Closed, like a failed connect.
+    pub fn tls(mut self, tls: Arc<crate::tls::ClientTls>) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Resolves the host and connects in the background (Xojo's Connect), then runs `handler`'s
+    /// events. Connected or Error (then Closed) follows on `events`. The socket's id comes from
+    /// `ids`, so a caller that takes every client's id from one [`SocketIds`] never gives two
+    /// sockets the same one.
     #[must_use]
     pub fn connect(
+        self,
         runtime: &Runtime,
-        id: SocketId,
-        host: impl Into<String>,
-        port: u16,
+        ids: &SocketIds,
         handler: impl SocketHandler,
         events: EventSender,
-        timeout: Duration,
-    ) -> Self {
-        Self::start(
-            runtime,
-            id,
-            host.into(),
+    ) -> TcpSocket {
+        TcpSocket::start_connect(runtime, ids.next(), self, handler, events)
+    }
+}
+
+impl TcpSocket {
+    /// Starts describing a client's Connect to `host` on `port`; see [`ConnectBuilder`].
+    pub fn builder(host: impl Into<String>, port: u16) -> ConnectBuilder {
+        ConnectBuilder {
+            host: host.into(),
             port,
-            handler,
-            events,
-            timeout,
-            None,
-        )
+            timeout: DEFAULT_CONNECT_TIMEOUT,
+            tls: None,
+        }
     }
 
-    /// [`Self::connect`] for a secure socket (Xojo's SSLSocket): once TCP is connected it
-    /// reports Handshaking, runs the TLS handshake as `tls` says (checking the certificate
-    /// against `host`), reports Secured and only then Connected. A failed handshake is an
-    /// Error ([`SocketError::Tls`]) and Closed, like a failed connect.
-    #[must_use]
-    #[allow(clippy::too_many_arguments)] // connect's arguments, and the TLS settings
-    pub fn connect_secure(
+    /// Runs a client's Connect and then its connection, as socket `id`.
+    fn start_connect(
         runtime: &Runtime,
         id: SocketId,
-        host: impl Into<String>,
-        port: u16,
+        target: ConnectBuilder,
         handler: impl SocketHandler,
         events: EventSender,
-        timeout: Duration,
-        tls: Arc<crate::tls::ClientTls>,
     ) -> Self {
-        Self::start(
-            runtime,
-            id,
-            host.into(),
+        let ConnectBuilder {
+            host,
             port,
-            handler,
-            events,
             timeout,
-            Some(tls),
-        )
-    }
-
-    /// Connects, then runs the socket; see [`Self::connect`] and [`Self::connect_secure`].
-    #[allow(clippy::too_many_arguments)] // the two public constructors' arguments
-    fn start(
-        runtime: &Runtime,
-        id: SocketId,
-        host: String,
-        port: u16,
-        handler: impl SocketHandler,
-        events: EventSender,
-        timeout: Duration,
-        tls: Option<Arc<crate::tls::ClientTls>>,
-    ) -> Self {
+            tls,
+        } = target;
         let secure = tls.map(|tls| crate::tls::Secure::Client(tls, host.clone()));
         let (socket, mut commands) = Self::new(id, SocketState::Connecting);
         let status = Arc::clone(&socket.status);

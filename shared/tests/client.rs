@@ -12,22 +12,19 @@ use std::time::Duration;
 use common::{Watch, greeting_server};
 use serversocket::seed::{CLIENT_REPLY, Replier, SERVER_GREETING, client_hello};
 use serversocket::{
-    DEFAULT_CONNECT_TIMEOUT, Event, Passive, Runtime, ServerSocket, Socket, SocketHandler,
-    SocketId, SocketState, TcpSocket, event_channel,
+    Event, Passive, Runtime, ServerSocket, Socket, SocketHandler, SocketState, TcpSocket,
+    event_channel,
 };
 
 #[test]
 fn the_seed_conversation_between_a_client_socket_and_the_pool() {
     let (runtime, _server, mut server_watch, address) = greeting_server(2, 10);
     let (events, receiver) = event_channel(None);
-    let socket = TcpSocket::connect(
+    let socket = TcpSocket::builder("localhost", address.port()).connect(
         &runtime,
-        SocketId(0),
-        "localhost",
-        address.port(),
+        &serversocket::SocketIds::new(),
         Replier::default(),
         events,
-        DEFAULT_CONNECT_TIMEOUT,
     );
     let mut client_watch = Watch::new(receiver);
     client_watch.until("client connected", |e| common::is_connected(e, 0));
@@ -72,17 +69,14 @@ fn the_seed_conversation_between_a_client_socket_and_the_pool() {
 fn write_from_the_caller_arrives_and_counters_follow() {
     let (runtime, server, mut server_watch, address) = greeting_server(1, 10);
     let (events, receiver) = event_channel(None);
-    let socket = TcpSocket::connect(
+    let socket = TcpSocket::builder("127.0.0.1", address.port()).connect(
         &runtime,
-        SocketId(7),
-        "127.0.0.1",
-        address.port(),
+        &serversocket::SocketIds::new(),
         Passive,
         events,
-        DEFAULT_CONNECT_TIMEOUT,
     );
     let mut client_watch = Watch::new(receiver);
-    client_watch.until("connected", |e| common::is_connected(e, 7));
+    client_watch.until("connected", |e| common::is_connected(e, 0));
     socket.write("typed by a person").unwrap();
     let data = server_watch.until("data", |e| matches!(e, Event::Data { .. }));
     assert!(matches!(data, Event::Data { data, .. } if &data[..] == b"typed by a person"));
@@ -130,14 +124,11 @@ fn five_megabytes_of_binary_data_go_through_a_pooled_socket_intact() {
     // Every byte value, NULs included, in a pattern that shows reordering.
     let payload: Vec<u8> = (0..SIZE).map(|i| (i * 7 % 251) as u8).collect();
     let (client_events, client_receiver) = event_channel(None);
-    let socket = TcpSocket::connect(
+    let socket = TcpSocket::builder("127.0.0.1", address.port()).connect(
         &runtime,
-        SocketId(0),
-        "127.0.0.1",
-        address.port(),
+        &serversocket::SocketIds::new(),
         Passive,
         client_events,
-        DEFAULT_CONNECT_TIMEOUT,
     );
     let mut client_watch = Watch::new(client_receiver);
     client_watch.until("connected", |e| common::is_connected(e, 0));
@@ -335,14 +326,11 @@ fn the_seeds_client_stops_replying_to_an_echo_after_its_limit() {
     });
     let runtime = Runtime::new().unwrap();
     let (events, receiver) = event_channel(None);
-    let socket = TcpSocket::connect(
+    let socket = TcpSocket::builder("127.0.0.1", port).connect(
         &runtime,
-        SocketId(0),
-        "127.0.0.1",
-        port,
+        &serversocket::SocketIds::new(),
         Replier::with_reply_limit(true, true, LIMIT),
         events,
-        DEFAULT_CONNECT_TIMEOUT,
     );
     let mut watch = Watch::new(receiver);
     let note = watch.until("the note", |e| matches!(e, Event::Note { .. }));
@@ -364,4 +352,29 @@ fn the_seeds_client_stops_replying_to_an_echo_after_its_limit() {
         1,
         "said once"
     );
+}
+
+#[test]
+fn clients_built_from_one_id_source_get_ids_in_start_order_and_never_the_same() {
+    let (runtime, _server, _server_watch, address) = greeting_server(2, 10);
+    let ids = serversocket::SocketIds::new();
+    let (events, receiver) = event_channel(None);
+    let sockets: Vec<TcpSocket> = (0..3)
+        .map(|_| {
+            TcpSocket::builder("127.0.0.1", address.port()).connect(
+                &runtime,
+                &ids,
+                Passive,
+                events.clone(),
+            )
+        })
+        .collect();
+    let got: Vec<u64> = sockets.iter().map(|socket| socket.id().0).collect();
+    assert_eq!(got, [0, 1, 2]);
+    let mut watch = Watch::new(receiver);
+    for id in 0..3 {
+        watch.until("each client connected under its own id", |e| {
+            common::is_connected(e, id)
+        });
+    }
 }

@@ -211,15 +211,14 @@ fn close_while_connecting_aborts_the_connect() {
     let (events, receiver) = event_channel(None);
     let connected = Arc::new(Mutex::new(0));
     // The connect timeout is far beyond the test's patience: only the close can end it.
-    let socket = TcpSocket::connect(
-        &runtime,
-        SocketId(0),
-        "127.0.0.1",
-        address.port(),
-        CountsConnected(Arc::clone(&connected)),
-        events,
-        PATIENCE * 4,
-    );
+    let socket = TcpSocket::builder("127.0.0.1", address.port())
+        .timeout(PATIENCE * 4)
+        .connect(
+            &runtime,
+            &serversocket::SocketIds::new(),
+            CountsConnected(Arc::clone(&connected)),
+            events,
+        );
     let mut watch = Watch::new(receiver);
     watch.until("Connecting", |e| matches!(e, Event::Connecting { .. }));
     socket.close();

@@ -249,15 +249,14 @@ fn a_connect_nobody_answers_times_out_with_its_own_message() {
     let (_full, _queued, address) = common::unanswered_listener();
     let runtime = Runtime::new().unwrap();
     let (events, receiver) = event_channel(None);
-    let socket = TcpSocket::connect(
-        &runtime,
-        SocketId(0),
-        "127.0.0.1",
-        address.port(),
-        serversocket::Passive,
-        events,
-        Duration::from_secs(1),
-    );
+    let socket = TcpSocket::builder("127.0.0.1", address.port())
+        .timeout(Duration::from_secs(1))
+        .connect(
+            &runtime,
+            &serversocket::SocketIds::new(),
+            serversocket::Passive,
+            events,
+        );
     let mut watch = Watch::new(receiver);
     let error = watch.until("the timeout", |e| matches!(e, Event::Error { .. }));
     let Event::Error { error, .. } = error else {

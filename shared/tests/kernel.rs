@@ -10,9 +10,8 @@ mod common;
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
-use common::{PATIENCE, Watch, client, greeting_server, is_closed, is_connected, read_greeting};
+use common::{Watch, client, greeting_server, is_closed, is_connected, read_greeting};
 use serversocket::kernel::{self, TcpState};
 use serversocket::seed::Greeter;
 use serversocket::{Event, Runtime, ServerSocket, SocketId, event_channel};
@@ -123,19 +122,18 @@ fn kernel_state_until(
     what: &str,
     wanted: impl Fn(Option<TcpState>) -> bool,
 ) {
-    let deadline = Instant::now() + PATIENCE;
     let mut last = None;
-    while Instant::now() < deadline {
+    // Polling the kernel: there is no event for a state change to wait on.
+    let seen = test_support::within_patience(|| {
         last = kernel::connection(local, remote)
             .expect("kernel view")
             .map(|s| s.state);
-        if wanted(last) {
-            return;
-        }
-        // Polling the kernel: there is no event for a state change to wait on.
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("gave up waiting for {what}; last state {last:?}");
+        wanted(last).then_some(())
+    });
+    assert!(
+        seen.is_some(),
+        "gave up waiting for {what}; last state {last:?}"
+    );
 }
 
 #[test]

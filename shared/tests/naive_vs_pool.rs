@@ -7,7 +7,6 @@ mod common;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use serversocket::naive::NaiveServer;
@@ -20,24 +19,15 @@ const BURST: usize = 200;
 /// refused. A client whose handshake the kernel completed but whom no socket served (reset, or
 /// the end of the stream) is neither.
 fn burst(address: SocketAddr) -> (usize, usize) {
-    let start = Arc::new(Barrier::new(BURST));
-    let clients: Vec<_> = (0..BURST)
-        .map(|_| {
-            let start = Arc::clone(&start);
-            std::thread::spawn(move || {
-                start.wait();
-                let mut stream =
-                    TcpStream::connect_timeout(&address, common::PATIENCE).map_err(|e| e.kind())?;
-                stream.set_read_timeout(Some(common::PATIENCE)).unwrap();
-                let mut greeting = vec![0; SERVER_GREETING.len()];
-                stream.read_exact(&mut greeting).map_err(|e| e.kind())?;
-                assert_eq!(greeting, SERVER_GREETING.as_bytes());
-                Ok(())
-            })
-        })
-        .collect();
-    let results: Vec<Result<(), ErrorKind>> =
-        clients.into_iter().map(|c| c.join().unwrap()).collect();
+    let results = test_support::at_once(BURST, move |_| -> Result<(), ErrorKind> {
+        let mut stream =
+            TcpStream::connect_timeout(&address, common::PATIENCE).map_err(|e| e.kind())?;
+        stream.set_read_timeout(Some(common::PATIENCE)).unwrap();
+        let mut greeting = vec![0; SERVER_GREETING.len()];
+        stream.read_exact(&mut greeting).map_err(|e| e.kind())?;
+        assert_eq!(greeting, SERVER_GREETING.as_bytes());
+        Ok(())
+    });
     let greeted = results.iter().filter(|r| r.is_ok()).count();
     let refused = results
         .iter()
@@ -58,7 +48,7 @@ fn a_burst_is_lost_by_the_naive_server_and_served_in_full_by_the_pool() {
     assert_eq!(greeted, 1, "one client served by the single socket");
     assert_eq!(naive.accepted(), 1);
     watch.until("the listener closed", |e| {
-        matches!(e, serversocket::Event::Stopped)
+        matches!(e, serversocket::Event::ListenerClosed)
     });
     // Nothing listens in the gap: a client arriving now is refused by the OS.
     let refused = TcpStream::connect(address).expect_err("nothing listens in the gap");
@@ -78,17 +68,30 @@ fn a_burst_is_lost_by_the_naive_server_and_served_in_full_by_the_pool() {
 fn the_naive_server_serves_one_client_per_listen() {
     let (_runtime, naive, mut watch, address) = naive_greeter(Duration::ZERO);
     for expected in 0..3_u64 {
-        watch.until("listening again", |e| {
-            matches!(e, serversocket::Event::Listening { .. })
+        // The first open is Listening, every later one ends a gap: ListenerReopened.
+        watch.until("listening (again)", |e| {
+            matches!(
+                e,
+                serversocket::Event::Listening { .. }
+                    | serversocket::Event::ListenerReopened { .. }
+            )
         });
         let mut stream = common::client(address);
         common::read_greeting(&mut stream);
         watch.until("connected", |e| common::is_connected(e, expected));
-        watch.until("the listener closed", |e| {
-            matches!(e, serversocket::Event::Stopped)
+        watch.until("the listener closed for the handoff", |e| {
+            matches!(e, serversocket::Event::ListenerClosed)
         });
     }
     assert_eq!(naive.accepted(), 3);
+    // A gap is not the end: Listening once, Stopped never (until shut down), a reopen per gap.
+    watch.until("listening after the third gap", |e| {
+        matches!(e, serversocket::Event::ListenerReopened { .. })
+    });
+    let listening = watch.count(|e| matches!(e, serversocket::Event::Listening { .. }));
+    let stopped = watch.count(|e| matches!(e, serversocket::Event::Stopped));
+    let reopened = watch.count(|e| matches!(e, serversocket::Event::ListenerReopened { .. }));
+    assert_eq!((listening, stopped, reopened), (1, 0, 3));
 }
 
 /// The single socket stops listening while it serves, but the connections it handed off stay
@@ -97,11 +100,13 @@ fn the_naive_server_serves_one_client_per_listen() {
 fn the_naive_servers_connections_outlive_its_next_listen() {
     let (_runtime, naive, mut watch, address) = naive_greeter(Duration::ZERO);
     let listening = |e: &serversocket::Event| matches!(e, serversocket::Event::Listening { .. });
+    let reopened =
+        |e: &serversocket::Event| matches!(e, serversocket::Event::ListenerReopened { .. });
     watch.until("listening", listening);
     let mut first = common::client(address);
     common::read_greeting(&mut first);
     watch.until("connected", |e| common::is_connected(e, 0));
-    watch.until("listening again", listening);
+    watch.until("listening again", reopened);
     let mut second = common::client(address);
     common::read_greeting(&mut second);
     watch.until("the second connected", |e| common::is_connected(e, 1));

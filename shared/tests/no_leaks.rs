@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use common::{Watch, client, read_greeting};
@@ -27,14 +27,8 @@ fn open_descriptors() -> usize {
 /// socket's task reports Closed as its last act and then ends, dropping its descriptor, a
 /// moment later: a count taken straight after the event may still see it.
 fn settled(expected: usize, measure: impl Fn() -> usize) -> usize {
-    let deadline = std::time::Instant::now() + common::PATIENCE;
-    loop {
-        let now = measure();
-        if now == expected || std::time::Instant::now() > deadline {
-            return now;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    test_support::within_patience(|| (measure() == expected).then_some(expected))
+        .unwrap_or_else(measure)
 }
 
 /// The runtime's live tasks once they settle at `expected`.
@@ -130,22 +124,12 @@ fn twenty_thousand_connect_greet_close_cycles_are_all_served_and_leave_nothing_b
         }
         closed
     });
-    let start = Arc::new(Barrier::new(CLIENTS));
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|_| {
-            let start = Arc::clone(&start);
-            std::thread::spawn(move || {
-                start.wait();
-                for _ in 0..CYCLES_EACH {
-                    let mut stream = client(address);
-                    read_greeting(&mut stream);
-                }
-            })
-        })
-        .collect();
-    for client in clients {
-        client.join().unwrap();
-    }
+    test_support::at_once(CLIENTS, move |_| {
+        for _ in 0..CYCLES_EACH {
+            let mut stream = client(address);
+            read_greeting(&mut stream);
+        }
+    });
     assert_eq!(
         drain.join().unwrap(),
         CLIENTS * CYCLES_EACH,

@@ -7,7 +7,6 @@ mod common;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use common::{client, greeting_server, is_closed, is_connected, read_greeting};
@@ -68,22 +67,11 @@ fn a_connection_goes_to_the_oldest_idle_socket_and_the_pool_refills() {
 fn a_burst_of_200_simultaneous_connections_is_served_in_full() {
     const CLIENTS: usize = 200;
     let (_runtime, server, mut watch, address) = greeting_server(2, CLIENTS);
-    let start = Arc::new(Barrier::new(CLIENTS));
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|_| {
-            let start = Arc::clone(&start);
-            std::thread::spawn(move || {
-                start.wait();
-                let mut stream = client(address);
-                read_greeting(&mut stream);
-                stream
-            })
-        })
-        .collect();
-    let streams: Vec<TcpStream> = clients
-        .into_iter()
-        .map(|c| c.join().expect("client"))
-        .collect();
+    let streams: Vec<TcpStream> = test_support::at_once(CLIENTS, move |_| {
+        let mut stream = client(address);
+        read_greeting(&mut stream);
+        stream
+    });
     watch.until_n(CLIENTS, "every connection", |e| {
         matches!(e, Event::Connected { .. })
     });

@@ -171,14 +171,11 @@ fn a_client_sends_a_20_mebibyte_file_whole_with_progress() {
         reply: false,
         file: Some(Bytes::from(file.clone())),
     };
-    let _socket = TcpSocket::connect(
+    let _socket = TcpSocket::builder("127.0.0.1", port).connect(
         &runtime,
-        SocketId(4),
-        "127.0.0.1",
-        port,
+        &serversocket::SocketIds::new(),
         script.handler(),
         events,
-        serversocket::DEFAULT_CONNECT_TIMEOUT,
     );
     let mut watch = Watch::new(receiver);
     watch.until("the file sent", |e| {
@@ -191,7 +188,7 @@ fn a_client_sends_a_20_mebibyte_file_whole_with_progress() {
         )
     });
     let received = receiving.join().unwrap();
-    assert_eq!(&received[..4], b"hi 4");
+    assert_eq!(&received[..4], b"hi 0");
     assert!(received[4..] == file[..], "the file arrived changed");
     let progress: Vec<(u64, u64)> = watch
         .seen

@@ -18,8 +18,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use serversocket::seed::{Greeter, SERVER_GREETING};
 use serversocket::tls::{ClientTls, ServerTls, TlsProblem, Trust};
 use serversocket::{
-    Event, Passive, Runtime, ServerSocket, SocketError, SocketId, SocketState, TcpSocket,
-    event_channel,
+    Event, Passive, Runtime, ServerSocket, SocketError, SocketState, TcpSocket, event_channel,
 };
 
 /// A fresh folder for this test's certificates.
@@ -231,16 +230,10 @@ fn our_client(host: &str, port: u16, trust: Trust) -> (Runtime, TcpSocket, Watch
     let runtime = Runtime::new().expect("runtime");
     let (events, receiver) = event_channel(None);
     let tls = Arc::new(ClientTls::new(trust).expect("client settings"));
-    let socket = TcpSocket::connect_secure(
-        &runtime,
-        SocketId(0),
-        host,
-        port,
-        Passive,
-        events,
-        PATIENCE,
-        tls,
-    );
+    let socket = TcpSocket::builder(host, port)
+        .timeout(PATIENCE)
+        .tls(tls)
+        .connect(&runtime, &serversocket::SocketIds::new(), Passive, events);
     (runtime, socket, Watch::new(receiver))
 }
 

@@ -56,7 +56,7 @@ impl ClientWindow {
     /// The Stream view's news since the last frame, as records (`stream_ready`,
     /// `stream_write`, `stream_read`, `stream_message`) for a lesson's steps.
     pub(super) fn stream_to_lesson(&mut self) {
-        let (view, open) = &self.stream;
+        let (view, open) = (&self.stream.view, &self.stream.open);
         let seen = &mut self.stream_seen;
         let mut records = Vec::new();
         if *open && !seen.opened {

@@ -32,6 +32,8 @@ pub struct ClientSettings {
     pub log_send_complete: bool,
     /// Log `Socket N: Error = <code> (<meaning>)` on Error.
     pub log_errors: bool,
+    /// The send box's recent texts, newest first (bounded by the send box), kept between runs.
+    pub send_history: Vec<String>,
     /// The lesson in progress, resumed at the next start.
     pub lesson: serversocket_ui::lesson_panel::SavedLesson,
 }
@@ -49,6 +51,7 @@ impl Default for ClientSettings {
             log_data: true,
             log_send_complete: true,
             log_errors: true,
+            send_history: Vec::new(),
             lesson: serversocket_ui::lesson_panel::SavedLesson::default(),
         }
     }

@@ -12,6 +12,7 @@ use egui_kittest::kittest::Queryable;
 use serversocket::seed::{CLIENT_REPLY, Greeter, SERVER_GREETING, client_hello};
 use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketId, event_channel};
 use serversocket_ui::RowState;
+use test_support::kittest;
 
 use super::{ClientSettings, ClientWindow};
 
@@ -66,36 +67,22 @@ fn window(port: u16) -> Harness<'static, ClientWindow> {
         port: port.to_string(),
         ..ClientSettings::default()
     };
-    Harness::builder()
-        .with_size(egui::vec2(900.0, 800.0))
-        .build_ui_state(
-            |ui, window: &mut ClientWindow| window.ui(ui),
-            ClientWindow::new(settings).unwrap(),
-        )
+    kittest::harness(
+        kittest::SIZE,
+        ClientWindow::new(settings).unwrap(),
+        |ui, window: &mut ClientWindow| window.ui(ui),
+    )
 }
 
-/// Runs frames until `done` holds; sockets work on background threads meanwhile.
-/// At most 1500 frames, 10 ms apart.
+/// Runs frames until `done` holds (see [`kittest::run_until`]); a failure shows the log.
 fn run_until(
     harness: &mut Harness<'_, ClientWindow>,
     what: &str,
     done: impl Fn(&ClientWindow) -> bool,
 ) {
-    for _ in 0..1500 {
-        harness.step();
-        if done(harness.state()) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let lines: Vec<&str> = harness
-        .state()
-        .log
-        .entries()
-        .iter()
-        .map(|e| e.line.as_str())
-        .collect();
-    panic!("gave up waiting for {what}; log: {lines:#?}");
+    kittest::run_until(harness, what, done, |w| {
+        format!("log: {:#?}", w.log.lines())
+    });
 }
 
 #[test]
@@ -166,11 +153,7 @@ fn send_from_a_row_arrives_at_the_server_and_close_closes_it() {
 
 #[test]
 fn a_refused_port_and_an_unknown_host_show_their_errors_with_codes() {
-    let free_port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let free_port = test_support::free_port();
     let mut harness = window(free_port);
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "refused", |w| {
@@ -289,11 +272,7 @@ fn keyboard_shortcuts_connect_one_or_a_burst_and_clear_the_log() {
 
 #[test]
 fn the_timeline_counts_a_refused_burst_and_marks_it() {
-    let free_port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let free_port = test_support::free_port();
     let mut harness = window(free_port);
     harness.state_mut().settings.burst = 3;
     harness.step();
@@ -364,11 +343,7 @@ fn a_naive_burst_shows_its_losses_refused_or_dropped_unserved() {
 /// "at once" 1: Connect ×3 starts each socket only once the one before it has failed.
 #[test]
 fn connects_beyond_at_once_wait_for_the_ones_under_way() {
-    let free_port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let free_port = test_support::free_port();
     let mut harness = window(free_port);
     harness.state_mut().settings.burst = 3;
     harness.state_mut().settings.in_flight = 1;
@@ -442,6 +417,34 @@ fn the_send_box_writes_escapes_to_every_connected_socket_repeated_and_keeps_a_hi
         harness.query_by_label(r"ping\x21;").is_some(),
         "the history button"
     );
+
+    // The history outlives the window: saved with the settings, back in the next run's box.
+    let mut storage = MemoryStorage::default();
+    eframe::App::save(harness.state_mut(), &mut storage);
+    let remembered: ClientSettings =
+        eframe::get_value(&storage, eframe::APP_KEY).expect("settings saved");
+    let next_run = ClientWindow::new(remembered).unwrap();
+    assert_eq!(next_run.send_box.history, [r"ping\x21;"]);
+}
+
+/// eframe's storage in memory, as a window's save sees it.
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+
+    fn flush(&mut self) {}
 }
 
 #[test]
@@ -508,18 +511,10 @@ fn the_log_is_written_to_a_file_as_it_happens_and_copied_as_text() {
         );
         harness.step();
     }
-    harness.get_by_label("Copy as text").click();
+    // With nothing selected, Copy takes every shown line ("Copy N shown").
+    harness.get_by_label_contains(" shown").click();
     harness.step();
-    let copied =
-        harness
-            .output()
-            .platform_output
-            .commands
-            .iter()
-            .find_map(|command| match command {
-                egui::OutputCommand::CopyText(text) => Some(text.clone()),
-                _ => None,
-            });
+    let copied = kittest::copied_text(&harness);
     assert!(
         copied.as_deref().is_some_and(|text| text.contains(&wanted)),
         "{copied:?}"
@@ -540,19 +535,32 @@ fn the_stream_views_segments_match_the_writes_and_reads_and_the_lines_are_found(
     // Three writes of "hello\n" while the receiver does not read…
     harness.get_by_label("Write ×3").click();
     run_until(&mut harness, "three writes", |w| {
-        w.stream.0.writes.len() == 3
+        w.stream.view.writes.len() == 3
     });
+    // The kernel's view: the 18 bytes wait in the receiver's Recv-Q, unread.
+    #[cfg(target_os = "linux")]
+    {
+        run_until(&mut harness, "18 bytes in the receiver's Recv-Q", |w| {
+            w.stream.view.queues == Some((18, 0))
+        });
+        harness.run();
+        assert!(
+            harness
+                .query_by_label_contains("receiver's Recv-Q 18 bytes unread")
+                .is_some()
+        );
+    }
     // …then it reads again: however the reads fell, they hold the same 18 bytes in order.
     harness.get_by_label("Stop reading").click();
     run_until(&mut harness, "all 18 bytes read", |w| {
         w.stream
-            .0
+            .view
             .reads
             .last()
             .is_some_and(|r| r.start + r.len == 18)
     });
     harness.run();
-    let view = &harness.state().stream.0;
+    let view = &harness.state().stream.view;
     let writes = view.writes.clone();
     let reads = view.reads.clone();
     assert_eq!(view.reassembler.messages, ["hello", "hello", "hello"]);

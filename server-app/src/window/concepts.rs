@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use serversocket::error::code_meaning;
-use serversocket::kernel::{AcceptQueue, KernelError};
+use serversocket::kernel::{AcceptQueue, KernelError, TcpState};
 use serversocket::server_socket::PoolStatus;
 use serversocket_ui::{RowState, SocketRows};
 
@@ -236,17 +236,12 @@ fn concepts(live: &Live<'_>) -> Vec<Concept> {
         Concept {
             title: "TIME_WAIT",
             explanation: "The side that closes first keeps the connection's name (its two addresses) for a while after both closes (about a minute on Linux), so a late packet of the old connection cannot be taken for part of a new one. It costs no socket in the program. A server that closes first collects TIME_WAITs; `ss -tan state time-wait` shows them.",
-            now: format!(
-                "{} of the pool's sockets closed; whichever side closed first holds TIME_WAIT.",
-                live.rows.count(RowState::Closed)
-            ),
+            now: in_kernel_state(live, TcpState::TimeWait, "this server closed first"),
         },
         Concept {
             title: "CLOSE_WAIT",
             explanation: "The peer closed, and the kernel waits for this program to close too. A connection that stays in CLOSE_WAIT is a program that forgot to close its socket; here the pooled socket closes as soon as it sees the peer leave (error 102, then Closed).",
-            now: format!(
-                "{connected} connected sockets; none is left in CLOSE_WAIT by this program."
-            ),
+            now: in_kernel_state(live, TcpState::CloseWait, "the peer closed and this socket has not closed yet"),
         },
         Concept {
             title: "Socket states",
@@ -272,6 +267,30 @@ fn kernel_now(live: &Live<'_>, say: impl FnOnce(AcceptQueue) -> String) -> Strin
     match live.accept_queue {
         Some(queue) => say(queue),
         None => "not listening: click Listen to see the kernel's queues.".to_owned(),
+    }
+}
+
+/// A "Now:" line from the kernel's view of the window's connections (sampled through
+/// sock_diag while they live and until the kernel forgets them): which sockets' connections
+/// are in `state` now.
+fn in_kernel_state(live: &Live<'_>, state: TcpState, why: &str) -> String {
+    if let Some(error) = live.kernel_unavailable {
+        return format!("{error}.");
+    }
+    let ids: Vec<String> = live
+        .rows
+        .iter()
+        .filter(|row| row.kernel.is_some_and(|view| view.state == state))
+        .map(|row| row.id.to_string())
+        .collect();
+    let name = state.name();
+    match ids.as_slice() {
+        [] => format!("the kernel holds no connection of this server in {name}."),
+        [one] => format!("the kernel holds socket {one}'s connection in {name}: {why}."),
+        many => format!(
+            "the kernel holds sockets {}' connections in {name}: {why}.",
+            many.join(", ")
+        ),
     }
 }
 

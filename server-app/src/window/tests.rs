@@ -11,6 +11,7 @@ use egui_kittest::kittest::Queryable;
 use serversocket::SocketId;
 use serversocket::seed::SERVER_GREETING;
 use serversocket_ui::RowState;
+use test_support::kittest;
 
 use super::{ServerSettings, ServerWindow, Serving};
 
@@ -22,36 +23,22 @@ fn window(min: usize, max: usize) -> Harness<'static, ServerWindow> {
         max,
         ..ServerSettings::default()
     };
-    Harness::builder()
-        .with_size(egui::vec2(900.0, 800.0))
-        .build_ui_state(
-            |ui, window: &mut ServerWindow| window.ui(ui),
-            ServerWindow::new(settings).unwrap(),
-        )
+    kittest::harness(
+        kittest::SIZE,
+        ServerWindow::new(settings).unwrap(),
+        |ui, window: &mut ServerWindow| window.ui(ui),
+    )
 }
 
-/// Runs frames until `done` holds; sockets work on background threads meanwhile.
-/// At most 1500 frames, 10 ms apart.
+/// Runs frames until `done` holds (see [`kittest::run_until`]); a failure shows the log.
 fn run_until(
     harness: &mut Harness<'_, ServerWindow>,
     what: &str,
     done: impl Fn(&ServerWindow) -> bool,
 ) {
-    for _ in 0..1500 {
-        harness.step();
-        if done(harness.state()) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let lines: Vec<&str> = harness
-        .state()
-        .log
-        .entries()
-        .iter()
-        .map(|e| e.line.as_str())
-        .collect();
-    panic!("gave up waiting for {what}; log: {lines:#?}");
+    kittest::run_until(harness, what, done, |w| {
+        format!("log: {:#?}", w.log.lines())
+    });
 }
 
 fn listen(harness: &mut Harness<'_, ServerWindow>) -> SocketAddr {
@@ -246,6 +233,22 @@ fn a_port_in_use_shows_error_105() {
         "status line"
     );
     assert!(!harness.state().server.is_listening());
+    // Reported once: a Listen that works next shows no second copy of the failed one's error.
+    drop(taken);
+    harness.state_mut().settings.port = "0".to_owned();
+    harness.step();
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "listening", |w| {
+        w.log.contains("Listening on")
+    });
+    let errors = harness
+        .state()
+        .log
+        .lines()
+        .into_iter()
+        .filter(|line| line.contains("Error = 105"))
+        .count();
+    assert_eq!(errors, 1, "{:#?}", harness.state().log.lines());
 }
 
 #[test]
@@ -263,11 +266,7 @@ fn ctrl_l_listens_and_stops() {
 #[test]
 fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
     // The port must be known before listening to connect to it: take a free one.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = test_support::free_port();
     let mut harness = window(2, 10);
     harness.state_mut().settings.port = port.to_string();
     harness.step();
@@ -286,16 +285,23 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
     let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let mut client = greeted_client(address);
     run_until(&mut harness, "the socket closed to hand off", |w| {
-        w.log.contains("Socket 0 connected.") && w.log.contains("Stopped listening.")
+        w.log.contains("Socket 0 connected.") && w.log.contains("Listener closed:")
     });
     run_until(&mut harness, "listening again", |w| {
-        w.log
+        w.log.contains("Listening again (new listening socket")
+    });
+    // A gap is not a Stop: the log says Listening once and never Stopped listening.
+    assert!(!harness.state().log.contains("Stopped listening."));
+    assert_eq!(
+        harness
+            .state()
+            .log
             .entries()
             .iter()
             .filter(|e| e.line.starts_with("Listening on"))
-            .count()
-            >= 2
-    });
+            .count(),
+        1
+    );
     harness.step();
     assert_eq!(
         harness.state().listener_gaps.0,
@@ -583,11 +589,7 @@ fn with_many_connections_the_log_keeps_its_room() {
 
 #[test]
 fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = test_support::free_port();
     let mut harness = window(2, 10);
     harness.state_mut().settings.port = port.to_string();
     harness.step();
@@ -742,6 +744,109 @@ fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
     });
 }
 
+/// The server closes first (Disconnect), so its side of the connection waits out TIME_WAIT:
+/// the closed socket's row stays in Active connections with the kernel's TIME_WAIT, and the
+/// concepts panel's TIME_WAIT entry names it, from the kernel's view rather than a count.
+#[test]
+fn a_connection_the_server_closed_first_stays_in_its_table_through_time_wait() {
+    let mut harness = window(1, 5);
+    let address = listen(&mut harness);
+    let mut client = greeted_client(address);
+    run_until(&mut harness, "socket 0 in the table", |w| {
+        w.log.contains("Socket 0 send complete.")
+    });
+    harness.step();
+    harness.get_by_label("Disconnect").click();
+    run_until(&mut harness, "socket 0 closed", |w| {
+        w.log.contains("Socket 0 closed.")
+    });
+    // The client answers the server's FIN with its own, so the server's side reaches TIME_WAIT.
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).unwrap();
+    drop(client);
+    run_until(&mut harness, "socket 0 closed and in TIME_WAIT", |w| {
+        w.rows.get(SocketId(0)).is_some_and(|row| {
+            row.state == RowState::Closed
+                && row
+                    .kernel
+                    .is_some_and(|view| view.state == serversocket::kernel::TcpState::TimeWait)
+        })
+    });
+    harness.run_steps(2);
+    assert!(
+        harness.query_by_label("TIME_WAIT").is_some(),
+        "the closed socket's row shows the kernel's TIME_WAIT"
+    );
+    assert!(
+        harness.query_by_label("Disconnect").is_some(),
+        "socket 0's row is still in Active connections"
+    );
+    harness.get_by_label("Concepts").click();
+    harness.run_steps(2);
+    // The concept's header, not the table's TIME_WAIT cell.
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::DisclosureTriangle, "TIME_WAIT")
+        .click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains(
+                "Now: the kernel holds socket 0's connection in TIME_WAIT: this server closed first."
+            )
+            .is_some()
+    );
+}
+
+/// Clicking a log line selects it, and Copy then says (and copies) the selected lines only.
+#[test]
+fn a_clicked_log_line_is_what_copy_takes() {
+    let mut harness = window(2, 10);
+    listen(&mut harness);
+    harness.run_steps(2);
+    let shown = harness.state().log_view.visible_count();
+    assert!(
+        harness
+            .query_by_label(&format!("Copy {shown} shown"))
+            .is_some(),
+        "with no selection Copy takes every shown line"
+    );
+    harness
+        .get_by_label_contains("(MinimumSocketsAvailable 2, MaximumSocketsConnected 10)")
+        .click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Copy 1 selected").is_some());
+    let copied = harness.state().log_view.selected_text(&harness.state().log);
+    assert_eq!(copied.lines().count(), 1, "{copied}");
+    assert!(copied.contains("Listening on 127.0.0.1:"), "{copied}");
+    harness.get_by_label("Copy 1 selected").click();
+    harness.step();
+    assert_eq!(kittest::copied_text(&harness), Some(copied));
+}
+
+/// The server window opens the same Stream view as the client's (one shared component): its
+/// writes and reads are drawn as segments.
+#[test]
+fn the_server_window_has_the_stream_view_too() {
+    let mut harness = window(2, 10);
+    harness.get_by_label("Stream").click();
+    harness.run_steps(3);
+    harness.get_by_label("Write ×3").click();
+    run_until(&mut harness, "three writes read back", |w| {
+        w.stream.view.writes.len() == 3
+            && w.stream
+                .view
+                .reads
+                .last()
+                .is_some_and(|r| r.start + r.len == 18)
+    });
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label("write 1: bytes 0 to 6 (6 bytes)")
+            .is_some()
+    );
+}
+
 #[test]
 fn with_tls_a_client_is_handshaking_in_its_own_colour_then_connected_with_its_protocol() {
     let certs = std::env::temp_dir().join(format!("server-window-tls-{}", std::process::id()));
@@ -783,16 +888,17 @@ fn with_tls_a_client_is_handshaking_in_its_own_colour_then_connected_with_its_pr
     let runtime = serversocket::Runtime::new().unwrap();
     let (events, _receiver) = serversocket::event_channel(None);
     let trust = serversocket::tls::Trust::pin(made.fingerprint()).unwrap();
-    let _client = serversocket::TcpSocket::connect_secure(
-        &runtime,
-        SocketId(0),
-        "127.0.0.1",
-        address.port(),
-        serversocket::Passive,
-        events,
-        Duration::from_secs(15),
-        std::sync::Arc::new(serversocket::tls::ClientTls::new(trust).unwrap()),
-    );
+    let _client = serversocket::TcpSocket::builder("127.0.0.1", address.port())
+        .timeout(test_support::PATIENCE)
+        .tls(std::sync::Arc::new(
+            serversocket::tls::ClientTls::new(trust).unwrap(),
+        ))
+        .connect(
+            &runtime,
+            &serversocket::SocketIds::new(),
+            serversocket::Passive,
+            events,
+        );
     run_until(&mut harness, "the TLS client connected", |w| {
         w.rows
             .get(SocketId(1))

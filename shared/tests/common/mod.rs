@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use serversocket::seed::{Greeter, SERVER_GREETING};
 use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketId, event_channel};
 
-/// The longest any single wait in a test may take before the test fails.
-pub const PATIENCE: Duration = Duration::from_secs(15);
+/// The longest any single wait in a test may take before the test fails (the one patience of
+/// every crate's tests).
+pub use test_support::PATIENCE;
 
 /// Events seen so far, and a way to wait for the next matching one. Events from different
 /// sockets interleave in any order, so a wait also matches events that arrived earlier and

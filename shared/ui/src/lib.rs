@@ -1,5 +1,6 @@
-//! The egui pieces both windows use, written once: the event log and its view, the socket
-//! rows and their table, state colours, and draining the event channel within a frame budget.
+//! What both apps share beyond the library, written once: the egui pieces of the windows (the
+//! event log and its view, the socket rows and their table, state colours, draining the event
+//! channel within a frame budget) and how a headless run stops.
 //!
 //! # Layout
 //! - [`drain`]: take events from the channel without ever blocking a frame.
@@ -9,6 +10,7 @@
 //! - [`log`]: [`EventLog`], every event as the seed's line, and [`LogView`], its virtualized view.
 //! - [`log_to_file`]: the log written to a file as it happens (text or NDJSON, rotated).
 //! - [`shortcuts`]: the keyboard shortcuts.
+//! - [`shutdown`]: when a headless program stops (Ctrl-C, SIGTERM, its reader gone).
 //! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
 //! - [`table`]: the socket table with per-row Send and Close.
 //! - [`stream_view`]: [`stream_view::StreamView`], writes and reads as segments on two lanes.
@@ -33,6 +35,7 @@ pub mod rows;
 pub mod send_box;
 pub mod sequence;
 pub mod shortcuts;
+pub mod shutdown;
 pub mod state;
 pub mod stream_view;
 pub mod table;

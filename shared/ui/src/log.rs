@@ -3,7 +3,7 @@
 //! it filters by socket and by text, follows new lines unless the user scrolled up, clears,
 //! shows data as text or hex, and exports NDJSON in the headless `--json` schema.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -169,6 +169,15 @@ impl EventLog {
         self.dropped = 0;
     }
 
+    /// Every line kept, oldest first, as the log shows them.
+    #[must_use]
+    pub fn lines(&self) -> Vec<&str> {
+        self.entries
+            .iter()
+            .map(|entry| entry.line.as_str())
+            .collect()
+    }
+
     /// True if any line contains `text`.
     #[must_use]
     pub fn contains(&self, text: &str) -> bool {
@@ -235,6 +244,11 @@ pub struct LogView {
     forgotten_seen: u64,
     /// The "write to file" controls.
     pub to_file: LogToFile,
+    /// The lines the user picked for Copy, by their number in the log's whole life (removed
+    /// lines before them included), so a selection survives old lines being dropped.
+    selected: BTreeSet<u64>,
+    /// Where a shift-click's range starts: the last line clicked without shift.
+    anchor: Option<u64>,
 }
 
 impl Default for LogView {
@@ -251,6 +265,8 @@ impl Default for LogView {
             made_with: (String::new(), None),
             forgotten_seen: 0,
             to_file: LogToFile::default(),
+            selected: BTreeSet::new(),
+            anchor: None,
         }
     }
 }
@@ -271,6 +287,9 @@ impl LogView {
             self.to_file.ui(ui, log);
         }
         self.refresh(log);
+        if !self.selected.is_empty() && ui.input(|input| input.key_pressed(egui::Key::Escape)) {
+            self.clear_selection();
+        }
         self.sequence.ui(ui);
         if log.entries().is_empty() {
             ui.weak(hint);
@@ -282,14 +301,26 @@ impl LogView {
             .auto_shrink([false, false])
             .stick_to_bottom(true)
             .show_rows(ui, row_height, self.visible.len(), |ui, range| {
+                let mut clicked = None;
                 for &index in &self.visible[range] {
                     let entry = &log.entries()[index];
+                    let number = log.forgotten + index as u64;
                     let text = self.line_text(entry);
                     let mut rich = egui::RichText::new(text).monospace();
                     if entry.is_error() {
                         rich = rich.color(ui.visuals().error_fg_color);
                     }
-                    ui.add(egui::Label::new(rich).extend());
+                    if self.selected.contains(&number) {
+                        rich = rich.background_color(ui.visuals().selection.bg_fill);
+                    }
+                    let line = ui.add(egui::Label::new(rich).extend().sense(egui::Sense::click()));
+                    if line.clicked() {
+                        clicked = Some(number);
+                    }
+                }
+                if let Some(number) = clicked {
+                    let modifiers = ui.input(|input| input.modifiers);
+                    self.click_line(log, number, modifiers);
                 }
             });
     }
@@ -333,12 +364,28 @@ impl LogView {
             }
             ui.toggle_value(&mut self.to_file.shown, "Log file…")
                 .on_hover_text("Write the log to a file as it happens (text or NDJSON, rotated)");
-            if ui
-                .button("Copy as text")
-                .on_hover_text("Copy the lines shown (filters applied) to the clipboard, as text")
-                .clicked()
-            {
-                ui.ctx().copy_text(self.shown_text(log));
+            let selected = self.selected_count(log);
+            let (copy, tip) = if selected > 0 {
+                (
+                    format!("Copy {selected} selected"),
+                    "Copy the selected lines to the clipboard, as text (click a line to select \
+                     it, shift-click for a range, ctrl-click to add or remove one; Esc or \
+                     clicking the only selected line clears)",
+                )
+            } else {
+                (
+                    format!("Copy {} shown", self.visible.len()),
+                    "Copy every line the log shows (filters applied) to the clipboard, as text; \
+                     click lines to copy only those",
+                )
+            };
+            if ui.button(copy).on_hover_text(tip).clicked() {
+                let text = if selected > 0 {
+                    self.selected_text(log)
+                } else {
+                    self.shown_text(log)
+                };
+                ui.ctx().copy_text(text);
             }
             ui.separator();
             ui.add(egui::TextEdit::singleline(&mut self.export_path).desired_width(180.0))
@@ -372,6 +419,61 @@ impl LogView {
     pub fn shown_text(&self, log: &EventLog) -> String {
         let mut text = String::new();
         for &index in &self.visible {
+            if let Some(entry) = log.entries().get(index) {
+                text.push_str(&self.line_text(entry));
+                text.push('\n');
+            }
+        }
+        text
+    }
+
+    /// A click on line `number` (its number in the log's life): alone, it selects only that
+    /// line (or clears the selection if it was the only one); with ctrl (cmd on a Mac) it adds or
+    /// removes that line; with shift it selects the shown lines from the last click to it.
+    pub fn click_line(&mut self, log: &EventLog, number: u64, modifiers: egui::Modifiers) {
+        if modifiers.shift
+            && let Some(anchor) = self.anchor
+        {
+            let (from, to) = (anchor.min(number), anchor.max(number));
+            self.selected.extend(
+                self.visible
+                    .iter()
+                    .map(|&index| log.forgotten + index as u64)
+                    .filter(|n| (from..=to).contains(n)),
+            );
+            return;
+        }
+        if modifiers.command {
+            if !self.selected.remove(&number) {
+                self.selected.insert(number);
+            }
+        } else if self.selected.len() == 1 && self.selected.contains(&number) {
+            self.selected.clear();
+        } else {
+            self.selected.clear();
+            self.selected.insert(number);
+        }
+        self.anchor = Some(number);
+    }
+
+    /// Forgets the selection: Copy then takes every shown line again.
+    pub fn clear_selection(&mut self) {
+        self.selected.clear();
+        self.anchor = None;
+    }
+
+    /// How many selected lines the log still holds.
+    #[must_use]
+    pub fn selected_count(&self, log: &EventLog) -> usize {
+        self.selected.range(log.forgotten..).count()
+    }
+
+    /// The selected lines the log still holds, as text, one a line, oldest first.
+    #[must_use]
+    pub fn selected_text(&self, log: &EventLog) -> String {
+        let mut text = String::new();
+        for &number in self.selected.range(log.forgotten..) {
+            let index = usize::try_from(number - log.forgotten).unwrap_or(usize::MAX);
             if let Some(entry) = log.entries().get(index) {
                 text.push_str(&self.line_text(entry));
                 text.push('\n');
@@ -468,6 +570,64 @@ impl LogView {
 mod tests {
     use super::*;
     use serversocket::SocketError;
+
+    /// A log of `n` AddSocket lines for sockets 0.., and a view that has seen them.
+    fn lines(n: u64) -> (EventLog, LogView) {
+        let mut log = EventLog::new(Role::Client);
+        for id in 0..n {
+            log.push(Event::Closed {
+                socket: SocketId(id),
+            });
+        }
+        let mut view = LogView::default();
+        view.refresh(&log);
+        (log, view)
+    }
+
+    /// The socket numbers of the copied lines ("… Socket 3 closed." → 3).
+    fn copied(text: &str) -> Vec<u64> {
+        text.lines()
+            .filter_map(|line| {
+                line.split("Socket ")
+                    .nth(1)?
+                    .split(' ')
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn copy_takes_the_selected_lines_click_shift_click_and_ctrl_click() {
+        let (log, mut view) = lines(6);
+        let none = egui::Modifiers::NONE;
+        assert_eq!(view.selected_count(&log), 0);
+        assert_eq!(copied(&view.shown_text(&log)), [0, 1, 2, 3, 4, 5]);
+        view.click_line(&log, 1, none);
+        assert_eq!(copied(&view.selected_text(&log)), [1]);
+        view.click_line(&log, 3, egui::Modifiers::SHIFT);
+        assert_eq!(copied(&view.selected_text(&log)), [1, 2, 3]);
+        view.click_line(&log, 5, egui::Modifiers::COMMAND);
+        view.click_line(&log, 2, egui::Modifiers::COMMAND);
+        assert_eq!(copied(&view.selected_text(&log)), [1, 3, 5]);
+        assert_eq!(view.selected_count(&log), 3);
+        // A plain click starts again; clicking the only selected line clears.
+        view.click_line(&log, 4, none);
+        assert_eq!(copied(&view.selected_text(&log)), [4]);
+        view.click_line(&log, 4, none);
+        assert_eq!(view.selected_count(&log), 0);
+    }
+
+    #[test]
+    fn a_selection_survives_older_lines_being_dropped_and_forgets_the_dropped() {
+        let (mut log, mut view) = lines(3);
+        view.click_line(&log, 0, egui::Modifiers::NONE);
+        view.click_line(&log, 2, egui::Modifiers::COMMAND);
+        log.clear();
+        assert_eq!(view.selected_count(&log), 0);
+        assert_eq!(view.selected_text(&log), "");
+    }
 
     #[test]
     fn export_writes_the_headless_json_schema_one_object_per_line() {

@@ -11,8 +11,12 @@ use std::time::Duration;
 use serversocket::SocketId;
 use serversocket::escapes::{EscapeError, parse_hex, unescape};
 
-/// How many recent sends the history keeps.
-pub const HISTORY: usize = 20;
+/// How many recent sends the history keeps (and the window remembers between runs).
+pub const HISTORY: usize = 50;
+
+/// The longest text the history keeps, in bytes: a pasted megabyte is sent, not remembered, so
+/// the saved settings stay small.
+pub const HISTORY_TEXT_LIMIT: usize = 4096;
 /// The most times one send repeats.
 pub const MAX_REPEAT: u64 = 10_000;
 
@@ -243,11 +247,23 @@ impl SendBox {
         request
     }
 
-    /// Puts the text at the front of the history, once.
+    /// Puts the text at the front of the history, once (unless it is too long to keep).
     fn remember(&mut self) {
+        if self.text.len() > HISTORY_TEXT_LIMIT {
+            return;
+        }
         self.history.retain(|text| *text != self.text);
         self.history.push_front(self.text.clone());
         self.history.truncate(HISTORY);
+    }
+
+    /// Takes a history remembered from an earlier run, newest first, within the bounds.
+    pub fn restore_history(&mut self, remembered: impl IntoIterator<Item = String>) {
+        self.history = remembered
+            .into_iter()
+            .filter(|text| text.len() <= HISTORY_TEXT_LIMIT)
+            .take(HISTORY)
+            .collect();
     }
 }
 
@@ -278,5 +294,26 @@ mod tests {
             send.remember();
         }
         assert_eq!(send.history, ["a", "b"]);
+    }
+
+    #[test]
+    fn the_history_is_bounded_in_count_and_text_length() {
+        let mut send = SendBox::default();
+        for n in 0..HISTORY + 10 {
+            send.text = format!("message {n}");
+            send.remember();
+        }
+        assert_eq!(send.history.len(), HISTORY);
+        assert_eq!(send.history[0], format!("message {}", HISTORY + 9));
+        send.text = "x".repeat(HISTORY_TEXT_LIMIT + 1);
+        send.remember();
+        assert_eq!(send.history[0], format!("message {}", HISTORY + 9));
+        let mut restored = SendBox::default();
+        restored.restore_history(
+            std::iter::once("y".repeat(HISTORY_TEXT_LIMIT + 1))
+                .chain((0..HISTORY + 5).map(|n| n.to_string())),
+        );
+        assert_eq!(restored.history.len(), HISTORY);
+        assert_eq!(restored.history[0], "0");
     }
 }

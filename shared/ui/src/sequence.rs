@@ -147,6 +147,8 @@ fn step_name(event: &Event) -> String {
         } => format!("TCP {}", view.state),
         Event::KernelState { view: None, .. } => "TCP gone".to_owned(),
         Event::Stopped => "StopListening".to_owned(),
+        Event::ListenerClosed => "Listener closed (gap)".to_owned(),
+        Event::ListenerReopened { .. } => "Listener reopened".to_owned(),
         Event::Note { .. } => "Note".to_owned(),
         // An event this window does not know yet still shows, by its debug name.
         other => format!("{other:?}")

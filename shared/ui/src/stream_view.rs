@@ -51,6 +51,10 @@ pub struct StreamView {
     pub reassembler: Reassembler,
     /// Why the lab stopped, if it did.
     problem: Option<String>,
+    /// The kernel's queues as last sampled: (the receiver's unread Recv-Q, the sender's
+    /// unacknowledged Send-Q), in bytes; `None` before any sample (reading never stopped, or no
+    /// kernel view on this system).
+    pub queues: Option<(u32, u32)>,
 }
 
 impl Default for StreamView {
@@ -67,6 +71,7 @@ impl Default for StreamView {
             framing: Framing::Lines,
             reassembler: Reassembler::new(Framing::Lines),
             problem: None,
+            queues: None,
         }
     }
 }
@@ -90,6 +95,10 @@ impl StreamView {
                         len: data.len() as u64,
                     });
                 }
+                LabEvent::Queues {
+                    receiver_unread,
+                    sender_unacknowledged,
+                } => self.queues = Some((receiver_unread, sender_unacknowledged)),
                 LabEvent::Failed(problem) => self.problem = Some(problem),
                 _ => {}
             }
@@ -106,6 +115,7 @@ impl StreamView {
         self.take_events();
         ui.label("TCP carries a stream of bytes, not messages: the receiver's reads need not match the sender's writes. Write a few times and compare the lanes.");
         self.controls_ui(ui);
+        self.queues_ui(ui);
         self.lanes_ui(ui);
         self.messages_ui(ui);
         if let Some(problem) = &self.problem {
@@ -191,6 +201,25 @@ impl StreamView {
         });
     }
 
+    /// While reading is stopped (and until the queues drain): what the kernel holds for the
+    /// two ends, so "stop reading" shows where the bytes go and why the sender stalls.
+    fn queues_ui(&self, ui: &mut egui::Ui) {
+        match self.queues {
+            Some((unread, unacknowledged)) if !self.reading || unread + unacknowledged > 0 => {
+                ui.label(format!(
+                    "Kernel: receiver's Recv-Q {unread} bytes unread, sender's Send-Q {unacknowledged} bytes unacknowledged"
+                ))
+                .on_hover_text("The receiver's kernel keeps what arrived until the program reads it (Recv-Q); once its window is full, the sender's kernel keeps what the program wrote (Send-Q); once that is full too, the sender's writes wait (no more segments on the write lane). `ss -tn` shows the same two numbers.");
+            }
+            None if !self.reading => {
+                ui.weak(
+                    "Kernel: looking at the queues… (not available on this system if this stays)",
+                );
+            }
+            _ => {}
+        }
+    }
+
     /// The two lanes: writes above, reads below, each segment where its bytes lie.
     fn lanes_ui(&self, ui: &mut egui::Ui) {
         let end = |segments: &[Segment]| segments.last().map_or(0, |s| s.start + s.len);
@@ -266,5 +295,35 @@ impl StreamView {
                     ui.monospace(format!("{}: {message:?}", number + 1));
                 }
             });
+    }
+}
+
+/// The Stream view in a window of its own, with the toggle that opens it: what both app
+/// windows show, written once.
+#[derive(Debug, Default)]
+pub struct StreamWindow {
+    /// The view and its connection (started the first time the window opens).
+    pub view: StreamView,
+    /// The window is open.
+    pub open: bool,
+}
+
+impl StreamWindow {
+    /// The "Stream" toggle, for a window's top bar.
+    pub fn toggle_ui(&mut self, ui: &mut egui::Ui) -> egui::Response {
+        ui.toggle_value(&mut self.open, "Stream").on_hover_text(
+            "Why a message can arrive split or merged: writes and reads on one connection, side by side",
+        )
+    }
+
+    /// The window, while it is open; its connection runs on `runtime`.
+    pub fn show(&mut self, ctx: &egui::Context, runtime: &Runtime) {
+        if self.open {
+            let view = &mut self.view;
+            egui::Window::new("Stream: writes and reads")
+                .open(&mut self.open)
+                .default_width(600.0)
+                .show(ctx, |ui| view.ui(ui, runtime));
+        }
     }
 }

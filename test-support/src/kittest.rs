@@ -1,0 +1,68 @@
+//! A window in an egui_kittest harness, and frames run until it shows what a test waits for.
+
+use egui_kittest::Harness;
+
+use crate::{PATIENCE, POLL};
+
+/// The size both windows are tested at unless a test says otherwise: big enough that nothing
+/// scrolls out of reach.
+pub const SIZE: egui::Vec2 = egui::vec2(900.0, 800.0);
+
+/// The most frames [`run_until`] and [`frames_until`] run: [`PATIENCE`] at one frame per
+/// [`crate::POLL`].
+const MOST_FRAMES: u128 = PATIENCE.as_millis() / POLL.as_millis();
+
+/// A harness of `size` around `state`, drawn by `ui` (a window's `ui` method).
+pub fn harness<S: 'static>(
+    size: egui::Vec2,
+    state: S,
+    ui: impl FnMut(&mut egui::Ui, &mut S) + 'static,
+) -> Harness<'static, S> {
+    Harness::builder().with_size(size).build_ui_state(ui, state)
+}
+
+/// Runs `step` (which runs a frame or more and says whether the test's condition holds) every
+/// [`crate::POLL`], at most [`PATIENCE`]'s worth of frames; sockets work on background threads
+/// meanwhile. Says whether the condition came to hold: the caller panics with what it knows.
+#[must_use]
+pub fn frames_until(mut step: impl FnMut() -> bool) -> bool {
+    for _ in 0..MOST_FRAMES {
+        if step() {
+            return true;
+        }
+        std::thread::sleep(POLL);
+    }
+    false
+}
+
+/// Runs frames of `harness` until `done` holds for its state (see [`frames_until`]); if it
+/// never does, panics with `what` and `explain(state)` (say, the window's log).
+pub fn run_until<S>(
+    harness: &mut Harness<'_, S>,
+    what: &str,
+    done: impl Fn(&S) -> bool,
+    explain: impl Fn(&S) -> String,
+) {
+    let held = frames_until(|| {
+        harness.step();
+        done(harness.state())
+    });
+    assert!(
+        held,
+        "gave up waiting for {what}; {}",
+        explain(harness.state())
+    );
+}
+
+/// What the last frame put on the clipboard (a Copy button's text), if anything.
+pub fn copied_text<S>(harness: &Harness<'_, S>) -> Option<String> {
+    harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .find_map(|command| match command {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        })
+}

@@ -1,0 +1,82 @@
+//! What the tests of every crate share, written once: one patience, waits with a deadline,
+//! free ports, bursts of clients released together, and kittest frames run until a window
+//! shows what a test waits for. A dev-dependency only (`publish = false`).
+//!
+//! # Layout
+//! - [`PATIENCE`], [`within_patience`]: how long a test waits for anything, and the one
+//!   bounded poll.
+//! - [`free_port`]: a loopback port nothing listens on.
+//! - [`at_once`]: many threads released by one barrier (a burst of clients).
+//! - `kittest` (feature `kittest`): a window in a harness, and frames run until a condition
+//!   holds.
+
+#![forbid(unsafe_code)]
+#![allow(clippy::expect_used)]
+
+use std::net::TcpListener;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+#[cfg(feature = "kittest")]
+pub mod kittest;
+
+/// How long any test waits for something that should happen (a connection, an event, a line,
+/// a frame). Generous, because two cores are shared by parallel tests: it is a bound against
+/// hanging, never a measure of speed.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// How often [`within_patience`] and [`kittest::run_until`] look again.
+pub const POLL: Duration = Duration::from_millis(10);
+
+/// Polls `ready` every [`POLL`] until it gives a value, for at most [`PATIENCE`]: for states
+/// that send no event to wait on (a kernel's TCP state, a buffer's fill). `None` when it never
+/// did; the caller fails the test saying what it saw last.
+pub fn within_patience<T>(mut ready: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = ready() {
+            return Some(value);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// A loopback port that nothing listens on now: the OS picks it, and the listener that took it
+/// is closed again. For a test that must know the port before something listens (or must find
+/// it refused).
+#[must_use]
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("the OS gives a free loopback port")
+        .port()
+}
+
+/// Runs `each(i)` for `i` in `0..count` on threads of their own, released together by one
+/// barrier (a burst), and returns their results in order.
+///
+/// # Panics
+/// When a thread panicked (its assertion fails the test).
+pub fn at_once<T: Send + 'static>(
+    count: usize,
+    each: impl Fn(usize) -> T + Send + Sync + 'static,
+) -> Vec<T> {
+    let start = Arc::new(Barrier::new(count));
+    let each = Arc::new(each);
+    let threads: Vec<_> = (0..count)
+        .map(|i| {
+            let (start, each) = (Arc::clone(&start), Arc::clone(&each));
+            std::thread::spawn(move || {
+                start.wait();
+                each(i)
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .map(|thread| thread.join().expect("a burst thread panicked"))
+        .collect()
+}
