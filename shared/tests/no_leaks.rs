@@ -264,7 +264,11 @@ fn three_thousand_concurrent_connections_are_all_greeted_and_leave_nothing_behin
     for stream in &mut clients {
         read_greeting(stream);
     }
-    assert_eq!(server.active_connections().len(), CLIENTS, "all held at once");
+    assert_eq!(
+        server.active_connections().len(),
+        CLIENTS,
+        "all held at once"
+    );
     assert_eq!(server.pool_status().accepted, CLIENTS as u64);
     drop(clients);
     assert_eq!(
