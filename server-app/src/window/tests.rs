@@ -741,3 +741,32 @@ fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
         })
     });
 }
+
+#[test]
+fn past_a_few_hundred_sockets_the_pool_is_cells_with_exact_counts_and_a_click_selects() {
+    const CLIENTS: usize = 350;
+    let mut harness = window(2, 400);
+    let address = listen(&mut harness);
+    let _clients: Vec<TcpStream> = (0..CLIENTS).map(|_| greeted_client(address)).collect();
+    run_until(&mut harness, "350 connections", |w| {
+        w.rows.count(RowState::Connected) == CLIENTS
+    });
+    harness.run_steps(2);
+    // No tile per socket any more: one grid of cells, and the counts stay exact.
+    assert!(harness.query_by_label_contains(" tile: ").is_none());
+    let cells = harness.get_by_label_contains("Dense pool: ").rect();
+    let idle = harness.state().rows.count(RowState::Idle);
+    assert!(
+        harness
+            .query_by_label_contains(&format!("{idle} idle · {CLIENTS} connected of at most 400"))
+            .is_some()
+    );
+    // The first cell is the oldest socket, 0: clicking it selects it.
+    let first_cell = cells.min + egui::vec2(3.0, 3.0);
+    harness.hover_at(first_cell);
+    harness.step();
+    harness.drag_at(first_cell);
+    harness.drop_at(first_cell);
+    harness.run_steps(2);
+    assert_eq!(harness.state().log_view.socket_filter, Some(SocketId(0)));
+}
