@@ -235,9 +235,8 @@ impl Tally {
                 self.awaiting_greeting.insert(*socket);
             }
             Event::Data { socket, .. } => {
-                if self.awaiting_greeting.remove(socket) {
-                    self.greeted += 1;
-                }
+                // Only a socket's first bytes are its greeting.
+                self.greeted += u64::from(self.awaiting_greeting.remove(socket));
             }
             Event::Closed { socket } => {
                 self.open.remove(socket);
