@@ -198,7 +198,7 @@ fn counts_past_their_bounds_are_refused_in_the_command_lines_words() {
     harness.run_steps(3);
     assert!(!harness.state().server.is_listening());
 
-    harness.state_mut().settings.max = 20_000;
+    harness.state_mut().settings.max = MAXIMUM_SOCKETS_CONNECTED_CEILING + 1;
     harness.run_steps(2);
     assert_eq!(
         harness.state().settings.max,
