@@ -7,17 +7,22 @@
 mod concepts;
 mod dense_pool;
 mod kernel_view;
+mod lessons;
 mod pool_view;
 mod reply_setting;
 mod settings;
 #[cfg(test)]
 mod tests;
+mod tls_concepts;
+mod tls_setting;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serversocket::kernel::ConnectionWatch;
+use serversocket::lesson::Side as LessonSide;
+use serversocket::lesson::sync::LessonSync;
 use serversocket::naive::NaiveServer;
 use serversocket::reply::{ChosenOnConnect, ReplyMode};
 use serversocket::report::Role;
@@ -25,6 +30,7 @@ use serversocket::{
     Event, EventReceiver, EventSender, Runtime, ServerSocket, SocketError, SocketId, TcpSocket,
 };
 use serversocket_ui::diagnostics::LevelSwitch;
+use serversocket_ui::lesson_panel::{LessonPanel, mark};
 use serversocket_ui::native::{Side, open_window};
 use serversocket_ui::{
     EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, Timeline, drain_events,
@@ -106,6 +112,10 @@ pub struct ServerWindow {
     kernel: kernel_view::KernelView,
     /// Follows each connection in the kernel, through TIME_WAIT after it closed.
     connections_in_kernel: ConnectionWatch,
+    /// The Lessons panel: a guided lab on this window.
+    lessons: LessonPanel,
+    /// Whether connections are secured with TLS, and with which certificate.
+    tls: tls_setting::TlsSetting,
 }
 
 impl ServerWindow {
@@ -132,6 +142,12 @@ impl ServerWindow {
         ));
         server.set_idle_timeout(idle_timeout(settings.idle_timeout_seconds));
         let connections_in_kernel = ConnectionWatch::start(&runtime, events.clone());
+        let lessons = LessonPanel::new(
+            LessonSide::Server,
+            None,
+            LessonSync::new(LessonSync::default_dir()),
+            &settings.lesson,
+        );
         Ok(Self {
             settings,
             interfaces: settings::interface_choices(),
@@ -161,6 +177,8 @@ impl ServerWindow {
             closed_since: None,
             kernel: kernel_view::KernelView::new(),
             connections_in_kernel,
+            lessons,
+            tls: tls_setting::TlsSetting::default(),
             runtime,
         })
     }
@@ -187,6 +205,7 @@ impl ServerWindow {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.repaint.attach(ui.ctx());
         self.take_events(ui.ctx());
+        self.lessons.tick(ui.ctx());
         egui::Panel::top("settings").show(ui, |ui| {
             ui.add_space(4.0);
             let listening = match &self.serving {
@@ -206,6 +225,7 @@ impl ServerWindow {
                     .set_idle_timeout(idle_timeout(self.settings.idle_timeout_seconds));
             }
             let reply_changed = self.settings.reply.ui(ui, self.reply_problem.as_deref());
+            self.tls.ui(ui, listening);
             if changes.greeting || reply_changed {
                 self.apply_reply();
             }
@@ -228,20 +248,27 @@ impl ServerWindow {
                     .on_hover_text(
                         "Plain explanations of each part, pointing at what is on screen now",
                     );
+                ui.toggle_value(&mut self.lessons.open, "Lessons")
+                    .on_hover_text(
+                        "Guided labs: step by step, checked against what the sockets really do",
+                    );
             });
             ui.add_space(4.0);
         });
+        self.lessons_ui(ui);
         let status = self.server.pool_status();
         if self.settings.show_concepts {
             egui::Panel::right("concepts")
                 .resizable(true)
                 .default_size(300.0)
                 .show(ui, |ui| {
+                    let tls = self.server.tls();
+                    let rows = &self.rows;
                     concepts::ui(
                         ui,
                         &concepts::Live {
                             status: &status,
-                            rows: &self.rows,
+                            rows,
                             naive_accepted: self.serving.naive_accepted(),
                             waiting: self.waiting.as_slice(),
                             handoff_delay_ms: self.settings.handoff_delay_ms,
@@ -249,6 +276,15 @@ impl ServerWindow {
                             accept_queue: self.kernel.queue(),
                             kernel_unavailable: self.kernel.unavailable(),
                             paused: self.server.is_accepting_paused(),
+                        },
+                        |ui| {
+                            tls_concepts::ui(
+                                ui,
+                                &tls_concepts::Live {
+                                    tls: tls.as_deref(),
+                                    rows,
+                                },
+                            );
                         },
                     );
                 });
@@ -262,7 +298,14 @@ impl ServerWindow {
                 Serving::Pool => Some(status.limits.max),
                 Serving::Naive(_) => None,
             };
+            let top = ui.cursor().min;
             let clicked = pool_view::tiles_ui(ui, &self.rows, self.waiting.as_slice(), max);
+            let tiles = ui.interact(
+                egui::Rect::from_min_max(top, egui::pos2(ui.max_rect().right(), ui.cursor().min.y)),
+                egui::Id::unique("pool tiles outline"),
+                egui::Sense::hover(),
+            );
+            mark(ui, "pool", &tiles);
             if let Some(socket) = clicked {
                 self.log_view.toggle_socket(socket);
             }
@@ -353,6 +396,7 @@ impl ServerWindow {
             _ => {}
         }
         self.kernel.record(&event);
+        self.lessons.observe(&event);
         self.connections_in_kernel.follow_event(&event);
         self.rows.apply(Role::Server, &event);
         self.log.push(event);
@@ -362,9 +406,9 @@ impl ServerWindow {
     fn listen_button_ui(&mut self, ui: &mut egui::Ui, enter_pressed: bool) {
         if let Serving::Naive(_) = self.serving {
             let tip = shortcuts::tip(ui, "Close the naive listening socket", &shortcuts::LISTEN);
-            if ui.button("Stop Listening").on_hover_text(tip).clicked()
-                || shortcuts::pressed(ui, &shortcuts::LISTEN)
-            {
+            let stop = ui.button("Stop Listening").on_hover_text(tip);
+            mark(ui, "listen", &stop);
+            if stop.clicked() || shortcuts::pressed(ui, &shortcuts::LISTEN) {
                 // Dropping it stops its listener and closes its connections.
                 self.serving = Serving::Pool;
                 self.timeline.mark(Instant::now(), "Stop Listening");
@@ -386,9 +430,9 @@ impl ServerWindow {
                 "Close the listening socket and release the idle pool; connected sockets stay connected",
                 &shortcuts::LISTEN,
             );
-            if ui.button("Stop Listening").on_hover_text(tip).clicked()
-                || shortcuts::pressed(ui, &shortcuts::LISTEN)
-            {
+            let stop = ui.button("Stop Listening").on_hover_text(tip);
+            mark(ui, "listen", &stop);
+            if stop.clicked() || shortcuts::pressed(ui, &shortcuts::LISTEN) {
                 self.server.stop_listening();
                 self.timeline.mark(Instant::now(), "Stop Listening");
             }
@@ -399,10 +443,11 @@ impl ServerWindow {
                 "Open the listening socket on the port; AddSocket fills the pool with MinimumSocketsAvailable idle sockets",
                 &shortcuts::LISTEN,
             );
-            let clicked = ui
+            let listen = ui
                 .add_enabled(ready, egui::Button::new("Listen"))
-                .on_hover_text(tip)
-                .clicked();
+                .on_hover_text(tip);
+            mark(ui, "listen", &listen);
+            let clicked = listen.clicked();
             let shortcut = shortcuts::pressed(ui, &shortcuts::LISTEN);
             if clicked || ((enter_pressed || shortcut) && ready) {
                 self.listen();
@@ -456,6 +501,11 @@ impl ServerWindow {
         self.server.set_network_interface(interface);
         self.server.set_port(port);
         self.server.set_backlog(self.settings.backlog);
+        // The TLS row says why a certificate cannot be used.
+        let Ok(tls) = self.tls.certificate() else {
+            return;
+        };
+        self.server.set_tls(tls);
         let started = self
             .server
             .set_limits(self.settings.min, self.settings.max)
@@ -491,13 +541,15 @@ impl ServerWindow {
     /// The active connections, with Send and Disconnect per row, and Disconnect all.
     fn connections_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.heading("Active connections")
+            let heading = ui
+                .heading("Active connections")
                 .on_hover_text("ActiveConnections: the sockets now connected");
-            if ui
+            mark(ui, "table", &heading);
+            let disconnect_all = ui
                 .button("Disconnect all")
-                .on_hover_text("Close every connected socket")
-                .clicked()
-            {
+                .on_hover_text("Close every connected socket");
+            mark(ui, "table", &disconnect_all);
+            if disconnect_all.clicked() {
                 match &self.serving {
                     Serving::Naive(naive) => naive.close_all(),
                     Serving::Pool => self.server.close_all(),
@@ -541,6 +593,7 @@ impl eframe::App for ServerWindow {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings.lesson = self.lessons.saved();
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
 }
@@ -556,6 +609,8 @@ pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
         move |remembered| {
             let mut window = ServerWindow::new(ServerSettings::from_args(remembered, &args))?;
             window.trace_level = Some(trace_level);
+            window.start_lessons(args.lessons.as_deref(), args.lesson.as_deref());
+            window.tls = tls_setting::TlsSetting::from_args(&args.tls);
             Ok::<_, SocketError>(window)
         },
     )

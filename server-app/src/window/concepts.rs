@@ -67,8 +67,8 @@ const ERROR_CODES: [(i32, &str); 7] = [
     ),
 ];
 
-/// Draws the panel's contents.
-pub fn ui(ui: &mut egui::Ui, live: &Live<'_>) {
+/// Draws the panel's contents; `more` adds concepts of another part (TLS) in the same list.
+pub fn ui(ui: &mut egui::Ui, live: &Live<'_>, more: impl FnOnce(&mut egui::Ui)) {
     ui.heading("What you are seeing");
     ui.weak("What each part is, and where it is on screen now.");
     ui.separator();
@@ -84,6 +84,7 @@ pub fn ui(ui: &mut egui::Ui, live: &Live<'_>) {
                     );
                 });
         }
+        more(ui);
         egui::CollapsingHeader::new("Error codes").show(ui, |ui| {
             for (code, when) in ERROR_CODES {
                 ui.label(format!("{code} {}: {when}.", code_meaning(code)));

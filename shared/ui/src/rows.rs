@@ -7,6 +7,7 @@ use std::time::SystemTime;
 
 use serversocket::kernel::TcpView;
 use serversocket::report::{Role, human_line};
+use serversocket::tls::TlsInfo;
 use serversocket::{Event, SocketError, SocketId};
 
 use crate::RowState;
@@ -37,6 +38,8 @@ pub struct SocketRow {
     pub draft: String,
     /// What the kernel last said of its connection (when a window follows it).
     pub kernel: Option<TcpView>,
+    /// What its TLS handshake agreed on (a secure socket, once secured).
+    pub tls: Option<TlsInfo>,
 }
 
 impl SocketRow {
@@ -53,6 +56,7 @@ impl SocketRow {
             last_error: None,
             draft: String::new(),
             kernel: None,
+            tls: None,
         }
     }
 }
@@ -64,7 +68,7 @@ pub struct SocketRows {
     rows: BTreeMap<SocketId, SocketRow>,
     /// How many rows are in each state (indexed by `RowState as usize`), kept as rows change
     /// so that the counts the window shows every frame do not walk thousands of rows.
-    tally: [usize; 5],
+    tally: [usize; 6],
 }
 
 impl SocketRows {
@@ -90,6 +94,12 @@ impl SocketRows {
                 row.remote = Some(*remote);
                 row.since = Some(SystemTime::now());
             }
+            Event::Handshaking { local, remote, .. } => {
+                row.state = RowState::Handshaking;
+                row.local = Some(*local);
+                row.remote = Some(*remote);
+            }
+            Event::Secured { tls, .. } => row.tls = Some(tls.clone()),
             Event::Data { data, .. } => row.bytes_in += data.len() as u64,
             Event::SendProgress { sent, .. } => row.bytes_out += sent,
             Event::Error { error, .. } => {
@@ -236,6 +246,7 @@ mod tests {
             RowState::Idle,
             RowState::Connecting,
             RowState::Connected,
+            RowState::Handshaking,
             RowState::Closed,
             RowState::Failed,
         ];
@@ -250,6 +261,7 @@ mod tests {
             RowState::Idle,
             RowState::Connecting,
             RowState::Connected,
+            RowState::Handshaking,
             RowState::Closed,
             RowState::Failed,
         ]
@@ -292,7 +304,7 @@ mod tests {
             },
         );
         assert_eq!(counted(&rows), walked(&rows));
-        assert_eq!(counted(&rows), vec![0, 0, 3, 2, 2]);
+        assert_eq!(counted(&rows), vec![0, 0, 3, 0, 2, 2]);
         rows.remove_finished();
         assert_eq!(counted(&rows), walked(&rows));
         assert_eq!(rows.count(RowState::Connected), 3);

@@ -11,6 +11,8 @@ pub enum RowState {
     Connecting,
     /// Connected to its peer.
     Connected,
+    /// TCP is connected and the TLS handshake is under way (a secure socket).
+    Handshaking,
     /// Closed after being connected (or released from the pool).
     Closed,
     /// Never connected (refused, unknown host, timed out), or cut off before being served.
@@ -25,6 +27,7 @@ impl RowState {
             Self::Idle => "idle",
             Self::Connecting => "connecting",
             Self::Connected => "connected",
+            Self::Handshaking => "handshaking",
             Self::Closed => "closed",
             Self::Failed => "error",
         }
@@ -39,6 +42,9 @@ impl RowState {
             }
             Self::Connecting => "Looking up the host and asking it for a connection.",
             Self::Connected => "Connected: it can send and receive until one side closes.",
+            Self::Handshaking => {
+                "TLS handshake: TCP is connected, and the two sides now agree on a protocol version and cipher and the client checks the server's certificate. Connected fires once that is done."
+            }
             Self::Closed => "Closed: the connection ended; this socket is finished.",
             Self::Failed => {
                 "Never served: refused, unknown host, timed out, or cut off before the server sent anything; see the error code and its meaning."
@@ -53,6 +59,7 @@ impl RowState {
             Self::Idle => Color32::from_rgb(90, 140, 220),
             Self::Connecting => Color32::from_rgb(220, 170, 40),
             Self::Connected => Color32::from_rgb(60, 170, 90),
+            Self::Handshaking => Color32::from_rgb(40, 170, 190),
             Self::Closed => Color32::from_rgb(140, 140, 140),
             Self::Failed => Color32::from_rgb(220, 70, 60),
         }
