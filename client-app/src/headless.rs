@@ -4,13 +4,16 @@
 //! one connects or fails). Each writes `Socket N connected!` when connected and answers every
 //! message with ` I got something from you.` (or follows `--hello`, `--no-reply`, `--repeat`,
 //! `--send-file`); every event is printed as one line.
+//! Once every socket is greeted (its first bytes arrived) or closed, one `summary` line gives
+//! the counts and the time from the first connect to the last greeting (printed at exit
+//! instead if that moment never came).
 //! Exits once every socket is closed: 0 if all connected, 1 if any failed to connect. Ctrl-C or
 //! SIGTERM closes the sockets first.
 
 use std::collections::{BTreeSet, HashMap};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serversocket::output::Output;
 use serversocket::report::{Printer, Role};
@@ -56,6 +59,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let mut tally = Tally::default();
     let mut files: HashMap<SocketId, SendTally> = HashMap::new();
+    let started = Instant::now();
+    let mut summarised = false;
     starter.top_up(&mut tally);
     runtime.block_on(async {
         // Whoever read our output may be gone (say `| head`) after our last line: stop then too.
@@ -69,6 +74,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                         starter.follow_script(&mut printer, &mut files, &event);
                         tally.note(&event);
                         starter.top_up(&mut tally);
+                        if !summarised && starter.all_started() && tally.settled() {
+                            summarised = true;
+                            tally.summary(&mut printer, args.connect, Some(started.elapsed()));
+                        }
                     }
                     None => break,
                 },
@@ -98,7 +107,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .await;
         }
     });
-    Ok(if tally.failed {
+    if !summarised {
+        tally.summary(&mut printer, args.connect, None);
+    }
+    Ok(if tally.failures > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -151,6 +163,11 @@ impl Starter<'_> {
         if self.next >= self.args.connect {
             self.stop();
         }
+    }
+
+    /// Every socket asked for has started.
+    fn all_started(&self) -> bool {
+        self.next >= self.args.connect
     }
 
     /// Starts no more sockets.
@@ -215,8 +232,13 @@ struct Tally {
     connecting: BTreeSet<SocketId>,
     /// Sockets that connected at some point.
     connected: BTreeSet<SocketId>,
-    /// A socket closed without ever connecting.
-    failed: bool,
+    /// Connected sockets whose first bytes from the server have not arrived yet (and that have
+    /// not closed): the summary waits for these.
+    awaiting_greeting: BTreeSet<SocketId>,
+    /// How many sockets received bytes from the server (their greeting).
+    greeted: u64,
+    /// How many sockets closed without ever connecting.
+    failures: u64,
 }
 
 impl Tally {
@@ -225,13 +247,59 @@ impl Tally {
             Event::Connected { socket, .. } => {
                 self.connected.insert(*socket);
                 self.connecting.remove(socket);
+                self.awaiting_greeting.insert(*socket);
+            }
+            Event::Data { socket, .. } => {
+                // Only a socket's first bytes are its greeting.
+                self.greeted += u64::from(self.awaiting_greeting.remove(socket));
             }
             Event::Closed { socket } => {
                 self.open.remove(socket);
                 self.connecting.remove(socket);
-                self.failed |= !self.connected.contains(socket);
+                self.awaiting_greeting.remove(socket);
+                if !self.connected.contains(socket) {
+                    self.failures += 1;
+                }
             }
             _ => {}
         }
+    }
+
+    /// Every socket started so far is greeted or closed: nothing more will change the counts
+    /// of the summary.
+    fn settled(&self) -> bool {
+        self.connecting.is_empty() && self.awaiting_greeting.is_empty()
+    }
+
+    /// The summary line: how many sockets connected, were greeted and failed, and how long it
+    /// took until the last was greeted (`None`: that moment never came, e.g. a signal first).
+    fn summary(&self, printer: &mut Printer<Output>, sockets: u64, took: Option<Duration>) {
+        let connected = self.connected.len() as u64;
+        let (greeted, failed) = (self.greeted, self.failures);
+        let time = match took {
+            Some(took) if greeted == sockets => {
+                format!(
+                    "all greeted {:.3} s after the first connect",
+                    took.as_secs_f64()
+                )
+            }
+            _ => "not all greeted".to_owned(),
+        };
+        printer.print_note_with(
+            &format!(
+                "Summary: {sockets} sockets, {connected} connected, {greeted} greeted, \
+                 {failed} failed to connect; {time}."
+            ),
+            "summary",
+            serde_json::json!({
+                "sockets": sockets,
+                "connected": connected,
+                "greeted": greeted,
+                "failed": failed,
+                "all_greeted_seconds": took
+                    .filter(|_| greeted == sockets)
+                    .map(|took| took.as_secs_f64()),
+            }),
+        );
     }
 }

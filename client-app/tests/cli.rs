@@ -50,6 +50,55 @@ fn refused_connections_exit_1_with_error_102_saying_refused() {
         .collect();
     closed.sort_unstable();
     assert_eq!(closed, vec![0, 1]);
+    let summary = lines.iter().find(|v| v["event"] == "summary").unwrap();
+    assert_eq!(summary["connected"], 0, "{summary}");
+    assert_eq!(summary["failed"], 2, "{summary}");
+    assert!(summary["all_greeted_seconds"].is_null(), "{summary}");
+}
+
+/// `--connect N` prints one summary line: the counts, and the time until every socket was
+/// greeted.
+#[test]
+fn the_summary_counts_the_sockets_and_times_the_last_greeting() {
+    const SOCKETS: usize = 5;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let server = std::thread::spawn(move || {
+        // Greets each client, then hangs up once all are greeted: the client's run ends.
+        let streams: Vec<TcpStream> = (0..SOCKETS)
+            .map(|_| {
+                let (mut stream, _) = listener.accept().unwrap();
+                stream.write_all(b"hello").unwrap();
+                stream
+            })
+            .collect();
+        drop(streams);
+    });
+    let output = client(&[
+        "--headless",
+        "--port",
+        &port,
+        "--connect",
+        "5",
+        "--in-flight",
+        "2",
+        "--no-reply",
+        "--json",
+    ]);
+    server.join().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let lines = json_lines(&output);
+    let summaries: Vec<&Value> = lines.iter().filter(|v| v["event"] == "summary").collect();
+    assert_eq!(summaries.len(), 1, "{lines:#?}");
+    let summary = summaries[0];
+    assert_eq!(summary["sockets"], 5, "{summary}");
+    assert_eq!(summary["connected"], 5, "{summary}");
+    assert_eq!(summary["greeted"], 5, "{summary}");
+    assert_eq!(summary["failed"], 0, "{summary}");
+    assert!(
+        summary["all_greeted_seconds"].as_f64().unwrap() >= 0.0,
+        "{summary}"
+    );
 }
 
 #[test]

@@ -1,11 +1,16 @@
 //! UI measures of the server window, each beside its reference, printed as
-//! `RATIO <name> <ours/reference> (ours <value> <unit>, reference <value> <unit>)` lines and a
+//! `RATIO <name> <median ours/reference> (spread <lowest>–<highest> over <n> rounds; …)` lines and a
 //! table for BENCHMARKS.md. Run from the workspace root: `cargo bench --bench window`
 //! (`-- --quick` for a smaller run). The window runs in an egui_kittest harness: no display and
 //! no GPU, so a frame here is layout and shape building, which is what the log's size can cost.
 //!
 //! - `ui_frame_100k`: one frame with 100,000 log lines and 1,000 sockets, against the same window
 //!   with 100 lines and 10 sockets (goal <= 1.5: only the visible rows cost).
+//! - `ui_frame_10k_sockets`: one frame with 10,000 sockets (the pool drawn as cells) and their
+//!   20,000 log lines, against the same window with 10 sockets (goal <= 1.5).
+//!
+//! The frame measures run in rounds, ours then the reference (5 rounds in a full run, 1 with
+//! `--quick`); the RATIO line gives the median round's ratio and the spread of all of them.
 //! - `idle_repaints`: frames drawn in 2 s with nothing happening, after the first (goal 0),
 //!   against a window with nothing in it.
 //! - `busy_repaints`: frames drawn in 2 s while a client sends 1,000 messages a second, with
@@ -33,9 +38,38 @@ struct Measure {
     ours: f64,
     reference: f64,
     unit: &'static str,
+    /// The lowest and highest ratio over the rounds.
+    spread: (f64, f64),
+    /// How many rounds the median was taken over.
+    rounds: usize,
 }
 
 impl Measure {
+    /// A measure of one round.
+    fn once(name: &'static str, ours: f64, reference: f64, unit: &'static str) -> Self {
+        let mut this = Self {
+            name,
+            ours,
+            reference,
+            unit,
+            spread: (0.0, 0.0),
+            rounds: 1,
+        };
+        this.spread = (this.ratio(), this.ratio());
+        this
+    }
+
+    /// The round with the median ratio, with the spread of all the rounds.
+    fn median(mut rounds: Vec<Self>) -> Self {
+        rounds.sort_by(|a, b| a.ratio().total_cmp(&b.ratio()));
+        let spread = (rounds[0].ratio(), rounds[rounds.len() - 1].ratio());
+        let count = rounds.len();
+        let mut middle = rounds.swap_remove(count / 2);
+        middle.spread = spread;
+        middle.rounds = count;
+        middle
+    }
+
     fn ratio(&self) -> f64 {
         if self.reference == 0.0 {
             if self.ours == 0.0 { 1.0 } else { f64::INFINITY }
@@ -47,12 +81,21 @@ impl Measure {
 
 fn main() {
     let quick = std::env::args().any(|arg| arg == "--quick");
-    let measures = [ui_frame(quick), idle_repaints(quick), busy_repaints(quick)];
+    let rounds = if quick { 1 } else { 5 };
+    let measures = [
+        ui_frame(quick, rounds),
+        ui_frame_10k_sockets(quick, rounds),
+        idle_repaints(quick),
+        busy_repaints(quick),
+    ];
     for m in &measures {
         println!(
-            "RATIO {} {:.2} (ours {:.3} {}, reference {:.3} {})",
+            "RATIO {} {:.2} (spread {:.2}–{:.2} over {} rounds; ours {:.3} {}, reference {:.3} {})",
             m.name,
             m.ratio(),
+            m.spread.0,
+            m.spread.1,
+            m.rounds,
             m.ours,
             m.unit,
             m.reference,
@@ -139,16 +182,34 @@ fn median_frame_ms(harness: &mut Harness<'static, ServerWindow>, frames: usize) 
     times[times.len() / 2]
 }
 
-fn ui_frame(quick: bool) -> Measure {
+fn ui_frame(quick: bool, rounds: usize) -> Measure {
     let frames = if quick { 15 } else { 101 };
     let mut big = filled_window(100_000, 1_000);
     let mut small = filled_window(100, 10);
-    Measure {
-        name: "ui_frame_100k",
-        ours: median_frame_ms(&mut big, frames),
-        reference: median_frame_ms(&mut small, frames),
-        unit: "ms/frame",
-    }
+    Measure::median(
+        (0..rounds)
+            .map(|_| {
+                let ours = median_frame_ms(&mut big, frames);
+                let reference = median_frame_ms(&mut small, frames);
+                Measure::once("ui_frame_100k", ours, reference, "ms/frame")
+            })
+            .collect(),
+    )
+}
+
+fn ui_frame_10k_sockets(quick: bool, rounds: usize) -> Measure {
+    let frames = if quick { 15 } else { 101 };
+    let mut big = filled_window(20_000, 10_000);
+    let mut small = filled_window(20, 10);
+    Measure::median(
+        (0..rounds)
+            .map(|_| {
+                let ours = median_frame_ms(&mut big, frames);
+                let reference = median_frame_ms(&mut small, frames);
+                Measure::once("ui_frame_10k_sockets", ours, reference, "ms/frame")
+            })
+            .collect(),
+    )
 }
 
 /// Runs the window as a display would for `span`: a frame whenever egui asked for a repaint,
@@ -217,12 +278,7 @@ fn idle_repaints(quick: bool) -> Measure {
     let reference_requests = counting_from_now(&mut empty);
     let ours = paced_frames(&mut listening, &ours_requests, span);
     let reference = paced_frames(&mut empty, &reference_requests, span);
-    Measure {
-        name: "idle_repaints",
-        ours: ours as f64,
-        reference: reference as f64,
-        unit: "frames",
-    }
+    Measure::once("idle_repaints", ours as f64, reference as f64, "frames")
 }
 
 fn busy_repaints(quick: bool) -> Measure {
@@ -265,10 +321,10 @@ fn busy_repaints(quick: bool) -> Measure {
         .sum();
     assert_eq!(received, messages, "every message reached the window");
     let display_frames = (span + Duration::from_millis(300)).as_secs_f64() / FRAME.as_secs_f64();
-    Measure {
-        name: "busy_repaints",
-        ours: frames as f64,
-        reference: display_frames.floor(),
-        unit: "frames",
-    }
+    Measure::once(
+        "busy_repaints",
+        frames as f64,
+        display_frames.floor(),
+        "frames",
+    )
 }

@@ -9,16 +9,37 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serversocket::naive::NaiveServer;
+use serversocket::output::Output;
 use serversocket::reply::ReplyMode;
 use serversocket::report::{Printer, Role};
 use serversocket::tls::ServerTls;
-use serversocket::{Event, Runtime, ServerSocket, event_channel};
+use serversocket::{Event, EventReceiver, Runtime, ServerSocket, event_channel};
 use serversocket_ui::shutdown::stop_requested;
 
 use crate::{Args, Mode};
 
 /// How long shutdown waits for every connection to report closed.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
+
+/// The most events printed between two flushes: a flood still reaches the reader in steps.
+const BATCH: usize = 1024;
+
+/// Prints `first` and every event that has already arrived after it (at most [`BATCH`]), then
+/// flushes once: one write to the pipe for the batch instead of one a line, which is what lets
+/// the printing loop keep up with a burst of connections. Nothing waits for more events, so
+/// every line still goes out as soon as the batch it came with.
+fn print_batch(
+    printer: &mut Printer<Output>,
+    receiver: &EventReceiver,
+    first: Event,
+    show: impl Fn(&mut Printer<Output>, &Event),
+) {
+    show(printer, &first);
+    for event in std::iter::from_fn(|| receiver.try_recv()).take(BATCH - 1) {
+        show(printer, &event);
+    }
+    printer.flush();
+}
 
 /// Runs the headless server until a termination signal.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -87,7 +108,9 @@ fn run_pool(
         loop {
             tokio::select! {
                 event = receiver.recv() => match event {
-                    Some(event) => printer.print(&event),
+                    Some(event) => print_batch(&mut printer, &receiver, event, |printer, event| {
+                        printer.print_unflushed(event);
+                    }),
                     None => break,
                 },
                 () = &mut stop => break,
@@ -152,7 +175,9 @@ fn run_naive(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
         loop {
             tokio::select! {
                 event = receiver.recv() => match event {
-                    Some(event) => printer.print(&event),
+                    Some(event) => print_batch(&mut printer, &receiver, event, |printer, event| {
+                        printer.print_unflushed(event);
+                    }),
                     None => break,
                 },
                 () = &mut stop => break,
@@ -168,6 +193,7 @@ fn run_naive(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
     while let Some(event) = receiver.try_recv() {
         printer.print(&event);
     }
+    printer.flush();
     printer.print(&Event::Stopped);
     Ok(ExitCode::SUCCESS)
 }

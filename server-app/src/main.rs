@@ -9,6 +9,9 @@ use clap::Parser;
 use server_app::{Args, headless, lesson_check, window};
 
 fn main() -> ExitCode {
+    // Before the arguments, which are checked against it: a Max of 10,000 needs 10,000
+    // descriptors, and many systems start programs at 1,024 of a far higher hard limit.
+    let _ = serversocket::open_files::raise_to_hard();
     let args = Args::parse();
     let trace_level = serversocket_ui::diagnostics::install();
     if args.check {

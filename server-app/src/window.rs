@@ -5,6 +5,7 @@
 //! waker asks egui for a repaint, so an idle window draws nothing.
 
 mod concepts;
+mod dense_pool;
 mod kernel_view;
 mod lessons;
 mod pool_view;

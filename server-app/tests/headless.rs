@@ -476,6 +476,47 @@ fn a_max_past_the_open_files_limit_exits_2_naming_it() {
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--max"), "{stderr}");
     assert!(stderr.contains("open-files limit is 64"), "{stderr}");
+    // The hard limit is 64 too: the words give the command that raises it.
+    assert!(stderr.contains("--nofile=164:164"), "{stderr}");
+}
+
+/// Started at a soft open-files limit below the hard one (as many systems start programs), the
+/// server raises its own limit first, so a Max past the soft limit is accepted.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_open_files_soft_limit_is_raised_to_the_hard_limit_at_start() {
+    let mut server = App::start(
+        PathBuf::from("prlimit"),
+        &[
+            "--nofile=256:4096",
+            "--",
+            server_binary().to_str().unwrap(),
+            "--headless",
+            "--port",
+            "0",
+            "--max",
+            "3000",
+            "--json",
+        ],
+    );
+    let listening = server.until_json("listening", |v| is_event(v, "listening"));
+    assert_eq!(listening["max"], 3000, "{listening}");
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", server.child.id())).unwrap();
+    let open_files = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))
+        .unwrap();
+    assert_eq!(
+        open_files
+            .split_whitespace()
+            .skip(3)
+            .take(2)
+            .collect::<Vec<_>>(),
+        ["4096", "4096"],
+        "{open_files}"
+    );
+    server.signal("TERM");
+    assert!(server.wait().0.success());
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Socket measures of the ServerSocket pool, each beside a plain tokio server doing the same job
 //! with the same client driver, printed as
-//! `RATIO <name> <ours/reference> (ours <value> <unit>, reference <value> <unit>)` lines and a
+//! `RATIO <name> <median ours/reference> (spread <lowest>–<highest> over <n> rounds; …)` lines and a
 //! table for BENCHMARKS.md. Run from the workspace root: `cargo bench --bench pool`
 //! (`-- --quick` for a smaller run, `-- accept_rate` for one measure, `-- --eager` for the
 //! other event consumer, below). Loopback only; every loop is bounded.
@@ -57,9 +57,33 @@ struct Measure {
     ours: f64,
     reference: f64,
     unit: &'static str,
+    /// The lowest and highest ratio over the rounds (set by [`median`]).
+    spread: (f64, f64),
+    /// How many rounds the median was taken over.
+    rounds: usize,
+}
+
+impl Measure {
+    fn new(name: &'static str, ours: f64, reference: f64, unit: &'static str) -> Self {
+        let ratio = ours / reference;
+        Self {
+            name,
+            ours,
+            reference,
+            unit,
+            spread: (ratio, ratio),
+            rounds: 1,
+        }
+    }
+
+    fn ratio(&self) -> f64 {
+        self.ours / self.reference
+    }
 }
 
 fn main() {
+    // `burst_1000` and `memory_1000` hold 1,100 sockets: more than a 1,024 soft limit allows.
+    let _ = serversocket::open_files::raise_to_hard();
     let quick = std::env::args().any(|arg| arg == "--quick");
     EAGER.store(
         std::env::args().any(|arg| arg == "--eager"),
@@ -125,9 +149,12 @@ fn main() {
     }
     for m in &measures {
         println!(
-            "RATIO {} {:.2} (ours {:.1} {}, reference {:.1} {})",
+            "RATIO {} {:.2} (spread {:.2}–{:.2} over {} rounds; ours {:.1} {}, reference {:.1} {}, the median round)",
             m.name,
-            m.ours / m.reference,
+            m.ratio(),
+            m.spread.0,
+            m.spread.1,
+            m.rounds,
             m.ours,
             m.unit,
             m.reference,
@@ -148,16 +175,23 @@ fn main() {
             m.unit,
             m.reference,
             m.unit,
-            m.ours / m.reference
+            m.ratio()
         );
     }
 }
 
-/// The run with the median ratio.
+/// The round with the median ratio, with the spread of all rounds. Each round measures ours
+/// and then the reference, so the rounds interleave them (ours, reference, ours, …) and a
+/// slow minute of the machine weighs on both alike.
 fn median(runs: impl Iterator<Item = Measure>) -> Measure {
     let mut runs: Vec<Measure> = runs.collect();
-    runs.sort_by(|a, b| (a.ours / a.reference).total_cmp(&(b.ours / b.reference)));
-    runs.swap_remove(runs.len() / 2)
+    runs.sort_by(|a, b| a.ratio().total_cmp(&b.ratio()));
+    let spread = (runs[0].ratio(), runs[runs.len() - 1].ratio());
+    let rounds = runs.len();
+    let mut middle = runs.swap_remove(rounds / 2);
+    middle.spread = spread;
+    middle.rounds = rounds;
+    middle
 }
 
 /// Our server: the pool with the seed's greeter (or `handler`), events drained by a thread.
@@ -292,12 +326,7 @@ fn accept_rate(clients: &tokio::runtime::Runtime, total: usize) -> Measure {
     let plain = reference(greet);
     let reference_rate = cycles_per_second(clients, plain.address, total);
     drop(plain);
-    Measure {
-        name: "accept_rate",
-        ours: ours_rate,
-        reference: reference_rate,
-        unit: "conn/s",
-    }
+    Measure::new("accept_rate", ours_rate, reference_rate, "conn/s")
 }
 
 /// What sampling the accept queue costs the accept rate: ours with it against ours without,
@@ -319,12 +348,7 @@ fn sampling_cost(clients: &tokio::runtime::Runtime, total: usize, rounds: usize)
                 let unsampled = rate(false);
                 (rate(true), unsampled)
             };
-            Measure {
-                name: "sampling_cost",
-                ours: sampled,
-                reference: unsampled,
-                unit: "conn/s",
-            }
+            Measure::new("sampling_cost", sampled, unsampled, "conn/s")
         })
         .collect();
     measures.sort_by(|a, b| (a.ours / a.reference).total_cmp(&(b.ours / b.reference)));
@@ -347,7 +371,11 @@ fn sampling_cost(clients: &tokio::runtime::Runtime, total: usize, rounds: usize)
         "sampling_cost: {rounds} rounds, sampled/unsampled sorted: {}; middle half {low:.2}..{high:.2}: {verdict}",
         ratios.join(" ")
     );
-    measures.swap_remove(rounds / 2)
+    let spread = (measures[0].ratio(), measures[measures.len() - 1].ratio());
+    let mut median = measures.swap_remove(rounds / 2);
+    median.spread = spread;
+    median.rounds = rounds;
+    median
 }
 
 /// 1,000 clients connect at once; returns (milliseconds until all greeted, refused count).
@@ -378,12 +406,7 @@ fn burst_1000(clients: &tokio::runtime::Runtime) -> (Measure, (usize, usize)) {
     let (reference_ms, reference_refused) = all_at_once(clients, plain.address);
     drop(plain);
     (
-        Measure {
-            name: "burst_1000",
-            ours: ours_ms,
-            reference: reference_ms,
-            unit: "ms",
-        },
+        Measure::new("burst_1000", ours_ms, reference_ms, "ms"),
         (ours_refused, reference_refused),
     )
 }
@@ -443,12 +466,7 @@ fn throughput(clients: &tokio::runtime::Runtime, mib: u64) -> Measure {
     });
     let reference_rate = upload(clients, plain.address, &reference_counted, mib);
     drop(plain);
-    Measure {
-        name: "throughput",
-        ours: ours_rate,
-        reference: reference_rate,
-        unit: "MiB/s",
-    }
+    Measure::new("throughput", ours_rate, reference_rate, "MiB/s")
 }
 
 /// Resident memory of this process, in MiB.
@@ -481,12 +499,7 @@ fn memory_1000(clients: &tokio::runtime::Runtime) -> Measure {
     let plain = reference(greet);
     let reference_mib = thousand_idle(clients, plain.address);
     drop(plain);
-    Measure {
-        name: "memory_1000",
-        ours: ours_mib,
-        reference: reference_mib.max(0.1),
-        unit: "MiB",
-    }
+    Measure::new("memory_1000", ours_mib, reference_mib.max(0.1), "MiB")
 }
 
 /// 200 StopListening/Listen cycles on one port, events never drained (the channel fills up

@@ -7,12 +7,13 @@
 //! descriptor: a Max above it can never be reached and only ends in "too many open files".
 
 use crate::SocketError;
+use crate::open_files::{self, OpenFiles};
 
 /// The most idle sockets the pool may keep ready: each is made (AddSocket) before the first
 /// client is served, so a huge pool delays everyone.
 pub const MINIMUM_SOCKETS_AVAILABLE_CEILING: usize = 1000;
 /// The most connections a server may be set to hold at once.
-pub const MAXIMUM_SOCKETS_CONNECTED_CEILING: usize = 10_000;
+pub const MAXIMUM_SOCKETS_CONNECTED_CEILING: usize = 50_000;
 /// The most sockets the client may open (each stays open while connected).
 pub const CONNECT_CEILING: u64 = 10_000;
 /// The most connects the client may have under way at once.
@@ -80,14 +81,14 @@ impl Count {
     /// # Errors
     /// [`SocketError::InvalidSetting`] naming the setting and the limit it passed.
     pub fn check(self, value: u64) -> Result<u64, SocketError> {
-        self.check_with(value, open_files_limit())
+        self.check_with(value, open_files::current())
     }
 
-    /// [`Count::check`] with the open-files limit given (`None`: unknown, not checked).
+    /// [`Count::check`] with the open-files limits given (`None`: unknown, not checked).
     ///
     /// # Errors
     /// [`SocketError::InvalidSetting`] naming the setting and the limit it passed.
-    pub fn check_with(self, value: u64, open_files: Option<u64>) -> Result<u64, SocketError> {
+    pub fn check_with(self, value: u64, open_files: Option<OpenFiles>) -> Result<u64, SocketError> {
         let refuse = |reason: String| SocketError::InvalidSetting {
             field: self.field(),
             reason,
@@ -110,10 +111,11 @@ impl Count {
             self,
             Self::MaximumSocketsConnected | Self::Connect | Self::InFlight
         );
-        if let Some(limit) = open_files.filter(|&limit| holds_descriptors && value > limit) {
-            return Err(refuse(format!(
-                "{value} is more than this process may have open at once (its open-files limit is {limit}; each connection needs one; `ulimit -n` shows and raises it)"
-            )));
+        if let Some(words) = open_files
+            .filter(|_| holds_descriptors)
+            .and_then(|limits| open_files::too_low(value, limits))
+        {
+            return Err(refuse(words));
         }
         Ok(value)
     }
@@ -173,23 +175,6 @@ fn parse_usize(count: Count, text: &str) -> Result<usize, SocketError> {
     })
 }
 
-/// This process's open-files limit (the soft one, which is what the OS enforces), or `None`
-/// where it cannot be read (not Linux, or "unlimited").
-#[must_use]
-pub fn open_files_limit() -> Option<u64> {
-    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-    parse_open_files_limit(&limits)
-}
-
-/// The soft "Max open files" of a `/proc/<pid>/limits` text.
-fn parse_open_files_limit(limits: &str) -> Option<u64> {
-    limits
-        .lines()
-        .find_map(|line| line.strip_prefix("Max open files"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|soft| soft.parse().ok())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,13 +189,17 @@ mod tests {
         assert!(words.starts_with("MinimumSocketsAvailable: "), "{words}");
         assert!(words.contains("1000"), "{words}");
 
+        let limits = OpenFiles {
+            soft: Some(1024),
+            hard: Some(1024),
+        };
         let past_descriptors = Count::MaximumSocketsConnected
-            .check_with(5000, Some(1024))
+            .check_with(5000, Some(limits))
             .expect_err("above the open-files limit");
         let words = past_descriptors.to_string();
         assert!(words.contains("open-files limit is 1024"), "{words}");
         assert_eq!(
-            Count::MaximumSocketsConnected.check_with(1024, Some(1024)),
+            Count::MaximumSocketsConnected.check_with(1024, Some(limits)),
             Ok(1024)
         );
 
@@ -218,19 +207,5 @@ mod tests {
         assert!(nothing.to_string().contains("at least 1"), "{nothing}");
         assert_eq!(Count::MinimumSocketsAvailable.check_with(0, None), Ok(0));
         assert!(Count::InFlight.parse("x").is_err());
-    }
-
-    #[test]
-    fn the_open_files_limit_is_read_from_proc() {
-        let text = "Limit                     Soft Limit           Hard Limit           Units     \n\
-                    Max processes             63470                63470                processes \n\
-                    Max open files            1024                 524288               files     \n";
-        assert_eq!(parse_open_files_limit(text), Some(1024));
-        assert_eq!(
-            parse_open_files_limit("Max open files  unlimited  unlimited  files"),
-            None
-        );
-        #[cfg(target_os = "linux")]
-        assert!(open_files_limit().is_some());
     }
 }

@@ -33,6 +33,7 @@
 //! - `pool`: the listener task: accept, hand off, refill, cap.
 //! - `registry`: one lifecycle for both servers' connections: list, run, forget, shut down.
 //! - [`kernel`]: what the kernel sees: the accept queue, backlog, overflows, TCP states.
+//! - [`open_files`]: the open-files limit every connection counts against, raised at start.
 //! - [`naive`]: the single re-listening socket a ServerSocket replaces, for comparison.
 //! - [`seed`]: the original example's behaviour on both sides.
 //! - [`report`]: events as the seed's log lines and as JSON lines.
@@ -84,6 +85,7 @@ pub mod kernel;
 pub mod lesson;
 pub mod log_file;
 pub mod naive;
+pub mod open_files;
 pub mod output;
 mod pool;
 pub mod ports;

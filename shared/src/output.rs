@@ -80,7 +80,8 @@ impl Shared {
 /// A [`Write`] whose lines go out on a thread of their own, through a bounded queue.
 ///
 /// Whatever is written between two flushes is one entry (the [`crate::report::Printer`] flushes
-/// after each line); entries are dropped whole, oldest first. A write fails with
+/// after each line, or after each batch of events); entries are dropped whole, oldest first,
+/// and the note counts the lines they held. A write fails with
 /// [`io::ErrorKind::BrokenPipe`] once the reader is gone.
 pub struct Output {
     /// Shared with the writer thread.
@@ -191,7 +192,8 @@ impl Write for Output {
         while queue.bytes > self.limit && queue.lines.len() > 1 {
             if let Some(oldest) = queue.lines.pop_front() {
                 queue.bytes -= oldest.len();
-                queue.dropped += 1;
+                // An entry is a batch of lines when the program flushed once for several.
+                queue.dropped += lines_in(&oldest);
             }
         }
         self.shared.changed.notify_all();
@@ -203,6 +205,15 @@ impl Drop for Output {
     fn drop(&mut self) {
         self.finish(FINISH_WAIT);
     }
+}
+
+/// How many lines an entry holds (each ends with a newline; a last one without counts too).
+fn lines_in(entry: &[u8]) -> u64 {
+    // A few lines a batch, counted once when dropped: no call for a counting crate.
+    #[allow(clippy::naive_bytecount)]
+    let newlines = entry.iter().filter(|&&byte| byte == b'\n').count();
+    let unterminated = usize::from(entry.last().is_some_and(|&byte| byte != b'\n'));
+    (newlines + unterminated) as u64
 }
 
 /// The writer thread: takes what is queued and writes it, saying first how many lines were
@@ -230,11 +241,14 @@ fn write_out(shared: &Shared, mut out: impl Write, dropped_line: &dyn Fn(u64) ->
         if dropped > 0 {
             written = writeln!(out, "{}", dropped_line(dropped));
         }
-        for line in &lines {
-            if written.is_err() {
-                break;
+        // One write for everything taken, not one a line: under a flood of events the
+        // writes to the pipe, not the lines, are what costs.
+        if written.is_ok() {
+            let mut batch = Vec::with_capacity(lines.iter().map(Vec::len).sum());
+            for line in &lines {
+                batch.extend_from_slice(line);
             }
-            written = out.write_all(line);
+            written = out.write_all(&batch);
         }
         if written.and_then(|()| out.flush()).is_err() {
             shared.lock().reader_gone = true;
@@ -314,6 +328,13 @@ mod tests {
             "the newest lines are kept"
         );
         assert!(lines.len() <= 2 * 10 + notes.len(), "{lines:?}");
+    }
+
+    #[test]
+    fn a_dropped_batch_counts_each_of_its_lines() {
+        assert_eq!(lines_in(b"one\ntwo\n"), 2);
+        assert_eq!(lines_in(b"one\ntwo"), 2);
+        assert_eq!(lines_in(b""), 0);
     }
 
     /// A reader that went away.

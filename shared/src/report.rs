@@ -263,6 +263,14 @@ impl<W: Write> Printer<W> {
     /// Prints one event (nothing for events outside the chosen format) and flushes, so a script
     /// reading the pipe sees each line at once. A failed write marks the output closed.
     pub fn print(&mut self, event: &Event) {
+        self.print_unflushed(event);
+        self.flush();
+    }
+
+    /// Prints one event like [`Printer::print`] but leaves it with the writer until the next
+    /// [`Printer::flush`]: a program that drains a batch of events flushes once for the batch,
+    /// instead of once a line (a flush is a write to the pipe, the costliest part of a line).
+    pub fn print_unflushed(&mut self, event: &Event) {
         let listening = matches!(event, Event::Listening { .. });
         let line = match (&self.fingerprint, self.json) {
             (Some(fingerprint), true) if listening => {
@@ -282,9 +290,14 @@ impl<W: Write> Printer<W> {
         if let Some(line) = line
             && !self.closed
         {
-            self.closed = writeln!(self.out, "{line}")
-                .and_then(|()| self.out.flush())
-                .is_err();
+            self.closed = writeln!(self.out, "{line}").is_err();
+        }
+    }
+
+    /// Sends what was printed to the reader. A failed write marks the output closed.
+    pub fn flush(&mut self) {
+        if !self.closed {
+            self.closed = self.out.flush().is_err();
         }
     }
 

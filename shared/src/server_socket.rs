@@ -58,7 +58,7 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Checks the pair, and each against its bounds ([`crate::bounds`]: 1 <= Max <= 10,000 and
+    /// Checks the pair, and each against its bounds ([`crate::bounds`]: 1 <= Max <= 50,000 and
     /// the open-files limit, Min <= 1,000).
     ///
     /// # Errors

@@ -204,3 +204,71 @@ fn shutdown_with_500_clients_connected_closes_every_one_and_ends_every_task() {
     assert_eq!(settled_tasks(&runtime, tasks), tasks);
     assert_eq!(settled_descriptors(before), before);
 }
+
+/// The soak test, sized for a 2-core machine: 3,000 clients connected at once are all greeted
+/// and held; once they leave, the process is back to the descriptors and tasks it had before.
+#[test]
+fn three_thousand_concurrent_connections_are_all_greeted_and_leave_nothing_behind() {
+    const CLIENTS: usize = 3_000;
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Both ends of every connection live in this process, as the apps raise their own limit.
+    let limits = serversocket::open_files::raise_to_hard().expect("Linux has the limit");
+    let needed = 2 * CLIENTS as u64 + 100;
+    assert!(
+        limits.soft.is_none_or(|soft| soft >= needed),
+        "this test needs {needed} open files; the hard limit allows {limits:?}"
+    );
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
+    server.set_port(0);
+    server.set_limits(2, CLIENTS + 10).unwrap();
+    let address = server.listen().unwrap();
+    let mut watch = Watch::new(receiver);
+    watch.until_n(2, "the pool", |e| matches!(e, Event::AddSocket { .. }));
+    let descriptors = open_descriptors();
+    let tasks = runtime.handle().metrics().num_alive_tasks();
+
+    // Events must be taken while the clients connect (the channel is bounded).
+    let drain = std::thread::spawn(move || {
+        let (mut connected, mut closed) = (0, 0);
+        while closed < CLIENTS {
+            match watch.receiver.recv_timeout(common::PATIENCE) {
+                Some(Event::Connected { .. }) => connected += 1,
+                Some(Event::Closed { .. }) => closed += 1,
+                Some(_) => {}
+                None => break,
+            }
+        }
+        (connected, closed)
+    });
+    let mut clients: Vec<_> = (0..CLIENTS).map(|_| client(address)).collect();
+    for stream in &mut clients {
+        read_greeting(stream);
+    }
+    assert_eq!(
+        server.active_connections().len(),
+        CLIENTS,
+        "all held at once"
+    );
+    assert_eq!(server.pool_status().accepted, CLIENTS as u64);
+    drop(clients);
+    assert_eq!(
+        drain.join().unwrap(),
+        (CLIENTS, CLIENTS),
+        "every client connected and, once gone, closed"
+    );
+    assert!(server.active_connections().is_empty());
+    assert_eq!(
+        settled_descriptors(descriptors),
+        descriptors,
+        "descriptors after every client left"
+    );
+    assert_eq!(
+        settled_tasks(&runtime, tasks),
+        tasks,
+        "tasks after every client left"
+    );
+}

@@ -13,6 +13,10 @@ const CLOSED_TILES: usize = 12;
 /// Tiles this size, in points.
 const TILE: egui::Vec2 = egui::vec2(64.0, 30.0);
 
+/// Past this many tiles the pool is drawn as small cells instead ([`super::dense_pool`]):
+/// about the most tiles three scrolling lines can make sense of.
+const DENSE_FROM: usize = 300;
+
 /// The status line.
 pub fn status_ui(
     ui: &mut egui::Ui,
@@ -88,6 +92,9 @@ pub fn tiles_ui(
             !skip
         })
         .collect();
+    if waiting.len() + shown.len() > DENSE_FROM {
+        return super::dense_pool::cells_ui(ui, &shown, waiting.len(), hover_text);
+    }
     // Only the rows of tiles in view are drawn, so a pool of thousands costs what a few do.
     let spacing = ui.spacing().item_spacing;
     let per_row =
@@ -184,6 +191,12 @@ fn tile_ui(ui: &mut egui::Ui, row: &SocketRow) -> egui::Response {
     );
     let name = format!("Socket {} tile: {}", row.id, row.state.word());
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Status, true, &name));
+    response.on_hover_text(hover_text(row))
+}
+
+/// What hovering a socket's tile (or cell) says: its state explained, its peer, the kernel's
+/// view of its connection.
+fn hover_text(row: &SocketRow) -> String {
     let remote = row
         .remote
         .map(|r| format!("\nPeer: {r}"))
@@ -192,9 +205,9 @@ fn tile_ui(ui: &mut egui::Ui, row: &SocketRow) -> egui::Response {
         .kernel
         .map(|view| format!("\nIn the kernel: {}", view.describe()))
         .unwrap_or_default();
-    response.on_hover_text(format!(
+    format!(
         "Socket {}: {}{remote}{kernel}\nClick to see its events in order.",
         row.id,
         row.state.explanation()
-    ))
+    )
 }

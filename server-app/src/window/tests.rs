@@ -185,7 +185,7 @@ fn counts_past_their_bounds_are_refused_in_the_command_lines_words() {
     harness.run_steps(3);
     assert!(!harness.state().server.is_listening());
 
-    harness.state_mut().settings.max = 20_000;
+    harness.state_mut().settings.max = MAXIMUM_SOCKETS_CONNECTED_CEILING + 1;
     harness.run_steps(2);
     assert_eq!(
         harness.state().settings.max,
@@ -845,6 +845,35 @@ fn the_server_window_has_the_stream_view_too() {
             .query_by_label("write 1: bytes 0 to 6 (6 bytes)")
             .is_some()
     );
+}
+
+#[test]
+fn past_a_few_hundred_sockets_the_pool_is_cells_with_exact_counts_and_a_click_selects() {
+    const CLIENTS: usize = 350;
+    let mut harness = window(2, 400);
+    let address = listen(&mut harness);
+    let _clients: Vec<TcpStream> = (0..CLIENTS).map(|_| greeted_client(address)).collect();
+    run_until(&mut harness, "350 connections", |w| {
+        w.rows.count(RowState::Connected) == CLIENTS
+    });
+    harness.run_steps(2);
+    // No tile per socket any more: one grid of cells, and the counts stay exact.
+    assert!(harness.query_by_label_contains(" tile: ").is_none());
+    let cells = harness.get_by_label_contains("Dense pool: ").rect();
+    let idle = harness.state().rows.count(RowState::Idle);
+    assert!(
+        harness
+            .query_by_label_contains(&format!("{idle} idle · {CLIENTS} connected of at most 400"))
+            .is_some()
+    );
+    // The first cell is the oldest socket, 0: clicking it selects it.
+    let first_cell = cells.min + egui::vec2(3.0, 3.0);
+    harness.hover_at(first_cell);
+    harness.step();
+    harness.drag_at(first_cell);
+    harness.drop_at(first_cell);
+    harness.run_steps(2);
+    assert_eq!(harness.state().log_view.socket_filter, Some(SocketId(0)));
 }
 
 #[test]

@@ -138,12 +138,7 @@ pub(crate) fn accept_rate_tls(clients: &tokio::runtime::Runtime, total: usize) -
     });
     let reference_rate = cycles_per_second(clients, plain.address, &certificate.cert(), total);
     drop(plain);
-    Measure {
-        name: "accept_rate_tls",
-        ours: ours_rate,
-        reference: reference_rate,
-        unit: "conn/s",
-    }
+    Measure::new("accept_rate_tls", ours_rate, reference_rate, "conn/s")
 }
 
 /// Uploads `mib` MiB over TLS and waits until the server counted all of it; MiB a second.
@@ -211,10 +206,5 @@ pub(crate) fn throughput_tls(clients: &tokio::runtime::Runtime, mib: u64) -> Mea
         mib,
     );
     drop(plain);
-    Measure {
-        name: "throughput_tls",
-        ours: ours_rate,
-        reference: reference_rate,
-        unit: "MiB/s",
-    }
+    Measure::new("throughput_tls", ours_rate, reference_rate, "MiB/s")
 }

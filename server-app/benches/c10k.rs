@@ -1,0 +1,387 @@
+//! Ten thousand sockets: the headless server (`server-app --headless --json`, which prints a
+//! line per event) in a process of its own, against a plain tokio accept loop in a process of
+//! its own (this bench, started again with `--plain-server`), driven by the same clients.
+//! Run from the workspace root: `cargo bench --bench c10k` (`-- --quick` for a smaller run,
+//! `-- burst_10000` for one measure). Loopback only; every loop is bounded.
+//!
+//! Each measure runs in rounds, ours then the reference (ours, reference, ours, …; 5 rounds in
+//! a full run, 1 with `--quick`), and prints
+//! `RATIO <name> <median ours/reference> (spread <lowest>–<highest> over <n> rounds; …)`.
+//!
+//! - `accept_rate_headless`: connect–greet–close cycles a second, 32 clients at a time, with
+//!   every event printed as a JSON line and read by this bench; goal >= 0.9. Also prints how
+//!   late the latest line reached the reader (goal: within 10 ms).
+//! - `burst_10000`: 10,000 clients connect at once: time until all are greeted (ours over the
+//!   reference; lower is better), and how many were refused (goal 0).
+//! - `memory_10000`: resident memory the server process gained while holding those 10,000
+//!   greeted connections, in MiB (goal <= 40 for ours; the ratio is beside the plain loop's).
+//! - `churn_100k`: 100,000 connect–greet–close cycles (10,000 with `--quick`), 32 clients at
+//!   a time: cycles a second; goal >= 0.9.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use serversocket::seed::SERVER_GREETING;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Clients at a time in the cycle measures.
+const CONCURRENCY: usize = 32;
+/// Clients in the burst.
+const BURST: usize = 10_000;
+/// No single client operation may take longer; the bench fails instead of hanging.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn main() {
+    if std::env::args().any(|arg| arg == "--plain-server") {
+        plain_server();
+        return;
+    }
+    // 10,000 client sockets live in this process.
+    let _ = serversocket::open_files::raise_to_hard();
+    let quick = std::env::args().any(|arg| arg == "--quick");
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with("--"))
+        .collect();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
+    let clients = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let rounds = if quick { 1 } else { 5 };
+    let mut lines = Vec::new();
+    if wanted("accept_rate_headless") {
+        let total = if quick { 1_000 } else { 5_000 };
+        let mut latest = Duration::ZERO;
+        let measure = Rounds::run("accept_rate_headless", "conn/s", rounds, |ours| {
+            let server = Server::start(ours);
+            let rate = cycles_per_second(&clients, server.address, total);
+            latest = latest.max(server.finish());
+            rate
+        });
+        lines.push(measure.ratio_line());
+        lines.push(format!(
+            "accept_rate_headless: the latest line reached the reader {:.1} ms after its event (goal <= 10 ms)",
+            latest.as_secs_f64() * 1000.0
+        ));
+    }
+    if wanted("burst_10000") || wanted("memory_10000") {
+        let mut refused = (0, 0);
+        let mut memory = Rounds::new("memory_10000", "MiB", rounds);
+        let burst = Rounds::run("burst_10000", "ms", rounds, |ours| {
+            let server = Server::start(ours);
+            let before = server.resident_mib();
+            let (took, failed, held) = burst(&clients, server.address);
+            // Let the server take in what the burst left in flight before it is weighed.
+            std::thread::sleep(Duration::from_millis(300));
+            memory.add(ours, (server.resident_mib() - before).max(0.1));
+            drop(held);
+            server.finish();
+            if ours {
+                refused.0 += failed;
+            } else {
+                refused.1 += failed;
+            }
+            took.as_secs_f64() * 1000.0
+        });
+        lines.push(burst.ratio_line());
+        lines.push(format!(
+            "burst_10000 refused: ours {}, reference {} (over {rounds} rounds)",
+            refused.0, refused.1
+        ));
+        lines.push(memory.ratio_line());
+        lines.push(format!(
+            "memory_10000: ours {:.1} MiB for {BURST} connections (goal <= 40), reference {:.1} MiB",
+            memory.median_ours(),
+            memory.median_reference()
+        ));
+    }
+    if wanted("churn_100k") {
+        let total = if quick { 10_000 } else { 100_000 };
+        let measure = Rounds::run("churn_100k", "cycles/s", rounds, |ours| {
+            let server = Server::start(ours);
+            let rate = cycles_per_second(&clients, server.address, total);
+            server.finish();
+            rate
+        });
+        lines.push(measure.ratio_line());
+    }
+    for line in lines {
+        println!("{line}");
+    }
+}
+
+/// A measure's rounds: ours and the reference, taken in turn.
+struct Rounds {
+    name: &'static str,
+    unit: &'static str,
+    ours: Vec<f64>,
+    reference: Vec<f64>,
+}
+
+impl Rounds {
+    fn new(name: &'static str, unit: &'static str, rounds: usize) -> Self {
+        Self {
+            name,
+            unit,
+            ours: Vec::with_capacity(rounds),
+            reference: Vec::with_capacity(rounds),
+        }
+    }
+
+    /// `rounds` times: `measure(true)` (ours), then `measure(false)` (the reference).
+    fn run(
+        name: &'static str,
+        unit: &'static str,
+        rounds: usize,
+        mut measure: impl FnMut(bool) -> f64,
+    ) -> Self {
+        let mut this = Self::new(name, unit, rounds);
+        for _ in 0..rounds {
+            let ours = measure(true);
+            this.add(true, ours);
+            let reference = measure(false);
+            this.add(false, reference);
+        }
+        this
+    }
+
+    fn add(&mut self, ours: bool, value: f64) {
+        if ours {
+            self.ours.push(value);
+        } else {
+            self.reference.push(value);
+        }
+    }
+
+    fn median_ours(&self) -> f64 {
+        median(&self.ours)
+    }
+
+    fn median_reference(&self) -> f64 {
+        median(&self.reference)
+    }
+
+    /// `RATIO <name> <median> (spread …)`: the ratio of each round, ours over the reference
+    /// measured just after it.
+    fn ratio_line(&self) -> String {
+        let ratios: Vec<f64> = self
+            .ours
+            .iter()
+            .zip(&self.reference)
+            .map(|(ours, reference)| ours / reference)
+            .collect();
+        let lowest = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+        let highest = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        format!(
+            "RATIO {} {:.2} (spread {lowest:.2}–{highest:.2} over {} rounds; ours {:.1} {}, reference {:.1} {}, medians)",
+            self.name,
+            median(&ratios),
+            ratios.len(),
+            self.median_ours(),
+            self.unit,
+            self.median_reference(),
+            self.unit
+        )
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => f64::midpoint(sorted[n / 2 - 1], sorted[n / 2]),
+    }
+}
+
+/// A server in a process of its own: ours (`server-app --headless --json`) or the plain loop.
+struct Server {
+    child: Child,
+    address: SocketAddr,
+    /// The reader of its output; returns how late the latest JSON line arrived.
+    reader: std::thread::JoinHandle<Duration>,
+}
+
+impl Server {
+    fn start(ours: bool) -> Self {
+        let mut command = if ours {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_server-app"));
+            command.args([
+                "--headless",
+                "--json",
+                "--port",
+                "0",
+                "--max",
+                "12000",
+                "--backlog",
+                "1024",
+            ]);
+            command
+        } else {
+            let mut command = Command::new(std::env::current_exe().unwrap());
+            command.arg("--plain-server");
+            command
+        };
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        let address: SocketAddr = loop {
+            first.clear();
+            assert!(stdout.read_line(&mut first).unwrap() > 0, "server ended");
+            if let Ok(record) = serde_json::from_str::<serde_json::Value>(&first)
+                && record["event"] == "listening"
+            {
+                break record["address"].as_str().unwrap().parse().unwrap();
+            }
+        };
+        let reader = std::thread::spawn(move || {
+            let mut latest = Duration::ZERO;
+            let mut line = String::new();
+            while stdout.read_line(&mut line).is_ok_and(|n| n > 0) {
+                let arrived = SystemTime::now();
+                let stamp = serde_json::from_str::<serde_json::Value>(&line)
+                    .ok()
+                    .and_then(|record| record["ts"].as_str().map(str::to_owned))
+                    .and_then(|ts| humantime::parse_rfc3339(&ts).ok());
+                if let Some(late) = stamp.and_then(|ts| arrived.duration_since(ts).ok()) {
+                    latest = latest.max(late);
+                }
+                line.clear();
+            }
+            latest
+        });
+        Self {
+            child,
+            address,
+            reader,
+        }
+    }
+
+    /// The server process's resident memory, in MiB.
+    fn resident_mib(&self) -> f64 {
+        let statm = std::fs::read_to_string(format!("/proc/{}/statm", self.child.id())).unwrap();
+        let pages: f64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+        pages * 4096.0 / (1024.0 * 1024.0)
+    }
+
+    /// Stops the server (SIGTERM, as Ctrl-C would) and returns how late its latest line was.
+    fn finish(mut self) -> Duration {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + PATIENCE;
+        while self.child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.reader.join().unwrap()
+    }
+}
+
+/// The reference: a plain tokio accept loop with two workers (as ours has) that greets each
+/// connection and waits for the client to leave. Prints its address as ours does.
+fn plain_server() {
+    let _ = serversocket::open_files::raise_to_hard();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(1024).unwrap();
+        let address = listener.local_addr().unwrap();
+        let mut stdout = std::io::stdout();
+        writeln!(
+            stdout,
+            "{{\"event\":\"listening\",\"address\":\"{address}\"}}"
+        )
+        .unwrap();
+        stdout.flush().unwrap();
+        let accepting = async {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(async move {
+                    let _ = stream.write_all(SERVER_GREETING.as_bytes()).await;
+                    let mut buffer = [0_u8; 4096];
+                    while matches!(stream.read(&mut buffer).await, Ok(n) if n > 0) {}
+                });
+            }
+        };
+        tokio::select! {
+            () = accepting => {}
+            () = serversocket_ui::shutdown::termination_signal() => {}
+        }
+    });
+}
+
+/// One client: connect, read the greeting. `Err` if refused or cut short.
+async fn greeted(address: SocketAddr) -> std::io::Result<TcpStream> {
+    let mut stream = tokio::time::timeout(PATIENCE, TcpStream::connect(address)).await??;
+    let mut greeting = vec![0; SERVER_GREETING.len()];
+    tokio::time::timeout(PATIENCE, stream.read_exact(&mut greeting)).await??;
+    Ok(stream)
+}
+
+/// `total` connect–greet–close cycles, [`CONCURRENCY`] at a time; returns cycles a second.
+fn cycles_per_second(clients: &tokio::runtime::Runtime, address: SocketAddr, total: usize) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    clients.block_on(async {
+        let tasks: Vec<_> = (0..CONCURRENCY)
+            .map(|worker| {
+                let done = Arc::clone(&done);
+                tokio::spawn(async move {
+                    for _ in (worker..total).step_by(CONCURRENCY) {
+                        drop(greeted(address).await.expect("served"));
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// [`BURST`] clients connect at once; returns the time until all were greeted, how many were
+/// refused or cut short, and the connections (held until the caller drops them).
+fn burst(
+    clients: &tokio::runtime::Runtime,
+    address: SocketAddr,
+) -> (Duration, usize, Vec<TcpStream>) {
+    let start = Instant::now();
+    let (streams, refused) = clients.block_on(async {
+        let tasks: Vec<_> = (0..BURST).map(|_| tokio::spawn(greeted(address))).collect();
+        let mut streams = Vec::with_capacity(BURST);
+        let mut refused = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(stream) => streams.push(stream),
+                Err(_) => refused += 1,
+            }
+        }
+        (streams, refused)
+    });
+    (start.elapsed(), refused, streams)
+}
