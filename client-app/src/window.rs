@@ -133,7 +133,7 @@ impl ClientWindow {
                     (CONNECTED, RowState::Connected.color()),
                 ],
                 &[
-                    (CONNECTS, egui::Color32::from_rgb(90, 140, 230)),
+                    (CONNECTS, serversocket_ui::theme::RATE),
                     (FAILED, RowState::Failed.color()),
                 ],
             ),

@@ -150,11 +150,12 @@ impl ServerWindow {
                 &[
                     (IDLE, RowState::Idle.color()),
                     (CONNECTED, RowState::Connected.color()),
-                    (LISTENER_OPEN, egui::Color32::from_rgb(200, 160, 60)),
+                    (LISTENER_OPEN, serversocket_ui::theme::LISTENER),
                     (ACCEPT_QUEUE, kernel_view::WAITING_COLOR),
                 ],
-                &[(ACCEPTS, egui::Color32::from_rgb(90, 140, 230))],
-            ),
+                &[(ACCEPTS, serversocket_ui::theme::RATE)],
+            )
+            .keep_every_change(LISTENER_OPEN),
             waiting: None,
             listener_gaps: (0, Duration::ZERO),
             closed_since: None,

@@ -14,6 +14,7 @@
 //! - [`stream_view`]: [`stream_view::StreamView`], writes and reads as segments on two lanes.
 //! - [`kernel_view`]: a socket's TCP state as the kernel reports it, in its row.
 //! - [`state`]: colours and plain words for socket states.
+//! - [`theme`]: the shared palette, status chips, spacing, light/dark and focus.
 //! - [`timeline`]: [`Timeline`], the live plot of levels, rates and the user's actions.
 //! - [`sequence`]: one socket's events in order, with times, when it is selected.
 //! - [`send_box`]: [`SendBox`], what to write to a socket: text or hex, repeats, history.
@@ -34,6 +35,7 @@ pub mod shortcuts;
 pub mod state;
 pub mod stream_view;
 pub mod table;
+pub mod theme;
 pub mod timeline;
 
 pub use drain::drain_events;
