@@ -3,6 +3,7 @@
 //! server needs a pool. Each socket has its row (state, addresses, bytes, last error, Send,
 //! Close) and its lines in the shared log.
 
+mod concepts;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -84,6 +85,8 @@ pub struct ClientWindow {
     file_sends: Vec<FileSend>,
     /// The Stream view (its own loopback connection) and whether it is open.
     stream: (StreamView, bool),
+    /// The concepts window is open.
+    concepts_open: bool,
     /// Failed file sends report here (the event channel is the library's own), and the log
     /// shows them next frame.
     file_errors: (mpsc::Sender<Event>, mpsc::Receiver<Event>),
@@ -140,6 +143,7 @@ impl ClientWindow {
             send_box: SendBox::default(),
             file_sends: Vec::new(),
             stream: (StreamView::default(), false),
+            concepts_open: false,
             file_errors: mpsc::channel(),
         })
     }
@@ -207,16 +211,20 @@ impl ClientWindow {
                     self.rows.dropped_unserved(),
                 ))
                 .on_hover_text("Refused: nothing listened when the socket connected. Dropped unserved: the connection was made, then cut before the server sent anything (it waited in the backlog of a listener that closed).");
-                if let Some(switch) = &mut self.trace_level {
-                    ui.separator();
-                    switch.ui(ui);
-                }
                 ui.separator();
+                if let Some(switch) = &mut self.trace_level {
+                    ui.menu_button("Developer", |ui| switch.ui(ui))
+                        .response
+                        .on_hover_text("Settings for developers: how much the library traces on the terminal");
+                }
                 ui.toggle_value(&mut self.stream.1, "Stream")
                     .on_hover_text("Why a message can arrive split or merged: writes and reads on one connection, side by side");
+                ui.toggle_value(&mut self.concepts_open, "Concepts")
+                    .on_hover_text("Plain explanations: connect, SYN_SENT, refused or reset, TIME_WAIT, ephemeral ports");
             });
             ui.add_space(4.0);
         });
+        concepts::window_ui(ui.ctx(), &mut self.concepts_open, &self.rows);
         let (stream, open) = &mut self.stream;
         if *open {
             egui::Window::new("Stream: writes and reads")

@@ -67,14 +67,16 @@ const ERROR_CODES: [(i32, &str); 7] = [
     ),
 ];
 
-/// Draws the panel's contents.
-pub fn ui(ui: &mut egui::Ui, live: &Live<'_>) {
+/// Draws the panel's contents. Returns the title of the first concept open, whose part of
+/// the window then lights up.
+pub fn ui(ui: &mut egui::Ui, live: &Live<'_>) -> Option<&'static str> {
+    let mut open = None;
     ui.heading("What you are seeing");
     ui.weak("What each part is, and where it is on screen now.");
     ui.separator();
     egui::ScrollArea::vertical().show(ui, |ui| {
         for concept in concepts(live) {
-            egui::CollapsingHeader::new(concept.title)
+            let shown = egui::CollapsingHeader::new(concept.title)
                 .default_open(false)
                 .show(ui, |ui| {
                     ui.label(concept.explanation);
@@ -83,6 +85,9 @@ pub fn ui(ui: &mut egui::Ui, live: &Live<'_>) {
                             .color(ui.visuals().hyperlink_color),
                     );
                 });
+            if shown.body_returned.is_some() && open.is_none() {
+                open = Some(concept.title);
+            }
         }
         egui::CollapsingHeader::new("Error codes").show(ui, |ui| {
             for (code, when) in ERROR_CODES {
@@ -90,6 +95,7 @@ pub fn ui(ui: &mut egui::Ui, live: &Live<'_>) {
             }
         });
     });
+    open
 }
 
 /// The concepts with their live pointers.

@@ -212,21 +212,23 @@ impl ServerSettings {
                 changes.enter_pressed =
                     port.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             });
-            let label = ui.label("Min:").on_hover_text(
-                "MinimumSocketsAvailable: idle sockets the pool keeps ready; AddSocket fires to refill it",
-            );
-            changes.limits |= ui
-                .add(egui::DragValue::new(&mut self.min).range(0..=MINIMUM_SOCKETS_AVAILABLE_CEILING))
-                .labelled_by(label.id)
-                .changed();
-            let label = ui.label("Max:").on_hover_text(
-                "MaximumSocketsConnected: most connections at once; more clients wait in the OS backlog",
-            );
-            changes.limits |= ui
-                .add(egui::DragValue::new(&mut self.max).range(0..=MAXIMUM_SOCKETS_CONNECTED_CEILING))
-                .labelled_by(label.id)
-                .changed();
+            // Naive mode has no pool: Min and Max, slow motion and the idle timeout do not
+            // apply to it, so they are not shown.
             if !self.naive {
+                let label = ui.label("Min:").on_hover_text(
+                    "MinimumSocketsAvailable: idle sockets the pool keeps ready; AddSocket fires to refill it",
+                );
+                changes.limits |= ui
+                    .add(egui::DragValue::new(&mut self.min).range(0..=MINIMUM_SOCKETS_AVAILABLE_CEILING))
+                    .labelled_by(label.id)
+                    .changed();
+                let label = ui.label("Max:").on_hover_text(
+                    "MaximumSocketsConnected: most connections at once; more clients wait in the OS backlog",
+                );
+                changes.limits |= ui
+                    .add(egui::DragValue::new(&mut self.max).range(0..=MAXIMUM_SOCKETS_CONNECTED_CEILING))
+                    .labelled_by(label.id)
+                    .changed();
                 let label = ui.label("Slow motion:").on_hover_text(
                     "Handoff delay: each accepted connection waits this long before it is handed to an idle socket of the pool, so you can watch it happen (0 = off)",
                 );

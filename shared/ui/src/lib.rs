@@ -10,7 +10,8 @@
 //! - [`log_to_file`]: the log written to a file as it happens (text or NDJSON, rotated).
 //! - [`shortcuts`]: the keyboard shortcuts.
 //! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
-//! - [`table`]: the socket table with per-row Send and Close.
+//! - [`table`]: the socket table: the essential columns and Close.
+//! - [`details`]: the selected socket's details pane: addresses, kernel view, error, Send.
 //! - [`stream_view`]: [`stream_view::StreamView`], writes and reads as segments on two lanes.
 //! - [`kernel_view`]: a socket's TCP state as the kernel reports it, in its row.
 //! - [`state`]: colours and plain words for socket states.
@@ -21,6 +22,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod details;
 pub mod diagnostics;
 pub mod drain;
 pub mod kernel_view;
@@ -38,6 +40,7 @@ pub mod table;
 pub mod theme;
 pub mod timeline;
 
+pub use details::details_ui;
 pub use drain::drain_events;
 pub use log::{EventLog, LogView};
 pub use repaint::RepaintOnEvent;

@@ -37,9 +37,18 @@ pub struct SocketRow {
     pub draft: String,
     /// What the kernel last said of its connection (when a window follows it).
     pub kernel: Option<TcpView>,
+    /// The client's port, which both ends know: "client :46116" names the same connection
+    /// in the server window (its peer's port) and the client window (its own port).
+    pub client_port: Option<u16>,
 }
 
 impl SocketRow {
+    /// The connection's name in both windows, "client :46116", once it is known.
+    #[must_use]
+    pub fn client_label(&self) -> Option<String> {
+        self.client_port.map(|port| format!("client :{port}"))
+    }
+
     fn new(id: SocketId, state: RowState) -> Self {
         Self {
             id,
@@ -53,6 +62,7 @@ impl SocketRow {
             last_error: None,
             draft: String::new(),
             kernel: None,
+            client_port: None,
         }
     }
 }
@@ -89,6 +99,10 @@ impl SocketRows {
                 row.local = Some(*local);
                 row.remote = Some(*remote);
                 row.since = Some(SystemTime::now());
+                row.client_port = Some(match role {
+                    Role::Server => remote.port(),
+                    Role::Client => local.port(),
+                });
             }
             Event::Data { data, .. } => row.bytes_in += data.len() as u64,
             Event::SendProgress { sent, .. } => row.bytes_out += sent,

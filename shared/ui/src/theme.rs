@@ -58,6 +58,20 @@ pub fn chip(
     tip: &str,
 ) -> egui::Response {
     let text = text.into();
+    // A frame is not a word the wrapping layout can move: measure the chip and start a new
+    // line when it would not fit on this one.
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let width = ui.fonts_mut(|fonts| {
+        fonts
+            .layout_no_wrap(text.clone(), font, Color32::WHITE)
+            .size()
+            .x
+    }) + 14.0;
+    if width > ui.available_size_before_wrap().x
+        && ui.available_size_before_wrap().x < ui.max_rect().width()
+    {
+        ui.end_row();
+    }
     let response = egui::Frame::new()
         .fill(color.gamma_multiply(0.18))
         .stroke((1.0, color.gamma_multiply(0.8)))
