@@ -239,7 +239,7 @@ impl ServerWindow {
                 selected: self.log_view.socket_filter,
                 lit: self.lit,
             };
-            if let Some(socket) = self.pipeline.ui(ui, &counts, Instant::now()) {
+            if let Some(socket) = self.pipeline.ui(ui, &counts) {
                 self.log_view.toggle_socket(socket);
             }
             // The naive socket has no cap to draw.
@@ -361,6 +361,7 @@ impl ServerWindow {
             .open(&mut open)
             .anchor(egui::Align2::RIGHT_TOP, [-8.0, 40.0])
             .default_width(320.0)
+            .default_height(height)
             .max_height(height)
             .resizable(true)
             .show(ctx, |ui| {
@@ -447,7 +448,6 @@ impl ServerWindow {
         self.kernel.record(&event);
         self.pipeline.record(
             &event,
-            now,
             Duration::from_millis(self.settings.handoff_delay_ms),
         );
         self.connections_in_kernel.follow_event(&event);

@@ -18,6 +18,7 @@ pub fn window_ui(ctx: &egui::Context, open: &mut bool, rows: &SocketRows) {
         .open(open)
         .anchor(egui::Align2::RIGHT_TOP, [-8.0, 40.0])
         .default_width(320.0)
+        .default_height(height)
         .max_height(height)
         .resizable(true)
         .show(ctx, |ui| {

@@ -85,6 +85,10 @@ pub fn ui(ui: &mut egui::Ui, live: &Live<'_>) -> Option<&'static str> {
                             .color(ui.visuals().hyperlink_color),
                     );
                 });
+            // A concept just opened comes into view, its explanation under it.
+            if shown.header_response.clicked() {
+                shown.header_response.scroll_to_me(Some(egui::Align::TOP));
+            }
             if shown.body_returned.is_some() && open.is_none() {
                 open = Some(concept.title);
             }

@@ -7,7 +7,7 @@
 //! and the gap while it is closed.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serversocket::kernel::AcceptQueue;
 use serversocket::{Event, SocketId};
@@ -58,7 +58,9 @@ impl Stage {
 struct Flight {
     from: Stage,
     to: Stage,
-    started: Instant,
+    /// When it started moving, in the window's clock (egui's input time), set when it is
+    /// first drawn: events can be recorded with no window (benchmarks).
+    started: Option<f64>,
     takes: Duration,
     /// The client's port, the connection's name in both windows.
     label: String,
@@ -103,11 +105,11 @@ pub struct Pipeline {
 impl Pipeline {
     /// Follows an event: a connection accepted, handed over or closed starts moving, AddSocket
     /// is counted. `handoff` is the slow-motion delay, the time a handed-over connection takes.
-    pub fn record(&mut self, event: &Event, now: Instant, handoff: Duration) {
+    pub fn record(&mut self, event: &Event, handoff: Duration) {
         let flight = |from, to, takes, label: String| Flight {
             from,
             to,
-            started: now,
+            started: None,
             takes,
             label,
         };
@@ -143,9 +145,14 @@ impl Pipeline {
     }
 
     /// Draws the pipeline across the width there is. Returns the socket clicked, if any.
-    pub fn ui(&mut self, ui: &mut egui::Ui, counts: &Counts<'_>, now: Instant) -> Option<SocketId> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, counts: &Counts<'_>) -> Option<SocketId> {
+        let now = ui.input(|i| i.time);
+        for flight in &mut self.flights {
+            flight.started.get_or_insert(now);
+        }
+        let elapsed = |flight: &Flight| now - flight.started.unwrap_or(now);
         self.flights
-            .retain(|flight| now.saturating_duration_since(flight.started) < flight.takes);
+            .retain(|flight| elapsed(flight) < flight.takes.as_secs_f64());
         let naive = counts.limits.is_none();
         let stages: &[Stage] = if naive {
             &[
@@ -207,9 +214,7 @@ impl Pipeline {
             let (Some(from), Some(to)) = (place(flight.from), place(flight.to)) else {
                 continue;
             };
-            let done = (now.saturating_duration_since(flight.started).as_secs_f32()
-                / flight.takes.as_secs_f32())
-            .clamp(0.0, 1.0);
+            let done = (elapsed(flight) / flight.takes.as_secs_f64()).clamp(0.0, 1.0) as f32;
             let at = from + (to - from) * done - egui::vec2(0.0, (index % 3) as f32 * 4.0);
             ui.painter()
                 .circle_filled(at, 5.0, RowState::Connected.color());

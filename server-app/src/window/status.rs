@@ -94,7 +94,7 @@ pub fn naive_chips_ui(ui: &mut egui::Ui, naive: NaiveStatus) {
     let (gaps, closed) = naive.gaps;
     chip(
         ui,
-        "Naive: one socket",
+        "Naive mode: one socket",
         theme::LISTENER,
         "No pool: one listening socket that closes on each connection and listens again",
     );
@@ -113,7 +113,7 @@ pub fn naive_chips_ui(ui: &mut egui::Ui, naive: NaiveStatus) {
     chip(
         ui,
         format!(
-            "closed {gaps} time{}, {} ms in all",
+            "listener closed {gaps} time{}, {} ms in all",
             if gaps == 1 { "" } else { "s" },
             closed.as_millis()
         ),

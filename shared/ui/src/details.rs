@@ -19,8 +19,8 @@ pub fn details_ui(ui: &mut egui::Ui, row: &mut SocketRow) -> Option<RowAction> {
             ui.colored_label(row.state.color(), row.state.word())
                 .on_hover_text(row.state.explanation());
             if let (Some(local), Some(remote)) = (row.local, row.remote) {
-                ui.label(format!("{local} ↔ {remote}"))
-                    .on_hover_text("This socket's address ↔ its peer's");
+                ui.label(format!("here {local}, peer {remote}"))
+                    .on_hover_text("This socket's own address, and its peer's");
             }
             if let Some(since) = row.since {
                 let at = humantime::format_rfc3339_seconds(since).to_string();

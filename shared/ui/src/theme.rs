@@ -50,7 +50,7 @@ pub fn apply(ctx: &egui::Context) {
 
 /// A status chip: a short phrase on a tinted rounded background, in one piece. Put chips in a
 /// `horizontal_wrapped` row: a narrow window moves a whole chip to the next line, never half of
-/// its words. `tip` explains it on hover and names it for a screen reader.
+/// its words. `tip` explains it on hover.
 pub fn chip(
     ui: &mut egui::Ui,
     text: impl Into<String>,
@@ -81,8 +81,7 @@ pub fn chip(
             ui.add(egui::Label::new(&text).wrap_mode(egui::TextWrapMode::Extend));
         })
         .response;
-    let label = format!("{text}: {tip}");
-    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &label));
+    // The label inside names the chip for a screen reader; the tip explains it on hover.
     response.on_hover_text(tip)
 }
 
