@@ -753,3 +753,135 @@ fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
         })
     });
 }
+
+/// A window of `size` listening with three clients connected and greeted.
+fn three_connected(size: egui::Vec2) -> (Harness<'static, ServerWindow>, Vec<TcpStream>) {
+    let settings = ServerSettings {
+        port: "0".to_owned(),
+        ..ServerSettings::default()
+    };
+    let mut harness = Harness::builder().with_size(size).build_ui_state(
+        |ui, window: &mut ServerWindow| window.ui(ui),
+        ServerWindow::new(settings).unwrap(),
+    );
+    let address = listen(&mut harness);
+    let clients: Vec<TcpStream> = (0..3).map(|_| greeted_client(address)).collect();
+    run_until(&mut harness, "3 connections greeted", |w| {
+        w.rows.count(RowState::Connected) == 3 && w.log.contains("Socket 2 send complete.")
+    });
+    harness.run_steps(3);
+    (harness, clients)
+}
+
+#[test]
+fn on_small_screens_the_essential_columns_show_the_log_keeps_room_and_nothing_overlaps() {
+    // 1024×600 and 800×600 screens, less a title bar: the windows take the whole screen there.
+    for size in [egui::vec2(1024.0, 568.0), egui::vec2(800.0, 568.0)] {
+        let (harness, _clients) = three_connected(size);
+        let inside = |rect: egui::Rect| {
+            rect.left() >= 0.0
+                && rect.right() <= size.x
+                && rect.top() >= 0.0
+                && rect.bottom() <= size.y
+        };
+        for column in ["Socket", "State", "In / out", "Last event"] {
+            let rect = harness.get_by_label(column).rect();
+            assert!(inside(rect), "{column} at {size:?}: {rect:?}");
+        }
+        let rows_in_view = harness
+            .query_all_by_label("Disconnect")
+            .filter(|button| inside(button.rect()))
+            .count();
+        assert!(rows_in_view >= 2, "{rows_in_view} table rows at {size:?}");
+        let log_lines = harness
+            .query_all_by_label_contains("  Socket ")
+            .filter(|node| inside(node.rect()))
+            .count();
+        assert!(log_lines >= 2, "{log_lines} log lines at {size:?}");
+        // The pipeline's stages sit side by side inside the window, above the tabs.
+        let stages: Vec<egui::Rect> = [
+            "Clients arriving:",
+            "Kernel:",
+            "Listening socket:",
+            "Idle pool:",
+            "Connected:",
+        ]
+        .iter()
+        .map(|stage| harness.get_by_label_contains(stage).rect())
+        .collect();
+        let tabs = harness.get_by_label("Pool tiles").rect();
+        for (index, stage) in stages.iter().enumerate() {
+            assert!(inside(*stage), "stage {index} at {size:?}");
+            assert!(
+                stage.bottom() <= tabs.top(),
+                "stage {index} over the tabs at {size:?}"
+            );
+            if let Some(next) = stages.get(index + 1) {
+                assert!(
+                    stage.right() <= next.left(),
+                    "stages {index} and {} overlap",
+                    index + 1
+                );
+            }
+        }
+        let listen = harness.get_by_label("Stop Listening").rect();
+        assert!(
+            listen.bottom() <= stages[0].top(),
+            "the top bar over the pipeline"
+        );
+    }
+}
+
+#[test]
+fn selecting_a_socket_in_the_pipeline_selects_it_in_the_table_tiles_and_log() {
+    let (mut harness, clients) = three_connected(egui::vec2(1024.0, 568.0));
+    let port = clients[1].local_addr().unwrap().port();
+    // The pipeline's connected stage names socket 1 by its client's port.
+    harness.get_by_label(&format!("1:{port}")).click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().log_view.socket_filter, Some(SocketId(1)));
+    // The details pane under the table shows it, by the same client port.
+    assert!(
+        harness
+            .query_by_label_contains(&format!("Socket 1 · client :{port}"))
+            .is_some(),
+        "the details pane"
+    );
+    assert!(
+        harness.query_by_label("Text for socket 1").is_some(),
+        "Send in the details pane"
+    );
+    // The log shows only its lines.
+    let shown = harness.state().log_view.visible_count();
+    assert!(
+        shown > 0 && shown < harness.state().log.entries().len(),
+        "{shown} lines"
+    );
+    // Clicking its row again in the table clears the selection everywhere.
+    harness.get_by_label(&format!("1 · client :{port}")).click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().log_view.socket_filter, None);
+    assert!(harness.query_by_label("Text for socket 1").is_none());
+}
+
+#[test]
+fn a_connection_moves_through_the_pipeline_and_the_open_concept_lights_its_stage() {
+    let (mut harness, _clients) = three_connected(egui::vec2(1024.0, 568.0));
+    assert!(
+        harness
+            .query_by_label_contains("Connected: 3 / 10")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Idle pool: 2 Min 2")
+            .is_some()
+    );
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Concepts")
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label("MaximumSocketsConnected").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().lit, Some(super::pipeline::Stage::Connected));
+}
