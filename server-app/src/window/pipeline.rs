@@ -231,12 +231,6 @@ impl Pipeline {
         }
         clicked
     }
-
-    /// How many connections are drawn moving now.
-    #[must_use]
-    pub fn in_flight(&self) -> usize {
-        self.flights.len()
-    }
 }
 
 /// One stage's box: its name, its count, a line of detail; lit when a concept open talks
@@ -476,5 +470,49 @@ mod tests {
         );
         assert_eq!(Stage::of_concept("Naive mode"), Some(Stage::Listener));
         assert_eq!(Stage::of_concept("Error codes"), None);
+    }
+
+    #[test]
+    fn connections_start_moving_as_they_are_handed_over_and_a_burst_is_capped() {
+        let mut pipeline = Pipeline::default();
+        let remote = "127.0.0.1:46116".parse().unwrap();
+        let local = "127.0.0.1:2002".parse().unwrap();
+        pipeline.record(
+            &Event::AddSocket {
+                socket: SocketId(0),
+            },
+            Duration::ZERO,
+        );
+        assert_eq!((pipeline.flights.len(), pipeline.add_sockets), (0, 1));
+        pipeline.record(
+            &Event::Accepted {
+                remote,
+                handoff_in: Duration::from_secs(2),
+            },
+            Duration::from_secs(2),
+        );
+        let accepted = &pipeline.flights[0];
+        assert_eq!(
+            (accepted.from, accepted.to),
+            (Stage::Kernel, Stage::Listener)
+        );
+        assert_eq!(
+            accepted.takes,
+            Duration::from_secs(2),
+            "slow motion moves slowly"
+        );
+        assert_eq!(accepted.label, ":46116", "named by the client's port");
+        for _ in 0..100 {
+            pipeline.record(
+                &Event::Connected {
+                    socket: SocketId(0),
+                    local,
+                    remote,
+                },
+                Duration::ZERO,
+            );
+        }
+        assert_eq!(pipeline.flights.len(), MOST_FLIGHTS);
+        assert_eq!(pipeline.flights.back().map(|f| f.takes), Some(FLIGHT));
     }
 }
