@@ -22,6 +22,7 @@ use serversocket::{
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::native::{Side, open_window};
 use serversocket_ui::stream_view::StreamView;
+use serversocket_ui::theme;
 use serversocket_ui::{
     EventLog, LogView, RepaintOnEvent, RowAction, RowState, SendAction, SendBox, SendRequest,
     SocketRows, Timeline, drain_events, shortcuts, socket_table_ui,
@@ -128,7 +129,7 @@ impl ClientWindow {
             repaint,
             trace_level: None,
             log: EventLog::new(Role::Client),
-            log_view: LogView::default(),
+            log_view: LogView::new(Role::Client),
             rows: SocketRows::default(),
             timeline: Timeline::new(
                 &[
@@ -201,16 +202,7 @@ impl ClientWindow {
             let enter_pressed = self.settings.ui(ui);
             ui.horizontal_wrapped(|ui| {
                 self.connect_buttons_ui(ui, enter_pressed);
-                ui.label(format!(
-                    "· {} connecting · {} connected · {} closed · {} failed ({} refused, {} dropped unserved)",
-                    self.rows.count(RowState::Connecting),
-                    self.rows.count(RowState::Connected),
-                    self.rows.count(RowState::Closed),
-                    self.rows.count(RowState::Failed),
-                    self.rows.refused(),
-                    self.rows.dropped_unserved(),
-                ))
-                .on_hover_text("Refused: nothing listened when the socket connected. Dropped unserved: the connection was made, then cut before the server sent anything (it waited in the backlog of a listener that closed).");
+                self.chips_ui(ui);
                 ui.separator();
                 if let Some(switch) = &mut self.trace_level {
                     ui.menu_button("Developer", |ui| switch.ui(ui))
@@ -243,6 +235,51 @@ impl ClientWindow {
                 "Nothing yet: start the server and click Listen there, then click Connect here.",
             );
         });
+    }
+
+    /// The sockets' counts as chips, each one phrase that never wraps in the middle.
+    fn chips_ui(&self, ui: &mut egui::Ui) {
+        let rows = &self.rows;
+        for (count, state, words, tip) in [
+            (
+                rows.count(RowState::Connecting),
+                RowState::Connecting,
+                "connecting",
+                "Looking up the host and waiting for the handshake (the kernel's SYN_SENT)",
+            ),
+            (
+                rows.count(RowState::Connected),
+                RowState::Connected,
+                "connected",
+                "Connected: they can send and receive",
+            ),
+            (
+                rows.count(RowState::Closed),
+                RowState::Closed,
+                "closed",
+                "Closed after being connected",
+            ),
+        ] {
+            theme::chip(ui, format!("{count} {words}"), state.color(), tip);
+        }
+        theme::chip(
+            ui,
+            format!("{} failed", rows.count(RowState::Failed)),
+            RowState::Failed.color(),
+            "Never served: refused, unknown host, timed out, or cut off before the server sent anything",
+        );
+        theme::chip(
+            ui,
+            format!("{} refused", rows.refused()),
+            RowState::Failed.color(),
+            "Refused: nothing listened when the socket connected (the server's kernel answered with a reset)",
+        );
+        theme::chip(
+            ui,
+            format!("{} dropped unserved", rows.dropped_unserved()),
+            RowState::Failed.color(),
+            "The connection was made, then cut before the server sent anything (it waited in the backlog of a listener that closed)",
+        );
     }
 
     /// Connect and Connect ×N.

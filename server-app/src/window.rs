@@ -154,7 +154,7 @@ impl ServerWindow {
             reply_problem,
             trace_level: None,
             log: EventLog::new(Role::Server),
-            log_view: LogView::default(),
+            log_view: LogView::new(Role::Server),
             rows: SocketRows::default(),
             listener_error: None,
             timeline: Timeline::new(

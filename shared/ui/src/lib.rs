@@ -7,6 +7,7 @@
 //! - [`native`]: how the windows open: size, position, icon.
 //! - [`diagnostics`]: the library's tracing on the terminal, and its level switch.
 //! - [`log`]: [`EventLog`], every event as the seed's line, and [`LogView`], its virtualized view.
+//! - [`file_dialog`]: the system's Save as dialog, on a thread of its own.
 //! - [`log_to_file`]: the log written to a file as it happens (text or NDJSON, rotated).
 //! - [`shortcuts`]: the keyboard shortcuts.
 //! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
@@ -25,6 +26,7 @@
 pub mod details;
 pub mod diagnostics;
 pub mod drain;
+pub mod file_dialog;
 pub mod kernel_view;
 pub mod log;
 pub mod log_to_file;
