@@ -231,10 +231,7 @@ impl ServerWindow {
             let counts = pipeline::Counts {
                 queue: self.kernel.queue(),
                 listener: self.listener_state(),
-                limits: match self.serving {
-                    Serving::Pool => Some((status.limits.min, status.limits.max)),
-                    Serving::Naive(_) => None,
-                },
+                limits: (!self.naive_view()).then_some((status.limits.min, status.limits.max)),
                 rows: &self.rows,
                 selected: self.log_view.socket_filter,
                 lit: self.lit,
@@ -297,23 +294,33 @@ impl ServerWindow {
         std::mem::take(&mut self.enter_pressed)
     }
 
+    /// Whether the window shows naive mode: its socket runs, or it is chosen for the next
+    /// Listen (then the pool's Min and Max mean nothing and are not shown).
+    fn naive_view(&self) -> bool {
+        match self.serving {
+            Serving::Naive(_) => true,
+            Serving::Pool => self.settings.naive && !self.server.is_listening(),
+        }
+    }
+
     /// The status chips of whichever server runs, and the last listener error.
     fn chips_ui(&self, ui: &mut egui::Ui) {
-        match &self.serving {
-            Serving::Pool => status::pool_chips_ui(
+        if self.naive_view() {
+            status::naive_chips_ui(
+                ui,
+                status::NaiveStatus {
+                    relisten_delay_ms: self.settings.relisten_delay_ms,
+                    accepted: self.serving.naive_accepted(),
+                    gaps: self.listener_gaps,
+                },
+            );
+        } else {
+            status::pool_chips_ui(
                 ui,
                 &self.server.pool_status(),
                 &self.rows,
                 self.kernel.queue(),
-            ),
-            Serving::Naive(naive) => status::naive_chips_ui(
-                ui,
-                status::NaiveStatus {
-                    relisten_delay_ms: self.settings.relisten_delay_ms,
-                    accepted: naive.accepted(),
-                    gaps: self.listener_gaps,
-                },
-            ),
+            );
         }
         if let Some(error) = &self.listener_error {
             status::error_chip_ui(ui, error);
@@ -324,7 +331,10 @@ impl ServerWindow {
     fn listener_state(&self) -> pipeline::ListenerState {
         let open = match self.serving {
             Serving::Pool => self.server.is_listening(),
-            Serving::Naive(_) => self.closed_since.is_none(),
+            Serving::Naive(_) if self.closed_since.is_some() => {
+                return pipeline::ListenerState::Gap;
+            }
+            Serving::Naive(_) => true,
         };
         if !open {
             pipeline::ListenerState::Closed

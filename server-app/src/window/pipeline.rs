@@ -75,6 +75,9 @@ pub enum ListenerState {
     Paused,
     /// Nothing listens on the port.
     Closed,
+    /// The naive socket closed to serve a connection, listening again after its delay:
+    /// clients arriving in this gap are refused.
+    Gap,
 }
 
 /// What the pipeline shows this frame, read from the window's state.
@@ -280,7 +283,7 @@ fn stage_ui(
                     "paused",
                     "Listening, but accepting is paused: connections wait in the kernel",
                 ),
-                ListenerState::Closed if naive => (
+                ListenerState::Gap => (
                     "closed (gap)",
                     "The single socket is closed while it serves: clients arriving now are refused",
                 ),
@@ -303,7 +306,8 @@ fn stage_ui(
                 match counts.listener {
                     ListenerState::Open => theme::LISTENER,
                     ListenerState::Paused => theme::IN_KERNEL,
-                    ListenerState::Closed => theme::VERMILLION,
+                    ListenerState::Closed => theme::GREY,
+                    ListenerState::Gap => theme::VERMILLION,
                 },
                 tip,
             )

@@ -12,8 +12,8 @@ use serversocket_ui::{RowState, SocketRows};
 pub struct NaiveStatus {
     /// How long it stays closed after each connection.
     pub relisten_delay_ms: u64,
-    /// Connections it accepted.
-    pub accepted: u64,
+    /// Connections it accepted, while it listens (none before Listen).
+    pub accepted: Option<u64>,
     /// How many times it closed, and for how long in all.
     pub gaps: (u64, std::time::Duration),
 }
@@ -92,6 +92,21 @@ pub fn pool_chips_ui(
 /// The naive socket's chips: no pool, no Min or Max, only the one socket and its gaps.
 pub fn naive_chips_ui(ui: &mut egui::Ui, naive: NaiveStatus) {
     let (gaps, closed) = naive.gaps;
+    let Some(accepted) = naive.accepted else {
+        chip(
+            ui,
+            "Not listening",
+            theme::GREY,
+            "IsListening is false; Handle is -1",
+        );
+        chip(
+            ui,
+            "Naive mode: one socket, no pool",
+            theme::LISTENER,
+            "Listen opens one listening socket that closes on each connection and listens again: no pool, so no Min or Max",
+        );
+        return;
+    };
     chip(
         ui,
         "Naive mode: one socket",
@@ -106,7 +121,7 @@ pub fn naive_chips_ui(ui: &mut egui::Ui, naive: NaiveStatus) {
     );
     chip(
         ui,
-        format!("{} accepted", naive.accepted),
+        format!("{accepted} accepted"),
         RowState::Connected.color(),
         "Connections the single socket accepted",
     );
