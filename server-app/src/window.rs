@@ -250,7 +250,7 @@ impl ServerWindow {
                         self.log_view.toggle_socket(socket);
                     }
                 }
-                views::View::Timeline => self.timeline.ui(ui, Instant::now()),
+                views::View::Timeline => self.timeline.contents_ui(ui, Instant::now()),
                 views::View::Kernel => self.kernel.ui(ui, &self.server),
             }
             ui.separator();

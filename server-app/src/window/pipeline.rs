@@ -519,4 +519,98 @@ mod tests {
         assert_eq!(pipeline.flights.len(), MOST_FLIGHTS);
         assert_eq!(pipeline.flights.back().map(|f| f.takes), Some(FLIGHT));
     }
+
+    /// A server's rows: `idle` sockets in the pool and `connected` ones, their clients on
+    /// fixed ports so the pictures do not change from run to run.
+    fn rows(idle: u64, connected: u64) -> SocketRows {
+        let mut rows = SocketRows::default();
+        let local = "127.0.0.1:2002".parse().unwrap();
+        for id in 0..idle + connected {
+            rows.apply(
+                serversocket::report::Role::Server,
+                &Event::AddSocket {
+                    socket: SocketId(id),
+                },
+            );
+        }
+        for id in 0..connected {
+            let remote =
+                std::net::SocketAddr::from(([127, 0, 0, 1], 46116 + u16::try_from(id).unwrap()));
+            rows.apply(
+                serversocket::report::Role::Server,
+                &Event::Connected {
+                    socket: SocketId(id),
+                    local,
+                    remote,
+                },
+            );
+        }
+        rows
+    }
+
+    /// The pipeline of `counts`, drawn 760 points wide and compared with its checked-in
+    /// picture (`tests/snapshots/NAME.png`; `UPDATE_SNAPSHOTS=1` rewrites them).
+    fn snapshot(name: &str, counts: &Counts<'_>) {
+        let mut pipeline = Pipeline::default();
+        let mut harness = egui_kittest::Harness::builder()
+            .with_size(egui::vec2(760.0, 110.0))
+            .wgpu()
+            .build_ui(|ui| {
+                pipeline.ui(ui, counts);
+            });
+        harness.run();
+        // A little room for font rasterisation differing between Mesa versions.
+        let options = egui_kittest::SnapshotOptions::new()
+            .threshold(1.5)
+            .max_failed_pixels(400);
+        harness.snapshot_options(name, &options);
+    }
+
+    #[test]
+    fn the_pipeline_at_key_moments_looks_as_checked_in() {
+        let queue = |waiting, syn_recv, overflows| {
+            Some(AcceptQueue {
+                waiting,
+                capacity: 16,
+                syn_recv,
+                overflows,
+            })
+        };
+        let listening = rows(2, 0);
+        snapshot(
+            "pipeline_listening",
+            &Counts {
+                queue: queue(0, 0, 0),
+                listener: ListenerState::Open,
+                limits: Some((2, 10)),
+                rows: &listening,
+                selected: None,
+                lit: None,
+            },
+        );
+        let full = rows(2, 2);
+        snapshot(
+            "pipeline_at_max_with_a_queue_and_overflows",
+            &Counts {
+                queue: queue(4, 1, 7),
+                listener: ListenerState::Open,
+                limits: Some((2, 2)),
+                rows: &full,
+                selected: Some(SocketId(1)),
+                lit: Some(Stage::Kernel),
+            },
+        );
+        let naive = rows(0, 1);
+        snapshot(
+            "pipeline_naive_in_its_gap",
+            &Counts {
+                queue: None,
+                listener: ListenerState::Gap,
+                limits: None,
+                rows: &naive,
+                selected: None,
+                lit: None,
+            },
+        );
+    }
 }

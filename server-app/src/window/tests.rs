@@ -885,3 +885,35 @@ fn a_connection_moves_through_the_pipeline_and_the_open_concept_lights_its_stage
     harness.run_steps(2);
     assert_eq!(harness.state().lit, Some(super::pipeline::Stage::Connected));
 }
+
+#[test]
+fn the_timeline_draws_levels_as_steps_not_bands() {
+    let (mut harness, _clients) = three_connected(egui::vec2(1024.0, 568.0));
+    harness.get_by_label("Timeline").click();
+    harness.run_steps(3);
+    let connected = RowState::Connected.color();
+    let shapes = &harness.output().shapes;
+    let mut paths = Vec::new();
+    for clipped in shapes {
+        match &clipped.shape {
+            egui::Shape::Band(_) => panic!("a level drawn as a band"),
+            egui::Shape::Path(path)
+                if path.stroke.color == egui::epaint::ColorMode::Solid(connected) =>
+            {
+                paths.push(path.points.clone());
+            }
+            _ => {}
+        }
+    }
+    // "sockets connected" went from 0 to 3: its line has an upright (two points, one x) and
+    // a level part (two points, one y), as a staircase does.
+    let upright = paths
+        .iter()
+        .flat_map(|points| points.windows(2))
+        .any(|pair| (pair[0].x - pair[1].x).abs() < 0.01 && (pair[0].y - pair[1].y).abs() > 1.0);
+    let level = paths
+        .iter()
+        .flat_map(|points| points.windows(2))
+        .any(|pair| (pair[0].y - pair[1].y).abs() < 0.01 && (pair[0].x - pair[1].x).abs() > 1.0);
+    assert!(upright && level, "steps: {paths:?}");
+}

@@ -38,10 +38,10 @@ pub fn apply(ctx: &egui::Context) {
     ctx.options_mut(|options| options.theme_preference = egui::ThemePreference::System);
     for theme in [egui::Theme::Dark, egui::Theme::Light] {
         ctx.style_mut_of(theme, |style| {
-            // A focused widget gets a thick outline in the selection colour, so moving with Tab
-            // shows where one is.
+            // egui draws a focused widget with its "active" look: a thick outline in the
+            // selection colour there shows where Tab has moved to.
             let focus = style.visuals.selection.stroke.color;
-            style.visuals.widgets.hovered.bg_stroke = egui::Stroke::new(1.5, focus);
+            style.visuals.widgets.active.bg_stroke = egui::Stroke::new(2.5, focus);
             style.visuals.selection.stroke.width = 2.0;
             style.spacing.item_spacing = egui::vec2(GAP, 4.0);
         });

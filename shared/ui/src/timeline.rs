@@ -214,17 +214,23 @@ impl Timeline {
 
     /// Draws the timeline under a "Timeline" header that folds it away: the legend and the
     /// view buttons on one line, the plot under them (the legend outside, so it hides no data).
+    /// On a short window it starts folded, so the table and the log keep their room.
     pub fn ui(&mut self, ui: &mut egui::Ui, now: Instant) {
+        let room = ui.available_height() > 480.0;
         egui::CollapsingHeader::new("Timeline")
-            .default_open(true)
-            .show(ui, |ui| {
-                let jump = self.controls_ui(ui, now);
-                self.plot_ui(ui, now, jump);
-            })
+            .default_open(room)
+            .show(ui, |ui| self.contents_ui(ui, now))
             .header_response
             .on_hover_text(
                 "The sockets over time: levels as steps, events per second as bars, your actions as dashed lines. Drag to pan, Ctrl+scroll to zoom, double-click to return to the last minute.",
             );
+    }
+
+    /// The legend and view buttons, and the plot under them, with no header (for a window
+    /// that shows the timeline in a tab of its own).
+    pub fn contents_ui(&mut self, ui: &mut egui::Ui, now: Instant) {
+        let jump = self.controls_ui(ui, now);
+        self.plot_ui(ui, now, jump);
     }
 
     /// The legend (a swatch and name per series) and the buttons that move the view. Returns
