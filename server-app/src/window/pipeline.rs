@@ -56,11 +56,14 @@ impl Stage {
 /// A connection moving between two stages.
 #[derive(Debug, Clone)]
 struct Flight {
+    /// Where it leaves.
     from: Stage,
+    /// Where it arrives; it is drawn no more once there (the stage's count has it).
     to: Stage,
     /// When it started moving, in the window's clock (egui's input time), set when it is
     /// first drawn: events can be recorded with no window (benchmarks).
     started: Option<f64>,
+    /// How long the move takes: the slow-motion delay, or a moment the eye can follow.
     takes: Duration,
     /// The client's port, the connection's name in both windows.
     label: String,
@@ -100,14 +103,16 @@ pub struct Counts<'a> {
 /// The pipeline's moving parts.
 #[derive(Debug, Default)]
 pub struct Pipeline {
+    /// Connections moving now, oldest first.
     flights: VecDeque<Flight>,
     /// AddSocket calls since Listen: the pool refilling itself.
     add_sockets: u64,
 }
 
 impl Pipeline {
-    /// Follows an event: a connection accepted, handed over or closed starts moving, AddSocket
-    /// is counted. `handoff` is the slow-motion delay, the time a handed-over connection takes.
+    /// Follows an event: a connection accepted or handed over starts moving, AddSocket is
+    /// counted. `handoff` is the slow-motion delay: an accepted connection takes that long to
+    /// reach the listener, where it waits for its handoff.
     pub fn record(&mut self, event: &Event, handoff: Duration) {
         let flight = |from, to, takes, label: String| Flight {
             from,
@@ -131,10 +136,16 @@ impl Pipeline {
                 (*handoff_in).max(FLIGHT),
                 format!(":{}", remote.port()),
             )),
+            // In slow motion the connection already waited at the listener (Accepted): now
+            // the idle socket takes it. Otherwise it goes all the way in one move.
             Event::Connected { remote, .. } => Some(flight(
-                Stage::Kernel,
+                if handoff.is_zero() {
+                    Stage::Kernel
+                } else {
+                    Stage::Idle
+                },
                 Stage::Connected,
-                handoff.max(FLIGHT),
+                FLIGHT,
                 format!(":{}", remote.port()),
             )),
             _ => None,
@@ -566,48 +577,57 @@ mod tests {
         harness.snapshot_options(name, &options);
     }
 
+    fn queue(waiting: u32, syn_recv: u32, overflows: u64) -> Option<AcceptQueue> {
+        Some(AcceptQueue {
+            waiting,
+            capacity: 16,
+            syn_recv,
+            overflows,
+        })
+    }
+
     #[test]
-    fn the_pipeline_at_key_moments_looks_as_checked_in() {
-        let queue = |waiting, syn_recv, overflows| {
-            Some(AcceptQueue {
-                waiting,
-                capacity: 16,
-                syn_recv,
-                overflows,
-            })
-        };
-        let listening = rows(2, 0);
+    fn the_pipeline_listening_looks_as_checked_in() {
+        let rows = rows(2, 0);
         snapshot(
             "pipeline_listening",
             &Counts {
                 queue: queue(0, 0, 0),
                 listener: ListenerState::Open,
                 limits: Some((2, 10)),
-                rows: &listening,
+                rows: &rows,
                 selected: None,
                 lit: None,
             },
         );
-        let full = rows(2, 2);
+    }
+
+    #[test]
+    fn the_pipeline_at_max_with_a_queue_and_overflows_looks_as_checked_in() {
+        let rows = rows(2, 2);
         snapshot(
             "pipeline_at_max_with_a_queue_and_overflows",
             &Counts {
                 queue: queue(4, 1, 7),
                 listener: ListenerState::Open,
                 limits: Some((2, 2)),
-                rows: &full,
+                rows: &rows,
                 selected: Some(SocketId(1)),
                 lit: Some(Stage::Kernel),
             },
         );
-        let naive = rows(0, 1);
+    }
+
+    #[test]
+    fn the_naive_pipeline_in_its_gap_looks_as_checked_in() {
+        let rows = rows(0, 1);
         snapshot(
             "pipeline_naive_in_its_gap",
             &Counts {
                 queue: None,
                 listener: ListenerState::Gap,
                 limits: None,
-                rows: &naive,
+                rows: &rows,
                 selected: None,
                 lit: None,
             },
