@@ -888,13 +888,26 @@ fn a_connection_moves_through_the_pipeline_and_the_open_concept_lights_its_stage
 
 #[test]
 fn the_timeline_draws_levels_as_steps_not_bands() {
-    let (mut harness, _clients) = three_connected(egui::vec2(1024.0, 568.0));
-    harness.get_by_label("Timeline").click();
+    // The server's series, fed at set times: none connected, then three at once 20 s later;
+    // drawn 40 s after the start in the default one-minute view.
+    let mut timeline = serversocket_ui::Timeline::new(
+        &[(super::CONNECTED, RowState::Connected.color())],
+        &[(super::ACCEPTS, serversocket_ui::theme::RATE)],
+    );
+    let start = std::time::Instant::now();
+    timeline.set(super::CONNECTED, start + Duration::from_secs(1), 0.0);
+    timeline.set(super::CONNECTED, start + Duration::from_secs(21), 3.0);
+    let now = start + Duration::from_secs(40);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(800.0, 200.0))
+        .build_ui_state(
+            |ui, timeline: &mut serversocket_ui::Timeline| timeline.contents_ui(ui, now),
+            timeline,
+        );
     harness.run_steps(3);
     let connected = RowState::Connected.color();
-    let shapes = &harness.output().shapes;
     let mut paths = Vec::new();
-    for clipped in shapes {
+    for clipped in &harness.output().shapes {
         match &clipped.shape {
             egui::Shape::Band(_) => panic!("a level drawn as a band"),
             egui::Shape::Path(path)
@@ -905,15 +918,12 @@ fn the_timeline_draws_levels_as_steps_not_bands() {
             _ => {}
         }
     }
-    // "sockets connected" went from 0 to 3: its line has an upright (two points, one x) and
-    // a level part (two points, one y), as a staircase does.
-    let upright = paths
-        .iter()
-        .flat_map(|points| points.windows(2))
-        .any(|pair| (pair[0].x - pair[1].x).abs() < 0.01 && (pair[0].y - pair[1].y).abs() > 1.0);
-    let level = paths
-        .iter()
-        .flat_map(|points| points.windows(2))
-        .any(|pair| (pair[0].y - pair[1].y).abs() < 0.01 && (pair[0].x - pair[1].x).abs() > 1.0);
-    assert!(upright && level, "steps: {paths:?}");
+    // A staircase: level at 0 for 20 s, an upright to 3, level at 3 up to now.
+    let pairs = || paths.iter().flat_map(|points| points.windows(2));
+    let upright = pairs()
+        .any(|pair| (pair[0].x - pair[1].x).abs() < 0.01 && (pair[0].y - pair[1].y).abs() > 10.0);
+    let levels = pairs()
+        .filter(|pair| (pair[0].y - pair[1].y).abs() < 0.01 && (pair[0].x - pair[1].x).abs() > 50.0)
+        .count();
+    assert!(upright && levels == 2, "steps: {paths:?}");
 }
