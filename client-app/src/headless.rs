@@ -9,11 +9,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serversocket::output::Output;
 use serversocket::report::{Printer, Role};
 use serversocket::script::{self, ClientScript, SendTally};
+use serversocket::tls::ClientTls;
 use serversocket::{
     DEFAULT_CONNECT_TIMEOUT, Event, EventSender, Runtime, SocketId, TcpSocket, event_channel,
 };
@@ -33,6 +35,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    let tls = match args.tls.client_tls() {
+        Ok(tls) => tls,
+        Err(error) => {
+            eprintln!("client-app: {error}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
     let mut printer = Printer::stdout(Role::Client, args.json)?;
@@ -40,6 +49,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         runtime: &runtime,
         args,
         script: &script,
+        tls,
         events: Some(events),
         next: 0,
         sockets: Vec::new(),
@@ -103,6 +113,8 @@ struct Starter<'a> {
     args: &'a Args,
     /// What each socket sends.
     script: &'a ClientScript,
+    /// The TLS settings of every socket, `None` for plain TCP.
+    tls: Option<Arc<ClientTls>>,
     /// The sockets' event sender; dropped once every socket has started (or on a signal), so
     /// the channel ends when the last socket does.
     events: Option<EventSender>,
@@ -123,15 +135,29 @@ impl Starter<'_> {
             self.next += 1;
             tally.open.insert(id);
             tally.connecting.insert(id);
-            self.sockets.push(TcpSocket::connect(
-                self.runtime,
-                id,
-                self.args.address.clone(),
-                self.args.port,
-                self.script.handler(),
-                events.clone(),
-                DEFAULT_CONNECT_TIMEOUT,
-            ));
+            let (host, port) = (self.args.address.clone(), self.args.port);
+            let (handler, events) = (self.script.handler(), events.clone());
+            self.sockets.push(match &self.tls {
+                None => TcpSocket::connect(
+                    self.runtime,
+                    id,
+                    host,
+                    port,
+                    handler,
+                    events,
+                    DEFAULT_CONNECT_TIMEOUT,
+                ),
+                Some(tls) => TcpSocket::connect_secure(
+                    self.runtime,
+                    id,
+                    host,
+                    port,
+                    handler,
+                    events,
+                    DEFAULT_CONNECT_TIMEOUT,
+                    Arc::clone(tls),
+                ),
+            });
         }
         if self.next >= self.args.connect {
             self.stop();

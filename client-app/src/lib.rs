@@ -9,6 +9,7 @@ use serversocket::server_socket::DEFAULT_PORT;
 
 pub mod headless;
 pub mod script_args;
+pub mod tls_args;
 pub mod window;
 
 /// The seed's client: an array of TCP sockets that connect to a ServerSocket.
@@ -38,4 +39,13 @@ pub struct Args {
     /// What each socket sends (--hello, --no-reply, --repeat, --interval-ms, --send-file).
     #[command(flatten)]
     pub script: script_args::ScriptArgs,
+    /// Open the window on this lesson (e.g. `listening`); the server window follows it.
+    #[arg(long, value_name = "NAME", conflicts_with = "headless")]
+    pub lesson: Option<String>,
+    /// A folder of your own lesson files (*.toml), besides the shipped ones.
+    #[arg(long, value_name = "DIR")]
+    pub lessons: Option<std::path::PathBuf>,
+    /// Whether the sockets connect with TLS (--tls, --ca, --pin, --tls-insecure).
+    #[command(flatten)]
+    pub tls: tls_args::TlsArgs,
 }

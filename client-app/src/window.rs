@@ -4,22 +4,27 @@
 //! Close) and its lines in the shared log.
 
 mod concepts;
+mod lessons;
 mod settings;
 #[cfg(test)]
 mod tests;
+mod tls_setting;
 
 use std::collections::VecDeque;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use serversocket::bounds::IN_FLIGHT_CEILING;
 use serversocket::kernel::ConnectionWatch;
+use serversocket::lesson::Side as LessonSide;
+use serversocket::lesson::sync::LessonSync;
 use serversocket::report::Role;
 use serversocket::seed::Replier;
 use serversocket::{
     Event, EventReceiver, EventSender, Runtime, SocketError, SocketId, SocketState, TcpSocket,
 };
 use serversocket_ui::diagnostics::LevelSwitch;
+use serversocket_ui::lesson_panel::{LessonPanel, mark};
 use serversocket_ui::native::{Side, open_window};
 use serversocket_ui::stream_view::StreamView;
 use serversocket_ui::theme;
@@ -49,6 +54,8 @@ struct Queued {
     timeout: Duration,
     /// How many connects may be under way when this one starts.
     in_flight: usize,
+    /// The TLS settings, `None` for plain TCP.
+    tls: Option<Arc<serversocket::tls::ClientTls>>,
 }
 
 /// The client window.
@@ -94,6 +101,12 @@ pub struct ClientWindow {
     /// Follows each connection in the kernel (TCP state, queues, RTT, and whether a server
     /// on this machine has accepted it yet).
     kernel: ConnectionWatch,
+    /// The Lessons panel: a guided lab on this window and the server's.
+    lessons: LessonPanel,
+    /// How much of the Stream view the lesson has seen.
+    stream_seen: lessons::StreamSeen,
+    /// Whether new sockets connect with TLS, and whom they trust.
+    tls: tls_setting::TlsSetting,
 }
 
 /// A file going out through one socket.
@@ -117,6 +130,12 @@ impl ClientWindow {
         let (repaint, events, receiver) = RepaintOnEvent::channel();
         let runtime = Runtime::new()?;
         let kernel = ConnectionWatch::start(&runtime, events.clone());
+        let lessons = LessonPanel::new(
+            LessonSide::Client,
+            None,
+            LessonSync::new(LessonSync::default_dir()),
+            &settings.lesson,
+        );
         Ok(Self {
             settings,
             sockets: Vec::new(),
@@ -124,6 +143,7 @@ impl ClientWindow {
             queued: VecDeque::new(),
             runtime,
             kernel,
+            tls: tls_setting::TlsSetting::default(),
             events,
             receiver,
             repaint,
@@ -146,6 +166,8 @@ impl ClientWindow {
             stream: (StreamView::default(), false),
             concepts_open: false,
             file_errors: mpsc::channel(),
+            lessons,
+            stream_seen: lessons::StreamSeen::default(),
         })
     }
 
@@ -165,6 +187,7 @@ impl ClientWindow {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.repaint.attach(ui.ctx());
         let mut any = false;
+        self.lessons.tick(ui.ctx());
         drain_events(&self.receiver, ui.ctx(), |event| {
             any = true;
             let now = Instant::now();
@@ -177,6 +200,7 @@ impl ClientWindow {
             let before = state_of(&self.rows);
             self.rows.apply(Role::Client, &event);
             self.kernel.follow_event(&event);
+            self.lessons.observe(&event);
             let after = state_of(&self.rows);
             if matches!(event, Event::Connected { .. }) {
                 self.timeline.count(CONNECTS, now);
@@ -200,6 +224,7 @@ impl ClientWindow {
         egui::Panel::top("connect").show(ui, |ui| {
             ui.add_space(4.0);
             let enter_pressed = self.settings.ui(ui);
+            self.tls.ui(ui);
             ui.horizontal_wrapped(|ui| {
                 self.connect_buttons_ui(ui, enter_pressed);
                 self.chips_ui(ui);
@@ -209,10 +234,13 @@ impl ClientWindow {
                         .response
                         .on_hover_text("Settings for developers: how much the library traces on the terminal");
                 }
-                ui.toggle_value(&mut self.stream.1, "Stream")
+                let stream = ui.toggle_value(&mut self.stream.1, "Stream")
                     .on_hover_text("Why a message can arrive split or merged: writes and reads on one connection, side by side");
+                mark(ui, "stream", &stream);
                 ui.toggle_value(&mut self.concepts_open, "Concepts")
                     .on_hover_text("Plain explanations: connect, SYN_SENT, refused or reset, TIME_WAIT, ephemeral ports");
+                ui.toggle_value(&mut self.lessons.open, "Lessons")
+                    .on_hover_text("Guided labs: step by step, checked against what the sockets really do");
             });
             ui.add_space(4.0);
         });
@@ -224,6 +252,9 @@ impl ClientWindow {
                 .default_width(600.0)
                 .show(ui.ctx(), |ui| stream.ui(ui, &self.runtime));
         }
+        // After the Stream view took its news, so a step it ends shows in this frame.
+        self.stream_to_lesson();
+        self.lessons_ui(ui);
         egui::CentralPanel::default().show(ui, |ui| {
             self.timeline.ui(ui, Instant::now());
             ui.separator();
@@ -296,6 +327,7 @@ impl ClientWindow {
         let connect = ui
             .add_enabled(ready, egui::Button::new("Connect"))
             .on_hover_text(tip);
+        mark(ui, "connect", &connect);
         if connect.clicked() || ((enter_pressed || connect_shortcut) && ready) {
             self.connect(1);
         }
@@ -312,6 +344,7 @@ impl ClientWindow {
                 egui::Button::new(format!("Connect ×{}", self.settings.burst)),
             )
             .on_hover_text(tip);
+        mark(ui, "connect", &burst);
         if burst.clicked() || (burst_shortcut && burst_ready) {
             self.connect(self.settings.burst);
         }
@@ -337,6 +370,10 @@ impl ClientWindow {
         let Ok(in_flight) = self.settings.validated_in_flight() else {
             return;
         };
+        // The TLS row says why its settings cannot be used.
+        let Ok(tls) = self.tls.client_tls() else {
+            return;
+        };
         let behaviour = Replier::new(self.settings.say_hello, self.settings.reply);
         let timeout = Duration::from_secs(self.settings.timeout_seconds);
         if count > 1 {
@@ -349,6 +386,7 @@ impl ClientWindow {
             behaviour,
             timeout,
             in_flight,
+            tls: tls.clone(),
         }));
         self.start_queued();
     }
@@ -372,15 +410,27 @@ impl ClientWindow {
             };
             let id = SocketId(self.next_index);
             self.next_index += 1;
-            self.sockets.push(TcpSocket::connect(
-                &self.runtime,
-                id,
-                next.host,
-                next.port,
-                next.behaviour,
-                self.events.clone(),
-                next.timeout,
-            ));
+            self.sockets.push(match next.tls {
+                None => TcpSocket::connect(
+                    &self.runtime,
+                    id,
+                    next.host,
+                    next.port,
+                    next.behaviour,
+                    self.events.clone(),
+                    next.timeout,
+                ),
+                Some(tls) => TcpSocket::connect_secure(
+                    &self.runtime,
+                    id,
+                    next.host,
+                    next.port,
+                    next.behaviour,
+                    self.events.clone(),
+                    next.timeout,
+                    tls,
+                ),
+            });
             connecting += 1;
         }
     }
@@ -389,11 +439,9 @@ impl ClientWindow {
     fn sockets_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.heading("Sockets");
-            if ui
-                .button("Close all")
-                .on_hover_text("Close every socket")
-                .clicked()
-            {
+            let close_all = ui.button("Close all").on_hover_text("Close every socket");
+            mark(ui, "sockets", &close_all);
+            if close_all.clicked() {
                 self.sockets.iter().for_each(TcpSocket::close);
             }
             if ui
@@ -552,6 +600,7 @@ impl eframe::App for ClientWindow {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings.lesson = self.lessons.saved();
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
 }
@@ -567,6 +616,8 @@ pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
         move |remembered| {
             let mut window = ClientWindow::new(ClientSettings::from_args(remembered, &args))?;
             window.trace_level = Some(trace_level);
+            window.start_lessons(args.lessons.as_deref(), args.lesson.as_deref());
+            window.tls = tls_setting::TlsSetting::from_args(&args.tls);
             Ok::<_, SocketError>(window)
         },
     )

@@ -5,12 +5,14 @@
 //! exits 0. A failed Listen exits 1 naming the error code.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serversocket::naive::NaiveServer;
 use serversocket::output::Output;
 use serversocket::reply::ReplyMode;
 use serversocket::report::{Printer, Role};
+use serversocket::tls::ServerTls;
 use serversocket::{Event, Runtime, ServerSocket, event_channel};
 
 use crate::{Args, Mode};
@@ -28,23 +30,42 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    let tls = match args.tls.server_tls() {
+        Ok(tls) => tls,
+        Err(error) => {
+            eprintln!("server-app: {error}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     match args.mode {
-        Mode::Pool => run_pool(args, reply),
+        Mode::Pool => run_pool(args, reply, tls),
+        Mode::Naive if tls.is_some() => {
+            eprintln!("server-app: --tls works with --mode pool (the naive server is plain TCP)");
+            Ok(ExitCode::from(2))
+        }
         Mode::Naive => run_naive(args, reply),
     }
 }
 
 /// The seed's server on a ServerSocket.
-fn run_pool(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
+fn run_pool(
+    args: &Args,
+    reply: ReplyMode,
+    tls: Option<Arc<ServerTls>>,
+) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
     let mut printer = Printer::stdout(Role::Server, args.json)?;
+    if let Some(tls) = &tls {
+        printer.set_tls_fingerprint(tls.fingerprint().to_owned());
+    }
     let mut server = ServerSocket::new(&runtime, events, move |_id| reply.handler());
     server.set_network_interface(args.bind);
     server.set_port(args.port);
     server
         .set_idle_timeout((args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout)));
     server.set_backlog(args.backlog);
+    server.set_tls(tls);
     let started = server
         .set_limits(args.min, args.max)
         .and_then(|()| server.listen());

@@ -12,7 +12,9 @@ use serversocket::server_socket::{
 };
 
 pub mod headless;
+pub mod lesson_check;
 pub mod reply_args;
+pub mod tls_args;
 pub mod window;
 
 /// A ServerSocket: one listener and a pool of sockets that take its connections.
@@ -58,6 +60,27 @@ pub struct Args {
     /// How each socket answers (--reply, --greeting, --fixed, --rule).
     #[command(flatten)]
     pub reply: reply_args::ReplyArgs,
+    /// Open the window on this lesson (e.g. `listening`, `the-pool`); with --check, replay a
+    /// recorded log against it instead.
+    #[arg(long, value_name = "NAME")]
+    pub lesson: Option<String>,
+    /// With --lesson: replay the server's `--headless --json` log (from --events FILE, or
+    /// standard input) and say which steps it completes; exit 0 when all.
+    #[arg(long, requires = "lesson")]
+    pub check: bool,
+    /// With --check: the server's NDJSON log (default: standard input).
+    #[arg(long, value_name = "FILE", requires = "check")]
+    pub events: Option<std::path::PathBuf>,
+    /// With --check: the client's NDJSON log (`client-app --headless --json`), for lessons with
+    /// client steps.
+    #[arg(long, value_name = "FILE", requires = "check")]
+    pub client_events: Option<std::path::PathBuf>,
+    /// A folder of your own lesson files (*.toml), besides the shipped ones.
+    #[arg(long, value_name = "DIR")]
+    pub lessons: Option<std::path::PathBuf>,
+    /// Whether connections are secured with TLS (--tls, --cert, --key).
+    #[command(flatten)]
+    pub tls: tls_args::TlsArgs,
 }
 
 /// The longest idle timeout `--idle-timeout` and the window offer (a day).

@@ -6,11 +6,25 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use server_app::{Args, headless, window};
+use server_app::{Args, headless, lesson_check, window};
 
 fn main() -> ExitCode {
     let args = Args::parse();
     let trace_level = serversocket_ui::diagnostics::install();
+    if args.check {
+        return lesson_check::run(&lesson_check::CheckArgs {
+            lesson: args.lesson.clone().unwrap_or_default(),
+            lessons_dir: args.lessons.clone(),
+            events: args.events.clone(),
+            client_events: args.client_events.clone(),
+        });
+    }
+    if args.headless && args.lesson.is_some() {
+        eprintln!(
+            "server-app: --lesson opens the window on a lesson; with --headless, use --lesson NAME --check to replay a log"
+        );
+        return ExitCode::from(2);
+    }
     let result = if args.headless {
         headless::run(&args)
     } else {

@@ -6,6 +6,7 @@
 
 mod concepts;
 mod kernel_view;
+mod lessons;
 mod pipeline;
 mod pool_view;
 mod reply_setting;
@@ -13,6 +14,8 @@ mod settings;
 mod status;
 #[cfg(test)]
 mod tests;
+mod tls_concepts;
+mod tls_setting;
 mod views;
 
 use std::net::SocketAddr;
@@ -20,6 +23,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serversocket::kernel::ConnectionWatch;
+use serversocket::lesson::Side as LessonSide;
+use serversocket::lesson::sync::LessonSync;
 use serversocket::naive::NaiveServer;
 use serversocket::reply::{ChosenOnConnect, ReplyMode};
 use serversocket::report::Role;
@@ -27,6 +32,7 @@ use serversocket::{
     Event, EventReceiver, EventSender, Runtime, ServerSocket, SocketError, SocketId, TcpSocket,
 };
 use serversocket_ui::diagnostics::LevelSwitch;
+use serversocket_ui::lesson_panel::{LessonPanel, mark};
 use serversocket_ui::native::{Side, open_window};
 use serversocket_ui::{
     EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, Timeline, drain_events,
@@ -116,6 +122,10 @@ pub struct ServerWindow {
     lit: Option<pipeline::Stage>,
     /// Which view shares the place under the pipeline.
     view: views::View,
+    /// The Lessons panel: a guided lab on this window.
+    lessons: LessonPanel,
+    /// Whether connections are secured with TLS, and with which certificate.
+    tls: tls_setting::TlsSetting,
 }
 
 impl ServerWindow {
@@ -142,6 +152,12 @@ impl ServerWindow {
         ));
         server.set_idle_timeout(idle_timeout(settings.idle_timeout_seconds));
         let connections_in_kernel = ConnectionWatch::start(&runtime, events.clone());
+        let lessons = LessonPanel::new(
+            LessonSide::Server,
+            None,
+            LessonSync::new(LessonSync::default_dir()),
+            &settings.lesson,
+        );
         Ok(Self {
             settings,
             interfaces: settings::interface_choices(),
@@ -176,6 +192,8 @@ impl ServerWindow {
             pipeline: pipeline::Pipeline::default(),
             lit: None,
             view: views::View::default(),
+            lessons,
+            tls: tls_setting::TlsSetting::default(),
             runtime,
         })
     }
@@ -203,6 +221,7 @@ impl ServerWindow {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.repaint.attach(ui.ctx());
         self.take_events(ui.ctx());
+        self.lessons.tick(ui.ctx());
         egui::Panel::top("settings").show(ui, |ui| {
             ui.add_space(4.0);
             self.settings_ui(ui);
@@ -215,6 +234,10 @@ impl ServerWindow {
                     .on_hover_text(
                         "Plain explanations of each part, pointing at what is on screen now",
                     );
+                ui.toggle_value(&mut self.lessons.open, "Lessons")
+                    .on_hover_text(
+                        "Guided labs: step by step, checked against what the sockets really do",
+                    );
                 if let Some(switch) = &mut self.trace_level {
                     ui.menu_button("Developer", |ui| switch.ui(ui))
                         .response
@@ -225,6 +248,7 @@ impl ServerWindow {
             });
             ui.add_space(4.0);
         });
+        self.lessons_ui(ui);
         self.concepts_ui(ui.ctx());
         egui::CentralPanel::default().show(ui, |ui| {
             let status = self.server.pool_status();
@@ -244,8 +268,19 @@ impl ServerWindow {
             views::tabs_ui(ui, &mut self.view, max.is_none());
             match self.view {
                 views::View::Tiles => {
+                    let top = ui.cursor().min;
                     let clicked =
                         pool_view::tiles_ui(ui, &self.rows, self.waiting.as_slice(), max);
+                    // What a lesson points at when it says "the pool".
+                    let tiles = ui.interact(
+                        egui::Rect::from_min_max(
+                            top,
+                            egui::pos2(ui.max_rect().right(), ui.cursor().min.y),
+                        ),
+                        egui::Id::unique("pool tiles outline"),
+                        egui::Sense::hover(),
+                    );
+                    mark(ui, "pool", &tiles);
                     if let Some(socket) = clicked {
                         self.log_view.toggle_socket(socket);
                     }
@@ -284,6 +319,7 @@ impl ServerWindow {
                 .set_idle_timeout(idle_timeout(self.settings.idle_timeout_seconds));
         }
         let reply_changed = self.settings.reply.ui(ui, self.reply_problem.as_deref());
+        self.tls.ui(ui, listening);
         if changes.greeting || reply_changed {
             self.apply_reply();
         }
@@ -364,6 +400,7 @@ impl ServerWindow {
             kernel_unavailable: self.kernel.unavailable(),
             paused: self.server.is_accepting_paused(),
         };
+        let tls = self.server.tls();
         let mut open = true;
         let mut lit = None;
         let height = (ctx.content_rect().height() - 80.0).max(200.0);
@@ -375,7 +412,16 @@ impl ServerWindow {
             .max_height(height)
             .resizable(true)
             .show(ctx, |ui| {
-                lit = concepts::ui(ui, &live).and_then(pipeline::Stage::of_concept);
+                let more = |ui: &mut egui::Ui| {
+                    tls_concepts::ui(
+                        ui,
+                        &tls_concepts::Live {
+                            tls: tls.as_deref(),
+                            rows: &self.rows,
+                        },
+                    );
+                };
+                lit = concepts::ui(ui, &live, more).and_then(pipeline::Stage::of_concept);
             });
         self.lit = lit;
         self.settings.show_concepts = open;
@@ -460,6 +506,7 @@ impl ServerWindow {
             &event,
             Duration::from_millis(self.settings.handoff_delay_ms),
         );
+        self.lessons.observe(&event);
         self.connections_in_kernel.follow_event(&event);
         self.rows.apply(Role::Server, &event);
         self.log.push(event);
@@ -469,9 +516,9 @@ impl ServerWindow {
     fn listen_button_ui(&mut self, ui: &mut egui::Ui, enter_pressed: bool) {
         if let Serving::Naive(_) = self.serving {
             let tip = shortcuts::tip(ui, "Close the naive listening socket", &shortcuts::LISTEN);
-            if ui.button("Stop Listening").on_hover_text(tip).clicked()
-                || shortcuts::pressed(ui, &shortcuts::LISTEN)
-            {
+            let stop = ui.button("Stop Listening").on_hover_text(tip);
+            mark(ui, "listen", &stop);
+            if stop.clicked() || shortcuts::pressed(ui, &shortcuts::LISTEN) {
                 // Dropping it stops its listener and closes its connections.
                 self.serving = Serving::Pool;
                 self.timeline.mark(Instant::now(), "Stop Listening");
@@ -482,9 +529,9 @@ impl ServerWindow {
                 "Close the listening socket and release the idle pool; connected sockets stay connected",
                 &shortcuts::LISTEN,
             );
-            if ui.button("Stop Listening").on_hover_text(tip).clicked()
-                || shortcuts::pressed(ui, &shortcuts::LISTEN)
-            {
+            let stop = ui.button("Stop Listening").on_hover_text(tip);
+            mark(ui, "listen", &stop);
+            if stop.clicked() || shortcuts::pressed(ui, &shortcuts::LISTEN) {
                 self.server.stop_listening();
                 self.timeline.mark(Instant::now(), "Stop Listening");
             }
@@ -495,10 +542,11 @@ impl ServerWindow {
                 "Open the listening socket on the port; AddSocket fills the pool with MinimumSocketsAvailable idle sockets",
                 &shortcuts::LISTEN,
             );
-            let clicked = ui
+            let listen = ui
                 .add_enabled(ready, egui::Button::new("Listen"))
-                .on_hover_text(tip)
-                .clicked();
+                .on_hover_text(tip);
+            mark(ui, "listen", &listen);
+            let clicked = listen.clicked();
             let shortcut = shortcuts::pressed(ui, &shortcuts::LISTEN);
             if clicked || ((enter_pressed || shortcut) && ready) {
                 self.listen();
@@ -552,6 +600,11 @@ impl ServerWindow {
         self.server.set_network_interface(interface);
         self.server.set_port(port);
         self.server.set_backlog(self.settings.backlog);
+        // The TLS row says why a certificate cannot be used.
+        let Ok(tls) = self.tls.certificate() else {
+            return;
+        };
+        self.server.set_tls(tls);
         let started = self
             .server
             .set_limits(self.settings.min, self.settings.max)
@@ -587,13 +640,15 @@ impl ServerWindow {
     /// The active connections, with Send and Disconnect per row, and Disconnect all.
     fn connections_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.heading("Active connections")
+            let heading = ui
+                .heading("Active connections")
                 .on_hover_text("ActiveConnections: the sockets now connected");
-            if ui
+            mark(ui, "table", &heading);
+            let disconnect_all = ui
                 .button("Disconnect all")
-                .on_hover_text("Close every connected socket")
-                .clicked()
-            {
+                .on_hover_text("Close every connected socket");
+            mark(ui, "table", &disconnect_all);
+            if disconnect_all.clicked() {
                 match &self.serving {
                     Serving::Naive(naive) => naive.close_all(),
                     Serving::Pool => self.server.close_all(),
@@ -637,6 +692,7 @@ impl eframe::App for ServerWindow {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings.lesson = self.lessons.saved();
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
 }
@@ -652,6 +708,8 @@ pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
         move |remembered| {
             let mut window = ServerWindow::new(ServerSettings::from_args(remembered, &args))?;
             window.trace_level = Some(trace_level);
+            window.start_lessons(args.lessons.as_deref(), args.lesson.as_deref());
+            window.tls = tls_setting::TlsSetting::from_args(&args.tls);
             Ok::<_, SocketError>(window)
         },
     )

@@ -54,7 +54,25 @@ impl App {
     /// Like `app | (head -n N; sleep)`: reads `lines` lines, then stops reading until
     /// [`App::resume`] (or until the test's patience runs out three times over).
     fn start_stalling(binary: PathBuf, args: &[&str], lines: usize) -> Self {
-        let mut child = Command::new(binary)
+        Self::start_with(binary, args, lines, None)
+    }
+
+    /// Like [`App::start`], with its data folder (`XDG_DATA_HOME`) in `data_home`.
+    fn start_in(binary: PathBuf, args: &[&str], data_home: &std::path::Path) -> Self {
+        Self::start_with(binary, args, usize::MAX, Some(data_home))
+    }
+
+    fn start_with(
+        binary: PathBuf,
+        args: &[&str],
+        lines: usize,
+        data_home: Option<&std::path::Path>,
+    ) -> Self {
+        let mut command = Command::new(binary);
+        if let Some(data_home) = data_home {
+            command.env("XDG_DATA_HOME", data_home);
+        }
+        let mut child = command
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -1053,4 +1071,346 @@ fn clients_beyond_max_are_reported_waiting_in_the_kernels_accept_queue() {
     server.until_json("2 waiting", |v| {
         is_event(v, "accept_queue") && v["waiting"] == 2
     });
+}
+
+/// Runs `server-app --lesson NAME --check …`, returning its exit code and output.
+fn check_lesson(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(server_binary())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_lesson_is_checked_against_logs_the_real_apps_recorded() {
+    // The first lesson, done by a script: Listen, the client connects, another program (a
+    // plain TcpStream here, `nc` in the lesson) connects and closes.
+    let mut server = App::start(server_binary(), &["--headless", "--port", "0", "--json"]);
+    let listening = server.until_json("listening", |v| is_event(v, "listening"));
+    let address = listening["address"].as_str().unwrap().to_owned();
+    let port = address.rsplit(':').next().unwrap().to_owned();
+    let mut client = App::start(
+        client_binary(),
+        &["--headless", "--json", "--port", &port, "--no-reply"],
+    );
+    let greeted = client.until_json("greeting", |v| is_event(v, "data"));
+    server.until_json("client's hello", |v| is_event(v, "data"));
+    client.signal("TERM");
+    let (_, mut client_lines, _) = client.wait();
+    client_lines.insert(0, greeted.to_string());
+    let other = std::net::TcpStream::connect(&address).unwrap();
+    let mut greeting = [0_u8; 8];
+    std::io::Read::read_exact(&mut &other, &mut greeting).unwrap();
+    drop(other);
+    server.until_json("the other program's close", |v| is_event(v, "closed"));
+    server.signal("TERM");
+    let (status, server_lines, _) = server.wait();
+    assert!(status.success());
+    let dir = std::env::temp_dir().join(format!("lesson-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let server_log = dir.join("server.ndjson");
+    let client_log = dir.join("client.ndjson");
+    std::fs::write(&server_log, server_lines.join("\n")).unwrap();
+    std::fs::write(&client_log, client_lines.join("\n")).unwrap();
+    let server_log = server_log.to_str().unwrap();
+    let client_log = client_log.to_str().unwrap();
+
+    let (code, out, err) = check_lesson(&[
+        "--lesson",
+        "listening",
+        "--check",
+        "--events",
+        server_log,
+        "--client-events",
+        client_log,
+    ]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("Every step done."), "{out}");
+    // The questions are answered from the log: the port the server listened on.
+    assert!(
+        out.contains(&format!("answer from the log: {port}")),
+        "{out}"
+    );
+
+    // Without the client's log, the client's step is never done, and the check says which.
+    let (code, out, _) =
+        check_lesson(&["--lesson", "listening", "--check", "--events", server_log]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("Step 3 (client) never done"), "{out}");
+
+    // A log that is not JSON lines, and a lesson that does not exist: exit 2, saying what.
+    let human = dir.join("human.log");
+    std::fs::write(&human, "{\"event\":\"listening\"}\nSocket 0 connected.\n").unwrap();
+    let (code, _, err) = check_lesson(&[
+        "--lesson",
+        "listening",
+        "--check",
+        "--events",
+        human.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("human.log, line 2: not a JSON event line"),
+        "{err}"
+    );
+    let (code, _, err) = check_lesson(&["--lesson", "no-such", "--check", "--events", server_log]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("no lesson called \"no-such\"") && err.contains("the-pool"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_teachers_malformed_lesson_is_named_with_its_line_and_field() {
+    let dir = std::env::temp_dir().join(format!("lesson-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("my-lab.toml"),
+        "title = \"Mine\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Listen\"\ndone_when = \"event listening and\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = check_lesson(&[
+        "--lessons",
+        dir.to_str().unwrap(),
+        "--lesson",
+        "my-lab",
+        "--check",
+        "--events",
+        "/dev/null",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("my-lab.toml, line 6, field `done_when`"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A data folder of this test's own.
+fn data_home(name: &str) -> PathBuf {
+    let folder = std::env::temp_dir().join(format!("server-app-tls-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).unwrap();
+    folder
+}
+
+/// A `--tls --json` server with its self-signed certificate in `home`; its port and fingerprint.
+fn tls_server(home: &std::path::Path) -> (App, String, String) {
+    let mut server = App::start_in(
+        server_binary(),
+        &["--headless", "--port", "0", "--json", "--tls"],
+        home,
+    );
+    let listening = server.until_json("listening", |v| is_event(v, "listening"));
+    let fingerprint = listening["tls"]["fingerprint"].as_str().unwrap().to_owned();
+    let port = listening["address"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    (server, port, fingerprint)
+}
+
+#[test]
+fn tls_listening_names_the_fingerprint_and_both_sides_report_the_handshake() {
+    let home = data_home("pin");
+    let (mut server, port, fingerprint) = tls_server(&home);
+    // The certificate was made in the data folder, and the fingerprint is that of its leaf.
+    let kept = home.join("serversocket");
+    let loaded = serversocket::tls::ServerTls::from_pem_files(
+        &kept.join("tls-cert.pem"),
+        &kept.join("tls-key.pem"),
+    )
+    .unwrap();
+    assert_eq!(loaded.fingerprint(), fingerprint);
+    assert_eq!(fingerprint.len(), 64);
+
+    let mut client = App::start(
+        client_binary(),
+        &[
+            "--headless",
+            "--port",
+            &port,
+            "--json",
+            "--tls",
+            "--pin",
+            &fingerprint,
+        ],
+    );
+    let tls = client.until_json("tls", |v| is_event(v, "tls"));
+    assert_eq!(tls["socket"], 0);
+    assert_eq!(tls["protocol"], "TLS1.3");
+    assert!(
+        tls["cipher"].as_str().unwrap().starts_with("TLS13_"),
+        "{tls}"
+    );
+    assert!(tls["handshake_ms"].as_f64().unwrap() >= 0.0, "{tls}");
+    client.until_json("connected", |v| is_event(v, "connected"));
+    let greeting = client.until_json("greeting", |v| is_event(v, "data"));
+    assert_eq!(
+        greeting["text"],
+        "From the server socket, I connected to you."
+    );
+    let tls = server.until_json("server's tls", |v| is_event(v, "tls"));
+    assert_eq!(tls["protocol"], "TLS1.3");
+    // The hello and the reply to the greeting may arrive as one chunk.
+    server.until_json("client's words", |v| {
+        is_event(v, "data")
+            && v["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Socket 0 connected!"))
+    });
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+#[test]
+fn a_wrong_pin_exits_1_and_a_plaintext_client_is_an_error_while_the_server_serves_on() {
+    let home = data_home("wrong-pin");
+    let (mut server, port, _fingerprint) = tls_server(&home);
+    let zeros = "0".repeat(64);
+    let mut client = App::start(
+        client_binary(),
+        &[
+            "--headless",
+            "--port",
+            &port,
+            "--json",
+            "--tls",
+            "--pin",
+            &zeros,
+        ],
+    );
+    let (status, lines, _) = client.wait();
+    assert_eq!(status.code(), Some(1), "{lines:#?}");
+    let error: Value = lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| is_event(v, "error"))
+        .expect("an error line");
+    assert_eq!(error["code"], 102);
+    assert_eq!(error["meaning"], "TLS: pin mismatch");
+    server.until_json("refused by the client", |v| {
+        is_event(v, "error") && v["meaning"] == "TLS: refused by peer"
+    });
+
+    // A client that speaks plain text: an error for its socket only.
+    let mut plain = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    std::io::Write::write_all(&mut plain, b"hello in plain text\r\n").unwrap();
+    let error = server.until_json("plaintext client", |v| {
+        is_event(v, "error") && v["meaning"] == "TLS: plaintext client"
+    });
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not speak TLS"),
+        "{error}"
+    );
+
+    // The server goes on: a client that trusts its certificate through --ca is greeted.
+    let ca = home.join("serversocket").join("tls-cert.pem");
+    let mut client = App::start(
+        client_binary(),
+        &[
+            "--headless",
+            "--port",
+            &port,
+            "--json",
+            "--tls",
+            "--ca",
+            ca.to_str().unwrap(),
+        ],
+    );
+    client.until_json("greeting", |v| is_event(v, "data"));
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+#[test]
+fn a_tls_client_against_a_plaintext_server_exits_1_saying_so() {
+    let mut server = App::start(server_binary(), &["--headless", "--port", "0", "--json"]);
+    let listening = server.until_json("listening", |v| is_event(v, "listening"));
+    assert!(
+        listening.get("tls").is_none(),
+        "a plain server says nothing of TLS"
+    );
+    let port = listening["address"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut client = App::start(
+        client_binary(),
+        &[
+            "--headless",
+            "--port",
+            &port,
+            "--json",
+            "--tls",
+            "--tls-insecure",
+        ],
+    );
+    let (status, lines, _) = client.wait();
+    assert_eq!(status.code(), Some(1), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"meaning\":\"TLS: plaintext server\"")),
+        "{lines:#?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains("\"event\":\"connected\"")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn tls_files_that_cannot_be_used_exit_2_naming_them() {
+    let home = data_home("bad-files");
+    let bogus = home.join("bogus.pem");
+    std::fs::write(&bogus, "not a certificate").unwrap();
+    let bogus = bogus.to_str().unwrap();
+    let mut server = App::start(
+        server_binary(),
+        &[
+            "--headless",
+            "--port",
+            "0",
+            "--tls",
+            "--cert",
+            bogus,
+            "--key",
+            bogus,
+        ],
+    );
+    let (status, _, stderr) = server.wait();
+    assert_eq!(status.code(), Some(2));
+    assert!(stderr.contains("holds no certificate"), "{stderr}");
+    let mut client = App::start(
+        client_binary(),
+        &["--headless", "--port", "1", "--tls", "--pin", "abc"],
+    );
+    let (status, _, stderr) = client.wait();
+    assert_eq!(status.code(), Some(2));
+    assert!(stderr.contains("not a SHA-256 fingerprint"), "{stderr}");
+    let mut naive = App::start_in(
+        server_binary(),
+        &["--headless", "--port", "0", "--tls", "--mode", "naive"],
+        &home,
+    );
+    let (status, _, stderr) = naive.wait();
+    assert_eq!(status.code(), Some(2));
+    assert!(stderr.contains("--tls works with --mode pool"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&home);
 }

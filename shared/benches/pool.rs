@@ -16,6 +16,9 @@
 //!   prints the slowest Listen and StopListening call (neither should wait on anything).
 //! - `sampling_cost`: `accept_rate` of ours with the kernel's accept queue sampled (the
 //!   default) against ours without it; goal: no measurable difference (about 1.0).
+//! - `accept_rate_tls` and `throughput_tls` (in `pool/tls.rs`): the same two measures with
+//!   TLS, against a plain tokio-rustls accept loop with the same certificate and client
+//!   driver. Goal >= 0.9.
 //!
 //! Our server's events are drained by a thread the way the window drains them, woken by news
 //! and taking a batch at a time, but every millisecond rather than every frame; `--eager`
@@ -34,6 +37,9 @@ use serversocket::seed::{Greeter, SERVER_GREETING};
 use serversocket::{Runtime, ServerSocket, Socket, SocketHandler, event_channel};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+#[path = "pool/tls.rs"]
+mod tls;
 
 /// Clients at a time in `accept_rate`.
 const CONCURRENCY: usize = 32;
@@ -95,6 +101,18 @@ fn main() {
     }
     if wanted("relisten_200") {
         relisten_200();
+    }
+    if wanted("accept_rate_tls") {
+        let total = if quick { 300 } else { 2_000 };
+        measures.push(median(
+            (0..runs).map(|_| tls::accept_rate_tls(&clients, total)),
+        ));
+    }
+    if wanted("throughput_tls") {
+        let mib = if quick { 32 } else { 256 };
+        measures.push(median(
+            (0..runs).map(|_| tls::throughput_tls(&clients, mib)),
+        ));
     }
     if wanted("sampling_cost") {
         let total = if quick { 500 } else { 5_000 };

@@ -10,7 +10,6 @@ use std::time::{Duration, SystemTime};
 
 use std::io;
 
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -20,6 +19,8 @@ use crate::handler::RECEIVE_BUFFER_LIMIT;
 use crate::inbox::Inbox;
 use crate::sync::lock;
 use crate::tcp_socket::{SocketCommand, SocketState, SocketStatus};
+use crate::tls::transport::Transport;
+use crate::tls::{Secure, TlsInfo, handshake::handshake};
 use crate::{Event, EventSender, Socket, SocketError, SocketHandler};
 
 /// Why the loop ended.
@@ -55,6 +56,8 @@ pub(crate) struct Connection {
     /// Close the connection once nothing was sent or received for this long (a server's idle
     /// timeout); `None` waits for ever, as Xojo does.
     pub idle_timeout: Option<Duration>,
+    /// For a secure socket, its TLS side: the handshake runs before Connected.
+    pub secure: Option<Secure>,
 }
 
 /// When an accepted connection's peer has been silent this long, the OS starts asking whether
@@ -108,10 +111,11 @@ impl Connection {
             events,
             commands,
             status,
-            cancel: _,
+            cancel,
             on_closed,
             announced,
             idle_timeout,
+            secure,
         } = self;
         let id = socket.id();
         let addresses = announced.map_or_else(
@@ -141,9 +145,35 @@ impl Connection {
         };
         // Small writes (a greeting, a reply) go out at once rather than waiting for more.
         let _ = stream.set_nodelay(true);
+        let is_secure = secure.is_some();
+        let stream = match secure {
+            None => Transport::Plain(stream),
+            Some(secure) => {
+                let secured = tokio::select! {
+                    biased;
+                    () = cancel.cancelled() => None,
+                    secured = handshake(stream, &secure, remote) => Some(secured),
+                };
+                let failure = match secured {
+                    Some(Ok((transport, tls))) => {
+                        secured_event(&status, &events, id, tls).await;
+                        Ok(transport)
+                    }
+                    Some(Err(error)) => Err(Some(error)),
+                    None => Err(None),
+                };
+                match failure {
+                    Ok(transport) => transport,
+                    Err(error) => {
+                        never_secured(id, handler, &events, &status, on_closed, error).await;
+                        return None;
+                    }
+                }
+            }
+        };
         socket.set_connected(local, remote);
         tracing::debug!(socket = id.0, %remote, "connected");
-        if announced.is_none() {
+        if announced.is_none() || is_secure {
             mark_connected(&status, local, remote);
             events
                 .send(Event::Connected {
@@ -176,8 +206,8 @@ impl Connection {
 
 /// A connected socket's task state while it serves.
 struct Live {
-    /// The connected stream.
-    stream: TcpStream,
+    /// The connected stream, plain or through TLS.
+    stream: Transport,
     /// The buffers and flags the handler sees as `Me`.
     socket: Socket,
     /// The application's event methods.
@@ -241,20 +271,25 @@ impl Live {
             }
             let can_read =
                 !self.peer_closed && self.socket.bytes_available() < RECEIVE_BUFFER_LIMIT;
+            // A TLS session may have records of its own to send with nothing queued.
+            let must_write = pending.is_some() || self.stream.wants_write();
             let step = tokio::select! {
                 biased;
                 command = self.commands.recv() => {
                     self.obey(command);
                     Ok(())
                 }
-                ready = self.stream.writable(), if pending.is_some() => {
-                    let written = ready.and_then(|()| {
-                        self.stream.try_write(pending.as_deref().unwrap_or_default())
-                    });
-                    self.wrote(written).await
-                }
+                ready = self.stream.writable(), if must_write => match pending.as_deref() {
+                    Some(pending) => {
+                        let written = ready.and_then(|()| self.stream.try_write(pending));
+                        self.wrote(written).await
+                    }
+                    None => ready
+                        .and_then(|()| self.stream.flush())
+                        .map_err(|e| Ending::Lost(SocketError::from_stream(e, self.remote))),
+                },
                 ready = self.stream.readable(), if can_read => {
-                    let read = ready.and_then(|()| self.inbox.read(&self.stream));
+                    let read = ready.and_then(|()| self.inbox.read(&mut self.stream));
                     self.received(read).await
                 }
                 () = self.idle.as_mut(), if self.idle_timeout.is_some() => {
@@ -419,7 +454,7 @@ impl Live {
                         _ => break,
                     }
                 }
-                let _ = stream.shutdown().await;
+                stream.shutdown().await;
                 tracing::debug!(socket = id.0, "closed here");
             }
             Ending::Lost(error) => {
@@ -479,6 +514,65 @@ async fn report_failed_writes(
             .await;
         handler.error(socket, &error);
     }
+}
+
+/// Reports a finished handshake: the socket shows what it agreed on, and Secured is sent.
+async fn secured_event(
+    status: &Mutex<SocketStatus>,
+    events: &EventSender,
+    socket: crate::SocketId,
+    tls: TlsInfo,
+) {
+    tracing::debug!(socket = socket.0, protocol = %tls.protocol, "secured");
+    lock(status).tls = Some(tls.clone());
+    events.send(Event::Secured { socket, tls }).await;
+}
+
+/// A handshake that failed (`Some`) or was cut short by shutdown (`None`): the socket never
+/// came up. Error (if any) and Closed, after the handler's `error` and `closed`, as for a
+/// client's failed connect; the pool forgets the socket and goes on serving.
+async fn never_secured(
+    id: crate::SocketId,
+    mut handler: Box<dyn SocketHandler>,
+    events: &EventSender,
+    status: &Mutex<SocketStatus>,
+    on_closed: Box<dyn FnOnce() + Send>,
+    error: Option<SocketError>,
+) {
+    let mut socket = Socket::new(id);
+    {
+        let mut status = lock(status);
+        status.state = SocketState::Closed;
+        if let Some(error) = &error {
+            status.last_error_code = Some(error.code());
+        }
+    }
+    on_closed();
+    let mut parcel = Vec::new();
+    if let Some(error) = error {
+        tracing::info!(socket = id.0, %error, "handshake failed");
+        socket.set_error(&error);
+        handler.error(&mut socket, &error);
+        parcel.push(Event::Error {
+            socket: Some(id),
+            error,
+        });
+    }
+    handler.closed(&mut socket);
+    parcel.push(Event::Closed { socket: id });
+    events.send_all(parcel).await;
+}
+
+/// Shows the caller a socket whose TCP connection is up and whose TLS handshake runs.
+pub(crate) fn mark_handshaking(
+    status: &Mutex<SocketStatus>,
+    local: SocketAddr,
+    remote: SocketAddr,
+) {
+    let mut status = lock(status);
+    status.state = SocketState::Handshaking;
+    status.local = Some(local);
+    status.remote = Some(remote);
 }
 
 /// Shows the caller a connected socket. Done before Connected is sent (by the pool at the

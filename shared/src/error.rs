@@ -7,7 +7,7 @@
 //! | code | Xojo name            | our variants |
 //! |------|----------------------|--------------|
 //! | 100  | OpenDriverError      | [`SocketError::Os`], [`SocketError::AcceptFailed`], [`SocketError::AddressNotAvailable`], [`SocketError::MappedAddress`] |
-//! | 102  | LostConnection       | [`SocketError::LostConnection`], [`SocketError::ConnectionRefused`], [`SocketError::ConnectTimedOut`], [`SocketError::ConnectedToItself`], [`SocketError::IdleTimedOut`] |
+//! | 102  | LostConnection       | [`SocketError::LostConnection`], [`SocketError::ConnectionRefused`], [`SocketError::ConnectTimedOut`], [`SocketError::ConnectedToItself`], [`SocketError::IdleTimedOut`], [`SocketError::Tls`] |
 //! | 103  | NameResolutionError  | [`SocketError::NameResolution`] |
 //! | 105  | AddressInUseError    | [`SocketError::AddressInUse`], [`SocketError::PortHeldByConnection`] |
 //! | 106  | InvalidStateError    | [`SocketError::InvalidState`], [`SocketError::InvalidSetting`] |
@@ -75,6 +75,17 @@ pub enum SocketError {
         peer: SocketAddr,
         /// The idle timeout that ran out.
         seconds: u64,
+    },
+    /// The TLS handshake failed or timed out: the secure connection never came up, so the
+    /// socket closed before Connected (Xojo's SSLSocket reports it as a lost connection, 102).
+    #[error("the TLS handshake with {peer} failed: {problem} ({detail})")]
+    Tls {
+        /// Who we were talking to.
+        peer: SocketAddr,
+        /// Why, in the cases a learner meets.
+        problem: crate::tls::TlsProblem,
+        /// rustls's own words.
+        detail: String,
     },
     /// The peer did not answer within the connect timeout: ours, or the operating system's
     /// own (which gives up after its handshake retries). Either way the same code, 102.
@@ -227,6 +238,7 @@ impl SocketError {
             | Self::ConnectionRefused { .. }
             | Self::ConnectedToItself { .. }
             | Self::IdleTimedOut { .. }
+            | Self::Tls { .. }
             | Self::ConnectTimedOut { .. } => 102,
             Self::NameResolution { .. } => 103,
             Self::AddressInUse { .. } | Self::PortHeldByConnection { .. } => 105,
@@ -248,6 +260,7 @@ impl SocketError {
             Self::ConnectTimedOut { .. } => "connect timed out",
             Self::ConnectedToItself { .. } => "connected to itself",
             Self::IdleTimedOut { .. } => "idle timeout",
+            Self::Tls { problem, .. } => problem.meaning(),
             Self::NameResolution { .. } => "name resolution failed",
             Self::AddressInUse { .. } | Self::PortHeldByConnection { .. } => "address in use",
             Self::MappedAddress { .. } => "IPv4-mapped address",
@@ -622,6 +635,11 @@ mod tests {
             },
             SocketError::SendQueueFull { queued: 1 },
             SocketError::Os(text()),
+            SocketError::Tls {
+                peer: "127.0.0.1:1".parse().expect("address"),
+                problem: crate::tls::TlsProblem::UnknownCa,
+                detail: text(),
+            },
         ]
     }
 
@@ -649,10 +667,11 @@ mod tests {
                 SocketError::IdleTimedOut { .. } => 15,
                 SocketError::PortHeldByConnection { .. } => 16,
                 SocketError::MappedAddress { .. } => 17,
+                SocketError::Tls { .. } => 18,
             });
             assert_ne!(code_meaning(error.code()), "unknown error", "{error:?}");
         }
-        assert_eq!(covered.len(), 18, "every variant is listed once");
+        assert_eq!(covered.len(), 19, "every variant is listed once");
         // Where one variant alone has a code, the code's meaning and the variant's agree.
         for error in &variants {
             let sharing = variants.iter().filter(|e| e.code() == error.code()).count();

@@ -3,7 +3,8 @@
 //! Events are observations, so a window or a log can show exactly what each socket did and in
 //! which order. Behaviour (what a socket *does* when data arrives) belongs in a
 //! [`crate::SocketHandler`]; events only report. Each socket's events come in this order:
-//! AddSocket (pooled) or Connecting (client), Connected, then Data, SendProgress, SendComplete
+//! AddSocket (pooled) or Connecting (client), for a secure socket Handshaking and Secured,
+//! Connected, then Data, SendProgress, SendComplete
 //! and Error as they happen, and Closed last, exactly once.
 //!
 //! When each is sent, relative to the handler's method of the same name:
@@ -107,6 +108,23 @@ pub enum Event {
         /// The peer's end.
         remote: SocketAddr,
     },
+    /// A secure socket's TCP connection is up and its TLS handshake begins; Connected follows
+    /// once the handshake is done ([`Event::Secured`]), or Error and Closed if it fails.
+    Handshaking {
+        /// The socket.
+        socket: SocketId,
+        /// Our end of the connection.
+        local: SocketAddr,
+        /// The peer's end.
+        remote: SocketAddr,
+    },
+    /// A secure socket's TLS handshake is done: what it agreed on and how long it took.
+    Secured {
+        /// The socket.
+        socket: SocketId,
+        /// The protocol version and cipher suite, and the handshake's duration.
+        tls: crate::tls::TlsInfo,
+    },
     /// Bytes arrived (the DataAvailable event). `data` is exactly this chunk, as read from the OS.
     Data {
         /// The socket.
@@ -197,6 +215,8 @@ impl Event {
             Self::AddSocket { socket }
             | Self::Connecting { socket, .. }
             | Self::Connected { socket, .. }
+            | Self::Handshaking { socket, .. }
+            | Self::Secured { socket, .. }
             | Self::Data { socket, .. }
             | Self::SendProgress { socket, .. }
             | Self::SendComplete { socket, .. }

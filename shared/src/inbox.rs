@@ -15,7 +15,8 @@ use std::io;
 use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
-use tokio::net::TcpStream;
+
+use crate::tls::transport::Transport;
 
 use crate::handler::READ_CHUNK;
 use crate::sync::lock;
@@ -56,7 +57,7 @@ impl Inbox {
 
     /// Takes what the OS has for this socket: `None` if nothing was there after all, an empty
     /// chunk when the peer closed its side.
-    pub(crate) fn read(&mut self, stream: &TcpStream) -> io::Result<Option<Bytes>> {
+    pub(crate) fn read(&mut self, stream: &mut Transport) -> io::Result<Option<Bytes>> {
         if self.bulk {
             return self.read_bulk(stream);
         }
@@ -64,7 +65,7 @@ impl Inbox {
             scratch.clear();
             scratch.reserve(SMALL_CHUNK);
             let offered = scratch.capacity();
-            match stream.try_read_buf(scratch) {
+            match stream.try_read_into(scratch, offered) {
                 Ok(count) => {
                     self.bulk = count == offered;
                     Ok(Some(Bytes::copy_from_slice(scratch)))
@@ -76,12 +77,13 @@ impl Inbox {
     }
 
     /// A read into a whole buffer of its own (a spare one if any came back).
-    fn read_bulk(&mut self, stream: &TcpStream) -> io::Result<Option<Bytes>> {
+    fn read_bulk(&mut self, stream: &mut Transport) -> io::Result<Option<Bytes>> {
         let spare = self.spare.get_or_insert_with(Spare::default);
         let mut buffer = lock(spare)
             .pop()
             .unwrap_or_else(|| Vec::with_capacity(READ_CHUNK));
-        let read = stream.try_read_buf(&mut buffer);
+        let room = buffer.capacity() - buffer.len();
+        let read = stream.try_read_into(&mut buffer, room);
         match read {
             Ok(count) if count >= SMALL_CHUNK => Ok(Some(Bytes::from_owner(Recycled {
                 buffer,
@@ -138,9 +140,10 @@ mod tests {
 
     use super::*;
     use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpStream;
 
     /// A connected pair on loopback: (our end, the peer's end).
-    async fn pair() -> (TcpStream, TcpStream) {
+    async fn pair() -> (Transport, TcpStream) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -148,11 +151,11 @@ mod tests {
             .await
             .expect("connect");
         let (ours, _) = listener.accept().await.expect("accept");
-        (ours, peer)
+        (Transport::Plain(ours), peer)
     }
 
     /// Reads until `want` bytes arrived, in at most a thousand reads of at most 10 s each.
-    async fn read_exactly(inbox: &mut Inbox, stream: &TcpStream, want: usize) -> Vec<Bytes> {
+    async fn read_exactly(inbox: &mut Inbox, stream: &mut Transport, want: usize) -> Vec<Bytes> {
         let mut chunks = Vec::new();
         let mut got = 0;
         for _ in 0..1_000 {
@@ -179,10 +182,10 @@ mod tests {
             .build()
             .expect("runtime");
         runtime.block_on(async {
-            let (ours, mut peer) = pair().await;
+            let (mut ours, mut peer) = pair().await;
             let mut inbox = Inbox::new();
             peer.write_all(b"hello").await.expect("write");
-            let chunks = read_exactly(&mut inbox, &ours, 5).await;
+            let chunks = read_exactly(&mut inbox, &mut ours, 5).await;
             assert_eq!(&chunks[0][..], b"hello");
             assert!(
                 !inbox.bulk,
@@ -200,7 +203,7 @@ mod tests {
                     peer
                 })
             };
-            let chunks = read_exactly(&mut inbox, &ours, block.len()).await;
+            let chunks = read_exactly(&mut inbox, &mut ours, block.len()).await;
             let _peer = writer.await.expect("writer");
             assert!(inbox.bulk);
             assert_eq!(

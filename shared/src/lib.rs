@@ -44,6 +44,8 @@
 //! - [`script`]: what a client socket sends on its own (hello, repeats, a file, the reply).
 //! - [`log_file`]: the log written to a file as it happens, rotated at a size.
 //! - [`stream_lab`]: one loopback connection whose writes and reads are reported in place.
+//! - [`lesson`]: guided labs from TOML files, checked against what the sockets really did.
+//! - [`tls`]: TLS (Xojo's SSLSocket): certificates, trust, the handshake, the secured stream.
 //!
 //! # Where we differ from Xojo on purpose
 //! - A normal remote close is reported as Error 102 (as Xojo does) and then as a Closed event
@@ -77,6 +79,7 @@ pub mod event;
 pub mod handler;
 mod inbox;
 pub mod kernel;
+pub mod lesson;
 pub mod log_file;
 pub mod naive;
 pub mod output;
@@ -93,6 +96,7 @@ pub mod server_socket;
 pub mod stream_lab;
 mod sync;
 pub mod tcp_socket;
+pub mod tls;
 
 pub use channel::{EventReceiver, EventSender, Waker, event_channel};
 pub use error::{IoCause, SocketError, code_meaning, parse_host, parse_port, parse_remote_port};

@@ -133,8 +133,15 @@ impl NaiveServer {
                 let handler = add_socket(id);
                 events.send(Event::AddSocket { socket: id }).await;
                 tracing::debug!(socket = id.0, %remote, "naive handoff");
-                let connection =
-                    registry.register(id, stream, Box::new(handler), events.clone(), None, || {});
+                let connection = registry.register(
+                    id,
+                    stream,
+                    Box::new(handler),
+                    events.clone(),
+                    None,
+                    None,
+                    || {},
+                );
                 registry.start(connection);
                 // The handoff and re-listen take time; connections arriving now are refused.
                 tokio::select! {

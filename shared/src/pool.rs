@@ -64,6 +64,9 @@ pub(crate) struct Pool {
     /// Pause accepting: the listener stays open but takes nothing, so clients wait in (and
     /// overflow) the kernel's accept queue.
     pub paused: AtomicBool,
+    /// The certificate of a TLS server: connections accepted from now on handshake before
+    /// Connected. `None` serves plain TCP.
+    pub tls: Mutex<Option<Arc<crate::tls::ServerTls>>>,
 }
 
 impl Pool {
@@ -81,6 +84,7 @@ impl Pool {
             handoff_delay_micros: AtomicU64::new(0),
             idle_timeout_millis: AtomicU64::new(0),
             paused: AtomicBool::new(false),
+            tls: Mutex::new(None),
         }
     }
 
@@ -304,10 +308,23 @@ impl Listener {
             Some(self.address)
         };
         let announced = local.map(|local| (local, remote));
-        let connected = announced.map(|(local, remote)| Event::Connected {
-            socket: id,
-            local,
-            remote,
+        // A secure socket is only TCP-connected here: its task runs the handshake and then
+        // reports Connected.
+        let secure = lock(&self.pool.tls).clone().map(crate::tls::Secure::Server);
+        let connected = announced.map(|(local, remote)| {
+            if secure.is_some() {
+                Event::Handshaking {
+                    socket: id,
+                    local,
+                    remote,
+                }
+            } else {
+                Event::Connected {
+                    socket: id,
+                    local,
+                    remote,
+                }
+            }
         });
         // Listed, and usable, before anyone hears of it: a caller that writes at Connected
         // succeeds; its write waits in the command channel until the task runs.
@@ -318,6 +335,7 @@ impl Listener {
             handler,
             self.events.clone(),
             announced,
+            secure,
             move || {
                 if pool.waiting_for_room.load(Ordering::SeqCst) {
                     pool.changed.notify_one();

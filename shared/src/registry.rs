@@ -17,9 +17,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::connection::{Connection, mark_connected};
+use crate::connection::{Connection, mark_connected, mark_handshaking};
 use crate::sync::lock;
 use crate::tcp_socket::SocketState;
+use crate::tls::Secure;
 use crate::{EventSender, Socket, SocketHandler, SocketId, TcpSocket};
 
 /// The connections of one server and every task it started. Clones share everything.
@@ -50,8 +51,12 @@ impl Registry {
     /// the peer's address) the caller reports Connected itself, between the two calls so that
     /// the socket's own events follow it, and the socket shows as connected before it is
     /// listed, so whoever sees it can write to it at once; without, the task finds the
-    /// addresses and reports Connected. `on_closed` runs after the socket left the list,
+    /// addresses and reports Connected. A `secure` socket reports Connected itself once its
+    /// handshake is done (the caller reports Handshaking instead). `on_closed` runs after the socket left the list,
     /// before its Closed is sent.
+    // What a connection is, when it was announced, and what runs when it ends: one call, so
+    // the socket is never listed half set up.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn register(
         &self,
         id: SocketId,
@@ -59,12 +64,17 @@ impl Registry {
         handler: Box<dyn SocketHandler>,
         events: EventSender,
         announced: Option<(SocketAddr, SocketAddr)>,
+        secure: Option<Secure>,
         on_closed: impl FnOnce() + Send + 'static,
     ) -> Connection {
         let (handle, commands) = TcpSocket::new(id, SocketState::Connecting);
         let status = handle.status_cell();
-        if let Some((local, remote)) = announced {
-            mark_connected(&status, local, remote);
+        // A secure socket is usable only once its handshake is done: until then it shows
+        // handshaking, and a caller's write is refused.
+        match (announced, &secure) {
+            (Some((local, remote)), None) => mark_connected(&status, local, remote),
+            (Some((local, remote)), Some(_)) => mark_handshaking(&status, local, remote),
+            (None, _) => {}
         }
         lock(&self.connections).insert(id, handle);
         let connections = Arc::clone(&self.connections);
@@ -82,6 +92,7 @@ impl Registry {
             }),
             announced,
             idle_timeout: None,
+            secure,
         }
     }
 

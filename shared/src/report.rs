@@ -40,6 +40,15 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
             handoff_in.as_millis()
         ),
         Event::Connected { socket, .. } => format!("Socket {socket} connected."),
+        Event::Handshaking { socket, remote, .. } => {
+            format!("Socket {socket}: TCP connected with {remote}; TLS handshake...")
+        }
+        Event::Secured { socket, tls } => format!(
+            "Socket {socket}: TLS handshake done in {:.1} ms ({}, {}).",
+            tls.handshake.as_secs_f64() * 1000.0,
+            tls.protocol,
+            tls.cipher
+        ),
         Event::Data { socket, data } => match role {
             Role::Server => format!("Socket {socket} got: {}", preview_text(data)),
             Role::Client => format!("Socket {socket}: {}", preview_text(data)),
@@ -119,7 +128,7 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
 pub const JSON_TEXT_CHARS: usize = 4096;
 
 /// The JSON line for an event, or `None` for events outside the schema (connecting, progress,
-/// released, limits, a connection's kernel state).
+/// released, limits, a connection's kernel state, a TLS handshake under way).
 #[must_use]
 pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
     let ts = humantime::format_rfc3339_millis(at).to_string();
@@ -162,6 +171,10 @@ pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
             "event": "send_complete", "ts": ts, "socket": socket, "user_aborted": user_aborted,
         }),
         Event::Closed { socket } => json!({"event": "closed", "ts": ts, "socket": socket}),
+        Event::Secured { socket, tls } => json!({
+            "event": "tls", "ts": ts, "socket": socket, "protocol": tls.protocol,
+            "cipher": tls.cipher, "handshake_ms": millis(tls.handshake),
+        }),
         Event::Error { socket, error } => {
             let mut record = json!({
                 "event": "error", "ts": ts, "code": error.code(),
@@ -190,11 +203,17 @@ pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
             json!({"event": "note", "ts": ts, "socket": socket, "text": text})
         }
         Event::Connecting { .. }
+        | Event::Handshaking { .. }
         | Event::SendProgress { .. }
         | Event::KernelState { .. }
         | Event::Released { .. }
         | Event::LimitsChanged { .. } => return None,
     })
+}
+
+/// A duration in milliseconds to the microsecond (`4.213`), as a person reads it.
+fn millis(duration: std::time::Duration) -> f64 {
+    u32::try_from(duration.as_micros()).map_or(f64::MAX, f64::from) / 1000.0
 }
 
 /// Prints events one line each, as the seed's words or as JSON lines (headless mode).
@@ -208,6 +227,9 @@ pub struct Printer<W: Write> {
     out: W,
     /// The reader went away (e.g. `| head` exited): the program should stop like on Ctrl-C.
     closed: bool,
+    /// The server's TLS certificate fingerprint, said with every Listening (a `tls` object in
+    /// the JSON line, a sentence in words), so a client can pin or compare it.
+    fingerprint: Option<String>,
 }
 
 impl<W: Write> Printer<W> {
@@ -218,16 +240,34 @@ impl<W: Write> Printer<W> {
             json,
             out,
             closed: false,
+            fingerprint: None,
         }
+    }
+
+    /// Says with every Listening that connections are secured by the certificate with this
+    /// SHA-256 fingerprint.
+    pub fn set_tls_fingerprint(&mut self, fingerprint: String) {
+        self.fingerprint = Some(fingerprint);
     }
 
     /// Prints one event (nothing for events outside the chosen format) and flushes, so a script
     /// reading the pipe sees each line at once. A failed write marks the output closed.
     pub fn print(&mut self, event: &Event) {
-        let line = if self.json {
-            json_record(event, SystemTime::now()).map(|record| record.to_string())
-        } else {
-            human_line(self.role, event)
+        let listening = matches!(event, Event::Listening { .. });
+        let line = match (&self.fingerprint, self.json) {
+            (Some(fingerprint), true) if listening => {
+                json_record(event, SystemTime::now()).map(|mut record| {
+                    if let Some(fields) = record.as_object_mut() {
+                        fields.insert("tls".to_owned(), json!({"fingerprint": fingerprint}));
+                    }
+                    record.to_string()
+                })
+            }
+            (Some(fingerprint), false) if listening => human_line(self.role, event).map(|line| {
+                format!("{line}\nTLS: every connection is secured; the certificate's SHA-256 fingerprint is {fingerprint}.")
+            }),
+            (_, true) => json_record(event, SystemTime::now()).map(|record| record.to_string()),
+            (_, false) => human_line(self.role, event),
         };
         if let Some(line) = line
             && !self.closed

@@ -260,6 +260,19 @@ impl ServerSocket {
         self.pool.idle_timeout()
     }
 
+    /// Makes the pool's sockets secure (Xojo's SSLSocket) with this certificate, or plain TCP
+    /// again with `None`. Applies to connections accepted from now on: each runs the TLS
+    /// handshake on its own task before Connected.
+    pub fn set_tls(&self, tls: Option<std::sync::Arc<crate::tls::ServerTls>>) {
+        *crate::sync::lock(&self.pool.tls) = tls;
+    }
+
+    /// The certificate new connections are secured with, if any (its fingerprint to show).
+    #[must_use]
+    pub fn tls(&self) -> Option<std::sync::Arc<crate::tls::ServerTls>> {
+        crate::sync::lock(&self.pool.tls).clone()
+    }
+
     /// The slow-motion delay before each handoff (zero when off).
     #[must_use]
     pub fn handoff_delay(&self) -> Duration {

@@ -29,6 +29,8 @@ pub enum SocketState {
     /// Resolving the host name and connecting.
     #[default]
     Connecting,
+    /// TCP is connected and the TLS handshake is under way (a secure socket only).
+    Handshaking,
     /// The connection is up.
     Connected,
     /// The connection is closed (or never came up); the socket's task has ended.
@@ -56,6 +58,9 @@ pub struct SocketStatus {
     pub bytes_received: u64,
     /// All bytes sent so far.
     pub bytes_sent: u64,
+    /// What the TLS handshake agreed on (protocol, cipher, duration); `None` for a plain
+    /// socket, and until the handshake is done.
+    pub tls: Option<crate::tls::TlsInfo>,
 }
 
 /// What the caller asks a socket's task to do.
@@ -92,7 +97,59 @@ impl TcpSocket {
         events: EventSender,
         timeout: Duration,
     ) -> Self {
-        let host = host.into();
+        Self::start(
+            runtime,
+            id,
+            host.into(),
+            port,
+            handler,
+            events,
+            timeout,
+            None,
+        )
+    }
+
+    /// [`Self::connect`] for a secure socket (Xojo's SSLSocket): once TCP is connected it
+    /// reports Handshaking, runs the TLS handshake as `tls` says (checking the certificate
+    /// against `host`), reports Secured and only then Connected. A failed handshake is an
+    /// Error ([`SocketError::Tls`]) and Closed, like a failed connect.
+    #[must_use]
+    #[allow(clippy::too_many_arguments)] // connect's arguments, and the TLS settings
+    pub fn connect_secure(
+        runtime: &Runtime,
+        id: SocketId,
+        host: impl Into<String>,
+        port: u16,
+        handler: impl SocketHandler,
+        events: EventSender,
+        timeout: Duration,
+        tls: Arc<crate::tls::ClientTls>,
+    ) -> Self {
+        Self::start(
+            runtime,
+            id,
+            host.into(),
+            port,
+            handler,
+            events,
+            timeout,
+            Some(tls),
+        )
+    }
+
+    /// Connects, then runs the socket; see [`Self::connect`] and [`Self::connect_secure`].
+    #[allow(clippy::too_many_arguments)] // the two public constructors' arguments
+    fn start(
+        runtime: &Runtime,
+        id: SocketId,
+        host: String,
+        port: u16,
+        handler: impl SocketHandler,
+        events: EventSender,
+        timeout: Duration,
+        tls: Option<Arc<crate::tls::ClientTls>>,
+    ) -> Self {
+        let secure = tls.map(|tls| crate::tls::Secure::Client(tls, host.clone()));
         let (socket, mut commands) = Self::new(id, SocketState::Connecting);
         let status = Arc::clone(&socket.status);
         let span = tracing::info_span!("socket", id = id.0, %host, port);
@@ -114,18 +171,32 @@ impl TcpSocket {
                 };
                 match outcome {
                     Some(Ok(Ok(stream))) => {
-                        let Some(announced) = come_up(&stream, &status, &mut commands) else {
+                        let state = if secure.is_some() {
+                            SocketState::Handshaking
+                        } else {
+                            SocketState::Connected
+                        };
+                        let Some(announced) = come_up(&stream, &status, &mut commands, state)
+                        else {
                             abandon(id, handler, &events, &status).await;
                             return;
                         };
                         let (local, remote) = announced;
-                        events
-                            .send(Event::Connected {
+                        // A secure socket is connected once its handshake is done.
+                        let event = if secure.is_some() {
+                            Event::Handshaking {
                                 socket: id,
                                 local,
                                 remote,
-                            })
-                            .await;
+                            }
+                        } else {
+                            Event::Connected {
+                                socket: id,
+                                local,
+                                remote,
+                            }
+                        };
+                        events.send(event).await;
                         Connection {
                             stream,
                             socket: Socket::new(id),
@@ -137,6 +208,7 @@ impl TcpSocket {
                             on_closed: Box::new(|| {}),
                             announced: Some(announced),
                             idle_timeout: None,
+                            secure,
                         }
                         .run()
                         .await;
@@ -200,6 +272,7 @@ impl TcpSocket {
                 self.id,
                 match state {
                     SocketState::Connecting => "still connecting",
+                    SocketState::Handshaking => "still in its TLS handshake",
                     _ => "closed",
                 }
             )));
@@ -261,6 +334,13 @@ impl TcpSocket {
     pub fn bytes_left_to_send(&self) -> usize {
         self.status().bytes_left_to_send
     }
+
+    /// The negotiated TLS protocol version and cipher suite (and the handshake's duration) of
+    /// a secure socket once its handshake is done; `None` for a plain socket.
+    #[must_use]
+    pub fn tls(&self) -> Option<crate::tls::TlsInfo> {
+        self.status().tls
+    }
 }
 
 /// Resolves `host` and tries each of its addresses in turn.
@@ -297,6 +377,7 @@ fn come_up(
     stream: &TcpStream,
     status: &Mutex<SocketStatus>,
     commands: &mut mpsc::UnboundedReceiver<SocketCommand>,
+    state: SocketState,
 ) -> Option<(SocketAddr, SocketAddr)> {
     let local = stream.local_addr().ok()?;
     let remote = stream.peer_addr().ok()?;
@@ -307,10 +388,12 @@ fn come_up(
     ) {
         return None;
     }
-    status.state = SocketState::Connected;
+    status.state = state;
     status.local = Some(local);
     status.remote = Some(remote);
-    status.connected_at = Some(SystemTime::now());
+    if state == SocketState::Connected {
+        status.connected_at = Some(SystemTime::now());
+    }
     Some((local, remote))
 }
 

@@ -32,6 +32,8 @@ pub struct ClientSettings {
     pub log_send_complete: bool,
     /// Log `Socket N: Error = <code> (<meaning>)` on Error.
     pub log_errors: bool,
+    /// The lesson in progress, resumed at the next start.
+    pub lesson: serversocket_ui::lesson_panel::SavedLesson,
 }
 
 impl Default for ClientSettings {
@@ -47,6 +49,7 @@ impl Default for ClientSettings {
             log_data: true,
             log_send_complete: true,
             log_errors: true,
+            lesson: serversocket_ui::lesson_panel::SavedLesson::default(),
         }
     }
 }

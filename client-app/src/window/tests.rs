@@ -621,3 +621,52 @@ fn a_client_waiting_in_the_servers_accept_queue_is_told_apart_until_accepted() {
         RowState::Connected
     );
 }
+
+#[test]
+fn a_tls_connect_with_a_wrong_pin_fails_saying_so_and_accepting_any_certificate_is_marked_insecure()
+{
+    let certs = std::env::temp_dir().join(format!("client-window-tls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&certs);
+    let tls = serversocket::tls::ServerTls::self_signed_in(&certs).unwrap();
+    let runtime = Runtime::new().unwrap();
+    let (sender, _events) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, sender, |_| Greeter::default());
+    server.set_port(0);
+    server.set_tls(Some(std::sync::Arc::new(tls)));
+    let port = server.listen().unwrap().port();
+
+    let mut harness = window(port);
+    harness.state_mut().tls =
+        super::tls_setting::TlsSetting::from_args(&crate::tls_args::TlsArgs {
+            tls: true,
+            pin: Some("00".repeat(32)),
+            ..crate::tls_args::TlsArgs::default()
+        });
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "the handshake refused", |w| {
+        w.rows
+            .get(SocketId(0))
+            .is_some_and(|row| row.state == RowState::Failed)
+    });
+    assert_eq!(
+        harness.state().rows.get(SocketId(0)).unwrap().last_error,
+        Some((102, "TLS: pin mismatch"))
+    );
+
+    harness
+        .get_by_label("accept any certificate (insecure)")
+        .click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label("INSECURE: the server is not checked")
+            .is_some()
+    );
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "connected over TLS", |w| {
+        w.rows.get(SocketId(1)).is_some_and(|row| {
+            row.state == RowState::Connected && row.bytes_in >= SERVER_GREETING.len() as u64
+        })
+    });
+    let _ = std::fs::remove_dir_all(&certs);
+}

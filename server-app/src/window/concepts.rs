@@ -67,9 +67,13 @@ const ERROR_CODES: [(i32, &str); 7] = [
     ),
 ];
 
-/// Draws the panel's contents. Returns the title of the first concept open, whose part of
-/// the window then lights up.
-pub fn ui(ui: &mut egui::Ui, live: &Live<'_>) -> Option<&'static str> {
+/// Draws the panel's contents; `more` adds concepts of another part (TLS) in the same list.
+/// Returns the title of the first concept open, whose part of the window then lights up.
+pub fn ui(
+    ui: &mut egui::Ui,
+    live: &Live<'_>,
+    more: impl FnOnce(&mut egui::Ui),
+) -> Option<&'static str> {
     let mut open = None;
     ui.heading("What you are seeing");
     ui.weak("What each part is, and where it is on screen now.");
@@ -93,6 +97,7 @@ pub fn ui(ui: &mut egui::Ui, live: &Live<'_>) -> Option<&'static str> {
                 open = Some(concept.title);
             }
         }
+        more(ui);
         egui::CollapsingHeader::new("Error codes").show(ui, |ui| {
             for (code, when) in ERROR_CODES {
                 ui.label(format!("{code} {}: {when}.", code_meaning(code)));

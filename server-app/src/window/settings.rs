@@ -12,6 +12,7 @@ use serversocket::server_socket::{
     DEFAULT_BACKLOG, DEFAULT_MAXIMUM_SOCKETS_CONNECTED, DEFAULT_MINIMUM_SOCKETS_AVAILABLE,
     DEFAULT_NETWORK_INTERFACE, DEFAULT_PORT,
 };
+use serversocket_ui::lesson_panel::mark;
 
 use crate::{Args, DEFAULT_RELISTEN_DELAY_MS, Mode};
 
@@ -83,6 +84,8 @@ pub struct ServerSettings {
     pub show_concepts: bool,
     /// How each pooled socket answers.
     pub reply: super::reply_setting::ReplySetting,
+    /// The lesson in progress, resumed at the next start.
+    pub lesson: serversocket_ui::lesson_panel::SavedLesson,
     /// The backlog: how many connections the kernel may hold for the pool (applies at Listen).
     pub backlog: u32,
     /// The system's cap on the backlog (read once, not persisted).
@@ -111,6 +114,7 @@ impl Default for ServerSettings {
             idle_timeout_seconds: 0,
             show_concepts: false,
             reply: super::reply_setting::ReplySetting::default(),
+            lesson: serversocket_ui::lesson_panel::SavedLesson::default(),
             backlog: DEFAULT_BACKLOG,
             backlog_cap: serversocket::kernel::backlog_cap().ok(),
             limits_error: None,
@@ -220,19 +224,21 @@ impl ServerSettings {
                     let label = ui.label("Min:").on_hover_text(
                         "MinimumSocketsAvailable: idle sockets the pool keeps ready; AddSocket fires to refill it",
                     );
-                    changes.limits |= ui
+                    let min = ui
                         .add(egui::DragValue::new(&mut self.min).range(0..=MINIMUM_SOCKETS_AVAILABLE_CEILING))
-                        .labelled_by(label.id)
-                        .changed();
+                        .labelled_by(label.id);
+                    mark(ui, "min", &min);
+                    changes.limits |= min.changed();
                 });
                 ui.horizontal(|ui| {
                     let label = ui.label("Max:").on_hover_text(
                         "MaximumSocketsConnected: most connections at once; more clients wait in the OS backlog",
                     );
-                    changes.limits |= ui
+                    let max = ui
                         .add(egui::DragValue::new(&mut self.max).range(0..=MAXIMUM_SOCKETS_CONNECTED_CEILING))
-                        .labelled_by(label.id)
-                        .changed();
+                        .labelled_by(label.id);
+                    mark(ui, "max", &max);
+                    changes.limits |= max.changed();
                 });
                 ui.horizontal(|ui| {
                     let label = ui.label("Slow motion:").on_hover_text(
@@ -265,12 +271,15 @@ impl ServerSettings {
         });
         ui.add_enabled_ui(!listening, |ui| {
             ui.horizontal(|ui| {
-                ui.radio_value(&mut self.naive, false, "Pool (ServerSocket)")
+                let pool = ui
+                    .radio_value(&mut self.naive, false, "Pool (ServerSocket)")
                     .on_hover_text("One permanent listener; connections go to idle sockets of the pool");
-                ui.radio_value(&mut self.naive, true, "Naive (one socket)")
+                let naive = ui
+                    .radio_value(&mut self.naive, true, "Naive (one socket)")
                     .on_hover_text(
                         "One listening socket that closes on each connection and listens again after the delay: connections arriving meanwhile are refused",
                     );
+                mark(ui, "mode", &pool.union(naive));
                 if self.naive {
                     let label = ui.label("re-listen after");
                     ui.add(
@@ -286,8 +295,10 @@ impl ServerSettings {
                     let label = ui.label("Backlog:").on_hover_text(
                         "How many connections the kernel may complete and hold while the pool takes none (the accept queue); applies at Listen",
                     );
-                    ui.add(egui::DragValue::new(&mut self.backlog).range(0..=65_535))
+                    let backlog = ui
+                        .add(egui::DragValue::new(&mut self.backlog).range(0..=65_535))
                         .labelled_by(label.id);
+                    mark(ui, "backlog", &backlog);
                 }
             });
         });

@@ -927,3 +927,72 @@ fn the_timeline_draws_levels_as_steps_not_bands() {
         .count();
     assert!(upright && levels == 2, "steps: {paths:?}");
 }
+
+#[test]
+fn with_tls_a_client_is_handshaking_in_its_own_colour_then_connected_with_its_protocol() {
+    let certs = std::env::temp_dir().join(format!("server-window-tls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&certs);
+    let made = serversocket::tls::ServerTls::self_signed_in(&certs).unwrap();
+    let mut harness = window(2, 10);
+    harness.state_mut().tls =
+        super::tls_setting::TlsSetting::from_args(&crate::tls_args::TlsArgs {
+            tls: true,
+            cert: Some(certs.join("tls-cert.pem")),
+            key: Some(certs.join("tls-key.pem")),
+        });
+    let address = listen(&mut harness);
+    harness.step();
+    assert!(
+        harness
+            .query_by_label(&format!("SHA-256 {}…", &made.fingerprint()[..16]))
+            .is_some(),
+        "the fingerprint is shown"
+    );
+    assert!(
+        harness.query_by_label("Copy").is_some(),
+        "with a copy button"
+    );
+
+    // A client that says nothing: TCP is up, the handshake waits for its first message.
+    let _silent = TcpStream::connect(address).unwrap();
+    run_until(&mut harness, "handshaking", |w| {
+        w.rows.count(RowState::Handshaking) == 1
+    });
+    harness.step();
+    assert!(
+        harness
+            .query_by_label("Socket 0 tile: handshaking")
+            .is_some()
+    );
+
+    // A TLS client that pins the certificate is connected, and its row shows the protocol.
+    let runtime = serversocket::Runtime::new().unwrap();
+    let (events, _receiver) = serversocket::event_channel(None);
+    let trust = serversocket::tls::Trust::pin(made.fingerprint()).unwrap();
+    let _client = serversocket::TcpSocket::connect_secure(
+        &runtime,
+        SocketId(0),
+        "127.0.0.1",
+        address.port(),
+        serversocket::Passive,
+        events,
+        Duration::from_secs(15),
+        std::sync::Arc::new(serversocket::tls::ClientTls::new(trust).unwrap()),
+    );
+    run_until(&mut harness, "the TLS client connected", |w| {
+        w.rows
+            .get(SocketId(1))
+            .is_some_and(|row| row.state == RowState::Connected && row.tls.is_some())
+    });
+    harness.step();
+    assert!(
+        harness.query_by_label("TLS1.3").is_some(),
+        "the protocol in the row"
+    );
+    // The concepts panel explains the handshake among the others.
+    harness.state_mut().settings.show_concepts = true;
+    harness.run();
+    assert!(harness.query_by_label("TLS handshake").is_some());
+    assert!(harness.query_by_label("close_notify").is_some());
+    let _ = std::fs::remove_dir_all(&certs);
+}

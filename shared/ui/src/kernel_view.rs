@@ -32,6 +32,14 @@ pub fn state_cell_ui(ui: &mut egui::Ui, row: &SocketRow) {
         ui.colored_label(row.state.color(), row.state.word())
             .on_hover_text(row.state.explanation());
     }
+    if let Some(tls) = &row.tls {
+        ui.weak(&tls.protocol).on_hover_text(format!(
+            "Secured with TLS: {}, cipher suite {}, handshake {:.1} ms",
+            tls.protocol,
+            tls.cipher,
+            tls.handshake.as_secs_f64() * 1000.0
+        ));
+    }
     if let Some(view) = row.kernel {
         ui.weak(view.state.name()).on_hover_text(kernel_tip(&view));
     }

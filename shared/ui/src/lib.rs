@@ -20,6 +20,7 @@
 //! - [`timeline`]: [`Timeline`], the live plot of levels, rates and the user's actions.
 //! - [`sequence`]: one socket's events in order, with times, when it is selected.
 //! - [`send_box`]: [`SendBox`], what to write to a socket: text or hex, repeats, history.
+//! - [`lesson_panel`]: the Lessons panel: a guided lab's steps, questions and report.
 
 #![forbid(unsafe_code)]
 
@@ -28,6 +29,7 @@ pub mod diagnostics;
 pub mod drain;
 pub mod file_dialog;
 pub mod kernel_view;
+pub mod lesson_panel;
 pub mod log;
 pub mod log_to_file;
 pub mod native;

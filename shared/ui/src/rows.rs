@@ -7,6 +7,7 @@ use std::time::SystemTime;
 
 use serversocket::kernel::TcpView;
 use serversocket::report::{Role, human_line};
+use serversocket::tls::TlsInfo;
 use serversocket::{Event, SocketError, SocketId};
 
 use crate::RowState;
@@ -40,6 +41,8 @@ pub struct SocketRow {
     /// The client's port, which both ends know: "client :46116" names the same connection
     /// in the server window (its peer's port) and the client window (its own port).
     pub client_port: Option<u16>,
+    /// What its TLS handshake agreed on (a secure socket, once secured).
+    pub tls: Option<TlsInfo>,
 }
 
 impl SocketRow {
@@ -63,6 +66,7 @@ impl SocketRow {
             draft: String::new(),
             kernel: None,
             client_port: None,
+            tls: None,
         }
     }
 }
@@ -74,7 +78,7 @@ pub struct SocketRows {
     rows: BTreeMap<SocketId, SocketRow>,
     /// How many rows are in each state (indexed by `RowState as usize`), kept as rows change
     /// so that the counts the window shows every frame do not walk thousands of rows.
-    tally: [usize; 5],
+    tally: [usize; 6],
 }
 
 impl SocketRows {
@@ -104,6 +108,16 @@ impl SocketRows {
                     Role::Client => local.port(),
                 });
             }
+            Event::Handshaking { local, remote, .. } => {
+                row.state = RowState::Handshaking;
+                row.local = Some(*local);
+                row.remote = Some(*remote);
+                row.client_port = Some(match role {
+                    Role::Server => remote.port(),
+                    Role::Client => local.port(),
+                });
+            }
+            Event::Secured { tls, .. } => row.tls = Some(tls.clone()),
             Event::Data { data, .. } => row.bytes_in += data.len() as u64,
             Event::SendProgress { sent, .. } => row.bytes_out += sent,
             Event::Error { error, .. } => {
@@ -250,6 +264,7 @@ mod tests {
             RowState::Idle,
             RowState::Connecting,
             RowState::Connected,
+            RowState::Handshaking,
             RowState::Closed,
             RowState::Failed,
         ];
@@ -264,6 +279,7 @@ mod tests {
             RowState::Idle,
             RowState::Connecting,
             RowState::Connected,
+            RowState::Handshaking,
             RowState::Closed,
             RowState::Failed,
         ]
@@ -306,7 +322,7 @@ mod tests {
             },
         );
         assert_eq!(counted(&rows), walked(&rows));
-        assert_eq!(counted(&rows), vec![0, 0, 3, 2, 2]);
+        assert_eq!(counted(&rows), vec![0, 0, 3, 0, 2, 2]);
         rows.remove_finished();
         assert_eq!(counted(&rows), walked(&rows));
         assert_eq!(rows.count(RowState::Connected), 3);

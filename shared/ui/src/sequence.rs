@@ -125,6 +125,13 @@ fn step_name(event: &Event) -> String {
         Event::AddSocket { .. } => "AddSocket".to_owned(),
         Event::Connecting { .. } => "Connect".to_owned(),
         Event::Connected { .. } => "Connected".to_owned(),
+        Event::Handshaking { .. } => "Connected(TCP)".to_owned(),
+        Event::Secured { tls, .. } => format!(
+            "TLS handshake {:.1} ms ({}, {})",
+            tls.handshake.as_secs_f64() * 1000.0,
+            tls.protocol,
+            tls.cipher
+        ),
         Event::Data { .. } => "DataAvailable".to_owned(),
         Event::SendProgress { .. } => "SendProgress".to_owned(),
         Event::SendComplete { .. } => "SendComplete".to_owned(),

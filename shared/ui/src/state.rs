@@ -13,6 +13,8 @@ pub enum RowState {
     Connecting,
     /// Connected to its peer.
     Connected,
+    /// TCP is connected and the TLS handshake is under way (a secure socket).
+    Handshaking,
     /// Closed after being connected (or released from the pool).
     Closed,
     /// Never connected (refused, unknown host, timed out), or cut off before being served.
@@ -27,6 +29,7 @@ impl RowState {
             Self::Idle => "idle",
             Self::Connecting => "connecting",
             Self::Connected => "connected",
+            Self::Handshaking => "handshaking",
             Self::Closed => "closed",
             Self::Failed => "error",
         }
@@ -41,6 +44,9 @@ impl RowState {
             }
             Self::Connecting => "Looking up the host and asking it for a connection.",
             Self::Connected => "Connected: it can send and receive until one side closes.",
+            Self::Handshaking => {
+                "TLS handshake: TCP is connected, and the two sides now agree on a protocol version and cipher and the client checks the server's certificate. Connected fires once that is done."
+            }
             Self::Closed => "Closed: the connection ended; this socket is finished.",
             Self::Failed => {
                 "Never served: refused, unknown host, timed out, or cut off before the server sent anything; see the error code and its meaning."
@@ -55,6 +61,7 @@ impl RowState {
             Self::Idle => theme::SKY_BLUE,
             Self::Connecting => theme::ORANGE,
             Self::Connected => theme::BLUISH_GREEN,
+            Self::Handshaking => theme::BLUE,
             Self::Closed => theme::GREY,
             Self::Failed => theme::VERMILLION,
         }

@@ -1,0 +1,588 @@
+//! Every shipped lesson done end to end by a script acting as the learner: both windows in
+//! kittest harnesses, following one lesson through a sync folder of the test's own, clicks on
+//! the real buttons, real sockets on loopback, and answers typed into the panel and checked
+//! against the live session. A lesson that cannot be completed fails its test.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use client_app::window::{ClientSettings, ClientWindow};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use server_app::window::{ServerSettings, ServerWindow};
+use serversocket::lesson::Outcome;
+use serversocket::lesson::Side;
+use serversocket::lesson::sync::LessonSync;
+use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
+
+/// Frames each wait may take (10 ms apart, over a minute in all): a naive burst's dropped
+/// handshakes retry for a few seconds, so this is generous.
+const FRAMES: usize = 4000;
+
+/// Both windows following one lesson.
+struct Lab {
+    server: Harness<'static, ServerWindow>,
+    client: Harness<'static, ClientWindow>,
+    dir: PathBuf,
+}
+
+impl Lab {
+    /// Both windows, the server on a free port, the lesson started in the server window (the
+    /// client window joins through the sync folder).
+    fn start(lesson: &str, test: &str) -> Lab {
+        let dir = std::env::temp_dir().join(format!("lessons-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let server_settings = ServerSettings {
+            port: "0".to_owned(),
+            ..ServerSettings::default()
+        };
+        let server = Harness::builder()
+            .with_size(egui::vec2(1100.0, 800.0))
+            .build_ui_state(
+                |ui, w: &mut ServerWindow| w.ui(ui),
+                ServerWindow::new(server_settings).unwrap(),
+            );
+        let client = Harness::builder()
+            .with_size(egui::vec2(1100.0, 800.0))
+            .build_ui_state(
+                |ui, w: &mut ClientWindow| w.ui(ui),
+                ClientWindow::new(ClientSettings::default()).unwrap(),
+            );
+        let mut lab = Lab {
+            server,
+            client,
+            dir,
+        };
+        let sync = LessonSync::new(&lab.dir);
+        lab.server.state_mut().set_lessons(LessonPanel::new(
+            Side::Server,
+            None,
+            sync.clone(),
+            &SavedLesson::default(),
+        ));
+        lab.client.state_mut().set_lessons(LessonPanel::new(
+            Side::Client,
+            None,
+            sync,
+            &SavedLesson::default(),
+        ));
+        lab.server.state_mut().lessons_mut().start(lesson).unwrap();
+        lab.until("the client window joins the lesson", |lab| {
+            lab.client.state().lessons().run().is_some()
+        });
+        lab
+    }
+
+    fn step(&mut self) {
+        self.server.step();
+        self.client.step();
+    }
+
+    /// Steps both windows until `done`; fails naming `what` and where each window is.
+    fn until(&mut self, what: &str, done: impl Fn(&Lab) -> bool) {
+        for _ in 0..FRAMES {
+            self.step();
+            if done(self) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let step = |panel: &LessonPanel| panel.run().map(|run| run.step_index() + 1);
+        panic!(
+            "gave up waiting for {what}; server window at step {:?}, client window at step {:?}; server log: {:#?}; client log: {:#?}",
+            step(self.server.state().lessons()),
+            step(self.client.state().lessons()),
+            self.server
+                .state()
+                .log()
+                .entries()
+                .iter()
+                .map(|e| e.line.as_str())
+                .collect::<Vec<_>>(),
+            self.client
+                .state()
+                .log()
+                .entries()
+                .iter()
+                .map(|e| e.line.as_str())
+                .collect::<Vec<_>>(),
+        );
+    }
+
+    /// Waits until both windows are at `step` (counted from 1, as the panel shows it) or
+    /// further (a step whose condition already holds ends at once).
+    fn at_step(&mut self, step: usize) {
+        self.until(&format!("step {step} in both windows"), |lab| {
+            let at = |panel: &LessonPanel| panel.run().map_or(0, |run| run.step_index() + 1);
+            at(lab.server.state().lessons()) >= step && at(lab.client.state().lessons()) >= step
+        });
+        // A frame with the step's settings applied, so buttons show them.
+        self.step();
+    }
+
+    /// Waits until the lesson is done in both windows.
+    fn finished(&mut self) {
+        self.until("the lesson done in both windows", |lab| {
+            let done = |panel: &LessonPanel| panel.run().is_some_and(|run| run.is_finished());
+            done(lab.server.state().lessons()) && done(lab.client.state().lessons())
+        });
+        assert!(
+            self.server.query_by_label_contains("Lesson done").is_some(),
+            "the server's panel says the lesson is done"
+        );
+    }
+
+    /// Waits for `side`'s question, then types `wrong` (refused, the step stays) and `right`
+    /// (accepted) into its panel, as a learner would.
+    fn answer(&mut self, side: Side, wrong: &str, right: &str) {
+        self.until("a question", |lab| {
+            lab.panel(side).run().is_some_and(|run| run.is_asking())
+        });
+        // A frame that draws the question.
+        self.step();
+        let step = self.panel(side).run().unwrap().step_index();
+        self.type_answer(side, wrong);
+        assert_eq!(
+            self.panel(side)
+                .run()
+                .unwrap()
+                .answers()
+                .last()
+                .map(|a| a.correct),
+            Some(false),
+            "{wrong} is refused"
+        );
+        assert_eq!(self.panel(side).run().unwrap().step_index(), step);
+        self.type_answer(side, right);
+        let answer = self
+            .panel(side)
+            .run()
+            .unwrap()
+            .answers()
+            .last()
+            .cloned()
+            .unwrap();
+        assert!(answer.correct, "{right} is accepted: {answer:?}");
+    }
+
+    fn type_answer(&mut self, side: Side, text: &str) {
+        match side {
+            Side::Server => {
+                input(&self.server, "Answer:").set_text_value_accesskit(text);
+                self.server.step();
+                self.server.get_by_label("Check").click();
+                self.server.step();
+                self.server.step();
+            }
+            Side::Client => {
+                input(&self.client, "Answer:").set_text_value_accesskit(text);
+                self.client.step();
+                self.client.get_by_label("Check").click();
+                self.client.step();
+                self.client.step();
+            }
+        }
+    }
+
+    fn panel(&self, side: Side) -> &LessonPanel {
+        match side {
+            Side::Server => self.server.state().lessons(),
+            Side::Client => self.client.state().lessons(),
+        }
+    }
+
+    /// The live value a question is about, as the session has it (for questions whose value
+    /// the test has no other way to read).
+    fn live(&self, side: Side, name: &str) -> String {
+        self.panel(side)
+            .run()
+            .unwrap()
+            .observed(side)
+            .value(name)
+            .to_string()
+    }
+
+    /// Clicks Listen and waits for the Listening event (in either mode).
+    fn listen(&mut self) -> SocketAddr {
+        let listenings = self.listenings();
+        self.server.get_by_label("Listen").click();
+        self.until("listening", |lab| lab.listenings() > listenings);
+        self.live(Side::Server, "address").parse().unwrap()
+    }
+
+    fn listenings(&self) -> usize {
+        self.server
+            .state()
+            .log()
+            .entries()
+            .iter()
+            .filter(|entry| entry.line.starts_with("Listening on"))
+            .count()
+    }
+
+    /// Types the server's port into the client's Port field, as the learner would.
+    fn client_port(&mut self, port: u16) {
+        input(&self.client, "Port:").set_text_value_accesskit(&port.to_string());
+        self.client.step();
+    }
+
+    fn click_client(&mut self, label: &str) {
+        self.client.get_by_label(label).click();
+        self.step();
+    }
+
+    fn click_server(&mut self, label: &str) {
+        self.server.get_by_label(label).click();
+        self.step();
+    }
+}
+
+/// The input a label names (a text field or a number), not the label itself.
+fn input<'h, S>(harness: &'h Harness<'_, S>, label: &'h str) -> egui_kittest::Node<'h> {
+    harness
+        .query_all_by_label(label)
+        .find(|node| node.accesskit_node().role() != egui::accesskit::Role::Label)
+        .unwrap_or_else(|| {
+            let labels: Vec<String> = harness
+                .root()
+                .query_all(egui_kittest::kittest::by())
+                .filter_map(|node| {
+                    node.accesskit_node()
+                        .label()
+                        .or_else(|| node.accesskit_node().value())
+                })
+                .collect();
+            panic!("no input labelled {label:?}; the window has: {labels:?}")
+        })
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A number not equal to `right`, as a wrong answer.
+fn wrong(right: &str) -> String {
+    right
+        .parse::<f64>()
+        .map_or_else(|_| "42".to_owned(), |n| (n + 1.0).to_string())
+}
+
+#[test]
+fn lesson_1_listening() {
+    let mut lab = Lab::start("listening", "l1");
+    let address = lab.listen();
+    let port = address.port().to_string();
+    lab.answer(Side::Server, &wrong(&port), &port);
+    // The Handle as the status line shows it.
+    let handle_label = lab
+        .server
+        .get_by_label_contains("Handle ")
+        .accesskit_node()
+        .value()
+        .or_else(|| {
+            lab.server
+                .get_by_label_contains("Handle ")
+                .accesskit_node()
+                .label()
+        })
+        .unwrap_or_default();
+    let handle = handle_label
+        .split("Handle ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    lab.answer(Side::Server, &wrong(&handle), &handle);
+    lab.at_step(3);
+    lab.client_port(address.port());
+    lab.click_client("Connect");
+    let local_port = {
+        lab.until("the client's question", |lab| {
+            lab.panel(Side::Client)
+                .run()
+                .is_some_and(|run| run.is_asking())
+        });
+        lab.live(Side::Client, "last.local_port")
+    };
+    lab.answer(Side::Client, &wrong(&local_port), &local_port);
+    lab.at_step(4);
+    // Another program connects and closes (`nc` in the lesson).
+    let other = TcpStream::connect(address).unwrap();
+    lab.until("the other program is served", |lab| {
+        lab.live(Side::Server, "connected") == "2"
+    });
+    drop(other);
+    lab.finished();
+}
+
+#[test]
+fn lesson_2_the_pool() {
+    let mut lab = Lab::start("the-pool", "l2");
+    let address = lab.listen();
+    lab.answer(Side::Server, "1", "2");
+    lab.at_step(2);
+    lab.client_port(address.port());
+    lab.click_client("Connect");
+    lab.at_step(3);
+    lab.answer(Side::Server, "2", "1");
+    lab.at_step(4);
+    input(&lab.server, "Min:").set_value_accesskit(5.0);
+    lab.step();
+    lab.until("the question on AddSocket", |lab| {
+        lab.panel(Side::Server)
+            .run()
+            .is_some_and(|run| run.is_asking())
+    });
+    // Min went from 2 to 5 with two idle: three AddSocket events.
+    lab.answer(Side::Server, "5", "3");
+    lab.finished();
+}
+
+/// `ss -ltn` says how many connections wait in the accept queue of the listener on `port`
+/// (Recv-Q of a listening socket), independently of the window.
+fn accept_queue_by_ss(port: u16) -> Option<u64> {
+    let output = std::process::Command::new("ss")
+        .args(["-ltnH", &format!("sport = :{port}")])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .next()
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|recv_q| recv_q.parse().ok())
+}
+
+#[test]
+fn lesson_3_max_and_the_backlog() {
+    let mut lab = Lab::start("max-and-backlog", "l3");
+    let address = lab.listen();
+    lab.at_step(2);
+    lab.client_port(address.port());
+    lab.click_client("Connect ×6");
+    lab.at_step(3);
+    lab.until("the question on the accept queue", |lab| {
+        lab.panel(Side::Server)
+            .run()
+            .is_some_and(|run| run.is_asking())
+    });
+    // What the kernel says, read with `ss` (when the test machine has it), is the answer.
+    let waiting = accept_queue_by_ss(address.port()).map_or_else(
+        || lab.live(Side::Server, "accept_queue.waiting"),
+        |n| n.to_string(),
+    );
+    lab.until("the window sees what ss sees", |lab| {
+        lab.live(Side::Server, "accept_queue.waiting") == waiting
+    });
+    lab.answer(Side::Server, "6", &waiting);
+    lab.at_step(4);
+    input(&lab.server, "Max:").set_value_accesskit(1.0);
+    lab.step();
+    // Lowering Max closed nothing: both served clients are still connected.
+    lab.answer(Side::Server, "1", "2");
+    lab.at_step(5);
+    lab.click_client("Close all");
+    lab.finished();
+}
+
+#[test]
+fn lesson_4_why_a_serversocket() {
+    let mut lab = Lab::start("why-a-serversocket", "l4");
+    let address = lab.listen();
+    lab.at_step(2);
+    lab.client_port(address.port());
+    lab.click_client("Connect ×20");
+    lab.until("the question on the naive burst", |lab| {
+        lab.panel(Side::Client)
+            .run()
+            .is_some_and(|run| run.is_asking())
+    });
+    let failed = lab.live(Side::Client, "errors");
+    assert_ne!(failed, "0", "the naive server lost part of the burst");
+    lab.answer(Side::Client, &wrong(&failed), &failed);
+    lab.at_step(3);
+    lab.click_client("Close all");
+    lab.at_step(4);
+    lab.click_server("Stop Listening");
+    lab.until("the naive server stopped", |lab| {
+        lab.server.query_by_label("Listen").is_some()
+    });
+    let address = lab.listen();
+    lab.at_step(5);
+    lab.client_port(address.port());
+    lab.click_client("Connect ×20");
+    lab.answer(Side::Client, "1", "0");
+    lab.finished();
+}
+
+#[test]
+fn lesson_5_errors() {
+    let mut lab = Lab::start("errors", "l5");
+    lab.at_step(1);
+    // The lesson's closed port, unless this machine listens there: then any closed port.
+    let closed = {
+        let probe = TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    if TcpStream::connect("127.0.0.1:2999").is_ok() {
+        lab.client_port(closed);
+    }
+    lab.click_client("Connect");
+    lab.answer(Side::Client, "103", "102");
+    lab.at_step(2);
+    lab.click_client("Connect");
+    lab.answer(Side::Client, "102", "103");
+    lab.at_step(3);
+    // Another program holds the port (nc -l in the lesson).
+    let holder = TcpListener::bind("127.0.0.1:2002");
+    lab.click_server("Listen");
+    lab.answer(Side::Server, "107", "105");
+    drop(holder);
+    lab.at_step(4);
+    lab.click_server("Listen");
+    lab.until(
+        "port 80: error 107, or listening as an administrator",
+        |lab| {
+            lab.panel(Side::Server)
+                .run()
+                .is_some_and(|run| run.step_index() == 4)
+        },
+    );
+    lab.step();
+    if lab.live(Side::Server, "listening") == "yes" {
+        // An administrator may listen on port 80: stop it, as the next step says.
+        lab.click_server("Stop Listening");
+    }
+    lab.until("Listen is back", |lab| {
+        lab.server.query_by_label("Listen").is_some()
+    });
+    // Back on a port that works: any free one (0), as a learner whose 2002 is taken by a
+    // demo on this machine would choose.
+    input(&lab.server, "Port:").set_text_value_accesskit("0");
+    lab.step();
+    let address = lab.listen();
+    lab.at_step(6);
+    lab.client_port(address.port());
+    lab.click_client("Connect");
+    lab.until("the client connected", |lab| {
+        lab.client.state().log().contains("connected.")
+    });
+    lab.click_server("Disconnect all");
+    lab.finished();
+}
+
+#[test]
+fn lesson_6_closing() {
+    let mut lab = Lab::start("closing", "l6");
+    let address = lab.listen();
+    lab.at_step(2);
+    lab.client_port(address.port());
+    lab.click_client("Connect");
+    lab.at_step(3);
+    lab.until("greeted", |lab| {
+        lab.client.state().log().contains("From the server socket")
+    });
+    lab.click_server("Disconnect all");
+    lab.until("the server's question", |lab| {
+        lab.panel(Side::Server)
+            .run()
+            .is_some_and(|run| run.is_asking())
+    });
+    let time_wait = lab.live(Side::Server, "time_wait");
+    assert_ne!(time_wait, "0", "the side that closed first holds TIME_WAIT");
+    lab.answer(Side::Server, &wrong(&time_wait), &time_wait);
+    lab.at_step(4);
+    lab.click_client("Connect");
+    lab.until("greeted again", |lab| {
+        lab.client
+            .state()
+            .log()
+            .entries()
+            .iter()
+            .filter(|e| e.line.contains("From the server socket"))
+            .count()
+            >= 2
+    });
+    lab.click_client("Close all");
+    lab.until("the client's question", |lab| {
+        lab.panel(Side::Client)
+            .run()
+            .is_some_and(|run| run.is_asking())
+    });
+    let time_wait = lab.live(Side::Client, "time_wait");
+    assert_ne!(
+        time_wait, "0",
+        "now the client closed first and holds TIME_WAIT"
+    );
+    lab.answer(Side::Client, &wrong(&time_wait), &time_wait);
+    lab.finished();
+}
+
+#[test]
+fn lesson_7_the_byte_stream() {
+    let mut lab = Lab::start("the-byte-stream", "l7");
+    lab.click_client("Stream");
+    lab.at_step(2);
+    lab.until("the stream's connection", |lab| {
+        lab.client.query_by_label("Stop reading").is_some()
+    });
+    lab.click_client("Stop reading");
+    lab.click_client("Write ×3");
+    // The writes reach the receiver's queue while it does not read.
+    for _ in 0..20 {
+        lab.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    lab.click_client("Stop reading");
+    lab.until("the question on reads", |lab| {
+        lab.panel(Side::Client)
+            .run()
+            .is_some_and(|run| run.is_asking())
+    });
+    let reads = lab.live_count_reads();
+    lab.answer(Side::Client, &wrong(&reads), &reads);
+    lab.at_step(3);
+    lab.click_client("Write ×3");
+    lab.answer(Side::Client, "1", "3");
+    lab.finished();
+}
+
+impl Lab {
+    /// Reads drawn on the Stream view's lower lane since the step began, counted from the
+    /// panel's records.
+    fn live_count_reads(&self) -> String {
+        let run = self.panel(Side::Client).run().unwrap();
+        match run.expected_answer() {
+            Outcome::Number(n) => n.to_string(),
+            other => panic!("reads are a number: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_lesson_is_remembered_between_runs_and_reset_starts_it_again() {
+    let dir = std::env::temp_dir().join(format!("lessons-resume-{}", std::process::id()));
+    let sync = LessonSync::new(&dir);
+    let mut panel = LessonPanel::new(Side::Server, None, sync.clone(), &SavedLesson::default());
+    panel.start("listening").unwrap();
+    let listening = serde_json::json!({"event": "listening", "address": "127.0.0.1:2002", "handle": 3, "min": 2, "max": 10});
+    panel.observe_record(listening);
+    assert_eq!(panel.submit_answer("2002"), Some(true));
+    let saved = panel.saved();
+    assert_eq!(
+        (saved.lesson.as_deref(), saved.step),
+        (Some("listening"), 1)
+    );
+    let resumed = LessonPanel::new(Side::Server, None, sync, &saved);
+    assert_eq!(resumed.run().map(|run| run.step_index()), Some(1));
+    assert!(
+        panel.report().contains("- [x] **1.**"),
+        "{}",
+        panel.report()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

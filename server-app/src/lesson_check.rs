@@ -1,0 +1,194 @@
+//! `server-app --lesson NAME --check`: replays recorded NDJSON event logs (the headless apps'
+//! `--json` output) against a lesson's steps, so a lesson can be tested without a window.
+//!
+//! Records are taken in time order (the server's and the client's logs merged by `ts`); each
+//! step must be done in turn. A step's question is answered with the value the log gives at
+//! that moment, and printed, so a teacher sees what a learner would have had to answer.
+//! Exit 0 when every step was done, 1 when the log stops before (naming the step), 2 when the
+//! lesson or a log cannot be read.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde_json::Value;
+use serversocket::lesson::{self, LessonRun, Progress, Side};
+
+/// What `--check` was given.
+#[derive(Debug, Clone)]
+pub struct CheckArgs {
+    /// The lesson's name.
+    pub lesson: String,
+    /// A teacher's folder of lessons, besides the shipped ones.
+    pub lessons_dir: Option<PathBuf>,
+    /// The server's log; standard input when `None`.
+    pub events: Option<PathBuf>,
+    /// The client's log, for lessons with client steps.
+    pub client_events: Option<PathBuf>,
+}
+
+/// Why a log could not be used.
+#[derive(Debug, thiserror::Error)]
+enum LogError {
+    #[error("{file}: cannot read it: {source}")]
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "{file}, line {line}: not a JSON event line (record with `--headless --json`): {reason}"
+    )]
+    NotJson {
+        file: String,
+        line: usize,
+        reason: String,
+    },
+}
+
+/// Runs the check and prints what each step saw.
+#[must_use]
+pub fn run(args: &CheckArgs) -> ExitCode {
+    let lesson = match lesson::find(&args.lesson, args.lessons_dir.as_deref()) {
+        Ok(lesson) => lesson,
+        Err(error) => {
+            eprintln!("server-app: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let server = match &args.events {
+        Some(path) => read_file(path),
+        None => read_log("standard input", std::io::stdin().lock()),
+    };
+    let client = args.client_events.as_deref().map(read_file).transpose();
+    let (server, client) = match (server, client) {
+        (Ok(server), Ok(client)) => (server, client.unwrap_or_default()),
+        (Err(error), _) | (_, Err(error)) => {
+            eprintln!("server-app: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if lesson.has_client_steps() && args.client_events.is_none() {
+        println!(
+            "note: this lesson has client steps; give the client's log with --client-events FILE"
+        );
+    }
+    println!(
+        "Lesson \"{}\" ({}): {} steps",
+        lesson.title,
+        lesson.file,
+        lesson.steps.len()
+    );
+    let mut run = LessonRun::new(lesson);
+    let progress = run.check();
+    settle(&mut run, progress);
+    for (side, record) in merge(server, client) {
+        let progress = run.observe(side, record);
+        settle(&mut run, progress);
+        if run.is_finished() {
+            println!("Every step done.");
+            return ExitCode::SUCCESS;
+        }
+    }
+    let step = run.step_index();
+    match run.current() {
+        Some(current) => println!(
+            "Step {} ({}) never done: done_when = `{}` did not hold by the end of the log.",
+            step + 1,
+            current.side.name(),
+            current.done_when_text
+        ),
+        None => println!("Every step done."),
+    }
+    if run.is_finished() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Prints each step that ends and answers its question from the log. A step whose condition
+/// already holds when it begins ends at once, so this goes on while steps end (at most once
+/// per step).
+fn settle(run: &mut LessonRun, mut progress: Progress) {
+    for _ in 0..=run.lesson().steps.len() {
+        match progress {
+            Progress::Unchanged => return,
+            Progress::Asking => {
+                let expected = run.expected_answer().to_string();
+                if let Some(question) = run.current().and_then(|step| step.question.as_ref()) {
+                    println!("  question: {}", question.ask);
+                }
+                println!("  answer from the log: {expected}");
+                progress = run
+                    .answer(&expected)
+                    .map_or(Progress::Unchanged, |(_, next)| next);
+            }
+            Progress::NextStep | Progress::Finished => {
+                let done = run.step_index();
+                if let Some(step) = done.checked_sub(1).and_then(|i| run.lesson().steps.get(i)) {
+                    println!("Step {done} ({}) done: {}", step.side.name(), step.say);
+                }
+                if progress == Progress::Finished {
+                    return;
+                }
+                progress = run.check();
+            }
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<Value>, LogError> {
+    let file = std::fs::File::open(path).map_err(|source| LogError::Read {
+        file: path.display().to_string(),
+        source,
+    })?;
+    read_log(&path.display().to_string(), BufReader::new(file))
+}
+
+fn read_log(name: &str, reader: impl BufRead) -> Result<Vec<Value>, LogError> {
+    let mut records = Vec::new();
+    for (index, line) in reader.lines().enumerate() {
+        let line = line.map_err(|source| LogError::Read {
+            file: name.to_owned(),
+            source,
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: Value = serde_json::from_str(&line).map_err(|error| LogError::NotJson {
+            file: name.to_owned(),
+            line: index + 1,
+            reason: error.to_string(),
+        })?;
+        if record.get("event").and_then(Value::as_str).is_none() {
+            return Err(LogError::NotJson {
+                file: name.to_owned(),
+                line: index + 1,
+                reason: "it has no \"event\" field".to_owned(),
+            });
+        }
+        records.push(record);
+    }
+    Ok(records)
+}
+
+/// Both logs in time order; each log's own order is kept (equal times: the server first).
+fn merge(server: Vec<Value>, client: Vec<Value>) -> Vec<(Side, Value)> {
+    let ts = |record: &Value| {
+        record
+            .get("ts")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut merged = Vec::with_capacity(server.len() + client.len());
+    let mut client = client.into_iter().peekable();
+    for record in server {
+        while let Some(next) = client.next_if(|next| ts(next) < ts(&record)) {
+            merged.push((Side::Client, next));
+        }
+        merged.push((Side::Server, record));
+    }
+    merged.extend(client.map(|record| (Side::Client, record)));
+    merged
+}

@@ -1,0 +1,109 @@
+//! The server window's TLS switch: secure connections with certificate files or a generated
+//! self-signed certificate, and the certificate's fingerprint with a copy button.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serversocket::tls::{ServerTls, data_folder};
+
+use crate::tls_args::{DATA_FOLDER_NAME, TlsArgs};
+
+/// What the user chose, and the certificate that choice gave.
+#[derive(Debug, Default)]
+pub struct TlsSetting {
+    /// Secure new connections with TLS.
+    pub enabled: bool,
+    /// Use these files instead of the generated certificate.
+    use_files: bool,
+    /// The certificate chain file, as typed.
+    cert: String,
+    /// The key file, as typed.
+    key: String,
+    /// The certificate in use (loaded at the last Listen with TLS on).
+    loaded: Option<Arc<ServerTls>>,
+    /// Why the chosen certificate cannot be used.
+    problem: Option<String>,
+}
+
+impl TlsSetting {
+    /// The setting the command line asked for (`--tls`, `--cert`, `--key`).
+    #[must_use]
+    pub fn from_args(args: &TlsArgs) -> Self {
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        Self {
+            enabled: args.tls,
+            use_files: args.cert.is_some(),
+            cert: path(&args.cert).unwrap_or_default(),
+            key: path(&args.key).unwrap_or_default(),
+            ..Self::default()
+        }
+    }
+
+    /// The certificate to listen with (`None` with TLS off), loaded or generated now; `Err`
+    /// when it cannot be had (the widget then says why, and Listen should not go on).
+    pub fn certificate(&mut self) -> Result<Option<Arc<ServerTls>>, ()> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let made = if self.use_files {
+            ServerTls::from_pem_files(self.cert.trim().as_ref(), self.key.trim().as_ref())
+        } else {
+            ServerTls::self_signed_in(&data_folder(DATA_FOLDER_NAME))
+        };
+        match made {
+            Ok(tls) => {
+                let tls = Arc::new(tls);
+                self.loaded = Some(Arc::clone(&tls));
+                self.problem = None;
+                Ok(Some(tls))
+            }
+            Err(error) => {
+                self.problem = Some(error.to_string());
+                Err(())
+            }
+        }
+    }
+
+    /// The TLS row: the switch, where the certificate comes from, its fingerprint. Locked
+    /// while listening (it applies at Listen).
+    pub fn ui(&mut self, ui: &mut egui::Ui, listening: bool) {
+        ui.horizontal_wrapped(|ui| {
+            ui.add_enabled_ui(!listening, |ui| {
+                ui.checkbox(&mut self.enabled, "TLS").on_hover_text(
+                    "Secure each connection with TLS (Xojo's SSLSocket): the client and server run a handshake after TCP connects, and Connected fires once it is done. Applies at Listen, in pool mode (the naive socket is plain TCP).",
+                );
+                if self.enabled {
+                    ui.radio_value(&mut self.use_files, false, "generate")
+                        .on_hover_text("A self-signed certificate for localhost, 127.0.0.1 and ::1, made once and kept in this app's data folder");
+                    ui.radio_value(&mut self.use_files, true, "files");
+                    if self.use_files {
+                        ui.add(
+                            egui::TextEdit::singleline(&mut self.cert)
+                                .hint_text("cert.pem")
+                                .desired_width(110.0),
+                        )
+                        .on_hover_text("The certificate chain, PEM, leaf first");
+                        ui.add(
+                            egui::TextEdit::singleline(&mut self.key)
+                                .hint_text("key.pem")
+                                .desired_width(110.0),
+                        )
+                        .on_hover_text("The certificate's private key, PEM");
+                    }
+                }
+            });
+            if let Some(problem) = &self.problem {
+                ui.colored_label(ui.visuals().error_fg_color, problem);
+            } else if let Some(tls) = self.loaded.as_ref().filter(|_| self.enabled) {
+                let fingerprint = tls.fingerprint();
+                ui.label(format!("SHA-256 {}…", &fingerprint[..16.min(fingerprint.len())]))
+                    .on_hover_text(format!(
+                        "The certificate's SHA-256 fingerprint: {fingerprint}\nA client can pin it (--pin) to trust exactly this certificate; `openssl x509 -fingerprint -sha256` shows the same, with colons."
+                    ));
+                if ui.small_button("Copy").on_hover_text("Copy the whole fingerprint").clicked() {
+                    ui.ctx().copy_text(fingerprint.to_owned());
+                }
+            }
+        });
+    }
+}

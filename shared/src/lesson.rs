@@ -1,0 +1,567 @@
+//! Lessons: short guided labs, one TOML file each, whose steps say what to do, apply a setting,
+//! know when they are done from what the sockets really did, and may ask a question whose answer
+//! is computed from the session.
+//!
+//! A lesson file (see `assets/lessons/` for the shipped ones, and the README's "Writing a
+//! lesson"):
+//!
+//! ```toml
+//! title = "Listening"
+//! goal = "See what a listening socket is."
+//!
+//! [[step]]
+//! say = "Click Listen."
+//! highlight = "listen"
+//! done_when = "event listening"
+//! question = "Which port does the server listen on?"
+//! answer = "port"
+//!
+//! [[step]]
+//! side = "client"
+//! say = "In the client window, click Connect ×3."
+//! set = { burst = 3 }
+//! done_when = "count(connected) >= 3"
+//! ```
+//!
+//! - [`condition`]: the expressions in `done_when` and `answer`.
+//! - [`observed`]: the live values of each side, from its event records.
+//! - [`run`]: a lesson in progress: the current step, answers, the report.
+//! - [`sync`]: how the server and the client window follow one lesson together.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub mod condition;
+pub mod observed;
+pub mod run;
+pub mod sync;
+
+pub use condition::{Expr, Outcome};
+pub use observed::{Observed, Side, lesson_record};
+pub use run::{LessonRun, Progress};
+
+/// The lessons that ship with the apps, in order: (name, file name, text).
+const SHIPPED: &[(&str, &str)] = &[
+    (
+        "01-listening.toml",
+        include_str!("../../assets/lessons/01-listening.toml"),
+    ),
+    (
+        "02-the-pool.toml",
+        include_str!("../../assets/lessons/02-the-pool.toml"),
+    ),
+    (
+        "03-max-and-backlog.toml",
+        include_str!("../../assets/lessons/03-max-and-backlog.toml"),
+    ),
+    (
+        "04-why-a-serversocket.toml",
+        include_str!("../../assets/lessons/04-why-a-serversocket.toml"),
+    ),
+    (
+        "05-errors.toml",
+        include_str!("../../assets/lessons/05-errors.toml"),
+    ),
+    (
+        "06-closing.toml",
+        include_str!("../../assets/lessons/06-closing.toml"),
+    ),
+    (
+        "07-the-byte-stream.toml",
+        include_str!("../../assets/lessons/07-the-byte-stream.toml"),
+    ),
+];
+
+/// Widgets a step may light up; each window knows which of them it has.
+pub const HIGHLIGHTS: &[&str] = &[
+    "listen", "mode", "min", "max", "backlog", "pause", "burst", "pool", "table", "log",
+    "concepts", "connect", "sockets", "send", "stream",
+];
+
+/// A lesson, read and checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lesson {
+    /// Its name: the file name without the order number and `.toml` (`the-pool`).
+    pub name: String,
+    /// Where it came from (a file path, or `shipped/02-the-pool.toml`), for messages.
+    pub file: String,
+    /// The title shown in the panel.
+    pub title: String,
+    /// One sentence: what the learner will have seen at the end.
+    pub goal: String,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+}
+
+/// One step of a lesson.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// Which window does it: the step's condition reads that side's events.
+    pub side: Side,
+    /// The instruction, in plain words.
+    pub say: String,
+    /// Settings applied when the step begins.
+    pub set: Settings,
+    /// When the step is done.
+    pub done_when: Expr,
+    /// The condition as written (shown to a teacher and in reports).
+    pub done_when_text: String,
+    /// Shown when the step takes longer than `hint_after_s`.
+    pub hint: Option<String>,
+    /// Seconds before the hint shows.
+    pub hint_after_s: u64,
+    /// A widget to light up (one of [`HIGHLIGHTS`]).
+    pub highlight: Option<String>,
+    /// A question asked once the step's condition holds, and its answer, computed from the
+    /// session when the learner answers.
+    pub question: Option<Question>,
+}
+
+/// A question and how its answer is computed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Question {
+    /// What is asked.
+    pub ask: String,
+    /// The expression whose value, at the moment of answering, is the right answer.
+    pub answer: Expr,
+    /// The expression as written.
+    pub answer_text: String,
+}
+
+/// Settings a step applies; each window applies those it has.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Server: `pool` or `naive`.
+    pub mode: Option<ServerMode>,
+    /// Server: MinimumSocketsAvailable.
+    pub min: Option<usize>,
+    /// Server: MaximumSocketsConnected.
+    pub max: Option<usize>,
+    /// Server: the backlog.
+    pub backlog: Option<u32>,
+    /// Server: pause accepting.
+    pub paused: Option<bool>,
+    /// Server: the port to listen on; client: the port to connect to.
+    pub port: Option<u16>,
+    /// Client: the host to connect to.
+    pub host: Option<String>,
+    /// Client: how many sockets Connect ×N opens.
+    pub burst: Option<usize>,
+}
+
+/// The server's two ways of listening, as a lesson names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerMode {
+    /// A ServerSocket.
+    Pool,
+    /// The single re-listening socket.
+    Naive,
+}
+
+/// Why a lesson could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LessonError {
+    /// The file could not be read.
+    #[error("{file}: cannot read it: {source}")]
+    Read {
+        /// The file.
+        file: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a valid lesson.
+    #[error("{file}, line {line}, field `{field}`: {message}")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// The line, from 1.
+        line: usize,
+        /// The field (`done_when`, `step`, …).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// No lesson has that name.
+    #[error("there is no lesson called \"{name}\"; the lessons are: {known}")]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// The names there are.
+        known: String,
+    },
+}
+
+/// The file as written, before its conditions are read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LessonFile {
+    title: String,
+    goal: String,
+    step: Vec<StepFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepFile {
+    #[serde(default = "server_side")]
+    side: Side,
+    say: String,
+    #[serde(default)]
+    set: Settings,
+    done_when: toml::Spanned<String>,
+    hint: Option<String>,
+    hint_after_s: Option<u64>,
+    highlight: Option<toml::Spanned<String>>,
+    question: Option<toml::Spanned<String>>,
+    answer: Option<toml::Spanned<String>>,
+}
+
+impl StepFile {
+    /// The step with its expressions read and checked; errors name its line and field.
+    fn checked(self, file: &str, text: &str) -> Result<Step, LessonError> {
+        let step = self;
+        let invalid = |at: usize, field: &str, message: String| LessonError::Invalid {
+            file: file.to_owned(),
+            line: line_of(text, at),
+            field: field.to_owned(),
+            message,
+        };
+        let expression = |spanned: &toml::Spanned<String>, field: &str| {
+            let expr = Expr::parse_for(spanned.get_ref(), step.side)
+                .map_err(|error| invalid(spanned.span().start, field, error.to_string()))?;
+            let mut names = Vec::new();
+            expr.value_names(&mut names);
+            if let Some(name) = names
+                .iter()
+                .find(|name| !observed::VALUES.iter().any(|(known, _)| known == name))
+            {
+                let known: Vec<&str> = observed::VALUES.iter().map(|(name, _)| *name).collect();
+                return Err(invalid(
+                    spanned.span().start,
+                    field,
+                    format!(
+                        "no value is called `{name}`; the values are: {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+            if let Some(other) = other_side(&expr, step.side) {
+                return Err(invalid(
+                    spanned.span().start,
+                    field,
+                    format!(
+                        "this step is done in the {} window, so it can only read the {} side (it reads `{other}`)",
+                        step.side.name(),
+                        step.side.name()
+                    ),
+                ));
+            }
+            Ok(expr)
+        };
+        let done_when = expression(&step.done_when, "done_when")?;
+        let question = match (step.question, step.answer) {
+            (Some(ask), Some(answer)) => Some(Question {
+                ask: ask.get_ref().clone(),
+                answer: expression(&answer, "answer")?,
+                answer_text: answer.get_ref().clone(),
+            }),
+            (None, None) => None,
+            (Some(ask), None) => {
+                return Err(invalid(
+                    ask.span().start,
+                    "answer",
+                    "a question needs an `answer` (the value that is right)".into(),
+                ));
+            }
+            (None, Some(answer)) => {
+                return Err(invalid(
+                    answer.span().start,
+                    "question",
+                    "an `answer` needs a `question`".into(),
+                ));
+            }
+        };
+        if let Some(highlight) = &step.highlight
+            && !HIGHLIGHTS.contains(&highlight.get_ref().as_str())
+        {
+            return Err(invalid(
+                highlight.span().start,
+                "highlight",
+                format!(
+                    "no widget is called `{}`; the widgets are: {}",
+                    highlight.get_ref(),
+                    HIGHLIGHTS.join(", ")
+                ),
+            ));
+        }
+        Ok(Step {
+            side: step.side,
+            say: step.say,
+            set: step.set,
+            done_when_text: step.done_when.get_ref().clone(),
+            done_when,
+            hint: step.hint,
+            hint_after_s: step.hint_after_s.unwrap_or(DEFAULT_HINT_AFTER_S),
+            highlight: step.highlight.map(toml::Spanned::into_inner),
+            question,
+        })
+    }
+}
+
+fn server_side() -> Side {
+    Side::Server
+}
+
+/// How long a step runs before its hint shows, unless the lesson says.
+pub const DEFAULT_HINT_AFTER_S: u64 = 45;
+
+impl Lesson {
+    /// Reads a lesson from its text. `file` names it in messages; the name comes from it.
+    ///
+    /// # Errors
+    /// [`LessonError::Invalid`] naming the line and field of the first problem.
+    pub fn parse(file: &str, text: &str) -> Result<Lesson, LessonError> {
+        let raw: LessonFile = toml::from_str(text).map_err(|error| {
+            let at = error.span().map_or(0, |span| span.start);
+            LessonError::Invalid {
+                file: file.to_owned(),
+                line: line_of(text, at),
+                field: field_of(error.message(), text, at),
+                message: error.message().trim().to_owned(),
+            }
+        })?;
+        let invalid = |at: usize, field: &str, message: String| LessonError::Invalid {
+            file: file.to_owned(),
+            line: line_of(text, at),
+            field: field.to_owned(),
+            message,
+        };
+        if raw.step.is_empty() {
+            return Err(invalid(
+                0,
+                "step",
+                "a lesson needs at least one [[step]]".into(),
+            ));
+        }
+        let steps = raw
+            .step
+            .into_iter()
+            .map(|step| step.checked(file, text))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Lesson {
+            name: name_of(file),
+            file: file.to_owned(),
+            title: raw.title,
+            goal: raw.goal,
+            steps,
+        })
+    }
+
+    /// Reads a lesson file.
+    ///
+    /// # Errors
+    /// [`LessonError::Read`] or [`LessonError::Invalid`].
+    pub fn load(path: &Path) -> Result<Lesson, LessonError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| LessonError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        Lesson::parse(&file, &text)
+    }
+
+    /// True when some step is done in the client window.
+    #[must_use]
+    pub fn has_client_steps(&self) -> bool {
+        self.steps.iter().any(|step| step.side == Side::Client)
+    }
+}
+
+/// The shipped lessons, then every `*.toml` in `extra` (a teacher's folder), by file name.
+/// A lesson in `extra` with a shipped lesson's name replaces it.
+///
+/// # Errors
+/// The first lesson that does not load, so a teacher's broken file is never skipped silently.
+pub fn catalog(extra: Option<&Path>) -> Result<Vec<Lesson>, LessonError> {
+    let mut lessons = Vec::new();
+    for (file, text) in SHIPPED {
+        lessons.push(Lesson::parse(&format!("shipped/{file}"), text)?);
+    }
+    if let Some(dir) = extra {
+        let entries = std::fs::read_dir(dir).map_err(|source| LessonError::Read {
+            file: dir.display().to_string(),
+            source,
+        })?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+            .collect();
+        files.sort();
+        for path in files {
+            let lesson = Lesson::load(&path)?;
+            match lessons.iter_mut().find(|known| known.name == lesson.name) {
+                Some(known) => *known = lesson,
+                None => lessons.push(lesson),
+            }
+        }
+    }
+    Ok(lessons)
+}
+
+/// The lesson called `name` in [`catalog`].
+///
+/// # Errors
+/// [`LessonError::Unknown`] listing the names, or a lesson that does not load.
+pub fn find(name: &str, extra: Option<&Path>) -> Result<Lesson, LessonError> {
+    let lessons = catalog(extra)?;
+    let known: Vec<String> = lessons.iter().map(|lesson| lesson.name.clone()).collect();
+    lessons
+        .into_iter()
+        .find(|lesson| lesson.name == name)
+        .ok_or_else(|| LessonError::Unknown {
+            name: name.to_owned(),
+            known: known.join(", "),
+        })
+}
+
+/// `shipped/02-the-pool.toml` → `the-pool`.
+fn name_of(file: &str) -> String {
+    let stem = Path::new(file).file_stem().map_or_else(
+        || file.to_owned(),
+        |stem| stem.to_string_lossy().into_owned(),
+    );
+    match stem.split_once('-') {
+        Some((number, rest)) if number.chars().all(|c| c.is_ascii_digit()) => rest.to_owned(),
+        _ => stem,
+    }
+}
+
+/// The line (from 1) of byte offset `at`.
+fn line_of(text: &str, at: usize) -> usize {
+    text[..at.min(text.len())].matches('\n').count() + 1
+}
+
+/// The field a TOML error is about: the name in its message's backticks (`unknown field
+/// `x``, `missing field `x``), else the key on the error's line, else `step`.
+fn field_of(message: &str, text: &str, at: usize) -> String {
+    let quoted = message
+        .split('`')
+        .nth(1)
+        .filter(|name| !name.is_empty() && !name.contains(' '));
+    if let Some(name) = quoted {
+        return name.to_owned();
+    }
+    let start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or_default();
+    match line.split_once('=') {
+        Some((key, _)) if !key.trim().is_empty() => key.trim().to_owned(),
+        _ => line.trim().trim_matches(['[', ']']).to_owned(),
+    }
+}
+
+/// A value or event name of the other side in `expr`, if any.
+fn other_side(expr: &Expr, side: Side) -> Option<String> {
+    match expr {
+        Expr::Value(s, name) if *s != side => Some(format!("{}.{name}", s.name())),
+        Expr::Event(pattern) | Expr::Count(pattern) | Expr::Total(pattern)
+            if pattern.side != side =>
+        {
+            Some(format!("{}.{}", pattern.side.name(), pattern.event))
+        }
+        Expr::Not(inner) => other_side(inner, side),
+        Expr::And(left, right)
+        | Expr::Or(left, right)
+        | Expr::Compare(left, _, right)
+        | Expr::Sum(left, _, right) => other_side(left, side).or_else(|| other_side(right, side)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_lesson_loads() {
+        let lessons = catalog(None).expect("the shipped lessons load");
+        assert_eq!(lessons.len(), SHIPPED.len());
+        assert_eq!(lessons[0].name, "listening");
+        for lesson in &lessons {
+            assert!(!lesson.steps.is_empty(), "{}", lesson.name);
+        }
+    }
+
+    fn invalid(text: &str) -> (usize, String, String) {
+        match Lesson::parse("lessons/x.toml", text) {
+            Err(LessonError::Invalid {
+                line,
+                field,
+                message,
+                ..
+            }) => (line, field, message),
+            other => panic!("expected an invalid lesson, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_malformed_lesson_names_file_line_and_field() {
+        let head = "title = \"T\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Do it\"\n";
+        let (line, field, message) = invalid(&format!("{head}done_when = \"connected ==\"\n"));
+        assert_eq!((line, field.as_str()), (6, "done_when"), "{message}");
+        let (line, field, _) = invalid(&format!("{head}don_when = \"event listening\"\n"));
+        assert_eq!((line, field.as_str()), (6, "don_when"));
+        let (line, field, message) = invalid(head);
+        assert_eq!((line, field.as_str()), (4, "done_when"), "{message}");
+        let (line, field, _) = invalid(&format!(
+            "{head}done_when = \"event listening\"\nset = {{ max = \"three\" }}\n"
+        ));
+        assert_eq!((line, field.as_str()), (7, "set"));
+        let (line, field, message) = invalid(&format!("{head}done_when = \"connectd > 0\"\n"));
+        assert_eq!((line, field.as_str()), (6, "done_when"));
+        assert!(message.contains("`connectd`"), "{message}");
+        let (line, field, _) = invalid(&format!(
+            "{head}done_when = \"event listening\"\nquestion = \"Which port?\"\n"
+        ));
+        assert_eq!((line, field.as_str()), (7, "answer"));
+        let (line, field, _) = invalid(&format!("{head}done_when = \"client.event connected\"\n"));
+        assert_eq!((line, field.as_str()), (6, "done_when"));
+        let (line, field, _) = invalid(&format!(
+            "{head}done_when = \"event listening\"\nhighlight = \"lisen\"\n"
+        ));
+        assert_eq!((line, field.as_str()), (7, "highlight"));
+        let error = Lesson::parse("x.toml", "title = \"T\"\ngoal = \"G\"\nstep = []\n")
+            .expect_err("no steps");
+        assert!(error.to_string().contains("at least one"), "{error}");
+    }
+
+    #[test]
+    fn names_come_from_file_names() {
+        assert_eq!(name_of("shipped/02-the-pool.toml"), "the-pool");
+        assert_eq!(name_of("/home/t/my-lab.toml"), "my-lab");
+        let error = find("no-such", None).expect_err("unknown");
+        assert!(error.to_string().contains("listening"), "{error}");
+    }
+
+    #[test]
+    fn a_teachers_folder_adds_and_replaces_lessons() {
+        let dir = std::env::temp_dir().join(format!("lessons-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let lesson = "title = \"Mine\"\ngoal = \"G\"\n[[step]]\nsay = \"s\"\ndone_when = \"event listening\"\n";
+        std::fs::write(dir.join("01-listening.toml"), lesson).expect("write");
+        std::fs::write(dir.join("my-lab.toml"), lesson).expect("write");
+        let lessons = catalog(Some(&dir)).expect("loads");
+        assert_eq!(lessons.len(), SHIPPED.len() + 1);
+        assert_eq!(lessons[0].title, "Mine");
+        std::fs::write(dir.join("zz-broken.toml"), "title = 3").expect("write");
+        let error = catalog(Some(&dir)).expect_err("broken");
+        assert!(
+            error.to_string().contains("zz-broken.toml, line 1"),
+            "{error}"
+        );
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+}

@@ -1,0 +1,705 @@
+//! The little language a lesson's steps are written in: when a step is done, and what a
+//! question's answer is, as expressions over what the sockets did.
+//!
+//! ```text
+//! event listening                                  a `listening` event arrived during this step
+//! connected == max and accept_queue.waiting >= 2   live values of the server
+//! client.event error(code = 102, message ~ "refused")   on the client's side, text contains
+//! count(connected) >= 5                            events during this step
+//! total(client.error(code = 102))                  events since the lesson began
+//! count(connected) + count(error) >= 20            sums and differences of numbers
+//! ```
+//!
+//! Values are numbers, text or yes/no; `and`, `or`, `not` and parentheses combine them. A name
+//! is a live value of one side (see [`Observed::value`]); `client.` before it reads the client.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use super::observed::{Observed, Side};
+
+/// A parsed expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// A number as written.
+    Number(f64),
+    /// Text in double quotes.
+    Text(String),
+    /// A live value of one side, e.g. `accept_queue.waiting`.
+    Value(Side, String),
+    /// `event NAME(...)`: at least one matching event during this step.
+    Event(Pattern),
+    /// `count(NAME(...))`: matching events during this step.
+    Count(Pattern),
+    /// `total(NAME(...))`: matching events since the lesson began.
+    Total(Pattern),
+    /// `not X`.
+    Not(Box<Expr>),
+    /// `X and Y`.
+    And(Box<Expr>, Box<Expr>),
+    /// `X or Y`.
+    Or(Box<Expr>, Box<Expr>),
+    /// `X op Y`.
+    Compare(Box<Expr>, Op, Box<Expr>),
+    /// `X + Y` (`negate` false) or `X - Y`.
+    Sum(Box<Expr>, bool, Box<Expr>),
+}
+
+/// Which events a pattern matches: a side, an event name and field tests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pattern {
+    /// Whose events.
+    pub side: Side,
+    /// The JSON `event` name (`connected`, `error`, `accept_queue` …).
+    pub event: String,
+    /// Field tests, all of which must hold.
+    pub fields: Vec<FieldTest>,
+}
+
+/// One `field op literal` inside a pattern's parentheses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldTest {
+    /// The JSON field.
+    pub field: String,
+    /// How to compare (`~` means "contains", ignoring case).
+    pub op: Op,
+    /// What to compare with.
+    pub literal: Literal,
+}
+
+/// A number or text in a pattern.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    /// A number.
+    Number(f64),
+    /// Text.
+    Text(String),
+}
+
+/// A comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `~`: text contains, ignoring case.
+    Contains,
+}
+
+/// What an expression evaluates to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// A number.
+    Number(f64),
+    /// Text.
+    Text(String),
+    /// Yes or no.
+    Bool(bool),
+    /// A value this side has not seen yet (say `port` before Listen).
+    Unknown,
+}
+
+impl Outcome {
+    /// Yes when true, a non-zero number or non-empty text.
+    #[must_use]
+    pub fn holds(&self) -> bool {
+        match self {
+            Outcome::Bool(yes) => *yes,
+            Outcome::Number(number) => *number != 0.0,
+            Outcome::Text(text) => !text.is_empty(),
+            Outcome::Unknown => false,
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Number(number) => write!(f, "{number}"),
+            Outcome::Text(text) => f.write_str(text),
+            Outcome::Bool(true) => f.write_str("yes"),
+            Outcome::Bool(false) => f.write_str("no"),
+            Outcome::Unknown => f.write_str("not known yet"),
+        }
+    }
+}
+
+/// A condition that could not be read: what was expected, where in the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} (at character {at} of \"{text}\")")]
+pub struct ConditionError {
+    /// What is wrong, in plain words.
+    pub message: String,
+    /// The character position, from 1.
+    pub at: usize,
+    /// The whole condition.
+    pub text: String,
+}
+
+/// What the evaluator reads: the live values of both sides and the events so far.
+pub trait Facts {
+    /// The live state of one side.
+    fn observed(&self, side: Side) -> &Observed;
+    /// How many events match `pattern`, during this step (`whole_lesson` false) or since the
+    /// lesson began.
+    fn count(&self, pattern: &Pattern, whole_lesson: bool) -> usize;
+}
+
+impl Expr {
+    /// Reads an expression whose names without `client.` or `server.` are the server's.
+    ///
+    /// # Errors
+    /// Names what is wrong and where.
+    pub fn parse(text: &str) -> Result<Expr, ConditionError> {
+        Expr::parse_for(text, Side::Server)
+    }
+
+    /// Reads an expression whose names without `client.` or `server.` are `side`'s (the side
+    /// of the step it belongs to).
+    ///
+    /// # Errors
+    /// Names what is wrong and where.
+    pub fn parse_for(text: &str, side: Side) -> Result<Expr, ConditionError> {
+        let tokens = tokenize(text)?;
+        let mut parser = Parser {
+            tokens,
+            next: 0,
+            text,
+            side,
+        };
+        let expr = parser.or()?;
+        match parser.peek() {
+            None => Ok(expr),
+            Some(token) => Err(parser.error_at(token.at, "expected `and`, `or` or the end")),
+        }
+    }
+
+    /// Evaluates the expression against what happened.
+    #[must_use]
+    pub fn eval(&self, facts: &dyn Facts) -> Outcome {
+        match self {
+            Expr::Number(number) => Outcome::Number(*number),
+            Expr::Text(text) => Outcome::Text(text.clone()),
+            Expr::Value(side, name) => facts.observed(*side).value(name),
+            Expr::Event(pattern) => Outcome::Bool(facts.count(pattern, false) > 0),
+            Expr::Count(pattern) => Outcome::Number(count_as_number(facts.count(pattern, false))),
+            Expr::Total(pattern) => Outcome::Number(count_as_number(facts.count(pattern, true))),
+            Expr::Not(inner) => Outcome::Bool(!inner.eval(facts).holds()),
+            Expr::And(left, right) => {
+                Outcome::Bool(left.eval(facts).holds() && right.eval(facts).holds())
+            }
+            Expr::Or(left, right) => {
+                Outcome::Bool(left.eval(facts).holds() || right.eval(facts).holds())
+            }
+            Expr::Compare(left, op, right) => {
+                match compare(&left.eval(facts), *op, &right.eval(facts)) {
+                    Some(yes) => Outcome::Bool(yes),
+                    None => Outcome::Unknown,
+                }
+            }
+            Expr::Sum(left, negate, right) => match (left.eval(facts), right.eval(facts)) {
+                (Outcome::Number(a), Outcome::Number(b)) => {
+                    Outcome::Number(if *negate { a - b } else { a + b })
+                }
+                _ => Outcome::Unknown,
+            },
+        }
+    }
+
+    /// Every live-value name the expression reads, so a lesson file naming one that does not
+    /// exist is refused when it loads, not when a learner reaches the step.
+    pub fn value_names(&self, names: &mut Vec<String>) {
+        match self {
+            Expr::Value(_, name) => names.push(name.clone()),
+            Expr::Not(inner) => inner.value_names(names),
+            Expr::And(left, right)
+            | Expr::Or(left, right)
+            | Expr::Compare(left, _, right)
+            | Expr::Sum(left, _, right) => {
+                left.value_names(names);
+                right.value_names(names);
+            }
+            Expr::Number(_) | Expr::Text(_) | Expr::Event(_) | Expr::Count(_) | Expr::Total(_) => {}
+        }
+    }
+}
+
+/// Event counts are small; f64 holds them exactly up to 2^53.
+#[allow(clippy::cast_precision_loss)]
+fn count_as_number(count: usize) -> f64 {
+    count as f64
+}
+
+impl Pattern {
+    /// True when `record` (a JSON event line) is this pattern's event with matching fields.
+    #[must_use]
+    pub fn matches(&self, record: &Value) -> bool {
+        record.get("event").and_then(Value::as_str) == Some(self.event.as_str())
+            && self.fields.iter().all(|test| {
+                let Some(value) = record.get(&test.field) else {
+                    return false;
+                };
+                let actual = match value {
+                    Value::Number(number) => {
+                        number.as_f64().map_or(Outcome::Unknown, Outcome::Number)
+                    }
+                    Value::String(text) => Outcome::Text(text.clone()),
+                    Value::Bool(yes) => Outcome::Bool(*yes),
+                    _ => Outcome::Unknown,
+                };
+                let expected = match &test.literal {
+                    Literal::Number(number) => Outcome::Number(*number),
+                    Literal::Text(text) => Outcome::Text(text.clone()),
+                };
+                compare(&actual, test.op, &expected) == Some(true)
+            })
+    }
+}
+
+/// `left op right`, or `None` when the two cannot be compared (a value not known yet).
+fn compare(left: &Outcome, op: Op, right: &Outcome) -> Option<bool> {
+    use std::cmp::Ordering;
+    let ordering = match (left, right) {
+        (Outcome::Number(a), Outcome::Number(b)) => a.partial_cmp(b)?,
+        (Outcome::Text(a), Outcome::Text(b)) if op == Op::Contains => {
+            return Some(a.to_lowercase().contains(&b.to_lowercase()));
+        }
+        (Outcome::Text(a), Outcome::Text(b)) => a.to_lowercase().cmp(&b.to_lowercase()),
+        (Outcome::Bool(a), Outcome::Bool(b)) => a.cmp(b),
+        // A number typed as an answer against a computed number, and so on.
+        (Outcome::Text(text), Outcome::Number(number))
+        | (Outcome::Number(number), Outcome::Text(text)) => {
+            let parsed: f64 = text.trim().parse().ok()?;
+            let (a, b) = if matches!(left, Outcome::Number(_)) {
+                (*number, parsed)
+            } else {
+                (parsed, *number)
+            };
+            a.partial_cmp(&b)?
+        }
+        _ => return None,
+    };
+    Some(match op {
+        Op::Eq => ordering == Ordering::Equal,
+        Op::Ne => ordering != Ordering::Equal,
+        Op::Lt => ordering == Ordering::Less,
+        Op::Le => ordering != Ordering::Greater,
+        Op::Gt => ordering == Ordering::Greater,
+        Op::Ge => ordering != Ordering::Less,
+        Op::Contains => return None,
+    })
+}
+
+/// One piece of a condition's text.
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Word(String),
+    Number(f64),
+    Text(String),
+    Op(Op),
+    Open,
+    Close,
+    Comma,
+    Assign,
+    Plus,
+    Minus,
+}
+
+/// A token and where it starts (a character position, from 1).
+#[derive(Debug, Clone)]
+struct Placed {
+    token: Token,
+    at: usize,
+}
+
+fn tokenize(text: &str) -> Result<Vec<Placed>, ConditionError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    let error = |message: &str, at: usize| ConditionError {
+        message: message.to_owned(),
+        at: at + 1,
+        text: text.to_owned(),
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        let at = i;
+        let two: String = chars[i..chars.len().min(i + 2)].iter().collect();
+        let (token, width) = match (c, two.as_str()) {
+            (c, _) if c.is_whitespace() => {
+                i += 1;
+                continue;
+            }
+            (_, "==") => (Token::Op(Op::Eq), 2),
+            (_, "!=") => (Token::Op(Op::Ne), 2),
+            (_, "<=") => (Token::Op(Op::Le), 2),
+            (_, ">=") => (Token::Op(Op::Ge), 2),
+            ('<', _) => (Token::Op(Op::Lt), 1),
+            ('>', _) => (Token::Op(Op::Gt), 1),
+            ('~', _) => (Token::Op(Op::Contains), 1),
+            ('=', _) => (Token::Assign, 1),
+            ('(', _) => (Token::Open, 1),
+            ('+', _) => (Token::Plus, 1),
+            ('-', _) => (Token::Minus, 1),
+            (')', _) => (Token::Close, 1),
+            (',', _) => (Token::Comma, 1),
+            ('"', _) => {
+                let end = chars[i + 1..]
+                    .iter()
+                    .position(|&c| c == '"')
+                    .ok_or_else(|| error("text in quotes is not closed", at))?;
+                let quoted: String = chars[i + 1..i + 1 + end].iter().collect();
+                (Token::Text(quoted), end + 2)
+            }
+            (c, _) if c.is_ascii_digit() => {
+                let len = chars[i..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_digit() || **c == '.')
+                    .count();
+                let digits: String = chars[i..i + len].iter().collect();
+                let number = digits
+                    .parse()
+                    .map_err(|_| error(&format!("`{digits}` is not a number"), at))?;
+                (Token::Number(number), len)
+            }
+            (c, _) if c.is_alphabetic() || c == '_' => {
+                let len = chars[i..]
+                    .iter()
+                    .take_while(|c| c.is_alphanumeric() || **c == '_' || **c == '.')
+                    .count();
+                (Token::Word(chars[i..i + len].iter().collect()), len)
+            }
+            (c, _) => return Err(error(&format!("unexpected `{c}`"), at)),
+        };
+        tokens.push(Placed { token, at: at + 1 });
+        i += width;
+    }
+    Ok(tokens)
+}
+
+struct Parser<'a> {
+    tokens: Vec<Placed>,
+    next: usize,
+    text: &'a str,
+    /// Whose values and events a name without a side prefix means.
+    side: Side,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&Placed> {
+        self.tokens.get(self.next)
+    }
+
+    fn take(&mut self) -> Option<Placed> {
+        let token = self.tokens.get(self.next).cloned();
+        self.next += 1;
+        token
+    }
+
+    fn end_position(&self) -> usize {
+        self.text.chars().count() + 1
+    }
+
+    fn error_at(&self, at: usize, message: &str) -> ConditionError {
+        ConditionError {
+            message: message.to_owned(),
+            at,
+            text: self.text.to_owned(),
+        }
+    }
+
+    fn is_word(&self, word: &str) -> bool {
+        matches!(self.peek(), Some(Placed { token: Token::Word(w), .. }) if w == word)
+    }
+
+    fn expect(&mut self, expected: &Token, what: &str) -> Result<(), ConditionError> {
+        match self.take() {
+            Some(placed) if &placed.token == expected => Ok(()),
+            Some(placed) => Err(self.error_at(placed.at, &format!("expected {what}"))),
+            None => Err(self.error_at(self.end_position(), &format!("expected {what}"))),
+        }
+    }
+
+    fn or(&mut self) -> Result<Expr, ConditionError> {
+        let mut left = self.and()?;
+        while self.is_word("or") {
+            self.next += 1;
+            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<Expr, ConditionError> {
+        let mut left = self.comparison()?;
+        while self.is_word("and") {
+            self.next += 1;
+            left = Expr::And(Box::new(left), Box::new(self.comparison()?));
+        }
+        Ok(left)
+    }
+
+    fn comparison(&mut self) -> Result<Expr, ConditionError> {
+        let left = self.sum()?;
+        if let Some(Placed {
+            token: Token::Op(op),
+            at,
+        }) = self.peek().cloned()
+        {
+            if op == Op::Contains {
+                return Err(self.error_at(at, "`~` only works inside an event's parentheses"));
+            }
+            self.next += 1;
+            let right = self.sum()?;
+            return Ok(Expr::Compare(Box::new(left), op, Box::new(right)));
+        }
+        Ok(left)
+    }
+
+    fn sum(&mut self) -> Result<Expr, ConditionError> {
+        let mut left = self.term()?;
+        loop {
+            let negate = match self.peek() {
+                Some(Placed {
+                    token: Token::Plus, ..
+                }) => false,
+                Some(Placed {
+                    token: Token::Minus,
+                    ..
+                }) => true,
+                _ => return Ok(left),
+            };
+            self.next += 1;
+            left = Expr::Sum(Box::new(left), negate, Box::new(self.term()?));
+        }
+    }
+
+    fn term(&mut self) -> Result<Expr, ConditionError> {
+        let end = self.end_position();
+        let Some(placed) = self.take() else {
+            return Err(self.error_at(end, "expected a value, `event …` or `(`"));
+        };
+        match placed.token {
+            Token::Number(number) => Ok(Expr::Number(number)),
+            Token::Text(text) => Ok(Expr::Text(text)),
+            Token::Open => {
+                let inner = self.or()?;
+                self.expect(&Token::Close, "`)`")?;
+                Ok(inner)
+            }
+            Token::Word(word) => match word.as_str() {
+                "not" => Ok(Expr::Not(Box::new(self.comparison()?))),
+                "event" | "client.event" | "server.event" => {
+                    let side = self.side_of(&word).0;
+                    Ok(Expr::Event(self.pattern(Some(side))?))
+                }
+                "count" | "total" => {
+                    self.expect(&Token::Open, "`(` after count/total")?;
+                    let pattern = self.pattern(None)?;
+                    self.expect(&Token::Close, "`)`")?;
+                    Ok(if word == "count" {
+                        Expr::Count(pattern)
+                    } else {
+                        Expr::Total(pattern)
+                    })
+                }
+                "and" | "or" => Err(self.error_at(placed.at, "expected a value before this")),
+                name => {
+                    let (side, name) = self.side_of(name);
+                    Ok(Expr::Value(side, name.to_owned()))
+                }
+            },
+            _ => Err(self.error_at(placed.at, "expected a value, `event …` or `(`")),
+        }
+    }
+
+    /// `NAME` or `NAME(field op literal, …)`; `client.NAME` unless the side is already given.
+    fn pattern(&mut self, side: Option<Side>) -> Result<Pattern, ConditionError> {
+        let end = self.end_position();
+        let (name, at) = match self.take() {
+            Some(Placed {
+                token: Token::Word(name),
+                at,
+            }) => (name, at),
+            Some(placed) => return Err(self.error_at(placed.at, "expected an event name")),
+            None => return Err(self.error_at(end, "expected an event name")),
+        };
+        let (named_side, event) = self.side_of(&name);
+        if side.is_some() && event != name {
+            return Err(self.error_at(at, "write `client.event NAME`, not `event client.NAME`"));
+        }
+        let mut fields = Vec::new();
+        if matches!(
+            self.peek(),
+            Some(Placed {
+                token: Token::Open,
+                ..
+            })
+        ) {
+            self.next += 1;
+            loop {
+                let field = match self.take() {
+                    Some(Placed {
+                        token: Token::Word(field),
+                        ..
+                    }) => field,
+                    Some(placed) => return Err(self.error_at(placed.at, "expected a field name")),
+                    None => return Err(self.error_at(end, "expected a field name")),
+                };
+                let op = match self.take() {
+                    Some(Placed {
+                        token: Token::Assign,
+                        ..
+                    }) => Op::Eq,
+                    Some(Placed {
+                        token: Token::Op(op),
+                        ..
+                    }) => op,
+                    Some(placed) => {
+                        return Err(self.error_at(placed.at, "expected `=`, `~` or a comparison"));
+                    }
+                    None => return Err(self.error_at(end, "expected `=`")),
+                };
+                let literal = match self.take() {
+                    Some(Placed {
+                        token: Token::Number(number),
+                        ..
+                    }) => Literal::Number(number),
+                    Some(Placed {
+                        token: Token::Text(text),
+                        ..
+                    }) => Literal::Text(text),
+                    Some(placed) => {
+                        return Err(self.error_at(placed.at, "expected a number or \"text\""));
+                    }
+                    None => return Err(self.error_at(end, "expected a number or \"text\"")),
+                };
+                fields.push(FieldTest { field, op, literal });
+                match self.take() {
+                    Some(Placed {
+                        token: Token::Comma,
+                        ..
+                    }) => {}
+                    Some(Placed {
+                        token: Token::Close,
+                        ..
+                    }) => break,
+                    Some(placed) => return Err(self.error_at(placed.at, "expected `,` or `)`")),
+                    None => return Err(self.error_at(end, "expected `)`")),
+                }
+            }
+        }
+        Ok(Pattern {
+            side: side.unwrap_or(named_side),
+            event: event.to_owned(),
+            fields,
+        })
+    }
+}
+
+impl Parser<'_> {
+    /// `client.connected` → (Client, "connected"), `server.x` → (Server, "x"); a name
+    /// without a prefix is the parser's side.
+    fn side_of<'n>(&self, name: &'n str) -> (Side, &'n str) {
+        if let Some(rest) = name.strip_prefix("client.") {
+            (Side::Client, rest)
+        } else if let Some(rest) = name.strip_prefix("server.") {
+            (Side::Server, rest)
+        } else {
+            (self.side, name)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_forms_lessons_use() {
+        let expr = Expr::parse("connected == max and accept_queue.waiting >= 2").expect("parses");
+        let Expr::And(left, right) = expr else {
+            panic!("an and: {expr:?}")
+        };
+        assert_eq!(
+            *left,
+            Expr::Compare(
+                Box::new(Expr::Value(Side::Server, "connected".into())),
+                Op::Eq,
+                Box::new(Expr::Value(Side::Server, "max".into()))
+            )
+        );
+        assert!(matches!(*right, Expr::Compare(_, Op::Ge, _)));
+        let expr =
+            Expr::parse("client.event error(code = 102, message ~ \"refused\")").expect("parses");
+        let Expr::Event(pattern) = expr else {
+            panic!("an event: {expr:?}")
+        };
+        assert_eq!(pattern.side, Side::Client);
+        assert_eq!(pattern.event, "error");
+        assert_eq!(pattern.fields.len(), 2);
+        assert_eq!(pattern.fields[1].op, Op::Contains);
+        let expr = Expr::parse("total(client.error(code=102)) > 0").expect("parses");
+        assert!(
+            matches!(&expr, Expr::Compare(left, Op::Gt, _) if matches!(**left, Expr::Total(Pattern { side: Side::Client, .. })))
+        );
+    }
+
+    #[test]
+    fn a_broken_condition_says_where() {
+        let error = Expr::parse("connected ==").expect_err("incomplete");
+        assert_eq!(error.at, 13);
+        assert!(error.message.contains("expected a value"), "{error}");
+        let error = Expr::parse("event error(code 102)").expect_err("no =");
+        assert_eq!(error.at, 18, "{error}");
+        let error = Expr::parse("connected = 2").expect_err("single =");
+        assert!(error.message.contains("expected `and`"), "{error}");
+        let error = Expr::parse("\"open").expect_err("quote");
+        assert!(error.message.contains("not closed"), "{error}");
+    }
+
+    #[test]
+    fn patterns_match_json_records() {
+        let Expr::Event(pattern) =
+            Expr::parse("event error(code = 102, message ~ \"REFUSED\")").expect("parses")
+        else {
+            panic!("an event")
+        };
+        let refused = serde_json::json!({"event": "error", "code": 102, "message": "connection refused by 127.0.0.1:2002"});
+        let reset =
+            serde_json::json!({"event": "error", "code": 102, "message": "connection reset"});
+        let other = serde_json::json!({"event": "closed", "socket": 1});
+        assert!(pattern.matches(&refused));
+        assert!(!pattern.matches(&reset));
+        assert!(!pattern.matches(&other));
+    }
+
+    #[test]
+    fn answers_typed_as_text_compare_with_numbers() {
+        assert_eq!(
+            compare(&Outcome::Text(" 4".into()), Op::Eq, &Outcome::Number(4.0)),
+            Some(true)
+        );
+        assert_eq!(
+            compare(&Outcome::Text("four".into()), Op::Eq, &Outcome::Number(4.0)),
+            None
+        );
+        assert_eq!(
+            compare(
+                &Outcome::Text("Server".into()),
+                Op::Eq,
+                &Outcome::Text("server".into())
+            ),
+            Some(true)
+        );
+    }
+}

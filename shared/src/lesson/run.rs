@@ -1,0 +1,380 @@
+//! A lesson in progress: which step is current, what each side did since the lesson began,
+//! the learner's answers, and the Markdown report a teacher collects.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use super::condition::{Facts, Outcome, Pattern};
+use super::observed::{Observed, Side};
+use super::{Lesson, Step};
+
+/// How many event records a run keeps for counting and for the report; older ones are dropped
+/// (and counted), so a lesson left open for a day cannot grow without bound.
+pub const RECORD_LIMIT: usize = 100_000;
+
+/// What a new record (or an answer) changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Nothing: the current step is not done yet.
+    Unchanged,
+    /// The current step's condition holds and its question waits for an answer.
+    Asking,
+    /// A step was done and the next one began (its settings should be applied).
+    NextStep,
+    /// The last step was done.
+    Finished,
+}
+
+/// One answer the learner gave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The step (from 0).
+    pub step: usize,
+    /// What was given.
+    pub given: String,
+    /// The right answer at that moment.
+    pub expected: String,
+    /// Whether they matched.
+    pub correct: bool,
+}
+
+/// A lesson being followed.
+#[derive(Debug, Clone)]
+pub struct LessonRun {
+    lesson: Lesson,
+    /// The current step; `lesson.steps.len()` once finished.
+    step: usize,
+    /// The live values of each side.
+    server: Observed,
+    client: Observed,
+    /// Every record since the lesson began, for `count`/`total` and the report.
+    records: Vec<(Side, Value)>,
+    /// Records dropped from the front at [`RECORD_LIMIT`].
+    dropped: usize,
+    /// Where in `records` the current step began (as an absolute index, dropped included).
+    step_began: usize,
+    /// The current step's condition held and its question is open.
+    asking: bool,
+    answers: Vec<Answer>,
+    /// When each step was done (the record's `ts`, or empty when done by the other window).
+    done_at: Vec<String>,
+}
+
+impl LessonRun {
+    /// Starts `lesson` at its first step.
+    #[must_use]
+    pub fn new(lesson: Lesson) -> LessonRun {
+        LessonRun {
+            lesson,
+            step: 0,
+            server: Observed::default(),
+            client: Observed::default(),
+            records: Vec::new(),
+            dropped: 0,
+            step_began: 0,
+            asking: false,
+            answers: Vec::new(),
+            done_at: Vec::new(),
+        }
+    }
+
+    /// The lesson.
+    #[must_use]
+    pub fn lesson(&self) -> &Lesson {
+        &self.lesson
+    }
+
+    /// The current step's index (from 0); the number of steps once finished.
+    #[must_use]
+    pub fn step_index(&self) -> usize {
+        self.step
+    }
+
+    /// The current step, or `None` once finished.
+    #[must_use]
+    pub fn current(&self) -> Option<&Step> {
+        self.lesson.steps.get(self.step)
+    }
+
+    /// True once every step is done.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.step >= self.lesson.steps.len()
+    }
+
+    /// True while the current step's question waits for an answer.
+    #[must_use]
+    pub fn is_asking(&self) -> bool {
+        self.asking
+    }
+
+    /// The answers given so far.
+    #[must_use]
+    pub fn answers(&self) -> &[Answer] {
+        &self.answers
+    }
+
+    /// The live values of one side.
+    #[must_use]
+    pub fn observed(&self, side: Side) -> &Observed {
+        match side {
+            Side::Server => &self.server,
+            Side::Client => &self.client,
+        }
+    }
+
+    /// Takes an event record of `side`, then checks the current step.
+    pub fn observe(&mut self, side: Side, record: Value) -> Progress {
+        match side {
+            Side::Server => self.server.apply(&record),
+            Side::Client => self.client.apply(&record),
+        }
+        self.records.push((side, record));
+        if self.records.len() > RECORD_LIMIT {
+            let excess = self.records.len() - RECORD_LIMIT;
+            self.records.drain(..excess);
+            self.dropped += excess;
+        }
+        self.check()
+    }
+
+    /// Checks whether the current step is done (for a condition on values that can hold
+    /// without a new record, e.g. right after a step begins).
+    pub fn check(&mut self) -> Progress {
+        let Some(step) = self.current() else {
+            return Progress::Unchanged;
+        };
+        if self.asking || !step.done_when.eval(self).holds() {
+            return Progress::Unchanged;
+        }
+        if step.question.is_some() {
+            self.asking = true;
+            return Progress::Asking;
+        }
+        self.advance()
+    }
+
+    /// The right answer to the open question, now.
+    #[must_use]
+    pub fn expected_answer(&self) -> Outcome {
+        match self.current().and_then(|step| step.question.as_ref()) {
+            Some(question) => question.answer.eval(self),
+            None => Outcome::Unknown,
+        }
+    }
+
+    /// The learner answers the open question: checked against the live value now. A right
+    /// answer ends the step. `None` when no question is open.
+    pub fn answer(&mut self, given: &str) -> Option<(bool, Progress)> {
+        if !self.asking {
+            return None;
+        }
+        let expected = self.expected_answer();
+        let correct = match &expected {
+            Outcome::Number(number) => given
+                .trim()
+                .parse::<f64>()
+                .is_ok_and(|given| (given - number).abs() < 1e-9),
+            Outcome::Text(text) => given.trim().eq_ignore_ascii_case(text.trim()),
+            Outcome::Bool(yes) => {
+                let given = given.trim().to_lowercase();
+                (["yes", "true", "y"].contains(&given.as_str()) && *yes)
+                    || (["no", "false", "n"].contains(&given.as_str()) && !*yes)
+            }
+            Outcome::Unknown => false,
+        };
+        self.answers.push(Answer {
+            step: self.step,
+            given: given.trim().to_owned(),
+            expected: expected.to_string(),
+            correct,
+        });
+        if correct {
+            Some((true, self.advance()))
+        } else {
+            Some((false, Progress::Unchanged))
+        }
+    }
+
+    /// Moves on to `step` when the other window reports it got there (a step done on its side),
+    /// or when the learner skips a step whose window is not running.
+    pub fn catch_up(&mut self, step: usize) -> Progress {
+        let mut progress = Progress::Unchanged;
+        while self.step < step.min(self.lesson.steps.len()) {
+            progress = self.advance();
+        }
+        progress
+    }
+
+    fn advance(&mut self) -> Progress {
+        let ts = self
+            .records
+            .last()
+            .and_then(|(_, record)| record.get("ts"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        self.done_at.push(ts);
+        self.asking = false;
+        self.step += 1;
+        self.step_began = self.dropped + self.records.len();
+        if self.is_finished() {
+            Progress::Finished
+        } else {
+            Progress::NextStep
+        }
+    }
+
+    /// The learner's work as Markdown: the lesson, each step with when it was done and the
+    /// answers given, then the lesson's event log.
+    #[must_use]
+    pub fn report_markdown(&self, learner_note: &str) -> String {
+        let lesson = &self.lesson;
+        let mut out = format!("# Lesson: {}\n\n{}\n\n", lesson.title, lesson.goal);
+        if !learner_note.is_empty() {
+            let _ = writeln!(out, "{learner_note}\n");
+        }
+        let _ = writeln!(
+            out,
+            "Progress: {} of {} steps done.\n\n## Steps\n",
+            self.step.min(lesson.steps.len()),
+            lesson.steps.len()
+        );
+        for (index, step) in lesson.steps.iter().enumerate() {
+            let mark = if index < self.step { "x" } else { " " };
+            let _ = write!(
+                out,
+                "- [{mark}] **{}.** ({}) {}",
+                index + 1,
+                step.side.name(),
+                step.say
+            );
+            match self.done_at.get(index) {
+                Some(ts) if !ts.is_empty() => {
+                    let _ = write!(out, " — done at {ts}");
+                }
+                _ => {}
+            }
+            out.push('\n');
+            if let Some(question) = &step.question {
+                let _ = writeln!(out, "  - Question: {}", question.ask);
+                for answer in self.answers.iter().filter(|answer| answer.step == index) {
+                    let verdict = if answer.correct { "right" } else { "not right" };
+                    let _ = writeln!(
+                        out,
+                        "  - Answered `{}` ({verdict}; the session said `{}`)",
+                        answer.given, answer.expected
+                    );
+                }
+            }
+        }
+        let _ = writeln!(out, "\n## Event log\n");
+        if self.dropped > 0 {
+            let _ = writeln!(out, "({} earlier events not kept)\n", self.dropped);
+        }
+        out.push_str("```json\n");
+        for (side, record) in &self.records {
+            let mut record = record.clone();
+            if let Some(fields) = record.as_object_mut() {
+                fields.insert("side".to_owned(), Value::from(side.name()));
+            }
+            let _ = writeln!(out, "{record}");
+        }
+        out.push_str("```\n");
+        out
+    }
+}
+
+impl Facts for LessonRun {
+    fn observed(&self, side: Side) -> &Observed {
+        LessonRun::observed(self, side)
+    }
+
+    fn count(&self, pattern: &Pattern, whole_lesson: bool) -> usize {
+        let from = if whole_lesson {
+            0
+        } else {
+            self.step_began.saturating_sub(self.dropped)
+        };
+        self.records[from.min(self.records.len())..]
+            .iter()
+            .filter(|(side, record)| *side == pattern.side && pattern.matches(record))
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn lesson(text: &str) -> Lesson {
+        Lesson::parse("test.toml", text).expect("a valid lesson")
+    }
+
+    const TWO_STEPS: &str = r#"
+title = "T"
+goal = "G"
+[[step]]
+say = "Listen"
+done_when = "event listening"
+question = "Which port?"
+answer = "port"
+[[step]]
+side = "client"
+say = "Connect twice"
+done_when = "count(connected) >= 2"
+"#;
+
+    #[test]
+    fn steps_advance_on_events_and_answers_are_checked_live() {
+        let mut run = LessonRun::new(lesson(TWO_STEPS));
+        assert_eq!(
+            run.observe(Side::Client, json!({"event": "connected", "socket": 1})),
+            Progress::Unchanged
+        );
+        let listening = json!({"event": "listening", "ts": "t1", "address": "127.0.0.1:2002", "min": 2, "max": 10, "handle": 5});
+        assert_eq!(run.observe(Side::Server, listening), Progress::Asking);
+        assert_eq!(run.answer("2003"), Some((false, Progress::Unchanged)));
+        assert_eq!(run.answer(" 2002 "), Some((true, Progress::NextStep)));
+        assert_eq!(run.answer("2002"), None);
+        // The client's connection before this step does not count for it.
+        assert_eq!(
+            run.observe(Side::Client, json!({"event": "connected", "socket": 2})),
+            Progress::Unchanged
+        );
+        assert_eq!(
+            run.observe(Side::Server, json!({"event": "connected", "socket": 9})),
+            Progress::Unchanged
+        );
+        assert_eq!(
+            run.observe(
+                Side::Client,
+                json!({"event": "connected", "socket": 3, "ts": "t2"})
+            ),
+            Progress::Finished
+        );
+        assert!(run.is_finished());
+        let report = run.report_markdown("Learner: A. N. Other");
+        assert!(
+            report.contains("- [x] **1.** (server) Listen — done at t1"),
+            "{report}"
+        );
+        assert!(
+            report.contains("Answered `2003` (not right; the session said `2002`)"),
+            "{report}"
+        );
+        assert!(report.contains("\"side\":\"client\""), "{report}");
+    }
+
+    #[test]
+    fn the_other_window_moves_the_lesson_on() {
+        let mut run = LessonRun::new(lesson(TWO_STEPS));
+        assert_eq!(run.catch_up(1), Progress::NextStep);
+        assert_eq!(run.step_index(), 1);
+        assert_eq!(run.catch_up(9), Progress::Finished);
+        assert_eq!(run.catch_up(9), Progress::Unchanged);
+    }
+}

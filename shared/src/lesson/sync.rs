@@ -1,0 +1,111 @@
+//! How the server window and the client window follow one lesson together on one machine:
+//! each writes where it is (lesson and step) to a small file of its own in a shared folder and
+//! reads the other's. A step done in one window moves the other on.
+//!
+//! A file, not a socket, so nothing listens on a port a lesson is about, and either window may
+//! start first or not at all. Writes go to a temporary file renamed into place, so a reader
+//! never sees half a file.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::observed::Side;
+
+/// Where a window is in a lesson, as the other window reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    /// The lesson's name.
+    pub lesson: String,
+    /// The current step (from 0); the number of steps once finished.
+    pub step: usize,
+    /// When this run of the lesson began (milliseconds since 1970): a reset or a new lesson in
+    /// one window starts a newer run, which the other window follows.
+    pub started: u64,
+}
+
+/// The shared folder.
+#[derive(Debug, Clone)]
+pub struct LessonSync {
+    dir: PathBuf,
+}
+
+impl LessonSync {
+    /// Uses `dir` (created when first written).
+    #[must_use]
+    pub fn new(dir: impl Into<PathBuf>) -> LessonSync {
+        LessonSync { dir: dir.into() }
+    }
+
+    /// The usual folder: `serversocket-lessons` in the system's temporary folder, shared by
+    /// both apps of one user.
+    #[must_use]
+    pub fn default_dir() -> PathBuf {
+        std::env::temp_dir().join("serversocket-lessons")
+    }
+
+    /// The folder.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn file(&self, side: Side) -> PathBuf {
+        self.dir.join(format!("{}.json", side.name()))
+    }
+
+    /// Says where `side` is.
+    ///
+    /// # Errors
+    /// The folder or file could not be written.
+    pub fn write(&self, side: Side, position: &Position) -> io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let file = self.file(side);
+        let temporary = file.with_extension(format!("json.{}", std::process::id()));
+        let text = serde_json::to_string(position).map_err(io::Error::other)?;
+        std::fs::write(&temporary, text)?;
+        std::fs::rename(&temporary, &file)
+    }
+
+    /// Where `side` last said it was, if it said anything readable.
+    #[must_use]
+    pub fn read(&self, side: Side) -> Option<Position> {
+        let text = std::fs::read_to_string(self.file(side)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Forgets where `side` was (its lesson was reset or closed).
+    pub fn clear(&self, side: Side) {
+        let _ = std::fs::remove_file(self.file(side));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_side_reads_what_the_other_wrote() {
+        let dir = std::env::temp_dir().join(format!("lesson-sync-{}", std::process::id()));
+        let sync = LessonSync::new(&dir);
+        assert_eq!(sync.read(Side::Client), None);
+        let position = Position {
+            lesson: "the-pool".into(),
+            step: 3,
+            started: 1,
+        };
+        sync.write(Side::Client, &position).expect("written");
+        assert_eq!(sync.read(Side::Client), Some(position));
+        assert_eq!(sync.read(Side::Server), None);
+        std::fs::write(dir.join("server.json"), "{half").expect("write");
+        assert_eq!(
+            sync.read(Side::Server),
+            None,
+            "a broken file reads as nothing"
+        );
+        sync.clear(Side::Client);
+        assert_eq!(sync.read(Side::Client), None);
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+}

@@ -1,0 +1,145 @@
+//! TLS, as Xojo's SSLSocket adds it to a TCPSocket: certificates, who is trusted, the handshake.
+//!
+//! A secure socket first connects over TCP, then runs the TLS handshake on its own task (the
+//! socket is "handshaking" meanwhile, [`crate::Event::Handshaking`]), and only once the secure
+//! connection is up does Connected fire, as in Xojo. After that, reads, writes, SendProgress,
+//! SendComplete and Close behave as for a plain socket; the bytes on the wire are encrypted
+//! records, and a close sends TLS's goodbye (close_notify) before TCP's FIN.
+//!
+//! # Layout
+//! - [`server`]: [`ServerTls`], a server's certificate (PEM files, or a self-signed one made
+//!   once and kept in the app's data folder) and its SHA-256 fingerprint.
+//! - [`client`]: [`ClientTls`], whom a client trusts ([`Trust`]): the system's roots plus a CA
+//!   file, a pinned fingerprint, or anyone (insecure, for teaching).
+//! - `handshake`: the handshake on a socket's task (tokio-rustls), its timeout, and why one
+//!   failed in plain words ([`TlsProblem`]).
+//! - `transport`: a connected socket's bytes, plain or through TLS records, driven by the
+//!   socket's readiness like a plain stream.
+
+pub mod client;
+pub(crate) mod handshake;
+pub mod server;
+pub(crate) mod transport;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use client::{ClientTls, Trust};
+pub use handshake::TlsProblem;
+pub use server::ServerTls;
+
+/// How long a handshake may take before the socket gives up on it (a plaintext client that
+/// waits for a greeting would otherwise hold its slot for ever, saying nothing).
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a finished handshake agreed on, readable on the socket and reported in
+/// [`crate::Event::Secured`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsInfo {
+    /// The protocol version, e.g. `TLSv1.3`.
+    pub protocol: String,
+    /// The cipher suite, e.g. `TLS13_AES_128_GCM_SHA256`.
+    pub cipher: String,
+    /// How long the handshake took, from TCP connected to secure.
+    pub handshake: Duration,
+}
+
+/// A socket's TLS side, chosen when it connects: the server's certificate or the client's
+/// trust (and the name it expects the server to have).
+#[derive(Debug, Clone)]
+pub(crate) enum Secure {
+    /// A pooled socket of a TLS server.
+    Server(Arc<ServerTls>),
+    /// A client socket, with the host name it connects to (checked against the certificate).
+    Client(Arc<ClientTls>, String),
+}
+
+/// Why a TLS setting could not be used: a file that is missing or not what it should be, a
+/// malformed pin. Nothing was started.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsSetupError {
+    /// A file could not be read.
+    #[error("cannot read {what} {path}: {reason}")]
+    Unreadable {
+        /// Which file it was meant to be ("certificate file", "key file", "CA file").
+        what: &'static str,
+        /// Where.
+        path: PathBuf,
+        /// What the OS said.
+        reason: String,
+    },
+    /// A file holds nothing of what it should.
+    #[error("{path} holds no {what} in PEM form (-----BEGIN …-----)")]
+    Empty {
+        /// What was looked for ("certificate", "private key").
+        what: &'static str,
+        /// Where.
+        path: PathBuf,
+    },
+    /// The certificate and key do not make a usable server identity.
+    #[error("the certificate and key cannot be used: {0}")]
+    Identity(String),
+    /// The self-signed certificate could not be made or kept.
+    #[error("cannot keep the self-signed certificate in {path}: {reason}")]
+    DataFolder {
+        /// The folder.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The pin is not 64 hexadecimal digits.
+    #[error(
+        "the pin \"{0}\" is not a SHA-256 fingerprint: give 64 hexadecimal digits (colons allowed)"
+    )]
+    BadPin(String),
+}
+
+/// The SHA-256 fingerprint of a certificate (its DER bytes), as lowercase hex without colons:
+/// what `openssl x509 -fingerprint -sha256` shows, less the colons.
+#[must_use]
+pub fn fingerprint(certificate_der: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, certificate_der);
+    digest.as_ref().iter().fold(String::new(), |mut hex, byte| {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
+}
+
+/// The folder where an app keeps its files (the self-signed certificate): `$XDG_DATA_HOME/app`,
+/// else `~/.local/share/app` (`%APPDATA%\app` on Windows), else a folder in the temp dir.
+#[must_use]
+pub fn data_folder(app: &str) -> PathBuf {
+    let from_env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(base) = from_env("XDG_DATA_HOME") {
+        return PathBuf::from(base).join(app);
+    }
+    if let Some(base) = from_env("APPDATA") {
+        return PathBuf::from(base).join(app);
+    }
+    if let Some(home) = from_env("HOME") {
+        return PathBuf::from(home).join(".local").join("share").join(app);
+    }
+    std::env::temp_dir().join(app)
+}
+
+/// The provider every config uses: ring, whose C and assembly build far faster than aws-lc.
+pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fingerprint_is_sha256_in_lowercase_hex() {
+        // SHA-256 of "abc", from FIPS 180-2.
+        assert_eq!(
+            fingerprint(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

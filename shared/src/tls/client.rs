@@ -1,0 +1,199 @@
+//! Whom a TLS client trusts, and the rustls settings that follow from it.
+//!
+//! The normal way is the system's root certificates (plus a CA file of one's own, such as the
+//! one that signed a test server's certificate): the server must prove it holds a certificate
+//! for the name we connected to, signed by one of them, and not expired. A pin trusts exactly
+//! one certificate, by its SHA-256 fingerprint, whoever signed it: the way to trust a
+//! self-signed server. "Accept any certificate" checks nothing and is only for teaching: the
+//! connection is encrypted, but to whom is unknown.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+
+use super::server::read_chain;
+use super::{HANDSHAKE_TIMEOUT, TlsSetupError, fingerprint, provider};
+
+/// Whom a client trusts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Trust {
+    /// Certificates signed by the system's roots, or by the CA in this PEM file.
+    Roots {
+        /// A CA certificate (or several) trusted besides the system's.
+        ca_file: Option<PathBuf>,
+    },
+    /// Only the certificate with this SHA-256 fingerprint (lowercase hex).
+    Pin(String),
+    /// Any certificate at all: encrypted, but nobody is checked (insecure, for teaching).
+    AnyCertificate,
+}
+
+impl Trust {
+    /// A pin as a person types it (`AB:CD:…` or `abcd…`), checked to be 64 hex digits.
+    ///
+    /// # Errors
+    /// [`TlsSetupError::BadPin`] when it is not a SHA-256 fingerprint.
+    pub fn pin(text: &str) -> Result<Self, TlsSetupError> {
+        let hex: String = text
+            .trim()
+            .chars()
+            .filter(|c| *c != ':')
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            Ok(Self::Pin(hex))
+        } else {
+            Err(TlsSetupError::BadPin(text.to_owned()))
+        }
+    }
+}
+
+/// A client's TLS settings.
+#[derive(Debug)]
+pub struct ClientTls {
+    /// rustls's settings, with the verifier [`Trust`] asks for.
+    pub(crate) config: Arc<ClientConfig>,
+    /// Whom we trust, to explain a refused certificate.
+    pub(crate) trust: Trust,
+    /// How long a handshake may take.
+    pub(crate) handshake_timeout: Duration,
+}
+
+impl ClientTls {
+    /// Settings that trust as `trust` says.
+    ///
+    /// # Errors
+    /// A CA file that cannot be read or holds no certificate.
+    pub fn new(trust: Trust) -> Result<Self, TlsSetupError> {
+        let builder = ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| TlsSetupError::Identity(e.to_string()))?;
+        let config = match &trust {
+            Trust::Roots { ca_file } => {
+                let mut roots = RootCertStore::empty();
+                // A system without a root store (a bare container) still trusts the CA file.
+                let _ =
+                    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+                if let Some(path) = ca_file {
+                    roots.add_parsable_certificates(read_chain(path)?);
+                }
+                builder.with_root_certificates(roots).with_no_client_auth()
+            }
+            Trust::Pin(pin) => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(Lenient::new(Some(pin.clone()))))
+                .with_no_client_auth(),
+            Trust::AnyCertificate => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(Lenient::new(None)))
+                .with_no_client_auth(),
+        };
+        Ok(Self {
+            config: Arc::new(config),
+            trust,
+            handshake_timeout: HANDSHAKE_TIMEOUT,
+        })
+    }
+
+    /// Gives up on a handshake after `timeout` instead of [`HANDSHAKE_TIMEOUT`].
+    #[must_use]
+    pub fn with_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Whom these settings trust.
+    #[must_use]
+    pub fn trust(&self) -> &Trust {
+        &self.trust
+    }
+
+    /// True when any certificate is accepted: the window marks such a socket insecure.
+    #[must_use]
+    pub fn is_insecure(&self) -> bool {
+        self.trust == Trust::AnyCertificate
+    }
+}
+
+/// A verifier that skips the chain of trust: it accepts the one pinned certificate, or any.
+/// The server must still prove it holds the certificate's key (the signatures are checked).
+#[derive(Debug)]
+struct Lenient {
+    /// The fingerprint to insist on; `None` accepts any certificate.
+    pin: Option<String>,
+    /// How to check the server's signatures.
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl Lenient {
+    fn new(pin: Option<String>) -> Self {
+        Self {
+            pin,
+            algorithms: provider().signature_verification_algorithms,
+        }
+    }
+}
+
+impl ServerCertVerifier for Lenient {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match &self.pin {
+            Some(pin) if fingerprint(end_entity) != *pin => Err(rustls::Error::InvalidCertificate(
+                CertificateError::ApplicationVerificationFailure,
+            )),
+            _ => Ok(ServerCertVerified::assertion()),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pin_may_have_colons_and_capitals_but_must_be_sha256() {
+        let hex = "AB:".repeat(31) + "CD";
+        assert_eq!(Trust::pin(&hex), Ok(Trust::Pin("ab".repeat(31) + "cd")));
+        assert!(matches!(Trust::pin("abc"), Err(TlsSetupError::BadPin(_))));
+        assert!(matches!(
+            Trust::pin(&"zz".repeat(32)),
+            Err(TlsSetupError::BadPin(_))
+        ));
+    }
+}

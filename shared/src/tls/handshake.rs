@@ -1,0 +1,215 @@
+//! The TLS handshake on a socket's task, and why one failed, in plain words.
+//!
+//! tokio-rustls runs the handshake over the connected TCP stream; once it is done the session
+//! is taken out of it and driven by the socket's own loop ([`Transport`]). A handshake that
+//! fails or takes too long closes that socket only: the pool goes on serving.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use rustls::CertificateError;
+use rustls_pki_types::ServerName;
+use serde::Serialize;
+use tokio::net::TcpStream;
+
+use super::transport::Transport;
+use super::{Secure, TlsInfo, Trust};
+use crate::SocketError;
+
+/// Why a handshake failed: the cases a learner meets, each with its explanation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TlsProblem {
+    /// A client that does not speak TLS reached our TLS server (it sent plain text).
+    #[error(
+        "the client does not speak TLS: its first bytes were plain text, not a TLS handshake (turn TLS on in the client, or use openssl s_client)"
+    )]
+    PlaintextClient,
+    /// Our TLS client reached a server that does not speak TLS.
+    #[error(
+        "the server does not speak TLS on this port: it answered in plain text (turn TLS off, or connect to the server's TLS port)"
+    )]
+    PlaintextServer,
+    /// The server's certificate is signed by no one we trust.
+    #[error(
+        "the server's certificate is signed by an unknown CA: trust that CA (a CA file), pin the certificate's fingerprint, or accept any certificate (insecure)"
+    )]
+    UnknownCa,
+    /// The server's certificate is for another name.
+    #[error("the server's certificate is not for the name we connected to")]
+    NameMismatch,
+    /// The server's certificate has expired (or is not valid yet).
+    #[error("the server's certificate has expired or is not valid yet")]
+    Expired,
+    /// The server's certificate is not the pinned one.
+    #[error(
+        "the server's certificate does not match the pinned SHA-256 fingerprint: this is not the server you pinned"
+    )]
+    PinMismatch,
+    /// The peer turned our certificate (or our offer) down with an alert.
+    #[error("the peer refused the handshake with the alert it sent")]
+    RefusedByPeer,
+    /// No handshake within the handshake timeout (a plaintext client waiting for a greeting
+    /// looks exactly like this).
+    #[error(
+        "no TLS handshake within the handshake timeout (a client that does not speak TLS and waits to be greeted looks like this)"
+    )]
+    TimedOut,
+    /// The peer closed the connection in the middle of the handshake.
+    #[error("the peer closed the connection during the handshake")]
+    PeerClosed,
+    /// Something else went wrong; the detail says what.
+    #[error("the handshake failed")]
+    Other,
+}
+
+impl TlsProblem {
+    /// A few words for the number: `Error = 102 (TLS: unknown CA)`.
+    #[must_use]
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Self::PlaintextClient => "TLS: plaintext client",
+            Self::PlaintextServer => "TLS: plaintext server",
+            Self::UnknownCa => "TLS: unknown CA",
+            Self::NameMismatch => "TLS: name mismatch",
+            Self::Expired => "TLS: certificate expired",
+            Self::PinMismatch => "TLS: pin mismatch",
+            Self::RefusedByPeer => "TLS: refused by peer",
+            Self::TimedOut => "TLS: handshake timeout",
+            Self::PeerClosed => "TLS: closed during handshake",
+            Self::Other => "TLS: handshake failed",
+        }
+    }
+}
+
+/// Runs the handshake over `tcp` as `secure` says; the secured stream and what was agreed.
+pub(crate) async fn handshake(
+    tcp: TcpStream,
+    secure: &Secure,
+    peer: SocketAddr,
+) -> Result<(Transport, TlsInfo), SocketError> {
+    let started = Instant::now();
+    let failed = |problem: TlsProblem, detail: String| SocketError::Tls {
+        peer,
+        problem,
+        detail,
+    };
+    let (timeout, done) = match secure {
+        Secure::Server(tls) => {
+            let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::clone(&tls.config));
+            let accepted = tokio::time::timeout(tls.handshake_timeout, acceptor.accept(tcp)).await;
+            let done = accepted.map(|result| {
+                result
+                    .map(|stream| {
+                        let (tcp, session) = stream.into_inner();
+                        (tcp, rustls::Connection::from(session))
+                    })
+                    .map_err(|e| explain(&e, Side::Server, None))
+            });
+            (tls.handshake_timeout, done)
+        }
+        Secure::Client(tls, host) => {
+            let name = ServerName::try_from(host.clone()).map_err(|e| {
+                failed(
+                    TlsProblem::Other,
+                    format!("\"{host}\" cannot be checked against a certificate: {e}"),
+                )
+            })?;
+            let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::clone(&tls.config));
+            let connected =
+                tokio::time::timeout(tls.handshake_timeout, connector.connect(name, tcp)).await;
+            let done = connected.map(|result| {
+                result
+                    .map(|stream| {
+                        let (tcp, session) = stream.into_inner();
+                        (tcp, rustls::Connection::from(session))
+                    })
+                    .map_err(|e| explain(&e, Side::Client, Some(&tls.trust)))
+            });
+            (tls.handshake_timeout, done)
+        }
+    };
+    let (tcp, session) = match done {
+        Ok(Ok(secured)) => secured,
+        Ok(Err((problem, detail))) => return Err(failed(problem, detail)),
+        Err(_elapsed) => {
+            return Err(failed(
+                TlsProblem::TimedOut,
+                format!("waited {} ms", timeout.as_millis()),
+            ));
+        }
+    };
+    let info = TlsInfo {
+        protocol: session
+            .protocol_version()
+            .map_or_else(String::new, protocol_name),
+        cipher: session
+            .negotiated_cipher_suite()
+            .map_or_else(String::new, |suite| format!("{:?}", suite.suite())),
+        handshake: started.elapsed(),
+    };
+    Ok((Transport::tls(tcp, session), info))
+}
+
+/// `TLS1.3` for rustls's `TLSv1_3`: how people write it.
+fn protocol_name(version: rustls::ProtocolVersion) -> String {
+    match version {
+        rustls::ProtocolVersion::TLSv1_3 => "TLS1.3".to_owned(),
+        rustls::ProtocolVersion::TLSv1_2 => "TLS1.2".to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Which end of the handshake we are: the same error means different things on each.
+#[derive(Clone, Copy)]
+enum Side {
+    Server,
+    Client,
+}
+
+/// Turns a failed handshake's error into a problem and the library's own words.
+fn explain(error: &std::io::Error, side: Side, trust: Option<&Trust>) -> (TlsProblem, String) {
+    let detail = error.to_string();
+    let Some(tls) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    else {
+        let problem = match error.kind() {
+            std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::BrokenPipe => TlsProblem::PeerClosed,
+            _ => TlsProblem::Other,
+        };
+        return (problem, detail);
+    };
+    let problem = match tls {
+        rustls::Error::InvalidMessage(_) => match side {
+            Side::Server => TlsProblem::PlaintextClient,
+            Side::Client => TlsProblem::PlaintextServer,
+        },
+        rustls::Error::InvalidCertificate(certificate) => match certificate {
+            CertificateError::UnknownIssuer | CertificateError::BadSignature => {
+                TlsProblem::UnknownCa
+            }
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                TlsProblem::NameMismatch
+            }
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. } => TlsProblem::Expired,
+            CertificateError::ApplicationVerificationFailure
+                if matches!(trust, Some(Trust::Pin(_))) =>
+            {
+                TlsProblem::PinMismatch
+            }
+            _ => TlsProblem::Other,
+        },
+        // Whatever the alert (unknown CA, bad certificate, access denied for a wrong pin), the
+        // peer said no; its name is in the detail.
+        rustls::Error::AlertReceived(_) => TlsProblem::RefusedByPeer,
+        _ => TlsProblem::Other,
+    };
+    (problem, detail)
+}

@@ -1,0 +1,220 @@
+//! A server's TLS identity: its certificate chain and key, from PEM files or self-signed.
+//!
+//! A learner rarely has a certificate at hand, so when none is given the server makes one for
+//! `localhost`, `127.0.0.1` and `::1` (rcgen) the first time, keeps it in the app's data folder
+//! and uses the same one from then on: its fingerprint stays the same, so a client that pinned
+//! it keeps trusting it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::ServerConfig;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use super::{HANDSHAKE_TIMEOUT, TlsSetupError, fingerprint, provider};
+
+/// The names the self-signed certificate is made for: how a client on this machine reaches us.
+const SELF_SIGNED_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+/// The self-signed certificate's file in the data folder.
+const CERT_FILE: &str = "tls-cert.pem";
+/// Its key's file.
+const KEY_FILE: &str = "tls-key.pem";
+
+/// A server's certificate and what its sockets need for the handshake.
+#[derive(Debug)]
+pub struct ServerTls {
+    /// rustls's settings: the chain, the key, the protocol versions (1.2 and 1.3).
+    pub(crate) config: Arc<ServerConfig>,
+    /// SHA-256 of the leaf certificate, shown so a client can pin or compare it.
+    fingerprint: String,
+    /// Where the certificate came from, for the window and the log.
+    source: PathBuf,
+    /// How long a handshake may take.
+    pub(crate) handshake_timeout: Duration,
+}
+
+impl ServerTls {
+    /// The identity in a PEM certificate chain (leaf first) and a PEM private key.
+    ///
+    /// # Errors
+    /// A file that cannot be read or holds no certificate / key, or a key that does not fit.
+    pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Self, TlsSetupError> {
+        let chain = read_chain(cert)?;
+        let key = read_key(key)?;
+        Self::new(chain, key, cert.to_path_buf())
+    }
+
+    /// The self-signed certificate kept in `folder`, made (and written there) on first use.
+    ///
+    /// # Errors
+    /// The folder cannot be made or written, or the files in it are damaged.
+    pub fn self_signed_in(folder: &Path) -> Result<Self, TlsSetupError> {
+        let cert = folder.join(CERT_FILE);
+        let key = folder.join(KEY_FILE);
+        if !cert.exists() || !key.exists() {
+            make_self_signed(folder, &cert, &key)?;
+        }
+        Self::from_pem_files(&cert, &key)
+    }
+
+    /// Gives up on a handshake after `timeout` instead of [`HANDSHAKE_TIMEOUT`].
+    #[must_use]
+    pub fn with_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// The leaf certificate's SHA-256 fingerprint, lowercase hex.
+    #[must_use]
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// The certificate file this identity came from.
+    #[must_use]
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+
+    fn new(
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+        source: PathBuf,
+    ) -> Result<Self, TlsSetupError> {
+        let fingerprint = chain
+            .first()
+            .map(|leaf| fingerprint(leaf))
+            .unwrap_or_default();
+        let config = ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .and_then(|builder| builder.with_no_client_auth().with_single_cert(chain, key))
+            .map_err(|e| TlsSetupError::Identity(e.to_string()))?;
+        Ok(Self {
+            config: Arc::new(config),
+            fingerprint,
+            source,
+            handshake_timeout: HANDSHAKE_TIMEOUT,
+        })
+    }
+}
+
+/// Every certificate in a PEM file, in order.
+pub(crate) fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsSetupError> {
+    let unreadable = |reason: String| TlsSetupError::Unreadable {
+        what: "certificate file",
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bytes = fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    let chain = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| unreadable(e.to_string()))?;
+    if chain.is_empty() {
+        return Err(TlsSetupError::Empty {
+            what: "certificate",
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(chain)
+}
+
+/// The first private key in a PEM file (PKCS#8, PKCS#1 or SEC1).
+fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsSetupError> {
+    let bytes = fs::read(path).map_err(|e| TlsSetupError::Unreadable {
+        what: "key file",
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    PrivateKeyDer::from_pem_slice(&bytes).map_err(|_| TlsSetupError::Empty {
+        what: "private key",
+        path: path.to_path_buf(),
+    })
+}
+
+/// Makes a certificate for [`SELF_SIGNED_NAMES`] and writes it and its key (readable by the
+/// owner only) to `folder`.
+fn make_self_signed(folder: &Path, cert: &Path, key: &Path) -> Result<(), TlsSetupError> {
+    let failed = |reason: String| TlsSetupError::DataFolder {
+        path: folder.to_path_buf(),
+        reason,
+    };
+    let names = SELF_SIGNED_NAMES
+        .iter()
+        .map(|&n| n.to_owned())
+        .collect::<Vec<_>>();
+    let made = rcgen::generate_simple_self_signed(names).map_err(|e| failed(e.to_string()))?;
+    fs::create_dir_all(folder).map_err(|e| failed(e.to_string()))?;
+    write_private(key, made.key_pair.serialize_pem().as_bytes())
+        .map_err(|e| failed(e.to_string()))?;
+    fs::write(cert, made.cert.pem()).map_err(|e| failed(e.to_string()))?;
+    tracing::info!(folder = %folder.display(), "made a self-signed certificate");
+    Ok(())
+}
+
+/// Writes a file only its owner can read (a private key).
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh folder of this test's own under the temp dir.
+    fn folder(name: &str) -> PathBuf {
+        let folder =
+            std::env::temp_dir().join(format!("serversocket-tls-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&folder);
+        folder
+    }
+
+    #[test]
+    fn the_self_signed_certificate_is_made_once_and_kept() {
+        let folder = folder("kept");
+        let first = ServerTls::self_signed_in(&folder).expect("made");
+        assert_eq!(first.fingerprint().len(), 64);
+        let second = ServerTls::self_signed_in(&folder).expect("loaded");
+        assert_eq!(
+            first.fingerprint(),
+            second.fingerprint(),
+            "the same certificate again"
+        );
+        let chain = read_chain(&folder.join(CERT_FILE)).expect("chain");
+        assert_eq!(fingerprint(&chain[0]), first.fingerprint());
+        let _ = fs::remove_dir_all(&folder);
+    }
+
+    #[test]
+    fn missing_and_empty_files_are_named_in_plain_words() {
+        let folder = folder("bad");
+        fs::create_dir_all(&folder).expect("folder");
+        let empty = folder.join("empty.pem");
+        fs::write(&empty, "not a certificate\n").expect("write");
+        let error = ServerTls::from_pem_files(&empty, &empty).expect_err("no certificate");
+        assert!(
+            matches!(
+                error,
+                TlsSetupError::Empty {
+                    what: "certificate",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        let error =
+            ServerTls::from_pem_files(&folder.join("none.pem"), &empty).expect_err("missing");
+        assert!(
+            error.to_string().contains("cannot read certificate file"),
+            "{error}"
+        );
+        let _ = fs::remove_dir_all(&folder);
+    }
+}

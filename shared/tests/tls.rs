@@ -1,0 +1,475 @@
+//! TLS over loopback: our server with rustls's and OpenSSL's clients, our client with a rustls
+//! server, and every failure a learner meets (plaintext on either side, unknown CA, wrong name,
+//! expired certificate, wrong pin, handshake timeout), each closing one socket only.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{PATIENCE, Watch};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use serversocket::seed::{Greeter, SERVER_GREETING};
+use serversocket::tls::{ClientTls, ServerTls, TlsProblem, Trust};
+use serversocket::{
+    Event, Passive, Runtime, ServerSocket, SocketError, SocketId, SocketState, TcpSocket,
+    event_channel,
+};
+
+/// A fresh folder for this test's certificates.
+fn folder(name: &str) -> PathBuf {
+    let folder = std::env::temp_dir().join(format!(
+        "serversocket-tls-test-{name}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).expect("folder");
+    folder
+}
+
+/// A greeting server with TLS on 127.0.0.1 port 0, and its certificate.
+fn tls_server(tls: ServerTls, max: usize) -> (Runtime, ServerSocket, Watch, SocketAddr) {
+    let runtime = Runtime::new().expect("runtime");
+    let (events, receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_id| Greeter::default());
+    server.set_port(0);
+    server.set_limits(2, max).expect("limits");
+    server.set_tls(Some(Arc::new(tls)));
+    let address = server.listen().expect("listen");
+    (runtime, server, Watch::new(receiver), address)
+}
+
+/// rustls's own blocking client, trusting the certificate in `ca` (PEM).
+fn rustls_client(
+    address: SocketAddr,
+    ca: &Path,
+) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca).expect("ca") {
+        roots.add(cert.expect("cert")).expect("root");
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = ServerName::try_from(address.ip().to_string()).expect("name");
+    let connection = rustls::ClientConnection::new(Arc::new(config), name).expect("client");
+    let tcp = TcpStream::connect(address).expect("connect");
+    tcp.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    rustls::StreamOwned::new(connection, tcp)
+}
+
+/// Reads the seed's greeting through any reader.
+fn read_greeting(stream: &mut impl Read) {
+    let mut greeting = vec![0; SERVER_GREETING.len()];
+    stream.read_exact(&mut greeting).expect("greeting");
+    assert_eq!(greeting, SERVER_GREETING.as_bytes());
+}
+
+fn is_tls_error(event: &Event, wanted: TlsProblem) -> bool {
+    matches!(event, Event::Error { error: SocketError::Tls { problem, .. }, .. } if *problem == wanted)
+}
+
+#[test]
+fn a_rustls_client_is_greeted_through_the_handshake_and_hears_close_notify() {
+    let certs = folder("rustls-client");
+    let tls = ServerTls::self_signed_in(&certs).expect("certificate");
+    let (_runtime, server, mut watch, address) = tls_server(tls, 8);
+    let mut client = rustls_client(address, &certs.join("tls-cert.pem"));
+    read_greeting(&mut client);
+
+    // Handshaking (TCP is up), then Secured, then Connected: Xojo's order for an SSLSocket.
+    let order: Vec<&str> = {
+        watch.until("Connected", |e| matches!(e, Event::Connected { .. }));
+        watch
+            .seen
+            .iter()
+            .filter_map(|e| match e {
+                Event::Handshaking { .. } => Some("handshaking"),
+                Event::Secured { .. } => Some("secured"),
+                Event::Connected { .. } => Some("connected"),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(order, ["handshaking", "secured", "connected"]);
+    let Some(Event::Secured { socket, tls }) = watch
+        .seen
+        .iter()
+        .find(|e| matches!(e, Event::Secured { .. }))
+        .cloned()
+    else {
+        unreachable!("seen above")
+    };
+    assert_eq!(tls.protocol, "TLS1.3");
+    assert!(tls.cipher.starts_with("TLS13_"), "{}", tls.cipher);
+    let handle = server.connection(socket).expect("connected socket");
+    assert_eq!(handle.status().state, SocketState::Connected);
+    assert_eq!(handle.tls(), Some(tls));
+
+    // Bytes both ways, decrypted on our side.
+    client.write_all(b"hello over TLS\r\n").expect("write");
+    client.flush().expect("flush");
+    watch.until(
+        "the client's words",
+        |e| matches!(e, Event::Data { data, .. } if data.as_ref() == b"hello over TLS\r\n"),
+    );
+    handle.write(&b"a reply\r\n"[..]).expect("queued");
+    let mut reply = [0; 9];
+    client.read_exact(&mut reply).expect("reply");
+    assert_eq!(&reply, b"a reply\r\n");
+
+    // Our close says goodbye in TLS first: rustls reports a clean end (Ok(0)), which it only
+    // does after a close_notify; a bare TCP close would be an UnexpectedEof error.
+    handle.close();
+    let mut rest = Vec::new();
+    let read = client.read_to_end(&mut rest);
+    assert!(read.is_ok(), "a clean TLS close, got {read:?}");
+    watch.until(
+        "Closed",
+        |e| matches!(e, Event::Closed { socket: s } if *s == socket),
+    );
+    let _ = std::fs::remove_dir_all(&certs);
+}
+
+#[test]
+fn openssl_s_client_is_greeted() {
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        println!("skipped: no openssl on this machine (apt-get install openssl)");
+        return;
+    }
+    let certs = folder("openssl");
+    let tls = ServerTls::self_signed_in(&certs).expect("certificate");
+    let (_runtime, _server, mut watch, address) = tls_server(tls, 8);
+    let mut child = std::process::Command::new("openssl")
+        .args(["s_client", "-connect", &address.to_string(), "-quiet"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut greeting = vec![0; SERVER_GREETING.len()];
+        let read = stdout.read_exact(&mut greeting);
+        (read, greeting)
+    });
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"from openssl\n").expect("write");
+    watch.until(
+        "openssl's words",
+        |e| matches!(e, Event::Data { data, .. } if data.as_ref() == b"from openssl\n"),
+    );
+    let secured = watch.until("Secured", |e| matches!(e, Event::Secured { .. }));
+    assert!(matches!(secured, Event::Secured { tls, .. } if tls.protocol == "TLS1.3"));
+    drop(stdin);
+    let (read, greeting) = reader.join().expect("reader");
+    read.expect("greeting from the server");
+    assert_eq!(greeting, SERVER_GREETING.as_bytes());
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&certs);
+}
+
+/// A TLS server of rustls's own on a thread: sends `hello\r\n`, then echoes one line back.
+fn rustls_server(cert: &Path, key: &Path) -> (SocketAddr, std::thread::JoinHandle<Vec<u8>>) {
+    let chain: Vec<_> = CertificateDer::pem_file_iter(cert)
+        .expect("cert")
+        .map(|c| c.expect("cert"))
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(key).expect("key");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .expect("config");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address");
+    let thread = std::thread::spawn(move || {
+        let (tcp, _) = listener.accept().expect("accept");
+        tcp.set_read_timeout(Some(PATIENCE)).expect("timeout");
+        let connection = rustls::ServerConnection::new(Arc::new(config)).expect("server");
+        let mut stream = rustls::StreamOwned::new(connection, tcp);
+        let mut got = Vec::new();
+        if stream
+            .write_all(b"hello\r\n")
+            .and_then(|()| stream.flush())
+            .is_err()
+        {
+            return got;
+        }
+        let mut byte = [0; 1];
+        while !got.ends_with(b"\n") && got.len() < 100 {
+            match stream.read(&mut byte) {
+                Ok(1) => got.push(byte[0]),
+                _ => break,
+            }
+        }
+        got
+    });
+    (address, thread)
+}
+
+/// Our client with `trust`, connecting to `host` on `port`; its events.
+fn our_client(host: &str, port: u16, trust: Trust) -> (Runtime, TcpSocket, Watch) {
+    let runtime = Runtime::new().expect("runtime");
+    let (events, receiver) = event_channel(None);
+    let tls = Arc::new(ClientTls::new(trust).expect("client settings"));
+    let socket = TcpSocket::connect_secure(
+        &runtime,
+        SocketId(0),
+        host,
+        port,
+        Passive,
+        events,
+        PATIENCE,
+        tls,
+    );
+    (runtime, socket, Watch::new(receiver))
+}
+
+#[test]
+fn our_client_talks_to_a_rustls_server_it_trusts_through_a_ca_file() {
+    let certs = folder("rustls-server");
+    let (cert, key) = (certs.join("tls-cert.pem"), certs.join("tls-key.pem"));
+    let tls = ServerTls::self_signed_in(&certs).expect("certificate");
+    drop(tls);
+    let (address, server) = rustls_server(&cert, &key);
+    let (_runtime, socket, mut watch) = our_client(
+        "127.0.0.1",
+        address.port(),
+        Trust::Roots {
+            ca_file: Some(cert.clone()),
+        },
+    );
+    watch.until("Connected", |e| matches!(e, Event::Connected { .. }));
+    assert!(watch.count(|e| matches!(e, Event::Handshaking { .. })) == 1);
+    assert!(watch.count(|e| matches!(e, Event::Secured { .. })) == 1);
+    watch.until(
+        "hello",
+        |e| matches!(e, Event::Data { data, .. } if data.as_ref() == b"hello\r\n"),
+    );
+    assert!(socket.status().tls.is_some());
+    socket.write(&b"hi rustls\n"[..]).expect("queued");
+    assert_eq!(server.join().expect("server"), b"hi rustls\n");
+    let _ = std::fs::remove_dir_all(&certs);
+}
+
+#[test]
+fn a_plaintext_client_on_the_tls_server_is_an_error_and_the_pool_goes_on() {
+    let certs = folder("plaintext-client");
+    let tls = ServerTls::self_signed_in(&certs)
+        .expect("certificate")
+        .with_handshake_timeout(Duration::from_millis(300));
+    let (_runtime, _server, mut watch, address) = tls_server(tls, 8);
+
+    // One speaks plain text at once; one says nothing, waiting for a greeting that never comes.
+    let mut talker = TcpStream::connect(address).expect("connect");
+    talker.write_all(b"hello, plain text\r\n").expect("write");
+    watch.until("plaintext client", |e| {
+        is_tls_error(e, TlsProblem::PlaintextClient)
+    });
+    let _silent = TcpStream::connect(address).expect("connect");
+    watch.until("handshake timeout", |e| {
+        is_tls_error(e, TlsProblem::TimedOut)
+    });
+    assert_eq!(watch.count(|e| matches!(e, Event::Connected { .. })), 0);
+
+    // The pool still serves a TLS client.
+    let mut client = rustls_client(address, &certs.join("tls-cert.pem"));
+    read_greeting(&mut client);
+    let _ = std::fs::remove_dir_all(&certs);
+}
+
+#[test]
+fn our_tls_client_on_a_plaintext_server_fails_clearly_without_connecting() {
+    let (_server_runtime, _server, _server_watch, address) = common::greeting_server(2, 8);
+    let (_runtime, socket, mut watch) =
+        our_client("127.0.0.1", address.port(), Trust::AnyCertificate);
+    let error = watch.until("TLS error", |e| matches!(e, Event::Error { .. }));
+    assert!(
+        is_tls_error(&error, TlsProblem::PlaintextServer),
+        "{error:?}"
+    );
+    let Event::Error { error, .. } = error else {
+        unreachable!()
+    };
+    assert_eq!(error.code(), 102);
+    assert!(error.to_string().contains("does not speak TLS"), "{error}");
+    watch.until("Closed", |e| matches!(e, Event::Closed { .. }));
+    assert_eq!(watch.count(|e| matches!(e, Event::Connected { .. })), 0);
+    assert_eq!(socket.status().state, SocketState::Closed);
+}
+
+#[test]
+fn a_pin_trusts_exactly_one_certificate() {
+    let certs = folder("pin");
+    let tls = ServerTls::self_signed_in(&certs).expect("certificate");
+    let right = tls.fingerprint().to_owned();
+    let (_runtime, _server, mut server_watch, address) = tls_server(tls, 8);
+
+    let wrong = Trust::pin(&"00".repeat(32)).expect("pin");
+    let (_r1, _wrong_socket, mut watch) = our_client("127.0.0.1", address.port(), wrong);
+    watch.until("pin mismatch", |e| is_tls_error(e, TlsProblem::PinMismatch));
+    watch.until("Closed", |e| matches!(e, Event::Closed { .. }));
+    assert_eq!(watch.count(|e| matches!(e, Event::Connected { .. })), 0);
+    // The server hears the refusal; its pool goes on.
+    server_watch.until("refused", |e| is_tls_error(e, TlsProblem::RefusedByPeer));
+
+    let (_r2, _socket, mut watch) = our_client(
+        "127.0.0.1",
+        address.port(),
+        Trust::pin(&right).expect("pin"),
+    );
+    watch.until(
+        "greeting",
+        |e| matches!(e, Event::Data { data, .. } if data.as_ref() == SERVER_GREETING.as_bytes()),
+    );
+    let _ = std::fs::remove_dir_all(&certs);
+}
+
+/// A certificate made here for `names`, valid from `from` to `to` (rcgen's dates).
+fn certificate(folder: &Path, names: &[&str], expired: bool) -> ServerTls {
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
+            .expect("params");
+    if expired {
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+    }
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("cert");
+    let (cert_path, key_path) = (folder.join("cert.pem"), folder.join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).expect("write");
+    std::fs::write(&key_path, key.serialize_pem()).expect("write");
+    ServerTls::from_pem_files(&cert_path, &key_path).expect("identity")
+}
+
+#[test]
+fn unknown_ca_wrong_name_and_expired_certificates_are_told_apart() {
+    // Trusting only the system's roots, a self-signed certificate is from an unknown CA.
+    let certs = folder("unknown-ca");
+    let (_r, _s, _w, address) = tls_server(ServerTls::self_signed_in(&certs).expect("cert"), 4);
+    let (_r1, _c1, mut watch) =
+        our_client("127.0.0.1", address.port(), Trust::Roots { ca_file: None });
+    watch.until("unknown CA", |e| is_tls_error(e, TlsProblem::UnknownCa));
+
+    // Trusted, but made for another name.
+    let other = folder("wrong-name");
+    let tls = certificate(&other, &["example.com"], false);
+    let (_r, _s, _w, address) = tls_server(tls, 4);
+    let trust = Trust::Roots {
+        ca_file: Some(other.join("cert.pem")),
+    };
+    let (_r2, _c2, mut watch) = our_client("127.0.0.1", address.port(), trust);
+    watch.until("name mismatch", |e| {
+        is_tls_error(e, TlsProblem::NameMismatch)
+    });
+
+    // Trusted and for the right name, but long expired.
+    let old = folder("expired");
+    let tls = certificate(&old, &["127.0.0.1"], true);
+    let (_r, _s, _w, address) = tls_server(tls, 4);
+    let trust = Trust::Roots {
+        ca_file: Some(old.join("cert.pem")),
+    };
+    let (_r3, _c3, mut watch) = our_client("127.0.0.1", address.port(), trust);
+    watch.until("expired", |e| is_tls_error(e, TlsProblem::Expired));
+    for f in [certs, other, old] {
+        let _ = std::fs::remove_dir_all(f);
+    }
+}
+
+#[test]
+fn fifty_simultaneous_tls_clients_are_all_greeted() {
+    let certs = folder("fifty");
+    let tls = ServerTls::self_signed_in(&certs).expect("certificate");
+    let (_runtime, _server, mut watch, address) = tls_server(tls, 64);
+    let ca = certs.join("tls-cert.pem");
+    let barrier = Arc::new(std::sync::Barrier::new(50));
+    let clients: Vec<_> = (0..50)
+        .map(|_| {
+            let (ca, barrier) = (ca.clone(), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut client = rustls_client(address, &ca);
+                read_greeting(&mut client);
+                client
+            })
+        })
+        .collect();
+    let connected: Vec<_> = clients
+        .into_iter()
+        .map(|c| c.join().expect("greeted"))
+        .collect();
+    assert_eq!(connected.len(), 50);
+    watch.until_n(50, "50 secured", |e| matches!(e, Event::Secured { .. }));
+    assert_eq!(watch.count(|e| matches!(e, Event::Error { .. })), 0);
+    let _ = std::fs::remove_dir_all(&certs);
+}
+
+#[test]
+fn megabytes_through_tls_keep_send_progress_send_complete_and_every_byte() {
+    let certs = folder("bulk");
+    let tls = ServerTls::self_signed_in(&certs).expect("certificate");
+    let pin = Trust::pin(tls.fingerprint()).expect("pin");
+    let runtime = Runtime::new().expect("runtime");
+    let (events, receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_id| Passive);
+    server.set_port(0);
+    server.set_tls(Some(Arc::new(tls)));
+    let address = server.listen().expect("listen");
+    let mut server_watch = Watch::new(receiver);
+
+    let (_client_runtime, socket, mut watch) = our_client("127.0.0.1", address.port(), pin);
+    watch.until("Connected", |e| matches!(e, Event::Connected { .. }));
+    let block: Vec<u8> = (0..8 * 1024 * 1024_u32)
+        .map(|i| u8::try_from(i % 251).expect("below 256"))
+        .collect();
+    socket.write(block.clone()).expect("queued");
+    watch.until("SendComplete", |e| matches!(e, Event::SendComplete { .. }));
+    let sent: u64 = watch
+        .seen
+        .iter()
+        .map(|e| match e {
+            Event::SendProgress { sent, .. } => *sent,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(
+        sent,
+        block.len() as u64,
+        "SendProgress counts every byte once"
+    );
+
+    // The server's Data events, decrypted, are the bytes sent, in order.
+    let mut received = Vec::with_capacity(block.len());
+    for _ in 0..100_000 {
+        if received.len() >= block.len() {
+            break;
+        }
+        if let Event::Data { data, .. } =
+            server_watch.until("data", |e| matches!(e, Event::Data { .. }))
+        {
+            received.extend_from_slice(&data);
+        }
+    }
+    assert!(received == block, "every byte arrived intact and in order");
+    let _ = std::fs::remove_dir_all(&certs);
+}

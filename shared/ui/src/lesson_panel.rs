@@ -1,0 +1,633 @@
+//! The Lessons panel: pick a lesson, follow its steps on the real window, answer its questions,
+//! and export a report. Both windows show it; each checks the steps done on its side and follows
+//! the other window's progress through [`LessonSync`].
+//!
+//! The window feeds it every event ([`LessonPanel::observe`]), applies the settings it hands
+//! out ([`LessonPanel::take_settings`]) and lets it light up the widget a step is about
+//! ([`mark`]).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use serversocket::Event;
+use serversocket::lesson::sync::{LessonSync, Position};
+use serversocket::lesson::{self, Lesson, LessonRun, Progress, Settings, Side, lesson_record};
+
+/// How often the other window's progress is read.
+const SYNC_EVERY: Duration = Duration::from_millis(500);
+
+/// The colour a highlighted widget is outlined in.
+const HIGHLIGHT: egui::Color32 = egui::Color32::from_rgb(255, 170, 0);
+
+/// Where the lesson is kept between runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct SavedLesson {
+    /// The lesson in progress, if any.
+    pub lesson: Option<String>,
+    /// Its current step.
+    pub step: usize,
+    /// When its run began (see [`Position::started`]).
+    pub started: u64,
+    /// The learner's name, for the report.
+    pub learner: String,
+    /// The panel is open.
+    pub open: bool,
+}
+
+/// What the panel says after an answer.
+#[derive(Debug, Clone, PartialEq)]
+enum Feedback {
+    Right,
+    Wrong { tries: usize },
+}
+
+/// The Lessons panel.
+pub struct LessonPanel {
+    /// Which window this is.
+    side: Side,
+    /// The lessons to choose from.
+    lessons: Vec<Lesson>,
+    /// Why a teacher's lesson folder could not be read (the shipped lessons still are).
+    load_problem: Option<String>,
+    /// The lesson being followed.
+    run: Option<LessonRun>,
+    /// When the run began, shared with the other window.
+    started: u64,
+    /// Shown in the window.
+    pub open: bool,
+    /// The choice in the lesson picker.
+    chosen: usize,
+    /// When the current step began, for its hint.
+    step_began: Instant,
+    /// What the learner typed as an answer.
+    answer: String,
+    feedback: Option<Feedback>,
+    /// Settings for the window to apply (a step began).
+    pending: Option<Settings>,
+    /// The file shared with the other window.
+    sync: LessonSync,
+    last_sync: Option<Instant>,
+    /// The learner's name for the report.
+    learner: String,
+    /// Where the last report went, or why it could not be written.
+    exported: Option<Result<PathBuf, String>>,
+}
+
+impl LessonPanel {
+    /// The panel of `side`'s window, with the shipped lessons and a teacher's folder
+    /// (`extra`), following the other window through `sync`, and resuming `saved`.
+    #[must_use]
+    pub fn new(
+        side: Side,
+        extra: Option<&std::path::Path>,
+        sync: LessonSync,
+        saved: &SavedLesson,
+    ) -> LessonPanel {
+        let (lessons, load_problem) = match lesson::catalog(extra) {
+            Ok(lessons) => (lessons, None),
+            Err(problem) => (
+                lesson::catalog(None).unwrap_or_default(),
+                Some(problem.to_string()),
+            ),
+        };
+        let mut panel = LessonPanel {
+            side,
+            lessons,
+            load_problem,
+            run: None,
+            started: 0,
+            open: false,
+            chosen: 0,
+            step_began: Instant::now(),
+            answer: String::new(),
+            feedback: None,
+            pending: None,
+            sync,
+            last_sync: None,
+            learner: saved.learner.clone(),
+            exported: None,
+        };
+        if let Some(name) = &saved.lesson {
+            panel.resume(name, saved.step, saved.started);
+        }
+        panel.open = saved.open;
+        panel
+    }
+
+    /// Starts the lesson called `name` from its first step.
+    ///
+    /// # Errors
+    /// When no lesson has that name (the message lists the names).
+    pub fn start(&mut self, name: &str) -> Result<(), String> {
+        let index = self
+            .lessons
+            .iter()
+            .position(|lesson| lesson.name == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.lessons.iter().map(|l| l.name.as_str()).collect();
+                format!(
+                    "there is no lesson called \"{name}\"; the lessons are: {}",
+                    known.join(", ")
+                )
+            })?;
+        self.chosen = index;
+        self.resume(name, 0, now_ms());
+        self.open = true;
+        self.publish();
+        Ok(())
+    }
+
+    /// Starts the lesson called `name`, or opens the panel saying there is none (`--lesson`).
+    pub fn start_or_explain(&mut self, name: &str) {
+        if let Err(problem) = self.start(name) {
+            self.load_problem = Some(problem);
+            self.open = true;
+        }
+    }
+
+    /// Follows `name` from `step` of the run that began at `started`.
+    fn resume(&mut self, name: &str, step: usize, started: u64) {
+        let Some(index) = self.lessons.iter().position(|lesson| lesson.name == name) else {
+            return;
+        };
+        let mut run = LessonRun::new(self.lessons[index].clone());
+        run.catch_up(step);
+        self.chosen = index;
+        self.started = started;
+        self.run = Some(run);
+        self.step_begins();
+    }
+
+    /// What to remember between runs.
+    #[must_use]
+    pub fn saved(&self) -> SavedLesson {
+        SavedLesson {
+            lesson: self.run.as_ref().map(|run| run.lesson().name.clone()),
+            step: self.run.as_ref().map_or(0, LessonRun::step_index),
+            started: self.started,
+            learner: self.learner.clone(),
+            open: self.open,
+        }
+    }
+
+    /// The lesson in progress.
+    #[must_use]
+    pub fn run(&self) -> Option<&LessonRun> {
+        self.run.as_ref()
+    }
+
+    /// Takes an event of this window's sockets.
+    pub fn observe(&mut self, event: &Event) {
+        if self.run.is_none() {
+            return;
+        }
+        if let Some(record) = lesson_record(event, SystemTime::now()) {
+            self.observe_record(record);
+        }
+    }
+
+    /// Takes a record of something a step may wait for that is not a socket event (the
+    /// Stream view's writes and reads).
+    pub fn observe_record(&mut self, record: Value) {
+        let side = self.side;
+        let Some(run) = &mut self.run else {
+            return;
+        };
+        let progress = run.observe(side, record);
+        self.progressed(progress);
+    }
+
+    /// Settings the window should apply now (a step began that sets some).
+    pub fn take_settings(&mut self) -> Option<Settings> {
+        self.pending.take()
+    }
+
+    /// The widget the current step is about, when that step is done in this window.
+    #[must_use]
+    pub fn highlight(&self) -> Option<&str> {
+        let run = self.run.as_ref()?;
+        let step = run.current()?;
+        // Once the step is done and only its question is open, the widget has done its part.
+        if step.side != self.side || run.is_asking() {
+            return None;
+        }
+        step.highlight.as_deref()
+    }
+
+    /// The answer the learner typed, checked (for tests, as the Check button does).
+    pub fn submit_answer(&mut self, given: &str) -> Option<bool> {
+        self.answer = given.to_owned();
+        self.check_answer()
+    }
+
+    fn check_answer(&mut self) -> Option<bool> {
+        let run = self.run.as_mut()?;
+        let (correct, progress) = run.answer(&self.answer)?;
+        self.feedback = Some(if correct {
+            Feedback::Right
+        } else {
+            let tries = match self.feedback {
+                Some(Feedback::Wrong { tries }) => tries + 1,
+                _ => 1,
+            };
+            Feedback::Wrong { tries }
+        });
+        if correct {
+            self.answer.clear();
+        }
+        self.progressed(progress);
+        Some(correct)
+    }
+
+    fn progressed(&mut self, mut progress: Progress) {
+        // A step whose condition already holds when it begins ends at once: bounded by the
+        // number of steps.
+        let steps = self.run.as_ref().map_or(0, |run| run.lesson().steps.len());
+        for _ in 0..=steps {
+            match progress {
+                Progress::Unchanged | Progress::Asking => return,
+                Progress::NextStep | Progress::Finished => {
+                    self.step_begins();
+                    self.publish();
+                    if progress == Progress::Finished {
+                        return;
+                    }
+                    progress = self
+                        .run
+                        .as_mut()
+                        .map_or(Progress::Unchanged, LessonRun::check);
+                }
+            }
+        }
+    }
+
+    /// A step began: its settings go to the window, its hint clock starts.
+    fn step_begins(&mut self) {
+        self.step_began = Instant::now();
+        if !matches!(self.feedback, Some(Feedback::Right)) {
+            self.feedback = None;
+        }
+        self.pending = self
+            .run
+            .as_ref()
+            .and_then(LessonRun::current)
+            .map(|step| step.set.clone());
+    }
+
+    /// Tells the other window where this one is.
+    fn publish(&self) {
+        if let Some(run) = &self.run {
+            let position = Position {
+                lesson: run.lesson().name.clone(),
+                step: run.step_index(),
+                started: self.started,
+            };
+            if let Err(problem) = self.sync.write(self.side, &position) {
+                // The other window will not follow; nothing else changes.
+                tracing::warn!("lessons: the other window cannot follow: {problem}");
+            }
+        }
+    }
+
+    /// Follows the other window: a newer run of a lesson is joined; the same run is caught up
+    /// with when the other window is further.
+    pub fn follow_other_window(&mut self) {
+        let other = match self.side {
+            Side::Server => Side::Client,
+            Side::Client => Side::Server,
+        };
+        let Some(position) = self.sync.read(other) else {
+            return;
+        };
+        if position.started > self.started {
+            self.resume(&position.lesson, position.step, position.started);
+            self.open = true;
+            self.publish();
+            return;
+        }
+        let same_run = position.started == self.started
+            && self
+                .run
+                .as_ref()
+                .is_some_and(|run| run.lesson().name == position.lesson);
+        if same_run {
+            let progress = self
+                .run
+                .as_mut()
+                .map_or(Progress::Unchanged, |run| run.catch_up(position.step));
+            if progress != Progress::Unchanged {
+                self.feedback = None;
+                self.progressed(progress);
+            }
+        }
+    }
+
+    /// Once per frame, before anything is drawn: follows the other window (at most every
+    /// [`SYNC_EVERY`]) and makes the current step's widget known to [`mark`]. While a lesson
+    /// runs the window repaints that often, since the other window's progress and a hint's
+    /// time arrive without an event; with no lesson an idle window stays idle.
+    pub fn tick(&mut self, ctx: &egui::Context) {
+        let now = Instant::now();
+        if self
+            .last_sync
+            .is_none_or(|last| now.duration_since(last) >= SYNC_EVERY)
+        {
+            self.last_sync = Some(now);
+            self.follow_other_window();
+        }
+        if self.run.as_ref().is_some_and(|run| !run.is_finished()) {
+            ctx.request_repaint_after(SYNC_EVERY);
+        }
+        self.publish_highlight(ctx);
+    }
+
+    /// Draws the panel (a side panel's content).
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let now = Instant::now();
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            self.picker_ui(ui);
+            if let Some(problem) = &self.load_problem {
+                ui.colored_label(ui.visuals().error_fg_color, problem);
+            }
+            ui.separator();
+            if self.run.is_some() {
+                self.steps_ui(ui, now);
+                ui.separator();
+                self.report_ui(ui);
+            } else {
+                ui.label("Choose a lesson and click Start. Each step says what to do in this window or in the other one, and moves on when the sockets have really done it.");
+            }
+        });
+    }
+
+    fn picker_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label("Lesson:");
+            let chosen_title = self
+                .lessons
+                .get(self.chosen)
+                .map_or(String::new(), |lesson| lesson.title.clone());
+            egui::ComboBox::from_id_salt("lesson picker")
+                .selected_text(chosen_title)
+                .width(220.0)
+                .show_ui(ui, |ui| {
+                    for (index, lesson) in self.lessons.iter().enumerate() {
+                        ui.selectable_value(&mut self.chosen, index, &lesson.title)
+                            .on_hover_text(&lesson.goal);
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            let running = self.run.as_ref().is_some_and(|run| {
+                self.lessons
+                    .get(self.chosen)
+                    .is_some_and(|l| l.name == run.lesson().name)
+            });
+            let start = if running { "Reset lesson" } else { "Start" };
+            let tip = if running {
+                "Start this lesson again from its first step (the other window follows)"
+            } else {
+                "Start this lesson (the other window follows when it runs on this machine)"
+            };
+            if ui.button(start).on_hover_text(tip).clicked()
+                && let Some(name) = self.lessons.get(self.chosen).map(|l| l.name.clone())
+            {
+                self.feedback = None;
+                self.answer.clear();
+                let _ = self.start(&name);
+            }
+        });
+    }
+
+    fn steps_ui(&mut self, ui: &mut egui::Ui, now: Instant) {
+        let Some(run) = &self.run else {
+            return;
+        };
+        let lesson = run.lesson();
+        ui.heading(&lesson.title);
+        ui.label(egui::RichText::new(&lesson.goal).italics());
+        let total = lesson.steps.len();
+        let done = run.step_index().min(total);
+        #[allow(clippy::cast_precision_loss)]
+        let fraction = done as f32 / total.max(1) as f32;
+        ui.add(egui::ProgressBar::new(fraction).text(format!("{done} of {total} steps done")));
+        let mut skip = false;
+        let mut check = false;
+        for (index, step) in lesson.steps.iter().enumerate() {
+            let where_ = if step.side == self.side {
+                String::new()
+            } else {
+                format!(" ({} window)", step.side.name())
+            };
+            if index < done {
+                ui.label(
+                    egui::RichText::new(format!("[x] {}.{where_} {}", index + 1, short(&step.say)))
+                        .weak(),
+                );
+            } else if index == done {
+                egui::Frame::group(ui.style()).show(ui, |ui| {
+                    ui.label(
+                        egui::RichText::new(format!("Step {} of {total}{where_}", index + 1))
+                            .strong(),
+                    );
+                    ui.label(&step.say);
+                    let elapsed = now.saturating_duration_since(self.step_began);
+                    if let Some(hint) = &step.hint
+                        && elapsed >= Duration::from_secs(step.hint_after_s)
+                    {
+                        ui.label(egui::RichText::new(format!("Hint: {hint}")).color(HIGHLIGHT));
+                    }
+                    if step.side != self.side {
+                        ui.horizontal_wrapped(|ui| {
+                            ui.label(format!(
+                                "This window moves on when the {} window has done it.",
+                                step.side.name()
+                            ));
+                            skip = ui
+                                .button("Skip step")
+                                .on_hover_text(format!(
+                                    "The {} window is not running: go on without this step",
+                                    step.side.name()
+                                ))
+                                .clicked();
+                        });
+                    } else if let Some(question) = &step.question
+                        && run.is_asking()
+                    {
+                        ui.label(egui::RichText::new(&question.ask).strong());
+                        ui.horizontal(|ui| {
+                            let label = ui.label("Answer:");
+                            let field = ui
+                                .add(
+                                    egui::TextEdit::singleline(&mut self.answer)
+                                        .desired_width(120.0),
+                                )
+                                .labelled_by(label.id);
+                            let entered = field.lost_focus()
+                                && ui.input(|input| input.key_pressed(egui::Key::Enter));
+                            check = ui.button("Check").clicked() || entered;
+                        });
+                    }
+                    match &self.feedback {
+                        Some(Feedback::Wrong { tries }) => {
+                            let mut words = "Not quite: look again at the window.".to_owned();
+                            if *tries >= 2 {
+                                words = format!(
+                                    "Not quite. The session says {} now.",
+                                    run.expected_answer()
+                                );
+                            }
+                            ui.colored_label(ui.visuals().warn_fg_color, words);
+                        }
+                        Some(Feedback::Right) if index > 0 => {
+                            ui.colored_label(
+                                egui::Color32::from_rgb(80, 180, 110),
+                                "Right: your last answer matched the session.",
+                            );
+                        }
+                        _ => {}
+                    }
+                });
+            } else {
+                ui.label(
+                    egui::RichText::new(format!("{}.{where_} {}", index + 1, short(&step.say)))
+                        .weak(),
+                );
+            }
+        }
+        if run.is_finished() {
+            ui.colored_label(
+                egui::Color32::from_rgb(80, 180, 110),
+                "Lesson done. Export the report for your teacher below.",
+            );
+        }
+        if check {
+            self.check_answer();
+        }
+        if skip {
+            let next = self.run.as_ref().map_or(0, |run| run.step_index() + 1);
+            if let Some(run) = &mut self.run {
+                let progress = run.catch_up(next);
+                self.progressed(progress);
+            }
+        }
+    }
+
+    fn report_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label("Your name:");
+            ui.add(egui::TextEdit::singleline(&mut self.learner).desired_width(140.0))
+                .labelled_by(label.id)
+                .on_hover_text("Written at the top of the report");
+        });
+        ui.horizontal_wrapped(|ui| {
+            if ui
+                .button("Export report")
+                .on_hover_text(
+                    "Write the steps, your answers and the lesson's event log as a Markdown file",
+                )
+                .clicked()
+            {
+                self.exported = Some(self.export().map_err(|problem| problem.to_string()));
+            }
+            if ui
+                .button("Copy report")
+                .on_hover_text("Copy the same report as Markdown text")
+                .clicked()
+            {
+                ui.ctx().copy_text(self.report());
+            }
+        });
+        match &self.exported {
+            Some(Ok(path)) => {
+                ui.label(format!("Report written to {}", path.display()));
+            }
+            Some(Err(problem)) => {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("The report could not be written: {problem}"),
+                );
+            }
+            None => {}
+        }
+    }
+
+    /// The report as Markdown.
+    #[must_use]
+    pub fn report(&self) -> String {
+        let note = if self.learner.trim().is_empty() {
+            String::new()
+        } else {
+            format!("Learner: {}", self.learner.trim())
+        };
+        self.run
+            .as_ref()
+            .map_or_else(String::new, |run| run.report_markdown(&note))
+    }
+
+    /// Writes the report next to the lesson files of this user: `lesson-report-NAME.md` in
+    /// the home folder (or the temporary folder when there is none).
+    ///
+    /// # Errors
+    /// The file could not be written.
+    pub fn export(&self) -> std::io::Result<PathBuf> {
+        let name = self
+            .run
+            .as_ref()
+            .map_or("lesson", |run| run.lesson().name.as_str());
+        let dir = std::env::var_os("HOME").map_or_else(std::env::temp_dir, PathBuf::from);
+        let path = dir.join(format!("lesson-report-{name}-{}.md", self.side.name()));
+        std::fs::write(&path, self.report())?;
+        Ok(path)
+    }
+}
+
+/// A step's first sentence, for the list of other steps.
+fn short(say: &str) -> String {
+    let first = say.split(". ").next().unwrap_or(say);
+    if first.len() < say.len() {
+        format!("{first}.")
+    } else {
+        first.to_owned()
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        })
+}
+
+/// The id under which the current highlight is kept in egui's memory for [`mark`].
+fn highlight_id() -> egui::Id {
+    egui::Id::unique("lesson highlight")
+}
+
+impl LessonPanel {
+    /// Makes the current step's widget known to [`mark`] for this frame.
+    fn publish_highlight(&self, ctx: &egui::Context) {
+        let highlight = self.highlight().map(str::to_owned);
+        ctx.data_mut(|data| data.insert_temp(highlight_id(), highlight));
+    }
+}
+
+/// Outlines `response`'s widget when the current lesson step is about `name` (one of
+/// [`lesson::HIGHLIGHTS`]).
+pub fn mark(ui: &egui::Ui, name: &str, response: &egui::Response) {
+    let current: Option<String> = ui
+        .ctx()
+        .data(|data| data.get_temp(highlight_id()))
+        .flatten();
+    if current.as_deref() == Some(name) {
+        ui.painter().rect_stroke(
+            response.rect.expand(3.0),
+            4.0,
+            egui::Stroke::new(2.0, HIGHLIGHT),
+            egui::StrokeKind::Outside,
+        );
+    }
+}
