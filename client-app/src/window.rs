@@ -3,6 +3,7 @@
 //! server needs a pool. Each socket has its row (state, addresses, bytes, last error, Send,
 //! Close) and its lines in the shared log.
 
+mod concepts;
 mod lessons;
 mod settings;
 #[cfg(test)]
@@ -26,6 +27,7 @@ use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::lesson_panel::{LessonPanel, mark};
 use serversocket_ui::native::{Side, open_window};
 use serversocket_ui::stream_view::StreamWindow;
+use serversocket_ui::theme;
 use serversocket_ui::{
     EventLog, LogView, RepaintOnEvent, RowAction, RowState, SendAction, SendBox, SendRequest,
     SocketRows, Timeline, drain_events, shortcuts, socket_table_ui,
@@ -91,6 +93,8 @@ pub struct ClientWindow {
     file_sends: Vec<FileSend>,
     /// The Stream view (its own loopback connection), in a window of its own.
     stream: StreamWindow,
+    /// The concepts window is open.
+    concepts_open: bool,
     /// Failed file sends report here (the event channel is the library's own), and the log
     /// shows them next frame.
     file_errors: (mpsc::Sender<Event>, mpsc::Receiver<Event>),
@@ -142,7 +146,7 @@ impl ClientWindow {
             repaint,
             trace_level: None,
             log: EventLog::new(Role::Client),
-            log_view: LogView::default(),
+            log_view: LogView::new(Role::Client),
             rows: SocketRows::default(),
             timeline: Timeline::new(
                 &[
@@ -150,13 +154,14 @@ impl ClientWindow {
                     (CONNECTED, RowState::Connected.color()),
                 ],
                 &[
-                    (CONNECTS, egui::Color32::from_rgb(90, 140, 230)),
+                    (CONNECTS, serversocket_ui::theme::RATE),
                     (FAILED, RowState::Failed.color()),
                 ],
             ),
             send_box,
             file_sends: Vec::new(),
             stream: StreamWindow::default(),
+            concepts_open: false,
             file_errors: mpsc::channel(),
             lessons,
             stream_seen: lessons::StreamSeen::default(),
@@ -219,28 +224,23 @@ impl ClientWindow {
             self.tls.ui(ui);
             ui.horizontal_wrapped(|ui| {
                 self.connect_buttons_ui(ui, enter_pressed);
-                ui.label(format!(
-                    "· {} connecting · {} connected · {} closed · {} failed ({} refused, {} dropped unserved)",
-                    self.rows.count(RowState::Connecting),
-                    self.rows.count(RowState::Connected),
-                    self.rows.count(RowState::Closed),
-                    self.rows.count(RowState::Failed),
-                    self.rows.refused(),
-                    self.rows.dropped_unserved(),
-                ))
-                .on_hover_text("Refused: nothing listened when the socket connected. Dropped unserved: the connection was made, then cut before the server sent anything (it waited in the backlog of a listener that closed).");
-                if let Some(switch) = &mut self.trace_level {
-                    ui.separator();
-                    switch.ui(ui);
-                }
+                self.chips_ui(ui);
                 ui.separator();
+                if let Some(switch) = &mut self.trace_level {
+                    ui.menu_button("Developer", |ui| switch.ui(ui))
+                        .response
+                        .on_hover_text("Settings for developers: how much the library traces on the terminal");
+                }
                 let stream = self.stream.toggle_ui(ui);
                 mark(ui, "stream", &stream);
+                ui.toggle_value(&mut self.concepts_open, "Concepts")
+                    .on_hover_text("Plain explanations: connect, SYN_SENT, refused or reset, TIME_WAIT, ephemeral ports");
                 ui.toggle_value(&mut self.lessons.open, "Lessons")
                     .on_hover_text("Guided labs: step by step, checked against what the sockets really do");
             });
             ui.add_space(4.0);
         });
+        concepts::window_ui(ui.ctx(), &mut self.concepts_open, &self.rows);
         self.stream.show(ui.ctx(), &self.runtime);
         // After the Stream view took its news, so a step it ends shows in this frame.
         self.stream_to_lesson();
@@ -256,6 +256,51 @@ impl ClientWindow {
                 "Nothing yet: start the server and click Listen there, then click Connect here.",
             );
         });
+    }
+
+    /// The sockets' counts as chips, each one phrase that never wraps in the middle.
+    fn chips_ui(&self, ui: &mut egui::Ui) {
+        let rows = &self.rows;
+        for (count, state, words, tip) in [
+            (
+                rows.count(RowState::Connecting),
+                RowState::Connecting,
+                "connecting",
+                "Looking up the host and waiting for the handshake (the kernel's SYN_SENT)",
+            ),
+            (
+                rows.count(RowState::Connected),
+                RowState::Connected,
+                "connected",
+                "Connected: they can send and receive",
+            ),
+            (
+                rows.count(RowState::Closed),
+                RowState::Closed,
+                "closed",
+                "Closed after being connected",
+            ),
+        ] {
+            theme::chip(ui, format!("{count} {words}"), state.color(), tip);
+        }
+        theme::chip(
+            ui,
+            format!("{} failed", rows.count(RowState::Failed)),
+            RowState::Failed.color(),
+            "Never served: refused, unknown host, timed out, or cut off before the server sent anything",
+        );
+        theme::chip(
+            ui,
+            format!("{} refused", rows.refused()),
+            RowState::Failed.color(),
+            "Refused: nothing listened when the socket connected (the server's kernel answered with a reset)",
+        );
+        theme::chip(
+            ui,
+            format!("{} dropped unserved", rows.dropped_unserved()),
+            RowState::Failed.color(),
+            "The connection was made, then cut before the server sent anything (it waited in the backlog of a listener that closed)",
+        );
     }
 
     /// Connect and Connect ×N.

@@ -8,13 +8,16 @@ mod concepts;
 mod dense_pool;
 mod kernel_view;
 mod lessons;
+mod pipeline;
 mod pool_view;
 mod reply_setting;
 mod settings;
+mod status;
 #[cfg(test)]
 mod tests;
 mod tls_concepts;
 mod tls_setting;
+mod views;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -110,10 +113,18 @@ pub struct ServerWindow {
     listener_gaps: (u64, Duration),
     /// Since when the listener is closed (the naive server between connections).
     closed_since: Option<Instant>,
+    /// Enter was pressed in the port field this frame: Listen, as the button would.
+    enter_pressed: bool,
     /// The kernel's side: the accept queue in front of the pool.
     kernel: kernel_view::KernelView,
     /// Follows each connection in the kernel, through TIME_WAIT after it closed.
     connections_in_kernel: ConnectionWatch,
+    /// The main view: connections moving from the kernel through the listener to the pool.
+    pipeline: pipeline::Pipeline,
+    /// The stage the open concept talks about, lit in the pipeline.
+    lit: Option<pipeline::Stage>,
+    /// Which view shares the place under the pipeline.
+    view: views::View,
     /// The Lessons panel: a guided lab on this window.
     lessons: LessonPanel,
     /// Whether connections are secured with TLS, and with which certificate.
@@ -157,7 +168,7 @@ impl ServerWindow {
             reply_problem,
             trace_level: None,
             log: EventLog::new(Role::Server),
-            log_view: LogView::default(),
+            log_view: LogView::new(Role::Server),
             stream: StreamWindow::default(),
             rows: SocketRows::default(),
             listener_error: None,
@@ -165,16 +176,21 @@ impl ServerWindow {
                 &[
                     (IDLE, RowState::Idle.color()),
                     (CONNECTED, RowState::Connected.color()),
-                    (LISTENER_OPEN, egui::Color32::from_rgb(200, 160, 60)),
+                    (LISTENER_OPEN, serversocket_ui::theme::LISTENER),
                     (ACCEPT_QUEUE, kernel_view::WAITING_COLOR),
                 ],
-                &[(ACCEPTS, egui::Color32::from_rgb(90, 140, 230))],
-            ),
+                &[(ACCEPTS, serversocket_ui::theme::RATE)],
+            )
+            .keep_every_change(LISTENER_OPEN),
             waiting: None,
             listener_gaps: (0, Duration::ZERO),
             closed_since: None,
+            enter_pressed: false,
             kernel: kernel_view::KernelView::new(),
             connections_in_kernel,
+            pipeline: pipeline::Pipeline::default(),
+            lit: None,
+            view: views::View::default(),
             lessons,
             tls: tls_setting::TlsSetting::default(),
             runtime,
@@ -199,48 +215,19 @@ impl ServerWindow {
         self.server.local_address()
     }
 
-    /// Draws one frame.
+    /// Draws one frame: the settings and status chips at the top, then the pipeline, the
+    /// tiles, the timeline, the table and the log; the concepts float over them.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.repaint.attach(ui.ctx());
         self.take_events(ui.ctx());
         self.lessons.tick(ui.ctx());
         egui::Panel::top("settings").show(ui, |ui| {
             ui.add_space(4.0);
-            let listening = match &self.serving {
-                Serving::Pool => self.server.is_listening(),
-                Serving::Naive(_) => true,
-            };
-            let changes = self.settings.ui(ui, listening, &self.interfaces);
-            if changes.limits {
-                self.apply_limits();
-            }
-            if changes.slow_motion {
-                self.server
-                    .set_handoff_delay(Duration::from_millis(self.settings.handoff_delay_ms));
-            }
-            if changes.idle_timeout {
-                self.server
-                    .set_idle_timeout(idle_timeout(self.settings.idle_timeout_seconds));
-            }
-            let reply_changed = self.settings.reply.ui(ui, self.reply_problem.as_deref());
-            self.tls.ui(ui, listening);
-            if changes.greeting || reply_changed {
-                self.apply_reply();
-            }
+            self.settings_ui(ui);
             ui.horizontal_wrapped(|ui| {
-                self.listen_button_ui(ui, changes.enter_pressed);
-                if let Serving::Pool = self.serving {
-                    pool_view::status_ui(
-                        ui,
-                        &self.server,
-                        &self.rows,
-                        self.listener_error.as_ref(),
-                    );
-                }
-                if let Some(switch) = &mut self.trace_level {
-                    ui.separator();
-                    switch.ui(ui);
-                }
+                let enter_pressed = self.enter_pressed_once();
+                self.listen_button_ui(ui, enter_pressed);
+                self.chips_ui(ui);
                 ui.separator();
                 ui.toggle_value(&mut self.settings.show_concepts, "Concepts")
                     .on_hover_text(
@@ -251,65 +238,57 @@ impl ServerWindow {
                     .on_hover_text(
                         "Guided labs: step by step, checked against what the sockets really do",
                     );
+                if let Some(switch) = &mut self.trace_level {
+                    ui.menu_button("Developer", |ui| switch.ui(ui))
+                        .response
+                        .on_hover_text(
+                            "Settings for developers: how much the library traces on the terminal",
+                        );
+                }
             });
             ui.add_space(4.0);
         });
         self.stream.show(ui.ctx(), &self.runtime);
         self.lessons_ui(ui);
-        let status = self.server.pool_status();
-        if self.settings.show_concepts {
-            egui::Panel::right("concepts")
-                .resizable(true)
-                .default_size(300.0)
-                .show(ui, |ui| {
-                    let tls = self.server.tls();
-                    let rows = &self.rows;
-                    concepts::ui(
-                        ui,
-                        &concepts::Live {
-                            status: &status,
-                            rows,
-                            naive_accepted: self.serving.naive_accepted(),
-                            waiting: self.waiting.as_slice(),
-                            handoff_delay_ms: self.settings.handoff_delay_ms,
-                            port: self.settings.validated().ok().map(|(_, port)| port),
-                            accept_queue: self.kernel.queue(),
-                            kernel_unavailable: self.kernel.unavailable(),
-                            paused: self.server.is_accepting_paused(),
-                        },
-                        |ui| {
-                            tls_concepts::ui(
-                                ui,
-                                &tls_concepts::Live {
-                                    tls: tls.as_deref(),
-                                    rows,
-                                },
-                            );
-                        },
-                    );
-                });
-        }
+        self.concepts_ui(ui.ctx());
         egui::CentralPanel::default().show(ui, |ui| {
-            if let Serving::Pool = self.serving {
-                self.kernel.ui(ui, &self.server);
-            }
-            // The naive socket has no cap to draw.
-            let max = match self.serving {
-                Serving::Pool => Some(status.limits.max),
-                Serving::Naive(_) => None,
+            let status = self.server.pool_status();
+            let counts = pipeline::Counts {
+                queue: self.kernel.queue(),
+                listener: self.listener_state(),
+                limits: (!self.naive_view()).then_some((status.limits.min, status.limits.max)),
+                rows: &self.rows,
+                selected: self.log_view.socket_filter,
+                lit: self.lit,
             };
-            let top = ui.cursor().min;
-            let clicked = pool_view::tiles_ui(ui, &self.rows, self.waiting.as_slice(), max);
-            let tiles = ui.interact(
-                egui::Rect::from_min_max(top, egui::pos2(ui.max_rect().right(), ui.cursor().min.y)),
-                egui::Id::unique("pool tiles outline"),
-                egui::Sense::hover(),
-            );
-            mark(ui, "pool", &tiles);
-            if let Some(socket) = clicked {
+            if let Some(socket) = self.pipeline.ui(ui, &counts) {
                 self.log_view.toggle_socket(socket);
             }
-            self.timeline.ui(ui, Instant::now());
+            // The naive socket has no cap to draw.
+            let max = counts.limits.map(|(_, max)| max);
+            views::tabs_ui(ui, &mut self.view, max.is_none());
+            match self.view {
+                views::View::Tiles => {
+                    let top = ui.cursor().min;
+                    let clicked =
+                        pool_view::tiles_ui(ui, &self.rows, self.waiting.as_slice(), max);
+                    // What a lesson points at when it says "the pool".
+                    let tiles = ui.interact(
+                        egui::Rect::from_min_max(
+                            top,
+                            egui::pos2(ui.max_rect().right(), ui.cursor().min.y),
+                        ),
+                        egui::Id::unique("pool tiles outline"),
+                        egui::Sense::hover(),
+                    );
+                    mark(ui, "pool", &tiles);
+                    if let Some(socket) = clicked {
+                        self.log_view.toggle_socket(socket);
+                    }
+                }
+                views::View::Timeline => self.timeline.contents_ui(ui, Instant::now()),
+                views::View::Kernel => self.kernel.ui(ui, &self.server),
+            }
             ui.separator();
             self.connections_ui(ui);
             ui.separator();
@@ -319,6 +298,134 @@ impl ServerWindow {
                 "Nothing yet: click Listen, then connect a client (the client window's Connect, or `client-app --headless`).",
             );
         });
+    }
+
+    /// The settings rows; what changed is applied at once.
+    fn settings_ui(&mut self, ui: &mut egui::Ui) {
+        let listening = match &self.serving {
+            Serving::Pool => self.server.is_listening(),
+            Serving::Naive(_) => true,
+        };
+        let changes = self.settings.ui(ui, listening, &self.interfaces);
+        self.enter_pressed = changes.enter_pressed;
+        if changes.limits {
+            self.apply_limits();
+        }
+        if changes.slow_motion {
+            self.server
+                .set_handoff_delay(Duration::from_millis(self.settings.handoff_delay_ms));
+        }
+        if changes.idle_timeout {
+            self.server
+                .set_idle_timeout(idle_timeout(self.settings.idle_timeout_seconds));
+        }
+        let reply_changed = self.settings.reply.ui(ui, self.reply_problem.as_deref());
+        self.tls.ui(ui, listening);
+        if changes.greeting || reply_changed {
+            self.apply_reply();
+        }
+    }
+
+    /// Enter was pressed in the port field this frame (read once).
+    fn enter_pressed_once(&mut self) -> bool {
+        std::mem::take(&mut self.enter_pressed)
+    }
+
+    /// Whether the window shows naive mode: its socket runs, or it is chosen for the next
+    /// Listen (then the pool's Min and Max mean nothing and are not shown).
+    fn naive_view(&self) -> bool {
+        match self.serving {
+            Serving::Naive(_) => true,
+            Serving::Pool => self.settings.naive && !self.server.is_listening(),
+        }
+    }
+
+    /// The status chips of whichever server runs, and the last listener error.
+    fn chips_ui(&self, ui: &mut egui::Ui) {
+        if self.naive_view() {
+            status::naive_chips_ui(
+                ui,
+                status::NaiveStatus {
+                    relisten_delay_ms: self.settings.relisten_delay_ms,
+                    accepted: self.serving.naive_accepted(),
+                    gaps: self.listener_gaps,
+                },
+            );
+        } else {
+            status::pool_chips_ui(
+                ui,
+                &self.server.pool_status(),
+                &self.rows,
+                self.kernel.queue(),
+            );
+        }
+        if let Some(error) = &self.listener_error {
+            status::error_chip_ui(ui, error);
+        }
+    }
+
+    /// Whether the listener takes connections now, for the pipeline.
+    fn listener_state(&self) -> pipeline::ListenerState {
+        let open = match self.serving {
+            Serving::Pool => self.server.is_listening(),
+            Serving::Naive(_) if self.closed_since.is_some() => {
+                return pipeline::ListenerState::Gap;
+            }
+            Serving::Naive(_) => true,
+        };
+        if !open {
+            pipeline::ListenerState::Closed
+        } else if self.server.is_accepting_paused() && matches!(self.serving, Serving::Pool) {
+            pipeline::ListenerState::Paused
+        } else {
+            pipeline::ListenerState::Open
+        }
+    }
+
+    /// The concepts, floating over the right of the window so the main view keeps its width;
+    /// the stage of the concept open lights up in the pipeline.
+    fn concepts_ui(&mut self, ctx: &egui::Context) {
+        self.lit = None;
+        if !self.settings.show_concepts {
+            return;
+        }
+        let status = self.server.pool_status();
+        let live = concepts::Live {
+            status: &status,
+            rows: &self.rows,
+            naive_accepted: self.serving.naive_accepted(),
+            waiting: self.waiting.as_slice(),
+            handoff_delay_ms: self.settings.handoff_delay_ms,
+            port: self.settings.validated().ok().map(|(_, port)| port),
+            accept_queue: self.kernel.queue(),
+            kernel_unavailable: self.kernel.unavailable(),
+            paused: self.server.is_accepting_paused(),
+        };
+        let tls = self.server.tls();
+        let mut open = true;
+        let mut lit = None;
+        let height = (ctx.content_rect().height() - 80.0).max(200.0);
+        egui::Window::new("Concepts")
+            .open(&mut open)
+            .anchor(egui::Align2::RIGHT_TOP, [-8.0, 40.0])
+            .default_width(320.0)
+            .default_height(height)
+            .max_height(height)
+            .resizable(true)
+            .show(ctx, |ui| {
+                let more = |ui: &mut egui::Ui| {
+                    tls_concepts::ui(
+                        ui,
+                        &tls_concepts::Live {
+                            tls: tls.as_deref(),
+                            rows: &self.rows,
+                        },
+                    );
+                };
+                lit = concepts::ui(ui, &live, more).and_then(pipeline::Stage::of_concept);
+            });
+        self.lit = lit;
+        self.settings.show_concepts = open;
     }
 
     /// Makes the reply setting as typed the one new sockets use, or shows why it cannot be.
@@ -401,6 +508,10 @@ impl ServerWindow {
             _ => {}
         }
         self.kernel.record(&event);
+        self.pipeline.record(
+            &event,
+            Duration::from_millis(self.settings.handoff_delay_ms),
+        );
         self.lessons.observe(&event);
         self.connections_in_kernel.follow_event(&event);
         self.rows.apply(Role::Server, &event);
@@ -417,17 +528,6 @@ impl ServerWindow {
                 // Dropping it stops its listener and closes its connections.
                 self.serving = Serving::Pool;
                 self.timeline.mark(Instant::now(), "Stop Listening");
-            }
-            if let Serving::Naive(naive) = &self.serving {
-                let (gaps, closed) = self.listener_gaps;
-                ui.label(format!(
-                    "Naive mode: one socket, re-listening {} ms after each connection · {} accepted · listener closed {gaps} time{}, {} ms in all",
-                    self.settings.relisten_delay_ms,
-                    naive.accepted(),
-                    if gaps == 1 { "" } else { "s" },
-                    closed.as_millis(),
-                ))
-                .on_hover_text("While the listener is closed, nothing listens on the port: connections arriving then are refused or reset by the OS");
             }
         } else if self.server.is_listening() {
             let tip = shortcuts::tip(

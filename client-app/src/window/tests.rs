@@ -118,7 +118,7 @@ fn three_connects_make_three_connected_rows_each_greeted_and_the_seed_conversati
 }
 
 #[test]
-fn send_from_a_row_arrives_at_the_server_and_close_closes_it() {
+fn send_from_the_selected_sockets_details_arrives_at_the_server_and_close_closes_it() {
     let server = Server::start();
     let mut harness = window(server.port);
     harness.get_by_label("Connect").click();
@@ -126,6 +126,23 @@ fn send_from_a_row_arrives_at_the_server_and_close_closes_it() {
         w.log.contains("Socket 0 connected.")
     });
     harness.step();
+    // The row is named by the client's own port, the one the server sees as its peer's.
+    let port = harness
+        .state()
+        .rows
+        .get(SocketId(0))
+        .unwrap()
+        .local
+        .unwrap()
+        .port();
+    harness.get_by_label(&format!("0 · client :{port}")).click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains(&format!("Socket 0 · client :{port}"))
+            .is_some(),
+        "the details pane"
+    );
     harness.get_by_label("Text for socket 0").click();
     harness
         .get_by_label("Text for socket 0")
@@ -173,12 +190,12 @@ fn a_refused_port_and_an_unknown_host_show_their_errors_with_codes() {
         1,
         "only the first was refused"
     );
-    assert!(
-        harness
-            .query_by_label_contains("2 failed (1 refused, 0 dropped unserved)")
-            .is_some(),
-        "status line"
-    );
+    for chip in ["2 failed", "1 refused", "0 dropped unserved"] {
+        assert!(
+            harness.query_by_label(chip).is_some(),
+            "the status chip {chip}"
+        );
+    }
     assert!(
         harness
             .query_by_label("Error 102 (connection refused)")

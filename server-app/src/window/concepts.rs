@@ -68,13 +68,19 @@ const ERROR_CODES: [(i32, &str); 7] = [
 ];
 
 /// Draws the panel's contents; `more` adds concepts of another part (TLS) in the same list.
-pub fn ui(ui: &mut egui::Ui, live: &Live<'_>, more: impl FnOnce(&mut egui::Ui)) {
+/// Returns the title of the first concept open, whose part of the window then lights up.
+pub fn ui(
+    ui: &mut egui::Ui,
+    live: &Live<'_>,
+    more: impl FnOnce(&mut egui::Ui),
+) -> Option<&'static str> {
+    let mut open = None;
     ui.heading("What you are seeing");
     ui.weak("What each part is, and where it is on screen now.");
     ui.separator();
     egui::ScrollArea::vertical().show(ui, |ui| {
         for concept in concepts(live) {
-            egui::CollapsingHeader::new(concept.title)
+            let shown = egui::CollapsingHeader::new(concept.title)
                 .default_open(false)
                 .show(ui, |ui| {
                     ui.label(concept.explanation);
@@ -83,6 +89,13 @@ pub fn ui(ui: &mut egui::Ui, live: &Live<'_>, more: impl FnOnce(&mut egui::Ui)) 
                             .color(ui.visuals().hyperlink_color),
                     );
                 });
+            // A concept just opened comes into view, its explanation under it.
+            if shown.header_response.clicked() {
+                shown.header_response.scroll_to_me(Some(egui::Align::TOP));
+            }
+            if shown.body_returned.is_some() && open.is_none() {
+                open = Some(concept.title);
+            }
         }
         more(ui);
         egui::CollapsingHeader::new("Error codes").show(ui, |ui| {
@@ -91,6 +104,7 @@ pub fn ui(ui: &mut egui::Ui, live: &Live<'_>, more: impl FnOnce(&mut egui::Ui)) 
             }
         });
     });
+    open
 }
 
 /// The concepts with their live pointers.

@@ -10,7 +10,7 @@ const MOST_TILES: u32 = 48;
 /// A waiting connection's tile, in points: smaller than a socket's, it has no socket yet.
 const TILE: egui::Vec2 = egui::vec2(14.0, 22.0);
 /// The colour of a connection waiting in the kernel: neither idle nor served.
-pub const WAITING_COLOR: egui::Color32 = egui::Color32::from_rgb(200, 120, 220);
+pub const WAITING_COLOR: egui::Color32 = serversocket_ui::theme::IN_KERNEL;
 
 /// What the window last heard of the accept queue.
 #[derive(Debug)]

@@ -1,10 +1,9 @@
-//! The pool drawn for a learner: the status line (IsListening, LocalAddress, Handle, counts,
-//! totals) and one tile per socket, coloured by state, so AddSocket refilling the pool and the
+//! The pool drawn for a learner: one tile per socket, coloured by state, so AddSocket refilling the pool and the
 //! cap at MaximumSocketsConnected can be seen happening.
 
 use std::net::SocketAddr;
 
-use serversocket::{ServerSocket, SocketError, SocketId};
+use serversocket::SocketId;
 use serversocket_ui::{RowState, SocketRow, SocketRows};
 
 /// How many closed sockets stay on show: enough to see the churn, not a wall of grey.
@@ -17,44 +16,6 @@ const TILE: egui::Vec2 = egui::vec2(64.0, 30.0);
 /// about the most tiles three scrolling lines can make sense of.
 const DENSE_FROM: usize = 300;
 
-/// The status line.
-pub fn status_ui(
-    ui: &mut egui::Ui,
-    server: &ServerSocket,
-    rows: &SocketRows,
-    listener_error: Option<&SocketError>,
-) {
-    let status = server.pool_status();
-    match status.listening {
-        Some(address) => {
-            ui.colored_label(RowState::Connected.color(), format!("Listening on {address}"))
-                .on_hover_text("IsListening is true: the listening socket accepts connections on this LocalAddress");
-            ui.label(format!("Handle {}", status.handle.unwrap_or(-1)))
-                .on_hover_text("The listening socket's OS handle (file descriptor)");
-        }
-        None => {
-            ui.label("Not listening")
-                .on_hover_text("IsListening is false; Handle is -1");
-        }
-    }
-    let bytes_in: u64 = rows.iter().map(|row| row.bytes_in).sum();
-    let bytes_out: u64 = rows.iter().map(|row| row.bytes_out).sum();
-    ui.label(format!(
-        "· {} connected (max {}) · {} idle (min {}) · {} accepted · {bytes_in} B in, {bytes_out} B out",
-        status.connected.len(),
-        status.limits.max,
-        status.idle.len(),
-        status.limits.min,
-        status.accepted,
-    ));
-    if let Some(error) = listener_error {
-        ui.colored_label(
-            ui.visuals().error_fg_color,
-            format!("Error {} ({}): {error}", error.code(), error.meaning()),
-        );
-    }
-}
-
 /// One tile per idle or connected socket and the last few closed ones, oldest first, after a
 /// dashed tile per connection waiting for its slow-motion handoff; hovering explains the state.
 /// `max` is MaximumSocketsConnected (none in naive mode, which has no cap). Returns the socket
@@ -66,7 +27,8 @@ pub fn tiles_ui(
     max: Option<usize>,
 ) -> Option<SocketId> {
     ui.horizontal(|ui| {
-        ui.heading("The pool");
+        // Naive mode has no pool: its sockets are the connections the one socket served.
+        ui.heading(if max.is_some() { "The pool" } else { "Sockets" });
         let cap = max
             .map(|max| format!(" of at most {max}"))
             .unwrap_or_default();

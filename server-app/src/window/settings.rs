@@ -216,46 +216,57 @@ impl ServerSettings {
                 changes.enter_pressed =
                     port.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             });
-            let label = ui.label("Min:").on_hover_text(
-                "MinimumSocketsAvailable: idle sockets the pool keeps ready; AddSocket fires to refill it",
-            );
-            let min = ui
-                .add(egui::DragValue::new(&mut self.min).range(0..=MINIMUM_SOCKETS_AVAILABLE_CEILING))
-                .labelled_by(label.id);
-            mark(ui, "min", &min);
-            changes.limits |= min.changed();
-            let label = ui.label("Max:").on_hover_text(
-                "MaximumSocketsConnected: most connections at once; more clients wait in the OS backlog",
-            );
-            let max = ui
-                .add(egui::DragValue::new(&mut self.max).range(0..=MAXIMUM_SOCKETS_CONNECTED_CEILING))
-                .labelled_by(label.id);
-            mark(ui, "max", &max);
-            changes.limits |= max.changed();
+            // Naive mode has no pool: Min and Max, slow motion and the idle timeout do not
+            // apply to it, so they are not shown.
             if !self.naive {
-                let label = ui.label("Slow motion:").on_hover_text(
-                    "Handoff delay: each accepted connection waits this long before it is handed to an idle socket of the pool, so you can watch it happen (0 = off)",
-                );
-                changes.slow_motion = ui
-                    .add(
-                        egui::DragValue::new(&mut self.handoff_delay_ms)
-                            .range(0..=MAX_HANDOFF_DELAY_MS)
-                            .speed(10.0)
-                            .suffix(" ms"),
-                    )
-                    .labelled_by(label.id)
-                    .changed();
-                let label = ui.label("Idle timeout:").on_hover_text(
-                    "Close a connection once nothing was sent or received on it for this long, so silent clients cannot hold every slot up to Max (0 = never, as in Xojo; applies to new connections)",
-                );
-                changes.idle_timeout = ui
-                    .add(
-                        egui::DragValue::new(&mut self.idle_timeout_seconds)
-                            .range(0..=crate::MAX_IDLE_TIMEOUT_SECONDS)
-                            .suffix(" s"),
-                    )
-                    .labelled_by(label.id)
-                    .changed();
+                // A label and its field move to the next line together.
+                ui.horizontal(|ui| {
+                    let label = ui.label("Min:").on_hover_text(
+                        "MinimumSocketsAvailable: idle sockets the pool keeps ready; AddSocket fires to refill it",
+                    );
+                    let min = ui
+                        .add(egui::DragValue::new(&mut self.min).range(0..=MINIMUM_SOCKETS_AVAILABLE_CEILING))
+                        .labelled_by(label.id);
+                    mark(ui, "min", &min);
+                    changes.limits |= min.changed();
+                });
+                ui.horizontal(|ui| {
+                    let label = ui.label("Max:").on_hover_text(
+                        "MaximumSocketsConnected: most connections at once; more clients wait in the OS backlog",
+                    );
+                    let max = ui
+                        .add(egui::DragValue::new(&mut self.max).range(0..=MAXIMUM_SOCKETS_CONNECTED_CEILING))
+                        .labelled_by(label.id);
+                    mark(ui, "max", &max);
+                    changes.limits |= max.changed();
+                });
+                ui.horizontal(|ui| {
+                    let label = ui.label("Slow motion:").on_hover_text(
+                        "Handoff delay: each accepted connection waits this long before it is handed to an idle socket of the pool, so you can watch it happen (0 = off)",
+                    );
+                    changes.slow_motion = ui
+                        .add(
+                            egui::DragValue::new(&mut self.handoff_delay_ms)
+                                .range(0..=MAX_HANDOFF_DELAY_MS)
+                                .speed(10.0)
+                                .suffix(" ms"),
+                        )
+                        .labelled_by(label.id)
+                        .changed();
+                });
+                ui.horizontal(|ui| {
+                    let label = ui.label("Idle timeout:").on_hover_text(
+                        "Close a connection once nothing was sent or received on it for this long, so silent clients cannot hold every slot up to Max (0 = never, as in Xojo; applies to new connections)",
+                    );
+                    changes.idle_timeout = ui
+                        .add(
+                            egui::DragValue::new(&mut self.idle_timeout_seconds)
+                                .range(0..=crate::MAX_IDLE_TIMEOUT_SECONDS)
+                                .suffix(" s"),
+                        )
+                        .labelled_by(label.id)
+                        .changed();
+                });
             }
         });
         ui.add_enabled_ui(!listening, |ui| {

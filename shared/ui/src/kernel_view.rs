@@ -8,7 +8,7 @@ use crate::{RowState, SocketRow};
 
 /// The colour of a connection the server's kernel holds in its accept queue (the server
 /// window draws those waiting connections in the same colour).
-pub const IN_ACCEPT_QUEUE_COLOR: egui::Color32 = egui::Color32::from_rgb(200, 120, 220);
+pub const IN_ACCEPT_QUEUE_COLOR: egui::Color32 = crate::theme::IN_KERNEL;
 
 /// What a learner is told about a client waiting in the server's accept queue.
 pub const IN_ACCEPT_QUEUE_TIP: &str = "Accepted by the server's kernel, not yet by a server socket: the handshake is done, so connect succeeded, but the connection waits in the listener's accept queue until the server accepts it (e.g. its pool is at MaximumSocketsConnected)";

@@ -8,14 +8,17 @@
 //! - [`native`]: how the windows open: size, position, icon.
 //! - [`diagnostics`]: the library's tracing on the terminal, and its level switch.
 //! - [`log`]: [`EventLog`], every event as the seed's line, and [`LogView`], its virtualized view.
+//! - [`file_dialog`]: the system's Save as dialog, on a thread of its own.
 //! - [`log_to_file`]: the log written to a file as it happens (text or NDJSON, rotated).
 //! - [`shortcuts`]: the keyboard shortcuts.
 //! - [`shutdown`]: when a headless program stops (Ctrl-C, SIGTERM, its reader gone).
 //! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
-//! - [`table`]: the socket table with per-row Send and Close.
+//! - [`table`]: the socket table: the essential columns and Close.
+//! - [`details`]: the selected socket's details pane: addresses, kernel view, error, Send.
 //! - [`stream_view`]: [`stream_view::StreamView`], writes and reads as segments on two lanes.
 //! - [`kernel_view`]: a socket's TCP state as the kernel reports it, in its row.
 //! - [`state`]: colours and plain words for socket states.
+//! - [`theme`]: the shared palette, status chips, spacing, light/dark and focus.
 //! - [`timeline`]: [`Timeline`], the live plot of levels, rates and the user's actions.
 //! - [`sequence`]: one socket's events in order, with times, when it is selected.
 //! - [`send_box`]: [`SendBox`], what to write to a socket: text or hex, repeats, history.
@@ -23,8 +26,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod details;
 pub mod diagnostics;
 pub mod drain;
+pub mod file_dialog;
 pub mod kernel_view;
 pub mod lesson_panel;
 pub mod log;
@@ -39,8 +44,10 @@ pub mod shutdown;
 pub mod state;
 pub mod stream_view;
 pub mod table;
+pub mod theme;
 pub mod timeline;
 
+pub use details::details_ui;
 pub use drain::drain_events;
 pub use log::{EventLog, LogView};
 pub use repaint::RepaintOnEvent;

@@ -14,6 +14,7 @@ use serversocket::log_file::LogFile;
 use serversocket::report::{Role, human_line, json_record};
 use serversocket::{Event, SocketId};
 
+use crate::file_dialog::{Chosen, SaveDialog};
 use crate::log_to_file::LogToFile;
 use crate::sequence::Sequence;
 use crate::shortcuts;
@@ -232,6 +233,8 @@ pub struct LogView {
     pub export_path: String,
     /// What the last export did, for the user; written by the export's own thread.
     pub export_result: Arc<Mutex<Option<String>>>,
+    /// The system's Save as dialog, while it is open.
+    save_dialog: Option<SaveDialog>,
     /// Indices of the entries that pass the filters, kept between frames.
     visible: Vec<usize>,
     /// The selected socket's events in order.
@@ -251,14 +254,17 @@ pub struct LogView {
     anchor: Option<u64>,
 }
 
-impl Default for LogView {
-    fn default() -> Self {
+impl LogView {
+    /// A view of the log of `role`'s window; each window exports to its own default file.
+    #[must_use]
+    pub fn new(role: Role) -> Self {
         Self {
             text_filter: String::new(),
             socket_filter: None,
             hex: false,
-            export_path: default_export_path(),
+            export_path: default_export_path(role),
             export_result: Arc::default(),
+            save_dialog: None,
             visible: Vec::new(),
             sequence: Sequence::default(),
             scanned: 0,
@@ -271,12 +277,14 @@ impl Default for LogView {
     }
 }
 
-/// A file in the temporary directory, so Export works before the user picks a place.
-fn default_export_path() -> String {
-    std::env::temp_dir()
-        .join("serversocket-log.ndjson")
-        .display()
-        .to_string()
+/// A file in the temporary directory, so Export works before the user picks a place; one per
+/// window, so the server's export does not overwrite the client's.
+fn default_export_path(role: Role) -> String {
+    let name = match role {
+        Role::Server => "serversocket-server-log.ndjson",
+        Role::Client => "serversocket-client-log.ndjson",
+    };
+    std::env::temp_dir().join(name).display().to_string()
 }
 
 impl LogView {
@@ -390,9 +398,14 @@ impl LogView {
             ui.separator();
             ui.add(egui::TextEdit::singleline(&mut self.export_path).desired_width(180.0))
                 .on_hover_text("The file Export writes (NDJSON, as `--headless --json`)");
-            if ui.button("Export").clicked() {
+            if ui
+                .button("Export")
+                .on_hover_text("Write the log to the file named at the left")
+                .clicked()
+            {
                 self.export(log, ui.ctx());
             }
+            self.save_as_ui(ui, log);
             let result = self
                 .export_result
                 .lock()
@@ -412,6 +425,47 @@ impl LogView {
                     )),
             };
         });
+    }
+
+    /// "Export to…": the system's file dialog picks the file, then Export writes it. Without a
+    /// dialog (no desktop portal) the path field still works, and the window says so.
+    fn save_as_ui(&mut self, ui: &mut egui::Ui, log: &EventLog) {
+        let open = self.save_dialog.is_some();
+        if ui
+            .add_enabled(!open, egui::Button::new("Export to…"))
+            .on_hover_text("Choose the file in the system's file dialog, then export")
+            .clicked()
+        {
+            let title = match log.role() {
+                Role::Server => "Export the server's log",
+                Role::Client => "Export the client's log",
+            };
+            self.save_dialog = Some(SaveDialog::open(
+                title,
+                Path::new(&self.export_path),
+                ui.ctx(),
+            ));
+        }
+        let Some(chosen) = self.save_dialog.as_ref().map(SaveDialog::chosen) else {
+            return;
+        };
+        match chosen {
+            Chosen::Waiting => {
+                ui.weak("choosing a file…");
+            }
+            Chosen::File(path) => {
+                self.save_dialog = None;
+                self.export_path = path.display().to_string();
+                self.export(log, ui.ctx());
+            }
+            Chosen::Nothing => {
+                self.save_dialog = None;
+                *self.export_result.lock().unwrap_or_else(PoisonError::into_inner) = Some(
+                    "no file chosen (cancelled, or this desktop has no file dialog: type a path and click Export)"
+                        .to_owned(),
+                );
+            }
+        }
     }
 
     /// The lines the view shows, as text, one a line.
@@ -579,7 +633,7 @@ mod tests {
                 socket: SocketId(id),
             });
         }
-        let mut view = LogView::default();
+        let mut view = LogView::new(Role::Client);
         view.refresh(&log);
         (log, view)
     }
@@ -679,7 +733,7 @@ mod tests {
         // A filtered view: sockets 7, 70…79, 700…799 and so on.
         let mut view = LogView {
             text_filter: "Socket 7".to_owned(),
-            ..LogView::default()
+            ..LogView::new(Role::Server)
         };
         for n in 0..MAX_LINES {
             log.push(closed(n));
@@ -738,7 +792,7 @@ mod tests {
                 socket: SocketId(socket),
             });
         }
-        let mut view = LogView::default();
+        let mut view = LogView::new(Role::Server);
         view.refresh(&log);
         assert_eq!(view.visible_count(), 3);
         view.toggle_socket(SocketId(1));
@@ -764,6 +818,21 @@ mod tests {
         assert_eq!(
             line,
             "Socket 0 got: evil\\u{202e}txt.exe\\u{2028}next\\u{200b}\\u{feff}"
+        );
+    }
+
+    #[test]
+    fn each_window_exports_to_its_own_default_file() {
+        let server = LogView::new(Role::Server).export_path;
+        let client = LogView::new(Role::Client).export_path;
+        assert_ne!(server, client);
+        assert!(
+            server.ends_with("serversocket-server-log.ndjson"),
+            "{server}"
+        );
+        assert!(
+            client.ends_with("serversocket-client-log.ndjson"),
+            "{client}"
         );
     }
 }

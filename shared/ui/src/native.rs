@@ -1,44 +1,121 @@
-//! How both windows open: their size, where they stand, and the app icon. The two windows are
-//! sized to sit side by side on a 1366×768 screen, the server at the left.
+//! How both windows open: their size and place taken from the monitor, and the app icon.
+//!
+//! The size known before a window exists is only a guess (eframe learns the monitor once the
+//! window is up), so each window opens at a modest size and, on its first frame that knows the
+//! monitor, moves and resizes itself: side by side (server left, client right) on a screen
+//! wide enough for two, and both the screen's full size, stacked, on a smaller one (the window
+//! manager's task bar or Alt+Tab then switches between them like tabs).
 
 use std::sync::Arc;
 
-/// Each window's width and height at first start (later starts restore what the user chose).
-const SIZE: [f32; 2] = [680.0, 720.0];
-/// The smallest size at which everything still fits.
-const MIN_SIZE: [f32; 2] = [480.0, 400.0];
+/// Each window's size until the monitor is known.
+const FIRST_SIZE: [f32; 2] = [680.0, 560.0];
+/// The smallest size at which everything still fits (an 800×600 screen, less its title bar).
+pub const MIN_SIZE: [f32; 2] = [480.0, 400.0];
+/// The narrowest window the server's table and pipeline read well in: a screen narrower than
+/// two of these stacks the windows instead of squeezing them side by side.
+const SIDE_BY_SIDE_WIDTH: f32 = 640.0;
+/// Room left for a title bar and a desktop panel.
+const DECORATIONS: f32 = 32.0;
 /// The app icon: a listening socket above its pool (two connected, two idle).
 const ICON: &[u8] = include_bytes!("../../../assets/icon.png");
 
 /// Which of the two windows, and so where it opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
-    /// The server window, at the left.
+    /// The server window, at the left (or at the back when stacked).
     Left,
-    /// The client window, beside it.
+    /// The client window, beside it (or in front, a little lower, when stacked).
     Right,
+}
+
+/// Where a window stands and how big it is inside, in points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Placement {
+    /// Its top-left corner on the monitor.
+    pub position: egui::Pos2,
+    /// Its inner size.
+    pub size: egui::Vec2,
+}
+
+/// Where `side`'s window goes on a monitor of `monitor` points: half the width each when two
+/// fit side by side, else the whole screen each, the client a title bar's height lower so
+/// both can be seen to be there. Never below [`MIN_SIZE`].
+#[must_use]
+pub fn placement(monitor: egui::Vec2, side: Side) -> Placement {
+    let min = egui::Vec2::from(MIN_SIZE);
+    let height = monitor.y - DECORATIONS;
+    let (position, size) = if monitor.x >= 2.0 * SIDE_BY_SIDE_WIDTH {
+        let width = (monitor.x / 2.0).floor();
+        let x = match side {
+            Side::Left => 0.0,
+            Side::Right => width,
+        };
+        (egui::pos2(x, 0.0), egui::vec2(width, height))
+    } else {
+        let offset = match side {
+            Side::Left => 0.0,
+            Side::Right => DECORATIONS,
+        };
+        (
+            egui::pos2(offset, offset),
+            egui::vec2(monitor.x - offset, height - offset),
+        )
+    };
+    Placement {
+        position,
+        size: size.max(min),
+    }
 }
 
 /// The options to open one of the windows with.
 #[must_use]
-pub fn native_options(title: &str, side: Side) -> eframe::NativeOptions {
-    let x = match side {
-        Side::Left => 0.0,
-        Side::Right => SIZE[0] + 6.0,
-    };
+pub fn native_options(title: &str) -> eframe::NativeOptions {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title(title)
         .with_app_id(title.to_lowercase().replace([' ', '—'], ""))
-        .with_inner_size(SIZE)
-        .with_min_inner_size(MIN_SIZE)
-        .with_position([x, 0.0]);
+        .with_inner_size(FIRST_SIZE)
+        .with_min_inner_size(MIN_SIZE);
     // The icon is ours and known good; if it ever failed to decode, the OS's default will do.
     if let Ok(icon) = eframe::icon_data::from_png_bytes(ICON) {
         viewport = viewport.with_icon(Arc::new(icon));
     }
     eframe::NativeOptions {
         viewport,
+        // The place comes from the monitor each time (see `Placed`), not from the last run,
+        // which may have been on another screen.
+        persist_window: false,
         ..Default::default()
+    }
+}
+
+/// A window's app that places its window once the monitor is known.
+struct Placed<A> {
+    app: A,
+    side: Side,
+    /// Placed already: the user may move and resize it from then on.
+    placed: bool,
+}
+
+impl<A: eframe::App> eframe::App for Placed<A> {
+    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        if !self.placed
+            && let Some(monitor) = ctx.input(|i| i.viewport().monitor_size)
+        {
+            self.placed = true;
+            let place = placement(monitor, self.side);
+            ctx.send_viewport_cmd(egui::ViewportCommand::OuterPosition(place.position));
+            ctx.send_viewport_cmd(egui::ViewportCommand::InnerSize(place.size));
+        }
+        self.app.logic(ctx, frame);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        self.app.ui(ui, frame);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.app.save(storage);
     }
 }
 
@@ -60,12 +137,17 @@ where
 {
     eframe::run_native(
         app_name,
-        native_options(title, side),
+        native_options(title),
         Box::new(move |cc| {
+            crate::theme::apply(&cc.egui_ctx);
             let remembered = cc
                 .storage
                 .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY));
-            Ok(Box::new(build(remembered)?))
+            Ok(Box::new(Placed {
+                app: build(remembered)?,
+                side,
+                placed: false,
+            }))
         }),
     )
     .map_err(|error| format!("the window could not open: {error}"))
@@ -75,18 +157,44 @@ where
 mod tests {
     use super::*;
 
+    fn fits(place: Placement, monitor: egui::Vec2) -> bool {
+        place.position.x + place.size.x <= monitor.x
+            && place.position.y + place.size.y + DECORATIONS <= monitor.y
+    }
+
     #[test]
-    fn the_icon_decodes_and_the_windows_sit_side_by_side() {
+    fn on_a_wide_screen_the_windows_sit_side_by_side() {
+        let monitor = egui::vec2(1366.0, 768.0);
+        let left = placement(monitor, Side::Left);
+        let right = placement(monitor, Side::Right);
+        assert!(
+            left.position.x + left.size.x <= right.position.x,
+            "no overlap"
+        );
+        assert!(fits(left, monitor) && fits(right, monitor));
+        assert!(left.size.x >= SIDE_BY_SIDE_WIDTH);
+    }
+
+    #[test]
+    fn on_a_small_screen_each_window_takes_the_screen_and_fits_on_it() {
+        for monitor in [egui::vec2(1024.0, 600.0), egui::vec2(800.0, 600.0)] {
+            for side in [Side::Left, Side::Right] {
+                let place = placement(monitor, side);
+                assert!(fits(place, monitor), "{side:?} on {monitor:?}: {place:?}");
+                assert!(place.size.x >= monitor.x - DECORATIONS, "{place:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_icon_decodes() {
         let icon = eframe::icon_data::from_png_bytes(ICON).expect("the icon is a PNG");
         assert_eq!((icon.width, icon.height), (256, 256));
-        let left = native_options("ServerSocket server", Side::Left).viewport;
-        let right = native_options("ServerSocket client", Side::Right).viewport;
-        let (Some(l), Some(r), Some(size)) = (left.position, right.position, left.inner_size)
-        else {
-            panic!("positions and size are set");
-        };
-        assert!(l.x + size.x <= r.x, "the windows do not overlap");
-        assert!(r.x + size.x <= 1366.0, "both fit on a 1366 px screen");
-        assert!(left.icon.is_some());
+        assert!(
+            native_options("ServerSocket server")
+                .viewport
+                .icon
+                .is_some()
+        );
     }
 }

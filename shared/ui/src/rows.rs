@@ -38,11 +38,20 @@ pub struct SocketRow {
     pub draft: String,
     /// What the kernel last said of its connection (when a window follows it).
     pub kernel: Option<TcpView>,
+    /// The client's port, which both ends know: "client :46116" names the same connection
+    /// in the server window (its peer's port) and the client window (its own port).
+    pub client_port: Option<u16>,
     /// What its TLS handshake agreed on (a secure socket, once secured).
     pub tls: Option<TlsInfo>,
 }
 
 impl SocketRow {
+    /// The connection's name in both windows, "client :46116", once it is known.
+    #[must_use]
+    pub fn client_label(&self) -> Option<String> {
+        self.client_port.map(|port| format!("client :{port}"))
+    }
+
     fn new(id: SocketId, state: RowState) -> Self {
         Self {
             id,
@@ -56,6 +65,7 @@ impl SocketRow {
             last_error: None,
             draft: String::new(),
             kernel: None,
+            client_port: None,
             tls: None,
         }
     }
@@ -93,11 +103,19 @@ impl SocketRows {
                 row.local = Some(*local);
                 row.remote = Some(*remote);
                 row.since = Some(SystemTime::now());
+                row.client_port = Some(match role {
+                    Role::Server => remote.port(),
+                    Role::Client => local.port(),
+                });
             }
             Event::Handshaking { local, remote, .. } => {
                 row.state = RowState::Handshaking;
                 row.local = Some(*local);
                 row.remote = Some(*remote);
+                row.client_port = Some(match role {
+                    Role::Server => remote.port(),
+                    Role::Client => local.port(),
+                });
             }
             Event::Secured { tls, .. } => row.tls = Some(tls.clone()),
             Event::Data { data, .. } => row.bytes_in += data.len() as u64,

@@ -2,6 +2,8 @@
 
 use egui::Color32;
 
+use crate::theme;
+
 /// A socket's state as the windows show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowState {
@@ -52,16 +54,16 @@ impl RowState {
         }
     }
 
-    /// Its colour, readable on light and dark themes.
+    /// Its colour, from the shared colour-blind safe palette.
     #[must_use]
     pub fn color(self) -> Color32 {
         match self {
-            Self::Idle => Color32::from_rgb(90, 140, 220),
-            Self::Connecting => Color32::from_rgb(220, 170, 40),
-            Self::Connected => Color32::from_rgb(60, 170, 90),
-            Self::Handshaking => Color32::from_rgb(40, 170, 190),
-            Self::Closed => Color32::from_rgb(140, 140, 140),
-            Self::Failed => Color32::from_rgb(220, 70, 60),
+            Self::Idle => theme::SKY_BLUE,
+            Self::Connecting => theme::ORANGE,
+            Self::Connected => theme::BLUISH_GREEN,
+            Self::Handshaking => theme::BLUE,
+            Self::Closed => theme::GREY,
+            Self::Failed => theme::VERMILLION,
         }
     }
 }

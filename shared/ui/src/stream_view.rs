@@ -9,10 +9,10 @@ use serversocket::{Runtime, Waker};
 
 /// The colours segments take in turn, so neighbours differ.
 const COLOURS: [egui::Color32; 4] = [
-    egui::Color32::from_rgb(90, 140, 230),
-    egui::Color32::from_rgb(230, 150, 60),
-    egui::Color32::from_rgb(80, 180, 110),
-    egui::Color32::from_rgb(190, 100, 200),
+    crate::theme::SKY_BLUE,
+    crate::theme::ORANGE,
+    crate::theme::BLUISH_GREEN,
+    crate::theme::REDDISH_PURPLE,
 ];
 
 /// One write or one read: its number and its bytes' place in the stream.

@@ -18,8 +18,9 @@ pub enum RowAction {
     Select(SocketId),
 }
 
-/// Draws the rows; `close_label` is the seed's word for closing ("Disconnect" on the server,
-/// "Close" on the client). Returns what the user clicked.
+/// Draws the rows, and under them the details pane of the `selected` socket if it is among
+/// them; `close_label` is the seed's word for closing ("Disconnect" on the server, "Close" on
+/// the client). Returns what the user clicked.
 pub fn socket_table_ui<'a>(
     ui: &mut egui::Ui,
     rows: impl Iterator<Item = &'a mut SocketRow>,
@@ -35,8 +36,8 @@ pub fn socket_table_ui<'a>(
     let max_height = (ui.available_height() * 0.4)
         .min(ui.available_height() - log_room)
         .clamp(3.0 * row_height, 260.0);
-    // One line per row: long text is cut (hover shows it), buttons sit side by side; a narrow
-    // window scrolls the table sideways.
+    // One line per row: long text is cut (hover shows it); a window narrower than the
+    // essential columns scrolls the table sideways.
     egui::ScrollArea::horizontal()
         .id_salt((close_label, "sideways"))
         .show(ui, |ui| {
@@ -44,10 +45,18 @@ pub fn socket_table_ui<'a>(
             let size = (row_height, max_height);
             rows_ui(ui, &mut rows, size, close_label, selected, &mut actions);
         });
+    if let Some(row) = rows.iter_mut().find(|row| Some(row.id) == selected)
+        && let Some(action) = crate::details_ui(ui, row)
+    {
+        actions.push(action);
+    }
     actions
 }
 
-/// The table itself; `(row_height, max_height)` in points.
+/// The table itself; `(row_height, max_height)` in points. Only the essential columns, so
+/// it fits the window: the socket and its client port, state, peer, bytes and last event, and
+/// a Close button; the rest (addresses, time, kernel view, Send) is in the details pane of the
+/// selected socket ([`crate::details`]).
 fn rows_ui(
     ui: &mut egui::Ui,
     rows: &mut [&mut SocketRow],
@@ -66,28 +75,32 @@ fn rows_ui(
         // egui_extras keeps a scrolling table at least 200 points high by default, which left
         // the log no room once there were many connections.
         .min_scrolled_height(max_height)
-        .column(Column::exact(50.0))
+        .sense(egui::Sense::click())
+        .column(Column::exact(110.0))
         // State is wide enough for the kernel's TCP state beside the socket's own.
-        .column(Column::exact(150.0))
-        .column(Column::exact(230.0))
-        .column(Column::exact(130.0))
-        .column(Column::exact(60.0))
-        .column(Column::exact(70.0))
+        .column(Column::exact(140.0))
         .column(Column::exact(80.0))
-        .column(Column::remainder().at_least(170.0).clip(true))
+        .column(Column::exact(80.0))
+        .column(Column::remainder().at_least(120.0).clip(true))
         .header(20.0, |mut header| {
-            for title in [
-                "Socket",
-                "State",
-                "Send",
-                "Remote",
-                "Local port",
-                "Since",
-                "In / out",
-                "Last event",
+            for (title, tip) in [
+                (
+                    "Socket",
+                    "The socket's number, and the client's port: the same in both windows",
+                ),
+                (
+                    "State",
+                    "The socket's state, and the kernel's TCP state of its connection",
+                ),
+                ("In / out", "Bytes received / bytes sent"),
+                ("", ""),
+                (
+                    "Last event",
+                    "What happened last, or the error and its meaning",
+                ),
             ] {
                 header.col(|ui| {
-                    ui.strong(title);
+                    ui.strong(title).on_hover_text(tip);
                 });
             }
         })
@@ -96,87 +109,51 @@ fn rows_ui(
                 let row = &mut *rows[table_row.index()];
                 let id = row.id;
                 table_row.set_selected(selected == Some(id));
+                let mut select = false;
                 table_row.col(|ui| {
-                    if ui
-                        .selectable_label(selected == Some(id), id.to_string())
-                        .on_hover_text("Show only this socket's log lines")
-                        .clicked()
-                    {
-                        actions.push(RowAction::Select(id));
-                    }
+                    let name = match row.client_label() {
+                        Some(client) => format!("{id} · {client}"),
+                        None => id.to_string(),
+                    };
+                    select |= ui
+                        .selectable_label(selected == Some(id), name)
+                        .on_hover_text(
+                            "Select this socket: its details, its tile and only its log lines",
+                        )
+                        .clicked();
                 });
                 table_row.col(|ui| crate::kernel_view::state_cell_ui(ui, row));
                 table_row.col(|ui| {
-                    ui.add_enabled_ui(row.state == RowState::Connected, |ui| {
-                        let response = ui.add(
-                            egui::TextEdit::singleline(&mut row.draft)
-                                .hint_text("text to send")
-                                .desired_width(80.0),
-                        );
-                        let enabled = response.enabled();
-                        response.widget_info(|| {
-                            egui::WidgetInfo::labeled(
-                                egui::Role::TextInput,
-                                enabled,
-                                format!("Text for socket {id}"),
-                            )
-                        });
-                        let entered =
-                            response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                        if (ui
-                            .button("Send")
-                            .on_hover_text("Write this text to the socket")
-                            .clicked()
-                            || entered)
-                            && !row.draft.is_empty()
-                        {
-                            actions.push(RowAction::Send(id, std::mem::take(&mut row.draft)));
-                        }
-                        if ui
-                            .button(close_label)
-                            .on_hover_text("Close this connection")
-                            .clicked()
-                        {
-                            actions.push(RowAction::Close(id));
-                        }
-                    });
-                });
-                table_row.col(|ui| {
-                    ui.label(row.remote.map_or_else(|| "—".to_owned(), |r| r.to_string()));
-                });
-                table_row.col(|ui| {
-                    ui.label(
-                        row.local
-                            .map_or_else(|| "—".to_owned(), |l| l.port().to_string()),
-                    );
-                });
-                table_row.col(|ui| {
-                    let since = row
-                        .since
-                        .map(|at| humantime::format_rfc3339_seconds(at).to_string());
-                    ui.label(
-                        since
-                            .as_deref()
-                            .and_then(|at| at.get(11..19))
-                            .unwrap_or("—"),
-                    )
-                    .on_hover_text("When it connected (UTC)");
-                });
-                table_row.col(|ui| {
                     ui.label(format!("{} / {}", row.bytes_in, row.bytes_out))
                         .on_hover_text("Bytes received / bytes sent");
+                });
+                table_row.col(|ui| {
+                    if ui
+                        .add_enabled(
+                            row.state == RowState::Connected,
+                            egui::Button::new(close_label).small(),
+                        )
+                        .on_hover_text("Close this connection")
+                        .clicked()
+                    {
+                        actions.push(RowAction::Close(id));
+                    }
                 });
                 table_row.col(|ui| match row.last_error {
                     Some((code, meaning)) if row.state != RowState::Connected => {
                         ui.colored_label(
                             ui.visuals().error_fg_color,
                             format!("Error {code} ({meaning})"),
-                        );
+                        )
+                        .on_hover_text(&row.last_event);
                     }
                     _ => {
                         ui.label(&row.last_event).on_hover_text(&row.last_event);
                     }
                 });
+                if select || table_row.response().clicked() {
+                    actions.push(RowAction::Select(id));
+                }
             });
         });
 }

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use egui::Color32;
-use egui_plot::{Bar, BarChart, Corner, Legend, Line, Plot, PlotPoint, Text, VLine};
+use egui_plot::{Bar, BarChart, Line, Plot, PlotPoint, Text, VLine};
 
 /// How much history the timeline keeps.
 pub const HISTORY: Duration = Duration::from_secs(5 * 60);
@@ -22,6 +22,9 @@ const LEVEL_RESOLUTION: f64 = 0.1;
 /// How many seconds the plot shows until the user zooms (double-click returns to it).
 const SHORTEST_VIEW: f64 = 60.0;
 
+/// Changes closer together than this (seconds) belong to one burst ("Zoom to last burst").
+const BURST_GAP: f64 = 1.0;
+
 /// A level over time, kept as the points where it changed.
 #[derive(Debug)]
 struct Level {
@@ -29,6 +32,9 @@ struct Level {
     color: Color32,
     /// (seconds since the origin, value), one per change.
     changes: VecDeque<[f64; 2]>,
+    /// Keeps every change, however close: a level that changes rarely but briefly (the naive
+    /// listener closed for 45 ms) would otherwise lose its gaps to [`LEVEL_RESOLUTION`].
+    exact: bool,
 }
 
 impl Level {
@@ -37,7 +43,7 @@ impl Level {
         let count = self.changes.len();
         match self.changes.back_mut() {
             Some(last) if last[1] == value => {}
-            Some(last) if x - last[0] < LEVEL_RESOLUTION && count > 1 => {
+            Some(last) if !self.exact && x - last[0] < LEVEL_RESOLUTION && count > 1 => {
                 last[1] = value;
                 // Back to the value before: the short excursion leaves no step.
                 if self
@@ -93,6 +99,7 @@ impl Timeline {
                     name,
                     color,
                     changes: VecDeque::new(),
+                    exact: false,
                 })
                 .collect(),
             rates: rates
@@ -121,6 +128,16 @@ impl Timeline {
             level.set(x, value);
         }
         self.forget_before(x);
+    }
+
+    /// The level `name` keeps every change, however close to the one before (see
+    /// [`Level::exact`]); for levels that change seldom, such as whether the listener is open.
+    #[must_use]
+    pub fn keep_every_change(mut self, name: &str) -> Self {
+        if let Some(level) = self.levels.iter_mut().find(|level| level.name == name) {
+            level.exact = true;
+        }
+        self
     }
 
     /// One more of `name` at `at`.
@@ -195,23 +212,102 @@ impl Timeline {
         }
     }
 
-    /// Draws the timeline under a "Timeline" header that folds it away.
-    pub fn ui(&self, ui: &mut egui::Ui, now: Instant) {
+    /// Draws the timeline under a "Timeline" header that folds it away: the legend and the
+    /// view buttons on one line, the plot under them (the legend outside, so it hides no data).
+    /// On a short window it starts folded, so the table and the log keep their room.
+    pub fn ui(&mut self, ui: &mut egui::Ui, now: Instant) {
+        let room = ui.available_height() > 480.0;
         egui::CollapsingHeader::new("Timeline")
-            .default_open(true)
-            .show(ui, |ui| self.plot_ui(ui, now))
+            .default_open(room)
+            .show(ui, |ui| self.contents_ui(ui, now))
             .header_response
             .on_hover_text(
-                "The last minutes of the sockets: levels as lines, events per second as bars, your actions as dashed lines. Drag to pan, Ctrl+scroll to zoom, double-click to return to now.",
+                "The sockets over time: levels as steps, events per second as bars, your actions as dashed lines. Drag to pan, Ctrl+scroll to zoom, double-click to return to the last minute.",
             );
     }
 
+    /// The legend and view buttons, and the plot under them, with no header (for a window
+    /// that shows the timeline in a tab of its own).
+    pub fn contents_ui(&mut self, ui: &mut egui::Ui, now: Instant) {
+        let jump = self.controls_ui(ui, now);
+        self.plot_ui(ui, now, jump);
+    }
+
+    /// The legend (a swatch and name per series) and the buttons that move the view. Returns
+    /// the x range (seconds before now) to show from this frame on, if a button asked for one.
+    fn controls_ui(&self, ui: &mut egui::Ui, now: Instant) -> Option<[f64; 2]> {
+        let mut jump = None;
+        ui.horizontal_wrapped(|ui| {
+            let names = self
+                .levels
+                .iter()
+                .map(|level| (level.name, level.color, true))
+                .chain(self.rates.iter().map(|rate| (rate.name, rate.color, false)));
+            for (name, color, is_level) in names {
+                ui.horizontal(|ui| {
+                    ui.spacing_mut().item_spacing.x = 3.0;
+                    let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 10.0), egui::Sense::hover());
+                    if is_level {
+                        ui.painter().hline(rect.x_range(), rect.center().y, (2.5, color));
+                    } else {
+                        ui.painter().rect_filled(rect.shrink(1.0), 1.0, color.gamma_multiply(0.6));
+                    }
+                    ui.add(egui::Label::new(egui::RichText::new(name).small()).wrap_mode(egui::TextWrapMode::Extend));
+                });
+            }
+            ui.separator();
+            if ui
+                .small_button("Last minute")
+                .on_hover_text("Show the last 60 seconds")
+                .clicked()
+            {
+                jump = Some([-SHORTEST_VIEW, 0.0]);
+            }
+            let burst = self.last_burst(self.seconds(now));
+            if ui
+                .add_enabled(burst.is_some(), egui::Button::new("Zoom to last burst").small())
+                .on_hover_text("Show the last run of changes that came close together, in milliseconds if they were")
+                .clicked()
+            {
+                jump = burst;
+            }
+        });
+        jump
+    }
+
+    /// The last burst of activity, as an x range in seconds before `now`: the newest change of
+    /// any level or marker and those before it that came less than [`BURST_GAP`] apart, with a
+    /// margin either side so the steps at its edges show.
+    fn last_burst(&self, now: f64) -> Option<[f64; 2]> {
+        let mut times: Vec<f64> = self
+            .levels
+            .iter()
+            .flat_map(|level| level.changes.iter().map(|change| change[0]))
+            .chain(self.markers.iter().map(|marker| marker.at))
+            .collect();
+        times.sort_by(f64::total_cmp);
+        let end = *times.last()?;
+        let mut start = end;
+        for &at in times.iter().rev().skip(1) {
+            if start - at > BURST_GAP {
+                break;
+            }
+            start = at;
+        }
+        let margin = ((end - start) * 0.1).max(0.02);
+        Some([
+            start - margin - now,
+            (end + margin - now).min(0.0).max(start - now),
+        ])
+    }
+
     /// Draws the plot up to `now`: levels as steps, rates as bars, markers as vertical lines.
-    /// The x axis counts seconds before `now`, so the newest data is always at the right edge.
-    fn plot_ui(&self, ui: &mut egui::Ui, now: Instant) {
+    /// The x axis counts seconds before `now`, so the newest data is always at the right edge;
+    /// `jump` moves the view.
+    fn plot_ui(&self, ui: &mut egui::Ui, now: Instant, jump: Option<[f64; 2]>) {
         let now = self.seconds(now);
         let ago = |x: f64| x - now;
-        let marker_color = ui.visuals().weak_text_color();
+        let marker_color = ui.visuals().weak_text_color().gamma_multiply(0.7);
         // The highest value in view, so the markers' labels sit above the data.
         let top = self
             .levels
@@ -223,19 +319,22 @@ impl Timeline {
                     .flat_map(|rate| rate.per_second.iter().map(|&(_, n)| f64::from(n))),
             )
             .fold(2.0, f64::max)
-            * 1.15;
+            * 1.2;
         // A fifth of what is left, between 70 and 110 points: on a short window the table
         // and the log below keep their room.
         let height = (ui.available_height() * 0.2).clamp(70.0, 110.0);
         Plot::new("timeline")
             .height(height)
-            .legend(Legend::default().position(Corner::LeftTop))
             .default_x_bounds(-SHORTEST_VIEW, 0.0)
             .include_y(0.0)
             .include_y(top)
-            .x_axis_label("seconds ago")
+            .x_axis_label("before now")
+            .x_axis_formatter(|mark, range| time_label(mark.value, range.end() - range.start()))
             .allow_scroll(false)
             .show(ui, |plot| {
+                if let Some(range) = jump {
+                    plot.set_plot_bounds_x(range[0]..=range[1]);
+                }
                 for rate in &self.rates {
                     let bars = rate
                         .per_second
@@ -249,17 +348,21 @@ impl Timeline {
                     );
                 }
                 for level in &self.levels {
+                    // egui_plot merges points that share a pixel column into a filled band,
+                    // which turns each step's upright into a slanted band: steps stay lines.
                     plot.line(
                         Line::new(level.name, steps(&level.changes, now, ago))
                             .color(level.color)
-                            .width(2.0),
+                            .width(2.0)
+                            .allow_band(false),
                     );
                 }
-                // Unnamed, so the legend lists the series only; the label is drawn at the top.
+                // Unnamed, so they stay out of the legend; the label is drawn at the top.
                 for marker in &self.markers {
                     plot.vline(
                         VLine::new("", ago(marker.at))
                             .color(marker_color)
+                            .width(1.0)
                             .style(egui_plot::LineStyle::dashed_loose()),
                     );
                     plot.text(
@@ -273,6 +376,18 @@ impl Timeline {
                     );
                 }
             });
+    }
+}
+
+/// A tick of the time axis: seconds when the view spans seconds, milliseconds when it spans
+/// less than two.
+fn time_label(value: f64, span: f64) -> String {
+    if span < 2.0 {
+        format!("{:.0} ms", value * 1000.0)
+    } else if span < 20.0 {
+        format!("{value:.1} s")
+    } else {
+        format!("{value:.0} s")
     }
 }
 
@@ -378,5 +493,48 @@ mod tests {
             vec![[-4.0, 0.0], [-2.0, 0.0], [-2.0, 2.0], [0.0, 2.0]]
         );
         assert!(steps(&VecDeque::new(), 5.0, |x| x).is_empty());
+    }
+
+    #[test]
+    fn a_level_that_keeps_every_change_keeps_a_45_ms_gap() {
+        let mut timeline = Timeline::new(
+            &[
+                ("listener open", Color32::GREEN),
+                ("connected", Color32::BLUE),
+            ],
+            &[],
+        )
+        .keep_every_change("listener open");
+        let start = timeline.origin;
+        for level in ["listener open", "connected"] {
+            timeline.set(level, start, 1.0);
+            timeline.set(level, start + Duration::from_secs(1), 0.0);
+            timeline.set(level, start + Duration::from_millis(1045), 1.0);
+        }
+        let gap: Vec<[f64; 2]> = timeline.levels[0].changes.iter().copied().collect();
+        assert_eq!(gap, vec![[0.0, 1.0], [1.0, 0.0], [1.045, 1.0]]);
+        // The ordinary level folds the excursion away, as a busy level should.
+        assert_eq!(timeline.levels[1].changes.len(), 1);
+    }
+
+    #[test]
+    fn the_last_burst_is_the_last_run_of_close_changes_with_a_margin() {
+        let mut timeline = timeline();
+        let start = timeline.origin;
+        timeline.set("connected", start, 0.0);
+        // A burst 10 s later: ten changes 150 ms apart.
+        for step in 1..=10_u64 {
+            let at = start + Duration::from_secs(10) + Duration::from_millis(step * 150);
+            timeline.set("connected", at, step as f64);
+        }
+        let now = 20.0;
+        let [from, to] = timeline.last_burst(now).expect("there was a burst");
+        // 10.15 s .. 11.5 s, with a tenth of that as margin, in seconds before now.
+        assert!((from - (10.15 - 0.135 - now)).abs() < 1e-9, "{from}");
+        assert!((to - (11.5 + 0.135 - now)).abs() < 1e-9, "{to}");
+        assert!(to - from < 2.0, "the axis then counts milliseconds");
+        assert_eq!(time_label(-0.25, to - from), "-250 ms");
+        assert_eq!(time_label(-12.0, 60.0), "-12 s");
+        assert_eq!(Timeline::new(&[], &[]).last_burst(now), None);
     }
 }

@@ -1,0 +1,148 @@
+//! The server's status as chips: where it listens, its Handle, connected of Max, idle of Min,
+//! what waits in the kernel, totals. Each chip is one unbreakable phrase, so a narrow window
+//! moves whole chips to the next line instead of cutting "address in use" in two.
+
+use serversocket::kernel::AcceptQueue;
+use serversocket::{PoolStatus, SocketError};
+use serversocket_ui::theme::{self, chip};
+use serversocket_ui::{RowState, SocketRows};
+
+/// What the naive single socket did since Listen, for its chips.
+#[derive(Debug, Clone, Copy)]
+pub struct NaiveStatus {
+    /// How long it stays closed after each connection.
+    pub relisten_delay_ms: u64,
+    /// Connections it accepted, while it listens (none before Listen).
+    pub accepted: Option<u64>,
+    /// How many times it closed, and for how long in all.
+    pub gaps: (u64, std::time::Duration),
+}
+
+/// The pool's chips.
+pub fn pool_chips_ui(
+    ui: &mut egui::Ui,
+    status: &PoolStatus,
+    rows: &SocketRows,
+    queue: Option<AcceptQueue>,
+) {
+    match status.listening {
+        Some(address) => {
+            chip(
+                ui,
+                format!("Listening on {address}"),
+                theme::LISTENER,
+                "IsListening is true: the listening socket accepts connections on this LocalAddress",
+            );
+            chip(
+                ui,
+                format!("Handle {}", status.handle.unwrap_or(-1)),
+                theme::GREY,
+                "The listening socket's OS handle (file descriptor)",
+            );
+        }
+        None => {
+            chip(
+                ui,
+                "Not listening",
+                theme::GREY,
+                "IsListening is false; Handle is -1",
+            );
+        }
+    }
+    chip(
+        ui,
+        format!(
+            "{} connected / Max {}",
+            status.connected.len(),
+            status.limits.max
+        ),
+        RowState::Connected.color(),
+        "Connected sockets, and MaximumSocketsConnected: beyond it the pool accepts no more and clients wait in the kernel",
+    );
+    chip(
+        ui,
+        format!("{} idle / Min {}", status.idle.len(), status.limits.min),
+        RowState::Idle.color(),
+        "Idle sockets ready in the pool, and MinimumSocketsAvailable: AddSocket refills the pool up to it",
+    );
+    if let Some(queue) = queue {
+        chip(
+            ui,
+            format!("{} waiting in the kernel", queue.waiting),
+            theme::IN_KERNEL,
+            "Connections the kernel completed that no socket took yet (the accept queue)",
+        );
+    }
+    let bytes_in: u64 = rows.iter().map(|row| row.bytes_in).sum();
+    let bytes_out: u64 = rows.iter().map(|row| row.bytes_out).sum();
+    chip(
+        ui,
+        format!("{} accepted", status.accepted),
+        theme::GREY,
+        "Connections accepted since the window opened",
+    );
+    chip(
+        ui,
+        format!("{bytes_in} B in · {bytes_out} B out"),
+        theme::GREY,
+        "Bytes received from and sent to every client",
+    );
+}
+
+/// The naive socket's chips: no pool, no Min or Max, only the one socket and its gaps.
+pub fn naive_chips_ui(ui: &mut egui::Ui, naive: NaiveStatus) {
+    let (gaps, closed) = naive.gaps;
+    let Some(accepted) = naive.accepted else {
+        chip(
+            ui,
+            "Not listening",
+            theme::GREY,
+            "IsListening is false; Handle is -1",
+        );
+        chip(
+            ui,
+            "Naive mode: one socket, no pool",
+            theme::LISTENER,
+            "Listen opens one listening socket that closes on each connection and listens again: no pool, so no Min or Max",
+        );
+        return;
+    };
+    chip(
+        ui,
+        "Naive mode: one socket",
+        theme::LISTENER,
+        "No pool: one listening socket that closes on each connection and listens again",
+    );
+    chip(
+        ui,
+        format!("re-listens after {} ms", naive.relisten_delay_ms),
+        theme::GREY,
+        "While the listener is closed, nothing listens on the port: connections arriving then are refused or reset by the OS",
+    );
+    chip(
+        ui,
+        format!("{accepted} accepted"),
+        RowState::Connected.color(),
+        "Connections the single socket accepted",
+    );
+    chip(
+        ui,
+        format!(
+            "listener closed {gaps} time{}, {} ms in all",
+            if gaps == 1 { "" } else { "s" },
+            closed.as_millis()
+        ),
+        theme::VERMILLION,
+        "The listener's gaps: each time it closed to serve a connection, and how long the port had no listener",
+    );
+}
+
+/// The last listener error, with its code and meaning, in one chip.
+pub fn error_chip_ui(ui: &mut egui::Ui, error: &SocketError) {
+    chip(
+        ui,
+        format!("Error {} ({})", error.code(), error.meaning()),
+        theme::VERMILLION,
+        &error.to_string(),
+    );
+}

@@ -1,0 +1,38 @@
+//! The views under the pipeline that share one place, one at a time, so the table and the log
+//! below keep their room on a small screen: the pool's tiles, the timeline, the kernel's
+//! accept queue.
+
+/// Which view is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    /// One tile per socket.
+    #[default]
+    Tiles,
+    /// The sockets over time.
+    Timeline,
+    /// The connections waiting in the kernel, and Pause accepting.
+    Kernel,
+}
+
+/// The tab strip; `naive` leaves out the kernel's queue, which naive mode does not sample.
+pub fn tabs_ui(ui: &mut egui::Ui, view: &mut View, naive: bool) {
+    ui.horizontal(|ui| {
+        ui.selectable_value(
+            view,
+            View::Tiles,
+            if naive { "Sockets" } else { "Pool tiles" },
+        )
+        .on_hover_text("One tile per socket, coloured by state; click one to select it");
+        ui.selectable_value(view, View::Timeline, "Timeline")
+            .on_hover_text("The sockets over time: levels as steps, accepts per second as bars");
+        if !naive {
+            ui.selectable_value(view, View::Kernel, "Kernel queue")
+                .on_hover_text(
+                    "The connections the kernel holds for the pool, and Pause accepting",
+                );
+        }
+    });
+    if naive && *view == View::Kernel {
+        *view = View::Tiles;
+    }
+}
