@@ -319,8 +319,14 @@ impl ServerWindow {
             self.server
                 .set_idle_timeout(idle_timeout(self.settings.idle_timeout_seconds));
         }
-        let reply_changed = self.settings.reply.ui(ui, self.reply_problem.as_deref());
-        self.tls.ui(ui, listening);
+        // TLS at the end of the reply row: one row less, so the log keeps its room.
+        let tls = &mut self.tls;
+        let reply_changed = self
+            .settings
+            .reply
+            .ui(ui, self.reply_problem.as_deref(), |ui| {
+                tls.ui(ui, listening)
+            });
         if changes.greeting || reply_changed {
             self.apply_reply();
         }

@@ -50,8 +50,14 @@ impl ReplySetting {
         }
     }
 
-    /// The mode picker and its text fields; true when something changed.
-    pub fn ui(&mut self, ui: &mut egui::Ui, problem: Option<&str>) -> bool {
+    /// The mode picker and its text fields, then `end_of_row` on the same row; true when
+    /// something changed.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        problem: Option<&str>,
+        end_of_row: impl FnOnce(&mut egui::Ui),
+    ) -> bool {
         let mut changed = false;
         ui.horizontal_wrapped(|ui| {
             ui.label("Reply:")
@@ -96,6 +102,8 @@ impl ReplySetting {
                     .on_hover_text(r"Escapes: \r \n \t \\ \xNN")
                     .changed();
             }
+            ui.separator();
+            end_of_row(ui);
         });
         if self.kind == ReplyKind::Rules {
             let label = ui.label("Rules, one per line (REGEX => TEMPLATE; $1, ${name}, \\r\\n):");

@@ -478,6 +478,8 @@ fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
     // Why a few clients of a burst hang against naive mode: the kernel, in plain words (the
     // accept queue's concept folded again, so the floating window has room for it).
     harness.get_by_label("Accept queue and backlog").click();
+    // One click a frame: a folded header moves the ones below it.
+    harness.run_steps(2);
     harness.get_by_label("The pool and AddSocket").click();
     harness.run_steps(2);
     harness.get_by_label("Naive mode").click();
@@ -485,7 +487,7 @@ fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
     assert!(
         harness
             .query_by_label_contains("with a SYN cookie, lets a client believe it is connected")
-            .is_some()
+            .is_some(),
     );
     harness
         .get_by_role_and_label(egui::accesskit::Role::Button, "Concepts")
