@@ -77,10 +77,11 @@ const SHIPPED: &[(&str, &str)] = &[
     ),
 ];
 
-/// Widgets a step may light up; each window knows which of them it has.
+/// Widgets a step may light up: the server window marks listen, mode, min, max, backlog,
+/// pool (the tiles' tab), table and log; the client window connect, sockets, stream and log.
 pub const HIGHLIGHTS: &[&str] = &[
-    "listen", "mode", "min", "max", "backlog", "pause", "burst", "pool", "table", "log",
-    "concepts", "connect", "sockets", "send", "stream", "tls",
+    "listen", "mode", "min", "max", "backlog", "pool", "table", "log", "connect", "sockets",
+    "stream",
 ];
 
 /// A lesson, read and checked.

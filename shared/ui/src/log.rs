@@ -337,6 +337,8 @@ impl LogView {
     fn toolbar_ui(&mut self, ui: &mut egui::Ui, log: &mut EventLog) {
         ui.horizontal_wrapped(|ui| {
             let label = ui.label("Filter:");
+            // A lesson step about the log lights up the start of its toolbar.
+            crate::lesson_panel::mark(ui, "log", &label);
             let filter = ui
                 .add(
                     egui::TextEdit::singleline(&mut self.text_filter)
