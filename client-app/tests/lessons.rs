@@ -126,7 +126,11 @@ impl Lab {
     /// Waits until the lesson is done in both windows.
     fn finished(&mut self) {
         self.until("the lesson done in both windows", |lab| {
-            let done = |panel: &LessonPanel| panel.run().is_some_and(|run| run.is_finished());
+            let done = |panel: &LessonPanel| {
+                panel
+                    .run()
+                    .is_some_and(serversocket::lesson::LessonRun::is_finished)
+            };
             done(lab.server.state().lessons()) && done(lab.client.state().lessons())
         });
         assert!(
@@ -139,7 +143,9 @@ impl Lab {
     /// (accepted) into its panel, as a learner would.
     fn answer(&mut self, side: Side, wrong: &str, right: &str) {
         self.until("a question", |lab| {
-            lab.panel(side).run().is_some_and(|run| run.is_asking())
+            lab.panel(side)
+                .run()
+                .is_some_and(serversocket::lesson::LessonRun::is_asking)
         });
         // A frame that draws the question.
         self.step();
@@ -305,7 +311,7 @@ fn lesson_1_listening() {
         lab.until("the client's question", |lab| {
             lab.panel(Side::Client)
                 .run()
-                .is_some_and(|run| run.is_asking())
+                .is_some_and(serversocket::lesson::LessonRun::is_asking)
         });
         lab.live(Side::Client, "last.local_port")
     };
@@ -336,7 +342,7 @@ fn lesson_2_the_pool() {
     lab.until("the question on AddSocket", |lab| {
         lab.panel(Side::Server)
             .run()
-            .is_some_and(|run| run.is_asking())
+            .is_some_and(serversocket::lesson::LessonRun::is_asking)
     });
     // Min went from 2 to 5 with two idle: three AddSocket events.
     lab.answer(Side::Server, "5", "3");
@@ -368,7 +374,7 @@ fn lesson_3_max_and_the_backlog() {
     lab.until("the question on the accept queue", |lab| {
         lab.panel(Side::Server)
             .run()
-            .is_some_and(|run| run.is_asking())
+            .is_some_and(serversocket::lesson::LessonRun::is_asking)
     });
     // What the kernel says, read with `ss` (when the test machine has it), is the answer.
     let waiting = accept_queue_by_ss(address.port()).map_or_else(
@@ -399,7 +405,7 @@ fn lesson_4_why_a_serversocket() {
     lab.until("the question on the naive burst", |lab| {
         lab.panel(Side::Client)
             .run()
-            .is_some_and(|run| run.is_asking())
+            .is_some_and(serversocket::lesson::LessonRun::is_asking)
     });
     let failed = lab.live(Side::Client, "errors");
     assert_ne!(failed, "0", "the naive server lost part of the burst");
@@ -490,7 +496,7 @@ fn lesson_6_closing() {
     lab.until("the server's question", |lab| {
         lab.panel(Side::Server)
             .run()
-            .is_some_and(|run| run.is_asking())
+            .is_some_and(serversocket::lesson::LessonRun::is_asking)
     });
     let time_wait = lab.live(Side::Server, "time_wait");
     assert_ne!(time_wait, "0", "the side that closed first holds TIME_WAIT");
@@ -511,7 +517,7 @@ fn lesson_6_closing() {
     lab.until("the client's question", |lab| {
         lab.panel(Side::Client)
             .run()
-            .is_some_and(|run| run.is_asking())
+            .is_some_and(serversocket::lesson::LessonRun::is_asking)
     });
     let time_wait = lab.live(Side::Client, "time_wait");
     assert_ne!(
@@ -541,7 +547,7 @@ fn lesson_7_the_byte_stream() {
     lab.until("the question on reads", |lab| {
         lab.panel(Side::Client)
             .run()
-            .is_some_and(|run| run.is_asking())
+            .is_some_and(serversocket::lesson::LessonRun::is_asking)
     });
     let reads = lab.live_count_reads();
     lab.answer(Side::Client, &wrong(&reads), &reads);
@@ -583,7 +589,12 @@ fn a_lesson_is_remembered_between_runs_and_reset_starts_it_again() {
         (Some("listening"), 1)
     );
     let resumed = LessonPanel::new(Side::Server, None, Some(sync), &saved);
-    assert_eq!(resumed.run().map(|run| run.step_index()), Some(1));
+    assert_eq!(
+        resumed
+            .run()
+            .map(serversocket::lesson::LessonRun::step_index),
+        Some(1)
+    );
     assert!(
         panel.report().contains("- [x] **1.**"),
         "{}",
@@ -607,7 +618,7 @@ fn lesson_8_tls() {
     lab.until("the client's question", |lab| {
         lab.panel(Side::Client)
             .run()
-            .is_some_and(|run| run.is_asking())
+            .is_some_and(serversocket::lesson::LessonRun::is_asking)
     });
     let protocol = lab.live(Side::Client, "tls.protocol");
     assert!(protocol.contains("TLS"), "{protocol}");

@@ -31,10 +31,10 @@ const BATCH: usize = 1024;
 fn print_batch(
     printer: &mut Printer<Output>,
     receiver: &EventReceiver,
-    first: Event,
+    first: &Event,
     show: impl Fn(&mut Printer<Output>, &Event),
 ) {
-    show(printer, &first);
+    show(printer, first);
     for event in std::iter::from_fn(|| receiver.try_recv()).take(BATCH - 1) {
         show(printer, &event);
     }
@@ -108,7 +108,7 @@ fn run_pool(
         loop {
             tokio::select! {
                 event = receiver.recv() => match event {
-                    Some(event) => print_batch(&mut printer, &receiver, event, |printer, event| {
+                    Some(event) => print_batch(&mut printer, &receiver, &event, |printer, event| {
                         printer.print_unflushed(event);
                     }),
                     None => break,
@@ -175,7 +175,7 @@ fn run_naive(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
         loop {
             tokio::select! {
                 event = receiver.recv() => match event {
-                    Some(event) => print_batch(&mut printer, &receiver, event, |printer, event| {
+                    Some(event) => print_batch(&mut printer, &receiver, &event, |printer, event| {
                         printer.print_unflushed(event);
                     }),
                     None => break,

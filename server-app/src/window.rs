@@ -325,7 +325,7 @@ impl ServerWindow {
             .settings
             .reply
             .ui(ui, self.reply_problem.as_deref(), |ui| {
-                tls.ui(ui, listening)
+                tls.ui(ui, listening);
             });
         if changes.greeting || reply_changed {
             self.apply_reply();

@@ -858,7 +858,7 @@ fn echo_server(connections: usize) -> (String, Echoed) {
             stream.set_read_timeout(Some(PATIENCE)).unwrap();
             let echo = std::thread::spawn(move || {
                 let mut received = Vec::new();
-                let mut buffer = [0; 64 * 1024];
+                let mut buffer = vec![0; 64 * 1024];
                 // Until the client closes (or resets, or the patience runs out).
                 while let Ok(count @ 1..) = stream.read(&mut buffer) {
                     received.extend_from_slice(&buffer[..count]);

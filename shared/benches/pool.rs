@@ -196,7 +196,7 @@ fn median(runs: impl Iterator<Item = Measure>) -> Measure {
 
 /// Our server: the pool with the seed's greeter (or `handler`), events drained by a thread.
 struct Ours {
-    _server: ServerSocket,
+    server: ServerSocket,
     address: SocketAddr,
     _runtime: Runtime,
 }
@@ -239,7 +239,7 @@ impl Ours {
         server.set_kernel_sampling(kernel_sampling);
         let address = server.listen().unwrap();
         Self {
-            _server: server,
+            server,
             address,
             _runtime: runtime,
         }

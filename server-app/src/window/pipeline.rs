@@ -577,6 +577,8 @@ mod tests {
         harness.snapshot_options(name, &options);
     }
 
+    // The view takes the queue as an Option (none before the first sample).
+    #[allow(clippy::unnecessary_wraps)]
     fn queue(waiting: u32, syn_recv: u32, overflows: u64) -> Option<AcceptQueue> {
         Some(AcceptQueue {
             waiting,

@@ -84,13 +84,12 @@ pub fn tiles_ui(
                         for index in (line * per_row..(line + 1) * per_row)
                             .take_while(|&index| index < waiting.len() + shown.len())
                         {
-                            match waiting.get(index) {
-                                Some(remote) => waiting_tile_ui(ui, *remote),
-                                None => {
-                                    let row = shown[index - waiting.len()];
-                                    if tile_ui(ui, row).clicked() {
-                                        clicked = Some(row.id);
-                                    }
+                            if let Some(remote) = waiting.get(index) {
+                                waiting_tile_ui(ui, *remote);
+                            } else {
+                                let row = shown[index - waiting.len()];
+                                if tile_ui(ui, row).clicked() {
+                                    clicked = Some(row.id);
                                 }
                             }
                         }

@@ -120,7 +120,7 @@ fn cycles_per_second(
 pub(crate) fn accept_rate_tls(clients: &tokio::runtime::Runtime, total: usize) -> Measure {
     let certificate = Certificate::new();
     let ours = Ours::start(CONCURRENCY * 2, |_| Greeter::default());
-    ours._server.set_tls(Some(Arc::clone(&certificate.ours)));
+    ours.server.set_tls(Some(Arc::clone(&certificate.ours)));
     let ours_rate = cycles_per_second(clients, ours.address, &certificate.cert(), total);
     drop(ours);
     let acceptor = certificate.acceptor();
@@ -180,7 +180,7 @@ pub(crate) fn throughput_tls(clients: &tokio::runtime::Runtime, mib: u64) -> Mea
     let counted = Arc::new(AtomicU64::new(0));
     let ours_counter = Arc::clone(&counted);
     let ours = Ours::start(10, move |_| Counting(Arc::clone(&ours_counter)));
-    ours._server.set_tls(Some(Arc::clone(&certificate.ours)));
+    ours.server.set_tls(Some(Arc::clone(&certificate.ours)));
     let ours_rate = upload(clients, ours.address, &certificate.cert(), &counted, mib);
     drop(ours);
     let reference_counted = Arc::new(AtomicU64::new(0));

@@ -220,7 +220,7 @@ impl LessonPanel {
 
     /// The answer the learner typed, checked (for tests, as the Check button does).
     pub fn submit_answer(&mut self, given: &str) -> Option<bool> {
-        self.answer = given.to_owned();
+        given.clone_into(&mut self.answer);
         self.check_answer()
     }
 

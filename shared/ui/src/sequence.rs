@@ -2,6 +2,7 @@
 //! SendComplete → Closed), each with the time since the one before, shown when a socket is
 //! selected. Repeats in a row fold into one step ("DataAvailable ×12").
 
+use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 use serversocket::{Event, SocketId};
@@ -91,19 +92,16 @@ impl Sequence {
                 }
                 let mut text = step.name.clone();
                 if step.repeats > 1 {
-                    text.push_str(&format!(" ×{}", step.repeats));
+                    let _ = write!(text, " ×{}", step.repeats);
                 }
-                let when = match previous {
-                    Some(before) => {
-                        format!(
-                            " +{}",
-                            short(step.at.duration_since(before).unwrap_or_default())
-                        )
-                    }
-                    None => {
-                        let stamp = humantime::format_rfc3339_millis(step.at).to_string();
-                        format!(" {}", stamp.get(11..23).unwrap_or(&stamp))
-                    }
+                let when = if let Some(before) = previous {
+                    format!(
+                        " +{}",
+                        short(step.at.duration_since(before).unwrap_or_default())
+                    )
+                } else {
+                    let stamp = humantime::format_rfc3339_millis(step.at).to_string();
+                    format!(" {}", stamp.get(11..23).unwrap_or(&stamp))
                 };
                 let color = if step.name.starts_with("Error") {
                     ui.visuals().error_fg_color

@@ -16,6 +16,7 @@ pub const CLEAR_LOG: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND
 pub const FOCUS_FILTER: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
 
 /// True (once) when the user pressed `shortcut` this frame.
+#[must_use]
 pub fn pressed(ui: &egui::Ui, shortcut: &KeyboardShortcut) -> bool {
     ui.input_mut(|input| input.consume_shortcut(shortcut))
 }

@@ -232,7 +232,7 @@ impl StreamView {
                     ui.allocate_exact_size(egui::vec2(width, 22.0), egui::Sense::hover());
                 ui.painter()
                     .rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
-                for segment in segments.iter() {
+                for segment in segments {
                     let x = |at: u64| rect.left() + width * (at as f32 / total as f32);
                     let area = egui::Rect::from_x_y_ranges(
                         x(segment.start)

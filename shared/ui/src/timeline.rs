@@ -441,14 +441,14 @@ mod tests {
         }
         let changes = timeline.levels[0].changes.len();
         assert!(changes <= 12, "{changes} points for one second");
-        assert_eq!(timeline.level("connected"), Some((60 % 7) as f64));
+        assert_eq!(timeline.level("connected"), Some(f64::from(60 % 7)));
         // An excursion that comes back within the resolution leaves no step.
         let later = start + Duration::from_secs(5);
         timeline.set("connected", later, 9.0);
         timeline.set(
             "connected",
             later + Duration::from_millis(20),
-            (60 % 7) as f64,
+            f64::from(60 % 7),
         );
         assert_eq!(timeline.levels[0].changes.len(), changes);
     }
