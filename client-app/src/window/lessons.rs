@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use serde_json::json;
-use serversocket::lesson::sync::LessonSync;
 use serversocket::lesson::{Settings, Side};
 use serversocket_ui::lesson_panel::LessonPanel;
 
@@ -26,12 +25,7 @@ impl ClientWindow {
         if let Some(settings) = self.lessons.take_settings() {
             self.apply_lesson_settings(&settings);
         }
-        if self.lessons.open {
-            egui::Panel::right("lessons")
-                .resizable(true)
-                .default_size(320.0)
-                .show(ui, |ui| self.lessons.ui(ui));
-        }
+        self.lessons.side_panel_ui(ui);
     }
 
     /// What a step sets, as if the learner had typed it. Server settings are the server's.
@@ -81,21 +75,10 @@ impl ClientWindow {
         }
     }
 
-    /// In the app (not in tests): follows the other window through the usual shared folder,
-    /// with a teacher's lesson folder (`--lessons`), starting a lesson (`--lesson`); a name
-    /// that is no lesson is said in the panel.
+    /// In the app (not in tests): the panel that follows the other window, with `--lessons`
+    /// and `--lesson`.
     pub(super) fn start_lessons(&mut self, folder: Option<&Path>, lesson: Option<&str>) {
-        let open = self.lessons.open;
-        self.lessons = LessonPanel::new(
-            Side::Client,
-            folder,
-            Some(LessonSync::new(LessonSync::default_dir())),
-            &self.settings.lesson,
-        );
-        self.lessons.open |= open;
-        if let Some(name) = lesson {
-            self.lessons.start_or_explain(name);
-        }
+        self.lessons = LessonPanel::for_app(Side::Client, folder, &self.settings.lesson, lesson);
     }
 
     /// The Lessons panel.

@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use serversocket::lesson::sync::LessonSync;
 use serversocket::lesson::{ServerMode, Settings, Side};
 use serversocket_ui::lesson_panel::LessonPanel;
 
@@ -15,12 +14,7 @@ impl ServerWindow {
         if let Some(settings) = self.lessons.take_settings() {
             self.apply_lesson_settings(&settings);
         }
-        if self.lessons.open {
-            egui::Panel::right("lessons")
-                .resizable(true)
-                .default_size(320.0)
-                .show(ui, |ui| self.lessons.ui(ui));
-        }
+        self.lessons.side_panel_ui(ui);
     }
 
     /// What a step sets, applied as if the learner had typed it: Min and Max at once (even
@@ -48,21 +42,10 @@ impl ServerWindow {
         }
     }
 
-    /// In the app (not in tests): follows the other window through the usual shared folder,
-    /// with a teacher's lesson folder (`--lessons`), starting a lesson (`--lesson`); a name
-    /// that is no lesson is said in the panel.
+    /// In the app (not in tests): the panel that follows the other window, with `--lessons`
+    /// and `--lesson`.
     pub(super) fn start_lessons(&mut self, folder: Option<&Path>, lesson: Option<&str>) {
-        let open = self.lessons.open;
-        self.lessons = LessonPanel::new(
-            Side::Server,
-            folder,
-            Some(LessonSync::new(LessonSync::default_dir())),
-            &self.settings.lesson,
-        );
-        self.lessons.open |= open;
-        if let Some(name) = lesson {
-            self.lessons.start_or_explain(name);
-        }
+        self.lessons = LessonPanel::for_app(Side::Server, folder, &self.settings.lesson, lesson);
     }
 
     /// The Lessons panel.

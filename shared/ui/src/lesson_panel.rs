@@ -141,6 +141,40 @@ impl LessonPanel {
         Ok(())
     }
 
+    /// The panel as the app opens it (not in tests): following the other window through the
+    /// usual shared folder, with a teacher's lesson folder (`--lessons`), starting `lesson`
+    /// (`--lesson`) when given.
+    #[must_use]
+    pub fn for_app(
+        side: Side,
+        folder: Option<&std::path::Path>,
+        saved: &SavedLesson,
+        lesson: Option<&str>,
+    ) -> LessonPanel {
+        let mut panel = LessonPanel::new(
+            side,
+            folder,
+            Some(LessonSync::new(LessonSync::default_dir())),
+            saved,
+        );
+        if let Some(name) = lesson {
+            panel.start_or_explain(name);
+        }
+        panel
+    }
+
+    /// The panel at the window's right, while it is open. Call before the central panel.
+    /// It starts at under a third of the window, so the main view keeps its room on a small
+    /// screen (240 pt at 800 wide).
+    pub fn side_panel_ui(&mut self, ui: &mut egui::Ui) {
+        if self.open {
+            egui::Panel::right("lessons")
+                .resizable(true)
+                .default_size((ui.available_width() * 0.3).clamp(220.0, 320.0))
+                .show(ui, |ui| self.ui(ui));
+        }
+    }
+
     /// Starts the lesson called `name`, or opens the panel saying there is none (`--lesson`).
     pub fn start_or_explain(&mut self, name: &str) {
         if let Err(problem) = self.start(name) {
