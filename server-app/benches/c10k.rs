@@ -254,10 +254,10 @@ impl Server {
             let mut line = String::new();
             while stdout.read_line(&mut line).is_ok_and(|n| n > 0) {
                 let arrived = SystemTime::now();
-                let stamp = serde_json::from_str::<serde_json::Value>(&line)
-                    .ok()
-                    .and_then(|record| record["ts"].as_str().map(str::to_owned))
-                    .and_then(|ts| humantime::parse_rfc3339(&ts).ok());
+                // Only the stamp is read, not the whole record: the reader shares the two
+                // cores with the server it measures, and parsing every line as JSON cost the
+                // server a few per cent of its rate.
+                let stamp = stamp_of(&line).and_then(|ts| humantime::parse_rfc3339(ts).ok());
                 if let Some(late) = stamp.and_then(|ts| arrived.duration_since(ts).ok()) {
                     latest = latest.max(late);
                 }
@@ -292,6 +292,14 @@ impl Server {
         let _ = self.child.wait();
         self.reader.join().unwrap()
     }
+}
+
+/// The `ts` of a JSON line (`"ts":"…"`), found without parsing the rest.
+fn stamp_of(line: &str) -> Option<&str> {
+    const KEY: &str = "\"ts\":\"";
+    let start = line.find(KEY)? + KEY.len();
+    let length = line[start..].find('"')?;
+    Some(&line[start..start + length])
 }
 
 /// The reference: a plain tokio accept loop with two workers (as ours has) that greets each
