@@ -15,7 +15,7 @@ use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, Stat
 use netlink_sys::protocols::NETLINK_SOCK_DIAG;
 use netlink_sys::{Socket, SocketAddr as NetlinkAddr};
 
-use super::{KernelError, KernelSocket, OverflowCounters, TcpState};
+use super::{KernelError, KernelSocket, OverflowCounters, Scope, TcpState};
 
 /// Room for one datagram of a dump (the kernel fills up to about a page per message batch).
 const RECEIVE_BUFFER: usize = 64 * 1024;
@@ -61,21 +61,20 @@ impl Probe {
 
     /// Every TCP socket of `local`'s address family whose local port is `local`'s (the
     /// kernel filters by port, we filter the rest).
-    /// With `listeners_only` the kernel looks at its listening sockets alone and skips the
-    /// walk over every connection of the system, which is what a frequent sample wants.
+    /// `scope` says which states are wanted (see [`Scope`]).
     pub(super) fn dump(
         &self,
         local: SocketAddr,
-        listeners_only: bool,
+        scope: Scope,
     ) -> Result<Vec<KernelSocket>, KernelError> {
-        dump(&self.netlink, local, listeners_only)
+        dump(&self.netlink, local, scope)
     }
 }
 
 fn dump(
     socket: &Socket,
     local: SocketAddr,
-    listeners_only: bool,
+    scope: Scope,
 ) -> Result<Vec<KernelSocket>, KernelError> {
     let mut socket_id = if local.is_ipv4() {
         SocketId::new_v4()
@@ -90,12 +89,16 @@ fn dump(
         SockDiagMessage::InetRequest(InetRequest {
             family: if local.is_ipv4() { AF_INET } else { AF_INET6 },
             protocol: IPPROTO_TCP,
-            extensions: ExtensionFlags::INFO,
+            // The round-trip time is only wanted of connections, not of a queue's sample.
+            extensions: match scope {
+                Scope::Every => ExtensionFlags::INFO,
+                Scope::Listeners | Scope::Queue => ExtensionFlags::empty(),
+            },
             // SYN_RECV also asks for the request sockets of half-open connections.
-            states: if listeners_only {
-                StateFlags::LISTEN
-            } else {
-                StateFlags::all()
+            states: match scope {
+                Scope::Every => StateFlags::all(),
+                Scope::Listeners => StateFlags::LISTEN,
+                Scope::Queue => StateFlags::LISTEN | StateFlags::SYN_RECV,
             },
             socket_id,
         })
