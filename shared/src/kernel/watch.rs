@@ -13,8 +13,8 @@ use crate::{Event, EventSender};
 /// idle, unchanged listener sends nothing). Where the kernel's view is not available it says
 /// so once in the trace and ends; the listener is not affected. A sample that fails (say, the
 /// kernel is short of memory) is skipped. Half-open connections are counted only while the
-/// queue is busy, and then every [`HALF_OPEN_EVERY`], or less often when a count is costly
-/// ([`PAUSE_FACTOR`]; see below).
+/// queue is full or overflowing, and then every [`HALF_OPEN_EVERY`], or less often when a
+/// count is costly ([`PAUSE_FACTOR`]; see below).
 pub(crate) async fn watch_accept_queue(
     address: SocketAddr,
     events: EventSender,
@@ -43,14 +43,16 @@ pub(crate) async fn watch_accept_queue(
         }
         // A dump of the listeners is answered at once from kernel memory; it does not wait on
         // the network, so it runs here rather than on a blocking thread.
-        // Half-open connections are counted only while something is happening at the queue
-        // (connections waiting, overflowing, or half-open last time): counting them walks
+        // Half-open connections are counted only while they can pile up: while the accept
+        // queue is full (the kernel then keeps a handshake whose last ACK found no room in
+        // SYN_RECV, and drops new SYNs: overflows), or while some were half-open last time.
+        // With room in the queue a handshake completes within a round trip, and counting walks
         // every connection of the system (tens of thousands in TIME_WAIT on a server that took
-        // many short connections, tens of milliseconds of kernel time), which a busy server
+        // many short connections: tens of milliseconds of kernel time), which a busy server
         // should not pay for 20 times a second. So a count runs on a blocking thread, not on
-        // one of the runtime's workers, and the next waits HALF_OPEN_EVERY or twenty times
-        // what this one took, whichever is longer; between counts the last one stands.
-        let busy = overflowing || last.is_some_and(|q| q.waiting > 0 || q.syn_recv > 0);
+        // one of the runtime's workers, and the next waits HALF_OPEN_EVERY or PAUSE_FACTOR
+        // times what this one took, whichever is longer; between counts the last one stands.
+        let busy = overflowing || last.is_some_and(|q| q.waiting >= q.capacity || q.syn_recv > 0);
         let sample = if busy && Instant::now() >= half_open_next {
             let started = Instant::now();
             let counted = tokio::task::spawn_blocking(move || {
