@@ -167,9 +167,7 @@ impl Connection {
         let stream = match secure {
             None => Transport::Plain(stream),
             Some(secure) => {
-                // Boxed, like the steps after a failed handshake: inline, these futures (a
-                // TLS session's state) made every connection's task some 3 KiB larger, plain
-                // ones included, for its whole life.
+                // Boxed, so a plain connection's coming-up box holds no TLS state.
                 let secured = tokio::select! {
                     biased;
                     () = cancel.cancelled() => None,
@@ -186,10 +184,7 @@ impl Connection {
                 match failure {
                     Ok(transport) => transport,
                     Err(error) => {
-                        Box::pin(never_secured(
-                            id, handler, &events, &status, on_closed, error,
-                        ))
-                        .await;
+                        never_secured(id, handler, &events, &status, on_closed, error).await;
                         return None;
                     }
                 }
