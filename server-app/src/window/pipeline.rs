@@ -15,11 +15,21 @@ use serversocket_ui::theme;
 use serversocket_ui::{RowState, SocketRows};
 
 /// How long a connection takes to move from one stage to the next when nothing slows it.
-const FLIGHT: Duration = Duration::from_millis(600);
+const STEP: Duration = Duration::from_millis(300);
+/// Slow animation draws every move this many times slower.
+const SLOW_FACTOR: u32 = 4;
+/// Moves of one burst start this far apart (seconds), so each can be told apart; further
+/// apart with slow animation, so each can be followed.
+const STAGGER: f64 = 0.04;
+const SLOW_STAGGER: f64 = 0.5;
 /// At most this many connections drawn in flight; a burst beyond it shows as counts.
 const MOST_FLIGHTS: usize = 24;
-/// The diagram's height, in points.
+/// How often the pipeline is drawn while something moves (about 60 frames a second).
+const FRAME: Duration = Duration::from_millis(16);
+/// The diagram's least height, in points (more when a stage's words wrap).
 const HEIGHT: f32 = 96.0;
+/// Room under a stage's words: the connected sockets' chips, the moving dots, Max's bar.
+const FOOT: f32 = 40.0;
 
 /// One stage of the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +47,17 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// The stage's name, as its box shows it.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Clients => "Clients arriving",
+            Self::Kernel => "Kernel",
+            Self::Listener => "Listening socket",
+            Self::Idle => "Idle pool",
+            Self::Connected => "Connected",
+        }
+    }
+
     /// Which stage a concept (by its title in the concepts overlay) talks about.
     #[must_use]
     pub fn of_concept(title: &str) -> Option<Self> {
@@ -53,20 +74,61 @@ impl Stage {
     }
 }
 
-/// A connection moving between two stages.
+/// What moves along the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mover {
+    /// A client's connection, from the kernel to a pooled socket.
+    Connection,
+    /// An idle socket AddSocket made, sliding into the pool from above.
+    NewSocket,
+}
+
+/// Where a moving thing is on its way: at a stage, or just above one (where a new socket
+/// comes from).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Spot {
+    At(Stage),
+    Above(Stage),
+}
+
+/// Something moving through the pipeline, stage after stage.
 #[derive(Debug, Clone)]
 struct Flight {
-    /// Where it leaves.
-    from: Stage,
-    /// Where it arrives; it is drawn no more once there (the stage's count has it).
-    to: Stage,
-    /// When it started moving, in the window's clock (egui's input time), set when it is
-    /// first drawn: events can be recorded with no window (benchmarks).
+    /// A connection or a new socket.
+    mover: Mover,
+    /// The spots it passes, first to last; it is drawn no more once at the last (the
+    /// stage's count has it).
+    path: Vec<Spot>,
+    /// When it starts moving, in the window's clock (egui's input time), set when it is first
+    /// drawn: events can be recorded with no window (benchmarks), and the moves of a burst
+    /// start one after another.
     started: Option<f64>,
-    /// How long the move takes: the slow-motion delay, or a moment the eye can follow.
+    /// How long the whole way takes at normal speed: the slow-motion delay, or a moment per
+    /// stage the eye can follow.
     takes: Duration,
-    /// The client's port, the connection's name in both windows.
+    /// How long it takes as drawn (slow animation stretches it), set with `started`.
+    drawn_for: f64,
+    /// The client's port (the connection's name in both windows), or the new socket's id.
     label: String,
+}
+
+impl Flight {
+    /// What a screen reader (and a test) is told about it.
+    fn name(&self) -> String {
+        match self.mover {
+            Mover::Connection => {
+                let to = match self.path.last() {
+                    Some(Spot::At(stage) | Spot::Above(stage)) => stage.name(),
+                    None => "",
+                };
+                format!("Connection {} moving to {to}", self.label)
+            }
+            Mover::NewSocket => format!(
+                "New idle socket {} (AddSocket) sliding into the pool",
+                self.label
+            ),
+        }
+    }
 }
 
 /// Whether the listening socket takes connections now.
@@ -103,51 +165,71 @@ pub struct Counts<'a> {
 /// The pipeline's moving parts.
 #[derive(Debug, Default)]
 pub struct Pipeline {
-    /// Connections moving now, oldest first.
+    /// Connections and new sockets moving now or about to, oldest first.
     flights: VecDeque<Flight>,
     /// AddSocket calls since Listen: the pool refilling itself.
     add_sockets: u64,
+    /// Slow animation: every move drawn slower, and the moves of a burst one after another.
+    pub slow: bool,
+    /// When the next move may start (the moves of a burst are staggered).
+    next_start: f64,
 }
 
 impl Pipeline {
-    /// Follows an event: a connection accepted or handed over starts moving, AddSocket is
-    /// counted. `handoff` is the slow-motion delay: an accepted connection takes that long to
-    /// reach the listener, where it waits for its handoff.
+    /// Follows an event: a connection accepted or handed over starts moving, an idle socket
+    /// AddSocket made slides into the pool. `handoff` is the slow-motion delay: an accepted
+    /// connection takes that long to reach the listener, where it waits for its handoff.
     pub fn record(&mut self, event: &Event, handoff: Duration) {
-        let flight = |from, to, takes, label: String| Flight {
-            from,
-            to,
+        use Spot::{Above, At};
+        let flight = |mover, path: &[Spot], takes, label: String| Flight {
+            mover,
+            path: path.to_vec(),
             started: None,
             takes,
+            drawn_for: 0.0,
             label,
         };
+        let port = |remote: &std::net::SocketAddr| format!(":{}", remote.port());
         let new = match event {
             Event::Listening { .. } => {
                 self.add_sockets = 0;
                 None
             }
-            Event::AddSocket { .. } => {
+            Event::AddSocket { socket } => {
                 self.add_sockets += 1;
-                None
+                Some(flight(
+                    Mover::NewSocket,
+                    &[Above(Stage::Idle), At(Stage::Idle)],
+                    STEP * 2,
+                    socket.to_string(),
+                ))
             }
+            // Slow motion: the connection arrives, leaves the kernel's queue and waits at the
+            // listener for its handoff.
             Event::Accepted { remote, handoff_in } => Some(flight(
-                Stage::Kernel,
-                Stage::Listener,
-                (*handoff_in).max(FLIGHT),
-                format!(":{}", remote.port()),
+                Mover::Connection,
+                &[At(Stage::Clients), At(Stage::Kernel), At(Stage::Listener)],
+                (*handoff_in).max(STEP * 2),
+                port(remote),
             )),
             // In slow motion the connection already waited at the listener (Accepted): now
-            // the idle socket takes it. Otherwise it goes all the way in one move.
-            Event::Connected { remote, .. } => Some(flight(
-                if handoff.is_zero() {
-                    Stage::Kernel
+            // the idle socket takes it. Otherwise it goes all the way: it arrived, waited in
+            // the accept queue, the listener accepted it and a pooled socket took it.
+            Event::Connected { remote, .. } => {
+                let path: &[Spot] = if handoff.is_zero() {
+                    &[
+                        At(Stage::Clients),
+                        At(Stage::Kernel),
+                        At(Stage::Listener),
+                        At(Stage::Idle),
+                        At(Stage::Connected),
+                    ]
                 } else {
-                    Stage::Idle
-                },
-                Stage::Connected,
-                FLIGHT,
-                format!(":{}", remote.port()),
-            )),
+                    &[At(Stage::Listener), At(Stage::Idle), At(Stage::Connected)]
+                };
+                let steps = u32::try_from(path.len() - 1).unwrap_or(1);
+                Some(flight(Mover::Connection, path, STEP * steps, port(remote)))
+            }
             _ => None,
         };
         if let Some(new) = new {
@@ -158,15 +240,27 @@ impl Pipeline {
         }
     }
 
+    /// Whether anything moves (or is about to), so the window keeps drawing.
+    #[must_use]
+    pub fn is_moving(&self) -> bool {
+        !self.flights.is_empty()
+    }
+
+    /// The names of what moves now, as a screen reader is told them.
+    #[cfg(test)]
+    pub fn moving(&self) -> Vec<String> {
+        self.flights.iter().map(Flight::name).collect()
+    }
+
     /// Draws the pipeline across the width there is. Returns the socket clicked, if any.
     pub fn ui(&mut self, ui: &mut egui::Ui, counts: &Counts<'_>) -> Option<SocketId> {
         let now = ui.input(|i| i.time);
-        for flight in &mut self.flights {
-            flight.started.get_or_insert(now);
-        }
-        let elapsed = |flight: &Flight| now - flight.started.unwrap_or(now);
-        self.flights
-            .retain(|flight| elapsed(flight) < flight.takes.as_secs_f64());
+        self.start_flights(now);
+        self.flights.retain(|flight| {
+            flight
+                .started
+                .is_none_or(|started| now - started < flight.drawn_for)
+        });
         let naive = counts.limits.is_none();
         let stages: &[Stage] = if naive {
             &[
@@ -184,12 +278,24 @@ impl Pipeline {
                 Stage::Connected,
             ]
         };
+        let arrow = 14.0;
+        let width = ((ui.available_width() - arrow * (stages.len() - 1) as f32)
+            / stages.len() as f32)
+            .max(1.0);
+        // Each stage's words, wrapped at word boundaries in its box: the tallest sets the
+        // diagram's height.
+        let words: Vec<StageWords> = stages
+            .iter()
+            .map(|&stage| StageWords::new(ui, stage_text(stage, counts, self.add_sockets), width))
+            .collect();
+        let height = words
+            .iter()
+            .map(|words| words.height() + FOOT)
+            .fold(HEIGHT, f32::max);
         let (area, _) = ui.allocate_exact_size(
-            egui::vec2(ui.available_width(), HEIGHT),
+            egui::vec2(ui.available_width(), height),
             egui::Sense::hover(),
         );
-        let arrow = 14.0;
-        let width = (area.width() - arrow * (stages.len() - 1) as f32) / stages.len() as f32;
         let boxes: Vec<(Stage, egui::Rect)> = stages
             .iter()
             .enumerate()
@@ -199,7 +305,7 @@ impl Pipeline {
                     stage,
                     egui::Rect::from_min_size(
                         egui::pos2(left, area.top()),
-                        egui::vec2(width, HEIGHT),
+                        egui::vec2(width, height),
                     ),
                 )
             })
@@ -211,27 +317,90 @@ impl Pipeline {
             ui.painter().arrow(from, to - from, (1.5, stroke));
         }
         let mut clicked = None;
-        for &(stage, rect) in &boxes {
-            if let Some(id) = stage_ui(ui, stage, rect, counts, self.add_sockets) {
+        for (&(stage, rect), words) in boxes.iter().zip(words) {
+            if let Some(id) = stage_ui(ui, stage, rect, counts, words) {
                 clicked = Some(id);
             }
         }
-        // Connections in flight: a dot with the client's port, moving along the arrows.
-        let place = |stage: Stage| {
-            boxes
+        self.flights_ui(ui, &boxes, now);
+        if self.is_moving() {
+            ui.ctx().request_repaint_after(FRAME);
+        }
+        clicked
+    }
+
+    /// Gives the moves not yet started their start: now, or after the one before (a burst
+    /// moves one after another), at the speed the slow animation toggle says now.
+    fn start_flights(&mut self, now: f64) {
+        let (stagger, factor) = if self.slow {
+            (SLOW_STAGGER, f64::from(SLOW_FACTOR))
+        } else {
+            (STAGGER, 1.0)
+        };
+        for flight in self.flights.iter_mut().filter(|f| f.started.is_none()) {
+            let start = now.max(self.next_start);
+            flight.started = Some(start);
+            flight.drawn_for = flight.takes.as_secs_f64() * factor;
+            self.next_start = start + stagger;
+        }
+    }
+
+    /// The moving connections (a dot with the client's port) and new sockets (a tile with
+    /// the socket's number), each where it is on its way; each is named for a screen reader.
+    fn flights_ui(&self, ui: &mut egui::Ui, boxes: &[(Stage, egui::Rect)], now: f64) {
+        let spot = |spot: Spot, lane: f32| {
+            let stage = match spot {
+                Spot::At(stage) | Spot::Above(stage) => stage,
+            };
+            // Naive mode has no pool: its connections go from the listener to connected.
+            let rect = boxes
                 .iter()
                 .find(|(s, _)| *s == stage)
                 .or_else(|| boxes.iter().find(|(s, _)| *s == Stage::Listener))
-                .map(|(_, rect)| rect.center_bottom() - egui::vec2(0.0, 14.0))
+                .map(|(_, rect)| *rect)?;
+            let foot = rect.center_bottom() - egui::vec2(0.0, 14.0 + lane);
+            Some(match spot {
+                Spot::At(_) => foot,
+                Spot::Above(_) => egui::pos2(foot.x, rect.top()),
+            })
         };
         for (index, flight) in self.flights.iter().enumerate() {
-            let (Some(from), Some(to)) = (place(flight.from), place(flight.to)) else {
+            let Some(started) = flight.started else {
                 continue;
             };
-            let done = (elapsed(flight) / flight.takes.as_secs_f64()).clamp(0.0, 1.0) as f32;
-            let at = from + (to - from) * done - egui::vec2(0.0, (index % 3) as f32 * 4.0);
-            ui.painter()
-                .circle_filled(at, 5.0, RowState::Connected.color());
+            if now < started || flight.path.len() < 2 {
+                continue;
+            }
+            let lane = (index % 3) as f32 * 4.0;
+            let done = ((now - started) / flight.drawn_for).clamp(0.0, 1.0) as f32;
+            let legs = (flight.path.len() - 1) as f32;
+            let leg = ((done * legs).floor() as usize).min(flight.path.len() - 2);
+            // Eased within each leg: it sets off and arrives gently, so each stage it passes
+            // can be seen.
+            let t = done * legs - leg as f32;
+            let t = t * t * (3.0 - 2.0 * t);
+            let (Some(from), Some(to)) = (
+                spot(flight.path[leg], lane),
+                spot(flight.path[leg + 1], lane),
+            ) else {
+                continue;
+            };
+            let at = from + (to - from) * t;
+            let (shape, color) = match flight.mover {
+                Mover::Connection => (
+                    egui::Rect::from_center_size(at, egui::vec2(10.0, 10.0)),
+                    RowState::Connected.color(),
+                ),
+                Mover::NewSocket => (
+                    egui::Rect::from_center_size(at, egui::vec2(12.0, 9.0)),
+                    RowState::Idle.color(),
+                ),
+            };
+            if flight.mover == Mover::Connection {
+                ui.painter().circle_filled(at, 5.0, color);
+            } else {
+                ui.painter().rect_filled(shape, 2.0, color);
+            }
             ui.painter().text(
                 at + egui::vec2(7.0, 0.0),
                 egui::Align2::LEFT_CENTER,
@@ -239,23 +408,68 @@ impl Pipeline {
                 egui::FontId::proportional(10.0),
                 ui.visuals().strong_text_color(),
             );
+            let name = flight.name();
+            let response = ui.interact(
+                shape,
+                ui.scope_id().with(("moving", index)),
+                egui::Sense::hover(),
+            );
+            response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &name));
         }
-        if !self.flights.is_empty() {
-            ui.ctx().request_repaint();
-        }
-        clicked
     }
 }
 
-/// One stage's box: its name, its count, a line of detail; lit when a concept open talks
-/// about it. Returns the socket clicked in the connected stage.
-fn stage_ui(
-    ui: &mut egui::Ui,
-    stage: Stage,
-    rect: egui::Rect,
-    counts: &Counts<'_>,
-    add_sockets: u64,
-) -> Option<SocketId> {
+/// What a stage's box says.
+struct StageText {
+    title: &'static str,
+    count: String,
+    detail: String,
+    color: egui::Color32,
+    tip: &'static str,
+}
+
+/// A stage's words laid out for its box: each wrapped at word boundaries to the box's width.
+struct StageWords {
+    text: StageText,
+    title: std::sync::Arc<egui::Galley>,
+    count: std::sync::Arc<egui::Galley>,
+    detail: std::sync::Arc<egui::Galley>,
+}
+
+impl StageWords {
+    /// Room at each side of the words inside the box.
+    const MARGIN: f32 = 4.0;
+
+    fn new(ui: &egui::Ui, text: StageText, width: f32) -> Self {
+        let wrap = (width - 2.0 * Self::MARGIN).max(1.0);
+        let strong = ui.visuals().strong_text_color();
+        let weak = ui.visuals().weak_text_color();
+        let layout = |words: &str, size: f32, color| {
+            let mut job = egui::text::LayoutJob::simple(
+                words.to_owned(),
+                egui::FontId::proportional(size),
+                color,
+                wrap,
+            );
+            job.halign = egui::Align::Center;
+            ui.painter().layout_job(job)
+        };
+        Self {
+            title: layout(text.title, 12.0, strong),
+            count: layout(&text.count, 20.0, strong),
+            detail: layout(&text.detail, 10.0, weak),
+            text,
+        }
+    }
+
+    /// How tall the words are, with their margins.
+    fn height(&self) -> f32 {
+        4.0 + self.title.size().y + self.count.size().y + self.detail.size().y + 4.0
+    }
+}
+
+/// What `stage`'s box says now.
+fn stage_text(stage: Stage, counts: &Counts<'_>, add_sockets: u64) -> StageText {
     let naive = counts.limits.is_none();
     let queue = counts.queue;
     let connected = counts.rows.count(RowState::Connected);
@@ -347,6 +561,33 @@ fn stage_ui(
             "Sockets serving a client; at MaximumSocketsConnected the pool stops accepting",
         ),
     };
+    StageText {
+        title,
+        count,
+        detail,
+        color,
+        tip,
+    }
+}
+
+/// One stage's box: its name, its count, a line of detail (each wrapped in the box); lit when
+/// a concept open talks about it. Returns the socket clicked in the connected stage.
+fn stage_ui(
+    ui: &mut egui::Ui,
+    stage: Stage,
+    rect: egui::Rect,
+    counts: &Counts<'_>,
+    words: StageWords,
+) -> Option<SocketId> {
+    let connected = counts.rows.count(RowState::Connected);
+    let StageText {
+        title,
+        count,
+        detail,
+        color,
+        tip,
+    } = &words.text;
+    let color = *color;
     let lit = counts.lit == Some(stage);
     let visuals = ui.visuals().clone();
     let painter = ui.painter();
@@ -365,28 +606,17 @@ fn stage_ui(
         },
         egui::StrokeKind::Inside,
     );
-    let text = visuals.strong_text_color();
-    painter.text(
-        rect.center_top() + egui::vec2(0.0, 4.0),
-        egui::Align2::CENTER_TOP,
-        title,
-        egui::FontId::proportional(12.0),
-        text,
-    );
-    painter.text(
-        rect.center_top() + egui::vec2(0.0, 20.0),
-        egui::Align2::CENTER_TOP,
-        &count,
-        egui::FontId::proportional(20.0),
-        text,
-    );
-    painter.text(
-        rect.center_top() + egui::vec2(0.0, 44.0),
-        egui::Align2::CENTER_TOP,
-        &detail,
-        egui::FontId::proportional(10.0),
-        visuals.weak_text_color(),
-    );
+    // Centred galleys are laid out around x = 0: each goes at the box's centre line.
+    let mut top = rect.top() + 4.0;
+    for galley in [&words.title, &words.count, &words.detail] {
+        let height = galley.size().y;
+        painter.galley(
+            egui::pos2(rect.center().x, top),
+            std::sync::Arc::clone(galley),
+            visuals.strong_text_color(),
+        );
+        top += height;
+    }
     // Max as a limit: a bar across the top of the connected stage, filled up to the count.
     if let (Stage::Connected, Some((_, max))) = (stage, counts.limits)
         && max > 0
@@ -414,9 +644,9 @@ fn stage_ui(
         egui::Sense::hover(),
     );
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &name));
-    response.on_hover_text(tip);
+    response.on_hover_text(*tip);
     if stage == Stage::Connected {
-        return connected_chips_ui(ui, rect, counts);
+        return connected_chips_ui(ui, rect, top, counts);
     }
     None
 }
@@ -426,10 +656,11 @@ fn stage_ui(
 fn connected_chips_ui(
     ui: &mut egui::Ui,
     rect: egui::Rect,
+    top: f32,
     counts: &Counts<'_>,
 ) -> Option<SocketId> {
     let strip = egui::Rect::from_min_max(
-        rect.left_top() + egui::vec2(4.0, 58.0),
+        egui::pos2(rect.left() + 4.0, top + 2.0),
         rect.right_bottom() - egui::vec2(4.0, 10.0),
     );
     let mut clicked = None;
@@ -488,7 +719,8 @@ mod tests {
     }
 
     #[test]
-    fn connections_start_moving_as_they_are_handed_over_and_a_burst_is_capped() {
+    fn connections_and_new_sockets_start_moving_as_they_happen_and_a_burst_is_capped() {
+        use Spot::{Above, At};
         let mut pipeline = Pipeline::default();
         let remote = "127.0.0.1:46116".parse().unwrap();
         let local = "127.0.0.1:2002".parse().unwrap();
@@ -498,7 +730,15 @@ mod tests {
             },
             Duration::ZERO,
         );
-        assert_eq!((pipeline.flights.len(), pipeline.add_sockets), (0, 1));
+        assert_eq!(pipeline.add_sockets, 1);
+        assert_eq!(
+            pipeline.moving(),
+            ["New idle socket 0 (AddSocket) sliding into the pool"]
+        );
+        assert_eq!(
+            pipeline.flights[0].path,
+            [Above(Stage::Idle), At(Stage::Idle)]
+        );
         pipeline.record(
             &Event::Accepted {
                 remote,
@@ -506,10 +746,10 @@ mod tests {
             },
             Duration::from_secs(2),
         );
-        let accepted = &pipeline.flights[0];
+        let accepted = &pipeline.flights[1];
         assert_eq!(
-            (accepted.from, accepted.to),
-            (Stage::Kernel, Stage::Listener)
+            accepted.path,
+            [At(Stage::Clients), At(Stage::Kernel), At(Stage::Listener)]
         );
         assert_eq!(
             accepted.takes,
@@ -528,7 +768,47 @@ mod tests {
             );
         }
         assert_eq!(pipeline.flights.len(), MOST_FLIGHTS);
-        assert_eq!(pipeline.flights.back().map(|f| f.takes), Some(FLIGHT));
+        let last = pipeline.flights.back().unwrap();
+        assert_eq!(last.path.len(), 5, "from arriving to connected");
+        assert_eq!(last.takes, STEP * 4);
+        assert_eq!(last.name(), "Connection :46116 moving to Connected");
+    }
+
+    #[test]
+    fn slow_animation_stretches_the_moves_and_starts_a_burst_one_after_another() {
+        let remote = "127.0.0.1:46116".parse().unwrap();
+        let local = "127.0.0.1:2002".parse().unwrap();
+        let connected = Event::Connected {
+            socket: SocketId(0),
+            local,
+            remote,
+        };
+        for slow in [false, true] {
+            let mut pipeline = Pipeline {
+                slow,
+                ..Pipeline::default()
+            };
+            for _ in 0..3 {
+                pipeline.record(&connected, Duration::ZERO);
+            }
+            pipeline.start_flights(10.0);
+            let starts: Vec<f64> = pipeline.flights.iter().filter_map(|f| f.started).collect();
+            let (stagger, factor) = if slow {
+                (SLOW_STAGGER, f64::from(SLOW_FACTOR))
+            } else {
+                (STAGGER, 1.0)
+            };
+            assert_eq!(starts.len(), 3);
+            for (index, start) in starts.iter().enumerate() {
+                assert!(
+                    (start - (10.0 + index as f64 * stagger)).abs() < 1e-9,
+                    "{starts:?}"
+                );
+            }
+            for flight in &pipeline.flights {
+                assert!((flight.drawn_for - (STEP * 4).as_secs_f64() * factor).abs() < 1e-9);
+            }
+        }
     }
 
     /// A server's rows: `idle` sockets in the pool and `connected` ones, their clients on
