@@ -149,7 +149,9 @@ impl StreamView {
                     lab.write(data);
                 }
             }
+            // Named by the button whose count it sets.
             ui.add(egui::DragValue::new(&mut self.burst).range(1..=20))
+                .labelled_by(write.id)
                 .on_hover_text("How many separate writes one click makes");
             if ui
                 .checkbox(&mut self.nagle, "Nagle")
