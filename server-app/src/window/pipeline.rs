@@ -27,9 +27,9 @@ const MOST_FLIGHTS: usize = 24;
 /// How often the pipeline is drawn while something moves (about 60 frames a second).
 const FRAME: Duration = Duration::from_millis(16);
 /// The diagram's least height, in points (more when a stage's words wrap).
-const HEIGHT: f32 = 96.0;
+const HEIGHT: f32 = 86.0;
 /// Room under a stage's words: the connected sockets' chips, the moving dots, Max's bar.
-const FOOT: f32 = 40.0;
+const FOOT: f32 = 28.0;
 
 /// One stage of the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
