@@ -842,14 +842,22 @@ mod tests {
     /// The pipeline of `counts`, drawn 760 points wide and compared with its checked-in
     /// picture (`tests/snapshots/NAME.png`; `UPDATE_SNAPSHOTS=1` rewrites them).
     fn snapshot(name: &str, counts: &Counts<'_>) {
-        let mut pipeline = Pipeline::default();
+        snapshot_after(name, counts, Pipeline::default(), 0);
+    }
+
+    /// The same, `pipeline` drawn `frames` frames (a quarter of a second each) after the first.
+    fn snapshot_after(name: &str, counts: &Counts<'_>, mut pipeline: Pipeline, frames: usize) {
         let mut harness = egui_kittest::Harness::builder()
             .with_size(egui::vec2(760.0, 110.0))
             .wgpu()
             .build_ui(|ui| {
                 pipeline.ui(ui, counts);
             });
-        harness.run();
+        if frames == 0 {
+            harness.run();
+        } else {
+            harness.run_steps(frames);
+        }
         // A little room for font rasterisation differing between Mesa versions.
         let options = egui_kittest::SnapshotOptions::new()
             .threshold(1.5)
@@ -897,6 +905,39 @@ mod tests {
                 selected: Some(SocketId(1)),
                 lit: Some(Stage::Kernel),
             },
+        );
+    }
+
+    #[test]
+    fn a_connection_half_way_and_a_new_socket_sliding_in_look_as_checked_in() {
+        let rows = rows(2, 1);
+        let mut pipeline = Pipeline::default();
+        pipeline.record(
+            &Event::Connected {
+                socket: SocketId(0),
+                local: "127.0.0.1:2002".parse().unwrap(),
+                remote: "127.0.0.1:46116".parse().unwrap(),
+            },
+            Duration::ZERO,
+        );
+        pipeline.record(
+            &Event::AddSocket {
+                socket: SocketId(2),
+            },
+            Duration::ZERO,
+        );
+        snapshot_after(
+            "pipeline_a_connection_moving",
+            &Counts {
+                queue: queue(0, 0, 0),
+                listener: ListenerState::Open,
+                limits: Some((2, 10)),
+                rows: &rows,
+                selected: None,
+                lit: None,
+            },
+            pipeline,
+            1,
         );
     }
 
