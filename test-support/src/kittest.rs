@@ -90,7 +90,7 @@ pub fn focused_label<S>(harness: &Harness<'_, S>) -> Option<String> {
         .root()
         .children_recursive()
         .map(|node| node.accesskit_node())
-        .find(|node| node.is_focused())
+        .find(egui_kittest::kittest::AccessKitNode::is_focused)
         .and_then(|node| node.label())
 }
 

@@ -317,7 +317,7 @@ impl Pipeline {
             ui.painter().arrow(from, to - from, (1.5, stroke));
         }
         let mut clicked = None;
-        for (&(stage, rect), words) in boxes.iter().zip(words) {
+        for (&(stage, rect), words) in boxes.iter().zip(&words) {
             if let Some(id) = stage_ui(ui, stage, rect, counts, words) {
                 clicked = Some(id);
             }
@@ -577,7 +577,7 @@ fn stage_ui(
     stage: Stage,
     rect: egui::Rect,
     counts: &Counts<'_>,
-    words: StageWords,
+    words: &StageWords,
 ) -> Option<SocketId> {
     let connected = counts.rows.count(RowState::Connected);
     let StageText {

@@ -105,7 +105,7 @@ impl OtherWindow {
         };
         if !link.watching {
             link.watching = true;
-            watch(side, link.dir.clone(), Arc::clone(&link.news), ctx.clone());
+            watch(side, &link.dir, Arc::clone(&link.news), ctx.clone());
         }
         if link.news.asked.swap(false, Ordering::Relaxed) {
             // A minimized window must be restored before it can take the focus.
@@ -226,7 +226,7 @@ fn is_open(file: &Path) -> bool {
 
 /// The watcher: every [`WATCH_EVERY`], whether the other app is open and whether it asked
 /// this one to come to the front; the window is woken only when one of them changed.
-fn watch(side: Side, dir: PathBuf, news: Arc<News>, ctx: egui::Context) {
+fn watch(side: Side, dir: &Path, news: Arc<News>, ctx: egui::Context) {
     let presence = dir.join(presence_file(other(side)));
     let requests = dir.join(request_file(side));
     let mut seen = read_number(&requests).unwrap_or(0);
