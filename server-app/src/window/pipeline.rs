@@ -79,16 +79,16 @@ impl Stage {
 enum Mover {
     /// A client's connection, from the kernel to a pooled socket.
     Connection,
-    /// An idle socket AddSocket made, sliding into the pool from above.
+    /// An idle socket AddSocket made, sliding into the pool from its far edge.
     NewSocket,
 }
 
-/// Where a moving thing is on its way: at a stage, or just above one (where a new socket
-/// comes from).
+/// Where a moving thing is on its way: at a stage, or at a stage's far edge (where a new
+/// socket comes from: AddSocket makes it, no connection brings it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Spot {
     At(Stage),
-    Above(Stage),
+    Edge(Stage),
 }
 
 /// Something moving through the pipeline, stage after stage.
@@ -118,7 +118,7 @@ impl Flight {
         match self.mover {
             Mover::Connection => {
                 let to = match self.path.last() {
-                    Some(Spot::At(stage) | Spot::Above(stage)) => stage.name(),
+                    Some(Spot::At(stage) | Spot::Edge(stage)) => stage.name(),
                     None => "",
                 };
                 format!("Connection {} moving to {to}", self.label)
@@ -180,7 +180,7 @@ impl Pipeline {
     /// AddSocket made slides into the pool. `handoff` is the slow-motion delay: an accepted
     /// connection takes that long to reach the listener, where it waits for its handoff.
     pub fn record(&mut self, event: &Event, handoff: Duration) {
-        use Spot::{Above, At};
+        use Spot::{At, Edge};
         let flight = |mover, path: &[Spot], takes, label: String| Flight {
             mover,
             path: path.to_vec(),
@@ -199,7 +199,7 @@ impl Pipeline {
                 self.add_sockets += 1;
                 Some(flight(
                     Mover::NewSocket,
-                    &[Above(Stage::Idle), At(Stage::Idle)],
+                    &[Edge(Stage::Idle), At(Stage::Idle)],
                     STEP * 2,
                     socket.to_string(),
                 ))
@@ -350,7 +350,7 @@ impl Pipeline {
     fn flights_ui(&self, ui: &mut egui::Ui, boxes: &[(Stage, egui::Rect)], now: f64) {
         let spot = |spot: Spot, lane: f32| {
             let stage = match spot {
-                Spot::At(stage) | Spot::Above(stage) => stage,
+                Spot::At(stage) | Spot::Edge(stage) => stage,
             };
             // Naive mode has no pool: its connections go from the listener to connected.
             let rect = boxes
@@ -361,7 +361,8 @@ impl Pipeline {
             let foot = rect.center_bottom() - egui::vec2(0.0, 14.0 + lane);
             Some(match spot {
                 Spot::At(_) => foot,
-                Spot::Above(_) => egui::pos2(foot.x, rect.top()),
+                // Along the foot, under the stage's words, from its right edge.
+                Spot::Edge(_) => egui::pos2(rect.right() - 10.0, foot.y),
             })
         };
         for (index, flight) in self.flights.iter().enumerate() {
@@ -401,9 +402,15 @@ impl Pipeline {
             } else {
                 ui.painter().rect_filled(shape, 2.0, color);
             }
+            // A connection's port at its right; a new socket, coming from the right edge,
+            // has its number at its left, inside the box.
+            let (offset, align) = match flight.mover {
+                Mover::Connection => (egui::vec2(7.0, 0.0), egui::Align2::LEFT_CENTER),
+                Mover::NewSocket => (egui::vec2(-8.0, 0.0), egui::Align2::RIGHT_CENTER),
+            };
             ui.painter().text(
-                at + egui::vec2(7.0, 0.0),
-                egui::Align2::LEFT_CENTER,
+                at + offset,
+                align,
                 &flight.label,
                 egui::FontId::proportional(10.0),
                 ui.visuals().strong_text_color(),
@@ -720,7 +727,7 @@ mod tests {
 
     #[test]
     fn connections_and_new_sockets_start_moving_as_they_happen_and_a_burst_is_capped() {
-        use Spot::{Above, At};
+        use Spot::{At, Edge};
         let mut pipeline = Pipeline::default();
         let remote = "127.0.0.1:46116".parse().unwrap();
         let local = "127.0.0.1:2002".parse().unwrap();
@@ -737,7 +744,7 @@ mod tests {
         );
         assert_eq!(
             pipeline.flights[0].path,
-            [Above(Stage::Idle), At(Stage::Idle)]
+            [Edge(Stage::Idle), At(Stage::Idle)]
         );
         pipeline.record(
             &Event::Accepted {

@@ -114,8 +114,17 @@ impl OtherWindow {
         }
     }
 
-    /// The button, with F6 as its shortcut. Enabled while the other app runs.
+    /// The button, with F6 as its shortcut; enabled while the other app runs. Shown while
+    /// the windows stand one behind the other (a small screen) or the screen is not known:
+    /// side by side, both are in sight and the row keeps its room; F6 works there too.
     pub fn button_ui(&mut self, ui: &mut egui::Ui) {
+        let monitor = ui.ctx().input(|i| i.viewport().monitor_size);
+        if monitor.is_some_and(|monitor| !crate::native::stacked(monitor)) {
+            if shortcuts::pressed(ui, &shortcuts::SHOW_OTHER) {
+                self.show_other();
+            }
+            return;
+        }
         let name = match self.side {
             Side::Server => "Show the client window",
             Side::Client => "Show the server window",
