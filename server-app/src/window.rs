@@ -702,6 +702,12 @@ impl ServerWindow {
 }
 
 impl eframe::App for ServerWindow {
+    // eframe runs only this while the window is covered or minimized: a request from the
+    // other window to come to the front must be seen then too (`ui` sees it otherwise).
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.other.tick(ctx);
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         ServerWindow::ui(self, ui);
     }
