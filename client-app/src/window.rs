@@ -135,6 +135,7 @@ impl ClientWindow {
         let kernel = ConnectionWatch::start(&runtime, events.clone());
         let mut send_box = SendBox::default();
         send_box.restore_history(settings.send_history.iter().cloned());
+        let tls = tls_setting::TlsSetting::new(&settings.tls, &crate::tls_args::TlsArgs::default());
         let lessons = LessonPanel::new(LessonSide::Client, None, None, &settings.lesson);
         Ok(Self {
             settings,
@@ -143,7 +144,7 @@ impl ClientWindow {
             queued: VecDeque::new(),
             runtime,
             kernel,
-            tls: tls_setting::TlsSetting::default(),
+            tls,
             events,
             receiver,
             repaint,
@@ -246,7 +247,7 @@ impl ClientWindow {
             });
             ui.add_space(4.0);
         });
-        concepts::window_ui(ui.ctx(), &mut self.concepts_open, &self.rows);
+        concepts::window_ui(ui.ctx(), &mut self.concepts_open, &self.rows, &self.tls);
         self.stream.show(ui.ctx(), &self.runtime);
         // After the Stream view took its news, so a step it ends shows in this frame.
         self.stream_to_lesson();
@@ -591,6 +592,7 @@ impl eframe::App for ClientWindow {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         self.settings.send_history = self.send_box.history.iter().cloned().collect();
         self.settings.lesson = self.lessons.saved();
+        self.settings.tls = self.tls.saved();
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
 }
@@ -607,7 +609,7 @@ pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
             let mut window = ClientWindow::new(ClientSettings::from_args(remembered, &args))?;
             window.trace_level = Some(trace_level);
             window.start_lessons(args.lessons.as_deref(), args.lesson.as_deref());
-            window.tls = tls_setting::TlsSetting::from_args(&args.tls);
+            window.tls = tls_setting::TlsSetting::new(&window.settings.tls, &args.tls);
             window.other = OtherWindow::for_app(LessonSide::Client);
             Ok::<_, SocketError>(window)
         },

@@ -158,6 +158,7 @@ impl ServerWindow {
         ));
         server.set_idle_timeout(idle_timeout(settings.idle_timeout_seconds));
         let connections_in_kernel = ConnectionWatch::start(&runtime, events.clone());
+        let tls = tls_setting::TlsSetting::new(&settings.tls, &crate::tls_args::TlsArgs::default());
         let lessons = LessonPanel::new(LessonSide::Server, None, None, &settings.lesson);
         Ok(Self {
             settings,
@@ -195,7 +196,7 @@ impl ServerWindow {
             lit: None,
             view: views::View::default(),
             lessons,
-            tls: tls_setting::TlsSetting::default(),
+            tls,
             other: OtherWindow::alone(LessonSide::Server),
             runtime,
         })
@@ -714,6 +715,7 @@ impl eframe::App for ServerWindow {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         self.settings.lesson = self.lessons.saved();
+        self.settings.tls = self.tls.saved();
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
 }
@@ -730,7 +732,7 @@ pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
             let mut window = ServerWindow::new(ServerSettings::from_args(remembered, &args))?;
             window.trace_level = Some(trace_level);
             window.start_lessons(args.lessons.as_deref(), args.lesson.as_deref());
-            window.tls = tls_setting::TlsSetting::from_args(&args.tls);
+            window.tls = tls_setting::TlsSetting::new(&window.settings.tls, &args.tls);
             window.other = OtherWindow::for_app(LessonSide::Server);
             Ok::<_, SocketError>(window)
         },

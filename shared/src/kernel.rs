@@ -20,11 +20,37 @@ mod connections;
 mod linux;
 mod watch;
 
-pub use connections::{CONNECTION_SAMPLE_EVERY, ConnectionWatch, NUMBERS_EVERY, TcpView};
+pub use connections::{
+    CONNECTION_SAMPLE_EVERY, ConnectionWatch, LOOKUPS_UP_TO, NUMBERS_EVERY, TcpView,
+};
 pub(crate) use watch::watch_accept_queue;
 
 /// How often the accept queue is sampled while listening (20 Hz at most).
 pub const SAMPLE_EVERY: Duration = Duration::from_millis(50);
+
+/// How often the sampler counts half-open connections while the queue is busy, when counting is
+/// cheap: each count walks every connection of the system, so it runs at the contract's
+/// "checked at least every 100 ms" rather than at every sample.
+pub const HALF_OPEN_EVERY: Duration = Duration::from_millis(100);
+
+/// When a sample that may walk the kernel's table of connections (half-open connections, the
+/// followed connections of a window) is not cheap, the pause after it is at least this many
+/// times what it took, so sampling never spends more than a twentieth of one core. (With the
+/// 131,072 TIME_WAIT connections a benchmark leaves behind, one walk takes about 65 ms on the
+/// 2-core test machine: repeated every 100 ms it would take two thirds of a core.)
+pub const PAUSE_FACTOR: u32 = 20;
+
+/// Which of a port's sockets a dump asks the kernel for. The fewer states, the less it copies
+/// to us; listeners alone also spare it the walk over every connection of the system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Listening sockets.
+    Listeners,
+    /// Listening sockets and half-open connections (SYN_RECV).
+    HalfOpen,
+    /// Sockets in every state.
+    Everything,
+}
 
 /// Why the kernel's view could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -220,7 +246,7 @@ impl KernelProbe {
     /// # Errors
     /// The request's failure.
     pub fn sockets_at(&self, local: SocketAddr) -> Result<Vec<KernelSocket>, KernelError> {
-        self.sockets(local, false)
+        self.sockets(local, Scope::Everything)
     }
 
     /// Every TCP socket of the system of one address family (one walk of the kernel's
@@ -237,7 +263,7 @@ impl KernelProbe {
                 std::net::Ipv4Addr::UNSPECIFIED.into()
             };
             // Port 0 asks the kernel for no port filter.
-            self.inner.dump(SocketAddr::new(any, 0), false)
+            self.inner.dump(SocketAddr::new(any, 0), Scope::Everything)
         }
         #[cfg(not(target_os = "linux"))]
         {
@@ -246,15 +272,11 @@ impl KernelProbe {
         }
     }
 
-    /// [`Self::sockets_at`], or only the listening ones (much cheaper on a busy system).
-    fn sockets(
-        &self,
-        local: SocketAddr,
-        listeners_only: bool,
-    ) -> Result<Vec<KernelSocket>, KernelError> {
+    /// [`Self::sockets_at`] in the states `scope` names.
+    fn sockets(&self, local: SocketAddr, scope: Scope) -> Result<Vec<KernelSocket>, KernelError> {
         #[cfg(target_os = "linux")]
         {
-            let all = self.inner.dump(local, listeners_only)?;
+            let all = self.inner.dump(local, scope)?;
             Ok(all
                 .into_iter()
                 .filter(|s| {
@@ -265,7 +287,7 @@ impl KernelProbe {
         }
         #[cfg(not(target_os = "linux"))]
         {
-            let _ = (local, listeners_only);
+            let _ = (local, scope);
             Err(KernelError::Unavailable)
         }
     }
@@ -306,7 +328,12 @@ impl KernelProbe {
         since: OverflowCounters,
         half_open: bool,
     ) -> Result<Option<AcceptQueue>, KernelError> {
-        let sockets = self.sockets(address, !half_open)?;
+        let scope = if half_open {
+            Scope::HalfOpen
+        } else {
+            Scope::Listeners
+        };
+        let sockets = self.sockets(address, scope)?;
         let Some(listener) = sockets.iter().find(|s| s.state == TcpState::Listen) else {
             return Ok(None);
         };
@@ -323,20 +350,32 @@ impl KernelProbe {
         }))
     }
 
-    /// The kernel's view of one connection, found by its two ends; `None` once the kernel has
-    /// forgotten it (after TIME_WAIT, or at once for the side that did not close first).
+    /// The kernel's view of one connection, found by its two ends (a hash lookup, not a walk
+    /// over every connection of the system); `None` once the kernel has forgotten it (after
+    /// TIME_WAIT, or at once for the side that did not close first).
     ///
     /// # Errors
-    /// As [`Self::sockets_at`].
+    /// [`KernelError::Unavailable`] on systems other than Linux; the kernel's refusal
+    /// otherwise.
     pub fn connection(
         &self,
         local: SocketAddr,
         remote: SocketAddr,
     ) -> Result<Option<KernelSocket>, KernelError> {
-        Ok(self
-            .sockets_at(local)?
-            .into_iter()
-            .find(|s| s.remote == remote && s.state != TcpState::Listen))
+        #[cfg(target_os = "linux")]
+        {
+            // With no connection of these two ends the kernel answers with the socket that
+            // listens on `local`, which is not this connection.
+            Ok(self
+                .inner
+                .lookup(local, remote)?
+                .filter(|s| s.state != TcpState::Listen))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (local, remote);
+            Err(KernelError::Unavailable)
+        }
     }
 }
 

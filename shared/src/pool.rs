@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::connection::keep_alive;
+use crate::connection::{OPTIONS_INHERITED, keep_alive};
 use crate::registry::Registry;
 use crate::server_socket::Limits;
 use crate::sync::lock;
@@ -343,7 +343,9 @@ impl Listener {
             },
         );
         connection.idle_timeout = self.pool.idle_timeout();
-        keep_alive(&connection.stream);
+        if !OPTIONS_INHERITED {
+            keep_alive(&socket2::SockRef::from(&connection.stream));
+        }
         // Sent before the socket's task starts, so its own events come after Connected.
         self.events
             .send_all(made_for_it.into_iter().chain(connected).chain(replacement))

@@ -528,6 +528,12 @@ pub(crate) fn bind(
         .listen(backlog)
         .map_err(|e| SocketError::from_bind(e, address))?;
     socket.set_nonblocking(true).map_err(os)?;
+    if crate::connection::OPTIONS_INHERITED {
+        // Every accepted connection starts as a copy of this socket: set once here, not per
+        // connection (best effort, as on a connection).
+        crate::connection::keep_alive(&socket2::SockRef::from(&socket));
+        let _ = socket.set_tcp_nodelay(true);
+    }
     Ok(socket.into())
 }
 

@@ -189,26 +189,43 @@ fn a_connection_watch_follows_the_server_end_into_time_wait() {
     kernel_events.until("TIME_WAIT", |e| state_is(e, TcpState::TimeWait));
 }
 
-#[test]
-fn a_connection_watch_follows_many_client_ends_with_one_look_at_the_system() {
-    let (runtime, _server, mut watch, address) = greeting_server(2, 20);
+/// Follows `count` client ends of a server on this machine until each is seen ESTABLISHED and
+/// accepted by a program.
+fn follows_client_ends(count: usize) {
+    let (runtime, _server, mut watch, address) = greeting_server(2, count);
     let (sender, receiver) = event_channel(None);
     let follow = kernel::ConnectionWatch::start(&runtime, sender);
     let mut kernel_events = Watch::new(receiver);
-    // More client ends than the watch asks about one by one.
-    let mut clients: Vec<TcpStream> = (0..12).map(|_| client(address)).collect();
+    let mut clients: Vec<TcpStream> = (0..count).map(|_| client(address)).collect();
     for (index, stream) in clients.iter_mut().enumerate() {
         read_greeting(stream);
         let id = SocketId(u64::try_from(index).unwrap());
         follow.follow(id, stream.local_addr().unwrap(), address);
     }
-    watch.until_n(12, "12 connected", |e| matches!(e, Event::Connected { .. }));
-    for index in 0..12_u64 {
-        kernel_events.until("an accepted ESTABLISHED client end", |e| {
+    watch.until_n(count, "all connected", |e| {
+        matches!(e, Event::Connected { .. })
+    });
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..count {
+        let event = kernel_events.until("another client end ESTABLISHED and accepted", |e| {
             matches!(e, Event::KernelState { socket, view: Some(view) }
-                if *socket == SocketId(index)
-                    && view.state == TcpState::Established
-                    && view.peer_accepted == Some(true))
+                if view.state == TcpState::Established
+                    && view.peer_accepted == Some(true)
+                    && !seen.contains(socket))
         });
+        if let Event::KernelState { socket, .. } = event {
+            seen.insert(socket);
+        }
     }
+}
+
+#[test]
+fn a_connection_watch_looks_up_a_few_connections_one_by_one() {
+    follows_client_ends(12);
+}
+
+#[test]
+fn a_connection_watch_follows_many_client_ends_with_one_look_at_the_system() {
+    // More connections than the watch looks up one by one.
+    follows_client_ends(kernel::LOOKUPS_UP_TO + 4);
 }

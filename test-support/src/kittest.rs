@@ -106,3 +106,33 @@ pub fn tab_to<S>(harness: &mut Harness<'_, S>, label: &str, most: usize) -> bool
     }
     false
 }
+
+/// eframe's storage in memory, as a window's `save` sees it: a test saves a window, then builds
+/// the next run's window from what was saved.
+#[derive(Default)]
+pub struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl MemoryStorage {
+    /// What `app` saves when the window closes.
+    pub fn saved_by(app: &mut impl eframe::App) -> Self {
+        let mut storage = Self::default();
+        app.save(&mut storage);
+        storage
+    }
+}
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+
+    fn flush(&mut self) {}
+}

@@ -1,8 +1,15 @@
 //! The client's concepts, floating over the window like the server's: what connecting is, the
-//! kernel's SYN_SENT, refused against reset, TIME_WAIT and ephemeral ports, each with a "Now:"
-//! line pointing at what the window shows.
+//! kernel's SYN_SENT, refused against reset, TIME_WAIT, ephemeral ports, and TLS (the
+//! handshake, the certificate check, CA, pin, close_notify), each with a "Now:" line pointing
+//! at what the window shows.
 
+use serversocket_ui::tls_concepts::{
+    CA, CERTIFICATE, CLOSE_NOTIFY, FINGERPRINT, HANDSHAKE, close_notify_now, concept_ui,
+    handshake_now,
+};
 use serversocket_ui::{RowState, SocketRows};
+
+use super::tls_setting::TlsSetting;
 
 /// One concept: its title, the explanation, and what it means on screen now.
 struct Concept {
@@ -12,7 +19,7 @@ struct Concept {
 }
 
 /// The concepts window, while `open`.
-pub fn window_ui(ctx: &egui::Context, open: &mut bool, rows: &SocketRows) {
+pub fn window_ui(ctx: &egui::Context, open: &mut bool, rows: &SocketRows, tls: &TlsSetting) {
     let height = (ctx.content_rect().height() - 80.0).max(200.0);
     egui::Window::new("Concepts")
         .open(open)
@@ -25,15 +32,12 @@ pub fn window_ui(ctx: &egui::Context, open: &mut bool, rows: &SocketRows) {
             ui.weak("What each part is, and where it is on screen now.");
             egui::ScrollArea::vertical().show(ui, |ui| {
                 for concept in concepts(rows) {
-                    egui::CollapsingHeader::new(concept.title)
-                        .default_open(false)
-                        .show(ui, |ui| {
-                            ui.label(concept.explanation);
-                            ui.label(
-                                egui::RichText::new(format!("Now: {}", concept.now))
-                                    .color(ui.visuals().hyperlink_color),
-                            );
-                        });
+                    concept_ui(ui, concept.title, concept.explanation, &concept.now);
+                }
+                ui.separator();
+                ui.strong("TLS");
+                for concept in tls_concepts(rows, tls) {
+                    concept_ui(ui, concept.title, concept.explanation, &concept.now);
                 }
             });
         });
@@ -87,6 +91,63 @@ fn concepts(rows: &SocketRows) -> Vec<Concept> {
             } else {
                 format!("connected as {}.", ports.join(", "))
             },
+        },
+    ]
+}
+
+/// The TLS concepts, pointing at the TLS row's choice and the secure sockets.
+fn tls_concepts(rows: &SocketRows, tls: &TlsSetting) -> Vec<Concept> {
+    let saved = tls.saved();
+    let off = "TLS is off: tick TLS, then Connect to a server started with --tls (or `openssl s_server`).";
+    let when_on = |now: String| if saved.enabled { now } else { off.to_owned() };
+    let trust = if saved.insecure {
+        "any certificate is accepted (insecure): the connection is encrypted, but the server is not checked.".to_owned()
+    } else if !saved.pin.trim().is_empty() {
+        "only the pinned certificate is trusted, whoever signed it; the name and expiry are not checked.".to_owned()
+    } else {
+        "a certificate is trusted when it names the host typed in Address, has not expired, and a trusted CA signed it.".to_owned()
+    };
+    let ca = if saved.insecure || !saved.pin.trim().is_empty() {
+        "no CA is asked: the pin or 'accept any certificate' decides.".to_owned()
+    } else if saved.ca.trim().is_empty() {
+        "the system's roots only: a server's self-signed certificate fails with \"unknown CA\" until its file is given as CA file.".to_owned()
+    } else {
+        format!("the system's roots and {}.", saved.ca.trim())
+    };
+    let pin = if saved.pin.trim().is_empty() {
+        "no pin: copy the server window's fingerprint (Copy) into pin to trust exactly its certificate.".to_owned()
+    } else {
+        format!("pinned to {}.", saved.pin.trim())
+    };
+    vec![
+        Concept {
+            title: "TLS handshake",
+            explanation: HANDSHAKE,
+            now: when_on(
+                handshake_now(rows).unwrap_or_else(|| {
+                    "no socket has connected since TLS was turned on.".to_owned()
+                }),
+            ),
+        },
+        Concept {
+            title: "Certificate check",
+            explanation: CERTIFICATE,
+            now: when_on(trust),
+        },
+        Concept {
+            title: "CA (certificate authority)",
+            explanation: CA,
+            now: when_on(ca),
+        },
+        Concept {
+            title: "Fingerprint and pin",
+            explanation: FINGERPRINT,
+            now: when_on(pin),
+        },
+        Concept {
+            title: "close_notify",
+            explanation: CLOSE_NOTIFY,
+            now: close_notify_now(rows),
         },
     ]
 }

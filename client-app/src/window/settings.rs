@@ -34,6 +34,8 @@ pub struct ClientSettings {
     pub log_errors: bool,
     /// The send box's recent texts, newest first (bounded by the send box), kept between runs.
     pub send_history: Vec<String>,
+    /// TLS on or off, and whom it trusts (applies to sockets connected from then on).
+    pub tls: super::tls_setting::SavedTls,
     /// The lesson in progress, resumed at the next start.
     pub lesson: serversocket_ui::lesson_panel::SavedLesson,
 }
@@ -52,6 +54,7 @@ impl Default for ClientSettings {
             log_send_complete: true,
             log_errors: true,
             send_history: Vec::new(),
+            tls: super::tls_setting::SavedTls::default(),
             lesson: serversocket_ui::lesson_panel::SavedLesson::default(),
         }
     }

@@ -13,6 +13,7 @@ use serversocket::seed::{CLIENT_REPLY, Greeter, SERVER_GREETING, client_hello};
 use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketId, event_channel};
 use serversocket_ui::RowState;
 use test_support::kittest;
+use test_support::kittest::MemoryStorage;
 
 use super::{ClientSettings, ClientWindow};
 
@@ -436,32 +437,11 @@ fn the_send_box_writes_escapes_to_every_connected_socket_repeated_and_keeps_a_hi
     );
 
     // The history outlives the window: saved with the settings, back in the next run's box.
-    let mut storage = MemoryStorage::default();
-    eframe::App::save(harness.state_mut(), &mut storage);
+    let storage = MemoryStorage::saved_by(harness.state_mut());
     let remembered: ClientSettings =
         eframe::get_value(&storage, eframe::APP_KEY).expect("settings saved");
     let next_run = ClientWindow::new(remembered).unwrap();
     assert_eq!(next_run.send_box.history, [r"ping\x21;"]);
-}
-
-/// eframe's storage in memory, as a window's save sees it.
-#[derive(Default)]
-struct MemoryStorage(std::collections::HashMap<String, String>);
-
-impl eframe::Storage for MemoryStorage {
-    fn get_string(&self, key: &str) -> Option<String> {
-        self.0.get(key).cloned()
-    }
-
-    fn set_string(&mut self, key: &str, value: String) {
-        self.0.insert(key.to_owned(), value);
-    }
-
-    fn remove_string(&mut self, key: &str) {
-        self.0.remove(key);
-    }
-
-    fn flush(&mut self) {}
 }
 
 #[test]
@@ -644,12 +624,14 @@ fn a_tls_connect_with_a_wrong_pin_fails_saying_so_and_accepting_any_certificate_
     let port = server.listen().unwrap().port();
 
     let mut harness = window(port);
-    harness.state_mut().tls =
-        super::tls_setting::TlsSetting::from_args(&crate::tls_args::TlsArgs {
+    harness.state_mut().tls = super::tls_setting::TlsSetting::new(
+        &super::tls_setting::SavedTls::default(),
+        &crate::tls_args::TlsArgs {
             tls: true,
             pin: Some("00".repeat(32)),
             ..crate::tls_args::TlsArgs::default()
-        });
+        },
+    );
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "the handshake refused", |w| {
         w.rows
@@ -676,6 +658,37 @@ fn a_tls_connect_with_a_wrong_pin_fails_saying_so_and_accepting_any_certificate_
             row.state == RowState::Connected && row.bytes_in >= SERVER_GREETING.len() as u64
         })
     });
+
+    // The concepts panel's TLS part points at that handshake and at the insecure choice.
+    let protocol = harness
+        .state()
+        .rows
+        .get(SocketId(1))
+        .unwrap()
+        .tls
+        .clone()
+        .unwrap()
+        .protocol;
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Concepts")
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label("TLS handshake").click();
+    harness.run_steps(2);
+    harness.get_by_label("Certificate check").click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains("Now: socket 1's handshake took")
+            .and_then(|line| line.value())
+            .is_some_and(|text| text.contains(protocol.as_str())),
+        "the handshake's line names socket 1 and its protocol {protocol}"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Now: any certificate is accepted (insecure)")
+            .is_some()
+    );
     let _ = std::fs::remove_dir_all(&certs);
 }
 
@@ -820,4 +833,39 @@ fn tab_reaches_connect_and_enter_presses_it() {
         w.log.contains(&format!("Socket 0: {SERVER_GREETING}"))
     });
     assert_eq!(harness.state().rows.count(RowState::Connected), 1);
+}
+
+#[test]
+fn the_tls_choice_is_remembered_for_the_next_run_and_still_marked_insecure() {
+    let mut harness = window(1);
+    harness.get_by_label("TLS").click();
+    harness.run();
+    harness
+        .get_by_label("accept any certificate (insecure)")
+        .click();
+    harness.run();
+
+    let storage = MemoryStorage::saved_by(harness.state_mut());
+    let remembered: ClientSettings =
+        eframe::get_value(&storage, eframe::APP_KEY).expect("settings saved");
+    let mut next_run = kittest::harness(
+        kittest::SIZE,
+        ClientWindow::new(remembered).unwrap(),
+        |ui, window: &mut ClientWindow| window.ui(ui),
+    );
+    next_run.run();
+    let toggled = |label: &str| {
+        egui_kittest::kittest::NodeT::accesskit_node(&next_run.get_by_label(label)).toggled()
+    };
+    assert_eq!(toggled("TLS"), Some(egui::accesskit::Toggled::True));
+    assert_eq!(
+        toggled("accept any certificate (insecure)"),
+        Some(egui::accesskit::Toggled::True)
+    );
+    assert!(
+        next_run
+            .query_by_label("INSECURE: the server is not checked")
+            .is_some(),
+        "a remembered insecure choice is still marked"
+    );
 }

@@ -1,12 +1,28 @@
 //! The client window's TLS switch: whom a secure socket trusts (the system's roots plus a CA
-//! file, a pinned fingerprint, or anyone, which is marked insecure).
+//! file, a pinned fingerprint, or anyone, which is marked insecure); the choice is remembered
+//! between runs.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use serversocket::tls::{ClientTls, Trust};
 
 use crate::tls_args::TlsArgs;
+
+/// The part of the choice kept between runs (in the window's settings).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct SavedTls {
+    /// TLS on.
+    pub enabled: bool,
+    /// The CA file, as typed.
+    pub ca: String,
+    /// The pinned fingerprint, as typed.
+    pub pin: String,
+    /// Accept any certificate (the window keeps saying it is insecure).
+    pub insecure: bool,
+}
 
 /// What the user chose for new sockets.
 #[derive(Debug, Default)]
@@ -34,19 +50,41 @@ impl TlsSetting {
         self.insecure = insecure;
     }
 
-    /// The setting the command line asked for (`--tls`, `--ca`, `--pin`, `--tls-insecure`).
+    /// The choice remembered from the last run, with the command line's flags on top: `--tls`
+    /// turns TLS on, and a trust flag (`--ca`, `--pin`, `--tls-insecure`) replaces the
+    /// remembered trust whole, as the flags exclude each other.
     #[must_use]
-    pub fn from_args(args: &TlsArgs) -> Self {
+    pub fn new(saved: &SavedTls, args: &TlsArgs) -> Self {
+        let trust_from_args = args.ca.is_some() || args.pin.is_some() || args.tls_insecure;
+        let (ca, pin, insecure) = if trust_from_args {
+            (
+                args.ca
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                args.pin.clone().unwrap_or_default(),
+                args.tls_insecure,
+            )
+        } else {
+            (saved.ca.clone(), saved.pin.clone(), saved.insecure)
+        };
         Self {
-            enabled: args.tls,
-            ca: args
-                .ca
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            pin: args.pin.clone().unwrap_or_default(),
-            insecure: args.tls_insecure,
+            enabled: saved.enabled || args.tls,
+            ca,
+            pin,
+            insecure,
             problem: None,
+        }
+    }
+
+    /// The choice to remember.
+    #[must_use]
+    pub fn saved(&self) -> SavedTls {
+        SavedTls {
+            enabled: self.enabled,
+            ca: self.ca.clone(),
+            pin: self.pin.clone(),
+            insecure: self.insecure,
         }
     }
 
@@ -114,5 +152,40 @@ impl TlsSetting {
                 ui.colored_label(ui.visuals().error_fg_color, problem);
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::{SavedTls, TlsSetting};
+    use crate::tls_args::TlsArgs;
+
+    #[test]
+    fn the_command_line_goes_on_top_of_the_remembered_choice() {
+        let saved = SavedTls {
+            enabled: false,
+            ca: "old-ca.pem".to_owned(),
+            pin: "aa".to_owned(),
+            insecure: true,
+        };
+        let args = TlsArgs {
+            tls: true,
+            ca: Some(PathBuf::from("new-ca.pem")),
+            ..TlsArgs::default()
+        };
+        let setting = TlsSetting::new(&saved, &args);
+        assert_eq!(
+            setting.saved(),
+            SavedTls {
+                enabled: true,
+                ca: "new-ca.pem".to_owned(),
+                pin: String::new(),
+                insecure: false,
+            }
+        );
+        let untouched = TlsSetting::new(&saved, &TlsArgs::default());
+        assert_eq!(untouched.saved(), saved);
     }
 }

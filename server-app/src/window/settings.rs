@@ -86,6 +86,8 @@ pub struct ServerSettings {
     pub reply: super::reply_setting::ReplySetting,
     /// The lesson in progress, resumed at the next start.
     pub lesson: serversocket_ui::lesson_panel::SavedLesson,
+    /// TLS on or off, and with which certificate (applies at Listen).
+    pub tls: super::tls_setting::SavedTls,
     /// The backlog: how many connections the kernel may hold for the pool (applies at Listen).
     pub backlog: u32,
     /// The system's cap on the backlog (read once, not persisted).
@@ -115,6 +117,7 @@ impl Default for ServerSettings {
             show_concepts: false,
             reply: super::reply_setting::ReplySetting::default(),
             lesson: serversocket_ui::lesson_panel::SavedLesson::default(),
+            tls: super::tls_setting::SavedTls::default(),
             backlog: DEFAULT_BACKLOG,
             backlog_cap: serversocket::kernel::backlog_cap().ok(),
             limits_error: None,

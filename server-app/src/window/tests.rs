@@ -1117,12 +1117,14 @@ fn with_tls_a_client_is_handshaking_in_its_own_colour_then_connected_with_its_pr
     let _ = std::fs::remove_dir_all(&certs);
     let made = serversocket::tls::ServerTls::self_signed_in(&certs).unwrap();
     let mut harness = window(2, 10);
-    harness.state_mut().tls =
-        super::tls_setting::TlsSetting::from_args(&crate::tls_args::TlsArgs {
+    harness.state_mut().tls = super::tls_setting::TlsSetting::new(
+        &super::tls_setting::SavedTls::default(),
+        &crate::tls_args::TlsArgs {
             tls: true,
             cert: Some(certs.join("tls-cert.pem")),
             key: Some(certs.join("tls-key.pem")),
-        });
+        },
+    );
     let address = listen(&mut harness);
     harness.step();
     assert!(
@@ -1369,4 +1371,29 @@ fn show_the_client_window_asks_the_client_app_to_come_to_the_front() {
     assert!(kittest::frames_until(&mut client_frame), "F6");
     drop(client);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_tls_choice_is_remembered_for_the_next_run() {
+    let mut harness = window(2, 10);
+    harness.get_by_label("TLS").click();
+    harness.run();
+    harness.get_by_label("files").click();
+    harness.run();
+
+    let storage = test_support::kittest::MemoryStorage::saved_by(harness.state_mut());
+    let remembered: ServerSettings =
+        eframe::get_value(&storage, eframe::APP_KEY).expect("settings saved");
+    let mut next_run = kittest::harness(
+        kittest::SIZE,
+        ServerWindow::new(remembered).unwrap(),
+        |ui, window: &mut ServerWindow| window.ui(ui),
+    );
+    next_run.run();
+    let toggled = |label: &str| {
+        egui_kittest::kittest::NodeT::accesskit_node(&next_run.get_by_label(label)).toggled()
+    };
+    assert_eq!(toggled("TLS"), Some(egui::accesskit::Toggled::True));
+    assert_eq!(toggled("files"), Some(egui::accesskit::Toggled::True));
+    assert_eq!(toggled("generate"), Some(egui::accesskit::Toggled::False));
 }

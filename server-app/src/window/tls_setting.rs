@@ -1,12 +1,28 @@
 //! The server window's TLS switch: secure connections with certificate files or a generated
-//! self-signed certificate, and the certificate's fingerprint with a copy button.
+//! self-signed certificate, and the certificate's fingerprint with a copy button; the choice is
+//! remembered between runs.
 
-use std::path::PathBuf;
 use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
 
 use serversocket::tls::{ServerTls, data_folder};
 
 use crate::tls_args::{DATA_FOLDER_NAME, TlsArgs};
+
+/// The part of the choice kept between runs (in the window's settings).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct SavedTls {
+    /// TLS on.
+    pub enabled: bool,
+    /// Certificate files rather than the generated certificate.
+    pub use_files: bool,
+    /// The certificate chain file, as typed.
+    pub cert: String,
+    /// The key file, as typed.
+    pub key: String,
+}
 
 /// What the user chose, and the certificate that choice gave.
 #[derive(Debug, Default)]
@@ -26,16 +42,33 @@ pub struct TlsSetting {
 }
 
 impl TlsSetting {
-    /// The setting the command line asked for (`--tls`, `--cert`, `--key`).
+    /// The choice remembered from the last run, with the command line's flags on top (`--tls`
+    /// turns TLS on; `--cert`/`--key` choose files).
     #[must_use]
-    pub fn from_args(args: &TlsArgs) -> Self {
-        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
-        Self {
-            enabled: args.tls,
-            use_files: args.cert.is_some(),
-            cert: path(&args.cert).unwrap_or_default(),
-            key: path(&args.key).unwrap_or_default(),
+    pub fn new(saved: &SavedTls, args: &TlsArgs) -> Self {
+        let mut setting = Self {
+            enabled: saved.enabled || args.tls,
+            use_files: saved.use_files,
+            cert: saved.cert.clone(),
+            key: saved.key.clone(),
             ..Self::default()
+        };
+        if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+            setting.use_files = true;
+            setting.cert = cert.display().to_string();
+            setting.key = key.display().to_string();
+        }
+        setting
+    }
+
+    /// The choice to remember.
+    #[must_use]
+    pub fn saved(&self) -> SavedTls {
+        SavedTls {
+            enabled: self.enabled,
+            use_files: self.use_files,
+            cert: self.cert.clone(),
+            key: self.key.clone(),
         }
     }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use super::{KernelError, KernelProbe, KernelSocket, TcpState};
+use super::{KernelError, KernelProbe, KernelSocket, PAUSE_FACTOR, TcpState};
 use crate::sync::lock;
 use crate::{Event, EventSender, Runtime, SocketId};
 
@@ -86,7 +86,7 @@ impl ConnectionWatch {
 
 /// The sampling task.
 async fn sample(followed: Followed, events: EventSender, stop: CancellationToken) {
-    let probe = match KernelProbe::new() {
+    let mut probe = match KernelProbe::new() {
         Ok(probe) => probe,
         Err(error) => {
             tracing::info!(%error, "not following connections in the kernel");
@@ -95,6 +95,8 @@ async fn sample(followed: Followed, events: EventSender, stop: CancellationToken
     };
     let mut ticks = tokio::time::interval(CONNECTION_SAMPLE_EVERY);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // A costly sample (thousands of connections) makes the next wait: see PAUSE_FACTOR.
+    let mut next_sample = tokio::time::Instant::now();
     // What was last reported of each connection, and when.
     let mut last: HashMap<SocketId, (TcpView, tokio::time::Instant)> = HashMap::new();
     loop {
@@ -107,10 +109,23 @@ async fn sample(followed: Followed, events: EventSender, stop: CancellationToken
             .iter()
             .map(|(id, ends)| (*id, *ends))
             .collect();
-        if now.is_empty() {
+        if now.is_empty() || tokio::time::Instant::now() < next_sample {
             continue;
         }
-        let seen = match look(&probe, &now) {
+        // Lookups and dumps are answered from kernel memory, but many of them, or a walk over
+        // a large table, take milliseconds: not on one of the runtime's workers.
+        let started = tokio::time::Instant::now();
+        let looked = tokio::task::spawn_blocking(move || {
+            let seen = look(&probe, &now);
+            (probe, seen)
+        })
+        .await;
+        let Ok((returned, seen)) = looked else {
+            return;
+        };
+        probe = returned;
+        next_sample = tokio::time::Instant::now() + started.elapsed() * PAUSE_FACTOR;
+        let seen = match seen {
             Ok(seen) => seen,
             Err(KernelError::Unavailable) => return,
             Err(error) => {
@@ -152,37 +167,28 @@ async fn sample(followed: Followed, events: EventSender, stop: CancellationToken
     }
 }
 
-/// Up to this many distinct local addresses, a sample asks the kernel once per address (each
-/// answer holds one port's sockets); beyond it, once per address family for every socket of
-/// the system, so a client window with a hundred connections costs one walk, not a hundred.
-const PER_PORT_DUMPS: usize = 8;
+/// Up to this many connections, a sample looks each one up by its two ends (a hash lookup in
+/// the kernel, two when the peer is on this machine); beyond it, one dump per address family
+/// lists every socket of the system, so a window with thousands of connections costs one walk
+/// per sample rather than thousands of lookups.
+pub const LOOKUPS_UP_TO: usize = 256;
 
 /// One sample of every followed connection.
 fn look(
     probe: &KernelProbe,
     followed: &[(SocketId, (SocketAddr, SocketAddr))],
 ) -> Result<Vec<(SocketId, Option<TcpView>)>, KernelError> {
-    let locals: std::collections::HashSet<SocketAddr> =
-        followed.iter().map(|(_, (local, _))| *local).collect();
-    let wide = locals.len() > PER_PORT_DUMPS;
-    let mut dumps: HashMap<SocketAddr, Vec<KernelSocket>> = HashMap::new();
+    let wide = followed.len() > LOOKUPS_UP_TO;
+    // The wide dumps, one per family, taken when first needed.
+    let mut dumps: HashMap<bool, Vec<KernelSocket>> = HashMap::new();
     let mut find =
         |local: SocketAddr, remote: SocketAddr| -> Result<Option<KernelSocket>, KernelError> {
-            // One cache entry per local address, or one per family when sampling wide.
-            let key = if wide {
-                let family: std::net::IpAddr = if local.is_ipv6() {
-                    std::net::Ipv6Addr::UNSPECIFIED.into()
-                } else {
-                    std::net::Ipv4Addr::UNSPECIFIED.into()
-                };
-                SocketAddr::new(family, 0)
-            } else {
-                local
-            };
-            let sockets = match dumps.entry(key) {
+            if !wide {
+                return probe.connection(local, remote);
+            }
+            let sockets = match dumps.entry(local.is_ipv6()) {
                 Entry::Occupied(dump) => dump.into_mut(),
-                Entry::Vacant(slot) if wide => slot.insert(probe.all_sockets(local.is_ipv6())?),
-                Entry::Vacant(slot) => slot.insert(probe.sockets_at(local)?),
+                Entry::Vacant(slot) => slot.insert(probe.all_sockets(local.is_ipv6())?),
             };
             Ok(sockets
                 .iter()

@@ -11,11 +11,13 @@ use netlink_packet_core::{
 use netlink_packet_sock_diag::SockDiagMessage;
 use netlink_packet_sock_diag::constants::{AF_INET, AF_INET6, IPPROTO_TCP};
 use netlink_packet_sock_diag::inet::nlas::Nla;
-use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, StateFlags};
+use netlink_packet_sock_diag::inet::{
+    ExtensionFlags, InetRequest, InetResponse, SocketId, StateFlags,
+};
 use netlink_sys::protocols::NETLINK_SOCK_DIAG;
 use netlink_sys::{Socket, SocketAddr as NetlinkAddr};
 
-use super::{KernelError, KernelSocket, OverflowCounters, TcpState};
+use super::{KernelError, KernelSocket, OverflowCounters, Scope, TcpState};
 
 /// Room for one datagram of a dump (the kernel fills up to about a page per message batch).
 const RECEIVE_BUFFER: usize = 64 * 1024;
@@ -61,21 +63,71 @@ impl Probe {
 
     /// Every TCP socket of `local`'s address family whose local port is `local`'s (the
     /// kernel filters by port, we filter the rest).
-    /// With `listeners_only` the kernel looks at its listening sockets alone and skips the
+    /// With [`Scope::Listeners`] the kernel looks at its listening sockets alone and skips the
     /// walk over every connection of the system, which is what a frequent sample wants.
     pub(super) fn dump(
         &self,
         local: SocketAddr,
-        listeners_only: bool,
+        scope: Scope,
     ) -> Result<Vec<KernelSocket>, KernelError> {
-        dump(&self.netlink, local, listeners_only)
+        dump(&self.netlink, local, scope)
     }
+
+    /// The connection from `local` to `remote` (any state but listening), found by its four
+    /// ends: a hash lookup in the kernel, however many connections the system has, where a
+    /// dump walks them all. `None` when the kernel has no such connection.
+    pub(super) fn lookup(
+        &self,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Result<Option<KernelSocket>, KernelError> {
+        let mut socket_id = if local.is_ipv4() {
+            SocketId::new_v4()
+        } else {
+            SocketId::new_v6()
+        };
+        socket_id.source_address = local.ip();
+        socket_id.source_port = local.port();
+        socket_id.destination_address = remote.ip();
+        socket_id.destination_port = remote.port();
+        // "No cookie": the kernel matches by the addresses alone.
+        socket_id.cookie = [0xff; 8];
+        let request = InetRequest {
+            family: if local.is_ipv4() { AF_INET } else { AF_INET6 },
+            protocol: IPPROTO_TCP,
+            extensions: ExtensionFlags::INFO,
+            states: StateFlags::all(),
+            socket_id,
+        };
+        send(&self.netlink, request, NLM_F_REQUEST)?;
+        Ok(receive(&self.netlink, Answer::One)?.into_iter().next())
+    }
+}
+
+/// What a request is answered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// A dump: any number of sockets, then a "done" message.
+    Many,
+    /// A lookup: one socket, or "no such socket" (ENOENT).
+    One,
+}
+
+fn send(socket: &Socket, request: InetRequest, flags: u16) -> Result<(), KernelError> {
+    let mut header = NetlinkHeader::default();
+    header.flags = flags;
+    let mut packet = NetlinkMessage::new(header, SockDiagMessage::InetRequest(request).into());
+    packet.finalize();
+    let mut bytes = vec![0; packet.buffer_len()];
+    packet.serialize(&mut bytes[..]);
+    socket.send(&bytes, 0).map_err(request_error)?;
+    Ok(())
 }
 
 fn dump(
     socket: &Socket,
     local: SocketAddr,
-    listeners_only: bool,
+    scope: Scope,
 ) -> Result<Vec<KernelSocket>, KernelError> {
     let mut socket_id = if local.is_ipv4() {
         SocketId::new_v4()
@@ -83,29 +135,24 @@ fn dump(
         SocketId::new_v6()
     };
     socket_id.source_port = local.port();
-    let mut header = NetlinkHeader::default();
-    header.flags = NLM_F_REQUEST | NLM_F_DUMP;
-    let mut packet = NetlinkMessage::new(
-        header,
-        SockDiagMessage::InetRequest(InetRequest {
-            family: if local.is_ipv4() { AF_INET } else { AF_INET6 },
-            protocol: IPPROTO_TCP,
-            extensions: ExtensionFlags::INFO,
-            // SYN_RECV also asks for the request sockets of half-open connections.
-            states: if listeners_only {
-                StateFlags::LISTEN
-            } else {
-                StateFlags::all()
-            },
-            socket_id,
-        })
-        .into(),
-    );
-    packet.finalize();
-    let mut request = vec![0; packet.buffer_len()];
-    packet.serialize(&mut request[..]);
-    socket.send(&request, 0).map_err(request_error)?;
+    let request = InetRequest {
+        family: if local.is_ipv4() { AF_INET } else { AF_INET6 },
+        protocol: IPPROTO_TCP,
+        extensions: ExtensionFlags::INFO,
+        // SYN_RECV also asks for the request sockets of half-open connections.
+        states: match scope {
+            Scope::Listeners => StateFlags::LISTEN,
+            Scope::HalfOpen => StateFlags::LISTEN | StateFlags::SYN_RECV,
+            Scope::Everything => StateFlags::all(),
+        },
+        socket_id,
+    };
+    send(socket, request, NLM_F_REQUEST | NLM_F_DUMP)?;
+    receive(socket, Answer::Many)
+}
 
+/// Reads the kernel's answer to the request just sent.
+fn receive(socket: &Socket, answer: Answer) -> Result<Vec<KernelSocket>, KernelError> {
     let mut found = Vec::new();
     let mut buffer = vec![0; RECEIVE_BUFFER];
     for _ in 0..MAX_DATAGRAMS {
@@ -119,34 +166,19 @@ fn dump(
             let length = usize::try_from(message.header.length).unwrap_or(0);
             match message.payload {
                 NetlinkPayload::InnerMessage(SockDiagMessage::InetResponse(response)) => {
-                    let header = &response.header;
-                    let rtt = response.nlas.iter().find_map(|nla| match nla {
-                        Nla::TcpInfo(info) => info
-                            .get(TCP_INFO_RTT_OFFSET..TCP_INFO_RTT_OFFSET + 4)
-                            .and_then(|b| b.try_into().ok())
-                            .map(|b| Duration::from_micros(u64::from(u32::from_ne_bytes(b)))),
-                        _ => None,
-                    });
-                    found.push(KernelSocket {
-                        local: address(
-                            header.socket_id.source_address,
-                            header.socket_id.source_port,
-                        ),
-                        remote: address(
-                            header.socket_id.destination_address,
-                            header.socket_id.destination_port,
-                        ),
-                        state: TcpState::from_kernel(header.state),
-                        recv_queue: header.recv_queue,
-                        send_queue: header.send_queue,
-                        rtt,
-                        // The kernel names the owning socket's inode; 0 means no program
-                        // holds one yet (waiting in an accept queue) or any more (TIME_WAIT).
-                        owned: header.inode != 0,
-                    });
+                    found.push(kernel_socket(&response));
+                    if answer == Answer::One {
+                        return Ok(found);
+                    }
                 }
                 NetlinkPayload::Done(_) => return Ok(found),
-                NetlinkPayload::Error(e) => return Err(request_error(e.to_io())),
+                NetlinkPayload::Error(e) => {
+                    let error = e.to_io();
+                    if answer == Answer::One && error.kind() == std::io::ErrorKind::NotFound {
+                        return Ok(found);
+                    }
+                    return Err(request_error(error));
+                }
                 _ => {}
             }
             if length == 0 {
@@ -158,6 +190,35 @@ fn dump(
     Err(KernelError::Malformed(
         "the socket list did not end".to_owned(),
     ))
+}
+
+/// One socket of the kernel's answer.
+fn kernel_socket(response: &InetResponse) -> KernelSocket {
+    let header = &response.header;
+    let rtt = response.nlas.iter().find_map(|nla| match nla {
+        Nla::TcpInfo(info) => info
+            .get(TCP_INFO_RTT_OFFSET..TCP_INFO_RTT_OFFSET + 4)
+            .and_then(|b| b.try_into().ok())
+            .map(|b| Duration::from_micros(u64::from(u32::from_ne_bytes(b)))),
+        _ => None,
+    });
+    KernelSocket {
+        local: address(
+            header.socket_id.source_address,
+            header.socket_id.source_port,
+        ),
+        remote: address(
+            header.socket_id.destination_address,
+            header.socket_id.destination_port,
+        ),
+        state: TcpState::from_kernel(header.state),
+        recv_queue: header.recv_queue,
+        send_queue: header.send_queue,
+        rtt,
+        // The kernel names the owning socket's inode; 0 means no program holds one yet
+        // (waiting in an accept queue) or any more (TIME_WAIT).
+        owned: header.inode != 0,
+    }
 }
 
 /// An IPv4-mapped IPv6 address shown as the IPv4 address it is.

@@ -24,6 +24,7 @@
 //! - [`sequence`]: one socket's events in order, with times, when it is selected.
 //! - [`send_box`]: [`SendBox`], what to write to a socket: text or hex, repeats, history.
 //! - [`lesson_panel`]: the Lessons panel: a guided lab's steps, questions and report.
+//! - [`tls_concepts`]: the TLS concepts both concepts panels explain.
 
 #![forbid(unsafe_code)]
 
@@ -48,6 +49,7 @@ pub mod stream_view;
 pub mod table;
 pub mod theme;
 pub mod timeline;
+pub mod tls_concepts;
 
 pub use details::details_ui;
 pub use drain::drain_events;
