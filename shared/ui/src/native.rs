@@ -53,14 +53,7 @@ pub fn stacked(monitor: egui::Vec2) -> bool {
 pub fn placement(monitor: egui::Vec2, side: Side) -> Placement {
     let min = egui::Vec2::from(MIN_SIZE);
     let height = monitor.y - DECORATIONS;
-    let (position, size) = if !stacked(monitor) {
-        let width = (monitor.x / 2.0).floor();
-        let x = match side {
-            Side::Left => 0.0,
-            Side::Right => width,
-        };
-        (egui::pos2(x, 0.0), egui::vec2(width, height))
-    } else {
+    let (position, size) = if stacked(monitor) {
         let offset = match side {
             Side::Left => 0.0,
             Side::Right => DECORATIONS,
@@ -69,6 +62,13 @@ pub fn placement(monitor: egui::Vec2, side: Side) -> Placement {
             egui::pos2(offset, offset),
             egui::vec2(monitor.x - offset, height - offset),
         )
+    } else {
+        let width = (monitor.x / 2.0).floor();
+        let x = match side {
+            Side::Left => 0.0,
+            Side::Right => width,
+        };
+        (egui::pos2(x, 0.0), egui::vec2(width, height))
     };
     Placement {
         position,
