@@ -1397,3 +1397,28 @@ fn the_tls_choice_is_remembered_for_the_next_run() {
     assert_eq!(toggled("files"), Some(egui::accesskit::Toggled::True));
     assert_eq!(toggled("generate"), Some(egui::accesskit::Toggled::False));
 }
+
+/// How soon the last frame asked for the next one (`Duration::MAX`: it did not).
+fn next_frame_in(harness: &Harness<'_, ServerWindow>) -> Duration {
+    harness.output().viewport_output[&egui::ViewportId::ROOT].repaint_delay
+}
+
+#[test]
+fn once_the_pool_has_slid_in_an_idle_listening_window_asks_for_no_frame() {
+    let mut harness = window(2, 10);
+    listen(&mut harness);
+    // AddSocket's new sockets slide into the pool: the window draws while they move.
+    assert!(harness.state().pipeline.is_moving());
+    assert!(next_frame_in(&harness) < Duration::from_secs(1));
+    run_until(&mut harness, "the pool still", |w| {
+        w.rows.count(RowState::Idle) == 2 && !w.pipeline.is_moving()
+    });
+    harness.step();
+    // Nothing moves and nothing happens: no frame is asked for (the idle_repaints bench).
+    assert_eq!(
+        next_frame_in(&harness),
+        Duration::MAX,
+        "{:?}",
+        harness.ctx.repaint_causes()
+    );
+}
