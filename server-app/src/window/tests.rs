@@ -1309,7 +1309,11 @@ fn tab_reaches_listen_and_enter_presses_it_space_toggles_the_concepts() {
         "Tab never reached Listen"
     );
     harness.key_press(egui::Key::Enter);
-    run_until(&mut harness, "listening", |w| w.server.is_listening());
+    // Until the kernel's first sample a chip is missing before Concepts: its appearing would
+    // give Concepts another place in the row, and the focus would not follow.
+    run_until(&mut harness, "listening, the kernel sampled", |w| {
+        w.server.is_listening() && w.kernel.queue().is_some()
+    });
     assert!(
         kittest::tab_to(&mut harness, "Concepts", 80),
         "Tab never reached Concepts"
