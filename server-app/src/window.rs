@@ -273,7 +273,7 @@ impl ServerWindow {
             }
             // The naive socket has no cap to draw.
             let max = counts.limits.map(|(_, max)| max);
-            views::tabs_ui(ui, &mut self.view, max.is_none(), &mut self.pipeline.slow);
+            views::tabs_ui(ui, &mut self.view, max.is_none(), self.pipeline.slow_mut());
             match self.view {
                 views::View::Tiles => {
                     let top = ui.cursor().min;

@@ -1203,7 +1203,7 @@ fn each_new_socket_and_connection_is_drawn_moving_through_the_pipeline_slowly_on
     );
     harness.get_by_label("Slow animation").click();
     harness.step();
-    assert!(harness.state().pipeline.slow);
+    assert!(*harness.state_mut().pipeline.slow_mut());
     // Listen: AddSocket's idle sockets slide into the pool, one after another.
     let address = listen(&mut harness);
     harness.step();
