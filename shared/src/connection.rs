@@ -11,9 +11,9 @@ use std::time::{Duration, SystemTime};
 use std::io;
 
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::commands::CommandReceiver;
 use crate::error::PEER_CLOSED;
 use crate::handler::RECEIVE_BUFFER_LIMIT;
 use crate::inbox::Inbox;
@@ -42,7 +42,7 @@ pub(crate) struct Connection {
     /// Where observations go.
     pub events: EventSender,
     /// Commands from the caller's [`crate::TcpSocket`] handles.
-    pub commands: mpsc::UnboundedReceiver<SocketCommand>,
+    pub commands: CommandReceiver,
     /// The snapshot the caller reads.
     pub status: Arc<Mutex<SocketStatus>>,
     /// Cancelled when the owner shuts down: the socket closes.
@@ -91,19 +91,28 @@ pub(crate) const OPTIONS_INHERITED: bool = cfg!(target_os = "linux");
 impl Connection {
     /// Runs the socket from Connected to Closed: [`Self::come_up`], then [`Live::serve`] until
     /// the socket is closed here, by the peer or by shutdown, then [`Live::end`].
-    pub(crate) async fn run(self) {
+    ///
+    /// Coming up (a TLS handshake, the first events) and closing are boxed: their futures are
+    /// some 3.5 and 2.6 KiB, and inline they would be part of every connection's task for its
+    /// whole life (a future is as large as its largest state); boxed, each exists only while it
+    /// runs. A plain function rather than an `async fn`, so the task does not also keep a copy
+    /// of `self`: what stays is the serving loop's state, under 2 KiB.
+    pub(crate) fn run(self) -> impl Future<Output = ()> + Send {
         let cancel = self.cancel.clone();
-        let Some((mut live, on_closed)) = self.come_up().await else {
-            return;
-        };
-        // Shutdown is watched once for the whole loop rather than in every turn's select:
-        // registering with the shared token each turn cost more than the turn's own work.
-        let ending = tokio::select! {
-            biased;
-            () = cancel.cancelled() => Ending::ClosedHere,
-            ending = live.serve() => ending,
-        };
-        live.end(ending, on_closed).await;
+        let coming_up = Box::pin(self.come_up());
+        async move {
+            let Some((mut live, on_closed)) = coming_up.await else {
+                return;
+            };
+            // Shutdown is watched once for the whole loop rather than in every turn's select:
+            // registering with the shared token each turn cost more than the turn's own work.
+            let ending = tokio::select! {
+                biased;
+                () = cancel.cancelled() => Ending::ClosedHere,
+                ending = live.serve() => ending,
+            };
+            Box::pin(live.end(ending, on_closed)).await;
+        }
     }
 
     /// Finds the addresses (unless the pool already announced them), shows the socket
@@ -158,10 +167,11 @@ impl Connection {
         let stream = match secure {
             None => Transport::Plain(stream),
             Some(secure) => {
+                // Boxed, so a plain connection's coming-up box holds no TLS state.
                 let secured = tokio::select! {
                     biased;
                     () = cancel.cancelled() => None,
-                    secured = handshake(stream, &secure, remote) => Some(secured),
+                    secured = Box::pin(handshake(stream, &secure, remote)) => Some(secured),
                 };
                 let failure = match secured {
                     Some(Ok((transport, tls))) => {
@@ -207,7 +217,7 @@ impl Connection {
             received_total: 0,
             sent_total: 0,
             idle_timeout,
-            idle: Box::pin(tokio::time::sleep(idle_timeout.unwrap_or(NEVER))),
+            idle: idle_timeout.map(|timeout| Box::pin(tokio::time::sleep(timeout))),
         };
         Some((live, on_closed))
     }
@@ -224,7 +234,7 @@ struct Live {
     /// Where observations go.
     events: EventSender,
     /// Commands from the caller's handles.
-    commands: mpsc::UnboundedReceiver<SocketCommand>,
+    commands: CommandReceiver,
     /// The snapshot the caller reads.
     status: Arc<Mutex<SocketStatus>>,
     /// The peer, for errors.
@@ -241,13 +251,10 @@ struct Live {
     sent_total: u64,
     /// A server's idle timeout: close once nothing was sent or received for this long.
     idle_timeout: Option<Duration>,
-    /// When the idle timeout runs out; pushed back on every byte sent or received, and only
-    /// polled when there is an idle timeout.
-    idle: std::pin::Pin<Box<tokio::time::Sleep>>,
+    /// When the idle timeout runs out; pushed back on every byte sent or received. Only made
+    /// when there is an idle timeout: a timer is some 150 bytes a connection, and most have none.
+    idle: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
 }
-
-/// The idle timer's deadline when there is no idle timeout (it is never polled then).
-const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 impl Live {
     /// One turn after another: report refused writes, owe SendComplete, then wait for a
@@ -301,7 +308,7 @@ impl Live {
                     let read = ready.and_then(|()| self.inbox.read(&mut self.stream));
                     self.received(read).await
                 }
-                () = self.idle.as_mut(), if self.idle_timeout.is_some() => {
+                () = expired(self.idle.as_mut()), if self.idle.is_some() => {
                     Err(Ending::Lost(SocketError::IdleTimedOut {
                         peer: self.remote,
                         seconds: self.idle_timeout.map_or(0, |t| t.as_secs()),
@@ -419,10 +426,8 @@ impl Live {
 
     /// Something was sent or received: the idle timeout starts again.
     fn stir(&mut self) {
-        if let Some(timeout) = self.idle_timeout {
-            self.idle
-                .as_mut()
-                .reset(tokio::time::Instant::now() + timeout);
+        if let (Some(timeout), Some(idle)) = (self.idle_timeout, self.idle.as_mut()) {
+            idle.as_mut().reset(tokio::time::Instant::now() + timeout);
         }
     }
 
@@ -501,6 +506,14 @@ impl Live {
         events
             .send_all(lost.into_iter().chain([Event::Closed { socket: id }]))
             .await;
+    }
+}
+
+/// Waits for the idle timer, or for ever when there is none (its branch is disabled then).
+async fn expired(idle: Option<&mut std::pin::Pin<Box<tokio::time::Sleep>>>) {
+    match idle {
+        Some(idle) => idle.as_mut().await,
+        None => std::future::pending().await,
     }
 }
 

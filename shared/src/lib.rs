@@ -29,6 +29,7 @@
 //! - `receive_buffer`: received bytes as shared chunks, read without copying when possible.
 //! - [`tcp_socket`]: [`TcpSocket`], the caller's handle; client Connect ([`ConnectBuilder`]).
 //! - `connection`: the task that runs one connected socket.
+//! - `commands`: a socket's queue of the caller's Write and Close, allocated only when used.
 //! - [`server_socket`]: [`ServerSocket`], its settings and methods.
 //! - `pool`: the listener task: accept, hand off, refill, cap.
 //! - `registry`: one lifecycle for both servers' connections: list, run, forget, shut down.
@@ -37,6 +38,7 @@
 //! - [`naive`]: the single re-listening socket a ServerSocket replaces, for comparison.
 //! - [`seed`]: the original example's behaviour on both sides.
 //! - [`report`]: events as the seed's log lines and as JSON lines.
+//! - `json_line`: the everyday events' JSON lines written straight to the output.
 //! - `sync`: the crate's one `lock()` helper.
 //! - [`ports`]: what the OS says about ports (its ephemeral range, who listens).
 //! - [`output`]: headless output through a bounded queue, so a stalled reader never blocks.
@@ -75,12 +77,14 @@
 
 pub mod bounds;
 pub mod channel;
+mod commands;
 mod connection;
 pub mod error;
 pub mod escapes;
 pub mod event;
 pub mod handler;
 mod inbox;
+mod json_line;
 pub mod kernel;
 pub mod lesson;
 pub mod log_file;

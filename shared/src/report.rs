@@ -240,6 +240,11 @@ pub struct Printer<W: Write> {
     /// The server's TLS certificate fingerprint, said with every Listening (a `tls` object in
     /// the JSON line, a sentence in words), so a client can pin or compare it.
     fingerprint: Option<String>,
+    /// The `ts` of the latest JSON line and the millisecond it names (since the epoch): lines
+    /// printed within one millisecond share it instead of formatting it again.
+    ts: (u128, String),
+    /// Where a JSON line is made before it is handed to `out` in one write.
+    line: Vec<u8>,
 }
 
 impl<W: Write> Printer<W> {
@@ -251,6 +256,8 @@ impl<W: Write> Printer<W> {
             out,
             closed: false,
             fingerprint: None,
+            ts: (u128::MAX, String::new()),
+            line: Vec::new(),
         }
     }
 
@@ -272,6 +279,21 @@ impl<W: Write> Printer<W> {
     /// instead of once a line (a flush is a write to the pipe, the costliest part of a line).
     pub fn print_unflushed(&mut self, event: &Event) {
         let listening = matches!(event, Event::Listening { .. });
+        if self.json && !self.closed && !listening {
+            let now = SystemTime::now();
+            let millis = now
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |since| since.as_millis());
+            if self.ts.0 != millis {
+                crate::json_line::timestamp(now, &mut self.ts.1);
+                self.ts.0 = millis;
+            }
+            self.line.clear();
+            if crate::json_line::write(&mut self.line, event, &self.ts.1).unwrap_or(false) {
+                self.closed = self.out.write_all(&self.line).is_err();
+                return;
+            }
+        }
         let line = match (&self.fingerprint, self.json) {
             (Some(fingerprint), true) if listening => {
                 json_record(event, SystemTime::now()).map(|mut record| {

@@ -11,10 +11,10 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use tokio::net::{TcpStream, lookup_host};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::commands::{CommandReceiver, CommandSender, Empty, command_queue};
 use crate::connection::Connection;
 use crate::sync::lock;
 use crate::{Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId, SocketIds};
@@ -78,7 +78,7 @@ pub struct TcpSocket {
     /// Which socket this is.
     id: SocketId,
     /// Commands to the socket's task; closed once every handle is gone.
-    commands: mpsc::UnboundedSender<SocketCommand>,
+    commands: CommandSender,
     /// Written by the socket's task, read by the caller.
     status: Arc<Mutex<SocketStatus>>,
 }
@@ -249,11 +249,8 @@ impl TcpSocket {
     }
 
     /// A handle plus the receiving end of its command channel, for whoever runs the socket.
-    pub(crate) fn new(
-        id: SocketId,
-        state: SocketState,
-    ) -> (Self, mpsc::UnboundedReceiver<SocketCommand>) {
-        let (commands, receiver) = mpsc::unbounded_channel();
+    pub(crate) fn new(id: SocketId, state: SocketState) -> (Self, CommandReceiver) {
+        let (commands, receiver) = command_queue();
         let status = SocketStatus {
             state,
             ..SocketStatus::default()
@@ -394,7 +391,7 @@ async fn open(host: &str, port: u16) -> Result<TcpStream, SocketError> {
 fn come_up(
     stream: &TcpStream,
     status: &Mutex<SocketStatus>,
-    commands: &mut mpsc::UnboundedReceiver<SocketCommand>,
+    commands: &mut CommandReceiver,
     state: SocketState,
 ) -> Option<(SocketAddr, SocketAddr)> {
     let local = stream.local_addr().ok()?;
@@ -402,7 +399,7 @@ fn come_up(
     let mut status = lock(status);
     if matches!(
         commands.try_recv(),
-        Ok(SocketCommand::Close) | Err(mpsc::error::TryRecvError::Disconnected)
+        Ok(SocketCommand::Close) | Err(Empty::Disconnected)
     ) {
         return None;
     }

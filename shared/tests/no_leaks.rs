@@ -19,6 +19,16 @@ use serversocket::{Event, Runtime, ServerSocket, event_channel};
 /// The tests here must not overlap: each counts what the whole process holds.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
+/// Waits until the listener's accept-queue sampler runs (its first report), so the two files it
+/// keeps open (a netlink socket, /proc/net/netstat) are in a baseline taken after it.
+fn sampler_started(watch: &mut Watch) {
+    if cfg!(target_os = "linux") {
+        watch.until("the accept queue's first sample", |e| {
+            matches!(e, Event::AcceptQueue { .. })
+        });
+    }
+}
+
 fn open_descriptors() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
@@ -108,6 +118,7 @@ fn twenty_thousand_connect_greet_close_cycles_are_all_served_and_leave_nothing_b
     let address = server.listen().unwrap();
     let mut watch = Watch::new(receiver);
     watch.until_n(2, "the pool", |e| matches!(e, Event::AddSocket { .. }));
+    sampler_started(&mut watch);
     let descriptors = open_descriptors();
     let tasks = runtime.handle().metrics().num_alive_tasks();
     let memory = resident_bytes();
@@ -228,6 +239,7 @@ fn three_thousand_concurrent_connections_are_all_greeted_and_leave_nothing_behin
     let address = server.listen().unwrap();
     let mut watch = Watch::new(receiver);
     watch.until_n(2, "the pool", |e| matches!(e, Event::AddSocket { .. }));
+    sampler_started(&mut watch);
     let descriptors = open_descriptors();
     let tasks = runtime.handle().metrics().num_alive_tasks();
 

@@ -44,19 +44,22 @@ pub fn tiles_ui(
     });
     // Which tiles to show: every idle or connected socket and the last few closed ones.
     let closed = rows.count(RowState::Closed) + rows.count(RowState::Failed);
-    let mut closed_skipped = 0;
-    let shown: Vec<&SocketRow> = rows
-        .iter()
-        .filter(|row| {
+    let shown = || {
+        let mut closed_skipped = 0;
+        rows.iter().filter(move |row| {
             let finished = matches!(row.state, RowState::Closed | RowState::Failed);
             let skip = finished && closed_skipped + CLOSED_TILES < closed;
             closed_skipped += usize::from(skip);
             !skip
         })
-        .collect();
-    if waiting.len() + shown.len() > DENSE_FROM {
-        return super::dense_pool::cells_ui(ui, &shown, waiting.len(), hover_text);
+    };
+    // Counted from the kept tallies (all but the last CLOSED_TILES finished rows are left
+    // out): the dense view then walks only as far as the cells in view, not all the rows.
+    let shown_count = rows.len() - closed.saturating_sub(CLOSED_TILES);
+    if waiting.len() + shown_count > DENSE_FROM {
+        return super::dense_pool::cells_ui(ui, shown_count, shown, waiting.len(), hover_text);
     }
+    let shown: Vec<&SocketRow> = shown().collect();
     // Only the rows of tiles in view are drawn, so a pool of thousands costs what a few do.
     let spacing = ui.spacing().item_spacing;
     let per_row =

@@ -73,8 +73,7 @@ pub fn pool_chips_ui(
             "Connections the kernel completed that no socket took yet (the accept queue)",
         );
     }
-    let bytes_in: u64 = rows.iter().map(|row| row.bytes_in).sum();
-    let bytes_out: u64 = rows.iter().map(|row| row.bytes_out).sum();
+    let (bytes_in, bytes_out) = rows.bytes_total();
     chip(
         ui,
         format!("{} accepted", status.accepted),

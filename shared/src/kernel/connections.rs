@@ -97,6 +97,8 @@ async fn sample(followed: Followed, events: EventSender, stop: CancellationToken
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     // A costly sample (thousands of connections) makes the next wait: see PAUSE_FACTOR.
     let mut next_sample = tokio::time::Instant::now();
+    // Connections a sample did not find, waiting for the next to confirm they are gone.
+    let mut missed: std::collections::HashSet<SocketId> = std::collections::HashSet::new();
     // What was last reported of each connection, and when.
     let mut last: HashMap<SocketId, (TcpView, tokio::time::Instant)> = HashMap::new();
     loop {
@@ -136,6 +138,7 @@ async fn sample(followed: Followed, events: EventSender, stop: CancellationToken
         let mut changes = Vec::new();
         for (socket, view) in seen {
             if let Some(view) = view {
+                missed.remove(&socket);
                 let at = tokio::time::Instant::now();
                 let news = match last.get(&socket) {
                     None => true,
@@ -153,8 +156,12 @@ async fn sample(followed: Followed, events: EventSender, stop: CancellationToken
                         view: Some(view),
                     });
                 }
+            } else if missed.insert(socket) {
+                // Not found once: a lookup can miss a connection at the instant the kernel
+                // swaps it for its TIME_WAIT form. Forgotten only when the next sample agrees.
             } else {
                 // Forgotten by the kernel: say so once and stop following it.
+                missed.remove(&socket);
                 lock(&followed).remove(&socket);
                 if last.remove(&socket).is_some() {
                     changes.push(Event::KernelState { socket, view: None });

@@ -1,0 +1,218 @@
+//! A socket's command queue: the caller's handles push Write and Close, the socket's task takes
+//! them in order.
+//!
+//! tokio's unbounded channel allocates a block of 32 slots and a cache-padded channel, about
+//! 1.6 KiB, when it is made, whether or not a command ever comes: with ten thousand idle
+//! connections that was a quarter of what each one cost. Commands are rare (a window's Write or
+//! Close), so this queue is a `VecDeque` that allocates only once something is queued, behind a
+//! lock that is never held across an await, and a [`Notify`] that wakes the task.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Notify;
+
+use crate::sync::lock;
+use crate::tcp_socket::SocketCommand;
+
+/// A new queue: the handles' end and the socket task's end.
+pub(crate) fn command_queue() -> (CommandSender, CommandReceiver) {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            queue: VecDeque::new(),
+            senders: 1,
+            receiver_gone: false,
+        }),
+        wake: Notify::new(),
+    });
+    (CommandSender(Arc::clone(&shared)), CommandReceiver(shared))
+}
+
+/// What both ends share.
+struct Shared {
+    /// The queue and who is still there, changed in one step under the lock.
+    state: Mutex<State>,
+    /// Wakes the socket's task when a command is queued or the last handle went away. A wake
+    /// with nobody waiting is kept for the next wait, so one between a look at the queue and
+    /// the wait is not lost.
+    wake: Notify,
+}
+
+struct State {
+    /// Commands not yet taken, oldest first.
+    queue: VecDeque<SocketCommand>,
+    /// Handles alive. At zero the task hears "disconnected" and closes the socket: a client
+    /// whose caller dropped every handle closes, as Xojo's does when it goes out of scope.
+    senders: usize,
+    /// The socket's task has ended: commands are refused instead of kept for nobody.
+    receiver_gone: bool,
+}
+
+/// The socket's task has ended; the command was not queued.
+#[derive(Debug)]
+pub(crate) struct Gone;
+
+/// Why [`CommandReceiver::try_recv`] had nothing.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Empty {
+    /// Nothing queued now.
+    Waiting,
+    /// Nothing queued, and every handle is gone.
+    Disconnected,
+}
+
+/// The handles' end; every clone counts as a handle.
+pub(crate) struct CommandSender(Arc<Shared>);
+
+impl CommandSender {
+    /// Queues `command` for the socket's task and wakes it.
+    pub(crate) fn send(&self, command: SocketCommand) -> Result<(), Gone> {
+        {
+            let mut state = lock(&self.0.state);
+            if state.receiver_gone {
+                return Err(Gone);
+            }
+            state.queue.push_back(command);
+        }
+        self.0.wake.notify_one();
+        Ok(())
+    }
+}
+
+impl Clone for CommandSender {
+    fn clone(&self) -> Self {
+        lock(&self.0.state).senders += 1;
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl Drop for CommandSender {
+    fn drop(&mut self) {
+        let last = {
+            let mut state = lock(&self.0.state);
+            state.senders -= 1;
+            state.senders == 0
+        };
+        if last {
+            self.0.wake.notify_one();
+        }
+    }
+}
+
+impl fmt::Debug for CommandSender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CommandSender")
+            .field("queued", &lock(&self.0.state).queue.len())
+            .finish()
+    }
+}
+
+/// The socket task's end.
+pub(crate) struct CommandReceiver(Arc<Shared>);
+
+impl CommandReceiver {
+    /// The oldest command, without waiting.
+    pub(crate) fn try_recv(&mut self) -> Result<SocketCommand, Empty> {
+        let mut state = lock(&self.0.state);
+        match state.queue.pop_front() {
+            Some(command) => Ok(command),
+            None if state.senders == 0 => Err(Empty::Disconnected),
+            None => Err(Empty::Waiting),
+        }
+    }
+
+    /// The oldest command, waiting for one; `None` once every handle is gone and the queue is
+    /// empty. Cancel-safe: a command is only taken when this returns it.
+    pub(crate) async fn recv(&mut self) -> Option<SocketCommand> {
+        loop {
+            match self.try_recv() {
+                Ok(command) => return Some(command),
+                Err(Empty::Disconnected) => return None,
+                // A wake may be left over from a command already taken: look again.
+                Err(Empty::Waiting) => self.0.wake.notified().await,
+            }
+        }
+    }
+}
+
+impl Drop for CommandReceiver {
+    fn drop(&mut self) {
+        let dropped = {
+            let mut state = lock(&self.0.state);
+            state.receiver_gone = true;
+            std::mem::take(&mut state.queue)
+        };
+        // Written data is let go outside the lock.
+        drop(dropped);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bytes::Bytes;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn commands_arrive_in_order_and_the_last_handle_gone_ends_the_queue() {
+        let (sender, mut receiver) = command_queue();
+        let second = sender.clone();
+        sender
+            .send(SocketCommand::Write(Bytes::from_static(b"one")))
+            .expect("queued");
+        second.send(SocketCommand::Close).expect("queued");
+        assert!(matches!(receiver.recv().await, Some(SocketCommand::Write(data)) if data == "one"));
+        assert!(matches!(receiver.recv().await, Some(SocketCommand::Close)));
+        assert_eq!(receiver.try_recv().err(), Some(Empty::Waiting));
+        drop(sender);
+        assert_eq!(
+            receiver.try_recv().err(),
+            Some(Empty::Waiting),
+            "one handle left"
+        );
+        drop(second);
+        assert_eq!(receiver.try_recv().err(), Some(Empty::Disconnected));
+        assert!(receiver.recv().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_waiting_task_wakes_for_a_command_sent_from_another_thread() {
+        let (sender, mut receiver) = command_queue();
+        let waiting = tokio::spawn(async move {
+            tokio::time::timeout(Duration::from_secs(10), receiver.recv())
+                .await
+                .expect("woken within 10 s")
+        });
+        // Sent from a plain thread, as a window's Close is.
+        std::thread::spawn(move || sender.send(SocketCommand::Close).expect("queued"))
+            .join()
+            .expect("sender thread");
+        assert!(matches!(
+            waiting.await.expect("task"),
+            Some(SocketCommand::Close)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_waiting_task_wakes_when_the_last_handle_goes() {
+        let (sender, mut receiver) = command_queue();
+        let waiting = tokio::spawn(async move {
+            tokio::time::timeout(Duration::from_secs(10), receiver.recv())
+                .await
+                .expect("woken within 10 s")
+        });
+        tokio::task::yield_now().await;
+        drop(sender);
+        assert!(waiting.await.expect("task").is_none());
+    }
+
+    #[test]
+    fn a_command_for_an_ended_task_is_refused() {
+        let (sender, receiver) = command_queue();
+        drop(receiver);
+        assert!(sender.send(SocketCommand::Close).is_err());
+    }
+}
