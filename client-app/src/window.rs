@@ -26,6 +26,7 @@ use serversocket::{
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::lesson_panel::{LessonPanel, mark};
 use serversocket_ui::native::{Side, open_window};
+use serversocket_ui::other_window::OtherWindow;
 use serversocket_ui::stream_view::StreamWindow;
 use serversocket_ui::theme;
 use serversocket_ui::{
@@ -107,6 +108,8 @@ pub struct ClientWindow {
     stream_seen: lessons::StreamSeen,
     /// Whether new sockets connect with TLS, and whom they trust.
     tls: tls_setting::TlsSetting,
+    /// The button that brings the server window to the front (a small screen hides it).
+    other: OtherWindow,
 }
 
 /// A file going out through one socket.
@@ -166,6 +169,7 @@ impl ClientWindow {
             file_errors: mpsc::channel(),
             lessons,
             stream_seen: lessons::StreamSeen::default(),
+            other: OtherWindow::alone(LessonSide::Client),
         })
     }
 
@@ -186,6 +190,7 @@ impl ClientWindow {
         self.repaint.attach(ui.ctx());
         let mut any = false;
         self.lessons.tick(ui.ctx());
+        self.other.tick(ui.ctx());
         drain_events(&self.receiver, ui.ctx(), |event| {
             any = true;
             let now = Instant::now();
@@ -238,6 +243,7 @@ impl ClientWindow {
                     .on_hover_text("Plain explanations: connect, SYN_SENT, refused or reset, TIME_WAIT, ephemeral ports");
                 ui.toggle_value(&mut self.lessons.open, "Lessons")
                     .on_hover_text("Guided labs: step by step, checked against what the sockets really do");
+                self.other.button_ui(ui);
             });
             ui.add_space(4.0);
         });
@@ -573,6 +579,12 @@ impl ClientWindow {
 }
 
 impl eframe::App for ClientWindow {
+    // eframe runs only this while the window is covered or minimized: a request from the
+    // other window to come to the front must be seen then too (`ui` sees it otherwise).
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.other.tick(ctx);
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         ClientWindow::ui(self, ui);
     }
@@ -598,6 +610,7 @@ pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
             window.trace_level = Some(trace_level);
             window.start_lessons(args.lessons.as_deref(), args.lesson.as_deref());
             window.tls = tls_setting::TlsSetting::new(&window.settings.tls, &args.tls);
+            window.other = OtherWindow::for_app(LessonSide::Client);
             Ok::<_, SocketError>(window)
         },
     )

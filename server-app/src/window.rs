@@ -34,6 +34,7 @@ use serversocket::{
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::lesson_panel::{LessonPanel, mark};
 use serversocket_ui::native::{Side, open_window};
+use serversocket_ui::other_window::OtherWindow;
 use serversocket_ui::stream_view::StreamWindow;
 use serversocket_ui::{
     EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, Timeline, drain_events,
@@ -129,6 +130,8 @@ pub struct ServerWindow {
     lessons: LessonPanel,
     /// Whether connections are secured with TLS, and with which certificate.
     tls: tls_setting::TlsSetting,
+    /// The button that brings the client window to the front (a small screen hides it).
+    other: OtherWindow,
 }
 
 impl ServerWindow {
@@ -194,6 +197,7 @@ impl ServerWindow {
             view: views::View::default(),
             lessons,
             tls,
+            other: OtherWindow::alone(LessonSide::Server),
             runtime,
         })
     }
@@ -222,6 +226,7 @@ impl ServerWindow {
         self.repaint.attach(ui.ctx());
         self.take_events(ui.ctx());
         self.lessons.tick(ui.ctx());
+        self.other.tick(ui.ctx());
         egui::Panel::top("settings").show(ui, |ui| {
             ui.add_space(4.0);
             self.settings_ui(ui);
@@ -239,6 +244,7 @@ impl ServerWindow {
                     .on_hover_text(
                         "Guided labs: step by step, checked against what the sockets really do",
                     );
+                self.other.button_ui(ui);
                 if let Some(switch) = &mut self.trace_level {
                     ui.menu_button("Developer", |ui| switch.ui(ui))
                         .response
@@ -267,7 +273,7 @@ impl ServerWindow {
             }
             // The naive socket has no cap to draw.
             let max = counts.limits.map(|(_, max)| max);
-            views::tabs_ui(ui, &mut self.view, max.is_none());
+            views::tabs_ui(ui, &mut self.view, max.is_none(), self.pipeline.slow_mut());
             match self.view {
                 views::View::Tiles => {
                     let top = ui.cursor().min;
@@ -697,6 +703,12 @@ impl ServerWindow {
 }
 
 impl eframe::App for ServerWindow {
+    // eframe runs only this while the window is covered or minimized: a request from the
+    // other window to come to the front must be seen then too (`ui` sees it otherwise).
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.other.tick(ctx);
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         ServerWindow::ui(self, ui);
     }
@@ -721,6 +733,7 @@ pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
             window.trace_level = Some(trace_level);
             window.start_lessons(args.lessons.as_deref(), args.lesson.as_deref());
             window.tls = tls_setting::TlsSetting::new(&window.settings.tls, &args.tls);
+            window.other = OtherWindow::for_app(LessonSide::Server);
             Ok::<_, SocketError>(window)
         },
     )

@@ -67,6 +67,46 @@ pub fn copied_text<S>(harness: &Harness<'_, S>) -> Option<String> {
         })
 }
 
+/// Every control a user can act on (buttons, text fields, checkboxes, drag values, combo
+/// boxes …) that is shown and has no label of its own, each as its role and place. A hint
+/// text does not count: a screen reader reads it only while the field is empty, and a test
+/// cannot find the field by it.
+pub fn unlabelled_controls<S>(harness: &Harness<'_, S>) -> Vec<String> {
+    use egui_kittest::kittest::NodeT as _;
+    harness
+        .root()
+        .children_recursive()
+        .map(|node| node.accesskit_node())
+        .filter(|node| egui::accessibility::is_input(node.role()) && !node.is_hidden())
+        .filter(|node| node.label().is_none_or(|label| label.trim().is_empty()))
+        .map(|node| format!("{:?} at {:?}", node.role(), node.raw_bounds()))
+        .collect()
+}
+
+/// The label of the control that has the keyboard focus, if one has it.
+pub fn focused_label<S>(harness: &Harness<'_, S>) -> Option<String> {
+    use egui_kittest::kittest::NodeT as _;
+    harness
+        .root()
+        .children_recursive()
+        .map(|node| node.accesskit_node())
+        .find(egui_kittest::kittest::AccessKitNode::is_focused)
+        .and_then(|node| node.label())
+}
+
+/// Presses Tab (at most `most` times) until the control labelled `label` has the focus; says
+/// whether it got there.
+pub fn tab_to<S>(harness: &mut Harness<'_, S>, label: &str, most: usize) -> bool {
+    for _ in 0..most {
+        harness.key_press(egui::Key::Tab);
+        harness.step();
+        if focused_label(harness).as_deref() == Some(label) {
+            return true;
+        }
+    }
+    false
+}
+
 /// eframe's storage in memory, as a window's `save` sees it: a test saves a window, then builds
 /// the next run's window from what was saved.
 #[derive(Default)]

@@ -126,19 +126,21 @@ impl TlsSetting {
                 return;
             }
             ui.add_enabled_ui(!self.insecure, |ui| {
-                ui.label("CA file");
+                let label = ui.label("CA file");
                 ui.add(
                     egui::TextEdit::singleline(&mut self.ca)
                         .hint_text("system roots only")
                         .desired_width(110.0),
                 )
+                .labelled_by(label.id)
                 .on_hover_text("A CA certificate (PEM) trusted besides the system's roots, e.g. the server's self-signed certificate");
-                ui.label("pin");
+                let label = ui.label("pin");
                 ui.add(
                     egui::TextEdit::singleline(&mut self.pin)
                         .hint_text("SHA-256 fingerprint")
                         .desired_width(110.0),
                 )
+                .labelled_by(label.id)
                 .on_hover_text("Trust only the certificate with this SHA-256 fingerprint (the server window shows and copies it), whoever signed it");
             });
             ui.checkbox(&mut self.insecure, "accept any certificate (insecure)")

@@ -6,7 +6,8 @@
 //! while a concept about it is open. Naive mode draws its own, shorter pipeline: one socket,
 //! and the gap while it is closed.
 
-use std::collections::VecDeque;
+mod flights;
+
 use std::time::Duration;
 
 use serversocket::kernel::AcceptQueue;
@@ -14,12 +15,12 @@ use serversocket::{Event, SocketId};
 use serversocket_ui::theme;
 use serversocket_ui::{RowState, SocketRows};
 
-/// How long a connection takes to move from one stage to the next when nothing slows it.
-const FLIGHT: Duration = Duration::from_millis(600);
-/// At most this many connections drawn in flight; a burst beyond it shows as counts.
-const MOST_FLIGHTS: usize = 24;
-/// The diagram's height, in points.
-const HEIGHT: f32 = 96.0;
+use flights::Flights;
+
+/// The diagram's least height, in points (more when a stage's words wrap).
+const HEIGHT: f32 = 86.0;
+/// Room under a stage's words: the connected sockets' chips, the moving dots, Max's bar.
+const FOOT: f32 = 28.0;
 
 /// One stage of the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,17 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// The stage's name, as its box shows it.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Clients => "Clients arriving",
+            Self::Kernel => "Kernel",
+            Self::Listener => "Listening socket",
+            Self::Idle => "Idle pool",
+            Self::Connected => "Connected",
+        }
+    }
+
     /// Which stage a concept (by its title in the concepts overlay) talks about.
     #[must_use]
     pub fn of_concept(title: &str) -> Option<Self> {
@@ -51,22 +63,6 @@ impl Stage {
             _ => None,
         }
     }
-}
-
-/// A connection moving between two stages.
-#[derive(Debug, Clone)]
-struct Flight {
-    /// Where it leaves.
-    from: Stage,
-    /// Where it arrives; it is drawn no more once there (the stage's count has it).
-    to: Stage,
-    /// When it started moving, in the window's clock (egui's input time), set when it is
-    /// first drawn: events can be recorded with no window (benchmarks).
-    started: Option<f64>,
-    /// How long the move takes: the slow-motion delay, or a moment the eye can follow.
-    takes: Duration,
-    /// The client's port, the connection's name in both windows.
-    label: String,
 }
 
 /// Whether the listening socket takes connections now.
@@ -103,70 +99,45 @@ pub struct Counts<'a> {
 /// The pipeline's moving parts.
 #[derive(Debug, Default)]
 pub struct Pipeline {
-    /// Connections moving now, oldest first.
-    flights: VecDeque<Flight>,
+    /// Connections and new sockets moving now or about to.
+    flights: Flights,
     /// AddSocket calls since Listen: the pool refilling itself.
     add_sockets: u64,
 }
 
 impl Pipeline {
-    /// Follows an event: a connection accepted or handed over starts moving, AddSocket is
-    /// counted. `handoff` is the slow-motion delay: an accepted connection takes that long to
-    /// reach the listener, where it waits for its handoff.
+    /// Follows an event: counts AddSocket since Listen, and starts what it moves.
+    /// `handoff` is the slow-motion delay (see [`Flights::record`]).
     pub fn record(&mut self, event: &Event, handoff: Duration) {
-        let flight = |from, to, takes, label: String| Flight {
-            from,
-            to,
-            started: None,
-            takes,
-            label,
-        };
-        let new = match event {
-            Event::Listening { .. } => {
-                self.add_sockets = 0;
-                None
-            }
-            Event::AddSocket { .. } => {
-                self.add_sockets += 1;
-                None
-            }
-            Event::Accepted { remote, handoff_in } => Some(flight(
-                Stage::Kernel,
-                Stage::Listener,
-                (*handoff_in).max(FLIGHT),
-                format!(":{}", remote.port()),
-            )),
-            // In slow motion the connection already waited at the listener (Accepted): now
-            // the idle socket takes it. Otherwise it goes all the way in one move.
-            Event::Connected { remote, .. } => Some(flight(
-                if handoff.is_zero() {
-                    Stage::Kernel
-                } else {
-                    Stage::Idle
-                },
-                Stage::Connected,
-                FLIGHT,
-                format!(":{}", remote.port()),
-            )),
-            _ => None,
-        };
-        if let Some(new) = new {
-            if self.flights.len() >= MOST_FLIGHTS {
-                self.flights.pop_front();
-            }
-            self.flights.push_back(new);
+        match event {
+            Event::Listening { .. } => self.add_sockets = 0,
+            Event::AddSocket { .. } => self.add_sockets += 1,
+            _ => {}
         }
+        self.flights.record(event, handoff);
+    }
+
+    /// Whether anything moves (or is about to), so the window keeps drawing.
+    #[must_use]
+    pub fn is_moving(&self) -> bool {
+        self.flights.is_moving()
+    }
+
+    /// The names of what moves now, as a screen reader is told them.
+    #[cfg(test)]
+    pub fn moving(&self) -> Vec<String> {
+        self.flights.moving()
+    }
+
+    /// The slow animation toggle.
+    pub fn slow_mut(&mut self) -> &mut bool {
+        &mut self.flights.slow
     }
 
     /// Draws the pipeline across the width there is. Returns the socket clicked, if any.
     pub fn ui(&mut self, ui: &mut egui::Ui, counts: &Counts<'_>) -> Option<SocketId> {
         let now = ui.input(|i| i.time);
-        for flight in &mut self.flights {
-            flight.started.get_or_insert(now);
-        }
-        let elapsed = |flight: &Flight| now - flight.started.unwrap_or(now);
-        self.flights
-            .retain(|flight| elapsed(flight) < flight.takes.as_secs_f64());
+        self.flights.advance(now);
         let naive = counts.limits.is_none();
         let stages: &[Stage] = if naive {
             &[
@@ -184,12 +155,24 @@ impl Pipeline {
                 Stage::Connected,
             ]
         };
+        let arrow = 14.0;
+        let width = ((ui.available_width() - arrow * (stages.len() - 1) as f32)
+            / stages.len() as f32)
+            .max(1.0);
+        // Each stage's words, wrapped at word boundaries in its box: the tallest sets the
+        // diagram's height.
+        let words: Vec<StageWords> = stages
+            .iter()
+            .map(|&stage| StageWords::new(ui, stage_text(stage, counts, self.add_sockets), width))
+            .collect();
+        let height = words
+            .iter()
+            .map(|words| words.height() + FOOT)
+            .fold(HEIGHT, f32::max);
         let (area, _) = ui.allocate_exact_size(
-            egui::vec2(ui.available_width(), HEIGHT),
+            egui::vec2(ui.available_width(), height),
             egui::Sense::hover(),
         );
-        let arrow = 14.0;
-        let width = (area.width() - arrow * (stages.len() - 1) as f32) / stages.len() as f32;
         let boxes: Vec<(Stage, egui::Rect)> = stages
             .iter()
             .enumerate()
@@ -199,7 +182,7 @@ impl Pipeline {
                     stage,
                     egui::Rect::from_min_size(
                         egui::pos2(left, area.top()),
-                        egui::vec2(width, HEIGHT),
+                        egui::vec2(width, height),
                     ),
                 )
             })
@@ -211,51 +194,70 @@ impl Pipeline {
             ui.painter().arrow(from, to - from, (1.5, stroke));
         }
         let mut clicked = None;
-        for &(stage, rect) in &boxes {
-            if let Some(id) = stage_ui(ui, stage, rect, counts, self.add_sockets) {
+        for (&(stage, rect), words) in boxes.iter().zip(&words) {
+            if let Some(id) = stage_ui(ui, stage, rect, counts, words) {
                 clicked = Some(id);
             }
         }
-        // Connections in flight: a dot with the client's port, moving along the arrows.
-        let place = |stage: Stage| {
-            boxes
-                .iter()
-                .find(|(s, _)| *s == stage)
-                .or_else(|| boxes.iter().find(|(s, _)| *s == Stage::Listener))
-                .map(|(_, rect)| rect.center_bottom() - egui::vec2(0.0, 14.0))
-        };
-        for (index, flight) in self.flights.iter().enumerate() {
-            let (Some(from), Some(to)) = (place(flight.from), place(flight.to)) else {
-                continue;
-            };
-            let done = (elapsed(flight) / flight.takes.as_secs_f64()).clamp(0.0, 1.0) as f32;
-            let at = from + (to - from) * done - egui::vec2(0.0, (index % 3) as f32 * 4.0);
-            ui.painter()
-                .circle_filled(at, 5.0, RowState::Connected.color());
-            ui.painter().text(
-                at + egui::vec2(7.0, 0.0),
-                egui::Align2::LEFT_CENTER,
-                &flight.label,
-                egui::FontId::proportional(10.0),
-                ui.visuals().strong_text_color(),
-            );
-        }
-        if !self.flights.is_empty() {
-            ui.ctx().request_repaint();
+        self.flights.ui(ui, &boxes, now);
+        if self.is_moving() {
+            ui.ctx().request_repaint_after(flights::FRAME);
         }
         clicked
     }
 }
 
-/// One stage's box: its name, its count, a line of detail; lit when a concept open talks
-/// about it. Returns the socket clicked in the connected stage.
-fn stage_ui(
-    ui: &mut egui::Ui,
-    stage: Stage,
-    rect: egui::Rect,
-    counts: &Counts<'_>,
-    add_sockets: u64,
-) -> Option<SocketId> {
+/// What a stage's box says.
+struct StageText {
+    title: &'static str,
+    count: String,
+    detail: String,
+    color: egui::Color32,
+    tip: &'static str,
+}
+
+/// A stage's words laid out for its box: each wrapped at word boundaries to the box's width.
+struct StageWords {
+    text: StageText,
+    title: std::sync::Arc<egui::Galley>,
+    count: std::sync::Arc<egui::Galley>,
+    detail: std::sync::Arc<egui::Galley>,
+}
+
+impl StageWords {
+    /// Room at each side of the words inside the box.
+    const MARGIN: f32 = 4.0;
+
+    fn new(ui: &egui::Ui, text: StageText, width: f32) -> Self {
+        let wrap = (width - 2.0 * Self::MARGIN).max(1.0);
+        let strong = ui.visuals().strong_text_color();
+        let weak = ui.visuals().weak_text_color();
+        let layout = |words: &str, size: f32, color| {
+            let mut job = egui::text::LayoutJob::simple(
+                words.to_owned(),
+                egui::FontId::proportional(size),
+                color,
+                wrap,
+            );
+            job.halign = egui::Align::Center;
+            ui.painter().layout_job(job)
+        };
+        Self {
+            title: layout(text.title, 12.0, strong),
+            count: layout(&text.count, 20.0, strong),
+            detail: layout(&text.detail, 10.0, weak),
+            text,
+        }
+    }
+
+    /// How tall the words are, with their margins.
+    fn height(&self) -> f32 {
+        4.0 + self.title.size().y + self.count.size().y + self.detail.size().y + 4.0
+    }
+}
+
+/// What `stage`'s box says now.
+fn stage_text(stage: Stage, counts: &Counts<'_>, add_sockets: u64) -> StageText {
     let naive = counts.limits.is_none();
     let queue = counts.queue;
     let connected = counts.rows.count(RowState::Connected);
@@ -347,6 +349,33 @@ fn stage_ui(
             "Sockets serving a client; at MaximumSocketsConnected the pool stops accepting",
         ),
     };
+    StageText {
+        title,
+        count,
+        detail,
+        color,
+        tip,
+    }
+}
+
+/// One stage's box: its name, its count, a line of detail (each wrapped in the box); lit when
+/// a concept open talks about it. Returns the socket clicked in the connected stage.
+fn stage_ui(
+    ui: &mut egui::Ui,
+    stage: Stage,
+    rect: egui::Rect,
+    counts: &Counts<'_>,
+    words: &StageWords,
+) -> Option<SocketId> {
+    let connected = counts.rows.count(RowState::Connected);
+    let StageText {
+        title,
+        count,
+        detail,
+        color,
+        tip,
+    } = &words.text;
+    let color = *color;
     let lit = counts.lit == Some(stage);
     let visuals = ui.visuals().clone();
     let painter = ui.painter();
@@ -365,28 +394,17 @@ fn stage_ui(
         },
         egui::StrokeKind::Inside,
     );
-    let text = visuals.strong_text_color();
-    painter.text(
-        rect.center_top() + egui::vec2(0.0, 4.0),
-        egui::Align2::CENTER_TOP,
-        title,
-        egui::FontId::proportional(12.0),
-        text,
-    );
-    painter.text(
-        rect.center_top() + egui::vec2(0.0, 20.0),
-        egui::Align2::CENTER_TOP,
-        &count,
-        egui::FontId::proportional(20.0),
-        text,
-    );
-    painter.text(
-        rect.center_top() + egui::vec2(0.0, 44.0),
-        egui::Align2::CENTER_TOP,
-        &detail,
-        egui::FontId::proportional(10.0),
-        visuals.weak_text_color(),
-    );
+    // Centred galleys are laid out around x = 0: each goes at the box's centre line.
+    let mut top = rect.top() + 4.0;
+    for galley in [&words.title, &words.count, &words.detail] {
+        let height = galley.size().y;
+        painter.galley(
+            egui::pos2(rect.center().x, top),
+            std::sync::Arc::clone(galley),
+            visuals.strong_text_color(),
+        );
+        top += height;
+    }
     // Max as a limit: a bar across the top of the connected stage, filled up to the count.
     if let (Stage::Connected, Some((_, max))) = (stage, counts.limits)
         && max > 0
@@ -414,9 +432,9 @@ fn stage_ui(
         egui::Sense::hover(),
     );
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &name));
-    response.on_hover_text(tip);
+    response.on_hover_text(*tip);
     if stage == Stage::Connected {
-        return connected_chips_ui(ui, rect, counts);
+        return connected_chips_ui(ui, rect, top, counts);
     }
     None
 }
@@ -426,10 +444,11 @@ fn stage_ui(
 fn connected_chips_ui(
     ui: &mut egui::Ui,
     rect: egui::Rect,
+    top: f32,
     counts: &Counts<'_>,
 ) -> Option<SocketId> {
     let strip = egui::Rect::from_min_max(
-        rect.left_top() + egui::vec2(4.0, 58.0),
+        egui::pos2(rect.left() + 4.0, top + 2.0),
         rect.right_bottom() - egui::vec2(4.0, 10.0),
     );
     let mut clicked = None;
@@ -487,50 +506,6 @@ mod tests {
         assert_eq!(Stage::of_concept("Error codes"), None);
     }
 
-    #[test]
-    fn connections_start_moving_as_they_are_handed_over_and_a_burst_is_capped() {
-        let mut pipeline = Pipeline::default();
-        let remote = "127.0.0.1:46116".parse().unwrap();
-        let local = "127.0.0.1:2002".parse().unwrap();
-        pipeline.record(
-            &Event::AddSocket {
-                socket: SocketId(0),
-            },
-            Duration::ZERO,
-        );
-        assert_eq!((pipeline.flights.len(), pipeline.add_sockets), (0, 1));
-        pipeline.record(
-            &Event::Accepted {
-                remote,
-                handoff_in: Duration::from_secs(2),
-            },
-            Duration::from_secs(2),
-        );
-        let accepted = &pipeline.flights[0];
-        assert_eq!(
-            (accepted.from, accepted.to),
-            (Stage::Kernel, Stage::Listener)
-        );
-        assert_eq!(
-            accepted.takes,
-            Duration::from_secs(2),
-            "slow motion moves slowly"
-        );
-        assert_eq!(accepted.label, ":46116", "named by the client's port");
-        for _ in 0..100 {
-            pipeline.record(
-                &Event::Connected {
-                    socket: SocketId(0),
-                    local,
-                    remote,
-                },
-                Duration::ZERO,
-            );
-        }
-        assert_eq!(pipeline.flights.len(), MOST_FLIGHTS);
-        assert_eq!(pipeline.flights.back().map(|f| f.takes), Some(FLIGHT));
-    }
-
     /// A server's rows: `idle` sockets in the pool and `connected` ones, their clients on
     /// fixed ports so the pictures do not change from run to run.
     fn rows(idle: u64, connected: u64) -> SocketRows {
@@ -562,14 +537,22 @@ mod tests {
     /// The pipeline of `counts`, drawn 760 points wide and compared with its checked-in
     /// picture (`tests/snapshots/NAME.png`; `UPDATE_SNAPSHOTS=1` rewrites them).
     fn snapshot(name: &str, counts: &Counts<'_>) {
-        let mut pipeline = Pipeline::default();
+        snapshot_after(name, counts, Pipeline::default(), 0);
+    }
+
+    /// The same, `pipeline` drawn `frames` frames (a quarter of a second each) after the first.
+    fn snapshot_after(name: &str, counts: &Counts<'_>, mut pipeline: Pipeline, frames: usize) {
         let mut harness = egui_kittest::Harness::builder()
             .with_size(egui::vec2(760.0, 110.0))
             .wgpu()
             .build_ui(|ui| {
                 pipeline.ui(ui, counts);
             });
-        harness.run();
+        if frames == 0 {
+            harness.run();
+        } else {
+            harness.run_steps(frames);
+        }
         // A little room for font rasterisation differing between Mesa versions.
         let options = egui_kittest::SnapshotOptions::new()
             .threshold(1.5)
@@ -617,6 +600,39 @@ mod tests {
                 selected: Some(SocketId(1)),
                 lit: Some(Stage::Kernel),
             },
+        );
+    }
+
+    #[test]
+    fn a_connection_half_way_and_a_new_socket_sliding_in_look_as_checked_in() {
+        let rows = rows(2, 1);
+        let mut pipeline = Pipeline::default();
+        pipeline.record(
+            &Event::Connected {
+                socket: SocketId(0),
+                local: "127.0.0.1:2002".parse().unwrap(),
+                remote: "127.0.0.1:46116".parse().unwrap(),
+            },
+            Duration::ZERO,
+        );
+        pipeline.record(
+            &Event::AddSocket {
+                socket: SocketId(2),
+            },
+            Duration::ZERO,
+        );
+        snapshot_after(
+            "pipeline_a_connection_moving",
+            &Counts {
+                queue: queue(0, 0, 0),
+                listener: ListenerState::Open,
+                limits: Some((2, 10)),
+                rows: &rows,
+                selected: None,
+                lit: None,
+            },
+            pipeline,
+            1,
         );
     }
 

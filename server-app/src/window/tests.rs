@@ -905,67 +905,114 @@ fn three_connected(size: egui::Vec2) -> (Harness<'static, ServerWindow>, Vec<Tcp
     run_until(&mut harness, "3 connections greeted", |w| {
         w.rows.count(RowState::Connected) == 3 && w.log.contains("Socket 2 send complete.")
     });
-    harness.run_steps(3);
+    // The connections' moves through the pipeline are drawn to their end.
+    run_until(&mut harness, "the pipeline still", |w| {
+        !w.pipeline.is_moving()
+    });
+    harness.run_steps(2);
     (harness, clients)
 }
 
+/// The stages of the pool's pipeline, by the start of their names.
+const STAGES: [&str; 5] = [
+    "Clients arriving:",
+    "Kernel:",
+    "Listening socket:",
+    "Idle pool:",
+    "Connected:",
+];
+
 #[test]
 fn on_small_screens_the_essential_columns_show_the_log_keeps_room_and_nothing_overlaps() {
-    // 1024×600 and 800×600 screens, less a title bar: the windows take the whole screen there.
+    // 1024×600 and 800×600 screens, less a title bar: the windows take the whole screen there;
+    // with the Lessons panel open too, which takes a third of the width.
     for size in [egui::vec2(1024.0, 568.0), egui::vec2(800.0, 568.0)] {
-        let (harness, _clients) = three_connected(size);
-        let inside = |rect: egui::Rect| {
-            rect.left() >= 0.0
-                && rect.right() <= size.x
-                && rect.top() >= 0.0
-                && rect.bottom() <= size.y
-        };
-        for column in ["Socket", "State", "In / out", "Last event"] {
-            let rect = harness.get_by_label(column).rect();
-            assert!(inside(rect), "{column} at {size:?}: {rect:?}");
-        }
-        let rows_in_view = harness
-            .query_all_by_label("Disconnect")
-            .filter(|button| inside(button.rect()))
-            .count();
-        assert!(rows_in_view >= 2, "{rows_in_view} table rows at {size:?}");
-        let log_lines = harness
-            .query_all_by_label_contains("  Socket ")
-            .filter(|node| inside(node.rect()))
-            .count();
-        assert!(log_lines >= 2, "{log_lines} log lines at {size:?}");
-        // The pipeline's stages sit side by side inside the window, above the tabs.
-        let stages: Vec<egui::Rect> = [
-            "Clients arriving:",
-            "Kernel:",
-            "Listening socket:",
-            "Idle pool:",
-            "Connected:",
-        ]
-        .iter()
-        .map(|stage| harness.get_by_label_contains(stage).rect())
-        .collect();
-        let tabs = harness.get_by_label("Pool tiles").rect();
-        for (index, stage) in stages.iter().enumerate() {
-            assert!(inside(*stage), "stage {index} at {size:?}");
-            assert!(
-                stage.bottom() <= tabs.top(),
-                "stage {index} over the tabs at {size:?}"
-            );
-            if let Some(next) = stages.get(index + 1) {
+        for lessons in [false, true] {
+            let (mut harness, _clients) = three_connected(size);
+            if lessons {
+                harness.get_by_label("Lessons").click();
+                harness.run_steps(3);
+            }
+            let case = format!("{size:?}, lessons {lessons}");
+            let inside = |rect: egui::Rect| {
+                rect.left() >= 0.0
+                    && rect.right() <= size.x
+                    && rect.top() >= 0.0
+                    && rect.bottom() <= size.y
+            };
+            for column in ["Socket", "State", "In / out", "Last event"] {
+                let rect = harness.get_by_label(column).rect();
+                assert!(inside(rect), "{column} at {case}: {rect:?}");
+            }
+            let rows_in_view = harness
+                .query_all_by_label("Disconnect")
+                .filter(|button| inside(button.rect()))
+                .count();
+            assert!(rows_in_view >= 2, "{rows_in_view} table rows at {case}");
+            let log_lines = harness
+                .query_all_by_label_contains("  Socket ")
+                .filter(|node| inside(node.rect()))
+                .count();
+            assert!(log_lines >= 2, "{log_lines} log lines at {case}");
+            // The pipeline's stages sit side by side inside the window, above the tabs.
+            let stages: Vec<egui::Rect> = STAGES
+                .iter()
+                .map(|stage| harness.get_by_label_contains(stage).rect())
+                .collect();
+            let tabs = harness.get_by_label("Pool tiles").rect();
+            for (index, stage) in stages.iter().enumerate() {
+                assert!(inside(*stage), "stage {index} at {case}");
                 assert!(
-                    stage.right() <= next.left(),
-                    "stages {index} and {} overlap",
-                    index + 1
+                    stage.bottom() <= tabs.top(),
+                    "stage {index} over the tabs at {case}"
+                );
+                if let Some(next) = stages.get(index + 1) {
+                    assert!(
+                        stage.right() <= next.left(),
+                        "stages {index} and {} overlap at {case}",
+                        index + 1
+                    );
+                }
+            }
+            // Every word a stage shows stays inside its box: none is cut at its edge.
+            let texts = stage_texts(&harness, &stages);
+            assert!(texts.len() >= 3 * STAGES.len(), "{texts:?}");
+            for (stage, text, rect) in &texts {
+                assert!(
+                    stages[*stage].expand(1.0).contains_rect(*rect),
+                    "{text:?} sticks out of stage {stage} at {case}: {rect:?} in {:?}",
+                    stages[*stage]
                 );
             }
+            let listen = harness.get_by_label("Stop Listening").rect();
+            assert!(
+                listen.bottom() <= stages[0].top(),
+                "the top bar over the pipeline at {case}"
+            );
         }
-        let listen = harness.get_by_label("Stop Listening").rect();
-        assert!(
-            listen.bottom() <= stages[0].top(),
-            "the top bar over the pipeline"
-        );
     }
+}
+
+/// The words drawn in each stage's box (whose top-left corner falls in it): the stage, the
+/// text, and where it was drawn.
+fn stage_texts(
+    harness: &Harness<'_, ServerWindow>,
+    stages: &[egui::Rect],
+) -> Vec<(usize, String, egui::Rect)> {
+    let mut texts = Vec::new();
+    for clipped in &harness.output().shapes {
+        let egui::Shape::Text(text) = &clipped.shape else {
+            continue;
+        };
+        let rect = text.visual_bounding_rect();
+        if let Some(stage) = stages
+            .iter()
+            .position(|stage| stage.contains(rect.center()))
+        {
+            texts.push((stage, text.galley.text().to_owned(), rect));
+        }
+    }
+    texts
 }
 
 #[test]
@@ -1136,6 +1183,200 @@ fn with_tls_a_client_is_handshaking_in_its_own_colour_then_connected_with_its_pr
     let _ = std::fs::remove_dir_all(&certs);
 }
 
+/// Where the pipeline draws the thing named `name` now, if it draws it.
+fn drawn_at(harness: &Harness<'_, ServerWindow>, name: &str) -> Option<egui::Pos2> {
+    harness
+        .query_by_label_contains(name)
+        .map(|node| node.rect().center())
+}
+
+#[test]
+fn each_new_socket_and_connection_is_drawn_moving_through_the_pipeline_slowly_on_demand() {
+    let mut harness = kittest::harness(
+        egui::vec2(1024.0, 568.0),
+        ServerWindow::new(ServerSettings {
+            port: "0".to_owned(),
+            ..ServerSettings::default()
+        })
+        .unwrap(),
+        |ui, window: &mut ServerWindow| window.ui(ui),
+    );
+    harness.get_by_label("Slow animation").click();
+    harness.step();
+    assert!(*harness.state_mut().pipeline.slow_mut());
+    // Listen: AddSocket's idle sockets slide into the pool, one after another.
+    let address = listen(&mut harness);
+    harness.step();
+    let sliding = drawn_at(&harness, "sliding into the pool").is_some()
+        || kittest::frames_until(|| {
+            harness.step();
+            drawn_at(&harness, "sliding into the pool").is_some()
+        });
+    assert!(sliding, "{:?}", harness.state().pipeline.moving());
+    run_until(&mut harness, "the pool filled", |w| !w.pipeline.is_moving());
+    assert!(drawn_at(&harness, "sliding into the pool").is_none());
+
+    // A client connects: its dot, named by its port, moves stage by stage to Connected.
+    let client = greeted_client(address);
+    let name = format!(
+        "Connection :{} moving to Connected",
+        client.local_addr().unwrap().port()
+    );
+    run_until(&mut harness, "the connection moving", |w| {
+        w.pipeline.moving().contains(&name)
+    });
+    let mut path = Vec::new();
+    // Slow animation: 4 stages of 1.2 s each, a quarter of a second a frame.
+    for _ in 0..40 {
+        harness.step();
+        match drawn_at(&harness, &name) {
+            Some(at) => path.push(at),
+            None if !path.is_empty() => break,
+            None => {}
+        }
+    }
+    assert!(
+        path.len() >= 10,
+        "drawn slowly, frame after frame: {path:?}"
+    );
+    assert!(
+        path.windows(2).all(|pair| pair[1].x >= pair[0].x),
+        "left to right: {path:?}"
+    );
+    let connected = harness.get_by_label_contains("Connected: 1").rect();
+    let first = path[0];
+    let last = path[path.len() - 1];
+    assert!(
+        first.x < connected.left(),
+        "it sets off before Connected: {path:?}"
+    );
+    assert!(connected.contains(last), "it ends in Connected: {path:?}");
+    // Once there, nothing moves and the window asks for no more frames.
+    assert!(!harness.state().pipeline.is_moving());
+    harness.step();
+    assert!(drawn_at(&harness, &name).is_none());
+}
+
+/// The server window with every optional part shown: TLS from files, the Lessons panel, the
+/// concepts, the Stream view, the log file row, a connection selected (its details pane).
+fn everything_shown() -> (Harness<'static, ServerWindow>, TcpStream) {
+    let mut harness = window(2, 10);
+    let address = listen(&mut harness);
+    let client = greeted_client(address);
+    run_until(&mut harness, "the greeting sent", |w| {
+        w.log.contains("Socket 0 send complete.")
+    });
+    harness.get_by_label("Stop Listening").click();
+    harness.run_steps(2);
+    for toggle in ["TLS", "files", "Lessons", "Stream", "Log file…"] {
+        harness.get_by_label(toggle).click();
+        harness.run_steps(2);
+    }
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Concepts")
+        .click();
+    harness.run_steps(2);
+    harness.state_mut().log_view.toggle_socket(SocketId(0));
+    harness.run_steps(2);
+    (harness, client)
+}
+
+#[test]
+fn every_control_of_the_server_window_has_a_label() {
+    let (mut harness, _client) = everything_shown();
+    assert!(
+        harness.query_by_label("certificate").is_some(),
+        "the TLS files"
+    );
+    assert!(
+        harness.query_by_label("Text for socket 0").is_some(),
+        "details"
+    );
+    for tab in ["Pool tiles", "Timeline", "Kernel queue"] {
+        harness.get_by_label(tab).click();
+        harness.run_steps(2);
+        let unlabelled = kittest::unlabelled_controls(&harness);
+        assert!(unlabelled.is_empty(), "with {tab}: {unlabelled:#?}");
+    }
+}
+
+#[test]
+fn tab_reaches_listen_and_enter_presses_it_space_toggles_the_concepts() {
+    let mut harness = window(2, 10);
+    harness.run_steps(2);
+    assert!(
+        kittest::tab_to(&mut harness, "Listen", 80),
+        "Tab never reached Listen"
+    );
+    harness.key_press(egui::Key::Enter);
+    // Until the kernel's first sample a chip is missing before Concepts: its appearing would
+    // give Concepts another place in the row, and the focus would not follow.
+    run_until(&mut harness, "listening, the kernel sampled", |w| {
+        w.server.is_listening() && w.kernel.queue().is_some()
+    });
+    assert!(
+        kittest::tab_to(&mut harness, "Concepts", 80),
+        "Tab never reached Concepts"
+    );
+    harness.key_press(egui::Key::Space);
+    harness.run_steps(2);
+    assert!(
+        harness.state().settings.show_concepts,
+        "Space toggled the concepts"
+    );
+}
+
+fn show_client_enabled(harness: &Harness<'_, ServerWindow>) -> bool {
+    use egui_kittest::kittest::NodeT as _;
+    !harness
+        .get_by_label("Show the client window")
+        .accesskit_node()
+        .is_disabled()
+}
+
+#[test]
+fn show_the_client_window_asks_the_client_app_to_come_to_the_front() {
+    use serversocket::lesson::Side as LessonSide;
+    use serversocket_ui::other_window::OtherWindow;
+    let mut harness = window(2, 10);
+    harness.run_steps(2);
+    // A window of a test follows nothing: the button says the other app is out of reach.
+    assert!(!show_client_enabled(&harness));
+
+    let dir = std::env::temp_dir().join(format!("server-window-other-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    harness.state_mut().other = OtherWindow::linked(LessonSide::Server, &dir);
+    // The client app's side, in a context of its own.
+    let mut client = OtherWindow::linked(LessonSide::Client, &dir);
+    let client_ctx = egui::Context::default();
+    let mut client_frame = || {
+        let mut output = client_ctx.run_ui(egui::RawInput::default(), |ui| client.tick(ui.ctx()));
+        output.textures_delta.clear();
+        output
+            .viewport_output
+            .values()
+            .any(|viewport| viewport.commands.contains(&egui::ViewportCommand::Focus))
+    };
+    assert!(!client_frame());
+    let enabled = kittest::frames_until(|| {
+        harness.step();
+        show_client_enabled(&harness)
+    });
+    assert!(enabled, "the client app is seen open");
+    harness.get_by_label("Show the client window").click();
+    harness.step();
+    assert!(
+        kittest::frames_until(&mut client_frame),
+        "the client window never asked for the focus"
+    );
+    // F6 does the same.
+    harness.key_press(egui::Key::F6);
+    harness.step();
+    assert!(kittest::frames_until(&mut client_frame), "F6");
+    drop(client);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn the_tls_choice_is_remembered_for_the_next_run() {
     let mut harness = window(2, 10);
@@ -1159,4 +1400,29 @@ fn the_tls_choice_is_remembered_for_the_next_run() {
     assert_eq!(toggled("TLS"), Some(egui::accesskit::Toggled::True));
     assert_eq!(toggled("files"), Some(egui::accesskit::Toggled::True));
     assert_eq!(toggled("generate"), Some(egui::accesskit::Toggled::False));
+}
+
+/// How soon the last frame asked for the next one (`Duration::MAX`: it did not).
+fn next_frame_in(harness: &Harness<'_, ServerWindow>) -> Duration {
+    harness.output().viewport_output[&egui::ViewportId::ROOT].repaint_delay
+}
+
+#[test]
+fn once_the_pool_has_slid_in_an_idle_listening_window_asks_for_no_frame() {
+    let mut harness = window(2, 10);
+    listen(&mut harness);
+    // AddSocket's new sockets slide into the pool: the window draws while they move.
+    assert!(harness.state().pipeline.is_moving());
+    assert!(next_frame_in(&harness) < Duration::from_secs(1));
+    run_until(&mut harness, "the pool still", |w| {
+        w.rows.count(RowState::Idle) == 2 && !w.pipeline.is_moving()
+    });
+    harness.step();
+    // Nothing moves and nothing happens: no frame is asked for (the idle_repaints bench).
+    assert_eq!(
+        next_frame_in(&harness),
+        Duration::MAX,
+        "{:?}",
+        harness.ctx.repaint_causes()
+    );
 }

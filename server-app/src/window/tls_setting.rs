@@ -110,17 +110,21 @@ impl TlsSetting {
                         .on_hover_text("A self-signed certificate for localhost, 127.0.0.1 and ::1, made once and kept in this app's data folder");
                     ui.radio_value(&mut self.use_files, true, "files");
                     if self.use_files {
+                        let label = ui.label("certificate");
                         ui.add(
                             egui::TextEdit::singleline(&mut self.cert)
                                 .hint_text("cert.pem")
                                 .desired_width(110.0),
                         )
+                        .labelled_by(label.id)
                         .on_hover_text("The certificate chain, PEM, leaf first");
+                        let label = ui.label("key");
                         ui.add(
                             egui::TextEdit::singleline(&mut self.key)
                                 .hint_text("key.pem")
                                 .desired_width(110.0),
                         )
+                        .labelled_by(label.id)
                         .on_hover_text("The certificate's private key, PEM");
                     }
                 }

@@ -6,6 +6,7 @@
 //! - [`drain`]: take events from the channel without ever blocking a frame.
 //! - [`repaint`]: an event channel whose waker repaints the window.
 //! - [`native`]: how the windows open: size, position, icon.
+//! - [`other_window`]: the button (and F6) that brings the other window to the front.
 //! - [`diagnostics`]: the library's tracing on the terminal, and its level switch.
 //! - [`log`]: [`EventLog`], every event as the seed's line, and [`LogView`], its virtualized view.
 //! - [`file_dialog`]: the system's Save as dialog, on a thread of its own.
@@ -36,6 +37,7 @@ pub mod lesson_panel;
 pub mod log;
 pub mod log_to_file;
 pub mod native;
+pub mod other_window;
 pub mod repaint;
 pub mod rows;
 pub mod send_box;

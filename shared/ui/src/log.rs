@@ -398,8 +398,12 @@ impl LogView {
                 ui.ctx().copy_text(text);
             }
             ui.separator();
-            ui.add(egui::TextEdit::singleline(&mut self.export_path).desired_width(180.0))
-                .on_hover_text("The file Export writes (NDJSON, as `--headless --json`)");
+            let file =
+                ui.add(egui::TextEdit::singleline(&mut self.export_path).desired_width(180.0));
+            file.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Export file")
+            });
+            file.on_hover_text("The file Export writes (NDJSON, as `--headless --json`)");
             if ui
                 .button("Export")
                 .on_hover_text("Write the log to the file named at the left")

@@ -4,7 +4,8 @@
 //! window is up), so each window opens at a modest size and, on its first frame that knows the
 //! monitor, moves and resizes itself: side by side (server left, client right) on a screen
 //! wide enough for two, and both the screen's full size, stacked, on a smaller one (the window
-//! manager's task bar or Alt+Tab then switches between them like tabs).
+//! manager's task bar, Alt+Tab, or each window's "Show the other window" button and F6
+//! ([`crate::other_window`]) then switch between them like tabs).
 
 use std::sync::Arc;
 
@@ -38,6 +39,13 @@ pub struct Placement {
     pub size: egui::Vec2,
 }
 
+/// Whether the windows stand one behind the other on a monitor of `monitor` points (too narrow
+/// for two side by side): then each shows a button that brings the other to the front.
+#[must_use]
+pub fn stacked(monitor: egui::Vec2) -> bool {
+    monitor.x < 2.0 * SIDE_BY_SIDE_WIDTH
+}
+
 /// Where `side`'s window goes on a monitor of `monitor` points: half the width each when two
 /// fit side by side, else the whole screen each, the client a title bar's height lower so
 /// both can be seen to be there. Never below [`MIN_SIZE`].
@@ -45,14 +53,7 @@ pub struct Placement {
 pub fn placement(monitor: egui::Vec2, side: Side) -> Placement {
     let min = egui::Vec2::from(MIN_SIZE);
     let height = monitor.y - DECORATIONS;
-    let (position, size) = if monitor.x >= 2.0 * SIDE_BY_SIDE_WIDTH {
-        let width = (monitor.x / 2.0).floor();
-        let x = match side {
-            Side::Left => 0.0,
-            Side::Right => width,
-        };
-        (egui::pos2(x, 0.0), egui::vec2(width, height))
-    } else {
+    let (position, size) = if stacked(monitor) {
         let offset = match side {
             Side::Left => 0.0,
             Side::Right => DECORATIONS,
@@ -61,6 +62,13 @@ pub fn placement(monitor: egui::Vec2, side: Side) -> Placement {
             egui::pos2(offset, offset),
             egui::vec2(monitor.x - offset, height - offset),
         )
+    } else {
+        let width = (monitor.x / 2.0).floor();
+        let x = match side {
+            Side::Left => 0.0,
+            Side::Right => width,
+        };
+        (egui::pos2(x, 0.0), egui::vec2(width, height))
     };
     Placement {
         position,
@@ -184,6 +192,13 @@ mod tests {
                 assert!(place.size.x >= monitor.x - DECORATIONS, "{place:?}");
             }
         }
+    }
+
+    #[test]
+    fn the_windows_stand_one_behind_the_other_only_on_a_small_screen() {
+        assert!(stacked(egui::vec2(1024.0, 600.0)));
+        assert!(stacked(egui::vec2(800.0, 600.0)));
+        assert!(!stacked(egui::vec2(1366.0, 768.0)));
     }
 
     #[test]

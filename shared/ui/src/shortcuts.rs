@@ -15,6 +15,9 @@ pub const CLEAR_LOG: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND
 /// Both: put the cursor in the log's filter box.
 pub const FOCUS_FILTER: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
 
+/// Both: bring the other window (server or client) to the front.
+pub const SHOW_OTHER: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F6);
+
 /// True (once) when the user pressed `shortcut` this frame.
 #[must_use]
 pub fn pressed(ui: &egui::Ui, shortcut: &KeyboardShortcut) -> bool {

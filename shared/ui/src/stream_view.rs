@@ -149,8 +149,16 @@ impl StreamView {
                     lab.write(data);
                 }
             }
-            ui.add(egui::DragValue::new(&mut self.burst).range(1..=20))
-                .on_hover_text("How many separate writes one click makes");
+            let count = ui.add(egui::DragValue::new(&mut self.burst).range(1..=20));
+            let burst = f64::from(self.burst);
+            // Named in words of its own: labelled by the Write button, the button would be
+            // known only as this field's label.
+            count.widget_info(|| {
+                let mut info = egui::WidgetInfo::drag_value(true, burst);
+                info.label = Some("Writes per click".to_owned());
+                info
+            });
+            count.on_hover_text("How many separate writes one click makes");
             if ui
                 .checkbox(&mut self.nagle, "Nagle")
                 .on_hover_text("On: small writes may wait and go out together (TCP_NODELAY off)")

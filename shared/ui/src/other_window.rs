@@ -1,0 +1,338 @@
+//! The other window, one click (or F6) away. On a screen too small for the two windows side by
+//! side each takes the whole screen (see [`crate::native`]), so one hides the other: each
+//! window has a "Show the client window" / "Show the server window" button that brings the
+//! other to the front, like a tab.
+//!
+//! The two apps are two processes, and they meet in the folder the lessons already share
+//! ([`LessonSync::default_dir`]): each app says it is open in a small file of its own
+//! (`server.window`, holding its process id), and a click writes a request for the other
+//! (`client.show`, holding a number that grows with each request). Each app reads its request
+//! file on a thread of its own, 4 times a second, and only wakes its window when a new request
+//! came: an idle window stays idle. The window then asks its window manager for the focus
+//! ([`egui::ViewportCommand::Focus`]). Only the apps use the folder: a window made in a test
+//! follows nothing, unless the test links it to a folder of its own.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serversocket::lesson::Side;
+use serversocket::lesson::sync::LessonSync;
+
+use crate::shortcuts;
+
+/// How often an app looks for a request to come to the front, and whether the other is open.
+const WATCH_EVERY: Duration = Duration::from_millis(250);
+
+/// What the watcher thread tells the window.
+#[derive(Debug, Default)]
+struct News {
+    /// The other window asked this one to come to the front, and it has not yet.
+    asked: AtomicBool,
+    /// The other app is running (its presence file names a live process).
+    other_open: AtomicBool,
+    /// The window was closed: the watcher stops.
+    stop: AtomicBool,
+    /// The last request number this side wrote for the other, so each is larger.
+    last_request: AtomicU64,
+}
+
+/// This window's link to the other one.
+#[derive(Debug)]
+struct Link {
+    /// The shared folder.
+    dir: PathBuf,
+    /// Shared with the watcher thread.
+    news: Arc<News>,
+    /// The watcher runs (it is started on the first frame, when the window's context exists).
+    watching: bool,
+}
+
+/// The "Show the other window" button and what makes it work.
+#[derive(Debug)]
+pub struct OtherWindow {
+    /// Which window this is.
+    side: Side,
+    /// The shared folder and its watcher; none in a window of its own (tests).
+    link: Option<Link>,
+}
+
+impl OtherWindow {
+    /// A window on its own: the button says the other window is out of reach.
+    #[must_use]
+    pub fn alone(side: Side) -> Self {
+        Self { side, link: None }
+    }
+
+    /// The window as the app opens it: linked to the other app through the usual folder.
+    #[must_use]
+    pub fn for_app(side: Side) -> Self {
+        Self::linked(side, LessonSync::default_dir())
+    }
+
+    /// A window linked to the other through `dir`; it says there that it is open.
+    #[must_use]
+    pub fn linked(side: Side, dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        if let Err(problem) =
+            write_file(&dir, &presence_file(side), &std::process::id().to_string())
+        {
+            tracing::warn!("the other window will not find this one: {problem}");
+        }
+        let news = Arc::new(News::default());
+        // A request written before this window opened is not for it.
+        news.last_request.store(
+            read_number(&dir.join(request_file(other(side)))).unwrap_or(0),
+            Ordering::Relaxed,
+        );
+        Self {
+            side,
+            link: Some(Link {
+                dir,
+                news,
+                watching: false,
+            }),
+        }
+    }
+
+    /// Once per frame: starts the watcher on the first, and comes to the front when the other
+    /// window asked.
+    pub fn tick(&mut self, ctx: &egui::Context) {
+        let side = self.side;
+        let Some(link) = &mut self.link else {
+            return;
+        };
+        if !link.watching {
+            link.watching = true;
+            watch(side, &link.dir, Arc::clone(&link.news), ctx.clone());
+        }
+        if link.news.asked.swap(false, Ordering::Relaxed) {
+            // A minimized window must be restored before it can take the focus.
+            ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+        }
+    }
+
+    /// The button, with F6 as its shortcut; enabled while the other app runs. Shown while
+    /// the windows stand one behind the other (a small screen) or the screen is not known:
+    /// side by side, both are in sight and the row keeps its room; F6 works there too.
+    pub fn button_ui(&mut self, ui: &mut egui::Ui) {
+        let monitor = ui.ctx().input(|i| i.viewport().monitor_size);
+        if monitor.is_some_and(|monitor| !crate::native::stacked(monitor)) {
+            if shortcuts::pressed(ui, &shortcuts::SHOW_OTHER) {
+                self.show_other();
+            }
+            return;
+        }
+        let name = match self.side {
+            Side::Server => "Show the client window",
+            Side::Client => "Show the server window",
+        };
+        let other_app = match other(self.side) {
+            Side::Server => "server-app",
+            Side::Client => "client-app",
+        };
+        let open = self
+            .link
+            .as_ref()
+            .is_some_and(|link| link.news.other_open.load(Ordering::Relaxed));
+        let tip = if open {
+            shortcuts::tip(
+                ui,
+                "Bring the other window to the front: on a small screen each window takes the whole screen",
+                &shortcuts::SHOW_OTHER,
+            )
+        } else {
+            format!("The other window is not open: start {other_app}")
+        };
+        let button = ui
+            .add_enabled(open, egui::Button::new(name))
+            .on_hover_text(tip);
+        if button.clicked() || (open && shortcuts::pressed(ui, &shortcuts::SHOW_OTHER)) {
+            self.show_other();
+        }
+    }
+
+    /// Asks the other window to come to the front.
+    pub fn show_other(&self) {
+        let Some(link) = &self.link else {
+            return;
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| {
+                u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+            });
+        // Larger than the last one even if the clock went back.
+        let number = now.max(link.news.last_request.load(Ordering::Relaxed) + 1);
+        link.news.last_request.store(number, Ordering::Relaxed);
+        if let Err(problem) = write_file(
+            &link.dir,
+            &request_file(other(self.side)),
+            &number.to_string(),
+        ) {
+            tracing::warn!("the other window cannot be asked to come to the front: {problem}");
+        }
+    }
+}
+
+impl Drop for OtherWindow {
+    fn drop(&mut self) {
+        if let Some(link) = &self.link {
+            link.news.stop.store(true, Ordering::Relaxed);
+            let _ = std::fs::remove_file(link.dir.join(presence_file(self.side)));
+        }
+    }
+}
+
+/// The other side.
+fn other(side: Side) -> Side {
+    match side {
+        Side::Server => Side::Client,
+        Side::Client => Side::Server,
+    }
+}
+
+/// Where `side` says it is open.
+fn presence_file(side: Side) -> String {
+    format!("{}.window", side.name())
+}
+
+/// Where `side` is asked to come to the front.
+fn request_file(side: Side) -> String {
+    format!("{}.show", side.name())
+}
+
+/// Writes `text` to `dir/name` through a temporary file renamed into place, so a reader never
+/// sees half of it.
+fn write_file(dir: &Path, name: &str, text: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let file = dir.join(name);
+    let temporary = dir.join(format!("{name}.{}", std::process::id()));
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, &file)
+}
+
+/// The number in `file`, if it holds one.
+fn read_number(file: &Path) -> Option<u64> {
+    std::fs::read_to_string(file).ok()?.trim().parse().ok()
+}
+
+/// Whether the app whose presence file is `file` still runs.
+fn is_open(file: &Path) -> bool {
+    let Some(pid) = read_number(file) else {
+        return false;
+    };
+    // A presence file left by an app that crashed names a process that is gone. Elsewhere
+    // than Linux the file is taken at its word.
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
+/// The watcher: every [`WATCH_EVERY`], whether the other app is open and whether it asked
+/// this one to come to the front; the window is woken only when one of them changed.
+fn watch(side: Side, dir: &Path, news: Arc<News>, ctx: egui::Context) {
+    let presence = dir.join(presence_file(other(side)));
+    let requests = dir.join(request_file(side));
+    let mut seen = read_number(&requests).unwrap_or(0);
+    let spawned = std::thread::Builder::new()
+        .name("other-window".to_owned())
+        .spawn(move || {
+            while !news.stop.load(Ordering::Relaxed) {
+                let mut changed = false;
+                let open = is_open(&presence);
+                if news.other_open.swap(open, Ordering::Relaxed) != open {
+                    changed = true;
+                }
+                if let Some(number) = read_number(&requests)
+                    && number != seen
+                {
+                    seen = number;
+                    news.asked.store(true, Ordering::Relaxed);
+                    changed = true;
+                }
+                if changed {
+                    ctx.request_repaint();
+                }
+                std::thread::sleep(WATCH_EVERY);
+            }
+        });
+    if let Err(problem) = spawned {
+        tracing::warn!("the other window cannot reach this one: {problem}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs one frame of `window` in `ctx`; says whether it asked to come to the front.
+    fn frame_asks_focus(ctx: &egui::Context, window: &mut OtherWindow) -> bool {
+        let mut output = ctx.run_ui(egui::RawInput::default(), |ui| window.tick(ui.ctx()));
+        // No renderer takes the font texture here.
+        output.textures_delta.clear();
+        output
+            .viewport_output
+            .values()
+            .any(|viewport| viewport.commands.contains(&egui::ViewportCommand::Focus))
+    }
+
+    #[test]
+    fn a_request_from_one_window_brings_the_other_to_the_front_once() {
+        let dir = std::env::temp_dir().join(format!("other-window-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let server = OtherWindow::linked(Side::Server, &dir);
+        let mut client = OtherWindow::linked(Side::Client, &dir);
+        let ctx = egui::Context::default();
+        assert!(!frame_asks_focus(&ctx, &mut client), "nothing asked yet");
+        server.show_other();
+        // The watcher reads the request within a few of its rounds (bounded: 40 × 50 ms).
+        let mut asked = false;
+        for _ in 0..40 {
+            if frame_asks_focus(&ctx, &mut client) {
+                asked = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(asked, "the client window never asked for the focus");
+        assert!(
+            client
+                .link
+                .as_ref()
+                .is_some_and(|l| l.news.other_open.load(Ordering::Relaxed)),
+            "the client sees the server open"
+        );
+        assert!(!frame_asks_focus(&ctx, &mut client), "once per request");
+        drop(server);
+        assert!(
+            !dir.join("server.window").exists(),
+            "a closed window says so"
+        );
+        drop(client);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_window_alone_follows_nothing() {
+        let mut alone = OtherWindow::alone(Side::Server);
+        let ctx = egui::Context::default();
+        alone.show_other();
+        assert!(!frame_asks_focus(&ctx, &mut alone));
+    }
+
+    #[test]
+    fn a_presence_file_of_a_process_gone_is_not_open() {
+        let dir = std::env::temp_dir().join(format!("other-window-gone-{}", std::process::id()));
+        write_file(&dir, "client.window", "not a pid").expect("written");
+        assert!(!is_open(&dir.join("client.window")));
+        write_file(&dir, "client.window", &std::process::id().to_string()).expect("written");
+        assert!(is_open(&dir.join("client.window")));
+        assert!(!is_open(&dir.join("server.window")), "no file");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
