@@ -417,26 +417,18 @@ impl ServerWindow {
         let tls = self.server.tls();
         let mut open = true;
         let mut lit = None;
-        let height = (ctx.content_rect().height() - 80.0).max(200.0);
-        egui::Window::new("Concepts")
-            .open(&mut open)
-            .anchor(egui::Align2::RIGHT_TOP, [-8.0, 40.0])
-            .default_width(320.0)
-            .default_height(height)
-            .max_height(height)
-            .resizable(true)
-            .show(ctx, |ui| {
-                let more = |ui: &mut egui::Ui| {
-                    tls_concepts::ui(
-                        ui,
-                        &tls_concepts::Live {
-                            tls: tls.as_deref(),
-                            rows: &self.rows,
-                        },
-                    );
-                };
-                lit = concepts::ui(ui, &live, more).and_then(pipeline::Stage::of_concept);
-            });
+        serversocket_ui::concepts_window::concepts_window(ctx, &mut open).show(ctx, |ui| {
+            let more = |ui: &mut egui::Ui| {
+                tls_concepts::ui(
+                    ui,
+                    &tls_concepts::Live {
+                        tls: tls.as_deref(),
+                        rows: &self.rows,
+                    },
+                );
+            };
+            lit = concepts::ui(ui, &live, more).and_then(pipeline::Stage::of_concept);
+        });
         self.lit = lit;
         self.settings.show_concepts = open;
     }

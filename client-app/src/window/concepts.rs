@@ -20,27 +20,19 @@ struct Concept {
 
 /// The concepts window, while `open`.
 pub fn window_ui(ctx: &egui::Context, open: &mut bool, rows: &SocketRows, tls: &TlsSetting) {
-    let height = (ctx.content_rect().height() - 80.0).max(200.0);
-    egui::Window::new("Concepts")
-        .open(open)
-        .anchor(egui::Align2::RIGHT_TOP, [-8.0, 40.0])
-        .default_width(320.0)
-        .default_height(height)
-        .max_height(height)
-        .resizable(true)
-        .show(ctx, |ui| {
-            ui.weak("What each part is, and where it is on screen now.");
-            egui::ScrollArea::vertical().show(ui, |ui| {
-                for concept in concepts(rows) {
-                    concept_ui(ui, concept.title, concept.explanation, &concept.now);
-                }
-                ui.separator();
-                ui.strong("TLS");
-                for concept in tls_concepts(rows, tls) {
-                    concept_ui(ui, concept.title, concept.explanation, &concept.now);
-                }
-            });
+    serversocket_ui::concepts_window::concepts_window(ctx, open).show(ctx, |ui| {
+        ui.weak("What each part is, and where it is on screen now.");
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            for concept in concepts(rows) {
+                concept_ui(ui, concept.title, concept.explanation, &concept.now);
+            }
+            ui.separator();
+            ui.strong("TLS");
+            for concept in tls_concepts(rows, tls) {
+                concept_ui(ui, concept.title, concept.explanation, &concept.now);
+            }
         });
+    });
 }
 
 /// The concepts with their live pointers.

@@ -81,24 +81,12 @@ impl Probe {
         local: SocketAddr,
         remote: SocketAddr,
     ) -> Result<Option<KernelSocket>, KernelError> {
-        let mut socket_id = if local.is_ipv4() {
-            SocketId::new_v4()
-        } else {
-            SocketId::new_v6()
-        };
-        socket_id.source_address = local.ip();
-        socket_id.source_port = local.port();
-        socket_id.destination_address = remote.ip();
-        socket_id.destination_port = remote.port();
+        let mut request = inet_request(local, StateFlags::all());
+        request.socket_id.source_address = local.ip();
+        request.socket_id.destination_address = remote.ip();
+        request.socket_id.destination_port = remote.port();
         // "No cookie": the kernel matches by the addresses alone.
-        socket_id.cookie = [0xff; 8];
-        let request = InetRequest {
-            family: if local.is_ipv4() { AF_INET } else { AF_INET6 },
-            protocol: IPPROTO_TCP,
-            extensions: ExtensionFlags::INFO,
-            states: StateFlags::all(),
-            socket_id,
-        };
+        request.socket_id.cookie = [0xff; 8];
         send(&self.netlink, request, NLM_F_REQUEST)?;
         Ok(receive(&self.netlink, Answer::One)?.into_iter().next())
     }
@@ -129,26 +117,35 @@ fn dump(
     local: SocketAddr,
     scope: Scope,
 ) -> Result<Vec<KernelSocket>, KernelError> {
+    // SYN_RECV also asks for the request sockets of half-open connections.
+    let states = match scope {
+        Scope::Listeners => StateFlags::LISTEN,
+        Scope::HalfOpen => StateFlags::LISTEN | StateFlags::SYN_RECV,
+        Scope::Everything => StateFlags::all(),
+    };
+    send(
+        socket,
+        inet_request(local, states),
+        NLM_F_REQUEST | NLM_F_DUMP,
+    )?;
+    receive(socket, Answer::Many)
+}
+
+/// A request for TCP sockets of `local`'s family and port in `states`, with their TCP details.
+fn inet_request(local: SocketAddr, states: StateFlags) -> InetRequest {
     let mut socket_id = if local.is_ipv4() {
         SocketId::new_v4()
     } else {
         SocketId::new_v6()
     };
     socket_id.source_port = local.port();
-    let request = InetRequest {
+    InetRequest {
         family: if local.is_ipv4() { AF_INET } else { AF_INET6 },
         protocol: IPPROTO_TCP,
         extensions: ExtensionFlags::INFO,
-        // SYN_RECV also asks for the request sockets of half-open connections.
-        states: match scope {
-            Scope::Listeners => StateFlags::LISTEN,
-            Scope::HalfOpen => StateFlags::LISTEN | StateFlags::SYN_RECV,
-            Scope::Everything => StateFlags::all(),
-        },
+        states,
         socket_id,
-    };
-    send(socket, request, NLM_F_REQUEST | NLM_F_DUMP)?;
-    receive(socket, Answer::Many)
+    }
 }
 
 /// Reads the kernel's answer to the request just sent.

@@ -25,9 +25,11 @@
 //! - [`send_box`]: [`SendBox`], what to write to a socket: text or hex, repeats, history.
 //! - [`lesson_panel`]: the Lessons panel: a guided lab's steps, questions and report.
 //! - [`tls_concepts`]: the TLS concepts both concepts panels explain.
+//! - [`concepts_window`]: the floating Concepts window both apps open.
 
 #![forbid(unsafe_code)]
 
+pub mod concepts_window;
 pub mod details;
 pub mod diagnostics;
 pub mod drain;
