@@ -47,6 +47,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
     let mut printer = Printer::stdout(Role::Client, args.json)?;
+    // Signals are caught from here on, before anything says the program is up. Whoever read
+    // our output may be gone (say `| head`) after our last line: stop then too.
+    let stop = {
+        let _entered = runtime.handle().enter();
+        stop_requested(printer.out().reader_gone())
+    };
     let mut starter = Starter {
         runtime: &runtime,
         args,
@@ -63,8 +69,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut summarised = false;
     starter.top_up(&mut tally);
     runtime.block_on(async {
-        // Whoever read our output may be gone (say `| head`) after our last line: stop then too.
-        let mut stop = std::pin::pin!(stop_requested(printer.out().reader_gone()));
+        let mut stop = std::pin::pin!(stop);
         let mut signalled = false;
         while !tally.open.is_empty() {
             tokio::select! {

@@ -83,6 +83,12 @@ fn run_pool(
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
     let mut printer = Printer::stdout(Role::Server, args.json)?;
+    // Signals are caught from here on, before anything says the program is up. Whoever read
+    // our output may be gone (say `| head`) after our last line: stop then too.
+    let stop = {
+        let _entered = runtime.handle().enter();
+        stop_requested(printer.out().reader_gone())
+    };
     if let Some(tls) = &tls {
         printer.set_tls_fingerprint(tls.fingerprint().to_owned());
     }
@@ -109,8 +115,7 @@ fn run_pool(
         printer.print_note(&note, "backlog_capped");
     }
     runtime.block_on(async {
-        // Whoever read our output may be gone (say `| head`) after our last line: stop then too.
-        let mut stop = std::pin::pin!(stop_requested(printer.out().reader_gone()));
+        let mut stop = std::pin::pin!(stop);
         loop {
             tokio::select! {
                 event = receiver.recv() => match event {
@@ -161,6 +166,12 @@ fn run_naive(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
     let mut printer = Printer::stdout(Role::Server, args.json)?;
+    // Signals are caught from here on, before anything says the program is up. Whoever read
+    // our output may be gone (say `| head`) after our last line: stop then too.
+    let stop = {
+        let _entered = runtime.handle().enter();
+        stop_requested(printer.out().reader_gone())
+    };
     let address = std::net::SocketAddr::new(args.bind, args.port);
     let delay = Duration::from_millis(args.relisten_delay_ms);
     let server =
@@ -176,8 +187,7 @@ fn run_naive(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
             }
         };
     runtime.block_on(async {
-        // Whoever read our output may be gone (say `| head`) after our last line: stop then too.
-        let mut stop = std::pin::pin!(stop_requested(printer.out().reader_gone()));
+        let mut stop = std::pin::pin!(stop);
         loop {
             tokio::select! {
                 event = receiver.recv() => match event {

@@ -31,9 +31,54 @@ pub async fn termination_signal() {
 
 /// Resolves on Ctrl-C or SIGTERM, or once the reader of the program's output is gone (a closed
 /// pipe): when a headless program should shut its sockets down and exit.
-pub async fn stop_requested(reader_gone: ReaderGone) {
-    tokio::select! {
-        () = termination_signal() => {}
-        () = reader_gone.wait() => {}
+///
+/// The signals are listened for from the moment this is called, not from the first await: a
+/// program calls it before it says it is listening, so a script that sends SIGTERM as soon as
+/// it reads that line stops it cleanly rather than killing it. Call it inside the runtime
+/// (`runtime.handle().enter()`).
+pub fn stop_requested(reader_gone: ReaderGone) -> impl Future<Output = ()> {
+    #[cfg(unix)]
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            if interrupt.is_none() && terminate.is_none() {
+                // Without handlers of our own, tokio's Ctrl-C still stops the program cleanly.
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    () = reader_gone.wait() => {}
+                }
+                return;
+            }
+            tokio::select! {
+                () = received(interrupt) => {}
+                () = received(terminate) => {}
+                () = reader_gone.wait() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = reader_gone.wait() => {}
+            }
+        }
+    }
+}
+
+/// Resolves when `signal` arrives; never without a handler.
+#[cfg(unix)]
+async fn received(signal: Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(mut signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
     }
 }
