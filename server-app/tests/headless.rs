@@ -519,8 +519,12 @@ fn the_open_files_soft_limit_is_raised_to_the_hard_limit_at_start() {
     assert!(server.wait().0.success());
 }
 
-#[test]
-fn the_server_stops_when_its_reader_goes_away() {
+/// A headless JSON server whose stdout is a pipe, and the address its `listening` line gives.
+fn server_with_a_reader() -> (
+    std::process::Child,
+    BufReader<std::process::ChildStdout>,
+    String,
+) {
     let mut child = Command::new(server_binary())
         .args(["--headless", "--port", "0", "--json"])
         .stdin(Stdio::null())
@@ -533,9 +537,11 @@ fn the_server_stops_when_its_reader_goes_away() {
     stdout.read_line(&mut first).unwrap();
     let listening: Value = serde_json::from_str(&first).unwrap();
     let address = listening["address"].as_str().unwrap().to_owned();
-    // Like `| head -n 1`: the reader leaves. The next event's line cannot be written.
-    drop(stdout);
-    let _client = std::net::TcpStream::connect(address).unwrap();
+    (child, stdout, address)
+}
+
+/// Waits (at most [`PATIENCE`]) for a server whose reader left to end, and checks it ended well.
+fn ends_without_its_reader(mut child: std::process::Child) {
     let deadline = Instant::now() + PATIENCE;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -548,6 +554,24 @@ fn the_server_stops_when_its_reader_goes_away() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn the_server_stops_when_its_reader_goes_away() {
+    let (child, stdout, address) = server_with_a_reader();
+    // Like `| head -n 1`: the reader leaves. The next event's line cannot be written.
+    drop(stdout);
+    let _client = std::net::TcpStream::connect(address).unwrap();
+    ends_without_its_reader(child);
+}
+
+/// `server-app --headless | head -2`: `head` leaves after the lines it wanted, and nothing
+/// happens after. The server hears the pipe close; it does not wait for a next line to fail.
+#[test]
+fn the_server_stops_when_its_reader_leaves_while_nothing_happens() {
+    let (child, stdout, _address) = server_with_a_reader();
+    drop(stdout);
+    ends_without_its_reader(child);
 }
 
 /// Connects, reads the greeting (within [`PATIENCE`]) and closes, `count` times in a row.

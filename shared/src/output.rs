@@ -53,12 +53,14 @@ struct Shared {
 }
 
 /// Resolves once the reader of an [`Output`] is gone, so a program can stop even when the
-/// failed write was its last line (no later write would tell it).
+/// failed write was its last line, or when the reader closed the pipe while the program had
+/// nothing to say (`server-app --headless | head -2` ends when `head` does, not at the next
+/// connection).
 #[derive(Debug, Clone)]
 pub struct ReaderGone(Arc<Shared>);
 
 impl ReaderGone {
-    /// Waits until a write to the reader has failed.
+    /// Waits until a write to the reader has failed or the pipe's reader has closed it.
     pub async fn wait(&self) {
         loop {
             if self.0.lock().reader_gone {
@@ -74,6 +76,13 @@ impl ReaderGone {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The reader is gone: refuse further lines, end the writer, tell [`ReaderGone`].
+    fn reader_left(&self) {
+        self.lock().reader_gone = true;
+        self.changed.notify_all();
+        self.gone.notify_one();
     }
 }
 
@@ -109,13 +118,42 @@ impl Output {
         // Our own handle on the same pipe, so the writer never holds std's stdout lock (which
         // the exit path tries to take) while it waits on a reader.
         #[cfg(unix)]
-        let out = {
+        {
             use std::os::fd::AsFd;
-            std::fs::File::from(io::stdout().as_fd().try_clone_to_owned()?)
-        };
+            Self::to_pipe(
+                io::stdout().as_fd().try_clone_to_owned()?,
+                OUTPUT_BUFFER_BYTES,
+                dropped_line,
+            )
+        }
         #[cfg(not(unix))]
-        let out = io::stdout();
-        Self::spawn(out, OUTPUT_BUFFER_BYTES, dropped_line)
+        Self::spawn(io::stdout(), OUTPUT_BUFFER_BYTES, dropped_line)
+    }
+
+    /// Output to the file or pipe `fd`, whose closing by its reader [`ReaderGone`] also
+    /// watches for.
+    ///
+    /// # Errors
+    /// When `fd` cannot be duplicated or the writer thread cannot start.
+    #[cfg(unix)]
+    pub fn to_pipe(
+        fd: std::os::fd::OwnedFd,
+        limit: usize,
+        dropped_line: DroppedLine,
+    ) -> io::Result<Self> {
+        let watched = fd.try_clone()?;
+        let output = Self::spawn(std::fs::File::from(fd), limit, dropped_line)?;
+        let shared = Arc::clone(&output.shared);
+        // A thread of its own, asleep in poll(2) until the pipe's last reader closes it. It
+        // lives as long as the process when that never happens: one a program, for stdout.
+        std::thread::Builder::new()
+            .name("output-watch".to_owned())
+            .spawn(move || {
+                if pipe_closed(&watched) {
+                    shared.reader_left();
+                }
+            })?;
+        Ok(output)
     }
 
     /// Output to `out`, holding at most `limit` bytes of lines while `out` does not take them.
@@ -207,6 +245,27 @@ impl Drop for Output {
     }
 }
 
+/// Waits until `fd`'s reader has closed it: true then, false when that cannot be watched.
+///
+/// A pipe's write end reports an error once no reader is left (Linux, the BSDs, macOS); a
+/// terminal reports a hang-up. A regular file reports neither, and this waits for ever.
+#[cfg(unix)]
+fn pipe_closed(fd: &std::os::fd::OwnedFd) -> bool {
+    use rustix::event::{PollFd, PollFlags, poll};
+    // Asking for no events still hears of errors and hang-ups, never of room to write.
+    let mut watched = [PollFd::new(fd, PollFlags::empty())];
+    loop {
+        match poll(&mut watched, None) {
+            Ok(_) => {
+                let revents = watched[0].revents();
+                return revents.intersects(PollFlags::ERR | PollFlags::HUP);
+            }
+            Err(rustix::io::Errno::INTR) => {}
+            Err(_) => return false,
+        }
+    }
+}
+
 /// How many lines an entry holds (each ends with a newline; a last one without counts too).
 fn lines_in(entry: &[u8]) -> u64 {
     // A few lines a batch, counted once when dropped: no call for a counting crate.
@@ -222,13 +281,18 @@ fn write_out(shared: &Shared, mut out: impl Write, dropped_line: &dyn Fn(u64) ->
     loop {
         let (lines, dropped) = {
             let mut queue = shared.lock();
-            while queue.lines.is_empty() && queue.dropped == 0 && !queue.finishing {
+            while queue.lines.is_empty()
+                && queue.dropped == 0
+                && !queue.finishing
+                && !queue.reader_gone
+            {
                 queue = shared
                     .changed
                     .wait(queue)
                     .unwrap_or_else(PoisonError::into_inner);
             }
-            if queue.lines.is_empty() && queue.dropped == 0 {
+            // The reader closing the pipe is seen by [`ReaderGone`] before any write fails.
+            if queue.reader_gone || (queue.lines.is_empty() && queue.dropped == 0) {
                 break;
             }
             queue.bytes = 0;
@@ -251,8 +315,7 @@ fn write_out(shared: &Shared, mut out: impl Write, dropped_line: &dyn Fn(u64) ->
             written = out.write_all(&batch);
         }
         if written.and_then(|()| out.flush()).is_err() {
-            shared.lock().reader_gone = true;
-            shared.gone.notify_one();
+            shared.reader_left();
             break;
         }
     }
@@ -366,5 +429,25 @@ mod tests {
             refused.map_err(|e| e.kind()),
             Err(io::ErrorKind::BrokenPipe)
         );
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_reader_closing_the_pipe_is_heard_without_another_write() {
+        let (mut reader, writer) = io::pipe().expect("a pipe");
+        let mut output = Output::to_pipe(writer.into(), 1000, Box::new(|_| String::new()))
+            .expect("writer thread");
+        writeln!(output, "the only line").expect("queued");
+        output.flush().expect("queued");
+        let mut line = [0; 14];
+        io::Read::read_exact(&mut reader, &mut line).expect("the line arrives");
+        assert_eq!(&line, b"the only line\n");
+        let gone = output.reader_gone();
+        // The program has nothing more to say; `head -1` leaves.
+        drop(reader);
+        tokio::time::timeout(Duration::from_secs(20), gone.wait())
+            .await
+            .expect("told the reader is gone, though nothing was written after");
+        assert!(output.finish(Duration::from_secs(20)), "the writer ended");
     }
 }
