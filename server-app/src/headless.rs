@@ -24,23 +24,27 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 /// The most events printed between two flushes: a flood still reaches the reader in steps.
 const BATCH: usize = 1024;
 
-/// How long the printer lets a burst gather after its first event before writing it: one
-/// write, and one wake-up of the writer thread, a millisecond for a burst of connections
-/// rather than one an event. A line waits this long at most (tokio's timer rounds it to the
-/// next millisecond), well inside the 10 ms a reader may expect.
+/// How long the printer lets a burst gather after its first event before writing it: a few
+/// writes a millisecond for a burst of connections rather than one an event, and fewer
+/// wake-ups of whoever reads. A line waits this long at most, well inside the 10 ms a reader
+/// may expect. (Measured: no gather costs both the accept rate and the lines' delay, since
+/// every wake-up on a busy machine waits for a core; 2 ms gained nothing over 1.)
 const GATHER: Duration = Duration::from_millis(1);
 
 /// Prints `first`, lets the events that follow it gather for [`GATHER`], prints them (at most
 /// [`BATCH`]) and flushes once: one write to the pipe for the batch instead of one a line,
 /// which is what lets the printing loop keep up with a burst of connections.
-async fn print_batch(
+fn print_batch(
     printer: &mut Printer<Output>,
     receiver: &EventReceiver,
     first: &Event,
     show: impl Fn(&mut Printer<Output>, &Event),
 ) {
     show(printer, first);
-    tokio::time::sleep(GATHER).await;
+    // The thread's own sleep, not tokio's timer: this runs on the main thread (`block_on`),
+    // which no task shares, and tokio's timer rounds up to the next millisecond and fires only
+    // when a busy worker gets round to it.
+    std::thread::sleep(GATHER);
     for event in std::iter::from_fn(|| receiver.try_recv()).take(BATCH - 1) {
         show(printer, &event);
     }
@@ -121,7 +125,7 @@ fn run_pool(
                 event = receiver.recv() => match event {
                     Some(event) => print_batch(&mut printer, &receiver, &event, |printer, event| {
                         printer.print_unflushed(event);
-                    }).await,
+                    }),
                     None => break,
                 },
                 () = &mut stop => break,
@@ -193,7 +197,7 @@ fn run_naive(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
                 event = receiver.recv() => match event {
                     Some(event) => print_batch(&mut printer, &receiver, &event, |printer, event| {
                         printer.print_unflushed(event);
-                    }).await,
+                    }),
                     None => break,
                 },
                 () = &mut stop => break,

@@ -26,6 +26,10 @@ pub type DroppedLine = Box<dyn Fn(u64) -> String + Send>;
 
 /// The queue between the program and the writer thread.
 #[derive(Debug, Default)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent facts about the writer, all read and changed under one lock"
+)]
 struct Queue {
     /// Lines waiting, oldest first, each with its newline.
     lines: VecDeque<Vec<u8>>,
@@ -35,6 +39,8 @@ struct Queue {
     dropped: u64,
     /// The reader went away (a write failed): further lines are refused.
     reader_gone: bool,
+    /// The writer thread holds lines it took and has not finished writing them.
+    writing: bool,
     /// No more lines will come: the writer ends once the queue is empty.
     finishing: bool,
     /// The writer thread has ended.
@@ -99,6 +105,13 @@ pub struct Output {
     partial: Vec<u8>,
     /// The queue's limit in bytes.
     limit: usize,
+    /// The pipe itself, written straight from [`Output::flush`] while it has room and nothing
+    /// waits in the queue: no hand-over to the writer thread, whose wake-up on a busy machine
+    /// can keep a line from its reader for milliseconds (Linux pipes only).
+    direct: Option<std::fs::File>,
+    /// Closed when this output goes, which ends the thread watching for the reader to leave
+    /// (it holds the pipe open meanwhile).
+    watch_stop: Option<io::PipeWriter>,
 }
 
 impl std::fmt::Debug for Output {
@@ -142,14 +155,23 @@ impl Output {
         dropped_line: DroppedLine,
     ) -> io::Result<Self> {
         let watched = fd.try_clone()?;
-        let output = Self::spawn(std::fs::File::from(fd), limit, dropped_line)?;
+        let pipe = std::fs::File::from(fd);
+        let direct = if cfg!(target_os = "linux") && is_pipe(&pipe) {
+            Some(pipe.try_clone()?)
+        } else {
+            None
+        };
+        let (stopped, stop) = io::pipe()?;
+        let mut output = Self::spawn(pipe, limit, dropped_line)?;
+        output.direct = direct;
+        output.watch_stop = Some(stop);
         let shared = Arc::clone(&output.shared);
-        // A thread of its own, asleep in poll(2) until the pipe's last reader closes it. It
-        // lives as long as the process when that never happens: one a program, for stdout.
+        // A thread of its own, asleep in poll(2) until the pipe's last reader closes it or
+        // this output goes.
         std::thread::Builder::new()
             .name("output-watch".to_owned())
             .spawn(move || {
-                if pipe_closed(&watched) {
+                if pipe_closed(&watched, &stopped) {
                     shared.reader_left();
                 }
             })?;
@@ -174,6 +196,8 @@ impl Output {
             shared,
             partial: Vec::new(),
             limit,
+            direct: None,
+            watch_stop: None,
         })
     }
 
@@ -220,10 +244,30 @@ impl Write for Output {
         if self.partial.is_empty() {
             return Ok(());
         }
-        let line = std::mem::take(&mut self.partial);
+        let mut line = std::mem::take(&mut self.partial);
         let mut queue = self.shared.lock();
         if queue.reader_gone {
             return Err(io::ErrorKind::BrokenPipe.into());
+        }
+        // Straight to the pipe while the reader keeps up. The queue's lock is held, so the
+        // writer thread cannot start on a batch meanwhile and the order of lines holds.
+        if let Some(pipe) = &mut self.direct
+            && queue.lines.is_empty()
+            && queue.dropped == 0
+            && !queue.writing
+        {
+            match write_while_room(pipe, &line) {
+                Ok(written) if written == line.len() => return Ok(()),
+                // The rest waits for the writer thread: the reader is slow just now.
+                Ok(written) => {
+                    line.drain(..written);
+                }
+                Err(error) => {
+                    drop(queue);
+                    self.shared.reader_left();
+                    return Err(error);
+                }
+            }
         }
         queue.bytes += line.len();
         queue.lines.push_back(line);
@@ -242,23 +286,95 @@ impl Write for Output {
 impl Drop for Output {
     fn drop(&mut self) {
         self.finish(FINISH_WAIT);
+        // Closing it ends the thread that watches for the reader to leave.
+        drop(self.watch_stop.take());
     }
 }
 
-/// Waits until `fd`'s reader has closed it: true then, false when that cannot be watched.
+/// The most bytes a pipe takes in one write without splitting or blocking, given room for
+/// them (POSIX `PIPE_BUF`; 4096 on Linux).
+const PIPE_BUF: usize = 4096;
+
+/// Whether `file` is a pipe (or FIFO): a terminal or a socket stays with the writer thread.
+#[cfg(unix)]
+fn is_pipe(file: &std::fs::File) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    file.metadata().is_ok_and(|meta| meta.file_type().is_fifo())
+}
+
+/// Writes whole lines of `bytes` to `pipe` while it has room for them, never waiting for its
+/// reader: a Linux pipe with a free page takes up to [`PIPE_BUF`] bytes at once, so each
+/// write is at most that, of whole lines, after poll(2) says there is room. Returns how much
+/// was written: the rest (or a line longer than [`PIPE_BUF`]) is left to the writer thread.
+///
+/// # Errors
+/// When the reader is gone.
+fn write_while_room(pipe: &mut std::fs::File, bytes: &[u8]) -> io::Result<usize> {
+    let mut written = 0;
+    while written < bytes.len() {
+        let rest = &bytes[written..];
+        let chunk = if rest.len() <= PIPE_BUF {
+            rest.len()
+        } else {
+            match rest[..PIPE_BUF].iter().rposition(|&byte| byte == b'\n') {
+                Some(newline) => newline + 1,
+                None => break,
+            }
+        };
+        if !has_room(pipe) {
+            break;
+        }
+        match pipe.write(&rest[..chunk]) {
+            Ok(count) => written += count,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(written)
+}
+
+/// Whether a write of up to [`PIPE_BUF`] bytes to `pipe` would go through without waiting
+/// (Linux reports a pipe writable while a page of it is free), or would fail at once because
+/// its reader is gone.
+#[cfg(unix)]
+fn has_room(pipe: &std::fs::File) -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let mut watched = [PollFd::new(pipe, PollFlags::OUT)];
+    let now = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    poll(&mut watched, Some(&now)).is_ok()
+        && watched[0]
+            .revents()
+            .intersects(PollFlags::OUT | PollFlags::ERR)
+}
+
+#[cfg(not(unix))]
+fn has_room(_: &std::fs::File) -> bool {
+    false
+}
+
+/// Waits until `fd`'s reader has closed it (true), or until `stop`'s other end is closed or
+/// `fd` cannot be watched (false).
 ///
 /// A pipe's write end reports an error once no reader is left (Linux, the BSDs, macOS); a
-/// terminal reports a hang-up. A regular file reports neither, and this waits for ever.
+/// terminal reports a hang-up. A regular file reports neither, and only `stop` ends the wait.
 #[cfg(unix)]
-fn pipe_closed(fd: &std::os::fd::OwnedFd) -> bool {
+fn pipe_closed(fd: &std::os::fd::OwnedFd, stop: &io::PipeReader) -> bool {
     use rustix::event::{PollFd, PollFlags, poll};
     // Asking for no events still hears of errors and hang-ups, never of room to write.
-    let mut watched = [PollFd::new(fd, PollFlags::empty())];
+    let mut watched = [
+        PollFd::new(fd, PollFlags::empty()),
+        PollFd::new(stop, PollFlags::IN),
+    ];
     loop {
         match poll(&mut watched, None) {
+            Ok(_) if !watched[1].revents().is_empty() => return false,
             Ok(_) => {
-                let revents = watched[0].revents();
-                return revents.intersects(PollFlags::ERR | PollFlags::HUP);
+                return watched[0]
+                    .revents()
+                    .intersects(PollFlags::ERR | PollFlags::HUP);
             }
             Err(rustix::io::Errno::INTR) => {}
             Err(_) => return false,
@@ -296,6 +412,7 @@ fn write_out(shared: &Shared, mut out: impl Write, dropped_line: &dyn Fn(u64) ->
                 break;
             }
             queue.bytes = 0;
+            queue.writing = true;
             (
                 std::mem::take(&mut queue.lines),
                 std::mem::take(&mut queue.dropped),
@@ -318,6 +435,7 @@ fn write_out(shared: &Shared, mut out: impl Write, dropped_line: &dyn Fn(u64) ->
             shared.reader_left();
             break;
         }
+        shared.lock().writing = false;
     }
     shared.lock().done = true;
     shared.changed.notify_all();
@@ -428,6 +546,72 @@ mod tests {
         assert_eq!(
             refused.map_err(|e| e.kind()),
             Err(io::ErrorKind::BrokenPipe)
+        );
+    }
+
+    /// The lines `text` holds, and the counts its notes say were dropped.
+    fn lines_and_drops(text: &str) -> (Vec<&str>, u64) {
+        let mut lines = Vec::new();
+        let mut dropped = 0;
+        for line in text.lines() {
+            match line.strip_prefix("dropped ") {
+                Some(count) => dropped += count.parse::<u64>().expect("a count"),
+                None => lines.push(line),
+            }
+        }
+        (lines, dropped)
+    }
+
+    /// Through a real pipe, written straight while it has room: a reader that stops reading
+    /// still never makes the program wait, and what it reads later is in order, the newest
+    /// lines kept and the dropped ones counted.
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_whose_reader_stalls_never_blocks_and_keeps_order() {
+        let (reader, writer) = io::pipe().expect("a pipe");
+        let total: usize = 20_000;
+        let (done, written) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut output = Output::to_pipe(
+                writer.into(),
+                1000,
+                Box::new(|count| format!("dropped {count}")),
+            )
+            .expect("writer thread");
+            // 200 KB, three times what a pipe holds, while nobody reads.
+            for n in 0..total {
+                writeln!(output, "line {n:04}").expect("queued");
+                output.flush().expect("queued");
+            }
+            done.send(()).expect("the test waits");
+            output.finish(Duration::from_secs(20))
+        });
+        written
+            .recv_timeout(Duration::from_secs(20))
+            .expect("every line was taken while the reader did not read");
+        let mut text = String::new();
+        io::Read::read_to_string(&mut { reader }, &mut text).expect("read to the end");
+        let (lines, dropped) = lines_and_drops(&text);
+        assert!(dropped > 0, "a note says lines were dropped");
+        assert_eq!(
+            lines.len() as u64 + dropped,
+            total as u64,
+            "each line arrives or is counted"
+        );
+        let numbers: Vec<usize> = lines
+            .iter()
+            .map(|line| {
+                line.strip_prefix("line ")
+                    .expect("a whole line")
+                    .parse()
+                    .expect("n")
+            })
+            .collect();
+        assert!(numbers.is_sorted(), "in order");
+        assert_eq!(
+            numbers.last(),
+            Some(&(total - 1)),
+            "the newest line is kept"
         );
     }
 
