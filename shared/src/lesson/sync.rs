@@ -4,7 +4,8 @@
 //!
 //! A file, not a socket, so nothing listens on a port a lesson is about, and either window may
 //! start first or not at all. Writes go to a temporary file renamed into place, so a reader
-//! never sees half a file.
+//! never sees half a file. Each file names the process that wrote it: a position left by a
+//! window that has since closed or crashed is not joined by the next one to open.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,27 @@ pub struct Position {
     /// When this run of the lesson began (milliseconds since 1970): a reset or a new lesson in
     /// one window starts a newer run, which the other window follows.
     pub started: u64,
+}
+
+/// A position as written, with the process that wrote it.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    #[serde(flatten)]
+    position: Position,
+    /// The writing app's process id.
+    writer: u64,
+}
+
+/// Whether the process `pid` still runs. A file in the shared folder left by an app that
+/// closed or crashed names a process that is gone. Elsewhere than Linux (no `/proc`) the file
+/// is taken at its word.
+#[must_use]
+pub fn process_is_running(pid: u64) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
 }
 
 /// The shared folder.
@@ -63,16 +85,21 @@ impl LessonSync {
         std::fs::create_dir_all(&self.dir)?;
         let file = self.file(side);
         let temporary = file.with_extension(format!("json.{}", std::process::id()));
-        let text = serde_json::to_string(position).map_err(io::Error::other)?;
+        let stored = Stored {
+            position: position.clone(),
+            writer: u64::from(std::process::id()),
+        };
+        let text = serde_json::to_string(&stored).map_err(io::Error::other)?;
         std::fs::write(&temporary, text)?;
         std::fs::rename(&temporary, &file)
     }
 
-    /// Where `side` last said it was, if it said anything readable.
+    /// Where `side` last said it was, if it said anything readable and still runs.
     #[must_use]
     pub fn read(&self, side: Side) -> Option<Position> {
         let text = std::fs::read_to_string(self.file(side)).ok()?;
-        serde_json::from_str(&text).ok()
+        let stored: Stored = serde_json::from_str(&text).ok()?;
+        process_is_running(stored.writer).then_some(stored.position)
     }
 
     /// Forgets where `side` was (its lesson was reset or closed).
@@ -106,6 +133,36 @@ mod tests {
         );
         sync.clear(Side::Client);
         assert_eq!(sync.read(Side::Client), None);
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn a_position_left_by_a_window_that_closed_is_not_joined() {
+        let dir = std::env::temp_dir().join(format!("lesson-sync-gone-{}", std::process::id()));
+        let sync = LessonSync::new(&dir);
+        // A real process that has ended: its id names nothing running now.
+        let mut ended = std::process::Command::new("true")
+            .spawn()
+            .expect("true runs");
+        let gone = u64::from(ended.id());
+        ended.wait().expect("true ends");
+        let left = r#"{"lesson":"the-pool","step":2,"started":1,"writer":PID}"#;
+        std::fs::create_dir_all(&dir).expect("folder");
+        std::fs::write(
+            dir.join("server.json"),
+            left.replace("PID", &gone.to_string()),
+        )
+        .expect("write");
+        if cfg!(target_os = "linux") {
+            assert_eq!(sync.read(Side::Server), None, "its writer is gone");
+        }
+        let alive = left.replace("PID", &std::process::id().to_string());
+        std::fs::write(dir.join("server.json"), alive).expect("write");
+        assert_eq!(
+            sync.read(Side::Server).map(|position| position.step),
+            Some(2),
+            "a running writer's position is read"
+        );
         std::fs::remove_dir_all(&dir).expect("clean up");
     }
 }

@@ -224,13 +224,7 @@ fn is_open(file: &Path) -> bool {
     let Some(pid) = read_number(file) else {
         return false;
     };
-    // A presence file left by an app that crashed names a process that is gone. Elsewhere
-    // than Linux the file is taken at its word.
-    if cfg!(target_os = "linux") {
-        Path::new("/proc").join(pid.to_string()).exists()
-    } else {
-        true
-    }
+    serversocket::lesson::sync::process_is_running(pid)
 }
 
 /// The watcher: every [`WATCH_EVERY`], whether the other app is open and whether it asked
