@@ -98,6 +98,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
         }
         if signalled {
+            // Connects still under way are cut short by us, not refused by anyone.
+            tally.stopping = true;
             starter.stop();
             starter.sockets.iter().for_each(TcpSocket::close);
             let _ = tokio::time::timeout(SHUTDOWN_WAIT, async {
@@ -244,6 +246,11 @@ struct Tally {
     greeted: u64,
     /// How many sockets closed without ever connecting.
     failures: u64,
+    /// The program is stopping (a signal, or its output's reader gone): a connect under way
+    /// that closes now was cancelled, not failed.
+    stopping: bool,
+    /// How many connects the stop cut short.
+    cancelled: u64,
 }
 
 impl Tally {
@@ -263,7 +270,11 @@ impl Tally {
                 self.connecting.remove(socket);
                 self.awaiting_greeting.remove(socket);
                 if !self.connected.contains(socket) {
-                    self.failures += 1;
+                    if self.stopping {
+                        self.cancelled += 1;
+                    } else {
+                        self.failures += 1;
+                    }
                 }
             }
             _ => {}
@@ -280,7 +291,7 @@ impl Tally {
     /// took until the last was greeted (`None`: that moment never came, e.g. a signal first).
     fn summary(&self, printer: &mut Printer<Output>, sockets: u64, took: Option<Duration>) {
         let connected = self.connected.len() as u64;
-        let (greeted, failed) = (self.greeted, self.failures);
+        let (greeted, failed, cancelled) = (self.greeted, self.failures, self.cancelled);
         let time = match took {
             Some(took) if greeted == sockets => {
                 format!(
@@ -290,10 +301,15 @@ impl Tally {
             }
             _ => "not all greeted".to_owned(),
         };
+        let cancelled_words = if cancelled > 0 {
+            format!(", {cancelled} still connecting when stopped")
+        } else {
+            String::new()
+        };
         printer.print_note_with(
             &format!(
                 "Summary: {sockets} sockets, {connected} connected, {greeted} greeted, \
-                 {failed} failed to connect; {time}."
+                 {failed} failed to connect{cancelled_words}; {time}."
             ),
             "summary",
             serde_json::json!({
@@ -301,6 +317,7 @@ impl Tally {
                 "connected": connected,
                 "greeted": greeted,
                 "failed": failed,
+                "cancelled": cancelled,
                 "all_greeted_seconds": took
                     .filter(|_| greeted == sockets)
                     .map(|took| took.as_secs_f64()),

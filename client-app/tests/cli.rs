@@ -288,3 +288,72 @@ fn an_ipv6_address_in_brackets_is_accepted() {
         "{lines:#?}"
     );
 }
+
+/// Connects still under way when the client is stopped are its own doing: they are counted as
+/// cut short, not as failed, and the client exits 0 (a `| head` that leaves early, a Ctrl-C).
+#[test]
+fn connects_cut_short_by_a_stop_are_not_failures() {
+    use std::io::{BufRead, BufReader};
+    use test_support::PATIENCE;
+    // A listener whose accept queue is full (one connection, never accepted): the client's
+    // SYN is dropped and its connect stays under way.
+    let listener =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    listener
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    listener.listen(0).unwrap();
+    let address = listener.local_addr().unwrap().as_socket().unwrap();
+    let _filler = TcpStream::connect(address).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_client-app"))
+        .args([
+            "--headless",
+            "--port",
+            &address.port().to_string(),
+            "--connect",
+            "2",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.contains("connecting"), "{first}");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("SIGTERM did not stop the client");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let summary = rest
+        .iter()
+        .find(|line| line.starts_with("Summary:"))
+        .unwrap_or_else(|| panic!("a summary line: {rest:#?}"));
+    assert!(
+        summary.contains("0 connected") && summary.contains("0 failed to connect"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("still connecting when stopped"),
+        "{summary}"
+    );
+    assert!(status.success(), "{status:?}: {rest:#?}");
+}

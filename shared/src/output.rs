@@ -201,6 +201,15 @@ impl Output {
         })
     }
 
+    /// How many lines wait in the queue or were dropped without the note saying so yet: what
+    /// a reader would still miss if the program ended now (besides a batch the writer thread
+    /// may be holding).
+    #[must_use]
+    pub fn unwritten(&self) -> u64 {
+        let queue = self.shared.lock();
+        queue.lines.iter().map(|entry| lines_in(entry)).sum::<u64>() + queue.dropped
+    }
+
     /// A handle that resolves once the reader is gone.
     #[must_use]
     pub fn reader_gone(&self) -> ReaderGone {
@@ -285,10 +294,36 @@ impl Write for Output {
 
 impl Drop for Output {
     fn drop(&mut self) {
-        self.finish(FINISH_WAIT);
+        if !self.finish(FINISH_WAIT) {
+            // The reader is there but does not read (`| sleep 60`), and the program stops:
+            // what it never got is said where it can still be seen.
+            tell_stderr(&format!(
+                "At least {} lines of output were never written: whoever reads it stopped \
+                 reading, and the program did not wait longer than {} s for it to stop.\n",
+                self.unwritten(),
+                FINISH_WAIT.as_secs()
+            ));
+        }
         // Closing it ends the thread that watches for the reader to leave.
         drop(self.watch_stop.take());
     }
+}
+
+/// Writes `message` (whole lines) to stderr without ever waiting on a stderr that is itself a
+/// stalled pipe (`2>&1 | sleep 60`): then it is written only if there is room.
+fn tell_stderr(message: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if let Ok(fd) = io::stderr().as_fd().try_clone_to_owned() {
+            let mut stderr = std::fs::File::from(fd);
+            if is_pipe(&stderr) {
+                let _ = write_while_room(&mut stderr, message.as_bytes());
+                return;
+            }
+        }
+    }
+    let _ = io::stderr().write_all(message.as_bytes());
 }
 
 /// The most bytes a pipe takes in one write without splitting or blocking, given room for
@@ -516,6 +551,47 @@ mod tests {
         assert_eq!(lines_in(b"one\ntwo\n"), 2);
         assert_eq!(lines_in(b"one\ntwo"), 2);
         assert_eq!(lines_in(b""), 0);
+    }
+
+    /// A reader that says when a write reaches it, then never takes it.
+    struct Stuck(mpsc::Sender<()>);
+
+    impl Write for Stuck {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            let _ = self.0.send(());
+            // Until the test's end: the writer thread is left waiting, as on a stalled pipe.
+            std::thread::sleep(Duration::from_secs(60));
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_a_stalled_reader_never_got_are_counted() {
+        let (entered, writing) = mpsc::channel();
+        let mut output =
+            Output::spawn(Stuck(entered), 1000, Box::new(|_| String::new())).expect("writer");
+        writeln!(output, "taken by the writer").expect("queued");
+        output.flush().expect("queued");
+        writing
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the writer is in its write");
+        for n in 0..3 {
+            writeln!(output, "waiting {n}").expect("queued");
+            output.flush().expect("queued");
+        }
+        assert_eq!(
+            output.unwritten(),
+            3,
+            "the three lines behind the stuck write"
+        );
+        assert!(
+            !output.finish(Duration::from_millis(1)),
+            "the writer cannot finish while its reader does not read"
+        );
     }
 
     /// A reader that went away.
