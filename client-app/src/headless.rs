@@ -20,7 +20,7 @@ use serversocket::report::{Printer, Role};
 use serversocket::script::{self, ClientScript, SendTally};
 use serversocket::tls::ClientTls;
 use serversocket::{Event, EventSender, Runtime, SocketId, SocketIds, TcpSocket, event_channel};
-use serversocket_ui::shutdown::stop_requested;
+use serversocket_ui::shutdown::{exit_code, stop_requested};
 
 use crate::Args;
 
@@ -120,7 +120,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     Ok(if tally.failures > 0 {
         ExitCode::FAILURE
     } else {
-        ExitCode::SUCCESS
+        exit_code(printer.out())
     })
 }
 

@@ -14,7 +14,7 @@ use serversocket::reply::ReplyMode;
 use serversocket::report::{Printer, Role};
 use serversocket::tls::ServerTls;
 use serversocket::{Event, EventReceiver, Runtime, ServerSocket, event_channel};
-use serversocket_ui::shutdown::stop_requested;
+use serversocket_ui::shutdown::{exit_code, stop_requested};
 
 use crate::{Args, Mode};
 
@@ -162,7 +162,7 @@ fn run_pool(
     }
     printer.print(&Event::Stopped);
     let _ = server.shutdown(SHUTDOWN_WAIT);
-    Ok(ExitCode::SUCCESS)
+    Ok(exit_code(printer.out()))
 }
 
 /// The same greeting server on the naive single re-listening socket.
@@ -215,5 +215,5 @@ fn run_naive(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
     }
     printer.flush();
     printer.print(&Event::Stopped);
-    Ok(ExitCode::SUCCESS)
+    Ok(exit_code(printer.out()))
 }

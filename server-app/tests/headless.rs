@@ -1565,3 +1565,23 @@ fn tls_files_that_cannot_be_used_exit_2_naming_them() {
     assert!(stderr.contains("--tls works with --mode pool"), "{stderr}");
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// `server-app --headless > /dev/full`: output that cannot be written is not a reader that
+/// left. The server stops, says why on stderr and exits 1, not 0 as if all went well.
+#[test]
+fn output_that_cannot_be_written_stops_the_server_with_status_1() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = Command::new(server_binary())
+        .args(["--headless", "--port", "0"])
+        .stdin(Stdio::null())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("could not be written"), "{stderr}");
+}

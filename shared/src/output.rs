@@ -41,6 +41,8 @@ struct Queue {
     reader_gone: bool,
     /// The writer thread holds lines it took and has not finished writing them.
     writing: bool,
+    /// Why the output failed, when it was not its reader leaving (a full disk: `> /dev/full`).
+    failure: Option<String>,
     /// No more lines will come: the writer ends once the queue is empty.
     finishing: bool,
     /// The writer thread has ended.
@@ -89,6 +91,15 @@ impl Shared {
         self.lock().reader_gone = true;
         self.changed.notify_all();
         self.gone.notify_one();
+    }
+
+    /// A write failed: the reader left (a broken pipe), or the output itself failed, which is
+    /// kept to be told. Either way no more lines can go out.
+    fn write_failed(&self, error: &io::Error) {
+        if error.kind() != io::ErrorKind::BrokenPipe {
+            self.lock().failure.get_or_insert_with(|| error.to_string());
+        }
+        self.reader_left();
     }
 }
 
@@ -210,6 +221,13 @@ impl Output {
         queue.lines.iter().map(|entry| lines_in(entry)).sum::<u64>() + queue.dropped
     }
 
+    /// Why the output could not be written, when that was not its reader leaving: a program
+    /// stopped by it should not exit as if all went well.
+    #[must_use]
+    pub fn failure(&self) -> Option<String> {
+        self.shared.lock().failure.clone()
+    }
+
     /// A handle that resolves once the reader is gone.
     #[must_use]
     pub fn reader_gone(&self) -> ReaderGone {
@@ -273,7 +291,7 @@ impl Write for Output {
                 }
                 Err(error) => {
                     drop(queue);
-                    self.shared.reader_left();
+                    self.shared.write_failed(&error);
                     return Err(error);
                 }
             }
@@ -294,7 +312,12 @@ impl Write for Output {
 
 impl Drop for Output {
     fn drop(&mut self) {
-        if !self.finish(FINISH_WAIT) {
+        let finished = self.finish(FINISH_WAIT);
+        if let Some(failure) = self.failure() {
+            tell_stderr(&format!(
+                "The output could not be written ({failure}); the program stopped.\n"
+            ));
+        } else if !finished {
             // The reader is there but does not read (`| sleep 60`), and the program stops:
             // what it never got is said where it can still be seen.
             tell_stderr(&format!(
@@ -466,8 +489,8 @@ fn write_out(shared: &Shared, mut out: impl Write, dropped_line: &dyn Fn(u64) ->
             }
             written = out.write_all(&batch);
         }
-        if written.and_then(|()| out.flush()).is_err() {
-            shared.reader_left();
+        if let Err(error) = written.and_then(|()| out.flush()) {
+            shared.write_failed(&error);
             break;
         }
         shared.lock().writing = false;
@@ -607,6 +630,32 @@ mod tests {
         }
     }
 
+    /// An output that cannot take lines (a full disk).
+    struct Full;
+
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from_raw_os_error(28))
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn an_output_that_fails_stops_the_program_and_says_why() {
+        let mut output = Output::spawn(Full, 100, Box::new(|_| String::new())).expect("writer");
+        let gone = output.reader_gone();
+        writeln!(output, "one").expect("queued");
+        output.flush().expect("queued");
+        tokio::time::timeout(Duration::from_secs(20), gone.wait())
+            .await
+            .expect("told the output is gone");
+        let failure = output.failure().expect("the failure is kept");
+        assert!(failure.contains("space"), "{failure}");
+    }
+
     #[tokio::test]
     async fn once_the_reader_is_gone_writes_fail_and_the_program_hears_of_it() {
         let mut output = Output::spawn(Gone, 100, Box::new(|_| String::new())).expect("writer");
@@ -623,6 +672,7 @@ mod tests {
             refused.map_err(|e| e.kind()),
             Err(io::ErrorKind::BrokenPipe)
         );
+        assert_eq!(output.failure(), None, "a reader that leaves is no failure");
     }
 
     /// The lines `text` holds, and the counts its notes say were dropped.

@@ -30,7 +30,12 @@ pub fn install() -> LevelSwitch {
     // A second install (tests) keeps the first subscriber; the switch then changes nothing.
     let _ = tracing_subscriber::registry()
         .with(filter)
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                // Colours for a person at a terminal, not escape codes in a `2> log` file.
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+        )
         .try_init();
     LevelSwitch { handle, level }
 }

@@ -3,7 +3,21 @@
 //! Signals belong to the program, not to the socket library (a library that caught SIGTERM would
 //! take it from whatever embeds it), so both apps take them from here.
 
-use serversocket::output::ReaderGone;
+use std::process::ExitCode;
+
+use serversocket::output::{Output, ReaderGone};
+
+/// How a headless program exits once it stopped as asked: 0, or 1 when its output could not
+/// be written (a full disk; the output says why on stderr). A reader that left (`| head`) is
+/// a normal end.
+#[must_use]
+pub fn exit_code(output: &Output) -> ExitCode {
+    if output.failure().is_some() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
 
 /// Resolves when the process is asked to stop: Ctrl-C (SIGINT) or, on Unix, SIGTERM.
 pub async fn termination_signal() {
