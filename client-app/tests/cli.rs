@@ -187,17 +187,10 @@ fn a_signal_stops_the_client_whatever_its_output_does() {
             .status()
             .unwrap();
         assert!(status.success());
-        let deadline = Instant::now() + PATIENCE;
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("SIG{signal} did not stop the client while nobody read its output");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = test_support::exited(
+            &mut child,
+            &format!("SIG{signal} did not stop the client while nobody read its output"),
+        );
         assert!(status.success(), "SIG{signal}: {status:?}");
     }
 }
@@ -294,7 +287,6 @@ fn an_ipv6_address_in_brackets_is_accepted() {
 #[test]
 fn connects_cut_short_by_a_stop_are_not_failures() {
     use std::io::{BufRead, BufReader};
-    use test_support::PATIENCE;
     // A listener whose accept queue is full (one connection, never accepted): the client's
     // SYN is dropped and its connect stays under way.
     let listener =
@@ -331,17 +323,7 @@ fn connects_cut_short_by_a_stop_are_not_failures() {
         .status()
         .unwrap();
     assert!(status.success());
-    let deadline = Instant::now() + PATIENCE;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("SIGTERM did not stop the client");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = test_support::exited(&mut child, "SIGTERM did not stop the client");
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     let summary = rest
         .iter()

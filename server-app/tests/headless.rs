@@ -542,17 +542,10 @@ fn server_with_a_reader() -> (
 
 /// Waits (at most [`PATIENCE`]) for a server whose reader left to end, and checks it ended well.
 fn ends_without_its_reader(mut child: std::process::Child) {
-    let deadline = Instant::now() + PATIENCE;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the server kept running with nobody reading its output");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = test_support::exited(
+        &mut child,
+        "the server kept running with nobody reading its output",
+    );
     assert!(status.success(), "{status:?}");
 }
 

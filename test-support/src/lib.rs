@@ -44,6 +44,18 @@ pub fn within_patience<T>(mut ready: impl FnMut() -> Option<T>) -> Option<T> {
     }
 }
 
+/// Waits (at most [`PATIENCE`]) for `child` to exit and returns how it did; kills it and fails
+/// the test with `failure` when it does not.
+///
+/// # Panics
+/// When the child is still running after [`PATIENCE`].
+pub fn exited(child: &mut std::process::Child, failure: &str) -> std::process::ExitStatus {
+    within_patience(|| child.try_wait().expect("the child's status")).unwrap_or_else(|| {
+        let _ = child.kill();
+        panic!("{failure}");
+    })
+}
+
 /// A loopback port that nothing listens on now: the OS picks it, and the listener that took it
 /// is closed again. For a test that must know the port before something listens (or must find
 /// it refused).
