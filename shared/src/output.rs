@@ -7,6 +7,12 @@
 //! ([`OUTPUT_BUFFER_BYTES`]) that a writer thread of its own empties. When the queue is full the
 //! oldest lines are dropped; once output moves again the writer first prints one line saying
 //! how many were dropped. The program keeps serving and stops at once when asked.
+//!
+//! While a pipe's reader keeps up, lines skip the writer thread and go straight into the pipe
+//! (only when poll(2) says it has room: never a write that could wait). A second thread waits
+//! for the pipe's reader to leave, so `| head` ends the program even when nothing more is
+//! printed. At the end, lines a stalled reader never got, or an output that failed (a full
+//! disk), are told on stderr.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -366,7 +372,7 @@ fn is_pipe(file: &std::fs::File) -> bool {
 /// was written: the rest (or a line longer than [`PIPE_BUF`]) is left to the writer thread.
 ///
 /// # Errors
-/// When the reader is gone.
+/// When the write fails: the reader is gone, or the output itself failed.
 fn write_while_room(pipe: &mut std::fs::File, bytes: &[u8]) -> io::Result<usize> {
     let mut written = 0;
     while written < bytes.len() {
