@@ -139,10 +139,7 @@ fn filled_window(lines: usize, sockets: u64) -> Harness<'static, ServerWindow> {
     let data = Bytes::from_static(b"Socket 0 connected! I got something from you.");
     for line in 0..lines.saturating_sub(2 * sockets as usize) {
         let socket = SocketId(line as u64 % sockets.max(1));
-        window.record_event(Event::Data {
-            socket,
-            data: data.clone(),
-        });
+        window.record_event(Event::data(socket, &data.clone()));
     }
     let mut harness = Harness::builder()
         .with_size(egui::vec2(680.0, 720.0))
@@ -315,7 +312,7 @@ fn busy_repaints(quick: bool) -> Measure {
         .entries()
         .iter()
         .filter_map(|entry| match &entry.event {
-            Event::Data { data, .. } => Some(data.len()),
+            Event::Data { bytes, .. } => Some(*bytes),
             _ => None,
         })
         .sum();

@@ -11,9 +11,9 @@
 //! Closed) travel as one parcel: one trip through the channel and at most one wake-up.
 //!
 //! The channel is bounded twice: by parcels ([`CAPACITY`]) and by the bytes of received data
-//! its events carry ([`DATA_BUDGET`], 64 MiB; at 128 KiB a read, the parcel bound alone would
-//! allow 512 MiB). When the caller falls behind, senders wait, sockets stop reading, and TCP's
-//! own flow control slows the peers: a flood never turns into unbounded memory.
+//! its events report ([`DATA_BUDGET`], 64 MiB; at 128 KiB a read, the parcel bound alone would
+//! let 512 MiB through). When the caller falls behind, senders wait, sockets stop reading, and
+//! TCP's own flow control slows the peers: a flood never turns into unbounded memory or work.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -132,11 +132,13 @@ impl EventSender {
     }
 }
 
-/// The budget a Data event takes: its length. A read is at most 128 KiB
-/// ([`crate::handler::READ_CHUNK`]), so a parcel always fits in [`DATA_BUDGET`].
+/// The budget a Data event takes: its chunk's whole length, though the event carries at most
+/// [`crate::DATA_EVENT_BYTES`] of it, so that a caller who falls behind still slows the sockets
+/// as the chunks' sizes say. A read is at most 128 KiB ([`crate::handler::READ_CHUNK`]), so a
+/// parcel always fits in [`DATA_BUDGET`].
 fn data_cost(event: &Event) -> u32 {
     match event {
-        Event::Data { data, .. } => u32::try_from(data.len()).unwrap_or(u32::MAX),
+        Event::Data { bytes, .. } => u32::try_from(*bytes).unwrap_or(u32::MAX),
         _ => 0,
     }
 }
@@ -340,10 +342,7 @@ mod tests {
     #[test]
     fn data_waits_once_its_bytes_fill_the_budget_and_goes_on_as_the_receiver_takes_some() {
         let (sender, receiver) = with_budget(None, 10 * 1024);
-        let data = |id| Event::Data {
-            socket: SocketId(id),
-            data: bytes::Bytes::from(vec![0_u8; 1024]),
-        };
+        let data = |id| Event::data(SocketId(id), &bytes::Bytes::from(vec![0_u8; 1024]));
         let mut context = std::task::Context::from_waker(std::task::Waker::noop());
         for id in 0..10 {
             let mut send = std::pin::pin!(sender.send(data(id)));

@@ -401,14 +401,10 @@ impl Live {
             Ok(Some(data)) => {
                 self.stir();
                 self.received_total += data.len() as u64;
-                self.socket.receive(data.clone());
+                let event = Event::data(self.socket.id(), &data);
+                self.socket.receive(data);
                 self.publish();
-                self.events
-                    .send(Event::Data {
-                        socket: self.socket.id(),
-                        data,
-                    })
-                    .await;
+                self.events.send(event).await;
                 deliver(&mut *self.handler, &mut self.socket);
                 for text in self.socket.take_notes() {
                     self.events

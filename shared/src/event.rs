@@ -125,12 +125,18 @@ pub enum Event {
         /// The protocol version and cipher suite, and the handshake's duration.
         tls: crate::tls::TlsInfo,
     },
-    /// Bytes arrived (the DataAvailable event). `data` is exactly this chunk, as read from the OS.
+    /// Bytes arrived (the DataAvailable event): one chunk, as read from the OS. Make it with
+    /// [`Event::data`]. The whole chunk is in the socket's receive buffer, for its handler to
+    /// read; the event carries what any view of it shows.
     Data {
         /// The socket.
         socket: SocketId,
-        /// The bytes of this chunk (shared, not copied, with the socket's receive buffer).
+        /// The chunk itself when it is at most [`DATA_EVENT_BYTES`] long (shared, not copied,
+        /// with the receive buffer); else a copy of its start, long enough for every view
+        /// (the JSON line's text, the log's preview and hex).
         data: Bytes,
+        /// The chunk's whole length.
+        bytes: usize,
     },
     /// Progress of queued writes: `sent` bytes went out in this step, `left` are still queued.
     SendProgress {
@@ -217,7 +223,41 @@ pub enum Event {
     },
 }
 
+/// The most of a chunk a Data event carries: a JSON line's text of
+/// [`JSON_TEXT_CHARS`](crate::report::JSON_TEXT_CHARS) characters, at most 4 bytes each, and one
+/// character more to know the text was cut.
+///
+/// Why not the whole chunk: an event waits for its consumer (a window drains once a frame), and
+/// at gigabytes a second the read buffers it would hold add up to megabytes of memory that
+/// falls out of the cache before the next read reuses it. That was most of the gap between the
+/// pool's upload speed and a plain loop's, which reads into one buffer over and over.
+pub const DATA_EVENT_BYTES: usize = 4 * (crate::report::JSON_TEXT_CHARS + 1);
+
 impl Event {
+    /// The Data event for `chunk`, just read from `socket`: the chunk shared if it is short,
+    /// else a copy of as much of its start as a view can show.
+    #[must_use]
+    pub fn data(socket: SocketId, chunk: &Bytes) -> Self {
+        let bytes = chunk.len();
+        let data = if bytes <= DATA_EVENT_BYTES {
+            chunk.clone()
+        } else {
+            // ASCII, the usual bulk payload, takes one byte a character.
+            let ascii = crate::report::JSON_TEXT_CHARS + 1;
+            let keep = if chunk[..ascii].is_ascii() {
+                ascii
+            } else {
+                DATA_EVENT_BYTES
+            };
+            Bytes::copy_from_slice(&chunk[..keep])
+        };
+        Self::Data {
+            socket,
+            data,
+            bytes,
+        }
+    }
+
     /// The socket this event concerns, if any.
     #[must_use]
     pub fn socket(&self) -> Option<SocketId> {

@@ -73,7 +73,11 @@ pub(crate) fn write(out: &mut impl Write, event: &Event, ts: &str) -> io::Result
                 ts,
             },
         ),
-        Event::Data { socket, data } => {
+        Event::Data {
+            socket,
+            data,
+            bytes,
+        } => {
             let text = String::from_utf8_lossy(data);
             let (text, cut) = match text.char_indices().nth(JSON_TEXT_CHARS) {
                 Some((cut, _)) => (&text[..cut], Some(true)),
@@ -82,7 +86,7 @@ pub(crate) fn write(out: &mut impl Write, event: &Event, ts: &str) -> io::Result
             line(
                 out,
                 &Data {
-                    bytes: data.len(),
+                    bytes: *bytes,
                     cut,
                     event: "data",
                     socket: *socket,
@@ -228,14 +232,9 @@ mod tests {
                     cause: None,
                 },
             },
-            Event::Data {
-                socket,
-                data: Bytes::from_static(b"hello \"you\"\r\n\x00\xff"),
-            },
-            Event::Data {
-                socket,
-                data: Bytes::from("é".repeat(JSON_TEXT_CHARS + 3)),
-            },
+            Event::data(socket, &Bytes::from_static(b"hello \"you\"\r\n\x00\xff")),
+            Event::data(socket, &Bytes::from("é".repeat(JSON_TEXT_CHARS + 3))),
+            Event::data(socket, &Bytes::from(vec![b'z'; 128 * 1024])),
         ];
         for event in &events {
             let (fast, schema) = both(event);

@@ -108,7 +108,7 @@ pub mod tls;
 
 pub use channel::{EventReceiver, EventSender, Waker, event_channel};
 pub use error::{IoCause, SocketError, code_meaning, parse_host, parse_port, parse_remote_port};
-pub use event::{Event, SocketId, SocketIds};
+pub use event::{DATA_EVENT_BYTES, Event, SocketId, SocketIds};
 pub use handler::{Passive, Socket, SocketHandler};
 pub use runtime::Runtime;
 pub use server_socket::{Limits, PoolStatus, ServerSocket};

@@ -49,10 +49,7 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
             tls.protocol,
             tls.cipher
         ),
-        Event::Data { socket, data } => match role {
-            Role::Server => format!("Socket {socket} got: {}", preview_text(data)),
-            Role::Client => format!("Socket {socket}: {}", preview_text(data)),
-        },
+        Event::Data { .. } => data_line(role, event)?,
         Event::SendProgress { .. } => return None,
         // An open connection's queues and RTT change every second while it is busy; the row
         // shows them. The log tells what a learner should notice: a connection that waits in
@@ -157,16 +154,20 @@ pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
             "event": "connected", "ts": ts, "socket": socket,
             "remote": remote.to_string(), "local": local.to_string(),
         }),
-        Event::Data { socket, data } => {
+        Event::Data {
+            socket,
+            data,
+            bytes,
+        } => {
             let text = String::from_utf8_lossy(data);
             match text.char_indices().nth(JSON_TEXT_CHARS) {
                 Some((cut, _)) => json!({
                     "event": "data", "ts": ts, "socket": socket,
-                    "bytes": data.len(), "text": &text[..cut], "cut": true,
+                    "bytes": bytes, "text": &text[..cut], "cut": true,
                 }),
                 None => json!({
                     "event": "data", "ts": ts, "socket": socket,
-                    "bytes": data.len(), "text": text,
+                    "bytes": bytes, "text": text,
                 }),
             }
         }
@@ -386,20 +387,43 @@ pub fn dropped_line(json: bool, count: u64) -> String {
     }
 }
 
+/// A Data event's log line: `Socket 3 got: …` in the server's log, `Socket 3: …` in the
+/// client's.
+fn data_line(role: Role, event: &Event) -> Option<String> {
+    let Event::Data {
+        socket,
+        data,
+        bytes,
+    } = event
+    else {
+        return None;
+    };
+    let verb = match role {
+        Role::Server => " got",
+        Role::Client => "",
+    };
+    Some(format!(
+        "Socket {socket}{verb}: {}",
+        preview_text(data, *bytes)
+    ))
+}
+
 /// How many characters of a chunk a log line shows before it is cut.
 pub const PREVIEW_CHARS: usize = 1000;
 
-/// [`escape_text`], cut after [`PREVIEW_CHARS`] characters with the chunk's size said, so a
+/// [`escape_text`] of a chunk of `bytes` bytes that starts with `start` (a Data event's `data`
+/// and `bytes`), cut after [`PREVIEW_CHARS`] characters with the chunk's size said, so a
 /// megabyte of data makes a readable line rather than a wall of text.
 #[must_use]
-pub fn preview_text(data: &[u8]) -> String {
+pub fn preview_text(start: &[u8], bytes: usize) -> String {
     // Only the start can show: a character takes at most 4 bytes, so escaping the first
     // PREVIEW_CHARS * 4 bytes and one more character gives the same line as escaping it all,
     // without decoding and escaping a whole megabyte for each chunk.
-    let head = &data[..data.len().min(4 * (PREVIEW_CHARS + 1))];
+    let head = &start[..start.len().min(4 * (PREVIEW_CHARS + 1))];
     let text = escape_text(head);
     match text.char_indices().nth(PREVIEW_CHARS) {
-        Some((cut, _)) => format!("{}… ({} bytes)", &text[..cut], data.len()),
+        Some((cut, _)) => format!("{}… ({bytes} bytes)", &text[..cut]),
+        None if start.len() < bytes => format!("{text}… ({bytes} bytes)"),
         None => text,
     }
 }
@@ -456,10 +480,7 @@ mod tests {
             human_line(Role::Client, &lost).as_deref(),
             Some("Socket 0: Error = 102 (lost connection)")
         );
-        let data = Event::Data {
-            socket,
-            data: bytes::Bytes::from_static(b"hi\n\0\xff"),
-        };
+        let data = Event::data(socket, &bytes::Bytes::from_static(b"hi\n\0\xff"));
         assert_eq!(
             human_line(Role::Server, &data).as_deref(),
             Some("Socket 0 got: hi\\n\\u{0}\u{fffd}")
@@ -498,10 +519,7 @@ mod tests {
         let data = vec![b'a'; 65_536];
         let line = human_line(
             Role::Server,
-            &Event::Data {
-                socket: SocketId(1),
-                data: bytes::Bytes::from(data),
-            },
+            &Event::data(SocketId(1), &bytes::Bytes::from(data)),
         )
         .unwrap_or_default();
         assert!(
@@ -519,10 +537,10 @@ mod tests {
             .nth(PREVIEW_CHARS)
             .map_or(0, |(at, _)| at);
         assert_eq!(
-            preview_text(&mixed),
+            preview_text(&mixed, mixed.len()),
             format!("{}… ({} bytes)", &whole[..cut], mixed.len())
         );
-        let short = preview_text("é\0".as_bytes());
+        let short = preview_text("é\0".as_bytes(), 3);
         assert_eq!(short, "é\\u{0}");
     }
 
@@ -618,10 +636,7 @@ mod tests {
 
     #[test]
     fn json_records_follow_the_schema() {
-        let data = Event::Data {
-            socket: SocketId(3),
-            data: bytes::Bytes::from_static(b"abc"),
-        };
+        let data = Event::data(SocketId(3), &bytes::Bytes::from_static(b"abc"));
         let record = json_record(&data, SystemTime::UNIX_EPOCH).expect("data is in the schema");
         assert_eq!(record["event"], "data");
         assert_eq!(record["ts"], "1970-01-01T00:00:00.000Z");
@@ -629,10 +644,10 @@ mod tests {
         assert_eq!(record["bytes"], 3);
         assert_eq!(record["text"], "abc");
         assert!(record.get("cut").is_none(), "{record}");
-        let long = Event::Data {
-            socket: SocketId(3),
-            data: bytes::Bytes::from("é".repeat(JSON_TEXT_CHARS + 10)),
-        };
+        let long = Event::data(
+            SocketId(3),
+            &bytes::Bytes::from("é".repeat(JSON_TEXT_CHARS + 10)),
+        );
         let record = json_record(&long, SystemTime::UNIX_EPOCH).expect("data is in the schema");
         assert_eq!(record["bytes"], 2 * (JSON_TEXT_CHARS + 10));
         assert_eq!(record["cut"], true);
@@ -650,5 +665,55 @@ mod tests {
         let record = json_record(&listener_error, SystemTime::UNIX_EPOCH).expect("in schema");
         assert_eq!(record["code"], 105);
         assert!(record.get("socket").is_none());
+    }
+
+    /// A Data event carries only the start of a long chunk; every view of it must read as if it
+    /// carried the whole: the JSON line (text, cut, bytes) and the log line.
+    #[test]
+    fn a_data_event_shows_a_long_chunk_as_the_whole_chunk_would() {
+        use crate::DATA_EVENT_BYTES;
+        let ascii_then_wide = {
+            let mut chunk = vec![b'a'; JSON_TEXT_CHARS - 2];
+            chunk.extend("€".repeat(5000).bytes());
+            chunk
+        };
+        let chunks: Vec<Vec<u8>> = vec![
+            vec![b'x'; 128 * 1024],
+            vec![b'x'; DATA_EVENT_BYTES],
+            vec![b'x'; DATA_EVENT_BYTES + 1],
+            "é".repeat(60_000).into_bytes(),
+            "😀".repeat(JSON_TEXT_CHARS + 1).into_bytes(),
+            vec![0xff; 100_000],
+            [&b"\xf0\x9f"[..], &vec![0xc3; 50_000]].concat(),
+            ascii_then_wide,
+            (0..200_000_u32).map(|i| i.to_le_bytes()[0]).collect(),
+        ];
+        for (n, chunk) in chunks.into_iter().enumerate() {
+            let chunk = bytes::Bytes::from(chunk);
+            let whole = Event::Data {
+                socket: SocketId(1),
+                data: chunk.clone(),
+                bytes: chunk.len(),
+            };
+            let event = Event::data(SocketId(1), &chunk);
+            let Event::Data { data, bytes, .. } = &event else {
+                unreachable!()
+            };
+            assert_eq!(*bytes, chunk.len(), "chunk {n}");
+            assert!(data.len() <= DATA_EVENT_BYTES, "chunk {n}");
+            assert_eq!(&data[..], &chunk[..data.len()], "chunk {n}");
+            assert_eq!(
+                json_record(&event, SystemTime::UNIX_EPOCH),
+                json_record(&whole, SystemTime::UNIX_EPOCH),
+                "chunk {n}"
+            );
+            for role in [Role::Server, Role::Client] {
+                assert_eq!(
+                    human_line(role, &event),
+                    human_line(role, &whole),
+                    "chunk {n}"
+                );
+            }
+        }
     }
 }

@@ -114,7 +114,7 @@ fn the_naive_servers_connections_outlive_its_next_listen() {
     // The first connection is still served: the server's socket 0 gets what it sends.
     first.write_all(b"still here").unwrap();
     watch.until("socket 0's data", |e| {
-        matches!(e, serversocket::Event::Data { socket, data } if socket.0 == 0 && &data[..] == b"still here")
+        matches!(e, serversocket::Event::Data { socket, data, .. } if socket.0 == 0 && &data[..] == b"still here")
     });
     naive.connection(serversocket::SocketId(0)).unwrap().close();
     watch.until("socket 0 closed", |e| common::is_closed(e, 0));

@@ -50,7 +50,7 @@ fn a_connection_goes_to_the_oldest_idle_socket_and_the_pool_refills() {
     first.write_all(b"hello pool").unwrap();
     let data = watch.until("data", |e| matches!(e, Event::Data { .. }));
     assert!(
-        matches!(data, Event::Data { socket, data } if socket == SocketId(0) && &data[..] == b"hello pool")
+        matches!(data, Event::Data { socket, data, .. } if socket == SocketId(0) && &data[..] == b"hello pool")
     );
 
     // The peer leaving is reported as Xojo's 102, then Closed, and the socket leaves the pool.

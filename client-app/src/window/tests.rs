@@ -51,7 +51,7 @@ impl Server {
         {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match self.events.recv_timeout(left) {
-                Some(Event::Data { socket, data }) => {
+                Some(Event::Data { socket, data, .. }) => {
                     let text = String::from_utf8_lossy(&data);
                     streams.entry(socket).or_default().push_str(&text);
                 }
@@ -468,7 +468,7 @@ fn send_file_sends_a_file_larger_than_the_send_queue_whole_with_a_progress_bar()
     while received < expected {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         match server.events.recv_timeout(left) {
-            Some(Event::Data { data, .. }) => received += data.len(),
+            Some(Event::Data { bytes, .. }) => received += bytes,
             Some(_) => {}
             None => panic!("the server got {received} of {expected} bytes"),
         }

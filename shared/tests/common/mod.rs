@@ -5,8 +5,10 @@
 use std::collections::VecDeque;
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use serversocket::handler::{Socket, SocketHandler};
 use serversocket::seed::{Greeter, SERVER_GREETING};
 use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketId, event_channel};
 
@@ -74,6 +76,37 @@ impl Watch {
     /// How many of the events seen so far match.
     pub fn count(&self, wanted: impl Fn(&Event) -> bool) -> usize {
         self.seen.iter().filter(|e| wanted(e)).count()
+    }
+}
+
+/// A handler that keeps every byte its socket receives, in order: what a test compares with
+/// what was sent (a Data event carries only a chunk's start).
+#[derive(Clone, Default)]
+pub struct Keeper(pub Arc<Mutex<Vec<u8>>>);
+
+impl Keeper {
+    /// The bytes kept so far.
+    pub fn kept(&self) -> Vec<u8> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// The bytes kept once there are `want` of them: a Data event is sent before the handler
+    /// reads its chunk, so the last one may still be on its way. Fails after PATIENCE.
+    pub fn kept_once(&self, want: usize) -> Vec<u8> {
+        let start = Instant::now();
+        while self.0.lock().unwrap().len() < want && start.elapsed() < PATIENCE {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let kept = self.kept();
+        assert!(kept.len() >= want, "kept {} of {want} bytes", kept.len());
+        kept
+    }
+}
+
+impl SocketHandler for Keeper {
+    fn data_available(&mut self, socket: &mut Socket) {
+        let data = socket.read_all();
+        self.0.lock().unwrap().extend_from_slice(&data);
     }
 }
 

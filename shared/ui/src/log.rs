@@ -26,9 +26,10 @@ const HEX_PREVIEW_BYTES: usize = 64;
 /// for hours under traffic would otherwise grow without end (a line costs about 200 bytes).
 pub const MAX_LINES: usize = 250_000;
 
-/// The most received data the log keeps (its Data lines hold the chunks, for the hex view and
-/// the export); past it the oldest lines go until a quarter of it is free. A large upload
-/// through the window would otherwise be held whole.
+/// The most received data the log keeps (its Data lines hold each chunk's start, up to
+/// [`serversocket::DATA_EVENT_BYTES`], for the hex view and the export); past it the oldest
+/// lines go until a quarter of it is free. A long upload through the window would otherwise
+/// grow the log without end.
 pub const MAX_DATA_BYTES: usize = 64 * 1024 * 1024;
 
 /// One logged event.
@@ -594,15 +595,22 @@ impl LogView {
         let stamp = humantime::format_rfc3339_millis(entry.at).to_string();
         let time = stamp.get(11..23).unwrap_or(&stamp);
         match (&entry.event, self.hex) {
-            (Event::Data { socket, data }, true) => {
+            (
+                Event::Data {
+                    socket,
+                    data,
+                    bytes,
+                },
+                true,
+            ) => {
                 let mut hex = String::with_capacity(3 * HEX_PREVIEW_BYTES);
                 for byte in data.iter().take(HEX_PREVIEW_BYTES) {
                     let _ = write!(hex, "{byte:02x} ");
                 }
-                if data.len() > HEX_PREVIEW_BYTES {
-                    let _ = write!(hex, "… ({} bytes)", data.len());
+                if *bytes > HEX_PREVIEW_BYTES {
+                    let _ = write!(hex, "… ({bytes} bytes)");
                 }
-                format!("{time}  Socket {socket} got {}: {hex}", data.len())
+                format!("{time}  Socket {socket} got {bytes}: {hex}")
             }
             _ => format!("{time}  {}", entry.line),
         }
@@ -695,10 +703,10 @@ mod tests {
         log.push(Event::AddSocket {
             socket: SocketId(0),
         });
-        log.push(Event::Data {
-            socket: SocketId(0),
-            data: bytes::Bytes::from_static(b"hi\n\xff"),
-        });
+        log.push(Event::data(
+            SocketId(0),
+            &bytes::Bytes::from_static(b"hi\n\xff"),
+        ));
         // Progress is not logged; it is not in the schema either.
         log.push(Event::SendProgress {
             socket: SocketId(0),
@@ -775,13 +783,11 @@ mod tests {
     #[test]
     fn the_log_keeps_at_most_its_data_budget_of_received_chunks() {
         let mut log = EventLog::new(Role::Server);
-        let chunk = bytes::Bytes::from(vec![0x5a_u8; 1024 * 1024]);
+        // A Data event keeps at most this much of its chunk.
+        let chunk = bytes::Bytes::from(vec![0x5a_u8; serversocket::DATA_EVENT_BYTES]);
         let pushes = MAX_DATA_BYTES / chunk.len() + 8;
         for _ in 0..pushes {
-            log.push(Event::Data {
-                socket: SocketId(0),
-                data: chunk.clone(),
-            });
+            log.push(Event::data(SocketId(0), &chunk.clone()));
         }
         let kept: usize = log.entries().iter().map(|e| data_len(&e.event)).sum();
         assert_eq!(kept, log.data_bytes);
@@ -816,10 +822,10 @@ mod tests {
     #[test]
     fn the_window_log_escapes_characters_that_would_reorder_or_split_a_line() {
         let mut log = EventLog::new(Role::Server);
-        log.push(Event::Data {
-            socket: SocketId(0),
-            data: bytes::Bytes::from("evil\u{202e}txt.exe\u{2028}next\u{200b}\u{feff}"),
-        });
+        log.push(Event::data(
+            SocketId(0),
+            &bytes::Bytes::from("evil\u{202e}txt.exe\u{2028}next\u{200b}\u{feff}"),
+        ));
         let line = &log.entries()[0].line;
         assert_eq!(
             line,

@@ -122,9 +122,9 @@ impl SocketRows {
                 });
             }
             Event::Secured { tls, .. } => row.tls = Some(tls.clone()),
-            Event::Data { data, .. } => {
-                row.bytes_in += data.len() as u64;
-                self.bytes.0 += data.len() as u64;
+            Event::Data { bytes, .. } => {
+                row.bytes_in += *bytes as u64;
+                self.bytes.0 += *bytes as u64;
             }
             Event::SendProgress { sent, .. } => {
                 row.bytes_out += sent;
@@ -319,10 +319,7 @@ mod tests {
         lost(&mut rows, 0); // never served: failed
         rows.apply(
             Role::Client,
-            &Event::Data {
-                socket: SocketId(1),
-                data: bytes::Bytes::from_static(b"hi"),
-            },
+            &Event::data(SocketId(1), &bytes::Bytes::from_static(b"hi")),
         );
         lost(&mut rows, 1); // served, then closed
         rows.apply(
@@ -396,10 +393,7 @@ mod tests {
         connected(&mut rows, 1);
         rows.apply(
             Role::Client,
-            &Event::Data {
-                socket: SocketId(1),
-                data: bytes::Bytes::from_static(b"hello"),
-            },
+            &Event::data(SocketId(1), &bytes::Bytes::from_static(b"hello")),
         );
         lost(&mut rows, 1);
         assert_eq!(

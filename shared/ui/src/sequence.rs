@@ -181,10 +181,7 @@ mod tests {
         log.push(Event::AddSocket { socket: one });
         log.push(Event::AddSocket { socket: two });
         for _ in 0..3 {
-            log.push(Event::Data {
-                socket: one,
-                data: bytes::Bytes::from_static(b"x"),
-            });
+            log.push(Event::data(one, &bytes::Bytes::from_static(b"x")));
         }
         log.push(Event::Closed { socket: one });
         let mut sequence = Sequence::default();
