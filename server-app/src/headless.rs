@@ -31,9 +31,15 @@ const BATCH: usize = 1024;
 /// every wake-up on a busy machine waits for a core; 2 ms gained nothing over 1.)
 const GATHER: Duration = Duration::from_millis(1);
 
+/// How much of a batch is printed before it is flushed: what one write into a pipe with room
+/// takes at once (`PIPE_BUF`), so flushing this often costs no more writes than flushing
+/// once a batch, and a batch's first lines do not wait while its last ones are made (a
+/// thousand lines take a millisecond or two, more when a busy machine preempts the printer).
+const FLUSH_BYTES: usize = 4096;
+
 /// Prints `first`, lets the events that follow it gather for [`GATHER`], prints them (at most
-/// [`BATCH`]) and flushes once: one write to the pipe for the batch instead of one a line,
-/// which is what lets the printing loop keep up with a burst of connections.
+/// [`BATCH`]) and flushes every [`FLUSH_BYTES`]: a few writes to the pipe for a batch instead
+/// of one a line, which is what lets the printing loop keep up with a burst of connections.
 fn print_batch(
     printer: &mut Printer<Output>,
     receiver: &EventReceiver,
@@ -47,6 +53,9 @@ fn print_batch(
     std::thread::sleep(GATHER);
     for event in std::iter::from_fn(|| receiver.try_recv()).take(BATCH - 1) {
         show(printer, &event);
+        if printer.unflushed() >= FLUSH_BYTES {
+            printer.flush();
+        }
     }
     printer.flush();
 }

@@ -246,6 +246,8 @@ pub struct Printer<W: Write> {
     ts: (u128, String),
     /// Where a JSON line is made before it is handed to `out` in one write.
     line: Vec<u8>,
+    /// Bytes printed since the last flush.
+    unflushed: usize,
 }
 
 impl<W: Write> Printer<W> {
@@ -259,6 +261,7 @@ impl<W: Write> Printer<W> {
             fingerprint: None,
             ts: (u128::MAX, String::new()),
             line: Vec::new(),
+            unflushed: 0,
         }
     }
 
@@ -292,6 +295,7 @@ impl<W: Write> Printer<W> {
             self.line.clear();
             if crate::json_line::write(&mut self.line, event, &self.ts.1).unwrap_or(false) {
                 self.closed = self.out.write_all(&self.line).is_err();
+                self.unflushed += self.line.len();
                 return;
             }
         }
@@ -314,11 +318,19 @@ impl<W: Write> Printer<W> {
             && !self.closed
         {
             self.closed = writeln!(self.out, "{line}").is_err();
+            self.unflushed += line.len() + 1;
         }
+    }
+
+    /// Bytes printed and not yet flushed.
+    #[must_use]
+    pub fn unflushed(&self) -> usize {
+        self.unflushed
     }
 
     /// Sends what was printed to the reader. A failed write marks the output closed.
     pub fn flush(&mut self) {
+        self.unflushed = 0;
         if !self.closed {
             self.closed = self.out.flush().is_err();
         }
@@ -501,6 +513,24 @@ mod tests {
 
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
+        }
+    }
+
+    #[test]
+    fn a_printer_counts_what_it_printed_since_the_last_flush() {
+        for json in [true, false] {
+            let mut printer = Printer::new(Role::Server, json, Vec::new());
+            printer.print_unflushed(&Event::Closed {
+                socket: SocketId(1),
+            });
+            printer.print_unflushed(&Event::data(
+                SocketId(2),
+                &bytes::Bytes::from_static(b"hello"),
+            ));
+            assert_eq!(printer.unflushed(), printer.out().len(), "json {json}");
+            assert!(printer.unflushed() > 0);
+            printer.flush();
+            assert_eq!(printer.unflushed(), 0);
         }
     }
 
