@@ -4,11 +4,12 @@
 //! Most connections carry a line or two, so reads start small, into a buffer of the thread's,
 //! and are copied out at their own size (a log keeping one keeps only its bytes). Once a read
 //! fills all it was offered the peer is sending in bulk: reads then go, [`READ_CHUNK`] at a
-//! time, into buffers that are handed on whole with no copy. Whoever holds a chunk (the
-//! receive buffer, an event waiting for the window) may keep it for a while; when the last
-//! holder lets go, the buffer comes back to its connection for the next read. Without that,
-//! every read of a bulk transfer allocated a fresh buffer, and the allocator gave the freed
-//! ones back to the OS only to fault them in again: half the upload speed went on page faults.
+//! time, into buffers that are handed on whole with no copy. The receive buffer holds a chunk
+//! until the handler reads it (a Data event keeps only a copy of a long chunk's start, see
+//! [`crate::DATA_EVENT_BYTES`]); when the last holder lets go, the buffer comes back to its
+//! connection for the next read, still in the cache. Without that, every read of a bulk
+//! transfer allocated a fresh buffer, and the allocator gave the freed ones back to the OS only
+//! to fault them in again: half the upload speed went on page faults.
 
 use std::cell::RefCell;
 use std::io;
@@ -25,10 +26,11 @@ use crate::sync::lock;
 /// reads offer the OS this much.
 const SMALL_CHUNK: usize = 16 * 1024;
 
-/// How many bulk buffers a connection keeps for reuse (8 MiB at most, given back when the
-/// connection ends): enough for the chunks an event consumer holds between two looks at its
-/// events on a busy machine (measured: 16 were too few at 1 ms), not a cache without end.
-const SPARE_BUFFERS: usize = 64;
+/// How many bulk buffers a connection keeps for reuse (1.1 MiB at most, given back when the
+/// connection ends): as many as its receive buffer can hold unread before the socket stops
+/// reading, and one more for the read under way. Data events no longer hold bulk buffers
+/// (while they did, a busy window's millisecond of them needed 64).
+const SPARE_BUFFERS: usize = crate::handler::RECEIVE_BUFFER_LIMIT / READ_CHUNK + 1;
 
 /// Bulk buffers whose chunks were dropped, ready for the next read.
 type Spare = Arc<Mutex<Vec<Vec<u8>>>>;

@@ -290,7 +290,13 @@ impl Write for Output {
             && !queue.writing
         {
             match write_while_room(pipe, &line) {
-                Ok(written) if written == line.len() => return Ok(()),
+                Ok(written) if written == line.len() => {
+                    // Kept for the next lines, so a flush every few kilobytes does not grow a
+                    // new buffer each time.
+                    line.clear();
+                    self.partial = line;
+                    return Ok(());
+                }
                 // The rest waits for the writer thread: the reader is slow just now.
                 Ok(written) => {
                     line.drain(..written);
