@@ -797,6 +797,22 @@ mod tests {
     }
 
     #[test]
+    fn a_long_chunk_shows_its_whole_size_in_text_and_in_hex() {
+        let mut log = EventLog::new(Role::Server);
+        log.push(Event::data(
+            SocketId(4),
+            &bytes::Bytes::from(vec![0xab_u8; 128 * 1024]),
+        ));
+        let mut view = LogView::new(Role::Server);
+        let entry = &log.entries()[0];
+        assert!(entry.line.ends_with("… (131072 bytes)"), "{}", entry.line);
+        view.hex = true;
+        let hex = view.line_text(entry);
+        assert!(hex.contains("Socket 4 got 131072: ab ab "), "{hex}");
+        assert!(hex.ends_with("… (131072 bytes)"), "{hex}");
+    }
+
+    #[test]
     fn the_view_filters_by_socket_and_text() {
         let mut log = EventLog::new(Role::Client);
         for socket in 0..3 {
