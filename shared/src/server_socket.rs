@@ -1,7 +1,7 @@
 //! Xojo's ServerSocket: one permanent listener and a pool of sockets it hands connections to.
 //!
 //! The caller holds a [`ServerSocket`]; the listening and the sockets run on the background
-//! runtime (see [`crate::pool`] for the accept loop). Settings are Xojo's properties, the
+//! runtime (the accept loop is in the private `pool` module). Settings are Xojo's properties, the
 //! methods Xojo's methods. Every setter takes `&self`, as Xojo lets any code set a property;
 //! Listen and StopListening take `&mut self`, since they change what the handle owns.
 //! What Xojo leaves unsaid, and what we chose:
