@@ -443,6 +443,8 @@ pub fn preview_text(start: &[u8], bytes: usize) -> String {
 /// Received bytes as one printable line: invalid UTF-8 becomes U+FFFD, and control characters
 /// (newlines, NUL, ESC, C1 …) and every invisible format character become escapes (`\u{202e}`),
 /// so binary data can never break a log line or a terminal, nor reorder or hide part of it.
+/// A backslash is doubled, so an escape always stands for one character: a newline shows as
+/// `\n`, the two characters `\` and `n` as `\\n`.
 #[must_use]
 pub fn escape_text(data: &[u8]) -> String {
     let text = String::from_utf8_lossy(data);
@@ -460,10 +462,12 @@ pub fn escape_text(data: &[u8]) -> String {
 /// Whether a character would act on the terminal or the line rather than show: controls (Cc),
 /// format characters (Cf: the bidi overrides and isolates such as U+202E, U+200B zero width
 /// space, U+FEFF, soft hyphen …) and the line and paragraph separators U+2028 and U+2029 (Zl,
-/// Zp), which some terminals and editors treat as line breaks.
+/// Zp), which some terminals and editors treat as line breaks; and the backslash, which
+/// starts every escape.
 fn must_escape(c: char) -> bool {
     use unicode_general_category::{GeneralCategory, get_general_category};
-    c.is_control()
+    c == '\\'
+        || c.is_control()
         || matches!(
             get_general_category(c),
             GeneralCategory::Format
@@ -594,6 +598,8 @@ mod tests {
         }
         // Visible text, accents and right-to-left letters stay as they are.
         assert_eq!(escape_text("é ש ✓".as_bytes()), "é ש ✓");
+        // A backslash in the data cannot pass for an escape.
+        assert_eq!(escape_text(b"a\\nb\n"), "a\\\\nb\\n");
     }
 
     #[test]
