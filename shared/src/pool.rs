@@ -10,6 +10,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -130,6 +131,9 @@ pub(crate) struct Listener {
     pub events: EventSender,
     /// Cancelled by StopListening (and by shutdown: it is a child of the registry's token).
     pub session: CancellationToken,
+    /// The kernel view's sampling task, started once Listening is sent, so that the caller
+    /// always hears Listening first (the sampler's first look comes at once).
+    pub sampler: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 impl Listener {
@@ -165,6 +169,9 @@ impl Listener {
                 max: seen.max,
             })
             .await;
+        if let Some(sampler) = self.sampler.take() {
+            self.pool.registry.spawn(sampler);
+        }
         let mut backoff: Option<Duration> = None;
         let mut retry_at: Option<Instant> = None;
         loop {

@@ -366,6 +366,13 @@ impl ServerSocket {
             add_socket: Arc::clone(&self.add_socket),
             events: self.events.clone(),
             session: session.clone(),
+            sampler: self.kernel_sampling.load(Ordering::Relaxed).then(|| {
+                Box::pin(crate::kernel::watch_accept_queue(
+                    local,
+                    self.events.clone(),
+                    session.clone(),
+                )) as _
+            }),
         };
         // The previous Listen's task may still be reporting its Released and Stopped events
         // (it waits when the caller is behind on events). The new task waits for it on the
@@ -378,11 +385,6 @@ impl ServerSocket {
             task.run().await;
         };
         let task = self.pool.registry.spawn(run);
-        if self.kernel_sampling.load(Ordering::Relaxed) {
-            let watch =
-                crate::kernel::watch_accept_queue(local, self.events.clone(), session.clone());
-            self.pool.registry.spawn(watch);
-        }
         self.listener = Some(Session {
             task,
             cancel: session,

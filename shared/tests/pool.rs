@@ -27,6 +27,21 @@ fn listen_fills_the_pool_with_add_socket() {
     assert!(server.is_listening());
 }
 
+/// A program that reads the first event to learn its address (the headless server's first
+/// line) must get Listening first, though the kernel view's sampler looks at once too.
+#[test]
+fn listening_is_always_the_first_event() {
+    for round in 0..30 {
+        let (_runtime, server, watch, _address) = greeting_server(2, 10);
+        let first = watch.receiver.recv_timeout(common::PATIENCE);
+        assert!(
+            matches!(first, Some(Event::Listening { .. })),
+            "round {round}: {first:?}"
+        );
+        drop(server);
+    }
+}
+
 #[test]
 fn a_connection_goes_to_the_oldest_idle_socket_and_the_pool_refills() {
     let (_runtime, server, mut watch, address) = greeting_server(2, 10);
