@@ -383,15 +383,8 @@ fn write_while_room(pipe: &mut std::fs::File, bytes: &[u8]) -> io::Result<usize>
     let mut written = 0;
     while written < bytes.len() {
         let rest = &bytes[written..];
-        let chunk = if rest.len() <= PIPE_BUF {
-            rest.len()
-        } else {
-            match rest[..PIPE_BUF].iter().rposition(|&byte| byte == b'\n') {
-                Some(newline) => newline + 1,
-                None => break,
-            }
-        };
-        if !has_room(pipe) {
+        let chunk = whole_lines(rest);
+        if chunk > PIPE_BUF || !has_room(pipe) {
             break;
         }
         match pipe.write(&rest[..chunk]) {
@@ -401,6 +394,24 @@ fn write_while_room(pipe: &mut std::fs::File, bytes: &[u8]) -> io::Result<usize>
         }
     }
     Ok(written)
+}
+
+/// How many bytes of `bytes` the next write takes: whole lines, at most [`PIPE_BUF`] of them
+/// (everything when it is that short), or one line alone when it is longer. A pipe takes a
+/// write of up to `PIPE_BUF` bytes whole or not at all, so a program that ends while its
+/// reader has stalled leaves whole lines in the pipe, never half of one (a longer line can
+/// still be cut there: no write can keep it whole).
+fn whole_lines(bytes: &[u8]) -> usize {
+    if bytes.len() <= PIPE_BUF {
+        return bytes.len();
+    }
+    match bytes[..PIPE_BUF].iter().rposition(|&byte| byte == b'\n') {
+        Some(newline) => newline + 1,
+        None => bytes
+            .iter()
+            .position(|&byte| byte == b'\n')
+            .map_or(bytes.len(), |newline| newline + 1),
+    }
 }
 
 /// Whether a write of up to [`PIPE_BUF`] bytes to `pipe` would go through without waiting
@@ -492,14 +503,21 @@ fn write_out(shared: &Shared, mut out: impl Write, dropped_line: &dyn Fn(u64) ->
         if dropped > 0 {
             written = writeln!(out, "{}", dropped_line(dropped));
         }
-        // One write for everything taken, not one a line: under a flood of events the
-        // writes to the pipe, not the lines, are what costs.
+        // A few writes for everything taken, not one a line: under a flood of events the
+        // writes to the pipe, not the lines, are what costs. Each is whole lines of at most
+        // PIPE_BUF bytes (see `whole_lines`): the program may end while this thread waits in
+        // a write, and what the pipe then holds must not end in half a line.
         if written.is_ok() {
             let mut batch = Vec::with_capacity(lines.iter().map(Vec::len).sum());
             for line in &lines {
                 batch.extend_from_slice(line);
             }
-            written = out.write_all(&batch);
+            let mut rest = &batch[..];
+            while written.is_ok() && !rest.is_empty() {
+                let (chunk, after) = rest.split_at(whole_lines(rest));
+                written = out.write_all(chunk);
+                rest = after;
+            }
         }
         if let Err(error) = written.and_then(|()| out.flush()) {
             shared.write_failed(&error);
@@ -688,6 +706,42 @@ mod tests {
     }
 
     /// The lines `text` holds, and the counts its notes say were dropped.
+    /// Lines of every length around PIPE_BUF, cut into writes: each write is whole lines of
+    /// at most PIPE_BUF bytes, or one longer line alone, and together they are the batch.
+    #[test]
+    fn each_write_is_whole_lines_a_pipe_takes_whole() {
+        let mut batch = Vec::new();
+        for (n, length) in [1, 10, 4095, 4096, 4097, 3000, 2000, 9000, 5, 4094]
+            .into_iter()
+            .cycle()
+            .take(60)
+            .enumerate()
+        {
+            let letter = b"abcdefghijklmnopqrstuvwxyz"[n % 26];
+            batch.extend(std::iter::repeat_n(letter, length - 1));
+            batch.push(b'\n');
+        }
+        batch.extend_from_slice(b"no newline at the end");
+        let mut rest = &batch[..];
+        let mut writes = Vec::new();
+        while !rest.is_empty() {
+            let (chunk, after) = rest.split_at(whole_lines(rest));
+            writes.push(chunk);
+            rest = after;
+        }
+        assert_eq!(writes.concat(), batch, "every byte once, in order");
+        for (index, write) in writes.iter().enumerate() {
+            let last = index == writes.len() - 1;
+            assert!(last || write.ends_with(b"\n"), "write {index} ends a line");
+            let lines = lines_in(write);
+            assert!(
+                write.len() <= PIPE_BUF || lines <= 1,
+                "write {index}: {} bytes, {lines} lines",
+                write.len()
+            );
+        }
+    }
+
     fn lines_and_drops(text: &str) -> (Vec<&str>, u64) {
         let mut lines = Vec::new();
         let mut dropped = 0;
