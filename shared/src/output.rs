@@ -501,7 +501,8 @@ fn write_out(shared: &Shared, mut out: impl Write, dropped_line: &dyn Fn(u64) ->
         };
         let mut written = Ok(());
         if dropped > 0 {
-            written = writeln!(out, "{}", dropped_line(dropped));
+            // One write, as the lines below: `writeln!` would write its pieces one by one.
+            written = out.write_all(format!("{}\n", dropped_line(dropped)).as_bytes());
         }
         // A few writes for everything taken, not one a line: under a flood of events the
         // writes to the pipe, not the lines, are what costs. Each is whole lines of at most
