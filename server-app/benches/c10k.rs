@@ -298,8 +298,8 @@ impl Server {
     }
 }
 
-/// How late JSON lines reached the reader after the moment stamped in them (`ts`, which
-/// counts whole milliseconds: a line can look up to 1 ms later than it was).
+/// How late JSON lines reached the reader after the moment stamped in them (`ts`, the moment
+/// the line was made, to the microsecond).
 #[derive(Default)]
 struct Lateness {
     /// Lines counted.
@@ -386,7 +386,7 @@ fn stamp_of(line: &[u8]) -> Option<&[u8]> {
 /// line after parsing the ones before it added up to a millisecond in a burst of 500 lines.)
 /// The reader shares the two cores with the server it measures, so it does as little as it
 /// can: it finds each line's `ts` without parsing the record, and parses a stamp only when it
-/// differs from the line before's (lines of the same millisecond share it).
+/// differs from the line before's (lines made in the same microsecond share it).
 fn read_lines(mut stdout: impl Read, early: (Vec<u8>, SystemTime)) -> Lateness {
     let mut lateness = Lateness::default();
     let (mut pending, mut arrived) = early;

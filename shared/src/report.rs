@@ -134,7 +134,7 @@ pub const JSON_TEXT_CHARS: usize = 4096;
 /// released, limits, a connection's kernel state, a TLS handshake under way).
 #[must_use]
 pub fn json_record(event: &Event, at: SystemTime) -> Option<Value> {
-    let ts = humantime::format_rfc3339_millis(at).to_string();
+    let ts = crate::json_line::stamp(at);
     Some(match event {
         Event::Listening {
             address,
@@ -241,9 +241,8 @@ pub struct Printer<W: Write> {
     /// The server's TLS certificate fingerprint, said with every Listening (a `tls` object in
     /// the JSON line, a sentence in words), so a client can pin or compare it.
     fingerprint: Option<String>,
-    /// The `ts` of the latest JSON line and the millisecond it names (since the epoch): lines
-    /// printed within one millisecond share it instead of formatting it again.
-    ts: (u128, String),
+    /// The stamps of the JSON lines written by hand.
+    stamps: crate::json_line::Stamps,
     /// Where a JSON line is made before it is handed to `out` in one write.
     line: Vec<u8>,
     /// Bytes printed since the last flush.
@@ -259,7 +258,7 @@ impl<W: Write> Printer<W> {
             out,
             closed: false,
             fingerprint: None,
-            ts: (u128::MAX, String::new()),
+            stamps: crate::json_line::Stamps::default(),
             line: Vec::new(),
             unflushed: 0,
         }
@@ -284,16 +283,9 @@ impl<W: Write> Printer<W> {
     pub fn print_unflushed(&mut self, event: &Event) {
         let listening = matches!(event, Event::Listening { .. });
         if self.json && !self.closed && !listening {
-            let now = SystemTime::now();
-            let millis = now
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |since| since.as_millis());
-            if self.ts.0 != millis {
-                crate::json_line::timestamp(now, &mut self.ts.1);
-                self.ts.0 = millis;
-            }
+            let ts = self.stamps.at(SystemTime::now());
             self.line.clear();
-            if crate::json_line::write(&mut self.line, event, &self.ts.1).unwrap_or(false) {
+            if crate::json_line::write(&mut self.line, event, ts).unwrap_or(false) {
                 self.closed = self.out.write_all(&self.line).is_err();
                 self.unflushed += self.line.len();
                 return;
@@ -350,7 +342,7 @@ impl<W: Write> Printer<W> {
     /// Like [`Printer::print_note`], with `fields` (a JSON object) added to the JSON line.
     pub fn print_note_with(&mut self, human: &str, json_event: &str, fields: Value) {
         let line = if self.json {
-            let ts = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+            let ts = crate::json_line::stamp(SystemTime::now());
             let mut record = json!({"event": json_event, "ts": ts});
             if let (Some(record), Value::Object(fields)) = (record.as_object_mut(), fields) {
                 record.extend(fields);
@@ -390,7 +382,7 @@ impl Printer<Output> {
 #[must_use]
 pub fn dropped_line(json: bool, count: u64) -> String {
     if json {
-        let ts = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+        let ts = crate::json_line::stamp(SystemTime::now());
         json!({"event": "dropped", "ts": ts, "count": count}).to_string()
     } else {
         format!(
@@ -654,7 +646,7 @@ mod tests {
         let record = json_record(&queue, SystemTime::UNIX_EPOCH).expect("in the schema");
         assert_eq!(
             record,
-            json!({"event": "accept_queue", "ts": "1970-01-01T00:00:00.000Z", "waiting": 4,
+            json!({"event": "accept_queue", "ts": "1970-01-01T00:00:00.000000Z", "waiting": 4,
                    "capacity": 16, "syn_recv": 0, "overflows": 0})
         );
         let overflowing = Event::AcceptQueue {
@@ -675,7 +667,7 @@ mod tests {
         let data = Event::data(SocketId(3), &bytes::Bytes::from_static(b"abc"));
         let record = json_record(&data, SystemTime::UNIX_EPOCH).expect("data is in the schema");
         assert_eq!(record["event"], "data");
-        assert_eq!(record["ts"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(record["ts"], "1970-01-01T00:00:00.000000Z");
         assert_eq!(record["socket"], 3);
         assert_eq!(record["bytes"], 3);
         assert_eq!(record["text"], "abc");

@@ -285,7 +285,7 @@ pub fn lesson_record(event: &Event, at: SystemTime) -> Option<Value> {
     if let Some(record) = json_record(event, at) {
         return Some(record);
     }
-    let ts = humantime::format_rfc3339_millis(at).to_string();
+    let ts = crate::json_line::stamp(at);
     match event {
         Event::LimitsChanged { min, max } => {
             Some(json!({"event": "limits_changed", "ts": ts, "min": min, "max": max}))
