@@ -17,7 +17,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// How many bytes of lines may wait for a slow reader before the oldest are dropped. One
 /// batch the writer already holds (at most as much again) comes on top.
@@ -27,8 +27,11 @@ pub const OUTPUT_BUFFER_BYTES: usize = 1024 * 1024;
 /// before giving up on a reader that does not read.
 pub const FINISH_WAIT: Duration = Duration::from_secs(1);
 
-/// Makes the line that says how many lines were dropped (the JSON or human wording).
-pub type DroppedLine = Box<dyn Fn(u64) -> String + Send>;
+/// Makes the line that says how many lines were dropped (the JSON or human wording), from their
+/// count and the moment the last of them was handed over: the note stands where they stood, so
+/// a stamp of that moment keeps the stamps in order (the lines after it were made later; the
+/// moment the note is written can be seconds later still).
+pub type DroppedLine = Box<dyn Fn(u64, SystemTime) -> String + Send>;
 
 /// The queue between the program and the writer thread.
 #[derive(Debug, Default)]
@@ -37,12 +40,14 @@ pub type DroppedLine = Box<dyn Fn(u64) -> String + Send>;
     reason = "independent facts about the writer, all read and changed under one lock"
 )]
 struct Queue {
-    /// Lines waiting, oldest first, each with its newline.
-    lines: VecDeque<Vec<u8>>,
+    /// Lines waiting, oldest first, each with its newline, and when they were queued.
+    lines: VecDeque<(Vec<u8>, SystemTime)>,
     /// Their total size, kept at most [`Output`]'s limit (plus one line larger than it).
     bytes: usize,
     /// Lines dropped since the writer last said so.
     dropped: u64,
+    /// When the last of them was queued.
+    dropped_at: Option<SystemTime>,
     /// The reader went away (a write failed): further lines are refused.
     reader_gone: bool,
     /// The writer thread holds lines it took and has not finished writing them.
@@ -224,7 +229,12 @@ impl Output {
     #[must_use]
     pub fn unwritten(&self) -> u64 {
         let queue = self.shared.lock();
-        queue.lines.iter().map(|entry| lines_in(entry)).sum::<u64>() + queue.dropped
+        queue
+            .lines
+            .iter()
+            .map(|(entry, _)| lines_in(entry))
+            .sum::<u64>()
+            + queue.dropped
     }
 
     /// Why the output could not be written, when that was not its reader leaving: a program
@@ -309,12 +319,13 @@ impl Write for Output {
             }
         }
         queue.bytes += line.len();
-        queue.lines.push_back(line);
+        queue.lines.push_back((line, SystemTime::now()));
         while queue.bytes > self.limit && queue.lines.len() > 1 {
-            if let Some(oldest) = queue.lines.pop_front() {
+            if let Some((oldest, queued)) = queue.lines.pop_front() {
                 queue.bytes -= oldest.len();
                 // An entry is a batch of lines when the program flushed once for several.
                 queue.dropped += lines_in(&oldest);
+                queue.dropped_at = Some(queued);
             }
         }
         self.shared.changed.notify_all();
@@ -334,7 +345,7 @@ impl Drop for Output {
             // what it never got is said where it can still be seen.
             tell_stderr(&format!(
                 "At least {} lines of output were never written: whoever reads it stopped \
-                 reading, and the program did not wait longer than {} s for it to stop.\n",
+                 reading, and the program waited {} s for it to read them, no longer.\n",
                 self.unwritten(),
                 FINISH_WAIT.as_secs()
             ));
@@ -474,9 +485,13 @@ fn lines_in(entry: &[u8]) -> u64 {
 
 /// The writer thread: takes what is queued and writes it, saying first how many lines were
 /// dropped since last time. Ends when finishing and empty, or when the reader is gone.
-fn write_out(shared: &Shared, mut out: impl Write, dropped_line: &dyn Fn(u64) -> String) {
+fn write_out(
+    shared: &Shared,
+    mut out: impl Write,
+    dropped_line: &dyn Fn(u64, SystemTime) -> String,
+) {
     loop {
-        let (lines, dropped) = {
+        let (lines, dropped, dropped_at) = {
             let mut queue = shared.lock();
             while queue.lines.is_empty()
                 && queue.dropped == 0
@@ -497,20 +512,22 @@ fn write_out(shared: &Shared, mut out: impl Write, dropped_line: &dyn Fn(u64) ->
             (
                 std::mem::take(&mut queue.lines),
                 std::mem::take(&mut queue.dropped),
+                queue.dropped_at.take(),
             )
         };
         let mut written = Ok(());
         if dropped > 0 {
             // One write, as the lines below: `writeln!` would write its pieces one by one.
-            written = out.write_all(format!("{}\n", dropped_line(dropped)).as_bytes());
+            let at = dropped_at.unwrap_or_else(SystemTime::now);
+            written = out.write_all(format!("{}\n", dropped_line(dropped, at)).as_bytes());
         }
         // A few writes for everything taken, not one a line: under a flood of events the
         // writes to the pipe, not the lines, are what costs. Each is whole lines of at most
         // PIPE_BUF bytes (see `whole_lines`): the program may end while this thread waits in
         // a write, and what the pipe then holds must not end in half a line.
         if written.is_ok() {
-            let mut batch = Vec::with_capacity(lines.iter().map(Vec::len).sum());
-            for line in &lines {
+            let mut batch = Vec::with_capacity(lines.iter().map(|(line, _)| line.len()).sum());
+            for (line, _) in &lines {
                 batch.extend_from_slice(line);
             }
             let mut rest = &batch[..];
@@ -566,8 +583,9 @@ mod tests {
             open: Some(gate),
             out: sender,
         };
-        let mut output = Output::spawn(reader, 100, Box::new(|count| format!("dropped {count}")))
-            .expect("writer thread");
+        let mut output =
+            Output::spawn(reader, 100, Box::new(|count, _| format!("dropped {count}")))
+                .expect("writer thread");
         // Each line is 10 bytes; the queue holds 10 of them while the reader stalls.
         let total = 1000;
         for n in 0..total {
@@ -627,7 +645,7 @@ mod tests {
     fn lines_a_stalled_reader_never_got_are_counted() {
         let (entered, writing) = mpsc::channel();
         let mut output =
-            Output::spawn(Stuck(entered), 1000, Box::new(|_| String::new())).expect("writer");
+            Output::spawn(Stuck(entered), 1000, Box::new(|_, _| String::new())).expect("writer");
         writeln!(output, "taken by the writer").expect("queued");
         output.flush().expect("queued");
         writing
@@ -676,7 +694,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_output_that_fails_stops_the_program_and_says_why() {
-        let mut output = Output::spawn(Full, 100, Box::new(|_| String::new())).expect("writer");
+        let mut output = Output::spawn(Full, 100, Box::new(|_, _| String::new())).expect("writer");
         let gone = output.reader_gone();
         writeln!(output, "one").expect("queued");
         output.flush().expect("queued");
@@ -689,7 +707,7 @@ mod tests {
 
     #[tokio::test]
     async fn once_the_reader_is_gone_writes_fail_and_the_program_hears_of_it() {
-        let mut output = Output::spawn(Gone, 100, Box::new(|_| String::new())).expect("writer");
+        let mut output = Output::spawn(Gone, 100, Box::new(|_, _| String::new())).expect("writer");
         let gone = output.reader_gone();
         writeln!(output, "one").expect("queued");
         output.flush().expect("queued");
@@ -706,7 +724,51 @@ mod tests {
         assert_eq!(output.failure(), None, "a reader that leaves is no failure");
     }
 
-    /// The lines `text` holds, and the counts its notes say were dropped.
+    /// Nanoseconds since 1970.
+    fn nanos(at: SystemTime) -> u128 {
+        at.duration_since(SystemTime::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_nanos()
+    }
+
+    /// The note about dropped lines stands where they stood, and so does its moment: the
+    /// moments in the output never go back, though the note is written once the reader reads
+    /// again, after every line that follows it was made.
+    #[test]
+    fn the_note_about_dropped_lines_keeps_the_moments_in_order() {
+        let (open, gate) = mpsc::channel();
+        let (sender, received) = mpsc::channel();
+        let reader = Gate {
+            open: Some(gate),
+            out: sender,
+        };
+        let mut output = Output::spawn(
+            reader,
+            100,
+            Box::new(|count, at| format!("dropped {count} at {}", nanos(at))),
+        )
+        .expect("writer thread");
+        for _ in 0..1000 {
+            writeln!(output, "at {}", nanos(SystemTime::now())).expect("queued");
+            output.flush().expect("queued");
+        }
+        open.send(()).expect("gate");
+        assert!(output.finish(Duration::from_secs(20)), "all written");
+        let text: String = received
+            .try_iter()
+            .map(|chunk| String::from_utf8_lossy(&chunk).into_owned())
+            .collect();
+        assert!(text.contains("dropped "), "lines were dropped: {text}");
+        let moments: Vec<u128> = text
+            .lines()
+            .map(|line| {
+                let (_, at) = line.rsplit_once("at ").expect("a moment");
+                at.parse().expect("nanoseconds")
+            })
+            .collect();
+        assert!(moments.windows(2).all(|pair| pair[0] <= pair[1]), "{text}");
+    }
+
     /// Lines of every length around PIPE_BUF, cut into writes: each write is whole lines of
     /// at most PIPE_BUF bytes, or one longer line alone, and together they are the batch.
     #[test]
@@ -743,6 +805,7 @@ mod tests {
         }
     }
 
+    /// The lines `text` holds, and the counts its notes say were dropped.
     fn lines_and_drops(text: &str) -> (Vec<&str>, u64) {
         let mut lines = Vec::new();
         let mut dropped = 0;
@@ -768,7 +831,7 @@ mod tests {
             let mut output = Output::to_pipe(
                 writer.into(),
                 1000,
-                Box::new(|count| format!("dropped {count}")),
+                Box::new(|count, _| format!("dropped {count}")),
             )
             .expect("writer thread");
             // 200 KB, three times what a pipe holds, while nobody reads.
@@ -812,7 +875,7 @@ mod tests {
     #[tokio::test]
     async fn a_reader_closing_the_pipe_is_heard_without_another_write() {
         let (mut reader, writer) = io::pipe().expect("a pipe");
-        let mut output = Output::to_pipe(writer.into(), 1000, Box::new(|_| String::new()))
+        let mut output = Output::to_pipe(writer.into(), 1000, Box::new(|_, _| String::new()))
             .expect("writer thread");
         writeln!(output, "the only line").expect("queued");
         output.flush().expect("queued");

@@ -372,17 +372,19 @@ impl Printer<Output> {
     /// # Errors
     /// When stdout cannot be duplicated or the writer thread cannot start.
     pub fn stdout(role: Role, json: bool) -> std::io::Result<Self> {
-        let out = Output::stdout(Box::new(move |count| dropped_line(json, count)))?;
+        let out = Output::stdout(Box::new(move |count, at| dropped_line(json, count, at)))?;
         Ok(Self::new(role, json, out))
     }
 }
 
 /// The line that says `count` lines of output were dropped because their reader fell behind:
-/// `{"event":"dropped","ts":…,"count":N}` with `json`, words otherwise.
+/// `{"event":"dropped","ts":…,"count":N}` with `json`, words otherwise. `at` is when the last
+/// of them was printed: the note takes their place in the output, so its `ts` keeps the
+/// stamps in order.
 #[must_use]
-pub fn dropped_line(json: bool, count: u64) -> String {
+pub fn dropped_line(json: bool, count: u64, at: SystemTime) -> String {
     if json {
-        let ts = crate::json_line::stamp(SystemTime::now());
+        let ts = crate::json_line::stamp(at);
         json!({"event": "dropped", "ts": ts, "count": count}).to_string()
     } else {
         format!(
