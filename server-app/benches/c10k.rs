@@ -371,6 +371,21 @@ fn backlog() -> u32 {
     serversocket::kernel::backlog_cap().unwrap_or(1024)
 }
 
+/// A stamp (`2026-11-27T06:30:00.123456Z`) cut into its whole second (up to the `.`) and its
+/// fraction of a second, read from its digits.
+fn split_stamp(stamp: &[u8]) -> Option<(&[u8], Duration)> {
+    let dot = stamp.iter().position(|&byte| byte == b'.')?;
+    let digits = stamp[dot + 1..].strip_suffix(b"Z")?;
+    if digits.is_empty() || digits.len() > 9 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let value = digits
+        .iter()
+        .fold(0_u64, |value, &digit| value * 10 + u64::from(digit - b'0'));
+    let nanos = value * 10_u64.pow(9 - digits.len() as u32);
+    Some((&stamp[..dot], Duration::from_nanos(nanos)))
+}
+
 /// The `ts` of a JSON line (`"ts":"…"`), found without parsing the rest.
 fn stamp_of(line: &[u8]) -> Option<&[u8]> {
     const KEY: &[u8] = b"\"ts\":\"";
@@ -385,8 +400,8 @@ fn stamp_of(line: &[u8]) -> Option<&[u8]> {
 /// parsing of the lines before a line is not counted as the server's delay. (Stamping each
 /// line after parsing the ones before it added up to a millisecond in a burst of 500 lines.)
 /// The reader shares the two cores with the server it measures, so it does as little as it
-/// can: it finds each line's `ts` without parsing the record, and parses a stamp only when it
-/// differs from the line before's (lines made in the same microsecond share it).
+/// can: it finds each line's `ts` without parsing the record, parses its date and time only
+/// when their second differs from the line before's, and reads the fraction's digits itself.
 fn read_lines(mut stdout: impl Read, early: (Vec<u8>, SystemTime)) -> Lateness {
     let mut lateness = Lateness::default();
     let (mut pending, mut arrived) = early;
@@ -400,15 +415,18 @@ fn read_lines(mut stdout: impl Read, early: (Vec<u8>, SystemTime)) -> Lateness {
             let Some(stamp) = stamp_of(line) else {
                 continue;
             };
-            if last.as_ref().is_none_or(|(text, _)| text != stamp) {
-                let parsed = std::str::from_utf8(stamp)
+            let Some((second, fraction)) = split_stamp(stamp) else {
+                continue;
+            };
+            if last.as_ref().is_none_or(|(text, _)| text != second) {
+                let whole_second = std::str::from_utf8(second)
                     .ok()
-                    .and_then(|text| humantime::parse_rfc3339(text).ok());
-                last = parsed.map(|at| (stamp.to_vec(), at));
+                    .and_then(|text| humantime::parse_rfc3339(&format!("{text}Z")).ok());
+                last = whole_second.map(|at| (second.to_vec(), at));
             }
             if let Some(late) = last
                 .as_ref()
-                .and_then(|(_, at)| arrived.duration_since(*at).ok())
+                .and_then(|(_, at)| arrived.duration_since(*at + fraction).ok())
             {
                 lateness.add(late);
             }
