@@ -35,7 +35,7 @@ pub struct ScriptArgs {
           value_parser = clap::value_parser!(u64).range(0..=MAX_INTERVAL_MS))]
     pub interval_ms: u64,
     /// With --headless: send this file's bytes once connected, after the hello; progress is
-    /// printed every 10%.
+    /// printed as each tenth goes out (at most once a write, so a small file shows fewer).
     #[arg(long, value_name = "PATH")]
     pub send_file: Option<PathBuf>,
 }
