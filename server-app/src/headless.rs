@@ -36,9 +36,9 @@ const GATHER: Duration = Duration::from_millis(1);
 const FLUSH_BYTES: usize = 4096;
 
 /// Prints and flushes `first`, lets the events that follow it gather for [`GATHER`], prints
-/// them (taken from `more`, at most [`BATCH`]) and flushes every [`FLUSH_BYTES`]: a few writes to the pipe for a
-/// burst instead of one a line, which is what lets the printing loop keep up with a burst of
-/// connections.
+/// them (taken from `more`, at most [`BATCH`]) and flushes every [`FLUSH_BYTES`]: a few writes
+/// to the pipe for a burst instead of one a line, which is what lets the printing loop keep up
+/// with a burst of connections.
 ///
 /// The first line is written before the gather, not with the rest: the sleep ends with a
 /// wake-up, and on a busy machine a woken thread can wait two of the kernel's clock ticks for
