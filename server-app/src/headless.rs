@@ -257,6 +257,17 @@ mod tests {
         }
     }
 
+    /// What one `print_batch` flushed, piece by piece, for a burst of AddSocket events: socket
+    /// 0's first, then those of the sockets `rest` names.
+    fn print_burst(rest: &mut impl Iterator<Item = u64>) -> Vec<Vec<u8>> {
+        let mut printer = Printer::new(Role::Server, true, Flushes::default());
+        let add_socket = |id| Event::AddSocket {
+            socket: SocketId(id),
+        };
+        print_batch(&mut printer, &add_socket(0), || rest.next().map(add_socket));
+        printer.out().flushed.clone()
+    }
+
     fn lines(bytes: &[u8]) -> Vec<serde_json::Value> {
         bytes
             .split(|&byte| byte == b'\n')
@@ -269,18 +280,7 @@ mod tests {
     /// the sleep (and the wait for a core after it). The rest go out together after it.
     #[test]
     fn a_bursts_first_line_is_written_before_the_rest_gather() {
-        let mut printer = Printer::new(Role::Server, true, Flushes::default());
-        let mut rest = (1..=20).map(|n| Event::AddSocket {
-            socket: SocketId(n),
-        });
-        print_batch(
-            &mut printer,
-            &Event::AddSocket {
-                socket: SocketId(0),
-            },
-            || rest.next(),
-        );
-        let flushed = &printer.out().flushed;
+        let flushed = print_burst(&mut (1..=20));
         assert_eq!(flushed.len(), 2, "the first line, then the rest at once");
         let first = lines(&flushed[0]);
         assert_eq!(first.len(), 1);
@@ -296,28 +296,15 @@ mod tests {
     /// [`BATCH`] events so the loop looks at its stop signal between batches.
     #[test]
     fn a_flood_goes_out_in_pipe_sized_pieces_and_batches() {
-        let mut printer = Printer::new(Role::Server, true, Flushes::default());
-        let mut rest = (1..).map(|n| Event::AddSocket {
-            socket: SocketId(n),
-        });
-        print_batch(
-            &mut printer,
-            &Event::AddSocket {
-                socket: SocketId(0),
-            },
-            || rest.next(),
-        );
-        let flushed = &printer.out().flushed;
+        let mut rest = 1..;
+        let flushed = print_burst(&mut rest);
         let printed: usize = flushed.iter().map(|bytes| lines(bytes).len()).sum();
         assert_eq!(printed, BATCH);
         // A piece is cut once it reaches FLUSH_BYTES, so it holds at most one line more.
         assert!(flushed.iter().all(|bytes| bytes.len() < FLUSH_BYTES + 100));
-        let next = u64::try_from(BATCH).expect("a small count");
         assert_eq!(
             rest.next(),
-            Some(Event::AddSocket {
-                socket: SocketId(next)
-            }),
+            Some(u64::try_from(BATCH).expect("a small count")),
             "the batch took exactly BATCH - 1 events from the queue"
         );
     }

@@ -575,29 +575,41 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_reader_that_stalls_costs_the_oldest_lines_and_hears_how_many() {
+    /// What a reader that stalls (the queue holding 100 bytes meanwhile) reads once it reads
+    /// again, after `total` lines were written and flushed one by one, each made by `line`.
+    fn read_after_a_stall(
+        total: usize,
+        dropped_line: DroppedLine,
+        mut line: impl FnMut(usize) -> String,
+    ) -> String {
         let (open, gate) = mpsc::channel();
         let (sender, received) = mpsc::channel();
         let reader = Gate {
             open: Some(gate),
             out: sender,
         };
-        let mut output =
-            Output::spawn(reader, 100, Box::new(|count, _| format!("dropped {count}")))
-                .expect("writer thread");
-        // Each line is 10 bytes; the queue holds 10 of them while the reader stalls.
-        let total = 1000;
+        let mut output = Output::spawn(reader, 100, dropped_line).expect("writer thread");
         for n in 0..total {
-            writeln!(output, "line {n:04}").expect("queued");
+            writeln!(output, "{}", line(n)).expect("queued");
             output.flush().expect("queued");
         }
         open.send(()).expect("gate");
         assert!(output.finish(Duration::from_secs(20)), "all written");
-        let text: String = received
+        received
             .try_iter()
             .map(|chunk| String::from_utf8_lossy(&chunk).into_owned())
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn a_reader_that_stalls_costs_the_oldest_lines_and_hears_how_many() {
+        // Each line is 10 bytes; the queue holds 10 of them while the reader stalls.
+        let total = 1000;
+        let text = read_after_a_stall(
+            total,
+            Box::new(|count, _| format!("dropped {count}")),
+            |n| format!("line {n:04}"),
+        );
         let lines: Vec<&str> = text.lines().collect();
         // The writer may take a batch before it meets the stalled reader, and the lines
         // dropped before and after that batch are then told in two notes.
@@ -736,28 +748,11 @@ mod tests {
     /// again, after every line that follows it was made.
     #[test]
     fn the_note_about_dropped_lines_keeps_the_moments_in_order() {
-        let (open, gate) = mpsc::channel();
-        let (sender, received) = mpsc::channel();
-        let reader = Gate {
-            open: Some(gate),
-            out: sender,
-        };
-        let mut output = Output::spawn(
-            reader,
-            100,
+        let text = read_after_a_stall(
+            1000,
             Box::new(|count, at| format!("dropped {count} at {}", nanos(at))),
-        )
-        .expect("writer thread");
-        for _ in 0..1000 {
-            writeln!(output, "at {}", nanos(SystemTime::now())).expect("queued");
-            output.flush().expect("queued");
-        }
-        open.send(()).expect("gate");
-        assert!(output.finish(Duration::from_secs(20)), "all written");
-        let text: String = received
-            .try_iter()
-            .map(|chunk| String::from_utf8_lossy(&chunk).into_owned())
-            .collect();
+            |_| format!("at {}", nanos(SystemTime::now())),
+        );
         assert!(text.contains("dropped "), "lines were dropped: {text}");
         let moments: Vec<u128> = text
             .lines()
