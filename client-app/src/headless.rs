@@ -15,11 +15,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serversocket::output::Output;
-use serversocket::report::{Printer, Role};
-use serversocket::script::{self, ClientScript, SendTally};
 use serversocket::tls::ClientTls;
 use serversocket::{Event, EventSender, Runtime, SocketId, SocketIds, TcpSocket, event_channel};
+use serversocket_app::script::{self, ClientScript, SendTally};
+use serversocket_report::output::Output;
+use serversocket_report::{Printer, Role};
 use serversocket_ui::shutdown::{exit_code, stop_requested};
 
 use crate::Args;

@@ -20,10 +20,10 @@ pub struct Args {
     #[arg(long)]
     pub headless: bool,
     /// The server's host name or IP address (IPv4, or IPv6 bare or in brackets: ::1, [::1]).
-    #[arg(long, value_name = "HOST", default_value = "127.0.0.1", value_parser = serversocket::parse_host)]
+    #[arg(long, value_name = "HOST", default_value = "127.0.0.1", value_parser = serversocket_app::parse_host)]
     pub address: String,
     /// The server's port (1 to 65535).
-    #[arg(long, default_value_t = DEFAULT_PORT, allow_hyphen_values = true, value_parser = serversocket::parse_remote_port)]
+    #[arg(long, default_value_t = DEFAULT_PORT, allow_hyphen_values = true, value_parser = serversocket_app::parse_remote_port)]
     pub port: u16,
     /// With --headless: how many sockets to open (ids 0 to N-1; 1 to 10000, and no more than
     /// the open-files limit, `ulimit -n`).

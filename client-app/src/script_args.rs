@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
-use serversocket::escapes::IndexedText;
-use serversocket::script::ClientScript;
+use serversocket_app::script::ClientScript;
+use serversocket_report::escapes::IndexedText;
 use thiserror::Error;
 
 /// The most times `--repeat` sends the hello, so a typo cannot flood a server for days.

@@ -15,14 +15,14 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use serversocket::bounds::IN_FLIGHT_CEILING;
-use serversocket::kernel::ConnectionWatch;
-use serversocket::lesson::Side as LessonSide;
-use serversocket::report::Role;
 use serversocket::seed::Replier;
+use serversocket::watch::ConnectionWatch;
 use serversocket::{
     Event, EventReceiver, EventSender, Runtime, SocketError, SocketId, SocketIds, SocketState,
     TcpSocket,
 };
+use serversocket_lessons::Side as LessonSide;
+use serversocket_report::Role;
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::lesson_panel::{LessonPanel, mark};
 use serversocket_ui::native::{Side, open_window};
@@ -487,12 +487,14 @@ impl ClientWindow {
                 continue;
             }
             if request.times > 1 {
-                self.runtime.handle().spawn(serversocket::script::repeat(
-                    socket,
-                    request.data.clone().into(),
-                    request.times - 1,
-                    request.interval,
-                ));
+                self.runtime
+                    .handle()
+                    .spawn(serversocket_app::script::repeat(
+                        socket,
+                        request.data.clone().into(),
+                        request.times - 1,
+                        request.interval,
+                    ));
             }
         }
     }
@@ -533,7 +535,7 @@ impl ClientWindow {
                 let id = socket.id();
                 let read = tokio::task::spawn_blocking(move || std::fs::read(path)).await;
                 let sent = match read {
-                    Ok(Ok(data)) => serversocket::script::send_file(socket, data.into()).await,
+                    Ok(Ok(data)) => serversocket_app::script::send_file(socket, data.into()).await,
                     Ok(Err(e)) => Err(SocketError::Os(format!("cannot read the file: {e}"))),
                     Err(e) => Err(SocketError::Os(format!("reading the file failed: {e}"))),
                 };

@@ -13,9 +13,9 @@ use client_app::window::{ClientSettings, ClientWindow};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use server_app::window::{ServerSettings, ServerWindow};
-use serversocket::lesson::Outcome;
-use serversocket::lesson::Side;
-use serversocket::lesson::sync::LessonSync;
+use serversocket_lessons::Outcome;
+use serversocket_lessons::Side;
+use serversocket_lessons::sync::LessonSync;
 use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
 
 /// Frames each wait may take (10 ms apart, over a minute in all): a naive burst's dropped
@@ -129,7 +129,7 @@ impl Lab {
             let done = |panel: &LessonPanel| {
                 panel
                     .run()
-                    .is_some_and(serversocket::lesson::LessonRun::is_finished)
+                    .is_some_and(serversocket_lessons::LessonRun::is_finished)
             };
             done(lab.server.state().lessons()) && done(lab.client.state().lessons())
         });
@@ -145,7 +145,7 @@ impl Lab {
         self.until("a question", |lab| {
             lab.panel(side)
                 .run()
-                .is_some_and(serversocket::lesson::LessonRun::is_asking)
+                .is_some_and(serversocket_lessons::LessonRun::is_asking)
         });
         // A frame that draws the question.
         self.step();
@@ -311,7 +311,7 @@ fn lesson_1_listening() {
         lab.until("the client's question", |lab| {
             lab.panel(Side::Client)
                 .run()
-                .is_some_and(serversocket::lesson::LessonRun::is_asking)
+                .is_some_and(serversocket_lessons::LessonRun::is_asking)
         });
         lab.live(Side::Client, "last.local_port")
     };
@@ -342,7 +342,7 @@ fn lesson_2_the_pool() {
     lab.until("the question on AddSocket", |lab| {
         lab.panel(Side::Server)
             .run()
-            .is_some_and(serversocket::lesson::LessonRun::is_asking)
+            .is_some_and(serversocket_lessons::LessonRun::is_asking)
     });
     // Min went from 2 to 5 with two idle: three AddSocket events.
     lab.answer(Side::Server, "5", "3");
@@ -374,7 +374,7 @@ fn lesson_3_max_and_the_backlog() {
     lab.until("the question on the accept queue", |lab| {
         lab.panel(Side::Server)
             .run()
-            .is_some_and(serversocket::lesson::LessonRun::is_asking)
+            .is_some_and(serversocket_lessons::LessonRun::is_asking)
     });
     // What the kernel says, read with `ss` (when the test machine has it), is the answer.
     let waiting = accept_queue_by_ss(address.port()).map_or_else(
@@ -405,7 +405,7 @@ fn lesson_4_why_a_serversocket() {
     lab.until("the question on the naive burst", |lab| {
         lab.panel(Side::Client)
             .run()
-            .is_some_and(serversocket::lesson::LessonRun::is_asking)
+            .is_some_and(serversocket_lessons::LessonRun::is_asking)
     });
     let failed = lab.live(Side::Client, "errors");
     assert_ne!(failed, "0", "the naive server lost part of the burst");
@@ -496,7 +496,7 @@ fn lesson_6_closing() {
     lab.until("the server's question", |lab| {
         lab.panel(Side::Server)
             .run()
-            .is_some_and(serversocket::lesson::LessonRun::is_asking)
+            .is_some_and(serversocket_lessons::LessonRun::is_asking)
     });
     let time_wait = lab.live(Side::Server, "time_wait");
     assert_ne!(time_wait, "0", "the side that closed first holds TIME_WAIT");
@@ -517,7 +517,7 @@ fn lesson_6_closing() {
     lab.until("the client's question", |lab| {
         lab.panel(Side::Client)
             .run()
-            .is_some_and(serversocket::lesson::LessonRun::is_asking)
+            .is_some_and(serversocket_lessons::LessonRun::is_asking)
     });
     let time_wait = lab.live(Side::Client, "time_wait");
     assert_ne!(
@@ -547,7 +547,7 @@ fn lesson_7_the_byte_stream() {
     lab.until("the question on reads", |lab| {
         lab.panel(Side::Client)
             .run()
-            .is_some_and(serversocket::lesson::LessonRun::is_asking)
+            .is_some_and(serversocket_lessons::LessonRun::is_asking)
     });
     let reads = lab.live_count_reads();
     lab.answer(Side::Client, &wrong(&reads), &reads);
@@ -592,7 +592,7 @@ fn a_lesson_is_remembered_between_runs_and_reset_starts_it_again() {
     assert_eq!(
         resumed
             .run()
-            .map(serversocket::lesson::LessonRun::step_index),
+            .map(serversocket_lessons::LessonRun::step_index),
         Some(1)
     );
     assert!(
@@ -618,7 +618,7 @@ fn lesson_8_tls() {
     lab.until("the client's question", |lab| {
         lab.panel(Side::Client)
             .run()
-            .is_some_and(serversocket::lesson::LessonRun::is_asking)
+            .is_some_and(serversocket_lessons::LessonRun::is_asking)
     });
     let protocol = lab.live(Side::Client, "tls.protocol");
     assert!(protocol.contains("TLS"), "{protocol}");

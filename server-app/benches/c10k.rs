@@ -368,7 +368,7 @@ fn ms(duration: Duration) -> f64 {
 /// of it. Both servers lost clients that way (the plain loop more than ours: 390 and 80 over
 /// five rounds); that measures the kernel's queue, not the server, so both get the larger one.
 fn backlog() -> u32 {
-    serversocket::kernel::backlog_cap().unwrap_or(1024)
+    serversocket_kernel::backlog_cap().unwrap_or(1024)
 }
 
 /// A stamp (`2026-11-27T06:30:00.123456Z`) cut into its whole second (up to the `.`) and its

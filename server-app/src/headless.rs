@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serversocket::naive::NaiveServer;
-use serversocket::reply::ReplyMode;
-use serversocket::report::{Printer, Role};
 use serversocket::tls::ServerTls;
 use serversocket::{Event, Runtime, ServerSocket, event_channel};
+use serversocket_app::reply::ReplyMode;
+use serversocket_report::{Printer, Role};
 use serversocket_ui::shutdown::{exit_code, stop_requested};
 
 use crate::{Args, Mode};
@@ -128,7 +128,7 @@ fn run_pool(
         eprintln!("error {}: {error}", error.code());
         return Ok(ExitCode::FAILURE);
     }
-    if let Some(note) = serversocket::kernel::backlog_capped(args.backlog) {
+    if let Some(note) = serversocket_kernel::backlog_capped(args.backlog) {
         printer.print_note(&note, "backlog_capped");
     }
     runtime.block_on(async {
@@ -232,7 +232,7 @@ mod tests {
     use std::io::{self, Write};
 
     use serversocket::SocketId;
-    use serversocket::report::{Printer, Role};
+    use serversocket_report::{Printer, Role};
 
     use super::*;
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::Value;
-use serversocket::lesson::{self, LessonRun, Progress, Side};
+use serversocket_lessons::{self as lesson, LessonRun, Progress, Side};
 
 /// What `--check` was given.
 #[derive(Debug, Clone)]

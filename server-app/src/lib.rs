@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long, value_name = "ADDR", default_value_t = DEFAULT_NETWORK_INTERFACE)]
     pub bind: IpAddr,
     /// Port to listen on (0 = any free port; below 1024 needs privileges).
-    #[arg(long, default_value_t = DEFAULT_PORT, allow_hyphen_values = true, value_parser = serversocket::parse_port)]
+    #[arg(long, default_value_t = DEFAULT_PORT, allow_hyphen_values = true, value_parser = serversocket_app::parse_port)]
     pub port: u16,
     /// MinimumSocketsAvailable: idle sockets the pool keeps ready (0 to 1000).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MINIMUM_SOCKETS_AVAILABLE, value_parser = serversocket::bounds::parse_minimum_sockets_available)]

@@ -4,9 +4,9 @@
 //! listener opened half-way.
 
 use bytes::Bytes;
-use serversocket::escapes::{EscapeError, unescape};
-use serversocket::reply::{ReplyMode, RuleError, Rules};
 use serversocket::seed::SERVER_GREETING;
+use serversocket_app::reply::{ReplyMode, RuleError, Rules};
+use serversocket_report::escapes::{EscapeError, unescape};
 use thiserror::Error;
 
 /// How each pooled socket answers (the flags of `server-app`).

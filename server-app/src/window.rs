@@ -23,14 +23,14 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use serversocket::kernel::ConnectionWatch;
-use serversocket::lesson::Side as LessonSide;
 use serversocket::naive::NaiveServer;
-use serversocket::reply::{ChosenOnConnect, ReplyMode};
-use serversocket::report::Role;
+use serversocket::watch::ConnectionWatch;
 use serversocket::{
     Event, EventReceiver, EventSender, Runtime, ServerSocket, SocketError, SocketId, TcpSocket,
 };
+use serversocket_app::reply::{ChosenOnConnect, ReplyMode};
+use serversocket_lessons::Side as LessonSide;
+use serversocket_report::Role;
 use serversocket_ui::diagnostics::LevelSwitch;
 use serversocket_ui::lesson_panel::{LessonPanel, mark};
 use serversocket_ui::native::{Side, open_window};

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use serde_json::json;
-use serversocket::lesson::{Settings, Side};
+use serversocket_lessons::{Settings, Side};
 use serversocket_ui::lesson_panel::LessonPanel;
 
 use super::ClientWindow;

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serversocket::bounds::{Count, DEFAULT_IN_FLIGHT};
 use serversocket::server_socket::DEFAULT_PORT;
-use serversocket::{parse_host, parse_remote_port};
+use serversocket_app::{parse_host, parse_remote_port};
 
 use crate::Args;
 

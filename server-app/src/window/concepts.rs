@@ -5,8 +5,8 @@
 use std::net::SocketAddr;
 
 use serversocket::error::code_meaning;
-use serversocket::kernel::{AcceptQueue, KernelError, TcpState};
 use serversocket::server_socket::PoolStatus;
+use serversocket_kernel::{AcceptQueue, KernelError, TcpState};
 use serversocket_ui::{RowState, SocketRows};
 
 /// What the panel points at: the live state of the server window.

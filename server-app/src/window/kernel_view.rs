@@ -2,8 +2,8 @@
 //! and holds in the accept queue (one small tile each), its capacity (the backlog), half-open
 //! connections, overflows, and the Pause accepting toggle that lets a learner fill the queue.
 
-use serversocket::kernel::{AcceptQueue, KernelError, KernelProbe};
 use serversocket::{Event, ServerSocket};
+use serversocket_kernel::{AcceptQueue, KernelError, KernelProbe};
 
 /// Waiting connections drawn as tiles; beyond this a count says how many more.
 const MOST_TILES: u32 = 48;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use serversocket::lesson::{ServerMode, Settings, Side};
+use serversocket_lessons::{ServerMode, Settings, Side};
 use serversocket_ui::lesson_panel::LessonPanel;
 
 use super::ServerWindow;

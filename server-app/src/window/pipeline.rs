@@ -10,8 +10,8 @@ mod flights;
 
 use std::time::Duration;
 
-use serversocket::kernel::AcceptQueue;
 use serversocket::{Event, SocketId};
+use serversocket_kernel::AcceptQueue;
 use serversocket_ui::theme;
 use serversocket_ui::{RowState, SocketRows};
 
@@ -513,7 +513,7 @@ mod tests {
         let local = "127.0.0.1:2002".parse().unwrap();
         for id in 0..idle + connected {
             rows.apply(
-                serversocket::report::Role::Server,
+                serversocket_report::Role::Server,
                 &Event::AddSocket {
                     socket: SocketId(id),
                 },
@@ -523,7 +523,7 @@ mod tests {
             let remote =
                 std::net::SocketAddr::from(([127, 0, 0, 1], 46116 + u16::try_from(id).unwrap()));
             rows.apply(
-                serversocket::report::Role::Server,
+                serversocket_report::Role::Server,
                 &Event::Connected {
                     socket: SocketId(id),
                     local,

@@ -2,7 +2,7 @@
 //! `--reply`), checked as typed; a mistake is shown and new sockets keep the last good mode.
 
 use serde::{Deserialize, Serialize};
-use serversocket::reply::ReplyMode;
+use serversocket_app::reply::ReplyMode;
 
 use crate::reply_args::{ReplyArgs, ReplyKind};
 

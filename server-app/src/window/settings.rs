@@ -6,12 +6,12 @@ use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Serialize};
 use serversocket::bounds::{MAXIMUM_SOCKETS_CONNECTED_CEILING, MINIMUM_SOCKETS_AVAILABLE_CEILING};
-use serversocket::parse_port;
 use serversocket::seed::SERVER_GREETING;
 use serversocket::server_socket::{
     DEFAULT_BACKLOG, DEFAULT_MAXIMUM_SOCKETS_CONNECTED, DEFAULT_MINIMUM_SOCKETS_AVAILABLE,
     DEFAULT_NETWORK_INTERFACE, DEFAULT_PORT,
 };
+use serversocket_app::parse_port;
 use serversocket_ui::lesson_panel::mark;
 
 use crate::{Args, DEFAULT_RELISTEN_DELAY_MS, Mode};
@@ -119,9 +119,9 @@ impl Default for ServerSettings {
             lesson: serversocket_ui::lesson_panel::SavedLesson::default(),
             tls: super::tls_setting::SavedTls::default(),
             backlog: DEFAULT_BACKLOG,
-            backlog_cap: serversocket::kernel::backlog_cap().ok(),
+            backlog_cap: serversocket_kernel::backlog_cap().ok(),
             limits_error: None,
-            ephemeral_ports: serversocket::ports::ephemeral_port_range(),
+            ephemeral_ports: serversocket_kernel::ports::ephemeral_port_range(),
         }
     }
 }

@@ -2,8 +2,8 @@
 //! what waits in the kernel, totals. Each chip is one unbreakable phrase, so a narrow window
 //! moves whole chips to the next line instead of cutting "address in use" in two.
 
-use serversocket::kernel::AcceptQueue;
 use serversocket::{PoolStatus, SocketError};
+use serversocket_kernel::AcceptQueue;
 use serversocket_ui::theme::{self, chip};
 use serversocket_ui::{RowState, SocketRows};
 

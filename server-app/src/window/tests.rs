@@ -197,7 +197,7 @@ fn counts_past_their_bounds_are_refused_in_the_command_lines_words() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_port_in_the_ephemeral_range_is_warned_about() {
-    let range = serversocket::ports::ephemeral_port_range().unwrap();
+    let range = serversocket_kernel::ports::ephemeral_port_range().unwrap();
     let mut harness = window(2, 10);
     harness.state_mut().settings.port = range.start().to_string();
     harness.run_steps(2);
@@ -737,7 +737,7 @@ fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
         w.rows
             .get(SocketId(0))
             .and_then(|row| row.kernel)
-            .is_some_and(|view| view.state == serversocket::kernel::TcpState::Established)
+            .is_some_and(|view| view.state == serversocket_kernel::TcpState::Established)
     });
     harness.get_by_label("Disconnect").click();
     run_until(&mut harness, "socket 0 closed", |w| {
@@ -753,7 +753,7 @@ fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
             row.state == RowState::Closed
                 && row
                     .kernel
-                    .is_some_and(|view| view.state == serversocket::kernel::TcpState::TimeWait)
+                    .is_some_and(|view| view.state == serversocket_kernel::TcpState::TimeWait)
         })
     });
 }
@@ -783,7 +783,7 @@ fn a_connection_the_server_closed_first_stays_in_its_table_through_time_wait() {
             row.state == RowState::Closed
                 && row
                     .kernel
-                    .is_some_and(|view| view.state == serversocket::kernel::TcpState::TimeWait)
+                    .is_some_and(|view| view.state == serversocket_kernel::TcpState::TimeWait)
         })
     });
     harness.run_steps(2);
@@ -1336,7 +1336,7 @@ fn show_client_enabled(harness: &Harness<'_, ServerWindow>) -> bool {
 
 #[test]
 fn show_the_client_window_asks_the_client_app_to_come_to_the_front() {
-    use serversocket::lesson::Side as LessonSide;
+    use serversocket_lessons::Side as LessonSide;
     use serversocket_ui::other_window::OtherWindow;
     let mut harness = window(2, 10);
     harness.run_steps(2);

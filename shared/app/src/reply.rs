@@ -14,9 +14,9 @@ use bytes::{Bytes, BytesMut};
 use regex::bytes::Regex;
 use thiserror::Error;
 
-use crate::escapes::{EscapeError, unescape};
-use crate::seed::{Greeter, SERVER_GREETING};
-use crate::{Socket, SocketError, SocketHandler};
+use serversocket::seed::{Greeter, SERVER_GREETING};
+use serversocket::{Socket, SocketError, SocketHandler};
+use serversocket_report::escapes::{EscapeError, unescape};
 
 /// How many reply bytes one socket lets wait unsent before it stops taking what arrives.
 pub const REPLY_BACKLOG: usize = 1024 * 1024;

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::escapes::IndexedText;
-use crate::seed::Replier;
-use crate::{Socket, SocketError, SocketHandler, TcpSocket};
+use serversocket::seed::Replier;
+use serversocket::{Socket, SocketError, SocketHandler, TcpSocket};
+use serversocket_report::escapes::IndexedText;
 
 /// How much of a file may wait in a socket's send queue at once.
 pub const FILE_BACKLOG: usize = 1024 * 1024;
@@ -48,7 +48,7 @@ impl ClientScript {
     #[must_use]
     pub fn hello_for(&self, index: u64) -> Bytes {
         match &self.hello {
-            None => crate::seed::client_hello(index).into(),
+            None => serversocket::seed::client_hello(index).into(),
             Some(text) => text.for_index(index).into(),
         }
     }

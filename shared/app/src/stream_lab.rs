@@ -16,7 +16,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc as tokio_mpsc, watch};
 use tokio_util::codec::{Decoder, LengthDelimitedCodec, LinesCodec};
 
-use crate::{Runtime, Waker};
+use serversocket::{Runtime, Waker};
 
 /// The most one read may take, and the default.
 pub const MAX_READ_SIZE: usize = 64 * 1024;
@@ -220,7 +220,7 @@ async fn watch_queues(
     settings: watch::Receiver<ReadSettings>,
     report: Arc<dyn Fn(LabEvent) + Send + Sync>,
 ) {
-    let Ok(probe) = crate::kernel::KernelProbe::new() else {
+    let Ok(probe) = serversocket_kernel::KernelProbe::new() else {
         return std::future::pending().await;
     };
     let mut ticks = tokio::time::interval(QUEUES_EVERY);

@@ -3,7 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
+use test_support::sockets as common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener};
@@ -11,11 +11,11 @@ use std::thread;
 
 use bytes::Bytes;
 use common::{PATIENCE, Watch, client};
-use serversocket::escapes::IndexedText;
 use serversocket::handler::SEND_QUEUE_LIMIT;
-use serversocket::reply::{ReplyMode, Rules};
-use serversocket::script::ClientScript;
 use serversocket::{Event, Runtime, ServerSocket, SocketId, TcpSocket, event_channel};
+use serversocket_app::reply::{ReplyMode, Rules};
+use serversocket_app::script::ClientScript;
+use serversocket_report::escapes::IndexedText;
 
 /// A server on 127.0.0.1 port 0 whose sockets answer as `mode` says.
 fn server(mode: ReplyMode) -> (Runtime, ServerSocket, Watch, SocketAddr) {
@@ -208,7 +208,7 @@ fn a_client_sends_a_20_mebibyte_file_whole_with_progress() {
 #[test]
 fn echo_to_a_client_that_does_not_read_stops_reading_instead_of_buffering() {
     use serversocket::handler::RECEIVE_BUFFER_LIMIT;
-    use serversocket::reply::REPLY_BACKLOG;
+    use serversocket_app::reply::REPLY_BACKLOG;
     let (_runtime, server, mut watch, address) = server(ReplyMode::Echo);
     let stream = client(address);
     let mut writer = stream.try_clone().unwrap();

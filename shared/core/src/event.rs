@@ -179,7 +179,7 @@ pub enum Event {
         max: usize,
     },
     /// The kernel's accept queue of the listener changed (sampled while listening, see
-    /// [`crate::kernel`]): connections the kernel completed but the pool has not accepted yet.
+    /// [`serversocket_kernel`]): connections the kernel completed but the pool has not accepted yet.
     AcceptQueue {
         /// Connections waiting in the accept queue now.
         waiting: u32,
@@ -192,14 +192,14 @@ pub enum Event {
         overflows: u64,
     },
     /// What the kernel says of a connection changed (sent by a
-    /// [`crate::kernel::ConnectionWatch`] that follows the socket): its TCP state, queues,
+    /// [`crate::watch::ConnectionWatch`] that follows the socket): its TCP state, queues,
     /// RTT, or, for a peer on this machine, whether the peer's program has accepted it.
     /// `view` is `None` once the kernel has forgotten the connection.
     KernelState {
         /// The socket.
         socket: SocketId,
         /// The kernel's view now.
-        view: Option<crate::kernel::TcpView>,
+        view: Option<serversocket_kernel::TcpView>,
     },
     /// The listener is closed (StopListening, or the server was dropped).
     Stopped,
@@ -223,15 +223,18 @@ pub enum Event {
     },
 }
 
-/// The most of a chunk a Data event carries: a JSON line's text of
-/// [`JSON_TEXT_CHARS`](crate::report::JSON_TEXT_CHARS) characters, at most 4 bytes each, and one
+/// The most characters of a received chunk's text that any view shows: the log's line, the
+/// JSON line's `text` (cut there, with `text_cut`), the window's preview.
+pub const DATA_TEXT_CHARS: usize = 4096;
+
+/// The most of a chunk a Data event carries: a text of [`DATA_TEXT_CHARS`] characters, at most 4 bytes each, and one
 /// character more to know the text was cut.
 ///
 /// Why not the whole chunk: an event waits for its consumer (a window drains once a frame), and
 /// at gigabytes a second the read buffers it would hold add up to megabytes of memory that
 /// falls out of the cache before the next read reuses it. That was most of the gap between the
 /// pool's upload speed and a plain loop's, which reads into one buffer over and over.
-pub const DATA_EVENT_BYTES: usize = 4 * (crate::report::JSON_TEXT_CHARS + 1);
+pub const DATA_EVENT_BYTES: usize = 4 * (DATA_TEXT_CHARS + 1);
 
 impl Event {
     /// The Data event for `chunk`, just read from `socket`: the chunk shared if it is short,
@@ -243,7 +246,7 @@ impl Event {
             chunk.clone()
         } else {
             // ASCII, the usual bulk payload, takes one byte a character.
-            let ascii = crate::report::JSON_TEXT_CHARS + 1;
+            let ascii = DATA_TEXT_CHARS + 1;
             let keep = if chunk[..ascii].is_ascii() {
                 ascii
             } else {

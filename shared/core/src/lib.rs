@@ -19,36 +19,33 @@
 //! ```
 //!
 //! # Layout
-//! - [`bounds`]: the upper bounds of every count a person sets, checked one way everywhere.
-//! - [`error`]: [`SocketError`], every failure with its Xojo error code and plain words.
-//! - [`event`]: [`Event`], what happened to which socket; [`SocketId`].
-//! - [`channel`]: the bounded event channel with a waker.
-//! - [`runtime`]: the background threads.
+//! The socket API first, then what runs it.
+//! - [`server_socket`]: [`ServerSocket`], its settings and methods; [`Limits`].
+//! - [`tcp_socket`]: [`TcpSocket`], the caller's handle; client Connect ([`ConnectBuilder`]).
 //! - [`handler`]: [`SocketHandler`], a socket's event methods, and [`Socket`], the socket as
 //!   they see it (Xojo's `Me`).
-//! - `receive_buffer`: received bytes as shared chunks, read without copying when possible.
-//! - [`tcp_socket`]: [`TcpSocket`], the caller's handle; client Connect ([`ConnectBuilder`]).
-//! - `connection`: the task that runs one connected socket.
-//! - `commands`: a socket's queue of the caller's Write and Close, allocated only when used.
-//! - [`server_socket`]: [`ServerSocket`], its settings and methods.
-//! - `pool`: the listener task: accept, hand off, refill, cap.
-//! - `registry`: one lifecycle for both servers' connections: list, run, forget, shut down.
-//! - [`kernel`]: what the kernel sees: the accept queue, backlog, overflows, TCP states.
-//! - [`open_files`]: the open-files limit every connection counts against, raised at start.
+//! - [`event`]: [`Event`], what happened to which socket; [`SocketId`].
+//! - [`channel`]: the bounded event channel with a waker.
+//! - [`error`]: [`SocketError`], every failure with its Xojo error code and plain words.
+//! - [`runtime`]: the background threads.
+//! - [`tls`]: TLS (Xojo's SSLSocket): certificates, trust, the handshake, the secured stream.
 //! - [`naive`]: the single re-listening socket a ServerSocket replaces, for comparison.
 //! - [`seed`]: the original example's behaviour on both sides.
-//! - [`report`]: events as the seed's log lines and as JSON lines.
-//! - `json_line`: the everyday events' JSON lines written straight to the output.
+//! - [`bounds`]: the upper bounds of every count a person sets, checked one way everywhere.
+//! - [`open_files`]: the open-files limit every connection counts against, raised at start.
+//! - [`watch`]: the kernel's accept queue while listening, and followed connections.
+//! - `pool`: the listener task: accept, hand off, refill, cap.
+//! - `registry`: one lifecycle for both servers' connections: list, run, forget, shut down.
+//! - `connection`: the task that runs one connected socket.
+//! - `commands`: a socket's queue of the caller's Write and Close, allocated only when used.
+//! - `inbox`: a connection's read buffers, from the OS into shared chunks without waste.
+//! - `receive_buffer`: received bytes as shared chunks, read without copying when possible.
 //! - `sync`: the crate's one `lock()` helper.
-//! - [`ports`]: what the OS says about ports (its ephemeral range, who listens).
-//! - [`output`]: headless output through a bounded queue, so a stalled reader never blocks.
-//! - [`escapes`]: text with `\r \n \xNN` escapes and hex input, as users type bytes.
-//! - [`reply`]: how a server's pooled sockets answer (greeting, echo, silent, fixed, rules).
-//! - [`script`]: what a client socket sends on its own (hello, repeats, a file, the reply).
-//! - [`log_file`]: the log written to a file as it happens, rotated at a size.
-//! - [`stream_lab`]: one loopback connection whose writes and reads are reported in place.
-//! - [`lesson`]: guided labs from TOML files, checked against what the sockets really did.
-//! - [`tls`]: TLS (Xojo's SSLSocket): certificates, trust, the handshake, the secured stream.
+//!
+//! What this crate does not do lives in crates of its own beside it, each depending on this
+//! one: `serversocket-kernel` (below it: what the kernel sees), `serversocket-report` (events
+//! as log lines, JSON lines and files), `serversocket-lessons` (guided labs),
+//! `serversocket-app` (what both apps share that is not egui) and `serversocket-ui` (egui).
 //!
 //! # Where we differ from Xojo on purpose
 //! - A normal remote close is reported as Error 102 (as Xojo does) and then as a Closed event
@@ -80,34 +77,24 @@ pub mod channel;
 mod commands;
 mod connection;
 pub mod error;
-pub mod escapes;
 pub mod event;
 pub mod handler;
 mod inbox;
-mod json_line;
-pub mod kernel;
-pub mod lesson;
-pub mod log_file;
 pub mod naive;
 pub mod open_files;
-pub mod output;
 mod pool;
-pub mod ports;
 mod receive_buffer;
 mod registry;
-pub mod reply;
-pub mod report;
 pub mod runtime;
-pub mod script;
 pub mod seed;
 pub mod server_socket;
-pub mod stream_lab;
 mod sync;
 pub mod tcp_socket;
 pub mod tls;
+pub mod watch;
 
 pub use channel::{EventReceiver, EventSender, Waker, event_channel};
-pub use error::{IoCause, SocketError, code_meaning, parse_host, parse_port, parse_remote_port};
+pub use error::{IoCause, SocketError, code_meaning};
 pub use event::{DATA_EVENT_BYTES, Event, SocketId, SocketIds};
 pub use handler::{Passive, Socket, SocketHandler};
 pub use runtime::Runtime;

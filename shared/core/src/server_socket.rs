@@ -45,7 +45,7 @@ pub const DEFAULT_MAXIMUM_SOCKETS_CONNECTED: usize = 10;
 pub const DEFAULT_NETWORK_INTERFACE: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// The backlog unless set: how many connections may wait in the kernel's accept queue while
 /// the pool takes none (tokio's and most servers' choice; the system may cap it lower, see
-/// [`crate::kernel::backlog_cap`]).
+/// [`serversocket_kernel::backlog_cap`]).
 pub const DEFAULT_BACKLOG: u32 = 1024;
 
 /// MinimumSocketsAvailable and MaximumSocketsConnected, checked together.
@@ -279,7 +279,7 @@ impl ServerSocket {
 
     /// Sets the backlog: how many connections the kernel may complete and hold for the
     /// listener while the pool takes none (applies at the next Listen; the system may cap it,
-    /// see [`crate::kernel::backlog_cap`]).
+    /// see [`serversocket_kernel::backlog_cap`]).
     pub fn set_backlog(&self, backlog: u32) {
         self.backlog.store(backlog, Ordering::Relaxed);
     }
@@ -367,7 +367,7 @@ impl ServerSocket {
             events: self.events.clone(),
             session: session.clone(),
             sampler: self.kernel_sampling.load(Ordering::Relaxed).then(|| {
-                Box::pin(crate::kernel::watch_accept_queue(
+                Box::pin(crate::watch::watch_accept_queue(
                     local,
                     self.events.clone(),
                     session.clone(),

@@ -4,7 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
+use test_support::sockets as common;
 
 use std::collections::BTreeSet;
 use std::io::Read;

@@ -2,7 +2,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
+use test_support::sockets as common;
 
 use std::io::{Read, Write};
 use std::net::Shutdown;
@@ -12,12 +12,12 @@ use std::time::Duration;
 
 use common::{PATIENCE, Watch, client, is_closed, is_connected, read_greeting};
 use serversocket::handler::{RECEIVE_BUFFER_LIMIT, SEND_QUEUE_LIMIT};
-use serversocket::report::{Role, human_line, json_record};
 use serversocket::seed::Greeter;
 use serversocket::{
     Event, Runtime, ServerSocket, Socket, SocketError, SocketHandler, SocketId, TcpSocket,
     event_channel,
 };
+use serversocket_report::{Role, human_line, json_record};
 
 /// Writes 50 MB in 1 MiB pieces as soon as it is connected, recording every refusal.
 struct Flood {

@@ -5,16 +5,16 @@
 #![cfg(target_os = "linux")]
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
+use test_support::sockets as common;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 
 use common::{Watch, client, greeting_server, is_closed, is_connected, read_greeting};
-use serversocket::kernel::{self, TcpState};
 use serversocket::seed::Greeter;
 use serversocket::{Event, Runtime, ServerSocket, SocketId, event_channel};
+use serversocket_kernel::{self as kernel, TcpState};
 
 fn waiting_is(event: &Event, wanted: u32) -> bool {
     matches!(event, Event::AcceptQueue { waiting, .. } if *waiting == wanted)
@@ -164,7 +164,7 @@ fn time_wait_stays_on_the_side_that_closed_first() {
 fn a_connection_watch_follows_the_server_end_into_time_wait() {
     let (runtime, server, mut watch, address) = greeting_server(1, 4);
     let (sender, receiver) = event_channel(None);
-    let follow = kernel::ConnectionWatch::start(&runtime, sender);
+    let follow = serversocket::watch::ConnectionWatch::start(&runtime, sender);
     let mut kernel_events = Watch::new(receiver);
     let mut stream = client(address);
     read_greeting(&mut stream);
@@ -194,7 +194,7 @@ fn a_connection_watch_follows_the_server_end_into_time_wait() {
 fn follows_client_ends(count: usize) {
     let (runtime, _server, mut watch, address) = greeting_server(2, count);
     let (sender, receiver) = event_channel(None);
-    let follow = kernel::ConnectionWatch::start(&runtime, sender);
+    let follow = serversocket::watch::ConnectionWatch::start(&runtime, sender);
     let mut kernel_events = Watch::new(receiver);
     let mut clients: Vec<TcpStream> = (0..count).map(|_| client(address)).collect();
     for (index, stream) in clients.iter_mut().enumerate() {
@@ -227,5 +227,5 @@ fn a_connection_watch_looks_up_a_few_connections_one_by_one() {
 #[test]
 fn a_connection_watch_follows_many_client_ends_with_one_look_at_the_system() {
     // More connections than the watch looks up one by one.
-    follows_client_ends(kernel::LOOKUPS_UP_TO + 4);
+    follows_client_ends(serversocket::watch::LOOKUPS_UP_TO + 4);
 }

@@ -13,7 +13,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
+use test_support::sockets as common;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::Read;

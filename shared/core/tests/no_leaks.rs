@@ -7,7 +7,7 @@
 #![cfg(target_os = "linux")]
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
+use test_support::sockets as common;
 
 use std::sync::Mutex;
 use std::time::Duration;

@@ -3,27 +3,32 @@
 //!
 //! The application only learns about a connection when it accepts it; before that the kernel
 //! has already completed the handshake and holds the connection in the listener's *accept
-//! queue*, up to the *backlog*. This module asks the kernel itself (sock_diag netlink and
+//! queue*, up to the *backlog*. This crate asks the kernel itself (sock_diag netlink and
 //! `/proc/net/netstat` on Linux), so a learner can watch that hidden part. Elsewhere every
 //! function returns [`KernelError::Unavailable`] and the rest of the library works as before.
 //!
 //! Limits: the overflow counters are per network namespace (every listener of the machine or
 //! container adds to them), so an overflow count is "since Listen, on this system", not
 //! "of this listener"; a sample is a snapshot that may be stale a moment later.
+//!
+//! # Layout
+//! - this file: [`KernelProbe`] and what it reads ([`AcceptQueue`], [`KernelSocket`],
+//!   [`TcpView`], [`OverflowCounters`], [`TcpState`]), the backlog's cap.
+//! - `linux`: sock_diag netlink and `/proc/net/netstat`, where Linux has them.
+//! - [`ports`]: what the OS says about ports (its ephemeral range, who listens).
+//!
+//! The socket core (`serversocket`) samples through this crate while listening and follows
+//! chosen connections; it knows nothing of netlink.
+
+#![forbid(unsafe_code)]
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-mod connections;
 #[cfg(target_os = "linux")]
 mod linux;
-mod watch;
-
-pub use connections::{
-    CONNECTION_SAMPLE_EVERY, ConnectionWatch, LOOKUPS_UP_TO, NUMBERS_EVERY, TcpView,
-};
-pub(crate) use watch::watch_accept_queue;
+pub mod ports;
 
 /// How often the accept queue is sampled while listening (20 Hz at most).
 pub const SAMPLE_EVERY: Duration = Duration::from_millis(50);
@@ -43,7 +48,7 @@ pub const PAUSE_FACTOR: u32 = 20;
 /// Which of a port's sockets a dump asks the kernel for. The fewer states, the less it copies
 /// to us; listeners alone also spare it the walk over every connection of the system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Scope {
+pub enum Scope {
     /// Listening sockets.
     Listeners,
     /// Listening sockets and half-open connections (SYN_RECV).
@@ -212,6 +217,23 @@ pub struct OverflowCounters {
     pub listen_drops: u64,
 }
 
+/// One connection as the kernel sees it, as a window shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpView {
+    /// The TCP state of this end.
+    pub state: TcpState,
+    /// Bytes received and not yet read by the program.
+    pub recv_queue: u32,
+    /// Bytes sent and not yet acknowledged by the peer.
+    pub send_queue: u32,
+    /// The kernel's smoothed round-trip time, when it keeps one.
+    pub rtt: Option<Duration>,
+    /// For a peer on this machine: `Some(false)` while the peer's end still waits in its
+    /// listener's accept queue (no program has accepted it), `Some(true)` once one has;
+    /// `None` when the peer's end cannot be seen (another machine) or it is not open.
+    pub peer_accepted: Option<bool>,
+}
+
 /// An open line to the kernel's socket reports. Holding one (as the listener's sampler does)
 /// makes a sample take no new file descriptor; the free functions below open one per call.
 #[derive(Debug)]
@@ -322,7 +344,7 @@ impl KernelProbe {
 
     /// [`Self::accept_queue`]; without `half_open` the kernel looks at listeners only (it
     /// then skips walking every connection of the system) and `syn_recv` is 0.
-    pub(crate) fn sample_accept_queue(
+    pub fn sample_accept_queue(
         &mut self,
         address: SocketAddr,
         since: OverflowCounters,

@@ -17,7 +17,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::observed::{Observed, Side};
+use crate::observed::{Observed, Side};
 
 /// A parsed expression.
 #[derive(Debug, Clone, PartialEq)]

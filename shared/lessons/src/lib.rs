@@ -45,35 +45,35 @@ pub use run::{LessonRun, Progress};
 const SHIPPED: &[(&str, &str)] = &[
     (
         "01-listening.toml",
-        include_str!("../../assets/lessons/01-listening.toml"),
+        include_str!("../../../assets/lessons/01-listening.toml"),
     ),
     (
         "02-the-pool.toml",
-        include_str!("../../assets/lessons/02-the-pool.toml"),
+        include_str!("../../../assets/lessons/02-the-pool.toml"),
     ),
     (
         "03-max-and-backlog.toml",
-        include_str!("../../assets/lessons/03-max-and-backlog.toml"),
+        include_str!("../../../assets/lessons/03-max-and-backlog.toml"),
     ),
     (
         "04-why-a-serversocket.toml",
-        include_str!("../../assets/lessons/04-why-a-serversocket.toml"),
+        include_str!("../../../assets/lessons/04-why-a-serversocket.toml"),
     ),
     (
         "05-errors.toml",
-        include_str!("../../assets/lessons/05-errors.toml"),
+        include_str!("../../../assets/lessons/05-errors.toml"),
     ),
     (
         "06-closing.toml",
-        include_str!("../../assets/lessons/06-closing.toml"),
+        include_str!("../../../assets/lessons/06-closing.toml"),
     ),
     (
         "07-the-byte-stream.toml",
-        include_str!("../../assets/lessons/07-the-byte-stream.toml"),
+        include_str!("../../../assets/lessons/07-the-byte-stream.toml"),
     ),
     (
         "08-tls.toml",
-        include_str!("../../assets/lessons/08-tls.toml"),
+        include_str!("../../../assets/lessons/08-tls.toml"),
     ),
 ];
 

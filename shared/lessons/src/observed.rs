@@ -1,7 +1,7 @@
 //! What one side (the server or the client) has shown so far, kept up to date from its event
 //! records: the live values a lesson's conditions and questions read.
 //!
-//! Records are the headless apps' JSON lines (see [`crate::report::json_record`]), so a recorded
+//! Records are the headless apps' JSON lines (see [`serversocket_report::json_record`]), so a recorded
 //! NDJSON log and a live window feed the same state. A window also sees events the JSON schema
 //! leaves out (limits changed, a pooled socket released, a connection's kernel state);
 //! [`lesson_record`] gives those a record too, so the live values are exact in a window.
@@ -11,9 +11,9 @@ use std::time::SystemTime;
 
 use serde_json::{Value, json};
 
-use super::condition::Outcome;
-use crate::Event;
-use crate::report::json_record;
+use crate::condition::Outcome;
+use serversocket::Event;
+use serversocket_report::json_record;
 
 /// Whose events: the server window (or `server-app --headless`) or the client's.
 #[derive(
@@ -285,7 +285,7 @@ pub fn lesson_record(event: &Event, at: SystemTime) -> Option<Value> {
     if let Some(record) = json_record(event, at) {
         return Some(record);
     }
-    let ts = crate::json_line::stamp(at);
+    let ts = serversocket_report::stamp(at);
     match event {
         Event::LimitsChanged { min, max } => {
             Some(json!({"event": "limits_changed", "ts": ts, "min": min, "max": max}))

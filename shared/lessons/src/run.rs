@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::condition::{Facts, Outcome, Pattern};
-use super::observed::{Observed, Side};
-use super::{Lesson, Step};
+use crate::condition::{Facts, Outcome, Pattern};
+use crate::observed::{Observed, Side};
+use crate::{Lesson, Step};
 
 /// How many event records a run keeps for counting and for the report; older ones are dropped
 /// (and counted), so a lesson left open for a day cannot grow without bound.

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::observed::Side;
+use crate::observed::Side;
 
 /// Where a window is in a lesson, as the other window reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

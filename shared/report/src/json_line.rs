@@ -6,7 +6,7 @@
 //! connection, which is what kept the printing server under 0.9 of a plain accept loop. These
 //! events are written here, by hand (a Data event from a borrowed struct), with their fields
 //! in the order the `Value` prints them (its map sorts keys), so the bytes are exactly
-//! [`crate::report::json_record`]'s; the tests hold the two to that. Every other event still
+//! [`serversocket_report::json_record`]'s; the tests hold the two to that. Every other event still
 //! goes through `json_record`.
 
 use std::io::{self, Write};
@@ -14,8 +14,8 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use crate::report::JSON_TEXT_CHARS;
-use crate::{Event, SocketId};
+use crate::JSON_TEXT_CHARS;
+use serversocket::{Event, SocketId};
 
 /// Writes `event`'s JSON line (with its newline) to `out`; `Ok(false)` when the event is not
 /// one of those written here, and nothing was written.
@@ -94,7 +94,7 @@ pub(crate) fn write(out: &mut impl Write, event: &Event, ts: &str) -> io::Result
 /// millisecond, keep their order and their spacing, and a reader can tell how long a line
 /// took to reach it (a stamp cut to the millisecond read up to a millisecond late).
 #[must_use]
-pub(crate) fn stamp(at: SystemTime) -> String {
+pub fn stamp(at: SystemTime) -> String {
     humantime::format_rfc3339_micros(printable(at)).to_string()
 }
 
@@ -231,8 +231,8 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
-    use crate::SocketError;
-    use crate::report::json_record;
+    use crate::json_record;
+    use serversocket::SocketError;
 
     /// The line written here and the one `json_record` makes, for the same event and time.
     fn both(event: &Event) -> (String, String) {

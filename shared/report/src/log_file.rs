@@ -16,8 +16,8 @@ use std::time::SystemTime;
 
 use thiserror::Error;
 
-use crate::Event;
-use crate::report::{Role, human_line, json_record};
+use crate::{Role, human_line, json_record};
+use serversocket::Event;
 
 /// How many lines may wait for the writer thread before new ones are dropped.
 const QUEUE_LINES: usize = 16 * 1024;
@@ -195,7 +195,7 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SocketId;
+    use serversocket::SocketId;
 
     /// Reads `path` until it has `lines` lines (the writer thread is asynchronous), at most
     /// 15 s: a wait on the condition, not a sleep standing in for one.

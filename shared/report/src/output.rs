@@ -116,7 +116,7 @@ impl Shared {
 
 /// A [`Write`] whose lines go out on a thread of their own, through a bounded queue.
 ///
-/// Whatever is written between two flushes is one entry (the [`crate::report::Printer`] flushes
+/// Whatever is written between two flushes is one entry (the [`crate::Printer`] flushes
 /// after each line, or after each batch of events); entries are dropped whole, oldest first,
 /// and the note counts the lines they held. A write fails with
 /// [`io::ErrorKind::BrokenPipe`] once the reader is gone.

@@ -9,6 +9,8 @@
 //! - [`at_once`]: many threads released by one barrier (a burst of clients).
 //! - `kittest` (feature `kittest`): a window in a harness, and frames run until a condition
 //!   holds.
+//! - `sockets` (feature `sockets`): a greeting server on an ephemeral loopback port, a client
+//!   of it, and [`sockets::Watch`], a bounded wait for the event a test expects.
 
 #![forbid(unsafe_code)]
 #![allow(clippy::expect_used)]
@@ -19,6 +21,8 @@ use std::time::{Duration, Instant};
 
 #[cfg(feature = "kittest")]
 pub mod kittest;
+#[cfg(feature = "sockets")]
+pub mod sockets;
 
 /// How long any test waits for something that should happen (a connection, an event, a line,
 /// a frame). Generous, because two cores are shared by parallel tests: it is a bound against

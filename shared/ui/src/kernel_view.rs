@@ -2,7 +2,7 @@
 //! own, and, for a client whose server runs on this machine, "in the server's accept queue"
 //! while the server's kernel holds the connection but no server socket has accepted it.
 
-use serversocket::kernel::TcpView;
+use serversocket_kernel::TcpView;
 
 use crate::{RowState, SocketRow};
 

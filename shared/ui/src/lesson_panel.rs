@@ -11,8 +11,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use serversocket::Event;
-use serversocket::lesson::sync::{LessonSync, Position};
-use serversocket::lesson::{self, Lesson, LessonRun, Progress, Settings, Side, lesson_record};
+use serversocket_lessons::sync::{LessonSync, Position};
+use serversocket_lessons::{
+    self as lesson, Lesson, LessonRun, Progress, Settings, Side, lesson_record,
+};
 
 /// How often the other window's progress is read.
 const SYNC_EVERY: Duration = Duration::from_millis(500);

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
-use serversocket::log_file::LogFile;
-use serversocket::report::{Role, human_line, json_record};
 use serversocket::{Event, SocketId};
+use serversocket_report::log_file::LogFile;
+use serversocket_report::{Role, human_line, json_record};
 
 use crate::file_dialog::{Chosen, SaveDialog};
 use crate::log_to_file::LogToFile;

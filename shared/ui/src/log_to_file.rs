@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use serversocket::log_file::{LogFile, LogFormat};
+use serversocket_report::log_file::{LogFile, LogFormat};
 
 use crate::EventLog;
 

@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serversocket::lesson::Side;
-use serversocket::lesson::sync::LessonSync;
+use serversocket_lessons::Side;
+use serversocket_lessons::sync::LessonSync;
 
 use crate::shortcuts;
 
@@ -224,7 +224,7 @@ fn is_open(file: &Path) -> bool {
     let Some(pid) = read_number(file) else {
         return false;
     };
-    serversocket::lesson::sync::process_is_running(pid)
+    serversocket_lessons::sync::process_is_running(pid)
 }
 
 /// The watcher: every [`WATCH_EVERY`], whether the other app is open and whether it asked

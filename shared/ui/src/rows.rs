@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
-use serversocket::kernel::TcpView;
-use serversocket::report::{Role, human_line};
 use serversocket::tls::TlsInfo;
 use serversocket::{Event, SocketError, SocketId};
+use serversocket_kernel::TcpView;
+use serversocket_report::{Role, human_line};
 
 use crate::RowState;
 

@@ -2,14 +2,14 @@
 //! escapes or as hex, with a line ending, repeated every N ms up to a count, with a history.
 //!
 //! The box only says what to send; the window writes it through its socket handles, and the
-//! repeats run on the socket runtime ([`serversocket::script::repeat`]), never on the UI thread.
+//! repeats run on the socket runtime ([`serversocket_app::script::repeat`]), never on the UI thread.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serversocket::SocketId;
-use serversocket::escapes::{EscapeError, parse_hex, unescape};
+use serversocket_report::escapes::{EscapeError, parse_hex, unescape};
 
 /// How many recent sends the history keeps (and the window remembers between runs).
 pub const HISTORY: usize = 50;

@@ -172,7 +172,7 @@ fn short(duration: Duration) -> String {
 mod tests {
     use super::*;
     use crate::EventLog;
-    use serversocket::report::Role;
+    use serversocket_report::Role;
 
     #[test]
     fn follows_one_socket_and_folds_repeats() {

@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use serversocket::output::{Output, ReaderGone};
+use serversocket_report::output::{Output, ReaderGone};
 
 /// How a headless program exits once it stopped as asked: 0, or 1 when its output could not
 /// be written (a full disk; the output says why on stderr). A reader that left (`| head`) is

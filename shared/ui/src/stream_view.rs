@@ -3,9 +3,9 @@
 //! boundaries. Controls: Nagle, read size, stop reading, and a framing that finds the messages
 //! again. The connection itself is the library's [`StreamLab`].
 
-use serversocket::escapes::unescape;
-use serversocket::stream_lab::{Framing, LabEvent, MAX_READ_SIZE, Reassembler, StreamLab};
 use serversocket::{Runtime, Waker};
+use serversocket_app::stream_lab::{Framing, LabEvent, MAX_READ_SIZE, Reassembler, StreamLab};
+use serversocket_report::escapes::unescape;
 
 /// The colours segments take in turn, so neighbours differ.
 const COLOURS: [egui::Color32; 4] = [

@@ -5,8 +5,10 @@ use std::net::SocketAddr;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use super::{AcceptQueue, HALF_OPEN_EVERY, KernelError, KernelProbe, PAUSE_FACTOR, SAMPLE_EVERY};
 use crate::{Event, EventSender};
+use serversocket_kernel::{
+    AcceptQueue, HALF_OPEN_EVERY, KernelError, KernelProbe, PAUSE_FACTOR, SAMPLE_EVERY,
+};
 
 /// Samples the accept queue of the listener at `address` every [`SAMPLE_EVERY`] until `stop`,
 /// and sends [`Event::AcceptQueue`] whenever a value differs from the last one sent (so an

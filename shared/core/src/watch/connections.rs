@@ -9,9 +9,11 @@ use std::time::Duration;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use super::{KernelError, KernelProbe, KernelSocket, PAUSE_FACTOR, TcpState};
 use crate::sync::lock;
 use crate::{Event, EventSender, Runtime, SocketId};
+use serversocket_kernel::{
+    KernelError, KernelProbe, KernelSocket, PAUSE_FACTOR, TcpState, TcpView,
+};
 
 /// How often followed connections are sampled: often enough to watch a close go through
 /// FIN_WAIT and TIME_WAIT, rarely enough to cost nothing.
@@ -19,23 +21,6 @@ pub const CONNECTION_SAMPLE_EVERY: Duration = Duration::from_millis(250);
 /// A change of queues or RTT alone is reported at most this often per connection (a state
 /// change at once), so a busy connection adds a line a second to a log, not four.
 pub const NUMBERS_EVERY: Duration = Duration::from_secs(1);
-
-/// One connection as the kernel sees it, as a window shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TcpView {
-    /// The TCP state of this end.
-    pub state: TcpState,
-    /// Bytes received and not yet read by the program.
-    pub recv_queue: u32,
-    /// Bytes sent and not yet acknowledged by the peer.
-    pub send_queue: u32,
-    /// The kernel's smoothed round-trip time, when it keeps one.
-    pub rtt: Option<Duration>,
-    /// For a peer on this machine: `Some(false)` while the peer's end still waits in its
-    /// listener's accept queue (no program has accepted it), `Some(true)` once one has;
-    /// `None` when the peer's end cannot be seen (another machine) or it is not open.
-    pub peer_accepted: Option<bool>,
-}
 
 /// The connections to follow, by socket: (our end, the peer's end).
 type Followed = Arc<Mutex<BTreeMap<SocketId, (SocketAddr, SocketAddr)>>>;

@@ -1,6 +1,7 @@
-//! Test helpers: a server on an ephemeral loopback port and a bounded wait for events.
+//! The socket tests' helpers: a server on an ephemeral loopback port and a bounded wait for
+//! events.
 
-#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::must_use_candidate)]
 
 use std::collections::VecDeque;
 use std::io::Read;
@@ -14,12 +15,13 @@ use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketId, event_
 
 /// The longest any single wait in a test may take before the test fails (the one patience of
 /// every crate's tests).
-pub use test_support::PATIENCE;
+pub use crate::PATIENCE;
 
 /// Events seen so far, and a way to wait for the next matching one. Events from different
 /// sockets interleave in any order, so a wait also matches events that arrived earlier and
 /// were not claimed yet.
 pub struct Watch {
+    /// Where the events come from.
     pub receiver: EventReceiver,
     /// Every event received, in arrival order.
     pub seen: Vec<Event>,
@@ -28,6 +30,7 @@ pub struct Watch {
 }
 
 impl Watch {
+    /// A watch over `receiver`, having seen nothing yet.
     pub fn new(receiver: EventReceiver) -> Self {
         Self {
             receiver,
@@ -135,10 +138,12 @@ pub fn read_greeting(stream: &mut TcpStream) {
     assert_eq!(greeting, SERVER_GREETING.as_bytes());
 }
 
+/// Whether `event` is socket `id`'s Connected.
 pub fn is_connected(event: &Event, id: u64) -> bool {
     matches!(event, Event::Connected { socket, .. } if *socket == SocketId(id))
 }
 
+/// Whether `event` is socket `id`'s Closed.
 pub fn is_closed(event: &Event, id: u64) -> bool {
     matches!(event, Event::Closed { socket } if *socket == SocketId(id))
 }

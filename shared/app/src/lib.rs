@@ -1,0 +1,19 @@
+//! What both apps (the server's window and the client's) share that is not egui: settings as a
+//! person types them, how a server's pooled sockets answer, what a client socket sends on its
+//! own, and the stream lab.
+//!
+//! # Layout
+//! - [`typed`]: a port or a host as a person types it, checked one way for the command lines
+//!   and the windows.
+//! - [`reply`]: how a server's pooled sockets answer (greeting, echo, silent, fixed, rules).
+//! - [`script`]: what a client socket sends on its own (hello, repeats, a file, the reply).
+//! - [`stream_lab`]: one loopback connection whose writes and reads are reported in place.
+
+#![forbid(unsafe_code)]
+
+pub mod reply;
+pub mod script;
+pub mod stream_lab;
+pub mod typed;
+
+pub use typed::{parse_host, parse_port, parse_remote_port};

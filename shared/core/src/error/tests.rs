@@ -1,0 +1,168 @@
+//! The error codes and their words: every variant, its code and meaning.
+
+use super::*;
+
+#[test]
+fn every_code_has_a_meaning() {
+    let lost = SocketError::LostConnection {
+        peer: "127.0.0.1:1".parse().expect("address"),
+        reason: "x".into(),
+        cause: None,
+    };
+    assert_eq!(lost.code(), 102);
+    assert_eq!(lost.meaning(), "lost connection");
+    assert_eq!(code_meaning(105), "address in use");
+    assert_eq!(code_meaning(999), "unknown error");
+}
+
+/// One of every variant. The match in the test has no wildcard, so a new variant does not
+/// compile until it is added here too.
+fn every_variant() -> Vec<SocketError> {
+    let peer: SocketAddr = "127.0.0.1:1".parse().expect("address");
+    let text = || "x".to_owned();
+    vec![
+        SocketError::LostConnection {
+            peer,
+            reason: "x".into(),
+            cause: None,
+        },
+        SocketError::ConnectionRefused {
+            address: text(),
+            cause: None,
+        },
+        SocketError::ConnectTimedOut {
+            address: text(),
+            seconds: Some(1),
+            cause: None,
+        },
+        SocketError::ConnectedToItself { address: peer },
+        SocketError::IdleTimedOut { peer, seconds: 1 },
+        SocketError::PortHeldByConnection {
+            address: text(),
+            hint: text(),
+        },
+        SocketError::MappedAddress {
+            address: text(),
+            ipv4: text(),
+        },
+        SocketError::NameResolution {
+            host: text(),
+            reason: text(),
+        },
+        SocketError::AddressInUse {
+            address: text(),
+            cause: None,
+        },
+        SocketError::AddressNotAvailable {
+            address: text(),
+            cause: None,
+        },
+        SocketError::InvalidState(text()),
+        SocketError::InvalidSetting {
+            field: "Port",
+            reason: text(),
+        },
+        SocketError::InvalidPort {
+            port: text(),
+            reason: text(),
+        },
+        SocketError::PortNeedsPrivileges {
+            port: 80,
+            cause: None,
+        },
+        SocketError::BindNotPermitted {
+            address: text(),
+            reason: text(),
+            cause: None,
+        },
+        SocketError::AcceptFailed {
+            reason: text(),
+            retry_in: std::time::Duration::from_millis(100),
+            cause: None,
+        },
+        SocketError::SendQueueFull { queued: 1 },
+        SocketError::Os(text()),
+        SocketError::Tls {
+            peer: "127.0.0.1:1".parse().expect("address"),
+            problem: crate::tls::TlsProblem::UnknownCa,
+            detail: text(),
+        },
+    ]
+}
+
+#[test]
+fn every_variant_code_has_its_meaning_and_a_code_of_one_variant_says_what_it_says() {
+    let variants = every_variant();
+    let mut covered = std::collections::BTreeSet::new();
+    for error in &variants {
+        covered.insert(match error {
+            SocketError::LostConnection { .. } => 0,
+            SocketError::ConnectionRefused { .. } => 1,
+            SocketError::ConnectTimedOut { .. } => 2,
+            SocketError::NameResolution { .. } => 3,
+            SocketError::AddressInUse { .. } => 4,
+            SocketError::AddressNotAvailable { .. } => 5,
+            SocketError::InvalidState(_) => 6,
+            SocketError::InvalidSetting { .. } => 7,
+            SocketError::InvalidPort { .. } => 8,
+            SocketError::PortNeedsPrivileges { .. } => 9,
+            SocketError::BindNotPermitted { .. } => 10,
+            SocketError::AcceptFailed { .. } => 11,
+            SocketError::SendQueueFull { .. } => 12,
+            SocketError::Os(_) => 13,
+            SocketError::ConnectedToItself { .. } => 14,
+            SocketError::IdleTimedOut { .. } => 15,
+            SocketError::PortHeldByConnection { .. } => 16,
+            SocketError::MappedAddress { .. } => 17,
+            SocketError::Tls { .. } => 18,
+        });
+        assert_ne!(code_meaning(error.code()), "unknown error", "{error:?}");
+    }
+    assert_eq!(covered.len(), 19, "every variant is listed once");
+    // Where one variant alone has a code, the code's meaning and the variant's agree.
+    for error in &variants {
+        let sharing = variants.iter().filter(|e| e.code() == error.code()).count();
+        if sharing == 1 {
+            assert_eq!(code_meaning(error.code()), error.meaning(), "{error:?}");
+        }
+    }
+    let full = SocketError::SendQueueFull { queued: 1 };
+    assert_eq!(code_meaning(108), full.meaning());
+}
+
+#[test]
+fn only_a_port_below_1024_is_said_to_need_privileges() {
+    let denied = || io::Error::from(io::ErrorKind::PermissionDenied);
+    let low = SocketError::from_bind(denied(), "127.0.0.1:80".parse().expect("address"));
+    assert!(matches!(
+        low,
+        SocketError::PortNeedsPrivileges { port: 80, .. }
+    ));
+    assert_eq!(low.io_kind(), Some(io::ErrorKind::PermissionDenied));
+    assert!(
+        std::error::Error::source(&low).is_some(),
+        "the OS error is the source"
+    );
+    let high = SocketError::from_bind(denied(), "127.0.0.1:8080".parse().expect("address"));
+    assert!(
+        matches!(high, SocketError::BindNotPermitted { .. }),
+        "{high:?}"
+    );
+    assert_eq!(high.code(), 107);
+    assert!(!high.to_string().contains("1024"), "{high}");
+}
+
+#[test]
+fn the_systems_connect_timeout_and_ours_have_one_code_and_meaning() {
+    let address: SocketAddr = "127.0.0.1:9".parse().expect("address");
+    let by_os = SocketError::from_connect(io::Error::from(io::ErrorKind::TimedOut), address);
+    let ours = SocketError::ConnectTimedOut {
+        address: address.to_string(),
+        seconds: Some(10),
+        cause: None,
+    };
+    assert_eq!(by_os.io_kind(), Some(io::ErrorKind::TimedOut));
+    assert_eq!(by_os.code(), ours.code());
+    assert_eq!(by_os.meaning(), ours.meaning());
+    assert!(by_os.to_string().contains("no answer"), "{by_os}");
+}

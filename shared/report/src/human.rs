@@ -1,0 +1,197 @@
+//! Events in words for people: the seed's log lines, as both windows and headless mode show
+//! them, and received bytes as text a log can hold.
+
+use std::fmt::Write as _;
+
+use serversocket::Event;
+
+/// Which side is logging: the seed words received data differently on each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The ServerSocket's application: `Socket 0 got: …`.
+    Server,
+    /// The client's socket array: `Socket 0: …`.
+    Client,
+}
+
+/// The seed's log line for an event, or `None` for events too chatty to log (SendProgress).
+#[must_use]
+pub fn human_line(role: Role, event: &Event) -> Option<String> {
+    Some(match event {
+        Event::Listening {
+            address, min, max, ..
+        } => format!(
+            "Listening on {address} (MinimumSocketsAvailable {min}, MaximumSocketsConnected {max})."
+        ),
+        Event::AddSocket { .. } => "Added Socket".to_owned(),
+        Event::Connecting { socket, host, port } => {
+            format!("Socket {socket} connecting to {host} port {port}...")
+        }
+        Event::Accepted { remote, handoff_in } => format!(
+            "Accepted a connection from {remote}; handing it to a pooled socket in {} ms (slow motion).",
+            handoff_in.as_millis()
+        ),
+        Event::Connected { socket, .. } => format!("Socket {socket} connected."),
+        Event::Handshaking { socket, remote, .. } => {
+            format!("Socket {socket}: TCP connected with {remote}; TLS handshake...")
+        }
+        Event::Secured { socket, tls } => format!(
+            "Socket {socket}: TLS handshake done in {:.1} ms ({}, {}).",
+            tls.handshake.as_secs_f64() * 1000.0,
+            tls.protocol,
+            tls.cipher
+        ),
+        Event::Data { .. } => data_line(role, event)?,
+        // An open connection's queues and RTT change every second while it is busy; the row
+        // shows them. The log tells what a learner should notice: a connection that waits in
+        // the server's accept queue, and the closing states (FIN_WAIT, CLOSE_WAIT, TIME_WAIT …).
+        Event::KernelState {
+            view: Some(view), ..
+        } if view.state == serversocket_kernel::TcpState::Established
+            && view.peer_accepted != Some(false) =>
+        {
+            return None;
+        }
+        Event::KernelState {
+            socket,
+            view: Some(view),
+        } => format!("Socket {socket} in the kernel: {}", view.describe()),
+        Event::KernelState { socket, view: None } => {
+            format!("Socket {socket} in the kernel: gone (the kernel forgot the connection)")
+        }
+        Event::SendComplete {
+            socket,
+            user_aborted,
+        } => {
+            if *user_aborted {
+                format!("Socket {socket} send cancelled.")
+            } else {
+                format!("Socket {socket} send complete.")
+            }
+        }
+        Event::Error {
+            socket: Some(socket),
+            error,
+        } => format!(
+            "Socket {socket}: Error = {} ({})",
+            error.code(),
+            error.meaning()
+        ),
+        Event::Error {
+            socket: None,
+            error,
+        } => format!("Error = {} ({}): {error}", error.code(), error.meaning()),
+        Event::Closed { socket } => format!("Socket {socket} closed."),
+        Event::Released { socket } => format!("Socket {socket} released from the pool."),
+        Event::LimitsChanged { min, max } => {
+            format!("MinimumSocketsAvailable {min}, MaximumSocketsConnected {max}.")
+        }
+        Event::AcceptQueue {
+            waiting,
+            capacity,
+            syn_recv,
+            overflows,
+        } => {
+            let mut line = format!("Kernel accept queue: {waiting} waiting (capacity {capacity})");
+            // Only said when there is something to say, so the usual line stays short.
+            if *syn_recv > 0 {
+                let _ = write!(line, ", {syn_recv} half-open (SYN received)");
+            }
+            if *overflows > 0 {
+                let _ = write!(
+                    line,
+                    ", {overflows} dropped by full listen queues since Listen (whole system)"
+                );
+            }
+            line
+        }
+        Event::Stopped => "Stopped listening.".to_owned(),
+        Event::ListenerClosed => {
+            "Listener closed: new connections are refused until it listens again.".to_owned()
+        }
+        Event::ListenerReopened { handle } => {
+            format!("Listening again (new listening socket, handle {handle}).")
+        }
+        Event::Note { socket, text } => format!("Socket {socket}: {text}"),
+        // SendProgress is too chatty to log; an event kind the core adds later has no words
+        // until it is given them here.
+        _ => return None,
+    })
+}
+
+/// A Data event's log line: `Socket 3 got: …` in the server's log, `Socket 3: …` in the
+/// client's.
+fn data_line(role: Role, event: &Event) -> Option<String> {
+    let Event::Data {
+        socket,
+        data,
+        bytes,
+    } = event
+    else {
+        return None;
+    };
+    let verb = match role {
+        Role::Server => " got",
+        Role::Client => "",
+    };
+    Some(format!(
+        "Socket {socket}{verb}: {}",
+        preview_text(data, *bytes)
+    ))
+}
+
+/// How many characters of a chunk a log line shows before it is cut.
+pub const PREVIEW_CHARS: usize = 1000;
+
+/// [`escape_text`] of a chunk of `bytes` bytes that starts with `start` (a Data event's `data`
+/// and `bytes`), cut after [`PREVIEW_CHARS`] characters with the chunk's size said, so a
+/// megabyte of data makes a readable line rather than a wall of text.
+#[must_use]
+pub fn preview_text(start: &[u8], bytes: usize) -> String {
+    // Only the start can show: a character takes at most 4 bytes, so escaping the first
+    // PREVIEW_CHARS * 4 bytes and one more character gives the same line as escaping it all,
+    // without decoding and escaping a whole megabyte for each chunk.
+    let head = &start[..start.len().min(4 * (PREVIEW_CHARS + 1))];
+    let text = escape_text(head);
+    match text.char_indices().nth(PREVIEW_CHARS) {
+        Some((cut, _)) => format!("{}… ({bytes} bytes)", &text[..cut]),
+        None if start.len() < bytes => format!("{text}… ({bytes} bytes)"),
+        None => text,
+    }
+}
+
+/// Received bytes as one printable line: invalid UTF-8 becomes U+FFFD, and control characters
+/// (newlines, NUL, ESC, C1 …) and every invisible format character become escapes (`\u{202e}`),
+/// so binary data can never break a log line or a terminal, nor reorder or hide part of it.
+/// A backslash is doubled, so an escape always stands for one character: a newline shows as
+/// `\n`, the two characters `\` and `n` as `\\n`.
+#[must_use]
+pub fn escape_text(data: &[u8]) -> String {
+    let text = String::from_utf8_lossy(data);
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if must_escape(c) {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
+}
+
+/// Whether a character would act on the terminal or the line rather than show: controls (Cc),
+/// format characters (Cf: the bidi overrides and isolates such as U+202E, U+200B zero width
+/// space, U+FEFF, soft hyphen …) and the line and paragraph separators U+2028 and U+2029 (Zl,
+/// Zp), which some terminals and editors treat as line breaks; and the backslash, which
+/// starts every escape.
+fn must_escape(c: char) -> bool {
+    use unicode_general_category::{GeneralCategory, get_general_category};
+    c == '\\'
+        || c.is_control()
+        || matches!(
+            get_general_category(c),
+            GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+        )
+}
