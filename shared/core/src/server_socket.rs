@@ -340,8 +340,8 @@ impl ServerSocket {
         let address = SocketAddr::new(self.network_interface(), self.port());
         let backlog = i32::try_from(self.backlog()).unwrap_or(i32::MAX);
         // A failed bind is returned, not also sent as an Error event: each error is handled
-        // once, and the caller of listen() is the one who can act on it (see README, "Where we
-        // differ"). Errors after Listen, with no caller to return to, are events.
+        // once, and the caller of listen() is the one who can act on it (see
+        // `docs/differences.md`). Errors after Listen, with no caller to return to, are events.
         let listener = bind(address, backlog)?;
         let listener = {
             let _entered = self.pool.registry.runtime().enter();

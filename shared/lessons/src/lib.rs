@@ -2,8 +2,8 @@
 //! know when they are done from what the sockets really did, and may ask a question whose answer
 //! is computed from the session.
 //!
-//! A lesson file (see `assets/lessons/` for the shipped ones, and the README's "Writing a
-//! lesson"):
+//! A lesson file (see `assets/lessons/` for the shipped ones, and "Writing a lesson" in
+//! `docs/lessons.md`):
 //!
 //! ```toml
 //! title = "Listening"
