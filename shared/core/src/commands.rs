@@ -11,10 +11,19 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use tokio::sync::Notify;
 
 use crate::sync::lock;
-use crate::tcp_socket::SocketCommand;
+
+/// What the caller asks a socket's task to do.
+#[derive(Debug)]
+pub(crate) enum SocketCommand {
+    /// Queue bytes for sending.
+    Write(Bytes),
+    /// Close the connection.
+    Close,
+}
 
 /// A new queue: the handles' end and the socket task's end.
 pub(crate) fn command_queue() -> (CommandSender, CommandReceiver) {

@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use std::io;
 
@@ -14,11 +14,14 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::commands::CommandReceiver;
+use crate::commands::SocketCommand;
 use crate::error::PEER_CLOSED;
 use crate::handler::RECEIVE_BUFFER_LIMIT;
 use crate::inbox::Inbox;
+use crate::keep_alive::OPTIONS_INHERITED;
+use crate::status::mark_connected;
+use crate::status::{SocketState, SocketStatus};
 use crate::sync::lock;
-use crate::tcp_socket::{SocketCommand, SocketState, SocketStatus};
 use crate::tls::transport::Transport;
 use crate::tls::{Secure, TlsInfo, handshake::handshake};
 use crate::{Event, EventSender, Socket, SocketError, SocketHandler};
@@ -59,34 +62,6 @@ pub(crate) struct Connection {
     /// For a secure socket, its TLS side: the handshake runs before Connected.
     pub secure: Option<Secure>,
 }
-
-/// When an accepted connection's peer has been silent this long, the OS starts asking whether
-/// it is still there (TCP keepalive)...
-const KEEPALIVE_TIME: Duration = Duration::from_secs(60);
-/// ...asks again this often...
-const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
-/// ...and after this many unanswered probes reports the connection broken.
-const KEEPALIVE_RETRIES: u32 = 3;
-
-/// Turns on TCP keepalive for an accepted connection, so a peer whose machine vanished without
-/// a goodbye (power cut, cable pulled) is found out within about 90 s and frees its slot,
-/// instead of holding it for ever. A peer that is there but silent answers the probes: only an
-/// idle timeout ends that. Called on the listener where connections inherit it (Linux: see
-/// [`crate::server_socket::bind`]), else on each accepted connection.
-pub(crate) fn keep_alive(socket: &socket2::SockRef<'_>) {
-    let keepalive = socket2::TcpKeepalive::new()
-        .with_time(KEEPALIVE_TIME)
-        .with_interval(KEEPALIVE_INTERVAL);
-    #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
-    let keepalive = keepalive.with_retries(KEEPALIVE_RETRIES);
-    // Best effort: without keepalive the connection still works.
-    let _ = socket.set_tcp_keepalive(&keepalive);
-}
-
-/// Whether an accepted connection already has keepalive and TCP_NODELAY from its listener: on
-/// Linux the kernel makes the connection as a copy of the listening socket, options included,
-/// which spares each connection five setsockopt calls.
-pub(crate) const OPTIONS_INHERITED: bool = cfg!(target_os = "linux");
 
 impl Connection {
     /// Runs the socket from Connected to Closed: [`Self::come_up`], then [`Live::serve`] until
@@ -581,29 +556,6 @@ async fn never_secured(
     events.send_all(parcel).await;
 }
 
-/// Shows the caller a socket whose TCP connection is up and whose TLS handshake runs.
-pub(crate) fn mark_handshaking(
-    status: &Mutex<SocketStatus>,
-    local: SocketAddr,
-    remote: SocketAddr,
-) {
-    let mut status = lock(status);
-    status.state = SocketState::Handshaking;
-    status.local = Some(local);
-    status.remote = Some(remote);
-}
-
-/// Shows the caller a connected socket. Done before Connected is sent (by the pool at the
-/// handoff, by a client's task here), so a caller that writes when Connected arrives finds the
-/// socket usable: its writes wait in the command channel until the task runs.
-pub(crate) fn mark_connected(status: &Mutex<SocketStatus>, local: SocketAddr, remote: SocketAddr) {
-    let mut status = lock(status);
-    status.state = SocketState::Connected;
-    status.local = Some(local);
-    status.remote = Some(remote);
-    status.connected_at = Some(SystemTime::now());
-}
-
 /// Copies the socket's counters into the caller's snapshot. Called before each event that
 /// announces a change, so whoever reacts to the event reads the new numbers.
 fn publish(status: &Mutex<SocketStatus>, socket: &Socket, received_total: u64, sent_total: u64) {
@@ -623,33 +575,5 @@ fn deliver(handler: &mut dyn SocketHandler, socket: &mut Socket) {
     while (1..before).contains(&socket.bytes_available()) && !socket.close_requested() {
         before = socket.bytes_available();
         handler.data_available(socket);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn accepted_connections_ask_the_os_to_check_on_a_silent_peer_and_send_at_once() {
-        let listener = crate::server_socket::bind("127.0.0.1:0".parse().expect("address"), 16)
-            .expect("listener");
-        let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-        let _client = TcpStream::connect(listener.local_addr().expect("address"))
-            .await
-            .expect("connect");
-        let (accepted, _) = listener.accept().await.expect("accept");
-        if !OPTIONS_INHERITED {
-            keep_alive(&socket2::SockRef::from(&accepted));
-            accepted.set_nodelay(true).expect("nodelay");
-        }
-        let accepted = socket2::SockRef::from(&accepted);
-        assert!(accepted.keepalive().expect("read"));
-        assert_eq!(accepted.tcp_keepalive_time().expect("read"), KEEPALIVE_TIME);
-        assert_eq!(
-            accepted.tcp_keepalive_interval().expect("read"),
-            KEEPALIVE_INTERVAL
-        );
-        assert!(accepted.tcp_nodelay().expect("read"));
     }
 }

@@ -20,8 +20,10 @@
 //!
 //! # Layout
 //! The socket API first, then what runs it.
-//! - [`server_socket`]: [`ServerSocket`], its settings and methods; [`Limits`].
+//! - [`server_socket`]: [`ServerSocket`], its settings and methods.
+//! - `limits`: [`Limits`], MinimumSocketsAvailable and MaximumSocketsConnected checked together.
 //! - [`tcp_socket`]: [`TcpSocket`], the caller's handle; client Connect ([`ConnectBuilder`]).
+//! - [`status`]: [`SocketState`] and [`SocketStatus`], what a handle reads of its socket.
 //! - [`handler`]: [`SocketHandler`], a socket's event methods, and [`Socket`], the socket as
 //!   they see it (Xojo's `Me`).
 //! - [`event`]: [`Event`], what happened to which socket; [`SocketId`].
@@ -37,6 +39,7 @@
 //! - `pool`: the listener task: accept, hand off, refill, cap.
 //! - `registry`: one lifecycle for both servers' connections: list, run, forget, shut down.
 //! - `connection`: the task that runs one connected socket.
+//! - `keep_alive`: TCP keepalive, and the options accepted connections take from the listener.
 //! - `commands`: a socket's queue of the caller's Write and Close, allocated only when used.
 //! - `inbox`: a connection's read buffers, from the OS into shared chunks without waste.
 //! - `receive_buffer`: received bytes as shared chunks, read without copying when possible.
@@ -80,6 +83,8 @@ pub mod error;
 pub mod event;
 pub mod handler;
 mod inbox;
+mod keep_alive;
+mod limits;
 pub mod naive;
 pub mod open_files;
 mod pool;
@@ -88,6 +93,7 @@ mod registry;
 pub mod runtime;
 pub mod seed;
 pub mod server_socket;
+pub mod status;
 mod sync;
 pub mod tcp_socket;
 pub mod tls;
@@ -99,6 +105,5 @@ pub use event::{DATA_EVENT_BYTES, Event, SocketId, SocketIds};
 pub use handler::{Passive, Socket, SocketHandler};
 pub use runtime::Runtime;
 pub use server_socket::{Limits, PoolStatus, ServerSocket};
-pub use tcp_socket::{
-    ConnectBuilder, DEFAULT_CONNECT_TIMEOUT, SocketState, SocketStatus, TcpSocket,
-};
+pub use status::{SocketState, SocketStatus};
+pub use tcp_socket::{ConnectBuilder, DEFAULT_CONNECT_TIMEOUT, TcpSocket};

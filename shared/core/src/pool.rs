@@ -20,9 +20,9 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::connection::{OPTIONS_INHERITED, keep_alive};
+use crate::keep_alive::{OPTIONS_INHERITED, keep_alive};
+use crate::limits::Limits;
 use crate::registry::Registry;
-use crate::server_socket::Limits;
 use crate::sync::lock;
 use crate::{Event, EventSender, SocketError, SocketHandler, SocketId, SocketIds};
 
@@ -318,21 +318,8 @@ impl Listener {
         // A secure socket is only TCP-connected here: its task runs the handshake and then
         // reports Connected.
         let secure = lock(&self.pool.tls).clone().map(crate::tls::Secure::Server);
-        let connected = announced.map(|(local, remote)| {
-            if secure.is_some() {
-                Event::Handshaking {
-                    socket: id,
-                    local,
-                    remote,
-                }
-            } else {
-                Event::Connected {
-                    socket: id,
-                    local,
-                    remote,
-                }
-            }
-        });
+        let connected =
+            announced.map(|(local, remote)| Event::came_up(id, local, remote, secure.is_some()));
         // Listed, and usable, before anyone hears of it: a caller that writes at Connected
         // succeeds; its write waits in the command channel until the task runs.
         let pool = Arc::clone(&self.pool);

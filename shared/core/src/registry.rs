@@ -17,9 +17,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::connection::{Connection, mark_connected, mark_handshaking};
+use crate::connection::Connection;
+use crate::status::SocketState;
+use crate::status::{mark_connected, mark_handshaking};
 use crate::sync::lock;
-use crate::tcp_socket::SocketState;
 use crate::tls::Secure;
 use crate::{EventSender, Socket, SocketHandler, SocketId, TcpSocket};
 

@@ -30,62 +30,21 @@ use socket2::{Domain, Protocol, Type};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::bounds::Count;
+pub use crate::limits::{
+    DEFAULT_MAXIMUM_SOCKETS_CONNECTED, DEFAULT_MINIMUM_SOCKETS_AVAILABLE, Limits,
+};
 use crate::pool::{AddSocket, Listener, Pool};
 use crate::sync::lock;
 use crate::{EventSender, Runtime, SocketError, SocketHandler, SocketId, SocketIds, TcpSocket};
 
 /// The seed's port.
 pub const DEFAULT_PORT: u16 = 2002;
-/// MinimumSocketsAvailable unless set (the seed's example uses 2).
-pub const DEFAULT_MINIMUM_SOCKETS_AVAILABLE: usize = 2;
-/// MaximumSocketsConnected unless set (Xojo's default since 2017r2).
-pub const DEFAULT_MAXIMUM_SOCKETS_CONNECTED: usize = 10;
 /// NetworkInterface unless set: loopback, so nothing is reachable from the network by accident.
 pub const DEFAULT_NETWORK_INTERFACE: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// The backlog unless set: how many connections may wait in the kernel's accept queue while
 /// the pool takes none (tokio's and most servers' choice; the system may cap it lower, see
 /// [`serversocket_kernel::backlog_cap`]).
 pub const DEFAULT_BACKLOG: u32 = 1024;
-
-/// MinimumSocketsAvailable and MaximumSocketsConnected, checked together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Idle sockets the pool keeps ready (AddSocket fires to refill it).
-    pub min: usize,
-    /// Most sockets connected at once; at the cap the listener stops accepting.
-    pub max: usize,
-}
-
-impl Limits {
-    /// Checks the pair, and each against its bounds ([`crate::bounds`]: 1 <= Max <= 50,000 and
-    /// the open-files limit, Min <= 1,000).
-    ///
-    /// # Errors
-    /// [`SocketError::InvalidSetting`] naming the field that is out of range.
-    pub fn new(min: usize, max: usize) -> Result<Self, SocketError> {
-        Count::MaximumSocketsConnected.check(max as u64)?;
-        Count::MinimumSocketsAvailable.check(min as u64)?;
-        if min > max {
-            return Err(SocketError::InvalidSetting {
-                field: "MinimumSocketsAvailable",
-                reason: format!(
-                    "{min} is more than MaximumSocketsConnected ({max}): the pool would hold idle sockets that could never connect"
-                ),
-            });
-        }
-        Ok(Self { min, max })
-    }
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            min: DEFAULT_MINIMUM_SOCKETS_AVAILABLE,
-            max: DEFAULT_MAXIMUM_SOCKETS_CONNECTED,
-        }
-    }
-}
 
 /// A snapshot of the pool for display.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -530,10 +489,10 @@ pub(crate) fn bind(
         .listen(backlog)
         .map_err(|e| SocketError::from_bind(e, address))?;
     socket.set_nonblocking(true).map_err(os)?;
-    if crate::connection::OPTIONS_INHERITED {
+    if crate::keep_alive::OPTIONS_INHERITED {
         // Every accepted connection starts as a copy of this socket: set once here, not per
         // connection (best effort, as on a connection).
-        crate::connection::keep_alive(&socket2::SockRef::from(&socket));
+        crate::keep_alive::keep_alive(&socket2::SockRef::from(&socket));
         let _ = socket.set_tcp_nodelay(true);
     }
     Ok(socket.into())

@@ -14,63 +14,14 @@ use tokio::net::{TcpStream, lookup_host};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::commands::{CommandReceiver, CommandSender, Empty, command_queue};
+use crate::commands::{CommandReceiver, CommandSender, Empty, SocketCommand, command_queue};
 use crate::connection::Connection;
+use crate::status::{SocketState, SocketStatus};
 use crate::sync::lock;
 use crate::{Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId, SocketIds};
 
 /// How long a client's Connect waits (name lookup included) before giving up, unless told otherwise.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Where a socket is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum SocketState {
-    /// Resolving the host name and connecting.
-    #[default]
-    Connecting,
-    /// TCP is connected and the TLS handshake is under way (a secure socket only).
-    Handshaking,
-    /// The connection is up.
-    Connected,
-    /// The connection is closed (or never came up); the socket's task has ended.
-    Closed,
-}
-
-/// A snapshot of a socket's state and counters, updated by its task.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SocketStatus {
-    /// Connecting, connected or closed.
-    pub state: SocketState,
-    /// Our end, once connected.
-    pub local: Option<SocketAddr>,
-    /// The peer's end, once connected.
-    pub remote: Option<SocketAddr>,
-    /// When the connection came up.
-    pub connected_at: Option<SystemTime>,
-    /// The code of the last failure, `None` if none yet (Xojo shows 0).
-    pub last_error_code: Option<i32>,
-    /// Received bytes the handler has not read yet.
-    pub bytes_available: usize,
-    /// Queued bytes not yet sent.
-    pub bytes_left_to_send: usize,
-    /// All bytes received so far.
-    pub bytes_received: u64,
-    /// All bytes sent so far.
-    pub bytes_sent: u64,
-    /// What the TLS handshake agreed on (protocol, cipher, duration); `None` for a plain
-    /// socket, and until the handshake is done.
-    pub tls: Option<crate::tls::TlsInfo>,
-}
-
-/// What the caller asks a socket's task to do.
-#[derive(Debug)]
-pub(crate) enum SocketCommand {
-    /// Queue bytes for sending.
-    Write(Bytes),
-    /// Close the connection.
-    Close,
-}
 
 /// A handle to one TCP socket running on the background runtime. Cloning it is cheap.
 #[derive(Debug, Clone)]
@@ -201,20 +152,9 @@ impl TcpSocket {
                         };
                         let (local, remote) = announced;
                         // A secure socket is connected once its handshake is done.
-                        let event = if secure.is_some() {
-                            Event::Handshaking {
-                                socket: id,
-                                local,
-                                remote,
-                            }
-                        } else {
-                            Event::Connected {
-                                socket: id,
-                                local,
-                                remote,
-                            }
-                        };
-                        events.send(event).await;
+                        events
+                            .send(Event::came_up(id, local, remote, secure.is_some()))
+                            .await;
                         Connection {
                             stream,
                             socket: Socket::new(id),
