@@ -7,14 +7,32 @@
 //! caller sends commands through handles and reads [`Event`]s from an [`EventReceiver`] whose
 //! waker can repaint a window. Nothing on the caller's side ever waits on the network.
 //!
-//! ```no_run
-//! use serversocket::{Runtime, ServerSocket, event_channel, seed::Greeter};
-//! let runtime = Runtime::new()?;
-//! let (events, receiver) = event_channel(None);
-//! let mut server = ServerSocket::new(&runtime, events, |_id| Greeter::default());
-//! server.set_port(0);
-//! let address = server.listen()?;
-//! println!("listening on {address}");
+//! A whole program: a server whose pooled sockets greet each client, as the seed's example
+//! does, and one client socket that prints the greeting it gets.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use serversocket::seed::{Greeter, Replier};
+//! use serversocket::{Event, Runtime, ServerSocket, SocketIds, TcpSocket, event_channel};
+//!
+//! let runtime = Runtime::new()?; // the background threads
+//! let (events, receiver) = event_channel(None); // Some(waker) would repaint a window
+//! // AddSocket: the pool asks for a socket (its handler) whenever it needs one.
+//! let mut server = ServerSocket::new(&runtime, events.clone(), |_id| Greeter::default());
+//! server.set_port(0); // any free port
+//! let address = server.listen()?; // a failed Listen is returned here, with its Xojo code
+//! let client = TcpSocket::builder("127.0.0.1", address.port())
+//!     .connect(&runtime, &SocketIds::new(), Replier::default(), events);
+//! while let Some(event) = receiver.recv_timeout(Duration::from_secs(10)) {
+//!     if let Event::Data { socket, data, .. } = &event
+//!         && *socket == client.id()
+//!     {
+//!         println!("the client got {:?}", String::from_utf8_lossy(data));
+//!         break;
+//!     }
+//! }
+//! server.stop_listening();
 //! # Ok::<(), serversocket::SocketError>(())
 //! ```
 //!
@@ -98,6 +116,11 @@ mod sync;
 pub mod tcp_socket;
 pub mod tls;
 pub mod watch;
+
+/// The README's example, compiled and run with the doctests so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeExample;
 
 pub use channel::{EventReceiver, EventSender, Waker, event_channel};
 pub use error::{IoCause, SocketError, code_meaning};
