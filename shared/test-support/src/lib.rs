@@ -10,7 +10,7 @@
 //! - `kittest` (feature `kittest`): a window in a harness, and frames run until a condition
 //!   holds.
 //! - `sockets` (feature `sockets`): a greeting server on an ephemeral loopback port, a client
-//!   of it, and [`sockets::Watch`], a bounded wait for the event a test expects.
+//!   of it, and `sockets::Watch`, a bounded wait for the event a test expects.
 
 #![forbid(unsafe_code)]
 #![allow(clippy::expect_used)]
@@ -29,7 +29,7 @@ pub mod sockets;
 /// hanging, never a measure of speed.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
-/// How often [`within_patience`] and [`kittest::run_until`] look again.
+/// How often [`within_patience`] and `kittest::run_until` look again.
 pub const POLL: Duration = Duration::from_millis(10);
 
 /// Polls `ready` every [`POLL`] until it gives a value, for at most [`PATIENCE`]: for states
