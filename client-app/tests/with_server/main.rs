@@ -1,6 +1,8 @@
 //! Every test that runs both apps, in one place: the client against the real server.
 //!
 //! # Layout
+//! - `first_run`: a newcomer's first minute, both windows in kittest harnesses.
+//! - `lab`, `lessons`: every shipped lesson done end to end in both windows.
 //! - `headless`, `tls`: each app's headless binary talking to the other's over loopback.
 //!
 //! Tests of one app against a plain socket stay with that app. The server's binary is found
@@ -9,7 +11,10 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod first_run;
 mod headless;
+mod lab;
+mod lessons;
 mod tls;
 
 use std::path::PathBuf;
