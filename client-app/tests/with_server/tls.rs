@@ -30,6 +30,13 @@ fn tls_server(home: &std::path::Path) -> (App, String, String) {
     (server, port, fingerprint)
 }
 
+/// `client-app --headless --port PORT --json --tls` with `trust` (how it checks the server).
+fn tls_client(port: &str, trust: &[&str]) -> App {
+    let mut args = vec!["--headless", "--port", port, "--json", "--tls"];
+    args.extend(trust);
+    App::start(client_binary(), &args)
+}
+
 #[test]
 fn tls_listening_names_the_fingerprint_and_both_sides_report_the_handshake() {
     let home = data_home("pin");
@@ -44,18 +51,7 @@ fn tls_listening_names_the_fingerprint_and_both_sides_report_the_handshake() {
     assert_eq!(loaded.fingerprint(), fingerprint);
     assert_eq!(fingerprint.len(), 64);
 
-    let mut client = App::start(
-        client_binary(),
-        &[
-            "--headless",
-            "--port",
-            &port,
-            "--json",
-            "--tls",
-            "--pin",
-            &fingerprint,
-        ],
-    );
+    let mut client = tls_client(&port, &["--pin", &fingerprint]);
     let tls = client.until_json("tls", |v| is_event(v, "tls"));
     assert_eq!(tls["socket"], 0);
     assert_eq!(tls["protocol"], "TLS1.3");
@@ -87,18 +83,7 @@ fn a_wrong_pin_exits_1_and_a_plaintext_client_is_an_error_while_the_server_serve
     let home = data_home("wrong-pin");
     let (mut server, port, _fingerprint) = tls_server(&home);
     let zeros = "0".repeat(64);
-    let mut client = App::start(
-        client_binary(),
-        &[
-            "--headless",
-            "--port",
-            &port,
-            "--json",
-            "--tls",
-            "--pin",
-            &zeros,
-        ],
-    );
+    let mut client = tls_client(&port, &["--pin", &zeros]);
     let (status, lines, _) = client.wait();
     assert_eq!(status.code(), Some(1), "{lines:#?}");
     let error: Value = lines
@@ -128,18 +113,7 @@ fn a_wrong_pin_exits_1_and_a_plaintext_client_is_an_error_while_the_server_serve
 
     // The server goes on: a client that trusts its certificate through --ca is greeted.
     let ca = home.join("serversocket").join("tls-cert.pem");
-    let mut client = App::start(
-        client_binary(),
-        &[
-            "--headless",
-            "--port",
-            &port,
-            "--json",
-            "--tls",
-            "--ca",
-            ca.to_str().unwrap(),
-        ],
-    );
+    let mut client = tls_client(&port, &["--ca", ca.to_str().unwrap()]);
     client.until_json("greeting", |v| is_event(v, "data"));
     let _ = std::fs::remove_dir_all(&home);
 }
@@ -153,17 +127,7 @@ fn a_tls_client_against_a_plaintext_server_exits_1_saying_so() {
         "a plain server says nothing of TLS"
     );
     let port = port_of(listening["address"].as_str().unwrap());
-    let mut client = App::start(
-        client_binary(),
-        &[
-            "--headless",
-            "--port",
-            &port,
-            "--json",
-            "--tls",
-            "--tls-insecure",
-        ],
-    );
+    let mut client = tls_client(&port, &["--tls-insecure"]);
     let (status, lines, _) = client.wait();
     assert_eq!(status.code(), Some(1), "{lines:#?}");
     assert!(
