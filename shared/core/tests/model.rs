@@ -352,10 +352,7 @@ fn run_case(ops: &[Op]) -> Result<(), TestCaseError> {
     drop(receiver);
     drop(runtime);
     // The runtime's own descriptors go with it; wait, with a deadline, for the count to settle.
-    let deadline = Instant::now() + PATIENCE;
-    while open_descriptors() > descriptors && Instant::now() < deadline {
-        std::thread::yield_now();
-    }
+    let _ = test_support::within_patience(|| (open_descriptors() <= descriptors).then_some(()));
     prop_assert_eq!(open_descriptors(), descriptors, "descriptors left behind");
     Ok(())
 }
