@@ -12,7 +12,7 @@ use serversocket::naive::NaiveServer;
 use serversocket::tls::ServerTls;
 use serversocket::{Event, Runtime, ServerSocket, event_channel};
 use serversocket_app::reply::ReplyMode;
-use serversocket_report::{Printer, Role};
+use serversocket_report::{Printer, Record, Role};
 use serversocket_ui::shutdown::{exit_code, stop_requested};
 
 use crate::{Args, Mode};
@@ -129,7 +129,7 @@ fn run_pool(
         return Ok(ExitCode::FAILURE);
     }
     if let Some(note) = serversocket_kernel::backlog_capped(args.backlog) {
-        printer.print_note(&note, "backlog_capped");
+        printer.print_note(&note, Record::BacklogCapped);
     }
     runtime.block_on(async {
         let mut stop = std::pin::pin!(stop);

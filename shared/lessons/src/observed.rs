@@ -1,7 +1,7 @@
 //! What one side (the server or the client) has shown so far, kept up to date from its event
 //! records: the live values a lesson's conditions and questions read.
 //!
-//! Records are the headless apps' JSON lines (see [`serversocket_report::json_record`]), so a recorded
+//! Records are the headless apps' JSON lines (see [`serversocket_report::Record`]), so a recorded
 //! NDJSON log and a live window feed the same state. A window also sees events the JSON schema
 //! leaves out (limits changed, a pooled socket released, a connection's kernel state);
 //! [`lesson_record`] gives those a record too, so the live values are exact in a window.
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::condition::Outcome;
 use serversocket::Event;
-use serversocket_report::json_record;
+use serversocket_report::Record;
 
 /// Whose events: the server window (or `server-app --headless`) or the client's.
 #[derive(
@@ -282,8 +282,8 @@ fn as_number(n: u64) -> f64 {
 /// `None` for events no lesson reads (progress, connecting).
 #[must_use]
 pub fn lesson_record(event: &Event, at: SystemTime) -> Option<Value> {
-    if let Some(record) = json_record(event, at) {
-        return Some(record);
+    if let Some(record) = Record::from_event(event) {
+        return serde_json::to_value(record.at(at)).ok();
     }
     let ts = serversocket_report::stamp(at);
     match event {

@@ -16,7 +16,7 @@ use std::time::SystemTime;
 
 use thiserror::Error;
 
-use crate::{Role, human_line, json_record};
+use crate::{Record, Role, human_line};
 use serversocket::Event;
 
 /// How many lines may wait for the writer thread before new ones are dropped.
@@ -135,7 +135,7 @@ impl LogFile {
                 let stamp = humantime::format_rfc3339_millis(at);
                 format!("{stamp}  {line}")
             }),
-            LogFormat::Ndjson => json_record(event, at).map(|record| record.to_string()),
+            LogFormat::Ndjson => Record::from_event(event).map(|record| record.at(at).to_string()),
         };
         if let Some(line) = line
             && let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =

@@ -8,6 +8,12 @@ use serversocket::{Event, SocketError, SocketId};
 
 use crate::*;
 
+/// The JSON line of `event` stamped at `at`, as a `Value` to look into.
+fn json_record(event: &Event, at: SystemTime) -> Option<serde_json::Value> {
+    Record::from_event(event)
+        .map(|record| serde_json::to_value(record.at(at)).expect("a JSON object"))
+}
+
 #[test]
 fn lines_use_the_seeds_words() {
     let socket = SocketId(0);

@@ -13,11 +13,10 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use serde_json::json;
 use serversocket::tls::{TlsInfo, TlsProblem};
 use serversocket::{Event, SocketError, SocketId};
 use serversocket_kernel::{TcpState, TcpView};
-use serversocket_report::{JSON_TEXT_CHARS, Printer, Role, dropped_line, stamp};
+use serversocket_report::{JSON_TEXT_CHARS, Line, Printer, Record, Role, dropped_line, stamp};
 
 /// The moment of every line: 2025-11-24T16:00:00.123456Z.
 fn at() -> SystemTime {
@@ -345,16 +344,19 @@ fn lines() -> String {
         min: 2,
         max: 10,
     });
-    printer.print_note("words", "backlog_capped");
+    printer.print_note("words", Record::BacklogCapped);
     for (socket, sent, total) in [
         (0_u64, 0_u64, 0_u64),
         (7, 50, 100),
         (u64::MAX, u64::MAX, u64::MAX),
     ] {
-        printer.print_note_with(
+        printer.print_note(
             "words",
-            "send_progress",
-            json!({"socket": SocketId(socket), "sent": sent, "total": total}),
+            Record::SendProgress {
+                sent,
+                socket: SocketId(socket),
+                total,
+            },
         );
     }
     for (sockets, greeted, failed, cancelled, took) in [
@@ -364,17 +366,16 @@ fn lines() -> String {
         (u64::MAX, 3, 4, 5, None),
         (1, 1, 0, 0, Some(Duration::from_nanos(1))),
     ] {
-        printer.print_note_with(
+        printer.print_note(
             "words",
-            "summary",
-            json!({
-                "sockets": sockets,
-                "connected": u64::MAX - sockets,
-                "greeted": greeted,
-                "failed": failed,
-                "cancelled": cancelled,
-                "all_greeted_seconds": took.map(|took| took.as_secs_f64()),
-            }),
+            Record::Summary {
+                all_greeted_seconds: took.map(|took| took.as_secs_f64()),
+                cancelled,
+                connected: u64::MAX - sockets,
+                failed,
+                greeted,
+                sockets,
+            },
         );
     }
     let printed = String::from_utf8(printer.out().clone()).expect("UTF-8");
@@ -419,4 +420,35 @@ fn every_line_is_an_object_with_event_and_ts() {
         assert!(record["event"].is_string(), "{line}");
         assert_eq!(record["ts"], stamp(at()), "{line}");
     }
+}
+
+/// Each line read back as a typed [`Line`] is written again byte for byte: the reader and the
+/// writer agree on every name.
+#[test]
+fn every_line_reads_back_as_the_same_record() {
+    for line in lines().lines() {
+        let record: Line<'_> = serde_json::from_str(line).expect("a record");
+        assert_eq!(record.to_string(), line);
+    }
+}
+
+/// A record made from an event and stamped with a moment is the line a printer prints then:
+/// the log files and the window's export write these.
+#[test]
+fn a_record_stamped_at_a_moment_is_the_printers_line() {
+    let mut printer = Printer::new(Role::Server, true, Vec::new());
+    let mut made = String::new();
+    for event in events() {
+        printer.print(&event);
+        if let Some(record) = Record::from_event(&event) {
+            made.push_str(&record.at(at()).to_string());
+            made.push('\n');
+        }
+    }
+    let printed = String::from_utf8(printer.out().clone()).expect("UTF-8");
+    let printed: String = printed
+        .lines()
+        .map(|line| at_fixed_time(line) + "\n")
+        .collect();
+    assert_eq!(made, printed);
 }
