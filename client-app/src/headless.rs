@@ -19,7 +19,7 @@ use serversocket::tls::ClientTls;
 use serversocket::{Event, EventSender, Runtime, SocketId, SocketIds, TcpSocket, event_channel};
 use serversocket_app::script::{self, ClientScript, SendTally};
 use serversocket_report::output::Output;
-use serversocket_report::{Printer, Record, Role};
+use serversocket_report::{Printer, Record, Side};
 use serversocket_ui::shutdown::{exit_code, stop_requested};
 
 use crate::Args;
@@ -46,7 +46,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
-    let mut printer = Printer::stdout(Role::Client, args.json)?;
+    let mut printer = Printer::stdout(Side::Client, args.json)?;
     // Signals are caught from here on, before anything says the program is up. Whoever read
     // our output may be gone (say `| head`) after our last line: stop then too.
     let stop = {

@@ -17,7 +17,7 @@ use serversocket::{
     Event, Runtime, ServerSocket, Socket, SocketError, SocketHandler, SocketId, TcpSocket,
     event_channel,
 };
-use serversocket_report::{Record, Role, human_line};
+use serversocket_report::{Record, Side, human_line};
 
 /// Writes 50 MB in 1 MiB pieces as soon as it is connected, recording every refusal.
 struct Flood {
@@ -292,7 +292,7 @@ fn garbage_is_logged_safely() {
             unreachable!()
         };
         total += bytes;
-        for role in [Role::Server, Role::Client] {
+        for role in [Side::Server, Side::Client] {
             let line = human_line(role, &event).unwrap();
             assert!(!line.contains('\n') && !line.contains('\0') && !line.contains('\x1b'));
             assert!(line.len() < 5_000, "a log line of {} bytes", line.len());

@@ -18,7 +18,7 @@ use std::io::{self, Write};
 use std::time::{Duration, Instant, SystemTime};
 
 use serversocket::{Event, SocketError, SocketId};
-use serversocket_report::{Printer, Record, Role};
+use serversocket_report::{Printer, Record, Side};
 
 /// Lines a round prints (each way).
 const LINES: usize = 300_000;
@@ -135,7 +135,7 @@ fn ours(events: &[Event], lines: usize) -> Duration {
 
 /// The printer as it is: the everyday lines written by hand.
 fn reference(events: &[Event], lines: usize) -> Duration {
-    let mut printer = Printer::new(Role::Server, true, Discard(0));
+    let mut printer = Printer::new(Side::Server, true, Discard(0));
     let started = Instant::now();
     for event in events.iter().cycle().take(lines) {
         printer.print_unflushed(black_box(event));

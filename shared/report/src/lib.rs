@@ -14,6 +14,7 @@
 //! - [`printer`]: [`Printer`], one line an event to a writer; the note about dropped lines.
 //! - [`output`]: [`Output`], stdout through a bounded queue, so a stalled reader never blocks.
 //! - [`log_file`]: the log written to a file as it happens, rotated at a size.
+//! - [`side`]: [`Side`], whose events: the server's or the client's (the lessons' too).
 //! - [`escapes`]: text with `\r \n \xNN` escapes and hex input, as users type bytes.
 
 #![forbid(unsafe_code)]
@@ -25,12 +26,14 @@ pub mod log_file;
 pub mod output;
 pub mod printer;
 pub mod record;
+pub mod side;
 
-pub use human::{PREVIEW_CHARS, Role, escape_text, human_line, preview_text};
+pub use human::{PREVIEW_CHARS, escape_text, human_line, preview_text};
 pub use json_line::stamp;
 pub use output::Output;
 pub use printer::{Printer, dropped_line};
 pub use record::{JSON_TEXT_CHARS, Line, Record};
+pub use side::{Role, Side};
 
 #[cfg(test)]
 mod tests;

@@ -9,13 +9,13 @@ use serversocket::Event;
 
 use crate::output::Output;
 use crate::record::{Certificate, Record};
-use crate::{Role, human_line};
+use crate::{Side, human_line};
 
 /// Prints events one line each, as the seed's words or as JSON lines (headless mode).
 #[derive(Debug)]
 pub struct Printer<W: Write> {
     /// Which side's wording to use.
-    role: Role,
+    side: Side,
     /// JSON lines instead of the seed's words.
     json: bool,
     /// Where lines go (stdout in the apps).
@@ -34,10 +34,10 @@ pub struct Printer<W: Write> {
 }
 
 impl<W: Write> Printer<W> {
-    /// A printer for `role`, writing JSON lines when `json` is set.
-    pub fn new(role: Role, json: bool, out: W) -> Self {
+    /// A printer for `side`, writing JSON lines when `json` is set.
+    pub fn new(side: Side, json: bool, out: W) -> Self {
         Self {
-            role,
+            side,
             json,
             out,
             closed: false,
@@ -69,7 +69,7 @@ impl<W: Write> Printer<W> {
             return;
         }
         if !self.json {
-            let line = human_line(self.role, event).map(|line| match &self.fingerprint {
+            let line = human_line(self.side, event).map(|line| match &self.fingerprint {
                 Some(fingerprint) if matches!(event, Event::Listening { .. }) => format!(
                     "{line}\nTLS: every connection is secured; the certificate's SHA-256 fingerprint is {fingerprint}."
                 ),
@@ -153,9 +153,9 @@ impl Printer<Output> {
     ///
     /// # Errors
     /// When stdout cannot be duplicated or the writer thread cannot start.
-    pub fn stdout(role: Role, json: bool) -> std::io::Result<Self> {
+    pub fn stdout(side: Side, json: bool) -> std::io::Result<Self> {
         let out = Output::stdout(Box::new(move |count, at| dropped_line(json, count, at)))?;
-        Ok(Self::new(role, json, out))
+        Ok(Self::new(side, json, out))
     }
 }
 

@@ -16,7 +16,7 @@ use bytes::Bytes;
 use serversocket::tls::{TlsInfo, TlsProblem};
 use serversocket::{Event, SocketError, SocketId};
 use serversocket_kernel::{TcpState, TcpView};
-use serversocket_report::{JSON_TEXT_CHARS, Line, Printer, Record, Role, dropped_line, stamp};
+use serversocket_report::{JSON_TEXT_CHARS, Line, Printer, Record, Side, dropped_line, stamp};
 
 /// The moment of every line: 2025-11-24T16:00:00.123456Z.
 fn at() -> SystemTime {
@@ -331,7 +331,7 @@ fn at_fixed_time(line: &str) -> String {
 /// Every line as the program prints it, in order: each event through a JSON printer, then the
 /// printer's own lines (the same ones the apps print), then the notes about dropped lines.
 fn lines() -> String {
-    let mut printer = Printer::new(Role::Server, true, Vec::new());
+    let mut printer = Printer::new(Side::Server, true, Vec::new());
     for event in events() {
         printer.print(&event);
     }
@@ -436,7 +436,7 @@ fn every_line_reads_back_as_the_same_record() {
 /// the log files and the window's export write these.
 #[test]
 fn a_record_stamped_at_a_moment_is_the_printers_line() {
-    let mut printer = Printer::new(Role::Server, true, Vec::new());
+    let mut printer = Printer::new(Side::Server, true, Vec::new());
     let mut made = String::new();
     for event in events() {
         printer.print(&event);
