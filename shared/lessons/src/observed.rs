@@ -343,4 +343,58 @@ mod tests {
         }
         assert_eq!(side.value("no_such_value"), Outcome::Unknown);
     }
+
+    /// The records only a lesson takes are the JSON objects they were when they were built
+    /// as `Value`s, so a lesson's patterns and report read them as before.
+    #[test]
+    fn a_lessons_own_records_keep_their_shape() {
+        use serde_json::json;
+        use serversocket_kernel::{TcpState, TcpView};
+        let at = SystemTime::UNIX_EPOCH;
+        let ts = serversocket_report::stamp(at);
+        let view = TcpView {
+            state: TcpState::TimeWait,
+            recv_queue: 0,
+            send_queue: 0,
+            rtt: None,
+            peer_accepted: None,
+        };
+        for (event, expected) in [
+            (
+                Event::LimitsChanged { min: 2, max: 10 },
+                json!({"event": "limits_changed", "ts": ts, "min": 2, "max": 10}),
+            ),
+            (
+                Event::Released {
+                    socket: SocketId(4),
+                },
+                json!({"event": "released", "ts": ts, "socket": 4}),
+            ),
+            (
+                Event::KernelState {
+                    socket: SocketId(4),
+                    view: Some(view),
+                },
+                json!({"event": "kernel_state", "ts": ts, "socket": 4, "state": "TIME_WAIT"}),
+            ),
+            (
+                Event::KernelState {
+                    socket: SocketId(4),
+                    view: None,
+                },
+                json!({"event": "kernel_state", "ts": ts, "socket": 4, "state": null}),
+            ),
+        ] {
+            let line = lesson_record(&event, at).expect("a lesson's record");
+            assert_eq!(serde_json::to_value(&line).expect("JSON"), expected);
+            let back: Line<'_> = serde_json::from_value(expected).expect("read back");
+            assert_eq!(back, line);
+        }
+        let progress = Event::SendProgress {
+            socket: SocketId(4),
+            sent: 1,
+            left: 1,
+        };
+        assert!(lesson_record(&progress, at).is_none());
+    }
 }
