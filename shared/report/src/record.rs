@@ -8,6 +8,9 @@
 //! [`Line`]'s own `Serialize`, which lists each kind's keys in that order; reading them back
 //! is derived. The golden test (`tests/records.rs`) holds every kind's bytes, and a round trip
 //! holds the writer and the reader to the same names.
+//!
+//! The printer writes the five everyday events' lines by hand instead (`json_line`: serde costs
+//! twice as much there), byte for byte these records' lines.
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
