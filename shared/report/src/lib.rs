@@ -10,7 +10,9 @@
 //! - [`record`]: the JSON lines' one schema: [`Record`] (what a line says happened, made from
 //!   an event by [`Record::from_event`]) and [`Line`] (a record and its `ts`, written with
 //!   `serde_json::to_writer` and read back by the lessons).
-//! - `json_line`: the stamps (`ts`), made once a second and completed to the microsecond.
+//! - `json_line`: the five everyday events' lines written by hand (serde costs twice as much
+//!   there), byte for byte their records' lines; the stamps (`ts`), made once a second and
+//!   completed to the microsecond.
 //! - [`printer`]: [`Printer`], one line an event to a writer; the note about dropped lines.
 //! - [`output`]: [`Output`], stdout through a bounded queue, so a stalled reader never blocks.
 //! - [`log_file`]: the log written to a file as it happens, rotated at a size.
