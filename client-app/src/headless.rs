@@ -19,7 +19,7 @@ use serversocket::tls::ClientTls;
 use serversocket::{Event, EventSender, Runtime, SocketId, SocketIds, TcpSocket, event_channel};
 use serversocket_app::script::{self, ClientScript, SendTally};
 use serversocket_report::output::Output;
-use serversocket_report::{Printer, Role};
+use serversocket_report::{Printer, Record, Side};
 use serversocket_ui::shutdown::{exit_code, stop_requested};
 
 use crate::Args;
@@ -46,7 +46,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
-    let mut printer = Printer::stdout(Role::Client, args.json)?;
+    let mut printer = Printer::stdout(Side::Client, args.json)?;
     // Signals are caught from here on, before anything says the program is up. Whoever read
     // our output may be gone (say `| head`) after our last line: stop then too.
     let stop = {
@@ -215,13 +215,16 @@ impl Starter<'_> {
                 };
                 if let Some(so_far) = tally.add(*sent) {
                     let total = tally.total();
-                    printer.print_note_with(
+                    printer.print_note(
                         &format!(
                             "Socket {socket} sent {}% ({so_far} of {total} bytes, hello and file).",
                             so_far * 100 / total
                         ),
-                        "send_progress",
-                        serde_json::json!({"socket": socket, "sent": so_far, "total": total}),
+                        Record::SendProgress {
+                            sent: so_far,
+                            socket: *socket,
+                            total,
+                        },
                     );
                 }
             }
@@ -306,22 +309,21 @@ impl Tally {
         } else {
             String::new()
         };
-        printer.print_note_with(
+        printer.print_note(
             &format!(
                 "Summary: {sockets} sockets, {connected} connected, {greeted} greeted, \
                  {failed} failed to connect{cancelled_words}; {time}."
             ),
-            "summary",
-            serde_json::json!({
-                "sockets": sockets,
-                "connected": connected,
-                "greeted": greeted,
-                "failed": failed,
-                "cancelled": cancelled,
-                "all_greeted_seconds": took
+            Record::Summary {
+                all_greeted_seconds: took
                     .filter(|_| greeted == sockets)
                     .map(|took| took.as_secs_f64()),
-            }),
+                cancelled,
+                connected,
+                failed,
+                greeted,
+                sockets,
+            },
         );
     }
 }

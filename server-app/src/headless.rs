@@ -12,7 +12,7 @@ use serversocket::naive::NaiveServer;
 use serversocket::tls::ServerTls;
 use serversocket::{Event, Runtime, ServerSocket, event_channel};
 use serversocket_app::reply::ReplyMode;
-use serversocket_report::{Printer, Role};
+use serversocket_report::{Printer, Record, Side};
 use serversocket_ui::shutdown::{exit_code, stop_requested};
 
 use crate::{Args, Mode};
@@ -99,7 +99,7 @@ fn run_pool(
 ) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
-    let mut printer = Printer::stdout(Role::Server, args.json)?;
+    let mut printer = Printer::stdout(Side::Server, args.json)?;
     // Signals are caught from here on, before anything says the program is up. Whoever read
     // our output may be gone (say `| head`) after our last line: stop then too.
     let stop = {
@@ -129,7 +129,7 @@ fn run_pool(
         return Ok(ExitCode::FAILURE);
     }
     if let Some(note) = serversocket_kernel::backlog_capped(args.backlog) {
-        printer.print_note(&note, "backlog_capped");
+        printer.print_note(&note, Record::BacklogCapped);
     }
     runtime.block_on(async {
         let mut stop = std::pin::pin!(stop);
@@ -180,7 +180,7 @@ fn run_pool(
 fn run_naive(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::new()?;
     let (events, receiver) = event_channel(None);
-    let mut printer = Printer::stdout(Role::Server, args.json)?;
+    let mut printer = Printer::stdout(Side::Server, args.json)?;
     // Signals are caught from here on, before anything says the program is up. Whoever read
     // our output may be gone (say `| head`) after our last line: stop then too.
     let stop = {
@@ -232,7 +232,7 @@ mod tests {
     use std::io::{self, Write};
 
     use serversocket::SocketId;
-    use serversocket_report::{Printer, Role};
+    use serversocket_report::{Printer, Side};
 
     use super::*;
 
@@ -260,7 +260,7 @@ mod tests {
     /// What one `print_batch` flushed, piece by piece, for a burst of AddSocket events: socket
     /// 0's first, then those of the sockets `rest` names.
     fn print_burst(rest: &mut impl Iterator<Item = u64>) -> Vec<Vec<u8>> {
-        let mut printer = Printer::new(Role::Server, true, Flushes::default());
+        let mut printer = Printer::new(Side::Server, true, Flushes::default());
         let add_socket = |id| Event::AddSocket {
             socket: SocketId(id),
         };

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use serversocket::{Event, SocketId};
 use serversocket_report::log_file::LogFile;
-use serversocket_report::{Role, human_line, json_record};
+use serversocket_report::{Record, Role, human_line};
 
 use crate::file_dialog::{Chosen, SaveDialog};
 use crate::log_to_file::LogToFile;
@@ -212,8 +212,8 @@ fn write_ndjson<'a>(
     let mut out = io::BufWriter::new(std::fs::File::create(path)?);
     let mut written = 0;
     for entry in entries {
-        if let Some(record) = json_record(&entry.event, entry.at) {
-            writeln!(out, "{record}")?;
+        if let Some(record) = Record::from_event(&entry.event) {
+            record.at(entry.at).write_to(&mut out)?;
             written += 1;
         }
     }
