@@ -128,7 +128,8 @@ pub struct Socket {
     close_requested: bool,
     /// The code of the last failure, if any (LastErrorCode).
     last_error_code: Option<i32>,
-    /// Writes refused since the socket's task last looked; it fires Error for each, as Xojo
+    /// Writes refused (and a panic of the handler) since the socket's task last looked; it
+    /// fires Error for each, as Xojo
     /// does, so a handler that ignores `write`'s result still hears of the failure.
     failed_writes: Vec<SocketError>,
     /// Notes for the log, taken by the socket's task after each handler call.
@@ -277,6 +278,12 @@ impl Socket {
     /// The writes refused since the last call, oldest first.
     pub(crate) fn take_failed_writes(&mut self) -> Vec<SocketError> {
         std::mem::take(&mut self.failed_writes)
+    }
+
+    /// A failure to report on the socket's next turn, like a refused write: the handler's
+    /// panic.
+    pub(crate) fn fail(&mut self, error: SocketError) {
+        self.failed_writes.push(error);
     }
 
     pub(crate) fn close_requested(&self) -> bool {

@@ -18,6 +18,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::connection::Connection;
+use crate::guarded::Guarded;
 use crate::status::SocketState;
 use crate::status::{mark_connected, mark_handshaking};
 use crate::sync::lock;
@@ -82,7 +83,7 @@ impl Registry {
         Connection {
             stream,
             socket: Socket::new(id),
-            handler,
+            handler: Guarded::new(handler),
             events,
             commands,
             status,

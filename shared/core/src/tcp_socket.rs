@@ -15,7 +15,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::commands::{CommandReceiver, CommandSender, Empty, SocketCommand, command_queue};
-use crate::connection::Connection;
+use crate::connection::{Connection, unreported};
+use crate::guarded::Guarded;
 use crate::status::{SocketState, SocketStatus};
 use crate::sync::lock;
 use crate::{Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId, SocketIds};
@@ -122,6 +123,9 @@ impl TcpSocket {
         let (socket, mut commands) = Self::new(id, SocketState::Connecting);
         let status = Arc::clone(&socket.status);
         let span = tracing::info_span!("socket", id = id.0, %host, port);
+        // Guarded from here on: a panic in any of its methods, even on a failed connect, ends
+        // the socket with an Error and Closed rather than its task.
+        let handler = Guarded::new(Box::new(handler));
         runtime.handle().spawn(
             async move {
                 events
@@ -145,12 +149,22 @@ impl TcpSocket {
                         } else {
                             SocketState::Connected
                         };
-                        let Some(announced) = come_up(&stream, &status, &mut commands, state)
-                        else {
-                            abandon(id, handler, &events, &status).await;
-                            return;
+                        let announced = match come_up(&stream, &status, &mut commands, state) {
+                            Ok(announced) => announced,
+                            Err(NotUp::Abandoned) => {
+                                abandon(id, handler, &events, &status).await;
+                                return;
+                            }
+                            Err(NotUp::Vanished(error)) => {
+                                fail(id, handler, &events, &status, error).await;
+                                return;
+                            }
                         };
                         let (local, remote) = announced;
+                        // Small writes (a hello, a reply) go out at once rather than waiting
+                        // for the peer's ACK (Nagle's algorithm); the connection's task sets
+                        // this only on accepted connections that lack it.
+                        let _ = stream.set_nodelay(true);
                         // A secure socket is connected once its handshake is done.
                         events
                             .send(Event::came_up(id, local, remote, secure.is_some()))
@@ -158,7 +172,7 @@ impl TcpSocket {
                         Connection {
                             stream,
                             socket: Socket::new(id),
-                            handler: Box::new(handler),
+                            handler,
                             events,
                             commands,
                             status,
@@ -326,6 +340,14 @@ async fn open(host: &str, port: u16) -> Result<TcpStream, SocketError> {
     Err(last_error)
 }
 
+/// Why a client's connect that succeeded does not come up.
+enum NotUp {
+    /// The caller closed it meanwhile, or dropped every handle.
+    Abandoned,
+    /// The peer was gone as soon as the connection was made (its addresses cannot be read).
+    Vanished(SocketError),
+}
+
 /// A client's connect succeeded: shows the socket connected and returns its addresses, unless
 /// the caller closed it meanwhile (or dropped every handle), or the peer already vanished.
 fn come_up(
@@ -333,15 +355,20 @@ fn come_up(
     status: &Mutex<SocketStatus>,
     commands: &mut CommandReceiver,
     state: SocketState,
-) -> Option<(SocketAddr, SocketAddr)> {
-    let local = stream.local_addr().ok()?;
-    let remote = stream.peer_addr().ok()?;
+) -> Result<(SocketAddr, SocketAddr), NotUp> {
+    let vanished = |error: std::io::Error| {
+        NotUp::Vanished(SocketError::Os(format!(
+            "the connection was gone as soon as it was made: {error}"
+        )))
+    };
+    let local = stream.local_addr().map_err(vanished)?;
+    let remote = stream.peer_addr().map_err(vanished)?;
     let mut status = lock(status);
     if matches!(
         commands.try_recv(),
         Ok(SocketCommand::Close) | Err(Empty::Disconnected)
     ) {
-        return None;
+        return Err(NotUp::Abandoned);
     }
     status.state = state;
     status.local = Some(local);
@@ -349,21 +376,24 @@ fn come_up(
     if state == SocketState::Connected {
         status.connected_at = Some(SystemTime::now());
     }
-    Some((local, remote))
+    Ok((local, remote))
 }
 
 /// Reports a connect the caller abandoned (or whose peer vanished at once): Closed only, as
 /// for any socket closed here. The handler never saw Connected, so it hears only Closed.
 async fn abandon(
     id: SocketId,
-    mut handler: impl SocketHandler,
+    mut handler: Guarded,
     events: &EventSender,
     status: &Mutex<SocketStatus>,
 ) {
     tracing::info!("connect abandoned");
     lock(status).state = SocketState::Closed;
-    handler.closed(&mut Socket::new(id));
-    events.send(Event::Closed { socket: id }).await;
+    let mut socket = Socket::new(id);
+    handler.closed(&mut socket);
+    events
+        .send_all(unreported(&mut socket).chain([Event::Closed { socket: id }]))
+        .await;
 }
 
 /// Closes a connection whose two ends are the same socket. When nothing listens on a port of
@@ -386,7 +416,7 @@ fn refuse_self_connection(
 /// Reports a connect that never came up: Error, then Closed.
 async fn fail(
     id: SocketId,
-    mut handler: impl SocketHandler,
+    mut handler: Guarded,
     events: &EventSender,
     status: &Mutex<SocketStatus>,
     error: SocketError,
@@ -407,7 +437,9 @@ async fn fail(
         .await;
     handler.error(&mut socket, &error);
     handler.closed(&mut socket);
-    events.send(Event::Closed { socket: id }).await;
+    events
+        .send_all(unreported(&mut socket).chain([Event::Closed { socket: id }]))
+        .await;
 }
 
 #[cfg(test)]
