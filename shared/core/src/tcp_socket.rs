@@ -14,9 +14,12 @@ use tokio::net::{TcpStream, lookup_host};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::commands::{CommandReceiver, CommandSender, Empty, SocketCommand, command_queue};
+use crate::commands::{
+    CommandReceiver, CommandSender, Empty, SocketCommand, WriteRefused, command_queue,
+};
 use crate::connection::{Connection, unreported};
 use crate::guarded::Guarded;
+use crate::handler::SEND_QUEUE_LIMIT;
 use crate::status::{SocketState, SocketStatus};
 use crate::sync::lock;
 use crate::{Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId, SocketIds};
@@ -231,24 +234,40 @@ impl TcpSocket {
 
     /// Queues `data` for sending (Xojo's Write); returns at once.
     ///
+    /// A refusal is returned here, and only here: the caller who wrote is the one who can act
+    /// on it (a write refused inside the socket's handler fires its Error event instead).
+    ///
     /// # Errors
-    /// [`SocketError::InvalidState`] (106) when the socket is not connected.
+    /// [`SocketError::InvalidState`] (106) when the socket is not connected (or was closed
+    /// through a handle); [`SocketError::SendQueueFull`] (108) when the bytes waiting to be
+    /// sent would pass [`SEND_QUEUE_LIMIT`], as for the handler's own writes.
     pub fn write(&self, data: impl Into<Bytes>) -> Result<(), SocketError> {
-        let state = self.status().state;
-        if state != SocketState::Connected {
-            return Err(SocketError::InvalidState(format!(
-                "socket {} is {}, so it cannot write",
-                self.id,
-                match state {
-                    SocketState::Connecting => "still connecting",
-                    SocketState::Handshaking => "still in its TLS handshake",
-                    _ => "closed",
-                }
-            )));
-        }
+        let held = {
+            let status = lock(&self.status);
+            if status.state != SocketState::Connected {
+                return Err(SocketError::InvalidState(format!(
+                    "socket {} is {}, so it cannot write",
+                    self.id,
+                    match status.state {
+                        SocketState::Connecting => "still connecting",
+                        SocketState::Handshaking => "still in its TLS handshake",
+                        _ => "closed",
+                    }
+                )));
+            }
+            status.bytes_left_to_send
+        };
+        let room = SEND_QUEUE_LIMIT.saturating_sub(held);
         self.commands
-            .send(SocketCommand::Write(data.into()))
-            .map_err(|_| SocketError::InvalidState(format!("socket {} is closed", self.id)))
+            .write(data.into(), room)
+            .map_err(|refused| match refused {
+                WriteRefused::Gone => {
+                    SocketError::InvalidState(format!("socket {} is closed", self.id))
+                }
+                WriteRefused::Full(waiting) => SocketError::SendQueueFull {
+                    queued: held + waiting,
+                },
+            })
     }
 
     /// Closes the connection (Xojo's Close); Closed follows on the event channel.
@@ -257,9 +276,12 @@ impl TcpSocket {
         // Sent under the status lock: a client's task that has just connected looks for a
         // Close under the same lock before it shows Connected, so a close made while the
         // caller still saw Connecting always abandons the connect.
-        let _status = lock(&self.status);
+        let mut status = lock(&self.status);
         // An error only means the task has already ended: the socket is closed either way.
         let _ = self.commands.send(SocketCommand::Close);
+        // The handle says so at once (IsConnected false), and refuses writes: the task
+        // closes on its next turn and would drop them unsent.
+        status.state = SocketState::Closed;
     }
 
     /// A snapshot of the socket's state and counters.

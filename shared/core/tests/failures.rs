@@ -179,3 +179,44 @@ fn add_socket_is_never_called_once_stop_listening_returned() {
         );
     }
 }
+
+#[test]
+fn writes_through_a_handle_are_refused_past_the_send_queues_limit() {
+    let (_runtime, server, mut watch, address) = common::greeting_server(1, 10);
+    // A client that never reads: what the server writes piles up.
+    let mut stalled = client(address);
+    read_greeting(&mut stalled);
+    watch.until("connected", |e| common::is_connected(e, 0));
+    let socket = server.connection(SocketId(0)).unwrap();
+    let chunk = bytes::Bytes::from(vec![b'x'; 1024 * 1024]);
+    // At most the limit (32 MiB) waits in our queues, plus what the two kernels buffer: far
+    // less than 200 MiB, after which the handle must have said no.
+    let refusal = (0..200)
+        .find_map(|_| socket.write(chunk.clone()).err())
+        .expect("a write refused before 200 MiB");
+    assert!(
+        matches!(refusal, SocketError::SendQueueFull { .. }),
+        "{refusal:?}"
+    );
+    assert_eq!(refusal.code(), 108);
+    drop(stalled);
+}
+
+#[test]
+fn a_handle_says_closed_at_once_and_refuses_writes_after_close() {
+    let (_runtime, server, mut watch, address) = common::greeting_server(1, 10);
+    let mut peer = client(address);
+    read_greeting(&mut peer);
+    watch.until("connected", |e| common::is_connected(e, 0));
+    let socket = server.connection(SocketId(0)).unwrap();
+    socket.write("before").unwrap();
+    socket.close();
+    assert!(!socket.is_connected(), "closed at once");
+    let refused = socket.write("after").unwrap_err();
+    assert_eq!(refused.code(), 106, "{refused}");
+    watch.until("closed", |e| is_closed(e, 0));
+    // What was written before the close may arrive; what came after never does.
+    let mut received = Vec::new();
+    peer.read_to_end(&mut received).unwrap();
+    assert!(!String::from_utf8_lossy(&received).contains("after"));
+}
