@@ -17,7 +17,6 @@ use crate::commands::CommandReceiver;
 use crate::commands::SocketCommand;
 use crate::error::PEER_CLOSED;
 use crate::guarded::Guarded;
-use crate::handler::RECEIVE_BUFFER_LIMIT;
 use crate::inbox::Inbox;
 use crate::keep_alive::OPTIONS_INHERITED;
 use crate::status::mark_connected;
@@ -263,7 +262,7 @@ impl Live {
                 });
             }
             let can_read =
-                !self.peer_closed && self.socket.bytes_available() < RECEIVE_BUFFER_LIMIT;
+                !self.peer_closed && self.socket.bytes_available() < self.socket.receive_limit();
             // A TLS session may have records of its own to send with nothing queued.
             let must_write = pending.is_some() || self.stream.wants_write();
             let step = tokio::select! {

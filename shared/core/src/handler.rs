@@ -18,9 +18,13 @@ use crate::{SocketError, SocketId};
 /// A peer that stops reading cannot make the server buffer without limit.
 pub const SEND_QUEUE_LIMIT: usize = 32 * 1024 * 1024;
 
-/// How many received bytes may wait unread before the socket stops reading from the OS.
-/// Past this, TCP flow control makes a fast sender wait: memory stays bounded.
+/// How many received bytes may wait unread before the socket stops reading from the OS, unless
+/// its handler sets another limit ([`Socket::set_receive_limit`]). Past this, TCP flow control
+/// makes a fast sender wait: memory stays bounded.
 pub const RECEIVE_BUFFER_LIMIT: usize = 1024 * 1024;
+
+/// The highest receive limit a handler may set ([`Socket::set_receive_limit`]).
+pub const MAX_RECEIVE_LIMIT: usize = 256 * 1024 * 1024;
 
 /// How much one read takes from the OS at most. The receive buffer can therefore hold up to
 /// [`RECEIVE_BUFFER_LIMIT`] plus one read. Measured against 64 and 256 KiB: smaller reads mean
@@ -39,7 +43,11 @@ pub trait SocketHandler: Send + 'static {
 
     /// New bytes are in `socket`'s receive buffer ([`Socket::read_all`] takes them). If the
     /// handler takes only part, it is called again while it keeps taking bytes.
-    /// Unread bytes stay; once [`RECEIVE_BUFFER_LIMIT`] are unread, the socket stops reading.
+    /// Unread bytes stay; once the receive limit is unread ([`RECEIVE_BUFFER_LIMIT`], 1 MiB,
+    /// unless set otherwise), the socket stops reading until the handler takes some: a handler
+    /// that waits for a whole message larger than the limit would wait for ever (and not see
+    /// the peer's close, which comes after the unread bytes), so it raises the limit first,
+    /// with [`Socket::set_receive_limit`] in `connected`, or takes the message in pieces.
     fn data_available(&mut self, socket: &mut Socket) {
         let _ = socket;
     }
@@ -134,6 +142,8 @@ pub struct Socket {
     failed_writes: Vec<SocketError>,
     /// Notes for the log, taken by the socket's task after each handler call.
     notes: Vec<String>,
+    /// How many received bytes may wait unread before the socket stops reading.
+    receive_limit: usize,
 }
 
 impl Socket {
@@ -151,6 +161,7 @@ impl Socket {
             last_error_code: None,
             failed_writes: Vec::new(),
             notes: Vec::new(),
+            receive_limit: RECEIVE_BUFFER_LIMIT,
         }
     }
 
@@ -229,6 +240,20 @@ impl Socket {
     #[must_use]
     pub fn bytes_left_to_send(&self) -> usize {
         self.queued
+    }
+
+    /// Sets how many received bytes may wait unread before this socket stops reading from the
+    /// OS (default [`RECEIVE_BUFFER_LIMIT`]; at most [`MAX_RECEIVE_LIMIT`], at least one
+    /// byte). Not Xojo's: a handler that takes whole messages larger than 1 MiB raises it,
+    /// best in `connected`, so `bytes_available()` can reach the message's size.
+    pub fn set_receive_limit(&mut self, bytes: usize) {
+        self.receive_limit = bytes.clamp(1, MAX_RECEIVE_LIMIT);
+    }
+
+    /// How many received bytes may wait unread before this socket stops reading.
+    #[must_use]
+    pub fn receive_limit(&self) -> usize {
+        self.receive_limit
     }
 
     /// Closes the connection once the current event returns (Xojo's Close). What the OS takes

@@ -17,7 +17,7 @@
 //! use serversocket::{Event, Runtime, ServerSocket, SocketIds, TcpSocket, event_channel};
 //!
 //! let runtime = Runtime::new()?; // the background threads
-//! let (events, receiver) = event_channel(None); // Some(waker) would repaint a window
+//! let (events, mut receiver) = event_channel(None); // Some(waker) would repaint a window
 //! // AddSocket: the pool asks for a socket (its handler) whenever it needs one.
 //! let mut server = ServerSocket::new(&runtime, events.clone(), |_id| Greeter::default());
 //! server.set_port(0); // any free port

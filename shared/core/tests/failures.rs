@@ -220,3 +220,37 @@ fn a_handle_says_closed_at_once_and_refuses_writes_after_close() {
     peer.read_to_end(&mut received).unwrap();
     assert!(!String::from_utf8_lossy(&received).contains("after"));
 }
+
+/// Waits for a whole message of `SIZE` bytes before it answers, as a program reading a large
+/// upload does; it raises its receive limit first.
+struct WholeMessage;
+
+const SIZE: usize = 2_000_000;
+
+impl SocketHandler for WholeMessage {
+    fn connected(&mut self, socket: &mut Socket) {
+        socket.set_receive_limit(4 * 1024 * 1024);
+    }
+
+    fn data_available(&mut self, socket: &mut Socket) {
+        if socket.bytes_available() >= SIZE {
+            let message = socket.read(SIZE);
+            let _ = socket.write(format!("got {}", message.len()));
+        }
+    }
+}
+
+#[test]
+fn a_handler_can_take_a_message_larger_than_the_default_receive_limit() {
+    const { assert!(SIZE > serversocket::handler::RECEIVE_BUFFER_LIMIT) };
+    let runtime = Runtime::new().unwrap();
+    let (events, _receiver) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, events, |_id| WholeMessage);
+    server.set_port(0);
+    let address = server.listen().unwrap();
+    let mut peer = client(address);
+    peer.write_all(&vec![b'm'; SIZE]).unwrap();
+    let mut answer = [0; 11];
+    peer.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"got 2000000");
+}

@@ -342,7 +342,7 @@ fn run_case(ops: &[Op]) -> Result<(), TestCaseError> {
     model.waiting.clear();
     let Real {
         server,
-        receiver,
+        mut receiver,
         mut events,
         ..
     } = real;
