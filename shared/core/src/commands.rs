@@ -23,6 +23,10 @@ pub(crate) enum SocketCommand {
     Write(Bytes),
     /// Close the connection.
     Close,
+    /// Close the connection as Xojo's Disconnect does: with Error 102 before Closed.
+    Disconnect,
+    /// Drop every byte queued and not yet sent (Xojo's Purge).
+    Purge,
 }
 
 /// A new queue: the handles' end and the socket task's end.

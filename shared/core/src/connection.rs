@@ -304,6 +304,10 @@ impl Live {
             Some(SocketCommand::Write(data)) => {
                 let _ = self.socket.write(data);
             }
+            Some(SocketCommand::Disconnect) => self.socket.disconnect(),
+            Some(SocketCommand::Purge) => {
+                self.socket.purge();
+            }
             Some(SocketCommand::Close) | None => self.socket.close(),
         }
     }
@@ -373,7 +377,10 @@ impl Live {
     async fn received(&mut self, read: io::Result<Option<bytes::Bytes>>) -> Result<(), Ending> {
         match read {
             Ok(None) => {}
-            Ok(Some(data)) if data.is_empty() => self.peer_closed = true,
+            Ok(Some(data)) if data.is_empty() => {
+                self.peer_closed = true;
+                self.socket.set_peer_closed();
+            }
             Ok(Some(data)) => {
                 self.stir();
                 self.received_total += data.len() as u64;
@@ -422,6 +429,7 @@ impl Live {
             mut handler,
             events,
             status,
+            remote,
             received_total,
             sent_total,
             ..
@@ -442,6 +450,20 @@ impl Live {
                 }
                 stream.shutdown().await;
                 tracing::debug!(socket = id.0, "closed here");
+                if socket.disconnect_requested() {
+                    // Xojo's Disconnect: the close is reported as a lost connection too.
+                    let error = SocketError::LostConnection {
+                        peer: remote,
+                        reason: "disconnected by this program".into(),
+                        cause: None,
+                    };
+                    socket.set_error(&error);
+                    handler.error(&mut socket, &error);
+                    lost.push(Event::Error {
+                        socket: Some(id),
+                        error,
+                    });
+                }
             }
             Ending::Lost(error) => {
                 tracing::debug!(socket = id.0, %error, "connection lost");

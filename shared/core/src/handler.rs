@@ -113,6 +113,15 @@ impl SocketHandler for Passive {
     }
 }
 
+/// How a socket was asked to close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Closing {
+    /// Xojo's Close: Closed alone follows.
+    Close,
+    /// Xojo's Disconnect: Error 102, then Closed.
+    Disconnect,
+}
+
 /// One TCP socket as its handler sees it: Xojo's `Me` inside a TCPSocket event.
 #[derive(Debug)]
 pub struct Socket {
@@ -132,18 +141,20 @@ pub struct Socket {
     front_sent: usize,
     /// Total bytes queued and not yet sent (BytesLeftToSend).
     queued: usize,
-    /// Set by `close()`; the socket's task closes once the handler returns.
-    close_requested: bool,
+    /// Close or Disconnect was asked for: the socket closes once the current event returns.
+    closing: Option<Closing>,
     /// The code of the last failure, if any (LastErrorCode).
     last_error_code: Option<i32>,
     /// Writes refused (and a panic of the handler) since the socket's task last looked; it
-    /// fires Error for each, as Xojo
-    /// does, so a handler that ignores `write`'s result still hears of the failure.
+    /// fires Error for each, as Xojo does, so a handler that ignores `write`'s result still
+    /// hears of the failure.
     failed_writes: Vec<SocketError>,
     /// Notes for the log, taken by the socket's task after each handler call.
     notes: Vec<String>,
     /// How many received bytes may wait unread before the socket stops reading.
     receive_limit: usize,
+    /// The peer closed its side (its FIN was read): no more bytes will come.
+    peer_closed: bool,
 }
 
 impl Socket {
@@ -157,11 +168,12 @@ impl Socket {
             send_queue: VecDeque::new(),
             front_sent: 0,
             queued: 0,
-            close_requested: false,
+            closing: None,
             last_error_code: None,
             failed_writes: Vec::new(),
             notes: Vec::new(),
             receive_limit: RECEIVE_BUFFER_LIMIT,
+            peer_closed: false,
         }
     }
 
@@ -191,7 +203,7 @@ impl Socket {
     /// [`SEND_QUEUE_LIMIT`] bytes are already waiting.
     pub fn write(&mut self, data: impl Into<Bytes>) -> Result<(), SocketError> {
         let data = data.into();
-        let refused = if !self.connected || self.close_requested {
+        let refused = if !self.connected || self.closing.is_some() {
             Some(SocketError::InvalidState(format!(
                 "socket {} is not connected, so it cannot write",
                 self.id
@@ -256,10 +268,25 @@ impl Socket {
         self.receive_limit
     }
 
+    /// True when nothing is left to read and nothing more will come: the peer closed its side
+    /// and the receive buffer is empty (Xojo's EndOfFile).
+    #[must_use]
+    pub fn end_of_file(&self) -> bool {
+        self.peer_closed && self.bytes_available() == 0
+    }
+
+    /// Closes the connection once the current event returns, as Xojo's Disconnect does: the
+    /// Error event fires with 102 (lost connection, "disconnected by this program") before
+    /// Closed. [`Socket::close`] reports only Closed.
+    pub fn disconnect(&mut self) {
+        self.closing = Some(Closing::Disconnect);
+    }
+
     /// Closes the connection once the current event returns (Xojo's Close). What the OS takes
     /// at once of the queued data is still sent; the rest is dropped.
     pub fn close(&mut self) {
-        self.close_requested = true;
+        // A Disconnect asked for already stays one.
+        self.closing.get_or_insert(Closing::Close);
     }
 
     /// True while connected (Xojo's IsConnected).
@@ -311,8 +338,16 @@ impl Socket {
         self.failed_writes.push(error);
     }
 
+    pub(crate) fn set_peer_closed(&mut self) {
+        self.peer_closed = true;
+    }
+
+    pub(crate) fn disconnect_requested(&self) -> bool {
+        self.closing == Some(Closing::Disconnect)
+    }
+
     pub(crate) fn close_requested(&self) -> bool {
-        self.close_requested
+        self.closing.is_some()
     }
 
     /// Adds a chunk that arrived (shared with its Data event, not copied).
@@ -346,8 +381,9 @@ impl Socket {
         }
     }
 
-    /// Drops everything queued (Xojo's Purge); returns how many bytes were dropped.
-    pub(crate) fn purge(&mut self) -> usize {
+    /// Drops every byte queued and not yet sent (Xojo's Purge); returns how many were dropped.
+    /// What the OS already took still goes out.
+    pub fn purge(&mut self) -> usize {
         let dropped = self.queued;
         self.send_queue.clear();
         self.front_sent = 0;

@@ -19,6 +19,7 @@ use tracing::Instrument;
 
 use crate::connection::Connection;
 use crate::guarded::Guarded;
+use crate::server_socket::os_handle;
 use crate::status::SocketState;
 use crate::status::{mark_connected, mark_handshaking};
 use crate::sync::lock;
@@ -71,6 +72,7 @@ impl Registry {
     ) -> Connection {
         let (handle, commands) = TcpSocket::new(id, SocketState::Connecting);
         let status = handle.status_cell();
+        lock(&status).handle = Some(os_handle(&stream));
         // A secure socket is usable only once its handshake is done: until then it shows
         // handshaking, and a caller's write is refused.
         match (announced, &secure) {

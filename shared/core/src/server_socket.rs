@@ -512,15 +512,29 @@ pub(crate) fn bind(
 }
 
 /// The listener's OS handle as Xojo shows it.
-pub(crate) fn os_handle(listener: &tokio::net::TcpListener) -> i64 {
-    #[cfg(unix)]
-    {
-        use std::os::fd::AsRawFd;
-        i64::from(listener.as_raw_fd())
+pub(crate) fn os_handle<S>(socket: &S) -> i64
+where
+    S: OsHandle,
+{
+    socket.os_handle()
+}
+
+/// A socket's file descriptor (Unix) or socket handle (Windows), as Xojo's Handle shows it.
+pub(crate) trait OsHandle {
+    /// The handle as a number; -1 where it does not fit.
+    fn os_handle(&self) -> i64;
+}
+
+#[cfg(unix)]
+impl<S: std::os::fd::AsRawFd> OsHandle for S {
+    fn os_handle(&self) -> i64 {
+        i64::from(self.as_raw_fd())
     }
-    #[cfg(windows)]
-    {
-        use std::os::windows::io::AsRawSocket;
-        i64::try_from(listener.as_raw_socket()).unwrap_or(-1)
+}
+
+#[cfg(windows)]
+impl<S: std::os::windows::io::AsRawSocket> OsHandle for S {
+    fn os_handle(&self) -> i64 {
+        i64::try_from(self.as_raw_socket()).unwrap_or(-1)
     }
 }

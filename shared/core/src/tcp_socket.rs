@@ -5,7 +5,7 @@
 //! commands (write, close) over a channel and reads a status snapshot; it never waits on the
 //! network. Dropping every handle of a client socket closes it.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -20,6 +20,7 @@ use crate::commands::{
 use crate::connection::{Connection, unreported};
 use crate::guarded::Guarded;
 use crate::handler::SEND_QUEUE_LIMIT;
+use crate::server_socket::os_handle;
 use crate::status::{SocketState, SocketStatus};
 use crate::sync::lock;
 use crate::{Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId, SocketIds};
@@ -63,6 +64,8 @@ pub struct ConnectBuilder {
     timeout: Duration,
     /// Set for a secure socket (Xojo's SSLSocket): how to run and check the TLS handshake.
     tls: Option<Arc<crate::tls::ClientTls>>,
+    /// The local address to connect from (Xojo's NetworkInterface); `None` lets the OS pick.
+    network_interface: Option<IpAddr>,
 }
 
 impl ConnectBuilder {
@@ -78,6 +81,15 @@ impl ConnectBuilder {
     /// ([`SocketError::Tls`]) and Closed, like a failed connect.
     pub fn tls(mut self, tls: Arc<crate::tls::ClientTls>) -> Self {
         self.tls = Some(tls);
+        self
+    }
+
+    /// Connects from `address` (Xojo's NetworkInterface): the socket is bound to it, on a port
+    /// the OS picks, before it connects, so the connection leaves through that interface (a
+    /// machine with several addresses, or a loopback address other than 127.0.0.1). A host
+    /// whose addresses are all of the other family fails with that family's error.
+    pub fn network_interface(mut self, address: IpAddr) -> Self {
+        self.network_interface = Some(address);
         self
     }
 
@@ -105,6 +117,7 @@ impl TcpSocket {
             port,
             timeout: DEFAULT_CONNECT_TIMEOUT,
             tls: None,
+            network_interface: None,
         }
     }
 
@@ -121,6 +134,7 @@ impl TcpSocket {
             port,
             timeout,
             tls,
+            network_interface,
         } = target;
         let secure = tls.map(|tls| crate::tls::Secure::Client(tls, host.clone()));
         let (socket, mut commands) = Self::new(id, SocketState::Connecting);
@@ -143,7 +157,7 @@ impl TcpSocket {
                 let outcome = tokio::select! {
                     biased;
                     _ = commands.recv() => None,
-                    outcome = tokio::time::timeout(timeout, open(&host, port)) => Some(outcome),
+                    outcome = tokio::time::timeout(timeout, open(&host, port, network_interface)) => Some(outcome),
                 };
                 match outcome {
                     Some(Ok(Ok(stream))) => {
@@ -284,6 +298,28 @@ impl TcpSocket {
         status.state = SocketState::Closed;
     }
 
+    /// Closes the connection as Xojo's Disconnect does: Error 102 ("disconnected by this
+    /// program") and then Closed follow on the event channel. [`Self::close`] reports only
+    /// Closed.
+    pub fn disconnect(&self) {
+        let mut status = lock(&self.status);
+        let _ = self.commands.send(SocketCommand::Disconnect);
+        status.state = SocketState::Closed;
+    }
+
+    /// Drops every byte queued and not yet sent (Xojo's Purge): written through this handle
+    /// or by the socket's handler. What the OS already took still goes out.
+    pub fn purge(&self) {
+        let _ = self.commands.send(SocketCommand::Purge);
+    }
+
+    /// The connection's OS handle (Xojo's Handle: a file descriptor, or a socket handle on
+    /// Windows), once connected.
+    #[must_use]
+    pub fn handle(&self) -> Option<i64> {
+        lock(&self.status).handle
+    }
+
     /// A snapshot of the socket's state and counters.
     #[must_use]
     pub fn status(&self) -> SocketStatus {
@@ -335,7 +371,7 @@ impl TcpSocket {
 }
 
 /// Resolves `host` and tries each of its addresses in turn.
-async fn open(host: &str, port: u16) -> Result<TcpStream, SocketError> {
+async fn open(host: &str, port: u16, from: Option<IpAddr>) -> Result<TcpStream, SocketError> {
     if port == 0 {
         return Err(SocketError::InvalidPort {
             port: "0".to_owned(),
@@ -354,12 +390,30 @@ async fn open(host: &str, port: u16) -> Result<TcpStream, SocketError> {
         reason: "the name has no addresses".to_owned(),
     };
     for address in addresses {
-        match TcpStream::connect(address).await {
+        // With a NetworkInterface, only the addresses of its family can be reached from it.
+        if from.is_some_and(|from| from.is_ipv4() != address.is_ipv4()) {
+            continue;
+        }
+        match connect_from(from, address).await {
             Ok(stream) => return refuse_self_connection(stream, address),
             Err(e) => last_error = SocketError::from_connect(e, address),
         }
     }
     Err(last_error)
+}
+
+/// Connects to `address`, from `from` (any port) when given.
+async fn connect_from(from: Option<IpAddr>, address: SocketAddr) -> std::io::Result<TcpStream> {
+    let Some(from) = from else {
+        return TcpStream::connect(address).await;
+    };
+    let socket = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.bind(SocketAddr::new(from, 0))?;
+    socket.connect(address).await
 }
 
 /// Why a client's connect that succeeded does not come up.
@@ -395,6 +449,7 @@ fn come_up(
     status.state = state;
     status.local = Some(local);
     status.remote = Some(remote);
+    status.handle = Some(os_handle(stream));
     if state == SocketState::Connected {
         status.connected_at = Some(SystemTime::now());
     }
