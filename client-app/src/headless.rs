@@ -45,7 +45,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
     };
     let runtime = Runtime::new()?;
-    let (events, receiver) = event_channel(None);
+    let (events, mut receiver) = event_channel(None);
     let mut printer = Printer::stdout(Side::Client, args.json)?;
     // Signals are caught from here on, before anything says the program is up. Whoever read
     // our output may be gone (say `| head`) after our last line: stop then too.

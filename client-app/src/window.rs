@@ -191,7 +191,7 @@ impl ClientWindow {
         let mut any = false;
         self.lessons.tick(ui.ctx());
         self.other.tick(ui.ctx());
-        drain_events(&self.receiver, ui.ctx(), |event| {
+        drain_events(&mut self.receiver, ui.ctx(), |event| {
             any = true;
             let now = Instant::now();
             let state_of = |rows: &SocketRows| {

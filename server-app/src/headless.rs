@@ -98,7 +98,7 @@ fn run_pool(
     tls: Option<Arc<ServerTls>>,
 ) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::new()?;
-    let (events, receiver) = event_channel(None);
+    let (events, mut receiver) = event_channel(None);
     let mut printer = Printer::stdout(Side::Server, args.json)?;
     // Signals are caught from here on, before anything says the program is up. Whoever read
     // our output may be gone (say `| head`) after our last line: stop then too.
@@ -179,7 +179,7 @@ fn run_pool(
 /// The same greeting server on the naive single re-listening socket.
 fn run_naive(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::new()?;
-    let (events, receiver) = event_channel(None);
+    let (events, mut receiver) = event_channel(None);
     let mut printer = Printer::stdout(Side::Server, args.json)?;
     // Signals are caught from here on, before anything says the program is up. Whoever read
     // our output may be gone (say `| head`) after our last line: stop then too.

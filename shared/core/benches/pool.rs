@@ -222,7 +222,7 @@ impl Ours {
         kernel_sampling: bool,
     ) -> Self {
         let runtime = Runtime::new().unwrap();
-        let (events, receiver) = event_channel(None);
+        let (events, mut receiver) = event_channel(None);
         // The consumer drains like the window does, only more often: it waits for news, lets
         // a millisecond's worth gather (a window's frame lets 16 gather), then takes it all.
         // With `--eager` it takes each event as it comes, as the headless printer does.

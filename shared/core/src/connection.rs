@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::commands::CommandReceiver;
 use crate::commands::SocketCommand;
 use crate::error::PEER_CLOSED;
-use crate::handler::RECEIVE_BUFFER_LIMIT;
+use crate::guarded::Guarded;
 use crate::inbox::Inbox;
 use crate::keep_alive::OPTIONS_INHERITED;
 use crate::status::mark_connected;
@@ -40,8 +40,8 @@ pub(crate) struct Connection {
     pub stream: TcpStream,
     /// The buffers and flags the handler sees as `Me`.
     pub socket: Socket,
-    /// The application's event methods for this socket.
-    pub handler: Box<dyn SocketHandler>,
+    /// The application's event methods for this socket, guarded against its panics.
+    pub handler: Guarded,
     /// Where observations go.
     pub events: EventSender,
     /// Commands from the caller's [`crate::TcpSocket`] handles.
@@ -134,7 +134,8 @@ impl Connection {
             }
         };
         // Small writes (a greeting, a reply) go out at once rather than waiting for more. (An
-        // accepted connection may have it from its listener already.)
+        // accepted connection may have it from its listener already; a client's connect sets
+        // it as soon as it succeeds.)
         if announced.is_none() || !OPTIONS_INHERITED {
             let _ = stream.set_nodelay(true);
         }
@@ -204,8 +205,8 @@ struct Live {
     stream: Transport,
     /// The buffers and flags the handler sees as `Me`.
     socket: Socket,
-    /// The application's event methods.
-    handler: Box<dyn SocketHandler>,
+    /// The application's event methods, guarded against their panics.
+    handler: Guarded,
     /// Where observations go.
     events: EventSender,
     /// Commands from the caller's handles.
@@ -238,7 +239,7 @@ impl Live {
         loop {
             report_failed_writes(
                 &mut self.socket,
-                &mut *self.handler,
+                &mut self.handler,
                 &self.events,
                 &self.status,
             )
@@ -261,7 +262,7 @@ impl Live {
                 });
             }
             let can_read =
-                !self.peer_closed && self.socket.bytes_available() < RECEIVE_BUFFER_LIMIT;
+                !self.peer_closed && self.socket.bytes_available() < self.socket.receive_limit();
             // A TLS session may have records of its own to send with nothing queued.
             let must_write = pending.is_some() || self.stream.wants_write();
             let step = tokio::select! {
@@ -302,6 +303,10 @@ impl Live {
         match command {
             Some(SocketCommand::Write(data)) => {
                 let _ = self.socket.write(data);
+            }
+            Some(SocketCommand::Disconnect) => self.socket.disconnect(),
+            Some(SocketCommand::Purge) => {
+                self.socket.purge();
             }
             Some(SocketCommand::Close) | None => self.socket.close(),
         }
@@ -372,7 +377,10 @@ impl Live {
     async fn received(&mut self, read: io::Result<Option<bytes::Bytes>>) -> Result<(), Ending> {
         match read {
             Ok(None) => {}
-            Ok(Some(data)) if data.is_empty() => self.peer_closed = true,
+            Ok(Some(data)) if data.is_empty() => {
+                self.peer_closed = true;
+                self.socket.set_peer_closed();
+            }
             Ok(Some(data)) => {
                 self.stir();
                 self.received_total += data.len() as u64;
@@ -380,7 +388,7 @@ impl Live {
                 self.socket.receive(data);
                 self.publish();
                 self.events.send(event).await;
-                deliver(&mut *self.handler, &mut self.socket);
+                deliver(&mut self.handler, &mut self.socket);
                 for text in self.socket.take_notes() {
                     self.events
                         .send(Event::Note {
@@ -421,6 +429,7 @@ impl Live {
             mut handler,
             events,
             status,
+            remote,
             received_total,
             sent_total,
             ..
@@ -441,27 +450,31 @@ impl Live {
                 }
                 stream.shutdown().await;
                 tracing::debug!(socket = id.0, "closed here");
+                if socket.disconnect_requested() {
+                    // Xojo's Disconnect: the close is reported as a lost connection too.
+                    let error = SocketError::LostConnection {
+                        peer: remote,
+                        reason: "disconnected by this program".into(),
+                        cause: None,
+                    };
+                    socket.set_error(&error);
+                    handler.error(&mut socket, &error);
+                    lost.push(Event::Error {
+                        socket: Some(id),
+                        error,
+                    });
+                }
             }
             Ending::Lost(error) => {
                 tracing::debug!(socket = id.0, %error, "connection lost");
                 socket.set_error(&error);
                 lock(&status).last_error_code = Some(error.code());
                 handler.error(&mut socket, &error);
-                // Reported with Closed, as one parcel, with any write the handler's Error
-                // tried (refused: the socket is closed).
+                // Reported with Closed, as one parcel.
                 lost.push(Event::Error {
                     socket: Some(id),
                     error,
                 });
-                lost.extend(
-                    socket
-                        .take_failed_writes()
-                        .into_iter()
-                        .map(|error| Event::Error {
-                            socket: Some(id),
-                            error,
-                        }),
-                );
             }
         }
         drop(stream);
@@ -474,6 +487,9 @@ impl Live {
         }
         on_closed();
         handler.closed(&mut socket);
+        // Any write the handler's Error or Closed tried (refused: the socket is closed), and
+        // a panic of either, reported with Closed as one parcel.
+        lost.extend(unreported(&mut socket));
         events
             .send_all(lost.into_iter().chain([Event::Closed { socket: id }]))
             .await;
@@ -526,7 +542,7 @@ async fn secured_event(
 /// client's failed connect; the pool forgets the socket and goes on serving.
 async fn never_secured(
     id: crate::SocketId,
-    mut handler: Box<dyn SocketHandler>,
+    mut handler: Guarded,
     events: &EventSender,
     status: &Mutex<SocketStatus>,
     on_closed: Box<dyn FnOnce() + Send>,
@@ -552,8 +568,23 @@ async fn never_secured(
         });
     }
     handler.closed(&mut socket);
+    // A panic of the handler's `error` or `closed`, said before the end.
+    parcel.extend(unreported(&mut socket));
     parcel.push(Event::Closed { socket: id });
     events.send_all(parcel).await;
+}
+
+/// The socket's failures not reported yet (writes refused, a panic of its handler) as Error
+/// events, for the parcel that ends with Closed.
+pub(crate) fn unreported(socket: &mut Socket) -> impl Iterator<Item = Event> + use<> {
+    let id = socket.id();
+    socket
+        .take_failed_writes()
+        .into_iter()
+        .map(move |error| Event::Error {
+            socket: Some(id),
+            error,
+        })
 }
 
 /// Copies the socket's counters into the caller's snapshot. Called before each event that

@@ -17,7 +17,7 @@
 //! use serversocket::{Event, Runtime, ServerSocket, SocketIds, TcpSocket, event_channel};
 //!
 //! let runtime = Runtime::new()?; // the background threads
-//! let (events, receiver) = event_channel(None); // Some(waker) would repaint a window
+//! let (events, mut receiver) = event_channel(None); // Some(waker) would repaint a window
 //! // AddSocket: the pool asks for a socket (its handler) whenever it needs one.
 //! let mut server = ServerSocket::new(&runtime, events.clone(), |_id| Greeter::default());
 //! server.set_port(0); // any free port
@@ -59,6 +59,7 @@
 //! - `connection`: the task that runs one connected socket.
 //! - `keep_alive`: TCP keepalive, and the options accepted connections take from the listener.
 //! - `commands`: a socket's queue of the caller's Write and Close, allocated only when used.
+//! - `guarded`: a socket's handler run so that its panic ends that socket, not its task.
 //! - `inbox`: a connection's read buffers, from the OS into shared chunks without waste.
 //! - `receive_buffer`: received bytes as shared chunks, read without copying when possible.
 //! - `sync`: the crate's one `lock()` helper.
@@ -99,6 +100,7 @@ mod commands;
 mod connection;
 pub mod error;
 pub mod event;
+mod guarded;
 pub mod handler;
 mod inbox;
 mod keep_alive;

@@ -46,6 +46,10 @@ pub struct SocketStatus {
     /// What the TLS handshake agreed on (protocol, cipher, duration); `None` for a plain
     /// socket, and until the handshake is done.
     pub tls: Option<crate::tls::TlsInfo>,
+    /// The connection's OS handle (file descriptor or socket handle: Xojo's Handle), once
+    /// connected; it stays as it was after the close, when the OS may give the number to
+    /// another socket.
+    pub handle: Option<i64>,
 }
 
 /// Shows the caller a socket whose TCP connection is up and whose TLS handshake runs.

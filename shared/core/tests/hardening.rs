@@ -112,7 +112,7 @@ fn pattern(position: u64) -> u8 {
 fn a_client_flooding_100_megabytes_is_held_back_by_tcp_and_every_byte_arrives_in_order() {
     const SIZE: u64 = 100 * 1024 * 1024;
     let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
+    let (events, mut receiver) = event_channel(None);
     let received = Arc::new(AtomicU64::new(0));
     let checksum = Arc::new(AtomicU64::new(0));
     let most_buffered = Arc::new(AtomicUsize::new(0));

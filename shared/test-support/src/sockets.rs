@@ -44,7 +44,7 @@ impl Watch {
         if let Some(index) = self.unclaimed.iter().position(&wanted) {
             return self.unclaimed.remove(index).expect("index is in range");
         }
-        let (receiver, seen, unclaimed) = (&self.receiver, &mut self.seen, &mut self.unclaimed);
+        let (receiver, seen, unclaimed) = (&mut self.receiver, &mut self.seen, &mut self.unclaimed);
         let found = crate::received_within_patience(
             |left| receiver.recv_timeout(left),
             |event| {

@@ -14,7 +14,7 @@ use super::{Server, run_until, window};
 
 #[test]
 fn three_connects_make_three_connected_rows_each_greeted_and_the_seed_conversation() {
-    let server = Server::start();
+    let mut server = Server::start();
     let mut harness = window(server.port);
     for _ in 0..3 {
         harness.get_by_label("Connect").click();
@@ -46,7 +46,7 @@ fn three_connects_make_three_connected_rows_each_greeted_and_the_seed_conversati
 
 #[test]
 fn send_from_the_selected_sockets_details_arrives_at_the_server_and_close_closes_it() {
-    let server = Server::start();
+    let mut server = Server::start();
     let mut harness = window(server.port);
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "connected", |w| {

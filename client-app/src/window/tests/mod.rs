@@ -50,7 +50,7 @@ impl Server {
     /// What each server socket received, until every `expected` text is in one socket's
     /// stream (at most [`test_support::PATIENCE`]). Chunks of different sockets interleave, so
     /// they are kept apart.
-    fn received_until(&self, expected: &[String]) -> Vec<String> {
+    fn received_until(&mut self, expected: &[String]) -> Vec<String> {
         let mut streams: BTreeMap<SocketId, String> = BTreeMap::new();
         let all_in = |streams: &BTreeMap<SocketId, String>| {
             expected

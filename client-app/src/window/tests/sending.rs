@@ -13,7 +13,7 @@ use crate::window::{ClientSettings, ClientWindow};
 
 #[test]
 fn the_send_box_writes_escapes_to_every_connected_socket_repeated_and_keeps_a_history() {
-    let server = Server::start();
+    let mut server = Server::start();
     let mut harness = window(server.port);
     harness.state_mut().settings.reply = false;
     for _ in 0..2 {
@@ -53,7 +53,7 @@ fn the_send_box_writes_escapes_to_every_connected_socket_repeated_and_keeps_a_hi
 
 #[test]
 fn send_file_sends_a_file_larger_than_the_send_queue_whole_with_a_progress_bar() {
-    let server = Server::start();
+    let mut server = Server::start();
     let mut harness = window(server.port);
     harness.state_mut().settings.reply = false;
     harness.get_by_label("Connect").click();
