@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
-use crate::condition::Outcome;
+use crate::outcome::Outcome;
 use serversocket::Event;
 pub use serversocket_report::Side;
 use serversocket_report::{Line, Record};
