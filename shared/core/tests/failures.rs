@@ -254,3 +254,30 @@ fn a_handler_can_take_a_message_larger_than_the_default_receive_limit() {
     peer.read_exact(&mut answer).unwrap();
     assert_eq!(&answer, b"got 2000000");
 }
+
+/// A client socket sends small writes at once (TCP_NODELAY), as an accepted one does. Read off
+/// the real socket, through a duplicate of its descriptor (Linux's pidfd_getfd, no unsafe).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_client_socket_sends_small_writes_at_once() {
+    use rustix::process::{PidfdFlags, PidfdGetfdFlags, getpid, pidfd_getfd, pidfd_open};
+    use serversocket::{Passive, SocketIds, TcpSocket};
+
+    let (runtime, _server, _watch, address) = common::greeting_server(1, 10);
+    let (events, client_events) = event_channel(None);
+    let socket = TcpSocket::builder("127.0.0.1", address.port()).connect(
+        &runtime,
+        &SocketIds::new(),
+        Passive,
+        events,
+    );
+    Watch::new(client_events).until("connected", |e| matches!(e, Event::Connected { .. }));
+    let fd = i32::try_from(socket.handle().expect("a connected socket's handle")).unwrap();
+    let copy = pidfd_open(getpid(), PidfdFlags::empty())
+        .and_then(|me| pidfd_getfd(&me, fd, PidfdGetfdFlags::empty()));
+    match copy {
+        Ok(copy) => assert!(socket2::SockRef::from(&copy).tcp_nodelay().unwrap()),
+        // Kernels before 5.6 lack it: nothing to read the option with.
+        Err(error) => eprintln!("skipped: pidfd_getfd is not available here ({error})"),
+    }
+}
