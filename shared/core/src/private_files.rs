@@ -11,6 +11,28 @@ use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
+/// The folder for this user's files that live only while they are logged in (the two windows'
+/// shared lesson state): `$XDG_RUNTIME_DIR` (made per user, 0700, by the login manager), else
+/// `serversocket-UID` in the temp folder. Check it with [`ensure_private_folder`] before use.
+#[must_use]
+pub fn runtime_folder() -> PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR").filter(|dir| !dir.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => own_temp_folder(),
+    }
+}
+
+/// `serversocket-UID` in the temp folder: a name no other user can take first for us, since it
+/// carries our user id (and [`ensure_private_folder`] refuses it if someone made it anyway).
+#[must_use]
+pub fn own_temp_folder() -> PathBuf {
+    #[cfg(unix)]
+    let name = format!("serversocket-{}", rustix::process::geteuid().as_raw());
+    #[cfg(not(unix))]
+    let name = "serversocket".to_owned();
+    std::env::temp_dir().join(name)
+}
+
 /// Makes `folder` (and its parents) if missing, owner-only (0700), and checks that it is a real
 /// folder (not a symlink), owned by this user, that nobody else may write into.
 ///

@@ -124,11 +124,7 @@ pub fn data_folder(app: &str) -> PathBuf {
     if let Some(home) = from_env("HOME") {
         return PathBuf::from(home).join(".local").join("share").join(app);
     }
-    #[cfg(unix)]
-    let own = format!("serversocket-{}", rustix::process::geteuid().as_raw());
-    #[cfg(not(unix))]
-    let own = "serversocket".to_owned();
-    std::env::temp_dir().join(own).join(app)
+    crate::private_files::own_temp_folder().join(app)
 }
 
 /// The provider every config uses: ring, whose C and assembly build far faster than aws-lc.
