@@ -77,6 +77,38 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
     })
 }
 
+/// Opens `path` to append to it (a log), made readable by this user only (0600) when it is
+/// new, and never through a symlink: one at `path` makes the open fail, so a link another user
+/// planted cannot make us write into a file of their choice.
+///
+/// # Errors
+/// The file cannot be opened (a symlink is refused as the OS refuses it: "too many levels of
+/// symbolic links").
+pub fn open_private_append(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed());
+    }
+    options.open(path)
+}
+
+/// Makes `path` as a new file readable by this user only (0600); fails if anything, a symlink
+/// included, is there already.
+///
+/// # Errors
+/// Something is at `path`, or the file cannot be made.
+pub fn create_new_private(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
 /// Checks that an existing `path` is a file of this user's that nobody else can read (a private
 /// key), as ssh does for its keys.
 ///
@@ -223,6 +255,18 @@ mod tests {
         let mode = fs::metadata(&key).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         check_private_file(&key).expect("private");
+        // A log is never opened through a link either, and a new one is private.
+        let log = root.join("log.txt");
+        std::os::unix::fs::symlink(&victim, &log).unwrap();
+        assert!(open_private_append(&log).is_err(), "a link is refused");
+        fs::remove_file(&log).unwrap();
+        open_private_append(&log).unwrap();
+        let mode = fs::metadata(&log).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(
+            create_new_private(&log).is_err(),
+            "something is there already"
+        );
         fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
         let refused = check_private_file(&key).unwrap_err().to_string();
         assert!(refused.contains("chmod 600"), "{refused}");
