@@ -1,11 +1,10 @@
 //! The headless client's flags for what each socket sends (`--hello`, `--no-reply`, `--repeat`,
 //! `--interval-ms`, `--send-file`), and turning them into the library's [`ClientScript`].
 
-use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bytes::Bytes;
+use serversocket_app::file_to_send::{FileToSendError, read_file_to_send};
 use serversocket_app::script::ClientScript;
 use serversocket_report::escapes::IndexedText;
 use thiserror::Error;
@@ -48,16 +47,10 @@ impl ScriptArgs {
     pub fn script(&self) -> Result<ClientScript, SendFileError> {
         let file = self
             .send_file
-            .as_ref()
-            .map(|path| {
-                std::fs::read(path)
-                    .map(Bytes::from)
-                    .map_err(|source| SendFileError {
-                        path: path.clone(),
-                        source,
-                    })
-            })
-            .transpose()?;
+            .as_deref()
+            .map(read_file_to_send)
+            .transpose()
+            .map_err(SendFileError)?;
         Ok(ClientScript {
             hello: self.hello.clone(),
             reply: !self.no_reply,
@@ -72,12 +65,7 @@ impl ScriptArgs {
     }
 }
 
-/// `--send-file` names a file that cannot be read.
+/// `--send-file` names a file that cannot be sent (not a regular file, too large, unreadable).
 #[derive(Debug, Error)]
-#[error("--send-file {}: {source}", path.display())]
-pub struct SendFileError {
-    /// The file as given.
-    pub path: PathBuf,
-    /// Why it could not be read.
-    pub source: io::Error,
-}
+#[error("--send-file {0}")]
+pub struct SendFileError(pub FileToSendError);

@@ -196,6 +196,11 @@ fn client_script_mistakes_exit_2_naming_them_before_connecting() {
             &["--send-file", "/no/such/file"][..],
             "--send-file /no/such/file",
         ),
+        // A device would be read without end, a FIFO nobody writes to never: both refused.
+        (
+            &["--send-file", "/dev/zero"][..],
+            "/dev/zero is not a regular file (a device)",
+        ),
         (&["--hello", r"bad\q"][..], "--hello"),
         (&["--repeat", "0"][..], "--repeat"),
     ] {

@@ -5,12 +5,14 @@
 //! # Layout
 //! - [`typed`]: a port or a host as a person types it, checked one way for the command lines
 //!   and the windows.
+//! - [`file_to_send`]: a file to send, checked for what it is and bounded before it is read.
 //! - [`reply`]: how a server's pooled sockets answer (greeting, echo, silent, fixed, rules).
 //! - [`script`]: what a client socket sends on its own (hello, repeats, a file, the reply).
 //! - [`stream_lab`]: one loopback connection whose writes and reads are reported in place.
 
 #![forbid(unsafe_code)]
 
+pub mod file_to_send;
 pub mod reply;
 pub mod script;
 pub mod stream_lab;
