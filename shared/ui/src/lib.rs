@@ -1,6 +1,6 @@
 //! What both apps share beyond the library, written once: the egui pieces of the windows (the
 //! event log and its view, the socket rows and their table, state colours, draining the event
-//! channel within a frame budget) and how a headless run stops.
+//! channel within a frame budget).
 //!
 //! # Layout
 //! - [`drain`]: take events from the channel without ever blocking a frame.
@@ -12,7 +12,6 @@
 //! - [`file_dialog`]: the system's Save as dialog, on a thread of its own.
 //! - [`log_to_file`]: the log written to a file as it happens (text or NDJSON, rotated).
 //! - [`shortcuts`]: the keyboard shortcuts.
-//! - [`shutdown`]: when a headless program stops (Ctrl-C, SIGTERM, its reader gone).
 //! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
 //! - [`table`]: the socket table: the essential columns and Close.
 //! - [`details`]: the selected socket's details pane: addresses, kernel view, error, Send.
@@ -45,7 +44,6 @@ pub mod rows;
 pub mod send_box;
 pub mod sequence;
 pub mod shortcuts;
-pub mod shutdown;
 pub mod state;
 pub mod stream_view;
 pub mod table;
