@@ -21,12 +21,12 @@ use serversocket::{
     Event, EventReceiver, EventSender, Runtime, SocketError, SocketId, SocketIds, SocketState,
     TcpSocket,
 };
-use serversocket_lessons::Side as LessonSide;
+use serversocket_app::diagnostics::LevelSwitch;
+use serversocket_lessons::{Settings as LessonSettings, Side as LessonSide};
 use serversocket_report::Role;
-use serversocket_ui::diagnostics::LevelSwitch;
-use serversocket_ui::lesson_panel::{LessonPanel, mark};
-use serversocket_ui::native::{Side, open_window};
-use serversocket_ui::other_window::OtherWindow;
+use serversocket_ui::lesson_panel::{SavedLesson, mark};
+use serversocket_ui::native::Side;
+use serversocket_ui::shell::{self, AppWindow, LessonArgs, Shell};
 use serversocket_ui::stream_view::StreamWindow;
 use serversocket_ui::theme;
 use serversocket_ui::{
@@ -78,8 +78,6 @@ pub struct ClientWindow {
     receiver: EventReceiver,
     /// Repaints the window when an event arrives.
     repaint: RepaintOnEvent,
-    /// The terminal diagnostics' level switch (none in tests).
-    trace_level: Option<LevelSwitch>,
     /// Every event as a line.
     log: EventLog,
     /// How the log is looked at.
@@ -102,14 +100,12 @@ pub struct ClientWindow {
     /// Follows each connection in the kernel (TCP state, queues, RTT, and whether a server
     /// on this machine has accepted it yet).
     kernel: ConnectionWatch,
-    /// The Lessons panel: a guided lab on this window and the server's.
-    lessons: LessonPanel,
+    /// The Lessons panel, the button to the server window, the trace switch.
+    shell: Shell,
     /// How much of the Stream view the lesson has seen.
     stream_seen: lessons::StreamSeen,
     /// Whether new sockets connect with TLS, and whom they trust.
     tls: tls_setting::TlsSetting,
-    /// The button that brings the server window to the front (a small screen hides it).
-    other: OtherWindow,
 }
 
 /// A file going out through one socket.
@@ -136,7 +132,7 @@ impl ClientWindow {
         let mut send_box = SendBox::default();
         send_box.restore_history(settings.send_history.iter().cloned());
         let tls = tls_setting::TlsSetting::new(&settings.tls, &crate::tls_args::TlsArgs::default());
-        let lessons = LessonPanel::new(LessonSide::Client, None, None, &settings.lesson);
+        let shell = Shell::alone(LessonSide::Client, &settings.lesson);
         Ok(Self {
             settings,
             sockets: Vec::new(),
@@ -148,7 +144,6 @@ impl ClientWindow {
             events,
             receiver,
             repaint,
-            trace_level: None,
             log: EventLog::new(Role::Client),
             log_view: LogView::new(Role::Client),
             rows: SocketRows::default(),
@@ -167,9 +162,8 @@ impl ClientWindow {
             stream: StreamWindow::default(),
             concepts_open: false,
             file_errors: mpsc::channel(),
-            lessons,
+            shell,
             stream_seen: lessons::StreamSeen::default(),
-            other: OtherWindow::alone(LessonSide::Client),
         })
     }
 
@@ -189,8 +183,7 @@ impl ClientWindow {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.repaint.attach(ui.ctx());
         let mut any = false;
-        self.lessons.tick(ui.ctx());
-        self.other.tick(ui.ctx());
+        self.shell.tick(ui.ctx());
         drain_events(&self.receiver, ui.ctx(), |event| {
             any = true;
             let now = Instant::now();
@@ -203,7 +196,7 @@ impl ClientWindow {
             let before = state_of(&self.rows);
             self.rows.apply(Role::Client, &event);
             self.kernel.follow_event(&event);
-            self.lessons.observe(&event);
+            self.shell.lessons.observe(&event);
             let after = state_of(&self.rows);
             if matches!(event, Event::Connected { .. }) {
                 self.timeline.count(CONNECTS, now);
@@ -232,18 +225,13 @@ impl ClientWindow {
                 self.connect_buttons_ui(ui, enter_pressed);
                 self.chips_ui(ui);
                 ui.separator();
-                if let Some(switch) = &mut self.trace_level {
-                    ui.menu_button("Developer", |ui| switch.ui(ui))
-                        .response
-                        .on_hover_text("Settings for developers: how much the library traces on the terminal");
-                }
+                self.shell.developer_ui(ui);
                 let stream = self.stream.toggle_ui(ui);
                 mark(ui, "stream", &stream);
                 ui.toggle_value(&mut self.concepts_open, "Concepts")
                     .on_hover_text("Plain explanations: connect, SYN_SENT, refused or reset, TIME_WAIT, ephemeral ports");
-                ui.toggle_value(&mut self.lessons.open, "Lessons")
-                    .on_hover_text("Guided labs: step by step, checked against what the sockets really do");
-                self.other.button_ui(ui);
+                self.shell.lessons_toggle_ui(ui);
+                self.shell.other.button_ui(ui);
             });
             ui.add_space(4.0);
         });
@@ -580,22 +568,38 @@ impl ClientWindow {
     }
 }
 
-impl eframe::App for ClientWindow {
-    // eframe runs only this while the window is covered or minimized: a request from the
-    // other window to come to the front must be seen then too (`ui` sees it otherwise).
-    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        self.other.tick(ctx);
+impl AppWindow for ClientWindow {
+    type Settings = ClientSettings;
+    const APP_NAME: &'static str = "serversocket-client";
+    const TITLE: &'static str = "ServerSocket — client";
+    const SIDE: LessonSide = LessonSide::Client;
+    const PLACE: Side = Side::Right;
+
+    fn shell(&self) -> &Shell {
+        &self.shell
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        ClientWindow::ui(self, ui);
+    fn shell_mut(&mut self) -> &mut Shell {
+        &mut self.shell
     }
 
-    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+    fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        self.ui(ui);
+    }
+
+    fn remembered_lesson(&self) -> &SavedLesson {
+        &self.settings.lesson
+    }
+
+    fn settings_to_save(&mut self) -> &ClientSettings {
         self.settings.send_history = self.send_box.history.iter().cloned().collect();
-        self.settings.lesson = self.lessons.saved();
+        self.settings.lesson = self.shell.lessons.saved();
         self.settings.tls = self.tls.saved();
-        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+        &self.settings
+    }
+
+    fn apply_lesson_settings(&mut self, settings: &LessonSettings) {
+        lessons::apply(self, settings);
     }
 }
 
@@ -603,18 +607,14 @@ impl eframe::App for ClientWindow {
 /// from their defaults override them.
 pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
     let args = args.clone();
-    open_window(
-        "serversocket-client",
-        "ServerSocket — client",
-        Side::Right,
-        move |remembered| {
-            let mut window = ClientWindow::new(ClientSettings::from_args(remembered, &args))?;
-            window.trace_level = Some(trace_level);
-            window.start_lessons(args.lessons.as_deref(), args.lesson.as_deref());
-            window.tls = tls_setting::TlsSetting::new(&window.settings.tls, &args.tls);
-            window.other = OtherWindow::for_app(LessonSide::Client);
-            Ok::<_, SocketError>(window)
-        },
-    )
+    let lessons = LessonArgs {
+        folder: args.lessons.clone(),
+        lesson: args.lesson.clone(),
+    };
+    shell::run(trace_level, lessons, move |remembered| {
+        let mut window = ClientWindow::new(ClientSettings::from_args(remembered, &args))?;
+        window.tls = tls_setting::TlsSetting::new(&window.settings.tls, &args.tls);
+        Ok(window)
+    })
     .map_err(anyhow::Error::msg)
 }

@@ -17,6 +17,7 @@ use serversocket_lessons::Outcome;
 use serversocket_lessons::Side;
 use serversocket_lessons::sync::LessonSync;
 use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
+use serversocket_ui::shell::AppWindow;
 
 /// Frames each wait may take (10 ms apart, over a minute in all): a naive burst's dropped
 /// handshakes retry for a few seconds, so this is generous.

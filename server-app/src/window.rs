@@ -28,13 +28,13 @@ use serversocket::watch::ConnectionWatch;
 use serversocket::{
     Event, EventReceiver, EventSender, Runtime, ServerSocket, SocketError, SocketId, TcpSocket,
 };
+use serversocket_app::diagnostics::LevelSwitch;
 use serversocket_app::reply::{ChosenOnConnect, ReplyMode};
-use serversocket_lessons::Side as LessonSide;
+use serversocket_lessons::{Settings as LessonSettings, Side as LessonSide};
 use serversocket_report::Role;
-use serversocket_ui::diagnostics::LevelSwitch;
-use serversocket_ui::lesson_panel::{LessonPanel, mark};
-use serversocket_ui::native::{Side, open_window};
-use serversocket_ui::other_window::OtherWindow;
+use serversocket_ui::lesson_panel::{SavedLesson, mark};
+use serversocket_ui::native::Side;
+use serversocket_ui::shell::{self, AppWindow, LessonArgs, Shell};
 use serversocket_ui::stream_view::StreamWindow;
 use serversocket_ui::{
     EventLog, LogView, RepaintOnEvent, RowAction, RowState, SocketRows, Timeline, drain_events,
@@ -93,8 +93,6 @@ pub struct ServerWindow {
     reply: Arc<Mutex<ReplyMode>>,
     /// Why the reply setting as typed cannot be used (new sockets keep the last good mode).
     reply_problem: Option<String>,
-    /// The terminal diagnostics' level switch (none in tests).
-    trace_level: Option<LevelSwitch>,
     /// Every event as a line.
     log: EventLog,
     /// How the log is looked at.
@@ -126,12 +124,10 @@ pub struct ServerWindow {
     lit: Option<pipeline::Stage>,
     /// Which view shares the place under the pipeline.
     view: views::View,
-    /// The Lessons panel: a guided lab on this window.
-    lessons: LessonPanel,
+    /// The Lessons panel, the button to the client window, the trace switch.
+    shell: Shell,
     /// Whether connections are secured with TLS, and with which certificate.
     tls: tls_setting::TlsSetting,
-    /// The button that brings the client window to the front (a small screen hides it).
-    other: OtherWindow,
 }
 
 impl ServerWindow {
@@ -159,7 +155,7 @@ impl ServerWindow {
         server.set_idle_timeout(idle_timeout(settings.idle_timeout_seconds));
         let connections_in_kernel = ConnectionWatch::start(&runtime, events.clone());
         let tls = tls_setting::TlsSetting::new(&settings.tls, &crate::tls_args::TlsArgs::default());
-        let lessons = LessonPanel::new(LessonSide::Server, None, None, &settings.lesson);
+        let shell = Shell::alone(LessonSide::Server, &settings.lesson);
         Ok(Self {
             settings,
             interfaces: settings::interface_choices(),
@@ -170,7 +166,6 @@ impl ServerWindow {
             repaint,
             reply,
             reply_problem,
-            trace_level: None,
             log: EventLog::new(Role::Server),
             log_view: LogView::new(Role::Server),
             stream: StreamWindow::default(),
@@ -195,9 +190,8 @@ impl ServerWindow {
             pipeline: pipeline::Pipeline::default(),
             lit: None,
             view: views::View::default(),
-            lessons,
+            shell,
             tls,
-            other: OtherWindow::alone(LessonSide::Server),
             runtime,
         })
     }
@@ -225,8 +219,7 @@ impl ServerWindow {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.repaint.attach(ui.ctx());
         self.take_events(ui.ctx());
-        self.lessons.tick(ui.ctx());
-        self.other.tick(ui.ctx());
+        self.shell.tick(ui.ctx());
         egui::Panel::top("settings").show(ui, |ui| {
             ui.add_space(4.0);
             self.settings_ui(ui);
@@ -240,18 +233,9 @@ impl ServerWindow {
                         "Plain explanations of each part, pointing at what is on screen now",
                     );
                 self.stream.toggle_ui(ui);
-                ui.toggle_value(&mut self.lessons.open, "Lessons")
-                    .on_hover_text(
-                        "Guided labs: step by step, checked against what the sockets really do",
-                    );
-                self.other.button_ui(ui);
-                if let Some(switch) = &mut self.trace_level {
-                    ui.menu_button("Developer", |ui| switch.ui(ui))
-                        .response
-                        .on_hover_text(
-                            "Settings for developers: how much the library traces on the terminal",
-                        );
-                }
+                self.shell.lessons_toggle_ui(ui);
+                self.shell.other.button_ui(ui);
+                self.shell.developer_ui(ui);
             });
             ui.add_space(4.0);
         });
@@ -517,7 +501,7 @@ impl ServerWindow {
             &event,
             Duration::from_millis(self.settings.handoff_delay_ms),
         );
-        self.lessons.observe(&event);
+        self.shell.lessons.observe(&event);
         self.connections_in_kernel.follow_event(&event);
         self.rows.apply(Role::Server, &event);
         self.log.push(event);
@@ -694,21 +678,37 @@ impl ServerWindow {
     }
 }
 
-impl eframe::App for ServerWindow {
-    // eframe runs only this while the window is covered or minimized: a request from the
-    // other window to come to the front must be seen then too (`ui` sees it otherwise).
-    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        self.other.tick(ctx);
+impl AppWindow for ServerWindow {
+    type Settings = ServerSettings;
+    const APP_NAME: &'static str = "serversocket-server";
+    const TITLE: &'static str = "ServerSocket — server";
+    const SIDE: LessonSide = LessonSide::Server;
+    const PLACE: Side = Side::Left;
+
+    fn shell(&self) -> &Shell {
+        &self.shell
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        ServerWindow::ui(self, ui);
+    fn shell_mut(&mut self) -> &mut Shell {
+        &mut self.shell
     }
 
-    fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        self.settings.lesson = self.lessons.saved();
+    fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        self.ui(ui);
+    }
+
+    fn remembered_lesson(&self) -> &SavedLesson {
+        &self.settings.lesson
+    }
+
+    fn settings_to_save(&mut self) -> &ServerSettings {
+        self.settings.lesson = self.shell.lessons.saved();
         self.settings.tls = self.tls.saved();
-        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+        &self.settings
+    }
+
+    fn apply_lesson_settings(&mut self, settings: &LessonSettings) {
+        lessons::apply(self, settings);
     }
 }
 
@@ -716,19 +716,15 @@ impl eframe::App for ServerWindow {
 /// from their defaults override them.
 pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
     let args = args.clone();
-    open_window(
-        "serversocket-server",
-        "ServerSocket — server",
-        Side::Left,
-        move |remembered| {
-            let mut window = ServerWindow::new(ServerSettings::from_args(remembered, &args))?;
-            window.trace_level = Some(trace_level);
-            window.start_lessons(args.lessons.as_deref(), args.lesson.as_deref());
-            window.tls = tls_setting::TlsSetting::new(&window.settings.tls, &args.tls);
-            window.other = OtherWindow::for_app(LessonSide::Server);
-            Ok::<_, SocketError>(window)
-        },
-    )
+    let lessons = LessonArgs {
+        folder: args.lessons.clone(),
+        lesson: args.lesson.clone(),
+    };
+    shell::run(trace_level, lessons, move |remembered| {
+        let mut window = ServerWindow::new(ServerSettings::from_args(remembered, &args))?;
+        window.tls = tls_setting::TlsSetting::new(&window.settings.tls, &args.tls);
+        Ok(window)
+    })
     .map_err(anyhow::Error::msg)
 }
 

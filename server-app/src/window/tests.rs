@@ -1345,7 +1345,7 @@ fn show_the_client_window_asks_the_client_app_to_come_to_the_front() {
 
     let dir = std::env::temp_dir().join(format!("server-window-other-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    harness.state_mut().other = OtherWindow::linked(LessonSide::Server, &dir);
+    harness.state_mut().shell.other = OtherWindow::linked(LessonSide::Server, &dir);
     // The client app's side, in a context of its own.
     let mut client = OtherWindow::linked(LessonSide::Client, &dir);
     let client_ctx = egui::Context::default();

@@ -9,11 +9,15 @@
 //! - [`script`]: what a client socket sends on its own (hello, repeats, a file, the reply).
 //! - [`stream_lab`]: one loopback connection whose writes and reads are reported in place.
 //! - [`shutdown`]: when a headless program stops (Ctrl-C, SIGTERM, its reader gone).
+//! - [`program`]: how both programs begin (open files, arguments, diagnostics) and end.
+//! - [`diagnostics`]: the library's tracing on the terminal, and its level switch.
 //! - [`headless`]: what both headless programs set up first: runtime, printer, stop signal.
 
 #![forbid(unsafe_code)]
 
+pub mod diagnostics;
 pub mod headless;
+pub mod program;
 pub mod reply;
 pub mod script;
 pub mod shutdown;

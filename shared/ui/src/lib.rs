@@ -7,7 +7,8 @@
 //! - [`repaint`]: an event channel whose waker repaints the window.
 //! - [`native`]: how the windows open: size, position, icon.
 //! - [`other_window`]: the button (and F6) that brings the other window to the front.
-//! - [`diagnostics`]: the library's tracing on the terminal, and its level switch.
+//! - [`diagnostics`]: the switch for how much the library traces on the terminal.
+//! - [`shell`]: one app shell for both windows: lessons, the other window, saving, opening.
 //! - [`log`]: [`EventLog`], every event as the seed's line, and [`LogView`], its virtualized view.
 //! - [`file_dialog`]: the system's Save as dialog, on a thread of its own.
 //! - [`log_to_file`]: the log written to a file as it happens (text or NDJSON, rotated).
@@ -43,6 +44,7 @@ pub mod repaint;
 pub mod rows;
 pub mod send_box;
 pub mod sequence;
+pub mod shell;
 pub mod shortcuts;
 pub mod state;
 pub mod stream_view;
