@@ -21,7 +21,7 @@ pub(super) fn apply(window: &mut ServerWindow, settings: &Settings) {
         window.tls.enabled = tls;
     }
     if let Some(paused) = settings.paused {
-        window.server.set_accepting_paused(paused);
+        window.server.socket.set_accepting_paused(paused);
     }
     if settings.min.is_some() || settings.max.is_some() {
         window.settings.min = settings.min.unwrap_or(window.settings.min);

@@ -37,14 +37,16 @@ fn run_until(
     done: impl Fn(&ServerWindow) -> bool,
 ) {
     kittest::run_until(harness, what, done, |w| {
-        format!("log: {:#?}", w.log.lines())
+        format!("log: {:#?}", w.server.log.lines())
     });
 }
 
 fn listen(harness: &mut Harness<'_, ServerWindow>) -> SocketAddr {
     harness.get_by_label("Listen").click();
-    run_until(harness, "listening", |w| w.log.contains("Added Socket"));
-    harness.state().server.local_address().unwrap()
+    run_until(harness, "listening", |w| {
+        w.server.log.contains("Added Socket")
+    });
+    harness.state().server.socket.local_address().unwrap()
 }
 
 fn greeted_client(address: SocketAddr) -> TcpStream {
@@ -69,14 +71,19 @@ fn listen_then_a_client_connects_and_is_greeted() {
     );
     let _client = greeted_client(address);
     run_until(&mut harness, "the greeting sent", |w| {
-        w.log.contains("Socket 0 connected.") && w.log.contains("Socket 0 send complete.")
+        w.server.log.contains("Socket 0 connected.")
+            && w.server.log.contains("Socket 0 send complete.")
     });
     let window = harness.state();
     assert_eq!(
-        window.rows.get(SocketId(0)).unwrap().state,
+        window.server.rows.get(SocketId(0)).unwrap().state,
         RowState::Connected
     );
-    assert_eq!(window.rows.count(RowState::Idle), 2, "the pool refilled");
+    assert_eq!(
+        window.server.rows.count(RowState::Idle),
+        2,
+        "the pool refilled"
+    );
     harness.step();
     assert!(
         harness.query_by_label("Socket 0 tile: connected").is_some(),
@@ -95,7 +102,7 @@ fn a_waiting_client_is_served_after_a_disconnect_once_max_is_lowered() {
     harness.state_mut().settings.max = 1;
     harness.state_mut().apply_limits();
     run_until(&mut harness, "the new limit", |w| {
-        w.log.contains("MaximumSocketsConnected 1.")
+        w.server.log.contains("MaximumSocketsConnected 1.")
     });
 
     let _first = greeted_client(address);
@@ -113,19 +120,19 @@ fn a_waiting_client_is_served_after_a_disconnect_once_max_is_lowered() {
     ));
 
     run_until(&mut harness, "socket 0 in the table", |w| {
-        w.log.contains("Socket 0 send complete.")
+        w.server.log.contains("Socket 0 send complete.")
     });
     harness.step();
     harness.get_by_label("Disconnect").click();
     run_until(&mut harness, "the waiting client served", |w| {
-        w.log.contains("Socket 1 connected.")
+        w.server.log.contains("Socket 1 connected.")
     });
     second
         .set_read_timeout(Some(Duration::from_secs(15)))
         .unwrap();
     let mut greeting = vec![0; SERVER_GREETING.len()];
     second.read_exact(&mut greeting).unwrap();
-    assert!(harness.state().log.contains("Socket 0 closed."));
+    assert!(harness.state().server.log.contains("Socket 0 closed."));
 }
 
 #[test]
@@ -134,7 +141,7 @@ fn stop_listening_closes_the_listener() {
     let address = listen(&mut harness);
     harness.get_by_label("Stop Listening").click();
     run_until(&mut harness, "stopped", |w| {
-        w.log.contains("Stopped listening.")
+        w.server.log.contains("Stopped listening.")
     });
     harness.step();
     assert!(harness.query_by_label("Not listening").is_some());
@@ -144,7 +151,7 @@ fn stop_listening_closes_the_listener() {
         ErrorKind::ConnectionRefused
     );
     assert_eq!(
-        harness.state().rows.count(RowState::Closed),
+        harness.state().server.rows.count(RowState::Closed),
         2,
         "the idle pool was released"
     );
@@ -158,7 +165,7 @@ fn a_bad_port_shows_its_reason_and_listen_does_not_start() {
     assert!(harness.query_by_label_contains("out of range").is_some());
     harness.get_by_label("Listen").click();
     harness.run_steps(3);
-    assert!(!harness.state().server.is_listening());
+    assert!(!harness.state().server.socket.is_listening());
     harness.state_mut().settings.port = "http".to_owned();
     harness.run_steps(2);
     assert!(harness.query_by_label_contains("not a number").is_some());
@@ -183,7 +190,7 @@ fn counts_past_their_bounds_are_refused_in_the_command_lines_words() {
     );
     harness.get_by_label("Listen").click();
     harness.run_steps(3);
-    assert!(!harness.state().server.is_listening());
+    assert!(!harness.state().server.socket.is_listening());
 
     harness.state_mut().settings.max = MAXIMUM_SOCKETS_CONNECTED_CEILING + 1;
     harness.run_steps(2);
@@ -223,7 +230,7 @@ fn a_port_in_use_shows_error_105() {
     harness.step();
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "the error", |w| {
-        w.log.contains("Error = 105 (address in use)")
+        w.server.log.contains("Error = 105 (address in use)")
     });
     harness.step();
     assert!(
@@ -232,35 +239,38 @@ fn a_port_in_use_shows_error_105() {
             .is_some(),
         "status line"
     );
-    assert!(!harness.state().server.is_listening());
+    assert!(!harness.state().server.socket.is_listening());
     // Reported once: a Listen that works next shows no second copy of the failed one's error.
     drop(taken);
     harness.state_mut().settings.port = "0".to_owned();
     harness.step();
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "listening", |w| {
-        w.log.contains("Listening on")
+        w.server.log.contains("Listening on")
     });
     let errors = harness
         .state()
+        .server
         .log
         .lines()
         .into_iter()
         .filter(|line| line.contains("Error = 105"))
         .count();
-    assert_eq!(errors, 1, "{:#?}", harness.state().log.lines());
+    assert_eq!(errors, 1, "{:#?}", harness.state().server.log.lines());
 }
 
 #[test]
 fn ctrl_l_listens_and_stops() {
     let mut harness = window(2, 10);
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
-    run_until(&mut harness, "listening", |w| w.server.is_listening());
+    run_until(&mut harness, "listening", |w| {
+        w.server.socket.is_listening()
+    });
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
     run_until(&mut harness, "stopped", |w| {
-        w.log.contains("Stopped listening.")
+        w.server.log.contains("Stopped listening.")
     });
-    assert!(!harness.state().server.is_listening());
+    assert!(!harness.state().server.socket.is_listening());
 }
 
 #[test]
@@ -275,7 +285,7 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
     assert!(harness.state().settings.naive);
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "listening", |w| {
-        w.log.contains("Listening on")
+        w.server.log.contains("Listening on")
     });
     assert!(
         harness
@@ -285,16 +295,19 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
     let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let mut client = greeted_client(address);
     run_until(&mut harness, "the socket closed to hand off", |w| {
-        w.log.contains("Socket 0 connected.") && w.log.contains("Listener closed:")
+        w.server.log.contains("Socket 0 connected.") && w.server.log.contains("Listener closed:")
     });
     run_until(&mut harness, "listening again", |w| {
-        w.log.contains("Listening again (new listening socket")
+        w.server
+            .log
+            .contains("Listening again (new listening socket")
     });
     // A gap is not a Stop: the log says Listening once and never Stopped listening.
-    assert!(!harness.state().log.contains("Stopped listening."));
+    assert!(!harness.state().server.log.contains("Stopped listening."));
     assert_eq!(
         harness
             .state()
+            .server
             .log
             .entries()
             .iter()
@@ -304,7 +317,7 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
     );
     harness.step();
     assert_eq!(
-        harness.state().listener_gaps.0,
+        harness.state().server.listener_gaps.0,
         1,
         "one gap: closed, then open again"
     );
@@ -319,18 +332,23 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
     );
     // The connection it handed off outlives the re-listen, and Disconnect reaches it.
     assert_eq!(
-        harness.state().rows.get(SocketId(0)).map(|row| row.state),
+        harness
+            .state()
+            .server
+            .rows
+            .get(SocketId(0))
+            .map(|row| row.state),
         Some(RowState::Connected)
     );
     harness.get_by_label("Disconnect").click();
     run_until(&mut harness, "socket 0 disconnected", |w| {
-        w.log.contains("Socket 0 closed.")
+        w.server.log.contains("Socket 0 closed.")
     });
     let mut rest = Vec::new();
     assert_eq!(client.read_to_end(&mut rest).unwrap(), 0, "end of stream");
     harness.get_by_label("Stop Listening").click();
     harness.run_steps(2);
-    assert!(matches!(harness.state().serving, Serving::Pool));
+    assert!(matches!(harness.state().server.serving, Serving::Pool));
     assert!(harness.query_by_label("Listen").is_some());
 }
 
@@ -340,7 +358,7 @@ fn export_writes_the_log_as_ndjson_without_stalling_the_window() {
     let address = listen(&mut harness);
     let _client = greeted_client(address);
     run_until(&mut harness, "the greeting sent", |w| {
-        w.log.contains("Socket 0 send complete.")
+        w.server.log.contains("Socket 0 send complete.")
     });
     let path = std::env::temp_dir().join(format!(
         "server-window-export-{}.ndjson",
@@ -424,7 +442,7 @@ fn a_silent_client_is_closed_after_the_windows_idle_timeout() {
     let address = listen(&mut harness);
     let mut silent = greeted_client(address);
     run_until(&mut harness, "the idle timeout", |w| {
-        w.log.contains("Error = 102 (idle timeout)")
+        w.server.log.contains("Error = 102 (idle timeout)")
     });
     let mut rest = Vec::new();
     let _ = silent.read_to_end(&mut rest);
@@ -446,7 +464,7 @@ fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
     let mut harness = window(2, 10);
     listen(&mut harness);
     run_until(&mut harness, "two idle", |w| {
-        w.server.pool_status().idle.len() == 2
+        w.server.socket.pool_status().idle.len() == 2
     });
     assert!(
         harness.query_by_label("The pool and AddSocket").is_none(),
@@ -464,11 +482,11 @@ fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
             .is_some()
     );
     run_until(&mut harness, "the first accept queue sample", |w| {
-        w.kernel.queue().is_some() || w.kernel.unavailable().is_some()
+        w.server.kernel.queue().is_some() || w.server.kernel.unavailable().is_some()
     });
     harness.get_by_label("Accept queue and backlog").click();
     harness.run_steps(3);
-    let capacity = harness.state().kernel.queue().map(|q| q.capacity);
+    let capacity = harness.state().server.kernel.queue().map(|q| q.capacity);
     if let Some(capacity) = capacity {
         let now = format!(
             "Now: 0 waiting of a capacity of {capacity} (the pool accepts at once); the purple tiles."
@@ -513,7 +531,7 @@ fn slow_motion_shows_the_connection_waiting_then_handed_to_a_pooled_socket() {
     let address = listen(&mut harness);
     let client = std::thread::spawn(move || greeted_client(address));
     run_until(&mut harness, "a connection waiting", |w| {
-        w.waiting.is_some()
+        w.server.waiting.is_some()
     });
     harness.step();
     assert!(
@@ -525,11 +543,12 @@ fn slow_motion_shows_the_connection_waiting_then_handed_to_a_pooled_socket() {
     assert!(
         harness
             .state()
+            .server
             .log
             .contains("handing it to a pooled socket in 700 ms")
     );
     run_until(&mut harness, "the handoff", |w| {
-        w.waiting.is_none() && w.rows.count(RowState::Connected) == 1
+        w.server.waiting.is_none() && w.server.rows.count(RowState::Connected) == 1
     });
     client.join().unwrap();
 }
@@ -540,7 +559,7 @@ fn clicking_a_tile_shows_that_sockets_events_in_order() {
     let address = listen(&mut harness);
     let _client = greeted_client(address);
     run_until(&mut harness, "the greeting sent", |w| {
-        w.log.contains("Socket 0 send complete.")
+        w.server.log.contains("Socket 0 send complete.")
     });
     harness.get_by_label("Socket 0 tile: connected").click();
     harness.run_steps(2);
@@ -573,7 +592,7 @@ fn with_many_connections_the_log_keeps_its_room() {
     let address = listen(&mut harness);
     let _clients: Vec<TcpStream> = (0..40).map(|_| greeted_client(address)).collect();
     run_until(&mut harness, "40 connections", |w| {
-        w.rows.count(RowState::Connected) == 40
+        w.server.rows.count(RowState::Connected) == 40
     });
     // A few frames for the layout to settle (the log sticks to its bottom as lines arrive).
     for _ in 0..3 {
@@ -609,17 +628,18 @@ fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
     // Pool: sockets 0 and 1 wait idle; the client gets 0 and socket 2 refills the pool.
     let pooled = greeted_client(address);
     run_until(&mut harness, "socket 0 connected", |w| {
-        w.log.contains("Socket 0 connected.")
+        w.server.log.contains("Socket 0 connected.")
     });
     harness.get_by_label("Stop Listening").click();
     run_until(&mut harness, "stopped", |w| {
-        w.log.contains("Stopped listening.")
+        w.server.log.contains("Stopped listening.")
     });
     harness.get_by_label("Naive (one socket)").click();
     harness.step();
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "naive listening", |w| {
-        w.log
+        w.server
+            .log
             .entries()
             .iter()
             .filter(|e| e.line.starts_with("Listening on"))
@@ -628,10 +648,11 @@ fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
     });
     let naive = greeted_client(address);
     run_until(&mut harness, "the naive socket connected", |w| {
-        w.log.contains("Socket 3 connected.")
+        w.server.log.contains("Socket 3 connected.")
     });
     let connected_zero = harness
         .state()
+        .server
         .log
         .entries()
         .iter()
@@ -639,7 +660,12 @@ fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
         .count();
     assert_eq!(connected_zero, 1, "socket 0 was never reused");
     assert_eq!(
-        harness.state().rows.get(SocketId(0)).map(|row| row.state),
+        harness
+            .state()
+            .server
+            .rows
+            .get(SocketId(0))
+            .map(|row| row.state),
         Some(RowState::Connected),
         "the pool's connection keeps its own row"
     );
@@ -687,11 +713,12 @@ fn choosing_echo_while_listening_makes_the_idle_sockets_echo_and_a_bad_rule_is_s
     assert!(
         harness
             .state()
+            .server
             .reply_problem
             .as_deref()
             .is_some_and(|p| p.contains("rule 1")),
         "{:?}",
-        harness.state().reply_problem
+        harness.state().server.reply_problem
     );
 }
 
@@ -704,26 +731,42 @@ fn clients_beyond_max_show_as_waiting_in_the_kernels_accept_queue_until_resumed(
     harness.run_steps(2);
     harness.get_by_label("Pause accepting").click();
     harness.run_steps(2);
-    assert!(harness.state().server.is_accepting_paused());
+    assert!(harness.state().server.socket.is_accepting_paused());
     let clients: Vec<TcpStream> = (0..3)
         .map(|_| TcpStream::connect(address).unwrap())
         .collect();
     run_until(&mut harness, "3 waiting", |w| {
-        w.kernel.queue().is_some_and(|q| q.waiting == 3)
+        w.server.kernel.queue().is_some_and(|q| q.waiting == 3)
     });
-    let capacity = harness.state().kernel.queue().map_or(0, |q| q.capacity);
+    let capacity = harness
+        .state()
+        .server
+        .kernel
+        .queue()
+        .map_or(0, |q| q.capacity);
     assert!(
         harness
             .query_by_label(&format!("3 waiting (capacity {capacity})"))
             .is_some()
     );
-    assert!(harness.state().server.pool_status().connected.is_empty());
+    assert!(
+        harness
+            .state()
+            .server
+            .socket
+            .pool_status()
+            .connected
+            .is_empty()
+    );
     // Resumed, the pool takes two (its Max); the third waits on.
     harness.get_by_label("Pause accepting").click();
     run_until(&mut harness, "1 waiting", |w| {
-        w.kernel.queue().is_some_and(|q| q.waiting == 1)
+        w.server.kernel.queue().is_some_and(|q| q.waiting == 1)
     });
-    assert_eq!(harness.state().server.pool_status().connected.len(), 2);
+    assert_eq!(
+        harness.state().server.socket.pool_status().connected.len(),
+        2
+    );
     drop(clients);
 }
 
@@ -734,14 +777,16 @@ fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
     let address = listen(&mut harness);
     let mut client = greeted_client(address);
     run_until(&mut harness, "socket 0 established in the kernel", |w| {
-        w.rows
+        w.server
+            .rows
             .get(SocketId(0))
             .and_then(|row| row.kernel)
             .is_some_and(|view| view.state == serversocket_kernel::TcpState::Established)
     });
     harness.get_by_label("Disconnect").click();
     run_until(&mut harness, "socket 0 closed", |w| {
-        w.rows
+        w.server
+            .rows
             .get(SocketId(0))
             .is_some_and(|row| row.state == RowState::Closed)
     });
@@ -749,7 +794,7 @@ fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
     client.read_to_end(&mut rest).unwrap();
     drop(client);
     run_until(&mut harness, "socket 0's connection in TIME_WAIT", |w| {
-        w.rows.get(SocketId(0)).is_some_and(|row| {
+        w.server.rows.get(SocketId(0)).is_some_and(|row| {
             row.state == RowState::Closed
                 && row
                     .kernel
@@ -767,19 +812,19 @@ fn a_connection_the_server_closed_first_stays_in_its_table_through_time_wait() {
     let address = listen(&mut harness);
     let mut client = greeted_client(address);
     run_until(&mut harness, "socket 0 in the table", |w| {
-        w.log.contains("Socket 0 send complete.")
+        w.server.log.contains("Socket 0 send complete.")
     });
     harness.step();
     harness.get_by_label("Disconnect").click();
     run_until(&mut harness, "socket 0 closed", |w| {
-        w.log.contains("Socket 0 closed.")
+        w.server.log.contains("Socket 0 closed.")
     });
     // The client answers the server's FIN with its own, so the server's side reaches TIME_WAIT.
     let mut rest = Vec::new();
     client.read_to_end(&mut rest).unwrap();
     drop(client);
     run_until(&mut harness, "socket 0 closed and in TIME_WAIT", |w| {
-        w.rows.get(SocketId(0)).is_some_and(|row| {
+        w.server.rows.get(SocketId(0)).is_some_and(|row| {
             row.state == RowState::Closed
                 && row
                     .kernel
@@ -829,7 +874,10 @@ fn a_clicked_log_line_is_what_copy_takes() {
         .click();
     harness.run_steps(2);
     assert!(harness.query_by_label("Copy 1 selected").is_some());
-    let copied = harness.state().log_view.selected_text(&harness.state().log);
+    let copied = harness
+        .state()
+        .log_view
+        .selected_text(&harness.state().server.log);
     assert_eq!(copied.lines().count(), 1, "{copied}");
     assert!(copied.contains("Listening on 127.0.0.1:"), "{copied}");
     harness.get_by_label("Copy 1 selected").click();
@@ -868,13 +916,13 @@ fn past_a_few_hundred_sockets_the_pool_is_cells_with_exact_counts_and_a_click_se
     let address = listen(&mut harness);
     let _clients: Vec<TcpStream> = (0..CLIENTS).map(|_| greeted_client(address)).collect();
     run_until(&mut harness, "350 connections", |w| {
-        w.rows.count(RowState::Connected) == CLIENTS
+        w.server.rows.count(RowState::Connected) == CLIENTS
     });
     harness.run_steps(2);
     // No tile per socket any more: one grid of cells, and the counts stay exact.
     assert!(harness.query_by_label_contains(" tile: ").is_none());
     let cells = harness.get_by_label_contains("Dense pool: ").rect();
-    let idle = harness.state().rows.count(RowState::Idle);
+    let idle = harness.state().server.rows.count(RowState::Idle);
     assert!(
         harness
             .query_by_label_contains(&format!("{idle} idle · {CLIENTS} connected of at most 400"))
@@ -903,7 +951,8 @@ fn three_connected(size: egui::Vec2) -> (Harness<'static, ServerWindow>, Vec<Tcp
     let address = listen(&mut harness);
     let clients: Vec<TcpStream> = (0..3).map(|_| greeted_client(address)).collect();
     run_until(&mut harness, "3 connections greeted", |w| {
-        w.rows.count(RowState::Connected) == 3 && w.log.contains("Socket 2 send complete.")
+        w.server.rows.count(RowState::Connected) == 3
+            && w.server.log.contains("Socket 2 send complete.")
     });
     // The connections' moves through the pipeline are drawn to their end.
     run_until(&mut harness, "the pipeline still", |w| {
@@ -1037,7 +1086,7 @@ fn selecting_a_socket_in_the_pipeline_selects_it_in_the_table_tiles_and_log() {
     // The log shows only its lines.
     let shown = harness.state().log_view.visible_count();
     assert!(
-        shown > 0 && shown < harness.state().log.entries().len(),
+        shown > 0 && shown < harness.state().server.log.entries().len(),
         "{shown} lines"
     );
     // Clicking its row again in the table clears the selection everywhere.
@@ -1141,7 +1190,7 @@ fn with_tls_a_client_is_handshaking_in_its_own_colour_then_connected_with_its_pr
     // A client that says nothing: TCP is up, the handshake waits for its first message.
     let _silent = TcpStream::connect(address).unwrap();
     run_until(&mut harness, "handshaking", |w| {
-        w.rows.count(RowState::Handshaking) == 1
+        w.server.rows.count(RowState::Handshaking) == 1
     });
     harness.step();
     assert!(
@@ -1166,7 +1215,8 @@ fn with_tls_a_client_is_handshaking_in_its_own_colour_then_connected_with_its_pr
             events,
         );
     run_until(&mut harness, "the TLS client connected", |w| {
-        w.rows
+        w.server
+            .rows
             .get(SocketId(1))
             .is_some_and(|row| row.state == RowState::Connected && row.tls.is_some())
     });
@@ -1264,7 +1314,7 @@ fn everything_shown() -> (Harness<'static, ServerWindow>, TcpStream) {
     let address = listen(&mut harness);
     let client = greeted_client(address);
     run_until(&mut harness, "the greeting sent", |w| {
-        w.log.contains("Socket 0 send complete.")
+        w.server.log.contains("Socket 0 send complete.")
     });
     harness.get_by_label("Stop Listening").click();
     harness.run_steps(2);
@@ -1312,7 +1362,7 @@ fn tab_reaches_listen_and_enter_presses_it_space_toggles_the_concepts() {
     // Until the kernel's first sample a chip is missing before Concepts: its appearing would
     // give Concepts another place in the row, and the focus would not follow.
     run_until(&mut harness, "listening, the kernel sampled", |w| {
-        w.server.is_listening() && w.kernel.queue().is_some()
+        w.server.socket.is_listening() && w.server.kernel.queue().is_some()
     });
     assert!(
         kittest::tab_to(&mut harness, "Concepts", 80),
@@ -1415,7 +1465,7 @@ fn once_the_pool_has_slid_in_an_idle_listening_window_asks_for_no_frame() {
     assert!(harness.state().pipeline.is_moving());
     assert!(next_frame_in(&harness) < Duration::from_secs(1));
     run_until(&mut harness, "the pool still", |w| {
-        w.rows.count(RowState::Idle) == 2 && !w.pipeline.is_moving()
+        w.server.rows.count(RowState::Idle) == 2 && !w.pipeline.is_moving()
     });
     harness.step();
     // Nothing moves and nothing happens: no frame is asked for (the idle_repaints bench).
