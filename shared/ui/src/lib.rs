@@ -10,6 +10,7 @@
 //! - [`diagnostics`]: the switch for how much the library traces on the terminal.
 //! - [`shell`]: one app shell for both windows: lessons, the other window, saving, opening.
 //! - [`log`]: [`EventLog`], every event as the seed's line, and [`LogView`], its virtualized view.
+//! - [`log_entry`]: [`log_entry::LogEntry`], one line of the log (the log and the sequence read it).
 //! - [`file_dialog`]: the system's Save as dialog, on a thread of its own.
 //! - [`log_to_file`]: the log written to a file as it happens (text or NDJSON, rotated).
 //! - [`shortcuts`]: the keyboard shortcuts.
@@ -37,6 +38,7 @@ pub mod file_dialog;
 pub mod kernel_view;
 pub mod lesson_panel;
 pub mod log;
+pub mod log_entry;
 pub mod log_to_file;
 pub mod native;
 pub mod other_window;
