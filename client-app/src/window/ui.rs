@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use serversocket::TcpSocket;
 use serversocket::bounds::IN_FLIGHT_CEILING;
+use serversocket_ui::field::labelled;
 use serversocket_ui::lesson_panel::mark;
 use serversocket_ui::shell::AppWindow;
 use serversocket_ui::theme;
@@ -141,14 +142,18 @@ impl ClientWindow {
         if burst.clicked() || (burst_shortcut && burst_ready) {
             self.connect(self.settings.burst);
         }
-        let label = ui.label("N:");
-        ui.add(egui::DragValue::new(&mut self.settings.burst).range(1..=1000))
-            .labelled_by(label.id)
-            .on_hover_text("How many sockets Connect ×N opens");
-        let label = ui.label("at once:");
-        ui.add(egui::DragValue::new(&mut self.settings.in_flight).range(1..=IN_FLIGHT_CEILING))
-            .labelled_by(label.id)
-            .on_hover_text("How many connects may be under way at once; the others start as these connect or fail (--in-flight)");
+        labelled(
+            ui,
+            "N:",
+            egui::DragValue::new(&mut self.settings.burst).range(1..=1000),
+            "How many sockets Connect ×N opens",
+        );
+        labelled(
+            ui,
+            "at once:",
+            egui::DragValue::new(&mut self.settings.in_flight).range(1..=IN_FLIGHT_CEILING),
+            "How many connects may be under way at once; the others start as these connect or fail (--in-flight)",
+        );
         if let Err(reason) = burst_ok.and(self.settings.validated_in_flight()) {
             ui.colored_label(ui.visuals().error_fg_color, reason);
         }

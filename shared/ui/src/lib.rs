@@ -11,6 +11,7 @@
 //! - [`shell`]: one app shell for both windows: lessons, the other window, saving, opening.
 //! - [`log`]: [`EventLog`], every event as the seed's line, and [`LogView`], its virtualized view.
 //! - [`log_entry`]: [`log_entry::LogEntry`], one line of the log (the log and the sequence read it).
+//! - [`field`]: a labelled field with its tooltip, the unit of every settings row.
 //! - [`file_dialog`]: the system's Save as dialog, on a thread of its own.
 //! - [`log_to_file`]: the log written to a file as it happens (text or NDJSON, rotated).
 //! - [`shortcuts`]: the keyboard shortcuts.
@@ -34,6 +35,7 @@ pub mod concepts_window;
 pub mod details;
 pub mod diagnostics;
 pub mod drain;
+pub mod field;
 pub mod file_dialog;
 pub mod kernel_view;
 pub mod lesson_panel;
