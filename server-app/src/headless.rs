@@ -82,13 +82,16 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Ok(tls) => tls,
         Err(error) => return Ok(usage_error(PROGRAM, error)),
     };
-    match args.mode {
-        Mode::Pool => run_pool(args, reply, tls),
-        Mode::Naive if tls.is_some() => Ok(usage_error(
+    if args.mode == Mode::Naive && tls.is_some() {
+        return Ok(usage_error(
             PROGRAM,
             "--tls works with --mode pool (the naive server is plain TCP)",
-        )),
-        Mode::Naive => run_naive(args, reply),
+        ));
+    }
+    let headless = Headless::start(Role::Server, args.json)?;
+    match args.mode {
+        Mode::Pool => Ok(run_pool(args, reply, tls, headless)),
+        Mode::Naive => Ok(run_naive(args, reply, headless)),
     }
 }
 
@@ -97,18 +100,16 @@ fn run_pool(
     args: &Args,
     reply: ReplyMode,
     tls: Option<Arc<ServerTls>>,
-) -> anyhow::Result<ExitCode> {
-    let Headless {
-        runtime,
-        events,
-        receiver,
-        mut printer,
-        stop,
-    } = Headless::start(Role::Server, args.json)?;
+    mut headless: Headless,
+) -> ExitCode {
     if let Some(tls) = &tls {
-        printer.set_tls_fingerprint(tls.fingerprint().to_owned());
+        headless
+            .printer
+            .set_tls_fingerprint(tls.fingerprint().to_owned());
     }
-    let mut server = ServerSocket::new(&runtime, events, move |_id| reply.handler());
+    let mut server = ServerSocket::new(&headless.runtime, headless.events, move |_id| {
+        reply.handler()
+    });
     server.set_network_interface(args.bind);
     server.set_port(args.port);
     server
@@ -120,24 +121,26 @@ fn run_pool(
         .set_limits(args.min, args.max)
         .and_then(|()| server.listen());
     if let Err(error) = started {
-        return Ok(listen_failed(&mut printer, &error));
+        return listen_failed(&mut headless.printer, &error);
     }
     if let Some(note) = serversocket_kernel::backlog_capped(args.backlog) {
-        printer.print_note(&note, "backlog_capped");
+        headless.printer.print_note(&note, "backlog_capped");
     }
-    runtime.block_on(async {
-        print_until_stopped(&mut printer, &receiver, stop).await;
+    headless.runtime.block_on(async {
+        print_until_stopped(&mut headless.printer, &headless.receiver, headless.stop).await;
         server.stop_listening();
         server.close_all();
         // Print what the closing sockets report until every task has ended (a socket's Closed
         // is its task's last act); "stopped" comes last.
         let drained = tokio::time::timeout(SHUTDOWN_WAIT, async {
             while server.has_running_tasks() {
-                match tokio::time::timeout(Duration::from_millis(10), receiver.recv()).await {
+                match tokio::time::timeout(Duration::from_millis(10), headless.receiver.recv())
+                    .await
+                {
                     // The listener is gone: close what it accepted after the first close_all.
                     Ok(Some(Event::Stopped)) => server.close_all(),
                     Err(_) => {}
-                    Ok(Some(event)) => printer.print(&event),
+                    Ok(Some(event)) => headless.printer.print(&event),
                     Ok(None) => break,
                 }
             }
@@ -147,14 +150,14 @@ fn run_pool(
             eprintln!("server-app: some connections did not close within {SHUTDOWN_WAIT:?}");
         }
     });
-    while let Some(event) = receiver.try_recv() {
+    while let Some(event) = headless.receiver.try_recv() {
         if event != Event::Stopped {
-            printer.print(&event);
+            headless.printer.print(&event);
         }
     }
-    printer.print(&Event::Stopped);
+    headless.printer.print(&Event::Stopped);
     let _ = server.shutdown(SHUTDOWN_WAIT);
-    Ok(exit_code(printer.out()))
+    exit_code(headless.printer.out())
 }
 
 /// Prints what the sockets report, a burst at a time, until the program is asked to stop,
@@ -190,31 +193,33 @@ fn listen_failed(printer: &mut Printer<Output>, error: &SocketError) -> ExitCode
 }
 
 /// The same greeting server on the naive single re-listening socket.
-fn run_naive(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
-    let Headless {
-        runtime,
-        events,
-        receiver,
-        mut printer,
-        stop,
-    } = Headless::start(Role::Server, args.json)?;
+fn run_naive(args: &Args, reply: ReplyMode, mut headless: Headless) -> ExitCode {
     let address = std::net::SocketAddr::new(args.bind, args.port);
     let delay = Duration::from_millis(args.relisten_delay_ms);
-    let server =
-        match NaiveServer::listen(&runtime, events, address, delay, move |_| reply.handler()) {
-            Ok((server, _bound)) => server,
-            Err(error) => return Ok(listen_failed(&mut printer, &error)),
-        };
-    runtime.block_on(print_until_stopped(&mut printer, &receiver, stop));
+    let server = match NaiveServer::listen(
+        &headless.runtime,
+        headless.events,
+        address,
+        delay,
+        move |_| reply.handler(),
+    ) {
+        Ok((server, _bound)) => server,
+        Err(error) => return listen_failed(&mut headless.printer, &error),
+    };
+    headless.runtime.block_on(print_until_stopped(
+        &mut headless.printer,
+        &headless.receiver,
+        headless.stop,
+    ));
     if !server.shutdown(SHUTDOWN_WAIT) {
         eprintln!("server-app: some connections did not close within {SHUTDOWN_WAIT:?}");
     }
-    while let Some(event) = receiver.try_recv() {
-        printer.print(&event);
+    while let Some(event) = headless.receiver.try_recv() {
+        headless.printer.print(&event);
     }
-    printer.flush();
-    printer.print(&Event::Stopped);
-    Ok(exit_code(printer.out()))
+    headless.printer.flush();
+    headless.printer.print(&Event::Stopped);
+    exit_code(headless.printer.out())
 }
 
 #[cfg(test)]
