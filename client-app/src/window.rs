@@ -18,7 +18,7 @@ mod tests;
 mod tls_setting;
 mod ui;
 
-use serversocket::SocketError;
+use serversocket::{EventReceiver, SocketError};
 use serversocket_app::diagnostics::LevelSwitch;
 use serversocket_lessons::{Settings as LessonSettings, Side as LessonSide};
 use serversocket_report::Role;
@@ -46,6 +46,8 @@ pub struct ClientWindow {
     client: ClientState,
     /// Repaints the window when an event arrives.
     repaint: RepaintOnEvent,
+    /// What the sockets report; taken each frame, within a time budget.
+    receiver: EventReceiver,
     /// How the log is looked at.
     log_view: LogView,
     /// Connecting and connected sockets, connects and failures over the last minutes.
@@ -71,7 +73,7 @@ impl ClientWindow {
     /// When the socket runtime cannot start.
     pub fn new(settings: ClientSettings) -> Result<Self, SocketError> {
         let (repaint, events, receiver) = RepaintOnEvent::channel();
-        let client = ClientState::new(events, receiver)?;
+        let client = ClientState::new(events)?;
         let mut send_box = SendBox::default();
         send_box.restore_history(settings.send_history.iter().cloned());
         let tls = tls_setting::TlsSetting::new(&settings.tls, &crate::tls_args::TlsArgs::default());
@@ -80,6 +82,7 @@ impl ClientWindow {
             settings,
             client,
             repaint,
+            receiver,
             log_view: LogView::new(Role::Client),
             timeline: Timeline::new(
                 &[

@@ -25,7 +25,7 @@ mod tls_setting;
 mod ui;
 mod views;
 
-use serversocket::SocketError;
+use serversocket::{EventReceiver, SocketError};
 use serversocket_app::diagnostics::LevelSwitch;
 use serversocket_lessons::{Settings as LessonSettings, Side as LessonSide};
 use serversocket_report::Role;
@@ -58,6 +58,8 @@ pub struct ServerWindow {
     interfaces: Vec<settings::InterfaceChoice>,
     /// Repaints the window when an event arrives.
     repaint: RepaintOnEvent,
+    /// What the sockets report; taken each frame, within a time budget.
+    receiver: EventReceiver,
     /// How the log is looked at.
     log_view: LogView,
     /// The Stream view (the same component as the client window's), in its own window.
@@ -85,7 +87,7 @@ impl ServerWindow {
     /// When the socket runtime cannot start.
     pub fn new(settings: ServerSettings) -> Result<Self, SocketError> {
         let (repaint, events, receiver) = RepaintOnEvent::channel();
-        let server = ServerState::new(&settings, events, receiver)?;
+        let server = ServerState::new(&settings, events)?;
         let tls = tls_setting::TlsSetting::new(&settings.tls, &crate::tls_args::TlsArgs::default());
         let shell = Shell::alone(LessonSide::Server, &settings.lesson);
         Ok(Self {
@@ -93,6 +95,7 @@ impl ServerWindow {
             server,
             interfaces: settings::interface_choices(),
             repaint,
+            receiver,
             log_view: LogView::new(Role::Server),
             stream: StreamWindow::default(),
             timeline: Timeline::new(

@@ -13,12 +13,7 @@ impl ClientWindow {
     /// Takes what the sockets reported since the last frame, and starts the queued connects
     /// that may start now.
     pub(super) fn take_events(&mut self, ctx: &egui::Context) {
-        let mut taken = Vec::new();
-        drain_events(&self.client.receiver, ctx, |event| taken.push(event));
-        if taken.is_empty() {
-            return;
-        }
-        for event in taken {
+        let taken = drain_events(&self.receiver, ctx, |event| {
             let now = Instant::now();
             self.shell.lessons.observe(&event);
             let logged = self.settings.logs(&event);
@@ -30,6 +25,9 @@ impl ClientWindow {
             if applied.failed {
                 self.timeline.count(FAILED, now);
             }
+        });
+        if taken == 0 {
+            return;
         }
         self.client.start_queued();
         let now = Instant::now();

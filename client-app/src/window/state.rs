@@ -12,8 +12,7 @@ use serversocket::seed::Replier;
 use serversocket::tls::ClientTls;
 use serversocket::watch::ConnectionWatch;
 use serversocket::{
-    Event, EventReceiver, EventSender, Runtime, SocketError, SocketId, SocketIds, SocketState,
-    TcpSocket,
+    Event, EventSender, Runtime, SocketError, SocketId, SocketIds, SocketState, TcpSocket,
 };
 use serversocket_report::Role;
 use serversocket_ui::{EventLog, RowState, SendRequest, SocketRows};
@@ -100,8 +99,6 @@ pub struct ClientState {
     pub runtime: Runtime,
     /// Cloned into every new socket.
     events: EventSender,
-    /// What the sockets report, until the window (or a test) takes it.
-    pub receiver: EventReceiver,
     /// Every socket as a row.
     pub rows: SocketRows,
     /// Every event as a line.
@@ -117,11 +114,12 @@ pub struct ClientState {
 }
 
 impl ClientState {
-    /// No sockets yet; they will report to `events` (whose receiver is `receiver`).
+    /// No sockets yet; they will report to `events`, and whoever receives those feeds them
+    /// back through [`Self::apply`].
     ///
     /// # Errors
     /// When the socket runtime cannot start.
-    pub fn new(events: EventSender, receiver: EventReceiver) -> Result<Self, SocketError> {
+    pub fn new(events: EventSender) -> Result<Self, SocketError> {
         let runtime = Runtime::new()?;
         let kernel = ConnectionWatch::start(&runtime, events.clone());
         Ok(Self {
@@ -130,7 +128,6 @@ impl ClientState {
             queued: VecDeque::new(),
             runtime,
             events,
-            receiver,
             rows: SocketRows::default(),
             log: EventLog::new(Role::Client),
             file_sends: Vec::new(),
@@ -322,14 +319,14 @@ mod tests {
 
     use std::net::TcpListener;
 
-    use serversocket::event_channel;
+    use serversocket::{EventReceiver, event_channel};
 
     use super::*;
 
     /// A state on its own channel, no window and no egui.
-    fn state() -> ClientState {
+    fn state() -> (ClientState, EventReceiver) {
         let (events, receiver) = event_channel(None);
-        ClientState::new(events, receiver).unwrap()
+        (ClientState::new(events).unwrap(), receiver)
     }
 
     /// A plain connect to `port` on loopback, `in_flight` at a time.
@@ -347,12 +344,12 @@ mod tests {
     /// Applies what the sockets report (each new failure counted in `failed`) until `done`
     /// holds, within the tests' patience.
     fn apply_until(
-        state: &mut ClientState,
+        (state, receiver): (&mut ClientState, &EventReceiver),
         failed: &mut usize,
         done: impl Fn(&ClientState) -> bool,
     ) -> bool {
         test_support::within_patience(|| {
-            while let Some(event) = state.receiver.try_recv() {
+            while let Some(event) = receiver.try_recv() {
                 *failed += usize::from(state.apply(event, true).failed);
             }
             state.start_queued();
@@ -365,12 +362,12 @@ mod tests {
     fn a_burst_connects_at_most_in_flight_at_a_time_and_every_socket_gets_a_row() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let mut state = state();
+        let (mut state, receiver) = state();
         state.connect(&connect_to(port, 2), 5);
         assert_eq!(state.sockets.len(), 2, "two under way, three queued");
         let mut failed = 0;
         assert!(
-            apply_until(&mut state, &mut failed, |s| {
+            apply_until((&mut state, &receiver), &mut failed, |s| {
                 s.rows.count(RowState::Connected) == 5
             }),
             "{:#?}",
@@ -389,10 +386,10 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let mut state = state();
+        let (mut state, receiver) = state();
         state.connect(&connect_to(port, 1), 1);
         let mut failed = 0;
-        assert!(apply_until(&mut state, &mut failed, |s| {
+        assert!(apply_until((&mut state, &receiver), &mut failed, |s| {
             s.rows.count(RowState::Failed) == 1
         }));
         assert_eq!(failed, 1, "counted when it failed, not again");

@@ -113,32 +113,18 @@ impl ClientWindow {
         // The more specific shortcut first: Ctrl+N alone would also match Ctrl+Shift+N.
         let burst_shortcut = shortcuts::pressed(ui, &shortcuts::CONNECT_BURST);
         let connect_shortcut = shortcuts::pressed(ui, &shortcuts::CONNECT);
-        let tip = shortcuts::tip(
-            ui,
-            "Add the next socket to the array and connect it to the address and port",
-            &shortcuts::CONNECT,
-        );
-        let connect = ui
-            .add_enabled(ready, egui::Button::new("Connect"))
-            .on_hover_text(tip);
-        mark(ui, "connect", &connect);
+        let what = "Add the next socket to the array and connect it to the address and port";
+        let connect = (&shortcuts::CONNECT, "connect");
+        let connect = shortcuts::action_button(ui, "Connect", ready, what, connect);
         if connect.clicked() || ((enter_pressed || connect_shortcut) && ready) {
             self.connect(1);
         }
-        let tip = shortcuts::tip(
-            ui,
-            "Open that many sockets at once: a burst of simultaneous connections",
-            &shortcuts::CONNECT_BURST,
-        );
         let burst_ok = self.settings.validated_burst();
         let burst_ready = ready && burst_ok.is_ok();
-        let burst = ui
-            .add_enabled(
-                burst_ready,
-                egui::Button::new(format!("Connect ×{}", self.settings.burst)),
-            )
-            .on_hover_text(tip);
-        mark(ui, "connect", &burst);
+        let what = "Open that many sockets at once: a burst of simultaneous connections";
+        let text = format!("Connect ×{}", self.settings.burst);
+        let burst = (&shortcuts::CONNECT_BURST, "connect");
+        let burst = shortcuts::action_button(ui, text, burst_ready, what, burst);
         if burst.clicked() || (burst_shortcut && burst_ready) {
             self.connect(self.settings.burst);
         }

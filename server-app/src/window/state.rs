@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 use serversocket::naive::NaiveServer;
 use serversocket::tls::ServerTls;
 use serversocket::watch::ConnectionWatch;
-use serversocket::{
-    Event, EventReceiver, EventSender, Runtime, ServerSocket, SocketError, SocketId, TcpSocket,
-};
+use serversocket::{Event, EventSender, Runtime, ServerSocket, SocketError, SocketId, TcpSocket};
 use serversocket_app::reply::{ChosenOnConnect, ReplyMode};
 use serversocket_kernel::{AcceptQueue, KernelError, KernelProbe};
 use serversocket_report::Role;
@@ -38,8 +36,6 @@ pub struct ServerState {
     pub serving: Serving,
     /// Cloned into the naive server when it starts.
     events: EventSender,
-    /// What the sockets report, until the window (or a test) takes it.
-    pub receiver: EventReceiver,
     /// The background threads the sockets run on.
     pub runtime: Runtime,
     /// How new pooled sockets answer (the greeting among it); AddSocket reads it on the runtime.
@@ -66,16 +62,12 @@ pub struct ServerState {
 }
 
 impl ServerState {
-    /// A server with `settings`, not yet listening, reporting to `events` (whose receiver
-    /// is `receiver`).
+    /// A server with `settings`, not yet listening, reporting to `events`; whoever receives
+    /// those feeds them back through [`Self::apply`].
     ///
     /// # Errors
     /// When the socket runtime cannot start.
-    pub fn new(
-        settings: &ServerSettings,
-        events: EventSender,
-        receiver: EventReceiver,
-    ) -> Result<Self, SocketError> {
+    pub fn new(settings: &ServerSettings, events: EventSender) -> Result<Self, SocketError> {
         let runtime = Runtime::new()?;
         let (mode, reply_problem) = match settings.reply.mode(&settings.greeting) {
             Ok(mode) => (mode, None),
@@ -95,7 +87,6 @@ impl ServerState {
             socket,
             serving: Serving::Pool,
             events,
-            receiver,
             runtime,
             reply,
             reply_problem,
@@ -342,21 +333,25 @@ mod tests {
 
     use std::net::{Ipv4Addr, TcpStream};
 
-    use serversocket::{SocketId, event_channel};
+    use serversocket::{EventReceiver, SocketId, event_channel};
     use serversocket_ui::RowState;
 
     use super::*;
 
     /// A state on its own channel, no window and no egui.
-    fn state() -> ServerState {
+    fn state() -> (ServerState, EventReceiver) {
         let (events, receiver) = event_channel(None);
-        ServerState::new(&ServerSettings::default(), events, receiver).unwrap()
+        let state = ServerState::new(&ServerSettings::default(), events).unwrap();
+        (state, receiver)
     }
 
     /// Applies what the sockets report until `done` holds, within the tests' patience.
-    fn apply_until(state: &mut ServerState, done: impl Fn(&ServerState) -> bool) -> bool {
+    fn apply_until(
+        (state, receiver): (&mut ServerState, &EventReceiver),
+        done: impl Fn(&ServerState) -> bool,
+    ) -> bool {
         test_support::within_patience(|| {
-            while let Some(event) = state.receiver.try_recv() {
+            while let Some(event) = receiver.try_recv() {
                 state.apply(event, Instant::now());
             }
             done(state).then_some(())
@@ -366,7 +361,7 @@ mod tests {
 
     #[test]
     fn a_client_of_the_pool_becomes_a_connected_row_and_log_lines() {
-        let mut state = state();
+        let (mut state, receiver) = state();
         let settings = ServerSettings {
             min: 2,
             ..ServerSettings::default()
@@ -375,10 +370,16 @@ mod tests {
             .listen_pool(&settings, (Ipv4Addr::LOCALHOST.into(), 0), None)
             .unwrap();
         assert!(state.is_listening());
-        assert!(apply_until(&mut state, |s| s.rows.count(RowState::Idle) == 2));
+        assert!(apply_until((&mut state, &receiver), |s| s
+            .rows
+            .count(RowState::Idle)
+            == 2));
         let _client = TcpStream::connect(address).unwrap();
         assert!(
-            apply_until(&mut state, |s| s.rows.count(RowState::Connected) == 1),
+            apply_until((&mut state, &receiver), |s| s
+                .rows
+                .count(RowState::Connected)
+                == 1),
             "{:#?}",
             state.log.lines()
         );
@@ -388,7 +389,7 @@ mod tests {
 
     #[test]
     fn the_naive_listeners_gaps_count_only_its_own_reopenings() {
-        let mut state = state();
+        let (mut state, _receiver) = state();
         let start = Instant::now();
         let listening = Event::Listening {
             address: SocketAddr::from((Ipv4Addr::LOCALHOST, 1)),
@@ -411,7 +412,7 @@ mod tests {
 
     #[test]
     fn a_connection_waits_for_its_handoff_until_connected_or_stopped() {
-        let mut state = state();
+        let (mut state, _receiver) = state();
         let now = Instant::now();
         let remote = SocketAddr::from((Ipv4Addr::LOCALHOST, 40_000));
         state.apply(
@@ -428,7 +429,7 @@ mod tests {
 
     #[test]
     fn a_failed_listen_is_kept_for_the_status_line_until_the_next_listen() {
-        let mut state = state();
+        let (mut state, _receiver) = state();
         let error = SocketError::Os("no listener".to_owned());
         state.apply(
             Event::Error {

@@ -208,37 +208,24 @@ impl ServerWindow {
 
     /// The seed's Listen button (Stop Listening while listening).
     fn listen_button_ui(&mut self, ui: &mut egui::Ui, enter_pressed: bool) {
+        let listen = (&shortcuts::LISTEN, "listen");
         if let Serving::Naive(_) = self.server.serving {
-            let tip = shortcuts::tip(ui, "Close the naive listening socket", &shortcuts::LISTEN);
-            let stop = ui.button("Stop Listening").on_hover_text(tip);
-            mark(ui, "listen", &stop);
+            let what = "Close the naive listening socket";
+            let stop = shortcuts::action_button(ui, "Stop Listening", true, what, listen);
             if stop.clicked() || shortcuts::pressed(ui, &shortcuts::LISTEN) {
                 // Dropping it stops its listener and closes its connections.
                 self.stop_listening();
             }
         } else if self.server.socket.is_listening() {
-            let tip = shortcuts::tip(
-                ui,
-                "Close the listening socket and release the idle pool; connected sockets stay connected",
-                &shortcuts::LISTEN,
-            );
-            let stop = ui.button("Stop Listening").on_hover_text(tip);
-            mark(ui, "listen", &stop);
+            let what = "Close the listening socket and release the idle pool; connected sockets stay connected";
+            let stop = shortcuts::action_button(ui, "Stop Listening", true, what, listen);
             if stop.clicked() || shortcuts::pressed(ui, &shortcuts::LISTEN) {
                 self.stop_listening();
             }
         } else {
             let ready = self.settings.validated().is_ok();
-            let tip = shortcuts::tip(
-                ui,
-                "Open the listening socket on the port; AddSocket fills the pool with MinimumSocketsAvailable idle sockets",
-                &shortcuts::LISTEN,
-            );
-            let listen = ui
-                .add_enabled(ready, egui::Button::new("Listen"))
-                .on_hover_text(tip);
-            mark(ui, "listen", &listen);
-            let clicked = listen.clicked();
+            let what = "Open the listening socket on the port; AddSocket fills the pool with MinimumSocketsAvailable idle sockets";
+            let clicked = shortcuts::action_button(ui, "Listen", ready, what, listen).clicked();
             let shortcut = shortcuts::pressed(ui, &shortcuts::LISTEN);
             if clicked || ((enter_pressed || shortcut) && ready) {
                 self.listen();
