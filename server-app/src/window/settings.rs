@@ -225,22 +225,26 @@ impl ServerSettings {
             // apply to it, so they are not shown.
             if !self.naive {
                 // A label and its field move to the next line together.
-                let min = explained(
-                    ui,
-                    "Min:",
-                    "MinimumSocketsAvailable: idle sockets the pool keeps ready; AddSocket fires to refill it",
-                    egui::DragValue::new(&mut self.min).range(0..=MINIMUM_SOCKETS_AVAILABLE_CEILING),
-                );
-                mark(ui, "min", &min);
-                changes.limits |= min.changed();
-                let max = explained(
-                    ui,
-                    "Max:",
-                    "MaximumSocketsConnected: most connections at once; more clients wait in the OS backlog",
-                    egui::DragValue::new(&mut self.max).range(0..=MAXIMUM_SOCKETS_CONNECTED_CEILING),
-                );
-                mark(ui, "max", &max);
-                changes.limits |= max.changed();
+                for (name, tip, limit, ceiling, lesson_mark) in [
+                    (
+                        "Min:",
+                        "MinimumSocketsAvailable: idle sockets the pool keeps ready; AddSocket fires to refill it",
+                        &mut self.min,
+                        MINIMUM_SOCKETS_AVAILABLE_CEILING,
+                        "min",
+                    ),
+                    (
+                        "Max:",
+                        "MaximumSocketsConnected: most connections at once; more clients wait in the OS backlog",
+                        &mut self.max,
+                        MAXIMUM_SOCKETS_CONNECTED_CEILING,
+                        "max",
+                    ),
+                ] {
+                    let field = explained(ui, name, tip, egui::DragValue::new(limit).range(0..=ceiling));
+                    mark(ui, lesson_mark, &field);
+                    changes.limits |= field.changed();
+                }
                 changes.slow_motion = explained(
                     ui,
                     "Slow motion:",
