@@ -368,7 +368,7 @@ impl LessonPanel {
     }
 
     /// Once per frame, before anything is drawn: follows the other window (at most every
-    /// [`SYNC_EVERY`]) and makes the current step's widget known to [`mark`]. While a lesson
+    /// `SYNC_EVERY`) and makes the current step's widget known to [`mark`]. While a lesson
     /// runs the window repaints that often, since the other window's progress and a hint's
     /// time arrive without an event; with no lesson an idle window stays idle.
     pub fn tick(&mut self, ctx: &egui::Context) {
