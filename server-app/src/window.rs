@@ -38,6 +38,7 @@ use serversocket_ui::{EventLog, LogView, RepaintOnEvent, RowState, Timeline};
 use crate::Args;
 pub use settings::ServerSettings;
 use state::ServerState;
+// The window tests name it beside the window (`super::Serving`).
 #[cfg(test)]
 use state::Serving;
 
