@@ -21,7 +21,7 @@ use serversocket_app::headless::{Headless, usage_error};
 use serversocket_app::script::{self, ClientScript, SendTally};
 use serversocket_app::shutdown::exit_code;
 use serversocket_report::output::Output;
-use serversocket_report::{Printer, Role};
+use serversocket_report::{Printer, Record, Side};
 
 use crate::Args;
 
@@ -42,10 +42,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let Headless {
         runtime,
         events,
-        receiver,
+        mut receiver,
         mut printer,
         mut stop,
-    } = Headless::start(Role::Client, args.json)?;
+    } = Headless::start(Side::Client, args.json)?;
     let mut starter = Starter {
         runtime: &runtime,
         args,
@@ -207,13 +207,16 @@ impl Starter<'_> {
                 };
                 if let Some(so_far) = tally.add(*sent) {
                     let total = tally.total();
-                    printer.print_note_with(
+                    printer.print_note(
                         &format!(
                             "Socket {socket} sent {}% ({so_far} of {total} bytes, hello and file).",
                             so_far * 100 / total
                         ),
-                        "send_progress",
-                        serde_json::json!({"socket": socket, "sent": so_far, "total": total}),
+                        Record::SendProgress {
+                            sent: so_far,
+                            socket: *socket,
+                            total,
+                        },
                     );
                 }
             }
@@ -298,22 +301,21 @@ impl Tally {
         } else {
             String::new()
         };
-        printer.print_note_with(
+        printer.print_note(
             &format!(
                 "Summary: {sockets} sockets, {connected} connected, {greeted} greeted, \
                  {failed} failed to connect{cancelled_words}; {time}."
             ),
-            "summary",
-            serde_json::json!({
-                "sockets": sockets,
-                "connected": connected,
-                "greeted": greeted,
-                "failed": failed,
-                "cancelled": cancelled,
-                "all_greeted_seconds": took
+            Record::Summary {
+                all_greeted_seconds: took
                     .filter(|_| greeted == sockets)
                     .map(|took| took.as_secs_f64()),
-            }),
+                cancelled,
+                connected,
+                failed,
+                greeted,
+                sockets,
+            },
         );
     }
 }

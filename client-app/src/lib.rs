@@ -19,10 +19,8 @@ pub struct Args {
     /// Run on the terminal without a window: the seed's client, one line per event.
     #[arg(long)]
     pub headless: bool,
-    /// The server's host name or IP address (IPv4, or IPv6 bare or in brackets: `::1`,
-    /// `[::1]`). (The help says it without backticks, which `--help` would print.)
-    #[arg(long, value_name = "HOST", default_value = "127.0.0.1", value_parser = serversocket_app::parse_host,
-        help = "The server's host name or IP address (IPv4, or IPv6 bare or in brackets: ::1, [::1])")]
+    /// The server's host name or IP address (IPv4, or IPv6 bare or in brackets: `::1`, `[::1]`).
+    #[arg(long, value_name = "HOST", default_value = "127.0.0.1", value_parser = serversocket_app::parse_host)]
     pub address: String,
     /// The server's port (1 to 65535).
     #[arg(long, default_value_t = DEFAULT_PORT, allow_hyphen_values = true, value_parser = serversocket_app::parse_remote_port)]

@@ -6,15 +6,13 @@
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use test_support::{PATIENCE, within_patience};
 
+/// Runs the client to its end (within [`PATIENCE`]): its status and output.
 fn client(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_client-app"))
-        .args(args)
-        .output()
-        .unwrap()
+    test_support::app::output(Command::new(env!("CARGO_BIN_EXE_client-app")).args(args))
 }
 
 fn json_lines(output: &Output) -> Vec<Value> {
@@ -143,29 +141,22 @@ fn version_names_the_program_and_its_version() {
     );
 }
 
-/// Accepts one connection on `listener` within `patience` (the listener is non-blocking).
-fn accept_within(listener: &TcpListener, patience: Duration) -> TcpStream {
-    let deadline = Instant::now() + patience;
-    loop {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                stream.set_nonblocking(false).unwrap();
-                return stream;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                assert!(Instant::now() < deadline, "the client never connected");
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            Err(e) => panic!("accept failed: {e}"),
-        }
-    }
+/// Accepts one connection on `listener` within [`PATIENCE`] (the listener is non-blocking).
+fn accept_within_patience(listener: &TcpListener) -> TcpStream {
+    let stream = within_patience(|| match listener.accept() {
+        Ok((stream, _)) => Some(stream),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => None,
+        Err(e) => panic!("accept failed: {e}"),
+    })
+    .expect("the client never connected");
+    stream.set_nonblocking(false).unwrap();
+    stream
 }
 
 /// `client-app --headless | sleep 25`: nobody reads the output, the pipe is full, and SIGTERM
 /// and SIGINT still stop the client (it closes its socket and exits 0).
 #[test]
 fn a_signal_stops_the_client_whatever_its_output_does() {
-    use test_support::PATIENCE;
     for signal in ["TERM", "INT"] {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -179,7 +170,7 @@ fn a_signal_stops_the_client_whatever_its_output_does() {
             .unwrap();
         // Its output is never read: the pipe fills after 64 KiB.
         let _stalled = child.stdout.take();
-        let mut server = accept_within(&listener, PATIENCE);
+        let mut server = accept_within_patience(&listener);
         server.set_write_timeout(Some(PATIENCE)).unwrap();
         server.write_all(&vec![b'a'; 16 * 1024 * 1024]).unwrap();
         let status = Command::new("kill")
@@ -255,23 +246,17 @@ fn an_ipv6_address_in_brackets_is_accepted() {
     let listener = TcpListener::bind("[::1]:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
-    let child = Command::new(env!("CARGO_BIN_EXE_client-app"))
-        .args([
-            "--headless",
-            "--address",
-            "[::1]",
-            "--port",
-            &port,
-            "--json",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     // Accept, then close: the client sees its socket connected, then lost, and exits 0.
-    drop(accept_within(&listener, Duration::from_secs(20)));
-    let output = child.wait_with_output().unwrap();
+    let accepting = std::thread::spawn(move || drop(accept_within_patience(&listener)));
+    let output = client(&[
+        "--headless",
+        "--address",
+        "[::1]",
+        "--port",
+        &port,
+        "--json",
+    ]);
+    accepting.join().unwrap();
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let lines = json_lines(&output);
     assert!(

@@ -1,6 +1,6 @@
 //! UI measures of the server window, each beside its reference, printed as
 //! `RATIO <name> <median ours/reference> (spread <lowest>–<highest> over <n> rounds; …)` lines and a
-//! table for BENCHMARKS.md. Run from the workspace root: `cargo bench --bench window`
+//! table for docs/benchmarks.md. Run from the workspace root: `cargo bench --bench window`
 //! (`-- --quick` for a smaller run). The window runs in an egui_kittest harness: no display and
 //! no GPU, so a frame here is layout and shape building, which is what the log's size can cost.
 //!

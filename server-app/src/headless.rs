@@ -17,7 +17,7 @@ use serversocket_app::headless::{Headless, usage_error};
 use serversocket_app::reply::ReplyMode;
 use serversocket_app::shutdown::exit_code;
 use serversocket_report::output::Output;
-use serversocket_report::{Printer, Role};
+use serversocket_report::{Printer, Record, Side};
 
 use crate::{Args, Mode};
 
@@ -88,7 +88,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             "--tls works with --mode pool (the naive server is plain TCP)",
         ));
     }
-    let headless = Headless::start(Role::Server, args.json)?;
+    let headless = Headless::start(Side::Server, args.json)?;
     match args.mode {
         Mode::Pool => Ok(run_pool(args, reply, tls, headless)),
         Mode::Naive => Ok(run_naive(args, reply, headless)),
@@ -124,10 +124,10 @@ fn run_pool(
         return listen_failed(&mut headless.printer, &error);
     }
     if let Some(note) = serversocket_kernel::backlog_capped(args.backlog) {
-        headless.printer.print_note(&note, "backlog_capped");
+        headless.printer.print_note(&note, Record::BacklogCapped);
     }
     headless.runtime.block_on(async {
-        print_until_stopped(&mut headless.printer, &headless.receiver, headless.stop).await;
+        print_until_stopped(&mut headless.printer, &mut headless.receiver, headless.stop).await;
         server.stop_listening();
         server.close_all();
         // Print what the closing sockets report until every task has ended (a socket's Closed
@@ -164,7 +164,7 @@ fn run_pool(
 /// every sender is gone, or whoever read our output is gone (say `| head`).
 async fn print_until_stopped(
     printer: &mut Printer<Output>,
-    receiver: &EventReceiver,
+    receiver: &mut EventReceiver,
     mut stop: Pin<Box<dyn Future<Output = ()>>>,
 ) {
     loop {
@@ -208,7 +208,7 @@ fn run_naive(args: &Args, reply: ReplyMode, mut headless: Headless) -> ExitCode 
     };
     headless.runtime.block_on(print_until_stopped(
         &mut headless.printer,
-        &headless.receiver,
+        &mut headless.receiver,
         headless.stop,
     ));
     if !server.shutdown(SHUTDOWN_WAIT) {
@@ -227,7 +227,7 @@ mod tests {
     use std::io::{self, Write};
 
     use serversocket::SocketId;
-    use serversocket_report::{Printer, Role};
+    use serversocket_report::{Printer, Side};
 
     use super::*;
 
@@ -255,7 +255,7 @@ mod tests {
     /// What one `print_batch` flushed, piece by piece, for a burst of AddSocket events: socket
     /// 0's first, then those of the sockets `rest` names.
     fn print_burst(rest: &mut impl Iterator<Item = u64>) -> Vec<Vec<u8>> {
-        let mut printer = Printer::new(Role::Server, true, Flushes::default());
+        let mut printer = Printer::new(Side::Server, true, Flushes::default());
         let add_socket = |id| Event::AddSocket {
             socket: SocketId(id),
         };

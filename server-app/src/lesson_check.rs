@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use serde_json::Value;
 use serversocket_lessons::{self as lesson, LessonRun, Progress, Side};
+use serversocket_report::Line;
 
 /// What `--check` was given.
 #[derive(Debug, Clone)]
@@ -82,7 +83,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let progress = run.check();
     settle(&mut run, progress);
     for (side, record) in merge(server, client) {
-        let progress = run.observe(side, record);
+        let progress = run.observe(side, &record);
         settle(&mut run, progress);
         if run.is_finished() {
             println!("Every step done.");
@@ -137,7 +138,7 @@ fn settle(run: &mut LessonRun, mut progress: Progress) {
     }
 }
 
-fn read_file(path: &Path) -> Result<Vec<Value>, LogError> {
+fn read_file(path: &Path) -> Result<Vec<Line<'static>>, LogError> {
     let file = std::fs::File::open(path).map_err(|source| LogError::Read {
         file: path.display().to_string(),
         source,
@@ -145,8 +146,16 @@ fn read_file(path: &Path) -> Result<Vec<Value>, LogError> {
     read_log(&path.display().to_string(), BufReader::new(file))
 }
 
-fn read_log(name: &str, reader: impl BufRead) -> Result<Vec<Value>, LogError> {
-    let mut records = Vec::new();
+/// The log's records. Every line is first checked to be a JSON object with an `event`, then
+/// read as a typed record, so a log that is not JSON lines at all is named as such at its
+/// first such line, before a JSON line that is not a record of the schema is named.
+fn read_log(name: &str, reader: impl BufRead) -> Result<Vec<Line<'static>>, LogError> {
+    let not_a_record = |line: usize, reason: String| LogError::NotJson {
+        file: name.to_owned(),
+        line,
+        reason,
+    };
+    let mut objects = Vec::new();
     for (index, line) in reader.lines().enumerate() {
         let line = line.map_err(|source| LogError::Read {
             file: name.to_owned(),
@@ -155,36 +164,30 @@ fn read_log(name: &str, reader: impl BufRead) -> Result<Vec<Value>, LogError> {
         if line.trim().is_empty() {
             continue;
         }
-        let record: Value = serde_json::from_str(&line).map_err(|error| LogError::NotJson {
-            file: name.to_owned(),
-            line: index + 1,
-            reason: error.to_string(),
-        })?;
-        if record.get("event").and_then(Value::as_str).is_none() {
-            return Err(LogError::NotJson {
-                file: name.to_owned(),
-                line: index + 1,
-                reason: "it has no \"event\" field".to_owned(),
-            });
+        let object: Value = serde_json::from_str(&line)
+            .map_err(|error| not_a_record(index + 1, error.to_string()))?;
+        if object.get("event").and_then(Value::as_str).is_none() {
+            return Err(not_a_record(
+                index + 1,
+                "it has no \"event\" field".to_owned(),
+            ));
         }
-        records.push(record);
+        objects.push((index + 1, object));
     }
-    Ok(records)
+    objects
+        .into_iter()
+        .map(|(line, object)| {
+            serde_json::from_value(object).map_err(|error| not_a_record(line, error.to_string()))
+        })
+        .collect()
 }
 
 /// Both logs in time order; each log's own order is kept (equal times: the server first).
-fn merge(server: Vec<Value>, client: Vec<Value>) -> Vec<(Side, Value)> {
-    let ts = |record: &Value| {
-        record
-            .get("ts")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
+fn merge(server: Vec<Line<'static>>, client: Vec<Line<'static>>) -> Vec<(Side, Line<'static>)> {
     let mut merged = Vec::with_capacity(server.len() + client.len());
     let mut client = client.into_iter().peekable();
     for record in server {
-        while let Some(next) = client.next_if(|next| ts(next) < ts(&record)) {
+        while let Some(next) = client.next_if(|next| next.ts < record.ts) {
             merged.push((Side::Client, next));
         }
         merged.push((Side::Server, record));

@@ -13,7 +13,7 @@ impl ClientWindow {
     /// Takes what the sockets reported since the last frame, and starts the queued connects
     /// that may start now.
     pub(super) fn take_events(&mut self, ctx: &egui::Context) {
-        let taken = drain_events(&self.receiver, ctx, |event| {
+        let taken = drain_events(&mut self.receiver, ctx, |event| {
             let now = Instant::now();
             self.shell.lessons.observe(&event);
             let logged = self.settings.logs(&event);

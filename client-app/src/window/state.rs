@@ -344,7 +344,7 @@ mod tests {
     /// Applies what the sockets report (each new failure counted in `failed`) until `done`
     /// holds, within the tests' patience.
     fn apply_until(
-        (state, receiver): (&mut ClientState, &EventReceiver),
+        (state, receiver): (&mut ClientState, &mut EventReceiver),
         failed: &mut usize,
         done: impl Fn(&ClientState) -> bool,
     ) -> bool {
@@ -362,12 +362,12 @@ mod tests {
     fn a_burst_connects_at_most_in_flight_at_a_time_and_every_socket_gets_a_row() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let (mut state, receiver) = state();
+        let (mut state, mut receiver) = state();
         state.connect(&connect_to(port, 2), 5);
         assert_eq!(state.sockets.len(), 2, "two under way, three queued");
         let mut failed = 0;
         assert!(
-            apply_until((&mut state, &receiver), &mut failed, |s| {
+            apply_until((&mut state, &mut receiver), &mut failed, |s| {
                 s.rows.count(RowState::Connected) == 5
             }),
             "{:#?}",
@@ -386,10 +386,10 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let (mut state, receiver) = state();
+        let (mut state, mut receiver) = state();
         state.connect(&connect_to(port, 1), 1);
         let mut failed = 0;
-        assert!(apply_until((&mut state, &receiver), &mut failed, |s| {
+        assert!(apply_until((&mut state, &mut receiver), &mut failed, |s| {
             s.rows.count(RowState::Failed) == 1
         }));
         assert_eq!(failed, 1, "counted when it failed, not again");

@@ -14,7 +14,7 @@ impl ServerWindow {
     /// Takes what the sockets reported since the last frame.
     pub(super) fn take_events(&mut self, ctx: &egui::Context) {
         let mut taken = Vec::new();
-        drain_events(&self.receiver, ctx, |event| taken.push(event));
+        drain_events(&mut self.receiver, ctx, |event| taken.push(event));
         if taken.is_empty() {
             return;
         }

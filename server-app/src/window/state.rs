@@ -347,7 +347,7 @@ mod tests {
 
     /// Applies what the sockets report until `done` holds, within the tests' patience.
     fn apply_until(
-        (state, receiver): (&mut ServerState, &EventReceiver),
+        (state, receiver): (&mut ServerState, &mut EventReceiver),
         done: impl Fn(&ServerState) -> bool,
     ) -> bool {
         test_support::within_patience(|| {
@@ -361,7 +361,7 @@ mod tests {
 
     #[test]
     fn a_client_of_the_pool_becomes_a_connected_row_and_log_lines() {
-        let (mut state, receiver) = state();
+        let (mut state, mut receiver) = state();
         let settings = ServerSettings {
             min: 2,
             ..ServerSettings::default()
@@ -370,13 +370,13 @@ mod tests {
             .listen_pool(&settings, (Ipv4Addr::LOCALHOST.into(), 0), None)
             .unwrap();
         assert!(state.is_listening());
-        assert!(apply_until((&mut state, &receiver), |s| s
+        assert!(apply_until((&mut state, &mut receiver), |s| s
             .rows
             .count(RowState::Idle)
             == 2));
         let _client = TcpStream::connect(address).unwrap();
         assert!(
-            apply_until((&mut state, &receiver), |s| s
+            apply_until((&mut state, &mut receiver), |s| s
                 .rows
                 .count(RowState::Connected)
                 == 1),

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use serversocket::{EventReceiver, EventSender, Runtime, SocketError, event_channel};
 use serversocket_report::output::Output;
-use serversocket_report::{Printer, Role};
+use serversocket_report::{Printer, Side};
 
 use crate::shutdown::stop_requested;
 
@@ -41,12 +41,12 @@ pub struct Headless {
 }
 
 impl Headless {
-    /// Starts the runtime and the printer for `role`; signals are caught from here on, so a
+    /// Starts the runtime and the printer for `side`; signals are caught from here on, so a
     /// script that sends SIGTERM as soon as it reads the first line stops the program cleanly.
-    pub fn start(role: Role, json: bool) -> Result<Self, StartError> {
+    pub fn start(side: Side, json: bool) -> Result<Self, StartError> {
         let runtime = Runtime::new()?;
         let (events, receiver) = event_channel(None);
-        let printer = Printer::stdout(role, json)?;
+        let printer = Printer::stdout(side, json)?;
         let stop = {
             let _entered = runtime.handle().enter();
             Box::pin(stop_requested(printer.out().reader_gone()))

@@ -225,23 +225,20 @@ fn echo_to_a_client_that_does_not_read_stops_reading_instead_of_buffering() {
     let connection = server.connection(SocketId(0)).unwrap();
     // The echo stops taking once its replies fill the backlog; then the receive buffer fills
     // and the socket stops reading. Wait (bounded) for that state.
-    let deadline = std::time::Instant::now() + PATIENCE;
-    loop {
-        let status = connection.status();
+    let mut last = connection.status();
+    let filled = test_support::within_patience(|| {
+        last = connection.status();
         assert!(
-            status.bytes_left_to_send <= REPLY_BACKLOG,
+            last.bytes_left_to_send <= REPLY_BACKLOG,
             "{} bytes of echo queued",
-            status.bytes_left_to_send
+            last.bytes_left_to_send
         );
-        if status.bytes_available >= RECEIVE_BUFFER_LIMIT {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the receive buffer never filled: {status:?}"
-        );
-        thread::sleep(std::time::Duration::from_millis(2));
-    }
+        (last.bytes_available >= RECEIVE_BUFFER_LIMIT).then_some(())
+    });
+    assert!(
+        filled.is_some(),
+        "the receive buffer never filled: {last:?}"
+    );
     assert_eq!(watch.count(is_error), 0, "{:#?}", watch.seen);
     // Shutting the client down unblocks its writer; closing it with unread data resets the
     // connection, which the server (not reading, only writing) notices on its next write.

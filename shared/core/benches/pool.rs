@@ -1,7 +1,7 @@
 //! Socket measures of the ServerSocket pool, each beside a plain tokio server doing the same job
 //! with the same client driver, printed as
 //! `RATIO <name> <median ours/reference> (spread <lowest>–<highest> over <n> rounds; …)` lines and a
-//! table for BENCHMARKS.md. Run from the workspace root: `cargo bench --bench pool`
+//! table for docs/benchmarks.md. Run from the workspace root: `cargo bench --bench pool`
 //! (`-- --quick` for a smaller run, `-- accept_rate` for one measure, `-- --eager` for the
 //! other event consumer, below). Loopback only; every loop is bounded.
 //!
@@ -222,7 +222,7 @@ impl Ours {
         kernel_sampling: bool,
     ) -> Self {
         let runtime = Runtime::new().unwrap();
-        let (events, receiver) = event_channel(None);
+        let (events, mut receiver) = event_channel(None);
         // The consumer drains like the window does, only more often: it waits for news, lets
         // a millisecond's worth gather (a window's frame lets 16 gather), then takes it all.
         // With `--eager` it takes each event as it comes, as the headless printer does.

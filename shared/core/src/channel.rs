@@ -15,16 +15,14 @@
 //! let 512 MiB through). When the caller falls behind, senders wait, sockets stop reading, and
 //! TCP's own flow control slows the peers: a flood never turns into unbounded memory or work.
 
-use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
 use crate::Event;
-use crate::sync::lock;
 
 /// How many parcels (one or two events each) may wait for the caller before the sockets pause.
 pub const CAPACITY: usize = 4096;
@@ -59,7 +57,7 @@ fn with_budget(waker: Option<Waker>, budget: usize) -> (EventSender, EventReceiv
             receiver,
             woken,
             budget,
-            second: Mutex::new(VecDeque::new()),
+            second: None,
         },
     )
 }
@@ -149,16 +147,30 @@ enum Parcel {
     Pair(Event, Event),
 }
 
-/// The receiving side, held by the caller.
+/// The receiving side, held by the caller. One receiver takes the events: receiving takes
+/// `&mut self`, so a pair's two halves (Connected and its AddSocket, SendComplete and
+/// Closed) can never be split between two threads and arrive out of order. Sharing one
+/// between threads does not compile:
+///
+/// ```compile_fail
+/// use std::sync::Arc;
+/// let (_events, receiver) = serversocket::event_channel(None);
+/// let shared = Arc::new(receiver);
+/// let other = Arc::clone(&shared);
+/// std::thread::spawn(move || other.try_recv());
+/// shared.try_recv();
+/// ```
 #[derive(Debug)]
 pub struct EventReceiver {
     /// Events from every socket sharing this channel, in the order they happened per socket.
     receiver: flume::Receiver<Parcel>,
     /// Cleared whenever the caller asks for events, so the next event wakes it again.
     woken: Arc<AtomicBool>,
-    /// Second events of pairs, handed out by the next calls. A queue, not one slot: two
-    /// threads that receive at once may each open a pair, and neither second may be lost.
-    second: Mutex<VecDeque<Event>>,
+    /// The second event of the pair last opened, handed out by the next call. One slot is
+    /// enough: receiving takes `&mut self`, so one receiver takes events one at a time and a
+    /// pair's two halves can never be taken apart by another thread (with `&self`, a thread
+    /// could take a later event between the two, Closed before SendComplete).
+    second: Option<Event>,
     /// The senders' byte budget, given back as Data events are handed out.
     budget: Arc<Semaphore>,
 }
@@ -173,7 +185,7 @@ impl Drop for EventReceiver {
 impl EventReceiver {
     /// The next event if one is waiting; never blocks (for a GUI's frame).
     #[must_use]
-    pub fn try_recv(&self) -> Option<Event> {
+    pub fn try_recv(&mut self) -> Option<Event> {
         self.woken.store(false, Ordering::SeqCst);
         let event = self
             .held()
@@ -183,7 +195,7 @@ impl EventReceiver {
 
     /// Waits up to `timeout` for the next event (for headless programs and tests, never a GUI).
     #[must_use]
-    pub fn recv_timeout(&self, timeout: Duration) -> Option<Event> {
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Option<Event> {
         self.woken.store(false, Ordering::SeqCst);
         let event = self
             .held()
@@ -192,7 +204,7 @@ impl EventReceiver {
     }
 
     /// Waits for the next event; `None` once every sender is gone.
-    pub async fn recv(&self) -> Option<Event> {
+    pub async fn recv(&mut self) -> Option<Event> {
         self.woken.store(false, Ordering::SeqCst);
         if let Some(event) = self.held() {
             return self.hand_out(Some(event));
@@ -214,16 +226,16 @@ impl EventReceiver {
     }
 
     /// The second event of a pair, if one is waiting.
-    fn held(&self) -> Option<Event> {
-        lock(&self.second).pop_front()
+    fn held(&mut self) -> Option<Event> {
+        self.second.take()
     }
 
     /// The parcel's first event; a second one waits for the next call.
-    fn open(&self, parcel: Parcel) -> Event {
+    fn open(&mut self, parcel: Parcel) -> Event {
         match parcel {
             Parcel::One(event) => event,
             Parcel::Pair(first, second) => {
-                lock(&self.second).push_back(second);
+                self.second = Some(second);
                 first
             }
         }
@@ -259,7 +271,7 @@ mod tests {
 
     #[test]
     fn the_waker_runs_once_per_batch_and_again_after_the_receiver_came_back() {
-        let (sender, receiver, wakes) = counted();
+        let (sender, mut receiver, wakes) = counted();
         for id in 0..3 {
             send(&sender, id);
         }
@@ -286,7 +298,7 @@ mod tests {
 
     #[test]
     fn a_pair_arrives_in_order_with_one_wake_by_every_kind_of_receive() {
-        let (sender, receiver, wakes) = counted();
+        let (sender, mut receiver, wakes) = counted();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("runtime");
@@ -308,40 +320,8 @@ mod tests {
     }
 
     #[test]
-    fn two_receives_at_once_that_each_open_a_pair_lose_no_event() {
-        let (sender, receiver, _wakes) = counted();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("runtime");
-        let closed = |id| Event::Closed {
-            socket: SocketId(id),
-        };
-        // Both receives look for a held event (none) and wait; then two pairs arrive and each
-        // receive opens one, as two threads calling `recv` would.
-        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-        let mut first = std::pin::pin!(receiver.recv());
-        let mut second = std::pin::pin!(receiver.recv());
-        assert!(first.as_mut().poll(&mut context).is_pending());
-        assert!(second.as_mut().poll(&mut context).is_pending());
-        runtime.block_on(async {
-            sender.send_pair(closed(1), closed(2)).await;
-            sender.send_pair(closed(3), closed(4)).await;
-        });
-        let mut seen = Vec::new();
-        for future in [first.as_mut(), second.as_mut()] {
-            match future.poll(&mut context) {
-                std::task::Poll::Ready(event) => seen.extend(event),
-                std::task::Poll::Pending => panic!("a pair was sent"),
-            }
-        }
-        seen.extend(std::iter::from_fn(|| receiver.try_recv()));
-        seen.sort_by_key(Event::socket);
-        assert_eq!(seen, (1..=4).map(closed).collect::<Vec<_>>());
-    }
-
-    #[test]
     fn data_waits_once_its_bytes_fill_the_budget_and_goes_on_as_the_receiver_takes_some() {
-        let (sender, receiver) = with_budget(None, 10 * 1024);
+        let (sender, mut receiver) = with_budget(None, 10 * 1024);
         let data = |id| Event::data(SocketId(id), &bytes::Bytes::from(vec![0_u8; 1024]));
         let mut context = std::task::Context::from_waker(std::task::Waker::noop());
         for id in 0..10 {

@@ -11,16 +11,30 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use tokio::sync::Notify;
 
 use crate::sync::lock;
-use crate::tcp_socket::SocketCommand;
+
+/// What the caller asks a socket's task to do.
+#[derive(Debug)]
+pub(crate) enum SocketCommand {
+    /// Queue bytes for sending.
+    Write(Bytes),
+    /// Close the connection.
+    Close,
+    /// Close the connection as Xojo's Disconnect does: with Error 102 before Closed.
+    Disconnect,
+    /// Drop every byte queued and not yet sent (Xojo's Purge).
+    Purge,
+}
 
 /// A new queue: the handles' end and the socket task's end.
 pub(crate) fn command_queue() -> (CommandSender, CommandReceiver) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             queue: VecDeque::new(),
+            queued_bytes: 0,
             senders: 1,
             receiver_gone: false,
         }),
@@ -42,6 +56,10 @@ struct Shared {
 struct State {
     /// Commands not yet taken, oldest first.
     queue: VecDeque<SocketCommand>,
+    /// The bytes of the Writes among them: with what the socket's task holds, bounded by the
+    /// send queue's limit, so writes through a handle cannot grow without end while the task
+    /// waits (say, on a full event channel).
+    queued_bytes: usize,
     /// Handles alive. At zero the task hears "disconnected" and closes the socket: a client
     /// whose caller dropped every handle closes, as Xojo's does when it goes out of scope.
     senders: usize,
@@ -52,6 +70,15 @@ struct State {
 /// The socket's task has ended; the command was not queued.
 #[derive(Debug)]
 pub(crate) struct Gone;
+
+/// Why a Write was not queued.
+#[derive(Debug)]
+pub(crate) enum WriteRefused {
+    /// The socket's task has ended.
+    Gone,
+    /// There is no room: this many bytes already wait in the command queue.
+    Full(usize),
+}
 
 /// Why [`CommandReceiver::try_recv`] had nothing.
 #[derive(Debug, PartialEq, Eq)]
@@ -73,7 +100,30 @@ impl CommandSender {
             if state.receiver_gone {
                 return Err(Gone);
             }
+            if let SocketCommand::Write(data) = &command {
+                state.queued_bytes += data.len();
+            }
             state.queue.push_back(command);
+        }
+        self.0.wake.notify_one();
+        Ok(())
+    }
+}
+
+impl CommandSender {
+    /// Queues a Write of `data` if the Writes already queued leave it `room` bytes (the send
+    /// queue's limit less what the socket's task holds), and wakes the task.
+    pub(crate) fn write(&self, data: Bytes, room: usize) -> Result<(), WriteRefused> {
+        {
+            let mut state = lock(&self.0.state);
+            if state.receiver_gone {
+                return Err(WriteRefused::Gone);
+            }
+            if state.queued_bytes + data.len() > room {
+                return Err(WriteRefused::Full(state.queued_bytes));
+            }
+            state.queued_bytes += data.len();
+            state.queue.push_back(SocketCommand::Write(data));
         }
         self.0.wake.notify_one();
         Ok(())
@@ -116,7 +166,12 @@ impl CommandReceiver {
     pub(crate) fn try_recv(&mut self) -> Result<SocketCommand, Empty> {
         let mut state = lock(&self.0.state);
         match state.queue.pop_front() {
-            Some(command) => Ok(command),
+            Some(command) => {
+                if let SocketCommand::Write(data) = &command {
+                    state.queued_bytes -= data.len();
+                }
+                Ok(command)
+            }
             None if state.senders == 0 => Err(Empty::Disconnected),
             None => Err(Empty::Waiting),
         }
@@ -141,6 +196,7 @@ impl Drop for CommandReceiver {
         let dropped = {
             let mut state = lock(&self.0.state);
             state.receiver_gone = true;
+            state.queued_bytes = 0;
             std::mem::take(&mut state.queue)
         };
         // Written data is let go outside the lock.

@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use std::io;
 
@@ -14,11 +14,14 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::commands::CommandReceiver;
+use crate::commands::SocketCommand;
 use crate::error::PEER_CLOSED;
-use crate::handler::RECEIVE_BUFFER_LIMIT;
+use crate::guarded::Guarded;
 use crate::inbox::Inbox;
+use crate::keep_alive::OPTIONS_INHERITED;
+use crate::status::mark_connected;
+use crate::status::{SocketState, SocketStatus};
 use crate::sync::lock;
-use crate::tcp_socket::{SocketCommand, SocketState, SocketStatus};
 use crate::tls::transport::Transport;
 use crate::tls::{Secure, TlsInfo, handshake::handshake};
 use crate::{Event, EventSender, Socket, SocketError, SocketHandler};
@@ -37,8 +40,8 @@ pub(crate) struct Connection {
     pub stream: TcpStream,
     /// The buffers and flags the handler sees as `Me`.
     pub socket: Socket,
-    /// The application's event methods for this socket.
-    pub handler: Box<dyn SocketHandler>,
+    /// The application's event methods for this socket, guarded against its panics.
+    pub handler: Guarded,
     /// Where observations go.
     pub events: EventSender,
     /// Commands from the caller's [`crate::TcpSocket`] handles.
@@ -59,34 +62,6 @@ pub(crate) struct Connection {
     /// For a secure socket, its TLS side: the handshake runs before Connected.
     pub secure: Option<Secure>,
 }
-
-/// When an accepted connection's peer has been silent this long, the OS starts asking whether
-/// it is still there (TCP keepalive)...
-const KEEPALIVE_TIME: Duration = Duration::from_secs(60);
-/// ...asks again this often...
-const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
-/// ...and after this many unanswered probes reports the connection broken.
-const KEEPALIVE_RETRIES: u32 = 3;
-
-/// Turns on TCP keepalive for an accepted connection, so a peer whose machine vanished without
-/// a goodbye (power cut, cable pulled) is found out within about 90 s and frees its slot,
-/// instead of holding it for ever. A peer that is there but silent answers the probes: only an
-/// idle timeout ends that. Called on the listener where connections inherit it (Linux: see
-/// [`crate::server_socket::bind`]), else on each accepted connection.
-pub(crate) fn keep_alive(socket: &socket2::SockRef<'_>) {
-    let keepalive = socket2::TcpKeepalive::new()
-        .with_time(KEEPALIVE_TIME)
-        .with_interval(KEEPALIVE_INTERVAL);
-    #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
-    let keepalive = keepalive.with_retries(KEEPALIVE_RETRIES);
-    // Best effort: without keepalive the connection still works.
-    let _ = socket.set_tcp_keepalive(&keepalive);
-}
-
-/// Whether an accepted connection already has keepalive and TCP_NODELAY from its listener: on
-/// Linux the kernel makes the connection as a copy of the listening socket, options included,
-/// which spares each connection five setsockopt calls.
-pub(crate) const OPTIONS_INHERITED: bool = cfg!(target_os = "linux");
 
 impl Connection {
     /// Runs the socket from Connected to Closed: [`Self::come_up`], then [`Live::serve`] until
@@ -159,7 +134,8 @@ impl Connection {
             }
         };
         // Small writes (a greeting, a reply) go out at once rather than waiting for more. (An
-        // accepted connection may have it from its listener already.)
+        // accepted connection may have it from its listener already; a client's connect sets
+        // it as soon as it succeeds.)
         if announced.is_none() || !OPTIONS_INHERITED {
             let _ = stream.set_nodelay(true);
         }
@@ -229,8 +205,8 @@ struct Live {
     stream: Transport,
     /// The buffers and flags the handler sees as `Me`.
     socket: Socket,
-    /// The application's event methods.
-    handler: Box<dyn SocketHandler>,
+    /// The application's event methods, guarded against their panics.
+    handler: Guarded,
     /// Where observations go.
     events: EventSender,
     /// Commands from the caller's handles.
@@ -263,7 +239,7 @@ impl Live {
         loop {
             report_failed_writes(
                 &mut self.socket,
-                &mut *self.handler,
+                &mut self.handler,
                 &self.events,
                 &self.status,
             )
@@ -286,7 +262,7 @@ impl Live {
                 });
             }
             let can_read =
-                !self.peer_closed && self.socket.bytes_available() < RECEIVE_BUFFER_LIMIT;
+                !self.peer_closed && self.socket.bytes_available() < self.socket.receive_limit();
             // A TLS session may have records of its own to send with nothing queued.
             let must_write = pending.is_some() || self.stream.wants_write();
             let step = tokio::select! {
@@ -327,6 +303,10 @@ impl Live {
         match command {
             Some(SocketCommand::Write(data)) => {
                 let _ = self.socket.write(data);
+            }
+            Some(SocketCommand::Disconnect) => self.socket.disconnect(),
+            Some(SocketCommand::Purge) => {
+                self.socket.purge();
             }
             Some(SocketCommand::Close) | None => self.socket.close(),
         }
@@ -397,7 +377,10 @@ impl Live {
     async fn received(&mut self, read: io::Result<Option<bytes::Bytes>>) -> Result<(), Ending> {
         match read {
             Ok(None) => {}
-            Ok(Some(data)) if data.is_empty() => self.peer_closed = true,
+            Ok(Some(data)) if data.is_empty() => {
+                self.peer_closed = true;
+                self.socket.set_peer_closed();
+            }
             Ok(Some(data)) => {
                 self.stir();
                 self.received_total += data.len() as u64;
@@ -405,7 +388,7 @@ impl Live {
                 self.socket.receive(data);
                 self.publish();
                 self.events.send(event).await;
-                deliver(&mut *self.handler, &mut self.socket);
+                deliver(&mut self.handler, &mut self.socket);
                 for text in self.socket.take_notes() {
                     self.events
                         .send(Event::Note {
@@ -446,6 +429,7 @@ impl Live {
             mut handler,
             events,
             status,
+            remote,
             received_total,
             sent_total,
             ..
@@ -466,27 +450,31 @@ impl Live {
                 }
                 stream.shutdown().await;
                 tracing::debug!(socket = id.0, "closed here");
+                if socket.disconnect_requested() {
+                    // Xojo's Disconnect: the close is reported as a lost connection too.
+                    let error = SocketError::LostConnection {
+                        peer: remote,
+                        reason: "disconnected by this program".into(),
+                        cause: None,
+                    };
+                    socket.set_error(&error);
+                    handler.error(&mut socket, &error);
+                    lost.push(Event::Error {
+                        socket: Some(id),
+                        error,
+                    });
+                }
             }
             Ending::Lost(error) => {
                 tracing::debug!(socket = id.0, %error, "connection lost");
                 socket.set_error(&error);
                 lock(&status).last_error_code = Some(error.code());
                 handler.error(&mut socket, &error);
-                // Reported with Closed, as one parcel, with any write the handler's Error
-                // tried (refused: the socket is closed).
+                // Reported with Closed, as one parcel.
                 lost.push(Event::Error {
                     socket: Some(id),
                     error,
                 });
-                lost.extend(
-                    socket
-                        .take_failed_writes()
-                        .into_iter()
-                        .map(|error| Event::Error {
-                            socket: Some(id),
-                            error,
-                        }),
-                );
             }
         }
         drop(stream);
@@ -499,6 +487,9 @@ impl Live {
         }
         on_closed();
         handler.closed(&mut socket);
+        // Any write the handler's Error or Closed tried (refused: the socket is closed), and
+        // a panic of either, reported with Closed as one parcel.
+        lost.extend(unreported(&mut socket));
         events
             .send_all(lost.into_iter().chain([Event::Closed { socket: id }]))
             .await;
@@ -551,7 +542,7 @@ async fn secured_event(
 /// client's failed connect; the pool forgets the socket and goes on serving.
 async fn never_secured(
     id: crate::SocketId,
-    mut handler: Box<dyn SocketHandler>,
+    mut handler: Guarded,
     events: &EventSender,
     status: &Mutex<SocketStatus>,
     on_closed: Box<dyn FnOnce() + Send>,
@@ -577,31 +568,23 @@ async fn never_secured(
         });
     }
     handler.closed(&mut socket);
+    // A panic of the handler's `error` or `closed`, said before the end.
+    parcel.extend(unreported(&mut socket));
     parcel.push(Event::Closed { socket: id });
     events.send_all(parcel).await;
 }
 
-/// Shows the caller a socket whose TCP connection is up and whose TLS handshake runs.
-pub(crate) fn mark_handshaking(
-    status: &Mutex<SocketStatus>,
-    local: SocketAddr,
-    remote: SocketAddr,
-) {
-    let mut status = lock(status);
-    status.state = SocketState::Handshaking;
-    status.local = Some(local);
-    status.remote = Some(remote);
-}
-
-/// Shows the caller a connected socket. Done before Connected is sent (by the pool at the
-/// handoff, by a client's task here), so a caller that writes when Connected arrives finds the
-/// socket usable: its writes wait in the command channel until the task runs.
-pub(crate) fn mark_connected(status: &Mutex<SocketStatus>, local: SocketAddr, remote: SocketAddr) {
-    let mut status = lock(status);
-    status.state = SocketState::Connected;
-    status.local = Some(local);
-    status.remote = Some(remote);
-    status.connected_at = Some(SystemTime::now());
+/// The socket's failures not reported yet (writes refused, a panic of its handler) as Error
+/// events, for the parcel that ends with Closed.
+pub(crate) fn unreported(socket: &mut Socket) -> impl Iterator<Item = Event> + use<> {
+    let id = socket.id();
+    socket
+        .take_failed_writes()
+        .into_iter()
+        .map(move |error| Event::Error {
+            socket: Some(id),
+            error,
+        })
 }
 
 /// Copies the socket's counters into the caller's snapshot. Called before each event that
@@ -623,33 +606,5 @@ fn deliver(handler: &mut dyn SocketHandler, socket: &mut Socket) {
     while (1..before).contains(&socket.bytes_available()) && !socket.close_requested() {
         before = socket.bytes_available();
         handler.data_available(socket);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn accepted_connections_ask_the_os_to_check_on_a_silent_peer_and_send_at_once() {
-        let listener = crate::server_socket::bind("127.0.0.1:0".parse().expect("address"), 16)
-            .expect("listener");
-        let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-        let _client = TcpStream::connect(listener.local_addr().expect("address"))
-            .await
-            .expect("connect");
-        let (accepted, _) = listener.accept().await.expect("accept");
-        if !OPTIONS_INHERITED {
-            keep_alive(&socket2::SockRef::from(&accepted));
-            accepted.set_nodelay(true).expect("nodelay");
-        }
-        let accepted = socket2::SockRef::from(&accepted);
-        assert!(accepted.keepalive().expect("read"));
-        assert_eq!(accepted.tcp_keepalive_time().expect("read"), KEEPALIVE_TIME);
-        assert_eq!(
-            accepted.tcp_keepalive_interval().expect("read"),
-            KEEPALIVE_INTERVAL
-        );
-        assert!(accepted.tcp_nodelay().expect("read"));
     }
 }

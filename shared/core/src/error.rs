@@ -13,10 +13,15 @@
 //! | 106  | InvalidStateError    | [`SocketError::InvalidState`], [`SocketError::InvalidSetting`] |
 //! | 107  | InvalidPortError     | [`SocketError::InvalidPort`], [`SocketError::PortNeedsPrivileges`], [`SocketError::BindNotPermitted`] |
 //! | 108  | OutOfMemoryError     | [`SocketError::SendQueueFull`] |
+//! | 109  | (none: ours)         | [`SocketError::Panicked`] |
 //!
 //! Xojo's documentation gives no code of its own to a refused connection. Xojo itself reports it
 //! as 102 (the connection could not be kept up), so we do the same, with a message that says
 //! "refused" and a variant of its own so programs can tell it apart.
+//!
+//! 109 is ours: a handler or an AddSocket callback of the program's that panicked. In Xojo an
+//! exception in an event handler is the application's unhandled exception; here the socket (or
+//! the listener) that ran it ends with this error and everything else goes on.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -223,6 +228,15 @@ pub enum SocketError {
     /// Any other failure of the operating system's network stack.
     #[error("the network stack reported an error: {0}")]
     Os(String),
+    /// The program's own code panicked: a socket's handler (that socket is closed) or the
+    /// AddSocket callback (the listener stops listening).
+    #[error("{what} panicked: {message}")]
+    Panicked {
+        /// Whose code: "the socket's handler" or "AddSocket".
+        what: &'static str,
+        /// The panic's message.
+        message: String,
+    },
 }
 
 impl SocketError {
@@ -247,6 +261,7 @@ impl SocketError {
             | Self::PortNeedsPrivileges { .. }
             | Self::BindNotPermitted { .. } => 107,
             Self::SendQueueFull { .. } => 108,
+            Self::Panicked { .. } => 109,
         }
     }
 
@@ -273,6 +288,7 @@ impl SocketError {
             Self::AcceptFailed { .. } => "accept failed",
             Self::SendQueueFull { .. } => "send queue full",
             Self::Os(_) => "network stack error",
+            Self::Panicked { .. } => "panicked",
         }
     }
 
@@ -427,6 +443,8 @@ pub fn code_meaning(code: i32) -> &'static str {
         107 => "invalid port",
         // Xojo's OutOfMemoryError; our only 108 is a full send queue, so it says that.
         108 => "send queue full",
+        // Not Xojo's: the program's own handler or AddSocket panicked.
+        109 => "panicked",
         _ => "unknown error",
     }
 }

@@ -237,6 +237,29 @@ pub const DATA_TEXT_CHARS: usize = 4096;
 pub const DATA_EVENT_BYTES: usize = 4 * (DATA_TEXT_CHARS + 1);
 
 impl Event {
+    /// What a socket whose TCP connection just came up says of it: Connected, or Handshaking
+    /// for a secure socket, which is connected only once its TLS handshake is done.
+    pub(crate) fn came_up(
+        socket: SocketId,
+        local: SocketAddr,
+        remote: SocketAddr,
+        secure: bool,
+    ) -> Self {
+        if secure {
+            Self::Handshaking {
+                socket,
+                local,
+                remote,
+            }
+        } else {
+            Self::Connected {
+                socket,
+                local,
+                remote,
+            }
+        }
+    }
+
     /// The Data event for `chunk`, just read from `socket`: the chunk shared if it is short,
     /// else a copy of as much of its start as a view can show.
     #[must_use]

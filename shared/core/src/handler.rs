@@ -18,9 +18,13 @@ use crate::{SocketError, SocketId};
 /// A peer that stops reading cannot make the server buffer without limit.
 pub const SEND_QUEUE_LIMIT: usize = 32 * 1024 * 1024;
 
-/// How many received bytes may wait unread before the socket stops reading from the OS.
-/// Past this, TCP flow control makes a fast sender wait: memory stays bounded.
+/// How many received bytes may wait unread before the socket stops reading from the OS, unless
+/// its handler sets another limit ([`Socket::set_receive_limit`]). Past this, TCP flow control
+/// makes a fast sender wait: memory stays bounded.
 pub const RECEIVE_BUFFER_LIMIT: usize = 1024 * 1024;
+
+/// The highest receive limit a handler may set ([`Socket::set_receive_limit`]).
+pub const MAX_RECEIVE_LIMIT: usize = 256 * 1024 * 1024;
 
 /// How much one read takes from the OS at most. The receive buffer can therefore hold up to
 /// [`RECEIVE_BUFFER_LIMIT`] plus one read. Measured against 64 and 256 KiB: smaller reads mean
@@ -39,7 +43,11 @@ pub trait SocketHandler: Send + 'static {
 
     /// New bytes are in `socket`'s receive buffer ([`Socket::read_all`] takes them). If the
     /// handler takes only part, it is called again while it keeps taking bytes.
-    /// Unread bytes stay; once [`RECEIVE_BUFFER_LIMIT`] are unread, the socket stops reading.
+    /// Unread bytes stay; once the receive limit is unread ([`RECEIVE_BUFFER_LIMIT`], 1 MiB,
+    /// unless set otherwise), the socket stops reading until the handler takes some: a handler
+    /// that waits for a whole message larger than the limit would wait for ever (and not see
+    /// the peer's close, which comes after the unread bytes), so it raises the limit first,
+    /// with [`Socket::set_receive_limit`] in `connected`, or takes the message in pieces.
     fn data_available(&mut self, socket: &mut Socket) {
         let _ = socket;
     }
@@ -105,6 +113,15 @@ impl SocketHandler for Passive {
     }
 }
 
+/// How a socket was asked to close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Closing {
+    /// Xojo's Close: Closed alone follows.
+    Close,
+    /// Xojo's Disconnect: Error 102, then Closed.
+    Disconnect,
+}
+
 /// One TCP socket as its handler sees it: Xojo's `Me` inside a TCPSocket event.
 #[derive(Debug)]
 pub struct Socket {
@@ -124,15 +141,20 @@ pub struct Socket {
     front_sent: usize,
     /// Total bytes queued and not yet sent (BytesLeftToSend).
     queued: usize,
-    /// Set by `close()`; the socket's task closes once the handler returns.
-    close_requested: bool,
+    /// Close or Disconnect was asked for: the socket closes once the current event returns.
+    closing: Option<Closing>,
     /// The code of the last failure, if any (LastErrorCode).
     last_error_code: Option<i32>,
-    /// Writes refused since the socket's task last looked; it fires Error for each, as Xojo
-    /// does, so a handler that ignores `write`'s result still hears of the failure.
+    /// Writes refused (and a panic of the handler) since the socket's task last looked; it
+    /// fires Error for each, as Xojo does, so a handler that ignores `write`'s result still
+    /// hears of the failure.
     failed_writes: Vec<SocketError>,
     /// Notes for the log, taken by the socket's task after each handler call.
     notes: Vec<String>,
+    /// How many received bytes may wait unread before the socket stops reading.
+    receive_limit: usize,
+    /// The peer closed its side (its FIN was read): no more bytes will come.
+    peer_closed: bool,
 }
 
 impl Socket {
@@ -146,10 +168,12 @@ impl Socket {
             send_queue: VecDeque::new(),
             front_sent: 0,
             queued: 0,
-            close_requested: false,
+            closing: None,
             last_error_code: None,
             failed_writes: Vec::new(),
             notes: Vec::new(),
+            receive_limit: RECEIVE_BUFFER_LIMIT,
+            peer_closed: false,
         }
     }
 
@@ -179,7 +203,7 @@ impl Socket {
     /// [`SEND_QUEUE_LIMIT`] bytes are already waiting.
     pub fn write(&mut self, data: impl Into<Bytes>) -> Result<(), SocketError> {
         let data = data.into();
-        let refused = if !self.connected || self.close_requested {
+        let refused = if !self.connected || self.closing.is_some() {
             Some(SocketError::InvalidState(format!(
                 "socket {} is not connected, so it cannot write",
                 self.id
@@ -230,10 +254,39 @@ impl Socket {
         self.queued
     }
 
+    /// Sets how many received bytes may wait unread before this socket stops reading from the
+    /// OS (default [`RECEIVE_BUFFER_LIMIT`]; at most [`MAX_RECEIVE_LIMIT`], at least one
+    /// byte). Not Xojo's: a handler that takes whole messages larger than 1 MiB raises it,
+    /// best in `connected`, so `bytes_available()` can reach the message's size.
+    pub fn set_receive_limit(&mut self, bytes: usize) {
+        self.receive_limit = bytes.clamp(1, MAX_RECEIVE_LIMIT);
+    }
+
+    /// How many received bytes may wait unread before this socket stops reading.
+    #[must_use]
+    pub fn receive_limit(&self) -> usize {
+        self.receive_limit
+    }
+
+    /// True when nothing is left to read and nothing more will come: the peer closed its side
+    /// and the receive buffer is empty (Xojo's EndOfFile).
+    #[must_use]
+    pub fn end_of_file(&self) -> bool {
+        self.peer_closed && self.bytes_available() == 0
+    }
+
+    /// Closes the connection once the current event returns, as Xojo's Disconnect does: the
+    /// Error event fires with 102 (lost connection, "disconnected by this program") before
+    /// Closed. [`Socket::close`] reports only Closed.
+    pub fn disconnect(&mut self) {
+        self.closing = Some(Closing::Disconnect);
+    }
+
     /// Closes the connection once the current event returns (Xojo's Close). What the OS takes
     /// at once of the queued data is still sent; the rest is dropped.
     pub fn close(&mut self) {
-        self.close_requested = true;
+        // A Disconnect asked for already stays one.
+        self.closing.get_or_insert(Closing::Close);
     }
 
     /// True while connected (Xojo's IsConnected).
@@ -279,8 +332,22 @@ impl Socket {
         std::mem::take(&mut self.failed_writes)
     }
 
+    /// A failure to report on the socket's next turn, like a refused write: the handler's
+    /// panic.
+    pub(crate) fn fail(&mut self, error: SocketError) {
+        self.failed_writes.push(error);
+    }
+
+    pub(crate) fn set_peer_closed(&mut self) {
+        self.peer_closed = true;
+    }
+
+    pub(crate) fn disconnect_requested(&self) -> bool {
+        self.closing == Some(Closing::Disconnect)
+    }
+
     pub(crate) fn close_requested(&self) -> bool {
-        self.close_requested
+        self.closing.is_some()
     }
 
     /// Adds a chunk that arrived (shared with its Data event, not copied).
@@ -314,8 +381,9 @@ impl Socket {
         }
     }
 
-    /// Drops everything queued (Xojo's Purge); returns how many bytes were dropped.
-    pub(crate) fn purge(&mut self) -> usize {
+    /// Drops every byte queued and not yet sent (Xojo's Purge); returns how many were dropped.
+    /// What the OS already took still goes out.
+    pub fn purge(&mut self) -> usize {
         let dropped = self.queued;
         self.send_queue.clear();
         self.front_sent = 0;

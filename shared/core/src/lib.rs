@@ -7,21 +7,41 @@
 //! caller sends commands through handles and reads [`Event`]s from an [`EventReceiver`] whose
 //! waker can repaint a window. Nothing on the caller's side ever waits on the network.
 //!
-//! ```no_run
-//! use serversocket::{Runtime, ServerSocket, event_channel, seed::Greeter};
-//! let runtime = Runtime::new()?;
-//! let (events, receiver) = event_channel(None);
-//! let mut server = ServerSocket::new(&runtime, events, |_id| Greeter::default());
-//! server.set_port(0);
-//! let address = server.listen()?;
-//! println!("listening on {address}");
+//! A whole program: a server whose pooled sockets greet each client, as the seed's example
+//! does, and one client socket that prints the greeting it gets.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use serversocket::seed::{Greeter, Replier};
+//! use serversocket::{Event, Runtime, ServerSocket, SocketIds, TcpSocket, event_channel};
+//!
+//! let runtime = Runtime::new()?; // the background threads
+//! let (events, mut receiver) = event_channel(None); // Some(waker) would repaint a window
+//! // AddSocket: the pool asks for a socket (its handler) whenever it needs one.
+//! let mut server = ServerSocket::new(&runtime, events.clone(), |_id| Greeter::default());
+//! server.set_port(0); // any free port
+//! let address = server.listen()?; // a failed Listen is returned here, with its Xojo code
+//! let client = TcpSocket::builder("127.0.0.1", address.port())
+//!     .connect(&runtime, &SocketIds::new(), Replier::default(), events);
+//! while let Some(event) = receiver.recv_timeout(Duration::from_secs(10)) {
+//!     if let Event::Data { socket, data, .. } = &event
+//!         && *socket == client.id()
+//!     {
+//!         println!("the client got {:?}", String::from_utf8_lossy(data));
+//!         break;
+//!     }
+//! }
+//! server.stop_listening();
 //! # Ok::<(), serversocket::SocketError>(())
 //! ```
 //!
 //! # Layout
 //! The socket API first, then what runs it.
-//! - [`server_socket`]: [`ServerSocket`], its settings and methods; [`Limits`].
+//! - [`server_socket`]: [`ServerSocket`], its settings and methods.
+//! - `limits`: [`Limits`], MinimumSocketsAvailable and MaximumSocketsConnected checked together.
 //! - [`tcp_socket`]: [`TcpSocket`], the caller's handle; client Connect ([`ConnectBuilder`]).
+//! - [`status`]: [`SocketState`] and [`SocketStatus`], what a handle reads of its socket.
 //! - [`handler`]: [`SocketHandler`], a socket's event methods, and [`Socket`], the socket as
 //!   they see it (Xojo's `Me`).
 //! - [`event`]: [`Event`], what happened to which socket; [`SocketId`].
@@ -37,7 +57,9 @@
 //! - `pool`: the listener task: accept, hand off, refill, cap.
 //! - `registry`: one lifecycle for both servers' connections: list, run, forget, shut down.
 //! - `connection`: the task that runs one connected socket.
+//! - `keep_alive`: TCP keepalive, and the options accepted connections take from the listener.
 //! - `commands`: a socket's queue of the caller's Write and Close, allocated only when used.
+//! - `guarded`: a socket's handler run so that its panic ends that socket, not its task.
 //! - `inbox`: a connection's read buffers, from the OS into shared chunks without waste.
 //! - `receive_buffer`: received bytes as shared chunks, read without copying when possible.
 //! - `sync`: the crate's one `lock()` helper.
@@ -78,8 +100,11 @@ mod commands;
 mod connection;
 pub mod error;
 pub mod event;
+mod guarded;
 pub mod handler;
 mod inbox;
+mod keep_alive;
+mod limits;
 pub mod naive;
 pub mod open_files;
 mod pool;
@@ -88,10 +113,16 @@ mod registry;
 pub mod runtime;
 pub mod seed;
 pub mod server_socket;
+pub mod status;
 mod sync;
 pub mod tcp_socket;
 pub mod tls;
 pub mod watch;
+
+/// The README's example, compiled and run with the doctests so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeExample;
 
 pub use channel::{EventReceiver, EventSender, Waker, event_channel};
 pub use error::{IoCause, SocketError, code_meaning};
@@ -99,6 +130,5 @@ pub use event::{DATA_EVENT_BYTES, Event, SocketId, SocketIds};
 pub use handler::{Passive, Socket, SocketHandler};
 pub use runtime::Runtime;
 pub use server_socket::{Limits, PoolStatus, ServerSocket};
-pub use tcp_socket::{
-    ConnectBuilder, DEFAULT_CONNECT_TIMEOUT, SocketState, SocketStatus, TcpSocket,
-};
+pub use status::{SocketState, SocketStatus};
+pub use tcp_socket::{ConnectBuilder, DEFAULT_CONNECT_TIMEOUT, TcpSocket};

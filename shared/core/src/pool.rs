@@ -8,8 +8,10 @@
 //! after a growing pause instead of spinning. [`Pool`], the state the listener shares with the
 //! caller's handle, lives here beside it.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,14 +22,34 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::connection::{OPTIONS_INHERITED, keep_alive};
+use crate::guarded::panic_message;
+use crate::keep_alive::{OPTIONS_INHERITED, keep_alive};
+use crate::limits::Limits;
 use crate::registry::Registry;
-use crate::server_socket::Limits;
 use crate::sync::lock;
 use crate::{Event, EventSender, SocketError, SocketHandler, SocketId, SocketIds};
 
 /// Xojo's AddSocket event as a Rust callback: a handler for each new pooled socket.
 pub(crate) type AddSocket = Box<dyn FnMut(SocketId) -> Box<dyn SocketHandler> + Send>;
+
+thread_local! {
+    /// Set while this thread runs the application's AddSocket, so a StopListening called
+    /// from inside it does not wait for itself.
+    static IN_ADD_SOCKET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether this thread is inside the application's AddSocket now.
+pub(crate) fn inside_add_socket() -> bool {
+    IN_ADD_SOCKET.with(Cell::get)
+}
+
+/// Why no new pooled socket was made.
+enum NoSocket {
+    /// StopListening came: AddSocket is not called again for this Listen.
+    Stopped,
+    /// AddSocket panicked (a [`SocketError::Panicked`]): the listener stops listening.
+    Failed(SocketError),
+}
 
 /// The first pause after a failed accept; it doubles up to [`MAX_ACCEPT_BACKOFF`].
 const FIRST_ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -185,7 +207,10 @@ impl Listener {
                     })
                     .await;
             }
-            self.fit_pool(limits).await;
+            if let Err(failure) = self.fit_pool(limits).await {
+                self.stop_making_sockets(failure).await;
+                break;
+            }
             // Raised before counting: a connection that closes after the count sees the flag
             // (the count and its removal take the same lock) and wakes us.
             self.pool.waiting_for_room.store(true, Ordering::SeqCst);
@@ -211,7 +236,10 @@ impl Listener {
                         if !self.slow_motion(remote).await {
                             break;
                         }
-                        self.hand_off(stream, remote).await;
+                        if let Err(failure) = self.hand_off(stream, remote).await {
+                            self.stop_making_sockets(failure).await;
+                            break;
+                        }
                     }
                     // The client gave up before we accepted; nothing is wrong with the listener.
                     Some(Err(e)) if matches!(e.kind(), std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::Interrupted) => {}
@@ -250,9 +278,9 @@ impl Listener {
 
     /// Fires AddSocket until `limits.min` sockets wait idle, or releases the surplus.
     /// The snapshot is updated before each event, so whoever reacts to the event sees it.
-    async fn fit_pool(&mut self, limits: Limits) {
+    async fn fit_pool(&mut self, limits: Limits) -> Result<(), NoSocket> {
         while self.idle.len() < limits.min {
-            let socket = self.new_socket();
+            let socket = self.new_socket()?;
             let id = socket.id;
             self.idle.push_back(socket);
             self.publish_idle();
@@ -266,14 +294,56 @@ impl Listener {
                     .await;
             }
         }
+        Ok(())
     }
 
-    /// Xojo's AddSocket event: asks the application for a new socket.
-    fn new_socket(&mut self) -> IdleSocket {
+    /// Xojo's AddSocket event: asks the application for a new socket. Never after
+    /// StopListening: the stop is looked at under the callback's lock, which StopListening
+    /// takes once after it cancels, so no call starts after StopListening returned. A panic in
+    /// the callback is caught: the listener reports it and stops (see [`Self::give_up`]).
+    fn new_socket(&mut self) -> Result<IdleSocket, NoSocket> {
+        let mut add_socket = lock(&self.add_socket);
+        if self.session.is_cancelled() {
+            return Err(NoSocket::Stopped);
+        }
         let id = self.pool.ids.next();
-        let handler = (lock(&self.add_socket))(id);
-        tracing::debug!(socket = id.0, "AddSocket");
-        IdleSocket { id, handler }
+        IN_ADD_SOCKET.with(|inside| inside.set(true));
+        let made = catch_unwind(AssertUnwindSafe(|| (add_socket)(id)));
+        IN_ADD_SOCKET.with(|inside| inside.set(false));
+        drop(add_socket);
+        match made {
+            Ok(handler) => {
+                tracing::debug!(socket = id.0, "AddSocket");
+                Ok(IdleSocket { id, handler })
+            }
+            Err(payload) => Err(NoSocket::Failed(SocketError::Panicked {
+                what: "AddSocket",
+                message: panic_message(&*payload),
+            })),
+        }
+    }
+
+    /// No socket could be made: StopListening came (nothing to say), or AddSocket failed.
+    async fn stop_making_sockets(&mut self, failure: NoSocket) {
+        if let NoSocket::Failed(error) = failure {
+            self.give_up(error).await;
+        }
+    }
+
+    /// AddSocket panicked: without it the pool cannot give connections a socket, so rather
+    /// than a deaf listener that says it listens, it stops listening (IsListening false and
+    /// the port free before the Error is sent), says why, then releases the idle sockets and
+    /// reports Stopped ([`Self::run`]). Connected sockets stay up.
+    async fn give_up(&mut self, error: SocketError) {
+        tracing::error!(%error, "stopped listening");
+        *lock(&self.pool.listening) = None;
+        drop(lock(&self.socket).take());
+        self.events
+            .send(Event::Error {
+                socket: None,
+                error,
+            })
+            .await;
     }
 
     /// Shows the idle sockets to the handle (reusing the shown list's memory).
@@ -285,24 +355,36 @@ impl Listener {
 
     /// Gives an accepted connection to the oldest idle socket (or a new one if the pool is
     /// empty), and makes the idle socket that replaces it.
-    async fn hand_off(&mut self, stream: TcpStream, remote: SocketAddr) {
+    /// A failure to make a socket is returned after the connection was handed off if it has a
+    /// socket, or at once (the connection is then closed) if it has none.
+    async fn hand_off(&mut self, stream: TcpStream, remote: SocketAddr) -> Result<(), NoSocket> {
         let (IdleSocket { id, handler }, made_for_it) = if let Some(socket) = self.idle.pop_front()
         {
             (socket, None)
         } else {
-            let socket = self.new_socket();
+            let socket = self.new_socket()?;
             let added = Event::AddSocket { socket: socket.id };
             (socket, Some(added))
         };
         // The replacement is made now rather than on the loop's next turn, so its AddSocket
         // travels with this Connected: one parcel, one wake-up of whoever watches.
         let min = lock(&self.pool.limits).min;
-        let replacement = (self.idle.len() < min).then(|| {
-            let socket = self.new_socket();
-            let added = Event::AddSocket { socket: socket.id };
-            self.idle.push_back(socket);
-            added
-        });
+        let mut outcome = Ok(());
+        let replacement = if self.idle.len() < min {
+            match self.new_socket() {
+                Ok(socket) => {
+                    let added = Event::AddSocket { socket: socket.id };
+                    self.idle.push_back(socket);
+                    Some(added)
+                }
+                Err(failure) => {
+                    outcome = Err(failure);
+                    None
+                }
+            }
+        } else {
+            None
+        };
         self.publish_idle();
         self.pool.accepted.fetch_add(1, Ordering::Relaxed);
         // A listener bound to one address takes connections on exactly that address: only one
@@ -318,21 +400,8 @@ impl Listener {
         // A secure socket is only TCP-connected here: its task runs the handshake and then
         // reports Connected.
         let secure = lock(&self.pool.tls).clone().map(crate::tls::Secure::Server);
-        let connected = announced.map(|(local, remote)| {
-            if secure.is_some() {
-                Event::Handshaking {
-                    socket: id,
-                    local,
-                    remote,
-                }
-            } else {
-                Event::Connected {
-                    socket: id,
-                    local,
-                    remote,
-                }
-            }
-        });
+        let connected =
+            announced.map(|(local, remote)| Event::came_up(id, local, remote, secure.is_some()));
         // Listed, and usable, before anyone hears of it: a caller that writes at Connected
         // succeeds; its write waits in the command channel until the task runs.
         let pool = Arc::clone(&self.pool);
@@ -358,6 +427,7 @@ impl Listener {
             .send_all(made_for_it.into_iter().chain(connected).chain(replacement))
             .await;
         self.pool.registry.start(connection);
+        outcome
     }
 }
 

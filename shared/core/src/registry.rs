@@ -17,9 +17,12 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::connection::{Connection, mark_connected, mark_handshaking};
+use crate::connection::Connection;
+use crate::guarded::Guarded;
+use crate::server_socket::os_handle;
+use crate::status::SocketState;
+use crate::status::{mark_connected, mark_handshaking};
 use crate::sync::lock;
-use crate::tcp_socket::SocketState;
 use crate::tls::Secure;
 use crate::{EventSender, Socket, SocketHandler, SocketId, TcpSocket};
 
@@ -69,6 +72,7 @@ impl Registry {
     ) -> Connection {
         let (handle, commands) = TcpSocket::new(id, SocketState::Connecting);
         let status = handle.status_cell();
+        lock(&status).handle = Some(os_handle(&stream));
         // A secure socket is usable only once its handshake is done: until then it shows
         // handshaking, and a caller's write is refused.
         match (announced, &secure) {
@@ -81,7 +85,7 @@ impl Registry {
         Connection {
             stream,
             socket: Socket::new(id),
-            handler,
+            handler: Guarded::new(handler),
             events,
             commands,
             status,

@@ -3,7 +3,8 @@
 //! The server's pooled socket (the seed's `ClientSocket`) greets each client once connected and
 //! takes whatever it receives. The client's socket writes `Socket N connected!` once connected
 //! and answers every message with ` I got something from you.`. Logging is not done here: the
-//! event channel reports every Connected, DataAvailable and SendComplete (see [`crate::report`]).
+//! event channel reports every Connected, DataAvailable and SendComplete (the crate
+//! `serversocket-report` writes them out).
 
 use bytes::Bytes;
 

@@ -30,62 +30,21 @@ use socket2::{Domain, Protocol, Type};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::bounds::Count;
-use crate::pool::{AddSocket, Listener, Pool};
+pub use crate::limits::{
+    DEFAULT_MAXIMUM_SOCKETS_CONNECTED, DEFAULT_MINIMUM_SOCKETS_AVAILABLE, Limits,
+};
+use crate::pool::{AddSocket, Listener, Pool, inside_add_socket};
 use crate::sync::lock;
 use crate::{EventSender, Runtime, SocketError, SocketHandler, SocketId, SocketIds, TcpSocket};
 
 /// The seed's port.
 pub const DEFAULT_PORT: u16 = 2002;
-/// MinimumSocketsAvailable unless set (the seed's example uses 2).
-pub const DEFAULT_MINIMUM_SOCKETS_AVAILABLE: usize = 2;
-/// MaximumSocketsConnected unless set (Xojo's default since 2017r2).
-pub const DEFAULT_MAXIMUM_SOCKETS_CONNECTED: usize = 10;
 /// NetworkInterface unless set: loopback, so nothing is reachable from the network by accident.
 pub const DEFAULT_NETWORK_INTERFACE: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// The backlog unless set: how many connections may wait in the kernel's accept queue while
 /// the pool takes none (tokio's and most servers' choice; the system may cap it lower, see
 /// [`serversocket_kernel::backlog_cap`]).
 pub const DEFAULT_BACKLOG: u32 = 1024;
-
-/// MinimumSocketsAvailable and MaximumSocketsConnected, checked together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Idle sockets the pool keeps ready (AddSocket fires to refill it).
-    pub min: usize,
-    /// Most sockets connected at once; at the cap the listener stops accepting.
-    pub max: usize,
-}
-
-impl Limits {
-    /// Checks the pair, and each against its bounds ([`crate::bounds`]: 1 <= Max <= 50,000 and
-    /// the open-files limit, Min <= 1,000).
-    ///
-    /// # Errors
-    /// [`SocketError::InvalidSetting`] naming the field that is out of range.
-    pub fn new(min: usize, max: usize) -> Result<Self, SocketError> {
-        Count::MaximumSocketsConnected.check(max as u64)?;
-        Count::MinimumSocketsAvailable.check(min as u64)?;
-        if min > max {
-            return Err(SocketError::InvalidSetting {
-                field: "MinimumSocketsAvailable",
-                reason: format!(
-                    "{min} is more than MaximumSocketsConnected ({max}): the pool would hold idle sockets that could never connect"
-                ),
-            });
-        }
-        Ok(Self { min, max })
-    }
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            min: DEFAULT_MINIMUM_SOCKETS_AVAILABLE,
-            max: DEFAULT_MAXIMUM_SOCKETS_CONNECTED,
-        }
-    }
-}
 
 /// A snapshot of the pool for display.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,13 +73,21 @@ struct Session {
     /// StopListening takes it out and drops it on the caller's thread: the port is free the
     /// moment StopListening returns, without waiting for the task.
     listener: Arc<Mutex<Option<tokio::net::TcpListener>>>,
+    /// The application's AddSocket, which the task calls under this lock.
+    add_socket: Arc<Mutex<AddSocket>>,
 }
 
 impl Session {
-    /// Closes the listening socket and tells the task to finish.
+    /// Closes the listening socket and tells the task to finish. Once this returns AddSocket
+    /// is not called again for this Listen: the task looks at the cancel under the callback's
+    /// lock, so taking that lock once waits out a call already under way (for as long as the
+    /// application's callback takes; never when called from inside it).
     fn close(&self) {
         drop(lock(&self.listener).take());
         self.cancel.cancel();
+        if !inside_add_socket() {
+            drop(lock(&self.add_socket));
+        }
     }
 }
 
@@ -192,10 +159,13 @@ impl ServerSocket {
         self.port.store(port, Ordering::Relaxed);
     }
 
-    /// Port: what was set, or once Listen succeeded the port bound (the OS's choice for 0).
+    /// Port: while listening the port bound (the OS's choice for 0, as Xojo's Port tells it),
+    /// otherwise what was set. Listen always asks for what was set: 0 means any free port at
+    /// every Listen.
     #[must_use]
     pub fn port(&self) -> u16 {
-        self.port.load(Ordering::Relaxed)
+        self.local_address()
+            .map_or_else(|| self.port.load(Ordering::Relaxed), |bound| bound.port())
     }
 
     /// Sets MinimumSocketsAvailable and MaximumSocketsConnected together, at once even while
@@ -337,11 +307,11 @@ impl ServerSocket {
                 "already listening on {address}"
             )));
         }
-        let address = SocketAddr::new(self.network_interface(), self.port());
+        let address = SocketAddr::new(self.network_interface(), self.port.load(Ordering::Relaxed));
         let backlog = i32::try_from(self.backlog()).unwrap_or(i32::MAX);
         // A failed bind is returned, not also sent as an Error event: each error is handled
-        // once, and the caller of listen() is the one who can act on it (see README, "Where we
-        // differ"). Errors after Listen, with no caller to return to, are events.
+        // once, and the caller of listen() is the one who can act on it (see
+        // `docs/differences.md`). Errors after Listen, with no caller to return to, are events.
         let listener = bind(address, backlog)?;
         let listener = {
             let _entered = self.pool.registry.runtime().enter();
@@ -352,9 +322,10 @@ impl ServerSocket {
             .local_addr()
             .map_err(|e| SocketError::Os(format!("the listener has no address: {e}")))?;
         let handle = os_handle(&listener);
+        // The setting keeps what the caller set: 0 asks for any free port at every Listen
+        // (storing the OS's choice would make the next Listen ask for that port, and fail 105
+        // if something took it meanwhile). Port and LocalAddress say what was bound.
         *lock(&self.pool.listening) = Some((local, handle));
-        // Xojo's Port tells the bound port once listening, the OS's choice for port 0 included.
-        self.set_port(local.port());
         let session = self.pool.registry.session();
         let open = Arc::new(Mutex::new(Some(listener)));
         let task = Listener {
@@ -389,6 +360,7 @@ impl ServerSocket {
             task,
             cancel: session,
             listener: open,
+            add_socket: Arc::clone(&self.add_socket),
         });
         tracing::info!(%local, "listening");
         Ok(local)
@@ -530,25 +502,39 @@ pub(crate) fn bind(
         .listen(backlog)
         .map_err(|e| SocketError::from_bind(e, address))?;
     socket.set_nonblocking(true).map_err(os)?;
-    if crate::connection::OPTIONS_INHERITED {
+    if crate::keep_alive::OPTIONS_INHERITED {
         // Every accepted connection starts as a copy of this socket: set once here, not per
         // connection (best effort, as on a connection).
-        crate::connection::keep_alive(&socket2::SockRef::from(&socket));
+        crate::keep_alive::keep_alive(&socket2::SockRef::from(&socket));
         let _ = socket.set_tcp_nodelay(true);
     }
     Ok(socket.into())
 }
 
 /// The listener's OS handle as Xojo shows it.
-pub(crate) fn os_handle(listener: &tokio::net::TcpListener) -> i64 {
-    #[cfg(unix)]
-    {
-        use std::os::fd::AsRawFd;
-        i64::from(listener.as_raw_fd())
+pub(crate) fn os_handle<S>(socket: &S) -> i64
+where
+    S: OsHandle,
+{
+    socket.os_handle()
+}
+
+/// A socket's file descriptor (Unix) or socket handle (Windows), as Xojo's Handle shows it.
+pub(crate) trait OsHandle {
+    /// The handle as a number; -1 where it does not fit.
+    fn os_handle(&self) -> i64;
+}
+
+#[cfg(unix)]
+impl<S: std::os::fd::AsRawFd> OsHandle for S {
+    fn os_handle(&self) -> i64 {
+        i64::from(self.as_raw_fd())
     }
-    #[cfg(windows)]
-    {
-        use std::os::windows::io::AsRawSocket;
-        i64::try_from(listener.as_raw_socket()).unwrap_or(-1)
+}
+
+#[cfg(windows)]
+impl<S: std::os::windows::io::AsRawSocket> OsHandle for S {
+    fn os_handle(&self) -> i64 {
+        i64::try_from(self.as_raw_socket()).unwrap_or(-1)
     }
 }

@@ -5,7 +5,7 @@
 //! commands (write, close) over a channel and reads a status snapshot; it never waits on the
 //! network. Dropping every handle of a client socket closes it.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -14,63 +14,19 @@ use tokio::net::{TcpStream, lookup_host};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::commands::{CommandReceiver, CommandSender, Empty, command_queue};
-use crate::connection::Connection;
+use crate::commands::{
+    CommandReceiver, CommandSender, Empty, SocketCommand, WriteRefused, command_queue,
+};
+use crate::connection::{Connection, unreported};
+use crate::guarded::Guarded;
+use crate::handler::SEND_QUEUE_LIMIT;
+use crate::server_socket::os_handle;
+use crate::status::{SocketState, SocketStatus};
 use crate::sync::lock;
 use crate::{Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId, SocketIds};
 
 /// How long a client's Connect waits (name lookup included) before giving up, unless told otherwise.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Where a socket is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum SocketState {
-    /// Resolving the host name and connecting.
-    #[default]
-    Connecting,
-    /// TCP is connected and the TLS handshake is under way (a secure socket only).
-    Handshaking,
-    /// The connection is up.
-    Connected,
-    /// The connection is closed (or never came up); the socket's task has ended.
-    Closed,
-}
-
-/// A snapshot of a socket's state and counters, updated by its task.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SocketStatus {
-    /// Connecting, connected or closed.
-    pub state: SocketState,
-    /// Our end, once connected.
-    pub local: Option<SocketAddr>,
-    /// The peer's end, once connected.
-    pub remote: Option<SocketAddr>,
-    /// When the connection came up.
-    pub connected_at: Option<SystemTime>,
-    /// The code of the last failure, `None` if none yet (Xojo shows 0).
-    pub last_error_code: Option<i32>,
-    /// Received bytes the handler has not read yet.
-    pub bytes_available: usize,
-    /// Queued bytes not yet sent.
-    pub bytes_left_to_send: usize,
-    /// All bytes received so far.
-    pub bytes_received: u64,
-    /// All bytes sent so far.
-    pub bytes_sent: u64,
-    /// What the TLS handshake agreed on (protocol, cipher, duration); `None` for a plain
-    /// socket, and until the handshake is done.
-    pub tls: Option<crate::tls::TlsInfo>,
-}
-
-/// What the caller asks a socket's task to do.
-#[derive(Debug)]
-pub(crate) enum SocketCommand {
-    /// Queue bytes for sending.
-    Write(Bytes),
-    /// Close the connection.
-    Close,
-}
 
 /// A handle to one TCP socket running on the background runtime. Cloning it is cheap.
 #[derive(Debug, Clone)]
@@ -108,6 +64,8 @@ pub struct ConnectBuilder {
     timeout: Duration,
     /// Set for a secure socket (Xojo's SSLSocket): how to run and check the TLS handshake.
     tls: Option<Arc<crate::tls::ClientTls>>,
+    /// The local address to connect from (Xojo's NetworkInterface); `None` lets the OS pick.
+    network_interface: Option<IpAddr>,
 }
 
 impl ConnectBuilder {
@@ -123,6 +81,15 @@ impl ConnectBuilder {
     /// ([`SocketError::Tls`]) and Closed, like a failed connect.
     pub fn tls(mut self, tls: Arc<crate::tls::ClientTls>) -> Self {
         self.tls = Some(tls);
+        self
+    }
+
+    /// Connects from `address` (Xojo's NetworkInterface): the socket is bound to it, on a port
+    /// the OS picks, before it connects, so the connection leaves through that interface (a
+    /// machine with several addresses, or a loopback address other than 127.0.0.1). A host
+    /// whose addresses are all of the other family fails with that family's error.
+    pub fn network_interface(mut self, address: IpAddr) -> Self {
+        self.network_interface = Some(address);
         self
     }
 
@@ -150,6 +117,7 @@ impl TcpSocket {
             port,
             timeout: DEFAULT_CONNECT_TIMEOUT,
             tls: None,
+            network_interface: None,
         }
     }
 
@@ -166,11 +134,15 @@ impl TcpSocket {
             port,
             timeout,
             tls,
+            network_interface,
         } = target;
         let secure = tls.map(|tls| crate::tls::Secure::Client(tls, host.clone()));
         let (socket, mut commands) = Self::new(id, SocketState::Connecting);
         let status = Arc::clone(&socket.status);
         let span = tracing::info_span!("socket", id = id.0, %host, port);
+        // Guarded from here on: a panic in any of its methods, even on a failed connect, ends
+        // the socket with an Error and Closed rather than its task.
+        let handler = Guarded::new(Box::new(handler));
         runtime.handle().spawn(
             async move {
                 events
@@ -185,7 +157,7 @@ impl TcpSocket {
                 let outcome = tokio::select! {
                     biased;
                     _ = commands.recv() => None,
-                    outcome = tokio::time::timeout(timeout, open(&host, port)) => Some(outcome),
+                    outcome = tokio::time::timeout(timeout, open(&host, port, network_interface)) => Some(outcome),
                 };
                 match outcome {
                     Some(Ok(Ok(stream))) => {
@@ -194,31 +166,30 @@ impl TcpSocket {
                         } else {
                             SocketState::Connected
                         };
-                        let Some(announced) = come_up(&stream, &status, &mut commands, state)
-                        else {
-                            abandon(id, handler, &events, &status).await;
-                            return;
+                        let announced = match come_up(&stream, &status, &mut commands, state) {
+                            Ok(announced) => announced,
+                            Err(NotUp::Abandoned) => {
+                                abandon(id, handler, &events, &status).await;
+                                return;
+                            }
+                            Err(NotUp::Vanished(error)) => {
+                                fail(id, handler, &events, &status, error).await;
+                                return;
+                            }
                         };
                         let (local, remote) = announced;
+                        // Small writes (a hello, a reply) go out at once rather than waiting
+                        // for the peer's ACK (Nagle's algorithm); the connection's task sets
+                        // this only on accepted connections that lack it.
+                        let _ = stream.set_nodelay(true);
                         // A secure socket is connected once its handshake is done.
-                        let event = if secure.is_some() {
-                            Event::Handshaking {
-                                socket: id,
-                                local,
-                                remote,
-                            }
-                        } else {
-                            Event::Connected {
-                                socket: id,
-                                local,
-                                remote,
-                            }
-                        };
-                        events.send(event).await;
+                        events
+                            .send(Event::came_up(id, local, remote, secure.is_some()))
+                            .await;
                         Connection {
                             stream,
                             socket: Socket::new(id),
-                            handler: Box::new(handler),
+                            handler,
                             events,
                             commands,
                             status,
@@ -277,24 +248,40 @@ impl TcpSocket {
 
     /// Queues `data` for sending (Xojo's Write); returns at once.
     ///
+    /// A refusal is returned here, and only here: the caller who wrote is the one who can act
+    /// on it (a write refused inside the socket's handler fires its Error event instead).
+    ///
     /// # Errors
-    /// [`SocketError::InvalidState`] (106) when the socket is not connected.
+    /// [`SocketError::InvalidState`] (106) when the socket is not connected (or was closed
+    /// through a handle); [`SocketError::SendQueueFull`] (108) when the bytes waiting to be
+    /// sent would pass [`SEND_QUEUE_LIMIT`], as for the handler's own writes.
     pub fn write(&self, data: impl Into<Bytes>) -> Result<(), SocketError> {
-        let state = self.status().state;
-        if state != SocketState::Connected {
-            return Err(SocketError::InvalidState(format!(
-                "socket {} is {}, so it cannot write",
-                self.id,
-                match state {
-                    SocketState::Connecting => "still connecting",
-                    SocketState::Handshaking => "still in its TLS handshake",
-                    _ => "closed",
-                }
-            )));
-        }
+        let held = {
+            let status = lock(&self.status);
+            if status.state != SocketState::Connected {
+                return Err(SocketError::InvalidState(format!(
+                    "socket {} is {}, so it cannot write",
+                    self.id,
+                    match status.state {
+                        SocketState::Connecting => "still connecting",
+                        SocketState::Handshaking => "still in its TLS handshake",
+                        _ => "closed",
+                    }
+                )));
+            }
+            status.bytes_left_to_send
+        };
+        let room = SEND_QUEUE_LIMIT.saturating_sub(held);
         self.commands
-            .send(SocketCommand::Write(data.into()))
-            .map_err(|_| SocketError::InvalidState(format!("socket {} is closed", self.id)))
+            .write(data.into(), room)
+            .map_err(|refused| match refused {
+                WriteRefused::Gone => {
+                    SocketError::InvalidState(format!("socket {} is closed", self.id))
+                }
+                WriteRefused::Full(waiting) => SocketError::SendQueueFull {
+                    queued: held + waiting,
+                },
+            })
     }
 
     /// Closes the connection (Xojo's Close); Closed follows on the event channel.
@@ -303,9 +290,34 @@ impl TcpSocket {
         // Sent under the status lock: a client's task that has just connected looks for a
         // Close under the same lock before it shows Connected, so a close made while the
         // caller still saw Connecting always abandons the connect.
-        let _status = lock(&self.status);
+        let mut status = lock(&self.status);
         // An error only means the task has already ended: the socket is closed either way.
         let _ = self.commands.send(SocketCommand::Close);
+        // The handle says so at once (IsConnected false), and refuses writes: the task
+        // closes on its next turn and would drop them unsent.
+        status.state = SocketState::Closed;
+    }
+
+    /// Closes the connection as Xojo's Disconnect does: Error 102 ("disconnected by this
+    /// program") and then Closed follow on the event channel. [`Self::close`] reports only
+    /// Closed.
+    pub fn disconnect(&self) {
+        let mut status = lock(&self.status);
+        let _ = self.commands.send(SocketCommand::Disconnect);
+        status.state = SocketState::Closed;
+    }
+
+    /// Drops every byte queued and not yet sent (Xojo's Purge): written through this handle
+    /// or by the socket's handler. What the OS already took still goes out.
+    pub fn purge(&self) {
+        let _ = self.commands.send(SocketCommand::Purge);
+    }
+
+    /// The connection's OS handle (Xojo's Handle: a file descriptor, or a socket handle on
+    /// Windows), once connected.
+    #[must_use]
+    pub fn handle(&self) -> Option<i64> {
+        lock(&self.status).handle
     }
 
     /// A snapshot of the socket's state and counters.
@@ -359,7 +371,7 @@ impl TcpSocket {
 }
 
 /// Resolves `host` and tries each of its addresses in turn.
-async fn open(host: &str, port: u16) -> Result<TcpStream, SocketError> {
+async fn open(host: &str, port: u16, from: Option<IpAddr>) -> Result<TcpStream, SocketError> {
     if port == 0 {
         return Err(SocketError::InvalidPort {
             port: "0".to_owned(),
@@ -378,12 +390,38 @@ async fn open(host: &str, port: u16) -> Result<TcpStream, SocketError> {
         reason: "the name has no addresses".to_owned(),
     };
     for address in addresses {
-        match TcpStream::connect(address).await {
+        // With a NetworkInterface, only the addresses of its family can be reached from it.
+        if from.is_some_and(|from| from.is_ipv4() != address.is_ipv4()) {
+            continue;
+        }
+        match connect_from(from, address).await {
             Ok(stream) => return refuse_self_connection(stream, address),
             Err(e) => last_error = SocketError::from_connect(e, address),
         }
     }
     Err(last_error)
+}
+
+/// Connects to `address`, from `from` (any port) when given.
+async fn connect_from(from: Option<IpAddr>, address: SocketAddr) -> std::io::Result<TcpStream> {
+    let Some(from) = from else {
+        return TcpStream::connect(address).await;
+    };
+    let socket = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.bind(SocketAddr::new(from, 0))?;
+    socket.connect(address).await
+}
+
+/// Why a client's connect that succeeded does not come up.
+enum NotUp {
+    /// The caller closed it meanwhile, or dropped every handle.
+    Abandoned,
+    /// The peer was gone as soon as the connection was made (its addresses cannot be read).
+    Vanished(SocketError),
 }
 
 /// A client's connect succeeded: shows the socket connected and returns its addresses, unless
@@ -393,37 +431,46 @@ fn come_up(
     status: &Mutex<SocketStatus>,
     commands: &mut CommandReceiver,
     state: SocketState,
-) -> Option<(SocketAddr, SocketAddr)> {
-    let local = stream.local_addr().ok()?;
-    let remote = stream.peer_addr().ok()?;
+) -> Result<(SocketAddr, SocketAddr), NotUp> {
+    let vanished = |error: std::io::Error| {
+        NotUp::Vanished(SocketError::Os(format!(
+            "the connection was gone as soon as it was made: {error}"
+        )))
+    };
+    let local = stream.local_addr().map_err(vanished)?;
+    let remote = stream.peer_addr().map_err(vanished)?;
     let mut status = lock(status);
     if matches!(
         commands.try_recv(),
         Ok(SocketCommand::Close) | Err(Empty::Disconnected)
     ) {
-        return None;
+        return Err(NotUp::Abandoned);
     }
     status.state = state;
     status.local = Some(local);
     status.remote = Some(remote);
+    status.handle = Some(os_handle(stream));
     if state == SocketState::Connected {
         status.connected_at = Some(SystemTime::now());
     }
-    Some((local, remote))
+    Ok((local, remote))
 }
 
 /// Reports a connect the caller abandoned (or whose peer vanished at once): Closed only, as
 /// for any socket closed here. The handler never saw Connected, so it hears only Closed.
 async fn abandon(
     id: SocketId,
-    mut handler: impl SocketHandler,
+    mut handler: Guarded,
     events: &EventSender,
     status: &Mutex<SocketStatus>,
 ) {
     tracing::info!("connect abandoned");
     lock(status).state = SocketState::Closed;
-    handler.closed(&mut Socket::new(id));
-    events.send(Event::Closed { socket: id }).await;
+    let mut socket = Socket::new(id);
+    handler.closed(&mut socket);
+    events
+        .send_all(unreported(&mut socket).chain([Event::Closed { socket: id }]))
+        .await;
 }
 
 /// Closes a connection whose two ends are the same socket. When nothing listens on a port of
@@ -446,7 +493,7 @@ fn refuse_self_connection(
 /// Reports a connect that never came up: Error, then Closed.
 async fn fail(
     id: SocketId,
-    mut handler: impl SocketHandler,
+    mut handler: Guarded,
     events: &EventSender,
     status: &Mutex<SocketStatus>,
     error: SocketError,
@@ -467,7 +514,9 @@ async fn fail(
         .await;
     handler.error(&mut socket, &error);
     handler.closed(&mut socket);
-    events.send(Event::Closed { socket: id }).await;
+    events
+        .send_all(unreported(&mut socket).chain([Event::Closed { socket: id }]))
+        .await;
 }
 
 #[cfg(test)]

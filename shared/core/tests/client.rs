@@ -116,7 +116,7 @@ impl SocketHandler for Echo {
 fn five_megabytes_of_binary_data_go_through_a_pooled_socket_intact() {
     const SIZE: usize = 5 * 1024 * 1024;
     let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
+    let (events, mut receiver) = event_channel(None);
     let mut server = ServerSocket::new(&runtime, events, |_| Echo);
     server.set_port(0);
     let address = server.listen().unwrap();

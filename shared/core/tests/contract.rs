@@ -117,7 +117,8 @@ fn socket_ids_are_never_reused_across_listens_and_modes() {
     };
     serve_one(&mut watch, address, &mut ids);
     server.stop_listening();
-    server.listen().unwrap();
+    // Port 0 asks for any free port at every Listen: each Listen's own address.
+    let address = server.listen().unwrap();
     serve_one(&mut watch, address, &mut ids);
     server.stop_listening();
     // The naive server, as the window runs it after a switch of mode, shares the numbering.
@@ -136,7 +137,7 @@ fn socket_ids_are_never_reused_across_listens_and_modes() {
         serve_one(&mut naive_watch, naive_address, &mut ids);
         assert!(naive.shutdown(PATIENCE));
     }
-    server.listen().unwrap();
+    let address = server.listen().unwrap();
     serve_one(&mut watch, address, &mut ids);
     let idle = server.pool_status().idle;
     for id in idle {

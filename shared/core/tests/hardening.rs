@@ -17,7 +17,7 @@ use serversocket::{
     Event, Runtime, ServerSocket, Socket, SocketError, SocketHandler, SocketId, TcpSocket,
     event_channel,
 };
-use serversocket_report::{Role, human_line, json_record};
+use serversocket_report::{Record, Side, human_line};
 
 /// Writes 50 MB in 1 MiB pieces as soon as it is connected, recording every refusal.
 struct Flood {
@@ -112,7 +112,7 @@ fn pattern(position: u64) -> u8 {
 fn a_client_flooding_100_megabytes_is_held_back_by_tcp_and_every_byte_arrives_in_order() {
     const SIZE: u64 = 100 * 1024 * 1024;
     let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
+    let (events, mut receiver) = event_channel(None);
     let received = Arc::new(AtomicU64::new(0));
     let checksum = Arc::new(AtomicU64::new(0));
     let most_buffered = Arc::new(AtomicUsize::new(0));
@@ -292,14 +292,18 @@ fn garbage_is_logged_safely() {
             unreachable!()
         };
         total += bytes;
-        for role in [Role::Server, Role::Client] {
+        for role in [Side::Server, Side::Client] {
             let line = human_line(role, &event).unwrap();
             assert!(!line.contains('\n') && !line.contains('\0') && !line.contains('\x1b'));
             assert!(line.len() < 5_000, "a log line of {} bytes", line.len());
         }
-        let record = json_record(&event, std::time::SystemTime::now()).unwrap();
+        let line = Record::from_event(&event)
+            .unwrap()
+            .at(std::time::SystemTime::now())
+            .to_string();
+        let record: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(record["bytes"], *bytes);
-        assert!(serde_json::to_string(&record).unwrap().lines().count() == 1);
+        assert!(line.lines().count() == 1);
     }
     assert_eq!(total, garbage.len());
 }

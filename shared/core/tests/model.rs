@@ -1,8 +1,10 @@
 //! The whole contract as a property: random sequences of operations on a real ServerSocket and
 //! real client sockets on loopback, checked after every step against a small model.
 //!
-//! Operations: Listen, StopListening, set Min/Max (valid and invalid), connect k clients, close
-//! a client, close a server-side socket, write to one, reset a client. After each step, once
+//! Operations: Listen (on the port, or on port 0: any free port each time), StopListening, set
+//! Min/Max (valid and invalid), connect k clients, close a client, close a server-side socket,
+//! write to one, write through a handle after closing it (refused at once), make a socket's
+//! handler panic (Error 109, then Closed), reset a client. After each step, once
 //! settled (waited for on the event channel, with a deadline): the server has exactly the
 //! connections the model says (so the cap holds and nobody the model says is served waits),
 //! idle == Min while listening and 0 after Stop, and a write to a served socket arrives. At the
@@ -46,6 +48,24 @@ enum Op {
     CloseServerSide(usize),
     /// Write a byte from the server to the served client at this index.
     Write(usize),
+    /// Listen on port 0: any free port, a new one at every Listen.
+    ListenAnyPort,
+    /// Close the server side of the served client at this index, then write through the same
+    /// handle: refused at once, and nothing of it arrives.
+    WriteAfterClose(usize),
+    /// Send the byte that makes the handler of the served client at this index panic: its
+    /// socket ends (Error, then Closed) and its place frees.
+    Panic(usize),
+}
+
+/// Takes what arrives, as [`Passive`] does, and panics at a `!`: a handler with a bug.
+struct Touchy;
+
+impl serversocket::SocketHandler for Touchy {
+    fn data_available(&mut self, socket: &mut serversocket::Socket) {
+        let data = socket.read_all();
+        assert!(!data.contains(&b'!'), "the handler met a '!'");
+    }
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -58,6 +78,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(Op::ResetClient),
         2 => any::<usize>().prop_map(Op::CloseServerSide),
         2 => any::<usize>().prop_map(Op::Write),
+        1 => Just(Op::ListenAnyPort),
+        1 => any::<usize>().prop_map(Op::WriteAfterClose),
+        1 => any::<usize>().prop_map(Op::Panic),
     ]
 }
 
@@ -148,6 +171,23 @@ fn step(op: &Op, model: &mut Model, real: &mut Real) -> Result<(), TestCaseError
                 model.listening = true;
             }
         }
+        Op::ListenAnyPort => {
+            real.server.set_port(0);
+            let result = real.server.listen();
+            if model.listening {
+                prop_assert_eq!(result.map_err(|e| e.code()), Err(106));
+            } else {
+                let address = result.map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_ne!(address.port(), 0);
+                prop_assert_eq!(
+                    real.server.port(),
+                    address.port(),
+                    "Port tells the port bound"
+                );
+                real.port = address.port();
+                model.listening = true;
+            }
+        }
         Op::StopListening => {
             real.server.stop_listening();
             prop_assert!(!real.server.is_listening());
@@ -198,7 +238,10 @@ fn step(op: &Op, model: &mut Model, real: &mut Real) -> Result<(), TestCaseError
                 }
             }
         }
-        Op::CloseServerSide(index) | Op::Write(index) => {
+        Op::CloseServerSide(index)
+        | Op::Write(index)
+        | Op::WriteAfterClose(index)
+        | Op::Panic(index) => {
             if !model.served.is_empty() {
                 let index = index % model.served.len();
                 // The served client may only now be handed off: wait for its socket.
@@ -217,12 +260,26 @@ fn step(op: &Op, model: &mut Model, real: &mut Real) -> Result<(), TestCaseError
                     let mut reader = &model.served[index];
                     reader.read_exact(&mut got).unwrap();
                     prop_assert_eq!(&got, b"w");
+                } else if matches!(op, Op::Panic(_)) {
+                    let mut doomed = model.served.remove(index);
+                    std::io::Write::write_all(&mut doomed, b"!").unwrap();
+                    let mut rest = Vec::new();
+                    // The socket ended: the client reads its end of stream.
+                    doomed.read_to_end(&mut rest).unwrap();
                 } else {
                     socket.close();
+                    if matches!(op, Op::WriteAfterClose(_)) {
+                        prop_assert!(!socket.is_connected(), "closed at once");
+                        prop_assert_eq!(socket.write("late").map_err(|e| e.code()), Err(106));
+                    }
                     let mut gone = model.served.remove(index);
                     let mut rest = Vec::new();
                     // The server closed: the client reads its end of stream.
                     gone.read_to_end(&mut rest).unwrap();
+                    prop_assert!(
+                        !String::from_utf8_lossy(&rest).contains("late"),
+                        "a write after close arrived"
+                    );
                 }
             }
         }
@@ -317,7 +374,7 @@ fn run_case(ops: &[Op]) -> Result<(), TestCaseError> {
     let descriptors = open_descriptors();
     let runtime = Runtime::new().unwrap();
     let (events, receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_| Passive);
+    let mut server = ServerSocket::new(&runtime, events, |_| Touchy);
     server.set_port(0);
     server.set_limits(1, 2).unwrap();
     let port = server.listen().unwrap().port();
@@ -342,7 +399,7 @@ fn run_case(ops: &[Op]) -> Result<(), TestCaseError> {
     model.waiting.clear();
     let Real {
         server,
-        receiver,
+        mut receiver,
         mut events,
         ..
     } = real;
@@ -352,10 +409,7 @@ fn run_case(ops: &[Op]) -> Result<(), TestCaseError> {
     drop(receiver);
     drop(runtime);
     // The runtime's own descriptors go with it; wait, with a deadline, for the count to settle.
-    let deadline = Instant::now() + PATIENCE;
-    while open_descriptors() > descriptors && Instant::now() < deadline {
-        std::thread::yield_now();
-    }
+    let _ = test_support::within_patience(|| (open_descriptors() <= descriptors).then_some(()));
     prop_assert_eq!(open_descriptors(), descriptors, "descriptors left behind");
     Ok(())
 }

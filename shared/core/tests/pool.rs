@@ -32,7 +32,7 @@ fn listen_fills_the_pool_with_add_socket() {
 #[test]
 fn listening_is_always_the_first_event() {
     for round in 0..30 {
-        let (_runtime, server, watch, _address) = greeting_server(2, 10);
+        let (_runtime, server, mut watch, _address) = greeting_server(2, 10);
         let first = watch.receiver.recv_timeout(common::PATIENCE);
         assert!(
             matches!(first, Some(Event::Listening { .. })),

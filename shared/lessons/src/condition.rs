@@ -13,11 +13,10 @@
 //! Values are numbers, text or yes/no; `and`, `or`, `not` and parentheses combine them. A name
 //! is a live value of one side (see [`Observed::value`]); `client.` before it reads the client.
 
-use std::fmt;
-
 use serde_json::Value;
 
 use crate::observed::{Observed, Side};
+pub use crate::outcome::Outcome;
 
 /// A parsed expression.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,44 +93,6 @@ pub enum Op {
     Ge,
     /// `~`: text contains, ignoring case.
     Contains,
-}
-
-/// What an expression evaluates to.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// A number.
-    Number(f64),
-    /// Text.
-    Text(String),
-    /// Yes or no.
-    Bool(bool),
-    /// A value this side has not seen yet (say `port` before Listen).
-    Unknown,
-}
-
-impl Outcome {
-    /// Yes when true, a non-zero number or non-empty text.
-    #[must_use]
-    pub fn holds(&self) -> bool {
-        match self {
-            Outcome::Bool(yes) => *yes,
-            Outcome::Number(number) => *number != 0.0,
-            Outcome::Text(text) => !text.is_empty(),
-            Outcome::Unknown => false,
-        }
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Outcome::Number(number) => write!(f, "{number}"),
-            Outcome::Text(text) => f.write_str(text),
-            Outcome::Bool(true) => f.write_str("yes"),
-            Outcome::Bool(false) => f.write_str("no"),
-            Outcome::Unknown => f.write_str("not known yet"),
-        }
-    }
 }
 
 /// A condition that could not be read: what was expected, where in the text.
@@ -621,85 +582,4 @@ impl Parser<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_forms_lessons_use() {
-        let expr = Expr::parse("connected == max and accept_queue.waiting >= 2").expect("parses");
-        let Expr::And(left, right) = expr else {
-            panic!("an and: {expr:?}")
-        };
-        assert_eq!(
-            *left,
-            Expr::Compare(
-                Box::new(Expr::Value(Side::Server, "connected".into())),
-                Op::Eq,
-                Box::new(Expr::Value(Side::Server, "max".into()))
-            )
-        );
-        assert!(matches!(*right, Expr::Compare(_, Op::Ge, _)));
-        let expr =
-            Expr::parse("client.event error(code = 102, message ~ \"refused\")").expect("parses");
-        let Expr::Event(pattern) = expr else {
-            panic!("an event: {expr:?}")
-        };
-        assert_eq!(pattern.side, Side::Client);
-        assert_eq!(pattern.event, "error");
-        assert_eq!(pattern.fields.len(), 2);
-        assert_eq!(pattern.fields[1].op, Op::Contains);
-        let expr = Expr::parse("total(client.error(code=102)) > 0").expect("parses");
-        assert!(
-            matches!(&expr, Expr::Compare(left, Op::Gt, _) if matches!(**left, Expr::Total(Pattern { side: Side::Client, .. })))
-        );
-    }
-
-    #[test]
-    fn a_broken_condition_says_where() {
-        let error = Expr::parse("connected ==").expect_err("incomplete");
-        assert_eq!(error.at, 13);
-        assert!(error.message.contains("expected a value"), "{error}");
-        let error = Expr::parse("event error(code 102)").expect_err("no =");
-        assert_eq!(error.at, 18, "{error}");
-        let error = Expr::parse("connected = 2").expect_err("single =");
-        assert!(error.message.contains("expected `and`"), "{error}");
-        let error = Expr::parse("\"open").expect_err("quote");
-        assert!(error.message.contains("not closed"), "{error}");
-    }
-
-    #[test]
-    fn patterns_match_json_records() {
-        let Expr::Event(pattern) =
-            Expr::parse("event error(code = 102, message ~ \"REFUSED\")").expect("parses")
-        else {
-            panic!("an event")
-        };
-        let refused = serde_json::json!({"event": "error", "code": 102, "message": "connection refused by 127.0.0.1:2002"});
-        let reset =
-            serde_json::json!({"event": "error", "code": 102, "message": "connection reset"});
-        let other = serde_json::json!({"event": "closed", "socket": 1});
-        assert!(pattern.matches(&refused));
-        assert!(!pattern.matches(&reset));
-        assert!(!pattern.matches(&other));
-    }
-
-    #[test]
-    fn answers_typed_as_text_compare_with_numbers() {
-        assert_eq!(
-            compare(&Outcome::Text(" 4".into()), Op::Eq, &Outcome::Number(4.0)),
-            Some(true)
-        );
-        assert_eq!(
-            compare(&Outcome::Text("four".into()), Op::Eq, &Outcome::Number(4.0)),
-            None
-        );
-        assert_eq!(
-            compare(
-                &Outcome::Text("Server".into()),
-                Op::Eq,
-                &Outcome::Text("server".into())
-            ),
-            Some(true)
-        );
-    }
-}
+mod tests;

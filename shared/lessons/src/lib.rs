@@ -2,8 +2,8 @@
 //! know when they are done from what the sockets really did, and may ask a question whose answer
 //! is computed from the session.
 //!
-//! A lesson file (see `assets/lessons/` for the shipped ones, and the README's "Writing a
-//! lesson"):
+//! A lesson file (see `assets/lessons/` for the shipped ones, and "Writing a lesson" in
+//! `docs/lessons.md`):
 //!
 //! ```toml
 //! title = "Listening"
@@ -23,7 +23,11 @@
 //! done_when = "count(connected) >= 3"
 //! ```
 //!
+//! # Layout
+//! - this file: [`Lesson`] and its steps as read from TOML, the shipped catalog, and finding a
+//!   lesson by name or file.
 //! - [`condition`]: the expressions in `done_when` and `answer`.
+//! - `outcome`: [`Outcome`], what an expression evaluates to.
 //! - [`observed`]: the live values of each side, from its event records.
 //! - [`run`]: a lesson in progress: the current step, answers, the report.
 //! - [`sync`]: how the server and the client window follow one lesson together.
@@ -34,6 +38,7 @@ use serde::Deserialize;
 
 pub mod condition;
 pub mod observed;
+mod outcome;
 pub mod run;
 pub mod sync;
 

@@ -1,42 +1,20 @@
 //! What one side (the server or the client) has shown so far, kept up to date from its event
 //! records: the live values a lesson's conditions and questions read.
 //!
-//! Records are the headless apps' JSON lines (see [`serversocket_report::json_record`]), so a recorded
-//! NDJSON log and a live window feed the same state. A window also sees events the JSON schema
-//! leaves out (limits changed, a pooled socket released, a connection's kernel state);
-//! [`lesson_record`] gives those a record too, so the live values are exact in a window.
+//! Records are the headless apps' JSON lines, read back as typed records
+//! ([`serversocket_report::Record`]), so a recorded NDJSON log and a live window feed the same
+//! state. A window also sees events the JSON schema leaves out (limits changed, a pooled
+//! socket released, a connection's kernel state); [`lesson_record`] gives those a record too,
+//! so the live values are exact in a window.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
 use std::time::SystemTime;
 
-use serde_json::{Value, json};
-
-use crate::condition::Outcome;
+use crate::outcome::Outcome;
 use serversocket::Event;
-use serversocket_report::json_record;
-
-/// Whose events: the server window (or `server-app --headless`) or the client's.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    /// The ServerSocket's side.
-    Server,
-    /// The client sockets' side.
-    Client,
-}
-
-impl Side {
-    /// `server` or `client`.
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Side::Server => "server",
-            Side::Client => "client",
-        }
-    }
-}
+pub use serversocket_report::Side;
+use serversocket_report::{Line, Record};
 
 /// Every live value a condition may name, with what it means (shown in the lesson docs and
 /// used to refuse a misspelt name when a lesson loads).
@@ -105,7 +83,7 @@ pub const VALUES: &[(&str, &str)] = &[
 pub struct Observed {
     /// None until a `listening` or `stopped` record.
     listening: Option<bool>,
-    address: Option<String>,
+    address: Option<SocketAddr>,
     handle: Option<i64>,
     min: Option<u64>,
     max: Option<u64>,
@@ -128,97 +106,81 @@ pub struct Observed {
 
 impl Observed {
     /// Takes one event record into account.
-    pub fn apply(&mut self, record: &Value) {
-        let socket = record.get("socket").and_then(Value::as_u64);
-        let number = |field: &str| record.get(field).and_then(Value::as_u64);
-        match record
-            .get("event")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-        {
-            "listening" => {
+    pub fn apply(&mut self, record: &Record<'_>) {
+        match record {
+            Record::Listening {
+                address,
+                handle,
+                max,
+                min,
+                ..
+            } => {
                 self.listening = Some(true);
-                self.address = record
-                    .get("address")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                self.handle = record.get("handle").and_then(Value::as_i64);
-                self.min = number("min");
-                self.max = number("max");
+                self.address = Some(*address);
+                self.handle = Some(*handle);
+                self.min = Some(*min);
+                self.max = Some(*max);
             }
             // The naive server's single socket closes to hand a connection off, then listens
             // again.
-            "stopped" | "listener_closed" => self.listening = Some(false),
-            "listener_reopened" => self.listening = Some(true),
-            "limits_changed" => {
-                self.min = number("min");
-                self.max = number("max");
+            Record::Stopped | Record::ListenerClosed => self.listening = Some(false),
+            Record::ListenerReopened { .. } => self.listening = Some(true),
+            Record::LimitsChanged { max, min } => {
+                self.min = Some(*min);
+                self.max = Some(*max);
             }
-            "add_socket" => {
-                self.idle.extend(socket);
+            Record::AddSocket { socket } => {
+                self.idle.insert(socket.0);
             }
-            "connected" => {
-                if let Some(socket) = socket {
-                    self.idle.remove(&socket);
-                    self.connected.insert(socket);
-                }
+            Record::Connected {
+                local,
+                remote,
+                socket,
+            } => {
+                self.idle.remove(&socket.0);
+                self.connected.insert(socket.0);
                 self.accepted += 1;
-                let port = |field: &str| {
-                    record
-                        .get(field)
-                        .and_then(Value::as_str)
-                        .and_then(|address| address.parse::<std::net::SocketAddr>().ok())
-                        .map(|address| address.port())
-                };
-                if let (Some(local), Some(remote)) = (port("local"), port("remote")) {
-                    self.last_ports = Some((local, remote));
-                }
+                self.last_ports = Some((local.port(), remote.port()));
             }
-            "closed" | "released" => {
-                if let Some(socket) = socket {
-                    self.connected.remove(&socket);
-                    self.idle.remove(&socket);
-                }
+            Record::Closed { socket } | Record::Released { socket } => {
+                self.connected.remove(&socket.0);
+                self.idle.remove(&socket.0);
             }
-            "accept_queue" => {
+            Record::AcceptQueue {
+                capacity,
+                overflows,
+                syn_recv,
+                waiting,
+            } => {
                 self.accept_queue = Some([
-                    number("waiting").unwrap_or(0),
-                    number("capacity").unwrap_or(0),
-                    number("syn_recv").unwrap_or(0),
-                    number("overflows").unwrap_or(0),
+                    u64::from(*waiting),
+                    u64::from(*capacity),
+                    u64::from(*syn_recv),
+                    *overflows,
                 ]);
             }
-            "error" => {
+            Record::Error { code, .. } => {
                 self.errors += 1;
-                self.last_error_code = number("code");
+                self.last_error_code = u64::try_from(*code).ok();
             }
-            "data" => {
+            Record::Data { bytes, .. } => {
                 self.reads += 1;
-                self.bytes_received += number("bytes").unwrap_or(0);
+                self.bytes_received += bytes;
             }
-            "tls" => {
+            Record::Tls {
+                cipher, protocol, ..
+            } => {
                 self.tls_handshakes += 1;
-                let text = |field: &str| {
-                    record
-                        .get(field)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned()
-                };
-                self.tls = Some((text("protocol"), text("cipher")));
+                self.tls = Some((protocol.to_string(), cipher.to_string()));
             }
-            "kernel_state" => {
-                if let Some(socket) = socket {
-                    match record.get("state").and_then(Value::as_str) {
-                        Some(state) => {
-                            self.kernel_states.insert(socket, state.to_owned());
-                        }
-                        None => {
-                            self.kernel_states.remove(&socket);
-                        }
-                    }
+            Record::KernelState { socket, state } => match state {
+                Some(state) => {
+                    self.kernel_states.insert(socket.0, state.to_string());
                 }
-            }
+                None => {
+                    self.kernel_states.remove(&socket.0);
+                }
+            },
             _ => {}
         }
     }
@@ -234,13 +196,10 @@ impl Observed {
             |state: &str| count(self.kernel_states.values().filter(|s| *s == state).count());
         match name {
             "listening" => self.listening.map_or(Outcome::Unknown, Outcome::Bool),
-            "address" => self.address.clone().map_or(Outcome::Unknown, Outcome::Text),
-            "port" => known(
-                self.address
-                    .as_deref()
-                    .and_then(|address| address.parse::<std::net::SocketAddr>().ok())
-                    .map(|address| u64::from(address.port())),
-            ),
+            "address" => self.address.map_or(Outcome::Unknown, |address| {
+                Outcome::Text(address.to_string())
+            }),
+            "port" => known(self.address.map(|address| u64::from(address.port()))),
             "handle" => known(self.handle.and_then(|handle| u64::try_from(handle).ok())),
             "min" => known(self.min),
             "max" => known(self.max),
@@ -277,47 +236,67 @@ fn as_number(n: u64) -> f64 {
     n as f64
 }
 
-/// The record a lesson takes for an event: its JSON line, or for events the JSON schema leaves
-/// out but a lesson needs (limits, releases, kernel states), a record of the same shape.
-/// `None` for events no lesson reads (progress, connecting).
+/// The record a lesson takes for an event, stamped at `at`: its JSON line, or for events the
+/// JSON schema leaves out but a lesson needs (limits, releases, kernel states), a record of
+/// the same shape ([`Record::for_lesson`]). `None` for events no lesson reads (progress,
+/// connecting).
 #[must_use]
-pub fn lesson_record(event: &Event, at: SystemTime) -> Option<Value> {
-    if let Some(record) = json_record(event, at) {
-        return Some(record);
-    }
-    let ts = serversocket_report::stamp(at);
-    match event {
-        Event::LimitsChanged { min, max } => {
-            Some(json!({"event": "limits_changed", "ts": ts, "min": min, "max": max}))
-        }
-        Event::Released { socket } => {
-            Some(json!({"event": "released", "ts": ts, "socket": socket}))
-        }
-        Event::KernelState { socket, view } => Some(match view {
-            Some(view) => {
-                json!({"event": "kernel_state", "ts": ts, "socket": socket, "state": view.state.name()})
-            }
-            None => json!({"event": "kernel_state", "ts": ts, "socket": socket, "state": null}),
-        }),
-        _ => None,
-    }
+pub fn lesson_record(event: &Event, at: SystemTime) -> Option<Line<'_>> {
+    Record::for_lesson(event).map(|record| record.at(at))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
+    use serversocket::SocketId;
+
     use super::*;
+
+    fn address(text: &str) -> SocketAddr {
+        text.parse().expect("an address")
+    }
+
+    fn connected(socket: u64, local: &str, remote: &str) -> Record<'static> {
+        Record::Connected {
+            local: address(local),
+            remote: address(remote),
+            socket: SocketId(socket),
+        }
+    }
+
+    fn queue(waiting: u32, capacity: u32) -> Record<'static> {
+        Record::AcceptQueue {
+            capacity,
+            overflows: 0,
+            syn_recv: 0,
+            waiting,
+        }
+    }
 
     #[test]
     fn follows_a_pool_from_its_records() {
         let mut server = Observed::default();
         assert_eq!(server.value("listening"), Outcome::Unknown);
         for record in [
-            json!({"event": "listening", "address": "127.0.0.1:2002", "handle": 7, "min": 2, "max": 3}),
-            json!({"event": "add_socket", "socket": 1}),
-            json!({"event": "add_socket", "socket": 2}),
-            json!({"event": "connected", "socket": 1, "local": "127.0.0.1:2002", "remote": "127.0.0.1:46116"}),
-            json!({"event": "add_socket", "socket": 3}),
-            json!({"event": "accept_queue", "waiting": 4, "capacity": 16, "syn_recv": 0, "overflows": 0}),
+            Record::Listening {
+                address: address("127.0.0.1:2002"),
+                handle: 7,
+                max: 3,
+                min: 2,
+                tls: None,
+            },
+            Record::AddSocket {
+                socket: SocketId(1),
+            },
+            Record::AddSocket {
+                socket: SocketId(2),
+            },
+            connected(1, "127.0.0.1:2002", "127.0.0.1:46116"),
+            Record::AddSocket {
+                socket: SocketId(3),
+            },
+            queue(4, 16),
         ] {
             server.apply(&record);
         }
@@ -327,8 +306,10 @@ mod tests {
         assert_eq!(server.value("idle"), Outcome::Number(2.0));
         assert_eq!(server.value("accept_queue.waiting"), Outcome::Number(4.0));
         assert_eq!(server.value("last.remote_port"), Outcome::Number(46116.0));
-        server.apply(&json!({"event": "closed", "socket": 1}));
-        server.apply(&json!({"event": "stopped"}));
+        server.apply(&Record::Closed {
+            socket: SocketId(1),
+        });
+        server.apply(&Record::Stopped);
         assert_eq!(server.value("connected"), Outcome::Number(0.0));
         assert_eq!(server.value("listening"), Outcome::Bool(false));
     }
@@ -336,14 +317,84 @@ mod tests {
     #[test]
     fn every_listed_value_has_a_reading() {
         let mut side = Observed::default();
-        side.apply(&json!({"event": "listening", "address": "[::1]:2002", "handle": 3, "min": 0, "max": 1}));
-        side.apply(&json!({"event": "accept_queue", "waiting": 0, "capacity": 1, "syn_recv": 0, "overflows": 0}));
-        side.apply(&json!({"event": "connected", "socket": 1, "local": "[::1]:2002", "remote": "[::1]:40000"}));
-        side.apply(&json!({"event": "tls", "socket": 1, "protocol": "TLS1.3", "cipher": "TLS13_AES_128_GCM_SHA256"}));
-        side.apply(&json!({"event": "error", "socket": 1, "code": 102}));
+        side.apply(&Record::Listening {
+            address: address("[::1]:2002"),
+            handle: 3,
+            max: 1,
+            min: 0,
+            tls: None,
+        });
+        side.apply(&queue(0, 1));
+        side.apply(&connected(1, "[::1]:2002", "[::1]:40000"));
+        side.apply(&Record::Tls {
+            cipher: Cow::Borrowed("TLS13_AES_128_GCM_SHA256"),
+            handshake_ms: 1.0,
+            protocol: Cow::Borrowed("TLS1.3"),
+            socket: SocketId(1),
+        });
+        side.apply(&Record::Error {
+            code: 102,
+            meaning: Cow::Borrowed("lost connection"),
+            message: Cow::Borrowed("the connection to [::1]:40000 was lost"),
+            socket: Some(SocketId(1)),
+        });
         for (name, _) in VALUES {
             assert_ne!(side.value(name), Outcome::Unknown, "{name}");
         }
         assert_eq!(side.value("no_such_value"), Outcome::Unknown);
+    }
+
+    /// The records only a lesson takes are the JSON objects they were when they were built
+    /// as `Value`s, so a lesson's patterns and report read them as before.
+    #[test]
+    fn a_lessons_own_records_keep_their_shape() {
+        use serde_json::json;
+        use serversocket_kernel::{TcpState, TcpView};
+        let at = SystemTime::UNIX_EPOCH;
+        let ts = serversocket_report::stamp(at);
+        let view = TcpView {
+            state: TcpState::TimeWait,
+            recv_queue: 0,
+            send_queue: 0,
+            rtt: None,
+            peer_accepted: None,
+        };
+        for (event, expected) in [
+            (
+                Event::LimitsChanged { min: 2, max: 10 },
+                json!({"event": "limits_changed", "ts": ts, "min": 2, "max": 10}),
+            ),
+            (
+                Event::Released {
+                    socket: SocketId(4),
+                },
+                json!({"event": "released", "ts": ts, "socket": 4}),
+            ),
+            (
+                Event::KernelState {
+                    socket: SocketId(4),
+                    view: Some(view),
+                },
+                json!({"event": "kernel_state", "ts": ts, "socket": 4, "state": "TIME_WAIT"}),
+            ),
+            (
+                Event::KernelState {
+                    socket: SocketId(4),
+                    view: None,
+                },
+                json!({"event": "kernel_state", "ts": ts, "socket": 4, "state": null}),
+            ),
+        ] {
+            let line = lesson_record(&event, at).expect("a lesson's record");
+            assert_eq!(serde_json::to_value(&line).expect("JSON"), expected);
+            let back: Line<'_> = serde_json::from_value(expected).expect("read back");
+            assert_eq!(back, line);
+        }
+        let progress = Event::SendProgress {
+            socket: SocketId(4),
+            sent: 1,
+            left: 1,
+        };
+        assert!(lesson_record(&progress, at).is_none());
     }
 }

@@ -6,6 +6,9 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::condition::{Facts, Outcome, Pattern};
+use serde::Deserialize;
+use serversocket_report::{Line, Record};
+
 use crate::observed::{Observed, Side};
 use crate::{Lesson, Step};
 
@@ -48,7 +51,10 @@ pub struct LessonRun {
     /// The live values of each side.
     server: Observed,
     client: Observed,
-    /// Every record since the lesson began, for `count`/`total` and the report.
+    /// Every record since the lesson began, for `count`/`total` and the report, as JSON
+    /// values: the patterns of a lesson's conditions name fields as text
+    /// (`event error(code = 102)`), and any record kind, not only the socket events', may
+    /// be matched.
     records: Vec<(Side, Value)>,
     /// Records dropped from the front at [`RECORD_LIMIT`].
     dropped: usize,
@@ -124,12 +130,35 @@ impl LessonRun {
         }
     }
 
-    /// Takes an event record of `side`, then checks the current step.
-    pub fn observe(&mut self, side: Side, record: Value) -> Progress {
-        match side {
-            Side::Server => self.server.apply(&record),
-            Side::Client => self.client.apply(&record),
+    /// Takes the record of an event of `side` (see [`crate::lesson_record`], or a line of a
+    /// recorded log), then checks the current step.
+    pub fn observe(&mut self, side: Side, line: &Line<'_>) -> Progress {
+        self.observed_mut(side).apply(&line.record);
+        // A line is an object with text keys: it always has a `Value`.
+        let record = serde_json::to_value(line).unwrap_or_default();
+        self.keep(side, record)
+    }
+
+    /// Takes a record of `side` given as JSON, then checks the current step: a record that
+    /// is not a socket event's (the client window's stream lab: `stream_write`,
+    /// `stream_read` …), which only `event …` patterns read, or one that is, which also moves
+    /// the live values as [`LessonRun::observe`] does.
+    pub fn observe_value(&mut self, side: Side, record: Value) -> Progress {
+        if let Ok(typed) = Record::deserialize(&record) {
+            self.observed_mut(side).apply(&typed);
         }
+        self.keep(side, record)
+    }
+
+    fn observed_mut(&mut self, side: Side) -> &mut Observed {
+        match side {
+            Side::Server => &mut self.server,
+            Side::Client => &mut self.client,
+        }
+    }
+
+    /// Keeps `record` for the patterns and the report, then checks the current step.
+    fn keep(&mut self, side: Side, record: Value) -> Progress {
         self.records.push((side, record));
         if self.records.len() > RECORD_LIMIT {
             let excess = self.records.len() - RECORD_LIMIT;
@@ -306,7 +335,7 @@ impl Facts for LessonRun {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serversocket::SocketId;
 
     use super::*;
 
@@ -328,32 +357,46 @@ say = "Connect twice"
 done_when = "count(connected) >= 2"
 "#;
 
+    /// A `connected` line of `socket`, stamped `ts`.
+    fn connected(socket: u64, ts: &str) -> Line<'static> {
+        Record::Connected {
+            local: "127.0.0.1:2002".parse().expect("an address"),
+            remote: "127.0.0.1:46116".parse().expect("an address"),
+            socket: SocketId(socket),
+        }
+        .at_stamp(ts.to_owned())
+    }
+
     #[test]
     fn steps_advance_on_events_and_answers_are_checked_live() {
         let mut run = LessonRun::new(lesson(TWO_STEPS));
         assert_eq!(
-            run.observe(Side::Client, json!({"event": "connected", "socket": 1})),
+            run.observe(Side::Client, &connected(1, "t0")),
             Progress::Unchanged
         );
-        let listening = json!({"event": "listening", "ts": "t1", "address": "127.0.0.1:2002", "min": 2, "max": 10, "handle": 5});
-        assert_eq!(run.observe(Side::Server, listening), Progress::Asking);
+        let listening = Record::Listening {
+            address: "127.0.0.1:2002".parse().expect("an address"),
+            handle: 5,
+            max: 10,
+            min: 2,
+            tls: None,
+        }
+        .at_stamp("t1");
+        assert_eq!(run.observe(Side::Server, &listening), Progress::Asking);
         assert_eq!(run.answer("2003"), Some((false, Progress::Unchanged)));
         assert_eq!(run.answer(" 2002 "), Some((true, Progress::NextStep)));
         assert_eq!(run.answer("2002"), None);
         // The client's connection before this step does not count for it.
         assert_eq!(
-            run.observe(Side::Client, json!({"event": "connected", "socket": 2})),
+            run.observe(Side::Client, &connected(2, "t1")),
             Progress::Unchanged
         );
         assert_eq!(
-            run.observe(Side::Server, json!({"event": "connected", "socket": 9})),
+            run.observe(Side::Server, &connected(9, "t1")),
             Progress::Unchanged
         );
         assert_eq!(
-            run.observe(
-                Side::Client,
-                json!({"event": "connected", "socket": 3, "ts": "t2"})
-            ),
+            run.observe(Side::Client, &connected(3, "t2")),
             Progress::Finished
         );
         assert!(run.is_finished());

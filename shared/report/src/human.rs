@@ -5,18 +5,11 @@ use std::fmt::Write as _;
 
 use serversocket::Event;
 
-/// Which side is logging: the seed words received data differently on each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// The ServerSocket's application: `Socket 0 got: …`.
-    Server,
-    /// The client's socket array: `Socket 0: …`.
-    Client,
-}
+use crate::Side;
 
 /// The seed's log line for an event, or `None` for events too chatty to log (SendProgress).
 #[must_use]
-pub fn human_line(role: Role, event: &Event) -> Option<String> {
+pub fn human_line(side: Side, event: &Event) -> Option<String> {
     Some(match event {
         Event::Listening {
             address, min, max, ..
@@ -41,7 +34,7 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
             tls.protocol,
             tls.cipher
         ),
-        Event::Data { .. } => data_line(role, event)?,
+        Event::Data { .. } => data_line(side, event)?,
         // An open connection's queues and RTT change every second while it is busy; the row
         // shows them. The log tells what a learner should notice: a connection that waits in
         // the server's accept queue, and the closing states (FIN_WAIT, CLOSE_WAIT, TIME_WAIT …).
@@ -121,7 +114,7 @@ pub fn human_line(role: Role, event: &Event) -> Option<String> {
 
 /// A Data event's log line: `Socket 3 got: …` in the server's log, `Socket 3: …` in the
 /// client's.
-fn data_line(role: Role, event: &Event) -> Option<String> {
+fn data_line(side: Side, event: &Event) -> Option<String> {
     let Event::Data {
         socket,
         data,
@@ -130,9 +123,9 @@ fn data_line(role: Role, event: &Event) -> Option<String> {
     else {
         return None;
     };
-    let verb = match role {
-        Role::Server => " got",
-        Role::Client => "",
+    let verb = match side {
+        Side::Server => " got",
+        Side::Client => "",
     };
     Some(format!(
         "Socket {socket}{verb}: {}",

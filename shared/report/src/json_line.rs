@@ -1,20 +1,24 @@
-//! The JSON lines of a connection's everyday events, written straight into the output.
+//! The JSON lines of a connection's everyday events, written straight into the output, and
+//! the stamps (`ts`) of every line.
 //!
 //! A server that prints every event writes five lines a connection (add_socket, connected,
-//! send_complete, error 102, closed). Built as a [`serde_json::Value`] each line cost a map,
-//! a string per key, a timestamp string and the line's own string: some sixty allocations a
-//! connection, which is what kept the printing server under 0.9 of a plain accept loop. These
-//! events are written here, by hand (a Data event from a borrowed struct), with their fields
-//! in the order the `Value` prints them (its map sorts keys), so the bytes are exactly
-//! [`serversocket_report::json_record`]'s; the tests hold the two to that. Every other event still
-//! goes through `json_record`.
+//! send_complete, error 102, closed). Their [`crate::Record`]s written by
+//! `serde_json::to_writer` cost about twice what these hand-written lines do (the `print`
+//! bench, `cargo bench -p serversocket-report --bench print`: 384–443 ns a line against
+//! 164–192, ratio 2.3; a `connected` line 3.2–3.7 times, an `error` line 1.6–1.8). serde_json
+//! escapes every key and value byte by byte and formats addresses through `Display`; here
+//! fixed keys and names are written as they are, IPv4 addresses and numbers through `itoa`,
+//! and only an error's meaning and message are escaped. Serde lost, so these five events are
+//! written here, with their fields in the record's order, and their bytes are exactly the
+//! record's: the tests here and the golden test (`tests/records.rs`, through the printer)
+//! hold the two to that. Every other line, a data line among them (as fast either way), is
+//! its record written by serde.
 
 use std::io::{self, Write};
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use crate::JSON_TEXT_CHARS;
 use serversocket::{Event, SocketId};
 
 /// Writes `event`'s JSON line (with its newline) to `out`; `Ok(false)` when the event is not
@@ -62,28 +66,6 @@ pub(crate) fn write(out: &mut impl Write, event: &Event, ts: &str) -> io::Result
                 number(out, socket.0)?;
             }
             stamp_and_end(out, ts, b"")
-        }
-        Event::Data {
-            socket,
-            data,
-            bytes,
-        } => {
-            let text = String::from_utf8_lossy(data);
-            let (text, cut) = match text.char_indices().nth(JSON_TEXT_CHARS) {
-                Some((cut, _)) => (&text[..cut], Some(true)),
-                None => (&text[..], None),
-            };
-            line(
-                out,
-                &Data {
-                    bytes: *bytes,
-                    cut,
-                    event: "data",
-                    socket: *socket,
-                    text,
-                    ts,
-                },
-            )
         }
         _ => Ok(false),
     }
@@ -149,11 +131,9 @@ impl Stamps {
     }
 }
 
-/// The line of an event that names only its socket. The lines of the everyday events are
-/// written by hand, not through serde: five lines a connection, and serde's escaping of every
-/// key and its formatting of addresses through `Display` were a third of the printer's time.
-/// Only an error's meaning and message are escaped; the rest cannot need it (fixed names,
-/// digits, an RFC 3339 stamp, an address).
+/// The line of an event that names only its socket. Only an error's meaning and message are
+/// escaped in these lines; the rest cannot need it (fixed names, digits, an RFC 3339 stamp,
+/// an address).
 fn plain(out: &mut impl Write, event: &str, socket: SocketId, ts: &str) -> io::Result<bool> {
     out.write_all(br#"{"event":""#)?;
     out.write_all(event.as_bytes())?;
@@ -196,12 +176,6 @@ fn address(out: &mut impl Write, address: &std::net::SocketAddr) -> io::Result<(
     }
 }
 
-fn line(out: &mut impl Write, record: &impl Serialize) -> io::Result<bool> {
-    serde_json::to_writer(&mut *out, record)?;
-    out.write_all(b"\n")?;
-    Ok(true)
-}
-
 /// A value written as its `Display` text (an address, an error's message), with no string
 /// made for it first.
 struct Shown<'a, T: std::fmt::Display>(&'a T);
@@ -212,39 +186,22 @@ impl<T: std::fmt::Display> Serialize for Shown<'_, T> {
     }
 }
 
-// The fields of each record below are in alphabetical order: that is the order of the
-// `Value` map json_record builds (and of the lines written by hand above).
-
-#[derive(Serialize)]
-struct Data<'a> {
-    bytes: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cut: Option<bool>,
-    event: &'static str,
-    socket: SocketId,
-    text: &'a str,
-    ts: &'a str,
-}
-
 #[cfg(test)]
 mod tests {
     use bytes::Bytes;
 
     use super::*;
-    use crate::json_record;
+    use crate::Record;
     use serversocket::SocketError;
 
-    /// The line written here and the one `json_record` makes, for the same event and time.
+    /// The line written here and the one the event's record makes, for the same event and time.
     fn both(event: &Event) -> (String, String) {
         let at = SystemTime::UNIX_EPOCH + Duration::from_micros(1_764_000_000_123_456);
         let ts = Stamps::default().at(at).to_owned();
         let mut fast = Vec::new();
         assert!(write(&mut fast, event, &ts).expect("written"), "{event:?}");
-        let record = json_record(event, at).expect("in the schema");
-        (
-            String::from_utf8(fast).expect("UTF-8"),
-            format!("{record}\n"),
-        )
+        let line = Record::from_event(event).expect("in the schema").at(at);
+        (String::from_utf8(fast).expect("UTF-8"), format!("{line}\n"))
     }
 
     /// A printer's stamps are exactly the whole stamp of each moment: across a second's end,
@@ -332,9 +289,6 @@ mod tests {
                     cause: None,
                 },
             },
-            Event::data(socket, &Bytes::from_static(b"hello \"you\"\r\n\x00\xff")),
-            Event::data(socket, &Bytes::from("é".repeat(JSON_TEXT_CHARS + 3))),
-            Event::data(socket, &Bytes::from(vec![b'z'; 128 * 1024])),
         ];
         for event in &events {
             let (fast, schema) = both(event);
@@ -346,6 +300,8 @@ mod tests {
     fn other_events_are_left_to_the_schema() {
         let mut out = Vec::new();
         assert!(!write(&mut out, &Event::Stopped, "ts").expect("nothing to fail"));
+        let data = Event::data(SocketId(1), &Bytes::from_static(b"hi"));
+        assert!(!write(&mut out, &data, "ts").expect("nothing to fail"));
         assert!(out.is_empty());
     }
 }

@@ -7,29 +7,35 @@
 //!
 //! # Layout
 //! - [`human`]: the seed's words for each event ([`human_line`]), received bytes as text.
-//! - [`json`]: the JSON line of each event ([`json_record`]), the note about dropped lines.
-//! - `json_line`: the everyday events' JSON lines written straight to the output, byte for byte
-//!   what [`json_record`] prints, without its allocations; the stamps (`ts`).
-//! - [`printer`]: [`Printer`], one line an event to a writer.
+//! - [`record`]: the JSON lines' one schema: [`Record`] (what a line says happened, made from
+//!   an event by [`Record::from_event`]) and [`Line`] (a record and its `ts`, written with
+//!   `serde_json::to_writer` and read back by the lessons).
+//! - `json_line`: the five everyday events' lines written by hand (serde costs twice as much
+//!   there), byte for byte their records' lines; the stamps (`ts`), made once a second and
+//!   completed to the microsecond.
+//! - [`printer`]: [`Printer`], one line an event to a writer; the note about dropped lines.
 //! - [`output`]: [`Output`], stdout through a bounded queue, so a stalled reader never blocks.
 //! - [`log_file`]: the log written to a file as it happens, rotated at a size.
+//! - [`side`]: [`Side`], whose events: the server's or the client's (the lessons' too).
 //! - [`escapes`]: text with `\r \n \xNN` escapes and hex input, as users type bytes.
 
 #![forbid(unsafe_code)]
 
 pub mod escapes;
 pub mod human;
-pub mod json;
 mod json_line;
 pub mod log_file;
 pub mod output;
 pub mod printer;
+pub mod record;
+pub mod side;
 
-pub use human::{PREVIEW_CHARS, Role, escape_text, human_line, preview_text};
-pub use json::{JSON_TEXT_CHARS, dropped_line, json_record};
+pub use human::{PREVIEW_CHARS, escape_text, human_line, preview_text};
 pub use json_line::stamp;
 pub use output::Output;
-pub use printer::Printer;
+pub use printer::{Printer, dropped_line};
+pub use record::{JSON_TEXT_CHARS, Line, Record};
+pub use side::{Role, Side};
 
 #[cfg(test)]
 mod tests;

@@ -16,7 +16,7 @@ use std::time::SystemTime;
 
 use thiserror::Error;
 
-use crate::{Role, human_line, json_record};
+use crate::{Record, Side, human_line};
 use serversocket::Event;
 
 /// How many lines may wait for the writer thread before new ones are dropped.
@@ -61,7 +61,7 @@ pub struct LogFile {
     /// Lines dropped because the writer was behind, or could not write.
     dropped: Arc<AtomicU64>,
     /// Which side's words to use.
-    role: Role,
+    side: Side,
     /// Text or NDJSON.
     format: LogFormat,
     /// The file.
@@ -77,7 +77,7 @@ impl LogFile {
     pub fn start(
         path: &Path,
         format: LogFormat,
-        role: Role,
+        side: Side,
         rotate_at: u64,
     ) -> Result<Self, LogFileError> {
         let open = |path: &Path| {
@@ -122,7 +122,7 @@ impl LogFile {
         Ok(Self {
             lines,
             dropped,
-            role,
+            side,
             format,
             path: path.to_owned(),
         })
@@ -131,11 +131,11 @@ impl LogFile {
     /// Queues `event`'s line (nothing for events outside the format); never waits.
     pub fn record(&self, event: &Event, at: SystemTime) {
         let line = match self.format {
-            LogFormat::Text => human_line(self.role, event).map(|line| {
+            LogFormat::Text => human_line(self.side, event).map(|line| {
                 let stamp = humantime::format_rfc3339_millis(at);
                 format!("{stamp}  {line}")
             }),
-            LogFormat::Ndjson => json_record(event, at).map(|record| record.to_string()),
+            LogFormat::Ndjson => Record::from_event(event).map(|record| record.at(at).to_string()),
         };
         if let Some(line) = line
             && let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =
@@ -222,7 +222,7 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.join("log.txt");
         let _ = std::fs::remove_file(&path);
-        let log = LogFile::start(&path, LogFormat::Text, Role::Server, 0).expect("started");
+        let log = LogFile::start(&path, LogFormat::Text, Side::Server, 0).expect("started");
         let event = Event::Closed {
             socket: SocketId(3),
         };
@@ -261,7 +261,7 @@ mod tests {
     fn ndjson_lines_follow_the_headless_schema_and_a_bad_path_is_an_error() {
         let path = std::env::temp_dir().join(format!("log-file-{}.ndjson", std::process::id()));
         let _ = std::fs::remove_file(&path);
-        let log = LogFile::start(&path, LogFormat::Ndjson, Role::Client, 1 << 20).expect("ok");
+        let log = LogFile::start(&path, LogFormat::Ndjson, Side::Client, 1 << 20).expect("ok");
         log.record(
             &Event::Closed {
                 socket: SocketId(1),
@@ -276,7 +276,7 @@ mod tests {
         let error = LogFile::start(
             Path::new("/no/such/dir/log.txt"),
             LogFormat::Text,
-            Role::Client,
+            Side::Client,
             0,
         )
         .expect_err("no such directory");

@@ -3,18 +3,19 @@
 use std::io::Write;
 use std::time::SystemTime;
 
-use serde_json::{Value, json};
+use std::borrow::Cow;
 
 use serversocket::Event;
 
 use crate::output::Output;
-use crate::{Role, dropped_line, human_line, json_record};
+use crate::record::{Certificate, Record};
+use crate::{Side, human_line};
 
 /// Prints events one line each, as the seed's words or as JSON lines (headless mode).
 #[derive(Debug)]
 pub struct Printer<W: Write> {
     /// Which side's wording to use.
-    role: Role,
+    side: Side,
     /// JSON lines instead of the seed's words.
     json: bool,
     /// Where lines go (stdout in the apps).
@@ -24,7 +25,7 @@ pub struct Printer<W: Write> {
     /// The server's TLS certificate fingerprint, said with every Listening (a `tls` object in
     /// the JSON line, a sentence in words), so a client can pin or compare it.
     fingerprint: Option<String>,
-    /// The stamps of the JSON lines written by hand.
+    /// The stamps of the JSON lines.
     stamps: crate::json_line::Stamps,
     /// Where a JSON line is made before it is handed to `out` in one write.
     line: Vec<u8>,
@@ -33,10 +34,10 @@ pub struct Printer<W: Write> {
 }
 
 impl<W: Write> Printer<W> {
-    /// A printer for `role`, writing JSON lines when `json` is set.
-    pub fn new(role: Role, json: bool, out: W) -> Self {
+    /// A printer for `side`, writing JSON lines when `json` is set.
+    pub fn new(side: Side, json: bool, out: W) -> Self {
         Self {
-            role,
+            side,
             json,
             out,
             closed: false,
@@ -64,36 +65,41 @@ impl<W: Write> Printer<W> {
     /// [`Printer::flush`]: a program that drains a batch of events flushes once for the batch,
     /// instead of once a line (a flush is a write to the pipe, the costliest part of a line).
     pub fn print_unflushed(&mut self, event: &Event) {
-        let listening = matches!(event, Event::Listening { .. });
-        if self.json && !self.closed && !listening {
-            let ts = self.stamps.at(SystemTime::now());
-            self.line.clear();
-            if crate::json_line::write(&mut self.line, event, ts).unwrap_or(false) {
-                self.closed = self.out.write_all(&self.line).is_err();
-                self.unflushed += self.line.len();
-                return;
-            }
+        if self.closed {
+            return;
         }
-        let line = match (&self.fingerprint, self.json) {
-            (Some(fingerprint), true) if listening => {
-                json_record(event, SystemTime::now()).map(|mut record| {
-                    if let Some(fields) = record.as_object_mut() {
-                        fields.insert("tls".to_owned(), json!({"fingerprint": fingerprint}));
-                    }
-                    record.to_string()
-                })
+        if !self.json {
+            let line = human_line(self.side, event).map(|line| match &self.fingerprint {
+                Some(fingerprint) if matches!(event, Event::Listening { .. }) => format!(
+                    "{line}\nTLS: every connection is secured; the certificate's SHA-256 fingerprint is {fingerprint}."
+                ),
+                _ => line,
+            });
+            if let Some(line) = line {
+                self.closed = writeln!(self.out, "{line}").is_err();
+                self.unflushed += line.len() + 1;
             }
-            (Some(fingerprint), false) if listening => human_line(self.role, event).map(|line| {
-                format!("{line}\nTLS: every connection is secured; the certificate's SHA-256 fingerprint is {fingerprint}.")
-            }),
-            (_, true) => json_record(event, SystemTime::now()).map(|record| record.to_string()),
-            (_, false) => human_line(self.role, event),
+            return;
+        }
+        let ts = self.stamps.at(SystemTime::now());
+        self.line.clear();
+        // The everyday events are written by hand (see `json_line`): about half of what
+        // `serde_json::to_writer` costs on their records.
+        let written = match crate::json_line::write(&mut self.line, event, ts) {
+            Ok(true) => Ok(()),
+            _ => match Record::from_event(event) {
+                Some(record) => {
+                    self.line.clear();
+                    with_certificate(record, self.fingerprint.as_deref())
+                        .at_stamp(ts)
+                        .write_to(&mut self.line)
+                }
+                None => return,
+            },
         };
-        if let Some(line) = line
-            && !self.closed
-        {
-            self.closed = writeln!(self.out, "{line}").is_err();
-            self.unflushed += line.len() + 1;
+        if written.is_ok() {
+            self.closed = self.out.write_all(&self.line).is_err();
+            self.unflushed += self.line.len();
         }
     }
 
@@ -111,34 +117,27 @@ impl<W: Write> Printer<W> {
         }
     }
 
-    /// Prints a line of the program's own: `human` as it is, or a JSON object with `json_event`
-    /// as its event.
-    pub fn print_note(&mut self, human: &str, json_event: &str) {
-        self.print_note_with(human, json_event, Value::Null);
+    /// Prints a line of the program's own: `human` as it is, or `record` as a JSON line.
+    pub fn print_note(&mut self, human: &str, record: Record<'_>) {
+        if self.closed {
+            return;
+        }
+        let written = if self.json {
+            // Made whole first: each write to an `Output` takes its lock.
+            self.line.clear();
+            record
+                .at(SystemTime::now())
+                .write_to(&mut self.line)
+                .and_then(|()| self.out.write_all(&self.line))
+        } else {
+            writeln!(self.out, "{human}")
+        };
+        self.closed = written.and_then(|()| self.out.flush()).is_err();
     }
 
     /// The underlying writer (e.g. for [`Output::reader_gone`]).
     pub fn out(&self) -> &W {
         &self.out
-    }
-
-    /// Like [`Printer::print_note`], with `fields` (a JSON object) added to the JSON line.
-    pub fn print_note_with(&mut self, human: &str, json_event: &str, fields: Value) {
-        let line = if self.json {
-            let ts = crate::json_line::stamp(SystemTime::now());
-            let mut record = json!({"event": json_event, "ts": ts});
-            if let (Some(record), Value::Object(fields)) = (record.as_object_mut(), fields) {
-                record.extend(fields);
-            }
-            record.to_string()
-        } else {
-            human.to_owned()
-        };
-        if !self.closed {
-            self.closed = writeln!(self.out, "{line}")
-                .and_then(|()| self.out.flush())
-                .is_err();
-        }
     }
 
     /// True once a line could not be written: nobody reads the output any more.
@@ -154,8 +153,33 @@ impl Printer<Output> {
     ///
     /// # Errors
     /// When stdout cannot be duplicated or the writer thread cannot start.
-    pub fn stdout(role: Role, json: bool) -> std::io::Result<Self> {
+    pub fn stdout(side: Side, json: bool) -> std::io::Result<Self> {
         let out = Output::stdout(Box::new(move |count, at| dropped_line(json, count, at)))?;
-        Ok(Self::new(role, json, out))
+        Ok(Self::new(side, json, out))
     }
+}
+
+/// The line that says `count` lines of output were dropped because their reader fell behind:
+/// `{"count":N,"event":"dropped","ts":…}` with `json`, words otherwise. `at` is when the last
+/// of them was printed: the note takes their place in the output, so its `ts` keeps the
+/// stamps in order.
+#[must_use]
+pub fn dropped_line(json: bool, count: u64, at: SystemTime) -> String {
+    if json {
+        Record::Dropped { count }.at(at).to_string()
+    } else {
+        format!(
+            "{count} lines of output were dropped: whoever reads this output fell behind, and the program does not wait for it."
+        )
+    }
+}
+
+/// `record`, with the certificate named when it is a TLS server's `listening` record.
+fn with_certificate<'a>(mut record: Record<'a>, fingerprint: Option<&'a str>) -> Record<'a> {
+    if let (Record::Listening { tls, .. }, Some(fingerprint)) = (&mut record, fingerprint) {
+        *tls = Some(Certificate {
+            fingerprint: Cow::Borrowed(fingerprint),
+        });
+    }
+    record
 }

@@ -8,6 +8,12 @@ use serversocket::{Event, SocketError, SocketId};
 
 use crate::*;
 
+/// The JSON line of `event` stamped at `at`, as a `Value` to look into.
+fn json_record(event: &Event, at: SystemTime) -> Option<serde_json::Value> {
+    Record::from_event(event)
+        .map(|record| serde_json::to_value(record.at(at)).expect("a JSON object"))
+}
+
 #[test]
 fn lines_use_the_seeds_words() {
     let socket = SocketId(0);
@@ -20,16 +26,16 @@ fn lines_use_the_seeds_words() {
         },
     };
     assert_eq!(
-        human_line(Role::Client, &lost).as_deref(),
+        human_line(Side::Client, &lost).as_deref(),
         Some("Socket 0: Error = 102 (lost connection)")
     );
     let data = Event::data(socket, &bytes::Bytes::from_static(b"hi\n\0\xff"));
     assert_eq!(
-        human_line(Role::Server, &data).as_deref(),
+        human_line(Side::Server, &data).as_deref(),
         Some("Socket 0 got: hi\\n\\u{0}\u{fffd}")
     );
     assert_eq!(
-        human_line(Role::Client, &data).as_deref(),
+        human_line(Side::Client, &data).as_deref(),
         Some("Socket 0: hi\\n\\u{0}\u{fffd}")
     );
 }
@@ -50,7 +56,7 @@ impl Write for ClosedPipe {
 #[test]
 fn a_printer_counts_what_it_printed_since_the_last_flush() {
     for json in [true, false] {
-        let mut printer = Printer::new(Role::Server, json, Vec::new());
+        let mut printer = Printer::new(Side::Server, json, Vec::new());
         printer.print_unflushed(&Event::Closed {
             socket: SocketId(1),
         });
@@ -67,10 +73,10 @@ fn a_printer_counts_what_it_printed_since_the_last_flush() {
 
 #[test]
 fn a_printer_notices_when_its_reader_is_gone() {
-    let mut printer = Printer::new(Role::Server, false, Vec::new());
+    let mut printer = Printer::new(Side::Server, false, Vec::new());
     printer.print(&Event::Stopped);
     assert!(!printer.is_closed());
-    let mut broken = Printer::new(Role::Server, true, ClosedPipe);
+    let mut broken = Printer::new(Side::Server, true, ClosedPipe);
     broken.print(&Event::Stopped);
     assert!(broken.is_closed());
 }
@@ -79,7 +85,7 @@ fn a_printer_notices_when_its_reader_is_gone() {
 fn huge_chunks_are_cut_with_their_size_said() {
     let data = vec![b'a'; 65_536];
     let line = human_line(
-        Role::Server,
+        Side::Server,
         &Event::data(SocketId(1), &bytes::Bytes::from(data)),
     )
     .unwrap_or_default();
@@ -143,21 +149,21 @@ fn the_log_tells_the_kernels_closing_states_and_the_accept_queue_not_every_open_
         }),
     };
     assert_eq!(
-        human_line(Role::Server, &view(TcpState::Established, None)),
+        human_line(Side::Server, &view(TcpState::Established, None)),
         None
     );
     assert_eq!(
-        human_line(Role::Client, &view(TcpState::Established, Some(true))),
+        human_line(Side::Client, &view(TcpState::Established, Some(true))),
         None
     );
-    let waiting = human_line(Role::Client, &view(TcpState::Established, Some(false)));
+    let waiting = human_line(Side::Client, &view(TcpState::Established, Some(false)));
     assert!(
         waiting
             .as_deref()
             .is_some_and(|l| l.contains("accept queue")),
         "{waiting:?}"
     );
-    let closing = human_line(Role::Server, &view(TcpState::TimeWait, None));
+    let closing = human_line(Side::Server, &view(TcpState::TimeWait, None));
     assert!(
         closing
             .as_deref()
@@ -175,7 +181,7 @@ fn the_accept_queue_reads_as_one_line_and_one_record() {
         overflows: 0,
     };
     assert_eq!(
-        human_line(Role::Server, &queue).as_deref(),
+        human_line(Side::Server, &queue).as_deref(),
         Some("Kernel accept queue: 4 waiting (capacity 16)")
     );
     let record = json_record(&queue, SystemTime::UNIX_EPOCH).expect("in the schema");
@@ -190,7 +196,7 @@ fn the_accept_queue_reads_as_one_line_and_one_record() {
         syn_recv: 1,
         overflows: 9,
     };
-    let line = human_line(Role::Server, &overflowing).unwrap_or_default();
+    let line = human_line(Side::Server, &overflowing).unwrap_or_default();
     assert!(
         line.contains("1 half-open") && line.contains("9 dropped"),
         "{line}"
@@ -270,7 +276,7 @@ fn a_data_event_shows_a_long_chunk_as_the_whole_chunk_would() {
             json_record(&whole, SystemTime::UNIX_EPOCH),
             "chunk {n}"
         );
-        for role in [Role::Server, Role::Client] {
+        for role in [Side::Server, Side::Client] {
             assert_eq!(
                 human_line(role, &event),
                 human_line(role, &whole),

@@ -3,14 +3,17 @@
 //! shows what a test waits for. A dev-dependency only (`publish = false`).
 //!
 //! # Layout
-//! - [`PATIENCE`], [`within_patience`]: how long a test waits for anything, and the one
-//!   bounded poll.
+//! - [`PATIENCE`], [`within_patience`], [`received_within_patience`], [`exited`]: how long a
+//!   test waits for anything, the one bounded poll, the one bounded wait on a channel, and the
+//!   wait for a child process to end.
 //! - [`free_port`]: a loopback port nothing listens on.
 //! - [`at_once`]: many threads released by one barrier (a burst of clients).
+//! - [`app`]: an app's binary run as a script would run it (its lines read with a deadline,
+//!   `Command::output` with a deadline, the other app's binary found).
 //! - `kittest` (feature `kittest`): a window in a harness, and frames run until a condition
 //!   holds.
 //! - `sockets` (feature `sockets`): a greeting server on an ephemeral loopback port, a client
-//!   of it, and [`sockets::Watch`], a bounded wait for the event a test expects.
+//!   of it, and `sockets::Watch`, a bounded wait for the event a test expects.
 
 #![forbid(unsafe_code)]
 #![allow(clippy::expect_used)]
@@ -19,6 +22,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+pub mod app;
 #[cfg(feature = "kittest")]
 pub mod kittest;
 #[cfg(feature = "sockets")]
@@ -29,7 +33,7 @@ pub mod sockets;
 /// hanging, never a measure of speed.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
-/// How often [`within_patience`] and [`kittest::run_until`] look again.
+/// How often [`within_patience`] and `kittest::run_until` look again.
 pub const POLL: Duration = Duration::from_millis(10);
 
 /// Polls `ready` every [`POLL`] until it gives a value, for at most [`PATIENCE`]: for states
@@ -46,6 +50,23 @@ pub fn within_patience<T>(mut ready: impl FnMut() -> Option<T>) -> Option<T> {
         }
         std::thread::sleep(POLL);
     }
+}
+
+/// Takes what `receive(time_left)` gives until `wanted` takes one, for at most [`PATIENCE`] in
+/// all: for a channel of events or lines, where a test waits on the news itself rather than
+/// polling. `None` when the patience ran out or `receive` gave nothing (its time was up, or
+/// its channel closed); the caller fails the test saying what it saw.
+pub fn received_within_patience<T, R>(
+    mut receive: impl FnMut(Duration) -> Option<T>,
+    mut wanted: impl FnMut(T) -> Option<R>,
+) -> Option<R> {
+    let deadline = Instant::now() + PATIENCE;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        if let Some(done) = wanted(receive(left)?) {
+            return Some(done);
+        }
+    }
+    None
 }
 
 /// Waits (at most [`PATIENCE`]) for `child` to exit and returns how it did; kills it and fails

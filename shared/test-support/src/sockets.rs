@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serversocket::handler::{Socket, SocketHandler};
 use serversocket::seed::{Greeter, SERVER_GREETING};
@@ -44,18 +44,19 @@ impl Watch {
         if let Some(index) = self.unclaimed.iter().position(&wanted) {
             return self.unclaimed.remove(index).expect("index is in range");
         }
-        let deadline = Instant::now() + PATIENCE;
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            let Some(event) = self.receiver.recv_timeout(left) else {
-                break;
-            };
-            self.seen.push(event.clone());
-            if wanted(&event) {
-                return event;
-            }
-            self.unclaimed.push_back(event);
-        }
-        panic!("gave up waiting for {what}; events seen: {:#?}", self.seen);
+        let (receiver, seen, unclaimed) = (&mut self.receiver, &mut self.seen, &mut self.unclaimed);
+        let found = crate::received_within_patience(
+            |left| receiver.recv_timeout(left),
+            |event| {
+                seen.push(event.clone());
+                if wanted(&event) {
+                    return Some(event);
+                }
+                unclaimed.push_back(event);
+                None
+            },
+        );
+        found.unwrap_or_else(|| panic!("gave up waiting for {what}; events seen: {:#?}", self.seen))
     }
 
     /// Waits for `count` events matching `wanted`; returns them in order.
@@ -96,10 +97,7 @@ impl Keeper {
     /// The bytes kept once there are `want` of them: a Data event is sent before the handler
     /// reads its chunk, so the last one may still be on its way. Fails after PATIENCE.
     pub fn kept_once(&self, want: usize) -> Vec<u8> {
-        let start = Instant::now();
-        while self.0.lock().unwrap().len() < want && start.elapsed() < PATIENCE {
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        let _ = crate::within_patience(|| (self.0.lock().unwrap().len() >= want).then_some(()));
         let kept = self.kept();
         assert!(kept.len() >= want, "kept {} of {want} bytes", kept.len());
         kept

@@ -11,7 +11,7 @@ pub const FRAME_BUDGET: Duration = Duration::from_millis(4);
 /// Hands every waiting event to `on_event` until the channel is empty or the budget is spent;
 /// in the latter case asks for another frame. Never blocks.
 pub fn drain_events(
-    receiver: &EventReceiver,
+    receiver: &mut EventReceiver,
     ctx: &egui::Context,
     mut on_event: impl FnMut(Event),
 ) -> usize {

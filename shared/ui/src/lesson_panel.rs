@@ -220,11 +220,13 @@ impl LessonPanel {
 
     /// Takes an event of this window's sockets.
     pub fn observe(&mut self, event: &Event) {
-        if self.run.is_none() {
+        let side = self.side;
+        let Some(run) = &mut self.run else {
             return;
-        }
-        if let Some(record) = lesson_record(event, SystemTime::now()) {
-            self.observe_record(record);
+        };
+        if let Some(line) = lesson_record(event, SystemTime::now()) {
+            let progress = run.observe(side, &line);
+            self.progressed(progress);
         }
     }
 
@@ -235,7 +237,7 @@ impl LessonPanel {
         let Some(run) = &mut self.run else {
             return;
         };
-        let progress = run.observe(side, record);
+        let progress = run.observe_value(side, record);
         self.progressed(progress);
     }
 

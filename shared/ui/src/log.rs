@@ -17,7 +17,7 @@ use std::time::SystemTime;
 
 use serversocket::Event;
 use serversocket_report::log_file::LogFile;
-use serversocket_report::{Role, human_line, json_record};
+use serversocket_report::{Record, Role, human_line};
 
 pub use crate::log_entry::LogEntry;
 pub use view::LogView;
@@ -187,8 +187,8 @@ fn write_ndjson<'a>(
     let mut out = io::BufWriter::new(std::fs::File::create(path)?);
     let mut written = 0;
     for entry in entries {
-        if let Some(record) = json_record(&entry.event, entry.at) {
-            writeln!(out, "{record}")?;
+        if let Some(record) = Record::from_event(&entry.event) {
+            record.at(entry.at).write_to(&mut out)?;
             written += 1;
         }
     }

@@ -1,4 +1,4 @@
-//! The keyboard shortcuts, in one place so the windows, their tooltips and the README agree.
+//! The keyboard shortcuts, in one place so the windows, their tooltips and docs/windows.md agree.
 //! `COMMAND` is Ctrl, or ⌘ on a Mac.
 
 use egui::{Key, KeyboardShortcut, Modifiers};

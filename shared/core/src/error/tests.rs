@@ -87,6 +87,10 @@ fn every_variant() -> Vec<SocketError> {
             problem: crate::tls::TlsProblem::UnknownCa,
             detail: text(),
         },
+        SocketError::Panicked {
+            what: "the socket's handler",
+            message: text(),
+        },
     ]
 }
 
@@ -115,10 +119,11 @@ fn every_variant_code_has_its_meaning_and_a_code_of_one_variant_says_what_it_say
             SocketError::PortHeldByConnection { .. } => 16,
             SocketError::MappedAddress { .. } => 17,
             SocketError::Tls { .. } => 18,
+            SocketError::Panicked { .. } => 19,
         });
         assert_ne!(code_meaning(error.code()), "unknown error", "{error:?}");
     }
-    assert_eq!(covered.len(), 19, "every variant is listed once");
+    assert_eq!(covered.len(), 20, "every variant is listed once");
     // Where one variant alone has a code, the code's meaning and the variant's agree.
     for error in &variants {
         let sharing = variants.iter().filter(|e| e.code() == error.code()).count();

@@ -4,8 +4,6 @@
 //! cannot collide with a demo running on this machine; the client is told that port, as a
 //! user would type it.)
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
 use client_app::window::{ClientSettings, ClientWindow};
 use egui_kittest::kittest::Queryable;
 use server_app::window::{ServerSettings, ServerWindow};

@@ -1,0 +1,446 @@
+//! Connecting: one socket or a burst, "at once", refused ports and unknown hosts, a naive
+//! server's losses, a connect waiting in the server's accept queue, TLS pins and the insecure
+//! choice, and the keyboard shortcuts.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use egui_kittest::kittest::Queryable;
+use serversocket::seed::{CLIENT_REPLY, Greeter, SERVER_GREETING, client_hello};
+use serversocket::{Runtime, ServerSocket, SocketId, event_channel};
+use serversocket_ui::RowState;
+
+use super::{Server, run_until, window};
+
+#[test]
+fn three_connects_make_three_connected_rows_each_greeted_and_the_seed_conversation() {
+    let mut server = Server::start();
+    let mut harness = window(server.port);
+    for _ in 0..3 {
+        harness.get_by_label("Connect").click();
+        harness.step();
+    }
+    run_until(&mut harness, "three greetings", |w| {
+        (0..3).all(|i| {
+            w.client
+                .log
+                .contains(&format!("Socket {i}: {SERVER_GREETING}"))
+        })
+    });
+    let window = harness.state();
+    assert_eq!(window.client.rows.count(RowState::Connected), 3);
+    assert_eq!(window.client.rows.len(), 3);
+    // The server got each socket's hello and reply: the seed's conversation.
+    let conversations: Vec<String> = (0..3)
+        .map(|index| format!("{}{CLIENT_REPLY}", client_hello(index)))
+        .collect();
+    let received = server.received_until(&conversations);
+    assert_eq!(
+        received.len(),
+        3,
+        "one server socket per client socket: {received:?}"
+    );
+    harness.step();
+    assert_eq!(
+        harness.query_all_by_label("connected").count(),
+        3,
+        "three rows say connected"
+    );
+}
+
+#[test]
+fn send_from_the_selected_sockets_details_arrives_at_the_server_and_close_closes_it() {
+    let mut server = Server::start();
+    let mut harness = window(server.port);
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "connected", |w| {
+        w.client.log.contains("Socket 0 connected.")
+    });
+    harness.step();
+    // The row is named by the client's own port, the one the server sees as its peer's.
+    let port = harness
+        .state()
+        .client
+        .rows
+        .get(SocketId(0))
+        .unwrap()
+        .local
+        .unwrap()
+        .port();
+    harness.get_by_label(&format!("0 · client :{port}")).click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains(&format!("Socket 0 · client :{port}"))
+            .is_some(),
+        "the details pane"
+    );
+    harness.get_by_label("Text for socket 0").click();
+    harness
+        .get_by_label("Text for socket 0")
+        .type_text("typed in a row");
+    harness.step();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Send")
+        .click();
+    harness.step();
+    server.received_until(&["typed in a row".to_owned()]);
+
+    harness.get_by_label("Close").click();
+    run_until(&mut harness, "closed", |w| {
+        w.client.log.contains("Socket 0 closed.")
+    });
+    assert_eq!(
+        harness.state().client.rows.get(SocketId(0)).unwrap().state,
+        RowState::Closed
+    );
+    harness.get_by_label("Remove closed").click();
+    harness.step();
+    assert!(harness.state().client.rows.is_empty());
+    assert!(harness.state().client.sockets.is_empty());
+}
+
+#[test]
+fn a_refused_port_and_an_unknown_host_show_their_errors_with_codes() {
+    let free_port = test_support::free_port();
+    let mut harness = window(free_port);
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "refused", |w| {
+        w.client
+            .log
+            .contains("Socket 0: Error = 102 (connection refused)")
+    });
+    harness.state_mut().settings.address = "no-such-host.invalid".to_owned();
+    harness.step();
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "unknown host", |w| {
+        w.client
+            .log
+            .contains("Socket 1: Error = 103 (name resolution failed)")
+    });
+    harness.step();
+    assert_eq!(harness.state().client.rows.count(RowState::Failed), 2);
+    assert_eq!(
+        harness.state().client.rows.refused(),
+        1,
+        "only the first was refused"
+    );
+    for chip in ["2 failed", "1 refused", "0 dropped unserved"] {
+        assert!(
+            harness.query_by_label(chip).is_some(),
+            "the status chip {chip}"
+        );
+    }
+    assert!(
+        harness
+            .query_by_label("Error 102 (connection refused)")
+            .is_some(),
+        "row 0 says why"
+    );
+    assert!(
+        harness
+            .query_by_label("Error 103 (name resolution failed)")
+            .is_some(),
+        "row 1 says why"
+    );
+}
+
+#[test]
+fn a_bad_port_is_explained_and_connect_is_off() {
+    let mut harness = window(2002);
+    harness.state_mut().settings.port = "0".to_owned();
+    harness.step();
+    assert!(
+        harness
+            .query_by_label_contains("a client must name one")
+            .is_some()
+    );
+    harness.get_by_label("Connect").click();
+    harness.run_steps(2);
+    assert!(harness.state().client.sockets.is_empty());
+}
+
+#[test]
+fn connect_times_n_opens_a_burst_served_in_full_by_the_pool() {
+    let server = Server::start();
+    let mut harness = window(server.port);
+    harness.state_mut().settings.burst = 10;
+    harness.step();
+    harness.get_by_label("Connect ×10").click();
+    run_until(&mut harness, "ten greetings", |w| {
+        (0..10).all(|i| {
+            w.client
+                .log
+                .contains(&format!("Socket {i}: {SERVER_GREETING}"))
+        })
+    });
+    assert_eq!(harness.state().client.rows.count(RowState::Failed), 0);
+}
+
+#[test]
+fn the_logging_toggles_silence_their_lines_but_not_the_rows() {
+    let server = Server::start();
+    let mut harness = window(server.port);
+    harness.get_by_label("SendComplete").click();
+    harness.step();
+    assert!(!harness.state().settings.log_send_complete);
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "the greeting", |w| {
+        w.client.log.contains(SERVER_GREETING)
+    });
+    run_until(&mut harness, "the reply sent", |w| {
+        w.client
+            .rows
+            .get(SocketId(0))
+            .is_some_and(|row| row.bytes_out > 0)
+    });
+    assert!(!harness.state().client.log.contains("send complete"));
+}
+
+#[test]
+fn keyboard_shortcuts_connect_one_or_a_burst_and_clear_the_log() {
+    let server = Server::start();
+    let mut harness = window(server.port);
+    harness.state_mut().settings.burst = 3;
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
+    run_until(&mut harness, "one socket", |w| {
+        w.client
+            .log
+            .contains(&format!("Socket 0: {SERVER_GREETING}"))
+    });
+    assert_eq!(harness.state().client.sockets.len(), 1);
+    harness.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::N,
+    );
+    // Every socket of the burst is greeted before the log is cleared: a greeting that came
+    // after Ctrl+K would be a new line, not one the clear missed.
+    run_until(&mut harness, "the burst", |w| {
+        (1..=3).all(|n| {
+            w.client
+                .log
+                .contains(&format!("Socket {n}: {SERVER_GREETING}"))
+        })
+    });
+    assert_eq!(
+        harness.state().client.sockets.len(),
+        4,
+        "Ctrl+Shift+N opened 3, not 3 + 1"
+    );
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+    harness.step();
+    assert!(
+        !harness.state().client.log.contains(SERVER_GREETING),
+        "Ctrl+K cleared the log"
+    );
+}
+
+#[test]
+fn a_naive_burst_shows_its_losses_refused_or_dropped_unserved() {
+    let runtime = Runtime::new().unwrap();
+    let (events, _receiver) = event_channel(None);
+    // Its gap outlasts the test: once its single socket took the first client, nothing listens,
+    // so exactly one client is served whatever the timing. (With a short gap how many are lost
+    // depends on where each SYN retry falls, and sometimes none is.)
+    let (naive, address) = serversocket::naive::NaiveServer::listen(
+        &runtime,
+        events,
+        "127.0.0.1:0".parse().unwrap(),
+        Duration::from_secs(3600),
+        |_| Greeter::default(),
+    )
+    .unwrap();
+    let mut harness = window(address.port());
+    harness.state_mut().settings.burst = 20;
+    harness.step();
+    harness.get_by_label("Connect ×20").click();
+    run_until(&mut harness, "every socket settled", |w| {
+        w.client.rows.count(RowState::Connecting) == 0
+            && w.client.rows.count(RowState::Connected) + w.client.rows.count(RowState::Failed)
+                == 20
+            && w.client
+                .rows
+                .iter()
+                .filter(|row| row.state == RowState::Connected)
+                .all(|row| row.bytes_in > 0)
+    });
+    let window = harness.state();
+    let lost = window.client.rows.refused() + window.client.rows.dropped_unserved();
+    assert_eq!(
+        window.client.rows.count(RowState::Connected),
+        1,
+        "one served"
+    );
+    assert_eq!(lost, 19, "the rest refused or dropped unserved");
+    assert_eq!(lost, window.client.rows.count(RowState::Failed));
+    assert_eq!(window.timeline().total(crate::window::FAILED), lost as u64);
+    drop(naive);
+}
+
+/// "at once" 1: Connect ×3 starts each socket only once the one before it has failed.
+#[test]
+fn connects_beyond_at_once_wait_for_the_ones_under_way() {
+    let free_port = test_support::free_port();
+    let mut harness = window(free_port);
+    harness.state_mut().settings.burst = 3;
+    harness.state_mut().settings.in_flight = 1;
+    harness.step();
+    harness.get_by_label("Connect ×3").click();
+    run_until(&mut harness, "three closed", |w| {
+        w.client.log.contains("Socket 2 closed.")
+    });
+    let lines: Vec<String> = harness
+        .state()
+        .client
+        .log
+        .entries()
+        .iter()
+        .map(|e| e.line.clone())
+        .collect();
+    let position = |wanted: &str| {
+        lines
+            .iter()
+            .position(|line| line.starts_with(wanted))
+            .unwrap_or_else(|| panic!("no {wanted:?} in {lines:#?}"))
+    };
+    for socket in 1..3 {
+        assert!(
+            position(&format!("Socket {} closed.", socket - 1))
+                < position(&format!("Socket {socket} connecting")),
+            "{lines:#?}"
+        );
+    }
+}
+
+/// The window's "at once" field holds only what `--in-flight` accepts.
+#[test]
+fn at_once_stays_within_the_command_lines_bounds() {
+    let mut harness = window(2002);
+    for (set, kept) in [(0, 1), (5000, serversocket::bounds::IN_FLIGHT_CEILING)] {
+        harness.state_mut().settings.in_flight = set;
+        harness.run_steps(2);
+        assert_eq!(harness.state().settings.in_flight, kept);
+        assert!(harness.state().settings.validated_in_flight().is_ok());
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_client_waiting_in_the_servers_accept_queue_is_told_apart_until_accepted() {
+    // A listener that accepts only when told: the client's connect completes in its kernel.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut harness = window(listener.local_addr().unwrap().port());
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "in the accept queue", |w| {
+        w.client
+            .rows
+            .get(SocketId(0))
+            .is_some_and(serversocket_ui::kernel_view::in_accept_queue)
+    });
+    harness.step();
+    assert!(harness.query_by_label("in accept queue").is_some());
+    let (_accepted, _) = listener.accept().unwrap();
+    run_until(&mut harness, "accepted by the server", |w| {
+        w.client
+            .rows
+            .get(SocketId(0))
+            .and_then(|row| row.kernel)
+            .is_some_and(|view| view.peer_accepted == Some(true))
+    });
+    harness.step();
+    assert!(harness.query_by_label("in accept queue").is_none());
+    assert_eq!(
+        harness.state().client.rows.get(SocketId(0)).unwrap().state,
+        RowState::Connected
+    );
+}
+
+#[test]
+fn a_tls_connect_with_a_wrong_pin_fails_saying_so_and_accepting_any_certificate_is_marked_insecure()
+{
+    let certs = std::env::temp_dir().join(format!("client-window-tls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&certs);
+    let tls = serversocket::tls::ServerTls::self_signed_in(&certs).unwrap();
+    let runtime = Runtime::new().unwrap();
+    let (sender, _events) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, sender, |_| Greeter::default());
+    server.set_port(0);
+    server.set_tls(Some(std::sync::Arc::new(tls)));
+    let port = server.listen().unwrap().port();
+
+    let mut harness = window(port);
+    harness.state_mut().tls = crate::window::tls_setting::TlsSetting::new(
+        &crate::window::tls_setting::SavedTls::default(),
+        &crate::tls_args::TlsArgs {
+            tls: true,
+            pin: Some("00".repeat(32)),
+            ..crate::tls_args::TlsArgs::default()
+        },
+    );
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "the handshake refused", |w| {
+        w.client
+            .rows
+            .get(SocketId(0))
+            .is_some_and(|row| row.state == RowState::Failed)
+    });
+    assert_eq!(
+        harness
+            .state()
+            .client
+            .rows
+            .get(SocketId(0))
+            .unwrap()
+            .last_error,
+        Some((102, "TLS: pin mismatch"))
+    );
+
+    harness
+        .get_by_label("accept any certificate (insecure)")
+        .click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label("INSECURE: the server is not checked")
+            .is_some()
+    );
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "connected over TLS", |w| {
+        w.client.rows.get(SocketId(1)).is_some_and(|row| {
+            row.state == RowState::Connected && row.bytes_in >= SERVER_GREETING.len() as u64
+        })
+    });
+
+    // The concepts panel's TLS part points at that handshake and at the insecure choice.
+    let protocol = harness
+        .state()
+        .client
+        .rows
+        .get(SocketId(1))
+        .unwrap()
+        .tls
+        .clone()
+        .unwrap()
+        .protocol;
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Concepts")
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label("TLS handshake").click();
+    harness.run_steps(2);
+    harness.get_by_label("Certificate check").click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains("Now: socket 1's handshake took")
+            .and_then(|line| line.value())
+            .is_some_and(|text| text.contains(protocol.as_str())),
+        "the handshake's line names socket 1 and its protocol {protocol}"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Now: any certificate is accepted (insecure)")
+            .is_some()
+    );
+    let _ = std::fs::remove_dir_all(&certs);
+}

@@ -1,0 +1,167 @@
+//! The window on small screens, every control labelled, Tab and Enter, and the TLS choice
+//! remembered for the next run.
+
+use egui_kittest::kittest::Queryable;
+use serversocket::SocketId;
+use serversocket::seed::SERVER_GREETING;
+use serversocket_ui::RowState;
+use test_support::kittest;
+use test_support::kittest::MemoryStorage;
+
+use super::{Server, run_until, three_connected, window, window_with};
+use crate::window::ClientSettings;
+
+#[test]
+fn on_small_screens_the_essential_columns_show_the_log_keeps_room_and_nothing_overlaps() {
+    let server = Server::start();
+    // 1024×600 and 800×600 screens, less a title bar; with the Lessons panel open too.
+    for size in [egui::vec2(1024.0, 568.0), egui::vec2(800.0, 568.0)] {
+        for lessons in [false, true] {
+            let mut harness = three_connected(&server, size);
+            if lessons {
+                harness.get_by_label("Lessons").click();
+                harness.run_steps(3);
+            }
+            let case = format!("{size:?}, lessons {lessons}");
+            // The main view ends where the Lessons panel begins.
+            let right = if lessons {
+                harness.get_by_label("Lesson:").rect().left()
+            } else {
+                size.x
+            };
+            let inside = |rect: egui::Rect| {
+                rect.left() >= 0.0
+                    && rect.right() <= right
+                    && rect.top() >= 0.0
+                    && rect.bottom() <= size.y
+            };
+            let columns: Vec<egui::Rect> = ["Socket", "State", "In / out", "Last event"]
+                .iter()
+                .map(|column| {
+                    let rect = harness.get_by_label(column).rect();
+                    assert!(inside(rect), "{column} at {case}: {rect:?}");
+                    rect
+                })
+                .collect();
+            for pair in columns.windows(2) {
+                assert!(
+                    pair[0].right() <= pair[1].left(),
+                    "columns overlap at {case}"
+                );
+            }
+            let rows: Vec<egui::Rect> = harness
+                .query_all_by_label("Close")
+                .map(|button| button.rect())
+                .filter(|rect| inside(*rect))
+                .collect();
+            assert!(rows.len() >= 2, "{} table rows at {case}", rows.len());
+            // The log's toolbar (one row, or two in a narrow window) ends above its lines.
+            let toolbar = ["Filter:", "Clear log", "Export", "Export to…"]
+                .iter()
+                .map(|tool| harness.get_by_label(tool).rect())
+                .fold(egui::Rect::NOTHING, egui::Rect::union);
+            // Whole lines under the toolbar (a line scrolled half out of view is clipped).
+            let log_lines = harness
+                .query_all_by_label_contains("  Socket ")
+                .map(|node| node.rect())
+                .filter(|rect| inside(*rect) && rect.top() >= toolbar.bottom())
+                .count();
+            assert!(log_lines >= 2, "{log_lines} log lines at {case}");
+            // Top to bottom, none over the next: the connect row, the table's header, its
+            // rows, the log's toolbar.
+            let connect = harness.get_by_label("Connect").rect();
+            let header = columns[0];
+            assert!(
+                connect.bottom() <= header.top(),
+                "connect row over the table at {case}"
+            );
+            for row in &rows {
+                assert!(header.bottom() <= row.top(), "header over a row at {case}");
+                assert!(
+                    row.bottom() <= toolbar.top() + 1.0,
+                    "a row over the log at {case}"
+                );
+            }
+            assert!(inside(toolbar), "the log's toolbar at {case}: {toolbar:?}");
+        }
+    }
+}
+
+/// The client window with every optional part shown: TLS with its CA file and pin, the
+/// Lessons panel, the concepts, the Stream view, the timeline, the log file row, and a
+/// connected socket selected (its details pane).
+#[test]
+fn every_control_of_the_client_window_has_a_label() {
+    let server = Server::start();
+    let mut harness = three_connected(&server, kittest::SIZE);
+    for toggle in [
+        "TLS",
+        "Lessons",
+        "Stream",
+        "Concepts",
+        "Timeline",
+        "Log file…",
+    ] {
+        harness.get_by_label(toggle).click();
+        harness.run_steps(2);
+    }
+    assert!(harness.query_by_label("CA file").is_some());
+    assert!(harness.query_by_label("pin").is_some());
+    harness.state_mut().log_view.toggle_socket(SocketId(0));
+    harness.run_steps(2);
+    assert!(
+        harness.query_by_label("Text for socket 0").is_some(),
+        "details"
+    );
+    let unlabelled = kittest::unlabelled_controls(&harness);
+    assert!(unlabelled.is_empty(), "{unlabelled:#?}");
+}
+
+#[test]
+fn tab_reaches_connect_and_enter_presses_it() {
+    let server = Server::start();
+    let mut harness = window(server.port);
+    harness.run_steps(2);
+    assert!(
+        kittest::tab_to(&mut harness, "Connect", 80),
+        "Tab never reached Connect"
+    );
+    harness.key_press(egui::Key::Enter);
+    run_until(&mut harness, "socket 0 greeted", |w| {
+        w.client
+            .log
+            .contains(&format!("Socket 0: {SERVER_GREETING}"))
+    });
+    assert_eq!(harness.state().client.rows.count(RowState::Connected), 1);
+}
+
+#[test]
+fn the_tls_choice_is_remembered_for_the_next_run_and_still_marked_insecure() {
+    let mut harness = window(1);
+    harness.get_by_label("TLS").click();
+    harness.run();
+    harness
+        .get_by_label("accept any certificate (insecure)")
+        .click();
+    harness.run();
+
+    let storage = MemoryStorage::saved_by(harness.state_mut());
+    let remembered: ClientSettings =
+        eframe::get_value(&storage, eframe::APP_KEY).expect("settings saved");
+    let mut next_run = window_with(kittest::SIZE, remembered);
+    next_run.run();
+    let toggled = |label: &str| {
+        egui_kittest::kittest::NodeT::accesskit_node(&next_run.get_by_label(label)).toggled()
+    };
+    assert_eq!(toggled("TLS"), Some(egui::accesskit::Toggled::True));
+    assert_eq!(
+        toggled("accept any certificate (insecure)"),
+        Some(egui::accesskit::Toggled::True)
+    );
+    assert!(
+        next_run
+            .query_by_label("INSECURE: the server is not checked")
+            .is_some(),
+        "a remembered insecure choice is still marked"
+    );
+}

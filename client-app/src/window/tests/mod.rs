@@ -1,0 +1,127 @@
+//! The client window driven as a user would, with egui_kittest, against a real ServerSocket
+//! from the library on an ephemeral loopback port.
+//!
+//! # Layout
+//! - `connecting`: Connect, bursts and "at once", refusals and unknown hosts, a naive server's
+//!   losses, the accept queue, TLS pins, the keyboard shortcuts.
+//! - `sending`: the send box, a file larger than the send queue, the log written to a file,
+//!   the Stream view, the timeline.
+//! - `layout_and_controls`: small screens, every control labelled, Tab, remembered settings.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod connecting;
+mod layout_and_controls;
+mod sending;
+
+use std::collections::BTreeMap;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use serversocket::seed::{Greeter, SERVER_GREETING};
+use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketId, event_channel};
+use test_support::kittest;
+
+use super::{ClientSettings, ClientWindow};
+
+/// The seed's server, from the library, on a free loopback port.
+struct Server {
+    _server: ServerSocket,
+    _runtime: Runtime,
+    events: EventReceiver,
+    port: u16,
+}
+
+impl Server {
+    fn start() -> Self {
+        let runtime = Runtime::new().unwrap();
+        let (sender, events) = event_channel(None);
+        let mut server = ServerSocket::new(&runtime, sender, |_| Greeter::default());
+        server.set_port(0);
+        let port = server.listen().unwrap().port();
+        Self {
+            _server: server,
+            _runtime: runtime,
+            events,
+            port,
+        }
+    }
+
+    /// What each server socket received, until every `expected` text is in one socket's
+    /// stream (at most [`test_support::PATIENCE`]). Chunks of different sockets interleave, so
+    /// they are kept apart.
+    fn received_until(&mut self, expected: &[String]) -> Vec<String> {
+        let mut streams: BTreeMap<SocketId, String> = BTreeMap::new();
+        let all_in = |streams: &BTreeMap<SocketId, String>| {
+            expected
+                .iter()
+                .all(|e| streams.values().any(|text| text.contains(e.as_str())))
+        };
+        if !all_in(&streams) {
+            let got = test_support::received_within_patience(
+                |left| self.events.recv_timeout(left),
+                |event| {
+                    if let Event::Data { socket, data, .. } = event {
+                        let text = String::from_utf8_lossy(&data);
+                        streams.entry(socket).or_default().push_str(&text);
+                    }
+                    all_in(&streams).then_some(())
+                },
+            );
+            assert!(
+                got.is_some(),
+                "the server never received all of {expected:?}; it got {streams:?}"
+            );
+        }
+        streams.into_values().collect()
+    }
+}
+
+fn window(port: u16) -> Harness<'static, ClientWindow> {
+    let settings = ClientSettings {
+        port: port.to_string(),
+        ..ClientSettings::default()
+    };
+    window_with(kittest::SIZE, settings)
+}
+
+/// A window with `settings`, of `size`, in a test harness.
+fn window_with(size: egui::Vec2, settings: ClientSettings) -> Harness<'static, ClientWindow> {
+    kittest::harness(
+        size,
+        ClientWindow::new(settings).unwrap(),
+        |ui, window: &mut ClientWindow| window.ui(ui),
+    )
+}
+
+/// Runs frames until `done` holds (see [`kittest::run_until`]); a failure shows the log.
+fn run_until(
+    harness: &mut Harness<'_, ClientWindow>,
+    what: &str,
+    done: impl Fn(&ClientWindow) -> bool,
+) {
+    kittest::run_until(harness, what, done, |w| {
+        format!("log: {:#?}", w.client.log.lines())
+    });
+}
+
+/// A window of `size` with three sockets connected to `server` and greeted.
+fn three_connected(server: &Server, size: egui::Vec2) -> Harness<'static, ClientWindow> {
+    let settings = ClientSettings {
+        port: server.port.to_string(),
+        ..ClientSettings::default()
+    };
+    let mut harness = window_with(size, settings);
+    harness.state_mut().settings.burst = 3;
+    harness.step();
+    harness.get_by_label("Connect ×3").click();
+    run_until(&mut harness, "three greetings", |w| {
+        (0..3).all(|i| {
+            w.client
+                .log
+                .contains(&format!("Socket {i}: {SERVER_GREETING}"))
+        })
+    });
+    harness.run_steps(3);
+    harness
+}

@@ -1,0 +1,329 @@
+//! Every shipped lesson done end to end by a script acting as the learner: both windows in
+//! kittest harnesses, following one lesson through a sync folder of the test's own, clicks on
+//! the real buttons, real sockets on loopback, and answers typed into the panel and checked
+//! against the live session. A lesson that cannot be completed fails its test.
+
+use std::net::{TcpListener, TcpStream};
+
+use egui_kittest::kittest::{NodeT, Queryable};
+use serversocket_lessons::Side;
+use serversocket_lessons::sync::LessonSync;
+use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
+
+use crate::lab::{Lab, input, wrong};
+
+#[test]
+fn lesson_1_listening() {
+    let mut lab = Lab::start("listening", "l1");
+    let address = lab.listen();
+    let port = address.port().to_string();
+    lab.answer(Side::Server, &wrong(&port), &port);
+    // The Handle as the status line shows it.
+    let handle_label = lab
+        .server
+        .get_by_label_contains("Handle ")
+        .accesskit_node()
+        .value()
+        .or_else(|| {
+            lab.server
+                .get_by_label_contains("Handle ")
+                .accesskit_node()
+                .label()
+        })
+        .unwrap_or_default();
+    let handle = handle_label
+        .split("Handle ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    lab.answer(Side::Server, &wrong(&handle), &handle);
+    lab.at_step(3);
+    lab.client_port(address.port());
+    lab.click_client("Connect");
+    let local_port = {
+        lab.until_asking(Side::Client, "the client's question");
+        lab.live(Side::Client, "last.local_port")
+    };
+    lab.answer(Side::Client, &wrong(&local_port), &local_port);
+    lab.at_step(4);
+    // Another program connects and closes (`nc` in the lesson).
+    let other = TcpStream::connect(address).unwrap();
+    lab.until("the other program is served", |lab| {
+        lab.live(Side::Server, "connected") == "2"
+    });
+    drop(other);
+    lab.finished();
+}
+
+#[test]
+fn lesson_2_the_pool() {
+    let mut lab = Lab::start("the-pool", "l2");
+    let address = lab.listen();
+    lab.answer(Side::Server, "1", "2");
+    lab.at_step(2);
+    lab.client_port(address.port());
+    lab.click_client("Connect");
+    lab.at_step(3);
+    lab.answer(Side::Server, "2", "1");
+    lab.at_step(4);
+    input(&lab.server, "Min:").set_value_accesskit(5.0);
+    lab.step();
+    lab.until_asking(Side::Server, "the question on AddSocket");
+    // Min went from 2 to 5 with two idle: three AddSocket events.
+    lab.answer(Side::Server, "5", "3");
+    lab.finished();
+}
+
+/// `ss -ltn` says how many connections wait in the accept queue of the listener on `port`
+/// (Recv-Q of a listening socket), independently of the window.
+fn accept_queue_by_ss(port: u16) -> Option<u64> {
+    let output = std::process::Command::new("ss")
+        .args(["-ltnH", &format!("sport = :{port}")])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .next()
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|recv_q| recv_q.parse().ok())
+}
+
+#[test]
+fn lesson_3_max_and_the_backlog() {
+    let mut lab = Lab::start("max-and-backlog", "l3");
+    let address = lab.listen();
+    lab.at_step(2);
+    lab.client_port(address.port());
+    lab.click_client("Connect ×6");
+    lab.at_step(3);
+    lab.until_asking(Side::Server, "the question on the accept queue");
+    // What the kernel says, read with `ss` (when the test machine has it), is the answer.
+    let waiting = accept_queue_by_ss(address.port()).map_or_else(
+        || lab.live(Side::Server, "accept_queue.waiting"),
+        |n| n.to_string(),
+    );
+    lab.until("the window sees what ss sees", |lab| {
+        lab.live(Side::Server, "accept_queue.waiting") == waiting
+    });
+    lab.answer(Side::Server, "6", &waiting);
+    lab.at_step(4);
+    input(&lab.server, "Max:").set_value_accesskit(1.0);
+    lab.step();
+    // Lowering Max closed nothing: both served clients are still connected.
+    lab.answer(Side::Server, "1", "2");
+    lab.at_step(5);
+    lab.click_client("Close all");
+    lab.finished();
+}
+
+#[test]
+fn lesson_4_why_a_serversocket() {
+    let mut lab = Lab::start("why-a-serversocket", "l4");
+    let address = lab.listen();
+    lab.at_step(2);
+    lab.client_port(address.port());
+    lab.click_client("Connect ×20");
+    lab.until_asking(Side::Client, "the question on the naive burst");
+    let failed = lab.live(Side::Client, "errors");
+    assert_ne!(failed, "0", "the naive server lost part of the burst");
+    lab.answer(Side::Client, &wrong(&failed), &failed);
+    lab.at_step(3);
+    lab.click_client("Close all");
+    lab.at_step(4);
+    lab.click_server("Stop Listening");
+    lab.until("the naive server stopped", |lab| {
+        lab.server.query_by_label("Listen").is_some()
+    });
+    let address = lab.listen();
+    lab.at_step(5);
+    lab.client_port(address.port());
+    lab.click_client("Connect ×20");
+    lab.answer(Side::Client, "1", "0");
+    lab.finished();
+}
+
+#[test]
+fn lesson_5_errors() {
+    let mut lab = Lab::start("errors", "l5");
+    lab.at_step(1);
+    // The lesson's closed port, unless this machine listens there: then any closed port.
+    let closed = {
+        let probe = TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    if TcpStream::connect("127.0.0.1:2999").is_ok() {
+        lab.client_port(closed);
+    }
+    lab.click_client("Connect");
+    lab.answer(Side::Client, "103", "102");
+    lab.at_step(2);
+    lab.click_client("Connect");
+    lab.answer(Side::Client, "102", "103");
+    lab.at_step(3);
+    // Another program holds the port (nc -l in the lesson).
+    let holder = TcpListener::bind("127.0.0.1:2002");
+    lab.click_server("Listen");
+    lab.answer(Side::Server, "107", "105");
+    drop(holder);
+    lab.at_step(4);
+    lab.click_server("Listen");
+    lab.until(
+        "port 80: error 107, or listening as an administrator",
+        |lab| {
+            lab.panel(Side::Server)
+                .run()
+                .is_some_and(|run| run.step_index() == 4)
+        },
+    );
+    lab.step();
+    if lab.live(Side::Server, "listening") == "yes" {
+        // An administrator may listen on port 80: stop it, as the next step says.
+        lab.click_server("Stop Listening");
+    }
+    lab.until("Listen is back", |lab| {
+        lab.server.query_by_label("Listen").is_some()
+    });
+    // Back on a port that works: any free one (0), as a learner whose 2002 is taken by a
+    // demo on this machine would choose.
+    input(&lab.server, "Port:").set_text_value_accesskit("0");
+    lab.step();
+    let address = lab.listen();
+    lab.at_step(6);
+    lab.client_port(address.port());
+    lab.click_client("Connect");
+    lab.until("the client connected", |lab| {
+        lab.client.state().log().contains("connected.")
+    });
+    lab.click_server("Disconnect all");
+    lab.finished();
+}
+
+#[test]
+fn lesson_6_closing() {
+    let mut lab = Lab::start("closing", "l6");
+    let address = lab.listen();
+    lab.at_step(2);
+    lab.client_port(address.port());
+    lab.click_client("Connect");
+    lab.at_step(3);
+    lab.until("greeted", |lab| {
+        lab.client.state().log().contains("From the server socket")
+    });
+    lab.click_server("Disconnect all");
+    lab.until_asking(Side::Server, "the server's question");
+    let time_wait = lab.live(Side::Server, "time_wait");
+    assert_ne!(time_wait, "0", "the side that closed first holds TIME_WAIT");
+    lab.answer(Side::Server, &wrong(&time_wait), &time_wait);
+    lab.at_step(4);
+    lab.click_client("Connect");
+    lab.until("greeted again", |lab| {
+        lab.client
+            .state()
+            .log()
+            .entries()
+            .iter()
+            .filter(|e| e.line.contains("From the server socket"))
+            .count()
+            >= 2
+    });
+    lab.click_client("Close all");
+    lab.until_asking(Side::Client, "the client's question");
+    let time_wait = lab.live(Side::Client, "time_wait");
+    assert_ne!(
+        time_wait, "0",
+        "now the client closed first and holds TIME_WAIT"
+    );
+    lab.answer(Side::Client, &wrong(&time_wait), &time_wait);
+    lab.finished();
+}
+
+#[test]
+fn lesson_7_the_byte_stream() {
+    let mut lab = Lab::start("the-byte-stream", "l7");
+    lab.click_client("Stream");
+    lab.at_step(2);
+    lab.until("the stream's connection", |lab| {
+        lab.client.query_by_label("Stop reading").is_some()
+    });
+    lab.click_client("Stop reading");
+    lab.click_client("Write ×3");
+    // The writes reach the receiver's queue while it does not read: all three are drawn, and
+    // (where the kernel's view is read) the 18 bytes wait unread in its Recv-Q.
+    lab.until("three writes waiting unread", |lab| {
+        lab.client
+            .query_by_label("write 3: bytes 12 to 18 (6 bytes)")
+            .is_some()
+            && (cfg!(not(target_os = "linux"))
+                || lab
+                    .client
+                    .query_by_label_contains("receiver's Recv-Q 18 bytes unread")
+                    .is_some())
+    });
+    lab.click_client("Stop reading");
+    lab.until_asking(Side::Client, "the question on reads");
+    let reads = lab.live_count_reads();
+    lab.answer(Side::Client, &wrong(&reads), &reads);
+    lab.at_step(3);
+    lab.click_client("Write ×3");
+    lab.answer(Side::Client, "1", "3");
+    lab.finished();
+}
+
+#[test]
+fn a_lesson_is_remembered_between_runs_and_reset_starts_it_again() {
+    let dir = std::env::temp_dir().join(format!("lessons-resume-{}", std::process::id()));
+    let sync = LessonSync::new(&dir);
+    let mut panel = LessonPanel::new(
+        Side::Server,
+        None,
+        Some(sync.clone()),
+        &SavedLesson::default(),
+    );
+    panel.start("listening").unwrap();
+    let listening = serde_json::json!({"event": "listening", "address": "127.0.0.1:2002", "handle": 3, "min": 2, "max": 10});
+    panel.observe_record(listening);
+    assert_eq!(panel.submit_answer("2002"), Some(true));
+    let saved = panel.saved();
+    assert_eq!(
+        (saved.lesson.as_deref(), saved.step),
+        (Some("listening"), 1)
+    );
+    let resumed = LessonPanel::new(Side::Server, None, Some(sync), &saved);
+    assert_eq!(
+        resumed
+            .run()
+            .map(serversocket_lessons::LessonRun::step_index),
+        Some(1)
+    );
+    assert!(
+        panel.report().contains("- [x] **1.**"),
+        "{}",
+        panel.report()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn lesson_8_tls() {
+    let mut lab = Lab::start("tls", "l8");
+    // The server makes (or reuses) its self-signed certificate in this user's data folder, as
+    // the app does for a learner.
+    let address = lab.listen();
+    lab.at_step(2);
+    lab.client_port(address.port());
+    lab.click_client("Connect");
+    lab.answer(Side::Client, "103", "102");
+    lab.at_step(3);
+    lab.click_client("Connect");
+    lab.until_asking(Side::Client, "the client's question");
+    let protocol = lab.live(Side::Client, "tls.protocol");
+    assert!(protocol.contains("TLS"), "{protocol}");
+    lab.answer(Side::Client, "SSL2", &protocol);
+    lab.at_step(4);
+    // A client that speaks plain text (`nc` in the lesson).
+    let mut plain = TcpStream::connect(address).unwrap();
+    std::io::Write::write_all(&mut plain, b"hello\n").unwrap();
+    lab.finished();
+    drop(plain);
+}

@@ -1,0 +1,183 @@
+//! Both apps' headless modes over TLS: the fingerprint the server prints pins its certificate
+//! in the client, a wrong pin or a plaintext peer fails on the side that finds it, and files
+//! that cannot be used are refused by both.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use test_support::app::{App, is_event, port_of};
+
+use crate::{client_binary, server_binary};
+
+/// A data folder of this test's own.
+fn data_home(name: &str) -> PathBuf {
+    let folder = std::env::temp_dir().join(format!("server-app-tls-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).unwrap();
+    folder
+}
+
+/// A `--tls --json` server with its self-signed certificate in `home`; its port and fingerprint.
+fn tls_server(home: &std::path::Path) -> (App, String, String) {
+    let mut server = App::start_in(
+        server_binary(),
+        &["--headless", "--port", "0", "--json", "--tls"],
+        home,
+    );
+    let listening = server.until_event("listening");
+    let fingerprint = listening["tls"]["fingerprint"].as_str().unwrap().to_owned();
+    let port = port_of(listening["address"].as_str().unwrap());
+    (server, port, fingerprint)
+}
+
+/// `client-app --headless --port PORT --json --tls` with `trust` (how it checks the server).
+fn tls_client(port: &str, trust: &[&str]) -> App {
+    let mut args = vec!["--headless", "--port", port, "--json", "--tls"];
+    args.extend(trust);
+    App::start(client_binary(), &args)
+}
+
+#[test]
+fn tls_listening_names_the_fingerprint_and_both_sides_report_the_handshake() {
+    let home = data_home("pin");
+    let (mut server, port, fingerprint) = tls_server(&home);
+    // The certificate was made in the data folder, and the fingerprint is that of its leaf.
+    let kept = home.join("serversocket");
+    let loaded = serversocket::tls::ServerTls::from_pem_files(
+        &kept.join("tls-cert.pem"),
+        &kept.join("tls-key.pem"),
+    )
+    .unwrap();
+    assert_eq!(loaded.fingerprint(), fingerprint);
+    assert_eq!(fingerprint.len(), 64);
+
+    let mut client = tls_client(&port, &["--pin", &fingerprint]);
+    let tls = client.until_json("tls", |v| is_event(v, "tls"));
+    assert_eq!(tls["socket"], 0);
+    assert_eq!(tls["protocol"], "TLS1.3");
+    assert!(
+        tls["cipher"].as_str().unwrap().starts_with("TLS13_"),
+        "{tls}"
+    );
+    assert!(tls["handshake_ms"].as_f64().unwrap() >= 0.0, "{tls}");
+    client.until_json("connected", |v| is_event(v, "connected"));
+    let greeting = client.until_json("greeting", |v| is_event(v, "data"));
+    assert_eq!(
+        greeting["text"],
+        "From the server socket, I connected to you."
+    );
+    let tls = server.until_json("server's tls", |v| is_event(v, "tls"));
+    assert_eq!(tls["protocol"], "TLS1.3");
+    // The hello and the reply to the greeting may arrive as one chunk.
+    server.until_json("client's words", |v| {
+        is_event(v, "data")
+            && v["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Socket 0 connected!"))
+    });
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+#[test]
+fn a_wrong_pin_exits_1_and_a_plaintext_client_is_an_error_while_the_server_serves_on() {
+    let home = data_home("wrong-pin");
+    let (mut server, port, _fingerprint) = tls_server(&home);
+    let zeros = "0".repeat(64);
+    let mut client = tls_client(&port, &["--pin", &zeros]);
+    let (status, lines, _) = client.wait();
+    assert_eq!(status.code(), Some(1), "{lines:#?}");
+    let error: Value = lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| is_event(v, "error"))
+        .expect("an error line");
+    assert_eq!(error["code"], 102);
+    assert_eq!(error["meaning"], "TLS: pin mismatch");
+    server.until_json("refused by the client", |v| {
+        is_event(v, "error") && v["meaning"] == "TLS: refused by peer"
+    });
+
+    // A client that speaks plain text: an error for its socket only.
+    let mut plain = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    std::io::Write::write_all(&mut plain, b"hello in plain text\r\n").unwrap();
+    let error = server.until_json("plaintext client", |v| {
+        is_event(v, "error") && v["meaning"] == "TLS: plaintext client"
+    });
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not speak TLS"),
+        "{error}"
+    );
+
+    // The server goes on: a client that trusts its certificate through --ca is greeted.
+    let ca = home.join("serversocket").join("tls-cert.pem");
+    let mut client = tls_client(&port, &["--ca", ca.to_str().unwrap()]);
+    client.until_json("greeting", |v| is_event(v, "data"));
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+#[test]
+fn a_tls_client_against_a_plaintext_server_exits_1_saying_so() {
+    let mut server = App::start(server_binary(), &["--headless", "--port", "0", "--json"]);
+    let listening = server.until_event("listening");
+    assert!(
+        listening.get("tls").is_none(),
+        "a plain server says nothing of TLS"
+    );
+    let port = port_of(listening["address"].as_str().unwrap());
+    let mut client = tls_client(&port, &["--tls-insecure"]);
+    let (status, lines, _) = client.wait();
+    assert_eq!(status.code(), Some(1), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"meaning\":\"TLS: plaintext server\"")),
+        "{lines:#?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains("\"event\":\"connected\"")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn tls_files_that_cannot_be_used_exit_2_naming_them() {
+    let home = data_home("bad-files");
+    let bogus = home.join("bogus.pem");
+    std::fs::write(&bogus, "not a certificate").unwrap();
+    let bogus = bogus.to_str().unwrap();
+    let mut server = App::start(
+        server_binary(),
+        &[
+            "--headless",
+            "--port",
+            "0",
+            "--tls",
+            "--cert",
+            bogus,
+            "--key",
+            bogus,
+        ],
+    );
+    let (status, _, stderr) = server.wait();
+    assert_eq!(status.code(), Some(2));
+    assert!(stderr.contains("holds no certificate"), "{stderr}");
+    let mut client = App::start(
+        client_binary(),
+        &["--headless", "--port", "1", "--tls", "--pin", "abc"],
+    );
+    let (status, _, stderr) = client.wait();
+    assert_eq!(status.code(), Some(2));
+    assert!(stderr.contains("not a SHA-256 fingerprint"), "{stderr}");
+    let mut naive = App::start_in(
+        server_binary(),
+        &["--headless", "--port", "0", "--tls", "--mode", "naive"],
+        &home,
+    );
+    let (status, _, stderr) = naive.wait();
+    assert_eq!(status.code(), Some(2));
+    assert!(stderr.contains("--tls works with --mode pool"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&home);
+}

@@ -1,0 +1,444 @@
+//! Listen and Stop Listening, the port and limits the window refuses or warns about, naive
+//! mode's single socket, the reply modes and the idle timeout.
+
+use std::io::{ErrorKind, Read};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::Duration;
+
+use egui_kittest::kittest::Queryable;
+use serversocket::SocketId;
+use serversocket::seed::SERVER_GREETING;
+use serversocket_ui::RowState;
+use test_support::kittest;
+
+use super::{greeted_client, listen, run_until, window, window_with};
+use crate::window::{ServerSettings, Serving};
+
+#[test]
+fn listen_then_a_client_connects_and_is_greeted() {
+    let mut harness = window(2, 10);
+    let address = listen(&mut harness);
+    assert!(
+        harness
+            .query_by_label(&format!("Listening on {address}"))
+            .is_some()
+    );
+    let _client = greeted_client(address);
+    run_until(&mut harness, "the greeting sent", |w| {
+        w.server.log.contains("Socket 0 connected.")
+            && w.server.log.contains("Socket 0 send complete.")
+    });
+    let window = harness.state();
+    assert_eq!(
+        window.server.rows.get(SocketId(0)).unwrap().state,
+        RowState::Connected
+    );
+    assert_eq!(
+        window.server.rows.count(RowState::Idle),
+        2,
+        "the pool refilled"
+    );
+    harness.step();
+    assert!(
+        harness.query_by_label("Socket 0 tile: connected").is_some(),
+        "socket 0's tile"
+    );
+    assert!(
+        harness.query_by_label("Disconnect").is_some(),
+        "socket 0's row"
+    );
+}
+
+#[test]
+fn a_waiting_client_is_served_after_a_disconnect_once_max_is_lowered() {
+    let mut harness = window(1, 5);
+    let address = listen(&mut harness);
+    harness.state_mut().settings.max = 1;
+    harness.state_mut().apply_limits();
+    run_until(&mut harness, "the new limit", |w| {
+        w.server.log.contains("MaximumSocketsConnected 1.")
+    });
+
+    let _first = greeted_client(address);
+    let mut second = TcpStream::connect(address).unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut byte = [0; 1];
+    let waiting = second
+        .read(&mut byte)
+        .expect_err("at the maximum, the second client waits");
+    assert!(matches!(
+        waiting.kind(),
+        ErrorKind::WouldBlock | ErrorKind::TimedOut
+    ));
+
+    run_until(&mut harness, "socket 0 in the table", |w| {
+        w.server.log.contains("Socket 0 send complete.")
+    });
+    harness.step();
+    harness.get_by_label("Disconnect").click();
+    run_until(&mut harness, "the waiting client served", |w| {
+        w.server.log.contains("Socket 1 connected.")
+    });
+    second
+        .set_read_timeout(Some(test_support::PATIENCE))
+        .unwrap();
+    let mut greeting = vec![0; SERVER_GREETING.len()];
+    second.read_exact(&mut greeting).unwrap();
+    assert!(harness.state().server.log.contains("Socket 0 closed."));
+}
+
+#[test]
+fn stop_listening_closes_the_listener() {
+    let mut harness = window(2, 10);
+    let address = listen(&mut harness);
+    harness.get_by_label("Stop Listening").click();
+    run_until(&mut harness, "stopped", |w| {
+        w.server.log.contains("Stopped listening.")
+    });
+    harness.step();
+    assert!(harness.query_by_label("Not listening").is_some());
+    assert!(harness.query_by_label("Listen").is_some());
+    assert_eq!(
+        TcpStream::connect(address).unwrap_err().kind(),
+        ErrorKind::ConnectionRefused
+    );
+    assert_eq!(
+        harness.state().server.rows.count(RowState::Closed),
+        2,
+        "the idle pool was released"
+    );
+}
+
+#[test]
+fn a_bad_port_shows_its_reason_and_listen_does_not_start() {
+    let mut harness = window(2, 10);
+    harness.state_mut().settings.port = "70000".to_owned();
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("out of range").is_some());
+    harness.get_by_label("Listen").click();
+    harness.run_steps(3);
+    assert!(!harness.state().server.socket.is_listening());
+    harness.state_mut().settings.port = "http".to_owned();
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("not a number").is_some());
+}
+
+/// The window refuses the counts the command line refuses, in the same words; its fields do
+/// not go past the command line's ceilings.
+#[test]
+fn counts_past_their_bounds_are_refused_in_the_command_lines_words() {
+    use serversocket::bounds::{Count, MAXIMUM_SOCKETS_CONNECTED_CEILING};
+    let mut harness = window(2, 10);
+    harness.state_mut().settings.max = 0;
+    harness.state_mut().apply_limits();
+    harness.run_steps(2);
+    let words = Count::MaximumSocketsConnected
+        .check(0)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        harness.query_by_label_contains(&words).is_some(),
+        "no {words:?}"
+    );
+    harness.get_by_label("Listen").click();
+    harness.run_steps(3);
+    assert!(!harness.state().server.socket.is_listening());
+
+    harness.state_mut().settings.max = MAXIMUM_SOCKETS_CONNECTED_CEILING + 1;
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().settings.max,
+        MAXIMUM_SOCKETS_CONNECTED_CEILING
+    );
+}
+
+/// A port in the OS's ephemeral range gets a warning that says why Listen may fail there.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_port_in_the_ephemeral_range_is_warned_about() {
+    let range = serversocket_kernel::ports::ephemeral_port_range().unwrap();
+    let mut harness = window(2, 10);
+    harness.state_mut().settings.port = range.start().to_string();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("from which the OS picks the ports of outgoing connections")
+            .is_some()
+    );
+    harness.state_mut().settings.port = "2002".to_owned();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("ports of outgoing connections")
+            .is_none()
+    );
+}
+
+#[test]
+fn a_port_in_use_shows_error_105() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut harness = window(2, 10);
+    harness.state_mut().settings.port = taken.local_addr().unwrap().port().to_string();
+    harness.step();
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "the error", |w| {
+        w.server.log.contains("Error = 105 (address in use)")
+    });
+    harness.step();
+    assert!(
+        harness
+            .query_by_label_contains("Error 105 (address in use)")
+            .is_some(),
+        "status line"
+    );
+    assert!(!harness.state().server.socket.is_listening());
+    // Reported once: a Listen that works next shows no second copy of the failed one's error.
+    drop(taken);
+    harness.state_mut().settings.port = "0".to_owned();
+    harness.step();
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "listening", |w| {
+        w.server.log.contains("Listening on")
+    });
+    let errors = harness
+        .state()
+        .server
+        .log
+        .lines()
+        .into_iter()
+        .filter(|line| line.contains("Error = 105"))
+        .count();
+    assert_eq!(errors, 1, "{:#?}", harness.state().server.log.lines());
+}
+
+#[test]
+fn ctrl_l_listens_and_stops() {
+    let mut harness = window(2, 10);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    run_until(&mut harness, "listening", |w| {
+        w.server.socket.is_listening()
+    });
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    run_until(&mut harness, "stopped", |w| {
+        w.server.log.contains("Stopped listening.")
+    });
+    assert!(!harness.state().server.socket.is_listening());
+}
+
+#[test]
+fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
+    // The port must be known before listening to connect to it: take a free one.
+    let port = test_support::free_port();
+    let mut harness = window(2, 10);
+    harness.state_mut().settings.port = port.to_string();
+    harness.step();
+    harness.get_by_label("Naive (one socket)").click();
+    harness.step();
+    assert!(harness.state().settings.naive);
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "listening", |w| {
+        w.server.log.contains("Listening on")
+    });
+    assert!(
+        harness
+            .query_by_label_contains("Naive mode: one socket")
+            .is_some()
+    );
+    let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut client = greeted_client(address);
+    run_until(&mut harness, "the socket closed to hand off", |w| {
+        w.server.log.contains("Socket 0 connected.") && w.server.log.contains("Listener closed:")
+    });
+    run_until(&mut harness, "listening again", |w| {
+        w.server
+            .log
+            .contains("Listening again (new listening socket")
+    });
+    // A gap is not a Stop: the log says Listening once and never Stopped listening.
+    assert!(!harness.state().server.log.contains("Stopped listening."));
+    assert_eq!(
+        harness
+            .state()
+            .server
+            .log
+            .entries()
+            .iter()
+            .filter(|e| e.line.starts_with("Listening on"))
+            .count(),
+        1
+    );
+    harness.step();
+    assert_eq!(
+        harness.state().server.listener_gaps.0,
+        1,
+        "one gap: closed, then open again"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("listener closed 1 time,")
+            .is_some()
+    );
+    assert_eq!(
+        harness
+            .state()
+            .timeline()
+            .level(crate::window::LISTENER_OPEN),
+        Some(1.0)
+    );
+    // The connection it handed off outlives the re-listen, and Disconnect reaches it.
+    assert_eq!(
+        harness
+            .state()
+            .server
+            .rows
+            .get(SocketId(0))
+            .map(|row| row.state),
+        Some(RowState::Connected)
+    );
+    harness.get_by_label("Disconnect").click();
+    run_until(&mut harness, "socket 0 disconnected", |w| {
+        w.server.log.contains("Socket 0 closed.")
+    });
+    let mut rest = Vec::new();
+    assert_eq!(client.read_to_end(&mut rest).unwrap(), 0, "end of stream");
+    harness.get_by_label("Stop Listening").click();
+    harness.run_steps(2);
+    assert!(matches!(harness.state().server.serving, Serving::Pool));
+    assert!(harness.query_by_label("Listen").is_some());
+}
+
+#[test]
+fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
+    let port = test_support::free_port();
+    let mut harness = window(2, 10);
+    harness.state_mut().settings.port = port.to_string();
+    harness.step();
+    let address = listen(&mut harness);
+    // Pool: sockets 0 and 1 wait idle; the client gets 0 and socket 2 refills the pool.
+    let pooled = greeted_client(address);
+    run_until(&mut harness, "socket 0 connected", |w| {
+        w.server.log.contains("Socket 0 connected.")
+    });
+    harness.get_by_label("Stop Listening").click();
+    run_until(&mut harness, "stopped", |w| {
+        w.server.log.contains("Stopped listening.")
+    });
+    harness.get_by_label("Naive (one socket)").click();
+    harness.step();
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "naive listening", |w| {
+        w.server
+            .log
+            .entries()
+            .iter()
+            .filter(|e| e.line.starts_with("Listening on"))
+            .count()
+            >= 2
+    });
+    let naive = greeted_client(address);
+    run_until(&mut harness, "the naive socket connected", |w| {
+        w.server.log.contains("Socket 3 connected.")
+    });
+    let connected_zero = harness
+        .state()
+        .server
+        .log
+        .entries()
+        .iter()
+        .filter(|e| e.line == "Socket 0 connected.")
+        .count();
+    assert_eq!(connected_zero, 1, "socket 0 was never reused");
+    assert_eq!(
+        harness
+            .state()
+            .server
+            .rows
+            .get(SocketId(0))
+            .map(|row| row.state),
+        Some(RowState::Connected),
+        "the pool's connection keeps its own row"
+    );
+    drop((pooled, naive));
+}
+
+/// The window's idle timeout closes a silent client, and the concepts panel's Max entry says
+/// why a silent client is a problem.
+#[test]
+fn a_silent_client_is_closed_after_the_windows_idle_timeout() {
+    let settings = ServerSettings {
+        port: "0".to_owned(),
+        idle_timeout_seconds: 1,
+        ..ServerSettings::default()
+    };
+    let mut harness = window_with(kittest::SIZE, settings);
+    let address = listen(&mut harness);
+    let mut silent = greeted_client(address);
+    run_until(&mut harness, "the idle timeout", |w| {
+        w.server.log.contains("Error = 102 (idle timeout)")
+    });
+    let mut rest = Vec::new();
+    let _ = silent.read_to_end(&mut rest);
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Concepts")
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label("MaximumSocketsConnected").click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains("ten silent clients fill the default Max of 10")
+            .is_some()
+    );
+}
+
+#[test]
+fn choosing_echo_while_listening_makes_the_idle_sockets_echo_and_a_bad_rule_is_shown() {
+    use std::io::Write;
+    let mut harness = window(2, 10);
+    let address = listen(&mut harness);
+    // The pool's idle sockets were made in greeting mode; they read the mode when they connect.
+    harness.get_by_label("Echo").click();
+    harness.run();
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(test_support::PATIENCE))
+        .unwrap();
+    // Text, not binary: the log shows what arrives, and the test fonts have no glyph for the
+    // replacement character that binary data would show as.
+    let data: Vec<u8> = (b'a'..=b'z').cycle().take(300_000).collect();
+    let mut writer = stream.try_clone().unwrap();
+    let sent = data.clone();
+    let sending = std::thread::spawn(move || {
+        writer.write_all(&sent).unwrap();
+        writer.shutdown(std::net::Shutdown::Write).unwrap();
+    });
+    let mut back = Vec::new();
+    stream.read_to_end(&mut back).unwrap();
+    sending.join().unwrap();
+    assert!(
+        back == data,
+        "{} of {} bytes echoed",
+        back.len(),
+        data.len()
+    );
+
+    harness.get_by_label("Rules").click();
+    harness.run();
+    let rules = "Rules, one per line (REGEX => TEMPLATE; $1, ${name}, \\r\\n):";
+    harness.get_by_label(rules).click();
+    harness.run();
+    harness.get_by_label(rules).type_text(r"^GET (\S+ => x");
+    harness.run();
+    assert!(
+        harness
+            .state()
+            .server
+            .reply_problem
+            .as_deref()
+            .is_some_and(|p| p.contains("rule 1")),
+        "{:?}",
+        harness.state().server.reply_problem
+    );
+}

@@ -1,0 +1,131 @@
+//! The headless server's output as a pipe: a reader that leaves, a reader that stops reading,
+//! signals while the pipe is full, and output that cannot be written at all.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use test_support::PATIENCE;
+
+use common::{App, greet_one_after_another, is_event, server_binary};
+
+/// A headless JSON server whose stdout is a pipe, and the address its `listening` line gives.
+fn server_with_a_reader() -> (
+    std::process::Child,
+    BufReader<std::process::ChildStdout>,
+    String,
+) {
+    let mut child = Command::new(server_binary())
+        .args(["--headless", "--port", "0", "--json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let listening: Value = serde_json::from_str(&first).unwrap();
+    let address = listening["address"].as_str().unwrap().to_owned();
+    (child, stdout, address)
+}
+
+/// Waits (at most [`PATIENCE`]) for a server whose reader left to end, and checks it ended well.
+fn ends_without_its_reader(mut child: std::process::Child) {
+    let status = test_support::exited(
+        &mut child,
+        "the server kept running with nobody reading its output",
+    );
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn the_server_stops_when_its_reader_goes_away() {
+    let (child, stdout, address) = server_with_a_reader();
+    // Like `| head -n 1`: the reader leaves, and a client comes whose lines cannot be written.
+    // The server may have heard the pipe close and stopped already: then it refuses.
+    drop(stdout);
+    let _client = std::net::TcpStream::connect(address);
+    ends_without_its_reader(child);
+}
+
+/// `server-app --headless | head -2`: `head` leaves after the lines it wanted, and nothing
+/// happens after. The server hears the pipe close; it does not wait for a next line to fail.
+#[test]
+fn the_server_stops_when_its_reader_leaves_while_nothing_happens() {
+    let (child, stdout, _address) = server_with_a_reader();
+    drop(stdout);
+    ends_without_its_reader(child);
+}
+
+/// Sends `bytes` to the server at `address` as fast as it takes them.
+fn flood(address: &str, bytes: usize) -> std::net::TcpStream {
+    let mut client = std::net::TcpStream::connect(address).unwrap();
+    client.set_write_timeout(Some(PATIENCE)).unwrap();
+    std::io::Write::write_all(&mut client, &vec![b'a'; bytes]).unwrap();
+    client
+}
+
+/// `server-app --headless | sleep 45`: the reader stops reading. The server goes on greeting
+/// (3,000 clients, more than its event channel holds), keeps its newest lines, and once the
+/// reader reads again says how many it dropped.
+#[test]
+fn a_reader_that_stops_reading_costs_lines_not_service() {
+    let mut server =
+        App::start_stalling(server_binary(), &["--headless", "--port", "0", "--json"], 1);
+    let address = server.listening_address();
+    greet_one_after_another(&address, 3000);
+    server.resume();
+    let dropped = server.until_json("dropped", |v| is_event(v, "dropped"));
+    assert!(dropped["count"].as_u64().unwrap() > 0, "{dropped}");
+    greet_one_after_another(&address, 1);
+    server.signal("TERM");
+    let (status, lines, _) = server.wait();
+    assert!(status.success(), "{status:?}");
+    assert!(lines.last().is_some_and(|l| l.contains("\"stopped\"")));
+}
+
+/// SIGTERM and SIGINT stop the server although its output pipe is full and nobody reads it.
+#[test]
+fn a_signal_stops_the_server_whatever_its_output_does() {
+    for signal in ["TERM", "INT"] {
+        let mut server =
+            App::start_stalling(server_binary(), &["--headless", "--port", "0", "--json"], 1);
+        let address = server.listening_address();
+        // Far more output than a pipe holds (64 KiB on Linux).
+        let _client = flood(&address, 16 * 1024 * 1024);
+        greet_one_after_another(&address, 1);
+        server.signal(signal);
+        let status = server.exit_status();
+        assert!(status.success(), "SIG{signal}: {status:?}");
+    }
+}
+
+/// `server-app --headless > /dev/full`: output that cannot be written is not a reader that
+/// left. The server stops, says why on stderr and exits 1, not 0 as if all went well.
+#[test]
+fn output_that_cannot_be_written_stops_the_server_with_status_1() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let mut child = Command::new(server_binary())
+        .args(["--headless", "--port", "0"])
+        .stdin(Stdio::null())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = test_support::exited(
+        &mut child,
+        "the server went on with output it could not write",
+    );
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("could not be written"), "{stderr}");
+}

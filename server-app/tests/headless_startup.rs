@@ -1,0 +1,227 @@
+//! What the headless server refuses before it listens (a port in use or privileged, counts past
+//! their bounds, bad reply rules, a malformed lesson), what it raises at start (the open-files
+//! limit), and what `--help` says.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::Command;
+
+use common::{App, is_event, server_binary, server_under_prlimit};
+
+#[test]
+fn a_port_in_use_exits_1_naming_error_105() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let mut server = App::start(server_binary(), &["--headless", "--port", &port]);
+    let (status, _, stderr) = server.wait();
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        stderr.contains(&format!("error 105: 127.0.0.1:{port} is already in use")),
+        "{stderr}"
+    );
+
+    let mut server = App::start(server_binary(), &["--headless", "--port", &port, "--json"]);
+    let error = server.until_json("error", |v| is_event(v, "error"));
+    assert_eq!(error["code"], 105);
+    let (status, _, _) = server.wait();
+    assert_eq!(status.code(), Some(1));
+}
+
+/// Without privileges, a port below 1024 is refused with 107, naming the port.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_privileged_port_without_privileges_is_error_107() {
+    let unprivileged_ports_start =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+            .map_or(1024, |text| text.trim().parse().unwrap_or(1024));
+    assert!(
+        unprivileged_ports_start > 80,
+        "this machine lets anyone bind port 80"
+    );
+    let is_root = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|line| line.starts_with("Uid:") && line.split_whitespace().nth(1) == Some("0"));
+    let mut command = if is_root {
+        // Drop to nobody, as an ordinary user would run it.
+        let mut command = Command::new("setpriv");
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(server_binary());
+        command
+    } else {
+        Command::new(server_binary())
+    };
+    let output = test_support::app::output(command.args(["--headless", "--port", "80"]));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error 107: port 80 is below 1024"),
+        "{stderr}"
+    );
+}
+
+/// Counts past their bounds are refused before anything starts: exit 2, the flag and the limit
+/// named, in the words the window uses (the library's).
+#[test]
+fn counts_past_their_bounds_exit_2_naming_the_flag_and_the_limit() {
+    use serversocket::bounds::Count;
+    for (flag, value, count) in [
+        ("--max", 100_000_000, Count::MaximumSocketsConnected),
+        ("--min", 200_000, Count::MinimumSocketsAvailable),
+        ("--max", 0, Count::MaximumSocketsConnected),
+    ] {
+        let mut server = App::start(
+            server_binary(),
+            &["--headless", "--port", "0", flag, &value.to_string()],
+        );
+        let (status, lines, stderr) = server.wait();
+        assert_eq!(status.code(), Some(2), "{flag} {value}: {lines:#?}");
+        let words = count.check(value).unwrap_err().to_string();
+        assert!(stderr.contains(flag), "{stderr}");
+        assert!(stderr.contains(&words), "{stderr}");
+    }
+}
+
+/// Max may not pass the open-files limit: so many connections could never be open at once.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_max_past_the_open_files_limit_exits_2_naming_it() {
+    let mut server = server_under_prlimit(
+        "--nofile=64:64",
+        &["--headless", "--port", "0", "--max", "100"],
+    );
+    let (status, _, stderr) = server.wait();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--max"), "{stderr}");
+    assert!(stderr.contains("open-files limit is 64"), "{stderr}");
+    // The hard limit is 64 too: the words give the command that raises it.
+    assert!(stderr.contains("--nofile=164:164"), "{stderr}");
+}
+
+/// Started at a soft open-files limit below the hard one (as many systems start programs), the
+/// server raises its own limit first, so a Max past the soft limit is accepted.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_open_files_soft_limit_is_raised_to_the_hard_limit_at_start() {
+    let mut server = server_under_prlimit(
+        "--nofile=256:4096",
+        &["--headless", "--port", "0", "--max", "3000", "--json"],
+    );
+    let listening = server.until_event("listening");
+    assert_eq!(listening["max"], 3000, "{listening}");
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", server.child.id())).unwrap();
+    let open_files = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))
+        .unwrap();
+    assert_eq!(
+        open_files
+            .split_whitespace()
+            .skip(3)
+            .take(2)
+            .collect::<Vec<_>>(),
+        ["4096", "4096"],
+        "{open_files}"
+    );
+    server.signal("TERM");
+    assert!(server.wait().0.success());
+}
+
+#[test]
+fn a_bad_rule_or_template_exits_2_naming_the_rule_and_listens_nowhere() {
+    for (rules, named) in [
+        (&[r"^GET (\S+ => x"][..], "rule 1"),
+        (&["ok => fine", r"^(a) => $2"][..], "rule 2"),
+        (&[r"a => \q"][..], "unknown escape"),
+    ] {
+        let mut command = Command::new(server_binary());
+        command.args(["--headless", "--port", "0", "--json", "--reply", "rules"]);
+        for rule in rules {
+            command.args(["--rule", rule]);
+        }
+        let output = test_support::app::output(&mut command);
+        assert_eq!(output.status.code(), Some(2), "{rules:?}");
+        assert!(output.stdout.is_empty(), "{rules:?} started listening");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(named), "{rules:?}: {stderr}");
+    }
+}
+
+/// Runs `server-app --lesson NAME --check …`, returning its exit code and output.
+fn check_lesson(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = test_support::app::output(Command::new(server_binary()).args(args));
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_teachers_malformed_lesson_is_named_with_its_line_and_field() {
+    let dir = std::env::temp_dir().join(format!("lesson-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("my-lab.toml"),
+        "title = \"Mine\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Listen\"\ndone_when = \"event listening and\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = check_lesson(&[
+        "--lessons",
+        dir.to_str().unwrap(),
+        "--lesson",
+        "my-lab",
+        "--check",
+        "--events",
+        "/dev/null",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("my-lab.toml, line 6, field `done_when`"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn help_names_every_flag_with_its_default_and_version_the_version() {
+    let output = test_support::app::output(Command::new(server_binary()).arg("--help"));
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "--headless",
+        "--bind",
+        "[default: 127.0.0.1]",
+        "--port",
+        "[default: 2002]",
+        "--min",
+        "[default: 2]",
+        "--max",
+        "[default: 10]",
+        "--json",
+        "--backlog",
+        "[default: 1024]",
+        "MinimumSocketsAvailable",
+        "MaximumSocketsConnected",
+    ] {
+        assert!(help.contains(expected), "--help lacks {expected}: {help}");
+    }
+    let output = test_support::app::output(Command::new(server_binary()).arg("--version"));
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!("server-app {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn help_names_the_paused_flag() {
+    let output = test_support::app::output(Command::new(server_binary()).arg("--help"));
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("--paused"), "{help}");
+    assert!(help.contains("Pause accepting from the start"), "{help}");
+}

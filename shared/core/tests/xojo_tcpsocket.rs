@@ -1,0 +1,165 @@
+//! The rest of Xojo's TCPSocket over real loopback sockets: Purge, Disconnect, EndOfFile,
+//! Handle and a client's NetworkInterface.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use test_support::sockets as common;
+
+use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr, Shutdown};
+use std::sync::{Arc, Mutex};
+
+use common::{Watch, client, greeting_server, is_closed, is_connected, read_greeting};
+use serversocket::{
+    Event, Passive, Runtime, ServerSocket, Socket, SocketError, SocketHandler, SocketId, SocketIds,
+    TcpSocket, event_channel,
+};
+
+/// Waits for socket `id`'s Error and returns it.
+fn error_of(watch: &mut Watch, id: u64) -> SocketError {
+    let event = watch.until(
+        "an Error",
+        |e| matches!(e, Event::Error { socket: Some(s), .. } if s.0 == id),
+    );
+    let Event::Error { error, .. } = event else {
+        unreachable!()
+    };
+    error
+}
+
+/// More than the two kernels' buffers take from a reader that does not read, and less than
+/// the send queue's limit.
+const SIZE: usize = 30 * 1024 * 1024;
+
+#[test]
+fn purge_drops_what_waits_to_be_sent() {
+    let (_runtime, server, mut watch, address) = greeting_server(1, 10);
+    // A client that never reads: what the server writes waits in its queue.
+    let mut stalled = client(address);
+    read_greeting(&mut stalled);
+    watch.until("connected", |e| is_connected(e, 0));
+    let socket = server.connection(SocketId(0)).unwrap();
+    socket.write(vec![b'p'; SIZE]).unwrap();
+    test_support::within_patience(|| (socket.bytes_left_to_send() > 0).then_some(()))
+        .expect("bytes wait to be sent");
+    socket.purge();
+    test_support::within_patience(|| (socket.bytes_left_to_send() == 0).then_some(()))
+        .expect("the queue is empty after Purge");
+    socket.close();
+    let mut received = Vec::new();
+    stalled.read_to_end(&mut received).unwrap();
+    assert!(received.len() < SIZE, "{} bytes arrived", received.len());
+}
+
+#[test]
+fn disconnect_through_a_handle_is_error_102_then_closed() {
+    let (_runtime, server, mut watch, address) = greeting_server(1, 10);
+    let mut peer = client(address);
+    read_greeting(&mut peer);
+    watch.until("connected", |e| is_connected(e, 0));
+    server.connection(SocketId(0)).unwrap().disconnect();
+    let error = error_of(&mut watch, 0);
+    assert_eq!(error.code(), 102);
+    assert!(
+        error.to_string().contains("disconnected by this program"),
+        "{error}"
+    );
+    watch.until("closed", |e| is_closed(e, 0));
+    let mut rest = Vec::new();
+    assert_eq!(peer.read_to_end(&mut rest).unwrap(), 0);
+}
+
+/// Disconnects when asked to; records EndOfFile when closed.
+struct Hangs {
+    end_of_file: Arc<Mutex<Vec<(&'static str, bool)>>>,
+}
+
+impl SocketHandler for Hangs {
+    fn data_available(&mut self, socket: &mut Socket) {
+        if &socket.read_all()[..] == b"disconnect" {
+            socket.disconnect();
+        }
+    }
+
+    fn closed(&mut self, socket: &mut Socket) {
+        self.end_of_file
+            .lock()
+            .unwrap()
+            .push(("closed", socket.end_of_file()));
+    }
+}
+
+#[test]
+fn a_handler_disconnects_and_end_of_file_says_the_peer_is_done() {
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let end_of_file = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&end_of_file);
+    let mut server = ServerSocket::new(&runtime, events, move |_id| Hangs {
+        end_of_file: Arc::clone(&seen),
+    });
+    server.set_port(0);
+    let address = server.listen().unwrap();
+    let mut watch = Watch::new(receiver);
+    // The handler disconnects the first client when it asks.
+    let mut first = client(address);
+    std::io::Write::write_all(&mut first, b"disconnect").unwrap();
+    let error = error_of(&mut watch, 0);
+    assert_eq!(error.code(), 102, "{error}");
+    assert!(error.to_string().contains("disconnected"), "{error}");
+    watch.until("closed", |e| is_closed(e, 0));
+    let mut rest = Vec::new();
+    assert_eq!(first.read_to_end(&mut rest).unwrap(), 0);
+    // The second sends, then closes its side: the server reads to the end, and its socket
+    // knows nothing more will come.
+    let mut second = client(address);
+    std::io::Write::write_all(&mut second, b"x").unwrap();
+    second.shutdown(Shutdown::Write).unwrap();
+    watch.until("closed", |e| is_closed(e, 1));
+    let recorded = end_of_file.lock().unwrap().clone();
+    assert_eq!(recorded, vec![("closed", false), ("closed", true)]);
+}
+
+#[test]
+fn handles_are_the_os_handles_of_both_ends() {
+    let (runtime, server, mut watch, address) = greeting_server(1, 10);
+    let (events, client_events) = event_channel(None);
+    let socket = TcpSocket::builder("127.0.0.1", address.port()).connect(
+        &runtime,
+        &SocketIds::new(),
+        Passive,
+        events,
+    );
+    let mut client_watch = Watch::new(client_events);
+    client_watch.until("client connected", |e| matches!(e, Event::Connected { .. }));
+    watch.until("server connected", |e| is_connected(e, 0));
+    let ours = server.connection(SocketId(0)).unwrap().handle().unwrap();
+    let theirs = socket.handle().unwrap();
+    assert!(
+        ours >= 0 && theirs >= 0 && ours != theirs,
+        "{ours} {theirs}"
+    );
+    #[cfg(target_os = "linux")]
+    for fd in [ours, theirs] {
+        let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap();
+        assert!(link.to_string_lossy().starts_with("socket:"), "{link:?}");
+    }
+}
+
+#[test]
+fn a_client_connects_from_its_network_interface() {
+    let (runtime, _server, mut watch, address) = greeting_server(1, 10);
+    let from = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+    let (events, client_events) = event_channel(None);
+    let socket = TcpSocket::builder("127.0.0.1", address.port())
+        .network_interface(from)
+        .connect(&runtime, &SocketIds::new(), Passive, events);
+    let mut client_watch = Watch::new(client_events);
+    client_watch.until("client connected", |e| matches!(e, Event::Connected { .. }));
+    assert_eq!(socket.local_address().unwrap().ip(), from);
+    let connected = watch.until("server connected", |e| is_connected(e, 0));
+    let Event::Connected { remote, .. } = connected else {
+        unreachable!()
+    };
+    assert_eq!(remote.ip(), from, "the server sees the interface we chose");
+}

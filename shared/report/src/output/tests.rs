@@ -1,0 +1,338 @@
+//! The bounded output: a reader that stalls, leaves or comes back loses lines, never a wait.
+
+use super::*;
+use std::sync::mpsc;
+
+/// A reader that takes nothing until told to, then passes everything on.
+struct Gate {
+    /// Opens the gate (once).
+    open: Option<mpsc::Receiver<()>>,
+    /// Where the bytes go once open.
+    out: mpsc::Sender<Vec<u8>>,
+}
+
+impl Write for Gate {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(open) = self.open.take() {
+            open.recv_timeout(Duration::from_secs(20))
+                .map_err(|_| io::Error::other("the test never opened the gate"))?;
+        }
+        let _ = self.out.send(buf.to_vec());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What a reader that stalls (the queue holding 100 bytes meanwhile) reads once it reads
+/// again, after `total` lines were written and flushed one by one, each made by `line`.
+fn read_after_a_stall(
+    total: usize,
+    dropped_line: DroppedLine,
+    mut line: impl FnMut(usize) -> String,
+) -> String {
+    let (open, gate) = mpsc::channel();
+    let (sender, received) = mpsc::channel();
+    let reader = Gate {
+        open: Some(gate),
+        out: sender,
+    };
+    let mut output = Output::spawn(reader, 100, dropped_line).expect("writer thread");
+    for n in 0..total {
+        writeln!(output, "{}", line(n)).expect("queued");
+        output.flush().expect("queued");
+    }
+    open.send(()).expect("gate");
+    assert!(output.finish(Duration::from_secs(20)), "all written");
+    received
+        .try_iter()
+        .map(|chunk| String::from_utf8_lossy(&chunk).into_owned())
+        .collect()
+}
+
+#[test]
+fn a_reader_that_stalls_costs_the_oldest_lines_and_hears_how_many() {
+    // Each line is 10 bytes; the queue holds 10 of them while the reader stalls.
+    let total = 1000;
+    let text = read_after_a_stall(
+        total,
+        Box::new(|count, _| format!("dropped {count}")),
+        |n| format!("line {n:04}"),
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    // The writer may take a batch before it meets the stalled reader, and the lines
+    // dropped before and after that batch are then told in two notes.
+    let notes: Vec<usize> = lines
+        .iter()
+        .filter_map(|line| line.strip_prefix("dropped "))
+        .map(|count| count.parse().expect("a count"))
+        .collect();
+    assert!(!notes.is_empty(), "a line says how many were dropped");
+    assert!(notes.len() <= 2, "{lines:?}");
+    let dropped: usize = notes.iter().sum();
+    assert_eq!(lines.len(), total - dropped + notes.len(), "{lines:?}");
+    assert_eq!(
+        lines.last(),
+        Some(&"line 0999"),
+        "the newest lines are kept"
+    );
+    assert!(lines.len() <= 2 * 10 + notes.len(), "{lines:?}");
+}
+
+#[test]
+fn a_dropped_batch_counts_each_of_its_lines() {
+    assert_eq!(lines_in(b"one\ntwo\n"), 2);
+    assert_eq!(lines_in(b"one\ntwo"), 2);
+    assert_eq!(lines_in(b""), 0);
+}
+
+/// A reader that says when a write reaches it, then never takes it.
+struct Stuck(mpsc::Sender<()>);
+
+impl Write for Stuck {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        let _ = self.0.send(());
+        // Until the test's end: the writer thread is left waiting, as on a stalled pipe.
+        std::thread::sleep(Duration::from_secs(60));
+        Err(io::ErrorKind::BrokenPipe.into())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn lines_a_stalled_reader_never_got_are_counted() {
+    let (entered, writing) = mpsc::channel();
+    let mut output =
+        Output::spawn(Stuck(entered), 1000, Box::new(|_, _| String::new())).expect("writer");
+    writeln!(output, "taken by the writer").expect("queued");
+    output.flush().expect("queued");
+    writing
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the writer is in its write");
+    for n in 0..3 {
+        writeln!(output, "waiting {n}").expect("queued");
+        output.flush().expect("queued");
+    }
+    assert_eq!(
+        output.unwritten(),
+        3,
+        "the three lines behind the stuck write"
+    );
+    assert!(
+        !output.finish(Duration::from_millis(1)),
+        "the writer cannot finish while its reader does not read"
+    );
+}
+
+/// A reader that went away.
+struct Gone;
+
+impl Write for Gone {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        Err(io::ErrorKind::BrokenPipe.into())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An output that cannot take lines (a full disk).
+struct Full;
+
+impl Write for Full {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        Err(io::Error::from_raw_os_error(28))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_output_that_fails_stops_the_program_and_says_why() {
+    let mut output = Output::spawn(Full, 100, Box::new(|_, _| String::new())).expect("writer");
+    let gone = output.reader_gone();
+    writeln!(output, "one").expect("queued");
+    output.flush().expect("queued");
+    tokio::time::timeout(Duration::from_secs(20), gone.wait())
+        .await
+        .expect("told the output is gone");
+    let failure = output.failure().expect("the failure is kept");
+    assert!(failure.contains("space"), "{failure}");
+}
+
+#[tokio::test]
+async fn once_the_reader_is_gone_writes_fail_and_the_program_hears_of_it() {
+    let mut output = Output::spawn(Gone, 100, Box::new(|_, _| String::new())).expect("writer");
+    let gone = output.reader_gone();
+    writeln!(output, "one").expect("queued");
+    output.flush().expect("queued");
+    // The failed line was the last: nothing but this wait tells the program.
+    tokio::time::timeout(Duration::from_secs(20), gone.wait())
+        .await
+        .expect("told the reader is gone");
+    assert!(output.finish(Duration::from_secs(20)));
+    let refused = writeln!(output, "two").and_then(|()| output.flush());
+    assert_eq!(
+        refused.map_err(|e| e.kind()),
+        Err(io::ErrorKind::BrokenPipe)
+    );
+    assert_eq!(output.failure(), None, "a reader that leaves is no failure");
+}
+
+/// Nanoseconds since 1970.
+fn nanos(at: SystemTime) -> u128 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_nanos()
+}
+
+/// The note about dropped lines stands where they stood, and so does its moment: the
+/// moments in the output never go back, though the note is written once the reader reads
+/// again, after every line that follows it was made.
+#[test]
+fn the_note_about_dropped_lines_keeps_the_moments_in_order() {
+    let text = read_after_a_stall(
+        1000,
+        Box::new(|count, at| format!("dropped {count} at {}", nanos(at))),
+        |_| format!("at {}", nanos(SystemTime::now())),
+    );
+    assert!(text.contains("dropped "), "lines were dropped: {text}");
+    let moments: Vec<u128> = text
+        .lines()
+        .map(|line| {
+            let (_, at) = line.rsplit_once("at ").expect("a moment");
+            at.parse().expect("nanoseconds")
+        })
+        .collect();
+    assert!(moments.windows(2).all(|pair| pair[0] <= pair[1]), "{text}");
+}
+
+/// Lines of every length around PIPE_BUF, cut into writes: each write is whole lines of
+/// at most PIPE_BUF bytes, or one longer line alone, and together they are the batch.
+#[test]
+fn each_write_is_whole_lines_a_pipe_takes_whole() {
+    let mut batch = Vec::new();
+    for (n, length) in [1, 10, 4095, 4096, 4097, 3000, 2000, 9000, 5, 4094]
+        .into_iter()
+        .cycle()
+        .take(60)
+        .enumerate()
+    {
+        let letter = b"abcdefghijklmnopqrstuvwxyz"[n % 26];
+        batch.extend(std::iter::repeat_n(letter, length - 1));
+        batch.push(b'\n');
+    }
+    batch.extend_from_slice(b"no newline at the end");
+    let mut rest = &batch[..];
+    let mut writes = Vec::new();
+    while !rest.is_empty() {
+        let (chunk, after) = rest.split_at(whole_lines(rest));
+        writes.push(chunk);
+        rest = after;
+    }
+    assert_eq!(writes.concat(), batch, "every byte once, in order");
+    for (index, write) in writes.iter().enumerate() {
+        let last = index == writes.len() - 1;
+        assert!(last || write.ends_with(b"\n"), "write {index} ends a line");
+        let lines = lines_in(write);
+        assert!(
+            write.len() <= PIPE_BUF || lines <= 1,
+            "write {index}: {} bytes, {lines} lines",
+            write.len()
+        );
+    }
+}
+
+/// The lines `text` holds, and the counts its notes say were dropped.
+fn lines_and_drops(text: &str) -> (Vec<&str>, u64) {
+    let mut lines = Vec::new();
+    let mut dropped = 0;
+    for line in text.lines() {
+        match line.strip_prefix("dropped ") {
+            Some(count) => dropped += count.parse::<u64>().expect("a count"),
+            None => lines.push(line),
+        }
+    }
+    (lines, dropped)
+}
+
+/// Through a real pipe, written straight while it has room: a reader that stops reading
+/// still never makes the program wait, and what it reads later is in order, the newest
+/// lines kept and the dropped ones counted.
+#[cfg(unix)]
+#[test]
+fn a_pipe_whose_reader_stalls_never_blocks_and_keeps_order() {
+    let (reader, writer) = io::pipe().expect("a pipe");
+    let total: usize = 20_000;
+    let (done, written) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut output = Output::to_pipe(
+            writer.into(),
+            1000,
+            Box::new(|count, _| format!("dropped {count}")),
+        )
+        .expect("writer thread");
+        // 200 KB, three times what a pipe holds, while nobody reads.
+        for n in 0..total {
+            writeln!(output, "line {n:04}").expect("queued");
+            output.flush().expect("queued");
+        }
+        done.send(()).expect("the test waits");
+        output.finish(Duration::from_secs(20))
+    });
+    written
+        .recv_timeout(Duration::from_secs(20))
+        .expect("every line was taken while the reader did not read");
+    let mut text = String::new();
+    io::Read::read_to_string(&mut { reader }, &mut text).expect("read to the end");
+    let (lines, dropped) = lines_and_drops(&text);
+    assert!(dropped > 0, "a note says lines were dropped");
+    assert_eq!(
+        lines.len() as u64 + dropped,
+        total as u64,
+        "each line arrives or is counted"
+    );
+    let numbers: Vec<usize> = lines
+        .iter()
+        .map(|line| {
+            line.strip_prefix("line ")
+                .expect("a whole line")
+                .parse()
+                .expect("n")
+        })
+        .collect();
+    assert!(numbers.is_sorted(), "in order");
+    assert_eq!(
+        numbers.last(),
+        Some(&(total - 1)),
+        "the newest line is kept"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_reader_closing_the_pipe_is_heard_without_another_write() {
+    let (mut reader, writer) = io::pipe().expect("a pipe");
+    let mut output = Output::to_pipe(writer.into(), 1000, Box::new(|_, _| String::new()))
+        .expect("writer thread");
+    writeln!(output, "the only line").expect("queued");
+    output.flush().expect("queued");
+    let mut line = [0; 14];
+    io::Read::read_exact(&mut reader, &mut line).expect("the line arrives");
+    assert_eq!(&line, b"the only line\n");
+    let gone = output.reader_gone();
+    // The program has nothing more to say; `head -1` leaves.
+    drop(reader);
+    tokio::time::timeout(Duration::from_secs(20), gone.wait())
+        .await
+        .expect("told the reader is gone, though nothing was written after");
+    assert!(output.finish(Duration::from_secs(20)), "the writer ended");
+}
