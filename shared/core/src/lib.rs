@@ -53,6 +53,7 @@
 //! - [`seed`]: the original example's behaviour on both sides.
 //! - [`bounds`]: the upper bounds of every count a person sets, checked one way everywhere.
 //! - [`open_files`]: the open-files limit every connection counts against, raised at start.
+//! - [`private_files`]: folders and files only this user can touch (keys, logs, lesson state).
 //! - [`watch`]: the kernel's accept queue while listening, and followed connections.
 //! - `pool`: the listener task: accept, hand off, refill, cap.
 //! - `registry`: one lifecycle for both servers' connections: list, run, forget, shut down.
@@ -108,6 +109,7 @@ mod limits;
 pub mod naive;
 pub mod open_files;
 mod pool;
+pub mod private_files;
 mod receive_buffer;
 mod registry;
 pub mod runtime;

@@ -109,7 +109,9 @@ pub fn fingerprint(certificate_der: &[u8]) -> String {
 }
 
 /// The folder where an app keeps its files (the self-signed certificate): `$XDG_DATA_HOME/app`,
-/// else `~/.local/share/app` (`%APPDATA%\app` on Windows), else a folder in the temp dir.
+/// else `~/.local/share/app` (`%APPDATA%\app` on Windows), else, with neither set, a folder of
+/// this user's in the temp dir (`serversocket-UID/app`), never one any user could have made.
+/// [`crate::private_files::ensure_private_folder`] checks it before use.
 #[must_use]
 pub fn data_folder(app: &str) -> PathBuf {
     let from_env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
@@ -122,7 +124,7 @@ pub fn data_folder(app: &str) -> PathBuf {
     if let Some(home) = from_env("HOME") {
         return PathBuf::from(home).join(".local").join("share").join(app);
     }
-    std::env::temp_dir().join(app)
+    crate::private_files::own_temp_folder().join(app)
 }
 
 /// The provider every config uses: ring, whose C and assembly build far faster than aws-lc.

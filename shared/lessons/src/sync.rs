@@ -11,6 +11,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use serversocket::private_files::{ensure_private_folder, runtime_folder, write_private_file};
 
 use crate::observed::Side;
 
@@ -60,11 +61,13 @@ impl LessonSync {
         LessonSync { dir: dir.into() }
     }
 
-    /// The usual folder: `serversocket-lessons` in the system's temporary folder, shared by
-    /// both apps of one user.
+    /// The usual folder, shared by both apps of one user and by nobody else:
+    /// `serversocket-lessons` in the user's runtime folder (`$XDG_RUNTIME_DIR`, else
+    /// `serversocket-UID` in the temp folder). A fixed name in the shared temp folder let
+    /// another user of the machine make it first and steer the windows.
     #[must_use]
     pub fn default_dir() -> PathBuf {
-        std::env::temp_dir().join("serversocket-lessons")
+        runtime_folder().join("serversocket-lessons")
     }
 
     /// The folder.
@@ -81,22 +84,25 @@ impl LessonSync {
     ///
     /// # Errors
     /// The folder or file could not be written.
+    /// The folder must be this user's, closed to others ([`ensure_private_folder`]); the file
+    /// is made new and renamed into place, so a reader never sees half of it and no link in
+    /// the folder is written through.
     pub fn write(&self, side: Side, position: &Position) -> io::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
-        let file = self.file(side);
-        let temporary = file.with_extension(format!("json.{}", std::process::id()));
+        ensure_private_folder(&self.dir)?;
         let stored = Stored {
             position: position.clone(),
             writer: u64::from(std::process::id()),
         };
         let text = serde_json::to_string(&stored).map_err(io::Error::other)?;
-        std::fs::write(&temporary, text)?;
-        std::fs::rename(&temporary, &file)
+        write_private_file(&self.file(side), text.as_bytes())
     }
 
-    /// Where `side` last said it was, if it said anything readable and still runs.
+    /// Where `side` last said it was, if it said anything readable and still runs. Read only
+    /// from a folder of this user's that nobody else may write into: what is there was
+    /// written by this user's programs.
     #[must_use]
     pub fn read(&self, side: Side) -> Option<Position> {
+        ensure_private_folder(&self.dir).ok()?;
         let text = std::fs::read_to_string(self.file(side)).ok()?;
         let stored: Stored = serde_json::from_str(&text).ok()?;
         process_is_running(stored.writer).then_some(stored.position)
@@ -134,6 +140,61 @@ mod tests {
         sync.clear(Side::Client);
         assert_eq!(sync.read(Side::Client), None);
         std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    /// Another user who makes the folder first (open to all, or theirs) can neither steer a
+    /// window nor make it write through their links: the folder is refused.
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_others_may_write_into_or_of_another_user_is_not_used() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = std::env::temp_dir().join(format!("lesson-sync-open-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("folder");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("mode");
+        let planted = format!(
+            r#"{{"lesson":"tls","step":3,"started":1,"writer":{}}}"#,
+            std::process::id()
+        );
+        std::fs::write(dir.join("client.json"), planted).expect("planted");
+        let sync = LessonSync::new(&dir);
+        assert_eq!(
+            sync.read(Side::Client),
+            None,
+            "a planted position is not read"
+        );
+        let position = Position {
+            lesson: "the-pool".into(),
+            step: 1,
+            started: 1,
+        };
+        let refused = sync
+            .write(Side::Server, &position)
+            .expect_err("not written");
+        assert!(refused.to_string().contains("chmod 700"), "{refused}");
+        assert!(!dir.join("server.json").exists());
+        // A folder of another user (only root can make one here).
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("mode");
+        if std::os::unix::fs::chown(&dir, Some(65_534), None).is_ok() {
+            assert_eq!(
+                sync.read(Side::Client),
+                None,
+                "another user's folder is not read"
+            );
+            assert!(sync.write(Side::Server, &position).is_err());
+        }
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn the_usual_folder_is_this_users_own() {
+        let dir = LessonSync::default_dir();
+        assert!(
+            !dir.starts_with(std::env::temp_dir().join("serversocket-lessons")),
+            "{}",
+            dir.display()
+        );
     }
 
     #[test]

@@ -6,13 +6,15 @@
 //! a new file. When the thread falls behind, lines are dropped and counted rather than
 //! making the caller wait.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::time::SystemTime;
+
+use serversocket::private_files::{create_new_private, open_private_append};
 
 use thiserror::Error;
 
@@ -80,15 +82,12 @@ impl LogFile {
         side: Side,
         rotate_at: u64,
     ) -> Result<Self, LogFileError> {
+        // Private (0600) when new, and never through a symlink: a log holds the traffic.
         let open = |path: &Path| {
-            OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|source| LogFileError::Open {
-                    path: path.to_owned(),
-                    source,
-                })
+            open_private_append(path).map_err(|source| LogFileError::Open {
+                path: path.to_owned(),
+                source,
+            })
         };
         let file = open(path)?;
         let size = file.metadata().map_or(0, |m| m.len());
@@ -186,7 +185,8 @@ impl Writer {
         let mut old = self.path.clone().into_os_string();
         old.push(".1");
         std::fs::rename(&self.path, &old)?;
-        self.out = BufWriter::new(File::create(&self.path)?);
+        // Made new: if anything appeared at the path meanwhile (a planted link), it fails.
+        self.out = BufWriter::new(create_new_private(&self.path)?);
         self.size = 0;
         Ok(())
     }

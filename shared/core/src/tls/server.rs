@@ -15,6 +15,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::{HANDSHAKE_TIMEOUT, TlsSetupError, fingerprint, provider};
+use crate::private_files::{check_private_file, ensure_private_folder, write_private_file};
 
 /// The names the self-signed certificate is made for: how a client on this machine reaches us.
 const SELF_SIGNED_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
@@ -51,12 +52,22 @@ impl ServerTls {
     ///
     /// # Errors
     /// The folder cannot be made or written, or the files in it are damaged.
+    ///
+    /// The folder must be this user's and closed to other users' writes, and a key found there
+    /// must be this user's and readable by nobody else, or it is refused with what to do:
+    /// another user of the machine could have planted either.
     pub fn self_signed_in(folder: &Path) -> Result<Self, TlsSetupError> {
+        let refused = |error: std::io::Error| TlsSetupError::DataFolder {
+            path: folder.to_path_buf(),
+            reason: error.to_string(),
+        };
+        ensure_private_folder(folder).map_err(refused)?;
         let cert = folder.join(CERT_FILE);
         let key = folder.join(KEY_FILE);
-        if !cert.exists() || !key.exists() {
+        if fs::symlink_metadata(&cert).is_err() || fs::symlink_metadata(&key).is_err() {
             make_self_signed(folder, &cert, &key)?;
         }
+        check_private_file(&key).map_err(refused)?;
         Self::from_pem_files(&cert, &key)
     }
 
@@ -135,7 +146,7 @@ fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsSetupError> {
 }
 
 /// Makes a certificate for [`SELF_SIGNED_NAMES`] and writes it and its key (readable by the
-/// owner only) to `folder`.
+/// owner only) to `folder`, which [`ensure_private_folder`] checked.
 fn make_self_signed(folder: &Path, cert: &Path, key: &Path) -> Result<(), TlsSetupError> {
     let failed = |reason: String| TlsSetupError::DataFolder {
         path: folder.to_path_buf(),
@@ -146,22 +157,12 @@ fn make_self_signed(folder: &Path, cert: &Path, key: &Path) -> Result<(), TlsSet
         .map(|&n| n.to_owned())
         .collect::<Vec<_>>();
     let made = rcgen::generate_simple_self_signed(names).map_err(|e| failed(e.to_string()))?;
-    fs::create_dir_all(folder).map_err(|e| failed(e.to_string()))?;
-    write_private(key, made.key_pair.serialize_pem().as_bytes())
+    // New files renamed into place: never written through a link someone put there.
+    write_private_file(key, made.key_pair.serialize_pem().as_bytes())
         .map_err(|e| failed(e.to_string()))?;
-    fs::write(cert, made.cert.pem()).map_err(|e| failed(e.to_string()))?;
+    write_private_file(cert, made.cert.pem().as_bytes()).map_err(|e| failed(e.to_string()))?;
     tracing::info!(folder = %folder.display(), "made a self-signed certificate");
     Ok(())
-}
-
-/// Writes a file only its owner can read (a private key).
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents)
 }
 
 #[cfg(test)]
@@ -190,6 +191,48 @@ mod tests {
         let chain = read_chain(&folder.join(CERT_FILE)).expect("chain");
         assert_eq!(fingerprint(&chain[0]), first.fingerprint());
         let _ = fs::remove_dir_all(&folder);
+    }
+
+    /// What another user of the machine could leave where our certificate is kept: a folder
+    /// anyone may write into, a key anyone may read, a link to a file of ours.
+    #[cfg(unix)]
+    #[test]
+    fn a_shared_folder_a_readable_key_and_a_planted_link_are_refused() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let open = folder("open");
+        fs::create_dir_all(&open).expect("folder");
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).expect("mode");
+        let error = ServerTls::self_signed_in(&open)
+            .expect_err("refused")
+            .to_string();
+        assert!(error.contains("chmod 700"), "{error}");
+        assert!(!open.join(KEY_FILE).exists(), "no key written there");
+
+        let readable = folder("readable");
+        ServerTls::self_signed_in(&readable).expect("made");
+        let key = readable.join(KEY_FILE);
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).expect("mode");
+        let error = ServerTls::self_signed_in(&readable)
+            .expect_err("refused")
+            .to_string();
+        assert!(error.contains("chmod 600"), "{error}");
+
+        let linked = folder("linked");
+        fs::create_dir_all(&linked).expect("folder");
+        fs::set_permissions(&linked, fs::Permissions::from_mode(0o700)).expect("mode");
+        let target = linked.join("elsewhere.txt");
+        fs::write(&target, "mine").expect("write");
+        std::os::unix::fs::symlink(&target, linked.join(KEY_FILE)).expect("link");
+        // The link is no key: the certificate is made anew beside it, never written through.
+        let made = ServerTls::self_signed_in(&linked).expect("made, the link replaced");
+        assert_eq!(made.fingerprint().len(), 64);
+        assert_eq!(fs::read_to_string(&target).expect("read"), "mine");
+        let key = fs::symlink_metadata(linked.join(KEY_FILE)).expect("key");
+        assert!(!key.file_type().is_symlink());
+        for folder in [open, readable, linked] {
+            let _ = fs::remove_dir_all(folder);
+        }
     }
 
     #[test]

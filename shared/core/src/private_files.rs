@@ -1,0 +1,275 @@
+//! Folders and files only this user can touch: where a private key, a log or a lesson's shared
+//! state is kept on a machine other people use too (a school lab, a terminal server).
+//!
+//! A file at a fixed name in the shared temporary folder belongs to whoever made it first: a
+//! second user can make the folder first, plant files in it, or put a symlink where we are about
+//! to write. So a folder is used only if it is ours and nobody else may write into it
+//! ([`ensure_private_folder`]), files are made new and never through a symlink
+//! ([`write_private_file`]), and what we find there is read only if it is ours and private.
+
+use std::fs;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+/// The folder for this user's files that live only while they are logged in (the two windows'
+/// shared lesson state): `$XDG_RUNTIME_DIR` (made per user, 0700, by the login manager), else
+/// `serversocket-UID` in the temp folder. Check it with [`ensure_private_folder`] before use.
+#[must_use]
+pub fn runtime_folder() -> PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR").filter(|dir| !dir.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => own_temp_folder(),
+    }
+}
+
+/// `serversocket-UID` in the temp folder: a name no other user can take first for us, since it
+/// carries our user id (and [`ensure_private_folder`] refuses it if someone made it anyway).
+#[must_use]
+pub fn own_temp_folder() -> PathBuf {
+    #[cfg(unix)]
+    let name = format!("serversocket-{}", rustix::process::geteuid().as_raw());
+    #[cfg(not(unix))]
+    let name = "serversocket".to_owned();
+    std::env::temp_dir().join(name)
+}
+
+/// Makes `folder` (and its parents) if missing, owner-only (0700), and checks that it is a real
+/// folder (not a symlink), owned by this user, that nobody else may write into.
+///
+/// # Errors
+/// The folder cannot be made, or it is not private: the error says why and how to fix it.
+pub fn ensure_private_folder(folder: &Path) -> io::Result<()> {
+    if let Some(parent) = folder.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let mut builder = fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    match builder.create(folder) {
+        Ok(()) => {}
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(error) => return Err(error),
+    }
+    check_private(folder, Kind::Folder)
+}
+
+/// Writes `contents` to `path` (in a folder checked by [`ensure_private_folder`]), readable by
+/// this user only (0600): into a new file beside it, made with `create_new` (which neither
+/// follows nor replaces a symlink someone put there), then renamed over `path`.
+///
+/// # Errors
+/// The file cannot be made or written.
+pub fn write_private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let fresh = beside(path);
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options
+        .open(&fresh)
+        .and_then(|mut file| file.write_all(contents).and_then(|()| file.sync_all()));
+    if let Err(error) = written {
+        let _ = fs::remove_file(&fresh);
+        return Err(error);
+    }
+    fs::rename(&fresh, path).inspect_err(|_| {
+        let _ = fs::remove_file(&fresh);
+    })
+}
+
+/// Opens `path` to append to it (a log), made readable by this user only (0600) when it is
+/// new, and never through a symlink: one at `path` makes the open fail, so a link another user
+/// planted cannot make us write into a file of their choice.
+///
+/// # Errors
+/// The file cannot be opened (a symlink is refused as the OS refuses it: "too many levels of
+/// symbolic links").
+pub fn open_private_append(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed());
+    }
+    options.open(path)
+}
+
+/// Makes `path` as a new file readable by this user only (0600); fails if anything, a symlink
+/// included, is there already.
+///
+/// # Errors
+/// Something is at `path`, or the file cannot be made.
+pub fn create_new_private(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// Checks that an existing `path` is a file of this user's that nobody else can read (a private
+/// key), as ssh does for its keys.
+///
+/// # Errors
+/// It is not: a symlink, someone else's, or readable by others (the error gives the `chmod`
+/// that fixes it).
+pub fn check_private_file(path: &Path) -> io::Result<()> {
+    check_private(path, Kind::SecretFile)
+}
+
+/// The name a new file is written under before it is renamed to `path`.
+fn beside(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".new-{}", std::process::id()));
+    path.with_file_name(name)
+}
+
+/// What a checked path must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A folder nobody else may write into.
+    Folder,
+    /// A file nobody else may read or write.
+    SecretFile,
+}
+
+#[cfg(unix)]
+fn check_private(path: &Path, kind: Kind) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+
+    let refuse = |why: String| Err(io::Error::new(io::ErrorKind::PermissionDenied, why));
+    let metadata = fs::symlink_metadata(path)?;
+    let shown = path.display();
+    if metadata.file_type().is_symlink() {
+        return refuse(format!(
+            "{shown} is a symlink: it is not used, since it could point anywhere"
+        ));
+    }
+    let (wanted_folder, what) = match kind {
+        Kind::Folder => (true, "folder"),
+        Kind::SecretFile => (false, "file"),
+    };
+    if metadata.is_dir() != wanted_folder {
+        return refuse(format!("{shown} is not a {what}"));
+    }
+    let me = rustix::process::geteuid().as_raw();
+    if metadata.uid() != me {
+        return refuse(format!(
+            "{shown} belongs to another user (uid {}): it is not used; remove it, or set \
+             XDG_RUNTIME_DIR or HOME to a folder of your own",
+            metadata.uid()
+        ));
+    }
+    let mode = metadata.mode() & 0o777;
+    match kind {
+        Kind::Folder if mode & 0o022 != 0 => refuse(format!(
+            "{shown} can be written by other users (mode {mode:o}): run `chmod 700 {shown}`"
+        )),
+        Kind::SecretFile if mode & 0o077 != 0 => refuse(format!(
+            "{shown} can be read by other users (mode {mode:o}): run `chmod 600 {shown}`"
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+fn check_private(path: &Path, kind: Kind) -> io::Result<()> {
+    // Elsewhere the folder and file are only checked to be what they should be: the user's
+    // profile folder is private by default.
+    let metadata = fs::symlink_metadata(path)?;
+    if metadata.is_dir() == (kind == Kind::Folder) {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{} is not what it should be", path.display()),
+        ))
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let folder = std::env::temp_dir().join(format!(
+            "serversocket-private-{name}-{}",
+            std::process::id()
+        ));
+        let _ = fs::remove_dir_all(&folder);
+        folder
+    }
+
+    #[test]
+    fn a_new_folder_is_owner_only_and_a_shared_one_is_refused() {
+        let root = scratch("folders");
+        let mine = root.join("mine");
+        ensure_private_folder(&mine).expect("made");
+        let mode = fs::metadata(&mine).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        let shared = root.join("shared");
+        fs::create_dir_all(&shared).unwrap();
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o777)).unwrap();
+        let refused = ensure_private_folder(&shared).unwrap_err().to_string();
+        assert!(refused.contains("chmod 700"), "{refused}");
+        let link = root.join("link");
+        std::os::unix::fs::symlink(&mine, &link).unwrap();
+        let refused = ensure_private_folder(&link).unwrap_err().to_string();
+        assert!(refused.contains("symlink"), "{refused}");
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_folder_of_another_user_is_refused() {
+        let root = scratch("owner");
+        ensure_private_folder(&root).expect("made");
+        // Only root can give a folder away; as anyone else there is no other user's folder
+        // to make, and the check is what the owner test above already covers.
+        if std::os::unix::fs::chown(&root, Some(65_534), None).is_err() {
+            eprintln!("skipped: only root can make a folder of another user");
+            fs::remove_dir_all(&root).unwrap();
+            return;
+        }
+        let refused = ensure_private_folder(&root).unwrap_err().to_string();
+        assert!(refused.contains("another user"), "{refused}");
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_private_file_is_0600_and_never_written_through_a_symlink() {
+        let root = scratch("files");
+        ensure_private_folder(&root).unwrap();
+        let victim = root.join("victim.txt");
+        fs::write(&victim, "precious").unwrap();
+        let key = root.join("key.pem");
+        std::os::unix::fs::symlink(&victim, &key).unwrap();
+        write_private_file(&key, b"secret").unwrap();
+        // The symlink was replaced by a file of our own; what it pointed to is untouched.
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(!fs::symlink_metadata(&key).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(&key).unwrap(), "secret");
+        let mode = fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        check_private_file(&key).expect("private");
+        // A log is never opened through a link either, and a new one is private.
+        let log = root.join("log.txt");
+        std::os::unix::fs::symlink(&victim, &log).unwrap();
+        assert!(open_private_append(&log).is_err(), "a link is refused");
+        fs::remove_file(&log).unwrap();
+        open_private_append(&log).unwrap();
+        let mode = fs::metadata(&log).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(
+            create_new_private(&log).is_err(),
+            "something is there already"
+        );
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = check_private_file(&key).unwrap_err().to_string();
+        assert!(refused.contains("chmod 600"), "{refused}");
+        fs::remove_dir_all(&root).unwrap();
+    }
+}
