@@ -16,11 +16,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serversocket::tls::ClientTls;
-use serversocket::{Event, EventSender, Runtime, SocketId, SocketIds, TcpSocket, event_channel};
+use serversocket::{Event, EventSender, Runtime, SocketId, SocketIds, TcpSocket};
+use serversocket_app::headless::{Headless, usage_error};
 use serversocket_app::script::{self, ClientScript, SendTally};
+use serversocket_app::shutdown::exit_code;
 use serversocket_report::output::Output;
 use serversocket_report::{Printer, Record, Side};
-use serversocket_ui::shutdown::{exit_code, stop_requested};
 
 use crate::Args;
 
@@ -32,27 +33,19 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // Checked before anything starts: a missing file connects nothing.
     let script = match args.script.script() {
         Ok(script) => script,
-        Err(error) => {
-            eprintln!("client-app: {error}");
-            return Ok(ExitCode::from(2));
-        }
+        Err(error) => return Ok(usage_error("client-app", error)),
     };
     let tls = match args.tls.client_tls() {
         Ok(tls) => tls,
-        Err(error) => {
-            eprintln!("client-app: {error}");
-            return Ok(ExitCode::from(2));
-        }
+        Err(error) => return Ok(usage_error("client-app", error)),
     };
-    let runtime = Runtime::new()?;
-    let (events, mut receiver) = event_channel(None);
-    let mut printer = Printer::stdout(Side::Client, args.json)?;
-    // Signals are caught from here on, before anything says the program is up. Whoever read
-    // our output may be gone (say `| head`) after our last line: stop then too.
-    let stop = {
-        let _entered = runtime.handle().enter();
-        stop_requested(printer.out().reader_gone())
-    };
+    let Headless {
+        runtime,
+        events,
+        mut receiver,
+        mut printer,
+        mut stop,
+    } = Headless::start(Side::Client, args.json)?;
     let mut starter = Starter {
         runtime: &runtime,
         args,
@@ -69,7 +62,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut summarised = false;
     starter.top_up(&mut tally);
     runtime.block_on(async {
-        let mut stop = std::pin::pin!(stop);
         let mut signalled = false;
         while !tally.open.is_empty() {
             tokio::select! {

@@ -476,7 +476,7 @@ fn plain_server() {
         };
         tokio::select! {
             () = accepting => {}
-            () = serversocket_ui::shutdown::termination_signal() => {}
+            () = serversocket_app::shutdown::termination_signal() => {}
         }
     });
 }

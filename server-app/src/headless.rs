@@ -4,18 +4,25 @@
 //! says); every event is printed as one line. Ctrl-C or SIGTERM stops listening, closes every connection, prints `stopped` and
 //! exits 0. A failed Listen exits 1 naming the error code.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serversocket::naive::NaiveServer;
 use serversocket::tls::ServerTls;
-use serversocket::{Event, Runtime, ServerSocket, event_channel};
+use serversocket::{Event, EventReceiver, ServerSocket, SocketError};
+use serversocket_app::headless::{Headless, usage_error};
 use serversocket_app::reply::ReplyMode;
+use serversocket_app::shutdown::exit_code;
+use serversocket_report::output::Output;
 use serversocket_report::{Printer, Record, Side};
-use serversocket_ui::shutdown::{exit_code, stop_requested};
 
 use crate::{Args, Mode};
+
+/// The program's name in its messages.
+const PROGRAM: &str = "server-app";
 
 /// How long shutdown waits for every connection to report closed.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
@@ -69,25 +76,22 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // Checked before anything starts, so a bad rule opens no listener.
     let reply = match args.reply.mode() {
         Ok(reply) => reply,
-        Err(error) => {
-            eprintln!("server-app: {error}");
-            return Ok(ExitCode::from(2));
-        }
+        Err(error) => return Ok(usage_error(PROGRAM, error)),
     };
     let tls = match args.tls.server_tls() {
         Ok(tls) => tls,
-        Err(error) => {
-            eprintln!("server-app: {error}");
-            return Ok(ExitCode::from(2));
-        }
+        Err(error) => return Ok(usage_error(PROGRAM, error)),
     };
+    if args.mode == Mode::Naive && tls.is_some() {
+        return Ok(usage_error(
+            PROGRAM,
+            "--tls works with --mode pool (the naive server is plain TCP)",
+        ));
+    }
+    let headless = Headless::start(Side::Server, args.json)?;
     match args.mode {
-        Mode::Pool => run_pool(args, reply, tls),
-        Mode::Naive if tls.is_some() => {
-            eprintln!("server-app: --tls works with --mode pool (the naive server is plain TCP)");
-            Ok(ExitCode::from(2))
-        }
-        Mode::Naive => run_naive(args, reply),
+        Mode::Pool => Ok(run_pool(args, reply, tls, headless)),
+        Mode::Naive => Ok(run_naive(args, reply, headless)),
     }
 }
 
@@ -96,20 +100,16 @@ fn run_pool(
     args: &Args,
     reply: ReplyMode,
     tls: Option<Arc<ServerTls>>,
-) -> anyhow::Result<ExitCode> {
-    let runtime = Runtime::new()?;
-    let (events, mut receiver) = event_channel(None);
-    let mut printer = Printer::stdout(Side::Server, args.json)?;
-    // Signals are caught from here on, before anything says the program is up. Whoever read
-    // our output may be gone (say `| head`) after our last line: stop then too.
-    let stop = {
-        let _entered = runtime.handle().enter();
-        stop_requested(printer.out().reader_gone())
-    };
+    mut headless: Headless,
+) -> ExitCode {
     if let Some(tls) = &tls {
-        printer.set_tls_fingerprint(tls.fingerprint().to_owned());
+        headless
+            .printer
+            .set_tls_fingerprint(tls.fingerprint().to_owned());
     }
-    let mut server = ServerSocket::new(&runtime, events, move |_id| reply.handler());
+    let mut server = ServerSocket::new(&headless.runtime, headless.events, move |_id| {
+        reply.handler()
+    });
     server.set_network_interface(args.bind);
     server.set_port(args.port);
     server
@@ -121,42 +121,26 @@ fn run_pool(
         .set_limits(args.min, args.max)
         .and_then(|()| server.listen());
     if let Err(error) = started {
-        printer.print(&Event::Error {
-            socket: None,
-            error: error.clone(),
-        });
-        eprintln!("error {}: {error}", error.code());
-        return Ok(ExitCode::FAILURE);
+        return listen_failed(&mut headless.printer, &error);
     }
     if let Some(note) = serversocket_kernel::backlog_capped(args.backlog) {
-        printer.print_note(&note, Record::BacklogCapped);
+        headless.printer.print_note(&note, Record::BacklogCapped);
     }
-    runtime.block_on(async {
-        let mut stop = std::pin::pin!(stop);
-        loop {
-            tokio::select! {
-                event = receiver.recv() => match event {
-                    Some(event) => print_batch(&mut printer, &event, || receiver.try_recv()),
-                    None => break,
-                },
-                () = &mut stop => break,
-            }
-            if printer.is_closed() {
-                // Whoever read our output is gone (say `| head`): stop as on Ctrl-C.
-                break;
-            }
-        }
+    headless.runtime.block_on(async {
+        print_until_stopped(&mut headless.printer, &mut headless.receiver, headless.stop).await;
         server.stop_listening();
         server.close_all();
         // Print what the closing sockets report until every task has ended (a socket's Closed
         // is its task's last act); "stopped" comes last.
         let drained = tokio::time::timeout(SHUTDOWN_WAIT, async {
             while server.has_running_tasks() {
-                match tokio::time::timeout(Duration::from_millis(10), receiver.recv()).await {
+                match tokio::time::timeout(Duration::from_millis(10), headless.receiver.recv())
+                    .await
+                {
                     // The listener is gone: close what it accepted after the first close_all.
                     Ok(Some(Event::Stopped)) => server.close_all(),
                     Err(_) => {}
-                    Ok(Some(event)) => printer.print(&event),
+                    Ok(Some(event)) => headless.printer.print(&event),
                     Ok(None) => break,
                 }
             }
@@ -166,65 +150,76 @@ fn run_pool(
             eprintln!("server-app: some connections did not close within {SHUTDOWN_WAIT:?}");
         }
     });
-    while let Some(event) = receiver.try_recv() {
+    while let Some(event) = headless.receiver.try_recv() {
         if event != Event::Stopped {
-            printer.print(&event);
+            headless.printer.print(&event);
         }
     }
-    printer.print(&Event::Stopped);
+    headless.printer.print(&Event::Stopped);
     let _ = server.shutdown(SHUTDOWN_WAIT);
-    Ok(exit_code(printer.out()))
+    exit_code(headless.printer.out())
+}
+
+/// Prints what the sockets report, a burst at a time, until the program is asked to stop,
+/// every sender is gone, or whoever read our output is gone (say `| head`).
+async fn print_until_stopped(
+    printer: &mut Printer<Output>,
+    receiver: &mut EventReceiver,
+    mut stop: Pin<Box<dyn Future<Output = ()>>>,
+) {
+    loop {
+        tokio::select! {
+            event = receiver.recv() => match event {
+                Some(event) => print_batch(printer, &event, || receiver.try_recv()),
+                None => break,
+            },
+            () = &mut stop => break,
+        }
+        if printer.is_closed() {
+            break;
+        }
+    }
+}
+
+/// A Listen that failed: its one report, as the event would be printed, and its code on
+/// stderr; the program exits 1.
+fn listen_failed(printer: &mut Printer<Output>, error: &SocketError) -> ExitCode {
+    printer.print(&Event::Error {
+        socket: None,
+        error: error.clone(),
+    });
+    eprintln!("error {}: {error}", error.code());
+    ExitCode::FAILURE
 }
 
 /// The same greeting server on the naive single re-listening socket.
-fn run_naive(args: &Args, reply: ReplyMode) -> anyhow::Result<ExitCode> {
-    let runtime = Runtime::new()?;
-    let (events, mut receiver) = event_channel(None);
-    let mut printer = Printer::stdout(Side::Server, args.json)?;
-    // Signals are caught from here on, before anything says the program is up. Whoever read
-    // our output may be gone (say `| head`) after our last line: stop then too.
-    let stop = {
-        let _entered = runtime.handle().enter();
-        stop_requested(printer.out().reader_gone())
-    };
+fn run_naive(args: &Args, reply: ReplyMode, mut headless: Headless) -> ExitCode {
     let address = std::net::SocketAddr::new(args.bind, args.port);
     let delay = Duration::from_millis(args.relisten_delay_ms);
-    let server =
-        match NaiveServer::listen(&runtime, events, address, delay, move |_| reply.handler()) {
-            Ok((server, _bound)) => server,
-            Err(error) => {
-                printer.print(&Event::Error {
-                    socket: None,
-                    error: error.clone(),
-                });
-                eprintln!("error {}: {error}", error.code());
-                return Ok(ExitCode::FAILURE);
-            }
-        };
-    runtime.block_on(async {
-        let mut stop = std::pin::pin!(stop);
-        loop {
-            tokio::select! {
-                event = receiver.recv() => match event {
-                    Some(event) => print_batch(&mut printer, &event, || receiver.try_recv()),
-                    None => break,
-                },
-                () = &mut stop => break,
-            }
-            if printer.is_closed() {
-                break;
-            }
-        }
-    });
+    let server = match NaiveServer::listen(
+        &headless.runtime,
+        headless.events,
+        address,
+        delay,
+        move |_| reply.handler(),
+    ) {
+        Ok((server, _bound)) => server,
+        Err(error) => return listen_failed(&mut headless.printer, &error),
+    };
+    headless.runtime.block_on(print_until_stopped(
+        &mut headless.printer,
+        &mut headless.receiver,
+        headless.stop,
+    ));
     if !server.shutdown(SHUTDOWN_WAIT) {
         eprintln!("server-app: some connections did not close within {SHUTDOWN_WAIT:?}");
     }
-    while let Some(event) = receiver.try_recv() {
-        printer.print(&event);
+    while let Some(event) = headless.receiver.try_recv() {
+        headless.printer.print(&event);
     }
-    printer.flush();
-    printer.print(&Event::Stopped);
-    Ok(exit_code(printer.out()))
+    headless.printer.flush();
+    headless.printer.print(&Event::Stopped);
+    exit_code(headless.printer.out())
 }
 
 #[cfg(test)]

@@ -5,15 +5,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use server_app::{Args, headless, lesson_check, window};
+use serversocket_app::program;
 
 fn main() -> ExitCode {
-    // Before the arguments, which are checked against it: a Max of 10,000 needs 10,000
-    // descriptors, and many systems start programs at 1,024 of a far higher hard limit.
-    let _ = serversocket::open_files::raise_to_hard();
-    let args = Args::parse();
-    let trace_level = serversocket_ui::diagnostics::install();
+    let (args, trace_level) = program::start::<Args>();
     if args.check {
         return lesson_check::run(&lesson_check::CheckArgs {
             lesson: args.lesson.clone().unwrap_or_default(),
@@ -33,8 +29,5 @@ fn main() -> ExitCode {
     } else {
         window::run(&args, trace_level).map(|()| ExitCode::SUCCESS)
     };
-    result.unwrap_or_else(|error| {
-        eprintln!("server-app: {error:#}");
-        ExitCode::FAILURE
-    })
+    program::exit("server-app", result)
 }

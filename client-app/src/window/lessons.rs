@@ -1,11 +1,9 @@
-//! The client window's side of a lesson: the Lessons panel, the settings a step applies to
-//! the client, and the Stream view's writes and reads as records a step can wait for.
-
-use std::path::Path;
+//! The client window's side of a lesson: the settings a step applies to the client, and the
+//! Stream view's writes and reads as records a step can wait for. (The Lessons panel itself is
+//! the shell's: `serversocket_ui::shell`.)
 
 use serde_json::json;
-use serversocket_lessons::{Settings, Side};
-use serversocket_ui::lesson_panel::LessonPanel;
+use serversocket_lessons::Settings;
 
 use super::ClientWindow;
 
@@ -19,34 +17,26 @@ pub(super) struct StreamSeen {
     messages: usize,
 }
 
+/// What a step sets, as if the learner had typed it. Server settings are the server's.
+pub(super) fn apply(window: &mut ClientWindow, settings: &Settings) {
+    if let Some(port) = settings.port {
+        window.settings.port = port.to_string();
+    }
+    if let Some(host) = &settings.host {
+        window.settings.address.clone_from(host);
+    }
+    if let Some(burst) = settings.burst {
+        window.settings.burst = burst;
+    }
+    if let Some(tls) = settings.tls {
+        window.tls.set_enabled(tls);
+    }
+    if let Some(insecure) = settings.tls_insecure {
+        window.tls.set_insecure(insecure);
+    }
+}
+
 impl ClientWindow {
-    /// The Lessons panel, when open, and the settings its current step asks for.
-    pub(super) fn lessons_ui(&mut self, ui: &mut egui::Ui) {
-        if let Some(settings) = self.lessons.take_settings() {
-            self.apply_lesson_settings(&settings);
-        }
-        self.lessons.side_panel_ui(ui);
-    }
-
-    /// What a step sets, as if the learner had typed it. Server settings are the server's.
-    fn apply_lesson_settings(&mut self, settings: &Settings) {
-        if let Some(port) = settings.port {
-            self.settings.port = port.to_string();
-        }
-        if let Some(host) = &settings.host {
-            self.settings.address.clone_from(host);
-        }
-        if let Some(burst) = settings.burst {
-            self.settings.burst = burst;
-        }
-        if let Some(tls) = settings.tls {
-            self.tls.set_enabled(tls);
-        }
-        if let Some(insecure) = settings.tls_insecure {
-            self.tls.set_insecure(insecure);
-        }
-    }
-
     /// The Stream view's news since the last frame, as records (`stream_ready`,
     /// `stream_write`, `stream_read`, `stream_message`) for a lesson's steps.
     pub(super) fn stream_to_lesson(&mut self) {
@@ -71,29 +61,7 @@ impl ClientWindow {
         seen.reads = view.reads.len();
         seen.messages = view.reassembler.messages.len();
         for record in records {
-            self.lessons.observe_record(record);
+            self.shell.lessons.observe_record(record);
         }
-    }
-
-    /// In the app (not in tests): the panel that follows the other window, with `--lessons`
-    /// and `--lesson`.
-    pub(super) fn start_lessons(&mut self, folder: Option<&Path>, lesson: Option<&str>) {
-        self.lessons = LessonPanel::for_app(Side::Client, folder, &self.settings.lesson, lesson);
-    }
-
-    /// The Lessons panel.
-    #[must_use]
-    pub fn lessons(&self) -> &LessonPanel {
-        &self.lessons
-    }
-
-    /// The Lessons panel, to start a lesson (tests, `--lesson`).
-    pub fn lessons_mut(&mut self) -> &mut LessonPanel {
-        &mut self.lessons
-    }
-
-    /// Replaces the Lessons panel (tests give it a sync folder of their own).
-    pub fn set_lessons(&mut self, panel: LessonPanel) {
-        self.lessons = panel;
     }
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serversocket::bounds::{Count, DEFAULT_IN_FLIGHT};
 use serversocket::server_socket::DEFAULT_PORT;
 use serversocket_app::{parse_host, parse_remote_port};
+use serversocket_ui::field::labelled;
 
 use crate::Args;
 
@@ -127,26 +128,28 @@ impl ClientSettings {
     pub fn ui(&mut self, ui: &mut egui::Ui) -> bool {
         let mut enter_pressed = false;
         ui.horizontal_wrapped(|ui| {
-            let label = ui.label("Address:");
-            let address = ui
-                .add(egui::TextEdit::singleline(&mut self.address).desired_width(180.0))
-                .labelled_by(label.id)
-                .on_hover_text("The server's host name or IP address (IPv4 or IPv6)");
-            let label = ui.label("Port:");
-            let port = ui
-                .add(egui::TextEdit::singleline(&mut self.port).desired_width(60.0))
-                .labelled_by(label.id)
-                .on_hover_text("The port the server listens on");
+            let address = labelled(
+                ui,
+                "Address:",
+                egui::TextEdit::singleline(&mut self.address).desired_width(180.0),
+                "The server's host name or IP address (IPv4 or IPv6)",
+            );
+            let port = labelled(
+                ui,
+                "Port:",
+                egui::TextEdit::singleline(&mut self.port).desired_width(60.0),
+                "The port the server listens on",
+            );
             enter_pressed = (address.lost_focus() || port.lost_focus())
                 && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            let label = ui.label("Timeout:");
-            ui.add(
+            labelled(
+                ui,
+                "Timeout:",
                 egui::DragValue::new(&mut self.timeout_seconds)
                     .range(1..=120)
                     .suffix(" s"),
-            )
-            .labelled_by(label.id)
-            .on_hover_text("How long a connect may take, name lookup included, before it fails");
+                "How long a connect may take, name lookup included, before it fails",
+            );
         });
         ui.horizontal_wrapped(|ui| {
             ui.checkbox(

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serversocket::tls::{ClientTls, Trust};
+use serversocket_ui::field::labelled;
 
 use crate::tls_args::TlsArgs;
 
@@ -126,22 +127,22 @@ impl TlsSetting {
                 return;
             }
             ui.add_enabled_ui(!self.insecure, |ui| {
-                let label = ui.label("CA file");
-                ui.add(
+                labelled(
+                    ui,
+                    "CA file",
                     egui::TextEdit::singleline(&mut self.ca)
                         .hint_text("system roots only")
                         .desired_width(110.0),
-                )
-                .labelled_by(label.id)
-                .on_hover_text("A CA certificate (PEM) trusted besides the system's roots, e.g. the server's self-signed certificate");
-                let label = ui.label("pin");
-                ui.add(
+                    "A CA certificate (PEM) trusted besides the system's roots, e.g. the server's self-signed certificate",
+                );
+                labelled(
+                    ui,
+                    "pin",
                     egui::TextEdit::singleline(&mut self.pin)
                         .hint_text("SHA-256 fingerprint")
                         .desired_width(110.0),
-                )
-                .labelled_by(label.id)
-                .on_hover_text("Trust only the certificate with this SHA-256 fingerprint (the server window shows and copies it), whoever signed it");
+                    "Trust only the certificate with this SHA-256 fingerprint (the server window shows and copies it), whoever signed it",
+                );
             });
             ui.checkbox(&mut self.insecure, "accept any certificate (insecure)")
                 .on_hover_text("Checks nothing: the connection is encrypted, but to whom is unknown. For teaching only.");

@@ -13,6 +13,7 @@ use serversocket_lessons::Outcome;
 use serversocket_lessons::Side;
 use serversocket_lessons::sync::LessonSync;
 use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
+use serversocket_ui::shell::AppWindow;
 use test_support::kittest;
 
 /// Both windows following one lesson.

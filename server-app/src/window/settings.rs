@@ -12,6 +12,7 @@ use serversocket::server_socket::{
     DEFAULT_NETWORK_INTERFACE, DEFAULT_PORT,
 };
 use serversocket_app::parse_port;
+use serversocket_ui::field::{explained, labelled};
 use serversocket_ui::lesson_panel::mark;
 
 use crate::{Args, DEFAULT_RELISTEN_DELAY_MS, Mode};
@@ -211,11 +212,12 @@ impl ServerSettings {
                     })
                     .response
                     .labelled_by(label.id);
-                let label = ui.label("Port:");
-                let port = ui
-                    .add(egui::TextEdit::singleline(&mut self.port).desired_width(60.0))
-                    .labelled_by(label.id)
-                    .on_hover_text("The port to listen on: 1024–65535, or 0 for any free port");
+                let port = labelled(
+                    ui,
+                    "Port:",
+                    egui::TextEdit::singleline(&mut self.port).desired_width(60.0),
+                    "The port to listen on: 1024–65535, or 0 for any free port",
+                );
                 changes.enter_pressed =
                     port.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             });
@@ -223,53 +225,45 @@ impl ServerSettings {
             // apply to it, so they are not shown.
             if !self.naive {
                 // A label and its field move to the next line together.
-                ui.horizontal(|ui| {
-                    let label = ui.label("Min:").on_hover_text(
+                for (name, tip, limit, ceiling, lesson_mark) in [
+                    (
+                        "Min:",
                         "MinimumSocketsAvailable: idle sockets the pool keeps ready; AddSocket fires to refill it",
-                    );
-                    let min = ui
-                        .add(egui::DragValue::new(&mut self.min).range(0..=MINIMUM_SOCKETS_AVAILABLE_CEILING))
-                        .labelled_by(label.id);
-                    mark(ui, "min", &min);
-                    changes.limits |= min.changed();
-                });
-                ui.horizontal(|ui| {
-                    let label = ui.label("Max:").on_hover_text(
+                        &mut self.min,
+                        MINIMUM_SOCKETS_AVAILABLE_CEILING,
+                        "min",
+                    ),
+                    (
+                        "Max:",
                         "MaximumSocketsConnected: most connections at once; more clients wait in the OS backlog",
-                    );
-                    let max = ui
-                        .add(egui::DragValue::new(&mut self.max).range(0..=MAXIMUM_SOCKETS_CONNECTED_CEILING))
-                        .labelled_by(label.id);
-                    mark(ui, "max", &max);
-                    changes.limits |= max.changed();
-                });
-                ui.horizontal(|ui| {
-                    let label = ui.label("Slow motion:").on_hover_text(
-                        "Handoff delay: each accepted connection waits this long before it is handed to an idle socket of the pool, so you can watch it happen (0 = off)",
-                    );
-                    changes.slow_motion = ui
-                        .add(
-                            egui::DragValue::new(&mut self.handoff_delay_ms)
-                                .range(0..=MAX_HANDOFF_DELAY_MS)
-                                .speed(10.0)
-                                .suffix(" ms"),
-                        )
-                        .labelled_by(label.id)
-                        .changed();
-                });
-                ui.horizontal(|ui| {
-                    let label = ui.label("Idle timeout:").on_hover_text(
-                        "Close a connection once nothing was sent or received on it for this long, so silent clients cannot hold every slot up to Max (0 = never, as in Xojo; applies to new connections)",
-                    );
-                    changes.idle_timeout = ui
-                        .add(
-                            egui::DragValue::new(&mut self.idle_timeout_seconds)
-                                .range(0..=crate::MAX_IDLE_TIMEOUT_SECONDS)
-                                .suffix(" s"),
-                        )
-                        .labelled_by(label.id)
-                        .changed();
-                });
+                        &mut self.max,
+                        MAXIMUM_SOCKETS_CONNECTED_CEILING,
+                        "max",
+                    ),
+                ] {
+                    let field = explained(ui, name, tip, egui::DragValue::new(limit).range(0..=ceiling));
+                    mark(ui, lesson_mark, &field);
+                    changes.limits |= field.changed();
+                }
+                changes.slow_motion = explained(
+                    ui,
+                    "Slow motion:",
+                    "Handoff delay: each accepted connection waits this long before it is handed to an idle socket of the pool, so you can watch it happen (0 = off)",
+                    egui::DragValue::new(&mut self.handoff_delay_ms)
+                        .range(0..=MAX_HANDOFF_DELAY_MS)
+                        .speed(10.0)
+                        .suffix(" ms"),
+                )
+                .changed();
+                changes.idle_timeout = explained(
+                    ui,
+                    "Idle timeout:",
+                    "Close a connection once nothing was sent or received on it for this long, so silent clients cannot hold every slot up to Max (0 = never, as in Xojo; applies to new connections)",
+                    egui::DragValue::new(&mut self.idle_timeout_seconds)
+                        .range(0..=crate::MAX_IDLE_TIMEOUT_SECONDS)
+                        .suffix(" s"),
+                )
+                .changed();
             }
         });
         ui.add_enabled_ui(!listening, |ui| {
@@ -284,14 +278,14 @@ impl ServerSettings {
                     );
                 mark(ui, "mode", &pool.union(naive));
                 if self.naive {
-                    let label = ui.label("re-listen after");
-                    ui.add(
+                    labelled(
+                        ui,
+                        "re-listen after",
                         egui::DragValue::new(&mut self.relisten_delay_ms)
                             .range(0..=5000)
                             .suffix(" ms"),
-                    )
-                    .labelled_by(label.id)
-                    .on_hover_text("How long the single socket stays closed after each connection");
+                        "How long the single socket stays closed after each connection",
+                    );
                 }
                 if !self.naive {
                     // On the mode's row, where there is room: the first row is full at 680 points.

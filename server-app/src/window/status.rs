@@ -40,14 +40,7 @@ pub fn pool_chips_ui(
                 "The listening socket's OS handle (file descriptor)",
             );
         }
-        None => {
-            chip(
-                ui,
-                "Not listening",
-                theme::GREY,
-                "IsListening is false; Handle is -1",
-            );
-        }
+        None => not_listening_chip_ui(ui),
     }
     chip(
         ui,
@@ -92,12 +85,7 @@ pub fn pool_chips_ui(
 pub fn naive_chips_ui(ui: &mut egui::Ui, naive: NaiveStatus) {
     let (gaps, closed) = naive.gaps;
     let Some(accepted) = naive.accepted else {
-        chip(
-            ui,
-            "Not listening",
-            theme::GREY,
-            "IsListening is false; Handle is -1",
-        );
+        not_listening_chip_ui(ui);
         chip(
             ui,
             "Naive mode: one socket, no pool",
@@ -133,6 +121,16 @@ pub fn naive_chips_ui(ui: &mut egui::Ui, naive: NaiveStatus) {
         ),
         theme::VERMILLION,
         "The listener's gaps: each time it closed to serve a connection, and how long the port had no listener",
+    );
+}
+
+/// Either server before Listen.
+fn not_listening_chip_ui(ui: &mut egui::Ui) {
+    chip(
+        ui,
+        "Not listening",
+        theme::GREY,
+        "IsListening is false; Handle is -1",
     );
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use serversocket::tls::{ServerTls, data_folder};
+use serversocket_ui::field::labelled;
 
 use crate::tls_args::{DATA_FOLDER_NAME, TlsArgs};
 
@@ -110,22 +111,22 @@ impl TlsSetting {
                         .on_hover_text("A self-signed certificate for localhost, 127.0.0.1 and ::1, made once and kept in this app's data folder");
                     ui.radio_value(&mut self.use_files, true, "files");
                     if self.use_files {
-                        let label = ui.label("certificate");
-                        ui.add(
+                        labelled(
+                            ui,
+                            "certificate",
                             egui::TextEdit::singleline(&mut self.cert)
                                 .hint_text("cert.pem")
                                 .desired_width(110.0),
-                        )
-                        .labelled_by(label.id)
-                        .on_hover_text("The certificate chain, PEM, leaf first");
-                        let label = ui.label("key");
-                        ui.add(
+                            "The certificate chain, PEM, leaf first",
+                        );
+                        labelled(
+                            ui,
+                            "key",
                             egui::TextEdit::singleline(&mut self.key)
                                 .hint_text("key.pem")
                                 .desired_width(110.0),
-                        )
-                        .labelled_by(label.id)
-                        .on_hover_text("The certificate's private key, PEM");
+                            "The certificate's private key, PEM",
+                        );
                     }
                 }
             });

@@ -1,6 +1,6 @@
 //! What both apps (the server's window and the client's) share that is not egui: settings as a
 //! person types them, how a server's pooled sockets answer, what a client socket sends on its
-//! own, and the stream lab.
+//! own, the stream lab, and how a headless program starts and stops.
 //!
 //! # Layout
 //! - [`typed`]: a port or a host as a person types it, checked one way for the command lines
@@ -9,12 +9,20 @@
 //! - [`reply`]: how a server's pooled sockets answer (greeting, echo, silent, fixed, rules).
 //! - [`script`]: what a client socket sends on its own (hello, repeats, a file, the reply).
 //! - [`stream_lab`]: one loopback connection whose writes and reads are reported in place.
+//! - [`shutdown`]: when a headless program stops (Ctrl-C, SIGTERM, its reader gone).
+//! - [`program`]: how both programs begin (open files, arguments, diagnostics) and end.
+//! - [`diagnostics`]: the library's tracing on the terminal, and its level switch.
+//! - [`headless`]: what both headless programs set up first: runtime, printer, stop signal.
 
 #![forbid(unsafe_code)]
 
+pub mod diagnostics;
 pub mod file_to_send;
+pub mod headless;
+pub mod program;
 pub mod reply;
 pub mod script;
+pub mod shutdown;
 pub mod stream_lab;
 pub mod typed;
 

@@ -113,10 +113,10 @@ pub fn tab_to<S>(harness: &mut Harness<'_, S>, label: &str, most: usize) -> bool
 pub struct MemoryStorage(std::collections::HashMap<String, String>);
 
 impl MemoryStorage {
-    /// What `app` saves when the window closes.
-    pub fn saved_by(app: &mut impl eframe::App) -> Self {
+    /// What `window` saves when it closes.
+    pub fn saved_by(window: &mut impl serversocket_ui::shell::AppWindow) -> Self {
         let mut storage = Self::default();
-        app.save(&mut storage);
+        serversocket_ui::shell::save(window, &mut storage);
         storage
     }
 }

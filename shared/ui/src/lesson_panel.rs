@@ -16,6 +16,8 @@ use serversocket_lessons::{
     self as lesson, Lesson, LessonRun, Progress, Settings, Side, lesson_record,
 };
 
+mod ui;
+
 /// How often the other window's progress is read.
 const SYNC_EVERY: Duration = Duration::from_millis(500);
 
@@ -368,7 +370,7 @@ impl LessonPanel {
     }
 
     /// Once per frame, before anything is drawn: follows the other window (at most every
-    /// [`SYNC_EVERY`]) and makes the current step's widget known to [`mark`]. While a lesson
+    /// `SYNC_EVERY`) and makes the current step's widget known to [`mark`]. While a lesson
     /// runs the window repaints that often, since the other window's progress and a hint's
     /// time arrive without an event; with no lesson an idle window stays idle.
     pub fn tick(&mut self, ctx: &egui::Context) {
@@ -384,217 +386,6 @@ impl LessonPanel {
             ctx.request_repaint_after(SYNC_EVERY);
         }
         self.publish_highlight(ctx);
-    }
-
-    /// Draws the panel (a side panel's content).
-    pub fn ui(&mut self, ui: &mut egui::Ui) {
-        let now = Instant::now();
-        egui::ScrollArea::vertical().show(ui, |ui| {
-            self.picker_ui(ui);
-            if let Some(problem) = &self.load_problem {
-                ui.colored_label(ui.visuals().error_fg_color, problem);
-            }
-            ui.separator();
-            if self.run.is_some() {
-                self.steps_ui(ui, now);
-                ui.separator();
-                self.report_ui(ui);
-            } else {
-                ui.label("Choose a lesson and click Start. Each step says what to do in this window or in the other one, and moves on when the sockets have really done it.");
-            }
-        });
-    }
-
-    fn picker_ui(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal_wrapped(|ui| {
-            let label = ui.label("Lesson:");
-            let chosen_title = self
-                .lessons
-                .get(self.chosen)
-                .map_or(String::new(), |lesson| lesson.title.clone());
-            egui::ComboBox::from_id_salt("lesson picker")
-                .selected_text(chosen_title)
-                .width(220.0)
-                .show_ui(ui, |ui| {
-                    for (index, lesson) in self.lessons.iter().enumerate() {
-                        ui.selectable_value(&mut self.chosen, index, &lesson.title)
-                            .on_hover_text(&lesson.goal);
-                    }
-                })
-                .response
-                .labelled_by(label.id);
-            let running = self.run.as_ref().is_some_and(|run| {
-                self.lessons
-                    .get(self.chosen)
-                    .is_some_and(|l| l.name == run.lesson().name)
-            });
-            let start = if running { "Reset lesson" } else { "Start" };
-            let tip = if running {
-                "Start this lesson again from its first step (the other window follows)"
-            } else {
-                "Start this lesson (the other window follows when it runs on this machine)"
-            };
-            if ui.button(start).on_hover_text(tip).clicked()
-                && let Some(name) = self.lessons.get(self.chosen).map(|l| l.name.clone())
-            {
-                self.feedback = None;
-                self.answer.clear();
-                let _ = self.start(&name);
-            }
-        });
-    }
-
-    fn steps_ui(&mut self, ui: &mut egui::Ui, now: Instant) {
-        let Some(run) = &self.run else {
-            return;
-        };
-        let lesson = run.lesson();
-        ui.heading(&lesson.title);
-        ui.label(egui::RichText::new(&lesson.goal).italics());
-        let total = lesson.steps.len();
-        let done = run.step_index().min(total);
-        #[allow(clippy::cast_precision_loss)]
-        let fraction = done as f32 / total.max(1) as f32;
-        ui.add(egui::ProgressBar::new(fraction).text(format!("{done} of {total} steps done")));
-        let mut skip = false;
-        let mut check = false;
-        for (index, step) in lesson.steps.iter().enumerate() {
-            let where_ = if step.side == self.side {
-                String::new()
-            } else {
-                format!(" ({} window)", step.side.name())
-            };
-            if index < done {
-                ui.label(
-                    egui::RichText::new(format!("[x] {}.{where_} {}", index + 1, short(&step.say)))
-                        .weak(),
-                );
-            } else if index == done {
-                egui::Frame::group(ui.style()).show(ui, |ui| {
-                    ui.label(
-                        egui::RichText::new(format!("Step {} of {total}{where_}", index + 1))
-                            .strong(),
-                    );
-                    ui.label(&step.say);
-                    let elapsed = now.saturating_duration_since(self.step_began);
-                    if let Some(hint) = &step.hint
-                        && elapsed >= Duration::from_secs(step.hint_after_s)
-                    {
-                        ui.label(egui::RichText::new(format!("Hint: {hint}")).color(HIGHLIGHT));
-                    }
-                    if step.side != self.side {
-                        ui.horizontal_wrapped(|ui| {
-                            ui.label(format!(
-                                "This window moves on when the {} window has done it.",
-                                step.side.name()
-                            ));
-                            skip = ui
-                                .button("Skip step")
-                                .on_hover_text(format!(
-                                    "The {} window is not running: go on without this step",
-                                    step.side.name()
-                                ))
-                                .clicked();
-                        });
-                    } else if let Some(question) = &step.question
-                        && run.is_asking()
-                    {
-                        ui.label(egui::RichText::new(&question.ask).strong());
-                        ui.horizontal(|ui| {
-                            let label = ui.label("Answer:");
-                            let field = ui
-                                .add(
-                                    egui::TextEdit::singleline(&mut self.answer)
-                                        .desired_width(120.0),
-                                )
-                                .labelled_by(label.id);
-                            let entered = field.lost_focus()
-                                && ui.input(|input| input.key_pressed(egui::Key::Enter));
-                            check = ui.button("Check").clicked() || entered;
-                        });
-                    }
-                    match &self.feedback {
-                        Some(Feedback::Wrong { tries }) => {
-                            let mut words = "Not quite: look again at the window.".to_owned();
-                            if *tries >= 2 {
-                                words = format!(
-                                    "Not quite. The session says {} now.",
-                                    run.expected_answer()
-                                );
-                            }
-                            ui.colored_label(ui.visuals().warn_fg_color, words);
-                        }
-                        Some(Feedback::Right) if index > 0 => {
-                            ui.colored_label(
-                                egui::Color32::from_rgb(80, 180, 110),
-                                "Right: your last answer matched the session.",
-                            );
-                        }
-                        _ => {}
-                    }
-                });
-            } else {
-                ui.label(
-                    egui::RichText::new(format!("{}.{where_} {}", index + 1, short(&step.say)))
-                        .weak(),
-                );
-            }
-        }
-        if run.is_finished() {
-            ui.colored_label(
-                egui::Color32::from_rgb(80, 180, 110),
-                "Lesson done. Export the report for your teacher below.",
-            );
-        }
-        if check {
-            self.check_answer();
-        }
-        if skip {
-            let next = self.run.as_ref().map_or(0, |run| run.step_index() + 1);
-            if let Some(run) = &mut self.run {
-                let progress = run.catch_up(next);
-                self.progressed(progress);
-            }
-        }
-    }
-
-    fn report_ui(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal_wrapped(|ui| {
-            let label = ui.label("Your name:");
-            ui.add(egui::TextEdit::singleline(&mut self.learner).desired_width(140.0))
-                .labelled_by(label.id)
-                .on_hover_text("Written at the top of the report");
-        });
-        ui.horizontal_wrapped(|ui| {
-            if ui
-                .button("Export report")
-                .on_hover_text(
-                    "Write the steps, your answers and the lesson's event log as a Markdown file",
-                )
-                .clicked()
-            {
-                self.exported = Some(self.export().map_err(|problem| problem.to_string()));
-            }
-            if ui
-                .button("Copy report")
-                .on_hover_text("Copy the same report as Markdown text")
-                .clicked()
-            {
-                ui.ctx().copy_text(self.report());
-            }
-        });
-        match &self.exported {
-            Some(Ok(path)) => {
-                ui.label(format!("Report written to {}", path.display()));
-            }
-            Some(Err(problem)) => {
-                ui.colored_label(
-                    ui.visuals().error_fg_color,
-                    format!("The report could not be written: {problem}"),
-                );
-            }
-            None => {}
-        }
     }
 
     /// The report as Markdown.
@@ -624,16 +415,6 @@ impl LessonPanel {
         let path = dir.join(format!("lesson-report-{name}-{}.md", self.side.name()));
         std::fs::write(&path, self.report())?;
         Ok(path)
-    }
-}
-
-/// A step's first sentence, for the list of other steps.
-fn short(say: &str) -> String {
-    let first = say.split(". ").next().unwrap_or(say);
-    if first.len() < say.len() {
-        format!("{first}.")
-    } else {
-        first.to_owned()
     }
 }
 

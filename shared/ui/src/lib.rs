@@ -1,18 +1,20 @@
 //! What both apps share beyond the library, written once: the egui pieces of the windows (the
 //! event log and its view, the socket rows and their table, state colours, draining the event
-//! channel within a frame budget) and how a headless run stops.
+//! channel within a frame budget).
 //!
 //! # Layout
 //! - [`drain`]: take events from the channel without ever blocking a frame.
 //! - [`repaint`]: an event channel whose waker repaints the window.
 //! - [`native`]: how the windows open: size, position, icon.
 //! - [`other_window`]: the button (and F6) that brings the other window to the front.
-//! - [`diagnostics`]: the library's tracing on the terminal, and its level switch.
+//! - [`diagnostics`]: the switch for how much the library traces on the terminal.
+//! - [`shell`]: one app shell for both windows: lessons, the other window, saving, opening.
 //! - [`log`]: [`EventLog`], every event as the seed's line, and [`LogView`], its virtualized view.
+//! - [`log_entry`]: [`log_entry::LogEntry`], one line of the log (the log and the sequence read it).
+//! - [`field`]: a labelled field with its tooltip, the unit of every settings row.
 //! - [`file_dialog`]: the system's Save as dialog, on a thread of its own.
 //! - [`log_to_file`]: the log written to a file as it happens (text or NDJSON, rotated).
 //! - [`shortcuts`]: the keyboard shortcuts.
-//! - [`shutdown`]: when a headless program stops (Ctrl-C, SIGTERM, its reader gone).
 //! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
 //! - [`table`]: the socket table: the essential columns and Close.
 //! - [`details`]: the selected socket's details pane: addresses, kernel view, error, Send.
@@ -33,10 +35,12 @@ pub mod concepts_window;
 pub mod details;
 pub mod diagnostics;
 pub mod drain;
+pub mod field;
 pub mod file_dialog;
 pub mod kernel_view;
 pub mod lesson_panel;
 pub mod log;
+pub mod log_entry;
 pub mod log_to_file;
 pub mod native;
 pub mod other_window;
@@ -44,8 +48,8 @@ pub mod repaint;
 pub mod rows;
 pub mod send_box;
 pub mod sequence;
+pub mod shell;
 pub mod shortcuts;
-pub mod shutdown;
 pub mod state;
 pub mod stream_view;
 pub mod table;

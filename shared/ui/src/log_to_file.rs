@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serversocket_report::log_file::{LogFile, LogFormat};
 
 use crate::EventLog;
+use crate::field::labelled;
 
 /// What the user set for the log file.
 #[derive(Debug, Clone)]
@@ -43,21 +44,23 @@ impl LogToFile {
         ui.horizontal_wrapped(|ui| {
             let writing = log.file().is_some();
             ui.add_enabled_ui(!writing, |ui| {
-                let label = ui.label("Log file:");
-                ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(180.0))
-                    .labelled_by(label.id)
-                    .on_hover_text("Every new line is appended here as it happens");
+                labelled(
+                    ui,
+                    "Log file:",
+                    egui::TextEdit::singleline(&mut self.path).desired_width(180.0),
+                    "Every new line is appended here as it happens",
+                );
                 ui.checkbox(&mut self.ndjson, "NDJSON").on_hover_text(
                     "One JSON object a line, as `--headless --json`; otherwise the log's words",
                 );
-                let label = ui.label("rotate at");
-                ui.add(
+                labelled(
+                    ui,
+                    "rotate at",
                     egui::DragValue::new(&mut self.rotate_mib)
                         .range(1..=1024)
                         .suffix(" MiB"),
-                )
-                .labelled_by(label.id)
-                .on_hover_text("Past this size the file is renamed to NAME.1 and a new one begins");
+                    "Past this size the file is renamed to NAME.1 and a new one begins",
+                );
             });
             let mut on = writing;
             if ui

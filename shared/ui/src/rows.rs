@@ -280,34 +280,26 @@ mod tests {
         );
     }
 
+    /// Every state a row can be in.
+    const STATES: [RowState; 6] = [
+        RowState::Idle,
+        RowState::Connecting,
+        RowState::Connected,
+        RowState::Handshaking,
+        RowState::Closed,
+        RowState::Failed,
+    ];
+
     /// The counts as a walk over the rows gives them.
     fn walked(rows: &SocketRows) -> Vec<usize> {
-        let states = [
-            RowState::Idle,
-            RowState::Connecting,
-            RowState::Connected,
-            RowState::Handshaking,
-            RowState::Closed,
-            RowState::Failed,
-        ];
-        states
+        STATES
             .iter()
             .map(|&state| rows.iter().filter(|row| row.state == state).count())
             .collect()
     }
 
     fn counted(rows: &SocketRows) -> Vec<usize> {
-        [
-            RowState::Idle,
-            RowState::Connecting,
-            RowState::Connected,
-            RowState::Handshaking,
-            RowState::Closed,
-            RowState::Failed,
-        ]
-        .iter()
-        .map(|&state| rows.count(state))
-        .collect()
+        STATES.iter().map(|&state| rows.count(state)).collect()
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use serversocket::{Event, SocketId};
 
-use crate::log::LogEntry;
+use crate::log_entry::LogEntry;
 
 /// How many steps are drawn; earlier ones are counted, not shown.
 const SHOWN_STEPS: usize = 40;

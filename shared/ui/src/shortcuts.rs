@@ -29,3 +29,21 @@ pub fn pressed(ui: &egui::Ui, shortcut: &KeyboardShortcut) -> bool {
 pub fn tip(ui: &egui::Ui, text: &str, shortcut: &KeyboardShortcut) -> String {
     format!("{text} ({})", ui.ctx().format_shortcut(shortcut))
 }
+
+/// A window's main action (Listen, Connect): a button, enabled when `enabled`, whose tooltip
+/// says `what` it does and names its `shortcut`, and which is outlined when a lesson's step
+/// points at `lesson_mark`.
+pub fn action_button(
+    ui: &mut egui::Ui,
+    text: impl Into<egui::WidgetText>,
+    enabled: bool,
+    what: &str,
+    (shortcut, lesson_mark): (&KeyboardShortcut, &str),
+) -> egui::Response {
+    let tip = tip(ui, what, shortcut);
+    let button = ui
+        .add_enabled(enabled, egui::Button::new(text))
+        .on_hover_text(tip);
+    crate::lesson_panel::mark(ui, lesson_mark, &button);
+    button
+}

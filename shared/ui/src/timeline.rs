@@ -121,7 +121,7 @@ impl Timeline {
     }
 
     /// The level `name` is `value` from `at` on (nothing is stored when it did not change; a
-    /// change within [`LEVEL_RESOLUTION`] of the last one replaces it).
+    /// change within `LEVEL_RESOLUTION` of the last one replaces it).
     pub fn set(&mut self, name: &str, at: Instant, value: f64) {
         let x = self.seconds(at);
         if let Some(level) = self.levels.iter_mut().find(|level| level.name == name) {
@@ -131,7 +131,7 @@ impl Timeline {
     }
 
     /// The level `name` keeps every change, however close to the one before (see
-    /// [`Level::exact`]); for levels that change seldom, such as whether the listener is open.
+    /// `Level::exact`); for levels that change seldom, such as whether the listener is open.
     #[must_use]
     pub fn keep_every_change(mut self, name: &str) -> Self {
         if let Some(level) = self.levels.iter_mut().find(|level| level.name == name) {

@@ -21,11 +21,15 @@ fn three_connects_make_three_connected_rows_each_greeted_and_the_seed_conversati
         harness.step();
     }
     run_until(&mut harness, "three greetings", |w| {
-        (0..3).all(|i| w.log.contains(&format!("Socket {i}: {SERVER_GREETING}")))
+        (0..3).all(|i| {
+            w.client
+                .log
+                .contains(&format!("Socket {i}: {SERVER_GREETING}"))
+        })
     });
     let window = harness.state();
-    assert_eq!(window.rows.count(RowState::Connected), 3);
-    assert_eq!(window.rows.len(), 3);
+    assert_eq!(window.client.rows.count(RowState::Connected), 3);
+    assert_eq!(window.client.rows.len(), 3);
     // The server got each socket's hello and reply: the seed's conversation.
     let conversations: Vec<String> = (0..3)
         .map(|index| format!("{}{CLIENT_REPLY}", client_hello(index)))
@@ -50,12 +54,13 @@ fn send_from_the_selected_sockets_details_arrives_at_the_server_and_close_closes
     let mut harness = window(server.port);
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "connected", |w| {
-        w.log.contains("Socket 0 connected.")
+        w.client.log.contains("Socket 0 connected.")
     });
     harness.step();
     // The row is named by the client's own port, the one the server sees as its peer's.
     let port = harness
         .state()
+        .client
         .rows
         .get(SocketId(0))
         .unwrap()
@@ -83,16 +88,16 @@ fn send_from_the_selected_sockets_details_arrives_at_the_server_and_close_closes
 
     harness.get_by_label("Close").click();
     run_until(&mut harness, "closed", |w| {
-        w.log.contains("Socket 0 closed.")
+        w.client.log.contains("Socket 0 closed.")
     });
     assert_eq!(
-        harness.state().rows.get(SocketId(0)).unwrap().state,
+        harness.state().client.rows.get(SocketId(0)).unwrap().state,
         RowState::Closed
     );
     harness.get_by_label("Remove closed").click();
     harness.step();
-    assert!(harness.state().rows.is_empty());
-    assert!(harness.state().sockets.is_empty());
+    assert!(harness.state().client.rows.is_empty());
+    assert!(harness.state().client.sockets.is_empty());
 }
 
 #[test]
@@ -101,19 +106,22 @@ fn a_refused_port_and_an_unknown_host_show_their_errors_with_codes() {
     let mut harness = window(free_port);
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "refused", |w| {
-        w.log.contains("Socket 0: Error = 102 (connection refused)")
+        w.client
+            .log
+            .contains("Socket 0: Error = 102 (connection refused)")
     });
     harness.state_mut().settings.address = "no-such-host.invalid".to_owned();
     harness.step();
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "unknown host", |w| {
-        w.log
+        w.client
+            .log
             .contains("Socket 1: Error = 103 (name resolution failed)")
     });
     harness.step();
-    assert_eq!(harness.state().rows.count(RowState::Failed), 2);
+    assert_eq!(harness.state().client.rows.count(RowState::Failed), 2);
     assert_eq!(
-        harness.state().rows.refused(),
+        harness.state().client.rows.refused(),
         1,
         "only the first was refused"
     );
@@ -149,7 +157,7 @@ fn a_bad_port_is_explained_and_connect_is_off() {
     );
     harness.get_by_label("Connect").click();
     harness.run_steps(2);
-    assert!(harness.state().sockets.is_empty());
+    assert!(harness.state().client.sockets.is_empty());
 }
 
 #[test]
@@ -160,9 +168,13 @@ fn connect_times_n_opens_a_burst_served_in_full_by_the_pool() {
     harness.step();
     harness.get_by_label("Connect ×10").click();
     run_until(&mut harness, "ten greetings", |w| {
-        (0..10).all(|i| w.log.contains(&format!("Socket {i}: {SERVER_GREETING}")))
+        (0..10).all(|i| {
+            w.client
+                .log
+                .contains(&format!("Socket {i}: {SERVER_GREETING}"))
+        })
     });
-    assert_eq!(harness.state().rows.count(RowState::Failed), 0);
+    assert_eq!(harness.state().client.rows.count(RowState::Failed), 0);
 }
 
 #[test]
@@ -174,12 +186,15 @@ fn the_logging_toggles_silence_their_lines_but_not_the_rows() {
     assert!(!harness.state().settings.log_send_complete);
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "the greeting", |w| {
-        w.log.contains(SERVER_GREETING)
+        w.client.log.contains(SERVER_GREETING)
     });
     run_until(&mut harness, "the reply sent", |w| {
-        w.rows.get(SocketId(0)).is_some_and(|row| row.bytes_out > 0)
+        w.client
+            .rows
+            .get(SocketId(0))
+            .is_some_and(|row| row.bytes_out > 0)
     });
-    assert!(!harness.state().log.contains("send complete"));
+    assert!(!harness.state().client.log.contains("send complete"));
 }
 
 #[test]
@@ -189,9 +204,11 @@ fn keyboard_shortcuts_connect_one_or_a_burst_and_clear_the_log() {
     harness.state_mut().settings.burst = 3;
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
     run_until(&mut harness, "one socket", |w| {
-        w.log.contains(&format!("Socket 0: {SERVER_GREETING}"))
+        w.client
+            .log
+            .contains(&format!("Socket 0: {SERVER_GREETING}"))
     });
-    assert_eq!(harness.state().sockets.len(), 1);
+    assert_eq!(harness.state().client.sockets.len(), 1);
     harness.key_press_modifiers(
         egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
         egui::Key::N,
@@ -199,17 +216,21 @@ fn keyboard_shortcuts_connect_one_or_a_burst_and_clear_the_log() {
     // Every socket of the burst is greeted before the log is cleared: a greeting that came
     // after Ctrl+K would be a new line, not one the clear missed.
     run_until(&mut harness, "the burst", |w| {
-        (1..=3).all(|n| w.log.contains(&format!("Socket {n}: {SERVER_GREETING}")))
+        (1..=3).all(|n| {
+            w.client
+                .log
+                .contains(&format!("Socket {n}: {SERVER_GREETING}"))
+        })
     });
     assert_eq!(
-        harness.state().sockets.len(),
+        harness.state().client.sockets.len(),
         4,
         "Ctrl+Shift+N opened 3, not 3 + 1"
     );
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
     harness.step();
     assert!(
-        !harness.state().log.contains(SERVER_GREETING),
+        !harness.state().client.log.contains(SERVER_GREETING),
         "Ctrl+K cleared the log"
     );
 }
@@ -234,18 +255,24 @@ fn a_naive_burst_shows_its_losses_refused_or_dropped_unserved() {
     harness.step();
     harness.get_by_label("Connect ×20").click();
     run_until(&mut harness, "every socket settled", |w| {
-        w.rows.count(RowState::Connecting) == 0
-            && w.rows.count(RowState::Connected) + w.rows.count(RowState::Failed) == 20
-            && w.rows
+        w.client.rows.count(RowState::Connecting) == 0
+            && w.client.rows.count(RowState::Connected) + w.client.rows.count(RowState::Failed)
+                == 20
+            && w.client
+                .rows
                 .iter()
                 .filter(|row| row.state == RowState::Connected)
                 .all(|row| row.bytes_in > 0)
     });
     let window = harness.state();
-    let lost = window.rows.refused() + window.rows.dropped_unserved();
-    assert_eq!(window.rows.count(RowState::Connected), 1, "one served");
+    let lost = window.client.rows.refused() + window.client.rows.dropped_unserved();
+    assert_eq!(
+        window.client.rows.count(RowState::Connected),
+        1,
+        "one served"
+    );
     assert_eq!(lost, 19, "the rest refused or dropped unserved");
-    assert_eq!(lost, window.rows.count(RowState::Failed));
+    assert_eq!(lost, window.client.rows.count(RowState::Failed));
     assert_eq!(window.timeline().total(crate::window::FAILED), lost as u64);
     drop(naive);
 }
@@ -260,10 +287,11 @@ fn connects_beyond_at_once_wait_for_the_ones_under_way() {
     harness.step();
     harness.get_by_label("Connect ×3").click();
     run_until(&mut harness, "three closed", |w| {
-        w.log.contains("Socket 2 closed.")
+        w.client.log.contains("Socket 2 closed.")
     });
     let lines: Vec<String> = harness
         .state()
+        .client
         .log
         .entries()
         .iter()
@@ -304,7 +332,8 @@ fn a_client_waiting_in_the_servers_accept_queue_is_told_apart_until_accepted() {
     let mut harness = window(listener.local_addr().unwrap().port());
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "in the accept queue", |w| {
-        w.rows
+        w.client
+            .rows
             .get(SocketId(0))
             .is_some_and(serversocket_ui::kernel_view::in_accept_queue)
     });
@@ -312,7 +341,8 @@ fn a_client_waiting_in_the_servers_accept_queue_is_told_apart_until_accepted() {
     assert!(harness.query_by_label("in accept queue").is_some());
     let (_accepted, _) = listener.accept().unwrap();
     run_until(&mut harness, "accepted by the server", |w| {
-        w.rows
+        w.client
+            .rows
             .get(SocketId(0))
             .and_then(|row| row.kernel)
             .is_some_and(|view| view.peer_accepted == Some(true))
@@ -320,7 +350,7 @@ fn a_client_waiting_in_the_servers_accept_queue_is_told_apart_until_accepted() {
     harness.step();
     assert!(harness.query_by_label("in accept queue").is_none());
     assert_eq!(
-        harness.state().rows.get(SocketId(0)).unwrap().state,
+        harness.state().client.rows.get(SocketId(0)).unwrap().state,
         RowState::Connected
     );
 }
@@ -349,12 +379,19 @@ fn a_tls_connect_with_a_wrong_pin_fails_saying_so_and_accepting_any_certificate_
     );
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "the handshake refused", |w| {
-        w.rows
+        w.client
+            .rows
             .get(SocketId(0))
             .is_some_and(|row| row.state == RowState::Failed)
     });
     assert_eq!(
-        harness.state().rows.get(SocketId(0)).unwrap().last_error,
+        harness
+            .state()
+            .client
+            .rows
+            .get(SocketId(0))
+            .unwrap()
+            .last_error,
         Some((102, "TLS: pin mismatch"))
     );
 
@@ -369,7 +406,7 @@ fn a_tls_connect_with_a_wrong_pin_fails_saying_so_and_accepting_any_certificate_
     );
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "connected over TLS", |w| {
-        w.rows.get(SocketId(1)).is_some_and(|row| {
+        w.client.rows.get(SocketId(1)).is_some_and(|row| {
             row.state == RowState::Connected && row.bytes_in >= SERVER_GREETING.len() as u64
         })
     });
@@ -377,6 +414,7 @@ fn a_tls_connect_with_a_wrong_pin_fails_saying_so_and_accepting_any_certificate_
     // The concepts panel's TLS part points at that handshake and at the insecure choice.
     let protocol = harness
         .state()
+        .client
         .rows
         .get(SocketId(1))
         .unwrap()

@@ -128,9 +128,11 @@ fn tab_reaches_connect_and_enter_presses_it() {
     );
     harness.key_press(egui::Key::Enter);
     run_until(&mut harness, "socket 0 greeted", |w| {
-        w.log.contains(&format!("Socket 0: {SERVER_GREETING}"))
+        w.client
+            .log
+            .contains(&format!("Socket 0: {SERVER_GREETING}"))
     });
-    assert_eq!(harness.state().rows.count(RowState::Connected), 1);
+    assert_eq!(harness.state().client.rows.count(RowState::Connected), 1);
 }
 
 #[test]

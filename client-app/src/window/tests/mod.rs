@@ -101,7 +101,7 @@ fn run_until(
     done: impl Fn(&ClientWindow) -> bool,
 ) {
     kittest::run_until(harness, what, done, |w| {
-        format!("log: {:#?}", w.log.lines())
+        format!("log: {:#?}", w.client.log.lines())
     });
 }
 
@@ -116,7 +116,11 @@ fn three_connected(server: &Server, size: egui::Vec2) -> Harness<'static, Client
     harness.step();
     harness.get_by_label("Connect ×3").click();
     run_until(&mut harness, "three greetings", |w| {
-        (0..3).all(|i| w.log.contains(&format!("Socket {i}: {SERVER_GREETING}")))
+        (0..3).all(|i| {
+            w.client
+                .log
+                .contains(&format!("Socket {i}: {SERVER_GREETING}"))
+        })
     });
     harness.run_steps(3);
     harness

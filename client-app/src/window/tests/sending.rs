@@ -21,7 +21,7 @@ fn the_send_box_writes_escapes_to_every_connected_socket_repeated_and_keeps_a_hi
         harness.step();
     }
     run_until(&mut harness, "two connected", |w| {
-        w.rows.count(RowState::Connected) == 2
+        w.client.rows.count(RowState::Connected) == 2
     });
     harness.state_mut().send_box.times = 3;
     harness.state_mut().send_box.interval_ms = 0;
@@ -58,7 +58,7 @@ fn send_file_sends_a_file_larger_than_the_send_queue_whole_with_a_progress_bar()
     harness.state_mut().settings.reply = false;
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "connected", |w| {
-        w.rows.count(RowState::Connected) == 1
+        w.client.rows.count(RowState::Connected) == 1
     });
     let size = serversocket::handler::SEND_QUEUE_LIMIT + 4 * 1024 * 1024;
     let path = std::env::temp_dir().join(format!("send-box-{}.txt", std::process::id()));
@@ -67,7 +67,7 @@ fn send_file_sends_a_file_larger_than_the_send_queue_whole_with_a_progress_bar()
     harness.step();
     harness.get_by_label("Send file").click();
     harness.step();
-    assert_eq!(harness.state().file_sends.len(), 1, "a progress bar");
+    assert_eq!(harness.state().client.file_sends.len(), 1, "a progress bar");
     // Everything the server's socket receives: the hello, then the whole file.
     let expected = client_hello(0).len() + size;
     let mut received = 0;
@@ -86,9 +86,12 @@ fn send_file_sends_a_file_larger_than_the_send_queue_whole_with_a_progress_bar()
     );
     assert_eq!(received, expected);
     run_until(&mut harness, "the bar gone once all was sent", |w| {
-        w.file_sends.is_empty()
+        w.client.file_sends.is_empty()
     });
-    assert!(!harness.state().log.contains("Error"), "no error logged");
+    assert!(
+        !harness.state().client.log.contains("Error"),
+        "no error logged"
+    );
     std::fs::remove_file(&path).unwrap();
 }
 
@@ -103,10 +106,12 @@ fn the_log_is_written_to_a_file_as_it_happens_and_copied_as_text() {
     harness.step();
     harness.get_by_label("Write to file").click();
     harness.step();
-    assert!(harness.state().log.file().is_some(), "writing");
+    assert!(harness.state().client.log.file().is_some(), "writing");
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "greeted", |w| {
-        w.log.contains(&format!("Socket 0: {SERVER_GREETING}"))
+        w.client
+            .log
+            .contains(&format!("Socket 0: {SERVER_GREETING}"))
     });
     // The writer thread is asynchronous: wait (bounded) until the file holds the greeting.
     let wanted = format!("Socket 0: {SERVER_GREETING}");
@@ -127,7 +132,7 @@ fn the_log_is_written_to_a_file_as_it_happens_and_copied_as_text() {
     );
     harness.get_by_label("Write to file").click();
     harness.step();
-    assert!(harness.state().log.file().is_none(), "stopped");
+    assert!(harness.state().client.log.file().is_none(), "stopped");
     std::fs::remove_file(&path).unwrap();
 }
 

@@ -18,7 +18,7 @@ fn everything_shown() -> (Harness<'static, ServerWindow>, TcpStream) {
     let address = listen(&mut harness);
     let client = greeted_client(address);
     run_until(&mut harness, "the greeting sent", |w| {
-        w.log.contains("Socket 0 send complete.")
+        w.server.log.contains("Socket 0 send complete.")
     });
     harness.get_by_label("Stop Listening").click();
     harness.run_steps(2);
@@ -66,7 +66,7 @@ fn tab_reaches_listen_and_enter_presses_it_space_toggles_the_concepts() {
     // Until the kernel's first sample a chip is missing before Concepts: its appearing would
     // give Concepts another place in the row, and the focus would not follow.
     run_until(&mut harness, "listening, the kernel sampled", |w| {
-        w.server.is_listening() && w.kernel.queue().is_some()
+        w.server.socket.is_listening() && w.server.kernel.queue().is_some()
     });
     assert!(
         kittest::tab_to(&mut harness, "Concepts", 80),
@@ -99,7 +99,7 @@ fn show_the_client_window_asks_the_client_app_to_come_to_the_front() {
 
     let dir = std::env::temp_dir().join(format!("server-window-other-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    harness.state_mut().other = OtherWindow::linked(LessonSide::Server, &dir);
+    harness.state_mut().shell.other = OtherWindow::linked(LessonSide::Server, &dir);
     // The client app's side, in a context of its own.
     let mut client = OtherWindow::linked(LessonSide::Client, &dir);
     let client_ctx = egui::Context::default();

@@ -15,7 +15,7 @@ fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
     let mut harness = window(2, 10);
     listen(&mut harness);
     run_until(&mut harness, "two idle", |w| {
-        w.server.pool_status().idle.len() == 2
+        w.server.socket.pool_status().idle.len() == 2
     });
     assert!(
         harness.query_by_label("The pool and AddSocket").is_none(),
@@ -33,11 +33,11 @@ fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
             .is_some()
     );
     run_until(&mut harness, "the first accept queue sample", |w| {
-        w.kernel.queue().is_some() || w.kernel.unavailable().is_some()
+        w.server.kernel.queue().is_some() || w.server.kernel.unavailable().is_some()
     });
     harness.get_by_label("Accept queue and backlog").click();
     harness.run_steps(3);
-    let capacity = harness.state().kernel.queue().map(|q| q.capacity);
+    let capacity = harness.state().server.kernel.queue().map(|q| q.capacity);
     if let Some(capacity) = capacity {
         let now = format!(
             "Now: 0 waiting of a capacity of {capacity} (the pool accepts at once); the purple tiles."
@@ -75,26 +75,42 @@ fn clients_beyond_max_show_as_waiting_in_the_kernels_accept_queue_until_resumed(
     harness.run_steps(2);
     harness.get_by_label("Pause accepting").click();
     harness.run_steps(2);
-    assert!(harness.state().server.is_accepting_paused());
+    assert!(harness.state().server.socket.is_accepting_paused());
     let clients: Vec<TcpStream> = (0..3)
         .map(|_| TcpStream::connect(address).unwrap())
         .collect();
     run_until(&mut harness, "3 waiting", |w| {
-        w.kernel.queue().is_some_and(|q| q.waiting == 3)
+        w.server.kernel.queue().is_some_and(|q| q.waiting == 3)
     });
-    let capacity = harness.state().kernel.queue().map_or(0, |q| q.capacity);
+    let capacity = harness
+        .state()
+        .server
+        .kernel
+        .queue()
+        .map_or(0, |q| q.capacity);
     assert!(
         harness
             .query_by_label(&format!("3 waiting (capacity {capacity})"))
             .is_some()
     );
-    assert!(harness.state().server.pool_status().connected.is_empty());
+    assert!(
+        harness
+            .state()
+            .server
+            .socket
+            .pool_status()
+            .connected
+            .is_empty()
+    );
     // Resumed, the pool takes two (its Max); the third waits on.
     harness.get_by_label("Pause accepting").click();
     run_until(&mut harness, "1 waiting", |w| {
-        w.kernel.queue().is_some_and(|q| q.waiting == 1)
+        w.server.kernel.queue().is_some_and(|q| q.waiting == 1)
     });
-    assert_eq!(harness.state().server.pool_status().connected.len(), 2);
+    assert_eq!(
+        harness.state().server.socket.pool_status().connected.len(),
+        2
+    );
     drop(clients);
 }
 
@@ -105,14 +121,16 @@ fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
     let address = listen(&mut harness);
     let mut client = greeted_client(address);
     run_until(&mut harness, "socket 0 established in the kernel", |w| {
-        w.rows
+        w.server
+            .rows
             .get(SocketId(0))
             .and_then(|row| row.kernel)
             .is_some_and(|view| view.state == serversocket_kernel::TcpState::Established)
     });
     harness.get_by_label("Disconnect").click();
     run_until(&mut harness, "socket 0 closed", |w| {
-        w.rows
+        w.server
+            .rows
             .get(SocketId(0))
             .is_some_and(|row| row.state == RowState::Closed)
     });
@@ -120,7 +138,7 @@ fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
     client.read_to_end(&mut rest).unwrap();
     drop(client);
     run_until(&mut harness, "socket 0's connection in TIME_WAIT", |w| {
-        w.rows.get(SocketId(0)).is_some_and(|row| {
+        w.server.rows.get(SocketId(0)).is_some_and(|row| {
             row.state == RowState::Closed
                 && row
                     .kernel
@@ -138,19 +156,19 @@ fn a_connection_the_server_closed_first_stays_in_its_table_through_time_wait() {
     let address = listen(&mut harness);
     let mut client = greeted_client(address);
     run_until(&mut harness, "socket 0 in the table", |w| {
-        w.log.contains("Socket 0 send complete.")
+        w.server.log.contains("Socket 0 send complete.")
     });
     harness.step();
     harness.get_by_label("Disconnect").click();
     run_until(&mut harness, "socket 0 closed", |w| {
-        w.log.contains("Socket 0 closed.")
+        w.server.log.contains("Socket 0 closed.")
     });
     // The client answers the server's FIN with its own, so the server's side reaches TIME_WAIT.
     let mut rest = Vec::new();
     client.read_to_end(&mut rest).unwrap();
     drop(client);
     run_until(&mut harness, "socket 0 closed and in TIME_WAIT", |w| {
-        w.rows.get(SocketId(0)).is_some_and(|row| {
+        w.server.rows.get(SocketId(0)).is_some_and(|row| {
             row.state == RowState::Closed
                 && row
                     .kernel
@@ -212,7 +230,7 @@ fn with_tls_a_client_is_handshaking_in_its_own_colour_then_connected_with_its_pr
     // A client that says nothing: TCP is up, the handshake waits for its first message.
     let _silent = TcpStream::connect(address).unwrap();
     run_until(&mut harness, "handshaking", |w| {
-        w.rows.count(RowState::Handshaking) == 1
+        w.server.rows.count(RowState::Handshaking) == 1
     });
     harness.step();
     assert!(
@@ -237,7 +255,8 @@ fn with_tls_a_client_is_handshaking_in_its_own_colour_then_connected_with_its_pr
             events,
         );
     run_until(&mut harness, "the TLS client connected", |w| {
-        w.rows
+        w.server
+            .rows
             .get(SocketId(1))
             .is_some_and(|row| row.state == RowState::Connected && row.tls.is_some())
     });

@@ -25,14 +25,19 @@ fn listen_then_a_client_connects_and_is_greeted() {
     );
     let _client = greeted_client(address);
     run_until(&mut harness, "the greeting sent", |w| {
-        w.log.contains("Socket 0 connected.") && w.log.contains("Socket 0 send complete.")
+        w.server.log.contains("Socket 0 connected.")
+            && w.server.log.contains("Socket 0 send complete.")
     });
     let window = harness.state();
     assert_eq!(
-        window.rows.get(SocketId(0)).unwrap().state,
+        window.server.rows.get(SocketId(0)).unwrap().state,
         RowState::Connected
     );
-    assert_eq!(window.rows.count(RowState::Idle), 2, "the pool refilled");
+    assert_eq!(
+        window.server.rows.count(RowState::Idle),
+        2,
+        "the pool refilled"
+    );
     harness.step();
     assert!(
         harness.query_by_label("Socket 0 tile: connected").is_some(),
@@ -51,7 +56,7 @@ fn a_waiting_client_is_served_after_a_disconnect_once_max_is_lowered() {
     harness.state_mut().settings.max = 1;
     harness.state_mut().apply_limits();
     run_until(&mut harness, "the new limit", |w| {
-        w.log.contains("MaximumSocketsConnected 1.")
+        w.server.log.contains("MaximumSocketsConnected 1.")
     });
 
     let _first = greeted_client(address);
@@ -69,19 +74,19 @@ fn a_waiting_client_is_served_after_a_disconnect_once_max_is_lowered() {
     ));
 
     run_until(&mut harness, "socket 0 in the table", |w| {
-        w.log.contains("Socket 0 send complete.")
+        w.server.log.contains("Socket 0 send complete.")
     });
     harness.step();
     harness.get_by_label("Disconnect").click();
     run_until(&mut harness, "the waiting client served", |w| {
-        w.log.contains("Socket 1 connected.")
+        w.server.log.contains("Socket 1 connected.")
     });
     second
         .set_read_timeout(Some(test_support::PATIENCE))
         .unwrap();
     let mut greeting = vec![0; SERVER_GREETING.len()];
     second.read_exact(&mut greeting).unwrap();
-    assert!(harness.state().log.contains("Socket 0 closed."));
+    assert!(harness.state().server.log.contains("Socket 0 closed."));
 }
 
 #[test]
@@ -90,7 +95,7 @@ fn stop_listening_closes_the_listener() {
     let address = listen(&mut harness);
     harness.get_by_label("Stop Listening").click();
     run_until(&mut harness, "stopped", |w| {
-        w.log.contains("Stopped listening.")
+        w.server.log.contains("Stopped listening.")
     });
     harness.step();
     assert!(harness.query_by_label("Not listening").is_some());
@@ -100,7 +105,7 @@ fn stop_listening_closes_the_listener() {
         ErrorKind::ConnectionRefused
     );
     assert_eq!(
-        harness.state().rows.count(RowState::Closed),
+        harness.state().server.rows.count(RowState::Closed),
         2,
         "the idle pool was released"
     );
@@ -114,7 +119,7 @@ fn a_bad_port_shows_its_reason_and_listen_does_not_start() {
     assert!(harness.query_by_label_contains("out of range").is_some());
     harness.get_by_label("Listen").click();
     harness.run_steps(3);
-    assert!(!harness.state().server.is_listening());
+    assert!(!harness.state().server.socket.is_listening());
     harness.state_mut().settings.port = "http".to_owned();
     harness.run_steps(2);
     assert!(harness.query_by_label_contains("not a number").is_some());
@@ -139,7 +144,7 @@ fn counts_past_their_bounds_are_refused_in_the_command_lines_words() {
     );
     harness.get_by_label("Listen").click();
     harness.run_steps(3);
-    assert!(!harness.state().server.is_listening());
+    assert!(!harness.state().server.socket.is_listening());
 
     harness.state_mut().settings.max = MAXIMUM_SOCKETS_CONNECTED_CEILING + 1;
     harness.run_steps(2);
@@ -179,7 +184,7 @@ fn a_port_in_use_shows_error_105() {
     harness.step();
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "the error", |w| {
-        w.log.contains("Error = 105 (address in use)")
+        w.server.log.contains("Error = 105 (address in use)")
     });
     harness.step();
     assert!(
@@ -188,35 +193,38 @@ fn a_port_in_use_shows_error_105() {
             .is_some(),
         "status line"
     );
-    assert!(!harness.state().server.is_listening());
+    assert!(!harness.state().server.socket.is_listening());
     // Reported once: a Listen that works next shows no second copy of the failed one's error.
     drop(taken);
     harness.state_mut().settings.port = "0".to_owned();
     harness.step();
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "listening", |w| {
-        w.log.contains("Listening on")
+        w.server.log.contains("Listening on")
     });
     let errors = harness
         .state()
+        .server
         .log
         .lines()
         .into_iter()
         .filter(|line| line.contains("Error = 105"))
         .count();
-    assert_eq!(errors, 1, "{:#?}", harness.state().log.lines());
+    assert_eq!(errors, 1, "{:#?}", harness.state().server.log.lines());
 }
 
 #[test]
 fn ctrl_l_listens_and_stops() {
     let mut harness = window(2, 10);
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
-    run_until(&mut harness, "listening", |w| w.server.is_listening());
+    run_until(&mut harness, "listening", |w| {
+        w.server.socket.is_listening()
+    });
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
     run_until(&mut harness, "stopped", |w| {
-        w.log.contains("Stopped listening.")
+        w.server.log.contains("Stopped listening.")
     });
-    assert!(!harness.state().server.is_listening());
+    assert!(!harness.state().server.socket.is_listening());
 }
 
 #[test]
@@ -231,7 +239,7 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
     assert!(harness.state().settings.naive);
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "listening", |w| {
-        w.log.contains("Listening on")
+        w.server.log.contains("Listening on")
     });
     assert!(
         harness
@@ -241,16 +249,19 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
     let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let mut client = greeted_client(address);
     run_until(&mut harness, "the socket closed to hand off", |w| {
-        w.log.contains("Socket 0 connected.") && w.log.contains("Listener closed:")
+        w.server.log.contains("Socket 0 connected.") && w.server.log.contains("Listener closed:")
     });
     run_until(&mut harness, "listening again", |w| {
-        w.log.contains("Listening again (new listening socket")
+        w.server
+            .log
+            .contains("Listening again (new listening socket")
     });
     // A gap is not a Stop: the log says Listening once and never Stopped listening.
-    assert!(!harness.state().log.contains("Stopped listening."));
+    assert!(!harness.state().server.log.contains("Stopped listening."));
     assert_eq!(
         harness
             .state()
+            .server
             .log
             .entries()
             .iter()
@@ -260,7 +271,7 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
     );
     harness.step();
     assert_eq!(
-        harness.state().listener_gaps.0,
+        harness.state().server.listener_gaps.0,
         1,
         "one gap: closed, then open again"
     );
@@ -278,18 +289,23 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
     );
     // The connection it handed off outlives the re-listen, and Disconnect reaches it.
     assert_eq!(
-        harness.state().rows.get(SocketId(0)).map(|row| row.state),
+        harness
+            .state()
+            .server
+            .rows
+            .get(SocketId(0))
+            .map(|row| row.state),
         Some(RowState::Connected)
     );
     harness.get_by_label("Disconnect").click();
     run_until(&mut harness, "socket 0 disconnected", |w| {
-        w.log.contains("Socket 0 closed.")
+        w.server.log.contains("Socket 0 closed.")
     });
     let mut rest = Vec::new();
     assert_eq!(client.read_to_end(&mut rest).unwrap(), 0, "end of stream");
     harness.get_by_label("Stop Listening").click();
     harness.run_steps(2);
-    assert!(matches!(harness.state().serving, Serving::Pool));
+    assert!(matches!(harness.state().server.serving, Serving::Pool));
     assert!(harness.query_by_label("Listen").is_some());
 }
 
@@ -303,17 +319,18 @@ fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
     // Pool: sockets 0 and 1 wait idle; the client gets 0 and socket 2 refills the pool.
     let pooled = greeted_client(address);
     run_until(&mut harness, "socket 0 connected", |w| {
-        w.log.contains("Socket 0 connected.")
+        w.server.log.contains("Socket 0 connected.")
     });
     harness.get_by_label("Stop Listening").click();
     run_until(&mut harness, "stopped", |w| {
-        w.log.contains("Stopped listening.")
+        w.server.log.contains("Stopped listening.")
     });
     harness.get_by_label("Naive (one socket)").click();
     harness.step();
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "naive listening", |w| {
-        w.log
+        w.server
+            .log
             .entries()
             .iter()
             .filter(|e| e.line.starts_with("Listening on"))
@@ -322,10 +339,11 @@ fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
     });
     let naive = greeted_client(address);
     run_until(&mut harness, "the naive socket connected", |w| {
-        w.log.contains("Socket 3 connected.")
+        w.server.log.contains("Socket 3 connected.")
     });
     let connected_zero = harness
         .state()
+        .server
         .log
         .entries()
         .iter()
@@ -333,7 +351,12 @@ fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
         .count();
     assert_eq!(connected_zero, 1, "socket 0 was never reused");
     assert_eq!(
-        harness.state().rows.get(SocketId(0)).map(|row| row.state),
+        harness
+            .state()
+            .server
+            .rows
+            .get(SocketId(0))
+            .map(|row| row.state),
         Some(RowState::Connected),
         "the pool's connection keeps its own row"
     );
@@ -353,7 +376,7 @@ fn a_silent_client_is_closed_after_the_windows_idle_timeout() {
     let address = listen(&mut harness);
     let mut silent = greeted_client(address);
     run_until(&mut harness, "the idle timeout", |w| {
-        w.log.contains("Error = 102 (idle timeout)")
+        w.server.log.contains("Error = 102 (idle timeout)")
     });
     let mut rest = Vec::new();
     let _ = silent.read_to_end(&mut rest);
@@ -411,10 +434,11 @@ fn choosing_echo_while_listening_makes_the_idle_sockets_echo_and_a_bad_rule_is_s
     assert!(
         harness
             .state()
+            .server
             .reply_problem
             .as_deref()
             .is_some_and(|p| p.contains("rule 1")),
         "{:?}",
-        harness.state().reply_problem
+        harness.state().server.reply_problem
     );
 }

@@ -19,7 +19,7 @@ fn export_writes_the_log_as_ndjson_without_stalling_the_window() {
     let address = listen(&mut harness);
     let _client = greeted_client(address);
     run_until(&mut harness, "the greeting sent", |w| {
-        w.log.contains("Socket 0 send complete.")
+        w.server.log.contains("Socket 0 send complete.")
     });
     let path = std::env::temp_dir().join(format!(
         "server-window-export-{}.ndjson",
@@ -91,7 +91,7 @@ fn clicking_a_tile_shows_that_sockets_events_in_order() {
     let address = listen(&mut harness);
     let _client = greeted_client(address);
     run_until(&mut harness, "the greeting sent", |w| {
-        w.log.contains("Socket 0 send complete.")
+        w.server.log.contains("Socket 0 send complete.")
     });
     harness.get_by_label("Socket 0 tile: connected").click();
     harness.run_steps(2);
@@ -121,7 +121,7 @@ fn with_many_connections_the_log_keeps_its_room() {
     let address = listen(&mut harness);
     let _clients: Vec<TcpStream> = (0..40).map(|_| greeted_client(address)).collect();
     run_until(&mut harness, "40 connections", |w| {
-        w.rows.count(RowState::Connected) == 40
+        w.server.rows.count(RowState::Connected) == 40
     });
     // A few frames for the layout to settle (the log sticks to its bottom as lines arrive).
     for _ in 0..3 {
@@ -165,7 +165,10 @@ fn a_clicked_log_line_is_what_copy_takes() {
         .click();
     harness.run_steps(2);
     assert!(harness.query_by_label("Copy 1 selected").is_some());
-    let copied = harness.state().log_view.selected_text(&harness.state().log);
+    let copied = harness
+        .state()
+        .log_view
+        .selected_text(&harness.state().server.log);
     assert_eq!(copied.lines().count(), 1, "{copied}");
     assert!(copied.contains("Listening on 127.0.0.1:"), "{copied}");
     harness.get_by_label("Copy 1 selected").click();

@@ -54,14 +54,16 @@ fn run_until(
     done: impl Fn(&ServerWindow) -> bool,
 ) {
     kittest::run_until(harness, what, done, |w| {
-        format!("log: {:#?}", w.log.lines())
+        format!("log: {:#?}", w.server.log.lines())
     });
 }
 
 fn listen(harness: &mut Harness<'_, ServerWindow>) -> SocketAddr {
     harness.get_by_label("Listen").click();
-    run_until(harness, "listening", |w| w.log.contains("Added Socket"));
-    harness.state().server.local_address().unwrap()
+    run_until(harness, "listening", |w| {
+        w.server.log.contains("Added Socket")
+    });
+    harness.state().server.socket.local_address().unwrap()
 }
 
 fn greeted_client(address: SocketAddr) -> TcpStream {

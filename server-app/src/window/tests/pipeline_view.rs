@@ -25,7 +25,7 @@ fn slow_motion_shows_the_connection_waiting_then_handed_to_a_pooled_socket() {
     let address = listen(&mut harness);
     let client = std::thread::spawn(move || greeted_client(address));
     run_until(&mut harness, "a connection waiting", |w| {
-        w.waiting.is_some()
+        w.server.waiting.is_some()
     });
     harness.step();
     assert!(
@@ -37,11 +37,12 @@ fn slow_motion_shows_the_connection_waiting_then_handed_to_a_pooled_socket() {
     assert!(
         harness
             .state()
+            .server
             .log
             .contains("handing it to a pooled socket in 700 ms")
     );
     run_until(&mut harness, "the handoff", |w| {
-        w.waiting.is_none() && w.rows.count(RowState::Connected) == 1
+        w.server.waiting.is_none() && w.server.rows.count(RowState::Connected) == 1
     });
     client.join().unwrap();
 }
@@ -53,13 +54,13 @@ fn past_a_few_hundred_sockets_the_pool_is_cells_with_exact_counts_and_a_click_se
     let address = listen(&mut harness);
     let _clients: Vec<TcpStream> = (0..CLIENTS).map(|_| greeted_client(address)).collect();
     run_until(&mut harness, "350 connections", |w| {
-        w.rows.count(RowState::Connected) == CLIENTS
+        w.server.rows.count(RowState::Connected) == CLIENTS
     });
     harness.run_steps(2);
     // No tile per socket any more: one grid of cells, and the counts stay exact.
     assert!(harness.query_by_label_contains(" tile: ").is_none());
     let cells = harness.get_by_label_contains("Dense pool: ").rect();
-    let idle = harness.state().rows.count(RowState::Idle);
+    let idle = harness.state().server.rows.count(RowState::Idle);
     assert!(
         harness
             .query_by_label_contains(&format!("{idle} idle · {CLIENTS} connected of at most 400"))
@@ -85,7 +86,8 @@ fn three_connected(size: egui::Vec2) -> (Harness<'static, ServerWindow>, Vec<Tcp
     let address = listen(&mut harness);
     let clients: Vec<TcpStream> = (0..3).map(|_| greeted_client(address)).collect();
     run_until(&mut harness, "3 connections greeted", |w| {
-        w.rows.count(RowState::Connected) == 3 && w.log.contains("Socket 2 send complete.")
+        w.server.rows.count(RowState::Connected) == 3
+            && w.server.log.contains("Socket 2 send complete.")
     });
     // The connections' moves through the pipeline are drawn to their end.
     run_until(&mut harness, "the pipeline still", |w| {
@@ -219,7 +221,7 @@ fn selecting_a_socket_in_the_pipeline_selects_it_in_the_table_tiles_and_log() {
     // The log shows only its lines.
     let shown = harness.state().log_view.visible_count();
     assert!(
-        shown > 0 && shown < harness.state().log.entries().len(),
+        shown > 0 && shown < harness.state().server.log.entries().len(),
         "{shown} lines"
     );
     // Clicking its row again in the table clears the selection everywhere.
@@ -341,7 +343,7 @@ fn once_the_pool_has_slid_in_an_idle_listening_window_asks_for_no_frame() {
     assert!(harness.state().pipeline.is_moving());
     assert!(next_frame_in(&harness) < Duration::from_secs(1));
     run_until(&mut harness, "the pool still", |w| {
-        w.rows.count(RowState::Idle) == 2 && !w.pipeline.is_moving()
+        w.server.rows.count(RowState::Idle) == 2 && !w.pipeline.is_moving()
     });
     harness.step();
     // Nothing moves and nothing happens: no frame is asked for (the idle_repaints bench).

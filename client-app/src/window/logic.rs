@@ -1,0 +1,79 @@
+//! The client window's logic: the events it takes each frame (into the state, the timeline and
+//! the lesson), and what its buttons ask of the sockets.
+
+use std::time::{Duration, Instant};
+
+use serversocket::seed::Replier;
+use serversocket_ui::{RowState, drain_events};
+
+use super::state::Connect;
+use super::{CONNECTED, CONNECTING, CONNECTS, ClientWindow, FAILED};
+
+impl ClientWindow {
+    /// Takes what the sockets reported since the last frame, and starts the queued connects
+    /// that may start now.
+    pub(super) fn take_events(&mut self, ctx: &egui::Context) {
+        let taken = drain_events(&mut self.receiver, ctx, |event| {
+            let now = Instant::now();
+            self.shell.lessons.observe(&event);
+            let logged = self.settings.logs(&event);
+            let applied = self.client.apply(event, logged);
+            if applied.connected {
+                self.timeline.count(CONNECTS, now);
+            }
+            // Refused, unknown host, timed out, or cut off before being served.
+            if applied.failed {
+                self.timeline.count(FAILED, now);
+            }
+        });
+        if taken == 0 {
+            return;
+        }
+        self.client.start_queued();
+        let now = Instant::now();
+        let connecting = self.client.rows.count(RowState::Connecting) as f64;
+        self.timeline.set(CONNECTING, now, connecting);
+        let connected = self.client.rows.count(RowState::Connected) as f64;
+        self.timeline.set(CONNECTED, now, connected);
+    }
+
+    /// Adds `count` sockets and connects each with the settings as they are now, as the
+    /// seed's Connect button does; at most the "at once" setting connect at a time.
+    pub(super) fn connect(&mut self, count: usize) {
+        let Ok((host, port)) = self.settings.validated() else {
+            return;
+        };
+        let Ok(in_flight) = self.settings.validated_in_flight() else {
+            return;
+        };
+        // The TLS row says why its settings cannot be used.
+        let Ok(tls) = self.tls.client_tls() else {
+            return;
+        };
+        if count > 1 {
+            self.timeline
+                .mark(Instant::now(), format!("Connect ×{count}"));
+        }
+        let connect = Connect {
+            host,
+            port,
+            behaviour: Replier::new(self.settings.say_hello, self.settings.reply),
+            timeout: Duration::from_secs(self.settings.timeout_seconds),
+            in_flight,
+            tls,
+        };
+        self.client.connect(&connect, count);
+    }
+
+    /// Sends a file through every connected socket (or `to`), repainting when a send fails.
+    pub(super) fn send_file(
+        &mut self,
+        ctx: &egui::Context,
+        path: &std::path::Path,
+        to: Option<serversocket::SocketId>,
+    ) {
+        let ctx = ctx.clone();
+        self.client
+            .send_file(path, to, move || ctx.request_repaint());
+    }
+}

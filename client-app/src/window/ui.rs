@@ -1,0 +1,210 @@
+//! How the client window draws a frame: the settings and TLS rows, Connect and Connect ×N with
+//! the sockets' chips, the timeline, the socket array with its send box and file progress, and
+//! the log; the concepts and the Stream view float over them.
+
+use std::time::Instant;
+
+use serversocket::TcpSocket;
+use serversocket::bounds::IN_FLIGHT_CEILING;
+use serversocket_ui::field::labelled;
+use serversocket_ui::lesson_panel::mark;
+use serversocket_ui::shell::AppWindow;
+use serversocket_ui::theme;
+use serversocket_ui::{RowAction, RowState, SendAction, shortcuts, socket_table_ui};
+
+use super::state::FileProgress;
+use super::{ClientWindow, concepts};
+
+impl ClientWindow {
+    /// Draws one frame.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        self.repaint.attach(ui.ctx());
+        self.shell.tick(ui.ctx());
+        self.take_events(ui.ctx());
+        egui::Panel::top("connect").show(ui, |ui| {
+            ui.add_space(4.0);
+            let enter_pressed = self.settings.ui(ui);
+            self.tls.ui(ui);
+            ui.horizontal_wrapped(|ui| {
+                self.connect_buttons_ui(ui, enter_pressed);
+                self.chips_ui(ui);
+                ui.separator();
+                self.shell.developer_ui(ui);
+                let stream = self.stream.toggle_ui(ui);
+                mark(ui, "stream", &stream);
+                ui.toggle_value(&mut self.concepts_open, "Concepts")
+                    .on_hover_text("Plain explanations: connect, SYN_SENT, refused or reset, TIME_WAIT, ephemeral ports");
+                self.shell.lessons_toggle_ui(ui);
+                self.shell.other.button_ui(ui);
+            });
+            ui.add_space(4.0);
+        });
+        concepts::window_ui(
+            ui.ctx(),
+            &mut self.concepts_open,
+            &self.client.rows,
+            &self.tls,
+        );
+        self.stream.show(ui.ctx(), &self.client.runtime);
+        // After the Stream view took its news, so a step it ends shows in this frame.
+        self.stream_to_lesson();
+        self.lessons_ui(ui);
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.timeline.ui(ui, Instant::now());
+            ui.separator();
+            self.sockets_ui(ui);
+            ui.separator();
+            self.log_view.ui(
+                ui,
+                &mut self.client.log,
+                "Nothing yet: start the server and click Listen there, then click Connect here.",
+            );
+        });
+    }
+
+    /// The sockets' counts as chips, each one phrase that never wraps in the middle.
+    fn chips_ui(&self, ui: &mut egui::Ui) {
+        let rows = &self.client.rows;
+        for (count, state, words, tip) in [
+            (
+                rows.count(RowState::Connecting),
+                RowState::Connecting,
+                "connecting",
+                "Looking up the host and waiting for the handshake (the kernel's SYN_SENT)",
+            ),
+            (
+                rows.count(RowState::Connected),
+                RowState::Connected,
+                "connected",
+                "Connected: they can send and receive",
+            ),
+            (
+                rows.count(RowState::Closed),
+                RowState::Closed,
+                "closed",
+                "Closed after being connected",
+            ),
+        ] {
+            theme::chip(ui, format!("{count} {words}"), state.color(), tip);
+        }
+        theme::chip(
+            ui,
+            format!("{} failed", rows.count(RowState::Failed)),
+            RowState::Failed.color(),
+            "Never served: refused, unknown host, timed out, or cut off before the server sent anything",
+        );
+        theme::chip(
+            ui,
+            format!("{} refused", rows.refused()),
+            RowState::Failed.color(),
+            "Refused: nothing listened when the socket connected (the server's kernel answered with a reset)",
+        );
+        theme::chip(
+            ui,
+            format!("{} dropped unserved", rows.dropped_unserved()),
+            RowState::Failed.color(),
+            "The connection was made, then cut before the server sent anything (it waited in the backlog of a listener that closed)",
+        );
+    }
+
+    /// Connect and Connect ×N.
+    fn connect_buttons_ui(&mut self, ui: &mut egui::Ui, enter_pressed: bool) {
+        let ready = self.settings.validated().is_ok();
+        // The more specific shortcut first: Ctrl+N alone would also match Ctrl+Shift+N.
+        let burst_shortcut = shortcuts::pressed(ui, &shortcuts::CONNECT_BURST);
+        let connect_shortcut = shortcuts::pressed(ui, &shortcuts::CONNECT);
+        let what = "Add the next socket to the array and connect it to the address and port";
+        let connect = (&shortcuts::CONNECT, "connect");
+        let connect = shortcuts::action_button(ui, "Connect", ready, what, connect);
+        if connect.clicked() || ((enter_pressed || connect_shortcut) && ready) {
+            self.connect(1);
+        }
+        let burst_ok = self.settings.validated_burst();
+        let burst_ready = ready && burst_ok.is_ok();
+        let what = "Open that many sockets at once: a burst of simultaneous connections";
+        let text = format!("Connect ×{}", self.settings.burst);
+        let burst = (&shortcuts::CONNECT_BURST, "connect");
+        let burst = shortcuts::action_button(ui, text, burst_ready, what, burst);
+        if burst.clicked() || (burst_shortcut && burst_ready) {
+            self.connect(self.settings.burst);
+        }
+        labelled(
+            ui,
+            "N:",
+            egui::DragValue::new(&mut self.settings.burst).range(1..=1000),
+            "How many sockets Connect ×N opens",
+        );
+        labelled(
+            ui,
+            "at once:",
+            egui::DragValue::new(&mut self.settings.in_flight).range(1..=IN_FLIGHT_CEILING),
+            "How many connects may be under way at once; the others start as these connect or fail (--in-flight)",
+        );
+        if let Err(reason) = burst_ok.and(self.settings.validated_in_flight()) {
+            ui.colored_label(ui.visuals().error_fg_color, reason);
+        }
+    }
+
+    /// The socket array, with Close all and Remove closed.
+    fn sockets_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.heading("Sockets");
+            let close_all = ui.button("Close all").on_hover_text("Close every socket");
+            mark(ui, "sockets", &close_all);
+            if close_all.clicked() {
+                self.client.sockets.iter().for_each(TcpSocket::close);
+            }
+            if ui
+                .button("Remove closed")
+                .on_hover_text("Take closed and failed sockets out of the list")
+                .clicked()
+            {
+                self.client.remove_closed();
+            }
+        });
+        match self.send_box.ui(ui, self.log_view.socket_filter) {
+            Some(SendAction::Bytes(request)) => self.client.send(&request),
+            Some(SendAction::File { path, to }) => self.send_file(&ui.ctx().clone(), &path, to),
+            // Nothing asked, or an action this window does not offer.
+            _ => {}
+        }
+        self.file_progress_ui(ui);
+        let actions = socket_table_ui(
+            ui,
+            self.client.rows.iter_mut(),
+            "Close",
+            self.log_view.socket_filter,
+        );
+        for action in actions {
+            match action {
+                RowAction::Send(id, text) => self.client.write(id, text),
+                RowAction::Close(id) => self.client.socket(id).iter().for_each(|s| s.close()),
+                RowAction::Select(id) => self.log_view.toggle_socket(id),
+            }
+        }
+    }
+
+    /// A progress bar per file being sent, from the socket's counters (SendProgress).
+    fn file_progress_ui(&mut self, ui: &mut egui::Ui) {
+        self.client.take_file_errors();
+        self.client.file_sends.retain(|send| {
+            let FileProgress {
+                sent,
+                fraction,
+                going,
+            } = send.progress();
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .show_percentage()
+                    .text(format!(
+                        "Socket {}: {} {sent} of {} bytes",
+                        send.socket.id(),
+                        send.name,
+                        send.total
+                    )),
+            );
+            // Kept while going; a finished or abandoned send's bar goes with the next frame.
+            going
+        });
+    }
+}

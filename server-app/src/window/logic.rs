@@ -1,0 +1,134 @@
+//! The server window's logic: the events it takes each frame (into the state, the timeline,
+//! the pipeline and the lesson), and what its settings and buttons ask of the server.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use serversocket::Event;
+use serversocket_ui::{RowState, drain_events};
+
+use super::state::idle_timeout;
+use super::{ACCEPT_QUEUE, ACCEPTS, CONNECTED, IDLE, LISTENER_OPEN, ServerWindow};
+
+impl ServerWindow {
+    /// Takes what the sockets reported since the last frame.
+    pub(super) fn take_events(&mut self, ctx: &egui::Context) {
+        let mut taken = Vec::new();
+        drain_events(&mut self.receiver, ctx, |event| taken.push(event));
+        if taken.is_empty() {
+            return;
+        }
+        for event in taken {
+            self.record_event(event);
+        }
+        let now = Instant::now();
+        let rows = &self.server.rows;
+        self.timeline
+            .set(IDLE, now, rows.count(RowState::Idle) as f64);
+        self.timeline
+            .set(CONNECTED, now, rows.count(RowState::Connected) as f64);
+    }
+
+    /// Shows an event in the log, the rows and tiles, and the status line. The window calls it
+    /// for everything the server reports; benchmarks call it to fill the window.
+    pub fn record_event(&mut self, event: Event) {
+        let now = Instant::now();
+        match &event {
+            Event::Listening { .. } | Event::ListenerReopened { .. } => {
+                self.timeline.set(LISTENER_OPEN, now, 1.0);
+            }
+            Event::Stopped | Event::ListenerClosed => self.timeline.set(LISTENER_OPEN, now, 0.0),
+            Event::Connected { .. } => self.timeline.count(ACCEPTS, now),
+            Event::LimitsChanged { min, max } => {
+                self.timeline.mark(now, format!("Min {min} / Max {max}"));
+            }
+            Event::AcceptQueue {
+                waiting, overflows, ..
+            } => {
+                self.timeline.set(ACCEPT_QUEUE, now, f64::from(*waiting));
+                let before = self.server.kernel.queue().map_or(0, |q| q.overflows);
+                if *overflows > before {
+                    self.timeline
+                        .mark(now, format!("{} dropped (overflow)", overflows - before));
+                }
+            }
+            _ => {}
+        }
+        self.pipeline.record(
+            &event,
+            Duration::from_millis(self.settings.handoff_delay_ms),
+        );
+        self.shell.lessons.observe(&event);
+        self.server.apply(event, now);
+    }
+
+    /// Applies the settings and starts listening; a failure shows in the status line and log.
+    pub(super) fn listen(&mut self) {
+        let Ok((interface, port)) = self.settings.validated() else {
+            return;
+        };
+        self.server.forget_last_listen();
+        let mode = if self.settings.naive {
+            "Listen (naive)"
+        } else {
+            "Listen"
+        };
+        self.timeline.mark(Instant::now(), mode);
+        let started = if self.settings.naive {
+            self.server.listen_naive(
+                SocketAddr::new(interface, port),
+                Duration::from_millis(self.settings.relisten_delay_ms),
+            )
+        } else {
+            // The TLS row says why a certificate cannot be used.
+            let Ok(tls) = self.tls.certificate() else {
+                return;
+            };
+            self.server
+                .listen_pool(&self.settings, (interface, port), tls)
+        };
+        if let Err(error) = started {
+            // Returned, not sent as an event: shown (log, status line, lessons) as the event
+            // would be, once.
+            self.record_event(Event::Error {
+                socket: None,
+                error,
+            });
+        }
+    }
+
+    /// Stops listening, and marks it on the timeline.
+    pub(super) fn stop_listening(&mut self) {
+        self.server.stop_listening();
+        self.timeline.mark(Instant::now(), "Stop Listening");
+    }
+
+    /// Min or Max changed: applied at once, even while listening.
+    pub(super) fn apply_limits(&mut self) {
+        match self
+            .server
+            .socket
+            .set_limits(self.settings.min, self.settings.max)
+        {
+            Ok(()) => self.settings.limits_error = None,
+            Err(error) => self.settings.limits_error = Some(error.to_string()),
+        }
+    }
+
+    /// What the settings rows changed, applied at once.
+    pub(super) fn apply_settings(&mut self, changes: super::settings::Changes) {
+        if changes.limits {
+            self.apply_limits();
+        }
+        if changes.slow_motion {
+            self.server
+                .socket
+                .set_handoff_delay(Duration::from_millis(self.settings.handoff_delay_ms));
+        }
+        if changes.idle_timeout {
+            self.server
+                .socket
+                .set_idle_timeout(idle_timeout(self.settings.idle_timeout_seconds));
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! How the server window draws a frame: the settings and status chips at the top, the Listen
+//! button, the pipeline, the view under it (tiles, timeline or kernel queue), the active
+//! connections and the log; the concepts float over them.
+
+use std::time::Instant;
+
+use serversocket_ui::lesson_panel::mark;
+use serversocket_ui::shell::AppWindow;
+use serversocket_ui::{RowAction, RowState, shortcuts, socket_table_ui};
+
+use super::state::Serving;
+use super::{
+    ServerWindow, concepts, kernel_view, pipeline, pool_view, status, tls_concepts, views,
+};
+
+impl ServerWindow {
+    /// Draws one frame: the settings and status chips at the top, then the pipeline, the
+    /// tiles, the timeline, the table and the log; the concepts float over them.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        self.repaint.attach(ui.ctx());
+        self.take_events(ui.ctx());
+        self.shell.tick(ui.ctx());
+        egui::Panel::top("settings").show(ui, |ui| {
+            ui.add_space(4.0);
+            self.settings_ui(ui);
+            ui.horizontal_wrapped(|ui| {
+                let enter_pressed = self.enter_pressed_once();
+                self.listen_button_ui(ui, enter_pressed);
+                self.chips_ui(ui);
+                ui.separator();
+                ui.toggle_value(&mut self.settings.show_concepts, "Concepts")
+                    .on_hover_text(
+                        "Plain explanations of each part, pointing at what is on screen now",
+                    );
+                self.stream.toggle_ui(ui);
+                self.shell.lessons_toggle_ui(ui);
+                self.shell.other.button_ui(ui);
+                self.shell.developer_ui(ui);
+            });
+            ui.add_space(4.0);
+        });
+        self.stream.show(ui.ctx(), &self.server.runtime);
+        self.lessons_ui(ui);
+        self.concepts_ui(ui.ctx());
+        egui::CentralPanel::default().show(ui, |ui| {
+            let status = self.server.socket.pool_status();
+            let counts = pipeline::Counts {
+                queue: self.server.kernel.queue(),
+                listener: self.listener_state(),
+                limits: (!self.naive_view()).then_some((status.limits.min, status.limits.max)),
+                rows: &self.server.rows,
+                selected: self.log_view.socket_filter,
+                lit: self.lit,
+            };
+            if let Some(socket) = self.pipeline.ui(ui, &counts) {
+                self.log_view.toggle_socket(socket);
+            }
+            // The naive socket has no cap to draw.
+            let max = counts.limits.map(|(_, max)| max);
+            views::tabs_ui(ui, &mut self.view, max.is_none(), self.pipeline.slow_mut());
+            match self.view {
+                views::View::Tiles => {
+                    let top = ui.cursor().min;
+                    let clicked =
+                        pool_view::tiles_ui(ui, &self.server.rows, self.server.waiting.as_slice(), max);
+                    // What a lesson points at when it says "the pool".
+                    let tiles = ui.interact(
+                        egui::Rect::from_min_max(
+                            top,
+                            egui::pos2(ui.max_rect().right(), ui.cursor().min.y),
+                        ),
+                        egui::Id::unique("pool tiles outline"),
+                        egui::Sense::hover(),
+                    );
+                    mark(ui, "pool", &tiles);
+                    if let Some(socket) = clicked {
+                        self.log_view.toggle_socket(socket);
+                    }
+                }
+                views::View::Timeline => self.timeline.contents_ui(ui, Instant::now()),
+                views::View::Kernel => kernel_view::ui(ui, &self.server.kernel, &self.server.socket),
+            }
+            ui.separator();
+            self.connections_ui(ui);
+            ui.separator();
+            self.log_view.ui(
+                ui,
+                &mut self.server.log,
+                "Nothing yet: click Listen, then connect a client (the client window's Connect, or `client-app --headless`).",
+            );
+        });
+    }
+
+    /// The settings rows; what changed is applied at once.
+    fn settings_ui(&mut self, ui: &mut egui::Ui) {
+        let listening = self.server.is_listening();
+        let changes = self.settings.ui(ui, listening, &self.interfaces);
+        self.enter_pressed = changes.enter_pressed;
+        self.apply_settings(changes);
+        // TLS at the end of the reply row: one row less, so the log keeps its room.
+        let tls = &mut self.tls;
+        let reply_changed =
+            self.settings
+                .reply
+                .ui(ui, self.server.reply_problem.as_deref(), |ui| {
+                    tls.ui(ui, listening);
+                });
+        if changes.greeting || reply_changed {
+            self.server.set_reply(&self.settings);
+        }
+    }
+
+    /// Enter was pressed in the port field this frame (read once).
+    fn enter_pressed_once(&mut self) -> bool {
+        std::mem::take(&mut self.enter_pressed)
+    }
+
+    /// Whether the window shows naive mode: its socket runs, or it is chosen for the next
+    /// Listen (then the pool's Min and Max mean nothing and are not shown).
+    fn naive_view(&self) -> bool {
+        match self.server.serving {
+            Serving::Naive(_) => true,
+            Serving::Pool => self.settings.naive && !self.server.socket.is_listening(),
+        }
+    }
+
+    /// The status chips of whichever server runs, and the last listener error.
+    fn chips_ui(&self, ui: &mut egui::Ui) {
+        if self.naive_view() {
+            status::naive_chips_ui(
+                ui,
+                status::NaiveStatus {
+                    relisten_delay_ms: self.settings.relisten_delay_ms,
+                    accepted: self.server.naive_accepted(),
+                    gaps: self.server.listener_gaps,
+                },
+            );
+        } else {
+            status::pool_chips_ui(
+                ui,
+                &self.server.socket.pool_status(),
+                &self.server.rows,
+                self.server.kernel.queue(),
+            );
+        }
+        if let Some(error) = &self.server.listener_error {
+            status::error_chip_ui(ui, error);
+        }
+    }
+
+    /// Whether the listener takes connections now, for the pipeline.
+    fn listener_state(&self) -> pipeline::ListenerState {
+        let open = match self.server.serving {
+            Serving::Pool => self.server.socket.is_listening(),
+            Serving::Naive(_) if self.server.closed_since.is_some() => {
+                return pipeline::ListenerState::Gap;
+            }
+            Serving::Naive(_) => true,
+        };
+        if !open {
+            pipeline::ListenerState::Closed
+        } else if self.server.socket.is_accepting_paused()
+            && matches!(self.server.serving, Serving::Pool)
+        {
+            pipeline::ListenerState::Paused
+        } else {
+            pipeline::ListenerState::Open
+        }
+    }
+
+    /// The concepts, floating over the right of the window so the main view keeps its width;
+    /// the stage of the concept open lights up in the pipeline.
+    fn concepts_ui(&mut self, ctx: &egui::Context) {
+        self.lit = None;
+        if !self.settings.show_concepts {
+            return;
+        }
+        let status = self.server.socket.pool_status();
+        let live = concepts::Live {
+            status: &status,
+            rows: &self.server.rows,
+            naive_accepted: self.server.naive_accepted(),
+            waiting: self.server.waiting.as_slice(),
+            handoff_delay_ms: self.settings.handoff_delay_ms,
+            port: self.settings.validated().ok().map(|(_, port)| port),
+            accept_queue: self.server.kernel.queue(),
+            kernel_unavailable: self.server.kernel.unavailable(),
+            paused: self.server.socket.is_accepting_paused(),
+        };
+        let tls = self.server.socket.tls();
+        let mut open = true;
+        let mut lit = None;
+        serversocket_ui::concepts_window::concepts_window(ctx, &mut open).show(ctx, |ui| {
+            let more = |ui: &mut egui::Ui| {
+                tls_concepts::ui(
+                    ui,
+                    &tls_concepts::Live {
+                        tls: tls.as_deref(),
+                        rows: &self.server.rows,
+                    },
+                );
+            };
+            lit = concepts::ui(ui, &live, more).and_then(pipeline::Stage::of_concept);
+        });
+        self.lit = lit;
+        self.settings.show_concepts = open;
+    }
+
+    /// The seed's Listen button (Stop Listening while listening).
+    fn listen_button_ui(&mut self, ui: &mut egui::Ui, enter_pressed: bool) {
+        let listen = (&shortcuts::LISTEN, "listen");
+        if let Serving::Naive(_) = self.server.serving {
+            let what = "Close the naive listening socket";
+            let stop = shortcuts::action_button(ui, "Stop Listening", true, what, listen);
+            if stop.clicked() || shortcuts::pressed(ui, &shortcuts::LISTEN) {
+                // Dropping it stops its listener and closes its connections.
+                self.stop_listening();
+            }
+        } else if self.server.socket.is_listening() {
+            let what = "Close the listening socket and release the idle pool; connected sockets stay connected";
+            let stop = shortcuts::action_button(ui, "Stop Listening", true, what, listen);
+            if stop.clicked() || shortcuts::pressed(ui, &shortcuts::LISTEN) {
+                self.stop_listening();
+            }
+        } else {
+            let ready = self.settings.validated().is_ok();
+            let what = "Open the listening socket on the port; AddSocket fills the pool with MinimumSocketsAvailable idle sockets";
+            let clicked = shortcuts::action_button(ui, "Listen", ready, what, listen).clicked();
+            let shortcut = shortcuts::pressed(ui, &shortcuts::LISTEN);
+            if clicked || ((enter_pressed || shortcut) && ready) {
+                self.listen();
+            }
+        }
+    }
+
+    /// The active connections, with Send and Disconnect per row, and Disconnect all.
+    fn connections_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let heading = ui.heading("Active connections").on_hover_text(
+                "ActiveConnections: the sockets now connected, and closed ones whose connection \
+                 the kernel still keeps (TIME_WAIT when this side closed first), until it forgets it",
+            );
+            mark(ui, "table", &heading);
+            let disconnect_all = ui
+                .button("Disconnect all")
+                .on_hover_text("Close every connected socket");
+            mark(ui, "table", &disconnect_all);
+            if disconnect_all.clicked() {
+                self.server.close_all();
+            }
+        });
+        let actions = socket_table_ui(
+            ui,
+            self.server
+                .rows
+                .iter_mut()
+                .filter(|row| shows_in_active_connections(row)),
+            "Disconnect",
+            self.log_view.socket_filter,
+        );
+        for action in actions {
+            match action {
+                RowAction::Send(id, text) => self.server.write(id, text),
+                RowAction::Close(id) => {
+                    if let Some(socket) = self.server.connection(id) {
+                        socket.close();
+                    }
+                }
+                RowAction::Select(id) => self.log_view.toggle_socket(id),
+            }
+        }
+    }
+}
+
+/// A row of the Active connections table: a connected socket, or a closed one whose connection
+/// the kernel still keeps (TIME_WAIT, LAST_ACK …): the learner sees which side holds TIME_WAIT,
+/// and the row leaves when the kernel forgets the connection.
+fn shows_in_active_connections(row: &serversocket_ui::SocketRow) -> bool {
+    match row.state {
+        RowState::Connected => true,
+        RowState::Closed | RowState::Failed => row.kernel.is_some(),
+        _ => false,
+    }
+}

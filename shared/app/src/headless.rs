@@ -1,0 +1,70 @@
+//! What both headless programs set up before their first socket, written once: the socket
+//! runtime, the event channel (no waker: the program waits on it), the printer on stdout, and
+//! the stop signal, caught before anything says the program is up.
+
+use std::fmt::Display;
+use std::future::Future;
+use std::pin::Pin;
+use std::process::ExitCode;
+
+use serversocket::{EventReceiver, EventSender, Runtime, SocketError, event_channel};
+use serversocket_report::output::Output;
+use serversocket_report::{Printer, Side};
+
+use crate::shutdown::stop_requested;
+
+/// Why a headless program could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The socket runtime's threads could not start.
+    #[error("the socket runtime cannot start: {0}")]
+    Runtime(#[from] SocketError),
+    /// Standard output cannot be written through.
+    #[error("standard output: {0}")]
+    Stdout(#[from] std::io::Error),
+}
+
+/// A headless program's parts, ready for its sockets.
+pub struct Headless {
+    /// The background threads the sockets run on.
+    pub runtime: Runtime,
+    /// Cloned into every socket or server the program starts.
+    pub events: EventSender,
+    /// What the sockets report, one line each.
+    pub receiver: EventReceiver,
+    /// Prints the events as the seed's words or JSON lines.
+    pub printer: Printer<Output>,
+    /// Resolves on Ctrl-C, SIGTERM, or once whoever read our output is gone (say `| head`):
+    /// the program then shuts its sockets down.
+    pub stop: Pin<Box<dyn Future<Output = ()>>>,
+}
+
+impl Headless {
+    /// Starts the runtime and the printer for `side`; signals are caught from here on, so a
+    /// script that sends SIGTERM as soon as it reads the first line stops the program cleanly.
+    pub fn start(side: Side, json: bool) -> Result<Self, StartError> {
+        let runtime = Runtime::new()?;
+        let (events, receiver) = event_channel(None);
+        let printer = Printer::stdout(side, json)?;
+        let stop = {
+            let _entered = runtime.handle().enter();
+            Box::pin(stop_requested(printer.out().reader_gone()))
+        };
+        Ok(Self {
+            runtime,
+            events,
+            receiver,
+            printer,
+            stop,
+        })
+    }
+}
+
+/// A flag's value that cannot be used, said on stderr before anything starts: exit code 2,
+/// as for any other usage error.
+#[must_use]
+pub fn usage_error(program: &str, error: impl Display) -> ExitCode {
+    eprintln!("{program}: {error}");
+    ExitCode::from(2)
+}

@@ -1,0 +1,28 @@
+//! How both programs begin and end, window or headless: the open-files limit raised before
+//! the arguments are read, the diagnostics installed, and an error said on stderr at the end.
+
+use std::fmt::Display;
+use std::process::ExitCode;
+
+use crate::diagnostics::{self, LevelSwitch};
+
+/// What every program does first: raises the open-files limit (before the arguments, which
+/// are checked against it: a Max of 10,000 needs 10,000 descriptors, and many systems start
+/// programs at 1,024 of a far higher hard limit), reads the arguments, and sends the library's
+/// diagnostics to stderr.
+#[must_use]
+pub fn start<A: clap::Parser>() -> (A, LevelSwitch) {
+    let _ = serversocket::open_files::raise_to_hard();
+    let args = A::parse();
+    (args, diagnostics::install())
+}
+
+/// The program's exit code: `result`'s, or 1 after saying on stderr why it failed (with its
+/// causes, `{:#}`).
+#[must_use]
+pub fn exit<E: Display>(program: &str, result: Result<ExitCode, E>) -> ExitCode {
+    result.unwrap_or_else(|error| {
+        eprintln!("{program}: {error:#}");
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,31 @@
+//! A labelled field, the unit every settings row of both windows is made of: a label, then the
+//! widget it names (so a screen reader, and a test's `get_by_label`, find the field by its
+//! label), with a tooltip that says what the value does.
+
+/// Adds `label`, then `widget` labelled by it, with `tip` on hover; returns the widget's
+/// response.
+pub fn labelled(
+    ui: &mut egui::Ui,
+    label: &str,
+    widget: impl egui::Widget,
+    tip: &str,
+) -> egui::Response {
+    let label = ui.label(label);
+    ui.add(widget).labelled_by(label.id).on_hover_text(tip)
+}
+
+/// `label` carrying the tooltip (the name is what needs explaining: "Min:", "Backlog:"), then
+/// `widget` labelled by it, kept together on one line: a narrow window moves both to the next
+/// line, never the field without its name. Returns the widget's response.
+pub fn explained(
+    ui: &mut egui::Ui,
+    label: &str,
+    tip: &str,
+    widget: impl egui::Widget,
+) -> egui::Response {
+    ui.horizontal(|ui| {
+        let label = ui.label(label).on_hover_text(tip);
+        ui.add(widget).labelled_by(label.id)
+    })
+    .inner
+}
