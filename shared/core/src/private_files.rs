@@ -11,6 +11,17 @@ use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
+/// This user's own folder for what they save (an export, a log file, a lesson's report):
+/// `$HOME` (`%USERPROFILE%` on Windows), else [`own_temp_folder`]. Never the shared temp
+/// folder, where a name can be taken, or linked elsewhere, by another user first.
+#[must_use]
+pub fn user_folder() -> PathBuf {
+    ["HOME", "USERPROFILE"]
+        .iter()
+        .find_map(|name| std::env::var_os(name).filter(|dir| !dir.is_empty()))
+        .map_or_else(own_temp_folder, PathBuf::from)
+}
+
 /// The folder for this user's files that live only while they are logged in (the two windows'
 /// shared lesson state): `$XDG_RUNTIME_DIR` (made per user, 0700, by the login manager), else
 /// `serversocket-UID` in the temp folder. Check it with [`ensure_private_folder`] before use.
@@ -60,21 +71,35 @@ pub fn ensure_private_folder(folder: &Path) -> io::Result<()> {
 /// # Errors
 /// The file cannot be made or written.
 pub fn write_private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
+    replace_private_file(path, |file| file.write_all(contents))
+}
+
+/// As [`write_private_file`], with what goes into the file written by `fill` (a long export
+/// streamed rather than held whole); returns what `fill` returns.
+///
+/// # Errors
+/// The file cannot be made, `fill` fails, or the rename does.
+pub fn replace_private_file<T>(
+    path: &Path,
+    fill: impl FnOnce(&mut fs::File) -> io::Result<T>,
+) -> io::Result<T> {
     let fresh = beside(path);
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options
-        .open(&fresh)
-        .and_then(|mut file| file.write_all(contents).and_then(|()| file.sync_all()));
-    if let Err(error) = written {
-        let _ = fs::remove_file(&fresh);
-        return Err(error);
-    }
+    let filled = create_new_private(&fresh).and_then(|mut file| {
+        let value = fill(&mut file)?;
+        file.sync_all()?;
+        Ok(value)
+    });
+    let value = match filled {
+        Ok(value) => value,
+        Err(error) => {
+            let _ = fs::remove_file(&fresh);
+            return Err(error);
+        }
+    };
     fs::rename(&fresh, path).inspect_err(|_| {
         let _ = fs::remove_file(&fresh);
-    })
+    })?;
+    Ok(value)
 }
 
 /// Opens `path` to append to it (a log), made readable by this user only (0600) when it is

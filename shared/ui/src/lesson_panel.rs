@@ -411,9 +411,9 @@ impl LessonPanel {
             .run
             .as_ref()
             .map_or("lesson", |run| run.lesson().name.as_str());
-        let dir = std::env::var_os("HOME").map_or_else(std::env::temp_dir, PathBuf::from);
+        let dir = serversocket::private_files::user_folder();
         let path = dir.join(format!("lesson-report-{name}-{}.md", self.side.name()));
-        std::fs::write(&path, self.report())?;
+        serversocket::private_files::write_private_file(&path, self.report().as_bytes())?;
         Ok(path)
     }
 }

@@ -184,14 +184,17 @@ fn write_ndjson<'a>(
     entries: impl IntoIterator<Item = &'a LogEntry>,
     path: &Path,
 ) -> io::Result<usize> {
-    let mut out = io::BufWriter::new(std::fs::File::create(path)?);
-    let mut written = 0;
-    for entry in entries {
-        if let Some(record) = Record::from_event(&entry.event) {
-            record.at(entry.at).write_to(&mut out)?;
-            written += 1;
+    // A new private file renamed into place: never written through a link at `path`.
+    serversocket::private_files::replace_private_file(path, |file| {
+        let mut out = io::BufWriter::new(file);
+        let mut written = 0;
+        for entry in entries {
+            if let Some(record) = Record::from_event(&entry.event) {
+                record.at(entry.at).write_to(&mut out)?;
+                written += 1;
+            }
         }
-    }
-    out.flush()?;
-    Ok(written)
+        out.flush()?;
+        Ok(written)
+    })
 }

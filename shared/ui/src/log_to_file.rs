@@ -26,7 +26,8 @@ pub struct LogToFile {
 impl Default for LogToFile {
     fn default() -> Self {
         Self {
-            path: std::env::temp_dir()
+            // The user's own folder: a log holds the traffic (see `private_files`).
+            path: serversocket::private_files::user_folder()
                 .join("serversocket-live.log")
                 .display()
                 .to_string(),

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use serversocket::private_files::{ensure_private_folder, write_private_file};
 use serversocket_lessons::Side;
 use serversocket_lessons::sync::LessonSync;
 
@@ -204,18 +205,17 @@ fn request_file(side: Side) -> String {
     format!("{}.show", side.name())
 }
 
-/// Writes `text` to `dir/name` through a temporary file renamed into place, so a reader never
-/// sees half of it.
+/// Writes `text` to `dir/name` through a new file renamed into place, so a reader never sees
+/// half of it, in a folder of this user's that nobody else may write into (no other user can
+/// ask this window to come forward or make it write through a link).
 fn write_file(dir: &Path, name: &str, text: &str) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let file = dir.join(name);
-    let temporary = dir.join(format!("{name}.{}", std::process::id()));
-    std::fs::write(&temporary, text)?;
-    std::fs::rename(&temporary, &file)
+    ensure_private_folder(dir)?;
+    write_private_file(&dir.join(name), text.as_bytes())
 }
 
-/// The number in `file`, if it holds one.
+/// The number in `file`, if it holds one and its folder is this user's alone.
 fn read_number(file: &Path) -> Option<u64> {
+    ensure_private_folder(file.parent()?).ok()?;
     std::fs::read_to_string(file).ok()?.trim().parse().ok()
 }
 

@@ -75,14 +75,18 @@ impl LogView {
     }
 }
 
-/// A file in the temporary directory, so Export works before the user picks a place; one per
-/// window, so the server's export does not overwrite the client's.
+/// A file in the user's own folder, so Export works before the user picks a place; one per
+/// window, so the server's export does not overwrite the client's. (Not the shared temp
+/// folder, where another user could have put a link at the name first.)
 fn default_export_path(role: Role) -> String {
     let name = match role {
         Role::Server => "serversocket-server-log.ndjson",
         Role::Client => "serversocket-client-log.ndjson",
     };
-    std::env::temp_dir().join(name).display().to_string()
+    serversocket::private_files::user_folder()
+        .join(name)
+        .display()
+        .to_string()
 }
 
 impl LogView {
