@@ -555,6 +555,40 @@ mod tests {
         assert!(error.to_string().contains("connected to itself"), "{error}");
     }
 
+    /// A client whose peer resets the connection before the client's task looks at it: its
+    /// addresses are gone, and the connect is reported as failed (Error, then Closed), not as
+    /// abandoned (Closed alone).
+    #[tokio::test]
+    async fn a_peer_gone_before_the_socket_came_up_is_an_error() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("listener");
+        let stream = TcpStream::connect(listener.local_addr().expect("address"))
+            .await
+            .expect("connect");
+        let (accepted, _) = listener.accept().await.expect("accept");
+        // Closed with linger 0: a reset, which the kernel applies to our end at once.
+        accepted.set_linger(Some(Duration::ZERO)).expect("linger");
+        drop(accepted);
+        let gone = test_support::within_patience(|| stream.peer_addr().is_err().then_some(()));
+        assert!(gone.is_some(), "the reset reached the client");
+        let (socket, mut commands) = TcpSocket::new(SocketId(0), SocketState::Connecting);
+        let outcome = come_up(
+            &stream,
+            &socket.status,
+            &mut commands,
+            SocketState::Connected,
+        );
+        assert!(
+            matches!(outcome, Err(NotUp::Vanished(SocketError::Os(ref words))) if words.contains("gone")),
+            "{:?}",
+            outcome
+                .map(|_| ())
+                .map_err(|e| matches!(e, NotUp::Vanished(_)))
+        );
+        assert_ne!(socket.status().state, SocketState::Connected);
+    }
+
     #[tokio::test]
     async fn a_connection_to_a_listener_is_kept() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
