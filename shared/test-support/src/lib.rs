@@ -14,6 +14,8 @@
 //!   holds.
 //! - `sockets` (feature `sockets`): a greeting server on an ephemeral loopback port, a client
 //!   of it, and `sockets::Watch`, a bounded wait for the event a test expects.
+//! - `bench` (feature `bench`): the benchmarks' harness (a measure beside its reference, the
+//!   `RATIO` lines and table, arguments, the clients' runtime, a greeting client and server).
 
 #![forbid(unsafe_code)]
 #![allow(clippy::expect_used)]
@@ -23,6 +25,8 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 pub mod app;
+#[cfg(feature = "bench")]
+pub mod bench;
 #[cfg(feature = "kittest")]
 pub mod kittest;
 #[cfg(feature = "sockets")]
