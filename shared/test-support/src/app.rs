@@ -9,7 +9,7 @@ use std::sync::mpsc;
 
 use serde_json::Value;
 
-use crate::{PATIENCE, exited, received_within_patience};
+use crate::{PATIENCE, exited};
 
 /// The other app's binary, beside `own` (this crate's binary, `env!("CARGO_BIN_EXE_…")`).
 /// `cargo test --workspace` and `cargo nextest run --workspace` build both apps before any
@@ -67,7 +67,7 @@ pub struct App {
     /// Every line read so far, in order.
     pub seen: Vec<String>,
     /// Lines read that no wait has claimed.
-    unclaimed: Vec<String>,
+    unclaimed: std::collections::VecDeque<String>,
     /// For a reader that stalls: lets it read on ([`App::resume`]).
     gate: Option<mpsc::Sender<()>>,
 }
@@ -127,7 +127,7 @@ impl App {
             child,
             lines: received,
             seen: Vec::new(),
-            unclaimed: Vec::new(),
+            unclaimed: std::collections::VecDeque::new(),
             gate: Some(gate),
         }
     }
@@ -149,20 +149,12 @@ impl App {
 
     /// Reads lines until one matches; fails the test (showing what came) at end of output or time.
     pub fn until_line(&mut self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
-        if let Some(index) = self.unclaimed.iter().position(|line| wanted(line)) {
-            return self.unclaimed.remove(index);
-        }
-        let (lines, seen, unclaimed) = (&self.lines, &mut self.seen, &mut self.unclaimed);
-        let found = received_within_patience(
+        let lines = &self.lines;
+        let found = crate::claim(
+            &mut self.seen,
+            &mut self.unclaimed,
             |left| lines.recv_timeout(left).ok(),
-            |line| {
-                seen.push(line.clone());
-                if wanted(&line) {
-                    return Some(line);
-                }
-                unclaimed.push(line);
-                None
-            },
+            |line: &String| wanted(line),
         );
         found.unwrap_or_else(|| panic!("no line for {what}; lines so far: {:#?}", self.seen))
     }

@@ -73,6 +73,30 @@ pub fn received_within_patience<T, R>(
     None
 }
 
+/// A wait for one item among interleaved ones (a socket's events, an app's lines): the first
+/// item no earlier wait claimed that `wanted` takes, else what `receive` gives until `wanted`
+/// takes one (at most [`PATIENCE`]). Everything received goes to `seen`, in order; what
+/// `wanted` does not take stays in `unclaimed` for a later wait. `None` when the patience ran
+/// out or `receive` gave nothing.
+pub(crate) fn claim<T: Clone>(
+    seen: &mut Vec<T>,
+    unclaimed: &mut std::collections::VecDeque<T>,
+    receive: impl FnMut(Duration) -> Option<T>,
+    wanted: impl Fn(&T) -> bool,
+) -> Option<T> {
+    if let Some(index) = unclaimed.iter().position(&wanted) {
+        return unclaimed.remove(index);
+    }
+    received_within_patience(receive, |item| {
+        seen.push(item.clone());
+        if wanted(&item) {
+            return Some(item);
+        }
+        unclaimed.push_back(item);
+        None
+    })
+}
+
 /// Waits (at most [`PATIENCE`]) for `child` to exit and returns how it did; kills it and fails
 /// the test with `failure` when it does not.
 ///
