@@ -35,14 +35,24 @@ pub fn frames_until(mut step: impl FnMut() -> bool) -> bool {
     false
 }
 
-/// Runs frames of `harness` until `done` holds for its state (see [`frames_until`]); if it
-/// never does, panics with `what` and `explain(state)` (say, the window's log).
-pub fn run_until<S>(
-    harness: &mut Harness<'_, S>,
-    what: &str,
-    done: impl Fn(&S) -> bool,
-    explain: impl Fn(&S) -> String,
-) {
+/// A window under test: how a frame draws it, and what a failed wait shows of it. Each app's
+/// window tests implement it once.
+pub trait Window: 'static {
+    /// Draws one frame (the window's `ui`).
+    fn draw(&mut self, ui: &mut egui::Ui);
+
+    /// What a test that gave up waiting shows of the window (its log, say).
+    fn explain(&self) -> String;
+}
+
+/// A harness of `size` around `window`.
+pub fn window<W: Window>(size: egui::Vec2, window: W) -> Harness<'static, W> {
+    harness(size, window, |ui, window: &mut W| window.draw(ui))
+}
+
+/// Runs frames of `harness` until `done` holds for its window (see [`frames_until`]); if it
+/// never does, panics with `what` and what [`Window::explain`] shows.
+pub fn run_until<W: Window>(harness: &mut Harness<'_, W>, what: &str, done: impl Fn(&W) -> bool) {
     let held = frames_until(|| {
         harness.step();
         done(harness.state())
@@ -50,7 +60,7 @@ pub fn run_until<S>(
     assert!(
         held,
         "gave up waiting for {what}; {}",
-        explain(harness.state())
+        harness.state().explain()
     );
 }
 
@@ -121,6 +131,15 @@ impl MemoryStorage {
     }
 }
 
+/// What `app` saves under eframe's key when it closes, read back as its next run reads it.
+///
+/// # Panics
+/// When nothing of that type was saved.
+pub fn remembered<T: serde::de::DeserializeOwned>(app: &mut impl eframe::App) -> T {
+    let storage = MemoryStorage::saved_by(app);
+    eframe::get_value(&storage, eframe::APP_KEY).expect("settings saved")
+}
+
 impl eframe::Storage for MemoryStorage {
     fn get_string(&self, key: &str) -> Option<String> {
         self.0.get(key).cloned()
@@ -135,4 +154,33 @@ impl eframe::Storage for MemoryStorage {
     }
 
     fn flush(&mut self) {}
+}
+
+/// Opens the concepts panel (its button in the top bar), then each of `entries` in turn (an
+/// entry, then one inside it), and runs the frames that draw the last one open.
+pub fn open_concepts<S>(harness: &mut Harness<'_, S>, entries: &[&str]) {
+    use egui_kittest::kittest::Queryable as _;
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Concepts")
+        .click();
+    harness.run_steps(2);
+    for (index, entry) in entries.iter().enumerate() {
+        harness.get_by_label(entry).click();
+        harness.run_steps(if index + 1 == entries.len() { 3 } else { 2 });
+    }
+}
+
+/// Whether the checkbox or toggle labelled `label` is on, as a screen reader hears it.
+pub fn toggled<S>(harness: &Harness<'_, S>, label: &str) -> Option<egui::accesskit::Toggled> {
+    use egui_kittest::kittest::{NodeT as _, Queryable as _};
+    harness.get_by_label(label).accesskit_node().toggled()
+}
+
+/// Fails the test unless the window shows a widget labelled with each `label`, naming in the
+/// failure `what` the missing one is.
+pub fn assert_shown<S>(harness: &Harness<'_, S>, shown: &[(&str, &str)]) {
+    use egui_kittest::kittest::Queryable as _;
+    for (label, what) in shown {
+        assert!(harness.query_by_label(label).is_some(), "{what}");
+    }
 }

@@ -6,7 +6,6 @@ use serversocket::SocketId;
 use serversocket::seed::SERVER_GREETING;
 use serversocket_ui::RowState;
 use test_support::kittest;
-use test_support::kittest::MemoryStorage;
 
 use super::{Server, run_until, three_connected, window, window_with};
 use crate::window::ClientSettings;
@@ -143,14 +142,10 @@ fn the_tls_choice_is_remembered_for_the_next_run_and_still_marked_insecure() {
         .click();
     harness.run();
 
-    let storage = MemoryStorage::saved_by(harness.state_mut());
-    let remembered: ClientSettings =
-        eframe::get_value(&storage, eframe::APP_KEY).expect("settings saved");
+    let remembered: ClientSettings = kittest::remembered(harness.state_mut());
     let mut next_run = window_with(kittest::SIZE, remembered);
     next_run.run();
-    let toggled = |label: &str| {
-        egui_kittest::kittest::NodeT::accesskit_node(&next_run.get_by_label(label)).toggled()
-    };
+    let toggled = |label: &str| kittest::toggled(&next_run, label);
     assert_eq!(toggled("TLS"), Some(egui::accesskit::Toggled::True));
     assert_eq!(
         toggled("accept any certificate (insecure)"),

@@ -3,7 +3,6 @@
 
 use std::io::{ErrorKind, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::time::Duration;
 
 use egui_kittest::kittest::Queryable;
 use serversocket::SocketId;
@@ -11,7 +10,7 @@ use serversocket::seed::SERVER_GREETING;
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{greeted_client, listen, run_until, window, window_with};
+use super::{greeted_client, listen, listening_with, run_until, window};
 use crate::window::{ServerSettings, Serving};
 
 #[test]
@@ -34,13 +33,12 @@ fn listen_then_a_client_connects_and_is_greeted() {
     );
     assert_eq!(window.rows.count(RowState::Idle), 2, "the pool refilled");
     harness.step();
-    assert!(
-        harness.query_by_label("Socket 0 tile: connected").is_some(),
-        "socket 0's tile"
-    );
-    assert!(
-        harness.query_by_label("Disconnect").is_some(),
-        "socket 0's row"
+    kittest::assert_shown(
+        &harness,
+        &[
+            ("Socket 0 tile: connected", "socket 0's tile"),
+            ("Disconnect", "socket 0's row"),
+        ],
     );
 }
 
@@ -56,17 +54,10 @@ fn a_waiting_client_is_served_after_a_disconnect_once_max_is_lowered() {
 
     let _first = greeted_client(address);
     let mut second = TcpStream::connect(address).unwrap();
-    second
-        .set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
-    let mut byte = [0; 1];
-    let waiting = second
-        .read(&mut byte)
-        .expect_err("at the maximum, the second client waits");
-    assert!(matches!(
-        waiting.kind(),
-        ErrorKind::WouldBlock | ErrorKind::TimedOut
-    ));
+    test_support::sockets::assert_not_served(
+        &mut second,
+        "at the maximum, the second client waits",
+    );
 
     run_until(&mut harness, "socket 0 in the table", |w| {
         w.log.contains("Socket 0 send complete.")
@@ -344,25 +335,17 @@ fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
 /// why a silent client is a problem.
 #[test]
 fn a_silent_client_is_closed_after_the_windows_idle_timeout() {
-    let settings = ServerSettings {
-        port: "0".to_owned(),
+    let (mut harness, address) = listening_with(ServerSettings {
         idle_timeout_seconds: 1,
         ..ServerSettings::default()
-    };
-    let mut harness = window_with(kittest::SIZE, settings);
-    let address = listen(&mut harness);
+    });
     let mut silent = greeted_client(address);
     run_until(&mut harness, "the idle timeout", |w| {
         w.log.contains("Error = 102 (idle timeout)")
     });
     let mut rest = Vec::new();
     let _ = silent.read_to_end(&mut rest);
-    harness
-        .get_by_role_and_label(egui::accesskit::Role::Button, "Concepts")
-        .click();
-    harness.run_steps(2);
-    harness.get_by_label("MaximumSocketsConnected").click();
-    harness.run_steps(3);
+    kittest::open_concepts(&mut harness, &["MaximumSocketsConnected"]);
     assert!(
         harness
             .query_by_label_contains("ten silent clients fill the default Max of 10")
