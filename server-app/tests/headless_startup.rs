@@ -153,12 +153,7 @@ fn a_bad_rule_or_template_exits_2_naming_the_rule_and_listens_nowhere() {
 
 /// Runs `server-app --lesson NAME --check …`, returning its exit code and output.
 fn check_lesson(args: &[&str]) -> (Option<i32>, String, String) {
-    let output = test_support::app::output(Command::new(server_binary()).args(args));
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    test_support::app::outcome(Command::new(server_binary()).args(args))
 }
 
 #[test]
@@ -189,9 +184,7 @@ fn a_teachers_malformed_lesson_is_named_with_its_line_and_field() {
 
 #[test]
 fn help_names_every_flag_with_its_default_and_version_the_version() {
-    let output = test_support::app::output(Command::new(server_binary()).arg("--help"));
-    assert!(output.status.success());
-    let help = String::from_utf8_lossy(&output.stdout);
+    let help = test_support::app::printed_by_success(Command::new(server_binary()).arg("--help"));
     for expected in [
         "--headless",
         "--bind",
@@ -210,10 +203,10 @@ fn help_names_every_flag_with_its_default_and_version_the_version() {
     ] {
         assert!(help.contains(expected), "--help lacks {expected}: {help}");
     }
-    let output = test_support::app::output(Command::new(server_binary()).arg("--version"));
-    assert!(output.status.success());
+    let version =
+        test_support::app::printed_by_success(Command::new(server_binary()).arg("--version"));
     assert_eq!(
-        String::from_utf8_lossy(&output.stdout).trim(),
+        version.trim(),
         format!("server-app {}", env!("CARGO_PKG_VERSION"))
     );
 }

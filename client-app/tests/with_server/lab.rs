@@ -155,6 +155,11 @@ impl Lab {
         assert!(answer.correct, "{right} is accepted: {answer:?}");
     }
 
+    /// [`Lab::answer`] with a wrong number first (see [`wrong`]), then `right`.
+    pub fn answer_after_a_wrong_one(&mut self, side: Side, right: &str) {
+        self.answer(side, &wrong(right), right);
+    }
+
     /// Steps both windows until `side`'s panel asks its question.
     pub fn until_asking(&mut self, side: Side, what: &str) {
         self.until(what, |lab| {
@@ -164,22 +169,11 @@ impl Lab {
         });
     }
 
+    /// Types `text` into `side`'s answer field and clicks Check.
     pub fn type_answer(&mut self, side: Side, text: &str) {
         match side {
-            Side::Server => {
-                input(&self.server, "Answer:").set_text_value_accesskit(text);
-                self.server.step();
-                self.server.get_by_label("Check").click();
-                self.server.step();
-                self.server.step();
-            }
-            Side::Client => {
-                input(&self.client, "Answer:").set_text_value_accesskit(text);
-                self.client.step();
-                self.client.get_by_label("Check").click();
-                self.client.step();
-                self.client.step();
-            }
+            Side::Server => type_and_check(&mut self.server, text),
+            Side::Client => type_and_check(&mut self.client, text),
         }
     }
 
@@ -225,6 +219,13 @@ impl Lab {
         self.client.step();
     }
 
+    /// Types the server's port at `address` into the client's Port field and clicks `button`
+    /// (Connect, Connect ×6 …).
+    pub fn connect(&mut self, address: SocketAddr, button: &str) {
+        self.client_port(address.port());
+        self.click_client(button);
+    }
+
     pub fn click_client(&mut self, label: &str) {
         self.client.get_by_label(label).click();
         self.step();
@@ -244,6 +245,15 @@ impl Lab {
             other => panic!("reads are a number: {other:?}"),
         }
     }
+}
+
+/// Types `text` into a lesson panel's answer field and clicks Check.
+fn type_and_check<S>(harness: &mut Harness<'_, S>, text: &str) {
+    input(harness, "Answer:").set_text_value_accesskit(text);
+    harness.step();
+    harness.get_by_label("Check").click();
+    harness.step();
+    harness.step();
 }
 
 /// The input a label names (a text field or a number), not the label itself.
@@ -272,7 +282,7 @@ impl Drop for Lab {
 }
 
 /// A number not equal to `right`, as a wrong answer.
-pub fn wrong(right: &str) -> String {
+fn wrong(right: &str) -> String {
     right
         .parse::<f64>()
         .map_or_else(|_| "42".to_owned(), |n| (n + 1.0).to_string())

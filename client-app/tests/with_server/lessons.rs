@@ -10,14 +10,14 @@ use serversocket_lessons::Side;
 use serversocket_lessons::sync::LessonSync;
 use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
 
-use crate::lab::{Lab, input, wrong};
+use crate::lab::{Lab, input};
 
 #[test]
 fn lesson_1_listening() {
     let mut lab = Lab::start("listening", "l1");
     let address = lab.listen();
     let port = address.port().to_string();
-    lab.answer(Side::Server, &wrong(&port), &port);
+    lab.answer_after_a_wrong_one(Side::Server, &port);
     // The Handle as the status line shows it.
     let handle_label = lab
         .server
@@ -37,15 +37,14 @@ fn lesson_1_listening() {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap()
         .to_owned();
-    lab.answer(Side::Server, &wrong(&handle), &handle);
+    lab.answer_after_a_wrong_one(Side::Server, &handle);
     lab.at_step(3);
-    lab.client_port(address.port());
-    lab.click_client("Connect");
+    lab.connect(address, "Connect");
     let local_port = {
         lab.until_asking(Side::Client, "the client's question");
         lab.live(Side::Client, "last.local_port")
     };
-    lab.answer(Side::Client, &wrong(&local_port), &local_port);
+    lab.answer_after_a_wrong_one(Side::Client, &local_port);
     lab.at_step(4);
     // Another program connects and closes (`nc` in the lesson).
     let other = TcpStream::connect(address).unwrap();
@@ -62,8 +61,7 @@ fn lesson_2_the_pool() {
     let address = lab.listen();
     lab.answer(Side::Server, "1", "2");
     lab.at_step(2);
-    lab.client_port(address.port());
-    lab.click_client("Connect");
+    lab.connect(address, "Connect");
     lab.at_step(3);
     lab.answer(Side::Server, "2", "1");
     lab.at_step(4);
@@ -94,8 +92,7 @@ fn lesson_3_max_and_the_backlog() {
     let mut lab = Lab::start("max-and-backlog", "l3");
     let address = lab.listen();
     lab.at_step(2);
-    lab.client_port(address.port());
-    lab.click_client("Connect ×6");
+    lab.connect(address, "Connect ×6");
     lab.at_step(3);
     lab.until_asking(Side::Server, "the question on the accept queue");
     // What the kernel says, read with `ss` (when the test machine has it), is the answer.
@@ -122,12 +119,11 @@ fn lesson_4_why_a_serversocket() {
     let mut lab = Lab::start("why-a-serversocket", "l4");
     let address = lab.listen();
     lab.at_step(2);
-    lab.client_port(address.port());
-    lab.click_client("Connect ×20");
+    lab.connect(address, "Connect ×20");
     lab.until_asking(Side::Client, "the question on the naive burst");
     let failed = lab.live(Side::Client, "errors");
     assert_ne!(failed, "0", "the naive server lost part of the burst");
-    lab.answer(Side::Client, &wrong(&failed), &failed);
+    lab.answer_after_a_wrong_one(Side::Client, &failed);
     lab.at_step(3);
     lab.click_client("Close all");
     lab.at_step(4);
@@ -137,8 +133,7 @@ fn lesson_4_why_a_serversocket() {
     });
     let address = lab.listen();
     lab.at_step(5);
-    lab.client_port(address.port());
-    lab.click_client("Connect ×20");
+    lab.connect(address, "Connect ×20");
     lab.answer(Side::Client, "1", "0");
     lab.finished();
 }
@@ -190,8 +185,7 @@ fn lesson_5_errors() {
     lab.step();
     let address = lab.listen();
     lab.at_step(6);
-    lab.client_port(address.port());
-    lab.click_client("Connect");
+    lab.connect(address, "Connect");
     lab.until("the client connected", |lab| {
         lab.client.state().log().contains("connected.")
     });
@@ -204,8 +198,7 @@ fn lesson_6_closing() {
     let mut lab = Lab::start("closing", "l6");
     let address = lab.listen();
     lab.at_step(2);
-    lab.client_port(address.port());
-    lab.click_client("Connect");
+    lab.connect(address, "Connect");
     lab.at_step(3);
     lab.until("greeted", |lab| {
         lab.client.state().log().contains("From the server socket")
@@ -214,7 +207,7 @@ fn lesson_6_closing() {
     lab.until_asking(Side::Server, "the server's question");
     let time_wait = lab.live(Side::Server, "time_wait");
     assert_ne!(time_wait, "0", "the side that closed first holds TIME_WAIT");
-    lab.answer(Side::Server, &wrong(&time_wait), &time_wait);
+    lab.answer_after_a_wrong_one(Side::Server, &time_wait);
     lab.at_step(4);
     lab.click_client("Connect");
     lab.until("greeted again", |lab| {
@@ -234,7 +227,7 @@ fn lesson_6_closing() {
         time_wait, "0",
         "now the client closed first and holds TIME_WAIT"
     );
-    lab.answer(Side::Client, &wrong(&time_wait), &time_wait);
+    lab.answer_after_a_wrong_one(Side::Client, &time_wait);
     lab.finished();
 }
 
@@ -263,7 +256,7 @@ fn lesson_7_the_byte_stream() {
     lab.click_client("Stop reading");
     lab.until_asking(Side::Client, "the question on reads");
     let reads = lab.live_count_reads();
-    lab.answer(Side::Client, &wrong(&reads), &reads);
+    lab.answer_after_a_wrong_one(Side::Client, &reads);
     lab.at_step(3);
     lab.click_client("Write ×3");
     lab.answer(Side::Client, "1", "3");
@@ -311,8 +304,7 @@ fn lesson_8_tls() {
     // the app does for a learner.
     let address = lab.listen();
     lab.at_step(2);
-    lab.client_port(address.port());
-    lab.click_client("Connect");
+    lab.connect(address, "Connect");
     lab.answer(Side::Client, "103", "102");
     lab.at_step(3);
     lab.click_client("Connect");

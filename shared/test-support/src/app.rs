@@ -57,6 +57,34 @@ pub fn output(command: &mut Command) -> Output {
     }
 }
 
+/// Runs `command` to its end (see [`output`]) and returns its exit code, stdout and stderr as
+/// text.
+pub fn outcome(command: &mut Command) -> (Option<i32>, String, String) {
+    let output = output(command);
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The text a `--help` (or any run that must succeed) prints: runs `command` to its end (see
+/// [`output`]) and fails the test unless it succeeded.
+pub fn printed_by_success(command: &mut Command) -> String {
+    let (code, stdout, stderr) = outcome(command);
+    assert_eq!(code, Some(0), "{stderr}");
+    stdout
+}
+
+/// The server (`binary`, server-app) headless in naive mode on a free port, printing JSON: one
+/// socket, which after each connection reopens the listener `relisten_delay_ms` later.
+#[must_use]
+pub fn naive_server(binary: PathBuf, relisten_delay_ms: &str) -> App {
+    let args = ["--headless", "--port", "0", "--json", "--mode", "naive"];
+    let delay = ["--relisten-delay-ms", relisten_delay_ms];
+    App::start(binary, &[&args[..], &delay[..]].concat())
+}
+
 /// A running app whose stdout lines arrive through a channel, so every read has a deadline.
 /// Lines from different sockets interleave in any order, so a wait also matches lines that
 /// arrived earlier and no wait has claimed yet. Killed when dropped.
