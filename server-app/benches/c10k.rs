@@ -51,20 +51,8 @@ fn main() {
     let mut lines = Vec::new();
     if args.wanted("accept_rate_headless") {
         let total = if quick { 1_000 } else { 5_000 };
-        let mut lateness = Lateness::default();
-        let measure = Measure::of_rounds(
-            "accept_rate_headless",
-            "conn/s",
-            in_turn(rounds, |ours| {
-                let server = Server::start(ours);
-                let rate = cycles_per_second(&clients, server.address, total);
-                let late = server.finish();
-                if ours {
-                    lateness.merge(&late);
-                }
-                rate
-            }),
-        );
+        let (measure, lateness) =
+            cycle_rounds("accept_rate_headless", "conn/s", &clients, total, rounds);
         lines.push(measure.ratio_line(1));
         lines.push(format!(
             "accept_rate_headless: of {} lines, the latest reached the reader {:.1} ms after its event, 99.9% within {:.1} ms, {} later than 10 ms (goal: every line within 10 ms)",
@@ -117,21 +105,34 @@ fn main() {
     }
     if args.wanted("churn_100k") {
         let total = if quick { 10_000 } else { 100_000 };
-        let measure = Measure::of_rounds(
-            "churn_100k",
-            "cycles/s",
-            in_turn(rounds, |ours| {
-                let server = Server::start(ours);
-                let rate = cycles_per_second(&clients, server.address, total);
-                server.finish();
-                rate
-            }),
-        );
+        let (measure, _) = cycle_rounds("churn_100k", "cycles/s", &clients, total, rounds);
         lines.push(measure.ratio_line(1));
     }
     for line in lines {
         println!("{line}");
     }
+}
+
+/// `rounds` rounds, ours then the reference, of `total` connect–greet–close cycles a second,
+/// and how late our server's lines reached the reader.
+fn cycle_rounds(
+    name: &'static str,
+    unit: &'static str,
+    clients: &tokio::runtime::Runtime,
+    total: usize,
+    rounds: usize,
+) -> (Measure, Lateness) {
+    let mut lateness = Lateness::default();
+    let rates = in_turn(rounds, |ours| {
+        let server = Server::start(ours);
+        let rate = cycles_per_second(clients, server.address, total);
+        let late = server.finish();
+        if ours {
+            lateness.merge(&late);
+        }
+        rate
+    });
+    (Measure::of_rounds(name, unit, rates), lateness)
 }
 
 /// A server in a process of its own: ours (`server-app --headless --json`) or the plain loop.

@@ -48,11 +48,17 @@ fn main() {
             measures.push(ui_frame(name, big, small, quick, rounds));
         }
     }
+    // How long the repaint measures watch the window.
+    let span = if quick {
+        Duration::from_millis(500)
+    } else {
+        Duration::from_secs(2)
+    };
     if args.wanted("idle_repaints") {
-        measures.push(idle_repaints(quick));
+        measures.push(idle_repaints(span));
     }
     if args.wanted("busy_repaints") {
-        measures.push(busy_repaints(quick));
+        measures.push(busy_repaints(span));
     }
     bench::print_report(&measures, 3);
 }
@@ -185,12 +191,7 @@ fn counting_from_now(harness: &mut Harness<'static, ServerWindow>) -> Arc<Atomic
     requests
 }
 
-fn idle_repaints(quick: bool) -> Measure {
-    let span = if quick {
-        Duration::from_millis(500)
-    } else {
-        Duration::from_secs(2)
-    };
+fn idle_repaints(span: Duration) -> Measure {
     // Listening, with its whole idle pool (Listening + 2 AddSocket lines), then nothing happens.
     let mut listening = listening_window();
     for _ in 0..100 {
@@ -208,12 +209,7 @@ fn idle_repaints(quick: bool) -> Measure {
     Measure::once("idle_repaints", ours as f64, reference as f64, "frames")
 }
 
-fn busy_repaints(quick: bool) -> Measure {
-    let span = if quick {
-        Duration::from_millis(500)
-    } else {
-        Duration::from_secs(2)
-    };
+fn busy_repaints(span: Duration) -> Measure {
     let mut harness = listening_window();
     let requests = counting_from_now(&mut harness);
     let address = harness.state().local_address().expect("listening");
