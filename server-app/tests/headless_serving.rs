@@ -9,7 +9,7 @@ mod common;
 use test_support::PATIENCE;
 
 use common::{
-    App, client_of, greet_one_after_another, is_event, server_binary, server_under_prlimit, started,
+    client_of, greet_one_after_another, is_event, server_binary, server_under_prlimit, started,
 };
 
 /// The pause an accept error announces: "… tries again in N ms".
@@ -23,8 +23,7 @@ fn retry_in_ms(message: &str) -> u64 {
 /// `--idle-timeout 1`: a client that never sends is closed with 102 "idle timeout".
 #[test]
 fn a_silent_client_is_closed_after_the_idle_timeout() {
-    let (mut server, address) =
-        started(&["--headless", "--port", "0", "--idle-timeout", "1", "--json"]);
+    let (mut server, address) = started(&["--idle-timeout", "1"]);
     let mut silent = client_of(&address);
     let error = server.until_json("the idle timeout", |v| is_event(v, "error"));
     assert_eq!(error["code"], 102, "{error}");
@@ -43,10 +42,7 @@ fn a_silent_client_is_closed_after_the_idle_timeout() {
 #[cfg(target_os = "linux")]
 #[test]
 fn running_out_of_file_descriptors_is_reported_and_survived() {
-    let mut server = server_under_prlimit(
-        "--nofile=64:64",
-        &["--headless", "--port", "0", "--max", "64", "--json"],
-    );
+    let mut server = server_under_prlimit("--nofile=64:64", &["--max", "64", "--json"]);
     let address = server.listening_address();
     // More clients than the server has descriptors: the handshakes complete in the backlog.
     let crowd: Vec<_> = (0..100)
@@ -87,7 +83,7 @@ fn running_out_of_file_descriptors_is_reported_and_survived() {
 #[test]
 fn sigterm_with_500_clients_connected_closes_them_all_and_exits_0() {
     const CLIENTS: usize = 500;
-    let (mut server, address) = started(&["--headless", "--port", "0", "--max", "600", "--json"]);
+    let (mut server, address) = started(&["--max", "600"]);
     let mut clients: Vec<std::net::TcpStream> = (0..CLIENTS)
         .map(|_| std::net::TcpStream::connect(&address).unwrap())
         .collect();
@@ -112,8 +108,7 @@ fn sigterm_with_500_clients_connected_closes_them_all_and_exits_0() {
 #[test]
 fn server_reply_echo_returns_what_arrives() {
     use std::io::{Read, Write};
-    let (mut server, address) =
-        started(&["--headless", "--port", "0", "--json", "--reply", "echo"]);
+    let (mut server, address) = started(&["--reply", "echo"]);
     let mut stream = client_of(&address);
     let data: Vec<u8> = (0..=255_u8).cycle().take(100_000).collect();
     stream.write_all(&data).unwrap();
@@ -128,22 +123,8 @@ fn server_reply_echo_returns_what_arrives() {
 
 #[test]
 fn clients_beyond_max_are_reported_waiting_in_the_kernels_accept_queue() {
-    let mut server = App::start(
-        server_binary(),
-        &[
-            "--headless",
-            "--json",
-            "--port",
-            "0",
-            "--min",
-            "1",
-            "--max",
-            "2",
-            "--backlog",
-            "16",
-        ],
-    );
-    let address: std::net::SocketAddr = server.listening_address().parse().unwrap();
+    let (mut server, address) = started(&["--min", "1", "--max", "2", "--backlog", "16"]);
+    let address: std::net::SocketAddr = address.parse().unwrap();
     let mut clients: Vec<std::net::TcpStream> = (0..6)
         .map(|_| std::net::TcpStream::connect(address).unwrap())
         .collect();
@@ -192,19 +173,8 @@ fn naive_mode_reports_each_gap_as_listener_closed_then_listener_reopened() {
 /// kernel's accept queue (none is greeted) and the `accept_queue` line shows them all.
 #[test]
 fn paused_from_the_start_leaves_every_client_in_the_accept_queue() {
-    let mut server = App::start(
-        server_binary(),
-        &[
-            "--headless",
-            "--json",
-            "--port",
-            "0",
-            "--backlog",
-            "16",
-            "--paused",
-        ],
-    );
-    let address: std::net::SocketAddr = server.listening_address().parse().unwrap();
+    let (mut server, address) = started(&["--backlog", "16", "--paused"]);
+    let address: std::net::SocketAddr = address.parse().unwrap();
     let _clients: Vec<std::net::TcpStream> = (0..3)
         .map(|_| std::net::TcpStream::connect(address).unwrap())
         .collect();

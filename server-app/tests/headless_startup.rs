@@ -90,10 +90,7 @@ fn counts_past_their_bounds_exit_2_naming_the_flag_and_the_limit() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_max_past_the_open_files_limit_exits_2_naming_it() {
-    let mut server = server_under_prlimit(
-        "--nofile=64:64",
-        &["--headless", "--port", "0", "--max", "100"],
-    );
+    let mut server = server_under_prlimit("--nofile=64:64", &["--max", "100"]);
     let (status, _, stderr) = server.wait();
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--max"), "{stderr}");
@@ -107,10 +104,7 @@ fn a_max_past_the_open_files_limit_exits_2_naming_it() {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_open_files_soft_limit_is_raised_to_the_hard_limit_at_start() {
-    let mut server = server_under_prlimit(
-        "--nofile=256:4096",
-        &["--headless", "--port", "0", "--max", "3000", "--json"],
-    );
+    let mut server = server_under_prlimit("--nofile=256:4096", &["--max", "3000", "--json"]);
     let listening = server.until_event("listening");
     assert_eq!(listening["max"], 3000, "{listening}");
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", server.child.id())).unwrap();

@@ -12,9 +12,11 @@ pub fn server_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_server-app"))
 }
 
-/// The server started with `args` (headless, on port 0), and the address it listens on.
-pub fn started(args: &[&str]) -> (App, String) {
-    let mut server = App::start(server_binary(), args);
+/// The server started headless on a free port, printing JSON, with `more` arguments; and the
+/// address it listens on.
+pub fn started(more: &[&str]) -> (App, String) {
+    let args = [&["--headless", "--port", "0", "--json"], more].concat();
+    let mut server = App::start(server_binary(), &args);
     let address = server.listening_address();
     (server, address)
 }
@@ -37,10 +39,18 @@ pub fn greet_one_after_another(address: &str, count: usize) {
     }
 }
 
-/// The server run by `prlimit` with its open-files limit set to `nofile` (`--nofile=SOFT:HARD`).
-pub fn server_under_prlimit(nofile: &str, args: &[&str]) -> App {
+/// The server run by `prlimit` with its open-files limit set to `nofile` (`--nofile=SOFT:HARD`),
+/// headless on a free port, with `more` arguments.
+pub fn server_under_prlimit(nofile: &str, more: &[&str]) -> App {
     let server = server_binary();
-    let mut all = vec![nofile, "--", server.to_str().unwrap()];
-    all.extend(args);
+    let mut all = vec![
+        nofile,
+        "--",
+        server.to_str().unwrap(),
+        "--headless",
+        "--port",
+        "0",
+    ];
+    all.extend(more);
     App::start(PathBuf::from("prlimit"), &all)
 }

@@ -10,7 +10,7 @@ use serversocket::SocketId;
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{greeted_client, listen, run_until, serving_one_client, window};
+use super::{listen, run_until, serving_one_client, window, with_a_greeted_client};
 use crate::window::ServerWindow;
 
 #[test]
@@ -116,9 +116,7 @@ fn into_time_wait(harness: &mut Harness<'static, ServerWindow>, mut client: TcpS
 #[cfg(target_os = "linux")]
 #[test]
 fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
-    let mut harness = window(1, 4);
-    let address = listen(&mut harness);
-    let client = greeted_client(address);
+    let (mut harness, client) = with_a_greeted_client(1, 4);
     run_until(&mut harness, "socket 0 established in the kernel", |w| {
         w.rows
             .get(SocketId(0))

@@ -10,7 +10,7 @@ use serversocket::seed::SERVER_GREETING;
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{greeted_client, listen, listening_with, run_until, window};
+use super::{greeted_client, listen, listening_with, logged, run_until, window};
 use crate::window::{ServerSettings, Serving};
 
 #[test]
@@ -188,13 +188,7 @@ fn a_port_in_use_shows_error_105() {
     run_until(&mut harness, "listening", |w| {
         w.log.contains("Listening on")
     });
-    let errors = harness
-        .state()
-        .log
-        .lines()
-        .into_iter()
-        .filter(|line| line.contains("Error = 105"))
-        .count();
+    let errors = logged(harness.state(), |line| line.contains("Error = 105"));
     assert_eq!(errors, 1, "{:#?}", harness.state().log.lines());
 }
 
@@ -304,24 +298,13 @@ fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
     harness.step();
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "naive listening", |w| {
-        w.log
-            .entries()
-            .iter()
-            .filter(|e| e.line.starts_with("Listening on"))
-            .count()
-            >= 2
+        logged(w, |line| line.starts_with("Listening on")) >= 2
     });
     let naive = greeted_client(address);
     run_until(&mut harness, "the naive socket connected", |w| {
         w.log.contains("Socket 3 connected.")
     });
-    let connected_zero = harness
-        .state()
-        .log
-        .entries()
-        .iter()
-        .filter(|e| e.line == "Socket 0 connected.")
-        .count();
+    let connected_zero = logged(harness.state(), |line| line == "Socket 0 connected.");
     assert_eq!(connected_zero, 1, "socket 0 was never reused");
     assert_eq!(
         harness.state().rows.get(SocketId(0)).map(|row| row.state),

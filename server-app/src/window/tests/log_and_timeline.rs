@@ -10,7 +10,10 @@ use serversocket::SocketId;
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{greeted_client, listen, run_until, serving_one_client, window, window_with};
+use super::{
+    greeted_client, listen, run_until, serving_one_client, window, window_with,
+    with_a_greeted_client,
+};
 use crate::window::ServerSettings;
 
 #[test]
@@ -51,9 +54,7 @@ fn export_writes_the_log_as_ndjson_without_stalling_the_window() {
 
 #[test]
 fn the_timeline_is_fed_by_listen_connections_and_limit_changes() {
-    let mut harness = window(2, 10);
-    let address = listen(&mut harness);
-    let client = greeted_client(address);
+    let (mut harness, client) = with_a_greeted_client(2, 10);
     run_until(&mut harness, "one connected on the timeline", |w| {
         w.timeline().level(crate::window::CONNECTED) == Some(1.0)
     });

@@ -48,12 +48,18 @@ fn listen(harness: &mut Harness<'_, ServerWindow>) -> SocketAddr {
     harness.state().server.local_address().unwrap()
 }
 
-/// A window (Min `min`, Max `max`) listening, with one client that has read the greeting and
-/// whose greeting the window has logged as sent (socket 0's row is in the table).
-fn serving_one_client(min: usize, max: usize) -> (Harness<'static, ServerWindow>, TcpStream) {
+/// A window (Min `min`, Max `max`) listening, and one client that has read its greeting.
+fn with_a_greeted_client(min: usize, max: usize) -> (Harness<'static, ServerWindow>, TcpStream) {
     let mut harness = window(min, max);
     let address = listen(&mut harness);
     let client = greeted_client(address);
+    (harness, client)
+}
+
+/// A window (Min `min`, Max `max`) listening, with one client that has read the greeting and
+/// whose greeting the window has logged as sent (socket 0's row is in the table).
+fn serving_one_client(min: usize, max: usize) -> (Harness<'static, ServerWindow>, TcpStream) {
+    let (mut harness, client) = with_a_greeted_client(min, max);
     run_until(&mut harness, "the greeting sent", |w| {
         w.log.contains("Socket 0 send complete.")
     });
@@ -69,6 +75,16 @@ fn listening_with(settings: ServerSettings) -> (Harness<'static, ServerWindow>, 
     let mut harness = window_with(kittest::SIZE, settings);
     let address = listen(&mut harness);
     (harness, address)
+}
+
+/// How many of the window's log lines `wanted` takes.
+fn logged(window: &ServerWindow, wanted: impl Fn(&str) -> bool) -> usize {
+    window
+        .log
+        .lines()
+        .into_iter()
+        .filter(|line| wanted(line))
+        .count()
 }
 
 /// A client of the window's server that has read the greeting.
