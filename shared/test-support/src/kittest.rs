@@ -184,3 +184,15 @@ pub fn assert_shown<S>(harness: &Harness<'_, S>, shown: &[(&str, &str)]) {
         assert!(harness.query_by_label(label).is_some(), "{what}");
     }
 }
+
+/// Runs one frame of `ctx` doing `tick` (a window's per-frame work outside a harness) and says
+/// whether it asked the window to come to the front.
+pub fn frame_asks_focus(ctx: &egui::Context, mut tick: impl FnMut(&egui::Context)) -> bool {
+    let mut output = ctx.run_ui(egui::RawInput::default(), |ui| tick(ui.ctx()));
+    // No renderer takes the font texture here.
+    output.textures_delta.clear();
+    output
+        .viewport_output
+        .values()
+        .any(|viewport| viewport.commands.contains(&egui::ViewportCommand::Focus))
+}

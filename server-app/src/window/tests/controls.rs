@@ -97,14 +97,7 @@ fn show_the_client_window_asks_the_client_app_to_come_to_the_front() {
     // The client app's side, in a context of its own.
     let mut client = OtherWindow::linked(LessonSide::Client, &dir);
     let client_ctx = egui::Context::default();
-    let mut client_frame = || {
-        let mut output = client_ctx.run_ui(egui::RawInput::default(), |ui| client.tick(ui.ctx()));
-        output.textures_delta.clear();
-        output
-            .viewport_output
-            .values()
-            .any(|viewport| viewport.commands.contains(&egui::ViewportCommand::Focus))
-    };
+    let mut client_frame = || kittest::frame_asks_focus(&client_ctx, |ctx| client.tick(ctx));
     assert!(!client_frame());
     let enabled = kittest::frames_until(|| {
         harness.step();

@@ -4,6 +4,7 @@
 use std::io::{ErrorKind, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
+use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use serversocket::SocketId;
 use serversocket::seed::SERVER_GREETING;
@@ -11,7 +12,7 @@ use serversocket_ui::RowState;
 use test_support::kittest;
 
 use super::{greeted_client, listen, listening_with, logged, run_until, window};
-use crate::window::{ServerSettings, Serving};
+use crate::window::{ServerSettings, ServerWindow, Serving};
 
 #[test]
 fn listen_then_a_client_connects_and_is_greeted() {
@@ -204,13 +205,19 @@ fn ctrl_l_listens_and_stops() {
     assert!(!harness.state().server.is_listening());
 }
 
-#[test]
-fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
-    // The port must be known before listening to connect to it: take a free one.
+/// A window (Min 2, Max 10) set to a free port, not listening yet: a test that must know the
+/// port before listening (to connect to it across a switch of mode).
+fn window_on_a_free_port() -> (Harness<'static, ServerWindow>, u16) {
     let port = test_support::free_port();
     let mut harness = window(2, 10);
     harness.state_mut().settings.port = port.to_string();
     harness.step();
+    (harness, port)
+}
+
+#[test]
+fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
+    let (mut harness, port) = window_on_a_free_port();
     harness.get_by_label("Naive (one socket)").click();
     harness.step();
     assert!(harness.state().settings.naive);
@@ -280,10 +287,7 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
 
 #[test]
 fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
-    let port = test_support::free_port();
-    let mut harness = window(2, 10);
-    harness.state_mut().settings.port = port.to_string();
-    harness.step();
+    let (mut harness, _port) = window_on_a_free_port();
     let address = listen(&mut harness);
     // Pool: sockets 0 and 1 wait idle; the client gets 0 and socket 2 refills the pool.
     let pooled = greeted_client(address);
