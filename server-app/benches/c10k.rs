@@ -20,7 +20,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
@@ -163,23 +163,9 @@ impl Server {
             command.arg("--plain-server");
             command
         };
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        let address: SocketAddr = loop {
-            first.clear();
-            assert!(stdout.read_line(&mut first).unwrap() > 0, "server ended");
-            if let Ok(record) = serde_json::from_str::<serde_json::Value>(&first)
-                && record["event"] == "listening"
-            {
-                break record["address"].as_str().unwrap().parse().unwrap();
-            }
-        };
+        let (child, stdout, address) =
+            test_support::app::listening_on_a_pipe(command.stderr(Stdio::inherit()));
+        let address: SocketAddr = address.parse().unwrap();
         // Lines read along with the first one arrived with it.
         let early = (stdout.buffer().to_vec(), SystemTime::now());
         let stdout = stdout.into_inner();

@@ -69,6 +69,17 @@ impl Lab {
         lab
     }
 
+    /// [`Lab::start`], then what step 1 and 2 of most lessons ask: Listen, and (once both
+    /// windows are at step 2) connect the client with `button` (Connect, Connect ×6 …). Returns
+    /// the lab and the server's address.
+    pub fn connected_at_step_2(lesson: &str, test: &str, button: &str) -> (Lab, SocketAddr) {
+        let mut lab = Lab::start(lesson, test);
+        let address = lab.listen();
+        lab.at_step(2);
+        lab.connect(address, button);
+        (lab, address)
+    }
+
     pub fn step(&mut self) {
         self.server.step();
         self.client.step();
@@ -158,6 +169,15 @@ impl Lab {
     /// [`Lab::answer`] with a wrong number first (see [`wrong`]), then `right`.
     pub fn answer_after_a_wrong_one(&mut self, side: Side, right: &str) {
         self.answer(side, &wrong(right), right);
+    }
+
+    /// Waits for `side`'s question (`what`), reads the live count `name` it asks about, checks
+    /// it is not 0 (`why` it cannot be), and answers it after a wrong one.
+    pub fn answer_a_live_count(&mut self, side: Side, what: &str, name: &str, why: &str) {
+        self.until_asking(side, what);
+        let count = self.live(side, name);
+        assert_ne!(count, "0", "{why}");
+        self.answer_after_a_wrong_one(side, &count);
     }
 
     /// Steps both windows until `side`'s panel asks its question.

@@ -89,10 +89,7 @@ fn accept_queue_by_ss(port: u16) -> Option<u64> {
 
 #[test]
 fn lesson_3_max_and_the_backlog() {
-    let mut lab = Lab::start("max-and-backlog", "l3");
-    let address = lab.listen();
-    lab.at_step(2);
-    lab.connect(address, "Connect ×6");
+    let (mut lab, address) = Lab::connected_at_step_2("max-and-backlog", "l3", "Connect ×6");
     lab.at_step(3);
     lab.until_asking(Side::Server, "the question on the accept queue");
     // What the kernel says, read with `ss` (when the test machine has it), is the answer.
@@ -116,14 +113,13 @@ fn lesson_3_max_and_the_backlog() {
 
 #[test]
 fn lesson_4_why_a_serversocket() {
-    let mut lab = Lab::start("why-a-serversocket", "l4");
-    let address = lab.listen();
-    lab.at_step(2);
-    lab.connect(address, "Connect ×20");
-    lab.until_asking(Side::Client, "the question on the naive burst");
-    let failed = lab.live(Side::Client, "errors");
-    assert_ne!(failed, "0", "the naive server lost part of the burst");
-    lab.answer_after_a_wrong_one(Side::Client, &failed);
+    let (mut lab, _) = Lab::connected_at_step_2("why-a-serversocket", "l4", "Connect ×20");
+    lab.answer_a_live_count(
+        Side::Client,
+        "the question on the naive burst",
+        "errors",
+        "the naive server lost part of the burst",
+    );
     lab.at_step(3);
     lab.click_client("Close all");
     lab.at_step(4);
@@ -195,19 +191,18 @@ fn lesson_5_errors() {
 
 #[test]
 fn lesson_6_closing() {
-    let mut lab = Lab::start("closing", "l6");
-    let address = lab.listen();
-    lab.at_step(2);
-    lab.connect(address, "Connect");
+    let (mut lab, _) = Lab::connected_at_step_2("closing", "l6", "Connect");
     lab.at_step(3);
     lab.until("greeted", |lab| {
         lab.client.state().log().contains("From the server socket")
     });
     lab.click_server("Disconnect all");
-    lab.until_asking(Side::Server, "the server's question");
-    let time_wait = lab.live(Side::Server, "time_wait");
-    assert_ne!(time_wait, "0", "the side that closed first holds TIME_WAIT");
-    lab.answer_after_a_wrong_one(Side::Server, &time_wait);
+    lab.answer_a_live_count(
+        Side::Server,
+        "the server's question",
+        "time_wait",
+        "the side that closed first holds TIME_WAIT",
+    );
     lab.at_step(4);
     lab.click_client("Connect");
     lab.until("greeted again", |lab| {
@@ -221,13 +216,12 @@ fn lesson_6_closing() {
             >= 2
     });
     lab.click_client("Close all");
-    lab.until_asking(Side::Client, "the client's question");
-    let time_wait = lab.live(Side::Client, "time_wait");
-    assert_ne!(
-        time_wait, "0",
-        "now the client closed first and holds TIME_WAIT"
+    lab.answer_a_live_count(
+        Side::Client,
+        "the client's question",
+        "time_wait",
+        "now the client closed first and holds TIME_WAIT",
     );
-    lab.answer_after_a_wrong_one(Side::Client, &time_wait);
     lab.finished();
 }
 
@@ -299,12 +293,9 @@ fn a_lesson_is_remembered_between_runs_and_reset_starts_it_again() {
 
 #[test]
 fn lesson_8_tls() {
-    let mut lab = Lab::start("tls", "l8");
     // The server makes (or reuses) its self-signed certificate in this user's data folder, as
     // the app does for a learner.
-    let address = lab.listen();
-    lab.at_step(2);
-    lab.connect(address, "Connect");
+    let (mut lab, address) = Lab::connected_at_step_2("tls", "l8", "Connect");
     lab.answer(Side::Client, "103", "102");
     lab.at_step(3);
     lab.click_client("Connect");

@@ -85,6 +85,34 @@ pub fn naive_server(binary: PathBuf, relisten_delay_ms: &str) -> App {
     App::start(binary, &[&args[..], &delay[..]].concat())
 }
 
+/// Starts `command` with its stdout a pipe the caller reads itself (no thread of [`App`]
+/// between, for a test of the pipe or a bench timing its lines), and reads its first line,
+/// which must be a JSON `listening` record. Returns the child, the reader (past that line) and
+/// the address the line gives.
+///
+/// # Panics
+/// When it cannot start, or its first line is not a `listening` record.
+pub fn listening_on_a_pipe(
+    command: &mut Command,
+) -> (Child, BufReader<std::process::ChildStdout>, String) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("a piped stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("its output is text");
+    let listening: Value = serde_json::from_str(&first)
+        .unwrap_or_else(|e| panic!("the first line is not JSON ({e}): {first}"));
+    assert_eq!(listening["event"], "listening", "{first}");
+    let address = listening["address"]
+        .as_str()
+        .expect("an address")
+        .to_owned();
+    (child, stdout, address)
+}
+
 /// A running app whose stdout lines arrive through a channel, so every read has a deadline.
 /// Lines from different sockets interleave in any order, so a wait also matches lines that
 /// arrived earlier and no wait has claimed yet. Killed when dropped.
