@@ -117,6 +117,14 @@ pub fn tab_to<S>(harness: &mut Harness<'_, S>, label: &str, most: usize) -> bool
     false
 }
 
+/// Presses Tab until the control labelled `label` has the focus (at most 80 times; the test
+/// fails saying Tab never reached it), then presses `key` on it (Enter, Space), as a keyboard
+/// user would.
+pub fn press_by_keyboard<S>(harness: &mut Harness<'_, S>, label: &str, key: egui::Key) {
+    assert!(tab_to(harness, label, 80), "Tab never reached {label}");
+    harness.key_press(key);
+}
+
 /// eframe's storage in memory, as a window's `save` sees it: a test saves a window, then builds
 /// the next run's window from what was saved.
 #[derive(Default)]
