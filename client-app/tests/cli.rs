@@ -114,9 +114,9 @@ fn an_unknown_host_exits_1_with_error_103_in_the_seeds_words() {
 
 #[test]
 fn help_names_every_flag_with_its_default() {
-    let output = client(&["--help"]);
-    assert!(output.status.success());
-    let help = String::from_utf8_lossy(&output.stdout);
+    let help = test_support::app::printed_by_success(
+        Command::new(env!("CARGO_BIN_EXE_client-app")).arg("--help"),
+    );
     for expected in [
         "--headless",
         "--address",

@@ -20,57 +20,40 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use serversocket::seed::SERVER_GREETING;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use test_support::bench::{
+    self, Args, Measure, greeted, in_turn, median_of, resident_mib, two_workers,
+};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
-/// Clients at a time in the cycle measures.
-const CONCURRENCY: usize = 32;
 /// Clients in the burst.
 const BURST: usize = 10_000;
 /// No single client operation may take longer; the bench fails instead of hanging.
 const PATIENCE: Duration = Duration::from_secs(60);
 
 fn main() {
-    if std::env::args().any(|arg| arg == "--plain-server") {
+    let args = Args::from_env();
+    if args.flag("--plain-server") {
         plain_server();
         return;
     }
     // 10,000 client sockets live in this process.
     let _ = serversocket::open_files::raise_to_hard();
-    let quick = std::env::args().any(|arg| arg == "--quick");
-    let only: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|arg| !arg.starts_with("--"))
-        .collect();
-    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
-    let clients = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let rounds = if quick { 1 } else { 5 };
+    let quick = args.quick;
+    let clients = two_workers();
+    let rounds = args.rounds();
     let mut lines = Vec::new();
-    if wanted("accept_rate_headless") {
+    if args.wanted("accept_rate_headless") {
         let total = if quick { 1_000 } else { 5_000 };
-        let mut lateness = Lateness::default();
-        let measure = Rounds::run("accept_rate_headless", "conn/s", rounds, |ours| {
-            let server = Server::start(ours);
-            let rate = cycles_per_second(&clients, server.address, total);
-            let late = server.finish();
-            if ours {
-                lateness.merge(&late);
-            }
-            rate
-        });
-        lines.push(measure.ratio_line());
+        let (measure, lateness) =
+            cycle_rounds("accept_rate_headless", "conn/s", &clients, total, rounds);
+        lines.push(measure.ratio_line(1));
         lines.push(format!(
             "accept_rate_headless: of {} lines, the latest reached the reader {:.1} ms after its event, 99.9% within {:.1} ms, {} later than 10 ms (goal: every line within 10 ms)",
             lateness.lines,
@@ -79,25 +62,26 @@ fn main() {
             lateness.later_than(Duration::from_millis(10)),
         ));
     }
-    if wanted("burst_10000") || wanted("memory_10000") {
+    if args.wanted("burst_10000") || args.wanted("memory_10000") {
         // (refused, connected but never greeted), ours and the reference's.
         let mut missed = ([0, 0], [0, 0]);
-        let mut memory = Rounds::new("memory_10000", "MiB", rounds);
-        let burst = Rounds::run("burst_10000", "ms", rounds, |ours| {
+        // Each round's (milliseconds until all were greeted, MiB the server gained).
+        let taken = in_turn(rounds, |ours| {
             let server = Server::start(ours);
             let before = server.resident_mib();
             let (took, failed, held) = burst(&clients, server.address);
             // Let the server take in what the burst left in flight before it is weighed.
             std::thread::sleep(Duration::from_millis(300));
-            memory.add(ours, (server.resident_mib() - before).max(0.1));
+            let gained = (server.resident_mib() - before).max(0.1);
             drop(held);
             server.finish();
             let count = if ours { &mut missed.0 } else { &mut missed.1 };
             count[0] += failed[0];
             count[1] += failed[1];
-            took.as_secs_f64() * 1000.0
+            (took.as_secs_f64() * 1000.0, gained)
         });
-        lines.push(burst.ratio_line());
+        let burst = Measure::of_rounds("burst_10000", "ms", taken.iter().map(|(o, r)| (o.0, r.0)));
+        lines.push(burst.ratio_line(1));
         lines.push(format!(
             "burst_10000: both servers listen with backlog {} (net.core.somaxconn)",
             backlog()
@@ -110,111 +94,45 @@ fn main() {
             missed.0[1],
             missed.1[1]
         ));
-        lines.push(memory.ratio_line());
+        let memory =
+            Measure::of_rounds("memory_10000", "MiB", taken.iter().map(|(o, r)| (o.1, r.1)));
+        lines.push(memory.ratio_line(1));
         lines.push(format!(
             "memory_10000: ours {:.1} MiB for {BURST} connections (goal <= 40), reference {:.1} MiB",
-            memory.median_ours(),
-            memory.median_reference()
+            median_of(taken.iter().map(|(ours, _)| ours.1)),
+            median_of(taken.iter().map(|(_, reference)| reference.1))
         ));
     }
-    if wanted("churn_100k") {
+    if args.wanted("churn_100k") {
         let total = if quick { 10_000 } else { 100_000 };
-        let measure = Rounds::run("churn_100k", "cycles/s", rounds, |ours| {
-            let server = Server::start(ours);
-            let rate = cycles_per_second(&clients, server.address, total);
-            server.finish();
-            rate
-        });
-        lines.push(measure.ratio_line());
+        let (measure, _) = cycle_rounds("churn_100k", "cycles/s", &clients, total, rounds);
+        lines.push(measure.ratio_line(1));
     }
     for line in lines {
         println!("{line}");
     }
 }
 
-/// A measure's rounds: ours and the reference, taken in turn.
-struct Rounds {
+/// `rounds` rounds, ours then the reference, of `total` connect–greet–close cycles a second,
+/// and how late our server's lines reached the reader.
+fn cycle_rounds(
     name: &'static str,
     unit: &'static str,
-    ours: Vec<f64>,
-    reference: Vec<f64>,
-}
-
-impl Rounds {
-    fn new(name: &'static str, unit: &'static str, rounds: usize) -> Self {
-        Self {
-            name,
-            unit,
-            ours: Vec::with_capacity(rounds),
-            reference: Vec::with_capacity(rounds),
-        }
-    }
-
-    /// `rounds` times: `measure(true)` (ours), then `measure(false)` (the reference).
-    fn run(
-        name: &'static str,
-        unit: &'static str,
-        rounds: usize,
-        mut measure: impl FnMut(bool) -> f64,
-    ) -> Self {
-        let mut this = Self::new(name, unit, rounds);
-        for _ in 0..rounds {
-            let ours = measure(true);
-            this.add(true, ours);
-            let reference = measure(false);
-            this.add(false, reference);
-        }
-        this
-    }
-
-    fn add(&mut self, ours: bool, value: f64) {
+    clients: &tokio::runtime::Runtime,
+    total: usize,
+    rounds: usize,
+) -> (Measure, Lateness) {
+    let mut lateness = Lateness::default();
+    let rates = in_turn(rounds, |ours| {
+        let server = Server::start(ours);
+        let rate = cycles_per_second(clients, server.address, total);
+        let late = server.finish();
         if ours {
-            self.ours.push(value);
-        } else {
-            self.reference.push(value);
+            lateness.merge(&late);
         }
-    }
-
-    fn median_ours(&self) -> f64 {
-        median(&self.ours)
-    }
-
-    fn median_reference(&self) -> f64 {
-        median(&self.reference)
-    }
-
-    /// `RATIO <name> <median> (spread …)`: the ratio of each round, ours over the reference
-    /// measured just after it.
-    fn ratio_line(&self) -> String {
-        let ratios: Vec<f64> = self
-            .ours
-            .iter()
-            .zip(&self.reference)
-            .map(|(ours, reference)| ours / reference)
-            .collect();
-        let lowest = ratios.iter().copied().fold(f64::INFINITY, f64::min);
-        let highest = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        format!(
-            "RATIO {} {:.2} (spread {lowest:.2}–{highest:.2} over {} rounds; ours {:.1} {}, reference {:.1} {}, medians)",
-            self.name,
-            median(&ratios),
-            ratios.len(),
-            self.median_ours(),
-            self.unit,
-            self.median_reference(),
-            self.unit
-        )
-    }
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    match sorted.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => sorted[n / 2],
-        n => f64::midpoint(sorted[n / 2 - 1], sorted[n / 2]),
-    }
+        rate
+    });
+    (Measure::of_rounds(name, unit, rates), lateness)
 }
 
 /// A server in a process of its own: ours (`server-app --headless --json`) or the plain loop.
@@ -245,23 +163,9 @@ impl Server {
             command.arg("--plain-server");
             command
         };
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        let address: SocketAddr = loop {
-            first.clear();
-            assert!(stdout.read_line(&mut first).unwrap() > 0, "server ended");
-            if let Ok(record) = serde_json::from_str::<serde_json::Value>(&first)
-                && record["event"] == "listening"
-            {
-                break record["address"].as_str().unwrap().parse().unwrap();
-            }
-        };
+        let (child, stdout, address) =
+            test_support::app::listening_on_a_pipe(command.stderr(Stdio::inherit()));
+        let address: SocketAddr = address.parse().unwrap();
         // Lines read along with the first one arrived with it.
         let early = (stdout.buffer().to_vec(), SystemTime::now());
         let stdout = stdout.into_inner();
@@ -278,9 +182,7 @@ impl Server {
 
     /// The server process's resident memory, in MiB.
     fn resident_mib(&self) -> f64 {
-        let statm = std::fs::read_to_string(format!("/proc/{}/statm", self.child.id())).unwrap();
-        let pages: f64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-        pages * 4096.0 / (1024.0 * 1024.0)
+        resident_mib(&self.child.id().to_string())
     }
 
     /// Stops the server (SIGTERM, as Ctrl-C would) and returns how late its lines were.
@@ -446,16 +348,9 @@ fn read_lines(mut stdout: impl Read, early: (Vec<u8>, SystemTime)) -> Lateness {
 /// connection and waits for the client to leave. Prints its address as ours does.
 fn plain_server() {
     let _ = serversocket::open_files::raise_to_hard();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = two_workers();
+    let listener = bench::plain_listener(&runtime, backlog());
     runtime.block_on(async {
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.set_reuseaddr(true).unwrap();
-        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-        let listener = socket.listen(backlog()).unwrap();
         let address = listener.local_addr().unwrap();
         let mut stdout = std::io::stdout();
         writeln!(
@@ -465,13 +360,9 @@ fn plain_server() {
         .unwrap();
         stdout.flush().unwrap();
         let accepting = async {
-            while let Ok((mut stream, _)) = listener.accept().await {
+            while let Ok((stream, _)) = listener.accept().await {
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(async move {
-                    let _ = stream.write_all(SERVER_GREETING.as_bytes()).await;
-                    let mut buffer = [0_u8; 4096];
-                    while matches!(stream.read(&mut buffer).await, Ok(n) if n > 0) {}
-                });
+                tokio::spawn(bench::greet(stream));
             }
         };
         tokio::select! {
@@ -481,35 +372,9 @@ fn plain_server() {
     });
 }
 
-/// One client: connect, read the greeting. `Err` if refused or cut short.
-async fn greeted(address: SocketAddr) -> std::io::Result<TcpStream> {
-    let mut stream = tokio::time::timeout(PATIENCE, TcpStream::connect(address)).await??;
-    let mut greeting = vec![0; SERVER_GREETING.len()];
-    tokio::time::timeout(PATIENCE, stream.read_exact(&mut greeting)).await??;
-    Ok(stream)
-}
-
-/// `total` connect–greet–close cycles, [`CONCURRENCY`] at a time; returns cycles a second.
+/// `total` connect–greet–close cycles, [`bench::CONCURRENCY`] at a time; returns cycles a second.
 fn cycles_per_second(clients: &tokio::runtime::Runtime, address: SocketAddr, total: usize) -> f64 {
-    let done = Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
-    clients.block_on(async {
-        let tasks: Vec<_> = (0..CONCURRENCY)
-            .map(|worker| {
-                let done = Arc::clone(&done);
-                tokio::spawn(async move {
-                    for _ in (worker..total).step_by(CONCURRENCY) {
-                        drop(greeted(address).await.expect("served"));
-                        done.fetch_add(1, Ordering::Relaxed);
-                    }
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap();
-        }
-    });
-    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+    bench::cycles_per_second(clients, total, move || greeted(address, PATIENCE))
 }
 
 /// [`BURST`] clients connect at once; returns the time until all were greeted, how many were

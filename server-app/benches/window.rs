@@ -1,8 +1,9 @@
 //! UI measures of the server window, each beside its reference, printed as
 //! `RATIO <name> <median ours/reference> (spread <lowest>–<highest> over <n> rounds; …)` lines and a
-//! table for docs/benchmarks.md. Run from the workspace root: `cargo bench --bench window`
-//! (`-- --quick` for a smaller run). The window runs in an egui_kittest harness: no display and
-//! no GPU, so a frame here is layout and shape building, which is what the log's size can cost.
+//! table for docs/benchmarks.md (the harness is `test_support::bench`). Run from the workspace
+//! root: `cargo bench --bench window` (`-- --quick` for a smaller run, `-- idle_repaints` for
+//! one measure). The window runs in an egui_kittest harness: no display and no GPU, so a frame
+//! here is layout and shape building, which is what the log's size can cost.
 //!
 //! - `ui_frame_100k`: one frame with 100,000 log lines and 1,000 sockets, against the same window
 //!   with 100 lines and 10 sockets (goal <= 1.5: only the visible rows cost).
@@ -29,93 +30,37 @@ use bytes::Bytes;
 use egui_kittest::Harness;
 use server_app::window::{ServerSettings, ServerWindow};
 use serversocket::{Event, SocketId};
+use test_support::bench::{self, Args, Measure, in_turn};
 
 /// Frames are paced like a 60 Hz display.
 const FRAME: Duration = Duration::from_micros(16_667);
 
-struct Measure {
-    name: &'static str,
-    ours: f64,
-    reference: f64,
-    unit: &'static str,
-    /// The lowest and highest ratio over the rounds.
-    spread: (f64, f64),
-    /// How many rounds the median was taken over.
-    rounds: usize,
-}
-
-impl Measure {
-    /// A measure of one round.
-    fn once(name: &'static str, ours: f64, reference: f64, unit: &'static str) -> Self {
-        let mut this = Self {
-            name,
-            ours,
-            reference,
-            unit,
-            spread: (0.0, 0.0),
-            rounds: 1,
-        };
-        this.spread = (this.ratio(), this.ratio());
-        this
-    }
-
-    /// The round with the median ratio, with the spread of all the rounds.
-    fn median(mut rounds: Vec<Self>) -> Self {
-        rounds.sort_by(|a, b| a.ratio().total_cmp(&b.ratio()));
-        let spread = (rounds[0].ratio(), rounds[rounds.len() - 1].ratio());
-        let count = rounds.len();
-        let mut middle = rounds.swap_remove(count / 2);
-        middle.spread = spread;
-        middle.rounds = count;
-        middle
-    }
-
-    fn ratio(&self) -> f64 {
-        if self.reference == 0.0 {
-            if self.ours == 0.0 { 1.0 } else { f64::INFINITY }
-        } else {
-            self.ours / self.reference
+fn main() {
+    let args = Args::from_env();
+    let (quick, rounds) = (args.quick, args.rounds());
+    let mut measures = Vec::new();
+    // (log lines, sockets) of the window measured, and of its reference.
+    for (name, big, small) in [
+        ("ui_frame_100k", (100_000, 1_000), (100, 10)),
+        ("ui_frame_10k_sockets", (20_000, 10_000), (20, 10)),
+    ] {
+        if args.wanted(name) {
+            measures.push(ui_frame(name, big, small, quick, rounds));
         }
     }
-}
-
-fn main() {
-    let quick = std::env::args().any(|arg| arg == "--quick");
-    let rounds = if quick { 1 } else { 5 };
-    let measures = [
-        ui_frame(quick, rounds),
-        ui_frame_10k_sockets(quick, rounds),
-        idle_repaints(quick),
-        busy_repaints(quick),
-    ];
-    for m in &measures {
-        println!(
-            "RATIO {} {:.2} (spread {:.2}–{:.2} over {} rounds; ours {:.3} {}, reference {:.3} {})",
-            m.name,
-            m.ratio(),
-            m.spread.0,
-            m.spread.1,
-            m.rounds,
-            m.ours,
-            m.unit,
-            m.reference,
-            m.unit
-        );
+    // How long the repaint measures watch the window.
+    let span = if quick {
+        Duration::from_millis(500)
+    } else {
+        Duration::from_secs(2)
+    };
+    if args.wanted("idle_repaints") {
+        measures.push(idle_repaints(span));
     }
-    println!();
-    println!("| measure | ours | reference | ratio |");
-    println!("|---|---|---|---|");
-    for m in &measures {
-        println!(
-            "| {} | {:.3} {} | {:.3} {} | {:.2} |",
-            m.name,
-            m.ours,
-            m.unit,
-            m.reference,
-            m.unit,
-            m.ratio()
-        );
+    if args.wanted("busy_repaints") {
+        measures.push(busy_repaints(span));
     }
+    bench::print_report(&measures, 3);
 }
 
 /// A server window in a harness, not listening, filled with `lines` log lines over `sockets`
@@ -179,33 +124,24 @@ fn median_frame_ms(harness: &mut Harness<'static, ServerWindow>, frames: usize) 
     times[times.len() / 2]
 }
 
-fn ui_frame(quick: bool, rounds: usize) -> Measure {
+/// One frame of a window filled with `big` (log lines, sockets), against the same window
+/// filled with `small`, in `rounds` rounds.
+fn ui_frame(
+    name: &'static str,
+    big: (usize, u64),
+    small: (usize, u64),
+    quick: bool,
+    rounds: usize,
+) -> Measure {
     let frames = if quick { 15 } else { 101 };
-    let mut big = filled_window(100_000, 1_000);
-    let mut small = filled_window(100, 10);
-    Measure::median(
-        (0..rounds)
-            .map(|_| {
-                let ours = median_frame_ms(&mut big, frames);
-                let reference = median_frame_ms(&mut small, frames);
-                Measure::once("ui_frame_100k", ours, reference, "ms/frame")
-            })
-            .collect(),
-    )
-}
-
-fn ui_frame_10k_sockets(quick: bool, rounds: usize) -> Measure {
-    let frames = if quick { 15 } else { 101 };
-    let mut big = filled_window(20_000, 10_000);
-    let mut small = filled_window(20, 10);
-    Measure::median(
-        (0..rounds)
-            .map(|_| {
-                let ours = median_frame_ms(&mut big, frames);
-                let reference = median_frame_ms(&mut small, frames);
-                Measure::once("ui_frame_10k_sockets", ours, reference, "ms/frame")
-            })
-            .collect(),
+    let mut big = filled_window(big.0, big.1);
+    let mut small = filled_window(small.0, small.1);
+    Measure::of_rounds(
+        name,
+        "ms/frame",
+        in_turn(rounds, |ours| {
+            median_frame_ms(if ours { &mut big } else { &mut small }, frames)
+        }),
     )
 }
 
@@ -255,12 +191,7 @@ fn counting_from_now(harness: &mut Harness<'static, ServerWindow>) -> Arc<Atomic
     requests
 }
 
-fn idle_repaints(quick: bool) -> Measure {
-    let span = if quick {
-        Duration::from_millis(500)
-    } else {
-        Duration::from_secs(2)
-    };
+fn idle_repaints(span: Duration) -> Measure {
     // Listening, with its whole idle pool (Listening + 2 AddSocket lines), then nothing happens.
     let mut listening = listening_window();
     for _ in 0..100 {
@@ -278,12 +209,7 @@ fn idle_repaints(quick: bool) -> Measure {
     Measure::once("idle_repaints", ours as f64, reference as f64, "frames")
 }
 
-fn busy_repaints(quick: bool) -> Measure {
-    let span = if quick {
-        Duration::from_millis(500)
-    } else {
-        Duration::from_secs(2)
-    };
+fn busy_repaints(span: Duration) -> Measure {
     let mut harness = listening_window();
     let requests = counting_from_now(&mut harness);
     let address = harness.state().local_address().expect("listening");

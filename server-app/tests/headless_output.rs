@@ -5,10 +5,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::process::{Command, Stdio};
 
-use serde_json::Value;
 use test_support::PATIENCE;
 
 use common::{App, greet_one_after_another, is_event, server_binary};
@@ -19,19 +18,11 @@ fn server_with_a_reader() -> (
     BufReader<std::process::ChildStdout>,
     String,
 ) {
-    let mut child = Command::new(server_binary())
-        .args(["--headless", "--port", "0", "--json"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let listening: Value = serde_json::from_str(&first).unwrap();
-    let address = listening["address"].as_str().unwrap().to_owned();
-    (child, stdout, address)
+    test_support::app::listening_on_a_pipe(
+        Command::new(server_binary())
+            .args(["--headless", "--port", "0", "--json"])
+            .stderr(Stdio::null()),
+    )
 }
 
 /// Waits (at most [`PATIENCE`]) for a server whose reader left to end, and checks it ended well.

@@ -8,7 +8,9 @@ mod common;
 
 use test_support::PATIENCE;
 
-use common::{App, greet_one_after_another, is_event, server_binary, server_under_prlimit};
+use common::{
+    client_of, greet_one_after_another, is_event, server_binary, server_under_prlimit, started,
+};
 
 /// The pause an accept error announces: "… tries again in N ms".
 fn retry_in_ms(message: &str) -> u64 {
@@ -21,13 +23,8 @@ fn retry_in_ms(message: &str) -> u64 {
 /// `--idle-timeout 1`: a client that never sends is closed with 102 "idle timeout".
 #[test]
 fn a_silent_client_is_closed_after_the_idle_timeout() {
-    let mut server = App::start(
-        server_binary(),
-        &["--headless", "--port", "0", "--idle-timeout", "1", "--json"],
-    );
-    let address = server.listening_address();
-    let mut silent = std::net::TcpStream::connect(&address).unwrap();
-    silent.set_read_timeout(Some(PATIENCE)).unwrap();
+    let (mut server, address) = started(&["--idle-timeout", "1"]);
+    let mut silent = client_of(&address);
     let error = server.until_json("the idle timeout", |v| is_event(v, "error"));
     assert_eq!(error["code"], 102, "{error}");
     assert_eq!(error["meaning"], "idle timeout", "{error}");
@@ -45,10 +42,7 @@ fn a_silent_client_is_closed_after_the_idle_timeout() {
 #[cfg(target_os = "linux")]
 #[test]
 fn running_out_of_file_descriptors_is_reported_and_survived() {
-    let mut server = server_under_prlimit(
-        "--nofile=64:64",
-        &["--headless", "--port", "0", "--max", "64", "--json"],
-    );
+    let mut server = server_under_prlimit("--nofile=64:64", &["--max", "64", "--json"]);
     let address = server.listening_address();
     // More clients than the server has descriptors: the handshakes complete in the backlog.
     let crowd: Vec<_> = (0..100)
@@ -76,8 +70,7 @@ fn running_out_of_file_descriptors_is_reported_and_survived() {
     );
 
     drop(crowd);
-    let mut late = std::net::TcpStream::connect(&address).unwrap();
-    late.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut late = client_of(&address);
     let mut greeting = vec![0; "From the server socket, I connected to you.".len()];
     std::io::Read::read_exact(&mut late, &mut greeting).unwrap();
     assert_eq!(greeting, b"From the server socket, I connected to you.");
@@ -90,11 +83,7 @@ fn running_out_of_file_descriptors_is_reported_and_survived() {
 #[test]
 fn sigterm_with_500_clients_connected_closes_them_all_and_exits_0() {
     const CLIENTS: usize = 500;
-    let mut server = App::start(
-        server_binary(),
-        &["--headless", "--port", "0", "--max", "600", "--json"],
-    );
-    let address = server.listening_address();
+    let (mut server, address) = started(&["--max", "600"]);
     let mut clients: Vec<std::net::TcpStream> = (0..CLIENTS)
         .map(|_| std::net::TcpStream::connect(&address).unwrap())
         .collect();
@@ -119,13 +108,8 @@ fn sigterm_with_500_clients_connected_closes_them_all_and_exits_0() {
 #[test]
 fn server_reply_echo_returns_what_arrives() {
     use std::io::{Read, Write};
-    let mut server = App::start(
-        server_binary(),
-        &["--headless", "--port", "0", "--json", "--reply", "echo"],
-    );
-    let address = server.listening_address();
-    let mut stream = std::net::TcpStream::connect(&address).unwrap();
-    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    let (mut server, address) = started(&["--reply", "echo"]);
+    let mut stream = client_of(&address);
     let data: Vec<u8> = (0..=255_u8).cycle().take(100_000).collect();
     stream.write_all(&data).unwrap();
     stream.shutdown(std::net::Shutdown::Write).unwrap();
@@ -139,22 +123,8 @@ fn server_reply_echo_returns_what_arrives() {
 
 #[test]
 fn clients_beyond_max_are_reported_waiting_in_the_kernels_accept_queue() {
-    let mut server = App::start(
-        server_binary(),
-        &[
-            "--headless",
-            "--json",
-            "--port",
-            "0",
-            "--min",
-            "1",
-            "--max",
-            "2",
-            "--backlog",
-            "16",
-        ],
-    );
-    let address: std::net::SocketAddr = server.listening_address().parse().unwrap();
+    let (mut server, address) = started(&["--min", "1", "--max", "2", "--backlog", "16"]);
+    let address: std::net::SocketAddr = address.parse().unwrap();
     let mut clients: Vec<std::net::TcpStream> = (0..6)
         .map(|_| std::net::TcpStream::connect(address).unwrap())
         .collect();
@@ -178,19 +148,7 @@ fn clients_beyond_max_are_reported_waiting_in_the_kernels_accept_queue() {
 /// start, and `stopped` once, at the end.
 #[test]
 fn naive_mode_reports_each_gap_as_listener_closed_then_listener_reopened() {
-    let mut naive = App::start(
-        server_binary(),
-        &[
-            "--headless",
-            "--port",
-            "0",
-            "--json",
-            "--mode",
-            "naive",
-            "--relisten-delay-ms",
-            "0",
-        ],
-    );
+    let mut naive = test_support::app::naive_server(server_binary(), "0");
     let address = naive.listening_address();
     greet_one_after_another(&address, 1);
     naive.until_json("a gap", |v| is_event(v, "listener_closed"));
@@ -215,19 +173,8 @@ fn naive_mode_reports_each_gap_as_listener_closed_then_listener_reopened() {
 /// kernel's accept queue (none is greeted) and the `accept_queue` line shows them all.
 #[test]
 fn paused_from_the_start_leaves_every_client_in_the_accept_queue() {
-    let mut server = App::start(
-        server_binary(),
-        &[
-            "--headless",
-            "--json",
-            "--port",
-            "0",
-            "--backlog",
-            "16",
-            "--paused",
-        ],
-    );
-    let address: std::net::SocketAddr = server.listening_address().parse().unwrap();
+    let (mut server, address) = started(&["--backlog", "16", "--paused"]);
+    let address: std::net::SocketAddr = address.parse().unwrap();
     let _clients: Vec<std::net::TcpStream> = (0..3)
         .map(|_| std::net::TcpStream::connect(address).unwrap())
         .collect();

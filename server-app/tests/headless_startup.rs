@@ -90,10 +90,7 @@ fn counts_past_their_bounds_exit_2_naming_the_flag_and_the_limit() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_max_past_the_open_files_limit_exits_2_naming_it() {
-    let mut server = server_under_prlimit(
-        "--nofile=64:64",
-        &["--headless", "--port", "0", "--max", "100"],
-    );
+    let mut server = server_under_prlimit("--nofile=64:64", &["--max", "100"]);
     let (status, _, stderr) = server.wait();
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--max"), "{stderr}");
@@ -107,10 +104,7 @@ fn a_max_past_the_open_files_limit_exits_2_naming_it() {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_open_files_soft_limit_is_raised_to_the_hard_limit_at_start() {
-    let mut server = server_under_prlimit(
-        "--nofile=256:4096",
-        &["--headless", "--port", "0", "--max", "3000", "--json"],
-    );
+    let mut server = server_under_prlimit("--nofile=256:4096", &["--max", "3000", "--json"]);
     let listening = server.until_event("listening");
     assert_eq!(listening["max"], 3000, "{listening}");
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", server.child.id())).unwrap();
@@ -153,12 +147,7 @@ fn a_bad_rule_or_template_exits_2_naming_the_rule_and_listens_nowhere() {
 
 /// Runs `server-app --lesson NAME --check …`, returning its exit code and output.
 fn check_lesson(args: &[&str]) -> (Option<i32>, String, String) {
-    let output = test_support::app::output(Command::new(server_binary()).args(args));
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    test_support::app::outcome(Command::new(server_binary()).args(args))
 }
 
 #[test]
@@ -189,9 +178,7 @@ fn a_teachers_malformed_lesson_is_named_with_its_line_and_field() {
 
 #[test]
 fn help_names_every_flag_with_its_default_and_version_the_version() {
-    let output = test_support::app::output(Command::new(server_binary()).arg("--help"));
-    assert!(output.status.success());
-    let help = String::from_utf8_lossy(&output.stdout);
+    let help = test_support::app::printed_by_success(Command::new(server_binary()).arg("--help"));
     for expected in [
         "--headless",
         "--bind",
@@ -210,10 +197,10 @@ fn help_names_every_flag_with_its_default_and_version_the_version() {
     ] {
         assert!(help.contains(expected), "--help lacks {expected}: {help}");
     }
-    let output = test_support::app::output(Command::new(server_binary()).arg("--version"));
-    assert!(output.status.success());
+    let version =
+        test_support::app::printed_by_success(Command::new(server_binary()).arg("--version"));
     assert_eq!(
-        String::from_utf8_lossy(&output.stdout).trim(),
+        version.trim(),
         format!("server-app {}", env!("CARGO_PKG_VERSION"))
     );
 }

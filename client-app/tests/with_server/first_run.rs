@@ -5,6 +5,7 @@
 //! user would type it.)
 
 use client_app::window::{ClientSettings, ClientWindow};
+use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use server_app::window::{ServerSettings, ServerWindow};
 use test_support::kittest;
@@ -12,22 +13,32 @@ use test_support::kittest;
 /// Both windows side by side on a small screen.
 const SIZE: egui::Vec2 = egui::vec2(700.0, 720.0);
 
+/// `window` drawn by `ui` in a harness of [`SIZE`], one frame in: its empty log says what to
+/// do first (`hint`).
+fn fresh<W: 'static>(
+    window: W,
+    mut ui: impl FnMut(&mut W, &mut egui::Ui) + 'static,
+    hint: &str,
+) -> Harness<'static, W> {
+    let mut harness = kittest::harness(SIZE, window, move |egui_ui, window: &mut W| {
+        ui(window, egui_ui);
+    });
+    harness.step();
+    assert!(
+        harness.query_by_label_contains(hint).is_some(),
+        "the empty log says what to do"
+    );
+    harness
+}
+
 #[test]
 fn listen_then_connect_holds_the_seed_conversation() {
     let server_settings = ServerSettings {
         port: "0".to_owned(),
         ..ServerSettings::default()
     };
-    let mut server = kittest::harness(
-        SIZE,
-        ServerWindow::new(server_settings).unwrap(),
-        |ui, w: &mut ServerWindow| w.ui(ui),
-    );
-    server.step();
-    assert!(
-        server.query_by_label_contains("click Listen").is_some(),
-        "the empty log says what to do"
-    );
+    let server_window = ServerWindow::new(server_settings).unwrap();
+    let mut server = fresh(server_window, ServerWindow::ui, "click Listen");
     server.get_by_label("Listen").click();
     server.step();
     let port = server.state().local_address().expect("listening").port();
@@ -36,16 +47,8 @@ fn listen_then_connect_holds_the_seed_conversation() {
         port: port.to_string(),
         ..ClientSettings::default()
     };
-    let mut client = kittest::harness(
-        SIZE,
-        ClientWindow::new(client_settings).unwrap(),
-        |ui, w: &mut ClientWindow| w.ui(ui),
-    );
-    client.step();
-    assert!(
-        client.query_by_label_contains("click Connect").is_some(),
-        "the empty log says what to do"
-    );
+    let client_window = ClientWindow::new(client_settings).unwrap();
+    let mut client = fresh(client_window, ClientWindow::ui, "click Connect");
     client.get_by_label("Connect").click();
 
     let server_lines = [

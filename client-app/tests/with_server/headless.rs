@@ -211,19 +211,7 @@ fn burst_counts(port: &str) -> (usize, usize) {
 
 #[test]
 fn a_burst_against_naive_mode_is_partly_lost_and_against_pool_mode_is_served_in_full() {
-    let mut naive = App::start(
-        server_binary(),
-        &[
-            "--headless",
-            "--port",
-            "0",
-            "--json",
-            "--mode",
-            "naive",
-            "--relisten-delay-ms",
-            "60000",
-        ],
-    );
+    let mut naive = test_support::app::naive_server(server_binary(), "60000");
     let port = port_of(&naive.listening_address());
     // The gap outlasts the test, so the count does not depend on timing: the single socket
     // serves the first client and closes. Sockets arriving while it is closed are refused;
@@ -253,12 +241,7 @@ fn a_burst_against_naive_mode_is_partly_lost_and_against_pool_mode_is_served_in_
 
 /// Runs `server-app --lesson NAME --check …`, returning its exit code and output.
 fn check_lesson(args: &[&str]) -> (Option<i32>, String, String) {
-    let output = test_support::app::output(Command::new(server_binary()).args(args));
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    test_support::app::outcome(Command::new(server_binary()).args(args))
 }
 
 #[test]

@@ -70,6 +70,17 @@ impl Lab {
         lab
     }
 
+    /// [`Lab::start`], then what step 1 and 2 of most lessons ask: Listen, and (once both
+    /// windows are at step 2) connect the client with `button` (Connect, Connect ×6 …). Returns
+    /// the lab and the server's address.
+    pub fn connected_at_step_2(lesson: &str, test: &str, button: &str) -> (Lab, SocketAddr) {
+        let mut lab = Lab::start(lesson, test);
+        let address = lab.listen();
+        lab.at_step(2);
+        lab.connect(address, button);
+        (lab, address)
+    }
+
     pub fn step(&mut self) {
         self.server.step();
         self.client.step();
@@ -156,6 +167,20 @@ impl Lab {
         assert!(answer.correct, "{right} is accepted: {answer:?}");
     }
 
+    /// [`Lab::answer`] with a wrong number first (see [`wrong`]), then `right`.
+    pub fn answer_after_a_wrong_one(&mut self, side: Side, right: &str) {
+        self.answer(side, &wrong(right), right);
+    }
+
+    /// Waits for `side`'s question (`what`), reads the live count `name` it asks about, checks
+    /// it is not 0 (`why` it cannot be), and answers it after a wrong one.
+    pub fn answer_a_live_count(&mut self, side: Side, what: &str, name: &str, why: &str) {
+        self.until_asking(side, what);
+        let count = self.live(side, name);
+        assert_ne!(count, "0", "{why}");
+        self.answer_after_a_wrong_one(side, &count);
+    }
+
     /// Steps both windows until `side`'s panel asks its question.
     pub fn until_asking(&mut self, side: Side, what: &str) {
         self.until(what, |lab| {
@@ -165,22 +190,11 @@ impl Lab {
         });
     }
 
+    /// Types `text` into `side`'s answer field and clicks Check.
     pub fn type_answer(&mut self, side: Side, text: &str) {
         match side {
-            Side::Server => {
-                input(&self.server, "Answer:").set_text_value_accesskit(text);
-                self.server.step();
-                self.server.get_by_label("Check").click();
-                self.server.step();
-                self.server.step();
-            }
-            Side::Client => {
-                input(&self.client, "Answer:").set_text_value_accesskit(text);
-                self.client.step();
-                self.client.get_by_label("Check").click();
-                self.client.step();
-                self.client.step();
-            }
+            Side::Server => type_and_check(&mut self.server, text),
+            Side::Client => type_and_check(&mut self.client, text),
         }
     }
 
@@ -226,6 +240,13 @@ impl Lab {
         self.client.step();
     }
 
+    /// Types the server's port at `address` into the client's Port field and clicks `button`
+    /// (Connect, Connect ×6 …).
+    pub fn connect(&mut self, address: SocketAddr, button: &str) {
+        self.client_port(address.port());
+        self.click_client(button);
+    }
+
     pub fn click_client(&mut self, label: &str) {
         self.client.get_by_label(label).click();
         self.step();
@@ -245,6 +266,15 @@ impl Lab {
             other => panic!("reads are a number: {other:?}"),
         }
     }
+}
+
+/// Types `text` into a lesson panel's answer field and clicks Check.
+fn type_and_check<S>(harness: &mut Harness<'_, S>, text: &str) {
+    input(harness, "Answer:").set_text_value_accesskit(text);
+    harness.step();
+    harness.get_by_label("Check").click();
+    harness.step();
+    harness.step();
 }
 
 /// The input a label names (a text field or a number), not the label itself.
@@ -273,7 +303,7 @@ impl Drop for Lab {
 }
 
 /// A number not equal to `right`, as a wrong answer.
-pub fn wrong(right: &str) -> String {
+fn wrong(right: &str) -> String {
     right
         .parse::<f64>()
         .map_or_else(|_| "42".to_owned(), |n| (n + 1.0).to_string())

@@ -10,14 +10,14 @@ use serversocket_lessons::Side;
 use serversocket_lessons::sync::LessonSync;
 use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
 
-use crate::lab::{Lab, input, wrong};
+use crate::lab::{Lab, input};
 
 #[test]
 fn lesson_1_listening() {
     let mut lab = Lab::start("listening", "l1");
     let address = lab.listen();
     let port = address.port().to_string();
-    lab.answer(Side::Server, &wrong(&port), &port);
+    lab.answer_after_a_wrong_one(Side::Server, &port);
     // The Handle as the status line shows it.
     let handle_label = lab
         .server
@@ -37,15 +37,14 @@ fn lesson_1_listening() {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap()
         .to_owned();
-    lab.answer(Side::Server, &wrong(&handle), &handle);
+    lab.answer_after_a_wrong_one(Side::Server, &handle);
     lab.at_step(3);
-    lab.client_port(address.port());
-    lab.click_client("Connect");
+    lab.connect(address, "Connect");
     let local_port = {
         lab.until_asking(Side::Client, "the client's question");
         lab.live(Side::Client, "last.local_port")
     };
-    lab.answer(Side::Client, &wrong(&local_port), &local_port);
+    lab.answer_after_a_wrong_one(Side::Client, &local_port);
     lab.at_step(4);
     // Another program connects and closes (`nc` in the lesson).
     let other = TcpStream::connect(address).unwrap();
@@ -62,8 +61,7 @@ fn lesson_2_the_pool() {
     let address = lab.listen();
     lab.answer(Side::Server, "1", "2");
     lab.at_step(2);
-    lab.client_port(address.port());
-    lab.click_client("Connect");
+    lab.connect(address, "Connect");
     lab.at_step(3);
     lab.answer(Side::Server, "2", "1");
     lab.at_step(4);
@@ -91,11 +89,7 @@ fn accept_queue_by_ss(port: u16) -> Option<u64> {
 
 #[test]
 fn lesson_3_max_and_the_backlog() {
-    let mut lab = Lab::start("max-and-backlog", "l3");
-    let address = lab.listen();
-    lab.at_step(2);
-    lab.client_port(address.port());
-    lab.click_client("Connect ×6");
+    let (mut lab, address) = Lab::connected_at_step_2("max-and-backlog", "l3", "Connect ×6");
     lab.at_step(3);
     lab.until_asking(Side::Server, "the question on the accept queue");
     // What the kernel says, read with `ss` (when the test machine has it), is the answer.
@@ -119,15 +113,13 @@ fn lesson_3_max_and_the_backlog() {
 
 #[test]
 fn lesson_4_why_a_serversocket() {
-    let mut lab = Lab::start("why-a-serversocket", "l4");
-    let address = lab.listen();
-    lab.at_step(2);
-    lab.client_port(address.port());
-    lab.click_client("Connect ×20");
-    lab.until_asking(Side::Client, "the question on the naive burst");
-    let failed = lab.live(Side::Client, "errors");
-    assert_ne!(failed, "0", "the naive server lost part of the burst");
-    lab.answer(Side::Client, &wrong(&failed), &failed);
+    let (mut lab, _) = Lab::connected_at_step_2("why-a-serversocket", "l4", "Connect ×20");
+    lab.answer_a_live_count(
+        Side::Client,
+        "the question on the naive burst",
+        "errors",
+        "the naive server lost part of the burst",
+    );
     lab.at_step(3);
     lab.click_client("Close all");
     lab.at_step(4);
@@ -137,8 +129,7 @@ fn lesson_4_why_a_serversocket() {
     });
     let address = lab.listen();
     lab.at_step(5);
-    lab.client_port(address.port());
-    lab.click_client("Connect ×20");
+    lab.connect(address, "Connect ×20");
     lab.answer(Side::Client, "1", "0");
     lab.finished();
 }
@@ -190,8 +181,7 @@ fn lesson_5_errors() {
     lab.step();
     let address = lab.listen();
     lab.at_step(6);
-    lab.client_port(address.port());
-    lab.click_client("Connect");
+    lab.connect(address, "Connect");
     lab.until("the client connected", |lab| {
         lab.client.state().log().contains("connected.")
     });
@@ -201,20 +191,18 @@ fn lesson_5_errors() {
 
 #[test]
 fn lesson_6_closing() {
-    let mut lab = Lab::start("closing", "l6");
-    let address = lab.listen();
-    lab.at_step(2);
-    lab.client_port(address.port());
-    lab.click_client("Connect");
+    let (mut lab, _) = Lab::connected_at_step_2("closing", "l6", "Connect");
     lab.at_step(3);
     lab.until("greeted", |lab| {
         lab.client.state().log().contains("From the server socket")
     });
     lab.click_server("Disconnect all");
-    lab.until_asking(Side::Server, "the server's question");
-    let time_wait = lab.live(Side::Server, "time_wait");
-    assert_ne!(time_wait, "0", "the side that closed first holds TIME_WAIT");
-    lab.answer(Side::Server, &wrong(&time_wait), &time_wait);
+    lab.answer_a_live_count(
+        Side::Server,
+        "the server's question",
+        "time_wait",
+        "the side that closed first holds TIME_WAIT",
+    );
     lab.at_step(4);
     lab.click_client("Connect");
     lab.until("greeted again", |lab| {
@@ -228,13 +216,12 @@ fn lesson_6_closing() {
             >= 2
     });
     lab.click_client("Close all");
-    lab.until_asking(Side::Client, "the client's question");
-    let time_wait = lab.live(Side::Client, "time_wait");
-    assert_ne!(
-        time_wait, "0",
-        "now the client closed first and holds TIME_WAIT"
+    lab.answer_a_live_count(
+        Side::Client,
+        "the client's question",
+        "time_wait",
+        "now the client closed first and holds TIME_WAIT",
     );
-    lab.answer(Side::Client, &wrong(&time_wait), &time_wait);
     lab.finished();
 }
 
@@ -263,7 +250,7 @@ fn lesson_7_the_byte_stream() {
     lab.click_client("Stop reading");
     lab.until_asking(Side::Client, "the question on reads");
     let reads = lab.live_count_reads();
-    lab.answer(Side::Client, &wrong(&reads), &reads);
+    lab.answer_after_a_wrong_one(Side::Client, &reads);
     lab.at_step(3);
     lab.click_client("Write ×3");
     lab.answer(Side::Client, "1", "3");
@@ -306,13 +293,9 @@ fn a_lesson_is_remembered_between_runs_and_reset_starts_it_again() {
 
 #[test]
 fn lesson_8_tls() {
-    let mut lab = Lab::start("tls", "l8");
     // The server makes (or reuses) its self-signed certificate in this user's data folder, as
     // the app does for a learner.
-    let address = lab.listen();
-    lab.at_step(2);
-    lab.client_port(address.port());
-    lab.click_client("Connect");
+    let (mut lab, address) = Lab::connected_at_step_2("tls", "l8", "Connect");
     lab.answer(Side::Client, "103", "102");
     lab.at_step(3);
     lab.click_client("Connect");

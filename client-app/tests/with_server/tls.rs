@@ -148,36 +148,35 @@ fn tls_files_that_cannot_be_used_exit_2_naming_them() {
     let bogus = home.join("bogus.pem");
     std::fs::write(&bogus, "not a certificate").unwrap();
     let bogus = bogus.to_str().unwrap();
-    let mut server = App::start(
-        server_binary(),
-        &[
-            "--headless",
-            "--port",
-            "0",
-            "--tls",
-            "--cert",
-            bogus,
-            "--key",
-            bogus,
-        ],
-    );
-    let (status, _, stderr) = server.wait();
-    assert_eq!(status.code(), Some(2));
-    assert!(stderr.contains("holds no certificate"), "{stderr}");
-    let mut client = App::start(
-        client_binary(),
-        &["--headless", "--port", "1", "--tls", "--pin", "abc"],
-    );
-    let (status, _, stderr) = client.wait();
-    assert_eq!(status.code(), Some(2));
-    assert!(stderr.contains("not a SHA-256 fingerprint"), "{stderr}");
-    let mut naive = App::start_in(
-        server_binary(),
-        &["--headless", "--port", "0", "--tls", "--mode", "naive"],
-        &home,
-    );
-    let (status, _, stderr) = naive.wait();
-    assert_eq!(status.code(), Some(2));
-    assert!(stderr.contains("--tls works with --mode pool"), "{stderr}");
+    let server_files = [
+        "--headless",
+        "--port",
+        "0",
+        "--tls",
+        "--cert",
+        bogus,
+        "--key",
+        bogus,
+    ];
+    let client_pin = ["--headless", "--port", "1", "--tls", "--pin", "abc"];
+    let naive_tls = ["--headless", "--port", "0", "--tls", "--mode", "naive"];
+    for (binary, args, says) in [
+        (server_binary(), &server_files[..], "holds no certificate"),
+        (
+            client_binary(),
+            &client_pin[..],
+            "not a SHA-256 fingerprint",
+        ),
+        (
+            server_binary(),
+            &naive_tls[..],
+            "--tls works with --mode pool",
+        ),
+    ] {
+        let mut app = App::start_in(binary, args, &home);
+        let (status, _, stderr) = app.wait();
+        assert_eq!(status.code(), Some(2), "{args:?}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
     let _ = std::fs::remove_dir_all(&home);
 }

@@ -1,9 +1,10 @@
 //! Socket measures of the ServerSocket pool, each beside a plain tokio server doing the same job
 //! with the same client driver, printed as
 //! `RATIO <name> <median ours/reference> (spread <lowest>–<highest> over <n> rounds; …)` lines and a
-//! table for docs/benchmarks.md. Run from the workspace root: `cargo bench --bench pool`
-//! (`-- --quick` for a smaller run, `-- accept_rate` for one measure, `-- --eager` for the
-//! other event consumer, below). Loopback only; every loop is bounded.
+//! table for docs/benchmarks.md (the harness is `test_support::bench`). Run from the workspace
+//! root: `cargo bench --bench pool` (`-- --quick` for a smaller run, `-- accept_rate` for one
+//! measure, `-- --eager` for the other event consumer, below). Loopback only; every loop is
+//! bounded.
 //!
 //! - `accept_rate`: connections a second accepted, handed to a pooled socket and greeted (the
 //!   client reads the greeting, then closes), 32 clients at a time. Goal >= 0.9.
@@ -36,16 +37,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use serversocket::seed::{Greeter, SERVER_GREETING};
+use serversocket::seed::Greeter;
 use serversocket::{Runtime, ServerSocket, Socket, SocketHandler, event_channel};
+use test_support::bench::{
+    self, Args, CONCURRENCY, Measure, greet, greeted, resident_mib, two_workers,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 #[path = "pool/tls.rs"]
 mod tls;
 
-/// Clients at a time in `accept_rate`.
-const CONCURRENCY: usize = 32;
 /// How often our server's event consumer takes what arrived (unless `--eager`).
 const DRAIN_EVERY: Duration = Duration::from_millis(1);
 /// Set by `--eager`: the consumer takes each event as it comes, as the headless printer does.
@@ -55,149 +57,73 @@ const THROUGHPUT_ROUNDS: usize = 11;
 /// No single client operation may take longer; the bench fails instead of hanging.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-struct Measure {
-    name: &'static str,
-    ours: f64,
-    reference: f64,
-    unit: &'static str,
-    /// The lowest and highest ratio over the rounds (set by [`median`]).
-    spread: (f64, f64),
-    /// How many rounds the median was taken over.
-    rounds: usize,
-}
-
-impl Measure {
-    fn new(name: &'static str, ours: f64, reference: f64, unit: &'static str) -> Self {
-        let ratio = ours / reference;
-        Self {
-            name,
-            ours,
-            reference,
-            unit,
-            spread: (ratio, ratio),
-            rounds: 1,
-        }
-    }
-
-    fn ratio(&self) -> f64 {
-        self.ours / self.reference
-    }
-}
-
 fn main() {
     // `burst_1000` and `memory_1000` hold 1,100 sockets: more than a 1,024 soft limit allows.
     let _ = serversocket::open_files::raise_to_hard();
-    let quick = std::env::args().any(|arg| arg == "--quick");
-    EAGER.store(
-        std::env::args().any(|arg| arg == "--eager"),
-        Ordering::Relaxed,
-    );
     // `cargo bench --bench pool -- accept_rate` runs only the named measures (for profiling).
-    let only: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|arg| !arg.starts_with("--"))
-        .collect();
-    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
-    let clients = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let args = Args::from_env();
+    let quick = args.quick;
+    EAGER.store(args.flag("--eager"), Ordering::Relaxed);
+    let clients = two_workers();
     // Loopback figures on a small machine swing from run to run: a full run measures each
     // five times, ours and the reference in turn, and reports the medians.
-    let runs = if quick { 1 } else { 5 };
+    let runs = args.rounds();
     let mut measures = Vec::new();
-    if wanted("accept_rate") {
+    if args.wanted("accept_rate") {
         let total = if quick { 500 } else { 5_000 };
-        measures.push(median((0..runs).map(|_| accept_rate(&clients, total))));
+        measures.push(Measure::median(
+            (0..runs).map(|_| accept_rate(&clients, total)),
+        ));
     }
     let mut refused = None;
-    if wanted("burst_1000") {
+    if args.wanted("burst_1000") {
         let mut most = (0, 0);
-        measures.push(median((0..runs).map(|_| {
+        measures.push(Measure::median((0..runs).map(|_| {
             let (measure, seen) = burst_1000(&clients);
             most = (most.0.max(seen.0), most.1.max(seen.1));
             measure
         })));
         refused = Some(most);
     }
-    if wanted("throughput") {
+    if args.wanted("throughput") {
         let mib = if quick { 32 } else { 256 };
         // A round takes a tenth of a second and swings most (one side's threads sharing a core
         // or not): eleven rounds' median, not five, says where it sits.
         let rounds = if quick { 1 } else { THROUGHPUT_ROUNDS };
-        measures.push(median((0..rounds).map(|_| throughput(&clients, mib))));
+        measures.push(Measure::median(
+            (0..rounds).map(|_| throughput(&clients, mib)),
+        ));
     }
-    if wanted("memory_1000") {
-        measures.push(median((0..runs).map(|_| memory_1000(&clients))));
+    if args.wanted("memory_1000") {
+        measures.push(Measure::median((0..runs).map(|_| memory_1000(&clients))));
     }
-    if wanted("relisten_200") {
+    if args.wanted("relisten_200") {
         relisten_200();
     }
-    if wanted("accept_rate_tls") {
+    if args.wanted("accept_rate_tls") {
         let total = if quick { 300 } else { 2_000 };
-        measures.push(median(
+        measures.push(Measure::median(
             (0..runs).map(|_| tls::accept_rate_tls(&clients, total)),
         ));
     }
-    if wanted("throughput_tls") {
+    if args.wanted("throughput_tls") {
         let mib = if quick { 32 } else { 256 };
-        measures.push(median(
+        measures.push(Measure::median(
             (0..runs).map(|_| tls::throughput_tls(&clients, mib)),
         ));
     }
-    if wanted("sampling_cost") {
+    if args.wanted("sampling_cost") {
         // A difference of a few percent hides in run-to-run noise unless the two are measured
         // in turn, many times, the order swapped every round so a drifting machine favours
         // neither; at least five rounds even with --quick.
         let (total, rounds) = if quick { (500, 5) } else { (5_000, 9) };
         measures.push(sampling_cost(&clients, total, rounds));
     }
-    for m in &measures {
-        println!(
-            "RATIO {} {:.2} (spread {:.2}–{:.2} over {} rounds; ours {:.1} {}, reference {:.1} {}, the median round)",
-            m.name,
-            m.ratio(),
-            m.spread.0,
-            m.spread.1,
-            m.rounds,
-            m.ours,
-            m.unit,
-            m.reference,
-            m.unit
-        );
-    }
+    bench::print_ratio_lines(&measures, 1);
     if let Some((ours, reference)) = refused {
         println!("burst_1000 refused: ours {ours}, reference {reference}");
     }
-    println!();
-    println!("| measure | ours | reference | ours/reference |");
-    println!("|---|---|---|---|");
-    for m in &measures {
-        println!(
-            "| {} | {:.1} {} | {:.1} {} | {:.2} |",
-            m.name,
-            m.ours,
-            m.unit,
-            m.reference,
-            m.unit,
-            m.ratio()
-        );
-    }
-}
-
-/// The round with the median ratio, with the spread of all rounds. Each round measures ours
-/// and then the reference, so the rounds interleave them (ours, reference, ours, …) and a
-/// slow minute of the machine weighs on both alike.
-fn median(runs: impl Iterator<Item = Measure>) -> Measure {
-    let mut runs: Vec<Measure> = runs.collect();
-    runs.sort_by(|a, b| a.ratio().total_cmp(&b.ratio()));
-    let spread = (runs[0].ratio(), runs[runs.len() - 1].ratio());
-    let rounds = runs.len();
-    let mut middle = runs.swap_remove(rounds / 2);
-    middle.spread = spread;
-    middle.rounds = rounds;
-    middle
+    bench::print_table(&measures, 1);
 }
 
 /// Our server: the pool with the seed's greeter (or `handler`), events drained by a thread.
@@ -265,17 +191,8 @@ where
     F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = runtime.block_on(async {
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.set_reuseaddr(true).unwrap();
-        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-        socket.listen(1024).unwrap()
-    });
+    let runtime = two_workers();
+    let listener = bench::plain_listener(&runtime, 1024);
     let address = listener.local_addr().unwrap();
     let serve = Arc::new(serve);
     runtime.spawn(async move {
@@ -290,39 +207,9 @@ where
     }
 }
 
-/// The plain server's greeting job: greet, then wait for the client to leave.
-async fn greet(mut stream: TcpStream) {
-    let _ = stream.write_all(SERVER_GREETING.as_bytes()).await;
-    let mut buffer = [0_u8; 4096];
-    while matches!(stream.read(&mut buffer).await, Ok(n) if n > 0) {}
-}
-
-/// One client: connect, read the greeting. `Err` if refused or cut short.
-async fn greeted(address: SocketAddr) -> std::io::Result<TcpStream> {
-    let mut stream = tokio::time::timeout(PATIENCE, TcpStream::connect(address)).await??;
-    let mut greeting = vec![0; SERVER_GREETING.len()];
-    tokio::time::timeout(PATIENCE, stream.read_exact(&mut greeting)).await??;
-    Ok(stream)
-}
-
 /// `total` connect–greet–close cycles, [`CONCURRENCY`] at a time; returns connections a second.
 fn cycles_per_second(clients: &tokio::runtime::Runtime, address: SocketAddr, total: usize) -> f64 {
-    let start = Instant::now();
-    clients.block_on(async {
-        let tasks: Vec<_> = (0..CONCURRENCY)
-            .map(|worker| {
-                tokio::spawn(async move {
-                    for _ in (worker..total).step_by(CONCURRENCY) {
-                        drop(greeted(address).await.expect("served"));
-                    }
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap();
-        }
-    });
-    total as f64 / start.elapsed().as_secs_f64()
+    bench::cycles_per_second(clients, total, move || greeted(address, PATIENCE))
 }
 
 fn accept_rate(clients: &tokio::runtime::Runtime, total: usize) -> Measure {
@@ -332,7 +219,7 @@ fn accept_rate(clients: &tokio::runtime::Runtime, total: usize) -> Measure {
     let plain = reference(greet);
     let reference_rate = cycles_per_second(clients, plain.address, total);
     drop(plain);
-    Measure::new("accept_rate", ours_rate, reference_rate, "conn/s")
+    Measure::once("accept_rate", ours_rate, reference_rate, "conn/s")
 }
 
 /// What sampling the accept queue costs the accept rate: ours with it against ours without,
@@ -354,18 +241,18 @@ fn sampling_cost(clients: &tokio::runtime::Runtime, total: usize, rounds: usize)
                 let unsampled = rate(false);
                 (rate(true), unsampled)
             };
-            Measure::new("sampling_cost", sampled, unsampled, "conn/s")
+            Measure::once("sampling_cost", sampled, unsampled, "conn/s")
         })
         .collect();
-    measures.sort_by(|a, b| (a.ours / a.reference).total_cmp(&(b.ours / b.reference)));
+    measures.sort_by(|a, b| a.ratio().total_cmp(&b.ratio()));
     let ratios: Vec<String> = measures
         .iter()
-        .map(|m| format!("{:.2}", m.ours / m.reference))
+        .map(|m| format!("{:.2}", m.ratio()))
         .collect();
     // The middle half of the rounds: if it holds 1.0, sampling costs nothing this machine can
     // tell from noise.
     let (low, high) = (&measures[rounds / 4], &measures[rounds - 1 - rounds / 4]);
-    let (low, high) = (low.ours / low.reference, high.ours / high.reference);
+    let (low, high) = (low.ratio(), high.ratio());
     let verdict = if low <= 1.0 && 1.0 <= high {
         "no measurable cost"
     } else if high < 1.0 {
@@ -377,18 +264,16 @@ fn sampling_cost(clients: &tokio::runtime::Runtime, total: usize, rounds: usize)
         "sampling_cost: {rounds} rounds, sampled/unsampled sorted: {}; middle half {low:.2}..{high:.2}: {verdict}",
         ratios.join(" ")
     );
-    let spread = (measures[0].ratio(), measures[measures.len() - 1].ratio());
-    let mut median = measures.swap_remove(rounds / 2);
-    median.spread = spread;
-    median.rounds = rounds;
-    median
+    Measure::median(measures)
 }
 
 /// 1,000 clients connect at once; returns (milliseconds until all greeted, refused count).
 fn all_at_once(clients: &tokio::runtime::Runtime, address: SocketAddr) -> (f64, usize) {
     let start = Instant::now();
     let (streams, refused) = clients.block_on(async {
-        let tasks: Vec<_> = (0..1_000).map(|_| tokio::spawn(greeted(address))).collect();
+        let tasks: Vec<_> = (0..1_000)
+            .map(|_| tokio::spawn(greeted(address, PATIENCE)))
+            .collect();
         let mut streams = Vec::new();
         let mut refused = 0;
         for task in tasks {
@@ -412,7 +297,7 @@ fn burst_1000(clients: &tokio::runtime::Runtime) -> (Measure, (usize, usize)) {
     let (reference_ms, reference_refused) = all_at_once(clients, plain.address);
     drop(plain);
     (
-        Measure::new("burst_1000", ours_ms, reference_ms, "ms"),
+        Measure::once("burst_1000", ours_ms, reference_ms, "ms"),
         (ours_refused, reference_refused),
     )
 }
@@ -472,28 +357,21 @@ fn throughput(clients: &tokio::runtime::Runtime, mib: u64) -> Measure {
     });
     let reference_rate = upload(clients, plain.address, &reference_counted, mib);
     drop(plain);
-    Measure::new("throughput", ours_rate, reference_rate, "MiB/s")
-}
-
-/// Resident memory of this process, in MiB.
-fn resident_mib() -> f64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-    let pages: f64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-    pages * 4096.0 / (1024.0 * 1024.0)
+    Measure::once("throughput", ours_rate, reference_rate, "MiB/s")
 }
 
 /// Opens 1,000 greeted connections and returns the memory they added, in MiB.
 fn thousand_idle(clients: &tokio::runtime::Runtime, address: SocketAddr) -> f64 {
-    let before = resident_mib();
+    let before = resident_mib("self");
     let streams = clients.block_on(async {
         let mut streams = Vec::new();
         for _ in 0..1_000 {
-            streams.push(greeted(address).await.expect("served"));
+            streams.push(greeted(address, PATIENCE).await.expect("served"));
         }
         streams
     });
     std::thread::sleep(Duration::from_millis(200));
-    let grown = resident_mib() - before;
+    let grown = resident_mib("self") - before;
     drop(streams);
     grown
 }
@@ -505,7 +383,7 @@ fn memory_1000(clients: &tokio::runtime::Runtime) -> Measure {
     let plain = reference(greet);
     let reference_mib = thousand_idle(clients, plain.address);
     drop(plain);
-    Measure::new("memory_1000", ours_mib, reference_mib.max(0.1), "MiB")
+    Measure::once("memory_1000", ours_mib, reference_mib.max(0.1), "MiB")
 }
 
 /// 200 StopListening/Listen cycles on one port, events never drained (the channel fills up

@@ -260,13 +260,22 @@ mod tests {
         (sender, receiver, wakes)
     }
 
-    fn send(sender: &EventSender, id: u64) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+    /// A runtime on this thread, to await the sender's futures.
+    fn current_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
             .build()
-            .expect("runtime");
-        runtime.block_on(sender.send(Event::Closed {
+            .expect("runtime")
+    }
+
+    /// Socket `id`'s Closed: an event of no size.
+    fn closed(id: u64) -> Event {
+        Event::Closed {
             socket: SocketId(id),
-        }));
+        }
+    }
+
+    fn send(sender: &EventSender, id: u64) {
+        current_thread().block_on(sender.send(closed(id)));
     }
 
     #[test]
@@ -299,12 +308,7 @@ mod tests {
     #[test]
     fn a_pair_arrives_in_order_with_one_wake_by_every_kind_of_receive() {
         let (sender, mut receiver, wakes) = counted();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("runtime");
-        let closed = |id| Event::Closed {
-            socket: SocketId(id),
-        };
+        let runtime = current_thread();
         runtime.block_on(async {
             sender.send_pair(closed(1), closed(2)).await;
             sender.send_pair(closed(3), closed(4)).await;
@@ -335,9 +339,7 @@ mod tests {
         assert!(eleventh.as_mut().poll(&mut context).is_ready());
         drop(receiver);
         // Nobody reads any more: a sender over budget neither waits nor fails.
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("runtime");
+        let runtime = current_thread();
         runtime.block_on(sender.send_pair(data(11), data(12)));
     }
 

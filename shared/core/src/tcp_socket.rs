@@ -568,7 +568,9 @@ mod tests {
             .expect("connect");
         let (accepted, _) = listener.accept().await.expect("accept");
         // Closed with linger 0: a reset, which the kernel applies to our end at once.
-        accepted.set_linger(Some(Duration::ZERO)).expect("linger");
+        socket2::SockRef::from(&accepted)
+            .set_linger(Some(Duration::ZERO))
+            .expect("linger");
         drop(accepted);
         let gone = test_support::within_patience(|| stream.peer_addr().is_err().then_some(()));
         assert!(gone.is_some(), "the reset reached the client");

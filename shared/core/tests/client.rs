@@ -11,23 +11,13 @@ use std::time::Duration;
 
 use common::{Watch, greeting_server};
 use serversocket::seed::{CLIENT_REPLY, Replier, SERVER_GREETING, client_hello};
-use serversocket::{
-    Event, Passive, Runtime, ServerSocket, Socket, SocketHandler, SocketState, TcpSocket,
-    event_channel,
-};
+use serversocket::{Event, Passive, Socket, SocketHandler, SocketState, TcpSocket, event_channel};
 
 #[test]
 fn the_seed_conversation_between_a_client_socket_and_the_pool() {
     let (runtime, _server, mut server_watch, address) = greeting_server(2, 10);
-    let (events, receiver) = event_channel(None);
-    let socket = TcpSocket::builder("localhost", address.port()).connect(
-        &runtime,
-        &serversocket::SocketIds::new(),
-        Replier::default(),
-        events,
-    );
-    let mut client_watch = Watch::new(receiver);
-    client_watch.until("client connected", |e| common::is_connected(e, 0));
+    let (socket, mut client_watch) =
+        common::connected_client(&runtime, "localhost", address.port(), Replier::default());
     let greeting = client_watch.until("the greeting", |e| matches!(e, Event::Data { .. }));
     assert!(
         matches!(greeting, Event::Data { data, .. } if &data[..] == SERVER_GREETING.as_bytes())
@@ -40,12 +30,7 @@ fn the_seed_conversation_between_a_client_socket_and_the_pool() {
         if received.len() >= expected.len() {
             break;
         }
-        let Event::Data { data, .. } =
-            server_watch.until("the client's words", |e| matches!(e, Event::Data { .. }))
-        else {
-            unreachable!()
-        };
-        received.extend_from_slice(&data);
+        received.extend_from_slice(&server_watch.data("the client's words"));
     }
     assert_eq!(String::from_utf8_lossy(&received), expected);
     client_watch.until("client send complete", |e| {
@@ -68,15 +53,8 @@ fn the_seed_conversation_between_a_client_socket_and_the_pool() {
 #[test]
 fn write_from_the_caller_arrives_and_counters_follow() {
     let (runtime, server, mut server_watch, address) = greeting_server(1, 10);
-    let (events, receiver) = event_channel(None);
-    let socket = TcpSocket::builder("127.0.0.1", address.port()).connect(
-        &runtime,
-        &serversocket::SocketIds::new(),
-        Passive,
-        events,
-    );
-    let mut client_watch = Watch::new(receiver);
-    client_watch.until("connected", |e| common::is_connected(e, 0));
+    let (socket, mut client_watch) =
+        common::connected_client(&runtime, "127.0.0.1", address.port(), Passive);
     socket.write("typed by a person").unwrap();
     let data = server_watch.until("data", |e| matches!(e, Event::Data { .. }));
     assert!(matches!(data, Event::Data { data, .. } if &data[..] == b"typed by a person"));
@@ -89,12 +67,7 @@ fn write_from_the_caller_arrives_and_counters_follow() {
         .unwrap();
     let mut got = Vec::new();
     for _ in 0..10 {
-        let Event::Data { data, .. } =
-            client_watch.until("data", |e| matches!(e, Event::Data { .. }))
-        else {
-            unreachable!()
-        };
-        got.extend_from_slice(&data);
+        got.extend_from_slice(&client_watch.data("data"));
         if got.ends_with(b"from the window") {
             break;
         }
@@ -115,31 +88,20 @@ impl SocketHandler for Echo {
 #[test]
 fn five_megabytes_of_binary_data_go_through_a_pooled_socket_intact() {
     const SIZE: usize = 5 * 1024 * 1024;
-    let runtime = Runtime::new().unwrap();
-    let (events, mut receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_| Echo);
-    server.set_port(0);
-    let address = server.listen().unwrap();
+    let (runtime, server, mut watch, address) = common::listening(|_| Echo);
 
     // Every byte value, NULs included, in a pattern that shows reordering.
     let payload: Vec<u8> = (0..SIZE).map(|i| (i * 7 % 251) as u8).collect();
-    let (client_events, client_receiver) = event_channel(None);
     let keeper = common::Keeper::default();
-    let socket = TcpSocket::builder("127.0.0.1", address.port()).connect(
-        &runtime,
-        &serversocket::SocketIds::new(),
-        keeper.clone(),
-        client_events,
-    );
-    let mut client_watch = Watch::new(client_receiver);
-    client_watch.until("connected", |e| common::is_connected(e, 0));
+    let (socket, mut client_watch) =
+        common::connected_client(&runtime, "127.0.0.1", address.port(), keeper.clone());
     socket.write(payload.clone()).unwrap();
 
     // The server's events must be drained too, or its sockets would pause (bounded channel).
     let server_drain = std::thread::spawn(move || {
         let mut bytes = 0;
         while bytes < SIZE {
-            match receiver.recv_timeout(common::PATIENCE) {
+            match watch.receiver.recv_timeout(common::PATIENCE) {
                 Some(Event::Data { bytes: chunk, .. }) => bytes += chunk,
                 Some(_) => {}
                 None => break,
@@ -184,13 +146,8 @@ impl SocketHandler for Impatient {
 
 #[test]
 fn send_progress_can_cancel_the_rest_of_a_send() {
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_| Impatient);
-    server.set_port(0);
-    let address = server.listen().unwrap();
+    let (_runtime, server, mut watch, address) = common::listening(|_| Impatient);
     let _reader_that_never_reads = common::client(address);
-    let mut watch = Watch::new(receiver);
     let progress = watch.until("progress", |e| matches!(e, Event::SendProgress { .. }));
     assert!(matches!(progress, Event::SendProgress { left, .. } if left > 0));
     watch.until("cancelled", |e| {
@@ -208,42 +165,23 @@ fn send_progress_can_cancel_the_rest_of_a_send() {
     assert!(status.bytes_sent < 16 * 1024 * 1024);
 }
 
-/// Takes at most 16 KiB per DataAvailable: an application slower than its peer.
-struct Sipping {
-    received: Arc<Mutex<Vec<u8>>>,
-    most_buffered: Arc<AtomicUsize>,
-}
-
-impl SocketHandler for Sipping {
-    fn data_available(&mut self, socket: &mut Socket) {
-        self.most_buffered
-            .fetch_max(socket.bytes_available(), Ordering::Relaxed);
-        let sip = socket.read(16 * 1024);
-        self.received.lock().unwrap().extend_from_slice(&sip);
-    }
-}
-
 #[test]
 fn a_handler_that_reads_a_little_at_a_time_gets_every_byte_in_order() {
     const SIZE: usize = 8 * 1024 * 1024;
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
     let received = Arc::new(Mutex::new(Vec::new()));
     let most_buffered = Arc::new(AtomicUsize::new(0));
     let (r, m) = (Arc::clone(&received), Arc::clone(&most_buffered));
-    let mut server = ServerSocket::new(&runtime, events, move |_| Sipping {
-        received: Arc::clone(&r),
-        most_buffered: Arc::clone(&m),
+    // An application slower than its peer: at most 16 KiB per DataAvailable.
+    let (_runtime, _server, mut watch, address) = common::listening(move |_| {
+        let r = Arc::clone(&r);
+        common::Sipping::new(&m, move |sip| r.lock().unwrap().extend_from_slice(sip))
     });
-    server.set_port(0);
-    let address = server.listen().unwrap();
     let payload: Vec<u8> = (0..SIZE).map(|i| (i % 253) as u8).collect();
     let sent = payload.clone();
     let writer = std::thread::spawn(move || {
         let mut stream = common::client(address);
         std::io::Write::write_all(&mut stream, &sent).unwrap();
     });
-    let mut watch = Watch::new(receiver);
     watch.until("the sender finished and left", |e| {
         matches!(e, Event::Closed { .. })
     });
@@ -269,11 +207,7 @@ impl SocketHandler for Deaf {}
 #[test]
 fn a_fast_sender_is_slowed_by_tcp_while_the_application_does_not_read() {
     const SIZE: usize = 64 * 1024 * 1024;
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_| Deaf);
-    server.set_port(0);
-    let address = server.listen().unwrap();
+    let (_runtime, server, mut watch, address) = common::listening(|_| Deaf);
     // More than the kernel's buffers on both ends hold, so the sender must be held back.
     let writer = std::thread::spawn(move || {
         let mut stream = common::client(address);
@@ -281,7 +215,6 @@ fn a_fast_sender_is_slowed_by_tcp_while_the_application_does_not_read() {
     });
     let limit = serversocket::handler::RECEIVE_BUFFER_LIMIT;
     let mut buffered = 0;
-    let mut watch = Watch::new(receiver);
     while buffered < limit {
         let Event::Data { bytes, .. } = watch.until("data", |e| matches!(e, Event::Data { .. }))
         else {
@@ -328,15 +261,10 @@ fn the_seeds_client_stops_replying_to_an_echo_after_its_limit() {
             }
         }
     });
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
-    let socket = TcpSocket::builder("127.0.0.1", port).connect(
-        &runtime,
-        &serversocket::SocketIds::new(),
+    let (_runtime, socket, mut watch) = common::connecting(
+        TcpSocket::builder("127.0.0.1", port),
         Replier::with_reply_limit(true, true, LIMIT),
-        events,
     );
-    let mut watch = Watch::new(receiver);
     let note = watch.until("the note", |e| matches!(e, Event::Note { .. }));
     let Event::Note { text, .. } = note else {
         unreachable!()

@@ -21,10 +21,7 @@ use serversocket::{
 
 /// A passive server (no greeting) on 127.0.0.1 port 0.
 fn passive_server(min: usize, max: usize) -> (Runtime, ServerSocket, Watch, SocketAddr) {
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_id| Passive);
-    server.set_port(0);
+    let (runtime, mut server, receiver) = common::server(|_id| Passive);
     server.set_limits(min, max).unwrap();
     let address = server.listen().unwrap();
     (runtime, server, Watch::new(receiver), address)
@@ -90,11 +87,7 @@ fn stop_and_listen_two_hundred_times_on_one_port_with_nobody_draining_events() {
     assert_eq!(order, expected, "Listening and Stopped alternate");
     // The port really serves after all that.
     let mut peer = client(address);
-    let Event::Connected { socket, .. } =
-        watch.until("Connected", |e| matches!(e, Event::Connected { .. }))
-    else {
-        unreachable!("matched above")
-    };
+    let socket = watch.connected();
     server.connection(socket).unwrap().write("x").unwrap();
     let mut got = [0; 1];
     peer.read_exact(&mut got).unwrap();
@@ -106,11 +99,7 @@ fn socket_ids_are_never_reused_across_listens_and_modes() {
     let mut ids = BTreeSet::new();
     let serve_one = |watch: &mut Watch, address: SocketAddr, ids: &mut BTreeSet<SocketId>| {
         let peer = client(address);
-        let Event::Connected { socket, .. } =
-            watch.until("Connected", |e| matches!(e, Event::Connected { .. }))
-        else {
-            unreachable!("matched above")
-        };
+        let socket = watch.connected();
         assert!(ids.insert(socket), "socket id {socket} used twice");
         drop(peer);
         watch.until("closed", |e| is_closed(e, socket.0));
@@ -169,22 +158,13 @@ impl SocketHandler for WritesAfterClose {
 
 #[test]
 fn a_write_that_fails_inside_a_handler_fires_error_and_sets_last_error_code() {
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
     let seen = Arc::new(Mutex::new(Vec::new()));
     let handler_seen = Arc::clone(&seen);
-    let mut server = ServerSocket::new(&runtime, events, move |_id| WritesAfterClose {
+    let (_runtime, _server, mut watch, address) = common::listening(move |_id| WritesAfterClose {
         seen: Arc::clone(&handler_seen),
     });
-    server.set_port(0);
-    let address = server.listen().unwrap();
-    let mut watch = Watch::new(receiver);
     let _peer = client(address);
-    let Event::Connected { socket, .. } =
-        watch.until("Connected", |e| matches!(e, Event::Connected { .. }))
-    else {
-        unreachable!("matched above")
-    };
+    let socket = watch.connected();
     let error = watch.until("Error", |e| matches!(e, Event::Error { .. }));
     assert!(
         matches!(&error, Event::Error { socket: Some(s), error } if *s == socket && error.code() == 106),
@@ -208,19 +188,12 @@ impl SocketHandler for CountsConnected {
 fn close_while_connecting_aborts_the_connect() {
     // A listener whose accept queue is full drops further handshakes, so connecting hangs.
     let (_full, _queued, address) = common::unanswered_listener();
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
     let connected = Arc::new(Mutex::new(0));
     // The connect timeout is far beyond the test's patience: only the close can end it.
-    let socket = TcpSocket::builder("127.0.0.1", address.port())
-        .timeout(PATIENCE * 4)
-        .connect(
-            &runtime,
-            &serversocket::SocketIds::new(),
-            CountsConnected(Arc::clone(&connected)),
-            events,
-        );
-    let mut watch = Watch::new(receiver);
+    let (_runtime, socket, mut watch) = common::connecting(
+        TcpSocket::builder("127.0.0.1", address.port()).timeout(PATIENCE * 4),
+        CountsConnected(Arc::clone(&connected)),
+    );
     watch.until("Connecting", |e| matches!(e, Event::Connecting { .. }));
     socket.close();
     watch.until("closed", |e| is_closed(e, 0));
@@ -252,12 +225,7 @@ impl SocketHandler for ClosesInSendProgress {
 
 #[test]
 fn send_complete_is_not_lost_when_a_handler_closes_in_send_progress() {
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_id| ClosesInSendProgress);
-    server.set_port(0);
-    let address = server.listen().unwrap();
-    let mut watch = Watch::new(receiver);
+    let (_runtime, _server, mut watch, address) = common::listening(|_id| ClosesInSendProgress);
     let mut peer = client(address);
     let mut got = Vec::new();
     peer.read_to_end(&mut got).unwrap();
@@ -286,22 +254,12 @@ impl SocketHandler for RecordsErrorState {
 
 #[test]
 fn error_runs_after_the_socket_stops_reporting_connected() {
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
     let states = Arc::new(Mutex::new(Vec::new()));
     let handler_states = Arc::clone(&states);
-    let mut server = ServerSocket::new(&runtime, events, move |_id| {
-        RecordsErrorState(Arc::clone(&handler_states))
-    });
-    server.set_port(0);
-    let address = server.listen().unwrap();
-    let mut watch = Watch::new(receiver);
+    let (_runtime, _server, mut watch, address) =
+        common::listening(move |_id| RecordsErrorState(Arc::clone(&handler_states)));
     let peer = client(address);
-    let Event::Connected { socket, .. } =
-        watch.until("Connected", |e| matches!(e, Event::Connected { .. }))
-    else {
-        unreachable!("matched above")
-    };
+    let socket = watch.connected();
     drop(peer);
     watch.until("closed", |e| is_closed(e, socket.0));
     assert_eq!(*states.lock().unwrap(), vec![false]);

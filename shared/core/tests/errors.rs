@@ -10,19 +10,12 @@ use std::time::Duration;
 
 use common::{Watch, client, greeting_server, read_greeting};
 use serversocket::seed::{Greeter, Replier};
-use serversocket::{Event, Runtime, ServerSocket, SocketError, SocketId, TcpSocket, event_channel};
+use serversocket::{Event, SocketError, SocketId, TcpSocket};
 
 /// Connects one client socket and waits for its Error; checks that Closed follows.
 fn connect_error(host: &str, port: u16) -> (SocketError, TcpSocket) {
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
-    let socket = TcpSocket::builder(host, port).connect(
-        &runtime,
-        &serversocket::SocketIds::new(),
-        Replier::default(),
-        events,
-    );
-    let mut watch = Watch::new(receiver);
+    let (_runtime, socket, mut watch) =
+        common::connecting(TcpSocket::builder(host, port), Replier::default());
     let Event::Error {
         socket: Some(SocketId(0)),
         error,
@@ -41,9 +34,7 @@ fn connect_error(host: &str, port: u16) -> (SocketError, TcpSocket) {
 fn a_port_already_in_use_is_error_105_returned_and_not_sent_as_an_event() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
+    let (_runtime, mut server, receiver) = common::server(|_| Greeter::default());
     server.set_port(port);
     let error = server.listen().unwrap_err();
     assert_eq!(error.code(), 105);
@@ -81,13 +72,10 @@ fn listening_twice_is_error_106() {
 
 #[test]
 fn an_address_this_machine_does_not_have_is_a_clear_bind_error() {
-    let runtime = Runtime::new().unwrap();
-    let (events, _receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
+    let (_runtime, mut server, _receiver) = common::server(|_| Greeter::default());
     // TEST-NET-1 (RFC 5737) is never assigned to a machine; binding it fails locally, and no
     // packet is sent anywhere.
     server.set_network_interface("192.0.2.1".parse().unwrap());
-    server.set_port(0);
     let error = server.listen().unwrap_err();
     assert!(
         matches!(error, SocketError::AddressNotAvailable { .. }),
@@ -182,9 +170,7 @@ fn a_port_held_by_a_connection_is_105_saying_nothing_listens_there() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let outgoing = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let held = outgoing.local_addr().unwrap().port();
-    let runtime = Runtime::new().unwrap();
-    let (events, _receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
+    let (_runtime, mut server, _receiver) = common::server(|_| Greeter::default());
     server.set_port(held);
     let error = server.listen().unwrap_err();
     assert_eq!(error.code(), 105);
@@ -204,11 +190,8 @@ fn a_port_held_by_a_connection_is_105_saying_nothing_listens_there() {
 /// `::ffff:127.0.0.1` is IPv4 written as IPv6: refused with words that say what to use.
 #[test]
 fn an_ipv4_mapped_bind_address_is_refused_in_plain_words() {
-    let runtime = Runtime::new().unwrap();
-    let (events, _receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
+    let (_runtime, mut server, _receiver) = common::server(|_| Greeter::default());
     server.set_network_interface("::ffff:127.0.0.1".parse().unwrap());
-    server.set_port(0);
     let error = server.listen().unwrap_err();
     assert_eq!(error.code(), 100);
     let words = error.to_string();
@@ -219,11 +202,8 @@ fn an_ipv4_mapped_bind_address_is_refused_in_plain_words() {
 /// `::` listens for IPv6 and IPv4 alike, as most systems do by default.
 #[test]
 fn every_ipv6_interface_takes_ipv4_clients_too() {
-    let runtime = Runtime::new().unwrap();
-    let (events, _receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
+    let (_runtime, mut server, _receiver) = common::server(|_| Greeter::default());
     server.set_network_interface("::".parse().unwrap());
-    server.set_port(0);
     let port = server.listen().unwrap().port();
     for address in ["127.0.0.1", "::1"] {
         let ip: std::net::IpAddr = address.parse().unwrap();

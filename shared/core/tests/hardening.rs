@@ -5,7 +5,7 @@
 use test_support::sockets as common;
 
 use std::io::{Read, Write};
-use std::net::Shutdown;
+use std::net::{Shutdown, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,13 +15,12 @@ use serversocket::handler::{RECEIVE_BUFFER_LIMIT, SEND_QUEUE_LIMIT};
 use serversocket::seed::Greeter;
 use serversocket::{
     Event, Runtime, ServerSocket, Socket, SocketError, SocketHandler, SocketId, TcpSocket,
-    event_channel,
 };
 use serversocket_report::{Record, Side, human_line};
 
 /// Writes 50 MB in 1 MiB pieces as soon as it is connected, recording every refusal.
 struct Flood {
-    refused: Arc<Mutex<Vec<SocketError>>>,
+    refused: Refusals,
 }
 
 impl SocketHandler for Flood {
@@ -34,17 +33,16 @@ impl SocketHandler for Flood {
     }
 }
 
-#[test]
-fn a_client_that_never_reads_cannot_make_the_server_buffer_without_limit() {
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
-    let refused = Arc::new(Mutex::new(Vec::new()));
+/// Refused writes, as the flooding socket saw them.
+type Refusals = Arc<Mutex<Vec<SocketError>>>;
+
+/// A server on port 0 (Min 1, Max 10) whose socket 0 floods its client and whose other sockets
+/// are the seed's greeter, with the flood's refused writes.
+fn flooding_server() -> (Runtime, ServerSocket, Watch, SocketAddr, Refusals) {
+    let refused = Refusals::default();
     let flood_refusals = Arc::clone(&refused);
-    // Socket 0 floods its client; every other socket is the seed's greeter.
-    let mut server = ServerSocket::new(
-        &runtime,
-        events,
-        move |id: SocketId| -> Box<dyn SocketHandler> {
+    let (runtime, mut server, receiver) =
+        common::server(move |id: SocketId| -> Box<dyn SocketHandler> {
             if id == SocketId(0) {
                 Box::new(Flood {
                     refused: Arc::clone(&flood_refusals),
@@ -52,12 +50,15 @@ fn a_client_that_never_reads_cannot_make_the_server_buffer_without_limit() {
             } else {
                 Box::new(Greeter::default())
             }
-        },
-    );
-    server.set_port(0);
+        });
     server.set_limits(1, 10).unwrap();
     let address = server.listen().unwrap();
-    let mut watch = Watch::new(receiver);
+    (runtime, server, Watch::new(receiver), address, refused)
+}
+
+#[test]
+fn a_client_that_never_reads_cannot_make_the_server_buffer_without_limit() {
+    let (_runtime, server, mut watch, address, refused) = flooding_server();
     let _never_reads = client(address);
     watch.until("the flooded socket connected", |e| is_connected(e, 0));
     let flooded = server.connection(SocketId(0)).unwrap();
@@ -80,28 +81,17 @@ fn a_client_that_never_reads_cannot_make_the_server_buffer_without_limit() {
     assert!(flooded.is_connected());
 }
 
-/// Reads slowly (16 KiB per DataAvailable) and keeps a running checksum of what arrived in order.
-struct SlowChecksum {
-    received: Arc<AtomicU64>,
-    checksum: Arc<AtomicU64>,
-    most_buffered: Arc<AtomicUsize>,
-}
-
-impl SocketHandler for SlowChecksum {
-    fn data_available(&mut self, socket: &mut Socket) {
-        self.most_buffered
-            .fetch_max(socket.bytes_available(), Ordering::Relaxed);
-        let sip = socket.read(16 * 1024);
-        let mut position = self.received.load(Ordering::Relaxed);
-        let mut checksum = self.checksum.load(Ordering::Relaxed);
-        for &byte in &sip {
-            // Each byte is checked against where it should be: order matters, not just content.
-            checksum += u64::from(byte == pattern(position));
-            position += 1;
-        }
-        self.received.store(position, Ordering::Relaxed);
-        self.checksum.store(checksum, Ordering::Relaxed);
+/// Checks each byte of `sip` against where it should be in the stream (`received` bytes came
+/// before it), counting in `checksum` those in place: order matters, not just content.
+fn check_in_order(received: &AtomicU64, checksum: &AtomicU64, sip: &[u8]) {
+    let mut position = received.load(Ordering::Relaxed);
+    let mut in_place = checksum.load(Ordering::Relaxed);
+    for &byte in sip {
+        in_place += u64::from(byte == pattern(position));
+        position += 1;
     }
+    received.store(position, Ordering::Relaxed);
+    checksum.store(in_place, Ordering::Relaxed);
 }
 
 fn pattern(position: u64) -> u8 {
@@ -111,8 +101,6 @@ fn pattern(position: u64) -> u8 {
 #[test]
 fn a_client_flooding_100_megabytes_is_held_back_by_tcp_and_every_byte_arrives_in_order() {
     const SIZE: u64 = 100 * 1024 * 1024;
-    let runtime = Runtime::new().unwrap();
-    let (events, mut receiver) = event_channel(None);
     let received = Arc::new(AtomicU64::new(0));
     let checksum = Arc::new(AtomicU64::new(0));
     let most_buffered = Arc::new(AtomicUsize::new(0));
@@ -121,13 +109,11 @@ fn a_client_flooding_100_megabytes_is_held_back_by_tcp_and_every_byte_arrives_in
         Arc::clone(&checksum),
         Arc::clone(&most_buffered),
     );
-    let mut server = ServerSocket::new(&runtime, events, move |_| SlowChecksum {
-        received: Arc::clone(&r),
-        checksum: Arc::clone(&c),
-        most_buffered: Arc::clone(&m),
+    // Reads slowly (16 KiB per DataAvailable), keeping a running checksum of what arrived.
+    let (_runtime, _server, mut watch, address) = common::listening(move |_| {
+        let (r, c) = (Arc::clone(&r), Arc::clone(&c));
+        common::Sipping::new(&m, move |sip| check_in_order(&r, &c, sip))
     });
-    server.set_port(0);
-    let address = server.listen().unwrap();
     let writer = std::thread::spawn(move || {
         let mut stream = client(address);
         for index in 0..SIZE / (1024 * 1024) {
@@ -139,7 +125,7 @@ fn a_client_flooding_100_megabytes_is_held_back_by_tcp_and_every_byte_arrives_in
     // Drain events while the flood runs; the socket closes when the writer is done.
     let mut closed = false;
     for _ in 0..1_000_000 {
-        match receiver.recv_timeout(PATIENCE) {
+        match watch.receiver.recv_timeout(PATIENCE) {
             Some(Event::Closed { .. }) => {
                 closed = true;
                 break;
@@ -165,26 +151,7 @@ fn a_client_flooding_100_megabytes_is_held_back_by_tcp_and_every_byte_arrives_in
 
 #[test]
 fn a_peer_reset_in_the_middle_of_a_big_write_is_102_and_the_pool_goes_on() {
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
-    let refused = Arc::new(Mutex::new(Vec::new()));
-    let mut server = ServerSocket::new(
-        &runtime,
-        events,
-        move |id: SocketId| -> Box<dyn SocketHandler> {
-            if id == SocketId(0) {
-                Box::new(Flood {
-                    refused: Arc::clone(&refused),
-                })
-            } else {
-                Box::new(Greeter::default())
-            }
-        },
-    );
-    server.set_port(0);
-    server.set_limits(1, 10).unwrap();
-    let address = server.listen().unwrap();
-    let mut watch = Watch::new(receiver);
+    let (_runtime, _server, mut watch, address, _refused) = flooding_server();
     let mut victim = client(address);
     let mut first = [0; 4096];
     victim.read_exact(&mut first).unwrap();
@@ -227,18 +194,13 @@ impl SocketHandler for Answer {
 
 #[test]
 fn a_peer_that_half_closes_still_receives_the_reply() {
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_| Answer);
-    server.set_port(0);
-    let address = server.listen().unwrap();
+    let (_runtime, _server, mut watch, address) = common::listening(|_| Answer);
     let mut stream = client(address);
     stream.write_all(b"are you there?").unwrap();
     stream.shutdown(Shutdown::Write).unwrap();
     let mut reply = Vec::new();
     stream.read_to_end(&mut reply).unwrap();
     assert_eq!(reply, b"echo: are you there?");
-    let mut watch = Watch::new(receiver);
     let error = watch.until("lost after the reply", |e| matches!(e, Event::Error { .. }));
     assert!(matches!(error, Event::Error { error, .. } if error.code() == 102));
 }
@@ -247,17 +209,10 @@ fn a_peer_that_half_closes_still_receives_the_reply() {
 fn a_connect_nobody_answers_times_out_with_its_own_message() {
     // A listener whose accept queue is full drops further handshakes, so connecting hangs.
     let (_full, _queued, address) = common::unanswered_listener();
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
-    let socket = TcpSocket::builder("127.0.0.1", address.port())
-        .timeout(Duration::from_secs(1))
-        .connect(
-            &runtime,
-            &serversocket::SocketIds::new(),
-            serversocket::Passive,
-            events,
-        );
-    let mut watch = Watch::new(receiver);
+    let (_runtime, socket, mut watch) = common::connecting(
+        TcpSocket::builder("127.0.0.1", address.port()).timeout(Duration::from_secs(1)),
+        serversocket::Passive,
+    );
     let error = watch.until("the timeout", |e| matches!(e, Event::Error { .. }));
     let Event::Error { error, .. } = error else {
         unreachable!()

@@ -13,7 +13,7 @@ use std::process::Command;
 
 use common::{Watch, client, greeting_server, is_closed, is_connected, read_greeting};
 use serversocket::seed::Greeter;
-use serversocket::{Event, Runtime, ServerSocket, SocketId, event_channel};
+use serversocket::{Event, SocketId, event_channel};
 use serversocket_kernel::{self as kernel, TcpState};
 
 fn waiting_is(event: &Event, wanted: u32) -> bool {
@@ -59,10 +59,7 @@ fn a_full_pool_leaves_the_rest_in_the_kernels_accept_queue() {
 
 #[test]
 fn a_small_backlog_overflows_while_accepting_is_paused() {
-    let runtime = Runtime::new().expect("runtime");
-    let (events, receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_id| Greeter::default());
-    server.set_port(0);
+    let (_runtime, mut server, receiver) = common::server(|_id| Greeter::default());
     server.set_backlog(2);
     server.set_accepting_paused(true);
     let address = server.listen().expect("listen");

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use common::PATIENCE;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
-use serversocket::{Event, EventReceiver, Passive, Runtime, ServerSocket, SocketId, event_channel};
+use serversocket::{Event, EventReceiver, Passive, ServerSocket, SocketId};
 
 /// How long one step may take to settle. Shorter than the other tests' patience: a failing
 /// case is run again and again while it shrinks.
@@ -360,10 +360,7 @@ fn open_descriptors() -> usize {
 fn warm_up() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let runtime = Runtime::new().unwrap();
-        let (events, _receiver) = event_channel(None);
-        let mut server = ServerSocket::new(&runtime, events, |_| Passive);
-        server.set_port(0);
+        let (_runtime, mut server, _receiver) = common::server(|_| Passive);
         server.listen().unwrap();
         assert!(server.shutdown(PATIENCE));
     });
@@ -372,10 +369,7 @@ fn warm_up() {
 fn run_case(ops: &[Op]) -> Result<(), TestCaseError> {
     warm_up();
     let descriptors = open_descriptors();
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_| Touchy);
-    server.set_port(0);
+    let (runtime, mut server, receiver) = common::server(|_| Touchy);
     server.set_limits(1, 2).unwrap();
     let port = server.listen().unwrap().port();
     let mut real = Real {

@@ -14,10 +14,18 @@ use std::time::Duration;
 
 use common::{Watch, client, read_greeting};
 use serversocket::seed::Greeter;
-use serversocket::{Event, Runtime, ServerSocket, event_channel};
+use serversocket::{Event, Runtime, ServerSocket};
+use std::net::SocketAddr;
 
 /// The tests here must not overlap: each counts what the whole process holds.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Holds [`ONE_AT_A_TIME`] (a test that failed while holding it does not stop the rest).
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// Waits until the listener's accept-queue sampler runs (its first report), so the two files it
 /// keeps open (a netlink socket, /proc/net/netstat) are in a baseline taken after it.
@@ -27,6 +35,32 @@ fn sampler_started(watch: &mut Watch) {
             matches!(e, Event::AcceptQueue { .. })
         });
     }
+}
+
+/// A greeting server on port 0 holding up to `max` sockets, once its two idle sockets are in
+/// place and its sampler runs: what the counts after an action are compared with.
+fn settled_server(max: usize) -> (Runtime, ServerSocket, Watch, SocketAddr) {
+    let (runtime, server, mut watch, address) = common::greeting_server(2, max);
+    watch.until_n(2, "the pool", |e| matches!(e, Event::AddSocket { .. }));
+    sampler_started(&mut watch);
+    (runtime, server, watch, address)
+}
+
+/// Takes `watch`'s events on a thread of its own (the channel is bounded, so they must be
+/// taken while clients come and go) until `closes` sockets have closed or the events stop for
+/// [`common::PATIENCE`]; returns how many closed.
+fn closes_counted(mut watch: Watch, closes: usize) -> std::thread::JoinHandle<usize> {
+    std::thread::spawn(move || {
+        let mut closed = 0;
+        while closed < closes {
+            match watch.receiver.recv_timeout(common::PATIENCE) {
+                Some(Event::Closed { .. }) => closed += 1,
+                Some(_) => {}
+                None => break,
+            }
+        }
+        closed
+    })
 }
 
 fn open_descriptors() -> usize {
@@ -60,16 +94,11 @@ fn resident_bytes() -> u64 {
 
 #[test]
 fn stop_listening_and_shutdown_leave_no_descriptor_or_task_behind() {
-    let _alone = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
+    let _alone = alone();
+    let (_runtime, mut server, receiver) = common::server(|_| Greeter::default());
     let mut watch = Watch::new(receiver);
     let before = open_descriptors();
 
-    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
-    server.set_port(0);
     server.set_limits(3, 10).unwrap();
     let address = server.listen().unwrap();
     let mut clients: Vec<_> = (0..5).map(|_| client(address)).collect();
@@ -107,34 +136,13 @@ fn stop_listening_and_shutdown_leave_no_descriptor_or_task_behind() {
 fn twenty_thousand_connect_greet_close_cycles_are_all_served_and_leave_nothing_behind() {
     const CLIENTS: usize = 64;
     const CYCLES_EACH: usize = 20_000 / CLIENTS + 1;
-    let _alone = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
-    server.set_port(0);
-    server.set_limits(2, CLIENTS).unwrap();
-    let address = server.listen().unwrap();
-    let mut watch = Watch::new(receiver);
-    watch.until_n(2, "the pool", |e| matches!(e, Event::AddSocket { .. }));
-    sampler_started(&mut watch);
+    let _alone = alone();
+    let (runtime, server, watch, address) = settled_server(CLIENTS);
     let descriptors = open_descriptors();
     let tasks = runtime.handle().metrics().num_alive_tasks();
     let memory = resident_bytes();
 
-    // Events must be taken while the churn runs (the channel is bounded); count the closes.
-    let drain = std::thread::spawn(move || {
-        let mut closed = 0;
-        while closed < CLIENTS * CYCLES_EACH {
-            match watch.receiver.recv_timeout(common::PATIENCE) {
-                Some(Event::Closed { .. }) => closed += 1,
-                Some(_) => {}
-                None => break,
-            }
-        }
-        closed
-    });
+    let drain = closes_counted(watch, CLIENTS * CYCLES_EACH);
     test_support::at_once(CLIENTS, move |_| {
         for _ in 0..CYCLES_EACH {
             let mut stream = client(address);
@@ -168,15 +176,10 @@ fn twenty_thousand_connect_greet_close_cycles_are_all_served_and_leave_nothing_b
 #[test]
 fn shutdown_with_500_clients_connected_closes_every_one_and_ends_every_task() {
     const CLIENTS: usize = 500;
-    let _alone = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
+    let _alone = alone();
+    let (runtime, mut server, receiver) = common::server(|_| Greeter::default());
     let before = open_descriptors();
     let tasks = runtime.handle().metrics().num_alive_tasks();
-    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
-    server.set_port(0);
     server.set_limits(2, CLIENTS + 10).unwrap();
     let address = server.listen().unwrap();
     let mut clients: Vec<_> = (0..CLIENTS).map(|_| client(address)).collect();
@@ -189,17 +192,7 @@ fn shutdown_with_500_clients_connected_closes_every_one_and_ends_every_task() {
     });
     assert_eq!(server.active_connections().len(), CLIENTS);
 
-    let drain = std::thread::spawn(move || {
-        let mut closed = 0;
-        while closed < CLIENTS {
-            match watch.receiver.recv_timeout(common::PATIENCE) {
-                Some(Event::Closed { .. }) => closed += 1,
-                Some(_) => {}
-                None => break,
-            }
-        }
-        closed
-    });
+    let drain = closes_counted(watch, CLIENTS);
     assert!(server.shutdown(Duration::from_secs(10)), "every task ended");
     assert_eq!(
         drain.join().unwrap(),
@@ -221,9 +214,7 @@ fn shutdown_with_500_clients_connected_closes_every_one_and_ends_every_task() {
 #[test]
 fn three_thousand_concurrent_connections_are_all_greeted_and_leave_nothing_behind() {
     const CLIENTS: usize = 3_000;
-    let _alone = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _alone = alone();
     // Both ends of every connection live in this process, as the apps raise their own limit.
     let limits = serversocket::open_files::raise_to_hard().expect("Linux has the limit");
     let needed = 2 * CLIENTS as u64 + 100;
@@ -231,15 +222,7 @@ fn three_thousand_concurrent_connections_are_all_greeted_and_leave_nothing_behin
         limits.soft.is_none_or(|soft| soft >= needed),
         "this test needs {needed} open files; the hard limit allows {limits:?}"
     );
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_| Greeter::default());
-    server.set_port(0);
-    server.set_limits(2, CLIENTS + 10).unwrap();
-    let address = server.listen().unwrap();
-    let mut watch = Watch::new(receiver);
-    watch.until_n(2, "the pool", |e| matches!(e, Event::AddSocket { .. }));
-    sampler_started(&mut watch);
+    let (runtime, server, mut watch, address) = settled_server(CLIENTS + 10);
     let descriptors = open_descriptors();
     let tasks = runtime.handle().metrics().num_alive_tasks();
 

@@ -107,17 +107,7 @@ fn at_the_maximum_clients_wait_and_are_served_when_a_connection_closes() {
 
     // The third handshake completes in the kernel's backlog, but nobody accepts it yet.
     let mut third = client(address);
-    third
-        .set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
-    let mut byte = [0; 1];
-    let waiting = third
-        .read(&mut byte)
-        .expect_err("the third client must not be served yet");
-    assert!(matches!(
-        waiting.kind(),
-        ErrorKind::WouldBlock | ErrorKind::TimedOut
-    ));
+    common::assert_not_served(&mut third, "the third client must not be served yet");
     assert_eq!(server.active_connections().len(), 2);
 
     // A connection ends: the waiting client is accepted and greeted.

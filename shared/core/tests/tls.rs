@@ -34,10 +34,7 @@ fn folder(name: &str) -> PathBuf {
 
 /// A greeting server with TLS on 127.0.0.1 port 0, and its certificate.
 fn tls_server(tls: ServerTls, max: usize) -> (Runtime, ServerSocket, Watch, SocketAddr) {
-    let runtime = Runtime::new().expect("runtime");
-    let (events, receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_id| Greeter::default());
-    server.set_port(0);
+    let (runtime, mut server, receiver) = common::server(|_id| Greeter::default());
     server.set_limits(2, max).expect("limits");
     server.set_tls(Some(Arc::new(tls)));
     let address = server.listen().expect("listen");
@@ -227,14 +224,11 @@ fn rustls_server(cert: &Path, key: &Path) -> (SocketAddr, std::thread::JoinHandl
 
 /// Our client with `trust`, connecting to `host` on `port`; its events.
 fn our_client(host: &str, port: u16, trust: Trust) -> (Runtime, TcpSocket, Watch) {
-    let runtime = Runtime::new().expect("runtime");
-    let (events, receiver) = event_channel(None);
     let tls = Arc::new(ClientTls::new(trust).expect("client settings"));
-    let socket = TcpSocket::builder(host, port)
-        .timeout(PATIENCE)
-        .tls(tls)
-        .connect(&runtime, &serversocket::SocketIds::new(), Passive, events);
-    (runtime, socket, Watch::new(receiver))
+    common::connecting(
+        TcpSocket::builder(host, port).timeout(PATIENCE).tls(tls),
+        Passive,
+    )
 }
 
 #[test]
@@ -363,29 +357,24 @@ fn unknown_ca_wrong_name_and_expired_certificates_are_told_apart() {
         our_client("127.0.0.1", address.port(), Trust::Roots { ca_file: None });
     watch.until("unknown CA", |e| is_tls_error(e, TlsProblem::UnknownCa));
 
-    // Trusted, but made for another name.
-    let other = folder("wrong-name");
-    let tls = certificate(&other, &["example.com"], false);
-    let (_r, _s, _w, address) = tls_server(tls, 4);
-    let trust = Trust::Roots {
-        ca_file: Some(other.join("cert.pem")),
-    };
-    let (_r2, _c2, mut watch) = our_client("127.0.0.1", address.port(), trust);
-    watch.until("name mismatch", |e| {
-        is_tls_error(e, TlsProblem::NameMismatch)
-    });
+    let _ = std::fs::remove_dir_all(certs);
 
-    // Trusted and for the right name, but long expired.
-    let old = folder("expired");
-    let tls = certificate(&old, &["127.0.0.1"], true);
-    let (_r, _s, _w, address) = tls_server(tls, 4);
-    let trust = Trust::Roots {
-        ca_file: Some(old.join("cert.pem")),
-    };
-    let (_r3, _c3, mut watch) = our_client("127.0.0.1", address.port(), trust);
-    watch.until("expired", |e| is_tls_error(e, TlsProblem::Expired));
-    for f in [certs, other, old] {
-        let _ = std::fs::remove_dir_all(f);
+    // Trusted, but made for another name; trusted and for the right name, but long expired.
+    for (case, name, expired, problem) in [
+        ("wrong-name", "example.com", false, TlsProblem::NameMismatch),
+        ("expired", "127.0.0.1", true, TlsProblem::Expired),
+    ] {
+        let trusted = folder(case);
+        let tls = certificate(&trusted, &[name], expired);
+        let (_r, _s, _w, address) = tls_server(tls, 4);
+        let trust = Trust::Roots {
+            ca_file: Some(trusted.join("cert.pem")),
+        };
+        let (_r2, _c2, mut watch) = our_client("127.0.0.1", address.port(), trust);
+        watch.until(&format!("{case}: {problem:?}"), |e| {
+            is_tls_error(e, problem)
+        });
+        let _ = std::fs::remove_dir_all(trusted);
     }
 }
 

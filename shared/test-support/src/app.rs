@@ -9,7 +9,7 @@ use std::sync::mpsc;
 
 use serde_json::Value;
 
-use crate::{PATIENCE, exited, received_within_patience};
+use crate::{PATIENCE, exited};
 
 /// The other app's binary, beside `own` (this crate's binary, `env!("CARGO_BIN_EXE_…")`).
 /// `cargo test --workspace` and `cargo nextest run --workspace` build both apps before any
@@ -57,6 +57,62 @@ pub fn output(command: &mut Command) -> Output {
     }
 }
 
+/// Runs `command` to its end (see [`output`]) and returns its exit code, stdout and stderr as
+/// text.
+pub fn outcome(command: &mut Command) -> (Option<i32>, String, String) {
+    let output = output(command);
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The text a `--help` (or any run that must succeed) prints: runs `command` to its end (see
+/// [`output`]) and fails the test unless it succeeded.
+pub fn printed_by_success(command: &mut Command) -> String {
+    let (code, stdout, stderr) = outcome(command);
+    assert_eq!(code, Some(0), "{stderr}");
+    stdout
+}
+
+/// The server (`binary`, server-app) headless in naive mode on a free port, printing JSON: one
+/// socket, which after each connection reopens the listener `relisten_delay_ms` later.
+#[must_use]
+pub fn naive_server(binary: PathBuf, relisten_delay_ms: &str) -> App {
+    let args = ["--headless", "--port", "0", "--json", "--mode", "naive"];
+    let delay = ["--relisten-delay-ms", relisten_delay_ms];
+    App::start(binary, &[&args[..], &delay[..]].concat())
+}
+
+/// Starts `command` with its stdout a pipe the caller reads itself (no thread of [`App`]
+/// between, for a test of the pipe or a bench timing its lines), and reads its first line,
+/// which must be a JSON `listening` record. Returns the child, the reader (past that line) and
+/// the address the line gives.
+///
+/// # Panics
+/// When it cannot start, or its first line is not a `listening` record.
+pub fn listening_on_a_pipe(
+    command: &mut Command,
+) -> (Child, BufReader<std::process::ChildStdout>, String) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("a piped stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("its output is text");
+    let listening: Value = serde_json::from_str(&first)
+        .unwrap_or_else(|e| panic!("the first line is not JSON ({e}): {first}"));
+    assert_eq!(listening["event"], "listening", "{first}");
+    let address = listening["address"]
+        .as_str()
+        .expect("an address")
+        .to_owned();
+    (child, stdout, address)
+}
+
 /// A running app whose stdout lines arrive through a channel, so every read has a deadline.
 /// Lines from different sockets interleave in any order, so a wait also matches lines that
 /// arrived earlier and no wait has claimed yet. Killed when dropped.
@@ -67,7 +123,7 @@ pub struct App {
     /// Every line read so far, in order.
     pub seen: Vec<String>,
     /// Lines read that no wait has claimed.
-    unclaimed: Vec<String>,
+    unclaimed: std::collections::VecDeque<String>,
     /// For a reader that stalls: lets it read on ([`App::resume`]).
     gate: Option<mpsc::Sender<()>>,
 }
@@ -127,7 +183,7 @@ impl App {
             child,
             lines: received,
             seen: Vec::new(),
-            unclaimed: Vec::new(),
+            unclaimed: std::collections::VecDeque::new(),
             gate: Some(gate),
         }
     }
@@ -149,20 +205,12 @@ impl App {
 
     /// Reads lines until one matches; fails the test (showing what came) at end of output or time.
     pub fn until_line(&mut self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
-        if let Some(index) = self.unclaimed.iter().position(|line| wanted(line)) {
-            return self.unclaimed.remove(index);
-        }
-        let (lines, seen, unclaimed) = (&self.lines, &mut self.seen, &mut self.unclaimed);
-        let found = received_within_patience(
+        let lines = &self.lines;
+        let found = crate::claim(
+            &mut self.seen,
+            &mut self.unclaimed,
             |left| lines.recv_timeout(left).ok(),
-            |line| {
-                seen.push(line.clone());
-                if wanted(&line) {
-                    return Some(line);
-                }
-                unclaimed.push(line);
-                None
-            },
+            |line: &String| wanted(line),
         );
         found.unwrap_or_else(|| panic!("no line for {what}; lines so far: {:#?}", self.seen))
     }

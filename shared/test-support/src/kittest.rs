@@ -35,14 +35,24 @@ pub fn frames_until(mut step: impl FnMut() -> bool) -> bool {
     false
 }
 
-/// Runs frames of `harness` until `done` holds for its state (see [`frames_until`]); if it
-/// never does, panics with `what` and `explain(state)` (say, the window's log).
-pub fn run_until<S>(
-    harness: &mut Harness<'_, S>,
-    what: &str,
-    done: impl Fn(&S) -> bool,
-    explain: impl Fn(&S) -> String,
-) {
+/// A window under test: how a frame draws it, and what a failed wait shows of it. Each app's
+/// window tests implement it once.
+pub trait Window: 'static {
+    /// Draws one frame (the window's `ui`).
+    fn draw(&mut self, ui: &mut egui::Ui);
+
+    /// What a test that gave up waiting shows of the window (its log, say).
+    fn explain(&self) -> String;
+}
+
+/// A harness of `size` around `window`.
+pub fn window<W: Window>(size: egui::Vec2, window: W) -> Harness<'static, W> {
+    harness(size, window, |ui, window: &mut W| window.draw(ui))
+}
+
+/// Runs frames of `harness` until `done` holds for its window (see [`frames_until`]); if it
+/// never does, panics with `what` and what [`Window::explain`] shows.
+pub fn run_until<W: Window>(harness: &mut Harness<'_, W>, what: &str, done: impl Fn(&W) -> bool) {
     let held = frames_until(|| {
         harness.step();
         done(harness.state())
@@ -50,7 +60,7 @@ pub fn run_until<S>(
     assert!(
         held,
         "gave up waiting for {what}; {}",
-        explain(harness.state())
+        harness.state().explain()
     );
 }
 
@@ -107,6 +117,14 @@ pub fn tab_to<S>(harness: &mut Harness<'_, S>, label: &str, most: usize) -> bool
     false
 }
 
+/// Presses Tab until the control labelled `label` has the focus (at most 80 times; the test
+/// fails saying Tab never reached it), then presses `key` on it (Enter, Space), as a keyboard
+/// user would.
+pub fn press_by_keyboard<S>(harness: &mut Harness<'_, S>, label: &str, key: egui::Key) {
+    assert!(tab_to(harness, label, 80), "Tab never reached {label}");
+    harness.key_press(key);
+}
+
 /// eframe's storage in memory, as a window's `save` sees it: a test saves a window, then builds
 /// the next run's window from what was saved.
 #[derive(Default)]
@@ -119,6 +137,17 @@ impl MemoryStorage {
         serversocket_ui::shell::save(window, &mut storage);
         storage
     }
+}
+
+/// What `app` saves under eframe's key when it closes, read back as its next run reads it.
+///
+/// # Panics
+/// When nothing of that type was saved.
+pub fn remembered<T: serde::de::DeserializeOwned>(
+    app: &mut impl serversocket_ui::shell::AppWindow,
+) -> T {
+    let storage = MemoryStorage::saved_by(app);
+    eframe::get_value(&storage, eframe::APP_KEY).expect("settings saved")
 }
 
 impl eframe::Storage for MemoryStorage {
@@ -135,4 +164,45 @@ impl eframe::Storage for MemoryStorage {
     }
 
     fn flush(&mut self) {}
+}
+
+/// Opens the concepts panel (its button in the top bar), then each of `entries` in turn (an
+/// entry, then one inside it), and runs the frames that draw the last one open.
+pub fn open_concepts<S>(harness: &mut Harness<'_, S>, entries: &[&str]) {
+    use egui_kittest::kittest::Queryable as _;
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Concepts")
+        .click();
+    harness.run_steps(2);
+    for (index, entry) in entries.iter().enumerate() {
+        harness.get_by_label(entry).click();
+        harness.run_steps(if index + 1 == entries.len() { 3 } else { 2 });
+    }
+}
+
+/// Whether the checkbox or toggle labelled `label` is on, as a screen reader hears it.
+pub fn toggled<S>(harness: &Harness<'_, S>, label: &str) -> Option<egui::accesskit::Toggled> {
+    use egui_kittest::kittest::{NodeT as _, Queryable as _};
+    harness.get_by_label(label).accesskit_node().toggled()
+}
+
+/// Fails the test unless the window shows a widget labelled with each `label`, naming in the
+/// failure `what` the missing one is.
+pub fn assert_shown<S>(harness: &Harness<'_, S>, shown: &[(&str, &str)]) {
+    use egui_kittest::kittest::Queryable as _;
+    for (label, what) in shown {
+        assert!(harness.query_by_label(label).is_some(), "{what}");
+    }
+}
+
+/// Runs one frame of `ctx` doing `tick` (a window's per-frame work outside a harness) and says
+/// whether it asked the window to come to the front.
+pub fn frame_asks_focus(ctx: &egui::Context, mut tick: impl FnMut(&egui::Context)) -> bool {
+    let mut output = ctx.run_ui(egui::RawInput::default(), |ui| tick(ui.ctx()));
+    // No renderer takes the font texture here.
+    output.textures_delta.clear();
+    output
+        .viewport_output
+        .values()
+        .any(|viewport| viewport.commands.contains(&egui::ViewportCommand::Focus))
 }

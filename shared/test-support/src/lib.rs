@@ -14,6 +14,8 @@
 //!   holds.
 //! - `sockets` (feature `sockets`): a greeting server on an ephemeral loopback port, a client
 //!   of it, and `sockets::Watch`, a bounded wait for the event a test expects.
+//! - `bench` (feature `bench`): the benchmarks' harness (a measure beside its reference, the
+//!   `RATIO` lines and table, arguments, the clients' runtime, a greeting client and server).
 
 #![forbid(unsafe_code)]
 #![allow(clippy::expect_used)]
@@ -23,6 +25,8 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 pub mod app;
+#[cfg(feature = "bench")]
+pub mod bench;
 #[cfg(feature = "kittest")]
 pub mod kittest;
 #[cfg(feature = "sockets")]
@@ -67,6 +71,30 @@ pub fn received_within_patience<T, R>(
         }
     }
     None
+}
+
+/// A wait for one item among interleaved ones (a socket's events, an app's lines): the first
+/// item no earlier wait claimed that `wanted` takes, else what `receive` gives until `wanted`
+/// takes one (at most [`PATIENCE`]). Everything received goes to `seen`, in order; what
+/// `wanted` does not take stays in `unclaimed` for a later wait. `None` when the patience ran
+/// out or `receive` gave nothing.
+pub(crate) fn claim<T: Clone>(
+    seen: &mut Vec<T>,
+    unclaimed: &mut std::collections::VecDeque<T>,
+    receive: impl FnMut(Duration) -> Option<T>,
+    wanted: impl Fn(&T) -> bool,
+) -> Option<T> {
+    if let Some(index) = unclaimed.iter().position(&wanted) {
+        return unclaimed.remove(index);
+    }
+    received_within_patience(receive, |item| {
+        seen.push(item.clone());
+        if wanted(&item) {
+            return Some(item);
+        }
+        unclaimed.push_back(item);
+        None
+    })
 }
 
 /// Waits (at most [`PATIENCE`]) for `child` to exit and returns how it did; kills it and fails

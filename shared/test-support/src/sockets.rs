@@ -6,12 +6,16 @@
 use std::collections::VecDeque;
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serversocket::handler::{Socket, SocketHandler};
 use serversocket::seed::{Greeter, SERVER_GREETING};
-use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketId, event_channel};
+use serversocket::{
+    ConnectBuilder, Event, EventReceiver, Runtime, ServerSocket, SocketId, SocketIds, TcpSocket,
+    event_channel,
+};
 
 /// The longest any single wait in a test may take before the test fails (the one patience of
 /// every crate's tests).
@@ -41,20 +45,12 @@ impl Watch {
 
     /// Waits (at most [`PATIENCE`]) for an event matching `wanted`, keeping all others in `seen`.
     pub fn until(&mut self, what: &str, wanted: impl Fn(&Event) -> bool) -> Event {
-        if let Some(index) = self.unclaimed.iter().position(&wanted) {
-            return self.unclaimed.remove(index).expect("index is in range");
-        }
-        let (receiver, seen, unclaimed) = (&mut self.receiver, &mut self.seen, &mut self.unclaimed);
-        let found = crate::received_within_patience(
+        let receiver = &mut self.receiver;
+        let found = crate::claim(
+            &mut self.seen,
+            &mut self.unclaimed,
             |left| receiver.recv_timeout(left),
-            |event| {
-                seen.push(event.clone());
-                if wanted(&event) {
-                    return Some(event);
-                }
-                unclaimed.push_back(event);
-                None
-            },
+            wanted,
         );
         found.unwrap_or_else(|| panic!("gave up waiting for {what}; events seen: {:#?}", self.seen))
     }
@@ -67,6 +63,23 @@ impl Watch {
         wanted: impl Fn(&Event) -> bool,
     ) -> Vec<Event> {
         (0..count).map(|_| self.until(what, &wanted)).collect()
+    }
+
+    /// Waits for the next Connected and returns its socket.
+    pub fn connected(&mut self) -> SocketId {
+        match self.until("Connected", |e| matches!(e, Event::Connected { .. })) {
+            Event::Connected { socket, .. } => socket,
+            _ => unreachable!("matched above"),
+        }
+    }
+
+    /// Waits for the next Data event and returns what it carries (the chunk, or its start for
+    /// a chunk longer than the event keeps).
+    pub fn data(&mut self, what: &str) -> Vec<u8> {
+        match self.until(what, |e| matches!(e, Event::Data { .. })) {
+            Event::Data { data, .. } => data.to_vec(),
+            _ => unreachable!("matched above"),
+        }
     }
 
     /// Takes whatever has arrived, without waiting.
@@ -111,15 +124,100 @@ impl SocketHandler for Keeper {
     }
 }
 
-/// A runtime, a greeting server listening on 127.0.0.1 port 0 with the given limits, and its events.
-pub fn greeting_server(min: usize, max: usize) -> (Runtime, ServerSocket, Watch, SocketAddr) {
+/// A handler slower than its peer: it takes at most 16 KiB per DataAvailable, notes the most
+/// bytes it found waiting (in the shared `most_buffered`), and hands each sip to `take`.
+pub struct Sipping<F> {
+    most_buffered: Arc<AtomicUsize>,
+    take: F,
+}
+
+impl<F: FnMut(&[u8]) + Send + 'static> Sipping<F> {
+    /// A sipping handler that records into `most_buffered` and gives each sip to `take`.
+    pub fn new(most_buffered: &Arc<AtomicUsize>, take: F) -> Self {
+        Self {
+            most_buffered: Arc::clone(most_buffered),
+            take,
+        }
+    }
+}
+
+impl<F: FnMut(&[u8]) + Send + 'static> SocketHandler for Sipping<F> {
+    fn data_available(&mut self, socket: &mut Socket) {
+        self.most_buffered
+            .fetch_max(socket.bytes_available(), Ordering::Relaxed);
+        let sip = socket.read(16 * 1024);
+        (self.take)(&sip);
+    }
+}
+
+/// A runtime and a server of `add_socket`'s handlers on 127.0.0.1 port 0, not listening yet,
+/// and its events: for a test that sets something first (limits, an interface, TLS) or whose
+/// Listen is to fail.
+pub fn server<H, F>(add_socket: F) -> (Runtime, ServerSocket, EventReceiver)
+where
+    H: SocketHandler,
+    F: FnMut(SocketId) -> H + Send + 'static,
+{
     let runtime = Runtime::new().expect("runtime");
     let (events, receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_id| Greeter::default());
+    let server = ServerSocket::new(&runtime, events, add_socket);
     server.set_port(0);
+    (runtime, server, receiver)
+}
+
+/// A runtime and a server of `add_socket`'s handlers listening on 127.0.0.1 port 0 with the
+/// default limits; a watch over its events, and its address.
+pub fn listening<H, F>(add_socket: F) -> (Runtime, ServerSocket, Watch, SocketAddr)
+where
+    H: SocketHandler,
+    F: FnMut(SocketId) -> H + Send + 'static,
+{
+    let (runtime, mut server, receiver) = self::server(add_socket);
+    let address = server.listen().expect("listen");
+    (runtime, server, Watch::new(receiver), address)
+}
+
+/// A runtime, a greeting server listening on 127.0.0.1 port 0 with the given limits, and its events.
+pub fn greeting_server(min: usize, max: usize) -> (Runtime, ServerSocket, Watch, SocketAddr) {
+    let (runtime, mut server, receiver) = self::server(|_id| Greeter::default());
     server.set_limits(min, max).expect("limits");
     let address = server.listen().expect("listen");
     (runtime, server, Watch::new(receiver), address)
+}
+
+/// A client socket of `handler` on `runtime`, connecting as `builder` says (with ids of its
+/// own), and a watch over its events.
+pub fn client_socket(
+    runtime: &Runtime,
+    builder: ConnectBuilder,
+    handler: impl SocketHandler,
+) -> (TcpSocket, Watch) {
+    let (events, receiver) = event_channel(None);
+    let socket = builder.connect(runtime, &SocketIds::new(), handler, events);
+    (socket, Watch::new(receiver))
+}
+
+/// A client socket of `handler` on `runtime`, connected to `host` on `port` (socket 0 of ids
+/// of its own), and a watch over its events.
+pub fn connected_client(
+    runtime: &Runtime,
+    host: &str,
+    port: u16,
+    handler: impl SocketHandler,
+) -> (TcpSocket, Watch) {
+    let (socket, mut watch) = client_socket(runtime, TcpSocket::builder(host, port), handler);
+    watch.until("the client connected", |e| is_connected(e, 0));
+    (socket, watch)
+}
+
+/// [`client_socket`] on a runtime of its own.
+pub fn connecting(
+    builder: ConnectBuilder,
+    handler: impl SocketHandler,
+) -> (Runtime, TcpSocket, Watch) {
+    let runtime = Runtime::new().expect("runtime");
+    let (socket, watch) = client_socket(&runtime, builder, handler);
+    (runtime, socket, watch)
 }
 
 /// A plain blocking client, with a read timeout so no test can hang on it.
@@ -127,6 +225,23 @@ pub fn client(address: SocketAddr) -> TcpStream {
     let stream = TcpStream::connect(address).expect("connect");
     stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
     stream
+}
+
+/// Fails the test unless `stream` is given nothing to read for 300 ms: the server has not
+/// served it (it waits in the kernel's backlog). `why` says what the test expects.
+pub fn assert_not_served(stream: &mut TcpStream, why: &str) {
+    stream
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    let mut byte = [0; 1];
+    let waiting = stream.read(&mut byte).expect_err(why);
+    assert!(
+        matches!(
+            waiting.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        "{why}: {waiting:?}"
+    );
 }
 
 /// Reads the seed's greeting from a client, failing the test if something else arrives.

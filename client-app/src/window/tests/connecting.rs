@@ -9,8 +9,9 @@ use egui_kittest::kittest::Queryable;
 use serversocket::seed::{CLIENT_REPLY, Greeter, SERVER_GREETING, client_hello};
 use serversocket::{Runtime, ServerSocket, SocketId, event_channel};
 use serversocket_ui::RowState;
+use test_support::kittest;
 
-use super::{Server, run_until, window};
+use super::{Server, connect_burst, run_until, window};
 
 #[test]
 fn three_connects_make_three_connected_rows_each_greeted_and_the_seed_conversation() {
@@ -164,9 +165,7 @@ fn a_bad_port_is_explained_and_connect_is_off() {
 fn connect_times_n_opens_a_burst_served_in_full_by_the_pool() {
     let server = Server::start();
     let mut harness = window(server.port);
-    harness.state_mut().settings.burst = 10;
-    harness.step();
-    harness.get_by_label("Connect ×10").click();
+    connect_burst(&mut harness, 10);
     run_until(&mut harness, "ten greetings", |w| {
         (0..10).all(|i| {
             w.client
@@ -251,9 +250,7 @@ fn a_naive_burst_shows_its_losses_refused_or_dropped_unserved() {
     )
     .unwrap();
     let mut harness = window(address.port());
-    harness.state_mut().settings.burst = 20;
-    harness.step();
-    harness.get_by_label("Connect ×20").click();
+    connect_burst(&mut harness, 20);
     run_until(&mut harness, "every socket settled", |w| {
         w.client.rows.count(RowState::Connecting) == 0
             && w.client.rows.count(RowState::Connected) + w.client.rows.count(RowState::Failed)
@@ -422,14 +419,7 @@ fn a_tls_connect_with_a_wrong_pin_fails_saying_so_and_accepting_any_certificate_
         .clone()
         .unwrap()
         .protocol;
-    harness
-        .get_by_role_and_label(egui::accesskit::Role::Button, "Concepts")
-        .click();
-    harness.run_steps(2);
-    harness.get_by_label("TLS handshake").click();
-    harness.run_steps(2);
-    harness.get_by_label("Certificate check").click();
-    harness.run_steps(3);
+    kittest::open_concepts(&mut harness, &["TLS handshake", "Certificate check"]);
     assert!(
         harness
             .query_by_label_contains("Now: socket 1's handshake took")

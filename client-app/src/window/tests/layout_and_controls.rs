@@ -6,7 +6,6 @@ use serversocket::SocketId;
 use serversocket::seed::SERVER_GREETING;
 use serversocket_ui::RowState;
 use test_support::kittest;
-use test_support::kittest::MemoryStorage;
 
 use super::{Server, run_until, three_connected, window, window_with};
 use crate::window::ClientSettings;
@@ -122,11 +121,7 @@ fn tab_reaches_connect_and_enter_presses_it() {
     let server = Server::start();
     let mut harness = window(server.port);
     harness.run_steps(2);
-    assert!(
-        kittest::tab_to(&mut harness, "Connect", 80),
-        "Tab never reached Connect"
-    );
-    harness.key_press(egui::Key::Enter);
+    kittest::press_by_keyboard(&mut harness, "Connect", egui::Key::Enter);
     run_until(&mut harness, "socket 0 greeted", |w| {
         w.client
             .log
@@ -145,14 +140,10 @@ fn the_tls_choice_is_remembered_for_the_next_run_and_still_marked_insecure() {
         .click();
     harness.run();
 
-    let storage = MemoryStorage::saved_by(harness.state_mut());
-    let remembered: ClientSettings =
-        eframe::get_value(&storage, eframe::APP_KEY).expect("settings saved");
+    let remembered: ClientSettings = kittest::remembered(harness.state_mut());
     let mut next_run = window_with(kittest::SIZE, remembered);
     next_run.run();
-    let toggled = |label: &str| {
-        egui_kittest::kittest::NodeT::accesskit_node(&next_run.get_by_label(label)).toggled()
-    };
+    let toggled = |label: &str| kittest::toggled(&next_run, label);
     assert_eq!(toggled("TLS"), Some(egui::accesskit::Toggled::True));
     assert_eq!(
         toggled("accept any certificate (insecure)"),

@@ -20,7 +20,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use serversocket::seed::{Greeter, SERVER_GREETING};
 use serversocket::{Event, EventReceiver, Runtime, ServerSocket, SocketId, event_channel};
-use test_support::kittest;
+use test_support::kittest::{self, run_until};
 
 use super::{ClientSettings, ClientWindow};
 
@@ -77,6 +77,17 @@ impl Server {
     }
 }
 
+/// A failed wait shows the window's log.
+impl kittest::Window for ClientWindow {
+    fn draw(&mut self, ui: &mut egui::Ui) {
+        self.ui(ui);
+    }
+
+    fn explain(&self) -> String {
+        format!("log: {:#?}", self.client.log.lines())
+    }
+}
+
 fn window(port: u16) -> Harness<'static, ClientWindow> {
     let settings = ClientSettings {
         port: port.to_string(),
@@ -87,22 +98,14 @@ fn window(port: u16) -> Harness<'static, ClientWindow> {
 
 /// A window with `settings`, of `size`, in a test harness.
 fn window_with(size: egui::Vec2, settings: ClientSettings) -> Harness<'static, ClientWindow> {
-    kittest::harness(
-        size,
-        ClientWindow::new(settings).unwrap(),
-        |ui, window: &mut ClientWindow| window.ui(ui),
-    )
+    kittest::window(size, ClientWindow::new(settings).unwrap())
 }
 
-/// Runs frames until `done` holds (see [`kittest::run_until`]); a failure shows the log.
-fn run_until(
-    harness: &mut Harness<'_, ClientWindow>,
-    what: &str,
-    done: impl Fn(&ClientWindow) -> bool,
-) {
-    kittest::run_until(harness, what, done, |w| {
-        format!("log: {:#?}", w.client.log.lines())
-    });
+/// Sets the burst to `count` sockets and clicks "Connect ×count", as a user would.
+fn connect_burst(harness: &mut Harness<'static, ClientWindow>, count: usize) {
+    harness.state_mut().settings.burst = count;
+    harness.step();
+    harness.get_by_label(&format!("Connect ×{count}")).click();
 }
 
 /// A window of `size` with three sockets connected to `server` and greeted.
@@ -112,9 +115,7 @@ fn three_connected(server: &Server, size: egui::Vec2) -> Harness<'static, Client
         ..ClientSettings::default()
     };
     let mut harness = window_with(size, settings);
-    harness.state_mut().settings.burst = 3;
-    harness.step();
-    harness.get_by_label("Connect ×3").click();
+    connect_burst(&mut harness, 3);
     run_until(&mut harness, "three greetings", |w| {
         (0..3).all(|i| {
             w.client

@@ -6,9 +6,8 @@ use serversocket::Event;
 use serversocket::seed::{SERVER_GREETING, client_hello};
 use serversocket_ui::RowState;
 use test_support::kittest;
-use test_support::kittest::MemoryStorage;
 
-use super::{Server, run_until, window};
+use super::{Server, connect_burst, run_until, window};
 use crate::window::{ClientSettings, ClientWindow};
 
 #[test]
@@ -44,9 +43,7 @@ fn the_send_box_writes_escapes_to_every_connected_socket_repeated_and_keeps_a_hi
     );
 
     // The history outlives the window: saved with the settings, back in the next run's box.
-    let storage = MemoryStorage::saved_by(harness.state_mut());
-    let remembered: ClientSettings =
-        eframe::get_value(&storage, eframe::APP_KEY).expect("settings saved");
+    let remembered: ClientSettings = kittest::remembered(harness.state_mut());
     let next_run = ClientWindow::new(remembered).unwrap();
     assert_eq!(next_run.send_box.history, [r"ping\x21;"]);
 }
@@ -199,9 +196,7 @@ fn the_stream_views_segments_match_the_writes_and_reads_and_the_lines_are_found(
 fn the_timeline_counts_a_refused_burst_and_marks_it() {
     let free_port = test_support::free_port();
     let mut harness = window(free_port);
-    harness.state_mut().settings.burst = 3;
-    harness.step();
-    harness.get_by_label("Connect ×3").click();
+    connect_burst(&mut harness, 3);
     run_until(&mut harness, "three refusals", |w| {
         w.timeline().total(crate::window::FAILED) == 3
     });
@@ -215,9 +210,7 @@ fn the_timeline_counts_a_refused_burst_and_marks_it() {
 fn the_timeline_follows_sockets_connecting_and_connected() {
     let server = Server::start();
     let mut harness = window(server.port);
-    harness.state_mut().settings.burst = 4;
-    harness.step();
-    harness.get_by_label("Connect ×4").click();
+    connect_burst(&mut harness, 4);
     run_until(&mut harness, "four connected", |w| {
         w.timeline().level(crate::window::CONNECTED) == Some(4.0)
     });

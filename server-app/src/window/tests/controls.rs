@@ -8,18 +8,13 @@ use egui_kittest::kittest::Queryable;
 use serversocket::SocketId;
 use test_support::kittest;
 
-use super::{greeted_client, listen, run_until, window, window_with};
+use super::{run_until, serving_one_client, window, window_with};
 use crate::window::{ServerSettings, ServerWindow};
 
 /// The server window with every optional part shown: TLS from files, the Lessons panel, the
 /// concepts, the Stream view, the log file row, a connection selected (its details pane).
 fn everything_shown() -> (Harness<'static, ServerWindow>, TcpStream) {
-    let mut harness = window(2, 10);
-    let address = listen(&mut harness);
-    let client = greeted_client(address);
-    run_until(&mut harness, "the greeting sent", |w| {
-        w.server.log.contains("Socket 0 send complete.")
-    });
+    let (mut harness, client) = serving_one_client(2, 10);
     harness.get_by_label("Stop Listening").click();
     harness.run_steps(2);
     for toggle in ["TLS", "files", "Lessons", "Stream", "Log file…"] {
@@ -38,13 +33,12 @@ fn everything_shown() -> (Harness<'static, ServerWindow>, TcpStream) {
 #[test]
 fn every_control_of_the_server_window_has_a_label() {
     let (mut harness, _client) = everything_shown();
-    assert!(
-        harness.query_by_label("certificate").is_some(),
-        "the TLS files"
-    );
-    assert!(
-        harness.query_by_label("Text for socket 0").is_some(),
-        "details"
+    kittest::assert_shown(
+        &harness,
+        &[
+            ("certificate", "the TLS files"),
+            ("Text for socket 0", "details"),
+        ],
     );
     for tab in ["Pool tiles", "Timeline", "Kernel queue"] {
         harness.get_by_label(tab).click();
@@ -58,21 +52,13 @@ fn every_control_of_the_server_window_has_a_label() {
 fn tab_reaches_listen_and_enter_presses_it_space_toggles_the_concepts() {
     let mut harness = window(2, 10);
     harness.run_steps(2);
-    assert!(
-        kittest::tab_to(&mut harness, "Listen", 80),
-        "Tab never reached Listen"
-    );
-    harness.key_press(egui::Key::Enter);
+    kittest::press_by_keyboard(&mut harness, "Listen", egui::Key::Enter);
     // Until the kernel's first sample a chip is missing before Concepts: its appearing would
     // give Concepts another place in the row, and the focus would not follow.
     run_until(&mut harness, "listening, the kernel sampled", |w| {
         w.server.socket.is_listening() && w.server.kernel.queue().is_some()
     });
-    assert!(
-        kittest::tab_to(&mut harness, "Concepts", 80),
-        "Tab never reached Concepts"
-    );
-    harness.key_press(egui::Key::Space);
+    kittest::press_by_keyboard(&mut harness, "Concepts", egui::Key::Space);
     harness.run_steps(2);
     assert!(
         harness.state().settings.show_concepts,
@@ -103,14 +89,7 @@ fn show_the_client_window_asks_the_client_app_to_come_to_the_front() {
     // The client app's side, in a context of its own.
     let mut client = OtherWindow::linked(LessonSide::Client, &dir);
     let client_ctx = egui::Context::default();
-    let mut client_frame = || {
-        let mut output = client_ctx.run_ui(egui::RawInput::default(), |ui| client.tick(ui.ctx()));
-        output.textures_delta.clear();
-        output
-            .viewport_output
-            .values()
-            .any(|viewport| viewport.commands.contains(&egui::ViewportCommand::Focus))
-    };
+    let mut client_frame = || kittest::frame_asks_focus(&client_ctx, |ctx| client.tick(ctx));
     assert!(!client_frame());
     let enabled = kittest::frames_until(|| {
         harness.step();
@@ -139,14 +118,10 @@ fn the_tls_choice_is_remembered_for_the_next_run() {
     harness.get_by_label("files").click();
     harness.run();
 
-    let storage = test_support::kittest::MemoryStorage::saved_by(harness.state_mut());
-    let remembered: ServerSettings =
-        eframe::get_value(&storage, eframe::APP_KEY).expect("settings saved");
+    let remembered: ServerSettings = kittest::remembered(harness.state_mut());
     let mut next_run = window_with(kittest::SIZE, remembered);
     next_run.run();
-    let toggled = |label: &str| {
-        egui_kittest::kittest::NodeT::accesskit_node(&next_run.get_by_label(label)).toggled()
-    };
+    let toggled = |label: &str| kittest::toggled(&next_run, label);
     assert_eq!(toggled("TLS"), Some(egui::accesskit::Toggled::True));
     assert_eq!(toggled("files"), Some(egui::accesskit::Toggled::True));
     assert_eq!(toggled("generate"), Some(egui::accesskit::Toggled::False));

@@ -4,11 +4,14 @@
 use std::io::Read;
 use std::net::TcpStream;
 
+use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use serversocket::SocketId;
 use serversocket_ui::RowState;
+use test_support::kittest;
 
-use super::{greeted_client, listen, run_until, window};
+use super::{listen, run_until, serving_one_client, window, with_a_greeted_client};
+use crate::window::ServerWindow;
 
 #[test]
 fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
@@ -21,12 +24,7 @@ fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
         harness.query_by_label("The pool and AddSocket").is_none(),
         "closed at first"
     );
-    harness
-        .get_by_role_and_label(egui::accesskit::Role::Button, "Concepts")
-        .click();
-    harness.run_steps(2);
-    harness.get_by_label("The pool and AddSocket").click();
-    harness.run_steps(3);
+    kittest::open_concepts(&mut harness, &["The pool and AddSocket"]);
     assert!(
         harness
             .query_by_label("Now: sockets 0 and 1 are idle in the pool (their tiles say idle).")
@@ -114,12 +112,27 @@ fn clients_beyond_max_show_as_waiting_in_the_kernels_accept_queue_until_resumed(
     drop(clients);
 }
 
+/// After the server closed socket 0 first: `client` reads to the end and leaves (answering the
+/// server's FIN with its own), and frames run until socket 0's row is closed with its
+/// connection in the kernel's TIME_WAIT.
+fn into_time_wait(harness: &mut Harness<'static, ServerWindow>, mut client: TcpStream) {
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).unwrap();
+    drop(client);
+    run_until(harness, "socket 0 closed and in TIME_WAIT", |w| {
+        w.server.rows.get(SocketId(0)).is_some_and(|row| {
+            row.state == RowState::Closed
+                && row
+                    .kernel
+                    .is_some_and(|view| view.state == serversocket_kernel::TcpState::TimeWait)
+        })
+    });
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
-    let mut harness = window(1, 4);
-    let address = listen(&mut harness);
-    let mut client = greeted_client(address);
+    let (mut harness, client) = with_a_greeted_client(1, 4);
     run_until(&mut harness, "socket 0 established in the kernel", |w| {
         w.server
             .rows
@@ -134,17 +147,7 @@ fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
             .get(SocketId(0))
             .is_some_and(|row| row.state == RowState::Closed)
     });
-    let mut rest = Vec::new();
-    client.read_to_end(&mut rest).unwrap();
-    drop(client);
-    run_until(&mut harness, "socket 0's connection in TIME_WAIT", |w| {
-        w.server.rows.get(SocketId(0)).is_some_and(|row| {
-            row.state == RowState::Closed
-                && row
-                    .kernel
-                    .is_some_and(|view| view.state == serversocket_kernel::TcpState::TimeWait)
-        })
-    });
+    into_time_wait(&mut harness, client);
 }
 
 /// The server closes first (Disconnect), so its side of the connection waits out TIME_WAIT:
@@ -152,37 +155,26 @@ fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
 /// concepts panel's TIME_WAIT entry names it, from the kernel's view rather than a count.
 #[test]
 fn a_connection_the_server_closed_first_stays_in_its_table_through_time_wait() {
-    let mut harness = window(1, 5);
-    let address = listen(&mut harness);
-    let mut client = greeted_client(address);
-    run_until(&mut harness, "socket 0 in the table", |w| {
-        w.server.log.contains("Socket 0 send complete.")
-    });
+    let (mut harness, client) = serving_one_client(1, 5);
     harness.step();
     harness.get_by_label("Disconnect").click();
     run_until(&mut harness, "socket 0 closed", |w| {
         w.server.log.contains("Socket 0 closed.")
     });
-    // The client answers the server's FIN with its own, so the server's side reaches TIME_WAIT.
-    let mut rest = Vec::new();
-    client.read_to_end(&mut rest).unwrap();
-    drop(client);
-    run_until(&mut harness, "socket 0 closed and in TIME_WAIT", |w| {
-        w.server.rows.get(SocketId(0)).is_some_and(|row| {
-            row.state == RowState::Closed
-                && row
-                    .kernel
-                    .is_some_and(|view| view.state == serversocket_kernel::TcpState::TimeWait)
-        })
-    });
+    into_time_wait(&mut harness, client);
     harness.run_steps(2);
-    assert!(
-        harness.query_by_label("TIME_WAIT").is_some(),
-        "the closed socket's row shows the kernel's TIME_WAIT"
-    );
-    assert!(
-        harness.query_by_label("Disconnect").is_some(),
-        "socket 0's row is still in Active connections"
+    kittest::assert_shown(
+        &harness,
+        &[
+            (
+                "TIME_WAIT",
+                "the closed socket's row shows the kernel's TIME_WAIT",
+            ),
+            (
+                "Disconnect",
+                "socket 0's row is still in Active connections",
+            ),
+        ],
     );
     harness.get_by_label("Concepts").click();
     harness.run_steps(2);

@@ -3,16 +3,16 @@
 
 use std::io::{ErrorKind, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::time::Duration;
 
+use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use serversocket::SocketId;
 use serversocket::seed::SERVER_GREETING;
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{greeted_client, listen, run_until, window, window_with};
-use crate::window::{ServerSettings, Serving};
+use super::{greeted_client, listen, listening_with, logged, run_until, window};
+use crate::window::{ServerSettings, ServerWindow, Serving};
 
 #[test]
 fn listen_then_a_client_connects_and_is_greeted() {
@@ -39,13 +39,12 @@ fn listen_then_a_client_connects_and_is_greeted() {
         "the pool refilled"
     );
     harness.step();
-    assert!(
-        harness.query_by_label("Socket 0 tile: connected").is_some(),
-        "socket 0's tile"
-    );
-    assert!(
-        harness.query_by_label("Disconnect").is_some(),
-        "socket 0's row"
+    kittest::assert_shown(
+        &harness,
+        &[
+            ("Socket 0 tile: connected", "socket 0's tile"),
+            ("Disconnect", "socket 0's row"),
+        ],
     );
 }
 
@@ -61,17 +60,10 @@ fn a_waiting_client_is_served_after_a_disconnect_once_max_is_lowered() {
 
     let _first = greeted_client(address);
     let mut second = TcpStream::connect(address).unwrap();
-    second
-        .set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
-    let mut byte = [0; 1];
-    let waiting = second
-        .read(&mut byte)
-        .expect_err("at the maximum, the second client waits");
-    assert!(matches!(
-        waiting.kind(),
-        ErrorKind::WouldBlock | ErrorKind::TimedOut
-    ));
+    test_support::sockets::assert_not_served(
+        &mut second,
+        "at the maximum, the second client waits",
+    );
 
     run_until(&mut harness, "socket 0 in the table", |w| {
         w.server.log.contains("Socket 0 send complete.")
@@ -202,14 +194,7 @@ fn a_port_in_use_shows_error_105() {
     run_until(&mut harness, "listening", |w| {
         w.server.log.contains("Listening on")
     });
-    let errors = harness
-        .state()
-        .server
-        .log
-        .lines()
-        .into_iter()
-        .filter(|line| line.contains("Error = 105"))
-        .count();
+    let errors = logged(harness.state(), |line| line.contains("Error = 105"));
     assert_eq!(errors, 1, "{:#?}", harness.state().server.log.lines());
 }
 
@@ -227,13 +212,19 @@ fn ctrl_l_listens_and_stops() {
     assert!(!harness.state().server.socket.is_listening());
 }
 
-#[test]
-fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
-    // The port must be known before listening to connect to it: take a free one.
+/// A window (Min 2, Max 10) set to a free port, not listening yet: a test that must know the
+/// port before listening (to connect to it across a switch of mode).
+fn window_on_a_free_port() -> (Harness<'static, ServerWindow>, u16) {
     let port = test_support::free_port();
     let mut harness = window(2, 10);
     harness.state_mut().settings.port = port.to_string();
     harness.step();
+    (harness, port)
+}
+
+#[test]
+fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
+    let (mut harness, port) = window_on_a_free_port();
     harness.get_by_label("Naive (one socket)").click();
     harness.step();
     assert!(harness.state().settings.naive);
@@ -311,10 +302,7 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
 
 #[test]
 fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
-    let port = test_support::free_port();
-    let mut harness = window(2, 10);
-    harness.state_mut().settings.port = port.to_string();
-    harness.step();
+    let (mut harness, _port) = window_on_a_free_port();
     let address = listen(&mut harness);
     // Pool: sockets 0 and 1 wait idle; the client gets 0 and socket 2 refills the pool.
     let pooled = greeted_client(address);
@@ -329,26 +317,13 @@ fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
     harness.step();
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "naive listening", |w| {
-        w.server
-            .log
-            .entries()
-            .iter()
-            .filter(|e| e.line.starts_with("Listening on"))
-            .count()
-            >= 2
+        logged(w, |line| line.starts_with("Listening on")) >= 2
     });
     let naive = greeted_client(address);
     run_until(&mut harness, "the naive socket connected", |w| {
         w.server.log.contains("Socket 3 connected.")
     });
-    let connected_zero = harness
-        .state()
-        .server
-        .log
-        .entries()
-        .iter()
-        .filter(|e| e.line == "Socket 0 connected.")
-        .count();
+    let connected_zero = logged(harness.state(), |line| line == "Socket 0 connected.");
     assert_eq!(connected_zero, 1, "socket 0 was never reused");
     assert_eq!(
         harness
@@ -367,25 +342,17 @@ fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
 /// why a silent client is a problem.
 #[test]
 fn a_silent_client_is_closed_after_the_windows_idle_timeout() {
-    let settings = ServerSettings {
-        port: "0".to_owned(),
+    let (mut harness, address) = listening_with(ServerSettings {
         idle_timeout_seconds: 1,
         ..ServerSettings::default()
-    };
-    let mut harness = window_with(kittest::SIZE, settings);
-    let address = listen(&mut harness);
+    });
     let mut silent = greeted_client(address);
     run_until(&mut harness, "the idle timeout", |w| {
         w.server.log.contains("Error = 102 (idle timeout)")
     });
     let mut rest = Vec::new();
     let _ = silent.read_to_end(&mut rest);
-    harness
-        .get_by_role_and_label(egui::accesskit::Role::Button, "Concepts")
-        .click();
-    harness.run_steps(2);
-    harness.get_by_label("MaximumSocketsConnected").click();
-    harness.run_steps(3);
+    kittest::open_concepts(&mut harness, &["MaximumSocketsConnected"]);
     assert!(
         harness
             .query_by_label_contains("ten silent clients fill the default Max of 10")

@@ -10,17 +10,15 @@ use serversocket::SocketId;
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{greeted_client, listen, run_until, window, window_with};
+use super::{
+    greeted_client, listen, run_until, serving_one_client, window, window_with,
+    with_a_greeted_client,
+};
 use crate::window::ServerSettings;
 
 #[test]
 fn export_writes_the_log_as_ndjson_without_stalling_the_window() {
-    let mut harness = window(2, 10);
-    let address = listen(&mut harness);
-    let _client = greeted_client(address);
-    run_until(&mut harness, "the greeting sent", |w| {
-        w.server.log.contains("Socket 0 send complete.")
-    });
+    let (mut harness, _client) = serving_one_client(2, 10);
     let path = std::env::temp_dir().join(format!(
         "server-window-export-{}.ndjson",
         std::process::id()
@@ -56,9 +54,7 @@ fn export_writes_the_log_as_ndjson_without_stalling_the_window() {
 
 #[test]
 fn the_timeline_is_fed_by_listen_connections_and_limit_changes() {
-    let mut harness = window(2, 10);
-    let address = listen(&mut harness);
-    let client = greeted_client(address);
+    let (mut harness, client) = with_a_greeted_client(2, 10);
     run_until(&mut harness, "one connected on the timeline", |w| {
         w.timeline().level(crate::window::CONNECTED) == Some(1.0)
     });
@@ -87,12 +83,7 @@ fn the_timeline_is_fed_by_listen_connections_and_limit_changes() {
 
 #[test]
 fn clicking_a_tile_shows_that_sockets_events_in_order() {
-    let mut harness = window(1, 10);
-    let address = listen(&mut harness);
-    let _client = greeted_client(address);
-    run_until(&mut harness, "the greeting sent", |w| {
-        w.server.log.contains("Socket 0 send complete.")
-    });
+    let (mut harness, _client) = serving_one_client(1, 10);
     harness.get_by_label("Socket 0 tile: connected").click();
     harness.run_steps(2);
     let steps: Vec<String> = harness

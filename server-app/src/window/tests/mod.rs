@@ -17,13 +17,12 @@ mod listening;
 mod log_and_timeline;
 mod pipeline_view;
 
-use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use serversocket::seed::SERVER_GREETING;
-use test_support::kittest;
+use test_support::kittest::{self, run_until};
+use test_support::sockets;
 
 use super::{ServerSettings, ServerWindow};
 
@@ -40,22 +39,7 @@ fn window(min: usize, max: usize) -> Harness<'static, ServerWindow> {
 
 /// A window with `settings`, of `size`, in a test harness.
 fn window_with(size: egui::Vec2, settings: ServerSettings) -> Harness<'static, ServerWindow> {
-    kittest::harness(
-        size,
-        ServerWindow::new(settings).unwrap(),
-        |ui, window: &mut ServerWindow| window.ui(ui),
-    )
-}
-
-/// Runs frames until `done` holds (see [`kittest::run_until`]); a failure shows the log.
-fn run_until(
-    harness: &mut Harness<'_, ServerWindow>,
-    what: &str,
-    done: impl Fn(&ServerWindow) -> bool,
-) {
-    kittest::run_until(harness, what, done, |w| {
-        format!("log: {:#?}", w.server.log.lines())
-    });
+    kittest::window(size, ServerWindow::new(settings).unwrap())
 }
 
 fn listen(harness: &mut Harness<'_, ServerWindow>) -> SocketAddr {
@@ -66,13 +50,60 @@ fn listen(harness: &mut Harness<'_, ServerWindow>) -> SocketAddr {
     harness.state().server.socket.local_address().unwrap()
 }
 
+/// A window (Min `min`, Max `max`) listening, and one client that has read its greeting.
+fn with_a_greeted_client(min: usize, max: usize) -> (Harness<'static, ServerWindow>, TcpStream) {
+    let mut harness = window(min, max);
+    let address = listen(&mut harness);
+    let client = greeted_client(address);
+    (harness, client)
+}
+
+/// A window (Min `min`, Max `max`) listening, with one client that has read the greeting and
+/// whose greeting the window has logged as sent (socket 0's row is in the table).
+fn serving_one_client(min: usize, max: usize) -> (Harness<'static, ServerWindow>, TcpStream) {
+    let (mut harness, client) = with_a_greeted_client(min, max);
+    run_until(&mut harness, "the greeting sent", |w| {
+        w.server.log.contains("Socket 0 send complete.")
+    });
+    (harness, client)
+}
+
+/// A window with `settings` on port 0 (any free port), listening, and its address.
+fn listening_with(settings: ServerSettings) -> (Harness<'static, ServerWindow>, SocketAddr) {
+    let settings = ServerSettings {
+        port: "0".to_owned(),
+        ..settings
+    };
+    let mut harness = window_with(kittest::SIZE, settings);
+    let address = listen(&mut harness);
+    (harness, address)
+}
+
+/// How many of the window's log lines `wanted` takes.
+fn logged(window: &ServerWindow, wanted: impl Fn(&str) -> bool) -> usize {
+    window
+        .server
+        .log
+        .lines()
+        .into_iter()
+        .filter(|line| wanted(line))
+        .count()
+}
+
+/// A client of the window's server that has read the greeting.
 fn greeted_client(address: SocketAddr) -> TcpStream {
-    let mut stream = TcpStream::connect(address).unwrap();
+    let mut stream = sockets::client(address);
+    sockets::read_greeting(&mut stream);
     stream
-        .set_read_timeout(Some(test_support::PATIENCE))
-        .unwrap();
-    let mut greeting = vec![0; SERVER_GREETING.len()];
-    stream.read_exact(&mut greeting).unwrap();
-    assert_eq!(greeting, SERVER_GREETING.as_bytes());
-    stream
+}
+
+/// A failed wait shows the window's log.
+impl kittest::Window for ServerWindow {
+    fn draw(&mut self, ui: &mut egui::Ui) {
+        self.ui(ui);
+    }
+
+    fn explain(&self) -> String {
+        format!("log: {:#?}", self.server.log.lines())
+    }
 }

@@ -11,18 +11,15 @@ use serversocket::SocketId;
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{greeted_client, listen, run_until, window, window_with};
+use super::{greeted_client, listen, listening_with, run_until, window, window_with};
 use crate::window::{ServerSettings, ServerWindow};
 
 #[test]
 fn slow_motion_shows_the_connection_waiting_then_handed_to_a_pooled_socket() {
-    let settings = ServerSettings {
-        port: "0".to_owned(),
+    let (mut harness, address) = listening_with(ServerSettings {
         handoff_delay_ms: 700,
         ..ServerSettings::default()
-    };
-    let mut harness = window_with(kittest::SIZE, settings);
-    let address = listen(&mut harness);
+    });
     let client = std::thread::spawn(move || greeted_client(address));
     run_until(&mut harness, "a connection waiting", |w| {
         w.server.waiting.is_some()
@@ -244,12 +241,7 @@ fn a_connection_moves_through_the_pipeline_and_the_open_concept_lights_its_stage
             .query_by_label_contains("Idle pool: 2 Min 2")
             .is_some()
     );
-    harness
-        .get_by_role_and_label(egui::accesskit::Role::Button, "Concepts")
-        .click();
-    harness.run_steps(2);
-    harness.get_by_label("MaximumSocketsConnected").click();
-    harness.run_steps(2);
+    kittest::open_concepts(&mut harness, &["MaximumSocketsConnected"]);
     assert_eq!(
         harness.state().lit,
         Some(crate::window::pipeline::Stage::Connected)
@@ -265,15 +257,11 @@ fn drawn_at(harness: &Harness<'_, ServerWindow>, name: &str) -> Option<egui::Pos
 
 #[test]
 fn each_new_socket_and_connection_is_drawn_moving_through_the_pipeline_slowly_on_demand() {
-    let mut harness = kittest::harness(
-        egui::vec2(1024.0, 568.0),
-        ServerWindow::new(ServerSettings {
-            port: "0".to_owned(),
-            ..ServerSettings::default()
-        })
-        .unwrap(),
-        |ui, window: &mut ServerWindow| window.ui(ui),
-    );
+    let settings = ServerSettings {
+        port: "0".to_owned(),
+        ..ServerSettings::default()
+    };
+    let mut harness = window_with(egui::vec2(1024.0, 568.0), settings);
     harness.get_by_label("Slow animation").click();
     harness.step();
     assert!(*harness.state_mut().pipeline.slow_mut());

@@ -17,7 +17,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-use super::{CONCURRENCY, Counting, Measure, Ours, PATIENCE, reference};
+use test_support::bench::{self, CONCURRENCY, Measure};
+
+use super::{Counting, Ours, PATIENCE, reference};
 
 /// The certificate both servers present, made once in a folder of the bench's own.
 struct Certificate {
@@ -79,7 +81,7 @@ fn connector(ca: &Path) -> tokio_rustls::TlsConnector {
 
 /// One TLS client: connect, handshake, read the greeting.
 async fn greeted(
-    connector: &tokio_rustls::TlsConnector,
+    connector: tokio_rustls::TlsConnector,
     address: SocketAddr,
 ) -> std::io::Result<TlsStream<TcpStream>> {
     let tcp = tokio::time::timeout(PATIENCE, TcpStream::connect(address)).await??;
@@ -98,23 +100,7 @@ fn cycles_per_second(
     total: usize,
 ) -> f64 {
     let connector = connector(ca);
-    let start = Instant::now();
-    clients.block_on(async {
-        let tasks: Vec<_> = (0..CONCURRENCY)
-            .map(|worker| {
-                let connector = connector.clone();
-                tokio::spawn(async move {
-                    for _ in (worker..total).step_by(CONCURRENCY) {
-                        drop(greeted(&connector, address).await.expect("served"));
-                    }
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap();
-        }
-    });
-    total as f64 / start.elapsed().as_secs_f64()
+    bench::cycles_per_second(clients, total, move || greeted(connector.clone(), address))
 }
 
 pub(crate) fn accept_rate_tls(clients: &tokio::runtime::Runtime, total: usize) -> Measure {
@@ -138,7 +124,7 @@ pub(crate) fn accept_rate_tls(clients: &tokio::runtime::Runtime, total: usize) -
     });
     let reference_rate = cycles_per_second(clients, plain.address, &certificate.cert(), total);
     drop(plain);
-    Measure::new("accept_rate_tls", ours_rate, reference_rate, "conn/s")
+    Measure::once("accept_rate_tls", ours_rate, reference_rate, "conn/s")
 }
 
 /// Uploads `mib` MiB over TLS and waits until the server counted all of it; MiB a second.
@@ -206,5 +192,5 @@ pub(crate) fn throughput_tls(clients: &tokio::runtime::Runtime, mib: u64) -> Mea
         mib,
     );
     drop(plain);
-    Measure::new("throughput_tls", ours_rate, reference_rate, "MiB/s")
+    Measure::once("throughput_tls", ours_rate, reference_rate, "MiB/s")
 }

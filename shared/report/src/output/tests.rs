@@ -155,29 +155,30 @@ impl Write for Full {
     }
 }
 
-#[tokio::test]
-async fn an_output_that_fails_stops_the_program_and_says_why() {
-    let mut output = Output::spawn(Full, 100, Box::new(|_, _| String::new())).expect("writer");
+/// An output to `writer` that has written one line and heard (within 20 s) that its reader is
+/// gone.
+async fn gone_after_one_line(writer: impl Write + Send + 'static) -> Output {
+    let mut output = Output::spawn(writer, 100, Box::new(|_, _| String::new())).expect("writer");
     let gone = output.reader_gone();
     writeln!(output, "one").expect("queued");
     output.flush().expect("queued");
     tokio::time::timeout(Duration::from_secs(20), gone.wait())
         .await
         .expect("told the output is gone");
+    output
+}
+
+#[tokio::test]
+async fn an_output_that_fails_stops_the_program_and_says_why() {
+    let output = gone_after_one_line(Full).await;
     let failure = output.failure().expect("the failure is kept");
     assert!(failure.contains("space"), "{failure}");
 }
 
 #[tokio::test]
 async fn once_the_reader_is_gone_writes_fail_and_the_program_hears_of_it() {
-    let mut output = Output::spawn(Gone, 100, Box::new(|_, _| String::new())).expect("writer");
-    let gone = output.reader_gone();
-    writeln!(output, "one").expect("queued");
-    output.flush().expect("queued");
-    // The failed line was the last: nothing but this wait tells the program.
-    tokio::time::timeout(Duration::from_secs(20), gone.wait())
-        .await
-        .expect("told the reader is gone");
+    // The failed line was the last: nothing but the wait for it tells the program.
+    let mut output = gone_after_one_line(Gone).await;
     assert!(output.finish(Duration::from_secs(20)));
     let refused = writeln!(output, "two").and_then(|()| output.flush());
     assert_eq!(
