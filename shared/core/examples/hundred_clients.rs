@@ -77,23 +77,15 @@ fn run(
 
 #[cfg(test)]
 mod tests {
-    use serversocket::ServerSocket;
-    use serversocket::seed::Greeter;
-
     use super::*;
 
     #[test]
     fn a_hundred_sockets_connect_and_are_greeted() {
-        let runtime = Runtime::new().unwrap();
-        let (events, _server_events) = event_channel(None);
-        let mut server = ServerSocket::new(&runtime, events, |_id| Greeter::default());
-        server.set_port(0);
-        server.set_limits(10, 100).unwrap();
-        let port = server.listen().unwrap().port();
+        let (runtime, _server, _watch, address) = test_support::sockets::greeting_server(10, 100);
         let tally = run(
             &runtime,
             "127.0.0.1",
-            port,
+            address.port(),
             100,
             test_support::PATIENCE,
             |tally| tally.greeted.len() == 100,

@@ -54,19 +54,14 @@ fn connect(
 
 #[cfg(test)]
 mod tests {
-    use serversocket::ServerSocket;
-    use serversocket::seed::{Greeter, SERVER_GREETING};
+    use serversocket::seed::SERVER_GREETING;
 
     use super::*;
 
     #[test]
     fn three_clients_each_get_the_greeting() {
-        let runtime = Runtime::new().unwrap();
-        let (server_events, _server_receiver) = event_channel(None);
-        let mut server = ServerSocket::new(&runtime, server_events, |_id| Greeter::default());
-        server.set_port(0);
-        let port = server.listen().unwrap().port();
-        let (_sockets, mut events) = connect(&runtime, "127.0.0.1", port, 3);
+        let (runtime, _server, _watch, address) = test_support::sockets::greeting_server(2, 10);
+        let (_sockets, mut events) = connect(&runtime, "127.0.0.1", address.port(), 3);
         let mut greeted = std::collections::BTreeSet::new();
         let done = test_support::received_within_patience(
             |left| events.recv_timeout(left),

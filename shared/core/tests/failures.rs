@@ -12,9 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{Watch, client, is_closed, read_greeting};
 use serversocket::seed::Greeter;
-use serversocket::{
-    Event, Runtime, ServerSocket, Socket, SocketError, SocketHandler, SocketId, event_channel,
-};
+use serversocket::{Event, Socket, SocketError, SocketHandler, SocketId};
 
 /// Greets like the seed's server, and panics when the client sends "boom".
 #[derive(Default)]
@@ -38,10 +36,7 @@ fn is_panicked(error: &SocketError, what: &str) -> bool {
 
 #[test]
 fn a_handler_that_panics_ends_its_socket_with_an_error_and_closed_and_frees_its_slot() {
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_id| Fragile::default());
-    server.set_port(0);
+    let (_runtime, mut server, receiver) = common::server(|_id| Fragile::default());
     // One place only: a slot the panic kept would leave the next client waiting for ever.
     server.set_limits(1, 1).unwrap();
     let address = server.listen().unwrap();
@@ -90,15 +85,12 @@ fn a_handler_that_panics_ends_its_socket_with_an_error_and_closed_and_frees_its_
 
 #[test]
 fn an_add_socket_that_panics_stops_the_listener_and_says_why() {
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
     // The first socket is made; the second, the replacement made at the first handoff,
     // panics.
-    let mut server = ServerSocket::new(&runtime, events, |id: SocketId| {
+    let (_runtime, mut server, receiver) = common::server(|id: SocketId| {
         assert!(id.0 == 0, "AddSocket failed for socket {id}");
         Greeter::default()
     });
-    server.set_port(0);
     server.set_limits(1, 10).unwrap();
     let address = server.listen().unwrap();
     let mut watch = Watch::new(receiver);
@@ -134,10 +126,7 @@ fn an_add_socket_that_panics_stops_the_listener_and_says_why() {
 
 #[test]
 fn port_0_asks_for_any_free_port_at_every_listen() {
-    let runtime = Runtime::new().unwrap();
-    let (events, _receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_id| Greeter::default());
-    server.set_port(0);
+    let (_runtime, mut server, _receiver) = common::server(|_id| Greeter::default());
     let first = server.listen().unwrap();
     assert_eq!(server.port(), first.port(), "Port tells the port bound");
     server.stop_listening();
@@ -152,15 +141,12 @@ fn port_0_asks_for_any_free_port_at_every_listen() {
 #[test]
 fn add_socket_is_never_called_once_stop_listening_returned() {
     for round in 0..20 {
-        let runtime = Runtime::new().unwrap();
-        let (events, receiver) = event_channel(None);
         let calls = Arc::new(AtomicUsize::new(0));
         let counted = Arc::clone(&calls);
-        let mut server = ServerSocket::new(&runtime, events, move |_id| {
+        let (_runtime, mut server, receiver) = common::server(move |_id| {
             counted.fetch_add(1, Ordering::SeqCst);
             Greeter::default()
         });
-        server.set_port(0);
         server.set_limits(5, 10).unwrap();
         server.listen().unwrap();
         server.stop_listening();
@@ -243,11 +229,7 @@ impl SocketHandler for WholeMessage {
 #[test]
 fn a_handler_can_take_a_message_larger_than_the_default_receive_limit() {
     const { assert!(SIZE > serversocket::handler::RECEIVE_BUFFER_LIMIT) };
-    let runtime = Runtime::new().unwrap();
-    let (events, _receiver) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, events, |_id| WholeMessage);
-    server.set_port(0);
-    let address = server.listen().unwrap();
+    let (_runtime, _server, _watch, address) = common::listening(|_id| WholeMessage);
     let mut peer = client(address);
     peer.write_all(&vec![b'm'; SIZE]).unwrap();
     let mut answer = [0; 11];
@@ -261,17 +243,11 @@ fn a_handler_can_take_a_message_larger_than_the_default_receive_limit() {
 #[test]
 fn a_client_socket_sends_small_writes_at_once() {
     use rustix::process::{PidfdFlags, PidfdGetfdFlags, getpid, pidfd_getfd, pidfd_open};
-    use serversocket::{Passive, SocketIds, TcpSocket};
+    use serversocket::Passive;
 
     let (runtime, _server, _watch, address) = common::greeting_server(1, 10);
-    let (events, client_events) = event_channel(None);
-    let socket = TcpSocket::builder("127.0.0.1", address.port()).connect(
-        &runtime,
-        &SocketIds::new(),
-        Passive,
-        events,
-    );
-    Watch::new(client_events).until("connected", |e| matches!(e, Event::Connected { .. }));
+    let (socket, _client_watch) =
+        common::connected_client(&runtime, "127.0.0.1", address.port(), Passive);
     let fd = i32::try_from(socket.handle().expect("a connected socket's handle")).unwrap();
     let copy = pidfd_open(getpid(), PidfdFlags::empty())
         .and_then(|me| pidfd_getfd(&me, fd, PidfdGetfdFlags::empty()));

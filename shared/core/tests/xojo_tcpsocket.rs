@@ -10,10 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, Shutdown};
 use std::sync::{Arc, Mutex};
 
 use common::{Watch, client, greeting_server, is_closed, is_connected, read_greeting};
-use serversocket::{
-    Event, Passive, Runtime, ServerSocket, Socket, SocketError, SocketHandler, SocketId, SocketIds,
-    TcpSocket, event_channel,
-};
+use serversocket::{Event, Passive, Socket, SocketError, SocketHandler, SocketId, TcpSocket};
 
 /// Waits for socket `id`'s Error and returns it.
 fn error_of(watch: &mut Watch, id: u64) -> SocketError {
@@ -91,16 +88,11 @@ impl SocketHandler for Hangs {
 
 #[test]
 fn a_handler_disconnects_and_end_of_file_says_the_peer_is_done() {
-    let runtime = Runtime::new().unwrap();
-    let (events, receiver) = event_channel(None);
     let end_of_file = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&end_of_file);
-    let mut server = ServerSocket::new(&runtime, events, move |_id| Hangs {
+    let (_runtime, _server, mut watch, address) = common::listening(move |_id| Hangs {
         end_of_file: Arc::clone(&seen),
     });
-    server.set_port(0);
-    let address = server.listen().unwrap();
-    let mut watch = Watch::new(receiver);
     // The handler disconnects the first client when it asks.
     let mut first = client(address);
     std::io::Write::write_all(&mut first, b"disconnect").unwrap();
@@ -123,15 +115,8 @@ fn a_handler_disconnects_and_end_of_file_says_the_peer_is_done() {
 #[test]
 fn handles_are_the_os_handles_of_both_ends() {
     let (runtime, server, mut watch, address) = greeting_server(1, 10);
-    let (events, client_events) = event_channel(None);
-    let socket = TcpSocket::builder("127.0.0.1", address.port()).connect(
-        &runtime,
-        &SocketIds::new(),
-        Passive,
-        events,
-    );
-    let mut client_watch = Watch::new(client_events);
-    client_watch.until("client connected", |e| matches!(e, Event::Connected { .. }));
+    let (socket, _client_watch) =
+        common::connected_client(&runtime, "127.0.0.1", address.port(), Passive);
     watch.until("server connected", |e| is_connected(e, 0));
     let ours = server.connection(SocketId(0)).unwrap().handle().unwrap();
     let theirs = socket.handle().unwrap();
@@ -150,12 +135,9 @@ fn handles_are_the_os_handles_of_both_ends() {
 fn a_client_connects_from_its_network_interface() {
     let (runtime, _server, mut watch, address) = greeting_server(1, 10);
     let from = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
-    let (events, client_events) = event_channel(None);
-    let socket = TcpSocket::builder("127.0.0.1", address.port())
-        .network_interface(from)
-        .connect(&runtime, &SocketIds::new(), Passive, events);
-    let mut client_watch = Watch::new(client_events);
-    client_watch.until("client connected", |e| matches!(e, Event::Connected { .. }));
+    let builder = TcpSocket::builder("127.0.0.1", address.port()).network_interface(from);
+    let (socket, mut client_watch) = common::client_socket(&runtime, builder, Passive);
+    client_watch.until("client connected", |e| is_connected(e, 0));
     assert_eq!(socket.local_address().unwrap().ip(), from);
     let connected = watch.until("server connected", |e| is_connected(e, 0));
     let Event::Connected { remote, .. } = connected else {
