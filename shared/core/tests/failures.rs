@@ -168,12 +168,8 @@ fn add_socket_is_never_called_once_stop_listening_returned() {
 
 #[test]
 fn writes_through_a_handle_are_refused_past_the_send_queues_limit() {
-    let (_runtime, server, mut watch, address) = common::greeting_server(1, 10);
     // A client that never reads: what the server writes piles up.
-    let mut stalled = client(address);
-    read_greeting(&mut stalled);
-    watch.until("connected", |e| common::is_connected(e, 0));
-    let socket = server.connection(SocketId(0)).unwrap();
+    let (_runtime, _server, _watch, stalled, socket) = common::serving_one();
     let chunk = bytes::Bytes::from(vec![b'x'; 1024 * 1024]);
     // At most the limit (32 MiB) waits in our queues, plus what the two kernels buffer: far
     // less than 200 MiB, after which the handle must have said no.
@@ -190,11 +186,7 @@ fn writes_through_a_handle_are_refused_past_the_send_queues_limit() {
 
 #[test]
 fn a_handle_says_closed_at_once_and_refuses_writes_after_close() {
-    let (_runtime, server, mut watch, address) = common::greeting_server(1, 10);
-    let mut peer = client(address);
-    read_greeting(&mut peer);
-    watch.until("connected", |e| common::is_connected(e, 0));
-    let socket = server.connection(SocketId(0)).unwrap();
+    let (_runtime, _server, mut watch, mut peer, socket) = common::serving_one();
     socket.write("before").unwrap();
     socket.close();
     assert!(!socket.is_connected(), "closed at once");

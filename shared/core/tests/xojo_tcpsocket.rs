@@ -9,7 +9,7 @@ use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, Shutdown};
 use std::sync::{Arc, Mutex};
 
-use common::{Watch, client, greeting_server, is_closed, is_connected, read_greeting};
+use common::{Watch, client, greeting_server, is_closed, is_connected};
 use serversocket::{Event, Passive, Socket, SocketError, SocketHandler, SocketId, TcpSocket};
 
 /// Waits for socket `id`'s Error and returns it.
@@ -30,12 +30,8 @@ const SIZE: usize = 30 * 1024 * 1024;
 
 #[test]
 fn purge_drops_what_waits_to_be_sent() {
-    let (_runtime, server, mut watch, address) = greeting_server(1, 10);
     // A client that never reads: what the server writes waits in its queue.
-    let mut stalled = client(address);
-    read_greeting(&mut stalled);
-    watch.until("connected", |e| is_connected(e, 0));
-    let socket = server.connection(SocketId(0)).unwrap();
+    let (_runtime, _server, _watch, mut stalled, socket) = common::serving_one();
     socket.write(vec![b'p'; SIZE]).unwrap();
     test_support::within_patience(|| (socket.bytes_left_to_send() > 0).then_some(()))
         .expect("bytes wait to be sent");
@@ -50,11 +46,8 @@ fn purge_drops_what_waits_to_be_sent() {
 
 #[test]
 fn disconnect_through_a_handle_is_error_102_then_closed() {
-    let (_runtime, server, mut watch, address) = greeting_server(1, 10);
-    let mut peer = client(address);
-    read_greeting(&mut peer);
-    watch.until("connected", |e| is_connected(e, 0));
-    server.connection(SocketId(0)).unwrap().disconnect();
+    let (_runtime, _server, mut watch, mut peer, socket) = common::serving_one();
+    socket.disconnect();
     let error = error_of(&mut watch, 0);
     assert_eq!(error.code(), 102);
     assert!(

@@ -185,6 +185,19 @@ pub fn greeting_server(min: usize, max: usize) -> (Runtime, ServerSocket, Watch,
     (runtime, server, Watch::new(receiver), address)
 }
 
+/// A greeting server with one client that has read its greeting, and the handle of the
+/// pooled socket serving it (socket 0): for a test of what a handle does to a connection.
+pub fn serving_one() -> (Runtime, ServerSocket, Watch, TcpStream, TcpSocket) {
+    let (runtime, server, mut watch, address) = greeting_server(1, 10);
+    let mut peer = client(address);
+    read_greeting(&mut peer);
+    watch.until("connected", |e| is_connected(e, 0));
+    let socket = server
+        .connection(SocketId(0))
+        .expect("socket 0 serves the client");
+    (runtime, server, watch, peer, socket)
+}
+
 /// A client socket of `handler` on `runtime`, connecting as `builder` says (with ids of its
 /// own), and a watch over its events.
 pub fn client_socket(
