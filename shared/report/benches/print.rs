@@ -18,7 +18,7 @@ use std::io::{self, Write};
 use std::time::{Duration, Instant, SystemTime};
 
 use serversocket::{Event, SocketError, SocketId};
-use serversocket_report::{Printer, Record, Side};
+use serversocket_report::{Printer, Record, Side, Stamps};
 
 /// Lines a round prints (each way).
 const LINES: usize = 300_000;
@@ -143,37 +143,4 @@ fn reference(events: &[Event], lines: usize) -> Duration {
     let took = started.elapsed();
     assert!(printer.out().0 > 0);
     took
-}
-
-/// The printer's stamp cache (`json_line::Stamps`, private to the crate): the date and time
-/// to the second formatted once a second, the microseconds added to each line.
-#[derive(Default)]
-struct Stamps {
-    second: Option<u64>,
-    text: String,
-    prefix: usize,
-}
-
-impl Stamps {
-    fn at(&mut self, at: SystemTime) -> &str {
-        let since = at
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO);
-        let second = since.as_secs();
-        if self.second != Some(second) {
-            self.text = humantime::format_rfc3339_seconds(at).to_string();
-            self.text.pop();
-            self.text.push('.');
-            self.prefix = self.text.len();
-            self.second = Some(second);
-        }
-        self.text.truncate(self.prefix);
-        let micros = since.subsec_micros();
-        for place in [100_000, 10_000, 1_000, 100, 10, 1] {
-            self.text
-                .push(char::from_digit(micros / place % 10, 10).unwrap_or('0'));
-        }
-        self.text.push('Z');
-        &self.text
-    }
 }
