@@ -229,6 +229,15 @@ mod tests {
         folder
     }
 
+    /// Fails the test unless `ensure_private_folder` refuses `folder` with a message that
+    /// says `why`.
+    fn assert_refused(folder: &Path, why: &str) {
+        let Err(refused) = ensure_private_folder(folder) else {
+            panic!("{} was taken as private", folder.display());
+        };
+        assert!(refused.to_string().contains(why), "{refused}");
+    }
+
     #[test]
     fn a_new_folder_is_owner_only_and_a_shared_one_is_refused() {
         let root = scratch("folders");
@@ -239,12 +248,10 @@ mod tests {
         let shared = root.join("shared");
         fs::create_dir_all(&shared).unwrap();
         fs::set_permissions(&shared, fs::Permissions::from_mode(0o777)).unwrap();
-        let refused = ensure_private_folder(&shared).unwrap_err().to_string();
-        assert!(refused.contains("chmod 700"), "{refused}");
+        assert_refused(&shared, "chmod 700");
         let link = root.join("link");
         std::os::unix::fs::symlink(&mine, &link).unwrap();
-        let refused = ensure_private_folder(&link).unwrap_err().to_string();
-        assert!(refused.contains("symlink"), "{refused}");
+        assert_refused(&link, "symlink");
         fs::remove_dir_all(&root).unwrap();
     }
 
@@ -259,8 +266,7 @@ mod tests {
             fs::remove_dir_all(&root).unwrap();
             return;
         }
-        let refused = ensure_private_folder(&root).unwrap_err().to_string();
-        assert!(refused.contains("another user"), "{refused}");
+        assert_refused(&root, "another user");
         fs::remove_dir_all(&root).unwrap();
     }
 

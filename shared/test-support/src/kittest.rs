@@ -186,6 +186,13 @@ pub fn toggled<S>(harness: &Harness<'_, S>, label: &str) -> Option<egui::accessk
     harness.get_by_label(label).accesskit_node().toggled()
 }
 
+/// Whether the window shows a widget whose label contains `text` (a line of the log, a
+/// status, a hint).
+pub fn shows<S>(harness: &Harness<'_, S>, text: &str) -> bool {
+    use egui_kittest::kittest::Queryable as _;
+    harness.query_by_label_contains(text).is_some()
+}
+
 /// Fails the test unless the window shows a widget labelled with each `label`, naming in the
 /// failure `what` the missing one is.
 pub fn assert_shown<S>(harness: &Harness<'_, S>, shown: &[(&str, &str)]) {
