@@ -135,6 +135,10 @@ impl AppWindow for ClientWindow {
         self.ui(ui);
     }
 
+    fn take_events(&mut self, ctx: &egui::Context) {
+        ClientWindow::take_events(self, ctx);
+    }
+
     fn remembered_lesson(&self) -> &SavedLesson {
         &self.settings.lesson
     }

@@ -156,6 +156,10 @@ impl AppWindow for ServerWindow {
         self.ui(ui);
     }
 
+    fn take_events(&mut self, ctx: &egui::Context) {
+        ServerWindow::take_events(self, ctx);
+    }
+
     fn remembered_lesson(&self) -> &SavedLesson {
         &self.settings.lesson
     }

@@ -12,7 +12,8 @@ use super::{CONNECTED, CONNECTING, CONNECTS, ClientWindow, FAILED};
 impl ClientWindow {
     /// Takes what the sockets reported since the last frame, and starts the queued connects
     /// that may start now.
-    pub(super) fn take_events(&mut self, ctx: &egui::Context) {
+    pub fn take_events(&mut self, ctx: &egui::Context) {
+        self.repaint.attach(ctx);
         let taken = drain_events(&mut self.receiver, ctx, |event| {
             let now = Instant::now();
             self.shell.lessons.observe(&event);

@@ -18,7 +18,6 @@ use super::{ClientWindow, concepts};
 impl ClientWindow {
     /// Draws one frame.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
-        self.repaint.attach(ui.ctx());
         self.shell.tick(ui.ctx());
         self.take_events(ui.ctx());
         egui::Panel::top("connect").show(ui, |ui| {
@@ -26,9 +25,9 @@ impl ClientWindow {
             let enter_pressed = self.settings.ui(ui);
             self.tls.ui(ui);
             ui.horizontal_wrapped(|ui| {
+                // The controls first and the chips last, as in the server window: chips
+                // change width as sockets connect, and must never move a button.
                 self.connect_buttons_ui(ui, enter_pressed);
-                self.chips_ui(ui);
-                ui.separator();
                 self.shell.developer_ui(ui);
                 let stream = self.stream.toggle_ui(ui);
                 mark(ui, "stream", &stream);
@@ -36,6 +35,8 @@ impl ClientWindow {
                     .on_hover_text("Plain explanations: connect, SYN_SENT, refused or reset, TIME_WAIT, ephemeral ports");
                 self.shell.lessons_toggle_ui(ui);
                 self.shell.other.button_ui(ui);
+                ui.separator();
+                self.chips_ui(ui);
             });
             ui.add_space(4.0);
         });
@@ -73,10 +74,10 @@ impl ClientWindow {
                 "Looking up the host and waiting for the handshake (the kernel's SYN_SENT)",
             ),
             (
-                rows.count(RowState::Connected),
+                rows.count(RowState::Connected) - rows.in_accept_queue(),
                 RowState::Connected,
                 "connected",
-                "Connected: they can send and receive",
+                "Connected and accepted by the server: they can send and receive",
             ),
             (
                 rows.count(RowState::Closed),
@@ -86,6 +87,16 @@ impl ClientWindow {
             ),
         ] {
             theme::chip(ui, format!("{count} {words}"), state.color(), tip);
+        }
+        // Counted as the rows show them: connected in the client's kernel, not yet accepted.
+        let waiting = rows.in_accept_queue();
+        if waiting > 0 {
+            theme::chip(
+                ui,
+                format!("{waiting} in accept queue"),
+                serversocket_ui::kernel_view::IN_ACCEPT_QUEUE_COLOR,
+                serversocket_ui::kernel_view::IN_ACCEPT_QUEUE_TIP,
+            );
         }
         theme::chip(
             ui,
@@ -105,6 +116,7 @@ impl ClientWindow {
             RowState::Failed.color(),
             "The connection was made, then cut before the server sent anything (it waited in the backlog of a listener that closed)",
         );
+        serversocket_ui::fell_behind_ui(ui, &self.receiver);
     }
 
     /// Connect and Connect ×N.
@@ -124,7 +136,8 @@ impl ClientWindow {
         let what = "Open that many sockets at once: a burst of simultaneous connections";
         let text = format!("Connect ×{}", self.settings.burst);
         let burst = (&shortcuts::CONNECT_BURST, "connect");
-        let burst = shortcuts::action_button(ui, text, burst_ready, what, burst);
+        let burst =
+            shortcuts::steady_action_button(ui, text, "Connect ×1000", burst_ready, what, burst);
         if burst.clicked() || (burst_shortcut && burst_ready) {
             self.connect(self.settings.burst);
         }

@@ -54,7 +54,7 @@ pub fn ui(ui: &mut egui::Ui, kernel: &KernelQueue, server: &ServerSocket) {
         .on_hover_text("Accept queue: connections the kernel holds for the listener. Capacity is the backlog, as the system allows it");
         ui.weak(format!("· {} half-open", queue.syn_recv))
             .on_hover_text("SYN queue: connections whose handshake has begun (SYN received) but not finished, on this port");
-        let dropped = format!("· {} dropped since Listen", queue.overflows);
+        let dropped = format!("· {} dropped system-wide since Listen", queue.overflows);
         if queue.overflows > 0 {
             ui.colored_label(ui.visuals().warn_fg_color, dropped)
         } else {

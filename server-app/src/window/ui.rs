@@ -17,7 +17,6 @@ impl ServerWindow {
     /// Draws one frame: the settings and status chips at the top, then the pipeline, the
     /// tiles, the timeline, the table and the log; the concepts float over them.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
-        self.repaint.attach(ui.ctx());
         self.take_events(ui.ctx());
         self.shell.tick(ui.ctx());
         egui::Panel::top("settings").show(ui, |ui| {
@@ -25,9 +24,9 @@ impl ServerWindow {
             self.settings_ui(ui);
             ui.horizontal_wrapped(|ui| {
                 let enter_pressed = self.enter_pressed_once();
+                // The controls first and the chips last: chips come and go and change width
+                // as the server works, and must never move a button the learner aims at.
                 self.listen_button_ui(ui, enter_pressed);
-                self.chips_ui(ui);
-                ui.separator();
                 ui.toggle_value(&mut self.settings.show_concepts, "Concepts")
                     .on_hover_text(
                         "Plain explanations of each part, pointing at what is on screen now",
@@ -36,6 +35,8 @@ impl ServerWindow {
                 self.shell.lessons_toggle_ui(ui);
                 self.shell.other.button_ui(ui);
                 self.shell.developer_ui(ui);
+                ui.separator();
+                self.chips_ui(ui);
             });
             ui.add_space(4.0);
         });
@@ -146,6 +147,7 @@ impl ServerWindow {
         if let Some(error) = &self.server.listener_error {
             status::error_chip_ui(ui, error);
         }
+        serversocket_ui::fell_behind_ui(ui, &self.receiver);
     }
 
     /// Whether the listener takes connections now, for the pipeline.
@@ -211,21 +213,43 @@ impl ServerWindow {
         let listen = (&shortcuts::LISTEN, "listen");
         if let Serving::Naive(_) = self.server.serving {
             let what = "Close the naive listening socket";
-            let stop = shortcuts::action_button(ui, "Stop Listening", true, what, listen);
+            let stop = shortcuts::steady_action_button(
+                ui,
+                "Stop Listening",
+                "Stop Listening",
+                true,
+                what,
+                listen,
+            );
             if stop.clicked() || shortcuts::pressed(ui, &shortcuts::LISTEN) {
                 // Dropping it stops its listener and closes its connections.
                 self.stop_listening();
             }
         } else if self.server.socket.is_listening() {
             let what = "Close the listening socket and release the idle pool; connected sockets stay connected";
-            let stop = shortcuts::action_button(ui, "Stop Listening", true, what, listen);
+            let stop = shortcuts::steady_action_button(
+                ui,
+                "Stop Listening",
+                "Stop Listening",
+                true,
+                what,
+                listen,
+            );
             if stop.clicked() || shortcuts::pressed(ui, &shortcuts::LISTEN) {
                 self.stop_listening();
             }
         } else {
             let ready = self.settings.validated().is_ok();
             let what = "Open the listening socket on the port; AddSocket fills the pool with MinimumSocketsAvailable idle sockets";
-            let clicked = shortcuts::action_button(ui, "Listen", ready, what, listen).clicked();
+            let clicked = shortcuts::steady_action_button(
+                ui,
+                "Listen",
+                "Stop Listening",
+                ready,
+                what,
+                listen,
+            )
+            .clicked();
             let shortcut = shortcuts::pressed(ui, &shortcuts::LISTEN);
             if clicked || ((enter_pressed || shortcut) && ready) {
                 self.listen();

@@ -58,7 +58,7 @@ pub mod timeline;
 pub mod tls_concepts;
 
 pub use details::details_ui;
-pub use drain::drain_events;
+pub use drain::{drain_events, fell_behind_ui};
 pub use log::{EventLog, LogView};
 pub use repaint::RepaintOnEvent;
 pub use rows::{SocketRow, SocketRows};

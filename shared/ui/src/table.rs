@@ -139,8 +139,14 @@ fn rows_ui(
                         actions.push(RowAction::Close(id));
                     }
                 });
-                table_row.col(|ui| match row.last_error {
-                    Some((code, meaning)) if row.state != RowState::Connected => {
+                table_row.col(|ui| match (row.last_error, row.closed_by_peer) {
+                    (Some((code, meaning)), Some(words)) if row.state == RowState::Closed => {
+                        ui.label(words).on_hover_text(format!(
+                            "The peer closed the connection in good order, the normal end; the seed reports it as Error {code} ({meaning}): {}",
+                            row.last_event
+                        ));
+                    }
+                    (Some((code, meaning)), _) if row.state != RowState::Connected => {
                         ui.colored_label(
                             ui.visuals().error_fg_color,
                             format!("Error {code} ({meaning})"),

@@ -88,6 +88,23 @@ impl kittest::Window for ClientWindow {
     }
 }
 
+/// The row of socket `socket` (the test fails if the window has none).
+fn client_row(window: &ClientWindow, socket: u64) -> &serversocket_ui::SocketRow {
+    window
+        .client
+        .rows
+        .get(SocketId(socket))
+        .expect("a row for the socket")
+}
+
+/// Whether socket `socket` of the window logged the server's greeting.
+fn greeted(window: &ClientWindow, socket: usize) -> bool {
+    window
+        .client
+        .log
+        .contains(&format!("Socket {socket}: {SERVER_GREETING}"))
+}
+
 fn window(port: u16) -> Harness<'static, ClientWindow> {
     let settings = ClientSettings {
         port: port.to_string(),
@@ -117,11 +134,7 @@ fn three_connected(server: &Server, size: egui::Vec2) -> Harness<'static, Client
     let mut harness = window_with(size, settings);
     connect_burst(&mut harness, 3);
     run_until(&mut harness, "three greetings", |w| {
-        (0..3).all(|i| {
-            w.client
-                .log
-                .contains(&format!("Socket {i}: {SERVER_GREETING}"))
-        })
+        (0..3).all(|i| greeted(w, i))
     });
     harness.run_steps(3);
     harness

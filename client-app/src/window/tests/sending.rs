@@ -7,8 +7,9 @@ use serversocket::seed::{SERVER_GREETING, client_hello};
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{Server, connect_burst, run_until, window};
+use super::{Server, connect_burst, greeted, run_until, window};
 use crate::window::{ClientSettings, ClientWindow};
+use test_support::kittest::shows;
 
 #[test]
 fn the_send_box_writes_escapes_to_every_connected_socket_repeated_and_keeps_a_history() {
@@ -105,11 +106,7 @@ fn the_log_is_written_to_a_file_as_it_happens_and_copied_as_text() {
     harness.step();
     assert!(harness.state().client.log.file().is_some(), "writing");
     harness.get_by_label("Connect").click();
-    run_until(&mut harness, "greeted", |w| {
-        w.client
-            .log
-            .contains(&format!("Socket 0: {SERVER_GREETING}"))
-    });
+    run_until(&mut harness, "greeted", |w| greeted(w, 0));
     // The writer thread is asynchronous: wait (bounded) until the file holds the greeting.
     let wanted = format!("Socket 0: {SERVER_GREETING}");
     let written = test_support::within_patience(|| {
@@ -152,11 +149,7 @@ fn the_stream_views_segments_match_the_writes_and_reads_and_the_lines_are_found(
             w.stream.view.queues == Some((18, 0))
         });
         harness.run();
-        assert!(
-            harness
-                .query_by_label_contains("receiver's Recv-Q 18 bytes unread")
-                .is_some()
-        );
+        assert!(shows(&harness, "receiver's Recv-Q 18 bytes unread"));
     }
     // …then it reads again: however the reads fell, they hold the same 18 bytes in order.
     harness.get_by_label("Stop reading").click();

@@ -81,10 +81,11 @@ pub(super) fn stage_text(stage: Stage, counts: &Counts<'_>, add_sockets: u64) ->
                         "accept queue".to_owned()
                     }
                 },
-                |q| format!("of {} · {} dropped", q.capacity, q.overflows),
+                // The kernel counts drops for the whole system, not per listener: say so.
+                |q| format!("of {}\n{} dropped system-wide", q.capacity, q.overflows),
             ),
             theme::IN_KERNEL,
-            "The accept queue: connections the kernel completed that no socket took yet; beyond its capacity (the backlog) the kernel drops new ones",
+            "The accept queue: connections the kernel completed that no socket took yet; beyond its capacity (the backlog) the kernel drops new ones. The dropped count is the whole system's (every listener on this machine or container adds to it), since Listen",
         ),
         Stage::Listener => {
             let (word, tip) = match counts.listener {

@@ -126,3 +126,38 @@ fn the_tls_choice_is_remembered_for_the_next_run() {
     assert_eq!(toggled("files"), Some(egui::accesskit::Toggled::True));
     assert_eq!(toggled("generate"), Some(egui::accesskit::Toggled::False));
 }
+
+/// The rectangles of the top row's controls, by label.
+fn top_row(harness: &Harness<'_, ServerWindow>) -> Vec<(&'static str, egui::Rect)> {
+    ["Concepts", "Stream", "Lessons", "Show the client window"]
+        .into_iter()
+        .map(|label| (label, harness.get_by_label(label).rect()))
+        .collect()
+}
+
+#[test]
+fn the_top_rows_controls_stay_where_they_are_when_the_server_listens() {
+    // A small screen (1024×600), where the row is full and chips used to push buttons on.
+    let mut harness = window_with(
+        egui::vec2(1024.0, 568.0),
+        ServerSettings {
+            port: "0".to_owned(),
+            ..ServerSettings::default()
+        },
+    );
+    harness.run_steps(2);
+    let before = top_row(&harness);
+    let listen = harness.get_by_label("Listen").rect();
+    super::listen(&mut harness);
+    let _client = super::greeted_client(harness.state().local_address().expect("listening"));
+    run_until(&mut harness, "socket 0 connected", |w| {
+        w.server.log.contains("Socket 0 connected.")
+    });
+    harness.run();
+    assert_eq!(
+        top_row(&harness),
+        before,
+        "the chips came after the controls"
+    );
+    assert_eq!(harness.get_by_label("Stop Listening").rect(), listen);
+}

@@ -240,3 +240,17 @@ fn the_timeline_draws_levels_as_steps_not_bands() {
         .count();
     assert!(upright && levels == 2, "steps: {paths:?}");
 }
+
+#[test]
+fn the_timeline_follows_the_last_burst_until_the_learner_asks_for_the_last_minute() {
+    let (mut harness, _client) = super::serving_one_client(2, 10);
+    harness.get_by_label("Timeline").click();
+    harness.run();
+    assert!(harness.state().timeline().follows_the_last_burst());
+    harness.get_by_label("Last minute").click();
+    harness.run();
+    assert!(!harness.state().timeline().follows_the_last_burst());
+    harness.get_by_label("Zoom to last burst").click();
+    harness.run();
+    assert!(harness.state().timeline().follows_the_last_burst());
+}

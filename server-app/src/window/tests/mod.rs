@@ -12,6 +12,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod controls;
+mod hidden;
 mod kernel_and_concepts;
 mod listening;
 mod log_and_timeline;
@@ -88,6 +89,15 @@ fn logged(window: &ServerWindow, wanted: impl Fn(&str) -> bool) -> usize {
         .into_iter()
         .filter(|line| wanted(line))
         .count()
+}
+
+/// The state of socket `socket`'s row, if the window has one.
+fn row_state(window: &ServerWindow, socket: u64) -> Option<serversocket_ui::RowState> {
+    window
+        .server
+        .rows
+        .get(serversocket::SocketId(socket))
+        .map(|row| row.state)
 }
 
 /// A client of the window's server that has read the greeting.
