@@ -79,6 +79,8 @@ pub struct ServerWindow {
     shell: Shell,
     /// Whether connections are secured with TLS, and with which certificate.
     tls: tls_setting::TlsSetting,
+    /// While listening, show every setting rather than the one row that may change then.
+    all_settings: bool,
 }
 
 impl ServerWindow {
@@ -115,6 +117,7 @@ impl ServerWindow {
             view: views::View::default(),
             shell,
             tls,
+            all_settings: false,
         })
     }
 

@@ -50,16 +50,23 @@ impl ClientWindow {
         // After the Stream view took its news, so a step it ends shows in this frame.
         self.stream_to_lesson();
         self.lessons_ui(ui);
-        egui::CentralPanel::default().show(ui, |ui| {
-            self.timeline.ui(ui, Instant::now());
-            ui.separator();
-            self.sockets_ui(ui);
-            ui.separator();
+        serversocket_ui::log_panel(ui, |ui| {
             self.log_view.ui(
                 ui,
                 &mut self.client.log,
                 "Nothing yet: start the server and click Listen there, then click Connect here.",
             );
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            // A short screen scrolls the timeline and the sockets; the log keeps its panel.
+            egui::ScrollArea::vertical()
+                .id_salt("client main")
+                .auto_shrink(false)
+                .show(ui, |ui| {
+                    self.timeline.ui(ui, Instant::now());
+                    ui.separator();
+                    self.sockets_ui(ui);
+                });
         });
     }
 
@@ -175,13 +182,7 @@ impl ClientWindow {
                 self.client.remove_closed();
             }
         });
-        match self.send_box.ui(ui, self.log_view.socket_filter) {
-            Some(SendAction::Bytes(request)) => self.client.send(&request),
-            Some(SendAction::File { path, to }) => self.send_file(&ui.ctx().clone(), &path, to),
-            // Nothing asked, or an action this window does not offer.
-            _ => {}
-        }
-        self.file_progress_ui(ui);
+        // The rows first, what the learner watches; the send box (the developer's) under them.
         let actions = socket_table_ui(
             ui,
             self.client.rows.iter_mut(),
@@ -195,6 +196,13 @@ impl ClientWindow {
                 RowAction::Select(id) => self.log_view.toggle_socket(id),
             }
         }
+        match self.send_box.ui(ui, self.log_view.socket_filter) {
+            Some(SendAction::Bytes(request)) => self.client.send(&request),
+            Some(SendAction::File { path, to }) => self.send_file(&ui.ctx().clone(), &path, to),
+            // Nothing asked, or an action this window does not offer.
+            _ => {}
+        }
+        self.file_progress_ui(ui);
     }
 
     /// A progress bar per file being sent, from the socket's counters (SendProgress).

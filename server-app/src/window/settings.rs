@@ -189,11 +189,15 @@ impl ServerSettings {
         Ok((interface, port))
     }
 
-    /// Draws the settings bar; interface and port are fixed while listening.
+    /// Draws the settings bar; interface and port are fixed while listening. `folded` leaves
+    /// out the rows that apply only at Listen (mode, backlog) and the greeting, so the pool,
+    /// the table and the log get the room; what may change while listening stays (Min, Max,
+    /// slow motion, the idle timeout, and the reply row the window draws after these).
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         listening: bool,
+        folded: bool,
         interfaces: &[InterfaceChoice],
     ) -> Changes {
         let mut changes = Changes::default();
@@ -266,6 +270,10 @@ impl ServerSettings {
                 .changed();
             }
         });
+        if folded {
+            self.problems_ui(ui);
+            return changes;
+        }
         ui.add_enabled_ui(!listening, |ui| {
             ui.horizontal(|ui| {
                 let pool = ui

@@ -334,6 +334,10 @@ fn choosing_echo_while_listening_makes_the_idle_sockets_echo_and_a_bad_rule_is_s
     use std::io::Write;
     let mut harness = window(2, 10);
     let address = listen(&mut harness);
+    // Listening, the settings keep to one row: the reply is one click away.
+    assert!(harness.query_by_label("Echo").is_none());
+    harness.get_by_label("All settings").click();
+    harness.run();
     // The pool's idle sockets were made in greeting mode; they read the mode when they connect.
     harness.get_by_label("Echo").click();
     harness.run();

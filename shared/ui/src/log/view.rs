@@ -200,12 +200,13 @@ impl LogView {
                 ui.ctx().copy_text(text);
             }
             ui.separator();
-            let file =
-                ui.add(egui::TextEdit::singleline(&mut self.export_path).desired_width(180.0));
-            file.widget_info(|| {
-                egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Export file")
-            });
-            file.on_hover_text("The file Export writes (NDJSON, as `--headless --json`)");
+            // A visible name: a bare path beside "Log file…" was taken for the log file's.
+            crate::field::explained(
+                ui,
+                "Export file:",
+                "The file Export writes (NDJSON, as `--headless --json`)",
+                egui::TextEdit::singleline(&mut self.export_path).desired_width(140.0),
+            );
             if ui
                 .button("Export")
                 .on_hover_text("Write the log to the file named at the left")
