@@ -15,6 +15,10 @@ use serversocket_ui::{RowAction, RowState, SendAction, shortcuts, socket_table_u
 use super::state::FileProgress;
 use super::{ClientWindow, concepts};
 
+/// What the empty log says.
+const NOTHING_LOGGED_YET: &str =
+    "Nothing yet: start the server and click Listen there, then click Connect here.";
+
 impl ClientWindow {
     /// Draws one frame.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
@@ -50,23 +54,12 @@ impl ClientWindow {
         // After the Stream view took its news, so a step it ends shows in this frame.
         self.stream_to_lesson();
         self.lessons_ui(ui);
-        serversocket_ui::log_panel(ui, |ui| {
-            self.log_view.ui(
-                ui,
-                &mut self.client.log,
-                "Nothing yet: start the server and click Listen there, then click Connect here.",
-            );
-        });
-        egui::CentralPanel::default().show(ui, |ui| {
-            // A short screen scrolls the timeline and the sockets; the log keeps its panel.
-            egui::ScrollArea::vertical()
-                .id_salt("client main")
-                .auto_shrink(false)
-                .show(ui, |ui| {
-                    self.timeline.ui(ui, Instant::now());
-                    ui.separator();
-                    self.sockets_ui(ui);
-                });
+        let log = &mut self.client.log;
+        serversocket_ui::log_panel(ui, |ui| self.log_view.ui(ui, log, NOTHING_LOGGED_YET));
+        serversocket_ui::main_view(ui, "client main", |ui| {
+            self.timeline.ui(ui, Instant::now());
+            ui.separator();
+            self.sockets_ui(ui);
         });
     }
 

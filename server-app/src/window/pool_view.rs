@@ -168,14 +168,15 @@ pub fn summary_ui(
     let cap = max
         .map(|max| format!(" of at most {max}"))
         .unwrap_or_default();
-    let mut line = format!(
-        "{name}: {} idle · {} connected{cap} · {} closed",
+    let handoffs = if waiting.is_empty() {
+        String::new()
+    } else {
+        format!(" · {} waiting for a handoff", waiting.len())
+    };
+    ui.weak(format!(
+        "{name}: {} idle · {} connected{cap} · {} closed{handoffs}",
         rows.count(RowState::Idle),
         rows.count(RowState::Connected),
         rows.count(RowState::Closed),
-    );
-    if !waiting.is_empty() {
-        line.push_str(&format!(" · {} waiting for a handoff", waiting.len()));
-    }
-    ui.weak(line);
+    ));
 }

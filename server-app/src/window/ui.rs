@@ -13,6 +13,9 @@ use super::{
     ServerWindow, concepts, kernel_view, pipeline, pool_view, status, tls_concepts, views,
 };
 
+/// What the empty log says.
+const NOTHING_LOGGED_YET: &str = "Nothing yet: click Listen, then connect a client (the client window's Connect, or `client-app --headless`).";
+
 impl ServerWindow {
     /// Draws one frame: the settings and status chips at the top, then the pipeline, the
     /// tiles, the timeline, the table and the log; the concepts float over them.
@@ -52,21 +55,9 @@ impl ServerWindow {
         self.stream.show(ui.ctx(), &self.server.runtime);
         self.lessons_ui(ui);
         self.concepts_ui(ui.ctx());
-        serversocket_ui::log_panel(ui, |ui| {
-            self.log_view.ui(
-                ui,
-                &mut self.server.log,
-                "Nothing yet: click Listen, then connect a client (the client window's Connect, or `client-app --headless`).",
-            );
-        });
-        egui::CentralPanel::default().show(ui, |ui| {
-            // A short screen scrolls the pipeline, the pool and the table; the log keeps its
-            // panel.
-            egui::ScrollArea::vertical()
-                .id_salt("server main")
-                .auto_shrink(false)
-                .show(ui, |ui| self.main_ui(ui));
-        });
+        let log = &mut self.server.log;
+        serversocket_ui::log_panel(ui, |ui| self.log_view.ui(ui, log, NOTHING_LOGGED_YET));
+        serversocket_ui::main_view(ui, "server main", |ui| self.main_ui(ui));
     }
 
     /// The pipeline, the view under it (tiles, timeline or kernel queue) and the table.
@@ -246,8 +237,14 @@ impl ServerWindow {
     /// The seed's Listen button (Stop Listening while listening).
     fn listen_button_ui(&mut self, ui: &mut egui::Ui, enter_pressed: bool) {
         let listen = (&shortcuts::LISTEN, "listen");
-        if let Serving::Naive(_) = self.server.serving {
-            let what = "Close the naive listening socket";
+        let stop_what = match self.server.serving {
+            Serving::Naive(_) => Some("Close the naive listening socket"),
+            Serving::Pool if self.server.socket.is_listening() => Some(
+                "Close the listening socket and release the idle pool; connected sockets stay connected",
+            ),
+            Serving::Pool => None,
+        };
+        if let Some(what) = stop_what {
             let stop = shortcuts::steady_action_button(
                 ui,
                 "Stop Listening",
@@ -257,20 +254,7 @@ impl ServerWindow {
                 listen,
             );
             if stop.clicked() || shortcuts::pressed(ui, &shortcuts::LISTEN) {
-                // Dropping it stops its listener and closes its connections.
-                self.stop_listening();
-            }
-        } else if self.server.socket.is_listening() {
-            let what = "Close the listening socket and release the idle pool; connected sockets stay connected";
-            let stop = shortcuts::steady_action_button(
-                ui,
-                "Stop Listening",
-                "Stop Listening",
-                true,
-                what,
-                listen,
-            );
-            if stop.clicked() || shortcuts::pressed(ui, &shortcuts::LISTEN) {
+                // The naive socket: dropping it stops its listener and closes its connections.
                 self.stop_listening();
             }
         } else {

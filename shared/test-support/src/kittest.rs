@@ -150,6 +150,17 @@ pub fn remembered<T: serde::de::DeserializeOwned>(
     eframe::get_value(&storage, eframe::APP_KEY).expect("settings saved")
 }
 
+/// The window of the next run: `open` gets the settings `app` saves as it closes, and the new
+/// window has drawn its first frame.
+pub fn next_run<W: Window, S: serde::de::DeserializeOwned>(
+    app: &mut impl serversocket_ui::shell::AppWindow,
+    open: impl FnOnce(S) -> Harness<'static, W>,
+) -> Harness<'static, W> {
+    let mut next = open(remembered(app));
+    next.run();
+    next
+}
+
 impl eframe::Storage for MemoryStorage {
     fn get_string(&self, key: &str) -> Option<String> {
         self.0.get(key).cloned()

@@ -59,7 +59,7 @@ pub mod tls_concepts;
 
 pub use details::details_ui;
 pub use drain::{drain_events, fell_behind_ui};
-pub use log::{EventLog, LogView, log_panel};
+pub use log::{EventLog, LogView, log_panel, main_view};
 pub use repaint::RepaintOnEvent;
 pub use rows::{SocketRow, SocketRows};
 pub use send_box::{SendAction, SendBox, SendRequest};

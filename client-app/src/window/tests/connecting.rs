@@ -11,7 +11,9 @@ use serversocket::{Runtime, ServerSocket, SocketId, event_channel};
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{Server, client_row, connect_burst, greeted, run_until, window};
+use super::{
+    Server, accept_any_certificate, client_row, connect_burst, greeted, run_until, window,
+};
 use test_support::kittest::shows;
 
 #[test]
@@ -360,15 +362,7 @@ fn a_tls_connect_with_a_wrong_pin_fails_saying_so_and_accepting_any_certificate_
         Some((102, "TLS: pin mismatch"))
     );
 
-    harness
-        .get_by_label("accept any certificate (insecure)")
-        .click();
-    harness.run();
-    assert!(
-        harness
-            .query_by_label("INSECURE: the server is not checked")
-            .is_some()
-    );
+    accept_any_certificate(&mut harness);
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "connected over TLS", |w| {
         w.client.rows.get(SocketId(1)).is_some_and(|row| {

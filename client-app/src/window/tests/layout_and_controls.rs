@@ -6,7 +6,9 @@ use serversocket::SocketId;
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{Server, greeted, run_until, three_connected, window, window_with};
+use super::{
+    Server, accept_any_certificate, greeted, run_until, three_connected, window, window_with,
+};
 use crate::window::ClientSettings;
 
 #[test]
@@ -135,9 +137,9 @@ fn the_tls_choice_is_remembered_for_the_next_run_and_still_marked_insecure() {
         .click();
     harness.run();
 
-    let remembered: ClientSettings = kittest::remembered(harness.state_mut());
-    let mut next_run = window_with(kittest::SIZE, remembered);
-    next_run.run();
+    let next_run = kittest::next_run(harness.state_mut(), |settings: ClientSettings| {
+        window_with(kittest::SIZE, settings)
+    });
     let toggled = |label: &str| kittest::toggled(&next_run, label);
     assert_eq!(toggled("TLS"), Some(egui::accesskit::Toggled::True));
     assert_eq!(
@@ -159,15 +161,7 @@ fn connect_stays_where_it_is_when_the_insecure_choice_is_ticked() {
     harness.run();
     let connect = harness.get_by_label("Connect").rect();
     let concepts = harness.get_by_label("Concepts").rect();
-    harness
-        .get_by_label("accept any certificate (insecure)")
-        .click();
-    harness.run();
-    assert!(
-        harness
-            .query_by_label("INSECURE: the server is not checked")
-            .is_some()
-    );
+    accept_any_certificate(&mut harness);
     assert_eq!(harness.get_by_label("Connect").rect(), connect);
     assert_eq!(harness.get_by_label("Concepts").rect(), concepts);
 }

@@ -88,6 +88,19 @@ impl kittest::Window for ClientWindow {
     }
 }
 
+/// Ticks "accept any certificate (insecure)", and checks that the window says what that means.
+fn accept_any_certificate(harness: &mut Harness<'static, ClientWindow>) {
+    harness
+        .get_by_label("accept any certificate (insecure)")
+        .click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label("INSECURE: the server is not checked")
+            .is_some()
+    );
+}
+
 /// The row of socket `socket` (the test fails if the window has none).
 fn client_row(window: &ClientWindow, socket: u64) -> &serversocket_ui::SocketRow {
     window

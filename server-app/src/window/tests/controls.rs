@@ -118,9 +118,9 @@ fn the_tls_choice_is_remembered_for_the_next_run() {
     harness.get_by_label("files").click();
     harness.run();
 
-    let remembered: ServerSettings = kittest::remembered(harness.state_mut());
-    let mut next_run = window_with(kittest::SIZE, remembered);
-    next_run.run();
+    let next_run = kittest::next_run(harness.state_mut(), |settings: ServerSettings| {
+        window_with(kittest::SIZE, settings)
+    });
     let toggled = |label: &str| kittest::toggled(&next_run, label);
     assert_eq!(toggled("TLS"), Some(egui::accesskit::Toggled::True));
     assert_eq!(toggled("files"), Some(egui::accesskit::Toggled::True));

@@ -1,7 +1,6 @@
 //! The log (export as NDJSON, copy, one socket's events in order, its room beside a large
 //! table), the timeline's series and how it draws them, and the Stream view.
 
-use std::net::TcpStream;
 use std::time::Duration;
 
 use egui_kittest::Harness;
@@ -10,10 +9,7 @@ use serversocket::SocketId;
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{
-    greeted_client, listen, run_until, serving_one_client, window, window_with,
-    with_a_greeted_client,
-};
+use super::{listen, run_until, serving_one_client, window, with_a_greeted_client};
 use crate::window::ServerSettings;
 
 #[test]
@@ -104,16 +100,10 @@ fn with_many_connections_the_log_keeps_its_room() {
     // The size the windows open at side by side, with more connections than the table shows.
     let size = egui::vec2(680.0, 720.0);
     let settings = ServerSettings {
-        port: "0".to_owned(),
         max: 60,
         ..ServerSettings::default()
     };
-    let mut harness = window_with(size, settings);
-    let address = listen(&mut harness);
-    let _clients: Vec<TcpStream> = (0..40).map(|_| greeted_client(address)).collect();
-    run_until(&mut harness, "40 connections", |w| {
-        w.server.rows.count(RowState::Connected) == 40
-    });
+    let (mut harness, _clients) = super::with_connected(size, settings, 40);
     // A few frames for the layout to settle (the log sticks to its bottom as lines arrive).
     for _ in 0..3 {
         harness.step();

@@ -73,16 +73,9 @@ fn past_a_few_hundred_sockets_the_pool_is_cells_with_exact_counts_and_a_click_se
 
 /// A window of `size` listening with three clients connected and greeted.
 fn three_connected(size: egui::Vec2) -> (Harness<'static, ServerWindow>, Vec<TcpStream>) {
-    let settings = ServerSettings {
-        port: "0".to_owned(),
-        ..ServerSettings::default()
-    };
-    let mut harness = window_with(size, settings);
-    let address = listen(&mut harness);
-    let clients: Vec<TcpStream> = (0..3).map(|_| greeted_client(address)).collect();
+    let (mut harness, clients) = super::with_connected(size, ServerSettings::default(), 3);
     run_until(&mut harness, "3 connections greeted", |w| {
-        w.server.rows.count(RowState::Connected) == 3
-            && w.server.log.contains("Socket 2 send complete.")
+        w.server.log.contains("Socket 2 send complete.")
     });
     // The connections' moves through the pipeline are drawn to their end.
     run_until(&mut harness, "the pipeline still", |w| {
