@@ -116,14 +116,20 @@ impl LogView {
                     let entry = &log.entries()[index];
                     let number = log.forgotten + index as u64;
                     let text = self.line_text(entry);
-                    let mut rich = egui::RichText::new(text).monospace();
+                    let mut rich = egui::RichText::new(&text).monospace();
                     if entry.is_error() {
                         rich = rich.color(ui.visuals().error_fg_color);
                     }
                     if self.selected.contains(&number) {
                         rich = rich.background_color(ui.visuals().selection.bg_fill);
                     }
-                    let line = ui.add(egui::Label::new(rich).extend().sense(egui::Sense::click()));
+                    let mut line =
+                        ui.add(egui::Label::new(rich).extend().sense(egui::Sense::click()));
+                    // A line cut by the window's edge (a narrow window, the Lessons panel
+                    // open) is read whole on hover.
+                    if line.rect.right() > ui.clip_rect().right() {
+                        line = line.on_hover_text(text);
+                    }
                     if line.clicked() {
                         clicked = Some(number);
                     }
