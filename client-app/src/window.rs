@@ -16,6 +16,7 @@ pub mod state;
 #[cfg(test)]
 mod tests;
 mod tls_setting;
+mod trust_offer;
 mod ui;
 
 use serversocket::{EventReceiver, SocketError};
@@ -64,6 +65,8 @@ pub struct ClientWindow {
     stream_seen: lessons::StreamSeen,
     /// Whether new sockets connect with TLS, and whom they trust.
     tls: tls_setting::TlsSetting,
+    /// After a connect failed on a certificate of an unknown CA: its fingerprint, to pin.
+    trust_offer: Option<trust_offer::TrustOffer>,
 }
 
 impl ClientWindow {
@@ -100,6 +103,7 @@ impl ClientWindow {
             shell,
             stream_seen: lessons::StreamSeen::default(),
             tls,
+            trust_offer: None,
         })
     }
 

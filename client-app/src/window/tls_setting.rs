@@ -46,6 +46,13 @@ impl TlsSetting {
         self.enabled = enabled;
     }
 
+    /// Trusts exactly the certificate with this SHA-256 fingerprint from now on (the trust
+    /// offer's "Trust this certificate"), checking certificates again if they were not.
+    pub fn pin_certificate(&mut self, fingerprint: String) {
+        self.pin = fingerprint;
+        self.insecure = false;
+    }
+
     /// Accepts any certificate, or checks it again (a lesson's step).
     pub fn set_insecure(&mut self, insecure: bool) {
         self.insecure = insecure;

@@ -57,10 +57,29 @@ impl ClientWindow {
         let log = &mut self.client.log;
         serversocket_ui::log_panel(ui, |ui| self.log_view.ui(ui, log, NOTHING_LOGGED_YET));
         serversocket_ui::main_view(ui, "client main", |ui| {
+            self.trust_offer_ui(ui);
             self.timeline.ui(ui, Instant::now());
             ui.separator();
             self.sockets_ui(ui);
         });
+    }
+
+    /// The offer to trust the server's certificate, while there is one (above the sockets, so
+    /// that it moves no control of the top rows).
+    fn trust_offer_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(offer) = &mut self.trust_offer else {
+            return;
+        };
+        offer.poll();
+        match offer.ui(ui) {
+            Some(super::trust_offer::Choice::Trust(fingerprint)) => {
+                self.tls.pin_certificate(fingerprint);
+                self.trust_offer = None;
+            }
+            Some(super::trust_offer::Choice::Dismiss) => self.trust_offer = None,
+            None => {}
+        }
+        ui.separator();
     }
 
     /// The sockets' counts as chips, each one phrase that never wraps in the middle.

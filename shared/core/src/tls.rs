@@ -43,6 +43,9 @@ pub struct TlsInfo {
     pub cipher: String,
     /// How long the handshake took, from TCP connected to secure.
     pub handshake: Duration,
+    /// The SHA-256 fingerprint (lowercase hex) of the certificate the peer presented, if it
+    /// presented one (a client sees the server's): what a pin would name.
+    pub peer_fingerprint: Option<String>,
 }
 
 /// A socket's TLS side, chosen when it connects: the server's certificate or the client's

@@ -427,3 +427,66 @@ fn a_close_by_the_server_is_drawn_as_the_normal_end_and_keeps_the_seeds_line() {
         "drawn in the log's neutral colour, not red"
     );
 }
+
+#[test]
+fn a_certificate_of_an_unknown_ca_is_offered_for_trust_and_trusting_it_connects() {
+    let certs = std::env::temp_dir().join(format!("client-window-offer-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&certs);
+    let tls = serversocket::tls::ServerTls::self_signed_in(&certs).unwrap();
+    let presented = tls.fingerprint().to_owned();
+    let runtime = Runtime::new().unwrap();
+    let (sender, _events) = event_channel(None);
+    let mut server = ServerSocket::new(&runtime, sender, |_| Greeter::default());
+    server.set_port(0);
+    server.set_tls(Some(std::sync::Arc::new(tls)));
+    let port = server.listen().unwrap().port();
+
+    // TLS on, trusting the system's roots only: the self-signed certificate is refused.
+    let mut harness = window(port);
+    harness.state_mut().tls = crate::window::tls_setting::TlsSetting::new(
+        &crate::window::tls_setting::SavedTls::default(),
+        &crate::tls_args::TlsArgs {
+            tls: true,
+            ..crate::tls_args::TlsArgs::default()
+        },
+    );
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "the unknown CA refused", |w| {
+        w.client
+            .rows
+            .get(SocketId(0))
+            .is_some_and(|row| row.last_error == Some((102, "TLS: unknown CA")))
+    });
+    // The window reads the certificate the server presents, as ssh shows a host key.
+    run_until(
+        &mut harness,
+        "the presented certificate's fingerprint",
+        |w| {
+            w.trust_offer
+                .as_ref()
+                .and_then(super::super::trust_offer::TrustOffer::fingerprint)
+                .is_some()
+        },
+    );
+    let offered = harness
+        .state()
+        .trust_offer
+        .as_ref()
+        .and_then(|offer| offer.fingerprint().map(str::to_owned));
+    assert_eq!(offered.as_deref(), Some(presented.as_str()));
+    harness.run();
+    assert!(shows(&harness, &format!("SHA-256 {}…", &presented[..16])));
+    harness.get_by_label("Trust this certificate").click();
+    harness.run();
+    assert!(harness.state().trust_offer.is_none());
+
+    // Pinned, the next socket connects over TLS.
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "connected over TLS", |w| {
+        w.client
+            .rows
+            .get(SocketId(1))
+            .is_some_and(|row| row.state == RowState::Connected && row.tls.is_some())
+    });
+    let _ = std::fs::remove_dir_all(&certs);
+}

@@ -148,6 +148,10 @@ pub(crate) async fn handshake(
             .negotiated_cipher_suite()
             .map_or_else(String::new, |suite| format!("{:?}", suite.suite())),
         handshake: started.elapsed(),
+        peer_fingerprint: session
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .map(|leaf| super::fingerprint(leaf)),
     };
     Ok((Transport::tls(tcp, session), info))
 }
