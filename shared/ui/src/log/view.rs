@@ -191,14 +191,14 @@ impl LogView {
                      click lines to copy only those",
                 )
             };
-            if ui.button(copy).on_hover_text(tip).clicked() {
-                let text = if selected > 0 {
+            let name = if selected > 0 { "selected" } else { "shown" };
+            crate::copy::copy_button_ui(ui, name, copy, tip, || {
+                if selected > 0 {
                     self.selected_text(log)
                 } else {
                     self.shown_text(log)
-                };
-                ui.ctx().copy_text(text);
-            }
+                }
+            });
             ui.separator();
             let file =
                 ui.add(egui::TextEdit::singleline(&mut self.export_path).desired_width(180.0));
