@@ -18,6 +18,8 @@ use serversocket_lessons::{
     self as lesson, Lesson, LessonRun, Progress, Settings, Side, lesson_record,
 };
 
+#[cfg(test)]
+mod tests;
 mod ui;
 
 /// How often the other window's progress is read.
