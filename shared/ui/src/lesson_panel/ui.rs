@@ -129,10 +129,13 @@ impl LessonPanel {
                         ui.label(egui::RichText::new(&question.ask).strong());
                         ui.horizontal(|ui| {
                             let label = ui.label("Answer:");
+                            // What the row leaves after the label and Check: a wider row
+                            // widened the panel and pushed the window's own view off its edge.
+                            let room = (ui.available_width() - 60.0).clamp(40.0, 120.0);
                             let field = ui
                                 .add(
                                     egui::TextEdit::singleline(&mut self.answer)
-                                        .desired_width(120.0),
+                                        .desired_width(room),
                                 )
                                 .labelled_by(label.id);
                             let entered = field.lost_focus()
