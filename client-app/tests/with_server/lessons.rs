@@ -407,16 +407,14 @@ fn reset(lab: &mut Lab, side: Side) {
     }
 }
 
-/// Sockets connected or on their way to it.
+/// Sockets connected (or in their TLS handshake). Not "connecting": a closed row the kernel
+/// has forgotten can come back as connecting for now (issue 31, point 2), which is the rows'
+/// matter, not the lesson's.
 fn open(rows: &serversocket_ui::SocketRows) -> usize {
-    [
-        RowState::Connecting,
-        RowState::Handshaking,
-        RowState::Connected,
-    ]
-    .into_iter()
-    .map(|state| rows.count(state))
-    .sum()
+    [RowState::Handshaking, RowState::Connected]
+        .into_iter()
+        .map(|state| rows.count(state))
+        .sum()
 }
 
 #[test]
