@@ -118,6 +118,12 @@ impl ClientWindow {
     pub fn log(&self) -> &EventLog {
         &self.client.log
     }
+
+    /// What each socket is doing, as the window's table shows it.
+    #[must_use]
+    pub fn rows(&self) -> &serversocket_ui::SocketRows {
+        &self.client.rows
+    }
 }
 
 impl AppWindow for ClientWindow {

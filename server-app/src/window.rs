@@ -133,6 +133,12 @@ impl ServerWindow {
         &self.server.log
     }
 
+    /// What each socket is doing, as the window's table shows it.
+    #[must_use]
+    pub fn rows(&self) -> &serversocket_ui::SocketRows {
+        &self.server.rows
+    }
+
     /// Where the server listens, while it does.
     #[must_use]
     pub fn local_address(&self) -> Option<std::net::SocketAddr> {

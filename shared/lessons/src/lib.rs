@@ -163,6 +163,26 @@ pub struct Settings {
     pub tls: Option<bool>,
     /// Client: accept any certificate (insecure, for teaching).
     pub tls_insecure: Option<bool>,
+    /// Server: stop listening and close every connection (Stop Listening, Disconnect all),
+    /// so the step starts from a server that is not listening.
+    pub stop: Option<bool>,
+    /// Client: close every socket and take closed and failed ones out of the list (Close
+    /// all, Remove closed), so the step's counts start from nothing.
+    pub close_all: Option<bool>,
+}
+
+impl Settings {
+    /// What starting (or resetting) a lesson sets: both windows back to nothing (the server
+    /// not listening, no connection left on either side), then the first step's settings.
+    /// Whatever the previous lesson left cannot hold a Max place or a count of this one.
+    #[must_use]
+    pub fn fresh_start(first: &Settings) -> Settings {
+        Settings {
+            stop: Some(true),
+            close_all: Some(true),
+            ..first.clone()
+        }
+    }
 }
 
 /// The server's two ways of listening, as a lesson names them.

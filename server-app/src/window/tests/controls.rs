@@ -161,3 +161,49 @@ fn the_top_rows_controls_stay_where_they_are_when_the_server_listens() {
     );
     assert_eq!(harness.get_by_label("Stop Listening").rect(), listen);
 }
+
+/// A step with no hint of its own still gets one (after its `hint_after_s`), and every step
+/// offers Skip step in the window that does it, which moves the lesson on.
+#[test]
+fn a_hint_always_comes_and_every_step_can_be_skipped() {
+    use serversocket_lessons::Side as LessonSide;
+    use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
+
+    let dir = std::env::temp_dir().join(format!("lesson-hint-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let lesson = "title = \"Hints\"\ngoal = \"G\"\n\
+        [[step]]\nsay = \"Raise Max to 500.\"\ndone_when = \"max == 500\"\nhint_after_s = 0\n\
+        [[step]]\nsay = \"Listen.\"\ndone_when = \"event listening\"\n";
+    std::fs::write(dir.join("hints.toml"), lesson).unwrap();
+    let mut harness = window(2, 10);
+    let mut panel = LessonPanel::new(
+        LessonSide::Server,
+        Some(&dir),
+        None,
+        &SavedLesson::default(),
+    );
+    panel.start("hints").unwrap();
+    harness.state_mut().shell.lessons = panel;
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("Hint: The step moves on only when")
+            .is_some(),
+        "a step without a hint of its own gets one"
+    );
+    harness.get_by_label("Skip step").click();
+    harness.run_steps(2);
+    let run = harness.state().shell.lessons.run().unwrap();
+    assert_eq!(run.step_index(), 1, "Skip step moved the lesson on");
+    assert!(
+        harness
+            .state()
+            .shell
+            .lessons
+            .report()
+            .contains("Step 1 skipped in the server window"),
+        "the report says it was skipped"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -128,7 +128,7 @@ fn with_many_connections_the_log_keeps_its_room() {
     );
 }
 
-/// Clicking a log line selects it, and Copy then says (and copies) the selected lines only.
+/// Clicking a log line selects it, and Copy then copies the selected lines only, and says so.
 #[test]
 fn a_clicked_log_line_is_what_copy_takes() {
     let mut harness = window(2, 10);
@@ -155,6 +155,10 @@ fn a_clicked_log_line_is_what_copy_takes() {
     harness.get_by_label("Copy 1 selected").click();
     harness.step();
     assert_eq!(kittest::copied_text(&harness), Some(copied));
+    assert!(
+        harness.query_by_label("Copied 1 line").is_some(),
+        "the window says what went to the clipboard"
+    );
 }
 
 /// The server window opens the same Stream view as the client's (one shared component): its

@@ -197,14 +197,14 @@ impl LogView {
                      click lines to copy only those",
                 )
             };
-            if ui.button(copy).on_hover_text(tip).clicked() {
-                let text = if selected > 0 {
+            let name = if selected > 0 { "selected" } else { "shown" };
+            crate::copy::copy_button_ui(ui, name, copy, tip, || {
+                if selected > 0 {
                     self.selected_text(log)
                 } else {
                     self.shown_text(log)
-                };
-                ui.ctx().copy_text(text);
-            }
+                }
+            });
             ui.separator();
             // A visible name: a bare path beside "Log file…" was taken for the log file's.
             crate::field::explained(
