@@ -98,7 +98,9 @@ impl LessonPanel {
             .iter()
             .map(|problem| format!("Lesson skipped: {problem}"))
             .collect();
-        skipped.iter().for_each(|line| eprintln!("{line}"));
+        for line in &skipped {
+            eprintln!("{line}");
+        }
         let load_problem = (!skipped.is_empty()).then(|| skipped.join("\n"));
         let mut panel = LessonPanel {
             side,
