@@ -147,8 +147,10 @@ impl ServerSettings {
     #[must_use]
     pub fn from_args(remembered: Option<Self>, args: &Args) -> Self {
         let mut settings = remembered.unwrap_or_default();
-        if args.bind != DEFAULT_NETWORK_INTERFACE {
-            settings.interface = args.bind.to_string();
+        if args.bind.ip != DEFAULT_NETWORK_INTERFACE {
+            // The window binds an address without a scope: a link-local one needs the
+            // headless `--bind fe80::1%IFACE`.
+            settings.interface = args.bind.ip.to_string();
         }
         if args.port != DEFAULT_PORT {
             settings.port = args.port.to_string();

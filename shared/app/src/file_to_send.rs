@@ -2,10 +2,11 @@
 //! what it is before a byte is read, and bounded, so `/dev/zero`, a FIFO nobody writes to or a
 //! folder is refused in words instead of growing without end or hanging.
 
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+use serversocket::bounded_file::{BoundedFileError, read_bounded};
 use thiserror::Error;
 
 /// The largest file sent: it is read whole into memory before it goes out.
@@ -47,60 +48,54 @@ pub enum FileToSendError {
 }
 
 /// Reads the file at `path` to send it: only a regular file (after following links), of at
-/// most [`MAX_FILE_BYTES`], and never more than that even if it grows while it is read.
+/// most [`MAX_FILE_BYTES`], and never more than that even if it grows while it is read; a FIFO
+/// is refused without waiting for a writer (`serversocket::bounded_file`, which lessons and
+/// certificates are read with too).
 ///
 /// # Errors
 /// It is not a regular file, too large, or unreadable.
 pub fn read_file_to_send(path: &Path) -> Result<Bytes, FileToSendError> {
-    let unreadable = |source| FileToSendError::Unreadable {
-        path: path.to_owned(),
-        source,
-    };
-    // Looked at before it is opened: opening a FIFO waits for a writer.
-    let metadata = std::fs::metadata(path).map_err(unreadable)?;
-    if !metadata.is_file() {
-        return Err(FileToSendError::NotAFile {
-            path: path.to_owned(),
-            kind: kind_of(metadata.file_type()),
-        });
-    }
-    let too_large = |bytes| FileToSendError::TooLarge {
-        path: path.to_owned(),
-        bytes,
-    };
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(too_large(metadata.len()));
-    }
-    let file = std::fs::File::open(path).map_err(unreadable)?;
-    let mut data = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut data)
-        .map_err(unreadable)?;
-    if data.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large(data.len() as u64));
-    }
-    Ok(Bytes::from(data))
+    read_bounded(path, MAX_FILE_BYTES)
+        .map(Bytes::from)
+        .map_err(FileToSendError::from)
 }
 
-/// What a path that is not a regular file is, in a word.
-fn kind_of(kind: std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if kind.is_fifo() {
-            return "a FIFO";
-        }
-        if kind.is_char_device() || kind.is_block_device() {
-            return "a device";
-        }
-        if kind.is_socket() {
-            return "a socket";
-        }
+/// Looks at the file at `path` without opening it (so a FIFO cannot make the caller wait), and
+/// says its size if it could be sent: what a window checks on its own thread before it shows a
+/// progress bar and reads the file on another. The read itself checks again.
+///
+/// # Errors
+/// It is not a regular file, too large, or cannot be looked at.
+pub fn size_to_send(path: &Path) -> Result<u64, FileToSendError> {
+    let metadata = std::fs::metadata(path).map_err(|source| FileToSendError::Unreadable {
+        path: path.to_owned(),
+        source,
+    })?;
+    if !metadata.is_file() {
+        // The one reader names what it is, without opening it.
+        return read_file_to_send(path).map(|bytes| bytes.len() as u64);
     }
-    if kind.is_dir() {
-        "a folder"
-    } else {
-        "not a file"
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(FileToSendError::TooLarge {
+            path: path.to_owned(),
+            bytes: metadata.len(),
+        });
+    }
+    Ok(metadata.len())
+}
+
+impl From<BoundedFileError> for FileToSendError {
+    fn from(error: BoundedFileError) -> Self {
+        match error {
+            BoundedFileError::NotAFile { path, kind } => Self::NotAFile { path, kind },
+            BoundedFileError::TooLarge { path, bytes, .. } => Self::TooLarge { path, bytes },
+            BoundedFileError::Unreadable { path, source } => Self::Unreadable { path, source },
+            // A kind the reader may add later: said in its own words.
+            other => Self::Unreadable {
+                path: other.path().to_owned(),
+                source: std::io::Error::other(other.to_string()),
+            },
+        }
     }
 }
 

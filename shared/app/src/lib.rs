@@ -26,4 +26,4 @@ pub mod shutdown;
 pub mod stream_lab;
 pub mod typed;
 
-pub use typed::{parse_host, parse_port, parse_remote_port};
+pub use typed::{BindAddress, parse_bind_address, parse_host, parse_port, parse_remote_port};

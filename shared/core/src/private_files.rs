@@ -33,6 +33,66 @@ pub fn runtime_folder() -> PathBuf {
     }
 }
 
+/// This user's runtime folder, checked and ready ([`ensure_private_folder`]), and when it is
+/// not [`runtime_folder`], why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeFolder {
+    /// The folder to use.
+    pub path: PathBuf,
+    /// Why the usual folder was not used (it was taken by another user), said in the window
+    /// and on stderr; `None` when it was.
+    pub fell_back: Option<String>,
+}
+
+/// [`runtime_folder`] when it is ours and private (made if missing); else, when another user
+/// took `serversocket-UID` in the temp folder first (possible only without
+/// `XDG_RUNTIME_DIR`), `serversocket-run` in the user's cache folder (`$XDG_CACHE_HOME`, else
+/// `~/.cache`), which both apps of the user find the same way and nobody else can take.
+///
+/// # Errors
+/// Neither folder can be used: the error says why for both.
+pub fn private_runtime_folder() -> io::Result<RuntimeFolder> {
+    let usual = runtime_folder();
+    let refused = match ensure_private_folder(&usual) {
+        Ok(()) => {
+            return Ok(RuntimeFolder {
+                path: usual,
+                fell_back: None,
+            });
+        }
+        Err(refused) => refused,
+    };
+    let cache = ["XDG_CACHE_HOME"]
+        .iter()
+        .find_map(|name| std::env::var_os(name).filter(|dir| !dir.is_empty()))
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|dir| !dir.is_empty())
+                .map(|home| PathBuf::from(home).join(".cache"))
+        });
+    let Some(cache) = cache else {
+        return Err(io::Error::new(
+            refused.kind(),
+            format!("{refused}; and with neither XDG_CACHE_HOME nor HOME there is no other place"),
+        ));
+    };
+    let fallback = cache.join("serversocket-run");
+    ensure_private_folder(&fallback).map_err(|also| {
+        io::Error::new(
+            refused.kind(),
+            format!("{refused}; and {}: {also}", fallback.display()),
+        )
+    })?;
+    Ok(RuntimeFolder {
+        fell_back: Some(format!(
+            "{refused}. Using {} instead: the other window finds it there too",
+            fallback.display()
+        )),
+        path: fallback,
+    })
+}
+
 /// `serversocket-UID` in the temp folder: a name no other user can take first for us, since it
 /// carries our user id (and [`ensure_private_folder`] refuses it if someone made it anyway).
 #[must_use]

@@ -17,6 +17,7 @@
 //!   socket's readiness like a plain stream.
 
 pub mod client;
+mod given;
 pub(crate) mod handshake;
 pub mod server;
 pub(crate) mod transport;
@@ -27,7 +28,7 @@ use std::time::Duration;
 
 pub use client::{ClientTls, Trust};
 pub use handshake::TlsProblem;
-pub use server::ServerTls;
+pub use server::{ServerTls, key_readable_by_others};
 
 /// How long a handshake may take before the socket gives up on it (a plaintext client that
 /// waits for a greeting would otherwise hold its slot for ever, saying nothing).
@@ -78,6 +79,14 @@ pub enum TlsSetupError {
     Empty {
         /// What was looked for ("certificate", "private key").
         what: &'static str,
+        /// Where.
+        path: PathBuf,
+    },
+    /// The key file holds an encrypted key, which the server cannot use without a passphrase.
+    #[error(
+        "{path} holds an encrypted private key (a passphrase protects it), which a server cannot ask for: write it unencrypted with `openssl pkey -in {path} -out key.pem` and `chmod 600 key.pem`"
+    )]
+    EncryptedKey {
         /// Where.
         path: PathBuf,
     },

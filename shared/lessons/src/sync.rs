@@ -18,7 +18,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serversocket::private_files::{ensure_private_folder, runtime_folder, write_private_file};
+use serversocket::private_files::{
+    ensure_private_folder, private_runtime_folder, runtime_folder, write_private_file,
+};
 
 use crate::observed::Side;
 use crate::run::Answer;
@@ -89,9 +91,26 @@ impl LessonSync {
     /// `serversocket-lessons` in the user's runtime folder (`$XDG_RUNTIME_DIR`, else
     /// `serversocket-UID` in the temp folder). A fixed name in the shared temp folder let
     /// another user of the machine make it first and steer the windows.
+    ///
+    /// When another user took `serversocket-UID` first, the folder is in the user's cache
+    /// folder instead ([`private_runtime_folder`]); [`LessonSync::default_dir_note`] says so.
     #[must_use]
     pub fn default_dir() -> PathBuf {
-        runtime_folder().join("serversocket-lessons")
+        private_runtime_folder()
+            .map_or_else(|_| runtime_folder(), |folder| folder.path)
+            .join("serversocket-lessons")
+    }
+
+    /// What a window should say about [`LessonSync::default_dir`]: why it is not the usual
+    /// folder, or why there is none (lesson sync and the other window's button are then off).
+    #[must_use]
+    pub fn default_dir_note() -> Option<String> {
+        match private_runtime_folder() {
+            Ok(folder) => folder.fell_back,
+            Err(problem) => Some(format!(
+                "The two windows cannot follow each other: {problem}"
+            )),
+        }
     }
 
     /// The folder.

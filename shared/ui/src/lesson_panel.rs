@@ -101,13 +101,17 @@ impl LessonPanel {
         sync: Option<LessonSync>,
         saved: &SavedLesson,
     ) -> LessonPanel {
-        let (lessons, load_problem) = match lesson::catalog(extra) {
-            Ok(lessons) => (lessons, None),
-            Err(problem) => (
-                lesson::catalog(None).unwrap_or_default(),
-                Some(problem.to_string()),
-            ),
-        };
+        // A teacher's file that does not load is skipped and named, here and on stderr; the
+        // other lessons are there as usual.
+        let lesson::Catalog { lessons, skipped } = lesson::catalog(extra);
+        let skipped: Vec<String> = skipped
+            .iter()
+            .map(|problem| format!("Lesson skipped: {problem}"))
+            .collect();
+        for line in &skipped {
+            eprintln!("{line}");
+        }
+        let load_problem = (!skipped.is_empty()).then(|| skipped.join("\n"));
         let mut panel = LessonPanel {
             side,
             lessons,
@@ -176,6 +180,14 @@ impl LessonPanel {
             Some(LessonSync::new(LessonSync::default_dir())),
             saved,
         );
+        // Another user took the usual shared folder: said here and on stderr.
+        if let Some(note) = LessonSync::default_dir_note() {
+            eprintln!("{note}");
+            panel.load_problem = Some(match panel.load_problem.take() {
+                Some(problems) => format!("{problems}\n{note}"),
+                None => note,
+            });
+        }
         if let Some(name) = lesson {
             panel.start_or_explain(name);
         }

@@ -207,3 +207,52 @@ fn a_hint_always_comes_and_every_step_can_be_skipped() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A teacher's lesson folder with a malformed lesson and a FIFO beside a good one: the panel
+/// names each skipped file, in words, and the good lesson is there to start.
+#[cfg(unix)]
+#[test]
+fn a_bad_lesson_in_the_teachers_folder_is_named_in_the_panel_and_the_rest_load() {
+    use serversocket_lessons::Side;
+    use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
+    use serversocket_ui::shell::AppWindow;
+
+    let dir = std::env::temp_dir().join(format!("lessons-panel-bad-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("good.toml"),
+        "title = \"Good\"\ngoal = \"G\"\n[[step]]\nsay = \"s\"\ndone_when = \"event listening\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("broken.toml"), "title = [").unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.join("fifo.toml"))
+        .status();
+    assert!(made.is_ok_and(|status| status.success()), "mkfifo");
+    let mut harness = window(2, 10);
+    harness.state_mut().set_lessons(LessonPanel::new(
+        Side::Server,
+        Some(&dir),
+        None,
+        &SavedLesson::default(),
+    ));
+    harness.get_by_label("Lessons").click();
+    harness.run_steps(2);
+    for skipped in [
+        "broken.toml, line 1",
+        "fifo.toml is not a regular file (a FIFO)",
+    ] {
+        assert!(
+            harness
+                .query_by_label_contains(&format!(
+                    "Lesson skipped: {}",
+                    dir.join(skipped).display()
+                ))
+                .is_some(),
+            "{skipped} named in the panel"
+        );
+    }
+    harness.state_mut().lessons_mut().start("good").unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
