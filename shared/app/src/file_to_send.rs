@@ -2,50 +2,17 @@
 //! what it is before a byte is read, and bounded, so `/dev/zero`, a FIFO nobody writes to or a
 //! folder is refused in words instead of growing without end or hanging.
 
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bytes::Bytes;
 use serversocket::bounded_file::{BoundedFileError, read_bounded};
-use thiserror::Error;
 
 /// The largest file sent: it is read whole into memory before it goes out.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
-/// Why a file cannot be sent.
-#[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum FileToSendError {
-    /// It cannot be opened or read.
-    #[error("{}: {source}", path.display())]
-    Unreadable {
-        /// The file as given.
-        path: PathBuf,
-        /// What the OS said.
-        source: io::Error,
-    },
-    /// It is not a regular file (a device such as /dev/zero, a FIFO, a folder): its size is
-    /// not known, and reading it may never end or never start.
-    #[error("{} is not a regular file ({kind}): give a file whose size is known", path.display())]
-    NotAFile {
-        /// The file as given.
-        path: PathBuf,
-        /// What it is instead.
-        kind: &'static str,
-    },
-    /// It is larger than [`MAX_FILE_BYTES`].
-    #[error(
-        "{} has {bytes} bytes: at most {} MiB are sent (the file is read into memory first)",
-        path.display(),
-        MAX_FILE_BYTES / (1024 * 1024)
-    )]
-    TooLarge {
-        /// The file as given.
-        path: PathBuf,
-        /// Its size.
-        bytes: u64,
-    },
-}
+/// Why a file cannot be sent: the bounded reader's error (not a regular file, too large, or
+/// unreadable).
+pub type FileToSendError = BoundedFileError;
 
 /// Reads the file at `path` to send it: only a regular file (after following links), of at
 /// most [`MAX_FILE_BYTES`], and never more than that even if it grows while it is read; a FIFO
@@ -55,9 +22,7 @@ pub enum FileToSendError {
 /// # Errors
 /// It is not a regular file, too large, or unreadable.
 pub fn read_file_to_send(path: &Path) -> Result<Bytes, FileToSendError> {
-    read_bounded(path, MAX_FILE_BYTES)
-        .map(Bytes::from)
-        .map_err(FileToSendError::from)
+    read_bounded(path, MAX_FILE_BYTES).map(Bytes::from)
 }
 
 /// Looks at the file at `path` without opening it (so a FIFO cannot make the caller wait), and
@@ -79,24 +44,10 @@ pub fn size_to_send(path: &Path) -> Result<u64, FileToSendError> {
         return Err(FileToSendError::TooLarge {
             path: path.to_owned(),
             bytes: metadata.len(),
+            limit: MAX_FILE_BYTES,
         });
     }
     Ok(metadata.len())
-}
-
-impl From<BoundedFileError> for FileToSendError {
-    fn from(error: BoundedFileError) -> Self {
-        match error {
-            BoundedFileError::NotAFile { path, kind } => Self::NotAFile { path, kind },
-            BoundedFileError::TooLarge { path, bytes, .. } => Self::TooLarge { path, bytes },
-            BoundedFileError::Unreadable { path, source } => Self::Unreadable { path, source },
-            // A kind the reader may add later: said in its own words.
-            other => Self::Unreadable {
-                path: other.path().to_owned(),
-                source: std::io::Error::other(other.to_string()),
-            },
-        }
-    }
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ pub enum BoundedFileError {
         kind: &'static str,
     },
     /// It is larger than the bound.
-    #[error("{} has {bytes} bytes: at most {limit} are read", path.display())]
+    #[error("{} has {bytes} bytes: at most {} are read", path.display(), in_words(*limit))]
     TooLarge {
         /// The file as given.
         path: PathBuf,
@@ -39,6 +39,16 @@ pub enum BoundedFileError {
         /// The bound.
         limit: u64,
     },
+}
+
+/// A bound as a person reads it: "256 MiB", "1 MiB", "9 bytes".
+fn in_words(limit: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if limit >= MIB && limit % MIB == 0 {
+        format!("{} MiB", limit / MIB)
+    } else {
+        format!("{limit} bytes")
+    }
 }
 
 impl BoundedFileError {
