@@ -44,7 +44,7 @@ pub enum BoundedFileError {
 /// A bound as a person reads it: "256 MiB", "1 MiB", "9 bytes".
 fn in_words(limit: u64) -> String {
     const MIB: u64 = 1024 * 1024;
-    if limit >= MIB && limit % MIB == 0 {
+    if limit >= MIB && limit.is_multiple_of(MIB) {
         format!("{} MiB", limit / MIB)
     } else {
         format!("{limit} bytes")
