@@ -7,6 +7,7 @@
 mod common;
 
 use std::net::TcpListener;
+use std::path::Path;
 use std::process::Command;
 
 use common::{App, is_event, server_binary, server_under_prlimit};
@@ -150,6 +151,19 @@ fn check_lesson(args: &[&str]) -> (Option<i32>, String, String) {
     test_support::app::outcome(Command::new(server_binary()).args(args))
 }
 
+/// `--check` of the lesson `my-lab` in a teacher's folder `dir`, against the events in `events`.
+fn check_my_lab(dir: &Path, events: &Path) -> (Option<i32>, String, String) {
+    check_lesson(&[
+        "--lessons",
+        &dir.to_string_lossy(),
+        "--lesson",
+        "my-lab",
+        "--check",
+        "--events",
+        &events.to_string_lossy(),
+    ])
+}
+
 #[test]
 fn a_teachers_malformed_lesson_is_named_with_its_line_and_field() {
     let dir = std::env::temp_dir().join(format!("lesson-bad-{}", std::process::id()));
@@ -159,15 +173,7 @@ fn a_teachers_malformed_lesson_is_named_with_its_line_and_field() {
         "title = \"Mine\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Listen\"\ndone_when = \"event listening and\"\n",
     )
     .unwrap();
-    let (code, _, err) = check_lesson(&[
-        "--lessons",
-        dir.to_str().unwrap(),
-        "--lesson",
-        "my-lab",
-        "--check",
-        "--events",
-        "/dev/null",
-    ]);
+    let (code, _, err) = check_my_lab(&dir, Path::new("/dev/null"));
     assert_eq!(code, Some(2));
     assert!(
         err.contains("my-lab.toml, line 6, field `done_when`"),
@@ -197,15 +203,7 @@ fn bad_files_in_a_teachers_folder_are_skipped_and_named() {
         "{\"event\":\"listening\",\"ts\":\"2026-01-01T00:00:00.000000Z\",\"address\":\"127.0.0.1:2002\",\"min\":2,\"max\":10,\"handle\":3}\n",
     )
     .unwrap();
-    let (code, out, err) = check_lesson(&[
-        "--lessons",
-        dir.to_str().unwrap(),
-        "--lesson",
-        "my-lab",
-        "--check",
-        "--events",
-        events.to_str().unwrap(),
-    ]);
+    let (code, out, err) = check_my_lab(&dir, &events);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.contains("Every step done."), "{out}");
     for (file, words) in [

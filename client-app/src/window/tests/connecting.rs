@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use egui_kittest::kittest::Queryable;
 use serversocket::seed::{CLIENT_REPLY, Greeter, SERVER_GREETING, client_hello};
-use serversocket::{Runtime, ServerSocket, SocketId, event_channel};
+use serversocket::{Runtime, SocketId, event_channel};
 use serversocket_ui::RowState;
 use test_support::kittest;
 
@@ -331,25 +331,11 @@ fn a_client_waiting_in_the_servers_accept_queue_is_told_apart_until_accepted() {
 #[test]
 fn a_tls_connect_with_a_wrong_pin_fails_saying_so_and_accepting_any_certificate_is_marked_insecure()
 {
-    let certs = std::env::temp_dir().join(format!("client-window-tls-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&certs);
-    let tls = serversocket::tls::ServerTls::self_signed_in(&certs).unwrap();
-    let runtime = Runtime::new().unwrap();
-    let (sender, _events) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, sender, |_| Greeter::default());
-    server.set_port(0);
-    server.set_tls(Some(std::sync::Arc::new(tls)));
-    let port = server.listen().unwrap().port();
-
-    let mut harness = window(port);
-    harness.state_mut().tls = crate::window::tls_setting::TlsSetting::new(
-        &crate::window::tls_setting::SavedTls::default(),
-        &crate::tls_args::TlsArgs {
-            tls: true,
-            pin: Some("00".repeat(32)),
-            ..crate::tls_args::TlsArgs::default()
-        },
-    );
+    let server = super::TlsServer::start("client-window-tls");
+    let mut harness = server.window(crate::tls_args::TlsArgs {
+        pin: Some("00".repeat(32)),
+        ..crate::tls_args::TlsArgs::default()
+    });
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "the handshake refused", |w| {
         w.client
@@ -384,7 +370,6 @@ fn a_tls_connect_with_a_wrong_pin_fails_saying_so_and_accepting_any_certificate_
         &harness,
         "Now: any certificate is accepted (insecure)"
     ));
-    let _ = std::fs::remove_dir_all(&certs);
 }
 
 #[test]
@@ -430,26 +415,10 @@ fn a_close_by_the_server_is_drawn_as_the_normal_end_and_keeps_the_seeds_line() {
 
 #[test]
 fn a_certificate_of_an_unknown_ca_is_offered_for_trust_and_trusting_it_connects() {
-    let certs = std::env::temp_dir().join(format!("client-window-offer-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&certs);
-    let tls = serversocket::tls::ServerTls::self_signed_in(&certs).unwrap();
-    let presented = tls.fingerprint().to_owned();
-    let runtime = Runtime::new().unwrap();
-    let (sender, _events) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, sender, |_| Greeter::default());
-    server.set_port(0);
-    server.set_tls(Some(std::sync::Arc::new(tls)));
-    let port = server.listen().unwrap().port();
-
+    let server = super::TlsServer::start("client-window-offer");
+    let presented = server.fingerprint.clone();
     // TLS on, trusting the system's roots only: the self-signed certificate is refused.
-    let mut harness = window(port);
-    harness.state_mut().tls = crate::window::tls_setting::TlsSetting::new(
-        &crate::window::tls_setting::SavedTls::default(),
-        &crate::tls_args::TlsArgs {
-            tls: true,
-            ..crate::tls_args::TlsArgs::default()
-        },
-    );
+    let mut harness = server.window(crate::tls_args::TlsArgs::default());
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "the unknown CA refused", |w| {
         w.client
@@ -488,5 +457,4 @@ fn a_certificate_of_an_unknown_ca_is_offered_for_trust_and_trusting_it_connects(
             .get(SocketId(1))
             .is_some_and(|row| row.state == RowState::Connected && row.tls.is_some())
     });
-    let _ = std::fs::remove_dir_all(&certs);
 }
