@@ -96,16 +96,18 @@ impl ClientTls {
                 .map_err(|e| TlsSetupError::Identity(e.to_string()))?;
                 builder
                     .dangerous()
-                    .with_custom_certificate_verifier(Arc::new(GivenOrRoots::new(webpki, given)))
+                    .with_custom_certificate_verifier(Verifier::new(Check::GivenOrRoots(
+                        GivenOrRoots::new(webpki, given),
+                    )))
                     .with_no_client_auth()
             }
             Trust::Pin(pin) => builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(Lenient::new(Some(pin.clone()))))
+                .with_custom_certificate_verifier(Verifier::new(Check::Pinned(Some(pin.clone()))))
                 .with_no_client_auth(),
             Trust::AnyCertificate => builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(Lenient::new(None)))
+                .with_custom_certificate_verifier(Verifier::new(Check::Pinned(None)))
                 .with_no_client_auth(),
         };
         Ok(Self {
@@ -135,39 +137,52 @@ impl ClientTls {
     }
 }
 
-/// A verifier that skips the chain of trust: it accepts the one pinned certificate, or any.
-/// The server must still prove it holds the certificate's key (the signatures are checked).
+/// How a server's certificate is checked.
 #[derive(Debug)]
-struct Lenient {
-    /// The fingerprint to insist on; `None` accepts any certificate.
-    pin: Option<String>,
+enum Check {
+    /// The chain of trust skipped: the one pinned certificate (by its fingerprint), or any.
+    Pinned(Option<String>),
+    /// webpki's check against the roots and the CA file, which also trusts a server
+    /// certificate that is exactly one the CA file holds.
+    GivenOrRoots(GivenOrRoots),
+}
+
+/// Our verifier: the certificate checked as [`Check`] says; the server must always prove it
+/// holds the certificate's key (the handshake's signatures are checked, as webpki does).
+#[derive(Debug)]
+struct Verifier {
+    /// How the certificate is checked.
+    check: Check,
     /// How to check the server's signatures.
     algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl Lenient {
-    fn new(pin: Option<String>) -> Self {
-        Self {
-            pin,
+impl Verifier {
+    fn new(check: Check) -> Arc<Self> {
+        Arc::new(Self {
+            check,
             algorithms: provider().signature_verification_algorithms,
-        }
+        })
     }
 }
 
-impl ServerCertVerifier for Lenient {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match &self.pin {
-            Some(pin) if fingerprint(end_entity) != *pin => Err(rustls::Error::InvalidCertificate(
-                CertificateError::ApplicationVerificationFailure,
-            )),
-            _ => Ok(ServerCertVerified::assertion()),
+        match &self.check {
+            Check::Pinned(Some(pin)) if fingerprint(end_entity) != *pin => Err(
+                rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure),
+            ),
+            Check::Pinned(_) => Ok(ServerCertVerified::assertion()),
+            Check::GivenOrRoots(given) => {
+                given.verify(end_entity, intermediates, server_name, ocsp_response, now)
+            }
         }
     }
 
