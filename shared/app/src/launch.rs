@@ -89,6 +89,8 @@ fn is_executable(candidate: &Path) -> bool {
 }
 
 #[cfg(all(test, unix))]
+// The helpers below run only in tests, where a failed step should stop the test.
+#[allow(clippy::expect_used)]
 mod tests {
     use std::os::unix::fs::PermissionsExt as _;
 

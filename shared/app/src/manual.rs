@@ -38,6 +38,8 @@ pub fn write<A: CommandFactory>(print: &Print, out: &mut dyn Write) -> io::Resul
 }
 
 #[cfg(test)]
+// The helpers below run only in tests, where a failed step should stop the test.
+#[allow(clippy::expect_used)]
 mod tests {
     use super::*;
 
