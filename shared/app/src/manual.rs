@@ -30,8 +30,11 @@ pub fn write<A: CommandFactory>(print: &Print, out: &mut dyn Write) -> io::Resul
     match print {
         Print::Completions { shell } => {
             let name = command.get_name().to_owned();
-            clap_complete::generate(*shell, &mut command, name, out);
-            Ok(())
+            // Made in memory first: clap_complete panics when its writer fails, and a reader
+            // that stops early (`| head`) closes the pipe; this way that is an error to say.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command, name, &mut script);
+            out.write_all(&script)
         }
         Print::Man => clap_mangen::Man::new(command).render(out),
     }
@@ -83,6 +86,30 @@ mod tests {
             let script = printed(&Print::Completions { shell });
             assert!(script.contains(mark), "{shell}: {script}");
             assert!(script.contains("headless"), "{shell}: {script}");
+        }
+    }
+
+    /// A pipe whose reader is gone.
+    struct Closed;
+    impl Write for Closed {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_output_is_an_error_not_a_panic() {
+        for print in [
+            Print::Man,
+            Print::Completions {
+                shell: clap_complete::Shell::Bash,
+            },
+        ] {
+            let error = write::<Demo>(&print, &mut Closed).expect_err("nothing can be written");
+            assert_eq!(error.kind(), io::ErrorKind::BrokenPipe, "{print:?}");
         }
     }
 
