@@ -17,9 +17,9 @@ pub const MAX_INTERVAL_MS: u64 = 3_600_000;
 /// What each socket sends on its own.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ScriptArgs {
-    /// With --headless: what each socket writes once connected, instead of `Socket N connected!`;
-    /// escapes \r \n \t \\ \xNN, and {n} for the socket's index. Empty: no hello.
-    #[arg(long, value_name = "TEXT", value_parser = IndexedText::parse)]
+    /// With --headless: what each socket writes once connected, instead of `Socket N connected!`
+    /// (the help text is [`hello_help`], where `{n}` stays `{n}`).
+    #[arg(long, value_name = "TEXT", value_parser = IndexedText::parse, help = hello_help())]
     pub hello: Option<IndexedText>,
     /// With --headless: do not answer each message with ` I got something from you.` (against
     /// an echo server the seed's client would otherwise ping-pong for ever).
@@ -37,6 +37,21 @@ pub struct ScriptArgs {
     /// printed as each tenth goes out (at most once a write, so a small file shows fewer).
     #[arg(long, value_name = "PATH")]
     pub send_file: Option<PathBuf>,
+}
+
+/// `--hello`'s help. clap turns every `{n}` of a help text into a line break, with no escape;
+/// a style reset between `{` and `n` (an invisible escape code, and nothing at all once clap
+/// strips styles for a pipe) keeps it the three characters the user types.
+fn hello_help() -> clap::builder::StyledStr {
+    use std::fmt::Write as _;
+    let mut help = clap::builder::StyledStr::new();
+    let _ = write!(
+        help,
+        "With --headless: what each socket writes once connected, instead of `Socket N connected!`; \
+         escapes \\r \\n \\t \\\\ \\xNN, and {{{}n}} for the socket's index. Empty: no hello.",
+        clap::builder::styling::Reset
+    );
+    help
 }
 
 impl ScriptArgs {

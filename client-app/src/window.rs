@@ -16,6 +16,7 @@ pub mod state;
 #[cfg(test)]
 mod tests;
 mod tls_setting;
+mod trust_offer;
 mod ui;
 
 use serversocket::{EventReceiver, SocketError};
@@ -64,6 +65,8 @@ pub struct ClientWindow {
     stream_seen: lessons::StreamSeen,
     /// Whether new sockets connect with TLS, and whom they trust.
     tls: tls_setting::TlsSetting,
+    /// After a connect failed on a certificate of an unknown CA: its fingerprint, to pin.
+    trust_offer: Option<trust_offer::TrustOffer>,
 }
 
 impl ClientWindow {
@@ -100,6 +103,7 @@ impl ClientWindow {
             shell,
             stream_seen: lessons::StreamSeen::default(),
             tls,
+            trust_offer: None,
         })
     }
 
@@ -113,6 +117,12 @@ impl ClientWindow {
     #[must_use]
     pub fn log(&self) -> &EventLog {
         &self.client.log
+    }
+
+    /// What each socket is doing, as the window's table shows it.
+    #[must_use]
+    pub fn rows(&self) -> &serversocket_ui::SocketRows {
+        &self.client.rows
     }
 }
 
@@ -133,6 +143,10 @@ impl AppWindow for ClientWindow {
 
     fn frame_ui(&mut self, ui: &mut egui::Ui) {
         self.ui(ui);
+    }
+
+    fn take_events(&mut self, ctx: &egui::Context) {
+        ClientWindow::take_events(self, ctx);
     }
 
     fn remembered_lesson(&self) -> &SavedLesson {

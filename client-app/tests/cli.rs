@@ -125,9 +125,15 @@ fn help_names_every_flag_with_its_default() {
         "2002",
         "--connect",
         "--json",
+        // `{n}` as the user types it, not a line break (clap's own use of `{n}`).
+        "and {n} for the socket's index",
     ] {
         assert!(help.contains(expected), "--help lacks {expected}: {help}");
     }
+    assert!(
+        !help.contains('\u{1b}'),
+        "no escape codes in a pipe: {help:?}"
+    );
 }
 
 #[test]

@@ -110,7 +110,7 @@ fn run_pool(
     let mut server = ServerSocket::new(&headless.runtime, headless.events, move |_id| {
         reply.handler()
     });
-    server.set_network_interface(args.bind);
+    server.set_scoped_network_interface(args.bind.ip, args.bind.scope_id);
     server.set_port(args.port);
     server
         .set_idle_timeout((args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout)));
@@ -194,7 +194,7 @@ fn listen_failed(printer: &mut Printer<Output>, error: &SocketError) -> ExitCode
 
 /// The same greeting server on the naive single re-listening socket.
 fn run_naive(args: &Args, reply: ReplyMode, mut headless: Headless) -> ExitCode {
-    let address = std::net::SocketAddr::new(args.bind, args.port);
+    let address = args.bind.with_port(args.port);
     let delay = Duration::from_millis(args.relisten_delay_ms);
     let server = match NaiveServer::listen(
         &headless.runtime,

@@ -49,7 +49,14 @@ enum LogError {
 /// Runs the check and prints what each step saw.
 #[must_use]
 pub fn run(args: &CheckArgs) -> ExitCode {
-    let lesson = match lesson::find(&args.lesson, args.lessons_dir.as_deref()) {
+    let catalog = lesson::catalog(args.lessons_dir.as_deref());
+    // Another file's problem is said, not fatal; the lesson asked for must load.
+    for problem in &catalog.skipped {
+        if problem.lesson_name().as_deref() != Some(args.lesson.as_str()) {
+            eprintln!("server-app: lesson skipped: {problem}");
+        }
+    }
+    let lesson = match catalog.take(&args.lesson) {
         Ok(lesson) => lesson,
         Err(error) => {
             eprintln!("server-app: {error}");

@@ -3,13 +3,12 @@
 
 #![forbid(unsafe_code)]
 
-use std::net::IpAddr;
-
 use clap::Parser;
 use serversocket::server_socket::{
     DEFAULT_BACKLOG, DEFAULT_MAXIMUM_SOCKETS_CONNECTED, DEFAULT_MINIMUM_SOCKETS_AVAILABLE,
     DEFAULT_NETWORK_INTERFACE, DEFAULT_PORT,
 };
+use serversocket_app::BindAddress;
 
 pub mod headless;
 pub mod lesson_check;
@@ -24,10 +23,11 @@ pub struct Args {
     /// Run on the terminal without a window: the seed's server, one line per event.
     #[arg(long)]
     pub headless: bool,
-    /// NetworkInterface: the local address to listen on (127.0.0.1, ::1, 0.0.0.0, :: for IPv6
-    /// and IPv4 together, or one of this machine's addresses).
-    #[arg(long, value_name = "ADDR", default_value_t = DEFAULT_NETWORK_INTERFACE)]
-    pub bind: IpAddr,
+    /// NetworkInterface: the local address to listen on (127.0.0.1, ::1 or [::1], 0.0.0.0, ::
+    /// for IPv6 and IPv4 together, a link-local fe80::1%IFACE, or one of this machine's
+    /// addresses).
+    #[arg(long, value_name = "ADDR", default_value_t = BindAddress { ip: DEFAULT_NETWORK_INTERFACE, scope_id: 0 }, value_parser = serversocket_app::parse_bind_address)]
+    pub bind: BindAddress,
     /// Port to listen on (0 = any free port; below 1024 needs privileges).
     #[arg(long, default_value_t = DEFAULT_PORT, allow_hyphen_values = true, value_parser = serversocket_app::parse_port)]
     pub port: u16,

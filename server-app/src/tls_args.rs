@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serversocket::tls::{ServerTls, TlsSetupError, data_folder};
+use serversocket::tls::{ServerTls, TlsSetupError, data_folder, key_readable_by_others};
 
 /// The folder under the user's data folder where the self-signed certificate is kept.
 pub const DATA_FOLDER_NAME: &str = "serversocket";
@@ -35,7 +35,13 @@ impl TlsArgs {
             return Ok(None);
         }
         let tls = match (&self.cert, &self.key) {
-            (Some(cert), Some(key)) => ServerTls::from_pem_files(cert, key)?,
+            (Some(cert), Some(key)) => {
+                // The user's own file: used, but a key others can read is said, once.
+                if let Some(warning) = key_readable_by_others(key) {
+                    eprintln!("server-app: {warning}");
+                }
+                ServerTls::from_pem_files(cert, key)?
+            }
             _ => ServerTls::self_signed_in(&data_folder(DATA_FOLDER_NAME))?,
         };
         Ok(Some(Arc::new(tls)))

@@ -79,6 +79,8 @@ pub struct ServerWindow {
     shell: Shell,
     /// Whether connections are secured with TLS, and with which certificate.
     tls: tls_setting::TlsSetting,
+    /// While listening, show every setting rather than the one row that may change then.
+    all_settings: bool,
 }
 
 impl ServerWindow {
@@ -115,6 +117,7 @@ impl ServerWindow {
             view: views::View::default(),
             shell,
             tls,
+            all_settings: false,
         })
     }
 
@@ -128,6 +131,12 @@ impl ServerWindow {
     #[must_use]
     pub fn log(&self) -> &EventLog {
         &self.server.log
+    }
+
+    /// What each socket is doing, as the window's table shows it.
+    #[must_use]
+    pub fn rows(&self) -> &serversocket_ui::SocketRows {
+        &self.server.rows
     }
 
     /// Where the server listens, while it does.
@@ -154,6 +163,10 @@ impl AppWindow for ServerWindow {
 
     fn frame_ui(&mut self, ui: &mut egui::Ui) {
         self.ui(ui);
+    }
+
+    fn take_events(&mut self, ctx: &egui::Context) {
+        ServerWindow::take_events(self, ctx);
     }
 
     fn remembered_lesson(&self) -> &SavedLesson {

@@ -44,6 +44,23 @@ fn the_server_stops_when_its_reader_goes_away() {
     ends_without_its_reader(child);
 }
 
+/// A reader that leaves is a normal stop (status 0), but it is said on stderr: a server that
+/// ends with clients connected should not look as if it finished its work.
+#[test]
+fn a_reader_that_leaves_is_a_normal_stop_said_on_stderr() {
+    let (mut child, stdout, _address) = test_support::app::listening_on_a_pipe(
+        Command::new(server_binary())
+            .args(["--headless", "--port", "0", "--json"])
+            .stderr(Stdio::piped()),
+    );
+    drop(stdout);
+    let status = test_support::exited(&mut child, "the server kept running without a reader");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "{status:?} {stderr}");
+    assert!(stderr.contains("Output ended"), "{stderr:?}");
+}
+
 /// `server-app --headless | head -2`: `head` leaves after the lines it wanted, and nothing
 /// happens after. The server hears the pipe close; it does not wait for a next line to fail.
 #[test]
@@ -119,4 +136,97 @@ fn output_that_cannot_be_written_stops_the_server_with_status_1() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("could not be written"), "{stderr}");
+}
+
+/// A small tmpfs mounted for one test, unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    /// A 64 KiB tmpfs, or `None` (said) where this process cannot mount one (not root, or no
+    /// `mount` in this container).
+    fn mount() -> Option<Self> {
+        let dir = std::env::temp_dir().join(format!("small-disk-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+            .arg(&dir)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if mounted {
+            Some(Self(dir))
+        } else {
+            eprintln!("skipped: cannot mount a tmpfs here (needs root); /dev/full is tested above");
+            let _ = std::fs::remove_dir(&dir);
+            None
+        }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+/// `server-app --headless --json > file` on a disk that fills up: the server stops with
+/// status 1 and says why, and the file holds only whole JSON lines (the one the disk cut is
+/// taken back out), never half a line.
+#[test]
+fn a_full_disk_leaves_only_whole_lines_in_the_output_file() {
+    let Some(disk) = SmallDisk::mount() else {
+        return;
+    };
+    let path = disk.0.join("out.ndjson");
+    let file = std::fs::File::create(&path).unwrap();
+    let mut child = Command::new(server_binary())
+        .args(["--headless", "--port", "0", "--json", "--reply", "silent"])
+        .stdin(Stdio::null())
+        .stdout(file)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let listening = test_support::within_patience(|| {
+        let text = std::fs::read_to_string(&path).ok()?;
+        let line = text.lines().find(|line| line.contains("\"listening\""))?;
+        let value: serde_json::Value = serde_json::from_str(line).ok()?;
+        value["address"].as_str().map(str::to_owned)
+    })
+    .expect("the listening line");
+    // Lines of about 4 KiB each (a data line's text is cut at 4,096 characters): sixteen
+    // fill the disk, and the one that does not fit is cut by the kernel mid-line.
+    let chunk = vec![b'x'; 4000];
+    for _ in 0..64 {
+        let Ok(mut client) = std::net::TcpStream::connect(&listening) else {
+            break;
+        };
+        if std::io::Write::write_all(&mut client, &chunk).is_err()
+            || child.try_wait().unwrap().is_some()
+        {
+            break;
+        }
+    }
+    let status = test_support::exited(&mut child, "the server went on with a full disk");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("could not be written"), "{stderr}");
+    let written = std::fs::read(&path).unwrap();
+    assert!(
+        written.len() > 32 * 1024,
+        "the disk filled: {} bytes",
+        written.len()
+    );
+    assert_eq!(
+        written.last(),
+        Some(&b'\n'),
+        "the file ends with a whole line"
+    );
+    for line in String::from_utf8(written).unwrap().lines() {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "a cut line: {line:?}"
+        );
+    }
 }

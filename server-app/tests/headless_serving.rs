@@ -191,3 +191,97 @@ fn paused_from_the_start_leaves_every_client_in_the_accept_queue() {
         "{lines:#?}"
     );
 }
+
+/// SIGHUP (the terminal closed) stops the server as SIGTERM and SIGINT do: every connection
+/// closed, the `stopped` line last, status 0, not death by the signal (129).
+#[test]
+fn sighup_stops_cleanly_with_the_stopped_line() {
+    let (mut server, address) = started(&[]);
+    greet_one_after_another(&address, 1);
+    let _connected = client_of(&address);
+    server.until_json("connected", |v| {
+        is_event(v, "connected") && v["socket"] == 1
+    });
+    server.signal("HUP");
+    let (status, lines, stderr) = server.wait();
+    assert!(status.success(), "{status:?} {stderr}");
+    let last: serde_json::Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+    assert_eq!(last["event"], "stopped", "{lines:#?}");
+}
+
+/// `--backlog 0`: Linux still lets one connection wait (it takes one more than the backlog),
+/// and the line that shows it says so instead of "1 waiting (capacity 0)" alone.
+#[test]
+fn backlog_0_says_that_linux_lets_one_more_wait() {
+    let mut server = common::App::start(
+        server_binary(),
+        &["--headless", "--port", "0", "--backlog", "0", "--paused"],
+    );
+    let listening = server.until_line("listening", |line| line.starts_with("Listening on "));
+    let address = listening
+        .trim_start_matches("Listening on ")
+        .split_once(' ')
+        .unwrap()
+        .0
+        .to_owned();
+    let _waiting = client_of(&address);
+    let line = server.until_line("one waiting", |line| {
+        line.starts_with("Kernel accept queue: 1 waiting")
+    });
+    assert_eq!(
+        line,
+        "Kernel accept queue: 1 waiting (capacity 0; Linux lets one more than the backlog wait)"
+    );
+    server.signal("TERM");
+    assert!(server.wait().0.success());
+}
+
+/// `--bind` takes IPv6 addresses as the client does: `[::1]` in brackets, and a link-local
+/// address with its interface (`fe80::1%lo`), which the server binds on that interface.
+#[test]
+fn bind_takes_bracketed_and_scoped_ipv6_addresses() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipped: this machine has no IPv6 loopback");
+        return;
+    }
+    let (mut server, address) = started(&["--bind", "[::1]"]);
+    assert!(address.starts_with("[::1]:"), "{address}");
+    greet_one_after_another(&address, 1);
+    server.signal("TERM");
+    assert!(server.wait().0.success());
+
+    // fe80::1 exists on `lo` only when someone added it: the test does not change the
+    // machine's interfaces (tests keep to loopback as it is), so it checks the scoped bind
+    // where the address exists, and otherwise that the flag takes it and the bind names it.
+    let on_lo = std::net::SocketAddrV6::new("fe80::1".parse().unwrap(), 0, 0, 1);
+    let usable = std::net::TcpListener::bind(on_lo).is_ok();
+    let mut server = common::App::start(
+        server_binary(),
+        &[
+            "--headless",
+            "--port",
+            "0",
+            "--json",
+            "--bind",
+            "fe80::1%lo",
+        ],
+    );
+    if usable {
+        let address = server.listening_address();
+        assert!(address.starts_with("[fe80::1%"), "{address}");
+        // As printed: `[fe80::1%1]:PORT`, the interface by its index.
+        let scoped: std::net::SocketAddr = address.parse().unwrap();
+        let mut client = std::net::TcpStream::connect(scoped).unwrap();
+        client.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut greeting = [0; 10];
+        std::io::Read::read_exact(&mut client, &mut greeting).unwrap();
+        server.signal("TERM");
+        assert!(server.wait().0.success());
+    } else {
+        // Accepted as an address: what fails is the bind, with the address named (error
+        // 100), not the flag (exit 2).
+        let (status, _, stderr) = server.wait();
+        assert_eq!(status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("fe80::1"), "{stderr}");
+    }
+}

@@ -1,12 +1,13 @@
 //! What the headless server refuses before it listens (a port in use or privileged, counts past
-//! their bounds, bad reply rules, a malformed lesson), what it raises at start (the open-files
-//! limit), and what `--help` says.
+//! their bounds, bad reply rules, a malformed lesson; lesson files skipped for what they are),
+//! what it raises at start (the open-files limit), and what `--help` says.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;
 
 use std::net::TcpListener;
+use std::path::Path;
 use std::process::Command;
 
 use common::{App, is_event, server_binary, server_under_prlimit};
@@ -150,6 +151,19 @@ fn check_lesson(args: &[&str]) -> (Option<i32>, String, String) {
     test_support::app::outcome(Command::new(server_binary()).args(args))
 }
 
+/// `--check` of the lesson `my-lab` in a teacher's folder `dir`, against the events in `events`.
+fn check_my_lab(dir: &Path, events: &Path) -> (Option<i32>, String, String) {
+    check_lesson(&[
+        "--lessons",
+        &dir.to_string_lossy(),
+        "--lesson",
+        "my-lab",
+        "--check",
+        "--events",
+        &events.to_string_lossy(),
+    ])
+}
+
 #[test]
 fn a_teachers_malformed_lesson_is_named_with_its_line_and_field() {
     let dir = std::env::temp_dir().join(format!("lesson-bad-{}", std::process::id()));
@@ -159,20 +173,51 @@ fn a_teachers_malformed_lesson_is_named_with_its_line_and_field() {
         "title = \"Mine\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Listen\"\ndone_when = \"event listening and\"\n",
     )
     .unwrap();
-    let (code, _, err) = check_lesson(&[
-        "--lessons",
-        dir.to_str().unwrap(),
-        "--lesson",
-        "my-lab",
-        "--check",
-        "--events",
-        "/dev/null",
-    ]);
+    let (code, _, err) = check_my_lab(&dir, Path::new("/dev/null"));
     assert_eq!(code, Some(2));
     assert!(
         err.contains("my-lab.toml, line 6, field `done_when`"),
         "{err}"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// One bad file in a teacher's folder (a FIFO named like a lesson, a link to /dev/zero, a
+/// 2 MiB file) costs only itself: a check of another lesson runs, and stderr names each
+/// skipped file, without hanging on the FIFO or reading /dev/zero.
+#[cfg(unix)]
+#[test]
+fn bad_files_in_a_teachers_folder_are_skipped_and_named() {
+    let dir = std::env::temp_dir().join(format!("lesson-skipped-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let lesson = "title = \"Mine\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Listen\"\ndone_when = \"event listening\"\n";
+    std::fs::write(dir.join("my-lab.toml"), lesson).unwrap();
+    std::fs::write(dir.join("huge.toml"), vec![b'#'; 2 * 1024 * 1024]).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.toml")).unwrap();
+    let made = Command::new("mkfifo").arg(dir.join("fifo.toml")).status();
+    assert!(made.is_ok_and(|status| status.success()), "mkfifo");
+    let events = dir.join("events.ndjson");
+    std::fs::write(
+        &events,
+        "{\"event\":\"listening\",\"ts\":\"2026-01-01T00:00:00.000000Z\",\"address\":\"127.0.0.1:2002\",\"min\":2,\"max\":10,\"handle\":3}\n",
+    )
+    .unwrap();
+    let (code, out, err) = check_my_lab(&dir, &events);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("Every step done."), "{out}");
+    for (file, words) in [
+        ("fifo.toml", "(a FIFO)"),
+        ("huge.toml", "2097152 bytes"),
+        ("zero.toml", "(a device)"),
+    ] {
+        assert!(
+            err.lines().any(|line| line.contains("lesson skipped")
+                && line.contains(file)
+                && line.contains(words)),
+            "{file}: {err}"
+        );
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -3,6 +3,7 @@
 //! the shell's: `serversocket_ui::shell`.)
 
 use serde_json::json;
+use serversocket::TcpSocket;
 use serversocket_lessons::Settings;
 
 use super::ClientWindow;
@@ -19,6 +20,14 @@ pub(super) struct StreamSeen {
 
 /// What a step sets, as if the learner had typed it. Server settings are the server's.
 pub(super) fn apply(window: &mut ClientWindow, settings: &Settings) {
+    if settings.close_all == Some(true) {
+        // As the learner would: Close all, then Remove closed. Sockets that finished before
+        // (a burst's failures) leave the list and its counts now; those closing now stay as
+        // closed rows until the learner removes them, but count as neither connected nor
+        // failed.
+        window.client.sockets.iter().for_each(TcpSocket::close);
+        window.client.remove_closed();
+    }
     if let Some(port) = settings.port {
         window.settings.port = port.to_string();
     }

@@ -4,6 +4,8 @@
 use std::time::{Duration, Instant};
 
 use serversocket::seed::Replier;
+use serversocket::tls::TlsProblem;
+use serversocket::{Event, SocketError};
 use serversocket_ui::{RowState, drain_events};
 
 use super::state::Connect;
@@ -12,9 +14,21 @@ use super::{CONNECTED, CONNECTING, CONNECTS, ClientWindow, FAILED};
 impl ClientWindow {
     /// Takes what the sockets reported since the last frame, and starts the queued connects
     /// that may start now.
-    pub(super) fn take_events(&mut self, ctx: &egui::Context) {
+    pub fn take_events(&mut self, ctx: &egui::Context) {
+        self.repaint.attach(ctx);
+        let mut unknown_ca = false;
         let taken = drain_events(&mut self.receiver, ctx, |event| {
             let now = Instant::now();
+            unknown_ca |= matches!(
+                &event,
+                Event::Error {
+                    error: SocketError::Tls {
+                        problem: TlsProblem::UnknownCa,
+                        ..
+                    },
+                    ..
+                }
+            );
             self.shell.lessons.observe(&event);
             let logged = self.settings.logs(&event);
             let applied = self.client.apply(event, logged);
@@ -26,6 +40,9 @@ impl ClientWindow {
                 self.timeline.count(FAILED, now);
             }
         });
+        if unknown_ca {
+            self.offer_to_trust(ctx);
+        }
         if taken == 0 {
             return;
         }
@@ -35,6 +52,25 @@ impl ClientWindow {
         self.timeline.set(CONNECTING, now, connecting);
         let connected = self.client.rows.count(RowState::Connected) as f64;
         self.timeline.set(CONNECTED, now, connected);
+    }
+
+    /// A connect failed on a certificate of an unknown CA: probe the server for the
+    /// certificate it presents, to offer pinning it (once; the offer stays until the learner
+    /// trusts or dismisses it).
+    fn offer_to_trust(&mut self, ctx: &egui::Context) {
+        if self.trust_offer.is_some() {
+            return;
+        }
+        let Ok((host, port)) = self.settings.validated() else {
+            return;
+        };
+        let ctx = ctx.clone();
+        self.trust_offer = Some(super::trust_offer::TrustOffer::probe(
+            &self.client.runtime,
+            (&host, port),
+            Duration::from_secs(self.settings.timeout_seconds),
+            std::sync::Arc::new(move || ctx.request_repaint()),
+        ));
     }
 
     /// Adds `count` sockets and connects each with the settings as they are now, as the

@@ -14,6 +14,7 @@ use serversocket::watch::ConnectionWatch;
 use serversocket::{
     Event, EventSender, Runtime, SocketError, SocketId, SocketIds, SocketState, TcpSocket,
 };
+use serversocket_app::file_to_send::{read_file_to_send, size_to_send};
 use serversocket_report::Role;
 use serversocket_ui::{EventLog, RowState, SendRequest, SocketRows};
 
@@ -259,12 +260,14 @@ impl ClientState {
         to: Option<SocketId>,
         repaint: impl Fn() + Clone + Send + 'static,
     ) {
-        let total = match std::fs::metadata(path) {
-            Ok(metadata) => metadata.len(),
-            Err(e) => {
+        // Looked at here, never opened: a FIFO or /dev/zero is refused in words before any
+        // bar shows, and nothing on this thread can wait on a file.
+        let total = match size_to_send(path) {
+            Ok(total) => total,
+            Err(refused) => {
                 self.log.push(Event::Error {
                     socket: None,
-                    error: SocketError::Os(format!("cannot send {}: {e}", path.display())),
+                    error: SocketError::Os(format!("cannot send the file: {refused}")),
                 });
                 return;
             }
@@ -288,10 +291,11 @@ impl ClientState {
             let (errors, repaint) = (self.file_errors.0.clone(), repaint.clone());
             self.runtime.handle().spawn(async move {
                 let id = socket.id();
-                let read = tokio::task::spawn_blocking(move || std::fs::read(path)).await;
+                // The same bounded, regular-file-only reader as `--send-file`.
+                let read = tokio::task::spawn_blocking(move || read_file_to_send(&path)).await;
                 let sent = match read {
-                    Ok(Ok(data)) => serversocket_app::script::send_file(socket, data.into()).await,
-                    Ok(Err(e)) => Err(SocketError::Os(format!("cannot read the file: {e}"))),
+                    Ok(Ok(data)) => serversocket_app::script::send_file(socket, data).await,
+                    Ok(Err(e)) => Err(SocketError::Os(format!("cannot send the file: {e}"))),
                     Err(e) => Err(SocketError::Os(format!("reading the file failed: {e}"))),
                 };
                 if let Err(error) = sent {

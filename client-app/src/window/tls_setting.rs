@@ -46,6 +46,13 @@ impl TlsSetting {
         self.enabled = enabled;
     }
 
+    /// Trusts exactly the certificate with this SHA-256 fingerprint from now on (the trust
+    /// offer's "Trust this certificate"), checking certificates again if they were not.
+    pub fn pin_certificate(&mut self, fingerprint: String) {
+        self.pin = fingerprint;
+        self.insecure = false;
+    }
+
     /// Accepts any certificate, or checks it again (a lesson's step).
     pub fn set_insecure(&mut self, insecure: bool) {
         self.insecure = insecure;
@@ -146,8 +153,20 @@ impl TlsSetting {
             });
             ui.checkbox(&mut self.insecure, "accept any certificate (insecure)")
                 .on_hover_text("Checks nothing: the connection is encrypted, but to whom is unknown. For teaching only.");
+            // The warning's room is kept while it is not shown, so that ticking the box never
+            // wraps the row and moves Connect under it.
+            let warning = "INSECURE: the server is not checked";
             if self.insecure {
-                ui.colored_label(ui.visuals().warn_fg_color, "INSECURE: the server is not checked");
+                ui.colored_label(ui.visuals().warn_fg_color, warning);
+            } else {
+                let width = egui::WidgetText::from(warning)
+                    .into_galley(ui, None, f32::INFINITY, egui::TextStyle::Body)
+                    .size()
+                    .x;
+                ui.allocate_exact_size(
+                    egui::vec2(width, ui.spacing().interact_size.y),
+                    egui::Sense::hover(),
+                );
             }
             if let Some(problem) = &self.problem {
                 ui.colored_label(ui.visuals().error_fg_color, problem);

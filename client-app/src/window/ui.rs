@@ -15,10 +15,13 @@ use serversocket_ui::{RowAction, RowState, SendAction, shortcuts, socket_table_u
 use super::state::FileProgress;
 use super::{ClientWindow, concepts};
 
+/// What the empty log says.
+const NOTHING_LOGGED_YET: &str =
+    "Nothing yet: start the server and click Listen there, then click Connect here.";
+
 impl ClientWindow {
     /// Draws one frame.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
-        self.repaint.attach(ui.ctx());
         self.shell.tick(ui.ctx());
         self.take_events(ui.ctx());
         egui::Panel::top("connect").show(ui, |ui| {
@@ -26,9 +29,9 @@ impl ClientWindow {
             let enter_pressed = self.settings.ui(ui);
             self.tls.ui(ui);
             ui.horizontal_wrapped(|ui| {
+                // The controls first and the chips last, as in the server window: chips
+                // change width as sockets connect, and must never move a button.
                 self.connect_buttons_ui(ui, enter_pressed);
-                self.chips_ui(ui);
-                ui.separator();
                 self.shell.developer_ui(ui);
                 let stream = self.stream.toggle_ui(ui);
                 mark(ui, "stream", &stream);
@@ -36,6 +39,8 @@ impl ClientWindow {
                     .on_hover_text("Plain explanations: connect, SYN_SENT, refused or reset, TIME_WAIT, ephemeral ports");
                 self.shell.lessons_toggle_ui(ui);
                 self.shell.other.button_ui(ui);
+                ui.separator();
+                self.chips_ui(ui);
             });
             ui.add_space(4.0);
         });
@@ -49,17 +54,32 @@ impl ClientWindow {
         // After the Stream view took its news, so a step it ends shows in this frame.
         self.stream_to_lesson();
         self.lessons_ui(ui);
-        egui::CentralPanel::default().show(ui, |ui| {
+        let log = &mut self.client.log;
+        serversocket_ui::log_panel(ui, |ui| self.log_view.ui(ui, log, NOTHING_LOGGED_YET));
+        serversocket_ui::main_view(ui, "client main", |ui| {
+            self.trust_offer_ui(ui);
             self.timeline.ui(ui, Instant::now());
             ui.separator();
             self.sockets_ui(ui);
-            ui.separator();
-            self.log_view.ui(
-                ui,
-                &mut self.client.log,
-                "Nothing yet: start the server and click Listen there, then click Connect here.",
-            );
         });
+    }
+
+    /// The offer to trust the server's certificate, while there is one (above the sockets, so
+    /// that it moves no control of the top rows).
+    fn trust_offer_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(offer) = &mut self.trust_offer else {
+            return;
+        };
+        offer.poll();
+        match offer.ui(ui) {
+            Some(super::trust_offer::Choice::Trust(fingerprint)) => {
+                self.tls.pin_certificate(fingerprint);
+                self.trust_offer = None;
+            }
+            Some(super::trust_offer::Choice::Dismiss) => self.trust_offer = None,
+            None => {}
+        }
+        ui.separator();
     }
 
     /// The sockets' counts as chips, each one phrase that never wraps in the middle.
@@ -73,10 +93,10 @@ impl ClientWindow {
                 "Looking up the host and waiting for the handshake (the kernel's SYN_SENT)",
             ),
             (
-                rows.count(RowState::Connected),
+                rows.count(RowState::Connected) - rows.in_accept_queue(),
                 RowState::Connected,
                 "connected",
-                "Connected: they can send and receive",
+                "Connected and accepted by the server: they can send and receive",
             ),
             (
                 rows.count(RowState::Closed),
@@ -86,6 +106,16 @@ impl ClientWindow {
             ),
         ] {
             theme::chip(ui, format!("{count} {words}"), state.color(), tip);
+        }
+        // Counted as the rows show them: connected in the client's kernel, not yet accepted.
+        let waiting = rows.in_accept_queue();
+        if waiting > 0 {
+            theme::chip(
+                ui,
+                format!("{waiting} in accept queue"),
+                serversocket_ui::kernel_view::IN_ACCEPT_QUEUE_COLOR,
+                serversocket_ui::kernel_view::IN_ACCEPT_QUEUE_TIP,
+            );
         }
         theme::chip(
             ui,
@@ -105,6 +135,7 @@ impl ClientWindow {
             RowState::Failed.color(),
             "The connection was made, then cut before the server sent anything (it waited in the backlog of a listener that closed)",
         );
+        serversocket_ui::fell_behind_ui(ui, &self.receiver);
     }
 
     /// Connect and Connect ×N.
@@ -124,7 +155,8 @@ impl ClientWindow {
         let what = "Open that many sockets at once: a burst of simultaneous connections";
         let text = format!("Connect ×{}", self.settings.burst);
         let burst = (&shortcuts::CONNECT_BURST, "connect");
-        let burst = shortcuts::action_button(ui, text, burst_ready, what, burst);
+        let burst =
+            shortcuts::steady_action_button(ui, text, "Connect ×1000", burst_ready, what, burst);
         if burst.clicked() || (burst_shortcut && burst_ready) {
             self.connect(self.settings.burst);
         }
@@ -162,13 +194,7 @@ impl ClientWindow {
                 self.client.remove_closed();
             }
         });
-        match self.send_box.ui(ui, self.log_view.socket_filter) {
-            Some(SendAction::Bytes(request)) => self.client.send(&request),
-            Some(SendAction::File { path, to }) => self.send_file(&ui.ctx().clone(), &path, to),
-            // Nothing asked, or an action this window does not offer.
-            _ => {}
-        }
-        self.file_progress_ui(ui);
+        // The rows first, what the learner watches; the send box (the developer's) under them.
         let actions = socket_table_ui(
             ui,
             self.client.rows.iter_mut(),
@@ -182,6 +208,13 @@ impl ClientWindow {
                 RowAction::Select(id) => self.log_view.toggle_socket(id),
             }
         }
+        match self.send_box.ui(ui, self.log_view.socket_filter) {
+            Some(SendAction::Bytes(request)) => self.client.send(&request),
+            Some(SendAction::File { path, to }) => self.send_file(&ui.ctx().clone(), &path, to),
+            // Nothing asked, or an action this window does not offer.
+            _ => {}
+        }
+        self.file_progress_ui(ui);
     }
 
     /// A progress bar per file being sent, from the socket's counters (SendProgress).

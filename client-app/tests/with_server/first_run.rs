@@ -9,6 +9,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use server_app::window::{ServerSettings, ServerWindow};
 use test_support::kittest;
+use test_support::kittest::shows;
 
 /// Both windows side by side on a small screen.
 const SIZE: egui::Vec2 = egui::vec2(700.0, 720.0);
@@ -24,10 +25,7 @@ fn fresh<W: 'static>(
         ui(window, egui_ui);
     });
     harness.step();
-    assert!(
-        harness.query_by_label_contains(hint).is_some(),
-        "the empty log says what to do"
-    );
+    assert!(shows(&harness, hint), "the empty log says what to do");
     harness
 }
 

@@ -165,7 +165,7 @@ fn concepts(live: &Live<'_>) -> Vec<Concept> {
             title: "Overflow",
             explanation: "When the accept queue is full the kernel drops new handshakes (the client retries its SYN, slower each time, and may time out). The count is the system's ListenOverflows since Listen: it is per network namespace, so every listener on this machine or container adds to it. Try Backlog 2, Pause accepting and a burst of clients.",
             now: kernel_now(live, |queue| {
-                format!("{} dropped since Listen.", queue.overflows)
+                format!("{} dropped system-wide since Listen.", queue.overflows)
             }),
         },
         Concept {

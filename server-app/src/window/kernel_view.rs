@@ -52,9 +52,10 @@ pub fn ui(ui: &mut egui::Ui, kernel: &KernelQueue, server: &ServerSocket) {
             queue.waiting, queue.capacity
         ))
         .on_hover_text("Accept queue: connections the kernel holds for the listener. Capacity is the backlog, as the system allows it");
-        ui.weak(format!("· {} half-open", queue.syn_recv))
+        ui.weak(format!("·\u{a0}{}\u{a0}half-open", queue.syn_recv))
             .on_hover_text("SYN queue: connections whose handshake has begun (SYN received) but not finished, on this port");
-        let dropped = format!("· {} dropped since Listen", queue.overflows);
+        // No-break spaces: a narrow window breaks between the phrases, never inside one.
+        let dropped = format!("·\u{a0}{}\u{a0}dropped system-wide since\u{a0}Listen", queue.overflows);
         if queue.overflows > 0 {
             ui.colored_label(ui.visuals().warn_fg_color, dropped)
         } else {

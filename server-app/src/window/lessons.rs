@@ -5,9 +5,17 @@ use serversocket_lessons::{ServerMode, Settings};
 
 use super::ServerWindow;
 
-/// What a step sets, applied as if the learner had typed it: Min and Max at once (even while
-/// listening), the rest at the next Listen. Client settings are the client's.
+/// What a step sets, applied as if the learner had typed it: stopping first, Min and Max at
+/// once (even while listening), the rest at the next Listen. Client settings are the client's.
 pub(super) fn apply(window: &mut ServerWindow, settings: &Settings) {
+    if settings.stop == Some(true) {
+        // As the learner would: Disconnect all, then Stop Listening, so the step's Listen
+        // button reads Listen and no connection of before holds a Max place.
+        window.server.close_all();
+        if window.server.is_listening() {
+            window.stop_listening();
+        }
+    }
     if let Some(mode) = settings.mode {
         window.settings.naive = mode == ServerMode::Naive;
     }

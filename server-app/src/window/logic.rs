@@ -12,7 +12,8 @@ use super::{ACCEPT_QUEUE, ACCEPTS, CONNECTED, IDLE, LISTENER_OPEN, ServerWindow}
 
 impl ServerWindow {
     /// Takes what the sockets reported since the last frame.
-    pub(super) fn take_events(&mut self, ctx: &egui::Context) {
+    pub fn take_events(&mut self, ctx: &egui::Context) {
+        self.repaint.attach(ctx);
         let mut taken = Vec::new();
         drain_events(&mut self.receiver, ctx, |event| taken.push(event));
         if taken.is_empty() {

@@ -18,30 +18,8 @@ const DENSE_FROM: usize = 300;
 
 /// One tile per idle or connected socket and the last few closed ones, oldest first, after a
 /// dashed tile per connection waiting for its slow-motion handoff; hovering explains the state.
-/// `max` is MaximumSocketsConnected (none in naive mode, which has no cap). Returns the socket
-/// whose tile was clicked (the window then shows its events).
-pub fn tiles_ui(
-    ui: &mut egui::Ui,
-    rows: &SocketRows,
-    waiting: &[SocketAddr],
-    max: Option<usize>,
-) -> Option<SocketId> {
-    ui.horizontal(|ui| {
-        // Naive mode has no pool: its sockets are the connections the one socket served.
-        ui.heading(if max.is_some() { "The pool" } else { "Sockets" });
-        let cap = max
-            .map(|max| format!(" of at most {max}"))
-            .unwrap_or_default();
-        ui.weak(format!(
-            "{} idle · {} connected{cap} · {} closed",
-            rows.count(RowState::Idle),
-            rows.count(RowState::Connected),
-            rows.count(RowState::Closed),
-        ));
-        if !waiting.is_empty() {
-            ui.weak(format!("· {} waiting for a handoff", waiting.len()));
-        }
-    });
+/// Returns the socket whose tile was clicked (the window then shows its events).
+pub fn tiles_ui(ui: &mut egui::Ui, rows: &SocketRows, waiting: &[SocketAddr]) -> Option<SocketId> {
     // Which tiles to show: every idle or connected socket and the last few closed ones.
     let closed = rows.count(RowState::Closed) + rows.count(RowState::Failed);
     let shown = || {
@@ -174,4 +152,31 @@ fn hover_text(row: &SocketRow) -> String {
         row.id,
         row.state.explanation()
     )
+}
+
+/// The pool in one line, "The pool: 2 idle · 3 connected of at most 10 · 1 closed", drawn in
+/// the row of the view's tabs (a line of its own was a row less of the table on a short
+/// screen). `max` is none in naive mode, which has no pool.
+pub fn summary_ui(
+    ui: &mut egui::Ui,
+    rows: &SocketRows,
+    waiting: &[SocketAddr],
+    max: Option<usize>,
+) {
+    // Naive mode has no pool: its sockets are the connections the one socket served.
+    let name = if max.is_some() { "The pool" } else { "Sockets" };
+    let cap = max
+        .map(|max| format!(" of at most {max}"))
+        .unwrap_or_default();
+    let handoffs = if waiting.is_empty() {
+        String::new()
+    } else {
+        format!(" · {} waiting for a handoff", waiting.len())
+    };
+    ui.weak(format!(
+        "{name}: {} idle · {} connected{cap} · {} closed{handoffs}",
+        rows.count(RowState::Idle),
+        rows.count(RowState::Connected),
+        rows.count(RowState::Closed),
+    ));
 }

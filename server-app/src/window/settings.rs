@@ -147,8 +147,10 @@ impl ServerSettings {
     #[must_use]
     pub fn from_args(remembered: Option<Self>, args: &Args) -> Self {
         let mut settings = remembered.unwrap_or_default();
-        if args.bind != DEFAULT_NETWORK_INTERFACE {
-            settings.interface = args.bind.to_string();
+        if args.bind.ip != DEFAULT_NETWORK_INTERFACE {
+            // The window binds an address without a scope: a link-local one needs the
+            // headless `--bind fe80::1%IFACE`.
+            settings.interface = args.bind.ip.to_string();
         }
         if args.port != DEFAULT_PORT {
             settings.port = args.port.to_string();
@@ -189,11 +191,15 @@ impl ServerSettings {
         Ok((interface, port))
     }
 
-    /// Draws the settings bar; interface and port are fixed while listening.
+    /// Draws the settings bar; interface and port are fixed while listening. `folded` leaves
+    /// out the rows that apply only at Listen (mode, backlog) and the greeting, so the pool,
+    /// the table and the log get the room; what may change while listening stays (Min, Max,
+    /// slow motion, the idle timeout, and the reply row the window draws after these).
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         listening: bool,
+        folded: bool,
         interfaces: &[InterfaceChoice],
     ) -> Changes {
         let mut changes = Changes::default();
@@ -266,6 +272,10 @@ impl ServerSettings {
                 .changed();
             }
         });
+        if folded {
+            self.problems_ui(ui);
+            return changes;
+        }
         ui.add_enabled_ui(!listening, |ui| {
             ui.horizontal(|ui| {
                 let pool = ui

@@ -152,8 +152,11 @@ impl ServerState {
         }
     }
 
-    /// A new Listen begins: the last one's error and gaps are forgotten.
+    /// A new Listen begins: the last one's error, gaps and finished sockets are forgotten.
     pub fn forget_last_listen(&mut self) {
+        // The pool row shows this Listen's sockets: the last one's finished sockets are in
+        // the log, and tiles of them beside the new pool would be taken for its own.
+        self.rows.remove_finished();
         self.listener_error = None;
         self.listener_gaps = (0, Duration::ZERO);
         self.closed_since = None;

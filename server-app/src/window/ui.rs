@@ -13,21 +13,23 @@ use super::{
     ServerWindow, concepts, kernel_view, pipeline, pool_view, status, tls_concepts, views,
 };
 
+/// What the empty log says.
+const NOTHING_LOGGED_YET: &str = "Nothing yet: click Listen, then connect a client (the client window's Connect, or `client-app --headless`).";
+
 impl ServerWindow {
     /// Draws one frame: the settings and status chips at the top, then the pipeline, the
     /// tiles, the timeline, the table and the log; the concepts float over them.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
-        self.repaint.attach(ui.ctx());
         self.take_events(ui.ctx());
         self.shell.tick(ui.ctx());
         egui::Panel::top("settings").show(ui, |ui| {
             ui.add_space(4.0);
-            self.settings_ui(ui);
+            // The buttons on top, the settings under them, the chips last: settings fold and
+            // chips come and go as the server works, and neither may move a button the
+            // learner aims at.
             ui.horizontal_wrapped(|ui| {
                 let enter_pressed = self.enter_pressed_once();
                 self.listen_button_ui(ui, enter_pressed);
-                self.chips_ui(ui);
-                ui.separator();
                 ui.toggle_value(&mut self.settings.show_concepts, "Concepts")
                     .on_hover_text(
                         "Plain explanations of each part, pointing at what is on screen now",
@@ -36,67 +38,92 @@ impl ServerWindow {
                 self.shell.lessons_toggle_ui(ui);
                 self.shell.other.button_ui(ui);
                 self.shell.developer_ui(ui);
+                if self.server.is_listening() {
+                    ui.toggle_value(&mut self.all_settings, "All settings").on_hover_text(
+                        "While listening the settings keep to one row (Min, Max, and TLS's fingerprint when TLS is on); this shows the mode, backlog, greeting and reply too",
+                    );
+                }
             });
+            self.settings_ui(ui);
+            // One row of chips, scrolled sideways on a narrow screen rather than wrapped: each
+            // row of chips was a row less of the table.
+            egui::ScrollArea::horizontal()
+                .id_salt("chips")
+                .show(ui, |ui| ui.horizontal(|ui| self.chips_ui(ui)));
             ui.add_space(4.0);
         });
         self.stream.show(ui.ctx(), &self.server.runtime);
         self.lessons_ui(ui);
         self.concepts_ui(ui.ctx());
-        egui::CentralPanel::default().show(ui, |ui| {
-            let status = self.server.socket.pool_status();
-            let counts = pipeline::Counts {
-                queue: self.server.kernel.queue(),
-                listener: self.listener_state(),
-                limits: (!self.naive_view()).then_some((status.limits.min, status.limits.max)),
-                rows: &self.server.rows,
-                selected: self.log_view.socket_filter,
-                lit: self.lit,
-            };
-            if let Some(socket) = self.pipeline.ui(ui, &counts) {
-                self.log_view.toggle_socket(socket);
-            }
-            // The naive socket has no cap to draw.
-            let max = counts.limits.map(|(_, max)| max);
-            views::tabs_ui(ui, &mut self.view, max.is_none(), self.pipeline.slow_mut());
-            match self.view {
-                views::View::Tiles => {
-                    let top = ui.cursor().min;
-                    let clicked =
-                        pool_view::tiles_ui(ui, &self.server.rows, self.server.waiting.as_slice(), max);
-                    // What a lesson points at when it says "the pool".
-                    let tiles = ui.interact(
-                        egui::Rect::from_min_max(
-                            top,
-                            egui::pos2(ui.max_rect().right(), ui.cursor().min.y),
-                        ),
-                        egui::Id::unique("pool tiles outline"),
-                        egui::Sense::hover(),
-                    );
-                    mark(ui, "pool", &tiles);
-                    if let Some(socket) = clicked {
-                        self.log_view.toggle_socket(socket);
-                    }
+        let log = &mut self.server.log;
+        serversocket_ui::log_panel(ui, |ui| self.log_view.ui(ui, log, NOTHING_LOGGED_YET));
+        serversocket_ui::main_view(ui, "server main", |ui| self.main_ui(ui));
+    }
+
+    /// The pipeline, the view under it (tiles, timeline or kernel queue) and the table.
+    fn main_ui(&mut self, ui: &mut egui::Ui) {
+        let status = self.server.socket.pool_status();
+        let counts = pipeline::Counts {
+            queue: self.server.kernel.queue(),
+            listener: self.listener_state(),
+            limits: (!self.naive_view()).then_some((status.limits.min, status.limits.max)),
+            rows: &self.server.rows,
+            selected: self.log_view.socket_filter,
+            lit: self.lit,
+        };
+        if let Some(socket) = self.pipeline.ui(ui, &counts) {
+            self.log_view.toggle_socket(socket);
+        }
+        // The naive socket has no cap to draw.
+        let max = counts.limits.map(|(_, max)| max);
+        let (rows, waiting) = (&self.server.rows, self.server.waiting.as_slice());
+        views::tabs_ui(
+            ui,
+            &mut self.view,
+            max.is_none(),
+            self.pipeline.slow_mut(),
+            |ui| {
+                pool_view::summary_ui(ui, rows, waiting, max);
+            },
+        );
+        match self.view {
+            views::View::Tiles => {
+                let top = ui.cursor().min;
+                let clicked =
+                    pool_view::tiles_ui(ui, &self.server.rows, self.server.waiting.as_slice());
+                // What a lesson points at when it says "the pool".
+                let tiles = ui.interact(
+                    egui::Rect::from_min_max(
+                        top,
+                        egui::pos2(ui.max_rect().right(), ui.cursor().min.y),
+                    ),
+                    egui::Id::unique("pool tiles outline"),
+                    egui::Sense::hover(),
+                );
+                mark(ui, "pool", &tiles);
+                if let Some(socket) = clicked {
+                    self.log_view.toggle_socket(socket);
                 }
-                views::View::Timeline => self.timeline.contents_ui(ui, Instant::now()),
-                views::View::Kernel => kernel_view::ui(ui, &self.server.kernel, &self.server.socket),
             }
-            ui.separator();
-            self.connections_ui(ui);
-            ui.separator();
-            self.log_view.ui(
-                ui,
-                &mut self.server.log,
-                "Nothing yet: click Listen, then connect a client (the client window's Connect, or `client-app --headless`).",
-            );
-        });
+            views::View::Timeline => self.timeline.contents_ui(ui, Instant::now()),
+            views::View::Kernel => kernel_view::ui(ui, &self.server.kernel, &self.server.socket),
+        }
+        ui.separator();
+        self.connections_ui(ui);
     }
 
     /// The settings rows; what changed is applied at once.
     fn settings_ui(&mut self, ui: &mut egui::Ui) {
         let listening = self.server.is_listening();
-        let changes = self.settings.ui(ui, listening, &self.interfaces);
+        let folded = listening && !self.all_settings;
+        let changes = self.settings.ui(ui, listening, folded, &self.interfaces);
         self.enter_pressed = changes.enter_pressed;
         self.apply_settings(changes);
+        // Folded, the reply row stays only with TLS on: it shows the certificate's
+        // fingerprint, which the learner copies into the client while the server listens.
+        if folded && !self.tls.enabled {
+            return;
+        }
         // TLS at the end of the reply row: one row less, so the log keeps its room.
         let tls = &mut self.tls;
         let reply_changed =
@@ -146,6 +173,7 @@ impl ServerWindow {
         if let Some(error) = &self.server.listener_error {
             status::error_chip_ui(ui, error);
         }
+        serversocket_ui::fell_behind_ui(ui, &self.receiver);
     }
 
     /// Whether the listener takes connections now, for the pipeline.
@@ -209,23 +237,38 @@ impl ServerWindow {
     /// The seed's Listen button (Stop Listening while listening).
     fn listen_button_ui(&mut self, ui: &mut egui::Ui, enter_pressed: bool) {
         let listen = (&shortcuts::LISTEN, "listen");
-        if let Serving::Naive(_) = self.server.serving {
-            let what = "Close the naive listening socket";
-            let stop = shortcuts::action_button(ui, "Stop Listening", true, what, listen);
+        let stop_what = match self.server.serving {
+            Serving::Naive(_) => Some("Close the naive listening socket"),
+            Serving::Pool if self.server.socket.is_listening() => Some(
+                "Close the listening socket and release the idle pool; connected sockets stay connected",
+            ),
+            Serving::Pool => None,
+        };
+        if let Some(what) = stop_what {
+            let stop = shortcuts::steady_action_button(
+                ui,
+                "Stop Listening",
+                "Stop Listening",
+                true,
+                what,
+                listen,
+            );
             if stop.clicked() || shortcuts::pressed(ui, &shortcuts::LISTEN) {
-                // Dropping it stops its listener and closes its connections.
-                self.stop_listening();
-            }
-        } else if self.server.socket.is_listening() {
-            let what = "Close the listening socket and release the idle pool; connected sockets stay connected";
-            let stop = shortcuts::action_button(ui, "Stop Listening", true, what, listen);
-            if stop.clicked() || shortcuts::pressed(ui, &shortcuts::LISTEN) {
+                // The naive socket: dropping it stops its listener and closes its connections.
                 self.stop_listening();
             }
         } else {
             let ready = self.settings.validated().is_ok();
             let what = "Open the listening socket on the port; AddSocket fills the pool with MinimumSocketsAvailable idle sockets";
-            let clicked = shortcuts::action_button(ui, "Listen", ready, what, listen).clicked();
+            let clicked = shortcuts::steady_action_button(
+                ui,
+                "Listen",
+                "Stop Listening",
+                ready,
+                what,
+                listen,
+            )
+            .clicked();
             let shortcut = shortcuts::pressed(ui, &shortcuts::LISTEN);
             if clicked || ((enter_pressed || shortcut) && ready) {
                 self.listen();
@@ -236,7 +279,7 @@ impl ServerWindow {
     /// The active connections, with Send and Disconnect per row, and Disconnect all.
     fn connections_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            let heading = ui.heading("Active connections").on_hover_text(
+            let heading = ui.strong("Active connections").on_hover_text(
                 "ActiveConnections: the sockets now connected, and closed ones whose connection \
                  the kernel still keeps (TIME_WAIT when this side closed first), until it forgets it",
             );

@@ -16,7 +16,13 @@ pub enum View {
 
 /// The tab strip, and at its right the pipeline's slow animation toggle; `naive` leaves out
 /// the kernel's queue, which naive mode does not sample.
-pub fn tabs_ui(ui: &mut egui::Ui, view: &mut View, naive: bool, slow_animation: &mut bool) {
+pub fn tabs_ui(
+    ui: &mut egui::Ui,
+    view: &mut View,
+    naive: bool,
+    slow_animation: &mut bool,
+    summary: impl FnOnce(&mut egui::Ui),
+) {
     ui.horizontal(|ui| {
         ui.selectable_value(
             view,
@@ -32,6 +38,8 @@ pub fn tabs_ui(ui: &mut egui::Ui, view: &mut View, naive: bool, slow_animation: 
                     "The connections the kernel holds for the pool, and Pause accepting",
                 );
         }
+        ui.separator();
+        summary(ui);
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             ui.toggle_value(slow_animation, "Slow animation").on_hover_text(
                 "Draw each connection's way through the pipeline slower, and the connections of a burst one after another, so each can be followed (the sockets themselves are not slowed: that is the Slow motion setting)",

@@ -2,106 +2,52 @@
 //! what it is before a byte is read, and bounded, so `/dev/zero`, a FIFO nobody writes to or a
 //! folder is refused in words instead of growing without end or hanging.
 
-use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bytes::Bytes;
-use thiserror::Error;
+use serversocket::bounded_file::{BoundedFileError, read_bounded};
 
 /// The largest file sent: it is read whole into memory before it goes out.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
-/// Why a file cannot be sent.
-#[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum FileToSendError {
-    /// It cannot be opened or read.
-    #[error("{}: {source}", path.display())]
-    Unreadable {
-        /// The file as given.
-        path: PathBuf,
-        /// What the OS said.
-        source: io::Error,
-    },
-    /// It is not a regular file (a device such as /dev/zero, a FIFO, a folder): its size is
-    /// not known, and reading it may never end or never start.
-    #[error("{} is not a regular file ({kind}): give a file whose size is known", path.display())]
-    NotAFile {
-        /// The file as given.
-        path: PathBuf,
-        /// What it is instead.
-        kind: &'static str,
-    },
-    /// It is larger than [`MAX_FILE_BYTES`].
-    #[error(
-        "{} has {bytes} bytes: at most {} MiB are sent (the file is read into memory first)",
-        path.display(),
-        MAX_FILE_BYTES / (1024 * 1024)
-    )]
-    TooLarge {
-        /// The file as given.
-        path: PathBuf,
-        /// Its size.
-        bytes: u64,
-    },
-}
+/// Why a file cannot be sent: the bounded reader's error (not a regular file, too large, or
+/// unreadable).
+pub type FileToSendError = BoundedFileError;
 
 /// Reads the file at `path` to send it: only a regular file (after following links), of at
-/// most [`MAX_FILE_BYTES`], and never more than that even if it grows while it is read.
+/// most [`MAX_FILE_BYTES`], and never more than that even if it grows while it is read; a FIFO
+/// is refused without waiting for a writer (`serversocket::bounded_file`, which lessons and
+/// certificates are read with too).
 ///
 /// # Errors
 /// It is not a regular file, too large, or unreadable.
 pub fn read_file_to_send(path: &Path) -> Result<Bytes, FileToSendError> {
-    let unreadable = |source| FileToSendError::Unreadable {
-        path: path.to_owned(),
-        source,
-    };
-    // Looked at before it is opened: opening a FIFO waits for a writer.
-    let metadata = std::fs::metadata(path).map_err(unreadable)?;
-    if !metadata.is_file() {
-        return Err(FileToSendError::NotAFile {
-            path: path.to_owned(),
-            kind: kind_of(metadata.file_type()),
-        });
-    }
-    let too_large = |bytes| FileToSendError::TooLarge {
-        path: path.to_owned(),
-        bytes,
-    };
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(too_large(metadata.len()));
-    }
-    let file = std::fs::File::open(path).map_err(unreadable)?;
-    let mut data = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut data)
-        .map_err(unreadable)?;
-    if data.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large(data.len() as u64));
-    }
-    Ok(Bytes::from(data))
+    read_bounded(path, MAX_FILE_BYTES).map(Bytes::from)
 }
 
-/// What a path that is not a regular file is, in a word.
-fn kind_of(kind: std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if kind.is_fifo() {
-            return "a FIFO";
-        }
-        if kind.is_char_device() || kind.is_block_device() {
-            return "a device";
-        }
-        if kind.is_socket() {
-            return "a socket";
-        }
+/// Looks at the file at `path` without opening it (so a FIFO cannot make the caller wait), and
+/// says its size if it could be sent: what a window checks on its own thread before it shows a
+/// progress bar and reads the file on another. The read itself checks again.
+///
+/// # Errors
+/// It is not a regular file, too large, or cannot be looked at.
+pub fn size_to_send(path: &Path) -> Result<u64, FileToSendError> {
+    let metadata = std::fs::metadata(path).map_err(|source| FileToSendError::Unreadable {
+        path: path.to_owned(),
+        source,
+    })?;
+    if !metadata.is_file() {
+        // The one reader names what it is, without opening it.
+        return read_file_to_send(path).map(|bytes| bytes.len() as u64);
     }
-    if kind.is_dir() {
-        "a folder"
-    } else {
-        "not a file"
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(FileToSendError::TooLarge {
+            path: path.to_owned(),
+            bytes: metadata.len(),
+            limit: MAX_FILE_BYTES,
+        });
     }
+    Ok(metadata.len())
 }
 
 #[cfg(test)]

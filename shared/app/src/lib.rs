@@ -32,4 +32,4 @@ pub mod stream_lab;
 pub mod typed;
 pub mod version;
 
-pub use typed::{parse_host, parse_port, parse_remote_port};
+pub use typed::{BindAddress, parse_bind_address, parse_host, parse_port, parse_remote_port};

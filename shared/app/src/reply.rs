@@ -61,6 +61,7 @@ impl ReplyMode {
             mode => Box::new(Responder {
                 mode: mode.clone(),
                 line: BytesMut::new(),
+                end_of_file: false,
             }),
         }
     }
@@ -109,6 +110,12 @@ impl SocketHandler for ChosenOnConnect {
     fn data_available(&mut self, socket: &mut Socket) {
         if let Some(chosen) = &mut self.chosen {
             chosen.data_available(socket);
+        }
+    }
+
+    fn end_of_file(&mut self, socket: &mut Socket) {
+        if let Some(chosen) = &mut self.chosen {
+            chosen.end_of_file(socket);
         }
     }
 
@@ -243,7 +250,10 @@ impl Rule {
     }
 
     fn reply_to(&self, line: &[u8]) -> Option<Vec<u8>> {
-        let captures = self.regex.captures(line)?;
+        // A rule is text: a line that is not UTF-8 (telnet's IAC bytes, Latin-1) is matched
+        // as its lossy text, each bad byte one U+FFFD, so `^(.*)$` matches every line.
+        let text = String::from_utf8_lossy(line);
+        let captures = self.regex.captures(text.as_bytes())?;
         let mut out = Vec::new();
         for piece in &self.template {
             match piece {
@@ -324,6 +334,9 @@ struct Responder {
     mode: ReplyMode,
     /// Rules mode: the start of a line whose end has not arrived yet.
     line: BytesMut,
+    /// The peer half-closed: once what it sent is taken, a last line without its newline is
+    /// answered as a line.
+    end_of_file: bool,
 }
 
 impl Responder {
@@ -351,6 +364,17 @@ impl Responder {
                 ReplyMode::Greeting(_) | ReplyMode::Silent => {
                     socket.read_all();
                 }
+            }
+        }
+        if self.end_of_file
+            && socket.bytes_available() == 0
+            && !self.line.is_empty()
+            && let ReplyMode::Rules(rules) = &self.mode
+        {
+            let line = self.line.split().freeze();
+            let line = line.strip_suffix(b"\r").unwrap_or(&line);
+            if let Some(reply) = rules.reply_to(line) {
+                let _ = socket.write(reply);
             }
         }
     }
@@ -389,6 +413,11 @@ impl SocketHandler for Responder {
     }
 
     fn data_available(&mut self, socket: &mut Socket) {
+        self.pump(socket);
+    }
+
+    fn end_of_file(&mut self, socket: &mut Socket) {
+        self.end_of_file = true;
         self.pump(socket);
     }
 

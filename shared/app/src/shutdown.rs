@@ -1,4 +1,4 @@
-//! When a headless program should stop: Ctrl-C, SIGTERM, or its output's reader gone.
+//! When a headless program should stop: Ctrl-C, SIGTERM, SIGHUP, or its output's reader gone.
 //!
 //! Signals belong to the program, not to the socket library (a library that caught SIGTERM would
 //! take it from whatever embeds it), so both apps take them from here.
@@ -19,20 +19,25 @@ pub fn exit_code(output: &Output) -> ExitCode {
     }
 }
 
-/// Resolves when the process is asked to stop: Ctrl-C (SIGINT) or, on Unix, SIGTERM.
+/// Resolves when the process is asked to stop: Ctrl-C (SIGINT) or, on Unix, SIGTERM or SIGHUP
+/// (the terminal it ran in closed).
 pub async fn termination_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            (Ok(mut terminate), Ok(mut hangup)) => {
                 tokio::select! {
                     _ = tokio::signal::ctrl_c() => {}
                     _ = terminate.recv() => {}
+                    _ = hangup.recv() => {}
                 }
             }
-            // Without a SIGTERM handler Ctrl-C still stops the program cleanly.
-            Err(_) => {
+            // Without those handlers Ctrl-C still stops the program cleanly.
+            _ => {
                 let _ = tokio::signal::ctrl_c().await;
             }
         }
@@ -43,7 +48,7 @@ pub async fn termination_signal() {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM, or once the reader of the program's output is gone (a closed
+/// Resolves on Ctrl-C, SIGTERM or SIGHUP, or once the reader of the program's output is gone (a closed
 /// pipe): when a headless program should shut its sockets down and exit.
 ///
 /// The signals are listened for from the moment this is called, not from the first await: a
@@ -52,17 +57,20 @@ pub async fn termination_signal() {
 /// (`runtime.handle().enter()`).
 pub fn stop_requested(reader_gone: ReaderGone) -> impl Future<Output = ()> {
     #[cfg(unix)]
-    let (interrupt, terminate) = {
+    let (interrupt, terminate, hangup) = {
         use tokio::signal::unix::{SignalKind, signal};
         (
             signal(SignalKind::interrupt()).ok(),
             signal(SignalKind::terminate()).ok(),
+            // The terminal closed (an ssh session dropped): a stop like the others, with its
+            // `stopped` line, rather than death by the default action (status 129).
+            signal(SignalKind::hangup()).ok(),
         )
     };
     async move {
         #[cfg(unix)]
         {
-            if interrupt.is_none() && terminate.is_none() {
+            if interrupt.is_none() && terminate.is_none() && hangup.is_none() {
                 // Without handlers of our own, tokio's Ctrl-C still stops the program cleanly.
                 tokio::select! {
                     _ = tokio::signal::ctrl_c() => {}
@@ -73,6 +81,7 @@ pub fn stop_requested(reader_gone: ReaderGone) -> impl Future<Output = ()> {
             tokio::select! {
                 () = received(interrupt) => {}
                 () = received(terminate) => {}
+                () = received(hangup) => {}
                 () = reader_gone.wait() => {}
             }
         }

@@ -76,6 +76,91 @@ fn port_at_the_end(host: &str) -> Option<u16> {
     port.parse().ok()
 }
 
+/// The address a server listens on, as `--bind` takes it: an IP address, and for an IPv6
+/// link-local one the interface it is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BindAddress {
+    /// The address.
+    pub ip: std::net::IpAddr,
+    /// The interface's index (`%lo` → 1), for a scoped IPv6 address; 0 for none.
+    pub scope_id: u32,
+}
+
+impl BindAddress {
+    /// The socket address to bind with `port`.
+    #[must_use]
+    pub fn with_port(self, port: u16) -> std::net::SocketAddr {
+        match self.ip {
+            std::net::IpAddr::V6(v6) => {
+                std::net::SocketAddrV6::new(v6, port, 0, self.scope_id).into()
+            }
+            std::net::IpAddr::V4(_) => std::net::SocketAddr::new(self.ip, port),
+        }
+    }
+}
+
+impl std::fmt::Display for BindAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.scope_id {
+            0 => write!(f, "{}", self.ip),
+            scope => write!(f, "{}%{scope}", self.ip),
+        }
+    }
+}
+
+/// Reads the address a server listens on, as a person types it and as the client takes it:
+/// IPv4, IPv6 bare (`::1`) or in brackets (`[::1]`), and a scoped IPv6 address (`fe80::1%lo`,
+/// `[fe80::1%2]`) whose interface is named or numbered. Only addresses: a server binds one of
+/// this machine's addresses, and a name would be looked up.
+///
+/// # Errors
+/// [`SocketError::InvalidSetting`] (field "bind") naming the text and what is wrong with it.
+pub fn parse_bind_address(text: &str) -> Result<BindAddress, SocketError> {
+    let trimmed = text.trim();
+    let invalid = |reason: String| SocketError::InvalidSetting {
+        field: "bind",
+        reason,
+    };
+    let bare = trimmed
+        .strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .unwrap_or(trimmed);
+    let (address, scope) = match bare.split_once('%') {
+        Some((address, scope)) => (address, Some(scope)),
+        None => (bare, None),
+    };
+    let ip: std::net::IpAddr = address.parse().map_err(|_| {
+        invalid(format!(
+            "\"{trimmed}\" is not an IP address (127.0.0.1, ::1, [::1], fe80::1%lo, 0.0.0.0, ::)"
+        ))
+    })?;
+    let Some(scope) = scope else {
+        return Ok(BindAddress { ip, scope_id: 0 });
+    };
+    if !ip.is_ipv6() {
+        return Err(invalid(format!(
+            "\"{trimmed}\": only an IPv6 address takes an interface after %"
+        )));
+    }
+    if let Ok(scope_id) = scope.parse::<u32>() {
+        return Ok(BindAddress { ip, scope_id });
+    }
+    // The interface by name, as the client's resolver reads it (getaddrinfo knows `%lo`).
+    let scope_id = std::net::ToSocketAddrs::to_socket_addrs(&(bare, 0_u16))
+        .ok()
+        .and_then(|mut found| found.next())
+        .and_then(|found| match found {
+            std::net::SocketAddr::V6(v6) if v6.scope_id() != 0 => Some(v6.scope_id()),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            invalid(format!(
+                "\"{trimmed}\": this machine has no interface \"{scope}\""
+            ))
+        })?;
+    Ok(BindAddress { ip, scope_id })
+}
+
 /// Parses the port a client connects to: as [`parse_port`], but 0 ("any free port", which only
 /// a listener can ask for) is refused.
 ///
@@ -95,6 +180,34 @@ pub fn parse_remote_port(text: &str) -> Result<u16, SocketError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bind_addresses_take_brackets_and_a_scope_like_the_client() {
+        let loopback = |ip: &str| BindAddress {
+            ip: ip.parse().unwrap_or_else(|e| panic!("{e}")),
+            scope_id: 0,
+        };
+        assert_eq!(parse_bind_address("127.0.0.1"), Ok(loopback("127.0.0.1")));
+        assert_eq!(parse_bind_address("[::1]"), Ok(loopback("::1")));
+        assert_eq!(parse_bind_address(" ::1 "), Ok(loopback("::1")));
+        let numbered = parse_bind_address("[fe80::1%7]").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(numbered.scope_id, 7);
+        assert_eq!(numbered.to_string(), "fe80::1%7");
+        // `lo` is interface 1 on Linux.
+        #[cfg(target_os = "linux")]
+        assert_eq!(
+            parse_bind_address("fe80::1%lo").map(|bind| bind.scope_id),
+            Ok(1)
+        );
+        for (text, words) in [
+            ("localhost", "not an IP address"),
+            ("127.0.0.1%lo", "only an IPv6 address"),
+            ("fe80::1%no-such-interface", "no interface"),
+        ] {
+            let refused = parse_bind_address(text).expect_err(text).to_string();
+            assert!(refused.contains(words), "{text}: {refused}");
+        }
+    }
 
     #[test]
     fn ports_parse_with_reasons() {

@@ -1,5 +1,6 @@
 //! The server's reply modes over real loopback sockets: echo byte for byte (past the send-queue
-//! limit too), silence, a fixed text, rules with captures; and a client sending a 20 MiB file.
+//! limit too), silence, a fixed text, rules with captures (a last line at the peer's close,
+//! lines that are not UTF-8); and a client sending a 20 MiB file.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -147,6 +148,25 @@ fn rules_answer_each_line_with_its_captures_even_when_lines_arrive_in_pieces() {
     assert_eq!(
         String::from_utf8_lossy(&rest),
         "you asked for /b\r\nhello?\nyou asked for /c\r\n"
+    );
+    watch.until("closed", |e| common::is_closed(e, 0));
+}
+
+/// A last line without its newline is answered when the peer half-closes, and a line that is
+/// not UTF-8 (telnet's IAC negotiation, Latin-1) is matched as lossy text.
+#[test]
+fn rules_answer_a_last_line_at_the_peers_close_and_lines_that_are_not_utf8() {
+    let rules = Rules::parse(&[r"^quit$ => bye\n", r"^(.*)$ => [$1]\n"]).unwrap();
+    let (_runtime, _server, mut watch, address) = server(ReplyMode::Rules(rules));
+    let mut stream = client(address);
+    // IAC WILL ECHO, then Latin-1 "café", each on its line; then "quit" with no newline.
+    stream.write_all(b"\xff\xfb\x01\ncaf\xe9\r\nquit").unwrap();
+    stream.shutdown(Shutdown::Write).unwrap();
+    let mut back = Vec::new();
+    stream.read_to_end(&mut back).unwrap();
+    assert_eq!(
+        String::from_utf8(back).unwrap(),
+        "[\u{fffd}\u{fffd}\u{1}]\n[caf\u{fffd}]\nbye\n"
     );
     watch.until("closed", |e| common::is_closed(e, 0));
 }

@@ -5,6 +5,8 @@
 //! Run it with `cargo run -p serversocket --example chat_server [PORT]` (default 7008), then
 //! connect two or more `nc 127.0.0.1 7008` and type. Ctrl-C stops it.
 
+mod arguments;
+
 use std::time::Duration;
 
 use serversocket::{
@@ -12,10 +14,7 @@ use serversocket::{
 };
 
 fn main() -> Result<(), SocketError> {
-    let port = std::env::args()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(7008);
+    let port = arguments::port(1, 7008)?;
     let runtime = Runtime::new()?;
     let (server, mut events) = listen(&runtime, port)?;
     println!("chatting on {:?}", server.local_address());

@@ -3,6 +3,8 @@
 //! Run it with `cargo run -p serversocket --example echo_server [PORT]` (default 7007), then
 //! type into `nc 127.0.0.1 7007`. Ctrl-C stops it.
 
+mod arguments;
+
 use std::time::Duration;
 
 use serversocket::{
@@ -21,10 +23,7 @@ impl SocketHandler for Echo {
 }
 
 fn main() -> Result<(), SocketError> {
-    let port = std::env::args()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(7007);
+    let port = arguments::port(1, 7007)?;
     let runtime = Runtime::new()?;
     let (events, mut receiver) = event_channel(None);
     let server = listen(&runtime, events, port)?;

@@ -5,6 +5,8 @@
 //! of 10 makes 90 of them wait), then
 //! `cargo run -p serversocket --example hundred_clients [HOST] [PORT]`.
 
+mod arguments;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -19,13 +21,8 @@ struct Tally {
 }
 
 fn main() -> Result<(), serversocket::SocketError> {
-    let host = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1".to_owned());
-    let port = std::env::args()
-        .nth(2)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(2002);
+    let host = arguments::argument(1).unwrap_or_else(|| "127.0.0.1".to_owned());
+    let port = arguments::port(2, 2002)?;
     let runtime = Runtime::new()?;
     // Until nothing has happened for three seconds.
     let tally = run(&runtime, &host, port, 100, Duration::from_secs(3), |_| {

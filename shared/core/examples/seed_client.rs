@@ -4,19 +4,16 @@
 //! Run `cargo run -p serversocket --example seed_server` first, then
 //! `cargo run -p serversocket --example seed_client [HOST] [PORT]`.
 
+mod arguments;
+
 use std::time::Duration;
 
 use serversocket::seed::Replier;
 use serversocket::{Event, EventReceiver, Runtime, SocketIds, TcpSocket, event_channel};
 
 fn main() -> Result<(), serversocket::SocketError> {
-    let host = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1".to_owned());
-    let port = std::env::args()
-        .nth(2)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(2002);
+    let host = arguments::argument(1).unwrap_or_else(|| "127.0.0.1".to_owned());
+    let port = arguments::port(2, 2002)?;
     let runtime = Runtime::new()?;
     let (_sockets, mut events) = connect(&runtime, &host, port, 3);
     // Until nothing has happened for two seconds.

@@ -5,19 +5,15 @@
 //! Run it with `cargo run -p serversocket --example seed_server [PORT]`, then connect with
 //! `nc 127.0.0.1 2002` or the `seed_client` example. Ctrl-C stops it.
 
+mod arguments;
+
 use std::time::Duration;
 
 use serversocket::seed::Greeter;
 use serversocket::{EventReceiver, Runtime, ServerSocket, SocketError, event_channel};
 
 fn main() -> Result<(), SocketError> {
-    let port = std::env::args()
-        .nth(1)
-        .map_or(Ok(2002), |p| p.parse())
-        .map_err(|_| SocketError::InvalidSetting {
-            field: "port",
-            reason: "not a number".into(),
-        })?;
+    let port = arguments::port(1, 2002)?;
     let runtime = Runtime::new()?;
     let (server, mut events) = listen(&runtime, port)?;
     println!("listening on {:?}", server.local_address());

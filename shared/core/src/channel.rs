@@ -17,7 +17,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -46,16 +46,19 @@ fn with_budget(waker: Option<Waker>, budget: usize) -> (EventSender, EventReceiv
     let (sender, receiver) = flume::bounded(CAPACITY);
     let woken = Arc::new(AtomicBool::new(false));
     let budget = Arc::new(Semaphore::new(budget));
+    let waits = Arc::new(AtomicU64::new(0));
     (
         EventSender {
             sender,
             waker: waker.unwrap_or_else(|| Arc::new(|| {})),
             woken: Arc::clone(&woken),
             budget: Arc::clone(&budget),
+            waits: Arc::clone(&waits),
         },
         EventReceiver {
             receiver,
             woken,
+            waits,
             budget,
             second: None,
         },
@@ -74,6 +77,9 @@ pub struct EventSender {
     /// One permit per byte of Data in flight: taken before sending, given back by the
     /// receiver as it hands each Data event out. Closed when the receiver goes away.
     budget: Arc<Semaphore>,
+    /// How many times a socket had to wait for the caller to make room (see
+    /// [`EventReceiver::waits`]).
+    waits: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for EventSender {
@@ -114,17 +120,32 @@ impl EventSender {
             Parcel::Pair(first, second) => data_cost(first) + data_cost(second),
         };
         if cost > 0 {
-            match self.budget.acquire_many(cost).await {
+            let permit = match self.budget.try_acquire_many(cost) {
+                Ok(permit) => Ok(permit),
+                Err(tokio::sync::TryAcquireError::NoPermits) => {
+                    self.waits.fetch_add(1, Ordering::Relaxed);
+                    self.budget.acquire_many(cost).await
+                }
+                Err(tokio::sync::TryAcquireError::Closed) => return,
+            };
+            match permit {
                 // Given back by the receiver, event by event.
                 Ok(permit) => permit.forget(),
                 // The receiver went away: nobody will read this.
                 Err(_closed) => return,
             }
         }
+        let sent = match self.sender.try_send(parcel) {
+            Ok(()) => true,
+            Err(flume::TrySendError::Full(parcel)) => {
+                self.waits.fetch_add(1, Ordering::Relaxed);
+                self.sender.send_async(parcel).await.is_ok()
+            }
+            Err(flume::TrySendError::Disconnected(_)) => false,
+        };
         // SeqCst pairs with the receiver's `store` before it looks at the queue: either the
         // receiver sees this parcel, or this swap sees its `false` and wakes it.
-        if self.sender.send_async(parcel).await.is_ok() && !self.woken.swap(true, Ordering::SeqCst)
-        {
+        if sent && !self.woken.swap(true, Ordering::SeqCst) {
             (self.waker)();
         }
     }
@@ -173,6 +194,8 @@ pub struct EventReceiver {
     second: Option<Event>,
     /// The senders' byte budget, given back as Data events are handed out.
     budget: Arc<Semaphore>,
+    /// Counted by the senders each time the channel was full when they came.
+    waits: Arc<AtomicU64>,
 }
 
 impl Drop for EventReceiver {
@@ -183,6 +206,14 @@ impl Drop for EventReceiver {
 }
 
 impl EventReceiver {
+    /// How many times a socket found the channel full (or its bytes of Data over
+    /// [`DATA_BUDGET`]) and waited for this receiver to take events: 0 while the caller keeps
+    /// up. A window shows it, so that a server slowed by the window that watches it says so.
+    #[must_use]
+    pub fn waits(&self) -> u64 {
+        self.waits.load(Ordering::Relaxed)
+    }
+
     /// The next event if one is waiting; never blocks (for a GUI's frame).
     #[must_use]
     pub fn try_recv(&mut self) -> Option<Event> {
@@ -332,15 +363,43 @@ mod tests {
             let mut send = std::pin::pin!(sender.send(data(id)));
             assert!(send.as_mut().poll(&mut context).is_ready(), "within budget");
         }
+        assert_eq!(receiver.waits(), 0, "nothing waited within the budget");
         // Ten KiB in flight: the eleventh waits, though the channel has room for parcels.
         let mut eleventh = std::pin::pin!(sender.send(data(10)));
         assert!(eleventh.as_mut().poll(&mut context).is_pending());
+        assert_eq!(receiver.waits(), 1, "the wait is counted");
         assert_eq!(receiver.try_recv(), Some(data(0)));
         assert!(eleventh.as_mut().poll(&mut context).is_ready());
         drop(receiver);
         // Nobody reads any more: a sender over budget neither waits nor fails.
         let runtime = current_thread();
         runtime.block_on(sender.send_pair(data(11), data(12)));
+    }
+
+    #[test]
+    fn a_sender_that_finds_the_channel_full_waits_and_the_wait_is_counted() {
+        let (sender, mut receiver) = event_channel(None);
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        for id in 0..CAPACITY as u64 {
+            let mut send = std::pin::pin!(sender.send(closed(id)));
+            assert!(send.as_mut().poll(&mut context).is_ready(), "room for {id}");
+        }
+        assert_eq!(receiver.waits(), 0);
+        let mut one_more = std::pin::pin!(sender.send(closed(u64::MAX)));
+        assert!(one_more.as_mut().poll(&mut context).is_pending());
+        assert_eq!(receiver.waits(), 1);
+        // The receiver takes one: the waiting sender goes on, and nothing is lost.
+        assert_eq!(receiver.try_recv(), Some(closed(0)));
+        assert!(one_more.as_mut().poll(&mut context).is_ready());
+        let mut rest = 0;
+        while receiver.try_recv().is_some() {
+            rest += 1;
+        }
+        assert_eq!(
+            rest, CAPACITY,
+            "every event after the first, the waiting one included"
+        );
+        assert_eq!(receiver.waits(), 1);
     }
 
     #[test]

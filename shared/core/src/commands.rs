@@ -234,14 +234,21 @@ mod tests {
         assert!(receiver.recv().await.is_none());
     }
 
-    #[tokio::test]
-    async fn a_waiting_task_wakes_for_a_command_sent_from_another_thread() {
-        let (sender, mut receiver) = command_queue();
-        let waiting = tokio::spawn(async move {
+    /// A task waiting on `receiver` for at most 10 s, as a connection's task waits.
+    fn wait_for_a_command(
+        mut receiver: CommandReceiver,
+    ) -> tokio::task::JoinHandle<Option<SocketCommand>> {
+        tokio::spawn(async move {
             tokio::time::timeout(Duration::from_secs(10), receiver.recv())
                 .await
                 .expect("woken within 10 s")
-        });
+        })
+    }
+
+    #[tokio::test]
+    async fn a_waiting_task_wakes_for_a_command_sent_from_another_thread() {
+        let (sender, receiver) = command_queue();
+        let waiting = wait_for_a_command(receiver);
         // Sent from a plain thread, as a window's Close is.
         std::thread::spawn(move || sender.send(SocketCommand::Close).expect("queued"))
             .join()
@@ -254,12 +261,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_waiting_task_wakes_when_the_last_handle_goes() {
-        let (sender, mut receiver) = command_queue();
-        let waiting = tokio::spawn(async move {
-            tokio::time::timeout(Duration::from_secs(10), receiver.recv())
-                .await
-                .expect("woken within 10 s")
-        });
+        let (sender, receiver) = command_queue();
+        let waiting = wait_for_a_command(receiver);
         tokio::task::yield_now().await;
         drop(sender);
         assert!(waiting.await.expect("task").is_none());

@@ -385,6 +385,10 @@ impl Live {
             Ok(Some(data)) if data.is_empty() => {
                 self.peer_closed = true;
                 self.socket.set_peer_closed();
+                // What the handler writes now (a reply to a last line without its newline)
+                // goes out before the loop ends the socket.
+                self.handler.end_of_file(&mut self.socket);
+                self.notes().await;
             }
             Ok(Some(data)) => {
                 self.stir();
@@ -394,18 +398,23 @@ impl Live {
                 self.publish();
                 self.events.send(event).await;
                 deliver(&mut self.handler, &mut self.socket);
-                for text in self.socket.take_notes() {
-                    self.events
-                        .send(Event::Note {
-                            socket: self.socket.id(),
-                            text,
-                        })
-                        .await;
-                }
+                self.notes().await;
             }
             Err(e) => return Err(Ending::Lost(SocketError::from_stream(e, self.remote))),
         }
         Ok(())
+    }
+
+    /// Sends what the handler noted ([`crate::Socket::note`]) as Note events.
+    async fn notes(&mut self) {
+        for text in self.socket.take_notes() {
+            self.events
+                .send(Event::Note {
+                    socket: self.socket.id(),
+                    text,
+                })
+                .await;
+        }
     }
 
     /// Something was sent or received: the idle timeout starts again.

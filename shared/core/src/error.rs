@@ -265,6 +265,14 @@ impl SocketError {
         }
     }
 
+    /// True when the peer closed the connection in good order (its FIN, no error from the
+    /// system): the normal end of a connection, which Xojo reports as Error 102 all the same.
+    /// A window draws it as a close, not as an alarm.
+    #[must_use]
+    pub fn is_peer_close(&self) -> bool {
+        matches!(self, Self::LostConnection { reason, cause: None, .. } if reason == PEER_CLOSED)
+    }
+
     /// A few words saying what happened, shown after the number: `Error = 102 (lost connection)`.
     /// Finer than the code: a refused connect and a lost connection share 102.
     #[must_use]

@@ -67,6 +67,10 @@ impl SocketHandler for Guarded {
         self.call(socket, (), SocketHandler::data_available);
     }
 
+    fn end_of_file(&mut self, socket: &mut Socket) {
+        self.call(socket, (), SocketHandler::end_of_file);
+    }
+
     fn send_progress(&mut self, socket: &mut Socket, bytes_sent: u64, bytes_left: u64) -> bool {
         self.call(socket, false, |handler, socket| {
             handler.send_progress(socket, bytes_sent, bytes_left)

@@ -52,6 +52,16 @@ pub trait SocketHandler: Send + 'static {
         let _ = socket;
     }
 
+    /// The peer sent its FIN (it half-closed: `shutdown(SHUT_WR)`, or `nc -q1` at the end of
+    /// its input): nothing more will arrive, and [`Socket::end_of_file`] is true once the
+    /// receive buffer is read. What the handler writes now still goes out before the socket
+    /// ends, so a last message without its terminator can be answered. Xojo has no event for
+    /// this (its EndOfFile is a property read in DataAvailable); called once, after the
+    /// DataAvailable of the last bytes.
+    fn end_of_file(&mut self, socket: &mut Socket) {
+        let _ = socket;
+    }
+
     /// Some queued bytes went out: `bytes_sent` in this step, `bytes_left` still queued.
     /// Return `true` to cancel the rest of the send (SendComplete then fires with `user_aborted`).
     fn send_progress(&mut self, socket: &mut Socket, bytes_sent: u64, bytes_left: u64) -> bool {
@@ -83,6 +93,10 @@ impl SocketHandler for Box<dyn SocketHandler> {
 
     fn data_available(&mut self, socket: &mut Socket) {
         (**self).data_available(socket);
+    }
+
+    fn end_of_file(&mut self, socket: &mut Socket) {
+        (**self).end_of_file(socket);
     }
 
     fn send_progress(&mut self, socket: &mut Socket, bytes_sent: u64, bytes_left: u64) -> bool {

@@ -33,6 +33,66 @@ pub fn runtime_folder() -> PathBuf {
     }
 }
 
+/// This user's runtime folder, checked and ready ([`ensure_private_folder`]), and when it is
+/// not [`runtime_folder`], why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeFolder {
+    /// The folder to use.
+    pub path: PathBuf,
+    /// Why the usual folder was not used (it was taken by another user), said in the window
+    /// and on stderr; `None` when it was.
+    pub fell_back: Option<String>,
+}
+
+/// [`runtime_folder`] when it is ours and private (made if missing); else, when another user
+/// took `serversocket-UID` in the temp folder first (possible only without
+/// `XDG_RUNTIME_DIR`), `serversocket-run` in the user's cache folder (`$XDG_CACHE_HOME`, else
+/// `~/.cache`), which both apps of the user find the same way and nobody else can take.
+///
+/// # Errors
+/// Neither folder can be used: the error says why for both.
+pub fn private_runtime_folder() -> io::Result<RuntimeFolder> {
+    let usual = runtime_folder();
+    let refused = match ensure_private_folder(&usual) {
+        Ok(()) => {
+            return Ok(RuntimeFolder {
+                path: usual,
+                fell_back: None,
+            });
+        }
+        Err(refused) => refused,
+    };
+    let cache = ["XDG_CACHE_HOME"]
+        .iter()
+        .find_map(|name| std::env::var_os(name).filter(|dir| !dir.is_empty()))
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|dir| !dir.is_empty())
+                .map(|home| PathBuf::from(home).join(".cache"))
+        });
+    let Some(cache) = cache else {
+        return Err(io::Error::new(
+            refused.kind(),
+            format!("{refused}; and with neither XDG_CACHE_HOME nor HOME there is no other place"),
+        ));
+    };
+    let fallback = cache.join("serversocket-run");
+    ensure_private_folder(&fallback).map_err(|also| {
+        io::Error::new(
+            refused.kind(),
+            format!("{refused}; and {}: {also}", fallback.display()),
+        )
+    })?;
+    Ok(RuntimeFolder {
+        fell_back: Some(format!(
+            "{refused}. Using {} instead: the other window finds it there too",
+            fallback.display()
+        )),
+        path: fallback,
+    })
+}
+
 /// `serversocket-UID` in the temp folder: a name no other user can take first for us, since it
 /// carries our user id (and [`ensure_private_folder`] refuses it if someone made it anyway).
 #[must_use]
@@ -229,6 +289,15 @@ mod tests {
         folder
     }
 
+    /// Fails the test unless `ensure_private_folder` refuses `folder` with a message that
+    /// says `why`.
+    fn assert_refused(folder: &Path, why: &str) {
+        let Err(refused) = ensure_private_folder(folder) else {
+            panic!("{} was taken as private", folder.display());
+        };
+        assert!(refused.to_string().contains(why), "{refused}");
+    }
+
     #[test]
     fn a_new_folder_is_owner_only_and_a_shared_one_is_refused() {
         let root = scratch("folders");
@@ -239,12 +308,10 @@ mod tests {
         let shared = root.join("shared");
         fs::create_dir_all(&shared).unwrap();
         fs::set_permissions(&shared, fs::Permissions::from_mode(0o777)).unwrap();
-        let refused = ensure_private_folder(&shared).unwrap_err().to_string();
-        assert!(refused.contains("chmod 700"), "{refused}");
+        assert_refused(&shared, "chmod 700");
         let link = root.join("link");
         std::os::unix::fs::symlink(&mine, &link).unwrap();
-        let refused = ensure_private_folder(&link).unwrap_err().to_string();
-        assert!(refused.contains("symlink"), "{refused}");
+        assert_refused(&link, "symlink");
         fs::remove_dir_all(&root).unwrap();
     }
 
@@ -259,8 +326,7 @@ mod tests {
             fs::remove_dir_all(&root).unwrap();
             return;
         }
-        let refused = ensure_private_folder(&root).unwrap_err().to_string();
-        assert!(refused.contains("another user"), "{refused}");
+        assert_refused(&root, "another user");
         fs::remove_dir_all(&root).unwrap();
     }
 

@@ -97,8 +97,9 @@ pub struct ServerSocket {
     events: EventSender,
     /// The application's AddSocket: returns the handler for each new pooled socket.
     add_socket: Arc<Mutex<AddSocket>>,
-    /// NetworkInterface: the address to bind.
-    network_interface: Mutex<IpAddr>,
+    /// NetworkInterface: the address to bind, and for an IPv6 link-local address the
+    /// interface it is on (its scope id, `fe80::1%lo`; 0 for none).
+    network_interface: Mutex<(IpAddr, u32)>,
     /// Port: the port to bind (0 = any free port).
     port: AtomicU16,
     /// How many accepted-by-the-kernel connections may wait for the pool (applies at Listen).
@@ -134,7 +135,7 @@ impl ServerSocket {
         Self {
             events,
             add_socket: Arc::new(Mutex::new(add_socket)),
-            network_interface: Mutex::new(DEFAULT_NETWORK_INTERFACE),
+            network_interface: Mutex::new((DEFAULT_NETWORK_INTERFACE, 0)),
             port: AtomicU16::new(DEFAULT_PORT),
             pool: Arc::new(Pool::new(runtime.handle())),
             backlog: AtomicU32::new(DEFAULT_BACKLOG),
@@ -145,13 +146,19 @@ impl ServerSocket {
 
     /// Sets NetworkInterface, the local address to bind (applies at the next Listen).
     pub fn set_network_interface(&self, address: IpAddr) {
-        *lock(&self.network_interface) = address;
+        self.set_scoped_network_interface(address, 0);
+    }
+
+    /// Sets NetworkInterface to an IPv6 address with its scope id (the index of the interface
+    /// a link-local address such as `fe80::1%lo` is on; ignored for IPv4).
+    pub fn set_scoped_network_interface(&self, address: IpAddr, scope_id: u32) {
+        *lock(&self.network_interface) = (address, scope_id);
     }
 
     /// NetworkInterface.
     #[must_use]
     pub fn network_interface(&self) -> IpAddr {
-        *lock(&self.network_interface)
+        lock(&self.network_interface).0
     }
 
     /// Sets Port (0 = any free port; applies at the next Listen).
@@ -307,7 +314,12 @@ impl ServerSocket {
                 "already listening on {address}"
             )));
         }
-        let address = SocketAddr::new(self.network_interface(), self.port.load(Ordering::Relaxed));
+        let (interface, scope_id) = *lock(&self.network_interface);
+        let port = self.port.load(Ordering::Relaxed);
+        let address = match interface {
+            IpAddr::V6(v6) => SocketAddr::V6(std::net::SocketAddrV6::new(v6, port, 0, scope_id)),
+            IpAddr::V4(_) => SocketAddr::new(interface, port),
+        };
         let backlog = i32::try_from(self.backlog()).unwrap_or(i32::MAX);
         // A failed bind is returned, not also sent as an Error event: each error is handled
         // once, and the caller of listen() is the one who can act on it (see

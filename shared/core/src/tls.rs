@@ -17,6 +17,7 @@
 //!   socket's readiness like a plain stream.
 
 pub mod client;
+mod given;
 pub(crate) mod handshake;
 pub mod server;
 pub(crate) mod transport;
@@ -27,7 +28,7 @@ use std::time::Duration;
 
 pub use client::{ClientTls, Trust};
 pub use handshake::TlsProblem;
-pub use server::ServerTls;
+pub use server::{ServerTls, key_readable_by_others};
 
 /// How long a handshake may take before the socket gives up on it (a plaintext client that
 /// waits for a greeting would otherwise hold its slot for ever, saying nothing).
@@ -43,6 +44,9 @@ pub struct TlsInfo {
     pub cipher: String,
     /// How long the handshake took, from TCP connected to secure.
     pub handshake: Duration,
+    /// The SHA-256 fingerprint (lowercase hex) of the certificate the peer presented, if it
+    /// presented one (a client sees the server's): what a pin would name.
+    pub peer_fingerprint: Option<String>,
 }
 
 /// A socket's TLS side, chosen when it connects: the server's certificate or the client's
@@ -75,6 +79,14 @@ pub enum TlsSetupError {
     Empty {
         /// What was looked for ("certificate", "private key").
         what: &'static str,
+        /// Where.
+        path: PathBuf,
+    },
+    /// The key file holds an encrypted key, which the server cannot use without a passphrase.
+    #[error(
+        "{path} holds an encrypted private key (a passphrase protects it), which a server cannot ask for: write it unencrypted with `openssl pkey -in {path} -out key.pem` and `chmod 600 key.pem`"
+    )]
+    EncryptedKey {
         /// Where.
         path: PathBuf,
     },

@@ -392,19 +392,24 @@ impl Parser<'_> {
     }
 
     fn or(&mut self) -> Result<Expr, ConditionError> {
-        let mut left = self.and()?;
-        while self.is_word("or") {
-            self.next += 1;
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
-        }
-        Ok(left)
+        self.joined("or", Self::and, Expr::Or)
     }
 
     fn and(&mut self) -> Result<Expr, ConditionError> {
-        let mut left = self.comparison()?;
-        while self.is_word("and") {
+        self.joined("and", Self::comparison, Expr::And)
+    }
+
+    /// `operand (word operand)*`, joined from the left: `a or b or c` is `(a or b) or c`.
+    fn joined(
+        &mut self,
+        word: &str,
+        operand: fn(&mut Self) -> Result<Expr, ConditionError>,
+        join: fn(Box<Expr>, Box<Expr>) -> Expr,
+    ) -> Result<Expr, ConditionError> {
+        let mut left = operand(self)?;
+        while self.is_word(word) {
             self.next += 1;
-            left = Expr::And(Box::new(left), Box::new(self.comparison()?));
+            left = join(Box::new(left), Box::new(operand(self)?));
         }
         Ok(left)
     }

@@ -163,6 +163,26 @@ pub struct Settings {
     pub tls: Option<bool>,
     /// Client: accept any certificate (insecure, for teaching).
     pub tls_insecure: Option<bool>,
+    /// Server: stop listening and close every connection (Stop Listening, Disconnect all),
+    /// so the step starts from a server that is not listening.
+    pub stop: Option<bool>,
+    /// Client: close every socket and take closed and failed ones out of the list (Close
+    /// all, Remove closed), so the step's counts start from nothing.
+    pub close_all: Option<bool>,
+}
+
+impl Settings {
+    /// What starting (or resetting) a lesson sets: both windows back to nothing (the server
+    /// not listening, no connection left on either side), then the first step's settings.
+    /// Whatever the previous lesson left cannot hold a Max place or a count of this one.
+    #[must_use]
+    pub fn fresh_start(first: &Settings) -> Settings {
+        Settings {
+            stop: Some(true),
+            close_all: Some(true),
+            ..first.clone()
+        }
+    }
 }
 
 /// The server's two ways of listening, as a lesson names them.
@@ -187,6 +207,10 @@ pub enum LessonError {
         /// Why.
         source: std::io::Error,
     },
+    /// The file is not one a lesson is read from: not a regular file (a FIFO, a device, a
+    /// folder named `x.toml`), or larger than [`MAX_LESSON_BYTES`].
+    #[error("{0}")]
+    Refused(#[from] serversocket::bounded_file::BoundedFileError),
     /// The file is not a valid lesson.
     #[error("{file}, line {line}, field `{field}`: {message}")]
     Invalid {
@@ -375,15 +399,18 @@ impl Lesson {
         })
     }
 
-    /// Reads a lesson file.
+    /// Reads a lesson file: only a regular file (after following links) of at most
+    /// [`MAX_LESSON_BYTES`], so a FIFO, `/dev/zero` or a huge file in a teacher's folder costs
+    /// only itself, never a hang or the machine's memory.
     ///
     /// # Errors
-    /// [`LessonError::Read`] or [`LessonError::Invalid`].
+    /// [`LessonError::Refused`], [`LessonError::Read`] or [`LessonError::Invalid`].
     pub fn load(path: &Path) -> Result<Lesson, LessonError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| LessonError::Read {
+        let bytes = serversocket::bounded_file::read_bounded(path, MAX_LESSON_BYTES)?;
+        let text = String::from_utf8(bytes).map_err(|error| LessonError::Read {
             file: file.clone(),
-            source,
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, error.utf8_error()),
         })?;
         Lesson::parse(&file, &text)
     }
@@ -395,51 +422,124 @@ impl Lesson {
     }
 }
 
-/// The shipped lessons, then every `*.toml` in `extra` (a teacher's folder), by file name.
-/// A lesson in `extra` with a shipped lesson's name replaces it.
-///
-/// # Errors
-/// The first lesson that does not load, so a teacher's broken file is never skipped silently.
-pub fn catalog(extra: Option<&Path>) -> Result<Vec<Lesson>, LessonError> {
-    let mut lessons = Vec::new();
-    for (file, text) in SHIPPED {
-        lessons.push(Lesson::parse(&format!("shipped/{file}"), text)?);
-    }
-    if let Some(dir) = extra {
-        let entries = std::fs::read_dir(dir).map_err(|source| LessonError::Read {
-            file: dir.display().to_string(),
-            source,
-        })?;
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-            .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+/// The largest lesson file read: the shipped ones are a few KiB.
+pub const MAX_LESSON_BYTES: u64 = 1024 * 1024;
+
+/// The lessons there are, and the files that were skipped with why.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    /// The shipped lessons, then the teacher's, by file name.
+    pub lessons: Vec<Lesson>,
+    /// Each lesson file that did not load (or the folder that could not be read), with its
+    /// message: shown to the learner, never a reason to refuse the rest.
+    pub skipped: Vec<LessonError>,
+}
+
+impl Catalog {
+    /// The lesson called `name`.
+    ///
+    /// # Errors
+    /// The problem of a skipped file with that name, else [`LessonError::Unknown`] listing the
+    /// names.
+    pub fn take(self, name: &str) -> Result<Lesson, LessonError> {
+        let known: Vec<String> = self
+            .lessons
+            .iter()
+            .map(|lesson| lesson.name.clone())
             .collect();
-        files.sort();
-        for path in files {
-            let lesson = Lesson::load(&path)?;
-            match lessons.iter_mut().find(|known| known.name == lesson.name) {
-                Some(known) => *known = lesson,
-                None => lessons.push(lesson),
-            }
+        if let Some(lesson) = self.lessons.into_iter().find(|lesson| lesson.name == name) {
+            return Ok(lesson);
+        }
+        if let Some(problem) = self
+            .skipped
+            .into_iter()
+            .find(|problem| problem.lesson_name().as_deref() == Some(name))
+        {
+            return Err(problem);
+        }
+        Err(LessonError::Unknown {
+            name: name.to_owned(),
+            known: known.join(", "),
+        })
+    }
+}
+
+impl LessonError {
+    /// The file the problem is about, when it is about one.
+    #[must_use]
+    pub fn file(&self) -> Option<String> {
+        match self {
+            Self::Read { file, .. } | Self::Invalid { file, .. } => Some(file.clone()),
+            Self::Refused(refused) => Some(refused.path().display().to_string()),
+            Self::Unknown { .. } => None,
         }
     }
-    Ok(lessons)
+
+    /// The name of the lesson the problem's file would have held (`01-listening.toml` →
+    /// `listening`).
+    #[must_use]
+    pub fn lesson_name(&self) -> Option<String> {
+        self.file().map(|file| name_of(&file))
+    }
+}
+
+/// The shipped lessons, then every `*.toml` in `extra` (a teacher's folder), by file name.
+/// A lesson in `extra` with a shipped lesson's name replaces it. A file that does not load is
+/// skipped, with its problem in [`Catalog::skipped`]: one broken file in a teacher's shared
+/// folder costs that lesson, not everyone's lab.
+#[must_use]
+pub fn catalog(extra: Option<&Path>) -> Catalog {
+    let mut catalog = Catalog::default();
+    for (file, text) in SHIPPED {
+        match Lesson::parse(&format!("shipped/{file}"), text) {
+            Ok(lesson) => catalog.lessons.push(lesson),
+            Err(problem) => catalog.skipped.push(problem),
+        }
+    }
+    let Some(dir) = extra else {
+        return catalog;
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(source) => {
+            catalog.skipped.push(LessonError::Read {
+                file: dir.display().to_string(),
+                source,
+            });
+            return catalog;
+        }
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    for path in files {
+        let lesson = match Lesson::load(&path) {
+            Ok(lesson) => lesson,
+            Err(problem) => {
+                catalog.skipped.push(problem);
+                continue;
+            }
+        };
+        match catalog
+            .lessons
+            .iter_mut()
+            .find(|known| known.name == lesson.name)
+        {
+            Some(known) => *known = lesson,
+            None => catalog.lessons.push(lesson),
+        }
+    }
+    catalog
 }
 
 /// The lesson called `name` in [`catalog`].
 ///
 /// # Errors
-/// [`LessonError::Unknown`] listing the names, or a lesson that does not load.
+/// [`LessonError::Unknown`] listing the names, or the problem of the file with that name.
 pub fn find(name: &str, extra: Option<&Path>) -> Result<Lesson, LessonError> {
-    let lessons = catalog(extra)?;
-    let known: Vec<String> = lessons.iter().map(|lesson| lesson.name.clone()).collect();
-    lessons
-        .into_iter()
-        .find(|lesson| lesson.name == name)
-        .ok_or_else(|| LessonError::Unknown {
-            name: name.to_owned(),
-            known: known.join(", "),
-        })
+    catalog(extra).take(name)
 }
 
 /// `shipped/02-the-pool.toml` → `the-pool`.
@@ -501,7 +601,9 @@ mod tests {
 
     #[test]
     fn every_shipped_lesson_loads() {
-        let lessons = catalog(None).expect("the shipped lessons load");
+        let catalog = catalog(None);
+        assert!(catalog.skipped.is_empty(), "{:?}", catalog.skipped);
+        let lessons = catalog.lessons;
         assert_eq!(lessons.len(), SHIPPED.len());
         assert_eq!(lessons[0].name, "listening");
         for lesson in &lessons {
@@ -567,15 +669,65 @@ mod tests {
         let lesson = "title = \"Mine\"\ngoal = \"G\"\n[[step]]\nsay = \"s\"\ndone_when = \"event listening\"\n";
         std::fs::write(dir.join("01-listening.toml"), lesson).expect("write");
         std::fs::write(dir.join("my-lab.toml"), lesson).expect("write");
-        let lessons = catalog(Some(&dir)).expect("loads");
+        let lessons = catalog(Some(&dir)).lessons;
         assert_eq!(lessons.len(), SHIPPED.len() + 1);
         assert_eq!(lessons[0].title, "Mine");
         std::fs::write(dir.join("zz-broken.toml"), "title = 3").expect("write");
-        let error = catalog(Some(&dir)).expect_err("broken");
+        let catalog = catalog(Some(&dir));
+        assert_eq!(
+            catalog.lessons.len(),
+            SHIPPED.len() + 1,
+            "the rest still load"
+        );
+        let [error] = &catalog.skipped[..] else {
+            panic!("one skipped: {:?}", catalog.skipped);
+        };
         assert!(
             error.to_string().contains("zz-broken.toml, line 1"),
             "{error}"
         );
+        let error = catalog.take("zz-broken").expect_err("broken");
+        assert!(error.to_string().contains("line 1"), "{error}");
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    /// A teacher's folder where every bad thing a shared folder can hold sits beside a good
+    /// lesson: each is skipped with its own words, without reading it, and the good one loads.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_a_link_to_dev_zero_a_folder_and_a_huge_file_cost_only_themselves() {
+        let dir = std::env::temp_dir().join(format!("lessons-bad-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("folder.toml")).expect("folder");
+        let lesson = "title = \"Mine\"\ngoal = \"G\"\n[[step]]\nsay = \"s\"\ndone_when = \"event listening\"\n";
+        std::fs::write(dir.join("good.toml"), lesson).expect("write");
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.join("fifo.toml"))
+            .status();
+        assert!(made.is_ok_and(|status| status.success()), "mkfifo");
+        std::os::unix::fs::symlink("/dev/zero", dir.join("zero.toml")).expect("link");
+        // 2 MiB of comments: valid TOML, only too large.
+        let huge = format!("{lesson}{}", "# padding\n".repeat(2 * 1024 * 1024 / 10));
+        std::fs::write(dir.join("huge.toml"), huge).expect("write");
+        std::fs::write(dir.join("broken.toml"), "title = [").expect("write");
+        let catalog = catalog(Some(&dir));
+        assert_eq!(catalog.lessons.len(), SHIPPED.len() + 1);
+        assert!(catalog.lessons.iter().any(|lesson| lesson.name == "good"));
+        let said: Vec<String> = catalog.skipped.iter().map(ToString::to_string).collect();
+        assert_eq!(said.len(), 5, "{said:#?}");
+        for (file, words) in [
+            ("broken.toml", "line 1"),
+            ("fifo.toml", "(a FIFO)"),
+            ("folder.toml", "(a folder)"),
+            ("huge.toml", "at most 1048576 are read"),
+            ("zero.toml", "(a device)"),
+        ] {
+            assert!(
+                said.iter()
+                    .any(|line| line.contains(file) && line.contains(words)),
+                "{file}: {said:#?}"
+            );
+        }
         std::fs::remove_dir_all(&dir).expect("clean up");
     }
 }

@@ -30,7 +30,7 @@ pub enum Progress {
 }
 
 /// One answer the learner gave.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct Answer {
     /// The step (from 0).
     pub step: usize,
@@ -51,6 +51,13 @@ pub struct LessonRun {
     /// The live values of each side.
     server: Observed,
     client: Observed,
+    /// The side whose steps this run decides; `None` decides both (a replay of both sides'
+    /// logs). A window sees only its own side's events: a step of the other window read
+    /// against values it never receives (empty, so `connected == 0` holds) would be ticked
+    /// without being done, so that step waits for the other window's word.
+    decides: Option<Side>,
+    /// Notes for the report (a reset, where the other window's answers are).
+    notes: Vec<String>,
     /// Every record since the lesson began, for `count`/`total` and the report, as JSON
     /// values: the patterns of a lesson's conditions name fields as text
     /// (`event error(code = 102)`), and any record kind, not only the socket events', may
@@ -63,16 +70,21 @@ pub struct LessonRun {
     /// The current step's condition held and its question is open.
     asking: bool,
     answers: Vec<Answer>,
+    /// The answers given in the other window (through the sync), for the report.
+    other_answers: Vec<Answer>,
     /// When each step was done (the record's `ts`, or empty when done by the other window).
     done_at: Vec<String>,
 }
 
 impl LessonRun {
-    /// Starts `lesson` at its first step.
+    /// Starts `lesson` at its first step, deciding every step (both sides' records come
+    /// in: a replay of recorded logs).
     #[must_use]
     pub fn new(lesson: Lesson) -> LessonRun {
         LessonRun {
             lesson,
+            decides: None,
+            notes: Vec::new(),
             step: 0,
             server: Observed::default(),
             client: Observed::default(),
@@ -81,8 +93,30 @@ impl LessonRun {
             step_began: 0,
             asking: false,
             answers: Vec::new(),
+            other_answers: Vec::new(),
             done_at: Vec::new(),
         }
+    }
+
+    /// Starts `lesson` at its first step in `side`'s window: it decides only that side's
+    /// steps, and moves past the other side's through [`LessonRun::catch_up`].
+    #[must_use]
+    pub fn in_window(lesson: Lesson, side: Side) -> LessonRun {
+        LessonRun {
+            decides: Some(side),
+            ..LessonRun::new(lesson)
+        }
+    }
+
+    /// True when this run decides `step` (a step of its window's side, or any in a replay).
+    #[must_use]
+    pub fn decides(&self, step: &Step) -> bool {
+        self.decides.is_none_or(|side| side == step.side)
+    }
+
+    /// Adds a line to the report (a reset, a note on the other window).
+    pub fn note(&mut self, text: impl Into<String>) {
+        self.notes.push(text.into());
     }
 
     /// The lesson.
@@ -119,6 +153,29 @@ impl LessonRun {
     #[must_use]
     pub fn answers(&self) -> &[Answer] {
         &self.answers
+    }
+
+    /// The answers the other window says were given there, for the report.
+    pub fn set_other_answers(&mut self, answers: Vec<Answer>) {
+        self.other_answers = answers;
+    }
+
+    /// Goes on without the current step (Skip step); the report says so.
+    pub fn skip(&mut self, window: Side) -> Progress {
+        if self.is_finished() {
+            return Progress::Unchanged;
+        }
+        let step = self.step + 1;
+        self.note(format!(
+            "Step {step} skipped in the {} window.",
+            window.name()
+        ));
+        let progress = self.advance();
+        if let Some(done_at) = self.done_at.last_mut() {
+            // Skipped, not done: no time of doing it.
+            done_at.clear();
+        }
+        progress
     }
 
     /// The live values of one side.
@@ -174,6 +231,9 @@ impl LessonRun {
         let Some(step) = self.current() else {
             return Progress::Unchanged;
         };
+        if !self.decides(step) {
+            return Progress::Unchanged;
+        }
         if self.asking || !step.done_when.eval(self).holds() {
             return Progress::Unchanged;
         }
@@ -264,6 +324,12 @@ impl LessonRun {
         if !learner_note.is_empty() {
             let _ = writeln!(out, "{learner_note}\n");
         }
+        for note in &self.notes {
+            let _ = writeln!(out, "- {note}");
+        }
+        if !self.notes.is_empty() {
+            out.push('\n');
+        }
         let _ = writeln!(
             out,
             "Progress: {} of {} steps done.\n\n## Steps\n",
@@ -288,11 +354,20 @@ impl LessonRun {
             out.push('\n');
             if let Some(question) = &step.question {
                 let _ = writeln!(out, "  - Question: {}", question.ask);
-                for answer in self.answers.iter().filter(|answer| answer.step == index) {
+                let where_ = match self.decides {
+                    Some(side) => format!(" in the {} window", crate::sync::other(side).name()),
+                    None => String::new(),
+                };
+                let answers = (self.answers.iter().map(|answer| (answer, ""))).chain(
+                    self.other_answers
+                        .iter()
+                        .map(|answer| (answer, where_.as_str())),
+                );
+                for (answer, where_) in answers.filter(|(answer, _)| answer.step == index) {
                     let verdict = if answer.correct { "right" } else { "not right" };
                     let _ = writeln!(
                         out,
-                        "  - Answered `{}` ({verdict}; the session said `{}`)",
+                        "  - Answered{where_} `{}` ({verdict}; the session said `{}`)",
                         answer.given, answer.expected
                     );
                 }
@@ -410,6 +485,30 @@ done_when = "count(connected) >= 2"
             "{report}"
         );
         assert!(report.contains("\"side\":\"client\""), "{report}");
+    }
+
+    /// A client step whose condition holds on empty values (`connected == 0`) is not ticked
+    /// by the server window, which never receives the client's values.
+    #[test]
+    fn a_window_never_decides_the_other_windows_step() {
+        let text = r#"
+title = "T"
+goal = "G"
+[[step]]
+side = "client"
+say = "Close all clients"
+done_when = "connected == 0"
+"#;
+        let mut server = LessonRun::in_window(lesson(text), Side::Server);
+        assert_eq!(server.check(), Progress::Unchanged);
+        assert_eq!(
+            server.observe(Side::Server, &connected(1, "t0")),
+            Progress::Unchanged
+        );
+        assert_eq!(server.step_index(), 0, "the client window decides");
+        let mut client = LessonRun::in_window(lesson(text), Side::Client);
+        assert_eq!(client.check(), Progress::Finished);
+        assert_eq!(server.catch_up(1), Progress::Finished);
     }
 
     #[test]

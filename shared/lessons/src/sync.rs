@@ -6,14 +6,37 @@
 //! start first or not at all. Writes go to a temporary file renamed into place, so a reader
 //! never sees half a file. Each file names the process that wrote it: a position left by a
 //! window that has since closed or crashed is not joined by the next one to open.
+//!
+//! A window that draws nothing (idle, covered) would read the other's file only when next
+//! drawn, and a click meant for it would first be spent on catching up. [`LessonSync::watch`]
+//! looks at the other window's file on a thread of its own and calls a waker (the window's
+//! `request_repaint`) as soon as it changes, as rerun's viewer wakes on news.
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serversocket::private_files::{ensure_private_folder, runtime_folder, write_private_file};
+use serversocket::private_files::{
+    ensure_private_folder, private_runtime_folder, runtime_folder, write_private_file,
+};
 
 use crate::observed::Side;
+use crate::run::Answer;
+
+/// How often [`LessonSync::watch`] looks at the other window's file: a file read, small
+/// enough to do often, and often enough to feel at once.
+pub const WATCH_EVERY: Duration = Duration::from_millis(200);
+
+/// The window on the other side.
+#[must_use]
+pub fn other(side: Side) -> Side {
+    match side {
+        Side::Server => Side::Client,
+        Side::Client => Side::Server,
+    }
+}
 
 /// Where a window is in a lesson, as the other window reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +48,9 @@ pub struct Position {
     /// When this run of the lesson began (milliseconds since 1970): a reset or a new lesson in
     /// one window starts a newer run, which the other window follows.
     pub started: u64,
+    /// The answers given in this window, so the other window's report holds them too.
+    #[serde(default)]
+    pub answers: Vec<Answer>,
 }
 
 /// A position as written, with the process that wrote it.
@@ -65,9 +91,26 @@ impl LessonSync {
     /// `serversocket-lessons` in the user's runtime folder (`$XDG_RUNTIME_DIR`, else
     /// `serversocket-UID` in the temp folder). A fixed name in the shared temp folder let
     /// another user of the machine make it first and steer the windows.
+    ///
+    /// When another user took `serversocket-UID` first, the folder is in the user's cache
+    /// folder instead ([`private_runtime_folder`]); [`LessonSync::default_dir_note`] says so.
     #[must_use]
     pub fn default_dir() -> PathBuf {
-        runtime_folder().join("serversocket-lessons")
+        private_runtime_folder()
+            .map_or_else(|_| runtime_folder(), |folder| folder.path)
+            .join("serversocket-lessons")
+    }
+
+    /// What a window should say about [`LessonSync::default_dir`]: why it is not the usual
+    /// folder, or why there is none (lesson sync and the other window's button are then off).
+    #[must_use]
+    pub fn default_dir_note() -> Option<String> {
+        match private_runtime_folder() {
+            Ok(folder) => folder.fell_back,
+            Err(problem) => Some(format!(
+                "The two windows cannot follow each other: {problem}"
+            )),
+        }
     }
 
     /// The folder.
@@ -112,6 +155,39 @@ impl LessonSync {
     pub fn clear(&self, side: Side) {
         let _ = std::fs::remove_file(self.file(side));
     }
+
+    /// Calls `wake` whenever `side`'s file changes (or first appears), from a thread that
+    /// looks every [`WATCH_EVERY`] until the returned [`Watcher`] is dropped.
+    #[must_use]
+    pub fn watch(&self, side: Side, wake: Box<dyn Fn() + Send + Sync>) -> Watcher {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let file = self.file(side);
+        let looked = std::thread::Builder::new()
+            .name(format!("lesson sync: {} window", side.name()))
+            .spawn(move || {
+                let mut last: Option<Vec<u8>> = None;
+                // Ends when the Watcher (the sender) is dropped.
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(WATCH_EVERY) {
+                    let now = std::fs::read(&file).ok();
+                    if now.is_some() && now != last {
+                        wake();
+                    }
+                    last = now;
+                }
+            });
+        if let Err(problem) = looked {
+            // The window still follows when it is drawn; it is only slower to notice.
+            eprintln!("lessons: cannot watch the other window's progress: {problem}");
+        }
+        Watcher { _stop: stop }
+    }
+}
+
+/// Keeps [`LessonSync::watch`]'s thread looking; dropping it ends the thread.
+#[derive(Debug)]
+pub struct Watcher {
+    /// Dropped with the watcher: the thread sees its channel close and ends.
+    _stop: mpsc::Sender<()>,
 }
 
 #[cfg(test)]
@@ -127,6 +203,7 @@ mod tests {
             lesson: "the-pool".into(),
             step: 3,
             started: 1,
+            answers: Vec::new(),
         };
         sync.write(Side::Client, &position).expect("written");
         assert_eq!(sync.read(Side::Client), Some(position));
@@ -168,6 +245,7 @@ mod tests {
             lesson: "the-pool".into(),
             step: 1,
             started: 1,
+            answers: Vec::new(),
         };
         let refused = sync
             .write(Side::Server, &position)
@@ -184,6 +262,36 @@ mod tests {
             );
             assert!(sync.write(Side::Server, &position).is_err());
         }
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    /// A change of the other window's file wakes this one at once, without a frame drawn.
+    #[test]
+    fn a_change_of_the_other_window_wakes_this_one() {
+        let dir = std::env::temp_dir().join(format!("lesson-sync-wake-{}", std::process::id()));
+        let sync = LessonSync::new(&dir);
+        let (woke, wakes) = mpsc::channel();
+        let watcher = sync.watch(
+            Side::Server,
+            Box::new(move || {
+                let _ = woke.send(());
+            }),
+        );
+        let mut position = Position {
+            lesson: "the-pool".into(),
+            step: 0,
+            started: 1,
+            answers: Vec::new(),
+        };
+        for step in 0..3 {
+            position.step = step;
+            sync.write(Side::Server, &position).expect("written");
+            assert!(
+                wakes.recv_timeout(Duration::from_secs(20)).is_ok(),
+                "woken for step {step}"
+            );
+        }
+        drop(watcher);
         std::fs::remove_dir_all(&dir).expect("clean up");
     }
 

@@ -85,7 +85,13 @@ pub fn human_line(side: Side, event: &Event) -> Option<String> {
             syn_recv,
             overflows,
         } => {
-            let mut line = format!("Kernel accept queue: {waiting} waiting (capacity {capacity})");
+            let mut line = format!("Kernel accept queue: {waiting} waiting (capacity {capacity}");
+            // Linux takes a connection into the queue while fewer than backlog + 1 wait, so
+            // `--backlog 0` holds one: said, so "1 waiting (capacity 0)" does not look wrong.
+            if waiting > capacity {
+                line.push_str("; Linux lets one more than the backlog wait");
+            }
+            line.push(')');
             // Only said when there is something to say, so the usual line stays short.
             if *syn_recv > 0 {
                 let _ = write!(line, ", {syn_recv} half-open (SYN received)");

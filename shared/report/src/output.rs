@@ -184,7 +184,11 @@ impl Output {
             None
         };
         let (stopped, stop) = io::pipe()?;
-        let mut output = Self::spawn(pipe, limit, dropped_line)?;
+        let mut output = if direct.is_some() || !is_regular_file(&pipe) {
+            Self::spawn(pipe, limit, dropped_line)?
+        } else {
+            Self::spawn(WholeLinesFile(pipe), limit, dropped_line)?
+        };
         output.direct = direct;
         output.watch_stop = Some(stop);
         let shared = Arc::clone(&output.shared);
@@ -336,10 +340,19 @@ impl Write for Output {
 impl Drop for Output {
     fn drop(&mut self) {
         let finished = self.finish(FINISH_WAIT);
+        let reader_gone = self.shared.lock().reader_gone;
         if let Some(failure) = self.failure() {
             tell_stderr(&format!(
-                "The output could not be written ({failure}); the program stopped.\n"
+                "The output could not be written ({failure}); the program stopped. Every line \
+                 written ends whole: a line cut by the failure was taken back out of the file.\n"
             ));
+        } else if reader_gone {
+            // `| head -1`: a normal way to stop, but said, so a program that ends with clients
+            // connected does not look as if it crashed or finished its work.
+            tell_stderr(
+                "Output ended: whoever read it closed the pipe (as `| head` does), so the \
+                 program stopped.\n",
+            );
         } else if !finished {
             // The reader is there but does not read (`| sleep 60`), and the program stops:
             // what it never got is said where it can still be seen.
@@ -370,6 +383,42 @@ fn tell_stderr(message: &str) {
         }
     }
     let _ = io::stderr().write_all(message.as_bytes());
+}
+
+/// Output to a regular file (`> out.ndjson`) that never ends in half a line: a write that
+/// fails part-way (the disk filled up) is taken back, the file cut to where the write began,
+/// so every line a reader finds there is whole.
+#[cfg(unix)]
+struct WholeLinesFile(std::fs::File);
+
+#[cfg(unix)]
+impl Write for WholeLinesFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    /// The writer thread writes whole lines at a time through this.
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        use std::io::Seek;
+        let start = self.0.stream_position();
+        self.0.write_all(buf).inspect_err(|_| {
+            if let Ok(start) = start {
+                let _ = self.0.set_len(start);
+                let _ = self.0.seek(io::SeekFrom::Start(start));
+            }
+        })
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Whether `file` is a regular file (stdout redirected to one), which [`WholeLinesFile`] can
+/// cut back; a terminal, a socket or a device cannot be.
+#[cfg(unix)]
+fn is_regular_file(file: &std::fs::File) -> bool {
+    file.metadata().is_ok_and(|meta| meta.is_file())
 }
 
 /// The most bytes a pipe takes in one write without splitting or blocking, given room for

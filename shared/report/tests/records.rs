@@ -261,6 +261,7 @@ fn events() -> Vec<Event> {
                 protocol: protocol.into(),
                 cipher: cipher.into(),
                 handshake,
+                peer_fingerprint: None,
             },
         });
     }

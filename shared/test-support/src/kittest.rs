@@ -150,6 +150,17 @@ pub fn remembered<T: serde::de::DeserializeOwned>(
     eframe::get_value(&storage, eframe::APP_KEY).expect("settings saved")
 }
 
+/// The window of the next run: `open` gets the settings `app` saves as it closes, and the new
+/// window has drawn its first frame.
+pub fn next_run<W: Window, S: serde::de::DeserializeOwned>(
+    app: &mut impl serversocket_ui::shell::AppWindow,
+    open: impl FnOnce(S) -> Harness<'static, W>,
+) -> Harness<'static, W> {
+    let mut next = open(remembered(app));
+    next.run();
+    next
+}
+
 impl eframe::Storage for MemoryStorage {
     fn get_string(&self, key: &str) -> Option<String> {
         self.0.get(key).cloned()
@@ -184,6 +195,13 @@ pub fn open_concepts<S>(harness: &mut Harness<'_, S>, entries: &[&str]) {
 pub fn toggled<S>(harness: &Harness<'_, S>, label: &str) -> Option<egui::accesskit::Toggled> {
     use egui_kittest::kittest::{NodeT as _, Queryable as _};
     harness.get_by_label(label).accesskit_node().toggled()
+}
+
+/// Whether the window shows a widget whose label contains `text` (a line of the log, a
+/// status, a hint).
+pub fn shows<S>(harness: &Harness<'_, S>, text: &str) -> bool {
+    use egui_kittest::kittest::Queryable as _;
+    harness.query_by_label_contains(text).is_some()
 }
 
 /// Fails the test unless the window shows a widget labelled with each `label`, naming in the

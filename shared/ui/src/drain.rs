@@ -27,3 +27,20 @@ pub fn drain_events(
     }
     taken
 }
+
+/// A chip that says the window made its sockets wait, shown once it did: the sockets found
+/// the event channel full `waits` times (see [`EventReceiver::waits`]). A window is meant
+/// never to slow what it watches; when it does, the learner must not take the slowness for
+/// the server's.
+pub fn fell_behind_ui(ui: &mut egui::Ui, receiver: &EventReceiver) {
+    let waits = receiver.waits();
+    if waits > 0 {
+        crate::theme::chip(
+            ui,
+            format!("window fell behind: sockets waited {waits}×"),
+            crate::theme::VERMILLION,
+            "The sockets found this window's event queue full and waited for it to take their \
+             events: for that time the window, not the network, slowed them down",
+        );
+    }
+}

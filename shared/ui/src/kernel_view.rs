@@ -4,7 +4,7 @@
 
 use serversocket_kernel::TcpView;
 
-use crate::{RowState, SocketRow};
+use crate::SocketRow;
 
 /// The colour of a connection the server's kernel holds in its accept queue (the server
 /// window draws those waiting connections in the same colour).
@@ -16,10 +16,7 @@ pub const IN_ACCEPT_QUEUE_TIP: &str = "Accepted by the server's kernel, not yet 
 /// True while the server's kernel holds this client's connection in its accept queue.
 #[must_use]
 pub fn in_accept_queue(row: &SocketRow) -> bool {
-    row.state == RowState::Connected
-        && row
-            .kernel
-            .is_some_and(|view| view.peer_accepted == Some(false))
+    row.waits_in_accept_queue()
 }
 
 /// The State cell: the socket's state in its colour, then the kernel's TCP state; hovering

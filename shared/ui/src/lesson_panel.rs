@@ -7,15 +7,19 @@
 //! ([`mark`]).
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use serversocket::Event;
-use serversocket_lessons::sync::{LessonSync, Position};
+use serversocket_lessons::sync::{self, LessonSync, Position, Watcher};
 use serversocket_lessons::{
     self as lesson, Lesson, LessonRun, Progress, Settings, Side, lesson_record,
 };
 
+#[cfg(test)]
+mod tests;
 mod ui;
 
 /// How often the other window's progress is read.
@@ -74,6 +78,12 @@ pub struct LessonPanel {
     /// `None` in a window of its own (tests): it follows no other window.
     sync: Option<LessonSync>,
     last_sync: Option<Instant>,
+    /// Looks at the other window's file on a thread and wakes this window when it changes
+    /// (started at the first frame, which brings the context to wake).
+    watcher: Option<Watcher>,
+    /// Set by the watcher: the other window moved, follow it now rather than at the next
+    /// `SYNC_EVERY`.
+    news: Arc<AtomicBool>,
     /// The learner's name for the report.
     learner: String,
     /// Where the last report went, or why it could not be written.
@@ -91,13 +101,17 @@ impl LessonPanel {
         sync: Option<LessonSync>,
         saved: &SavedLesson,
     ) -> LessonPanel {
-        let (lessons, load_problem) = match lesson::catalog(extra) {
-            Ok(lessons) => (lessons, None),
-            Err(problem) => (
-                lesson::catalog(None).unwrap_or_default(),
-                Some(problem.to_string()),
-            ),
-        };
+        // A teacher's file that does not load is skipped and named, here and on stderr; the
+        // other lessons are there as usual.
+        let lesson::Catalog { lessons, skipped } = lesson::catalog(extra);
+        let skipped: Vec<String> = skipped
+            .iter()
+            .map(|problem| format!("Lesson skipped: {problem}"))
+            .collect();
+        for line in &skipped {
+            eprintln!("{line}");
+        }
+        let load_problem = (!skipped.is_empty()).then(|| skipped.join("\n"));
         let mut panel = LessonPanel {
             side,
             lessons,
@@ -112,17 +126,21 @@ impl LessonPanel {
             pending: None,
             sync,
             last_sync: None,
+            watcher: None,
+            news: Arc::new(AtomicBool::new(false)),
             learner: saved.learner.clone(),
             exported: None,
         };
         if let Some(name) = &saved.lesson {
-            panel.resume(name, saved.step, saved.started);
+            panel.begin(name, saved.step, saved.started, None);
         }
         panel.open = saved.open;
         panel
     }
 
-    /// Starts the lesson called `name` from its first step.
+    /// Starts the lesson called `name` from its first step (Start, Reset lesson, `--lesson`),
+    /// with both windows brought back to nothing first ([`Settings::fresh_start`]); the report
+    /// says so.
     ///
     /// # Errors
     /// When no lesson has that name (the message lists the names).
@@ -139,7 +157,8 @@ impl LessonPanel {
                 )
             })?;
         self.chosen = index;
-        self.resume(name, 0, now_ms());
+        let note = self.start_note(name, self.side);
+        self.begin(name, 0, now_ms(), Some(note));
         self.open = true;
         self.publish();
         Ok(())
@@ -161,6 +180,14 @@ impl LessonPanel {
             Some(LessonSync::new(LessonSync::default_dir())),
             saved,
         );
+        // Another user took the usual shared folder: said here and on stderr.
+        if let Some(note) = LessonSync::default_dir_note() {
+            eprintln!("{note}");
+            panel.load_problem = Some(match panel.load_problem.take() {
+                Some(problems) => format!("{problems}\n{note}"),
+                None => note,
+            });
+        }
         if let Some(name) = lesson {
             panel.start_or_explain(name);
         }
@@ -169,12 +196,13 @@ impl LessonPanel {
 
     /// The panel at the window's right, while it is open. Call before the central panel.
     /// It starts at under a third of the window, so the main view keeps its room on a small
-    /// screen (240 pt at 800 wide).
+    /// screen (240 pt at 800 wide; 205 pt at 683, half of 1366, where the server table's
+    /// Disconnect still shows).
     pub fn side_panel_ui(&mut self, ui: &mut egui::Ui) {
         if self.open {
             egui::Panel::right("lessons")
                 .resizable(true)
-                .default_size((ui.available_width() * 0.3).clamp(220.0, 320.0))
+                .default_size((ui.available_width() * 0.3).clamp(200.0, 320.0))
                 .show(ui, |ui| self.ui(ui));
         }
     }
@@ -187,17 +215,49 @@ impl LessonPanel {
         }
     }
 
-    /// Follows `name` from `step` of the run that began at `started`.
-    fn resume(&mut self, name: &str, step: usize, started: u64) {
+    /// Follows `name` from `step` of the run that began at `started`. `fresh` (the note for
+    /// the report) starts it from nothing: the first step's settings with everything of
+    /// before stopped and closed.
+    fn begin(&mut self, name: &str, step: usize, started: u64, fresh: Option<String>) {
         let Some(index) = self.lessons.iter().position(|lesson| lesson.name == name) else {
             return;
         };
-        let mut run = LessonRun::new(self.lessons[index].clone());
+        let mut run = LessonRun::in_window(self.lessons[index].clone(), self.side);
         run.catch_up(step);
+        let fresh_start = fresh.is_some();
+        if let Some(note) = fresh {
+            run.note(note);
+        }
         self.chosen = index;
         self.started = started;
         self.run = Some(run);
+        // Nothing of the run before is this run's: no answer line, no report written.
+        self.feedback = None;
+        self.answer.clear();
+        self.exported = None;
         self.step_begins();
+        if fresh_start {
+            self.pending = Some(Settings::fresh_start(
+                &self.pending.take().unwrap_or_default(),
+            ));
+        }
+    }
+
+    /// What the report says about a start (or a reset, when `name` was already running) in
+    /// `by`'s window.
+    fn start_note(&self, name: &str, by: Side) -> String {
+        let reset_at = self
+            .run
+            .as_ref()
+            .filter(|run| run.lesson().name == name)
+            .map(|run| run.step_index() + 1);
+        let what = match reset_at {
+            Some(step) => format!("Reset lesson at step {step}, in the {} window", by.name()),
+            None => format!("Started in the {} window", by.name()),
+        };
+        format!(
+            "{what}: each window was first brought back to nothing (the server stopped listening and closed its connections, the client closed its sockets and removed the finished ones), so only what happened since counts."
+        )
     }
 
     /// What to remember between runs.
@@ -280,6 +340,8 @@ impl LessonPanel {
             self.answer.clear();
         }
         self.progressed(progress);
+        // Every answer, right or not, goes to the other window's report too.
+        self.publish();
         Some(correct)
     }
 
@@ -289,7 +351,12 @@ impl LessonPanel {
         let steps = self.run.as_ref().map_or(0, |run| run.lesson().steps.len());
         for _ in 0..=steps {
             match progress {
-                Progress::Unchanged | Progress::Asking => return,
+                Progress::Unchanged => return,
+                Progress::Asking => {
+                    // A new question: the verdict on the last one is no longer news.
+                    self.feedback = None;
+                    return;
+                }
                 Progress::NextStep | Progress::Finished => {
                     self.step_begins();
                     self.publish();
@@ -325,6 +392,7 @@ impl LessonPanel {
                 lesson: run.lesson().name.clone(),
                 step: run.step_index(),
                 started: self.started,
+                answers: run.answers().to_vec(),
             };
             let Some(sync) = &self.sync else {
                 return;
@@ -339,15 +407,18 @@ impl LessonPanel {
     /// Follows the other window: a newer run of a lesson is joined; the same run is caught up
     /// with when the other window is further.
     pub fn follow_other_window(&mut self) {
-        let other = match self.side {
-            Side::Server => Side::Client,
-            Side::Client => Side::Server,
-        };
+        let other = sync::other(self.side);
         let Some(position) = self.sync.as_ref().and_then(|sync| sync.read(other)) else {
             return;
         };
         if position.started > self.started {
-            self.resume(&position.lesson, position.step, position.started);
+            // A run the other window began just now starts from nothing here too; one it
+            // began while this window was closed is joined where it is.
+            let fresh = (position.step == 0).then(|| self.start_note(&position.lesson, other));
+            self.begin(&position.lesson, position.step, position.started, fresh);
+            if let Some(run) = &mut self.run {
+                run.set_other_answers(position.answers);
+            }
             self.open = true;
             self.publish();
             return;
@@ -358,10 +429,10 @@ impl LessonPanel {
                 .as_ref()
                 .is_some_and(|run| run.lesson().name == position.lesson);
         if same_run {
-            let progress = self
-                .run
-                .as_mut()
-                .map_or(Progress::Unchanged, |run| run.catch_up(position.step));
+            let progress = self.run.as_mut().map_or(Progress::Unchanged, |run| {
+                run.set_other_answers(position.answers);
+                run.catch_up(position.step)
+            });
             if progress != Progress::Unchanged {
                 self.feedback = None;
                 self.progressed(progress);
@@ -374,10 +445,24 @@ impl LessonPanel {
     /// runs the window repaints that often, since the other window's progress and a hint's
     /// time arrive without an event; with no lesson an idle window stays idle.
     pub fn tick(&mut self, ctx: &egui::Context) {
+        if self.watcher.is_none()
+            && let Some(sync) = &self.sync
+        {
+            let (news, ctx) = (self.news.clone(), ctx.clone());
+            self.watcher = Some(sync.watch(
+                sync::other(self.side),
+                Box::new(move || {
+                    news.store(true, Ordering::Relaxed);
+                    ctx.request_repaint();
+                }),
+            ));
+        }
         let now = Instant::now();
-        if self
-            .last_sync
-            .is_none_or(|last| now.duration_since(last) >= SYNC_EVERY)
+        let news = self.news.swap(false, Ordering::Relaxed);
+        if news
+            || self
+                .last_sync
+                .is_none_or(|last| now.duration_since(last) >= SYNC_EVERY)
         {
             self.last_sync = Some(now);
             self.follow_other_window();

@@ -11,6 +11,7 @@
 //! - [`shell`]: one app shell for both windows: lessons, the other window, saving, opening.
 //! - [`log`]: [`EventLog`], every event as the seed's line, and [`LogView`], its virtualized view.
 //! - [`log_entry`]: [`log_entry::LogEntry`], one line of the log (the log and the sequence read it).
+//! - [`copy`]: Copy buttons: the system clipboard, and "Copied N lines" beside them.
 //! - [`field`]: a labelled field with its tooltip, the unit of every settings row.
 //! - [`file_dialog`]: the system's Save as dialog, on a thread of its own.
 //! - [`log_to_file`]: the log written to a file as it happens (text or NDJSON, rotated).
@@ -32,6 +33,7 @@
 #![forbid(unsafe_code)]
 
 pub mod concepts_window;
+pub mod copy;
 pub mod details;
 pub mod diagnostics;
 pub mod drain;
@@ -58,8 +60,8 @@ pub mod timeline;
 pub mod tls_concepts;
 
 pub use details::details_ui;
-pub use drain::drain_events;
-pub use log::{EventLog, LogView};
+pub use drain::{drain_events, fell_behind_ui};
+pub use log::{EventLog, LogView, log_panel, main_view};
 pub use repaint::RepaintOnEvent;
 pub use rows::{SocketRow, SocketRows};
 pub use send_box::{SendAction, SendBox, SendRequest};

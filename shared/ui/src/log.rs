@@ -5,6 +5,7 @@
 //! scrolled up, clears, shows data as text or hex, and exports NDJSON in the headless
 //! `--json` schema.
 
+mod panel;
 mod view;
 
 #[cfg(test)]
@@ -20,6 +21,7 @@ use serversocket_report::log_file::LogFile;
 use serversocket_report::{Record, Role, human_line};
 
 pub use crate::log_entry::LogEntry;
+pub use panel::{LEAST_LINES, log_panel, main_view};
 pub use view::LogView;
 
 /// The most lines the log keeps; past it the oldest tenth is dropped. A window left running

@@ -23,9 +23,10 @@ impl LogEntry {
         self.event.socket()
     }
 
-    /// True for errors, which the view colours.
+    /// True for failures, which the view colours red. A close by the peer is reported as
+    /// Error 102 (the seed's line stays), but it is the normal end of a connection: neutral.
     #[must_use]
     pub fn is_error(&self) -> bool {
-        matches!(self.event, Event::Error { .. })
+        matches!(&self.event, Event::Error { error, .. } if !error.is_peer_close())
     }
 }

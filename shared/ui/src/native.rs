@@ -114,6 +114,11 @@ impl<A: eframe::App> eframe::App for Placed<A> {
             let place = placement(monitor, self.side);
             ctx.send_viewport_cmd(egui::ViewportCommand::OuterPosition(place.position));
             ctx.send_viewport_cmd(egui::ViewportCommand::InnerSize(place.size));
+            // Stacked, the client stands in front whichever app mapped last, as the README
+            // says: the server's Listen is one click (or F6) away.
+            if self.side == Side::Right && stacked(monitor) {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+            }
         }
         self.app.logic(ctx, frame);
     }

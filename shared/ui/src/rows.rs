@@ -43,6 +43,9 @@ pub struct SocketRow {
     pub client_port: Option<u16>,
     /// What its TLS handshake agreed on (a secure socket, once secured).
     pub tls: Option<TlsInfo>,
+    /// "closed by the server" (or client) once the peer closed in good order: the last
+    /// error's 102 is then the normal end, drawn as such.
+    pub closed_by_peer: Option<&'static str>,
 }
 
 impl SocketRow {
@@ -50,6 +53,16 @@ impl SocketRow {
     #[must_use]
     pub fn client_label(&self) -> Option<String> {
         self.client_port.map(|port| format!("client :{port}"))
+    }
+
+    /// True while the server's kernel holds this client's connection in its accept queue:
+    /// connected as far as the client's kernel knows, not yet accepted by a server socket.
+    #[must_use]
+    pub fn waits_in_accept_queue(&self) -> bool {
+        self.state == RowState::Connected
+            && self
+                .kernel
+                .is_some_and(|view| view.peer_accepted == Some(false))
     }
 
     fn new(id: SocketId, state: RowState) -> Self {
@@ -67,6 +80,7 @@ impl SocketRow {
             kernel: None,
             client_port: None,
             tls: None,
+            closed_by_peer: None,
         }
     }
 }
@@ -83,6 +97,8 @@ pub struct SocketRows {
     /// chips show them every frame, and at ten thousand rows two walks over them (a cache miss
     /// a row) were a quarter of a frame.
     bytes: (u64, u64),
+    /// How many rows wait in the server's accept queue, kept like `tally`.
+    in_accept_queue: usize,
 }
 
 impl SocketRows {
@@ -91,6 +107,19 @@ impl SocketRows {
         let Some(id) = event.socket() else {
             return;
         };
+        // What the kernel says of a connection is a detail of its row, never the news that
+        // makes one: it still reports a socket after the socket closed (TIME_WAIT, then gone
+        // a minute later), when the learner may have removed its row.
+        if let Event::KernelState { view, .. } = event {
+            if let Some(row) = self.rows.get_mut(&id) {
+                let waited = row.waits_in_accept_queue();
+                row.kernel = *view;
+                self.in_accept_queue = self.in_accept_queue
+                    + usize::from(row.waits_in_accept_queue())
+                    - usize::from(waited);
+            }
+            return;
+        }
         let tally = &mut self.tally;
         let row = self.rows.entry(id).or_insert_with(|| {
             let state = match role {
@@ -101,6 +130,7 @@ impl SocketRows {
             SocketRow::new(id, state)
         });
         let before = row.state;
+        let waited = row.waits_in_accept_queue();
         match event {
             Event::Connected { local, remote, .. } => {
                 row.state = RowState::Connected;
@@ -132,6 +162,10 @@ impl SocketRows {
             }
             Event::Error { error, .. } => {
                 row.last_error = Some((error.code(), error.meaning()));
+                row.closed_by_peer = error.is_peer_close().then_some(match role {
+                    Role::Server => "closed by the client",
+                    Role::Client => "closed by the server",
+                });
                 // A client whose connection is cut before the server sent a byte was never
                 // served: e.g. it waited in the backlog of a listener that then closed (the
                 // naive server), and the OS reset it.
@@ -146,18 +180,22 @@ impl SocketRows {
             Event::Closed { .. } | Event::Released { .. } if row.state != RowState::Failed => {
                 row.state = RowState::Closed;
             }
-            Event::KernelState { view, .. } => row.kernel = *view,
             _ => {}
         }
-        // The kernel's reports are the log's and the tooltip's; the row's last event stays
-        // what the socket itself did.
-        if !matches!(event, Event::KernelState { .. })
-            && let Some(line) = human_line(role, event)
-        {
+        if let Some(line) = human_line(role, event) {
             row.last_event = line;
         }
         tally[before as usize] -= 1;
         tally[row.state as usize] += 1;
+        self.in_accept_queue =
+            self.in_accept_queue + usize::from(row.waits_in_accept_queue()) - usize::from(waited);
+    }
+
+    /// How many rows wait in the server's accept queue (see
+    /// [`SocketRow::waits_in_accept_queue`]); they count as connected in [`Self::count`].
+    #[must_use]
+    pub fn in_accept_queue(&self) -> usize {
+        self.in_accept_queue
     }
 
     /// The rows in id order.
@@ -303,12 +341,48 @@ mod tests {
     }
 
     #[test]
+    fn the_kernel_never_brings_back_a_removed_row_nor_changes_a_closed_one() {
+        let mut rows = SocketRows::default();
+        for id in 0..3 {
+            connected(&mut rows, id);
+            rows.apply(
+                Role::Client,
+                &Event::Closed {
+                    socket: SocketId(id),
+                },
+            );
+        }
+        let gone = |id| Event::KernelState {
+            socket: SocketId(id),
+            view: None,
+        };
+        // Closed, then the kernel's TIME_WAIT and its end: the row stays Closed.
+        rows.apply(Role::Client, &gone(0));
+        assert_eq!(
+            rows.get(SocketId(0)).map(|row| row.state),
+            Some(RowState::Closed)
+        );
+        rows.remove_finished();
+        // A minute later the kernel reports the connections gone: no row comes back.
+        for id in 0..3 {
+            rows.apply(Role::Client, &gone(id));
+        }
+        assert_eq!(rows.iter().count(), 0);
+        assert_eq!(counted(&rows), vec![0; STATES.len()]);
+    }
+
+    #[test]
     fn the_kept_counts_follow_every_change_of_state() {
         let mut rows = SocketRows::default();
         for id in 0..6 {
             connected(&mut rows, id);
         }
         lost(&mut rows, 0); // never served: failed
+        assert_eq!(
+            rows.get(SocketId(0)).and_then(|row| row.closed_by_peer),
+            None,
+            "a reset is a failure, not the peer's close"
+        );
         rows.apply(
             Role::Client,
             &Event::data(SocketId(1), &bytes::Bytes::from_static(b"hi")),

@@ -80,6 +80,10 @@ pub trait AppWindow: Sized + 'static {
     fn shell_mut(&mut self) -> &mut Shell;
     /// Draws one frame.
     fn frame_ui(&mut self, ui: &mut egui::Ui);
+    /// Takes what the sockets reported into the window's state. eframe calls it before each
+    /// frame, and also while the window is minimized or covered and draws nothing: the
+    /// sockets' events must be taken all the same, or a hidden server would stop serving.
+    fn take_events(&mut self, ctx: &egui::Context);
     /// The lesson remembered from the last run (in the settings), which the app resumes.
     fn remembered_lesson(&self) -> &SavedLesson;
     /// The settings to remember, with what the window keeps elsewhere (the lesson, the TLS
@@ -150,13 +154,14 @@ pub fn run<W: AppWindow>(
     })
 }
 
-/// A window as eframe runs it.
-struct Framed<W>(W);
+/// A window as eframe runs it (public so that a test can run it as eframe does).
+pub struct Framed<W>(pub W);
 
 impl<W: AppWindow> eframe::App for Framed<W> {
-    // eframe runs only this while the window is covered or minimized: a request from the
-    // other window to come to the front must be seen then too (`ui` sees it otherwise).
+    // eframe runs only this while the window is covered or minimized: the sockets' events
+    // and a request from the other window to come to the front must be taken then too.
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.0.take_events(ctx);
         self.0.shell_mut().other.tick(ctx);
     }
 

@@ -40,9 +40,30 @@ pub fn action_button(
     what: &str,
     (shortcut, lesson_mark): (&KeyboardShortcut, &str),
 ) -> egui::Response {
+    steady_action_button(ui, text, "", enabled, what, (shortcut, lesson_mark))
+}
+
+/// An [`action_button`] at least as wide as it would be with the text `widest`, so that a
+/// button whose words change (Listen, Stop Listening) never moves what stands after it.
+pub fn steady_action_button(
+    ui: &mut egui::Ui,
+    text: impl Into<egui::WidgetText>,
+    widest: &str,
+    enabled: bool,
+    what: &str,
+    (shortcut, lesson_mark): (&KeyboardShortcut, &str),
+) -> egui::Response {
     let tip = tip(ui, what, shortcut);
+    let widest = egui::WidgetText::from(widest)
+        .into_galley(ui, None, f32::INFINITY, egui::TextStyle::Button)
+        .size()
+        .x;
+    let min_width = widest + 2.0 * ui.spacing().button_padding.x;
     let button = ui
-        .add_enabled(enabled, egui::Button::new(text))
+        .add_enabled(
+            enabled,
+            egui::Button::new(text).min_size(egui::vec2(min_width, 0.0)),
+        )
         .on_hover_text(tip);
     crate::lesson_panel::mark(ui, lesson_mark, &button);
     button

@@ -30,12 +30,14 @@ pub fn socket_table_ui<'a>(
     let mut actions = Vec::new();
     let mut rows: Vec<&mut SocketRow> = rows.collect();
     let row_height = ui.spacing().interact_size.y + 4.0;
-    // At most 40% of what is left, and never so much that the log below (the main view: its
-    // filter row and a few lines) is squeezed to a sliver; but always a few rows.
-    let log_room = 8.0 * row_height;
-    let max_height = (ui.available_height() * 0.4)
-        .min(ui.available_height() - log_room)
-        .clamp(3.0 * row_height, 260.0);
+    // What is left (the log has a panel of its own), less the details pane of a selected
+    // socket; but always a few rows.
+    let details_room = if selected.is_some() {
+        6.0 * row_height
+    } else {
+        0.0
+    };
+    let max_height = (ui.available_height() - details_room).clamp(3.0 * row_height, 400.0);
     // One line per row: long text is cut (hover shows it); a window narrower than the
     // essential columns scrolls the table sideways.
     egui::ScrollArea::horizontal()
@@ -139,8 +141,14 @@ fn rows_ui(
                         actions.push(RowAction::Close(id));
                     }
                 });
-                table_row.col(|ui| match row.last_error {
-                    Some((code, meaning)) if row.state != RowState::Connected => {
+                table_row.col(|ui| match (row.last_error, row.closed_by_peer) {
+                    (Some((code, meaning)), Some(words)) if row.state == RowState::Closed => {
+                        ui.label(words).on_hover_text(format!(
+                            "The peer closed the connection in good order, the normal end; the seed reports it as Error {code} ({meaning}): {}",
+                            row.last_event
+                        ));
+                    }
+                    (Some((code, meaning)), _) if row.state != RowState::Connected => {
                         ui.colored_label(
                             ui.visuals().error_fg_color,
                             format!("Error {code} ({meaning})"),

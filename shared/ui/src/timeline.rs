@@ -85,6 +85,9 @@ pub struct Timeline {
     levels: Vec<Level>,
     rates: Vec<Rate>,
     markers: VecDeque<Marker>,
+    /// The view follows the last burst (the default, where a burst is more than a sliver
+    /// at the right edge), until the learner pans, zooms or asks for the last minute.
+    follow_burst: bool,
 }
 
 impl Timeline {
@@ -112,6 +115,7 @@ impl Timeline {
                 })
                 .collect(),
             markers: VecDeque::new(),
+            follow_burst: true,
         }
     }
 
@@ -222,20 +226,40 @@ impl Timeline {
             .show(ui, |ui| self.contents_ui(ui, now))
             .header_response
             .on_hover_text(
-                "The sockets over time: levels as steps, events per second as bars, your actions as dashed lines. Drag to pan, Ctrl+scroll to zoom, double-click to return to the last minute.",
+                "The sockets over time: levels as steps, events per second as bars, your actions as dashed lines. It follows the last burst until you pan or zoom (Zoom to last burst follows it again). Drag to pan, Ctrl+scroll to zoom, double-click to return to the last minute.",
             );
     }
 
     /// The legend and view buttons, and the plot under them, with no header (for a window
     /// that shows the timeline in a tab of its own).
     pub fn contents_ui(&mut self, ui: &mut egui::Ui, now: Instant) {
-        let jump = self.controls_ui(ui, now);
-        self.plot_ui(ui, now, jump);
+        let asked = self.controls_ui(ui, now);
+        let jump = match asked {
+            Some(View::LastMinute) => {
+                self.follow_burst = false;
+                Some([-SHORTEST_VIEW, 0.0])
+            }
+            Some(View::LastBurst) => {
+                self.follow_burst = true;
+                self.last_burst(self.seconds(now))
+            }
+            None if self.follow_burst => self.last_burst(self.seconds(now)),
+            None => None,
+        };
+        if self.plot_ui(ui, now, jump) {
+            self.follow_burst = false;
+        }
+    }
+
+    /// Whether the view follows the last burst (see [`Self::contents_ui`]).
+    #[must_use]
+    pub fn follows_the_last_burst(&self) -> bool {
+        self.follow_burst
     }
 
     /// The legend (a swatch and name per series) and the buttons that move the view. Returns
-    /// the x range (seconds before now) to show from this frame on, if a button asked for one.
-    fn controls_ui(&self, ui: &mut egui::Ui, now: Instant) -> Option<[f64; 2]> {
+    /// the view a button asked for, if one did.
+    fn controls_ui(&self, ui: &mut egui::Ui, now: Instant) -> Option<View> {
         let mut jump = None;
         ui.horizontal_wrapped(|ui| {
             let names = self
@@ -252,7 +276,7 @@ impl Timeline {
                     } else {
                         ui.painter().rect_filled(rect.shrink(1.0), 1.0, color.gamma_multiply(0.6));
                     }
-                    ui.add(egui::Label::new(egui::RichText::new(name).small()).wrap_mode(egui::TextWrapMode::Extend));
+                    ui.add(egui::Label::new(name).wrap_mode(egui::TextWrapMode::Extend));
                 });
             }
             ui.separator();
@@ -261,7 +285,7 @@ impl Timeline {
                 .on_hover_text("Show the last 60 seconds")
                 .clicked()
             {
-                jump = Some([-SHORTEST_VIEW, 0.0]);
+                jump = Some(View::LastMinute);
             }
             let burst = self.last_burst(self.seconds(now));
             if ui
@@ -269,7 +293,7 @@ impl Timeline {
                 .on_hover_text("Show the last run of changes that came close together, in milliseconds if they were")
                 .clicked()
             {
-                jump = burst;
+                jump = Some(View::LastBurst);
             }
         });
         jump
@@ -303,8 +327,8 @@ impl Timeline {
 
     /// Draws the plot up to `now`: levels as steps, rates as bars, markers as vertical lines.
     /// The x axis counts seconds before `now`, so the newest data is always at the right edge;
-    /// `jump` moves the view.
-    fn plot_ui(&self, ui: &mut egui::Ui, now: Instant, jump: Option<[f64; 2]>) {
+    /// `jump` moves the view. Returns whether the learner moved the view (drag, zoom, reset).
+    fn plot_ui(&self, ui: &mut egui::Ui, now: Instant, jump: Option<[f64; 2]>) -> bool {
         let now = self.seconds(now);
         let ago = |x: f64| x - now;
         let marker_color = ui.visuals().weak_text_color().gamma_multiply(0.7);
@@ -320,15 +344,16 @@ impl Timeline {
             )
             .fold(2.0, f64::max)
             * 1.2;
-        // A fifth of what is left, between 70 and 110 points: on a short window the table
-        // and the log below keep their room.
-        let height = (ui.available_height() * 0.2).clamp(70.0, 110.0);
-        Plot::new("timeline")
+        // A third of what is left, between 120 and 220 points: tall enough to read a burst's
+        // steps, short enough that the table and the log below keep their room.
+        let height = (ui.available_height() * 0.33).clamp(120.0, 220.0);
+        let shown = Plot::new("timeline")
             .height(height)
             .default_x_bounds(-SHORTEST_VIEW, 0.0)
             .include_y(0.0)
             .include_y(top)
-            .x_axis_label("before now")
+            .x_axis_label("time before now")
+            .y_axis_label("sockets · per second")
             .x_axis_formatter(|mark, range| time_label(mark.value, range.end() - range.start()))
             .allow_scroll(false)
             .show(ui, |plot| {
@@ -376,7 +401,19 @@ impl Timeline {
                     );
                 }
             });
+        let response = &shown.response;
+        let zoomed = response.hovered() && ui.input(|i| i.zoom_delta() != 1.0);
+        response.dragged() || response.double_clicked() || zoomed
     }
+}
+
+/// A view a button of the timeline asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum View {
+    /// The last 60 seconds, from now on.
+    LastMinute,
+    /// The last burst, followed as new bursts come.
+    LastBurst,
 }
 
 /// A tick of the time axis: seconds when the view spans seconds, milliseconds when it spans

@@ -7,11 +7,14 @@ use std::time::Duration;
 
 use egui_kittest::kittest::Queryable;
 use serversocket::seed::{CLIENT_REPLY, Greeter, SERVER_GREETING, client_hello};
-use serversocket::{Runtime, ServerSocket, SocketId, event_channel};
+use serversocket::{Runtime, SocketId, event_channel};
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{Server, connect_burst, run_until, window};
+use super::{
+    Server, accept_any_certificate, client_row, connect_burst, greeted, run_until, window,
+};
+use test_support::kittest::shows;
 
 #[test]
 fn three_connects_make_three_connected_rows_each_greeted_and_the_seed_conversation() {
@@ -22,11 +25,7 @@ fn three_connects_make_three_connected_rows_each_greeted_and_the_seed_conversati
         harness.step();
     }
     run_until(&mut harness, "three greetings", |w| {
-        (0..3).all(|i| {
-            w.client
-                .log
-                .contains(&format!("Socket {i}: {SERVER_GREETING}"))
-        })
+        (0..3).all(|i| greeted(w, i))
     });
     let window = harness.state();
     assert_eq!(window.client.rows.count(RowState::Connected), 3);
@@ -59,21 +58,11 @@ fn send_from_the_selected_sockets_details_arrives_at_the_server_and_close_closes
     });
     harness.step();
     // The row is named by the client's own port, the one the server sees as its peer's.
-    let port = harness
-        .state()
-        .client
-        .rows
-        .get(SocketId(0))
-        .unwrap()
-        .local
-        .unwrap()
-        .port();
+    let port = client_row(harness.state(), 0).local.unwrap().port();
     harness.get_by_label(&format!("0 · client :{port}")).click();
     harness.run_steps(2);
     assert!(
-        harness
-            .query_by_label_contains(&format!("Socket 0 · client :{port}"))
-            .is_some(),
+        shows(&harness, &format!("Socket 0 · client :{port}")),
         "the details pane"
     );
     harness.get_by_label("Text for socket 0").click();
@@ -91,10 +80,7 @@ fn send_from_the_selected_sockets_details_arrives_at_the_server_and_close_closes
     run_until(&mut harness, "closed", |w| {
         w.client.log.contains("Socket 0 closed.")
     });
-    assert_eq!(
-        harness.state().client.rows.get(SocketId(0)).unwrap().state,
-        RowState::Closed
-    );
+    assert_eq!(client_row(harness.state(), 0).state, RowState::Closed);
     harness.get_by_label("Remove closed").click();
     harness.step();
     assert!(harness.state().client.rows.is_empty());
@@ -151,11 +137,7 @@ fn a_bad_port_is_explained_and_connect_is_off() {
     let mut harness = window(2002);
     harness.state_mut().settings.port = "0".to_owned();
     harness.step();
-    assert!(
-        harness
-            .query_by_label_contains("a client must name one")
-            .is_some()
-    );
+    assert!(shows(&harness, "a client must name one"));
     harness.get_by_label("Connect").click();
     harness.run_steps(2);
     assert!(harness.state().client.sockets.is_empty());
@@ -167,11 +149,7 @@ fn connect_times_n_opens_a_burst_served_in_full_by_the_pool() {
     let mut harness = window(server.port);
     connect_burst(&mut harness, 10);
     run_until(&mut harness, "ten greetings", |w| {
-        (0..10).all(|i| {
-            w.client
-                .log
-                .contains(&format!("Socket {i}: {SERVER_GREETING}"))
-        })
+        (0..10).all(|i| greeted(w, i))
     });
     assert_eq!(harness.state().client.rows.count(RowState::Failed), 0);
 }
@@ -202,11 +180,7 @@ fn keyboard_shortcuts_connect_one_or_a_burst_and_clear_the_log() {
     let mut harness = window(server.port);
     harness.state_mut().settings.burst = 3;
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
-    run_until(&mut harness, "one socket", |w| {
-        w.client
-            .log
-            .contains(&format!("Socket 0: {SERVER_GREETING}"))
-    });
+    run_until(&mut harness, "one socket", |w| greeted(w, 0));
     assert_eq!(harness.state().client.sockets.len(), 1);
     harness.key_press_modifiers(
         egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
@@ -336,6 +310,9 @@ fn a_client_waiting_in_the_servers_accept_queue_is_told_apart_until_accepted() {
     });
     harness.step();
     assert!(harness.query_by_label("in accept queue").is_some());
+    // The chips count what the rows show: not connected yet, waiting in the queue.
+    assert!(harness.query_by_label("0 connected").is_some());
+    assert!(harness.query_by_label("1 in accept queue").is_some());
     let (_accepted, _) = listener.accept().unwrap();
     run_until(&mut harness, "accepted by the server", |w| {
         w.client
@@ -346,34 +323,19 @@ fn a_client_waiting_in_the_servers_accept_queue_is_told_apart_until_accepted() {
     });
     harness.step();
     assert!(harness.query_by_label("in accept queue").is_none());
-    assert_eq!(
-        harness.state().client.rows.get(SocketId(0)).unwrap().state,
-        RowState::Connected
-    );
+    assert!(harness.query_by_label("1 connected").is_some());
+    assert!(!shows(&harness, "in accept queue"));
+    assert_eq!(client_row(harness.state(), 0).state, RowState::Connected);
 }
 
 #[test]
 fn a_tls_connect_with_a_wrong_pin_fails_saying_so_and_accepting_any_certificate_is_marked_insecure()
 {
-    let certs = std::env::temp_dir().join(format!("client-window-tls-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&certs);
-    let tls = serversocket::tls::ServerTls::self_signed_in(&certs).unwrap();
-    let runtime = Runtime::new().unwrap();
-    let (sender, _events) = event_channel(None);
-    let mut server = ServerSocket::new(&runtime, sender, |_| Greeter::default());
-    server.set_port(0);
-    server.set_tls(Some(std::sync::Arc::new(tls)));
-    let port = server.listen().unwrap().port();
-
-    let mut harness = window(port);
-    harness.state_mut().tls = crate::window::tls_setting::TlsSetting::new(
-        &crate::window::tls_setting::SavedTls::default(),
-        &crate::tls_args::TlsArgs {
-            tls: true,
-            pin: Some("00".repeat(32)),
-            ..crate::tls_args::TlsArgs::default()
-        },
-    );
+    let server = super::TlsServer::start("client-window-tls");
+    let mut harness = server.window(crate::tls_args::TlsArgs {
+        pin: Some("00".repeat(32)),
+        ..crate::tls_args::TlsArgs::default()
+    });
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "the handshake refused", |w| {
         w.client
@@ -382,25 +344,11 @@ fn a_tls_connect_with_a_wrong_pin_fails_saying_so_and_accepting_any_certificate_
             .is_some_and(|row| row.state == RowState::Failed)
     });
     assert_eq!(
-        harness
-            .state()
-            .client
-            .rows
-            .get(SocketId(0))
-            .unwrap()
-            .last_error,
+        client_row(harness.state(), 0).last_error,
         Some((102, "TLS: pin mismatch"))
     );
 
-    harness
-        .get_by_label("accept any certificate (insecure)")
-        .click();
-    harness.run();
-    assert!(
-        harness
-            .query_by_label("INSECURE: the server is not checked")
-            .is_some()
-    );
+    accept_any_certificate(&mut harness);
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "connected over TLS", |w| {
         w.client.rows.get(SocketId(1)).is_some_and(|row| {
@@ -409,16 +357,7 @@ fn a_tls_connect_with_a_wrong_pin_fails_saying_so_and_accepting_any_certificate_
     });
 
     // The concepts panel's TLS part points at that handshake and at the insecure choice.
-    let protocol = harness
-        .state()
-        .client
-        .rows
-        .get(SocketId(1))
-        .unwrap()
-        .tls
-        .clone()
-        .unwrap()
-        .protocol;
+    let protocol = client_row(harness.state(), 1).tls.clone().unwrap().protocol;
     kittest::open_concepts(&mut harness, &["TLS handshake", "Certificate check"]);
     assert!(
         harness
@@ -427,10 +366,95 @@ fn a_tls_connect_with_a_wrong_pin_fails_saying_so_and_accepting_any_certificate_
             .is_some_and(|text| text.contains(protocol.as_str())),
         "the handshake's line names socket 1 and its protocol {protocol}"
     );
+    assert!(shows(
+        &harness,
+        "Now: any certificate is accepted (insecure)"
+    ));
+}
+
+#[test]
+fn a_close_by_the_server_is_drawn_as_the_normal_end_and_keeps_the_seeds_line() {
+    use std::io::Write as _;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut harness = window(listener.local_addr().unwrap().port());
+    harness.get_by_label("Connect").click();
+    harness.run_steps(2);
+    let (mut accepted, _) = listener.accept().unwrap();
+    accepted.write_all(b"bye\r\n").unwrap();
+    // The server closes in good order: its FIN, after reading all the client wrote (unread
+    // bytes would make the kernel reset the connection instead).
+    accepted.shutdown(std::net::Shutdown::Write).unwrap();
+    accepted
+        .set_read_timeout(Some(test_support::PATIENCE))
+        .unwrap();
+    let mut leftover = Vec::new();
+    std::io::Read::read_to_end(&mut accepted, &mut leftover).expect("the client's close");
+    run_until(&mut harness, "socket 0 closed", |w| {
+        w.client
+            .rows
+            .get(SocketId(0))
+            .is_some_and(|row| row.state == RowState::Closed)
+    });
+    harness.run();
+    assert!(harness.query_by_label("closed by the server").is_some());
+    let log = harness.state().client.log.entries();
+    let error = log
+        .iter()
+        .find(|entry| matches!(entry.event, serversocket::Event::Error { .. }))
+        .expect("the seed's Error 102 is still logged");
     assert!(
-        harness
-            .query_by_label_contains("Now: any certificate is accepted (insecure)")
-            .is_some()
+        error.line.contains("Error = 102 (lost connection)"),
+        "{}",
+        error.line
     );
-    let _ = std::fs::remove_dir_all(&certs);
+    assert!(
+        !error.is_error(),
+        "drawn in the log's neutral colour, not red"
+    );
+}
+
+#[test]
+fn a_certificate_of_an_unknown_ca_is_offered_for_trust_and_trusting_it_connects() {
+    let server = super::TlsServer::start("client-window-offer");
+    let presented = server.fingerprint.clone();
+    // TLS on, trusting the system's roots only: the self-signed certificate is refused.
+    let mut harness = server.window(crate::tls_args::TlsArgs::default());
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "the unknown CA refused", |w| {
+        w.client
+            .rows
+            .get(SocketId(0))
+            .is_some_and(|row| row.last_error == Some((102, "TLS: unknown CA")))
+    });
+    // The window reads the certificate the server presents, as ssh shows a host key.
+    run_until(
+        &mut harness,
+        "the presented certificate's fingerprint",
+        |w| {
+            w.trust_offer
+                .as_ref()
+                .and_then(super::super::trust_offer::TrustOffer::fingerprint)
+                .is_some()
+        },
+    );
+    let offered = harness
+        .state()
+        .trust_offer
+        .as_ref()
+        .and_then(|offer| offer.fingerprint().map(str::to_owned));
+    assert_eq!(offered.as_deref(), Some(presented.as_str()));
+    harness.run();
+    assert!(shows(&harness, &format!("SHA-256 {}…", &presented[..16])));
+    harness.get_by_label("Trust this certificate").click();
+    harness.run();
+    assert!(harness.state().trust_offer.is_none());
+
+    // Pinned, the next socket connects over TLS.
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "connected over TLS", |w| {
+        w.client
+            .rows
+            .get(SocketId(1))
+            .is_some_and(|row| row.state == RowState::Connected && row.tls.is_some())
+    });
 }

@@ -3,11 +3,12 @@
 
 use egui_kittest::kittest::Queryable;
 use serversocket::SocketId;
-use serversocket::seed::SERVER_GREETING;
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{Server, run_until, three_connected, window, window_with};
+use super::{
+    Server, accept_any_certificate, greeted, run_until, three_connected, window, window_with,
+};
 use crate::window::ClientSettings;
 
 #[test]
@@ -122,11 +123,7 @@ fn tab_reaches_connect_and_enter_presses_it() {
     let mut harness = window(server.port);
     harness.run_steps(2);
     kittest::press_by_keyboard(&mut harness, "Connect", egui::Key::Enter);
-    run_until(&mut harness, "socket 0 greeted", |w| {
-        w.client
-            .log
-            .contains(&format!("Socket 0: {SERVER_GREETING}"))
-    });
+    run_until(&mut harness, "socket 0 greeted", |w| greeted(w, 0));
     assert_eq!(harness.state().client.rows.count(RowState::Connected), 1);
 }
 
@@ -140,9 +137,9 @@ fn the_tls_choice_is_remembered_for_the_next_run_and_still_marked_insecure() {
         .click();
     harness.run();
 
-    let remembered: ClientSettings = kittest::remembered(harness.state_mut());
-    let mut next_run = window_with(kittest::SIZE, remembered);
-    next_run.run();
+    let next_run = kittest::next_run(harness.state_mut(), |settings: ClientSettings| {
+        window_with(kittest::SIZE, settings)
+    });
     let toggled = |label: &str| kittest::toggled(&next_run, label);
     assert_eq!(toggled("TLS"), Some(egui::accesskit::Toggled::True));
     assert_eq!(
@@ -155,4 +152,16 @@ fn the_tls_choice_is_remembered_for_the_next_run_and_still_marked_insecure() {
             .is_some(),
         "a remembered insecure choice is still marked"
     );
+}
+
+#[test]
+fn connect_stays_where_it_is_when_the_insecure_choice_is_ticked() {
+    let mut harness = window_with(egui::vec2(1024.0, 568.0), ClientSettings::default());
+    harness.get_by_label("TLS").click();
+    harness.run();
+    let connect = harness.get_by_label("Connect").rect();
+    let concepts = harness.get_by_label("Concepts").rect();
+    accept_any_certificate(&mut harness);
+    assert_eq!(harness.get_by_label("Connect").rect(), connect);
+    assert_eq!(harness.get_by_label("Concepts").rect(), concepts);
 }

@@ -88,6 +88,85 @@ impl kittest::Window for ClientWindow {
     }
 }
 
+/// A TLS server of the seed (a pool of greeters) with a self-signed certificate, on an
+/// ephemeral loopback port; its folder of certificates goes with it.
+struct TlsServer {
+    port: u16,
+    /// The certificate's SHA-256 fingerprint.
+    fingerprint: String,
+    certs: std::path::PathBuf,
+    _server: ServerSocket,
+    _runtime: Runtime,
+}
+
+impl TlsServer {
+    fn start(name: &str) -> Self {
+        let certs = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&certs);
+        let tls = serversocket::tls::ServerTls::self_signed_in(&certs).unwrap();
+        let fingerprint = tls.fingerprint().to_owned();
+        let runtime = Runtime::new().unwrap();
+        let (sender, _events) = event_channel(None);
+        let mut server = ServerSocket::new(&runtime, sender, |_| Greeter::default());
+        server.set_port(0);
+        server.set_tls(Some(std::sync::Arc::new(tls)));
+        let port = server.listen().unwrap().port();
+        Self {
+            port,
+            fingerprint,
+            certs,
+            _server: server,
+            _runtime: runtime,
+        }
+    }
+
+    /// A client window connecting to it with TLS, trusting as `args` say.
+    fn window(&self, args: crate::tls_args::TlsArgs) -> Harness<'static, ClientWindow> {
+        let mut harness = window(self.port);
+        harness.state_mut().tls = crate::window::tls_setting::TlsSetting::new(
+            &crate::window::tls_setting::SavedTls::default(),
+            &crate::tls_args::TlsArgs { tls: true, ..args },
+        );
+        harness
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.certs);
+    }
+}
+
+/// Ticks "accept any certificate (insecure)", and checks that the window says what that means.
+fn accept_any_certificate(harness: &mut Harness<'static, ClientWindow>) {
+    harness
+        .get_by_label("accept any certificate (insecure)")
+        .click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label("INSECURE: the server is not checked")
+            .is_some()
+    );
+}
+
+/// The row of socket `socket` (the test fails if the window has none).
+fn client_row(window: &ClientWindow, socket: u64) -> &serversocket_ui::SocketRow {
+    window
+        .client
+        .rows
+        .get(SocketId(socket))
+        .expect("a row for the socket")
+}
+
+/// Whether socket `socket` of the window logged the server's greeting.
+fn greeted(window: &ClientWindow, socket: usize) -> bool {
+    window
+        .client
+        .log
+        .contains(&format!("Socket {socket}: {SERVER_GREETING}"))
+}
+
 fn window(port: u16) -> Harness<'static, ClientWindow> {
     let settings = ClientSettings {
         port: port.to_string(),
@@ -117,11 +196,7 @@ fn three_connected(server: &Server, size: egui::Vec2) -> Harness<'static, Client
     let mut harness = window_with(size, settings);
     connect_burst(&mut harness, 3);
     run_until(&mut harness, "three greetings", |w| {
-        (0..3).all(|i| {
-            w.client
-                .log
-                .contains(&format!("Socket {i}: {SERVER_GREETING}"))
-        })
+        (0..3).all(|i| greeted(w, i))
     });
     harness.run_steps(3);
     harness

@@ -7,8 +7,9 @@ use serversocket::seed::{SERVER_GREETING, client_hello};
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{Server, connect_burst, run_until, window};
+use super::{Server, connect_burst, greeted, run_until, window};
 use crate::window::{ClientSettings, ClientWindow};
+use test_support::kittest::shows;
 
 #[test]
 fn the_send_box_writes_escapes_to_every_connected_socket_repeated_and_keeps_a_history() {
@@ -92,6 +93,46 @@ fn send_file_sends_a_file_larger_than_the_send_queue_whole_with_a_progress_bar()
     std::fs::remove_file(&path).unwrap();
 }
 
+/// Send file reads with `--send-file`'s reader: `/dev/zero`, a FIFO nobody writes to and a
+/// folder are refused in the log, in words, with no progress bar, and the window goes on.
+#[cfg(unix)]
+#[test]
+fn send_file_refuses_a_device_a_fifo_and_a_folder_without_waiting_on_them() {
+    let server = Server::start();
+    let mut harness = window(server.port);
+    harness.state_mut().settings.reply = false;
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "connected", |w| {
+        w.client.rows.count(RowState::Connected) == 1
+    });
+    let fifo = std::env::temp_dir().join(format!("send-box-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|status| status.success()), "mkfifo");
+    let folder = std::env::temp_dir();
+    for (path, kind) in [
+        (std::path::Path::new("/dev/zero"), "a device"),
+        (fifo.as_path(), "a FIFO"),
+        (folder.as_path(), "a folder"),
+    ] {
+        harness.state_mut().send_box.file = path.display().to_string();
+        harness.step();
+        harness.get_by_label("Send file").click();
+        harness.step();
+        assert!(
+            harness.state().client.file_sends.is_empty(),
+            "no bar for {kind}"
+        );
+        let said = format!("{} is not a regular file ({kind})", path.display());
+        run_until(&mut harness, "the refusal logged", |w| {
+            w.client.log.contains(&said)
+        });
+    }
+    // Still connected and serving: nothing waited on the FIFO.
+    assert_eq!(harness.state().client.rows.count(RowState::Connected), 1);
+    std::fs::remove_file(&fifo).unwrap();
+}
+
 #[test]
 fn the_log_is_written_to_a_file_as_it_happens_and_copied_as_text() {
     let server = Server::start();
@@ -105,11 +146,7 @@ fn the_log_is_written_to_a_file_as_it_happens_and_copied_as_text() {
     harness.step();
     assert!(harness.state().client.log.file().is_some(), "writing");
     harness.get_by_label("Connect").click();
-    run_until(&mut harness, "greeted", |w| {
-        w.client
-            .log
-            .contains(&format!("Socket 0: {SERVER_GREETING}"))
-    });
+    run_until(&mut harness, "greeted", |w| greeted(w, 0));
     // The writer thread is asynchronous: wait (bounded) until the file holds the greeting.
     let wanted = format!("Socket 0: {SERVER_GREETING}");
     let written = test_support::within_patience(|| {
@@ -152,11 +189,7 @@ fn the_stream_views_segments_match_the_writes_and_reads_and_the_lines_are_found(
             w.stream.view.queues == Some((18, 0))
         });
         harness.run();
-        assert!(
-            harness
-                .query_by_label_contains("receiver's Recv-Q 18 bytes unread")
-                .is_some()
-        );
+        assert!(shows(&harness, "receiver's Recv-Q 18 bytes unread"));
     }
     // …then it reads again: however the reads fell, they hold the same 18 bytes in order.
     harness.get_by_label("Stop reading").click();

@@ -66,7 +66,9 @@ pub(super) fn stage_text(stage: Stage, counts: &Counts<'_>, add_sockets: u64) ->
         Stage::Clients => (
             "Clients arriving",
             queue.map_or_else(|| "—".to_owned(), |q| q.syn_recv.to_string()),
-            "half-open (SYN queue)".to_owned(),
+            // No-break spaces: a narrow stage (the Lessons panel open) breaks between the
+            // phrases, never inside one.
+            "half-open (SYN\u{a0}queue)".to_owned(),
             theme::ORANGE,
             "Clients whose handshake the kernel is completing (SYN_RECV); they need no socket of the program yet",
         ),
@@ -81,10 +83,16 @@ pub(super) fn stage_text(stage: Stage, counts: &Counts<'_>, add_sockets: u64) ->
                         "accept queue".to_owned()
                     }
                 },
-                |q| format!("of {} · {} dropped", q.capacity, q.overflows),
+                // The kernel counts drops for the whole system, not per listener: say so.
+                |q| {
+                    format!(
+                        "of {}\n{}\u{a0}dropped\u{a0}system-wide",
+                        q.capacity, q.overflows
+                    )
+                },
             ),
             theme::IN_KERNEL,
-            "The accept queue: connections the kernel completed that no socket took yet; beyond its capacity (the backlog) the kernel drops new ones",
+            "The accept queue: connections the kernel completed that no socket took yet; beyond its capacity (the backlog) the kernel drops new ones. The dropped count is the whole system's (every listener on this machine or container adds to it), since Listen",
         ),
         Stage::Listener => {
             let (word, tip) = match counts.listener {

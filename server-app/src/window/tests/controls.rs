@@ -183,11 +183,141 @@ fn the_tls_choice_is_remembered_for_the_next_run() {
     harness.get_by_label("files").click();
     harness.run();
 
-    let remembered: ServerSettings = kittest::remembered(harness.state_mut());
-    let mut next_run = window_with(kittest::SIZE, remembered);
-    next_run.run();
+    let next_run = kittest::next_run(harness.state_mut(), |settings: ServerSettings| {
+        window_with(kittest::SIZE, settings)
+    });
     let toggled = |label: &str| kittest::toggled(&next_run, label);
     assert_eq!(toggled("TLS"), Some(egui::accesskit::Toggled::True));
     assert_eq!(toggled("files"), Some(egui::accesskit::Toggled::True));
     assert_eq!(toggled("generate"), Some(egui::accesskit::Toggled::False));
+}
+
+/// The rectangles of the top row's controls, by label.
+fn top_row(harness: &Harness<'_, ServerWindow>) -> Vec<(&'static str, egui::Rect)> {
+    ["Concepts", "Stream", "Lessons", "Show the client window"]
+        .into_iter()
+        .map(|label| (label, harness.get_by_label(label).rect()))
+        .collect()
+}
+
+#[test]
+fn the_top_rows_controls_stay_where_they_are_when_the_server_listens() {
+    // A small screen (1024×600), where the row is full and chips used to push buttons on.
+    let mut harness = window_with(
+        egui::vec2(1024.0, 568.0),
+        ServerSettings {
+            port: "0".to_owned(),
+            ..ServerSettings::default()
+        },
+    );
+    harness.run_steps(2);
+    let before = top_row(&harness);
+    let listen = harness.get_by_label("Listen").rect();
+    super::listen(&mut harness);
+    let _client = super::greeted_client(harness.state().local_address().expect("listening"));
+    run_until(&mut harness, "socket 0 connected", |w| {
+        w.server.log.contains("Socket 0 connected.")
+    });
+    harness.run();
+    assert_eq!(
+        top_row(&harness),
+        before,
+        "the chips came after the controls"
+    );
+    assert_eq!(harness.get_by_label("Stop Listening").rect(), listen);
+}
+
+/// A step with no hint of its own still gets one (after its `hint_after_s`), and every step
+/// offers Skip step in the window that does it, which moves the lesson on.
+#[test]
+fn a_hint_always_comes_and_every_step_can_be_skipped() {
+    use serversocket_lessons::Side as LessonSide;
+    use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
+
+    let dir = std::env::temp_dir().join(format!("lesson-hint-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let lesson = "title = \"Hints\"\ngoal = \"G\"\n\
+        [[step]]\nsay = \"Raise Max to 500.\"\ndone_when = \"max == 500\"\nhint_after_s = 0\n\
+        [[step]]\nsay = \"Listen.\"\ndone_when = \"event listening\"\n";
+    std::fs::write(dir.join("hints.toml"), lesson).unwrap();
+    let mut harness = window(2, 10);
+    let mut panel = LessonPanel::new(
+        LessonSide::Server,
+        Some(&dir),
+        None,
+        &SavedLesson::default(),
+    );
+    panel.start("hints").unwrap();
+    harness.state_mut().shell.lessons = panel;
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("Hint: The step moves on only when")
+            .is_some(),
+        "a step without a hint of its own gets one"
+    );
+    harness.get_by_label("Skip step").click();
+    harness.run_steps(2);
+    let run = harness.state().shell.lessons.run().unwrap();
+    assert_eq!(run.step_index(), 1, "Skip step moved the lesson on");
+    assert!(
+        harness
+            .state()
+            .shell
+            .lessons
+            .report()
+            .contains("Step 1 skipped in the server window"),
+        "the report says it was skipped"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A teacher's lesson folder with a malformed lesson and a FIFO beside a good one: the panel
+/// names each skipped file, in words, and the good lesson is there to start.
+#[cfg(unix)]
+#[test]
+fn a_bad_lesson_in_the_teachers_folder_is_named_in_the_panel_and_the_rest_load() {
+    use serversocket_lessons::Side;
+    use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
+    use serversocket_ui::shell::AppWindow;
+
+    let dir = std::env::temp_dir().join(format!("lessons-panel-bad-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("good.toml"),
+        "title = \"Good\"\ngoal = \"G\"\n[[step]]\nsay = \"s\"\ndone_when = \"event listening\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("broken.toml"), "title = [").unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.join("fifo.toml"))
+        .status();
+    assert!(made.is_ok_and(|status| status.success()), "mkfifo");
+    let mut harness = window(2, 10);
+    harness.state_mut().set_lessons(LessonPanel::new(
+        Side::Server,
+        Some(&dir),
+        None,
+        &SavedLesson::default(),
+    ));
+    harness.get_by_label("Lessons").click();
+    harness.run_steps(2);
+    for skipped in [
+        "broken.toml, line 1",
+        "fifo.toml is not a regular file (a FIFO)",
+    ] {
+        assert!(
+            harness
+                .query_by_label_contains(&format!(
+                    "Lesson skipped: {}",
+                    dir.join(skipped).display()
+                ))
+                .is_some(),
+            "{skipped} named in the panel"
+        );
+    }
+    harness.state_mut().lessons_mut().start("good").unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -12,6 +12,7 @@ use test_support::kittest;
 
 use super::{listen, run_until, serving_one_client, window, with_a_greeted_client};
 use crate::window::ServerWindow;
+use test_support::kittest::shows;
 
 #[test]
 fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
@@ -51,11 +52,10 @@ fn the_concepts_panel_points_at_the_idle_sockets_and_closes() {
     harness.run_steps(2);
     harness.get_by_label("Naive mode").click();
     harness.run_steps(3);
-    assert!(
-        harness
-            .query_by_label_contains("with a SYN cookie, lets a client believe it is connected")
-            .is_some(),
-    );
+    assert!(shows(
+        &harness,
+        "with a SYN cookie, lets a client believe it is connected"
+    ),);
     harness
         .get_by_role_and_label(egui::accesskit::Role::Button, "Concepts")
         .click();
@@ -183,13 +183,10 @@ fn a_connection_the_server_closed_first_stays_in_its_table_through_time_wait() {
         .get_by_role_and_label(egui::accesskit::Role::DisclosureTriangle, "TIME_WAIT")
         .click();
     harness.run_steps(3);
-    assert!(
-        harness
-            .query_by_label_contains(
-                "Now: the kernel holds socket 0's connection in TIME_WAIT: this server closed first."
-            )
-            .is_some()
-    );
+    assert!(shows(
+        &harness,
+        "Now: the kernel holds socket 0's connection in TIME_WAIT: this server closed first."
+    ));
 }
 
 #[test]

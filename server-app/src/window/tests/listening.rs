@@ -11,8 +11,12 @@ use serversocket::seed::SERVER_GREETING;
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{greeted_client, listen, listening_with, logged, run_until, window};
+use super::{
+    greeted_client, listen, listening_with, logged, row_state, run_until, serving_one_client,
+    window,
+};
 use crate::window::{ServerSettings, ServerWindow, Serving};
+use test_support::kittest::shows;
 
 #[test]
 fn listen_then_a_client_connects_and_is_greeted() {
@@ -108,13 +112,13 @@ fn a_bad_port_shows_its_reason_and_listen_does_not_start() {
     let mut harness = window(2, 10);
     harness.state_mut().settings.port = "70000".to_owned();
     harness.run_steps(2);
-    assert!(harness.query_by_label_contains("out of range").is_some());
+    assert!(shows(&harness, "out of range"));
     harness.get_by_label("Listen").click();
     harness.run_steps(3);
     assert!(!harness.state().server.socket.is_listening());
     harness.state_mut().settings.port = "http".to_owned();
     harness.run_steps(2);
-    assert!(harness.query_by_label_contains("not a number").is_some());
+    assert!(shows(&harness, "not a number"));
 }
 
 /// The window refuses the counts the command line refuses, in the same words; its fields do
@@ -130,10 +134,7 @@ fn counts_past_their_bounds_are_refused_in_the_command_lines_words() {
         .check(0)
         .unwrap_err()
         .to_string();
-    assert!(
-        harness.query_by_label_contains(&words).is_some(),
-        "no {words:?}"
-    );
+    assert!(shows(&harness, &words), "no {words:?}");
     harness.get_by_label("Listen").click();
     harness.run_steps(3);
     assert!(!harness.state().server.socket.is_listening());
@@ -154,18 +155,13 @@ fn a_port_in_the_ephemeral_range_is_warned_about() {
     let mut harness = window(2, 10);
     harness.state_mut().settings.port = range.start().to_string();
     harness.run_steps(2);
-    assert!(
-        harness
-            .query_by_label_contains("from which the OS picks the ports of outgoing connections")
-            .is_some()
-    );
+    assert!(shows(
+        &harness,
+        "from which the OS picks the ports of outgoing connections"
+    ));
     harness.state_mut().settings.port = "2002".to_owned();
     harness.run_steps(2);
-    assert!(
-        harness
-            .query_by_label_contains("ports of outgoing connections")
-            .is_none()
-    );
+    assert!(!shows(&harness, "ports of outgoing connections"));
 }
 
 #[test]
@@ -179,12 +175,7 @@ fn a_port_in_use_shows_error_105() {
         w.server.log.contains("Error = 105 (address in use)")
     });
     harness.step();
-    assert!(
-        harness
-            .query_by_label_contains("Error 105 (address in use)")
-            .is_some(),
-        "status line"
-    );
+    assert!(shows(&harness, "Error 105 (address in use)"), "status line");
     assert!(!harness.state().server.socket.is_listening());
     // Reported once: a Listen that works next shows no second copy of the failed one's error.
     drop(taken);
@@ -232,11 +223,7 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
     run_until(&mut harness, "listening", |w| {
         w.server.log.contains("Listening on")
     });
-    assert!(
-        harness
-            .query_by_label_contains("Naive mode: one socket")
-            .is_some()
-    );
+    assert!(shows(&harness, "Naive mode: one socket"));
     let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let mut client = greeted_client(address);
     run_until(&mut harness, "the socket closed to hand off", |w| {
@@ -266,11 +253,7 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
         1,
         "one gap: closed, then open again"
     );
-    assert!(
-        harness
-            .query_by_label_contains("listener closed 1 time,")
-            .is_some()
-    );
+    assert!(shows(&harness, "listener closed 1 time,"));
     assert_eq!(
         harness
             .state()
@@ -279,15 +262,7 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
         Some(1.0)
     );
     // The connection it handed off outlives the re-listen, and Disconnect reaches it.
-    assert_eq!(
-        harness
-            .state()
-            .server
-            .rows
-            .get(SocketId(0))
-            .map(|row| row.state),
-        Some(RowState::Connected)
-    );
+    assert_eq!(row_state(harness.state(), 0), Some(RowState::Connected));
     harness.get_by_label("Disconnect").click();
     run_until(&mut harness, "socket 0 disconnected", |w| {
         w.server.log.contains("Socket 0 closed.")
@@ -326,12 +301,7 @@ fn socket_ids_stay_unique_across_listens_and_a_switch_to_naive_mode() {
     let connected_zero = logged(harness.state(), |line| line == "Socket 0 connected.");
     assert_eq!(connected_zero, 1, "socket 0 was never reused");
     assert_eq!(
-        harness
-            .state()
-            .server
-            .rows
-            .get(SocketId(0))
-            .map(|row| row.state),
+        row_state(harness.state(), 0),
         Some(RowState::Connected),
         "the pool's connection keeps its own row"
     );
@@ -353,11 +323,10 @@ fn a_silent_client_is_closed_after_the_windows_idle_timeout() {
     let mut rest = Vec::new();
     let _ = silent.read_to_end(&mut rest);
     kittest::open_concepts(&mut harness, &["MaximumSocketsConnected"]);
-    assert!(
-        harness
-            .query_by_label_contains("ten silent clients fill the default Max of 10")
-            .is_some()
-    );
+    assert!(shows(
+        &harness,
+        "ten silent clients fill the default Max of 10"
+    ));
 }
 
 #[test]
@@ -365,6 +334,10 @@ fn choosing_echo_while_listening_makes_the_idle_sockets_echo_and_a_bad_rule_is_s
     use std::io::Write;
     let mut harness = window(2, 10);
     let address = listen(&mut harness);
+    // Listening, the settings keep to one row: the reply is one click away.
+    assert!(harness.query_by_label("Echo").is_none());
+    harness.get_by_label("All settings").click();
+    harness.run();
     // The pool's idle sockets were made in greeting mode; they read the mode when they connect.
     harness.get_by_label("Echo").click();
     harness.run();
@@ -408,4 +381,36 @@ fn choosing_echo_while_listening_makes_the_idle_sockets_echo_and_a_bad_rule_is_s
         "{:?}",
         harness.state().server.reply_problem
     );
+}
+
+#[test]
+fn a_new_listen_shows_no_closed_tiles_of_the_last_one() {
+    let (mut harness, client) = serving_one_client(2, 10);
+    drop(client);
+    run_until(&mut harness, "socket 0 closed", |w| {
+        row_state(w, 0) == Some(RowState::Closed)
+    });
+    harness.get_by_label("Stop Listening").click();
+    run_until(&mut harness, "stopped", |w| {
+        w.server.log.contains("Stopped listening.")
+    });
+    assert!(harness.state().server.rows.count(RowState::Closed) >= 1);
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "listening again", |w| {
+        logged(w, |line| line.starts_with("Listening on")) >= 2
+    });
+    harness.run();
+    let rows = &harness.state().server.rows;
+    assert_eq!(
+        rows.count(RowState::Closed),
+        0,
+        "the last Listen's closed sockets"
+    );
+    assert_eq!(rows.count(RowState::Failed), 0);
+    assert!(
+        rows.count(RowState::Idle) >= 2,
+        "the new pool's own sockets"
+    );
+    // The log keeps the history.
+    assert!(harness.state().server.log.contains("Socket 0 closed."));
 }

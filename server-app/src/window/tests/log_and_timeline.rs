@@ -1,7 +1,6 @@
 //! The log (export as NDJSON, copy, one socket's events in order, its room beside a large
 //! table), the timeline's series and how it draws them, and the Stream view.
 
-use std::net::TcpStream;
 use std::time::Duration;
 
 use egui_kittest::Harness;
@@ -10,10 +9,7 @@ use serversocket::SocketId;
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{
-    greeted_client, listen, run_until, serving_one_client, window, window_with,
-    with_a_greeted_client,
-};
+use super::{listen, run_until, serving_one_client, window, with_a_greeted_client};
 use crate::window::ServerSettings;
 
 #[test]
@@ -104,16 +100,10 @@ fn with_many_connections_the_log_keeps_its_room() {
     // The size the windows open at side by side, with more connections than the table shows.
     let size = egui::vec2(680.0, 720.0);
     let settings = ServerSettings {
-        port: "0".to_owned(),
         max: 60,
         ..ServerSettings::default()
     };
-    let mut harness = window_with(size, settings);
-    let address = listen(&mut harness);
-    let _clients: Vec<TcpStream> = (0..40).map(|_| greeted_client(address)).collect();
-    run_until(&mut harness, "40 connections", |w| {
-        w.server.rows.count(RowState::Connected) == 40
-    });
+    let (mut harness, _clients) = super::with_connected(size, settings, 40);
     // A few frames for the layout to settle (the log sticks to its bottom as lines arrive).
     for _ in 0..3 {
         harness.step();
@@ -138,7 +128,7 @@ fn with_many_connections_the_log_keeps_its_room() {
     );
 }
 
-/// Clicking a log line selects it, and Copy then says (and copies) the selected lines only.
+/// Clicking a log line selects it, and Copy then copies the selected lines only, and says so.
 #[test]
 fn a_clicked_log_line_is_what_copy_takes() {
     let mut harness = window(2, 10);
@@ -165,6 +155,10 @@ fn a_clicked_log_line_is_what_copy_takes() {
     harness.get_by_label("Copy 1 selected").click();
     harness.step();
     assert_eq!(kittest::copied_text(&harness), Some(copied));
+    assert!(
+        harness.query_by_label("Copied 1 line").is_some(),
+        "the window says what went to the clipboard"
+    );
 }
 
 /// The server window opens the same Stream view as the client's (one shared component): its
@@ -239,4 +233,18 @@ fn the_timeline_draws_levels_as_steps_not_bands() {
         .filter(|pair| (pair[0].y - pair[1].y).abs() < 0.01 && (pair[0].x - pair[1].x).abs() > 50.0)
         .count();
     assert!(upright && levels == 2, "steps: {paths:?}");
+}
+
+#[test]
+fn the_timeline_follows_the_last_burst_until_the_learner_asks_for_the_last_minute() {
+    let (mut harness, _client) = super::serving_one_client(2, 10);
+    harness.get_by_label("Timeline").click();
+    harness.run();
+    assert!(harness.state().timeline().follows_the_last_burst());
+    harness.get_by_label("Last minute").click();
+    harness.run();
+    assert!(!harness.state().timeline().follows_the_last_burst());
+    harness.get_by_label("Zoom to last burst").click();
+    harness.run();
+    assert!(harness.state().timeline().follows_the_last_burst());
 }

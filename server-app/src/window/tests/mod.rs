@@ -12,6 +12,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod controls;
+mod hidden;
 mod kernel_and_concepts;
 mod listening;
 mod log_and_timeline;
@@ -88,6 +89,35 @@ fn logged(window: &ServerWindow, wanted: impl Fn(&str) -> bool) -> usize {
         .into_iter()
         .filter(|line| wanted(line))
         .count()
+}
+
+/// The state of socket `socket`'s row, if the window has one.
+fn row_state(window: &ServerWindow, socket: u64) -> Option<serversocket_ui::RowState> {
+    window
+        .server
+        .rows
+        .get(serversocket::SocketId(socket))
+        .map(|row| row.state)
+}
+
+/// A window of `size` with `settings` on port 0, listening, and `count` clients it has
+/// connected, each of which has read its greeting.
+fn with_connected(
+    size: egui::Vec2,
+    settings: ServerSettings,
+    count: usize,
+) -> (Harness<'static, ServerWindow>, Vec<TcpStream>) {
+    let settings = ServerSettings {
+        port: "0".to_owned(),
+        ..settings
+    };
+    let mut harness = window_with(size, settings);
+    let address = listen(&mut harness);
+    let clients: Vec<TcpStream> = (0..count).map(|_| greeted_client(address)).collect();
+    run_until(&mut harness, "every client connected", |w| {
+        w.server.rows.count(serversocket_ui::RowState::Connected) == count
+    });
+    (harness, clients)
 }
 
 /// A client of the window's server that has read the greeting.

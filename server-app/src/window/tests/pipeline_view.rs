@@ -13,6 +13,7 @@ use test_support::kittest;
 
 use super::{greeted_client, listen, listening_with, run_until, window, window_with};
 use crate::window::{ServerSettings, ServerWindow};
+use test_support::kittest::shows;
 
 #[test]
 fn slow_motion_shows_the_connection_waiting_then_handed_to_a_pooled_socket() {
@@ -26,9 +27,7 @@ fn slow_motion_shows_the_connection_waiting_then_handed_to_a_pooled_socket() {
     });
     harness.step();
     assert!(
-        harness
-            .query_by_label_contains("Connection from 127.0.0.1:")
-            .is_some(),
+        shows(&harness, "Connection from 127.0.0.1:"),
         "a dashed tile for the waiting connection"
     );
     assert!(
@@ -55,14 +54,13 @@ fn past_a_few_hundred_sockets_the_pool_is_cells_with_exact_counts_and_a_click_se
     });
     harness.run_steps(2);
     // No tile per socket any more: one grid of cells, and the counts stay exact.
-    assert!(harness.query_by_label_contains(" tile: ").is_none());
+    assert!(!shows(&harness, " tile: "));
     let cells = harness.get_by_label_contains("Dense pool: ").rect();
     let idle = harness.state().server.rows.count(RowState::Idle);
-    assert!(
-        harness
-            .query_by_label_contains(&format!("{idle} idle · {CLIENTS} connected of at most 400"))
-            .is_some()
-    );
+    assert!(shows(
+        &harness,
+        &format!("{idle} idle · {CLIENTS} connected of at most 400")
+    ));
     // The first cell is the oldest socket, 0: clicking it selects it.
     let first_cell = cells.min + egui::vec2(3.0, 3.0);
     harness.hover_at(first_cell);
@@ -75,16 +73,9 @@ fn past_a_few_hundred_sockets_the_pool_is_cells_with_exact_counts_and_a_click_se
 
 /// A window of `size` listening with three clients connected and greeted.
 fn three_connected(size: egui::Vec2) -> (Harness<'static, ServerWindow>, Vec<TcpStream>) {
-    let settings = ServerSettings {
-        port: "0".to_owned(),
-        ..ServerSettings::default()
-    };
-    let mut harness = window_with(size, settings);
-    let address = listen(&mut harness);
-    let clients: Vec<TcpStream> = (0..3).map(|_| greeted_client(address)).collect();
+    let (mut harness, clients) = super::with_connected(size, ServerSettings::default(), 3);
     run_until(&mut harness, "3 connections greeted", |w| {
-        w.server.rows.count(RowState::Connected) == 3
-            && w.server.log.contains("Socket 2 send complete.")
+        w.server.log.contains("Socket 2 send complete.")
     });
     // The connections' moves through the pipeline are drawn to their end.
     run_until(&mut harness, "the pipeline still", |w| {
@@ -206,9 +197,7 @@ fn selecting_a_socket_in_the_pipeline_selects_it_in_the_table_tiles_and_log() {
     assert_eq!(harness.state().log_view.socket_filter, Some(SocketId(1)));
     // The details pane under the table shows it, by the same client port.
     assert!(
-        harness
-            .query_by_label_contains(&format!("Socket 1 · client :{port}"))
-            .is_some(),
+        shows(&harness, &format!("Socket 1 · client :{port}")),
         "the details pane"
     );
     assert!(
@@ -231,16 +220,8 @@ fn selecting_a_socket_in_the_pipeline_selects_it_in_the_table_tiles_and_log() {
 #[test]
 fn a_connection_moves_through_the_pipeline_and_the_open_concept_lights_its_stage() {
     let (mut harness, _clients) = three_connected(egui::vec2(1024.0, 568.0));
-    assert!(
-        harness
-            .query_by_label_contains("Connected: 3 / 10")
-            .is_some()
-    );
-    assert!(
-        harness
-            .query_by_label_contains("Idle pool: 2 Min 2")
-            .is_some()
-    );
+    assert!(shows(&harness, "Connected: 3 / 10"));
+    assert!(shows(&harness, "Idle pool: 2 Min 2"));
     kittest::open_concepts(&mut harness, &["MaximumSocketsConnected"]);
     assert_eq!(
         harness.state().lit,

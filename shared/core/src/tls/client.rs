@@ -18,6 +18,7 @@ use rustls::{
 };
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
+use super::given::GivenOrRoots;
 use super::server::read_chain;
 use super::{HANDSHAKE_TIMEOUT, TlsSetupError, fingerprint, provider};
 
@@ -82,10 +83,21 @@ impl ClientTls {
                 // A system without a root store (a bare container) still trusts the CA file.
                 let _ =
                     roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-                if let Some(path) = ca_file {
-                    roots.add_parsable_certificates(read_chain(path)?);
-                }
-                builder.with_root_certificates(roots).with_no_client_auth()
+                let given = match ca_file {
+                    Some(path) => read_chain(path)?,
+                    None => Vec::new(),
+                };
+                roots.add_parsable_certificates(given.iter().cloned());
+                let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider(),
+                )
+                .build()
+                .map_err(|e| TlsSetupError::Identity(e.to_string()))?;
+                builder
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(GivenOrRoots::new(webpki, given)))
+                    .with_no_client_auth()
             }
             Trust::Pin(pin) => builder
                 .dangerous()

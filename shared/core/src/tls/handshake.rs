@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use rustls::CertificateError;
+use rustls::{AlertDescription, CertificateError, PeerIncompatible};
 use rustls_pki_types::ServerName;
 use serde::Serialize;
 use tokio::net::TcpStream;
@@ -47,6 +47,18 @@ pub enum TlsProblem {
         "the server's certificate does not match the pinned SHA-256 fingerprint: this is not the server you pinned"
     )]
     PinMismatch,
+    /// The peer speaks only TLS 1.0 or 1.1 (or SSL): rustls, like today's browsers, speaks
+    /// TLS 1.2 and 1.3 only.
+    #[error(
+        "the peer speaks only an old TLS version (TLS 1.0 or 1.1): both ends need TLS 1.2 or 1.3 (openssl s_client -tls1_2, or update the peer)"
+    )]
+    OldProtocol,
+    /// Our TLS server's certificate was turned down by the client (its alert says it does not
+    /// trust it).
+    #[error(
+        "the client does not trust our certificate (it answered with an alert): give the client our certificate as its CA file (--ca) or pin its fingerprint"
+    )]
+    NotTrustedByClient,
     /// The peer turned our certificate (or our offer) down with an alert.
     #[error("the peer refused the handshake with the alert it sent")]
     RefusedByPeer,
@@ -75,6 +87,8 @@ impl TlsProblem {
             Self::NameMismatch => "TLS: name mismatch",
             Self::Expired => "TLS: certificate expired",
             Self::PinMismatch => "TLS: pin mismatch",
+            Self::OldProtocol => "TLS: old protocol version",
+            Self::NotTrustedByClient => "TLS: our certificate not trusted",
             Self::RefusedByPeer => "TLS: refused by peer",
             Self::TimedOut => "TLS: handshake timeout",
             Self::PeerClosed => "TLS: closed during handshake",
@@ -148,6 +162,10 @@ pub(crate) async fn handshake(
             .negotiated_cipher_suite()
             .map_or_else(String::new, |suite| format!("{:?}", suite.suite())),
         handshake: started.elapsed(),
+        peer_fingerprint: session
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .map(|leaf| super::fingerprint(leaf)),
     };
     Ok((Transport::tls(tcp, session), info))
 }
@@ -192,6 +210,11 @@ fn explain(error: &std::io::Error, side: Side, trust: Option<&Trust>) -> (TlsPro
             CertificateError::UnknownIssuer | CertificateError::BadSignature => {
                 TlsProblem::UnknownCa
             }
+            // A CA certificate (`openssl req -x509` makes them) as the server's own, and not
+            // the one given as trusted: nobody we trust vouches for it.
+            CertificateError::Other(other) if super::given::is_ca_used_as_end_entity(other) => {
+                TlsProblem::UnknownCa
+            }
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
                 TlsProblem::NameMismatch
             }
@@ -206,8 +229,26 @@ fn explain(error: &std::io::Error, side: Side, trust: Option<&Trust>) -> (TlsPro
             }
             _ => TlsProblem::Other,
         },
-        // Whatever the alert (unknown CA, bad certificate, access denied for a wrong pin), the
-        // peer said no; its name is in the detail.
+        // A TLS 1.0 or 1.1 ClientHello lacks signature_algorithms (TLS 1.2 brought it), and
+        // that is what rustls meets first; the others name the version itself.
+        rustls::Error::PeerIncompatible(
+            PeerIncompatible::SignatureAlgorithmsExtensionRequired
+            | PeerIncompatible::Tls12NotOffered
+            | PeerIncompatible::Tls12NotOfferedOrEnabled
+            | PeerIncompatible::SupportedVersionsExtensionRequired
+            | PeerIncompatible::ServerDoesNotSupportTls12Or13
+            | PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig,
+        )
+        | rustls::Error::AlertReceived(AlertDescription::ProtocolVersion) => {
+            TlsProblem::OldProtocol
+        }
+        rustls::Error::AlertReceived(
+            AlertDescription::UnknownCA
+            | AlertDescription::BadCertificate
+            | AlertDescription::CertificateUnknown,
+        ) if matches!(side, Side::Server) => TlsProblem::NotTrustedByClient,
+        // Whatever else the alert (access denied for a wrong pin …), the peer said no; its
+        // name is in the detail.
         rustls::Error::AlertReceived(_) => TlsProblem::RefusedByPeer,
         _ => TlsProblem::Other,
     };

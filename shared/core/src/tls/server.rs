@@ -102,7 +102,16 @@ impl ServerTls {
         let config = ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .and_then(|builder| builder.with_no_client_auth().with_single_cert(chain, key))
-            .map_err(|e| TlsSetupError::Identity(e.to_string()))?;
+            .map_err(|e| match e {
+                rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
+                    TlsSetupError::Identity(
+                        "the key is not the certificate's: they were made apart (compare \
+                         `openssl x509 -noout -pubkey -in CERT` with `openssl pkey -pubout -in KEY`)"
+                            .to_owned(),
+                    )
+                }
+                other => TlsSetupError::Identity(other.to_string()),
+            })?;
         Ok(Self {
             config: Arc::new(config),
             fingerprint,
@@ -119,7 +128,7 @@ pub(crate) fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, Tl
         path: path.to_path_buf(),
         reason,
     };
-    let bytes = fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    let bytes = read_pem(path).map_err(unreadable)?;
     let chain = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| unreadable(e.to_string()))?;
@@ -134,15 +143,65 @@ pub(crate) fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, Tl
 
 /// The first private key in a PEM file (PKCS#8, PKCS#1 or SEC1).
 fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsSetupError> {
-    let bytes = fs::read(path).map_err(|e| TlsSetupError::Unreadable {
+    let bytes = read_pem(path).map_err(|reason| TlsSetupError::Unreadable {
         what: "key file",
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        reason,
     })?;
+    // An encrypted key (PKCS#8's ENCRYPTED PRIVATE KEY, or an old-style one with a
+    // Proc-Type header) holds no key rustls can read, and a server has nobody to ask for its
+    // passphrase: said in words, with the command that writes it unencrypted.
+    let text = String::from_utf8_lossy(&bytes);
+    if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        || text.contains("Proc-Type: 4,ENCRYPTED")
+    {
+        return Err(TlsSetupError::EncryptedKey {
+            path: path.to_path_buf(),
+        });
+    }
     PrivateKeyDer::from_pem_slice(&bytes).map_err(|_| TlsSetupError::Empty {
         what: "private key",
         path: path.to_path_buf(),
     })
+}
+
+/// The largest certificate or key file read: a long chain is a few tens of KiB.
+const MAX_PEM_BYTES: u64 = 1024 * 1024;
+
+/// A PEM file's bytes, read as [`crate::bounded_file`] reads what a person names: a FIFO or
+/// `/dev/zero` given as `--cert`, `--key` or `--ca` is refused, never waited on or read
+/// without end.
+fn read_pem(path: &Path) -> Result<Vec<u8>, String> {
+    crate::bounded_file::read_bounded(path, MAX_PEM_BYTES).map_err(|error| match error {
+        crate::bounded_file::BoundedFileError::Unreadable { source, .. } => source.to_string(),
+        other => other.to_string(),
+    })
+}
+
+/// Says (once, on stderr, for `--key`) when a key file given by the user can be read by
+/// other users of this machine, and how to fix it. Only a warning, unlike the self-signed key
+/// we keep ourselves: the user chose this file.
+///
+/// Returns the warning, if any, so a window can show it too.
+#[must_use]
+pub fn key_readable_by_others(key: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let mode = fs::metadata(key).ok()?.mode() & 0o777;
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "warning: the key {} can be read by other users of this machine (mode {mode:o}): run `chmod 600 {}`",
+                key.display(),
+                key.display()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = key;
+        None
+    }
 }
 
 /// Makes a certificate for [`SELF_SIGNED_NAMES`] and writes it and its key (readable by the

@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use serversocket_lessons::Side;
+
 use super::{Feedback, HIGHLIGHT, LessonPanel};
 
 impl LessonPanel {
@@ -26,6 +28,9 @@ impl LessonPanel {
     }
 
     fn picker_ui(&mut self, ui: &mut egui::Ui) {
+        // No wider than the panel: a wider picker widened the panel past its default size and
+        // cut the server table's Disconnect at the window's edge (1366x768, two windows).
+        let picker_width = (ui.available_width() - 16.0).clamp(120.0, 220.0);
         ui.horizontal_wrapped(|ui| {
             let label = ui.label("Lesson:");
             let chosen_title = self
@@ -34,7 +39,7 @@ impl LessonPanel {
                 .map_or(String::new(), |lesson| lesson.title.clone());
             egui::ComboBox::from_id_salt("lesson picker")
                 .selected_text(chosen_title)
-                .width(220.0)
+                .width(picker_width)
                 .show_ui(ui, |ui| {
                     for (index, lesson) in self.lessons.iter().enumerate() {
                         ui.selectable_value(&mut self.chosen, index, &lesson.title)
@@ -57,8 +62,6 @@ impl LessonPanel {
             if ui.button(start).on_hover_text(tip).clicked()
                 && let Some(name) = self.lessons.get(self.chosen).map(|l| l.name.clone())
             {
-                self.feedback = None;
-                self.answer.clear();
                 let _ = self.start(&name);
             }
         });
@@ -97,35 +100,42 @@ impl LessonPanel {
                     );
                     ui.label(&step.say);
                     let elapsed = now.saturating_duration_since(self.step_began);
-                    if let Some(hint) = &step.hint
-                        && elapsed >= Duration::from_secs(step.hint_after_s)
-                    {
+                    if elapsed >= Duration::from_secs(step.hint_after_s) {
+                        let hint = step
+                            .hint
+                            .clone()
+                            .unwrap_or_else(|| default_hint(step.side, self.side));
                         ui.label(egui::RichText::new(format!("Hint: {hint}")).color(HIGHLIGHT));
                     }
-                    if step.side != self.side {
-                        ui.horizontal_wrapped(|ui| {
+                    ui.horizontal_wrapped(|ui| {
+                        let tip = if step.side == self.side {
+                            "Go on without this step (the report says it was skipped)".to_owned()
+                        } else {
                             ui.label(format!(
                                 "This window moves on when the {} window has done it.",
                                 step.side.name()
                             ));
-                            skip = ui
-                                .button("Skip step")
-                                .on_hover_text(format!(
-                                    "The {} window is not running: go on without this step",
-                                    step.side.name()
-                                ))
-                                .clicked();
-                        });
-                    } else if let Some(question) = &step.question
+                            format!(
+                                "Go on without this step, e.g. when the {} window is not running (the report says it was skipped)",
+                                step.side.name()
+                            )
+                        };
+                        skip = ui.button("Skip step").on_hover_text(tip).clicked();
+                    });
+                    if let Some(question) = &step.question
+                        && step.side == self.side
                         && run.is_asking()
                     {
                         ui.label(egui::RichText::new(&question.ask).strong());
                         ui.horizontal(|ui| {
                             let label = ui.label("Answer:");
+                            // What the row leaves after the label and Check: a wider row
+                            // widened the panel and pushed the window's own view off its edge.
+                            let room = (ui.available_width() - 60.0).clamp(40.0, 120.0);
                             let field = ui
                                 .add(
                                     egui::TextEdit::singleline(&mut self.answer)
-                                        .desired_width(120.0),
+                                        .desired_width(room),
                                 )
                                 .labelled_by(label.id);
                             let entered = field.lost_focus()
@@ -169,12 +179,10 @@ impl LessonPanel {
         if check {
             self.check_answer();
         }
-        if skip {
-            let next = self.run.as_ref().map_or(0, |run| run.step_index() + 1);
-            if let Some(run) = &mut self.run {
-                let progress = run.catch_up(next);
-                self.progressed(progress);
-            }
+        if skip && let Some(run) = &mut self.run {
+            let progress = run.skip(self.side);
+            self.feedback = None;
+            self.progressed(progress);
         }
     }
 
@@ -195,13 +203,13 @@ impl LessonPanel {
             {
                 self.exported = Some(self.export().map_err(|problem| problem.to_string()));
             }
-            if ui
-                .button("Copy report")
-                .on_hover_text("Copy the same report as Markdown text")
-                .clicked()
-            {
-                ui.ctx().copy_text(self.report());
-            }
+            crate::copy::copy_button_ui(
+                ui,
+                "report",
+                "Copy report",
+                "Copy the same report as Markdown text",
+                || self.report(),
+            );
         });
         match &self.exported {
             Some(Ok(path)) => {
@@ -215,6 +223,18 @@ impl LessonPanel {
             }
             None => {}
         }
+    }
+}
+
+/// The hint of a step that has none of its own: a hint always comes, and says how to go on.
+fn default_hint(step: Side, window: Side) -> String {
+    if step == window {
+        "The step moves on only when the sockets have really done what it says. Read it again and look at the log; if it cannot happen now, Skip step goes on without it.".to_owned()
+    } else {
+        format!(
+            "This step is done in the {} window: do it there, and this window follows at once. If that window is not running, Skip step goes on without it.",
+            step.name()
+        )
     }
 }
 

@@ -116,14 +116,20 @@ impl LogView {
                     let entry = &log.entries()[index];
                     let number = log.forgotten + index as u64;
                     let text = self.line_text(entry);
-                    let mut rich = egui::RichText::new(text).monospace();
+                    let mut rich = egui::RichText::new(&text).monospace();
                     if entry.is_error() {
                         rich = rich.color(ui.visuals().error_fg_color);
                     }
                     if self.selected.contains(&number) {
                         rich = rich.background_color(ui.visuals().selection.bg_fill);
                     }
-                    let line = ui.add(egui::Label::new(rich).extend().sense(egui::Sense::click()));
+                    let mut line =
+                        ui.add(egui::Label::new(rich).extend().sense(egui::Sense::click()));
+                    // A line cut by the window's edge (a narrow window, the Lessons panel
+                    // open) is read whole on hover.
+                    if line.rect.right() > ui.clip_rect().right() {
+                        line = line.on_hover_text(text);
+                    }
                     if line.clicked() {
                         clicked = Some(number);
                     }
@@ -191,21 +197,22 @@ impl LogView {
                      click lines to copy only those",
                 )
             };
-            if ui.button(copy).on_hover_text(tip).clicked() {
-                let text = if selected > 0 {
+            let name = if selected > 0 { "selected" } else { "shown" };
+            crate::copy::copy_button_ui(ui, name, copy, tip, || {
+                if selected > 0 {
                     self.selected_text(log)
                 } else {
                     self.shown_text(log)
-                };
-                ui.ctx().copy_text(text);
-            }
-            ui.separator();
-            let file =
-                ui.add(egui::TextEdit::singleline(&mut self.export_path).desired_width(180.0));
-            file.widget_info(|| {
-                egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Export file")
+                }
             });
-            file.on_hover_text("The file Export writes (NDJSON, as `--headless --json`)");
+            ui.separator();
+            // A visible name: a bare path beside "Log file…" was taken for the log file's.
+            crate::field::explained(
+                ui,
+                "Export file:",
+                "The file Export writes (NDJSON, as `--headless --json`)",
+                egui::TextEdit::singleline(&mut self.export_path).desired_width(140.0),
+            );
             if ui
                 .button("Export")
                 .on_hover_text("Write the log to the file named at the left")

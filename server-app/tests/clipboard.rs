@@ -1,0 +1,140 @@
+//! Copy reaches the desktop's clipboard: the real window (eframe, with its `clipboard`
+//! feature) on an X server of the test's own (Xvfb), read back by another program (`xclip`),
+//! as a learner pasting into an editor would.
+//!
+//! A real eframe window has no accessibility tree here to click through, so the test asks the
+//! window to press one Copy button by its name on its first frame (`SERVERSOCKET_PRESS_COPY`,
+//! see `serversocket_ui::copy`): from the press on, the same function as a click. That every
+//! Copy button's click reaches that function is proven in kittest (the log's Copy N
+//! selected and N shown, the lesson panel's Copy report). Skipped, saying so, where Xvfb or
+//! xclip is not installed.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serversocket_ui::copy::PRESS_COPY;
+use test_support::within_patience;
+
+/// A program the test runs, ended when the test ends (passed or failed).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// True when `program` runs here.
+fn installed(program: &str, version_flag: &str) -> bool {
+    Command::new(program)
+        .arg(version_flag)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// An X server of the test's own on a display number no other X server holds; `None` when
+/// none could start.
+fn x_server() -> Option<(Running, String)> {
+    let base = 400 + std::process::id() % 400;
+    (base..base + 20).find_map(|number| {
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+        if socket.exists() || Path::new(&format!("/tmp/.X{number}-lock")).exists() {
+            return None;
+        }
+        let child = Command::new("Xvfb")
+            .args([
+                &format!(":{number}"),
+                "-screen",
+                "0",
+                "1024x768x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let mut server = Running(child);
+        let up = within_patience(|| {
+            if socket.exists() {
+                Some(true)
+            } else if server.0.try_wait().ok().flatten().is_some() {
+                // It ended: another server took the number first.
+                Some(false)
+            } else {
+                None
+            }
+        });
+        (up == Some(true)).then(|| (server, format!(":{number}")))
+    })
+}
+
+/// What the clipboard of `display` holds, when something does.
+fn clipboard(display: &str) -> Option<String> {
+    let output = Command::new("xclip")
+        .args(["-o", "-selection", "clipboard"])
+        .env("DISPLAY", display)
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The server window on `display`, with a home and runtime folder of its own (its settings and
+/// lesson sync stay out of the user's), pressing the Copy button called `button`.
+fn window(display: &str, home: &Path, button: &str, args: &[&str]) -> Running {
+    let runtime = home.join("runtime");
+    std::fs::create_dir_all(&runtime).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let child = Command::new(env!("CARGO_BIN_EXE_server-app"))
+        .args(args)
+        .env("DISPLAY", display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env(PRESS_COPY, button)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server-app starts");
+    Running(child)
+}
+
+#[test]
+fn copy_report_reaches_the_system_clipboard() {
+    if !installed("Xvfb", "-help") || !installed("xclip", "-version") {
+        eprintln!(
+            "skipped: this test needs Xvfb and xclip (apt-get install xvfb xclip) to read the \
+             system clipboard back"
+        );
+        return;
+    }
+    let Some((_x, display)) = x_server() else {
+        eprintln!("skipped: no Xvfb display could start");
+        return;
+    };
+    let home = std::env::temp_dir().join(format!("clipboard-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    assert_eq!(clipboard(&display), None, "the clipboard starts empty");
+    let _app = window(&display, &home, "report", &["--lesson", "listening"]);
+    let copied = within_patience(|| clipboard(&display).filter(|text| !text.is_empty()));
+    let _ = std::fs::remove_dir_all(&home);
+    let copied = copied.expect("the report reached the system clipboard");
+    assert!(copied.starts_with("# Lesson: 1. Listening"), "{copied}");
+    assert!(copied.contains("## Event log"), "{copied}");
+}

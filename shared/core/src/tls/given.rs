@@ -1,0 +1,275 @@
+//! A server certificate the user gave as trusted (`--ca`, the window's CA file) that is
+//! exactly the server's own: trusted as OpenSSL and curl trust a self-signed certificate,
+//! although `openssl req -x509` marks it as a CA and may name its host only in its subject.
+//!
+//! webpki refuses a CA:TRUE certificate as a server's own (`CaUsedAsEndEntity`) and reads
+//! names only from the subjectAltName extension, which `openssl req -x509 -subj /CN=localhost`
+//! does not write. For that exact certificate only, we accept it once its dates have been
+//! checked (webpki checks them before it looks at CA:TRUE), and check the name we connected
+//! to against its subjectAltName, or, when it has none, against its subject's common name
+//! (CN), as OpenSSL does.
+
+use std::sync::Arc;
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+
+/// webpki's usual check (the system's roots and the CA file), which also trusts a server
+/// certificate that is exactly one the CA file holds.
+#[derive(Debug)]
+pub(crate) struct GivenOrRoots {
+    /// The usual verifier.
+    webpki: Arc<WebPkiServerVerifier>,
+    /// The certificates of the CA file, as given.
+    given: Vec<CertificateDer<'static>>,
+}
+
+impl GivenOrRoots {
+    pub(crate) fn new(
+        webpki: Arc<WebPkiServerVerifier>,
+        given: Vec<CertificateDer<'static>>,
+    ) -> Self {
+        Self { webpki, given }
+    }
+
+    /// The check of a given certificate webpki refused only for being a CA: its name.
+    fn given_one(
+        end_entity: &CertificateDer<'_>,
+        server_name: &ServerName<'_>,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+        match rustls::client::verify_server_name(&parsed, server_name) {
+            Ok(()) => Ok(ServerCertVerified::assertion()),
+            Err(refused) => {
+                let fields = Fields::of(end_entity.as_ref());
+                let named = !fields.has_alt_names
+                    && fields
+                        .common_names
+                        .iter()
+                        .any(|common| names_match(common, server_name));
+                if named {
+                    Ok(ServerCertVerified::assertion())
+                } else {
+                    Err(refused)
+                }
+            }
+        }
+    }
+}
+
+impl ServerCertVerifier for GivenOrRoots {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let verified = self.webpki.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        match verified {
+            Err(rustls::Error::InvalidCertificate(CertificateError::Other(other)))
+                if is_ca_used_as_end_entity(&other)
+                    && self
+                        .given
+                        .iter()
+                        .any(|given| given.as_ref() == end_entity.as_ref()) =>
+            {
+                Self::given_one(end_entity, server_name)
+            }
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
+}
+
+/// Whether webpki's error is "a CA certificate used as an end entity" (rustls passes it on as
+/// an `Other` error holding webpki's own).
+pub(crate) fn is_ca_used_as_end_entity(error: &rustls::OtherError) -> bool {
+    matches!(
+        error.0.downcast_ref::<webpki::Error>(),
+        Some(webpki::Error::CaUsedAsEndEntity)
+    )
+}
+
+/// Whether a common name names the server we connected to: a host name, compared without
+/// case, or an IP address.
+fn names_match(common: &str, server_name: &ServerName<'_>) -> bool {
+    match server_name {
+        ServerName::DnsName(name) => common.eq_ignore_ascii_case(name.as_ref()),
+        ServerName::IpAddress(ip) => {
+            common.parse::<std::net::IpAddr>().ok() == Some(std::net::IpAddr::from(*ip))
+        }
+        _ => false,
+    }
+}
+
+/// What the name check needs of a certificate, read from its DER with a minimal walk (the
+/// certificate already parsed as X.509 for rustls; anything unexpected reads as nothing).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Fields {
+    /// The subject's common names (CN).
+    common_names: Vec<String>,
+    /// It has a subjectAltName extension (then the CN is not a name, as for OpenSSL).
+    has_alt_names: bool,
+}
+
+/// DER tags met on the way.
+const SEQUENCE: u8 = 0x30;
+const SET: u8 = 0x31;
+const OID: u8 = 0x06;
+/// `[0]`, the version, before the serial number.
+const VERSION: u8 = 0xa0;
+/// `[3]`, the extensions, last in the to-be-signed part.
+const EXTENSIONS: u8 = 0xa3;
+/// 2.5.4.3, commonName.
+const COMMON_NAME: &[u8] = &[0x55, 0x04, 0x03];
+/// 2.5.29.17, subjectAltName.
+const SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
+
+impl Fields {
+    fn of(der: &[u8]) -> Self {
+        Self::read(der).unwrap_or_default()
+    }
+
+    fn read(der: &[u8]) -> Option<Self> {
+        let (SEQUENCE, certificate, _) = tlv(der)? else {
+            return None;
+        };
+        let (SEQUENCE, mut tbs, _) = tlv(certificate)? else {
+            return None;
+        };
+        let mut parts = Vec::new();
+        while !tbs.is_empty() {
+            let (tag, value, rest) = tlv(tbs)?;
+            if tag != VERSION {
+                parts.push((tag, value));
+            }
+            tbs = rest;
+        }
+        // serial, signature algorithm, issuer, validity, subject, key, then optional fields.
+        let (SEQUENCE, subject) = *parts.get(4)? else {
+            return None;
+        };
+        let mut fields = Self::default();
+        for_each(subject, |tag, set| {
+            if tag == SET {
+                for_each(set, |_, pair| {
+                    if let Some((OID, COMMON_NAME, rest)) = tlv(pair)
+                        && let Some((_, text, _)) = tlv(rest)
+                    {
+                        fields
+                            .common_names
+                            .push(String::from_utf8_lossy(text).into_owned());
+                    }
+                });
+            }
+        });
+        if let Some((_, extensions)) = parts.iter().find(|(tag, _)| *tag == EXTENSIONS)
+            && let Some((SEQUENCE, list, _)) = tlv(extensions)
+        {
+            for_each(list, |_, extension| {
+                if let Some((OID, SUBJECT_ALT_NAME, _)) = tlv(extension) {
+                    fields.has_alt_names = true;
+                }
+            });
+        }
+        Some(fields)
+    }
+}
+
+/// Calls `each` with every element (tag and contents) of a DER sequence's or set's contents.
+fn for_each(mut contents: &[u8], mut each: impl FnMut(u8, &[u8])) {
+    while let Some((tag, value, rest)) = tlv(contents) {
+        each(tag, value);
+        contents = rest;
+    }
+}
+
+/// One DER element at the start of `der`: its tag, its contents and what follows it.
+fn tlv(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = der.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (length, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 || rest.len() < count {
+            return None;
+        }
+        let (bytes, rest) = rest.split_at(count);
+        let length = bytes
+            .iter()
+            .fold(0_usize, |length, &byte| (length << 8) | usize::from(byte));
+        (length, rest)
+    };
+    (rest.len() >= length).then(|| {
+        let (value, after) = rest.split_at(length);
+        (tag, value, after)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_common_name_and_alt_names_are_read_from_a_certificate() {
+        let key = rcgen::KeyPair::generate().unwrap_or_else(|e| panic!("{e}"));
+        let mut params = rcgen::CertificateParams::new(vec!["example.com".to_owned()])
+            .unwrap_or_else(|e| panic!("{e}"));
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "localhost");
+        let with_san = params.self_signed(&key).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            Fields::of(with_san.der()),
+            Fields {
+                common_names: vec!["localhost".to_owned()],
+                has_alt_names: true,
+            }
+        );
+        let mut params =
+            rcgen::CertificateParams::new(Vec::<String>::new()).unwrap_or_else(|e| panic!("{e}"));
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "127.0.0.1");
+        let cn_only = params.self_signed(&key).unwrap_or_else(|e| panic!("{e}"));
+        let fields = Fields::of(cn_only.der());
+        assert!(!fields.has_alt_names);
+        let ip = ServerName::try_from("127.0.0.1").unwrap_or_else(|e| panic!("{e}"));
+        assert!(names_match(&fields.common_names[0], &ip));
+        let other = ServerName::try_from("example.com").unwrap_or_else(|e| panic!("{e}"));
+        assert!(!names_match(&fields.common_names[0], &other));
+        assert_eq!(Fields::of(b"\x30\x03junk"), Fields::default());
+    }
+}

@@ -1,0 +1,246 @@
+//! TLS with the certificates and keys people make with `openssl`, over loopback: a
+//! self-signed `openssl req -x509` certificate (CA:TRUE, its host only in its CN) given as the
+//! CA file is trusted for its name only; a CA certificate past its dates is not; an encrypted
+//! key, a key that is not the certificate's and a TLS 1.0 peer are each told in words.
+
+#![cfg(unix)]
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use test_support::sockets as common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use serversocket::seed::{Greeter, SERVER_GREETING};
+use serversocket::tls::{ClientTls, ServerTls, TlsProblem, TlsSetupError, Trust};
+use serversocket::{Event, Passive, SocketError, TcpSocket};
+
+/// A fresh folder for this test's files.
+fn folder(name: &str) -> PathBuf {
+    let folder = std::env::temp_dir().join(format!("tls-people-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).unwrap();
+    folder
+}
+
+/// Runs `openssl` with `args` in `dir`; `false` (said) when there is no openssl.
+fn openssl(dir: &Path, args: &[&str]) -> bool {
+    let ran = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let Ok(status) = ran else {
+        println!("skipped: no openssl on this machine (apt-get install openssl)");
+        return false;
+    };
+    assert!(status.success(), "openssl {args:?}");
+    true
+}
+
+/// `openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=NAME`: what a tutorial says to type.
+fn self_signed_by_openssl(dir: &Path, name: &str) -> bool {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            &format!("/CN={name}"),
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+        ],
+    )
+}
+
+/// A greeting server with TLS and a client of ours, kept alive while a test watches.
+struct Pair {
+    _server: (
+        serversocket::Runtime,
+        serversocket::ServerSocket,
+        serversocket::EventReceiver,
+    ),
+    _client: (serversocket::Runtime, TcpSocket),
+    /// The client's events.
+    watch: common::Watch,
+}
+
+/// Our greeting server with `tls` on loopback; our client trusting `ca` connects to it as
+/// `host`.
+fn connect_trusting(tls: ServerTls, ca: &Path, host: &str) -> Pair {
+    let (runtime, mut server, receiver) = common::server(|_id| Greeter::default());
+    server.set_tls(Some(Arc::new(tls)));
+    let address = server.listen().unwrap();
+    let trust = Trust::Roots {
+        ca_file: Some(ca.to_owned()),
+    };
+    let client = Arc::new(ClientTls::new(trust).unwrap());
+    let (client_runtime, socket, watch) = common::connecting(
+        TcpSocket::builder(host, address.port())
+            .timeout(common::PATIENCE)
+            .tls(client),
+        Passive,
+    );
+    Pair {
+        _server: (runtime, server, receiver),
+        _client: (client_runtime, socket),
+        watch,
+    }
+}
+
+fn tls_problem(event: &Event) -> Option<TlsProblem> {
+    match event {
+        Event::Error {
+            error: SocketError::Tls { problem, .. },
+            ..
+        } => Some(*problem),
+        _ => None,
+    }
+}
+
+/// The words of an Error event, as the log shows them.
+fn words(event: &Event) -> String {
+    match event {
+        Event::Error { error, .. } => error.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_openssl_self_signed_certificate_given_as_the_ca_is_trusted_for_its_name_only() {
+    let dir = folder("req-x509");
+    if !self_signed_by_openssl(&dir, "localhost") {
+        return;
+    }
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    // As openssl s_client and curl do: trusted, and the greeting comes through.
+    let tls = ServerTls::from_pem_files(&cert, &key).unwrap();
+    let mut pair = connect_trusting(tls, &cert, "localhost");
+    pair.watch.until(
+        "the greeting",
+        |e| matches!(e, Event::Data { data, .. } if data.as_ref() == SERVER_GREETING.as_bytes()),
+    );
+    // Its name is still checked: it is not 127.0.0.1's.
+    let tls = ServerTls::from_pem_files(&cert, &key).unwrap();
+    let mut pair = connect_trusting(tls, &cert, "127.0.0.1");
+    let refused = pair.watch.until("refused", |e| tls_problem(e).is_some());
+    assert_eq!(tls_problem(&refused), Some(TlsProblem::NameMismatch));
+    // A different certificate for the same name, made apart, is not trusted through it.
+    let other = folder("req-x509-other");
+    assert!(self_signed_by_openssl(&other, "localhost"));
+    let tls = ServerTls::from_pem_files(&other.join("cert.pem"), &other.join("key.pem")).unwrap();
+    let mut pair = connect_trusting(tls, &cert, "localhost");
+    let refused = pair.watch.until("refused", |e| tls_problem(e).is_some());
+    assert_eq!(tls_problem(&refused), Some(TlsProblem::UnknownCa));
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&other);
+}
+
+#[test]
+fn a_ca_certificate_given_as_the_ca_is_refused_once_past_its_dates() {
+    let dir = folder("expired-ca");
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let tls = ServerTls::from_pem_files(&cert_path, &key_path).unwrap();
+    let mut pair = connect_trusting(tls, &cert_path, "localhost");
+    let refused = pair.watch.until("refused", |e| tls_problem(e).is_some());
+    assert_eq!(tls_problem(&refused), Some(TlsProblem::Expired));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_encrypted_key_and_a_key_that_is_not_the_certificates_are_told_in_words() {
+    let dir = folder("keys");
+    if !self_signed_by_openssl(&dir, "localhost") {
+        return;
+    }
+    assert!(openssl(
+        &dir,
+        &[
+            "pkcs8",
+            "-topk8",
+            "-in",
+            "key.pem",
+            "-out",
+            "encrypted.pem",
+            "-passout",
+            "pass:x",
+        ],
+    ));
+    let cert = dir.join("cert.pem");
+    let refused = ServerTls::from_pem_files(&cert, &dir.join("encrypted.pem")).unwrap_err();
+    assert!(
+        matches!(refused, TlsSetupError::EncryptedKey { .. }),
+        "{refused}"
+    );
+    assert!(
+        refused.to_string().contains("encrypted private key"),
+        "{refused}"
+    );
+
+    assert!(openssl(
+        &dir,
+        &["genpkey", "-algorithm", "RSA", "-out", "other-key.pem"]
+    ));
+    let refused = ServerTls::from_pem_files(&cert, &dir.join("other-key.pem")).unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("the key is not the certificate's"),
+        "{refused}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_tls_1_0_client_is_told_apart_from_other_failures() {
+    let dir = folder("tls1");
+    if !self_signed_by_openssl(&dir, "localhost") {
+        return;
+    }
+    let tls = ServerTls::from_pem_files(&dir.join("cert.pem"), &dir.join("key.pem")).unwrap();
+    let (_runtime, mut server, receiver) = common::server(|_id| Greeter::default());
+    server.set_tls(Some(Arc::new(tls)));
+    let address = server.listen().unwrap();
+    let mut watch = common::Watch::new(receiver);
+    // OpenSSL itself refuses TLS 1.0 at its default security level: level 0 lets it offer it.
+    let mut child = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &address.to_string(),
+            "-tls1",
+            "-cipher",
+            "DEFAULT@SECLEVEL=0",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let refused = watch.until("refused", |e| tls_problem(e).is_some());
+    assert_eq!(
+        tls_problem(&refused),
+        Some(TlsProblem::OldProtocol),
+        "{refused:?}"
+    );
+    assert!(words(&refused).contains("TLS 1.0 or 1.1"), "{refused:?}");
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

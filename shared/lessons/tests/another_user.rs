@@ -1,0 +1,265 @@
+//! The attacks of a second user of the machine, run as a real second Unix user the test makes
+//! (`useradd`): they make our folders first, plant positions, keys and symlinks, and the test
+//! checks that nothing of theirs is read, nothing of ours is written through their links, and
+//! that what we make is ours and private (0700 folders, 0600 files).
+//!
+//! Making a user needs root (CI runs as root); elsewhere, or without `useradd` and `setpriv`,
+//! each test says it was skipped and checks only what it can as this user.
+
+#![cfg(unix)]
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serversocket::private_files::{
+    create_new_private, ensure_private_folder, open_private_append, write_private_file,
+};
+use serversocket::tls::ServerTls;
+use serversocket_lessons::Side;
+use serversocket_lessons::sync::{LessonSync, Position};
+
+/// The second user's name: made once, kept (making it again would fail).
+const OTHER_USER: &str = "serversocket-other";
+
+/// The second user, made if missing: its uid and gid; `None` (said) where it cannot be made.
+fn other_user() -> Option<(u32, u32)> {
+    if rustix::process::geteuid().as_raw() != 0 {
+        eprintln!("skipped: only root can make a second user (CI runs as root)");
+        return None;
+    }
+    let id = |flag: &str| -> Option<u32> {
+        let out = Command::new("id").args([flag, OTHER_USER]).output().ok()?;
+        String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+    };
+    if id("-u").is_none() {
+        let made = Command::new("useradd")
+            .args(["--system", "--no-create-home", "--shell", "/bin/false"])
+            .arg(OTHER_USER)
+            .status();
+        // Two tests may race to make it: either made it, or it is there now.
+        if !made.is_ok_and(|status| status.success()) && id("-u").is_none() {
+            eprintln!("skipped: useradd is missing or failed");
+            return None;
+        }
+    }
+    if Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("skipped: setpriv (util-linux) is missing");
+        return None;
+    }
+    Some((id("-u")?, id("-g")?))
+}
+
+/// Runs `script` with `sh` as the second user, and checks it did what it was asked.
+fn as_other(user: (u32, u32), script: &str) {
+    let status = Command::new("setpriv")
+        .args([
+            &format!("--reuid={}", user.0),
+            &format!("--regid={}", user.1),
+            "--clear-groups",
+            "sh",
+            "-c",
+            script,
+        ])
+        .status()
+        .expect("setpriv runs");
+    assert!(status.success(), "the other user's script failed: {script}");
+}
+
+/// A shared temporary folder like /tmp (world-writable, sticky), of this test's own.
+fn shared_temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("shared-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o1777)).unwrap();
+    dir
+}
+
+fn mode(path: &Path) -> u32 {
+    fs::symlink_metadata(path).unwrap().mode() & 0o777
+}
+
+/// The other user makes the lessons' shared folder first, open to all, with a position in
+/// it that names a live process (pid 1) and a link where our window writes. Our window reads
+/// nothing of it, writes nothing through it, and its own file is untouched.
+#[test]
+fn a_lessons_folder_made_first_by_another_user_is_neither_read_nor_written() {
+    let Some(other) = other_user() else {
+        return;
+    };
+    let temp = shared_temp("lessons");
+    let victim = temp.join("ours.txt");
+    fs::write(&victim, "precious").unwrap();
+    fs::set_permissions(&victim, fs::Permissions::from_mode(0o666)).unwrap();
+    let theirs = temp.join("serversocket-0/serversocket-lessons");
+    as_other(
+        other,
+        &format!(
+            "mkdir -p {dir} && chmod 777 {dir} {dir}/.. && \
+             printf '%s' '{{\"position\":{{\"lesson\":\"tls\",\"step\":3,\"started\":1}},\"writer\":1}}' > {dir}/client.json && \
+             ln -s {victim} {dir}/server.json && \
+             ln -s {victim} {dir}/server.json.new-{pid}",
+            dir = theirs.display(),
+            victim = victim.display(),
+            pid = std::process::id(),
+        ),
+    );
+    let sync = LessonSync::new(&theirs);
+    assert_eq!(
+        sync.read(Side::Client),
+        None,
+        "a planted position is not read"
+    );
+    let position = Position {
+        lesson: "listening".to_owned(),
+        step: 0,
+        started: 1,
+        answers: Vec::new(),
+    };
+    let refused = sync.write(Side::Server, &position).unwrap_err();
+    assert!(refused.to_string().contains("another user"), "{refused}");
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(ensure_private_folder(theirs.parent().unwrap()).is_err());
+    fs::remove_dir_all(&temp).unwrap();
+}
+
+/// The other user plants a certificate and key in the folder our self-signed one would go in
+/// (the temp folder's `serversocket-UID/serversocket`, used with neither `XDG_DATA_HOME` nor
+/// `HOME`), and a link at the key's name: neither is served, nothing is written through the
+/// link. In a folder of our own the key we write is 0600 and the folder 0700.
+#[test]
+fn a_certificate_planted_by_another_user_is_not_served_and_our_key_is_private() {
+    let Some(other) = other_user() else {
+        return;
+    };
+    let temp = shared_temp("tls");
+    let victim = temp.join("ours.txt");
+    fs::write(&victim, "precious").unwrap();
+    fs::set_permissions(&victim, fs::Permissions::from_mode(0o666)).unwrap();
+    let theirs = temp.join("serversocket-0/serversocket");
+    as_other(
+        other,
+        &format!(
+            "mkdir -p {dir} && chmod 755 {dir} && \
+             openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
+               -keyout {dir}/tls-key.pem -out {dir}/tls-cert.pem 2>/dev/null && \
+             chmod 600 {dir}/tls-key.pem && ln -s {victim} {dir}/tls-key.pem.new-{pid}",
+            dir = theirs.display(),
+            victim = victim.display(),
+            pid = std::process::id(),
+        ),
+    );
+    let refused = ServerTls::self_signed_in(&theirs).unwrap_err().to_string();
+    assert!(refused.contains("another user"), "{refused}");
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+
+    let ours = temp.join("ours");
+    let tls = ServerTls::self_signed_in(&ours).expect("a folder of our own");
+    assert!(!tls.fingerprint().is_empty());
+    assert_eq!(mode(&ours), 0o700);
+    assert_eq!(mode(&ours.join("tls-key.pem")), 0o600);
+    assert_eq!(fs::metadata(ours.join("tls-key.pem")).unwrap().uid(), 0);
+    fs::remove_dir_all(&temp).unwrap();
+}
+
+/// The other user puts links in a shared folder where we save a log, an export and a file
+/// made new: none is written through; what we make there is ours and 0600.
+#[test]
+fn links_another_user_plants_for_our_log_and_export_are_not_followed() {
+    let Some(other) = other_user() else {
+        return;
+    };
+    let temp = shared_temp("files");
+    let victim = temp.join("ours.txt");
+    fs::write(&victim, "precious").unwrap();
+    fs::set_permissions(&victim, fs::Permissions::from_mode(0o666)).unwrap();
+    as_other(
+        other,
+        &format!(
+            "ln -s {victim} {dir}/server.log && ln -s {victim} {dir}/export.ndjson && \
+             ln -s {victim} {dir}/new.txt",
+            dir = temp.display(),
+            victim = victim.display(),
+        ),
+    );
+    assert!(open_private_append(&temp.join("server.log")).is_err());
+    assert!(create_new_private(&temp.join("new.txt")).is_err());
+    let export = temp.join("export.ndjson");
+    write_private_file(&export, b"{}\n").unwrap();
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+    let made = fs::symlink_metadata(&export).unwrap();
+    assert!(made.is_file(), "the link was replaced by our own file");
+    assert_eq!((made.uid(), made.mode() & 0o777), (0, 0o600));
+    fs::remove_dir_all(&temp).unwrap();
+}
+
+/// Without `XDG_RUNTIME_DIR`, the other user makes `serversocket-UID` in the temp folder
+/// first. Our windows then meet in a folder of the user's cache instead, say so, and both
+/// find the same one: run in a child process with its own environment
+/// (`runtime_folder_in_this_environment` below), since the environment is the process's.
+#[test]
+fn a_runtime_folder_taken_by_another_user_falls_back_to_the_users_cache() {
+    let Some(other) = other_user() else {
+        return;
+    };
+    let temp = shared_temp("runtime");
+    let home = temp.join("home");
+    fs::create_dir_all(&home).unwrap();
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o700)).unwrap();
+    as_other(
+        other,
+        &format!(
+            "mkdir -p {dir}/serversocket-0/serversocket-lessons && chmod 777 {dir}/serversocket-0",
+            dir = temp.display()
+        ),
+    );
+    let child = || {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "runtime_folder_in_this_environment",
+                "--nocapture",
+            ])
+            .env_remove("XDG_RUNTIME_DIR")
+            .env_remove("XDG_CACHE_HOME")
+            .env("TMPDIR", &temp)
+            .env("HOME", &home)
+            .output()
+            .unwrap();
+        let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{printed}");
+        printed
+    };
+    let first = child();
+    let fallback = home.join(".cache/serversocket-run");
+    assert!(
+        first.contains(&format!("folder: {}", fallback.display())),
+        "{first}"
+    );
+    assert!(
+        first.contains("note: ") && first.contains("another user"),
+        "{first}"
+    );
+    assert_eq!(mode(&fallback), 0o700);
+    // The other window, started the same way, finds the same folder.
+    assert!(child().contains(&format!("folder: {}", fallback.display())));
+    fs::remove_dir_all(&temp).unwrap();
+}
+
+/// In whatever environment it runs (the one above gives it one), the runtime folder the
+/// windows use is this user's and closed to others; prints it for the test above.
+#[test]
+fn runtime_folder_in_this_environment() {
+    let folder = LessonSync::default_dir();
+    let parent = folder.parent().unwrap();
+    ensure_private_folder(parent).expect("private");
+    let meta = fs::metadata(parent).unwrap();
+    assert_eq!(meta.uid(), rustix::process::geteuid().as_raw());
+    assert_eq!(meta.mode() & 0o022, 0, "closed to others' writes");
+    println!("folder: {}", parent.display());
+    if let Some(note) = LessonSync::default_dir_note() {
+        println!("note: {note}");
+    }
+}

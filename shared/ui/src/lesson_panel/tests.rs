@@ -1,0 +1,55 @@
+//! The panel following the other window: woken at once by a change there, joining a run
+//! begun there from nothing, with its panel open before the learner clicks anything.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serversocket_lessons::Side;
+use serversocket_lessons::sync::LessonSync;
+
+use super::{LessonPanel, SavedLesson};
+
+/// How long a test waits for a wake-up (a bound against hanging, not a measure).
+const PATIENCE: Duration = Duration::from_secs(20);
+
+#[test]
+fn a_lesson_started_in_the_other_window_wakes_this_one_which_joins_it_open() {
+    let dir = std::env::temp_dir().join(format!("lesson-panel-wake-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let sync = LessonSync::new(&dir);
+    let mut client = LessonPanel::new(
+        Side::Client,
+        None,
+        Some(sync.clone()),
+        &SavedLesson::default(),
+    );
+    let ctx = egui::Context::default();
+    let (woke, wakes) = mpsc::channel();
+    ctx.set_request_repaint_callback(move |_| {
+        let _ = woke.send(());
+    });
+    // The window's first frame starts the watcher; then it is idle, drawing nothing.
+    client.tick(&ctx);
+    while wakes.try_recv().is_ok() {}
+    assert!(client.run().is_none() && !client.open);
+
+    let mut server = LessonPanel::new(Side::Server, None, Some(sync), &SavedLesson::default());
+    server.start("max-and-backlog").expect("a shipped lesson");
+    wakes
+        .recv_timeout(PATIENCE)
+        .expect("the idle client window is woken");
+    client.tick(&ctx);
+    assert_eq!(
+        client.run().map(|run| run.lesson().name.as_str()),
+        Some("max-and-backlog")
+    );
+    assert!(client.open, "its panel opens without a click");
+    let settings = client.take_settings().expect("settings for the start");
+    assert_eq!(
+        settings.close_all,
+        Some(true),
+        "a run begun just now starts from nothing here too"
+    );
+    assert!(client.report().contains("Started in the server window"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

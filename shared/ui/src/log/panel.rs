@@ -1,0 +1,40 @@
+//! The log's place in a window: a panel along the bottom that the learner resizes by its top
+//! edge (egui remembers the height between runs), never shorter than eight lines, so that
+//! however much the rest of the window shows, the log stays readable; the window's main view
+//! fills what is left above it, scrolled on a short screen.
+
+/// How many lines of the log show at the least.
+pub const LEAST_LINES: f32 = 8.0;
+
+/// Draws `contents` (the log's filter row and its lines) in the window's bottom panel.
+pub fn log_panel(ui: &mut egui::Ui, contents: impl FnOnce(&mut egui::Ui)) {
+    let spacing = ui.spacing().item_spacing.y;
+    let line = ui.text_style_height(&egui::TextStyle::Monospace) + spacing;
+    // The filter row (about 960 points wide: two rows in a narrower window) and the margin.
+    let header_rows = if ui.available_width() >= 960.0 {
+        1.0
+    } else {
+        2.0
+    };
+    let header = header_rows * (ui.spacing().interact_size.y + spacing) + 8.0;
+    let least = header + LEAST_LINES * line;
+    egui::Panel::bottom("log")
+        .resizable(true)
+        .min_size(least)
+        .default_size(least)
+        .show(ui, |ui| {
+            ui.add_space(4.0);
+            contents(ui);
+        });
+}
+
+/// The window's main view above the log: what is left of the window, scrolled vertically
+/// when it does not fit (a short screen), the log keeping its panel.
+pub fn main_view(ui: &mut egui::Ui, id_salt: &str, contents: impl FnOnce(&mut egui::Ui)) {
+    egui::CentralPanel::default().show(ui, |ui| {
+        egui::ScrollArea::vertical()
+            .id_salt(id_salt)
+            .auto_shrink(false)
+            .show(ui, contents);
+    });
+}
