@@ -14,7 +14,7 @@ pub mod window;
 
 /// The seed's client: an array of TCP sockets that connect to a ServerSocket.
 #[derive(Debug, Clone, Parser)]
-#[command(version, about, long_about = None)]
+#[command(version = serversocket_app::version::VERSION, about, long_about = None)]
 pub struct Args {
     /// Run on the terminal without a window: the seed's client, one line per event.
     #[arg(long)]
@@ -48,4 +48,7 @@ pub struct Args {
     /// Whether the sockets connect with TLS (--tls, --ca, --pin, --tls-insecure).
     #[command(flatten)]
     pub tls: tls_args::TlsArgs,
+    /// `man` or `completions SHELL`: print the manual page or a completion script and exit.
+    #[command(subcommand)]
+    pub print: Option<serversocket_app::manual::Print>,
 }

@@ -10,6 +10,9 @@ use serversocket_app::program;
 
 fn main() -> ExitCode {
     let (args, trace_level) = program::start::<Args>();
+    if let Some(print) = &args.print {
+        return program::print::<Args>(print);
+    }
     let result = if args.headless {
         headless::run(&args)
     } else {

@@ -143,7 +143,15 @@ fn version_names_the_program_and_its_version() {
     let version = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         version.trim(),
-        format!("client-app {}", env!("CARGO_PKG_VERSION"))
+        format!("client-app {}", serversocket_app::version::VERSION)
+    );
+    // The version, then the commit it was built from (or "unknown" outside a git clone).
+    assert!(
+        version.trim().starts_with(&format!(
+            "client-app {} (commit ",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{version}"
     );
 }
 

@@ -18,7 +18,7 @@ pub mod window;
 
 /// A ServerSocket: one listener and a pool of sockets that take its connections.
 #[derive(Debug, Clone, Parser)]
-#[command(version, about, long_about = None)]
+#[command(version = serversocket_app::version::VERSION, about, long_about = None)]
 pub struct Args {
     /// Run on the terminal without a window: the seed's server, one line per event.
     #[arg(long)]
@@ -86,6 +86,9 @@ pub struct Args {
     /// Whether connections are secured with TLS (--tls, --cert, --key).
     #[command(flatten)]
     pub tls: tls_args::TlsArgs,
+    /// `man` or `completions SHELL`: print the manual page or a completion script and exit.
+    #[command(subcommand)]
+    pub print: Option<serversocket_app::manual::Print>,
 }
 
 /// The longest idle timeout `--idle-timeout` and the window offer (a day).

@@ -246,7 +246,15 @@ fn help_names_every_flag_with_its_default_and_version_the_version() {
         test_support::app::printed_by_success(Command::new(server_binary()).arg("--version"));
     assert_eq!(
         version.trim(),
-        format!("server-app {}", env!("CARGO_PKG_VERSION"))
+        format!("server-app {}", serversocket_app::version::VERSION)
+    );
+    // The version, then the commit it was built from (or "unknown" outside a git clone).
+    assert!(
+        version.trim().starts_with(&format!(
+            "server-app {} (commit ",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{version}"
     );
 }
 

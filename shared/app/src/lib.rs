@@ -11,6 +11,9 @@
 //! - [`stream_lab`]: one loopback connection whose writes and reads are reported in place.
 //! - [`shutdown`]: when a headless program stops (Ctrl-C, SIGTERM, its reader gone).
 //! - [`program`]: how both programs begin (open files, arguments, diagnostics) and end.
+//! - [`version`]: what `--version` says (the version and the commit).
+//! - [`manual`]: the `man` and `completions SHELL` subcommands, from the clap definitions.
+//! - [`launch`]: starts the other program when its window is asked for and it is not running.
 //! - [`diagnostics`]: the library's tracing on the terminal, and its level switch.
 //! - [`headless`]: what both headless programs set up first: runtime, printer, stop signal.
 
@@ -19,11 +22,14 @@
 pub mod diagnostics;
 pub mod file_to_send;
 pub mod headless;
+pub mod launch;
+pub mod manual;
 pub mod program;
 pub mod reply;
 pub mod script;
 pub mod shutdown;
 pub mod stream_lab;
 pub mod typed;
+pub mod version;
 
 pub use typed::{BindAddress, parse_bind_address, parse_host, parse_port, parse_remote_port};

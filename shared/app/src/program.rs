@@ -1,10 +1,12 @@
 //! How both programs begin and end, window or headless: the open-files limit raised before
-//! the arguments are read, the diagnostics installed, and an error said on stderr at the end.
+//! the arguments are read, the diagnostics installed, and an error said on stderr at the end;
+//! or, for `man` and `completions SHELL`, only the page or the script printed.
 
 use std::fmt::Display;
 use std::process::ExitCode;
 
 use crate::diagnostics::{self, LevelSwitch};
+use crate::manual::{self, Print};
 
 /// What every program does first: raises the open-files limit (before the arguments, which
 /// are checked against it: a Max of 10,000 needs 10,000 descriptors, and many systems start
@@ -25,4 +27,18 @@ pub fn exit<E: Display>(program: &str, result: Result<ExitCode, E>) -> ExitCode 
         eprintln!("{program}: {error:#}");
         ExitCode::FAILURE
     })
+}
+
+/// Prints what a `man` or `completions SHELL` subcommand asks for about the program `A` on
+/// stdout; 1 when stdout cannot take it.
+#[must_use]
+pub fn print<A: clap::CommandFactory>(print: &Print) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match manual::write::<A>(print, &mut stdout) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{}: {error}", A::command().get_name());
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,7 +1,8 @@
 //! The other window, one click (or F6) away. On a screen too small for the two windows side by
 //! side each takes the whole screen (see [`crate::native`]), so one hides the other: each
 //! window has a "Show the client window" / "Show the server window" button that brings the
-//! other to the front, like a tab.
+//! other to the front, like a tab. When the other app is not running, the button starts it
+//! ([`serversocket_app::launch`]: the one beside this executable, else the one on `PATH`).
 //!
 //! The two apps are two processes, and they meet in the folder the lessons already share
 //! ([`LessonSync::default_dir`]): each app says it is open in a small file of its own
@@ -13,11 +14,13 @@
 //! follows nothing, unless the test links it to a folder of its own.
 
 use std::path::{Path, PathBuf};
+use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serversocket::private_files::{ensure_private_folder, write_private_file};
+use serversocket_app::launch;
 use serversocket_lessons::Side;
 use serversocket_lessons::sync::LessonSync;
 
@@ -48,6 +51,22 @@ struct Link {
     news: Arc<News>,
     /// The watcher runs (it is started on the first frame, when the window's context exists).
     watching: bool,
+    /// How the other app is started when it is not running.
+    starter: Starter,
+}
+
+/// Starts the other app when its window is asked for and it is not running.
+#[derive(Debug, Default)]
+struct Starter {
+    /// The program to run; none: the other app's, found beside this executable or on `PATH`
+    /// at the click (a test names a program of its own).
+    program: Option<PathBuf>,
+    /// The program started last, until it ends: not started twice while its window opens,
+    /// and waited for when it ends, so it leaves no zombie process.
+    started: Option<Child>,
+    /// Why the last start failed, or why the program started ended before its window said
+    /// it was open; shown beside the button.
+    problem: Option<String>,
 }
 
 /// The "Show the other window" button and what makes it work.
@@ -93,8 +112,27 @@ impl OtherWindow {
                 dir,
                 news,
                 watching: false,
+                starter: Starter::default(),
             }),
         }
+    }
+
+    /// The same window, starting `program` instead of the other app when the other window is
+    /// asked for and not open (tests: a script that says it is open, as the other app would).
+    #[must_use]
+    pub fn starting(mut self, program: impl Into<PathBuf>) -> Self {
+        if let Some(link) = &mut self.link {
+            link.starter.program = Some(program.into());
+        }
+        self
+    }
+
+    /// Whether the other app is running, as the watcher last saw it.
+    #[must_use]
+    pub fn other_is_open(&self) -> bool {
+        self.link
+            .as_ref()
+            .is_some_and(|link| link.news.other_open.load(Ordering::Relaxed))
     }
 
     /// Once per frame: starts the watcher on the first, and comes to the front when the other
@@ -108,6 +146,7 @@ impl OtherWindow {
             link.watching = true;
             watch(side, &link.dir, Arc::clone(&link.news), ctx.clone());
         }
+        link.starter.reap(other_app(side));
         if link.news.asked.swap(false, Ordering::Relaxed) {
             // A minimized window must be restored before it can take the focus.
             ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
@@ -115,7 +154,8 @@ impl OtherWindow {
         }
     }
 
-    /// The button, with F6 as its shortcut; enabled while the other app runs. Shown while
+    /// The button, with F6 as its shortcut: brings the other window to the front, or starts
+    /// the other app when it is not running; disabled in a window on its own. Shown while
     /// the windows stand one behind the other (a small screen) or the screen is not known:
     /// side by side, both are in sight and the row keeps its room; F6 works there too.
     pub fn button_ui(&mut self, ui: &mut egui::Ui) {
@@ -130,36 +170,48 @@ impl OtherWindow {
             Side::Server => "Show the client window",
             Side::Client => "Show the server window",
         };
-        let other_app = match other(self.side) {
-            Side::Server => "server-app",
-            Side::Client => "client-app",
-        };
-        let open = self
-            .link
-            .as_ref()
-            .is_some_and(|link| link.news.other_open.load(Ordering::Relaxed));
-        let tip = if open {
-            shortcuts::tip(
+        let other_app = other_app(self.side);
+        let open = self.other_is_open();
+        let tip = match &self.link {
+            None => format!("The other window is not open: start {other_app}"),
+            Some(_) if open => shortcuts::tip(
                 ui,
                 "Bring the other window to the front: on a small screen each window takes the whole screen",
                 &shortcuts::SHOW_OTHER,
-            )
-        } else {
-            format!("The other window is not open: start {other_app}")
+            ),
+            Some(link) if link.starter.started.is_some() => {
+                format!("{other_app} is starting: its window opens in a moment")
+            }
+            Some(_) => shortcuts::tip(
+                ui,
+                &format!("The other window is not open: this starts {other_app}"),
+                &shortcuts::SHOW_OTHER,
+            ),
         };
+        let linked = self.link.is_some();
         let button = ui
-            .add_enabled(open, egui::Button::new(name))
+            .add_enabled(linked, egui::Button::new(name))
             .on_hover_text(tip);
-        if button.clicked() || (open && shortcuts::pressed(ui, &shortcuts::SHOW_OTHER)) {
+        if button.clicked() || (linked && shortcuts::pressed(ui, &shortcuts::SHOW_OTHER)) {
             self.show_other();
+        }
+        if let Some(problem) = self.link.as_ref().and_then(|l| l.starter.problem.as_ref()) {
+            ui.colored_label(ui.visuals().warn_fg_color, "⚠")
+                .on_hover_text(problem.as_str());
         }
     }
 
-    /// Asks the other window to come to the front.
-    pub fn show_other(&self) {
-        let Some(link) = &self.link else {
+    /// Asks the other window to come to the front, or starts the other app when it is not
+    /// running (its presence file is read now: the watcher may not have looked yet).
+    pub fn show_other(&mut self) {
+        let side = self.side;
+        let Some(link) = &mut self.link else {
             return;
         };
+        if !is_open(&link.dir.join(presence_file(other(side)))) {
+            link.starter.start(other_app(side));
+            return;
+        }
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| {
@@ -192,6 +244,63 @@ fn other(side: Side) -> Side {
     match side {
         Side::Server => Side::Client,
         Side::Client => Side::Server,
+    }
+}
+
+/// The program of the other side's app.
+fn other_app(side: Side) -> &'static str {
+    match other(side) {
+        Side::Server => "server-app",
+        Side::Client => "client-app",
+    }
+}
+
+impl Starter {
+    /// Starts `program_name` (or the program a test named), unless the one started last still
+    /// runs: its window is on its way.
+    fn start(&mut self, program_name: &str) {
+        if self.started.is_some() {
+            return;
+        }
+        let found = match &self.program {
+            Some(program) => Ok(program.clone()),
+            None => launch::find(program_name),
+        };
+        match found.and_then(|path| launch::start(&path)) {
+            Ok(child) => {
+                tracing::info!("started {program_name} (process {})", child.id());
+                self.started = Some(child);
+                self.problem = None;
+            }
+            Err(problem) => {
+                tracing::warn!("the other window cannot be opened: {problem}");
+                self.problem = Some(format!("The other window cannot be opened: {problem}"));
+            }
+        }
+    }
+
+    /// Waits for the program started last if it ended (without blocking), and says so when it
+    /// failed: a program that cannot open its window (no display) ends at once.
+    fn reap(&mut self, program_name: &str) {
+        let Some(child) = &mut self.started else {
+            return;
+        };
+        match child.try_wait() {
+            Ok(None) => {}
+            Ok(Some(status)) => {
+                self.started = None;
+                if !status.success() {
+                    tracing::warn!("{program_name} ended: {status}");
+                    self.problem = Some(format!(
+                        "{program_name} ended ({status}): its messages are on the terminal this window was started from"
+                    ));
+                }
+            }
+            Err(problem) => {
+                self.started = None;
+                tracing::warn!("{program_name} cannot be followed: {problem}");
+            }
+        }
     }
 }
 
@@ -279,7 +388,7 @@ mod tests {
     fn a_request_from_one_window_brings_the_other_to_the_front_once() {
         let dir = std::env::temp_dir().join(format!("other-window-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let server = OtherWindow::linked(Side::Server, &dir);
+        let mut server = OtherWindow::linked(Side::Server, &dir);
         let mut client = OtherWindow::linked(Side::Client, &dir);
         let ctx = egui::Context::default();
         assert!(!frame_asks_focus(&ctx, &mut client), "nothing asked yet");
@@ -308,6 +417,41 @@ mod tests {
             "a closed window says so"
         );
         drop(client);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_program_that_does_not_start_or_ends_at_once_is_said_beside_the_button() {
+        let dir = std::env::temp_dir().join(format!("other-window-fails-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let problem = |window: &OtherWindow| {
+            window
+                .link
+                .as_ref()
+                .and_then(|link| link.starter.problem.clone())
+        };
+        let mut missing =
+            OtherWindow::linked(Side::Server, &dir).starting(dir.join("no-such-client"));
+        missing.show_other();
+        let said = problem(&missing).expect("a missing program is said");
+        assert!(said.contains("no-such-client did not start"), "{said}");
+        drop(missing);
+
+        // `false` runs and ends at once with status 1, as an app that cannot open a window.
+        let mut failing = OtherWindow::linked(Side::Server, &dir).starting("false");
+        failing.show_other();
+        assert!(problem(&failing).is_none(), "started");
+        let ctx = egui::Context::default();
+        let ended = test_support::within_patience(|| {
+            frame_asks_focus(&ctx, &mut failing);
+            problem(&failing)
+        })
+        .expect("the end is said");
+        assert!(
+            ended.starts_with("client-app ended (exit status: 1)"),
+            "{ended}"
+        );
+        drop(failing);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -1,5 +1,5 @@
 //! Every control labelled, Tab and Enter and Space, the TLS choice remembered for the next run,
-//! and the button that brings the client app's window to the front.
+//! and the button that brings the client app's window to the front, or starts the client app.
 
 use std::net::TcpStream;
 
@@ -91,11 +91,12 @@ fn show_the_client_window_asks_the_client_app_to_come_to_the_front() {
     let client_ctx = egui::Context::default();
     let mut client_frame = || kittest::frame_asks_focus(&client_ctx, |ctx| client.tick(ctx));
     assert!(!client_frame());
-    let enabled = kittest::frames_until(|| {
+    let seen = kittest::frames_until(|| {
         harness.step();
-        show_client_enabled(&harness)
+        harness.state().shell.other.other_is_open()
     });
-    assert!(enabled, "the client app is seen open");
+    assert!(seen, "the client app is seen open");
+    assert!(show_client_enabled(&harness));
     harness.get_by_label("Show the client window").click();
     harness.step();
     assert!(
@@ -108,6 +109,70 @@ fn show_the_client_window_asks_the_client_app_to_come_to_the_front() {
     assert!(kittest::frames_until(&mut client_frame), "F6");
     drop(client);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn show_the_client_window_starts_the_client_app_when_none_runs() {
+    use serversocket_lessons::Side as LessonSide;
+    use serversocket_ui::other_window::OtherWindow;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let dir = std::env::temp_dir().join(format!("server-window-start-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let other = OtherWindow::linked(LessonSide::Server, &dir);
+    // The client app as the button sees it: a program that says in the shared folder that its
+    // window is open (its process id in `client.window`, as the app does), counts its starts,
+    // and closes when the test says so (or after a minute, if the test died first).
+    let stand_in = std::env::temp_dir().join(format!("client-stand-in-{}", std::process::id()));
+    std::fs::write(
+        &stand_in,
+        format!(
+            "#!/bin/sh\ncd '{dir}' || exit 1\necho started >> starts\ntrap 'rm -f client.window' EXIT\n\
+             echo $$ > client.window.new && mv client.window.new client.window\n\
+             i=0; while [ ! -e stop ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done\n",
+            dir = dir.display()
+        ),
+    )
+    .expect("the stand-in written");
+    std::fs::set_permissions(&stand_in, std::fs::Permissions::from_mode(0o755)).expect("mode");
+    let mut harness = window(2, 10);
+    harness.state_mut().shell.other = other.starting(&stand_in);
+    harness.run_steps(2);
+    assert!(
+        !harness.state().shell.other.other_is_open(),
+        "no client yet"
+    );
+    assert!(
+        show_client_enabled(&harness),
+        "the button starts the client"
+    );
+
+    harness.get_by_label("Show the client window").click();
+    harness.step();
+    let came_up = kittest::frames_until(|| {
+        harness.step();
+        harness.state().shell.other.other_is_open()
+    });
+    assert!(came_up, "the client app never said its window is open");
+    // A second click brings the running client forward instead of starting another.
+    harness.get_by_label("Show the client window").click();
+    harness.step();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("starts")).expect("the stand-in ran"),
+        "started\n"
+    );
+    assert!(dir.join("client.show").exists(), "asked to come forward");
+
+    // The client closes: the window sees it gone, and may start it again.
+    std::fs::write(dir.join("stop"), "").expect("stop");
+    let gone = kittest::frames_until(|| {
+        harness.step();
+        !harness.state().shell.other.other_is_open()
+    });
+    assert!(gone, "the closed client is still seen open");
+    drop(harness);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&stand_in);
 }
 
 #[test]
