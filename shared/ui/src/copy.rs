@@ -1,5 +1,5 @@
 //! Copy buttons: text to the system clipboard (eframe's `clipboard` feature: X11 and
-//! Wayland), and "Copied N lines" beside the button, so the learner knows it went (a copy is
+//! Wayland), and "Copied N lines" just under the button, so the learner knows it went (a copy is
 //! otherwise invisible until pasted).
 //!
 //! Every Copy button of both windows goes through [`copy_button_ui`], so one test of the real
@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// `selected`), on the first frame that draws it: for the test of the system clipboard.
 pub const PRESS_COPY: &str = "SERVERSOCKET_PRESS_COPY";
 
-/// How long "Copied N lines" stays beside its button, in seconds.
+/// How long "Copied N lines" stays under its button, in seconds.
 const SHOWN_FOR_S: f64 = 4.0;
 
 /// What was copied last through one button: how many lines, and when (egui's clock).
@@ -27,7 +27,7 @@ struct Copied {
 
 /// A Copy button named `name` (unique in the window): clicked (or pressed through
 /// [`PRESS_COPY`]), it puts `text()` on the clipboard; for a few seconds after, "Copied N
-/// lines" shows beside it. Returns the button's response.
+/// lines" shows under it, over the window (nothing in the row moves). Returns the button's response.
 pub fn copy_button_ui(
     ui: &mut egui::Ui,
     name: &str,
@@ -49,8 +49,17 @@ pub fn copy_button_ui(
     if let Some(copied) = copied {
         let age = now - copied.at;
         if age < SHOWN_FOR_S {
-            ui.label(copied_words(copied.lines))
-                .on_hover_text("On the clipboard: paste it into any program");
+            // Over the window, under the button, like a tooltip: in the row, the words would
+            // push every control after the button aside for as long as they show.
+            egui::Area::new(id.with("shown"))
+                .order(egui::Order::Tooltip)
+                .fixed_pos(response.rect.left_bottom() + egui::vec2(0.0, 2.0))
+                .interactable(false)
+                .show(ui.ctx(), |ui| {
+                    egui::Frame::popup(ui.style()).show(ui, |ui| {
+                        ui.label(copied_words(copied.lines));
+                    });
+                });
             // Repaint when the words are due to go, though nothing else happens.
             ui.ctx()
                 .request_repaint_after_secs((SHOWN_FOR_S - age) as f32);

@@ -155,6 +155,8 @@ fn a_clicked_log_line_is_what_copy_takes() {
     harness.get_by_label("Copy 1 selected").click();
     harness.step();
     assert_eq!(kittest::copied_text(&harness), Some(copied));
+    // The words show over the window from the next frame on (an area is measured first).
+    harness.run();
     assert!(
         harness.query_by_label("Copied 1 line").is_some(),
         "the window says what went to the clipboard"
