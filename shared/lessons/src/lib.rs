@@ -719,7 +719,7 @@ mod tests {
             ("broken.toml", "line 1"),
             ("fifo.toml", "(a FIFO)"),
             ("folder.toml", "(a folder)"),
-            ("huge.toml", "at most 1048576 are read"),
+            ("huge.toml", "at most 1 MiB are read"),
             ("zero.toml", "(a device)"),
         ] {
             assert!(
