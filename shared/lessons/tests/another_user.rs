@@ -77,6 +77,29 @@ fn shared_temp(name: &str) -> PathBuf {
     dir
 }
 
+/// What each attack starts from: the other user, a shared folder as the temporary folder is,
+/// and a file of ours in it that anyone may write (0666), which nothing may write through a
+/// link of theirs.
+struct Scene {
+    other: (u32, u32),
+    temp: PathBuf,
+    victim: PathBuf,
+}
+
+/// The scene of the attack `name`; `None` (said on stderr) where no second user can be made.
+fn scene(name: &str) -> Option<Scene> {
+    let other = other_user()?;
+    let temp = shared_temp(name);
+    let victim = temp.join("ours.txt");
+    fs::write(&victim, "precious").unwrap();
+    fs::set_permissions(&victim, fs::Permissions::from_mode(0o666)).unwrap();
+    Some(Scene {
+        other,
+        temp,
+        victim,
+    })
+}
+
 fn mode(path: &Path) -> u32 {
     fs::symlink_metadata(path).unwrap().mode() & 0o777
 }
@@ -86,13 +109,14 @@ fn mode(path: &Path) -> u32 {
 /// nothing of it, writes nothing through it, and its own file is untouched.
 #[test]
 fn a_lessons_folder_made_first_by_another_user_is_neither_read_nor_written() {
-    let Some(other) = other_user() else {
+    let Some(Scene {
+        other,
+        temp,
+        victim,
+    }) = scene("lessons")
+    else {
         return;
     };
-    let temp = shared_temp("lessons");
-    let victim = temp.join("ours.txt");
-    fs::write(&victim, "precious").unwrap();
-    fs::set_permissions(&victim, fs::Permissions::from_mode(0o666)).unwrap();
     let theirs = temp.join("serversocket-0/serversocket-lessons");
     as_other(
         other,
@@ -131,13 +155,14 @@ fn a_lessons_folder_made_first_by_another_user_is_neither_read_nor_written() {
 /// link. In a folder of our own the key we write is 0600 and the folder 0700.
 #[test]
 fn a_certificate_planted_by_another_user_is_not_served_and_our_key_is_private() {
-    let Some(other) = other_user() else {
+    let Some(Scene {
+        other,
+        temp,
+        victim,
+    }) = scene("tls")
+    else {
         return;
     };
-    let temp = shared_temp("tls");
-    let victim = temp.join("ours.txt");
-    fs::write(&victim, "precious").unwrap();
-    fs::set_permissions(&victim, fs::Permissions::from_mode(0o666)).unwrap();
     let theirs = temp.join("serversocket-0/serversocket");
     as_other(
         other,
@@ -168,13 +193,14 @@ fn a_certificate_planted_by_another_user_is_not_served_and_our_key_is_private() 
 /// made new: none is written through; what we make there is ours and 0600.
 #[test]
 fn links_another_user_plants_for_our_log_and_export_are_not_followed() {
-    let Some(other) = other_user() else {
+    let Some(Scene {
+        other,
+        temp,
+        victim,
+    }) = scene("files")
+    else {
         return;
     };
-    let temp = shared_temp("files");
-    let victim = temp.join("ours.txt");
-    fs::write(&victim, "precious").unwrap();
-    fs::set_permissions(&victim, fs::Permissions::from_mode(0o666)).unwrap();
     as_other(
         other,
         &format!(
