@@ -3,8 +3,9 @@
 //! as a learner pasting into an editor would.
 //!
 //! A real eframe window has no accessibility tree here to click through, so the test asks the
-//! window to press one Copy button by its name on its first frame (`SERVERSOCKET_PRESS_COPY`,
-//! see `serversocket_ui::copy`): from the press on, the same function as a click. That every
+//! window to press one Copy button by its name on the first frame it has something to copy
+//! (`SERVERSOCKET_PRESS_COPY`, see `serversocket_ui::copy`): from the press on, the same
+//! function as a click. Copy report and Copy N shown go through the real clipboard here. That every
 //! Copy button's click reaches that function is proven in kittest (the log's Copy N
 //! selected and N shown, the lesson panel's Copy report). Skipped, saying so, where Xvfb or
 //! xclip is not installed.
@@ -137,4 +138,43 @@ fn copy_report_reaches_the_system_clipboard() {
     let copied = copied.expect("the report reached the system clipboard");
     assert!(copied.starts_with("# Lesson: 1. Listening"), "{copied}");
     assert!(copied.contains("## Event log"), "{copied}");
+}
+
+/// Copy N shown, through the real window: the window is made to listen by its keyboard
+/// shortcut (xdotool, as a learner's Ctrl+L), which fills the log; the button then copies it.
+#[test]
+fn copy_shown_reaches_the_system_clipboard() {
+    if !installed("Xvfb", "-help")
+        || !installed("xclip", "-version")
+        || !installed("xdotool", "version")
+    {
+        eprintln!(
+            "skipped: this test needs Xvfb, xclip and xdotool (apt-get install xvfb xclip \
+             xdotool) to press a key in the window and read the system clipboard back"
+        );
+        return;
+    }
+    let Some((_x, display)) = x_server() else {
+        eprintln!("skipped: no Xvfb display could start");
+        return;
+    };
+    let home = std::env::temp_dir().join(format!("clipboard-shown-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let _app = window(&display, &home, "shown", &["--port", "0"]);
+    // With no window manager the window is given the focus by hand, then Ctrl+L (Listen);
+    // again until the log has lines and the copy arrives. Each try is bounded (`timeout`):
+    // `--sync` waits for the focus to move.
+    let copied = within_patience(|| {
+        let _ = Command::new("timeout")
+            .args(["5", "xdotool", "search", "--name", "ServerSocket"])
+            .args(["windowfocus", "--sync", "key", "ctrl+l"])
+            .env("DISPLAY", &display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        clipboard(&display).filter(|text| !text.is_empty())
+    });
+    let _ = std::fs::remove_dir_all(&home);
+    let copied = copied.expect("the shown lines reached the system clipboard");
+    assert!(copied.contains("Listening on 127.0.0.1:"), "{copied}");
 }

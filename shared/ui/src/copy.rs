@@ -6,13 +6,14 @@
 //! binary under X11 (`server-app/tests/clipboard.rs`) proves the path from a copy to the
 //! desktop's clipboard for all of them. That test cannot click (a real eframe window has no
 //! accessibility tree here), so [`PRESS_COPY`] presses a button by its name on the first frame
-//! it is drawn: the same function as a click, from there on.
+//! it has something to copy: the same function as a click, from there on.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The environment variable that presses one Copy button once, by name (`report`, `shown`,
-/// `selected`), on the first frame that draws it: for the test of the system clipboard.
+/// `selected`), on the first frame that draws it with something to copy: for the test of the
+/// system clipboard.
 pub const PRESS_COPY: &str = "SERVERSOCKET_PRESS_COPY";
 
 /// How long "Copied N lines" stays under its button, in seconds.
@@ -38,12 +39,16 @@ pub fn copy_button_ui(
     let id = egui::Id::unique(("copied", name));
     let response = ui.button(label).on_hover_text(tip);
     let now = ui.input(|input| input.time);
-    if response.clicked() || pressed_by_hook(name) {
+    let clicked = response.clicked();
+    if clicked || hook_wants(name) {
         let text = text();
-        let lines = line_count(&text);
-        ui.ctx().copy_text(text);
-        ui.ctx()
-            .data_mut(|data| data.insert_temp(id, Copied { lines, at: now }));
+        // The hook waits for something to copy (a log fills only once the window works).
+        if clicked || (!text.is_empty() && take_hook()) {
+            let lines = line_count(&text);
+            ui.ctx().copy_text(text);
+            ui.ctx()
+                .data_mut(|data| data.insert_temp(id, Copied { lines, at: now }));
+        }
     }
     let copied: Option<Copied> = ui.ctx().data(|data| data.get_temp(id));
     if let Some(copied) = copied {
@@ -83,16 +88,23 @@ fn line_count(text: &str) -> usize {
     text.lines().count()
 }
 
-/// True once, for the button [`PRESS_COPY`] names.
-fn pressed_by_hook(name: &str) -> bool {
+/// Whether [`PRESS_COPY`] names this button and has not pressed it yet.
+fn hook_wants(name: &str) -> bool {
     static WANTED: OnceLock<Option<String>> = OnceLock::new();
-    static PRESSED: AtomicBool = AtomicBool::new(false);
     WANTED
         .get_or_init(|| std::env::var(PRESS_COPY).ok())
         .as_deref()
         .is_some_and(|wanted| wanted == name)
-        && !PRESSED.swap(true, Ordering::Relaxed)
+        && !PRESSED.load(Ordering::Relaxed)
 }
+
+/// Presses the hook's button: true the first time only.
+fn take_hook() -> bool {
+    !PRESSED.swap(true, Ordering::Relaxed)
+}
+
+/// The hook's button was pressed (once per run).
+static PRESSED: AtomicBool = AtomicBool::new(false);
 
 #[cfg(test)]
 mod tests {
