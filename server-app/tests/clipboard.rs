@@ -5,7 +5,8 @@
 //! A real eframe window has no accessibility tree here to click through, so the test asks the
 //! window to press one Copy button by its name on the first frame it has something to copy
 //! (`SERVERSOCKET_PRESS_COPY`, see `serversocket_ui::copy`): from the press on, the same
-//! function as a click. Copy report and Copy N shown go through the real clipboard here. That every
+//! function as a click. All three (Copy report, Copy N shown, Copy N selected) go through the
+//! real clipboard here. That every
 //! Copy button's click reaches that function is proven in kittest (the log's Copy N
 //! selected and N shown, the lesson panel's Copy report). Skipped, saying so, where Xvfb or
 //! xclip is not installed.
@@ -140,6 +141,26 @@ fn copy_report_reaches_the_system_clipboard() {
     assert!(copied.contains("## Event log"), "{copied}");
 }
 
+/// Ctrl+L (Listen) in the window on `display`. With no window manager the window is given the
+/// focus by hand first; bounded (`timeout`), as `--sync` waits for the focus to move. False
+/// while the window is not there yet.
+fn listen_by_keyboard(display: &str) -> bool {
+    let focus = ["search", "--name", "ServerSocket", "windowfocus", "--sync"];
+    xdotool(display, &focus) && xdotool(display, &["key", "ctrl+l"])
+}
+
+/// Runs xdotool with `args` on `display`, for at most 5 seconds; whether it succeeded.
+fn xdotool(display: &str, args: &[&str]) -> bool {
+    Command::new("timeout")
+        .args(["5", "xdotool"])
+        .args(args)
+        .env("DISPLAY", display)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
 /// Copy N shown, through the real window: the window is made to listen by its keyboard
 /// shortcut (xdotool, as a learner's Ctrl+L), which fills the log; the button then copies it.
 #[test]
@@ -161,20 +182,56 @@ fn copy_shown_reaches_the_system_clipboard() {
     let home = std::env::temp_dir().join(format!("clipboard-shown-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     let _app = window(&display, &home, "shown", &["--port", "0"]);
-    // With no window manager the window is given the focus by hand, then Ctrl+L (Listen);
-    // again until the log has lines and the copy arrives. Each try is bounded (`timeout`):
-    // `--sync` waits for the focus to move.
     let copied = within_patience(|| {
-        let _ = Command::new("timeout")
-            .args(["5", "xdotool", "search", "--name", "ServerSocket"])
-            .args(["windowfocus", "--sync", "key", "ctrl+l"])
-            .env("DISPLAY", &display)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let _ = listen_by_keyboard(&display);
         clipboard(&display).filter(|text| !text.is_empty())
     });
     let _ = std::fs::remove_dir_all(&home);
     let copied = copied.expect("the shown lines reached the system clipboard");
     assert!(copied.contains("Listening on 127.0.0.1:"), "{copied}");
+}
+
+/// Copy N selected, through the real window: it listens (Ctrl+L), then the test clicks down
+/// the window's lower half, where the log is, until a click lands on a line and selects it;
+/// the button then copies that one line.
+#[test]
+fn copy_selected_reaches_the_system_clipboard() {
+    if !installed("Xvfb", "-help")
+        || !installed("xclip", "-version")
+        || !installed("xdotool", "version")
+    {
+        eprintln!(
+            "skipped: this test needs Xvfb, xclip and xdotool (apt-get install xvfb xclip \
+             xdotool) to click in the window and read the system clipboard back"
+        );
+        return;
+    }
+    let Some((_x, display)) = x_server() else {
+        eprintln!("skipped: no Xvfb display could start");
+        return;
+    };
+    let home = std::env::temp_dir().join(format!("clipboard-selected-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let _app = window(&display, &home, "selected", &["--port", "0"]);
+    let mut listening = false;
+    // From the bottom of the 1024x768 screen up to its middle, 8 points at a time (the log's
+    // lines are 19 apart), at a column where the log's header row has only words.
+    let mut heights = (384..760).rev().step_by(8).cycle();
+    let copied = within_patience(|| {
+        if !listening {
+            // Once the window is there and has taken the key; the log then has its lines.
+            listening = listen_by_keyboard(&display);
+            return None;
+        }
+        let y = heights.next().unwrap_or(600).to_string();
+        let _ = xdotool(&display, &["mousemove", "600", &y, "click", "1"]);
+        clipboard(&display).filter(|text| !text.is_empty())
+    });
+    let _ = std::fs::remove_dir_all(&home);
+    let copied = copied.expect("a selected line reached the system clipboard");
+    assert_eq!(copied.lines().count(), 1, "one line selected: {copied}");
+    assert!(
+        copied.contains("  "),
+        "a log line: its time, then its words: {copied}"
+    );
 }
