@@ -117,30 +117,6 @@ fn window(display: &str, home: &Path, button: &str, args: &[&str]) -> Running {
     Running(child)
 }
 
-#[test]
-fn copy_report_reaches_the_system_clipboard() {
-    if !installed("Xvfb", "-help") || !installed("xclip", "-version") {
-        eprintln!(
-            "skipped: this test needs Xvfb and xclip (apt-get install xvfb xclip) to read the \
-             system clipboard back"
-        );
-        return;
-    }
-    let Some((_x, display)) = x_server() else {
-        eprintln!("skipped: no Xvfb display could start");
-        return;
-    };
-    let home = std::env::temp_dir().join(format!("clipboard-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    assert_eq!(clipboard(&display), None, "the clipboard starts empty");
-    let _app = window(&display, &home, "report", &["--lesson", "listening"]);
-    let copied = within_patience(|| clipboard(&display).filter(|text| !text.is_empty()));
-    let _ = std::fs::remove_dir_all(&home);
-    let copied = copied.expect("the report reached the system clipboard");
-    assert!(copied.starts_with("# Lesson: 1. Listening"), "{copied}");
-    assert!(copied.contains("## Event log"), "{copied}");
-}
-
 /// Ctrl+L (Listen) in the window on `display`. With no window manager the window is given the
 /// focus by hand first; bounded (`timeout`), as `--sync` waits for the focus to move. False
 /// while the window is not there yet.
@@ -161,32 +137,80 @@ fn xdotool(display: &str, args: &[&str]) -> bool {
         .is_ok_and(|status| status.success())
 }
 
+/// An X server of the test's own, with the server window on it pressing the Copy button
+/// `button`, in a home folder of its own that goes with it.
+struct Desktop {
+    display: String,
+    home: PathBuf,
+    // Dropped in this order: the window, then its X server.
+    _app: Running,
+    _x: Running,
+}
+
+impl Desktop {
+    /// `None`, saying why on stderr, where a tool the test needs is missing or no X server
+    /// could start.
+    fn start(button: &str, args: &[&str], keyboard_and_mouse: bool) -> Option<Self> {
+        let xdotool_missing = keyboard_and_mouse && !installed("xdotool", "version");
+        if !installed("Xvfb", "-help") || !installed("xclip", "-version") || xdotool_missing {
+            eprintln!(
+                "skipped: this test needs Xvfb, xclip and xdotool (apt-get install xvfb xclip \
+                 xdotool) to drive the window and read the system clipboard back"
+            );
+            return None;
+        }
+        let Some((x, display)) = x_server() else {
+            eprintln!("skipped: no Xvfb display could start");
+            return None;
+        };
+        let home = std::env::temp_dir().join(format!("clipboard-{button}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        assert_eq!(clipboard(&display), None, "the clipboard starts empty");
+        let app = window(&display, &home, button, args);
+        Some(Self {
+            display,
+            home,
+            _app: app,
+            _x: x,
+        })
+    }
+
+    /// What the clipboard holds once something is copied, within the patience.
+    fn copied(&self, mut act: impl FnMut(&str)) -> Option<String> {
+        within_patience(|| {
+            act(&self.display);
+            clipboard(&self.display).filter(|text| !text.is_empty())
+        })
+    }
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+#[test]
+fn copy_report_reaches_the_system_clipboard() {
+    let Some(desktop) = Desktop::start("report", &["--lesson", "listening"], false) else {
+        return;
+    };
+    let copied = desktop.copied(|_| {});
+    let copied = copied.expect("the report reached the system clipboard");
+    assert!(copied.starts_with("# Lesson: 1. Listening"), "{copied}");
+    assert!(copied.contains("## Event log"), "{copied}");
+}
+
 /// Copy N shown, through the real window: the window is made to listen by its keyboard
 /// shortcut (xdotool, as a learner's Ctrl+L), which fills the log; the button then copies it.
 #[test]
 fn copy_shown_reaches_the_system_clipboard() {
-    if !installed("Xvfb", "-help")
-        || !installed("xclip", "-version")
-        || !installed("xdotool", "version")
-    {
-        eprintln!(
-            "skipped: this test needs Xvfb, xclip and xdotool (apt-get install xvfb xclip \
-             xdotool) to press a key in the window and read the system clipboard back"
-        );
-        return;
-    }
-    let Some((_x, display)) = x_server() else {
-        eprintln!("skipped: no Xvfb display could start");
+    let Some(desktop) = Desktop::start("shown", &["--port", "0"], true) else {
         return;
     };
-    let home = std::env::temp_dir().join(format!("clipboard-shown-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    let _app = window(&display, &home, "shown", &["--port", "0"]);
-    let copied = within_patience(|| {
-        let _ = listen_by_keyboard(&display);
-        clipboard(&display).filter(|text| !text.is_empty())
+    let copied = desktop.copied(|display| {
+        let _ = listen_by_keyboard(display);
     });
-    let _ = std::fs::remove_dir_all(&home);
     let copied = copied.expect("the shown lines reached the system clipboard");
     assert!(copied.contains("Listening on 127.0.0.1:"), "{copied}");
 }
@@ -196,38 +220,22 @@ fn copy_shown_reaches_the_system_clipboard() {
 /// the button then copies that one line.
 #[test]
 fn copy_selected_reaches_the_system_clipboard() {
-    if !installed("Xvfb", "-help")
-        || !installed("xclip", "-version")
-        || !installed("xdotool", "version")
-    {
-        eprintln!(
-            "skipped: this test needs Xvfb, xclip and xdotool (apt-get install xvfb xclip \
-             xdotool) to click in the window and read the system clipboard back"
-        );
-        return;
-    }
-    let Some((_x, display)) = x_server() else {
-        eprintln!("skipped: no Xvfb display could start");
+    let Some(desktop) = Desktop::start("selected", &["--port", "0"], true) else {
         return;
     };
-    let home = std::env::temp_dir().join(format!("clipboard-selected-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    let _app = window(&display, &home, "selected", &["--port", "0"]);
     let mut listening = false;
     // From the bottom of the 1024x768 screen up to its middle, 8 points at a time (the log's
     // lines are 19 apart), at a column where the log's header row has only words.
     let mut heights = (384..760).rev().step_by(8).cycle();
-    let copied = within_patience(|| {
-        if !listening {
+    let copied = desktop.copied(|display| {
+        if listening {
+            let y = heights.next().unwrap_or(600).to_string();
+            let _ = xdotool(display, &["mousemove", "600", &y, "click", "1"]);
+        } else {
             // Once the window is there and has taken the key; the log then has its lines.
-            listening = listen_by_keyboard(&display);
-            return None;
+            listening = listen_by_keyboard(display);
         }
-        let y = heights.next().unwrap_or(600).to_string();
-        let _ = xdotool(&display, &["mousemove", "600", &y, "click", "1"]);
-        clipboard(&display).filter(|text| !text.is_empty())
     });
-    let _ = std::fs::remove_dir_all(&home);
     let copied = copied.expect("a selected line reached the system clipboard");
     assert_eq!(copied.lines().count(), 1, "one line selected: {copied}");
     assert!(
