@@ -53,3 +53,22 @@ fn a_lesson_started_in_the_other_window_wakes_this_one_which_joins_it_open() {
     assert!(client.report().contains("Started in the server window"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_next_lesson_does_not_show_the_last_lessons_report_line() {
+    let mut panel = LessonPanel::new(Side::Server, None, None, &SavedLesson::default());
+    panel.start("the-pool").expect("a shipped lesson");
+    // What clicking Export report leaves behind (without writing into the test's home).
+    panel.exported = Some(Ok(std::path::PathBuf::from(
+        "/home/learner/lesson-report-the-pool-server.md",
+    )));
+    panel.start("max-and-backlog").expect("a shipped lesson");
+    assert!(
+        panel.exported.is_none(),
+        "\"Report written to …the-pool-server.md\" belongs to the last lesson, not this one"
+    );
+    // A reset of the same lesson starts its report again too.
+    panel.exported = Some(Err("disk full".to_owned()));
+    panel.start("max-and-backlog").expect("a shipped lesson");
+    assert!(panel.exported.is_none(), "a reset forgets the last export");
+}
