@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serversocket::bounds::{Count, DEFAULT_IN_FLIGHT};
 use serversocket::server_socket::DEFAULT_PORT;
 use serversocket_app::{parse_host, parse_remote_port};
-use serversocket_ui::field::labelled;
+use serversocket_ui::field::{labelled, number};
 
 use crate::Args;
 
@@ -145,9 +145,7 @@ impl ClientSettings {
             labelled(
                 ui,
                 "Timeout:",
-                egui::DragValue::new(&mut self.timeout_seconds)
-                    .range(1..=120)
-                    .suffix(" s"),
+                number(&mut self.timeout_seconds, 1..=120, " s"),
                 "How long a connect may take, name lookup included, before it fails",
             );
         });

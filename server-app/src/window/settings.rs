@@ -12,7 +12,7 @@ use serversocket::server_socket::{
     DEFAULT_NETWORK_INTERFACE, DEFAULT_PORT,
 };
 use serversocket_app::parse_port;
-use serversocket_ui::field::{explained, labelled};
+use serversocket_ui::field::{explained, labelled, number};
 use serversocket_ui::lesson_panel::mark;
 
 use crate::{Args, DEFAULT_RELISTEN_DELAY_MS, Mode};
@@ -255,19 +255,18 @@ impl ServerSettings {
                     ui,
                     "Slow motion:",
                     "Handoff delay: each accepted connection waits this long before it is handed to an idle socket of the pool, so you can watch it happen (0 = off)",
-                    egui::DragValue::new(&mut self.handoff_delay_ms)
-                        .range(0..=MAX_HANDOFF_DELAY_MS)
-                        .speed(10.0)
-                        .suffix(" ms"),
+                    number(&mut self.handoff_delay_ms, 0..=MAX_HANDOFF_DELAY_MS, " ms").speed(10.0),
                 )
                 .changed();
                 changes.idle_timeout = explained(
                     ui,
                     "Idle timeout:",
                     "Close a connection once nothing was sent or received on it for this long, so silent clients cannot hold every slot up to Max (0 = never, as in Xojo; applies to new connections)",
-                    egui::DragValue::new(&mut self.idle_timeout_seconds)
-                        .range(0..=crate::MAX_IDLE_TIMEOUT_SECONDS)
-                        .suffix(" s"),
+                    number(
+                        &mut self.idle_timeout_seconds,
+                        0..=crate::MAX_IDLE_TIMEOUT_SECONDS,
+                        " s",
+                    ),
                 )
                 .changed();
             }
@@ -291,9 +290,7 @@ impl ServerSettings {
                     labelled(
                         ui,
                         "re-listen after",
-                        egui::DragValue::new(&mut self.relisten_delay_ms)
-                            .range(0..=5000)
-                            .suffix(" ms"),
+                        number(&mut self.relisten_delay_ms, 0..=5000, " ms"),
                         "How long the single socket stays closed after each connection",
                     );
                 }

@@ -29,3 +29,13 @@ pub fn explained(
     })
     .inner
 }
+
+/// A number field kept within `range`, its unit written after the value (" s", " ms",
+/// " MiB"): the shape of every timing and size setting in both windows.
+pub fn number<'a, N: egui::emath::Numeric>(
+    value: &'a mut N,
+    range: std::ops::RangeInclusive<N>,
+    unit: &str,
+) -> egui::DragValue<'a> {
+    egui::DragValue::new(value).range(range).suffix(unit)
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serversocket_report::log_file::{LogFile, LogFormat};
 
 use crate::EventLog;
-use crate::field::labelled;
+use crate::field::{labelled, number};
 
 /// What the user set for the log file.
 #[derive(Debug, Clone)]
@@ -57,9 +57,7 @@ impl LogToFile {
                 labelled(
                     ui,
                     "rotate at",
-                    egui::DragValue::new(&mut self.rotate_mib)
-                        .range(1..=1024)
-                        .suffix(" MiB"),
+                    number(&mut self.rotate_mib, 1..=1024, " MiB"),
                     "Past this size the file is renamed to NAME.1 and a new one begins",
                 );
             });

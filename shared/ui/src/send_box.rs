@@ -175,11 +175,11 @@ impl SendBox {
                 .on_hover_text("How many times to send it");
             if self.times > 1 {
                 let label = ui.label("every");
-                ui.add(
-                    egui::DragValue::new(&mut self.interval_ms)
-                        .range(0..=60_000)
-                        .suffix(" ms"),
-                )
+                ui.add(crate::field::number(
+                    &mut self.interval_ms,
+                    0..=60_000,
+                    " ms",
+                ))
                 .labelled_by(label.id);
             }
             ui.add_enabled(
