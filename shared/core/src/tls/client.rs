@@ -180,9 +180,10 @@ impl ServerCertVerifier for Verifier {
                 rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure),
             ),
             Check::Pinned(_) => Ok(ServerCertVerified::assertion()),
-            Check::GivenOrRoots(given) => {
-                given.verify(end_entity, intermediates, server_name, ocsp_response, now)
-            }
+            Check::GivenOrRoots(given) => given
+                .webpki()
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+                .or_else(|refused| given.reconsider(refused, end_entity, server_name)),
         }
     }
 

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use rustls::CertificateError;
 use rustls::client::WebPkiServerVerifier;
-use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
-use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::client::danger::ServerCertVerified;
+use rustls_pki_types::{CertificateDer, ServerName};
 
 /// webpki's usual check (the system's roots and the CA file), which also trusts a server
 /// certificate that is exactly one the CA file holds.
@@ -58,26 +58,23 @@ impl GivenOrRoots {
         }
     }
 
-    /// Checks `end_entity` as webpki does, then trusts it if webpki refused it only for being
-    /// a CA and it is exactly a certificate of the CA file (its name still checked).
-    pub(crate) fn verify(
+    /// webpki's usual check, against the roots and the CA file.
+    pub(crate) fn webpki(&self) -> &WebPkiServerVerifier {
+        &self.webpki
+    }
+
+    /// webpki's refusal of `end_entity` looked at again: a certificate refused only for being
+    /// a CA that is exactly a certificate of the CA file is trusted (its name still checked);
+    /// any other refusal stands.
+    pub(crate) fn reconsider(
         &self,
+        refused: rustls::Error,
         end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let verified = self.webpki.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        );
-        match verified {
-            Err(rustls::Error::InvalidCertificate(CertificateError::Other(other)))
-                if is_ca_used_as_end_entity(&other)
+        match &refused {
+            rustls::Error::InvalidCertificate(CertificateError::Other(other))
+                if is_ca_used_as_end_entity(other)
                     && self
                         .given
                         .iter()
@@ -85,7 +82,7 @@ impl GivenOrRoots {
             {
                 Self::given_one(end_entity, server_name)
             }
-            other => other,
+            _ => Err(refused),
         }
     }
 }
