@@ -141,17 +141,11 @@ fn version_names_the_program_and_its_version() {
     let output = client(&["--version"]);
     assert!(output.status.success());
     let version = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        version.trim(),
-        format!("client-app {}", serversocket_app::version::VERSION)
-    );
-    // The version, then the commit it was built from (or "unknown" outside a git clone).
-    assert!(
-        version.trim().starts_with(&format!(
-            "client-app {} (commit ",
-            env!("CARGO_PKG_VERSION")
-        )),
-        "{version}"
+    test_support::app::assert_names_its_version(
+        "client-app",
+        &version,
+        serversocket_app::version::VERSION,
+        env!("CARGO_PKG_VERSION"),
     );
 }
 

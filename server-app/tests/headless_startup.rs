@@ -188,9 +188,7 @@ fn a_teachers_malformed_lesson_is_named_with_its_line_and_field() {
 #[cfg(unix)]
 #[test]
 fn bad_files_in_a_teachers_folder_are_skipped_and_named() {
-    let dir = std::env::temp_dir().join(format!("lesson-skipped-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = test_support::empty_folder("lesson-skipped");
     let lesson = "title = \"Mine\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Listen\"\ndone_when = \"event listening\"\n";
     std::fs::write(dir.join("my-lab.toml"), lesson).unwrap();
     std::fs::write(dir.join("huge.toml"), vec![b'#'; 2 * 1024 * 1024]).unwrap();
@@ -244,17 +242,11 @@ fn help_names_every_flag_with_its_default_and_version_the_version() {
     }
     let version =
         test_support::app::printed_by_success(Command::new(server_binary()).arg("--version"));
-    assert_eq!(
-        version.trim(),
-        format!("server-app {}", serversocket_app::version::VERSION)
-    );
-    // The version, then the commit it was built from (or "unknown" outside a git clone).
-    assert!(
-        version.trim().starts_with(&format!(
-            "server-app {} (commit ",
-            env!("CARGO_PKG_VERSION")
-        )),
-        "{version}"
+    test_support::app::assert_names_its_version(
+        "server-app",
+        &version,
+        serversocket_app::version::VERSION,
+        env!("CARGO_PKG_VERSION"),
     );
 }
 

@@ -11,10 +11,7 @@ use crate::{client_binary, server_binary};
 
 /// A data folder of this test's own.
 fn data_home(name: &str) -> PathBuf {
-    let folder = std::env::temp_dir().join(format!("server-app-tls-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&folder);
-    std::fs::create_dir_all(&folder).unwrap();
-    folder
+    test_support::empty_folder(&format!("server-app-tls-{name}"))
 }
 
 /// A `--tls --json` server with its self-signed certificate in `home`; its port and fingerprint.

@@ -98,10 +98,7 @@ mod tests {
 
     /// A fresh folder of this test's own under the temp folder.
     fn folder(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("launch-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp folder");
-        dir
+        test_support::empty_folder(&format!("launch-{name}"))
     }
 
     /// A file named `name` in `dir` holding `text`, executable or not.

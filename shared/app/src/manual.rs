@@ -89,17 +89,6 @@ mod tests {
         }
     }
 
-    /// A pipe whose reader is gone.
-    struct Closed;
-    impl Write for Closed {
-        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-            Err(io::ErrorKind::BrokenPipe.into())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
     #[test]
     fn a_closed_output_is_an_error_not_a_panic() {
         for print in [
@@ -108,7 +97,8 @@ mod tests {
                 shell: clap_complete::Shell::Bash,
             },
         ] {
-            let error = write::<Demo>(&print, &mut Closed).expect_err("nothing can be written");
+            let error = write::<Demo>(&print, &mut test_support::ReaderGone)
+                .expect_err("nothing can be written");
             assert_eq!(error.kind(), io::ErrorKind::BrokenPipe, "{print:?}");
         }
     }

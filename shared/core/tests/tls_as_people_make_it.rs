@@ -18,10 +18,7 @@ use serversocket::{Event, Passive, SocketError, TcpSocket};
 
 /// A fresh folder for this test's files.
 fn folder(name: &str) -> PathBuf {
-    let folder = std::env::temp_dir().join(format!("tls-people-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&folder);
-    std::fs::create_dir_all(&folder).unwrap();
-    folder
+    test_support::empty_folder(&format!("tls-people-{name}"))
 }
 
 /// Runs `openssl` with `args` in `dir`; `false` (said) when there is no openssl.

@@ -76,6 +76,22 @@ pub fn printed_by_success(command: &mut Command) -> String {
     stdout
 }
 
+/// Checks what `program --version` printed: the program's name, then `full` (the version with
+/// the commit it was built from, or "unknown" outside a git clone), which begins with the
+/// crate's version and "(commit ".
+///
+/// # Panics
+/// When the line says anything else.
+pub fn assert_names_its_version(program: &str, printed: &str, full: &str, crate_version: &str) {
+    assert_eq!(printed.trim(), format!("{program} {full}"));
+    assert!(
+        printed
+            .trim()
+            .starts_with(&format!("{program} {crate_version} (commit ")),
+        "{printed}"
+    );
+}
+
 /// The server (`binary`, server-app) headless in naive mode on a free port, printing JSON: one
 /// socket, which after each connection reopens the listener `relisten_delay_ms` later.
 #[must_use]

@@ -7,6 +7,8 @@
 //!   test waits for anything, the one bounded poll, the one bounded wait on a channel, and the
 //!   wait for a child process to end.
 //! - [`free_port`]: a loopback port nothing listens on.
+//! - [`empty_folder`]: a test's own folder, made new and empty.
+//! - [`ReaderGone`]: an output whose reader went away (a pipe into an ended `head`).
 //! - [`at_once`]: many threads released by one barrier (a burst of clients).
 //! - [`app`]: an app's binary run as a script would run it (its lines read with a deadline,
 //!   `Command::output` with a deadline, the other app's binary found).
@@ -31,6 +33,34 @@ pub mod bench;
 pub mod kittest;
 #[cfg(feature = "sockets")]
 pub mod sockets;
+
+/// A folder of this test's own in the temp folder, named `name` and the process id (nextest
+/// runs each test in a process of its own), emptied of what an earlier run left and made anew.
+///
+/// # Panics
+/// When the folder cannot be made.
+#[must_use]
+pub fn empty_folder(name: &str) -> std::path::PathBuf {
+    let folder = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).expect("a folder of the test's own in the temp folder");
+    folder
+}
+
+/// An output whose reader went away, as a pipe into a `head` that has ended: every write fails
+/// with `BrokenPipe`.
+#[derive(Debug)]
+pub struct ReaderGone;
+
+impl std::io::Write for ReaderGone {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::ErrorKind::BrokenPipe.into())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 /// How long any test waits for something that should happen (a connection, an event, a line,
 /// a frame). Generous, because two cores are shared by parallel tests: it is a bound against

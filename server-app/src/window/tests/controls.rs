@@ -234,9 +234,7 @@ fn a_hint_always_comes_and_every_step_can_be_skipped() {
     use serversocket_lessons::Side as LessonSide;
     use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
 
-    let dir = std::env::temp_dir().join(format!("lesson-hint-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = test_support::empty_folder("lesson-hint");
     let lesson = "title = \"Hints\"\ngoal = \"G\"\n\
         [[step]]\nsay = \"Raise Max to 500.\"\ndone_when = \"max == 500\"\nhint_after_s = 0\n\
         [[step]]\nsay = \"Listen.\"\ndone_when = \"event listening\"\n";
@@ -282,9 +280,7 @@ fn a_bad_lesson_in_the_teachers_folder_is_named_in_the_panel_and_the_rest_load()
     use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
     use serversocket_ui::shell::AppWindow;
 
-    let dir = std::env::temp_dir().join(format!("lessons-panel-bad-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = test_support::empty_folder("lessons-panel-bad");
     std::fs::write(
         dir.join("good.toml"),
         "title = \"Good\"\ngoal = \"G\"\n[[step]]\nsay = \"s\"\ndone_when = \"event listening\"\n",

@@ -129,19 +129,6 @@ fn lines_a_stalled_reader_never_got_are_counted() {
     );
 }
 
-/// A reader that went away.
-struct Gone;
-
-impl Write for Gone {
-    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-        Err(io::ErrorKind::BrokenPipe.into())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 /// An output that cannot take lines (a full disk).
 struct Full;
 
@@ -178,7 +165,7 @@ async fn an_output_that_fails_stops_the_program_and_says_why() {
 #[tokio::test]
 async fn once_the_reader_is_gone_writes_fail_and_the_program_hears_of_it() {
     // The failed line was the last: nothing but the wait for it tells the program.
-    let mut output = gone_after_one_line(Gone).await;
+    let mut output = gone_after_one_line(test_support::ReaderGone).await;
     assert!(output.finish(Duration::from_secs(20)));
     let refused = writeln!(output, "two").and_then(|()| output.flush());
     assert_eq!(
