@@ -9,7 +9,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use serversocket_lessons::Side;
 use serversocket_lessons::sync::LessonSync;
 use serversocket_ui::RowState;
-use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
+use serversocket_ui::lesson_panel::LessonPanel;
 
 use crate::lab::{Lab, input};
 
@@ -294,12 +294,7 @@ fn lesson_7_the_byte_stream() {
 fn a_lesson_is_remembered_between_runs_and_reset_starts_it_again() {
     let dir = std::env::temp_dir().join(format!("lessons-resume-{}", std::process::id()));
     let sync = LessonSync::new(&dir);
-    let mut panel = LessonPanel::new(
-        Side::Server,
-        None,
-        Some(sync.clone()),
-        &SavedLesson::default(),
-    );
+    let mut panel = LessonPanel::following(Side::Server, sync.clone());
     panel.start("listening").unwrap();
     let listening = serde_json::json!({"event": "listening", "address": "127.0.0.1:2002", "handle": 3, "min": 2, "max": 10});
     panel.observe_record(listening);

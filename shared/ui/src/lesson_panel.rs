@@ -164,6 +164,19 @@ impl LessonPanel {
         Ok(())
     }
 
+    /// A panel with nothing remembered that follows the other window through `sync`.
+    #[must_use]
+    pub fn following(side: Side, sync: LessonSync) -> LessonPanel {
+        LessonPanel::new(side, None, Some(sync), &SavedLesson::default())
+    }
+
+    /// A panel on its own with nothing remembered, offering a teacher's `folder` of lessons
+    /// beside the shipped ones.
+    #[must_use]
+    pub fn with_folder(side: Side, folder: &std::path::Path) -> LessonPanel {
+        LessonPanel::new(side, Some(folder), None, &SavedLesson::default())
+    }
+
     /// The panel as the app opens it (not in tests): following the other window through the
     /// usual shared folder, with a teacher's lesson folder (`--lessons`), starting `lesson`
     /// (`--lesson`) when given.

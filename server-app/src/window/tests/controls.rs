@@ -232,7 +232,7 @@ fn the_top_rows_controls_stay_where_they_are_when_the_server_listens() {
 #[test]
 fn a_hint_always_comes_and_every_step_can_be_skipped() {
     use serversocket_lessons::Side as LessonSide;
-    use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
+    use serversocket_ui::lesson_panel::LessonPanel;
 
     let dir = test_support::empty_folder("lesson-hint");
     let lesson = "title = \"Hints\"\ngoal = \"G\"\n\
@@ -240,12 +240,7 @@ fn a_hint_always_comes_and_every_step_can_be_skipped() {
         [[step]]\nsay = \"Listen.\"\ndone_when = \"event listening\"\n";
     std::fs::write(dir.join("hints.toml"), lesson).unwrap();
     let mut harness = window(2, 10);
-    let mut panel = LessonPanel::new(
-        LessonSide::Server,
-        Some(&dir),
-        None,
-        &SavedLesson::default(),
-    );
+    let mut panel = LessonPanel::with_folder(LessonSide::Server, &dir);
     panel.start("hints").unwrap();
     harness.state_mut().shell.lessons = panel;
     harness.run_steps(2);
@@ -277,7 +272,7 @@ fn a_hint_always_comes_and_every_step_can_be_skipped() {
 #[test]
 fn a_bad_lesson_in_the_teachers_folder_is_named_in_the_panel_and_the_rest_load() {
     use serversocket_lessons::Side;
-    use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
+    use serversocket_ui::lesson_panel::LessonPanel;
     use serversocket_ui::shell::AppWindow;
 
     let dir = test_support::empty_folder("lessons-panel-bad");
@@ -292,12 +287,9 @@ fn a_bad_lesson_in_the_teachers_folder_is_named_in_the_panel_and_the_rest_load()
         .status();
     assert!(made.is_ok_and(|status| status.success()), "mkfifo");
     let mut harness = window(2, 10);
-    harness.state_mut().set_lessons(LessonPanel::new(
-        Side::Server,
-        Some(&dir),
-        None,
-        &SavedLesson::default(),
-    ));
+    harness
+        .state_mut()
+        .set_lessons(LessonPanel::with_folder(Side::Server, &dir));
     harness.get_by_label("Lessons").click();
     harness.run_steps(2);
     for skipped in [

@@ -17,12 +17,7 @@ fn a_lesson_started_in_the_other_window_wakes_this_one_which_joins_it_open() {
     let dir = std::env::temp_dir().join(format!("lesson-panel-wake-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let sync = LessonSync::new(&dir);
-    let mut client = LessonPanel::new(
-        Side::Client,
-        None,
-        Some(sync.clone()),
-        &SavedLesson::default(),
-    );
+    let mut client = LessonPanel::following(Side::Client, sync.clone());
     let ctx = egui::Context::default();
     let (woke, wakes) = mpsc::channel();
     ctx.set_request_repaint_callback(move |_| {
@@ -33,7 +28,7 @@ fn a_lesson_started_in_the_other_window_wakes_this_one_which_joins_it_open() {
     while wakes.try_recv().is_ok() {}
     assert!(client.run().is_none() && !client.open);
 
-    let mut server = LessonPanel::new(Side::Server, None, Some(sync), &SavedLesson::default());
+    let mut server = LessonPanel::following(Side::Server, sync);
     server.start("max-and-backlog").expect("a shipped lesson");
     wakes
         .recv_timeout(PATIENCE)
