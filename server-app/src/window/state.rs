@@ -303,21 +303,8 @@ impl KernelQueue {
 
     /// Follows the server's events.
     pub fn record(&mut self, event: &Event) {
-        match *event {
-            Event::AcceptQueue {
-                waiting,
-                capacity,
-                syn_recv,
-                overflows,
-            } => {
-                let sample = AcceptQueue {
-                    waiting,
-                    capacity,
-                    syn_recv,
-                    overflows,
-                };
-                self.queue = Some(sample);
-            }
+        match event {
+            Event::AcceptQueue { .. } => self.queue = event.accept_queue(),
             Event::Listening { .. } | Event::Stopped => self.queue = None,
             _ => {}
         }

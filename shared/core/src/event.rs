@@ -236,7 +236,44 @@ pub const DATA_TEXT_CHARS: usize = 4096;
 /// pool's upload speed and a plain loop's, which reads into one buffer over and over.
 pub const DATA_EVENT_BYTES: usize = 4 * (DATA_TEXT_CHARS + 1);
 
+impl From<serversocket_kernel::AcceptQueue> for Event {
+    /// The kernel's sample of the accept queue, as the event that reports it.
+    fn from(sample: serversocket_kernel::AcceptQueue) -> Self {
+        let serversocket_kernel::AcceptQueue {
+            waiting,
+            capacity,
+            syn_recv,
+            overflows,
+        } = sample;
+        Self::AcceptQueue {
+            waiting,
+            capacity,
+            syn_recv,
+            overflows,
+        }
+    }
+}
+
 impl Event {
+    /// The kernel's sample an [`Event::AcceptQueue`] carries; `None` for any other event.
+    #[must_use]
+    pub fn accept_queue(&self) -> Option<serversocket_kernel::AcceptQueue> {
+        match *self {
+            Self::AcceptQueue {
+                waiting,
+                capacity,
+                syn_recv,
+                overflows,
+            } => Some(serversocket_kernel::AcceptQueue {
+                waiting,
+                capacity,
+                syn_recv,
+                overflows,
+            }),
+            _ => None,
+        }
+    }
+
     /// What a socket whose TCP connection just came up says of it: Connected, or Handshaking
     /// for a secure socket, which is connected only once its TLS handshake is done.
     pub(crate) fn came_up(

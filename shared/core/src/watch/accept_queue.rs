@@ -84,14 +84,7 @@ pub(crate) async fn watch_accept_queue(
             Ok(Some(now)) if last != Some(now) => {
                 overflowing = last.is_some_and(|q| now.overflows > q.overflows);
                 last = Some(now);
-                events
-                    .send(Event::AcceptQueue {
-                        waiting: now.waiting,
-                        capacity: now.capacity,
-                        syn_recv: now.syn_recv,
-                        overflows: now.overflows,
-                    })
-                    .await;
+                events.send(Event::from(now)).await;
             }
             // Unchanged, or the listener is closing.
             Ok(_) => overflowing = false,
