@@ -696,8 +696,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_fifo_a_link_to_dev_zero_a_folder_and_a_huge_file_cost_only_themselves() {
-        let dir = std::env::temp_dir().join(format!("lessons-bad-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = test_support::empty_folder("lessons-bad");
         std::fs::create_dir_all(dir.join("folder.toml")).expect("folder");
         let lesson = "title = \"Mine\"\ngoal = \"G\"\n[[step]]\nsay = \"s\"\ndone_when = \"event listening\"\n";
         std::fs::write(dir.join("good.toml"), lesson).expect("write");

@@ -226,9 +226,7 @@ mod tests {
     fn a_folder_others_may_write_into_or_of_another_user_is_not_used() {
         use std::os::unix::fs::PermissionsExt;
 
-        let dir = std::env::temp_dir().join(format!("lesson-sync-open-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("folder");
+        let dir = test_support::empty_folder("lesson-sync-open");
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("mode");
         let planted = format!(
             r#"{{"lesson":"tls","step":3,"started":1,"writer":{}}}"#,

@@ -70,9 +70,7 @@ fn as_other(user: (u32, u32), script: &str) {
 
 /// A shared temporary folder like /tmp (world-writable, sticky), of this test's own.
 fn shared_temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("shared-{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
+    let dir = test_support::empty_folder(&format!("shared-{name}"));
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o1777)).unwrap();
     dir
 }

@@ -35,7 +35,8 @@ pub mod kittest;
 pub mod sockets;
 
 /// A folder of this test's own in the temp folder, named `name` and the process id (nextest
-/// runs each test in a process of its own), emptied of what an earlier run left and made anew.
+/// runs each test in a process of its own), emptied of what an earlier run left and made anew,
+/// private (0700) as the apps want the folders they keep state in.
 ///
 /// # Panics
 /// When the folder cannot be made.
@@ -43,7 +44,12 @@ pub mod sockets;
 pub fn empty_folder(name: &str) -> std::path::PathBuf {
     let folder = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&folder);
-    std::fs::create_dir_all(&folder).expect("a folder of the test's own in the temp folder");
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(&folder)
+        .expect("a folder of the test's own in the temp folder");
     folder
 }
 

@@ -386,8 +386,7 @@ mod tests {
 
     #[test]
     fn a_request_from_one_window_brings_the_other_to_the_front_once() {
-        let dir = std::env::temp_dir().join(format!("other-window-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = test_support::empty_folder("other-window");
         let mut server = OtherWindow::linked(Side::Server, &dir);
         let mut client = OtherWindow::linked(Side::Client, &dir);
         let ctx = egui::Context::default();
@@ -422,8 +421,7 @@ mod tests {
 
     #[test]
     fn a_program_that_does_not_start_or_ends_at_once_is_said_beside_the_button() {
-        let dir = std::env::temp_dir().join(format!("other-window-fails-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = test_support::empty_folder("other-window-fails");
         let problem = |window: &OtherWindow| {
             window
                 .link

@@ -101,8 +101,7 @@ struct TlsServer {
 
 impl TlsServer {
     fn start(name: &str) -> Self {
-        let certs = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&certs);
+        let certs = test_support::empty_folder(name);
         let tls = serversocket::tls::ServerTls::self_signed_in(&certs).unwrap();
         let fingerprint = tls.fingerprint().to_owned();
         let runtime = Runtime::new().unwrap();

@@ -83,8 +83,7 @@ fn show_the_client_window_asks_the_client_app_to_come_to_the_front() {
     // A window of a test follows nothing: the button says the other app is out of reach.
     assert!(!show_client_enabled(&harness));
 
-    let dir = std::env::temp_dir().join(format!("server-window-other-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = test_support::empty_folder("server-window-other");
     harness.state_mut().shell.other = OtherWindow::linked(LessonSide::Server, &dir);
     // The client app's side, in a context of its own.
     let mut client = OtherWindow::linked(LessonSide::Client, &dir);
@@ -117,8 +116,7 @@ fn show_the_client_window_starts_the_client_app_when_none_runs() {
     use serversocket_ui::other_window::OtherWindow;
     use std::os::unix::fs::PermissionsExt as _;
 
-    let dir = std::env::temp_dir().join(format!("server-window-start-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = test_support::empty_folder("server-window-start");
     let other = OtherWindow::linked(LessonSide::Server, &dir);
     // The client app as the button sees it: a program that says in the shared folder that its
     // window is open (its process id in `client.window`, as the app does), counts its starts,

@@ -191,8 +191,7 @@ fn a_connection_the_server_closed_first_stays_in_its_table_through_time_wait() {
 
 #[test]
 fn with_tls_a_client_is_handshaking_in_its_own_colour_then_connected_with_its_protocol() {
-    let certs = std::env::temp_dir().join(format!("server-window-tls-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&certs);
+    let certs = test_support::empty_folder("server-window-tls");
     let made = serversocket::tls::ServerTls::self_signed_in(&certs).unwrap();
     let mut harness = window(2, 10);
     harness.state_mut().tls = crate::window::tls_setting::TlsSetting::new(

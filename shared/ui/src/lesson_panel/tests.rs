@@ -14,8 +14,7 @@ const PATIENCE: Duration = Duration::from_secs(20);
 
 #[test]
 fn a_lesson_started_in_the_other_window_wakes_this_one_which_joins_it_open() {
-    let dir = std::env::temp_dir().join(format!("lesson-panel-wake-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = test_support::empty_folder("lesson-panel-wake");
     let sync = LessonSync::new(&dir);
     let mut client = LessonPanel::following(Side::Client, sync.clone());
     let ctx = egui::Context::default();
