@@ -146,13 +146,7 @@ mod tests {
 
     /// A connected pair on loopback: (our end, the peer's end).
     async fn pair() -> (Transport, TcpStream) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let peer = TcpStream::connect(listener.local_addr().expect("address"))
-            .await
-            .expect("connect");
-        let (ours, _) = listener.accept().await.expect("accept");
+        let (ours, peer) = crate::loopback_pair::loopback_pair().await;
         (Transport::Plain(ours), peer)
     }
 

@@ -40,6 +40,7 @@
 //! The socket API first, then what runs it.
 //! - [`server_socket`]: [`ServerSocket`], its settings and methods.
 //! - `limits`: [`Limits`], MinimumSocketsAvailable and MaximumSocketsConnected checked together.
+//! - `loopback_pair` (tests only): a real TCP connection on loopback, both its ends.
 //! - [`tcp_socket`]: [`TcpSocket`], the caller's handle; client Connect ([`ConnectBuilder`]).
 //! - [`status`]: [`SocketState`] and [`SocketStatus`], what a handle reads of its socket.
 //! - [`handler`]: [`SocketHandler`], a socket's event methods, and [`Socket`], the socket as
@@ -108,6 +109,8 @@ pub mod handler;
 mod inbox;
 mod keep_alive;
 mod limits;
+#[cfg(test)]
+mod loopback_pair;
 pub mod naive;
 pub mod open_files;
 mod pool;

@@ -40,13 +40,7 @@ async fn a_socket_connected_to_itself_is_refused_in_plain_words() {
 /// abandoned (Closed alone).
 #[tokio::test]
 async fn a_peer_gone_before_the_socket_came_up_is_an_error() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("listener");
-    let stream = TcpStream::connect(listener.local_addr().expect("address"))
-        .await
-        .expect("connect");
-    let (accepted, _) = listener.accept().await.expect("accept");
+    let (accepted, stream) = crate::loopback_pair::loopback_pair().await;
     // Closed with linger 0: a reset, which the kernel applies to our end at once.
     socket2::SockRef::from(&accepted)
         .set_linger(Some(Duration::ZERO))
