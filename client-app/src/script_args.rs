@@ -18,7 +18,7 @@ pub const MAX_INTERVAL_MS: u64 = 3_600_000;
 #[derive(Debug, Clone, clap::Args)]
 pub struct ScriptArgs {
     /// With --headless: what each socket writes once connected, instead of `Socket N connected!`
-    /// (the help text is [`hello_help`], where `{n}` stays `{n}`).
+    /// (the help text is `hello_help`, where `{n}` stays `{n}`).
     #[arg(long, value_name = "TEXT", value_parser = IndexedText::parse, help = hello_help())]
     pub hello: Option<IndexedText>,
     /// With --headless: do not answer each message with ` I got something from you.` (against

@@ -26,6 +26,8 @@ pub struct Args {
     /// NetworkInterface: the local address to listen on (127.0.0.1, ::1 or [::1], 0.0.0.0, ::
     /// for IPv6 and IPv4 together, a link-local fe80::1%IFACE, or one of this machine's
     /// addresses).
+    // The text is also `--help`'s, where "[::1]" is an address, not a link to a doc item.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long, value_name = "ADDR", default_value_t = BindAddress { ip: DEFAULT_NETWORK_INTERFACE, scope_id: 0 }, value_parser = serversocket_app::parse_bind_address)]
     pub bind: BindAddress,
     /// Port to listen on (0 = any free port; below 1024 needs privileges).

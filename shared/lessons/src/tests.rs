@@ -1,0 +1,136 @@
+//! The lessons' own tests: the catalog, lesson files good and bad, and what a run checks.
+
+use super::*;
+
+#[test]
+fn every_shipped_lesson_loads() {
+    let catalog = catalog(None);
+    assert!(catalog.skipped.is_empty(), "{:?}", catalog.skipped);
+    let lessons = catalog.lessons;
+    assert_eq!(lessons.len(), SHIPPED.len());
+    assert_eq!(lessons[0].name, "listening");
+    for lesson in &lessons {
+        assert!(!lesson.steps.is_empty(), "{}", lesson.name);
+    }
+}
+
+fn invalid(text: &str) -> (usize, String, String) {
+    match Lesson::parse("lessons/x.toml", text) {
+        Err(LessonError::Invalid {
+            line,
+            field,
+            message,
+            ..
+        }) => (line, field, message),
+        other => panic!("expected an invalid lesson, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_malformed_lesson_names_file_line_and_field() {
+    let head = "title = \"T\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Do it\"\n";
+    let (line, field, message) = invalid(&format!("{head}done_when = \"connected ==\"\n"));
+    assert_eq!((line, field.as_str()), (6, "done_when"), "{message}");
+    let (line, field, _) = invalid(&format!("{head}don_when = \"event listening\"\n"));
+    assert_eq!((line, field.as_str()), (6, "don_when"));
+    let (line, field, message) = invalid(head);
+    assert_eq!((line, field.as_str()), (4, "done_when"), "{message}");
+    let (line, field, _) = invalid(&format!(
+        "{head}done_when = \"event listening\"\nset = {{ max = \"three\" }}\n"
+    ));
+    assert_eq!((line, field.as_str()), (7, "set"));
+    let (line, field, message) = invalid(&format!("{head}done_when = \"connectd > 0\"\n"));
+    assert_eq!((line, field.as_str()), (6, "done_when"));
+    assert!(message.contains("`connectd`"), "{message}");
+    let (line, field, _) = invalid(&format!(
+        "{head}done_when = \"event listening\"\nquestion = \"Which port?\"\n"
+    ));
+    assert_eq!((line, field.as_str()), (7, "answer"));
+    let (line, field, _) = invalid(&format!("{head}done_when = \"client.event connected\"\n"));
+    assert_eq!((line, field.as_str()), (6, "done_when"));
+    let (line, field, _) = invalid(&format!(
+        "{head}done_when = \"event listening\"\nhighlight = \"lisen\"\n"
+    ));
+    assert_eq!((line, field.as_str()), (7, "highlight"));
+    let error =
+        Lesson::parse("x.toml", "title = \"T\"\ngoal = \"G\"\nstep = []\n").expect_err("no steps");
+    assert!(error.to_string().contains("at least one"), "{error}");
+}
+
+#[test]
+fn names_come_from_file_names() {
+    assert_eq!(name_of("shipped/02-the-pool.toml"), "the-pool");
+    assert_eq!(name_of("/home/t/my-lab.toml"), "my-lab");
+    let error = find("no-such", None).expect_err("unknown");
+    assert!(error.to_string().contains("listening"), "{error}");
+}
+
+#[test]
+fn a_teachers_folder_adds_and_replaces_lessons() {
+    let dir = std::env::temp_dir().join(format!("lessons-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let lesson =
+        "title = \"Mine\"\ngoal = \"G\"\n[[step]]\nsay = \"s\"\ndone_when = \"event listening\"\n";
+    std::fs::write(dir.join("01-listening.toml"), lesson).expect("write");
+    std::fs::write(dir.join("my-lab.toml"), lesson).expect("write");
+    let lessons = catalog(Some(&dir)).lessons;
+    assert_eq!(lessons.len(), SHIPPED.len() + 1);
+    assert_eq!(lessons[0].title, "Mine");
+    std::fs::write(dir.join("zz-broken.toml"), "title = 3").expect("write");
+    let catalog = catalog(Some(&dir));
+    assert_eq!(
+        catalog.lessons.len(),
+        SHIPPED.len() + 1,
+        "the rest still load"
+    );
+    let [error] = &catalog.skipped[..] else {
+        panic!("one skipped: {:?}", catalog.skipped);
+    };
+    assert!(
+        error.to_string().contains("zz-broken.toml, line 1"),
+        "{error}"
+    );
+    let error = catalog.take("zz-broken").expect_err("broken");
+    assert!(error.to_string().contains("line 1"), "{error}");
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+/// A teacher's folder where every bad thing a shared folder can hold sits beside a good
+/// lesson: each is skipped with its own words, without reading it, and the good one loads.
+#[cfg(unix)]
+#[test]
+fn a_fifo_a_link_to_dev_zero_a_folder_and_a_huge_file_cost_only_themselves() {
+    let dir = test_support::empty_folder("lessons-bad");
+    std::fs::create_dir_all(dir.join("folder.toml")).expect("folder");
+    let lesson =
+        "title = \"Mine\"\ngoal = \"G\"\n[[step]]\nsay = \"s\"\ndone_when = \"event listening\"\n";
+    std::fs::write(dir.join("good.toml"), lesson).expect("write");
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.join("fifo.toml"))
+        .status();
+    assert!(made.is_ok_and(|status| status.success()), "mkfifo");
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.toml")).expect("link");
+    // 2 MiB of comments: valid TOML, only too large.
+    let huge = format!("{lesson}{}", "# padding\n".repeat(2 * 1024 * 1024 / 10));
+    std::fs::write(dir.join("huge.toml"), huge).expect("write");
+    std::fs::write(dir.join("broken.toml"), "title = [").expect("write");
+    let catalog = catalog(Some(&dir));
+    assert_eq!(catalog.lessons.len(), SHIPPED.len() + 1);
+    assert!(catalog.lessons.iter().any(|lesson| lesson.name == "good"));
+    let said: Vec<String> = catalog.skipped.iter().map(ToString::to_string).collect();
+    assert_eq!(said.len(), 5, "{said:#?}");
+    for (file, words) in [
+        ("broken.toml", "line 1"),
+        ("fifo.toml", "(a FIFO)"),
+        ("folder.toml", "(a folder)"),
+        ("huge.toml", "at most 1 MiB are read"),
+        ("zero.toml", "(a device)"),
+    ] {
+        assert!(
+            said.iter()
+                .any(|line| line.contains(file) && line.contains(words)),
+            "{file}: {said:#?}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
