@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serversocket_ui::copy::PRESS_COPY;
-use test_support::within_patience;
+use test_support::{PATIENCE, within, within_patience};
 
 /// A program the test runs, ended when the test ends (passed or failed).
 struct Running(Child);
@@ -175,9 +175,11 @@ impl Desktop {
         })
     }
 
-    /// What the clipboard holds once something is copied, within the patience.
+    /// What the clipboard holds once something is copied. Bounded by three patiences, not
+    /// one: the window is a debug build drawing with software GL, started while the other
+    /// tests run, and under that load its first frame alone came later than one patience.
     fn copied(&self, mut act: impl FnMut(&str)) -> Option<String> {
-        within_patience(|| {
+        within(3 * PATIENCE, || {
             act(&self.display);
             clipboard(&self.display).filter(|text| !text.is_empty())
         })

@@ -5,7 +5,7 @@
 //! # Layout
 //! - [`PATIENCE`], [`within_patience`], [`received_within_patience`], [`exited`]: how long a
 //!   test waits for anything, the one bounded poll, the one bounded wait on a channel, and the
-//!   wait for a child process to end.
+//!   wait for a child process to end; [`within`] for the rare wait bounded otherwise.
 //! - [`free_port`]: a loopback port nothing listens on.
 //! - [`empty_folder`]: a test's own folder, made new and empty.
 //! - [`ReaderGone`]: an output whose reader went away (a pipe into an ended `head`).
@@ -79,8 +79,14 @@ pub const POLL: Duration = Duration::from_millis(10);
 /// Polls `ready` every [`POLL`] until it gives a value, for at most [`PATIENCE`]: for states
 /// that send no event to wait on (a kernel's TCP state, a buffer's fill). `None` when it never
 /// did; the caller fails the test saying what it saw last.
-pub fn within_patience<T>(mut ready: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + PATIENCE;
+pub fn within_patience<T>(ready: impl FnMut() -> Option<T>) -> Option<T> {
+    within(PATIENCE, ready)
+}
+
+/// [`within_patience`] with another bound, for the rare wait that is rightly longer than one
+/// patience (a whole program started on a virtual display while the other tests run).
+pub fn within<T>(bound: Duration, mut ready: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + bound;
     loop {
         if let Some(value) = ready() {
             return Some(value);
