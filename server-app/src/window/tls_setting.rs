@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use serversocket::tls::{ServerTls, data_folder};
+use serversocket::tls::{ServerTls, data_folder, key_readable_by_others};
 use serversocket_ui::field::labelled;
 
 use crate::tls_args::{DATA_FOLDER_NAME, TlsArgs};
@@ -40,6 +40,9 @@ pub struct TlsSetting {
     loaded: Option<Arc<ServerTls>>,
     /// Why the chosen certificate cannot be used.
     problem: Option<String>,
+    /// What is wrong with a certificate that can still be used: a key file other users of
+    /// the machine can read (the same words `--key` prints on stderr).
+    warning: Option<String>,
 }
 
 impl TlsSetting {
@@ -84,6 +87,10 @@ impl TlsSetting {
         } else {
             ServerTls::self_signed_in(&data_folder(DATA_FOLDER_NAME))
         };
+        self.warning = self
+            .use_files
+            .then(|| key_readable_by_others(self.key.trim().as_ref()))
+            .flatten();
         match made {
             Ok(tls) => {
                 let tls = Arc::new(tls);
@@ -140,6 +147,9 @@ impl TlsSetting {
                     ));
                 if ui.small_button("Copy").on_hover_text("Copy the whole fingerprint").clicked() {
                     ui.ctx().copy_text(fingerprint.to_owned());
+                }
+                if let Some(warning) = &self.warning {
+                    ui.colored_label(ui.visuals().warn_fg_color, warning);
                 }
             }
         });

@@ -189,6 +189,43 @@ fn a_connection_the_server_closed_first_stays_in_its_table_through_time_wait() {
     ));
 }
 
+/// A key file other users can read still serves (the user chose it), and the window says so
+/// in the words `--key` prints, beside the fingerprint.
+#[cfg(unix)]
+#[test]
+fn a_key_file_other_users_can_read_is_warned_of_beside_the_fingerprint() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let certs = test_support::empty_folder("server-window-tls-open-key");
+    serversocket::tls::ServerTls::self_signed_in(&certs).unwrap();
+    let key = certs.join("tls-key.pem");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut harness = window(2, 10);
+    harness.state_mut().tls = crate::window::tls_setting::TlsSetting::new(
+        &crate::window::tls_setting::SavedTls::default(),
+        &crate::tls_args::TlsArgs {
+            tls: true,
+            cert: Some(certs.join("tls-cert.pem")),
+            key: Some(key.clone()),
+        },
+    );
+    listen(&mut harness);
+    harness.step();
+    let warning = format!(
+        "warning: the key {} can be read by other users of this machine (mode 644): run `chmod 600 {}`",
+        key.display(),
+        key.display()
+    );
+    assert!(
+        harness.query_by_label(&warning).is_some(),
+        "the window warns: {warning}"
+    );
+    assert!(
+        harness.query_by_label_contains("SHA-256 ").is_some(),
+        "and serves with the certificate"
+    );
+}
+
 #[test]
 fn with_tls_a_client_is_handshaking_in_its_own_colour_then_connected_with_its_protocol() {
     let certs = test_support::empty_folder("server-window-tls");
