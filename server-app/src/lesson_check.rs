@@ -7,7 +7,7 @@
 //! Exit 0 when every step was done, 1 when the log stops before (naming the step), 2 when the
 //! lesson or a log cannot be read.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -37,6 +37,11 @@ enum LogError {
         source: std::io::Error,
     },
     #[error(
+        "{file}, line {line}: longer than {limit} bytes, so not a line of our event logs (/dev/zero, a binary file?)",
+        limit = MAX_LINE_BYTES
+    )]
+    LineTooLong { file: String, line: usize },
+    #[error(
         "{file}, line {line}: not a JSON event line (record with `--headless --json`): {reason}"
     )]
     NotJson {
@@ -45,6 +50,11 @@ enum LogError {
         reason: String,
     },
 }
+
+/// The longest line a log may have. Our records are far shorter (a record's text is cut at
+/// a few thousand characters); the bound keeps a file of zeros or of one endless line from
+/// taking all memory before it is named.
+const MAX_LINE_BYTES: u64 = 1 << 20;
 
 /// Runs the check and prints what each step saw.
 #[must_use]
@@ -162,16 +172,36 @@ fn read_log(name: &str, reader: impl BufRead) -> Result<Vec<Line<'static>>, LogE
         line,
         reason,
     };
+    let read_failed = |source| LogError::Read {
+        file: name.to_owned(),
+        source,
+    };
     let mut objects = Vec::new();
-    for (index, line) in reader.lines().enumerate() {
-        let line = line.map_err(|source| LogError::Read {
-            file: name.to_owned(),
-            source,
+    let mut reader = reader;
+    let mut bytes = Vec::new();
+    for index in 0.. {
+        bytes.clear();
+        // At most one byte past the bound: enough to know a line is too long, never more.
+        let read = (&mut reader)
+            .take(MAX_LINE_BYTES + 1)
+            .read_until(b'\n', &mut bytes)
+            .map_err(read_failed)?;
+        if read == 0 {
+            break;
+        }
+        if bytes.len() as u64 > MAX_LINE_BYTES {
+            return Err(LogError::LineTooLong {
+                file: name.to_owned(),
+                line: index + 1,
+            });
+        }
+        let line = std::str::from_utf8(&bytes).map_err(|error| {
+            read_failed(std::io::Error::new(std::io::ErrorKind::InvalidData, error))
         })?;
         if line.trim().is_empty() {
             continue;
         }
-        let object: Value = serde_json::from_str(&line)
+        let object: Value = serde_json::from_str(line)
             .map_err(|error| not_a_record(index + 1, error.to_string()))?;
         if object.get("event").and_then(Value::as_str).is_none() {
             return Err(not_a_record(

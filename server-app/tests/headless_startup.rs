@@ -219,6 +219,20 @@ fn bad_files_in_a_teachers_folder_are_skipped_and_named() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// An events "log" that is no log (/dev/zero: one endless line of zeros) is named at its first
+/// line, within a bounded read, instead of read until memory runs out.
+#[cfg(unix)]
+#[test]
+fn check_against_dev_zero_says_it_is_not_a_log_without_reading_it_all() {
+    let (code, out, err) =
+        check_lesson(&["--lesson", "listening", "--check", "--events", "/dev/zero"]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains("/dev/zero, line 1: longer than 1048576 bytes"),
+        "{err}"
+    );
+}
+
 #[test]
 fn help_names_every_flag_with_its_default_and_version_the_version() {
     let help = test_support::app::printed_by_success(Command::new(server_binary()).arg("--help"));
