@@ -50,6 +50,12 @@ impl StageWords {
         }
     }
 
+    /// The name, count and detail as laid out, for the tests of their wrapping.
+    #[cfg(test)]
+    pub(super) fn galleys(&self) -> [&egui::Galley; 3] {
+        [&self.title, &self.count, &self.detail]
+    }
+
     /// How tall the words are, with their margins.
     pub(super) fn height(&self) -> f32 {
         4.0 + self.title.size().y + self.count.size().y + self.detail.size().y + 4.0
@@ -83,10 +89,11 @@ pub(super) fn stage_text(stage: Stage, counts: &Counts<'_>, add_sockets: u64) ->
                         "accept queue".to_owned()
                     }
                 },
-                // The kernel counts drops for the whole system, not per listener: say so.
+                // The kernel counts drops for the whole system, not per listener: say so. A narrow
+                // stage breaks before "system-wide", never inside it.
                 |q| {
                     format!(
-                        "of {}\n{}\u{a0}dropped\u{a0}system-wide",
+                        "of {}\n{}\u{a0}dropped system-wide",
                         q.capacity, q.overflows
                     )
                 },

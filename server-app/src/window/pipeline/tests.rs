@@ -156,3 +156,63 @@ fn the_naive_pipeline_in_its_gap_looks_as_checked_in() {
         },
     );
 }
+
+/// The rows of `galley` as their characters, a row a string, and whether each ends a line the
+/// text broke itself (`\n`) rather than one the width broke.
+fn rows_of(galley: &egui::Galley) -> Vec<(String, bool)> {
+    galley
+        .rows
+        .iter()
+        .map(|row| {
+            (
+                row.row.glyphs.iter().map(|glyph| glyph.chr).collect(),
+                row.ends_with_newline,
+            )
+        })
+        .collect()
+}
+
+/// At every width a stage has from a half-screen window with the Lessons panel open (about 75
+/// points) up, every stage's words wrap between words, never inside one ("0 dropped syste|m-wide"
+/// was seen at 1366x768).
+#[test]
+fn a_narrow_stage_wraps_only_between_words() {
+    let rows = rows(2, 2);
+    let counts = Counts {
+        queue: queue(4, 3, 0),
+        limits: Some((1, 2)),
+        ..listening(&rows)
+    };
+    let mut broken = Vec::new();
+    let mut harness = egui_kittest::Harness::new_ui(|ui| {
+        broken.clear();
+        for stage in [
+            Stage::Clients,
+            Stage::Kernel,
+            Stage::Listener,
+            Stage::Idle,
+            Stage::Connected,
+        ] {
+            for width in (70..=160).step_by(2) {
+                #[allow(clippy::cast_precision_loss)]
+                let words = StageWords::new(ui, stage_text(stage, &counts, 3), width as f32);
+                for galley in words.galleys() {
+                    let rows = rows_of(galley);
+                    eprintln!("{stage:?} {rows:?}");
+                    for pair in rows.windows(2) {
+                        let ((row, by_newline), (next, _)) = (&pair[0], &pair[1]);
+                        let cut_inside_a_word = !by_newline
+                            && row.chars().last().is_some_and(char::is_alphanumeric)
+                            && next.chars().next().is_some_and(char::is_alphanumeric);
+                        if cut_inside_a_word {
+                            broken.push(format!("{stage:?} at {width}: {row:?} | {next:?}"));
+                        }
+                    }
+                }
+            }
+        }
+    });
+    harness.run();
+    drop(harness);
+    assert!(broken.is_empty(), "cut inside a word: {broken:?}");
+}
