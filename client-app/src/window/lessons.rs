@@ -27,6 +27,10 @@ pub(super) fn apply(window: &mut ClientWindow, settings: &Settings) {
         // failed.
         window.client.sockets.iter().for_each(TcpSocket::close);
         window.client.remove_closed();
+        // Nothing of before stays in the way: a log shown for a socket that is gone would hide
+        // the new sockets' lines, and an offer to trust the last lesson's certificate is stale.
+        window.log_view.socket_filter = None;
+        window.trust_offer = None;
     }
     if let Some(port) = settings.port {
         window.settings.port = port.to_string();

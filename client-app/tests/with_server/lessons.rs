@@ -10,6 +10,7 @@ use serversocket_lessons::Side;
 use serversocket_lessons::sync::LessonSync;
 use serversocket_ui::RowState;
 use serversocket_ui::lesson_panel::LessonPanel;
+use serversocket_ui::shell::AppWindow as _;
 
 use crate::lab::{Lab, input};
 
@@ -323,7 +324,15 @@ fn a_lesson_is_remembered_between_runs_and_reset_starts_it_again() {
 fn lesson_8_tls() {
     // The server makes (or reuses) its self-signed certificate in this user's data folder, as
     // the app does for a learner.
-    let (mut lab, address) = Lab::connected_at_step_2("tls", "l8", "Connect");
+    let mut lab = Lab::start("tls", "l8");
+    tls(&mut lab);
+}
+
+/// Lesson 8 from its first step to its end.
+fn tls(lab: &mut Lab) {
+    let address = lab.listen();
+    lab.at_step(2);
+    lab.connect(address, "Connect");
     lab.answer(Side::Client, "103", "102");
     lab.at_step(3);
     lab.click_client("Connect");
@@ -491,5 +500,30 @@ fn lesson_3_right_after_lesson_2_in_the_same_windows() {
     lab.until("lesson 2's server stopped", |lab| {
         lab.server.query_by_label("Listen").is_some()
     });
+    max_and_the_backlog(&mut lab);
+}
+
+/// Lesson 8 turns TLS on in both windows; lesson 3 started straight after it (from the client
+/// window, as a learner may) starts with TLS off again, so its six clients are served or wait
+/// in the accept queue instead of timing out in a handshake, and it can be done.
+#[test]
+fn lesson_3_right_after_lesson_8_starts_with_tls_off() {
+    let mut lab = Lab::start("tls", "l8-then-l3");
+    tls(&mut lab);
+    lab.client
+        .state_mut()
+        .lessons_mut()
+        .start("max-and-backlog")
+        .unwrap();
+    lab.until(
+        "both windows in lesson 3 at step 1, lesson 8's server stopped",
+        |lab| {
+            [Side::Server, Side::Client].into_iter().all(|side| {
+                lab.panel(side).run().is_some_and(|run| {
+                    run.lesson().name == "max-and-backlog" && run.step_index() == 0
+                })
+            }) && lab.server.query_by_label("Listen").is_some()
+        },
+    );
     max_and_the_backlog(&mut lab);
 }

@@ -15,6 +15,8 @@ pub(super) fn apply(window: &mut ServerWindow, settings: &Settings) {
         if window.server.is_listening() {
             window.stop_listening();
         }
+        // A log shown for one socket of before would hide the new sockets' lines.
+        window.log_view.socket_filter = None;
     }
     if let Some(mode) = settings.mode {
         window.settings.naive = mode == ServerMode::Naive;

@@ -139,7 +139,8 @@ pub struct Question {
     pub answer_text: String,
 }
 
-/// Settings a step applies; each window applies those it has.
+/// Settings a step applies, in the window that does the step (a client step's `port` is the
+/// client's, never the server's); each window applies those it has.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
@@ -172,14 +173,18 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// What starting (or resetting) a lesson sets: both windows back to nothing (the server
-    /// not listening, no connection left on either side), then the first step's settings.
-    /// Whatever the previous lesson left cannot hold a Max place or a count of this one.
+    /// What starting (or resetting) a lesson sets in a window: back to nothing (the server
+    /// not listening, no connection left on either side, TLS off as a new install has it),
+    /// then what the first step sets there (`first`, empty when the first step is the other
+    /// window's). Whatever the previous lesson left (a connection, TLS turned on by the TLS
+    /// lesson) cannot hold a Max place, fail a handshake or count in this one.
     #[must_use]
     pub fn fresh_start(first: &Settings) -> Settings {
         Settings {
             stop: Some(true),
             close_all: Some(true),
+            tls: first.tls.or(Some(false)),
+            tls_insecure: first.tls_insecure.or(Some(false)),
             ..first.clone()
         }
     }

@@ -385,7 +385,8 @@ impl LessonPanel {
         }
     }
 
-    /// A step began: its settings go to the window, its hint clock starts.
+    /// A step began: its hint clock starts, and its settings go to the window, when the step
+    /// is this window's (a client step's `port` is the client's: the server keeps its own).
     fn step_begins(&mut self) {
         self.step_began = Instant::now();
         if !matches!(self.feedback, Some(Feedback::Right)) {
@@ -395,6 +396,7 @@ impl LessonPanel {
             .run
             .as_ref()
             .and_then(LessonRun::current)
+            .filter(|step| step.side == self.side)
             .map(|step| step.set.clone());
     }
 

@@ -66,3 +66,30 @@ fn the_next_lesson_does_not_show_the_last_lessons_report_line() {
     panel.start("max-and-backlog").expect("a shipped lesson");
     assert!(panel.exported.is_none(), "a reset forgets the last export");
 }
+
+/// Lesson 5's first step is the client's and sets the port to connect to (2999): the client
+/// window takes it, the server window keeps its own port. Both start from nothing, TLS off.
+#[test]
+fn a_steps_settings_go_to_its_own_window_only() {
+    let started = |side| {
+        let mut panel = LessonPanel::new(side, None, None, &SavedLesson::default());
+        panel.start("errors").expect("a shipped lesson");
+        panel.take_settings().expect("the fresh start's settings")
+    };
+    let server = started(Side::Server);
+    assert_eq!(server.port, None, "the client's port is not the server's");
+    let client = started(Side::Client);
+    assert_eq!(client.port, Some(2999));
+    for settings in [server, client] {
+        assert_eq!(
+            (
+                settings.stop,
+                settings.close_all,
+                settings.tls,
+                settings.tls_insecure
+            ),
+            (Some(true), Some(true), Some(false), Some(false)),
+            "both windows start from nothing, TLS off"
+        );
+    }
+}
