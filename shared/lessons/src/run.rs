@@ -170,12 +170,8 @@ impl LessonRun {
             "Step {step} skipped in the {} window.",
             window.name()
         ));
-        let progress = self.advance();
-        if let Some(done_at) = self.done_at.last_mut() {
-            // Skipped, not done: no time of doing it.
-            done_at.clear();
-        }
-        progress
+        // Skipped, not done: no time of doing it.
+        self.advance(String::new())
     }
 
     /// The live values of one side.
@@ -241,7 +237,7 @@ impl LessonRun {
             self.asking = true;
             return Progress::Asking;
         }
-        self.advance()
+        self.advance_now()
     }
 
     /// The right answer to the open question, now.
@@ -280,23 +276,27 @@ impl LessonRun {
             correct,
         });
         if correct {
-            Some((true, self.advance()))
+            Some((true, self.advance_now()))
         } else {
             Some((false, Progress::Unchanged))
         }
     }
 
     /// Moves on to `step` when the other window reports it got there (a step done on its side),
-    /// or when the learner skips a step whose window is not running.
-    pub fn catch_up(&mut self, step: usize) -> Progress {
+    /// or when the learner skips a step whose window is not running. The steps passed are done
+    /// at `seen_at` (when the other window was seen to do them), or at no time said when that
+    /// is not known (a run resumed, or joined late).
+    pub fn catch_up(&mut self, step: usize, seen_at: Option<std::time::SystemTime>) -> Progress {
         let mut progress = Progress::Unchanged;
         while self.step < step.min(self.lesson.steps.len()) {
-            progress = self.advance();
+            // This window's last record is not when the other window did it.
+            progress = self.advance(seen_at.map(serversocket_report::stamp).unwrap_or_default());
         }
         progress
     }
 
-    fn advance(&mut self) -> Progress {
+    /// The current step is done: at the time of this window's last record (it decided).
+    fn advance_now(&mut self) -> Progress {
         let ts = self
             .records
             .last()
@@ -304,6 +304,10 @@ impl LessonRun {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
+        self.advance(ts)
+    }
+
+    fn advance(&mut self, ts: String) -> Progress {
         self.done_at.push(ts);
         self.asking = false;
         self.step += 1;
@@ -508,15 +512,45 @@ done_when = "connected == 0"
         assert_eq!(server.step_index(), 0, "the client window decides");
         let mut client = LessonRun::in_window(lesson(text), Side::Client);
         assert_eq!(client.check(), Progress::Finished);
-        assert_eq!(server.catch_up(1), Progress::Finished);
+        assert_eq!(server.catch_up(1, None), Progress::Finished);
+    }
+
+    /// A step the other window did is done when that window was seen to do it, not at this
+    /// window's last record (which came before it), and at no time said when that is unknown.
+    #[test]
+    fn a_step_done_in_the_other_window_is_done_when_it_was_seen_done() {
+        let text = r#"
+title = "T"
+goal = "G"
+[[step]]
+say = "Listen"
+done_when = "listening"
+[[step]]
+say = "Listen again"
+done_when = "listening"
+"#;
+        let mut client = LessonRun::in_window(lesson(text), Side::Client);
+        client.observe(Side::Client, &connected(1, "2026-01-01T00:00:00Z"));
+        let seen = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+        assert_eq!(client.catch_up(1, Some(seen)), Progress::NextStep);
+        assert_eq!(client.catch_up(2, None), Progress::Finished);
+        let report = client.report_markdown("");
+        assert!(
+            report.contains("**1.** (server) Listen — done at 2027-01-15T08:00:00.000000Z"),
+            "{report}"
+        );
+        assert!(
+            report.contains("**2.** (server) Listen again\n"),
+            "no time said: {report}"
+        );
     }
 
     #[test]
     fn the_other_window_moves_the_lesson_on() {
         let mut run = LessonRun::new(lesson(TWO_STEPS));
-        assert_eq!(run.catch_up(1), Progress::NextStep);
+        assert_eq!(run.catch_up(1, None), Progress::NextStep);
         assert_eq!(run.step_index(), 1);
-        assert_eq!(run.catch_up(9), Progress::Finished);
-        assert_eq!(run.catch_up(9), Progress::Unchanged);
+        assert_eq!(run.catch_up(9, None), Progress::Finished);
+        assert_eq!(run.catch_up(9, None), Progress::Unchanged);
     }
 }

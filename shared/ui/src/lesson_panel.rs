@@ -236,7 +236,7 @@ impl LessonPanel {
             return;
         };
         let mut run = LessonRun::in_window(self.lessons[index].clone(), self.side);
-        run.catch_up(step);
+        run.catch_up(step, None);
         let fresh_start = fresh.is_some();
         if let Some(note) = fresh {
             run.note(note);
@@ -446,7 +446,7 @@ impl LessonPanel {
         if same_run {
             let progress = self.run.as_mut().map_or(Progress::Unchanged, |run| {
                 run.set_other_answers(position.answers);
-                run.catch_up(position.step)
+                run.catch_up(position.step, Some(std::time::SystemTime::now()))
             });
             if progress != Progress::Unchanged {
                 self.feedback = None;
