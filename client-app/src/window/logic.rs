@@ -41,7 +41,7 @@ impl ClientWindow {
             }
         });
         if unknown_ca {
-            self.offer_to_trust(ctx);
+            self.offer_to_trust();
         }
         if taken == 0 {
             return;
@@ -54,22 +54,17 @@ impl ClientWindow {
         self.timeline.set(CONNECTED, now, connected);
     }
 
-    /// A connect failed on a certificate of an unknown CA: probe the server for the
-    /// certificate it presents, to offer pinning it (once; the offer stays until the learner
-    /// trusts or dismisses it).
-    fn offer_to_trust(&mut self, ctx: &egui::Context) {
+    /// A connect failed on a certificate of an unknown CA: offer to pin the certificate the
+    /// server presented (once; the offer stays until the learner trusts or dismisses it).
+    fn offer_to_trust(&mut self) {
         if self.trust_offer.is_some() {
             return;
         }
-        let Ok((host, port)) = self.settings.validated() else {
+        let Ok((host, _)) = self.settings.validated() else {
             return;
         };
-        let ctx = ctx.clone();
-        self.trust_offer = Some(super::trust_offer::TrustOffer::probe(
-            &self.client.runtime,
-            (&host, port),
-            Duration::from_secs(self.settings.timeout_seconds),
-            std::sync::Arc::new(move || ctx.request_repaint()),
+        self.trust_offer = Some(super::trust_offer::TrustOffer::new(
+            self.tls.refused_certificate(&host),
         ));
     }
 

@@ -38,12 +38,21 @@ pub struct TlsSetting {
     insecure: bool,
     /// Why the settings cannot be used.
     problem: Option<String>,
+    /// The settings the last Connect used, which remember the certificate they refused last.
+    in_use: Option<Arc<ClientTls>>,
 }
 
 impl TlsSetting {
     /// Turns TLS on or off for new sockets (a lesson's step).
     pub fn set_enabled(&mut self, enabled: bool) {
         self.enabled = enabled;
+    }
+
+    /// The fingerprint of the certificate `host` presented and the last Connect's settings
+    /// refused, if one was.
+    #[must_use]
+    pub fn refused_certificate(&self, host: &str) -> Option<String> {
+        self.in_use.as_ref()?.refused_certificate(host)
     }
 
     /// Trusts exactly the certificate with this SHA-256 fingerprint from now on (the trust
@@ -82,6 +91,7 @@ impl TlsSetting {
             pin,
             insecure,
             problem: None,
+            in_use: None,
         }
     }
 
@@ -115,7 +125,9 @@ impl TlsSetting {
         match trust.and_then(ClientTls::new) {
             Ok(tls) => {
                 self.problem = None;
-                Ok(Some(Arc::new(tls)))
+                let tls = Arc::new(tls);
+                self.in_use = Some(Arc::clone(&tls));
+                Ok(Some(tls))
             }
             Err(error) => {
                 self.problem = Some(error.to_string());

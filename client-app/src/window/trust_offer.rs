@@ -1,24 +1,14 @@
 //! "Trust this certificate", as ssh offers on first contact: after a TLS connect failed
 //! because the server's certificate is signed by a CA this client does not trust (a server's
 //! own self-signed certificate, the usual case in a lab), the window shows that certificate's
-//! SHA-256 fingerprint and offers to pin it. The fingerprint comes from a probe: one more
-//! connection that accepts any certificate only to read which one the server presents; it
-//! sends nothing and is closed as soon as the handshake is done.
+//! SHA-256 fingerprint and offers to pin it. The fingerprint is the one the refused handshake
+//! presented ([`serversocket::tls::ClientTls::refused_certificate`]): no other connection is
+//! made to read it, so the server sees only the learner's own.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use serversocket::tls::{ClientTls, Trust};
-use serversocket::{Event, EventReceiver, Passive, Runtime, SocketIds, TcpSocket, event_channel};
-
-/// What the probe found out, or is finding out.
+/// The certificate a refused handshake presented, offered for trust.
 pub struct TrustOffer {
-    /// The probe while its handshake runs.
-    probe: Option<(TcpSocket, EventReceiver)>,
-    /// The fingerprint the server presented (lowercase hex).
+    /// The fingerprint the server presented (lowercase hex), when the handshake kept it.
     fingerprint: Option<String>,
-    /// Why the probe could not read one.
-    failed: Option<String>,
 }
 
 /// What the learner chose.
@@ -30,56 +20,9 @@ pub enum Choice {
 }
 
 impl TrustOffer {
-    /// Starts a probe of `host`:`port` on `runtime`; `wake` runs when it has news (the
-    /// window's repaint).
-    pub fn probe(
-        runtime: &Runtime,
-        (host, port): (&str, u16),
-        timeout: Duration,
-        wake: serversocket::Waker,
-    ) -> Self {
-        let (events, receiver) = event_channel(Some(wake));
-        match ClientTls::new(Trust::AnyCertificate) {
-            Ok(tls) => {
-                let socket = TcpSocket::builder(host, port)
-                    .timeout(timeout)
-                    .tls(Arc::new(tls))
-                    .connect(runtime, &SocketIds::new(), Passive, events);
-                Self {
-                    probe: Some((socket, receiver)),
-                    fingerprint: None,
-                    failed: None,
-                }
-            }
-            Err(error) => Self {
-                probe: None,
-                fingerprint: None,
-                failed: Some(error.to_string()),
-            },
-        }
-    }
-
-    /// Takes the probe's news: its handshake done (the fingerprint) or its failure.
-    pub fn poll(&mut self) {
-        let Some((socket, receiver)) = &mut self.probe else {
-            return;
-        };
-        while let Some(event) = receiver.try_recv() {
-            match event {
-                Event::Secured { tls, .. } => {
-                    self.fingerprint = tls.peer_fingerprint;
-                    if self.fingerprint.is_none() {
-                        self.failed = Some("the server presented no certificate".to_owned());
-                    }
-                }
-                Event::Error { error, .. } => self.failed = Some(error.to_string()),
-                _ => {}
-            }
-        }
-        if self.fingerprint.is_some() || self.failed.is_some() {
-            socket.close();
-            self.probe = None;
-        }
+    /// The offer of the certificate with `fingerprint`; `None` says it could not be read.
+    pub fn new(fingerprint: Option<String>) -> Self {
+        Self { fingerprint }
     }
 
     /// The fingerprint, once read.
@@ -96,8 +39,8 @@ impl TrustOffer {
                 ui.visuals().warn_fg_color,
                 "The server's certificate is signed by a CA this client does not trust.",
             );
-            match (self.fingerprint(), &self.failed) {
-                (Some(fingerprint), _) => {
+            match self.fingerprint() {
+                Some(fingerprint) => {
                     let start = &fingerprint[..16.min(fingerprint.len())];
                     ui.label(format!("Its fingerprint: SHA-256 {start}…"))
                         .on_hover_text(format!(
@@ -112,11 +55,8 @@ impl TrustOffer {
                         choice = Some(Choice::Trust(fingerprint.to_owned()));
                     }
                 }
-                (None, Some(why)) => {
-                    ui.weak(format!("Its fingerprint could not be read: {why}"));
-                }
-                (None, None) => {
-                    ui.weak("Reading its fingerprint…");
+                None => {
+                    ui.weak("Its fingerprint could not be read from the refused handshake.");
                 }
             }
             if ui.small_button("Dismiss").clicked() {

@@ -67,10 +67,9 @@ impl ClientWindow {
     /// The offer to trust the server's certificate, while there is one (above the sockets, so
     /// that it moves no control of the top rows).
     fn trust_offer_ui(&mut self, ui: &mut egui::Ui) {
-        let Some(offer) = &mut self.trust_offer else {
+        let Some(offer) = &self.trust_offer else {
             return;
         };
-        offer.poll();
         match offer.ui(ui) {
             Some(super::trust_offer::Choice::Trust(fingerprint)) => {
                 self.tls.pin_certificate(fingerprint);

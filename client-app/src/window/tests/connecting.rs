@@ -426,7 +426,7 @@ fn a_certificate_of_an_unknown_ca_is_offered_for_trust_and_trusting_it_connects(
             .get(SocketId(0))
             .is_some_and(|row| row.last_error == Some((102, "TLS: unknown CA")))
     });
-    // The window reads the certificate the server presents, as ssh shows a host key.
+    // The window shows the certificate the server presented, as ssh shows a host key.
     run_until(
         &mut harness,
         "the presented certificate's fingerprint",
@@ -443,6 +443,11 @@ fn a_certificate_of_an_unknown_ca_is_offered_for_trust_and_trusting_it_connects(
         .as_ref()
         .and_then(|offer| offer.fingerprint().map(str::to_owned));
     assert_eq!(offered.as_deref(), Some(presented.as_str()));
+    assert_eq!(
+        server.accepted(),
+        1,
+        "read from the refused handshake: the server saw no second connection"
+    );
     harness.run();
     assert!(shows(&harness, &format!("SHA-256 {}…", &presented[..16])));
     harness.get_by_label("Trust this certificate").click();

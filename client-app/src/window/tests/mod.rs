@@ -95,7 +95,7 @@ struct TlsServer {
     /// The certificate's SHA-256 fingerprint.
     fingerprint: String,
     certs: std::path::PathBuf,
-    _server: ServerSocket,
+    server: ServerSocket,
     _runtime: Runtime,
 }
 
@@ -114,9 +114,14 @@ impl TlsServer {
             port,
             fingerprint,
             certs,
-            _server: server,
+            server,
             _runtime: runtime,
         }
+    }
+
+    /// How many connections it accepted so far.
+    fn accepted(&self) -> u64 {
+        self.server.pool_status().accepted
     }
 
     /// A client window connecting to it with TLS, trusting as `args` say.

@@ -8,7 +8,7 @@
 //! connection is encrypted, but to whom is unknown.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -66,6 +66,8 @@ pub struct ClientTls {
     pub(crate) trust: Trust,
     /// How long a handshake may take.
     pub(crate) handshake_timeout: Duration,
+    /// The certificate a server presented that was refused last, shared with the verifier.
+    refused: Arc<LastRefused>,
 }
 
 impl ClientTls {
@@ -77,6 +79,8 @@ impl ClientTls {
         let builder = ClientConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| TlsSetupError::Identity(e.to_string()))?;
+        let refused = Arc::new(LastRefused::default());
+        let verifier = |check| Verifier::new(check, Arc::clone(&refused));
         let config = match &trust {
             Trust::Roots { ca_file } => {
                 let mut roots = RootCertStore::empty();
@@ -96,24 +100,25 @@ impl ClientTls {
                 .map_err(|e| TlsSetupError::Identity(e.to_string()))?;
                 builder
                     .dangerous()
-                    .with_custom_certificate_verifier(Verifier::new(Check::GivenOrRoots(
+                    .with_custom_certificate_verifier(verifier(Check::GivenOrRoots(
                         GivenOrRoots::new(webpki, given),
                     )))
                     .with_no_client_auth()
             }
             Trust::Pin(pin) => builder
                 .dangerous()
-                .with_custom_certificate_verifier(Verifier::new(Check::Pinned(Some(pin.clone()))))
+                .with_custom_certificate_verifier(verifier(Check::Pinned(Some(pin.clone()))))
                 .with_no_client_auth(),
             Trust::AnyCertificate => builder
                 .dangerous()
-                .with_custom_certificate_verifier(Verifier::new(Check::Pinned(None)))
+                .with_custom_certificate_verifier(verifier(Check::Pinned(None)))
                 .with_no_client_auth(),
         };
         Ok(Self {
             config: Arc::new(config),
             trust,
             handshake_timeout: HANDSHAKE_TIMEOUT,
+            refused,
         })
     }
 
@@ -135,7 +140,26 @@ impl ClientTls {
     pub fn is_insecure(&self) -> bool {
         self.trust == Trust::AnyCertificate
     }
+
+    /// The SHA-256 fingerprint (lowercase hex) of the certificate that `host` presented and
+    /// these settings refused last: what a "trust this certificate" offer shows, read from
+    /// the refused handshake itself, without another connection to the server.
+    #[must_use]
+    pub fn refused_certificate(&self, host: &str) -> Option<String> {
+        let last = self
+            .refused
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        last.as_ref()
+            .filter(|(name, _)| name == host)
+            .map(|(_, fingerprint)| fingerprint.clone())
+    }
 }
+
+/// The last certificate refused, as (the name we connected to, its fingerprint).
+#[derive(Debug, Default)]
+struct LastRefused(Mutex<Option<(String, String)>>);
 
 /// How a server's certificate is checked.
 #[derive(Debug)]
@@ -155,13 +179,16 @@ struct Verifier {
     check: Check,
     /// How to check the server's signatures.
     algorithms: WebPkiSupportedAlgorithms,
+    /// Where a refused certificate is kept, for [`ClientTls::refused_certificate`].
+    refused: Arc<LastRefused>,
 }
 
 impl Verifier {
-    fn new(check: Check) -> Arc<Self> {
+    fn new(check: Check, refused: Arc<LastRefused>) -> Arc<Self> {
         Arc::new(Self {
             check,
             algorithms: provider().signature_verification_algorithms,
+            refused,
         })
     }
 }
@@ -175,7 +202,7 @@ impl ServerCertVerifier for Verifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match &self.check {
+        let verified = match &self.check {
             Check::Pinned(Some(pin)) if fingerprint(end_entity) != *pin => Err(
                 rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure),
             ),
@@ -184,7 +211,16 @@ impl ServerCertVerifier for Verifier {
                 .webpki()
                 .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
                 .or_else(|refused| given.reconsider(refused, end_entity, server_name)),
+        };
+        if verified.is_err() {
+            let refused = (server_name.to_str().into_owned(), fingerprint(end_entity));
+            *self
+                .refused
+                .0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(refused);
         }
+        verified
     }
 
     fn verify_tls12_signature(
