@@ -22,6 +22,11 @@ use stages::{StageWords, stage_text, stage_ui};
 const HEIGHT: f32 = 86.0;
 /// Room under a stage's words: the connected sockets' chips, the moving dots, Max's bar.
 const FOOT: f32 = 28.0;
+/// The narrowest a stage is drawn: narrower, egui cuts its longest word ("Listeni|ng"), so the
+/// pipeline scrolls sideways instead.
+const MIN_STAGE_WIDTH: f32 = 80.0;
+/// The gap between two stages, where the arrow is.
+const ARROW: f32 = 14.0;
 
 /// One stage of the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,31 +140,37 @@ impl Pipeline {
         &mut self.flights.slow
     }
 
-    /// Draws the pipeline across the width there is. Returns the socket clicked, if any.
+    /// Draws the pipeline across the width there is, or, where that is too narrow for a
+    /// stage's words to wrap only between words (a half-screen window with the Lessons panel
+    /// open), at the narrowest width that lets them, scrolled sideways. Returns the socket
+    /// clicked, if any.
     pub fn ui(&mut self, ui: &mut egui::Ui, counts: &Counts<'_>) -> Option<SocketId> {
+        let stages = stages(counts.limits.is_none());
+        let count = stages.len() as f32;
+        let narrowest = MIN_STAGE_WIDTH * count + ARROW * (count - 1.0);
+        if ui.available_width() >= narrowest {
+            let width = ui.available_width();
+            self.draw(ui, counts, stages, width)
+        } else {
+            egui::ScrollArea::horizontal()
+                .id_salt("pipeline")
+                .show(ui, |ui| self.draw(ui, counts, stages, narrowest))
+                .inner
+        }
+    }
+
+    /// Draws `stages` across `across` points.
+    fn draw(
+        &mut self,
+        ui: &mut egui::Ui,
+        counts: &Counts<'_>,
+        stages: &[Stage],
+        across: f32,
+    ) -> Option<SocketId> {
         let now = ui.input(|i| i.time);
         self.flights.advance(now);
-        let naive = counts.limits.is_none();
-        let stages: &[Stage] = if naive {
-            &[
-                Stage::Clients,
-                Stage::Kernel,
-                Stage::Listener,
-                Stage::Connected,
-            ]
-        } else {
-            &[
-                Stage::Clients,
-                Stage::Kernel,
-                Stage::Listener,
-                Stage::Idle,
-                Stage::Connected,
-            ]
-        };
-        let arrow = 14.0;
-        let width = ((ui.available_width() - arrow * (stages.len() - 1) as f32)
-            / stages.len() as f32)
-            .max(1.0);
+        let arrow = ARROW;
+        let width = ((across - arrow * (stages.len() - 1) as f32) / stages.len() as f32).max(1.0);
         // Each stage's words, wrapped at word boundaries in its box: the tallest sets the
         // diagram's height.
         let words: Vec<StageWords> = stages
@@ -170,10 +181,7 @@ impl Pipeline {
             .iter()
             .map(|words| words.height() + FOOT)
             .fold(HEIGHT, f32::max);
-        let (area, _) = ui.allocate_exact_size(
-            egui::vec2(ui.available_width(), height),
-            egui::Sense::hover(),
-        );
+        let (area, _) = ui.allocate_exact_size(egui::vec2(across, height), egui::Sense::hover());
         let boxes: Vec<(Stage, egui::Rect)> = stages
             .iter()
             .enumerate()
@@ -205,6 +213,26 @@ impl Pipeline {
             ui.ctx().request_repaint_after(flights::FRAME);
         }
         clicked
+    }
+}
+
+/// The stages in order: the naive server has no pool of idle sockets.
+fn stages(naive: bool) -> &'static [Stage] {
+    if naive {
+        &[
+            Stage::Clients,
+            Stage::Kernel,
+            Stage::Listener,
+            Stage::Connected,
+        ]
+    } else {
+        &[
+            Stage::Clients,
+            Stage::Kernel,
+            Stage::Listener,
+            Stage::Idle,
+            Stage::Connected,
+        ]
     }
 }
 

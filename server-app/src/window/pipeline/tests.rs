@@ -172,9 +172,9 @@ fn rows_of(galley: &egui::Galley) -> Vec<(String, bool)> {
         .collect()
 }
 
-/// At every width a stage has from a half-screen window with the Lessons panel open (about 75
-/// points) up, every stage's words wrap between words, never inside one ("0 dropped syste|m-wide"
-/// was seen at 1366x768).
+/// At every width a stage is drawn (the pipeline scrolls sideways rather than draw one
+/// narrower than [`MIN_STAGE_WIDTH`]), every stage's words wrap between words, never inside one
+/// ("0 dropped syste|m-wide" was seen at 1366x768, "Listeni|ng" in a 512-point window).
 #[test]
 fn a_narrow_stage_wraps_only_between_words() {
     let rows = rows(2, 2);
@@ -193,12 +193,11 @@ fn a_narrow_stage_wraps_only_between_words() {
             Stage::Idle,
             Stage::Connected,
         ] {
-            for width in (70..=160).step_by(2) {
-                #[allow(clippy::cast_precision_loss)]
-                let words = StageWords::new(ui, stage_text(stage, &counts, 3), width as f32);
+            for step in 0..40_u8 {
+                let width = MIN_STAGE_WIDTH + 2.0 * f32::from(step);
+                let words = StageWords::new(ui, stage_text(stage, &counts, 3), width);
                 for galley in words.galleys() {
                     let rows = rows_of(galley);
-                    eprintln!("{stage:?} {rows:?}");
                     for pair in rows.windows(2) {
                         let ((row, by_newline), (next, _)) = (&pair[0], &pair[1]);
                         let cut_inside_a_word = !by_newline
@@ -215,4 +214,32 @@ fn a_narrow_stage_wraps_only_between_words() {
     harness.run();
     drop(harness);
     assert!(broken.is_empty(), "cut inside a word: {broken:?}");
+}
+
+/// Where the pipeline has less room than its five stages need (300 points), each stage keeps
+/// the narrowest width its words wrap well at, and the pipeline scrolls sideways.
+#[test]
+fn a_narrow_pipeline_keeps_its_stages_wide_enough_and_scrolls() {
+    use egui_kittest::kittest::Queryable as _;
+
+    let rows = rows(2, 0);
+    let counts = listening(&rows);
+    let mut pipeline = Pipeline::default();
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(300.0, 140.0))
+        .build_ui(|ui| {
+            pipeline.ui(ui, &counts);
+        });
+    harness.run();
+    for title in [
+        "Clients arriving",
+        "Kernel",
+        "Listening socket",
+        "Idle pool",
+        "Connected",
+    ] {
+        let label = format!("{title}:");
+        let width = harness.get_by_label_contains(&label).rect().width();
+        assert!(width >= MIN_STAGE_WIDTH, "{title}: {width} points wide");
+    }
 }
