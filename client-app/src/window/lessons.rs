@@ -28,9 +28,11 @@ pub(super) fn apply(window: &mut ClientWindow, settings: &Settings) {
         window.client.sockets.iter().for_each(TcpSocket::close);
         window.client.remove_closed();
         // Nothing of before stays in the way: a log shown for a socket that is gone would hide
-        // the new sockets' lines, and an offer to trust the last lesson's certificate is stale.
+        // the new sockets' lines, an offer to trust the last lesson's certificate is stale, and
+        // the Stream view's window would cover the controls a step points at.
         window.log_view.socket_filter = None;
         window.trust_offer = None;
+        window.stream.open = false;
     }
     if let Some(port) = settings.port {
         window.settings.port = port.to_string();
@@ -56,10 +58,12 @@ impl ClientWindow {
         let (view, open) = (&self.stream.view, &self.stream.open);
         let seen = &mut self.stream_seen;
         let mut records = Vec::new();
+        // Each opening is news: a lesson begun while the view was open (and so closed by the
+        // fresh start) sees it opened again.
         if *open && !seen.opened {
-            seen.opened = true;
             records.push(json!({"event": "stream_ready"}));
         }
+        seen.opened = *open;
         for write in view.writes.iter().skip(seen.writes) {
             records
                 .push(json!({"event": "stream_write", "index": write.index, "bytes": write.len}));

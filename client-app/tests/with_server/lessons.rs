@@ -527,3 +527,28 @@ fn lesson_3_right_after_lesson_8_starts_with_tls_off() {
     );
     max_and_the_backlog(&mut lab);
 }
+
+/// The Stream view left open by before is closed when a lesson starts (it would cover the
+/// controls a step points at), and lesson 7's first step, "open the Stream view", is done by
+/// opening it again.
+#[test]
+fn a_lesson_start_closes_the_stream_view_and_lesson_7_sees_it_opened_again() {
+    let mut lab = Lab::start("listening", "stream-left-open");
+    lab.click_client("Stream");
+    lab.until("the stream's connection", |lab| {
+        lab.client.query_by_label("Stop reading").is_some()
+    });
+    lab.client
+        .state_mut()
+        .lessons_mut()
+        .start("the-byte-stream")
+        .unwrap();
+    lab.until("lesson 7 at step 1 with the Stream view closed", |lab| {
+        lab.panel(Side::Client)
+            .run()
+            .is_some_and(|run| run.lesson().name == "the-byte-stream" && run.step_index() == 0)
+            && lab.client.query_by_label("Stop reading").is_none()
+    });
+    lab.click_client("Stream");
+    lab.at_step(2);
+}

@@ -274,11 +274,14 @@ impl StreamView {
                 }
             });
         }
+        let counted = |count: u64, one: &str, many: &str| {
+            format!("{count} {}", if count == 1 { one } else { many })
+        };
         ui.weak(format!(
-            "{} writes, {} reads, {} bytes",
-            self.writes.len(),
-            self.reads.len(),
-            end(&self.reads)
+            "{}, {}, {}",
+            counted(self.writes.len() as u64, "write", "writes"),
+            counted(self.reads.len() as u64, "read", "reads"),
+            counted(end(&self.reads), "byte", "bytes")
         ));
     }
 

@@ -117,11 +117,14 @@ fn rows_ui(
                         Some(client) => format!("{id} · {client}"),
                         None => id.to_string(),
                     };
+                    // The whole name on hover: a narrow column cuts it ("client :39…"), and
+                    // its port is what a learner may be asked.
+                    let tip = format!(
+                        "Socket {name}\nSelect this socket: its details, its tile and only its log lines"
+                    );
                     select |= ui
                         .selectable_label(selected == Some(id), name)
-                        .on_hover_text(
-                            "Select this socket: its details, its tile and only its log lines",
-                        )
+                        .on_hover_text(tip)
                         .clicked();
                 });
                 table_row.col(|ui| crate::kernel_view::state_cell_ui(ui, row));
