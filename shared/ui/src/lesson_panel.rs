@@ -135,6 +135,9 @@ impl LessonPanel {
             panel.begin(name, saved.step, saved.started, None);
         }
         panel.open = saved.open;
+        // Say where the resumed run is: two windows restarted at different steps (one saved
+        // its progress later than the other) then both move to the further one.
+        panel.publish();
         panel
     }
 

@@ -93,3 +93,25 @@ fn a_steps_settings_go_to_its_own_window_only() {
         );
     }
 }
+
+/// Both windows restarted on one run, saved at different steps (the client saved after its
+/// step 3, the server before it saw it): each says where it is, so the server moves on to the
+/// client's step instead of the two disagreeing.
+#[test]
+fn windows_resumed_at_different_steps_of_one_run_agree_on_the_further() {
+    let dir = test_support::empty_folder("lesson-panel-resume");
+    let sync = LessonSync::new(&dir);
+    let saved = |step| SavedLesson {
+        lesson: Some("listening".to_owned()),
+        step,
+        started: 42,
+        ..SavedLesson::default()
+    };
+    let mut server = LessonPanel::new(Side::Server, None, Some(sync.clone()), &saved(1));
+    let client = LessonPanel::new(Side::Client, None, Some(sync), &saved(2));
+    let at = |panel: &LessonPanel| panel.run().map(serversocket_lessons::LessonRun::step_index);
+    assert_eq!((at(&server), at(&client)), (Some(1), Some(2)));
+    server.follow_other_window();
+    assert_eq!(at(&server), Some(2), "the server window catches up");
+    drop(client);
+}
