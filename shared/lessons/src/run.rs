@@ -519,17 +519,7 @@ done_when = "connected == 0"
     /// window's last record (which came before it), and at no time said when that is unknown.
     #[test]
     fn a_step_done_in_the_other_window_is_done_when_it_was_seen_done() {
-        let text = r#"
-title = "T"
-goal = "G"
-[[step]]
-say = "Listen"
-done_when = "listening"
-[[step]]
-say = "Listen again"
-done_when = "listening"
-"#;
-        let mut client = LessonRun::in_window(lesson(text), Side::Client);
+        let mut client = LessonRun::in_window(lesson(TWO_STEPS), Side::Client);
         client.observe(Side::Client, &connected(1, "2026-01-01T00:00:00Z"));
         let seen = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
         assert_eq!(client.catch_up(1, Some(seen)), Progress::NextStep);
@@ -540,7 +530,7 @@ done_when = "listening"
             "{report}"
         );
         assert!(
-            report.contains("**2.** (server) Listen again\n"),
+            report.contains("**2.** (client) Connect twice\n"),
             "no time said: {report}"
         );
     }

@@ -189,6 +189,21 @@ fn a_connection_the_server_closed_first_stays_in_its_table_through_time_wait() {
     ));
 }
 
+/// The window (Min 2, Max 10) with TLS on, from the certificate and key files a self-signed
+/// identity wrote in `certs` (`tls-cert.pem`, `tls-key.pem`).
+fn window_with_tls_files(certs: &std::path::Path) -> Harness<'static, ServerWindow> {
+    let mut harness = window(2, 10);
+    harness.state_mut().tls = crate::window::tls_setting::TlsSetting::new(
+        &crate::window::tls_setting::SavedTls::default(),
+        &crate::tls_args::TlsArgs {
+            tls: true,
+            cert: Some(certs.join("tls-cert.pem")),
+            key: Some(certs.join("tls-key.pem")),
+        },
+    );
+    harness
+}
+
 /// A key file other users can read still serves (the user chose it), and the window says so
 /// in the words `--key` prints, beside the fingerprint.
 #[cfg(unix)]
@@ -200,15 +215,7 @@ fn a_key_file_other_users_can_read_is_warned_of_beside_the_fingerprint() {
     serversocket::tls::ServerTls::self_signed_in(&certs).unwrap();
     let key = certs.join("tls-key.pem");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let mut harness = window(2, 10);
-    harness.state_mut().tls = crate::window::tls_setting::TlsSetting::new(
-        &crate::window::tls_setting::SavedTls::default(),
-        &crate::tls_args::TlsArgs {
-            tls: true,
-            cert: Some(certs.join("tls-cert.pem")),
-            key: Some(key.clone()),
-        },
-    );
+    let mut harness = window_with_tls_files(&certs);
     listen(&mut harness);
     harness.step();
     let warning = format!(
@@ -230,15 +237,7 @@ fn a_key_file_other_users_can_read_is_warned_of_beside_the_fingerprint() {
 fn with_tls_a_client_is_handshaking_in_its_own_colour_then_connected_with_its_protocol() {
     let certs = test_support::empty_folder("server-window-tls");
     let made = serversocket::tls::ServerTls::self_signed_in(&certs).unwrap();
-    let mut harness = window(2, 10);
-    harness.state_mut().tls = crate::window::tls_setting::TlsSetting::new(
-        &crate::window::tls_setting::SavedTls::default(),
-        &crate::tls_args::TlsArgs {
-            tls: true,
-            cert: Some(certs.join("tls-cert.pem")),
-            key: Some(certs.join("tls-key.pem")),
-        },
-    );
+    let mut harness = window_with_tls_files(&certs);
     let address = listen(&mut harness);
     harness.step();
     assert!(
