@@ -88,6 +88,8 @@ pub struct LessonPanel {
     learner: String,
     /// Where the last report went, or why it could not be written.
     exported: Option<Result<PathBuf, String>>,
+    /// The step whose question was last brought into view (once, when it opened).
+    question_shown: Option<usize>,
 }
 
 impl LessonPanel {
@@ -130,6 +132,7 @@ impl LessonPanel {
             news: Arc::new(AtomicBool::new(false)),
             learner: saved.learner.clone(),
             exported: None,
+            question_shown: None,
         };
         if let Some(name) = &saved.lesson {
             panel.begin(name, saved.step, saved.started, None);
@@ -251,6 +254,7 @@ impl LessonPanel {
         self.feedback = None;
         self.answer.clear();
         self.exported = None;
+        self.question_shown = None;
         self.step_begins();
         if fresh_start {
             self.pending = Some(Settings::fresh_start(

@@ -307,3 +307,43 @@ fn a_bad_lesson_in_the_teachers_folder_is_named_in_the_panel_and_the_rest_load()
     harness.state_mut().lessons_mut().start("good").unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// On a short window the question opens below the lesson's steps: the panel brings its Answer
+/// field into view once, so the learner does not have to find it below the fold.
+#[test]
+fn a_lesson_question_is_brought_into_view_on_a_short_window() {
+    use serversocket_lessons::Side;
+    use serversocket_ui::lesson_panel::LessonPanel;
+    use serversocket_ui::shell::AppWindow;
+
+    let size = egui::vec2(683.0, 360.0);
+    let settings = ServerSettings {
+        port: "0".to_owned(),
+        ..ServerSettings::default()
+    };
+    let mut harness = window_with(size, settings);
+    harness.state_mut().set_lessons(LessonPanel::new(
+        Side::Server,
+        None,
+        None,
+        &Default::default(),
+    ));
+    harness
+        .state_mut()
+        .lessons_mut()
+        .start("listening")
+        .unwrap();
+    harness.run_steps(2);
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "the question on the port", |w| {
+        w.lessons()
+            .run()
+            .is_some_and(serversocket_lessons::LessonRun::is_asking)
+    });
+    harness.run_steps(3);
+    let answer = harness.get_by_label("Answer:").rect();
+    assert!(
+        answer.bottom() <= size.y && answer.top() >= 0.0,
+        "the Answer field is in view: {answer:?} in a window {size:?}"
+    );
+}

@@ -138,6 +138,12 @@ impl LessonPanel {
                                         .desired_width(room),
                                 )
                                 .labelled_by(label.id);
+                            // The question opens below the steps: brought into view once,
+                            // so the learner need not find it below the panel's fold.
+                            if self.question_shown != Some(index) {
+                                self.question_shown = Some(index);
+                                field.scroll_to_me(Some(egui::Align::Center));
+                            }
                             let entered = field.lost_focus()
                                 && ui.input(|input| input.key_pressed(egui::Key::Enter));
                             check = ui.button("Check").clicked() || entered;
