@@ -313,7 +313,7 @@ fn a_bad_lesson_in_the_teachers_folder_is_named_in_the_panel_and_the_rest_load()
 #[test]
 fn a_lesson_question_is_brought_into_view_on_a_short_window() {
     use serversocket_lessons::Side;
-    use serversocket_ui::lesson_panel::LessonPanel;
+    use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
     use serversocket_ui::shell::AppWindow;
 
     let size = egui::vec2(683.0, 360.0);
@@ -326,7 +326,7 @@ fn a_lesson_question_is_brought_into_view_on_a_short_window() {
         Side::Server,
         None,
         None,
-        &Default::default(),
+        &SavedLesson::default(),
     ));
     harness
         .state_mut()
