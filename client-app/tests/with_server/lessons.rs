@@ -489,6 +489,13 @@ fn lesson_3_right_after_lesson_2_in_the_same_windows() {
     lab.step();
     lab.server.get_by_label("3. Max and the backlog").click();
     lab.step();
+    // Picked, not started: the panel says what the picked lesson is, not lesson 2's steps.
+    assert!(
+        lab.server
+            .query_by_label_contains("Click Start to begin it")
+            .is_some()
+    );
+    assert!(lab.server.query_by_label("Export report").is_none());
     lab.click_server("Start");
     lab.until("both windows in lesson 3 at step 1", |lab| {
         [Side::Server, Side::Client].into_iter().all(|side| {

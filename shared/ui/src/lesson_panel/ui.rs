@@ -17,7 +17,17 @@ impl LessonPanel {
                 ui.colored_label(ui.visuals().error_fg_color, problem);
             }
             ui.separator();
-            if self.run.is_some() {
+            let running = self.run.as_ref().map(|run| run.lesson().name.clone());
+            let picked = self.lessons.get(self.chosen);
+            if let (Some(running), Some(picked)) = (&running, picked)
+                && *running != picked.name
+            {
+                // Another lesson picked, not started yet: show what it is about, not the
+                // running lesson's steps and report under its title.
+                ui.heading(&picked.title);
+                ui.label(egui::RichText::new(&picked.goal).italics());
+                ui.label("Click Start to begin it: both windows start again from nothing.");
+            } else if running.is_some() {
                 self.steps_ui(ui, now);
                 ui.separator();
                 self.report_ui(ui);
