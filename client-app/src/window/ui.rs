@@ -153,7 +153,7 @@ impl ClientWindow {
         let burst_ready = ready && burst_ok.is_ok();
         let what = "Open that many sockets at once: a burst of simultaneous connections";
         let text = format!("Connect ×{}", self.settings.burst);
-        let burst = (&shortcuts::CONNECT_BURST, "connect");
+        let burst = (&shortcuts::CONNECT_BURST, "burst");
         let burst =
             shortcuts::steady_action_button(ui, text, "Connect ×1000", burst_ready, what, burst);
         if burst.clicked() || (burst_shortcut && burst_ready) {

@@ -85,8 +85,8 @@ const SHIPPED: &[(&str, &str)] = &[
 /// Widgets a step may light up: the server window marks listen, mode, min, max, backlog,
 /// pool (the tiles' tab), table and log; the client window connect, sockets, stream and log.
 pub const HIGHLIGHTS: &[&str] = &[
-    "listen", "mode", "min", "max", "backlog", "pool", "table", "log", "connect", "sockets",
-    "stream",
+    "listen", "mode", "min", "max", "backlog", "pool", "table", "log", "connect", "burst",
+    "sockets", "stream",
 ];
 
 /// A lesson, read and checked.
