@@ -22,11 +22,11 @@ pub(super) struct StreamSeen {
 pub(super) fn apply(window: &mut ClientWindow, settings: &Settings) {
     if settings.close_all == Some(true) {
         // As the learner would: Close all, then Remove closed. Sockets that finished before
-        // (a burst's failures) leave the list and its counts now; those closing now stay as
-        // closed rows until the learner removes them, but count as neither connected nor
-        // failed.
+        // (a burst's failures) leave the list and its counts now; those closing now leave it
+        // as soon as they are closed.
         window.client.sockets.iter().for_each(TcpSocket::close);
         window.client.remove_closed();
+        window.client.rows.forget_all();
         // Nothing of before stays in the way: a log shown for a socket that is gone would hide
         // the new sockets' lines, an offer to trust the last lesson's certificate is stale, and
         // the Stream view's window would cover the controls a step points at.

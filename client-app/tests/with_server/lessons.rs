@@ -387,7 +387,8 @@ fn a_step_of_the_other_window_is_never_ticked_by_this_one() {
 
 /// Clicks Reset lesson in `side`'s window, then waits until both windows are back at step 1
 /// with nothing left of before: the server not listening (its button reads Listen) with no
-/// connection, and no client connected. Both reports say a reset happened.
+/// connection, no client connected, and no row of before in either list. Both reports say a
+/// reset happened.
 fn reset(lab: &mut Lab, side: Side) {
     match side {
         Side::Server => lab.click_server("Reset lesson"),
@@ -403,6 +404,9 @@ fn reset(lab: &mut Lab, side: Side) {
                 && lab.server.query_by_label("Listen").is_some()
                 && open(lab.server.state().rows()) == 0
                 && open(lab.client.state().rows()) == 0
+                // Nor their rows: closed by the reset, they leave both lists.
+                && lab.server.state().rows().is_empty()
+                && lab.client.state().rows().is_empty()
         },
     );
     for window in [Side::Server, Side::Client] {

@@ -15,6 +15,8 @@ pub(super) fn apply(window: &mut ServerWindow, settings: &Settings) {
         if window.server.is_listening() {
             window.stop_listening();
         }
+        // The rows of before go as they finish closing: none is taken for this step's.
+        window.server.rows.forget_all();
         // A log shown for one socket of before would hide the new sockets' lines.
         window.log_view.socket_filter = None;
     }

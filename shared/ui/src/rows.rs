@@ -1,7 +1,7 @@
 //! What each socket is doing, kept up to date from the event stream alone, so drawing a frame
 //! never asks a socket anything.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
@@ -49,6 +49,12 @@ pub struct SocketRow {
 }
 
 impl SocketRow {
+    /// Closed or failed: nothing more happens to it.
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state, RowState::Closed | RowState::Failed)
+    }
+
     /// The connection's name in both windows, "client :46116", once it is known.
     #[must_use]
     pub fn client_label(&self) -> Option<String> {
@@ -99,6 +105,12 @@ pub struct SocketRows {
     bytes: (u64, u64),
     /// How many rows wait in the server's accept queue, kept like `tally`.
     in_accept_queue: usize,
+    /// Rows to forget as soon as they finish ([`Self::forget_all`]: a lesson's fresh start
+    /// closed them, and they are not the new lesson's).
+    leaving: BTreeSet<SocketId>,
+    /// Sockets whose rows were forgotten that way: their last events (Closed after an Error)
+    /// make no row again.
+    gone: BTreeSet<SocketId>,
 }
 
 impl SocketRows {
@@ -107,6 +119,9 @@ impl SocketRows {
         let Some(id) = event.socket() else {
             return;
         };
+        if self.gone.contains(&id) {
+            return;
+        }
         // What the kernel says of a connection is a detail of its row, never the news that
         // makes one: it still reports a socket after the socket closed (TIME_WAIT, then gone
         // a minute later), when the learner may have removed its row.
@@ -189,6 +204,27 @@ impl SocketRows {
         tally[row.state as usize] += 1;
         self.in_accept_queue =
             self.in_accept_queue + usize::from(row.waits_in_accept_queue()) - usize::from(waited);
+        if row.is_finished() && self.leaving.remove(&id) {
+            self.remove(id);
+            self.gone.insert(id);
+        }
+    }
+
+    /// Forgets every row: the finished ones now, the others as soon as they finish (a
+    /// lesson's fresh start is closing them), so none of them is taken for the new lesson's.
+    pub fn forget_all(&mut self) {
+        self.remove_finished();
+        self.leaving.extend(self.rows.keys().copied());
+    }
+
+    /// Takes row `id` out, with its share of the counts.
+    fn remove(&mut self, id: SocketId) {
+        if let Some(row) = self.rows.remove(&id) {
+            self.tally[row.state as usize] -= 1;
+            self.bytes.0 -= row.bytes_in;
+            self.bytes.1 -= row.bytes_out;
+            self.in_accept_queue -= usize::from(row.waits_in_accept_queue());
+        }
     }
 
     /// How many rows wait in the server's accept queue (see
@@ -249,8 +285,7 @@ impl SocketRows {
 
     /// Forgets rows that are finished (closed or failed).
     pub fn remove_finished(&mut self) {
-        self.rows
-            .retain(|_, row| !matches!(row.state, RowState::Closed | RowState::Failed));
+        self.rows.retain(|_, row| !row.is_finished());
         self.tally[RowState::Closed as usize] = 0;
         self.tally[RowState::Failed as usize] = 0;
         self.bytes = self
@@ -316,6 +351,26 @@ mod tests {
                 socket: SocketId(id),
             },
         );
+    }
+
+    /// At a lesson's fresh start every row goes: a finished one at once, one still open as
+    /// soon as it finishes (its Error, then Closed, make no row again), with the counts.
+    #[test]
+    fn forget_all_takes_every_row_out_as_it_finishes() {
+        let mut rows = SocketRows::default();
+        connected(&mut rows, 1);
+        connected(&mut rows, 2);
+        lost(&mut rows, 1);
+        rows.forget_all();
+        assert!(rows.get(SocketId(1)).is_none(), "finished: gone at once");
+        assert_eq!(rows.count(RowState::Connected), 1, "still open: still counted");
+        lost(&mut rows, 2);
+        assert!(rows.get(SocketId(2)).is_none(), "gone once it finished");
+        assert_eq!(rows.len(), 0);
+        assert!(STATES.iter().all(|&state| rows.count(state) == 0));
+        // A socket of the new lesson is a row as usual.
+        connected(&mut rows, 3);
+        assert_eq!(rows.count(RowState::Connected), 1);
     }
 
     /// Every state a row can be in.
