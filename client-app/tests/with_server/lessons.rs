@@ -17,6 +17,11 @@ use crate::lab::{Lab, input};
 #[test]
 fn lesson_1_listening() {
     let mut lab = Lab::start("listening", "l1");
+    listening(&mut lab);
+}
+
+/// Lesson 1 from its first step to its end.
+fn listening(lab: &mut Lab) {
     let address = lab.listen();
     let port = address.port().to_string();
     lab.answer_after_a_wrong_one(Side::Server, &port);
@@ -562,4 +567,29 @@ fn a_lesson_start_closes_the_stream_view_and_lesson_7_sees_it_opened_again() {
     });
     lab.click_client("Stream");
     lab.at_step(2);
+}
+
+/// Lesson 3 ends with Max 1; lesson 1 started straight after it begins with the pool as a new
+/// install has it (Max 10), so its step 4's second client is served at once instead of
+/// waiting in the accept queue behind the first for good.
+#[test]
+fn lesson_1_right_after_lesson_3_starts_with_xojos_limits() {
+    let mut lab = Lab::start("max-and-backlog", "l3-then-l1");
+    max_and_the_backlog(&mut lab);
+    lab.client
+        .state_mut()
+        .lessons_mut()
+        .start("listening")
+        .unwrap();
+    lab.until(
+        "both windows in lesson 1 at step 1, lesson 3's server stopped",
+        |lab| {
+            [Side::Server, Side::Client].into_iter().all(|side| {
+                lab.panel(side)
+                    .run()
+                    .is_some_and(|run| run.lesson().name == "listening" && run.step_index() == 0)
+            }) && lab.server.query_by_label("Listen").is_some()
+        },
+    );
+    listening(&mut lab);
 }

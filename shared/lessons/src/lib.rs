@@ -174,15 +174,29 @@ pub struct Settings {
 
 impl Settings {
     /// What starting (or resetting) a lesson sets in a window: back to nothing (the server
-    /// not listening, no connection left on either side, TLS off as a new install has it),
+    /// not listening, no connection left on either side), the pool as a new install has it
+    /// (a ServerSocket, Xojo's Min 2 and Max 10, the default backlog, accepting, TLS off),
     /// then what the first step sets there (`first`, empty when the first step is the other
-    /// window's). Whatever the previous lesson left (a connection, TLS turned on by the TLS
-    /// lesson) cannot hold a Max place, fail a handshake or count in this one.
+    /// window's). Whatever the previous lesson left (a connection, Max 1 from lesson 3, TLS
+    /// from the TLS lesson) cannot hold a Max place, keep a client waiting, fail a handshake
+    /// or count in this one. The ports stay: a learner may have moved off a port taken on
+    /// this machine.
     #[must_use]
     pub fn fresh_start(first: &Settings) -> Settings {
         Settings {
             stop: Some(true),
             close_all: Some(true),
+            mode: first.mode.or(Some(ServerMode::Pool)),
+            min: first.min.or(Some(
+                serversocket::server_socket::DEFAULT_MINIMUM_SOCKETS_AVAILABLE,
+            )),
+            max: first.max.or(Some(
+                serversocket::server_socket::DEFAULT_MAXIMUM_SOCKETS_CONNECTED,
+            )),
+            backlog: first
+                .backlog
+                .or(Some(serversocket::server_socket::DEFAULT_BACKLOG)),
+            paused: first.paused.or(Some(false)),
             tls: first.tls.or(Some(false)),
             tls_insecure: first.tls_insecure.or(Some(false)),
             ..first.clone()

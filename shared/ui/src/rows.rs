@@ -363,7 +363,11 @@ mod tests {
         lost(&mut rows, 1);
         rows.forget_all();
         assert!(rows.get(SocketId(1)).is_none(), "finished: gone at once");
-        assert_eq!(rows.count(RowState::Connected), 1, "still open: still counted");
+        assert_eq!(
+            rows.count(RowState::Connected),
+            1,
+            "still open: still counted"
+        );
         lost(&mut rows, 2);
         assert!(rows.get(SocketId(2)).is_none(), "gone once it finished");
         assert_eq!(rows.len(), 0);

@@ -347,3 +347,42 @@ fn a_lesson_question_is_brought_into_view_on_a_short_window() {
         "the Answer field is in view: {answer:?} in a window {size:?}"
     );
 }
+
+/// A step done and asking its question shows no hint on doing it, even once the hint's time
+/// has come (it said "the step moves on only when the sockets have really done it").
+#[test]
+fn a_step_asking_its_question_shows_no_hint() {
+    use serversocket_lessons::Side;
+    use serversocket_ui::lesson_panel::LessonPanel;
+    use serversocket_ui::shell::AppWindow;
+
+    let dir = test_support::empty_folder("lessons-hint-asking");
+    std::fs::write(
+        dir.join("asks.toml"),
+        "title = \"Asks\"\ngoal = \"G\"\n[[step]]\nsay = \"Start the server\"\ndone_when = \"listening\"\nhint = \"Click Listen\"\nhint_after_s = 0\nquestion = \"Which port?\"\nanswer = \"port\"\n",
+    )
+    .unwrap();
+    let mut harness = window(2, 10);
+    harness
+        .state_mut()
+        .set_lessons(LessonPanel::with_folder(Side::Server, &dir));
+    harness.state_mut().lessons_mut().start("asks").unwrap();
+    harness.run_steps(2);
+    assert!(
+        harness.query_by_label("Hint: Click Listen").is_some(),
+        "the hint shows while the step is not done"
+    );
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "the question", |w| {
+        w.lessons()
+            .run()
+            .is_some_and(serversocket_lessons::LessonRun::is_asking)
+    });
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Which port?").is_some());
+    assert!(
+        harness.query_by_label("Hint: Click Listen").is_none(),
+        "no hint on doing a step that is done"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

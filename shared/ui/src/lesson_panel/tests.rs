@@ -78,6 +78,11 @@ fn a_steps_settings_go_to_its_own_window_only() {
     };
     let server = started(Side::Server);
     assert_eq!(server.port, None, "the client's port is not the server's");
+    assert_eq!(
+        (server.min, server.max, server.paused),
+        (Some(2), Some(10), Some(false)),
+        "the pool as a new install has it, whatever the last lesson set"
+    );
     let client = started(Side::Client);
     assert_eq!(client.port, Some(2999));
     for settings in [server, client] {

@@ -110,7 +110,9 @@ impl LessonPanel {
                     );
                     ui.label(&step.say);
                     let elapsed = now.saturating_duration_since(self.step_began);
-                    if elapsed >= Duration::from_secs(step.hint_after_s) {
+                    // Once the step is done and its question asked, a hint on doing it is
+                    // wrong ("the step moves on only when the sockets have done it").
+                    if elapsed >= Duration::from_secs(step.hint_after_s) && !run.is_asking() {
                         let hint = step
                             .hint
                             .clone()
