@@ -90,6 +90,9 @@ pub struct LessonPanel {
     exported: Option<Result<PathBuf, String>>,
     /// The step whose question was last brought into view (once, when it opened).
     question_shown: Option<usize>,
+    /// The run was resumed from the last session at this step, past its first: what the
+    /// steps before set up (a Listen, connections) is gone with the programs that held it.
+    resumed_at: Option<usize>,
 }
 
 impl LessonPanel {
@@ -133,9 +136,15 @@ impl LessonPanel {
             learner: saved.learner.clone(),
             exported: None,
             question_shown: None,
+            resumed_at: None,
         };
         if let Some(name) = &saved.lesson {
             panel.begin(name, saved.step, saved.started, None);
+            panel.resumed_at = panel
+                .run
+                .as_ref()
+                .map(LessonRun::step_index)
+                .filter(|&step| step > 0);
         }
         panel.open = saved.open;
         // Say where the resumed run is: two windows restarted at different steps (one saved
@@ -255,6 +264,7 @@ impl LessonPanel {
         self.answer.clear();
         self.exported = None;
         self.question_shown = None;
+        self.resumed_at = None;
         self.step_begins();
         if fresh_start {
             self.pending = Some(Settings::fresh_start(

@@ -386,3 +386,31 @@ fn a_step_asking_its_question_shows_no_hint() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A lesson resumed from the last session past its first step says that what the steps
+/// before set up (the Listen) ended with the programs, and to do it again; the next step
+/// does not say it.
+#[test]
+fn a_resumed_lesson_says_the_listen_of_before_is_gone() {
+    use serversocket_lessons::Side;
+    use serversocket_ui::lesson_panel::{LessonPanel, SavedLesson};
+    use serversocket_ui::shell::AppWindow;
+
+    let saved = SavedLesson {
+        lesson: Some("listening".to_owned()),
+        step: 2,
+        started: 1,
+        open: true,
+        ..SavedLesson::default()
+    };
+    let mut harness = window(2, 10);
+    harness
+        .state_mut()
+        .set_lessons(LessonPanel::new(Side::Server, None, None, &saved));
+    harness.run_steps(2);
+    let note = "Resumed from your last session";
+    assert!(harness.query_by_label_contains(note).is_some());
+    harness.get_by_label("Skip step").click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains(note).is_none());
+}

@@ -109,6 +109,12 @@ impl LessonPanel {
                             .strong(),
                     );
                     ui.label(&step.say);
+                    if self.resumed_at == Some(index) {
+                        ui.colored_label(
+                            ui.visuals().warn_fg_color,
+                            "Resumed from your last session: what the steps before set up (a Listen, connections) ended with the programs. If this step needs it, do it again first (click Listen in the server window).",
+                        );
+                    }
                     let elapsed = now.saturating_duration_since(self.step_began);
                     // Once the step is done and its question asked, a hint on doing it is
                     // wrong ("the step moves on only when the sockets have done it").
