@@ -78,7 +78,8 @@ fn rows_ui(
         // the log no room once there were many connections.
         .min_scrolled_height(max_height)
         .sense(egui::Sense::click())
-        .column(Column::exact(110.0))
+        // Wide enough for "10 · client :46116" whole: its port is what lesson 1 asks.
+        .column(Column::exact(132.0))
         // State is wide enough for the kernel's TCP state beside the socket's own.
         .column(Column::exact(140.0))
         .column(Column::exact(80.0))
