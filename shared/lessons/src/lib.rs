@@ -30,6 +30,7 @@
 //! - `outcome`: [`Outcome`], what an expression evaluates to.
 //! - [`observed`]: the live values of each side, from its event records.
 //! - [`run`]: a lesson in progress: the current step, answers, the report.
+//! - `settings`: [`Settings`], what a step sets in its window, and what a lesson's start sets.
 //! - [`sync`]: how the server and the client window follow one lesson together.
 
 use std::path::{Path, PathBuf};
@@ -40,11 +41,13 @@ pub mod condition;
 pub mod observed;
 mod outcome;
 pub mod run;
+mod settings;
 pub mod sync;
 
 pub use condition::{Expr, Outcome};
 pub use observed::{Observed, Side, lesson_record};
 pub use run::{LessonRun, Progress};
+pub use settings::{ServerMode, Settings};
 
 /// The lessons that ship with the apps, in order: (name, file name, text).
 const SHIPPED: &[(&str, &str)] = &[
@@ -137,81 +140,6 @@ pub struct Question {
     pub answer: Expr,
     /// The expression as written.
     pub answer_text: String,
-}
-
-/// Settings a step applies, in the window that does the step (a client step's `port` is the
-/// client's, never the server's); each window applies those it has.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Settings {
-    /// Server: `pool` or `naive`.
-    pub mode: Option<ServerMode>,
-    /// Server: MinimumSocketsAvailable.
-    pub min: Option<usize>,
-    /// Server: MaximumSocketsConnected.
-    pub max: Option<usize>,
-    /// Server: the backlog.
-    pub backlog: Option<u32>,
-    /// Server: pause accepting.
-    pub paused: Option<bool>,
-    /// Server: the port to listen on; client: the port to connect to.
-    pub port: Option<u16>,
-    /// Client: the host to connect to.
-    pub host: Option<String>,
-    /// Client: how many sockets Connect ×N opens.
-    pub burst: Option<usize>,
-    /// Both: secure new connections with TLS (the server with its generated certificate).
-    pub tls: Option<bool>,
-    /// Client: accept any certificate (insecure, for teaching).
-    pub tls_insecure: Option<bool>,
-    /// Server: stop listening and close every connection (Stop Listening, Disconnect all),
-    /// so the step starts from a server that is not listening.
-    pub stop: Option<bool>,
-    /// Client: close every socket and take closed and failed ones out of the list (Close
-    /// all, Remove closed), so the step's counts start from nothing.
-    pub close_all: Option<bool>,
-}
-
-impl Settings {
-    /// What starting (or resetting) a lesson sets in a window: back to nothing (the server
-    /// not listening, no connection left on either side), the pool as a new install has it
-    /// (a ServerSocket, Xojo's Min 2 and Max 10, the default backlog, accepting, TLS off),
-    /// then what the first step sets there (`first`, empty when the first step is the other
-    /// window's). Whatever the previous lesson left (a connection, Max 1 from lesson 3, TLS
-    /// from the TLS lesson) cannot hold a Max place, keep a client waiting, fail a handshake
-    /// or count in this one. The ports stay: a learner may have moved off a port taken on
-    /// this machine.
-    #[must_use]
-    pub fn fresh_start(first: &Settings) -> Settings {
-        Settings {
-            stop: Some(true),
-            close_all: Some(true),
-            mode: first.mode.or(Some(ServerMode::Pool)),
-            min: first.min.or(Some(
-                serversocket::server_socket::DEFAULT_MINIMUM_SOCKETS_AVAILABLE,
-            )),
-            max: first.max.or(Some(
-                serversocket::server_socket::DEFAULT_MAXIMUM_SOCKETS_CONNECTED,
-            )),
-            backlog: first
-                .backlog
-                .or(Some(serversocket::server_socket::DEFAULT_BACKLOG)),
-            paused: first.paused.or(Some(false)),
-            tls: first.tls.or(Some(false)),
-            tls_insecure: first.tls_insecure.or(Some(false)),
-            ..first.clone()
-        }
-    }
-}
-
-/// The server's two ways of listening, as a lesson names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ServerMode {
-    /// A ServerSocket.
-    Pool,
-    /// The single re-listening socket.
-    Naive,
 }
 
 /// Why a lesson could not be loaded.
