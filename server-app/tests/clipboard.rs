@@ -23,9 +23,18 @@ use test_support::{PATIENCE, within, within_patience};
 struct Running(Child);
 
 impl Drop for Running {
+    /// Ended as a desktop ends it (SIGTERM), so an X server removes its lock and socket
+    /// (killed, it left them behind in /tmp for every later run to step around); killed if
+    /// it has not ended within the patience.
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = Command::new("kill")
+            .arg(self.0.id().to_string())
+            .stderr(Stdio::null())
+            .status();
+        if within_patience(|| self.0.try_wait().ok().flatten()).is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
     }
 }
 
@@ -39,41 +48,37 @@ fn installed(program: &str, version_flag: &str) -> bool {
         .is_ok()
 }
 
-/// An X server of the test's own on a display number no other X server holds; `None` when
-/// none could start.
+/// An X server of the test's own; `None` when none could start. Xvfb picks a free display
+/// number itself and says which (`-displayfd`): choosing one here raced with the other
+/// clipboard tests, and two windows on one X server took each other's clipboard.
 fn x_server() -> Option<(Running, String)> {
-    let base = 400 + std::process::id() % 400;
-    (base..base + 20).find_map(|number| {
-        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
-        if socket.exists() || Path::new(&format!("/tmp/.X{number}-lock")).exists() {
-            return None;
-        }
-        let child = Command::new("Xvfb")
-            .args([
-                &format!(":{number}"),
-                "-screen",
-                "0",
-                "1024x768x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let mut server = Running(child);
-        let up = within_patience(|| {
-            if socket.exists() {
-                Some(true)
-            } else if server.0.try_wait().ok().flatten().is_some() {
-                // It ended: another server took the number first.
-                Some(false)
-            } else {
-                None
-            }
-        });
-        (up == Some(true)).then(|| (server, format!(":{number}")))
-    })
+    let mut child = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1024x768x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let stdout = child.stdout.take()?;
+    let server = Running(child);
+    // The number comes once the server listens; read on a thread, so the wait is bounded.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+        let _ = sender.send(line);
+    });
+    let number = receiver.recv_timeout(PATIENCE).ok()?;
+    let number: u32 = number.trim().parse().ok()?;
+    Some((server, format!(":{number}")))
 }
 
 /// What the clipboard of `display` holds, when something does.
