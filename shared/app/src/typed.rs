@@ -1,7 +1,8 @@
-//! Settings as a person types them (a port, a host), read one way for the command lines and
+//! Settings as a person types them (a port, a host, a count), read one way for the command lines and
 //! the windows, so both refuse the same text with the same words.
 
 use serversocket::SocketError;
+use serversocket::bounds::Count;
 
 /// Parses a port typed by a person: a whole number from 0 to 65535 (0 asks the OS for a free port).
 ///
@@ -175,6 +176,45 @@ pub fn parse_remote_port(text: &str) -> Result<u16, SocketError> {
         }),
         port => Ok(port),
     }
+}
+
+/// `--min`: a MinimumSocketsAvailable within bounds.
+///
+/// # Errors
+/// As [`Count::parse`].
+pub fn parse_minimum_sockets_available(text: &str) -> Result<usize, SocketError> {
+    parse_usize(Count::MinimumSocketsAvailable, text)
+}
+
+/// `--max`: a MaximumSocketsConnected within bounds.
+///
+/// # Errors
+/// As [`Count::parse`].
+pub fn parse_maximum_sockets_connected(text: &str) -> Result<usize, SocketError> {
+    parse_usize(Count::MaximumSocketsConnected, text)
+}
+
+/// `--connect`: how many sockets the client opens.
+///
+/// # Errors
+/// As [`Count::parse`].
+pub fn parse_connect(text: &str) -> Result<u64, SocketError> {
+    Count::Connect.parse(text)
+}
+
+/// `--in-flight`: how many connects may be under way at once.
+///
+/// # Errors
+/// As [`Count::parse`].
+pub fn parse_in_flight(text: &str) -> Result<usize, SocketError> {
+    parse_usize(Count::InFlight, text)
+}
+
+fn parse_usize(count: Count, text: &str) -> Result<usize, SocketError> {
+    count.parse(text).map(|value| {
+        // Every ceiling is far below usize::MAX.
+        usize::try_from(value).unwrap_or(usize::MAX)
+    })
 }
 
 #[cfg(test)]

@@ -136,45 +136,6 @@ impl Count {
     }
 }
 
-/// `--min`: a MinimumSocketsAvailable within bounds.
-///
-/// # Errors
-/// As [`Count::parse`].
-pub fn parse_minimum_sockets_available(text: &str) -> Result<usize, SocketError> {
-    parse_usize(Count::MinimumSocketsAvailable, text)
-}
-
-/// `--max`: a MaximumSocketsConnected within bounds.
-///
-/// # Errors
-/// As [`Count::parse`].
-pub fn parse_maximum_sockets_connected(text: &str) -> Result<usize, SocketError> {
-    parse_usize(Count::MaximumSocketsConnected, text)
-}
-
-/// `--connect`: how many sockets the client opens.
-///
-/// # Errors
-/// As [`Count::parse`].
-pub fn parse_connect(text: &str) -> Result<u64, SocketError> {
-    Count::Connect.parse(text)
-}
-
-/// `--in-flight`: how many connects may be under way at once.
-///
-/// # Errors
-/// As [`Count::parse`].
-pub fn parse_in_flight(text: &str) -> Result<usize, SocketError> {
-    parse_usize(Count::InFlight, text)
-}
-
-fn parse_usize(count: Count, text: &str) -> Result<usize, SocketError> {
-    count.parse(text).map(|value| {
-        // Every ceiling is far below usize::MAX.
-        usize::try_from(value).unwrap_or(usize::MAX)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
