@@ -93,7 +93,7 @@ impl ServerWindow {
         let server = ServerState::new(&settings, events)?;
         let tls = tls_setting::TlsSetting::new(&settings.tls, &crate::tls_args::TlsArgs::default());
         let shell = Shell::alone(LessonSide::Server, &settings.lesson);
-        Ok(Self {
+        let mut window = Self {
             settings,
             server,
             interfaces: settings::interface_choices(),
@@ -118,7 +118,11 @@ impl ServerWindow {
             shell,
             tls,
             all_settings: false,
-        })
+        };
+        // The pool's limits are the remembered ones from the start, so the status and the
+        // pool's tile say the Min and Max the settings show before the first Listen.
+        window.apply_limits();
+        Ok(window)
     }
 
     /// The timeline, as the window draws it.
