@@ -580,11 +580,13 @@ impl Live {
             Ending::ClosedHere => {
                 tracing::debug!(socket = id.0, "closed here");
                 // Xojo's Disconnect: the close is reported as a lost connection too.
-                socket.disconnect_requested().then(|| SocketError::LostConnection {
-                    peer: remote,
-                    reason: "disconnected by this program".into(),
-                    cause: None,
-                })
+                socket
+                    .disconnect_requested()
+                    .then(|| SocketError::LostConnection {
+                        peer: remote,
+                        reason: "disconnected by this program".into(),
+                        cause: None,
+                    })
             }
             Ending::Lost(error) => {
                 tracing::debug!(socket = id.0, %error, "connection lost");

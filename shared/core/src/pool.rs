@@ -268,7 +268,8 @@ impl Listener {
                             | std::io::ErrorKind::Interrupted
                     ) => {}
                 Some(Err(e)) => {
-                    let pause = backoff.map_or(FIRST_ACCEPT_BACKOFF, |b| (b * 2).min(MAX_ACCEPT_BACKOFF));
+                    let pause =
+                        backoff.map_or(FIRST_ACCEPT_BACKOFF, |b| (b * 2).min(MAX_ACCEPT_BACKOFF));
                     backoff = Some(pause);
                     retry_at = Some(Instant::now() + pause);
                     tracing::warn!(error = %e, ?pause, "accept failed");
@@ -277,7 +278,12 @@ impl Listener {
                         retry_in: pause,
                         cause: Some(e.into()),
                     };
-                    self.events.send(Event::Error { socket: None, error }).await;
+                    self.events
+                        .send(Event::Error {
+                            socket: None,
+                            error,
+                        })
+                        .await;
                 }
             }
         }
