@@ -72,7 +72,7 @@ pub(crate) struct Connection {
 impl Connection {
     /// Runs the socket from Connected to Closed: [`Self::come_up`], then [`Live::run`] (the
     /// handler's `connected`, the serving loop until the socket is closed here, by the peer or
-    /// by shutdown, then [`Live::end`]).
+    /// by shutdown, then the close).
     ///
     /// Coming up (a TLS handshake, the first events) is boxed: its future is some 3.5 KiB, and
     /// inline it would be part of every connection's task for its whole life (a future is as
@@ -302,7 +302,9 @@ impl Live {
     }
 
     /// The handler's `connected`, then [`Self::serve`] until the socket is closed here, by the
-    /// peer or by `cancel` (shutdown), then [`Self::end`]. A plain function returning an
+    /// peer or by `cancel` (shutdown), then the close: flushes what the OS takes and says
+    /// goodbye (closed here), or runs the handler's Error (lost); then Closed, after the socket
+    /// left ActiveConnections ([`Self::close`]). A plain function returning an
     /// `async move` block rather than an `async fn`, whose arguments would each be kept twice
     /// in the task (once as given, once as the body's own copy): a Live is some 450 bytes.
     fn run(
@@ -320,7 +322,22 @@ impl Live {
                 () = cancel.cancelled() => Ending::ClosedHere,
                 ending = self.serve() => ending,
             };
-            self.end(ending, on_closed).await;
+            // The close runs here, on the state in place, rather than in a future of its own
+            // that would hold a second copy of it: the task is as large as its largest state,
+            // and with that copy the close's state was the largest. Not boxed either: only
+            // saying goodbye waits on the network, and that part is boxed; the rest runs at
+            // once, and the last events' send is small. (A box for the close, an allocation
+            // and a copy of the state into it at every close, was a measurable part of each
+            // short connection's cost.)
+            //
+            // Not connected any more from here on, so the handler's Error sees a closed socket.
+            self.socket.set_disconnected();
+            lock(&self.status).state = SocketState::Closed;
+            if matches!(ending, Ending::ClosedHere) {
+                Box::pin(self.say_goodbye()).await;
+            }
+            let (events, parcel) = self.close(ending, on_closed);
+            events.send_all(parcel).await;
         }
     }
 
@@ -518,30 +535,6 @@ impl Live {
             self.received_total,
             self.sent_total,
         );
-    }
-
-    /// Closes the socket: flushes what the OS takes and says goodbye (closed here), or runs
-    /// the handler's Error (lost); then Closed, after the socket left ActiveConnections.
-    fn end(
-        mut self,
-        ending: Ending,
-        on_closed: Box<dyn FnOnce() + Send>,
-    ) -> impl Future<Output = ()> + Send {
-        // Not boxed, unlike coming up: only saying goodbye waits on the network, and that part
-        // is boxed; the rest runs at once, and the last events' send is small. The box (an
-        // allocation and a copy of the connection's state into it, at every close) was a
-        // measurable part of each short connection's cost. An `async move` block over `self`
-        // rather than an `async fn`, which would keep the state twice.
-        async move {
-            // Not connected any more from here on, so the handler's Error sees a closed socket.
-            self.socket.set_disconnected();
-            lock(&self.status).state = SocketState::Closed;
-            if matches!(ending, Ending::ClosedHere) {
-                Box::pin(self.say_goodbye()).await;
-            }
-            let (events, parcel) = self.close(ending, on_closed);
-            events.send_all(parcel).await;
-        }
     }
 
     /// Closed here: hands the OS what it takes at once of the queue, then says goodbye with a
