@@ -32,6 +32,9 @@ mod reports;
 pub(crate) use reports::unreported;
 use reports::{never_secured, report_failed_writes, secured_event};
 
+/// A connected socket ready to serve, and what runs once it is closed (the pool forgets it).
+type Ready = (Live, Box<dyn FnOnce() + Send>);
+
 /// Why the loop ended.
 enum Ending {
     /// We closed it: Close, a dropped handle, or shutdown.
@@ -102,7 +105,10 @@ impl Connection {
 
     /// The serving state of a plain connection the pool already announced, which needs no
     /// await to come up; any other connection is given back, to come up on its task.
-    fn ready_at_once(self) -> Result<(Live, Box<dyn FnOnce() + Send>), Self> {
+    // Given back by value, to be moved into its coming-up box: boxing it here would only add
+    // an allocation.
+    #[allow(clippy::result_large_err)]
+    fn ready_at_once(self) -> Result<Ready, Self> {
         let Some((local, remote)) = self.announced.filter(|_| self.secure.is_none()) else {
             return Err(self);
         };
@@ -139,7 +145,7 @@ impl Connection {
     /// socket's); [`Live::run`] then runs the handler's `connected`. `None` when the peer
     /// vanished before it could start or the handshake failed; that is reported here, then
     /// Closed.
-    async fn come_up(self) -> Option<(Live, Box<dyn FnOnce() + Send>)> {
+    async fn come_up(self) -> Option<Ready> {
         let Self {
             stream,
             mut socket,
@@ -304,9 +310,10 @@ impl Live {
     /// The handler's `connected`, then [`Self::serve`] until the socket is closed here, by the
     /// peer or by `cancel` (shutdown), then the close: flushes what the OS takes and says
     /// goodbye (closed here), or runs the handler's Error (lost); then Closed, after the socket
-    /// left ActiveConnections ([`Self::close`]). A plain function returning an
-    /// `async move` block rather than an `async fn`, whose arguments would each be kept twice
-    /// in the task (once as given, once as the body's own copy): a Live is some 450 bytes.
+    /// left ActiveConnections ([`Self::close`]). A plain function returning an `async move`
+    /// block rather than an `async fn`, whose arguments would each be kept twice in the task
+    /// (once as given, once as the body's own copy): a Live is some 450 bytes.
+    #[allow(clippy::manual_async_fn)]
     fn run(
         mut self,
         on_closed: Box<dyn FnOnce() + Send>,

@@ -226,11 +226,12 @@ impl Listener {
             let ready = if room && retry_at.is_none() && !self.session.is_cancelled() {
                 accept_now(&self.socket)
             } else {
-                None
+                std::task::Poll::Pending
             };
-            let accepted = match ready {
-                Some(accepted) => accepted,
-                None => tokio::select! {
+            let accepted = if let std::task::Poll::Ready(accepted) = ready {
+                accepted
+            } else {
+                tokio::select! {
                     biased;
                     () = self.session.cancelled() => break,
                     () = self.pool.changed.notified() => {
@@ -244,7 +245,7 @@ impl Listener {
                         continue;
                     }
                     accepted = accept(&self.socket), if room && retry_at.is_none() => accepted,
-                },
+                }
             };
             match accepted {
                 // StopListening closed the listener (its cancel is seen on the next turn).
@@ -477,19 +478,16 @@ async fn accept(
     .await
 }
 
-/// The next connection if one is waiting now, without waiting for one: `None` when none is,
-/// `Some(None)` once StopListening took the listener. Polled with a waker that does nothing:
-/// when nothing is waiting, the select that follows polls again with the task's own.
+/// The next connection if one is waiting now, without waiting for one: `Pending` when none
+/// is, `Ready(None)` once StopListening took the listener. Polled with a waker that does
+/// nothing: when nothing is waiting, the select that follows polls again with the task's own.
 fn accept_now(
     listener: &Mutex<Option<TcpListener>>,
-) -> Option<Option<std::io::Result<(TcpStream, SocketAddr)>>> {
+) -> std::task::Poll<Option<std::io::Result<(TcpStream, SocketAddr)>>> {
     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
     match &*lock(listener) {
-        Some(listener) => match listener.poll_accept(&mut context) {
-            std::task::Poll::Ready(accepted) => Some(Some(accepted)),
-            std::task::Poll::Pending => None,
-        },
-        None => Some(None),
+        Some(listener) => listener.poll_accept(&mut context).map(Some),
+        None => std::task::Poll::Ready(None),
     }
 }
 
