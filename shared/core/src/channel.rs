@@ -16,8 +16,10 @@
 //! TCP's own flow control slows the peers: a flood never turns into unbounded memory or work.
 
 use std::fmt;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -94,59 +96,142 @@ impl EventSender {
     /// Sends an event, waiting while the caller is `CAPACITY` events behind, and wakes the
     /// caller unless it was woken already and has not come back for events since.
     /// A caller that went away (dropped its receiver) is not an error: the event is dropped.
-    pub(crate) async fn send(&self, event: Event) {
-        self.deliver(Parcel::One(event)).await;
+    pub(crate) fn send(&self, event: Event) -> Deliver<'_> {
+        Deliver::new(self, Parcel::One(event))
     }
 
     /// Sends two events that happened together, in this order, as one parcel.
-    pub(crate) async fn send_pair(&self, first: Event, second: Event) {
-        self.deliver(Parcel::Pair(first, second)).await;
+    pub(crate) fn send_pair(&self, first: Event, second: Event) -> Deliver<'_> {
+        Deliver::new(self, Parcel::Pair(first, second))
     }
 
     /// Sends events that happened together, in order, two to a parcel.
-    pub(crate) async fn send_all(&self, events: impl IntoIterator<Item = Event>) {
+    pub(crate) fn send_all<I>(&self, events: I) -> impl Future<Output = ()> + Send + use<'_, I>
+    where
+        I: IntoIterator<Item = Event>,
+        I::IntoIter: Send,
+    {
         let mut events = events.into_iter();
-        while let Some(first) = events.next() {
-            match events.next() {
-                Some(second) => self.send_pair(first, second).await,
-                None => self.send(first).await,
+        // An `async move` block rather than an `async fn`, which would keep the events twice.
+        async move {
+            while let Some(first) = events.next() {
+                match events.next() {
+                    Some(second) => self.send_pair(first, second).await,
+                    None => self.send(first).await,
+                }
             }
         }
     }
 
-    async fn deliver(&self, parcel: Parcel) {
-        let cost = match &parcel {
-            Parcel::One(event) => data_cost(event),
-            Parcel::Pair(first, second) => data_cost(first) + data_cost(second),
-        };
+    /// Sends `parcel` at once if its bytes fit the budget and the channel has room, as it
+    /// nearly always has; else gives it back, saying which of the two is full.
+    // The parcel comes back by value, as flume's `TrySendError` gives it back: boxing it would
+    // allocate on the path that is already slow, for a move the fast path never makes.
+    #[allow(clippy::result_large_err)]
+    fn try_deliver(&self, parcel: Parcel) -> Result<(), Full> {
+        let cost = parcel.data_cost();
         if cost > 0 {
-            let permit = match self.budget.try_acquire_many(cost) {
-                Ok(permit) => Ok(permit),
-                Err(tokio::sync::TryAcquireError::NoPermits) => {
-                    self.waits.fetch_add(1, Ordering::Relaxed);
-                    self.budget.acquire_many(cost).await
-                }
-                Err(tokio::sync::TryAcquireError::Closed) => return,
-            };
-            match permit {
+            match self.budget.try_acquire_many(cost) {
                 // Given back by the receiver, event by event.
                 Ok(permit) => permit.forget(),
+                Err(tokio::sync::TryAcquireError::NoPermits) => {
+                    return Err(Full::Budget(parcel, cost));
+                }
                 // The receiver went away: nobody will read this.
-                Err(_closed) => return,
+                Err(tokio::sync::TryAcquireError::Closed) => return Ok(()),
             }
         }
-        let sent = match self.sender.try_send(parcel) {
-            Ok(()) => true,
-            Err(flume::TrySendError::Full(parcel)) => {
+        match self.sender.try_send(parcel) {
+            Ok(()) => self.wake_receiver(),
+            Err(flume::TrySendError::Full(parcel)) => return Err(Full::Channel(parcel)),
+            Err(flume::TrySendError::Disconnected(_)) => {}
+        }
+        Ok(())
+    }
+
+    /// Sends a parcel that found the budget or the channel full: waits for room, counting
+    /// each wait.
+    async fn deliver_when_room(&self, full: Full) {
+        let parcel = match full {
+            Full::Budget(parcel, cost) => {
                 self.waits.fetch_add(1, Ordering::Relaxed);
-                self.sender.send_async(parcel).await.is_ok()
+                match self.budget.acquire_many(cost).await {
+                    // Given back by the receiver, event by event.
+                    Ok(permit) => permit.forget(),
+                    // The receiver went away: nobody will read this.
+                    Err(_closed) => return,
+                }
+                match self.sender.try_send(parcel) {
+                    Ok(()) => return self.wake_receiver(),
+                    Err(flume::TrySendError::Full(parcel)) => parcel,
+                    Err(flume::TrySendError::Disconnected(_)) => return,
+                }
             }
-            Err(flume::TrySendError::Disconnected(_)) => false,
+            Full::Channel(parcel) => parcel,
         };
+        self.waits.fetch_add(1, Ordering::Relaxed);
+        if self.sender.send_async(parcel).await.is_ok() {
+            self.wake_receiver();
+        }
+    }
+
+    /// A parcel was sent: wakes the caller unless it was woken already.
+    fn wake_receiver(&self) {
         // SeqCst pairs with the receiver's `store` before it looks at the queue: either the
         // receiver sees this parcel, or this swap sees its `false` and wakes it.
-        if sent && !self.woken.swap(true, Ordering::SeqCst) {
+        if !self.woken.swap(true, Ordering::SeqCst) {
             (self.waker)();
+        }
+    }
+}
+
+/// A parcel that could not be sent at once, and what it waits for.
+enum Full {
+    /// The budget of Data bytes in flight is spent; the parcel needs `u32` more.
+    Budget(Parcel, u32),
+    /// The budget is taken; the channel has no room.
+    Channel(Parcel),
+}
+
+/// Sending one parcel: at its first poll it goes at once if it can (nearly always), and only a
+/// parcel that must wait for room makes the waiting future, boxed. Written out rather than as
+/// an `async fn`, whose future keeps its arguments twice and the waiting state inline: every
+/// connection's task holds a send in its own future, so a send's size is paid per connection,
+/// and its copies per event.
+#[must_use = "a Deliver sends nothing until awaited"]
+pub(crate) struct Deliver<'a> {
+    /// The channel.
+    sender: &'a EventSender,
+    /// The parcel, until the first poll.
+    parcel: Option<Parcel>,
+    /// The send that waits for room, if it had to.
+    waiting: Option<Pin<Box<dyn Future<Output = ()> + Send + 'a>>>,
+}
+
+impl<'a> Deliver<'a> {
+    fn new(sender: &'a EventSender, parcel: Parcel) -> Self {
+        Self {
+            sender,
+            parcel: Some(parcel),
+            waiting: None,
+        }
+    }
+}
+
+impl Future for Deliver<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if let Some(parcel) = this.parcel.take() {
+            match this.sender.try_deliver(parcel) {
+                Ok(()) => return Poll::Ready(()),
+                Err(full) => this.waiting = Some(Box::pin(this.sender.deliver_when_room(full))),
+            }
+        }
+        match &mut this.waiting {
+            Some(waiting) => waiting.as_mut().poll(context),
+            None => Poll::Ready(()),
         }
     }
 }
@@ -166,6 +251,16 @@ fn data_cost(event: &Event) -> u32 {
 enum Parcel {
     One(Event),
     Pair(Event, Event),
+}
+
+impl Parcel {
+    /// The budget its Data events take.
+    fn data_cost(&self) -> u32 {
+        match self {
+            Self::One(event) => data_cost(event),
+            Self::Pair(first, second) => data_cost(first) + data_cost(second),
+        }
+    }
 }
 
 /// The receiving side, held by the caller. One receiver takes the events: receiving takes

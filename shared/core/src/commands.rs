@@ -5,14 +5,19 @@
 //! 1.6 KiB, when it is made, whether or not a command ever comes: with ten thousand idle
 //! connections that was a quarter of what each one cost. Commands are rare (a window's Write or
 //! Close), so this queue is a `VecDeque` that allocates only once something is queued, behind a
-//! lock that is never held across an await, and a [`Notify`] that wakes the task.
+//! lock that is never held across an await, beside the waker of the task that waits on it.
+//!
+//! The task looks at the queue at every turn of its loop. A tokio `Notify` made each look
+//! register a waiter and unregister it again (two more locks and a list of waiters, for a queue
+//! with one reader); the waker kept under the queue's own lock costs one lock a look, and the
+//! queue and the waker can never disagree.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
-use tokio::sync::Notify;
 
 use crate::sync::lock;
 
@@ -37,20 +42,16 @@ pub(crate) fn command_queue() -> (CommandSender, CommandReceiver) {
             queued_bytes: 0,
             senders: 1,
             receiver_gone: false,
+            waker: None,
         }),
-        wake: Notify::new(),
     });
     (CommandSender(Arc::clone(&shared)), CommandReceiver(shared))
 }
 
 /// What both ends share.
 struct Shared {
-    /// The queue and who is still there, changed in one step under the lock.
+    /// The queue, who is still there and who waits, changed in one step under the lock.
     state: Mutex<State>,
-    /// Wakes the socket's task when a command is queued or the last handle went away. A wake
-    /// with nobody waiting is kept for the next wait, so one between a look at the queue and
-    /// the wait is not lost.
-    wake: Notify,
 }
 
 struct State {
@@ -65,6 +66,10 @@ struct State {
     senders: usize,
     /// The socket's task has ended: commands are refused instead of kept for nobody.
     receiver_gone: bool,
+    /// The socket's task, when it found the queue empty and waits: woken (and forgotten) when
+    /// a command is queued or the last handle went away. Kept under the same lock as the
+    /// queue, so a command queued just after the task looked cannot go unnoticed.
+    waker: Option<Waker>,
 }
 
 /// The socket's task has ended; the command was not queued.
@@ -95,7 +100,7 @@ pub(crate) struct CommandSender(Arc<Shared>);
 impl CommandSender {
     /// Queues `command` for the socket's task and wakes it.
     pub(crate) fn send(&self, command: SocketCommand) -> Result<(), Gone> {
-        {
+        let waiting = {
             let mut state = lock(&self.0.state);
             if state.receiver_gone {
                 return Err(Gone);
@@ -104,8 +109,9 @@ impl CommandSender {
                 state.queued_bytes += data.len();
             }
             state.queue.push_back(command);
-        }
-        self.0.wake.notify_one();
+            state.waker.take()
+        };
+        wake(waiting);
         Ok(())
     }
 }
@@ -114,7 +120,7 @@ impl CommandSender {
     /// Queues a Write of `data` if the Writes already queued leave it `room` bytes (the send
     /// queue's limit less what the socket's task holds), and wakes the task.
     pub(crate) fn write(&self, data: Bytes, room: usize) -> Result<(), WriteRefused> {
-        {
+        let waiting = {
             let mut state = lock(&self.0.state);
             if state.receiver_gone {
                 return Err(WriteRefused::Gone);
@@ -124,8 +130,9 @@ impl CommandSender {
             }
             state.queued_bytes += data.len();
             state.queue.push_back(SocketCommand::Write(data));
-        }
-        self.0.wake.notify_one();
+            state.waker.take()
+        };
+        wake(waiting);
         Ok(())
     }
 }
@@ -139,14 +146,16 @@ impl Clone for CommandSender {
 
 impl Drop for CommandSender {
     fn drop(&mut self) {
-        let last = {
+        let waiting = {
             let mut state = lock(&self.0.state);
             state.senders -= 1;
-            state.senders == 0
+            if state.senders == 0 {
+                state.waker.take()
+            } else {
+                None
+            }
         };
-        if last {
-            self.0.wake.notify_one();
-        }
+        wake(waiting);
     }
 }
 
@@ -180,14 +189,39 @@ impl CommandReceiver {
     /// The oldest command, waiting for one; `None` once every handle is gone and the queue is
     /// empty. Cancel-safe: a command is only taken when this returns it.
     pub(crate) async fn recv(&mut self) -> Option<SocketCommand> {
-        loop {
-            match self.try_recv() {
-                Ok(command) => return Some(command),
-                Err(Empty::Disconnected) => return None,
-                // A wake may be left over from a command already taken: look again.
-                Err(Empty::Waiting) => self.0.wake.notified().await,
+        std::future::poll_fn(|context| self.poll_recv(context)).await
+    }
+
+    /// [`Self::recv`] as a poll: the oldest command, or the task's waker left for the senders.
+    fn poll_recv(&mut self, context: &Context<'_>) -> Poll<Option<SocketCommand>> {
+        let mut state = lock(&self.0.state);
+        match state.queue.pop_front() {
+            Some(command) => {
+                if let SocketCommand::Write(data) = &command {
+                    state.queued_bytes -= data.len();
+                }
+                Poll::Ready(Some(command))
+            }
+            None if state.senders == 0 => Poll::Ready(None),
+            None => {
+                // Most looks find the same task waiting as last time: nothing to replace.
+                if !state
+                    .waker
+                    .as_ref()
+                    .is_some_and(|waker| waker.will_wake(context.waker()))
+                {
+                    state.waker = Some(context.waker().clone());
+                }
+                Poll::Pending
             }
         }
+    }
+}
+
+/// Wakes the task that waited, if one did; called with the lock let go.
+fn wake(waiting: Option<Waker>) {
+    if let Some(waker) = waiting {
+        waker.wake();
     }
 }
 
@@ -197,7 +231,9 @@ impl Drop for CommandReceiver {
             let mut state = lock(&self.0.state);
             state.receiver_gone = true;
             state.queued_bytes = 0;
-            std::mem::take(&mut state.queue)
+            // The task's waker would keep the ended task's memory for as long as a handle
+            // lives.
+            (std::mem::take(&mut state.queue), state.waker.take())
         };
         // Written data is let go outside the lock.
         drop(dropped);

@@ -11,6 +11,7 @@ use std::time::Duration;
 use std::io;
 
 use tokio::net::TcpStream;
+use tokio_util::either::Either;
 use tokio_util::sync::CancellationToken;
 
 use crate::commands::CommandReceiver;
@@ -30,6 +31,9 @@ mod reports;
 
 pub(crate) use reports::unreported;
 use reports::{never_secured, report_failed_writes, secured_event};
+
+/// A connected socket ready to serve, and what runs once it is closed (the pool forgets it).
+type Ready = (Live, Box<dyn FnOnce() + Send>);
 
 /// Why the loop ended.
 enum Ending {
@@ -69,40 +73,83 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    /// Runs the socket from Connected to Closed: [`Self::come_up`], then [`Live::serve`] until
-    /// the socket is closed here, by the peer or by shutdown, then [`Live::end`].
+    /// Runs the socket from Connected to Closed: [`Self::come_up`], then [`Live::run`] (the
+    /// handler's `connected`, the serving loop until the socket is closed here, by the peer or
+    /// by shutdown, then the close).
     ///
-    /// Coming up (a TLS handshake, the first events) and closing are boxed: their futures are
-    /// some 3.5 and 2.6 KiB, and inline they would be part of every connection's task for its
-    /// whole life (a future is as large as its largest state); boxed, each exists only while it
-    /// runs. A plain function rather than an `async fn`, so the task does not also keep a copy
-    /// of `self`: what stays is the serving loop's state, under 2 KiB.
+    /// Coming up (a TLS handshake, the first events) is boxed: its future is some 3.5 KiB, and
+    /// inline it would be part of every connection's task for its whole life (a future is as
+    /// large as its largest state); boxed, it exists only while it runs. A plain function
+    /// rather than an `async fn`, so the task does not also keep a copy of `self`: what stays
+    /// is the serving loop's state and the close's, under 2 KiB.
+    ///
+    /// A plain connection the pool announced has nothing to wait for before it serves (no
+    /// handshake, no addresses to ask, no event to send): it is made ready here, with no
+    /// coming-up box. That box (an allocation, and a copy of the connection into it) was a
+    /// measurable part of each short connection's cost.
     pub(crate) fn run(self) -> impl Future<Output = ()> + Send {
         let cancel = self.cancel.clone();
-        let coming_up = Box::pin(self.come_up());
-        async move {
-            let Some((mut live, on_closed)) = coming_up.await else {
-                return;
-            };
-            // Shutdown is watched once for the whole loop rather than in every turn's select:
-            // registering with the shared token each turn cost more than the turn's own work.
-            let ending = tokio::select! {
-                biased;
-                () = cancel.cancelled() => Ending::ClosedHere,
-                ending = live.serve() => ending,
-            };
-            Box::pin(live.end(ending, on_closed)).await;
+        match self.ready_at_once() {
+            Ok((live, on_closed)) => Either::Left(live.run(on_closed, cancel)),
+            Err(connection) => {
+                let coming_up = Box::pin(connection.come_up());
+                Either::Right(async move {
+                    let Some((live, on_closed)) = coming_up.await else {
+                        return;
+                    };
+                    live.run(on_closed, cancel).await;
+                })
+            }
         }
     }
 
-    /// Finds the addresses (unless the pool already announced them), shows the socket
-    /// connected, reports Connected (a client's) and runs the handler's `connected`. `None`
-    /// when the peer vanished before it could start; that is reported here, then Closed.
-    async fn come_up(self) -> Option<(Live, Box<dyn FnOnce() + Send>)> {
+    /// The serving state of a plain connection the pool already announced, which needs no
+    /// await to come up; any other connection is given back, to come up on its task.
+    // Given back by value, to be moved into its coming-up box: boxing it here would only add
+    // an allocation.
+    #[allow(clippy::result_large_err)]
+    fn ready_at_once(self) -> Result<Ready, Self> {
+        let Some((local, remote)) = self.announced.filter(|_| self.secure.is_none()) else {
+            return Err(self);
+        };
         let Self {
             stream,
             mut socket,
-            mut handler,
+            handler,
+            events,
+            commands,
+            status,
+            on_closed,
+            idle_timeout,
+            ..
+        } = self;
+        if !OPTIONS_INHERITED {
+            let _ = stream.set_nodelay(true);
+        }
+        socket.set_connected(local, remote);
+        let live = Live::new(
+            Transport::Plain(stream),
+            socket,
+            handler,
+            events,
+            commands,
+            status,
+            remote,
+            idle_timeout,
+        );
+        Ok((live, on_closed))
+    }
+
+    /// Finds the addresses (unless the pool already announced them), runs a secure socket's
+    /// handshake, shows the socket connected and reports Connected (a client's, a secure
+    /// socket's); [`Live::run`] then runs the handler's `connected`. `None` when the peer
+    /// vanished before it could start or the handshake failed; that is reported here, then
+    /// Closed.
+    async fn come_up(self) -> Option<Ready> {
+        let Self {
+            stream,
+            mut socket,
+            handler,
             events,
             commands,
             status,
@@ -172,7 +219,6 @@ impl Connection {
             }
         };
         socket.set_connected(local, remote);
-        tracing::debug!(socket = id.0, %remote, "connected");
         if announced.is_none() || is_secure {
             mark_connected(&status, local, remote);
             events
@@ -183,8 +229,7 @@ impl Connection {
                 })
                 .await;
         }
-        handler.connected(&mut socket);
-        let live = Live {
+        let live = Live::new(
             stream,
             socket,
             handler,
@@ -192,14 +237,8 @@ impl Connection {
             commands,
             status,
             remote,
-            inbox: Inbox::new(),
-            peer_closed: false,
-            sending: false,
-            received_total: 0,
-            sent_total: 0,
             idle_timeout,
-            idle: idle_timeout.map(|timeout| Box::pin(tokio::time::sleep(timeout))),
-        };
+        );
         Some((live, on_closed))
     }
 }
@@ -238,6 +277,77 @@ struct Live {
 }
 
 impl Live {
+    /// A connected socket, before its handler's `connected` ran.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        stream: Transport,
+        socket: Socket,
+        handler: Guarded,
+        events: EventSender,
+        commands: CommandReceiver,
+        status: Arc<Mutex<SocketStatus>>,
+        remote: SocketAddr,
+        idle_timeout: Option<Duration>,
+    ) -> Self {
+        Self {
+            stream,
+            socket,
+            handler,
+            events,
+            commands,
+            status,
+            remote,
+            inbox: Inbox::new(),
+            peer_closed: false,
+            sending: false,
+            received_total: 0,
+            sent_total: 0,
+            idle_timeout,
+            idle: idle_timeout.map(|timeout| Box::pin(tokio::time::sleep(timeout))),
+        }
+    }
+
+    /// The handler's `connected`, then [`Self::serve`] until the socket is closed here, by the
+    /// peer or by `cancel` (shutdown), then the close: flushes what the OS takes and says
+    /// goodbye (closed here), or runs the handler's Error (lost); then Closed, after the socket
+    /// left ActiveConnections ([`Self::close`]). A plain function returning an `async move`
+    /// block rather than an `async fn`, whose arguments would each be kept twice in the task
+    /// (once as given, once as the body's own copy): a Live is some 450 bytes.
+    #[allow(clippy::manual_async_fn)]
+    fn run(
+        mut self,
+        on_closed: Box<dyn FnOnce() + Send>,
+        cancel: CancellationToken,
+    ) -> impl Future<Output = ()> + Send {
+        async move {
+            tracing::debug!(socket = self.socket.id().0, remote = %self.remote, "connected");
+            self.handler.connected(&mut self.socket);
+            // Shutdown is watched once for the whole loop rather than in every turn's select:
+            // registering with the shared token each turn cost more than the turn's own work.
+            let ending = tokio::select! {
+                biased;
+                () = cancel.cancelled() => Ending::ClosedHere,
+                ending = self.serve() => ending,
+            };
+            // The close runs here, on the state in place, rather than in a future of its own
+            // that would hold a second copy of it: the task is as large as its largest state,
+            // and with that copy the close's state was the largest. Not boxed either: only
+            // saying goodbye waits on the network, and that part is boxed; the rest runs at
+            // once, and the last events' send is small. (A box for the close, an allocation
+            // and a copy of the state into it at every close, was a measurable part of each
+            // short connection's cost.)
+            //
+            // Not connected any more from here on, so the handler's Error sees a closed socket.
+            self.socket.set_disconnected();
+            lock(&self.status).state = SocketState::Closed;
+            if matches!(ending, Ending::ClosedHere) {
+                Box::pin(self.say_goodbye()).await;
+            }
+            let (events, parcel) = self.close(ending, on_closed);
+            events.send_all(parcel).await;
+        }
+    }
+
     /// One turn after another: report refused writes, owe SendComplete, then wait for a
     /// command, write room or data, until the socket is closed here or by the peer.
     async fn serve(&mut self) -> Ending {
@@ -434,11 +544,28 @@ impl Live {
         );
     }
 
-    /// Closes the socket: flushes what the OS takes and says goodbye (closed here), or runs
-    /// the handler's Error (lost); then Closed, after the socket left ActiveConnections.
-    async fn end(self, ending: Ending, on_closed: Box<dyn FnOnce() + Send>) {
+    /// Closed here: hands the OS what it takes at once of the queue, then says goodbye with a
+    /// FIN (after a TLS close_notify).
+    async fn say_goodbye(&mut self) {
+        while let Some(pending) = self.socket.next_to_send() {
+            match self.stream.try_write(pending) {
+                Ok(count) if count > 0 => self.socket.sent(count),
+                _ => break,
+            }
+        }
+        self.stream.shutdown().await;
+    }
+
+    /// The rest of the close, none of which waits: the handler's Error (a Disconnect, or the
+    /// lost connection), the stream closed, the final counters, the socket forgotten
+    /// (`on_closed`), the handler's Closed; then what is left to say, ending with Closed.
+    fn close(
+        self,
+        ending: Ending,
+        on_closed: Box<dyn FnOnce() + Send>,
+    ) -> (EventSender, impl Iterator<Item = Event> + Send + use<>) {
         let Self {
-            mut stream,
+            stream,
             mut socket,
             mut handler,
             events,
@@ -449,48 +576,33 @@ impl Live {
             ..
         } = self;
         let id = socket.id();
-        // Not connected any more from here on, so the handler's Error sees a closed socket.
-        socket.set_disconnected();
-        lock(&status).state = SocketState::Closed;
-        let mut lost = Vec::new();
-        match ending {
+        let error = match ending {
             Ending::ClosedHere => {
-                // Hand the OS what it takes at once of the queue, then say goodbye with a FIN.
-                while let Some(pending) = socket.next_to_send() {
-                    match stream.try_write(pending) {
-                        Ok(count) if count > 0 => socket.sent(count),
-                        _ => break,
-                    }
-                }
-                stream.shutdown().await;
                 tracing::debug!(socket = id.0, "closed here");
-                if socket.disconnect_requested() {
-                    // Xojo's Disconnect: the close is reported as a lost connection too.
-                    let error = SocketError::LostConnection {
+                // Xojo's Disconnect: the close is reported as a lost connection too.
+                socket
+                    .disconnect_requested()
+                    .then(|| SocketError::LostConnection {
                         peer: remote,
                         reason: "disconnected by this program".into(),
                         cause: None,
-                    };
-                    socket.set_error(&error);
-                    handler.error(&mut socket, &error);
-                    lost.push(Event::Error {
-                        socket: Some(id),
-                        error,
-                    });
-                }
+                    })
             }
             Ending::Lost(error) => {
                 tracing::debug!(socket = id.0, %error, "connection lost");
-                socket.set_error(&error);
                 lock(&status).last_error_code = Some(error.code());
-                handler.error(&mut socket, &error);
-                // Reported with Closed, as one parcel.
-                lost.push(Event::Error {
-                    socket: Some(id),
-                    error,
-                });
+                Some(error)
             }
-        }
+        };
+        let error = error.map(|error| {
+            socket.set_error(&error);
+            handler.error(&mut socket, &error);
+            // Reported with Closed, as one parcel.
+            Event::Error {
+                socket: Some(id),
+                error,
+            }
+        });
         drop(stream);
         {
             let mut status = lock(&status);
@@ -503,10 +615,11 @@ impl Live {
         handler.closed(&mut socket);
         // Any write the handler's Error or Closed tried (refused: the socket is closed), and
         // a panic of either, reported with Closed as one parcel.
-        lost.extend(unreported(&mut socket));
-        events
-            .send_all(lost.into_iter().chain([Event::Closed { socket: id }]))
-            .await;
+        let parcel = error
+            .into_iter()
+            .chain(unreported(&mut socket))
+            .chain([Event::Closed { socket: id }]);
+        (events, parcel)
     }
 }
 
