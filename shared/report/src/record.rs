@@ -185,6 +185,26 @@ pub enum Record<'a> {
         /// The socket.
         socket: SocketId,
     },
+    /// One TCP segment of this program's connections, captured (`--capture`). Its keys are in
+    /// the order the capture's contract gives them (`event`, `socket`, `dir`, `flags`, `seq`,
+    /// `ack`, `len`, `win`, `ts`), not alphabetical: the one line that is not.
+    Segment {
+        /// The socket that holds its connection, once one does.
+        #[serde(default)]
+        socket: Option<SocketId>,
+        /// `in` or `out`, as seen by this program.
+        dir: Cow<'a, str>,
+        /// The set flags in the order SYN, ACK, FIN, RST, PSH, URG, joined by commas.
+        flags: Cow<'a, str>,
+        /// The sequence number, relative to its sender's first.
+        seq: u32,
+        /// The acknowledgement number, relative to the other side's first (0 without ACK).
+        ack: u32,
+        /// The payload's length.
+        len: u32,
+        /// The window it advertises, as on the wire.
+        win: u16,
+    },
     /// A connection's TCP state in the kernel (a lesson's record; no line is printed for it).
     KernelState {
         /// The socket.
@@ -367,6 +387,7 @@ impl<'a> Record<'a> {
             Record::LimitsChanged { .. } => "limits_changed",
             Record::Released { .. } => "released",
             Record::KernelState { .. } => "kernel_state",
+            Record::Segment { .. } => "segment",
         }
     }
 }
@@ -506,6 +527,17 @@ impl Serialize for Line<'_> {
                 "max" => max, "min" => min, "ts" => ts),
             Record::KernelState { socket, state } => object!(serializer, "event" => event,
                 "socket" => socket, "state" => state, "ts" => ts),
+            Record::Segment {
+                socket,
+                dir,
+                flags,
+                seq,
+                ack,
+                len,
+                win,
+            } => object!(serializer, "event" => event, maybe "socket" => socket, "dir" => dir,
+                "flags" => flags, "seq" => seq, "ack" => ack, "len" => len, "win" => win,
+                "ts" => ts),
         }
     }
 }
