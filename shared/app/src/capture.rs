@@ -121,6 +121,13 @@ impl HeadlessCapture {
     /// (a file that could not be written is said on stderr).
     pub async fn finish<W: std::io::Write>(mut self, printer: &mut Printer<W>, program: &str) {
         let deadline = Instant::now() + LINGER;
+        // First what the kernel already has (a refused connect's SYN and RST, which came
+        // before the program knew it was refused), then the goodbyes still under way.
+        let mark = self.capture.idle_reads();
+        while self.capture.idle_reads() == mark && Instant::now() < deadline {
+            self.next().await;
+            self.print(printer);
+        }
         while !self.conversations.settled() && Instant::now() < deadline {
             self.next().await;
             self.print(printer);

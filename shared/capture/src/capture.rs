@@ -25,6 +25,8 @@ struct Counts {
     captured: AtomicU64,
     /// Segments read but dropped because the channel was full.
     dropped: AtomicU64,
+    /// Reads that found nothing for a whole read timeout: the kernel had nothing queued.
+    idle: AtomicU64,
 }
 
 /// A capture of the TCP segments to and from one port, on every interface.
@@ -64,6 +66,14 @@ impl Capture {
     #[must_use]
     pub fn dropped(&self) -> u64 {
         self.counts.dropped.load(Ordering::Relaxed)
+    }
+
+    /// How many times the thread found the kernel's queue empty for a whole read timeout: once
+    /// this has grown since a moment, every segment the kernel had by then was taken (a
+    /// stopping program waits for that before it takes its last segments).
+    #[must_use]
+    pub fn idle_reads(&self) -> u64 {
+        self.counts.idle.load(Ordering::Relaxed)
     }
 
     /// Stops the capture and waits for its thread (at most a read's timeout and the file's
@@ -169,6 +179,7 @@ mod platform {
             let length = match socket.next(&mut buffer) {
                 Ok(Some(length)) => length,
                 Ok(None) => {
+                    counts.idle.fetch_add(1, Ordering::Relaxed);
                     // Idle: what the file holds so far reaches the disk.
                     if let Some((_, writer)) = &mut file {
                         written = written.and(writer.flush());
