@@ -106,13 +106,22 @@ mod platform {
     use std::path::Path;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    use std::time::SystemTime;
+    use std::time::{Duration, SystemTime};
 
     use super::{CHANNEL_SEGMENTS, Capture, Counts};
     use crate::error::CaptureError;
     use crate::packet_socket::PacketSocket;
     use crate::pcapng::PcapngWriter;
     use crate::segment::Segment;
+
+    /// How long the thread sleeps when nothing comes before it looks at whether it should
+    /// stop (and says it is idle).
+    const WAIT: Duration = Duration::from_millis(50);
+
+    /// How long the packets of a busy spell gather before the thread reads them: a few
+    /// hundred wake-ups a second under a flood rather than one a segment. Far below what the
+    /// kernel's buffer holds at any rate loopback reaches.
+    const GATHER: Duration = Duration::from_millis(2);
 
     /// A packet as large as the loopback interface sends (its MTU is 64 KiB, and the filter
     /// keeps only the first bytes anyway).
@@ -175,19 +184,34 @@ mod platform {
     ) -> Result<(), CaptureError> {
         let mut buffer = vec![0; BUFFER];
         let mut written = Ok(());
+        let mut busy = false;
         while !stop.load(Ordering::Relaxed) {
             let length = match socket.next(&mut buffer) {
                 Ok(Some(length)) => length,
+                Ok(None) if busy => {
+                    // Read dry after a busy spell: let the next packets gather instead of
+                    // waking for each one (a flood is a few hundred thousand a second).
+                    busy = false;
+                    std::thread::sleep(GATHER);
+                    continue;
+                }
                 Ok(None) => {
-                    counts.idle.fetch_add(1, Ordering::Relaxed);
-                    // Idle: what the file holds so far reaches the disk.
-                    if let Some((_, writer)) = &mut file {
-                        written = written.and(writer.flush());
+                    match socket.wait(WAIT) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            counts.idle.fetch_add(1, Ordering::Relaxed);
+                            // Idle: what the file holds so far reaches the disk.
+                            if let Some((_, writer)) = &mut file {
+                                written = written.and(writer.flush());
+                            }
+                        }
+                        Err(error) => return Err(CaptureError::Socket(error)),
                     }
                     continue;
                 }
                 Err(error) => return Err(CaptureError::Socket(error)),
             };
+            busy = true;
             let Some(segment) = Segment::parse(&buffer[..length], SystemTime::now()) else {
                 continue;
             };

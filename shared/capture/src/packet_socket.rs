@@ -17,9 +17,6 @@ const ETH_P_ALL: u16 = 0x0003;
 /// kernel drops segments for this socket only; the server's own sockets never wait.
 const RECEIVE_BUFFER: usize = 8 << 20;
 
-/// How long a read waits before the thread looks at whether it should stop.
-const READ_TIMEOUT: Duration = Duration::from_millis(50);
-
 /// A packet socket filtered to `tcp port {port}`.
 pub(crate) struct PacketSocket(Socket);
 
@@ -35,25 +32,38 @@ impl PacketSocket {
         socket.attach_filter(&program)?;
         // A smaller buffer than asked for is still a capture: its drops are the kernel's.
         let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER);
-        socket.set_read_timeout(Some(READ_TIMEOUT))?;
+        // Read dry without waiting; `wait` is where the thread sleeps.
+        socket.set_nonblocking(true)?;
         Ok(Self(socket))
     }
 
-    /// The next packet into `buffer`, or `None` when none came within the read timeout.
-    /// Packets that arrived between the socket's creation and its filter are not filtered:
-    /// the caller checks each segment's port itself.
+    /// The next packet into `buffer`, or `None` when none is queued now. Packets that arrived
+    /// between the socket's creation and its filter are not filtered: the caller checks each
+    /// segment's port itself.
     pub(crate) fn next(&mut self, buffer: &mut [u8]) -> io::Result<Option<usize>> {
         match self.0.read(buffer) {
             Ok(length) => Ok(Some(length)),
             Err(error)
                 if matches!(
                     error.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
                 ) =>
             {
                 Ok(None)
             }
             Err(error) => Err(error),
+        }
+    }
+
+    /// Sleeps until a packet is queued or `timeout` has passed; whether one is.
+    pub(crate) fn wait(&self, timeout: Duration) -> io::Result<bool> {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        let mut watched = [PollFd::new(&self.0, PollFlags::IN)];
+        let timeout = Timespec::try_from(timeout).map_err(io::Error::other)?;
+        match poll(&mut watched, Some(&timeout)) {
+            Ok(ready) => Ok(ready > 0),
+            Err(rustix::io::Errno::INTR) => Ok(false),
+            Err(error) => Err(error.into()),
         }
     }
 }
