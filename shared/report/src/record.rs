@@ -3,7 +3,8 @@
 //!
 //! The schema is a public contract (README, "Headless mode"): one object a line, each with
 //! `event` and `ts`, the keys in alphabetical order (`event` among them, not first: the order
-//! the lines have always had, when they were built as `serde_json::Value`s). Serde's derived
+//! the lines have always had, when they were built as `serde_json::Value`s), except the
+//! capture's `segment` line, whose contract gives its own order (`event` first, `ts` last). Serde's derived
 //! `Serialize` writes an internally tagged enum's tag first, so the lines are written by
 //! [`Line`]'s own `Serialize`, which lists each kind's keys in that order; reading them back
 //! is derived. The golden test (`tests/records.rs`) holds every kind's bytes, and a round trip
