@@ -131,7 +131,9 @@ fn run_pool(
     server.set_accepting_paused(args.paused);
     server.set_tls(tls);
     // Started before Listen, so the first client's SYN is captured (port 0 is known after).
-    let mut capture = (args.port != 0).then(|| start_capture(args, args.port)).flatten();
+    let mut capture = (args.port != 0)
+        .then(|| start_capture(args, args.port))
+        .flatten();
     let started = server
         .set_limits(args.min, args.max)
         .and_then(|()| server.listen());
@@ -251,7 +253,9 @@ fn run_naive(args: &Args, reply: ReplyMode, mut headless: Headless) -> ExitCode 
     let address = args.bind.with_port(args.port);
     let delay = Duration::from_millis(args.relisten_delay_ms);
     // Started before Listen, as in pool mode.
-    let mut capture = (args.port != 0).then(|| start_capture(args, args.port)).flatten();
+    let mut capture = (args.port != 0)
+        .then(|| start_capture(args, args.port))
+        .flatten();
     let server = match NaiveServer::listen(
         &headless.runtime,
         headless.events,

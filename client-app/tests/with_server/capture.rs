@@ -56,7 +56,10 @@ fn check_greet_close(lines: &[Value], from_client: &str, stderr: &str) {
     );
     let from_server = if from_client == "in" { "out" } else { "in" };
     let is = |s: &Value, dir: &str, flags: &str| s["dir"] == dir && s["flags"] == flags;
-    assert!(is(segments[0], from_client, "SYN") && segments[0]["seq"] == 0, "{shown:#?}");
+    assert!(
+        is(segments[0], from_client, "SYN") && segments[0]["seq"] == 0,
+        "{shown:#?}"
+    );
     assert!(
         is(segments[1], from_server, "SYN,ACK") && segments[1]["ack"] == 1,
         "{shown:#?}"
@@ -73,16 +76,46 @@ fn check_greet_close(lines: &[Value], from_client: &str, stderr: &str) {
             .map(|at| at + after)
             .unwrap_or_else(|| panic!("{what}: {shown:#?}"))
     };
-    let has = |s: &Value, flag: &str| s["flags"].as_str().unwrap_or("").split(',').any(|f| f == flag);
-    let greeting = position(3, &|s| s["dir"] == from_server && s["len"] == 43, "the greeting");
+    let has = |s: &Value, flag: &str| {
+        s["flags"]
+            .as_str()
+            .unwrap_or("")
+            .split(',')
+            .any(|f| f == flag)
+    };
+    let greeting = position(
+        3,
+        &|s| s["dir"] == from_server && s["len"] == 43,
+        "the greeting",
+    );
     // The client's hello leaves on Connected: before the greeting arrives or after it.
-    let hello = position(3, &|s| s["dir"] == from_client && s["len"].as_u64() > Some(0), "the client's hello");
-    let client_fin = position(greeting.max(hello), &|s| s["dir"] == from_client && has(s, "FIN"), "the client's FIN");
+    let hello = position(
+        3,
+        &|s| s["dir"] == from_client && s["len"].as_u64() > Some(0),
+        "the client's hello",
+    );
+    let client_fin = position(
+        greeting.max(hello),
+        &|s| s["dir"] == from_client && has(s, "FIN"),
+        "the client's FIN",
+    );
     let end = segments[client_fin]["seq"].as_u64().unwrap() + 1;
-    position(client_fin, &|s| s["dir"] == from_server && has(s, "ACK") && s["ack"].as_u64() >= Some(end), "the server acknowledges the client's FIN");
-    let server_fin = position(client_fin, &|s| s["dir"] == from_server && has(s, "FIN"), "the server's FIN");
+    position(
+        client_fin,
+        &|s| s["dir"] == from_server && has(s, "ACK") && s["ack"].as_u64() >= Some(end),
+        "the server acknowledges the client's FIN",
+    );
+    let server_fin = position(
+        client_fin,
+        &|s| s["dir"] == from_server && has(s, "FIN"),
+        "the server's FIN",
+    );
     let end = segments[server_fin]["seq"].as_u64().unwrap() + 1;
-    position(server_fin, &|s| s["dir"] == from_client && has(s, "ACK") && s["ack"].as_u64() >= Some(end), "the client acknowledges the server's FIN");
+    position(
+        server_fin,
+        &|s| s["dir"] == from_client && has(s, "ACK") && s["ack"].as_u64() >= Some(end),
+        "the client acknowledges the server's FIN",
+    );
 }
 
 #[test]
@@ -94,7 +127,14 @@ fn a_connect_greet_close_is_each_sides_segments_in_order_tied_to_its_socket() {
     let port = port_of(&server.listening_address());
     let mut client = App::start(
         client_binary(),
-        &["--headless", "--port", &port, "--json", "--capture", "--no-reply"],
+        &[
+            "--headless",
+            "--port",
+            &port,
+            "--json",
+            "--capture",
+            "--no-reply",
+        ],
     );
     client.until_json("the greeting", |v| is_event(v, "data"));
     server.until_json("the client's hello", |v| is_event(v, "data"));
@@ -121,7 +161,11 @@ fn a_client_refused_by_a_closed_port_sees_its_syn_then_the_rst() {
     assert_eq!(status.code(), Some(1), "a refused connect fails: {stderr}");
     let lines = parsed(&lines);
     let shown: Vec<String> = segments(&lines).iter().map(|s| short(s)).collect();
-    assert_eq!(shown, ["out SYN 0 0 0", "in ACK,RST 0 1 0"], "stderr: {stderr}");
+    assert_eq!(
+        shown,
+        ["out SYN 0 0 0", "in ACK,RST 0 1 0"],
+        "stderr: {stderr}"
+    );
     assert!(
         segments(&lines).iter().all(|s| s.get("socket").is_none()),
         "no socket holds a refused connection: {lines:#?}"
@@ -133,8 +177,15 @@ fn a_burst_against_naive_mode_shows_the_rsts_its_closed_listener_sends() {
     let mut naive = App::start(
         server_binary(),
         &[
-            "--headless", "--port", "0", "--json", "--mode", "naive",
-            "--relisten-delay-ms", "60000", "--capture",
+            "--headless",
+            "--port",
+            "0",
+            "--json",
+            "--mode",
+            "naive",
+            "--relisten-delay-ms",
+            "60000",
+            "--capture",
         ],
     );
     let port = port_of(&naive.listening_address());
@@ -142,7 +193,12 @@ fn a_burst_against_naive_mode_shows_the_rsts_its_closed_listener_sends() {
     let mut client = App::start(
         client_binary(),
         &[
-            "--headless", "--port", &port, "--connect", &clients.to_string(), "--json",
+            "--headless",
+            "--port",
+            &port,
+            "--connect",
+            &clients.to_string(),
+            "--json",
             "--capture",
         ],
     );
@@ -167,7 +223,14 @@ fn a_burst_against_naive_mode_shows_the_rsts_its_closed_listener_sends() {
     let resets = |lines: &[Value], dir: &str| {
         segments(lines)
             .iter()
-            .filter(|s| s["dir"] == dir && s["flags"].as_str().unwrap_or("").split(',').any(|f| f == "RST"))
+            .filter(|s| {
+                s["dir"] == dir
+                    && s["flags"]
+                        .as_str()
+                        .unwrap_or("")
+                        .split(',')
+                        .any(|f| f == "RST")
+            })
             .count()
     };
     let refused = decided.len() - 1;
@@ -175,7 +238,10 @@ fn a_burst_against_naive_mode_shows_the_rsts_its_closed_listener_sends() {
         resets(&client_lines, "in") >= refused,
         "each of the {refused} sockets not served got a RST: {client_stderr}"
     );
-    assert!(resets(&server_lines, "out") >= refused, "the server's kernel sent them: {server_stderr}");
+    assert!(
+        resets(&server_lines, "out") >= refused,
+        "the server's kernel sent them: {server_stderr}"
+    );
 }
 
 #[test]
@@ -185,7 +251,14 @@ fn syns_a_full_queue_dropped_are_sent_again() {
     let mut server = App::start(
         server_binary(),
         &[
-            "--headless", "--port", "0", "--json", "--paused", "--backlog", "1", "--capture",
+            "--headless",
+            "--port",
+            "0",
+            "--json",
+            "--paused",
+            "--backlog",
+            "1",
+            "--capture",
         ],
     );
     let port = port_of(&server.listening_address());
@@ -193,7 +266,12 @@ fn syns_a_full_queue_dropped_are_sent_again() {
     let mut client = App::start(
         client_binary(),
         &[
-            "--headless", "--port", &port, "--connect", &clients.to_string(), "--json",
+            "--headless",
+            "--port",
+            &port,
+            "--connect",
+            &clients.to_string(),
+            "--json",
             "--capture",
         ],
     );

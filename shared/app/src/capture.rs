@@ -79,8 +79,7 @@ impl HeadlessCapture {
     /// Waits for the next captured segment, at most [`TICK`], and takes it (a held segment
     /// whose time is up is made ready as well); then [`HeadlessCapture::print`] prints them.
     pub async fn next(&mut self) {
-        let segment =
-            tokio::time::timeout(TICK, self.capture.segments().recv_async()).await;
+        let segment = tokio::time::timeout(TICK, self.capture.segments().recv_async()).await;
         let now = Instant::now();
         if let Ok(Ok(segment)) = segment {
             self.conversations.add(segment, now, &mut self.ready);
@@ -140,7 +139,9 @@ impl HeadlessCapture {
         self.print(printer);
         let dropped = self.capture.dropped();
         if dropped > 0 {
-            eprintln!("{program}: {dropped} captured segments were dropped: they came faster than they could be printed");
+            eprintln!(
+                "{program}: {dropped} captured segments were dropped: they came faster than they could be printed"
+            );
         }
         if let Err(error) = self.capture.finish() {
             report(program, &error);

@@ -156,7 +156,9 @@ mod platform {
 
     /// A capture file, named by a person: created (or emptied), readable by its owner only,
     /// since it holds the first bytes of what was sent.
-    fn create(path: &Path) -> Result<(String, PcapngWriter<BufWriter<std::fs::File>>), CaptureError> {
+    fn create(
+        path: &Path,
+    ) -> Result<(String, PcapngWriter<BufWriter<std::fs::File>>), CaptureError> {
         let named = path.display().to_string();
         let failed = |source| CaptureError::File {
             path: named.clone(),

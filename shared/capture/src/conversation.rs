@@ -290,9 +290,9 @@ impl Conversations {
     /// last ACK): a program that stops can stop capturing without cutting a goodbye short.
     #[must_use]
     pub fn settled(&self) -> bool {
-        self.map
-            .values()
-            .all(|conversation| conversation.held.is_empty() && (conversation.socket.is_none() || conversation.finished))
+        self.map.values().all(|conversation| {
+            conversation.held.is_empty() && (conversation.socket.is_none() || conversation.finished)
+        })
     }
 
     /// Forgets the oldest connections past [`MAX_CONVERSATIONS`], sending on what they held.

@@ -20,7 +20,7 @@
 //!   direction, relative numbers, tied to their socket by the four ends.
 //! - [`rings`]: [`Rings`], the segments kept for a window, bounded per connection and in all.
 //! - [`pcapng`]: the pcapng file Wireshark and `tshark` open.
-//! - [`error`]: [`CaptureError`].
+//! - [`error`]: [`CaptureError`], and the command that grants the capability.
 
 #![forbid(unsafe_code)]
 

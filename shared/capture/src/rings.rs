@@ -59,6 +59,7 @@ impl Rings {
     }
 
     /// Every segment kept, oldest first.
+    #[must_use]
     pub fn all(&self) -> impl ExactSizeIterator<Item = &Seen> {
         self.all.iter()
     }

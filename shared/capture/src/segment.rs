@@ -6,7 +6,9 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::time::SystemTime;
 
-use etherparse::{IpNumber, Ipv4HeaderSlice, Ipv6Header, Ipv6HeaderSlice, TcpHeaderSlice, TcpOptionElement};
+use etherparse::{
+    IpNumber, Ipv4HeaderSlice, Ipv6Header, Ipv6HeaderSlice, TcpHeaderSlice, TcpOptionElement,
+};
 
 /// How many bytes of each packet are kept: the IP and TCP headers at their longest (60 + 60)
 /// and the first bytes of the payload, so Wireshark shows a greeting's text; the rest of a bulk

@@ -60,12 +60,14 @@ fn a_flood_of_ten_thousand_connections_loses_none_and_counts_the_segments_it_dro
     for client in clients {
         client.join().expect("every client was greeted");
     }
-    let connected = within_patience(|| {
-        server.pool_status().connected.is_empty().then_some(())
-    });
+    let connected = within_patience(|| server.pool_status().connected.is_empty().then_some(()));
     assert!(connected.is_some(), "every connection closed");
     stop.store(true, Ordering::Relaxed);
-    assert_eq!(events.join().unwrap(), CONNECTIONS, "the server connected every client");
+    assert_eq!(
+        events.join().unwrap(),
+        CONNECTIONS,
+        "the server connected every client"
+    );
     // Once the thread has found the kernel's queue empty, its counts are final.
     let idle = capture.idle_reads();
     within_patience(|| (capture.idle_reads() > idle + 1).then_some(()))
@@ -75,6 +77,10 @@ fn a_flood_of_ten_thousand_connections_loses_none_and_counts_the_segments_it_dro
         captured >= 4 * CONNECTIONS as u64,
         "at least a handshake's three segments and a greeting a connection: {captured}"
     );
-    assert_eq!(captured - dropped, CHANNEL_SEGMENTS as u64, "the channel is full");
+    assert_eq!(
+        captured - dropped,
+        CHANNEL_SEGMENTS as u64,
+        "the channel is full"
+    );
     assert_eq!(capture.segments().len(), CHANNEL_SEGMENTS);
 }

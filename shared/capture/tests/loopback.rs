@@ -38,7 +38,10 @@ fn seen_until(
         let left = deadline
             .checked_duration_since(Instant::now())
             .unwrap_or_else(|| panic!("the segments never came; seen: {:#?}", summary(&seen)));
-        if let Ok(segment) = capture.segments().recv_timeout(left.min(Duration::from_millis(100))) {
+        if let Ok(segment) = capture
+            .segments()
+            .recv_timeout(left.min(Duration::from_millis(100)))
+        {
             conversations.add(segment, Instant::now(), &mut seen);
         }
         conversations.release_all(&mut seen);
@@ -49,13 +52,24 @@ fn seen_until(
 /// What a test reads of each segment: direction, flags, relative numbers, length.
 fn summary(seen: &[Seen]) -> Vec<(Direction, String, u32, u32, u32)> {
     seen.iter()
-        .map(|s| (s.direction, s.segment.flags.to_string(), s.seq, s.ack, s.segment.len))
+        .map(|s| {
+            (
+                s.direction,
+                s.segment.flags.to_string(),
+                s.seq,
+                s.ack,
+                s.segment.len,
+            )
+        })
         .collect()
 }
 
 /// The index of the first segment from `seen[after..]` that `wanted` takes.
 fn first(seen: &[Seen], after: usize, wanted: impl Fn(&Seen) -> bool) -> Option<usize> {
-    seen.iter().skip(after).position(wanted).map(|at| at + after)
+    seen.iter()
+        .skip(after)
+        .position(wanted)
+        .map(|at| at + after)
 }
 
 /// A connect, the server's greeting, the client's answer, the client's FIN then the server's;
@@ -109,31 +123,50 @@ fn check_greet_close(seen: &[Seen]) {
     let is = |s: &Seen, direction, flags: &str| {
         s.direction == direction && s.segment.flags.to_string() == flags
     };
-    assert!(is(&seen[0], Direction::In, "SYN") && seen[0].seq == 0, "{shown:?}");
+    assert!(
+        is(&seen[0], Direction::In, "SYN") && seen[0].seq == 0,
+        "{shown:?}"
+    );
     assert!(
         is(&seen[1], Direction::Out, "SYN,ACK") && (seen[1].seq, seen[1].ack) == (0, 1),
         "{shown:?}"
     );
     assert!(
-        is(&seen[2], Direction::In, "ACK") && (seen[2].seq, seen[2].ack, seen[2].segment.len) == (1, 1, 0),
+        is(&seen[2], Direction::In, "ACK")
+            && (seen[2].seq, seen[2].ack, seen[2].segment.len) == (1, 1, 0),
         "{shown:?}"
     );
-    let greeting = first(seen, 3, |s| s.direction == Direction::Out && s.segment.len == 7)
-        .unwrap_or_else(|| panic!("the greeting goes out: {shown:?}"));
+    let greeting = first(seen, 3, |s| {
+        s.direction == Direction::Out && s.segment.len == 7
+    })
+    .unwrap_or_else(|| panic!("the greeting goes out: {shown:?}"));
     assert_eq!(seen[greeting].seq, 1);
-    let answer = first(seen, greeting, |s| s.direction == Direction::In && s.segment.len == 2)
-        .unwrap_or_else(|| panic!("the answer comes in: {shown:?}"));
+    let answer = first(seen, greeting, |s| {
+        s.direction == Direction::In && s.segment.len == 2
+    })
+    .unwrap_or_else(|| panic!("the answer comes in: {shown:?}"));
     assert_eq!((seen[answer].seq, seen[answer].ack), (1, 8));
     for (direction, after) in [(Direction::In, answer), (Direction::Out, answer)] {
-        let fin = first(seen, after, |s| s.direction == direction && s.segment.flags.fin)
-            .unwrap_or_else(|| panic!("a FIN goes {direction:?}: {shown:?}"));
+        let fin = first(seen, after, |s| {
+            s.direction == direction && s.segment.flags.fin
+        })
+        .unwrap_or_else(|| panic!("a FIN goes {direction:?}: {shown:?}"));
         let end = seen[fin].seq + seen[fin].segment.sequence_len();
-        first(seen, fin, |s| s.direction != direction && s.segment.flags.ack && s.ack >= end)
-            .unwrap_or_else(|| panic!("the FIN going {direction:?} is acknowledged: {shown:?}"));
+        first(seen, fin, |s| {
+            s.direction != direction && s.segment.flags.ack && s.ack >= end
+        })
+        .unwrap_or_else(|| panic!("the FIN going {direction:?} is acknowledged: {shown:?}"));
     }
-    let client_fin = first(seen, 0, |s| s.direction == Direction::In && s.segment.flags.fin);
-    let server_fin = first(seen, 0, |s| s.direction == Direction::Out && s.segment.flags.fin);
-    assert!(client_fin < server_fin, "the client closed first: {shown:?}");
+    let client_fin = first(seen, 0, |s| {
+        s.direction == Direction::In && s.segment.flags.fin
+    });
+    let server_fin = first(seen, 0, |s| {
+        s.direction == Direction::Out && s.segment.flags.fin
+    });
+    assert!(
+        client_fin < server_fin,
+        "the client closed first: {shown:?}"
+    );
 }
 
 #[test]
@@ -174,16 +207,42 @@ fn tshark_reads_the_capture_file_and_counts_the_same_segments() {
     capture.finish().expect("the file is written whole");
     let ours: Vec<String> = seen
         .iter()
-        .map(|s| format!("{}\t{}", s.segment.source.port(), s.segment.flags.to_string().replace(',', "|")))
+        .map(|s| {
+            format!(
+                "{}\t{}",
+                s.segment.source.port(),
+                s.segment.flags.to_string().replace(',', "|")
+            )
+        })
         .collect();
     let read = Command::new("tshark")
         .arg("-r")
         .arg(&file)
-        .args(["-T", "fields", "-e", "tcp.srcport", "-e", "tcp.flags.syn", "-e", "tcp.flags.ack"])
-        .args(["-e", "tcp.flags.fin", "-e", "tcp.flags.reset", "-e", "tcp.flags.push"])
+        .args([
+            "-T",
+            "fields",
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "tcp.flags.syn",
+            "-e",
+            "tcp.flags.ack",
+        ])
+        .args([
+            "-e",
+            "tcp.flags.fin",
+            "-e",
+            "tcp.flags.reset",
+            "-e",
+            "tcp.flags.push",
+        ])
         .output()
         .expect("tshark runs (apt-get install tshark; .ci/setup installs it)");
-    assert!(read.status.success(), "tshark: {}", String::from_utf8_lossy(&read.stderr));
+    assert!(
+        read.status.success(),
+        "tshark: {}",
+        String::from_utf8_lossy(&read.stderr)
+    );
     let theirs: Vec<String> = String::from_utf8(read.stdout)
         .unwrap()
         .lines()
@@ -199,6 +258,9 @@ fn tshark_reads_the_capture_file_and_counts_the_same_segments() {
             format!("{}\t{}", fields[0], set.join("|"))
         })
         .collect();
-    assert_eq!(theirs, ours, "tshark reads the segments we captured, in order");
+    assert_eq!(
+        theirs, ours,
+        "tshark reads the segments we captured, in order"
+    );
     let _ = std::fs::remove_dir_all(&folder);
 }

@@ -382,7 +382,15 @@ fn lines() -> String {
     for (socket, dir, flags, seq, ack, len, win) in [
         (Some(3), "in", "SYN,ACK", 0, 1, 0, 65483),
         (None, "out", "SYN", 0, 0, 0, 65495),
-        (Some(u64::MAX), "out", "ACK,FIN,RST,PSH,URG", u32::MAX, u32::MAX, u32::MAX, u16::MAX),
+        (
+            Some(u64::MAX),
+            "out",
+            "ACK,FIN,RST,PSH,URG",
+            u32::MAX,
+            u32::MAX,
+            u32::MAX,
+            u16::MAX,
+        ),
     ] {
         printer.print_note(
             "words",
@@ -502,5 +510,8 @@ fn a_segment_line_keeps_the_captures_key_order() {
     }
     .at(at())
     .to_string();
-    assert!(without.starts_with(r#"{"event":"segment","dir":"out","flags":"SYN","#), "{without}");
+    assert!(
+        without.starts_with(r#"{"event":"segment","dir":"out","flags":"SYN","#),
+        "{without}"
+    );
 }

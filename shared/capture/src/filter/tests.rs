@@ -18,7 +18,12 @@ struct Metadata {
 fn run(program: &[Instruction], packet: &[u8], metadata: &Metadata) -> u32 {
     let (mut a, mut x, mut pc) = (0u32, 0u32, 0usize);
     let byte = |at: u32| u32::from(packet[at as usize]);
-    let half = |at: u32| u32::from(u16::from_be_bytes([packet[at as usize], packet[at as usize + 1]]));
+    let half = |at: u32| {
+        u32::from(u16::from_be_bytes([
+            packet[at as usize],
+            packet[at as usize + 1],
+        ]))
+    };
     loop {
         let op = program[pc];
         pc += 1;
@@ -43,9 +48,18 @@ fn run(program: &[Instruction], packet: &[u8], metadata: &Metadata) -> u32 {
     }
 }
 
-const RECEIVED_ON_LOOPBACK: Metadata = Metadata { hatype: ARPHRD_LOOPBACK, pkttype: 0 };
-const SENT_ON_LOOPBACK: Metadata = Metadata { hatype: ARPHRD_LOOPBACK, pkttype: PACKET_OUTGOING };
-const SENT_ON_ETHERNET: Metadata = Metadata { hatype: 1, pkttype: PACKET_OUTGOING };
+const RECEIVED_ON_LOOPBACK: Metadata = Metadata {
+    hatype: ARPHRD_LOOPBACK,
+    pkttype: 0,
+};
+const SENT_ON_LOOPBACK: Metadata = Metadata {
+    hatype: ARPHRD_LOOPBACK,
+    pkttype: PACKET_OUTGOING,
+};
+const SENT_ON_ETHERNET: Metadata = Metadata {
+    hatype: 1,
+    pkttype: PACKET_OUTGOING,
+};
 
 fn tcp_v4(source: u16, destination: u16) -> Vec<u8> {
     let mut packet = Vec::new();
@@ -60,9 +74,18 @@ fn tcp_v4(source: u16, destination: u16) -> Vec<u8> {
 #[test]
 fn keeps_either_port_over_ipv4_and_ipv6() {
     let program = tcp_port(2002);
-    assert_eq!(run(&program, &tcp_v4(46116, 2002), &RECEIVED_ON_LOOPBACK), SNAP_LEN as u32);
-    assert_eq!(run(&program, &tcp_v4(2002, 46116), &RECEIVED_ON_LOOPBACK), SNAP_LEN as u32);
-    assert_eq!(run(&program, &tcp_v4(46116, 2003), &RECEIVED_ON_LOOPBACK), 0);
+    assert_eq!(
+        run(&program, &tcp_v4(46116, 2002), &RECEIVED_ON_LOOPBACK),
+        SNAP_LEN as u32
+    );
+    assert_eq!(
+        run(&program, &tcp_v4(2002, 46116), &RECEIVED_ON_LOOPBACK),
+        SNAP_LEN as u32
+    );
+    assert_eq!(
+        run(&program, &tcp_v4(46116, 2003), &RECEIVED_ON_LOOPBACK),
+        0
+    );
     let mut v6 = Vec::new();
     PacketBuilder::ipv6([0; 16], [0; 16], 64)
         .tcp(2002, 5, 1, 100)
@@ -80,14 +103,20 @@ fn an_ipv4_header_with_options_is_skipped_by_its_length() {
     packet[0] = 0x46;
     let total = u16::from_be_bytes([packet[2], packet[3]]) + 4;
     packet[2..4].copy_from_slice(&total.to_be_bytes());
-    assert_eq!(run(&tcp_port(2002), &packet, &RECEIVED_ON_LOOPBACK), SNAP_LEN as u32);
+    assert_eq!(
+        run(&tcp_port(2002), &packet, &RECEIVED_ON_LOOPBACK),
+        SNAP_LEN as u32
+    );
 }
 
 #[test]
 fn drops_loopbacks_sent_copy_udp_and_fragments() {
     let program = tcp_port(2002);
     assert_eq!(run(&program, &tcp_v4(46116, 2002), &SENT_ON_LOOPBACK), 0);
-    assert_eq!(run(&program, &tcp_v4(46116, 2002), &SENT_ON_ETHERNET), SNAP_LEN as u32);
+    assert_eq!(
+        run(&program, &tcp_v4(46116, 2002), &SENT_ON_ETHERNET),
+        SNAP_LEN as u32
+    );
     let mut udp = Vec::new();
     PacketBuilder::ipv4([127, 0, 0, 1], [127, 0, 0, 1], 64)
         .udp(46116, 2002)

@@ -24,7 +24,11 @@ fn a_file_is_a_section_an_interface_and_a_block_a_segment() {
     assert_eq!(word(&file, 0), SECTION_HEADER);
     assert_eq!(word(&file, 8), BYTE_ORDER_MAGIC);
     let section = word(&file, 4) as usize;
-    assert_eq!(word(&file, section - 4) as usize, section, "the length, again at the end");
+    assert_eq!(
+        word(&file, section - 4) as usize,
+        section,
+        "the length, again at the end"
+    );
     assert_eq!(word(&file, section), INTERFACE);
     let interface = word(&file, section + 4) as usize;
     let first = section + interface;
