@@ -73,8 +73,7 @@ fn check_greet_close(lines: &[Value], from_client: &str, stderr: &str) {
             .iter()
             .skip(after)
             .position(|s| wanted(s))
-            .map(|at| at + after)
-            .unwrap_or_else(|| panic!("{what}: {shown:#?}"))
+            .map_or_else(|| panic!("{what}: {shown:#?}"), |at| at + after)
     };
     let has = |s: &Value, flag: &str| {
         s["flags"]

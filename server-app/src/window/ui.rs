@@ -107,6 +107,19 @@ impl ServerWindow {
             }
             views::View::Timeline => self.timeline.contents_ui(ui, Instant::now()),
             views::View::Kernel => kernel_view::ui(ui, &self.server.kernel, &self.server.socket),
+            views::View::Packets => {
+                let socket = self.log_view.socket_filter;
+                let steps = self.log_view.sequence().steps();
+                if let Some(on) = self.packets_view.ui(
+                    ui,
+                    &self.packets,
+                    serversocket_capture::End::Server,
+                    socket,
+                    steps,
+                ) {
+                    self.switch_capture(on);
+                }
+            }
         }
         ui.separator();
         self.connections_ui(ui);

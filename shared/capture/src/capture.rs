@@ -14,6 +14,9 @@ use std::thread::JoinHandle;
 use crate::error::CaptureError;
 use crate::segment::Segment;
 
+/// What a capture runs once it has handed on a batch of segments.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
 /// How many segments may wait in the channel for whoever takes them: a burst of a thousand
 /// connections' handshakes and greetings, about a megabyte.
 pub const CHANNEL_SEGMENTS: usize = 8192;
@@ -46,7 +49,19 @@ impl Capture {
     /// [`CaptureError::NotPermitted`] gives, and `file`, when given, receives every captured
     /// segment as pcapng. Segments sent after this returns are captured.
     pub fn start(port: u16, program: &str, file: Option<&Path>) -> Result<Self, CaptureError> {
-        platform::start(port, program, file)
+        platform::start(port, program, file, None)
+    }
+
+    /// [`Capture::start`], and `waker` runs each time the thread has handed on a batch of
+    /// segments (a window sets it to repaint itself, so the segments that come after the
+    /// last event, a goodbye's ACK, are drawn too).
+    pub fn start_waking(
+        port: u16,
+        program: &str,
+        file: Option<&Path>,
+        waker: Waker,
+    ) -> Result<Self, CaptureError> {
+        platform::start(port, program, file, Some(waker))
     }
 
     /// The segments captured, for a loop to take (`recv_async` in a headless program,
@@ -108,7 +123,7 @@ mod platform {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::{Duration, SystemTime};
 
-    use super::{CHANNEL_SEGMENTS, Capture, Counts};
+    use super::{CHANNEL_SEGMENTS, Capture, Counts, Waker};
     use crate::error::CaptureError;
     use crate::packet_socket::PacketSocket;
     use crate::pcapng::PcapngWriter;
@@ -131,6 +146,7 @@ mod platform {
         port: u16,
         program: &str,
         file: Option<&Path>,
+        waker: Option<Waker>,
     ) -> Result<Capture, CaptureError> {
         let socket =
             PacketSocket::open(port).map_err(|error| CaptureError::from_socket(error, program))?;
@@ -143,7 +159,17 @@ mod platform {
             .spawn({
                 let counts = Arc::clone(&counts);
                 let stop = Arc::clone(&stop);
-                move || read(socket, port, &sender, &counts, &stop, file)
+                move || {
+                    read(
+                        socket,
+                        port,
+                        &sender,
+                        &counts,
+                        &stop,
+                        file,
+                        waker.as_deref(),
+                    )
+                }
             })
             .map_err(CaptureError::Thread)?;
         Ok(Capture {
@@ -183,6 +209,7 @@ mod platform {
         counts: &Counts,
         stop: &AtomicBool,
         mut file: Option<(String, PcapngWriter<BufWriter<std::fs::File>>)>,
+        waker: Option<&(dyn Fn() + Send + Sync)>,
     ) -> Result<(), CaptureError> {
         let mut buffer = vec![0; BUFFER];
         let mut written = Ok(());
@@ -194,6 +221,9 @@ mod platform {
                     // Read dry after a busy spell: let the next packets gather instead of
                     // waking for each one (a flood is a few hundred thousand a second).
                     busy = false;
+                    if let Some(waker) = waker {
+                        waker();
+                    }
                     std::thread::sleep(GATHER);
                     continue;
                 }
@@ -241,13 +271,14 @@ mod platform {
 mod platform {
     use std::path::Path;
 
-    use super::Capture;
+    use super::{Capture, Waker};
     use crate::error::CaptureError;
 
     pub(super) fn start(
         _port: u16,
         _program: &str,
         _file: Option<&Path>,
+        _waker: Option<Waker>,
     ) -> Result<Capture, CaptureError> {
         Err(CaptureError::NotAvailable {
             reason: "packet sockets are Linux's; this system has none",

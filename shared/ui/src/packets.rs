@@ -1,0 +1,181 @@
+//! A window's capture, apart from how it is drawn: started with the server's port (Listen in
+//! the server's window, Connect in the client's) when the learner asks for it, its segments
+//! taken each frame (whether or not a frame is drawn), tied to their sockets by the window's
+//! Connected events, kept in bounded rings for the Packets view, and exported as pcapng.
+//!
+//! A capture that cannot start says why in one line ([`Packets::problem`]: the command that
+//! grants CAP_NET_RAW, or "not available"), and everything else runs as before.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use serversocket::{Event, SocketId};
+use serversocket_capture::capture::Waker;
+use serversocket_capture::{Capture, Conversations, End, Rings, Seen, Tally, pcapng};
+
+/// How many segments a frame takes at most: the rest wait for the next frame.
+const FRAME_SEGMENTS: usize = 4096;
+
+/// A window's capture and the segments it kept.
+pub struct Packets {
+    /// Which end this window is.
+    end: End,
+    /// The capture while one runs.
+    capture: Option<Capture>,
+    /// Ties the segments to the window's sockets; new for each capture.
+    conversations: Conversations,
+    /// The segments kept for the view and the export.
+    rings: Rings,
+    /// Why no capture runs although one was asked for, in one line.
+    problem: Option<String>,
+    /// The last export's outcome, written by its thread.
+    exported: Arc<Mutex<Option<String>>>,
+}
+
+impl Packets {
+    /// No capture yet, for the window of `end`.
+    #[must_use]
+    pub fn new(end: End) -> Self {
+        Self {
+            end,
+            capture: None,
+            conversations: Conversations::new(end, 0),
+            rings: Rings::default(),
+            problem: None,
+            exported: Arc::default(),
+        }
+    }
+
+    /// Starts capturing `port` for `program` (`server-app`), forgetting an earlier capture's
+    /// segments; `waker` repaints the window when segments come.
+    pub fn start(&mut self, port: u16, program: &str, waker: Waker) {
+        self.capture = None;
+        self.rings.clear();
+        self.conversations = Conversations::new(self.end, port);
+        match Capture::start_waking(port, program, None, waker) {
+            Ok(capture) => {
+                self.capture = Some(capture);
+                self.problem = None;
+            }
+            Err(error) => self.problem = Some(error.to_string()),
+        }
+    }
+
+    /// Stops capturing; what was kept stays for the view and the export.
+    pub fn stop(&mut self) {
+        self.capture = None;
+        self.conversations.release_all(&mut Vec::new());
+    }
+
+    /// Whether a capture runs.
+    #[must_use]
+    pub fn is_capturing(&self) -> bool {
+        self.capture.is_some()
+    }
+
+    /// Why no capture runs although one was asked for.
+    #[must_use]
+    pub fn problem(&self) -> Option<&str> {
+        self.problem.as_deref()
+    }
+
+    /// Takes the segments captured since the last frame (at most [`FRAME_SEGMENTS`]).
+    pub fn take(&mut self) {
+        let now = Instant::now();
+        let mut seen = Vec::new();
+        if let Some(capture) = &self.capture {
+            for segment in capture.segments().try_iter().take(FRAME_SEGMENTS) {
+                self.conversations.add(segment, now, &mut seen);
+            }
+        }
+        self.conversations.release_overdue(now, &mut seen);
+        for seen in seen {
+            self.rings.push(seen);
+        }
+    }
+
+    /// Ties the connection a Connected names to its socket.
+    pub fn follow(&mut self, event: &Event) {
+        if let Event::Connected {
+            socket,
+            local,
+            remote,
+        } = event
+        {
+            let mut seen = Vec::new();
+            self.conversations.tie(*local, *remote, *socket, &mut seen);
+            for seen in seen {
+                self.rings.push(seen);
+            }
+        }
+    }
+
+    /// The segments kept of `socket`'s connection, oldest first.
+    #[must_use]
+    pub fn of_socket(&self, socket: SocketId) -> Vec<&Seen> {
+        self.rings.of_socket(socket).collect()
+    }
+
+    /// The last segment of `socket`'s connection (the pipeline's dot shows it).
+    #[must_use]
+    pub fn last_of(&self, socket: SocketId) -> Option<&Seen> {
+        self.rings.last_of_socket(socket)
+    }
+
+    /// How many segments are kept in all.
+    #[must_use]
+    pub fn kept(&self) -> usize {
+        self.rings.all().len()
+    }
+
+    /// RSTs and SYNs sent again since the capture began.
+    #[must_use]
+    pub fn tally(&self) -> Tally {
+        self.conversations.tally()
+    }
+
+    /// Segments dropped because the window fell behind, and those the rings forgot.
+    #[must_use]
+    pub fn dropped(&self) -> u64 {
+        self.capture.as_ref().map_or(0, Capture::dropped) + self.rings.forgotten()
+    }
+
+    /// Writes every kept segment to `path` as pcapng, on a thread of its own (the window keeps
+    /// drawing); [`Packets::exported`] says how it went.
+    pub fn export(&self, path: &Path) {
+        let segments: Vec<_> = self.rings.all().map(|seen| seen.segment.clone()).collect();
+        let path = path.to_path_buf();
+        let outcome = Arc::clone(&self.exported);
+        *outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some("exporting…".to_owned());
+        let _ = std::thread::Builder::new()
+            .name("export-pcapng".to_owned())
+            .spawn(move || {
+                let said = write_file(&path, &segments);
+                *outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some(said);
+            });
+    }
+
+    /// The last export's outcome, in words.
+    #[must_use]
+    pub fn exported(&self) -> Option<String> {
+        self.exported
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Writes `segments` to `path` as pcapng; what happened, in words.
+fn write_file(path: &PathBuf, segments: &[serversocket_capture::Segment]) -> String {
+    let written = std::fs::File::create(path)
+        .and_then(|file| pcapng::write_all(std::io::BufWriter::new(file), segments.iter()));
+    match written {
+        Ok(_) => format!(
+            "{} segments written to {} (open it in Wireshark, or tshark -r)",
+            segments.len(),
+            path.display()
+        ),
+        Err(error) => format!("{}: {error}", path.display()),
+    }
+}
