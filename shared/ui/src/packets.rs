@@ -31,6 +31,8 @@ pub struct Packets {
     problem: Option<String>,
     /// The last export's outcome, written by its thread.
     exported: Arc<Mutex<Option<String>>>,
+    /// The port of the last capture started.
+    port: u16,
 }
 
 impl Packets {
@@ -44,6 +46,7 @@ impl Packets {
             rings: Rings::default(),
             problem: None,
             exported: Arc::default(),
+            port: 0,
         }
     }
 
@@ -53,6 +56,7 @@ impl Packets {
         self.capture = None;
         self.rings.clear();
         self.conversations = Conversations::new(self.end, port);
+        self.port = port;
         match Capture::start_waking(port, program, None, waker) {
             Ok(capture) => {
                 self.capture = Some(capture);
@@ -66,6 +70,12 @@ impl Packets {
     pub fn stop(&mut self) {
         self.capture = None;
         self.conversations.release_all(&mut Vec::new());
+    }
+
+    /// The port captured (0 before the first capture).
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// Whether a capture runs.

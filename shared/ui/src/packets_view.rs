@@ -361,3 +361,48 @@ impl PacketsView {
         switched
     }
 }
+
+/// The Packets view in a floating window of its own (the client's window has no place under
+/// a pipeline for it), with its toggle for the top bar.
+#[derive(Debug, Clone, Default)]
+pub struct PacketsWindow {
+    /// The view's controls.
+    pub view: PacketsView,
+    /// The window is open.
+    pub open: bool,
+}
+
+impl PacketsWindow {
+    /// The "Packets" toggle, for a window's top bar.
+    pub fn toggle_ui(&mut self, ui: &mut egui::Ui) -> egui::Response {
+        ui.toggle_value(&mut self.open, "Packets").on_hover_text(
+            "The selected connection's TCP segments (SYN, SYN-ACK, data, FIN, RST) beside its socket's events",
+        )
+    }
+
+    /// The window, while it is open; returns the new state of Capture packets when switched.
+    pub fn show(
+        &mut self,
+        ctx: &egui::Context,
+        packets: &Packets,
+        end: End,
+        socket: Option<SocketId>,
+        steps: &[Step],
+    ) -> Option<bool> {
+        let mut switched = None;
+        if self.open {
+            let view = &mut self.view;
+            // Below the top bar, so its toggle (and Connect) stay in reach.
+            let top = ctx.content_rect().top() + 160.0;
+            egui::Window::new("Packets: the selected connection")
+                .open(&mut self.open)
+                .default_pos(egui::pos2(16.0, top))
+                .default_width(620.0)
+                .default_height(420.0)
+                .show(ctx, |ui| {
+                    switched = view.ui(ui, packets, end, socket, steps)
+                });
+        }
+        switched
+    }
+}
