@@ -166,12 +166,13 @@ fn diagram_ui(ui: &mut egui::Ui, rows: &[Row<'_>], first: SystemTime, end: End, 
                     (server_x, client_x)
                 };
                 let colour = colour(seen);
-                let start = Pos2::new(from, top + 4.0);
-                let tip = Pos2::new(to, top + ROW - 4.0);
-                painter.arrow(start, tip - start, Stroke::new(2.0, colour));
+                // Below the label, which sits at the row's top.
+                let start = Pos2::new(from, top + 13.0);
+                let tip = Pos2::new(to, top + ROW - 2.0);
+                arrow(&painter, start, tip, Stroke::new(2.0, colour));
                 let label = label(seen);
                 painter.text(
-                    Pos2::new(f32::midpoint(client_x, server_x), top + 2.0),
+                    Pos2::new(f32::midpoint(client_x, server_x), top),
                     Align2::CENTER_TOP,
                     &label,
                     font.clone(),
@@ -216,6 +217,17 @@ fn diagram_ui(ui: &mut egui::Ui, rows: &[Row<'_>], first: SystemTime, end: End, 
             }
         }
     }
+}
+
+/// An arrow from `start` to `tip` with a small head (egui's own scales its head with its
+/// length, which across a wide diagram hides the rows around it).
+fn arrow(painter: &egui::Painter, start: Pos2, tip: Pos2, stroke: Stroke) {
+    painter.line_segment([start, tip], stroke);
+    let direction = (tip - start).normalized();
+    let back = -direction * 10.0;
+    let side = direction.rot90() * 4.0;
+    painter.line_segment([tip, tip + back + side], stroke);
+    painter.line_segment([tip, tip + back - side], stroke);
 }
 
 /// What an arrow says: its flags, numbers and length.
