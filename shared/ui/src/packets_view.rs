@@ -412,7 +412,7 @@ impl PacketsWindow {
                 .default_width(620.0)
                 .default_height(420.0)
                 .show(ctx, |ui| {
-                    switched = view.ui(ui, packets, end, socket, steps)
+                    switched = view.ui(ui, packets, end, socket, steps);
                 });
         }
         switched
