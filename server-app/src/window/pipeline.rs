@@ -95,6 +95,9 @@ pub struct Counts<'a> {
     pub selected: Option<SocketId>,
     /// The stage a concept now open talks about.
     pub lit: Option<Stage>,
+    /// The captured segments, when Capture packets is on: a moving connection's dot says
+    /// which segment moved it.
+    pub packets: Option<&'a serversocket_ui::packets::Packets>,
 }
 
 /// The pipeline's moving parts.
@@ -200,7 +203,7 @@ impl Pipeline {
                 clicked = Some(id);
             }
         }
-        self.flights.ui(ui, &boxes, now);
+        self.flights.ui(ui, &boxes, now, counts.packets);
         if self.is_moving() {
             ui.ctx().request_repaint_after(flights::FRAME);
         }

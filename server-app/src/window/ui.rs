@@ -70,6 +70,7 @@ impl ServerWindow {
             rows: &self.server.rows,
             selected: self.log_view.socket_filter,
             lit: self.lit,
+            packets: self.packets.is_capturing().then_some(&self.packets),
         };
         if let Some(socket) = self.pipeline.ui(ui, &counts) {
             self.log_view.toggle_socket(socket);

@@ -33,6 +33,7 @@ struct Counts {
 }
 
 /// A capture of the TCP segments to and from one port, on every interface.
+#[derive(Debug)]
 pub struct Capture {
     /// The segments, in the order the kernel handed them over.
     segments: flume::Receiver<Segment>,

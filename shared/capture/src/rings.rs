@@ -73,6 +73,17 @@ impl Rings {
             .flatten()
     }
 
+    /// The segments of the connection whose client's port is `port` (the name both windows
+    /// give a connection), oldest first; none when no kept connection has it.
+    pub fn of_client_port(&self, port: u16) -> impl Iterator<Item = &Seen> {
+        self.by_client
+            .iter()
+            .find(|(client, _)| client.port() == port)
+            .map(|(_, ring)| ring)
+            .into_iter()
+            .flatten()
+    }
+
     /// The last segment of `socket`'s connection.
     #[must_use]
     pub fn last_of_socket(&self, socket: SocketId) -> Option<&Seen> {

@@ -18,6 +18,7 @@ use serversocket_capture::{Capture, Conversations, End, Rings, Seen, Tally, pcap
 const FRAME_SEGMENTS: usize = 4096;
 
 /// A window's capture and the segments it kept.
+#[derive(Debug)]
 pub struct Packets {
     /// Which end this window is.
     end: End,
@@ -127,6 +128,24 @@ impl Packets {
         self.rings.of_socket(socket).collect()
     }
 
+    /// What moved a connection (named by its client's `port`) to `stage` of a server's
+    /// pipeline: `SYN` for a connection arriving, `SYN-ACK, ACK` for one the kernel queued
+    /// (the handshake's last two), and past the kernel its last segment's flags; `None`
+    /// without a capture of it.
+    #[must_use]
+    pub fn moved_by(&self, port: u16, stage: Arrival) -> Option<String> {
+        let segments: Vec<&Seen> = self.rings.of_client_port(port).collect();
+        let first = |wanted: &dyn Fn(&Seen) -> bool| segments.iter().find(|s| wanted(s));
+        match stage {
+            Arrival::Arriving => {
+                first(&|s| s.segment.flags.syn && !s.segment.flags.ack).map(|_| "SYN".to_owned())
+            }
+            Arrival::Queued => first(&|s| s.segment.flags.syn && s.segment.flags.ack)
+                .map(|_| "SYN-ACK, ACK".to_owned()),
+            Arrival::Beyond => segments.last().map(|s| s.segment.flags.to_string()),
+        }
+    }
+
     /// The last segment of `socket`'s connection (the pipeline's dot shows it).
     #[must_use]
     pub fn last_of(&self, socket: SocketId) -> Option<&Seen> {
@@ -174,6 +193,18 @@ impl Packets {
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
+}
+
+/// Where a connection is on its way into a server, as its segments tell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// Its SYN arrived: the handshake began.
+    Arriving,
+    /// The kernel sent SYN-ACK and got the final ACK: the connection waits in the accept
+    /// queue.
+    Queued,
+    /// Accepted and past: whatever it sent or got last.
+    Beyond,
 }
 
 /// Writes `segments` to `path` as pcapng; what happened, in words.

@@ -1,12 +1,14 @@
 //! The Packets view over real loopback sockets, captured (as root, as CI runs): Capture
 //! packets on, Listen, a client greeted and gone; the selected socket's segments are drawn
-//! in order beside its events, and Export .pcapng writes a file `tshark -r` reads.
+//! in order beside its events, the pipeline's dot is named by the segments that moved it, and
+//! Export .pcapng writes a file `tshark -r` reads.
 
 use std::io::Write;
 use std::process::Command;
 
 use egui_kittest::kittest::Queryable;
 use serversocket::SocketId;
+use serversocket_ui::packets::Arrival;
 
 use super::{greeted_client, listen, run_until, window};
 
@@ -24,6 +26,7 @@ fn the_packets_view_draws_the_selected_connection_and_exports_it() {
         harness.state().packets.problem()
     );
     let mut client = greeted_client(address);
+    let client_port = client.local_addr().unwrap().port();
     client.write_all(b"hi\r\n").unwrap();
     drop(client);
     run_until(&mut harness, "both FINs and the last ACK captured", |w| {
@@ -31,6 +34,20 @@ fn the_packets_view_draws_the_selected_connection_and_exports_it() {
         let fins = segments.iter().filter(|s| s.segment.flags.fin).count();
         fins == 2 && segments.last().is_some_and(|last| !last.segment.flags.fin)
     });
+    // The pipeline's dot of this connection names what moved it at each stage.
+    let packets = &harness.state().packets;
+    assert_eq!(
+        packets.moved_by(client_port, Arrival::Arriving).as_deref(),
+        Some("SYN")
+    );
+    assert_eq!(
+        packets.moved_by(client_port, Arrival::Queued).as_deref(),
+        Some("SYN-ACK, ACK")
+    );
+    assert_eq!(
+        packets.moved_by(client_port, Arrival::Beyond).as_deref(),
+        Some("ACK")
+    );
     harness.state_mut().log_view.toggle_socket(SocketId(0));
     harness.run();
     for drawn in [
