@@ -18,6 +18,9 @@ impl ClientWindow {
         self.repaint.attach(ctx);
         // Segments are taken whether or not a frame is drawn, as events are.
         self.packets.take();
+        for record in self.packets.take_records() {
+            self.shell.lessons.observe_record(record);
+        }
         let mut unknown_ca = false;
         let taken = drain_events(&mut self.receiver, ctx, |event| {
             let now = Instant::now();

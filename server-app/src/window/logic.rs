@@ -16,6 +16,9 @@ impl ServerWindow {
         self.repaint.attach(ctx);
         // Segments are taken whether or not a frame is drawn, as events are.
         self.packets.take();
+        for record in self.packets.take_records() {
+            self.shell.lessons.observe_record(record);
+        }
         let mut taken = Vec::new();
         drain_events(&mut self.receiver, ctx, |event| taken.push(event));
         if taken.is_empty() {

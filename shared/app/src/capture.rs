@@ -110,7 +110,7 @@ impl HeadlessCapture {
             return;
         }
         for seen in self.ready.drain(..) {
-            printer.print_note_unflushed(&words(&seen), record(&seen), seen.segment.at);
+            printer.print_note_unflushed(&words(&seen), segment_record(&seen), seen.segment.at);
         }
         printer.flush();
     }
@@ -154,8 +154,9 @@ fn report(program: &str, error: &CaptureError) {
     eprintln!("{program}: {error}");
 }
 
-/// The `segment` JSON line's record.
-fn record(seen: &Seen) -> Record<'static> {
+/// The `segment` JSON line's record (the headless line, and what a window's lesson reads).
+#[must_use]
+pub fn segment_record(seen: &Seen) -> Record<'static> {
     Record::Segment {
         socket: seen.socket,
         dir: seen.direction.name().into(),

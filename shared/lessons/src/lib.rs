@@ -80,6 +80,10 @@ const SHIPPED: &[(&str, &str)] = &[
         "08-tls.toml",
         include_str!("../../../assets/lessons/08-tls.toml"),
     ),
+    (
+        "09-the-packets.toml",
+        include_str!("../../../assets/lessons/09-the-packets.toml"),
+    ),
 ];
 
 /// Widgets a step may light up: the server window marks listen, mode, min, max, backlog,
@@ -169,6 +173,9 @@ pub struct Settings {
     /// Client: close every socket and take closed and failed ones out of the list (Close
     /// all, Remove closed), so the step's counts start from nothing.
     pub close_all: Option<bool>,
+    /// Both: Capture packets (the Packets view), so a step can wait for a segment
+    /// (`event segment(flags ~ "RST")`).
+    pub capture: Option<bool>,
 }
 
 impl Settings {

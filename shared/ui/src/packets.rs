@@ -34,6 +34,8 @@ pub struct Packets {
     exported: Arc<Mutex<Option<String>>>,
     /// The port of the last capture started.
     port: u16,
+    /// Segments kept since the window last asked ([`Packets::take_records`]), for a lesson.
+    fresh: Vec<Seen>,
 }
 
 impl Packets {
@@ -48,6 +50,7 @@ impl Packets {
             problem: None,
             exported: Arc::default(),
             port: 0,
+            fresh: Vec::new(),
         }
     }
 
@@ -101,9 +104,30 @@ impl Packets {
             }
         }
         self.conversations.release_overdue(now, &mut seen);
+        self.keep(seen);
+    }
+
+    /// Keeps `seen` for the view, and for a lesson until the window asks.
+    fn keep(&mut self, seen: Vec<Seen>) {
         for seen in seen {
+            // At most a frame's worth waits: a window asks every frame.
+            if self.fresh.len() < FRAME_SEGMENTS {
+                self.fresh.push(seen.clone());
+            }
             self.rings.push(seen);
         }
+    }
+
+    /// The `segment` records of the segments kept since the last call, for a lesson's steps
+    /// (`event segment(flags ~ "RST")`), as the headless `--capture` prints them.
+    pub fn take_records(&mut self) -> Vec<serde_json::Value> {
+        self.fresh
+            .drain(..)
+            .filter_map(|seen| {
+                let line = serversocket_app::capture::segment_record(&seen).at(seen.segment.at);
+                serde_json::to_value(&line).ok()
+            })
+            .collect()
     }
 
     /// Ties the connection a Connected names to its socket.
@@ -116,9 +140,7 @@ impl Packets {
         {
             let mut seen = Vec::new();
             self.conversations.tie(*local, *remote, *socket, &mut seen);
-            for seen in seen {
-                self.rings.push(seen);
-            }
+            self.keep(seen);
         }
     }
 
