@@ -50,6 +50,7 @@ impl ClientWindow {
             &mut self.concepts_open,
             &self.client.rows,
             &self.tls,
+            &self.packets,
         );
         self.stream.show(ui.ctx(), &self.client.runtime);
         if let Some(on) = self.packets_window.show(

@@ -30,9 +30,8 @@ pub struct Live<'a> {
     pub kernel_unavailable: Option<&'a KernelError>,
     /// Pause accepting is on.
     pub paused: bool,
-    /// RSTs and SYNs sent again since Capture packets was turned on; `None` while no
-    /// capture runs.
-    pub packets: Option<serversocket_capture::Tally>,
+    /// The window's capture, for its counts of RSTs and SYNs sent again.
+    pub packets: &'a serversocket_ui::packets::Packets,
 }
 
 /// One concept: its title, its explanation, and what shows it now.
@@ -173,15 +172,9 @@ fn concepts(live: &Live<'_>) -> Vec<Concept> {
             }),
         },
         Concept {
-            title: "Packets: SYN, ACK, FIN, RST",
-            explanation: "What moves between client and server, segment by segment (the Packets tab, with Capture packets on). A connection opens with three: the client's SYN, the server's SYN-ACK (sent by the kernel, before any socket accepts), and the client's ACK, which puts the connection in the accept queue. Data goes out with PSH and comes back acknowledged by an ACK. Each side that closes sends a FIN, which the other acknowledges. A RST refuses a connection (nothing listens there: the naive server's listener is closed between connections) or tears one down at once. A SYN that gets no answer (a full accept queue drops it without a word) is sent again by the client's kernel after 1 s, then 3 s, 7 s…",
-            now: match live.packets {
-                Some(tally) => format!(
-                    "{} RST and {} SYN sent again since the capture began; select a socket to see its connection in the Packets tab.",
-                    tally.resets, tally.syn_retransmits
-                ),
-                None => "no capture runs: turn on Capture packets in the Packets tab (it needs CAP_NET_RAW).".to_owned(),
-            },
+            title: serversocket_ui::packets::CONCEPT_TITLE,
+            explanation: serversocket_ui::packets::CONCEPT,
+            now: serversocket_ui::packets::concept_now(live.packets),
         },
         Concept {
             title: "The pool and AddSocket",

@@ -54,7 +54,7 @@ impl Stage {
     #[must_use]
     pub fn of_concept(title: &str) -> Option<Self> {
         match title {
-            "SYN queue" | "Packets: SYN, ACK, FIN, RST" => Some(Self::Clients),
+            "SYN queue" | serversocket_ui::packets::CONCEPT_TITLE => Some(Self::Clients),
             "Accept queue and backlog" | "Overflow" => Some(Self::Kernel),
             "Listening socket" | "Accept" | "Naive mode" | "Ports below 1024" => {
                 Some(Self::Listener)

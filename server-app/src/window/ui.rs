@@ -228,7 +228,7 @@ impl ServerWindow {
             accept_queue: self.server.kernel.queue(),
             kernel_unavailable: self.server.kernel.unavailable(),
             paused: self.server.socket.is_accepting_paused(),
-            packets: self.packets.is_capturing().then(|| self.packets.tally()),
+            packets: &self.packets,
         };
         let tls = self.server.socket.tls();
         let mut open = true;

@@ -14,6 +14,28 @@ use serversocket::{Event, SocketId};
 use serversocket_capture::capture::Waker;
 use serversocket_capture::{Capture, Conversations, End, Rings, Seen, Tally, pcapng};
 
+/// The concept both concepts panels explain, under this title.
+pub const CONCEPT_TITLE: &str = "Packets: SYN, ACK, FIN, RST";
+
+/// What moves between the two ends, in plain words, for both concepts panels.
+pub const CONCEPT: &str = "What moves between client and server, segment by segment (the Packets view, with Capture packets on). A connection opens with three: the client's SYN, the server's SYN-ACK (sent by its kernel, before any socket accepts), and the client's ACK, which puts the connection in the server's accept queue: the client is Connected from then on. Data goes out with PSH and comes back acknowledged by an ACK. Each side that closes sends a FIN, which the other acknowledges. A RST refuses a connection (nothing listens there: the naive server's listener is closed between connections) or tears one down at once. A SYN that gets no answer (a full accept queue drops it without a word) is sent again by the client's kernel after 1 s, then 3 s, 7 s…";
+
+/// The concept's "Now:" line: what the capture counted, or how to start one.
+#[must_use]
+pub fn concept_now(packets: &Packets) -> String {
+    if let Some(problem) = packets.problem() {
+        return format!("no capture: {problem}");
+    }
+    if !packets.is_capturing() {
+        return "no capture runs: turn on Capture packets in the Packets view (it needs CAP_NET_RAW).".to_owned();
+    }
+    let tally = packets.tally();
+    format!(
+        "{} RST and {} SYN sent again since the capture began; select a socket to see its connection in the Packets view.",
+        tally.resets, tally.syn_retransmits
+    )
+}
+
 /// How many segments a frame takes at most: the rest wait for the next frame.
 const FRAME_SEGMENTS: usize = 4096;
 
