@@ -1,7 +1,9 @@
 //! A window's capture, apart from how it is drawn: started with the server's port (Listen in
 //! the server's window, Connect in the client's) when the learner asks for it, its segments
 //! taken each frame (whether or not a frame is drawn), tied to their sockets by the window's
-//! Connected events, kept in bounded rings for the Packets view, and exported as pcapng.
+//! Connected events, kept in bounded rings for the Packets view (and handed to a lesson as
+//! `segment` records), and exported as pcapng; and the Packets concept both concepts panels
+//! explain.
 //!
 //! A capture that cannot start says why in one line ([`Packets::problem`]: the command that
 //! grants CAP_NET_RAW, or "not available"), and everything else runs as before.
