@@ -17,9 +17,11 @@ use std::time::{Duration, Instant};
 
 use serversocket::tls::ClientTls;
 use serversocket::{Event, EventSender, Runtime, SocketId, SocketIds, TcpSocket};
+use serversocket_app::capture::HeadlessCapture;
 use serversocket_app::headless::{Headless, usage_error};
 use serversocket_app::script::{self, ClientScript, SendTally};
 use serversocket_app::shutdown::exit_code;
+use serversocket_capture::End;
 use serversocket_report::output::Output;
 use serversocket_report::{Printer, Record, Side};
 
@@ -60,14 +62,31 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut files: HashMap<SocketId, SendTally> = HashMap::new();
     let started = Instant::now();
     let mut summarised = false;
+    // Started before the first socket, so its SYN is captured.
+    let mut capture = HeadlessCapture::start(&args.capture, "client-app", End::Client, args.port);
     starter.top_up(&mut tally);
     runtime.block_on(async {
         let mut signalled = false;
         while !tally.open.is_empty() {
+            let captured = async {
+                match capture.as_mut() {
+                    Some(capture) => capture.next().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
+                () = captured => {
+                    if let Some(capture) = capture.as_mut() {
+                        capture.print(&mut printer);
+                    }
+                }
                 event = receiver.recv() => match event {
                     Some(event) => {
                         printer.print(&event);
+                        if let Some(capture) = capture.as_mut() {
+                            capture.follow(&event);
+                            capture.print(&mut printer);
+                        }
                         starter.follow_script(&mut printer, &mut files, &event);
                         tally.note(&event);
                         starter.top_up(&mut tally);
@@ -100,10 +119,17 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                         break;
                     };
                     printer.print(&event);
+                    if let Some(capture) = capture.as_mut() {
+                        capture.follow(&event);
+                    }
                     tally.note(&event);
                 }
             })
             .await;
+        }
+        // The goodbyes' last segments, before the summary.
+        if let Some(capture) = capture.take() {
+            capture.finish(&mut printer, "client-app").await;
         }
     });
     if !summarised {

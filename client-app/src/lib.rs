@@ -48,6 +48,9 @@ pub struct Args {
     /// Whether the sockets connect with TLS (--tls, --ca, --pin, --tls-insecure).
     #[command(flatten)]
     pub tls: tls_args::TlsArgs,
+    /// The TCP segments of the connections (--capture, --capture-file).
+    #[command(flatten)]
+    pub capture: serversocket_app::capture::CaptureArgs,
     /// `man` or `completions SHELL`: print the manual page or a completion script and exit.
     #[command(subcommand)]
     pub print: Option<serversocket_app::manual::Print>,

@@ -67,6 +67,10 @@ pub struct ClientWindow {
     tls: tls_setting::TlsSetting,
     /// After a connect failed on a certificate of an unknown CA: its fingerprint, to pin.
     trust_offer: Option<trust_offer::TrustOffer>,
+    /// The capture of the server's port, when the learner turned it on.
+    packets: serversocket_ui::packets::Packets,
+    /// The Packets view, in a window of its own.
+    packets_window: serversocket_ui::packets_view::PacketsWindow,
 }
 
 impl ClientWindow {
@@ -104,6 +108,8 @@ impl ClientWindow {
             stream_seen: lessons::StreamSeen::default(),
             tls,
             trust_offer: None,
+            packets: serversocket_ui::packets::Packets::new(serversocket_capture::End::Client),
+            packets_window: serversocket_ui::packets_view::PacketsWindow::default(),
         })
     }
 

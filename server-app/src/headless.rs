@@ -13,9 +13,11 @@ use std::time::Duration;
 use serversocket::naive::NaiveServer;
 use serversocket::tls::ServerTls;
 use serversocket::{Event, EventReceiver, ServerSocket, SocketError};
+use serversocket_app::capture::HeadlessCapture;
 use serversocket_app::headless::{Headless, usage_error};
 use serversocket_app::reply::ReplyMode;
 use serversocket_app::shutdown::exit_code;
+use serversocket_capture::End;
 use serversocket_report::output::Output;
 use serversocket_report::{Printer, Record, Side};
 
@@ -55,20 +57,31 @@ fn print_batch<W: std::io::Write>(
     printer: &mut Printer<W>,
     first: &Event,
     mut more: impl FnMut() -> Option<Event>,
+    mut capture: Option<&mut HeadlessCapture>,
 ) {
     printer.print_unflushed(first);
     printer.flush();
+    if let Some(capture) = capture.as_deref_mut() {
+        capture.follow(first);
+    }
     // The thread's own sleep, not tokio's timer: this runs on the main thread (`block_on`),
     // which no task shares, and tokio's timer rounds up to the next millisecond and fires only
     // when a busy worker gets round to it.
     std::thread::sleep(GATHER);
     for event in std::iter::from_fn(&mut more).take(BATCH - 1) {
         printer.print_unflushed(&event);
+        if let Some(capture) = capture.as_deref_mut() {
+            capture.follow(&event);
+        }
         if printer.unflushed() >= FLUSH_BYTES {
             printer.flush();
         }
     }
     printer.flush();
+    // The segments the batch's Connected tied to their sockets.
+    if let Some(capture) = capture {
+        capture.print(printer);
+    }
 }
 
 /// Runs the headless server until a termination signal.
@@ -117,17 +130,32 @@ fn run_pool(
     server.set_backlog(args.backlog);
     server.set_accepting_paused(args.paused);
     server.set_tls(tls);
+    // Started before Listen, so the first client's SYN is captured (port 0 is known after).
+    let mut capture = (args.port != 0)
+        .then(|| start_capture(args, args.port))
+        .flatten();
     let started = server
         .set_limits(args.min, args.max)
         .and_then(|()| server.listen());
     if let Err(error) = started {
         return listen_failed(&mut headless.printer, &error);
     }
+    if args.port == 0 {
+        capture = server
+            .local_address()
+            .and_then(|address| start_capture(args, address.port()));
+    }
     if let Some(note) = serversocket_kernel::backlog_capped(args.backlog) {
         headless.printer.print_note(&note, Record::BacklogCapped);
     }
     headless.runtime.block_on(async {
-        print_until_stopped(&mut headless.printer, &mut headless.receiver, headless.stop).await;
+        print_until_stopped(
+            &mut headless.printer,
+            &mut headless.receiver,
+            headless.stop,
+            capture.as_mut(),
+        )
+        .await;
         server.stop_listening();
         server.close_all();
         // Print what the closing sockets report until every task has ended (a socket's Closed
@@ -140,7 +168,12 @@ fn run_pool(
                     // The listener is gone: close what it accepted after the first close_all.
                     Ok(Some(Event::Stopped)) => server.close_all(),
                     Err(_) => {}
-                    Ok(Some(event)) => headless.printer.print(&event),
+                    Ok(Some(event)) => {
+                        headless.printer.print(&event);
+                        if let Some(capture) = capture.as_mut() {
+                            capture.follow(&event);
+                        }
+                    }
                     Ok(None) => break,
                 }
             }
@@ -149,12 +182,16 @@ fn run_pool(
         if drained.is_err() {
             eprintln!("server-app: some connections did not close within {SHUTDOWN_WAIT:?}");
         }
-    });
-    while let Some(event) = headless.receiver.try_recv() {
-        if event != Event::Stopped {
-            headless.printer.print(&event);
+        while let Some(event) = headless.receiver.try_recv() {
+            if event != Event::Stopped {
+                headless.printer.print(&event);
+            }
         }
-    }
+        // The goodbyes' last segments, before "stopped".
+        if let Some(capture) = capture.take() {
+            capture.finish(&mut headless.printer, PROGRAM).await;
+        }
+    });
     headless.printer.print(&Event::Stopped);
     let _ = server.shutdown(SHUTDOWN_WAIT);
     exit_code(headless.printer.out())
@@ -166,19 +203,38 @@ async fn print_until_stopped(
     printer: &mut Printer<Output>,
     receiver: &mut EventReceiver,
     mut stop: Pin<Box<dyn Future<Output = ()>>>,
+    mut capture: Option<&mut HeadlessCapture>,
 ) {
     loop {
+        let captured = async {
+            match capture.as_deref_mut() {
+                Some(capture) => capture.next().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             event = receiver.recv() => match event {
-                Some(event) => print_batch(printer, &event, || receiver.try_recv()),
+                Some(event) => {
+                    print_batch(printer, &event, || receiver.try_recv(), capture.as_deref_mut());
+                }
                 None => break,
             },
+            () = captured => {
+                if let Some(capture) = capture.as_deref_mut() {
+                    capture.print(printer);
+                }
+            }
             () = &mut stop => break,
         }
         if printer.is_closed() {
             break;
         }
     }
+}
+
+/// The capture `--capture` asks for, of the server's `port`.
+fn start_capture(args: &Args, port: u16) -> Option<HeadlessCapture> {
+    HeadlessCapture::start(&args.capture, PROGRAM, End::Server, port)
 }
 
 /// A Listen that failed: its one report, as the event would be printed, and its code on
@@ -196,6 +252,10 @@ fn listen_failed(printer: &mut Printer<Output>, error: &SocketError) -> ExitCode
 fn run_naive(args: &Args, reply: ReplyMode, mut headless: Headless) -> ExitCode {
     let address = args.bind.with_port(args.port);
     let delay = Duration::from_millis(args.relisten_delay_ms);
+    // Started before Listen, as in pool mode.
+    let mut capture = (args.port != 0)
+        .then(|| start_capture(args, args.port))
+        .flatten();
     let server = match NaiveServer::listen(
         &headless.runtime,
         headless.events,
@@ -203,19 +263,30 @@ fn run_naive(args: &Args, reply: ReplyMode, mut headless: Headless) -> ExitCode 
         delay,
         move |_| reply.handler(),
     ) {
-        Ok((server, _bound)) => server,
+        Ok((server, bound)) => {
+            if args.port == 0 {
+                capture = start_capture(args, bound.port());
+            }
+            server
+        }
         Err(error) => return listen_failed(&mut headless.printer, &error),
     };
     headless.runtime.block_on(print_until_stopped(
         &mut headless.printer,
         &mut headless.receiver,
         headless.stop,
+        capture.as_mut(),
     ));
     if !server.shutdown(SHUTDOWN_WAIT) {
         eprintln!("server-app: some connections did not close within {SHUTDOWN_WAIT:?}");
     }
     while let Some(event) = headless.receiver.try_recv() {
         headless.printer.print(&event);
+    }
+    if let Some(capture) = capture {
+        headless
+            .runtime
+            .block_on(capture.finish(&mut headless.printer, PROGRAM));
     }
     headless.printer.flush();
     headless.printer.print(&Event::Stopped);
@@ -259,7 +330,12 @@ mod tests {
         let add_socket = |id| Event::AddSocket {
             socket: SocketId(id),
         };
-        print_batch(&mut printer, &add_socket(0), || rest.next().map(add_socket));
+        print_batch(
+            &mut printer,
+            &add_socket(0),
+            || rest.next().map(add_socket),
+            None,
+        );
         printer.out().flushed.clone()
     }
 

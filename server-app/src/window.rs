@@ -81,6 +81,10 @@ pub struct ServerWindow {
     tls: tls_setting::TlsSetting,
     /// While listening, show every setting rather than the one row that may change then.
     all_settings: bool,
+    /// The capture of the server's port, when the learner turned it on.
+    packets: serversocket_ui::packets::Packets,
+    /// The Packets view's controls.
+    packets_view: serversocket_ui::packets_view::PacketsView,
 }
 
 impl ServerWindow {
@@ -118,6 +122,8 @@ impl ServerWindow {
             shell,
             tls,
             all_settings: false,
+            packets: serversocket_ui::packets::Packets::new(serversocket_capture::End::Server),
+            packets_view: serversocket_ui::packets_view::PacketsView::default(),
         };
         // The pool's limits are the remembered ones from the start, so the status and the
         // pool's tile say the Min and Max the settings show before the first Listen.

@@ -1,8 +1,10 @@
 //! The client's concepts, floating over the window like the server's: what connecting is, the
-//! kernel's SYN_SENT, refused against reset, TIME_WAIT, ephemeral ports, and TLS (the
+//! kernel's SYN_SENT, refused against reset, TIME_WAIT, ephemeral ports, the segments on the
+//! wire, and TLS (the
 //! handshake, the certificate check, CA, pin, close_notify), each with a "Now:" line pointing
 //! at what the window shows.
 
+use serversocket_ui::packets::{self, Packets};
 use serversocket_ui::tls_concepts::{
     CA, CERTIFICATE, CLOSE_NOTIFY, FINGERPRINT, HANDSHAKE, close_notify_now, concept_ui,
     handshake_now,
@@ -19,13 +21,25 @@ struct Concept {
 }
 
 /// The concepts window, while `open`.
-pub fn window_ui(ctx: &egui::Context, open: &mut bool, rows: &SocketRows, tls: &TlsSetting) {
+pub fn window_ui(
+    ctx: &egui::Context,
+    open: &mut bool,
+    rows: &SocketRows,
+    tls: &TlsSetting,
+    packets: &Packets,
+) {
     serversocket_ui::concepts_window::concepts_window(ctx, open).show(ctx, |ui| {
         ui.weak("What each part is, and where it is on screen now.");
         egui::ScrollArea::vertical().show(ui, |ui| {
             for concept in concepts(rows) {
                 concept_ui(ui, concept.title, concept.explanation, &concept.now);
             }
+            concept_ui(
+                ui,
+                packets::CONCEPT_TITLE,
+                packets::CONCEPT,
+                &packets::concept_now(packets),
+            );
             ui.separator();
             ui.strong("TLS");
             for concept in tls_concepts(rows, tls) {

@@ -49,6 +49,10 @@ pub(super) fn apply(window: &mut ClientWindow, settings: &Settings) {
     if let Some(insecure) = settings.tls_insecure {
         window.tls.set_insecure(insecure);
     }
+    if let Some(capture) = settings.capture {
+        window.packets_window.view.capture = capture;
+        window.switch_capture(capture);
+    }
 }
 
 impl ClientWindow {

@@ -16,6 +16,11 @@ impl ClientWindow {
     /// that may start now.
     pub fn take_events(&mut self, ctx: &egui::Context) {
         self.repaint.attach(ctx);
+        // Segments are taken whether or not a frame is drawn, as events are.
+        self.packets.take();
+        for record in self.packets.take_records() {
+            self.shell.lessons.observe_record(record);
+        }
         let mut unknown_ca = false;
         let taken = drain_events(&mut self.receiver, ctx, |event| {
             let now = Instant::now();
@@ -30,6 +35,7 @@ impl ClientWindow {
                 }
             );
             self.shell.lessons.observe(&event);
+            self.packets.follow(&event);
             let logged = self.settings.logs(&event);
             let applied = self.client.apply(event, logged);
             if applied.connected {
@@ -85,6 +91,10 @@ impl ClientWindow {
             self.timeline
                 .mark(Instant::now(), format!("Connect ×{count}"));
         }
+        // Capturing another port than the one connected to now: capture this one instead.
+        if self.packets_window.view.capture && self.packets.port() != port {
+            self.packets.start(port, "client-app", self.repaint.waker());
+        }
         let connect = Connect {
             host,
             port,
@@ -94,6 +104,17 @@ impl ClientWindow {
             tls,
         };
         self.client.connect(&connect, count);
+    }
+
+    /// Capture packets switched on (of the server's port, as the settings name it) or off.
+    pub(super) fn switch_capture(&mut self, on: bool) {
+        if !on {
+            self.packets.stop();
+            return;
+        }
+        if let Ok((_, port)) = self.settings.validated() {
+            self.packets.start(port, "client-app", self.repaint.waker());
+        }
     }
 
     /// Sends a file through every connected socket (or `to`), repainting when a send fails.

@@ -35,6 +35,7 @@ impl ClientWindow {
                 self.shell.developer_ui(ui);
                 let stream = self.stream.toggle_ui(ui);
                 mark(ui, "stream", &stream);
+                self.packets_window.toggle_ui(ui);
                 ui.toggle_value(&mut self.concepts_open, "Concepts")
                     .on_hover_text("Plain explanations: connect, SYN_SENT, refused or reset, TIME_WAIT, ephemeral ports");
                 self.shell.lessons_toggle_ui(ui);
@@ -49,8 +50,18 @@ impl ClientWindow {
             &mut self.concepts_open,
             &self.client.rows,
             &self.tls,
+            &self.packets,
         );
         self.stream.show(ui.ctx(), &self.client.runtime);
+        if let Some(on) = self.packets_window.show(
+            ui.ctx(),
+            &self.packets,
+            serversocket_capture::End::Client,
+            self.log_view.socket_filter,
+            self.log_view.sequence().steps(),
+        ) {
+            self.switch_capture(on);
+        }
         // After the Stream view took its news, so a step it ends shows in this frame.
         self.stream_to_lesson();
         self.lessons_ui(ui);

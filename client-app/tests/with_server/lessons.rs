@@ -173,6 +173,19 @@ fn why_a_serversocket(lab: &mut Lab) {
     lab.finished();
 }
 
+/// Lesson 9 captures packets: CI runs as root, which may.
+#[test]
+fn lesson_9_the_packets() {
+    let mut lab = Lab::start("the-packets", "l9");
+    let address = lab.listen();
+    lab.at_step(2);
+    lab.connect(address, "Connect");
+    lab.at_step(3);
+    lab.at_step(4);
+    lab.click_client("Connect");
+    lab.finished();
+}
+
 #[test]
 fn lesson_5_errors() {
     let mut lab = Lab::start("errors", "l5");

@@ -4,6 +4,7 @@
 //! - `first_run`: a newcomer's first minute, both windows in kittest harnesses.
 //! - `lab`, `lessons`: every shipped lesson done end to end in both windows.
 //! - `headless`, `tls`: each app's headless binary talking to the other's over loopback.
+//! - `capture`: both headless apps' `--capture` lines, each side of the same connections.
 //!
 //! Tests of one app against a plain socket stay with that app. The server's binary is found
 //! beside the client's: `cargo test --workspace` (or `cargo nextest run --workspace`) builds
@@ -11,6 +12,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod capture;
 mod first_run;
 mod headless;
 mod lab;

@@ -1,6 +1,7 @@
-//! The concepts panel: what a listening socket, accept, the backlog, the pool, AddSocket,
-//! Min/Max, the handoff, privileged ports and each error code are, in a few plain sentences,
-//! each followed by what it looks like on screen right now ("socket 3 is idle in the pool").
+//! The concepts panel: what a listening socket, accept, the backlog, the segments on the
+//! wire, the pool, AddSocket, Min/Max, the handoff, privileged ports and each error code are,
+//! in a few plain sentences, each followed by what it looks like on screen right now ("socket
+//! 3 is idle in the pool").
 
 use std::net::SocketAddr;
 
@@ -29,6 +30,8 @@ pub struct Live<'a> {
     pub kernel_unavailable: Option<&'a KernelError>,
     /// Pause accepting is on.
     pub paused: bool,
+    /// The window's capture, for its counts of RSTs and SYNs sent again.
+    pub packets: &'a serversocket_ui::packets::Packets,
 }
 
 /// One concept: its title, its explanation, and what shows it now.
@@ -167,6 +170,11 @@ fn concepts(live: &Live<'_>) -> Vec<Concept> {
             now: kernel_now(live, |queue| {
                 format!("{} dropped system-wide since Listen.", queue.overflows)
             }),
+        },
+        Concept {
+            title: serversocket_ui::packets::CONCEPT_TITLE,
+            explanation: serversocket_ui::packets::CONCEPT,
+            now: serversocket_ui::packets::concept_now(live.packets),
         },
         Concept {
             title: "The pool and AddSocket",

@@ -35,6 +35,10 @@ pub(super) fn apply(window: &mut ServerWindow, settings: &Settings) {
     if let Some(paused) = settings.paused {
         window.server.socket.set_accepting_paused(paused);
     }
+    if let Some(capture) = settings.capture {
+        window.packets_view.capture = capture;
+        window.switch_capture(capture);
+    }
     if settings.min.is_some() || settings.max.is_some() {
         window.settings.min = settings.min.unwrap_or(window.settings.min);
         window.settings.max = settings.max.unwrap_or(window.settings.max);

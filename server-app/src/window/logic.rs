@@ -14,6 +14,11 @@ impl ServerWindow {
     /// Takes what the sockets reported since the last frame.
     pub fn take_events(&mut self, ctx: &egui::Context) {
         self.repaint.attach(ctx);
+        // Segments are taken whether or not a frame is drawn, as events are.
+        self.packets.take();
+        for record in self.packets.take_records() {
+            self.shell.lessons.observe_record(record);
+        }
         let mut taken = Vec::new();
         drain_events(&mut self.receiver, ctx, |event| taken.push(event));
         if taken.is_empty() {
@@ -60,6 +65,7 @@ impl ServerWindow {
             Duration::from_millis(self.settings.handoff_delay_ms),
         );
         self.shell.lessons.observe(&event);
+        self.packets.follow(&event);
         self.server.apply(event, now);
     }
 
@@ -88,13 +94,36 @@ impl ServerWindow {
             self.server
                 .listen_pool(&self.settings, (interface, port), tls)
         };
-        if let Err(error) = started {
+        match started {
+            Ok(address) if self.packets_view.capture => {
+                self.packets
+                    .start(address.port(), "server-app", self.repaint.waker());
+            }
+            Ok(_) => {}
             // Returned, not sent as an event: shown (log, status line, lessons) as the event
             // would be, once.
-            self.record_event(Event::Error {
+            Err(error) => self.record_event(Event::Error {
                 socket: None,
                 error,
-            });
+            }),
+        }
+    }
+
+    /// Capture packets switched on (of the port listened on, or to be listened on) or off.
+    pub(super) fn switch_capture(&mut self, on: bool) {
+        if !on {
+            self.packets.stop();
+            return;
+        }
+        let port = self
+            .server
+            .socket
+            .pool_status()
+            .listening
+            .map(|address| address.port())
+            .or_else(|| self.settings.validated().ok().map(|(_, port)| port));
+        if let Some(port) = port.filter(|port| *port != 0) {
+            self.packets.start(port, "server-app", self.repaint.waker());
         }
     }
 

@@ -59,7 +59,7 @@ impl Stage {
     #[must_use]
     pub fn of_concept(title: &str) -> Option<Self> {
         match title {
-            "SYN queue" => Some(Self::Clients),
+            "SYN queue" | serversocket_ui::packets::CONCEPT_TITLE => Some(Self::Clients),
             "Accept queue and backlog" | "Overflow" => Some(Self::Kernel),
             "Listening socket" | "Accept" | "Naive mode" | "Ports below 1024" => {
                 Some(Self::Listener)
@@ -100,6 +100,9 @@ pub struct Counts<'a> {
     pub selected: Option<SocketId>,
     /// The stage a concept now open talks about.
     pub lit: Option<Stage>,
+    /// The captured segments, when Capture packets is on: a moving connection's dot says
+    /// which segment moved it.
+    pub packets: Option<&'a serversocket_ui::packets::Packets>,
 }
 
 /// The pipeline's moving parts.
@@ -208,7 +211,7 @@ impl Pipeline {
                 clicked = Some(id);
             }
         }
-        self.flights.ui(ui, &boxes, now);
+        self.flights.ui(ui, &boxes, now, counts.packets);
         if self.is_moving() {
             ui.ctx().request_repaint_after(flights::FRAME);
         }

@@ -70,6 +70,7 @@ impl ServerWindow {
             rows: &self.server.rows,
             selected: self.log_view.socket_filter,
             lit: self.lit,
+            packets: self.packets.is_capturing().then_some(&self.packets),
         };
         if let Some(socket) = self.pipeline.ui(ui, &counts) {
             self.log_view.toggle_socket(socket);
@@ -107,6 +108,19 @@ impl ServerWindow {
             }
             views::View::Timeline => self.timeline.contents_ui(ui, Instant::now()),
             views::View::Kernel => kernel_view::ui(ui, &self.server.kernel, &self.server.socket),
+            views::View::Packets => {
+                let socket = self.log_view.socket_filter;
+                let steps = self.log_view.sequence().steps();
+                if let Some(on) = self.packets_view.ui(
+                    ui,
+                    &self.packets,
+                    serversocket_capture::End::Server,
+                    socket,
+                    steps,
+                ) {
+                    self.switch_capture(on);
+                }
+            }
         }
         ui.separator();
         self.connections_ui(ui);
@@ -214,6 +228,7 @@ impl ServerWindow {
             accept_queue: self.server.kernel.queue(),
             kernel_unavailable: self.server.kernel.unavailable(),
             paused: self.server.socket.is_accepting_paused(),
+            packets: &self.packets,
         };
         let tls = self.server.socket.tls();
         let mut open = true;

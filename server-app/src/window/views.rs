@@ -1,6 +1,6 @@
 //! The views under the pipeline that share one place, one at a time, so the table and the log
 //! below keep their room on a small screen: the pool's tiles, the timeline, the kernel's
-//! accept queue.
+//! accept queue, the selected connection's packets.
 
 /// Which view is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -12,6 +12,8 @@ pub enum View {
     Timeline,
     /// The connections waiting in the kernel, and Pause accepting.
     Kernel,
+    /// The selected connection's TCP segments.
+    Packets,
 }
 
 /// The tab strip, and at its right the pipeline's slow animation toggle; `naive` leaves out
@@ -38,6 +40,9 @@ pub fn tabs_ui(
                     "The connections the kernel holds for the pool, and Pause accepting",
                 );
         }
+        ui.selectable_value(view, View::Packets, "Packets").on_hover_text(
+            "The selected connection's TCP segments (SYN, SYN-ACK, data, FIN, RST) beside its socket's events",
+        );
         ui.separator();
         summary(ui);
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {

@@ -16,9 +16,12 @@
 //! - [`launch`]: starts the other program when its window is asked for and it is not running.
 //! - [`diagnostics`]: the library's tracing on the terminal, and its level switch.
 //! - [`headless`]: what both headless programs set up first: runtime, printer, stop signal.
+//! - [`capture`]: `--capture` and `--capture-file`: the segments of a headless program's
+//!   connections, as `segment` lines and a pcapng file.
 
 #![forbid(unsafe_code)]
 
+pub mod capture;
 pub mod diagnostics;
 pub mod file_to_send;
 pub mod headless;

@@ -83,6 +83,10 @@ const SHIPPED: &[(&str, &str)] = &[
         "08-tls.toml",
         include_str!("../../../assets/lessons/08-tls.toml"),
     ),
+    (
+        "09-the-packets.toml",
+        include_str!("../../../assets/lessons/09-the-packets.toml"),
+    ),
 ];
 
 /// Widgets a step may light up: the server window marks listen, mode, min, max, backlog,

@@ -35,12 +35,16 @@ pub struct Settings {
     /// Client: close every socket and take closed and failed ones out of the list (Close
     /// all, Remove closed), so the step's counts start from nothing.
     pub close_all: Option<bool>,
+    /// Both: Capture packets (the Packets view), so a step can wait for a segment
+    /// (`event segment(flags ~ "RST")`).
+    pub capture: Option<bool>,
 }
 
 impl Settings {
     /// What starting (or resetting) a lesson sets in a window: back to nothing (the server
     /// not listening, no connection left on either side), the pool as a new install has it
-    /// (a ServerSocket, Xojo's Min 2 and Max 10, the default backlog, accepting, TLS off),
+    /// (a ServerSocket, Xojo's Min 2 and Max 10, the default backlog, accepting, TLS and the
+    /// packet capture off),
     /// then what the first step sets there (`first`, empty when the first step is the other
     /// window's). Whatever the previous lesson left (a connection, Max 1 from lesson 3, TLS
     /// from the TLS lesson) cannot hold a Max place, keep a client waiting, fail a handshake
@@ -64,6 +68,7 @@ impl Settings {
             paused: first.paused.or(Some(false)),
             tls: first.tls.or(Some(false)),
             tls_insecure: first.tls_insecure.or(Some(false)),
+            capture: first.capture.or(Some(false)),
             ..first.clone()
         }
     }

@@ -20,53 +20,7 @@ use serversocket::private_files::{
 use serversocket::tls::ServerTls;
 use serversocket_lessons::Side;
 use serversocket_lessons::sync::{LessonSync, Position};
-
-/// The second user's name: made once, kept (making it again would fail).
-const OTHER_USER: &str = "serversocket-other";
-
-/// The second user, made if missing: its uid and gid; `None` (said) where it cannot be made.
-fn other_user() -> Option<(u32, u32)> {
-    if rustix::process::geteuid().as_raw() != 0 {
-        eprintln!("skipped: only root can make a second user (CI runs as root)");
-        return None;
-    }
-    let id = |flag: &str| -> Option<u32> {
-        let out = Command::new("id").args([flag, OTHER_USER]).output().ok()?;
-        String::from_utf8(out.stdout).ok()?.trim().parse().ok()
-    };
-    if id("-u").is_none() {
-        let made = Command::new("useradd")
-            .args(["--system", "--no-create-home", "--shell", "/bin/false"])
-            .arg(OTHER_USER)
-            .status();
-        // Two tests may race to make it: either made it, or it is there now.
-        if !made.is_ok_and(|status| status.success()) && id("-u").is_none() {
-            eprintln!("skipped: useradd is missing or failed");
-            return None;
-        }
-    }
-    if Command::new("setpriv").arg("--version").output().is_err() {
-        eprintln!("skipped: setpriv (util-linux) is missing");
-        return None;
-    }
-    Some((id("-u")?, id("-g")?))
-}
-
-/// Runs `script` with `sh` as the second user, and checks it did what it was asked.
-fn as_other(user: (u32, u32), script: &str) {
-    let status = Command::new("setpriv")
-        .args([
-            &format!("--reuid={}", user.0),
-            &format!("--regid={}", user.1),
-            "--clear-groups",
-            "sh",
-            "-c",
-            script,
-        ])
-        .status()
-        .expect("setpriv runs");
-    assert!(status.success(), "the other user's script failed: {script}");
-}
+use test_support::other_user::{as_other, other_user};
 
 /// A shared temporary folder like /tmp (world-writable, sticky), of this test's own.
 fn shared_temp(name: &str) -> PathBuf {

@@ -119,6 +119,14 @@ impl<W: Write> Printer<W> {
 
     /// Prints a line of the program's own: `human` as it is, or `record` as a JSON line.
     pub fn print_note(&mut self, human: &str, record: Record<'_>) {
+        self.print_note_unflushed(human, record, SystemTime::now());
+        self.flush();
+    }
+
+    /// Prints a line of the program's own like [`Printer::print_note`], stamped `at` (when it
+    /// happened: a captured segment's moment), and leaves it with the writer until the next
+    /// [`Printer::flush`], so a burst of them costs one write.
+    pub fn print_note_unflushed(&mut self, human: &str, record: Record<'_>, at: SystemTime) {
         if self.closed {
             return;
         }
@@ -126,13 +134,17 @@ impl<W: Write> Printer<W> {
             // Made whole first: each write to an `Output` takes its lock.
             self.line.clear();
             record
-                .at(SystemTime::now())
+                .at(at)
                 .write_to(&mut self.line)
                 .and_then(|()| self.out.write_all(&self.line))
+                .map(|()| self.line.len())
         } else {
-            writeln!(self.out, "{human}")
+            writeln!(self.out, "{human}").map(|()| human.len() + 1)
         };
-        self.closed = written.and_then(|()| self.out.flush()).is_err();
+        match written {
+            Ok(length) => self.unflushed += length,
+            Err(_) => self.closed = true,
+        }
     }
 
     /// The underlying writer (e.g. for [`Output::reader_gone`]).

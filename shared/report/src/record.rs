@@ -3,7 +3,8 @@
 //!
 //! The schema is a public contract (README, "Headless mode"): one object a line, each with
 //! `event` and `ts`, the keys in alphabetical order (`event` among them, not first: the order
-//! the lines have always had, when they were built as `serde_json::Value`s). Serde's derived
+//! the lines have always had, when they were built as `serde_json::Value`s), except the
+//! capture's `segment` line, whose contract gives its own order (`event` first, `ts` last). Serde's derived
 //! `Serialize` writes an internally tagged enum's tag first, so the lines are written by
 //! [`Line`]'s own `Serialize`, which lists each kind's keys in that order; reading them back
 //! is derived. The golden test (`tests/records.rs`) holds every kind's bytes, and a round trip
@@ -184,6 +185,26 @@ pub enum Record<'a> {
     Released {
         /// The socket.
         socket: SocketId,
+    },
+    /// One TCP segment of this program's connections, captured (`--capture`). Its keys are in
+    /// the order the capture's contract gives them (`event`, `socket`, `dir`, `flags`, `seq`,
+    /// `ack`, `len`, `win`, `ts`), not alphabetical: the one line that is not.
+    Segment {
+        /// The socket that holds its connection, once one does.
+        #[serde(default)]
+        socket: Option<SocketId>,
+        /// `in` or `out`, as seen by this program.
+        dir: Cow<'a, str>,
+        /// The set flags in the order SYN, ACK, FIN, RST, PSH, URG, joined by commas.
+        flags: Cow<'a, str>,
+        /// The sequence number, relative to its sender's first.
+        seq: u32,
+        /// The acknowledgement number, relative to the other side's first (0 without ACK).
+        ack: u32,
+        /// The payload's length.
+        len: u32,
+        /// The window it advertises, as on the wire.
+        win: u16,
     },
     /// A connection's TCP state in the kernel (a lesson's record; no line is printed for it).
     KernelState {
@@ -367,6 +388,7 @@ impl<'a> Record<'a> {
             Record::LimitsChanged { .. } => "limits_changed",
             Record::Released { .. } => "released",
             Record::KernelState { .. } => "kernel_state",
+            Record::Segment { .. } => "segment",
         }
     }
 }
@@ -506,6 +528,17 @@ impl Serialize for Line<'_> {
                 "max" => max, "min" => min, "ts" => ts),
             Record::KernelState { socket, state } => object!(serializer, "event" => event,
                 "socket" => socket, "state" => state, "ts" => ts),
+            Record::Segment {
+                socket,
+                dir,
+                flags,
+                seq,
+                ack,
+                len,
+                win,
+            } => object!(serializer, "event" => event, maybe "socket" => socket, "dir" => dir,
+                "flags" => flags, "seq" => seq, "ack" => ack, "len" => len, "win" => win,
+                "ts" => ts),
         }
     }
 }

@@ -379,6 +379,32 @@ fn lines() -> String {
             },
         );
     }
+    for (socket, dir, flags, seq, ack, len, win) in [
+        (Some(3), "in", "SYN,ACK", 0, 1, 0, 65483),
+        (None, "out", "SYN", 0, 0, 0, 65495),
+        (
+            Some(u64::MAX),
+            "out",
+            "ACK,FIN,RST,PSH,URG",
+            u32::MAX,
+            u32::MAX,
+            u32::MAX,
+            u16::MAX,
+        ),
+    ] {
+        printer.print_note(
+            "words",
+            Record::Segment {
+                socket: socket.map(SocketId),
+                dir: Cow::Borrowed(dir),
+                flags: Cow::Borrowed(flags),
+                seq,
+                ack,
+                len,
+                win,
+            },
+        );
+    }
     let printed = String::from_utf8(printer.out().clone()).expect("UTF-8");
     let mut lines: String = printed
         .lines()
@@ -452,4 +478,40 @@ fn a_record_stamped_at_a_moment_is_the_printers_line() {
         .map(|line| at_fixed_time(line) + "\n")
         .collect();
     assert_eq!(made, printed);
+}
+
+/// The capture's `segment` line has the keys in the order the issue gives them, not
+/// alphabetical, and leaves `socket` out until the connection has one.
+#[test]
+fn a_segment_line_keeps_the_captures_key_order() {
+    let line = Record::Segment {
+        socket: Some(SocketId(3)),
+        dir: Cow::Borrowed("in"),
+        flags: Cow::Borrowed("SYN,ACK"),
+        seq: 0,
+        ack: 1,
+        len: 0,
+        win: 65483,
+    }
+    .at(at())
+    .to_string();
+    assert_eq!(
+        line,
+        r#"{"event":"segment","socket":3,"dir":"in","flags":"SYN,ACK","seq":0,"ack":1,"len":0,"win":65483,"ts":"2025-11-24T16:00:00.123456Z"}"#
+    );
+    let without = Record::Segment {
+        socket: None,
+        dir: Cow::Borrowed("out"),
+        flags: Cow::Borrowed("SYN"),
+        seq: 0,
+        ack: 0,
+        len: 0,
+        win: 65495,
+    }
+    .at(at())
+    .to_string();
+    assert!(
+        without.starts_with(r#"{"event":"segment","dir":"out","flags":"SYN","#),
+        "{without}"
+    );
 }

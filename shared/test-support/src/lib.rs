@@ -12,6 +12,7 @@
 //! - [`at_once`]: many threads released by one barrier (a burst of clients).
 //! - [`app`]: an app's binary run as a script would run it (its lines read with a deadline,
 //!   `Command::output` with a deadline, the other app's binary found).
+//! - [`other_user`]: a real second Unix user, and programs run as that user (`setpriv`).
 //! - `kittest` (feature `kittest`): a window in a harness, and frames run until a condition
 //!   holds.
 //! - `sockets` (feature `sockets`): a greeting server on an ephemeral loopback port, a client
@@ -31,6 +32,7 @@ pub mod app;
 pub mod bench;
 #[cfg(feature = "kittest")]
 pub mod kittest;
+pub mod other_user;
 #[cfg(feature = "sockets")]
 pub mod sockets;
 

@@ -25,6 +25,10 @@
 //! - [`theme`]: the shared palette, status chips, spacing, light/dark and focus.
 //! - [`timeline`]: [`Timeline`], the live plot of levels, rates and the user's actions.
 //! - [`sequence`]: one socket's events in order, with times, when it is selected.
+//! - [`packets`]: [`packets::Packets`], a window's capture: its segments taken each frame,
+//!   tied to the sockets, kept bounded, exported as pcapng.
+//! - [`packets_view`]: the Packets view, the selected connection's segments as a sequence
+//!   diagram with the socket's events on the same time axis.
 //! - [`send_box`]: [`SendBox`], what to write to a socket: text or hex, repeats, history.
 //! - [`lesson_panel`]: the Lessons panel: a guided lab's steps, questions and report.
 //! - [`tls_concepts`]: the TLS concepts both concepts panels explain.
@@ -46,6 +50,8 @@ pub mod log_entry;
 pub mod log_to_file;
 pub mod native;
 pub mod other_window;
+pub mod packets;
+pub mod packets_view;
 pub mod repaint;
 pub mod rows;
 pub mod send_box;

@@ -27,6 +27,18 @@ impl RepaintOnEvent {
         (repaint, sender, receiver)
     }
 
+    /// A waker that repaints the attached context: for news that comes by another way than
+    /// the event channel (a capture's segments).
+    #[must_use]
+    pub fn waker(&self) -> Arc<dyn Fn() + Send + Sync> {
+        let context = Arc::clone(&self.context);
+        Arc::new(move || {
+            if let Some(ctx) = context.get() {
+                ctx.request_repaint();
+            }
+        })
+    }
+
     /// Remembers the window's context (call every frame; only the first call counts).
     pub fn attach(&self, ctx: &egui::Context) {
         let _ = self.context.set(ctx.clone());

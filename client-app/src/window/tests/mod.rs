@@ -7,11 +7,13 @@
 //! - `sending`: the send box, a file larger than the send queue, the log written to a file,
 //!   the Stream view, the timeline.
 //! - `layout_and_controls`: small screens, every control labelled, Tab, remembered settings.
+//! - `packets`: the Packets window of a captured connection.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod connecting;
 mod layout_and_controls;
+mod packets;
 mod sending;
 
 use std::collections::BTreeMap;

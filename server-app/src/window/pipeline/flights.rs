@@ -1,5 +1,6 @@
-//! What moves through the pipeline: each connection as a dot named by its client's port,
-//! stage after stage as its events happen, and each socket AddSocket makes sliding into the
+//! What moves through the pipeline: each connection as a dot named by its client's port (and,
+//! with Capture packets on, by the segment that moved it: SYN, SYN-ACK and ACK, then its
+//! last), stage after stage as its events happen, and each socket AddSocket makes sliding into the
 //! pool. Slow animation stretches every move and starts the moves of a burst one after
 //! another, so each can be followed.
 
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use serversocket::Event;
 use serversocket_ui::RowState;
+use serversocket_ui::packets::{Arrival, Packets};
 
 use super::Stage;
 
@@ -60,6 +62,8 @@ struct Flight {
     drawn_for: f64,
     /// The client's port (the connection's name in both windows), or the new socket's id.
     label: String,
+    /// A connection's client port, to find its segments.
+    client_port: Option<u16>,
 }
 
 impl Flight {
@@ -105,6 +109,7 @@ impl Flights {
             takes,
             drawn_for: 0.0,
             label,
+            client_port: None,
         };
         let port = |remote: &std::net::SocketAddr| format!(":{}", remote.port());
         let new = match event {
@@ -142,7 +147,13 @@ impl Flights {
             }
             _ => None,
         };
-        if let Some(new) = new {
+        if let Some(mut new) = new {
+            new.client_port = match event {
+                Event::Accepted { remote, .. } | Event::Connected { remote, .. } => {
+                    Some(remote.port())
+                }
+                _ => None,
+            };
             if self.flights.len() >= MOST_FLIGHTS {
                 self.flights.pop_front();
             }
@@ -190,7 +201,16 @@ impl Flights {
 
     /// The moving connections (a dot with the client's port) and new sockets (a tile with
     /// the socket's number), each where it is on its way; each is named for a screen reader.
-    pub fn ui(&self, ui: &mut egui::Ui, boxes: &[(Stage, egui::Rect)], now: f64) {
+    /// With `packets` (Capture packets on), a connection's dot also names the segment that
+    /// brought it to the stage it is leaving: its SYN, the SYN-ACK and ACK that queued it,
+    /// then its last segment.
+    pub fn ui(
+        &self,
+        ui: &mut egui::Ui,
+        boxes: &[(Stage, egui::Rect)],
+        now: f64,
+        packets: Option<&Packets>,
+    ) {
         let spot = |spot: Spot, lane: f32| {
             let stage = match spot {
                 Spot::At(stage) | Spot::Edge(stage) => stage,
@@ -251,10 +271,26 @@ impl Flights {
                 Mover::Connection => (egui::vec2(7.0, 0.0), egui::Align2::LEFT_CENTER),
                 Mover::NewSocket => (egui::vec2(-8.0, 0.0), egui::Align2::RIGHT_CENTER),
             };
+            // The stage it is leaving: arriving (its SYN), then queued by the kernel.
+            let leaving = match flight.path[leg] {
+                Spot::At(stage) | Spot::Edge(stage) => stage,
+            };
+            let segment = packets.zip(flight.client_port).and_then(|(packets, port)| {
+                let arrival = match leaving {
+                    Stage::Clients => Arrival::Arriving,
+                    Stage::Kernel => Arrival::Queued,
+                    _ => Arrival::Beyond,
+                };
+                packets.moved_by(port, arrival)
+            });
+            let label = match segment {
+                Some(segment) => format!("{} {segment}", flight.label),
+                None => flight.label.clone(),
+            };
             ui.painter().text(
                 at + offset,
                 align,
-                &flight.label,
+                &label,
                 egui::FontId::proportional(10.0),
                 ui.visuals().strong_text_color(),
             );

@@ -90,6 +90,7 @@ fn listening(rows: &SocketRows) -> Counts<'_> {
         rows,
         selected: None,
         lit: None,
+        packets: None,
     }
 }
 
@@ -111,6 +112,7 @@ fn the_pipeline_at_max_with_a_queue_and_overflows_looks_as_checked_in() {
             rows: &rows,
             selected: Some(SocketId(1)),
             lit: Some(Stage::Kernel),
+            packets: None,
         },
     );
 }
@@ -153,6 +155,7 @@ fn the_naive_pipeline_in_its_gap_looks_as_checked_in() {
             rows: &rows,
             selected: None,
             lit: None,
+            packets: None,
         },
     );
 }

@@ -8,6 +8,7 @@
 //! - `kernel_and_concepts`: the kernel's accept queue and TIME_WAIT, TLS handshakes, and the
 //!   concepts panel that explains them.
 //! - `controls`: labels, keyboard, remembered settings and the other app's window.
+//! - `packets`: the Packets view of a captured connection, and its export as pcapng.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -16,6 +17,7 @@ mod hidden;
 mod kernel_and_concepts;
 mod listening;
 mod log_and_timeline;
+mod packets;
 mod pipeline_view;
 
 use std::net::{SocketAddr, TcpStream};

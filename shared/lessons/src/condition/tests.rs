@@ -60,6 +60,31 @@ fn patterns_match_json_records() {
     assert!(!pattern.matches(&other));
 }
 
+/// A captured segment's line (`--capture`) is a record like any other: a step can wait for
+/// the RST a refused client gets.
+#[test]
+fn a_pattern_matches_a_captured_segment() {
+    let Expr::Event(pattern) = Expr::parse("event segment(flags ~ \"RST\")").expect("parses")
+    else {
+        panic!("an event")
+    };
+    let segment = |flags: &'static str| {
+        let line = serversocket_report::Record::Segment {
+            socket: None,
+            dir: "in".into(),
+            flags: flags.into(),
+            seq: 0,
+            ack: 1,
+            len: 0,
+            win: 0,
+        }
+        .at(std::time::SystemTime::now());
+        serde_json::to_value(&line).expect("a line is an object")
+    };
+    assert!(pattern.matches(&segment("ACK,RST")));
+    assert!(!pattern.matches(&segment("SYN,ACK")));
+}
+
 #[test]
 fn answers_typed_as_text_compare_with_numbers() {
     assert_eq!(

@@ -1,0 +1,46 @@
+//! The Packets window over real loopback sockets, captured (as root, as CI runs): Capture
+//! packets on, Connect; the selected socket's handshake and greeting are drawn beside its
+//! events.
+
+use egui_kittest::kittest::Queryable;
+use serversocket::SocketId;
+
+use super::{Server, run_until, window};
+
+#[test]
+fn the_packets_window_draws_the_connection_of_the_selected_socket() {
+    let server = Server::start();
+    let mut harness = window(server.port);
+    harness.get_by_label("Packets").click();
+    harness.run();
+    harness.get_by_label("Capture packets").click();
+    harness.run();
+    assert!(
+        harness.state().packets.problem().is_none(),
+        "this test captures packets and needs CAP_NET_RAW (CI runs as root): {:?}",
+        harness.state().packets.problem()
+    );
+    // Closed again so it covers no button; capturing goes on.
+    harness.get_by_label("Packets").click();
+    harness.run();
+    assert!(!harness.state().packets_window.open, "the toggle closed it");
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "the greeting's segment captured", |w| {
+        w.packets
+            .of_socket(SocketId(0))
+            .iter()
+            .any(|seen| seen.segment.len == 43)
+    });
+    harness.state_mut().log_view.toggle_socket(SocketId(0));
+    harness.get_by_label("Packets").click();
+    harness.run();
+    for drawn in [
+        "SYN seq 0",
+        "SYN,ACK seq 0 ack 1",
+        "ACK seq 1 ack 1",
+        "Connected, an event of this socket",
+    ] {
+        harness.get_by_label(drawn);
+    }
+    drop(server);
+}

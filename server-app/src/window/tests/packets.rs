@@ -1,0 +1,84 @@
+//! The Packets view over real loopback sockets, captured (as root, as CI runs): Capture
+//! packets on, Listen, a client greeted and gone; the selected socket's segments are drawn
+//! in order beside its events, the pipeline's dot is named by the segments that moved it, and
+//! Export .pcapng writes a file `tshark -r` reads.
+
+use std::io::Write;
+use std::process::Command;
+
+use egui_kittest::kittest::Queryable;
+use serversocket::SocketId;
+use serversocket_ui::packets::Arrival;
+
+use super::{greeted_client, listen, run_until, window};
+
+#[test]
+fn the_packets_view_draws_the_selected_connection_and_exports_it() {
+    let mut harness = window(2, 10);
+    harness.get_by_label("Packets").click();
+    harness.run();
+    harness.get_by_label("Capture packets").click();
+    harness.run();
+    let address = listen(&mut harness);
+    assert!(
+        harness.state().packets.problem().is_none(),
+        "this test captures packets and needs CAP_NET_RAW (CI runs as root): {:?}",
+        harness.state().packets.problem()
+    );
+    let mut client = greeted_client(address);
+    let client_port = client.local_addr().unwrap().port();
+    client.write_all(b"hi\r\n").unwrap();
+    drop(client);
+    run_until(&mut harness, "both FINs and the last ACK captured", |w| {
+        let segments = w.packets.of_socket(SocketId(0));
+        let fins = segments.iter().filter(|s| s.segment.flags.fin).count();
+        fins == 2 && segments.last().is_some_and(|last| !last.segment.flags.fin)
+    });
+    // The pipeline's dot of this connection names what moved it at each stage.
+    let packets = &harness.state().packets;
+    assert_eq!(
+        packets.moved_by(client_port, Arrival::Arriving).as_deref(),
+        Some("SYN")
+    );
+    assert_eq!(
+        packets.moved_by(client_port, Arrival::Queued).as_deref(),
+        Some("SYN-ACK, ACK")
+    );
+    assert_eq!(
+        packets.moved_by(client_port, Arrival::Beyond).as_deref(),
+        Some("ACK")
+    );
+    harness.state_mut().log_view.toggle_socket(SocketId(0));
+    harness.run();
+    for drawn in [
+        "SYN seq 0",
+        "SYN,ACK seq 0 ack 1",
+        "ACK seq 1 ack 1",
+        "Connected, an event of this socket",
+    ] {
+        harness.get_by_label(drawn);
+    }
+    let folder = std::env::temp_dir().join(format!("packets-view-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let file = folder.join("socket0.pcapng");
+    harness.state_mut().packets_view.export_path = file.display().to_string();
+    harness.get_by_label("Export .pcapng").click();
+    run_until(&mut harness, "the export written", |w| {
+        w.packets
+            .exported()
+            .is_some_and(|said| said.contains("written"))
+    });
+    let kept = harness.state().packets.kept();
+    let read = Command::new("tshark")
+        .arg("-r")
+        .arg(&file)
+        .output()
+        .expect("tshark runs (apt-get install tshark; .ci/setup installs it)");
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&read.stdout).lines().count(), kept);
+    let _ = std::fs::remove_dir_all(&folder);
+}

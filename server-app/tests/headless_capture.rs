@@ -1,0 +1,49 @@
+//! `server-app --headless --capture` as a user without CAP_NET_RAW (a real second user, run
+//! through `setpriv`): one line on stderr says capturing needs the capability and gives the
+//! exact command that grants it, and the server serves as it would without `--capture`.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use common::{App, client_of, is_event, server_binary};
+use test_support::other_user::{as_other_command, other_user};
+
+#[test]
+fn without_the_capability_the_capture_says_how_to_grant_it_and_the_server_serves() {
+    let Some(user) = other_user() else {
+        return;
+    };
+    let command = as_other_command(user, server_binary());
+    let setpriv: Vec<String> = command
+        .get_args()
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
+    let mut args: Vec<&str> = setpriv.iter().map(String::as_str).collect();
+    args.extend(["--headless", "--port", "0", "--json", "--capture"]);
+    let mut server = App::start(command.get_program().into(), &args);
+    let address = server.listening_address();
+    let mut client = client_of(&address);
+    let mut greeting = [0; 43];
+    std::io::Read::read_exact(&mut client, &mut greeting).expect("served without the capture");
+    drop(client);
+    server.signal("TERM");
+    let (status, lines, stderr) = server.wait();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        !lines
+            .iter()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .any(|value: serde_json::Value| is_event(&value, "segment")),
+        "nothing was captured: {lines:#?}"
+    );
+    let said: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        said,
+        [
+            "server-app: capturing packets needs the CAP_NET_RAW capability; grant it once with: \
+             sudo setcap cap_net_raw,cap_net_admin=eip $(command -v server-app); running without the capture"
+        ],
+        "one line, with the command"
+    );
+}

@@ -1,0 +1,193 @@
+//! `--capture` and `--capture-file FILE` of both headless programs: every TCP segment of the
+//! program's connections as a `segment` line (JSON, or words), tied to its socket once the
+//! socket's Connected names the connection's ends, and every captured segment written to a
+//! pcapng file when one is named.
+//!
+//! A capture that cannot start (no CAP_NET_RAW, not Linux) is said in one line on stderr, with
+//! the command that grants the capability, and the program runs on without it.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serversocket::Event;
+use serversocket_capture::{Capture, CaptureError, Conversations, End, Seen};
+use serversocket_report::{Printer, Record};
+
+/// How often held segments are looked at while nothing is captured: well within
+/// [`serversocket_capture::conversation::HOLD`].
+const TICK: Duration = Duration::from_millis(100);
+
+/// How long a stopping program waits for its connections' last segments (the FINs and ACKs of
+/// the goodbye it just started) before it stops capturing.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// The capture flags both headless programs take.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CaptureArgs {
+    /// With --headless: print a `segment` line for every TCP segment of this program's
+    /// connections (SYN, SYN-ACK, data, FIN, RST …). Needs CAP_NET_RAW: root, or once
+    /// `sudo setcap cap_net_raw,cap_net_admin=eip $(command -v PROGRAM)`; without it the
+    /// program says so and runs on.
+    #[arg(long)]
+    pub capture: bool,
+    /// With --headless: also write every captured segment to FILE as pcapng (Wireshark,
+    /// tshark -r). Implies --capture.
+    #[arg(long, value_name = "FILE")]
+    pub capture_file: Option<PathBuf>,
+}
+
+impl CaptureArgs {
+    /// Whether a capture is asked for.
+    #[must_use]
+    pub fn wanted(&self) -> bool {
+        self.capture || self.capture_file.is_some()
+    }
+}
+
+/// A headless program's capture: the segments as this program sees them, printed.
+pub struct HeadlessCapture {
+    /// The capture's thread and channel.
+    capture: Capture,
+    /// Ties segments to sockets and numbers them.
+    conversations: Conversations,
+    /// Segments ready to print.
+    ready: Vec<Seen>,
+}
+
+impl HeadlessCapture {
+    /// Starts the capture `args` ask for, of `port` seen from `end`, before the program's
+    /// first socket; `None` when none is asked for, or when it cannot start (said on stderr
+    /// in one line: the program runs on).
+    #[must_use]
+    pub fn start(args: &CaptureArgs, program: &str, end: End, port: u16) -> Option<Self> {
+        if !args.wanted() {
+            return None;
+        }
+        match Capture::start(port, program, args.capture_file.as_deref()) {
+            Ok(capture) => Some(Self {
+                capture,
+                conversations: Conversations::new(end, port),
+                ready: Vec::new(),
+            }),
+            Err(error) => {
+                eprintln!("{program}: {error}; running without the capture");
+                None
+            }
+        }
+    }
+
+    /// Waits for the next captured segment, at most [`TICK`], and takes it (a held segment
+    /// whose time is up is made ready as well); then [`HeadlessCapture::print`] prints them.
+    pub async fn next(&mut self) {
+        let segment = tokio::time::timeout(TICK, self.capture.segments().recv_async()).await;
+        let now = Instant::now();
+        if let Ok(Ok(segment)) = segment {
+            self.conversations.add(segment, now, &mut self.ready);
+            // What else came with it, without waiting.
+            while let Ok(segment) = self.capture.segments().try_recv() {
+                self.conversations.add(segment, now, &mut self.ready);
+            }
+        }
+        self.conversations.release_overdue(now, &mut self.ready);
+    }
+
+    /// Ties the connection a Connected names to its socket.
+    pub fn follow(&mut self, event: &Event) {
+        if let Event::Connected {
+            socket,
+            local,
+            remote,
+        } = event
+        {
+            self.conversations
+                .tie(*local, *remote, *socket, &mut self.ready);
+        }
+    }
+
+    /// Prints the segments that are ready, one line each, and flushes.
+    pub fn print<W: std::io::Write>(&mut self, printer: &mut Printer<W>) {
+        if self.ready.is_empty() {
+            return;
+        }
+        for seen in self.ready.drain(..) {
+            printer.print_note_unflushed(&words(&seen), segment_record(&seen), seen.segment.at);
+        }
+        printer.flush();
+    }
+
+    /// The program is stopping: waits (at most [`LINGER`]) for its connections' last
+    /// segments, prints everything still held, and stops the capture, its file made whole
+    /// (a file that could not be written is said on stderr).
+    pub async fn finish<W: std::io::Write>(mut self, printer: &mut Printer<W>, program: &str) {
+        let deadline = Instant::now() + LINGER;
+        // First what the kernel already has (a refused connect's SYN and RST, which came
+        // before the program knew it was refused), then the goodbyes still under way.
+        let mark = self.capture.idle_reads();
+        while self.capture.idle_reads() == mark && Instant::now() < deadline {
+            self.next().await;
+            self.print(printer);
+        }
+        while !self.conversations.settled() && Instant::now() < deadline {
+            self.next().await;
+            self.print(printer);
+        }
+        while let Ok(segment) = self.capture.segments().try_recv() {
+            self.conversations
+                .add(segment, Instant::now(), &mut self.ready);
+        }
+        self.conversations.release_all(&mut self.ready);
+        self.print(printer);
+        let dropped = self.capture.dropped();
+        if dropped > 0 {
+            eprintln!(
+                "{program}: {dropped} captured segments were dropped: they came faster than they could be printed"
+            );
+        }
+        if let Err(error) = self.capture.finish() {
+            report(program, &error);
+        }
+    }
+}
+
+/// A capture error said on stderr.
+fn report(program: &str, error: &CaptureError) {
+    eprintln!("{program}: {error}");
+}
+
+/// The `segment` JSON line's record (the headless line, and what a window's lesson reads).
+#[must_use]
+pub fn segment_record(seen: &Seen) -> Record<'static> {
+    Record::Segment {
+        socket: seen.socket,
+        dir: seen.direction.name().into(),
+        flags: seen.segment.flags.to_string().into(),
+        seq: seen.seq,
+        ack: seen.ack,
+        len: seen.segment.len,
+        win: seen.segment.window,
+    }
+}
+
+/// A segment in words: `Socket 3 in: SYN,ACK seq 0 ack 1 len 0 win 65483 (client :46116)`.
+#[must_use]
+pub fn words(seen: &Seen) -> String {
+    let whose = seen
+        .socket
+        .map_or_else(|| "Segment".to_owned(), |socket| format!("Socket {socket}"));
+    let options = seen.segment.options.to_string();
+    let options = if options.is_empty() {
+        String::new()
+    } else {
+        format!(", {options}")
+    };
+    format!(
+        "{whose} {}: {} seq {} ack {} len {} win {} (client :{}{options})",
+        seen.direction.name(),
+        seen.segment.flags,
+        seen.seq,
+        seen.ack,
+        seen.segment.len,
+        seen.segment.window,
+        seen.client.port(),
+    )
+}

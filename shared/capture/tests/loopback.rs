@@ -1,0 +1,266 @@
+//! The capture on real loopback sockets (a plain std server and client): a connect, a
+//! greeting each way and a close, segment by segment and in order; a connect refused by a
+//! closed port; and the pcapng file as `tshark -r` reads it.
+//!
+//! Capturing needs CAP_NET_RAW, which root has: CI runs as root, so these tests require the
+//! capture and fail, saying why, where it cannot start (run them as root, or grant the test
+//! binary the capability as the message says).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serversocket::SocketId;
+use serversocket_capture::{Capture, Conversations, Direction, End, Seen};
+use test_support::{PATIENCE, free_port};
+
+/// A capture of `port`, or the test fails saying why capturing is not possible here.
+fn capture(port: u16, file: Option<&Path>) -> Capture {
+    Capture::start(port, "the test", file).unwrap_or_else(|error| {
+        panic!("these tests capture packets and need CAP_NET_RAW (CI runs as root): {error}")
+    })
+}
+
+/// Takes the segments of `capture` into `conversations` until `done` holds of them and what
+/// was seen (at most [`PATIENCE`]); returns what was seen.
+fn seen_until(
+    capture: &Capture,
+    conversations: &mut Conversations,
+    done: impl Fn(&Conversations, &[Seen]) -> bool,
+) -> Vec<Seen> {
+    let deadline = Instant::now() + PATIENCE;
+    let mut seen = Vec::new();
+    while !done(conversations, &seen) {
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .unwrap_or_else(|| panic!("the segments never came; seen: {:#?}", summary(&seen)));
+        if let Ok(segment) = capture
+            .segments()
+            .recv_timeout(left.min(Duration::from_millis(100)))
+        {
+            conversations.add(segment, Instant::now(), &mut seen);
+        }
+        conversations.release_all(&mut seen);
+    }
+    seen
+}
+
+/// What a test reads of each segment: direction, flags, relative numbers, length.
+fn summary(seen: &[Seen]) -> Vec<(Direction, String, u32, u32, u32)> {
+    seen.iter()
+        .map(|s| {
+            (
+                s.direction,
+                s.segment.flags.to_string(),
+                s.seq,
+                s.ack,
+                s.segment.len,
+            )
+        })
+        .collect()
+}
+
+/// The index of the first segment from `seen[after..]` that `wanted` takes.
+fn first(seen: &[Seen], after: usize, wanted: impl Fn(&Seen) -> bool) -> Option<usize> {
+    seen.iter()
+        .skip(after)
+        .position(wanted)
+        .map(|at| at + after)
+}
+
+/// A connect, the server's greeting, the client's answer, the client's FIN then the server's;
+/// the two streams (kept open until the test has seen everything) and the server's ends.
+fn greet_and_close(listener: &TcpListener) -> (TcpStream, TcpStream, SocketAddr, SocketAddr) {
+    let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (mut server, remote) = listener.accept().unwrap();
+    let local = server.local_addr().unwrap();
+    server.write_all(b"hello\r\n").unwrap();
+    let mut greeting = [0; 7];
+    client.read_exact(&mut greeting).unwrap();
+    client.write_all(b"hi").unwrap();
+    let mut answer = [0; 2];
+    server.read_exact(&mut answer).unwrap();
+    client.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(server.read(&mut answer).unwrap(), 0, "the client's FIN");
+    server.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(client.read(&mut answer).unwrap(), 0, "the server's FIN");
+    (client, server, local, remote)
+}
+
+#[test]
+fn a_connect_greet_close_is_the_handshake_data_both_ways_and_a_fin_each_acknowledged() {
+    let port = free_port();
+    let capture = capture(port, None);
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let (client, server, local, remote) = greet_and_close(&listener);
+    let mut conversations = Conversations::new(End::Server, port);
+    let mut tied = Vec::new();
+    conversations.tie(local, remote, SocketId(3), &mut tied);
+    assert!(tied.is_empty());
+    let seen = seen_until(&capture, &mut conversations, settled);
+    drop((client, server));
+    check_greet_close(&seen);
+    assert!(
+        seen.iter().all(|s| s.socket == Some(SocketId(3))),
+        "every segment is socket 3's: {seen:#?}"
+    );
+    assert_eq!(capture.dropped(), 0);
+}
+
+/// Segments came and every connection with a socket has ended.
+fn settled(conversations: &Conversations, seen: &[Seen]) -> bool {
+    !seen.is_empty() && conversations.settled()
+}
+
+/// Checks `seen` (as the server sees it) is a handshake, the greeting out, the answer in, and
+/// each side's FIN acknowledged by the other, in that order.
+fn check_greet_close(seen: &[Seen]) {
+    let shown = summary(seen);
+    let is = |s: &Seen, direction, flags: &str| {
+        s.direction == direction && s.segment.flags.to_string() == flags
+    };
+    assert!(
+        is(&seen[0], Direction::In, "SYN") && seen[0].seq == 0,
+        "{shown:?}"
+    );
+    assert!(
+        is(&seen[1], Direction::Out, "SYN,ACK") && (seen[1].seq, seen[1].ack) == (0, 1),
+        "{shown:?}"
+    );
+    assert!(
+        is(&seen[2], Direction::In, "ACK")
+            && (seen[2].seq, seen[2].ack, seen[2].segment.len) == (1, 1, 0),
+        "{shown:?}"
+    );
+    let greeting = first(seen, 3, |s| {
+        s.direction == Direction::Out && s.segment.len == 7
+    })
+    .unwrap_or_else(|| panic!("the greeting goes out: {shown:?}"));
+    assert_eq!(seen[greeting].seq, 1);
+    let answer = first(seen, greeting, |s| {
+        s.direction == Direction::In && s.segment.len == 2
+    })
+    .unwrap_or_else(|| panic!("the answer comes in: {shown:?}"));
+    assert_eq!((seen[answer].seq, seen[answer].ack), (1, 8));
+    for (direction, after) in [(Direction::In, answer), (Direction::Out, answer)] {
+        let fin = first(seen, after, |s| {
+            s.direction == direction && s.segment.flags.fin
+        })
+        .unwrap_or_else(|| panic!("a FIN goes {direction:?}: {shown:?}"));
+        let end = seen[fin].seq + seen[fin].segment.sequence_len();
+        first(seen, fin, |s| {
+            s.direction != direction && s.segment.flags.ack && s.ack >= end
+        })
+        .unwrap_or_else(|| panic!("the FIN going {direction:?} is acknowledged: {shown:?}"));
+    }
+    let client_fin = first(seen, 0, |s| {
+        s.direction == Direction::In && s.segment.flags.fin
+    });
+    let server_fin = first(seen, 0, |s| {
+        s.direction == Direction::Out && s.segment.flags.fin
+    });
+    assert!(
+        client_fin < server_fin,
+        "the client closed first: {shown:?}"
+    );
+}
+
+#[test]
+fn a_connect_to_a_closed_port_is_a_syn_then_a_rst() {
+    let port = free_port();
+    let capture = capture(port, None);
+    let refused = TcpStream::connect(("127.0.0.1", port)).expect_err("nothing listens");
+    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+    let mut conversations = Conversations::new(End::Client, port);
+    let seen = seen_until(&capture, &mut conversations, |_, seen| {
+        seen.iter().any(|s| s.segment.flags.rst)
+    });
+    assert_eq!(
+        summary(&seen),
+        [
+            (Direction::Out, "SYN".to_owned(), 0, 0, 0),
+            (Direction::In, "ACK,RST".to_owned(), 0, 1, 0),
+        ]
+    );
+    assert!(seen.iter().all(|s| s.socket.is_none()));
+    assert_eq!(conversations.tally().resets, 1);
+}
+
+#[test]
+fn tshark_reads_the_capture_file_and_counts_the_same_segments() {
+    let port = free_port();
+    let folder = std::env::temp_dir().join(format!("capture-test-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let file = folder.join("greet.pcapng");
+    let capture = capture(port, Some(&file));
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let (client, server, local, remote) = greet_and_close(&listener);
+    let mut conversations = Conversations::new(End::Server, port);
+    let mut tied = Vec::new();
+    conversations.tie(local, remote, SocketId(0), &mut tied);
+    let seen = seen_until(&capture, &mut conversations, settled);
+    drop((client, server));
+    capture.finish().expect("the file is written whole");
+    let ours: Vec<String> = seen
+        .iter()
+        .map(|s| {
+            format!(
+                "{}\t{}",
+                s.segment.source.port(),
+                s.segment.flags.to_string().replace(',', "|")
+            )
+        })
+        .collect();
+    let read = Command::new("tshark")
+        .arg("-r")
+        .arg(&file)
+        .args([
+            "-T",
+            "fields",
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "tcp.flags.syn",
+            "-e",
+            "tcp.flags.ack",
+        ])
+        .args([
+            "-e",
+            "tcp.flags.fin",
+            "-e",
+            "tcp.flags.reset",
+            "-e",
+            "tcp.flags.push",
+        ])
+        .output()
+        .expect("tshark runs (apt-get install tshark; .ci/setup installs it)");
+    assert!(
+        read.status.success(),
+        "tshark: {}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let theirs: Vec<String> = String::from_utf8(read.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let names = ["SYN", "ACK", "FIN", "RST", "PSH"];
+            let set: Vec<&str> = names
+                .iter()
+                .zip(&fields[1..])
+                .filter(|(_, value)| matches!(**value, "1" | "True" | "true"))
+                .map(|(name, _)| *name)
+                .collect();
+            format!("{}\t{}", fields[0], set.join("|"))
+        })
+        .collect();
+    assert_eq!(
+        theirs, ours,
+        "tshark reads the segments we captured, in order"
+    );
+    let _ = std::fs::remove_dir_all(&folder);
+}
