@@ -70,11 +70,15 @@ fn x_server() -> Option<(Running, String)> {
     let stdout = child.stdout.take()?;
     let server = Running(child);
     // The number comes once the server listens; read on a thread, so the wait is bounded.
+    // The thread reads on to the end: a pipe closed behind the number would kill the server
+    // (SIGPIPE) at its next line on stdout, under the window that is using it.
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        let mut stdout = std::io::BufReader::new(stdout);
         let mut line = String::new();
-        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+        let _ = std::io::BufRead::read_line(&mut stdout, &mut line);
         let _ = sender.send(line);
+        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
     });
     let number = receiver.recv_timeout(PATIENCE).ok()?;
     let number: u32 = number.trim().parse().ok()?;
@@ -93,6 +97,11 @@ fn clipboard(display: &str) -> Option<String> {
         .status
         .success()
         .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Where the window's stderr goes, for a failing test to show.
+fn app_log(home: &Path) -> std::fs::File {
+    std::fs::File::create(home.join("app.log")).expect("the window's log file")
 }
 
 /// The server window on `display`, with a home and runtime folder of its own (its settings and
@@ -116,7 +125,7 @@ fn window(display: &str, home: &Path, button: &str, args: &[&str]) -> Running {
         .env(PRESS_COPY, button)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(app_log(home))
         .spawn()
         .expect("server-app starts");
     Running(child)
@@ -191,6 +200,14 @@ impl Desktop {
     }
 }
 
+impl Desktop {
+    /// Fails the test for want of `what`, with what the window said on stderr.
+    fn failed(&self, what: &str) -> ! {
+        let said = std::fs::read_to_string(self.home.join("app.log")).unwrap_or_default();
+        panic!("{what}: nothing was copied; the window's stderr:\n{said}");
+    }
+}
+
 impl Drop for Desktop {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.home);
@@ -203,7 +220,8 @@ fn copy_report_reaches_the_system_clipboard() {
         return;
     };
     let copied = desktop.copied(|_| {});
-    let copied = copied.expect("the report reached the system clipboard");
+    let copied =
+        copied.unwrap_or_else(|| desktop.failed("the report reached the system clipboard"));
     assert!(copied.starts_with("# Lesson: 1. Listening"), "{copied}");
     assert!(copied.contains("## Event log"), "{copied}");
 }
@@ -218,7 +236,8 @@ fn copy_shown_reaches_the_system_clipboard() {
     let copied = desktop.copied(|display| {
         let _ = listen_by_keyboard(display);
     });
-    let copied = copied.expect("the shown lines reached the system clipboard");
+    let copied =
+        copied.unwrap_or_else(|| desktop.failed("the shown lines reached the system clipboard"));
     assert!(copied.contains("Listening on 127.0.0.1:"), "{copied}");
 }
 
@@ -243,7 +262,8 @@ fn copy_selected_reaches_the_system_clipboard() {
             listening = listen_by_keyboard(display);
         }
     });
-    let copied = copied.expect("a selected line reached the system clipboard");
+    let copied =
+        copied.unwrap_or_else(|| desktop.failed("a selected line reached the system clipboard"));
     assert_eq!(copied.lines().count(), 1, "one line selected: {copied}");
     assert!(
         copied.contains("  "),
