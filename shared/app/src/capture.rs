@@ -93,15 +93,7 @@ impl HeadlessCapture {
 
     /// Ties the connection a Connected names to its socket.
     pub fn follow(&mut self, event: &Event) {
-        if let Event::Connected {
-            socket,
-            local,
-            remote,
-        } = event
-        {
-            self.conversations
-                .tie(*local, *remote, *socket, &mut self.ready);
-        }
+        self.conversations.follow(event, &mut self.ready);
     }
 
     /// Prints the segments that are ready, one line each, and flushes.

@@ -35,27 +35,8 @@ fn main() {
         drop(server);
         rate
     };
-    let mut measures: Vec<Measure> = (0..rounds)
-        .map(|round| {
-            let (on, off) = if round % 2 == 0 {
-                let on = rate(true);
-                (on, rate(false))
-            } else {
-                let off = rate(false);
-                (rate(true), off)
-            };
-            Measure::once("capture_cost", on, off, "conn/s")
-        })
-        .collect();
-    measures.sort_by(|a, b| a.ratio().total_cmp(&b.ratio()));
-    let ratios: Vec<String> = measures
-        .iter()
-        .map(|m| format!("{:.2}", m.ratio()))
-        .collect();
-    println!(
-        "capture_cost: {rounds} rounds, captured/uncaptured sorted: {}",
-        ratios.join(" ")
-    );
+    let (measures, ratios) = bench::on_against_off("capture_cost", rounds, "conn/s", rate);
+    println!("capture_cost: {rounds} rounds, captured/uncaptured sorted: {ratios}");
     let measures = [Measure::median(measures)];
     bench::print_ratio_lines(&measures, 2);
     bench::print_table(&measures, 1);

@@ -232,6 +232,19 @@ impl Conversations {
         self.forget_oldest(out);
     }
 
+    /// Follows a socket's events: a Connected ties its connection to the socket
+    /// ([`Self::tie`]); other events change nothing.
+    pub fn follow(&mut self, event: &serversocket::Event, out: &mut Vec<Seen>) {
+        if let serversocket::Event::Connected {
+            socket,
+            local,
+            remote,
+        } = event
+        {
+            self.tie(*local, *remote, *socket, out);
+        }
+    }
+
     /// The connection between `local` and `remote` (a socket's Connected) is `socket`'s: its
     /// held segments go on, tied to it, and so will its later ones.
     pub fn tie(

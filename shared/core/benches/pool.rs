@@ -232,23 +232,8 @@ fn sampling_cost(clients: &tokio::runtime::Runtime, total: usize, rounds: usize)
         drop(server);
         rate
     };
-    let mut measures: Vec<Measure> = (0..rounds)
-        .map(|round| {
-            let (sampled, unsampled) = if round % 2 == 0 {
-                let sampled = rate(true);
-                (sampled, rate(false))
-            } else {
-                let unsampled = rate(false);
-                (rate(true), unsampled)
-            };
-            Measure::once("sampling_cost", sampled, unsampled, "conn/s")
-        })
-        .collect();
-    measures.sort_by(|a, b| a.ratio().total_cmp(&b.ratio()));
-    let ratios: Vec<String> = measures
-        .iter()
-        .map(|m| format!("{:.2}", m.ratio()))
-        .collect();
+    let (measures, ratios) =
+        test_support::bench::on_against_off("sampling_cost", rounds, "conn/s", rate);
     // The middle half of the rounds: if it holds 1.0, sampling costs nothing this machine can
     // tell from noise.
     let (low, high) = (&measures[rounds / 4], &measures[rounds - 1 - rounds / 4]);
@@ -261,8 +246,7 @@ fn sampling_cost(clients: &tokio::runtime::Runtime, total: usize, rounds: usize)
         "sampling is faster (noise)"
     };
     println!(
-        "sampling_cost: {rounds} rounds, sampled/unsampled sorted: {}; middle half {low:.2}..{high:.2}: {verdict}",
-        ratios.join(" ")
+        "sampling_cost: {rounds} rounds, sampled/unsampled sorted: {ratios}; middle half {low:.2}..{high:.2}: {verdict}"
     );
     Measure::median(measures)
 }

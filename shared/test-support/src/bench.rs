@@ -155,6 +155,35 @@ pub fn in_turn<T>(rounds: usize, mut measure: impl FnMut(bool) -> T) -> Vec<(T, 
         .collect()
 }
 
+/// What switching something on costs a rate: `rate(true)` (on) against `rate(false)` (off),
+/// `rounds` times, the order swapped each round so neither always runs second. The rounds as
+/// measures named `name`, sorted by their ratio, and their ratios as text ("0.91 0.97 …").
+pub fn on_against_off(
+    name: &'static str,
+    rounds: usize,
+    unit: &'static str,
+    mut rate: impl FnMut(bool) -> f64,
+) -> (Vec<Measure>, String) {
+    let mut measures: Vec<Measure> = (0..rounds)
+        .map(|round| {
+            let (on, off) = if round % 2 == 0 {
+                let on = rate(true);
+                (on, rate(false))
+            } else {
+                let off = rate(false);
+                (rate(true), off)
+            };
+            Measure::once(name, on, off, unit)
+        })
+        .collect();
+    measures.sort_by(|a, b| a.ratio().total_cmp(&b.ratio()));
+    let ratios: Vec<String> = measures
+        .iter()
+        .map(|m| format!("{:.2}", m.ratio()))
+        .collect();
+    (measures, ratios.join(" "))
+}
+
 /// The median of `values` (the mean of the middle two when there are evenly many); NaN when
 /// there are none.
 #[must_use]

@@ -156,16 +156,9 @@ impl Packets {
 
     /// Ties the connection a Connected names to its socket.
     pub fn follow(&mut self, event: &Event) {
-        if let Event::Connected {
-            socket,
-            local,
-            remote,
-        } = event
-        {
-            let mut seen = Vec::new();
-            self.conversations.tie(*local, *remote, *socket, &mut seen);
-            self.keep(seen);
-        }
+        let mut seen = Vec::new();
+        self.conversations.follow(event, &mut seen);
+        self.keep(seen);
     }
 
     /// The segments kept of `socket`'s connection, oldest first.
