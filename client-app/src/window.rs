@@ -109,7 +109,9 @@ impl ClientWindow {
             tls,
             trust_offer: None,
             packets: serversocket_ui::packets::Packets::new(serversocket_capture::End::Client),
-            packets_window: serversocket_ui::packets_view::PacketsWindow::default(),
+            packets_window: serversocket_ui::packets_view::PacketsWindow::new(
+                serversocket_capture::End::Client,
+            ),
         })
     }
 

@@ -123,7 +123,9 @@ impl ServerWindow {
             tls,
             all_settings: false,
             packets: serversocket_ui::packets::Packets::new(serversocket_capture::End::Server),
-            packets_view: serversocket_ui::packets_view::PacketsView::default(),
+            packets_view: serversocket_ui::packets_view::PacketsView::new(
+                serversocket_capture::End::Server,
+            ),
         };
         // The pool's limits are the remembered ones from the start, so the status and the
         // pool's tile say the Min and Max the settings show before the first Listen.

@@ -16,11 +16,7 @@ impl ClientWindow {
     /// that may start now.
     pub fn take_events(&mut self, ctx: &egui::Context) {
         self.repaint.attach(ctx);
-        // Segments are taken whether or not a frame is drawn, as events are.
-        self.packets.take();
-        for record in self.packets.take_records() {
-            self.shell.lessons.observe_record(record);
-        }
+        self.packets.take_for(&mut self.shell.lessons);
         let mut unknown_ca = false;
         let taken = drain_events(&mut self.receiver, ctx, |event| {
             let now = Instant::now();

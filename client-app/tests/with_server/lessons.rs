@@ -181,6 +181,10 @@ fn lesson_9_the_packets() {
     lab.at_step(2);
     lab.connect(address, "Connect");
     lab.at_step(3);
+    // The step is the learner's to do: the lesson does not stop the server itself, so the
+    // connection of step 2 stays up until then.
+    assert_eq!(lab.live(Side::Server, "listening"), "yes");
+    lab.click_server("Stop Listening");
     lab.at_step(4);
     lab.click_client("Connect");
     lab.finished();

@@ -14,11 +14,7 @@ impl ServerWindow {
     /// Takes what the sockets reported since the last frame.
     pub fn take_events(&mut self, ctx: &egui::Context) {
         self.repaint.attach(ctx);
-        // Segments are taken whether or not a frame is drawn, as events are.
-        self.packets.take();
-        for record in self.packets.take_records() {
-            self.shell.lessons.observe_record(record);
-        }
+        self.packets.take_for(&mut self.shell.lessons);
         let mut taken = Vec::new();
         drain_events(&mut self.receiver, ctx, |event| taken.push(event));
         if taken.is_empty() {

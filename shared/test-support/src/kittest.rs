@@ -224,3 +224,12 @@ pub fn frame_asks_focus(ctx: &egui::Context, mut tick: impl FnMut(&egui::Context
         .values()
         .any(|viewport| viewport.commands.contains(&egui::ViewportCommand::Focus))
 }
+
+/// What the Packets view draws of a connection's handshake, each a label a test finds: the
+/// three segments, then the socket's Connected on the same time axis.
+pub const HANDSHAKE_DRAWN: [&str; 4] = [
+    "SYN seq 0",
+    "SYN,ACK seq 0 ack 1",
+    "ACK seq 1 ack 1",
+    "Connected, an event of this socket",
+];

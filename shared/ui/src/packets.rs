@@ -8,7 +8,7 @@
 //! A capture that cannot start says why in one line ([`Packets::problem`]: the command that
 //! grants CAP_NET_RAW, or "not available"), and everything else runs as before.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -154,6 +154,16 @@ impl Packets {
             .collect()
     }
 
+    /// What a window does each frame, drawn or not, as with its events: takes the segments
+    /// captured since the last ([`Self::take`]) and hands the new ones to the lesson as
+    /// `segment` records.
+    pub fn take_for(&mut self, lessons: &mut crate::lesson_panel::LessonPanel) {
+        self.take();
+        for record in self.take_records() {
+            lessons.observe_record(record);
+        }
+    }
+
     /// Ties the connection a Connected names to its socket.
     pub fn follow(&mut self, event: &Event) {
         let mut seen = Vec::new();
@@ -247,11 +257,14 @@ pub enum Arrival {
 }
 
 /// Writes `segments` to `path` as pcapng; what happened, in words.
-fn write_file(path: &PathBuf, segments: &[serversocket_capture::Segment]) -> String {
-    let written = std::fs::File::create(path)
-        .and_then(|file| pcapng::write_all(std::io::BufWriter::new(file), segments.iter()));
+fn write_file(path: &Path, segments: &[serversocket_capture::Segment]) -> String {
+    // Private (0600), as the headless --capture-file and every other export: the payloads
+    // are the user's, and a link planted at the name is not written through.
+    let written = serversocket::private_files::replace_private_file(path, |file| {
+        pcapng::write_all(std::io::BufWriter::new(file), segments.iter()).map(drop)
+    });
     match written {
-        Ok(_) => format!(
+        Ok(()) => format!(
             "{} segments written to {} (open it in Wireshark, or tshark -r)",
             segments.len(),
             path.display()

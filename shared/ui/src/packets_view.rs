@@ -249,13 +249,9 @@ fn label(seen: &Seen) -> String {
 /// Every field of a segment, for its tooltip.
 fn details(seen: &Seen) -> String {
     let segment = &seen.segment;
-    let micros = segment
-        .at
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_micros();
+    // "to", not an arrow: the window's font has no arrow glyph and drew a box.
     let mut details = format!(
-        "{} → {}\n{} ({})\nflags {}\nseq {} (relative; {} on the wire)\nack {} (relative; {} on the wire)\nlength {} bytes\nwindow {}\ntime {} µs since 1970",
+        "{} to {}\n{} ({})\nflags {}\nseq {} (relative; {} on the wire)\nack {} (relative; {} on the wire)\nlength {} bytes\nwindow {} (the header's value; Wireshark shows it multiplied by the SYN's window scale)\nat {}",
         segment.source,
         segment.destination,
         if seen.from_client {
@@ -271,7 +267,7 @@ fn details(seen: &Seen) -> String {
         segment.ack,
         segment.len,
         segment.window,
-        micros,
+        serversocket_report::stamp(segment.at),
     );
     if segment.flags.syn {
         let _ = write!(details, "\nSYN options: {}", segment.options);
@@ -320,16 +316,25 @@ pub struct PacketsView {
     pub export_path: String,
 }
 
-impl Default for PacketsView {
-    fn default() -> Self {
+impl PacketsView {
+    /// The controls of `end`'s window: Capture off, and Export writing a file of its own in
+    /// the user's folder (not the folder the program was started from, and not the other
+    /// window's file).
+    #[must_use]
+    pub fn new(end: End) -> Self {
+        let name = match end {
+            End::Server => "serversocket-server-capture.pcapng",
+            End::Client => "serversocket-client-capture.pcapng",
+        };
         Self {
             capture: false,
-            export_path: "capture.pcapng".to_owned(),
+            export_path: serversocket::private_files::user_folder()
+                .join(name)
+                .display()
+                .to_string(),
         }
     }
-}
 
-impl PacketsView {
     /// The controls (Capture packets, the export's file and Export .pcapng) and the diagram of
     /// `socket`. Returns the new state of Capture packets when the learner switched it.
     pub fn ui(
@@ -376,7 +381,7 @@ impl PacketsView {
 
 /// The Packets view in a floating window of its own (the client's window has no place under
 /// a pipeline for it), with its toggle for the top bar.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PacketsWindow {
     /// The view's controls.
     pub view: PacketsView,
@@ -385,6 +390,15 @@ pub struct PacketsWindow {
 }
 
 impl PacketsWindow {
+    /// The window of `end`'s side, closed.
+    #[must_use]
+    pub fn new(end: End) -> Self {
+        Self {
+            view: PacketsView::new(end),
+            open: false,
+        }
+    }
+
     /// The "Packets" toggle, for a window's top bar.
     pub fn toggle_ui(&mut self, ui: &mut egui::Ui) -> egui::Response {
         ui.toggle_value(&mut self.open, "Packets").on_hover_text(

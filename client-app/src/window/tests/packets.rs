@@ -34,12 +34,7 @@ fn the_packets_window_draws_the_connection_of_the_selected_socket() {
     harness.state_mut().log_view.toggle_socket(SocketId(0));
     harness.get_by_label("Packets").click();
     harness.run();
-    for drawn in [
-        "SYN seq 0",
-        "SYN,ACK seq 0 ack 1",
-        "ACK seq 1 ack 1",
-        "Connected, an event of this socket",
-    ] {
+    for drawn in test_support::kittest::HANDSHAKE_DRAWN {
         harness.get_by_label(drawn);
     }
     drop(server);

@@ -264,30 +264,50 @@ fn a_hint_always_comes_and_every_step_can_be_skipped() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A window whose Lessons panel offers, beside the shipped ones, a teacher's folder holding
+/// `file` with `lesson` in it; the folder, for more files.
+fn window_with_teachers_lesson(
+    folder: &str,
+    file: &str,
+    lesson: &str,
+) -> (Harness<'static, ServerWindow>, std::path::PathBuf) {
+    use serversocket_lessons::Side;
+    use serversocket_ui::lesson_panel::LessonPanel;
+    use serversocket_ui::shell::AppWindow;
+
+    let dir = test_support::empty_folder(folder);
+    std::fs::write(dir.join(file), lesson).unwrap();
+    let mut harness = window(2, 10);
+    harness
+        .state_mut()
+        .set_lessons(LessonPanel::with_folder(Side::Server, &dir));
+    (harness, dir)
+}
+
 /// A teacher's lesson folder with a malformed lesson and a FIFO beside a good one: the panel
 /// names each skipped file, in words, and the good lesson is there to start.
 #[cfg(unix)]
 #[test]
 fn a_bad_lesson_in_the_teachers_folder_is_named_in_the_panel_and_the_rest_load() {
-    use serversocket_lessons::Side;
-    use serversocket_ui::lesson_panel::LessonPanel;
     use serversocket_ui::shell::AppWindow;
 
-    let dir = test_support::empty_folder("lessons-panel-bad");
-    std::fs::write(
-        dir.join("good.toml"),
+    let (mut harness, dir) = window_with_teachers_lesson(
+        "lessons-panel-bad",
+        "good.toml",
         "title = \"Good\"\ngoal = \"G\"\n[[step]]\nsay = \"s\"\ndone_when = \"event listening\"\n",
-    )
-    .unwrap();
+    );
     std::fs::write(dir.join("broken.toml"), "title = [").unwrap();
     let made = std::process::Command::new("mkfifo")
         .arg(dir.join("fifo.toml"))
         .status();
     assert!(made.is_ok_and(|status| status.success()), "mkfifo");
-    let mut harness = window(2, 10);
+    // The folder is read again when the panel is made: after the bad files are there.
     harness
         .state_mut()
-        .set_lessons(LessonPanel::with_folder(Side::Server, &dir));
+        .set_lessons(serversocket_ui::lesson_panel::LessonPanel::with_folder(
+            serversocket_lessons::Side::Server,
+            &dir,
+        ));
     harness.get_by_label("Lessons").click();
     harness.run_steps(2);
     for skipped in [
@@ -352,20 +372,13 @@ fn a_lesson_question_is_brought_into_view_on_a_short_window() {
 /// has come (it said "the step moves on only when the sockets have really done it").
 #[test]
 fn a_step_asking_its_question_shows_no_hint() {
-    use serversocket_lessons::Side;
-    use serversocket_ui::lesson_panel::LessonPanel;
     use serversocket_ui::shell::AppWindow;
 
-    let dir = test_support::empty_folder("lessons-hint-asking");
-    std::fs::write(
-        dir.join("asks.toml"),
+    let (mut harness, dir) = window_with_teachers_lesson(
+        "lessons-hint-asking",
+        "asks.toml",
         "title = \"Asks\"\ngoal = \"G\"\n[[step]]\nsay = \"Start the server\"\ndone_when = \"listening\"\nhint = \"Click Listen\"\nhint_after_s = 0\nquestion = \"Which port?\"\nanswer = \"port\"\n",
-    )
-    .unwrap();
-    let mut harness = window(2, 10);
-    harness
-        .state_mut()
-        .set_lessons(LessonPanel::with_folder(Side::Server, &dir));
+    );
     harness.state_mut().lessons_mut().start("asks").unwrap();
     harness.run_steps(2);
     assert!(

@@ -50,16 +50,10 @@ fn the_packets_view_draws_the_selected_connection_and_exports_it() {
     );
     harness.state_mut().log_view.toggle_socket(SocketId(0));
     harness.run();
-    for drawn in [
-        "SYN seq 0",
-        "SYN,ACK seq 0 ack 1",
-        "ACK seq 1 ack 1",
-        "Connected, an event of this socket",
-    ] {
+    for drawn in test_support::kittest::HANDSHAKE_DRAWN {
         harness.get_by_label(drawn);
     }
-    let folder = std::env::temp_dir().join(format!("packets-view-{}", std::process::id()));
-    std::fs::create_dir_all(&folder).unwrap();
+    let folder = test_support::empty_folder("packets-view");
     let file = folder.join("socket0.pcapng");
     harness.state_mut().packets_view.export_path = file.display().to_string();
     harness.get_by_label("Export .pcapng").click();
@@ -80,5 +74,11 @@ fn the_packets_view_draws_the_selected_connection_and_exports_it() {
         String::from_utf8_lossy(&read.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&read.stdout).lines().count(), kept);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the user's payloads, readable by the user alone");
+    }
     let _ = std::fs::remove_dir_all(&folder);
 }
