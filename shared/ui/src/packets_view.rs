@@ -73,7 +73,8 @@ pub fn packets_ui(
         ui.weak(format!("{skipped} earlier rows not shown"));
     }
     let client = segments.first().map_or(0, |seen| seen.client.port());
-    egui::ScrollArea::vertical()
+    // Both ways: at its narrowest the diagram is wider than a half-screen window's view.
+    egui::ScrollArea::both()
         .id_salt("packets")
         .auto_shrink([false, true])
         .stick_to_bottom(true)
@@ -108,9 +109,16 @@ fn header_ui(ui: &mut egui::Ui, packets: &Packets) {
     });
 }
 
+/// The narrowest the diagram is drawn (the time, two lifelines and a label between them);
+/// narrower, it scrolls sideways.
+const MIN_DIAGRAM_WIDTH: f32 = 360.0;
+
 /// The two lifelines and a row each for `rows`.
 fn diagram_ui(ui: &mut egui::Ui, rows: &[Row<'_>], first: SystemTime, end: End, client: u16) {
-    let width = ui.available_width().max(320.0);
+    // The width one sees, not more: the view can be laid out wider than the window shows
+    // (a wide row above it), and the server's lifeline was drawn under the Lessons panel.
+    let visible = ui.clip_rect().right() - ui.cursor().left();
+    let width = ui.available_width().min(visible).max(MIN_DIAGRAM_WIDTH);
     let height = ROW * (rows.len() as f32 + 1.0);
     let (rect, _) = ui.allocate_exact_size(vec2(width, height), Sense::hover());
     let painter = ui.painter_at(rect);
