@@ -173,10 +173,12 @@ pub fn summary_ui(
     } else {
         format!(" · {} waiting for a handoff", waiting.len())
     };
-    ui.weak(format!(
+    let line = format!(
         "{name}: {} idle · {} connected{cap} · {} closed{handoffs}",
         rows.count(RowState::Idle),
         rows.count(RowState::Connected),
         rows.count(RowState::Closed),
-    ));
+    );
+    ui.add(egui::Label::new(egui::RichText::new(&line).weak()).truncate())
+        .on_hover_text(line);
 }

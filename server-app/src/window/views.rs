@@ -44,12 +44,13 @@ pub fn tabs_ui(
             "The selected connection's TCP segments (SYN, SYN-ACK, data, FIN, RST) beside its socket's events",
         );
         ui.separator();
+        ui.toggle_value(slow_animation, "Slow animation").on_hover_text(
+            "Draw each connection's way through the pipeline slower, and the connections of a burst one after another, so each can be followed (the sockets themselves are not slowed: that is the Slow motion setting)",
+        );
+        ui.separator();
+        // Last, in the room left: cut short on a narrow window, never drawn under a control
+        // (it was under Slow animation when that was pinned to the right).
         summary(ui);
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            ui.toggle_value(slow_animation, "Slow animation").on_hover_text(
-                "Draw each connection's way through the pipeline slower, and the connections of a burst one after another, so each can be followed (the sockets themselves are not slowed: that is the Slow motion setting)",
-            );
-        });
     });
     if naive && *view == View::Kernel {
         *view = View::Tiles;
