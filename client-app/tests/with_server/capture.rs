@@ -117,6 +117,22 @@ fn check_greet_close(lines: &[Value], from_client: &str, stderr: &str) {
     );
 }
 
+/// `client-app --headless --json --capture` opening `clients` sockets to `port`.
+fn capturing_clients(port: &str, clients: usize) -> App {
+    App::start(
+        client_binary(),
+        &[
+            "--headless",
+            "--port",
+            port,
+            "--connect",
+            &clients.to_string(),
+            "--json",
+            "--capture",
+        ],
+    )
+}
+
 #[test]
 fn a_connect_greet_close_is_each_sides_segments_in_order_tied_to_its_socket() {
     let mut server = App::start(
@@ -189,18 +205,7 @@ fn a_burst_against_naive_mode_shows_the_rsts_its_closed_listener_sends() {
     );
     let port = port_of(&naive.listening_address());
     let clients = 50;
-    let mut client = App::start(
-        client_binary(),
-        &[
-            "--headless",
-            "--port",
-            &port,
-            "--connect",
-            &clients.to_string(),
-            "--json",
-            "--capture",
-        ],
-    );
+    let mut client = capturing_clients(&port, clients);
     // Every socket is greeted or fails (refused, or reset when the listener closed with it
     // waiting); the one greeted stays until the client stops.
     let mut decided = std::collections::BTreeSet::new();
@@ -262,18 +267,7 @@ fn syns_a_full_queue_dropped_are_sent_again() {
     );
     let port = port_of(&server.listening_address());
     let clients = 5;
-    let mut client = App::start(
-        client_binary(),
-        &[
-            "--headless",
-            "--port",
-            &port,
-            "--connect",
-            &clients.to_string(),
-            "--json",
-            "--capture",
-        ],
-    );
+    let mut client = capturing_clients(&port, clients);
     let mut syns = 0;
     for _ in 0..100 {
         if syns > clients {

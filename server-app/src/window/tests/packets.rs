@@ -78,7 +78,10 @@ fn the_packets_view_draws_the_selected_connection_and_exports_it() {
     {
         use std::os::unix::fs::PermissionsExt as _;
         let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600, "the user's payloads, readable by the user alone");
+        assert_eq!(
+            mode, 0o600,
+            "the user's payloads, readable by the user alone"
+        );
     }
     let _ = std::fs::remove_dir_all(&folder);
 }
