@@ -25,7 +25,7 @@ const LINGER: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CaptureArgs {
     /// With --headless: print a `segment` line for every TCP segment of this program's
-    /// connections (SYN, SYN-ACK, data, FIN, RST …). Needs CAP_NET_RAW: root, or once
+    /// connections (SYN, SYN-ACK, data, FIN, RST and the rest). Needs CAP_NET_RAW: root, or once
     /// `sudo setcap cap_net_raw,cap_net_admin=eip $(command -v PROGRAM)`; without it the
     /// program says so and runs on.
     #[arg(long)]

@@ -59,9 +59,15 @@ pub fn packets_ui(
     };
     let segments = packets.of_socket(socket);
     if segments.is_empty() {
-        ui.weak(format!(
-            "No packets of socket {socket} yet: they are captured while Capture packets is on."
-        ));
+        ui.weak(if packets.is_capturing() {
+            format!(
+                "No packets tied to socket {socket} yet. A refused connect never has any: no connection was made (its SYN and RST are counted above, and Export writes them)."
+            )
+        } else {
+            format!(
+                "No packets of socket {socket} yet: they are captured while Capture packets is on."
+            )
+        });
         return;
     }
     let mut rows: Vec<Row<'_>> = segments.iter().map(|seen| Row::Segment(seen)).collect();
@@ -259,7 +265,7 @@ fn details(seen: &Seen) -> String {
     let segment = &seen.segment;
     // "to", not an arrow: the window's font has no arrow glyph and drew a box.
     let mut details = format!(
-        "{} to {}\n{} ({})\nflags {}\nseq {} (relative; {} on the wire)\nack {} (relative; {} on the wire)\nlength {} bytes\nwindow {} (the header's value; Wireshark shows it multiplied by the SYN's window scale)\nat {}",
+        "{} to {}\n{} ({})\nflags {}\nseq {} (relative; {} on the wire)\nack {} (relative; {} on the wire)\nlength {} bytes\nwindow {} (the header's value; after the handshake Wireshark shows it multiplied by the window scale the SYNs agreed)\nat {}",
         segment.source,
         segment.destination,
         if seen.from_client {
