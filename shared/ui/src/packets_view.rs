@@ -432,13 +432,15 @@ impl PacketsWindow {
         let mut switched = None;
         if self.open {
             let view = &mut self.view;
-            // Below the top bar, so its toggle (and Connect) stay in reach.
-            let top = ctx.content_rect().top() + 160.0;
+            // At the bottom right, over the log: the top bar's toggle and Connect, and the
+            // Sockets list a learner selects a row of, stay in reach.
+            let corner = ctx.content_rect().right_bottom() - egui::vec2(16.0, 16.0);
             egui::Window::new("Packets: the selected connection")
                 .open(&mut self.open)
-                .default_pos(egui::pos2(16.0, top))
-                .default_width(620.0)
-                .default_height(420.0)
+                .pivot(egui::Align2::RIGHT_BOTTOM)
+                .default_pos(corner)
+                .default_width(560.0)
+                .default_height(320.0)
                 .show(ctx, |ui| {
                     switched = view.ui(ui, packets, end, socket, steps);
                 });
