@@ -1,0 +1,440 @@
+//! A connected socket's task while it serves: the loop of reads, writes, commands and the
+//! handler's events, from its `connected` to the close.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use std::io;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::commands::CommandReceiver;
+use crate::commands::SocketCommand;
+use crate::error::PEER_CLOSED;
+use crate::guarded::Guarded;
+use crate::inbox::Inbox;
+use crate::status::{SocketState, SocketStatus};
+use crate::sync::lock;
+use crate::tls::transport::Transport;
+use crate::{Event, EventSender, Socket, SocketError, SocketHandler};
+
+use super::reports::{report_failed_writes, unreported};
+
+/// Why the loop ended.
+enum Ending {
+    /// We closed it: Close, a dropped handle, or shutdown.
+    ClosedHere,
+    /// The peer closed it or the connection broke.
+    Lost(SocketError),
+}
+
+/// A connected socket's task state while it serves.
+pub(super) struct Live {
+    /// The connected stream, plain or through TLS.
+    stream: Transport,
+    /// The buffers and flags the handler sees as `Me`.
+    socket: Socket,
+    /// The application's event methods, guarded against their panics.
+    handler: Guarded,
+    /// Where observations go.
+    events: EventSender,
+    /// Commands from the caller's handles.
+    commands: CommandReceiver,
+    /// The snapshot the caller reads.
+    status: Arc<Mutex<SocketStatus>>,
+    /// The peer, for errors.
+    remote: SocketAddr,
+    /// Where reads land.
+    inbox: Inbox,
+    /// The peer sent its FIN: nothing more to read, the loop ends once the queue is sent.
+    peer_closed: bool,
+    /// Whether a SendComplete is owed: something was queued and has not all gone yet.
+    sending: bool,
+    /// Every byte received.
+    received_total: u64,
+    /// Every byte sent.
+    sent_total: u64,
+    /// A server's idle timeout: close once nothing was sent or received for this long.
+    idle_timeout: Option<Duration>,
+    /// When the idle timeout runs out; pushed back on every byte sent or received. Only made
+    /// when there is an idle timeout: a timer is some 150 bytes a connection, and most have none.
+    idle: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Live {
+    /// A connected socket, before its handler's `connected` ran.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        stream: Transport,
+        socket: Socket,
+        handler: Guarded,
+        events: EventSender,
+        commands: CommandReceiver,
+        status: Arc<Mutex<SocketStatus>>,
+        remote: SocketAddr,
+        idle_timeout: Option<Duration>,
+    ) -> Self {
+        Self {
+            stream,
+            socket,
+            handler,
+            events,
+            commands,
+            status,
+            remote,
+            inbox: Inbox::new(),
+            peer_closed: false,
+            sending: false,
+            received_total: 0,
+            sent_total: 0,
+            idle_timeout,
+            idle: idle_timeout.map(|timeout| Box::pin(tokio::time::sleep(timeout))),
+        }
+    }
+
+    /// The handler's `connected`, then [`Self::serve`] until the socket is closed here, by the
+    /// peer or by `cancel` (shutdown), then the close: flushes what the OS takes and says
+    /// goodbye (closed here), or runs the handler's Error (lost); then Closed, after the socket
+    /// left ActiveConnections ([`Self::close`]). A plain function returning an `async move`
+    /// block rather than an `async fn`, whose arguments would each be kept twice in the task
+    /// (once as given, once as the body's own copy): a Live is some 450 bytes.
+    #[allow(clippy::manual_async_fn)]
+    pub(super) fn run(
+        mut self,
+        on_closed: Box<dyn FnOnce() + Send>,
+        cancel: CancellationToken,
+    ) -> impl Future<Output = ()> + Send {
+        async move {
+            tracing::debug!(socket = self.socket.id().0, remote = %self.remote, "connected");
+            self.handler.connected(&mut self.socket);
+            // Shutdown is watched once for the whole loop rather than in every turn's select:
+            // registering with the shared token each turn cost more than the turn's own work.
+            let ending = tokio::select! {
+                biased;
+                () = cancel.cancelled() => Ending::ClosedHere,
+                ending = self.serve() => ending,
+            };
+            // The close runs here, on the state in place, rather than in a future of its own
+            // that would hold a second copy of it: the task is as large as its largest state,
+            // and with that copy the close's state was the largest. Not boxed either: only
+            // saying goodbye waits on the network, and that part is boxed; the rest runs at
+            // once, and the last events' send is small. (A box for the close, an allocation
+            // and a copy of the state into it at every close, was a measurable part of each
+            // short connection's cost.)
+            //
+            // Not connected any more from here on, so the handler's Error sees a closed socket.
+            self.socket.set_disconnected();
+            lock(&self.status).state = SocketState::Closed;
+            if matches!(ending, Ending::ClosedHere) {
+                Box::pin(self.say_goodbye()).await;
+            }
+            let (events, parcel) = self.close(ending, on_closed);
+            events.send_all(parcel).await;
+        }
+    }
+
+    /// One turn after another: report refused writes, owe SendComplete, then wait for a
+    /// command, write room or data, until the socket is closed here or by the peer.
+    async fn serve(&mut self) -> Ending {
+        loop {
+            report_failed_writes(
+                &mut self.socket,
+                &mut self.handler,
+                &self.events,
+                &self.status,
+            )
+            .await;
+            self.publish();
+            if self.socket.close_requested() {
+                return Ending::ClosedHere;
+            }
+            let pending = self.socket.pending_write();
+            self.sending |= pending.is_some();
+            if pending.is_none() && self.sending {
+                self.complete_send(false).await;
+                continue;
+            }
+            if self.peer_closed && pending.is_none() {
+                return Ending::Lost(SocketError::LostConnection {
+                    peer: self.remote,
+                    reason: PEER_CLOSED.into(),
+                    cause: None,
+                });
+            }
+            let can_read =
+                !self.peer_closed && self.socket.bytes_available() < self.socket.receive_limit();
+            // A TLS session may have records of its own to send with nothing queued.
+            let must_write = pending.is_some() || self.stream.wants_write();
+            let step = tokio::select! {
+                biased;
+                command = self.commands.recv() => {
+                    self.obey(command);
+                    Ok(())
+                }
+                ready = self.stream.writable(), if must_write => match pending.as_deref() {
+                    Some(pending) => {
+                        let written = ready.and_then(|()| self.stream.try_write(pending));
+                        self.wrote(written).await
+                    }
+                    None => ready
+                        .and_then(|()| self.stream.flush())
+                        .map_err(|e| Ending::Lost(SocketError::from_stream(e, self.remote))),
+                },
+                ready = self.stream.readable(), if can_read => {
+                    let read = ready.and_then(|()| self.inbox.read(&mut self.stream));
+                    self.received(read).await
+                }
+                () = expired(self.idle.as_mut()), if self.idle.is_some() => {
+                    Err(Ending::Lost(SocketError::IdleTimedOut {
+                        peer: self.remote,
+                        seconds: self.idle_timeout.map_or(0, |t| t.as_secs()),
+                    }))
+                }
+            };
+            if let Err(ending) = step {
+                return ending;
+            }
+        }
+    }
+
+    /// A caller's command: queue a write (a refusal is reported on the next turn, like one
+    /// inside a handler) or close.
+    fn obey(&mut self, command: Option<SocketCommand>) {
+        match command {
+            Some(SocketCommand::Write(data)) => {
+                let _ = self.socket.write(data);
+            }
+            Some(SocketCommand::Disconnect) => self.socket.disconnect(),
+            Some(SocketCommand::Purge) => {
+                self.socket.purge();
+            }
+            Some(SocketCommand::Close) | None => self.socket.close(),
+        }
+    }
+
+    /// Some bytes went out: SendProgress (the handler may cancel the rest), and SendComplete
+    /// with it as one parcel when this step finished or cancelled the send.
+    async fn wrote(&mut self, written: io::Result<usize>) -> Result<(), Ending> {
+        let count = match written {
+            Ok(count) => count,
+            // The readiness was spurious; wait again.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) => return Err(Ending::Lost(SocketError::from_stream(e, self.remote))),
+        };
+        self.stir();
+        self.socket.sent(count);
+        self.sent_total += count as u64;
+        self.publish();
+        let left = self.socket.bytes_left_to_send() as u64;
+        let id = self.socket.id();
+        let progress = Event::SendProgress {
+            socket: id,
+            sent: count as u64,
+            left,
+        };
+        let cancelled = self
+            .handler
+            .send_progress(&mut self.socket, count as u64, left)
+            && left > 0;
+        if cancelled {
+            self.socket.purge();
+            self.publish();
+        }
+        // A handler that closes in the last SendProgress still gets its SendComplete:
+        // everything did go out.
+        let done = self.socket.pending_write().is_none();
+        if cancelled || done {
+            self.sending = false;
+            self.events
+                .send_pair(
+                    progress,
+                    Event::SendComplete {
+                        socket: id,
+                        user_aborted: cancelled,
+                    },
+                )
+                .await;
+            self.handler.send_complete(&mut self.socket, cancelled);
+        } else {
+            self.events.send(progress).await;
+        }
+        Ok(())
+    }
+
+    /// Everything queued went out since the last SendProgress (or was dropped): SendComplete.
+    async fn complete_send(&mut self, user_aborted: bool) {
+        self.sending = false;
+        self.events
+            .send(Event::SendComplete {
+                socket: self.socket.id(),
+                user_aborted,
+            })
+            .await;
+        self.handler.send_complete(&mut self.socket, user_aborted);
+    }
+
+    /// A read finished: Data, then the handler's DataAvailable; an empty read is the peer's FIN.
+    async fn received(&mut self, read: io::Result<Option<bytes::Bytes>>) -> Result<(), Ending> {
+        match read {
+            Ok(None) => {}
+            Ok(Some(data)) if data.is_empty() => {
+                self.peer_closed = true;
+                self.socket.set_peer_closed();
+                // What the handler writes now (a reply to a last line without its newline)
+                // goes out before the loop ends the socket.
+                self.handler.end_of_file(&mut self.socket);
+                self.notes().await;
+            }
+            Ok(Some(data)) => {
+                self.stir();
+                self.received_total += data.len() as u64;
+                let event = Event::data(self.socket.id(), &data);
+                self.socket.receive(data);
+                self.publish();
+                self.events.send(event).await;
+                deliver(&mut self.handler, &mut self.socket);
+                self.notes().await;
+            }
+            Err(e) => return Err(Ending::Lost(SocketError::from_stream(e, self.remote))),
+        }
+        Ok(())
+    }
+
+    /// Sends what the handler noted ([`crate::Socket::note`]) as Note events.
+    async fn notes(&mut self) {
+        for text in self.socket.take_notes() {
+            self.events
+                .send(Event::Note {
+                    socket: self.socket.id(),
+                    text,
+                })
+                .await;
+        }
+    }
+
+    /// Something was sent or received: the idle timeout starts again.
+    fn stir(&mut self) {
+        if let (Some(timeout), Some(idle)) = (self.idle_timeout, self.idle.as_mut()) {
+            idle.as_mut().reset(tokio::time::Instant::now() + timeout);
+        }
+    }
+
+    /// Copies the counters into the caller's snapshot.
+    fn publish(&self) {
+        publish(
+            &self.status,
+            &self.socket,
+            self.received_total,
+            self.sent_total,
+        );
+    }
+
+    /// Closed here: hands the OS what it takes at once of the queue, then says goodbye with a
+    /// FIN (after a TLS close_notify).
+    async fn say_goodbye(&mut self) {
+        while let Some(pending) = self.socket.next_to_send() {
+            match self.stream.try_write(pending) {
+                Ok(count) if count > 0 => self.socket.sent(count),
+                _ => break,
+            }
+        }
+        self.stream.shutdown().await;
+    }
+
+    /// The rest of the close, none of which waits: the handler's Error (a Disconnect, or the
+    /// lost connection), the stream closed, the final counters, the socket forgotten
+    /// (`on_closed`), the handler's Closed; then what is left to say, ending with Closed.
+    fn close(
+        self,
+        ending: Ending,
+        on_closed: Box<dyn FnOnce() + Send>,
+    ) -> (EventSender, impl Iterator<Item = Event> + Send + use<>) {
+        let Self {
+            stream,
+            mut socket,
+            mut handler,
+            events,
+            status,
+            remote,
+            received_total,
+            sent_total,
+            ..
+        } = self;
+        let id = socket.id();
+        let error = match ending {
+            Ending::ClosedHere => {
+                tracing::debug!(socket = id.0, "closed here");
+                // Xojo's Disconnect: the close is reported as a lost connection too.
+                socket
+                    .disconnect_requested()
+                    .then(|| SocketError::LostConnection {
+                        peer: remote,
+                        reason: "disconnected by this program".into(),
+                        cause: None,
+                    })
+            }
+            Ending::Lost(error) => {
+                tracing::debug!(socket = id.0, %error, "connection lost");
+                lock(&status).last_error_code = Some(error.code());
+                Some(error)
+            }
+        };
+        let error = error.map(|error| {
+            socket.set_error(&error);
+            handler.error(&mut socket, &error);
+            // Reported with Closed, as one parcel.
+            Event::Error {
+                socket: Some(id),
+                error,
+            }
+        });
+        drop(stream);
+        {
+            let mut status = lock(&status);
+            status.last_error_code = socket.last_error_code();
+            status.bytes_received = received_total;
+            status.bytes_sent = sent_total;
+            status.bytes_left_to_send = 0;
+        }
+        on_closed();
+        handler.closed(&mut socket);
+        // Any write the handler's Error or Closed tried (refused: the socket is closed), and
+        // a panic of either, reported with Closed as one parcel.
+        let parcel = error
+            .into_iter()
+            .chain(unreported(&mut socket))
+            .chain([Event::Closed { socket: id }]);
+        (events, parcel)
+    }
+}
+
+/// Waits for the idle timer, or for ever when there is none (its branch is disabled then).
+async fn expired(idle: Option<&mut std::pin::Pin<Box<tokio::time::Sleep>>>) {
+    match idle {
+        Some(idle) => idle.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Copies the socket's counters into the caller's snapshot. Called before each event that
+/// announces a change, so whoever reacts to the event reads the new numbers.
+fn publish(status: &Mutex<SocketStatus>, socket: &Socket, received_total: u64, sent_total: u64) {
+    let mut status = lock(status);
+    status.bytes_available = socket.bytes_available();
+    status.bytes_left_to_send = socket.bytes_left_to_send();
+    status.bytes_received = received_total;
+    status.bytes_sent = sent_total;
+}
+
+/// Fires DataAvailable, and again while the handler keeps taking bytes and some remain: a
+/// handler that reads one message at a time (`read(n)`) then sees every message in the buffer,
+/// even when no more data arrives. Ends when the buffer is empty or a call takes nothing.
+fn deliver(handler: &mut dyn SocketHandler, socket: &mut Socket) {
+    let mut before = socket.bytes_available();
+    handler.data_available(socket);
+    while (1..before).contains(&socket.bytes_available()) && !socket.close_requested() {
+        before = socket.bytes_available();
+        handler.data_available(socket);
+    }
+}
