@@ -2,7 +2,8 @@
 //!
 //! # Layout
 //! - `first_run`: a newcomer's first minute, both windows in kittest harnesses.
-//! - `lab`, `lessons`: every shipped lesson done end to end in both windows.
+//! - `lab`, `lessons`: every shipped lesson done end to end in both windows; `used_session`:
+//!   lessons reset midway and started right after another.
 //! - `headless`, `tls`: each app's headless binary talking to the other's over loopback.
 //! - `capture`: both headless apps' `--capture` lines, each side of the same connections.
 //!
@@ -18,6 +19,7 @@ mod headless;
 mod lab;
 mod lessons;
 mod tls;
+mod used_session;
 
 use std::path::PathBuf;
 
