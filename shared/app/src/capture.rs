@@ -76,7 +76,7 @@ impl HeadlessCapture {
         }
     }
 
-    /// Waits for the next captured segment, at most [`TICK`], and takes it (a held segment
+    /// Waits for the next captured segment, at most `TICK`, and takes it (a held segment
     /// whose time is up is made ready as well); then [`HeadlessCapture::print`] prints them.
     pub async fn next(&mut self) {
         let segment = tokio::time::timeout(TICK, self.capture.segments().recv_async()).await;
@@ -107,7 +107,7 @@ impl HeadlessCapture {
         printer.flush();
     }
 
-    /// The program is stopping: waits (at most [`LINGER`]) for its connections' last
+    /// The program is stopping: waits (at most `LINGER`) for its connections' last
     /// segments, prints everything still held, and stops the capture, its file made whole
     /// (a file that could not be written is said on stderr).
     pub async fn finish<W: std::io::Write>(mut self, printer: &mut Printer<W>, program: &str) {

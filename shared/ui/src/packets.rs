@@ -118,7 +118,7 @@ impl Packets {
         self.problem.as_deref()
     }
 
-    /// Takes the segments captured since the last frame (at most [`FRAME_SEGMENTS`]).
+    /// Takes the segments captured since the last frame (at most `FRAME_SEGMENTS`).
     pub fn take(&mut self) {
         let now = Instant::now();
         let mut seen = Vec::new();
