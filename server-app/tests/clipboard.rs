@@ -85,6 +85,17 @@ fn x_server() -> Option<(Running, String)> {
     Some((server, format!(":{number}")))
 }
 
+/// Whether the X server of `display` answers a client (xclip says "Can't open display" when
+/// it does not).
+fn answers(display: &str) -> bool {
+    Command::new("xclip")
+        .args(["-o", "-selection", "clipboard"])
+        .env("DISPLAY", display)
+        .stdin(Stdio::null())
+        .output()
+        .is_ok_and(|output| !String::from_utf8_lossy(&output.stderr).contains("open display"))
+}
+
 /// What the clipboard of `display` holds, when something does.
 fn clipboard(display: &str) -> Option<String> {
     let output = Command::new("xclip")
@@ -179,6 +190,12 @@ impl Desktop {
         };
         let home = std::env::temp_dir().join(format!("clipboard-{button}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&home);
+        // The window starts once the X server answers: started before, under a full test
+        // run's load, it could not open its connection and ended at once.
+        assert!(
+            within_patience(|| answers(&display).then_some(())).is_some(),
+            "the X server on {display} never answered"
+        );
         assert_eq!(clipboard(&display), None, "the clipboard starts empty");
         let app = window(&display, &home, button, args);
         Some(Self {
