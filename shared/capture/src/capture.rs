@@ -116,9 +116,7 @@ impl Drop for Capture {
 
 #[cfg(target_os = "linux")]
 mod platform {
-    use std::fs::OpenOptions;
     use std::io::BufWriter;
-    use std::os::unix::fs::OpenOptionsExt;
     use std::path::Path;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -191,13 +189,8 @@ mod platform {
             path: named.clone(),
             source,
         };
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(failed)?;
+        // Private, and never through a link another user planted at the name.
+        let file = serversocket::private_files::open_private_from_start(path).map_err(failed)?;
         let writer = PcapngWriter::new(BufWriter::new(file)).map_err(failed)?;
         Ok((named, writer))
     }

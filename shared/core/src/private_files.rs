@@ -181,6 +181,40 @@ pub fn open_private_append(path: &Path) -> io::Result<fs::File> {
     options.open(path)
 }
 
+/// Opens `path` to write it from its start (a capture written as it happens, too long to
+/// make whole beside it first): made 0600 when new, never through a symlink, and emptied only
+/// once it is known to be this user's own file, so a link or a file another user planted at
+/// the name (in a shared folder such as /tmp) is refused, not written into.
+///
+/// # Errors
+/// A symlink or another user's file at `path`, or the file cannot be opened or emptied.
+pub fn open_private_from_start(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed());
+    }
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if file.metadata()?.uid() != rustix::process::geteuid().as_raw() {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} belongs to another user: not written (choose another name)",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    file.set_len(0)?;
+    Ok(file)
+}
+
 /// Makes `path` as a new file readable by this user only (0600); fails if anything, a symlink
 /// included, is there already.
 ///
@@ -279,6 +313,30 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
+
+    /// A file written from its start is emptied and private when it is ours; a symlink at its
+    /// name is refused and its target left as it was.
+    #[test]
+    fn a_file_written_from_its_start_is_ours_and_never_a_link() {
+        let folder = scratch("from-start");
+        fs::create_dir_all(&folder).expect("folder");
+        let path = folder.join("capture.pcapng");
+        fs::write(&path, b"old contents").expect("written");
+        let file = open_private_from_start(&path).expect("our own file");
+        drop(file);
+        assert_eq!(fs::read(&path).expect("read"), b"");
+        let victim = folder.join("victim");
+        fs::write(&victim, b"keep me").expect("written");
+        let link = folder.join("link.pcapng");
+        std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+        assert!(open_private_from_start(&link).is_err(), "a link is refused");
+        assert_eq!(fs::read(&victim).expect("read"), b"keep me");
+        let new = folder.join("new.pcapng");
+        drop(open_private_from_start(&new).expect("made"));
+        let mode = fs::metadata(&new).expect("metadata").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        fs::remove_dir_all(&folder).expect("clean up");
+    }
 
     fn scratch(name: &str) -> PathBuf {
         let folder = std::env::temp_dir().join(format!(
