@@ -24,7 +24,6 @@ use serversocket_app::diagnostics::LevelSwitch;
 use serversocket_lessons::{Settings as LessonSettings, Side as LessonSide};
 use serversocket_report::Role;
 use serversocket_ui::lesson_panel::SavedLesson;
-use serversocket_ui::native::Side;
 use serversocket_ui::shell::{self, AppWindow, LessonArgs, Shell};
 use serversocket_ui::stream_view::StreamWindow;
 use serversocket_ui::{EventLog, LogView, RepaintOnEvent, RowState, SendBox, Timeline};
@@ -136,10 +135,21 @@ impl ClientWindow {
 
 impl AppWindow for ClientWindow {
     type Settings = ClientSettings;
-    const APP_NAME: &'static str = "serversocket-client";
-    const TITLE: &'static str = "ServerSocket — client";
+    type Args = Args;
     const SIDE: LessonSide = LessonSide::Client;
-    const PLACE: Side = Side::Right;
+
+    fn from_args(remembered: Option<ClientSettings>, args: &Args) -> Result<Self, SocketError> {
+        let mut window = ClientWindow::new(ClientSettings::from_args(remembered, args))?;
+        window.tls = tls_setting::TlsSetting::new(&window.settings.tls, &args.tls);
+        Ok(window)
+    }
+
+    fn lesson_args(args: &Args) -> LessonArgs {
+        LessonArgs {
+            folder: args.lessons.clone(),
+            lesson: args.lesson.clone(),
+        }
+    }
 
     fn shell(&self) -> &Shell {
         &self.shell
@@ -173,18 +183,7 @@ impl AppWindow for ClientWindow {
     }
 }
 
-/// Opens the window; settings come from the last run, and command-line flags that differ
-/// from their defaults override them.
+/// Opens the window (see [`shell::run`]).
 pub fn run(args: &Args, trace_level: LevelSwitch) -> anyhow::Result<()> {
-    let args = args.clone();
-    let lessons = LessonArgs {
-        folder: args.lessons.clone(),
-        lesson: args.lesson.clone(),
-    };
-    shell::run(trace_level, lessons, move |remembered| {
-        let mut window = ClientWindow::new(ClientSettings::from_args(remembered, &args))?;
-        window.tls = tls_setting::TlsSetting::new(&window.settings.tls, &args.tls);
-        Ok(window)
-    })
-    .map_err(anyhow::Error::msg)
+    shell::run::<ClientWindow>(args, trace_level).map_err(anyhow::Error::msg)
 }

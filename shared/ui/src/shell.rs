@@ -65,14 +65,23 @@ impl Shell {
 pub trait AppWindow: Sized + 'static {
     /// What the user set, remembered between runs.
     type Settings: Serialize + DeserializeOwned;
-    /// The app's name, which names its saved settings.
-    const APP_NAME: &'static str;
-    /// The window's title.
-    const TITLE: &'static str;
-    /// Which window this is, for lessons and the other window.
+    /// The app's command line.
+    type Args: Clone + 'static;
+    /// Which window this is: it names the app's saved settings and the window's title, says
+    /// where the window opens on a wide screen, and which lesson steps are its own.
     const SIDE: Side;
-    /// Where the window opens on a wide screen.
-    const PLACE: native::Side;
+
+    /// The window for the settings remembered from the last run, with the command-line flags
+    /// that differ from their defaults over them.
+    ///
+    /// # Errors
+    /// When the window's sockets cannot start (no runtime).
+    fn from_args(
+        remembered: Option<Self::Settings>,
+        args: &Self::Args,
+    ) -> Result<Self, SocketError>;
+    /// What the command line says about lessons.
+    fn lesson_args(args: &Self::Args) -> LessonArgs;
 
     /// The shell of this window.
     fn shell(&self) -> &Shell;
@@ -126,19 +135,29 @@ pub struct LessonArgs {
     pub lesson: Option<String>,
 }
 
-/// Opens the window `build` makes from the settings remembered from the last run, as the app
-/// does: its Lessons panel and its button follow the other app through the shared folder, and
-/// the Developer menu switches `trace_level`.
+/// Opens the window as the app does, from the settings remembered from the last run and the
+/// command line: its Lessons panel and its button follow the other app through the shared
+/// folder, and the Developer menu switches `trace_level`.
 ///
 /// # Errors
-/// When the window cannot open (no display, no GL) or `build` fails.
-pub fn run<W: AppWindow>(
-    trace_level: LevelSwitch,
-    lessons: LessonArgs,
-    build: impl FnOnce(Option<W::Settings>) -> Result<W, SocketError> + 'static,
-) -> Result<(), String> {
-    open_window(W::APP_NAME, W::TITLE, W::PLACE, move |remembered| {
-        let mut window = build(remembered)?;
+/// When the window cannot open (no display, no GL) or its sockets cannot start.
+pub fn run<W: AppWindow>(args: &W::Args, trace_level: LevelSwitch) -> Result<(), String> {
+    let lessons = W::lesson_args(args);
+    let args = args.clone();
+    let (app_name, title, place) = match W::SIDE {
+        Side::Server => (
+            "serversocket-server",
+            "ServerSocket — server",
+            native::Side::Left,
+        ),
+        Side::Client => (
+            "serversocket-client",
+            "ServerSocket — client",
+            native::Side::Right,
+        ),
+    };
+    open_window(app_name, title, place, move |remembered| {
+        let mut window = W::from_args(remembered, &args)?;
         let saved = window.remembered_lesson().clone();
         *window.shell_mut() = Shell {
             lessons: LessonPanel::for_app(
