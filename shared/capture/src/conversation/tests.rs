@@ -14,14 +14,7 @@ const SERVER_PORT: u16 = 2002;
 const CLIENT_PORT: u16 = 46116;
 
 /// A segment from the client (`from_client`) or the server, made by `build`.
-fn segment(
-    from_client: bool,
-    seq: u32,
-    build: impl FnOnce(
-        etherparse::PacketBuilderStep<etherparse::TcpHeader>,
-    ) -> etherparse::PacketBuilderStep<etherparse::TcpHeader>,
-    payload: &[u8],
-) -> Segment {
+fn segment(from_client: bool, seq: u32, build: Flags, payload: &[u8]) -> Segment {
     let (source, destination) = if from_client {
         (CLIENT_PORT, SERVER_PORT)
     } else {
@@ -34,6 +27,55 @@ fn segment(
     Segment::parse(&packet, SystemTime::now()).expect("a segment")
 }
 
+/// One end's conversations, fed segments all at one moment, and what they let out so far.
+struct Talk {
+    conversations: Conversations,
+    out: Vec<Seen>,
+    now: Instant,
+}
+
+/// How a test builds a segment's TCP flags and numbers.
+type Flags = fn(
+    etherparse::PacketBuilderStep<etherparse::TcpHeader>,
+) -> etherparse::PacketBuilderStep<etherparse::TcpHeader>;
+
+impl Talk {
+    fn at(end: End) -> Self {
+        Self {
+            conversations: Conversations::new(end, SERVER_PORT),
+            out: Vec::new(),
+            now: Instant::now(),
+        }
+    }
+
+    /// The client's end sends a segment numbered `seq`, with `flags` and `payload`.
+    fn client_sends(&mut self, seq: u32, flags: Flags, payload: &[u8]) {
+        let segment = segment(true, seq, flags, payload);
+        self.conversations.add(segment, self.now, &mut self.out);
+    }
+
+    /// The server's end sends a segment numbered `seq`, with `flags` and `payload`.
+    fn server_sends(&mut self, seq: u32, flags: Flags, payload: &[u8]) {
+        let segment = segment(false, seq, flags, payload);
+        self.conversations.add(segment, self.now, &mut self.out);
+    }
+
+    fn tie(&mut self, local: SocketAddr, remote: SocketAddr, socket: SocketId) {
+        self.conversations.tie(local, remote, socket, &mut self.out);
+    }
+
+    /// What was let out: each segment's direction, flags, relative numbers and socket.
+    fn shown(&self) -> Vec<(Direction, String, u32, u32, Option<SocketId>)> {
+        self.out
+            .iter()
+            .map(|seen| {
+                let flags = seen.segment.flags.to_string();
+                (seen.direction, flags, seen.seq, seen.ack, seen.socket)
+            })
+            .collect()
+    }
+}
+
 fn addresses() -> (SocketAddr, SocketAddr) {
     (
         SocketAddr::from((CLIENT, CLIENT_PORT)),
@@ -43,142 +85,90 @@ fn addresses() -> (SocketAddr, SocketAddr) {
 
 #[test]
 fn the_handshake_waits_for_connected_then_carries_the_socket() {
-    let mut server = Conversations::new(End::Server, SERVER_PORT);
-    let mut out = Vec::new();
-    let now = Instant::now();
-    server.add(
-        segment(true, 5000, etherparse::PacketBuilderStep::syn, &[]),
-        now,
-        &mut out,
-    );
-    server.add(
-        segment(false, 9000, |t| t.syn().ack(5001), &[]),
-        now,
-        &mut out,
-    );
-    server.add(segment(true, 5001, |t| t.ack(9001), &[]), now, &mut out);
-    assert!(out.is_empty(), "held until the socket is known");
+    let mut server = Talk::at(End::Server);
+    server.client_sends(5000, etherparse::PacketBuilderStep::syn, &[]);
+    server.server_sends(9000, |t| t.syn().ack(5001), &[]);
+    server.client_sends(5001, |t| t.ack(9001), &[]);
+    assert!(server.out.is_empty(), "held until the socket is known");
     let (client, local) = addresses();
     // A dual-stack listener names its IPv4 client as an IPv4-mapped IPv6 address.
     let mapped = SocketAddr::new(
         IpAddr::V6(Ipv4Addr::LOCALHOST.to_ipv6_mapped()),
         CLIENT_PORT,
     );
-    server.tie(local, mapped, SocketId(3), &mut out);
-    server.add(
-        segment(false, 9001, |t| t.ack(5001).psh(), b"hello"),
-        now,
-        &mut out,
-    );
-    let shown: Vec<_> = out
-        .iter()
-        .map(|seen| {
-            (
-                seen.direction,
-                seen.segment.flags.to_string(),
-                seen.seq,
-                seen.ack,
-                seen.socket,
-                seen.client,
-            )
-        })
-        .collect();
+    server.tie(local, mapped, SocketId(3));
+    server.server_sends(9001, |t| t.ack(5001).psh(), b"hello");
     let socket = Some(SocketId(3));
     assert_eq!(
-        shown,
+        server.shown(),
         [
-            (Direction::In, "SYN".to_owned(), 0, 0, socket, client),
-            (Direction::Out, "SYN,ACK".to_owned(), 0, 1, socket, client),
-            (Direction::In, "ACK".to_owned(), 1, 1, socket, client),
-            (Direction::Out, "ACK,PSH".to_owned(), 1, 1, socket, client),
+            (Direction::In, "SYN".to_owned(), 0, 0, socket),
+            (Direction::Out, "SYN,ACK".to_owned(), 0, 1, socket),
+            (Direction::In, "ACK".to_owned(), 1, 1, socket),
+            (Direction::Out, "ACK,PSH".to_owned(), 1, 1, socket),
         ]
+    );
+    assert!(
+        server.out.iter().all(|seen| seen.client == client),
+        "each is named by the client's IPv4 address"
     );
 }
 
 #[test]
 fn a_refused_connect_goes_on_without_a_socket_after_the_hold() {
-    let mut client = Conversations::new(End::Client, SERVER_PORT);
-    let mut out = Vec::new();
-    let now = Instant::now();
-    client.add(
-        segment(true, 7, etherparse::PacketBuilderStep::syn, &[]),
-        now,
-        &mut out,
-    );
-    client.add(segment(false, 0, |t| t.ack(8).rst(), &[]), now, &mut out);
-    client.release_overdue(now, &mut out);
-    assert!(out.is_empty());
-    client.release_overdue(now + HOLD, &mut out);
-    let shown: Vec<_> = out
-        .iter()
-        .map(|seen| {
-            (
-                seen.direction,
-                seen.segment.flags.to_string(),
-                seen.seq,
-                seen.ack,
-                seen.socket,
-            )
-        })
-        .collect();
+    let mut client = Talk::at(End::Client);
+    client.client_sends(7, etherparse::PacketBuilderStep::syn, &[]);
+    client.server_sends(0, |t| t.ack(8).rst(), &[]);
+    let now = client.now;
+    client.conversations.release_overdue(now, &mut client.out);
+    assert!(client.out.is_empty());
+    client
+        .conversations
+        .release_overdue(now + HOLD, &mut client.out);
     assert_eq!(
-        shown,
+        client.shown(),
         [
             (Direction::Out, "SYN".to_owned(), 0, 0, None),
             (Direction::In, "ACK,RST".to_owned(), 0, 1, None),
         ]
     );
-    assert_eq!(client.tally().resets, 1);
-    assert!(client.settled());
+    assert_eq!(client.conversations.tally().resets, 1);
+    assert!(client.conversations.settled());
 }
 
 #[test]
 fn a_syn_sent_again_is_counted_and_a_new_syn_starts_a_new_connection() {
-    let mut server = Conversations::new(End::Server, SERVER_PORT);
-    let mut out = Vec::new();
-    let now = Instant::now();
-    server.add(
-        segment(true, 7, etherparse::PacketBuilderStep::syn, &[]),
-        now,
-        &mut out,
-    );
-    server.add(
-        segment(true, 7, etherparse::PacketBuilderStep::syn, &[]),
-        now,
-        &mut out,
-    );
-    assert_eq!(server.tally().syn_retransmits, 1);
-    server.add(
-        segment(true, 70, etherparse::PacketBuilderStep::syn, &[]),
-        now,
-        &mut out,
-    );
-    assert_eq!(server.tally().syn_retransmits, 1);
-    server.release_all(&mut out);
+    let mut server = Talk::at(End::Server);
+    server.client_sends(7, etherparse::PacketBuilderStep::syn, &[]);
+    server.client_sends(7, etherparse::PacketBuilderStep::syn, &[]);
+    assert_eq!(server.conversations.tally().syn_retransmits, 1);
+    server.client_sends(70, etherparse::PacketBuilderStep::syn, &[]);
+    assert_eq!(server.conversations.tally().syn_retransmits, 1);
+    server.conversations.release_all(&mut server.out);
     assert_eq!(
-        out.iter()
+        server
+            .out
+            .iter()
             .map(|seen| seen.retransmitted_syn)
             .collect::<Vec<_>>(),
         [false, true, false]
     );
     assert_eq!(
-        out.iter().map(|seen| seen.seq).collect::<Vec<_>>(),
+        server.out.iter().map(|seen| seen.seq).collect::<Vec<_>>(),
         [0, 0, 0]
     );
 }
 
 #[test]
 fn a_connection_settles_after_both_fins_and_the_last_ack() {
-    let mut server = Conversations::new(End::Server, SERVER_PORT);
-    let mut out = Vec::new();
-    let now = Instant::now();
+    let mut server = Talk::at(End::Server);
     let (client, local) = addresses();
-    server.tie(local, client, SocketId(0), &mut out);
-    server.add(segment(true, 1, |t| t.ack(1).fin(), &[]), now, &mut out);
-    assert!(!server.settled());
-    server.add(segment(false, 1, |t| t.ack(2).fin(), &[]), now, &mut out);
-    assert!(!server.settled());
-    server.add(segment(true, 2, |t| t.ack(2), &[]), now, &mut out);
-    assert!(server.settled());
-    assert_eq!(out.len(), 3);
+    server.tie(local, client, SocketId(0));
+    server.client_sends(1, |t| t.ack(1).fin(), &[]);
+    assert!(!server.conversations.settled());
+    server.server_sends(1, |t| t.ack(2).fin(), &[]);
+    assert!(!server.conversations.settled());
+    server.client_sends(2, |t| t.ack(2), &[]);
+    assert!(server.conversations.settled());
+    assert_eq!(server.out.len(), 3);
 }
