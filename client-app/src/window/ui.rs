@@ -8,6 +8,7 @@ use serversocket::TcpSocket;
 use serversocket::bounds::IN_FLIGHT_CEILING;
 use serversocket_ui::field::labelled;
 use serversocket_ui::lesson_panel::mark;
+use serversocket_ui::packets_view::Selected;
 use serversocket_ui::shell::AppWindow;
 use serversocket_ui::theme;
 use serversocket_ui::{RowAction, RowState, SendAction, shortcuts, socket_table_ui};
@@ -53,13 +54,13 @@ impl ClientWindow {
             &self.packets,
         );
         self.stream.show(ui.ctx(), &self.client.runtime);
-        if let Some(on) = self.packets_window.show(
-            ui.ctx(),
-            &self.packets,
-            serversocket_capture::End::Client,
-            self.log_view.socket_filter,
-            self.log_view.sequence().steps(),
-        ) {
+        let selected = Selected {
+            packets: &self.packets,
+            end: serversocket_capture::End::Client,
+            socket: self.log_view.socket_filter,
+            steps: self.log_view.sequence().steps(),
+        };
+        if let Some(on) = self.packets_window.show(ui.ctx(), selected) {
             self.switch_capture(on);
         }
         // After the Stream view took its news, so a step it ends shows in this frame.

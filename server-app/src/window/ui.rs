@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use serversocket_ui::lesson_panel::mark;
+use serversocket_ui::packets_view::Selected;
 use serversocket_ui::shell::AppWindow;
 use serversocket_ui::{RowAction, RowState, shortcuts, socket_table_ui};
 
@@ -109,15 +110,13 @@ impl ServerWindow {
             views::View::Timeline => self.timeline.contents_ui(ui, Instant::now()),
             views::View::Kernel => kernel_view::ui(ui, &self.server.kernel, &self.server.socket),
             views::View::Packets => {
-                let socket = self.log_view.socket_filter;
-                let steps = self.log_view.sequence().steps();
-                if let Some(on) = self.packets_view.ui(
-                    ui,
-                    &self.packets,
-                    serversocket_capture::End::Server,
-                    socket,
-                    steps,
-                ) {
+                let selected = Selected {
+                    packets: &self.packets,
+                    end: serversocket_capture::End::Server,
+                    socket: self.log_view.socket_filter,
+                    steps: self.log_view.sequence().steps(),
+                };
+                if let Some(on) = self.packets_view.ui(ui, selected) {
                     self.switch_capture(on);
                 }
             }

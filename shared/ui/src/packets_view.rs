@@ -43,15 +43,27 @@ impl Row<'_> {
     }
 }
 
-/// Draws the Packets view of `socket` (the selected one) for the window of `end`, with its
-/// events `steps` (the window's sequence of that socket).
-pub fn packets_ui(
-    ui: &mut egui::Ui,
-    packets: &Packets,
-    end: End,
-    socket: Option<SocketId>,
-    steps: &[Step],
-) {
+/// What the Packets view draws: a window's capture, and the connection selected in it.
+#[derive(Clone, Copy)]
+pub struct Selected<'a> {
+    /// The window's capture.
+    pub packets: &'a Packets,
+    /// Which end the window is.
+    pub end: End,
+    /// The selected socket, if any.
+    pub socket: Option<SocketId>,
+    /// The selected socket's events (the window's sequence of that socket).
+    pub steps: &'a [Step],
+}
+
+/// Draws the Packets view of the selected connection.
+fn packets_ui(ui: &mut egui::Ui, selected: Selected<'_>) {
+    let Selected {
+        packets,
+        end,
+        socket,
+        steps,
+    } = selected;
     header_ui(ui, packets);
     let Some(socket) = socket else {
         ui.weak("Select a socket (click its row or tile) to see the packets of its connection.");
@@ -351,14 +363,8 @@ impl PacketsView {
 
     /// The controls (Capture packets, the export's file and Export .pcapng) and the diagram of
     /// `socket`. Returns the new state of Capture packets when the learner switched it.
-    pub fn ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        packets: &Packets,
-        end: End,
-        socket: Option<SocketId>,
-        steps: &[Step],
-    ) -> Option<bool> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, selected: Selected<'_>) -> Option<bool> {
+        let packets = selected.packets;
         let mut switched = None;
         ui.horizontal_wrapped(|ui| {
             if ui
@@ -388,7 +394,7 @@ impl PacketsView {
                 ui.weak(exported);
             }
         });
-        packets_ui(ui, packets, end, socket, steps);
+        packets_ui(ui, selected);
         switched
     }
 }
@@ -421,14 +427,7 @@ impl PacketsWindow {
     }
 
     /// The window, while it is open; returns the new state of Capture packets when switched.
-    pub fn show(
-        &mut self,
-        ctx: &egui::Context,
-        packets: &Packets,
-        end: End,
-        socket: Option<SocketId>,
-        steps: &[Step],
-    ) -> Option<bool> {
+    pub fn show(&mut self, ctx: &egui::Context, selected: Selected<'_>) -> Option<bool> {
         let mut switched = None;
         if self.open {
             let view = &mut self.view;
@@ -442,7 +441,7 @@ impl PacketsWindow {
                 .default_width(560.0)
                 .default_height(320.0)
                 .show(ctx, |ui| {
-                    switched = view.ui(ui, packets, end, socket, steps);
+                    switched = view.ui(ui, selected);
                 });
         }
         switched
