@@ -1,6 +1,7 @@
 //! A window in an egui_kittest harness, and frames run until it shows what a test waits for.
 
 use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
 
 use crate::{PATIENCE, POLL};
 
@@ -233,3 +234,10 @@ pub const HANDSHAKE_DRAWN: [&str; 4] = [
     "ACK seq 1 ack 1",
     "Connected, an event of this socket",
 ];
+
+/// Clicks the control labelled `label`, as a user would, and runs frames until the window
+/// settles.
+pub fn click<S>(harness: &mut Harness<'_, S>, label: &str) {
+    harness.get_by_label(label).click();
+    harness.run();
+}

@@ -14,6 +14,7 @@ use test_support::kittest;
 use super::{
     Server, accept_any_certificate, client_row, connect_burst, greeted, run_until, window,
 };
+use test_support::kittest::click;
 use test_support::kittest::shows;
 
 #[test]
@@ -450,8 +451,7 @@ fn a_certificate_of_an_unknown_ca_is_offered_for_trust_and_trusting_it_connects(
     );
     harness.run();
     assert!(shows(&harness, &format!("SHA-256 {}…", &presented[..16])));
-    harness.get_by_label("Trust this certificate").click();
-    harness.run();
+    click(&mut harness, "Trust this certificate");
     assert!(harness.state().trust_offer.is_none());
 
     // Pinned, the next socket connects over TLS.

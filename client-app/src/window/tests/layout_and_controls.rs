@@ -10,6 +10,7 @@ use super::{
     Server, accept_any_certificate, greeted, run_until, three_connected, window, window_with,
 };
 use crate::window::ClientSettings;
+use test_support::kittest::click;
 
 #[test]
 fn on_small_screens_the_essential_columns_show_the_log_keeps_room_and_nothing_overlaps() {
@@ -130,8 +131,7 @@ fn tab_reaches_connect_and_enter_presses_it() {
 #[test]
 fn the_tls_choice_is_remembered_for_the_next_run_and_still_marked_insecure() {
     let mut harness = window(1);
-    harness.get_by_label("TLS").click();
-    harness.run();
+    click(&mut harness, "TLS");
     harness
         .get_by_label("accept any certificate (insecure)")
         .click();
@@ -157,8 +157,7 @@ fn the_tls_choice_is_remembered_for_the_next_run_and_still_marked_insecure() {
 #[test]
 fn connect_stays_where_it_is_when_the_insecure_choice_is_ticked() {
     let mut harness = window_with(egui::vec2(1024.0, 568.0), ClientSettings::default());
-    harness.get_by_label("TLS").click();
-    harness.run();
+    click(&mut harness, "TLS");
     let connect = harness.get_by_label("Connect").rect();
     let concepts = harness.get_by_label("Concepts").rect();
     accept_any_certificate(&mut harness);

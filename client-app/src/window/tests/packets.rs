@@ -6,23 +6,21 @@ use egui_kittest::kittest::Queryable;
 use serversocket::SocketId;
 
 use super::{Server, run_until, window};
+use test_support::kittest::click;
 
 #[test]
 fn the_packets_window_draws_the_connection_of_the_selected_socket() {
     let server = Server::start();
     let mut harness = window(server.port);
-    harness.get_by_label("Packets").click();
-    harness.run();
-    harness.get_by_label("Capture packets").click();
-    harness.run();
+    click(&mut harness, "Packets");
+    click(&mut harness, "Capture packets");
     assert!(
         harness.state().packets.problem().is_none(),
         "this test captures packets and needs CAP_NET_RAW (CI runs as root): {:?}",
         harness.state().packets.problem()
     );
     // Closed again so it covers no button; capturing goes on.
-    harness.get_by_label("Packets").click();
-    harness.run();
+    click(&mut harness, "Packets");
     assert!(!harness.state().packets_window.open, "the toggle closed it");
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "the greeting's segment captured", |w| {
@@ -32,8 +30,7 @@ fn the_packets_window_draws_the_connection_of_the_selected_socket() {
             .any(|seen| seen.segment.len == 43)
     });
     harness.state_mut().log_view.toggle_socket(SocketId(0));
-    harness.get_by_label("Packets").click();
-    harness.run();
+    click(&mut harness, "Packets");
     for drawn in test_support::kittest::HANDSHAKE_DRAWN {
         harness.get_by_label(drawn);
     }

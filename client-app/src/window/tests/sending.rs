@@ -9,6 +9,7 @@ use test_support::kittest;
 
 use super::{Server, connect_burst, greeted, run_until, window};
 use crate::window::{ClientSettings, ClientWindow};
+use test_support::kittest::click;
 use test_support::kittest::shows;
 
 #[test]
@@ -173,10 +174,8 @@ fn the_log_is_written_to_a_file_as_it_happens_and_copied_as_text() {
 #[test]
 fn the_stream_views_segments_match_the_writes_and_reads_and_the_lines_are_found() {
     let mut harness = window(1);
-    harness.get_by_label("Stream").click();
-    harness.run();
-    harness.get_by_label("Stop reading").click();
-    harness.run();
+    click(&mut harness, "Stream");
+    click(&mut harness, "Stop reading");
     // Three writes of "hello\n" while the receiver does not read…
     harness.get_by_label("Write ×3").click();
     run_until(&mut harness, "three writes", |w| {

@@ -10,6 +10,7 @@ use test_support::kittest;
 
 use super::{run_until, serving_one_client, window, window_with};
 use crate::window::{ServerSettings, ServerWindow};
+use test_support::kittest::click;
 
 /// The server window with every optional part shown: TLS from files, the Lessons panel, the
 /// concepts, the Stream view, the log file row, a connection selected (its details pane).
@@ -176,10 +177,8 @@ fn show_the_client_window_starts_the_client_app_when_none_runs() {
 #[test]
 fn the_tls_choice_is_remembered_for_the_next_run() {
     let mut harness = window(2, 10);
-    harness.get_by_label("TLS").click();
-    harness.run();
-    harness.get_by_label("files").click();
-    harness.run();
+    click(&mut harness, "TLS");
+    click(&mut harness, "files");
 
     let next_run = kittest::next_run(harness.state_mut(), |settings: ServerSettings| {
         window_with(kittest::SIZE, settings)

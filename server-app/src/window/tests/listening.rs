@@ -16,6 +16,7 @@ use super::{
     window,
 };
 use crate::window::{ServerSettings, ServerWindow, Serving};
+use test_support::kittest::click;
 use test_support::kittest::shows;
 
 #[test]
@@ -336,11 +337,9 @@ fn choosing_echo_while_listening_makes_the_idle_sockets_echo_and_a_bad_rule_is_s
     let address = listen(&mut harness);
     // Listening, the settings keep to one row: the reply is one click away.
     assert!(harness.query_by_label("Echo").is_none());
-    harness.get_by_label("All settings").click();
-    harness.run();
+    click(&mut harness, "All settings");
     // The pool's idle sockets were made in greeting mode; they read the mode when they connect.
-    harness.get_by_label("Echo").click();
-    harness.run();
+    click(&mut harness, "Echo");
     let mut stream = TcpStream::connect(address).unwrap();
     stream
         .set_read_timeout(Some(test_support::PATIENCE))
@@ -364,11 +363,9 @@ fn choosing_echo_while_listening_makes_the_idle_sockets_echo_and_a_bad_rule_is_s
         data.len()
     );
 
-    harness.get_by_label("Rules").click();
-    harness.run();
+    click(&mut harness, "Rules");
     let rules = "Rules, one per line (REGEX => TEMPLATE; $1, ${name}, \\r\\n):";
-    harness.get_by_label(rules).click();
-    harness.run();
+    click(&mut harness, rules);
     harness.get_by_label(rules).type_text(r"^GET (\S+ => x");
     harness.run();
     assert!(

@@ -11,6 +11,7 @@ use test_support::kittest;
 
 use super::{listen, run_until, serving_one_client, window, with_a_greeted_client};
 use crate::window::ServerSettings;
+use test_support::kittest::click;
 
 #[test]
 fn export_writes_the_log_as_ndjson_without_stalling_the_window() {
@@ -240,13 +241,10 @@ fn the_timeline_draws_levels_as_steps_not_bands() {
 #[test]
 fn the_timeline_follows_the_last_burst_until_the_learner_asks_for_the_last_minute() {
     let (mut harness, _client) = super::serving_one_client(2, 10);
-    harness.get_by_label("Timeline").click();
-    harness.run();
+    click(&mut harness, "Timeline");
     assert!(harness.state().timeline().follows_the_last_burst());
-    harness.get_by_label("Last minute").click();
-    harness.run();
+    click(&mut harness, "Last minute");
     assert!(!harness.state().timeline().follows_the_last_burst());
-    harness.get_by_label("Zoom to last burst").click();
-    harness.run();
+    click(&mut harness, "Zoom to last burst");
     assert!(harness.state().timeline().follows_the_last_burst());
 }

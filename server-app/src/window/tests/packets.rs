@@ -11,14 +11,13 @@ use serversocket::SocketId;
 use serversocket_ui::packets::Arrival;
 
 use super::{greeted_client, listen, run_until, window};
+use test_support::kittest::click;
 
 #[test]
 fn the_packets_view_draws_the_selected_connection_and_exports_it() {
     let mut harness = window(2, 10);
-    harness.get_by_label("Packets").click();
-    harness.run();
-    harness.get_by_label("Capture packets").click();
-    harness.run();
+    click(&mut harness, "Packets");
+    click(&mut harness, "Capture packets");
     let address = listen(&mut harness);
     assert!(
         harness.state().packets.problem().is_none(),
