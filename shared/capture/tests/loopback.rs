@@ -11,7 +11,6 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serversocket::SocketId;
@@ -215,36 +214,19 @@ fn tshark_reads_the_capture_file_and_counts_the_same_segments() {
             )
         })
         .collect();
-    let read = Command::new("tshark")
-        .arg("-r")
-        .arg(&file)
-        .args([
-            "-T",
-            "fields",
-            "-e",
-            "tcp.srcport",
-            "-e",
-            "tcp.flags.syn",
-            "-e",
-            "tcp.flags.ack",
-        ])
-        .args([
-            "-e",
-            "tcp.flags.fin",
-            "-e",
-            "tcp.flags.reset",
-            "-e",
-            "tcp.flags.push",
-        ])
-        .output()
-        .expect("tshark runs (apt-get install tshark; .ci/setup installs it)");
-    assert!(
-        read.status.success(),
-        "tshark: {}",
-        String::from_utf8_lossy(&read.stderr)
-    );
-    let theirs: Vec<String> = String::from_utf8(read.stdout)
-        .unwrap()
+    let fields = [
+        "tcp.srcport",
+        "tcp.flags.syn",
+        "tcp.flags.ack",
+        "tcp.flags.fin",
+        "tcp.flags.reset",
+        "tcp.flags.push",
+    ];
+    let mut asked = vec!["-T", "fields"];
+    for field in fields {
+        asked.extend(["-e", field]);
+    }
+    let theirs: Vec<String> = test_support::tshark_reads(&file, &asked)
         .lines()
         .map(|line| {
             let fields: Vec<&str> = line.split('\t').collect();

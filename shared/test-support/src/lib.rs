@@ -8,6 +8,7 @@
 //!   wait for a child process to end; [`within`] for the rare wait bounded otherwise.
 //! - [`free_port`]: a loopback port nothing listens on.
 //! - [`empty_folder`]: a test's own folder, made new and empty.
+//! - [`tshark_reads`]: a capture file as Wireshark's reader prints it.
 //! - [`ReaderGone`]: an output whose reader went away (a pipe into an ended `head`).
 //! - [`at_once`]: many threads released by one barrier (a burst of clients).
 //! - [`app`]: an app's binary run as a script would run it (its lines read with a deadline,
@@ -53,6 +54,28 @@ pub fn empty_folder(name: &str) -> std::path::PathBuf {
         .create(&folder)
         .expect("a folder of the test's own in the temp folder");
     folder
+}
+
+/// What `tshark -r file` prints of `file`, a capture file, with `more` arguments (which fields):
+/// an export's proof that a program nobody here wrote reads it.
+///
+/// # Panics
+/// When tshark is missing or fails to read the file.
+#[must_use]
+pub fn tshark_reads(file: &std::path::Path, more: &[&str]) -> String {
+    let read = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(file)
+        .args(more)
+        .output()
+        .expect("tshark runs (apt-get install tshark; .ci/setup installs it)");
+    assert!(
+        read.status.success(),
+        "tshark read {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&read.stderr)
+    );
+    String::from_utf8(read.stdout).expect("tshark prints text")
 }
 
 /// An output whose reader went away, as a pipe into a `head` that has ended: every write fails

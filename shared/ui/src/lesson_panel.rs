@@ -308,6 +308,12 @@ impl LessonPanel {
         self.run.as_ref()
     }
 
+    /// Whether the lesson in progress asks its step's question.
+    #[must_use]
+    pub fn is_asking(&self) -> bool {
+        self.run().is_some_and(LessonRun::is_asking)
+    }
+
     /// Takes an event of this window's sockets.
     pub fn observe(&mut self, event: &Event) {
         let side = self.side;

@@ -250,6 +250,12 @@ impl SocketRows {
         self.rows.get(&id)
     }
 
+    /// What one socket is doing, if the table has its row.
+    #[must_use]
+    pub fn state_of(&self, id: SocketId) -> Option<RowState> {
+        self.rows.get(&id).map(|row| row.state)
+    }
+
     /// One row, for editing.
     pub fn get_mut(&mut self, id: SocketId) -> Option<&mut SocketRow> {
         self.rows.get_mut(&id)

@@ -339,10 +339,7 @@ fn a_tls_connect_with_a_wrong_pin_fails_saying_so_and_accepting_any_certificate_
     });
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "the handshake refused", |w| {
-        w.client
-            .rows
-            .get(SocketId(0))
-            .is_some_and(|row| row.state == RowState::Failed)
+        w.client.rows.state_of(SocketId(0)) == Some(RowState::Failed)
     });
     assert_eq!(
         client_row(harness.state(), 0).last_error,
@@ -391,10 +388,7 @@ fn a_close_by_the_server_is_drawn_as_the_normal_end_and_keeps_the_seeds_line() {
     let mut leftover = Vec::new();
     std::io::Read::read_to_end(&mut accepted, &mut leftover).expect("the client's close");
     run_until(&mut harness, "socket 0 closed", |w| {
-        w.client
-            .rows
-            .get(SocketId(0))
-            .is_some_and(|row| row.state == RowState::Closed)
+        w.client.rows.state_of(SocketId(0)) == Some(RowState::Closed)
     });
     harness.run();
     assert!(harness.query_by_label("closed by the server").is_some());

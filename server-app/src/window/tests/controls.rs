@@ -355,9 +355,7 @@ fn a_lesson_question_is_brought_into_view_on_a_short_window() {
     harness.run_steps(2);
     harness.get_by_label("Listen").click();
     run_until(&mut harness, "the question on the port", |w| {
-        w.lessons()
-            .run()
-            .is_some_and(serversocket_lessons::LessonRun::is_asking)
+        w.lessons().is_asking()
     });
     harness.run_steps(3);
     let answer = harness.get_by_label("Answer:").rect();
@@ -385,11 +383,7 @@ fn a_step_asking_its_question_shows_no_hint() {
         "the hint shows while the step is not done"
     );
     harness.get_by_label("Listen").click();
-    run_until(&mut harness, "the question", |w| {
-        w.lessons()
-            .run()
-            .is_some_and(serversocket_lessons::LessonRun::is_asking)
-    });
+    run_until(&mut harness, "the question", |w| w.lessons().is_asking());
     harness.run_steps(2);
     assert!(harness.query_by_label("Which port?").is_some());
     assert!(

@@ -142,10 +142,7 @@ fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
     });
     harness.get_by_label("Disconnect").click();
     run_until(&mut harness, "socket 0 closed", |w| {
-        w.server
-            .rows
-            .get(SocketId(0))
-            .is_some_and(|row| row.state == RowState::Closed)
+        w.server.rows.state_of(SocketId(0)) == Some(RowState::Closed)
     });
     into_time_wait(&mut harness, client);
 }

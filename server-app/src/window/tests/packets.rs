@@ -4,7 +4,6 @@
 //! Export .pcapng writes a file `tshark -r` reads.
 
 use std::io::Write;
-use std::process::Command;
 
 use egui_kittest::kittest::Queryable;
 use serversocket::SocketId;
@@ -62,17 +61,8 @@ fn the_packets_view_draws_the_selected_connection_and_exports_it() {
             .is_some_and(|said| said.contains("written"))
     });
     let kept = harness.state().packets.kept();
-    let read = Command::new("tshark")
-        .arg("-r")
-        .arg(&file)
-        .output()
-        .expect("tshark runs (apt-get install tshark; .ci/setup installs it)");
-    assert!(
-        read.status.success(),
-        "{}",
-        String::from_utf8_lossy(&read.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&read.stdout).lines().count(), kept);
+    let read = test_support::tshark_reads(&file, &[]);
+    assert_eq!(read.lines().count(), kept);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
