@@ -8,6 +8,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
+use test_support::app::App;
 use test_support::{PATIENCE, within_patience};
 
 /// Runs the client to its end (within [`PATIENCE`]): its status and output.
@@ -279,7 +280,6 @@ fn an_ipv6_address_in_brackets_is_accepted() {
 /// cut short, not as failed, and the client exits 0 (a `| head` that leaves early, a Ctrl-C).
 #[test]
 fn connects_cut_short_by_a_stop_are_not_failures() {
-    use std::io::{BufRead, BufReader};
     // A listener whose accept queue is full (one connection, never accepted): the client's
     // SYN is dropped and its connect stays under way.
     let listener =
@@ -295,29 +295,14 @@ fn connects_cut_short_by_a_stop_are_not_failures() {
     listener.listen(0).unwrap();
     let address = listener.local_addr().unwrap().as_socket().unwrap();
     let _filler = TcpStream::connect(address).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_client-app"))
-        .args([
-            "--headless",
-            "--port",
-            &address.port().to_string(),
-            "--connect",
-            "2",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    assert!(first.contains("connecting"), "{first}");
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let status = test_support::exited(&mut child, "SIGTERM did not stop the client");
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let port = address.port().to_string();
+    let mut client = App::start(
+        env!("CARGO_BIN_EXE_client-app").into(),
+        &["--headless", "--port", &port, "--connect", "2"],
+    );
+    client.until_line("connecting", |line| line.contains("connecting"));
+    client.signal("TERM");
+    let (status, rest, _) = client.wait();
     let summary = rest
         .iter()
         .find(|line| line.starts_with("Summary:"))
