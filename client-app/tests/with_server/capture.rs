@@ -6,6 +6,8 @@
 //! Capturing needs CAP_NET_RAW: CI runs as root. Where it is missing the apps say so on
 //! stderr and run without the capture, and these tests fail showing that line.
 
+use std::path::PathBuf;
+
 use serde_json::Value;
 use test_support::app::{App, is_event, port_of};
 
@@ -119,38 +121,28 @@ fn check_greet_close(lines: &[Value], from_client: &str, stderr: &str) {
 
 /// `client-app --headless --json --capture` opening `clients` sockets to `port`.
 fn capturing_clients(port: &str, clients: usize) -> App {
-    App::start(
-        client_binary(),
-        &[
-            "--headless",
-            "--port",
-            port,
-            "--connect",
-            &clients.to_string(),
-            "--json",
-            "--capture",
-        ],
-    )
+    let clients = clients.to_string();
+    capturing(client_binary(), &["--port", port, "--connect", &clients])
+}
+
+/// `binary --headless --json --capture`, with `more` arguments.
+fn capturing(binary: PathBuf, more: &[&str]) -> App {
+    let mut args = vec!["--headless", "--json", "--capture"];
+    args.extend_from_slice(more);
+    App::start(binary, &args)
+}
+
+/// A capturing server on a free port, with `more` arguments, and that port.
+fn capturing_server(more: &[&str]) -> (App, String) {
+    let mut server = capturing(server_binary(), &[&["--port", "0"], more].concat());
+    let port = port_of(&server.listening_address());
+    (server, port)
 }
 
 #[test]
 fn a_connect_greet_close_is_each_sides_segments_in_order_tied_to_its_socket() {
-    let mut server = App::start(
-        server_binary(),
-        &["--headless", "--port", "0", "--json", "--capture"],
-    );
-    let port = port_of(&server.listening_address());
-    let mut client = App::start(
-        client_binary(),
-        &[
-            "--headless",
-            "--port",
-            &port,
-            "--json",
-            "--capture",
-            "--no-reply",
-        ],
-    );
+    let (mut server, port) = capturing_server(&[]);
+    let mut client = capturing(client_binary(), &["--port", &port, "--no-reply"]);
     client.until_json("the greeting", |v| is_event(v, "data"));
     server.until_json("the client's hello", |v| is_event(v, "data"));
     // The client closes first: its FIN, the server's ACK, the server's FIN, its ACK.
@@ -168,10 +160,7 @@ fn a_connect_greet_close_is_each_sides_segments_in_order_tied_to_its_socket() {
 #[test]
 fn a_client_refused_by_a_closed_port_sees_its_syn_then_the_rst() {
     let port = test_support::free_port().to_string();
-    let mut client = App::start(
-        client_binary(),
-        &["--headless", "--port", &port, "--json", "--capture"],
-    );
+    let mut client = capturing(client_binary(), &["--port", &port]);
     let (status, lines, stderr) = client.wait();
     assert_eq!(status.code(), Some(1), "a refused connect fails: {stderr}");
     let lines = parsed(&lines);
@@ -189,21 +178,7 @@ fn a_client_refused_by_a_closed_port_sees_its_syn_then_the_rst() {
 
 #[test]
 fn a_burst_against_naive_mode_shows_the_rsts_its_closed_listener_sends() {
-    let mut naive = App::start(
-        server_binary(),
-        &[
-            "--headless",
-            "--port",
-            "0",
-            "--json",
-            "--mode",
-            "naive",
-            "--relisten-delay-ms",
-            "60000",
-            "--capture",
-        ],
-    );
-    let port = port_of(&naive.listening_address());
+    let (mut naive, port) = capturing_server(&["--mode", "naive", "--relisten-delay-ms", "60000"]);
     let clients = 50;
     let mut client = capturing_clients(&port, clients);
     // Every socket is greeted or fails (refused, or reset when the listener closed with it
@@ -252,20 +227,7 @@ fn a_burst_against_naive_mode_shows_the_rsts_its_closed_listener_sends() {
 fn syns_a_full_queue_dropped_are_sent_again() {
     // Accepting paused and a backlog of 1: the kernel's queue holds two connections, and drops
     // the SYNs of the others, which their kernel sends again a second later, then 3 s later …
-    let mut server = App::start(
-        server_binary(),
-        &[
-            "--headless",
-            "--port",
-            "0",
-            "--json",
-            "--paused",
-            "--backlog",
-            "1",
-            "--capture",
-        ],
-    );
-    let port = port_of(&server.listening_address());
+    let (mut server, port) = capturing_server(&["--paused", "--backlog", "1"]);
     let clients = 5;
     let mut client = capturing_clients(&port, clients);
     let mut syns = 0;
