@@ -100,10 +100,15 @@ fn check_greet_close(lines: &[Value], from_client: &str, stderr: &str) {
         &|s| s["dir"] == from_client && has(s, "FIN"),
         "the client's FIN",
     );
-    let end = segments[client_fin]["seq"].as_u64().unwrap() + 1;
-    position(
+    // The FIN at `fin` acknowledged by the other side, `by`.
+    let acknowledged = |fin: usize, by: &str, what: &str| {
+        let end = segments[fin]["seq"].as_u64().unwrap() + 1;
+        let acks = |s: &Value| s["dir"] == by && has(s, "ACK") && s["ack"].as_u64() >= Some(end);
+        position(fin, &acks, what);
+    };
+    acknowledged(
         client_fin,
-        &|s| s["dir"] == from_server && has(s, "ACK") && s["ack"].as_u64() >= Some(end),
+        from_server,
         "the server acknowledges the client's FIN",
     );
     let server_fin = position(
@@ -111,10 +116,9 @@ fn check_greet_close(lines: &[Value], from_client: &str, stderr: &str) {
         &|s| s["dir"] == from_server && has(s, "FIN"),
         "the server's FIN",
     );
-    let end = segments[server_fin]["seq"].as_u64().unwrap() + 1;
-    position(
+    acknowledged(
         server_fin,
-        &|s| s["dir"] == from_client && has(s, "ACK") && s["ack"].as_u64() >= Some(end),
+        from_client,
         "the client acknowledges the server's FIN",
     );
 }
