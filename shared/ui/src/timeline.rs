@@ -454,13 +454,37 @@ mod tests {
         )
     }
 
+    /// A timeline whose "connected" starts at 0 at the origin.
+    fn from_zero() -> Timeline {
+        let mut timeline = timeline();
+        timeline.set("connected", timeline.origin, 0.0);
+        timeline
+    }
+
+    /// `count` changes of "connected", `every` apart, the first `after` past the origin; the
+    /// n-th (from 1) sets `value(n)`.
+    fn changes(
+        timeline: &mut Timeline,
+        after: Duration,
+        count: u64,
+        every: Duration,
+        value: fn(u64) -> f64,
+    ) {
+        let start = timeline.origin + after;
+        for n in 1..=count {
+            let at = start + every * u32::try_from(n).expect("a few changes");
+            timeline.set("connected", at, value(n));
+        }
+    }
+
     #[test]
     fn levels_keep_only_their_changes() {
-        let mut timeline = timeline();
-        let start = timeline.origin;
-        timeline.set("connected", start, 0.0);
-        timeline.set("connected", start + Duration::from_secs(1), 0.0);
-        timeline.set("connected", start + Duration::from_secs(2), 3.0);
+        let mut timeline = from_zero();
+        let second = Duration::from_secs(1);
+        // 0 again a second in (no change), then 3 a second later.
+        changes(&mut timeline, Duration::ZERO, 2, second, |n| {
+            if n == 2 { 3.0 } else { 0.0 }
+        });
         assert_eq!(timeline.level("connected"), Some(3.0));
         assert_eq!(timeline.levels[0].changes.len(), 2);
         assert_eq!(timeline.level("no such level"), None);
@@ -468,19 +492,17 @@ mod tests {
 
     #[test]
     fn changes_within_a_tenth_of_a_second_make_one_point() {
-        let mut timeline = timeline();
-        let start = timeline.origin;
-        timeline.set("connected", start, 0.0);
+        let mut timeline = from_zero();
         // A busy second: a change every frame, 60 frames.
-        for frame in 1..=60_u64 {
-            let at = start + Duration::from_secs(1) + Duration::from_millis(frame * 16);
-            timeline.set("connected", at, (frame % 7) as f64);
-        }
+        let frame = Duration::from_millis(16);
+        changes(&mut timeline, Duration::from_secs(1), 60, frame, |n| {
+            (n % 7) as f64
+        });
         let changes = timeline.levels[0].changes.len();
         assert!(changes <= 12, "{changes} points for one second");
         assert_eq!(timeline.level("connected"), Some(f64::from(60 % 7)));
         // An excursion that comes back within the resolution leaves no step.
-        let later = start + Duration::from_secs(5);
+        let later = timeline.origin + Duration::from_secs(5);
         timeline.set("connected", later, 9.0);
         timeline.set(
             "connected",
@@ -556,14 +578,12 @@ mod tests {
 
     #[test]
     fn the_last_burst_is_the_last_run_of_close_changes_with_a_margin() {
-        let mut timeline = timeline();
-        let start = timeline.origin;
-        timeline.set("connected", start, 0.0);
+        let mut timeline = from_zero();
         // A burst 10 s later: ten changes 150 ms apart.
-        for step in 1..=10_u64 {
-            let at = start + Duration::from_secs(10) + Duration::from_millis(step * 150);
-            timeline.set("connected", at, step as f64);
-        }
+        let apart = Duration::from_millis(150);
+        changes(&mut timeline, Duration::from_secs(10), 10, apart, |n| {
+            n as f64
+        });
         let now = 20.0;
         let [from, to] = timeline.last_burst(now).expect("there was a burst");
         // 10.15 s .. 11.5 s, with a tenth of that as margin, in seconds before now.
