@@ -44,21 +44,10 @@ fn a_handler_that_panics_ends_its_socket_with_an_error_and_closed_and_frees_its_
 
     let mut doomed = client(address);
     read_greeting(&mut doomed);
-    let connected = watch.until("the first connection", |e| {
-        matches!(e, Event::Connected { .. })
-    });
-    let Event::Connected { socket: id, .. } = connected else {
-        unreachable!()
-    };
+    let id = watch.connected();
     doomed.write_all(b"boom").unwrap();
-    let error = watch.until(
-        "the panic's Error",
-        |e| matches!(e, Event::Error { socket: Some(s), .. } if *s == id),
-    );
-    let Event::Error { error, .. } = &error else {
-        unreachable!()
-    };
-    assert!(is_panicked(error, "the socket's handler"), "{error:?}");
+    let error = watch.error("the panic's Error", |socket, _| socket == Some(id));
+    assert!(is_panicked(&error, "the socket's handler"), "{error:?}");
     assert_eq!(error.code(), 109);
     assert!(
         error.to_string().contains("the handler met a boom"),
@@ -98,13 +87,8 @@ fn an_add_socket_that_panics_stops_the_listener_and_says_why() {
     // The first client is still served by the socket made before the panic.
     let mut first = client(address);
     read_greeting(&mut first);
-    let error = watch.until("the listener's Error", |e| {
-        matches!(e, Event::Error { socket: None, .. })
-    });
-    let Event::Error { error, .. } = &error else {
-        unreachable!()
-    };
-    assert!(is_panicked(error, "AddSocket"), "{error:?}");
+    let error = watch.error("the listener's Error", |socket, _| socket.is_none());
+    assert!(is_panicked(&error, "AddSocket"), "{error:?}");
     assert!(
         error.to_string().contains("AddSocket failed for socket 1"),
         "{error}"

@@ -360,13 +360,9 @@ fn a_silent_client_is_closed_after_the_idle_timeout_and_the_next_is_served() {
     let mut silent = client(address);
     read_greeting(&mut silent);
     let mut waiting = client(address);
-    let error = watch.until(
-        "the idle timeout",
-        |e| matches!(e, Event::Error { error, .. } if error.meaning() == "idle timeout"),
-    );
-    let Event::Error { error, .. } = error else {
-        unreachable!()
-    };
+    let error = watch.error("the idle timeout", |_, error| {
+        error.meaning() == "idle timeout"
+    });
     assert_eq!(error.code(), 102);
     assert!(error.to_string().contains("slot is free"), "{error}");
     // The silent client sees its connection end.

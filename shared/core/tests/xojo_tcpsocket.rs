@@ -14,14 +14,7 @@ use serversocket::{Event, Passive, Socket, SocketError, SocketHandler, SocketId,
 
 /// Waits for socket `id`'s Error and returns it.
 fn error_of(watch: &mut Watch, id: u64) -> SocketError {
-    let event = watch.until(
-        "an Error",
-        |e| matches!(e, Event::Error { socket: Some(s), .. } if s.0 == id),
-    );
-    let Event::Error { error, .. } = event else {
-        unreachable!()
-    };
-    error
+    watch.error("an Error", |socket, _| socket == Some(SocketId(id)))
 }
 
 /// More than the two kernels' buffers take from a reader that does not read, and less than

@@ -13,8 +13,8 @@ use std::time::Duration;
 use serversocket::handler::{Socket, SocketHandler};
 use serversocket::seed::{Greeter, SERVER_GREETING};
 use serversocket::{
-    ConnectBuilder, Event, EventReceiver, Runtime, ServerSocket, SocketId, SocketIds, TcpSocket,
-    event_channel,
+    ConnectBuilder, Event, EventReceiver, Runtime, ServerSocket, SocketError, SocketId, SocketIds,
+    TcpSocket, event_channel,
 };
 
 /// The longest any single wait in a test may take before the test fails (the one patience of
@@ -69,6 +69,22 @@ impl Watch {
     pub fn connected(&mut self) -> SocketId {
         match self.until("Connected", |e| matches!(e, Event::Connected { .. })) {
             Event::Connected { socket, .. } => socket,
+            _ => unreachable!("matched above"),
+        }
+    }
+
+    /// Waits for an Error event whose socket and error match `wanted`, and returns the error.
+    pub fn error(
+        &mut self,
+        what: &str,
+        wanted: impl Fn(Option<SocketId>, &SocketError) -> bool,
+    ) -> SocketError {
+        let found = self.until(
+            what,
+            |e| matches!(e, Event::Error { socket, error } if wanted(*socket, error)),
+        );
+        match found {
+            Event::Error { error, .. } => error,
             _ => unreachable!("matched above"),
         }
     }
