@@ -170,14 +170,8 @@ pub fn replace_private_file<T>(
 /// The file cannot be opened (a symlink is refused as the OS refuses it: "too many levels of
 /// symbolic links").
 pub fn open_private_append(path: &Path) -> io::Result<fs::File> {
-    let mut options = fs::OpenOptions::new();
+    let mut options = private_options();
     options.append(true).create(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed());
-    }
     options.open(path)
 }
 
@@ -189,14 +183,8 @@ pub fn open_private_append(path: &Path) -> io::Result<fs::File> {
 /// # Errors
 /// A symlink or another user's file at `path`, or the file cannot be opened or emptied.
 pub fn open_private_from_start(path: &Path) -> io::Result<fs::File> {
-    let mut options = fs::OpenOptions::new();
+    let mut options = private_options();
     options.write(true).create(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed());
-    }
     let file = options.open(path)?;
     #[cfg(unix)]
     {
@@ -215,16 +203,28 @@ pub fn open_private_from_start(path: &Path) -> io::Result<fs::File> {
     Ok(file)
 }
 
+/// How every private file opens: made readable by this user only (0600) when new, and never
+/// through a symlink (one at the name makes the open fail: "too many levels of symbolic links").
+fn private_options() -> fs::OpenOptions {
+    let mut options = fs::OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed());
+    }
+    options
+}
+
 /// Makes `path` as a new file readable by this user only (0600); fails if anything, a symlink
 /// included, is there already.
 ///
 /// # Errors
 /// Something is at `path`, or the file cannot be made.
 pub fn create_new_private(path: &Path) -> io::Result<fs::File> {
-    let mut options = fs::OpenOptions::new();
+    // create_new refuses anything at the name, a symlink included.
+    let mut options = private_options();
     options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)
 }
 
