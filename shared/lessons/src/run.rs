@@ -446,6 +446,11 @@ done_when = "count(connected) >= 2"
         .at_stamp(ts.to_owned())
     }
 
+    /// Fails unless the report says `text`, showing the report.
+    fn assert_says(report: &str, text: &str) {
+        assert!(report.contains(text), "no {text:?} in {report}");
+    }
+
     #[test]
     fn steps_advance_on_events_and_answers_are_checked_live() {
         let mut run = LessonRun::new(lesson(TWO_STEPS));
@@ -480,15 +485,12 @@ done_when = "count(connected) >= 2"
         );
         assert!(run.is_finished());
         let report = run.report_markdown("Learner: A. N. Other");
-        assert!(
-            report.contains("- [x] **1.** (server) Listen — done at t1"),
-            "{report}"
+        assert_says(&report, "- [x] **1.** (server) Listen — done at t1");
+        assert_says(
+            &report,
+            "Answered `2003` (not right; the session said `2002`)",
         );
-        assert!(
-            report.contains("Answered `2003` (not right; the session said `2002`)"),
-            "{report}"
-        );
-        assert!(report.contains("\"side\":\"client\""), "{report}");
+        assert_says(&report, "\"side\":\"client\"");
     }
 
     /// A client step whose condition holds on empty values (`connected == 0`) is not ticked
@@ -525,9 +527,9 @@ done_when = "connected == 0"
         assert_eq!(client.catch_up(1, Some(seen)), Progress::NextStep);
         assert_eq!(client.catch_up(2, None), Progress::Finished);
         let report = client.report_markdown("");
-        assert!(
-            report.contains("**1.** (server) Listen — done at 2027-01-15T08:00:00.000000Z"),
-            "{report}"
+        assert_says(
+            &report,
+            "**1.** (server) Listen — done at 2027-01-15T08:00:00.000000Z",
         );
         assert!(
             report.contains("**2.** (client) Connect twice\n"),
