@@ -33,10 +33,9 @@ use reports::{never_secured, secured_event};
 /// A connected socket ready to serve, and what runs once it is closed (the pool forgets it).
 type Ready = (Live, Box<dyn FnOnce() + Send>);
 
-/// Everything one connected socket's task owns.
-pub(crate) struct Connection {
-    /// The connected stream.
-    pub stream: TcpStream,
+/// What a socket's task serves with from its coming up to its close: what its handler sees,
+/// the handler, and the ways to and from the socket's owner.
+pub(crate) struct SocketParts {
     /// The buffers and flags the handler sees as `Me`.
     pub socket: Socket,
     /// The application's event methods for this socket, guarded against its panics.
@@ -47,6 +46,14 @@ pub(crate) struct Connection {
     pub commands: CommandReceiver,
     /// The snapshot the caller reads.
     pub status: Arc<Mutex<SocketStatus>>,
+}
+
+/// Everything one connected socket's task owns.
+pub(crate) struct Connection {
+    /// The connected stream.
+    pub stream: TcpStream,
+    /// The socket's buffers, handler and ways to its owner.
+    pub parts: SocketParts,
     /// Cancelled when the owner shuts down: the socket closes.
     pub cancel: CancellationToken,
     /// Runs once the stream is closed, before Closed is reported (the pool forgets the socket).
@@ -104,11 +111,7 @@ impl Connection {
         };
         let Self {
             stream,
-            mut socket,
-            handler,
-            events,
-            commands,
-            status,
+            mut parts,
             on_closed,
             idle_timeout,
             ..
@@ -116,17 +119,8 @@ impl Connection {
         if !OPTIONS_INHERITED {
             let _ = stream.set_nodelay(true);
         }
-        socket.set_connected(local, remote);
-        let live = Live::new(
-            Transport::Plain(stream),
-            socket,
-            handler,
-            events,
-            commands,
-            status,
-            remote,
-            idle_timeout,
-        );
+        parts.socket.set_connected(local, remote);
+        let live = Live::new(Transport::Plain(stream), parts, remote, idle_timeout);
         Ok((live, on_closed))
     }
 
@@ -138,18 +132,15 @@ impl Connection {
     async fn come_up(self) -> Option<Ready> {
         let Self {
             stream,
-            mut socket,
-            handler,
-            events,
-            commands,
-            status,
+            mut parts,
             cancel,
             on_closed,
             announced,
             idle_timeout,
             secure,
         } = self;
-        let id = socket.id();
+        let id = parts.socket.id();
+        let (events, status) = (&parts.events, &parts.status);
         let addresses = announced.map_or_else(
             || {
                 stream
@@ -169,7 +160,7 @@ impl Connection {
                         error,
                     })
                     .await;
-                lock(&status).state = SocketState::Closed;
+                lock(status).state = SocketState::Closed;
                 on_closed();
                 events.send(Event::Closed { socket: id }).await;
                 return None;
@@ -193,7 +184,7 @@ impl Connection {
                 };
                 let failure = match secured {
                     Some(Ok((transport, tls))) => {
-                        secured_event(&status, &events, id, tls).await;
+                        secured_event(status, events, id, tls).await;
                         Ok(transport)
                     }
                     Some(Err(error)) => Err(Some(error)),
@@ -202,16 +193,23 @@ impl Connection {
                 match failure {
                     Ok(transport) => transport,
                     Err(error) => {
+                        let SocketParts {
+                            handler,
+                            events,
+                            status,
+                            ..
+                        } = parts;
                         never_secured(id, handler, &events, &status, on_closed, error).await;
                         return None;
                     }
                 }
             }
         };
-        socket.set_connected(local, remote);
+        parts.socket.set_connected(local, remote);
         if announced.is_none() || is_secure {
-            mark_connected(&status, local, remote);
-            events
+            mark_connected(&parts.status, local, remote);
+            parts
+                .events
                 .send(Event::Connected {
                     socket: id,
                     local,
@@ -219,16 +217,7 @@ impl Connection {
                 })
                 .await;
         }
-        let live = Live::new(
-            stream,
-            socket,
-            handler,
-            events,
-            commands,
-            status,
-            remote,
-            idle_timeout,
-        );
+        let live = Live::new(stream, parts, remote, idle_timeout);
         Some((live, on_closed))
     }
 }

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::connection::Connection;
+use crate::connection::{Connection, SocketParts};
 use crate::guarded::Guarded;
 use crate::server_socket::os_handle;
 use crate::status::SocketState;
@@ -84,11 +84,13 @@ impl Registry {
         let connections = Arc::clone(&self.connections);
         Connection {
             stream,
-            socket: Socket::new(id),
-            handler: Guarded::new(handler),
-            events,
-            commands,
-            status,
+            parts: SocketParts {
+                socket: Socket::new(id),
+                handler: Guarded::new(handler),
+                events,
+                commands,
+                status,
+            },
             cancel: self.shutdown.clone(),
             on_closed: Box::new(move || {
                 lock(&connections).remove(&id);
@@ -102,7 +104,7 @@ impl Registry {
 
     /// Runs a registered connection on its own task.
     pub(crate) fn start(&self, connection: Connection) {
-        let id = connection.socket.id();
+        let id = connection.parts.socket.id();
         let remote = connection.announced.map(|(_, remote)| remote);
         let span = tracing::info_span!("socket", id = id.0, ?remote);
         self.tracker

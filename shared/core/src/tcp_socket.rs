@@ -17,7 +17,7 @@ use tracing::Instrument;
 use crate::commands::{
     CommandReceiver, CommandSender, Empty, SocketCommand, WriteRefused, command_queue,
 };
-use crate::connection::{Connection, unreported};
+use crate::connection::{Connection, SocketParts, unreported};
 use crate::guarded::Guarded;
 use crate::handler::SEND_QUEUE_LIMIT;
 use crate::server_socket::os_handle;
@@ -188,11 +188,13 @@ impl TcpSocket {
                             .await;
                         Connection {
                             stream,
-                            socket: Socket::new(id),
-                            handler,
-                            events,
-                            commands,
-                            status,
+                            parts: SocketParts {
+                                socket: Socket::new(id),
+                                handler,
+                                events,
+                                commands,
+                                status,
+                            },
                             cancel: CancellationToken::new(),
                             on_closed: Box::new(|| {}),
                             announced: Some(announced),

@@ -19,6 +19,7 @@ use crate::sync::lock;
 use crate::tls::transport::Transport;
 use crate::{Event, EventSender, Socket, SocketError, SocketHandler};
 
+use super::SocketParts;
 use super::reports::{report_failed_writes, unreported};
 
 /// Why the loop ended.
@@ -64,17 +65,19 @@ pub(super) struct Live {
 
 impl Live {
     /// A connected socket, before its handler's `connected` ran.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         stream: Transport,
-        socket: Socket,
-        handler: Guarded,
-        events: EventSender,
-        commands: CommandReceiver,
-        status: Arc<Mutex<SocketStatus>>,
+        parts: SocketParts,
         remote: SocketAddr,
         idle_timeout: Option<Duration>,
     ) -> Self {
+        let SocketParts {
+            socket,
+            handler,
+            events,
+            commands,
+            status,
+        } = parts;
         Self {
             stream,
             socket,
