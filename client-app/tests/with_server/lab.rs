@@ -75,10 +75,17 @@ impl Lab {
     /// the lab and the server's address.
     pub fn connected_at_step_2(lesson: &str, test: &str, button: &str) -> (Lab, SocketAddr) {
         let mut lab = Lab::start(lesson, test);
-        let address = lab.listen();
-        lab.at_step(2);
-        lab.connect(address, button);
+        let address = lab.listen_and_connect(button);
         (lab, address)
+    }
+
+    /// Steps 1 and 2 of most lessons: Listen, and once both windows are at step 2, connect
+    /// the client with `button`. Returns the server's address.
+    pub fn listen_and_connect(&mut self, button: &str) -> SocketAddr {
+        let address = self.listen();
+        self.at_step(2);
+        self.connect(address, button);
+        address
     }
 
     pub fn step(&mut self) {

@@ -113,9 +113,7 @@ fn lesson_3_max_and_the_backlog() {
 
 /// Lesson 3 from its first step to its end.
 pub(crate) fn max_and_the_backlog(lab: &mut Lab) {
-    let address = lab.listen();
-    lab.at_step(2);
-    lab.connect(address, "Connect ×6");
+    let address = lab.listen_and_connect("Connect ×6");
     lab.at_step(3);
     lab.until_asking(Side::Server, "the question on the accept queue");
     // What the kernel says, read with `ss` (when the test machine has it), is the answer.
@@ -145,9 +143,7 @@ fn lesson_4_why_a_serversocket() {
 
 /// Lesson 4 from its first step to its end.
 pub(crate) fn why_a_serversocket(lab: &mut Lab) {
-    let address = lab.listen();
-    lab.at_step(2);
-    lab.connect(address, "Connect ×20");
+    lab.listen_and_connect("Connect ×20");
     lab.answer_a_live_count(
         Side::Client,
         "the question on the naive burst",
@@ -175,9 +171,7 @@ pub(crate) fn why_a_serversocket(lab: &mut Lab) {
 #[test]
 fn lesson_9_the_packets() {
     let mut lab = Lab::start("the-packets", "l9");
-    let address = lab.listen();
-    lab.at_step(2);
-    lab.connect(address, "Connect");
+    lab.listen_and_connect("Connect");
     lab.at_step(3);
     // The step is the learner's to do: the lesson does not stop the server itself, so the
     // connection of step 2 stays up until then.
@@ -350,9 +344,7 @@ fn lesson_8_tls() {
 
 /// Lesson 8 from its first step to its end.
 pub(crate) fn tls(lab: &mut Lab) {
-    let address = lab.listen();
-    lab.at_step(2);
-    lab.connect(address, "Connect");
+    let address = lab.listen_and_connect("Connect");
     lab.answer(Side::Client, "103", "102");
     lab.at_step(3);
     lab.click_client("Connect");
@@ -374,9 +366,7 @@ pub(crate) fn tls(lab: &mut Lab) {
 #[test]
 fn a_step_of_the_other_window_is_never_ticked_by_this_one() {
     let mut lab = Lab::start("why-a-serversocket", "other-side");
-    let address = lab.listen();
-    lab.at_step(2);
-    lab.connect(address, "Connect ×20");
+    lab.listen_and_connect("Connect ×20");
     lab.answer_a_live_count(
         Side::Client,
         "the question on the naive burst",

@@ -69,9 +69,7 @@ fn lesson_2_reset_in_the_middle_with_a_connection_open_then_done() {
 #[test]
 fn lesson_3_reset_in_the_middle_with_six_clients_then_done() {
     let mut lab = Lab::start("max-and-backlog", "reset-l3");
-    let address = lab.listen();
-    lab.at_step(2);
-    lab.connect(address, "Connect ×6");
+    lab.listen_and_connect("Connect ×6");
     lab.at_step(3);
     lab.until_asking(Side::Server, "two served, four waiting");
     // Reset from the client window: the server window follows and stops too.
@@ -82,9 +80,7 @@ fn lesson_3_reset_in_the_middle_with_six_clients_then_done() {
 #[test]
 fn lesson_4_reset_in_the_middle_after_the_naive_burst_then_done() {
     let mut lab = Lab::start("why-a-serversocket", "reset-l4");
-    let address = lab.listen();
-    lab.at_step(2);
-    lab.connect(address, "Connect ×20");
+    lab.listen_and_connect("Connect ×20");
     lab.until_asking(Side::Client, "the question on the naive burst");
     reset(&mut lab, Side::Server);
     why_a_serversocket(&mut lab);
