@@ -52,6 +52,19 @@ fn scene(name: &str) -> Option<Scene> {
     })
 }
 
+impl Scene {
+    /// Our file is as it was: nothing was written through a link of theirs.
+    fn assert_ours_untouched(&self) {
+        assert_eq!(fs::read_to_string(&self.victim).unwrap(), "precious");
+    }
+}
+
+impl Drop for Scene {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.temp);
+    }
+}
+
 fn mode(path: &Path) -> u32 {
     fs::symlink_metadata(path).unwrap().mode() & 0o777
 }
@@ -61,24 +74,19 @@ fn mode(path: &Path) -> u32 {
 /// nothing of it, writes nothing through it, and its own file is untouched.
 #[test]
 fn a_lessons_folder_made_first_by_another_user_is_neither_read_nor_written() {
-    let Some(Scene {
-        other,
-        temp,
-        victim,
-    }) = scene("lessons")
-    else {
+    let Some(scene) = scene("lessons") else {
         return;
     };
-    let theirs = temp.join("serversocket-0/serversocket-lessons");
+    let theirs = scene.temp.join("serversocket-0/serversocket-lessons");
     as_other(
-        other,
+        scene.other,
         &format!(
             "mkdir -p {dir} && chmod 777 {dir} {dir}/.. && \
              printf '%s' '{{\"position\":{{\"lesson\":\"tls\",\"step\":3,\"started\":1}},\"writer\":1}}' > {dir}/client.json && \
              ln -s {victim} {dir}/server.json && \
              ln -s {victim} {dir}/server.json.new-{pid}",
             dir = theirs.display(),
-            victim = victim.display(),
+            victim = scene.victim.display(),
             pid = std::process::id(),
         ),
     );
@@ -96,9 +104,8 @@ fn a_lessons_folder_made_first_by_another_user_is_neither_read_nor_written() {
     };
     let refused = sync.write(Side::Server, &position).unwrap_err();
     assert!(refused.to_string().contains("another user"), "{refused}");
-    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+    scene.assert_ours_untouched();
     assert!(ensure_private_folder(theirs.parent().unwrap()).is_err());
-    fs::remove_dir_all(&temp).unwrap();
 }
 
 /// The other user plants a certificate and key in the folder our self-signed one would go in
@@ -107,70 +114,58 @@ fn a_lessons_folder_made_first_by_another_user_is_neither_read_nor_written() {
 /// link. In a folder of our own the key we write is 0600 and the folder 0700.
 #[test]
 fn a_certificate_planted_by_another_user_is_not_served_and_our_key_is_private() {
-    let Some(Scene {
-        other,
-        temp,
-        victim,
-    }) = scene("tls")
-    else {
+    let Some(scene) = scene("tls") else {
         return;
     };
-    let theirs = temp.join("serversocket-0/serversocket");
+    let theirs = scene.temp.join("serversocket-0/serversocket");
     as_other(
-        other,
+        scene.other,
         &format!(
             "mkdir -p {dir} && chmod 755 {dir} && \
              openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
                -keyout {dir}/tls-key.pem -out {dir}/tls-cert.pem 2>/dev/null && \
              chmod 600 {dir}/tls-key.pem && ln -s {victim} {dir}/tls-key.pem.new-{pid}",
             dir = theirs.display(),
-            victim = victim.display(),
+            victim = scene.victim.display(),
             pid = std::process::id(),
         ),
     );
     let refused = ServerTls::self_signed_in(&theirs).unwrap_err().to_string();
     assert!(refused.contains("another user"), "{refused}");
-    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+    scene.assert_ours_untouched();
 
-    let ours = temp.join("ours");
+    let ours = scene.temp.join("ours");
     let tls = ServerTls::self_signed_in(&ours).expect("a folder of our own");
     assert!(!tls.fingerprint().is_empty());
     assert_eq!(mode(&ours), 0o700);
     assert_eq!(mode(&ours.join("tls-key.pem")), 0o600);
     assert_eq!(fs::metadata(ours.join("tls-key.pem")).unwrap().uid(), 0);
-    fs::remove_dir_all(&temp).unwrap();
 }
 
 /// The other user puts links in a shared folder where we save a log, an export and a file
 /// made new: none is written through; what we make there is ours and 0600.
 #[test]
 fn links_another_user_plants_for_our_log_and_export_are_not_followed() {
-    let Some(Scene {
-        other,
-        temp,
-        victim,
-    }) = scene("files")
-    else {
+    let Some(scene) = scene("files") else {
         return;
     };
     as_other(
-        other,
+        scene.other,
         &format!(
             "ln -s {victim} {dir}/server.log && ln -s {victim} {dir}/export.ndjson && \
              ln -s {victim} {dir}/new.txt",
-            dir = temp.display(),
-            victim = victim.display(),
+            dir = scene.temp.display(),
+            victim = scene.victim.display(),
         ),
     );
-    assert!(open_private_append(&temp.join("server.log")).is_err());
-    assert!(create_new_private(&temp.join("new.txt")).is_err());
-    let export = temp.join("export.ndjson");
+    assert!(open_private_append(&scene.temp.join("server.log")).is_err());
+    assert!(create_new_private(&scene.temp.join("new.txt")).is_err());
+    let export = scene.temp.join("export.ndjson");
     write_private_file(&export, b"{}\n").unwrap();
-    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+    scene.assert_ours_untouched();
     let made = fs::symlink_metadata(&export).unwrap();
     assert!(made.is_file(), "the link was replaced by our own file");
     assert_eq!((made.uid(), made.mode() & 0o777), (0, 0o600));
-    fs::remove_dir_all(&temp).unwrap();
 }
 
 /// Without `XDG_RUNTIME_DIR`, the other user makes `serversocket-UID` in the temp folder
