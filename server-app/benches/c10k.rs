@@ -44,7 +44,7 @@ fn main() {
         return;
     }
     // 10,000 client sockets live in this process.
-    let _ = serversocket::open_files::raise_to_hard();
+    let _ = serversocket_files::open_files::raise_to_hard();
     let quick = args.quick;
     let clients = two_workers();
     let rounds = args.rounds();
@@ -347,7 +347,7 @@ fn read_lines(mut stdout: impl Read, early: (Vec<u8>, SystemTime)) -> Lateness {
 /// The reference: a plain tokio accept loop with two workers (as ours has) that greets each
 /// connection and waits for the client to leave. Prints its address as ours does.
 fn plain_server() {
-    let _ = serversocket::open_files::raise_to_hard();
+    let _ = serversocket_files::open_files::raise_to_hard();
     let runtime = two_workers();
     let listener = bench::plain_listener(&runtime, backlog());
     runtime.block_on(async {

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use bytes::Bytes;
-use serversocket::bounded_file::{BoundedFileError, read_bounded};
+use serversocket_files::bounded_file::{BoundedFileError, read_bounded};
 
 /// The largest file sent: it is read whole into memory before it goes out.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
@@ -16,7 +16,7 @@ pub type FileToSendError = BoundedFileError;
 
 /// Reads the file at `path` to send it: only a regular file (after following links), of at
 /// most [`MAX_FILE_BYTES`], and never more than that even if it grows while it is read; a FIFO
-/// is refused without waiting for a writer (`serversocket::bounded_file`, which lessons and
+/// is refused without waiting for a writer (`serversocket_files::bounded_file`, which lessons and
 /// certificates are read with too).
 ///
 /// # Errors

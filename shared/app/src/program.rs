@@ -14,7 +14,7 @@ use crate::manual::{self, Print};
 /// diagnostics to stderr.
 #[must_use]
 pub fn start<A: clap::Parser>() -> (A, LevelSwitch) {
-    let _ = serversocket::open_files::raise_to_hard();
+    let _ = serversocket_files::open_files::raise_to_hard();
     let args = A::parse();
     (args, diagnostics::install())
 }

@@ -190,7 +190,8 @@ mod platform {
             source,
         };
         // Private, and never through a link another user planted at the name.
-        let file = serversocket::private_files::open_private_from_start(path).map_err(failed)?;
+        let file =
+            serversocket_files::private_files::open_private_from_start(path).map_err(failed)?;
         let writer = PcapngWriter::new(BufWriter::new(file)).map_err(failed)?;
         Ok((named, writer))
     }

@@ -59,7 +59,7 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 fn main() {
     // `burst_1000` and `memory_1000` hold 1,100 sockets: more than a 1,024 soft limit allows.
-    let _ = serversocket::open_files::raise_to_hard();
+    let _ = serversocket_files::open_files::raise_to_hard();
     // `cargo bench --bench pool -- accept_rate` runs only the named measures (for profiling).
     let args = Args::from_env();
     let quick = args.quick;

@@ -7,7 +7,7 @@
 //! descriptor: a Max above it can never be reached and only ends in "too many open files".
 
 use crate::SocketError;
-use crate::open_files::{self, OpenFiles};
+use serversocket_files::open_files::{self, OpenFiles};
 
 /// The most idle sockets the pool may keep ready: each is made (AddSocket) before the first
 /// client is served, so a huge pool delays everyone.

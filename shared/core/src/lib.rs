@@ -53,9 +53,6 @@
 //! - [`naive`]: the single re-listening socket a ServerSocket replaces, for comparison.
 //! - [`seed`]: the original example's behaviour on both sides.
 //! - [`bounds`]: the upper bounds of every count a person sets, checked one way everywhere.
-//! - [`open_files`]: the open-files limit every connection counts against, raised at start.
-//! - [`private_files`]: folders and files only this user can touch (keys, logs, lesson state).
-//! - [`bounded_file`]: a file a person names, read only if regular and only up to a size.
 //! - [`watch`]: the kernel's accept queue while listening, and followed connections.
 //! - `pool`: the listener task: accept, hand off, refill, cap.
 //! - `registry`: one lifecycle for both servers' connections: list, run, forget, shut down.
@@ -97,7 +94,6 @@
 // these docs, not code to put in backticks.
 #![allow(clippy::doc_markdown)]
 
-pub mod bounded_file;
 pub mod bounds;
 pub mod channel;
 mod commands;
@@ -112,9 +108,7 @@ mod limits;
 #[cfg(test)]
 mod loopback_pair;
 pub mod naive;
-pub mod open_files;
 mod pool;
-pub mod private_files;
 mod receive_buffer;
 mod registry;
 pub mod runtime;

@@ -123,7 +123,7 @@ pub fn fingerprint(certificate_der: &[u8]) -> String {
 /// The folder where an app keeps its files (the self-signed certificate): `$XDG_DATA_HOME/app`,
 /// else `~/.local/share/app` (`%APPDATA%\app` on Windows), else, with neither set, a folder of
 /// this user's in the temp dir (`serversocket-UID/app`), never one any user could have made.
-/// [`crate::private_files::ensure_private_folder`] checks it before use.
+/// [`serversocket_files::private_files::ensure_private_folder`] checks it before use.
 #[must_use]
 pub fn data_folder(app: &str) -> PathBuf {
     let from_env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
@@ -136,7 +136,7 @@ pub fn data_folder(app: &str) -> PathBuf {
     if let Some(home) = from_env("HOME") {
         return PathBuf::from(home).join(".local").join("share").join(app);
     }
-    crate::private_files::own_temp_folder().join(app)
+    serversocket_files::private_files::own_temp_folder().join(app)
 }
 
 /// The provider every config uses: ring, whose C and assembly build far faster than aws-lc.

@@ -216,7 +216,7 @@ fn three_thousand_concurrent_connections_are_all_greeted_and_leave_nothing_behin
     const CLIENTS: usize = 3_000;
     let _alone = alone();
     // Both ends of every connection live in this process, as the apps raise their own limit.
-    let limits = serversocket::open_files::raise_to_hard().expect("Linux has the limit");
+    let limits = serversocket_files::open_files::raise_to_hard().expect("Linux has the limit");
     let needed = 2 * CLIENTS as u64 + 100;
     assert!(
         limits.soft.is_none_or(|soft| soft >= needed),

@@ -161,7 +161,7 @@ pub enum LessonError {
     /// The file is not one a lesson is read from: not a regular file (a FIFO, a device, a
     /// folder named `x.toml`), or larger than [`MAX_LESSON_BYTES`].
     #[error("{0}")]
-    Refused(#[from] serversocket::bounded_file::BoundedFileError),
+    Refused(#[from] serversocket_files::bounded_file::BoundedFileError),
     /// The file is not a valid lesson.
     #[error("{file}, line {line}, field `{field}`: {message}")]
     Invalid {
@@ -358,7 +358,7 @@ impl Lesson {
     /// [`LessonError::Refused`], [`LessonError::Read`] or [`LessonError::Invalid`].
     pub fn load(path: &Path) -> Result<Lesson, LessonError> {
         let file = path.display().to_string();
-        let bytes = serversocket::bounded_file::read_bounded(path, MAX_LESSON_BYTES)?;
+        let bytes = serversocket_files::bounded_file::read_bounded(path, MAX_LESSON_BYTES)?;
         let text = String::from_utf8(bytes).map_err(|error| LessonError::Read {
             file: file.clone(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, error.utf8_error()),

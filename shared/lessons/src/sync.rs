@@ -18,7 +18,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serversocket::private_files::{
+use serversocket_files::private_files::{
     ensure_private_folder, private_runtime_folder, runtime_folder, write_private_file,
 };
 

@@ -14,10 +14,10 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serversocket::private_files::{
+use serversocket::tls::ServerTls;
+use serversocket_files::private_files::{
     create_new_private, ensure_private_folder, open_private_append, write_private_file,
 };
-use serversocket::tls::ServerTls;
 use serversocket_lessons::Side;
 use serversocket_lessons::sync::{LessonSync, Position};
 use test_support::other_user::{as_other, other_user};

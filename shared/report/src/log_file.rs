@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::time::SystemTime;
 
-use serversocket::private_files::{create_new_private, open_private_append};
+use serversocket_files::private_files::{create_new_private, open_private_append};
 
 use thiserror::Error;
 

@@ -534,9 +534,9 @@ impl LessonPanel {
             .run
             .as_ref()
             .map_or("lesson", |run| run.lesson().name.as_str());
-        let dir = serversocket::private_files::user_folder();
+        let dir = serversocket_files::private_files::user_folder();
         let path = dir.join(format!("lesson-report-{name}-{}.md", self.side.name()));
-        serversocket::private_files::write_private_file(&path, self.report().as_bytes())?;
+        serversocket_files::private_files::write_private_file(&path, self.report().as_bytes())?;
         Ok(path)
     }
 }

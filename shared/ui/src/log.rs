@@ -187,7 +187,7 @@ fn write_ndjson<'a>(
     path: &Path,
 ) -> io::Result<usize> {
     // A new private file renamed into place: never written through a link at `path`.
-    serversocket::private_files::replace_private_file(path, |file| {
+    serversocket_files::private_files::replace_private_file(path, |file| {
         let mut out = io::BufWriter::new(file);
         let mut written = 0;
         for entry in entries {

@@ -27,7 +27,7 @@ impl Default for LogToFile {
     fn default() -> Self {
         Self {
             // The user's own folder: a log holds the traffic (see `private_files`).
-            path: serversocket::private_files::user_folder()
+            path: serversocket_files::private_files::user_folder()
                 .join("serversocket-live.log")
                 .display()
                 .to_string(),

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serversocket::private_files::{ensure_private_folder, write_private_file};
 use serversocket_app::launch;
+use serversocket_files::private_files::{ensure_private_folder, write_private_file};
 use serversocket_lessons::Side;
 use serversocket_lessons::sync::LessonSync;
 

@@ -260,7 +260,7 @@ pub enum Arrival {
 fn write_file(path: &Path, segments: &[serversocket_capture::Segment]) -> String {
     // Private (0600), as the headless --capture-file and every other export: the payloads
     // are the user's, and a link planted at the name is not written through.
-    let written = serversocket::private_files::replace_private_file(path, |file| {
+    let written = serversocket_files::private_files::replace_private_file(path, |file| {
         pcapng::write_all(std::io::BufWriter::new(file), segments.iter()).map(drop)
     });
     match written {

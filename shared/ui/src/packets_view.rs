@@ -354,7 +354,7 @@ impl PacketsView {
         };
         Self {
             capture: false,
-            export_path: serversocket::private_files::user_folder()
+            export_path: serversocket_files::private_files::user_folder()
                 .join(name)
                 .display()
                 .to_string(),

@@ -15,7 +15,10 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::{HANDSHAKE_TIMEOUT, TlsSetupError, fingerprint, provider};
-use crate::private_files::{check_private_file, ensure_private_folder, write_private_file};
+use serversocket_files::bounded_file::{BoundedFileError, read_bounded};
+use serversocket_files::private_files::{
+    check_private_file, ensure_private_folder, write_private_file,
+};
 
 /// The names the self-signed certificate is made for: how a client on this machine reaches us.
 const SELF_SIGNED_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
@@ -168,12 +171,12 @@ fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsSetupError> {
 /// The largest certificate or key file read: a long chain is a few tens of KiB.
 const MAX_PEM_BYTES: u64 = 1024 * 1024;
 
-/// A PEM file's bytes, read as [`crate::bounded_file`] reads what a person names: a FIFO or
-/// `/dev/zero` given as `--cert`, `--key` or `--ca` is refused, never waited on or read
-/// without end.
+/// A PEM file's bytes, read as [`serversocket_files::bounded_file`] reads what a person
+/// names: a FIFO or `/dev/zero` given as `--cert`, `--key` or `--ca` is refused, never waited
+/// on or read without end.
 fn read_pem(path: &Path) -> Result<Vec<u8>, String> {
-    crate::bounded_file::read_bounded(path, MAX_PEM_BYTES).map_err(|error| match error {
-        crate::bounded_file::BoundedFileError::Unreadable { source, .. } => source.to_string(),
+    read_bounded(path, MAX_PEM_BYTES).map_err(|error| match error {
+        BoundedFileError::Unreadable { source, .. } => source.to_string(),
         other => other.to_string(),
     })
 }

@@ -83,7 +83,7 @@ fn default_export_path(role: Role) -> String {
         Role::Server => "serversocket-server-log.ndjson",
         Role::Client => "serversocket-client-log.ndjson",
     };
-    serversocket::private_files::user_folder()
+    serversocket_files::private_files::user_folder()
         .join(name)
         .display()
         .to_string()
