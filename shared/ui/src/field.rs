@@ -23,12 +23,31 @@ pub fn explained(
     tip: &str,
     widget: impl egui::Widget,
 ) -> egui::Response {
+    // A wrapping row moves a widget that does not fit, but not a group, whose width it learns
+    // only once the group is drawn: so the group starts a new row itself when the name and a
+    // field of the usual width would not fit on this one.
+    if ui.layout().main_wrap {
+        let name = egui::WidgetText::from(label).into_galley(
+            ui,
+            Some(egui::TextWrapMode::Extend),
+            f32::INFINITY,
+            egui::TextStyle::Body,
+        );
+        let spacing = ui.spacing();
+        let needed = name.size().x + spacing.item_spacing.x + FIELD_WIDTH;
+        if ui.available_size_before_wrap().x < needed {
+            ui.end_row();
+        }
+    }
     ui.horizontal(|ui| {
         let label = ui.label(label).on_hover_text(tip);
         ui.add(widget).labelled_by(label.id)
     })
     .inner
 }
+
+/// The width a number field usually takes ("10", "250 ms", "0 s"), for [`explained`]'s wrap.
+const FIELD_WIDTH: f32 = 60.0;
 
 /// A number field kept within `range`, its unit written after the value (" s", " ms",
 /// " MiB"): the shape of every timing and size setting in both windows.

@@ -13,7 +13,7 @@ use test_support::kittest;
 
 use super::{greeted_client, listen, listening_with, run_until, window, window_with};
 use crate::window::{ServerSettings, ServerWindow};
-use test_support::kittest::shows;
+use test_support::kittest::{click, shows};
 
 #[test]
 fn slow_motion_shows_the_connection_waiting_then_handed_to_a_pooled_socket() {
@@ -331,4 +331,37 @@ fn once_the_pool_has_slid_in_an_idle_listening_window_asks_for_no_frame() {
         "{:?}",
         harness.ctx.repaint_causes()
     );
+}
+
+/// Side by side on a 1366-wide screen each window is about 680 wide: every control of the
+/// server's settings stays inside it, before and after Listen (a wrapping row once let the
+/// idle timeout's field, and the greeting after it, run past the edge).
+#[test]
+fn at_half_a_wide_screen_no_control_runs_past_the_edge() {
+    let size = egui::vec2(680.0, 740.0);
+    let mut harness = window_with(size, ServerSettings::default());
+    harness.run_steps(2);
+    assert_eq!(
+        controls_past_the_edge(&harness, size.x),
+        Vec::<String>::new()
+    );
+    listen(&mut harness);
+    click(&mut harness, "All settings");
+    assert_eq!(
+        controls_past_the_edge(&harness, size.x),
+        Vec::<String>::new()
+    );
+}
+
+/// The controls a user acts on whose right edge is past `width`, by label.
+fn controls_past_the_edge(harness: &Harness<'_, ServerWindow>, width: f32) -> Vec<String> {
+    use egui_kittest::kittest::NodeT as _;
+    harness
+        .root()
+        .children_recursive()
+        .map(|node| node.accesskit_node())
+        .filter(|node| egui::accessibility::is_input(node.role()) && !node.is_hidden())
+        .filter(|node| node.raw_bounds().is_some_and(|b| b.x1 > f64::from(width)))
+        .map(|node| format!("{:?} {:?}", node.role(), node.label()))
+        .collect()
 }
