@@ -300,7 +300,8 @@ fn connects_cut_short_by_a_stop_are_not_failures() {
         env!("CARGO_BIN_EXE_client-app").into(),
         &["--headless", "--port", &port, "--connect", "2"],
     );
-    client.until_line("connecting", |line| line.contains("connecting"));
+    let first = client.until_line("the first line", |_| true);
+    assert!(first.contains("connecting"), "{first}");
     client.signal("TERM");
     let (status, rest, _) = client.wait();
     let summary = rest
