@@ -27,10 +27,12 @@ pub const RECEIVE_BUFFER_LIMIT: usize = 1024 * 1024;
 pub const MAX_RECEIVE_LIMIT: usize = 256 * 1024 * 1024;
 
 /// How much one read takes from the OS at most. The receive buffer can therefore hold up to
-/// [`RECEIVE_BUFFER_LIMIT`] plus one read. Measured against 64 and 256 KiB: smaller reads mean
-/// more Data events (each can wake an event consumer), larger ones a larger working set of
-/// buffers while a consumer holds chunks.
-pub const READ_CHUNK: usize = 128 * 1024;
+/// [`RECEIVE_BUFFER_LIMIT`] plus one read. 64 KiB, the size the plain tokio loop of the pool
+/// bench reads with: with 128 KiB reads a 256 MiB upload ran at 0.85 of that loop's speed,
+/// with 64 KiB at 0.98 (medians of 22 interleaved runs, docs/benchmarks.md). Smaller reads
+/// mean more Data events, but a consumer that takes them in batches is not woken more often
+/// (a window, once a frame); one woken by every event (`--eager`) was no slower either.
+pub const READ_CHUNK: usize = 64 * 1024;
 
 /// What a socket does when its events fire: the body of Xojo's TCPSocket subclass.
 ///
