@@ -129,6 +129,40 @@ impl SocketHandler for Passive {
     }
 }
 
+/// Writes waiting to go out, in order. The front one is kept apart from the rest: most
+/// sockets have one write queued at a time (a greeting, a reply), and a `VecDeque` allocates
+/// for its first element, which was one of the few allocations every connection made.
+#[derive(Debug, Default)]
+struct SendQueue {
+    /// The oldest write; `None` only when the queue is empty.
+    front: Option<Bytes>,
+    /// The writes after it, oldest first.
+    rest: VecDeque<Bytes>,
+}
+
+impl SendQueue {
+    fn push_back(&mut self, data: Bytes) {
+        if self.front.is_none() {
+            self.front = Some(data);
+        } else {
+            self.rest.push_back(data);
+        }
+    }
+
+    fn front(&self) -> Option<&Bytes> {
+        self.front.as_ref()
+    }
+
+    fn pop_front(&mut self) {
+        self.front = self.rest.pop_front();
+    }
+
+    fn clear(&mut self) {
+        self.front = None;
+        self.rest.clear();
+    }
+}
+
 /// How a socket was asked to close.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Closing {
@@ -152,7 +186,7 @@ pub struct Socket {
     /// Bytes received and not yet read by the handler.
     received: ReceiveBuffer,
     /// Writes waiting to go out, in order; the front one may be partly sent.
-    send_queue: VecDeque<Bytes>,
+    send_queue: SendQueue,
     /// How much of the front write has been sent already.
     front_sent: usize,
     /// Total bytes queued and not yet sent (BytesLeftToSend).
@@ -181,7 +215,7 @@ impl Socket {
             remote: None,
             connected: false,
             received: ReceiveBuffer::default(),
-            send_queue: VecDeque::new(),
+            send_queue: SendQueue::default(),
             front_sent: 0,
             queued: 0,
             closing: None,

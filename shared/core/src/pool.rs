@@ -127,6 +127,14 @@ impl Pool {
     pub(crate) fn connected_count(&self) -> usize {
         self.registry.connected_count()
     }
+
+    /// A connection closed (after it left the registry): wakes the listener if it waits for
+    /// room, at Max or after a failed accept.
+    pub(crate) fn room_freed(&self) {
+        if self.waiting_for_room.load(Ordering::SeqCst) {
+            self.changed.notify_one();
+        }
+    }
 }
 
 /// A pooled socket waiting for a connection: just its id and its handler until then.
@@ -439,7 +447,6 @@ impl Listener {
             announced.map(|(local, remote)| Event::came_up(id, local, remote, secure.is_some()));
         // Listed, and usable, before anyone hears of it: a caller that writes at Connected
         // succeeds; its write waits in the command channel until the task runs.
-        let pool = Arc::clone(&self.pool);
         let mut connection = self.pool.registry.register(
             id,
             stream,
@@ -447,11 +454,7 @@ impl Listener {
             self.events.clone(),
             announced,
             secure,
-            move || {
-                if pool.waiting_for_room.load(Ordering::SeqCst) {
-                    pool.changed.notify_one();
-                }
-            },
+            Some(Arc::clone(&self.pool)),
         );
         connection.idle_timeout = self.pool.idle_timeout();
         if !OPTIONS_INHERITED {
