@@ -11,8 +11,8 @@
 //! Closed) travel as one parcel: one trip through the channel and at most one wake-up.
 //!
 //! The channel is bounded twice: by parcels ([`CAPACITY`]) and by the bytes of received data
-//! its events report ([`DATA_BUDGET`], 64 MiB; at 128 KiB a read, the parcel bound alone would
-//! let 512 MiB through). When the caller falls behind, senders wait, sockets stop reading, and
+//! its events report ([`DATA_BUDGET`], 64 MiB; at 64 KiB a read, the parcel bound alone would
+//! let 256 MiB through). When the caller falls behind, senders wait, sockets stop reading, and
 //! TCP's own flow control slows the peers: a flood never turns into unbounded memory or work.
 
 use std::fmt;
@@ -238,7 +238,7 @@ impl Future for Deliver<'_> {
 
 /// The budget a Data event takes: its chunk's whole length, though the event carries at most
 /// [`crate::DATA_EVENT_BYTES`] of it, so that a caller who falls behind still slows the sockets
-/// as the chunks' sizes say. A read is at most 128 KiB ([`crate::handler::READ_CHUNK`]), so a
+/// as the chunks' sizes say. A read is at most 64 KiB ([`crate::handler::READ_CHUNK`]), so a
 /// parcel always fits in [`DATA_BUDGET`].
 fn data_cost(event: &Event) -> u32 {
     match event {

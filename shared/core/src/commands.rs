@@ -7,6 +7,10 @@
 //! Close), so this queue is a `VecDeque` that allocates only once something is queued, behind a
 //! lock that is never held across an await, beside the waker of the task that waits on it.
 //!
+//! The queue shares its allocation with the socket's status snapshot ([`StatusCell`]): both
+//! live exactly as long as the socket's task or a handle does, and one allocation a
+//! connection is cheaper than two.
+//!
 //! The task looks at the queue at every turn of its loop. A tokio `Notify` made each look
 //! register a waiter and unregister it again (two more locks and a list of waiters, for a queue
 //! with one reader); the waker kept under the queue's own lock costs one lock a look, and the
@@ -14,11 +18,13 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 
+use crate::status::SocketStatus;
 use crate::sync::lock;
 
 /// What the caller asks a socket's task to do.
@@ -34,9 +40,10 @@ pub(crate) enum SocketCommand {
     Purge,
 }
 
-/// A new queue: the handles' end and the socket task's end.
-pub(crate) fn command_queue() -> (CommandSender, CommandReceiver) {
+/// A new queue, beside the socket's `status`: the handles' end and the socket task's end.
+pub(crate) fn command_queue(status: SocketStatus) -> (CommandSender, CommandReceiver) {
     let shared = Arc::new(Shared {
+        status: Mutex::new(status),
         state: Mutex::new(State {
             queue: VecDeque::new(),
             queued_bytes: 0,
@@ -50,6 +57,8 @@ pub(crate) fn command_queue() -> (CommandSender, CommandReceiver) {
 
 /// What both ends share.
 struct Shared {
+    /// The socket's snapshot, written by its task and read by its handles ([`StatusCell`]).
+    status: Mutex<SocketStatus>,
     /// The queue, who is still there and who waits, changed in one step under the lock.
     state: Mutex<State>,
 }
@@ -97,7 +106,33 @@ pub(crate) enum Empty {
 /// The handles' end; every clone counts as a handle.
 pub(crate) struct CommandSender(Arc<Shared>);
 
+/// A socket's status snapshot, in the allocation it shares with its command queue: the task
+/// writes it and the handles read it, each through a clone of this (no allocation of its own,
+/// and no count as a handle).
+#[derive(Clone)]
+pub(crate) struct StatusCell(Arc<Shared>);
+
+impl Deref for StatusCell {
+    type Target = Mutex<SocketStatus>;
+
+    fn deref(&self) -> &Mutex<SocketStatus> {
+        &self.0.status
+    }
+}
+
+impl fmt::Debug for StatusCell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The mutex's own Debug, which does not wait for the lock.
+        f.debug_tuple("StatusCell").field(&self.0.status).finish()
+    }
+}
+
 impl CommandSender {
+    /// The socket's status snapshot.
+    pub(crate) fn status(&self) -> StatusCell {
+        StatusCell(Arc::clone(&self.0))
+    }
+
     /// Queues `command` for the socket's task and wakes it.
     pub(crate) fn send(&self, command: SocketCommand) -> Result<(), Gone> {
         let waiting = {
@@ -250,7 +285,7 @@ mod tests {
 
     #[tokio::test]
     async fn commands_arrive_in_order_and_the_last_handle_gone_ends_the_queue() {
-        let (sender, mut receiver) = command_queue();
+        let (sender, mut receiver) = command_queue(SocketStatus::default());
         let second = sender.clone();
         sender
             .send(SocketCommand::Write(Bytes::from_static(b"one")))
@@ -283,7 +318,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_waiting_task_wakes_for_a_command_sent_from_another_thread() {
-        let (sender, receiver) = command_queue();
+        let (sender, receiver) = command_queue(SocketStatus::default());
         let waiting = wait_for_a_command(receiver);
         // Sent from a plain thread, as a window's Close is.
         std::thread::spawn(move || sender.send(SocketCommand::Close).expect("queued"))
@@ -297,7 +332,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_waiting_task_wakes_when_the_last_handle_goes() {
-        let (sender, receiver) = command_queue();
+        let (sender, receiver) = command_queue(SocketStatus::default());
         let waiting = wait_for_a_command(receiver);
         tokio::task::yield_now().await;
         drop(sender);
@@ -306,7 +341,7 @@ mod tests {
 
     #[test]
     fn a_command_for_an_ended_task_is_refused() {
-        let (sender, receiver) = command_queue();
+        let (sender, receiver) = command_queue(SocketStatus::default());
         drop(receiver);
         assert!(sender.send(SocketCommand::Close).is_err());
     }

@@ -5,18 +5,18 @@
 //! buffer has room and writes only while something is queued: backpressure in both directions.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio_util::either::Either;
 use tokio_util::sync::CancellationToken;
 
-use crate::commands::CommandReceiver;
+use crate::commands::{CommandReceiver, StatusCell};
 use crate::guarded::Guarded;
 use crate::keep_alive::OPTIONS_INHERITED;
+use crate::on_closed::OnClosed;
+use crate::status::SocketState;
 use crate::status::mark_connected;
-use crate::status::{SocketState, SocketStatus};
 use crate::sync::lock;
 use crate::tls::transport::Transport;
 use crate::tls::{Secure, handshake::handshake};
@@ -31,7 +31,7 @@ pub(crate) use reports::unreported;
 use reports::{never_secured, secured_event};
 
 /// A connected socket ready to serve, and what runs once it is closed (the pool forgets it).
-type Ready = (Live, Box<dyn FnOnce() + Send>);
+type Ready = (Live, OnClosed);
 
 /// What a socket's task serves with from its coming up to its close: what its handler sees,
 /// the handler, and the ways to and from the socket's owner.
@@ -45,7 +45,7 @@ pub(crate) struct SocketParts {
     /// Commands from the caller's [`crate::TcpSocket`] handles.
     pub commands: CommandReceiver,
     /// The snapshot the caller reads.
-    pub status: Arc<Mutex<SocketStatus>>,
+    pub status: StatusCell,
 }
 
 /// Everything one connected socket's task owns.
@@ -57,7 +57,7 @@ pub(crate) struct Connection {
     /// Cancelled when the owner shuts down: the socket closes.
     pub cancel: CancellationToken,
     /// Runs once the stream is closed, before Closed is reported (the pool forgets the socket).
-    pub on_closed: Box<dyn FnOnce() + Send>,
+    pub on_closed: OnClosed,
     /// Our and the peer's address, when the pool already reported Connected at the handoff
     /// (so a learner always sees "Socket 0 connected." before the pool refills, and the
     /// addresses need not be asked of the OS again); `None` for a client, which reports it here.
@@ -161,7 +161,7 @@ impl Connection {
                     })
                     .await;
                 lock(status).state = SocketState::Closed;
-                on_closed();
+                on_closed.run();
                 events.send(Event::Closed { socket: id }).await;
                 return None;
             }

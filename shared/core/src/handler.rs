@@ -27,10 +27,12 @@ pub const RECEIVE_BUFFER_LIMIT: usize = 1024 * 1024;
 pub const MAX_RECEIVE_LIMIT: usize = 256 * 1024 * 1024;
 
 /// How much one read takes from the OS at most. The receive buffer can therefore hold up to
-/// [`RECEIVE_BUFFER_LIMIT`] plus one read. Measured against 64 and 256 KiB: smaller reads mean
-/// more Data events (each can wake an event consumer), larger ones a larger working set of
-/// buffers while a consumer holds chunks.
-pub const READ_CHUNK: usize = 128 * 1024;
+/// [`RECEIVE_BUFFER_LIMIT`] plus one read. 64 KiB, the size the plain tokio loop of the pool
+/// bench reads with: with 128 KiB reads a 256 MiB upload ran at 0.85 of that loop's speed,
+/// with 64 KiB at 0.98 (medians of 22 interleaved runs, docs/benchmarks.md). Smaller reads
+/// mean more Data events, but a consumer that takes them in batches is not woken more often
+/// (a window, once a frame); one woken by every event (`--eager`) was no slower either.
+pub const READ_CHUNK: usize = 64 * 1024;
 
 /// What a socket does when its events fire: the body of Xojo's TCPSocket subclass.
 ///
@@ -127,6 +129,40 @@ impl SocketHandler for Passive {
     }
 }
 
+/// Writes waiting to go out, in order. The front one is kept apart from the rest: most
+/// sockets have one write queued at a time (a greeting, a reply), and a `VecDeque` allocates
+/// for its first element, which was one of the few allocations every connection made.
+#[derive(Debug, Default)]
+struct SendQueue {
+    /// The oldest write; `None` only when the queue is empty.
+    front: Option<Bytes>,
+    /// The writes after it, oldest first.
+    rest: VecDeque<Bytes>,
+}
+
+impl SendQueue {
+    fn push_back(&mut self, data: Bytes) {
+        if self.front.is_none() {
+            self.front = Some(data);
+        } else {
+            self.rest.push_back(data);
+        }
+    }
+
+    fn front(&self) -> Option<&Bytes> {
+        self.front.as_ref()
+    }
+
+    fn pop_front(&mut self) {
+        self.front = self.rest.pop_front();
+    }
+
+    fn clear(&mut self) {
+        self.front = None;
+        self.rest.clear();
+    }
+}
+
 /// How a socket was asked to close.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Closing {
@@ -150,7 +186,7 @@ pub struct Socket {
     /// Bytes received and not yet read by the handler.
     received: ReceiveBuffer,
     /// Writes waiting to go out, in order; the front one may be partly sent.
-    send_queue: VecDeque<Bytes>,
+    send_queue: SendQueue,
     /// How much of the front write has been sent already.
     front_sent: usize,
     /// Total bytes queued and not yet sent (BytesLeftToSend).
@@ -179,7 +215,7 @@ impl Socket {
             remote: None,
             connected: false,
             received: ReceiveBuffer::default(),
-            send_queue: VecDeque::new(),
+            send_queue: SendQueue::default(),
             front_sent: 0,
             queued: 0,
             closing: None,

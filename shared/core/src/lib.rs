@@ -108,6 +108,7 @@ mod limits;
 #[cfg(test)]
 mod loopback_pair;
 pub mod naive;
+mod on_closed;
 mod pool;
 mod receive_buffer;
 mod registry;

@@ -148,7 +148,7 @@ impl NaiveServer {
                     events.clone(),
                     None,
                     None,
-                    || {},
+                    None,
                 );
                 registry.start(connection);
                 // The handoff and re-listen take time; connections arriving now are refused.

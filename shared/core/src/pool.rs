@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use crate::guarded::panic_message;
 use crate::keep_alive::{OPTIONS_INHERITED, keep_alive};
 use crate::limits::Limits;
+use crate::on_closed::WaitsForRoom;
 use crate::registry::Registry;
 use crate::sync::lock;
 use crate::{Event, EventSender, SocketError, SocketHandler, SocketId, SocketIds};
@@ -126,6 +127,16 @@ impl Pool {
 
     pub(crate) fn connected_count(&self) -> usize {
         self.registry.connected_count()
+    }
+}
+
+impl WaitsForRoom for Pool {
+    /// A connection closed (after it left the registry): wakes the listener if it waits for
+    /// room, at Max or after a failed accept.
+    fn room_freed(&self) {
+        if self.waiting_for_room.load(Ordering::SeqCst) {
+            self.changed.notify_one();
+        }
     }
 }
 
@@ -439,7 +450,6 @@ impl Listener {
             announced.map(|(local, remote)| Event::came_up(id, local, remote, secure.is_some()));
         // Listed, and usable, before anyone hears of it: a caller that writes at Connected
         // succeeds; its write waits in the command channel until the task runs.
-        let pool = Arc::clone(&self.pool);
         let mut connection = self.pool.registry.register(
             id,
             stream,
@@ -447,11 +457,7 @@ impl Listener {
             self.events.clone(),
             announced,
             secure,
-            move || {
-                if pool.waiting_for_room.load(Ordering::SeqCst) {
-                    pool.changed.notify_one();
-                }
-            },
+            Some(Arc::clone(&self.pool) as Arc<dyn WaitsForRoom>),
         );
         connection.idle_timeout = self.pool.idle_timeout();
         if !OPTIONS_INHERITED {

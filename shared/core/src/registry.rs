@@ -19,6 +19,7 @@ use tracing::Instrument;
 
 use crate::connection::{Connection, SocketParts};
 use crate::guarded::Guarded;
+use crate::on_closed::{ConnectedList, OnClosed, WaitsForRoom};
 use crate::server_socket::os_handle;
 use crate::status::SocketState;
 use crate::status::{mark_connected, mark_handshaking};
@@ -26,13 +27,22 @@ use crate::sync::lock;
 use crate::tls::Secure;
 use crate::{EventSender, Socket, SocketHandler, SocketId, TcpSocket};
 
+/// The sockets now connected, by id (ActiveConnections).
+type Connections = Arc<Mutex<BTreeMap<SocketId, TcpSocket>>>;
+
+impl ConnectedList for Mutex<BTreeMap<SocketId, TcpSocket>> {
+    fn forget(&self, id: SocketId) {
+        lock(self).remove(&id);
+    }
+}
+
 /// The connections of one server and every task it started. Clones share everything.
 #[derive(Debug, Clone)]
 pub(crate) struct Registry {
     /// Where the tasks run.
     runtime: Handle,
     /// The sockets now connected (ActiveConnections); each removes itself when it closes.
-    connections: Arc<Mutex<BTreeMap<SocketId, TcpSocket>>>,
+    connections: Connections,
     /// Cancelled only by shutdown (or dropping the server): every connection closes then.
     /// A listener watches a child of it, so StopListening leaves connections alone.
     shutdown: CancellationToken,
@@ -55,8 +65,9 @@ impl Registry {
     /// the socket's own events follow it, and the socket shows as connected before it is
     /// listed, so whoever sees it can write to it at once; without, the task finds the
     /// addresses and reports Connected. A `secure` socket reports Connected itself once its
-    /// handshake is done (the caller reports Handshaking instead). `on_closed` runs after the socket left the list,
-    /// before its Closed is sent.
+    /// handshake is done (the caller reports Handshaking instead). A pool's socket wakes
+    /// `pool`'s listener, if it waits for room, once it left the list, before its Closed is
+    /// sent.
     // What a connection is, when it was announced, and what runs when it ends: one call, so
     // the socket is never listed half set up.
     #[allow(clippy::too_many_arguments)]
@@ -68,7 +79,7 @@ impl Registry {
         events: EventSender,
         announced: Option<(SocketAddr, SocketAddr)>,
         secure: Option<Secure>,
-        on_closed: impl FnOnce() + Send + 'static,
+        pool: Option<Arc<dyn WaitsForRoom>>,
     ) -> Connection {
         let (handle, commands) = TcpSocket::new(id, SocketState::Connecting);
         let status = handle.status_cell();
@@ -81,7 +92,8 @@ impl Registry {
             (None, _) => {}
         }
         lock(&self.connections).insert(id, handle);
-        let connections = Arc::clone(&self.connections);
+        let list: Arc<dyn ConnectedList> = Arc::clone(&self.connections) as _;
+        let on_closed = OnClosed::listed(list, id, pool);
         Connection {
             stream,
             parts: SocketParts {
@@ -92,10 +104,7 @@ impl Registry {
                 status,
             },
             cancel: self.shutdown.clone(),
-            on_closed: Box::new(move || {
-                lock(&connections).remove(&id);
-                on_closed();
-            }),
+            on_closed,
             announced,
             idle_timeout: None,
             secure,

@@ -15,11 +15,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::commands::{
-    CommandReceiver, CommandSender, Empty, SocketCommand, WriteRefused, command_queue,
+    CommandReceiver, CommandSender, Empty, SocketCommand, StatusCell, WriteRefused, command_queue,
 };
 use crate::connection::{Connection, SocketParts, unreported};
 use crate::guarded::Guarded;
 use crate::handler::SEND_QUEUE_LIMIT;
+use crate::on_closed::OnClosed;
 use crate::server_socket::os_handle;
 use crate::status::{SocketState, SocketStatus};
 use crate::sync::lock;
@@ -35,8 +36,8 @@ pub struct TcpSocket {
     id: SocketId,
     /// Commands to the socket's task; closed once every handle is gone.
     commands: CommandSender,
-    /// Written by the socket's task, read by the caller.
-    status: Arc<Mutex<SocketStatus>>,
+    /// Written by the socket's task, read by the caller (in the command queue's allocation).
+    status: StatusCell,
 }
 
 /// What a client's Connect needs to know before it starts: where to, and how long to try.
@@ -138,7 +139,7 @@ impl TcpSocket {
         } = target;
         let secure = tls.map(|tls| crate::tls::Secure::Client(tls, host.clone()));
         let (socket, mut commands) = Self::new(id, SocketState::Connecting);
-        let status = Arc::clone(&socket.status);
+        let status = socket.status.clone();
         let span = tracing::info_span!("socket", id = id.0, %host, port);
         // Guarded from here on: a panic in any of its methods, even on a failed connect, ends
         // the socket with an Error and Closed rather than its task.
@@ -196,7 +197,7 @@ impl TcpSocket {
                                 status,
                             },
                             cancel: CancellationToken::new(),
-                            on_closed: Box::new(|| {}),
+                            on_closed: OnClosed::nothing(),
                             announced: Some(announced),
                             idle_timeout: None,
                             secure,
@@ -223,23 +224,22 @@ impl TcpSocket {
 
     /// A handle plus the receiving end of its command channel, for whoever runs the socket.
     pub(crate) fn new(id: SocketId, state: SocketState) -> (Self, CommandReceiver) {
-        let (commands, receiver) = command_queue();
-        let status = SocketStatus {
+        let (commands, receiver) = command_queue(SocketStatus {
             state,
             ..SocketStatus::default()
-        };
+        });
         (
             Self {
                 id,
+                status: commands.status(),
                 commands,
-                status: Arc::new(Mutex::new(status)),
             },
             receiver,
         )
     }
 
-    pub(crate) fn status_cell(&self) -> Arc<Mutex<SocketStatus>> {
-        Arc::clone(&self.status)
+    pub(crate) fn status_cell(&self) -> StatusCell {
+        self.status.clone()
     }
 
     /// This socket's id.

@@ -2,18 +2,19 @@
 //! handler's events, from its `connected` to the close.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use std::io;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::commands::CommandReceiver;
 use crate::commands::SocketCommand;
+use crate::commands::{CommandReceiver, StatusCell};
 use crate::error::PEER_CLOSED;
 use crate::guarded::Guarded;
 use crate::inbox::Inbox;
+use crate::on_closed::OnClosed;
 use crate::status::{SocketState, SocketStatus};
 use crate::sync::lock;
 use crate::tls::transport::Transport;
@@ -43,7 +44,7 @@ pub(super) struct Live {
     /// Commands from the caller's handles.
     commands: CommandReceiver,
     /// The snapshot the caller reads.
-    status: Arc<Mutex<SocketStatus>>,
+    status: StatusCell,
     /// The peer, for errors.
     remote: SocketAddr,
     /// Where reads land.
@@ -105,7 +106,7 @@ impl Live {
     #[allow(clippy::manual_async_fn)]
     pub(super) fn run(
         mut self,
-        on_closed: Box<dyn FnOnce() + Send>,
+        on_closed: OnClosed,
         cancel: CancellationToken,
     ) -> impl Future<Output = ()> + Send {
         async move {
@@ -351,7 +352,7 @@ impl Live {
     fn close(
         self,
         ending: Ending,
-        on_closed: Box<dyn FnOnce() + Send>,
+        on_closed: OnClosed,
     ) -> (EventSender, impl Iterator<Item = Event> + Send + use<>) {
         let Self {
             stream,
@@ -400,7 +401,7 @@ impl Live {
             status.bytes_sent = sent_total;
             status.bytes_left_to_send = 0;
         }
-        on_closed();
+        on_closed.run();
         handler.closed(&mut socket);
         // Any write the handler's Error or Closed tried (refused: the socket is closed), and
         // a panic of either, reported with Closed as one parcel.

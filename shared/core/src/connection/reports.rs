@@ -5,6 +5,7 @@
 use std::sync::Mutex;
 
 use crate::guarded::Guarded;
+use crate::on_closed::OnClosed;
 use crate::status::{SocketState, SocketStatus};
 use crate::sync::lock;
 use crate::tls::TlsInfo;
@@ -51,7 +52,7 @@ pub(super) async fn never_secured(
     mut handler: Guarded,
     events: &EventSender,
     status: &Mutex<SocketStatus>,
-    on_closed: Box<dyn FnOnce() + Send>,
+    on_closed: OnClosed,
     error: Option<SocketError>,
 ) {
     let mut socket = Socket::new(id);
@@ -62,7 +63,7 @@ pub(super) async fn never_secured(
             status.last_error_code = Some(error.code());
         }
     }
-    on_closed();
+    on_closed.run();
     let mut parcel = Vec::new();
     if let Some(error) = error {
         tracing::info!(socket = id.0, %error, "handshake failed");
