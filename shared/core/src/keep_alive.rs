@@ -15,7 +15,7 @@ const KEEPALIVE_RETRIES: u32 = 3;
 /// a goodbye (power cut, cable pulled) is found out within about 90 s and frees its slot,
 /// instead of holding it for ever. A peer that is there but silent answers the probes: only an
 /// idle timeout ends that. Called on the listener where connections inherit it (Linux: see
-/// [`crate::server_socket::bind`]), else on each accepted connection.
+/// [`crate::os_socket::bind`]), else on each accepted connection.
 pub(crate) fn keep_alive(socket: &socket2::SockRef<'_>) {
     let keepalive = socket2::TcpKeepalive::new()
         .with_time(KEEPALIVE_TIME)
@@ -38,8 +38,8 @@ mod tests {
 
     #[tokio::test]
     async fn accepted_connections_ask_the_os_to_check_on_a_silent_peer_and_send_at_once() {
-        let listener = crate::server_socket::bind("127.0.0.1:0".parse().expect("address"), 16)
-            .expect("listener");
+        let listener =
+            crate::os_socket::bind("127.0.0.1:0".parse().expect("address"), 16).expect("listener");
         let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
         let _client = TcpStream::connect(listener.local_addr().expect("address"))
             .await

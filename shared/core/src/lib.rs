@@ -109,6 +109,7 @@ mod limits;
 mod loopback_pair;
 pub mod naive;
 mod on_closed;
+mod os_socket;
 mod pool;
 mod receive_buffer;
 mod registry;

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::os_socket::{bind, os_handle};
 use crate::registry::Registry;
-use crate::server_socket::{bind, os_handle};
 use crate::{
     Event, EventSender, Runtime, SocketError, SocketHandler, SocketId, SocketIds, TcpSocket,
 };

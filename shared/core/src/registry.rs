@@ -20,7 +20,7 @@ use tracing::Instrument;
 use crate::connection::{Connection, SocketParts};
 use crate::guarded::Guarded;
 use crate::on_closed::{ConnectedList, OnClosed, WaitsForRoom};
-use crate::server_socket::os_handle;
+use crate::os_socket::os_handle;
 use crate::status::SocketState;
 use crate::status::{mark_connected, mark_handshaking};
 use crate::sync::lock;

@@ -21,7 +21,7 @@ use crate::connection::{Connection, SocketParts, unreported};
 use crate::guarded::Guarded;
 use crate::handler::SEND_QUEUE_LIMIT;
 use crate::on_closed::OnClosed;
-use crate::server_socket::os_handle;
+use crate::os_socket::os_handle;
 use crate::status::{SocketState, SocketStatus};
 use crate::sync::lock;
 use crate::{Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId, SocketIds};

@@ -359,7 +359,7 @@ impl LessonRun {
             if let Some(question) = &step.question {
                 let _ = writeln!(out, "  - Question: {}", question.ask);
                 let where_ = match self.decides {
-                    Some(side) => format!(" in the {} window", crate::sync::other(side).name()),
+                    Some(side) => format!(" in the {} window", side.other().name()),
                     None => String::new(),
                 };
                 let answers = (self.answers.iter().map(|answer| (answer, ""))).chain(

@@ -29,15 +29,6 @@ use crate::run::Answer;
 /// enough to do often, and often enough to feel at once.
 pub const WATCH_EVERY: Duration = Duration::from_millis(200);
 
-/// The window on the other side.
-#[must_use]
-pub fn other(side: Side) -> Side {
-    match side {
-        Side::Server => Side::Client,
-        Side::Client => Side::Server,
-    }
-}
-
 /// Where a window is in a lesson, as the other window reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {

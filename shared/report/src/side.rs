@@ -22,6 +22,15 @@ impl Side {
             Side::Client => "client",
         }
     }
+
+    /// The other side: the client's for the server, the server's for the client.
+    #[must_use]
+    pub fn other(self) -> Side {
+        match self {
+            Side::Server => Side::Client,
+            Side::Client => Side::Server,
+        }
+    }
 }
 
 /// [`Side`] under the name the windows' code still gives it (the log's "role"): the same enum,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use serversocket::Event;
-use serversocket_lessons::sync::{self, LessonSync, Position, Watcher};
+use serversocket_lessons::sync::{LessonSync, Position, Watcher};
 use serversocket_lessons::{
     self as lesson, Lesson, LessonRun, Progress, Settings, Side, lesson_record,
 };
@@ -445,7 +445,7 @@ impl LessonPanel {
     /// Follows the other window: a newer run of a lesson is joined; the same run is caught up
     /// with when the other window is further.
     pub fn follow_other_window(&mut self) {
-        let other = sync::other(self.side);
+        let other = self.side.other();
         let Some(position) = self.sync.as_ref().and_then(|sync| sync.read(other)) else {
             return;
         };
@@ -488,7 +488,7 @@ impl LessonPanel {
         {
             let (news, ctx) = (self.news.clone(), ctx.clone());
             self.watcher = Some(sync.watch(
-                sync::other(self.side),
+                self.side.other(),
                 Box::new(move || {
                     news.store(true, Ordering::Relaxed);
                     ctx.request_repaint();

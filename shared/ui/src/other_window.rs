@@ -103,7 +103,7 @@ impl OtherWindow {
         let news = Arc::new(News::default());
         // A request written before this window opened is not for it.
         news.last_request.store(
-            read_number(&dir.join(request_file(other(side)))).unwrap_or(0),
+            read_number(&dir.join(request_file(side.other()))).unwrap_or(0),
             Ordering::Relaxed,
         );
         Self {
@@ -208,7 +208,7 @@ impl OtherWindow {
         let Some(link) = &mut self.link else {
             return;
         };
-        if !is_open(&link.dir.join(presence_file(other(side)))) {
+        if !is_open(&link.dir.join(presence_file(side.other()))) {
             link.starter.start(other_app(side));
             return;
         }
@@ -222,7 +222,7 @@ impl OtherWindow {
         link.news.last_request.store(number, Ordering::Relaxed);
         if let Err(problem) = write_file(
             &link.dir,
-            &request_file(other(self.side)),
+            &request_file(self.side.other()),
             &number.to_string(),
         ) {
             tracing::warn!("the other window cannot be asked to come to the front: {problem}");
@@ -239,17 +239,9 @@ impl Drop for OtherWindow {
     }
 }
 
-/// The other side.
-fn other(side: Side) -> Side {
-    match side {
-        Side::Server => Side::Client,
-        Side::Client => Side::Server,
-    }
-}
-
 /// The program of the other side's app.
 fn other_app(side: Side) -> &'static str {
-    match other(side) {
+    match side.other() {
         Side::Server => "server-app",
         Side::Client => "client-app",
     }
@@ -339,7 +331,7 @@ fn is_open(file: &Path) -> bool {
 /// The watcher: every [`WATCH_EVERY`], whether the other app is open and whether it asked
 /// this one to come to the front; the window is woken only when one of them changed.
 fn watch(side: Side, dir: &Path, news: Arc<News>, ctx: egui::Context) {
-    let presence = dir.join(presence_file(other(side)));
+    let presence = dir.join(presence_file(side.other()));
     let requests = dir.join(request_file(side));
     let mut seen = read_number(&requests).unwrap_or(0);
     let spawned = std::thread::Builder::new()
