@@ -38,11 +38,12 @@ const BATCH: usize = 1024;
 /// delay, since every wake-up on a busy machine waits for a core; 2 ms gained nothing over 1.)
 const GATHER: Duration = Duration::from_millis(1);
 
-/// How much of a batch is printed before it is flushed: what one write into a pipe with room
-/// takes at once (`PIPE_BUF`), so flushing this often costs no more writes than flushing
-/// once a batch, and a batch's first lines do not wait while its last ones are made (a
-/// thousand lines take a millisecond or two, more when a busy machine preempts the printer).
-const FLUSH_BYTES: usize = 4096;
+/// How much of a batch is printed before it is flushed: four pages, a quarter of what a pipe
+/// holds by default, which a pipe its reader keeps empty takes in one write (see
+/// `serversocket_report::output`), and so one wake-up of the reader; a batch's first lines
+/// wait only while the next few dozen are made (microseconds), not while all of a thousand
+/// are (a millisecond or two, more when a busy machine preempts the printer).
+const FLUSH_BYTES: usize = 16 * 1024;
 
 /// Prints and flushes `first`, lets the events that follow it gather for [`GATHER`], prints
 /// them (taken from `more`, at most [`BATCH`]) and flushes every [`FLUSH_BYTES`]: a few writes
@@ -363,10 +364,10 @@ mod tests {
         assert_eq!(gathered, (1..=20).collect::<Vec<_>>());
     }
 
-    /// A flood is written in pieces of at most a pipe's atomic write, and a batch stops at
+    /// A flood is written in pieces of about [`FLUSH_BYTES`], and a batch stops at
     /// [`BATCH`] events so the loop looks at its stop signal between batches.
     #[test]
-    fn a_flood_goes_out_in_pipe_sized_pieces_and_batches() {
+    fn a_flood_goes_out_in_pieces_of_a_few_pages_and_batches() {
         let mut rest = 1..;
         let flushed = print_burst(&mut rest);
         let printed: usize = flushed.iter().map(|bytes| lines(bytes).len()).sum();

@@ -433,9 +433,15 @@ fn is_pipe(file: &std::fs::File) -> bool {
 }
 
 /// Writes whole lines of `bytes` to `pipe` while it has room for them, never waiting for its
-/// reader: a Linux pipe with a free page takes up to [`PIPE_BUF`] bytes at once, so each
-/// write is at most that, of whole lines, after poll(2) says there is room. Returns how much
-/// was written: the rest (or a line longer than [`PIPE_BUF`]) is left to the writer thread.
+/// reader, and returns how much was written: the rest (or a line longer than the room) is
+/// left to the writer thread.
+///
+/// While the reader keeps up the pipe is empty when lines come, and then everything up to the
+/// pipe's size goes in one write (a batch of a burst is a few pages): one wake-up of the
+/// reader, not one a page. Otherwise each write is whole lines of at most [`PIPE_BUF`]
+/// bytes, after poll(2) says a page is free. Either way the pipe has room for the whole
+/// write, so it never waits and is taken whole, and a program that ends while its reader has
+/// stalled leaves whole lines in the pipe, never half of one.
 ///
 /// # Errors
 /// When the write fails: the reader is gone, or the output itself failed.
@@ -443,8 +449,9 @@ fn write_while_room(pipe: &mut std::fs::File, bytes: &[u8]) -> io::Result<usize>
     let mut written = 0;
     while written < bytes.len() {
         let rest = &bytes[written..];
-        let chunk = whole_lines(rest);
-        if chunk > PIPE_BUF || !has_room(pipe) {
+        let room = room_in(pipe);
+        let chunk = whole_lines_within(rest, room);
+        if chunk > room {
             break;
         }
         match pipe.write(&rest[..chunk]) {
@@ -456,22 +463,48 @@ fn write_while_room(pipe: &mut std::fs::File, bytes: &[u8]) -> io::Result<usize>
     Ok(written)
 }
 
-/// How many bytes of `bytes` the next write takes: whole lines, at most [`PIPE_BUF`] of them
-/// (everything when it is that short), or one line alone when it is longer. A pipe takes a
-/// write of up to `PIPE_BUF` bytes whole or not at all, so a program that ends while its
-/// reader has stalled leaves whole lines in the pipe, never half of one (a longer line can
-/// still be cut there: no write can keep it whole).
+/// How many bytes of `bytes` the writer thread's next write takes: whole lines, at most
+/// [`PIPE_BUF`] of them, or one longer line alone (see [`whole_lines_within`]).
 fn whole_lines(bytes: &[u8]) -> usize {
-    if bytes.len() <= PIPE_BUF {
+    whole_lines_within(bytes, PIPE_BUF)
+}
+
+/// How many bytes of `bytes` the next write takes: whole lines, at most `room` bytes of them
+/// (everything when it is that short), or one line alone when it is longer. A pipe with room
+/// for a write takes it whole, so a program that ends while its reader has stalled leaves
+/// whole lines in the pipe, never half of one (a line longer than the room can still be cut
+/// there: no write can keep it whole).
+fn whole_lines_within(bytes: &[u8], room: usize) -> usize {
+    if bytes.len() <= room {
         return bytes.len();
     }
-    match bytes[..PIPE_BUF].iter().rposition(|&byte| byte == b'\n') {
+    match bytes[..room].iter().rposition(|&byte| byte == b'\n') {
         Some(newline) => newline + 1,
         None => bytes
             .iter()
             .position(|&byte| byte == b'\n')
             .map_or(bytes.len(), |newline| newline + 1),
     }
+}
+
+/// How many bytes a write to `pipe` can take now without waiting: the pipe's whole size when
+/// it is empty (Linux keeps a pipe's bytes in pages, and an empty pipe has all of them free);
+/// [`PIPE_BUF`] when poll(2) says a page is free, or that the reader is gone (the write then
+/// fails at once, which is how the program hears of it); else nothing.
+#[cfg(unix)]
+fn room_in(pipe: &std::fs::File) -> usize {
+    #[cfg(target_os = "linux")]
+    if rustix::io::ioctl_fionread(pipe) == Ok(0)
+        && let Ok(size) = rustix::pipe::fcntl_getpipe_size(pipe)
+    {
+        return size;
+    }
+    if has_room(pipe) { PIPE_BUF } else { 0 }
+}
+
+#[cfg(not(unix))]
+fn room_in(_: &std::fs::File) -> usize {
+    0
 }
 
 /// Whether a write of up to [`PIPE_BUF`] bytes to `pipe` would go through without waiting
@@ -489,11 +522,6 @@ fn has_room(pipe: &std::fs::File) -> bool {
         && watched[0]
             .revents()
             .intersects(PollFlags::OUT | PollFlags::ERR)
-}
-
-#[cfg(not(unix))]
-fn has_room(_: &std::fs::File) -> bool {
-    false
 }
 
 /// Waits until `fd`'s reader has closed it (true), or until `stop`'s other end is closed or

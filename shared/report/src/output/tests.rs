@@ -203,38 +203,47 @@ fn the_note_about_dropped_lines_keeps_the_moments_in_order() {
     assert!(moments.windows(2).all(|pair| pair[0] <= pair[1]), "{text}");
 }
 
-/// Lines of every length around PIPE_BUF, cut into writes: each write is whole lines of
-/// at most PIPE_BUF bytes, or one longer line alone, and together they are the batch.
+/// Lines of every length around PIPE_BUF, cut into writes for a pipe with room for a page
+/// and for an empty one: each write is whole lines of at most the room, or one longer line
+/// alone, and together they are the batch.
 #[test]
 fn each_write_is_whole_lines_a_pipe_takes_whole() {
     let mut batch = Vec::new();
-    for (n, length) in [1, 10, 4095, 4096, 4097, 3000, 2000, 9000, 5, 4094]
-        .into_iter()
-        .cycle()
-        .take(60)
-        .enumerate()
+    for (n, length) in [
+        1, 10, 4095, 4096, 4097, 3000, 2000, 9000, 5, 4094, 70_000, 60_000,
+    ]
+    .into_iter()
+    .cycle()
+    .take(60)
+    .enumerate()
     {
         let letter = b"abcdefghijklmnopqrstuvwxyz"[n % 26];
         batch.extend(std::iter::repeat_n(letter, length - 1));
         batch.push(b'\n');
     }
     batch.extend_from_slice(b"no newline at the end");
-    let mut rest = &batch[..];
-    let mut writes = Vec::new();
-    while !rest.is_empty() {
-        let (chunk, after) = rest.split_at(whole_lines(rest));
-        writes.push(chunk);
-        rest = after;
-    }
-    assert_eq!(writes.concat(), batch, "every byte once, in order");
-    for (index, write) in writes.iter().enumerate() {
-        let last = index == writes.len() - 1;
-        assert!(last || write.ends_with(b"\n"), "write {index} ends a line");
-        let lines = lines_in(write);
+    for room in [PIPE_BUF, 16 * PIPE_BUF] {
+        let mut rest = &batch[..];
+        let mut writes = Vec::new();
+        while !rest.is_empty() {
+            let (chunk, after) = rest.split_at(whole_lines_within(rest, room));
+            writes.push(chunk);
+            rest = after;
+        }
+        assert_eq!(writes.concat(), batch, "every byte once, in order");
+        for (index, write) in writes.iter().enumerate() {
+            let last = index == writes.len() - 1;
+            assert!(last || write.ends_with(b"\n"), "write {index} ends a line");
+            let lines = lines_in(write);
+            assert!(
+                write.len() <= room || lines <= 1,
+                "room {room}, write {index}: {} bytes, {lines} lines",
+                write.len()
+            );
+        }
         assert!(
-            write.len() <= PIPE_BUF || lines <= 1,
-            "write {index}: {} bytes, {lines} lines",
-            write.len()
+            writes.iter().any(|write| lines_in(write) > 1),
+            "room {room}: short lines share a write"
         );
     }
 }
@@ -254,10 +263,42 @@ fn lines_and_drops(text: &str) -> (Vec<&str>, u64) {
 
 /// Through a real pipe, written straight while it has room: a reader that stops reading
 /// still never makes the program wait, and what it reads later is in order, the newest
-/// lines kept and the dropped ones counted.
+/// lines kept and the dropped ones counted. Flushed a line at a time, and in batches of
+/// several pages (the first of which an empty pipe takes in one write).
 #[cfg(unix)]
 #[test]
 fn a_pipe_whose_reader_stalls_never_blocks_and_keeps_order() {
+    for lines_a_flush in [1, 2_000] {
+        let (lines, dropped, total) = stalled_pipe(lines_a_flush);
+        assert!(dropped > 0, "a note says lines were dropped");
+        assert_eq!(
+            lines.len() as u64 + dropped,
+            total as u64,
+            "each line arrives or is counted"
+        );
+        let numbers: Vec<usize> = lines
+            .iter()
+            .map(|line| {
+                line.strip_prefix("line ")
+                    .expect("a whole line")
+                    .parse()
+                    .expect("n")
+            })
+            .collect();
+        assert!(numbers.is_sorted(), "in order");
+        assert_eq!(
+            numbers.last(),
+            Some(&(total - 1)),
+            "the newest line is kept"
+        );
+    }
+}
+
+/// 20,000 lines (200 KB, three times what a pipe holds) written into a pipe nobody reads,
+/// `lines_a_flush` to a flush, then read: the lines that arrived, how many the notes say
+/// were dropped, and how many were written.
+#[cfg(unix)]
+fn stalled_pipe(lines_a_flush: usize) -> (Vec<String>, u64, usize) {
     let (reader, writer) = io::pipe().expect("a pipe");
     let total: usize = 20_000;
     let (done, written) = mpsc::channel();
@@ -268,11 +309,13 @@ fn a_pipe_whose_reader_stalls_never_blocks_and_keeps_order() {
             Box::new(|count, _| format!("dropped {count}")),
         )
         .expect("writer thread");
-        // 200 KB, three times what a pipe holds, while nobody reads.
         for n in 0..total {
             writeln!(output, "line {n:04}").expect("queued");
-            output.flush().expect("queued");
+            if (n + 1) % lines_a_flush == 0 {
+                output.flush().expect("queued");
+            }
         }
+        output.flush().expect("queued");
         done.send(()).expect("the test waits");
         output.finish(Duration::from_secs(20))
     });
@@ -282,27 +325,11 @@ fn a_pipe_whose_reader_stalls_never_blocks_and_keeps_order() {
     let mut text = String::new();
     io::Read::read_to_string(&mut { reader }, &mut text).expect("read to the end");
     let (lines, dropped) = lines_and_drops(&text);
-    assert!(dropped > 0, "a note says lines were dropped");
-    assert_eq!(
-        lines.len() as u64 + dropped,
-        total as u64,
-        "each line arrives or is counted"
-    );
-    let numbers: Vec<usize> = lines
-        .iter()
-        .map(|line| {
-            line.strip_prefix("line ")
-                .expect("a whole line")
-                .parse()
-                .expect("n")
-        })
-        .collect();
-    assert!(numbers.is_sorted(), "in order");
-    assert_eq!(
-        numbers.last(),
-        Some(&(total - 1)),
-        "the newest line is kept"
-    );
+    (
+        lines.into_iter().map(str::to_owned).collect(),
+        dropped,
+        total,
+    )
 }
 
 #[cfg(unix)]
@@ -323,4 +350,29 @@ async fn a_reader_closing_the_pipe_is_heard_without_another_write() {
         .await
         .expect("told the reader is gone, though nothing was written after");
     assert!(output.finish(Duration::from_secs(20)), "the writer ended");
+}
+
+/// What a write may take without waiting: an empty pipe all of its size, one holding
+/// something a page while a page is free, a full one nothing; and once its reader is gone a
+/// page, so the write fails at once and says so.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_room_in_a_pipe_is_all_of_it_when_empty_a_page_while_one_is_free() {
+    let (reader, writer) = io::pipe().expect("a pipe");
+    let mut pipe = std::fs::File::from(std::os::fd::OwnedFd::from(writer));
+    let size = rustix::pipe::fcntl_getpipe_size(&pipe).expect("the pipe's size");
+    assert_eq!(room_in(&pipe), size, "an empty pipe");
+    pipe.write_all(b"a line\n").expect("room");
+    assert_eq!(room_in(&pipe), PIPE_BUF, "a pipe holding a line");
+    let page = vec![b'x'; PIPE_BUF];
+    let mut pages = 0;
+    while room_in(&pipe) > 0 && pages < 1000 {
+        pipe.write_all(&page).expect("room for a page");
+        pages += 1;
+    }
+    assert_eq!(room_in(&pipe), 0, "a full pipe, after {pages} pages");
+    drop(reader);
+    assert_eq!(room_in(&pipe), PIPE_BUF, "a pipe nobody reads");
+    let gone = pipe.write(b"more\n").expect_err("nobody reads");
+    assert_eq!(gone.kind(), io::ErrorKind::BrokenPipe);
 }
