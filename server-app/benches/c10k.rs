@@ -288,11 +288,13 @@ fn split_stamp(stamp: &[u8]) -> Option<(&[u8], Duration)> {
     Some((&stamp[..dot], Duration::from_nanos(nanos)))
 }
 
-/// The `ts` of a JSON line (`"ts":"…"`), found without parsing the rest.
+/// The `ts` of a JSON line (`"ts":"…"`), found without parsing the rest: searched from the
+/// line's end, where it nearly always is (keys are in alphabetical order; only a few come
+/// after it).
 fn stamp_of(line: &[u8]) -> Option<&[u8]> {
     const KEY: &[u8] = b"\"ts\":\"";
-    let start = line.windows(KEY.len()).position(|window| window == KEY)? + KEY.len();
-    let length = line[start..].iter().position(|&byte| byte == b'"')?;
+    let start = memchr::memmem::rfind(line, KEY)? + KEY.len();
+    let length = memchr::memchr(b'"', &line[start..])?;
     Some(&line[start..start + length])
 }
 
@@ -302,8 +304,9 @@ fn stamp_of(line: &[u8]) -> Option<&[u8]> {
 /// parsing of the lines before a line is not counted as the server's delay. (Stamping each
 /// line after parsing the ones before it added up to a millisecond in a burst of 500 lines.)
 /// The reader shares the two cores with the server it measures, so it does as little as it
-/// can: it finds each line's `ts` without parsing the record, parses its date and time only
-/// when their second differs from the line before's, and reads the fraction's digits itself.
+/// can: it finds lines and each line's `ts` with `memchr` (searching from the line's end)
+/// without parsing the record, parses its date and time only when their second differs from
+/// the line before's, and reads the fraction's digits itself.
 fn read_lines(mut stdout: impl Read, early: (Vec<u8>, SystemTime)) -> Lateness {
     let mut lateness = Lateness::default();
     let (mut pending, mut arrived) = early;
@@ -311,7 +314,7 @@ fn read_lines(mut stdout: impl Read, early: (Vec<u8>, SystemTime)) -> Lateness {
     let mut last: Option<(Vec<u8>, SystemTime)> = None;
     loop {
         let mut start = 0;
-        while let Some(length) = pending[start..].iter().position(|&byte| byte == b'\n') {
+        while let Some(length) = memchr::memchr(b'\n', &pending[start..]) {
             let line = &pending[start..start + length];
             start += length + 1;
             let Some(stamp) = stamp_of(line) else {
