@@ -223,4 +223,53 @@ mod tests {
             );
         });
     }
+
+    /// Whether `stream` says it is readable at once, without waiting.
+    fn readable_now(stream: &Transport) -> bool {
+        let readable = std::pin::pin!(stream.readable());
+        readable
+            .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+            .is_ready()
+    }
+
+    /// A read that takes less than it was offered emptied the socket, so the stream is not
+    /// readable again until more comes: the next read waits for it rather than asking the OS
+    /// and hearing EAGAIN (tokio's own `read` does the same; `try_read` asked again).
+    #[test]
+    fn a_short_read_waits_for_more_before_reading_again() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let (mut ours, mut peer) = pair().await;
+            let mut inbox = Inbox::new();
+            peer.write_all(b"hello").await.expect("write");
+            assert_eq!(
+                &read_exactly(&mut inbox, &mut ours, 5).await[0][..],
+                b"hello"
+            );
+            assert!(
+                !readable_now(&ours),
+                "the short read left the stream waiting for more"
+            );
+            peer.write_all(b"more").await.expect("write");
+            assert_eq!(
+                &read_exactly(&mut inbox, &mut ours, 4).await[0][..],
+                b"more"
+            );
+            // The peer's close is still seen: a closed side stays readable.
+            drop(peer);
+            tokio::time::timeout(Duration::from_secs(10), ours.readable())
+                .await
+                .expect("the close within 10 s")
+                .expect("readable");
+            let end = inbox.read(&mut ours).expect("read");
+            assert_eq!(
+                end.as_deref(),
+                Some(&b""[..]),
+                "an empty chunk: the peer closed"
+            );
+        });
+    }
 }
