@@ -15,6 +15,12 @@
 //! register a waiter and unregister it again (two more locks and a list of waiters, for a queue
 //! with one reader); the waker kept under the queue's own lock costs one lock a look, and the
 //! queue and the waker can never disagree.
+//!
+//! The owner's shutdown reaches the task the same way ([`ShutdownWatch`]): a flag under the
+//! queue's lock, and the same waker. A `CancellationToken` shared by every connection did it
+//! before, and each of them took that token's one lock (and its `Notify`'s) a dozen times in
+//! its life: when cloned and dropped, and at every poll of its task, which looked at the
+//! cancellation first. Two workers serving short connections met on that lock.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -49,6 +55,7 @@ pub(crate) fn command_queue(status: SocketStatus) -> (CommandSender, CommandRece
             queued_bytes: 0,
             senders: 1,
             receiver_gone: false,
+            shut_down: false,
             waker: None,
         }),
     });
@@ -75,9 +82,12 @@ struct State {
     senders: usize,
     /// The socket's task has ended: commands are refused instead of kept for nobody.
     receiver_gone: bool,
-    /// The socket's task, when it found the queue empty and waits: woken (and forgotten) when
-    /// a command is queued or the last handle went away. Kept under the same lock as the
-    /// queue, so a command queued just after the task looked cannot go unnoticed.
+    /// The socket's owner shuts down: the task closes the socket ([`ShutdownWatch`]).
+    shut_down: bool,
+    /// The socket's task, when it found the queue empty (or no shutdown) and waits: woken (and
+    /// forgotten) when a command is queued, the last handle went away or the owner shuts down.
+    /// Kept under the same lock as the queue, so a command queued just after the task looked
+    /// cannot go unnoticed.
     waker: Option<Waker>,
 }
 
@@ -131,6 +141,16 @@ impl CommandSender {
     /// The socket's status snapshot.
     pub(crate) fn status(&self) -> StatusCell {
         StatusCell(Arc::clone(&self.0))
+    }
+
+    /// The socket's owner shuts down: wakes the task, whose [`ShutdownWatch`] now says so.
+    pub(crate) fn shut_down(&self) {
+        let waiting = {
+            let mut state = lock(&self.0.state);
+            state.shut_down = true;
+            state.waker.take()
+        };
+        wake(waiting);
     }
 
     /// Queues `command` for the socket's task and wakes it.
@@ -206,6 +226,11 @@ impl fmt::Debug for CommandSender {
 pub(crate) struct CommandReceiver(Arc<Shared>);
 
 impl CommandReceiver {
+    /// What the task watches for its owner's shutdown.
+    pub(crate) fn shutdown_watch(&self) -> ShutdownWatch {
+        ShutdownWatch(Arc::clone(&self.0))
+    }
+
     /// The oldest command, without waiting.
     pub(crate) fn try_recv(&mut self) -> Result<SocketCommand, Empty> {
         let mut state = lock(&self.0.state);
@@ -250,6 +275,37 @@ impl CommandReceiver {
                 Poll::Pending
             }
         }
+    }
+}
+
+/// Whether the socket's owner shuts down, as its task sees it: it waits on this beside its
+/// work, and closes the socket when it resolves (see [`CommandSender::shut_down`]). Shares the
+/// queue's allocation, like [`StatusCell`], and counts as no handle.
+#[derive(Clone)]
+pub(crate) struct ShutdownWatch(Arc<Shared>);
+
+impl ShutdownWatch {
+    /// Resolves once the owner shuts down; never for a socket whose owner never does.
+    pub(crate) async fn shut_down(&self) {
+        std::future::poll_fn(|context| self.poll_shut_down(context)).await;
+    }
+
+    /// [`Self::shut_down`] as a poll: ready, or the task's waker left for the owner. The task
+    /// shares the waker's slot with its own [`CommandReceiver::recv`]: either leaves the same
+    /// waker, its task's.
+    fn poll_shut_down(&self, context: &Context<'_>) -> Poll<()> {
+        let mut state = lock(&self.0.state);
+        if state.shut_down {
+            return Poll::Ready(());
+        }
+        if !state
+            .waker
+            .as_ref()
+            .is_some_and(|waker| waker.will_wake(context.waker()))
+        {
+            state.waker = Some(context.waker().clone());
+        }
+        Poll::Pending
     }
 }
 
@@ -344,5 +400,54 @@ mod tests {
         let (sender, receiver) = command_queue(SocketStatus::default());
         drop(receiver);
         assert!(sender.send(SocketCommand::Close).is_err());
+    }
+
+    /// The task's loop waits for a command and for its owner's shutdown at once, with one
+    /// waker between them: a shutdown from another thread wakes it, and the watch says so
+    /// from then on; commands still arrive.
+    #[tokio::test]
+    async fn a_task_waiting_for_commands_wakes_for_its_owners_shutdown() {
+        let (sender, mut receiver) = command_queue(SocketStatus::default());
+        let watch = receiver.shutdown_watch();
+        let waiting = tokio::spawn(async move {
+            let woken_by = tokio::time::timeout(Duration::from_secs(10), async {
+                tokio::select! {
+                    biased;
+                    () = watch.shut_down() => "shutdown",
+                    _ = receiver.recv() => "command",
+                }
+            })
+            .await
+            .expect("woken within 10 s");
+            (woken_by, watch, receiver)
+        });
+        tokio::task::yield_now().await;
+        let owner = sender.clone();
+        std::thread::spawn(move || owner.shut_down())
+            .join()
+            .expect("owner thread");
+        let (woken_by, watch, mut receiver) = waiting.await.expect("task");
+        assert_eq!(woken_by, "shutdown");
+        watch.shut_down().await;
+        sender.send(SocketCommand::Close).expect("queued");
+        assert!(matches!(receiver.recv().await, Some(SocketCommand::Close)));
+    }
+
+    /// A shutdown is not a command, nor the end of the handles: a socket whose owner never
+    /// shuts it down (a client's) waits on its watch for ever, and its commands work as ever.
+    #[tokio::test]
+    async fn a_watch_stays_quiet_until_its_owner_shuts_down() {
+        let (sender, mut receiver) = command_queue(SocketStatus::default());
+        let watch = receiver.shutdown_watch();
+        let quiet = std::pin::pin!(watch.shut_down());
+        let noop = &mut Context::from_waker(Waker::noop());
+        assert!(quiet.poll(noop).is_pending());
+        sender.send(SocketCommand::Purge).expect("queued");
+        assert!(matches!(receiver.recv().await, Some(SocketCommand::Purge)));
+        let still_quiet = std::pin::pin!(watch.shut_down());
+        assert!(
+            still_quiet.poll(noop).is_pending(),
+            "a command is no shutdown"
+        );
     }
 }

@@ -9,9 +9,8 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio_util::either::Either;
-use tokio_util::sync::CancellationToken;
 
-use crate::commands::{CommandReceiver, StatusCell};
+use crate::commands::{CommandReceiver, ShutdownWatch, StatusCell};
 use crate::guarded::Guarded;
 use crate::keep_alive::OPTIONS_INHERITED;
 use crate::on_closed::OnClosed;
@@ -54,8 +53,8 @@ pub(crate) struct Connection {
     pub stream: TcpStream,
     /// The socket's buffers, handler and ways to its owner.
     pub parts: SocketParts,
-    /// Cancelled when the owner shuts down: the socket closes.
-    pub cancel: CancellationToken,
+    /// Says when the owner shuts down: the socket closes.
+    pub cancel: ShutdownWatch,
     /// Runs once the stream is closed, before Closed is reported (the pool forgets the socket).
     pub on_closed: OnClosed,
     /// Our and the peer's address, when the pool already reported Connected at the handoff
@@ -179,7 +178,7 @@ impl Connection {
                 // Boxed, so a plain connection's coming-up box holds no TLS state.
                 let secured = tokio::select! {
                     biased;
-                    () = cancel.cancelled() => None,
+                    () = cancel.shut_down() => None,
                     secured = Box::pin(handshake(stream, &secure, remote)) => Some(secured),
                 };
                 let failure = match secured {

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -43,9 +44,14 @@ pub(crate) struct Registry {
     runtime: Handle,
     /// The sockets now connected (ActiveConnections); each removes itself when it closes.
     connections: Connections,
-    /// Cancelled only by shutdown (or dropping the server): every connection closes then.
-    /// A listener watches a child of it, so StopListening leaves connections alone.
+    /// Cancelled only by shutdown (or dropping the server). A listener watches a child of it,
+    /// so StopListening leaves connections alone.
     shutdown: CancellationToken,
+    /// Raised by shutdown (or dropping the server), which then tells every listed connection
+    /// (each closes); a connection listed after it is told as it is listed. Each connection
+    /// watches its own [`crate::commands::ShutdownWatch`], not the token above: the token is
+    /// one lock that every connection's task took at each of its polls.
+    stopping: Arc<AtomicBool>,
     /// Every task started, listeners included, so shutdown can wait for all of them.
     tracker: TaskTracker,
 }
@@ -56,6 +62,7 @@ impl Registry {
             runtime,
             connections: Arc::default(),
             shutdown: CancellationToken::new(),
+            stopping: Arc::default(),
             tracker: TaskTracker::new(),
         }
     }
@@ -91,7 +98,16 @@ impl Registry {
             (Some((local, remote)), Some(_)) => mark_handshaking(&status, local, remote),
             (None, _) => {}
         }
-        lock(&self.connections).insert(id, handle);
+        let cancel = commands.shutdown_watch();
+        {
+            let mut list = lock(&self.connections);
+            // Under the list's lock, which a shutdown takes after raising the flag: either the
+            // flag is seen here, or the shutdown finds this socket in the list.
+            if self.stopping.load(Ordering::SeqCst) {
+                handle.shut_down();
+            }
+            list.insert(id, handle);
+        }
         let list: Arc<dyn ConnectedList> = Arc::clone(&self.connections) as _;
         let on_closed = OnClosed::listed(list, id, pool);
         Connection {
@@ -103,7 +119,7 @@ impl Registry {
                 commands,
                 status,
             },
-            cancel: self.shutdown.clone(),
+            cancel,
             on_closed,
             announced,
             idle_timeout: None,
@@ -174,13 +190,22 @@ impl Registry {
     /// Tells every task to stop, without waiting (for `Drop`).
     pub(crate) fn cancel(&self) {
         self.shutdown.cancel();
+        self.shut_down_connections();
+    }
+
+    /// Tells every connection, listed now or later, to close.
+    fn shut_down_connections(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        for socket in self.active() {
+            socket.shut_down();
+        }
     }
 
     /// Closes everything and waits up to `timeout` for every task to end. Inside the runtime
     /// it cannot wait (that would block a worker the tasks need, and tokio forbids it): it
     /// then only says whether everything had already ended; the tasks still end on their own.
     pub(crate) fn shutdown(&self, timeout: Duration) -> bool {
-        self.shutdown.cancel();
+        self.cancel();
         self.tracker.close();
         if Handle::try_current().is_ok() {
             return self.tracker.is_empty();

@@ -11,7 +11,6 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use tokio::net::{TcpStream, lookup_host};
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::commands::{
@@ -187,6 +186,8 @@ impl TcpSocket {
                         events
                             .send(Event::came_up(id, local, remote, secure.is_some()))
                             .await;
+                        // A client's owner never shuts it down: its handles close it.
+                        let cancel = commands.shutdown_watch();
                         Connection {
                             stream,
                             parts: SocketParts {
@@ -196,7 +197,7 @@ impl TcpSocket {
                                 commands,
                                 status,
                             },
-                            cancel: CancellationToken::new(),
+                            cancel,
                             on_closed: OnClosed::nothing(),
                             announced: Some(announced),
                             idle_timeout: None,
@@ -284,6 +285,12 @@ impl TcpSocket {
                     queued: held + waiting,
                 },
             })
+    }
+
+    /// Its owner shuts down (the pool's registry): the task closes the socket at once, even
+    /// while it waits for room in the event channel.
+    pub(crate) fn shut_down(&self) {
+        self.commands.shut_down();
     }
 
     /// Closes the connection (Xojo's Close); Closed follows on the event channel.

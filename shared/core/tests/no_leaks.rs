@@ -209,6 +209,37 @@ fn shutdown_with_500_clients_connected_closes_every_one_and_ends_every_task() {
     assert_eq!(settled_descriptors(before), before);
 }
 
+/// A connection whose task waits for room for its events (nobody takes them, and the client's
+/// upload spent the channel's budget for Data) still closes when the server shuts down: the
+/// shutdown reaches the task while it waits, and every task ends.
+#[test]
+fn shutdown_closes_a_connection_whose_task_waits_for_room_for_its_events() {
+    let _alone = alone();
+    let (runtime, mut server, receiver) = common::server(|_| Greeter::default());
+    let tasks = runtime.handle().metrics().num_alive_tasks();
+    server.set_limits(1, 10).unwrap();
+    let address = server.listen().unwrap();
+    let mut peer = client(address);
+    read_greeting(&mut peer);
+    // At most 256 MiB, four times the budget: the write fails once the server has closed.
+    let mut upload = peer.try_clone().unwrap();
+    let uploader = std::thread::spawn(move || {
+        let block = vec![0x5a_u8; 1024 * 1024];
+        for _ in 0..256 {
+            if std::io::Write::write_all(&mut upload, &block).is_err() {
+                break;
+            }
+        }
+    });
+    let waits = test_support::within_patience(|| (receiver.waits() > 0).then_some(()));
+    assert!(waits.is_some(), "the socket's task waits for room");
+    assert!(server.shutdown(Duration::from_secs(10)), "every task ended");
+    drop(peer);
+    uploader.join().unwrap();
+    drop(receiver);
+    assert_eq!(settled_tasks(&runtime, tasks), tasks);
+}
+
 /// The soak test, sized for a 2-core machine: 3,000 clients connected at once are all greeted
 /// and held; once they leave, the process is back to the descriptors and tasks it had before.
 #[test]

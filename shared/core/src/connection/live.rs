@@ -7,10 +7,8 @@ use std::time::Duration;
 
 use std::io;
 
-use tokio_util::sync::CancellationToken;
-
 use crate::commands::SocketCommand;
-use crate::commands::{CommandReceiver, StatusCell};
+use crate::commands::{CommandReceiver, ShutdownWatch, StatusCell};
 use crate::error::PEER_CLOSED;
 use crate::guarded::Guarded;
 use crate::inbox::Inbox;
@@ -107,7 +105,7 @@ impl Live {
     pub(super) fn run(
         mut self,
         on_closed: OnClosed,
-        cancel: CancellationToken,
+        cancel: ShutdownWatch,
     ) -> impl Future<Output = ()> + Send {
         async move {
             tracing::debug!(socket = self.socket.id().0, remote = %self.remote, "connected");
@@ -116,7 +114,7 @@ impl Live {
             // registering with the shared token each turn cost more than the turn's own work.
             let ending = tokio::select! {
                 biased;
-                () = cancel.cancelled() => Ending::ClosedHere,
+                () = cancel.shut_down() => Ending::ClosedHere,
                 ending = self.serve() => ending,
             };
             // The close runs here, on the state in place, rather than in a future of its own
