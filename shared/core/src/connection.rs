@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_util::either::Either;
 
-use crate::commands::{CommandReceiver, ShutdownWatch, StatusCell};
+use crate::commands::{CommandReceiver, ShutdownWatch, SocketCommand, StatusCell};
 use crate::guarded::Guarded;
 use crate::keep_alive::OPTIONS_INHERITED;
 use crate::on_closed::OnClosed;
@@ -179,6 +179,7 @@ impl Connection {
                 let secured = tokio::select! {
                     biased;
                     () = cancel.shut_down() => None,
+                    () = closed_by_caller(&mut parts.commands) => None,
                     secured = Box::pin(handshake(stream, &secure, remote)) => Some(secured),
                 };
                 let failure = match secured {
@@ -218,5 +219,18 @@ impl Connection {
         }
         let live = Live::new(stream, parts, remote, idle_timeout);
         Some((live, on_closed))
+    }
+}
+
+/// Resolves when the socket's caller closes it (Close, Disconnect) or every handle is gone:
+/// during a TLS handshake that ends it as shutdown does, with Closed and no error, rather than
+/// at the handshake's timeout seconds later (a headless server's Ctrl-C waited for it). A Purge
+/// has nothing to drop yet, and no Write can be queued: writes are refused until Connected.
+async fn closed_by_caller(commands: &mut CommandReceiver) {
+    loop {
+        match commands.recv().await {
+            Some(SocketCommand::Purge | SocketCommand::Write(_)) => {}
+            Some(SocketCommand::Close | SocketCommand::Disconnect) | None => return,
+        }
     }
 }

@@ -284,6 +284,27 @@ fn a_plaintext_client_on_the_tls_server_is_an_error_and_the_pool_goes_on() {
     let _ = std::fs::remove_dir_all(&certs);
 }
 
+/// A client that connected and never starts its handshake (a port scanner, `nc` on the TLS
+/// port) is closed by a Close at once, as a headless server's Ctrl-C closes every socket:
+/// Closed with no error, not the handshake timeout's Error ten seconds later.
+#[test]
+fn a_close_during_the_handshake_ends_it_at_once() {
+    let certs = folder("close-in-handshake");
+    let tls = ServerTls::self_signed_in(&certs).expect("certificate");
+    let (_runtime, server, mut watch, address) = tls_server(tls, 8);
+    let _silent = TcpStream::connect(address).expect("connect");
+    watch.until("its handshake", |e| matches!(e, Event::Handshaking { .. }));
+    server.close_all();
+    watch.until("closed", |e| matches!(e, Event::Closed { .. }));
+    assert_eq!(
+        watch.count(|e| matches!(e, Event::Error { .. })),
+        0,
+        "closed here, not timed out"
+    );
+    assert!(server.active_connections().is_empty());
+    let _ = std::fs::remove_dir_all(&certs);
+}
+
 #[test]
 fn our_tls_client_on_a_plaintext_server_fails_clearly_without_connecting() {
     let (_server_runtime, _server, _server_watch, address) = common::greeting_server(2, 8);
