@@ -91,6 +91,20 @@ struct State {
     waker: Option<Waker>,
 }
 
+impl State {
+    /// Leaves the task's waker for whoever changes the state next.
+    fn wait(&mut self, context: &Context<'_>) {
+        // Most looks find the same task waiting as last time: nothing to replace.
+        if !self
+            .waker
+            .as_ref()
+            .is_some_and(|waker| waker.will_wake(context.waker()))
+        {
+            self.waker = Some(context.waker().clone());
+        }
+    }
+}
+
 /// The socket's task has ended; the command was not queued.
 #[derive(Debug)]
 pub(crate) struct Gone;
@@ -264,14 +278,7 @@ impl CommandReceiver {
             }
             None if state.senders == 0 => Poll::Ready(None),
             None => {
-                // Most looks find the same task waiting as last time: nothing to replace.
-                if !state
-                    .waker
-                    .as_ref()
-                    .is_some_and(|waker| waker.will_wake(context.waker()))
-                {
-                    state.waker = Some(context.waker().clone());
-                }
+                state.wait(context);
                 Poll::Pending
             }
         }
@@ -298,13 +305,7 @@ impl ShutdownWatch {
         if state.shut_down {
             return Poll::Ready(());
         }
-        if !state
-            .waker
-            .as_ref()
-            .is_some_and(|waker| waker.will_wake(context.waker()))
-        {
-            state.waker = Some(context.waker().clone());
-        }
+        state.wait(context);
         Poll::Pending
     }
 }

@@ -150,6 +150,14 @@ mod tests {
         (Transport::Plain(ours), peer)
     }
 
+    /// A runtime on this thread, with its I/O driver.
+    fn current_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    }
+
     /// Reads until `want` bytes arrived, in at most a thousand reads of at most 10 s each.
     async fn read_exactly(inbox: &mut Inbox, stream: &mut Transport, want: usize) -> Vec<Bytes> {
         let mut chunks = Vec::new();
@@ -173,11 +181,7 @@ mod tests {
 
     #[test]
     fn small_reads_are_copied_and_a_bulk_transfer_reuses_its_buffers() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
+        current_thread().block_on(async {
             let (mut ours, mut peer) = pair().await;
             let mut inbox = Inbox::new();
             peer.write_all(b"hello").await.expect("write");
@@ -237,11 +241,7 @@ mod tests {
     /// and hearing EAGAIN (tokio's own `read` does the same; `try_read` asked again).
     #[test]
     fn a_short_read_waits_for_more_before_reading_again() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
+        current_thread().block_on(async {
             let (mut ours, mut peer) = pair().await;
             let mut inbox = Inbox::new();
             peer.write_all(b"hello").await.expect("write");
