@@ -20,6 +20,11 @@
 //!   default) against ours without it, in turn over 9 rounds (5 with `--quick`) with the order
 //!   swapped each round; prints each round's ratio, the median and whether the middle half of
 //!   the rounds holds 1.0. Goal: no measurable difference.
+//! - `wake_cost_accept` and `wake_cost_throughput`: what a thread that does nothing but wake
+//!   every millisecond, as our event consumer does, costs the plain loop's `accept_rate` and
+//!   `throughput`: the reference with such a thread against the reference alone, in turn over 9
+//!   rounds (5 with `--quick`). The part of the two measures' gap that is the consumer's own
+//!   wake-ups on this machine, not the pool.
 //! - `accept_rate_tls` and `throughput_tls` (in `pool/tls.rs`): the same two measures with
 //!   TLS, against a plain tokio-rustls accept loop with the same certificate and client
 //!   driver. Goal >= 0.9.
@@ -99,6 +104,18 @@ fn main() {
     }
     if args.wanted("relisten_200") {
         relisten_200();
+    }
+    if args.wanted("wake_cost_accept") {
+        let (total, rounds) = if quick { (500, 5) } else { (5_000, 9) };
+        measures.push(wake_cost("wake_cost_accept", rounds, "conn/s", || {
+            plain_accept_rate(&clients, total)
+        }));
+    }
+    if args.wanted("wake_cost_throughput") {
+        let (mib, rounds) = if quick { (32, 5) } else { (256, 9) };
+        measures.push(wake_cost("wake_cost_throughput", rounds, "MiB/s", || {
+            plain_throughput(&clients, mib)
+        }));
     }
     if args.wanted("accept_rate_tls") {
         let total = if quick { 300 } else { 2_000 };
@@ -216,10 +233,73 @@ fn accept_rate(clients: &tokio::runtime::Runtime, total: usize) -> Measure {
     let ours = Ours::start(CONCURRENCY * 2, |_| Greeter::default());
     let ours_rate = cycles_per_second(clients, ours.address, total);
     drop(ours);
-    let plain = reference(greet);
-    let reference_rate = cycles_per_second(clients, plain.address, total);
-    drop(plain);
+    let reference_rate = plain_accept_rate(clients, total);
     Measure::once("accept_rate", ours_rate, reference_rate, "conn/s")
+}
+
+/// The reference's side of `accept_rate`: connections a second.
+fn plain_accept_rate(clients: &tokio::runtime::Runtime, total: usize) -> f64 {
+    let plain = reference(greet);
+    let rate = cycles_per_second(clients, plain.address, total);
+    drop(plain);
+    rate
+}
+
+/// What a thread waking every [`DRAIN_EVERY`] for nothing costs the reference's `rate`: with
+/// one against without, `rounds` times in turn. Prints every round's ratio; returns the round
+/// with the median ratio.
+fn wake_cost(
+    name: &'static str,
+    rounds: usize,
+    unit: &'static str,
+    mut rate: impl FnMut() -> f64,
+) -> Measure {
+    let (measures, ratios) = test_support::bench::on_against_off(name, rounds, unit, |on| {
+        let _ticker = on.then(Ticker::start);
+        rate()
+    });
+    println!(
+        "{name}: {rounds} rounds, with/without a thread waking every millisecond, sorted: {ratios}"
+    );
+    Measure::median(measures)
+}
+
+/// A thread that wakes every [`DRAIN_EVERY`] and does nothing else, as our event consumer
+/// wakes with nothing to take, until dropped.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Ticker {
+    /// No round lasts longer than this many ticks (an hour's worth).
+    const MOST_TICKS: u32 = 3_600_000;
+
+    fn start() -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            for _ in 0..Self::MOST_TICKS {
+                if stopped.load(Ordering::Relaxed) {
+                    break;
+                }
+                std::thread::sleep(DRAIN_EVERY);
+            }
+        });
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// What sampling the accept queue costs the accept rate: ours with it against ours without,
@@ -328,8 +408,14 @@ fn throughput(clients: &tokio::runtime::Runtime, mib: u64) -> Measure {
     let ours = Ours::start(10, move |_| Counting(Arc::clone(&ours_counter)));
     let ours_rate = upload(clients, ours.address, &counted, mib);
     drop(ours);
-    let reference_counted = Arc::new(AtomicU64::new(0));
-    let counter = Arc::clone(&reference_counted);
+    let reference_rate = plain_throughput(clients, mib);
+    Measure::once("throughput", ours_rate, reference_rate, "MiB/s")
+}
+
+/// The reference's side of `throughput`: MiB a second, read into a buffer.
+fn plain_throughput(clients: &tokio::runtime::Runtime, mib: u64) -> f64 {
+    let counted = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&counted);
     let plain = reference(move |mut stream: TcpStream| {
         let counter = Arc::clone(&counter);
         async move {
@@ -339,9 +425,9 @@ fn throughput(clients: &tokio::runtime::Runtime, mib: u64) -> Measure {
             }
         }
     });
-    let reference_rate = upload(clients, plain.address, &reference_counted, mib);
+    let rate = upload(clients, plain.address, &counted, mib);
     drop(plain);
-    Measure::once("throughput", ours_rate, reference_rate, "MiB/s")
+    rate
 }
 
 /// Opens 1,000 greeted connections and returns the memory they added, in MiB.
