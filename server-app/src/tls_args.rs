@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serversocket::tls::{ServerTls, TlsSetupError, data_folder, key_readable_by_others};
+use serversocket::tls::{ServerTls, TlsSetupError, data_folder, key_warning};
 
 /// The folder under the user's data folder where the self-signed certificate is kept.
 pub const DATA_FOLDER_NAME: &str = "serversocket";
@@ -36,11 +36,14 @@ impl TlsArgs {
         }
         let tls = match (&self.cert, &self.key) {
             (Some(cert), Some(key)) => {
-                // The user's own file: used, but a key others can read is said, once.
-                if let Some(warning) = key_readable_by_others(key) {
+                let tls = ServerTls::from_pem_files(cert, key)?;
+                // The user's own file: used, but a key that is not private to them is said,
+                // once, and only of a key that works (an error says enough of one that does
+                // not).
+                if let Some(warning) = key_warning(key) {
                     eprintln!("server-app: {warning}");
                 }
-                ServerTls::from_pem_files(cert, key)?
+                tls
             }
             _ => ServerTls::self_signed_in(&data_folder(DATA_FOLDER_NAME))?,
         };

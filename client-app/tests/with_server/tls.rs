@@ -174,6 +174,9 @@ fn tls_files_that_cannot_be_used_exit_2_naming_them() {
         let (status, _, stderr) = app.wait();
         assert_eq!(status.code(), Some(2), "{args:?}");
         assert!(stderr.contains(says), "{args:?}: {stderr}");
+        // The bogus file is readable by all (0644): a key that does not load is not also
+        // warned of as a key others can read.
+        assert!(!stderr.contains("warning"), "{args:?}: {stderr}");
     }
     let _ = std::fs::remove_dir_all(&home);
 }

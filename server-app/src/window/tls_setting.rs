@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use serversocket::tls::{ServerTls, data_folder, key_readable_by_others};
+use serversocket::tls::{ServerTls, data_folder, key_warning};
 use serversocket_ui::field::labelled;
 
 use crate::tls_args::{DATA_FOLDER_NAME, TlsArgs};
@@ -87,9 +87,8 @@ impl TlsSetting {
         } else {
             ServerTls::self_signed_in(&data_folder(DATA_FOLDER_NAME))
         };
-        self.warning = self
-            .use_files
-            .then(|| key_readable_by_others(self.key.trim().as_ref()))
+        self.warning = (self.use_files && made.is_ok())
+            .then(|| key_warning(self.key.trim().as_ref()))
             .flatten();
         match made {
             Ok(tls) => {

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 pub use client::{ClientTls, Trust};
 pub use handshake::TlsProblem;
-pub use server::{ServerTls, key_readable_by_others};
+pub use server::{ServerTls, key_warning};
 
 /// How long a handshake may take before the socket gives up on it (a plaintext client that
 /// waits for a greeting would otherwise hold its slot for ever, saying nothing).
@@ -94,7 +94,10 @@ pub enum TlsSetupError {
     #[error("the certificate and key cannot be used: {0}")]
     Identity(String),
     /// The self-signed certificate could not be made or kept.
-    #[error("cannot keep the self-signed certificate in {path}: {reason}")]
+    #[error(
+        "cannot keep the self-signed certificate in {path}: {reason} (XDG_DATA_HOME chooses \
+         where it is kept)"
+    )]
     DataFolder {
         /// The folder.
         path: PathBuf,

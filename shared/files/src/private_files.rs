@@ -74,14 +74,20 @@ pub fn private_runtime_folder() -> io::Result<RuntimeFolder> {
     let Some(cache) = cache else {
         return Err(io::Error::new(
             refused.kind(),
-            format!("{refused}; and with neither XDG_CACHE_HOME nor HOME there is no other place"),
+            format!(
+                "{refused}; and with neither XDG_CACHE_HOME nor HOME there is no other place \
+                 (set XDG_RUNTIME_DIR to a folder of your own)"
+            ),
         ));
     };
     let fallback = cache.join("serversocket-run");
     ensure_private_folder(&fallback).map_err(|also| {
         io::Error::new(
             refused.kind(),
-            format!("{refused}; and {}: {also}", fallback.display()),
+            format!(
+                "{refused}; and {}: {also} (set XDG_RUNTIME_DIR to a folder of your own)",
+                fallback.display()
+            ),
         )
     })?;
     Ok(RuntimeFolder {
@@ -105,7 +111,8 @@ pub fn own_temp_folder() -> PathBuf {
 }
 
 /// Makes `folder` (and its parents) if missing, owner-only (0700), and checks that it is a real
-/// folder (not a symlink), owned by this user, that nobody else may write into.
+/// folder (not a symlink), owned by this user, that nobody else may write into, in folders
+/// nobody else could move it out of ([`check_ancestors`]).
 ///
 /// # Errors
 /// The folder cannot be made, or it is not private: the error says why and how to fix it.
@@ -121,7 +128,57 @@ pub fn ensure_private_folder(folder: &Path) -> io::Result<()> {
         Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
         Err(error) => return Err(error),
     }
-    check_private(folder, Kind::Folder)
+    check_private(folder, Kind::Folder)?;
+    check_ancestors(folder)
+}
+
+/// Checks the folders that hold `folder`, up to the root: each must be this user's or the
+/// system's (root's), and none may let other users replace what is in it (writable by all
+/// without the sticky bit, which the shared temp folder has). Whoever may rename an entry of a
+/// folder can move our private folder away and put one of theirs in its place: the
+/// temp folder's `serversocket-UID`, made first by another user, is refused here, not only
+/// when it is the folder itself. Folders the group may write into are allowed: many systems
+/// give each user a group of their own and a home made with `umask 002`.
+#[cfg(unix)]
+fn check_ancestors(folder: &Path) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+
+    let me = rustix::process::geteuid().as_raw();
+    let shown = folder.display();
+    let absolute = std::path::absolute(folder)?;
+    for ancestor in absolute.ancestors().skip(1) {
+        let metadata = fs::symlink_metadata(ancestor)?;
+        let holder = ancestor.display();
+        if metadata.uid() != me && metadata.uid() != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "{holder}, which holds {shown}, belongs to another user (uid {}), who \
+                     could replace what is in it: it is not used; use a folder of your own",
+                    metadata.uid()
+                ),
+            ));
+        }
+        let mode = metadata.mode();
+        let sticky = mode & 0o1000 != 0;
+        if metadata.is_dir() && mode & 0o002 != 0 && !sticky {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "{holder}, which holds {shown}, can be written by every user (mode {:o}), \
+                     who could replace what is in it: run `chmod o-w {holder}`",
+                    mode & 0o7777
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_ancestors(_folder: &Path) -> io::Result<()> {
+    // Elsewhere the user's profile folder, where these live, is private by default.
+    Ok(())
 }
 
 /// Writes `contents` to `path` (in a folder checked by [`ensure_private_folder`]), readable by
@@ -238,6 +295,14 @@ pub fn check_private_file(path: &Path) -> io::Result<()> {
     check_private(path, Kind::SecretFile)
 }
 
+/// Whether what `metadata` describes belongs to this user (its owner is our effective user).
+#[cfg(unix)]
+#[must_use]
+pub fn owned_by_me(metadata: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    metadata.uid() == rustix::process::geteuid().as_raw()
+}
+
 /// The name a new file is written under before it is renamed to `path`.
 fn beside(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
@@ -276,8 +341,8 @@ fn check_private(path: &Path, kind: Kind) -> io::Result<()> {
     let me = rustix::process::geteuid().as_raw();
     if metadata.uid() != me {
         return refuse(format!(
-            "{shown} belongs to another user (uid {}): it is not used; remove it, or set \
-             XDG_RUNTIME_DIR or HOME to a folder of your own",
+            "{shown} belongs to another user (uid {}): it is not used; remove it, or use a \
+             folder of your own",
             metadata.uid()
         ));
     }
@@ -373,6 +438,30 @@ mod tests {
         fs::remove_dir_all(&root).unwrap();
     }
 
+    /// A folder of ours is refused inside one every user may write into (they could move it
+    /// away and put theirs in its place), unless that one is sticky as the temp folder is;
+    /// one only the group may write into is allowed.
+    #[test]
+    fn a_folder_inside_one_open_to_every_user_is_refused_unless_that_one_is_sticky() {
+        let root = scratch("holders");
+        let holder = root.join("holder");
+        fs::create_dir_all(&holder).unwrap();
+        let mine = holder.join("mine");
+        for (mode, allowed) in [(0o755, true), (0o775, true), (0o1777, true), (0o777, false)] {
+            fs::set_permissions(&holder, fs::Permissions::from_mode(mode)).unwrap();
+            let checked = ensure_private_folder(&mine);
+            assert_eq!(checked.is_ok(), allowed, "holder {mode:o}: {checked:?}");
+            if let Err(refused) = checked {
+                let refused = refused.to_string();
+                assert!(
+                    refused.contains("which holds") && refused.contains("chmod o-w"),
+                    "{refused}"
+                );
+            }
+        }
+        fs::remove_dir_all(&root).unwrap();
+    }
+
     #[test]
     fn a_folder_of_another_user_is_refused() {
         let root = scratch("owner");
@@ -385,6 +474,8 @@ mod tests {
             return;
         }
         assert_refused(&root, "another user");
+        // A folder of ours inside theirs: they could move it away.
+        assert_refused(&root.join("inside"), "which holds");
         fs::remove_dir_all(&root).unwrap();
     }
 

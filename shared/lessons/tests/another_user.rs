@@ -142,6 +142,31 @@ fn a_certificate_planted_by_another_user_is_not_served_and_our_key_is_private() 
     assert_eq!(fs::metadata(ours.join("tls-key.pem")).unwrap().uid(), 0);
 }
 
+/// The other user makes only the temp folder's `serversocket-UID`, open to all, before we
+/// keep our certificate in its `serversocket`: our folder inside it would be ours and
+/// private, but they could move it away and put theirs in its place, so it is not used.
+#[test]
+fn a_folder_of_ours_inside_one_another_user_made_first_is_not_used() {
+    let Some(scene) = scene("tls-holder") else {
+        return;
+    };
+    let holder = scene.temp.join("serversocket-0");
+    as_other(
+        scene.other,
+        &format!("mkdir {dir} && chmod 777 {dir}", dir = holder.display()),
+    );
+    let ours = holder.join("serversocket");
+    let refused = ServerTls::self_signed_in(&ours).unwrap_err().to_string();
+    assert!(
+        refused.contains("which holds") && refused.contains("another user"),
+        "{refused}"
+    );
+    assert!(
+        fs::symlink_metadata(ours.join("tls-key.pem")).is_err(),
+        "no key was written there"
+    );
+}
+
 /// The other user puts links in a shared folder where we save a log, an export and a file
 /// made new: none is written through; what we make there is ours and 0600.
 #[test]
