@@ -190,6 +190,9 @@ async fn run(
                 continue;
             }
             tokio::select! {
+                // Settings first: bytes that arrive after "Stop reading" must stay in the
+                // kernel's queue, not be read because both were ready and the read was drawn.
+                biased;
                 changed = settings.changed() => if changed.is_err() { return Ok(()) },
                 read = server.read(&mut buffer[..now.size]) => {
                     let count = read?;
