@@ -18,10 +18,13 @@ use crate::shutdown::stop_requested;
 #[non_exhaustive]
 pub enum StartError {
     /// The socket runtime's threads could not start.
-    #[error("the socket runtime cannot start: {0}")]
+    // The cause is the source, not in the words: a chain printed whole (`{:#}`) would say it
+    // twice.
+    #[error("the socket runtime cannot start")]
     Runtime(#[from] SocketError),
-    /// Standard output cannot be written through.
-    #[error("standard output: {0}")]
+    /// Standard output cannot be set up to write through (its descriptor duplicated, the
+    /// writer's thread started).
+    #[error("standard output cannot be set up")]
     Stdout(#[from] std::io::Error),
 }
 
@@ -67,4 +70,20 @@ impl Headless {
 pub fn usage_error(program: &str, error: impl Display) -> ExitCode {
     eprintln!("{program}: {error}");
     ExitCode::from(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    /// A start error's words leave its cause to the chain: printed whole (`{:#}`), the cause
+    /// is said once ("standard output: Too many open files …: Too many open files …" before).
+    #[test]
+    fn a_start_error_says_its_cause_once() {
+        let error = StartError::Stdout(std::io::Error::from_raw_os_error(24));
+        let cause = error.source().expect("the cause").to_string();
+        assert!(!error.to_string().contains(&cause), "{error}");
+    }
 }

@@ -159,9 +159,16 @@ mod tests {
             .expect_err("above the open-files limit");
         let words = past_descriptors.to_string();
         assert!(words.contains("open-files limit is 1024"), "{words}");
+        // The program's own descriptors count too: 1,000 connections fit under 1,024, 1,001
+        // do not.
         assert_eq!(
-            Count::MaximumSocketsConnected.check_with(1024, Some(limits)),
-            Ok(1024)
+            Count::MaximumSocketsConnected.check_with(1000, Some(limits)),
+            Ok(1000)
+        );
+        assert!(
+            Count::MaximumSocketsConnected
+                .check_with(1001, Some(limits))
+                .is_err()
         );
 
         let nothing = Count::Connect.check_with(0, None).expect_err("zero");

@@ -203,7 +203,7 @@ pub enum SocketError {
     /// Accepting a waiting connection failed (e.g. the process ran out of file descriptors).
     /// The listener backs off and keeps listening.
     #[error(
-        "accepting a connection failed: {reason}; the server keeps listening and tries again in {} ms",
+        "accepting a connection failed: {reason}; the server keeps listening and tries again in {} ms, or as soon as a connection closes",
         retry_in.as_millis()
     )]
     AcceptFailed {

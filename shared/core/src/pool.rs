@@ -284,7 +284,8 @@ impl Listener {
                         backoff.map_or(FIRST_ACCEPT_BACKOFF, |b| (b * 2).min(MAX_ACCEPT_BACKOFF));
                     backoff = Some(pause);
                     retry_at = Some(Instant::now() + pause);
-                    tracing::warn!(error = %e, ?pause, "accept failed");
+                    // Reported once, as the event below; the trace is for debugging only.
+                    tracing::debug!(error = %e, ?pause, "accept failed");
                     let error = SocketError::AcceptFailed {
                         reason: e.to_string(),
                         retry_in: pause,

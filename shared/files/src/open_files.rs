@@ -20,6 +20,13 @@ pub struct OpenFiles {
 /// wakers, the standard streams, the kernel watch): what the suggested limit adds to a count.
 const OWN_DESCRIPTORS: u64 = 64;
 
+/// Descriptors our programs hold besides their connections, which a count checked against the
+/// limit must leave room for: a headless server listening holds 18 (the standard streams, the
+/// runtime's epoll and wakers, the listener, the kernel view's sockets, the output's pipe
+/// ends), and a few more come and go (a certificate read, a capture). Without it a `--max`
+/// just under the limit passed the check and could never be reached.
+pub const HELD_BESIDES_CONNECTIONS: u64 = 24;
+
 /// This process's limits now, or `None` where the OS has no such limit (not Unix) or it
 /// cannot be read.
 #[cfg(unix)]
@@ -55,24 +62,28 @@ pub fn raise_to_hard() -> Option<OpenFiles> {
     current()
 }
 
-/// Why `need` descriptors cannot be open at once under `limits`, and the command that fixes
-/// it, in plain words; `None` when they can.
+/// Why `connections` connections, and the [`HELD_BESIDES_CONNECTIONS`] descriptors the
+/// program holds besides them, cannot be open at once under `limits`, and the command that
+/// fixes it, in plain words; `None` when they can.
 #[must_use]
-pub fn too_low(need: u64, limits: OpenFiles) -> Option<String> {
+pub fn too_low(connections: u64, limits: OpenFiles) -> Option<String> {
+    let need = connections.saturating_add(HELD_BESIDES_CONNECTIONS);
     let soft = limits.soft.filter(|&soft| need > soft)?;
-    let suggested = need + OWN_DESCRIPTORS;
+    let suggested = connections.saturating_add(OWN_DESCRIPTORS);
+    let besides = HELD_BESIDES_CONNECTIONS;
     Some(match limits.hard {
         Some(hard) if need > hard => format!(
-            "{need} is more than this process may have open at once (its open-files limit is \
-             {soft}, and {hard} is the most it may raise that to on its own; each connection \
-             needs one). An administrator can raise it, e.g. `sudo prlimit --pid $$ \
+            "{connections} is more than this process may have open at once (its open-files \
+             limit is {soft}, and {hard} is the most it may raise that to on its own; each \
+             connection needs one, and the program keeps {besides} for itself). An \
+             administrator can raise it, e.g. `sudo prlimit --pid $$ \
              --nofile={suggested}:{suggested}` in the shell that starts it (or a `nofile` line \
              in /etc/security/limits.conf), then start it again"
         ),
         _ => format!(
-            "{need} is more than this process may have open at once (its open-files limit is \
-             {soft}; each connection needs one). `ulimit -n {suggested}` in the shell that \
-             starts it raises it"
+            "{connections} is more than this process may have open at once (its open-files \
+             limit is {soft}; each connection needs one, and the program keeps {besides} for \
+             itself). `ulimit -n {suggested}` in the shell that starts it raises it"
         ),
     })
 }
@@ -87,7 +98,10 @@ mod tests {
             soft: Some(64),
             hard: Some(64),
         };
-        assert_eq!(too_low(64, low_hard), None);
+        // The program's own descriptors count too: 40 connections fit in 64, 41 do not.
+        assert_eq!(too_low(64 - HELD_BESIDES_CONNECTIONS, low_hard), None);
+        let words = too_low(65 - HELD_BESIDES_CONNECTIONS, low_hard).expect("over with its own");
+        assert!(words.contains("keeps 24 for itself"), "{words}");
         let words = too_low(12_000, low_hard).expect("over both limits");
         assert!(words.contains("open-files limit is 64"), "{words}");
         assert!(words.contains("--nofile=12064:12064"), "{words}");

@@ -260,6 +260,12 @@ impl App {
             .to_owned()
     }
 
+    /// The program's process id.
+    #[must_use]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends the signal `name` (`TERM`, `INT` …) with `kill`.
     ///
     /// # Panics
