@@ -141,6 +141,52 @@ fn an_openssl_self_signed_certificate_given_as_the_ca_is_trusted_for_its_name_on
     let _ = std::fs::remove_dir_all(&other);
 }
 
+/// A trusted certificate with the same name as the server's own issuer, but another kind of
+/// key, did not sign it: still an unknown CA, with its advice. (Debian's `ssl-cert` puts an RSA
+/// `CN=localhost` in the system's store; an EC `CN=localhost` served then failed as "handshake
+/// failed (… UnsupportedSignatureAlgorithmForPublicKeyContext …)".)
+#[test]
+fn a_trusted_namesake_with_another_kind_of_key_is_an_unknown_ca() {
+    let trusted = folder("namesake-rsa");
+    if !self_signed_by_openssl(&trusted, "localhost") {
+        return;
+    }
+    let served = folder("namesake-ec");
+    assert!(openssl(
+        &served,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+        ],
+    ));
+    let tls = ServerTls::from_pem_files(&served.join("cert.pem"), &served.join("key.pem")).unwrap();
+    let mut pair = connect_trusting(tls, &trusted.join("cert.pem"), "localhost");
+    let refused = pair.watch.until("refused", |e| tls_problem(e).is_some());
+    assert_eq!(
+        tls_problem(&refused),
+        Some(TlsProblem::UnknownCa),
+        "{}",
+        words(&refused)
+    );
+    let _ = std::fs::remove_dir_all(&trusted);
+    let _ = std::fs::remove_dir_all(&served);
+}
+
 #[test]
 fn a_ca_certificate_given_as_the_ca_is_refused_once_past_its_dates() {
     let dir = folder("expired-ca");

@@ -207,7 +207,13 @@ fn explain(error: &std::io::Error, side: Side, trust: Option<&Trust>) -> (TlsPro
             Side::Client => TlsProblem::PlaintextServer,
         },
         rustls::Error::InvalidCertificate(certificate) => match certificate {
-            CertificateError::UnknownIssuer | CertificateError::BadSignature => {
+            // A trusted certificate bears the name of the server's issuer, but its key did not
+            // sign it (another key, or another kind of key: Debian's `ssl-cert` trusts an RSA
+            // `CN=localhost`, which an EC `CN=localhost` names as its issuer): nobody we trust
+            // vouches for it.
+            CertificateError::UnknownIssuer
+            | CertificateError::BadSignature
+            | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
                 TlsProblem::UnknownCa
             }
             // A CA certificate (`openssl req -x509` makes them) as the server's own, and not
