@@ -65,11 +65,19 @@ pub fn human_line(side: Side, event: &Event) -> Option<String> {
         Event::Error {
             socket: Some(socket),
             error,
-        } => format!(
-            "Socket {socket}: Error = {} ({})",
-            error.code(),
-            error.meaning()
-        ),
+        } => {
+            let mut line = format!(
+                "Socket {socket}: Error = {} ({})",
+                error.code(),
+                error.meaning()
+            );
+            // A failed handshake has many causes under one code: the sentence says which, and
+            // what to do (the seed's line alone said "TLS: unknown CA" and no more).
+            if let serversocket::SocketError::Tls { problem, .. } = error {
+                let _ = write!(line, ": {problem}");
+            }
+            line
+        }
         Event::Error {
             socket: None,
             error,

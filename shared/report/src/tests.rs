@@ -29,6 +29,23 @@ fn lines_use_the_seeds_words() {
         human_line(Side::Client, &lost).as_deref(),
         Some("Socket 0: Error = 102 (lost connection)")
     );
+    // A failed handshake says which of its causes, and what to do.
+    let unknown_ca = Event::Error {
+        socket: Some(socket),
+        error: SocketError::Tls {
+            peer: "127.0.0.1:2002".parse().expect("address"),
+            problem: serversocket::tls::TlsProblem::UnknownCa,
+            detail: "invalid peer certificate: UnknownIssuer".into(),
+        },
+    };
+    assert_eq!(
+        human_line(Side::Client, &unknown_ca).as_deref(),
+        Some(
+            "Socket 0: Error = 102 (TLS: unknown CA): the server's certificate is signed by an \
+             unknown CA: trust that CA (a CA file), pin the certificate's fingerprint, or accept \
+             any certificate (insecure)"
+        )
+    );
     let data = Event::data(socket, &bytes::Bytes::from_static(b"hi\n\0\xff"));
     assert_eq!(
         human_line(Side::Server, &data).as_deref(),
