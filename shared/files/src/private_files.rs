@@ -120,6 +120,8 @@ pub fn ensure_private_folder(folder: &Path) -> io::Result<()> {
     if let Some(parent) = folder.parent() {
         fs::create_dir_all(parent)?;
     }
+    // The folders that hold it first: nothing is made in a folder that is not safe to use.
+    check_ancestors(folder)?;
     let mut builder = fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
@@ -128,8 +130,7 @@ pub fn ensure_private_folder(folder: &Path) -> io::Result<()> {
         Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
         Err(error) => return Err(error),
     }
-    check_private(folder, Kind::Folder)?;
-    check_ancestors(folder)
+    check_private(folder, Kind::Folder)
 }
 
 /// Checks the folders that hold `folder`, up to the root: each must be this user's or the
