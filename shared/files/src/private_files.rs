@@ -144,13 +144,12 @@ pub fn ensure_private_folder(folder: &Path) -> io::Result<()> {
 fn check_ancestors(folder: &Path) -> io::Result<()> {
     use std::os::unix::fs::MetadataExt;
 
-    let me = rustix::process::geteuid().as_raw();
     let shown = folder.display();
     let absolute = std::path::absolute(folder)?;
     for ancestor in absolute.ancestors().skip(1) {
         let metadata = fs::symlink_metadata(ancestor)?;
         let holder = ancestor.display();
-        if metadata.uid() != me && metadata.uid() != 0 {
+        if !owned_by_me(&metadata) && metadata.uid() != 0 {
             return Err(io::Error::new(
                 io::ErrorKind::PermissionDenied,
                 format!(
