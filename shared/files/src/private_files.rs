@@ -112,7 +112,8 @@ pub fn own_temp_folder() -> PathBuf {
 
 /// Makes `folder` (and its parents) if missing, owner-only (0700), and checks that it is a real
 /// folder (not a symlink), owned by this user, that nobody else may write into, in folders
-/// nobody else could move it out of ([`check_ancestors`]).
+/// nobody else could move it out of: each folder that holds it must be this user's or root's,
+/// and not writable by every user unless sticky (as the temp folder is).
 ///
 /// # Errors
 /// The folder cannot be made, or it is not private: the error says why and how to fix it.
