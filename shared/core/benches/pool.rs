@@ -3,8 +3,8 @@
 //! `RATIO <name> <median ours/reference> (spread <lowest>–<highest> over <n> rounds; …)` lines and a
 //! table for docs/benchmarks.md (the harness is `test_support::bench`). Run from the workspace
 //! root: `cargo bench --bench pool` (`-- --quick` for a smaller run, `-- accept_rate` for one
-//! measure, `-- --eager` for the other event consumer, below). Loopback only; every loop is
-//! bounded.
+//! measure, `-- --eager` for the other event consumer, below, `-- --drain-every=16` for a
+//! consumer at a window's pace). Loopback only; every loop is bounded.
 //!
 //! - `accept_rate`: connections a second accepted, handed to a pooled socket and greeted (the
 //!   client reads the greeting, then closes), 32 clients at a time. Goal >= 0.9.
@@ -53,8 +53,15 @@ use tokio::net::TcpStream;
 #[path = "pool/tls.rs"]
 mod tls;
 
-/// How often our server's event consumer takes what arrived (unless `--eager`).
-const DRAIN_EVERY: Duration = Duration::from_millis(1);
+/// How often our server's event consumer takes what arrived (unless `--eager`), and the
+/// `wake_cost` measures' thread wakes: a millisecond, the pace the goals were set with, unless
+/// `--drain-every=MS` says otherwise (16 is a window's frame at 60 Hz).
+static DRAIN_EVERY_MS: AtomicU64 = AtomicU64::new(1);
+
+/// See [`DRAIN_EVERY_MS`].
+fn drain_every() -> Duration {
+    Duration::from_millis(DRAIN_EVERY_MS.load(Ordering::Relaxed))
+}
 /// Set by `--eager`: the consumer takes each event as it comes, as the headless printer does.
 static EAGER: AtomicBool = AtomicBool::new(false);
 /// Rounds of `throughput` in a full run (the other measures take five).
@@ -69,6 +76,14 @@ fn main() {
     let args = Args::from_env();
     let quick = args.quick;
     EAGER.store(args.flag("--eager"), Ordering::Relaxed);
+    if let Some(ms) = args.value("--drain-every") {
+        let Ok(ms @ 1..=1000) = ms.parse::<u64>() else {
+            eprintln!("--drain-every=MS takes a whole number of milliseconds from 1 to 1000");
+            std::process::exit(2);
+        };
+        DRAIN_EVERY_MS.store(ms, Ordering::Relaxed);
+        println!("the event consumer drains every {ms} ms (the goals are set at 1 ms)");
+    }
     let clients = two_workers();
     // Loopback figures on a small machine swing from run to run: a full run measures each
     // five times, ours and the reference in turn, and reports the medians.
@@ -172,7 +187,7 @@ impl Ours {
         let pause = if EAGER.load(Ordering::Relaxed) {
             Duration::ZERO
         } else {
-            DRAIN_EVERY
+            drain_every()
         };
         std::thread::spawn(move || {
             while receiver.recv_timeout(Duration::from_secs(3600)).is_some() {
@@ -245,7 +260,7 @@ fn plain_accept_rate(clients: &tokio::runtime::Runtime, total: usize) -> f64 {
     rate
 }
 
-/// What a thread waking every [`DRAIN_EVERY`] for nothing costs the reference's `rate`: with
+/// What a thread waking every [`drain_every`] for nothing costs the reference's `rate`: with
 /// one against without, `rounds` times in turn. Prints every round's ratio; returns the round
 /// with the median ratio.
 fn wake_cost(
@@ -264,7 +279,7 @@ fn wake_cost(
     Measure::median(measures)
 }
 
-/// A thread that wakes every [`DRAIN_EVERY`] and does nothing else, as our event consumer
+/// A thread that wakes every [`drain_every`] and does nothing else, as our event consumer
 /// wakes with nothing to take, until dropped.
 struct Ticker {
     stop: Arc<AtomicBool>,
@@ -283,7 +298,7 @@ impl Ticker {
                 if stopped.load(Ordering::Relaxed) {
                     break;
                 }
-                std::thread::sleep(DRAIN_EVERY);
+                std::thread::sleep(drain_every());
             }
         });
         Self {

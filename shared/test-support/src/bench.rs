@@ -232,6 +232,14 @@ impl Args {
         self.flags.iter().any(|given| given == flag)
     }
 
+    /// The value of a `--name=VALUE` flag, if given (`name` with its dashes).
+    #[must_use]
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.flags
+            .iter()
+            .find_map(|given| given.strip_prefix(name)?.strip_prefix('='))
+    }
+
     /// Whether the measure `name` runs: it was named, or none was.
     #[must_use]
     pub fn wanted(&self, name: &str) -> bool {
@@ -374,5 +382,8 @@ mod tests {
         assert!(args.quick && !args.flag("--eager") && args.flag("--bench"));
         assert!(args.wanted("accept_rate") && !args.wanted("throughput"));
         assert!(Args::parse([]).wanted("anything"));
+        let args = Args::parse(["--drain-every=16", "--drain-everything"].map(String::from));
+        assert_eq!(args.value("--drain-every"), Some("16"));
+        assert_eq!(args.value("--quick"), None);
     }
 }
