@@ -151,7 +151,8 @@ impl std::fmt::Display for TcpState {
 
 impl TcpView {
     /// One line for a log or a tooltip: `ESTABLISHED · 0 B unread · 12 B unacknowledged ·
-    /// RTT 0.05 ms`, and whether the peer's program has accepted it when that is known.
+    /// RTT 0.05 ms`, and whether the peer's end waits in an accept queue or a program holds it,
+    /// when that is known.
     #[must_use]
     pub fn describe(&self) -> String {
         let mut line = format!(
@@ -165,7 +166,9 @@ impl TcpView {
             Some(false) => line.push_str(
                 " · accepted by the server's kernel, not yet by a server socket (waiting in its accept queue)",
             ),
-            Some(true) => line.push_str(" · the peer's program accepted it"),
+            // True of both sides: a server's socket accepted its end, a client's socket
+            // made it (a server's row said "accepted" of a client, which never accepts).
+            Some(true) => line.push_str(" · the peer's program holds its end"),
             None => {}
         }
         line
@@ -483,5 +486,32 @@ mod tests {
         assert_eq!(TcpState::from_kernel(8), TcpState::CloseWait);
         assert_eq!(TcpState::from_kernel(12), TcpState::SynRecv);
         assert_eq!(TcpState::from_kernel(99), TcpState::Other(99));
+    }
+
+    /// The line says what is true of either side: a server's socket whose peer is a client
+    /// (which made its end, never accepted it) is not told the peer "accepted" it.
+    #[test]
+    fn the_line_says_where_the_peers_end_is() {
+        let view = |peer_accepted| TcpView {
+            state: TcpState::Established,
+            recv_queue: 0,
+            send_queue: 12,
+            rtt: None,
+            peer_accepted,
+        };
+        assert_eq!(
+            view(None).describe(),
+            "ESTABLISHED · 0 B unread · 12 B unacknowledged"
+        );
+        assert!(
+            view(Some(true))
+                .describe()
+                .ends_with(" · the peer's program holds its end")
+        );
+        assert!(
+            view(Some(false))
+                .describe()
+                .contains("waiting in its accept queue")
+        );
     }
 }
