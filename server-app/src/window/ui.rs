@@ -41,16 +41,15 @@ impl ServerWindow {
                 self.shell.developer_ui(ui);
                 if self.server.is_listening() {
                     ui.toggle_value(&mut self.all_settings, "All settings").on_hover_text(
-                        "While listening the settings keep to one row (Min, Max, and TLS's fingerprint when TLS is on); this shows the mode, backlog, greeting and reply too",
+                        "While listening the settings keep to their first row (Min, Max, slow motion, idle timeout, and TLS's fingerprint when TLS is on); this shows the mode, backlog, greeting and reply too",
                     );
                 }
             });
             self.settings_ui(ui);
-            // One row of chips, scrolled sideways on a narrow screen rather than wrapped: each
-            // row of chips was a row less of the table.
-            egui::ScrollArea::horizontal()
-                .id_salt("chips")
-                .show(ui, |ui| ui.horizontal(|ui| self.chips_ui(ui)));
+            // Whole chips move to the next line on a narrow screen, as in the client window: a
+            // row scrolled sideways cut its last chip in two, and its scroll bar, drawn over
+            // the chips on hover, hid their lower half and their tooltips.
+            ui.horizontal_wrapped(|ui| self.chips_ui(ui));
             ui.add_space(4.0);
         });
         self.stream.show(ui.ctx(), &self.server.runtime);
@@ -290,7 +289,8 @@ impl ServerWindow {
         }
     }
 
-    /// The active connections, with Send and Disconnect per row, and Disconnect all.
+    /// The active connections, with Disconnect per row (Send is in the selected socket's
+    /// details), and Disconnect all.
     fn connections_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             let heading = ui.strong("Active connections").on_hover_text(

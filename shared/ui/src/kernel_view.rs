@@ -29,6 +29,11 @@ pub fn state_cell_ui(ui: &mut egui::Ui, row: &SocketRow) {
         ui.colored_label(row.state.color(), row.state.word())
             .on_hover_text(row.state.explanation());
     }
+    // The kernel's state before the TLS version: in a narrow column the version, which the
+    // selected socket's details also give, is what gets cut.
+    if let Some(view) = row.kernel {
+        ui.weak(view.state.name()).on_hover_text(kernel_tip(&view));
+    }
     if let Some(tls) = &row.tls {
         ui.weak(&tls.protocol).on_hover_text(format!(
             "Secured with TLS: {}, cipher suite {}, handshake {:.1} ms",
@@ -36,9 +41,6 @@ pub fn state_cell_ui(ui: &mut egui::Ui, row: &SocketRow) {
             tls.cipher,
             tls.handshake.as_secs_f64() * 1000.0
         ));
-    }
-    if let Some(view) = row.kernel {
-        ui.weak(view.state.name()).on_hover_text(kernel_tip(&view));
     }
 }
 

@@ -1,6 +1,7 @@
-//! The socket table both windows show: one row per socket with its state, addresses, bytes,
-//! last event or error, a Send box and a Close button. Drawing only reports what the user
-//! asked for ([`RowAction`]); the window carries it out through the library.
+//! The socket table both windows show: one row per socket with its number and client port,
+//! state, bytes, last event or error and a Close button (its addresses and a Send box are in the
+//! selected socket's details). Drawing only reports what the user asked for ([`RowAction`]);
+//! the window carries it out through the library.
 
 use egui_extras::{Column, TableBuilder};
 use serversocket::SocketId;
@@ -79,9 +80,12 @@ fn rows_ui(
         .min_scrolled_height(max_height)
         .sense(egui::Sense::click())
         // Wide enough for "10 · client :46116" whole: its port is what lesson 1 asks.
-        .column(Column::exact(132.0))
-        // State is wide enough for the kernel's TCP state beside the socket's own.
-        .column(Column::exact(140.0))
+        .column(Column::exact(116.0))
+        // State is wide enough for the kernel's TCP state beside the socket's own,
+        // "connected ESTABLISHED" (at 140 every row read "ESTABLIS…"); a TLS version after
+        // them is cut first. Wider, the essential columns no longer fit beside the Lessons
+        // panel at 800 points.
+        .column(Column::exact(156.0))
         .column(Column::exact(80.0))
         .column(Column::exact(80.0))
         .column(Column::remainder().at_least(120.0).clip(true))
