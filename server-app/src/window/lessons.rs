@@ -19,6 +19,9 @@ pub(super) fn apply(window: &mut ServerWindow, settings: &Settings) {
         window.server.rows.forget_all();
         // A log shown for one socket of before would hide the new sockets' lines.
         window.log_view.socket_filter = None;
+        // The counts start over with the session: "accepted" and the pool's AddSocket calls.
+        window.server.accepted_before = window.server.socket.pool_status().accepted;
+        window.pipeline.forget_add_sockets();
     }
     if let Some(mode) = settings.mode {
         window.settings.naive = mode == ServerMode::Naive;

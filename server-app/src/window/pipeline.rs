@@ -126,6 +126,12 @@ impl Pipeline {
         self.flights.record(event, handoff);
     }
 
+    /// Starts the count of AddSocket calls over, as a Listen does (a lesson's step that stops
+    /// everything).
+    pub fn forget_add_sockets(&mut self) {
+        self.add_sockets = 0;
+    }
+
     /// Whether anything moves (or is about to), so the window keeps drawing.
     #[must_use]
     pub fn is_moving(&self) -> bool {

@@ -59,6 +59,9 @@ pub struct ServerState {
     pub kernel: KernelQueue,
     /// Follows each connection in the kernel, through TIME_WAIT after it closed.
     connections_in_kernel: ConnectionWatch,
+    /// Connections the pool accepted before the session started over (a lesson's step that
+    /// stops everything), left out of the "accepted" chip so it counts from there.
+    pub accepted_before: u64,
 }
 
 impl ServerState {
@@ -95,6 +98,7 @@ impl ServerState {
             listener_error: None,
             waiting: None,
             listener_gaps: (0, Duration::ZERO),
+            accepted_before: 0,
             closed_since: None,
             kernel: KernelQueue::new(),
             connections_in_kernel,

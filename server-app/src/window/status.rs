@@ -19,9 +19,11 @@ pub struct NaiveStatus {
 }
 
 /// The pool's chips.
+/// `accepted_before`: connections accepted before the session started over, not counted.
 pub fn pool_chips_ui(
     ui: &mut egui::Ui,
     status: &PoolStatus,
+    accepted_before: u64,
     rows: &SocketRows,
     queue: Option<AcceptQueue>,
 ) {
@@ -69,9 +71,12 @@ pub fn pool_chips_ui(
     let (bytes_in, bytes_out) = rows.bytes_total();
     chip(
         ui,
-        format!("{} accepted", status.accepted),
+        format!(
+            "{} accepted",
+            status.accepted.saturating_sub(accepted_before)
+        ),
         theme::GREY,
-        "Connections accepted since the window opened",
+        "Connections accepted since the window opened, or since a lesson started over",
     );
     chip(
         ui,

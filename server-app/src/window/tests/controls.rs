@@ -420,3 +420,26 @@ fn a_resumed_lesson_says_the_listen_of_before_is_gone() {
     harness.run_steps(2);
     assert!(harness.query_by_label_contains(note).is_none());
 }
+
+/// A lesson that starts over on a dirty session starts the counts over too: the accepted chip
+/// and the pool's AddSocket count say nothing of the connections before (they said "1
+/// accepted" and "AddSocket ×3" beside "0 connected").
+#[test]
+fn a_lesson_that_starts_over_starts_the_counts_over() {
+    use serversocket_ui::shell::AppWindow;
+
+    let (mut harness, _client) = serving_one_client(2, 10);
+    assert!(harness.query_by_label("1 accepted").is_some());
+    harness
+        .state_mut()
+        .apply_lesson_settings(&serversocket_lessons::Settings {
+            stop: Some(true),
+            ..serversocket_lessons::Settings::default()
+        });
+    harness.run_steps(3);
+    assert!(
+        harness.query_by_label("0 accepted").is_some(),
+        "the chip counts from the new start"
+    );
+    assert!(harness.query_by_label_contains("AddSocket ×0").is_some());
+}
