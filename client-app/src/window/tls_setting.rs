@@ -169,7 +169,8 @@ impl TlsSetting {
             // wraps the row and moves Connect under it.
             let warning = "INSECURE: the server is not checked";
             if self.insecure {
-                ui.colored_label(ui.visuals().warn_fg_color, warning);
+                let color = ui.visuals().warn_fg_color;
+                serversocket_ui::theme::phrase(ui, egui::RichText::new(warning).color(color));
             } else {
                 let width = egui::WidgetText::from(warning)
                     .into_galley(ui, None, f32::INFINITY, egui::TextStyle::Body)

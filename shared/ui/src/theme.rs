@@ -48,6 +48,35 @@ pub fn apply(ctx: &egui::Context) {
     }
 }
 
+/// In a wrapping row, starts a new line when something `width` points wide would not fit on
+/// this one (unless the line is empty: then nothing would fit better).
+fn new_line_unless_it_fits(ui: &mut egui::Ui, width: f32) {
+    if width > ui.available_size_before_wrap().x
+        && ui.available_size_before_wrap().x < ui.max_rect().width()
+    {
+        ui.end_row();
+    }
+}
+
+/// A phrase that never breaks in the middle: in a wrapping row it moves whole to the next
+/// line, as a chip does ("50 lines" read "50" / "lines", "INSECURE: the" / "server is not
+/// checked").
+pub fn phrase(ui: &mut egui::Ui, text: impl Into<egui::WidgetText>) -> egui::Response {
+    let text = text.into();
+    let width = text
+        .clone()
+        .into_galley(
+            ui,
+            Some(egui::TextWrapMode::Extend),
+            f32::INFINITY,
+            egui::TextStyle::Body,
+        )
+        .size()
+        .x;
+    new_line_unless_it_fits(ui, width);
+    ui.add(egui::Label::new(text).wrap_mode(egui::TextWrapMode::Extend))
+}
+
 /// A status chip: a short phrase on a tinted rounded background, in one piece. Put chips in a
 /// `horizontal_wrapped` row: a narrow window moves a whole chip to the next line, never half of
 /// its words. `tip` explains it on hover.
@@ -67,11 +96,7 @@ pub fn chip(
             .size()
             .x
     }) + 14.0;
-    if width > ui.available_size_before_wrap().x
-        && ui.available_size_before_wrap().x < ui.max_rect().width()
-    {
-        ui.end_row();
-    }
+    new_line_unless_it_fits(ui, width);
     let response = egui::Frame::new()
         .fill(color.gamma_multiply(0.18))
         .stroke((1.0, color.gamma_multiply(0.8)))

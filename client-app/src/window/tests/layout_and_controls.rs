@@ -164,3 +164,22 @@ fn connect_stays_where_it_is_when_the_insecure_choice_is_ticked() {
     assert_eq!(harness.get_by_label("Connect").rect(), connect);
     assert_eq!(harness.get_by_label("Concepts").rect(), concepts);
 }
+
+/// The insecure warning and the log's line count are phrases: on a narrow screen each moves
+/// whole to the next line ("INSECURE: the" / "server is not checked", "50" / "lines" before).
+#[test]
+fn warnings_and_counts_never_break_in_the_middle_on_a_narrow_screen() {
+    for width in [1366.0, 1024.0, 800.0, 683.0] {
+        let mut harness = window_with(egui::vec2(width, 568.0), ClientSettings::default());
+        click(&mut harness, "TLS");
+        accept_any_certificate(&mut harness);
+        let one_line = harness.get_by_label("Connect").rect().height();
+        for phrase in ["INSECURE: the server is not checked", "0 lines"] {
+            let rect = harness.get_by_label(phrase).rect();
+            assert!(
+                rect.height() <= one_line,
+                "{phrase} at {width}: {rect:?} (a line is {one_line} high)"
+            );
+        }
+    }
+}

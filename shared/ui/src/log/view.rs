@@ -230,14 +230,17 @@ impl LogView {
                 ui.weak(result);
             }
             let lines = log.entries().len();
+            let weak = |text: String| egui::RichText::new(text).weak();
             match log.dropped() {
-                0 => ui.weak(format!("{lines} lines")),
-                dropped => ui
-                    .weak(format!("{lines} lines ({dropped} older dropped)"))
-                    .on_hover_text(format!(
-                        "The log keeps the newest {MAX_LINES} lines and {} MiB of received data",
-                        MAX_DATA_BYTES / (1024 * 1024)
-                    )),
+                0 => crate::theme::phrase(ui, weak(format!("{lines} lines"))),
+                dropped => crate::theme::phrase(
+                    ui,
+                    weak(format!("{lines} lines ({dropped} older dropped)")),
+                )
+                .on_hover_text(format!(
+                    "The log keeps the newest {MAX_LINES} lines and {} MiB of received data",
+                    MAX_DATA_BYTES / (1024 * 1024)
+                )),
             };
         });
     }
