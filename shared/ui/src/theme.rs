@@ -50,7 +50,7 @@ pub fn apply(ctx: &egui::Context) {
 
 /// In a wrapping row, starts a new line when something `width` points wide would not fit on
 /// this one (unless the line is empty: then nothing would fit better).
-fn new_line_unless_it_fits(ui: &mut egui::Ui, width: f32) {
+pub(crate) fn new_line_unless_it_fits(ui: &mut egui::Ui, width: f32) {
     if width > ui.available_size_before_wrap().x
         && ui.available_size_before_wrap().x < ui.max_rect().width()
     {

@@ -268,6 +268,18 @@ impl Timeline {
                 .map(|level| (level.name, level.color, true))
                 .chain(self.rates.iter().map(|rate| (rate.name, rate.color, false)));
             for (name, color, is_level) in names {
+                // A swatch and its name are one piece: a narrow window moves them whole to
+                // the next line (the last one was cut at the window's edge).
+                let name_width = egui::WidgetText::from(name)
+                    .into_galley(
+                        ui,
+                        Some(egui::TextWrapMode::Extend),
+                        f32::INFINITY,
+                        egui::TextStyle::Body,
+                    )
+                    .size()
+                    .x;
+                crate::theme::new_line_unless_it_fits(ui, 17.0 + name_width);
                 ui.horizontal(|ui| {
                     ui.spacing_mut().item_spacing.x = 3.0;
                     let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 10.0), egui::Sense::hover());
@@ -353,7 +365,9 @@ impl Timeline {
             .include_y(0.0)
             .include_y(top)
             .x_axis_label("time before now")
-            .y_axis_label("sockets · per second")
+            // Short: a rotated label longer than the plot is tall ran into the buttons above.
+            // The legend says which series counts per second.
+            .y_axis_label("sockets · /s")
             .x_axis_formatter(|mark, range| time_label(mark.value, range.end() - range.start()))
             .allow_scroll(false)
             .show(ui, |plot| {

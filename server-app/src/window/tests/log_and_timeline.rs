@@ -248,3 +248,29 @@ fn the_timeline_follows_the_last_burst_until_the_learner_asks_for_the_last_minut
     click(&mut harness, "Zoom to last burst");
     assert!(harness.state().timeline().follows_the_last_burst());
 }
+
+/// The timeline's legend fits a window half a 1366-point screen wide: a swatch and its name
+/// move whole to the next line ("accepts per second" was cut at the window's edge).
+#[test]
+fn the_timeline_legend_moves_whole_names_to_the_next_line() {
+    let width = 683.0;
+    let mut harness = super::window_with(
+        egui::vec2(width, 740.0),
+        ServerSettings {
+            port: "0".to_owned(),
+            ..ServerSettings::default()
+        },
+    );
+    listen(&mut harness);
+    click(&mut harness, "Timeline");
+    for name in [
+        "sockets idle in the pool",
+        "sockets connected",
+        "listener open",
+        "waiting in the kernel's accept queue",
+        "accepts per second",
+    ] {
+        let rect = harness.get_by_label(name).rect();
+        assert!(rect.right() <= width, "{name}: {rect:?}");
+    }
+}
