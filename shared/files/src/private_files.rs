@@ -118,10 +118,12 @@ pub fn own_temp_folder() -> PathBuf {
 /// # Errors
 /// The folder cannot be made, or it is not private: the error says why and how to fix it.
 pub fn ensure_private_folder(folder: &Path) -> io::Result<()> {
+    // The folders that hold it first, as far as they exist: nothing is made inside one that
+    // is not safe to use. Then again once the missing ones are made, through their real path.
+    check_ancestors(folder)?;
     if let Some(parent) = folder.parent() {
         fs::create_dir_all(parent)?;
     }
-    // The folders that hold it first: nothing is made in a folder that is not safe to use.
     check_ancestors(folder)?;
     let mut builder = fs::DirBuilder::new();
     #[cfg(unix)]
@@ -134,43 +136,81 @@ pub fn ensure_private_folder(folder: &Path) -> io::Result<()> {
     check_private(folder, Kind::Folder)
 }
 
-/// Checks the folders that hold `folder`, up to the root: each must be this user's or the
-/// system's (root's), and none may let other users replace what is in it (writable by all
-/// without the sticky bit, which the shared temp folder has). Whoever may rename an entry of a
-/// folder can move our private folder away and put one of theirs in its place: the
-/// temp folder's `serversocket-UID`, made first by another user, is refused here, not only
-/// when it is the folder itself. Folders the group may write into are allowed: many systems
-/// give each user a group of their own and a home made with `umask 002`.
+/// Checks the folders that hold `folder`, as written and as they really are (symlinks
+/// resolved), up to the user's home folder or else the root: each must be this user's or the
+/// system's (root's), none may let every user replace what is in it (writable by all without
+/// the sticky bit, which the shared temp folder has), and one the group may write into must be
+/// this user's (many systems give each user a group of their own and a home made with
+/// `umask 002`). Whoever may rename an entry of a folder can move our private folder away and
+/// put one of theirs in its place: the temp folder's `serversocket-UID`, made first by another
+/// user, is refused here, not only when it is the folder itself. Above the home folder the
+/// walk stops, as OpenSSH's does: a lab's `/home/students`, owned by an administrator's
+/// account, is the system's choice, and refusing it would leave nothing to use. Folders not
+/// made yet are skipped (they will be ours).
 #[cfg(unix)]
 fn check_ancestors(folder: &Path) -> io::Result<()> {
+    let absolute = std::path::absolute(folder)?;
+    let home = std::env::var_os("HOME")
+        .filter(|home| !home.is_empty())
+        .and_then(|home| fs::canonicalize(home).ok());
+    check_holders(folder, absolute.ancestors().skip(1), home.as_deref())?;
+    // Through its real path too: a symlink on the way can lead through a folder anyone may
+    // write into, and `..` names a folder that does not hold it.
+    let Some(parent) = absolute.parent() else {
+        return Ok(());
+    };
+    match fs::canonicalize(parent) {
+        Ok(real) => check_holders(folder, real.ancestors(), home.as_deref()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
+/// [`check_ancestors`] over `holders`, nearest first, stopping at `home`.
+#[cfg(unix)]
+fn check_holders<'a>(
+    folder: &Path,
+    holders: impl Iterator<Item = &'a Path>,
+    home: Option<&Path>,
+) -> io::Result<()> {
     use std::os::unix::fs::MetadataExt;
 
     let shown = folder.display();
-    let absolute = std::path::absolute(folder)?;
-    for ancestor in absolute.ancestors().skip(1) {
-        let metadata = fs::symlink_metadata(ancestor)?;
-        let holder = ancestor.display();
-        if !owned_by_me(&metadata) && metadata.uid() != 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                format!(
-                    "{holder}, which holds {shown}, belongs to another user (uid {}), who \
-                     could replace what is in it: it is not used; use a folder of your own",
-                    metadata.uid()
-                ),
+    let refuse = |why: String| Err(io::Error::new(io::ErrorKind::PermissionDenied, why));
+    for holder in holders {
+        let metadata = match fs::symlink_metadata(holder) {
+            Ok(metadata) => metadata,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+            Err(error) => return Err(error),
+        };
+        let at_home = home.is_some_and(|home| fs::canonicalize(holder).is_ok_and(|h| h == home));
+        let name = holder.display();
+        let mine = owned_by_me(&metadata);
+        if !mine && metadata.uid() != 0 && !at_home {
+            return refuse(format!(
+                "{name}, which holds {shown}, belongs to another user (uid {}), who could \
+                 replace what is in it: it is not used; use a folder of your own",
+                metadata.uid()
             ));
         }
         let mode = metadata.mode();
         let sticky = mode & 0o1000 != 0;
-        if metadata.is_dir() && mode & 0o002 != 0 && !sticky {
-            return Err(io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                format!(
-                    "{holder}, which holds {shown}, can be written by every user (mode {:o}), \
-                     who could replace what is in it: run `chmod o-w {holder}`",
-                    mode & 0o7777
-                ),
+        let open_to = if mode & 0o002 != 0 {
+            Some(("every user", "o-w"))
+        } else if mode & 0o020 != 0 && !mine && !at_home {
+            Some(("its group", "g-w"))
+        } else {
+            None
+        };
+        if let Some((who, fix)) = open_to.filter(|_| metadata.is_dir() && !sticky) {
+            return refuse(format!(
+                "{name}, which holds {shown}, can be written by {who} (mode {:o}), who could \
+                 replace what is in it: run `chmod {fix} {name}`",
+                mode & 0o7777
             ));
+        }
+        if at_home {
+            break;
         }
     }
     Ok(())
@@ -460,6 +500,24 @@ mod tests {
                 );
             }
         }
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// A symlink on the way is followed for the check: one that leads through a folder every
+    /// user may write into is refused, though the link itself is ours.
+    #[test]
+    fn a_folder_reached_through_a_link_into_an_open_folder_is_refused() {
+        let root = scratch("linked-holder");
+        let open = root.join("open");
+        fs::create_dir_all(open.join("real")).unwrap();
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+        let link = root.join("link");
+        std::os::unix::fs::symlink(open.join("real"), &link).unwrap();
+        assert_refused(&link.join("mine"), "chmod o-w");
+        assert!(
+            fs::symlink_metadata(open.join("real").join("mine")).is_err(),
+            "nothing made there"
+        );
         fs::remove_dir_all(&root).unwrap();
     }
 
