@@ -200,7 +200,9 @@ pub fn key_warning(key: &Path) -> Option<String> {
         let mode = metadata.mode() & 0o777;
         let shown = key.display();
         let owner = metadata.uid();
-        if !serversocket_files::private_files::owned_by_me(&metadata) {
+        // Root's keys (Debian's /etc/ssl/private, group ssl-cert) are the system's: only their
+        // mode is said.
+        if !serversocket_files::private_files::owned_by_me(&metadata) && owner != 0 {
             return Some(format!(
                 "warning: the key {shown} belongs to another user (uid {owner}), who can read it \
                  and replace it (mode {mode:o}): use a copy of your own, \
