@@ -73,8 +73,19 @@ pub fn human_line(side: Side, event: &Event) -> Option<String> {
             );
             // A failed handshake has many causes under one code: the sentence says which, and
             // what to do (the seed's line alone said "TLS: unknown CA" and no more).
-            if let serversocket::SocketError::Tls { problem, .. } = error {
+            if let serversocket::SocketError::Tls {
+                problem, detail, ..
+            } = error
+            {
                 let _ = write!(line, ": {problem}");
+                // These two name no cause of their own: rustls's words, or the alert, do.
+                if matches!(
+                    problem,
+                    serversocket::tls::TlsProblem::Other
+                        | serversocket::tls::TlsProblem::RefusedByPeer
+                ) {
+                    let _ = write!(line, " ({detail})");
+                }
             }
             line
         }

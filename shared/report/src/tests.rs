@@ -46,6 +46,22 @@ fn lines_use_the_seeds_words() {
              any certificate (insecure)"
         )
     );
+    // A cause with no words of its own says rustls's.
+    let other = Event::Error {
+        socket: Some(socket),
+        error: SocketError::Tls {
+            peer: "127.0.0.1:2002".parse().expect("address"),
+            problem: serversocket::tls::TlsProblem::Other,
+            detail: "peer sent no certificates".into(),
+        },
+    };
+    assert_eq!(
+        human_line(Side::Client, &other).as_deref(),
+        Some(
+            "Socket 0: Error = 102 (TLS: handshake failed): the handshake failed (peer sent no \
+             certificates)"
+        )
+    );
     let data = Event::data(socket, &bytes::Bytes::from_static(b"hi\n\0\xff"));
     assert_eq!(
         human_line(Side::Server, &data).as_deref(),
