@@ -76,6 +76,10 @@ fn main() {
     let args = Args::from_env();
     let quick = args.quick;
     EAGER.store(args.flag("--eager"), Ordering::Relaxed);
+    if args.flag("--drain-every") {
+        eprintln!("--drain-every takes its value after an equals sign: --drain-every=16");
+        std::process::exit(2);
+    }
     if let Some(ms) = args.value("--drain-every") {
         let Ok(ms @ 1..=1000) = ms.parse::<u64>() else {
             eprintln!("--drain-every=MS takes a whole number of milliseconds from 1 to 1000");
@@ -274,7 +278,8 @@ fn wake_cost(
         rate()
     });
     println!(
-        "{name}: {rounds} rounds, with/without a thread waking every millisecond, sorted: {ratios}"
+        "{name}: {rounds} rounds, with/without a thread waking every {} ms, sorted: {ratios}",
+        drain_every().as_millis()
     );
     Measure::median(measures)
 }
@@ -287,7 +292,7 @@ struct Ticker {
 }
 
 impl Ticker {
-    /// No round lasts longer than this many ticks (an hour's worth).
+    /// No round lasts longer than this many ticks (an hour's worth at a millisecond).
     const MOST_TICKS: u32 = 3_600_000;
 
     fn start() -> Self {

@@ -107,10 +107,9 @@ impl Count {
         if value > ceiling {
             return Err(refuse(format!("{value} is more than {ceiling} ({why})")));
         }
-        let holds_descriptors = matches!(
-            self,
-            Self::MaximumSocketsConnected | Self::Connect | Self::InFlight
-        );
+        // Connects in flight are among the client's sockets, which `Connect` already counts:
+        // `--connect 10 --in-flight 1000` holds 10 descriptors, not 1,000.
+        let holds_descriptors = matches!(self, Self::MaximumSocketsConnected | Self::Connect);
         if let Some(words) = open_files
             .filter(|_| holds_descriptors)
             .and_then(|limits| open_files::too_low(value, limits))
@@ -175,5 +174,11 @@ mod tests {
         assert!(nothing.to_string().contains("at least 1"), "{nothing}");
         assert_eq!(Count::MinimumSocketsAvailable.check_with(0, None), Ok(0));
         assert!(Count::InFlight.parse("x").is_err());
+        // In flight is bounded by Connect's descriptors, not on its own.
+        let tight = OpenFiles {
+            soft: Some(100),
+            hard: Some(100),
+        };
+        assert_eq!(Count::InFlight.check_with(1000, Some(tight)), Ok(1000));
     }
 }
