@@ -261,3 +261,66 @@ fn runtime_folder_in_this_environment() {
         println!("note: {note}");
     }
 }
+
+/// A lab's homes sit in a folder an administrator's account owns (`/home/students`): the walk
+/// over the folders that hold a private one stops at the home folder, as OpenSSH's does, so a
+/// folder in the home is used; the same folder with the home elsewhere is refused, since that
+/// account could move it away. Run in child processes with their own HOME
+/// (`private_folder_in_this_environment` below).
+#[test]
+fn a_home_inside_a_folder_of_another_account_is_used_up_to_the_home() {
+    let Some(scene) = scene("homes") else {
+        return;
+    };
+    let students = scene.temp.join("students");
+    as_other(
+        scene.other,
+        &format!("mkdir {dir} && chmod 755 {dir}", dir = students.display()),
+    );
+    // Root makes the student's home in the administrator's folder, as `useradd` would.
+    let home = students.join("me");
+    fs::create_dir(&home).unwrap();
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o700)).unwrap();
+    let folder = home.join(".local/share/serversocket");
+    let child = |home: &Path| {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "private_folder_in_this_environment",
+                "--nocapture",
+            ])
+            .env("HOME", home)
+            .env("SERVERSOCKET_TEST_FOLDER", &folder)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let at_home = child(&home);
+    assert!(at_home.contains("private: yes"), "{at_home}");
+    assert_eq!(mode(&folder), 0o700);
+    fs::remove_dir_all(home.join(".local")).unwrap();
+    let elsewhere = child(&scene.temp);
+    assert!(
+        elsewhere.contains("private: no") && elsewhere.contains("another user"),
+        "{elsewhere}"
+    );
+}
+
+/// In whatever environment it runs (the test above gives it one): whether the folder named by
+/// `SERVERSOCKET_TEST_FOLDER` can be kept private, printed; without it, a folder of this test's
+/// own in the temp folder must be.
+#[test]
+fn private_folder_in_this_environment() {
+    match std::env::var_os("SERVERSOCKET_TEST_FOLDER") {
+        Some(folder) => match ensure_private_folder(Path::new(&folder)) {
+            Ok(()) => println!("private: yes"),
+            Err(refused) => println!("private: no: {refused}"),
+        },
+        None => {
+            let own = test_support::empty_folder("private-here").join("kept");
+            ensure_private_folder(&own).expect("a folder of our own in the temp folder");
+            assert_eq!(mode(&own), 0o700);
+        }
+    }
+}
