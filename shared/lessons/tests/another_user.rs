@@ -312,15 +312,14 @@ fn a_home_inside_a_folder_of_another_account_is_used_up_to_the_home() {
 /// own in the temp folder must be.
 #[test]
 fn private_folder_in_this_environment() {
-    match std::env::var_os("SERVERSOCKET_TEST_FOLDER") {
-        Some(folder) => match ensure_private_folder(Path::new(&folder)) {
+    if let Some(folder) = std::env::var_os("SERVERSOCKET_TEST_FOLDER") {
+        match ensure_private_folder(Path::new(&folder)) {
             Ok(()) => println!("private: yes"),
             Err(refused) => println!("private: no: {refused}"),
-        },
-        None => {
-            let own = test_support::empty_folder("private-here").join("kept");
-            ensure_private_folder(&own).expect("a folder of our own in the temp folder");
-            assert_eq!(mode(&own), 0o700);
         }
+    } else {
+        let own = test_support::empty_folder("private-here").join("kept");
+        ensure_private_folder(&own).expect("a folder of our own in the temp folder");
+        assert_eq!(mode(&own), 0o700);
     }
 }
