@@ -172,10 +172,7 @@ impl TlsSetting {
                 let color = ui.visuals().warn_fg_color;
                 serversocket_ui::theme::phrase(ui, egui::RichText::new(warning).color(color));
             } else {
-                let width = egui::WidgetText::from(warning)
-                    .into_galley(ui, None, f32::INFINITY, egui::TextStyle::Body)
-                    .size()
-                    .x;
+                let width = serversocket_ui::theme::unwrapped_width(ui, &warning.into());
                 ui.allocate_exact_size(
                     egui::vec2(width, ui.spacing().interact_size.y),
                     egui::Sense::hover(),

@@ -119,12 +119,14 @@ pub fn own_temp_folder() -> PathBuf {
 /// The folder cannot be made, or it is not private: the error says why and how to fix it.
 pub fn ensure_private_folder(folder: &Path) -> io::Result<()> {
     // The folders that hold it first, as far as they exist: nothing is made inside one that
-    // is not safe to use. Then again once the missing ones are made, through their real path.
+    // is not safe to use. Then again if missing ones were made, through their real path.
     check_ancestors(folder)?;
-    if let Some(parent) = folder.parent() {
+    if let Some(parent) = folder.parent()
+        && !parent.exists()
+    {
         fs::create_dir_all(parent)?;
+        check_ancestors(folder)?;
     }
-    check_ancestors(folder)?;
     let mut builder = fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);

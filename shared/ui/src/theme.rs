@@ -63,8 +63,14 @@ pub(crate) fn new_line_unless_it_fits(ui: &mut egui::Ui, width: f32) {
 /// checked").
 pub fn phrase(ui: &mut egui::Ui, text: impl Into<egui::WidgetText>) -> egui::Response {
     let text = text.into();
-    let width = text
-        .clone()
+    new_line_unless_it_fits(ui, unwrapped_width(ui, &text));
+    ui.add(egui::Label::new(text).wrap_mode(egui::TextWrapMode::Extend))
+}
+
+/// How wide `text` is on one line, in the body font unless it names another.
+#[must_use]
+pub fn unwrapped_width(ui: &egui::Ui, text: &egui::WidgetText) -> f32 {
+    text.clone()
         .into_galley(
             ui,
             Some(egui::TextWrapMode::Extend),
@@ -72,9 +78,7 @@ pub fn phrase(ui: &mut egui::Ui, text: impl Into<egui::WidgetText>) -> egui::Res
             egui::TextStyle::Body,
         )
         .size()
-        .x;
-    new_line_unless_it_fits(ui, width);
-    ui.add(egui::Label::new(text).wrap_mode(egui::TextWrapMode::Extend))
+        .x
 }
 
 /// A status chip: a short phrase on a tinted rounded background, in one piece. Put chips in a
@@ -89,13 +93,7 @@ pub fn chip(
     let text = text.into();
     // A frame is not a word the wrapping layout can move: measure the chip and start a new
     // line when it would not fit on this one.
-    let font = egui::TextStyle::Body.resolve(ui.style());
-    let width = ui.fonts_mut(|fonts| {
-        fonts
-            .layout_no_wrap(text.clone(), font, Color32::WHITE)
-            .size()
-            .x
-    }) + 14.0;
+    let width = unwrapped_width(ui, &text.clone().into()) + 14.0;
     new_line_unless_it_fits(ui, width);
     let response = egui::Frame::new()
         .fill(color.gamma_multiply(0.18))

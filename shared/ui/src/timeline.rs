@@ -270,15 +270,7 @@ impl Timeline {
             for (name, color, is_level) in names {
                 // A swatch and its name are one piece: a narrow window moves them whole to
                 // the next line (the last one was cut at the window's edge).
-                let name_width = egui::WidgetText::from(name)
-                    .into_galley(
-                        ui,
-                        Some(egui::TextWrapMode::Extend),
-                        f32::INFINITY,
-                        egui::TextStyle::Body,
-                    )
-                    .size()
-                    .x;
+                let name_width = crate::theme::unwrapped_width(ui, &name.into());
                 crate::theme::new_line_unless_it_fits(ui, 17.0 + name_width);
                 ui.horizontal(|ui| {
                     ui.spacing_mut().item_spacing.x = 3.0;
