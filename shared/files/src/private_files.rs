@@ -272,7 +272,7 @@ pub fn replace_private_file<T>(
 pub fn open_private_append(path: &Path) -> io::Result<fs::File> {
     let mut options = private_options();
     options.append(true).create(true);
-    options.open(path)
+    regular_only(options.open(path), path)
 }
 
 /// Opens `path` to write it from its start (a capture written as it happens, too long to
@@ -285,7 +285,7 @@ pub fn open_private_append(path: &Path) -> io::Result<fs::File> {
 pub fn open_private_from_start(path: &Path) -> io::Result<fs::File> {
     let mut options = private_options();
     options.write(true).create(true);
-    let file = options.open(path)?;
+    let file = regular_only(options.open(path), path)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
@@ -303,17 +303,87 @@ pub fn open_private_from_start(path: &Path) -> io::Result<fs::File> {
     Ok(file)
 }
 
-/// How every private file opens: made readable by this user only (0600) when new, and never
-/// through a symlink (one at the name makes the open fail: "too many levels of symbolic links").
+/// How every private file opens: made readable by this user only (0600) when new, never
+/// through a symlink (one at the name makes the open fail: "too many levels of symbolic links"),
+/// and without waiting: a FIFO at the name would otherwise hold the open until some program
+/// reads it, deaf to Ctrl-C (see [`regular_only`]).
 fn private_options() -> fs::OpenOptions {
     let mut options = fs::OpenOptions::new();
     #[cfg(unix)]
     {
+        use rustix::fs::OFlags;
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
-        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed());
+        options.custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits().cast_signed());
     }
     options
+}
+
+/// The file `opened` at `path` by [`private_options`], if it is a regular file, made blocking
+/// again; anything else (a FIFO, a device, a folder) is refused in words: a log or a capture
+/// is rotated, emptied and written at its own pace, which only a file allows.
+///
+/// # Errors
+/// The open failed, or `path` is not a regular file.
+fn regular_only(opened: io::Result<fs::File>, path: &Path) -> io::Result<fs::File> {
+    let refused = |kind| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            // The callers' messages name the path already.
+            format!(
+                "it is {}, not a regular file: give the name of a file",
+                not_a_file(kind)
+            ),
+        )
+    };
+    let file = match opened {
+        Ok(file) => file,
+        // "No such device or address": a FIFO nobody reads, opened without waiting (or a
+        // device without its driver). Said as what is at the name.
+        Err(error) if error.raw_os_error() == Some(ENXIO) => {
+            return Err(match fs::metadata(path) {
+                Ok(metadata) if !metadata.is_file() => refused(metadata.file_type()),
+                _ => error,
+            });
+        }
+        Err(error) => return Err(error),
+    };
+    let kind = file.metadata()?.file_type();
+    if !kind.is_file() {
+        return Err(refused(kind));
+    }
+    // F_SETFL sets every status flag at once: O_APPEND is kept.
+    #[cfg(unix)]
+    rustix::fs::fcntl_setfl(
+        &file,
+        rustix::fs::fcntl_getfl(&file)? - rustix::fs::OFlags::NONBLOCK,
+    )?;
+    Ok(file)
+}
+
+/// "No such device or address": its number on Linux, macOS and the BSDs alike.
+const ENXIO: i32 = 6;
+
+/// What a path that is not a regular file is, in words.
+fn not_a_file(kind: fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a folder"
+    } else {
+        "not a file"
+    }
 }
 
 /// Makes `path` as a new file readable by this user only (0600); fails if anything, a symlink
@@ -325,7 +395,7 @@ pub fn create_new_private(path: &Path) -> io::Result<fs::File> {
     // create_new refuses anything at the name, a symlink included.
     let mut options = private_options();
     options.write(true).create_new(true);
-    options.open(path)
+    regular_only(options.open(path), path)
 }
 
 /// Checks that an existing `path` is a file of this user's that nobody else can read (a private
@@ -418,7 +488,7 @@ fn check_private(path: &Path, kind: Kind) -> io::Result<()> {
 
 #[cfg(all(test, unix))]
 mod tests {
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt};
 
     use super::*;
 
@@ -443,6 +513,67 @@ mod tests {
         drop(open_private_from_start(&new).expect("made"));
         let mode = fs::metadata(&new).expect("metadata").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+        fs::remove_dir_all(&folder).expect("clean up");
+    }
+
+    /// A FIFO at a log's or a capture's name is refused at once, in words, whether or not a
+    /// program reads it: the open used to wait for a reader, deaf to Ctrl-C. A device is
+    /// refused too; a regular file opens blocking, and a log keeps appending.
+    #[test]
+    fn a_fifo_or_a_device_is_refused_at_once_and_a_file_opens_blocking() {
+        use rustix::fs::{Mode, OFlags};
+        let folder = scratch("fifo");
+        fs::create_dir_all(&folder).expect("folder");
+        let fifo = folder.join("capture.pcapng");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            Mode::RUSR | Mode::WUSR,
+            0,
+        )
+        .expect("mkfifo");
+        // Bounded: without the fix the open never returns, and the test fails here.
+        let opened = {
+            let fifo = fifo.clone();
+            let (done, outcome) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = done.send((
+                    open_private_from_start(&fifo).map(drop),
+                    open_private_append(&fifo).map(drop),
+                ));
+            });
+            outcome
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .expect("the opens returned")
+        };
+        for refused in [opened.0, opened.1] {
+            let refused = refused.expect_err("a FIFO without a reader").to_string();
+            assert!(
+                refused.contains("it is a FIFO, not a regular file"),
+                "{refused}"
+            );
+        }
+        // With a reader (as `wireshark -k -i FIFO` would be) it is refused as well.
+        let reader = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(OFlags::NONBLOCK.bits().cast_signed())
+            .open(&fifo)
+            .expect("reader");
+        let refused = open_private_append(&fifo).expect_err("a FIFO with a reader");
+        assert!(refused.to_string().contains("a FIFO"), "{refused}");
+        drop(reader);
+        let device = open_private_append(Path::new("/dev/null")).expect_err("a device");
+        assert!(device.to_string().contains("it is a device"), "{device}");
+        let log = folder.join("log.txt");
+        for line in ["one\n", "two\n"] {
+            let mut file = open_private_append(&log).expect("a file");
+            let flags = rustix::fs::fcntl_getfl(&file).expect("flags");
+            assert!(!flags.contains(OFlags::NONBLOCK), "{flags:?}");
+            assert!(flags.contains(OFlags::APPEND), "{flags:?}");
+            file.write_all(line.as_bytes()).expect("written");
+        }
+        assert_eq!(fs::read_to_string(&log).expect("read"), "one\ntwo\n");
         fs::remove_dir_all(&folder).expect("clean up");
     }
 
