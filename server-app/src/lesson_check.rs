@@ -5,7 +5,8 @@
 //! step must be done in turn. A step's question is answered with the value the log gives at
 //! that moment, and printed, so a teacher sees what a learner would have had to answer.
 //! Exit 0 when every step was done, 1 when the log stops before (naming the step), 2 when the
-//! lesson or a log cannot be read.
+//! lesson or a log cannot be read, or the report cannot be written. A reader that leaves early
+//! (`| head`) changes nothing: the check goes on unheard and its exit code still says.
 
 use std::io::{BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
@@ -85,37 +86,41 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let mut report = Report::new(std::io::stdout().lock());
     if lesson.has_client_steps() && args.client_events.is_none() {
-        println!(
+        report.say(format_args!(
             "note: this lesson has client steps; give the client's log with --client-events FILE"
-        );
+        ));
     }
-    println!(
+    report.say(format_args!(
         "Lesson \"{}\" ({}): {} steps",
         lesson.title,
         lesson.file,
         lesson.steps.len()
-    );
+    ));
     let mut run = LessonRun::new(lesson);
     let progress = run.check();
-    settle(&mut run, progress);
+    settle(&mut run, progress, &mut report);
     for (side, record) in merge(server, client) {
         let progress = run.observe(side, &record);
-        settle(&mut run, progress);
+        settle(&mut run, progress, &mut report);
         if run.is_finished() {
-            println!("Every step done.");
-            return ExitCode::SUCCESS;
+            break;
         }
     }
     let step = run.step_index();
     match run.current() {
-        Some(current) => println!(
+        Some(current) if !run.is_finished() => report.say(format_args!(
             "Step {} ({}) never done: done_when = `{}` did not hold by the end of the log.",
             step + 1,
             current.side.name(),
             current.done_when_text
-        ),
-        None => println!("Every step done."),
+        )),
+        _ => report.say(format_args!("Every step done.")),
+    }
+    if let Err(error) = report.finish() {
+        eprintln!("server-app: cannot write the check's report: {error}");
+        return ExitCode::from(2);
     }
     if run.is_finished() {
         ExitCode::SUCCESS
@@ -124,19 +129,69 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     }
 }
 
+/// Where the check's report goes (stdout): a line at a time, flushed at the end. A reader
+/// that left is not an error (the check goes on unheard: its exit code is the answer); any
+/// other failure to write is kept and returned by [`Report::finish`].
+struct Report<W: std::io::Write> {
+    out: W,
+    /// The reader left: nothing more is written.
+    gone: bool,
+    /// The first failure to write, other than the reader leaving.
+    failed: Option<std::io::Error>,
+}
+
+impl<W: std::io::Write> Report<W> {
+    fn new(out: W) -> Self {
+        Self {
+            out,
+            gone: false,
+            failed: None,
+        }
+    }
+
+    /// Writes one line.
+    fn say(&mut self, line: std::fmt::Arguments<'_>) {
+        if self.gone || self.failed.is_some() {
+            return;
+        }
+        if let Err(error) = writeln!(self.out, "{line}") {
+            self.note(error);
+        }
+    }
+
+    fn note(&mut self, error: std::io::Error) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            self.gone = true;
+        } else {
+            self.failed = Some(error);
+        }
+    }
+
+    /// Flushes; the first failure to write, if there was one other than the reader leaving.
+    fn finish(mut self) -> Result<(), std::io::Error> {
+        if !self.gone
+            && self.failed.is_none()
+            && let Err(error) = self.out.flush()
+        {
+            self.note(error);
+        }
+        self.failed.map_or(Ok(()), Err)
+    }
+}
+
 /// Prints each step that ends and answers its question from the log. A step whose condition
 /// already holds when it begins ends at once, so this goes on while steps end (at most once
 /// per step).
-fn settle(run: &mut LessonRun, mut progress: Progress) {
+fn settle<W: std::io::Write>(run: &mut LessonRun, mut progress: Progress, report: &mut Report<W>) {
     for _ in 0..=run.lesson().steps.len() {
         match progress {
             Progress::Unchanged => return,
             Progress::Asking => {
                 let expected = run.expected_answer().to_string();
                 if let Some(question) = run.current().and_then(|step| step.question.as_ref()) {
-                    println!("  question: {}", question.ask);
+                    report.say(format_args!("  question: {}", question.ask));
                 }
-                println!("  answer from the log: {expected}");
+                report.say(format_args!("  answer from the log: {expected}"));
                 progress = run
                     .answer(&expected)
                     .map_or(Progress::Unchanged, |(_, next)| next);
@@ -144,7 +199,11 @@ fn settle(run: &mut LessonRun, mut progress: Progress) {
             Progress::NextStep | Progress::Finished => {
                 let done = run.step_index();
                 if let Some(step) = done.checked_sub(1).and_then(|i| run.lesson().steps.get(i)) {
-                    println!("Step {done} ({}) done: {}", step.side.name(), step.say);
+                    report.say(format_args!(
+                        "Step {done} ({}) done: {}",
+                        step.side.name(),
+                        step.say
+                    ));
                 }
                 if progress == Progress::Finished {
                     return;

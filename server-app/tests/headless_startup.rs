@@ -233,6 +233,71 @@ fn check_against_dev_zero_says_it_is_not_a_log_without_reading_it_all() {
     );
 }
 
+/// The check's report to a reader that left (`| head -1`) or a full disk: no panic. A reader
+/// that left changes nothing (the exit code is still the check's answer); a report that
+/// cannot be written is exit 2, said on stderr.
+#[cfg(unix)]
+#[test]
+fn a_check_whose_report_cannot_be_written_says_so_without_a_panic() {
+    let dir = test_support::empty_folder("check-report");
+    let events = dir.join("events.ndjson");
+    std::fs::write(
+        &events,
+        "{\"event\":\"listening\",\"ts\":\"2026-01-01T00:00:00.000000Z\",\"address\":\"127.0.0.1:2002\",\"min\":2,\"max\":10,\"handle\":3}\n",
+    )
+    .unwrap();
+    let args = [
+        "--lesson",
+        "listening",
+        "--check",
+        "--events",
+        &events.to_string_lossy(),
+    ];
+    let (heard, out, err) = check_lesson(&args);
+    assert!(matches!(heard, Some(0 | 1)), "{out}{err}");
+    // The pipe's reader is gone before the check starts: every write fails.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let unheard = Command::new(server_binary())
+        .args(args)
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&unheard.stderr);
+    assert_eq!(unheard.status.code(), heard, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let refused = Command::new(server_binary())
+        .args(args)
+        .stdout(full)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot write the check's report"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `man` and `completions` to a reader that already left end as headless mode does when its
+/// reader leaves: exit 0, nothing said (the manual page is larger than a pipe's buffer, so
+/// `man | head -1` used to fail with "Broken pipe" while the short script did not).
+#[test]
+fn man_and_completions_to_a_reader_that_left_exit_0() {
+    for subcommand in [&["man"][..], &["completions", "bash"]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let printed = Command::new(server_binary())
+            .args(subcommand)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&printed.stderr);
+        assert_eq!(printed.status.code(), Some(0), "{subcommand:?}: {err}");
+        assert!(err.is_empty(), "{subcommand:?}: {err}");
+    }
+}
+
 #[test]
 fn help_names_every_flag_with_its_default_and_version_the_version() {
     let help = test_support::app::printed_by_success(Command::new(server_binary()).arg("--help"));

@@ -3,6 +3,7 @@
 //! or, for `man` and `completions SHELL`, only the page or the script printed.
 
 use std::fmt::Display;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use crate::diagnostics::{self, LevelSwitch};
@@ -30,12 +31,14 @@ pub fn exit<E: Display>(program: &str, result: Result<ExitCode, E>) -> ExitCode 
 }
 
 /// Prints what a `man` or `completions SHELL` subcommand asks for about the program `A` on
-/// stdout; 1 when stdout cannot take it.
+/// stdout; 1 when stdout cannot take it. A reader that took what it wanted and left
+/// (`| head`) is no failure, as in headless mode.
 #[must_use]
 pub fn print<A: clap::CommandFactory>(print: &Print) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
-    match manual::write::<A>(print, &mut stdout) {
+    match manual::write::<A>(print, &mut stdout).and_then(|()| stdout.flush()) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("{}: {error}", A::command().get_name());
             ExitCode::FAILURE
