@@ -7,18 +7,37 @@ use std::io::{self, Write};
 use clap::CommandFactory;
 
 /// The subcommands both programs take; with one, the program prints and exits without opening
-/// a window or a socket.
+/// a window or a socket. Their help names the program ([`command`]).
 #[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
 pub enum Print {
-    /// Print the completion script for SHELL (bash, zsh, fish, elvish, powershell), e.g.
-    /// `source <(server-app completions bash)`.
+    /// Print the completion script for SHELL (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to complete in.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), e.g. `server-app man | man -l -`.
+    /// Print the manual page (roff).
     Man,
+}
+
+/// The program `A`'s clap definition, its subcommands' help giving examples with its own name
+/// (the same words serve both programs, so the name cannot be in the doc comments).
+#[must_use]
+pub fn command<A: CommandFactory>() -> clap::Command {
+    let command = A::command();
+    let name = command.get_name().to_owned();
+    command
+        .mut_subcommand("completions", |sub| {
+            sub.about(format!(
+                "Print the completion script for SHELL (bash, zsh, fish, elvish, powershell), \
+                 e.g. `source <({name} completions bash)`"
+            ))
+        })
+        .mut_subcommand("man", |sub| {
+            sub.about(format!(
+                "Print the manual page (roff), e.g. `{name} man | man -l -`"
+            ))
+        })
 }
 
 /// Writes what `print` asks for about the program `A` to `out`.
@@ -26,18 +45,54 @@ pub enum Print {
 /// # Errors
 /// When `out` cannot be written (a closed pipe).
 pub fn write<A: CommandFactory>(print: &Print, out: &mut dyn Write) -> io::Result<()> {
-    let mut command = A::command();
+    let mut command = command::<A>();
+    let name = command.get_name().to_owned();
     match print {
         Print::Completions { shell } => {
-            let name = command.get_name().to_owned();
             // Made in memory first: clap_complete panics when its writer fails, and a reader
             // that stops early (`| head`) closes the pipe; this way that is an error to say.
             let mut script = Vec::new();
-            clap_complete::generate(*shell, &mut command, name, &mut script);
+            clap_complete::generate(*shell, &mut command, &name, &mut script);
+            if *shell == clap_complete::Shell::Bash {
+                script = bash_subcommands_mended(&script, &name);
+            }
             out.write_all(&script)
         }
-        Print::Man => clap_mangen::Man::new(command).render(out),
+        Print::Man => {
+            // `help` is no page of its own; the other two are listed by name below.
+            let command = command.disable_help_subcommand(true);
+            let subcommands: Vec<String> = command
+                .get_subcommands()
+                .map(|sub| sub.get_name().to_owned())
+                .collect();
+            let mut page = Vec::new();
+            clap_mangen::Man::new(command).render(&mut page)?;
+            out.write_all(&man_subcommands_named(&page, &name, &subcommands))
+        }
     }
+}
+
+/// clap_complete 4.6's bash script for a program whose name has a hyphen completes nothing
+/// after a subcommand (clap-rs/clap#6421, open): its loop names the state `server__app__subcmd__man`,
+/// its case arms `server__subcmd__app__subcmd__man`. The arms are spelled as the loop spells them.
+fn bash_subcommands_mended(script: &[u8], name: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(script);
+    let wrong = format!("{}__subcmd__", name.replace('-', "__subcmd__"));
+    let right = format!("{}__subcmd__", name.replace('-', "__"));
+    text.replace(&wrong, &right).into_bytes()
+}
+
+/// clap_mangen lists each subcommand as a page of its own (`server-app-man(1)`), and we ship
+/// one page: each is named as it is typed (`server-app man`) instead.
+fn man_subcommands_named(page: &[u8], name: &str, subcommands: &[String]) -> Vec<u8> {
+    let escape = |text: &str| text.replace('-', "\\-");
+    let mut text = String::from_utf8_lossy(page).into_owned();
+    for sub in subcommands {
+        let page_name = format!("{}\\-{}(1)", escape(name), escape(sub));
+        let typed = format!("\\fB{} {}\\fR", escape(name), escape(sub));
+        text = text.replace(&page_name, &typed);
+    }
+    text.into_bytes()
 }
 
 #[cfg(test)]
@@ -87,6 +142,36 @@ mod tests {
             assert!(script.contains(mark), "{shell}: {script}");
             assert!(script.contains("headless"), "{shell}: {script}");
         }
+    }
+
+    /// The bash script completes after a subcommand though the program's name has a hyphen
+    /// (clap_complete's own script completed nothing there): bash itself runs it.
+    #[test]
+    fn bash_completes_a_subcommands_values_for_a_hyphenated_name() {
+        let script = printed(&Print::Completions {
+            shell: clap_complete::Shell::Bash,
+        });
+        let completed = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "{script}\nCOMP_WORDS=(demo-app completions ''); COMP_CWORD=2; \
+                 _demo__app demo-app '' completions; echo \"[${{COMPREPLY[*]}}]\""
+            ))
+            .output()
+            .expect("bash runs");
+        let said = String::from_utf8_lossy(&completed.stdout);
+        assert!(said.contains("bash") && said.contains("fish"), "{said}");
+    }
+
+    /// The page names each subcommand as it is typed, with the program's own name in its
+    /// examples, and points to no page that is not shipped (`demo-app-man(1)`).
+    #[test]
+    fn the_manual_page_names_its_subcommands_as_typed() {
+        let page = printed(&Print::Man);
+        assert!(page.contains("\\fBdemo\\-app completions\\fR"), "{page}");
+        assert!(page.contains("`demo\\-app man | man \\-l \\-`"), "{page}");
+        assert!(!page.contains("(1)"), "{page}");
+        assert!(!page.contains("server"), "{page}");
     }
 
     #[test]

@@ -16,7 +16,8 @@ use crate::manual::{self, Print};
 #[must_use]
 pub fn start<A: clap::Parser>() -> (A, LevelSwitch) {
     let _ = serversocket_files::open_files::raise_to_hard();
-    let args = A::parse();
+    let matches = manual::command::<A>().get_matches();
+    let args = A::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     (args, diagnostics::install())
 }
 
