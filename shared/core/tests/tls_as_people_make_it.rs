@@ -60,11 +60,9 @@ fn self_signed_by_openssl(dir: &Path, name: &str) -> bool {
 
 /// A greeting server with TLS and a client of ours, kept alive while a test watches.
 struct Pair {
-    _server: (
-        serversocket::Runtime,
-        serversocket::ServerSocket,
-        serversocket::EventReceiver,
-    ),
+    _server: (serversocket::Runtime, serversocket::ServerSocket),
+    /// The server's events.
+    server: common::Watch,
     _client: (serversocket::Runtime, TcpSocket),
     /// The client's events.
     watch: common::Watch,
@@ -87,7 +85,8 @@ fn connect_trusting(tls: ServerTls, ca: &Path, host: &str) -> Pair {
         Passive,
     );
     Pair {
-        _server: (runtime, server, receiver),
+        _server: (runtime, server),
+        server: common::Watch::new(receiver),
         _client: (client_runtime, socket),
         watch,
     }
@@ -137,6 +136,13 @@ fn an_openssl_self_signed_certificate_given_as_the_ca_is_trusted_for_its_name_on
     let mut pair = connect_trusting(tls, &cert, "localhost");
     let refused = pair.watch.until("refused", |e| tls_problem(e).is_some());
     assert_eq!(tls_problem(&refused), Some(TlsProblem::UnknownCa));
+    let heard = pair.server.until("refused", |e| tls_problem(e).is_some());
+    assert_eq!(
+        tls_problem(&heard),
+        Some(TlsProblem::NotTrustedByClient),
+        "{}",
+        words(&heard)
+    );
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&other);
 }
@@ -182,6 +188,15 @@ fn a_trusted_namesake_with_another_kind_of_key_is_an_unknown_ca() {
         Some(TlsProblem::UnknownCa),
         "{}",
         words(&refused)
+    );
+    // And the server hears it as such: our client's alert is unknown_ca (it was
+    // decrypt_error, which the server could only call "refused by peer").
+    let heard = pair.server.until("refused", |e| tls_problem(e).is_some());
+    assert_eq!(
+        tls_problem(&heard),
+        Some(TlsProblem::NotTrustedByClient),
+        "{}",
+        words(&heard)
     );
     let _ = std::fs::remove_dir_all(&trusted);
     let _ = std::fs::remove_dir_all(&served);

@@ -210,7 +210,8 @@ impl ServerCertVerifier for Verifier {
             Check::GivenOrRoots(given) => given
                 .webpki()
                 .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-                .or_else(|refused| given.reconsider(refused, end_entity, server_name)),
+                .or_else(|refused| given.reconsider(refused, end_entity, server_name))
+                .map_err(vouched_for_by_nobody),
         };
         if verified.is_err() {
             let refused = (server_name.to_str().into_owned(), fingerprint(end_entity));
@@ -243,6 +244,21 @@ impl ServerCertVerifier for Verifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
+    }
+}
+
+/// webpki's refusals that mean nobody we trust signed the certificate, said as that
+/// (`UnknownIssuer`): the alert rustls sends the server follows the error, and a trusted
+/// namesake of the issuer with another key (`BadSignature`, or another kind of key: Debian's
+/// `ssl-cert` trusts an RSA `CN=localhost`, which an EC `CN=localhost` names as its issuer)
+/// went out as `decrypt_error`, which the server could only call "refused by peer".
+fn vouched_for_by_nobody(refused: rustls::Error) -> rustls::Error {
+    match refused {
+        rustls::Error::InvalidCertificate(
+            CertificateError::BadSignature
+            | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. },
+        ) => rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
+        other => other,
     }
 }
 
