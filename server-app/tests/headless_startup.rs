@@ -65,6 +65,81 @@ fn a_privileged_port_without_privileges_is_error_107() {
     );
 }
 
+/// A key of root's that anyone can read, used by another user: the warning's advice is one
+/// that user can follow (root's `chmod` to ask for, or a copy of their own), not a `chmod` of
+/// a file they do not own.
+#[cfg(unix)]
+#[test]
+fn a_readable_key_of_roots_used_by_another_user_is_warned_of_with_advice_they_can_follow() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(user) = test_support::other_user::other_user() else {
+        return;
+    };
+    let dir = test_support::empty_folder("roots-key");
+    let made = Command::new("openssl")
+        .current_dir(&dir)
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args([
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+        ])
+        .output();
+    if !made.is_ok_and(|made| made.status.success()) {
+        println!("skipped: no openssl on this machine (apt-get install openssl)");
+        return;
+    }
+    for (path, mode) in [(dir.clone(), 0o755), (dir.join("key.pem"), 0o644)] {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let server = server_binary();
+    let mut served = App::start(
+        std::path::PathBuf::from("setpriv"),
+        &[
+            &format!("--reuid={}", user.0),
+            &format!("--regid={}", user.1),
+            "--clear-groups",
+            "--",
+            &server.to_string_lossy(),
+            "--headless",
+            "--port",
+            "0",
+            "--json",
+            "--tls",
+            "--cert",
+            &cert.to_string_lossy(),
+            "--key",
+            &key.to_string_lossy(),
+        ],
+    );
+    served.listening_address();
+    served.signal("TERM");
+    let (_, _, stderr) = served.wait();
+    let key = key.display();
+    assert!(stderr.contains("can be read by other users"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("ask root to run `chmod 600 {key}`")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("`install -m 600 {key} NEW-KEY.pem`")),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Counts past their bounds are refused before anything starts: exit 2, the flag and the limit
 /// named, in the words the window uses (the library's).
 #[test]

@@ -216,9 +216,19 @@ pub fn key_warning(key: &Path) -> Option<String> {
             (false, true) => "changed",
             (false, false) => return None,
         };
+        // Only its owner can change its mode: root's key, read by another user, is theirs
+        // to copy.
+        let fix = if serversocket_files::private_files::owned_by_me(&metadata) {
+            format!("run `chmod 600 {shown}`")
+        } else {
+            format!(
+                "it is root's, so ask root to run `chmod 600 {shown}`, or use a copy of your \
+                 own, `install -m 600 {shown} NEW-KEY.pem`"
+            )
+        };
         Some(format!(
             "warning: the key {shown} can be {can} by other users of this machine \
-             (mode {mode:o}): run `chmod 600 {shown}`"
+             (mode {mode:o}): {fix}"
         ))
     }
     #[cfg(not(unix))]
