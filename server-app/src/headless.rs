@@ -96,6 +96,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Ok(tls) => tls,
         Err(error) => return Ok(usage_error(PROGRAM, error)),
     };
+    if let Some(mismatch) = args.flags_of_the_other_mode() {
+        return Ok(usage_error(PROGRAM, mismatch));
+    }
     if args.mode == Mode::Naive && tls.is_some() {
         return Ok(usage_error(
             PROGRAM,

@@ -96,6 +96,48 @@ pub struct Args {
     pub print: Option<serversocket_app::manual::Print>,
 }
 
+impl Args {
+    /// The flags given that the chosen `--mode` has no use for, said as a usage error; `None`
+    /// when all apply. (A flag left at its default is not told apart from one not given.)
+    #[must_use]
+    pub fn flags_of_the_other_mode(&self) -> Option<String> {
+        let given = |flags: &[(&'static str, bool)]| -> Vec<&'static str> {
+            flags
+                .iter()
+                .filter(|(_, given)| *given)
+                .map(|(flag, _)| *flag)
+                .collect()
+        };
+        match self.mode {
+            Mode::Naive => {
+                let pool_only = given(&[
+                    ("--min", self.min != DEFAULT_MINIMUM_SOCKETS_AVAILABLE),
+                    ("--max", self.max != DEFAULT_MAXIMUM_SOCKETS_CONNECTED),
+                    ("--idle-timeout", self.idle_timeout != 0),
+                    ("--paused", self.paused),
+                ]);
+                let verb = if pool_only.len() == 1 {
+                    "works"
+                } else {
+                    "work"
+                };
+                (!pool_only.is_empty()).then(|| {
+                    format!(
+                        "{} {verb} with --mode pool only (the naive server is one socket, with \
+                         no pool to size or pause)",
+                        pool_only.join(" and ")
+                    )
+                })
+            }
+            Mode::Pool => (self.relisten_delay_ms != DEFAULT_RELISTEN_DELAY_MS).then(|| {
+                "--relisten-delay-ms works with --mode naive only (the pool's listener never \
+                 closes)"
+                    .to_owned()
+            }),
+        }
+    }
+}
+
 /// The longest idle timeout `--idle-timeout` and the window offer (a day).
 pub const MAX_IDLE_TIMEOUT_SECONDS: u64 = 86_400;
 

@@ -201,6 +201,36 @@ fn the_open_files_soft_limit_is_raised_to_the_hard_limit_at_start() {
     assert!(server.wait().0.success());
 }
 
+/// A flag of the other mode is refused before anything starts, naming it (`--paused` in naive
+/// mode used to be ignored: the server accepted every connection).
+#[test]
+fn a_flag_of_the_other_mode_exits_2_naming_it_and_listens_nowhere() {
+    for (args, named) in [
+        (
+            &["--mode", "naive", "--paused"][..],
+            "--paused works with --mode pool only",
+        ),
+        (
+            &["--mode", "naive", "--min", "1", "--idle-timeout", "5"],
+            "--min and --idle-timeout work with --mode pool only",
+        ),
+        (
+            &["--relisten-delay-ms", "5"],
+            "--relisten-delay-ms works with --mode naive only",
+        ),
+    ] {
+        let output = test_support::app::output(
+            Command::new(server_binary())
+                .args(["--headless", "--port", "0"])
+                .args(args),
+        );
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?} started listening");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(named), "{args:?}: {stderr}");
+    }
+}
+
 #[test]
 fn a_bad_rule_or_template_exits_2_naming_the_rule_and_listens_nowhere() {
     for (rules, named) in [
