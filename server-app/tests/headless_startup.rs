@@ -140,6 +140,52 @@ fn a_readable_key_of_roots_used_by_another_user_is_warned_of_with_advice_they_ca
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The self-signed certificate's folder: a relative XDG_DATA_HOME is ignored (it named a
+/// folder under wherever the program was started), and so is a home that does not exist (a
+/// service account's `/nonexistent` was made, as root): the user's own temp folder is used.
+#[cfg(unix)]
+#[test]
+fn a_relative_data_home_and_a_missing_home_are_not_made() {
+    let dir = test_support::empty_folder("data-home");
+    let missing_home = dir.join("nonexistent");
+    let server = server_binary();
+    let mut served = App::start(
+        std::path::PathBuf::from("env"),
+        &[
+            "-C",
+            &dir.to_string_lossy(),
+            "XDG_DATA_HOME=relative/dir",
+            &format!("HOME={}", missing_home.display()),
+            &format!("TMPDIR={}", dir.display()),
+            &server.to_string_lossy(),
+            "--headless",
+            "--port",
+            "0",
+            "--json",
+            "--tls",
+        ],
+    );
+    served.listening_address();
+    served.signal("TERM");
+    let (_, _, stderr) = served.wait();
+    assert!(!dir.join("relative").exists(), "{stderr}");
+    assert!(!missing_home.exists(), "{stderr}");
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("Uid:")
+                .map(|ids| ids.split_whitespace().next().unwrap().to_owned())
+        })
+        .unwrap();
+    let own = dir.join(format!("serversocket-{uid}"));
+    let made: Vec<_> = std::fs::read_dir(&own)
+        .map(|entries| entries.map(|entry| entry.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(!made.is_empty(), "nothing in {}: {stderr}", own.display());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Counts past their bounds are refused before anything starts: exit 2, the flag and the limit
 /// named, in the words the window uses (the library's).
 #[test]

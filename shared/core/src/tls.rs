@@ -124,22 +124,19 @@ pub fn fingerprint(certificate_der: &[u8]) -> String {
 }
 
 /// The folder where an app keeps its files (the self-signed certificate): `$XDG_DATA_HOME/app`,
-/// else `~/.local/share/app` (`%APPDATA%\app` on Windows), else, with neither set, a folder of
-/// this user's in the temp dir (`serversocket-UID/app`), never one any user could have made.
+/// else `~/.local/share/app` (`%APPDATA%\app` on Windows), else, with neither set (nor
+/// absolute, nor a home that exists), a folder of this user's in the temp dir
+/// (`serversocket-UID/app`), never one any user could have made.
 /// [`serversocket_files::private_files::ensure_private_folder`] checks it before use.
 #[must_use]
 pub fn data_folder(app: &str) -> PathBuf {
-    let from_env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    if let Some(base) = from_env("XDG_DATA_HOME") {
-        return PathBuf::from(base).join(app);
-    }
-    if let Some(base) = from_env("APPDATA") {
-        return PathBuf::from(base).join(app);
-    }
-    if let Some(home) = from_env("HOME") {
-        return PathBuf::from(home).join(".local").join("share").join(app);
-    }
-    serversocket_files::private_files::own_temp_folder().join(app)
+    use serversocket_files::private_files::{folder_from_env, home_folder, own_temp_folder};
+    // Only absolute folders, and a home that exists (see `folder_from_env`, `home_folder`).
+    folder_from_env("XDG_DATA_HOME")
+        .or_else(|| folder_from_env("APPDATA"))
+        .or_else(|| home_folder().map(|home| home.join(".local").join("share")))
+        .unwrap_or_else(own_temp_folder)
+        .join(app)
 }
 
 /// The provider every config uses: ring, whose C and assembly build far faster than aws-lc.

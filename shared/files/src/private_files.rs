@@ -16,10 +16,26 @@ use std::path::{Path, PathBuf};
 /// folder, where a name can be taken, or linked elsewhere, by another user first.
 #[must_use]
 pub fn user_folder() -> PathBuf {
-    ["HOME", "USERPROFILE"]
-        .iter()
-        .find_map(|name| std::env::var_os(name).filter(|dir| !dir.is_empty()))
-        .map_or_else(own_temp_folder, PathBuf::from)
+    home_folder()
+        .or_else(|| folder_from_env("USERPROFILE"))
+        .unwrap_or_else(own_temp_folder)
+}
+
+/// The folder the environment variable `name` gives, if it is set, not empty, and absolute:
+/// a relative one would be taken from wherever the program was started (the XDG base
+/// directory rules say to ignore it).
+#[must_use]
+pub fn folder_from_env(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .map(PathBuf::from)
+        .filter(|folder| folder.is_absolute())
+}
+
+/// This user's home (`$HOME`), if it names a folder that exists: a service account's home is
+/// often `/nonexistent`, which is not to be made.
+#[must_use]
+pub fn home_folder() -> Option<PathBuf> {
+    folder_from_env("HOME").filter(|home| home.is_dir())
 }
 
 /// The folder for this user's files that live only while they are logged in (the two windows'
@@ -27,10 +43,7 @@ pub fn user_folder() -> PathBuf {
 /// `serversocket-UID` in the temp folder. Check it with [`ensure_private_folder`] before use.
 #[must_use]
 pub fn runtime_folder() -> PathBuf {
-    match std::env::var_os("XDG_RUNTIME_DIR").filter(|dir| !dir.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
-        None => own_temp_folder(),
-    }
+    folder_from_env("XDG_RUNTIME_DIR").unwrap_or_else(own_temp_folder)
 }
 
 /// This user's runtime folder, checked and ready ([`ensure_private_folder`]), and when it is
@@ -62,15 +75,8 @@ pub fn private_runtime_folder() -> io::Result<RuntimeFolder> {
         }
         Err(refused) => refused,
     };
-    let cache = ["XDG_CACHE_HOME"]
-        .iter()
-        .find_map(|name| std::env::var_os(name).filter(|dir| !dir.is_empty()))
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|dir| !dir.is_empty())
-                .map(|home| PathBuf::from(home).join(".cache"))
-        });
+    let cache =
+        folder_from_env("XDG_CACHE_HOME").or_else(|| home_folder().map(|home| home.join(".cache")));
     let Some(cache) = cache else {
         return Err(io::Error::new(
             refused.kind(),
@@ -152,9 +158,7 @@ pub fn ensure_private_folder(folder: &Path) -> io::Result<()> {
 #[cfg(unix)]
 fn check_ancestors(folder: &Path) -> io::Result<()> {
     let absolute = std::path::absolute(folder)?;
-    let home = std::env::var_os("HOME")
-        .filter(|home| !home.is_empty())
-        .and_then(|home| fs::canonicalize(home).ok());
+    let home = home_folder().and_then(|home| fs::canonicalize(home).ok());
     check_holders(folder, absolute.ancestors().skip(1), home.as_deref())?;
     // Through its real path too: a symlink on the way can lead through a folder anyone may
     // write into, and `..` names a folder that does not hold it.
