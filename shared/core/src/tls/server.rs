@@ -134,7 +134,7 @@ pub(crate) fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, Tl
     let bytes = read_pem(path).map_err(unreadable)?;
     let chain = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| unreadable(e.to_string()))?;
+        .map_err(|e| unreadable(pem_problem(&e)))?;
     if chain.is_empty() {
         return Err(TlsSetupError::Empty {
             what: "certificate",
@@ -142,6 +142,27 @@ pub(crate) fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, Tl
         });
     }
     Ok(chain)
+}
+
+/// What is wrong with a PEM file, in words (the parser's own are `base64 decode error:
+/// InvalidCharacter(33)`).
+fn pem_problem(error: &rustls_pki_types::pem::Error) -> String {
+    use rustls_pki_types::pem::Error;
+    match error {
+        Error::Base64Decode(_) => "a PEM block's body is not valid base64: was the file \
+                                   edited, or cut and pasted with something missing?"
+            .to_owned(),
+        Error::MissingSectionEnd { end_marker } => format!(
+            "a PEM block never ends: its -----END {}----- line is missing (was the file cut \
+             short?)",
+            String::from_utf8_lossy(end_marker)
+        ),
+        Error::IllegalSectionStart { line } => format!(
+            "a line that should begin a PEM block does not: {}",
+            String::from_utf8_lossy(line)
+        ),
+        other => other.to_string(),
+    }
 }
 
 /// The first private key in a PEM file (PKCS#8, PKCS#1 or SEC1).
@@ -375,6 +396,29 @@ mod tests {
             );
         }
         let _ = fs::remove_dir_all(keys);
+    }
+
+    #[test]
+    fn a_damaged_or_cut_pem_file_is_told_in_words() {
+        let folder = folder("damaged");
+        fs::create_dir_all(&folder).expect("folder");
+        for (text, said) in [
+            (
+                "-----BEGIN CERTIFICATE-----\nMIIB!!!!\n-----END CERTIFICATE-----\n",
+                "a PEM block's body is not valid base64",
+            ),
+            (
+                "-----BEGIN CERTIFICATE-----\nMIIB\n",
+                "its -----END CERTIFICATE----- line is missing",
+            ),
+        ] {
+            let pem = folder.join("cert.pem");
+            fs::write(&pem, text).expect("write");
+            let error = read_chain(&pem).expect_err("damaged").to_string();
+            assert!(error.contains(said), "{error}");
+            assert!(!error.contains("InvalidCharacter"), "{error}");
+        }
+        let _ = fs::remove_dir_all(folder);
     }
 
     #[test]
