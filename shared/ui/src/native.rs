@@ -163,12 +163,47 @@ where
             }))
         }),
     )
-    .map_err(|error| format!("the window could not open: {error}"))
+    .map_err(|error| why_no_window(&error.to_string()))
+}
+
+/// Why the window could not open, in words, with the way to run without one. winit's own
+/// message names the line of its source that failed (`os error at /root/.cargo/…/mod.rs:765:
+/// …`), which is for its developers: only what follows is kept.
+fn why_no_window(error: &str) -> String {
+    let said = match (error.find("os error at "), error.find(".rs:")) {
+        (Some(start), Some(source)) if source > start => {
+            let rest = &error[source + ".rs:".len()..];
+            let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+            format!(
+                "{}{}",
+                &error[..start],
+                rest.trim_start_matches(':').trim_start()
+            )
+        }
+        _ => error.to_owned(),
+    };
+    let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+    if !set("DISPLAY") && !set("WAYLAND_DISPLAY") && !set("WAYLAND_SOCKET") {
+        return "the window could not open: there is no display here (neither DISPLAY nor \
+                WAYLAND_DISPLAY is set); run it on a desktop, or use --headless to run it in \
+                the terminal"
+            .to_owned();
+    }
+    format!("the window could not open: {said} (--headless runs it in the terminal)")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn why_no_window_keeps_winits_words_without_its_source_line() {
+        let said = why_no_window(
+            "winit EventLoopError: os error at /root/.cargo/registry/src/x/winit-0.30.13/src/platform_impl/linux/mod.rs:765: neither WAYLAND_DISPLAY nor WAYLAND_SOCKET nor DISPLAY is set.",
+        );
+        assert!(!said.contains(".cargo"), "{said}");
+        assert!(said.contains("--headless"), "{said}");
+    }
 
     fn fits(place: Placement, monitor: egui::Vec2) -> bool {
         place.position.x + place.size.x <= monitor.x
