@@ -9,23 +9,28 @@ use serversocket::bounds::Count;
 /// # Errors
 /// [`SocketError::InvalidPort`] naming the text and why it is not a port.
 pub fn parse_port(text: &str) -> Result<u16, SocketError> {
+    read_port(text, "0 to 65535")
+}
+
+/// A port within 0 to 65535; a refusal says `range`, the ports the caller takes.
+fn read_port(text: &str, range: &str) -> Result<u16, SocketError> {
     let trimmed = text.trim();
     let invalid = |reason: &str| SocketError::InvalidPort {
         port: trimmed.to_owned(),
-        reason: reason.to_owned(),
+        reason: format!("{reason} ({range})"),
     };
     if trimmed.is_empty() {
         return Err(invalid("it is empty"));
     }
     if trimmed.starts_with('-') {
-        return Err(invalid("ports cannot be negative (0 to 65535)"));
+        return Err(invalid("ports cannot be negative"));
     }
     if !trimmed.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid("it is not a number (0 to 65535)"));
+        return Err(invalid("it is not a number"));
     }
     trimmed
         .parse::<u16>()
-        .map_err(|_| invalid("it is out of range (0 to 65535)"))
+        .map_err(|_| invalid("it is out of range"))
 }
 
 /// Reads the host a client connects to, as a person types it: a name, an IPv4 address, or an
@@ -168,7 +173,7 @@ pub fn parse_bind_address(text: &str) -> Result<BindAddress, SocketError> {
 /// # Errors
 /// [`SocketError::InvalidPort`] naming the text and why it is not a port to connect to.
 pub fn parse_remote_port(text: &str) -> Result<u16, SocketError> {
-    match parse_port(text)? {
+    match read_port(text, "1 to 65535")? {
         0 => Err(SocketError::InvalidPort {
             port: "0".to_owned(),
             reason: "port 0 means \"any port\" to a server; a client must name one (1 to 65535)"
@@ -308,5 +313,8 @@ mod tests {
             error.to_string().contains("a client must name one"),
             "{error}"
         );
+        // Its other refusals give the client's range, not a server's.
+        let error = parse_remote_port("65536").expect_err("past 65535");
+        assert!(error.to_string().contains("(1 to 65535)"), "{error}");
     }
 }
