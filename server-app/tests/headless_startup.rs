@@ -219,6 +219,18 @@ fn a_max_past_the_open_files_limit_exits_2_naming_it() {
     assert!(stderr.contains("open-files limit is 64"), "{stderr}");
     // The hard limit is 64 too: the words give the command that raises it.
     assert!(stderr.contains("--nofile=164:164"), "{stderr}");
+    assert!(
+        !stderr.contains("default"),
+        "typed, not a default: {stderr}"
+    );
+    // The default Max is refused too where 10 do not fit, and said to be the default.
+    let mut server = server_under_prlimit("--nofile=30:30", &[]);
+    let (status, _, stderr) = server.wait();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("10 is --max's default (it was not given)"),
+        "{stderr}"
+    );
 }
 
 /// Started at a soft open-files limit below the hard one (as many systems start programs), the

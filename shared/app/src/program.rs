@@ -16,9 +16,43 @@ use crate::manual::{self, Print};
 #[must_use]
 pub fn start<A: clap::Parser>() -> (A, LevelSwitch) {
     let _ = serversocket_files::open_files::raise_to_hard();
-    let matches = manual::command::<A>().get_matches();
+    let matches = manual::command::<A>()
+        .try_get_matches()
+        .unwrap_or_else(|error| default_named(error).exit());
     let args = A::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     (args, diagnostics::install())
+}
+
+/// A refused value the user never typed is a default this machine cannot take (`--max`'s 10
+/// against an open-files limit of 30): clap says "invalid value '10' for '--max <N>'", which
+/// reads as if it had been typed, so the error gets a tip that says where it came from.
+fn default_named(mut error: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::ValueValidation {
+        return error;
+    }
+    let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+        error.get(ContextKind::InvalidArg),
+        error.get(ContextKind::InvalidValue),
+    ) else {
+        return error;
+    };
+    // "--max <N>": the flag is its first word.
+    let flag = arg.split_whitespace().next().unwrap_or(arg).to_owned();
+    let typed = std::env::args_os().skip(1).any(|given| {
+        let given = given.to_string_lossy();
+        given == flag.as_str() || given.starts_with(&format!("{flag}="))
+    });
+    if !typed {
+        let tip = format!(
+            "{value} is {flag}'s default (it was not given): give {flag} a value this machine allows"
+        );
+        error.insert(
+            ContextKind::Suggested,
+            ContextValue::StyledStrs(vec![tip.into()]),
+        );
+    }
+    error
 }
 
 /// The program's exit code: `result`'s, or 1 after saying on stderr why it failed (with its
