@@ -357,7 +357,9 @@ impl Responder {
                     }
                 }
                 ReplyMode::Rules(rules) => {
-                    let chunk = socket.read(MAX_LINE);
+                    // No more than completes a run of MAX_LINE: a run without a newline is
+                    // answered at exactly 64 KiB, not at whatever the last read brought it to.
+                    let chunk = socket.read(MAX_LINE - self.line.len());
                     let rules = rules.clone();
                     self.answer_lines(&rules, &chunk, socket);
                 }

@@ -171,6 +171,22 @@ fn rules_answer_a_last_line_at_the_peers_close_and_lines_that_are_not_utf8() {
     watch.until("closed", |e| common::is_closed(e, 0));
 }
 
+/// A run without a newline is tried as a line of exactly 64 KiB (it was whatever the last read
+/// brought it to, 64 to 128 KiB), and what is left is answered at the peer's close.
+#[test]
+fn rules_take_a_run_without_newline_in_lines_of_exactly_64_kib() {
+    let rules = Rules::parse(&[r"^(.*)$ => $0\n"]).unwrap();
+    let (_runtime, _server, mut watch, address) = server(ReplyMode::Rules(rules));
+    let back = send_and_read_back(address, vec![b'a'; 200_000]);
+    let lengths: Vec<usize> = back
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(<[u8]>::len)
+        .collect();
+    assert_eq!(lengths, [65_536, 65_536, 65_536, 200_000 - 3 * 65_536]);
+    watch.until("closed", |e| common::is_closed(e, 0));
+}
+
 #[test]
 fn a_client_sends_a_20_mebibyte_file_whole_with_progress() {
     let file = noise(20 * 1024 * 1024, 3);
