@@ -339,7 +339,12 @@ fn once_the_pool_has_slid_in_an_idle_listening_window_asks_for_no_frame() {
 #[test]
 fn at_half_a_wide_screen_no_control_runs_past_the_edge() {
     let size = egui::vec2(680.0, 740.0);
-    let mut harness = window_with(size, ServerSettings::default());
+    // Any free port: 2002 may be a running server's (the app beside the tests).
+    let settings = ServerSettings {
+        port: "0".to_owned(),
+        ..ServerSettings::default()
+    };
+    let mut harness = window_with(size, settings);
     harness.run_steps(2);
     assert_eq!(
         controls_past_the_edge(&harness, size.x),
