@@ -87,7 +87,26 @@ fn concepts(rows: &SocketRows) -> Vec<Concept> {
         Concept {
             title: "TIME_WAIT",
             explanation: "The side that closes first keeps the connection's name (its two addresses) for about a minute, so a late packet of the old connection cannot be taken for part of a new one. A client that closes first holds it, and its port stays taken meanwhile.",
-            now: format!("{} sockets closed.", rows.count(RowState::Closed)),
+            now: {
+                let closed = rows.count(RowState::Closed);
+                let waiting: Vec<String> = rows
+                    .iter()
+                    .filter(|row| {
+                        row.kernel
+                            .is_some_and(|tcp| tcp.state == serversocket_kernel::TcpState::TimeWait)
+                    })
+                    .map(|row| row.id.to_string())
+                    .collect();
+                let closed = match closed {
+                    1 => "1 socket closed".to_owned(),
+                    n => format!("{n} sockets closed"),
+                };
+                match waiting.as_slice() {
+                    [] => format!("{closed}; none in TIME_WAIT."),
+                    [one] => format!("{closed}; socket {one} is in TIME_WAIT."),
+                    many => format!("{closed}; sockets {} are in TIME_WAIT.", many.join(", ")),
+                }
+            },
         },
         Concept {
             title: "Ephemeral ports",

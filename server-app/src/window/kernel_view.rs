@@ -54,13 +54,18 @@ pub fn ui(ui: &mut egui::Ui, kernel: &KernelQueue, server: &ServerSocket) {
         .on_hover_text("Accept queue: connections the kernel holds for the listener. Capacity is the backlog, as the system allows it");
         ui.weak(format!("·\u{a0}{}\u{a0}half-open", queue.syn_recv))
             .on_hover_text("SYN queue: connections whose handshake has begun (SYN received) but not finished, on this port");
-        // No-break spaces: a narrow window breaks between the phrases, never inside one.
-        let dropped = format!("·\u{a0}{}\u{a0}dropped system-wide since\u{a0}Listen", queue.overflows);
-        if queue.overflows > 0 {
-            ui.colored_label(ui.visuals().warn_fg_color, dropped)
+        // One phrase, moved whole to the next line when it does not fit: broken after
+        // "dropped", its "system-wide" read as the queue's.
+        let dropped = egui::RichText::new(format!(
+            "·\u{a0}{}\u{a0}dropped system-wide since\u{a0}Listen",
+            queue.overflows
+        ));
+        let dropped = if queue.overflows > 0 {
+            dropped.color(ui.visuals().warn_fg_color)
         } else {
-            ui.weak(dropped)
-        }
+            dropped.weak()
+        };
+        serversocket_ui::theme::phrase(ui, dropped)
         .on_hover_text("Overflow: connection attempts the kernel dropped because a listen queue was full (ListenOverflows). The counter is the whole system's (network namespace), so other servers' overflows count too");
     });
 }

@@ -179,6 +179,7 @@ pub fn summary_ui(
         rows.count(RowState::Connected),
         rows.count(RowState::Closed),
     );
-    ui.add(egui::Label::new(egui::RichText::new(&line).weak()).truncate())
-        .on_hover_text(line);
+    // Cut, the label shows its whole text on hover by itself (a tooltip of our own showed a
+    // second copy under it).
+    ui.add(egui::Label::new(egui::RichText::new(line).weak()).truncate());
 }

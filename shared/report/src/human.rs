@@ -118,7 +118,9 @@ pub fn human_line(side: Side, event: &Event) -> Option<String> {
             if *overflows > 0 {
                 let _ = write!(
                     line,
-                    ", {overflows} dropped by full listen queues since Listen (whole system)"
+                    // "System-wide" first: a line cut at the window's edge still says the
+                    // count is not this server's own.
+                    ", system-wide {overflows} dropped by full listen queues since Listen (any listener's)"
                 );
             }
             line

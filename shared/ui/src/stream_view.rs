@@ -334,6 +334,9 @@ impl StreamWindow {
             egui::Window::new("Stream: writes and reads")
                 .open(&mut self.open)
                 .default_width(600.0)
+                // Below the window's top rows: at egui's default spot it hid Listen, Concepts
+                // and Lessons until dragged away.
+                .default_pos([16.0, 160.0])
                 .show(ctx, |ui| view.ui(ui, runtime));
         }
     }

@@ -39,14 +39,25 @@ pub fn socket_table_ui<'a>(
         0.0
     };
     let max_height = (ui.available_height() - details_room).clamp(3.0 * row_height, 400.0);
-    // One line per row: long text is cut (hover shows it); a window narrower than the
-    // essential columns scrolls the table sideways.
+    // Narrower than every column (a window beside the Lessons panel at half a 1366 screen),
+    // the bytes leave the table for the socket's tooltip and the state is cut, so the last
+    // event, what a lesson asks about, keeps its room.
+    let narrow = ui.available_width() < FULL_WIDTH;
+    // One line per row: long text is cut (hover shows it); a window narrower still scrolls
+    // the table sideways.
     egui::ScrollArea::horizontal()
         .id_salt((close_label, "sideways"))
         .show(ui, |ui| {
             ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
             let size = (row_height, max_height);
-            rows_ui(ui, &mut rows, size, close_label, selected, &mut actions);
+            rows_ui(
+                ui,
+                &mut rows,
+                size,
+                (close_label, narrow),
+                selected,
+                &mut actions,
+            );
         });
     if let Some(row) = rows.iter_mut().find(|row| Some(row.id) == selected)
         && let Some(action) = crate::details_ui(ui, row)
@@ -56,6 +67,43 @@ pub fn socket_table_ui<'a>(
     actions
 }
 
+/// The State column: wide enough for the kernel's TCP state beside the socket's own,
+/// "connected ESTABLISHED" (at 140 every row read "ESTABLIS…"); a TLS version after them is
+/// cut first.
+const STATE: f32 = 156.0;
+
+/// The State column when the table is narrow: the socket's own state whole, the kernel's cut
+/// (the details pane and the hover give it whole).
+const NARROW_STATE: f32 = 104.0;
+
+/// The least room the last event gets.
+const LEAST_LAST_EVENT: f32 = 120.0;
+
+/// How wide the table's every column is, with the spaces between them: narrower, the table
+/// drops the bytes ([`HEADERS_NARROW`]).
+const FULL_WIDTH: f32 = 116.0 + STATE + 80.0 + 80.0 + LEAST_LAST_EVENT + 4.0 * 8.0;
+
+/// The columns' titles and what their hover says.
+const HEADERS: [(&str, &str); 5] = [
+    (
+        "Socket",
+        "The socket's number, and the client's port: the same in both windows",
+    ),
+    (
+        "State",
+        "The socket's state, and the kernel's TCP state of its connection",
+    ),
+    ("In / out", "Bytes received / bytes sent"),
+    ("", ""),
+    (
+        "Last event",
+        "What happened last, or the error and its meaning",
+    ),
+];
+
+/// [`HEADERS`] of a narrow table: the bytes are in the socket's hover.
+const HEADERS_NARROW: [(&str, &str); 4] = [HEADERS[0], HEADERS[1], HEADERS[3], HEADERS[4]];
+
 /// The table itself; `(row_height, max_height)` in points. Only the essential columns, so
 /// it fits the window: the socket and its client port, state, peer, bytes and last event, and
 /// a Close button; the rest (addresses, time, kernel view, Send) is in the details pane of the
@@ -64,10 +112,11 @@ fn rows_ui(
     ui: &mut egui::Ui,
     rows: &mut [&mut SocketRow],
     (row_height, max_height): (f32, f32),
-    close_label: &str,
+    (close_label, narrow): (&str, bool),
     selected: Option<SocketId>,
     actions: &mut Vec<RowAction>,
 ) {
+    let columns: &[(&str, &str)] = if narrow { &HEADERS_NARROW } else { &HEADERS };
     TableBuilder::new(ui)
         .id_salt(close_label)
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
@@ -81,33 +130,14 @@ fn rows_ui(
         .sense(egui::Sense::click())
         // Wide enough for "10 · client :46116" whole: its port is what lesson 1 asks.
         .column(Column::exact(116.0))
-        // State is wide enough for the kernel's TCP state beside the socket's own,
-        // "connected ESTABLISHED" (at 140 every row read "ESTABLIS…"); a TLS version after
-        // them is cut first. Wider, the essential columns no longer fit beside the Lessons
-        // panel at 800 points.
-        .column(Column::exact(156.0))
-        .column(Column::exact(80.0))
-        .column(Column::exact(80.0))
-        .column(Column::remainder().at_least(120.0).clip(true))
+        // Then State ([`STATE`]), the bytes and the Close button, and the last event.
+        .column(Column::exact(if narrow { NARROW_STATE } else { STATE }).clip(true))
+        .columns(Column::exact(80.0), if narrow { 1 } else { 2 })
+        .column(Column::remainder().at_least(LEAST_LAST_EVENT).clip(true))
         .header(20.0, |mut header| {
-            for (title, tip) in [
-                (
-                    "Socket",
-                    "The socket's number, and the client's port: the same in both windows",
-                ),
-                (
-                    "State",
-                    "The socket's state, and the kernel's TCP state of its connection",
-                ),
-                ("In / out", "Bytes received / bytes sent"),
-                ("", ""),
-                (
-                    "Last event",
-                    "What happened last, or the error and its meaning",
-                ),
-            ] {
+            for (title, tip) in columns {
                 header.col(|ui| {
-                    ui.strong(title).on_hover_text(tip);
+                    ui.strong(*title).on_hover_text(*tip);
                 });
             }
         })
@@ -124,8 +154,13 @@ fn rows_ui(
                     };
                     // The whole name on hover: a narrow column cuts it ("client :39…"), and
                     // its port is what a learner may be asked.
+                    let bytes = if narrow {
+                        format!("\n{} B in / {} B out", row.bytes_in, row.bytes_out)
+                    } else {
+                        String::new()
+                    };
                     let tip = format!(
-                        "Socket {name}\nSelect this socket: its details, its tile and only its log lines"
+                        "Socket {name}{bytes}\nSelect this socket: its details, its tile and only its log lines"
                     );
                     select |= ui
                         .selectable_label(selected == Some(id), name)
@@ -133,10 +168,12 @@ fn rows_ui(
                         .clicked();
                 });
                 table_row.col(|ui| crate::kernel_view::state_cell_ui(ui, row));
-                table_row.col(|ui| {
-                    ui.label(format!("{} / {}", row.bytes_in, row.bytes_out))
-                        .on_hover_text("Bytes received / bytes sent");
-                });
+                if !narrow {
+                    table_row.col(|ui| {
+                        ui.label(format!("{} / {}", row.bytes_in, row.bytes_out))
+                            .on_hover_text("Bytes received / bytes sent");
+                    });
+                }
                 table_row.col(|ui| {
                     if ui
                         .add_enabled(

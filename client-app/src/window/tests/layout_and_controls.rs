@@ -38,10 +38,15 @@ fn on_small_screens_the_essential_columns_show_the_log_keeps_room_and_nothing_ov
             };
             let columns: Vec<egui::Rect> = ["Socket", "State", "In / out", "Last event"]
                 .iter()
-                .map(|column| {
-                    let rect = harness.get_by_label(column).rect();
+                .filter_map(|column| {
+                    // A table narrower than every column gives the bytes in the socket's hover.
+                    let Some(node) = harness.query_by_label(column) else {
+                        assert!(*column == "In / out" && lessons, "no {column} at {case}");
+                        return None;
+                    };
+                    let rect = node.rect();
                     assert!(inside(rect), "{column} at {case}: {rect:?}");
-                    rect
+                    Some(rect)
                 })
                 .collect();
             for pair in columns.windows(2) {

@@ -102,7 +102,16 @@ pub(super) fn stage_text(stage: Stage, counts: &Counts<'_>, add_sockets: u64) ->
             "The accept queue: connections the kernel completed that no socket took yet; beyond its capacity (the backlog) the kernel drops new ones. The dropped count is the whole system's (every listener on this machine or container adds to it), since Listen",
         ),
         Stage::Listener => {
+            // Open at Max accepts nothing: the kernel still completes handshakes, and they
+            // wait in its queue until a connection closes.
+            let at_max = counts
+                .limits
+                .is_some_and(|(_, max)| connected >= max && counts.listener == ListenerState::Open);
             let (word, tip) = match counts.listener {
+                ListenerState::Open if at_max => (
+                    "open",
+                    "The listening socket is open, but the pool is at MaximumSocketsConnected: it accepts no more until a connection closes, and clients arriving meanwhile wait in the kernel's accept queue",
+                ),
                 ListenerState::Open => (
                     "open",
                     "The listening socket is open: the pool accepts connections",
@@ -128,10 +137,13 @@ pub(super) fn stage_text(stage: Stage, counts: &Counts<'_>, add_sockets: u64) ->
                 word.to_owned(),
                 if naive {
                     "closes to serve, then re-listens".to_owned()
+                } else if at_max {
+                    "at Max: not accepting".to_owned()
                 } else {
                     "accepts, hands over".to_owned()
                 },
                 match counts.listener {
+                    ListenerState::Open if at_max => theme::IN_KERNEL,
                     ListenerState::Open => theme::LISTENER,
                     ListenerState::Paused => theme::IN_KERNEL,
                     ListenerState::Closed => theme::GREY,
@@ -144,7 +156,8 @@ pub(super) fn stage_text(stage: Stage, counts: &Counts<'_>, add_sockets: u64) ->
             "Idle pool",
             idle.to_string(),
             counts.limits.map_or_else(String::new, |(min, _)| {
-                format!("Min {min} · AddSocket ×{add_sockets}")
+                // Each phrase whole: "×12" alone under "AddSocket" read as nothing.
+                format!("Min\u{a0}{min} · AddSocket\u{a0}×{add_sockets}")
             }),
             RowState::Idle.color(),
             "Idle sockets, ready for the next connection; AddSocket makes a new one whenever fewer than MinimumSocketsAvailable are left",
@@ -276,12 +289,22 @@ fn connected_chips_ui(
     {
         ui.spacing_mut().item_spacing.x = 2.0;
         ui.spacing_mut().button_padding = egui::vec2(2.0, 0.0);
-        for row in counts
+        let connected = counts.rows.count(RowState::Connected);
+        for (shown, row) in counts
             .rows
             .iter()
             .filter(|row| row.state == RowState::Connected)
+            .enumerate()
         {
-            if ui.available_width() < 40.0 {
+            // The last chip needs room for itself; any other, for itself and a "+N" after
+            // it, so the box never shows some of the sockets as if they were all.
+            let rest = connected - shown;
+            let room = if rest == 1 { 40.0 } else { 40.0 + 30.0 };
+            if ui.available_width() < room {
+                ui.label(egui::RichText::new(format!("+{rest}")).small())
+                    .on_hover_text(format!(
+                        "{rest} more connected sockets: every one is in the table below"
+                    ));
                 break;
             }
             let port = row

@@ -441,5 +441,9 @@ fn a_lesson_that_starts_over_starts_the_counts_over() {
         harness.query_by_label("0 accepted").is_some(),
         "the chip counts from the new start"
     );
-    assert!(harness.query_by_label_contains("AddSocket ×0").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("AddSocket\u{a0}×0")
+            .is_some()
+    );
 }

@@ -113,7 +113,12 @@ fn on_small_screens_the_essential_columns_show_the_log_keeps_room_and_nothing_ov
                     && rect.bottom() <= size.y
             };
             for column in ["Socket", "State", "In / out", "Last event"] {
-                let rect = harness.get_by_label(column).rect();
+                // A table narrower than every column gives the bytes in the socket's hover.
+                let Some(node) = harness.query_by_label(column) else {
+                    assert!(column == "In / out" && lessons, "no {column} at {case}");
+                    continue;
+                };
+                let rect = node.rect();
                 assert!(inside(rect), "{column} at {case}: {rect:?}");
             }
             let rows_in_view = harness
@@ -230,7 +235,7 @@ fn selecting_a_socket_in_the_pipeline_selects_it_in_the_table_tiles_and_log() {
 fn a_connection_moves_through_the_pipeline_and_the_open_concept_lights_its_stage() {
     let (mut harness, _clients) = three_connected(egui::vec2(1024.0, 568.0));
     assert!(shows(&harness, "Connected: 3 / 10"));
-    assert!(shows(&harness, "Idle pool: 2 Min 2"));
+    assert!(shows(&harness, "Idle pool: 2 Min\u{a0}2"));
     kittest::open_concepts(&mut harness, &["MaximumSocketsConnected"]);
     assert_eq!(
         harness.state().lit,

@@ -1,10 +1,18 @@
 //! The log's place in a window: a panel along the bottom that the learner resizes by its top
-//! edge (egui remembers the height between runs), never shorter than eight lines, so that
-//! however much the rest of the window shows, the log stays readable; the window's main view
-//! fills what is left above it, scrolled on a short screen.
+//! edge (egui remembers the height between runs), never shorter than eight lines (five on a
+//! short screen), so that however much the rest of the window shows, the log stays readable;
+//! the window's main view fills what is left above it, scrolled on a short screen with a
+//! scroll bar that shows it is.
 
 /// How many lines of the log show at the least.
 pub const LEAST_LINES: f32 = 8.0;
+
+/// How many show at the least in a window under [`SHORT_WINDOW`] points high: at 600 the
+/// eight lines left the connections' table no room at all under the pipeline and the tiles.
+pub const LEAST_LINES_SHORT: f32 = 5.0;
+
+/// A window lower than this is short (a 1024×600 or 800×600 screen, less its title bar).
+pub const SHORT_WINDOW: f32 = 700.0;
 
 /// Draws `contents` (the log's filter row and its lines) in the window's bottom panel.
 pub fn log_panel(ui: &mut egui::Ui, contents: impl FnOnce(&mut egui::Ui)) {
@@ -17,7 +25,12 @@ pub fn log_panel(ui: &mut egui::Ui, contents: impl FnOnce(&mut egui::Ui)) {
         2.0
     };
     let header = header_rows * (ui.spacing().interact_size.y + spacing) + 8.0;
-    let least = header + LEAST_LINES * line;
+    let lines = if ui.ctx().content_rect().height() < SHORT_WINDOW {
+        LEAST_LINES_SHORT
+    } else {
+        LEAST_LINES
+    };
+    let least = header + lines * line;
     egui::Panel::bottom("log")
         .resizable(true)
         .min_size(least)
@@ -32,6 +45,9 @@ pub fn log_panel(ui: &mut egui::Ui, contents: impl FnOnce(&mut egui::Ui)) {
 /// when it does not fit (a short screen), the log keeping its panel.
 pub fn main_view(ui: &mut egui::Ui, id_salt: &str, contents: impl FnOnce(&mut egui::Ui)) {
     egui::CentralPanel::default().show(ui, |ui| {
+        // A solid bar, not egui's floating one that shows only under the pointer: on a short
+        // screen the connections' table is below the fold, and nothing else says so.
+        ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
         egui::ScrollArea::vertical()
             .id_salt(id_salt)
             .auto_shrink(false)
