@@ -178,7 +178,7 @@ fn concepts(live: &Live<'_>) -> Vec<Concept> {
         },
         Concept {
             title: "The pool and AddSocket",
-            explanation: "The ServerSocket keeps idle sockets ready. When it needs one, it fires AddSocket and the program returns a new socket (here, one that greets its client). The tiles under \"The pool\" are these sockets.",
+            explanation: "The ServerSocket keeps idle sockets ready. When it needs one, it fires AddSocket and the program returns a new socket (here, one that greets its client). The tiles under the \"Pool tiles\" tab are these sockets.",
             now: if idle.is_empty() {
                 "no socket is idle in the pool.".to_owned()
             } else {
