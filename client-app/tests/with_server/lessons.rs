@@ -77,7 +77,7 @@ pub(crate) fn the_pool(lab: &mut Lab) {
     lab.step();
     assert!(
         lab.server
-            .query_by_label_contains("Right: your last answer")
+            .query_by_label_contains("right, your answer matched")
             .is_none(),
         "the verdict on step 1's answer is gone when step 3's question opens"
     );

@@ -157,10 +157,12 @@ impl LessonPanel {
                                 )
                                 .labelled_by(label.id);
                             // The question opens below the steps: brought into view once,
-                            // so the learner need not find it below the panel's fold.
+                            // so the learner need not find it below the panel's fold; only
+                            // as far as needed (centred, it scrolled the panel's own
+                            // controls half out of view at its top).
                             if self.question_shown != Some(index) {
                                 self.question_shown = Some(index);
-                                field.scroll_to_me(Some(egui::Align::Center));
+                                field.scroll_to_me(None);
                             }
                             let entered = field.lost_focus()
                                 && ui.input(|input| input.key_pressed(egui::Key::Enter));
@@ -178,10 +180,12 @@ impl LessonPanel {
                             }
                             ui.colored_label(ui.visuals().warn_fg_color, words);
                         }
+                        // Said under the next step: it names the step it is about, or it
+                        // read as this one's verdict before anything was done in it.
                         Some(Feedback::Right) if index > 0 => {
                             ui.colored_label(
                                 egui::Color32::from_rgb(80, 180, 110),
-                                "Right: your last answer matched the session.",
+                                format!("Step {index}: right, your answer matched the session."),
                             );
                         }
                         _ => {}
