@@ -25,6 +25,17 @@ const SHORTEST_VIEW: f64 = 60.0;
 /// Changes closer together than this (seconds) belong to one burst ("Zoom to last burst").
 const BURST_GAP: f64 = 1.0;
 
+/// The fewest changes that make a burst; fewer are shown with [`LONE_CHANGE_VIEW`] seconds
+/// before them.
+const LEAST_BURST: usize = 3;
+
+/// How many seconds before a change or two alone "Zoom to last burst" shows.
+const LONE_CHANGE_VIEW: f64 = 3.0;
+
+/// A view narrower than this (seconds) draws no per-second bars: one bar would fill it,
+/// tinting even what came before the second's first event.
+const NARROWEST_VIEW_WITH_BARS: f64 = 3.0;
+
 /// A level over time, kept as the points where it changed.
 #[derive(Debug)]
 struct Level {
@@ -316,11 +327,18 @@ impl Timeline {
         times.sort_by(f64::total_cmp);
         let end = *times.last()?;
         let mut start = end;
+        let mut changes = 1;
         for &at in times.iter().rev().skip(1) {
             if start - at > BURST_GAP {
                 break;
             }
             start = at;
+            changes += 1;
+        }
+        // A change or two alone is no burst to zoom into: a 40 ms view of one step hid what
+        // came before it. Shown with the seconds around it instead.
+        if changes < LEAST_BURST {
+            return Some([end - LONE_CHANGE_VIEW - now, (end + 0.5 - now).min(0.0)]);
         }
         let margin = ((end - start) * 0.1).max(0.02);
         Some([
@@ -366,7 +384,12 @@ impl Timeline {
                 if let Some(range) = jump {
                     plot.set_plot_bounds_x(range[0]..=range[1]);
                 }
-                for rate in &self.rates {
+                let span = plot.plot_bounds().width();
+                for rate in self
+                    .rates
+                    .iter()
+                    .filter(|_| span >= NARROWEST_VIEW_WITH_BARS)
+                {
                     let bars = rate
                         .per_second
                         .iter()
@@ -599,5 +622,14 @@ mod tests {
         assert_eq!(time_label(-0.25, to - from), "-250 ms");
         assert_eq!(time_label(-12.0, 60.0), "-12 s");
         assert_eq!(Timeline::new(&[], &[]).last_burst(now), None);
+        // One change alone, 5 s after the burst (a socket closed): no 40 ms view of one step,
+        // but the seconds before it.
+        timeline.set("connected", timeline.origin + Duration::from_secs(16), 3.0);
+        let [from, to] = timeline.last_burst(now).expect("a change");
+        assert!(
+            (from - (16.0 - LONE_CHANGE_VIEW - now)).abs() < 1e-9,
+            "{from}"
+        );
+        assert!((to - (16.5 - now)).abs() < 1e-9, "{to}");
     }
 }
