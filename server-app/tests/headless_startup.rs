@@ -183,6 +183,27 @@ fn a_relative_data_home_and_a_missing_home_are_not_made() {
         .map(|entries| entries.map(|entry| entry.unwrap().file_name()).collect())
         .unwrap_or_default();
     assert!(!made.is_empty(), "nothing in {}: {stderr}", own.display());
+    // A relative TMPDIR is no temp folder either: the system's is used.
+    let mut served = App::start(
+        std::path::PathBuf::from("env"),
+        &[
+            "-C",
+            &dir.to_string_lossy(),
+            "XDG_DATA_HOME=",
+            &format!("HOME={}", missing_home.display()),
+            "TMPDIR=reltmp",
+            &server.to_string_lossy(),
+            "--headless",
+            "--port",
+            "0",
+            "--json",
+            "--tls",
+        ],
+    );
+    served.listening_address();
+    served.signal("TERM");
+    let (_, _, stderr) = served.wait();
+    assert!(!dir.join("reltmp").exists(), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -113,7 +113,12 @@ pub fn own_temp_folder() -> PathBuf {
     let name = format!("serversocket-{}", rustix::process::geteuid().as_raw());
     #[cfg(not(unix))]
     let name = "serversocket".to_owned();
-    std::env::temp_dir().join(name)
+    // A relative TMPDIR names a folder under wherever the program was started: not a temp
+    // folder at all.
+    let temp = Some(std::env::temp_dir())
+        .filter(|temp| temp.is_absolute())
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
+    temp.join(name)
 }
 
 /// Makes `folder` (and its parents) if missing, owner-only (0700), and checks that it is a real
@@ -350,6 +355,16 @@ fn regular_only(opened: io::Result<fs::File>, path: &Path) -> io::Result<fs::Fil
                 _ => error,
             });
         }
+        // "Too many levels of symbolic links": O_NOFOLLOW met a symlink at the name.
+        Err(error) if fs::symlink_metadata(path).is_ok_and(|metadata| metadata.is_symlink()) => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "it is a symlink, which is not followed, since it could point anywhere \
+                     (give the file itself; the open said: {error})"
+                ),
+            ));
+        }
         Err(error) => return Err(error),
     };
     let kind = file.metadata()?.file_type();
@@ -511,7 +526,8 @@ mod tests {
         fs::write(&victim, b"keep me").expect("written");
         let link = folder.join("link.pcapng");
         std::os::unix::fs::symlink(&victim, &link).expect("symlink");
-        assert!(open_private_from_start(&link).is_err(), "a link is refused");
+        let refused = open_private_from_start(&link).expect_err("a link is refused");
+        assert!(refused.to_string().contains("it is a symlink"), "{refused}");
         assert_eq!(fs::read(&victim).expect("read"), b"keep me");
         let new = folder.join("new.pcapng");
         drop(open_private_from_start(&new).expect("made"));

@@ -248,10 +248,12 @@ fn explain(error: &std::io::Error, side: Side, trust: Option<&Trust>) -> (TlsPro
         | rustls::Error::AlertReceived(AlertDescription::ProtocolVersion) => {
             TlsProblem::OldProtocol
         }
+        // Access denied is what a client that pinned another certificate answers (ours does).
         rustls::Error::AlertReceived(
             AlertDescription::UnknownCA
             | AlertDescription::BadCertificate
-            | AlertDescription::CertificateUnknown,
+            | AlertDescription::CertificateUnknown
+            | AlertDescription::AccessDenied,
         ) if matches!(side, Side::Server) => TlsProblem::NotTrustedByClient,
         // Whatever else the alert (access denied for a wrong pin …), the peer said no; its
         // name is in the detail.
