@@ -62,6 +62,7 @@ impl ReplyMode {
                 mode: mode.clone(),
                 line: BytesMut::new(),
                 end_of_file: false,
+                run_answered: false,
             }),
         }
     }
@@ -337,6 +338,9 @@ struct Responder {
     /// The peer half-closed: once what it sent is taken, a last line without its newline is
     /// answered as a line.
     end_of_file: bool,
+    /// Rules mode: a run of [`MAX_LINE`] was just answered as a line; a newline right after it
+    /// ends that line, not an empty one.
+    run_answered: bool,
 }
 
 impl Responder {
@@ -384,6 +388,13 @@ impl Responder {
     /// Rules mode: adds `chunk` to the pending line and answers each complete line.
     fn answer_lines(&mut self, rules: &Rules, chunk: &[u8], socket: &mut Socket) {
         let mut rest = chunk;
+        if self.run_answered && !rest.is_empty() {
+            self.run_answered = false;
+            rest = rest
+                .strip_prefix(b"\r\n")
+                .or_else(|| rest.strip_prefix(b"\n"))
+                .unwrap_or(rest);
+        }
         while let Some(end) = rest.iter().position(|&b| b == b'\n') {
             self.line.extend_from_slice(&rest[..end]);
             rest = &rest[end + 1..];
@@ -399,6 +410,7 @@ impl Responder {
             if let Some(reply) = rules.reply_to(&line) {
                 let _ = socket.write(reply);
             }
+            self.run_answered = true;
         }
     }
 }

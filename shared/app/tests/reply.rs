@@ -187,6 +187,24 @@ fn rules_take_a_run_without_newline_in_lines_of_exactly_64_kib() {
     watch.until("closed", |e| common::is_closed(e, 0));
 }
 
+/// A line of exactly 64 KiB and its newline is one line: the newline after a run answered at
+/// 64 KiB ends that run, not an empty line of its own (which got a reply of its own).
+#[test]
+fn rules_take_a_line_of_exactly_64_kib_and_its_newline_as_one_line() {
+    let rules = Rules::parse(&[r"^(.*)$ => [$0]\n"]).unwrap();
+    let (_runtime, _server, mut watch, address) = server(ReplyMode::Rules(rules));
+    let mut data = vec![b'a'; 65_536];
+    data.extend_from_slice(b"\nnext\n");
+    let back = send_and_read_back(address, data);
+    let replies: Vec<usize> = back
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(<[u8]>::len)
+        .collect();
+    assert_eq!(replies, [65_538, "[next]".len()]);
+    watch.until("closed", |e| common::is_closed(e, 0));
+}
+
 #[test]
 fn a_client_sends_a_20_mebibyte_file_whole_with_progress() {
     let file = noise(20 * 1024 * 1024, 3);
