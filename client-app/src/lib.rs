@@ -34,7 +34,7 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_IN_FLIGHT, value_parser = serversocket_app::typed::parse_in_flight)]
     pub in_flight: usize,
     /// With --headless: print one JSON object per line instead of the seed's words.
-    #[arg(long)]
+    #[arg(long, requires = "headless")]
     pub json: bool,
     /// What each socket sends (--hello, --no-reply, --repeat, --interval-ms, --send-file).
     #[command(flatten)]

@@ -96,7 +96,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Ok(tls) => tls,
         Err(error) => return Ok(usage_error(PROGRAM, error)),
     };
-    if let Some(mismatch) = args.flags_of_the_other_mode() {
+    if let Some(mismatch) = args
+        .flags_of_the_other_mode()
+        .or_else(|| args.min_above_max())
+    {
         return Ok(usage_error(PROGRAM, mismatch));
     }
     if args.mode == Mode::Naive && tls.is_some() {

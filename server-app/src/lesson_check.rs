@@ -74,6 +74,17 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // One standard input for one log: the client's log from it as well would leave each log
+    // a share of the other's lines, and the check would go wrong without a word.
+    let stdin_twice = args.events.as_deref().is_none_or(is_standard_input)
+        && args.client_events.as_deref().is_some_and(is_standard_input);
+    if stdin_twice {
+        eprintln!(
+            "server-app: the server's and the client's logs cannot both be standard input: give \
+             one of them as a file (--events FILE or --client-events FILE)"
+        );
+        return ExitCode::from(2);
+    }
     let server = match &args.events {
         Some(path) => read_file(path),
         None => read_log("standard input", std::io::stdin().lock()),
@@ -214,7 +225,17 @@ fn settle<W: std::io::Write>(run: &mut LessonRun, mut progress: Progress, report
     }
 }
 
+/// Whether `path` names standard input: `-`, as most tools take it, or `/dev/stdin`.
+fn is_standard_input(path: &Path) -> bool {
+    path == Path::new("-")
+        || path == Path::new("/dev/stdin")
+        || path == Path::new("/proc/self/fd/0")
+}
+
 fn read_file(path: &Path) -> Result<Vec<Line<'static>>, LogError> {
+    if is_standard_input(path) {
+        return read_log("standard input", std::io::stdin().lock());
+    }
     let file = std::fs::File::open(path).map_err(|source| LogError::Read {
         file: path.display().to_string(),
         source,
@@ -254,9 +275,8 @@ fn read_log(name: &str, reader: impl BufRead) -> Result<Vec<Line<'static>>, LogE
                 line: index + 1,
             });
         }
-        let line = std::str::from_utf8(&bytes).map_err(|error| {
-            read_failed(std::io::Error::new(std::io::ErrorKind::InvalidData, error))
-        })?;
+        let line = std::str::from_utf8(&bytes)
+            .map_err(|error| not_a_record(index + 1, format!("it is not UTF-8 text ({error})")))?;
         if line.trim().is_empty() {
             continue;
         }

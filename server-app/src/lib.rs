@@ -54,7 +54,7 @@ pub struct Args {
     #[arg(long)]
     pub paused: bool,
     /// With --headless: print one JSON object per line instead of the seed's words.
-    #[arg(long)]
+    #[arg(long, requires = "headless")]
     pub json: bool,
     /// `pool`, a ServerSocket; or `naive`, one listening socket that closes on each connection
     /// and listens again after --relisten-delay-ms (connections arriving in between are
@@ -75,11 +75,11 @@ pub struct Args {
     /// standard input) and say which steps it completes; exit 0 when all.
     #[arg(long, requires = "lesson")]
     pub check: bool,
-    /// With --check: the server's NDJSON log (default: standard input).
+    /// With --check: the server's NDJSON log (default, or `-`: standard input).
     #[arg(long, value_name = "FILE", requires = "check")]
     pub events: Option<std::path::PathBuf>,
     /// With --check: the client's NDJSON log (`client-app --headless --json`), for lessons with
-    /// client steps.
+    /// client steps (`-`: standard input, when --events names a file).
     #[arg(long, value_name = "FILE", requires = "check")]
     pub client_events: Option<std::path::PathBuf>,
     /// A folder of your own lesson files (*.toml), besides the shipped ones.
@@ -97,6 +97,25 @@ pub struct Args {
 }
 
 impl Args {
+    /// A Min above Max, said as a usage error before anything starts (the pool would hold
+    /// idle sockets that could never connect); `--max 1` alone meets the default Min of 2, so
+    /// the words say when Min is the default.
+    #[must_use]
+    pub fn min_above_max(&self) -> Option<String> {
+        (self.mode == Mode::Pool && self.min > self.max).then(|| {
+            let default = if self.min == DEFAULT_MINIMUM_SOCKETS_AVAILABLE {
+                format!(" ({} is --min's default)", self.min)
+            } else {
+                String::new()
+            };
+            format!(
+                "--min {}{default} is more than --max {}: the pool would hold idle sockets that \
+                 could never connect; give --min {} or less",
+                self.min, self.max, self.max
+            )
+        })
+    }
+
     /// The flags given that the chosen `--mode` has no use for, said as a usage error; `None`
     /// when all apply. (A flag left at its default is not told apart from one not given.)
     #[must_use]

@@ -297,6 +297,12 @@ fn a_flag_of_the_other_mode_exits_2_naming_it_and_listens_nowhere() {
             &["--relisten-delay-ms", "5"],
             "--relisten-delay-ms works with --mode naive only",
         ),
+        // Not a flag of the other mode, but a pair refused the same way, before anything
+        // starts: the default Min of 2 above a Max of 1.
+        (
+            &["--max", "1"],
+            "--min 2 (2 is --min's default) is more than --max 1",
+        ),
     ] {
         let output = test_support::app::output(
             Command::new(server_binary())
@@ -461,6 +467,47 @@ fn a_check_whose_report_cannot_be_written_says_so_without_a_panic() {
     assert!(err.contains("cannot write the check's report"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Both logs from standard input is refused in words (each log got a share of the other's
+/// lines, and the check went wrong without a word); `-` is standard input; a line that is not
+/// UTF-8 is named with its line.
+#[test]
+fn a_check_reads_standard_input_for_one_log_only_and_names_a_line_that_is_not_text() {
+    let (code, _, err) = check_lesson(&[
+        "--lesson",
+        "listening",
+        "--check",
+        "--client-events",
+        "/dev/stdin",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("cannot both be standard input"), "{err}");
+    let dir = test_support::empty_folder("check-not-text");
+    let log = dir.join("log.ndjson");
+    std::fs::write(&log, b"\n\xff\xfe\n").unwrap();
+    let checked = Command::new(server_binary())
+        .args(["--lesson", "listening", "--check", "--events", "-"])
+        .stdin(std::fs::File::open(&log).unwrap())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&checked.stderr);
+    assert_eq!(checked.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("standard input, line 2: not a JSON event line") && err.contains("not UTF-8"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `--json` without `--headless` is refused in words (the window was tried, and said there was
+/// no display).
+#[test]
+fn json_without_headless_exits_2_naming_headless() {
+    let output = test_support::app::output(Command::new(server_binary()).arg("--json"));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--headless"), "{stderr}");
 }
 
 /// `man` and `completions` to a reader that already left end as headless mode does when its

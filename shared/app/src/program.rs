@@ -75,7 +75,11 @@ pub fn print<A: clap::CommandFactory>(print: &Print) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("{}: {error}", A::command().get_name());
+            let what = match print {
+                Print::Man => "the manual page",
+                Print::Completions { .. } => "the completion script",
+            };
+            eprintln!("{}: cannot write {what}: {error}", A::command().get_name());
             ExitCode::FAILURE
         }
     }

@@ -136,6 +136,14 @@ pub(crate) fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, Tl
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| unreadable(pem_problem(&e)))?;
     if chain.is_empty() {
+        // A key given where a certificate goes (`--ca key.pem`, `--cert key.pem`): said.
+        if String::from_utf8_lossy(&bytes).contains("PRIVATE KEY-----") {
+            return Err(unreadable(
+                "it holds a private key, not a certificate (-----BEGIN CERTIFICATE-----): give \
+                 the certificate's file"
+                    .to_owned(),
+            ));
+        }
         return Err(TlsSetupError::Empty {
             what: "certificate",
             path: path.to_path_buf(),
@@ -418,6 +426,16 @@ mod tests {
             assert!(error.contains(said), "{error}");
             assert!(!error.contains("InvalidCharacter"), "{error}");
         }
+        // A key where the certificate goes.
+        let keys = folder.join("keys");
+        ServerTls::self_signed_in(&keys).expect("made");
+        let error = read_chain(&keys.join(KEY_FILE))
+            .expect_err("a key")
+            .to_string();
+        assert!(
+            error.contains("it holds a private key, not a certificate"),
+            "{error}"
+        );
         let _ = fs::remove_dir_all(folder);
     }
 
