@@ -104,13 +104,14 @@ impl Args {
     pub fn min_above_max(&self) -> Option<String> {
         (self.mode == Mode::Pool && self.min > self.max).then(|| {
             let default = if self.min == DEFAULT_MINIMUM_SOCKETS_AVAILABLE {
-                format!(" ({} is --min's default)", self.min)
+                ", --min's default"
             } else {
-                String::new()
+                ""
             };
             format!(
-                "--min {}{default} is more than --max {}: the pool would hold idle sockets that \
-                 could never connect; give --min {} or less",
+                "--min {} (MinimumSocketsAvailable{default}) is more than --max {} \
+                 (MaximumSocketsConnected): the pool would hold idle sockets that could never \
+                 connect; give --min {} or less",
                 self.min, self.max, self.max
             )
         })

@@ -301,7 +301,7 @@ fn a_flag_of_the_other_mode_exits_2_naming_it_and_listens_nowhere() {
         // starts: the default Min of 2 above a Max of 1.
         (
             &["--max", "1"],
-            "--min 2 (2 is --min's default) is more than --max 1",
+            "--min 2 (MinimumSocketsAvailable, --min's default) is more than --max 1",
         ),
     ] {
         let output = test_support::app::output(

@@ -175,8 +175,17 @@ fn bad_arguments_exit_non_zero_naming_the_port() {
         "--max",
         "2",
     ]));
-    assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("MinimumSocketsAvailable"));
+    // A bad pair of values, refused as bad values are: exit 2, naming both, before anything
+    // starts.
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "--min 5 (MinimumSocketsAvailable) is more than --max 2 (MaximumSocketsConnected)"
+        ),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "it started");
 }
 
 /// The burst a script would run: 50 client sockets at once, counted from the client's JSON.

@@ -91,7 +91,7 @@ fn a_wrong_pin_exits_1_and_a_plaintext_client_is_an_error_while_the_server_serve
     assert_eq!(error["code"], 102);
     assert_eq!(error["meaning"], "TLS: pin mismatch");
     server.until_json("refused by the client", |v| {
-        is_event(v, "error") && v["meaning"] == "TLS: refused by peer"
+        is_event(v, "error") && v["meaning"] == "TLS: our certificate not trusted"
     });
 
     // A client that speaks plain text: an error for its socket only.
