@@ -47,10 +47,14 @@ pub fn ui(ui: &mut egui::Ui, kernel: &KernelQueue, server: &ServerSocket) {
         if queue.waiting > MOST_TILES {
             ui.label(format!("+{} more", queue.waiting - MOST_TILES));
         }
-        ui.label(format!(
-            "{} waiting (capacity {})",
-            queue.waiting, queue.capacity
-        ))
+        // One phrase, never broken inside ("(capacity" | "1024)").
+        serversocket_ui::theme::phrase(
+            ui,
+            format!(
+                "{}\u{a0}waiting (capacity\u{a0}{})",
+                queue.waiting, queue.capacity
+            ),
+        )
         .on_hover_text("Accept queue: connections the kernel holds for the listener. Capacity is the backlog, as the system allows it");
         ui.weak(format!("·\u{a0}{}\u{a0}half-open", queue.syn_recv))
             .on_hover_text("SYN queue: connections whose handshake has begun (SYN received) but not finished, on this port");

@@ -200,8 +200,10 @@ fn rows_ui(
                         )
                         .on_hover_text(&row.last_event);
                     }
+                    // Cut, a label shows its whole text on hover by itself (a tooltip of our
+                    // own showed it twice).
                     _ => {
-                        ui.label(&row.last_event).on_hover_text(&row.last_event);
+                        ui.label(&row.last_event);
                     }
                 });
                 if select || table_row.response().clicked() {

@@ -380,6 +380,8 @@ impl Timeline {
             .y_axis_label("sockets · /s")
             .x_axis_formatter(|mark, range| time_label(mark.value, range.end() - range.start()))
             .allow_scroll(false)
+            // Time only: zooming the counts too lost the data off the top after a few steps.
+            .allow_zoom([true, false])
             .show(ui, |plot| {
                 if let Some(range) = jump {
                     plot.set_plot_bounds_x(range[0]..=range[1]);
@@ -430,6 +432,10 @@ impl Timeline {
                     );
                 }
             });
+        // The axis counts seconds before now: redrawn each second while shown, or it stood
+        // still between events and said a click of 16 s ago was 5 s ago.
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_secs(1));
         let response = &shown.response;
         let zoomed = response.hovered() && ui.input(|i| i.zoom_delta() != 1.0);
         response.dragged() || response.double_clicked() || zoomed

@@ -88,7 +88,7 @@ fn clients_beyond_max_show_as_waiting_in_the_kernels_accept_queue_until_resumed(
         .map_or(0, |q| q.capacity);
     assert!(
         harness
-            .query_by_label(&format!("3 waiting (capacity {capacity})"))
+            .query_by_label(&format!("3\u{a0}waiting (capacity\u{a0}{capacity})"))
             .is_some()
     );
     assert!(

@@ -92,7 +92,10 @@ impl LessonPanel {
         let mut skip = false;
         let mut check = false;
         for (index, step) in lesson.steps.iter().enumerate() {
-            let where_ = if step.side == self.side {
+            // Which window a step of the other side is done in, unless its words say so
+            // already ("(client window) In the client window, click Connect.").
+            let named = format!("In the {} window", step.side.name());
+            let where_ = if step.side == self.side || step.say.starts_with(&named) {
                 String::new()
             } else {
                 format!(" ({} window)", step.side.name())
