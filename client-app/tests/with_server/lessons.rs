@@ -23,6 +23,14 @@ pub(crate) fn listening(lab: &mut Lab) {
     let address = lab.listen();
     let port = address.port().to_string();
     lab.answer_after_a_wrong_one(Side::Server, &port);
+    // Step 2 asks at once: the word that step 1's answer was right stays under it.
+    lab.step();
+    assert!(
+        lab.server
+            .query_by_label_contains("Step 1: right, your answer matched")
+            .is_some(),
+        "step 1's verdict under step 2's question"
+    );
     // The Handle as the status line shows it.
     let handle_label = lab
         .server

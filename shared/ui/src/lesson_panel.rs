@@ -47,8 +47,13 @@ pub struct SavedLesson {
 /// What the panel says after an answer.
 #[derive(Debug, Clone, PartialEq)]
 enum Feedback {
-    Right,
-    Wrong { tries: usize },
+    /// The answer to step `step` (from 0) was right.
+    Right {
+        step: usize,
+    },
+    Wrong {
+        tries: usize,
+    },
 }
 
 /// The Lessons panel.
@@ -362,9 +367,10 @@ impl LessonPanel {
 
     fn check_answer(&mut self) -> Option<bool> {
         let run = self.run.as_mut()?;
+        let step = run.step_index();
         let (correct, progress) = run.answer(&self.answer)?;
         self.feedback = Some(if correct {
-            Feedback::Right
+            Feedback::Right { step }
         } else {
             let tries = match self.feedback {
                 Some(Feedback::Wrong { tries }) => tries + 1,
@@ -389,8 +395,14 @@ impl LessonPanel {
             match progress {
                 Progress::Unchanged => return,
                 Progress::Asking => {
-                    // A new question: the verdict on the last one is no longer news.
-                    self.feedback = None;
+                    // A new question: the verdict on the last one is no longer news, unless
+                    // it is the step just before (its answer led straight here), where it is
+                    // the only word that the answer was right.
+                    let asking = self.run.as_ref().map(LessonRun::step_index);
+                    if !matches!(self.feedback, Some(Feedback::Right { step }) if asking == Some(step + 1))
+                    {
+                        self.feedback = None;
+                    }
                     return;
                 }
                 Progress::NextStep | Progress::Finished => {
@@ -412,7 +424,7 @@ impl LessonPanel {
     /// is this window's (a client step's `port` is the client's: the server keeps its own).
     fn step_begins(&mut self) {
         self.step_began = Instant::now();
-        if !matches!(self.feedback, Some(Feedback::Right)) {
+        if !matches!(self.feedback, Some(Feedback::Right { .. })) {
             self.feedback = None;
         }
         self.pending = self

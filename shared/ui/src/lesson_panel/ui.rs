@@ -185,7 +185,7 @@ impl LessonPanel {
                         }
                         // Said under the next step: it names the step it is about, or it
                         // read as this one's verdict before anything was done in it.
-                        Some(Feedback::Right) if index > 0 => {
+                        Some(Feedback::Right { step }) if index == step + 1 => {
                             ui.colored_label(
                                 egui::Color32::from_rgb(80, 180, 110),
                                 format!("Step {index}: right, your answer matched the session."),
