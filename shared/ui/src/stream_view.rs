@@ -166,7 +166,7 @@ impl StreamView {
             {
                 lab.set_nagle(self.nagle);
             }
-            let label = ui.label("Read size:");
+            let label = ui.label("Read\u{a0}size:");
             if ui
                 .add(egui::DragValue::new(&mut self.read_size).range(1..=MAX_READ_SIZE))
                 .labelled_by(label.id)
@@ -331,9 +331,12 @@ impl StreamWindow {
     pub fn show(&mut self, ctx: &egui::Context, runtime: &Runtime) {
         if self.open {
             let view = &mut self.view;
+            // At most 60% of the window: beside the Lessons panel (a third of a half-screen
+            // window) the panel stays in view.
+            let width = (ctx.content_rect().width() * 0.6).min(600.0);
             egui::Window::new("Stream: writes and reads")
                 .open(&mut self.open)
-                .default_width(600.0)
+                .default_width(width)
                 // Below the window's top rows: at egui's default spot it hid Listen, Concepts
                 // and Lessons until dragged away.
                 .default_pos([16.0, 160.0])
