@@ -161,6 +161,36 @@ fn a_connect_greet_close_is_each_sides_segments_in_order_tied_to_its_socket() {
     check_greet_close(&parsed(&server_lines), "in", &server_stderr);
 }
 
+/// A capture file that takes no writes (`/proc/version`, which root may open) is said once on
+/// stderr, as the capture's other lines go on (it was said only at the stop, after them all).
+#[test]
+fn a_capture_file_that_takes_no_writes_is_said_once_and_the_capture_goes_on() {
+    let (mut server, port) = capturing_server(&["--capture-file", "/proc/version"]);
+    let mut client = capturing(client_binary(), &["--port", &port, "--no-reply"]);
+    client.until_json("the greeting", |v| is_event(v, "data"));
+    server.until_json("a segment", |v| is_event(v, "segment"));
+    client.signal("TERM");
+    let (status, _, client_stderr) = client.wait();
+    assert!(status.success(), "{client_stderr}");
+    server.until_json("the server's socket closed", |v| is_event(v, "closed"));
+    server.signal("TERM");
+    let (status, lines, stderr) = server.wait();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        stderr.matches("the capture file cannot be written").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the capture goes on without it"),
+        "{stderr}"
+    );
+    assert!(
+        segments(&parsed(&lines)).len() >= 3,
+        "the capture went on: {lines:#?}"
+    );
+}
+
 #[test]
 fn a_client_refused_by_a_closed_port_sees_its_syn_then_the_rst() {
     let port = test_support::free_port().to_string();

@@ -52,6 +52,10 @@ pub struct HeadlessCapture {
     conversations: Conversations,
     /// Segments ready to print.
     ready: Vec<Seen>,
+    /// The program's name, for what is said on stderr.
+    program: String,
+    /// The file's failure was said (once, as it happened).
+    told_file_error: bool,
 }
 
 impl HeadlessCapture {
@@ -68,6 +72,8 @@ impl HeadlessCapture {
                 capture,
                 conversations: Conversations::new(end, port),
                 ready: Vec::new(),
+                program: program.to_owned(),
+                told_file_error: false,
             }),
             Err(error) => {
                 eprintln!("{program}: {error}; running without the capture");
@@ -89,6 +95,17 @@ impl HeadlessCapture {
             }
         }
         self.conversations.release_overdue(now, &mut self.ready);
+        // Said when it happens, not only at the stop (a full disk, a file that takes no
+        // writes): the capture's lines go on.
+        if !self.told_file_error
+            && let Some(error) = self.capture.file_error()
+        {
+            self.told_file_error = true;
+            eprintln!(
+                "{}: the capture file cannot be written ({error}); the capture goes on without it",
+                self.program
+            );
+        }
     }
 
     /// Ties the connection a Connected names to its socket.
@@ -135,8 +152,12 @@ impl HeadlessCapture {
                 "{program}: {dropped} captured segments were dropped: they came faster than they could be printed"
             );
         }
-        if let Err(error) = self.capture.finish() {
-            report(program, &error);
+        let told = self.told_file_error;
+        match self.capture.finish() {
+            // Said already, as it happened.
+            Err(serversocket_capture::CaptureError::File { .. }) if told => {}
+            Err(error) => report(program, &error),
+            Ok(()) => {}
         }
     }
 }

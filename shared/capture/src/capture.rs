@@ -30,6 +30,22 @@ struct Counts {
     dropped: AtomicU64,
     /// Reads that found nothing for a whole read timeout: the kernel had nothing queued.
     idle: AtomicU64,
+    /// The file could not be written: the first error, in words, said once as it happens
+    /// (the capture goes on without it).
+    file_error: std::sync::Mutex<Option<String>>,
+}
+
+impl Counts {
+    /// Keeps the first failure to write the file.
+    fn file_failed(&self, written: &std::io::Result<()>) {
+        if let Err(error) = written {
+            let mut kept = self
+                .file_error
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            kept.get_or_insert_with(|| error.to_string());
+        }
+    }
 }
 
 /// A capture of the TCP segments to and from one port, on every interface.
@@ -82,6 +98,17 @@ impl Capture {
     #[must_use]
     pub fn dropped(&self) -> u64 {
         self.counts.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Why the file stopped being written, once it did (the capture itself goes on); `None`
+    /// while it is written, or when there is none.
+    #[must_use]
+    pub fn file_error(&self) -> Option<String> {
+        self.counts
+            .file_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// How many times the thread found the kernel's queue empty for a whole read timeout: once
@@ -230,6 +257,7 @@ mod platform {
                             // Idle: what the file holds so far reaches the disk.
                             if let Some((_, writer)) = &mut file {
                                 written = written.and(writer.flush());
+                                counts.file_failed(&written);
                             }
                         }
                         Err(error) => return Err(CaptureError::Socket(error)),
@@ -249,6 +277,7 @@ mod platform {
             counts.captured.fetch_add(1, Ordering::Relaxed);
             if let Some((_, writer)) = &mut file {
                 written = written.and(writer.write_segment(&segment));
+                counts.file_failed(&written);
             }
             if sender.try_send(segment).is_err() {
                 counts.dropped.fetch_add(1, Ordering::Relaxed);
