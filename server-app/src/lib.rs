@@ -103,7 +103,7 @@ impl Args {
     #[must_use]
     pub fn min_above_max(&self) -> Option<String> {
         (self.mode == Mode::Pool && self.min > self.max).then(|| {
-            let default = if self.min == DEFAULT_MINIMUM_SOCKETS_AVAILABLE {
+            let default = if !serversocket_app::program::typed("--min") {
                 ", --min's default"
             } else {
                 ""
@@ -118,13 +118,14 @@ impl Args {
     }
 
     /// The flags given that the chosen `--mode` has no use for, said as a usage error; `None`
-    /// when all apply. (A flag left at its default is not told apart from one not given.)
+    /// when all apply.
     #[must_use]
     pub fn flags_of_the_other_mode(&self) -> Option<String> {
+        // Given: not at its default, or typed even at its default (`--mode naive --min 2`).
         let given = |flags: &[(&'static str, bool)]| -> Vec<&'static str> {
             flags
                 .iter()
-                .filter(|(_, given)| *given)
+                .filter(|(flag, changed)| *changed || serversocket_app::program::typed(flag))
                 .map(|(flag, _)| *flag)
                 .collect()
         };
@@ -149,7 +150,12 @@ impl Args {
                     )
                 })
             }
-            Mode::Pool => (self.relisten_delay_ms != DEFAULT_RELISTEN_DELAY_MS).then(|| {
+            Mode::Pool => given(&[(
+                "--relisten-delay-ms",
+                self.relisten_delay_ms != DEFAULT_RELISTEN_DELAY_MS,
+            )])
+            .first()
+            .map(|_| {
                 "--relisten-delay-ms works with --mode naive only (the pool's listener never \
                  closes)"
                     .to_owned()

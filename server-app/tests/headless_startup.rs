@@ -297,6 +297,15 @@ fn a_flag_of_the_other_mode_exits_2_naming_it_and_listens_nowhere() {
             &["--relisten-delay-ms", "5"],
             "--relisten-delay-ms works with --mode naive only",
         ),
+        // Typed at their defaults, they are given all the same.
+        (
+            &["--mode", "naive", "--min=2"],
+            "--min works with --mode pool only",
+        ),
+        (
+            &["--relisten-delay-ms", "50"],
+            "--relisten-delay-ms works with --mode naive only",
+        ),
         // Not a flag of the other mode, but a pair refused the same way, before anything
         // starts: the default Min of 2 above a Max of 1.
         (

@@ -39,11 +39,7 @@ fn default_named(mut error: clap::Error) -> clap::Error {
     };
     // "--max <N>": the flag is its first word.
     let flag = arg.split_whitespace().next().unwrap_or(arg).to_owned();
-    let typed = std::env::args_os().skip(1).any(|given| {
-        let given = given.to_string_lossy();
-        given == flag.as_str() || given.starts_with(&format!("{flag}="))
-    });
-    if !typed {
+    if !typed(&flag) {
         let tip = format!(
             "{value} is {flag}'s default (it was not given): give {flag} a value this machine allows"
         );
@@ -53,6 +49,16 @@ fn default_named(mut error: clap::Error) -> clap::Error {
         );
     }
     error
+}
+
+/// Whether `flag` (`--min`) was typed on the program's command line, as `--min 2` or
+/// `--min=2`, rather than left at its default: clap's parsed values do not tell the two apart.
+#[must_use]
+pub fn typed(flag: &str) -> bool {
+    std::env::args_os().skip(1).any(|given| {
+        let given = given.to_string_lossy();
+        given == flag || given.starts_with(&format!("{flag}="))
+    })
 }
 
 /// The program's exit code: `result`'s, or 1 after saying on stderr why it failed (with its
