@@ -103,10 +103,10 @@ impl Args {
     #[must_use]
     pub fn min_above_max(&self) -> Option<String> {
         (self.mode == Mode::Pool && self.min > self.max).then(|| {
-            let default = if !serversocket_app::program::typed("--min") {
-                ", --min's default"
-            } else {
+            let default = if serversocket_app::program::typed("--min") {
                 ""
+            } else {
+                ", --min's default"
             };
             format!(
                 "--min {} (MinimumSocketsAvailable{default}) is more than --max {} \
