@@ -77,6 +77,9 @@ pub struct LessonPanel {
     /// What the learner typed as an answer.
     answer: String,
     feedback: Option<Feedback>,
+    /// The verdict last brought into view, so a new one is scrolled to once (at 800×600 it
+    /// could sit under the panel's bottom edge).
+    feedback_in_view: Option<Feedback>,
     /// Settings for the window to apply (a step began).
     pending: Option<Settings>,
     /// The file shared with the other window.
@@ -133,6 +136,7 @@ impl LessonPanel {
             step_began: Instant::now(),
             answer: String::new(),
             feedback: None,
+            feedback_in_view: None,
             pending: None,
             sync,
             last_sync: None,

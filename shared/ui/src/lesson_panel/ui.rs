@@ -172,7 +172,7 @@ impl LessonPanel {
                             check = ui.button("Check").clicked() || entered;
                         });
                     }
-                    match &self.feedback {
+                    let verdict = match &self.feedback {
                         Some(Feedback::Wrong { tries }) => {
                             let mut words = "Not quite: look again at the window.".to_owned();
                             if *tries >= 2 {
@@ -181,17 +181,24 @@ impl LessonPanel {
                                     run.expected_answer()
                                 );
                             }
-                            ui.colored_label(ui.visuals().warn_fg_color, words);
+                            Some(ui.colored_label(ui.visuals().warn_fg_color, words))
                         }
                         // Said under the next step: it names the step it is about, or it
                         // read as this one's verdict before anything was done in it.
                         Some(Feedback::Right { step }) if index == step + 1 => {
-                            ui.colored_label(
+                            Some(ui.colored_label(
                                 egui::Color32::from_rgb(80, 180, 110),
                                 format!("Step {index}: right, your answer matched the session."),
-                            );
+                            ))
                         }
-                        _ => {}
+                        _ => None,
+                    };
+                    // A new verdict is brought into view once, as far as needed.
+                    if let Some(verdict) = verdict
+                        && self.feedback_in_view != self.feedback
+                    {
+                        self.feedback_in_view.clone_from(&self.feedback);
+                        verdict.scroll_to_me(None);
                     }
                 });
             } else {
