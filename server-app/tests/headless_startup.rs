@@ -140,69 +140,63 @@ fn a_readable_key_of_roots_used_by_another_user_is_warned_of_with_advice_they_ca
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The TLS server started in `dir` with `environment` (`NAME=VALUE` each), stopped once it
+/// listens; what it said on stderr.
+#[cfg(unix)]
+fn tls_server_in(dir: &Path, environment: &[String]) -> String {
+    let (dir, server) = (dir.to_string_lossy(), server_binary());
+    let mut args: Vec<&str> = vec!["-C", &dir];
+    args.extend(environment.iter().map(String::as_str));
+    let server = server.to_string_lossy();
+    args.extend([
+        server.as_ref(),
+        "--headless",
+        "--port",
+        "0",
+        "--json",
+        "--tls",
+    ]);
+    let mut served = App::start(std::path::PathBuf::from("env"), &args);
+    served.listening_address();
+    served.signal("TERM");
+    served.wait().2
+}
+
 /// The self-signed certificate's folder: a relative XDG_DATA_HOME is ignored (it named a
 /// folder under wherever the program was started), and so is a home that does not exist (a
 /// service account's `/nonexistent` was made, as root): the user's own temp folder is used.
+/// A relative TMPDIR is no temp folder either.
 #[cfg(unix)]
 #[test]
 fn a_relative_data_home_and_a_missing_home_are_not_made() {
+    use std::os::unix::fs::MetadataExt;
     let dir = test_support::empty_folder("data-home");
-    let missing_home = dir.join("nonexistent");
-    let server = server_binary();
-    let mut served = App::start(
-        std::path::PathBuf::from("env"),
+    let missing_home = format!("HOME={}", dir.join("nonexistent").display());
+    let stderr = tls_server_in(
+        &dir,
         &[
-            "-C",
-            &dir.to_string_lossy(),
-            "XDG_DATA_HOME=relative/dir",
-            &format!("HOME={}", missing_home.display()),
-            &format!("TMPDIR={}", dir.display()),
-            &server.to_string_lossy(),
-            "--headless",
-            "--port",
-            "0",
-            "--json",
-            "--tls",
+            "XDG_DATA_HOME=relative/dir".to_owned(),
+            missing_home.clone(),
+            format!("TMPDIR={}", dir.display()),
         ],
     );
-    served.listening_address();
-    served.signal("TERM");
-    let (_, _, stderr) = served.wait();
     assert!(!dir.join("relative").exists(), "{stderr}");
-    assert!(!missing_home.exists(), "{stderr}");
-    let uid = std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|line| {
-            line.strip_prefix("Uid:")
-                .map(|ids| ids.split_whitespace().next().unwrap().to_owned())
-        })
-        .unwrap();
+    assert!(!dir.join("nonexistent").exists(), "{stderr}");
+    // The folder is named by the user's id: the test's own, as its files are its own.
+    let uid = std::fs::metadata(&dir).unwrap().uid();
     let own = dir.join(format!("serversocket-{uid}"));
     let made: Vec<_> = std::fs::read_dir(&own)
         .map(|entries| entries.map(|entry| entry.unwrap().file_name()).collect())
         .unwrap_or_default();
     assert!(!made.is_empty(), "nothing in {}: {stderr}", own.display());
-    // A relative TMPDIR is no temp folder either: the system's is used.
-    let mut served = App::start(
-        std::path::PathBuf::from("env"),
+    let stderr = tls_server_in(
+        &dir,
         &[
-            "-C",
-            &dir.to_string_lossy(),
-            "XDG_DATA_HOME=",
-            &format!("HOME={}", missing_home.display()),
-            "TMPDIR=reltmp",
-            &server.to_string_lossy(),
-            "--headless",
-            "--port",
-            "0",
-            "--json",
-            "--tls",
+            "XDG_DATA_HOME=".to_owned(),
+            missing_home,
+            "TMPDIR=reltmp".to_owned(),
         ],
     );
-    served.listening_address();
-    served.signal("TERM");
-    let (_, _, stderr) = served.wait();
     assert!(!dir.join("reltmp").exists(), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

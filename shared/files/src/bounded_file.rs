@@ -127,8 +127,8 @@ fn open_without_waiting(path: &Path) -> io::Result<fs::File> {
     options.open(path)
 }
 
-/// What a path that is not a regular file is, in a few words.
-fn kind_of(kind: fs::FileType) -> &'static str {
+/// What a path that is not a regular file is, in a few words (also for the private files).
+pub(crate) fn kind_of(kind: fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;

@@ -341,7 +341,7 @@ fn regular_only(opened: io::Result<fs::File>, path: &Path) -> io::Result<fs::Fil
             // The callers' messages name the path already.
             format!(
                 "it is {}, not a regular file: give the name of a file",
-                not_a_file(kind)
+                crate::bounded_file::kind_of(kind)
             ),
         )
     };
@@ -382,28 +382,6 @@ fn regular_only(opened: io::Result<fs::File>, path: &Path) -> io::Result<fs::Fil
 
 /// "No such device or address": its number on Linux, macOS and the BSDs alike.
 const ENXIO: i32 = 6;
-
-/// What a path that is not a regular file is, in words.
-fn not_a_file(kind: fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if kind.is_fifo() {
-            return "a FIFO";
-        }
-        if kind.is_char_device() || kind.is_block_device() {
-            return "a device";
-        }
-        if kind.is_socket() {
-            return "a socket";
-        }
-    }
-    if kind.is_dir() {
-        "a folder"
-    } else {
-        "not a file"
-    }
-}
 
 /// Makes `path` as a new file readable by this user only (0600); fails if anything, a symlink
 /// included, is there already.
