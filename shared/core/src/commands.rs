@@ -114,7 +114,8 @@ pub(crate) struct Gone;
 pub(crate) enum WriteRefused {
     /// The socket's task has ended.
     Gone,
-    /// There is no room: this many bytes already wait in the command queue.
+    /// There is no room: the limit's worth already waits, this many bytes of it in the
+    /// command queue.
     Full(usize),
 }
 
@@ -186,15 +187,17 @@ impl CommandSender {
 }
 
 impl CommandSender {
-    /// Queues a Write of `data` if the Writes already queued leave it `room` bytes (the send
-    /// queue's limit less what the socket's task holds), and wakes the task.
+    /// Queues a Write of `data` unless the Writes already queued fill `room` (the send queue's
+    /// limit less what the socket's task holds), and wakes the task. A write is taken whole
+    /// while there is any room, however long it is: its bytes are already in memory, and a
+    /// write longer than the limit could otherwise never be sent.
     pub(crate) fn write(&self, data: Bytes, room: usize) -> Result<(), WriteRefused> {
         let waiting = {
             let mut state = lock(&self.0.state);
             if state.receiver_gone {
                 return Err(WriteRefused::Gone);
             }
-            if state.queued_bytes + data.len() > room {
+            if !data.is_empty() && state.queued_bytes >= room {
                 return Err(WriteRefused::Full(state.queued_bytes));
             }
             state.queued_bytes += data.len();

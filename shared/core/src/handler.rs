@@ -15,7 +15,9 @@ use crate::receive_buffer::ReceiveBuffer;
 use crate::{SocketError, SocketId};
 
 /// How many bytes one socket may hold queued for sending before [`Socket::write`] refuses more.
-/// A peer that stops reading cannot make the server buffer without limit.
+/// A peer that stops reading cannot make the server buffer without limit. A write made while
+/// less than this waits is taken whole, however long (its bytes are already in memory), so the
+/// queue holds at most this plus one write.
 pub const SEND_QUEUE_LIMIT: usize = 32 * 1024 * 1024;
 
 /// How many received bytes may wait unread before the socket stops reading from the OS, unless
@@ -258,7 +260,7 @@ impl Socket {
                 "socket {} is not connected, so it cannot write",
                 self.id
             )))
-        } else if self.queued + data.len() > SEND_QUEUE_LIMIT {
+        } else if !data.is_empty() && self.queued >= SEND_QUEUE_LIMIT {
             Some(SocketError::SendQueueFull {
                 queued: self.queued,
             })
@@ -501,5 +503,18 @@ mod tests {
         assert_eq!(error.code(), 108);
         socket.close();
         assert_eq!(socket.write("x").map_err(|e| e.code()), Err(106));
+    }
+
+    #[test]
+    fn a_write_longer_than_the_limit_is_taken_whole_while_less_waits() {
+        let mut socket = connected_socket();
+        socket.write("a start").expect("room");
+        socket
+            .write(vec![0_u8; SEND_QUEUE_LIMIT + 1])
+            .expect("taken whole: less than the limit waited");
+        assert_eq!(socket.bytes_left_to_send(), SEND_QUEUE_LIMIT + 8);
+        let error = socket.write("x").expect_err("the limit's worth waits");
+        assert_eq!(error.code(), 108);
+        socket.write("").expect("an empty write queues nothing");
     }
 }

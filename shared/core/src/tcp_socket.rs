@@ -256,8 +256,9 @@ impl TcpSocket {
     ///
     /// # Errors
     /// [`SocketError::InvalidState`] (106) when the socket is not connected (or was closed
-    /// through a handle); [`SocketError::SendQueueFull`] (108) when the bytes waiting to be
-    /// sent would pass [`SEND_QUEUE_LIMIT`], as for the handler's own writes.
+    /// through a handle); [`SocketError::SendQueueFull`] (108) when [`SEND_QUEUE_LIMIT`] bytes
+    /// already wait to be sent, as for the handler's own writes (while less waits, a write is
+    /// taken whole however long).
     pub fn write(&self, data: impl Into<Bytes>) -> Result<(), SocketError> {
         let held = {
             let status = lock(&self.status);

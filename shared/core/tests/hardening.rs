@@ -81,6 +81,37 @@ fn a_client_that_never_reads_cannot_make_the_server_buffer_without_limit() {
     assert!(flooded.is_connected());
 }
 
+#[test]
+fn a_handle_write_longer_than_the_send_queue_is_taken_whole_and_arrives_in_order() {
+    // Longer than the limit by more than the two kernels' buffers hold, so the limit's worth
+    // still waits when the next write comes.
+    const SIZE: usize = SEND_QUEUE_LIMIT + 16 * 1024 * 1024;
+    let (_runtime, _server, mut watch, mut peer, socket) = common::serving_one();
+    let data: Vec<u8> = (0..SIZE as u64).map(pattern).collect();
+    socket
+        .write(data)
+        .expect("taken whole: nothing waited to be sent");
+    let refused = socket.write("more").expect_err("the limit's worth waits");
+    assert_eq!(refused.code(), 108, "{refused}");
+
+    let mut received = vec![0_u8; SIZE];
+    peer.read_exact(&mut received).expect("every byte arrives");
+    let out_of_place = (0..SIZE)
+        .filter(|&i| received[i] != pattern(i as u64))
+        .count();
+    assert_eq!(out_of_place, 0, "bytes out of place");
+    // The greeting's SendComplete, then this write's.
+    watch.until_n(2, "SendComplete", |e| {
+        matches!(e, Event::SendComplete { socket, .. } if *socket == SocketId(0))
+    });
+    assert_eq!(
+        watch.count(|e| matches!(e, Event::Error { .. })),
+        0,
+        "{:#?}",
+        watch.seen
+    );
+}
+
 /// Checks each byte of `sip` against where it should be in the stream (`received` bytes came
 /// before it), counting in `checksum` those in place: order matters, not just content.
 fn check_in_order(received: &AtomicU64, checksum: &AtomicU64, sip: &[u8]) {
