@@ -41,10 +41,12 @@ impl fmt::Display for SocketId {
     }
 }
 
-/// Hands out socket ids, each once. Clones share one count, so a window that runs a
-/// [`crate::ServerSocket`] and, after a switch of mode, a [`crate::naive::NaiveServer`] gives
-/// every socket of its life its own id: a row, a Send or a Disconnect can never reach a newer
-/// socket that happens to have an old one's number.
+/// Hands out socket ids, each once. Clones share one count. An [`Event`] names its socket by id
+/// alone, so every socket that reports on one event channel takes its id from one count: a
+/// client beside a server takes the server's ([`crate::ServerSocket::socket_ids`]), and a
+/// window that runs a [`crate::ServerSocket`] and, after a switch of mode, a
+/// [`crate::naive::NaiveServer`] gives every socket of its life its own id: a row, a Send or a
+/// Disconnect can never reach a newer socket that happens to have an old one's number.
 #[derive(Debug, Clone, Default)]
 pub struct SocketIds(Arc<AtomicU64>);
 

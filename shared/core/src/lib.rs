@@ -14,7 +14,7 @@
 //! use std::time::Duration;
 //!
 //! use serversocket::seed::{Greeter, Replier};
-//! use serversocket::{Event, Runtime, ServerSocket, SocketIds, TcpSocket, event_channel};
+//! use serversocket::{Event, Runtime, ServerSocket, TcpSocket, event_channel};
 //!
 //! let runtime = Runtime::new()?; // the background threads
 //! let (events, mut receiver) = event_channel(None); // Some(waker) would repaint a window
@@ -22,8 +22,9 @@
 //! let mut server = ServerSocket::new(&runtime, events.clone(), |_id| Greeter::default());
 //! server.set_port(0); // any free port
 //! let address = server.listen()?; // a failed Listen is returned here, with its Xojo code
+//! // One event channel, one numbering: the client's id is not one of the server's sockets'.
 //! let client = TcpSocket::builder("127.0.0.1", address.port())
-//!     .connect(&runtime, &SocketIds::new(), Replier::default(), events);
+//!     .connect(&runtime, &server.socket_ids(), Replier::default(), events);
 //! while let Some(event) = receiver.recv_timeout(Duration::from_secs(10)) {
 //!     if let Event::Data { socket, data, .. } = &event
 //!         && *socket == client.id()

@@ -94,14 +94,15 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    /// A pool with the default limits, not listening, whose connections run on `runtime`.
-    pub(crate) fn new(runtime: tokio::runtime::Handle) -> Self {
+    /// A pool with the default limits, not listening, whose connections run on `runtime` and
+    /// take their ids from `ids`.
+    pub(crate) fn new(runtime: tokio::runtime::Handle, ids: SocketIds) -> Self {
         Self {
             limits: Mutex::new(Limits::default()),
             registry: Registry::new(runtime),
             idle: Mutex::new(Vec::new()),
             listening: Mutex::new(None),
-            ids: SocketIds::new(),
+            ids,
             accepted: AtomicU64::new(0),
             changed: Notify::new(),
             waiting_for_room: AtomicBool::new(false),

@@ -125,8 +125,26 @@ impl std::fmt::Debug for ServerSocket {
 impl ServerSocket {
     /// A server with Xojo's defaults (127.0.0.1, port 2002, Min 2, Max 10), not yet listening.
     /// `add_socket` is Xojo's AddSocket event: each call returns the handler for a new pooled
-    /// socket; it runs on the background runtime.
-    pub fn new<H, F>(runtime: &Runtime, events: EventSender, mut add_socket: F) -> Self
+    /// socket; it runs on the background runtime. Its sockets are numbered from 0: a client or
+    /// another server reporting on the same channel takes its ids from [`Self::socket_ids`].
+    pub fn new<H, F>(runtime: &Runtime, events: EventSender, add_socket: F) -> Self
+    where
+        H: SocketHandler,
+        F: FnMut(SocketId) -> H + Send + 'static,
+    {
+        Self::with_socket_ids(runtime, events, SocketIds::new(), add_socket)
+    }
+
+    /// [`Self::new`], numbering its sockets from `ids`. An [`crate::Event`] names its socket by
+    /// id alone, so the servers and clients that report on one channel share one
+    /// [`SocketIds`]: a second server on the channel of a first is made with the first's
+    /// [`Self::socket_ids`].
+    pub fn with_socket_ids<H, F>(
+        runtime: &Runtime,
+        events: EventSender,
+        ids: SocketIds,
+        mut add_socket: F,
+    ) -> Self
     where
         H: SocketHandler,
         F: FnMut(SocketId) -> H + Send + 'static,
@@ -137,7 +155,7 @@ impl ServerSocket {
             add_socket: Arc::new(Mutex::new(add_socket)),
             network_interface: Mutex::new((DEFAULT_NETWORK_INTERFACE, 0)),
             port: AtomicU16::new(DEFAULT_PORT),
-            pool: Arc::new(Pool::new(runtime.handle())),
+            pool: Arc::new(Pool::new(runtime.handle(), ids)),
             backlog: AtomicU32::new(DEFAULT_BACKLOG),
             kernel_sampling: AtomicBool::new(true),
             listener: None,
@@ -433,8 +451,10 @@ impl ServerSocket {
         lock(&self.pool.listening).map(|(_, handle)| handle)
     }
 
-    /// This server's socket numbering, to share with a [`crate::naive::NaiveServer`] run in
-    /// its place, so no id is ever used twice.
+    /// This server's socket numbering, to share with whatever else reports on its event
+    /// channel (a client's [`crate::ConnectBuilder::connect`], a second server made with
+    /// [`Self::with_socket_ids`], a [`crate::naive::NaiveServer`] run in its place), so no id
+    /// is ever used twice on it.
     #[must_use]
     pub fn socket_ids(&self) -> SocketIds {
         self.pool.ids.clone()

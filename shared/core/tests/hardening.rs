@@ -101,9 +101,11 @@ fn a_handle_write_longer_than_the_send_queue_is_taken_whole_and_arrives_in_order
         .count();
     assert_eq!(out_of_place, 0, "bytes out of place");
     // The greeting's SendComplete, then this write's.
-    watch.until_n(2, "SendComplete", |e| {
-        matches!(e, Event::SendComplete { socket, .. } if *socket == SocketId(0))
-    });
+    watch.until_n(
+        2,
+        "SendComplete",
+        |e| matches!(e, Event::SendComplete { socket, .. } if *socket == SocketId(0)),
+    );
     assert_eq!(
         watch.count(|e| matches!(e, Event::Error { .. })),
         0,

@@ -370,3 +370,49 @@ fn a_silent_client_is_closed_after_the_idle_timeout_and_the_next_is_served() {
     let _ = silent.read_to_end(&mut rest);
     read_greeting(&mut waiting);
 }
+
+#[test]
+fn two_servers_and_a_client_on_one_channel_never_share_a_socket_id() {
+    use serversocket::seed::{Greeter, Replier};
+    use serversocket::{Runtime, ServerSocket, TcpSocket, event_channel};
+
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let mut first = ServerSocket::new(&runtime, events.clone(), |_| Greeter::default());
+    let mut second =
+        ServerSocket::with_socket_ids(&runtime, events.clone(), first.socket_ids(), |_| {
+            Greeter::default()
+        });
+    for server in [&first, &second] {
+        server.set_port(0);
+        server.set_limits(1, 10).unwrap();
+    }
+    let first_address = first.listen().unwrap();
+    let second_address = second.listen().unwrap();
+    let mut watch = common::Watch::new(receiver);
+    let client_socket = TcpSocket::builder("127.0.0.1", first_address.port()).connect(
+        &runtime,
+        &first.socket_ids(),
+        Replier::default(),
+        events,
+    );
+    let mut second_peer = client(second_address);
+    read_greeting(&mut second_peer);
+
+    // The first server's pooled socket, the client and the second server's pooled socket.
+    let connected: Vec<SocketId> = watch
+        .until_n(3, "three Connected", |e| {
+            matches!(e, Event::Connected { .. })
+        })
+        .iter()
+        .filter_map(|e| match e {
+            Event::Connected { socket, .. } => Some(*socket),
+            _ => None,
+        })
+        .collect();
+    let mut distinct = connected.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3, "ids shared: {connected:?}");
+    assert!(connected.contains(&client_socket.id()));
+}
