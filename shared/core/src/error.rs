@@ -28,6 +28,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -96,13 +97,13 @@ pub enum SocketError {
     /// own (which gives up after its handshake retries). Either way the same code, 102.
     #[error(
         "no answer from {address}{}, so the connect attempt was given up",
-        seconds.map_or_else(String::new, |s| format!(" within {s} s"))
+        timeout.map_or_else(String::new, |t| format!(" within {}", in_seconds(t)))
     )]
     ConnectTimedOut {
         /// The address we tried.
         address: String,
         /// The timeout that ran out; `None` when the operating system gave up on its own.
-        seconds: Option<u64>,
+        timeout: Option<Duration>,
         /// The operating system's error, when it gave up on its own.
         #[source]
         #[serde(skip)]
@@ -211,7 +212,7 @@ pub enum SocketError {
         reason: String,
         /// How long the listener waits before it accepts again (unless a connection closes
         /// first): the pause doubles with each failure in a row, so a reader sees it back off.
-        retry_in: std::time::Duration,
+        retry_in: Duration,
         /// The operating system's error.
         #[source]
         #[serde(skip)]
@@ -360,7 +361,7 @@ impl SocketError {
             // The OS gave up its handshake retries: the same failure as our own timeout.
             io::ErrorKind::TimedOut => Self::ConnectTimedOut {
                 address: address.to_string(),
-                seconds: None,
+                timeout: None,
                 cause: Some(IoCause::from(error)),
             },
             io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
@@ -388,6 +389,17 @@ impl SocketError {
 }
 
 /// Why a port nobody listens on can be taken, when it lies in the OS's ephemeral range.
+/// A timeout as a person set it: whole seconds as `5 s`, anything else to the millisecond
+/// (`0.7 s`, `1.25 s`), never a `0 s` for a timeout under a second.
+fn in_seconds(timeout: Duration) -> String {
+    if timeout.subsec_millis() == 0 {
+        format!("{} s", timeout.as_secs())
+    } else {
+        let text = format!("{:.3}", timeout.as_secs_f64());
+        format!("{} s", text.trim_end_matches('0'))
+    }
+}
+
 fn ephemeral_hint(port: u16) -> String {
     match serversocket_kernel::ports::ephemeral_port_range() {
         Some(range) if range.contains(&port) => format!(

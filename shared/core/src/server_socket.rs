@@ -15,7 +15,8 @@
 //! - **Limits** must satisfy 1 <= MaximumSocketsConnected and MinimumSocketsAvailable <=
 //!   MaximumSocketsConnected, each within its bounds ([`crate::bounds`]); a bad pair is
 //!   refused with an error naming the field and nothing changes. Changing them while listening takes effect at once.
-//! - **Listen fails** return the error and also fire the Error event, as Xojo does.
+//! - **A failed Listen** returns its error (105, 107, …) and fires no Error event, where Xojo
+//!   fires one: the caller who listened already holds it (docs/differences.md).
 //! - **Listen never waits**: StopListening closes the listening socket before it returns, and
 //!   the next Listen's task waits on the runtime for the previous one to finish reporting,
 //!   so events keep their order while the caller goes on.

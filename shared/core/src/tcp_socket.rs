@@ -60,7 +60,7 @@ pub struct ConnectBuilder {
     host: String,
     /// The remote port.
     port: u16,
-    /// How long Connect tries, name lookup included, before Error 103 ("timed out").
+    /// How long Connect tries, name lookup included, before Error 102 ("connect timed out").
     timeout: Duration,
     /// Set for a secure socket (Xojo's SSLSocket): how to run and check the TLS handshake.
     tls: Option<Arc<crate::tls::ClientTls>>,
@@ -210,7 +210,7 @@ impl TcpSocket {
                     Some(Err(_elapsed)) => {
                         let error = SocketError::ConnectTimedOut {
                             address: format!("{host}:{port}"),
-                            seconds: Some(timeout.as_secs()),
+                            timeout: Some(timeout),
                             cause: None,
                         };
                         fail(id, handler, &events, &status, error).await;

@@ -284,6 +284,39 @@ fn a_plaintext_client_on_the_tls_server_is_an_error_and_the_pool_goes_on() {
     let _ = std::fs::remove_dir_all(&certs);
 }
 
+#[test]
+fn our_client_on_a_silent_plaintext_server_says_the_server_did_not_answer() {
+    // A plaintext server that waits for its client to speak first, and never answers a hello.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let tls = ClientTls::new(Trust::AnyCertificate)
+        .expect("client settings")
+        .with_handshake_timeout(Duration::from_millis(300));
+    let (_runtime, _socket, mut watch) = common::connecting(
+        TcpSocket::builder("127.0.0.1", port)
+            .timeout(PATIENCE)
+            .tls(Arc::new(tls)),
+        Passive,
+    );
+    let error = watch.error("the handshake timeout", |_, _| true);
+    assert!(
+        matches!(
+            error,
+            SocketError::Tls {
+                problem: TlsProblem::ServerSilent,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(error.meaning(), "TLS: handshake timeout");
+    assert!(
+        error.to_string().contains("the server did not answer"),
+        "{error}"
+    );
+    drop(listener);
+}
+
 /// A client that connected and never starts its handshake (a port scanner, `nc` on the TLS
 /// port) is closed by a Close at once, as a headless server's Ctrl-C closes every socket:
 /// Closed with no error, not the handshake timeout's Error ten seconds later.

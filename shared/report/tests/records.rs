@@ -88,12 +88,12 @@ fn errors() -> Vec<SocketError> {
         },
         SocketError::ConnectTimedOut {
             address: "10.255.255.1:80".into(),
-            seconds: Some(5),
+            timeout: Some(std::time::Duration::from_secs(5)),
             cause: None,
         },
         SocketError::ConnectTimedOut {
             address: "[::ffff:10.0.0.1]:9".into(),
-            seconds: None,
+            timeout: None,
             cause: None,
         },
         SocketError::NameResolution {
@@ -156,6 +156,7 @@ fn errors() -> Vec<SocketError> {
         TlsProblem::PinMismatch,
         TlsProblem::RefusedByPeer,
         TlsProblem::TimedOut,
+        TlsProblem::ServerSilent,
         TlsProblem::PeerClosed,
         TlsProblem::Other,
     ] {

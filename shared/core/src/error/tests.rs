@@ -32,7 +32,7 @@ fn every_variant() -> Vec<SocketError> {
         },
         SocketError::ConnectTimedOut {
             address: text(),
-            seconds: Some(1),
+            timeout: Some(Duration::from_secs(1)),
             cause: None,
         },
         SocketError::ConnectedToItself { address: peer },
@@ -163,11 +163,27 @@ fn the_systems_connect_timeout_and_ours_have_one_code_and_meaning() {
     let by_os = SocketError::from_connect(io::Error::from(io::ErrorKind::TimedOut), address);
     let ours = SocketError::ConnectTimedOut {
         address: address.to_string(),
-        seconds: Some(10),
+        timeout: Some(Duration::from_secs(10)),
         cause: None,
     };
     assert_eq!(by_os.io_kind(), Some(io::ErrorKind::TimedOut));
     assert_eq!(by_os.code(), ours.code());
     assert_eq!(by_os.meaning(), ours.meaning());
     assert!(by_os.to_string().contains("no answer"), "{by_os}");
+}
+
+#[test]
+fn a_connect_timeout_under_a_second_is_said_as_set() {
+    let said = |millis| {
+        SocketError::ConnectTimedOut {
+            address: "127.0.0.1:9".into(),
+            timeout: Some(Duration::from_millis(millis)),
+            cause: None,
+        }
+        .to_string()
+    };
+    assert!(said(700).contains("within 0.7 s"), "{}", said(700));
+    assert!(said(1_250).contains("within 1.25 s"), "{}", said(1_250));
+    assert!(said(5_000).contains("within 5 s"), "{}", said(5_000));
+    assert!(said(1).contains("within 0.001 s"), "{}", said(1));
 }

@@ -62,12 +62,18 @@ pub enum TlsProblem {
     /// The peer turned our certificate (or our offer) down with an alert.
     #[error("the peer refused the handshake with the alert it sent")]
     RefusedByPeer,
-    /// No handshake within the handshake timeout (a plaintext client waiting for a greeting
-    /// looks exactly like this).
+    /// Our TLS server heard no handshake within the handshake timeout (a plaintext client
+    /// waiting for a greeting looks exactly like this).
     #[error(
         "no TLS handshake within the handshake timeout (a client that does not speak TLS and waits to be greeted looks like this)"
     )]
     TimedOut,
+    /// Our TLS client's hello went unanswered within the handshake timeout (a plaintext server
+    /// that waits for its client to speak first looks exactly like this).
+    #[error(
+        "the server did not answer our TLS hello within the handshake timeout (a server that does not speak TLS and waits for its client to speak first looks like this)"
+    )]
+    ServerSilent,
     /// The peer closed the connection in the middle of the handshake.
     #[error("the peer closed the connection during the handshake")]
     PeerClosed,
@@ -90,7 +96,7 @@ impl TlsProblem {
             Self::OldProtocol => "TLS: old protocol version",
             Self::NotTrustedByClient => "TLS: our certificate not trusted",
             Self::RefusedByPeer => "TLS: refused by peer",
-            Self::TimedOut => "TLS: handshake timeout",
+            Self::TimedOut | Self::ServerSilent => "TLS: handshake timeout",
             Self::PeerClosed => "TLS: closed during handshake",
             Self::Other => "TLS: handshake failed",
         }
@@ -148,8 +154,12 @@ pub(crate) async fn handshake(
         Ok(Ok(secured)) => secured,
         Ok(Err((problem, detail))) => return Err(failed(problem, detail)),
         Err(_elapsed) => {
+            let problem = match secure {
+                Secure::Server(_) => TlsProblem::TimedOut,
+                Secure::Client(..) => TlsProblem::ServerSilent,
+            };
             return Err(failed(
-                TlsProblem::TimedOut,
+                problem,
                 format!("waited {} ms", timeout.as_millis()),
             ));
         }
