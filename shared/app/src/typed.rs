@@ -151,8 +151,11 @@ pub fn parse_bind_address(text: &str) -> Result<BindAddress, SocketError> {
     if let Ok(scope_id) = scope.parse::<u32>() {
         return Ok(BindAddress { ip, scope_id });
     }
-    // The interface by name, as the client's resolver reads it (getaddrinfo knows `%lo`).
-    let scope_id = std::net::ToSocketAddrs::to_socket_addrs(&(bare, 0_u16))
+    // The interface by name, as the client's resolver reads it (getaddrinfo knows `%lo`). It
+    // keeps a scope only on a link-local address, so the name is looked up on one: `::1%lo`
+    // finds lo as `fe80::1%lo` does (the kernel binds a scope only for a link-local address;
+    // on another it is harmless, as `::1%1` is).
+    let scope_id = std::net::ToSocketAddrs::to_socket_addrs(&(format!("fe80::1%{scope}"), 0_u16))
         .ok()
         .and_then(|mut found| found.next())
         .and_then(|found| match found {
@@ -242,6 +245,12 @@ mod tests {
         #[cfg(target_os = "linux")]
         assert_eq!(
             parse_bind_address("fe80::1%lo").map(|bind| bind.scope_id),
+            Ok(1)
+        );
+        // A named interface on an address that is not link-local is found as a number is.
+        #[cfg(target_os = "linux")]
+        assert_eq!(
+            parse_bind_address("[::1%lo]").map(|bind| bind.scope_id),
             Ok(1)
         );
         for (text, words) in [
