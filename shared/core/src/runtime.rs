@@ -13,7 +13,11 @@ use crate::SocketError;
 /// How long dropping the runtime waits for socket tasks to finish closing.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
-/// Owns the background threads that run every socket. Create one per program.
+/// Owns the background threads that run every socket. Create one per program, and keep it
+/// until the servers and sockets made on it are dropped: dropping it ends every socket's task
+/// at once, with no Closed events, and a [`crate::ServerSocket`] or [`crate::TcpSocket`] still
+/// held then says what it last knew (IsListening, a listening port still open until the
+/// server is dropped, a socket still Connected whose writes are refused with 106).
 #[derive(Debug)]
 pub struct Runtime {
     /// The tokio runtime; `Option` only so `Drop` can shut it down with a grace period.
