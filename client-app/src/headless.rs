@@ -111,6 +111,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         if signalled {
             // Connects still under way are cut short by us, not refused by anyone.
             tally.stopping = true;
+            tally.not_started = args.connect.saturating_sub(starter.next);
             starter.stop();
             starter.sockets.iter().for_each(TcpSocket::close);
             let _ = tokio::time::timeout(SHUTDOWN_WAIT, async {
@@ -272,6 +273,8 @@ struct Tally {
     stopping: bool,
     /// How many connects the stop cut short.
     cancelled: u64,
+    /// How many of the sockets asked for the stop came before they started.
+    not_started: u64,
 }
 
 impl Tally {
@@ -312,7 +315,10 @@ impl Tally {
     /// took until the last was greeted (`None`: that moment never came, e.g. a signal first).
     fn summary(&self, printer: &mut Printer<Output>, sockets: u64, took: Option<Duration>) {
         let connected = self.connected.len() as u64;
-        let (greeted, failed, cancelled) = (self.greeted, self.failures, self.cancelled);
+        let (greeted, failed) = (self.greeted, self.failures);
+        // Every socket asked for is counted once: connected, failed, or cut short by the stop
+        // (connecting then, or not started yet).
+        let cancelled = self.cancelled + self.not_started;
         let time = match took {
             Some(took) if greeted == sockets => {
                 format!(
@@ -322,10 +328,13 @@ impl Tally {
             }
             _ => "not all greeted".to_owned(),
         };
-        let cancelled_words = if cancelled > 0 {
-            format!(", {cancelled} still connecting when stopped")
-        } else {
-            String::new()
+        let cancelled_words = match (self.cancelled, self.not_started) {
+            (0, 0) => String::new(),
+            (connecting, 0) => format!(", {connecting} still connecting when stopped"),
+            (0, waiting) => format!(", {waiting} not started when stopped"),
+            (connecting, waiting) => {
+                format!(", {connecting} still connecting and {waiting} not started when stopped")
+            }
         };
         printer.print_note(
             &format!(

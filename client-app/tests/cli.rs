@@ -277,7 +277,8 @@ fn an_ipv6_address_in_brackets_is_accepted() {
 }
 
 /// Connects still under way when the client is stopped are its own doing: they are counted as
-/// cut short, not as failed, and the client exits 0 (a `| head` that leaves early, a Ctrl-C).
+/// cut short, not as failed, and the client exits 0 (a `| head` that leaves early, a Ctrl-C);
+/// so are the sockets `--in-flight` had not let start yet, so every socket is counted.
 #[test]
 fn connects_cut_short_by_a_stop_are_not_failures() {
     // A listener whose accept queue is full (one connection, never accepted): the client's
@@ -298,7 +299,15 @@ fn connects_cut_short_by_a_stop_are_not_failures() {
     let port = address.port().to_string();
     let mut client = App::start(
         env!("CARGO_BIN_EXE_client-app").into(),
-        &["--headless", "--port", &port, "--connect", "2"],
+        &[
+            "--headless",
+            "--port",
+            &port,
+            "--connect",
+            "5",
+            "--in-flight",
+            "2",
+        ],
     );
     let first = client.until_line("the first line", |_| true);
     assert!(first.contains("connecting"), "{first}");
@@ -313,7 +322,8 @@ fn connects_cut_short_by_a_stop_are_not_failures() {
         "{summary}"
     );
     assert!(
-        summary.contains("still connecting when stopped"),
+        summary.starts_with("Summary: 5 sockets")
+            && summary.contains("2 still connecting and 3 not started when stopped"),
         "{summary}"
     );
     assert!(status.success(), "{status:?}: {rest:#?}");
