@@ -87,7 +87,7 @@ impl ConnectBuilder {
     /// Connects from `address` (Xojo's NetworkInterface): the socket is bound to it, on a port
     /// the OS picks, before it connects, so the connection leaves through that interface (a
     /// machine with several addresses, or a loopback address other than 127.0.0.1). A host
-    /// whose addresses are all of the other family fails with that family's error.
+    /// whose addresses are all of the other family fails with Error 106 saying so.
     pub fn network_interface(mut self, address: IpAddr) -> Self {
         self.network_interface = Some(address);
         self
@@ -395,9 +395,21 @@ async fn open(host: &str, port: u16, from: Option<IpAddr>) -> Result<TcpStream, 
             reason: e.to_string(),
         })?
         .collect();
-    let mut last_error = SocketError::NameResolution {
-        host: host.to_owned(),
-        reason: "the name has no addresses".to_owned(),
+    let mut last_error = match from {
+        // Kept only if every address is of the other family (none is tried then).
+        Some(from) if !addresses.is_empty() => SocketError::InvalidSetting {
+            field: "NetworkInterface",
+            reason: format!(
+                "{from} is an {} address and \"{host}\" has only {} addresses: a connection \
+                 leaves from an address of its own family",
+                family(from.is_ipv4()),
+                family(!from.is_ipv4()),
+            ),
+        },
+        _ => SocketError::NameResolution {
+            host: host.to_owned(),
+            reason: "the name has no addresses".to_owned(),
+        },
     };
     for address in addresses {
         // With a NetworkInterface, only the addresses of its family can be reached from it.
@@ -410,6 +422,11 @@ async fn open(host: &str, port: u16, from: Option<IpAddr>) -> Result<TcpStream, 
         }
     }
     Err(last_error)
+}
+
+/// "IPv4" or "IPv6".
+fn family(ipv4: bool) -> &'static str {
+    if ipv4 { "IPv4" } else { "IPv6" }
 }
 
 /// Connects to `address`, from `from` (any port) when given.

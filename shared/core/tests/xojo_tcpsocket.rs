@@ -131,3 +131,18 @@ fn a_client_connects_from_its_network_interface() {
     };
     assert_eq!(remote.ip(), from, "the server sees the interface we chose");
 }
+
+#[test]
+fn a_network_interface_of_the_other_family_is_error_106_in_words() {
+    let (runtime, _server, _watch, address) = greeting_server(1, 10);
+    let from = IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
+    let builder = TcpSocket::builder("127.0.0.1", address.port()).network_interface(from);
+    let (_socket, mut client_watch) = common::client_socket(&runtime, builder, Passive);
+    let error = error_of(&mut client_watch, 0);
+    assert_eq!(error.code(), 106, "{error}");
+    assert!(
+        error.to_string().contains("::1 is an IPv6 address")
+            && error.to_string().contains("only IPv4 addresses"),
+        "{error}"
+    );
+}
