@@ -186,6 +186,58 @@ fn a_connection_watch_follows_the_server_end_into_time_wait() {
     kernel_events.until("TIME_WAIT", |e| state_is(e, TcpState::TimeWait));
 }
 
+/// A client that connects from `from` (0: any port), SO_REUSEADDR set so a port just used can
+/// be used again; its read timeout set like [`client`]'s.
+fn client_from(from: u16, address: SocketAddr) -> TcpStream {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_reuse_address(true).unwrap();
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], from)).into())
+        .unwrap();
+    socket.connect(&address.into()).unwrap();
+    let stream: TcpStream = socket.into();
+    stream.set_read_timeout(Some(common::PATIENCE)).unwrap();
+    stream
+}
+
+#[test]
+fn a_closed_socket_is_not_given_the_kernel_state_of_a_later_connection_on_its_ends() {
+    let (runtime, _server, mut watch, address) = greeting_server(1, 4);
+    let (sender, receiver) = event_channel(None);
+    let follow = serversocket::watch::ConnectionWatch::start(&runtime, sender);
+    let mut kernel_events = Watch::new(receiver);
+    let mut first = client_from(0, address);
+    let port = first.local_addr().unwrap().port();
+    read_greeting(&mut first);
+    follow.follow_event(&watch.until("socket 0 connected", |e| is_connected(e, 0)));
+    kernel_events.until("socket 0 ESTABLISHED", |e| {
+        matches!(e, Event::KernelState { socket: SocketId(0), view: Some(view) }
+            if view.state == TcpState::Established)
+    });
+
+    // Reset, so neither end waits in TIME_WAIT, then the same client port again at once.
+    socket2::SockRef::from(&first)
+        .set_linger(Some(std::time::Duration::ZERO))
+        .unwrap();
+    drop(first);
+    follow.follow_event(&watch.until("socket 0 closed", |e| is_closed(e, 0)));
+    let mut later = client_from(port, address);
+    read_greeting(&mut later);
+    watch.until("socket 1 connected", |e| is_connected(e, 1));
+
+    // Socket 0's connection is gone although its two ends are ESTABLISHED again, for socket 1.
+    kernel_events.until("socket 0 forgotten", |e| {
+        matches!(
+            e,
+            Event::KernelState {
+                socket: SocketId(0),
+                view: None
+            }
+        )
+    });
+    drop(later);
+}
+
 /// Follows `count` client ends of a server on this machine until each is seen ESTABLISHED and
 /// accepted by a program.
 fn follows_client_ends(count: usize) {

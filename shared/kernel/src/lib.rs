@@ -195,6 +195,9 @@ pub struct KernelSocket {
     /// A program holds a socket for it (it was accepted, or opened by connect). False while
     /// the connection waits in a listener's accept queue, and in TIME_WAIT.
     pub owned: bool,
+    /// The kernel's number for this socket, kept into its TIME_WAIT: a later connection with
+    /// the same two ends (a client port used again) has another.
+    pub cookie: u64,
 }
 
 /// The accept queue of one listener, and what happened around it.

@@ -215,6 +215,7 @@ fn kernel_socket(response: &InetResponse) -> KernelSocket {
         // The kernel names the owning socket's inode; 0 means no program holds one yet
         // (waiting in an accept queue) or any more (TIME_WAIT).
         owned: header.inode != 0,
+        cookie: u64::from_ne_bytes(header.socket_id.cookie),
     }
 }
 

@@ -22,8 +22,18 @@ pub const CONNECTION_SAMPLE_EVERY: Duration = Duration::from_millis(250);
 /// change at once), so a busy connection adds a line a second to a log, not four.
 pub const NUMBERS_EVERY: Duration = Duration::from_secs(1);
 
-/// The connections to follow, by socket: (our end, the peer's end).
-type Followed = Arc<Mutex<BTreeMap<SocketId, (SocketAddr, SocketAddr)>>>;
+/// The connections to follow, by socket.
+type Followed = Arc<Mutex<BTreeMap<SocketId, Connection>>>;
+
+/// A followed connection: its two ends, and whether its socket has closed.
+#[derive(Debug, Clone, Copy)]
+struct Connection {
+    /// (our end, the peer's end).
+    ends: (SocketAddr, SocketAddr),
+    /// Its socket is closed: a program's socket on the same two ends is a later connection's
+    /// (ours, closed, is held by no program: it is gone, or orphaned in FIN_WAIT or TIME_WAIT).
+    closed: bool,
+}
 
 /// Follows connections in the kernel on the runtime and sends [`Event::KernelState`] whenever
 /// what it sees of one changes, until the kernel forgets it (after TIME_WAIT). Dropping the
@@ -53,18 +63,29 @@ impl ConnectionWatch {
 
     /// Follows `socket`'s connection from `local` to `remote` (call it on Connected).
     pub fn follow(&self, socket: SocketId, local: SocketAddr, remote: SocketAddr) {
-        lock(&self.followed).insert(socket, (local, remote));
+        let connection = Connection {
+            ends: (local, remote),
+            closed: false,
+        };
+        lock(&self.followed).insert(socket, connection);
     }
 
-    /// Follows a connection when `event` says one is up; a window passes every event.
+    /// Follows a connection when `event` says one is up, and notes when its socket closed (so
+    /// a later connection on the same two ends is not taken for it); a window passes every
+    /// event.
     pub fn follow_event(&self, event: &Event) {
-        if let Event::Connected {
-            socket,
-            local,
-            remote,
-        } = event
-        {
-            self.follow(*socket, *local, *remote);
+        match event {
+            Event::Connected {
+                socket,
+                local,
+                remote,
+            } => self.follow(*socket, *local, *remote),
+            Event::Closed { socket } => {
+                if let Some(connection) = lock(&self.followed).get_mut(socket) {
+                    connection.closed = true;
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -86,15 +107,18 @@ async fn sample(followed: Followed, events: EventSender, stop: CancellationToken
     let mut missed: std::collections::HashSet<SocketId> = std::collections::HashSet::new();
     // What was last reported of each connection, and when.
     let mut last: HashMap<SocketId, (TcpView, tokio::time::Instant)> = HashMap::new();
+    // The kernel's number of each connection's socket, from its first sighting: the two ends
+    // with another number are a later connection's.
+    let mut cookies: HashMap<SocketId, u64> = HashMap::new();
     loop {
         tokio::select! {
             biased;
             () = stop.cancelled() => return,
             _ = ticks.tick() => {}
         }
-        let now: Vec<(SocketId, (SocketAddr, SocketAddr))> = lock(&followed)
+        let now: Vec<(SocketId, Connection)> = lock(&followed)
             .iter()
-            .map(|(id, ends)| (*id, *ends))
+            .map(|(id, connection)| (*id, *connection))
             .collect();
         if now.is_empty() || tokio::time::Instant::now() < next_sample {
             continue;
@@ -121,7 +145,18 @@ async fn sample(followed: Followed, events: EventSender, stop: CancellationToken
             }
         };
         let mut changes = Vec::new();
-        for (socket, view) in seen {
+        for (socket, found) in seen {
+            // A later connection on the same two ends is not this one: this one is gone.
+            let view = found.and_then(
+                |Found {
+                     view,
+                     cookie,
+                     later,
+                 }| {
+                    let first = *cookies.entry(socket).or_insert(cookie);
+                    (first == cookie && !later).then_some(view)
+                },
+            );
             if let Some(view) = view {
                 missed.remove(&socket);
                 let at = tokio::time::Instant::now();
@@ -148,6 +183,7 @@ async fn sample(followed: Followed, events: EventSender, stop: CancellationToken
                 // Forgotten by the kernel: say so once and stop following it.
                 missed.remove(&socket);
                 lock(&followed).remove(&socket);
+                cookies.remove(&socket);
                 if last.remove(&socket).is_some() {
                     changes.push(Event::KernelState { socket, view: None });
                 }
@@ -165,11 +201,21 @@ async fn sample(followed: Followed, events: EventSender, stop: CancellationToken
 /// per sample rather than thousands of lookups.
 pub const LOOKUPS_UP_TO: usize = 256;
 
+/// What a sample found on a followed connection's two ends.
+struct Found {
+    /// What the kernel says of it.
+    view: TcpView,
+    /// The kernel's number of the socket found.
+    cookie: u64,
+    /// Held by a program although the followed socket closed: a later connection's.
+    later: bool,
+}
+
 /// One sample of every followed connection.
 fn look(
     probe: &KernelProbe,
-    followed: &[(SocketId, (SocketAddr, SocketAddr))],
-) -> Result<Vec<(SocketId, Option<TcpView>)>, KernelError> {
+    followed: &[(SocketId, Connection)],
+) -> Result<Vec<(SocketId, Option<Found>)>, KernelError> {
     let wide = followed.len() > LOOKUPS_UP_TO;
     // The wide dumps, one per family, taken when first needed, each by its connections' two
     // ends: a search through the dump for every followed connection made a sample of n
@@ -187,25 +233,31 @@ fn look(
             Ok(sockets.get(&(local, remote)).cloned())
         };
     let mut seen = Vec::with_capacity(followed.len());
-    for &(socket, (local, remote)) in followed {
-        let view = find(local, remote)?.map(|mine| TcpView {
+    for &(socket, Connection { ends, closed }) in followed {
+        let (local, remote) = ends;
+        let Some(mine) = find(local, remote)? else {
+            seen.push((socket, None));
+            continue;
+        };
+        let mut view = TcpView {
             state: mine.state,
             recv_queue: mine.recv_queue,
             send_queue: mine.send_queue,
             rtt: mine.rtt,
             peer_accepted: None,
-        });
-        let view = match view {
-            // Only a peer on this machine can be looked at, and only an open one tells.
-            Some(mut view) if is_this_machine(remote) && view.state == TcpState::Established => {
-                view.peer_accepted = find(remote, local)?
-                    .filter(|peer| peer.state == TcpState::Established)
-                    .map(|peer| peer.owned);
-                Some(view)
-            }
-            view => view,
         };
-        seen.push((socket, view));
+        // Only a peer on this machine can be looked at, and only an open one tells.
+        if is_this_machine(remote) && view.state == TcpState::Established {
+            view.peer_accepted = find(remote, local)?
+                .filter(|peer| peer.state == TcpState::Established)
+                .map(|peer| peer.owned);
+        }
+        let found = Found {
+            view,
+            cookie: mine.cookie,
+            later: closed && mine.owned,
+        };
+        seen.push((socket, Some(found)));
     }
     Ok(seen)
 }
@@ -240,6 +292,7 @@ mod tests {
             send_queue: 0,
             rtt: None,
             owned: true,
+            cookie: 0,
         }
     }
 
