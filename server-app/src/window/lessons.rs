@@ -9,12 +9,14 @@ use super::ServerWindow;
 /// once (even while listening), the rest at the next Listen. Client settings are the client's.
 pub(super) fn apply(window: &mut ServerWindow, settings: &Settings) {
     if settings.stop == Some(true) {
-        // As the learner would: Disconnect all, then Stop Listening, so the step's Listen
-        // button reads Listen and no connection of before holds a Max place.
-        window.server.close_all();
+        // Stop Listening, then Disconnect all, so the step's Listen button reads Listen and
+        // no connection of before holds a Max place. In this order: a place a closing
+        // connection frees while the listener still listens would go to a client waiting in
+        // the kernel's queue, a new connection in the middle of the reset.
         if window.server.is_listening() {
             window.stop_listening();
         }
+        window.server.close_all();
         // The rows of before go as they finish closing: none is taken for this step's.
         window.server.rows.forget_all();
         // A log shown for one socket of before would hide the new sockets' lines.

@@ -8,7 +8,7 @@ use egui_kittest::kittest::Queryable;
 use serversocket::SocketId;
 use test_support::kittest;
 
-use super::{run_until, serving_one_client, window, window_with};
+use super::{logged, run_until, serving_one_client, window, window_with};
 use crate::window::{ServerSettings, ServerWindow};
 use test_support::kittest::click;
 
@@ -445,5 +445,42 @@ fn a_lesson_that_starts_over_starts_the_counts_over() {
         harness
             .query_by_label_contains("AddSocket\u{a0}×0")
             .is_some()
+    );
+}
+
+/// A lesson's start (or Reset) on a full pool stops listening before it closes the connections:
+/// a client waiting in the kernel's queue is turned away, not accepted into the place a closing
+/// connection frees in the middle of the reset.
+#[test]
+fn a_lesson_that_starts_over_accepts_no_client_waiting_behind_a_full_pool() {
+    use serversocket_ui::shell::AppWindow;
+    use std::io::Read;
+
+    let (mut harness, _served) = serving_one_client(1, 1);
+    let address = harness.state().server.socket.local_address().unwrap();
+    let mut waiting = TcpStream::connect(address).unwrap();
+    waiting
+        .set_read_timeout(Some(test_support::PATIENCE))
+        .unwrap();
+    harness
+        .state_mut()
+        .apply_lesson_settings(&serversocket_lessons::Settings {
+            stop: Some(true),
+            ..serversocket_lessons::Settings::default()
+        });
+    // The listener is closed: the kernel resets the connection that waited in its queue.
+    let mut got = Vec::new();
+    let _reset = waiting.read_to_end(&mut got);
+    assert!(
+        got.is_empty(),
+        "the waiting client was served: {:?}",
+        String::from_utf8_lossy(&got)
+    );
+    harness.run_steps(3);
+    assert_eq!(
+        logged(harness.state(), |line| line.contains("Socket 1 connected")),
+        0,
+        "{:#?}",
+        harness.state().server.log.lines()
     );
 }
