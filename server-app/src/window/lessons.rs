@@ -22,7 +22,7 @@ pub(super) fn apply(window: &mut ServerWindow, settings: &Settings) {
         // A log shown for one socket of before would hide the new sockets' lines.
         window.log_view.socket_filter = None;
         // The counts start over with the session: "accepted" and the pool's AddSocket calls.
-        window.server.accepted_before = window.server.socket.pool_status().accepted;
+        window.server.accepted = 0;
         window.pipeline.forget_add_sockets();
     }
     if let Some(mode) = settings.mode {

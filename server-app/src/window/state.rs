@@ -14,7 +14,7 @@ use serversocket::{Event, EventSender, Runtime, ServerSocket, SocketError, Socke
 use serversocket_app::reply::{ChosenOnConnect, ReplyMode};
 use serversocket_kernel::{AcceptQueue, KernelError, KernelProbe};
 use serversocket_report::Role;
-use serversocket_ui::{EventLog, SocketRows};
+use serversocket_ui::{EventLog, RowState, SocketRows};
 
 use super::settings::{MAX_HANDOFF_DELAY_MS, ServerSettings};
 
@@ -59,9 +59,11 @@ pub struct ServerState {
     pub kernel: KernelQueue,
     /// Follows each connection in the kernel, through TIME_WAIT after it closed.
     connections_in_kernel: ConnectionWatch,
-    /// Connections the pool accepted before the session started over (a lesson's step that
-    /// stops everything), left out of the "accepted" chip so it counts from there.
-    pub accepted_before: u64,
+    /// Connections the pool handed to a socket, as its events told them (a secure one at its
+    /// Handshaking), since the window opened or the session started over (a lesson's step
+    /// that stops everything): the "accepted" chip, counted from the events the rows and the
+    /// pipeline are drawn from, so they all tell the same moment.
+    pub accepted: u64,
 }
 
 impl ServerState {
@@ -98,7 +100,7 @@ impl ServerState {
             listener_error: None,
             waiting: None,
             listener_gaps: (0, Duration::ZERO),
-            accepted_before: 0,
+            accepted: 0,
             closed_since: None,
             kernel: KernelQueue::new(),
             connections_in_kernel,
@@ -127,14 +129,28 @@ impl ServerState {
                 self.waiting = None;
             }
             Event::Accepted { remote, .. } => self.waiting = Some(*remote),
-            // The handoff of the waiting connection, the only one there can be.
-            Event::Connected { .. } => self.waiting = None,
+            Event::Handshaking { .. } => self.count_accepted(),
+            Event::Connected { socket, .. } => {
+                // The handoff of the waiting connection, the only one there can be.
+                self.waiting = None;
+                // A secure socket was counted at its Handshaking.
+                if self.rows.state_of(*socket) != Some(RowState::Handshaking) {
+                    self.count_accepted();
+                }
+            }
             _ => {}
         }
         self.kernel.record(&event);
         self.connections_in_kernel.follow_event(&event);
         self.rows.apply(Role::Server, &event);
         self.log.push(event);
+    }
+
+    /// One more connection handed to a pooled socket (the naive socket counts its own).
+    fn count_accepted(&mut self) {
+        if matches!(self.serving, Serving::Pool) {
+            self.accepted += 1;
+        }
     }
 
     /// Whether the listener is open: the ServerSocket's, or the naive socket's (which counts
@@ -402,6 +418,45 @@ mod tests {
         state.apply(Event::Stopped, start);
         state.apply(listening, start);
         assert_eq!(state.listener_gaps.0, 1);
+    }
+
+    #[test]
+    fn a_connection_handed_off_counts_once_as_accepted_a_secure_one_at_its_handshake() {
+        let (mut state, _receiver) = state();
+        let now = Instant::now();
+        let local = SocketAddr::from((Ipv4Addr::LOCALHOST, 2002));
+        let remote = SocketAddr::from((Ipv4Addr::LOCALHOST, 40_000));
+        for socket in [SocketId(0), SocketId(1)] {
+            state.apply(Event::AddSocket { socket }, now);
+        }
+        let secure = SocketId(0);
+        state.apply(
+            Event::Handshaking {
+                socket: secure,
+                local,
+                remote,
+            },
+            now,
+        );
+        assert_eq!(state.accepted, 1);
+        state.apply(
+            Event::Connected {
+                socket: secure,
+                local,
+                remote,
+            },
+            now,
+        );
+        assert_eq!(state.accepted, 1, "the handshake's end is no second accept");
+        state.apply(
+            Event::Connected {
+                socket: SocketId(1),
+                local,
+                remote,
+            },
+            now,
+        );
+        assert_eq!(state.accepted, 2);
     }
 
     #[test]

@@ -18,12 +18,14 @@ pub struct NaiveStatus {
     pub gaps: (u64, std::time::Duration),
 }
 
-/// The pool's chips.
-/// `accepted_before`: connections accepted before the session started over, not counted.
+/// The pool's chips. The counts are the events' (`rows`, `accepted`), as the rows, tiles and
+/// pipeline beside them are, so under load they all tell the same moment (the pool's own
+/// counts run ahead of the events a frame has taken); the limits and the listener are the
+/// pool's settings.
 pub fn pool_chips_ui(
     ui: &mut egui::Ui,
     status: &PoolStatus,
-    accepted_before: u64,
+    accepted: u64,
     rows: &SocketRows,
     queue: Option<AcceptQueue>,
 ) {
@@ -48,7 +50,7 @@ pub fn pool_chips_ui(
         ui,
         format!(
             "{} connected / Max {}",
-            status.connected.len(),
+            rows.count(RowState::Connected),
             status.limits.max
         ),
         RowState::Connected.color(),
@@ -56,7 +58,11 @@ pub fn pool_chips_ui(
     );
     chip(
         ui,
-        format!("{} idle / Min {}", status.idle.len(), status.limits.min),
+        format!(
+            "{} idle / Min {}",
+            rows.count(RowState::Idle),
+            status.limits.min
+        ),
         RowState::Idle.color(),
         "Idle sockets ready in the pool, and MinimumSocketsAvailable: AddSocket refills the pool up to it",
     );
@@ -71,10 +77,7 @@ pub fn pool_chips_ui(
     let (bytes_in, bytes_out) = rows.bytes_total();
     chip(
         ui,
-        format!(
-            "{} accepted",
-            status.accepted.saturating_sub(accepted_before)
-        ),
+        format!("{accepted} accepted"),
         theme::GREY,
         "Connections accepted since the window opened, or since a lesson started over",
     );

@@ -178,7 +178,7 @@ impl ServerWindow {
             status::pool_chips_ui(
                 ui,
                 &self.server.socket.pool_status(),
-                self.server.accepted_before,
+                self.server.accepted,
                 &self.server.rows,
                 self.server.kernel.queue(),
             );
