@@ -8,6 +8,12 @@ use serversocket::{Event, EventReceiver};
 /// How long one frame may spend taking events.
 pub const FRAME_BUDGET: Duration = Duration::from_millis(4);
 
+/// How long one pass may spend taking events while the window draws nothing (minimized or
+/// covered): there is no frame to leave time for, and eframe sleeps 10 ms after each such
+/// pass, so a frame's budget would leave the sockets waiting for the window most of the time
+/// (a minimized server's "fell behind" chip counted five times the waits of a shown one).
+pub const HIDDEN_BUDGET: Duration = Duration::from_millis(16);
+
 /// Hands every waiting event to `on_event` until the channel is empty or the budget is spent;
 /// in the latter case asks for another frame. Never blocks.
 pub fn drain_events(
@@ -16,11 +22,16 @@ pub fn drain_events(
     mut on_event: impl FnMut(Event),
 ) -> usize {
     let start = Instant::now();
+    let hidden = ctx.input(|input| {
+        let viewport = input.viewport();
+        viewport.minimized == Some(true) || viewport.occluded == Some(true)
+    });
+    let budget = if hidden { HIDDEN_BUDGET } else { FRAME_BUDGET };
     let mut taken = 0;
     while let Some(event) = receiver.try_recv() {
         on_event(event);
         taken += 1;
-        if start.elapsed() > FRAME_BUDGET {
+        if start.elapsed() > budget {
             ctx.request_repaint();
             break;
         }
