@@ -117,23 +117,34 @@ fn tile_ui(ui: &mut egui::Ui, row: &SocketRow) -> egui::Response {
         .rect_filled(rect, 4.0, color.gamma_multiply(0.35));
     ui.painter()
         .rect_stroke(rect, 4.0, (1.5, color), egui::StrokeKind::Inside);
-    ui.painter().text(
-        rect.center(),
-        egui::Align2::CENTER_CENTER,
-        // A closed socket's connection may live on in the kernel (TIME_WAIT when this side
-        // closed first): the tile follows it until the kernel forgets it.
-        match row.kernel {
-            Some(view) if row.state == RowState::Closed => {
-                format!("{} {}\n{}", row.id, row.state.word(), view.state)
-            }
-            _ => format!("{}\n{}", row.id, row.state.word()),
-        },
-        egui::FontId::proportional(11.0),
-        ui.visuals().strong_text_color(),
-    );
+    // A closed socket's connection may live on in the kernel (TIME_WAIT when this side
+    // closed first): the tile follows it until the kernel forgets it.
+    let text = match row.kernel {
+        Some(view) if row.state == RowState::Closed => {
+            format!("{} {}\n{}", row.id, row.state.word(), view.state)
+        }
+        _ => format!("{}\n{}", row.id, row.state.word()),
+    };
+    tile_text_ui(ui, rect, text);
     let name = format!("Socket {} tile: {}", row.id, row.state.word());
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Status, true, &name));
     response.on_hover_text(hover_text(row))
+}
+
+/// `text` in the middle of a tile, in a smaller font when it would not fit ("CLOSE_WAIT" and a
+/// large id are wider than the tile at 11 points).
+fn tile_text_ui(ui: &egui::Ui, rect: egui::Rect, text: String) {
+    const SIZE: f32 = 11.0;
+    let color = ui.visuals().strong_text_color();
+    let room = rect.width() - 6.0;
+    let painter = ui.painter();
+    let mut galley = painter.layout_no_wrap(text.clone(), egui::FontId::proportional(SIZE), color);
+    if galley.size().x > room {
+        let smaller = (SIZE * room / galley.size().x).max(7.0);
+        galley = painter.layout_no_wrap(text, egui::FontId::proportional(smaller), color);
+    }
+    let corner = rect.center() - galley.size() / 2.0;
+    painter.galley(corner, galley, color);
 }
 
 /// What hovering a socket's tile (or cell) says: its state explained, its peer, the kernel's
