@@ -274,3 +274,26 @@ fn the_timeline_legend_moves_whole_names_to_the_next_line() {
         assert!(rect.right() <= width, "{name}: {rect:?}");
     }
 }
+
+/// "Copy N shown" counts the lines of the frame it is drawn in, as "N lines" beside it does:
+/// in every frame while a client's events arrive (it lagged the frame's events behind).
+#[test]
+fn copy_counts_the_lines_of_the_frame_it_is_drawn_in() {
+    let mut harness = window(2, 10);
+    let address = listen(&mut harness);
+    harness.run_steps(2);
+    let before = harness.state().server.log.entries().len();
+    let _client = std::net::TcpStream::connect(address).unwrap();
+    let arrived = test_support::within_patience(|| {
+        harness.step();
+        let lines = harness.state().server.log.entries().len();
+        assert!(
+            harness
+                .query_by_label(&format!("Copy {lines} shown"))
+                .is_some(),
+            "Copy does not count the {lines} lines of this frame"
+        );
+        (lines > before).then_some(())
+    });
+    assert!(arrived.is_some(), "the client's lines never came");
+}

@@ -92,10 +92,14 @@ fn default_export_path(role: Role) -> String {
 impl LogView {
     /// Draws the toolbar and the lines. `hint` is shown while the log is empty.
     pub fn ui(&mut self, ui: &mut egui::Ui, log: &mut EventLog, hint: &str) {
+        // Before the toolbar too, so its "Copy N shown" counts this frame's lines, as the
+        // line count beside it does (it lagged a frame's events behind under load).
+        self.refresh(log);
         self.toolbar_ui(ui, log);
         if self.to_file.shown || log.file().is_some() {
             self.to_file.ui(ui, log);
         }
+        // Again, for what the toolbar changed (a filter, Clear log); only new lines are read.
         self.refresh(log);
         if !self.selected.is_empty() && ui.input(|input| input.key_pressed(egui::Key::Escape)) {
             self.clear_selection();
