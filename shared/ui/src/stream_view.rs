@@ -166,12 +166,14 @@ impl StreamView {
             {
                 lab.set_nagle(self.nagle);
             }
-            let label = ui.label("Read\u{a0}size:");
-            if ui
-                .add(egui::DragValue::new(&mut self.read_size).range(1..=MAX_READ_SIZE))
-                .labelled_by(label.id)
-                .on_hover_text("The most one read takes: small reads split a write into many")
-                .changed()
+            // The name and its field wrap together (at 800 px the field began the next row).
+            if crate::field::explained(
+                ui,
+                "Read\u{a0}size:",
+                "The most one read takes: small reads split a write into many",
+                egui::DragValue::new(&mut self.read_size).range(1..=MAX_READ_SIZE),
+            )
+            .changed()
             {
                 lab.set_read_size(self.read_size);
             }

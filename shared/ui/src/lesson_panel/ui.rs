@@ -128,21 +128,21 @@ impl LessonPanel {
                             .unwrap_or_else(|| default_hint(step.side, self.side));
                         ui.label(egui::RichText::new(format!("Hint: {hint}")).color(HIGHLIGHT));
                     }
-                    ui.horizontal_wrapped(|ui| {
-                        let tip = if step.side == self.side {
-                            "Go on without this step (the report says it was skipped)".to_owned()
-                        } else {
-                            ui.label(format!(
-                                "This window moves on when the {} window has done it.",
-                                step.side.name()
-                            ));
-                            format!(
-                                "Go on without this step, e.g. when the {} window is not running (the report says it was skipped)",
-                                step.side.name()
-                            )
-                        };
-                        skip = ui.button("Skip step").on_hover_text(tip).clicked();
-                    });
+                    let tip = if step.side == self.side {
+                        "Go on without this step (the report says it was skipped)".to_owned()
+                    } else {
+                        ui.label(format!(
+                            "This window moves on when the {} window has done it.",
+                            step.side.name()
+                        ));
+                        format!(
+                            "Go on without this step, e.g. when the {} window is not running (the report says it was skipped)",
+                            step.side.name()
+                        )
+                    };
+                    // On a line of its own, under the words, with room above the card's edge.
+                    skip = ui.button("Skip step").on_hover_text(tip).clicked();
+                    ui.add_space(2.0);
                     if let Some(question) = &step.question
                         && step.side == self.side
                         && run.is_asking()
