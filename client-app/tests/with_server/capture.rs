@@ -191,6 +191,28 @@ fn a_capture_file_that_takes_no_writes_is_said_once_and_the_capture_goes_on() {
     );
 }
 
+/// A capture file refused at the start (a folder here) costs the file, not the capture: one
+/// line says so, and the segment lines go on (the whole capture was switched off).
+#[test]
+fn a_refused_capture_file_leaves_the_capture_running() {
+    let folder = std::env::temp_dir();
+    let folder = folder.to_str().expect("a UTF-8 temporary folder");
+    let (mut server, port) = capturing_server(&["--capture-file", folder]);
+    let mut client = capturing(client_binary(), &["--port", &port, "--no-reply"]);
+    client.until_json("the greeting", |v| is_event(v, "data"));
+    server.until_json("a segment", |v| is_event(v, "segment"));
+    client.signal("TERM");
+    let (status, _, client_stderr) = client.wait();
+    assert!(status.success(), "{client_stderr}");
+    server.signal("TERM");
+    let (status, _, stderr) = server.wait();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stderr.contains("capturing without the file") && !stderr.contains("without the capture"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_client_refused_by_a_closed_port_sees_its_syn_then_the_rst() {
     let port = test_support::free_port().to_string();

@@ -67,7 +67,16 @@ impl HeadlessCapture {
         if !args.wanted() {
             return None;
         }
-        match Capture::start(port, program, args.capture_file.as_deref()) {
+        let started = match Capture::start(port, program, args.capture_file.as_deref()) {
+            // A file refused (a folder, a FIFO, another user's) costs the file, not the
+            // capture: its lines go on.
+            Err(error @ CaptureError::File { .. }) => {
+                eprintln!("{program}: {error}; capturing without the file");
+                Capture::start(port, program, None)
+            }
+            started => started,
+        };
+        match started {
             Ok(capture) => Some(Self {
                 capture,
                 conversations: Conversations::new(end, port),
