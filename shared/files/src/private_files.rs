@@ -281,7 +281,9 @@ pub fn replace_private_file<T>(
 pub fn open_private_append(path: &Path) -> io::Result<fs::File> {
     let mut options = private_options();
     options.append(true).create(true);
-    regular_only(options.open(path), path)
+    let file = regular_only(options.open(path), path)?;
+    keep_private(&file)?;
+    Ok(file)
 }
 
 /// Opens `path` to write it from its start (a capture written as it happens, too long to
@@ -308,8 +310,27 @@ pub fn open_private_from_start(path: &Path) -> io::Result<fs::File> {
             ));
         }
     }
+    keep_private(&file)?;
     file.set_len(0)?;
     Ok(file)
+}
+
+/// An existing file of this user's that others may read (made by another program, or by
+/// `chmod 644`) is made 0600 before anything private is written into it: the mode a new file
+/// is made with only applies to a new one. Another user's file is left as it is.
+///
+/// # Errors
+/// Its mode cannot be read or changed.
+fn keep_private(file: &fs::File) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let metadata = file.metadata()?;
+        if owned_by_me(&metadata) && metadata.permissions().mode() & 0o077 != 0 {
+            file.set_permissions(fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
 }
 
 /// How every private file opens: made readable by this user only (0600) when new, never
@@ -511,6 +532,29 @@ mod tests {
         drop(open_private_from_start(&new).expect("made"));
         let mode = fs::metadata(&new).expect("metadata").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+        fs::remove_dir_all(&folder).expect("clean up");
+    }
+
+    /// A file of ours that others could read (0644, 0666) is made private before a capture or
+    /// a log is written into it: the mode a file is made with applies only to a new one.
+    #[test]
+    fn an_existing_file_of_ours_others_could_read_is_made_private() {
+        let folder = scratch("loose");
+        fs::create_dir_all(&folder).expect("folder");
+        for (name, open) in [
+            (
+                "capture.pcapng",
+                open_private_from_start as fn(&Path) -> io::Result<fs::File>,
+            ),
+            ("server.log", open_private_append),
+        ] {
+            let path = folder.join(name);
+            fs::write(&path, b"x").expect("written");
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).expect("chmod");
+            drop(open(&path).expect("our own file"));
+            let mode = fs::metadata(&path).expect("metadata").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{name}");
+        }
         fs::remove_dir_all(&folder).expect("clean up");
     }
 
