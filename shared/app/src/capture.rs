@@ -56,6 +56,8 @@ pub struct HeadlessCapture {
     program: String,
     /// The file's failure was said (once, as it happened).
     told_file_error: bool,
+    /// The first gap in the captured segments was said (the count comes at the stop).
+    told_gap: bool,
 }
 
 impl HeadlessCapture {
@@ -83,6 +85,7 @@ impl HeadlessCapture {
                 ready: Vec::new(),
                 program: program.to_owned(),
                 told_file_error: false,
+                told_gap: false,
             }),
             Err(error) => {
                 eprintln!("{program}: {error}; running without the capture");
@@ -104,6 +107,15 @@ impl HeadlessCapture {
             }
         }
         self.conversations.release_overdue(now, &mut self.ready);
+        if !self.told_gap && self.conversations.tally().gaps > 0 {
+            self.told_gap = true;
+            eprintln!(
+                "{}: the capture is missing segments (a gap in a connection's sequence numbers): \
+                 the kernel's capture buffer overflows under this traffic; how often is said at \
+                 the stop",
+                self.program
+            );
+        }
         // Said when it happens, not only at the stop (a full disk, a file that takes no
         // writes): the capture's lines go on.
         if !self.told_file_error
@@ -155,6 +167,13 @@ impl HeadlessCapture {
         }
         self.conversations.release_all(&mut self.ready);
         self.print(printer);
+        let gaps = self.conversations.tally().gaps;
+        if gaps > 0 {
+            eprintln!(
+                "{program}: the capture missed segments {gaps} times (a gap in their sender's \
+                 sequence numbers each time); neither the lines nor the file have them"
+            );
+        }
         let dropped = self.capture.dropped();
         if dropped > 0 {
             eprintln!(

@@ -86,6 +86,10 @@ pub struct Tally {
     pub resets: u64,
     /// SYNs a client sent again because the first went unanswered (a full queue drops them).
     pub syn_retransmits: u64,
+    /// Segments that came after a gap in their sender's sequence numbers: what was sent
+    /// before them is missing from the capture (the kernel's capture buffer overflowed under
+    /// heavy traffic, or the network lost it before it reached this machine).
+    pub gaps: u64,
 }
 
 /// One connection's numbering and socket.
@@ -103,6 +107,9 @@ struct Conversation {
     held_since: Option<Instant>,
     /// A FIN came from the client, and from the server.
     fins: (bool, bool),
+    /// The client's and the server's next sequence number (relative) after the furthest of
+    /// their segments seen: a segment beyond it means some were not captured.
+    next: (Option<u32>, Option<u32>),
     /// It ended: a RST, or both FINs and the last ACK.
     finished: bool,
 }
@@ -189,6 +196,22 @@ impl Conversations {
         } else {
             0
         };
+        let next = if from_client {
+            &mut conversation.next.0
+        } else {
+            &mut conversation.next.1
+        };
+        // Sequence numbers wrap: "beyond" is a positive distance of less than half the space.
+        let distance = |from: u32| seq.wrapping_sub(from).cast_signed();
+        if next.is_some_and(|expected| distance(expected) > 0) && !segment.flags.rst {
+            self.tally.gaps += 1;
+        }
+        let end = seq
+            .wrapping_add(segment.len)
+            .wrapping_add(u32::from(segment.flags.syn) + u32::from(segment.flags.fin));
+        if next.is_none_or(|expected| end.wrapping_sub(expected).cast_signed() > 0) {
+            *next = Some(end);
+        }
         if segment.flags.rst {
             self.tally.resets += 1;
             conversation.finished = true;

@@ -124,6 +124,14 @@ fn header_ui(ui: &mut egui::Ui, packets: &Packets) {
         .on_hover_text(
             "RST: a connection refused or torn down. A SYN sent again: the first got no answer (a full accept queue drops it), so the client's kernel sends it again after 1 s, 3 s, 7 s…",
         );
+        if tally.gaps > 0 {
+            theme::chip(
+                ui,
+                format!("capture missed segments: {} gaps", tally.gaps),
+                theme::VERMILLION,
+                "Some segments are missing from the capture: a connection's sequence numbers jump ahead. Under heavy traffic (a large upload) the kernel's buffer for the capture overflows and it drops what does not fit; the diagram and an exported file lack them",
+            );
+        }
     });
 }
 

@@ -172,3 +172,29 @@ fn a_connection_settles_after_both_fins_and_the_last_ack() {
     assert!(server.conversations.settled());
     assert_eq!(server.out.len(), 3);
 }
+
+#[test]
+fn a_segment_after_a_gap_in_its_senders_numbers_is_counted_as_a_gap() {
+    let mut server = Talk::at(End::Server);
+    server.client_sends(5000, etherparse::PacketBuilderStep::syn, &[]);
+    server.server_sends(9000, |t| t.syn().ack(5001), &[]);
+    server.client_sends(5001, |t| t.ack(9001), &[]);
+    server.client_sends(5001, |t| t.ack(9001).psh(), b"abcd");
+    // Sent again, and a bare ACK: nothing missing.
+    server.client_sends(5001, |t| t.ack(9001).psh(), b"abcd");
+    server.server_sends(9001, |t| t.ack(5005), &[]);
+    assert_eq!(server.conversations.tally().gaps, 0);
+    // Bytes 5005..5010 were never seen: the next segment comes after a gap.
+    server.client_sends(5010, |t| t.ack(9001).psh(), b"xy");
+    assert_eq!(server.conversations.tally().gaps, 1);
+    // The missing bytes arrive late (a reordering): no second gap, and the next follows on.
+    server.client_sends(5005, |t| t.ack(9001).psh(), b"12345");
+    server.client_sends(5012, |t| t.ack(9001).fin(), &[]);
+    assert_eq!(server.conversations.tally().gaps, 1);
+    // Sequence numbers wrap around without a gap.
+    let mut wrapping = Talk::at(End::Server);
+    wrapping.client_sends(u32::MAX - 1, etherparse::PacketBuilderStep::syn, &[]);
+    wrapping.client_sends(u32::MAX, |t| t.ack(1).psh(), b"abc");
+    wrapping.client_sends(2, |t| t.ack(1).psh(), b"d");
+    assert_eq!(wrapping.conversations.tally().gaps, 0);
+}
