@@ -26,8 +26,14 @@ pub const HOLD: Duration = Duration::from_millis(500);
 /// segment of it starts it again, its numbers then relative to that segment).
 pub const MAX_CONVERSATIONS: usize = 16_384;
 
-/// How many segments of one connection wait for its socket at most; past it they go on.
-const MAX_HELD: usize = 64;
+/// How many segments of one connection wait for its socket at most; past it they go on
+/// without it. Many: a program may take a connection's Connected tens of milliseconds after
+/// its SYN, and an upload sends thousands of segments in that time on loopback.
+pub const MAX_HELD: usize = 4096;
+
+/// How many segments wait for their sockets at most, all connections together (a few MiB):
+/// past it, a connection's segments go on without waiting.
+pub const MAX_HELD_ALL: usize = 65_536;
 
 /// Which end of the connections this program is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +135,8 @@ pub struct Conversations {
     holds: VecDeque<(Instant, (SocketAddr, SocketAddr))>,
     /// RSTs and retransmitted SYNs.
     tally: Tally,
+    /// How many segments wait in all connections' `held`.
+    held_all: usize,
 }
 
 impl Conversations {
@@ -142,6 +150,7 @@ impl Conversations {
             order: VecDeque::new(),
             holds: VecDeque::new(),
             tally: Tally::default(),
+            held_all: 0,
         }
     }
 
@@ -170,6 +179,7 @@ impl Conversations {
                     Some(base) if opening && base == segment.seq => retransmitted_syn = true,
                     Some(_) if opening => {
                         // The same four ends again: a new connection.
+                        self.held_all -= conversation.held.len();
                         out.append(&mut conversation.held);
                         *conversation = Conversation::default();
                     }
@@ -242,7 +252,11 @@ impl Conversations {
             client,
             retransmitted_syn,
         };
-        if conversation.socket.is_some() || conversation.held.len() >= MAX_HELD {
+        if conversation.socket.is_some()
+            || conversation.held.len() >= MAX_HELD
+            || self.held_all >= MAX_HELD_ALL
+        {
+            self.held_all -= conversation.held.len();
             out.append(&mut conversation.held);
             out.push(seen);
         } else {
@@ -250,15 +264,22 @@ impl Conversations {
                 conversation.held_since = Some(now);
                 self.holds.push_back((now, key));
             }
+            self.held_all += 1;
             conversation.held.push(seen);
         }
         self.forget_oldest(out);
     }
 
-    /// Follows a socket's events: a Connected ties its connection to the socket
+    /// Follows a socket's events: a Connected, or a secure socket's Handshaking (its TCP
+    /// connection is up, its TLS handshake under way), ties its connection to the socket
     /// ([`Self::tie`]); other events change nothing.
     pub fn follow(&mut self, event: &serversocket::Event, out: &mut Vec<Seen>) {
         if let serversocket::Event::Connected {
+            socket,
+            local,
+            remote,
+        }
+        | serversocket::Event::Handshaking {
             socket,
             local,
             remote,
@@ -290,6 +311,7 @@ impl Conversations {
         };
         conversation.socket = Some(socket);
         conversation.held_since = None;
+        self.held_all -= conversation.held.len();
         for mut seen in conversation.held.drain(..) {
             seen.socket = Some(socket);
             out.push(seen);
@@ -308,6 +330,7 @@ impl Conversations {
                 && conversation.held_since == Some(since)
             {
                 conversation.held_since = None;
+                self.held_all -= conversation.held.len();
                 out.append(&mut conversation.held);
             }
         }
@@ -316,6 +339,7 @@ impl Conversations {
     /// Sends on every waiting segment (the program is stopping).
     pub fn release_all(&mut self, out: &mut Vec<Seen>) {
         self.holds.clear();
+        self.held_all = 0;
         for conversation in self.map.values_mut() {
             conversation.held_since = None;
             out.append(&mut conversation.held);
@@ -338,6 +362,7 @@ impl Conversations {
                 return;
             };
             if let Some(mut conversation) = self.map.remove(&key) {
+                self.held_all -= conversation.held.len();
                 out.append(&mut conversation.held);
             }
         }

@@ -198,3 +198,46 @@ fn a_segment_after_a_gap_in_its_senders_numbers_is_counted_as_a_gap() {
     wrapping.client_sends(2, |t| t.ack(1).psh(), b"d");
     assert_eq!(wrapping.conversations.tally().gaps, 0);
 }
+
+#[test]
+fn an_upload_before_its_connected_is_held_whole_and_tied_to_its_socket() {
+    let mut client = Talk::at(End::Client);
+    client.client_sends(100, etherparse::PacketBuilderStep::syn, &[]);
+    client.server_sends(900, |t| t.syn().ack(101), &[]);
+    // A thousand segments before the program takes its Connected (it once let 64 wait).
+    for piece in 0..1000_u32 {
+        client.client_sends(101 + piece * 4, |t| t.ack(901).psh(), b"data");
+    }
+    assert!(client.out.is_empty(), "all held for the socket");
+    let (local, remote) = addresses();
+    client.tie(local, remote, SocketId(7));
+    assert_eq!(client.out.len(), 1002);
+    assert!(
+        client
+            .out
+            .iter()
+            .all(|seen| seen.socket == Some(SocketId(7)))
+    );
+    assert_eq!(client.conversations.tally().gaps, 0);
+}
+
+#[test]
+fn a_secure_sockets_handshaking_ties_its_connection() {
+    let mut server = Talk::at(End::Server);
+    server.client_sends(5000, etherparse::PacketBuilderStep::syn, &[]);
+    let (client, local) = addresses();
+    let handshaking = serversocket::Event::Handshaking {
+        socket: SocketId(4),
+        local,
+        remote: client,
+    };
+    server.conversations.follow(&handshaking, &mut server.out);
+    server.client_sends(5001, |t| t.ack(1).psh(), b"\x16\x03\x01");
+    assert_eq!(server.out.len(), 2);
+    assert!(
+        server
+            .out
+            .iter()
+            .all(|seen| seen.socket == Some(SocketId(4)))
+    );
+}
