@@ -16,6 +16,10 @@ pub mod reply_args;
 pub mod tls_args;
 pub mod window;
 
+/// The longest `--relisten-delay-ms`: one hour (a typo of a few digits more would leave the
+/// naive server closed for ever, without a word).
+pub const MAX_RELISTEN_DELAY_MS: u64 = 3_600_000;
+
 /// A ServerSocket: one listener and a pool of sockets that take its connections.
 #[derive(Debug, Clone, Parser)]
 #[command(version = serversocket_app::version::VERSION, about, long_about = None)]
@@ -61,8 +65,10 @@ pub struct Args {
     /// refused: the problem a ServerSocket solves). --min and --max apply to pool.
     #[arg(long, value_enum, default_value_t = Mode::Pool)]
     pub mode: Mode,
-    /// With --mode naive: how long the single socket stays closed after each connection.
-    #[arg(long, value_name = "MS", default_value_t = DEFAULT_RELISTEN_DELAY_MS)]
+    /// With --mode naive: how long the single socket stays closed after each connection (at
+    /// most one hour).
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_RELISTEN_DELAY_MS,
+          value_parser = clap::value_parser!(u64).range(0..=MAX_RELISTEN_DELAY_MS))]
     pub relisten_delay_ms: u64,
     /// How each socket answers (--reply, --greeting, --fixed, --rule).
     #[command(flatten)]

@@ -223,6 +223,30 @@ fn counts_past_their_bounds_exit_2_naming_the_flag_and_the_limit() {
     }
 }
 
+/// A naive server's relisten delay past an hour (a few digits too many) is refused: it would
+/// leave the listener closed for ever after its first connection, without a word.
+#[test]
+fn a_relisten_delay_past_an_hour_exits_2_naming_the_limit() {
+    let mut server = App::start(
+        server_binary(),
+        &[
+            "--headless",
+            "--port",
+            "0",
+            "--mode",
+            "naive",
+            "--relisten-delay-ms",
+            "18446744073709551615",
+        ],
+    );
+    let (status, lines, stderr) = server.wait();
+    assert_eq!(status.code(), Some(2), "{lines:#?}");
+    assert!(
+        stderr.contains("--relisten-delay-ms") && stderr.contains("0..=3600000"),
+        "{stderr}"
+    );
+}
+
 /// Max may not pass the open-files limit: so many connections could never be open at once.
 #[cfg(target_os = "linux")]
 #[test]
