@@ -38,7 +38,7 @@ enum LogError {
         source: std::io::Error,
     },
     #[error(
-        "{file}, line {line}: longer than {limit} bytes, so not a line of our event logs (/dev/zero, a binary file?)",
+        "{file}, line {line}: longer than {limit} bytes, so not a line of our event logs (a binary file, or a device such as /dev/zero, is not a log)",
         limit = MAX_LINE_BYTES
     )]
     LineTooLong { file: String, line: usize },
@@ -103,11 +103,12 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             "note: this lesson has client steps; give the client's log with --client-events FILE"
         ));
     }
+    let steps = lesson.steps.len();
     report.say(format_args!(
-        "Lesson \"{}\" ({}): {} steps",
+        "Lesson \"{}\" ({}): {steps} step{}",
         lesson.title,
         lesson.file,
-        lesson.steps.len()
+        if steps == 1 { "" } else { "s" }
     ));
     let mut run = LessonRun::new(lesson);
     let progress = run.check();

@@ -157,6 +157,17 @@ pub struct RuleError {
     pub problem: RuleProblem,
 }
 
+/// What the regex crate says of an expression, in one line: its message draws the expression
+/// with a caret under the fault over several lines, then says what it is (`error: unclosed
+/// group`); the rule's own line already quotes the expression.
+fn in_one_line(error: &regex::Error) -> String {
+    let text = error.to_string();
+    let last = text.lines().map(str::trim).rfind(|line| !line.is_empty());
+    last.map_or(text.clone(), |line| {
+        line.strip_prefix("error: ").unwrap_or(line).to_owned()
+    })
+}
+
 /// What is wrong with a rule.
 #[derive(Debug, Clone, Error)]
 #[non_exhaustive]
@@ -165,7 +176,7 @@ pub enum RuleProblem {
     #[error("write it as REGEX => TEMPLATE")]
     NoArrow,
     /// The regular expression does not compile.
-    #[error("bad regular expression: {0}")]
+    #[error("bad regular expression: {}", in_one_line(.0))]
     Regex(#[from] regex::Error),
     /// The template's escapes are wrong.
     #[error("bad template: {0}")]
@@ -473,6 +484,10 @@ mod tests {
         assert_eq!(error.number, 2);
         assert!(matches!(error.problem, RuleProblem::Regex(_)), "{error}");
         assert!(error.to_string().starts_with("rule 2 ("), "{error}");
+        assert!(
+            !error.to_string().contains('\n') && error.to_string().ends_with("unclosed group"),
+            "one line, saying what is wrong: {error}"
+        );
         let error = Rules::parse(&["^GET (\\S+) => $2"]).expect_err("no group 2");
         assert!(matches!(error.problem, RuleProblem::NoSuchGroup(ref g) if g == "2"));
         let error = Rules::parse(&["x => ${nope}"]).expect_err("no such name");

@@ -20,7 +20,11 @@ fn read_port(text: &str, range: &str) -> Result<u16, SocketError> {
         reason: format!("{reason} ({range})"),
     };
     if trimmed.is_empty() {
-        return Err(invalid("it is empty"));
+        return Err(invalid(if text.is_empty() {
+            "it is empty"
+        } else {
+            "it is only spaces"
+        }));
     }
     if trimmed.starts_with('-') {
         return Err(invalid("ports cannot be negative"));
