@@ -556,6 +556,38 @@ fn man_and_completions_to_a_reader_that_left_exit_0() {
     }
 }
 
+/// `--help` or `--version` that cannot be written (a full disk, /dev/full) is said and exits
+/// 1, as `man` does (clap exited 0 in silence); to a reader that left it is no failure.
+#[cfg(target_os = "linux")]
+#[test]
+fn help_and_version_that_cannot_be_written_exit_1_saying_so() {
+    for (flag, what) in [("--help", "help"), ("--version", "version")] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let printed = Command::new(server_binary())
+            .arg(flag)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&printed.stderr);
+        assert_eq!(printed.status.code(), Some(1), "{flag}: {err}");
+        assert!(
+            err.starts_with(&format!("server-app: the {what} could not be written")),
+            "{flag}: {err}"
+        );
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let printed = Command::new(server_binary())
+            .arg(flag)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        assert_eq!(printed.status.code(), Some(0), "{flag} to a reader that left");
+    }
+}
+
 #[test]
 fn help_names_every_flag_with_its_default_and_version_the_version() {
     let help = test_support::app::printed_by_success(Command::new(server_binary()).arg("--help"));

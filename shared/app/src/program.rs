@@ -16,11 +16,32 @@ use crate::manual::{self, Print};
 #[must_use]
 pub fn start<A: clap::Parser>() -> (A, LevelSwitch) {
     let _ = serversocket_files::open_files::raise_to_hard();
-    let matches = manual::command::<A>()
+    let command = manual::command::<A>();
+    let program = command.get_name().to_owned();
+    let matches = command
         .try_get_matches()
-        .unwrap_or_else(|error| default_named(error).exit());
+        .unwrap_or_else(|error| leave(&program, default_named(error)));
     let args = A::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     (args, diagnostics::install())
+}
+
+/// Ends the program as clap would for `error`, except that `--help` or `--version` that
+/// could not be written (`> /dev/full`) is said on stderr and exits 1, as `man` does: clap's
+/// own exit ignores the failed write and exits 0. A reader that left (`| head`) is no failure.
+fn leave(program: &str, error: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let what = match error.kind() {
+        ErrorKind::DisplayHelp => "help",
+        ErrorKind::DisplayVersion => "version",
+        _ => error.exit(),
+    };
+    match error.print().and_then(|()| std::io::stdout().flush()) {
+        Err(failure) if failure.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("{program}: the {what} could not be written ({failure})");
+            std::process::exit(1)
+        }
+        _ => std::process::exit(0),
+    }
 }
 
 /// A refused value the user never typed is a default this machine cannot take (`--max`'s 10
