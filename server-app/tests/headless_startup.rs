@@ -584,7 +584,11 @@ fn help_and_version_that_cannot_be_written_exit_1_saying_so() {
             .stdout(writer)
             .output()
             .unwrap();
-        assert_eq!(printed.status.code(), Some(0), "{flag} to a reader that left");
+        assert_eq!(
+            printed.status.code(),
+            Some(0),
+            "{flag} to a reader that left"
+        );
     }
 }
 
