@@ -20,7 +20,7 @@ pub fn start<A: clap::Parser>() -> (A, LevelSwitch) {
     let program = command.get_name().to_owned();
     let matches = command
         .try_get_matches()
-        .unwrap_or_else(|error| leave(&program, default_named(error)));
+        .unwrap_or_else(|error| leave(&program, &default_named(error)));
     let args = A::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     (args, diagnostics::install())
 }
@@ -28,7 +28,7 @@ pub fn start<A: clap::Parser>() -> (A, LevelSwitch) {
 /// Ends the program as clap would for `error`, except that `--help` or `--version` that
 /// could not be written (`> /dev/full`) is said on stderr and exits 1, as `man` does: clap's
 /// own exit ignores the failed write and exits 0. A reader that left (`| head`) is no failure.
-fn leave(program: &str, error: clap::Error) -> ! {
+fn leave(program: &str, error: &clap::Error) -> ! {
     use clap::error::ErrorKind;
     let what = match error.kind() {
         ErrorKind::DisplayHelp => "help",
