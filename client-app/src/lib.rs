@@ -27,11 +27,11 @@ pub struct Args {
     pub port: u16,
     /// With --headless: how many sockets to open (ids 0 to N-1; 1 to 10000, and no more than
     /// the open-files limit, `ulimit -n`).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = serversocket_app::typed::parse_connect)]
+    #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true, value_parser = serversocket_app::typed::parse_connect)]
     pub connect: u64,
     /// With --headless: how many connects may be under way at once (1 to 1000); the others
     /// start as these connect or fail.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_IN_FLIGHT, value_parser = serversocket_app::typed::parse_in_flight)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_IN_FLIGHT, allow_negative_numbers = true, value_parser = serversocket_app::typed::parse_in_flight)]
     pub in_flight: usize,
     /// With --headless: print one JSON object per line instead of the seed's words.
     #[arg(long, requires = "headless")]

@@ -38,11 +38,11 @@ pub struct Args {
     #[arg(long, default_value_t = DEFAULT_PORT, allow_hyphen_values = true, value_parser = serversocket_app::parse_port)]
     pub port: u16,
     /// MinimumSocketsAvailable: idle sockets the pool keeps ready (0 to 1000).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MINIMUM_SOCKETS_AVAILABLE, value_parser = serversocket_app::typed::parse_minimum_sockets_available)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MINIMUM_SOCKETS_AVAILABLE, allow_negative_numbers = true, value_parser = serversocket_app::typed::parse_minimum_sockets_available)]
     pub min: usize,
     /// MaximumSocketsConnected: most connections at once; more clients wait (1 to 50000, and
     /// no more than the open-files limit, `ulimit -n`, which starts raised to its hard limit).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAXIMUM_SOCKETS_CONNECTED, value_parser = serversocket_app::typed::parse_maximum_sockets_connected)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAXIMUM_SOCKETS_CONNECTED, allow_negative_numbers = true, value_parser = serversocket_app::typed::parse_maximum_sockets_connected)]
     pub max: usize,
     /// Close a connection once nothing was sent or received on it for SECS seconds (pool mode),
     /// so silent clients cannot hold every slot; 0 = never, as in Xojo.

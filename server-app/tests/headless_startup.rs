@@ -221,6 +221,17 @@ fn counts_past_their_bounds_exit_2_naming_the_flag_and_the_limit() {
         assert!(stderr.contains(flag), "{stderr}");
         assert!(stderr.contains(&words), "{stderr}");
     }
+    // A negative count is read as a value, not taken for a flag ("unexpected argument '-1'").
+    let mut server = App::start(
+        server_binary(),
+        &["--headless", "--port", "0", "--min", "-1"],
+    );
+    let (status, _, stderr) = server.wait();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("MinimumSocketsAvailable: \"-1\" is not a whole number"),
+        "{stderr}"
+    );
 }
 
 /// A naive server's relisten delay past an hour (a few digits too many) is refused: it would
