@@ -197,6 +197,11 @@ impl SocketRows {
             }
             _ => {}
         }
+        if matches!(event, Event::Closed { .. }) {
+            // The last sample was of the open connection ("closed ESTABLISHED" stayed up to a
+            // second under load): what the kernel says after the close comes with its next.
+            row.kernel = None;
+        }
         if let Some(line) = human_line(role, event) {
             row.last_event = line;
         }
@@ -324,6 +329,7 @@ impl SocketRows {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serversocket_kernel::TcpState;
     use std::net::{Ipv4Addr, SocketAddrV4};
 
     fn connected(rows: &mut SocketRows, id: u64) {
@@ -403,6 +409,38 @@ mod tests {
 
     fn counted(rows: &SocketRows) -> Vec<usize> {
         STATES.iter().map(|&state| rows.count(state)).collect()
+    }
+
+    #[test]
+    fn a_closed_row_forgets_the_kernel_state_of_its_open_connection() {
+        let mut rows = SocketRows::default();
+        connected(&mut rows, 0);
+        let view = |state| serversocket_kernel::TcpView {
+            state,
+            recv_queue: 0,
+            send_queue: 0,
+            rtt: None,
+            peer_accepted: None,
+        };
+        let state = |state| Event::KernelState {
+            socket: SocketId(0),
+            view: Some(view(state)),
+        };
+        rows.apply(Role::Client, &state(TcpState::Established));
+        rows.apply(
+            Role::Client,
+            &Event::Closed {
+                socket: SocketId(0),
+            },
+        );
+        assert_eq!(rows.get(SocketId(0)).and_then(|row| row.kernel), None);
+        rows.apply(Role::Client, &state(TcpState::TimeWait));
+        assert_eq!(
+            rows.get(SocketId(0))
+                .and_then(|row| row.kernel)
+                .map(|v| v.state),
+            Some(TcpState::TimeWait)
+        );
     }
 
     #[test]
