@@ -115,14 +115,14 @@ fn header_ui(ui: &mut egui::Ui, packets: &Packets) {
             "Not capturing"
         });
         ui.weak(format!(
-            "{} segments kept · {} RST · {} SYN sent again · {} dropped",
+            "{} segments kept · {} RST · {} SYN sent again · {} the window had no room for",
             packets.kept(),
             tally.resets,
             tally.syn_retransmits,
             packets.dropped()
         ))
         .on_hover_text(
-            "RST: a connection refused or torn down. A SYN sent again: the first got no answer (a full accept queue drops it), so the client's kernel sends it again after 1 s, 3 s, 7 s…",
+            "RST: a connection refused or torn down. A SYN sent again: the first got no answer (a full accept queue drops it), so the client's kernel sends it again after 1 s, 3 s, 7 s… Segments the window had no room for were captured and then dropped here; what the kernel drops before the capture is counted by its gaps",
         );
         if tally.gaps > 0 {
             theme::chip(
