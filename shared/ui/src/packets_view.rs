@@ -115,7 +115,7 @@ fn header_ui(ui: &mut egui::Ui, packets: &Packets) {
             "Not capturing"
         });
         ui.weak(format!(
-            "{} segments kept · {} RST · {} SYN sent again · {} the window had no room for",
+            "{} segments kept · {} RST · {} SYN sent again · {} dropped by the window (no room)",
             packets.kept(),
             tally.resets,
             tally.syn_retransmits,
