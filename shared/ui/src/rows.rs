@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use serversocket::tls::TlsInfo;
 use serversocket::{Event, SocketError, SocketId};
-use serversocket_kernel::TcpView;
+use serversocket_kernel::{TcpState, TcpView};
 use serversocket_report::{Role, human_line};
 
 use crate::RowState;
@@ -126,7 +126,23 @@ impl SocketRows {
         // makes one: it still reports a socket after the socket closed (TIME_WAIT, then gone
         // a minute later), when the learner may have removed its row.
         if let Event::KernelState { view, .. } = event {
-            if let Some(row) = self.rows.get_mut(&id) {
+            // A closed socket's end is gone or on its way out (FIN_WAIT, LAST_ACK, TIME_WAIT):
+            // a state only an open socket has is a sample taken before the close, or a later
+            // connection's on the same ends, and would show a closed row "ESTABLISHED".
+            let open_state = view.is_some_and(|view| {
+                matches!(
+                    view.state,
+                    TcpState::Established
+                        | TcpState::CloseWait
+                        | TcpState::SynSent
+                        | TcpState::SynRecv
+                )
+            });
+            if let Some(row) = self
+                .rows
+                .get_mut(&id)
+                .filter(|row| !(row.is_finished() && open_state))
+            {
                 let waited = row.waits_in_accept_queue();
                 row.kernel = *view;
                 self.in_accept_queue = self.in_accept_queue
@@ -329,7 +345,6 @@ impl SocketRows {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serversocket_kernel::TcpState;
     use std::net::{Ipv4Addr, SocketAddrV4};
 
     fn connected(rows: &mut SocketRows, id: u64) {
@@ -433,6 +448,10 @@ mod tests {
                 socket: SocketId(0),
             },
         );
+        assert_eq!(rows.get(SocketId(0)).and_then(|row| row.kernel), None);
+        // A sample taken before the close (or of a later connection on the same ends),
+        // arriving after it, is not shown.
+        rows.apply(Role::Client, &state(TcpState::Established));
         assert_eq!(rows.get(SocketId(0)).and_then(|row| row.kernel), None);
         rows.apply(Role::Client, &state(TcpState::TimeWait));
         assert_eq!(
