@@ -26,11 +26,11 @@ pub struct ScriptArgs {
     #[arg(long)]
     pub no_reply: bool,
     /// With --headless: send the hello N times in all (at most 1000000).
-    #[arg(long, value_name = "N", default_value_t = 1,
+    #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true,
           value_parser = clap::value_parser!(u64).range(1..=MAX_REPEAT))]
     pub repeat: u64,
     /// With --repeat: the pause between two hellos (at most one hour).
-    #[arg(long, value_name = "MS", default_value_t = 1000,
+    #[arg(long, value_name = "MS", default_value_t = 1000, allow_negative_numbers = true,
           value_parser = clap::value_parser!(u64).range(0..=MAX_INTERVAL_MS))]
     pub interval_ms: u64,
     /// With --headless: send this file's bytes once connected, after the hello; progress is

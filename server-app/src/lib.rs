@@ -46,11 +46,11 @@ pub struct Args {
     pub max: usize,
     /// Close a connection once nothing was sent or received on it for SECS seconds (pool mode),
     /// so silent clients cannot hold every slot; 0 = never, as in Xojo.
-    #[arg(long, value_name = "SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_IDLE_TIMEOUT_SECONDS))]
+    #[arg(long, value_name = "SECS", default_value_t = 0, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(0..=MAX_IDLE_TIMEOUT_SECONDS))]
     pub idle_timeout: u64,
     /// Backlog: how many connections the kernel may complete and hold while the pool takes
     /// none (the accept queue); the system may cap it (net.core.somaxconn on Linux).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_BACKLOG)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_BACKLOG, allow_negative_numbers = true)]
     pub backlog: u32,
     /// Pause accepting from the start (pool mode): the listener is open and the kernel
     /// completes handshakes into the accept queue (see the `accept_queue` lines), but no
@@ -67,7 +67,7 @@ pub struct Args {
     pub mode: Mode,
     /// With --mode naive: how long the single socket stays closed after each connection (at
     /// most one hour).
-    #[arg(long, value_name = "MS", default_value_t = DEFAULT_RELISTEN_DELAY_MS,
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_RELISTEN_DELAY_MS, allow_negative_numbers = true,
           value_parser = clap::value_parser!(u64).range(0..=MAX_RELISTEN_DELAY_MS))]
     pub relisten_delay_ms: u64,
     /// How each socket answers (--reply, --greeting, --fixed, --rule).
