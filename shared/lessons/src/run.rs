@@ -493,6 +493,37 @@ done_when = "count(connected) >= 2"
         assert_says(&report, "\"side\":\"client\"");
     }
 
+    /// A learner who clicked Connect before the step that asks for it (lesson 1, while the
+    /// Handle question was open) is not stuck at that step: it is done at once, as it is in
+    /// lessons 2 and 6 ("event connected" alone waited for a second connection for ever).
+    #[test]
+    fn a_connect_step_is_done_when_the_learner_connected_early() {
+        let shipped = crate::catalog(None).lessons;
+        for name in ["listening", "the-pool", "closing"] {
+            let lesson = shipped
+                .iter()
+                .find(|lesson| lesson.name == name)
+                .cloned()
+                .expect("a shipped lesson");
+            let connect = lesson
+                .steps
+                .iter()
+                .position(|step| step.side == Side::Client)
+                .expect("a client step");
+            let mut client = LessonRun::in_window(lesson, Side::Client);
+            // Connected while an earlier (server) step was still open.
+            client.observe(Side::Client, &connected(0, "t0"));
+            client.catch_up(connect, None);
+            assert_eq!(client.step_index(), connect, "{name}");
+            let progress = client.check();
+            assert!(
+                client.step_index() > connect || client.is_asking(),
+                "{name}: stuck at step {} ({progress:?})",
+                connect + 1
+            );
+        }
+    }
+
     /// A client step whose condition holds on empty values (`connected == 0`) is not ticked
     /// by the server window, which never receives the client's values.
     #[test]
