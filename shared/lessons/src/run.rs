@@ -74,6 +74,18 @@ pub struct LessonRun {
     other_answers: Vec<Answer>,
     /// When each step was done (the record's `ts`, or empty when done by the other window).
     done_at: Vec<String>,
+    /// The steps skipped (from 0), and in which window: this one's and, through the sync, the
+    /// other's, so both reports mark the same steps.
+    skipped: Vec<Skipped>,
+}
+
+/// A step the learner skipped (Skip step), and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Skipped {
+    /// The step (from 0).
+    pub step: usize,
+    /// The window whose Skip step it was.
+    pub window: Side,
 }
 
 impl LessonRun {
@@ -95,6 +107,7 @@ impl LessonRun {
             answers: Vec::new(),
             other_answers: Vec::new(),
             done_at: Vec::new(),
+            skipped: Vec::new(),
         }
     }
 
@@ -170,8 +183,28 @@ impl LessonRun {
             "Step {step} skipped in the {} window.",
             window.name()
         ));
+        self.skipped.push(Skipped {
+            step: self.step,
+            window,
+        });
         // Skipped, not done: no time of doing it.
         self.advance(String::new())
+    }
+
+    /// The steps skipped, in either window, for the other window's report.
+    #[must_use]
+    pub fn skipped(&self) -> &[Skipped] {
+        &self.skipped
+    }
+
+    /// Takes the steps the other window skipped (through the sync), so this window's report
+    /// marks them too; the ones already known stay.
+    pub fn set_other_skipped(&mut self, skipped: &[Skipped]) {
+        for skip in skipped {
+            if !self.skipped.contains(skip) {
+                self.skipped.push(*skip);
+            }
+        }
     }
 
     /// The live values of one side.
@@ -334,14 +367,28 @@ impl LessonRun {
         if !self.notes.is_empty() {
             out.push('\n');
         }
+        let passed = self.step.min(lesson.steps.len());
+        let skipped = |index: usize| self.skipped.iter().find(|skip| skip.step == index);
+        let skips = (0..passed)
+            .filter(|&index| skipped(index).is_some())
+            .count();
         let _ = writeln!(
             out,
-            "Progress: {} of {} steps done.\n\n## Steps\n",
-            self.step.min(lesson.steps.len()),
-            lesson.steps.len()
+            "Progress: {} of {} steps done{}.\n\n## Steps\n",
+            passed - skips,
+            lesson.steps.len(),
+            match skips {
+                0 => String::new(),
+                skips => format!(", {skips} skipped"),
+            }
         );
         for (index, step) in lesson.steps.iter().enumerate() {
-            let mark = if index < self.step { "x" } else { " " };
+            let skip = skipped(index).filter(|_| index < passed);
+            let mark = if index < self.step && skip.is_none() {
+                "x"
+            } else {
+                " "
+            };
             let _ = write!(
                 out,
                 "- [{mark}] **{}.** ({}) {}",
@@ -349,8 +396,11 @@ impl LessonRun {
                 step.side.name(),
                 step.say
             );
-            match self.done_at.get(index) {
-                Some(ts) if !ts.is_empty() => {
+            match (skip, self.done_at.get(index)) {
+                (Some(skip), _) => {
+                    let _ = write!(out, " — skipped in the {} window", skip.window.name());
+                }
+                (None, Some(ts)) if !ts.is_empty() => {
                     let _ = write!(out, " — done at {ts}");
                 }
                 _ => {}
@@ -520,6 +570,28 @@ done_when = "count(connected) >= 2"
                 client.step_index() > connect || client.is_asking(),
                 "{name}: stuck at step {} ({progress:?})",
                 connect + 1
+            );
+        }
+    }
+
+    /// A skipped step is marked so in both windows' reports, not ticked as done, and the
+    /// progress counts it apart (the server's report ticked it; the client's said nothing).
+    #[test]
+    fn a_skipped_step_is_marked_skipped_in_both_windows_reports() {
+        let mut server = LessonRun::in_window(lesson(TWO_STEPS), Side::Server);
+        let mut client = LessonRun::in_window(lesson(TWO_STEPS), Side::Client);
+        server.skip(Side::Server);
+        // The client window hears of it through the sync: the step, and the skip.
+        client.set_other_skipped(server.skipped());
+        client.catch_up(1, None);
+        client.observe(Side::Client, &connected(1, "t1"));
+        client.observe(Side::Client, &connected(2, "t2"));
+        server.catch_up(2, None);
+        for report in [server.report_markdown(""), client.report_markdown("")] {
+            assert_says(&report, "Progress: 1 of 2 steps done, 1 skipped.");
+            assert_says(
+                &report,
+                "- [ ] **1.** (server) Listen — skipped in the server window",
             );
         }
     }

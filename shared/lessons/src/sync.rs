@@ -42,6 +42,9 @@ pub struct Position {
     /// The answers given in this window, so the other window's report holds them too.
     #[serde(default)]
     pub answers: Vec<Answer>,
+    /// The steps skipped, so the other window's report marks them as this one's does.
+    #[serde(default)]
+    pub skipped: Vec<crate::Skipped>,
 }
 
 /// A position as written, with the process that wrote it.
@@ -195,6 +198,7 @@ mod tests {
             step: 3,
             started: 1,
             answers: Vec::new(),
+            skipped: Vec::new(),
         };
         sync.write(Side::Client, &position).expect("written");
         assert_eq!(sync.read(Side::Client), Some(position));
@@ -235,6 +239,7 @@ mod tests {
             step: 1,
             started: 1,
             answers: Vec::new(),
+            skipped: Vec::new(),
         };
         let refused = sync
             .write(Side::Server, &position)
@@ -271,6 +276,7 @@ mod tests {
             step: 0,
             started: 1,
             answers: Vec::new(),
+            skipped: Vec::new(),
         };
         for step in 0..3 {
             position.step = step;

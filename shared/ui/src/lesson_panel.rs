@@ -447,6 +447,7 @@ impl LessonPanel {
                 step: run.step_index(),
                 started: self.started,
                 answers: run.answers().to_vec(),
+                skipped: run.skipped().to_vec(),
             };
             let Some(sync) = &self.sync else {
                 return;
@@ -472,6 +473,7 @@ impl LessonPanel {
             self.begin(&position.lesson, position.step, position.started, fresh);
             if let Some(run) = &mut self.run {
                 run.set_other_answers(position.answers);
+                run.set_other_skipped(&position.skipped);
             }
             self.open = true;
             self.publish();
@@ -485,6 +487,7 @@ impl LessonPanel {
         if same_run {
             let progress = self.run.as_mut().map_or(Progress::Unchanged, |run| {
                 run.set_other_answers(position.answers);
+                run.set_other_skipped(&position.skipped);
                 run.catch_up(position.step, Some(std::time::SystemTime::now()))
             });
             if progress != Progress::Unchanged {
