@@ -66,6 +66,9 @@ pub struct LessonPanel {
     load_problem: Option<String>,
     /// The lesson being followed.
     run: Option<LessonRun>,
+    /// The learner asked, from a step of the other window, to bring that window forward
+    /// (on a small screen one window covers the other).
+    show_other_asked: bool,
     /// When the run began, shared with the other window.
     started: u64,
     /// Shown in the window.
@@ -130,6 +133,7 @@ impl LessonPanel {
             lessons,
             load_problem,
             run: None,
+            show_other_asked: false,
             started: 0,
             open: false,
             chosen: 0,
@@ -349,6 +353,12 @@ impl LessonPanel {
     /// Settings the window should apply now (a step began that sets some).
     pub fn take_settings(&mut self) -> Option<Settings> {
         self.pending.take()
+    }
+
+    /// Whether the learner asked to bring the other window forward since the last call (a
+    /// step of that window's has a button for it).
+    pub fn take_show_other(&mut self) -> bool {
+        std::mem::take(&mut self.show_other_asked)
     }
 
     /// The widget the current step is about, when that step is done in this window.

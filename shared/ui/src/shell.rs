@@ -123,6 +123,9 @@ pub trait AppWindow: Sized + 'static {
             self.apply_lesson_settings(&settings);
         }
         self.shell_mut().lessons.side_panel_ui(ui);
+        if self.shell_mut().lessons.take_show_other() {
+            self.shell_mut().other.show_other();
+        }
     }
 }
 

@@ -484,3 +484,27 @@ fn a_lesson_that_starts_over_accepts_no_client_waiting_behind_a_full_pool() {
         harness.state().server.log.lines()
     );
 }
+
+/// A step done in the other window offers, in its card, the button that brings that window
+/// forward (at 1024×600 the client starts in front of the server whose Listen step 1 asks for).
+#[test]
+fn a_step_of_the_other_window_offers_to_show_it() {
+    use serversocket_lessons::Side as LessonSide;
+    use serversocket_ui::lesson_panel::LessonPanel;
+
+    let dir = test_support::empty_folder("lesson-show-other");
+    let lesson = "title = \"Other\"\ngoal = \"G\"\n\
+        [[step]]\nside = \"client\"\nsay = \"Connect.\"\ndone_when = \"event connected\"\n";
+    std::fs::write(dir.join("other.toml"), lesson).unwrap();
+    let mut harness = window(2, 10);
+    let shown_before = harness.query_all_by_label("Show the client window").count();
+    let mut panel = LessonPanel::with_folder(LessonSide::Server, &dir);
+    panel.start("other").unwrap();
+    harness.state_mut().shell.lessons = panel;
+    harness.run_steps(2);
+    assert_eq!(
+        harness.query_all_by_label("Show the client window").count(),
+        shown_before + 1,
+        "the step card has its own"
+    );
+}

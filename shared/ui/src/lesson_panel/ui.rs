@@ -135,6 +135,15 @@ impl LessonPanel {
                             "This window moves on when the {} window has done it.",
                             step.side.name()
                         ));
+                        // On a small screen one window covers the other: the step's own
+                        // window is a click away.
+                        if ui
+                            .button(format!("Show the {} window", step.side.name()))
+                            .on_hover_text("Bring the window this step is done in to the front (F6)")
+                            .clicked()
+                        {
+                            self.show_other_asked = true;
+                        }
                         format!(
                             "Go on without this step, e.g. when the {} window is not running (the report says it was skipped)",
                             step.side.name()
