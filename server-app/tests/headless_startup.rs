@@ -483,23 +483,11 @@ fn a_check_whose_report_cannot_be_written_says_so_without_a_panic() {
     ];
     let (heard, out, err) = check_lesson(&args);
     assert!(matches!(heard, Some(0 | 1)), "{out}{err}");
-    // The pipe's reader is gone before the check starts: every write fails.
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let unheard = Command::new(server_binary())
-        .args(args)
-        .stdout(writer)
-        .output()
-        .unwrap();
+    let unheard = to_a_reader_that_left(&args);
     let err = String::from_utf8_lossy(&unheard.stderr);
     assert_eq!(unheard.status.code(), heard, "{err}");
     assert!(!err.contains("panicked"), "{err}");
-    let full = std::fs::File::create("/dev/full").unwrap();
-    let refused = Command::new(server_binary())
-        .args(args)
-        .stdout(full)
-        .output()
-        .unwrap();
+    let refused = to_a_full_disk(&args);
     let err = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(2), "{err}");
     assert!(err.contains("cannot write the check's report"), "{err}");
@@ -554,13 +542,7 @@ fn json_without_headless_exits_2_naming_headless() {
 #[test]
 fn man_and_completions_to_a_reader_that_left_exit_0() {
     for subcommand in [&["man"][..], &["completions", "bash"]] {
-        let (reader, writer) = std::io::pipe().unwrap();
-        drop(reader);
-        let printed = Command::new(server_binary())
-            .args(subcommand)
-            .stdout(writer)
-            .output()
-            .unwrap();
+        let printed = to_a_reader_that_left(subcommand);
         let err = String::from_utf8_lossy(&printed.stderr);
         assert_eq!(printed.status.code(), Some(0), "{subcommand:?}: {err}");
         assert!(err.is_empty(), "{subcommand:?}: {err}");
@@ -573,34 +555,45 @@ fn man_and_completions_to_a_reader_that_left_exit_0() {
 #[test]
 fn help_and_version_that_cannot_be_written_exit_1_saying_so() {
     for (flag, what) in [("--help", "help"), ("--version", "version")] {
-        let full = std::fs::OpenOptions::new()
-            .write(true)
-            .open("/dev/full")
-            .unwrap();
-        let printed = Command::new(server_binary())
-            .arg(flag)
-            .stdout(full)
-            .output()
-            .unwrap();
+        let printed = to_a_full_disk(&[flag]);
         let err = String::from_utf8_lossy(&printed.stderr);
         assert_eq!(printed.status.code(), Some(1), "{flag}: {err}");
         assert!(
             err.starts_with(&format!("server-app: the {what} could not be written")),
             "{flag}: {err}"
         );
-        let (reader, writer) = std::io::pipe().unwrap();
-        drop(reader);
-        let printed = Command::new(server_binary())
-            .arg(flag)
-            .stdout(writer)
-            .output()
-            .unwrap();
+        let printed = to_a_reader_that_left(&[flag]);
         assert_eq!(
             printed.status.code(),
             Some(0),
             "{flag} to a reader that left"
         );
     }
+}
+
+/// `server-app ARGS` with its output into a pipe whose reader is gone before it starts: every
+/// write fails, as into `| head -1` once head has left.
+fn to_a_reader_that_left(args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Command::new(server_binary())
+        .args(args)
+        .stdout(writer)
+        .output()
+        .unwrap()
+}
+
+/// `server-app ARGS` with its output into `/dev/full`: every write fails with "no space".
+fn to_a_full_disk(args: &[&str]) -> std::process::Output {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    Command::new(server_binary())
+        .args(args)
+        .stdout(full)
+        .output()
+        .unwrap()
 }
 
 #[test]

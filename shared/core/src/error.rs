@@ -388,7 +388,6 @@ impl SocketError {
     }
 }
 
-/// Why a port nobody listens on can be taken, when it lies in the OS's ephemeral range.
 /// A timeout as a person set it: whole seconds as `5 s`, anything else to the millisecond
 /// (`0.7 s`, `1.25 s`), never a `0 s` for a timeout under a second.
 fn in_seconds(timeout: Duration) -> String {
@@ -400,6 +399,7 @@ fn in_seconds(timeout: Duration) -> String {
     }
 }
 
+/// Why a port nobody listens on can be taken, when it lies in the OS's ephemeral range.
 fn ephemeral_hint(port: u16) -> String {
     match serversocket_kernel::ports::ephemeral_port_range() {
         Some(range) if range.contains(&port) => format!(
