@@ -65,7 +65,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // Started before the first socket, so its SYN is captured.
     let mut capture = HeadlessCapture::start(&args.capture, "client-app", End::Client, args.port);
     starter.top_up(&mut tally);
-    runtime.block_on(async {
+    let captured = runtime.block_on(async {
         let mut signalled = false;
         while !tally.open.is_empty() {
             let captured = async {
@@ -129,8 +129,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .await;
         }
         // The goodbyes' last segments, before the summary.
-        if let Some(capture) = capture.take() {
-            capture.finish(&mut printer, "client-app").await;
+        match capture.take() {
+            Some(capture) => capture.finish(&mut printer, "client-app").await,
+            None => Ok(()),
         }
     });
     if !summarised {
@@ -139,7 +140,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     Ok(if tally.failures > 0 {
         ExitCode::FAILURE
     } else {
-        exit_code(printer.out())
+        exit_code(printer.out(), captured)
     })
 }
 

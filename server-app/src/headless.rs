@@ -155,7 +155,7 @@ fn run_pool(
     if let Some(note) = serversocket_kernel::backlog_capped(args.backlog) {
         headless.printer.print_note(&note, Record::BacklogCapped);
     }
-    headless.runtime.block_on(async {
+    let captured = headless.runtime.block_on(async {
         print_until_stopped(
             &mut headless.printer,
             &mut headless.receiver,
@@ -195,13 +195,14 @@ fn run_pool(
             }
         }
         // The goodbyes' last segments, before "stopped".
-        if let Some(capture) = capture.take() {
-            capture.finish(&mut headless.printer, PROGRAM).await;
+        match capture.take() {
+            Some(capture) => capture.finish(&mut headless.printer, PROGRAM).await,
+            None => Ok(()),
         }
     });
     headless.printer.print(&Event::Stopped);
     let _ = server.shutdown(SHUTDOWN_WAIT);
-    exit_code(headless.printer.out())
+    exit_code(headless.printer.out(), captured)
 }
 
 /// Prints what the sockets report, a burst at a time, until the program is asked to stop,
@@ -290,14 +291,15 @@ fn run_naive(args: &Args, reply: ReplyMode, mut headless: Headless) -> ExitCode 
     while let Some(event) = headless.receiver.try_recv() {
         headless.printer.print(&event);
     }
-    if let Some(capture) = capture {
-        headless
+    let captured = match capture {
+        Some(capture) => headless
             .runtime
-            .block_on(capture.finish(&mut headless.printer, PROGRAM));
-    }
+            .block_on(capture.finish(&mut headless.printer, PROGRAM)),
+        None => Ok(()),
+    };
     headless.printer.flush();
     headless.printer.print(&Event::Stopped);
-    exit_code(headless.printer.out())
+    exit_code(headless.printer.out(), captured)
 }
 
 #[cfg(test)]

@@ -161,8 +161,9 @@ fn a_connect_greet_close_is_each_sides_segments_in_order_tied_to_its_socket() {
     check_greet_close(&parsed(&server_lines), "in", &server_stderr);
 }
 
-/// A capturing server given `--capture-file FILE`, greeting one capturing client that then
-/// stops; the server's lines and stderr once it has stopped too.
+/// A capturing server given `--capture-file FILE` it cannot write, greeting one capturing
+/// client that then stops; the server's lines and stderr once it has stopped too, with the
+/// exit status 1 that says the file is not whole (it was 0, as if it were).
 fn one_greeting_with_capture_file(file: &str) -> (Vec<String>, String) {
     let (mut server, port) = capturing_server(&["--capture-file", file]);
     let mut client = capturing(client_binary(), &["--port", &port, "--no-reply"]);
@@ -174,7 +175,7 @@ fn one_greeting_with_capture_file(file: &str) -> (Vec<String>, String) {
     server.until_json("the server's socket closed", |v| is_event(v, "closed"));
     server.signal("TERM");
     let (status, lines, stderr) = server.wait();
-    assert!(status.success(), "{stderr}");
+    assert_eq!(status.code(), Some(1), "{stderr}");
     (lines, stderr)
 }
 

@@ -4,7 +4,10 @@
 //! pcapng file when one is named.
 //!
 //! A capture that cannot start (no CAP_NET_RAW, not Linux) is said in one line on stderr, with
-//! the command that grants the capability, and the program runs on without it.
+//! the command that grants the capability, and the program runs on without it. A capture file
+//! asked for and not written whole (refused, or a disk that filled) is said as it happens, the
+//! capture's lines go on, and the program's exit status is 1: a script must not read a file
+//! that is not there.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -54,7 +57,8 @@ pub struct HeadlessCapture {
     ready: Vec<Seen>,
     /// The program's name, for what is said on stderr.
     program: String,
-    /// The file's failure was said (once, as it happened).
+    /// The file's failure was said (once, as it happened): at the start when it was refused,
+    /// or when a write failed.
     told_file_error: bool,
     /// The first gap in the captured segments was said (the count comes at the stop).
     told_gap: bool,
@@ -69,11 +73,13 @@ impl HeadlessCapture {
         if !args.wanted() {
             return None;
         }
+        let mut file_refused = false;
         let started = match Capture::start(port, program, args.capture_file.as_deref()) {
             // A file refused (a folder, a FIFO, another user's) costs the file, not the
             // capture: its lines go on.
             Err(error @ CaptureError::File { .. }) => {
                 eprintln!("{program}: {error}; capturing without the file");
+                file_refused = true;
                 Capture::start(port, program, None)
             }
             started => started,
@@ -84,7 +90,7 @@ impl HeadlessCapture {
                 conversations: Conversations::new(end, port),
                 ready: Vec::new(),
                 program: program.to_owned(),
-                told_file_error: false,
+                told_file_error: file_refused,
                 told_gap: false,
             }),
             Err(error) => {
@@ -146,9 +152,15 @@ impl HeadlessCapture {
     }
 
     /// The program is stopping: waits (at most `LINGER`) for its connections' last
-    /// segments, prints everything still held, and stops the capture, its file made whole
-    /// (a file that could not be written is said on stderr).
-    pub async fn finish<W: std::io::Write>(mut self, printer: &mut Printer<W>, program: &str) {
+    /// segments, prints everything still held, and stops the capture, its file made whole.
+    /// A capture file asked for and not written whole (refused at the start, or a write that
+    /// failed), or a capture that broke off, is an error, said on stderr once: the program's
+    /// exit status is then 1.
+    pub async fn finish<W: std::io::Write>(
+        mut self,
+        printer: &mut Printer<W>,
+        program: &str,
+    ) -> Result<(), CaptureFailed> {
         let deadline = Instant::now() + LINGER;
         // First what the kernel already has (a refused connect's SYN and RST, which came
         // before the program knew it was refused), then the goodbyes still under way.
@@ -182,13 +194,22 @@ impl HeadlessCapture {
         }
         let told = self.told_file_error;
         match self.capture.finish() {
-            // Said already, as it happened.
-            Err(serversocket_capture::CaptureError::File { .. }) if told => {}
-            Err(error) => report(program, &error),
-            Ok(()) => {}
+            // The file's failure was said already, as it happened (or at the start, when
+            // the file was refused).
+            Ok(()) | Err(CaptureError::File { .. }) if told => Err(CaptureFailed),
+            Err(error) => {
+                report(program, &error);
+                Err(CaptureFailed)
+            }
+            Ok(()) => Ok(()),
         }
     }
 }
+
+/// A capture asked for did not do all it was asked (its file is not whole, or it broke off),
+/// already said on stderr: the program exits 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaptureFailed;
 
 /// A capture error said on stderr.
 fn report(program: &str, error: &CaptureError) {

@@ -7,12 +7,15 @@ use std::process::ExitCode;
 
 use serversocket_report::output::{Output, ReaderGone};
 
+use crate::capture::CaptureFailed;
+
 /// How a headless program exits once it stopped as asked: 0, or 1 when its output could not
-/// be written (a full disk; the output says why on stderr). A reader that left (`| head`) is
-/// a normal end.
+/// be written (a full disk; the output says why on stderr) or its capture did not do all it
+/// was asked (its file not written whole; said on stderr too). A reader that left (`| head`)
+/// is a normal end.
 #[must_use]
-pub fn exit_code(output: &Output) -> ExitCode {
-    if output.failure().is_some() {
+pub fn exit_code(output: &Output, captured: Result<(), CaptureFailed>) -> ExitCode {
+    if output.failure().is_some() || captured.is_err() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
