@@ -205,12 +205,17 @@ impl ClientWindow {
                 self.client.remove_closed();
             }
         });
-        // The rows first, what the learner watches; the send box (the developer's) under them.
+        // The rows first, what the learner watches; the send box (the developer's) under them,
+        // kept in view: the rows scroll within what the box and its progress bars leave (six
+        // rows at half a 1366×768 screen hid it below the fold).
+        let bars = self.client.file_sends.len() as f32
+            * (ui.spacing().interact_size.y + ui.spacing().item_spacing.y);
         let actions = socket_table_ui(
             ui,
             self.client.rows.iter_mut(),
             "Close",
             self.log_view.socket_filter,
+            self.send_box.height(ui) + bars,
         );
         for action in actions {
             match action {

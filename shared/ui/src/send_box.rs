@@ -102,6 +102,9 @@ pub struct SendBox {
     pub history: VecDeque<String>,
     /// The file "Send file" sends.
     pub file: String,
+    /// How high the box was drawn last frame, in points: what the window keeps free under
+    /// its socket table, so that the box stays in view however many rows there are.
+    drawn_height: f32,
 }
 
 impl Default for SendBox {
@@ -115,6 +118,7 @@ impl Default for SendBox {
             to_selected: false,
             history: VecDeque::new(),
             file: String::new(),
+            drawn_height: 0.0,
         }
     }
 }
@@ -134,9 +138,27 @@ impl SendBox {
         Ok(data)
     }
 
+    /// How high the box is, in points: as drawn last frame, or three rows before its first
+    /// (the send row, its wrapped end and the file row, as in a half-screen window).
+    #[must_use]
+    pub fn height(&self, ui: &egui::Ui) -> f32 {
+        if self.drawn_height > 0.0 {
+            self.drawn_height
+        } else {
+            3.0 * (ui.spacing().interact_size.y + ui.spacing().item_spacing.y)
+        }
+    }
+
     /// Draws the box; returns a request when Send was clicked (or Enter pressed) and the input
     /// is good. `selected` is the socket the log is filtered on, if any.
     pub fn ui(&mut self, ui: &mut egui::Ui, selected: Option<SocketId>) -> Option<SendAction> {
+        let drawn = ui.vertical(|ui| self.rows_ui(ui, selected));
+        self.drawn_height = drawn.response.rect.height() + ui.spacing().item_spacing.y;
+        drawn.inner
+    }
+
+    /// [`SendBox::ui`]'s rows: the bytes, the file, a problem with the bytes, the history.
+    fn rows_ui(&mut self, ui: &mut egui::Ui, selected: Option<SocketId>) -> Option<SendAction> {
         let mut request = None;
         let payload = self.payload();
         ui.horizontal_wrapped(|ui| {

@@ -21,24 +21,29 @@ pub enum RowAction {
 
 /// Draws the rows, and under them the details pane of the `selected` socket if it is among
 /// them; `close_label` is the seed's word for closing ("Disconnect" on the server, "Close" on
-/// the client). Returns what the user clicked.
+/// the client). `room_below` is how high what the window draws under the table is (the
+/// client's send box): the rows scroll within what is left, so it stays in view. Returns what
+/// the user clicked.
 pub fn socket_table_ui<'a>(
     ui: &mut egui::Ui,
     rows: impl Iterator<Item = &'a mut SocketRow>,
     close_label: &str,
     selected: Option<SocketId>,
+    room_below: f32,
 ) -> Vec<RowAction> {
     let mut actions = Vec::new();
     let mut rows: Vec<&mut SocketRow> = rows.collect();
     let row_height = ui.spacing().interact_size.y + 4.0;
     // What is left (the log has a panel of its own), less the details pane of a selected
-    // socket; but always a few rows.
+    // socket and what comes under the table; but always a few rows.
     let details_room = if selected.is_some() {
         6.0 * row_height
     } else {
         0.0
     };
-    let max_height = (ui.available_height() - details_room).clamp(3.0 * row_height, 400.0);
+    let header = HEADER_HEIGHT + ui.spacing().item_spacing.y;
+    let max_height =
+        (ui.available_height() - header - details_room - room_below).clamp(3.0 * row_height, 400.0);
     // Narrower than every column (a window beside the Lessons panel at half a 1366 screen),
     // the bytes leave the table for the socket's tooltip and the state is cut, so the last
     // event, what a lesson asks about, keeps its room.
@@ -66,6 +71,9 @@ pub fn socket_table_ui<'a>(
     }
     actions
 }
+
+/// The columns' titles' row, in points (the rows' height is given apart from it).
+const HEADER_HEIGHT: f32 = 20.0;
 
 /// The State column: wide enough for the kernel's TCP state beside the socket's own,
 /// "connected ESTABLISHED" (at 140 every row read "ESTABLIS…"); a TLS version after them is
@@ -134,7 +142,7 @@ fn rows_ui(
         .column(Column::exact(if narrow { NARROW_STATE } else { STATE }).clip(true))
         .columns(Column::exact(80.0), if narrow { 1 } else { 2 })
         .column(Column::remainder().at_least(LEAST_LAST_EVENT).clip(true))
-        .header(20.0, |mut header| {
+        .header(HEADER_HEIGHT, |mut header| {
             for (title, tip) in columns {
                 header.col(|ui| {
                     ui.strong(*title).on_hover_text(*tip);

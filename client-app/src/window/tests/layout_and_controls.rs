@@ -7,7 +7,8 @@ use serversocket_ui::RowState;
 use test_support::kittest;
 
 use super::{
-    Server, accept_any_certificate, greeted, run_until, three_connected, window, window_with,
+    Server, accept_any_certificate, greeted, greeted_burst, run_until, three_connected, window,
+    window_with,
 };
 use crate::window::ClientSettings;
 use test_support::kittest::click;
@@ -90,6 +91,38 @@ fn on_small_screens_the_essential_columns_show_the_log_keeps_room_and_nothing_ov
             }
             assert!(inside(toolbar), "the log's toolbar at {case}: {toolbar:?}");
         }
+    }
+}
+
+/// However many sockets there are, the send box stays in view under them: the rows scroll
+/// within what it leaves (at half a 1366×768 screen six rows pushed its File row below the
+/// fold, and at 800×600 three did).
+#[test]
+fn the_send_box_stays_in_view_under_many_sockets() {
+    let server = Server::start();
+    // Half a 1366×768 screen, 1024×600 and 800×600, less a title bar.
+    for size in [
+        egui::vec2(683.0, 736.0),
+        egui::vec2(1024.0, 568.0),
+        egui::vec2(800.0, 568.0),
+    ] {
+        let harness = greeted_burst(&server, size, 10);
+        let log_top = harness.get_by_label("Filter:").rect().top();
+        for control in ["Send to sockets", "Send file"] {
+            let rect = harness.get_by_label(control).rect();
+            assert!(
+                rect.top() >= 0.0 && rect.bottom() <= log_top,
+                "{control} at {size:?}: {rect:?}, the log from {log_top}"
+            );
+        }
+        let header = harness.get_by_label("Last event").rect();
+        let send = harness.get_by_label("Send:").rect();
+        let rows_in_view = harness
+            .query_all_by_label("Close")
+            .map(|button| button.rect())
+            .filter(|rect| rect.top() >= header.bottom() && rect.bottom() <= send.top())
+            .count();
+        assert!(rows_in_view >= 3, "{rows_in_view} rows in view at {size:?}");
     }
 }
 

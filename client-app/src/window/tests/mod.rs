@@ -195,14 +195,23 @@ fn connect_burst(harness: &mut Harness<'static, ClientWindow>, count: usize) {
 
 /// A window of `size` with three sockets connected to `server` and greeted.
 fn three_connected(server: &Server, size: egui::Vec2) -> Harness<'static, ClientWindow> {
+    greeted_burst(server, size, 3)
+}
+
+/// A window of `size` with `count` sockets connected to `server` and greeted.
+fn greeted_burst(
+    server: &Server,
+    size: egui::Vec2,
+    count: usize,
+) -> Harness<'static, ClientWindow> {
     let settings = ClientSettings {
         port: server.port.to_string(),
         ..ClientSettings::default()
     };
     let mut harness = window_with(size, settings);
-    connect_burst(&mut harness, 3);
-    run_until(&mut harness, "three greetings", |w| {
-        (0..3).all(|i| greeted(w, i))
+    connect_burst(&mut harness, count);
+    run_until(&mut harness, "every socket greeted", |w| {
+        (0..count).all(|i| greeted(w, i))
     });
     harness.run_steps(3);
     harness
