@@ -74,6 +74,8 @@ pub struct Replier {
     pub reply_limit: u64,
     /// Replies written so far.
     replies: u64,
+    /// Something arrived already (the first chunk is looked at for a TLS server's answer).
+    heard: bool,
 }
 
 impl Replier {
@@ -91,6 +93,7 @@ impl Replier {
             reply,
             reply_limit,
             replies: 0,
+            heard: false,
         }
     }
 }
@@ -109,7 +112,13 @@ impl SocketHandler for Replier {
     }
 
     fn data_available(&mut self, socket: &mut Socket) {
-        socket.read_all();
+        let received = socket.read_all();
+        if !self.heard {
+            self.heard = true;
+            if looks_like_tls(&received) {
+                socket.note(SPEAKS_TLS);
+            }
+        }
         if !self.reply {
             return;
         }
@@ -125,4 +134,15 @@ impl SocketHandler for Replier {
             ));
         }
     }
+}
+
+/// The note of a plain client whose server answered in TLS: its bytes alone (`\u{15}\u{3}…`)
+/// read as a garbled greeting.
+pub const SPEAKS_TLS: &str = "the server's first bytes are a TLS record, not text: it speaks TLS \
+     and took this plain-text connection for a bad handshake; connect with TLS on (--tls headless)";
+
+/// Whether `bytes` start as a TLS record does, an alert or a handshake of SSL 3.0 to TLS 1.3:
+/// what a TLS server sends a client that spoke plain text to it.
+fn looks_like_tls(bytes: &[u8]) -> bool {
+    matches!(bytes, [0x15 | 0x16, 0x03, 0x00..=0x04, ..])
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use common::{PATIENCE, Watch};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use serversocket::seed::{Greeter, SERVER_GREETING};
+use serversocket::seed::{Greeter, Replier, SERVER_GREETING, SPEAKS_TLS};
 use serversocket::tls::{ClientTls, ServerTls, TlsProblem, Trust};
 use serversocket::{
     Event, Passive, Runtime, ServerSocket, SocketError, SocketState, TcpSocket, event_channel,
@@ -282,6 +282,36 @@ fn a_plaintext_client_on_the_tls_server_is_an_error_and_the_pool_goes_on() {
     let mut client = rustls_client(address, &certs.join("tls-cert.pem"));
     read_greeting(&mut client);
     let _ = std::fs::remove_dir_all(&certs);
+}
+
+/// The seed's plain client on a TLS server: the server's alert arrives as its "greeting"
+/// (`\u{15}\u{3}\u{3}…`); a note says what it is. A plain server's greeting gets none.
+#[test]
+fn the_seeds_plain_client_says_when_its_server_answers_in_tls() {
+    let certs = folder("plain-seed-client");
+    let tls = ServerTls::self_signed_in(&certs).expect("certificate");
+    let (_server_runtime, _server, _server_watch, address) = tls_server(tls, 8);
+    let (_runtime, _socket, mut watch) = common::connecting(
+        TcpSocket::builder("127.0.0.1", address.port()).timeout(PATIENCE),
+        Replier::default(),
+    );
+    watch.until(
+        "the note",
+        |e| matches!(e, Event::Note { text, .. } if text == SPEAKS_TLS),
+    );
+    let _ = std::fs::remove_dir_all(&certs);
+
+    let (_server_runtime, _server, _server_watch, address) = common::greeting_server(2, 8);
+    let (_runtime, _socket, mut watch) = common::connecting(
+        TcpSocket::builder("127.0.0.1", address.port()).timeout(PATIENCE),
+        Replier::default(),
+    );
+    watch.until("the greeting", |e| matches!(e, Event::Data { .. }));
+    // The hello's and the reply's: the reply is written by the handler that would note.
+    watch.until_n(2, "the hello and the reply sent", |e| {
+        matches!(e, Event::SendComplete { .. })
+    });
+    assert_eq!(watch.count(|e| matches!(e, Event::Note { .. })), 0);
 }
 
 #[test]
