@@ -31,6 +31,7 @@ use serversocket_ui::{EventLog, LogView, RepaintOnEvent, RowState, SendBox, Time
 use crate::Args;
 pub use settings::ClientSettings;
 use state::ClientState;
+pub use tls_setting::SavedTls;
 
 /// The timeline's series.
 const CONNECTING: &str = "sockets connecting";

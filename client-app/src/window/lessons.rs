@@ -46,8 +46,12 @@ pub(super) fn apply(window: &mut ClientWindow, settings: &Settings) {
     if let Some(tls) = settings.tls {
         window.tls.set_enabled(tls);
     }
-    if let Some(insecure) = settings.tls_insecure {
-        window.tls.set_insecure(insecure);
+    match settings.tls_insecure {
+        Some(true) => window.tls.set_insecure(true),
+        // Checked against the system's roots alone: a pin or CA file of before ("Trust this
+        // certificate" in an earlier try) would let the step's refused handshake succeed.
+        Some(false) => window.tls.trust_system_roots_only(),
+        None => {}
     }
     if let Some(capture) = settings.capture {
         window.packets_window.view.capture = capture;

@@ -67,6 +67,14 @@ impl TlsSetting {
         self.insecure = insecure;
     }
 
+    /// Trusts only the system's roots: no CA file, no pin, certificates checked (a lesson's
+    /// step, and a lesson's start).
+    pub fn trust_system_roots_only(&mut self) {
+        self.ca.clear();
+        self.pin.clear();
+        self.insecure = false;
+    }
+
     /// The choice remembered from the last run, with the command line's flags on top: `--tls`
     /// turns TLS on, and a trust flag (`--ca`, `--pin`, `--tls-insecure`) replaces the
     /// remembered trust whole, as the flags exclude each other.

@@ -27,6 +27,12 @@ impl Lab {
     /// Both windows, the server on a free port, the lesson started in the server window (the
     /// client window joins through the sync folder).
     pub fn start(lesson: &str, test: &str) -> Lab {
+        Lab::start_with(lesson, test, ClientSettings::default())
+    }
+
+    /// [`Lab::start`] with the client window opened with `client_settings` (what an earlier
+    /// session left).
+    pub fn start_with(lesson: &str, test: &str, client_settings: ClientSettings) -> Lab {
         let dir = std::env::temp_dir().join(format!("lessons-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let server_settings = ServerSettings {
@@ -43,7 +49,7 @@ impl Lab {
             .with_size(egui::vec2(1100.0, 800.0))
             .build_ui_state(
                 |ui, w: &mut ClientWindow| w.ui(ui),
-                ClientWindow::new(ClientSettings::default()).unwrap(),
+                ClientWindow::new(client_settings).unwrap(),
             );
         let mut lab = Lab {
             server,

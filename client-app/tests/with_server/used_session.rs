@@ -8,6 +8,8 @@ use serversocket_ui::RowState;
 use serversocket_ui::lesson_panel::LessonPanel;
 use serversocket_ui::shell::AppWindow as _;
 
+use client_app::window::{ClientSettings, SavedTls};
+
 use crate::lab::{Lab, input};
 use crate::lessons::{listening, max_and_the_backlog, the_pool, tls, why_a_serversocket};
 
@@ -209,4 +211,32 @@ fn lesson_1_right_after_lesson_3_starts_with_xojos_limits() {
         },
     );
     listening(&mut lab);
+}
+
+/// What the errors lesson and the TLS lesson's trust offer leave in the client would decide
+/// a later step for the learner: an unknown host (a Connect fails with 103, not the refusal a
+/// step waits for, and a naive burst's 20 failures counted as lesson 4's) and a pinned
+/// certificate (the step whose handshake must be refused connected). A lesson's start puts
+/// the client back on 127.0.0.1 trusting the system's roots alone; lesson 8 is then done.
+#[test]
+fn a_lesson_start_forgets_an_unknown_host_and_a_pinned_certificate() {
+    let left = ClientSettings {
+        address: "no.such.host.invalid".to_owned(),
+        tls: SavedTls {
+            enabled: true,
+            ca: "/nowhere/ca.pem".to_owned(),
+            pin: "ab".repeat(32),
+            insecure: false,
+        },
+        ..ClientSettings::default()
+    };
+    let mut lab = Lab::start_with("tls", "host-and-pin-left", left);
+    let client = lab.client.state_mut().settings_to_save().clone();
+    assert_eq!(client.address, "127.0.0.1");
+    assert_eq!(
+        (client.tls.ca.as_str(), client.tls.pin.as_str()),
+        ("", ""),
+        "no CA file, no pin"
+    );
+    tls(&mut lab);
 }

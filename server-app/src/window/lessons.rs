@@ -21,8 +21,10 @@ pub(super) fn apply(window: &mut ServerWindow, settings: &Settings) {
         window.server.rows.forget_all();
         // A log shown for one socket of before would hide the new sockets' lines.
         window.log_view.socket_filter = None;
-        // The counts start over with the session: "accepted" and the pool's AddSocket calls.
+        // The counts start over with the session: "accepted" and the pool's AddSocket calls;
+        // and a Listen of before's error chip ("Error 105") is not this step's.
         window.server.accepted = 0;
+        window.server.listener_error = None;
         window.pipeline.forget_add_sockets();
     }
     if let Some(mode) = settings.mode {

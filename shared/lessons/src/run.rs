@@ -197,6 +197,30 @@ impl LessonRun {
         &self.skipped
     }
 
+    /// How the step at `index` (from 0) was skipped, if it is behind and was.
+    #[must_use]
+    pub fn skipped_step(&self, index: usize) -> Option<Skipped> {
+        (index < self.step)
+            .then(|| self.skipped.iter().find(|skip| skip.step == index).copied())
+            .flatten()
+    }
+
+    /// The steps behind, in words: `4 of 5 steps done, 1 skipped` (the panel and the report
+    /// say it alike; a skipped step is not done).
+    #[must_use]
+    pub fn progress_words(&self) -> String {
+        let total = self.lesson.steps.len();
+        let passed = self.step.min(total);
+        let skips = (0..passed)
+            .filter(|&index| self.skipped_step(index).is_some())
+            .count();
+        let done = passed - skips;
+        match skips {
+            0 => format!("{done} of {total} steps done"),
+            skips => format!("{done} of {total} steps done, {skips} skipped"),
+        }
+    }
+
     /// Takes the steps the other window skipped (through the sync), so this window's report
     /// marks them too; the ones already known stay.
     pub fn set_other_skipped(&mut self, skipped: &[Skipped]) {
@@ -367,23 +391,9 @@ impl LessonRun {
         if !self.notes.is_empty() {
             out.push('\n');
         }
-        let passed = self.step.min(lesson.steps.len());
-        let skipped = |index: usize| self.skipped.iter().find(|skip| skip.step == index);
-        let skips = (0..passed)
-            .filter(|&index| skipped(index).is_some())
-            .count();
-        let _ = writeln!(
-            out,
-            "Progress: {} of {} steps done{}.\n\n## Steps\n",
-            passed - skips,
-            lesson.steps.len(),
-            match skips {
-                0 => String::new(),
-                skips => format!(", {skips} skipped"),
-            }
-        );
+        let _ = writeln!(out, "Progress: {}.\n\n## Steps\n", self.progress_words());
         for (index, step) in lesson.steps.iter().enumerate() {
-            let skip = skipped(index).filter(|_| index < passed);
+            let skip = self.skipped_step(index);
             let mark = if index < self.step && skip.is_none() {
                 "x"
             } else {

@@ -4,6 +4,10 @@
 
 use serde::Deserialize;
 
+/// The host a lesson's client connects to unless a step says otherwise: the server window
+/// listens on 127.0.0.1 by default.
+pub const LOOPBACK_HOST: &str = "127.0.0.1";
+
 /// Settings a step applies, in the window that does the step (a client step's `port` is the
 /// client's, never the server's); each window applies those it has.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -27,7 +31,8 @@ pub struct Settings {
     pub burst: Option<usize>,
     /// Both: secure new connections with TLS (the server with its generated certificate).
     pub tls: Option<bool>,
-    /// Client: accept any certificate (insecure, for teaching).
+    /// Client: accept any certificate (insecure, for teaching), or (`false`) trust the
+    /// system's roots alone: no CA file and no pin either.
     pub tls_insecure: Option<bool>,
     /// Server: stop listening and close every connection (Stop Listening, Disconnect all),
     /// so the step starts from a server that is not listening.
@@ -44,12 +49,13 @@ impl Settings {
     /// What starting (or resetting) a lesson sets in a window: back to nothing (the server
     /// not listening, no connection left on either side), the pool as a new install has it
     /// (a ServerSocket, Xojo's Min 2 and Max 10, the default backlog, accepting, TLS and the
-    /// packet capture off),
-    /// then what the first step sets there (`first`, empty when the first step is the other
-    /// window's). Whatever the previous lesson left (a connection, Max 1 from lesson 3, TLS
-    /// from the TLS lesson) cannot hold a Max place, keep a client waiting, fail a handshake
-    /// or count in this one. The ports stay: a learner may have moved off a port taken on
-    /// this machine.
+    /// packet capture off), the client connecting to 127.0.0.1 and trusting the system's
+    /// roots alone, then what the first step sets there (`first`, empty when the first step
+    /// is the other window's). Whatever the previous lesson left (a connection, Max 1 from
+    /// lesson 3, TLS and a pinned certificate from the TLS lesson, the unknown host of the
+    /// errors lesson) cannot hold a Max place, keep a client waiting, fail or pass a
+    /// handshake, fail a connect or count in this one. The ports stay: a learner may have
+    /// moved off a port taken on this machine.
     #[must_use]
     pub fn fresh_start(first: &Settings) -> Settings {
         Settings {
@@ -69,6 +75,10 @@ impl Settings {
             tls: first.tls.or(Some(false)),
             tls_insecure: first.tls_insecure.or(Some(false)),
             capture: first.capture.or(Some(false)),
+            host: first
+                .host
+                .clone()
+                .or_else(|| Some(LOOPBACK_HOST.to_owned())),
             ..first.clone()
         }
     }

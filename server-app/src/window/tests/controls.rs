@@ -260,6 +260,19 @@ fn a_hint_always_comes_and_every_step_can_be_skipped() {
             .contains("Step 1 skipped in the server window"),
         "the report says it was skipped"
     );
+    // The panel says so too: skipped, not done (it ticked the step and counted it done).
+    assert!(
+        harness
+            .query_by_label("0 of 2 steps done, 1 skipped")
+            .is_some(),
+        "the progress counts the skip apart"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("[–] 1. skipped in the server window")
+            .is_some(),
+        "the step is marked skipped"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -190,6 +190,31 @@ fn a_port_in_use_shows_error_105() {
     assert_eq!(errors, 1, "{:#?}", harness.state().server.log.lines());
 }
 
+/// A lesson's start (or Reset) takes the error chip of a Listen before it away: "Error 105"
+/// stayed beside the fresh start's "Not listening", as if the step had failed.
+#[test]
+fn a_lesson_start_forgets_a_failed_listens_error() {
+    use serversocket_ui::shell::AppWindow;
+
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut harness = window(2, 10);
+    harness.state_mut().settings.port = taken.local_addr().unwrap().port().to_string();
+    harness.step();
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "the error", |w| {
+        w.server.log.contains("Error = 105 (address in use)")
+    });
+    harness.step();
+    assert!(shows(&harness, "Error 105 (address in use)"));
+    harness
+        .state_mut()
+        .apply_lesson_settings(&serversocket_lessons::Settings::fresh_start(
+            &serversocket_lessons::Settings::default(),
+        ));
+    harness.run_steps(2);
+    assert!(!shows(&harness, "Error 105 (address in use)"));
+}
+
 #[test]
 fn ctrl_l_listens_and_stops() {
     let mut harness = window(2, 10);

@@ -88,7 +88,7 @@ impl LessonPanel {
         let done = run.step_index().min(total);
         #[allow(clippy::cast_precision_loss)]
         let fraction = done as f32 / total.max(1) as f32;
-        ui.add(egui::ProgressBar::new(fraction).text(format!("{done} of {total} steps done")));
+        ui.add(egui::ProgressBar::new(fraction).text(run.progress_words()));
         let mut skip = false;
         let mut check = false;
         for (index, step) in lesson.steps.iter().enumerate() {
@@ -101,10 +101,17 @@ impl LessonPanel {
                 format!(" ({} window)", step.side.name())
             };
             if index < done {
-                ui.label(
-                    egui::RichText::new(format!("[x] {}.{where_} {}", index + 1, short(&step.say)))
-                        .weak(),
-                );
+                // A skipped step is behind, not done: the report marks it alike.
+                let line = match run.skipped_step(index) {
+                    Some(skip) => format!(
+                        "[–] {}.{where_} skipped in the {} window: {}",
+                        index + 1,
+                        skip.window.name(),
+                        short(&step.say)
+                    ),
+                    None => format!("[x] {}.{where_} {}", index + 1, short(&step.say)),
+                };
+                ui.label(egui::RichText::new(line).weak());
             } else if index == done {
                 egui::Frame::group(ui.style()).show(ui, |ui| {
                     ui.label(
