@@ -79,6 +79,21 @@ pub struct LessonRun {
     skipped: Vec<Skipped>,
 }
 
+/// Whether a learner's `given` text answers `expected`: alike but for case, spaces, `_` and
+/// `-` ("TLS 1.3" for `TLS1.3`, "time wait" for `TIME_WAIT`), or its number alone ("1.3").
+fn same_text(given: &str, expected: &str) -> bool {
+    let squash = |text: &str| -> String {
+        text.chars()
+            .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let (given, expected) = (squash(given), squash(expected));
+    let number_of_expected = expected.trim_start_matches(|c: char| c.is_alphabetic());
+    given == expected
+        || (given.starts_with(|c: char| c.is_ascii_digit()) && given == number_of_expected)
+}
+
 /// A step the learner skipped (Skip step), and where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct Skipped {
@@ -318,7 +333,7 @@ impl LessonRun {
                 .trim()
                 .parse::<f64>()
                 .is_ok_and(|given| (given - number).abs() < 1e-9),
-            Outcome::Text(text) => given.trim().eq_ignore_ascii_case(text.trim()),
+            Outcome::Text(text) => same_text(given, text),
             Outcome::Bool(yes) => {
                 let given = given.trim().to_lowercase();
                 (["yes", "true", "y"].contains(&given.as_str()) && *yes)
@@ -509,6 +524,20 @@ done_when = "count(connected) >= 2"
     /// Fails unless the report says `text`, showing the report.
     fn assert_says(report: &str, text: &str) {
         assert!(report.contains(text), "no {text:?} in {report}");
+    }
+
+    /// A text answer as a learner types it: "TLS 1.3" and "1.3" for `TLS1.3` (only `TLS1.3`
+    /// was taken), not another version or another word.
+    #[test]
+    fn a_text_answer_is_taken_as_people_write_it() {
+        for given in ["TLS1.3", "tls1.3", "TLS 1.3", " tls 1.3 ", "1.3", "TLS-1.3"] {
+            assert!(same_text(given, "TLS1.3"), "{given:?}");
+        }
+        for given in ["TLS1.2", "1.2", "TLS", "", "3", "SSL1.3x"] {
+            assert!(!same_text(given, "TLS1.3"), "{given:?}");
+        }
+        assert!(same_text("time wait", "TIME_WAIT"));
+        assert!(!same_text("", "TIME_WAIT"));
     }
 
     #[test]

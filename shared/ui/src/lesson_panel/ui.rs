@@ -122,7 +122,7 @@ impl LessonPanel {
                     if self.resumed_at == Some(index) {
                         ui.colored_label(
                             ui.visuals().warn_fg_color,
-                            "Resumed from your last session: what the steps before set up (a Listen, connections) ended with the programs. If this step needs it, do it again first (click Listen in the server window).",
+                            resumed_words(&lesson.steps[..index]),
                         );
                     }
                     let elapsed = now.saturating_duration_since(self.step_began);
@@ -281,6 +281,33 @@ impl LessonPanel {
 }
 
 /// The hint of a step that has none of its own: a hint always comes, and says how to go on.
+/// What a step resumed from the last session says: what the steps before it set up ended
+/// with the programs, and what to do again, from what those steps waited for (a Listen, the
+/// Stream view's connection).
+fn resumed_words(before: &[serversocket_lessons::Step]) -> String {
+    let waited_for = |event: &str| {
+        before
+            .iter()
+            .any(|step| step.done_when_text.contains(event))
+    };
+    let mut again = Vec::new();
+    if waited_for("listening") {
+        again.push("click Listen in the server window");
+    }
+    if waited_for("stream_ready") {
+        again.push("open the Stream view in the client window");
+    }
+    let set_up =
+        "Resumed from your last session: what the steps before set up ended with the programs.";
+    match again.as_slice() {
+        [] => set_up.to_owned(),
+        again => format!(
+            "{set_up} If this step needs it, do it again first ({}).",
+            again.join(", then ")
+        ),
+    }
+}
+
 fn default_hint(step: Side, window: Side) -> String {
     if step == window {
         "The step moves on only when the sockets have really done what it says. Read it again and look at the log; if it cannot happen now, Skip step goes on without it.".to_owned()
@@ -299,5 +326,33 @@ fn short(say: &str) -> String {
         format!("{first}.")
     } else {
         first.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resumed_words;
+
+    /// A resumed step says what to do again from what the steps before waited for: lesson 7
+    /// the Stream view (it said "click Listen", which that lesson never asks), lesson 1 the
+    /// Listen.
+    #[test]
+    fn a_resumed_step_names_what_the_steps_before_set_up() {
+        let lessons = serversocket_lessons::catalog(None).lessons;
+        let steps = |name: &str| {
+            lessons
+                .iter()
+                .find(|lesson| lesson.name == name)
+                .map(|lesson| lesson.steps.clone())
+                .unwrap_or_else(|| panic!("the shipped lesson {name}"))
+        };
+        let stream = resumed_words(&steps("the-byte-stream")[..2]);
+        assert!(stream.contains("open the Stream view"), "{stream}");
+        assert!(!stream.contains("Listen"), "{stream}");
+        let listening = resumed_words(&steps("listening")[..2]);
+        assert!(
+            listening.contains("click Listen in the server window"),
+            "{listening}"
+        );
     }
 }
