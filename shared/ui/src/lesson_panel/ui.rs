@@ -343,8 +343,10 @@ mod tests {
             lessons
                 .iter()
                 .find(|lesson| lesson.name == name)
-                .map(|lesson| lesson.steps.clone())
-                .unwrap_or_else(|| panic!("the shipped lesson {name}"))
+                .map_or_else(
+                    || panic!("the shipped lesson {name}"),
+                    |lesson| lesson.steps.clone(),
+                )
         };
         let stream = resumed_words(&steps("the-byte-stream")[..2]);
         assert!(stream.contains("open the Stream view"), "{stream}");
