@@ -319,7 +319,7 @@ fn a_lesson_is_remembered_between_runs_and_reset_starts_it_again() {
     let sync = LessonSync::new(&dir);
     let mut panel = LessonPanel::following(Side::Server, sync.clone());
     panel.start("listening").unwrap();
-    let listening = serde_json::json!({"event": "listening", "address": "127.0.0.1:2002", "handle": 3, "min": 2, "max": 10});
+    let listening = serde_json::json!({"event": "listening", "address": "127.0.0.1:2002", "handle": 3, "min": 2, "max": 10, "ts": "2026-12-07T07:00:00.000000Z"});
     panel.observe_record(listening);
     assert_eq!(panel.submit_answer("2002"), Some(true));
     let saved = panel.saved();
@@ -338,6 +338,26 @@ fn a_lesson_is_remembered_between_runs_and_reset_starts_it_again() {
         panel.report().contains("- [x] **1.**"),
         "{}",
         panel.report()
+    );
+    // The resumed run's report keeps what the app knew of it before it closed: the answer,
+    // when the step was done and how the lesson began (all were gone, the progress kept), and
+    // says that its event log starts again.
+    let report = resumed.report();
+    for kept in [
+        "Started in the server window",
+        "- [x] **1.**",
+        "Answered `2002` (right",
+        "Resumed at step 2 when the app started again",
+    ] {
+        assert!(report.contains(kept), "{kept:?} in {report}");
+    }
+    let step_1 = report
+        .lines()
+        .find(|line| line.contains("**1.**"))
+        .unwrap_or_default();
+    assert!(
+        step_1.contains("— done at 2026-12-07T07:00:00.000000Z"),
+        "{step_1}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

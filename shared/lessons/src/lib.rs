@@ -46,7 +46,7 @@ pub mod sync;
 
 pub use condition::{Expr, Outcome};
 pub use observed::{Observed, Side, lesson_record};
-pub use run::{LessonRun, Progress, Skipped};
+pub use run::{LessonRun, Progress, RunRecord, Skipped};
 pub use settings::{ServerMode, Settings};
 
 /// The lessons that ship with the apps, in order: (name, file name, text).

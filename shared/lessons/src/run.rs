@@ -94,6 +94,24 @@ fn same_text(given: &str, expected: &str) -> bool {
         || (given.starts_with(|c: char| c.is_ascii_digit()) && given == number_of_expected)
 }
 
+/// What a run keeps when the app closes, so that the report of the run resumed next time
+/// still holds the answers given in either window, when each step was done, the skips and
+/// the notes (the event log is not kept: the resumed report says so).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunRecord {
+    /// The answers given in this window.
+    pub answers: Vec<Answer>,
+    /// The answers given in the other window.
+    pub other_answers: Vec<Answer>,
+    /// When each step passed was done (empty: not known).
+    pub done_at: Vec<String>,
+    /// The steps skipped, and where.
+    pub skipped: Vec<Skipped>,
+    /// What the report says before the steps (a start, a reset).
+    pub notes: Vec<String>,
+}
+
 /// A step the learner skipped (Skip step), and where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct Skipped {
@@ -210,6 +228,66 @@ impl LessonRun {
     #[must_use]
     pub fn skipped(&self) -> &[Skipped] {
         &self.skipped
+    }
+
+    /// When each step passed was done, as this window knows it (empty: not known), for the
+    /// other window's report.
+    #[must_use]
+    pub fn done_at(&self) -> &[String] {
+        &self.done_at
+    }
+
+    /// Takes when the other window did its steps (through the sync): both reports then give
+    /// the moment the deciding window saw it done, not when this one heard of it.
+    pub fn set_other_done_at(&mut self, theirs: &[String]) {
+        let Some(other) = self.decides.map(Side::other) else {
+            return;
+        };
+        for (index, ts) in theirs.iter().enumerate() {
+            let theirs_to_decide = self
+                .lesson
+                .steps
+                .get(index)
+                .is_some_and(|s| s.side == other);
+            if theirs_to_decide
+                && !ts.is_empty()
+                && let Some(mine) = self.done_at.get_mut(index)
+            {
+                mine.clone_from(ts);
+            }
+        }
+    }
+
+    /// What to keep of this run when the app closes.
+    #[must_use]
+    pub fn record(&self) -> RunRecord {
+        RunRecord {
+            answers: self.answers.clone(),
+            other_answers: self.other_answers.clone(),
+            done_at: self.done_at.clone(),
+            skipped: self.skipped.clone(),
+            notes: self.notes.clone(),
+        }
+    }
+
+    /// Takes back what the app kept of this run when it closed, once the run has caught up
+    /// with the step it was at: the answers, the times, the skips, and the notes before any
+    /// this session added.
+    pub fn restore(&mut self, record: RunRecord) {
+        self.answers = record.answers;
+        self.other_answers = record.other_answers;
+        for (mine, kept) in self.done_at.iter_mut().zip(record.done_at) {
+            if mine.is_empty() {
+                *mine = kept;
+            }
+        }
+        for skip in record.skipped {
+            if !self.skipped.contains(&skip) {
+                self.skipped.push(skip);
+            }
+        }
+        let added = std::mem::replace(&mut self.notes, record.notes);
+        self.notes.extend(added);
     }
 
     /// How the step at `index` (from 0) was skipped, if it is behind and was.
@@ -538,6 +616,40 @@ done_when = "count(connected) >= 2"
         }
         assert!(same_text("time wait", "TIME_WAIT"));
         assert!(!same_text("", "TIME_WAIT"));
+    }
+
+    /// A step done in the server window is done at the same time in both reports: the
+    /// client window, which heard of it later (when it was answered, or when it was raised),
+    /// takes the server window's time through the sync.
+    #[test]
+    fn both_windows_give_a_step_the_time_its_window_saw_it_done() {
+        let mut server = LessonRun::in_window(lesson(TWO_STEPS), Side::Server);
+        let listening = Record::Listening {
+            address: "127.0.0.1:2002".parse().expect("an address"),
+            handle: 5,
+            max: 10,
+            min: 2,
+            tls: None,
+        }
+        .at_stamp("t1");
+        assert_eq!(server.observe(Side::Server, &listening), Progress::Asking);
+        assert_eq!(server.answer("2002"), Some((true, Progress::NextStep)));
+        let mut client = LessonRun::in_window(lesson(TWO_STEPS), Side::Client);
+        client.catch_up(server.step_index(), Some(std::time::SystemTime::now()));
+        client.set_other_done_at(server.done_at());
+        assert_says(
+            &client.report_markdown(""),
+            "- [x] **1.** (server) Listen — done at t1",
+        );
+        // Its own steps keep its own times: the server's empty one (not its to decide) does
+        // not take them.
+        client.observe(Side::Client, &connected(1, "t2"));
+        client.observe(Side::Client, &connected(2, "t3"));
+        client.set_other_done_at(&["t1".to_owned(), "t9".to_owned()]);
+        assert_says(
+            &client.report_markdown(""),
+            "- [x] **2.** (client) Connect twice — done at t3",
+        );
     }
 
     #[test]

@@ -45,6 +45,10 @@ pub struct Position {
     /// The steps skipped, so the other window's report marks them as this one's does.
     #[serde(default)]
     pub skipped: Vec<crate::Skipped>,
+    /// When each step passed was done here (empty: not known), so the other window's report
+    /// gives this window's steps the same times.
+    #[serde(default)]
+    pub done_at: Vec<String>,
 }
 
 /// A position as written, with the process that wrote it.
@@ -199,6 +203,7 @@ mod tests {
             started: 1,
             answers: Vec::new(),
             skipped: Vec::new(),
+            done_at: Vec::new(),
         };
         sync.write(Side::Client, &position).expect("written");
         assert_eq!(sync.read(Side::Client), Some(position));
@@ -240,6 +245,7 @@ mod tests {
             started: 1,
             answers: Vec::new(),
             skipped: Vec::new(),
+            done_at: Vec::new(),
         };
         let refused = sync
             .write(Side::Server, &position)
@@ -277,6 +283,7 @@ mod tests {
             started: 1,
             answers: Vec::new(),
             skipped: Vec::new(),
+            done_at: Vec::new(),
         };
         for step in 0..3 {
             position.step = step;

@@ -15,7 +15,7 @@ use serde_json::Value;
 use serversocket::Event;
 use serversocket_lessons::sync::{LessonSync, Position, Watcher};
 use serversocket_lessons::{
-    self as lesson, Lesson, LessonRun, Progress, Settings, Side, lesson_record,
+    self as lesson, Lesson, LessonRun, Progress, RunRecord, Settings, Side, lesson_record,
 };
 
 #[cfg(test)]
@@ -42,6 +42,8 @@ pub struct SavedLesson {
     pub learner: String,
     /// The panel is open.
     pub open: bool,
+    /// What the run's report holds besides its event log (answers, times, skips, notes).
+    pub record: RunRecord,
 }
 
 /// What the panel says after an answer.
@@ -153,6 +155,15 @@ impl LessonPanel {
         };
         if let Some(name) = &saved.lesson {
             panel.begin(name, saved.step, saved.started, None);
+            if let Some(run) = &mut panel.run {
+                run.restore(saved.record.clone());
+                run.note(format!(
+                    "Resumed at step {} when the app started again at {}: the answers and times \
+                     of before are kept; the event log holds only what happened since.",
+                    run.step_index() + 1,
+                    serversocket_report::stamp(std::time::SystemTime::now())
+                ));
+            }
             panel.resumed_at = panel
                 .run
                 .as_ref()
@@ -312,6 +323,7 @@ impl LessonPanel {
             started: self.started,
             learner: self.learner.clone(),
             open: self.open,
+            record: self.run.as_ref().map(LessonRun::record).unwrap_or_default(),
         }
     }
 
@@ -458,6 +470,7 @@ impl LessonPanel {
                 started: self.started,
                 answers: run.answers().to_vec(),
                 skipped: run.skipped().to_vec(),
+                done_at: run.done_at().to_vec(),
             };
             let Some(sync) = &self.sync else {
                 return;
@@ -484,6 +497,7 @@ impl LessonPanel {
             if let Some(run) = &mut self.run {
                 run.set_other_answers(position.answers);
                 run.set_other_skipped(&position.skipped);
+                run.set_other_done_at(&position.done_at);
             }
             self.open = true;
             self.publish();
@@ -498,7 +512,9 @@ impl LessonPanel {
             let progress = self.run.as_mut().map_or(Progress::Unchanged, |run| {
                 run.set_other_answers(position.answers);
                 run.set_other_skipped(&position.skipped);
-                run.catch_up(position.step, Some(std::time::SystemTime::now()))
+                let progress = run.catch_up(position.step, Some(std::time::SystemTime::now()));
+                run.set_other_done_at(&position.done_at);
+                progress
             });
             if progress != Progress::Unchanged {
                 self.feedback = None;

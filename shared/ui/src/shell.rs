@@ -180,11 +180,17 @@ pub fn run<W: AppWindow>(args: &W::Args, trace_level: LevelSwitch) -> Result<(),
 pub struct Framed<W>(pub W);
 
 impl<W: AppWindow> eframe::App for Framed<W> {
-    // eframe runs only this while the window is covered or minimized: the sockets' events
-    // and a request from the other window to come to the front must be taken then too.
+    // eframe runs only this while the window is covered or minimized: the sockets' events,
+    // a request from the other window to come to the front, and the lesson the other window
+    // moves on (a step done there, a start or a Reset with what it sets here) must be taken
+    // then too. A covered window followed only once raised, its report stamping the other
+    // window's steps with that moment, and a Reset left its sockets open until then.
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.0.take_events(ctx);
-        self.0.shell_mut().other.tick(ctx);
+        self.0.shell_mut().tick(ctx);
+        if let Some(settings) = self.0.shell_mut().lessons.take_settings() {
+            self.0.apply_lesson_settings(&settings);
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

@@ -69,3 +69,50 @@ fn a_minimized_window_keeps_serving_four_thousand_clients_without_drawing_a_fram
         CLIENTS as u64
     );
 }
+
+/// A covered window follows the lesson the other window moves on, with only its `logic` run:
+/// a lesson started in the client window reaches it, and the start's fresh beginning stops
+/// its Listen (it followed only once raised, its report stamping the other's steps then).
+#[test]
+fn a_covered_window_follows_a_lesson_started_in_the_other_window() {
+    use serversocket_lessons::Side;
+    use serversocket_lessons::sync::LessonSync;
+    use serversocket_ui::lesson_panel::LessonPanel;
+    use serversocket_ui::shell::AppWindow as _;
+
+    let dir = test_support::empty_folder("covered-follows");
+    let sync = LessonSync::new(&dir);
+    let settings = ServerSettings {
+        port: "0".to_owned(),
+        ..ServerSettings::default()
+    };
+    let mut app = Framed(ServerWindow::new(settings).expect("window"));
+    app.0
+        .set_lessons(LessonPanel::following(Side::Server, sync.clone()));
+    app.0.listen();
+    assert!(app.0.local_address().is_some());
+    let ctx = egui::Context::default();
+    let mut frame = eframe::Frame::_new_kittest();
+    eframe::App::logic(&mut app, &ctx, &mut frame);
+
+    let mut client = LessonPanel::following(Side::Client, sync);
+    client.start("listening").expect("a shipped lesson");
+    let deadline = Instant::now() + PATIENCE;
+    let followed = |app: &Framed<ServerWindow>| {
+        app.0.lessons().run().is_some() && app.0.local_address().is_none()
+    };
+    while !followed(&app) && Instant::now() < deadline {
+        eframe::App::logic(&mut app, &ctx, &mut frame);
+        std::thread::sleep(POLL);
+    }
+    assert_eq!(
+        app.0.lessons().run().map(|run| run.lesson().name.clone()),
+        Some("listening".to_owned()),
+        "the covered window joined the lesson"
+    );
+    assert!(
+        app.0.local_address().is_none(),
+        "the lesson's fresh start stopped its Listen"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
