@@ -14,6 +14,7 @@
 //! - [`copy`]: Copy buttons: the system clipboard, and "Copied N lines" beside them.
 //! - [`field`]: a labelled field with its tooltip, the unit of every settings row.
 //! - [`file_dialog`]: the system's Save as dialog, on a thread of its own.
+//! - [`replace_guard`]: asks before an Export replaces a file the window did not write.
 //! - [`log_to_file`]: the log written to a file as it happens (text or NDJSON, rotated).
 //! - [`shortcuts`]: the keyboard shortcuts.
 //! - [`rows`]: [`SocketRows`], what each socket is doing, kept up to date from events.
@@ -53,6 +54,7 @@ pub mod other_window;
 pub mod packets;
 pub mod packets_view;
 pub mod repaint;
+pub mod replace_guard;
 pub mod rows;
 pub mod send_box;
 pub mod sequence;

@@ -348,6 +348,10 @@ pub struct PacketsView {
     pub capture: bool,
     /// Where Export .pcapng writes.
     pub export_path: String,
+    /// Asks before Export replaces a file this window did not write.
+    replace: crate::replace_guard::ReplaceGuard,
+    /// Why the last click did not export (the file exists), until the next click.
+    refused: Option<String>,
 }
 
 impl PacketsView {
@@ -366,6 +370,8 @@ impl PacketsView {
                 .join(name)
                 .display()
                 .to_string(),
+            replace: crate::replace_guard::ReplaceGuard::default(),
+            refused: None,
         }
     }
 
@@ -393,13 +399,20 @@ impl PacketsView {
             field.on_hover_text("The pcapng file Export writes: Wireshark and tshark -r open it");
             if ui
                 .add_enabled(packets.kept() > 0, egui::Button::new("Export .pcapng"))
-                .on_hover_text("Write every captured segment kept to the file, for Wireshark")
+                .on_hover_text(
+                    "Write every captured segment kept to the file, for Wireshark (a file that \
+                     exists is replaced only on a second click)",
+                )
                 .clicked()
             {
-                packets.export(std::path::Path::new(&self.export_path));
+                let path = std::path::Path::new(&self.export_path);
+                self.refused = self.replace.allow(path, "Export .pcapng").err();
+                if self.refused.is_none() {
+                    packets.export(path);
+                }
             }
-            if let Some(exported) = packets.exported() {
-                ui.weak(exported);
+            if let Some(said) = self.refused.clone().or_else(|| packets.exported()) {
+                ui.weak(said);
             }
         });
         packets_ui(ui, selected);

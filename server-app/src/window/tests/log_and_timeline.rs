@@ -49,6 +49,40 @@ fn export_writes_the_log_as_ndjson_without_stalling_the_window() {
     }
 }
 
+/// Export onto a file the window did not write asks first: the first click says the file
+/// exists and leaves it whole (it was replaced without a word), the second replaces it.
+#[test]
+fn export_asks_before_replacing_a_file_it_did_not_write() {
+    let (mut harness, _client) = serving_one_client(2, 10);
+    let dir = test_support::empty_folder("server-window-export-replace");
+    let path = dir.join("notes.txt");
+    std::fs::write(&path, "KEEP ME\n").unwrap();
+    harness.state_mut().log_view.export_path = path.display().to_string();
+    harness.get_by_label("Export").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("already exists: click Export again to replace it")
+            .is_some()
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "KEEP ME\n");
+    harness.get_by_label("Export").click();
+    run_until(&mut harness, "the export", |w| {
+        w.log_view
+            .export_result
+            .lock()
+            .unwrap()
+            .as_deref()
+            .is_some_and(|r| r.starts_with("wrote"))
+    });
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("\"listening\"")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn the_timeline_is_fed_by_listen_connections_and_limit_changes() {
     let (mut harness, client) = with_a_greeted_client(2, 10);

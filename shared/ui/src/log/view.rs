@@ -33,6 +33,8 @@ pub struct LogView {
     pub export_result: Arc<Mutex<Option<String>>>,
     /// The system's Save as dialog, while it is open.
     save_dialog: Option<SaveDialog>,
+    /// Asks before Export replaces a file this window did not write.
+    replace: crate::replace_guard::ReplaceGuard,
     /// Indices of the entries that pass the filters, kept between frames.
     pub(super) visible: Vec<usize>,
     /// The selected socket's events in order.
@@ -63,6 +65,7 @@ impl LogView {
             export_path: default_export_path(role),
             export_result: Arc::default(),
             save_dialog: None,
+            replace: crate::replace_guard::ReplaceGuard::default(),
             visible: Vec::new(),
             sequence: Sequence::default(),
             scanned: 0,
@@ -219,10 +222,16 @@ impl LogView {
             );
             if ui
                 .button("Export")
-                .on_hover_text("Write the log to the file named at the left")
+                .on_hover_text(
+                    "Write the log to the file named at the left (a file that exists is \
+                     replaced only on a second click)",
+                )
                 .clicked()
             {
-                self.export(log, ui.ctx());
+                match self.replace.allow(Path::new(&self.export_path), "Export") {
+                    Ok(()) => self.export(log, ui.ctx()),
+                    Err(asked) => self.say_export(asked),
+                }
             }
             self.save_as_ui(ui, log);
             let result = self
@@ -277,12 +286,14 @@ impl LogView {
             }
             Chosen::File(path) => {
                 self.save_dialog = None;
+                // The dialog asked about replacing it.
+                self.replace.chosen(&path);
                 self.export_path = path.display().to_string();
                 self.export(log, ui.ctx());
             }
             Chosen::Nothing => {
                 self.save_dialog = None;
-                *self.export_result.lock().unwrap_or_else(PoisonError::into_inner) = Some(
+                self.say_export(
                     "no file chosen (cancelled, or this desktop has no file dialog: type a path and click Export)"
                         .to_owned(),
                 );
@@ -356,6 +367,14 @@ impl LogView {
             }
         }
         text
+    }
+
+    /// Shows `words` beside the Export buttons, in place of the last export's outcome.
+    fn say_export(&self, words: String) {
+        *self
+            .export_result
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(words);
     }
 
     /// Writes a snapshot of the log on a thread of its own, so a long log never stalls a frame;
