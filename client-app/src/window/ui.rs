@@ -224,7 +224,8 @@ impl ClientWindow {
                 RowAction::Select(id) => self.log_view.toggle_socket(id),
             }
         }
-        match self.send_box.ui(ui, self.log_view.socket_filter) {
+        let connected = self.client.rows.count(serversocket_ui::RowState::Connected);
+        match self.send_box.ui(ui, self.log_view.socket_filter, connected) {
             Some(SendAction::Bytes(request)) => self.client.send(&request),
             Some(SendAction::File { path, to }) => self.send_file(&ui.ctx().clone(), &path, to),
             // Nothing asked, or an action this window does not offer.

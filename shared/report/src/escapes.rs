@@ -75,6 +75,36 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, EscapeError> {
     Ok(out)
 }
 
+/// Writes `bytes` the way [`unescape`] reads them back, byte for byte: text as it is, `\r`
+/// `\n` `\t` and `\\` escaped, and every other control byte or byte that is not UTF-8 as
+/// `\xNN`. What a send box keeps of a send, whatever mode it was typed in.
+#[must_use]
+pub fn escape(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\r' => out.push_str("\\r"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() => {
+                    let mut utf8 = [0; 4];
+                    for byte in c.encode_utf8(&mut utf8).bytes() {
+                        let _ = write!(out, "\\x{byte:02x}");
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        for byte in chunk.invalid() {
+            let _ = write!(out, "\\x{byte:02x}");
+        }
+    }
+    out
+}
+
 /// Reads hex input such as `48 65 6c 6c 6f 0d 0a` (spaces, tabs and newlines between bytes are
 /// ignored, `0x` prefixes too).
 ///
@@ -145,6 +175,14 @@ impl IndexedText {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaped_bytes_read_back_as_themselves() {
+        let bytes = b"GET /\r\n\t\\\x00\xff\x7f \xc3\xa9 AB\n";
+        let text = escape(bytes);
+        assert_eq!(text, r"GET /\r\n\t\\\x00\xff\x7f é AB\n");
+        assert_eq!(unescape(&text).unwrap_or_default(), bytes);
+    }
 
     #[test]
     fn escapes_become_their_bytes() {

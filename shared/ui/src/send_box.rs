@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serversocket::SocketId;
-use serversocket_report::escapes::{EscapeError, parse_hex, unescape};
+use serversocket_report::escapes::{EscapeError, escape, parse_hex, unescape};
 
 /// How many recent sends the history keeps (and the window remembers between runs).
 pub const HISTORY: usize = 50;
@@ -17,6 +17,18 @@ pub const HISTORY: usize = 50;
 /// The longest text the history keeps, in bytes: a pasted megabyte is sent, not remembered, so
 /// the saved settings stay small.
 pub const HISTORY_TEXT_LIMIT: usize = 4096;
+/// The most characters a Recent button shows of its send (the hover shows it whole): a
+/// pasted page made one button twenty lines high.
+const RECENT_LABEL_CHARS: usize = 40;
+
+/// A Recent button's words: the send's text, cut to [`RECENT_LABEL_CHARS`] with "…".
+fn recent_label(text: &str) -> String {
+    match text.char_indices().nth(RECENT_LABEL_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
 /// The most times one send repeats.
 pub const MAX_REPEAT: u64 = 10_000;
 
@@ -150,15 +162,28 @@ impl SendBox {
     }
 
     /// Draws the box; returns a request when Send was clicked (or Enter pressed) and the input
-    /// is good. `selected` is the socket the log is filtered on, if any.
-    pub fn ui(&mut self, ui: &mut egui::Ui, selected: Option<SocketId>) -> Option<SendAction> {
-        let drawn = ui.vertical(|ui| self.rows_ui(ui, selected));
+    /// is good. `selected` is the socket the log is filtered on, if any; `connected`, how many
+    /// sockets are connected (with none, the Send buttons are off and say why: a click did
+    /// nothing, not even a log line).
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        selected: Option<SocketId>,
+        connected: usize,
+    ) -> Option<SendAction> {
+        let drawn = ui.vertical(|ui| self.rows_ui(ui, selected, connected));
         self.drawn_height = drawn.response.rect.height() + ui.spacing().item_spacing.y;
         drawn.inner
     }
 
     /// [`SendBox::ui`]'s rows: the bytes, the file, a problem with the bytes, the history.
-    fn rows_ui(&mut self, ui: &mut egui::Ui, selected: Option<SocketId>) -> Option<SendAction> {
+    fn rows_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        selected: Option<SocketId>,
+        connected: usize,
+    ) -> Option<SendAction> {
+        const NOBODY: &str = "No socket is connected: click Connect first";
         let mut request = None;
         let payload = self.payload();
         ui.horizontal_wrapped(|ui| {
@@ -217,9 +242,18 @@ impl SendBox {
                 |id| format!("socket {id}"),
             );
             let send = ui
-                .add_enabled(payload.is_ok(), egui::Button::new("Send to sockets"))
-                .on_hover_text(format!("Write it to {target}"));
+                .add_enabled(
+                    payload.is_ok() && connected > 0,
+                    egui::Button::new("Send to sockets"),
+                )
+                .on_hover_text(format!("Write it to {target}"))
+                .on_disabled_hover_text(if connected == 0 {
+                    NOBODY
+                } else {
+                    "The text has a mistake: see below"
+                });
             if let Ok(data) = &payload
+                && connected > 0
                 && (send.clicked() || enter)
             {
                 request = Some(SendAction::Bytes(SendRequest {
@@ -228,7 +262,7 @@ impl SendBox {
                     times: self.times,
                     interval: Duration::from_millis(self.interval_ms),
                 }));
-                self.remember();
+                self.remember(data);
             }
         });
         ui.horizontal(|ui| {
@@ -236,8 +270,16 @@ impl SendBox {
             ui.add(egui::TextEdit::singleline(&mut self.file).hint_text("/path/to/file"))
                 .labelled_by(label.id);
             let send = ui
-                .add_enabled(!self.file.trim().is_empty(), egui::Button::new("Send file"))
-                .on_hover_text("Send the file's bytes; the bar below shows SendProgress");
+                .add_enabled(
+                    !self.file.trim().is_empty() && connected > 0,
+                    egui::Button::new("Send file"),
+                )
+                .on_hover_text("Send the file's bytes; the bar below shows SendProgress")
+                .on_disabled_hover_text(if connected == 0 {
+                    NOBODY
+                } else {
+                    "Name the file to send at the left"
+                });
             if send.clicked() {
                 request = Some(SendAction::File {
                     path: PathBuf::from(self.file.trim()),
@@ -254,28 +296,42 @@ impl SendBox {
                 let mut chosen = None;
                 for text in &self.history {
                     if ui
-                        .small_button(text)
-                        .on_hover_text("Put it back in the box")
+                        .small_button(recent_label(text))
+                        .on_hover_text(format!(
+                            "Put it back in the box, as these bytes (text with escapes, no line \
+                             ending added): {text}"
+                        ))
                         .clicked()
                     {
                         chosen = Some(text.clone());
                     }
                 }
                 if let Some(text) = chosen {
-                    self.text = text;
+                    self.recall(text);
                 }
             });
         }
         request
     }
 
-    /// Puts the text at the front of the history, once (unless it is too long to keep).
-    fn remember(&mut self) {
-        if self.text.len() > HISTORY_TEXT_LIMIT {
+    /// Puts a send of the history back in the box: its bytes as text with escapes, the line
+    /// ending they hold already, so that Send sends them again byte for byte (a hex send
+    /// recalled into text mode, or with another line ending, sent other bytes).
+    pub fn recall(&mut self, text: String) {
+        self.text = text;
+        self.hex = false;
+        self.ending = LineEnding::None;
+    }
+
+    /// Puts the bytes sent at the front of the history, once, as text with escapes that reads
+    /// back as the same bytes however they were typed (unless it is too long to keep).
+    fn remember(&mut self, sent: &[u8]) {
+        let text = escape(sent);
+        if text.len() > HISTORY_TEXT_LIMIT {
             return;
         }
-        self.history.retain(|text| *text != self.text);
-        self.history.push_front(self.text.clone());
+        self.history.retain(|kept| *kept != text);
+        self.history.push_front(text);
         self.history.truncate(HISTORY);
     }
 
@@ -312,23 +368,46 @@ mod tests {
     fn the_history_keeps_each_text_once_newest_first() {
         let mut send = SendBox::default();
         for text in ["a", "b", "a"] {
-            send.text = text.to_owned();
-            send.remember();
+            send.remember(text.as_bytes());
         }
         assert_eq!(send.history, ["a", "b"]);
+    }
+
+    /// A send recalled from the history sends the same bytes again, whatever mode and line
+    /// ending it was typed with and whatever the box is set to now: a hex send `41 42` with
+    /// `\n` came back as the five characters "41 42" once Hex was off.
+    #[test]
+    fn a_recalled_send_sends_the_same_bytes() {
+        let mut send = SendBox {
+            text: "41 00 ff".to_owned(),
+            hex: true,
+            ending: LineEnding::Lf,
+            ..SendBox::default()
+        };
+        let sent = send.payload().expect("good hex");
+        send.remember(&sent);
+        send.hex = false;
+        send.ending = LineEnding::CrLf;
+        send.text.clear();
+        let kept = send.history[0].clone();
+        assert_eq!(kept, r"A\x00\xff\n");
+        send.recall(kept);
+        assert_eq!(send.payload().ok(), Some(sent));
+        assert_eq!(
+            recent_label(&"é".repeat(100)).chars().count(),
+            RECENT_LABEL_CHARS + 1
+        );
     }
 
     #[test]
     fn the_history_is_bounded_in_count_and_text_length() {
         let mut send = SendBox::default();
         for n in 0..HISTORY + 10 {
-            send.text = format!("message {n}");
-            send.remember();
+            send.remember(format!("message {n}").as_bytes());
         }
         assert_eq!(send.history.len(), HISTORY);
         assert_eq!(send.history[0], format!("message {}", HISTORY + 9));
-        send.text = "x".repeat(HISTORY_TEXT_LIMIT + 1);
-        send.remember();
+        send.remember("x".repeat(HISTORY_TEXT_LIMIT + 1).as_bytes());
         assert_eq!(send.history[0], format!("message {}", HISTORY + 9));
         let mut restored = SendBox::default();
         restored.restore_history(

@@ -37,17 +37,40 @@ fn the_send_box_writes_escapes_to_every_connected_socket_repeated_and_keeps_a_hi
         format!("{}ping!;ping!;ping!;", client_hello(1)),
     ]);
     assert_eq!(received.len(), 2, "{received:?}");
-    assert_eq!(harness.state().send_box.history, [r"ping\x21;"]);
+    // The bytes sent, as text that reads back as them (`\x21` was `!`).
+    assert_eq!(harness.state().send_box.history, ["ping!;"]);
     harness.step();
     assert!(
-        harness.query_by_label(r"ping\x21;").is_some(),
+        harness.query_by_label("ping!;").is_some(),
         "the history button"
     );
 
     // The history outlives the window: saved with the settings, back in the next run's box.
     let remembered: ClientSettings = kittest::remembered(harness.state_mut());
     let next_run = ClientWindow::new(remembered).unwrap();
-    assert_eq!(next_run.send_box.history, [r"ping\x21;"]);
+    assert_eq!(next_run.send_box.history, ["ping!;"]);
+}
+
+/// With no socket connected the Send buttons are off and say why: a click did nothing, not
+/// even a log line, and the text went into the history as if sent.
+#[test]
+fn the_send_buttons_are_off_while_no_socket_is_connected() {
+    use egui_kittest::kittest::NodeT as _;
+
+    let mut harness = window(1);
+    harness.state_mut().send_box.text = "nobody".to_owned();
+    harness.state_mut().send_box.file = "/etc/hostname".to_owned();
+    harness.run_steps(2);
+    for button in ["Send to sockets", "Send file"] {
+        assert!(
+            harness.get_by_label(button).accesskit_node().is_disabled(),
+            "{button}"
+        );
+    }
+    harness.get_by_label("Send:").click();
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(2);
+    assert!(harness.state().send_box.history.is_empty());
 }
 
 #[test]
