@@ -212,9 +212,9 @@ impl ClientState {
             .retain(|socket| self.rows.get(socket.id()).is_some());
     }
 
-    /// Writes `text` to socket `id`; a failure goes to the log.
-    pub fn write(&mut self, id: SocketId, text: String) {
-        if let Some(Err(error)) = self.socket(id).map(|socket| socket.write(text)) {
+    /// Writes `bytes` to socket `id`; a failure goes to the log.
+    pub fn write(&mut self, id: SocketId, bytes: Vec<u8>) {
+        if let Some(Err(error)) = self.socket(id).map(|socket| socket.write(bytes)) {
             self.log.push(Event::Error {
                 socket: Some(id),
                 error,

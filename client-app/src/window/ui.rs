@@ -219,7 +219,7 @@ impl ClientWindow {
         );
         for action in actions {
             match action {
-                RowAction::Send(id, text) => self.client.write(id, text),
+                RowAction::Send(id, bytes) => self.client.write(id, bytes),
                 RowAction::Close(id) => self.client.socket(id).iter().for_each(|s| s.close()),
                 RowAction::Select(id) => self.log_view.toggle_socket(id),
             }

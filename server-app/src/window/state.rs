@@ -271,10 +271,10 @@ impl ServerState {
         }
     }
 
-    /// Writes `text` to connection `id`; a failure goes to the log.
-    pub fn write(&mut self, id: SocketId, text: String) {
+    /// Writes `bytes` to connection `id`; a failure goes to the log.
+    pub fn write(&mut self, id: SocketId, bytes: Vec<u8>) {
         if let Some(socket) = self.connection(id)
-            && let Err(error) = socket.write(text)
+            && let Err(error) = socket.write(bytes)
         {
             self.log.push(Event::Error {
                 socket: Some(id),

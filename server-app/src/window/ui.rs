@@ -319,7 +319,7 @@ impl ServerWindow {
         );
         for action in actions {
             match action {
-                RowAction::Send(id, text) => self.server.write(id, text),
+                RowAction::Send(id, bytes) => self.server.write(id, bytes),
                 RowAction::Close(id) => {
                     if let Some(socket) = self.server.connection(id) {
                         socket.close();

@@ -48,7 +48,7 @@ pub fn details_ui(ui: &mut egui::Ui, row: &mut SocketRow) -> Option<RowAction> {
             ui.horizontal(|ui| {
                 let response = ui.add(
                     egui::TextEdit::singleline(&mut row.draft)
-                        .hint_text("text to send")
+                        .hint_text(r"text to send, \r\n escapes")
                         .desired_width(160.0),
                 );
                 let enabled = response.enabled();
@@ -61,14 +61,22 @@ pub fn details_ui(ui: &mut egui::Ui, row: &mut SocketRow) -> Option<RowAction> {
                 });
                 let entered =
                     response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                if (ui
-                    .button("Send")
-                    .on_hover_text("Write this text to the socket")
-                    .clicked()
-                    || entered)
-                    && !row.draft.is_empty()
-                {
-                    action = Some(RowAction::Send(id, std::mem::take(&mut row.draft)));
+                // The send box's escapes, so both send the same bytes for the same text (a
+                // line-based peer such as `nc` needs the `\n` this box could not send).
+                let bytes = serversocket_report::escapes::unescape(&row.draft);
+                let clicked = ui
+                    .add_enabled(bytes.is_ok(), egui::Button::new("Send"))
+                    .on_hover_text(r"Write these bytes to the socket (escapes: \r \n \t \\ \xNN)")
+                    .clicked();
+                match bytes {
+                    Ok(bytes) if (clicked || entered) && !bytes.is_empty() => {
+                        row.draft.clear();
+                        action = Some(RowAction::Send(id, bytes));
+                    }
+                    Ok(_) => {}
+                    Err(problem) => {
+                        ui.colored_label(ui.visuals().error_fg_color, problem.to_string());
+                    }
                 }
             });
         }

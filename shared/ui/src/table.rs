@@ -11,8 +11,8 @@ use crate::{RowState, SocketRow};
 /// What the user asked of a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowAction {
-    /// Write this text to the socket.
-    Send(SocketId, String),
+    /// Write these bytes to the socket (the text typed, its escapes applied).
+    Send(SocketId, Vec<u8>),
     /// Close (disconnect) the socket.
     Close(SocketId),
     /// Show only this socket's log lines.

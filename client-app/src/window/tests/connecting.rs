@@ -69,13 +69,14 @@ fn send_from_the_selected_sockets_details_arrives_at_the_server_and_close_closes
     harness.get_by_label("Text for socket 0").click();
     harness
         .get_by_label("Text for socket 0")
-        .type_text("typed in a row");
+        .type_text(r"typed in a row\x21\n");
     harness.step();
     harness
         .get_by_role_and_label(egui::accesskit::Role::Button, "Send")
         .click();
     harness.step();
-    server.received_until(&["typed in a row".to_owned()]);
+    // The send box's escapes: a line-based peer gets its line (the text went out as typed).
+    server.received_until(&["typed in a row!\n".to_owned()]);
 
     harness.get_by_label("Close").click();
     run_until(&mut harness, "closed", |w| {
