@@ -15,6 +15,7 @@ use serversocket_app::parse_port;
 use serversocket_ui::field::{explained, labelled, number};
 use serversocket_ui::lesson_panel::mark;
 
+use crate::reply_args::ReplyKind;
 use crate::{Args, DEFAULT_RELISTEN_DELAY_MS, Mode};
 
 /// The addresses always offered in the interface picker.
@@ -172,6 +173,21 @@ impl ServerSettings {
         }
         if args.relisten_delay_ms != DEFAULT_RELISTEN_DELAY_MS {
             settings.relisten_delay_ms = args.relisten_delay_ms;
+        }
+        // The reply flags, as headless mode takes them (the window ignored them: `--reply
+        // echo` greeted).
+        let reply = &args.reply;
+        if reply.reply != ReplyKind::default() {
+            settings.reply.kind = reply.reply;
+        }
+        if let Some(greeting) = &reply.greeting {
+            settings.greeting.clone_from(greeting);
+        }
+        if let Some(fixed) = &reply.fixed {
+            settings.reply.fixed.clone_from(fixed);
+        }
+        if !reply.rules.is_empty() {
+            settings.reply.rules = reply.rules.join("\n");
         }
         settings
     }
@@ -372,5 +388,46 @@ impl ServerSettings {
         if let Some(reason) = &self.limits_error {
             ui.colored_label(error, reason);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::ServerSettings;
+    use crate::Args;
+    use crate::reply_args::ReplyKind;
+
+    /// The window takes the reply flags as headless mode does (`--reply echo` greeted).
+    #[test]
+    fn the_window_takes_the_reply_flags() {
+        let args = Args::parse_from([
+            "server-app",
+            "--reply",
+            "rules",
+            "--greeting",
+            r"hi\n",
+            "--rule",
+            "^a$ => b",
+            "--rule",
+            "^c$ => d",
+        ]);
+        let settings = ServerSettings::from_args(None, &args);
+        assert_eq!(settings.reply.kind, ReplyKind::Rules);
+        assert_eq!(settings.greeting, r"hi\n");
+        assert_eq!(settings.reply.rules, "^a$ => b\n^c$ => d");
+        assert!(settings.reply.mode(&settings.greeting).is_ok());
+
+        let echo =
+            ServerSettings::from_args(None, &Args::parse_from(["server-app", "--reply", "echo"]));
+        assert_eq!(echo.reply.kind, ReplyKind::Echo);
+        // No flag keeps what the window remembered.
+        let remembered = ServerSettings {
+            reply: echo.reply.clone(),
+            ..ServerSettings::default()
+        };
+        let kept = ServerSettings::from_args(Some(remembered), &Args::parse_from(["server-app"]));
+        assert_eq!(kept.reply.kind, ReplyKind::Echo);
     }
 }
