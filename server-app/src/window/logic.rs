@@ -70,6 +70,10 @@ impl ServerWindow {
         let Ok((interface, port)) = self.settings.validated() else {
             return;
         };
+        // The reply row says why its mode cannot be used (Listen is off meanwhile).
+        if self.server.reply_problem.is_some() {
+            return;
+        }
         self.server.forget_last_listen();
         let mode = if self.settings.naive {
             "Listen (naive)"

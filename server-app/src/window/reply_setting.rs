@@ -24,6 +24,13 @@ impl ReplySetting {
     /// # Errors
     /// A bad escape or rule, as `--reply` would report it.
     pub fn mode(&self, greeting: &str) -> Result<ReplyMode, String> {
+        if self.kind == ReplyKind::Rules && self.rules.trim().is_empty() {
+            // In the window's words, not the command line's ("--reply rules needs --rule").
+            return Err(
+                "Rules needs at least one rule: one `REGEX => TEMPLATE` a line, e.g.                  `^ping$ => pong\n`"
+                    .to_owned(),
+            );
+        }
         let greets = matches!(self.kind, ReplyKind::Greeting | ReplyKind::Fixed);
         let args = ReplyArgs {
             reply: self.kind,

@@ -131,9 +131,10 @@ impl ServerWindow {
         let changes = self.settings.ui(ui, listening, folded, &self.interfaces);
         self.enter_pressed = changes.enter_pressed;
         self.apply_settings(changes);
-        // Folded, the reply row stays only with TLS on: it shows the certificate's
-        // fingerprint, which the learner copies into the client while the server listens.
-        if folded && !self.tls.enabled {
+        // Folded, the reply row stays only with TLS on (it shows the certificate's
+        // fingerprint, which the learner copies into the client while the server listens)
+        // or with a mistake in it: new sockets keep the last good mode, and the row says so.
+        if folded && !self.tls.enabled && self.server.reply_problem.is_none() {
             return;
         }
         // TLS at the end of the reply row: one row less, so the log keeps its room.
@@ -272,7 +273,9 @@ impl ServerWindow {
                 self.stop_listening();
             }
         } else {
-            let ready = self.settings.validated().is_ok();
+            // A reply mode that cannot be used (Rules with no good rule) would listen with the
+            // last good one, the greeting, while the row said Rules: the row says why instead.
+            let ready = self.settings.validated().is_ok() && self.server.reply_problem.is_none();
             let what = "Open the listening socket on the port; AddSocket fills the pool with MinimumSocketsAvailable idle sockets";
             let clicked = shortcuts::steady_action_button(
                 ui,

@@ -405,6 +405,33 @@ fn choosing_echo_while_listening_makes_the_idle_sockets_echo_and_a_bad_rule_is_s
     );
 }
 
+/// Rules with no rule cannot listen: Listen is off and the row says why in the window's
+/// words (it listened with the greeting while the row said Rules, and the fold after Listen
+/// hid the command line's "--reply rules needs --rule").
+#[test]
+fn rules_without_a_rule_cannot_listen_and_say_why() {
+    use egui_kittest::kittest::NodeT as _;
+
+    let mut harness = window(2, 10);
+    click(&mut harness, "Rules");
+    harness.run_steps(2);
+    assert!(
+        harness
+            .get_by_label("Listen")
+            .accesskit_node()
+            .is_disabled()
+    );
+    assert!(shows(&harness, "Rules needs at least one rule"));
+    let rules = "Rules, one per line (REGEX => TEMPLATE; $1, ${name}, \\r\\n):";
+    click(&mut harness, rules);
+    harness.get_by_label(rules).type_text(r"^ping$ => pong\n");
+    harness.run_steps(2);
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "listening", |w| {
+        w.server.socket.is_listening()
+    });
+}
+
 #[test]
 fn a_new_listen_shows_no_closed_tiles_of_the_last_one() {
     let (mut harness, client) = serving_one_client(2, 10);
