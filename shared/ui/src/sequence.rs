@@ -9,8 +9,13 @@ use serversocket::{Event, SocketId};
 
 use crate::log_entry::LogEntry;
 
-/// How many steps are drawn; earlier ones are counted, not shown.
+/// The most steps drawn; earlier ones are counted, not shown.
 const SHOWN_STEPS: usize = 40;
+
+/// About how wide one step is drawn ("DataAvailable +12 µs »"), in points: the steps shown are
+/// as many as fit two lines, so a long life (an echo's thousand replies) never takes the
+/// log's room (it took twelve lines at half a 1366 screen).
+const STEP_WIDTH: f32 = 190.0;
 
 /// One step of a socket's sequence: an event by its Xojo name, possibly repeated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +83,9 @@ impl Sequence {
             if self.steps.is_empty() {
                 ui.weak("no events yet");
             }
-            let hidden = self.steps.len().saturating_sub(SHOWN_STEPS);
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let fit = ((ui.available_width() * 2.0 / STEP_WIDTH).floor() as usize).max(3);
+            let hidden = self.steps.len().saturating_sub(fit.min(SHOWN_STEPS));
             if hidden > 0 {
                 ui.weak(format!("… {hidden} earlier steps »"));
             }
@@ -94,14 +101,16 @@ impl Sequence {
                 if step.repeats > 1 {
                     let _ = write!(text, " ×{}", step.repeats);
                 }
+                // One phrase: "+0 µs" never splits across two lines.
                 let when = if let Some(before) = previous {
                     format!(
-                        " +{}",
+                        "+{}",
                         short(step.at.duration_since(before).unwrap_or_default())
                     )
+                    .replace(' ', "\u{a0}")
                 } else {
                     let stamp = humantime::format_rfc3339_millis(step.at).to_string();
-                    format!(" {}", stamp.get(11..23).unwrap_or(&stamp))
+                    stamp.get(11..23).unwrap_or(&stamp).to_owned()
                 };
                 let color = if step.name.starts_with("Error") {
                     ui.visuals().error_fg_color
@@ -201,6 +210,50 @@ mod tests {
         sequence.follow(None);
         sequence.push(&log.entries()[0]);
         assert!(sequence.steps().is_empty());
+    }
+
+    /// An echo's thousand replies in a row, alternating DataAvailable and SendComplete, are
+    /// drawn in two lines or three at most at half a 1366 screen (they took twelve, the log
+    /// and the details pane losing their room).
+    #[test]
+    fn a_long_life_takes_at_most_a_few_lines() {
+        let mut log = EventLog::new(Role::Server);
+        let socket = SocketId(0);
+        log.push(Event::AddSocket { socket });
+        for _ in 0..1000 {
+            log.push(Event::data(socket, &bytes::Bytes::from_static(b"x")));
+            log.push(Event::SendComplete {
+                socket,
+                user_aborted: false,
+            });
+        }
+        let mut sequence = Sequence::default();
+        sequence.follow(Some(socket));
+        for entry in log.entries() {
+            sequence.push(entry);
+        }
+        let ctx = egui::Context::default();
+        let (mut height, mut line) = (0.0, 0.0);
+        let mut output = ctx.run_ui(
+            egui::RawInput {
+                screen_rect: Some(egui::Rect::from_min_size(
+                    egui::Pos2::ZERO,
+                    egui::vec2(683.0, 768.0),
+                )),
+                ..egui::RawInput::default()
+            },
+            |ui| {
+                let drawn = ui.scope(|ui| sequence.ui(ui));
+                height = drawn.response.rect.height();
+                line = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y;
+            },
+        );
+        // Nothing is painted here.
+        output.textures_delta.clear();
+        assert!(
+            height <= 3.0 * line,
+            "{height} points high, a line is about {line}"
+        );
     }
 
     #[test]
