@@ -29,18 +29,31 @@ pub fn state_cell_ui(ui: &mut egui::Ui, row: &SocketRow) {
         ui.colored_label(row.state.color(), row.state.word())
             .on_hover_text(row.state.explanation());
     }
-    // The kernel's state before the TLS version: in a narrow column the version, which the
-    // selected socket's details also give, is what gets cut.
-    if let Some(view) = row.kernel {
-        ui.weak(view.state.name()).on_hover_text(kernel_tip(&view));
-    }
-    if let Some(tls) = &row.tls {
-        ui.weak(&tls.protocol).on_hover_text(format!(
-            "Secured with TLS: {}, cipher suite {}, handshake {:.1} ms",
-            tls.protocol,
-            tls.cipher,
-            tls.handshake.as_secs_f64() * 1000.0
-        ));
+    // What the column cannot hold is cut at its end. While a secure socket is connected its
+    // TLS version comes first (the kernel's ESTABLISHED says nothing "connected" does not,
+    // and the version was cut to a lone "·"); otherwise the kernel's state does (TIME_WAIT
+    // after a close is what the learner looks for).
+    let kernel = |ui: &mut egui::Ui| {
+        if let Some(view) = row.kernel {
+            ui.weak(view.state.name()).on_hover_text(kernel_tip(&view));
+        }
+    };
+    let tls = |ui: &mut egui::Ui| {
+        if let Some(tls) = &row.tls {
+            ui.weak(&tls.protocol).on_hover_text(format!(
+                "Secured with TLS: {}, cipher suite {}, handshake {:.1} ms",
+                tls.protocol,
+                tls.cipher,
+                tls.handshake.as_secs_f64() * 1000.0
+            ));
+        }
+    };
+    if row.state == crate::RowState::Connected {
+        tls(ui);
+        kernel(ui);
+    } else {
+        kernel(ui);
+        tls(ui);
     }
 }
 

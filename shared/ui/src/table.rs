@@ -72,6 +72,21 @@ pub fn socket_table_ui<'a>(
     actions
 }
 
+/// A byte count short enough for the In / out column, whole below 10 KiB and then in
+/// binary thousands, millions and billions (`25K`, `34M`): "35651584 / 4…" was cut, and the
+/// hover gives the whole numbers.
+fn compact_bytes(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")];
+    if bytes < 10 << 10 {
+        return bytes.to_string();
+    }
+    let (size, unit) = UNITS
+        .into_iter()
+        .find(|(size, _)| bytes >= 10 * size)
+        .unwrap_or((1 << 10, "K"));
+    format!("{}{unit}", bytes / size)
+}
+
 /// The columns' titles' row, in points (the rows' height is given apart from it).
 const HEADER_HEIGHT: f32 = 20.0;
 
@@ -178,8 +193,15 @@ fn rows_ui(
                 table_row.col(|ui| crate::kernel_view::state_cell_ui(ui, row));
                 if !narrow {
                     table_row.col(|ui| {
-                        ui.label(format!("{} / {}", row.bytes_in, row.bytes_out))
-                            .on_hover_text("Bytes received / bytes sent");
+                        ui.label(format!(
+                            "{} / {}",
+                            compact_bytes(row.bytes_in),
+                            compact_bytes(row.bytes_out)
+                        ))
+                        .on_hover_text(format!(
+                            "{} bytes received / {} bytes sent",
+                            row.bytes_in, row.bytes_out
+                        ));
                     });
                 }
                 table_row.col(|ui| {
@@ -219,4 +241,23 @@ fn rows_ui(
                 }
             });
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact_bytes;
+
+    #[test]
+    fn byte_counts_fit_the_column() {
+        for (bytes, shown) in [
+            (0, "0"),
+            (10_239, "10239"),
+            (26_022, "25K"),
+            (35_651_584, "34M"),
+            (41_943_040, "40M"),
+            (12 << 30, "12G"),
+        ] {
+            assert_eq!(compact_bytes(bytes), shown, "{bytes}");
+        }
+    }
 }
