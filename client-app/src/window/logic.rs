@@ -121,7 +121,9 @@ impl ClientWindow {
         to: Option<serversocket::SocketId>,
     ) {
         let ctx = ctx.clone();
-        self.client
-            .send_file(path, to, move || ctx.request_repaint());
+        self.send_box.file_problem = self
+            .client
+            .send_file(path, to, move || ctx.request_repaint())
+            .err();
     }
 }

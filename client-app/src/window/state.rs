@@ -252,26 +252,23 @@ impl ClientState {
     }
 
     /// Sends a file through every connected socket (or `to`); the file is read and fed on
-    /// the socket runtime, and its progress is followed in [`Self::file_sends`]. A failure
-    /// reaches the log through [`Self::take_file_errors`], after `repaint` is called.
+    /// the socket runtime, and its progress is followed in [`Self::file_sends`]. A socket's
+    /// failure reaches the log through [`Self::take_file_errors`], after `repaint` is called.
+    ///
+    /// # Errors
+    /// Why the file cannot be sent (missing, a FIFO, a device, a folder, too large), in
+    /// words for beside the Send file button: a file's problem, not the network's (it was
+    /// logged as "Error = 100 (network stack error)").
     pub fn send_file(
         &mut self,
         path: &Path,
         to: Option<SocketId>,
         repaint: impl Fn() + Clone + Send + 'static,
-    ) {
+    ) -> Result<(), String> {
         // Looked at here, never opened: a FIFO or /dev/zero is refused in words before any
         // bar shows, and nothing on this thread can wait on a file.
-        let total = match size_to_send(path) {
-            Ok(total) => total,
-            Err(refused) => {
-                self.log.push(Event::Error {
-                    socket: None,
-                    error: SocketError::Os(format!("cannot send the file: {refused}")),
-                });
-                return;
-            }
-        };
+        let total =
+            size_to_send(path).map_err(|refused| format!("cannot send the file: {refused}"))?;
         let name = path.file_name().map_or_else(
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -293,20 +290,32 @@ impl ClientState {
                 let id = socket.id();
                 // The same bounded, regular-file-only reader as `--send-file`.
                 let read = tokio::task::spawn_blocking(move || read_file_to_send(&path)).await;
-                let sent = match read {
-                    Ok(Ok(data)) => serversocket_app::script::send_file(socket, data).await,
-                    Ok(Err(e)) => Err(SocketError::Os(format!("cannot send the file: {e}"))),
-                    Err(e) => Err(SocketError::Os(format!("reading the file failed: {e}"))),
+                // The file's own problem (it changed since it was looked at) is a note of the
+                // socket's, not a network error; the socket's failure is its Error.
+                let failed = match read {
+                    Ok(Ok(data)) => serversocket_app::script::send_file(socket, data)
+                        .await
+                        .err()
+                        .map(|error| Event::Error {
+                            socket: Some(id),
+                            error,
+                        }),
+                    Ok(Err(e)) => Some(Event::Note {
+                        socket: id,
+                        text: format!("cannot send the file: {e}"),
+                    }),
+                    Err(e) => Some(Event::Note {
+                        socket: id,
+                        text: format!("reading the file failed: {e}"),
+                    }),
                 };
-                if let Err(error) = sent {
-                    let _ = errors.send(Event::Error {
-                        socket: Some(id),
-                        error,
-                    });
+                if let Some(event) = failed {
+                    let _ = errors.send(event);
                     repaint();
                 }
             });
         }
+        Ok(())
     }
 
     /// Moves the failed file sends' errors to the log.

@@ -114,6 +114,9 @@ pub struct SendBox {
     pub history: VecDeque<String>,
     /// The file "Send file" sends.
     pub file: String,
+    /// Why the last Send file could not start (the file's problem, shown under its row
+    /// until the file is changed or sent).
+    pub file_problem: Option<String>,
     /// How high the box was drawn last frame, in points: what the window keeps free under
     /// its socket table, so that the box stays in view however many rows there are.
     drawn_height: f32,
@@ -130,6 +133,7 @@ impl Default for SendBox {
             to_selected: false,
             history: VecDeque::new(),
             file: String::new(),
+            file_problem: None,
             drawn_height: 0.0,
         }
     }
@@ -267,8 +271,12 @@ impl SendBox {
         });
         ui.horizontal(|ui| {
             let label = ui.label("File:");
-            ui.add(egui::TextEdit::singleline(&mut self.file).hint_text("/path/to/file"))
+            let field = ui
+                .add(egui::TextEdit::singleline(&mut self.file).hint_text("/path/to/file"))
                 .labelled_by(label.id);
+            if field.changed() {
+                self.file_problem = None;
+            }
             let send = ui
                 .add_enabled(
                     !self.file.trim().is_empty() && connected > 0,
@@ -289,6 +297,9 @@ impl SendBox {
         });
         if let Err(problem) = &payload {
             ui.colored_label(ui.visuals().error_fg_color, problem.to_string());
+        }
+        if let Some(problem) = &self.file_problem {
+            ui.colored_label(ui.visuals().error_fg_color, problem);
         }
         if !self.history.is_empty() {
             ui.horizontal_wrapped(|ui| {

@@ -117,8 +117,9 @@ fn send_file_sends_a_file_larger_than_the_send_queue_whole_with_a_progress_bar()
     std::fs::remove_file(&path).unwrap();
 }
 
-/// Send file reads with `--send-file`'s reader: `/dev/zero`, a FIFO nobody writes to and a
-/// folder are refused in the log, in words, with no progress bar, and the window goes on.
+/// Send file reads with `--send-file`'s reader: `/dev/zero`, a FIFO nobody writes to, a
+/// folder and a missing file are refused under the file's row, in words, with no progress
+/// bar, and the window goes on; none is taken for a network error ("Error = 100").
 #[cfg(unix)]
 #[test]
 fn send_file_refuses_a_device_a_fifo_and_a_folder_without_waiting_on_them() {
@@ -142,16 +143,28 @@ fn send_file_refuses_a_device_a_fifo_and_a_folder_without_waiting_on_them() {
         harness.state_mut().send_box.file = path.display().to_string();
         harness.step();
         harness.get_by_label("Send file").click();
-        harness.step();
+        harness.run_steps(2);
         assert!(
             harness.state().client.file_sends.is_empty(),
             "no bar for {kind}"
         );
         let said = format!("{} is not a regular file ({kind})", path.display());
-        run_until(&mut harness, "the refusal logged", |w| {
-            w.client.log.contains(&said)
-        });
+        assert!(
+            harness.query_by_label_contains(&said).is_some(),
+            "said under the file's row: {said}"
+        );
     }
+    let missing = std::env::temp_dir().join("no-such-file-to-send");
+    harness.state_mut().send_box.file = missing.display().to_string();
+    harness.step();
+    harness.get_by_label("Send file").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("cannot send the file")
+            .is_some()
+    );
+    assert!(!harness.state().client.log.contains("Error = 100"));
     // Still connected and serving: nothing waited on the FIFO.
     assert_eq!(harness.state().client.rows.count(RowState::Connected), 1);
     std::fs::remove_file(&fifo).unwrap();
