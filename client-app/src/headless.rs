@@ -226,6 +226,7 @@ impl Starter<'_> {
                         hello,
                         self.args.script.repeat - 1,
                         self.args.script.interval(),
+                        std::sync::Arc::default(),
                     ));
                 }
             }

@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
@@ -33,6 +34,17 @@ pub struct Connect {
     pub in_flight: usize,
     /// The TLS settings, `None` for plain TCP.
     pub tls: Option<Arc<ClientTls>>,
+}
+
+/// A send repeated ×N every M ms on one socket, running on the socket runtime.
+#[derive(Debug)]
+pub struct Repeat {
+    /// Its task: aborted by Stop repeating.
+    task: tokio::task::JoinHandle<()>,
+    /// Writes made so far (the first one, at once, included).
+    written: Arc<AtomicU64>,
+    /// Writes asked for.
+    times: u64,
 }
 
 /// A file going out through one socket.
@@ -106,6 +118,8 @@ pub struct ClientState {
     pub log: EventLog,
     /// Files being sent, for their progress bars.
     pub file_sends: Vec<FileSend>,
+    /// Sends repeated ×N every M ms still running, to show how far they are and stop them.
+    pub repeats: Vec<Repeat>,
     /// Failed file sends report here (the event channel is the library's own), and the log
     /// shows them next frame.
     file_errors: (mpsc::Sender<Event>, mpsc::Receiver<Event>),
@@ -132,6 +146,7 @@ impl ClientState {
             rows: SocketRows::default(),
             log: EventLog::new(Role::Client),
             file_sends: Vec::new(),
+            repeats: Vec::new(),
             file_errors: mpsc::channel(),
             kernel,
         })
@@ -239,15 +254,45 @@ impl ClientState {
                 continue;
             }
             if request.times > 1 {
-                self.runtime
+                let written = Arc::new(AtomicU64::new(1));
+                let task = self
+                    .runtime
                     .handle()
                     .spawn(serversocket_app::script::repeat(
                         socket,
                         request.data.clone().into(),
                         request.times - 1,
                         request.interval,
+                        Arc::clone(&written),
                     ));
+                self.repeats.push(Repeat {
+                    task,
+                    written,
+                    times: request.times,
+                });
             }
+        }
+    }
+
+    /// How far the repeated sends still running are: writes made and asked for, over all of
+    /// them, and how many run; forgets those that ended.
+    pub fn repeating(&mut self) -> Option<(u64, u64, usize)> {
+        self.repeats.retain(|repeat| !repeat.task.is_finished());
+        (!self.repeats.is_empty()).then(|| {
+            self.repeats.iter().fold((0, 0, 0), |(done, all, n), r| {
+                (
+                    done + r.written.load(Ordering::Relaxed),
+                    all + r.times,
+                    n + 1,
+                )
+            })
+        })
+    }
+
+    /// Stops every repeated send (what was written stays written).
+    pub fn stop_repeats(&mut self) {
+        for repeat in self.repeats.drain(..) {
+            repeat.task.abort();
         }
     }
 

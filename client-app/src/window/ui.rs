@@ -208,7 +208,8 @@ impl ClientWindow {
         // The rows first, what the learner watches; the send box (the developer's) under them,
         // kept in view: the rows scroll within what the box and its progress bars leave (six
         // rows at half a 1366×768 screen hid it below the fold).
-        let bars = self.client.file_sends.len() as f32
+        let bars = (self.client.file_sends.len() + usize::from(!self.client.repeats.is_empty()))
+            as f32
             * (ui.spacing().interact_size.y + ui.spacing().item_spacing.y);
         let actions = socket_table_ui(
             ui,
@@ -232,6 +233,36 @@ impl ClientWindow {
             _ => {}
         }
         self.file_progress_ui(ui);
+        self.repeats_ui(ui);
+    }
+
+    /// How far the repeated sends are, with Stop (a send ×100 every second ran on unseen,
+    /// and only closing its socket stopped it).
+    fn repeats_ui(&mut self, ui: &mut egui::Ui) {
+        let Some((done, all, running)) = self.client.repeating() else {
+            return;
+        };
+        ui.horizontal_wrapped(|ui| {
+            let sockets = if running == 1 {
+                "1 socket".to_owned()
+            } else {
+                format!("{running} sockets")
+            };
+            serversocket_ui::theme::phrase(
+                ui,
+                egui::RichText::new(format!("Repeating: {done} of {all} sent, to {sockets}")),
+            );
+            if ui
+                .button("Stop repeating")
+                .on_hover_text("Stop the repeated sends; what was sent stays sent")
+                .clicked()
+            {
+                self.client.stop_repeats();
+            }
+        });
+        // The count moves with each write, which sends no event here.
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(250));
     }
 
     /// A progress bar per file being sent, from the socket's counters (SendProgress).

@@ -7,6 +7,8 @@
 //! time (at most [`FILE_BACKLOG`] waiting), refilled as SendProgress reports room, so a file of
 //! any size goes out without holding a second copy in the queue or passing its limit.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -112,8 +114,15 @@ impl SocketHandler for Scripted {
 
 /// Writes `payload` to `socket` `times` more times, `interval` apart (the first write after one
 /// interval): the repeats of a hello the socket's handler already sent once. Ends early once the
-/// socket refuses a write (it closed). Run it on the runtime once the socket is connected.
-pub async fn repeat(socket: TcpSocket, payload: Bytes, times: u64, interval: Duration) {
+/// socket refuses a write (it closed). Run it on the runtime once the socket is connected;
+/// `written` counts the writes made (a window shows how far a repeat is).
+pub async fn repeat(
+    socket: TcpSocket,
+    payload: Bytes,
+    times: u64,
+    interval: Duration,
+    written: Arc<AtomicU64>,
+) {
     if payload.is_empty() {
         return;
     }
@@ -122,6 +131,7 @@ pub async fn repeat(socket: TcpSocket, payload: Bytes, times: u64, interval: Dur
         if socket.write(payload.clone()).is_err() {
             return;
         }
+        written.fetch_add(1, Ordering::Relaxed);
     }
 }
 

@@ -51,6 +51,35 @@ fn the_send_box_writes_escapes_to_every_connected_socket_repeated_and_keeps_a_hi
     assert_eq!(next_run.send_box.history, ["ping!;"]);
 }
 
+/// A send repeated ×100 every second shows how far it is and stops on Stop repeating (it ran
+/// on unseen, and only closing the socket stopped it; each click started another).
+#[test]
+fn a_repeated_send_shows_how_far_it_is_and_stops() {
+    let server = Server::start();
+    let mut harness = window(server.port);
+    harness.state_mut().settings.reply = false;
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "connected", |w| {
+        w.client.rows.count(RowState::Connected) == 1
+    });
+    harness.state_mut().send_box.text = r"tick\n".to_owned();
+    harness.state_mut().send_box.times = 100;
+    harness.state_mut().send_box.interval_ms = 1000;
+    harness.step();
+    harness.get_by_label("Send to sockets").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("Repeating: 1 of 100 sent, to 1 socket")
+            .is_some()
+    );
+    harness.get_by_label("Stop repeating").click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Stop repeating").is_none());
+    assert!(harness.state_mut().client.repeating().is_none());
+    assert_eq!(harness.state().client.rows.count(RowState::Connected), 1);
+}
+
 /// With no socket connected the Send buttons are off and say why: a click did nothing, not
 /// even a log line, and the text went into the history as if sent.
 #[test]
