@@ -180,20 +180,26 @@ pub fn preview_text(start: &[u8], bytes: usize) -> String {
     }
 }
 
-/// Received bytes as one printable line: invalid UTF-8 becomes U+FFFD, and control characters
-/// (newlines, NUL, ESC, C1 …) and every invisible format character become escapes (`\u{202e}`),
-/// so binary data can never break a log line or a terminal, nor reorder or hide part of it.
-/// A backslash is doubled, so an escape always stands for one character: a newline shows as
-/// `\n`, the two characters `\` and `n` as `\\n`.
+/// Received bytes as one printable line: a byte that is not UTF-8 shows as `\xff` (it was
+/// U+FFFD, which hid the byte and drew as an empty box in the windows' font), and control
+/// characters (newlines, NUL, ESC, C1 …) and every invisible format character become escapes
+/// (`\u{202e}`), so binary data can never break a log line or a terminal, nor reorder or
+/// hide part of it. A backslash is doubled, so an escape always stands for one character: a
+/// newline shows as `\n`, the two characters `\` and `n` as `\\n`.
 #[must_use]
 pub fn escape_text(data: &[u8]) -> String {
-    let text = String::from_utf8_lossy(data);
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if must_escape(c) {
-            escaped.extend(c.escape_default());
-        } else {
-            escaped.push(c);
+    use std::fmt::Write as _;
+    let mut escaped = String::with_capacity(data.len());
+    for chunk in data.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if must_escape(c) {
+                escaped.extend(c.escape_default());
+            } else {
+                escaped.push(c);
+            }
+        }
+        for byte in chunk.invalid() {
+            let _ = write!(escaped, "\\x{byte:02x}");
         }
     }
     escaped
