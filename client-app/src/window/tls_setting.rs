@@ -186,10 +186,15 @@ impl TlsSetting {
                     egui::Sense::hover(),
                 );
             }
-            if let Some(problem) = &self.problem {
-                ui.colored_label(ui.visuals().error_fg_color, problem);
-            }
         });
+    }
+
+    /// Why the TLS settings cannot be used, while they cannot: drawn at the top of the main
+    /// view, not in the TLS row, where its two lines pushed Connect down under the pointer.
+    pub fn problem_ui(&self, ui: &mut egui::Ui) {
+        if let Some(problem) = self.problem.as_ref().filter(|_| self.enabled) {
+            ui.colored_label(ui.visuals().error_fg_color, format!("TLS: {problem}"));
+        }
     }
 }
 

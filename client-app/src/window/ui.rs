@@ -69,6 +69,7 @@ impl ClientWindow {
         let log = &mut self.client.log;
         serversocket_ui::log_panel(ui, |ui| self.log_view.ui(ui, log, NOTHING_LOGGED_YET));
         serversocket_ui::main_view(ui, "client main", |ui| {
+            self.tls.problem_ui(ui);
             self.trust_offer_ui(ui);
             self.timeline.ui(ui, Instant::now());
             ui.separator();

@@ -203,6 +203,26 @@ fn connect_stays_where_it_is_when_the_insecure_choice_is_ticked() {
     assert_eq!(harness.get_by_label("Concepts").rect(), concepts);
 }
 
+/// A TLS setting that cannot be used says why above the sockets, not in the TLS row: its two
+/// lines there pushed Connect down, and the next click landed on the error or on Lessons.
+#[test]
+fn connect_stays_where_it_is_when_the_tls_settings_are_refused() {
+    let mut harness = window_with(egui::vec2(1024.0, 568.0), ClientSettings::default());
+    click(&mut harness, "TLS");
+    let connect = harness.get_by_label("Connect").rect();
+    harness.get_by_label("pin").click();
+    harness.get_by_label("pin").type_text("xyz");
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("TLS: ").is_none());
+    harness.get_by_label("Connect").click();
+    harness.run_steps(3);
+    assert!(
+        harness.query_by_label_contains("TLS: ").is_some(),
+        "the refusal is said"
+    );
+    assert_eq!(harness.get_by_label("Connect").rect(), connect);
+}
+
 /// The insecure warning and the log's line count are phrases: on a narrow screen each moves
 /// whole to the next line ("INSECURE: the" / "server is not checked", "50" / "lines" before).
 #[test]
