@@ -6,6 +6,10 @@ use serversocket_app::reply::ReplyMode;
 
 use crate::reply_args::{ReplyArgs, ReplyKind};
 
+/// The least room the end of the reply row needs on its line (the TLS switch, "generate",
+/// "files" and the certificate's fingerprint), in points.
+const END_OF_ROW_WIDTH: f32 = 360.0;
+
 /// The reply setting as typed (persisted with the other settings).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -102,14 +106,25 @@ impl ReplySetting {
                     .changed();
             }
             if self.kind == ReplyKind::Fixed {
-                let label = ui.label("After each chunk:");
-                changed |= ui
-                    .add(egui::TextEdit::singleline(&mut self.fixed).hint_text(r"ok\r\n"))
-                    .labelled_by(label.id)
-                    .on_hover_text(r"Escapes: \r \n \t \\ \xNN")
-                    .changed();
+                // Kept with its field: "After each chunk:" ended a line with the field under it.
+                changed |= serversocket_ui::field::labelled(
+                    ui,
+                    "After each chunk:",
+                    egui::TextEdit::singleline(&mut self.fixed)
+                        .hint_text(r"ok\r\n")
+                        .desired_width(140.0),
+                    r"Escapes: \r \n \t \\ \xNN",
+                )
+                .changed();
             }
-            ui.separator();
+            // What ends the row (the TLS switch and its fields) wraps within the room left
+            // on this line: with too little it stood in a column a word wide ("gen" / "erat"
+            // / "e"), so it starts the next line instead.
+            if ui.available_size_before_wrap().x < END_OF_ROW_WIDTH {
+                ui.end_row();
+            } else {
+                ui.separator();
+            }
             end_of_row(ui);
         });
         if self.kind == ReplyKind::Rules {

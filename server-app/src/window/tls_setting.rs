@@ -137,17 +137,25 @@ impl TlsSetting {
                 }
             });
             if let Some(problem) = &self.problem {
+                // A sentence of its own, from a line's start: at a row's end it began with a
+                // lone "cannot" and went on under the fields.
+                ui.end_row();
                 ui.colored_label(ui.visuals().error_fg_color, problem);
             } else if let Some(tls) = self.loaded.as_ref().filter(|_| self.enabled) {
                 let fingerprint = tls.fingerprint();
-                ui.label(format!("SHA-256 {}…", &fingerprint[..16.min(fingerprint.len())]))
-                    .on_hover_text(format!(
+                // One phrase: "SHA-256" ended a line with the fingerprint under it.
+                serversocket_ui::theme::phrase(
+                    ui,
+                    format!("SHA-256 {}…", &fingerprint[..16.min(fingerprint.len())]),
+                )
+                .on_hover_text(format!(
                         "The certificate's SHA-256 fingerprint: {fingerprint}\nA client can pin it (--pin) to trust exactly this certificate; `openssl x509 -fingerprint -sha256` shows the same, with colons."
                     ));
                 if ui.small_button("Copy").on_hover_text("Copy the whole fingerprint").clicked() {
                     ui.ctx().copy_text(fingerprint.to_owned());
                 }
                 if let Some(warning) = &self.warning {
+                    ui.end_row();
                     ui.colored_label(ui.visuals().warn_fg_color, warning);
                 }
             }

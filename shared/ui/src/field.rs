@@ -2,16 +2,19 @@
 //! widget it names (so a screen reader, and a test's `get_by_label`, find the field by its
 //! label), with a tooltip that says what the value does.
 
-/// Adds `label`, then `widget` labelled by it, with `tip` on hover; returns the widget's
-/// response.
+/// Adds `label`, then `widget` labelled by it, with `tip` on hover, kept together on one line
+/// as [`explained`] keeps them ("certificate" at a row's end and its field under it read as
+/// two things); returns the widget's response.
 pub fn labelled(
     ui: &mut egui::Ui,
     label: &str,
     widget: impl egui::Widget,
     tip: &str,
 ) -> egui::Response {
-    let label = ui.label(label);
-    ui.add(widget).labelled_by(label.id).on_hover_text(tip)
+    together(ui, label, |ui| {
+        let label = ui.label(label);
+        ui.add(widget).labelled_by(label.id).on_hover_text(tip)
+    })
 }
 
 /// `label` carrying the tooltip (the name is what needs explaining: "Min:", "Backlog:"), then
@@ -23,9 +26,21 @@ pub fn explained(
     tip: &str,
     widget: impl egui::Widget,
 ) -> egui::Response {
-    // A wrapping row moves a widget that does not fit, but not a group, whose width it learns
-    // only once the group is drawn: so the group starts a new row itself when the name and a
-    // field of the usual width would not fit on this one.
+    together(ui, label, |ui| {
+        let label = ui.label(label).on_hover_text(tip);
+        ui.add(widget).labelled_by(label.id)
+    })
+}
+
+/// Draws `contents` (a name `label` and its field) as one group that a wrapping row never
+/// splits. A wrapping row moves a widget that does not fit, but not a group, whose width it
+/// learns only once the group is drawn: so the group starts a new row itself when the name
+/// and a field of the usual width would not fit on this one.
+fn together(
+    ui: &mut egui::Ui,
+    label: &str,
+    contents: impl FnOnce(&mut egui::Ui) -> egui::Response,
+) -> egui::Response {
     if ui.layout().main_wrap {
         let name = egui::WidgetText::from(label).into_galley(
             ui,
@@ -39,11 +54,7 @@ pub fn explained(
             ui.end_row();
         }
     }
-    ui.horizontal(|ui| {
-        let label = ui.label(label).on_hover_text(tip);
-        ui.add(widget).labelled_by(label.id)
-    })
-    .inner
+    ui.horizontal(contents).inner
 }
 
 /// The width a number field usually takes ("10", "250 ms", "0 s"), for [`explained`]'s wrap.

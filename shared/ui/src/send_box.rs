@@ -208,31 +208,41 @@ impl SendBox {
             let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             ui.checkbox(&mut self.hex, "Hex")
                 .on_hover_text("Type the bytes as hex digits");
-            egui::ComboBox::from_label("Line ending")
-                .selected_text(self.ending.name())
-                .show_ui(ui, |ui| {
-                    for ending in [
-                        LineEnding::None,
-                        LineEnding::Lf,
-                        LineEnding::CrLf,
-                        LineEnding::Cr,
-                    ] {
-                        ui.selectable_value(&mut self.ending, ending, ending.name());
-                    }
-                });
-            let label = ui.label("×");
-            ui.add(egui::DragValue::new(&mut self.times).range(1..=MAX_REPEAT))
-                .labelled_by(label.id)
-                .on_hover_text("How many times to send it");
-            if self.times > 1 {
-                let label = ui.label("every");
-                ui.add(crate::field::number(
-                    &mut self.interval_ms,
-                    0..=60_000,
-                    " ms",
-                ))
-                .labelled_by(label.id);
-            }
+            // Each name before its field and kept with it: "[none ▾] Line ending × 1" read as
+            // if "× 1" were the line ending's, and "every" ended a line with "1000 ms" under it.
+            ui.horizontal(|ui| {
+                let label = ui.label("Line ending:");
+                egui::ComboBox::from_id_salt("line ending")
+                    .selected_text(self.ending.name())
+                    .show_ui(ui, |ui| {
+                        for ending in [
+                            LineEnding::None,
+                            LineEnding::Lf,
+                            LineEnding::CrLf,
+                            LineEnding::Cr,
+                        ] {
+                            ui.selectable_value(&mut self.ending, ending, ending.name());
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id)
+                    .on_hover_text("Added after the bytes");
+            });
+            ui.horizontal(|ui| {
+                let label = ui.label("Times:");
+                ui.add(egui::DragValue::new(&mut self.times).range(1..=MAX_REPEAT))
+                    .labelled_by(label.id)
+                    .on_hover_text("How many times to send it");
+                if self.times > 1 {
+                    let label = ui.label("every");
+                    ui.add(crate::field::number(
+                        &mut self.interval_ms,
+                        0..=60_000,
+                        " ms",
+                    ))
+                    .labelled_by(label.id);
+                }
+            });
             ui.add_enabled(
                 selected.is_some(),
                 egui::Checkbox::new(&mut self.to_selected, "Selected socket only"),
