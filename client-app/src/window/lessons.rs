@@ -85,7 +85,10 @@ impl ClientWindow {
         seen.writes = view.writes.len();
         seen.reads = view.reads.len();
         seen.messages = view.reassembler.messages.len();
-        for record in records {
+        // Stamped like the sockets' records, so the report gives the step a time.
+        let ts = serversocket_report::stamp(std::time::SystemTime::now());
+        for mut record in records {
+            record["ts"] = json!(ts);
             self.shell.lessons.observe_record(record);
         }
     }

@@ -311,6 +311,15 @@ fn lesson_7_the_byte_stream() {
     lab.click_client("Write ×3");
     lab.answer(Side::Client, "1", "3");
     lab.finished();
+    // The Stream view's steps have their times, as the sockets' steps do (they had none).
+    let report = lab.panel(Side::Client).report();
+    for step in ["**1.**", "**2.**", "**3.**"] {
+        let line = report
+            .lines()
+            .find(|line| line.contains(step))
+            .unwrap_or_default();
+        assert!(line.contains("— done at "), "{line}");
+    }
 }
 
 #[test]
