@@ -21,6 +21,16 @@ pub(crate) fn bind(
             ipv4: ipv4.to_string(),
         });
     }
+    // Linux lets TCP bind a multicast group or the broadcast address, and listen there for
+    // ever: no client can reach it ("network is unreachable"). Refused as any address that
+    // is not this machine's.
+    let v4_broadcast = matches!(address.ip(), IpAddr::V4(v4) if v4.is_broadcast());
+    if address.ip().is_multicast() || v4_broadcast {
+        return Err(SocketError::AddressNotAvailable {
+            address: address.ip().to_string(),
+            cause: None,
+        });
+    }
     let socket = socket2::Socket::new(
         Domain::for_address(address),
         Type::STREAM,

@@ -110,10 +110,16 @@ impl ConnectBuilder {
 }
 
 impl TcpSocket {
-    /// Starts describing a client's Connect to `host` on `port`; see [`ConnectBuilder`].
+    /// Starts describing a client's Connect to `host` on `port`; see [`ConnectBuilder`]. An
+    /// IPv6 address may be written in brackets, as in a URL (`[::1]`).
     pub fn builder(host: impl Into<String>, port: u16) -> ConnectBuilder {
+        let host = host.into();
+        let host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            Some(inside) if inside.parse::<std::net::Ipv6Addr>().is_ok() => inside.to_owned(),
+            _ => host,
+        };
         ConnectBuilder {
-            host: host.into(),
+            host,
             port,
             timeout: DEFAULT_CONNECT_TIMEOUT,
             tls: None,

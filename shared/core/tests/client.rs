@@ -310,3 +310,20 @@ fn clients_built_from_one_id_source_get_ids_in_start_order_and_never_the_same() 
         });
     }
 }
+
+/// An IPv6 address in brackets, as in a URL and as the client program takes it (`[::1]`),
+/// connects: the library looked the brackets up as a host name (error 103).
+#[test]
+fn a_bracketed_ipv6_address_connects() {
+    let (_runtime, mut server, receiver) =
+        common::server(|_id| serversocket::seed::Greeter::default());
+    server.set_network_interface("::1".parse().unwrap());
+    server.set_port(0);
+    let address = server.listen().expect("listen on ::1");
+    let _watch = Watch::new(receiver);
+    let (_client_runtime, _socket, mut watch) = common::connecting(
+        TcpSocket::builder("[::1]", address.port()).timeout(common::PATIENCE),
+        Passive,
+    );
+    watch.until("connected", |e| matches!(e, Event::Connected { .. }));
+}

@@ -85,6 +85,24 @@ fn an_address_this_machine_does_not_have_is_a_clear_bind_error() {
     assert!(error.to_string().contains("192.0.2.1"), "{error}");
 }
 
+/// A multicast group or the broadcast address is refused like any address this machine does
+/// not have: Linux let the listener bind there and wait for ever, unreachable to every client.
+#[test]
+fn a_multicast_or_broadcast_address_is_not_one_to_listen_on() {
+    for address in ["224.0.0.1", "255.255.255.255", "ff02::1"] {
+        let (_runtime, mut server, _receiver) = common::server(|_| Greeter::default());
+        server.set_port(0);
+        server.set_network_interface(address.parse().unwrap());
+        let error = server.listen().unwrap_err();
+        assert!(
+            matches!(error, SocketError::AddressNotAvailable { .. }),
+            "{address}: {error:?}"
+        );
+        assert_eq!(error.code(), 100);
+        assert!(!server.is_listening());
+    }
+}
+
 #[test]
 fn bad_ports_are_error_107() {
     // What a person types is checked where it is parsed (serversocket-app's `typed`, whose
