@@ -30,6 +30,7 @@ use bytes::Bytes;
 use egui_kittest::Harness;
 use server_app::window::{ServerSettings, ServerWindow};
 use serversocket::{Event, SocketId};
+use serversocket_ui::drain::Happened;
 use test_support::bench::{self, Args, Measure, in_turn};
 
 /// Frames are paced like a 60 Hz display.
@@ -70,21 +71,27 @@ fn filled_window(lines: usize, sockets: u64) -> Harness<'static, ServerWindow> {
     let remote = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 50_000));
     let local = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 2002));
     for id in 0..sockets {
-        window.record_event(Event::AddSocket {
-            socket: SocketId(id),
-        });
-        if id % 2 == 0 {
-            window.record_event(Event::Connected {
+        window.record_event(
+            Event::AddSocket {
                 socket: SocketId(id),
-                local,
-                remote,
-            });
+            },
+            Happened::now(),
+        );
+        if id % 2 == 0 {
+            window.record_event(
+                Event::Connected {
+                    socket: SocketId(id),
+                    local,
+                    remote,
+                },
+                Happened::now(),
+            );
         }
     }
     let data = Bytes::from_static(b"Socket 0 connected! I got something from you.");
     for line in 0..lines.saturating_sub(2 * sockets as usize) {
         let socket = SocketId(line as u64 % sockets.max(1));
-        window.record_event(Event::data(socket, &data.clone()));
+        window.record_event(Event::data(socket, &data.clone()), Happened::now());
     }
     let mut harness = Harness::builder()
         .with_size(egui::vec2(680.0, 720.0))

@@ -18,8 +18,8 @@ impl ClientWindow {
         self.repaint.attach(ctx);
         self.packets.take_for(&mut self.shell.lessons);
         let mut unknown_ca = false;
-        let taken = drain_events(&mut self.receiver, ctx, |event| {
-            let now = Instant::now();
+        let taken = drain_events(&mut self.receiver, ctx, |event, happened| {
+            let now = happened.instant;
             unknown_ca |= matches!(
                 &event,
                 Event::Error {
@@ -30,10 +30,10 @@ impl ClientWindow {
                     ..
                 }
             );
-            self.shell.lessons.observe(&event);
+            self.shell.lessons.observe(&event, happened.at);
             self.packets.follow(&event);
             let logged = self.settings.logs(&event);
-            let applied = self.client.apply(event, logged);
+            let applied = self.client.apply(event, logged, happened.at);
             if applied.connected {
                 self.timeline.count(CONNECTS, now);
             }

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serversocket::seed::Replier;
 use serversocket::tls::ClientTls;
@@ -152,9 +152,9 @@ impl ClientState {
         })
     }
 
-    /// Follows one event: the socket's row and its connection in the kernel, and the log
-    /// when `logged` (the window's filter).
-    pub fn apply(&mut self, event: Event, logged: bool) -> Applied {
+    /// Follows one event, which happened `at`: the socket's row and its connection in the
+    /// kernel, and the log when `logged` (the window's filter).
+    pub fn apply(&mut self, event: Event, logged: bool, at: SystemTime) -> Applied {
         let state_of = |rows: &SocketRows| {
             event
                 .socket()
@@ -170,7 +170,7 @@ impl ClientState {
             failed: after == Some(RowState::Failed) && before != after,
         };
         if logged {
-            self.log.push(event);
+            self.log.push(event, at);
         }
         applied
     }
@@ -230,10 +230,13 @@ impl ClientState {
     /// Writes `bytes` to socket `id`; a failure goes to the log.
     pub fn write(&mut self, id: SocketId, bytes: Vec<u8>) {
         if let Some(Err(error)) = self.socket(id).map(|socket| socket.write(bytes)) {
-            self.log.push(Event::Error {
-                socket: Some(id),
-                error,
-            });
+            self.log.push(
+                Event::Error {
+                    socket: Some(id),
+                    error,
+                },
+                SystemTime::now(),
+            );
         }
     }
 
@@ -247,10 +250,13 @@ impl ClientState {
             .collect();
         for socket in targets {
             if let Err(error) = socket.write(request.data.clone()) {
-                self.log.push(Event::Error {
-                    socket: Some(socket.id()),
-                    error,
-                });
+                self.log.push(
+                    Event::Error {
+                        socket: Some(socket.id()),
+                        error,
+                    },
+                    SystemTime::now(),
+                );
                 continue;
             }
             if request.times > 1 {
@@ -366,7 +372,7 @@ impl ClientState {
     /// Moves the failed file sends' errors to the log.
     pub fn take_file_errors(&mut self) {
         while let Ok(event) = self.file_errors.1.try_recv() {
-            self.log.push(event);
+            self.log.push(event, SystemTime::now());
         }
     }
 }
@@ -408,7 +414,7 @@ mod tests {
     ) -> bool {
         test_support::within_patience(|| {
             while let Some(event) = receiver.try_recv() {
-                *failed += usize::from(state.apply(event, true).failed);
+                *failed += usize::from(state.apply(event, true, SystemTime::now()).failed);
             }
             state.start_queued();
             done(state).then_some(())

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use serversocket::Event;
+use serversocket_ui::drain::Happened;
 use serversocket_ui::{RowState, drain_events};
 
 use super::state::idle_timeout;
@@ -16,12 +17,14 @@ impl ServerWindow {
         self.repaint.attach(ctx);
         self.packets.take_for(&mut self.shell.lessons);
         let mut taken = Vec::new();
-        drain_events(&mut self.receiver, ctx, |event| taken.push(event));
+        drain_events(&mut self.receiver, ctx, |event, happened| {
+            taken.push((event, happened));
+        });
         if taken.is_empty() {
             return;
         }
-        for event in taken {
-            self.record_event(event);
+        for (event, happened) in taken {
+            self.record_event(event, happened);
         }
         let now = Instant::now();
         let rows = &self.server.rows;
@@ -31,10 +34,11 @@ impl ServerWindow {
             .set(CONNECTED, now, rows.count(RowState::Connected) as f64);
     }
 
-    /// Shows an event in the log, the rows and tiles, and the status line. The window calls it
-    /// for everything the server reports; benchmarks call it to fill the window.
-    pub fn record_event(&mut self, event: Event) {
-        let now = Instant::now();
+    /// Shows an event that `happened` in the log, the rows and tiles, and the status line. The
+    /// window calls it for everything the server reports; benchmarks call it to fill the
+    /// window.
+    pub fn record_event(&mut self, event: Event, happened: Happened) {
+        let now = happened.instant;
         match &event {
             Event::Listening { .. } | Event::ListenerReopened { .. } => {
                 self.timeline.set(LISTENER_OPEN, now, 1.0);
@@ -60,9 +64,9 @@ impl ServerWindow {
             &event,
             Duration::from_millis(self.settings.handoff_delay_ms),
         );
-        self.shell.lessons.observe(&event);
+        self.shell.lessons.observe(&event, happened.at);
         self.packets.follow(&event);
-        self.server.apply(event, now);
+        self.server.apply(event, happened);
     }
 
     /// Applies the settings and starts listening; a failure shows in the status line and log.
@@ -102,10 +106,13 @@ impl ServerWindow {
             Ok(_) => {}
             // Returned, not sent as an event: shown (log, status line, lessons) as the event
             // would be, once.
-            Err(error) => self.record_event(Event::Error {
-                socket: None,
-                error,
-            }),
+            Err(error) => self.record_event(
+                Event::Error {
+                    socket: None,
+                    error,
+                },
+                Happened::now(),
+            ),
         }
     }
 

@@ -5,7 +5,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serversocket::naive::NaiveServer;
 use serversocket::tls::ServerTls;
@@ -14,6 +14,7 @@ use serversocket::{Event, EventSender, Runtime, ServerSocket, SocketError, Socke
 use serversocket_app::reply::{ChosenOnConnect, ReplyMode};
 use serversocket_kernel::{AcceptQueue, KernelError, KernelProbe};
 use serversocket_report::Role;
+use serversocket_ui::drain::Happened;
 use serversocket_ui::{EventLog, RowState, SocketRows};
 
 use super::settings::{MAX_HANDOFF_DELAY_MS, ServerSettings};
@@ -107,9 +108,11 @@ impl ServerState {
         })
     }
 
-    /// Follows one event: the status line's error, the listener's gaps, the connection
-    /// waiting for its handoff, the kernel's queue, the rows and the log.
-    pub fn apply(&mut self, event: Event, now: Instant) {
+    /// Follows one event, which `happened` then: the status line's error, the listener's gaps
+    /// (timed from the events' own moments, so a frame's lateness never stretches one), the
+    /// connection waiting for its handoff, the kernel's queue, the rows and the log.
+    pub fn apply(&mut self, event: Event, happened: Happened) {
+        let now = happened.instant;
         match &event {
             Event::Error {
                 socket: None,
@@ -143,7 +146,7 @@ impl ServerState {
         self.kernel.record(&event);
         self.connections_in_kernel.follow_event(&event);
         self.rows.apply(Role::Server, &event);
-        self.log.push(event);
+        self.log.push(event, happened.at);
     }
 
     /// One more connection handed to a pooled socket (the naive socket counts its own).
@@ -276,10 +279,13 @@ impl ServerState {
         if let Some(socket) = self.connection(id)
             && let Err(error) = socket.write(bytes)
         {
-            self.log.push(Event::Error {
-                socket: Some(id),
-                error,
-            });
+            self.log.push(
+                Event::Error {
+                    socket: Some(id),
+                    error,
+                },
+                SystemTime::now(),
+            );
         }
     }
 }
@@ -362,7 +368,7 @@ mod tests {
     ) -> bool {
         test_support::within_patience(|| {
             while let Some(event) = receiver.try_recv() {
-                state.apply(event, Instant::now());
+                state.apply(event, Happened::now());
             }
             done(state).then_some(())
         })
@@ -400,7 +406,7 @@ mod tests {
     #[test]
     fn the_naive_listeners_gaps_count_only_its_own_reopenings() {
         let (mut state, _receiver) = state();
-        let start = Instant::now();
+        let start = Happened::now();
         let listening = Event::Listening {
             address: SocketAddr::from((Ipv4Addr::LOCALHOST, 1)),
             handle: 3,
@@ -411,7 +417,10 @@ mod tests {
         state.apply(Event::ListenerClosed, start);
         state.apply(
             Event::ListenerReopened { handle: 4 },
-            start + Duration::from_millis(30),
+            Happened {
+                at: start.at + Duration::from_millis(30),
+                instant: start.instant + Duration::from_millis(30),
+            },
         );
         assert_eq!(state.listener_gaps, (1, Duration::from_millis(30)));
         // A Stop and a Listen by the user are no gap.
@@ -423,7 +432,7 @@ mod tests {
     #[test]
     fn a_connection_handed_off_counts_once_as_accepted_a_secure_one_at_its_handshake() {
         let (mut state, _receiver) = state();
-        let now = Instant::now();
+        let now = Happened::now();
         let local = SocketAddr::from((Ipv4Addr::LOCALHOST, 2002));
         let remote = SocketAddr::from((Ipv4Addr::LOCALHOST, 40_000));
         for socket in [SocketId(0), SocketId(1)] {
@@ -462,7 +471,7 @@ mod tests {
     #[test]
     fn a_connection_waits_for_its_handoff_until_connected_or_stopped() {
         let (mut state, _receiver) = state();
-        let now = Instant::now();
+        let now = Happened::now();
         let remote = SocketAddr::from((Ipv4Addr::LOCALHOST, 40_000));
         state.apply(
             Event::Accepted {
@@ -485,7 +494,7 @@ mod tests {
                 socket: None,
                 error: error.clone(),
             },
-            Instant::now(),
+            Happened::now(),
         );
         assert_eq!(state.listener_error, Some(error));
         state.forget_last_listen();

@@ -147,7 +147,7 @@ mod platform {
     use std::path::Path;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    use std::time::{Duration, SystemTime};
+    use std::time::Duration;
 
     use super::{CHANNEL_SEGMENTS, Capture, Counts, Waker};
     use crate::error::CaptureError;
@@ -237,8 +237,8 @@ mod platform {
         let mut written = Ok(());
         let mut busy = false;
         while !stop.load(Ordering::Relaxed) {
-            let length = match socket.next(&mut buffer) {
-                Ok(Some(length)) => length,
+            let packet = match socket.next(&mut buffer) {
+                Ok(Some(packet)) => packet,
                 Ok(None) if busy => {
                     // Read dry after a busy spell: let the next packets gather instead of
                     // waking for each one (a flood is a few hundred thousand a second).
@@ -267,7 +267,10 @@ mod platform {
                 Err(error) => return Err(CaptureError::Socket(error)),
             };
             busy = true;
-            let Some(segment) = Segment::parse(&buffer[..length], SystemTime::now()) else {
+            // Stamped by the kernel as it saw the packet: a busy spell's packets are read
+            // together, milliseconds later, and the order against the sockets' events (the
+            // handshake before Connected) must be the wire's.
+            let Some(segment) = Segment::parse(&buffer[..packet.length], packet.at) else {
                 continue;
             };
             // Packets queued before the filter was attached were not filtered.

@@ -11,7 +11,7 @@
 //! # Layout
 //! - [`capture`]: [`Capture`], the thread that reads, parses and hands segments on through a
 //!   bounded channel (drops counted, never a wait), and writes a pcapng file as it goes.
-//! - `packet_socket`: the packet socket itself (Linux).
+//! - `packet_socket`: the packet socket itself (Linux), each packet with the kernel's time.
 //! - [`filter`]: the kernel's classic BPF program for `tcp port N`, which also drops
 //!   loopback's second copy of every segment.
 //! - [`segment`]: [`Segment`], one TCP segment parsed with `etherparse`: flags, numbers,

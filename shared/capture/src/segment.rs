@@ -18,7 +18,8 @@ pub const SNAP_LEN: usize = 256;
 /// A TCP segment, as the kernel handed it to the capture.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
-    /// When the capture read it (the system clock, to the microsecond).
+    /// When the kernel saw it go through the interface (the system clock, to the nanosecond;
+    /// when the kernel gives no time, when the capture read it).
     pub at: SystemTime,
     /// The end that sent it.
     pub source: SocketAddr,

@@ -1,6 +1,7 @@
 //! The capture on real loopback sockets (a plain std server and client): a connect, a
 //! greeting each way and a close, segment by segment and in order; a connect refused by a
-//! closed port; and the pcapng file as `tshark -r` reads it.
+//! closed port; the handshake stamped before the library's client says Connected; and the
+//! pcapng file as `tshark -r` reads it.
 //!
 //! Capturing needs CAP_NET_RAW, which root has: CI runs as root, so these tests require the
 //! capture and fail, saying why, where it cannot start (run them as root, or grant the test
@@ -11,9 +12,10 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use serversocket::SocketId;
+use serversocket::handler::Passive;
+use serversocket::{Event, Runtime, SocketId, SocketIds, TcpSocket, event_channel};
 use serversocket_capture::{Capture, Conversations, Direction, End, Seen};
 use test_support::{PATIENCE, free_port};
 
@@ -187,6 +189,110 @@ fn a_connect_to_a_closed_port_is_a_syn_then_a_rst() {
     );
     assert!(seen.iter().all(|s| s.socket.is_none()));
     assert_eq!(conversations.tally().resets, 1);
+}
+
+/// Waits (at most [`PATIENCE`]) until the kernel stamps packets as they arrive. It turns its
+/// clock for packets on a moment after the first socket asks for it (a deferred work item),
+/// and stamps a packet that came before then when it is read; a test that connects the moment
+/// its capture starts would see that moment, not the capture's. A datagram sent to ourselves
+/// and read a millisecond later tells: stamped before it was read, the clock is on.
+#[cfg(target_os = "linux")]
+fn until_the_kernel_stamps_packets() {
+    use std::io::IoSliceMut;
+    use std::os::fd::AsRawFd;
+
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg, setsockopt, sockopt};
+    use nix::sys::time::TimeSpec;
+
+    let probe = std::net::UdpSocket::bind(("127.0.0.1", 0)).unwrap();
+    probe.connect(probe.local_addr().unwrap()).unwrap();
+    probe.set_read_timeout(Some(PATIENCE)).unwrap();
+    setsockopt(&probe, sockopt::ReceiveTimestampns, &true).unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        probe.send(b"?").unwrap();
+        let sent = SystemTime::now();
+        // Read later than it came, so that a stamp taken at reading shows.
+        std::thread::sleep(Duration::from_millis(1));
+        let mut buffer = [0; 8];
+        let mut parts = [IoSliceMut::new(&mut buffer)];
+        let mut control = nix::cmsg_space!(TimeSpec);
+        let message = recvmsg::<()>(
+            probe.as_raw_fd(),
+            &mut parts,
+            Some(&mut control),
+            MsgFlags::empty(),
+        )
+        .unwrap();
+        let stamped_when_sent = message.cmsgs().unwrap().any(|control| {
+            matches!(control, ControlMessageOwned::ScmTimestampns(at)
+                if SystemTime::UNIX_EPOCH + Duration::from(at) <= sent)
+        });
+        if stamped_when_sent {
+            return;
+        }
+    }
+    panic!("the kernel never stamped a packet as it arrived");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_handshake_is_stamped_before_the_clients_connected_event_was_sent() {
+    let port = free_port();
+    let capture = capture(port, None);
+    until_the_kernel_stamps_packets();
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let runtime = Runtime::new().unwrap();
+    let (events, mut receiver) = event_channel(None);
+    // Another client's handshake just before, as under load: the capture's thread takes it,
+    // then lets the next packets gather for a moment before it reads again, so this client's
+    // segments are read late. They must still carry the moments the kernel saw them.
+    let _earlier = (
+        TcpStream::connect(listener.local_addr().unwrap()).unwrap(),
+        listener.accept().unwrap(),
+    );
+    for _ in 0..3 {
+        capture
+            .segments()
+            .recv_timeout(PATIENCE)
+            .expect("the earlier handshake is captured");
+    }
+    let _client =
+        TcpSocket::builder("127.0.0.1", port).connect(&runtime, &SocketIds::new(), Passive, events);
+    let deadline = Instant::now() + PATIENCE;
+    let connected = loop {
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .expect("the client connects in time");
+        match receiver.recv_timeout(left) {
+            Some(Event::Connected { .. }) => break receiver.sent_at().expect("a stamped event"),
+            Some(_) => {}
+            None => panic!("the client never said Connected"),
+        }
+    };
+    let _server = listener.accept().unwrap();
+    let mut conversations = Conversations::new(End::Client, port);
+    let seen = seen_until(&capture, &mut conversations, |_, seen| seen.len() >= 3);
+    let handshake = &seen[..3];
+    assert_eq!(
+        summary(handshake),
+        [
+            (Direction::Out, "SYN".to_owned(), 0, 0, 0),
+            (Direction::In, "SYN,ACK".to_owned(), 0, 1, 0),
+            (Direction::Out, "ACK".to_owned(), 1, 1, 0),
+        ]
+    );
+    // The lesson's point, on one clock: the kernel completed the handshake before the socket
+    // said Connected. Segments stamped when the capture's thread read them came after.
+    for segment in handshake {
+        assert!(
+            segment.segment.at <= connected,
+            "{} at {:?}, Connected sent at {connected:?}",
+            segment.segment.flags,
+            segment.segment.at
+        );
+    }
+    assert!(handshake.is_sorted_by_key(|segment| segment.segment.at));
 }
 
 #[test]

@@ -10,6 +10,13 @@
 //! Two events that happen together (a socket's SendProgress and SendComplete, its Error and
 //! Closed) travel as one parcel: one trip through the channel and at most one wake-up.
 //!
+//! Each parcel is stamped with the moment it was sent (one clock read a parcel; a pair shares
+//! it, as its two events happened together), and the receiver says when the event it handed
+//! out last was sent ([`EventReceiver::sent_at`]). A window drains once a frame, up to 16 ms
+//! after the fact and many events at once: it shows each event at the time it happened, not
+//! at the time it was drawn, so the log, a socket's sequence and the packets beside it keep the
+//! order of the wire (the handshake before Connected).
+//!
 //! The channel is bounded twice: by parcels ([`CAPACITY`]) and by the bytes of received data
 //! its events report ([`DATA_BUDGET`], 64 MiB; at 64 KiB a read, the parcel bound alone would
 //! let 256 MiB through). When the caller falls behind, senders wait, sockets stop reading, and
@@ -20,7 +27,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::Semaphore;
 
@@ -63,6 +70,7 @@ fn with_budget(waker: Option<Waker>, budget: usize) -> (EventSender, EventReceiv
             waits,
             budget,
             second: None,
+            sent_at: None,
         },
     )
 }
@@ -97,12 +105,12 @@ impl EventSender {
     /// caller unless it was woken already and has not come back for events since.
     /// A caller that went away (dropped its receiver) is not an error: the event is dropped.
     pub(crate) fn send(&self, event: Event) -> Deliver<'_> {
-        Deliver::new(self, Parcel::One(event))
+        Deliver::new(self, Parcel::new(Events::One(event)))
     }
 
     /// Sends two events that happened together, in this order, as one parcel.
     pub(crate) fn send_pair(&self, first: Event, second: Event) -> Deliver<'_> {
-        Deliver::new(self, Parcel::Pair(first, second))
+        Deliver::new(self, Parcel::new(Events::Pair(first, second)))
     }
 
     /// Sends events that happened together, in order, two to a parcel.
@@ -247,18 +255,36 @@ fn data_cost(event: &Event) -> u32 {
     }
 }
 
-/// What travels through the channel: one event, or two that happened together.
-enum Parcel {
+/// What travels through the channel: one event, or two that happened together, and when.
+struct Parcel {
+    /// When it was sent: when its events happened, as far as the caller can know. Read when
+    /// the send begins, so a parcel that waits for room keeps the moment it happened, not the
+    /// moment the caller made room.
+    sent: SystemTime,
+    /// Its event or events.
+    events: Events,
+}
+
+/// One event, or two that happened together, in order.
+enum Events {
     One(Event),
     Pair(Event, Event),
 }
 
 impl Parcel {
+    /// `events`, stamped now: the one clock read a parcel costs.
+    fn new(events: Events) -> Self {
+        Self {
+            sent: SystemTime::now(),
+            events,
+        }
+    }
+
     /// The budget its Data events take.
     fn data_cost(&self) -> u32 {
-        match self {
-            Self::One(event) => data_cost(event),
-            Self::Pair(first, second) => data_cost(first) + data_cost(second),
+        match &self.events {
+            Events::One(event) => data_cost(event),
+            Events::Pair(first, second) => data_cost(first) + data_cost(second),
         }
     }
 }
@@ -287,6 +313,9 @@ pub struct EventReceiver {
     /// pair's two halves can never be taken apart by another thread (with `&self`, a thread
     /// could take a later event between the two, Closed before SendComplete).
     second: Option<Event>,
+    /// When the parcel last opened was sent: the time of the event handed out last (a pair's
+    /// second shares its first's). `None` until the first event.
+    sent_at: Option<SystemTime>,
     /// The senders' byte budget, given back as Data events are handed out.
     budget: Arc<Semaphore>,
     /// Counted by the senders each time the channel was full when they came.
@@ -307,6 +336,24 @@ impl EventReceiver {
     #[must_use]
     pub fn waits(&self) -> u64 {
         self.waits.load(Ordering::Relaxed)
+    }
+
+    /// When the event handed out last (by any of the receives) was sent: the moment it
+    /// happened on the socket's task, on the wall clock. `None` before the first event.
+    ///
+    /// A caller that takes events later than they happen (a window, once a frame) stamps
+    /// them with this rather than with the time it took them:
+    ///
+    /// ```
+    /// # let (_events, mut receiver) = serversocket::event_channel(None);
+    /// while let Some(event) = receiver.try_recv() {
+    ///     let happened = receiver.sent_at();
+    ///     # let _ = (event, happened);
+    /// }
+    /// ```
+    #[must_use]
+    pub fn sent_at(&self) -> Option<SystemTime> {
+        self.sent_at
     }
 
     /// The next event if one is waiting; never blocks (for a GUI's frame).
@@ -356,11 +403,13 @@ impl EventReceiver {
         self.second.take()
     }
 
-    /// The parcel's first event; a second one waits for the next call.
+    /// The parcel's first event; a second one waits for the next call. Both are stamped with
+    /// the parcel's time.
     fn open(&mut self, parcel: Parcel) -> Event {
-        match parcel {
-            Parcel::One(event) => event,
-            Parcel::Pair(first, second) => {
+        self.sent_at = Some(parcel.sent);
+        match parcel.events {
+            Events::One(event) => event,
+            Events::Pair(first, second) => {
                 self.second = Some(second);
                 first
             }
@@ -495,6 +544,58 @@ mod tests {
             "every event after the first, the waiting one included"
         );
         assert_eq!(receiver.waits(), 1);
+    }
+
+    #[test]
+    fn each_event_says_when_it_was_sent_not_when_it_was_taken() {
+        let (sender, mut receiver) = event_channel(None);
+        let runtime = current_thread();
+        let before = SystemTime::now();
+        runtime.block_on(sender.send(closed(1)));
+        let between = SystemTime::now();
+        // Time passes between the two sends, as between two events of a connection; both are
+        // taken afterwards, at once, as a window takes them at its next frame.
+        std::thread::sleep(Duration::from_millis(20));
+        runtime.block_on(sender.send_pair(closed(2), closed(3)));
+        let after = SystemTime::now();
+        assert_eq!(receiver.sent_at(), None, "nothing handed out yet");
+        let mut stamped = Vec::new();
+        while let Some(event) = receiver.try_recv() {
+            stamped.push((event, receiver.sent_at().expect("a stamp")));
+        }
+        let stamps: Vec<SystemTime> = stamped.iter().map(|(_, sent)| *sent).collect();
+        assert_eq!(stamped.len(), 3);
+        assert!(before <= stamps[0] && stamps[0] <= between, "{stamps:?}");
+        assert!(between < stamps[1] && stamps[1] <= after, "{stamps:?}");
+        assert_eq!(stamps[1], stamps[2], "a pair shares its moment");
+    }
+
+    #[test]
+    fn a_parcel_that_waited_for_room_keeps_the_moment_it_was_sent() {
+        let (sender, mut receiver) = event_channel(None);
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        for id in 0..CAPACITY as u64 {
+            let mut send = std::pin::pin!(sender.send(closed(id)));
+            assert!(send.as_mut().poll(&mut context).is_ready());
+        }
+        let mut waiting = std::pin::pin!(sender.send(closed(u64::MAX)));
+        assert!(waiting.as_mut().poll(&mut context).is_pending());
+        let sent = SystemTime::now();
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(receiver.try_recv(), Some(closed(0)));
+        let room = SystemTime::now();
+        assert!(waiting.as_mut().poll(&mut context).is_ready());
+        let mut last = None;
+        while let Some(event) = receiver.try_recv() {
+            last = Some((event, receiver.sent_at()));
+        }
+        let (event, stamp) = last.expect("the waiting parcel arrived");
+        assert_eq!(event, closed(u64::MAX));
+        let stamp = stamp.expect("a stamp");
+        assert!(
+            stamp <= sent && sent < room,
+            "stamped when sent, not when room came"
+        );
     }
 
     #[test]

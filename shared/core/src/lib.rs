@@ -47,7 +47,7 @@
 //! - [`handler`]: [`SocketHandler`], a socket's event methods, and [`Socket`], the socket as
 //!   they see it (Xojo's `Me`).
 //! - [`event`]: [`Event`], what happened to which socket; [`SocketId`].
-//! - [`channel`]: the bounded event channel with a waker.
+//! - [`channel`]: the bounded event channel with a waker; each event says when it was sent.
 //! - [`error`]: [`SocketError`], every failure with its Xojo error code and plain words.
 //! - [`runtime`]: the background threads.
 //! - [`tls`]: TLS (Xojo's SSLSocket): certificates, trust, the handshake, the secured stream.

@@ -339,13 +339,14 @@ impl LessonPanel {
         self.run().is_some_and(LessonRun::is_asking)
     }
 
-    /// Takes an event of this window's sockets.
-    pub fn observe(&mut self, event: &Event) {
+    /// Takes an event of this window's sockets, which happened `at` (its record's time, as
+    /// its log line's: when the socket sent it, not when the window took it).
+    pub fn observe(&mut self, event: &Event, at: SystemTime) {
         let side = self.side;
         let Some(run) = &mut self.run else {
             return;
         };
-        if let Some(line) = lesson_record(event, SystemTime::now()) {
+        if let Some(line) = lesson_record(event, at) {
             let progress = run.observe(side, &line);
             self.progressed(progress);
         }

@@ -66,19 +66,17 @@ impl EventLog {
         }
     }
 
-    /// Logs an event (progress events are too chatty and are skipped), dropping the oldest
-    /// lines when the log is over [`MAX_LINES`] or [`MAX_DATA_BYTES`].
-    pub fn push(&mut self, event: Event) {
+    /// Logs an event that happened `at` (progress events are too chatty and are skipped),
+    /// dropping the oldest lines when the log is over [`MAX_LINES`] or [`MAX_DATA_BYTES`].
+    /// `at` is when the socket sent it ([`crate::drain::Happened`]), not when the window took
+    /// it: the line and the log file keep the order of the wire.
+    pub fn push(&mut self, event: Event, at: SystemTime) {
         if let Some(file) = &self.file {
-            file.record(&event, SystemTime::now());
+            file.record(&event, at);
         }
         if let Some(line) = human_line(self.role, &event) {
             self.data_bytes += data_len(&event);
-            self.entries.push_back(LogEntry {
-                at: SystemTime::now(),
-                event,
-                line,
-            });
+            self.entries.push_back(LogEntry { at, event, line });
         }
         if self.entries.len() > MAX_LINES {
             self.drop_oldest(MAX_LINES / 10);

@@ -1,4 +1,4 @@
-//! One line of the log: an event, when it arrived, and the seed's words for it. Its own file
+//! One line of the log: an event, when it happened, and the seed's words for it. Its own file
 //! because both the log ([`crate::log`]) and a socket's sequence ([`crate::sequence`]) read it.
 
 use std::time::SystemTime;
@@ -8,7 +8,7 @@ use serversocket::{Event, SocketId};
 /// One logged event.
 #[derive(Debug, Clone)]
 pub struct LogEntry {
-    /// When it arrived.
+    /// When it happened: when the socket sent it, not when the window took it.
     pub at: SystemTime,
     /// The event itself (kept for the hex view and the NDJSON export).
     pub event: Event,

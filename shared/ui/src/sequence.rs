@@ -187,12 +187,15 @@ mod tests {
     fn follows_one_socket_and_folds_repeats() {
         let mut log = EventLog::new(Role::Server);
         let (one, two) = (SocketId(1), SocketId(2));
-        log.push(Event::AddSocket { socket: one });
-        log.push(Event::AddSocket { socket: two });
+        log.push(Event::AddSocket { socket: one }, SystemTime::now());
+        log.push(Event::AddSocket { socket: two }, SystemTime::now());
         for _ in 0..3 {
-            log.push(Event::data(one, &bytes::Bytes::from_static(b"x")));
+            log.push(
+                Event::data(one, &bytes::Bytes::from_static(b"x")),
+                SystemTime::now(),
+            );
         }
-        log.push(Event::Closed { socket: one });
+        log.push(Event::Closed { socket: one }, SystemTime::now());
         let mut sequence = Sequence::default();
         sequence.follow(Some(one));
         for entry in log.entries() {
@@ -219,13 +222,17 @@ mod tests {
     fn a_long_life_takes_at_most_a_few_lines() {
         let mut log = EventLog::new(Role::Server);
         let socket = SocketId(0);
-        log.push(Event::AddSocket { socket });
+        let at = SystemTime::now();
+        log.push(Event::AddSocket { socket }, at);
         for _ in 0..1000 {
-            log.push(Event::data(socket, &bytes::Bytes::from_static(b"x")));
-            log.push(Event::SendComplete {
-                socket,
-                user_aborted: false,
-            });
+            log.push(Event::data(socket, &bytes::Bytes::from_static(b"x")), at);
+            log.push(
+                Event::SendComplete {
+                    socket,
+                    user_aborted: false,
+                },
+                at,
+            );
         }
         let mut sequence = Sequence::default();
         sequence.follow(Some(socket));

@@ -161,9 +161,18 @@ impl Timeline {
         let second = x as u64;
         if let Some(rate) = self.rates.iter_mut().find(|rate| rate.name == name) {
             rate.total += 1;
-            match rate.per_second.back_mut() {
-                Some((last, count)) if *last == second => *count += 1,
-                _ => rate.per_second.push_back((second, 1)),
+            // Counted at the moment each event happened, in the order they arrive: two
+            // sockets' moments may cross by microseconds, so one can fall in the second
+            // before the last counted. It joins that second (found from the end, at once).
+            let within = rate
+                .per_second
+                .iter()
+                .rposition(|(kept, _)| *kept <= second);
+            match within.and_then(|index| rate.per_second.get_mut(index)) {
+                Some((kept, count)) if *kept == second => *count += 1,
+                _ => rate
+                    .per_second
+                    .insert(within.map_or(0, |index| index + 1), (second, 1)),
             }
         }
         self.forget_before(x);
@@ -557,6 +566,21 @@ mod tests {
         assert_eq!(timeline.total("accepts/s"), 25);
         let buckets: Vec<(u64, u32)> = timeline.rates[0].per_second.iter().copied().collect();
         assert_eq!(buckets, vec![(0, 10), (1, 10), (2, 5)]);
+    }
+
+    #[test]
+    fn a_count_a_little_earlier_than_the_last_joins_its_own_second() {
+        let mut timeline = timeline();
+        let start = timeline.origin;
+        let at = |millis| start + Duration::from_millis(millis);
+        // Counted at the moments the events happened, as they arrive: two sockets' moments
+        // crossed the second's edge in the other order.
+        for millis in [900, 1_000, 999, 1_500, 2_000, 10] {
+            timeline.count("accepts/s", at(millis));
+        }
+        let buckets: Vec<(u64, u32)> = timeline.rates[0].per_second.iter().copied().collect();
+        assert_eq!(buckets, vec![(0, 3), (1, 2), (2, 1)]);
+        assert_eq!(timeline.total("accepts/s"), 6);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The log (export as NDJSON, copy, one socket's events in order, its room beside a large
 //! table), the timeline's series and how it draws them, and the Stream view.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -9,7 +9,7 @@ use serversocket::SocketId;
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{listen, run_until, serving_one_client, window, with_a_greeted_client};
+use super::{greeted_client, listen, run_until, serving_one_client, window, with_a_greeted_client};
 use crate::window::ServerSettings;
 use test_support::kittest::click;
 
@@ -330,4 +330,35 @@ fn copy_counts_the_lines_of_the_frame_it_is_drawn_in() {
         (lines > before).then_some(())
     });
     assert!(arrived.is_some(), "the client's lines never came");
+}
+
+#[test]
+fn events_taken_in_one_frame_keep_the_moments_they_happened() {
+    let mut harness = window(2, 10);
+    let address = listen(&mut harness);
+    // Two clients served between two frames: the window takes both Connected in one frame.
+    let _first = greeted_client(address);
+    // Socket 0 said Connected before it sent the greeting just read; socket 1 will say it
+    // after this.
+    let between = SystemTime::now();
+    let _second = greeted_client(address);
+    run_until(&mut harness, "both clients logged", |w| {
+        w.server.log.contains("Socket 1 connected.")
+    });
+    let at = |line: &str| {
+        let log = &harness.state().server.log;
+        log.entries()
+            .iter()
+            .find(|entry| entry.line == line)
+            .map_or_else(
+                || panic!("{line:?} logged: {:#?}", log.lines()),
+                |entry| entry.at,
+            )
+    };
+    let (first, second) = (at("Socket 0 connected."), at("Socket 1 connected."));
+    assert!(
+        first <= between && between < second,
+        "each line keeps when its socket said it ({first:?}, {second:?}), not when the \
+         frame took both (both after {between:?})"
+    );
 }

@@ -9,9 +9,12 @@ use super::*;
 fn lines(n: u64) -> (EventLog, LogView) {
     let mut log = EventLog::new(Role::Client);
     for id in 0..n {
-        log.push(Event::Closed {
-            socket: SocketId(id),
-        });
+        log.push(
+            Event::Closed {
+                socket: SocketId(id),
+            },
+            SystemTime::now(),
+        );
     }
     let mut view = LogView::new(Role::Client);
     view.refresh(&log);
@@ -66,26 +69,35 @@ fn a_selection_survives_older_lines_being_dropped_and_forgets_the_dropped() {
 #[test]
 fn export_writes_the_headless_json_schema_one_object_per_line() {
     let mut log = EventLog::new(Role::Server);
-    log.push(Event::AddSocket {
-        socket: SocketId(0),
-    });
-    log.push(Event::data(
-        SocketId(0),
-        &bytes::Bytes::from_static(b"hi\n\xff"),
-    ));
-    // Progress is not logged; it is not in the schema either.
-    log.push(Event::SendProgress {
-        socket: SocketId(0),
-        sent: 1,
-        left: 0,
-    });
-    log.push(Event::Error {
-        socket: Some(SocketId(0)),
-        error: SocketError::ConnectionRefused {
-            address: "127.0.0.1:1".into(),
-            cause: None,
+    log.push(
+        Event::AddSocket {
+            socket: SocketId(0),
         },
-    });
+        SystemTime::now(),
+    );
+    log.push(
+        Event::data(SocketId(0), &bytes::Bytes::from_static(b"hi\n\xff")),
+        SystemTime::now(),
+    );
+    // Progress is not logged; it is not in the schema either.
+    log.push(
+        Event::SendProgress {
+            socket: SocketId(0),
+            sent: 1,
+            left: 0,
+        },
+        SystemTime::now(),
+    );
+    log.push(
+        Event::Error {
+            socket: Some(SocketId(0)),
+            error: SocketError::ConnectionRefused {
+                address: "127.0.0.1:1".into(),
+                cause: None,
+            },
+        },
+        SystemTime::now(),
+    );
     let path = std::env::temp_dir().join(format!("log-export-{}.ndjson", std::process::id()));
     assert_eq!(log.export_ndjson(&path).expect("written"), 3);
     let text = std::fs::read_to_string(&path).expect("readable");
@@ -114,12 +126,12 @@ fn the_log_drops_its_oldest_lines_past_the_line_limit_and_the_view_follows() {
     let mut view = LogView::new(Role::Server);
     view.text_filter = "Socket 7".to_owned();
     for n in 0..MAX_LINES {
-        log.push(closed(n));
+        log.push(closed(n), SystemTime::now());
     }
     view.refresh(&log);
     let before = view.visible_count();
     assert_eq!(log.dropped(), 0);
-    log.push(closed(MAX_LINES));
+    log.push(closed(MAX_LINES), SystemTime::now());
     assert_eq!(log.entries().len(), MAX_LINES + 1 - MAX_LINES / 10);
     assert_eq!(log.dropped(), (MAX_LINES / 10) as u64);
     let first = log.entries().front().map(|e| e.line.clone());
@@ -151,7 +163,7 @@ fn the_log_keeps_at_most_its_data_budget_of_received_chunks() {
     let chunk = bytes::Bytes::from(vec![0x5a_u8; serversocket::DATA_EVENT_BYTES]);
     let pushes = MAX_DATA_BYTES / chunk.len() + 8;
     for _ in 0..pushes {
-        log.push(Event::data(SocketId(0), &chunk.clone()));
+        log.push(Event::data(SocketId(0), &chunk.clone()), SystemTime::now());
     }
     let kept: usize = log.entries().iter().map(|e| data_len(&e.event)).sum();
     assert_eq!(kept, log.data_bytes);
@@ -163,10 +175,10 @@ fn the_log_keeps_at_most_its_data_budget_of_received_chunks() {
 #[test]
 fn a_long_chunk_shows_its_whole_size_in_text_and_in_hex() {
     let mut log = EventLog::new(Role::Server);
-    log.push(Event::data(
-        SocketId(4),
-        &bytes::Bytes::from(vec![0xab_u8; 128 * 1024]),
-    ));
+    log.push(
+        Event::data(SocketId(4), &bytes::Bytes::from(vec![0xab_u8; 128 * 1024])),
+        SystemTime::now(),
+    );
     let mut view = LogView::new(Role::Server);
     let entry = &log.entries()[0];
     assert!(entry.line.ends_with("… (131072 bytes)"), "{}", entry.line);
@@ -180,9 +192,12 @@ fn a_long_chunk_shows_its_whole_size_in_text_and_in_hex() {
 fn the_view_filters_by_socket_and_text() {
     let mut log = EventLog::new(Role::Client);
     for socket in 0..3 {
-        log.push(Event::Closed {
-            socket: SocketId(socket),
-        });
+        log.push(
+            Event::Closed {
+                socket: SocketId(socket),
+            },
+            SystemTime::now(),
+        );
     }
     let mut view = LogView::new(Role::Server);
     view.refresh(&log);
@@ -202,10 +217,13 @@ fn the_view_filters_by_socket_and_text() {
 #[test]
 fn the_window_log_escapes_characters_that_would_reorder_or_split_a_line() {
     let mut log = EventLog::new(Role::Server);
-    log.push(Event::data(
-        SocketId(0),
-        &bytes::Bytes::from("evil\u{202e}txt.exe\u{2028}next\u{200b}\u{feff}"),
-    ));
+    log.push(
+        Event::data(
+            SocketId(0),
+            &bytes::Bytes::from("evil\u{202e}txt.exe\u{2028}next\u{200b}\u{feff}"),
+        ),
+        SystemTime::now(),
+    );
     let line = &log.entries()[0].line;
     assert_eq!(
         line,
