@@ -18,8 +18,10 @@ impl ClientWindow {
         self.repaint.attach(ctx);
         self.packets.take_for(&mut self.shell.lessons);
         let mut unknown_ca = false;
+        let mut secured = false;
         let taken = drain_events(&mut self.receiver, ctx, |event, happened| {
             let now = happened.instant;
+            secured |= matches!(&event, Event::Secured { .. });
             unknown_ca |= matches!(
                 &event,
                 Event::Error {
@@ -44,6 +46,10 @@ impl ClientWindow {
         });
         if unknown_ca {
             self.offer_to_trust();
+        } else if secured {
+            // A handshake that succeeded (a pin, a CA file, or "accept any") answers the
+            // offer: left up, it said the certificate was not trusted beside a secure socket.
+            self.trust_offer = None;
         }
         if taken == 0 {
             return;

@@ -68,6 +68,7 @@ impl ClientWindow {
         self.lessons_ui(ui);
         let log = &mut self.client.log;
         serversocket_ui::log_panel(ui, |ui| self.log_view.ui(ui, log, NOTHING_LOGGED_YET));
+        self.send_panel_ui(ui);
         serversocket_ui::main_view(ui, "client main", |ui| {
             self.tls.problem_ui(ui);
             self.trust_offer_ui(ui);
@@ -206,18 +207,11 @@ impl ClientWindow {
                 self.client.remove_closed();
             }
         });
-        // The rows first, what the learner watches; the send box (the developer's) under them,
-        // kept in view: the rows scroll within what the box and its progress bars leave (six
-        // rows at half a 1366×768 screen hid it below the fold).
-        let bars = (self.client.file_sends.len() + usize::from(!self.client.repeats.is_empty()))
-            as f32
-            * (ui.spacing().interact_size.y + ui.spacing().item_spacing.y);
         let actions = socket_table_ui(
             ui,
             self.client.rows.iter_mut(),
             "Close",
             self.log_view.socket_filter,
-            self.send_box.height(ui) + bars,
         );
         for action in actions {
             match action {
@@ -226,6 +220,20 @@ impl ClientWindow {
                 RowAction::Select(id) => self.log_view.toggle_socket(id),
             }
         }
+    }
+
+    /// The send box with its file's progress and its repeats, in a panel of its own above
+    /// the log: always in view, however many sockets the rows above hold (under them, at
+    /// half a 1366×768 screen six rows hid it, and at 800×600 three).
+    fn send_panel_ui(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::bottom("send").show(ui, |ui| {
+            ui.add_space(4.0);
+            self.send_ui(ui);
+        });
+    }
+
+    /// What [`Self::send_panel_ui`] holds.
+    fn send_ui(&mut self, ui: &mut egui::Ui) {
         let connected = self.client.rows.count(serversocket_ui::RowState::Connected);
         match self.send_box.ui(ui, self.log_view.socket_filter, connected) {
             Some(SendAction::Bytes(request)) => self.client.send(&request),

@@ -31,7 +31,7 @@ impl ReplySetting {
         if self.kind == ReplyKind::Rules && self.rules.trim().is_empty() {
             // In the window's words, not the command line's ("--reply rules needs --rule").
             return Err(
-                "Rules needs at least one rule: one `REGEX => TEMPLATE` a line, e.g.                  `^ping$ => pong\n`"
+                r"Rules needs at least one rule: one REGEX => TEMPLATE a line, e.g. ^ping$ => pong\n"
                     .to_owned(),
             );
         }

@@ -318,7 +318,6 @@ impl ServerWindow {
                 .filter(|row| shows_in_active_connections(row)),
             "Disconnect",
             self.log_view.socket_filter,
-            0.0,
         );
         for action in actions {
             match action {

@@ -41,18 +41,26 @@ fn together(
     label: &str,
     contents: impl FnOnce(&mut egui::Ui) -> egui::Response,
 ) -> egui::Response {
-    if ui.layout().main_wrap {
-        let name = egui::WidgetText::from(label).into_galley(
-            ui,
-            Some(egui::TextWrapMode::Extend),
-            f32::INFINITY,
-            egui::TextStyle::Body,
-        );
-        let spacing = ui.spacing();
-        let needed = name.size().x + spacing.item_spacing.x + FIELD_WIDTH;
-        if ui.available_size_before_wrap().x < needed {
-            ui.end_row();
-        }
+    let name = egui::WidgetText::from(label).into_galley(
+        ui,
+        Some(egui::TextWrapMode::Extend),
+        f32::INFINITY,
+        egui::TextStyle::Body,
+    );
+    let needed = name.size().x + ui.spacing().item_spacing.x + FIELD_WIDTH;
+    group(ui, needed, contents)
+}
+
+/// Draws `contents` as one group that a wrapping row never splits, on the next line when
+/// less than `least_width` points are left on this one (a group's width is known only once
+/// drawn, so a wrapping row would let it run past the window's edge).
+pub fn group<R>(
+    ui: &mut egui::Ui,
+    least_width: f32,
+    contents: impl FnOnce(&mut egui::Ui) -> R,
+) -> R {
+    if ui.layout().main_wrap && ui.available_size_before_wrap().x < least_width {
+        ui.end_row();
     }
     ui.horizontal(contents).inner
 }

@@ -30,7 +30,7 @@ impl ReplaceGuard {
         }
         self.asked = Some(path.to_path_buf());
         Err(format!(
-            "{} already exists: click {button} again to replace it",
+            "{} already exists: click {button} again to replace it;",
             path.display()
         ))
     }

@@ -117,9 +117,6 @@ pub struct SendBox {
     /// Why the last Send file could not start (the file's problem, shown under its row
     /// until the file is changed or sent).
     pub file_problem: Option<String>,
-    /// How high the box was drawn last frame, in points: what the window keeps free under
-    /// its socket table, so that the box stays in view however many rows there are.
-    drawn_height: f32,
 }
 
 impl Default for SendBox {
@@ -134,7 +131,6 @@ impl Default for SendBox {
             history: VecDeque::new(),
             file: String::new(),
             file_problem: None,
-            drawn_height: 0.0,
         }
     }
 }
@@ -154,17 +150,6 @@ impl SendBox {
         Ok(data)
     }
 
-    /// How high the box is, in points: as drawn last frame, or three rows before its first
-    /// (the send row, its wrapped end and the file row, as in a half-screen window).
-    #[must_use]
-    pub fn height(&self, ui: &egui::Ui) -> f32 {
-        if self.drawn_height > 0.0 {
-            self.drawn_height
-        } else {
-            3.0 * (ui.spacing().interact_size.y + ui.spacing().item_spacing.y)
-        }
-    }
-
     /// Draws the box; returns a request when Send was clicked (or Enter pressed) and the input
     /// is good. `selected` is the socket the log is filtered on, if any; `connected`, how many
     /// sockets are connected (with none, the Send buttons are off and say why: a click did
@@ -175,9 +160,7 @@ impl SendBox {
         selected: Option<SocketId>,
         connected: usize,
     ) -> Option<SendAction> {
-        let drawn = ui.vertical(|ui| self.rows_ui(ui, selected, connected));
-        self.drawn_height = drawn.response.rect.height() + ui.spacing().item_spacing.y;
-        drawn.inner
+        self.rows_ui(ui, selected, connected)
     }
 
     /// [`SendBox::ui`]'s rows: the bytes, the file, a problem with the bytes, the history.
@@ -210,7 +193,7 @@ impl SendBox {
                 .on_hover_text("Type the bytes as hex digits");
             // Each name before its field and kept with it: "[none ▾] Line ending × 1" read as
             // if "× 1" were the line ending's, and "every" ended a line with "1000 ms" under it.
-            ui.horizontal(|ui| {
+            crate::field::group(ui, 190.0, |ui| {
                 let label = ui.label("Line ending:");
                 egui::ComboBox::from_id_salt("line ending")
                     .selected_text(self.ending.name())
@@ -228,7 +211,8 @@ impl SendBox {
                     .labelled_by(label.id)
                     .on_hover_text("Added after the bytes");
             });
-            ui.horizontal(|ui| {
+            let times_width = if self.times > 1 { 230.0 } else { 100.0 };
+            crate::field::group(ui, times_width, |ui| {
                 let label = ui.label("Times:");
                 ui.add(egui::DragValue::new(&mut self.times).range(1..=MAX_REPEAT))
                     .labelled_by(label.id)

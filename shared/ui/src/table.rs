@@ -21,29 +21,25 @@ pub enum RowAction {
 
 /// Draws the rows, and under them the details pane of the `selected` socket if it is among
 /// them; `close_label` is the seed's word for closing ("Disconnect" on the server, "Close" on
-/// the client). `room_below` is how high what the window draws under the table is (the
-/// client's send box): the rows scroll within what is left, so it stays in view. Returns what
-/// the user clicked.
+/// the client). Returns what the user clicked.
 pub fn socket_table_ui<'a>(
     ui: &mut egui::Ui,
     rows: impl Iterator<Item = &'a mut SocketRow>,
     close_label: &str,
     selected: Option<SocketId>,
-    room_below: f32,
 ) -> Vec<RowAction> {
     let mut actions = Vec::new();
     let mut rows: Vec<&mut SocketRow> = rows.collect();
     let row_height = ui.spacing().interact_size.y + 4.0;
     // What is left (the log has a panel of its own), less the details pane of a selected
-    // socket and what comes under the table; but always a few rows.
+    // socket; but always a few rows.
     let details_room = if selected.is_some() {
         6.0 * row_height
     } else {
         0.0
     };
     let header = HEADER_HEIGHT + ui.spacing().item_spacing.y;
-    let max_height =
-        (ui.available_height() - header - details_room - room_below).clamp(3.0 * row_height, 400.0);
+    let max_height = (ui.available_height() - header - details_room).clamp(3.0 * row_height, 400.0);
     // Narrower than every column (a window beside the Lessons panel at half a 1366 screen),
     // the bytes leave the table for the socket's tooltip and the state is cut, so the last
     // event, what a lesson asks about, keeps its room.

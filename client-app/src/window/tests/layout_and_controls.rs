@@ -94,17 +94,19 @@ fn on_small_screens_the_essential_columns_show_the_log_keeps_room_and_nothing_ov
     }
 }
 
-/// However many sockets there are, the send box stays in view under them: the rows scroll
-/// within what it leaves (at half a 1366×768 screen six rows pushed its File row below the
-/// fold, and at 800×600 three did).
+/// However many sockets there are, the send box stays in view under them, in a panel of its
+/// own above the log (under the rows, at half a 1366×768 screen six rows pushed its File row
+/// below the fold, and at 800×600 three did).
 #[test]
 fn the_send_box_stays_in_view_under_many_sockets() {
     let server = Server::start();
-    // Half a 1366×768 screen, 1024×600 and 800×600, less a title bar.
+    // Half a 1366×768 screen, 1024×600 and 800×600, less a title bar, and the window a
+    // window manager gives the client on 800×600 (offset by the server's title bar).
     for size in [
         egui::vec2(683.0, 736.0),
         egui::vec2(1024.0, 568.0),
         egui::vec2(800.0, 568.0),
+        egui::vec2(770.0, 540.0),
     ] {
         let harness = greeted_burst(&server, size, 10);
         let log_top = harness.get_by_label("Filter:").rect().top();
@@ -122,7 +124,7 @@ fn the_send_box_stays_in_view_under_many_sockets() {
             .map(|button| button.rect())
             .filter(|rect| rect.top() >= header.bottom() && rect.bottom() <= send.top())
             .count();
-        assert!(rows_in_view >= 3, "{rows_in_view} rows in view at {size:?}");
+        assert!(rows_in_view >= 2, "{rows_in_view} rows in view at {size:?}");
     }
 }
 

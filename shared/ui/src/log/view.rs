@@ -397,12 +397,12 @@ impl LogView {
                     // The log's other lines (Connecting, a kernel state, a TLS handshake under
                     // way) have no line in the NDJSON schema: said, not lost without a word.
                     Ok(lines) if lines < entries.len() => format!(
-                        "wrote {lines} lines to {} (the log's {} others, such as Connecting and \
-                         kernel states, have no NDJSON line)",
+                        "wrote {lines} lines to {} ({} of the log's lines, such as Connecting \
+                         and kernel states, have no NDJSON line);",
                         path.display(),
                         entries.len() - lines
                     ),
-                    Ok(lines) => format!("wrote {lines} lines to {}", path.display()),
+                    Ok(lines) => format!("wrote {lines} lines to {};", path.display()),
                     Err(error) => format!("could not write {}: {error}", path.display()),
                 });
             });
