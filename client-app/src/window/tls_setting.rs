@@ -180,11 +180,22 @@ impl TlsSetting {
                 let color = ui.visuals().warn_fg_color;
                 serversocket_ui::theme::phrase(ui, egui::RichText::new(warning).color(color));
             } else {
-                let width = serversocket_ui::theme::unwrapped_width(ui, &warning.into());
-                ui.allocate_exact_size(
-                    egui::vec2(width, ui.spacing().interact_size.y),
-                    egui::Sense::hover(),
-                );
+                // The warning's own size, not a button's (a taller stand-in made its row 5
+                // points taller while unticked: Connect moved at half a 1366 screen, where
+                // the warning has a row of its own).
+                let size = egui::WidgetText::from(warning)
+                    .into_galley(
+                        ui,
+                        Some(egui::TextWrapMode::Extend),
+                        f32::INFINITY,
+                        egui::TextStyle::Body,
+                    )
+                    .size();
+                // The same wrap as the warning's (a phrase moves whole to the next line).
+                if ui.available_size_before_wrap().x < size.x {
+                    ui.end_row();
+                }
+                ui.allocate_exact_size(size, egui::Sense::hover());
             }
         });
     }

@@ -196,13 +196,20 @@ fn the_tls_choice_is_remembered_for_the_next_run_and_still_marked_insecure() {
 
 #[test]
 fn connect_stays_where_it_is_when_the_insecure_choice_is_ticked() {
-    let mut harness = window_with(egui::vec2(1024.0, 568.0), ClientSettings::default());
-    click(&mut harness, "TLS");
-    let connect = harness.get_by_label("Connect").rect();
-    let concepts = harness.get_by_label("Concepts").rect();
-    accept_any_certificate(&mut harness);
-    assert_eq!(harness.get_by_label("Connect").rect(), connect);
-    assert_eq!(harness.get_by_label("Concepts").rect(), concepts);
+    // 1024×600, and half a 1366×768 screen (where it moved 5 points).
+    for size in [egui::vec2(1024.0, 568.0), egui::vec2(683.0, 736.0)] {
+        let mut harness = window_with(size, ClientSettings::default());
+        click(&mut harness, "TLS");
+        let connect = harness.get_by_label("Connect").rect();
+        let concepts = harness.get_by_label("Concepts").rect();
+        accept_any_certificate(&mut harness);
+        assert_eq!(harness.get_by_label("Connect").rect(), connect, "{size:?}");
+        assert_eq!(
+            harness.get_by_label("Concepts").rect(),
+            concepts,
+            "{size:?}"
+        );
+    }
 }
 
 /// A TLS setting that cannot be used says why above the sockets, not in the TLS row: its two
