@@ -112,6 +112,15 @@ pub struct RunRecord {
     pub notes: Vec<String>,
 }
 
+/// The report's note of a skip: `Step 3 skipped in the server window.`
+fn skip_note(skip: Skipped) -> String {
+    format!(
+        "Step {} skipped in the {} window.",
+        skip.step + 1,
+        skip.window.name()
+    )
+}
+
 /// A step the learner skipped (Skip step), and where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct Skipped {
@@ -211,15 +220,12 @@ impl LessonRun {
         if self.is_finished() {
             return Progress::Unchanged;
         }
-        let step = self.step + 1;
-        self.note(format!(
-            "Step {step} skipped in the {} window.",
-            window.name()
-        ));
-        self.skipped.push(Skipped {
+        let skip = Skipped {
             step: self.step,
             window,
-        });
+        };
+        self.note(skip_note(skip));
+        self.skipped.push(skip);
         // Skipped, not done: no time of doing it.
         self.advance(String::new())
     }
@@ -319,6 +325,8 @@ impl LessonRun {
     pub fn set_other_skipped(&mut self, skipped: &[Skipped]) {
         for skip in skipped {
             if !self.skipped.contains(skip) {
+                // Its note too, as the skipping window's report has it.
+                self.note(skip_note(*skip));
                 self.skipped.push(*skip);
             }
         }
@@ -649,6 +657,28 @@ done_when = "count(connected) >= 2"
         assert_says(
             &client.report_markdown(""),
             "- [x] **2.** (client) Connect twice — done at t3",
+        );
+    }
+
+    /// A step skipped in the other window has its note in this window's report too, once
+    /// (only the skipping window's report said "Step 1 skipped in the server window.").
+    #[test]
+    fn the_other_windows_skip_is_noted_once() {
+        let mut client = LessonRun::in_window(lesson(TWO_STEPS), Side::Client);
+        let skip = Skipped {
+            step: 0,
+            window: Side::Server,
+        };
+        client.catch_up(1, None);
+        client.set_other_skipped(&[skip]);
+        client.set_other_skipped(&[skip]);
+        let report = client.report_markdown("");
+        assert_eq!(
+            report
+                .matches("Step 1 skipped in the server window.")
+                .count(),
+            1,
+            "{report}"
         );
     }
 
