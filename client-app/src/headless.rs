@@ -287,9 +287,13 @@ impl Tally {
                 self.connecting.remove(socket);
                 self.awaiting_greeting.insert(*socket);
             }
-            Event::Data { socket, .. } => {
-                // Only a socket's first bytes are its greeting.
-                self.greeted += u64::from(self.awaiting_greeting.remove(socket));
+            Event::Data { socket, data, .. } => {
+                // Only a socket's first bytes are its greeting, and a TLS server's alert to
+                // a plain client is none (it was counted "1 greeted"; its note says why).
+                let first = self.awaiting_greeting.remove(socket);
+                if first && !serversocket::seed::looks_like_tls(data) {
+                    self.greeted += 1;
+                }
             }
             Event::Closed { socket } => {
                 self.open.remove(socket);

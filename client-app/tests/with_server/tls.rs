@@ -34,6 +34,21 @@ fn tls_client(port: &str, trust: &[&str]) -> App {
     App::start(client_binary(), &args)
 }
 
+/// A plain client on the TLS server: its note says the server speaks TLS, and the alert it
+/// got first is not counted as a greeting (the summary said "1 greeted").
+#[test]
+fn a_plain_client_on_a_tls_server_is_told_and_not_counted_greeted() {
+    let home = data_home("plain-client");
+    let (_server, port, _fingerprint) = tls_server(&home);
+    let mut client = App::start(client_binary(), &["--headless", "--port", &port, "--json"]);
+    let note = client.until_json("the note", |v| is_event(v, "note"));
+    assert_eq!(note["text"], serversocket::seed::SPEAKS_TLS);
+    let summary = client.until_json("the summary", |v| is_event(v, "summary"));
+    assert_eq!(summary["greeted"], 0, "{summary}");
+    assert_eq!(summary["connected"], 1, "{summary}");
+    let _ = std::fs::remove_dir_all(&home);
+}
+
 #[test]
 fn tls_listening_names_the_fingerprint_and_both_sides_report_the_handshake() {
     let home = data_home("pin");

@@ -142,7 +142,8 @@ pub const SPEAKS_TLS: &str = "the server's first bytes are a TLS record, not tex
      and took this plain-text connection for a bad handshake; connect with TLS on (--tls headless)";
 
 /// Whether `bytes` start as a TLS record does, an alert or a handshake of SSL 3.0 to TLS 1.3:
-/// what a TLS server sends a client that spoke plain text to it.
-fn looks_like_tls(bytes: &[u8]) -> bool {
+/// what a TLS server sends a client that spoke plain text to it (not a greeting).
+#[must_use]
+pub fn looks_like_tls(bytes: &[u8]) -> bool {
     matches!(bytes, [0x15 | 0x16, 0x03, 0x00..=0x04, ..])
 }
