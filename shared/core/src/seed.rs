@@ -136,7 +136,7 @@ impl SocketHandler for Replier {
     }
 }
 
-/// The note of a plain client whose server answered in TLS: its bytes alone (`\u{15}\u{3}…`)
+/// The note of a plain client whose server answered in TLS: its bytes alone (`\x15\x03…`)
 /// read as a garbled greeting.
 pub const SPEAKS_TLS: &str = "the server's first bytes are a TLS record, not text: it speaks TLS \
      and took this plain-text connection for a bad handshake; connect with TLS on (--tls headless)";

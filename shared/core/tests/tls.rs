@@ -285,7 +285,7 @@ fn a_plaintext_client_on_the_tls_server_is_an_error_and_the_pool_goes_on() {
 }
 
 /// The seed's plain client on a TLS server: the server's alert arrives as its "greeting"
-/// (`\u{15}\u{3}\u{3}…`); a note says what it is. A plain server's greeting gets none.
+/// (`\x15\x03\x03…`); a note says what it is. A plain server's greeting gets none.
 #[test]
 fn the_seeds_plain_client_says_when_its_server_answers_in_tls() {
     let certs = folder("plain-seed-client");

@@ -181,9 +181,9 @@ pub fn preview_text(start: &[u8], bytes: usize) -> String {
 }
 
 /// Received bytes as one printable line: a byte that is not UTF-8 shows as `\xff` (it was
-/// U+FFFD, which hid the byte and drew as an empty box in the windows' font), and control
-/// characters (newlines, NUL, ESC, C1 …) and every invisible format character become escapes
-/// (`\u{202e}`), so binary data can never break a log line or a terminal, nor reorder or
+/// U+FFFD, which hid the byte and drew as an empty box in the windows' font), a one-byte
+/// control as the send box writes it (`\n`, `\x00`, `\x1b`), and the other controls (C1 …)
+/// and every invisible format character become escapes (`\u{202e}`), so binary data can never break a log line or a terminal, nor reorder or
 /// hide part of it. A backslash is doubled, so an escape always stands for one character: a
 /// newline shows as `\n`, the two characters `\` and `n` as `\\n`.
 #[must_use]
@@ -192,10 +192,15 @@ pub fn escape_text(data: &[u8]) -> String {
     let mut escaped = String::with_capacity(data.len());
     for chunk in data.utf8_chunks() {
         for c in chunk.valid().chars() {
-            if must_escape(c) {
-                escaped.extend(c.escape_default());
-            } else {
-                escaped.push(c);
+            match c {
+                '\n' | '\r' | '\t' | '\\' => escaped.extend(c.escape_default()),
+                // The other one-byte controls as a send box takes them (`\x00`, `\x15`), as
+                // a byte that is not UTF-8 shows: one way to write a byte.
+                c if c.is_ascii_control() => {
+                    let _ = write!(escaped, "\\x{:02x}", u32::from(c));
+                }
+                c if must_escape(c) => escaped.extend(c.escape_default()),
+                c => escaped.push(c),
             }
         }
         for byte in chunk.invalid() {
