@@ -16,8 +16,15 @@ pub fn details_ui(ui: &mut egui::Ui, row: &mut SocketRow) -> Option<RowAction> {
                 None => format!("Socket {id}"),
             };
             ui.strong(name);
-            ui.colored_label(row.state.color(), row.state.word())
-                .on_hover_text(row.state.explanation());
+            // The word the row's State shows: "connected" in green here beside "in accept
+            // queue" in the row read as two answers.
+            if crate::kernel_view::in_accept_queue(row) {
+                ui.colored_label(crate::kernel_view::IN_ACCEPT_QUEUE_COLOR, "in accept queue")
+                    .on_hover_text(crate::kernel_view::IN_ACCEPT_QUEUE_TIP);
+            } else {
+                ui.colored_label(row.state.color(), row.state.word())
+                    .on_hover_text(row.state.explanation());
+            }
             if let (Some(local), Some(remote)) = (row.local, row.remote) {
                 ui.label(format!("here {local}, peer {remote}"))
                     .on_hover_text("This socket's own address, and its peer's");

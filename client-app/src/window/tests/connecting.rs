@@ -315,6 +315,17 @@ fn a_client_waiting_in_the_servers_accept_queue_is_told_apart_until_accepted() {
     // The chips count what the rows show: not connected yet, waiting in the queue.
     assert!(harness.query_by_label("0 connected").is_some());
     assert!(harness.query_by_label("1 in accept queue").is_some());
+    // Selected, its details say so too (their header said "connected").
+    harness.state_mut().log_view.toggle_socket(SocketId(0));
+    harness.run_steps(2);
+    assert_eq!(
+        harness.query_all_by_label("in accept queue").count(),
+        2,
+        "the row and the details"
+    );
+    assert!(harness.query_by_label("connected").is_none());
+    harness.state_mut().log_view.toggle_socket(SocketId(0));
+    harness.run_steps(2);
     let (_accepted, _) = listener.accept().unwrap();
     run_until(&mut harness, "accepted by the server", |w| {
         w.client
