@@ -607,6 +607,18 @@ done_when = "count(connected) >= 2"
         .at_stamp(ts.to_owned())
     }
 
+    /// A `listening` line on port 2002, stamped `ts`.
+    fn listening_at(ts: &str) -> Line<'static> {
+        Record::Listening {
+            address: "127.0.0.1:2002".parse().expect("an address"),
+            handle: 5,
+            max: 10,
+            min: 2,
+            tls: None,
+        }
+        .at_stamp(ts.to_owned())
+    }
+
     /// Fails unless the report says `text`, showing the report.
     fn assert_says(report: &str, text: &str) {
         assert!(report.contains(text), "no {text:?} in {report}");
@@ -632,14 +644,7 @@ done_when = "count(connected) >= 2"
     #[test]
     fn both_windows_give_a_step_the_time_its_window_saw_it_done() {
         let mut server = LessonRun::in_window(lesson(TWO_STEPS), Side::Server);
-        let listening = Record::Listening {
-            address: "127.0.0.1:2002".parse().expect("an address"),
-            handle: 5,
-            max: 10,
-            min: 2,
-            tls: None,
-        }
-        .at_stamp("t1");
+        let listening = listening_at("t1");
         assert_eq!(server.observe(Side::Server, &listening), Progress::Asking);
         assert_eq!(server.answer("2002"), Some((true, Progress::NextStep)));
         let mut client = LessonRun::in_window(lesson(TWO_STEPS), Side::Client);
@@ -689,14 +694,7 @@ done_when = "count(connected) >= 2"
             run.observe(Side::Client, &connected(1, "t0")),
             Progress::Unchanged
         );
-        let listening = Record::Listening {
-            address: "127.0.0.1:2002".parse().expect("an address"),
-            handle: 5,
-            max: 10,
-            min: 2,
-            tls: None,
-        }
-        .at_stamp("t1");
+        let listening = listening_at("t1");
         assert_eq!(run.observe(Side::Server, &listening), Progress::Asking);
         assert_eq!(run.answer("2003"), Some((false, Progress::Unchanged)));
         assert_eq!(run.answer(" 2002 "), Some((true, Progress::NextStep)));

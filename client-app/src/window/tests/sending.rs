@@ -51,17 +51,23 @@ fn the_send_box_writes_escapes_to_every_connected_socket_repeated_and_keeps_a_hi
     assert_eq!(next_run.send_box.history, ["ping!;"]);
 }
 
-/// A send repeated ×100 every second shows how far it is and stops on Stop repeating (it ran
-/// on unseen, and only closing the socket stopped it; each click started another).
-#[test]
-fn a_repeated_send_shows_how_far_it_is_and_stops() {
-    let server = Server::start();
+/// A window with one socket connected to `server`, its automatic replies off.
+fn one_connected_without_replies(server: &Server) -> egui_kittest::Harness<'static, ClientWindow> {
     let mut harness = window(server.port);
     harness.state_mut().settings.reply = false;
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "connected", |w| {
         w.client.rows.count(RowState::Connected) == 1
     });
+    harness
+}
+
+/// A send repeated ×100 every second shows how far it is and stops on Stop repeating (it ran
+/// on unseen, and only closing the socket stopped it; each click started another).
+#[test]
+fn a_repeated_send_shows_how_far_it_is_and_stops() {
+    let server = Server::start();
+    let mut harness = one_connected_without_replies(&server);
     harness.state_mut().send_box.text = r"tick\n".to_owned();
     harness.state_mut().send_box.times = 100;
     harness.state_mut().send_box.interval_ms = 1000;
@@ -105,12 +111,7 @@ fn the_send_buttons_are_off_while_no_socket_is_connected() {
 #[test]
 fn send_file_sends_a_file_larger_than_the_send_queue_whole_with_a_progress_bar() {
     let mut server = Server::start();
-    let mut harness = window(server.port);
-    harness.state_mut().settings.reply = false;
-    harness.get_by_label("Connect").click();
-    run_until(&mut harness, "connected", |w| {
-        w.client.rows.count(RowState::Connected) == 1
-    });
+    let mut harness = one_connected_without_replies(&server);
     let size = serversocket::handler::SEND_QUEUE_LIMIT + 4 * 1024 * 1024;
     let path = std::env::temp_dir().join(format!("send-box-{}.txt", std::process::id()));
     std::fs::write(&path, b"0123456789abcdef".repeat(size / 16)).unwrap();
@@ -153,12 +154,7 @@ fn send_file_sends_a_file_larger_than_the_send_queue_whole_with_a_progress_bar()
 #[test]
 fn send_file_refuses_a_device_a_fifo_and_a_folder_without_waiting_on_them() {
     let server = Server::start();
-    let mut harness = window(server.port);
-    harness.state_mut().settings.reply = false;
-    harness.get_by_label("Connect").click();
-    run_until(&mut harness, "connected", |w| {
-        w.client.rows.count(RowState::Connected) == 1
-    });
+    let mut harness = one_connected_without_replies(&server);
     let fifo = std::env::temp_dir().join(format!("send-box-fifo-{}", std::process::id()));
     let _ = std::fs::remove_file(&fifo);
     let made = std::process::Command::new("mkfifo").arg(&fifo).status();

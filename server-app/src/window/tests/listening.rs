@@ -165,8 +165,8 @@ fn a_port_in_the_ephemeral_range_is_warned_about() {
     assert!(!shows(&harness, "ports of outgoing connections"));
 }
 
-#[test]
-fn a_port_in_use_shows_error_105() {
+/// A window whose Listen failed on a port another listener holds (returned with it).
+fn failed_on_a_taken_port() -> (Harness<'static, ServerWindow>, TcpListener) {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let mut harness = window(2, 10);
     harness.state_mut().settings.port = taken.local_addr().unwrap().port().to_string();
@@ -176,6 +176,12 @@ fn a_port_in_use_shows_error_105() {
         w.server.log.contains("Error = 105 (address in use)")
     });
     harness.step();
+    (harness, taken)
+}
+
+#[test]
+fn a_port_in_use_shows_error_105() {
+    let (mut harness, taken) = failed_on_a_taken_port();
     assert!(shows(&harness, "Error 105 (address in use)"), "status line");
     assert!(!harness.state().server.socket.is_listening());
     // Reported once: a Listen that works next shows no second copy of the failed one's error.
@@ -196,15 +202,7 @@ fn a_port_in_use_shows_error_105() {
 fn a_lesson_start_forgets_a_failed_listens_error() {
     use serversocket_ui::shell::AppWindow;
 
-    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut harness = window(2, 10);
-    harness.state_mut().settings.port = taken.local_addr().unwrap().port().to_string();
-    harness.step();
-    harness.get_by_label("Listen").click();
-    run_until(&mut harness, "the error", |w| {
-        w.server.log.contains("Error = 105 (address in use)")
-    });
-    harness.step();
+    let (mut harness, _taken) = failed_on_a_taken_port();
     assert!(shows(&harness, "Error 105 (address in use)"));
     harness
         .state_mut()

@@ -22,14 +22,7 @@ fn export_writes_the_log_as_ndjson_without_stalling_the_window() {
     ));
     harness.state_mut().log_view.export_path = path.display().to_string();
     harness.get_by_label("Export").click();
-    run_until(&mut harness, "the export", |w| {
-        w.log_view
-            .export_result
-            .lock()
-            .unwrap()
-            .as_deref()
-            .is_some_and(|r| r.starts_with("wrote"))
-    });
+    until_exported(&mut harness);
     let text = std::fs::read_to_string(&path).unwrap();
     let _ = std::fs::remove_file(&path);
     let events: Vec<String> = text
@@ -47,6 +40,18 @@ fn export_writes_the_log_as_ndjson_without_stalling_the_window() {
             "{expected} missing from {events:?}"
         );
     }
+}
+
+/// Steps the window until its export says it wrote the file.
+fn until_exported(harness: &mut Harness<'static, crate::window::ServerWindow>) {
+    run_until(harness, "the export", |w| {
+        w.log_view
+            .export_result
+            .lock()
+            .unwrap()
+            .as_deref()
+            .is_some_and(|r| r.starts_with("wrote"))
+    });
 }
 
 /// Export onto a file the window did not write asks first: the first click says the file
@@ -67,14 +72,7 @@ fn export_asks_before_replacing_a_file_it_did_not_write() {
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "KEEP ME\n");
     harness.get_by_label("Export").click();
-    run_until(&mut harness, "the export", |w| {
-        w.log_view
-            .export_result
-            .lock()
-            .unwrap()
-            .as_deref()
-            .is_some_and(|r| r.starts_with("wrote"))
-    });
+    until_exported(&mut harness);
     assert!(
         std::fs::read_to_string(&path)
             .unwrap()
