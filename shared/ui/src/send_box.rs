@@ -153,18 +153,9 @@ impl SendBox {
     /// Draws the box; returns a request when Send was clicked (or Enter pressed) and the input
     /// is good. `selected` is the socket the log is filtered on, if any; `connected`, how many
     /// sockets are connected (with none, the Send buttons are off and say why: a click did
-    /// nothing, not even a log line).
+    /// nothing, not even a log line). Its rows: the bytes, the file, a problem with either,
+    /// the history.
     pub fn ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        selected: Option<SocketId>,
-        connected: usize,
-    ) -> Option<SendAction> {
-        self.rows_ui(ui, selected, connected)
-    }
-
-    /// [`SendBox::ui`]'s rows: the bytes, the file, a problem with the bytes, the history.
-    fn rows_ui(
         &mut self,
         ui: &mut egui::Ui,
         selected: Option<SocketId>,

@@ -179,7 +179,8 @@ fn send_file_refuses_a_device_a_fifo_and_a_folder_without_waiting_on_them() {
             "said under the file's row: {said}"
         );
     }
-    let missing = std::env::temp_dir().join("no-such-file-to-send");
+    let empty = test_support::empty_folder("send-box-missing");
+    let missing = empty.join("no-such-file-to-send");
     harness.state_mut().send_box.file = missing.display().to_string();
     harness.step();
     harness.get_by_label("Send file").click();
@@ -193,6 +194,7 @@ fn send_file_refuses_a_device_a_fifo_and_a_folder_without_waiting_on_them() {
     // Still connected and serving: nothing waited on the FIFO.
     assert_eq!(harness.state().client.rows.count(RowState::Connected), 1);
     std::fs::remove_file(&fifo).unwrap();
+    let _ = std::fs::remove_dir_all(&empty);
 }
 
 #[test]
