@@ -5,6 +5,7 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
+use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use serversocket::seed::{CLIENT_REPLY, Greeter, SERVER_GREETING, client_hello};
 use serversocket::{Runtime, SocketId, event_channel};
@@ -420,11 +421,11 @@ fn a_close_by_the_server_is_drawn_as_the_normal_end_and_keeps_the_seeds_line() {
     );
 }
 
-#[test]
-fn a_certificate_of_an_unknown_ca_is_offered_for_trust_and_trusting_it_connects() {
-    let server = super::TlsServer::start("client-window-offer");
-    let presented = server.fingerprint.clone();
-    // TLS on, trusting the system's roots only: the self-signed certificate is refused.
+/// A window connected with TLS on, trusting the system's roots only, to `server`'s
+/// self-signed certificate: refused, and offering to trust it.
+fn refused_with_an_offer(
+    server: &super::TlsServer,
+) -> Harness<'static, crate::window::ClientWindow> {
     let mut harness = server.window(crate::tls_args::TlsArgs::default());
     harness.get_by_label("Connect").click();
     run_until(&mut harness, "the unknown CA refused", |w| {
@@ -444,6 +445,33 @@ fn a_certificate_of_an_unknown_ca_is_offered_for_trust_and_trusting_it_connects(
                 .is_some()
         },
     );
+    harness
+}
+
+/// A handshake that succeeds another way ("accept any certificate") takes the offer away: it
+/// stayed, saying the certificate was not trusted, beside a secure socket.
+#[test]
+fn a_secure_connect_takes_the_trust_offer_away() {
+    let server = super::TlsServer::start("client-window-offer-gone");
+    let mut harness = refused_with_an_offer(&server);
+    accept_any_certificate(&mut harness);
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "connected over TLS", |w| {
+        w.client
+            .rows
+            .get(SocketId(1))
+            .is_some_and(|row| row.state == RowState::Connected && row.tls.is_some())
+    });
+    harness.run_steps(2);
+    assert!(harness.state().trust_offer.is_none());
+}
+
+#[test]
+fn a_certificate_of_an_unknown_ca_is_offered_for_trust_and_trusting_it_connects() {
+    let server = super::TlsServer::start("client-window-offer");
+    let presented = server.fingerprint.clone();
+    // TLS on, trusting the system's roots only: the self-signed certificate is refused.
+    let mut harness = refused_with_an_offer(&server);
     let offered = harness
         .state()
         .trust_offer
