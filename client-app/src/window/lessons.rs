@@ -34,9 +34,10 @@ pub(super) fn apply(window: &mut ClientWindow, settings: &Settings) {
         window.trust_offer = None;
         window.stream.open = false;
     }
-    if let Some(port) = settings.port {
-        window.settings.port = port.to_string();
-    }
+    settings.apply_port(
+        &mut window.settings.port,
+        &mut window.settings.lesson_port_before,
+    );
     if let Some(host) = &settings.host {
         window.settings.address.clone_from(host);
     }

@@ -39,6 +39,9 @@ pub struct ClientSettings {
     pub tls: super::tls_setting::SavedTls,
     /// The lesson in progress, resumed at the next start.
     pub lesson: serversocket_ui::lesson_panel::SavedLesson,
+    /// The port this window had before a lesson's step moved it (lesson 5's 2999 or 80),
+    /// which a later step and the next lesson's start put back.
+    pub lesson_port_before: Option<String>,
 }
 
 impl Default for ClientSettings {
@@ -57,6 +60,7 @@ impl Default for ClientSettings {
             send_history: Vec::new(),
             tls: super::tls_setting::SavedTls::default(),
             lesson: serversocket_ui::lesson_panel::SavedLesson::default(),
+            lesson_port_before: None,
         }
     }
 }

@@ -309,6 +309,14 @@ pub fn input<'h, S>(harness: &'h Harness<'_, S>, label: &'h str) -> egui_kittest
         })
 }
 
+/// What a window's Port field reads now.
+pub fn port_field<S>(harness: &Harness<'_, S>) -> String {
+    input(harness, "Port:")
+        .accesskit_node()
+        .value()
+        .unwrap_or_default()
+}
+
 impl Drop for Lab {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);

@@ -10,7 +10,8 @@ use serversocket_lessons::Side;
 use serversocket_lessons::sync::LessonSync;
 use serversocket_ui::lesson_panel::LessonPanel;
 
-use crate::lab::{Lab, input};
+use crate::lab::{Lab, input, port_field};
+use client_app::window::ClientSettings;
 
 #[test]
 fn lesson_1_listening() {
@@ -208,8 +209,12 @@ fn lesson_5_errors() {
     lab.click_client("Connect");
     lab.answer(Side::Client, "102", "103");
     lab.at_step(3);
-    // Another program holds the port (nc -l in the lesson).
-    let holder = TcpListener::bind("127.0.0.1:2002");
+    // Another program holds the server's port (nc -l in the lesson), one the learner chose:
+    // the lesson keeps it (their 2002 may be taken on a shared machine).
+    let holder = TcpListener::bind("127.0.0.1:0").unwrap();
+    let held = holder.local_addr().unwrap().port().to_string();
+    input(&lab.server, "Port:").set_text_value_accesskit(&held);
+    lab.step();
     lab.click_server("Listen");
     lab.answer(Side::Server, "107", "105");
     drop(holder);
@@ -233,12 +238,22 @@ fn lesson_5_errors() {
     lab.until("Listen is back", |lab| {
         lab.server.query_by_label("Listen").is_some()
     });
+    assert_eq!(
+        port_field(&lab.server),
+        held,
+        "step 5 puts back the learner's port of before port 80"
+    );
     // Back on a port that works: any free one (0), as a learner whose 2002 is taken by a
     // demo on this machine would choose.
     input(&lab.server, "Port:").set_text_value_accesskit("0");
     lab.step();
     let address = lab.listen();
     lab.at_step(6);
+    assert_eq!(
+        port_field(&lab.client),
+        ClientSettings::default().port,
+        "step 6 puts back the client's port of before the closed port 2999"
+    );
     lab.connect(address, "Connect");
     lab.until("the client connected", |lab| {
         lab.client.state().log().contains("connected.")

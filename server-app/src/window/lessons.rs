@@ -30,9 +30,10 @@ pub(super) fn apply(window: &mut ServerWindow, settings: &Settings) {
     if let Some(mode) = settings.mode {
         window.settings.naive = mode == ServerMode::Naive;
     }
-    if let Some(port) = settings.port {
-        window.settings.port = port.to_string();
-    }
+    settings.apply_port(
+        &mut window.settings.port,
+        &mut window.settings.lesson_port_before,
+    );
     if let Some(backlog) = settings.backlog {
         window.settings.backlog = backlog;
     }

@@ -88,6 +88,9 @@ pub struct ServerSettings {
     pub reply: super::reply_setting::ReplySetting,
     /// The lesson in progress, resumed at the next start.
     pub lesson: serversocket_ui::lesson_panel::SavedLesson,
+    /// The port this window had before a lesson's step moved it (lesson 5's 2999 or 80),
+    /// which a later step and the next lesson's start put back.
+    pub lesson_port_before: Option<String>,
     /// TLS on or off, and with which certificate (applies at Listen).
     pub tls: super::tls_setting::SavedTls,
     /// The backlog: how many connections the kernel may hold for the pool (applies at Listen).
@@ -119,6 +122,7 @@ impl Default for ServerSettings {
             show_concepts: false,
             reply: super::reply_setting::ReplySetting::default(),
             lesson: serversocket_ui::lesson_panel::SavedLesson::default(),
+            lesson_port_before: None,
             tls: super::tls_setting::SavedTls::default(),
             backlog: DEFAULT_BACKLOG,
             backlog_cap: serversocket_kernel::backlog_cap().ok(),

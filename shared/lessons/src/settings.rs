@@ -25,6 +25,10 @@ pub struct Settings {
     pub paused: Option<bool>,
     /// Server: the port to listen on; client: the port to connect to.
     pub port: Option<u16>,
+    /// Both: put back the port this window had before a lesson's `port` first moved it (a
+    /// learner on a machine where 2002 is taken keeps the port they chose), applied before
+    /// `port`.
+    pub restore_port: Option<bool>,
     /// Client: the host to connect to.
     pub host: Option<String>,
     /// Client: how many sockets Connect ×N opens.
@@ -54,8 +58,9 @@ impl Settings {
     /// is the other window's). Whatever the previous lesson left (a connection, Max 1 from
     /// lesson 3, TLS and a pinned certificate from the TLS lesson, the unknown host of the
     /// errors lesson) cannot hold a Max place, keep a client waiting, fail or pass a
-    /// handshake, fail a connect or count in this one. The ports stay: a learner may have
-    /// moved off a port taken on this machine.
+    /// handshake, fail a connect or count in this one. The ports go back to where they were
+    /// before a lesson moved them (lesson 5's closed port 2999 or port 80), and otherwise
+    /// stay: a learner may have moved off a port taken on this machine.
     #[must_use]
     pub fn fresh_start(first: &Settings) -> Settings {
         Settings {
@@ -75,11 +80,29 @@ impl Settings {
             tls: first.tls.or(Some(false)),
             tls_insecure: first.tls_insecure.or(Some(false)),
             capture: first.capture.or(Some(false)),
+            restore_port: Some(true),
             host: first
                 .host
                 .clone()
                 .or_else(|| Some(LOOPBACK_HOST.to_owned())),
             ..first.clone()
+        }
+    }
+}
+
+impl Settings {
+    /// Applies `restore_port`, then `port`, to a window's Port field (as typed), keeping in
+    /// `before` the port a lesson first moved it from (the window remembers it with its
+    /// settings, so a step after a restart still finds it).
+    pub fn apply_port(&self, field: &mut String, before: &mut Option<String>) {
+        if self.restore_port == Some(true)
+            && let Some(port) = before.take()
+        {
+            *field = port;
+        }
+        if let Some(port) = self.port {
+            before.get_or_insert_with(|| field.clone());
+            *field = port.to_string();
         }
     }
 }

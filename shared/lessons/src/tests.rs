@@ -134,3 +134,37 @@ fn a_fifo_a_link_to_dev_zero_a_folder_and_a_huge_file_cost_only_themselves() {
     }
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
+
+/// Lesson 5 sends the client to a closed port and the server to port 80; a later step, and
+/// the next lesson's start, put back the ports the learner had (their 2002 may be taken).
+#[test]
+fn a_lesson_puts_back_the_ports_it_moved() {
+    let moved_to = |port| Settings {
+        port: Some(port),
+        ..Settings::default()
+    };
+    let (mut field, mut before) = ("2100".to_owned(), None);
+    moved_to(2999).apply_port(&mut field, &mut before);
+    moved_to(80).apply_port(&mut field, &mut before);
+    assert_eq!(field, "80");
+    let back = Settings {
+        restore_port: Some(true),
+        ..Settings::default()
+    };
+    back.apply_port(&mut field, &mut before);
+    assert_eq!(
+        field, "2100",
+        "back to the learner's port, not the first move's"
+    );
+    assert_eq!(before, None);
+    back.apply_port(&mut field, &mut before);
+    assert_eq!(field, "2100", "nothing to put back: the port stays");
+
+    // An abandoned lesson 5 left the client on 2999: any lesson's start puts it back,
+    // before what its own first step sets.
+    moved_to(2999).apply_port(&mut field, &mut before);
+    Settings::fresh_start(&Settings::default()).apply_port(&mut field, &mut before);
+    assert_eq!(field, "2100");
+    Settings::fresh_start(&moved_to(2999)).apply_port(&mut field, &mut before);
+    assert_eq!((field.as_str(), before.as_deref()), ("2999", Some("2100")));
+}
