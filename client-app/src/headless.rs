@@ -266,6 +266,9 @@ struct Tally {
     /// Connected sockets whose first bytes from the server have not arrived yet (and that have
     /// not closed): the summary waits for these.
     awaiting_greeting: BTreeSet<SocketId>,
+    /// Sockets whose first bytes were a TLS server's alert, until the note that says so
+    /// (the summary comes after it, not between the bytes and their explanation).
+    awaiting_tls_note: BTreeSet<SocketId>,
     /// How many sockets received bytes from the server (their greeting).
     greeted: u64,
     /// How many sockets closed without ever connecting.
@@ -291,14 +294,22 @@ impl Tally {
                 // Only a socket's first bytes are its greeting, and a TLS server's alert to
                 // a plain client is none (it was counted "1 greeted"; its note says why).
                 let first = self.awaiting_greeting.remove(socket);
-                if first && !serversocket::seed::looks_like_tls(data) {
-                    self.greeted += 1;
+                if first {
+                    if serversocket::seed::looks_like_tls(data) {
+                        self.awaiting_tls_note.insert(*socket);
+                    } else {
+                        self.greeted += 1;
+                    }
                 }
+            }
+            Event::Note { socket, .. } => {
+                self.awaiting_tls_note.remove(socket);
             }
             Event::Closed { socket } => {
                 self.open.remove(socket);
                 self.connecting.remove(socket);
                 self.awaiting_greeting.remove(socket);
+                self.awaiting_tls_note.remove(socket);
                 if !self.connected.contains(socket) {
                     if self.stopping {
                         self.cancelled += 1;
@@ -314,7 +325,9 @@ impl Tally {
     /// Every socket started so far is greeted or closed: nothing more will change the counts
     /// of the summary.
     fn settled(&self) -> bool {
-        self.connecting.is_empty() && self.awaiting_greeting.is_empty()
+        self.connecting.is_empty()
+            && self.awaiting_greeting.is_empty()
+            && self.awaiting_tls_note.is_empty()
     }
 
     /// The summary line: how many sockets connected, were greeted and failed, and how long it

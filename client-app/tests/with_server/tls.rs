@@ -46,6 +46,15 @@ fn a_plain_client_on_a_tls_server_is_told_and_not_counted_greeted() {
     let summary = client.until_json("the summary", |v| is_event(v, "summary"));
     assert_eq!(summary["greeted"], 0, "{summary}");
     assert_eq!(summary["connected"], 1, "{summary}");
+    // The summary waits for the note: it came between the alert's bytes and what they mean.
+    let at = |event: &str| {
+        client
+            .seen
+            .iter()
+            .position(|line| line.contains(&format!("\"event\":\"{event}\"")))
+            .unwrap_or_else(|| panic!("no {event} line in {:#?}", client.seen))
+    };
+    assert!(at("note") < at("summary"), "{:#?}", client.seen);
     let _ = std::fs::remove_dir_all(&home);
 }
 
