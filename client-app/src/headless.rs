@@ -21,7 +21,7 @@ use serversocket_app::capture::HeadlessCapture;
 use serversocket_app::headless::{Headless, usage_error};
 use serversocket_app::script::{self, ClientScript, SendTally};
 use serversocket_app::shutdown::exit_code;
-use serversocket_capture::End;
+use serversocket_capture::{Conversations, End};
 use serversocket_report::output::Output;
 use serversocket_report::{Printer, Record, Side};
 
@@ -63,7 +63,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut summarised = false;
     // Started before the first socket, so its SYN is captured.
-    let mut capture = HeadlessCapture::start(&args.capture, "client-app", End::Client, args.port);
+    let mut capture = HeadlessCapture::start(
+        &args.capture,
+        "client-app",
+        Conversations::new(End::Client, args.port),
+    );
     starter.top_up(&mut tally);
     let captured = runtime.block_on(async {
         let mut signalled = false;

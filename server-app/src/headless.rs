@@ -17,7 +17,7 @@ use serversocket_app::capture::HeadlessCapture;
 use serversocket_app::headless::{Headless, usage_error};
 use serversocket_app::reply::ReplyMode;
 use serversocket_app::shutdown::exit_code;
-use serversocket_capture::End;
+use serversocket_capture::{Conversations, End};
 use serversocket_report::output::Output;
 use serversocket_report::{Printer, Record, Side};
 
@@ -240,9 +240,10 @@ async fn print_until_stopped(
     }
 }
 
-/// The capture `--capture` asks for, of the server's `port`.
+/// The capture `--capture` asks for, of the server's `port` on the address it listens on.
 fn start_capture(args: &Args, port: u16) -> Option<HeadlessCapture> {
-    HeadlessCapture::start(&args.capture, PROGRAM, End::Server, port)
+    let conversations = Conversations::new(End::Server, port).listening_on(args.bind.ip);
+    HeadlessCapture::start(&args.capture, PROGRAM, conversations)
 }
 
 /// A Listen that failed: its one report, as the event would be printed, and its code on

@@ -95,7 +95,8 @@ impl ClientWindow {
         }
         // Capturing another port than the one connected to now: capture this one instead.
         if self.packets_window.view.capture && self.packets.port() != port {
-            self.packets.start(port, "client-app", self.repaint.waker());
+            self.packets
+                .start(port, None, "client-app", self.repaint.waker());
         }
         let connect = Connect {
             host,
@@ -115,7 +116,8 @@ impl ClientWindow {
             return;
         }
         if let Ok((_, port)) = self.settings.validated() {
-            self.packets.start(port, "client-app", self.repaint.waker());
+            self.packets
+                .start(port, None, "client-app", self.repaint.waker());
         }
     }
 

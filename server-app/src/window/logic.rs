@@ -100,8 +100,12 @@ impl ServerWindow {
         };
         match started {
             Ok(address) if self.packets_view.capture => {
-                self.packets
-                    .start(address.port(), "server-app", self.repaint.waker());
+                self.packets.start(
+                    address.port(),
+                    Some(address.ip()),
+                    "server-app",
+                    self.repaint.waker(),
+                );
             }
             Ok(_) => {}
             // Returned, not sent as an event: shown (log, status line, lessons) as the event
@@ -122,15 +126,16 @@ impl ServerWindow {
             self.packets.stop();
             return;
         }
-        let port = self
+        let address = self
             .server
             .socket
             .pool_status()
             .listening
-            .map(|address| address.port())
-            .or_else(|| self.settings.validated().ok().map(|(_, port)| port));
-        if let Some(port) = port.filter(|port| *port != 0) {
-            self.packets.start(port, "server-app", self.repaint.waker());
+            .map(|address| (address.ip(), address.port()))
+            .or_else(|| self.settings.validated().ok());
+        if let Some((ip, port)) = address.filter(|(_, port)| *port != 0) {
+            self.packets
+                .start(port, Some(ip), "server-app", self.repaint.waker());
         }
     }
 

@@ -1,7 +1,8 @@
 //! `--capture` and `--capture-file FILE` of both headless programs: every TCP segment of the
 //! program's connections as a `segment` line (JSON, or words), tied to its socket once the
-//! socket's Connected names the connection's ends, and every captured segment written to a
-//! pcapng file when one is named.
+//! socket's Connected (a client's SynSent) names the connection's ends, and the same segments
+//! written to a pcapng file when one is named: this program's connections only, never another
+//! program's on the same port (another user's, when the program was granted the capability).
 //!
 //! A capture that cannot start (no CAP_NET_RAW, not Linux) is said in one line on stderr, with
 //! the command that grants the capability, and the program runs on without it. A capture file
@@ -13,7 +14,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serversocket::Event;
-use serversocket_capture::{Capture, CaptureError, Conversations, End, Seen};
+use serversocket_capture::{Capture, CaptureError, CaptureFile, Conversations, Seen};
 use serversocket_report::{Printer, Record};
 
 /// How often held segments are looked at while nothing is captured: well within
@@ -33,7 +34,7 @@ pub struct CaptureArgs {
     /// program says so and runs on.
     #[arg(long)]
     pub capture: bool,
-    /// With --headless: also write every captured segment to FILE as pcapng (Wireshark,
+    /// With --headless: also write the segments printed to FILE as pcapng (Wireshark,
     /// tshark -r). Implies --capture.
     #[arg(long, value_name = "FILE")]
     pub capture_file: Option<PathBuf>,
@@ -51,6 +52,8 @@ impl CaptureArgs {
 pub struct HeadlessCapture {
     /// The capture's thread and channel.
     capture: Capture,
+    /// The pcapng file asked for, unless it was refused.
+    file: Option<CaptureFile>,
     /// Ties segments to sockets and numbers them.
     conversations: Conversations,
     /// Segments ready to print.
@@ -65,29 +68,35 @@ pub struct HeadlessCapture {
 }
 
 impl HeadlessCapture {
-    /// Starts the capture `args` ask for, of `port` seen from `end`, before the program's
+    /// Starts the capture `args` ask for, before the program's
     /// first socket; `None` when none is asked for, or when it cannot start (said on stderr
-    /// in one line: the program runs on).
+    /// in one line: the program runs on). `conversations` name the port and the connections
+    /// to keep (a server's on the address it listens on).
     #[must_use]
-    pub fn start(args: &CaptureArgs, program: &str, end: End, port: u16) -> Option<Self> {
+    pub fn start(args: &CaptureArgs, program: &str, conversations: Conversations) -> Option<Self> {
         if !args.wanted() {
             return None;
         }
+        let started = Capture::start(conversations.port(), program);
         let mut file_refused = false;
-        let started = match Capture::start(port, program, args.capture_file.as_deref()) {
-            // A file refused (a folder, a FIFO, another user's) costs the file, not the
-            // capture: its lines go on.
-            Err(error @ CaptureError::File { .. }) => {
-                eprintln!("{program}: {error}; capturing without the file");
-                file_refused = true;
-                Capture::start(port, program, None)
-            }
-            started => started,
+        let file = match (&started, args.capture_file.as_deref()) {
+            (Ok(_), Some(path)) => match CaptureFile::create(path) {
+                Ok(file) => Some(file),
+                // A file refused (a folder, a FIFO, another user's) costs the file, not the
+                // capture: its lines go on.
+                Err(error) => {
+                    eprintln!("{program}: {error}; capturing without the file");
+                    file_refused = true;
+                    None
+                }
+            },
+            _ => None,
         };
         match started {
             Ok(capture) => Some(Self {
                 capture,
-                conversations: Conversations::new(end, port),
+                file,
+                conversations,
                 ready: Vec::new(),
                 program: program.to_owned(),
                 told_file_error: file_refused,
@@ -105,6 +114,12 @@ impl HeadlessCapture {
     pub async fn next(&mut self) {
         let segment = tokio::time::timeout(TICK, self.capture.segments().recv_async()).await;
         let now = Instant::now();
+        if segment.is_err()
+            && let Some(file) = &mut self.file
+        {
+            // Idle: what the file holds so far reaches the disk.
+            file.flush();
+        }
         if let Ok(Ok(segment)) = segment {
             self.conversations.add(segment, now, &mut self.ready);
             // What else came with it, without waiting.
@@ -125,7 +140,7 @@ impl HeadlessCapture {
         // Said when it happens, not only at the stop (a full disk, a file that takes no
         // writes): the capture's lines go on.
         if !self.told_file_error
-            && let Some(error) = self.capture.file_error()
+            && let Some(error) = self.file.as_ref().and_then(CaptureFile::error)
         {
             self.told_file_error = true;
             eprintln!(
@@ -146,6 +161,9 @@ impl HeadlessCapture {
             return;
         }
         for seen in self.ready.drain(..) {
+            if let Some(file) = &mut self.file {
+                file.write(&seen.segment);
+            }
             printer.print_note_unflushed(&words(&seen), segment_record(&seen), seen.segment.at);
         }
         printer.flush();
@@ -193,7 +211,8 @@ impl HeadlessCapture {
             );
         }
         let told = self.told_file_error;
-        match self.capture.finish() {
+        let file = self.file.map_or(Ok(()), CaptureFile::finish);
+        match self.capture.finish().and(file) {
             // The file's failure was said already, as it happened (or at the start, when
             // the file was refused).
             Ok(()) | Err(CaptureError::File { .. }) if told => Err(CaptureFailed),

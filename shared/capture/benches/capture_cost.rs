@@ -68,10 +68,9 @@ impl Server {
         let address = server.listen().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         if capturing {
-            let capture =
-                Capture::start(address.port(), "the bench", None).unwrap_or_else(|error| {
-                    panic!("capture_cost needs CAP_NET_RAW (run as root): {error}")
-                });
+            let capture = Capture::start(address.port(), "the bench").unwrap_or_else(|error| {
+                panic!("capture_cost needs CAP_NET_RAW (run as root): {error}")
+            });
             let stop = Arc::clone(&stop);
             std::thread::spawn(move || {
                 let mut conversations = Conversations::new(End::Server, address.port());

@@ -1,12 +1,11 @@
 //! A capture running: the packet socket read on a thread of its own (never a UI thread or a
 //! runtime worker), each packet parsed into a [`Segment`] and handed on through a bounded
-//! channel, and, when asked, every segment written to a pcapng file as it comes.
+//! channel (a pcapng file is written by whoever takes them: [`crate::CaptureFile`]).
 //!
 //! Nothing here can make the server wait: the server's sockets and this one are separate, the
 //! kernel drops what this socket's buffer cannot hold, and a segment the channel has no room
 //! for is counted in [`Capture::dropped`] and dropped, never waited for.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -30,22 +29,6 @@ struct Counts {
     dropped: AtomicU64,
     /// Reads that found nothing for a whole read timeout: the kernel had nothing queued.
     idle: AtomicU64,
-    /// The file could not be written: the first error, in words, said once as it happens
-    /// (the capture goes on without it).
-    file_error: std::sync::Mutex<Option<String>>,
-}
-
-impl Counts {
-    /// Keeps the first failure to write the file.
-    fn file_failed(&self, written: &std::io::Result<()>) {
-        if let Err(error) = written {
-            let mut kept = self
-                .file_error
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            kept.get_or_insert_with(|| error.to_string());
-        }
-    }
 }
 
 /// A capture of the TCP segments to and from one port, on every interface.
@@ -57,28 +40,22 @@ pub struct Capture {
     counts: Arc<Counts>,
     /// Tells the thread to stop (it looks between reads, at least every 50 ms).
     stop: Arc<AtomicBool>,
-    /// The thread, joined by [`Capture::finish`]; its result is the file's.
+    /// The thread, joined by [`Capture::finish`].
     thread: Option<JoinHandle<Result<(), CaptureError>>>,
 }
 
 impl Capture {
     /// Starts capturing `tcp port {port}`; `program` names the program in the command a
-    /// [`CaptureError::NotPermitted`] gives, and `file`, when given, receives every captured
-    /// segment as pcapng. Segments sent after this returns are captured.
-    pub fn start(port: u16, program: &str, file: Option<&Path>) -> Result<Self, CaptureError> {
-        platform::start(port, program, file, None)
+    /// [`CaptureError::NotPermitted`] gives. Segments sent after this returns are captured.
+    pub fn start(port: u16, program: &str) -> Result<Self, CaptureError> {
+        platform::start(port, program, None)
     }
 
     /// [`Capture::start`], and `waker` runs each time the thread has handed on a batch of
     /// segments (a window sets it to repaint itself, so the segments that come after the
     /// last event, a goodbye's ACK, are drawn too).
-    pub fn start_waking(
-        port: u16,
-        program: &str,
-        file: Option<&Path>,
-        waker: Waker,
-    ) -> Result<Self, CaptureError> {
-        platform::start(port, program, file, Some(waker))
+    pub fn start_waking(port: u16, program: &str, waker: Waker) -> Result<Self, CaptureError> {
+        platform::start(port, program, Some(waker))
     }
 
     /// The segments captured, for a loop to take (`recv_async` in a headless program,
@@ -100,17 +77,6 @@ impl Capture {
         self.counts.dropped.load(Ordering::Relaxed)
     }
 
-    /// Why the file stopped being written, once it did (the capture itself goes on); `None`
-    /// while it is written, or when there is none.
-    #[must_use]
-    pub fn file_error(&self) -> Option<String> {
-        self.counts
-            .file_error
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
     /// How many times the thread found the kernel's queue empty for a whole read timeout: once
     /// this has grown since a moment, every segment the kernel had by then was taken (a
     /// stopping program waits for that before it takes its last segments).
@@ -119,8 +85,8 @@ impl Capture {
         self.counts.idle.load(Ordering::Relaxed)
     }
 
-    /// Stops the capture and waits for its thread (at most a read's timeout and the file's
-    /// last write), so the file is whole once this returns.
+    /// Stops the capture and waits for its thread (at most a read's timeout); its error, if
+    /// the capture broke off.
     pub fn finish(mut self) -> Result<(), CaptureError> {
         self.stop.store(true, Ordering::Relaxed);
         match self.thread.take().map(JoinHandle::join) {
@@ -143,8 +109,6 @@ impl Drop for Capture {
 
 #[cfg(target_os = "linux")]
 mod platform {
-    use std::io::BufWriter;
-    use std::path::Path;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
@@ -152,7 +116,6 @@ mod platform {
     use super::{CHANNEL_SEGMENTS, Capture, Counts, Waker};
     use crate::error::CaptureError;
     use crate::packet_socket::PacketSocket;
-    use crate::pcapng::PcapngWriter;
     use crate::segment::Segment;
 
     /// How long the thread sleeps when nothing comes before it looks at whether it should
@@ -171,12 +134,10 @@ mod platform {
     pub(super) fn start(
         port: u16,
         program: &str,
-        file: Option<&Path>,
         waker: Option<Waker>,
     ) -> Result<Capture, CaptureError> {
         let socket =
             PacketSocket::open(port).map_err(|error| CaptureError::from_socket(error, program))?;
-        let file = file.map(create).transpose()?;
         let (sender, segments) = flume::bounded(CHANNEL_SEGMENTS);
         let counts = Arc::new(Counts::default());
         let stop = Arc::new(AtomicBool::new(false));
@@ -185,17 +146,7 @@ mod platform {
             .spawn({
                 let counts = Arc::clone(&counts);
                 let stop = Arc::clone(&stop);
-                move || {
-                    read(
-                        socket,
-                        port,
-                        &sender,
-                        &counts,
-                        &stop,
-                        file,
-                        waker.as_deref(),
-                    )
-                }
+                move || read(socket, port, &sender, &counts, &stop, waker.as_deref())
             })
             .map_err(CaptureError::Thread)?;
         Ok(Capture {
@@ -206,35 +157,16 @@ mod platform {
         })
     }
 
-    /// A capture file, named by a person: created (or emptied), readable by its owner only,
-    /// since it holds the first bytes of what was sent.
-    fn create(
-        path: &Path,
-    ) -> Result<(String, PcapngWriter<BufWriter<std::fs::File>>), CaptureError> {
-        let named = path.display().to_string();
-        let failed = |source| CaptureError::File {
-            path: named.clone(),
-            source,
-        };
-        // Private, and never through a link another user planted at the name.
-        let file =
-            serversocket_files::private_files::open_private_from_start(path).map_err(failed)?;
-        let writer = PcapngWriter::new(BufWriter::new(file)).map_err(failed)?;
-        Ok((named, writer))
-    }
-
-    /// The capture's thread: reads until told to stop, parses, hands on, writes the file.
+    /// The capture's thread: reads until told to stop, parses, hands on.
     fn read(
         mut socket: PacketSocket,
         port: u16,
         sender: &flume::Sender<Segment>,
         counts: &Counts,
         stop: &AtomicBool,
-        mut file: Option<(String, PcapngWriter<BufWriter<std::fs::File>>)>,
         waker: Option<&(dyn Fn() + Send + Sync)>,
     ) -> Result<(), CaptureError> {
         let mut buffer = vec![0; BUFFER];
-        let mut written = Ok(());
         let mut busy = false;
         while !stop.load(Ordering::Relaxed) {
             let packet = match socket.next(&mut buffer) {
@@ -254,11 +186,6 @@ mod platform {
                         Ok(true) => {}
                         Ok(false) => {
                             counts.idle.fetch_add(1, Ordering::Relaxed);
-                            // Idle: what the file holds so far reaches the disk.
-                            if let Some((_, writer)) = &mut file {
-                                written = written.and(writer.flush());
-                                counts.file_failed(&written);
-                            }
                         }
                         Err(error) => return Err(CaptureError::Socket(error)),
                     }
@@ -278,17 +205,9 @@ mod platform {
                 continue;
             }
             counts.captured.fetch_add(1, Ordering::Relaxed);
-            if let Some((_, writer)) = &mut file {
-                written = written.and(writer.write_segment(&segment));
-                counts.file_failed(&written);
-            }
             if sender.try_send(segment).is_err() {
                 counts.dropped.fetch_add(1, Ordering::Relaxed);
             }
-        }
-        if let Some((path, mut writer)) = file {
-            written = written.and(writer.flush());
-            written.map_err(|source| CaptureError::File { path, source })?;
         }
         Ok(())
     }
@@ -296,7 +215,6 @@ mod platform {
 
 #[cfg(not(target_os = "linux"))]
 mod platform {
-    use std::path::Path;
 
     use super::{Capture, Waker};
     use crate::error::CaptureError;
@@ -304,7 +222,6 @@ mod platform {
     pub(super) fn start(
         _port: u16,
         _program: &str,
-        _file: Option<&Path>,
         _waker: Option<Waker>,
     ) -> Result<Capture, CaptureError> {
         Err(CaptureError::NotAvailable {

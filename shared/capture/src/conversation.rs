@@ -6,8 +6,12 @@
 //! A connection's first segments come before its socket does: the server's kernel completes
 //! the handshake before the pool accepts it, and a client's SYN leaves before its connect
 //! returns. So a segment of a connection no socket holds yet waits here, at most [`HOLD`],
-//! for the socket's Connected ([`Conversations::tie`]); it goes on without a socket after
-//! that (a refused client's SYN and RST, a connection still in the accept queue).
+//! for the socket's Connected ([`Conversations::tie`]; a client's socket names its ends as
+//! soon as its SYN leaves, SynSent). The server's goes on without a socket after that (a
+//! connection still in the server's accept queue, a client the naive server's closed listener
+//! refused); a client's is dropped: a connection to the same port that none of this program's
+//! sockets made is another program's, maybe another user's, and not this program's to show.
+//! A server's capture also drops what does not reach the address it listens on.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
@@ -42,6 +46,21 @@ pub enum End {
     Server,
     /// A client of the server on the captured port.
     Client,
+}
+
+impl End {
+    /// Sends on, without a socket, the segments `conversation` held: a server's (a connection
+    /// in its accept queue, one its closed naive listener refused); a client's is another
+    /// program's, and what it held and counted goes.
+    fn release(self, conversation: &mut Conversation, out: &mut Vec<Seen>) {
+        match self {
+            End::Server => out.append(&mut conversation.held),
+            End::Client => {
+                conversation.held.clear();
+                conversation.uncounted = Tally::default();
+            }
+        }
+    }
 }
 
 /// Which way a segment went, as this program sees it.
@@ -98,6 +117,15 @@ pub struct Tally {
     pub gaps: u64,
 }
 
+impl Tally {
+    /// Adds `other`'s counts to these.
+    fn add(&mut self, other: Tally) {
+        self.resets += other.resets;
+        self.syn_retransmits += other.syn_retransmits;
+        self.gaps += other.gaps;
+    }
+}
+
 /// One connection's numbering and socket.
 #[derive(Debug, Default)]
 struct Conversation {
@@ -118,6 +146,9 @@ struct Conversation {
     next: (Option<u32>, Option<u32>),
     /// It ended: a RST, or both FINs and the last ACK.
     finished: bool,
+    /// What it counted while it was not known to be this program's (a client's connection
+    /// before its socket names it): counted when it is, forgotten with it otherwise.
+    uncounted: Tally,
 }
 
 /// The connections of one captured port as one program sees them.
@@ -127,6 +158,9 @@ pub struct Conversations {
     end: End,
     /// The server's port.
     port: u16,
+    /// The address a server listens on, when it listens on one (not every address): its
+    /// capture drops the connections to other addresses on the same port.
+    server_ip: Option<IpAddr>,
     /// Each connection by its (client, server) ends.
     map: HashMap<(SocketAddr, SocketAddr), Conversation>,
     /// The connections in the order they began: the oldest is forgotten first.
@@ -146,12 +180,27 @@ impl Conversations {
         Self {
             end,
             port,
+            server_ip: None,
             map: HashMap::new(),
             order: VecDeque::new(),
             holds: VecDeque::new(),
             tally: Tally::default(),
             held_all: 0,
         }
+    }
+
+    /// A server's connections to `ip` alone (the address it listens on); every address when
+    /// `ip` is unspecified (`0.0.0.0`, `::`): no other program can listen on the port then.
+    #[must_use]
+    pub fn listening_on(mut self, ip: IpAddr) -> Self {
+        self.server_ip = (!ip.is_unspecified()).then(|| ip.to_canonical());
+        self
+    }
+
+    /// The server's port.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// RSTs and retransmitted SYNs so far.
@@ -169,6 +218,13 @@ impl Conversations {
         } else {
             (canonical(segment.destination), canonical(segment.source))
         };
+        if self
+            .server_ip
+            .is_some_and(|ip| self.end == End::Server && server.ip() != ip)
+        {
+            // Another program's connection, on another address of the same port.
+            return;
+        }
         let key = (client, server);
         let opening = segment.flags.syn && !segment.flags.ack && from_client;
         let mut retransmitted_syn = false;
@@ -180,7 +236,7 @@ impl Conversations {
                     Some(_) if opening => {
                         // The same four ends again: a new connection.
                         self.held_all -= conversation.held.len();
-                        out.append(&mut conversation.held);
+                        self.end.release(conversation, out);
                         *conversation = Conversation::default();
                     }
                     // Tied before its first segment came, or not a SYN.
@@ -213,8 +269,14 @@ impl Conversations {
         };
         // Sequence numbers wrap: "beyond" is a positive distance of less than half the space.
         let distance = |from: u32| seq.wrapping_sub(from).cast_signed();
+        // A client's connection counts once one of its sockets names it; a server's at once.
+        let counts = if self.end == End::Server || conversation.socket.is_some() {
+            &mut self.tally
+        } else {
+            &mut conversation.uncounted
+        };
         if next.is_some_and(|expected| distance(expected) > 0) && !segment.flags.rst {
-            self.tally.gaps += 1;
+            counts.gaps += 1;
         }
         let end = seq
             .wrapping_add(segment.len)
@@ -223,11 +285,11 @@ impl Conversations {
             *next = Some(end);
         }
         if segment.flags.rst {
-            self.tally.resets += 1;
+            counts.resets += 1;
             conversation.finished = true;
         }
         if retransmitted_syn {
-            self.tally.syn_retransmits += 1;
+            counts.syn_retransmits += 1;
         }
         if segment.flags.fin {
             if from_client {
@@ -270,11 +332,16 @@ impl Conversations {
         self.forget_oldest(out);
     }
 
-    /// Follows a socket's events: a Connected, or a secure socket's Handshaking (its TCP
-    /// connection is up, its TLS handshake under way), ties its connection to the socket
-    /// ([`Self::tie`]); other events change nothing.
+    /// Follows a socket's events: a client's SynSent (its connect's SYN left), a Connected,
+    /// or a secure socket's Handshaking (its TCP connection is up, its TLS handshake under
+    /// way), ties its connection to the socket ([`Self::tie`]); other events change nothing.
     pub fn follow(&mut self, event: &serversocket::Event, out: &mut Vec<Seen>) {
         if let serversocket::Event::Connected {
+            socket,
+            local,
+            remote,
+        }
+        | serversocket::Event::SynSent {
             socket,
             local,
             remote,
@@ -311,6 +378,7 @@ impl Conversations {
         };
         conversation.socket = Some(socket);
         conversation.held_since = None;
+        self.tally.add(std::mem::take(&mut conversation.uncounted));
         self.held_all -= conversation.held.len();
         for mut seen in conversation.held.drain(..) {
             seen.socket = Some(socket);
@@ -319,7 +387,8 @@ impl Conversations {
         self.forget_oldest(out);
     }
 
-    /// Sends on, without a socket, the segments that waited [`HOLD`] by `now`.
+    /// Sends on, without a socket, the segments that waited [`HOLD`] by `now` (a server's;
+    /// a client's are another program's and go).
     pub fn release_overdue(&mut self, now: Instant, out: &mut Vec<Seen>) {
         while let Some(&(since, key)) = self.holds.front() {
             if now.duration_since(since) < HOLD {
@@ -331,18 +400,18 @@ impl Conversations {
             {
                 conversation.held_since = None;
                 self.held_all -= conversation.held.len();
-                out.append(&mut conversation.held);
+                self.end.release(conversation, out);
             }
         }
     }
 
-    /// Sends on every waiting segment (the program is stopping).
+    /// Sends on every waiting segment a server's (the program is stopping).
     pub fn release_all(&mut self, out: &mut Vec<Seen>) {
         self.holds.clear();
         self.held_all = 0;
         for conversation in self.map.values_mut() {
             conversation.held_since = None;
-            out.append(&mut conversation.held);
+            self.end.release(conversation, out);
         }
     }
 
@@ -363,7 +432,7 @@ impl Conversations {
             };
             if let Some(mut conversation) = self.map.remove(&key) {
                 self.held_all -= conversation.held.len();
-                out.append(&mut conversation.held);
+                self.end.release(&mut conversation, out);
             }
         }
     }

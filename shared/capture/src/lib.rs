@@ -10,7 +10,9 @@
 //!
 //! # Layout
 //! - [`capture`]: [`Capture`], the thread that reads, parses and hands segments on through a
-//!   bounded channel (drops counted, never a wait), and writes a pcapng file as it goes.
+//!   bounded channel (drops counted, never a wait).
+//! - [`capture_file`]: [`CaptureFile`], the pcapng file a person names, with this program's
+//!   segments.
 //! - `packet_socket`: the packet socket itself (Linux), each packet with the kernel's time.
 //! - [`filter`]: the kernel's classic BPF program for `tcp port N`, which also drops
 //!   loopback's second copy of every segment.
@@ -25,6 +27,7 @@
 #![forbid(unsafe_code)]
 
 pub mod capture;
+pub mod capture_file;
 pub mod conversation;
 pub mod error;
 pub mod filter;
@@ -35,6 +38,7 @@ pub mod rings;
 pub mod segment;
 
 pub use capture::Capture;
+pub use capture_file::CaptureFile;
 pub use conversation::{Conversations, Direction, End, Seen, Tally};
 pub use error::{CaptureError, grant_command};
 pub use rings::Rings;

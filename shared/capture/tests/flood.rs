@@ -29,7 +29,7 @@ fn a_flood_of_ten_thousand_connections_loses_none_and_counts_the_segments_it_dro
     let (_runtime, mut server, mut receiver) = server(|_id| Greeter::default());
     server.set_limits(2, 100).unwrap();
     let address = server.listen().unwrap();
-    let capture = Capture::start(address.port(), "the test", None).unwrap_or_else(|error| {
+    let capture = Capture::start(address.port(), "the test").unwrap_or_else(|error| {
         panic!("this test captures packets and needs CAP_NET_RAW (CI runs as root): {error}")
     });
     // The events are taken as a window or a headless program takes them; the segments not.

@@ -11,17 +11,17 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use serversocket::handler::Passive;
 use serversocket::{Event, Runtime, SocketId, SocketIds, TcpSocket, event_channel};
-use serversocket_capture::{Capture, Conversations, Direction, End, Seen};
+use serversocket_capture::conversation::HOLD;
+use serversocket_capture::{Capture, CaptureFile, Conversations, Direction, End, Seen};
 use test_support::{PATIENCE, free_port};
 
 /// A capture of `port`, or the test fails saying why capturing is not possible here.
-fn capture(port: u16, file: Option<&Path>) -> Capture {
-    Capture::start(port, "the test", file).unwrap_or_else(|error| {
+fn capture(port: u16) -> Capture {
+    Capture::start(port, "the test").unwrap_or_else(|error| {
         panic!("these tests capture packets and need CAP_NET_RAW (CI runs as root): {error}")
     })
 }
@@ -95,7 +95,7 @@ fn greet_and_close(listener: &TcpListener) -> (TcpStream, TcpStream, SocketAddr,
 #[test]
 fn a_connect_greet_close_is_the_handshake_data_both_ways_and_a_fin_each_acknowledged() {
     let port = free_port();
-    let capture = capture(port, None);
+    let capture = capture(port);
     let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
     let (client, server, local, remote) = greet_and_close(&listener);
     let mut conversations = Conversations::new(End::Server, port);
@@ -170,16 +170,31 @@ fn check_greet_close(seen: &[Seen]) {
     );
 }
 
+/// A refused connect is its socket's from its SYN: the socket names its ends as the SYN
+/// leaves (SynSent), and the connection is drawn and counted as its own.
 #[test]
-fn a_connect_to_a_closed_port_is_a_syn_then_a_rst() {
+fn a_connect_to_a_closed_port_is_a_syn_then_a_rst_of_its_socket() {
     let port = free_port();
-    let capture = capture(port, None);
-    let refused = TcpStream::connect(("127.0.0.1", port)).expect_err("nothing listens");
-    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+    let capture = capture(port);
+    let runtime = Runtime::new().unwrap();
+    let (events, mut receiver) = event_channel(None);
+    let _client =
+        TcpSocket::builder("127.0.0.1", port).connect(&runtime, &SocketIds::new(), Passive, events);
     let mut conversations = Conversations::new(End::Client, port);
-    let seen = seen_until(&capture, &mut conversations, |_, seen| {
+    let mut seen = Vec::new();
+    let mut refused = false;
+    let deadline = Instant::now() + PATIENCE;
+    while !refused {
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .expect("the connect is refused in time");
+        let event = receiver.recv_timeout(left).expect("the socket's events");
+        refused = matches!(event, Event::Error { .. });
+        conversations.follow(&event, &mut seen);
+    }
+    seen.extend(seen_until(&capture, &mut conversations, |_, seen| {
         seen.iter().any(|s| s.segment.flags.rst)
-    });
+    }));
     assert_eq!(
         summary(&seen),
         [
@@ -187,8 +202,38 @@ fn a_connect_to_a_closed_port_is_a_syn_then_a_rst() {
             (Direction::In, "ACK,RST".to_owned(), 0, 1, 0),
         ]
     );
-    assert!(seen.iter().all(|s| s.socket.is_none()));
+    assert!(
+        seen.iter().all(|s| s.socket == Some(SocketId(0))),
+        "{seen:?}"
+    );
     assert_eq!(conversations.tally().resets, 1);
+}
+
+/// Another program's connections to the same port (another user's, when the program was
+/// granted the capability) are not this client's to show: none of its sockets made them.
+#[test]
+fn a_client_leaves_out_another_programs_connection_to_the_port() {
+    let port = free_port();
+    let capture = capture(port);
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let (theirs, _accepted, _, _) = greet_and_close(&listener);
+    drop(theirs);
+    let mut conversations = Conversations::new(End::Client, port);
+    let mut seen = Vec::new();
+    // Every segment the kernel had is taken (a dozen), then the hold runs out.
+    for _ in 0..1000 {
+        let Ok(segment) = capture.segments().recv_timeout(Duration::from_millis(300)) else {
+            break;
+        };
+        conversations.add(segment, Instant::now(), &mut seen);
+    }
+    conversations.release_overdue(Instant::now() + HOLD, &mut seen);
+    conversations.release_all(&mut seen);
+    assert!(seen.is_empty(), "{:?}", summary(&seen));
+    assert!(
+        capture.captured() > 0,
+        "the kernel handed their segments over"
+    );
 }
 
 /// Waits (at most [`PATIENCE`]) until the kernel stamps packets as they arrive. It turns its
@@ -239,7 +284,7 @@ fn until_the_kernel_stamps_packets() {
 #[test]
 fn the_handshake_is_stamped_before_the_clients_connected_event_was_sent() {
     let port = free_port();
-    let capture = capture(port, None);
+    let capture = capture(port);
     until_the_kernel_stamps_packets();
     let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
     let runtime = Runtime::new().unwrap();
@@ -260,18 +305,22 @@ fn the_handshake_is_stamped_before_the_clients_connected_event_was_sent() {
     let _client =
         TcpSocket::builder("127.0.0.1", port).connect(&runtime, &SocketIds::new(), Passive, events);
     let deadline = Instant::now() + PATIENCE;
+    let mut syn_sent = None;
     let connected = loop {
         let left = deadline
             .checked_duration_since(Instant::now())
             .expect("the client connects in time");
         match receiver.recv_timeout(left) {
             Some(Event::Connected { .. }) => break receiver.sent_at().expect("a stamped event"),
+            Some(event @ Event::SynSent { .. }) => syn_sent = Some(event),
             Some(_) => {}
             None => panic!("the client never said Connected"),
         }
     };
     let _server = listener.accept().unwrap();
     let mut conversations = Conversations::new(End::Client, port);
+    let syn_sent = syn_sent.expect("SynSent before Connected");
+    conversations.follow(&syn_sent, &mut Vec::new());
     let seen = seen_until(&capture, &mut conversations, |_, seen| seen.len() >= 3);
     let handshake = &seen[..3];
     assert_eq!(
@@ -301,7 +350,7 @@ fn tshark_reads_the_capture_file_and_counts_the_same_segments() {
     let folder = std::env::temp_dir().join(format!("capture-test-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&folder).unwrap();
     let file = folder.join("greet.pcapng");
-    let capture = capture(port, Some(&file));
+    let capture = capture(port);
     let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
     let (client, server, local, remote) = greet_and_close(&listener);
     let mut conversations = Conversations::new(End::Server, port);
@@ -309,7 +358,13 @@ fn tshark_reads_the_capture_file_and_counts_the_same_segments() {
     conversations.tie(local, remote, SocketId(0), &mut tied);
     let seen = seen_until(&capture, &mut conversations, settled);
     drop((client, server));
-    capture.finish().expect("the file is written whole");
+    capture.finish().expect("the capture ran to its end");
+    // The file a headless program writes: the segments it took, as it took them.
+    let mut written = CaptureFile::create(&file).expect("a new file in the test's folder");
+    for seen in &seen {
+        written.write(&seen.segment);
+    }
+    written.finish().expect("the file is written whole");
     let ours: Vec<String> = seen
         .iter()
         .map(|s| {

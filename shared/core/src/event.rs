@@ -92,6 +92,18 @@ pub enum Event {
         /// The port.
         port: u16,
     },
+    /// A client socket's connect to one of its host's addresses began: its SYN left from
+    /// `local`, the end the kernel gave it (the SYN_SENT state). The connection's two ends are
+    /// known from here on, before it is up, refused or given up (a packet capture ties its
+    /// first segments to the socket by them). No log line and no headless line.
+    SynSent {
+        /// The socket.
+        socket: SocketId,
+        /// Our end of the connection being made.
+        local: SocketAddr,
+        /// The address connected to.
+        remote: SocketAddr,
+    },
     /// Slow motion only: the listener accepted a connection and will hand it to a pooled socket
     /// after `handoff_in` (see [`crate::ServerSocket::set_handoff_delay`]).
     Accepted {
@@ -329,6 +341,7 @@ impl Event {
         match self {
             Self::AddSocket { socket }
             | Self::Connecting { socket, .. }
+            | Self::SynSent { socket, .. }
             | Self::Connected { socket, .. }
             | Self::Handshaking { socket, .. }
             | Self::Secured { socket, .. }

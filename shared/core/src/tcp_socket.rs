@@ -5,8 +5,10 @@
 //! commands (write, close) over a channel and reads a status snapshot; it never waits on the
 //! network. Dropping every handle of a client socket closes it.
 
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -163,7 +165,7 @@ impl TcpSocket {
                 let outcome = tokio::select! {
                     biased;
                     _ = commands.recv() => None,
-                    outcome = tokio::time::timeout(timeout, open(&host, port, network_interface)) => Some(outcome),
+                    outcome = tokio::time::timeout(timeout, open(&host, port, network_interface, (id, &events))) => Some(outcome),
                 };
                 match outcome {
                     Some(Ok(Ok(stream))) => {
@@ -386,8 +388,14 @@ impl TcpSocket {
     }
 }
 
-/// Resolves `host` and tries each of its addresses in turn.
-async fn open(host: &str, port: u16, from: Option<IpAddr>) -> Result<TcpStream, SocketError> {
+/// Resolves `host` and tries each of its addresses in turn, telling `events` (as socket `id`)
+/// each connect's local end.
+async fn open(
+    host: &str,
+    port: u16,
+    from: Option<IpAddr>,
+    events: (SocketId, &EventSender),
+) -> Result<TcpStream, SocketError> {
     if port == 0 {
         return Err(SocketError::InvalidPort {
             port: "0".to_owned(),
@@ -422,7 +430,7 @@ async fn open(host: &str, port: u16, from: Option<IpAddr>) -> Result<TcpStream, 
         if from.is_some_and(|from| from.is_ipv4() != address.is_ipv4()) {
             continue;
         }
-        match connect_from(from, address).await {
+        match connect_from(from, address, events).await {
             Ok(stream) => return refuse_self_connection(stream, address),
             Err(e) => last_error = SocketError::from_connect(e, address),
         }
@@ -435,18 +443,47 @@ fn family(ipv4: bool) -> &'static str {
     if ipv4 { "IPv4" } else { "IPv6" }
 }
 
-/// Connects to `address`, from `from` (any port) when given.
-async fn connect_from(from: Option<IpAddr>, address: SocketAddr) -> std::io::Result<TcpStream> {
-    let Some(from) = from else {
-        return TcpStream::connect(address).await;
-    };
+/// Connects to `address`, from `from` (any port) when given. As soon as the SYN has left, the
+/// socket's local end is read and sent as SynSent: tokio's connect takes the socket and gives
+/// it back only once the connect ends (a refused one never), so its first step runs here and
+/// the end is read off a duplicate of the descriptor, closed at once. (On loopback the first
+/// step may already have the outcome, a refusal too; the kernel keeps the end readable.)
+async fn connect_from(
+    from: Option<IpAddr>,
+    address: SocketAddr,
+    (id, events): (SocketId, &EventSender),
+) -> std::io::Result<TcpStream> {
     let socket = if address.is_ipv4() {
         tokio::net::TcpSocket::new_v4()?
     } else {
         tokio::net::TcpSocket::new_v6()?
     };
-    socket.bind(SocketAddr::new(from, 0))?;
-    socket.connect(address).await
+    if let Some(from) = from {
+        socket.bind(SocketAddr::new(from, 0))?;
+    }
+    let duplicate = socket2::SockRef::from(&socket).try_clone()?;
+    let connect = socket.connect(address);
+    tokio::pin!(connect);
+    // The first poll sends the SYN (the kernel's connect); on loopback it may also finish.
+    let first = std::future::poll_fn(|cx| Poll::Ready(connect.as_mut().poll(cx))).await;
+    let local = duplicate
+        .local_addr()
+        .ok()
+        .and_then(|local| local.as_socket());
+    drop(duplicate);
+    if let Some(local) = local.filter(|local| local.port() != 0) {
+        events
+            .send(Event::SynSent {
+                socket: id,
+                local,
+                remote: address,
+            })
+            .await;
+    }
+    match first {
+        Poll::Ready(outcome) => outcome,
+        Poll::Pending => connect.await,
+    }
 }
 
 /// Why a client's connect that succeeded does not come up.

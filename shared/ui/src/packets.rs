@@ -8,6 +8,7 @@
 //! A capture that cannot start says why in one line ([`Packets::problem`]: the command that
 //! grants CAP_NET_RAW, or "not available"), and everything else runs as before.
 
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -79,13 +80,18 @@ impl Packets {
     }
 
     /// Starts capturing `port` for `program` (`server-app`), forgetting an earlier capture's
-    /// segments; `waker` repaints the window when segments come.
-    pub fn start(&mut self, port: u16, program: &str, waker: Waker) {
+    /// segments; `waker` repaints the window when segments come. A server's capture keeps the
+    /// connections to `listening_on` (its address, when it listens on one).
+    pub fn start(&mut self, port: u16, listening_on: Option<IpAddr>, program: &str, waker: Waker) {
         self.capture = None;
         self.rings.clear();
-        self.conversations = Conversations::new(self.end, port);
+        let conversations = Conversations::new(self.end, port);
+        self.conversations = match listening_on {
+            Some(ip) => conversations.listening_on(ip),
+            None => conversations,
+        };
         self.port = port;
-        match Capture::start_waking(port, program, None, waker) {
+        match Capture::start_waking(port, program, waker) {
             Ok(capture) => {
                 self.capture = Some(capture);
                 self.problem = None;

@@ -1,5 +1,6 @@
 //! A connection as each end sees it: directions, relative numbers, the socket tie after the
-//! handshake, a refused connect without a socket, a retransmitted SYN, a reused port.
+//! handshake, a refused connect tied by SynSent, another program's connections left out, a
+//! retransmitted SYN, a reused port.
 
 use std::time::SystemTime;
 
@@ -114,26 +115,92 @@ fn the_handshake_waits_for_connected_then_carries_the_socket() {
     );
 }
 
+/// A client's refused connect is its socket's from the SYN on: the socket names its ends as
+/// the SYN leaves (SynSent), before the RST comes back.
 #[test]
-fn a_refused_connect_goes_on_without_a_socket_after_the_hold() {
+fn a_refused_connect_is_tied_to_its_socket_by_syn_sent() {
     let mut client = Talk::at(End::Client);
     client.client_sends(7, etherparse::PacketBuilderStep::syn, &[]);
+    let (local, remote) = addresses();
+    let syn_sent = serversocket::Event::SynSent {
+        socket: SocketId(4),
+        local,
+        remote,
+    };
+    client.conversations.follow(&syn_sent, &mut client.out);
     client.server_sends(0, |t| t.ack(8).rst(), &[]);
-    let now = client.now;
-    client.conversations.release_overdue(now, &mut client.out);
-    assert!(client.out.is_empty());
-    client
-        .conversations
-        .release_overdue(now + HOLD, &mut client.out);
+    let socket = Some(SocketId(4));
     assert_eq!(
         client.shown(),
         [
-            (Direction::Out, "SYN".to_owned(), 0, 0, None),
-            (Direction::In, "ACK,RST".to_owned(), 0, 1, None),
+            (Direction::Out, "SYN".to_owned(), 0, 0, socket),
+            (Direction::In, "ACK,RST".to_owned(), 0, 1, socket),
         ]
     );
     assert_eq!(client.conversations.tally().resets, 1);
     assert!(client.conversations.settled());
+}
+
+/// A connection to the captured port that no socket of this client made is another
+/// program's (another user's): after the hold it goes, shown nowhere and counted nowhere.
+#[test]
+fn a_client_drops_connections_none_of_its_sockets_made() {
+    let mut client = Talk::at(End::Client);
+    client.client_sends(7, etherparse::PacketBuilderStep::syn, &[]);
+    client.server_sends(0, |t| t.ack(8).rst(), &[]);
+    let now = client.now;
+    client
+        .conversations
+        .release_overdue(now + HOLD, &mut client.out);
+    client.conversations.release_all(&mut client.out);
+    assert!(client.out.is_empty(), "{:?}", client.shown());
+    assert_eq!(client.conversations.tally(), Tally::default());
+    assert!(client.conversations.settled());
+}
+
+/// A server's connection no socket holds yet (in the accept queue, or refused by the naive
+/// server's closed listener) is its own: it goes on without a socket after the hold.
+#[test]
+fn a_servers_connection_without_a_socket_goes_on_after_the_hold() {
+    let mut server = Talk::at(End::Server);
+    server.client_sends(7, etherparse::PacketBuilderStep::syn, &[]);
+    server.server_sends(0, |t| t.ack(8).rst(), &[]);
+    let now = server.now;
+    server.conversations.release_overdue(now, &mut server.out);
+    assert!(server.out.is_empty());
+    server
+        .conversations
+        .release_overdue(now + HOLD, &mut server.out);
+    assert_eq!(
+        server.shown(),
+        [
+            (Direction::In, "SYN".to_owned(), 0, 0, None),
+            (Direction::Out, "ACK,RST".to_owned(), 0, 1, None),
+        ]
+    );
+    assert_eq!(server.conversations.tally().resets, 1);
+}
+
+/// A server listening on one address keeps the connections to it, not another program's on
+/// another address of the same port (127.0.0.2 beside 127.0.0.1).
+#[test]
+fn a_server_keeps_the_connections_to_its_own_address() {
+    let mut elsewhere = Talk::at(End::Server);
+    elsewhere.conversations =
+        Conversations::new(End::Server, SERVER_PORT).listening_on(IpAddr::from([127, 0, 0, 2]));
+    elsewhere.client_sends(7, etherparse::PacketBuilderStep::syn, &[]);
+    elsewhere.conversations.release_all(&mut elsewhere.out);
+    assert!(elsewhere.out.is_empty(), "{:?}", elsewhere.shown());
+
+    // Its own address, IPv4-mapped as a dual-stack listener may name it, and every address.
+    let mapped = IpAddr::V6(Ipv4Addr::from(CLIENT).to_ipv6_mapped());
+    for ip in [mapped, IpAddr::from([0, 0, 0, 0])] {
+        let mut own = Talk::at(End::Server);
+        own.conversations = Conversations::new(End::Server, SERVER_PORT).listening_on(ip);
+        own.client_sends(7, etherparse::PacketBuilderStep::syn, &[]);
+        own.conversations.release_all(&mut own.out);
+        assert_eq!(own.out.len(), 1, "listening on {ip}");
+    }
 }
 
 #[test]
