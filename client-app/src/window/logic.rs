@@ -97,6 +97,7 @@ impl ClientWindow {
         if self.packets_window.view.capture && self.packets.port() != port {
             self.packets
                 .start(port, None, "client-app", self.repaint.waker());
+            self.packets.tie_existing(&self.client.sockets);
         }
         let connect = Connect {
             host,
@@ -118,6 +119,7 @@ impl ClientWindow {
         if let Ok((_, port)) = self.settings.validated() {
             self.packets
                 .start(port, None, "client-app", self.repaint.waker());
+            self.packets.tie_existing(&self.client.sockets);
         }
     }
 

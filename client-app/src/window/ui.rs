@@ -54,11 +54,12 @@ impl ClientWindow {
             &self.packets,
         );
         self.stream.show(ui.ctx(), &self.client.runtime);
+        let events: Vec<_> = self.log_view.sequence().events().collect();
         let selected = Selected {
             packets: &self.packets,
             end: serversocket_capture::End::Client,
             socket: self.log_view.socket_filter,
-            steps: self.log_view.sequence().steps(),
+            events: &events,
         };
         if let Some(on) = self.packets_window.show(ui.ctx(), selected) {
             self.switch_capture(on);

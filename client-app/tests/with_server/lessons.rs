@@ -180,6 +180,12 @@ pub(crate) fn why_a_serversocket(lab: &mut Lab) {
 #[test]
 fn lesson_9_the_packets() {
     let mut lab = Lab::start("the-packets", "l9");
+    // Step 1 speaks of the Packets view and turned its capture on: the view is in front.
+    lab.step();
+    assert!(
+        lab.server.query_by_label("Capture packets").is_some(),
+        "the server shows the Packets view"
+    );
     lab.listen_and_connect("Connect");
     lab.at_step(3);
     // The step is the learner's to do: the lesson does not stop the server itself, so the

@@ -46,6 +46,10 @@ pub(super) fn apply(window: &mut ServerWindow, settings: &Settings) {
     if let Some(capture) = settings.capture {
         window.packets_view.capture = capture;
         window.switch_capture(capture);
+        // The step speaks of the Packets view: it is in front, as if the learner had opened it.
+        if capture {
+            window.view = super::views::View::Packets;
+        }
     }
     if settings.min.is_some() || settings.max.is_some() {
         window.settings.min = settings.min.unwrap_or(window.settings.min);

@@ -136,6 +136,8 @@ impl ServerWindow {
         if let Some((ip, port)) = address.filter(|(_, port)| *port != 0) {
             self.packets
                 .start(port, Some(ip), "server-app", self.repaint.waker());
+            self.packets
+                .tie_existing(&self.server.socket.active_connections());
         }
     }
 

@@ -109,11 +109,12 @@ impl ServerWindow {
             views::View::Timeline => self.timeline.contents_ui(ui, Instant::now()),
             views::View::Kernel => kernel_view::ui(ui, &self.server.kernel, &self.server.socket),
             views::View::Packets => {
+                let events: Vec<_> = self.log_view.sequence().events().collect();
                 let selected = Selected {
                     packets: &self.packets,
                     end: serversocket_capture::End::Server,
                     socket: self.log_view.socket_filter,
-                    steps: self.log_view.sequence().steps(),
+                    events: &events,
                 };
                 if let Some(on) = self.packets_view.ui(ui, selected) {
                     self.switch_capture(on);

@@ -281,7 +281,13 @@ impl Conversations {
         let end = seq
             .wrapping_add(segment.len)
             .wrapping_add(u32::from(segment.flags.syn) + u32::from(segment.flags.fin));
-        if next.is_none_or(|expected| end.wrapping_sub(expected).cast_signed() > 0) {
+        // A bare ACK seen first tells nothing of what its sender sends next: a keep-alive
+        // probe is numbered one below it (the capture began on an idle connection).
+        let bare = segment.len == 0 && !segment.flags.syn && !segment.flags.fin;
+        let first_seen_bare = next.is_none() && bare;
+        if !first_seen_bare
+            && next.is_none_or(|expected| end.wrapping_sub(expected).cast_signed() > 0)
+        {
             *next = Some(end);
         }
         if segment.flags.rst {

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use serversocket::{Event, SocketId};
+use serversocket::{Event, SocketId, TcpSocket};
 use serversocket_capture::capture::Waker;
 use serversocket_capture::{Capture, Conversations, End, Rings, Seen, Tally, pcapng};
 
@@ -98,6 +98,19 @@ impl Packets {
             }
             Err(error) => self.problem = Some(error.to_string()),
         }
+    }
+
+    /// Ties the connections `sockets` already hold to them: made before this capture began,
+    /// no Connected will come for them (and a client's capture keeps only what it can tie).
+    pub fn tie_existing<'s>(&mut self, sockets: impl IntoIterator<Item = &'s TcpSocket>) {
+        let mut seen = Vec::new();
+        for socket in sockets {
+            if let (Some(local), Some(remote)) = (socket.local_address(), socket.remote_address()) {
+                self.conversations
+                    .tie(local, remote, socket.id(), &mut seen);
+            }
+        }
+        self.keep(seen);
     }
 
     /// Stops capturing; what was kept stays for the view and the export.

@@ -52,8 +52,9 @@ pub struct Selected<'a> {
     pub end: End,
     /// The selected socket, if any.
     pub socket: Option<SocketId>,
-    /// The selected socket's events (the window's sequence of that socket).
-    pub steps: &'a [Step],
+    /// The selected socket's events one by one, oldest first (the window's sequence of that
+    /// socket, unfolded: each DataAvailable its own dot at its own moment).
+    pub events: &'a [&'a Step],
 }
 
 /// Draws the Packets view of the selected connection.
@@ -62,19 +63,22 @@ fn packets_ui(ui: &mut egui::Ui, selected: Selected<'_>) {
         packets,
         end,
         socket,
-        steps,
+        events,
     } = selected;
     header_ui(ui, packets);
     let Some(socket) = socket else {
-        ui.weak("Select a socket (click its row or tile) to see the packets of its connection.");
+        ui.weak(match end {
+            End::Server => {
+                "Select a socket (click its row or tile) to see the packets of its connection."
+            }
+            End::Client => "Select a socket (click its row) to see the packets of its connection.",
+        });
         return;
     };
     let segments = packets.of_socket(socket);
     if segments.is_empty() {
         ui.weak(if packets.is_capturing() {
-            format!(
-                "No packets tied to socket {socket} yet. A refused connect never has any: no connection was made (its SYN and RST are counted above, and Export writes them)."
-            )
+            format!("No packets of socket {socket} captured yet.")
         } else {
             format!(
                 "No packets of socket {socket} yet: they are captured while Capture packets is on."
@@ -83,7 +87,7 @@ fn packets_ui(ui: &mut egui::Ui, selected: Selected<'_>) {
         return;
     }
     let mut rows: Vec<Row<'_>> = segments.iter().map(|seen| Row::Segment(seen)).collect();
-    rows.extend(steps.iter().map(Row::Event));
+    rows.extend(events.iter().map(|step| Row::Event(step)));
     rows.sort_by_key(Row::at);
     let first = rows.first().map_or(SystemTime::UNIX_EPOCH, Row::at);
     let skipped = rows.len().saturating_sub(SHOWN_ROWS);
@@ -127,7 +131,11 @@ fn header_ui(ui: &mut egui::Ui, packets: &Packets) {
         if tally.gaps > 0 {
             theme::chip(
                 ui,
-                format!("capture missed segments: {} gaps", tally.gaps),
+                format!(
+                    "capture missed segments: {} {}",
+                    tally.gaps,
+                    if tally.gaps == 1 { "gap" } else { "gaps" }
+                ),
                 theme::VERMILLION,
                 "Some segments are missing from the capture: a connection's sequence numbers jump ahead. Under heavy traffic (a large upload) the kernel's buffer for the capture overflows and it drops what does not fit; the diagram and an exported file lack them",
             );
@@ -310,7 +318,11 @@ fn details(seen: &Seen) -> String {
         Some(socket) => {
             let _ = write!(details, "\nsocket {socket}");
         }
-        None => details.push_str("\nno socket holds this connection"),
+        // Drawn in a socket's diagram: the connection became this socket's later, after it
+        // waited in the kernel's accept queue longer than the capture waits for a socket.
+        None => details.push_str(
+            "\nno socket held this connection yet when it was captured (it waited in the accept queue)",
+        ),
     }
     details
 }

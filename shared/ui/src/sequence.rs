@@ -12,6 +12,10 @@ use crate::log_entry::LogEntry;
 /// The most steps drawn; earlier ones are counted, not shown.
 const SHOWN_STEPS: usize = 40;
 
+/// The most events kept one by one (for the Packets view, which draws each beside the
+/// segments): the newest, as many as the view draws rows.
+const KEPT_EVENTS: usize = 300;
+
 /// About how wide one step is drawn ("DataAvailable +12 µs »"), in points: the steps shown are
 /// as many as fit two lines, so a long life (an echo's thousand replies) never takes the
 /// log's room (it took twelve lines at half a 1366 screen).
@@ -28,6 +32,9 @@ pub struct Step {
     pub repeats: usize,
     /// The seed's line of the last of the run, for the tooltip.
     pub line: String,
+    /// A failure (a reset, a refusal, a time-out), drawn in red as the log draws its line; a
+    /// peer's orderly close (Xojo's Error 102 all the same) is not one.
+    pub failure: bool,
 }
 
 /// The steps of one socket, built as the log grows.
@@ -37,6 +44,9 @@ pub struct Sequence {
     socket: Option<SocketId>,
     /// Its steps so far.
     steps: Vec<Step>,
+    /// Its newest events, one step each, unfolded: each at its own moment with its own line
+    /// (a fold's one dot sat at the first DataAvailable's time with the last one's text).
+    events: std::collections::VecDeque<Step>,
 }
 
 impl Sequence {
@@ -44,6 +54,7 @@ impl Sequence {
     pub fn follow(&mut self, socket: Option<SocketId>) {
         self.socket = socket;
         self.steps.clear();
+        self.events.clear();
     }
 
     /// Adds `entry` if it is the followed socket's.
@@ -52,16 +63,28 @@ impl Sequence {
             return;
         }
         let name = step_name(&entry.event);
+        if self.events.len() == KEPT_EVENTS {
+            self.events.pop_front();
+        }
+        self.events.push_back(Step {
+            name: name.clone(),
+            at: entry.at,
+            repeats: 1,
+            line: entry.line.clone(),
+            failure: entry.is_error(),
+        });
         match self.steps.last_mut() {
             Some(last) if last.name == name => {
                 last.repeats += 1;
                 last.line.clone_from(&entry.line);
+                last.failure |= entry.is_error();
             }
             _ => self.steps.push(Step {
                 name,
                 at: entry.at,
                 repeats: 1,
                 line: entry.line.clone(),
+                failure: entry.is_error(),
             }),
         }
     }
@@ -70,6 +93,11 @@ impl Sequence {
     #[must_use]
     pub fn steps(&self) -> &[Step] {
         &self.steps
+    }
+
+    /// The newest events one by one (at most [`KEPT_EVENTS`]), oldest first.
+    pub fn events(&self) -> impl Iterator<Item = &Step> {
+        self.events.iter()
     }
 
     /// Draws the steps as a wrapped chain of labels, each with the time since the previous.
@@ -112,7 +140,7 @@ impl Sequence {
                     let stamp = humantime::format_rfc3339_millis(step.at).to_string();
                     stamp.get(11..23).unwrap_or(&stamp).to_owned()
                 };
-                let color = if step.name.starts_with("Error") {
+                let color = if step.failure {
                     ui.visuals().error_fg_color
                 } else {
                     ui.visuals().strong_text_color()
@@ -181,6 +209,7 @@ fn short(duration: Duration) -> String {
 mod tests {
     use super::*;
     use crate::EventLog;
+    use serversocket::SocketError;
     use serversocket_report::Role;
 
     #[test]
@@ -213,6 +242,59 @@ mod tests {
         sequence.follow(None);
         sequence.push(&log.entries()[0]);
         assert!(sequence.steps().is_empty());
+    }
+
+    /// The Packets view draws each event at its own moment, and red is for failures: a
+    /// peer's orderly close (Error 102 all the same) is not one, an idle time-out is.
+    #[test]
+    fn each_event_is_kept_and_only_failures_are_failures() {
+        let mut log = EventLog::new(Role::Server);
+        let socket = SocketId(0);
+        let peer: std::net::SocketAddr = "127.0.0.1:46116".parse().expect("address");
+        let start = SystemTime::now();
+        for (second, text) in [(0, &b"one"[..]), (1, b"two")] {
+            log.push(
+                Event::data(socket, &bytes::Bytes::from_static(text)),
+                start + Duration::from_secs(second),
+            );
+        }
+        let closed = SocketError::LostConnection {
+            peer,
+            reason: "the peer closed the connection".into(),
+            cause: None,
+        };
+        let timed_out = SocketError::IdleTimedOut { peer, seconds: 5 };
+        for error in [closed, timed_out] {
+            log.push(
+                Event::Error {
+                    socket: Some(socket),
+                    error,
+                },
+                start,
+            );
+        }
+        let mut sequence = Sequence::default();
+        sequence.follow(Some(socket));
+        for entry in log.entries() {
+            sequence.push(entry);
+        }
+        let events: Vec<(&str, Duration, bool)> = sequence
+            .events()
+            .map(|step| {
+                let since = step.at.duration_since(start).unwrap_or_default();
+                (step.name.as_str(), since, step.failure)
+            })
+            .collect();
+        assert_eq!(
+            events,
+            [
+                ("DataAvailable", Duration::ZERO, false),
+                ("DataAvailable", Duration::from_secs(1), false),
+                ("Error 102", Duration::ZERO, false),
+                ("Error 102", Duration::ZERO, true),
+            ]
+        );
+        assert!(sequence.events().all(|step| step.repeats == 1));
     }
 
     /// An echo's thousand replies in a row, alternating DataAvailable and SendComplete, are

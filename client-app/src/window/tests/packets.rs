@@ -36,3 +36,30 @@ fn the_packets_window_draws_the_connection_of_the_selected_socket() {
     }
     drop(server);
 }
+
+/// A connection made before Capture packets was turned on is its socket's all the same (no
+/// Connected comes for it again, and a client keeps only the connections it can tie).
+#[test]
+fn a_connection_made_before_the_capture_is_tied_to_its_socket() {
+    let server = Server::start();
+    let mut harness = window(server.port);
+    harness.state_mut().settings.reply = false;
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "connected", |w| {
+        w.client.rows.count(serversocket_ui::RowState::Connected) == 1
+    });
+    click(&mut harness, "Packets");
+    click(&mut harness, "Capture packets");
+    click(&mut harness, "Packets");
+    harness.get_by_label("Send:").click();
+    harness.get_by_label("Send:").type_text("after");
+    harness.step();
+    harness.get_by_label("Send to sockets").click();
+    run_until(&mut harness, "the send's segment captured", |w| {
+        w.packets
+            .of_socket(SocketId(0))
+            .iter()
+            .any(|seen| seen.segment.len == 5)
+    });
+    drop(server);
+}

@@ -6,7 +6,9 @@
 use std::io::Write;
 
 use egui_kittest::kittest::Queryable;
-use serversocket::SocketId;
+use serversocket::{Event, SocketId};
+
+use crate::window::ServerWindow;
 use serversocket_ui::packets::Arrival;
 
 use super::{greeted_client, listen, run_until, window};
@@ -25,7 +27,23 @@ fn the_packets_view_draws_the_selected_connection_and_exports_it() {
     );
     let mut client = greeted_client(address);
     let client_port = client.local_addr().unwrap().port();
+    // Two writes, the second once the first was read: two DataAvailable events.
+    let data_events = |w: &ServerWindow| {
+        w.server
+            .log
+            .entries()
+            .iter()
+            .filter(|entry| matches!(entry.event, Event::Data { .. }))
+            .count()
+    };
     client.write_all(b"hi\r\n").unwrap();
+    run_until(&mut harness, "the first write read", |w| {
+        data_events(w) == 1
+    });
+    client.write_all(b"again\r\n").unwrap();
+    run_until(&mut harness, "the second write read", |w| {
+        data_events(w) == 2
+    });
     drop(client);
     run_until(&mut harness, "both FINs and the last ACK captured", |w| {
         let segments = w.packets.of_socket(SocketId(0));
@@ -51,6 +69,14 @@ fn the_packets_view_draws_the_selected_connection_and_exports_it() {
     for drawn in test_support::kittest::HANDSHAKE_DRAWN {
         harness.get_by_label(drawn);
     }
+    // Each event its own dot beside the segment that carried its bytes (two DataAvailable
+    // were one, at the first one's moment with the last one's text).
+    assert_eq!(
+        harness
+            .query_all_by_label("DataAvailable, an event of this socket")
+            .count(),
+        2
+    );
     let folder = test_support::empty_folder("packets-view");
     let file = folder.join("socket0.pcapng");
     harness.state_mut().packets_view.export_path = file.display().to_string();

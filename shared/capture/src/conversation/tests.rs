@@ -308,3 +308,15 @@ fn a_secure_sockets_handshaking_ties_its_connection() {
             .all(|seen| seen.socket == Some(SocketId(4)))
     );
 }
+
+/// A capture begun on an idle connection may see a keep-alive first: numbered one below what
+/// its sender sends next, it is no sign of a missed segment.
+#[test]
+fn a_keep_alive_seen_first_is_no_gap() {
+    let mut server = Talk::at(End::Server);
+    server.client_sends(4999, |t| t.ack(9001), &[]);
+    server.server_sends(9001, |t| t.ack(5000), &[]);
+    server.client_sends(5000, |t| t.ack(9001).fin(), &[]);
+    server.server_sends(9001, |t| t.ack(5001).fin(), &[]);
+    assert_eq!(server.conversations.tally().gaps, 0);
+}
