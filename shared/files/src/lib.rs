@@ -6,6 +6,8 @@
 //! # Layout
 //! - [`private_files`]: folders and files only this user can touch (a private key, a log, a
 //!   lesson's shared state), never written through a link another user planted.
+//! - [`settings_file`]: a window's settings file, kept as a private file and read only if it
+//!   is a regular file of ours of a sane size.
 //! - [`bounded_file`]: a file a person names, read only if regular and only up to a size.
 //! - [`open_files`]: the open-files limit every connection counts against, raised at start.
 
@@ -14,3 +16,4 @@
 pub mod bounded_file;
 pub mod open_files;
 pub mod private_files;
+pub mod settings_file;

@@ -149,6 +149,26 @@ pub fn ensure_private_folder(folder: &Path) -> io::Result<()> {
     check_private(folder, Kind::Folder)
 }
 
+/// [`ensure_private_folder`], and then a folder of ours that others may still read or enter
+/// (0755, as `mkdir` makes one and eframe made the windows' settings folders) closed to them
+/// (0700): for a folder whose files are private for what they hold (a window's settings keep
+/// what was typed into it), not only for their own mode.
+///
+/// # Errors
+/// As [`ensure_private_folder`], or the folder's mode cannot be changed.
+pub fn ensure_closed_private_folder(folder: &Path) -> io::Result<()> {
+    ensure_private_folder(folder)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Checked above to be a folder of ours, not a symlink.
+        if fs::symlink_metadata(folder)?.permissions().mode() & 0o077 != 0 {
+            fs::set_permissions(folder, fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    Ok(())
+}
+
 /// Checks the folders that hold `folder`, as written and as they really are (symlinks
 /// resolved), up to the user's home folder or else the root: each must be this user's or the
 /// system's (root's), none may let every user replace what is in it (writable by all without
@@ -321,7 +341,7 @@ pub fn open_private_from_start(path: &Path) -> io::Result<fs::File> {
 ///
 /// # Errors
 /// Its mode cannot be read or changed.
-fn keep_private(file: &fs::File) -> io::Result<()> {
+pub(crate) fn keep_private(file: &fs::File) -> io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -337,7 +357,7 @@ fn keep_private(file: &fs::File) -> io::Result<()> {
 /// through a symlink (one at the name makes the open fail: "too many levels of symbolic links"),
 /// and without waiting: a FIFO at the name would otherwise hold the open until some program
 /// reads it, deaf to Ctrl-C (see [`regular_only`]).
-fn private_options() -> fs::OpenOptions {
+pub(crate) fn private_options() -> fs::OpenOptions {
     let mut options = fs::OpenOptions::new();
     #[cfg(unix)]
     {
@@ -651,6 +671,26 @@ mod tests {
         let link = root.join("link");
         std::os::unix::fs::symlink(&mine, &link).unwrap();
         assert_refused(&link, "symlink");
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// A folder of ours that others may read (as `mkdir` and eframe made the settings folders)
+    /// is closed to them; one they may write into is refused, not tightened, since what is in
+    /// it may be theirs already.
+    #[test]
+    fn a_folder_others_may_read_is_closed_and_one_they_may_write_is_refused() {
+        let root = scratch("closed");
+        let mine = root.join("mine");
+        fs::create_dir_all(&mine).unwrap();
+        fs::set_permissions(&mine, fs::Permissions::from_mode(0o755)).unwrap();
+        ensure_closed_private_folder(&mine).expect("ours");
+        let mode = fs::metadata(&mine).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        fs::set_permissions(&mine, fs::Permissions::from_mode(0o777)).unwrap();
+        let refused = ensure_closed_private_folder(&mine).unwrap_err().to_string();
+        assert!(refused.contains("chmod 700"), "{refused}");
+        let mode = fs::metadata(&mine).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o777, "left for its owner to look at");
         fs::remove_dir_all(&root).unwrap();
     }
 

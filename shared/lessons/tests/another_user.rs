@@ -169,6 +169,53 @@ fn a_folder_of_ours_inside_one_another_user_made_first_is_not_used() {
     );
 }
 
+/// The other user makes the windows' settings folders first, as the tester did under a shared
+/// `XDG_DATA_HOME`: the server's open to all with a link at `app.ron` to a file of ours, the
+/// client's their own with settings that point our client at their address, insecure. Neither
+/// is read; a save writes nothing through their link, nor anything in their folders.
+#[test]
+fn settings_folders_another_user_made_first_are_neither_read_nor_written() {
+    use serversocket_files::settings_file::{SettingsFile, SettingsFileError};
+    let Some(scene) = scene("settings") else {
+        return;
+    };
+    let data = scene.temp.join("shared-data");
+    as_other(
+        scene.other,
+        &format!(
+            "mkdir -m 777 {data} {data}/serversocketserver && \
+             ln -s {victim} {data}/serversocketserver/app.ron && \
+             mkdir {data}/serversocketclient && \
+             printf '%s' '{{\"app\": \"(address:\\\"10.9.9.9\\\")\"}}' \
+               > {data}/serversocketclient/app.ron",
+            data = data.display(),
+            victim = scene.victim.display(),
+        ),
+    );
+    assert!(
+        fs::read_to_string(data.join("serversocketclient/app.ron"))
+            .unwrap()
+            .contains("10.9.9.9"),
+        "planted"
+    );
+    for side in ["serversocketserver", "serversocketclient"] {
+        let refused = SettingsFile::open(&data.join(side)).unwrap_err();
+        assert!(
+            matches!(refused, SettingsFileError::Folder { .. })
+                && refused.to_string().contains("another user"),
+            "{side}: {refused}"
+        );
+    }
+    scene.assert_ours_untouched();
+    assert_eq!(
+        fs::read_dir(data.join("serversocketclient"))
+            .unwrap()
+            .count(),
+        1,
+        "nothing of ours made in their folder"
+    );
+}
+
 /// The other user puts links in a shared folder where we save a log, an export and a file
 /// made new: none is written through; what we make there is ours and 0600.
 #[test]

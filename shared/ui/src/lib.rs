@@ -6,6 +6,7 @@
 //! - [`drain`]: take events from the channel without ever blocking a frame.
 //! - [`repaint`]: an event channel whose waker repaints the window.
 //! - [`native`]: how the windows open: size, position, icon.
+//! - [`settings_store`]: what a window remembers between runs, kept as a private file.
 //! - [`other_window`]: the button (and F6) that brings the other window to the front.
 //! - [`diagnostics`]: the switch for how much the library traces on the terminal.
 //! - [`shell`]: one app shell for both windows: lessons, the other window, saving, opening.
@@ -58,6 +59,7 @@ pub mod replace_guard;
 pub mod rows;
 pub mod send_box;
 pub mod sequence;
+pub mod settings_store;
 pub mod shell;
 pub mod shortcuts;
 pub mod state;

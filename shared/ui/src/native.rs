@@ -6,8 +6,14 @@
 //! wide enough for two, and both the screen's full size, stacked, on a smaller one (the window
 //! manager's task bar, Alt+Tab, or each window's "Show the other window" button and F6
 //! ([`crate::other_window`]) then switch between them like tabs).
+//!
+//! What a window remembers between runs is kept by [`crate::settings_store`], not by eframe:
+//! read before the window opens, saved every half minute and as it closes.
 
 use std::sync::Arc;
+use std::time::Instant;
+
+use crate::settings_store::SettingsStore;
 
 /// Each window's size until the monitor is known.
 const FIRST_SIZE: [f32; 2] = [680.0, 560.0];
@@ -76,12 +82,18 @@ pub fn placement(monitor: egui::Vec2, side: Side) -> Placement {
     }
 }
 
+/// The window's app id, for the window manager (which groups and names windows by it), and
+/// the name of the folder its settings are kept in (as eframe named it: "serversocketclient").
+fn app_id(title: &str) -> String {
+    title.to_lowercase().replace([' ', '—'], "")
+}
+
 /// The options to open one of the windows with.
 #[must_use]
 pub fn native_options(title: &str) -> eframe::NativeOptions {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title(title)
-        .with_app_id(title.to_lowercase().replace([' ', '—'], ""))
+        .with_app_id(app_id(title))
         .with_inner_size(FIRST_SIZE)
         .with_min_inner_size(MIN_SIZE);
     // The icon is ours and known good; if it ever failed to decode, the OS's default will do.
@@ -97,12 +109,49 @@ pub fn native_options(title: &str) -> eframe::NativeOptions {
     }
 }
 
-/// A window's app that places its window once the monitor is known.
+/// A window's app that places its window once the monitor is known, and keeps what it
+/// remembers between runs.
 struct Placed<A> {
     app: A,
     side: Side,
     /// Placed already: the user may move and resize it from then on.
     placed: bool,
+    /// What the window remembers, saved as eframe would save it (eframe's own file is off).
+    settings: SettingsStore,
+    /// The window's context, for egui's memory as the window closes (`on_exit` has none).
+    ctx: egui::Context,
+    /// When the settings were last saved: they are saved again every
+    /// [`eframe::App::auto_save_interval`], so a crash loses little.
+    last_save: Instant,
+    /// Why the settings were not read or saved, shown above the window until dismissed.
+    settings_note: Option<String>,
+}
+
+impl<A: eframe::App> Placed<A> {
+    /// The line that says why the settings were not read or saved, with a button to hide it.
+    fn settings_note_ui(&mut self, ui: &mut egui::Ui) {
+        // A save that failed since the window opened says so too.
+        if let Some(note) = self.settings.take_problem() {
+            self.settings_note = Some(note);
+        }
+        let Some(note) = &self.settings_note else {
+            return;
+        };
+        let mut dismissed = false;
+        egui::Panel::top("settings note").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                dismissed = ui
+                    .button("Dismiss")
+                    .on_hover_text("Hide this note (it was said on the terminal too)")
+                    .clicked();
+                let colour = ui.visuals().warn_fg_color;
+                ui.add(egui::Label::new(egui::RichText::new(note).color(colour)).wrap());
+            });
+        });
+        if dismissed {
+            self.settings_note = None;
+        }
+    }
 }
 
 impl<A: eframe::App> eframe::App for Placed<A> {
@@ -121,19 +170,28 @@ impl<A: eframe::App> eframe::App for Placed<A> {
             }
         }
         self.app.logic(ctx, frame);
+        if self.last_save.elapsed() >= self.app.auto_save_interval() {
+            self.last_save = Instant::now();
+            self.settings.save(ctx, &mut self.app);
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        self.settings_note_ui(ui);
         self.app.ui(ui, frame);
     }
 
-    fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        self.app.save(storage);
+    fn on_exit(&mut self, gl: Option<&eframe::glow::Context>) {
+        self.settings.save(&self.ctx, &mut self.app);
+        self.settings.finish();
+        self.app.on_exit(gl);
     }
 }
 
 /// Opens a window and runs it until it is closed. `build` gets the settings remembered from
-/// the last run (if any) and makes the app.
+/// the last run (if any) and makes the app. They are read before the window opens, from a
+/// folder of this user's only ([`SettingsStore::for_window`]); when they may not be, the
+/// window starts from its defaults, saves nothing, and says why above its view.
 ///
 /// # Errors
 /// When the window cannot open (no display, no GL) or `build` fails.
@@ -148,18 +206,24 @@ where
     A: eframe::App + 'static,
     E: std::error::Error + Send + Sync + 'static,
 {
+    let mut settings = SettingsStore::for_window(&app_id(title));
     eframe::run_native(
         app_name,
         native_options(title),
         Box::new(move |cc| {
+            // egui's memory first, as eframe restored it: the theme below is chosen over it.
+            settings.restore_memory(&cc.egui_ctx);
             crate::theme::apply(&cc.egui_ctx);
-            let remembered = cc
-                .storage
-                .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY));
+            let remembered = eframe::get_value(&settings, eframe::APP_KEY);
+            let settings_note = settings.take_problem();
             Ok(Box::new(Placed {
                 app: build(remembered)?,
                 side,
                 placed: false,
+                settings,
+                ctx: cc.egui_ctx.clone(),
+                last_save: Instant::now(),
+                settings_note,
             }))
         }),
     )
