@@ -24,7 +24,7 @@ pub enum Print {
 /// (the same words serve both programs, so the name cannot be in the doc comments).
 #[must_use]
 pub fn command<A: CommandFactory>() -> clap::Command {
-    let command = A::command();
+    let command = hinted(A::command());
     let name = command.get_name().to_owned();
     command
         .mut_subcommand("completions", |sub| {
@@ -38,6 +38,31 @@ pub fn command<A: CommandFactory>() -> clap::Command {
                 "Print the manual page (roff), e.g. `{name} man | man -l -`"
             ))
         })
+}
+
+/// Each option's value as a shell should complete it: a path (a folder when its value is a
+/// DIR) by the files there, anything else (a port, a lesson's name, a count) by nothing. Left
+/// unsaid, clap's completions offered file names for `--port` and `--lesson`.
+fn hinted(command: clap::Command) -> clap::Command {
+    command.mut_args(|arg| {
+        let hint = arg.get_value_hint();
+        // clap's derive says AnyPath of a PathBuf: a folder's is narrowed below.
+        if !matches!(hint, clap::ValueHint::Unknown | clap::ValueHint::AnyPath)
+            || !arg.get_action().takes_values()
+        {
+            return arg;
+        }
+        let path = hint == clap::ValueHint::AnyPath
+            || arg.get_value_parser().type_id() == std::any::TypeId::of::<std::path::PathBuf>();
+        let folder = arg
+            .get_value_names()
+            .is_some_and(|names| names.iter().any(|name| name == "DIR"));
+        arg.value_hint(match (path, folder) {
+            (true, true) => clap::ValueHint::DirPath,
+            (true, false) => clap::ValueHint::FilePath,
+            (false, _) => clap::ValueHint::Other,
+        })
+    })
 }
 
 /// Writes what `print` asks for about the program `A` to `out`.
@@ -67,7 +92,8 @@ pub fn write<A: CommandFactory>(print: &Print, out: &mut dyn Write) -> io::Resul
                 .collect();
             let mut page = Vec::new();
             clap_mangen::Man::new(command).render(&mut page)?;
-            out.write_all(&man_subcommands_named(&page, &name, &subcommands))
+            let page = man_subcommands_named(&page, &name, &subcommands);
+            out.write_all(&with_files_and_environment(&page, &name))
         }
     }
 }
@@ -95,6 +121,47 @@ fn man_subcommands_named(page: &[u8], name: &str, subcommands: &[String]) -> Vec
     text.into_bytes()
 }
 
+/// The manual page's FILES and ENVIRONMENT sections (clap has no words for them), before its
+/// VERSION: where the program keeps what it remembers, and what moves it (docs/reliability.md
+/// says how each file is checked).
+fn with_files_and_environment(page: &[u8], name: &str) -> Vec<u8> {
+    let window = format!("serversocket{}", name.trim_end_matches("-app"));
+    // The server makes a certificate of its own; a client is given one, or none.
+    let certificate = if name == "server-app" {
+        ".TP\n\\fI$XDG_DATA_HOME/serversocket/\\fR (else \\fI~/.local/share/serversocket/\\fR)\n\
+         The self\\-signed TLS certificate and key made for \\fB\\-\\-tls\\fR without \\fB\\-\\-cert\\fR, \
+         the key 0600.\n"
+    } else {
+        ""
+    };
+    let sections = format!(
+        r".SH FILES
+.TP
+\fI$XDG_DATA_HOME/{window}/app.ron\fR (else \fI~/.local/share/{window}/app.ron\fR)
+The window's settings, remembered between runs: read only from a folder of yours that others cannot write to, made 0700, the file 0600.
+{certificate}.TP
+\fI$XDG_RUNTIME_DIR/serversocket\-lessons/\fR (else \fIserversocket\-UID/serversocket\-lessons\fR in the temporary folder)
+The two windows' lesson position, which the other window follows.
+.SH ENVIRONMENT
+.TP
+\fBXDG_DATA_HOME\fR, \fBHOME\fR
+Where the settings (and a server's certificate) are kept (a relative path is ignored).
+.TP
+\fBXDG_RUNTIME_DIR\fR, \fBXDG_CACHE_HOME\fR, \fBTMPDIR\fR
+Where the lessons' shared folder is made.
+.TP
+\fBRUST_LOG\fR
+Which diagnostics reach stderr (default: warn).
+"
+    );
+    let text = String::from_utf8_lossy(page);
+    match text.find(".SH VERSION") {
+        Some(at) => format!("{}{sections}{}", &text[..at], &text[at..]),
+        None => format!("{text}{sections}"),
+    }
+    .into_bytes()
+}
+
 #[cfg(test)]
 // The helpers below run only in tests, where a failed step should stop the test.
 #[allow(clippy::expect_used)]
@@ -112,6 +179,15 @@ mod tests {
         /// Run on the terminal.
         #[arg(long)]
         headless: bool,
+        /// A port.
+        #[arg(long, value_parser = crate::parse_port)]
+        port: Option<u16>,
+        /// A log to read.
+        #[arg(long, value_name = "FILE")]
+        events: Option<std::path::PathBuf>,
+        /// A folder of lessons.
+        #[arg(long, value_name = "DIR")]
+        lessons: Option<std::path::PathBuf>,
         #[command(subcommand)]
         print: Option<Print>,
     }
@@ -129,6 +205,11 @@ mod tests {
         assert!(page.contains(".TH demo-app 1"), "{page}");
         assert!(page.contains("headless"), "{page}");
         assert!(page.contains("1.2.3 (commit abcdef0)"), "{page}");
+        // Where it keeps what it remembers, before the version.
+        let files = page.find(".SH FILES").expect("a FILES section");
+        assert!(page[files..].contains("serversocketdemo/app.ron"), "{page}");
+        assert!(files < page.find(".SH VERSION").expect("a VERSION section"));
+        assert!(page.contains(".SH ENVIRONMENT"), "{page}");
     }
 
     #[test]
@@ -171,7 +252,7 @@ mod tests {
         assert!(page.contains("\\fBdemo\\-app completions\\fR"), "{page}");
         assert!(page.contains("`demo\\-app man | man \\-l \\-`"), "{page}");
         assert!(!page.contains("(1)"), "{page}");
-        assert!(!page.contains("server"), "{page}");
+        assert!(!page.contains("server\\-app"), "{page}");
     }
 
     #[test]
@@ -186,6 +267,28 @@ mod tests {
                 .expect_err("nothing can be written");
             assert_eq!(error.kind(), io::ErrorKind::BrokenPipe, "{print:?}");
         }
+    }
+
+    /// A shell completes a file or folder where the option takes one, and nothing else: the
+    /// completions offered file names for `--port`.
+    #[test]
+    fn options_complete_files_only_where_they_take_a_path() {
+        let command = command::<Demo>();
+        let hint = |name: &str| {
+            command
+                .get_arguments()
+                .find(|arg| arg.get_id() == name)
+                .map(clap::Arg::get_value_hint)
+        };
+        assert_eq!(hint("port"), Some(clap::ValueHint::Other));
+        assert_eq!(hint("events"), Some(clap::ValueHint::FilePath));
+        assert_eq!(hint("lessons"), Some(clap::ValueHint::DirPath));
+        let script = printed(&Print::Completions {
+            shell: clap_complete::Shell::Bash,
+        });
+        let port = script.find("--port)").expect("--port is completed");
+        let its_case = &script[port..port + script[port..].find(";;").expect("its end")];
+        assert!(!its_case.contains("compgen -f"), "{its_case}");
     }
 
     #[test]
