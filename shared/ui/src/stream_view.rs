@@ -292,13 +292,17 @@ impl StreamView {
             return;
         }
         let found = &self.reassembler;
+        let unframed = match found.unframed() {
+            0 => String::new(),
+            bytes => format!("; {bytes} bytes read after framing stopped"),
+        };
         ui.label(format!(
-            "Messages found: {} ({} bytes waiting for the rest of a message)",
+            "Messages found: {} ({} bytes waiting for the rest of a message{unframed})",
             found.messages.len(),
             found.pending()
         ));
         if let Some(problem) = &found.problem {
-            ui.colored_label(ui.visuals().error_fg_color, problem);
+            ui.colored_label(ui.visuals().error_fg_color, problem.to_string());
         }
         egui::ScrollArea::vertical()
             .id_salt("stream-messages")
