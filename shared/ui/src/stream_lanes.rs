@@ -9,6 +9,9 @@ const COLOURS: [egui::Color32; 4] = [
     crate::theme::REDDISH_PURPLE,
 ];
 
+/// The room a segment's number needs around it, so numbers never touch.
+const LABEL_MARGIN: f32 = 4.0;
+
 /// One write or one read: its number and its bytes' place in the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segment {
@@ -126,18 +129,22 @@ impl Lanes {
     }
 }
 
-/// One segment in `area` of its lane: its colour, its number, and the whole of it on hover.
+/// One segment in `area` of its lane: its colour, its number where the number fits (a read of
+/// one byte among hundreds is a sliver, and numbers drawn over each other say nothing), and the
+/// whole of it on hover.
 fn segment_ui(ui: &egui::Ui, lane: &str, segment: Segment, area: egui::Rect) {
     let colour = COLOURS[usize::try_from(segment.index).unwrap_or(0) % COLOURS.len()];
     ui.painter()
         .rect_filled(area.shrink2(egui::vec2(0.5, 1.0)), 2.0, colour);
-    ui.painter().text(
-        area.center(),
-        egui::Align2::CENTER_CENTER,
+    let number = ui.painter().layout_no_wrap(
         segment.index.to_string(),
         egui::FontId::monospace(11.0),
         egui::Color32::WHITE,
     );
+    if number.size().x + LABEL_MARGIN <= area.width() {
+        let at = area.center() - number.size() / 2.0;
+        ui.painter().galley(at, number, egui::Color32::WHITE);
+    }
     let describe = format!(
         "{lane} {}: bytes {} to {} ({} bytes)",
         segment.index,
@@ -199,5 +206,45 @@ mod tests {
             }]
         );
         assert_eq!(lanes.writes.len(), 1);
+    }
+
+    /// Twenty-one one-byte reads in a narrow lane: the numbers drawn never overlap, and those
+    /// with room (the writes') are still drawn.
+    #[test]
+    fn numbers_are_drawn_only_where_they_fit() {
+        let mut lanes = Lanes::default();
+        for start in [0, 7, 14] {
+            lanes.wrote(start, 7);
+        }
+        for start in 0..21 {
+            let _ = lanes.read(start, b"x");
+        }
+        let ctx = egui::Context::default();
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(260.0, 200.0),
+            )),
+            ..Default::default()
+        };
+        let mut output = ctx.run_ui(input, |ui| lanes.ui(ui));
+        let numbers: Vec<egui::Rect> = output
+            .shapes
+            .iter()
+            .filter_map(|clipped| match &clipped.shape {
+                egui::Shape::Text(text) if text.galley.text().parse::<u64>().is_ok() => {
+                    Some(text.visual_bounding_rect())
+                }
+                _ => None,
+            })
+            .collect();
+        // No renderer takes the font texture here.
+        output.textures_delta.clear();
+        assert!(numbers.len() >= 3, "the writes' numbers fit: {numbers:?}");
+        for (i, a) in numbers.iter().enumerate() {
+            for b in &numbers[i + 1..] {
+                assert!(!a.intersects(*b), "{a:?} overlaps {b:?}");
+            }
+        }
     }
 }
