@@ -226,7 +226,10 @@ impl StreamView {
             .max_height(100.0)
             .show(ui, |ui| {
                 for (number, message) in found.messages.iter().enumerate() {
-                    ui.monospace(format!("{}: {message:?}", number + 1));
+                    // One line per message, cut at the edge with the whole on hover: wrapped,
+                    // a long message broke between its number and its text, and within it.
+                    let line = egui::RichText::new(format!("{}: \"{message}\"", number + 1));
+                    ui.add(egui::Label::new(line.monospace()).truncate());
                 }
             });
     }
@@ -265,5 +268,44 @@ impl StreamWindow {
                 .default_pos([16.0, 160.0])
                 .show(ctx, |ui| view.ui(ui, runtime));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A message of 300 characters in a window 400 points wide: one line that begins with its
+    /// number and the start of its text, cut at the edge (the whole shows on hover).
+    #[test]
+    fn a_long_message_is_one_line_with_its_number() {
+        let mut view = StreamView::default();
+        view.reassembler
+            .push(format!("{}\n", "x".repeat(300)).as_bytes());
+        let ctx = egui::Context::default();
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(400.0, 300.0),
+            )),
+            ..Default::default()
+        };
+        let mut output = ctx.run_ui(input, |ui| view.messages_ui(ui));
+        // No renderer takes the font texture here.
+        output.textures_delta.clear();
+        let lines: Vec<_> = output
+            .shapes
+            .iter()
+            .filter_map(|clipped| match &clipped.shape {
+                egui::Shape::Text(text) if text.galley.text().starts_with("1: ") => {
+                    Some(std::sync::Arc::clone(&text.galley))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(lines.len(), 1, "one text for the message");
+        assert_eq!(lines[0].rows.len(), 1, "on one line");
+        assert!(lines[0].elided, "cut at the edge");
+        assert!(lines[0].rows[0].glyphs.len() > 10, "the text starts on it");
     }
 }
