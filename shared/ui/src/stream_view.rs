@@ -226,12 +226,38 @@ impl StreamView {
             .max_height(100.0)
             .show(ui, |ui| {
                 for (number, message) in found.messages.iter().enumerate() {
-                    // One line per message, cut at the edge with the whole on hover: wrapped,
-                    // a long message broke between its number and its text, and within it.
-                    let line = egui::RichText::new(format!("{}: \"{message}\"", number + 1));
-                    ui.add(egui::Label::new(line.monospace()).truncate());
+                    message_ui(ui, number + 1, message);
                 }
             });
+    }
+}
+
+/// One message found, numbered: one line, cut at the edge with the whole on hover. Wrapped,
+/// a long message broke between its number, its quote and its text, and egui's own tooltip for
+/// a cut label breaks the same way; this one breaks anywhere, as a message has no words to
+/// keep whole.
+fn message_ui(ui: &mut egui::Ui, number: usize, message: &str) {
+    let line = format!("{number}: \"{message}\"");
+    let font = egui::TextStyle::Monospace.resolve(ui.style());
+    let colour = ui.visuals().text_color();
+    let whole = ui
+        .painter()
+        .layout_no_wrap(line.clone(), font.clone(), colour);
+    let cut = whole.size().x > ui.available_width();
+    let response = ui.add(
+        egui::Label::new(egui::RichText::new(line.clone()).monospace())
+            .truncate()
+            .show_tooltip_when_elided(false),
+    );
+    if cut {
+        response.on_hover_ui(|ui| {
+            let mut job = egui::text::LayoutJob::single_section(
+                line,
+                egui::TextFormat::simple(font, ui.visuals().text_color()),
+            );
+            job.wrap.break_anywhere = true;
+            ui.add(egui::Label::new(job).wrap());
+        });
     }
 }
 
