@@ -73,18 +73,18 @@ impl ClientWindow {
             records.push(json!({"event": "stream_ready"}));
         }
         seen.opened = *open;
-        for write in view.writes.iter().skip(seen.writes) {
+        for write in view.lanes.writes.iter().skip(seen.writes) {
             records
                 .push(json!({"event": "stream_write", "index": write.index, "bytes": write.len}));
         }
-        for read in view.reads.iter().skip(seen.reads) {
+        for read in view.lanes.reads.iter().skip(seen.reads) {
             records.push(json!({"event": "stream_read", "index": read.index, "bytes": read.len}));
         }
         for message in view.reassembler.messages.iter().skip(seen.messages) {
             records.push(json!({"event": "stream_message", "text": message}));
         }
-        seen.writes = view.writes.len();
-        seen.reads = view.reads.len();
+        seen.writes = view.lanes.writes.len();
+        seen.reads = view.lanes.reads.len();
         seen.messages = view.reassembler.messages.len();
         // Stamped like the sockets' records, so the report gives the step a time.
         let ts = serversocket_report::stamp(std::time::SystemTime::now());

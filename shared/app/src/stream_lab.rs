@@ -14,9 +14,10 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc as tokio_mpsc, watch};
-use tokio_util::codec::{Decoder, LengthDelimitedCodec, LinesCodec};
+use tokio_util::codec::{AnyDelimiterCodec, Decoder, LengthDelimitedCodec};
 
 use serversocket::{Runtime, Waker};
+use serversocket_report::escape_text;
 
 /// The most one read may take, and the default.
 pub const MAX_READ_SIZE: usize = 64 * 1024;
@@ -262,10 +263,30 @@ pub enum Framing {
     /// No framing: only bytes.
     #[default]
     None,
-    /// Each message ends with `\n` (tokio-util's `LinesCodec`).
+    /// Each message ends with `\n` (tokio-util's `AnyDelimiterCodec`; a `\r` before the `\n` is
+    /// dropped, as `LinesCodec` does).
     Lines,
     /// Each message is a 4-byte big-endian length, then that many bytes (`LengthDelimitedCodec`).
     LengthPrefixed,
+}
+
+/// Why the stream could not be read as messages.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FramingError {
+    /// A line went on past the most a line may hold; it was left out, and the lines after its
+    /// `\n` are found again.
+    #[error("a line longer than {max} bytes was left out (the lines after it are found again)")]
+    LineTooLong {
+        /// The most a line may hold.
+        max: usize,
+    },
+    /// A length prefix asked for more than a frame may hold: what was read is not
+    /// length-prefixed messages, and nothing tells where the next one starts.
+    #[error(
+        "a length prefix asked for more than a message may hold, so these bytes are not length-prefixed messages (were they written with another framing?); framing stopped until Clear"
+    )]
+    FrameTooLarge(#[source] std::io::Error),
 }
 
 /// Messages found so far in what was read, and the partial one still waiting for its end.
@@ -275,12 +296,17 @@ pub struct Reassembler {
     framing: Framing,
     /// Read and not yet a whole message.
     pending: BytesMut,
-    /// Whole messages, in order, as lossy text.
+    /// Whole messages, in order, as text (`escape_text`: a byte that is not UTF-8 shows as
+    /// `\xff`, a control as `\n` or `\x00`), so a message of any bytes shows all of them.
     pub messages: Vec<String>,
     /// Why the stream could not be read as messages (a line too long, a length too large).
-    pub problem: Option<String>,
-    /// The line codec (its state survives between reads).
-    lines: Option<LinesCodec>,
+    pub problem: Option<FramingError>,
+    /// Bytes read after framing stopped (a length-prefix problem), which no message holds.
+    unframed: u64,
+    /// The line codec (its state survives between reads). A delimiter codec rather than
+    /// `LinesCodec`: that one refuses a line that is not UTF-8 and then never finds a line
+    /// again, while a line of any bytes is still a line.
+    lines: Option<AnyDelimiterCodec>,
     /// The length-prefix codec.
     lengths: Option<LengthDelimitedCodec>,
 }
@@ -291,7 +317,11 @@ impl Reassembler {
     pub fn new(framing: Framing) -> Self {
         Self {
             framing,
-            lines: Some(LinesCodec::new_with_max_length(MAX_READ_SIZE)),
+            lines: Some(AnyDelimiterCodec::new_with_max_length(
+                b"\n".to_vec(),
+                Vec::new(),
+                MAX_READ_SIZE,
+            )),
             lengths: Some(LengthDelimitedCodec::new()),
             ..Self::default()
         }
@@ -299,29 +329,41 @@ impl Reassembler {
 
     /// Adds one read's bytes and takes every message now whole.
     pub fn push(&mut self, data: &[u8]) {
-        self.pending.extend_from_slice(data);
-        if self.problem.is_some() {
+        if matches!(self.problem, Some(FramingError::FrameTooLarge(_))) {
+            self.unframed += data.len() as u64;
             return;
         }
+        self.pending.extend_from_slice(data);
         loop {
             let decoded = match self.framing {
                 Framing::None => return,
                 Framing::Lines => match &mut self.lines {
-                    Some(codec) => codec.decode(&mut self.pending).map_err(|e| e.to_string()),
+                    Some(codec) => codec
+                        .decode(&mut self.pending)
+                        // As `LinesCodec` reads it: a line ended by `\r\n` is the same line.
+                        .map(|line| {
+                            line.map(|l| l.slice(..l.len() - usize::from(l.ends_with(b"\r"))))
+                        })
+                        .map_err(|_| FramingError::LineTooLong { max: MAX_READ_SIZE }),
                     None => return,
                 },
                 Framing::LengthPrefixed => match &mut self.lengths {
                     Some(codec) => codec
                         .decode(&mut self.pending)
-                        .map(|frame| frame.map(|f| String::from_utf8_lossy(&f).into_owned()))
-                        .map_err(|e| e.to_string()),
+                        .map(|frame| frame.map(BytesMut::freeze))
+                        .map_err(FramingError::FrameTooLarge),
                     None => return,
                 },
             };
             match decoded {
-                Ok(Some(message)) => self.messages.push(message),
+                Ok(Some(message)) => self.messages.push(escape_text(&message)),
                 Ok(None) => return,
+                // The line codec skips to the next line on its own: keep finding lines.
+                Err(problem @ FramingError::LineTooLong { .. }) => self.problem = Some(problem),
                 Err(problem) => {
+                    // No message starts anywhere known: what is held waits for nothing.
+                    self.unframed += self.pending.len() as u64;
+                    self.pending.clear();
                     self.problem = Some(problem);
                     return;
                 }
@@ -329,10 +371,16 @@ impl Reassembler {
         }
     }
 
-    /// Bytes read and not yet part of a whole message.
+    /// Bytes read and not yet part of a whole message: the start of the next one.
     #[must_use]
     pub fn pending(&self) -> usize {
         self.pending.len()
+    }
+
+    /// Bytes read that no message will hold: those after framing stopped.
+    #[must_use]
+    pub fn unframed(&self) -> u64 {
+        self.unframed
     }
 }
 
@@ -352,6 +400,53 @@ mod tests {
         assert!(framed.messages.is_empty());
         framed.push(&[b'i', 0, 0, 0, 1, b'!']);
         assert_eq!(framed.messages, ["hi", "!"]);
+    }
+
+    /// A line that is not UTF-8 is still a line: its bad bytes show escaped, and the lines after
+    /// it are found (`LinesCodec` refused it and then found no line again).
+    #[test]
+    fn a_line_that_is_not_utf8_is_a_message_with_its_bytes_escaped() {
+        let mut lines = Reassembler::new(Framing::Lines);
+        for _ in 0..3 {
+            lines.push(b"\xff\x00\xc3(caf\xc3\xa9\n");
+        }
+        lines.push(b"ok\r\nok\n");
+        assert_eq!(
+            lines.messages,
+            [
+                r"\xff\x00\xc3(café",
+                r"\xff\x00\xc3(café",
+                r"\xff\x00\xc3(café",
+                "ok",
+                "ok"
+            ]
+        );
+        assert_eq!(lines.pending(), 0, "no complete line waits");
+        assert!(lines.problem.is_none());
+    }
+
+    /// A line too long is left out, and the next line is found again; a length prefix too large
+    /// stops framing, and what is read after it is counted apart, never as waiting for the rest
+    /// of a message.
+    #[test]
+    fn framing_problems_say_what_became_of_the_bytes() {
+        let mut lines = Reassembler::new(Framing::Lines);
+        lines.push(&vec![b'x'; MAX_READ_SIZE + 10]);
+        lines.push(b"tail\nnext\n");
+        assert_eq!(lines.messages, ["next"]);
+        assert!(matches!(
+            lines.problem,
+            Some(FramingError::LineTooLong { .. })
+        ));
+        assert_eq!(lines.pending(), 0);
+        let mut framed = Reassembler::new(Framing::LengthPrefixed);
+        framed.push(b"hello\n");
+        framed.push(b"hello\n");
+        assert!(matches!(
+            framed.problem,
+            Some(FramingError::FrameTooLarge(_))
+        ));
+        assert_eq!((framed.pending(), framed.unframed()), (0, 12));
     }
 
     /// Stop reading and write more than the two ends' buffers hold: the kernel's view shows the

@@ -22,6 +22,7 @@
 //! - [`table`]: the socket table: the essential columns and Close.
 //! - [`details`]: the selected socket's details pane: addresses, kernel view, error, Send.
 //! - [`stream_view`]: [`stream_view::StreamView`], writes and reads as segments on two lanes.
+//! - [`stream_lanes`]: the Stream view's lanes: the segments since the last Clear, drawn.
 //! - [`kernel_view`]: a socket's TCP state as the kernel reports it, in its row.
 //! - [`state`]: colours and plain words for socket states.
 //! - [`theme`]: the shared palette, status chips, spacing, light/dark and focus.
@@ -63,6 +64,7 @@ pub mod settings_store;
 pub mod shell;
 pub mod shortcuts;
 pub mod state;
+pub mod stream_lanes;
 pub mod stream_view;
 pub mod table;
 pub mod theme;

@@ -7,34 +7,15 @@ use serversocket::{Runtime, Waker};
 use serversocket_app::stream_lab::{Framing, LabEvent, MAX_READ_SIZE, Reassembler, StreamLab};
 use serversocket_report::escapes::unescape;
 
-/// The colours segments take in turn, so neighbours differ.
-const COLOURS: [egui::Color32; 4] = [
-    crate::theme::SKY_BLUE,
-    crate::theme::ORANGE,
-    crate::theme::BLUISH_GREEN,
-    crate::theme::REDDISH_PURPLE,
-];
-
-/// One write or one read: its number and its bytes' place in the stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Segment {
-    /// Its number, from 1.
-    pub index: u64,
-    /// Where it starts.
-    pub start: u64,
-    /// How many bytes.
-    pub len: u64,
-}
+use crate::stream_lanes::Lanes;
 
 /// The Stream view's state.
 #[derive(Debug)]
 pub struct StreamView {
     /// The connection, once started.
     lab: Option<StreamLab>,
-    /// Writes on the sending side, in order.
-    pub writes: Vec<Segment>,
-    /// Reads on the receiving side, in order.
-    pub reads: Vec<Segment>,
+    /// The writes and reads since the last Clear.
+    pub lanes: Lanes,
     /// What a click on Write sends (escapes allowed).
     pub message: String,
     /// How many writes one click makes.
@@ -61,8 +42,7 @@ impl Default for StreamView {
     fn default() -> Self {
         Self {
             lab: None,
-            writes: Vec::new(),
-            reads: Vec::new(),
+            lanes: Lanes::default(),
             message: r"hello\n".to_owned(),
             burst: 3,
             nagle: true,
@@ -84,16 +64,11 @@ impl StreamView {
         };
         while let Some(event) = lab.try_recv() {
             match event {
-                LabEvent::Wrote { index, start, len } => {
-                    self.writes.push(Segment { index, start, len });
-                }
-                LabEvent::Read { index, start, data } => {
-                    self.reassembler.push(&data);
-                    self.reads.push(Segment {
-                        index,
-                        start,
-                        len: data.len() as u64,
-                    });
+                // The lanes number the segments since the last Clear, not the lab's numbers.
+                LabEvent::Wrote { start, len, .. } => self.lanes.wrote(start, len),
+                LabEvent::Read { start, data, .. } => {
+                    let shown = self.lanes.read(start, &data);
+                    self.reassembler.push(shown);
                 }
                 LabEvent::Queues {
                     receiver_unread,
@@ -116,7 +91,7 @@ impl StreamView {
         ui.label("TCP carries a stream of bytes, not messages: the receiver's reads need not match the sender's writes. Write a few times and compare the lanes.");
         self.controls_ui(ui);
         self.queues_ui(ui);
-        self.lanes_ui(ui);
+        self.lanes.ui(ui);
         self.messages_ui(ui);
         if let Some(problem) = &self.problem {
             ui.colored_label(ui.visuals().error_fg_color, problem);
@@ -204,8 +179,7 @@ impl StreamView {
                 self.reassembler = Reassembler::new(self.framing);
             }
             if ui.button("Clear").clicked() {
-                self.writes.clear();
-                self.reads.clear();
+                self.lanes.clear();
                 self.reassembler = Reassembler::new(self.framing);
             }
         });
@@ -230,84 +204,60 @@ impl StreamView {
         }
     }
 
-    /// The two lanes: writes above, reads below, each segment where its bytes lie.
-    fn lanes_ui(&self, ui: &mut egui::Ui) {
-        let end = |segments: &[Segment]| segments.last().map_or(0, |s| s.start + s.len);
-        let total = end(&self.writes).max(end(&self.reads)).max(1);
-        for (lane, segments) in [("write", &self.writes), ("read", &self.reads)] {
-            ui.horizontal(|ui| {
-                ui.add_sized([50.0, 22.0], egui::Label::new(format!("{lane}s")));
-                let width = ui.available_width().max(100.0);
-                let (rect, _) =
-                    ui.allocate_exact_size(egui::vec2(width, 22.0), egui::Sense::hover());
-                ui.painter()
-                    .rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
-                for segment in segments {
-                    let x = |at: u64| rect.left() + width * (at as f32 / total as f32);
-                    let area = egui::Rect::from_x_y_ranges(
-                        x(segment.start)
-                            ..=x(segment.start + segment.len).max(x(segment.start) + 1.0),
-                        rect.y_range(),
-                    );
-                    let colour =
-                        COLOURS[usize::try_from(segment.index).unwrap_or(0) % COLOURS.len()];
-                    ui.painter()
-                        .rect_filled(area.shrink2(egui::vec2(0.5, 1.0)), 2.0, colour);
-                    ui.painter().text(
-                        area.center(),
-                        egui::Align2::CENTER_CENTER,
-                        segment.index.to_string(),
-                        egui::FontId::monospace(11.0),
-                        egui::Color32::WHITE,
-                    );
-                    let describe = format!(
-                        "{lane} {}: bytes {} to {} ({} bytes)",
-                        segment.index,
-                        segment.start,
-                        segment.start + segment.len,
-                        segment.len
-                    );
-                    let id = ui.scope_id().with((lane, segment.index));
-                    let response = ui.interact(area, id, egui::Sense::hover());
-                    response.widget_info(|| {
-                        egui::WidgetInfo::labeled(egui::Role::Label, true, &describe)
-                    });
-                    response.on_hover_text(describe);
-                }
-            });
-        }
-        let counted = |count: u64, one: &str, many: &str| {
-            format!("{count} {}", if count == 1 { one } else { many })
-        };
-        ui.weak(format!(
-            "{}, {}, {}",
-            counted(self.writes.len() as u64, "write", "writes"),
-            counted(self.reads.len() as u64, "read", "reads"),
-            counted(end(&self.reads), "byte", "bytes")
-        ));
-    }
-
     fn messages_ui(&self, ui: &mut egui::Ui) {
         if self.framing == Framing::None {
             return;
         }
         let found = &self.reassembler;
+        let unframed = match found.unframed() {
+            0 => String::new(),
+            bytes => format!("; {bytes} bytes read after framing stopped"),
+        };
         ui.label(format!(
-            "Messages found: {} ({} bytes waiting for the rest of a message)",
+            "Messages found: {} ({} bytes waiting for the rest of a message{unframed})",
             found.messages.len(),
             found.pending()
         ));
         if let Some(problem) = &found.problem {
-            ui.colored_label(ui.visuals().error_fg_color, problem);
+            ui.colored_label(ui.visuals().error_fg_color, problem.to_string());
         }
         egui::ScrollArea::vertical()
             .id_salt("stream-messages")
             .max_height(100.0)
             .show(ui, |ui| {
                 for (number, message) in found.messages.iter().enumerate() {
-                    ui.monospace(format!("{}: {message:?}", number + 1));
+                    message_ui(ui, number + 1, message);
                 }
             });
+    }
+}
+
+/// One message found, numbered: one line, cut at the edge with the whole on hover. Wrapped,
+/// a long message broke between its number, its quote and its text, and egui's own tooltip for
+/// a cut label breaks the same way; this one breaks anywhere, as a message has no words to
+/// keep whole.
+fn message_ui(ui: &mut egui::Ui, number: usize, message: &str) {
+    let line = format!("{number}: \"{message}\"");
+    let font = egui::TextStyle::Monospace.resolve(ui.style());
+    let colour = ui.visuals().text_color();
+    let whole = ui
+        .painter()
+        .layout_no_wrap(line.clone(), font.clone(), colour);
+    let cut = whole.size().x > ui.available_width();
+    let response = ui.add(
+        egui::Label::new(egui::RichText::new(line.clone()).monospace())
+            .truncate()
+            .show_tooltip_when_elided(false),
+    );
+    if cut {
+        response.on_hover_ui(|ui| {
+            let mut job = egui::text::LayoutJob::single_section(
+                line,
+                egui::TextFormat::simple(font, ui.visuals().text_color()),
+            );
+            job.wrap.break_anywhere = true;
+            ui.add(egui::Label::new(job).wrap());
+        });
     }
 }
 
@@ -344,5 +294,44 @@ impl StreamWindow {
                 .default_pos([16.0, 160.0])
                 .show(ctx, |ui| view.ui(ui, runtime));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A message of 300 characters in a window 400 points wide: one line that begins with its
+    /// number and the start of its text, cut at the edge (the whole shows on hover).
+    #[test]
+    fn a_long_message_is_one_line_with_its_number() {
+        let mut view = StreamView::default();
+        view.reassembler
+            .push(format!("{}\n", "x".repeat(300)).as_bytes());
+        let ctx = egui::Context::default();
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(400.0, 300.0),
+            )),
+            ..Default::default()
+        };
+        let mut output = ctx.run_ui(input, |ui| view.messages_ui(ui));
+        // No renderer takes the font texture here.
+        output.textures_delta.clear();
+        let lines: Vec<_> = output
+            .shapes
+            .iter()
+            .filter_map(|clipped| match &clipped.shape {
+                egui::Shape::Text(text) if text.galley.text().starts_with("1: ") => {
+                    Some(std::sync::Arc::clone(&text.galley))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(lines.len(), 1, "one text for the message");
+        assert_eq!(lines[0].rows.len(), 1, "on one line");
+        assert!(lines[0].elided, "cut at the edge");
+        assert!(lines[0].rows[0].glyphs.len() > 10, "the text starts on it");
     }
 }

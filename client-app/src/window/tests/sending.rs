@@ -242,7 +242,7 @@ fn the_stream_views_segments_match_the_writes_and_reads_and_the_lines_are_found(
     // Three writes of "hello\n" while the receiver does not read…
     harness.get_by_label("Write ×3").click();
     run_until(&mut harness, "three writes", |w| {
-        w.stream.view.writes.len() == 3
+        w.stream.view.lanes.writes.len() == 3
     });
     // The kernel's view: the 18 bytes wait in the receiver's Recv-Q, unread.
     #[cfg(target_os = "linux")]
@@ -258,14 +258,15 @@ fn the_stream_views_segments_match_the_writes_and_reads_and_the_lines_are_found(
     run_until(&mut harness, "all 18 bytes read", |w| {
         w.stream
             .view
+            .lanes
             .reads
             .last()
             .is_some_and(|r| r.start + r.len == 18)
     });
     harness.run();
     let view = &harness.state().stream.view;
-    let writes = view.writes.clone();
-    let reads = view.reads.clone();
+    let writes = view.lanes.writes.clone();
+    let reads = view.lanes.reads.clone();
     assert_eq!(view.reassembler.messages, ["hello", "hello", "hello"]);
     for (lane, segments) in [("write", &writes), ("read", &reads)] {
         let mut next = 0;
@@ -285,6 +286,21 @@ fn the_stream_views_segments_match_the_writes_and_reads_and_the_lines_are_found(
         assert_eq!(next, 18, "{lane}s cover the stream");
     }
     assert!(writes.iter().all(|w| w.len == 6));
+    // Clear starts afresh: three more writes are numbered from 1, placed from byte 0, and the
+    // count says only them (it had kept the cleared bytes and an empty band for them).
+    click(&mut harness, "Clear");
+    harness.get_by_label("Write ×3").click();
+    run_until(&mut harness, "three more writes read", |w| {
+        w.stream.view.lanes.writes.len() == 3 && w.stream.view.lanes.bytes_read() == 18
+    });
+    harness.run();
+    assert!(
+        harness
+            .query_by_label("write 1: bytes 0 to 6 (6 bytes)")
+            .is_some()
+    );
+    assert!(shows(&harness, "3 writes, "), "the count starts again");
+    assert!(shows(&harness, ", 18 bytes"), "the count starts again");
 }
 
 #[test]

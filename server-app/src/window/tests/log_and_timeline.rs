@@ -205,9 +205,10 @@ fn the_server_window_has_the_stream_view_too() {
     harness.run_steps(3);
     harness.get_by_label("Write ×3").click();
     run_until(&mut harness, "three writes read back", |w| {
-        w.stream.view.writes.len() == 3
+        w.stream.view.lanes.writes.len() == 3
             && w.stream
                 .view
+                .lanes
                 .reads
                 .last()
                 .is_some_and(|r| r.start + r.len == 18)
