@@ -331,6 +331,9 @@ fn lesson_7_the_byte_stream() {
     let reads = lab.live_count_reads();
     lab.answer_after_a_wrong_one(Side::Client, &reads);
     lab.at_step(3);
+    // A learner clears the lanes first: the writes after it are the step's news all the same
+    // (the lesson reads the lanes by position, and they start again at the Clear).
+    lab.click_client("Clear");
     lab.click_client("Write ×3");
     lab.answer(Side::Client, "1", "3");
     lab.finished();
