@@ -11,7 +11,7 @@ use serversocket::{EventReceiver, EventSender, Runtime, SocketError, event_chann
 use serversocket_report::output::Output;
 use serversocket_report::{Printer, Side};
 
-use crate::shutdown::stop_requested;
+use crate::shutdown::{HeldStopSignals, stop_requested};
 
 /// Why a headless program could not start.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +47,8 @@ impl Headless {
     /// Starts the runtime and the printer for `side`; signals are caught from here on, so a
     /// script that sends SIGTERM as soon as it reads the first line stops the program cleanly.
     pub fn start(side: Side, json: bool) -> Result<Self, StartError> {
+        // Held back until tokio listens for them: one sent in between was lost.
+        let held = HeldStopSignals::now();
         let runtime = Runtime::new()?;
         let (events, receiver) = event_channel(None);
         let printer = Printer::stdout(side, json)?;
@@ -54,6 +56,7 @@ impl Headless {
             let _entered = runtime.handle().enter();
             Box::pin(stop_requested(printer.out().reader_gone()))
         };
+        drop(held);
         Ok(Self {
             runtime,
             events,

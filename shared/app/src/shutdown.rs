@@ -51,6 +51,48 @@ pub async fn termination_signal() {
     }
 }
 
+/// The stop signals (SIGINT, SIGTERM, SIGHUP) held back from this thread, and from every
+/// thread it starts, until dropped; then this thread takes them. tokio puts its handler in
+/// place before it listens for what the handler reports, and a signal that comes between the
+/// two is reported to no one and lost (the program went on serving after a SIGTERM sent in
+/// its first milliseconds): held back, it waits in the kernel until both are in place. The
+/// threads started meanwhile (the runtime's, the output's) keep them held back for good, so
+/// they reach this thread alone.
+#[must_use = "the signals are taken again when this is dropped"]
+pub struct HeldStopSignals {
+    #[cfg(unix)]
+    held: Option<nix::sys::signal::SigSet>,
+}
+
+impl HeldStopSignals {
+    /// Holds the stop signals back from this thread; call it before any thread is started.
+    pub fn now() -> Self {
+        #[cfg(unix)]
+        {
+            use nix::sys::signal::{SigSet, Signal};
+            let mut set = SigSet::empty();
+            for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+                set.add(signal);
+            }
+            // Failing, the signals are not held: the program works as before, the window open.
+            Self {
+                held: set.thread_block().ok().map(|()| set),
+            }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+}
+
+impl Drop for HeldStopSignals {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(set) = self.held.take() {
+            let _ = set.thread_unblock();
+        }
+    }
+}
+
 /// Resolves on Ctrl-C, SIGTERM or SIGHUP, or once the reader of the program's output is gone (a closed
 /// pipe): when a headless program should shut its sockets down and exit.
 ///
