@@ -135,7 +135,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         // The goodbyes' last segments, before the summary.
         match capture.take() {
             Some(capture) => capture.finish(&mut printer, "client-app").await,
-            None => Ok(()),
+            None => args.capture.without_capture(),
         }
     });
     if !summarised {

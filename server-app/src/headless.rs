@@ -197,7 +197,7 @@ fn run_pool(
         // The goodbyes' last segments, before "stopped".
         match capture.take() {
             Some(capture) => capture.finish(&mut headless.printer, PROGRAM).await,
-            None => Ok(()),
+            None => args.capture.without_capture(),
         }
     });
     headless.printer.print(&Event::Stopped);
@@ -296,7 +296,7 @@ fn run_naive(args: &Args, reply: ReplyMode, mut headless: Headless) -> ExitCode 
         Some(capture) => headless
             .runtime
             .block_on(capture.finish(&mut headless.printer, PROGRAM)),
-        None => Ok(()),
+        None => args.capture.without_capture(),
     };
     headless.printer.flush();
     headless.printer.print(&Event::Stopped);

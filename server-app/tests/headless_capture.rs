@@ -47,3 +47,36 @@ fn without_the_capability_the_capture_says_how_to_grant_it_and_the_server_serves
         "one line, with the command"
     );
 }
+
+/// A capture file asked for that cannot be written because the capture cannot start: the
+/// server serves, says so, and exits 1, so a script does not go on to read a file that is not
+/// there (it exited 0).
+#[test]
+fn without_the_capability_a_capture_file_asked_for_makes_the_exit_status_1() {
+    let Some(user) = other_user() else {
+        return;
+    };
+    let command = as_other_command(user, server_binary());
+    let setpriv: Vec<String> = command
+        .get_args()
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
+    let folder = test_support::empty_folder("capture-file-without-capability");
+    let file = folder.join("never.pcapng");
+    let file_arg = file.display().to_string();
+    let mut args: Vec<&str> = setpriv.iter().map(String::as_str).collect();
+    args.extend(["--headless", "--port", "0", "--capture-file", &file_arg]);
+    let mut server = App::start(command.get_program().into(), &args);
+    server.until_line("the server listening", |line| {
+        line.starts_with("Listening on")
+    });
+    server.signal("TERM");
+    let (status, _, stderr) = server.wait();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{file_arg} is not written")),
+        "{stderr}"
+    );
+    assert!(!file.exists());
+    let _ = std::fs::remove_dir_all(&folder);
+}

@@ -46,6 +46,18 @@ impl CaptureArgs {
     pub fn wanted(&self) -> bool {
         self.capture || self.capture_file.is_some()
     }
+
+    /// How a program whose capture never ran ends: a failure when a file was asked for (it
+    /// was not written, as the start said on stderr), so a script does not go on to read it.
+    ///
+    /// # Errors
+    /// [`CaptureFailed`] when `--capture-file` was given.
+    pub fn without_capture(&self) -> Result<(), CaptureFailed> {
+        match self.capture_file {
+            Some(_) => Err(CaptureFailed),
+            None => Ok(()),
+        }
+    }
 }
 
 /// A headless program's capture: the segments as this program sees them, printed.
@@ -103,7 +115,14 @@ impl HeadlessCapture {
                 told_gap: false,
             }),
             Err(error) => {
-                eprintln!("{program}: {error}; running without the capture");
+                match &args.capture_file {
+                    Some(file) => eprintln!(
+                        "{program}: {error}; running without the capture: {} is not written, \
+                         and the program exits 1",
+                        file.display()
+                    ),
+                    None => eprintln!("{program}: {error}; running without the capture"),
+                }
                 None
             }
         }
