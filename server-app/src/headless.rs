@@ -187,7 +187,9 @@ fn run_pool(
         })
         .await;
         if drained.is_err() {
-            eprintln!("server-app: some connections did not close within {SHUTDOWN_WAIT:?}");
+            serversocket_app::say!(
+                "server-app: some connections did not close within {SHUTDOWN_WAIT:?}"
+            );
         }
         while let Some(event) = headless.receiver.try_recv() {
             if event != Event::Stopped {
@@ -253,7 +255,7 @@ fn listen_failed(printer: &mut Printer<Output>, error: &SocketError) -> ExitCode
         socket: None,
         error: error.clone(),
     });
-    eprintln!("error {}: {error}", error.code());
+    serversocket_app::say!("error {}: {error}", error.code());
     ExitCode::FAILURE
 }
 
@@ -287,7 +289,9 @@ fn run_naive(args: &Args, reply: ReplyMode, mut headless: Headless) -> ExitCode 
         capture.as_mut(),
     ));
     if !server.shutdown(SHUTDOWN_WAIT) {
-        eprintln!("server-app: some connections did not close within {SHUTDOWN_WAIT:?}");
+        serversocket_app::say!(
+            "server-app: some connections did not close within {SHUTDOWN_WAIT:?}"
+        );
     }
     while let Some(event) = headless.receiver.try_recv() {
         headless.printer.print(&event);

@@ -64,13 +64,13 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     // Another file's problem is said, not fatal; the lesson asked for must load.
     for problem in &catalog.skipped {
         if problem.lesson_name().as_deref() != Some(args.lesson.as_str()) {
-            eprintln!("server-app: lesson skipped: {problem}");
+            serversocket_app::say!("server-app: lesson skipped: {problem}");
         }
     }
     let lesson = match catalog.take(&args.lesson) {
         Ok(lesson) => lesson,
         Err(error) => {
-            eprintln!("server-app: {error}");
+            serversocket_app::say!("server-app: {error}");
             return ExitCode::from(2);
         }
     };
@@ -79,7 +79,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let stdin_twice = args.events.as_deref().is_none_or(is_standard_input)
         && args.client_events.as_deref().is_some_and(is_standard_input);
     if stdin_twice {
-        eprintln!(
+        serversocket_app::say!(
             "server-app: the server's and the client's logs cannot both be standard input: give \
              one of them as a file (--events FILE or --client-events FILE)"
         );
@@ -93,7 +93,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let (server, client) = match (server, client) {
         (Ok(server), Ok(client)) => (server, client.unwrap_or_default()),
         (Err(error), _) | (_, Err(error)) => {
-            eprintln!("server-app: {error}");
+            serversocket_app::say!("server-app: {error}");
             return ExitCode::from(2);
         }
     };
@@ -131,7 +131,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         _ => report.say(format_args!("Every step done.")),
     }
     if let Err(error) = report.finish() {
-        eprintln!("server-app: cannot write the check's report: {error}");
+        serversocket_app::say!("server-app: cannot write the check's report: {error}");
         return ExitCode::from(2);
     }
     if run.is_finished() {

@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         });
     }
     if args.headless && args.lesson.is_some() {
-        eprintln!(
+        serversocket_app::say!(
             "server-app: --lesson opens the window on a lesson; with --headless, use --lesson NAME --check to replay a log"
         );
         return ExitCode::from(2);

@@ -41,7 +41,7 @@ impl TlsArgs {
                 // once, and only of a key that works (an error says enough of one that does
                 // not).
                 if let Some(warning) = key_warning(key) {
-                    eprintln!("server-app: {warning}");
+                    serversocket_app::say!("server-app: {warning}");
                 }
                 tls
             }

@@ -596,6 +596,29 @@ fn to_a_full_disk(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Errors said to a standard error that takes no writes (`2>/dev/full`) keep their exit
+/// status: a usage error 2, a port in use 1 (both died of a panic, 101).
+#[test]
+fn an_unwritable_stderr_keeps_the_exit_status() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    for (args, status) in [
+        (vec!["--headless", "--min", "5", "--max", "3"], 2),
+        (vec!["--headless", "--port", port.as_str()], 1),
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let output = Command::new(server_binary())
+            .args(&args)
+            .stderr(full)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(status), "{args:?}");
+    }
+}
+
 #[test]
 fn help_names_every_flag_with_its_default_and_version_the_version() {
     let help = test_support::app::printed_by_success(Command::new(server_binary()).arg("--help"));

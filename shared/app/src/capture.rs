@@ -97,7 +97,7 @@ impl HeadlessCapture {
                 // A file refused (a folder, a FIFO, another user's) costs the file, not the
                 // capture: its lines go on.
                 Err(error) => {
-                    eprintln!("{program}: {error}; capturing without the file");
+                    crate::say!("{program}: {error}; capturing without the file");
                     file_refused = true;
                     None
                 }
@@ -115,14 +115,14 @@ impl HeadlessCapture {
                 told_gap: false,
             }),
             Err(error) => {
-                match &args.capture_file {
-                    Some(file) => eprintln!(
-                        "{program}: {error}; running without the capture: {} is not written, \
-                         and the program exits 1",
+                // The file asked for is never made: the stop's exit status says so too.
+                let file = args.capture_file.as_ref().map_or_else(String::new, |file| {
+                    format!(
+                        ": {} is not written, and the program exits 1",
                         file.display()
-                    ),
-                    None => eprintln!("{program}: {error}; running without the capture"),
-                }
+                    )
+                });
+                crate::say!("{program}: {error}; running without the capture{file}");
                 None
             }
         }
@@ -149,7 +149,7 @@ impl HeadlessCapture {
         self.conversations.release_overdue(now, &mut self.ready);
         if !self.told_gap && self.conversations.tally().gaps > 0 {
             self.told_gap = true;
-            eprintln!(
+            crate::say!(
                 "{}: the capture is missing segments (a gap in a connection's sequence numbers): \
                  the kernel's capture buffer overflows under this traffic; how often is said at \
                  the stop",
@@ -162,7 +162,7 @@ impl HeadlessCapture {
             && let Some(error) = self.file.as_ref().and_then(CaptureFile::error)
         {
             self.told_file_error = true;
-            eprintln!(
+            crate::say!(
                 "{}: the capture file cannot be written ({error}); the capture goes on without it",
                 self.program
             );
@@ -218,14 +218,14 @@ impl HeadlessCapture {
         self.print(printer);
         let gaps = self.conversations.tally().gaps;
         if gaps > 0 {
-            eprintln!(
+            crate::say!(
                 "{program}: the capture missed segments {gaps} times (a gap in their sender's \
                  sequence numbers each time); neither the lines nor the file have them"
             );
         }
         let dropped = self.capture.dropped();
         if dropped > 0 {
-            eprintln!(
+            crate::say!(
                 "{program}: {dropped} captured segments were dropped: they came faster than they could be printed"
             );
         }
@@ -251,7 +251,7 @@ pub struct CaptureFailed;
 
 /// A capture error said on stderr.
 fn report(program: &str, error: &CaptureError) {
-    eprintln!("{program}: {error}");
+    crate::say!("{program}: {error}");
 }
 
 /// The `segment` JSON line's record (the headless line, and what a window's lesson reads).

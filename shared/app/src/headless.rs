@@ -71,7 +71,7 @@ impl Headless {
 /// as for any other usage error.
 #[must_use]
 pub fn usage_error(program: &str, error: impl Display) -> ExitCode {
-    eprintln!("{program}: {error}");
+    crate::say!("{program}: {error}");
     ExitCode::from(2)
 }
 

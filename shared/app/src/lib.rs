@@ -35,4 +35,5 @@ pub mod stream_lab;
 pub mod typed;
 pub mod version;
 
+pub use serversocket_files::say;
 pub use typed::{BindAddress, parse_bind_address, parse_host, parse_port, parse_remote_port};

@@ -37,7 +37,7 @@ fn leave(program: &str, error: &clap::Error) -> ! {
     };
     match error.print().and_then(|()| std::io::stdout().flush()) {
         Err(failure) if failure.kind() != std::io::ErrorKind::BrokenPipe => {
-            eprintln!("{program}: the {what} could not be written ({failure})");
+            crate::say!("{program}: the {what} could not be written ({failure})");
             std::process::exit(1)
         }
         _ => std::process::exit(0),
@@ -87,7 +87,7 @@ pub fn typed(flag: &str) -> bool {
 #[must_use]
 pub fn exit<E: Display>(program: &str, result: Result<ExitCode, E>) -> ExitCode {
     result.unwrap_or_else(|error| {
-        eprintln!("{program}: {error:#}");
+        crate::say!("{program}: {error:#}");
         ExitCode::FAILURE
     })
 }
@@ -106,7 +106,7 @@ pub fn print<A: clap::CommandFactory>(print: &Print) -> ExitCode {
                 Print::Man => "the manual page",
                 Print::Completions { .. } => "the completion script",
             };
-            eprintln!("{}: cannot write {what}: {error}", A::command().get_name());
+            crate::say!("{}: cannot write {what}: {error}", A::command().get_name());
             ExitCode::FAILURE
         }
     }

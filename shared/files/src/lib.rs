@@ -10,6 +10,7 @@
 //!   is a regular file of ours of a sane size.
 //! - [`bounded_file`]: a file a person names, read only if regular and only up to a size.
 //! - [`open_files`]: the open-files limit every connection counts against, raised at start.
+//! - [`stderr`]: [`say!`], a line on standard error that never panics.
 
 #![forbid(unsafe_code)]
 
@@ -17,3 +18,4 @@ pub mod bounded_file;
 pub mod open_files;
 pub mod private_files;
 pub mod settings_file;
+pub mod stderr;

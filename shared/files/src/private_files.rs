@@ -743,7 +743,7 @@ mod tests {
         // Only root can give a folder away; as anyone else there is no other user's folder
         // to make, and the check is what the owner test above already covers.
         if std::os::unix::fs::chown(&root, Some(65_534), None).is_err() {
-            eprintln!("skipped: only root can make a folder of another user");
+            crate::say!("skipped: only root can make a folder of another user");
             fs::remove_dir_all(&root).unwrap();
             return;
         }

@@ -175,7 +175,9 @@ impl LessonSync {
             });
         if let Err(problem) = looked {
             // The window still follows when it is drawn; it is only slower to notice.
-            eprintln!("lessons: cannot watch the other window's progress: {problem}");
+            serversocket_files::say!(
+                "lessons: cannot watch the other window's progress: {problem}"
+            );
         }
         Watcher { _stop: stop }
     }

@@ -127,7 +127,7 @@ impl LessonPanel {
             .map(|problem| format!("Lesson skipped: {problem}"))
             .collect();
         for line in &skipped {
-            eprintln!("{line}");
+            serversocket_files::say!("{line}");
         }
         let load_problem = (!skipped.is_empty()).then(|| skipped.join("\n"));
         let mut panel = LessonPanel {
@@ -234,7 +234,7 @@ impl LessonPanel {
         );
         // Another user took the usual shared folder: said here and on stderr.
         if let Some(note) = LessonSync::default_dir_note() {
-            eprintln!("{note}");
+            serversocket_files::say!("{note}");
             panel.load_problem = Some(match panel.load_problem.take() {
                 Some(problems) => format!("{problems}\n{note}"),
                 None => note,

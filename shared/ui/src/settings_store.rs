@@ -42,7 +42,7 @@ impl SettingsStore {
     pub fn for_window(app_id: &str) -> Self {
         let store = Self::in_folder(&serversocket::tls::data_folder(app_id));
         if let Some(problem) = &store.problem {
-            eprintln!("{problem}");
+            serversocket_files::say!("{problem}");
         }
         store
     }
@@ -137,7 +137,7 @@ impl SettingsStore {
         };
         if self.last_failure.as_ref() != Some(&failure) {
             let said = format!("Settings not saved: {failure}.");
-            eprintln!("{said}");
+            serversocket_files::say!("{said}");
             self.problem = Some(said);
             self.last_failure = Some(failure);
         }
