@@ -59,8 +59,10 @@ fn print_batch<W: std::io::Write>(
     first: &Event,
     mut more: impl FnMut() -> Option<Event>,
     mut capture: Option<&mut HeadlessCapture>,
+    after_listening: &mut Option<String>,
 ) {
     printer.print_unflushed(first);
+    note_after_listening(printer, first, after_listening);
     printer.flush();
     if let Some(capture) = capture.as_deref_mut() {
         capture.follow(first);
@@ -71,6 +73,7 @@ fn print_batch<W: std::io::Write>(
     std::thread::sleep(GATHER);
     for event in std::iter::from_fn(&mut more).take(BATCH - 1) {
         printer.print_unflushed(&event);
+        note_after_listening(printer, &event, after_listening);
         if let Some(capture) = capture.as_deref_mut() {
             capture.follow(&event);
         }
@@ -152,15 +155,14 @@ fn run_pool(
             .local_address()
             .and_then(|address| start_capture(args, address.port()));
     }
-    if let Some(note) = serversocket_kernel::backlog_capped(args.backlog) {
-        headless.printer.print_note(&note, Record::BacklogCapped);
-    }
     let captured = headless.runtime.block_on(async {
         print_until_stopped(
             &mut headless.printer,
             &mut headless.receiver,
             headless.stop,
             capture.as_mut(),
+            // Said after `listening`, the first line a script waits for.
+            serversocket_kernel::backlog_capped(args.backlog),
         )
         .await;
         server.stop_listening();
@@ -207,6 +209,20 @@ fn run_pool(
     exit_code(headless.printer.out(), captured)
 }
 
+/// Prints `note` (the backlog the system cut) right after the `listening` line, the first a
+/// script waits for (`| head -1` for the TLS fingerprint): it came before it.
+fn note_after_listening<W: std::io::Write>(
+    printer: &mut Printer<W>,
+    event: &Event,
+    note: &mut Option<String>,
+) {
+    if matches!(event, Event::Listening { .. })
+        && let Some(note) = note.take()
+    {
+        printer.print_note_unflushed(&note, Record::BacklogCapped, std::time::SystemTime::now());
+    }
+}
+
 /// Prints what the sockets report, a burst at a time, until the program is asked to stop,
 /// every sender is gone, or whoever read our output is gone (say `| head`).
 async fn print_until_stopped(
@@ -214,6 +230,7 @@ async fn print_until_stopped(
     receiver: &mut EventReceiver,
     mut stop: Pin<Box<dyn Future<Output = ()>>>,
     mut capture: Option<&mut HeadlessCapture>,
+    mut after_listening: Option<String>,
 ) {
     loop {
         let captured = async {
@@ -225,7 +242,13 @@ async fn print_until_stopped(
         tokio::select! {
             event = receiver.recv() => match event {
                 Some(event) => {
-                    print_batch(printer, &event, || receiver.try_recv(), capture.as_deref_mut());
+                    print_batch(
+                        printer,
+                        &event,
+                        || receiver.try_recv(),
+                        capture.as_deref_mut(),
+                        &mut after_listening,
+                    );
                 }
                 None => break,
             },
@@ -287,6 +310,7 @@ fn run_naive(args: &Args, reply: ReplyMode, mut headless: Headless) -> ExitCode 
         &mut headless.receiver,
         headless.stop,
         capture.as_mut(),
+        None,
     ));
     if !server.shutdown(SHUTDOWN_WAIT) {
         serversocket_app::say!(
@@ -349,6 +373,7 @@ mod tests {
             &add_socket(0),
             || rest.next().map(add_socket),
             None,
+            &mut None,
         );
         printer.out().flushed.clone()
     }

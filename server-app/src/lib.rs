@@ -46,11 +46,11 @@ pub struct Args {
     pub max: usize,
     /// Close a connection once nothing was sent or received on it for SECS seconds (pool mode),
     /// so silent clients cannot hold every slot; 0 = never, as in Xojo.
-    #[arg(long, value_name = "SECS", default_value_t = 0, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(0..=MAX_IDLE_TIMEOUT_SECONDS))]
+    #[arg(long, value_name = "SECS", default_value_t = 0, allow_negative_numbers = true, value_parser = parse_idle_timeout)]
     pub idle_timeout: u64,
     /// Backlog: how many connections the kernel may complete and hold while the pool takes
     /// none (the accept queue); the system may cap it (net.core.somaxconn on Linux).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_BACKLOG, allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_BACKLOG, allow_negative_numbers = true, value_parser = parse_backlog)]
     pub backlog: u32,
     /// Pause accepting from the start (pool mode): the listener is open and the kernel
     /// completes handshakes into the accept queue (see the `accept_queue` lines), but no
@@ -68,7 +68,7 @@ pub struct Args {
     /// With --mode naive: how long the single socket stays closed after each connection (at
     /// most one hour).
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_RELISTEN_DELAY_MS, allow_negative_numbers = true,
-          value_parser = clap::value_parser!(u64).range(0..=MAX_RELISTEN_DELAY_MS))]
+          value_parser = parse_relisten_delay)]
     pub relisten_delay_ms: u64,
     /// How each socket answers (--reply, --greeting, --fixed, --rule).
     #[command(flatten)]
@@ -168,6 +168,22 @@ impl Args {
             }),
         }
     }
+}
+
+/// `--idle-timeout`: whole seconds up to a day.
+fn parse_idle_timeout(text: &str) -> Result<u64, String> {
+    serversocket_app::typed::parse_whole(text, "seconds", 0..=MAX_IDLE_TIMEOUT_SECONDS)
+}
+
+/// `--relisten-delay-ms`: whole milliseconds up to an hour.
+fn parse_relisten_delay(text: &str) -> Result<u64, String> {
+    serversocket_app::typed::parse_whole(text, "milliseconds", 0..=MAX_RELISTEN_DELAY_MS)
+}
+
+/// `--backlog`: a whole number of connections (the system may cap it further).
+fn parse_backlog(text: &str) -> Result<u32, String> {
+    let value = serversocket_app::typed::parse_whole(text, "connections", 0..=u64::from(u32::MAX))?;
+    u32::try_from(value).map_err(|error| error.to_string())
 }
 
 /// The longest idle timeout `--idle-timeout` and the window offer (a day).

@@ -4,6 +4,31 @@
 use serversocket::SocketError;
 use serversocket::bounds::Count;
 
+/// A whole number of `unit` (`seconds`) from `range`, as typed on a command line: `-1` is
+/// "not a whole number of seconds", not clap's "invalid digit found in string".
+///
+/// # Errors
+/// In words, naming the text and the range.
+pub fn parse_whole(
+    text: &str,
+    unit: &str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, String> {
+    let trimmed = text.trim();
+    match trimmed.parse::<u64>() {
+        Ok(value) if range.contains(&value) => Ok(value),
+        Ok(value) => Err(format!(
+            "{value} {unit} is more than {} (the most allowed)",
+            range.end()
+        )),
+        Err(_) => Err(format!(
+            "\"{trimmed}\" is not a whole number of {unit} ({} to {})",
+            range.start(),
+            range.end()
+        )),
+    }
+}
+
 /// Parses a port typed by a person: a whole number from 0 to 65535 (0 asks the OS for a free port).
 ///
 /// # Errors
@@ -232,6 +257,21 @@ fn parse_usize(count: Count, text: &str) -> Result<usize, SocketError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `-1` for a number of seconds says what is wrong in the flag's own terms (clap said
+    /// "invalid digit found in string").
+    #[test]
+    fn a_whole_number_out_of_range_or_not_whole_says_so_in_its_unit() {
+        assert_eq!(parse_whole(" 5 ", "seconds", 0..=10), Ok(5));
+        assert_eq!(
+            parse_whole("-1", "seconds", 0..=10),
+            Err("\"-1\" is not a whole number of seconds (0 to 10)".to_owned())
+        );
+        assert_eq!(
+            parse_whole("11", "seconds", 0..=10),
+            Err("11 seconds is more than 10 (the most allowed)".to_owned())
+        );
+    }
 
     #[test]
     fn bind_addresses_take_brackets_and_a_scope_like_the_client() {

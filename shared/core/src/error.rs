@@ -345,8 +345,9 @@ impl SocketError {
                 cause,
             },
             _ => Self::Os(format!(
-                "binding {address} failed: {}",
-                cause.as_ref().map(ToString::to_string).unwrap_or_default()
+                "binding {address} failed: {}{}",
+                cause.as_ref().map(ToString::to_string).unwrap_or_default(),
+                scope_hint(address)
             )),
         }
     }
@@ -449,6 +450,17 @@ impl PartialEq for IoCause {
 }
 
 impl Eq for IoCause {}
+
+/// What a link-local IPv6 address without its interface lacks (`fe80::1` on every interface
+/// at once is no address: the system says only "Invalid argument").
+fn scope_hint(address: SocketAddr) -> &'static str {
+    match address {
+        SocketAddr::V6(v6) if v6.ip().is_unicast_link_local() && v6.scope_id() == 0 => {
+            " (a link-local address names its interface too: fe80::…%eth0, as `ip -6 addr` lists it)"
+        }
+        _ => "",
+    }
+}
 
 /// The short meaning of a Xojo socket error code.
 #[must_use]

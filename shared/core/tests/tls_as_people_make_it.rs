@@ -265,6 +265,41 @@ fn an_encrypted_key_and_a_key_that_is_not_the_certificates_are_told_in_words() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A key too small (RSA 1024) or of a curve ring does not take is told as such: the words
+/// were "failed to parse private key as RSA, ECDSA, or EdDSA", as if an RSA key were not one.
+#[test]
+fn a_key_of_a_kind_or_size_the_server_cannot_use_is_told_so() {
+    let dir = folder("small-key");
+    let made = openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:1024",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+        ],
+    );
+    if !made {
+        return;
+    }
+    let refused =
+        ServerTls::from_pem_files(&dir.join("cert.pem"), &dir.join("key.pem")).unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("RSA keys of 2048 to 8192 bits"),
+        "{refused}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_tls_1_0_client_is_told_apart_from_other_failures() {
     let dir = folder("tls1");

@@ -187,3 +187,24 @@ fn a_connect_timeout_under_a_second_is_said_as_set() {
     assert!(said(5_000).contains("within 5 s"), "{}", said(5_000));
     assert!(said(1).contains("within 0.001 s"), "{}", said(1));
 }
+
+/// A link-local IPv6 address without its interface cannot be bound ("Invalid argument"): the
+/// words say what is missing; other addresses' failures say nothing more.
+#[test]
+fn a_link_local_address_without_its_interface_is_told_what_it_lacks() {
+    let invalid = || std::io::Error::from_raw_os_error(22);
+    let bare: SocketAddr = "[fe80::1]:2002".parse().expect("address");
+    let words = SocketError::from_bind(invalid(), bare).to_string();
+    assert!(words.contains("names its interface too"), "{words}");
+    let scoped = SocketAddr::V6(std::net::SocketAddrV6::new(
+        "fe80::1".parse().expect("address"),
+        2002,
+        0,
+        1,
+    ));
+    let other: SocketAddr = "[2001:db8::1]:2002".parse().expect("address");
+    for address in [scoped, other] {
+        let words = SocketError::from_bind(invalid(), address).to_string();
+        assert!(!words.contains("interface"), "{words}");
+    }
+}

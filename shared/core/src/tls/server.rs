@@ -113,6 +113,18 @@ impl ServerTls {
                             .to_owned(),
                     )
                 }
+                // ring takes RSA keys of 2048 to 8192 bits, ECDSA on P-256 and P-384, and
+                // Ed25519; of any other (RSA 1024, secp256k1, Ed448, RSA-PSS) it says only
+                // that it could not parse the key "as RSA, ECDSA, or EdDSA", which reads as if
+                // an RSA key were not one.
+                rustls::Error::General(words) if words.contains("failed to parse private key") => {
+                    TlsSetupError::Identity(
+                        "the key is of a kind or size this server cannot use: it takes RSA keys \
+                         of 2048 to 8192 bits, ECDSA keys on P-256 or P-384, and Ed25519 keys \
+                         (`openssl req -x509 -newkey rsa:2048 -nodes …` makes one)"
+                            .to_owned(),
+                    )
+                }
                 other => TlsSetupError::Identity(other.to_string()),
             })?;
         Ok(Self {
