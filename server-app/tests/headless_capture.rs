@@ -9,19 +9,25 @@ mod common;
 use common::{App, client_of, is_event, server_binary};
 use test_support::other_user::{as_other_command, other_user};
 
-#[test]
-fn without_the_capability_the_capture_says_how_to_grant_it_and_the_server_serves() {
-    let Some(user) = other_user() else {
-        return;
-    };
-    let command = as_other_command(user, server_binary());
+/// `server-app ARGS` run as another user, without CAP_NET_RAW; `None` (said) where no second
+/// user can be made.
+fn as_another_user(args: &[&str]) -> Option<App> {
+    let command = as_other_command(other_user()?, server_binary());
     let setpriv: Vec<String> = command
         .get_args()
         .map(|arg| arg.to_string_lossy().into_owned())
         .collect();
-    let mut args: Vec<&str> = setpriv.iter().map(String::as_str).collect();
-    args.extend(["--headless", "--port", "0", "--json", "--capture"]);
-    let mut server = App::start(command.get_program().into(), &args);
+    let mut all: Vec<&str> = setpriv.iter().map(String::as_str).collect();
+    all.extend(args);
+    Some(App::start(command.get_program().into(), &all))
+}
+
+#[test]
+fn without_the_capability_the_capture_says_how_to_grant_it_and_the_server_serves() {
+    let Some(mut server) = as_another_user(&["--headless", "--port", "0", "--json", "--capture"])
+    else {
+        return;
+    };
     let address = server.listening_address();
     let mut client = client_of(&address);
     let mut greeting = [0; 43];
@@ -53,20 +59,14 @@ fn without_the_capability_the_capture_says_how_to_grant_it_and_the_server_serves
 /// there (it exited 0).
 #[test]
 fn without_the_capability_a_capture_file_asked_for_makes_the_exit_status_1() {
-    let Some(user) = other_user() else {
-        return;
-    };
-    let command = as_other_command(user, server_binary());
-    let setpriv: Vec<String> = command
-        .get_args()
-        .map(|arg| arg.to_string_lossy().into_owned())
-        .collect();
     let folder = test_support::empty_folder("capture-file-without-capability");
     let file = folder.join("never.pcapng");
     let file_arg = file.display().to_string();
-    let mut args: Vec<&str> = setpriv.iter().map(String::as_str).collect();
-    args.extend(["--headless", "--port", "0", "--capture-file", &file_arg]);
-    let mut server = App::start(command.get_program().into(), &args);
+    let Some(mut server) =
+        as_another_user(&["--headless", "--port", "0", "--capture-file", &file_arg])
+    else {
+        return;
+    };
     server.until_line("the server listening", |line| {
         line.starts_with("Listening on")
     });
