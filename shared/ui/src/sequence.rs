@@ -95,7 +95,8 @@ impl Sequence {
         &self.steps
     }
 
-    /// The newest events one by one (at most [`KEPT_EVENTS`]), oldest first.
+    /// The newest events one by one (at most 300, as many as the Packets view draws rows),
+    /// oldest first.
     pub fn events(&self) -> impl Iterator<Item = &Step> {
         self.events.iter()
     }
