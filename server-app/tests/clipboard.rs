@@ -25,8 +25,12 @@ struct Running(Child);
 impl Drop for Running {
     /// Ended as a desktop ends it (SIGTERM), so an X server removes its lock and socket
     /// (killed, it left them behind in /tmp for every later run to step around); killed if
-    /// it has not ended within the patience.
+    /// it has not ended within the patience. One that has ended already (and was waited for)
+    /// is left alone: its process id may be another program's by now.
     fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(Some(_))) {
+            return;
+        }
         let _ = Command::new("kill")
             .arg(self.0.id().to_string())
             .stderr(Stdio::null())
@@ -51,6 +55,12 @@ fn installed(program: &str, version_flag: &str) -> bool {
 /// An X server of the test's own; `None` when none could start. Xvfb picks a free display
 /// number itself and says which (`-displayfd`): choosing one here raced with the other
 /// clipboard tests, and two windows on one X server took each other's clipboard.
+///
+/// It never resets (`-noreset`). An X server resets when its last client leaves, and a reset
+/// closes every connection still being set up: the test's own `xclip`, leaving just as the
+/// window connected, had the window's connection closed under it ("Failed to open connection
+/// to X server", about one full test run in four). A desktop has its window manager and panel
+/// connected all along, so a window never meets that reset there.
 fn x_server() -> Option<(Running, String)> {
     let mut child = Command::new("Xvfb")
         .args([
@@ -61,6 +71,7 @@ fn x_server() -> Option<(Running, String)> {
             "1024x768x24",
             "-nolisten",
             "tcp",
+            "-noreset",
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -168,7 +179,7 @@ struct Desktop {
     display: String,
     home: PathBuf,
     // Dropped in this order: the window, then its X server.
-    _app: Running,
+    app: Running,
     _x: Running,
 }
 
@@ -190,8 +201,7 @@ impl Desktop {
         };
         let home = std::env::temp_dir().join(format!("clipboard-{button}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&home);
-        // The window starts once the X server answers: started before, under a full test
-        // run's load, it could not open its connection and ended at once.
+        // The empty clipboard below says something only of an X server that answers.
         assert!(
             within_patience(|| answers(&display).then_some(())).is_some(),
             "the X server on {display} never answered"
@@ -201,19 +211,28 @@ impl Desktop {
         Some(Self {
             display,
             home,
-            _app: app,
+            app,
             _x: x,
         })
     }
 
-    /// What the clipboard holds once something is copied. Bounded by three patiences, not
-    /// one: the window is a debug build drawing with software GL, started while the other
-    /// tests run, and under that load its first frame alone came later than one patience.
-    fn copied(&self, mut act: impl FnMut(&str)) -> Option<String> {
+    /// What the clipboard holds once something is copied; `None` when nothing was, or the
+    /// window ended first (then at once: what it said on stderr tells why). Bounded by three
+    /// patiences, not one: the window is a debug build drawing with software GL, started
+    /// while the other tests run, and under that load its first frame alone came later than
+    /// one patience.
+    fn copied(&mut self, mut act: impl FnMut(&str)) -> Option<String> {
+        let window = &mut self.app.0;
         within(3 * PATIENCE, || {
+            if matches!(window.try_wait(), Ok(Some(_))) {
+                return Some(None);
+            }
             act(&self.display);
-            clipboard(&self.display).filter(|text| !text.is_empty())
+            clipboard(&self.display)
+                .filter(|text| !text.is_empty())
+                .map(Some)
         })
+        .flatten()
     }
 }
 
@@ -233,7 +252,7 @@ impl Drop for Desktop {
 
 #[test]
 fn copy_report_reaches_the_system_clipboard() {
-    let Some(desktop) = Desktop::start("report", &["--lesson", "listening"], false) else {
+    let Some(mut desktop) = Desktop::start("report", &["--lesson", "listening"], false) else {
         return;
     };
     let copied = desktop.copied(|_| {});
@@ -247,7 +266,7 @@ fn copy_report_reaches_the_system_clipboard() {
 /// shortcut (xdotool, as a learner's Ctrl+L), which fills the log; the button then copies it.
 #[test]
 fn copy_shown_reaches_the_system_clipboard() {
-    let Some(desktop) = Desktop::start("shown", &["--port", "0"], true) else {
+    let Some(mut desktop) = Desktop::start("shown", &["--port", "0"], true) else {
         return;
     };
     let copied = desktop.copied(|display| {
@@ -263,7 +282,7 @@ fn copy_shown_reaches_the_system_clipboard() {
 /// the button then copies that one line.
 #[test]
 fn copy_selected_reaches_the_system_clipboard() {
-    let Some(desktop) = Desktop::start("selected", &["--port", "0"], true) else {
+    let Some(mut desktop) = Desktop::start("selected", &["--port", "0"], true) else {
         return;
     };
     let mut listening = false;
