@@ -101,11 +101,20 @@ pub fn write<A: CommandFactory>(print: &Print, out: &mut dyn Write) -> io::Resul
 /// clap_complete 4.6's bash script for a program whose name has a hyphen completes nothing
 /// after a subcommand (clap-rs/clap#6421, open): its loop names the state `server__app__subcmd__man`,
 /// its case arms `server__subcmd__app__subcmd__man`. The arms are spelled as the loop spells them.
+///
+/// And a folder's option (`--lessons DIR`) completes folders alone: clap's script offers the
+/// folders that match (`plusdirs`) but leaves bash's `-o default` on, which lists files when
+/// no folder matches.
 fn bash_subcommands_mended(script: &[u8], name: &str) -> Vec<u8> {
     let text = String::from_utf8_lossy(script);
     let wrong = format!("{}__subcmd__", name.replace('-', "__subcmd__"));
     let right = format!("{}__subcmd__", name.replace('-', "__"));
-    text.replace(&wrong, &right).into_bytes()
+    text.replace(&wrong, &right)
+        .replace(
+            "compopt -o plusdirs\n",
+            "compopt -o plusdirs\n                        compopt +o default\n",
+        )
+        .into_bytes()
 }
 
 /// clap_mangen lists each subcommand as a page of its own (`server-app-man(1)`), and we ship
@@ -140,7 +149,7 @@ fn with_files_and_environment(page: &[u8], name: &str) -> Vec<u8> {
 \fI$XDG_DATA_HOME/{window}/app.ron\fR (else \fI~/.local/share/{window}/app.ron\fR)
 The window's settings, remembered between runs: read only from a folder of yours that others cannot write to, made 0700, the file 0600.
 {certificate}.TP
-\fI$XDG_RUNTIME_DIR/serversocket\-lessons/\fR (else \fIserversocket\-UID/serversocket\-lessons\fR in the temporary folder)
+\fI$XDG_RUNTIME_DIR/serversocket\-lessons/\fR (else \fIserversocket\-UID/serversocket\-lessons\fR in the temporary folder; if another user made that first, \fI$XDG_CACHE_HOME/serversocket\-run/serversocket\-lessons\fR, else under \fI~/.cache\fR)
 The two windows' lesson position, which the other window follows.
 .SH ENVIRONMENT
 .TP
@@ -286,9 +295,18 @@ mod tests {
         let script = printed(&Print::Completions {
             shell: clap_complete::Shell::Bash,
         });
-        let port = script.find("--port)").expect("--port is completed");
-        let its_case = &script[port..port + script[port..].find(";;").expect("its end")];
-        assert!(!its_case.contains("compgen -f"), "{its_case}");
+        let case_of = |option: &str| {
+            let at = script
+                .find(&format!("{option})"))
+                .expect("the option is completed");
+            &script[at..at + script[at..].find(";;").expect("its end")]
+        };
+        assert!(!case_of("--port").contains("compgen -f"), "{script}");
+        // A folder's option lists no files when no folder matches (bash's `-o default` did).
+        assert!(
+            case_of("--lessons").contains("compopt +o default"),
+            "{script}"
+        );
     }
 
     #[test]
