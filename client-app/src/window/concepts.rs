@@ -69,7 +69,7 @@ fn concepts(rows: &SocketRows) -> Vec<Concept> {
         },
         Concept {
             title: "SYN_SENT",
-            explanation: "The kernel's state of a client socket that sent its SYN and waits for the answer. A server that does not answer (a full queue, a firewall) leaves it there while the kernel retries after 1 s, 3 s, 7 s…, until the connect times out.",
+            explanation: "The kernel's state of a client socket that sent its SYN and waits for the answer. A server that does not answer (a full queue, a firewall) leaves it there while the kernel retries after 1 s, then again ever more slowly (how often depends on the kernel), until the connect times out.",
             now: format!(
                 "{} sockets are connecting; the State column shows the kernel's state beside the socket's.",
                 rows.count(RowState::Connecting)

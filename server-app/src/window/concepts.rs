@@ -221,7 +221,7 @@ fn concepts(live: &Live<'_>) -> Vec<Concept> {
         },
         Concept {
             title: "Naive mode",
-            explanation: "Without a pool, one socket listens, and on a connection it stops listening to serve it, then listens again. Clients arriving in that gap are refused by the OS. The ServerSocket exists to close that gap. A few clients of a burst may also hang for seconds with no greeting and no reset: the single socket's queue holds one client, so the kernel drops the others' handshakes (they retry after 1 s, 3 s, 7 s…) or, with a SYN cookie, lets a client believe it is connected while the server has no connection for it; it waits until its own retransmission meets a listener with room or a closed port.",
+            explanation: "Without a pool, one socket listens, and on a connection it stops listening to serve it, then listens again. Clients arriving in that gap are refused by the OS. The ServerSocket exists to close that gap. A few clients of a burst may also hang for seconds with no greeting and no reset: the single socket's queue holds one client, so the kernel drops the others' handshakes (they retry after 1 s, then again ever more slowly (how often depends on the kernel)) or, with a SYN cookie, lets a client believe it is connected while the server has no connection for it; it waits until its own retransmission meets a listener with room or a closed port.",
             now: match live.naive_accepted {
                 Some(accepted) => format!(
                     "naive mode is on: {accepted} accepted; watch \"listener open\" drop to 0 on the timeline."
