@@ -448,6 +448,17 @@ fn refused_with_an_offer(
     harness
 }
 
+/// Clicks Connect and waits until `socket` is connected over TLS.
+fn connect_over_tls(harness: &mut Harness<'static, crate::window::ClientWindow>, socket: SocketId) {
+    harness.get_by_label("Connect").click();
+    run_until(harness, "connected over TLS", |w| {
+        w.client
+            .rows
+            .get(socket)
+            .is_some_and(|row| row.state == RowState::Connected && row.tls.is_some())
+    });
+}
+
 /// A handshake that succeeds another way ("accept any certificate") takes the offer away: it
 /// stayed, saying the certificate was not trusted, beside a secure socket.
 #[test]
@@ -455,13 +466,7 @@ fn a_secure_connect_takes_the_trust_offer_away() {
     let server = super::TlsServer::start("client-window-offer-gone");
     let mut harness = refused_with_an_offer(&server);
     accept_any_certificate(&mut harness);
-    harness.get_by_label("Connect").click();
-    run_until(&mut harness, "connected over TLS", |w| {
-        w.client
-            .rows
-            .get(SocketId(1))
-            .is_some_and(|row| row.state == RowState::Connected && row.tls.is_some())
-    });
+    connect_over_tls(&mut harness, SocketId(1));
     harness.run_steps(2);
     assert!(harness.state().trust_offer.is_none());
 }
@@ -489,11 +494,5 @@ fn a_certificate_of_an_unknown_ca_is_offered_for_trust_and_trusting_it_connects(
     assert!(harness.state().trust_offer.is_none());
 
     // Pinned, the next socket connects over TLS.
-    harness.get_by_label("Connect").click();
-    run_until(&mut harness, "connected over TLS", |w| {
-        w.client
-            .rows
-            .get(SocketId(1))
-            .is_some_and(|row| row.state == RowState::Connected && row.tls.is_some())
-    });
+    connect_over_tls(&mut harness, SocketId(1));
 }
