@@ -176,3 +176,17 @@ fn tls_concepts(rows: &SocketRows, tls: &TlsSetting) -> Vec<Concept> {
         },
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every explanation reads as whole sentences.
+    #[test]
+    fn explanations_are_whole_sentences() {
+        for concept in concepts(&SocketRows::default()) {
+            test_support::assert_whole_sentences(concept.title, concept.explanation);
+        }
+        test_support::assert_whole_sentences(packets::CONCEPT_TITLE, packets::CONCEPT);
+    }
+}

@@ -221,7 +221,7 @@ fn concepts(live: &Live<'_>) -> Vec<Concept> {
         },
         Concept {
             title: "Naive mode",
-            explanation: "Without a pool, one socket listens, and on a connection it stops listening to serve it, then listens again. Clients arriving in that gap are refused by the OS. The ServerSocket exists to close that gap. A few clients of a burst may also hang for seconds with no greeting and no reset: the single socket's queue holds one client, so the kernel drops the others' handshakes (they retry after 1 s, then again ever more slowly (how often depends on the kernel)) or, with a SYN cookie, lets a client believe it is connected while the server has no connection for it; it waits until its own retransmission meets a listener with room or a closed port.",
+            explanation: "Without a pool, one socket listens, and on a connection it stops listening to serve it, then listens again. Clients arriving in that gap are refused by the OS. The ServerSocket exists to close that gap. A few clients of a burst may also hang for seconds with no greeting and no reset: the single socket's queue holds one client, so the kernel drops the others' handshakes (they retry after 1 s, then again ever more slowly, how often depending on the kernel) or, with a SYN cookie, lets a client believe it is connected while the server has no connection for it; it waits until its own retransmission meets a listener with room or a closed port.",
             now: match live.naive_accepted {
                 Some(accepted) => format!(
                     "naive mode is on: {accepted} accepted; watch \"listener open\" drop to 0 on the timeline."
@@ -335,5 +335,38 @@ mod tests {
         assert_eq!(with_verb(&ids(&["3"])), "3 is");
         assert_eq!(with_verb(&ids(&["3", "4"])), "3 and 4 are");
         assert_eq!(with_verb(&ids(&["3", "4", "5"])), "3, 4 and 5 are");
+    }
+
+    /// Every explanation reads as whole sentences.
+    #[test]
+    fn explanations_are_whole_sentences() {
+        let status = PoolStatus {
+            listening: None,
+            handle: None,
+            idle: Vec::new(),
+            connected: Vec::new(),
+            limits: serversocket::Limits::default(),
+            accepted: 0,
+        };
+        let rows = SocketRows::default();
+        let packets = serversocket_ui::packets::Packets::new(serversocket_capture::End::Server);
+        let live = Live {
+            status: &status,
+            rows: &rows,
+            naive_accepted: None,
+            waiting: &[],
+            handoff_delay_ms: 0,
+            port: None,
+            accept_queue: None,
+            kernel_unavailable: None,
+            paused: false,
+            packets: &packets,
+        };
+        for concept in concepts(&live) {
+            test_support::assert_whole_sentences(concept.title, concept.explanation);
+        }
+        for (code, meaning) in ERROR_CODES {
+            test_support::assert_whole_sentences(&format!("error {code}"), &format!("{meaning}."));
+        }
     }
 }

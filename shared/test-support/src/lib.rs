@@ -9,6 +9,7 @@
 //! - [`free_port`]: a loopback port nothing listens on.
 //! - [`empty_folder`]: a test's own folder, made new and empty.
 //! - [`tshark_reads`]: a capture file as Wireshark's reader prints it.
+//! - [`assert_whole_sentences`]: a window's explanation reads as whole sentences.
 //! - [`ReaderGone`]: an output whose reader went away (a pipe into an ended `head`).
 //! - [`at_once`]: many threads released by one barrier (a burst of clients).
 //! - [`app`]: an app's binary run as a script would run it (its lines read with a deadline,
@@ -100,6 +101,28 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 
 /// How often [`within_patience`] and `kittest::run_until` look again.
 pub const POLL: Duration = Duration::from_millis(10);
+
+/// Asserts that an explanation a window shows (a concept, a tooltip) is whole sentences: it
+/// ends with a full stop, and no parenthesis opens inside another (a reader loses which one
+/// closes where). `what` names it in the failure.
+pub fn assert_whole_sentences(what: &str, text: &str) {
+    assert!(
+        text.ends_with('.'),
+        "{what} does not end with a full stop: {text}"
+    );
+    let mut depth = 0_u32;
+    for c in text.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        assert!(
+            depth <= 1,
+            "{what} has a parenthesis inside another: {text}"
+        );
+    }
+}
 
 /// Polls `ready` every [`POLL`] until it gives a value, for at most [`PATIENCE`]: for states
 /// that send no event to wait on (a kernel's TCP state, a buffer's fill). `None` when it never

@@ -126,7 +126,7 @@ fn header_ui(ui: &mut egui::Ui, packets: &Packets) {
             packets.dropped()
         ))
         .on_hover_text(
-            "RST: a connection refused or torn down. A SYN sent again: the first got no answer (a full accept queue drops it), so the client's kernel sends it again after 1 s, then again ever more slowly (how often depends on the kernel) Segments the window had no room for were captured and then dropped here; what the kernel drops before the capture is counted by its gaps",
+            "RST: a connection refused or torn down. A SYN sent again: the first got no answer (a full accept queue drops it), so the client's kernel sends it again after 1 s, then again ever more slowly (how often depends on the kernel). Segments the window had no room for were captured and then dropped here; what the kernel drops before the capture is counted by its gaps",
         );
         if tally.gaps > 0 {
             theme::chip(
