@@ -263,6 +263,16 @@ impl CommandReceiver {
         }
     }
 
+    /// Ends the queue as the socket closes and returns what was still in it, oldest first:
+    /// from here on the handles' commands are refused (a write says the socket is closed), so
+    /// every write a handle made is either among these or refused, never queued for nobody.
+    pub(crate) fn close_and_take(&mut self) -> VecDeque<SocketCommand> {
+        let mut state = lock(&self.0.state);
+        state.receiver_gone = true;
+        state.queued_bytes = 0;
+        std::mem::take(&mut state.queue)
+    }
+
     /// The oldest command, waiting for one; `None` once every handle is gone and the queue is
     /// empty. Cancel-safe: a command is only taken when this returns it.
     pub(crate) async fn recv(&mut self) -> Option<SocketCommand> {

@@ -74,13 +74,14 @@ pub enum SocketError {
     /// Nothing was sent or received on the connection for the idle timeout, so we closed it
     /// and its slot is free for another client.
     #[error(
-        "closed the connection to {peer}: nothing was sent or received for {seconds} s (the idle timeout), so its slot is free for another client"
+        "closed the connection to {peer}: nothing was sent or received for {} (the idle timeout), so its slot is free for another client",
+        in_seconds(*timeout)
     )]
     IdleTimedOut {
         /// Who we were talking to.
         peer: SocketAddr,
         /// The idle timeout that ran out.
-        seconds: u64,
+        timeout: Duration,
     },
     /// The TLS handshake failed or timed out: the secure connection never came up, so the
     /// socket closed before Connected (Xojo's SSLSocket reports it as a lost connection, 102).

@@ -161,11 +161,12 @@ pub enum Event {
         /// Bytes still queued.
         left: u64,
     },
-    /// Everything queued has been handed to the OS, or the send was cancelled.
+    /// Everything queued has been handed to the OS, or the send was cut short.
     SendComplete {
         /// The socket.
         socket: SocketId,
-        /// True when the handler cancelled the send from SendProgress.
+        /// True when queued bytes were dropped unsent: the handler cancelled the send from
+        /// SendProgress, a Purge dropped them, or a Close left them.
         user_aborted: bool,
     },
     /// Something failed. `socket` is `None` when the listener itself failed.

@@ -6,12 +6,12 @@
 //! background runtime, on the socket's own task, one at a time, so they need no locks; they must
 //! not block (a slow handler slows only its own socket).
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
 
 use crate::receive_buffer::ReceiveBuffer;
+use crate::send_queue::SendQueue;
 use crate::{SocketError, SocketId};
 
 /// How many bytes one socket may hold queued for sending before [`Socket::write`] refuses more.
@@ -73,7 +73,9 @@ pub trait SocketHandler: Send + 'static {
         false
     }
 
-    /// Everything queued went out, or the send was cancelled (`user_aborted`).
+    /// Everything queued went out, or the send was cut short (`user_aborted`): cancelled from
+    /// SendProgress, dropped by a Purge, or left unsent by a Close. Once the socket is closing,
+    /// it comes just before the Error or Closed.
     fn send_complete(&mut self, socket: &mut Socket, user_aborted: bool) {
         let _ = (socket, user_aborted);
     }
@@ -131,40 +133,6 @@ impl SocketHandler for Passive {
     }
 }
 
-/// Writes waiting to go out, in order. The front one is kept apart from the rest: most
-/// sockets have one write queued at a time (a greeting, a reply), and a `VecDeque` allocates
-/// for its first element, which was one of the few allocations every connection made.
-#[derive(Debug, Default)]
-struct SendQueue {
-    /// The oldest write; `None` only when the queue is empty.
-    front: Option<Bytes>,
-    /// The writes after it, oldest first.
-    rest: VecDeque<Bytes>,
-}
-
-impl SendQueue {
-    fn push_back(&mut self, data: Bytes) {
-        if self.front.is_none() {
-            self.front = Some(data);
-        } else {
-            self.rest.push_back(data);
-        }
-    }
-
-    fn front(&self) -> Option<&Bytes> {
-        self.front.as_ref()
-    }
-
-    fn pop_front(&mut self) {
-        self.front = self.rest.pop_front();
-    }
-
-    fn clear(&mut self) {
-        self.front = None;
-        self.rest.clear();
-    }
-}
-
 /// How a socket was asked to close.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Closing {
@@ -189,10 +157,9 @@ pub struct Socket {
     received: ReceiveBuffer,
     /// Writes waiting to go out, in order; the front one may be partly sent.
     send_queue: SendQueue,
-    /// How much of the front write has been sent already.
-    front_sent: usize,
-    /// Total bytes queued and not yet sent (BytesLeftToSend).
-    queued: usize,
+    /// Queued bytes were dropped unsent (a Purge) since the last SendComplete, which then
+    /// says the send was aborted.
+    send_aborted: bool,
     /// Close or Disconnect was asked for: the socket closes once the current event returns.
     closing: Option<Closing>,
     /// The code of the last failure, if any (LastErrorCode).
@@ -218,8 +185,7 @@ impl Socket {
             connected: false,
             received: ReceiveBuffer::default(),
             send_queue: SendQueue::default(),
-            front_sent: 0,
-            queued: 0,
+            send_aborted: false,
             closing: None,
             last_error_code: None,
             failed_writes: Vec::new(),
@@ -260,9 +226,9 @@ impl Socket {
                 "socket {} is not connected, so it cannot write",
                 self.id
             )))
-        } else if !data.is_empty() && self.queued >= SEND_QUEUE_LIMIT {
+        } else if !data.is_empty() && self.send_queue.len() >= SEND_QUEUE_LIMIT {
             Some(SocketError::SendQueueFull {
-                queued: self.queued,
+                queued: self.send_queue.len(),
             })
         } else {
             None
@@ -272,10 +238,7 @@ impl Socket {
             self.failed_writes.push(error.clone());
             return Err(error);
         }
-        if !data.is_empty() {
-            self.queued += data.len();
-            self.send_queue.push_back(data);
-        }
+        self.send_queue.push(data);
         Ok(())
     }
 
@@ -303,7 +266,7 @@ impl Socket {
     /// Bytes queued and not yet sent (Xojo's BytesLeftToSend).
     #[must_use]
     pub fn bytes_left_to_send(&self) -> usize {
-        self.queued
+        self.send_queue.len()
     }
 
     /// Sets how many received bytes may wait unread before this socket stops reading from the
@@ -335,7 +298,8 @@ impl Socket {
     }
 
     /// Closes the connection once the current event returns (Xojo's Close). What the OS takes
-    /// at once of the queued data is still sent; the rest is dropped.
+    /// at once of the queued data is still sent; the rest is dropped, and SendComplete (with
+    /// `user_aborted` true) says so before Closed.
     pub fn close(&mut self) {
         // A Disconnect asked for already stays one.
         self.closing.get_or_insert(Closing::Close);
@@ -409,38 +373,43 @@ impl Socket {
 
     /// The unsent part of the front write, shared with the queue (no copy).
     pub(crate) fn pending_write(&self) -> Option<Bytes> {
-        self.send_queue
-            .front()
-            .map(|front| front.slice(self.front_sent..))
+        self.send_queue.pending()
     }
 
     /// The unsent part of the front write, if any.
     pub(crate) fn next_to_send(&self) -> Option<&[u8]> {
-        self.send_queue
-            .front()
-            .map(|front| &front[self.front_sent..])
+        self.send_queue.next_to_send()
     }
 
     /// Records that `count` bytes of the front write went out.
     pub(crate) fn sent(&mut self, count: usize) {
-        self.queued -= count;
-        self.front_sent += count;
-        if let Some(front) = self.send_queue.front()
-            && self.front_sent == front.len()
-        {
-            self.send_queue.pop_front();
-            self.front_sent = 0;
-        }
+        self.send_queue.sent(count);
+    }
+
+    /// Queues a write the caller made before the socket closed, which its task took only
+    /// while closing: it goes out with the rest if the OS takes it, and counts as dropped if
+    /// not. [`Self::write`] refuses writes once a close was asked for.
+    pub(crate) fn queue_before_close(&mut self, data: Bytes) {
+        self.send_queue.push(data);
     }
 
     /// Drops every byte queued and not yet sent (Xojo's Purge); returns how many were dropped.
-    /// What the OS already took still goes out.
+    /// What the OS already took still goes out. SendComplete then follows with `user_aborted`
+    /// true, as when SendProgress cancels the send.
     pub fn purge(&mut self) -> usize {
-        let dropped = self.queued;
-        self.send_queue.clear();
-        self.front_sent = 0;
-        self.queued = 0;
+        let dropped = self.send_queue.purge();
+        self.send_aborted |= dropped > 0;
         dropped
+    }
+
+    /// Whether queued bytes were dropped since the last SendComplete, which is then owed.
+    pub(crate) fn send_aborted(&self) -> bool {
+        self.send_aborted
+    }
+
+    /// [`Self::send_aborted`], cleared as its SendComplete is sent.
+    pub(crate) fn take_send_aborted(&mut self) -> bool {
+        std::mem::take(&mut self.send_aborted)
     }
 }
 

@@ -63,6 +63,7 @@
 //! - `guarded`: a socket's handler run so that its panic ends that socket, not its task.
 //! - `inbox`: a connection's read buffers, from the OS into shared chunks without waste.
 //! - `receive_buffer`: received bytes as shared chunks, read without copying when possible.
+//! - `send_queue`: a socket's writes waiting to go out, small ones gathered into one buffer.
 //! - `sync`: the crate's one `lock()` helper.
 //!
 //! What this crate does not do lives in crates of its own beside it, each depending on this
@@ -116,6 +117,7 @@ mod receive_buffer;
 mod registry;
 pub mod runtime;
 pub mod seed;
+mod send_queue;
 pub mod server_socket;
 pub mod status;
 mod sync;

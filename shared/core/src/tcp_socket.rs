@@ -303,7 +303,9 @@ impl TcpSocket {
     }
 
     /// Closes the connection (Xojo's Close); Closed follows on the event channel.
-    /// Closing a socket that is already closed does nothing.
+    /// Closing a socket that is already closed does nothing. What the OS takes at once of the
+    /// bytes still queued (written here or by the handler, before the close) goes out; the
+    /// rest is dropped, and SendComplete with `user_aborted` true says so before Closed.
     pub fn close(&self) {
         // Sent under the status lock: a client's task that has just connected looks for a
         // Close under the same lock before it shows Connected, so a close made while the
@@ -326,7 +328,8 @@ impl TcpSocket {
     }
 
     /// Drops every byte queued and not yet sent (Xojo's Purge): written through this handle
-    /// or by the socket's handler. What the OS already took still goes out.
+    /// or by the socket's handler. What the OS already took still goes out. When bytes were
+    /// dropped, SendComplete follows with `user_aborted` true.
     pub fn purge(&self) {
         let _ = self.commands.send(SocketCommand::Purge);
     }

@@ -5,16 +5,27 @@
 
 use test_support::sockets as common;
 
-use std::io::Read;
+use std::io::Read as _;
 use std::net::{IpAddr, Ipv4Addr, Shutdown};
 use std::sync::{Arc, Mutex};
 
 use common::{Watch, client, greeting_server, is_closed, is_connected};
+use serversocket::seed::SERVER_GREETING;
 use serversocket::{Event, Passive, Socket, SocketError, SocketHandler, SocketId, TcpSocket};
 
 /// Waits for socket `id`'s Error and returns it.
 fn error_of(watch: &mut Watch, id: u64) -> SocketError {
     watch.error("an Error", |socket, _| socket == Some(SocketId(id)))
+}
+
+/// The SendComplete of socket 0 after its greeting's.
+fn after_the_greeting(watch: &mut Watch) -> Event {
+    let mut completes = watch.until_n(
+        2,
+        "SendComplete",
+        |e| matches!(e, Event::SendComplete { socket, .. } if *socket == SocketId(0)),
+    );
+    completes.pop().expect("two")
 }
 
 /// More than the two kernels' buffers take from a reader that does not read, and less than
@@ -24,17 +35,136 @@ const SIZE: usize = 30 * 1024 * 1024;
 #[test]
 fn purge_drops_what_waits_to_be_sent() {
     // A client that never reads: what the server writes waits in its queue.
-    let (_runtime, _server, _watch, mut stalled, socket) = common::serving_one();
+    let (_runtime, _server, mut watch, mut stalled, socket) = common::serving_one();
     socket.write(vec![b'p'; SIZE]).unwrap();
     test_support::within_patience(|| (socket.bytes_left_to_send() > 0).then_some(()))
         .expect("bytes wait to be sent");
     socket.purge();
     test_support::within_patience(|| (socket.bytes_left_to_send() == 0).then_some(()))
         .expect("the queue is empty after Purge");
+    // The send did not complete: SendComplete says it was cut short.
+    let complete = after_the_greeting(&mut watch);
+    assert!(
+        matches!(
+            complete,
+            Event::SendComplete {
+                user_aborted: true,
+                ..
+            }
+        ),
+        "{complete:?}"
+    );
     socket.close();
     let mut received = Vec::new();
     stalled.read_to_end(&mut received).unwrap();
     assert!(received.len() < SIZE, "{} bytes arrived", received.len());
+}
+
+/// What a close drops of the queue is never silent: SendComplete says the send was cut short,
+/// and BytesSent counts every byte that did go, those handed over while closing included.
+#[test]
+fn a_close_with_bytes_still_queued_says_the_send_was_cut_short() {
+    let (_runtime, _server, mut watch, mut stalled, socket) = common::serving_one();
+    socket.write(vec![b'c'; SIZE]).unwrap();
+    test_support::within_patience(|| (socket.bytes_left_to_send() > 0).then_some(()))
+        .expect("bytes wait to be sent");
+    socket.close();
+    let complete = after_the_greeting(&mut watch);
+    assert!(
+        matches!(
+            complete,
+            Event::SendComplete {
+                user_aborted: true,
+                ..
+            }
+        ),
+        "{complete:?}"
+    );
+    watch.until("closed", |e| is_closed(e, 0));
+    let mut received = Vec::new();
+    stalled.read_to_end(&mut received).unwrap();
+    assert!(received.len() < SIZE, "{} bytes arrived", received.len());
+    assert_eq!(
+        socket.status().bytes_sent as usize,
+        SERVER_GREETING.len() + received.len(),
+        "BytesSent counts the greeting and every byte the peer received after it"
+    );
+}
+
+/// Writes a farewell and closes at once, in its Connected.
+struct SaysBye;
+
+impl SocketHandler for SaysBye {
+    fn connected(&mut self, socket: &mut Socket) {
+        socket.write("bye-message").unwrap();
+        socket.close();
+    }
+}
+
+#[test]
+fn bytes_written_just_before_a_close_are_counted_and_completed() {
+    let (_runtime, server, mut watch, address) = common::listening(|_| SaysBye);
+    let mut peer = client(address);
+    let mut received = Vec::new();
+    peer.read_to_end(&mut received).unwrap();
+    assert_eq!(received, b"bye-message");
+    let complete = watch.until("SendComplete", |e| matches!(e, Event::SendComplete { .. }));
+    assert!(
+        matches!(
+            complete,
+            Event::SendComplete {
+                user_aborted: false,
+                ..
+            }
+        ),
+        "everything went: {complete:?}"
+    );
+    watch.until("closed", |e| is_closed(e, 0));
+    drop(server);
+    let sent: u64 = watch
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::SendProgress { sent, .. } => Some(*sent),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(
+        sent, 0,
+        "no SendProgress: the bytes went as the socket closed"
+    );
+}
+
+/// Writes a message a byte at a time, all in its Connected.
+struct ByteByByte;
+
+/// How many one-byte writes [`ByteByByte`] makes.
+const BYTES: usize = 100_000;
+
+impl SocketHandler for ByteByByte {
+    fn connected(&mut self, socket: &mut Socket) {
+        for n in 0..BYTES {
+            socket.write(vec![b'a' + (n % 26) as u8]).unwrap();
+        }
+    }
+}
+
+/// A hundred thousand one-byte writes go out as a few large ones: not a system call, a
+/// SendProgress and a buffer each.
+#[test]
+fn small_writes_go_out_together() {
+    let (_runtime, _server, mut watch, address) = common::listening(|_| ByteByByte);
+    let mut peer = client(address);
+    let mut received = vec![0; BYTES];
+    peer.read_exact(&mut received).unwrap();
+    let expected: Vec<u8> = (0..BYTES).map(|n| b'a' + (n % 26) as u8).collect();
+    assert!(received == expected, "the bytes arrive in order");
+    watch.until("SendComplete", |e| matches!(e, Event::SendComplete { .. }));
+    let progress = watch.count(|e| matches!(e, Event::SendProgress { .. }));
+    assert!(
+        progress <= 100,
+        "{progress} SendProgress for {BYTES} one-byte writes"
+    );
 }
 
 #[test]

@@ -57,7 +57,9 @@ pub fn human_line(side: Side, event: &Event) -> Option<String> {
             user_aborted,
         } => {
             if *user_aborted {
-                format!("Socket {socket} send cancelled.")
+                format!(
+                    "Socket {socket} send cut short: the bytes still queued were dropped unsent."
+                )
             } else {
                 format!("Socket {socket} send complete.")
             }

@@ -84,7 +84,7 @@ fn errors() -> Vec<SocketError> {
         },
         SocketError::IdleTimedOut {
             peer: address("0.0.0.0:0"),
-            seconds: u64::MAX,
+            timeout: std::time::Duration::from_secs(u64::MAX),
         },
         SocketError::ConnectTimedOut {
             address: "10.255.255.1:80".into(),

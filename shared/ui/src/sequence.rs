@@ -264,7 +264,10 @@ mod tests {
             reason: "the peer closed the connection".into(),
             cause: None,
         };
-        let timed_out = SocketError::IdleTimedOut { peer, seconds: 5 };
+        let timed_out = SocketError::IdleTimedOut {
+            peer,
+            timeout: std::time::Duration::from_secs(5),
+        };
         for error in [closed, timed_out] {
             log.push(
                 Event::Error {

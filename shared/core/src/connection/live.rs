@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use std::io;
 
-use crate::commands::SocketCommand;
-use crate::commands::{CommandReceiver, ShutdownWatch, StatusCell};
+use crate::commands::{CommandReceiver, Empty, ShutdownWatch, SocketCommand, StatusCell};
 use crate::error::PEER_CLOSED;
 use crate::guarded::Guarded;
 use crate::inbox::Inbox;
@@ -20,6 +19,10 @@ use crate::{Event, EventSender, Socket, SocketError, SocketHandler};
 
 use super::SocketParts;
 use super::reports::{report_failed_writes, unreported};
+
+/// The most commands a turn takes before it looks at the connection: a caller writing a byte
+/// at a time through its handle cannot keep the socket from sending and reading.
+const COMMANDS_A_TURN: usize = 64;
 
 /// Why the loop ended.
 enum Ending {
@@ -51,6 +54,8 @@ pub(super) struct Live {
     peer_closed: bool,
     /// Whether a SendComplete is owed: something was queued and has not all gone yet.
     sending: bool,
+    /// The last turn wrote: a second in a row also reads ([`Self::read_between_writes`]).
+    wrote_last_turn: bool,
     /// Every byte received.
     received_total: u64,
     /// Every byte sent.
@@ -88,6 +93,7 @@ impl Live {
             inbox: Inbox::new(),
             peer_closed: false,
             sending: false,
+            wrote_last_turn: false,
             received_total: 0,
             sent_total: 0,
             idle_timeout,
@@ -128,18 +134,31 @@ impl Live {
             // Not connected any more from here on, so the handler's Error sees a closed socket.
             self.socket.set_disconnected();
             lock(&self.status).state = SocketState::Closed;
+            // Closed here, what was queued goes out as far as the OS takes it at once, and
+            // SendComplete says whether all of it did: dropped bytes are never silent. A lost
+            // connection's Error already says its queue is lost.
+            let mut send_complete = None;
             if matches!(ending, Ending::ClosedHere) {
+                self.take_writes_before_close();
+                let owed = self.sending
+                    || self.socket.bytes_left_to_send() > 0
+                    || self.socket.send_aborted();
                 Box::pin(self.say_goodbye()).await;
+                let aborted =
+                    self.socket.take_send_aborted() | (self.socket.bytes_left_to_send() > 0);
+                send_complete = owed.then_some(aborted);
             }
-            let (events, parcel) = self.close(ending, on_closed);
+            let (events, parcel) = self.close(ending, send_complete, on_closed);
             events.send_all(parcel).await;
         }
     }
 
-    /// One turn after another: report refused writes, owe SendComplete, then wait for a
-    /// command, write room or data, until the socket is closed here or by the peer.
+    /// One turn after another: take the caller's commands, report refused writes, owe
+    /// SendComplete, then wait for write room, data or a command, until the socket is closed
+    /// here or by the peer.
     async fn serve(&mut self) -> Ending {
         loop {
+            self.take_commands();
             report_failed_writes(
                 &mut self.socket,
                 &mut self.handler,
@@ -152,9 +171,11 @@ impl Live {
                 return Ending::ClosedHere;
             }
             let pending = self.socket.pending_write();
-            self.sending |= pending.is_some();
+            // A write purged before it was seen is still owed its SendComplete (aborted).
+            self.sending |= pending.is_some() || self.socket.send_aborted();
             if pending.is_none() && self.sending {
-                self.complete_send(false).await;
+                let aborted = self.socket.take_send_aborted();
+                self.complete_send(aborted).await;
                 continue;
             }
             if self.peer_closed && pending.is_none() {
@@ -168,16 +189,20 @@ impl Live {
                 !self.peer_closed && self.socket.bytes_available() < self.socket.receive_limit();
             // A TLS session may have records of its own to send with nothing queued.
             let must_write = pending.is_some() || self.stream.wants_write();
+            // The connection before the commands: this turn began by taking those waiting, so
+            // a flood of commands cannot starve the connection, nor a busy connection them.
+            let wrote_before = std::mem::take(&mut self.wrote_last_turn);
             let step = tokio::select! {
                 biased;
-                command = self.commands.recv() => {
-                    self.obey(command);
-                    Ok(())
-                }
                 ready = self.stream.writable(), if must_write => match pending.as_deref() {
                     Some(pending) => {
                         let written = ready.and_then(|()| self.stream.try_write(pending));
-                        self.wrote(written).await
+                        let step = self.wrote(written).await;
+                        self.wrote_last_turn = true;
+                        match step {
+                            Ok(()) if wrote_before => self.read_between_writes().await,
+                            step => step,
+                        }
                     }
                     None => ready
                         .and_then(|()| self.stream.flush())
@@ -190,12 +215,45 @@ impl Live {
                 () = expired(self.idle.as_mut()), if self.idle.is_some() => {
                     Err(Ending::Lost(SocketError::IdleTimedOut {
                         peer: self.remote,
-                        seconds: self.idle_timeout.map_or(0, |t| t.as_secs()),
+                        timeout: self.idle_timeout.unwrap_or_default(),
                     }))
+                }
+                command = self.commands.recv() => {
+                    self.obey(command);
+                    Ok(())
                 }
             };
             if let Err(ending) = step {
                 return ending;
+            }
+        }
+    }
+
+    /// Obeys the commands waiting, at most [`COMMANDS_A_TURN`] of them, and none once a close
+    /// was asked for: the writes left then are the close's ([`Self::take_writes_before_close`]).
+    fn take_commands(&mut self) {
+        for _ in 0..COMMANDS_A_TURN {
+            if self.socket.close_requested() {
+                break;
+            }
+            match self.commands.try_recv() {
+                Ok(command) => self.obey(Some(command)),
+                Err(Empty::Waiting) => break,
+                Err(Empty::Disconnected) => {
+                    self.obey(None);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Closed here: queues the writes the caller made before the close that the loop had not
+    /// taken yet (a handler's close ends the loop with them still waiting), so they go out
+    /// with the rest or count as dropped; the handles' writes are refused from here on.
+    fn take_writes_before_close(&mut self) {
+        for command in self.commands.close_and_take() {
+            if let SocketCommand::Write(data) = command {
+                self.socket.queue_before_close(data);
             }
         }
     }
@@ -241,6 +299,8 @@ impl Live {
             && left > 0;
         if cancelled {
             self.socket.purge();
+            // Said by this SendComplete.
+            self.socket.take_send_aborted();
             self.publish();
         }
         // A handler that closes in the last SendProgress still gets its SendComplete:
@@ -262,6 +322,20 @@ impl Live {
             self.events.send(progress).await;
         }
         Ok(())
+    }
+
+    /// In the second of two turns in a row that wrote, reads what waits, without waiting: the
+    /// select looks at writing first, and a socket kept writing (its caller writing all the
+    /// time, its peer always with room) would otherwise never read. A socket's one write (a
+    /// greeting, a reply) never comes here.
+    async fn read_between_writes(&mut self) -> Result<(), Ending> {
+        let can_read =
+            !self.peer_closed && self.socket.bytes_available() < self.socket.receive_limit();
+        if !can_read || self.socket.close_requested() {
+            return Ok(());
+        }
+        let read = self.inbox.read(&mut self.stream);
+        self.received(read).await
     }
 
     /// Everything queued went out since the last SendProgress (or was dropped): SendComplete.
@@ -337,19 +411,24 @@ impl Live {
     async fn say_goodbye(&mut self) {
         while let Some(pending) = self.socket.next_to_send() {
             match self.stream.try_write(pending) {
-                Ok(count) if count > 0 => self.socket.sent(count),
+                Ok(count) if count > 0 => {
+                    self.socket.sent(count);
+                    self.sent_total += count as u64;
+                }
                 _ => break,
             }
         }
         self.stream.shutdown().await;
     }
 
-    /// The rest of the close, none of which waits: the handler's Error (a Disconnect, or the
-    /// lost connection), the stream closed, the final counters, the socket forgotten
+    /// The rest of the close, none of which waits: the handler's SendComplete when one is owed
+    /// (`send_complete`: whether the send was aborted), its Error (a Disconnect, or the lost
+    /// connection), the stream closed, the final counters, the socket forgotten
     /// (`on_closed`), the handler's Closed; then what is left to say, ending with Closed.
     fn close(
         self,
         ending: Ending,
+        send_complete: Option<bool>,
         on_closed: OnClosed,
     ) -> (EventSender, impl Iterator<Item = Event> + Send + use<>) {
         let Self {
@@ -364,6 +443,13 @@ impl Live {
             ..
         } = self;
         let id = socket.id();
+        let send_complete = send_complete.map(|user_aborted| {
+            handler.send_complete(&mut socket, user_aborted);
+            Event::SendComplete {
+                socket: id,
+                user_aborted,
+            }
+        });
         let error = match ending {
             Ending::ClosedHere => {
                 tracing::debug!(socket = id.0, "closed here");
@@ -403,8 +489,9 @@ impl Live {
         handler.closed(&mut socket);
         // Any write the handler's Error or Closed tried (refused: the socket is closed), and
         // a panic of either, reported with Closed as one parcel.
-        let parcel = error
+        let parcel = send_complete
             .into_iter()
+            .chain(error)
             .chain(unreported(&mut socket))
             .chain([Event::Closed { socket: id }]);
         (events, parcel)

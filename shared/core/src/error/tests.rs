@@ -36,7 +36,10 @@ fn every_variant() -> Vec<SocketError> {
             cause: None,
         },
         SocketError::ConnectedToItself { address: peer },
-        SocketError::IdleTimedOut { peer, seconds: 1 },
+        SocketError::IdleTimedOut {
+            peer,
+            timeout: Duration::from_secs(1),
+        },
         SocketError::PortHeldByConnection {
             address: text(),
             hint: text(),
@@ -186,6 +189,19 @@ fn a_connect_timeout_under_a_second_is_said_as_set() {
     assert!(said(1_250).contains("within 1.25 s"), "{}", said(1_250));
     assert!(said(5_000).contains("within 5 s"), "{}", said(5_000));
     assert!(said(1).contains("within 0.001 s"), "{}", said(1));
+}
+
+#[test]
+fn an_idle_timeout_under_a_second_is_said_as_set() {
+    let said = |millis| {
+        SocketError::IdleTimedOut {
+            peer: "127.0.0.1:50000".parse().unwrap(),
+            timeout: Duration::from_millis(millis),
+        }
+        .to_string()
+    };
+    assert!(said(700).contains("for 0.7 s"), "{}", said(700));
+    assert!(said(30_000).contains("for 30 s"), "{}", said(30_000));
 }
 
 /// A link-local IPv6 address without its interface cannot be bound ("Invalid argument"): the
