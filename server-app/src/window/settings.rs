@@ -225,9 +225,8 @@ impl ServerSettings {
         let mut changes = Changes::default();
         ui.horizontal_wrapped(|ui| {
             ui.add_enabled_ui(!listening, |ui| {
-                let label = ui
-                    .label("Interface:")
-                    .on_hover_text("NetworkInterface: the local address the listening socket binds");
+                let tip = "NetworkInterface: the local address the listening socket binds";
+                let label = ui.label("Interface:").on_hover_text(tip);
                 egui::ComboBox::from_id_salt("interface")
                     .selected_text(&self.interface)
                     .show_ui(ui, |ui| {
@@ -237,7 +236,8 @@ impl ServerSettings {
                         }
                     })
                     .response
-                    .labelled_by(label.id);
+                    .labelled_by(label.id)
+                    .on_hover_text(tip);
                 let port = labelled(
                     ui,
                     "Port:",
@@ -316,23 +316,23 @@ impl ServerSettings {
                 }
                 if !self.naive {
                     // On the mode's row, where there is room: the first row is full at 680 points.
-                    let label = ui.label("Backlog:").on_hover_text(
+                    let backlog = explained(
+                        ui,
+                        "Backlog:",
                         "How many connections the kernel may complete and hold while the pool takes none (the accept queue); applies at Listen",
+                        egui::DragValue::new(&mut self.backlog).range(0..=65_535),
                     );
-                    let backlog = ui
-                        .add(egui::DragValue::new(&mut self.backlog).range(0..=65_535))
-                        .labelled_by(label.id);
                     mark(ui, "backlog", &backlog);
                 }
             });
         });
         ui.horizontal(|ui| {
-            let label = ui
-                .label("Greeting:")
-                .on_hover_text("What each pooled socket writes when it gets a connection");
+            let tip = "What each pooled socket writes when it gets a connection";
+            let label = ui.label("Greeting:").on_hover_text(tip);
             changes.greeting = ui
                 .add(egui::TextEdit::singleline(&mut self.greeting).desired_width(f32::INFINITY))
                 .labelled_by(label.id)
+                .on_hover_text(tip)
                 .changed();
         });
         self.problems_ui(ui);

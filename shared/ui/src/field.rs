@@ -17,9 +17,10 @@ pub fn labelled(
     })
 }
 
-/// `label` carrying the tooltip (the name is what needs explaining: "Min:", "Backlog:"), then
-/// `widget` labelled by it, kept together on one line: a narrow window moves both to the next
-/// line, never the field without its name. Returns the widget's response.
+/// `label`, then `widget` labelled by it, both carrying the tooltip (the name is what needs
+/// explaining: "Min:", "Backlog:"; the field is where the pointer goes to change it), kept
+/// together on one line: a narrow window moves both to the next line, never the field without
+/// its name. Returns the widget's response.
 pub fn explained(
     ui: &mut egui::Ui,
     label: &str,
@@ -28,7 +29,7 @@ pub fn explained(
 ) -> egui::Response {
     together(ui, label, |ui| {
         let label = ui.label(label).on_hover_text(tip);
-        ui.add(widget).labelled_by(label.id)
+        ui.add(widget).labelled_by(label.id).on_hover_text(tip)
     })
 }
 

@@ -521,3 +521,48 @@ fn a_step_of_the_other_window_offers_to_show_it() {
         "the step card has its own"
     );
 }
+
+/// Every setting explains itself where the pointer goes to change it: on its field, not only
+/// on the name before it.
+#[test]
+fn hovering_a_settings_field_shows_what_it_does() {
+    use egui::accesskit::Role;
+    let mut harness = window(2, 10);
+    harness.run_steps(2);
+    for (role, label, tip) in [
+        (Role::SpinButton, "Min:", "MinimumSocketsAvailable"),
+        (Role::SpinButton, "Max:", "MaximumSocketsConnected"),
+        (Role::SpinButton, "Slow motion:", "Handoff delay"),
+        (
+            Role::SpinButton,
+            "Idle timeout:",
+            "Close a connection once nothing",
+        ),
+        (
+            Role::SpinButton,
+            "Backlog:",
+            "How many connections the kernel",
+        ),
+        (
+            Role::ComboBox,
+            "Interface:",
+            "NetworkInterface: the local address",
+        ),
+        (
+            Role::TextInput,
+            "Greeting:",
+            "What each pooled socket writes",
+        ),
+    ] {
+        assert!(!kittest::shows(&harness, tip), "{label}: no tooltip yet");
+        harness.get_by_role_and_label(role, label).hover();
+        // A tooltip waits for the pointer to rest.
+        let shown = test_support::kittest::frames_until(|| {
+            harness.step();
+            kittest::shows(&harness, tip)
+        });
+        assert!(shown, "hovering the {label} field shows its tooltip");
+        harness.hover_at(egui::pos2(1.0, 1.0));
+        harness.run_steps(2);
+    }
+}
