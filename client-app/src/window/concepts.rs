@@ -20,15 +20,16 @@ struct Concept {
     now: String,
 }
 
-/// The concepts window, while `open`.
+/// The concepts window, while `open`, over `over` (the room the panels leave).
 pub fn window_ui(
     ctx: &egui::Context,
     open: &mut bool,
+    over: egui::Rect,
     rows: &SocketRows,
     tls: &TlsSetting,
     packets: &Packets,
 ) {
-    serversocket_ui::concepts_window::concepts_window(ctx, open).show(ctx, |ui| {
+    serversocket_ui::concepts_window::concepts_window(ctx, open, over).show(ctx, |ui| {
         ui.weak("What each part is, and where it is on screen now.");
         egui::ScrollArea::vertical().show(ui, |ui| {
             for concept in concepts(rows) {

@@ -46,13 +46,6 @@ impl ClientWindow {
             });
             ui.add_space(4.0);
         });
-        concepts::window_ui(
-            ui.ctx(),
-            &mut self.concepts_open,
-            &self.client.rows,
-            &self.tls,
-            &self.packets,
-        );
         self.stream.show(ui.ctx(), &self.client.runtime);
         let events: Vec<_> = self.log_view.sequence().events().collect();
         let selected = Selected {
@@ -67,6 +60,14 @@ impl ClientWindow {
         // After the Stream view took its news, so a step it ends shows in this frame.
         self.stream_to_lesson();
         self.lessons_ui(ui);
+        concepts::window_ui(
+            ui.ctx(),
+            &mut self.concepts_open,
+            ui.available_rect_before_wrap(),
+            &self.client.rows,
+            &self.tls,
+            &self.packets,
+        );
         let log = &mut self.client.log;
         serversocket_ui::log_panel(ui, |ui| self.log_view.ui(ui, log, NOTHING_LOGGED_YET));
         self.send_panel_ui(ui);

@@ -54,7 +54,7 @@ impl ServerWindow {
         });
         self.stream.show(ui.ctx(), &self.server.runtime);
         self.lessons_ui(ui);
-        self.concepts_ui(ui.ctx());
+        self.concepts_ui(ui.ctx(), ui.available_rect_before_wrap());
         let log = &mut self.server.log;
         serversocket_ui::log_panel(ui, |ui| self.log_view.ui(ui, log, NOTHING_LOGGED_YET));
         serversocket_ui::main_view(ui, "server main", |ui| self.main_ui(ui));
@@ -213,7 +213,7 @@ impl ServerWindow {
 
     /// The concepts, floating over the right of the window so the main view keeps its width;
     /// the stage of the concept open lights up in the pipeline.
-    fn concepts_ui(&mut self, ctx: &egui::Context) {
+    fn concepts_ui(&mut self, ctx: &egui::Context, over: egui::Rect) {
         self.lit = None;
         if !self.settings.show_concepts {
             return;
@@ -234,7 +234,7 @@ impl ServerWindow {
         let tls = self.server.socket.tls();
         let mut open = true;
         let mut lit = None;
-        serversocket_ui::concepts_window::concepts_window(ctx, &mut open).show(ctx, |ui| {
+        serversocket_ui::concepts_window::concepts_window(ctx, &mut open, over).show(ctx, |ui| {
             let more = |ui: &mut egui::Ui| {
                 tls_concepts::ui(
                     ui,

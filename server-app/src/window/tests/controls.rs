@@ -566,3 +566,27 @@ fn hovering_a_settings_field_shows_what_it_does() {
         harness.run_steps(2);
     }
 }
+
+/// On a small screen the Concepts window stands beside the Lessons panel, never over it: a
+/// lesson's steps are what the learner reads while the concepts explain them.
+#[test]
+fn the_concepts_window_leaves_the_lessons_panel_in_view() {
+    for size in [egui::vec2(800.0, 600.0), egui::vec2(1024.0, 600.0)] {
+        let mut harness = super::window_with(size, ServerSettings::default());
+        harness.run_steps(2);
+        for toggle in ["Lessons", "Concepts"] {
+            harness
+                .get_by_role_and_label(egui::accesskit::Role::Button, toggle)
+                .click();
+            harness.run_steps(3);
+        }
+        let lessons = harness.get_by_label_contains("Choose a lesson").rect();
+        let concepts = harness
+            .get_by_role_and_label(egui::accesskit::Role::Window, "Concepts")
+            .rect();
+        assert!(
+            concepts.right() <= lessons.left(),
+            "at {size:?} the Concepts window {concepts:?} covers the Lessons panel {lessons:?}"
+        );
+    }
+}
