@@ -48,7 +48,7 @@ pub struct TcpSocket {
 /// use serversocket::{Passive, Runtime, SocketIds, TcpSocket, event_channel};
 /// let runtime = Runtime::new()?;
 /// let ids = SocketIds::new();
-/// let (events, _receiver) = event_channel(None);
+/// let (events, _) = event_channel(None); // no events wanted: the receiver is dropped
 /// let socket = TcpSocket::builder("localhost", 8080)
 ///     .timeout(std::time::Duration::from_secs(3))
 ///     .connect(&runtime, &ids, Passive, events);
