@@ -149,8 +149,11 @@ pub enum SocketError {
         /// The IPv4 address it stands for.
         ipv4: String,
     },
-    /// The bind address is not one of this machine's own addresses.
-    #[error("{address} is not an address of this machine, so nothing can listen on it")]
+    /// The address to bind (a server's, or the one a client connects from) is not one of
+    /// this machine's own addresses.
+    #[error(
+        "{address} is not an address of this machine, so no socket can listen on it or connect from it"
+    )]
     AddressNotAvailable {
         /// The address we tried to bind.
         address: String,
