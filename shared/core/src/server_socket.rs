@@ -156,7 +156,7 @@ impl ServerSocket {
             add_socket: Arc::new(Mutex::new(add_socket)),
             network_interface: Mutex::new((DEFAULT_NETWORK_INTERFACE, 0)),
             port: AtomicU16::new(DEFAULT_PORT),
-            pool: Arc::new(Pool::new(runtime.handle(), ids)),
+            pool: Arc::new(Pool::new(runtime.background(), ids)),
             backlog: AtomicU32::new(DEFAULT_BACKLOG),
             kernel_sampling: AtomicBool::new(true),
             listener: None,
@@ -199,8 +199,11 @@ impl ServerSocket {
     /// closes no connection, raising it resumes accepting.
     ///
     /// # Errors
-    /// [`SocketError::InvalidSetting`] (nothing changes) when the pair is out of range.
+    /// [`SocketError::InvalidSetting`] (nothing changes) when the pair is out of range;
+    /// [`SocketError::RuntimeDropped`] once the [`Runtime`] was dropped (nothing would apply
+    /// them).
     pub fn set_limits(&self, min: usize, max: usize) -> Result<(), SocketError> {
+        self.pool.registry.runtime()?;
         let limits = Limits::new(min, max)?;
         *lock(&self.pool.limits) = limits;
         self.pool.changed.notify_one();
@@ -324,7 +327,8 @@ impl ServerSocket {
     ///
     /// # Errors
     /// [`SocketError::InvalidState`] when already listening; the bind's failure otherwise
-    /// (105 address in use, 107 privileged port, 100 not this machine's address …). A failed
+    /// (105 address in use, 107 privileged port, 100 not this machine's address …);
+    /// [`SocketError::RuntimeDropped`] once the [`Runtime`] was dropped. A failed
     /// Listen is only returned: no Error event is sent for it (Xojo fires one; a Rust caller has
     /// the `Result`, and one error reported twice would be logged twice).
     pub fn listen(&mut self) -> Result<SocketAddr, SocketError> {
@@ -333,6 +337,8 @@ impl ServerSocket {
                 "already listening on {address}"
             )));
         }
+        // Nothing would run the listener once the Runtime is gone: said before binding.
+        let runtime = self.pool.registry.runtime()?.clone();
         let (interface, scope_id) = *lock(&self.network_interface);
         let port = self.port.load(Ordering::Relaxed);
         let address = match interface {
@@ -345,7 +351,7 @@ impl ServerSocket {
         // `docs/differences.md`). Errors after Listen, with no caller to return to, are events.
         let listener = bind(address, backlog)?;
         let listener = {
-            let _entered = self.pool.registry.runtime().enter();
+            let _entered = runtime.enter();
             tokio::net::TcpListener::from_std(listener)
                 .map_err(|e| SocketError::Os(format!("could not register the listener: {e}")))?
         };

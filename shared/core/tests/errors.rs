@@ -70,6 +70,35 @@ fn listening_twice_is_error_106() {
     assert!(error.to_string().contains(&address.to_string()), "{error}");
 }
 
+/// A server that outlives its Runtime says so, typed: Listen and the limits are refused with
+/// RuntimeDropped (106), where Listen passed on tokio's words about a context "being
+/// shutdown" and the limits were taken with Ok though nothing would apply them.
+#[test]
+fn a_server_whose_runtime_was_dropped_refuses_listen_and_limits_saying_so() {
+    let (runtime, mut server, _receiver) = common::server(|_| Greeter::default());
+    server.listen().unwrap();
+    server.stop_listening();
+    drop(runtime);
+    let error = server.listen().unwrap_err();
+    assert_eq!(error, SocketError::RuntimeDropped);
+    assert_eq!(error.code(), 106);
+    assert!(
+        error
+            .to_string()
+            .contains("the Runtime this server was made on was dropped"),
+        "{error}"
+    );
+    assert!(!server.is_listening());
+    assert_eq!(server.set_limits(1, 3), Err(SocketError::RuntimeDropped));
+    assert_eq!(
+        server.set_minimum_sockets_available(1),
+        Err(SocketError::RuntimeDropped)
+    );
+    assert_eq!(server.minimum_sockets_available(), 2, "nothing changed");
+    // Its tasks went with the runtime: nothing is left to wait for.
+    assert!(server.shutdown(test_support::PATIENCE));
+}
+
 #[test]
 fn an_address_this_machine_does_not_have_is_a_clear_bind_error() {
     let (_runtime, mut server, _receiver) = common::server(|_| Greeter::default());
