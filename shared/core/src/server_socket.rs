@@ -15,6 +15,8 @@
 //! - **Limits** must satisfy 1 <= MaximumSocketsConnected and MinimumSocketsAvailable <=
 //!   MaximumSocketsConnected, each within its bounds ([`crate::bounds`]); a bad pair is
 //!   refused with an error naming the field and nothing changes. Changing them while listening takes effect at once.
+//!   Each setter checks what it sets; Listen checks Max against the open-files limit again,
+//!   the default 10 included, so no Max is served with that could never be reached.
 //! - **A failed Listen** returns its error (105, 107, …) and fires no Error event, where Xojo
 //!   fires one: the caller who listened already holds it (docs/differences.md).
 //! - **Listen never waits**: StopListening closes the listening socket before it returns, and
@@ -203,27 +205,39 @@ impl ServerSocket {
     /// [`SocketError::RuntimeDropped`] once the [`Runtime`] was dropped (nothing would apply
     /// them).
     pub fn set_limits(&self, min: usize, max: usize) -> Result<(), SocketError> {
-        self.pool.registry.runtime()?;
-        let limits = Limits::new(min, max)?;
-        *lock(&self.pool.limits) = limits;
-        self.pool.changed.notify_one();
-        Ok(())
+        self.change_limits(|_| Limits::new(min, max))
     }
 
-    /// Sets MinimumSocketsAvailable (see [`Self::set_limits`]).
+    /// Sets MinimumSocketsAvailable (see [`Self::set_limits`]). Only Min is checked: a Max
+    /// left at its default is checked by Listen, against the open-files limit as it is then.
     ///
     /// # Errors
-    /// [`SocketError::InvalidSetting`] when above MaximumSocketsConnected.
+    /// [`SocketError::InvalidSetting`] when above MaximumSocketsConnected or its bound.
     pub fn set_minimum_sockets_available(&self, min: usize) -> Result<(), SocketError> {
-        self.set_limits(min, self.maximum_sockets_connected())
+        self.change_limits(|limits| limits.with_min(min))
     }
 
     /// Sets MaximumSocketsConnected (see [`Self::set_limits`]).
     ///
     /// # Errors
-    /// [`SocketError::InvalidSetting`] when 0 or below MinimumSocketsAvailable.
+    /// [`SocketError::InvalidSetting`] when 0, past its bounds or below MinimumSocketsAvailable.
     pub fn set_maximum_sockets_connected(&self, max: usize) -> Result<(), SocketError> {
-        self.set_limits(self.minimum_sockets_available(), max)
+        self.change_limits(|limits| Limits::new(limits.min, max))
+    }
+
+    /// Replaces the limits in force with what `change` makes of them, under their lock so that
+    /// two setters never undo each other; nothing changes when it fails.
+    fn change_limits(
+        &self,
+        change: impl FnOnce(Limits) -> Result<Limits, SocketError>,
+    ) -> Result<(), SocketError> {
+        self.pool.registry.runtime()?;
+        {
+            let mut limits = lock(&self.pool.limits);
+            *limits = change(*limits)?;
+        }
+        self.pool.changed.notify_one();
+        Ok(())
     }
 
     /// Slow motion, for teaching: each accepted connection waits `delay` before it is handed to
@@ -328,6 +342,8 @@ impl ServerSocket {
     /// # Errors
     /// [`SocketError::InvalidState`] when already listening; the bind's failure otherwise
     /// (105 address in use, 107 privileged port, 100 not this machine's address …);
+    /// [`SocketError::InvalidSetting`] when MaximumSocketsConnected, the default 10 included,
+    /// is more than the open-files limit leaves room for;
     /// [`SocketError::RuntimeDropped`] once the [`Runtime`] was dropped. A failed
     /// Listen is only returned: no Error event is sent for it (Xojo fires one; a Rust caller has
     /// the `Result`, and one error reported twice would be logged twice).
@@ -339,6 +355,7 @@ impl ServerSocket {
         }
         // Nothing would run the listener once the Runtime is gone: said before binding.
         let runtime = self.pool.registry.runtime()?.clone();
+        lock(&self.pool.limits).check_open_files()?;
         let (interface, scope_id) = *lock(&self.network_interface);
         let port = self.port.load(Ordering::Relaxed);
         let address = match interface {
