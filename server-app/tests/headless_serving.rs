@@ -32,7 +32,7 @@ fn a_max_that_leaves_no_room_for_the_servers_own_descriptors_is_refused() {
     let mut server = server_under_prlimit("--nofile=64:64", &["--max", "50"]);
     let (status, _, stderr) = server.wait();
     assert_eq!(status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("keeps 24 for itself"), "{stderr}");
+    assert!(stderr.contains("besides the 24 counted"), "{stderr}");
     let mut server = server_under_prlimit("--nofile=64:64", &["--max", "40", "--json"]);
     server.listening_address();
     server.signal("TERM");

@@ -10,7 +10,7 @@
 //! | 102  | LostConnection       | [`SocketError::LostConnection`], [`SocketError::ConnectionRefused`], [`SocketError::ConnectTimedOut`], [`SocketError::ConnectedToItself`], [`SocketError::IdleTimedOut`], [`SocketError::Tls`] |
 //! | 103  | NameResolutionError  | [`SocketError::NameResolution`] |
 //! | 105  | AddressInUseError    | [`SocketError::AddressInUse`], [`SocketError::PortHeldByConnection`] |
-//! | 106  | InvalidStateError    | [`SocketError::InvalidState`], [`SocketError::InvalidSetting`] |
+//! | 106  | InvalidStateError    | [`SocketError::InvalidState`], [`SocketError::InvalidSetting`], [`SocketError::RuntimeDropped`] |
 //! | 107  | InvalidPortError     | [`SocketError::InvalidPort`], [`SocketError::PortNeedsPrivileges`], [`SocketError::BindNotPermitted`] |
 //! | 108  | OutOfMemoryError     | [`SocketError::SendQueueFull`] |
 //! | 109  | (none: ours)         | [`SocketError::Panicked`] |
@@ -150,8 +150,11 @@ pub enum SocketError {
         /// The IPv4 address it stands for.
         ipv4: String,
     },
-    /// The bind address is not one of this machine's own addresses.
-    #[error("{address} is not an address of this machine, so nothing can listen on it")]
+    /// The address to bind (a server's, or the one a client connects from) is not one of
+    /// this machine's own addresses.
+    #[error(
+        "{address} is not an address of this machine, so no socket can listen on it or connect from it"
+    )]
     AddressNotAvailable {
         /// The address we tried to bind.
         address: String,
@@ -163,6 +166,12 @@ pub enum SocketError {
     /// The operation does not fit the socket's state, e.g. writing to a socket that is not connected.
     #[error("invalid state: {0}")]
     InvalidState(String),
+    /// The [`crate::Runtime`] a server was made on was dropped: nothing runs its sockets any
+    /// more, so Listen and the limits are refused.
+    #[error(
+        "the Runtime this server was made on was dropped, so nothing can run its sockets any more: keep the Runtime until the servers and sockets made on it are dropped"
+    )]
+    RuntimeDropped,
     /// A setting is out of its allowed range; nothing was started.
     #[error("{field}: {reason}")]
     InvalidSetting {
@@ -258,7 +267,7 @@ impl SocketError {
             | Self::ConnectTimedOut { .. } => 102,
             Self::NameResolution { .. } => 103,
             Self::AddressInUse { .. } | Self::PortHeldByConnection { .. } => 105,
-            Self::InvalidState(_) | Self::InvalidSetting { .. } => 106,
+            Self::InvalidState(_) | Self::InvalidSetting { .. } | Self::RuntimeDropped => 106,
             Self::InvalidPort { .. }
             | Self::PortNeedsPrivileges { .. }
             | Self::BindNotPermitted { .. } => 107,
@@ -292,6 +301,7 @@ impl SocketError {
             Self::AddressNotAvailable { .. } => "address not available",
             Self::InvalidState(_) => "invalid state",
             Self::InvalidSetting { .. } => "invalid setting",
+            Self::RuntimeDropped => "runtime dropped",
             Self::InvalidPort { .. } => "invalid port",
             Self::PortNeedsPrivileges { .. } => "port needs privileges",
             Self::BindNotPermitted { .. } => "bind not permitted",

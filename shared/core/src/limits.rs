@@ -26,7 +26,16 @@ impl Limits {
     /// [`SocketError::InvalidSetting`] naming the field that is out of range.
     pub fn new(min: usize, max: usize) -> Result<Self, SocketError> {
         Count::MaximumSocketsConnected.check(max as u64)?;
+        Self { min, max }.with_min(min)
+    }
+
+    /// These limits with MinimumSocketsAvailable `min`, checked against its bounds and Max.
+    /// Max is not checked again: a Min setter would otherwise blame a Max its caller never set
+    /// (the default 10 against a small open-files limit). Listen checks it
+    /// ([`Self::check_open_files`]).
+    pub(crate) fn with_min(self, min: usize) -> Result<Self, SocketError> {
         Count::MinimumSocketsAvailable.check(min as u64)?;
+        let max = self.max;
         if min > max {
             return Err(SocketError::InvalidSetting {
                 field: "MinimumSocketsAvailable",
@@ -36,6 +45,31 @@ impl Limits {
             });
         }
         Ok(Self { min, max })
+    }
+
+    /// Checks Max against the open-files limit as it is at Listen: the default Max was never
+    /// checked, and the limit may have been lowered since Max was set. Listen with a Max that
+    /// could never be reached fails as setting it would have.
+    ///
+    /// # Errors
+    /// [`SocketError::InvalidSetting`] for MaximumSocketsConnected, saying when it is the
+    /// default.
+    pub(crate) fn check_open_files(self) -> Result<(), SocketError> {
+        match Count::MaximumSocketsConnected.check(self.max as u64) {
+            Ok(_) => Ok(()),
+            Err(SocketError::InvalidSetting { field, reason })
+                if self.max == DEFAULT_MAXIMUM_SOCKETS_CONNECTED =>
+            {
+                Err(SocketError::InvalidSetting {
+                    field,
+                    reason: format!(
+                        "{} is its default, kept when none is set, and {reason}",
+                        self.max
+                    ),
+                })
+            }
+            Err(error) => Err(error),
+        }
     }
 }
 

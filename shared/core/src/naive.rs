@@ -81,7 +81,7 @@ impl NaiveServer {
             .local_addr()
             .map_err(|e| SocketError::Os(format!("the listener has no address: {e}")))?;
         let server = Self {
-            registry: Registry::new(runtime.handle()),
+            registry: Registry::new(runtime.background()),
             accepted: Arc::new(AtomicU64::new(0)),
         };
         let (registry, accepted) = (server.registry.clone(), Arc::clone(&server.accepted));

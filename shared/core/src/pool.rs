@@ -96,7 +96,7 @@ pub(crate) struct Pool {
 impl Pool {
     /// A pool with the default limits, not listening, whose connections run on `runtime` and
     /// take their ids from `ids`.
-    pub(crate) fn new(runtime: tokio::runtime::Handle, ids: SocketIds) -> Self {
+    pub(crate) fn new(runtime: crate::runtime::Background, ids: SocketIds) -> Self {
         Self {
             limits: Mutex::new(Limits::default()),
             registry: Registry::new(runtime),

@@ -22,6 +22,7 @@ use crate::connection::{Connection, SocketParts};
 use crate::guarded::Guarded;
 use crate::on_closed::{ConnectedList, OnClosed, WaitsForRoom};
 use crate::os_socket::os_handle;
+use crate::runtime::Background;
 use crate::status::SocketState;
 use crate::status::{mark_connected, mark_handshaking};
 use crate::sync::lock;
@@ -40,8 +41,8 @@ impl ConnectedList for Mutex<BTreeMap<SocketId, TcpSocket>> {
 /// The connections of one server and every task it started. Clones share everything.
 #[derive(Debug, Clone)]
 pub(crate) struct Registry {
-    /// Where the tasks run.
-    runtime: Handle,
+    /// Where the tasks run, and whether that runtime is still there.
+    runtime: Background,
     /// The sockets now connected (ActiveConnections); each removes itself when it closes.
     connections: Connections,
     /// Cancelled only by shutdown (or dropping the server). A listener watches a child of it,
@@ -57,7 +58,7 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    pub(crate) fn new(runtime: Handle) -> Self {
+    pub(crate) fn new(runtime: Background) -> Self {
         Self {
             runtime,
             connections: Arc::default(),
@@ -133,7 +134,7 @@ impl Registry {
         let remote = connection.announced.map(|(_, remote)| remote);
         let span = tracing::info_span!("socket", id = id.0, ?remote);
         self.tracker
-            .spawn_on(connection.run().instrument(span), &self.runtime);
+            .spawn_on(connection.run().instrument(span), self.runtime.handle());
     }
 
     /// Runs a server's own task (a listener) on the runtime, tracked for shutdown.
@@ -141,7 +142,7 @@ impl Registry {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        self.tracker.spawn_on(task, &self.runtime)
+        self.tracker.spawn_on(task, self.runtime.handle())
     }
 
     /// A token cancelled at shutdown, or earlier by its own holder (StopListening).
@@ -150,8 +151,11 @@ impl Registry {
     }
 
     /// Entered to register I/O made on the caller's thread with the runtime.
-    pub(crate) fn runtime(&self) -> &Handle {
-        &self.runtime
+    ///
+    /// # Errors
+    /// [`crate::SocketError::RuntimeDropped`] once the runtime was dropped.
+    pub(crate) fn runtime(&self) -> Result<&Handle, crate::SocketError> {
+        self.runtime.running()
     }
 
     /// The connected socket with this id.
@@ -213,6 +217,7 @@ impl Registry {
         let tracker = self.tracker.clone();
         // The timer must be made inside the runtime, hence the async block.
         self.runtime
+            .handle()
             .block_on(async { tokio::time::timeout(timeout, tracker.wait()).await })
             .is_ok()
     }

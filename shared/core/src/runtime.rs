@@ -7,6 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use tokio::runtime::Handle;
+use tokio_util::sync::CancellationToken;
 
 use crate::SocketError;
 
@@ -17,11 +18,16 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// until the servers and sockets made on it are dropped: dropping it ends every socket's task
 /// at once, with no Closed events, and a [`crate::ServerSocket`] or [`crate::TcpSocket`] still
 /// held then says what it last knew (IsListening, a listening port still open until the
-/// server is dropped, a socket still Connected whose writes are refused with 106).
+/// server is dropped, a socket still Connected whose writes are refused with 106). A server's
+/// Listen and its limits' setters then fail with [`SocketError::RuntimeDropped`] (106):
+/// nothing would run what they start.
 #[derive(Debug)]
 pub struct Runtime {
     /// The tokio runtime; `Option` only so `Drop` can shut it down with a grace period.
     runtime: Option<tokio::runtime::Runtime>,
+    /// Cancelled when this is dropped, so what was made on it ([`Background`]) can say so
+    /// instead of passing on tokio's words about a context "being shutdown".
+    dropped: CancellationToken,
 }
 
 impl Runtime {
@@ -39,7 +45,16 @@ impl Runtime {
             .map_err(|e| SocketError::Os(format!("could not start the socket runtime: {e}")))?;
         Ok(Self {
             runtime: Some(runtime),
+            dropped: CancellationToken::new(),
         })
+    }
+
+    /// The runtime as a server made on it keeps it.
+    pub(crate) fn background(&self) -> Background {
+        Background {
+            handle: self.handle(),
+            dropped: self.dropped.clone(),
+        }
     }
 
     /// A handle for spawning onto the runtime.
@@ -60,8 +75,38 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        self.dropped.cancel();
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_timeout(SHUTDOWN_GRACE);
+        }
+    }
+}
+
+/// A handle to the runtime that knows whether its [`Runtime`] was dropped: what a server keeps
+/// of the runtime it was made on, which it may outlive.
+#[derive(Debug, Clone)]
+pub(crate) struct Background {
+    /// For spawning; a task spawned once the runtime is gone is dropped unrun.
+    handle: Handle,
+    /// Cancelled when the [`Runtime`] was dropped.
+    dropped: CancellationToken,
+}
+
+impl Background {
+    /// The handle to spawn on, whether or not the runtime is still running.
+    pub(crate) fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// The handle, while the [`Runtime`] is there to run what it is given.
+    ///
+    /// # Errors
+    /// [`SocketError::RuntimeDropped`] once the [`Runtime`] was dropped.
+    pub(crate) fn running(&self) -> Result<&Handle, SocketError> {
+        if self.dropped.is_cancelled() {
+            Err(SocketError::RuntimeDropped)
+        } else {
+            Ok(&self.handle)
         }
     }
 }

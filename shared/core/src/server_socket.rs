@@ -15,6 +15,8 @@
 //! - **Limits** must satisfy 1 <= MaximumSocketsConnected and MinimumSocketsAvailable <=
 //!   MaximumSocketsConnected, each within its bounds ([`crate::bounds`]); a bad pair is
 //!   refused with an error naming the field and nothing changes. Changing them while listening takes effect at once.
+//!   Each setter checks what it sets; Listen checks Max against the open-files limit again,
+//!   the default 10 included, so no Max is served with that could never be reached.
 //! - **A failed Listen** returns its error (105, 107, …) and fires no Error event, where Xojo
 //!   fires one: the caller who listened already holds it (docs/differences.md).
 //! - **Listen never waits**: StopListening closes the listening socket before it returns, and
@@ -156,7 +158,7 @@ impl ServerSocket {
             add_socket: Arc::new(Mutex::new(add_socket)),
             network_interface: Mutex::new((DEFAULT_NETWORK_INTERFACE, 0)),
             port: AtomicU16::new(DEFAULT_PORT),
-            pool: Arc::new(Pool::new(runtime.handle(), ids)),
+            pool: Arc::new(Pool::new(runtime.background(), ids)),
             backlog: AtomicU32::new(DEFAULT_BACKLOG),
             kernel_sampling: AtomicBool::new(true),
             listener: None,
@@ -199,28 +201,43 @@ impl ServerSocket {
     /// closes no connection, raising it resumes accepting.
     ///
     /// # Errors
-    /// [`SocketError::InvalidSetting`] (nothing changes) when the pair is out of range.
+    /// [`SocketError::InvalidSetting`] (nothing changes) when the pair is out of range;
+    /// [`SocketError::RuntimeDropped`] once the [`Runtime`] was dropped (nothing would apply
+    /// them).
     pub fn set_limits(&self, min: usize, max: usize) -> Result<(), SocketError> {
-        let limits = Limits::new(min, max)?;
-        *lock(&self.pool.limits) = limits;
-        self.pool.changed.notify_one();
-        Ok(())
+        self.change_limits(|_| Limits::new(min, max))
     }
 
-    /// Sets MinimumSocketsAvailable (see [`Self::set_limits`]).
+    /// Sets MinimumSocketsAvailable (see [`Self::set_limits`]). Only Min is checked: a Max
+    /// left at its default is checked by Listen, against the open-files limit as it is then.
     ///
     /// # Errors
-    /// [`SocketError::InvalidSetting`] when above MaximumSocketsConnected.
+    /// [`SocketError::InvalidSetting`] when above MaximumSocketsConnected or its bound.
     pub fn set_minimum_sockets_available(&self, min: usize) -> Result<(), SocketError> {
-        self.set_limits(min, self.maximum_sockets_connected())
+        self.change_limits(|limits| limits.with_min(min))
     }
 
     /// Sets MaximumSocketsConnected (see [`Self::set_limits`]).
     ///
     /// # Errors
-    /// [`SocketError::InvalidSetting`] when 0 or below MinimumSocketsAvailable.
+    /// [`SocketError::InvalidSetting`] when 0, past its bounds or below MinimumSocketsAvailable.
     pub fn set_maximum_sockets_connected(&self, max: usize) -> Result<(), SocketError> {
-        self.set_limits(self.minimum_sockets_available(), max)
+        self.change_limits(|limits| Limits::new(limits.min, max))
+    }
+
+    /// Replaces the limits in force with what `change` makes of them, under their lock so that
+    /// two setters never undo each other; nothing changes when it fails.
+    fn change_limits(
+        &self,
+        change: impl FnOnce(Limits) -> Result<Limits, SocketError>,
+    ) -> Result<(), SocketError> {
+        self.pool.registry.runtime()?;
+        {
+            let mut limits = lock(&self.pool.limits);
+            *limits = change(*limits)?;
+        }
+        self.pool.changed.notify_one();
+        Ok(())
     }
 
     /// Slow motion, for teaching: each accepted connection waits `delay` before it is handed to
@@ -324,7 +341,10 @@ impl ServerSocket {
     ///
     /// # Errors
     /// [`SocketError::InvalidState`] when already listening; the bind's failure otherwise
-    /// (105 address in use, 107 privileged port, 100 not this machine's address …). A failed
+    /// (105 address in use, 107 privileged port, 100 not this machine's address …);
+    /// [`SocketError::InvalidSetting`] when MaximumSocketsConnected, the default 10 included,
+    /// is more than the open-files limit leaves room for;
+    /// [`SocketError::RuntimeDropped`] once the [`Runtime`] was dropped. A failed
     /// Listen is only returned: no Error event is sent for it (Xojo fires one; a Rust caller has
     /// the `Result`, and one error reported twice would be logged twice).
     pub fn listen(&mut self) -> Result<SocketAddr, SocketError> {
@@ -333,6 +353,9 @@ impl ServerSocket {
                 "already listening on {address}"
             )));
         }
+        // Nothing would run the listener once the Runtime is gone: said before binding.
+        let runtime = self.pool.registry.runtime()?.clone();
+        lock(&self.pool.limits).check_open_files()?;
         let (interface, scope_id) = *lock(&self.network_interface);
         let port = self.port.load(Ordering::Relaxed);
         let address = match interface {
@@ -345,7 +368,7 @@ impl ServerSocket {
         // `docs/differences.md`). Errors after Listen, with no caller to return to, are events.
         let listener = bind(address, backlog)?;
         let listener = {
-            let _entered = self.pool.registry.runtime().enter();
+            let _entered = runtime.enter();
             tokio::net::TcpListener::from_std(listener)
                 .map_err(|e| SocketError::Os(format!("could not register the listener: {e}")))?
         };

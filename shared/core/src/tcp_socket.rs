@@ -48,7 +48,7 @@ pub struct TcpSocket {
 /// use serversocket::{Passive, Runtime, SocketIds, TcpSocket, event_channel};
 /// let runtime = Runtime::new()?;
 /// let ids = SocketIds::new();
-/// let (events, _receiver) = event_channel(None);
+/// let (events, _) = event_channel(None); // no events wanted: the receiver is dropped
 /// let socket = TcpSocket::builder("localhost", 8080)
 ///     .timeout(std::time::Duration::from_secs(3))
 ///     .connect(&runtime, &ids, Passive, events);
@@ -89,7 +89,9 @@ impl ConnectBuilder {
     /// Connects from `address` (Xojo's NetworkInterface): the socket is bound to it, on a port
     /// the OS picks, before it connects, so the connection leaves through that interface (a
     /// machine with several addresses, or a loopback address other than 127.0.0.1). A host
-    /// whose addresses are all of the other family fails with Error 106 saying so.
+    /// whose addresses are all of the other family fails with Error 106 saying so; an address
+    /// that is not this machine's with Error 100, [`SocketError::AddressNotAvailable`], as a
+    /// server's NetworkInterface does.
     pub fn network_interface(mut self, address: IpAddr) -> Self {
         self.network_interface = Some(address);
         self
@@ -435,7 +437,7 @@ async fn open(
         }
         match connect_from(from, address, events).await {
             Ok(stream) => return refuse_self_connection(stream, address),
-            Err(e) => last_error = SocketError::from_connect(e, address),
+            Err(e) => last_error = e,
         }
     }
     Err(last_error)
@@ -455,16 +457,25 @@ async fn connect_from(
     from: Option<IpAddr>,
     address: SocketAddr,
     (id, events): (SocketId, &EventSender),
-) -> std::io::Result<TcpStream> {
+) -> Result<TcpStream, SocketError> {
+    let failed = |error| SocketError::from_connect(error, address);
     let socket = if address.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
+        tokio::net::TcpSocket::new_v4()
     } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
-    if let Some(from) = from {
-        socket.bind(SocketAddr::new(from, 0))?;
+        tokio::net::TcpSocket::new_v6()
     }
-    let duplicate = socket2::SockRef::from(&socket).try_clone()?;
+    .map_err(failed)?;
+    if let Some(from) = from {
+        // A bind, failing as a server's does: an address that is not this machine's is
+        // AddressNotAvailable, not a failed connect.
+        let from = SocketAddr::new(from, 0);
+        socket
+            .bind(from)
+            .map_err(|error| SocketError::from_bind(error, from))?;
+    }
+    let duplicate = socket2::SockRef::from(&socket)
+        .try_clone()
+        .map_err(failed)?;
     let connect = socket.connect(address);
     tokio::pin!(connect);
     // The first poll sends the SYN (the kernel's connect); on loopback it may also finish.
@@ -487,6 +498,7 @@ async fn connect_from(
         Poll::Ready(outcome) => outcome,
         Poll::Pending => connect.await,
     }
+    .map_err(failed)
 }
 
 /// Why a client's connect that succeeded does not come up.

@@ -70,6 +70,105 @@ fn listening_twice_is_error_106() {
     assert!(error.to_string().contains(&address.to_string()), "{error}");
 }
 
+/// A server that outlives its Runtime says so, typed: Listen and the limits are refused with
+/// RuntimeDropped (106), where Listen passed on tokio's words about a context "being
+/// shutdown" and the limits were taken with Ok though nothing would apply them.
+#[test]
+fn a_server_whose_runtime_was_dropped_refuses_listen_and_limits_saying_so() {
+    let (runtime, mut server, _receiver) = common::server(|_| Greeter::default());
+    server.listen().unwrap();
+    server.stop_listening();
+    drop(runtime);
+    let error = server.listen().unwrap_err();
+    assert_eq!(error, SocketError::RuntimeDropped);
+    assert_eq!(error.code(), 106);
+    assert!(
+        error
+            .to_string()
+            .contains("the Runtime this server was made on was dropped"),
+        "{error}"
+    );
+    assert!(!server.is_listening());
+    assert_eq!(server.set_limits(1, 3), Err(SocketError::RuntimeDropped));
+    assert_eq!(
+        server.set_minimum_sockets_available(1),
+        Err(SocketError::RuntimeDropped)
+    );
+    assert_eq!(server.minimum_sockets_available(), 2, "nothing changed");
+    // Its tasks went with the runtime: nothing is left to wait for.
+    assert!(server.shutdown(test_support::PATIENCE));
+}
+
+/// Under an open-files limit of 30 (room for 6 connections besides the 24 counted for the
+/// program's own files), run in a child process (`limits_under_this_open_files_limit`
+/// below), since the limit is the process's: setting Min blames no Max the caller never set,
+/// Listen checks the default Max 10 as a setter checks a Max it is given, saying it is the
+/// default, and a Max that fits listens.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_open_files_limit_is_checked_against_the_max_in_force_at_listen() {
+    let exe = std::env::current_exe().unwrap();
+    let (code, printed, stderr) = test_support::app::outcome(
+        std::process::Command::new("prlimit")
+            .arg("--nofile=30:30")
+            .arg(exe)
+            .args([
+                "--exact",
+                "limits_under_this_open_files_limit",
+                "--nocapture",
+            ]),
+    );
+    assert_eq!(code, Some(0), "{printed}{stderr}");
+    let said = |step: &str| {
+        printed
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{step}: ")))
+            .unwrap_or_else(|| panic!("no {step} in {printed}"))
+            .to_owned()
+    };
+    assert_eq!(said("set_minimum_sockets_available(1)"), "Ok");
+    let listen = said("listen with the default Max");
+    assert!(
+        listen.starts_with("Err: MaximumSocketsConnected: 10 is its default")
+            && listen.contains("10 is more than this process may have open at once")
+            && listen.contains("open-files limit is 30")
+            && listen.contains("room for 6 connections"),
+        "{listen}"
+    );
+    assert!(
+        said("set_maximum_sockets_connected(7)").contains("room for 6 connections"),
+        "{printed}"
+    );
+    assert_eq!(said("set_maximum_sockets_connected(6)"), "Ok");
+    assert_eq!(said("listen with Max 6"), "Ok");
+}
+
+/// In whatever open-files limit it runs (the test above gives it one), what the limits'
+/// setters and Listen say, one line each, for the test above.
+#[test]
+fn limits_under_this_open_files_limit() {
+    let (_runtime, mut server, _receiver) = common::server(|_| Greeter::default());
+    let said = |step: &str, result: Result<(), SocketError>| match result {
+        Ok(()) => println!("{step}: Ok"),
+        Err(error) => println!("{step}: Err: {error}"),
+    };
+    said(
+        "set_minimum_sockets_available(1)",
+        server.set_minimum_sockets_available(1),
+    );
+    said(
+        "listen with the default Max",
+        server.listen().map(|_| server.stop_listening()),
+    );
+    for max in [7, 6] {
+        said(
+            &format!("set_maximum_sockets_connected({max})"),
+            server.set_maximum_sockets_connected(max),
+        );
+    }
+    said("listen with Max 6", server.listen().map(drop));
+}
+
 #[test]
 fn an_address_this_machine_does_not_have_is_a_clear_bind_error() {
     let (_runtime, mut server, _receiver) = common::server(|_| Greeter::default());

@@ -262,6 +262,32 @@ fn a_client_connects_from_its_network_interface() {
     assert_eq!(remote.ip(), from, "the server sees the interface we chose");
 }
 
+/// A NetworkInterface this machine does not have fails as a server's does: typed, code 100,
+/// naming the address (it was a generic "network stack error" with the OS's words).
+#[test]
+fn a_network_interface_not_of_this_machine_is_address_not_available() {
+    let (runtime, _server, _watch, address) = greeting_server(1, 10);
+    // TEST-NET-1 (RFC 5737) is never assigned to a machine; binding it fails locally, and no
+    // packet is sent anywhere.
+    let from = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+    let builder = TcpSocket::builder("127.0.0.1", address.port()).network_interface(from);
+    let (socket, mut client_watch) = common::client_socket(&runtime, builder, Passive);
+    let error = error_of(&mut client_watch, 0);
+    assert!(
+        matches!(error, SocketError::AddressNotAvailable { .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.code(), 100);
+    assert!(
+        error
+            .to_string()
+            .contains("192.0.2.1 is not an address of this machine"),
+        "{error}"
+    );
+    client_watch.until("closed", |e| is_closed(e, 0));
+    assert_eq!(socket.last_error_code(), Some(100));
+}
+
 #[test]
 fn a_network_interface_of_the_other_family_is_error_106_in_words() {
     let (runtime, _server, _watch, address) = greeting_server(1, 10);

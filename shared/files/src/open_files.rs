@@ -70,22 +70,37 @@ pub fn too_low(connections: u64, limits: OpenFiles) -> Option<String> {
     let need = connections.saturating_add(HELD_BESIDES_CONNECTIONS);
     let soft = limits.soft.filter(|&soft| need > soft)?;
     let suggested = connections.saturating_add(OWN_DESCRIPTORS);
-    let besides = HELD_BESIDES_CONNECTIONS;
+    let limit = match limits.hard {
+        Some(hard) if need > hard => {
+            format!("{soft} ({hard} is the most it may raise that to on its own)")
+        }
+        _ => soft.to_string(),
+    };
+    // Said as a count set aside, which stays true when the whole limit is no larger.
+    let why = format!(
+        "{connections} is more than this process may have open at once: its open-files limit \
+         is {limit}; each connection needs one besides the {HELD_BESIDES_CONNECTIONS} counted \
+         for the program's own files (standard streams, runtime, listener …), which leaves \
+         room for {}",
+        room_for_connections(soft)
+    );
     Some(match limits.hard {
         Some(hard) if need > hard => format!(
-            "{connections} is more than this process may have open at once (its open-files \
-             limit is {soft}, and {hard} is the most it may raise that to on its own; each \
-             connection needs one, and the program keeps {besides} for itself). An \
-             administrator can raise it, e.g. `sudo prlimit --pid $$ \
+            "{why}. An administrator can raise it, e.g. `sudo prlimit --pid $$ \
              --nofile={suggested}:{suggested}` in the shell that starts it (or a `nofile` line \
              in /etc/security/limits.conf), then start it again"
         ),
-        _ => format!(
-            "{connections} is more than this process may have open at once (its open-files \
-             limit is {soft}; each connection needs one, and the program keeps {besides} for \
-             itself). `ulimit -n {suggested}` in the shell that starts it raises it"
-        ),
+        _ => format!("{why}. `ulimit -n {suggested}` in the shell that starts it raises it"),
     })
+}
+
+/// How many connections a limit of `soft` open files leaves room for, in words.
+fn room_for_connections(soft: u64) -> String {
+    match soft.saturating_sub(HELD_BESIDES_CONNECTIONS) {
+        0 => "none".to_owned(),
+        1 => "1 connection".to_owned(),
+        room => format!("{room} connections"),
+    }
 }
 
 #[cfg(test)]
@@ -101,7 +116,20 @@ mod tests {
         // The program's own descriptors count too: 40 connections fit in 64, 41 do not.
         assert_eq!(too_low(64 - HELD_BESIDES_CONNECTIONS, low_hard), None);
         let words = too_low(65 - HELD_BESIDES_CONNECTIONS, low_hard).expect("over with its own");
-        assert!(words.contains("keeps 24 for itself"), "{words}");
+        assert!(words.contains("besides the 24 counted"), "{words}");
+        assert!(words.contains("room for 40 connections"), "{words}");
+        // A limit no larger than what is counted for the program's own files leaves room for
+        // none, in words that stay true (not "keeps 24 for itself" out of 24).
+        let tiny = OpenFiles {
+            soft: Some(24),
+            hard: Some(24),
+        };
+        let words = too_low(1, tiny).expect("no room at all");
+        assert!(
+            words.contains("open-files limit is 24 (24 is the most"),
+            "{words}"
+        );
+        assert!(words.contains("which leaves room for none"), "{words}");
         let words = too_low(12_000, low_hard).expect("over both limits");
         assert!(words.contains("open-files limit is 64"), "{words}");
         assert!(words.contains("--nofile=12064:12064"), "{words}");

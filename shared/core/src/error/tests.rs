@@ -94,6 +94,7 @@ fn every_variant() -> Vec<SocketError> {
             what: "the socket's handler",
             message: text(),
         },
+        SocketError::RuntimeDropped,
     ]
 }
 
@@ -123,10 +124,11 @@ fn every_variant_code_has_its_meaning_and_a_code_of_one_variant_says_what_it_say
             SocketError::MappedAddress { .. } => 17,
             SocketError::Tls { .. } => 18,
             SocketError::Panicked { .. } => 19,
+            SocketError::RuntimeDropped => 20,
         });
         assert_ne!(code_meaning(error.code()), "unknown error", "{error:?}");
     }
-    assert_eq!(covered.len(), 20, "every variant is listed once");
+    assert_eq!(covered.len(), 21, "every variant is listed once");
     // Where one variant alone has a code, the code's meaning and the variant's agree.
     for error in &variants {
         let sharing = variants.iter().filter(|e| e.code() == error.code()).count();
