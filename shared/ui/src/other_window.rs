@@ -29,6 +29,10 @@ use crate::shortcuts;
 /// How often an app looks for a request to come to the front, and whether the other is open.
 const WATCH_EVERY: Duration = Duration::from_millis(250);
 
+/// A client window opened this recently before the server window first drew was started
+/// with it (`.ci/app`, a desktop session), not on its own earlier.
+const STARTED_TOGETHER: Duration = Duration::from_secs(10);
+
 /// What the watcher thread tells the window.
 #[derive(Debug, Default)]
 struct News {
@@ -51,6 +55,8 @@ struct Link {
     news: Arc<News>,
     /// The watcher runs (it is started on the first frame, when the window's context exists).
     watching: bool,
+    /// Which window stands in front at the start was settled (once the screen is known).
+    front_settled: bool,
     /// How the other app is started when it is not running.
     starter: Starter,
 }
@@ -112,6 +118,7 @@ impl OtherWindow {
                 dir,
                 news,
                 watching: false,
+                front_settled: false,
                 starter: Starter::default(),
             }),
         }
@@ -147,6 +154,26 @@ impl OtherWindow {
             watch(side, &link.dir, Arc::clone(&link.news), ctx.clone());
         }
         link.starter.reap(other_app(side));
+        if !link.front_settled
+            && let Some(monitor) = ctx.input(|i| i.viewport().monitor_size)
+        {
+            link.front_settled = true;
+            // Stacked, the client stands in front at the start (the README's promise). The
+            // client asks for the focus as it opens, but a server window that opens after it
+            // takes the focus from it: so a server opening with a client that has just
+            // started asks it to the front again. A client open for longer was there first,
+            // and the learner opened this window to see it.
+            let client = link.dir.join(presence_file(Side::Client));
+            if side == Side::Server
+                && crate::native::stacked(monitor)
+                && opened_within(&client, STARTED_TOGETHER)
+            {
+                self.show_other();
+            }
+        }
+        let Some(link) = &mut self.link else {
+            return;
+        };
         if link.news.asked.swap(false, Ordering::Relaxed) {
             // A minimized window must be restored before it can take the focus.
             ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
@@ -328,6 +355,12 @@ fn is_open(file: &Path) -> bool {
     serversocket_lessons::sync::process_is_running(pid)
 }
 
+/// Whether the app whose presence file is `file` runs and opened less than `recently` ago.
+fn opened_within(file: &Path, recently: Duration) -> bool {
+    let written = std::fs::metadata(file).and_then(|meta| meta.modified());
+    written.is_ok_and(|written| written.elapsed().is_ok_and(|age| age < recently)) && is_open(file)
+}
+
 /// The watcher: every [`WATCH_EVERY`], whether the other app is open and whether it asked
 /// this one to come to the front; the window is woken only when one of them changed.
 fn watch(side: Side, dir: &Path, news: Arc<News>, ctx: egui::Context) {
@@ -443,6 +476,53 @@ mod tests {
         );
         drop(failing);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// One frame of `window` on a monitor of `monitor` points.
+    fn frame_on(monitor: egui::Vec2, window: &mut OtherWindow) {
+        let ctx = egui::Context::default();
+        let mut input = egui::RawInput::default();
+        input.viewports.insert(
+            egui::ViewportId::ROOT,
+            egui::ViewportInfo {
+                monitor_size: Some(monitor),
+                ..Default::default()
+            },
+        );
+        let mut output = ctx.run_ui(input, |ui| window.tick(ui.ctx()));
+        output.textures_delta.clear();
+    }
+
+    /// On a small screen the client stands in front at the start even when the server's
+    /// window opens after the client's; a client open for longer is left where it is.
+    #[test]
+    fn a_server_opening_with_a_client_just_started_puts_the_client_in_front() {
+        let small = egui::vec2(800.0, 600.0);
+        let wide = egui::vec2(2560.0, 1440.0);
+        for (monitor, client_age, asks) in [
+            (small, Duration::ZERO, true),
+            (small, Duration::from_secs(60), false),
+            (wide, Duration::ZERO, false),
+        ] {
+            let dir = test_support::empty_folder("other-window-front");
+            let client = OtherWindow::linked(Side::Client, &dir);
+            let presence = std::fs::File::options()
+                .write(true)
+                .open(dir.join("client.window"))
+                .expect("the client's presence file");
+            presence
+                .set_modified(SystemTime::now() - client_age)
+                .expect("dated");
+            let mut server = OtherWindow::linked(Side::Server, &dir);
+            frame_on(monitor, &mut server);
+            assert_eq!(
+                read_number(&dir.join("client.show")).is_some(),
+                asks,
+                "{monitor:?}, a client {client_age:?} old"
+            );
+            drop((server, client));
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 
     #[test]
