@@ -74,9 +74,11 @@ impl ClientWindow {
         serversocket_ui::main_view(ui, "client main", |ui| {
             self.tls.problem_ui(ui);
             self.trust_offer_ui(ui);
-            self.timeline.ui(ui, Instant::now());
-            ui.separator();
+            // The sockets first, the timeline under them: on a 600-high screen the table had
+            // room for one row under the timeline's header during a lesson.
             self.sockets_ui(ui);
+            ui.separator();
+            self.timeline.ui(ui, Instant::now());
         });
     }
 

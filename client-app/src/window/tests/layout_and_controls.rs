@@ -7,8 +7,8 @@ use serversocket_ui::RowState;
 use test_support::kittest;
 
 use super::{
-    Server, accept_any_certificate, greeted, greeted_burst, run_until, three_connected, window,
-    window_with,
+    Server, accept_any_certificate, connect_burst, greeted, greeted_burst, run_until,
+    three_connected, window, window_with,
 };
 use crate::window::ClientSettings;
 use test_support::kittest::click;
@@ -16,8 +16,13 @@ use test_support::kittest::click;
 #[test]
 fn on_small_screens_the_essential_columns_show_the_log_keeps_room_and_nothing_overlaps() {
     let server = Server::start();
-    // 1024×600 and 800×600 screens, less a title bar; with the Lessons panel open too.
-    for size in [egui::vec2(1024.0, 568.0), egui::vec2(800.0, 568.0)] {
+    // 1024×600 and 800×600 screens, less a title bar, and the client's window on 800×600 (a
+    // title bar lower than the server's); with the Lessons panel open too.
+    for size in [
+        egui::vec2(1024.0, 568.0),
+        egui::vec2(800.0, 568.0),
+        egui::vec2(800.0, 536.0),
+    ] {
         for lessons in [false, true] {
             let mut harness = three_connected(&server, size);
             if lessons {
@@ -61,7 +66,9 @@ fn on_small_screens_the_essential_columns_show_the_log_keeps_room_and_nothing_ov
                 .map(|button| button.rect())
                 .filter(|rect| inside(*rect))
                 .collect();
-            assert!(rows.len() >= 2, "{} table rows at {case}", rows.len());
+            // Enough to see a lesson's sockets: two served and a third waiting (one row and
+            // the timeline's header was all a 600-high screen showed with the Lessons panel).
+            assert!(rows.len() >= 3, "{} table rows at {case}", rows.len());
             // The log's toolbar (one row, or two in a narrow window) ends above its lines.
             let toolbar = ["Filter:", "Clear log", "Export", "Export to…"]
                 .iter()
@@ -92,6 +99,36 @@ fn on_small_screens_the_essential_columns_show_the_log_keeps_room_and_nothing_ov
             assert!(inside(toolbar), "the log's toolbar at {case}: {toolbar:?}");
         }
     }
+}
+
+/// A lesson's sockets in view on a 600-high screen: with the Lessons panel open and sockets
+/// waiting in the server's accept queue (lesson 3), the client's window there (800×536, a
+/// title bar lower than the server's) showed one row of its table under the timeline.
+#[test]
+fn a_lessons_sockets_stay_in_view_on_a_600_high_screen() {
+    let server = Server::start();
+    let size = egui::vec2(800.0, 536.0);
+    let settings = ClientSettings {
+        port: server.port.to_string(),
+        ..ClientSettings::default()
+    };
+    let mut harness = window_with(size, settings);
+    harness.get_by_label("Lessons").click();
+    harness.run_steps(2);
+    // Two more than the server's Max: they wait in its accept queue, and say so in a chip.
+    connect_burst(&mut harness, 12);
+    run_until(&mut harness, "every socket connected", |w| {
+        w.client.rows.count(RowState::Connected) == 12
+    });
+    harness.run_steps(3);
+    let header = harness.get_by_label("Last event").rect();
+    let send = harness.get_by_label("Send:").rect();
+    let rows_in_view = harness
+        .query_all_by_label("Close")
+        .map(|button| button.rect())
+        .filter(|rect| rect.top() >= header.bottom() && rect.bottom() <= send.top())
+        .count();
+    assert!(rows_in_view >= 3, "{rows_in_view} rows in view");
 }
 
 /// However many sockets there are, the send box stays in view under them, in a panel of its

@@ -1,6 +1,6 @@
 //! The log's place in a window: a panel along the bottom that the learner resizes by its top
 //! edge (egui remembers the height between runs), never shorter than eight lines (five on a
-//! short screen), so that however much the rest of the window shows, the log stays readable;
+//! short screen, three on a 600-high one), so that however much the rest of the window shows, the log stays readable;
 //! the window's main view fills what is left above it, scrolled on a short screen with a
 //! scroll bar that shows it is.
 
@@ -11,8 +11,16 @@ pub const LEAST_LINES: f32 = 8.0;
 /// eight lines left the connections' table no room at all under the pipeline and the tiles.
 pub const LEAST_LINES_SHORT: f32 = 5.0;
 
-/// A window lower than this is short (a 1024×600 or 800×600 screen, less its title bar).
+/// A window lower than this is short (a 768-high screen, less its title bar and panel).
 pub const SHORT_WINDOW: f32 = 700.0;
+
+/// How many show at the least in a window under [`TINY_WINDOW`] points high: on a 600-high
+/// screen five lines left the client's Sockets table room for one row during a lesson.
+pub const LEAST_LINES_TINY: f32 = 3.0;
+
+/// A window lower than this is on a 600-high screen (1024×600, 800×600), less its title bar
+/// (and the client window a title bar lower still, when the two stand one behind the other).
+pub const TINY_WINDOW: f32 = 600.0;
 
 /// Draws `contents` (the log's filter row and its lines) in the window's bottom panel.
 pub fn log_panel(ui: &mut egui::Ui, contents: impl FnOnce(&mut egui::Ui)) {
@@ -25,7 +33,10 @@ pub fn log_panel(ui: &mut egui::Ui, contents: impl FnOnce(&mut egui::Ui)) {
         2.0
     };
     let header = header_rows * (ui.spacing().interact_size.y + spacing) + 8.0;
-    let lines = if ui.ctx().content_rect().height() < SHORT_WINDOW {
+    let height = ui.ctx().content_rect().height();
+    let lines = if height < TINY_WINDOW {
+        LEAST_LINES_TINY
+    } else if height < SHORT_WINDOW {
         LEAST_LINES_SHORT
     } else {
         LEAST_LINES
