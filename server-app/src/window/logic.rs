@@ -63,6 +63,7 @@ impl ServerWindow {
         self.pipeline.record(
             &event,
             Duration::from_millis(self.settings.handoff_delay_ms),
+            happened.instant,
         );
         self.shell.lessons.observe(&event, happened.at);
         self.packets.follow(&event);

@@ -116,14 +116,15 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Follows an event: counts AddSocket since Listen, and starts what it moves.
-    /// `handoff` is the slow-motion delay (see [`Flights::record`]).
-    pub fn record(&mut self, event: &Event, handoff: Duration) {
+    /// `handoff` is the slow-motion delay, `sent` when the socket sent it (see
+    /// [`Flights::record`]).
+    pub fn record(&mut self, event: &Event, handoff: Duration, sent: std::time::Instant) {
         match event {
             Event::Listening { .. } => self.add_sockets = 0,
             Event::AddSocket { .. } => self.add_sockets += 1,
             _ => {}
         }
-        self.flights.record(event, handoff);
+        self.flights.record(event, handoff, sent);
     }
 
     /// Starts the count of AddSocket calls over, as a Listen does (a lesson's step that stops

@@ -5,7 +5,7 @@
 //! another, so each can be followed.
 
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serversocket::Event;
 use serversocket_ui::RowState;
@@ -23,6 +23,10 @@ const STAGGER: f64 = 0.04;
 const SLOW_STAGGER: f64 = 0.5;
 /// At most this many connections drawn in flight; a burst beyond it shows as counts.
 const MOST_FLIGHTS: usize = 24;
+/// A move not yet drawn this long after it would have ended is not drawn at all: it happened
+/// while the window was minimized or covered, and a dot of a connection long gone sliding in
+/// once the window is back would show what is not happening.
+const STALE_AFTER: Duration = Duration::from_secs(1);
 /// How often the pipeline is drawn while something moves (about 60 frames a second).
 pub const FRAME: Duration = Duration::from_millis(16);
 
@@ -58,6 +62,8 @@ struct Flight {
     /// How long the whole way takes at normal speed: the slow-motion delay, or a moment per
     /// stage the eye can follow.
     takes: Duration,
+    /// When the event that set it moving was sent (the socket's moment, not the window's).
+    sent: Instant,
     /// How long it takes as drawn (slow animation stretches it), set with `started`.
     drawn_for: f64,
     /// The client's port (the connection's name in both windows), or the new socket's id.
@@ -100,13 +106,15 @@ impl Flights {
     /// Follows an event: a connection accepted or handed over starts moving, an idle socket
     /// AddSocket made slides into the pool. `handoff` is the slow-motion delay: an accepted
     /// connection takes that long to reach the listener, where it waits for its handoff.
-    pub fn record(&mut self, event: &Event, handoff: Duration) {
+    /// `sent` is when the socket sent the event.
+    pub fn record(&mut self, event: &Event, handoff: Duration, sent: Instant) {
         use Spot::{At, Edge};
         let flight = |mover, path: &[Spot], takes, label: String| Flight {
             mover,
             path: path.to_vec(),
             started: None,
             takes,
+            sent,
             drawn_for: 0.0,
             label,
             client_port: None,
@@ -173,8 +181,12 @@ impl Flights {
         self.flights.iter().map(Flight::name).collect()
     }
 
-    /// This frame's time: the moves not yet started start, the ones at their end are done.
+    /// This frame's time: the moves not yet started start (unless they would have ended long
+    /// ago: [`STALE_AFTER`]), the ones at their end are done.
     pub fn advance(&mut self, now: f64) {
+        self.flights.retain(|flight| {
+            flight.started.is_some() || flight.sent.elapsed() <= flight.takes + STALE_AFTER
+        });
         self.start(now);
         self.flights.retain(|flight| {
             flight
@@ -321,6 +333,7 @@ mod tests {
                 socket: SocketId(0),
             },
             Duration::ZERO,
+            Instant::now(),
         );
         assert_eq!(
             pipeline.moving(),
@@ -336,6 +349,7 @@ mod tests {
                 handoff_in: Duration::from_secs(2),
             },
             Duration::from_secs(2),
+            Instant::now(),
         );
         let accepted = &pipeline.flights[1];
         assert_eq!(
@@ -356,6 +370,7 @@ mod tests {
                     remote,
                 },
                 Duration::ZERO,
+                Instant::now(),
             );
         }
         assert_eq!(pipeline.flights.len(), MOST_FLIGHTS);
@@ -363,6 +378,26 @@ mod tests {
         assert_eq!(last.path.len(), 5, "from arriving to connected");
         assert_eq!(last.takes, STEP * 4);
         assert_eq!(last.name(), "Connection :46116 moving to Connected");
+    }
+
+    /// A window minimized or covered while connections came and went does not play their
+    /// moves once it is back: they are over.
+    #[test]
+    fn a_move_that_would_have_ended_long_before_it_is_drawn_is_not_drawn() {
+        let connected = Event::Connected {
+            socket: SocketId(0),
+            local: "127.0.0.1:2002".parse().unwrap(),
+            remote: "127.0.0.1:46116".parse().unwrap(),
+        };
+        let long_ago = Instant::now()
+            .checked_sub(Duration::from_secs(10))
+            .expect("the clock runs for more than 10 s");
+        let mut pipeline = Flights::default();
+        pipeline.record(&connected, Duration::ZERO, long_ago);
+        pipeline.record(&connected, Duration::ZERO, Instant::now());
+        pipeline.advance(100.0);
+        assert_eq!(pipeline.flights.len(), 1, "only the move happening now");
+        assert_eq!(pipeline.flights[0].started, Some(100.0));
     }
 
     #[test]
@@ -380,7 +415,7 @@ mod tests {
                 ..Flights::default()
             };
             for _ in 0..3 {
-                pipeline.record(&connected, Duration::ZERO);
+                pipeline.record(&connected, Duration::ZERO, Instant::now());
             }
             pipeline.start(10.0);
             let starts: Vec<f64> = pipeline.flights.iter().filter_map(|f| f.started).collect();

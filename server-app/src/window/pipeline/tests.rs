@@ -128,12 +128,14 @@ fn a_connection_half_way_and_a_new_socket_sliding_in_look_as_checked_in() {
             remote: "127.0.0.1:46116".parse().unwrap(),
         },
         Duration::ZERO,
+        std::time::Instant::now(),
     );
     pipeline.record(
         &Event::AddSocket {
             socket: SocketId(2),
         },
         Duration::ZERO,
+        std::time::Instant::now(),
     );
     snapshot_after(
         "pipeline_a_connection_moving",
