@@ -472,6 +472,35 @@ fn bad_files_in_a_teachers_folder_are_skipped_and_named() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A lesson file nested thousands deep (`((((…` in its `done_when`) is skipped and named:
+/// it overflowed the stack and aborted the check of another lesson with exit 134.
+#[test]
+fn a_lesson_nested_too_deep_is_skipped_and_another_is_checked() {
+    let dir = test_support::empty_folder("lesson-deep");
+    let lesson = "title = \"Mine\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Listen\"\ndone_when = \"event listening\"\n";
+    std::fs::write(dir.join("my-lab.toml"), lesson).unwrap();
+    let deep = format!("{}listening{}", "(".repeat(1500), ")".repeat(1500));
+    std::fs::write(
+        dir.join("50-x.toml"),
+        format!("title=\"x\"\ngoal=\"g\"\n[[step]]\nsay=\"a\"\ndone_when=\"{deep}\"\n"),
+    )
+    .unwrap();
+    let events = dir.join("events.ndjson");
+    std::fs::write(
+        &events,
+        "{\"event\":\"listening\",\"ts\":\"2026-01-01T00:00:00.000000Z\",\"address\":\"127.0.0.1:2002\",\"min\":2,\"max\":10,\"handle\":3}\n",
+    )
+    .unwrap();
+    let (code, out, err) = check_my_lab(&dir, &events);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        err.contains("lesson skipped: ")
+            && err.contains("50-x.toml, line 5, field `done_when`: nested more than 32 deep"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// An events "log" that is no log (/dev/zero: one endless line of zeros) is named at its first
 /// line, within a bounded read, instead of read until memory runs out.
 #[cfg(unix)]

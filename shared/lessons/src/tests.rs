@@ -168,3 +168,42 @@ fn a_lesson_puts_back_the_ports_it_moved() {
     Settings::fresh_start(&moved_to(2999)).apply_port(&mut field, &mut before);
     assert_eq!((field.as_str(), before.as_deref()), ("2999", Some("2100")));
 }
+
+/// A lesson file whose `done_when` or `answer` nests past the bound is skipped like any
+/// other broken file, named with its line and field; it aborted both programs (the stack
+/// overflowed) and the other lessons with them.
+#[test]
+fn a_condition_nested_too_deep_costs_only_its_file() {
+    let dir = test_support::empty_folder("lessons-deep");
+    let deep = format!("{}listening{}", "(".repeat(1500), ")".repeat(1500));
+    std::fs::write(
+        dir.join("50-x.toml"),
+        format!("title=\"x\"\ngoal=\"g\"\n[[step]]\nsay=\"a\"\ndone_when=\"{deep}\"\n"),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("51-y.toml"),
+        format!(
+            "title=\"y\"\ngoal=\"g\"\n[[step]]\nsay=\"a\"\ndone_when=\"listening\"\nquestion=\"q\"\nanswer=\"{}port\"\n",
+            "not ".repeat(1500)
+        ),
+    )
+    .expect("write");
+    let catalog = catalog(Some(&dir));
+    assert_eq!(
+        catalog.lessons.len(),
+        SHIPPED.len(),
+        "the shipped ones load"
+    );
+    let said: Vec<String> = catalog.skipped.iter().map(ToString::to_string).collect();
+    assert_eq!(said.len(), 2, "{said:#?}");
+    assert!(
+        said[0].contains("50-x.toml, line 5, field `done_when`: nested more than 32 deep"),
+        "{said:#?}"
+    );
+    assert!(
+        said[1].contains("51-y.toml, line 7, field `answer`: nested more than 32 deep"),
+        "{said:#?}"
+    );
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
