@@ -510,15 +510,23 @@ fn line_of(text: &str, at: usize) -> usize {
     text[..at.min(text.len())].matches('\n').count() + 1
 }
 
-/// The field a TOML error is about: the name in its message's backticks (`unknown field
-/// `x``, `missing field `x``), else the key on the error's line, else `step`.
+/// The field a TOML error is about: the name in its message's backticks when the message is
+/// about a field (`unknown field `x``, `missing field `x``), else the key just before the
+/// value the error points at (`port` in `set = { port = 70000 }`, where the message's
+/// backticks hold the value, `70000`), else the key on the error's line, else `step`.
 fn field_of(message: &str, text: &str, at: usize) -> String {
+    let about_a_field = ["unknown field", "missing field", "duplicate field"]
+        .iter()
+        .any(|start| message.trim_start().starts_with(start));
     let quoted = message
         .split('`')
         .nth(1)
-        .filter(|name| !name.is_empty() && !name.contains(' '));
+        .filter(|name| about_a_field && !name.is_empty() && !name.contains(' '));
     if let Some(name) = quoted {
         return name.to_owned();
+    }
+    if let Some(key) = key_before(text, at) {
+        return key.to_owned();
     }
     let start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
     let line = text[start..].lines().next().unwrap_or_default();
@@ -526,6 +534,16 @@ fn field_of(message: &str, text: &str, at: usize) -> String {
         Some((key, _)) if !key.trim().is_empty() => key.trim().to_owned(),
         _ => line.trim().trim_matches(['[', ']']).to_owned(),
     }
+}
+
+/// The bare key whose value starts at byte `at`: `key = ` just before it, on its line.
+fn key_before(text: &str, at: usize) -> Option<&str> {
+    let before = text.get(..at)?.trim_end_matches([' ', '\t']);
+    let before = before.strip_suffix('=')?.trim_end_matches([' ', '\t']);
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .map_or(0, |i| i + 1);
+    Some(&before[start..]).filter(|key| !key.is_empty())
 }
 
 /// A value or event name of the other side in `expr`, if any.

@@ -38,7 +38,7 @@ fn a_malformed_lesson_names_file_line_and_field() {
     let (line, field, _) = invalid(&format!(
         "{head}done_when = \"event listening\"\nset = {{ max = \"three\" }}\n"
     ));
-    assert_eq!((line, field.as_str()), (7, "set"));
+    assert_eq!((line, field.as_str()), (7, "max"));
     let (line, field, message) = invalid(&format!("{head}done_when = \"connectd > 0\"\n"));
     assert_eq!((line, field.as_str()), (6, "done_when"));
     assert!(message.contains("`connectd`"), "{message}");
@@ -206,4 +206,22 @@ fn a_condition_nested_too_deep_costs_only_its_file() {
         "{said:#?}"
     );
     std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+/// A value of the wrong kind or out of range names its field, not itself: `port = 70000`
+/// said field `70000`, `hint_after_s = -5` field `-5`, `mode = "weird"` field `weird`.
+#[test]
+fn a_wrong_value_names_its_field_not_itself() {
+    let head = "title = \"T\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Do it\"\ndone_when = \"event listening\"\n";
+    for (line, field) in [
+        ("set = { port = 70000 }", "port"),
+        ("hint_after_s = -5", "hint_after_s"),
+        ("set = { mode = \"weird\" }", "mode"),
+        ("side = \"middle\"", "side"),
+        ("set = { min = 1, max = \"three\" }", "max"),
+        ("set = { burstt = 3 }", "burstt"),
+    ] {
+        let (at, named, message) = invalid(&format!("{head}{line}\n"));
+        assert_eq!((at, named.as_str()), (7, field), "{line}: {message}");
+    }
 }
