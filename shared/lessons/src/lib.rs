@@ -199,8 +199,7 @@ struct StepFile {
     #[serde(default = "server_side")]
     side: Side,
     say: String,
-    #[serde(default)]
-    set: Settings,
+    set: Option<toml::Spanned<Settings>>,
     done_when: toml::Spanned<String>,
     hint: Option<String>,
     hint_after_s: Option<u64>,
@@ -251,6 +250,14 @@ impl StepFile {
             }
             Ok(expr)
         };
+        // Each of min and max was checked alone as it was read; together, as the pool takes
+        // them. A step that sets one of them leaves the other as the window has it.
+        if let Some(set) = &step.set
+            && let (Some(min), Some(max)) = (set.get_ref().min, set.get_ref().max)
+        {
+            serversocket::server_socket::Limits::new_with(min, max, None)
+                .map_err(|error| invalid(set.span().start, "min", error.to_string()))?;
+        }
         let done_when = expression(&step.done_when, "done_when")?;
         let question = match (step.question, step.answer) {
             (Some(ask), Some(answer)) => Some(Question {
@@ -290,7 +297,7 @@ impl StepFile {
         Ok(Step {
             side: step.side,
             say: step.say,
-            set: step.set,
+            set: step.set.map(toml::Spanned::into_inner).unwrap_or_default(),
             done_when_text: step.done_when.get_ref().clone(),
             done_when,
             hint: step.hint,

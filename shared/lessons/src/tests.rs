@@ -225,3 +225,37 @@ fn a_wrong_value_names_its_field_not_itself() {
         assert_eq!((at, named.as_str()), (7, field), "{line}: {message}");
     }
 }
+
+/// A value a step sets that the window would refuse is refused when the file loads, with the
+/// bounds and words of the command lines: a burst past the client's 10,000, Min above Max,
+/// Max 0, Min past 1,000, an empty host or one that ends in a port.
+#[test]
+fn a_setting_the_windows_would_refuse_is_refused_at_load() {
+    let head = "title = \"T\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Do it\"\ndone_when = \"event listening\"\n";
+    for (set, field, words) in [
+        ("{ burst = 100000 }", "burst", "100000 is more than 10000"),
+        (
+            "{ min = 5, max = 2 }",
+            "min",
+            "5 is more than MaximumSocketsConnected (2)",
+        ),
+        ("{ max = 0 }", "max", "must be at least 1"),
+        ("{ min = 5000 }", "min", "5000 is more than 1000"),
+        ("{ host = \"\" }", "host", "it is empty"),
+        (
+            "{ host = \"127.0.0.1:2002\" }",
+            "host",
+            "give the address alone and 2002 as the port",
+        ),
+    ] {
+        let (line, named, message) = invalid(&format!("{head}set = {set}\n"));
+        assert_eq!((line, named.as_str()), (7, field), "{set}: {message}");
+        assert!(message.contains(words), "{set}: {message}");
+    }
+    let lesson = Lesson::parse(
+        "x.toml",
+        &format!("{head}set = {{ min = 2, max = 2, burst = 10000, host = \" [::1] \" }}\n"),
+    )
+    .expect("within bounds");
+    assert_eq!(lesson.steps[0].set.host.as_deref(), Some("::1"));
+}
