@@ -15,7 +15,7 @@
 
 use serde_json::Value;
 
-use crate::observed::{Observed, Side};
+use crate::observed::{Kind, Observed, Side};
 pub use crate::outcome::Outcome;
 
 /// A parsed expression.
@@ -228,6 +228,19 @@ impl Expr {
             | Expr::Event(_)
             | Expr::Count(_)
             | Expr::Total(_) => 1,
+        }
+    }
+
+    /// What kind of value the expression gives, from its top node alone (its operands were
+    /// checked when it was built).
+    fn kind(&self) -> Kind {
+        match self {
+            Expr::Number(_) | Expr::Count(_) | Expr::Total(_) | Expr::Sum(..) => Kind::Number,
+            Expr::Text(_) => Kind::Text,
+            Expr::Value(_, name) => Kind::of_value(name),
+            Expr::Event(_) | Expr::Not(_) | Expr::And(..) | Expr::Or(..) | Expr::Compare(..) => {
+                Kind::YesNo
+            }
         }
     }
 
@@ -517,6 +530,20 @@ impl Parser<'_> {
             }
             self.next += 1;
             let right = self.sum()?;
+            // Yes/no against a number or text is never equal nor ordered: a condition that
+            // could never hold.
+            let kinds = (left.kind(), right.kind());
+            if (kinds.0 == Kind::YesNo) != (kinds.1 == Kind::YesNo) {
+                return Err(self.error_at(
+                    at,
+                    &format!(
+                        "this compares {} with {}, which can never hold (a yes/no stands alone: \
+                         `listening`, `not listening`)",
+                        kinds.0.words(),
+                        kinds.1.words()
+                    ),
+                ));
+            }
             return self.bounded(Expr::Compare(Box::new(left), op, Box::new(right)), at);
         }
         Ok(left)
@@ -538,6 +565,19 @@ impl Parser<'_> {
             let at = self.at();
             self.next += 1;
             let right = self.term()?;
+            if let Some(kind) = [left.kind(), right.kind()]
+                .into_iter()
+                .find(|kind| *kind != Kind::Number)
+            {
+                return Err(self.error_at(
+                    at,
+                    &format!(
+                        "`{}` takes numbers, not {}",
+                        if negate { "-" } else { "+" },
+                        kind.words()
+                    ),
+                ));
+            }
             left = self.bounded(Expr::Sum(Box::new(left), negate, Box::new(right)), at)?;
         }
     }
@@ -602,6 +642,16 @@ impl Parser<'_> {
         let (named_side, event) = self.side_of(&name);
         if side.is_some() && event != name {
             return Err(self.error_at(at, "write `client.event NAME`, not `event client.NAME`"));
+        }
+        if !crate::observed::is_event_name(event) {
+            return Err(self.error_at(
+                at,
+                &format!(
+                    "no event is called `{event}`; the events are: {}, {}",
+                    serversocket_report::EVENT_NAMES.join(", "),
+                    crate::observed::stream_events::ALL.join(", ")
+                ),
+            ));
         }
         let mut fields = Vec::new();
         if matches!(

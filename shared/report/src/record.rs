@@ -26,6 +26,34 @@ use serversocket::{Event, SocketId};
 /// a cut, 10 MiB of random bytes would make some 24 MB of JSON.
 pub const JSON_TEXT_CHARS: usize = 4096;
 
+/// The `event` name of every [`Record`], as its JSON line gives it: what a lesson's
+/// `event NAME` may name, so a misspelt one is refused when the lesson loads (a test holds
+/// this list to the enum).
+pub const EVENT_NAMES: &[&str] = &[
+    "listening",
+    "add_socket",
+    "connected",
+    "data",
+    "send_complete",
+    "closed",
+    "tls",
+    "error",
+    "accepted",
+    "accept_queue",
+    "stopped",
+    "listener_closed",
+    "listener_reopened",
+    "note",
+    "dropped",
+    "backlog_capped",
+    "send_progress",
+    "summary",
+    "limits_changed",
+    "released",
+    "segment",
+    "kernel_state",
+];
+
 /// What one JSON line says happened: a socket event, a line of the program's own (a note, the
 /// client's summary, a file's progress, dropped lines), or a record that only a lesson reads
 /// (limits changed, a socket released, a kernel state). Text borrows from the event it was
@@ -561,5 +589,27 @@ fn cut_at(text: Cow<'_, str>, end: usize) -> Cow<'_, str> {
             text.truncate(end);
             Cow::Owned(text)
         }
+    }
+}
+
+#[cfg(test)]
+mod names {
+    use super::*;
+
+    /// [`EVENT_NAMES`] is exactly the enum's names: serde lists them all when it meets one
+    /// that is none of them.
+    #[test]
+    fn the_event_names_are_the_records_names() {
+        let error = serde_json::from_str::<Record<'_>>(r#"{"event":"no_such_event"}"#)
+            .expect_err("no such event");
+        let said = error.to_string();
+        let expected: Vec<&str> = said
+            .split_once("expected one of ")
+            .map_or("", |(_, names)| names)
+            .split(", ")
+            .map(|name| name.trim_matches('`'))
+            .map(|name| name.split('`').next().unwrap_or(name))
+            .collect();
+        assert_eq!(expected, EVENT_NAMES, "{said}");
     }
 }

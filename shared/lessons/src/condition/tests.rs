@@ -168,3 +168,41 @@ fn an_error_in_a_long_condition_quotes_the_part_around_it() {
         "{short}"
     );
 }
+
+/// A condition that could never hold, or waits for an event that does not exist, is refused
+/// when it is read: `event nosuchevent` loaded, and `--check` only said "never done".
+#[test]
+fn an_unknown_event_or_a_sum_of_text_is_refused() {
+    let error = Expr::parse("event nosuchevent").expect_err("no such event");
+    assert!(
+        error.message.contains("no event is called `nosuchevent`")
+            && error.message.contains("listening, add_socket")
+            && error.message.contains("stream_message"),
+        "{error}"
+    );
+    assert_eq!(error.at, 7, "{error}");
+    let error = Expr::parse("count(client.nosuch) > 0").expect_err("no such event");
+    assert!(error.message.contains("`nosuch`"), "{error}");
+    let error = Expr::parse("\"text\" + 1 > listening").expect_err("text plus one");
+    assert_eq!(
+        (error.message.as_str(), error.at),
+        ("`+` takes numbers, not text", 8)
+    );
+    let error = Expr::parse("listening - 1").expect_err("yes/no minus one");
+    assert!(error.message.contains("not yes or no"), "{error}");
+    let error = Expr::parse("listening == 1").expect_err("yes/no against a number");
+    assert!(
+        error.message.contains("compares yes or no with a number"),
+        "{error}"
+    );
+    for fine in [
+        "event stream_message(text ~ \"hello\")",
+        "client.event segment(flags ~ \"RST\")",
+        "count(connected) + count(error) >= 20",
+        "port == \"2002\"",
+        "listening == (count(connected) > 2)",
+        "tls.protocol == \"TLSv1.3\"",
+    ] {
+        assert!(Expr::parse(fine).is_ok(), "{fine}");
+    }
+}
