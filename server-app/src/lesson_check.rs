@@ -61,9 +61,15 @@ const MAX_LINE_BYTES: u64 = 1 << 20;
 #[must_use]
 pub fn run(args: &CheckArgs) -> ExitCode {
     let catalog = lesson::catalog(args.lessons_dir.as_deref());
-    // Another file's problem is said, not fatal; the lesson asked for must load.
+    // Another file's problem is said, not fatal; the lesson asked for must load. A problem
+    // of a file named like it is the error below, unless the lesson loaded from another
+    // file of that name (then it is said too, with which file is used).
+    let asked_loads = catalog
+        .lessons
+        .iter()
+        .any(|lesson| lesson.name == args.lesson);
     for problem in &catalog.skipped {
-        if problem.lesson_name().as_deref() != Some(args.lesson.as_str()) {
+        if asked_loads || problem.lesson_name().as_deref() != Some(args.lesson.as_str()) {
             serversocket_app::say!("server-app: lesson skipped: {problem}");
         }
     }

@@ -501,6 +501,38 @@ fn a_lesson_nested_too_deep_is_skipped_and_another_is_checked() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Two files of a teacher's folder hold the lesson checked: the later is used, and the check
+/// says so on stderr; the other was dropped without a word.
+#[test]
+fn a_lesson_held_by_two_files_is_checked_from_the_later_saying_so() {
+    let dir = test_support::empty_folder("lesson-twice");
+    let lesson = |title: &str| {
+        format!(
+            "title = \"{title}\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Listen\"\ndone_when = \"event listening\"\n"
+        )
+    };
+    std::fs::write(dir.join("01-my-lab.toml"), lesson("First")).unwrap();
+    std::fs::write(dir.join("02-my-lab.toml"), lesson("Second")).unwrap();
+    let events = dir.join("events.ndjson");
+    std::fs::write(
+        &events,
+        "{\"event\":\"listening\",\"ts\":\"2026-01-01T00:00:00.000000Z\",\"address\":\"127.0.0.1:2002\",\"min\":2,\"max\":10,\"handle\":3}\n",
+    )
+    .unwrap();
+    let (code, out, err) = check_my_lab(&dir, &events);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("Lesson \"Second\""), "{out}");
+    assert!(
+        err.contains(&format!(
+            "lesson skipped: {}: not used: {} is the lesson `my-lab` too",
+            dir.join("01-my-lab.toml").display(),
+            dir.join("02-my-lab.toml").display()
+        )),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// An events "log" that is no log (/dev/zero: one endless line of zeros) is named at its first
 /// line, within a bounded read, instead of read until memory runs out.
 #[cfg(unix)]

@@ -174,6 +174,20 @@ pub enum LessonError {
         /// What is wrong.
         message: String,
     },
+    /// Another file of the same folder holds a lesson of the same name, and that one is
+    /// used: of such files, the last by file name that loads (as a file of the folder
+    /// replaces a shipped lesson of its name).
+    #[error("{}", duplicate_words(file, name, used, problem.as_deref()))]
+    Duplicate {
+        /// The file not used.
+        file: String,
+        /// The lesson name both files have.
+        name: String,
+        /// The file used instead.
+        used: String,
+        /// Why this file did not load either, when it did not.
+        problem: Option<Box<LessonError>>,
+    },
     /// No lesson has that name.
     #[error("there is no lesson called \"{name}\"; the lessons are: {known}")]
     Unknown {
@@ -427,7 +441,9 @@ impl LessonError {
     #[must_use]
     pub fn file(&self) -> Option<String> {
         match self {
-            Self::Read { file, .. } | Self::Invalid { file, .. } => Some(file.clone()),
+            Self::Read { file, .. } | Self::Invalid { file, .. } | Self::Duplicate { file, .. } => {
+                Some(file.clone())
+            }
             Self::Refused(refused) => Some(refused.path().display().to_string()),
             Self::Unknown { .. } => None,
         }
@@ -441,10 +457,25 @@ impl LessonError {
     }
 }
 
+/// What [`LessonError::Duplicate`] says: the file's own problem when it has one, and in any
+/// case which file is used instead.
+fn duplicate_words(file: &str, name: &str, used: &str, problem: Option<&LessonError>) -> String {
+    let instead = format!("{used} is the lesson `{name}` too, and is used instead");
+    match problem {
+        Some(problem) => format!("{problem} ({instead})"),
+        None => format!(
+            "{file}: not used: {instead} (of files with one name, the last by file name that \
+             loads is used)"
+        ),
+    }
+}
+
 /// The shipped lessons, then every `*.toml` in `extra` (a teacher's folder), by file name.
 /// A lesson in `extra` with a shipped lesson's name replaces it. A file that does not load is
 /// skipped, with its problem in [`Catalog::skipped`]: one broken file in a teacher's shared
-/// folder costs that lesson, not everyone's lab.
+/// folder costs that lesson, not everyone's lab. Of files in `extra` with one lesson name
+/// (`02-dup.toml`, `03-dup.toml`), the last by file name that loads is used, and each other
+/// is skipped as a [`LessonError::Duplicate`] that says so.
 #[must_use]
 pub fn catalog(extra: Option<&Path>) -> Catalog {
     let mut catalog = Catalog::default();
@@ -472,13 +503,39 @@ pub fn catalog(extra: Option<&Path>) -> Catalog {
         .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
         .collect();
     files.sort();
-    for path in files {
-        let lesson = match Lesson::load(&path) {
-            Ok(lesson) => lesson,
-            Err(problem) => {
+    let loaded: Vec<(PathBuf, String, Result<Lesson, LessonError>)> = files
+        .into_iter()
+        .map(|path| {
+            let name = name_of(&path.display().to_string());
+            let lesson = Lesson::load(&path);
+            (path, name, lesson)
+        })
+        .collect();
+    // Of the files with one lesson name, the last that loads is used; each other one is
+    // said, with its own problem if it has one, and which file is used instead.
+    let used: std::collections::HashMap<String, PathBuf> = loaded
+        .iter()
+        .filter(|(_, _, lesson)| lesson.is_ok())
+        .map(|(path, name, _)| (name.clone(), path.clone()))
+        .collect();
+    for (path, name, lesson) in loaded {
+        let lesson = match (lesson, used.get(&name)) {
+            (Ok(lesson), Some(used)) if *used == path => lesson,
+            (lesson, Some(used)) => {
+                catalog.skipped.push(LessonError::Duplicate {
+                    file: path.display().to_string(),
+                    name,
+                    used: used.display().to_string(),
+                    problem: lesson.err().map(Box::new),
+                });
+                continue;
+            }
+            (Err(problem), None) => {
                 catalog.skipped.push(problem);
                 continue;
             }
+            // Not reached: a file that loads is the one used for its name.
+            (Ok(lesson), None) => lesson,
         };
         match catalog
             .lessons

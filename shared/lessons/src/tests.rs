@@ -259,3 +259,61 @@ fn a_setting_the_windows_would_refuse_is_refused_at_load() {
     .expect("within bounds");
     assert_eq!(lesson.steps[0].set.host.as_deref(), Some("::1"));
 }
+
+/// Two files of one folder with one lesson name: the last that loads is used, and the other
+/// is said, with its own problem when it has one; it was dropped without a word.
+#[test]
+fn a_lesson_name_held_twice_in_a_folder_says_which_file_is_used() {
+    let dir = test_support::empty_folder("lessons-twice");
+    let lesson = |title: &str| {
+        format!(
+            "title = \"{title}\"\ngoal = \"G\"\n[[step]]\nsay = \"s\"\ndone_when = \"event listening\"\n"
+        )
+    };
+    std::fs::write(dir.join("02-dup.toml"), "title = [").expect("write");
+    std::fs::write(dir.join("03-dup.toml"), lesson("Dup")).expect("write");
+    std::fs::write(dir.join("04-twin.toml"), lesson("Twin 4")).expect("write");
+    std::fs::write(dir.join("05-twin.toml"), lesson("Twin 5")).expect("write");
+    std::fs::write(dir.join("06-twin.toml"), "title = 3").expect("write");
+    let catalog = catalog(Some(&dir));
+    let title = |name: &str| {
+        catalog
+            .lessons
+            .iter()
+            .find(|lesson| lesson.name == name)
+            .map(|lesson| lesson.title.as_str())
+    };
+    assert_eq!((title("dup"), title("twin")), (Some("Dup"), Some("Twin 5")));
+    let said: Vec<String> = catalog.skipped.iter().map(ToString::to_string).collect();
+    assert_eq!(said.len(), 3, "{said:#?}");
+    let shown = |file: &str| dir.join(file).display().to_string();
+    assert_eq!(
+        said[0],
+        format!(
+            "{}, line 1, field `title`: {} ({} is the lesson `dup` too, and is used instead)",
+            shown("02-dup.toml"),
+            said[0]
+                .split_once(": ")
+                .and_then(|(_, rest)| rest.split_once(" ("))
+                .map_or("", |(message, _)| message),
+            shown("03-dup.toml")
+        )
+    );
+    assert!(
+        said[1].starts_with(&format!(
+            "{}: not used: {} is the lesson `twin` too, and is used instead",
+            shown("04-twin.toml"),
+            shown("05-twin.toml")
+        )),
+        "{said:#?}"
+    );
+    assert!(
+        said[2].starts_with(&format!("{}, line 1", shown("06-twin.toml")))
+            && said[2].ends_with(&format!(
+                "({} is the lesson `twin` too, and is used instead)",
+                shown("05-twin.toml")
+            )),
+        "{said:#?}"
+    );
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
