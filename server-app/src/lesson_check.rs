@@ -64,6 +64,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     // Another file's problem is said, not fatal; the lesson asked for must load. A problem
     // of a file named like it is the error below, unless the lesson loaded from another
     // file of that name (then it is said too, with which file is used).
+    for warning in &catalog.warnings {
+        serversocket_app::say!("server-app: {warning}");
+    }
     let asked_loads = catalog
         .lessons
         .iter()

@@ -533,6 +533,35 @@ fn a_lesson_held_by_two_files_is_checked_from_the_later_saying_so() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A lesson anyone may write is said by the check (another user could have changed it),
+/// and checked all the same.
+#[cfg(unix)]
+#[test]
+fn a_lesson_others_can_change_is_said_by_the_check() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = test_support::empty_folder("lesson-open");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let file = dir.join("my-lab.toml");
+    std::fs::write(&file, "title = \"Mine\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Listen\"\ndone_when = \"event listening\"\n").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let events = dir.join("events.ndjson");
+    std::fs::write(
+        &events,
+        "{\"event\":\"listening\",\"ts\":\"2026-01-01T00:00:00.000000Z\",\"address\":\"127.0.0.1:2002\",\"min\":2,\"max\":10,\"handle\":3}\n",
+    )
+    .unwrap();
+    let (code, out, err) = check_my_lab(&dir, &events);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "server-app: warning: the lesson {} can be changed by every user of this machine (mode 666)",
+            file.display()
+        )),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// An events "log" that is no log (/dev/zero: one endless line of zeros) is named at its first
 /// line, within a bounded read, instead of read until memory runs out.
 #[cfg(unix)]

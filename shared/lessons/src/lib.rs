@@ -405,6 +405,10 @@ pub struct Catalog {
     /// Each lesson file that did not load (or the folder that could not be read), with its
     /// message: shown to the learner, never a reason to refuse the rest.
     pub skipped: Vec<LessonError>,
+    /// What another user of the machine could change in the teacher's folder (the folder,
+    /// or a lesson file in it): said, as for a key file a person names, and loaded all the
+    /// same, since the person chose the folder (a teacher's own, on a school's machine).
+    pub warnings: Vec<String>,
 }
 
 impl Catalog {
@@ -498,11 +502,24 @@ pub fn catalog(extra: Option<&Path>) -> Catalog {
             return catalog;
         }
     };
+    let folder_warning = serversocket_files::bounded_file::others_can_change(dir);
+    if let Some(words) = &folder_warning {
+        catalog
+            .warnings
+            .push(format!("warning: the lessons folder {words}"));
+    }
     let mut files: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
         .collect();
     files.sort();
+    // A folder another user can change already says so for all it holds.
+    if folder_warning.is_none() {
+        catalog.warnings.extend(files.iter().filter_map(|path| {
+            serversocket_files::bounded_file::others_can_change(path)
+                .map(|words| format!("warning: the lesson {words}"))
+        }));
+    }
     let loaded: Vec<(PathBuf, String, Result<Lesson, LessonError>)> = files
         .into_iter()
         .map(|path| {

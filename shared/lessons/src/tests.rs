@@ -317,3 +317,45 @@ fn a_lesson_name_held_twice_in_a_folder_says_which_file_is_used() {
     );
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
+
+/// A lesson file anyone may write (0666), or a folder anyone may write into, is said: another
+/// user could change what a learner is told, or replace a shipped lesson. It loads all the
+/// same (a person chose the folder), as a key file given with `--key` does.
+#[cfg(unix)]
+#[test]
+fn a_lessons_folder_or_file_others_can_change_is_said() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = test_support::empty_folder("lessons-open");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let lesson =
+        "title = \"Mine\"\ngoal = \"G\"\n[[step]]\nsay = \"s\"\ndone_when = \"event listening\"\n";
+    let file = dir.join("01-listening.toml");
+    std::fs::write(&file, lesson).expect("write");
+    std::fs::write(dir.join("02-kept.toml"), lesson).expect("write");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let catalog = super::catalog(Some(&dir));
+    assert_eq!(
+        catalog.warnings,
+        [format!(
+            "warning: the lesson {0} can be changed by every user of this machine (mode 666): \
+             run `chmod go-w {0}`",
+            file.display()
+        )]
+    );
+    assert_eq!(catalog.lessons[0].title, "Mine", "still used");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let catalog = super::catalog(Some(&dir));
+    assert_eq!(
+        catalog.warnings,
+        [format!(
+            "warning: the lessons folder {0} can be changed by every user of this machine \
+             (mode 777): run `chmod go-w {0}`",
+            dir.display()
+        )],
+        "the folder's warning says it for the files in it"
+    );
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    assert!(super::catalog(Some(&dir)).warnings.is_empty());
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
