@@ -562,6 +562,71 @@ fn a_lesson_others_can_change_is_said_by_the_check() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A server's log given as the client's (or the reverse) is refused, naming the line that
+/// tells: `--events S --client-events S` said "Every step done." And a line whose `ts` is no
+/// time is refused, naming it: the logs are merged by it.
+#[test]
+fn a_log_of_the_wrong_side_or_a_line_without_a_time_is_refused() {
+    let dir = test_support::empty_folder("check-sides");
+    let server = dir.join("server.ndjson");
+    let client = dir.join("client.ndjson");
+    let garbage = dir.join("garbage.ndjson");
+    let listening = "{\"event\":\"listening\",\"ts\":\"2026-01-01T00:00:00.000000Z\",\"address\":\"127.0.0.1:2002\",\"min\":2,\"max\":10,\"handle\":3}\n";
+    std::fs::write(&server, listening).unwrap();
+    std::fs::write(
+        &client,
+        "{\"event\":\"connected\",\"local\":\"127.0.0.1:40000\",\"remote\":\"127.0.0.1:2002\",\"socket\":0,\"ts\":\"2026-01-01T00:00:01.000000Z\"}\n\
+         {\"all_greeted_seconds\":0.1,\"cancelled\":0,\"connected\":1,\"event\":\"summary\",\"failed\":0,\"greeted\":1,\"sockets\":1,\"ts\":\"2026-01-01T00:00:02.000000Z\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &garbage,
+        listening.replace("2026-01-01T00:00:00.000000Z", "garbage"),
+    )
+    .unwrap();
+    let check = |events: &Path, client_events: &Path| {
+        check_lesson(&[
+            "--lesson",
+            "listening",
+            "--check",
+            "--events",
+            &events.to_string_lossy(),
+            "--client-events",
+            &client_events.to_string_lossy(),
+        ])
+    };
+    let (code, out, err) = check(&server, &server);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "{}, line 1: a `listening` line is only in the server's log, so this is the server's log, given as the client's",
+            server.display()
+        )),
+        "{err}"
+    );
+    let (code, out, err) = check(&client, &client);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "{}, line 2: a `summary` line is only in the client's log, so this is the client's log, given as the server's",
+            client.display()
+        )),
+        "{err}"
+    );
+    let (code, out, err) = check(&garbage, &client);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "{}, line 1: its \"ts\" is \"garbage\", not a time",
+            garbage.display()
+        )),
+        "{err}"
+    );
+    let (code, out, err) = check(&server, &client);
+    assert_eq!(code, Some(1), "each log as its side's: checked: {out}{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// An events "log" that is no log (/dev/zero: one endless line of zeros) is named at its first
 /// line, within a bounded read, instead of read until memory runs out.
 #[cfg(unix)]

@@ -21,6 +21,8 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 use serversocket::{Event, SocketId};
 
+use crate::Side;
+
 /// How many characters of a chunk a JSON `data` record's `text` holds. A longer chunk's text is
 /// cut there and the record says `"cut": true`; `bytes` is still the whole chunk's length. Without
 /// a cut, 10 MiB of random bytes would make some 24 MB of JSON.
@@ -241,6 +243,39 @@ pub enum Record<'a> {
         /// The state's name (`TIME_WAIT`), or none once the kernel has forgotten it.
         state: Option<Cow<'a, str>>,
     },
+}
+
+impl Record<'_> {
+    /// The one side whose log can hold this record, when only one can: a listener's records
+    /// are the server's, the client's summary and a file's progress the client's. `None` for
+    /// what either side's sockets do (connected, data, error …). So a server's log given as
+    /// the client's is told apart at its first `listening` line.
+    #[must_use]
+    pub fn only_side(&self) -> Option<Side> {
+        match self {
+            Record::Listening { .. }
+            | Record::AddSocket { .. }
+            | Record::Accepted { .. }
+            | Record::AcceptQueue { .. }
+            | Record::Stopped
+            | Record::ListenerClosed
+            | Record::ListenerReopened { .. }
+            | Record::BacklogCapped
+            | Record::LimitsChanged { .. }
+            | Record::Released { .. } => Some(Side::Server),
+            Record::SendProgress { .. } | Record::Summary { .. } => Some(Side::Client),
+            Record::Connected { .. }
+            | Record::Data { .. }
+            | Record::SendComplete { .. }
+            | Record::Closed { .. }
+            | Record::Tls { .. }
+            | Record::Error { .. }
+            | Record::Note { .. }
+            | Record::Dropped { .. }
+            | Record::Segment { .. }
+            | Record::KernelState { .. } => None,
+        }
+    }
 }
 
 /// The certificate a TLS server's `listening` line names.
@@ -611,5 +646,20 @@ mod names {
             .map(|name| name.split('`').next().unwrap_or(name))
             .collect();
         assert_eq!(expected, EVENT_NAMES, "{said}");
+    }
+
+    /// A listener's records are only in a server's log, the summary only in a client's; a
+    /// socket's are in either.
+    #[test]
+    fn records_of_one_side_only_say_which() {
+        let read = |line: &str| serde_json::from_str::<Record<'_>>(line).expect("a record");
+        let listening =
+            read(r#"{"event":"listening","address":"127.0.0.1:2002","min":2,"max":10,"handle":3}"#);
+        assert_eq!(listening.only_side(), Some(Side::Server));
+        let summary = read(
+            r#"{"event":"summary","all_greeted_seconds":null,"cancelled":0,"connected":1,"failed":0,"greeted":1,"sockets":1}"#,
+        );
+        assert_eq!(summary.only_side(), Some(Side::Client));
+        assert_eq!(read(r#"{"event":"closed","socket":1}"#).only_side(), None);
     }
 }
