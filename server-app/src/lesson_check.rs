@@ -50,6 +50,45 @@ enum LogError {
         line: usize,
         reason: String,
     },
+    #[error(
+        "{file}, line {line}: its \"ts\" is {ts}, not a time (record with `--headless --json`: \
+         RFC 3339, as 2026-11-27T06:30:00.123456Z)"
+    )]
+    NotAStamp {
+        file: String,
+        line: usize,
+        /// The `ts` as written (JSON, so a number or an empty text shows as such).
+        ts: String,
+    },
+    #[error(
+        "{file}, line {line}: a `{event}` line is only in the {owner}'s log, so this is the \
+         {owner}'s log, given as the {given}'s: {given_as}",
+        owner = owner.name(),
+        given = given.name(),
+        given_as = given_as(*given)
+    )]
+    WrongSide {
+        file: String,
+        line: usize,
+        event: String,
+        /// The side whose log the line belongs to.
+        owner: Side,
+        /// The side the log was given as.
+        given: Side,
+    },
+}
+
+/// Where each side's log is given, and what records it.
+fn given_as(side: Side) -> &'static str {
+    match side {
+        Side::Server => {
+            "give the server's log (`server-app --headless --json`) with --events FILE, or on \
+             standard input"
+        }
+        Side::Client => {
+            "give the client's log (`client-app --headless --json`) with --client-events FILE"
+        }
+    }
 }
 
 /// The longest line a log may have. Our records are far shorter (a record's text is cut at
@@ -61,9 +100,18 @@ const MAX_LINE_BYTES: u64 = 1 << 20;
 #[must_use]
 pub fn run(args: &CheckArgs) -> ExitCode {
     let catalog = lesson::catalog(args.lessons_dir.as_deref());
-    // Another file's problem is said, not fatal; the lesson asked for must load.
+    // Another file's problem is said, not fatal; the lesson asked for must load. A problem
+    // of a file named like it is the error below, unless the lesson loaded from another
+    // file of that name (then it is said too, with which file is used).
+    for warning in &catalog.warnings {
+        serversocket_app::say!("server-app: {warning}");
+    }
+    let asked_loads = catalog
+        .lessons
+        .iter()
+        .any(|lesson| lesson.name == args.lesson);
     for problem in &catalog.skipped {
-        if problem.lesson_name().as_deref() != Some(args.lesson.as_str()) {
+        if asked_loads || problem.lesson_name().as_deref() != Some(args.lesson.as_str()) {
             serversocket_app::say!("server-app: lesson skipped: {problem}");
         }
     }
@@ -86,10 +134,14 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let server = match &args.events {
-        Some(path) => read_file(path),
-        None => read_log("standard input", std::io::stdin().lock()),
+        Some(path) => read_file(path, Side::Server),
+        None => read_log("standard input", std::io::stdin().lock(), Side::Server),
     };
-    let client = args.client_events.as_deref().map(read_file).transpose();
+    let client = args
+        .client_events
+        .as_deref()
+        .map(|path| read_file(path, Side::Client))
+        .transpose();
     let (server, client) = match (server, client) {
         (Ok(server), Ok(client)) => (server, client.unwrap_or_default()),
         (Err(error), _) | (_, Err(error)) => {
@@ -233,21 +285,24 @@ fn is_standard_input(path: &Path) -> bool {
         || path == Path::new("/proc/self/fd/0")
 }
 
-fn read_file(path: &Path) -> Result<Vec<Line<'static>>, LogError> {
+fn read_file(path: &Path, side: Side) -> Result<Vec<Line<'static>>, LogError> {
     if is_standard_input(path) {
-        return read_log("standard input", std::io::stdin().lock());
+        return read_log("standard input", std::io::stdin().lock(), side);
     }
     let file = std::fs::File::open(path).map_err(|source| LogError::Read {
         file: path.display().to_string(),
         source,
     })?;
-    read_log(&path.display().to_string(), BufReader::new(file))
+    read_log(&path.display().to_string(), BufReader::new(file), side)
 }
 
-/// The log's records. Every line is first checked to be a JSON object with an `event`, then
-/// read as a typed record, so a log that is not JSON lines at all is named as such at its
-/// first such line, before a JSON line that is not a record of the schema is named.
-fn read_log(name: &str, reader: impl BufRead) -> Result<Vec<Line<'static>>, LogError> {
+/// The records of `side`'s log. Every line is first checked to be a JSON object with an
+/// `event`, then read as a typed record, so a log that is not JSON lines at all is named as
+/// such at its first such line, before a JSON line that is not a record of the schema is
+/// named. A record's `ts` must be a time (the logs are merged by it), and a record only the
+/// other side writes (a `listening` in the client's log) names the log as the other side's:
+/// the check would otherwise run on the wrong log and could say every step was done.
+fn read_log(name: &str, reader: impl BufRead, side: Side) -> Result<Vec<Line<'static>>, LogError> {
     let not_a_record = |line: usize, reason: String| LogError::NotJson {
         file: name.to_owned(),
         line,
@@ -294,7 +349,31 @@ fn read_log(name: &str, reader: impl BufRead) -> Result<Vec<Line<'static>>, LogE
     objects
         .into_iter()
         .map(|(line, object)| {
-            serde_json::from_value(object).map_err(|error| not_a_record(line, error.to_string()))
+            let ts = object.get("ts").map(Value::to_string).unwrap_or_default();
+            let event = object
+                .get("event")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let record: Line<'static> = serde_json::from_value(object)
+                .map_err(|error| not_a_record(line, error.to_string()))?;
+            if serversocket_report::read_stamp(&record.ts).is_none() {
+                return Err(LogError::NotAStamp {
+                    file: name.to_owned(),
+                    line,
+                    ts,
+                });
+            }
+            match record.record.only_side() {
+                Some(owner) if owner != side => Err(LogError::WrongSide {
+                    file: name.to_owned(),
+                    line,
+                    event,
+                    owner,
+                    given: side,
+                }),
+                _ => Ok(record),
+            }
         })
         .collect()
 }

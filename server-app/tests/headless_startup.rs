@@ -472,6 +472,161 @@ fn bad_files_in_a_teachers_folder_are_skipped_and_named() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A lesson file nested thousands deep (`((((…` in its `done_when`) is skipped and named:
+/// it overflowed the stack and aborted the check of another lesson with exit 134.
+#[test]
+fn a_lesson_nested_too_deep_is_skipped_and_another_is_checked() {
+    let dir = test_support::empty_folder("lesson-deep");
+    let lesson = "title = \"Mine\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Listen\"\ndone_when = \"event listening\"\n";
+    std::fs::write(dir.join("my-lab.toml"), lesson).unwrap();
+    let deep = format!("{}listening{}", "(".repeat(1500), ")".repeat(1500));
+    std::fs::write(
+        dir.join("50-x.toml"),
+        format!("title=\"x\"\ngoal=\"g\"\n[[step]]\nsay=\"a\"\ndone_when=\"{deep}\"\n"),
+    )
+    .unwrap();
+    let events = dir.join("events.ndjson");
+    std::fs::write(
+        &events,
+        "{\"event\":\"listening\",\"ts\":\"2026-01-01T00:00:00.000000Z\",\"address\":\"127.0.0.1:2002\",\"min\":2,\"max\":10,\"handle\":3}\n",
+    )
+    .unwrap();
+    let (code, out, err) = check_my_lab(&dir, &events);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        err.contains("lesson skipped: ")
+            && err.contains("50-x.toml, line 5, field `done_when`: nested more than 32 deep"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Two files of a teacher's folder hold the lesson checked: the later is used, and the check
+/// says so on stderr; the other was dropped without a word.
+#[test]
+fn a_lesson_held_by_two_files_is_checked_from_the_later_saying_so() {
+    let dir = test_support::empty_folder("lesson-twice");
+    let lesson = |title: &str| {
+        format!(
+            "title = \"{title}\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Listen\"\ndone_when = \"event listening\"\n"
+        )
+    };
+    std::fs::write(dir.join("01-my-lab.toml"), lesson("First")).unwrap();
+    std::fs::write(dir.join("02-my-lab.toml"), lesson("Second")).unwrap();
+    let events = dir.join("events.ndjson");
+    std::fs::write(
+        &events,
+        "{\"event\":\"listening\",\"ts\":\"2026-01-01T00:00:00.000000Z\",\"address\":\"127.0.0.1:2002\",\"min\":2,\"max\":10,\"handle\":3}\n",
+    )
+    .unwrap();
+    let (code, out, err) = check_my_lab(&dir, &events);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("Lesson \"Second\""), "{out}");
+    assert!(
+        err.contains(&format!(
+            "lesson skipped: {}: not used: {} is the lesson `my-lab` too",
+            dir.join("01-my-lab.toml").display(),
+            dir.join("02-my-lab.toml").display()
+        )),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A lesson anyone may write is said by the check (another user could have changed it),
+/// and checked all the same.
+#[cfg(unix)]
+#[test]
+fn a_lesson_others_can_change_is_said_by_the_check() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = test_support::empty_folder("lesson-open");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let file = dir.join("my-lab.toml");
+    std::fs::write(&file, "title = \"Mine\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Listen\"\ndone_when = \"event listening\"\n").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let events = dir.join("events.ndjson");
+    std::fs::write(
+        &events,
+        "{\"event\":\"listening\",\"ts\":\"2026-01-01T00:00:00.000000Z\",\"address\":\"127.0.0.1:2002\",\"min\":2,\"max\":10,\"handle\":3}\n",
+    )
+    .unwrap();
+    let (code, out, err) = check_my_lab(&dir, &events);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "server-app: warning: the lesson {} can be changed by every user of this machine (mode 666)",
+            file.display()
+        )),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A server's log given as the client's (or the reverse) is refused, naming the line that
+/// tells: `--events S --client-events S` said "Every step done." And a line whose `ts` is no
+/// time is refused, naming it: the logs are merged by it.
+#[test]
+fn a_log_of_the_wrong_side_or_a_line_without_a_time_is_refused() {
+    let dir = test_support::empty_folder("check-sides");
+    let server = dir.join("server.ndjson");
+    let client = dir.join("client.ndjson");
+    let garbage = dir.join("garbage.ndjson");
+    let listening = "{\"event\":\"listening\",\"ts\":\"2026-01-01T00:00:00.000000Z\",\"address\":\"127.0.0.1:2002\",\"min\":2,\"max\":10,\"handle\":3}\n";
+    std::fs::write(&server, listening).unwrap();
+    std::fs::write(
+        &client,
+        "{\"event\":\"connected\",\"local\":\"127.0.0.1:40000\",\"remote\":\"127.0.0.1:2002\",\"socket\":0,\"ts\":\"2026-01-01T00:00:01.000000Z\"}\n\
+         {\"all_greeted_seconds\":0.1,\"cancelled\":0,\"connected\":1,\"event\":\"summary\",\"failed\":0,\"greeted\":1,\"sockets\":1,\"ts\":\"2026-01-01T00:00:02.000000Z\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &garbage,
+        listening.replace("2026-01-01T00:00:00.000000Z", "garbage"),
+    )
+    .unwrap();
+    let check = |events: &Path, client_events: &Path| {
+        check_lesson(&[
+            "--lesson",
+            "listening",
+            "--check",
+            "--events",
+            &events.to_string_lossy(),
+            "--client-events",
+            &client_events.to_string_lossy(),
+        ])
+    };
+    let (code, out, err) = check(&server, &server);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "{}, line 1: a `listening` line is only in the server's log, so this is the server's log, given as the client's",
+            server.display()
+        )),
+        "{err}"
+    );
+    let (code, out, err) = check(&client, &client);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "{}, line 2: a `summary` line is only in the client's log, so this is the client's log, given as the server's",
+            client.display()
+        )),
+        "{err}"
+    );
+    let (code, out, err) = check(&garbage, &client);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "{}, line 1: its \"ts\" is \"garbage\", not a time",
+            garbage.display()
+        )),
+        "{err}"
+    );
+    let (code, out, err) = check(&server, &client);
+    assert_eq!(code, Some(1), "each log as its side's: checked: {out}{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// An events "log" that is no log (/dev/zero: one endless line of zeros) is named at its first
 /// line, within a bounded read, instead of read until memory runs out.
 #[cfg(unix)]

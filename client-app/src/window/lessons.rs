@@ -5,6 +5,7 @@
 use serde_json::json;
 use serversocket::TcpSocket;
 use serversocket_lessons::Settings;
+use serversocket_lessons::observed::stream_events;
 
 use super::ClientWindow;
 
@@ -70,18 +71,21 @@ impl ClientWindow {
         // Each opening is news: a lesson begun while the view was open (and so closed by the
         // fresh start) sees it opened again.
         if *open && !seen.opened {
-            records.push(json!({"event": "stream_ready"}));
+            records.push(json!({"event": stream_events::READY}));
         }
         seen.opened = *open;
         for write in view.lanes.writes.iter().skip(seen.writes) {
-            records
-                .push(json!({"event": "stream_write", "index": write.index, "bytes": write.len}));
+            records.push(
+                json!({"event": stream_events::WRITE, "index": write.index, "bytes": write.len}),
+            );
         }
         for read in view.lanes.reads.iter().skip(seen.reads) {
-            records.push(json!({"event": "stream_read", "index": read.index, "bytes": read.len}));
+            records.push(
+                json!({"event": stream_events::READ, "index": read.index, "bytes": read.len}),
+            );
         }
         for message in view.reassembler.messages.iter().skip(seen.messages) {
-            records.push(json!({"event": "stream_message", "text": message}));
+            records.push(json!({"event": stream_events::MESSAGE, "text": message}));
         }
         seen.writes = view.lanes.writes.len();
         seen.reads = view.lanes.reads.len();

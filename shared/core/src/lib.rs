@@ -54,6 +54,7 @@
 //! - [`naive`]: the single re-listening socket a ServerSocket replaces, for comparison.
 //! - [`seed`]: the original example's behaviour on both sides.
 //! - [`bounds`]: the upper bounds of every count a person sets, checked one way everywhere.
+//! - [`host`]: the host a client connects to, as a person types it, read one way everywhere.
 //! - [`watch`]: the kernel's accept queue while listening, and followed connections.
 //! - `pool`: the listener task: accept, hand off, refill, cap.
 //! - `registry`: one lifecycle for both servers' connections: list, run, forget, shut down.
@@ -104,6 +105,7 @@ pub mod error;
 pub mod event;
 mod guarded;
 pub mod handler;
+pub mod host;
 mod inbox;
 mod keep_alive;
 mod limits;

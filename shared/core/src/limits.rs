@@ -3,6 +3,7 @@
 
 use crate::SocketError;
 use crate::bounds::Count;
+use serversocket_files::open_files::{self, OpenFiles};
 
 /// MinimumSocketsAvailable unless set (the seed's example uses 2).
 pub const DEFAULT_MINIMUM_SOCKETS_AVAILABLE: usize = 2;
@@ -25,8 +26,21 @@ impl Limits {
     /// # Errors
     /// [`SocketError::InvalidSetting`] naming the field that is out of range.
     pub fn new(min: usize, max: usize) -> Result<Self, SocketError> {
-        Count::MaximumSocketsConnected.check(max as u64)?;
-        Self { min, max }.with_min(min)
+        Self::new_with(min, max, open_files::current())
+    }
+
+    /// [`Limits::new`] with the open-files limits given (`None`: not checked, as for a lesson
+    /// file, whose Max is the same whichever machine reads it).
+    ///
+    /// # Errors
+    /// [`SocketError::InvalidSetting`] naming the field that is out of range.
+    pub fn new_with(
+        min: usize,
+        max: usize,
+        open_files: Option<OpenFiles>,
+    ) -> Result<Self, SocketError> {
+        Count::MaximumSocketsConnected.check_with(max as u64, open_files)?;
+        Self { min, max }.with_min_under(min, open_files)
     }
 
     /// These limits with MinimumSocketsAvailable `min`, checked against its bounds and Max.
@@ -34,7 +48,16 @@ impl Limits {
     /// (the default 10 against a small open-files limit). Listen checks it
     /// ([`Self::check_open_files`]).
     pub(crate) fn with_min(self, min: usize) -> Result<Self, SocketError> {
-        Count::MinimumSocketsAvailable.check(min as u64)?;
+        self.with_min_under(min, open_files::current())
+    }
+
+    /// [`Self::with_min`] with the open-files limits given.
+    fn with_min_under(
+        self,
+        min: usize,
+        open_files: Option<OpenFiles>,
+    ) -> Result<Self, SocketError> {
+        Count::MinimumSocketsAvailable.check_with(min as u64, open_files)?;
         let max = self.max;
         if min > max {
             return Err(SocketError::InvalidSetting {

@@ -1,6 +1,8 @@
 //! A file a person names (a file to send, a lesson, a certificate), read only if it is a
 //! regular file and only up to a size: `/dev/zero`, a FIFO nobody writes to or a folder named
-//! like a file is refused in words, never read until memory runs out or waited on for ever.
+//! like a file is refused in words, never read until memory runs out or waited on for ever;
+//! and what another user of the machine could have written in it is said
+//! ([`others_can_change`]).
 
 use std::fs;
 use std::io::{self, Read};
@@ -146,6 +148,51 @@ pub(crate) fn kind_of(kind: fs::FileType) -> &'static str {
         "a folder"
     } else {
         "not a file"
+    }
+}
+
+/// Why another user of this machine could change what `path` holds (a lessons folder or a
+/// lesson a person names): it belongs to another user, or its group or everyone may write it
+/// (a folder: add, replace or remove what is in it), with how to fix it; `None` when only its
+/// owner, this user, can. Root's own are the system's, as for a key (`--key`): only their mode
+/// is said. A person chose the path, so this is a warning to show, not a refusal; a path
+/// that cannot be read says nothing here (reading it says why).
+#[must_use]
+pub fn others_can_change(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = fs::metadata(path).ok()?;
+        let mode = metadata.mode() & 0o7777;
+        let shown = path.display();
+        let owner = metadata.uid();
+        let mine = crate::private_files::owned_by_me(&metadata);
+        if !mine && owner != 0 {
+            return Some(format!(
+                "{shown} belongs to another user (uid {owner}), who can change it (mode {mode:o}): \
+                 use a copy of your own, `cp -r {shown} MY-COPY`"
+            ));
+        }
+        let who = if mode & 0o002 != 0 {
+            "every user of this machine"
+        } else if mode & 0o020 != 0 {
+            "its group"
+        } else {
+            return None;
+        };
+        let fix = if mine {
+            format!("run `chmod go-w {shown}`")
+        } else {
+            format!("it is root's, so ask root to run `chmod go-w {shown}`")
+        };
+        Some(format!(
+            "{shown} can be changed by {who} (mode {mode:o}): {fix}"
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
     }
 }
 

@@ -15,7 +15,7 @@
 
 use serde_json::Value;
 
-use crate::observed::{Observed, Side};
+use crate::observed::{Kind, Observed, Side};
 pub use crate::outcome::Outcome;
 
 /// A parsed expression.
@@ -95,9 +95,20 @@ pub enum Op {
     Contains,
 }
 
+/// How deep parentheses and `not` may nest in one condition. The parser reads them by
+/// recursion, so without a bound a lesson file of `((((…` a few KiB long overflows the stack
+/// and aborts the program that loads it; real conditions nest two or three deep.
+pub const MAX_NESTING: usize = 32;
+
+/// How many operators may stand inside one another in a condition's tree (`a and b and c …`
+/// is a chain as deep as it is long). Evaluating and dropping a condition recurse over its
+/// tree, so a 1 MiB file of `a and a and …` would overflow the stack there as `((((…` does in
+/// the parser.
+pub const MAX_DEPTH: usize = 128;
+
 /// A condition that could not be read: what was expected, where in the text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message} (at character {at} of \"{text}\")")]
+#[error("{message} (at character {at} of \"{}\")", excerpt(text, *at))]
 pub struct ConditionError {
     /// What is wrong, in plain words.
     pub message: String,
@@ -105,6 +116,30 @@ pub struct ConditionError {
     pub at: usize,
     /// The whole condition.
     pub text: String,
+}
+
+/// How many characters of a condition an error quotes: a line of words, not a file's worth
+/// (a broken condition may be a few KiB of `((((…`).
+const QUOTED_CHARS: usize = 60;
+
+/// `text`, or for a long one the part around character `at` (from 1), with `…` where it was
+/// cut.
+fn excerpt(text: &str, at: usize) -> String {
+    let length = text.chars().count();
+    if length <= QUOTED_CHARS {
+        return text.to_owned();
+    }
+    let start = at
+        .saturating_sub(QUOTED_CHARS * 2 / 3)
+        .min(length - QUOTED_CHARS);
+    let shown: String = text.chars().skip(start).take(QUOTED_CHARS).collect();
+    let before = if start > 0 { "…" } else { "" };
+    let after = if start + QUOTED_CHARS < length {
+        "…"
+    } else {
+        ""
+    };
+    format!("{before}{shown}{after}")
 }
 
 /// What the evaluator reads: the live values of both sides and the events so far.
@@ -137,6 +172,7 @@ impl Expr {
             next: 0,
             text,
             side,
+            nesting: 0,
         };
         let expr = parser.or()?;
         match parser.peek() {
@@ -174,6 +210,37 @@ impl Expr {
                 }
                 _ => Outcome::Unknown,
             },
+        }
+    }
+
+    /// How many nodes deep the tree is: 1 for a value. Recursive, so only ever called on a
+    /// tree the parser already bounded by [`MAX_DEPTH`].
+    fn depth(&self) -> usize {
+        match self {
+            Expr::Not(inner) => inner.depth() + 1,
+            Expr::And(left, right)
+            | Expr::Or(left, right)
+            | Expr::Compare(left, _, right)
+            | Expr::Sum(left, _, right) => left.depth().max(right.depth()) + 1,
+            Expr::Number(_)
+            | Expr::Text(_)
+            | Expr::Value(..)
+            | Expr::Event(_)
+            | Expr::Count(_)
+            | Expr::Total(_) => 1,
+        }
+    }
+
+    /// What kind of value the expression gives, from its top node alone (its operands were
+    /// checked when it was built).
+    fn kind(&self) -> Kind {
+        match self {
+            Expr::Number(_) | Expr::Count(_) | Expr::Total(_) | Expr::Sum(..) => Kind::Number,
+            Expr::Text(_) => Kind::Text,
+            Expr::Value(_, name) => Kind::of_value(name),
+            Expr::Event(_) | Expr::Not(_) | Expr::And(..) | Expr::Or(..) | Expr::Compare(..) => {
+                Kind::YesNo
+            }
         }
     }
 
@@ -354,6 +421,8 @@ struct Parser<'a> {
     text: &'a str,
     /// Whose values and events a name without a side prefix means.
     side: Side,
+    /// How many parentheses and `not`s the parser is inside now (at most [`MAX_NESTING`]).
+    nesting: usize,
 }
 
 impl Parser<'_> {
@@ -377,6 +446,40 @@ impl Parser<'_> {
             at,
             text: self.text.to_owned(),
         }
+    }
+
+    /// Where the next token starts (the end when there is none).
+    fn at(&self) -> usize {
+        self.peek()
+            .map_or_else(|| self.end_position(), |placed| placed.at)
+    }
+
+    /// One more parenthesis or `not` at `at`, refused past [`MAX_NESTING`].
+    fn enter(&mut self, at: usize) -> Result<(), ConditionError> {
+        if self.nesting >= MAX_NESTING {
+            return Err(self.error_at(
+                at,
+                &format!("nested more than {MAX_NESTING} deep (parentheses and `not`)"),
+            ));
+        }
+        self.nesting += 1;
+        Ok(())
+    }
+
+    /// `expr`, just built from its operator at `at`, unless its tree is deeper than
+    /// [`MAX_DEPTH`]. Its operands were bounded when they were built, so measuring it
+    /// recurses at most that deep.
+    fn bounded(&self, expr: Expr, at: usize) -> Result<Expr, ConditionError> {
+        if expr.depth() > MAX_DEPTH {
+            return Err(self.error_at(
+                at,
+                &format!(
+                    "nested more than {MAX_DEPTH} deep (each `and`, `or`, `not`, comparison, \
+                     `+` and `-` holds those before it): split it over several steps"
+                ),
+            ));
+        }
+        Ok(expr)
     }
 
     fn is_word(&self, word: &str) -> bool {
@@ -407,9 +510,10 @@ impl Parser<'_> {
         join: fn(Box<Expr>, Box<Expr>) -> Expr,
     ) -> Result<Expr, ConditionError> {
         let mut left = operand(self)?;
-        while self.is_word(word) {
+        while let Some(at) = self.is_word(word).then(|| self.at()) {
             self.next += 1;
-            left = join(Box::new(left), Box::new(operand(self)?));
+            let right = operand(self)?;
+            left = self.bounded(join(Box::new(left), Box::new(right)), at)?;
         }
         Ok(left)
     }
@@ -426,7 +530,21 @@ impl Parser<'_> {
             }
             self.next += 1;
             let right = self.sum()?;
-            return Ok(Expr::Compare(Box::new(left), op, Box::new(right)));
+            // Yes/no against a number or text is never equal nor ordered: a condition that
+            // could never hold.
+            let kinds = (left.kind(), right.kind());
+            if (kinds.0 == Kind::YesNo) != (kinds.1 == Kind::YesNo) {
+                return Err(self.error_at(
+                    at,
+                    &format!(
+                        "this compares {} with {}, which can never hold (a yes/no stands alone: \
+                         `listening`, `not listening`)",
+                        kinds.0.words(),
+                        kinds.1.words()
+                    ),
+                ));
+            }
+            return self.bounded(Expr::Compare(Box::new(left), op, Box::new(right)), at);
         }
         Ok(left)
     }
@@ -444,8 +562,23 @@ impl Parser<'_> {
                 }) => true,
                 _ => return Ok(left),
             };
+            let at = self.at();
             self.next += 1;
-            left = Expr::Sum(Box::new(left), negate, Box::new(self.term()?));
+            let right = self.term()?;
+            if let Some(kind) = [left.kind(), right.kind()]
+                .into_iter()
+                .find(|kind| *kind != Kind::Number)
+            {
+                return Err(self.error_at(
+                    at,
+                    &format!(
+                        "`{}` takes numbers, not {}",
+                        if negate { "-" } else { "+" },
+                        kind.words()
+                    ),
+                ));
+            }
+            left = self.bounded(Expr::Sum(Box::new(left), negate, Box::new(right)), at)?;
         }
     }
 
@@ -458,12 +591,19 @@ impl Parser<'_> {
             Token::Number(number) => Ok(Expr::Number(number)),
             Token::Text(text) => Ok(Expr::Text(text)),
             Token::Open => {
+                self.enter(placed.at)?;
                 let inner = self.or()?;
                 self.expect(&Token::Close, "`)`")?;
+                self.nesting -= 1;
                 Ok(inner)
             }
             Token::Word(word) => match word.as_str() {
-                "not" => Ok(Expr::Not(Box::new(self.comparison()?))),
+                "not" => {
+                    self.enter(placed.at)?;
+                    let inner = self.comparison()?;
+                    self.nesting -= 1;
+                    self.bounded(Expr::Not(Box::new(inner)), placed.at)
+                }
                 "event" | "client.event" | "server.event" => {
                     let side = self.side_of(&word).0;
                     Ok(Expr::Event(self.pattern(Some(side))?))
@@ -502,6 +642,16 @@ impl Parser<'_> {
         let (named_side, event) = self.side_of(&name);
         if side.is_some() && event != name {
             return Err(self.error_at(at, "write `client.event NAME`, not `event client.NAME`"));
+        }
+        if !crate::observed::is_event_name(event) {
+            return Err(self.error_at(
+                at,
+                &format!(
+                    "no event is called `{event}`; the events are: {}, {}",
+                    serversocket_report::EVENT_NAMES.join(", "),
+                    crate::observed::stream_events::ALL.join(", ")
+                ),
+            ));
         }
         let mut fields = Vec::new();
         if matches!(

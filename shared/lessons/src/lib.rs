@@ -174,6 +174,20 @@ pub enum LessonError {
         /// What is wrong.
         message: String,
     },
+    /// Another file of the same folder holds a lesson of the same name, and that one is
+    /// used: of such files, the last by file name that loads (as a file of the folder
+    /// replaces a shipped lesson of its name).
+    #[error("{}", duplicate_words(file, name, used, problem.as_deref()))]
+    Duplicate {
+        /// The file not used.
+        file: String,
+        /// The lesson name both files have.
+        name: String,
+        /// The file used instead.
+        used: String,
+        /// Why this file did not load either, when it did not.
+        problem: Option<Box<LessonError>>,
+    },
     /// No lesson has that name.
     #[error("there is no lesson called \"{name}\"; the lessons are: {known}")]
     Unknown {
@@ -199,8 +213,7 @@ struct StepFile {
     #[serde(default = "server_side")]
     side: Side,
     say: String,
-    #[serde(default)]
-    set: Settings,
+    set: Option<toml::Spanned<Settings>>,
     done_when: toml::Spanned<String>,
     hint: Option<String>,
     hint_after_s: Option<u64>,
@@ -251,6 +264,14 @@ impl StepFile {
             }
             Ok(expr)
         };
+        // Each of min and max was checked alone as it was read; together, as the pool takes
+        // them. A step that sets one of them leaves the other as the window has it.
+        if let Some(set) = &step.set
+            && let (Some(min), Some(max)) = (set.get_ref().min, set.get_ref().max)
+        {
+            serversocket::server_socket::Limits::new_with(min, max, None)
+                .map_err(|error| invalid(set.span().start, "min", error.to_string()))?;
+        }
         let done_when = expression(&step.done_when, "done_when")?;
         let question = match (step.question, step.answer) {
             (Some(ask), Some(answer)) => Some(Question {
@@ -290,7 +311,7 @@ impl StepFile {
         Ok(Step {
             side: step.side,
             say: step.say,
-            set: step.set,
+            set: step.set.map(toml::Spanned::into_inner).unwrap_or_default(),
             done_when_text: step.done_when.get_ref().clone(),
             done_when,
             hint: step.hint,
@@ -384,6 +405,10 @@ pub struct Catalog {
     /// Each lesson file that did not load (or the folder that could not be read), with its
     /// message: shown to the learner, never a reason to refuse the rest.
     pub skipped: Vec<LessonError>,
+    /// What another user of the machine could change in the teacher's folder (the folder,
+    /// or a lesson file in it): said, as for a key file a person names, and loaded all the
+    /// same, since the person chose the folder (a teacher's own, on a school's machine).
+    pub warnings: Vec<String>,
 }
 
 impl Catalog {
@@ -420,7 +445,9 @@ impl LessonError {
     #[must_use]
     pub fn file(&self) -> Option<String> {
         match self {
-            Self::Read { file, .. } | Self::Invalid { file, .. } => Some(file.clone()),
+            Self::Read { file, .. } | Self::Invalid { file, .. } | Self::Duplicate { file, .. } => {
+                Some(file.clone())
+            }
             Self::Refused(refused) => Some(refused.path().display().to_string()),
             Self::Unknown { .. } => None,
         }
@@ -434,10 +461,25 @@ impl LessonError {
     }
 }
 
+/// What [`LessonError::Duplicate`] says: the file's own problem when it has one, and in any
+/// case which file is used instead.
+fn duplicate_words(file: &str, name: &str, used: &str, problem: Option<&LessonError>) -> String {
+    let instead = format!("{used} is the lesson `{name}` too, and is used instead");
+    match problem {
+        Some(problem) => format!("{problem} ({instead})"),
+        None => format!(
+            "{file}: not used: {instead} (of files with one name, the last by file name that \
+             loads is used)"
+        ),
+    }
+}
+
 /// The shipped lessons, then every `*.toml` in `extra` (a teacher's folder), by file name.
 /// A lesson in `extra` with a shipped lesson's name replaces it. A file that does not load is
 /// skipped, with its problem in [`Catalog::skipped`]: one broken file in a teacher's shared
-/// folder costs that lesson, not everyone's lab.
+/// folder costs that lesson, not everyone's lab. Of files in `extra` with one lesson name
+/// (`02-dup.toml`, `03-dup.toml`), the last by file name that loads is used, and each other
+/// is skipped as a [`LessonError::Duplicate`] that says so.
 #[must_use]
 pub fn catalog(extra: Option<&Path>) -> Catalog {
     let mut catalog = Catalog::default();
@@ -460,18 +502,57 @@ pub fn catalog(extra: Option<&Path>) -> Catalog {
             return catalog;
         }
     };
+    let folder_warning = serversocket_files::bounded_file::others_can_change(dir);
+    if let Some(words) = &folder_warning {
+        catalog
+            .warnings
+            .push(format!("warning: the lessons folder {words}"));
+    }
     let mut files: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
         .collect();
     files.sort();
-    for path in files {
-        let lesson = match Lesson::load(&path) {
-            Ok(lesson) => lesson,
-            Err(problem) => {
+    // A folder another user can change already says so for all it holds.
+    if folder_warning.is_none() {
+        catalog.warnings.extend(files.iter().filter_map(|path| {
+            serversocket_files::bounded_file::others_can_change(path)
+                .map(|words| format!("warning: the lesson {words}"))
+        }));
+    }
+    let loaded: Vec<(PathBuf, String, Result<Lesson, LessonError>)> = files
+        .into_iter()
+        .map(|path| {
+            let name = name_of(&path.display().to_string());
+            let lesson = Lesson::load(&path);
+            (path, name, lesson)
+        })
+        .collect();
+    // Of the files with one lesson name, the last that loads is used; each other one is
+    // said, with its own problem if it has one, and which file is used instead.
+    let used: std::collections::HashMap<String, PathBuf> = loaded
+        .iter()
+        .filter(|(_, _, lesson)| lesson.is_ok())
+        .map(|(path, name, _)| (name.clone(), path.clone()))
+        .collect();
+    for (path, name, lesson) in loaded {
+        let lesson = match (lesson, used.get(&name)) {
+            (Ok(lesson), Some(used)) if *used == path => lesson,
+            (lesson, Some(used)) => {
+                catalog.skipped.push(LessonError::Duplicate {
+                    file: path.display().to_string(),
+                    name,
+                    used: used.display().to_string(),
+                    problem: lesson.err().map(Box::new),
+                });
+                continue;
+            }
+            (Err(problem), None) => {
                 catalog.skipped.push(problem);
                 continue;
             }
+            // Not reached: a file that loads is the one used for its name.
+            (Ok(lesson), None) => lesson,
         };
         match catalog
             .lessons
@@ -510,15 +591,23 @@ fn line_of(text: &str, at: usize) -> usize {
     text[..at.min(text.len())].matches('\n').count() + 1
 }
 
-/// The field a TOML error is about: the name in its message's backticks (`unknown field
-/// `x``, `missing field `x``), else the key on the error's line, else `step`.
+/// The field a TOML error is about: the name in its message's backticks when the message is
+/// about a field (`unknown field `x``, `missing field `x``), else the key just before the
+/// value the error points at (`port` in `set = { port = 70000 }`, where the message's
+/// backticks hold the value, `70000`), else the key on the error's line, else `step`.
 fn field_of(message: &str, text: &str, at: usize) -> String {
+    let about_a_field = ["unknown field", "missing field", "duplicate field"]
+        .iter()
+        .any(|start| message.trim_start().starts_with(start));
     let quoted = message
         .split('`')
         .nth(1)
-        .filter(|name| !name.is_empty() && !name.contains(' '));
+        .filter(|name| about_a_field && !name.is_empty() && !name.contains(' '));
     if let Some(name) = quoted {
         return name.to_owned();
+    }
+    if let Some(key) = key_before(text, at) {
+        return key.to_owned();
     }
     let start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
     let line = text[start..].lines().next().unwrap_or_default();
@@ -526,6 +615,16 @@ fn field_of(message: &str, text: &str, at: usize) -> String {
         Some((key, _)) if !key.trim().is_empty() => key.trim().to_owned(),
         _ => line.trim().trim_matches(['[', ']']).to_owned(),
     }
+}
+
+/// The bare key whose value starts at byte `at`: `key = ` just before it, on its line.
+fn key_before(text: &str, at: usize) -> Option<&str> {
+    let before = text.get(..at)?.trim_end_matches([' ', '\t']);
+    let before = before.strip_suffix('=')?.trim_end_matches([' ', '\t']);
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .map_or(0, |i| i + 1);
+    Some(&before[start..]).filter(|key| !key.is_empty())
 }
 
 /// A value or event name of the other side in `expr`, if any.

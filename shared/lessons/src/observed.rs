@@ -78,6 +78,62 @@ pub const VALUES: &[(&str, &str)] = &[
     ),
 ];
 
+/// What kind of thing a live value is, so a condition that adds text or compares yes/no with
+/// a number (which could never hold) is refused when its lesson loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A count, a port, a code.
+    Number,
+    /// Text (an address, a TLS version).
+    Text,
+    /// Yes or no (`listening`, `event …`, `and`, a comparison).
+    YesNo,
+}
+
+impl Kind {
+    /// The kind of the live value `name` (one of [`VALUES`]), as [`Observed::value`] gives it.
+    #[must_use]
+    pub fn of_value(name: &str) -> Kind {
+        match name {
+            "listening" => Kind::YesNo,
+            "address" | "tls.protocol" | "tls.cipher" => Kind::Text,
+            _ => Kind::Number,
+        }
+    }
+
+    /// In words: `a number`, `text`, `yes or no`.
+    #[must_use]
+    pub fn words(self) -> &'static str {
+        match self {
+            Kind::Number => "a number",
+            Kind::Text => "text",
+            Kind::YesNo => "yes or no",
+        }
+    }
+}
+
+/// The client window's Stream view's records (not socket events, so not in the JSON schema):
+/// the view opened, a write went out, a read took bytes, the line framing found a message.
+pub mod stream_events {
+    /// The Stream view opened.
+    pub const READY: &str = "stream_ready";
+    /// One write of the view's.
+    pub const WRITE: &str = "stream_write";
+    /// One read of the view's.
+    pub const READ: &str = "stream_read";
+    /// A message the line framing found.
+    pub const MESSAGE: &str = "stream_message";
+    /// All of them.
+    pub const ALL: [&str; 4] = [READY, WRITE, READ, MESSAGE];
+}
+
+/// Whether `name` is an event a step can wait for: a record of the JSON schema
+/// ([`serversocket_report::EVENT_NAMES`]) or of the Stream view ([`stream_events`]).
+#[must_use]
+pub fn is_event_name(name: &str) -> bool {
+    serversocket_report::EVENT_NAMES.contains(&name) || stream_events::ALL.contains(&name)
+}
+
 /// The live state of one side.
 #[derive(Debug, Clone, Default)]
 pub struct Observed {

@@ -2,7 +2,8 @@
 //! TLS; the client's host, port, burst, trust), and what starting a lesson sets: both windows
 //! back to nothing.
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+use serversocket::bounds::Count;
 
 /// The host a lesson's client connects to unless a step says otherwise: the server window
 /// listens on 127.0.0.1 by default.
@@ -16,8 +17,10 @@ pub struct Settings {
     /// Server: `pool` or `naive`.
     pub mode: Option<ServerMode>,
     /// Server: MinimumSocketsAvailable.
+    #[serde(default, deserialize_with = "minimum_sockets_available")]
     pub min: Option<usize>,
     /// Server: MaximumSocketsConnected.
+    #[serde(default, deserialize_with = "maximum_sockets_connected")]
     pub max: Option<usize>,
     /// Server: the backlog.
     pub backlog: Option<u32>,
@@ -30,8 +33,10 @@ pub struct Settings {
     /// `port`.
     pub restore_port: Option<bool>,
     /// Client: the host to connect to.
+    #[serde(default, deserialize_with = "host")]
     pub host: Option<String>,
     /// Client: how many sockets Connect ×N opens.
+    #[serde(default, deserialize_with = "burst")]
     pub burst: Option<usize>,
     /// Both: secure new connections with TLS (the server with its generated certificate).
     pub tls: Option<bool>,
@@ -105,6 +110,48 @@ impl Settings {
             *field = port.to_string();
         }
     }
+}
+
+// A value a step sets is checked as it is read, by the very checks of the command lines and
+// the windows (`serversocket::bounds`, `serversocket::host`), so a lesson file holding one
+// the window would refuse is refused when it loads, naming its line and field (the error
+// points at the value), not when a learner reaches the step. The open-files limit is left to
+// the window that applies the value: a lesson file is valid or not whichever machine reads it.
+
+fn minimum_sockets_available<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<usize>, D::Error> {
+    count(deserializer, Count::MinimumSocketsAvailable)
+}
+
+fn maximum_sockets_connected<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<usize>, D::Error> {
+    count(deserializer, Count::MaximumSocketsConnected)
+}
+
+fn burst<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
+    count(deserializer, Count::Connect)
+}
+
+/// A whole number within `count`'s bounds.
+fn count<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    count: Count,
+) -> Result<Option<usize>, D::Error> {
+    let value = u64::deserialize(deserializer)?;
+    count
+        .check_with(value, None)
+        .map_err(serde::de::Error::custom)?;
+    // Every ceiling is far below usize::MAX.
+    Ok(Some(usize::try_from(value).unwrap_or(usize::MAX)))
+}
+
+fn host<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    serversocket::host::parse_host(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 /// The server's two ways of listening, as a lesson names them.

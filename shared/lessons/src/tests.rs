@@ -38,7 +38,7 @@ fn a_malformed_lesson_names_file_line_and_field() {
     let (line, field, _) = invalid(&format!(
         "{head}done_when = \"event listening\"\nset = {{ max = \"three\" }}\n"
     ));
-    assert_eq!((line, field.as_str()), (7, "set"));
+    assert_eq!((line, field.as_str()), (7, "max"));
     let (line, field, message) = invalid(&format!("{head}done_when = \"connectd > 0\"\n"));
     assert_eq!((line, field.as_str()), (6, "done_when"));
     assert!(message.contains("`connectd`"), "{message}");
@@ -167,4 +167,195 @@ fn a_lesson_puts_back_the_ports_it_moved() {
     assert_eq!(field, "2100");
     Settings::fresh_start(&moved_to(2999)).apply_port(&mut field, &mut before);
     assert_eq!((field.as_str(), before.as_deref()), ("2999", Some("2100")));
+}
+
+/// A lesson file whose `done_when` or `answer` nests past the bound is skipped like any
+/// other broken file, named with its line and field; it aborted both programs (the stack
+/// overflowed) and the other lessons with them.
+#[test]
+fn a_condition_nested_too_deep_costs_only_its_file() {
+    let dir = test_support::empty_folder("lessons-deep");
+    let deep = format!("{}listening{}", "(".repeat(1500), ")".repeat(1500));
+    std::fs::write(
+        dir.join("50-x.toml"),
+        format!("title=\"x\"\ngoal=\"g\"\n[[step]]\nsay=\"a\"\ndone_when=\"{deep}\"\n"),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("51-y.toml"),
+        format!(
+            "title=\"y\"\ngoal=\"g\"\n[[step]]\nsay=\"a\"\ndone_when=\"listening\"\nquestion=\"q\"\nanswer=\"{}port\"\n",
+            "not ".repeat(1500)
+        ),
+    )
+    .expect("write");
+    let catalog = catalog(Some(&dir));
+    assert_eq!(
+        catalog.lessons.len(),
+        SHIPPED.len(),
+        "the shipped ones load"
+    );
+    let said: Vec<String> = catalog.skipped.iter().map(ToString::to_string).collect();
+    assert_eq!(said.len(), 2, "{said:#?}");
+    assert!(
+        said[0].contains("50-x.toml, line 5, field `done_when`: nested more than 32 deep"),
+        "{said:#?}"
+    );
+    assert!(
+        said[1].contains("51-y.toml, line 7, field `answer`: nested more than 32 deep"),
+        "{said:#?}"
+    );
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+/// A value of the wrong kind or out of range names its field, not itself: `port = 70000`
+/// said field `70000`, `hint_after_s = -5` field `-5`, `mode = "weird"` field `weird`.
+#[test]
+fn a_wrong_value_names_its_field_not_itself() {
+    let head = "title = \"T\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Do it\"\ndone_when = \"event listening\"\n";
+    for (line, field) in [
+        ("set = { port = 70000 }", "port"),
+        ("hint_after_s = -5", "hint_after_s"),
+        ("set = { mode = \"weird\" }", "mode"),
+        ("side = \"middle\"", "side"),
+        ("set = { min = 1, max = \"three\" }", "max"),
+        ("set = { burstt = 3 }", "burstt"),
+    ] {
+        let (at, named, message) = invalid(&format!("{head}{line}\n"));
+        assert_eq!((at, named.as_str()), (7, field), "{line}: {message}");
+    }
+}
+
+/// A value a step sets that the window would refuse is refused when the file loads, with the
+/// bounds and words of the command lines: a burst past the client's 10,000, Min above Max,
+/// Max 0, Min past 1,000, an empty host or one that ends in a port.
+#[test]
+fn a_setting_the_windows_would_refuse_is_refused_at_load() {
+    let head = "title = \"T\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Do it\"\ndone_when = \"event listening\"\n";
+    for (set, field, words) in [
+        ("{ burst = 100000 }", "burst", "100000 is more than 10000"),
+        (
+            "{ min = 5, max = 2 }",
+            "min",
+            "5 is more than MaximumSocketsConnected (2)",
+        ),
+        ("{ max = 0 }", "max", "must be at least 1"),
+        ("{ min = 5000 }", "min", "5000 is more than 1000"),
+        ("{ host = \"\" }", "host", "it is empty"),
+        (
+            "{ host = \"127.0.0.1:2002\" }",
+            "host",
+            "give the address alone and 2002 as the port",
+        ),
+    ] {
+        let (line, named, message) = invalid(&format!("{head}set = {set}\n"));
+        assert_eq!((line, named.as_str()), (7, field), "{set}: {message}");
+        assert!(message.contains(words), "{set}: {message}");
+    }
+    let lesson = Lesson::parse(
+        "x.toml",
+        &format!("{head}set = {{ min = 2, max = 2, burst = 10000, host = \" [::1] \" }}\n"),
+    )
+    .expect("within bounds");
+    assert_eq!(lesson.steps[0].set.host.as_deref(), Some("::1"));
+}
+
+/// Two files of one folder with one lesson name: the last that loads is used, and the other
+/// is said, with its own problem when it has one; it was dropped without a word.
+#[test]
+fn a_lesson_name_held_twice_in_a_folder_says_which_file_is_used() {
+    let dir = test_support::empty_folder("lessons-twice");
+    let lesson = |title: &str| {
+        format!(
+            "title = \"{title}\"\ngoal = \"G\"\n[[step]]\nsay = \"s\"\ndone_when = \"event listening\"\n"
+        )
+    };
+    std::fs::write(dir.join("02-dup.toml"), "title = [").expect("write");
+    std::fs::write(dir.join("03-dup.toml"), lesson("Dup")).expect("write");
+    std::fs::write(dir.join("04-twin.toml"), lesson("Twin 4")).expect("write");
+    std::fs::write(dir.join("05-twin.toml"), lesson("Twin 5")).expect("write");
+    std::fs::write(dir.join("06-twin.toml"), "title = 3").expect("write");
+    let catalog = catalog(Some(&dir));
+    let title = |name: &str| {
+        catalog
+            .lessons
+            .iter()
+            .find(|lesson| lesson.name == name)
+            .map(|lesson| lesson.title.as_str())
+    };
+    assert_eq!((title("dup"), title("twin")), (Some("Dup"), Some("Twin 5")));
+    let said: Vec<String> = catalog.skipped.iter().map(ToString::to_string).collect();
+    assert_eq!(said.len(), 3, "{said:#?}");
+    let shown = |file: &str| dir.join(file).display().to_string();
+    assert_eq!(
+        said[0],
+        format!(
+            "{}, line 1, field `title`: {} ({} is the lesson `dup` too, and is used instead)",
+            shown("02-dup.toml"),
+            said[0]
+                .split_once(": ")
+                .and_then(|(_, rest)| rest.split_once(" ("))
+                .map_or("", |(message, _)| message),
+            shown("03-dup.toml")
+        )
+    );
+    assert!(
+        said[1].starts_with(&format!(
+            "{}: not used: {} is the lesson `twin` too, and is used instead",
+            shown("04-twin.toml"),
+            shown("05-twin.toml")
+        )),
+        "{said:#?}"
+    );
+    assert!(
+        said[2].starts_with(&format!("{}, line 1", shown("06-twin.toml")))
+            && said[2].ends_with(&format!(
+                "({} is the lesson `twin` too, and is used instead)",
+                shown("05-twin.toml")
+            )),
+        "{said:#?}"
+    );
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+/// A lesson file anyone may write (0666), or a folder anyone may write into, is said: another
+/// user could change what a learner is told, or replace a shipped lesson. It loads all the
+/// same (a person chose the folder), as a key file given with `--key` does.
+#[cfg(unix)]
+#[test]
+fn a_lessons_folder_or_file_others_can_change_is_said() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = test_support::empty_folder("lessons-open");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let lesson =
+        "title = \"Mine\"\ngoal = \"G\"\n[[step]]\nsay = \"s\"\ndone_when = \"event listening\"\n";
+    let file = dir.join("01-listening.toml");
+    std::fs::write(&file, lesson).expect("write");
+    std::fs::write(dir.join("02-kept.toml"), lesson).expect("write");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let catalog = super::catalog(Some(&dir));
+    assert_eq!(
+        catalog.warnings,
+        [format!(
+            "warning: the lesson {0} can be changed by every user of this machine (mode 666): \
+             run `chmod go-w {0}`",
+            file.display()
+        )]
+    );
+    assert_eq!(catalog.lessons[0].title, "Mine", "still used");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let catalog = super::catalog(Some(&dir));
+    assert_eq!(
+        catalog.warnings,
+        [format!(
+            "warning: the lessons folder {0} can be changed by every user of this machine \
+             (mode 777): run `chmod go-w {0}`",
+            dir.display()
+        )],
+        "the folder's warning says it for the files in it"
+    );
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    assert!(super::catalog(Some(&dir)).warnings.is_empty());
+    std::fs::remove_dir_all(&dir).expect("clean up");
 }

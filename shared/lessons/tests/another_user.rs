@@ -372,3 +372,33 @@ fn private_folder_in_this_environment() {
         assert_eq!(mode(&own), 0o700);
     }
 }
+
+/// A lessons folder that belongs to another user (`--lessons` of theirs) is said, in the
+/// words of a key of theirs: they can change what a learner is told, or replace a shipped
+/// lesson. Its lessons load all the same: a person chose the folder.
+#[test]
+fn a_lessons_folder_of_another_user_is_said() {
+    let Some(scene) = scene("lessons-folder") else {
+        return;
+    };
+    let theirs = scene.temp.join("their-lessons");
+    fs::create_dir(&theirs).unwrap();
+    fs::write(
+        theirs.join("01-listening.toml"),
+        "title = \"Theirs\"\ngoal = \"G\"\n[[step]]\nsay = \"s\"\ndone_when = \"event listening\"\n",
+    )
+    .unwrap();
+    fs::set_permissions(&theirs, fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(scene.other.0), Some(scene.other.1)).unwrap();
+    let catalog = serversocket_lessons::catalog(Some(&theirs));
+    assert_eq!(
+        catalog.warnings,
+        [format!(
+            "warning: the lessons folder {0} belongs to another user (uid {1}), who can change \
+             it (mode 755): use a copy of your own, `cp -r {0} MY-COPY`",
+            theirs.display(),
+            scene.other.0
+        )]
+    );
+    assert_eq!(catalog.lessons[0].title, "Theirs", "still used");
+}

@@ -80,6 +80,13 @@ pub fn stamp(at: SystemTime) -> String {
     humantime::format_rfc3339_micros(printable(at)).to_string()
 }
 
+/// The moment a line's `ts` names, as [`stamp`] writes it (RFC 3339, UTC: any fraction of a
+/// second, or none, as other tools write it); `None` when it is no such stamp.
+#[must_use]
+pub fn read_stamp(ts: &str) -> Option<SystemTime> {
+    humantime::parse_rfc3339(ts).ok()
+}
+
 /// `at`, or the nearest moment RFC 3339's formatter takes: a clock set before 1970 (or past
 /// the year 9999) gives the first (or last) stamp there is rather than a printer that panics.
 fn printable(at: SystemTime) -> SystemTime {
@@ -202,6 +209,15 @@ mod tests {
         assert!(write(&mut fast, event, &ts).expect("written"), "{event:?}");
         let line = Record::from_event(event).expect("in the schema").at(at);
         (String::from_utf8(fast).expect("UTF-8"), format!("{line}\n"))
+    }
+
+    /// A stamp reads back as the moment it was made; text that is no time reads as none.
+    #[test]
+    fn a_stamp_reads_back_and_garbage_does_not() {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_micros(1_764_000_000_123_456);
+        assert_eq!(read_stamp(&stamp(at)), Some(at));
+        assert_eq!(read_stamp("garbage"), None);
+        assert_eq!(read_stamp(""), None);
     }
 
     /// A printer's stamps are exactly the whole stamp of each moment: across a second's end,

@@ -31,10 +31,10 @@ pub mod record;
 pub mod side;
 
 pub use human::{PREVIEW_CHARS, escape_text, human_line, preview_text};
-pub use json_line::{Stamps, stamp};
+pub use json_line::{Stamps, read_stamp, stamp};
 pub use output::Output;
 pub use printer::{Printer, dropped_line};
-pub use record::{JSON_TEXT_CHARS, Line, Record};
+pub use record::{EVENT_NAMES, JSON_TEXT_CHARS, Line, Record};
 pub use side::{Role, Side};
 
 #[cfg(test)]

@@ -21,10 +21,40 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 use serversocket::{Event, SocketId};
 
+use crate::Side;
+
 /// How many characters of a chunk a JSON `data` record's `text` holds. A longer chunk's text is
 /// cut there and the record says `"cut": true`; `bytes` is still the whole chunk's length. Without
 /// a cut, 10 MiB of random bytes would make some 24 MB of JSON.
 pub const JSON_TEXT_CHARS: usize = 4096;
+
+/// The `event` name of every [`Record`], as its JSON line gives it: what a lesson's
+/// `event NAME` may name, so a misspelt one is refused when the lesson loads (a test holds
+/// this list to the enum).
+pub const EVENT_NAMES: &[&str] = &[
+    "listening",
+    "add_socket",
+    "connected",
+    "data",
+    "send_complete",
+    "closed",
+    "tls",
+    "error",
+    "accepted",
+    "accept_queue",
+    "stopped",
+    "listener_closed",
+    "listener_reopened",
+    "note",
+    "dropped",
+    "backlog_capped",
+    "send_progress",
+    "summary",
+    "limits_changed",
+    "released",
+    "segment",
+    "kernel_state",
+];
 
 /// What one JSON line says happened: a socket event, a line of the program's own (a note, the
 /// client's summary, a file's progress, dropped lines), or a record that only a lesson reads
@@ -213,6 +243,39 @@ pub enum Record<'a> {
         /// The state's name (`TIME_WAIT`), or none once the kernel has forgotten it.
         state: Option<Cow<'a, str>>,
     },
+}
+
+impl Record<'_> {
+    /// The one side whose log can hold this record, when only one can: a listener's records
+    /// are the server's, the client's summary and a file's progress the client's. `None` for
+    /// what either side's sockets do (connected, data, error …). So a server's log given as
+    /// the client's is told apart at its first `listening` line.
+    #[must_use]
+    pub fn only_side(&self) -> Option<Side> {
+        match self {
+            Record::Listening { .. }
+            | Record::AddSocket { .. }
+            | Record::Accepted { .. }
+            | Record::AcceptQueue { .. }
+            | Record::Stopped
+            | Record::ListenerClosed
+            | Record::ListenerReopened { .. }
+            | Record::BacklogCapped
+            | Record::LimitsChanged { .. }
+            | Record::Released { .. } => Some(Side::Server),
+            Record::SendProgress { .. } | Record::Summary { .. } => Some(Side::Client),
+            Record::Connected { .. }
+            | Record::Data { .. }
+            | Record::SendComplete { .. }
+            | Record::Closed { .. }
+            | Record::Tls { .. }
+            | Record::Error { .. }
+            | Record::Note { .. }
+            | Record::Dropped { .. }
+            | Record::Segment { .. }
+            | Record::KernelState { .. } => None,
+        }
+    }
 }
 
 /// The certificate a TLS server's `listening` line names.
@@ -561,5 +624,42 @@ fn cut_at(text: Cow<'_, str>, end: usize) -> Cow<'_, str> {
             text.truncate(end);
             Cow::Owned(text)
         }
+    }
+}
+
+#[cfg(test)]
+mod names {
+    use super::*;
+
+    /// [`EVENT_NAMES`] is exactly the enum's names: serde lists them all when it meets one
+    /// that is none of them.
+    #[test]
+    fn the_event_names_are_the_records_names() {
+        let error = serde_json::from_str::<Record<'_>>(r#"{"event":"no_such_event"}"#)
+            .expect_err("no such event");
+        let said = error.to_string();
+        let expected: Vec<&str> = said
+            .split_once("expected one of ")
+            .map_or("", |(_, names)| names)
+            .split(", ")
+            .map(|name| name.trim_matches('`'))
+            .map(|name| name.split('`').next().unwrap_or(name))
+            .collect();
+        assert_eq!(expected, EVENT_NAMES, "{said}");
+    }
+
+    /// A listener's records are only in a server's log, the summary only in a client's; a
+    /// socket's are in either.
+    #[test]
+    fn records_of_one_side_only_say_which() {
+        let read = |line: &str| serde_json::from_str::<Record<'_>>(line).expect("a record");
+        let listening =
+            read(r#"{"event":"listening","address":"127.0.0.1:2002","min":2,"max":10,"handle":3}"#);
+        assert_eq!(listening.only_side(), Some(Side::Server));
+        let summary = read(
+            r#"{"event":"summary","all_greeted_seconds":null,"cancelled":0,"connected":1,"failed":0,"greeted":1,"sockets":1}"#,
+        );
+        assert_eq!(summary.only_side(), Some(Side::Client));
+        assert_eq!(read(r#"{"event":"closed","socket":1}"#).only_side(), None);
     }
 }

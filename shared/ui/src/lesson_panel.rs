@@ -121,10 +121,19 @@ impl LessonPanel {
     ) -> LessonPanel {
         // A teacher's file that does not load is skipped and named, here and on stderr; the
         // other lessons are there as usual.
-        let lesson::Catalog { lessons, skipped } = lesson::catalog(extra);
-        let skipped: Vec<String> = skipped
-            .iter()
-            .map(|problem| format!("Lesson skipped: {problem}"))
+        let lesson::Catalog {
+            lessons,
+            skipped,
+            warnings,
+        } = lesson::catalog(extra);
+        // What another user could have changed in a teacher's folder is said the same way.
+        let skipped: Vec<String> = warnings
+            .into_iter()
+            .chain(
+                skipped
+                    .iter()
+                    .map(|problem| format!("Lesson skipped: {problem}")),
+            )
             .collect();
         for line in &skipped {
             serversocket_files::say!("{line}");

@@ -104,3 +104,105 @@ fn answers_typed_as_text_compare_with_numbers() {
         Some(true)
     );
 }
+
+/// A condition nested past the bound (a few KiB of `(((…` or `not not …`, or a chain of
+/// `and`s as long as a lesson file may be) is refused in words; it overflowed the stack and
+/// aborted the program. Nesting up to the bound still reads.
+#[test]
+fn a_condition_nested_too_deep_is_refused_not_a_crash() {
+    let nested = |depth: usize| format!("{}listening{}", "(".repeat(depth), ")".repeat(depth));
+    assert!(Expr::parse(&nested(MAX_NESTING)).is_ok());
+    let error = Expr::parse(&nested(1500)).expect_err("too deep");
+    assert!(
+        error.message.contains("nested more than 32 deep"),
+        "{error}"
+    );
+    assert_eq!(error.at, MAX_NESTING + 1, "{error}");
+    let error = Expr::parse(&format!("{}listening", "not ".repeat(1500))).expect_err("too deep");
+    assert!(
+        error.message.contains("nested more than 32 deep"),
+        "{error}"
+    );
+    let chain = vec!["listening"; 100_000].join(" and ");
+    let error = Expr::parse(&chain).expect_err("too long a chain");
+    assert!(
+        error.message.contains("nested more than 128 deep"),
+        "{error}"
+    );
+    let sums = vec!["1"; 100_000].join(" + ");
+    let error = Expr::parse(&sums).expect_err("too long a sum");
+    assert!(
+        error.message.contains("nested more than 128 deep"),
+        "{error}"
+    );
+    let chain = vec!["listening"; MAX_DEPTH].join(" and ");
+    assert_eq!(Expr::parse(&chain).map(|expr| expr.depth()), Ok(MAX_DEPTH));
+}
+
+/// An error quotes a long condition around where it went wrong, not whole: a 3 KiB condition
+/// made a 3 KiB line on stderr and in the panel.
+#[test]
+fn an_error_in_a_long_condition_quotes_the_part_around_it() {
+    let error = Expr::parse(&format!(
+        "{}listening{}",
+        "(".repeat(1500),
+        ")".repeat(1500)
+    ))
+    .expect_err("too deep");
+    let said = error.to_string();
+    assert!(
+        said.ends_with(&format!("(at character 33 of \"{}…\")", "(".repeat(60))),
+        "{said}"
+    );
+    let error = Expr::parse(&format!("{} ==", vec!["listening"; 20].join(" and ")))
+        .expect_err("no right side");
+    assert!(
+        error.to_string().contains("of \"…") && error.to_string().ends_with("listening ==\")"),
+        "{error}"
+    );
+    let short = Expr::parse("connected ==").expect_err("short");
+    assert!(
+        short
+            .to_string()
+            .ends_with("(at character 13 of \"connected ==\")"),
+        "{short}"
+    );
+}
+
+/// A condition that could never hold, or waits for an event that does not exist, is refused
+/// when it is read: `event nosuchevent` loaded, and `--check` only said "never done".
+#[test]
+fn an_unknown_event_or_a_sum_of_text_is_refused() {
+    let error = Expr::parse("event nosuchevent").expect_err("no such event");
+    assert!(
+        error.message.contains("no event is called `nosuchevent`")
+            && error.message.contains("listening, add_socket")
+            && error.message.contains("stream_message"),
+        "{error}"
+    );
+    assert_eq!(error.at, 7, "{error}");
+    let error = Expr::parse("count(client.nosuch) > 0").expect_err("no such event");
+    assert!(error.message.contains("`nosuch`"), "{error}");
+    let error = Expr::parse("\"text\" + 1 > listening").expect_err("text plus one");
+    assert_eq!(
+        (error.message.as_str(), error.at),
+        ("`+` takes numbers, not text", 8)
+    );
+    let error = Expr::parse("listening - 1").expect_err("yes/no minus one");
+    assert!(error.message.contains("not yes or no"), "{error}");
+    let error = Expr::parse("listening == 1").expect_err("yes/no against a number");
+    assert!(
+        error.message.contains("compares yes or no with a number"),
+        "{error}"
+    );
+    for fine in [
+        "event stream_message(text ~ \"hello\")",
+        "client.event segment(flags ~ \"RST\")",
+        "count(connected) + count(error) >= 20",
+        "port == \"2002\"",
+        "listening == (count(connected) > 2)",
+        "tls.protocol == \"TLSv1.3\"",
+    ] {
+        assert!(Expr::parse(fine).is_ok(), "{fine}");
+    }
+}

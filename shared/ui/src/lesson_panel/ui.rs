@@ -294,7 +294,7 @@ fn resumed_words(before: &[serversocket_lessons::Step]) -> String {
     if waited_for("listening") {
         again.push("click Listen in the server window");
     }
-    if waited_for("stream_ready") {
+    if waited_for(serversocket_lessons::observed::stream_events::READY) {
         again.push("open the Stream view in the client window");
     }
     let set_up =

@@ -1,0 +1,92 @@
+//! The host a client connects to, as a person types it (`--host`, the window's Address, a
+//! lesson's `host`): read one way everywhere, so each refuses the same text with the same words.
+
+use crate::SocketError;
+
+/// Reads the host a client connects to, as a person types it: a name, an IPv4 address, or an
+/// IPv6 address bare (`::1`) or in brackets (`[::1]`, as addresses are written beside a port).
+///
+/// # Errors
+/// [`SocketError::InvalidSetting`] (field "address") when it is empty, has spaces or ends in a
+/// port (`127.0.0.1:2002`: the port has a setting of its own).
+pub fn parse_host(text: &str) -> Result<String, SocketError> {
+    let host = text.trim();
+    let invalid = |reason: String| SocketError::InvalidSetting {
+        field: "address",
+        reason,
+    };
+    if host.is_empty() {
+        return Err(invalid(
+            "it is empty: type a host name or an IP address".to_owned(),
+        ));
+    }
+    if host.contains(char::is_whitespace) {
+        return Err(invalid(format!(
+            "\"{host}\" has spaces: a host name or address has none"
+        )));
+    }
+    if let Some(port) = port_at_the_end(host) {
+        return Err(invalid(format!(
+            "\"{host}\" ends in a port: give the address alone and {port} as the port"
+        )));
+    }
+    // The resolver wants an IPv6 address bare.
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .unwrap_or(host);
+    Ok(bare.to_owned())
+}
+
+/// The port `host` ends in, as in `127.0.0.1:2002`, `[::1]:2002` or `localhost:2002` (what a
+/// person copies from a log line), which would otherwise fail later as a name nobody can
+/// resolve. A bare IPv6 address has several colons and is not taken for one.
+fn port_at_the_end(host: &str) -> Option<u16> {
+    if let Ok(address) = host.parse::<std::net::SocketAddr>() {
+        return Some(address.port());
+    }
+    let (name, port) = host.rsplit_once(':')?;
+    if name.is_empty() || name.contains(':') || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    port.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_are_taken_bare_or_in_brackets() {
+        assert_eq!(parse_host(" [::1] ").as_deref(), Ok("::1"));
+        assert_eq!(parse_host("::1").as_deref(), Ok("::1"));
+        assert_eq!(parse_host("localhost").as_deref(), Ok("localhost"));
+        assert!(parse_host("").is_err());
+        assert!(parse_host("a b").is_err());
+        assert_eq!(parse_host("fe80::1").as_deref(), Ok("fe80::1"));
+        assert_eq!(
+            parse_host("::ffff:127.0.0.1").as_deref(),
+            Ok("::ffff:127.0.0.1")
+        );
+    }
+
+    /// An address copied with its port (from a log line, say) is refused in words that say
+    /// where the port goes, instead of failing later as a name nobody can resolve.
+    #[test]
+    fn a_host_with_a_port_says_where_the_port_goes() {
+        for (text, port) in [
+            ("127.0.0.1:20201", "20201"),
+            ("[::1]:2002", "2002"),
+            ("localhost:2002", "2002"),
+        ] {
+            let error = parse_host(text).expect_err(text);
+            assert_eq!(error.code(), 106);
+            let message = error.to_string();
+            assert!(message.contains("ends in a port"), "{message}");
+            assert!(
+                message.contains(&format!("{port} as the port")),
+                "{message}"
+            );
+        }
+    }
+}
