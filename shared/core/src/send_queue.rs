@@ -126,7 +126,9 @@ mod tests {
         let mut expected = Vec::new();
         let sizes = [5, 1, 1, 70_000, 3, 4_095, 4_096, 2, 0, 100_000, 1];
         for (n, size) in sizes.into_iter().enumerate() {
-            let data: Vec<u8> = (0..size).map(|i| u8::try_from((i + n) % 251).unwrap_or(0)).collect();
+            let data: Vec<u8> = (0..size)
+                .map(|i| u8::try_from((i + n) % 251).unwrap_or(0))
+                .collect();
             expected.extend_from_slice(&data);
             queue.push(Bytes::from(data));
         }

@@ -1,6 +1,7 @@
 //! TLS with the certificates and keys people make with `openssl`, over loopback: a
 //! self-signed `openssl req -x509` certificate (CA:TRUE, its host only in its CN) given as the
-//! CA file is trusted for its name only; a CA certificate past its dates is not; an encrypted
+//! CA file is trusted for its name only, and so is a CA-signed server certificate given alone;
+//! a CA certificate past its dates is not; an encrypted
 //! key, a key that is not the certificate's and a TLS 1.0 peer are each told in words.
 
 #![cfg(unix)]
@@ -219,6 +220,67 @@ fn a_ca_certificate_given_as_the_ca_is_refused_once_past_its_dates() {
     let refused = pair.watch.until("refused", |e| tls_problem(e).is_some());
     assert_eq!(tls_problem(&refused), Some(TlsProblem::Expired));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A CA (CA:TRUE) and a server certificate for `localhost` it signed (CA:FALSE), as an
+/// organisation's CA makes them: `ca.pem`, `leaf.pem` and `leaf-key.pem` in `dir`; the leaf
+/// past its dates when `expired`.
+fn ca_and_leaf(dir: &Path, expired: bool) {
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "Test CA");
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let ca = ca.self_signed(&ca_key).unwrap();
+    let mut leaf = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    leaf.is_ca = rcgen::IsCa::ExplicitNoCa;
+    if expired {
+        leaf.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        leaf.not_after = rcgen::date_time_ymd(2001, 1, 1);
+    }
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = leaf.signed_by(&leaf_key, &ca, &ca_key).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(dir.join("leaf.pem"), leaf.pem()).unwrap();
+    std::fs::write(dir.join("leaf-key.pem"), leaf_key.serialize_pem()).unwrap();
+}
+
+/// `--ca leaf.pem` with exactly the server's certificate, which a CA signed (CA:FALSE), is
+/// trusted for its name, as `curl --cacert leaf.pem` trusts it: it was "TLS: unknown CA"
+/// with the advice to trust that CA. Past its dates it is still refused as expired.
+#[test]
+fn a_ca_signed_server_certificate_given_alone_as_the_ca_is_trusted_for_its_name_only() {
+    let dir = folder("leaf-alone");
+    ca_and_leaf(&dir, false);
+    let (leaf, key) = (dir.join("leaf.pem"), dir.join("leaf-key.pem"));
+    let tls = ServerTls::from_pem_files(&leaf, &key).unwrap();
+    let mut pair = connect_trusting(tls, &leaf, "localhost");
+    pair.watch.until(
+        "the greeting",
+        |e| matches!(e, Event::Data { data, .. } if data.as_ref() == SERVER_GREETING.as_bytes()),
+    );
+    let tls = ServerTls::from_pem_files(&leaf, &key).unwrap();
+    let mut pair = connect_trusting(tls, &leaf, "127.0.0.1");
+    let refused = pair.watch.until("refused", |e| tls_problem(e).is_some());
+    assert_eq!(tls_problem(&refused), Some(TlsProblem::NameMismatch));
+    // Another leaf of the same CA is not trusted through this one.
+    let other = folder("leaf-alone-other");
+    ca_and_leaf(&other, false);
+    let tls =
+        ServerTls::from_pem_files(&other.join("leaf.pem"), &other.join("leaf-key.pem")).unwrap();
+    let mut pair = connect_trusting(tls, &leaf, "localhost");
+    let refused = pair.watch.until("refused", |e| tls_problem(e).is_some());
+    assert_eq!(tls_problem(&refused), Some(TlsProblem::UnknownCa));
+    let expired = folder("leaf-alone-expired");
+    ca_and_leaf(&expired, true);
+    let expired_leaf = expired.join("leaf.pem");
+    let tls = ServerTls::from_pem_files(&expired_leaf, &expired.join("leaf-key.pem")).unwrap();
+    let mut pair = connect_trusting(tls, &expired_leaf, "localhost");
+    let refused = pair.watch.until("refused", |e| tls_problem(e).is_some());
+    assert_eq!(tls_problem(&refused), Some(TlsProblem::Expired));
+    for dir in [dir, other, expired] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 #[test]
