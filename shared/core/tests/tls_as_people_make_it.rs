@@ -2,7 +2,8 @@
 //! self-signed `openssl req -x509` certificate (CA:TRUE, its host only in its CN) given as the
 //! CA file is trusted for its name only, and so is a CA-signed server certificate given alone;
 //! a CA certificate past its dates is not; an encrypted
-//! key, a key that is not the certificate's and a TLS 1.0 peer are each told in words.
+//! key, a key that is not the certificate's, a chain in the wrong order and a TLS 1.0 peer
+//! are each told in words.
 
 #![cfg(unix)]
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -324,6 +325,31 @@ fn an_encrypted_key_and_a_key_that_is_not_the_certificates_are_told_in_words() {
             .contains("the key is not the certificate's"),
         "{refused}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A chain file in the wrong order (`cat ca.pem leaf.pem`) with the leaf's key is told as
+/// that, with the order to write: it said the key and certificate "were made apart".
+#[test]
+fn a_chain_in_the_wrong_order_names_the_certificate_the_key_belongs_to() {
+    let dir = folder("reversed-chain");
+    ca_and_leaf(&dir, false);
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let reversed = dir.join("revchain.pem");
+    std::fs::write(&reversed, read("ca.pem") + &read("leaf.pem")).unwrap();
+    let key = dir.join("leaf-key.pem");
+    let refused = ServerTls::from_pem_files(&reversed, &key)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("the key belongs to certificate 2 of the file")
+            && refused.contains("the server's own certificate must come first"),
+        "{refused}"
+    );
+    assert!(!refused.contains("made apart"), "{refused}");
+    let ordered = dir.join("chain.pem");
+    std::fs::write(&ordered, read("leaf.pem") + &read("ca.pem")).unwrap();
+    ServerTls::from_pem_files(&ordered, &key).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
 

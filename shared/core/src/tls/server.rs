@@ -102,16 +102,25 @@ impl ServerTls {
             .first()
             .map(|leaf| fingerprint(leaf))
             .unwrap_or_default();
+        // Kept to say, if the key is not the first certificate's, whose it is.
+        let (given_chain, given_key) = (chain.clone(), key.clone_key());
         let config = ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .and_then(|builder| builder.with_no_client_auth().with_single_cert(chain, key))
             .map_err(|e| match e {
                 rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
-                    TlsSetupError::Identity(
-                        "the key is not the certificate's: they were made apart (compare \
-                         `openssl x509 -noout -pubkey -in CERT` with `openssl pkey -pubout -in KEY`)"
+                    TlsSetupError::Identity(match key_owner(&given_chain, given_key) {
+                        // `cat ca.crt leaf.crt`: the chain in the wrong order.
+                        Some(position) => format!(
+                            "the key belongs to certificate {position} of the file, not to the \
+                             first: the server's own certificate must come first, then the CA \
+                             certificates that signed it (`cat server.crt ca.crt > chain.pem`)"
+                        ),
+                        None => "the key is not the certificate's: they were made apart \
+                                 (compare `openssl x509 -noout -pubkey -in CERT` with \
+                                 `openssl pkey -pubout -in KEY`)"
                             .to_owned(),
-                    )
+                    })
                 }
                 // ring takes RSA keys of 2048 to 8192 bits, ECDSA on P-256 and P-384, and
                 // Ed25519; of any other (RSA 1024, secp256k1, Ed448, RSA-PSS) it says only
@@ -134,6 +143,19 @@ impl ServerTls {
             handshake_timeout: HANDSHAKE_TIMEOUT,
         })
     }
+}
+
+/// Which certificate of `chain` (counting from 1, as a person counts the file's blocks) holds
+/// the public half of `key`, when it is not the first: `None` when none does, or the key
+/// cannot be read.
+fn key_owner(chain: &[CertificateDer<'static>], key: PrivateKeyDer<'static>) -> Option<usize> {
+    let provider = provider();
+    let signing = provider.key_provider.load_private_key(key).ok()?;
+    let public = signing.public_key()?;
+    chain.iter().enumerate().skip(1).find_map(|(index, cert)| {
+        let parsed = rustls::server::ParsedCertificate::try_from(cert).ok()?;
+        (parsed.subject_public_key_info() == public).then_some(index + 1)
+    })
 }
 
 /// Every certificate in a PEM file, in order.
