@@ -335,7 +335,8 @@ fn the_open_files_soft_limit_is_raised_to_the_hard_limit_at_start() {
 }
 
 /// A flag of the other mode is refused before anything starts, naming it (`--paused` in naive
-/// mode used to be ignored: the server accepted every connection).
+/// mode used to be ignored: the server accepted every connection; so were `--backlog` in naive
+/// mode and `--lessons` in headless mode).
 #[test]
 fn a_flag_of_the_other_mode_exits_2_naming_it_and_listens_nowhere() {
     for (args, named) in [
@@ -350,6 +351,17 @@ fn a_flag_of_the_other_mode_exits_2_naming_it_and_listens_nowhere() {
         (
             &["--relisten-delay-ms", "5"],
             "--relisten-delay-ms works with --mode naive only",
+        ),
+        // The naive socket's backlog is always 1: `--backlog 50` was quietly ignored.
+        (
+            &["--mode", "naive", "--backlog", "50"],
+            "--backlog works with --mode pool only",
+        ),
+        // Headless mode has no lessons (the client's refused it already; the server's
+        // quietly ignored it).
+        (
+            &["--lessons", "/tmp"],
+            "'--headless' cannot be used with '--lessons <DIR>'",
         ),
         // Typed at their defaults, they are given all the same.
         (
