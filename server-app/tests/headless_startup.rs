@@ -1,4 +1,5 @@
-//! What the headless server refuses before it listens (a port in use or privileged, counts past
+//! What the headless server refuses before it listens (a port in use or privileged, said only
+//! once when its reader left too, counts past
 //! their bounds, bad reply rules, a malformed lesson; lesson files skipped for what they are),
 //! what it raises at start (the open-files limit), and what `--help` says.
 
@@ -29,6 +30,32 @@ fn a_port_in_use_exits_1_naming_error_105() {
     assert_eq!(error["code"], 105);
     let (status, _, _) = server.wait();
     assert_eq!(status.code(), Some(1));
+}
+
+/// `server-app --headless | head -1` on a port in use: the error says why it stopped (exit 1),
+/// and "Output ended … so the program stopped", which followed it, is not said: the reader
+/// left, but that is not why the program stopped.
+#[test]
+fn a_failed_listen_into_a_reader_that_left_says_only_its_error() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    // A pipe whose reader is gone before the server starts, as `head -1` is once it has read
+    // its line: the server's error line is what would have ended it.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = Command::new(server_binary())
+        .args(["--headless", "--port", &port, "--json"])
+        .stdin(std::process::Stdio::null())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = test_support::exited(&mut child, "the server did not exit");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error 105"), "{stderr}");
+    assert!(!stderr.contains("Output ended"), "{stderr}");
 }
 
 /// A backlog the system cuts is said after `listening`, the first line a script waits for
