@@ -297,7 +297,8 @@ pub fn replace_private_file<T>(
 ///
 /// # Errors
 /// The file cannot be opened (a symlink is refused as the OS refuses it: "too many levels of
-/// symbolic links"; a file with other names, see [`only_name`]).
+/// symbolic links"; so is a hard link, a file with other names, which writing would change
+/// under them all).
 pub fn open_private_append(path: &Path) -> io::Result<fs::File> {
     let mut options = private_options();
     options.append(true).create(true);
