@@ -13,6 +13,8 @@ use thiserror::Error;
 pub const MAX_REPEAT: u64 = 1_000_000;
 /// The longest `--interval-ms`: one hour.
 pub const MAX_INTERVAL_MS: u64 = 3_600_000;
+/// `--interval-ms` when not given.
+pub const DEFAULT_INTERVAL_MS: u64 = 1000;
 
 /// What each socket sends on its own.
 #[derive(Debug, Clone, clap::Args)]
@@ -30,7 +32,7 @@ pub struct ScriptArgs {
           value_parser = clap::value_parser!(u64).range(1..=MAX_REPEAT))]
     pub repeat: u64,
     /// With --repeat: the pause between two hellos (at most one hour).
-    #[arg(long, value_name = "MS", default_value_t = 1000, allow_negative_numbers = true,
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_INTERVAL_MS, allow_negative_numbers = true,
           value_parser = clap::value_parser!(u64).range(0..=MAX_INTERVAL_MS))]
     pub interval_ms: u64,
     /// With --headless: send this file's bytes once connected, after the hello; progress is
@@ -58,14 +60,31 @@ impl ScriptArgs {
     /// The script these flags describe, with the file's bytes read in.
     ///
     /// # Errors
-    /// The file cannot be read.
-    pub fn script(&self) -> Result<ClientScript, SendFileError> {
+    /// A flag given where it does nothing (`--interval-ms` without `--repeat`, `--repeat`
+    /// with no hello), or the file cannot be read.
+    pub fn script(&self) -> Result<ClientScript, ScriptArgsError> {
+        // Refused rather than quietly ignored, as the server refuses `--greeting` with
+        // `--reply echo`: a script that asked for a pause or a repeat would get neither.
+        let interval_given = self.interval_ms != DEFAULT_INTERVAL_MS
+            || serversocket_app::program::typed("--interval-ms");
+        if interval_given && self.repeat < 2 {
+            return Err(ScriptArgsError::Combination(
+                "--interval-ms works with --repeat N (N of 2 or more): it is the pause between \
+                 two hellos, and one hello has none",
+            ));
+        }
+        if self.repeat > 1 && self.hello.as_ref().is_some_and(IndexedText::is_empty) {
+            return Err(ScriptArgsError::Combination(
+                "--repeat sends the hello again, and --hello '' sends none: give --hello TEXT \
+                 to repeat, or leave --repeat out",
+            ));
+        }
         let file = self
             .send_file
             .as_deref()
             .map(read_file_to_send)
             .transpose()
-            .map_err(SendFileError)?;
+            .map_err(ScriptArgsError::SendFile)?;
         Ok(ClientScript {
             hello: self.hello.clone(),
             reply: !self.no_reply,
@@ -80,7 +99,15 @@ impl ScriptArgs {
     }
 }
 
-/// `--send-file` names a file that cannot be sent (not a regular file, too large, unreadable).
+/// Why the script flags cannot be used: nothing was started.
 #[derive(Debug, Error)]
-#[error("--send-file {0}")]
-pub struct SendFileError(pub FileToSendError);
+#[non_exhaustive]
+pub enum ScriptArgsError {
+    /// `--send-file` names a file that cannot be sent (not a regular file, too large,
+    /// unreadable).
+    #[error("--send-file {0}")]
+    SendFile(FileToSendError),
+    /// Flags given together of which one would do nothing.
+    #[error("{0}")]
+    Combination(&'static str),
+}

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serversocket::tls::{ClientTls, TlsSetupError, Trust};
+use serversocket::tls::{ClientTls, TlsFile, TlsSetupError, Trust, file_warning};
 
 /// Whether the sockets are secure, and whom they trust.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -49,6 +49,16 @@ impl TlsArgs {
                 ca_file: self.ca.clone(),
             }
         };
-        Ok(Some(Arc::new(ClientTls::new(trust)?)))
+        let tls = ClientTls::new(trust)?;
+        // The user's own file: used, but one others could replace (and so choose whom this
+        // client trusts) is said, once it has loaded.
+        if let Some(warning) = self
+            .ca
+            .as_deref()
+            .and_then(|ca| file_warning(ca, TlsFile::Ca))
+        {
+            serversocket_app::say!("client-app: {warning}");
+        }
+        Ok(Some(Arc::new(tls)))
     }
 }

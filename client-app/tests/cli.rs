@@ -1,5 +1,5 @@
 //! The client's command line, run as a user would: failing connects exit 1 with their codes,
-//! and `--help` tells every flag's default.
+//! so does a `--capture` that cannot start, and `--help` tells every flag's default.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -327,4 +327,38 @@ fn connects_cut_short_by_a_stop_are_not_failures() {
         "{summary}"
     );
     assert!(status.success(), "{status:?}: {rest:#?}");
+}
+
+/// `--capture` as a user without CAP_NET_RAW (a real second user, through `setpriv`): the
+/// client connects and is served as without it, says why nothing was captured, and exits 1,
+/// so a script that asked for segments and got none can tell from the status (it exited 0).
+#[test]
+fn a_capture_that_cannot_start_makes_the_exit_status_1() {
+    let Some(user) = test_support::other_user::other_user() else {
+        return;
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    // Greets one client and closes, so the client's run ends on its own.
+    let serving = std::thread::spawn(move || {
+        let (mut peer, _) = listener.accept().unwrap();
+        peer.write_all(b"hello\n").unwrap();
+    });
+    let mut command =
+        test_support::other_user::as_other_command(user, env!("CARGO_BIN_EXE_client-app"));
+    command.args(["--headless", "--port", &port, "--json", "--capture"]);
+    let output = test_support::app::output(&mut command);
+    serving.join().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("capturing packets needs the CAP_NET_RAW capability"),
+        "{stderr}"
+    );
+    let lines = json_lines(&output);
+    assert!(
+        lines.iter().any(|v| v["event"] == "connected"),
+        "served without the capture: {lines:#?}"
+    );
+    assert!(!lines.iter().any(|v| v["event"] == "segment"), "{lines:#?}");
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
 }

@@ -203,6 +203,15 @@ fn client_script_mistakes_exit_2_naming_them_before_connecting() {
         ),
         (&["--hello", r"bad\q"][..], "--hello"),
         (&["--repeat", "0"][..], "--repeat"),
+        // Flags that would do nothing, refused rather than quietly ignored.
+        (
+            &["--interval-ms", "5"][..],
+            "--interval-ms works with --repeat N",
+        ),
+        (
+            &["--repeat", "5", "--hello", ""][..],
+            "--repeat sends the hello again, and --hello '' sends none",
+        ),
     ] {
         let output = test_support::app::output(
             Command::new(client_binary())

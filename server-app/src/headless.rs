@@ -272,13 +272,14 @@ fn start_capture(args: &Args, port: u16) -> Option<HeadlessCapture> {
 }
 
 /// A Listen that failed: its one report, as the event would be printed, and its code on
-/// stderr; the program exits 1.
+/// stderr; the program exits 1, and says nothing more of a reader that left (`| head -1`).
 fn listen_failed(printer: &mut Printer<Output>, error: &SocketError) -> ExitCode {
     printer.print(&Event::Error {
         socket: None,
         error: error.clone(),
     });
     serversocket_app::say!("error {}: {error}", error.code());
+    printer.out().stopping_on_error();
     ExitCode::FAILURE
 }
 

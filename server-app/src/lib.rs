@@ -88,8 +88,9 @@ pub struct Args {
     /// client steps (`-`: standard input, when --events names a file).
     #[arg(long, value_name = "FILE", requires = "check")]
     pub client_events: Option<std::path::PathBuf>,
-    /// A folder of your own lesson files (*.toml), besides the shipped ones.
-    #[arg(long, value_name = "DIR")]
+    /// A folder of your own lesson files (*.toml), besides the shipped ones (the window's and
+    /// --check's; headless mode has no lessons).
+    #[arg(long, value_name = "DIR", conflicts_with = "headless")]
     pub lessons: Option<std::path::PathBuf>,
     /// Whether connections are secured with TLS (--tls, --cert, --key).
     #[command(flatten)]
@@ -142,6 +143,7 @@ impl Args {
                     ("--max", self.max != DEFAULT_MAXIMUM_SOCKETS_CONNECTED),
                     ("--idle-timeout", self.idle_timeout != 0),
                     ("--paused", self.paused),
+                    ("--backlog", self.backlog != DEFAULT_BACKLOG),
                 ]);
                 let verb = if pool_only.len() == 1 {
                     "works"
@@ -151,7 +153,7 @@ impl Args {
                 (!pool_only.is_empty()).then(|| {
                     format!(
                         "{} {verb} with --mode pool only (the naive server is one socket, with \
-                         no pool to size or pause)",
+                         no pool to size or pause, and a backlog of 1)",
                         pool_only.join(" and ")
                     )
                 })

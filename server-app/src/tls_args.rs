@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serversocket::tls::{ServerTls, TlsSetupError, data_folder, key_warning};
+use serversocket::tls::{ServerTls, TlsFile, TlsSetupError, data_folder, file_warning};
 
 /// The folder under the user's data folder where the self-signed certificate is kept.
 pub const DATA_FOLDER_NAME: &str = "serversocket";
@@ -37,11 +37,13 @@ impl TlsArgs {
         let tls = match (&self.cert, &self.key) {
             (Some(cert), Some(key)) => {
                 let tls = ServerTls::from_pem_files(cert, key)?;
-                // The user's own file: used, but a key that is not private to them is said,
-                // once, and only of a key that works (an error says enough of one that does
-                // not).
-                if let Some(warning) = key_warning(key) {
-                    serversocket_app::say!("server-app: {warning}");
+                // The user's own files: used, but a certificate others could replace, or a
+                // key that is not private to them, is said, once, and only of files that work
+                // (an error says enough of one that does not).
+                for (path, file) in [(cert, TlsFile::Certificate), (key, TlsFile::Key)] {
+                    if let Some(warning) = file_warning(path, file) {
+                        serversocket_app::say!("server-app: {warning}");
+                    }
                 }
                 tls
             }

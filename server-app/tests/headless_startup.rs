@@ -1,4 +1,5 @@
-//! What the headless server refuses before it listens (a port in use or privileged, counts past
+//! What the headless server refuses before it listens (a port in use or privileged, said only
+//! once when its reader left too, counts past
 //! their bounds, bad reply rules, a malformed lesson; lesson files skipped for what they are),
 //! what it raises at start (the open-files limit), and what `--help` says.
 
@@ -29,6 +30,32 @@ fn a_port_in_use_exits_1_naming_error_105() {
     assert_eq!(error["code"], 105);
     let (status, _, _) = server.wait();
     assert_eq!(status.code(), Some(1));
+}
+
+/// `server-app --headless | head -1` on a port in use: the error says why it stopped (exit 1),
+/// and "Output ended … so the program stopped", which followed it, is not said: the reader
+/// left, but that is not why the program stopped.
+#[test]
+fn a_failed_listen_into_a_reader_that_left_says_only_its_error() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    // A pipe whose reader is gone before the server starts, as `head -1` is once it has read
+    // its line: the server's error line is what would have ended it.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = Command::new(server_binary())
+        .args(["--headless", "--port", &port, "--json"])
+        .stdin(std::process::Stdio::null())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = test_support::exited(&mut child, "the server did not exit");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error 105"), "{stderr}");
+    assert!(!stderr.contains("Output ended"), "{stderr}");
 }
 
 /// A backlog the system cuts is said after `listening`, the first line a script waits for
@@ -335,7 +362,8 @@ fn the_open_files_soft_limit_is_raised_to_the_hard_limit_at_start() {
 }
 
 /// A flag of the other mode is refused before anything starts, naming it (`--paused` in naive
-/// mode used to be ignored: the server accepted every connection).
+/// mode used to be ignored: the server accepted every connection; so were `--backlog` in naive
+/// mode and `--lessons` in headless mode).
 #[test]
 fn a_flag_of_the_other_mode_exits_2_naming_it_and_listens_nowhere() {
     for (args, named) in [
@@ -350,6 +378,17 @@ fn a_flag_of_the_other_mode_exits_2_naming_it_and_listens_nowhere() {
         (
             &["--relisten-delay-ms", "5"],
             "--relisten-delay-ms works with --mode naive only",
+        ),
+        // The naive socket's backlog is always 1: `--backlog 50` was quietly ignored.
+        (
+            &["--mode", "naive", "--backlog", "50"],
+            "--backlog works with --mode pool only",
+        ),
+        // Headless mode has no lessons (the client's refused it already; the server's
+        // quietly ignored it).
+        (
+            &["--lessons", "/tmp"],
+            "'--headless' cannot be used with '--lessons <DIR>'",
         ),
         // Typed at their defaults, they are given all the same.
         (

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use serversocket::tls::{ClientTls, Trust};
+use serversocket::tls::{ClientTls, TlsFile, Trust, file_warning};
 use serversocket_ui::field::labelled;
 
 use crate::tls_args::TlsArgs;
@@ -38,6 +38,9 @@ pub struct TlsSetting {
     insecure: bool,
     /// Why the settings cannot be used.
     problem: Option<String>,
+    /// A CA file that others could replace (and so choose whom we trust), said while it is in
+    /// use: the user chose it, so it is used.
+    warning: Option<String>,
     /// The settings the last Connect used, which remember the certificate they refused last.
     in_use: Option<Arc<ClientTls>>,
 }
@@ -99,6 +102,7 @@ impl TlsSetting {
             pin,
             insecure,
             problem: None,
+            warning: None,
             in_use: None,
         }
     }
@@ -133,6 +137,10 @@ impl TlsSetting {
         match trust.and_then(ClientTls::new) {
             Ok(tls) => {
                 self.problem = None;
+                self.warning = match tls.trust() {
+                    Trust::Roots { ca_file: Some(ca) } => file_warning(ca, TlsFile::Ca),
+                    _ => None,
+                };
                 let tls = Arc::new(tls);
                 self.in_use = Some(Arc::clone(&tls));
                 Ok(Some(tls))
@@ -205,6 +213,8 @@ impl TlsSetting {
     pub fn problem_ui(&self, ui: &mut egui::Ui) {
         if let Some(problem) = self.problem.as_ref().filter(|_| self.enabled) {
             ui.colored_label(ui.visuals().error_fg_color, format!("TLS: {problem}"));
+        } else if let Some(warning) = self.warning.as_ref().filter(|_| self.enabled) {
+            ui.colored_label(ui.visuals().warn_fg_color, format!("TLS: {warning}"));
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Both apps' headless modes over TLS: the fingerprint the server prints pins its certificate
-//! in the client, a wrong pin or a plaintext peer fails on the side that finds it, and files
-//! that cannot be used are refused by both.
+//! in the client, a wrong pin or a plaintext peer fails on the side that finds it, files
+//! that cannot be used are refused by both, and a CA or certificate file of another user's is
+//! used with a warning.
 
 use std::path::PathBuf;
 
@@ -202,5 +203,61 @@ fn tls_files_that_cannot_be_used_exit_2_naming_them() {
         // warned of as a key others can read.
         assert!(!stderr.contains("warning"), "{args:?}: {stderr}");
     }
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// A `--ca` (and a `--cert`) of another user's, who could replace it, is used with the same
+/// warning as a `--key` of theirs: the CA file was trusted without a word.
+#[test]
+fn a_ca_or_cert_file_another_user_can_replace_is_used_with_a_warning() {
+    let Some((uid, gid)) = test_support::other_user::other_user() else {
+        return;
+    };
+    let home = data_home("theirs");
+    let (mut server, port, _) = tls_server(&home);
+    let kept = home.join("serversocket");
+    let theirs = home.join("their-cert.pem");
+    std::fs::copy(kept.join("tls-cert.pem"), &theirs).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(uid), Some(gid)).unwrap();
+    let theirs = theirs.to_str().unwrap();
+
+    let mut client = tls_client(&port, &["--ca", theirs]);
+    client.until_json("greeting", |v| is_event(v, "data"));
+    client.signal("TERM");
+    let (_, _, stderr) = client.wait();
+    assert!(
+        stderr.contains(&format!(
+            "warning: the CA file {theirs} belongs to another user (uid {uid}), who can replace it"
+        )),
+        "{stderr}"
+    );
+    server.signal("TERM");
+    let _ = server.wait();
+
+    let key = kept.join("tls-key.pem");
+    let mut server = App::start_in(
+        server_binary(),
+        &[
+            "--headless",
+            "--port",
+            "0",
+            "--tls",
+            "--cert",
+            theirs,
+            "--key",
+            key.to_str().unwrap(),
+        ],
+        &home,
+    );
+    server.until_line("listening", |line| line.contains("istening"));
+    server.signal("TERM");
+    let (_, _, stderr) = server.wait();
+    assert!(
+        stderr.contains(&format!(
+            "warning: the certificate {theirs} belongs to another user (uid {uid}), who can \
+             replace it"
+        )),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(&home);
 }

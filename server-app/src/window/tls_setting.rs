@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use serversocket::tls::{ServerTls, data_folder, key_warning};
+use serversocket::tls::{ServerTls, TlsFile, data_folder, file_warning};
 use serversocket_ui::field::labelled;
 
 use crate::tls_args::{DATA_FOLDER_NAME, TlsArgs};
@@ -88,7 +88,14 @@ impl TlsSetting {
             ServerTls::self_signed_in(&data_folder(DATA_FOLDER_NAME))
         };
         self.warning = (self.use_files && made.is_ok())
-            .then(|| key_warning(self.key.trim().as_ref()))
+            .then(|| {
+                let warnings = [
+                    file_warning(self.cert.trim().as_ref(), TlsFile::Certificate),
+                    file_warning(self.key.trim().as_ref(), TlsFile::Key),
+                ];
+                let said = warnings.into_iter().flatten().collect::<Vec<_>>();
+                (!said.is_empty()).then(|| said.join("\n"))
+            })
             .flatten();
         match made {
             Ok(tls) => {

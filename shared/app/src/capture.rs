@@ -31,7 +31,7 @@ pub struct CaptureArgs {
     /// With --headless: print a `segment` line for every TCP segment of this program's
     /// connections (SYN, SYN-ACK, data, FIN, RST and the rest). Needs CAP_NET_RAW: root, or once
     /// `sudo setcap cap_net_raw,cap_net_admin=eip $(command -v PROGRAM)`; without it the
-    /// program says so and runs on.
+    /// program says so, runs on, and exits 1 at the stop.
     #[arg(long)]
     pub capture: bool,
     /// With --headless: also write the segments printed to FILE as pcapng (Wireshark,
@@ -47,15 +47,18 @@ impl CaptureArgs {
         self.capture || self.capture_file.is_some()
     }
 
-    /// How a program whose capture never ran ends: a failure when a file was asked for (it
-    /// was not written, as the start said on stderr), so a script does not go on to read it.
+    /// How a program whose capture never ran ends: a failure when one was asked for
+    /// (`--capture` or `--capture-file`; the start said why on stderr), so a script that asked
+    /// for segments and got none, or for a file that was never made, can tell from the exit
+    /// status alone.
     ///
     /// # Errors
-    /// [`CaptureFailed`] when `--capture-file` was given.
+    /// [`CaptureFailed`] when a capture was asked for.
     pub fn without_capture(&self) -> Result<(), CaptureFailed> {
-        match self.capture_file {
-            Some(_) => Err(CaptureFailed),
-            None => Ok(()),
+        if self.wanted() {
+            Err(CaptureFailed)
+        } else {
+            Ok(())
         }
     }
 }

@@ -32,6 +32,33 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+/// How a connection holds the port a Listen wanted ([`SocketError::PortHeldByConnection`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PortHold {
+    /// It is open (or closing): it holds the port until it closes.
+    Open,
+    /// It closed moments ago and waits in TIME_WAIT, which keeps its port for about a
+    /// minute on Linux (so a late segment of it is not taken for a new connection's).
+    TimeWait,
+}
+
+impl fmt::Display for PortHold {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Open => {
+                "a connection of some program has it as its own end, for a moment or until \
+                 that connection closes"
+            }
+            Self::TimeWait => {
+                "a connection that closed moments ago still holds it in TIME_WAIT (about a \
+                 minute on Linux); choose another port or wait"
+            }
+        })
+    }
+}
+
 /// A socket failure, with the Xojo error code it maps to ([`SocketError::code`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -130,13 +157,14 @@ pub enum SocketError {
     },
     /// The address and port are taken although nothing listens on the port: a connection (of
     /// any program) has that port as its own end, typically an outgoing connection that the
-    /// OS gave a port of its ephemeral range.
-    #[error(
-        "{address} is already in use, though nothing listens on that port: a connection of some program has it as its own end, for a moment or until that connection closes{hint}"
-    )]
+    /// OS gave a port of its ephemeral range; open, or closed and waiting in TIME_WAIT.
+    #[error("{address} is already in use, though nothing listens on that port: {held}{hint}")]
     PortHeldByConnection {
         /// The address and port we tried to bind.
         address: String,
+        /// Whether the connection is open or already closed (TIME_WAIT): how long it holds
+        /// the port.
+        held: PortHold,
         /// What to do about it, e.g. that the port lies in the ephemeral range (empty if not).
         hint: String,
     },
@@ -326,16 +354,23 @@ impl SocketError {
         let cause = Some(IoCause::from(error));
         match cause.as_ref().map(IoCause::kind) {
             Some(io::ErrorKind::AddrInUse) => {
-                if serversocket_kernel::ports::something_listens_on(address.port()) == Some(false) {
-                    Self::PortHeldByConnection {
+                use serversocket_kernel::ports::{PortHolder, port_holder};
+                let held = match port_holder(address.port()) {
+                    Some(PortHolder::TimeWait) => Some(PortHold::TimeWait),
+                    // Nothing found: the connection that held it closed since.
+                    Some(PortHolder::Connection | PortHolder::Nothing) => Some(PortHold::Open),
+                    _ => None,
+                };
+                match held {
+                    Some(held) => Self::PortHeldByConnection {
                         address: address.to_string(),
+                        held,
                         hint: ephemeral_hint(address.port()),
-                    }
-                } else {
-                    Self::AddressInUse {
+                    },
+                    None => Self::AddressInUse {
                         address: address.to_string(),
                         cause,
-                    }
+                    },
                 }
             }
             Some(io::ErrorKind::AddrNotAvailable) => Self::AddressNotAvailable {

@@ -133,7 +133,7 @@ pub mod watch;
 pub struct ReadmeExample;
 
 pub use channel::{EventReceiver, EventSender, Waker, event_channel};
-pub use error::{IoCause, SocketError, code_meaning};
+pub use error::{IoCause, PortHold, SocketError, code_meaning};
 pub use event::{DATA_EVENT_BYTES, Event, SocketId, SocketIds};
 pub use handler::{Passive, Socket, SocketHandler};
 pub use runtime::Runtime;

@@ -58,7 +58,8 @@ impl SocketHandler for Greeter {
 }
 
 /// How many automatic replies the seed's client writes on one socket before it stops. Against
-/// an echo server the seed's client would answer its own echoed replies forever.
+/// an echo server the seed's client would answer its own echoed replies forever, and against a
+/// server that streams it would answer every chunk for as long as the stream goes on.
 pub const REPLY_LIMIT: u64 = 1000;
 
 /// The client side: say hello on Connected, reply to every DataAvailable, at most
@@ -129,7 +130,7 @@ impl SocketHandler for Replier {
         } else if self.replies == self.reply_limit {
             self.replies += 1;
             socket.note(format!(
-                "stopped replying after {} automatic replies: the peer answers every reply (an echo server?), so the two would talk to each other forever",
+                "stopped replying after {} automatic replies: the peer keeps sending (an echo server answering each reply, or a server that streams data), and answering every arrival would go on as long as it does",
                 self.reply_limit
             ));
         }

@@ -11,12 +11,15 @@
 //!   once and kept in the app's data folder) and its SHA-256 fingerprint.
 //! - [`client`]: [`ClientTls`], whom a client trusts ([`Trust`]): the system's roots plus a CA
 //!   file, a pinned fingerprint, or anyone (insecure, for teaching).
+//! - `file_warning`: [`file_warning`], said of a key, certificate or CA file the user named
+//!   that other users could replace (or, a key, read).
 //! - `handshake`: the handshake on a socket's task (tokio-rustls), its timeout, and why one
 //!   failed in plain words ([`TlsProblem`]).
 //! - `transport`: a connected socket's bytes, plain or through TLS records, driven by the
 //!   socket's readiness like a plain stream.
 
 pub mod client;
+mod file_warning;
 mod given;
 pub(crate) mod handshake;
 pub mod server;
@@ -27,8 +30,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use client::{ClientTls, Trust};
+pub use file_warning::{TlsFile, file_warning};
 pub use handshake::TlsProblem;
-pub use server::{ServerTls, key_warning};
+pub use server::ServerTls;
 
 /// How long a handshake may take before the socket gives up on it (a plaintext client that
 /// waits for a greeting would otherwise hold its slot for ever, saying nothing).

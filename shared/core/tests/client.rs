@@ -243,6 +243,43 @@ fn a_fast_sender_is_slowed_by_tcp_while_the_application_does_not_read() {
     );
 }
 
+/// Against a server that only streams data (and never reads), the reply limit's note says
+/// what is true of it: the peer keeps sending. It said "the peer answers every reply (an echo
+/// server?)", which this peer never does.
+#[test]
+fn the_seeds_client_stopped_by_a_stream_says_the_peer_keeps_sending() {
+    const LIMIT: u64 = 5;
+    let streamer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = streamer.local_addr().unwrap().port();
+    let streaming = std::thread::spawn(move || {
+        let (mut peer, _) = streamer.accept().unwrap();
+        peer.set_write_timeout(Some(common::PATIENCE)).unwrap();
+        let chunk = vec![b'x'; 64 * 1024];
+        // 8 MiB at most, many reads' worth; until the client closes (or the patience runs out).
+        for _ in 0..128 {
+            if std::io::Write::write_all(&mut peer, &chunk).is_err() {
+                break;
+            }
+        }
+    });
+    let (_runtime, socket, mut watch) = common::connecting(
+        TcpSocket::builder("127.0.0.1", port),
+        Replier::with_reply_limit(true, true, LIMIT),
+    );
+    let note = watch.until("the note", |e| matches!(e, Event::Note { .. }));
+    let Event::Note { text, .. } = note else {
+        unreachable!()
+    };
+    assert!(
+        text.contains("stopped replying after 5") && text.contains("the peer keeps sending"),
+        "{text}"
+    );
+    assert!(!text.contains("answers every reply"), "{text}");
+    socket.close();
+    watch.until("closed", |e| common::is_closed(e, 0));
+    streaming.join().unwrap();
+}
+
 /// Against an echo server the seed's client would reply to its own echoed replies forever: it
 /// stops after its reply limit and says why, once.
 #[test]

@@ -304,6 +304,55 @@ fn a_port_held_by_a_connection_is_105_saying_nothing_listens_there() {
     );
 }
 
+/// A port held only by a connection that closed moments ago (its end in TIME_WAIT, made
+/// here for real on loopback: the client closes first) is 105 with words that say so: the
+/// connection is closed, yet holds the port for about a minute. The words said "until that
+/// connection closes", of a connection closed already.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_port_held_only_in_time_wait_is_105_saying_so() {
+    use serversocket::PortHold;
+    use serversocket_kernel::ports::{PortHolder, port_holder};
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let outgoing = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let held = outgoing.local_addr().unwrap().port();
+    let (mut accepted, _) = listener.accept().unwrap();
+    accepted.set_read_timeout(Some(common::PATIENCE)).unwrap();
+    // The client closes first, so its end is the one that waits in TIME_WAIT.
+    drop(outgoing);
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut accepted, &mut rest).unwrap();
+    drop(accepted);
+    let in_time_wait = test_support::within_patience(|| {
+        (port_holder(held) == Some(PortHolder::TimeWait)).then_some(())
+    });
+    assert!(
+        in_time_wait.is_some(),
+        "port {held} never only in TIME_WAIT"
+    );
+    let (_runtime, mut server, _receiver) = common::server(|_| Greeter::default());
+    server.set_port(held);
+    let error = server.listen().unwrap_err();
+    assert_eq!(error.code(), 105);
+    assert!(
+        matches!(
+            error,
+            SocketError::PortHeldByConnection {
+                held: PortHold::TimeWait,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let words = error.to_string();
+    assert!(
+        words.contains("a connection that closed moments ago still holds it in TIME_WAIT"),
+        "{words}"
+    );
+    assert!(!words.contains("until that connection closes"), "{words}");
+}
+
 /// `::ffff:127.0.0.1` is IPv4 written as IPv6: refused with words that say what to use.
 #[test]
 fn an_ipv4_mapped_bind_address_is_refused_in_plain_words() {

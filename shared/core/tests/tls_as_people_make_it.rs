@@ -1,7 +1,9 @@
 //! TLS with the certificates and keys people make with `openssl`, over loopback: a
 //! self-signed `openssl req -x509` certificate (CA:TRUE, its host only in its CN) given as the
-//! CA file is trusted for its name only; a CA certificate past its dates is not; an encrypted
-//! key, a key that is not the certificate's and a TLS 1.0 peer are each told in words.
+//! CA file is trusted for its name only, and so is a CA-signed server certificate given alone;
+//! a CA certificate past its dates is not; an encrypted
+//! key, a key that is not the certificate's, a chain in the wrong order and a TLS 1.0 peer
+//! are each told in words.
 
 #![cfg(unix)]
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -221,6 +223,67 @@ fn a_ca_certificate_given_as_the_ca_is_refused_once_past_its_dates() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A CA (CA:TRUE) and a server certificate for `localhost` it signed (CA:FALSE), as an
+/// organisation's CA makes them: `ca.pem`, `leaf.pem` and `leaf-key.pem` in `dir`; the leaf
+/// past its dates when `expired`.
+fn ca_and_leaf(dir: &Path, expired: bool) {
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "Test CA");
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let ca = ca.self_signed(&ca_key).unwrap();
+    let mut leaf = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    leaf.is_ca = rcgen::IsCa::ExplicitNoCa;
+    if expired {
+        leaf.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        leaf.not_after = rcgen::date_time_ymd(2001, 1, 1);
+    }
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = leaf.signed_by(&leaf_key, &ca, &ca_key).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(dir.join("leaf.pem"), leaf.pem()).unwrap();
+    std::fs::write(dir.join("leaf-key.pem"), leaf_key.serialize_pem()).unwrap();
+}
+
+/// `--ca leaf.pem` with exactly the server's certificate, which a CA signed (CA:FALSE), is
+/// trusted for its name, as `curl --cacert leaf.pem` trusts it: it was "TLS: unknown CA"
+/// with the advice to trust that CA. Past its dates it is still refused as expired.
+#[test]
+fn a_ca_signed_server_certificate_given_alone_as_the_ca_is_trusted_for_its_name_only() {
+    let dir = folder("leaf-alone");
+    ca_and_leaf(&dir, false);
+    let (leaf, key) = (dir.join("leaf.pem"), dir.join("leaf-key.pem"));
+    let tls = ServerTls::from_pem_files(&leaf, &key).unwrap();
+    let mut pair = connect_trusting(tls, &leaf, "localhost");
+    pair.watch.until(
+        "the greeting",
+        |e| matches!(e, Event::Data { data, .. } if data.as_ref() == SERVER_GREETING.as_bytes()),
+    );
+    let tls = ServerTls::from_pem_files(&leaf, &key).unwrap();
+    let mut pair = connect_trusting(tls, &leaf, "127.0.0.1");
+    let refused = pair.watch.until("refused", |e| tls_problem(e).is_some());
+    assert_eq!(tls_problem(&refused), Some(TlsProblem::NameMismatch));
+    // Another leaf of the same CA is not trusted through this one.
+    let other = folder("leaf-alone-other");
+    ca_and_leaf(&other, false);
+    let tls =
+        ServerTls::from_pem_files(&other.join("leaf.pem"), &other.join("leaf-key.pem")).unwrap();
+    let mut pair = connect_trusting(tls, &leaf, "localhost");
+    let refused = pair.watch.until("refused", |e| tls_problem(e).is_some());
+    assert_eq!(tls_problem(&refused), Some(TlsProblem::UnknownCa));
+    let expired = folder("leaf-alone-expired");
+    ca_and_leaf(&expired, true);
+    let expired_leaf = expired.join("leaf.pem");
+    let tls = ServerTls::from_pem_files(&expired_leaf, &expired.join("leaf-key.pem")).unwrap();
+    let mut pair = connect_trusting(tls, &expired_leaf, "localhost");
+    let refused = pair.watch.until("refused", |e| tls_problem(e).is_some());
+    assert_eq!(tls_problem(&refused), Some(TlsProblem::Expired));
+    for dir in [dir, other, expired] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
 #[test]
 fn an_encrypted_key_and_a_key_that_is_not_the_certificates_are_told_in_words() {
     let dir = folder("keys");
@@ -262,6 +325,31 @@ fn an_encrypted_key_and_a_key_that_is_not_the_certificates_are_told_in_words() {
             .contains("the key is not the certificate's"),
         "{refused}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A chain file in the wrong order (`cat ca.pem leaf.pem`) with the leaf's key is told as
+/// that, with the order to write: it said the key and certificate "were made apart".
+#[test]
+fn a_chain_in_the_wrong_order_names_the_certificate_the_key_belongs_to() {
+    let dir = folder("reversed-chain");
+    ca_and_leaf(&dir, false);
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let reversed = dir.join("revchain.pem");
+    std::fs::write(&reversed, read("ca.pem") + &read("leaf.pem")).unwrap();
+    let key = dir.join("leaf-key.pem");
+    let refused = ServerTls::from_pem_files(&reversed, &key)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("the key belongs to certificate 2 of the file")
+            && refused.contains("the server's own certificate must come first"),
+        "{refused}"
+    );
+    assert!(!refused.contains("made apart"), "{refused}");
+    let ordered = dir.join("chain.pem");
+    std::fs::write(&ordered, read("leaf.pem") + &read("ca.pem")).unwrap();
+    ServerTls::from_pem_files(&ordered, &key).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -292,31 +292,33 @@ pub fn replace_private_file<T>(
 }
 
 /// Opens `path` to append to it (a log), made readable by this user only (0600) when it is
-/// new, and never through a symlink: one at `path` makes the open fail, so a link another user
-/// planted cannot make us write into a file of their choice.
+/// new, and never through a symlink or a hard link: one at `path` makes the open fail, so a
+/// link another user planted cannot make us write into a file of their choice.
 ///
 /// # Errors
 /// The file cannot be opened (a symlink is refused as the OS refuses it: "too many levels of
-/// symbolic links").
+/// symbolic links"; so is a hard link, a file with other names, which writing would change
+/// under them all).
 pub fn open_private_append(path: &Path) -> io::Result<fs::File> {
     let mut options = private_options();
     options.append(true).create(true);
-    let file = regular_only(options.open(path), path)?;
+    let file = only_name(regular_only(options.open(path), path)?)?;
     keep_private(&file)?;
     Ok(file)
 }
 
 /// Opens `path` to write it from its start (a capture written as it happens, too long to
-/// make whole beside it first): made 0600 when new, never through a symlink, and emptied only
-/// once it is known to be this user's own file, so a link or a file another user planted at
-/// the name (in a shared folder such as /tmp) is refused, not written into.
+/// make whole beside it first): made 0600 when new, never through a symlink or a hard link,
+/// and emptied only once it is known to be this user's own file, so a link or a file another
+/// user planted at the name (in a shared folder such as /tmp) is refused, not written into.
 ///
 /// # Errors
-/// A symlink or another user's file at `path`, or the file cannot be opened or emptied.
+/// A symlink, a file with other names (a hard link) or another user's file at `path`, or the
+/// file cannot be opened or emptied.
 pub fn open_private_from_start(path: &Path) -> io::Result<fs::File> {
     let mut options = private_options();
     options.write(true).create(true);
-    let file = regular_only(options.open(path), path)?;
+    let file = only_name(regular_only(options.open(path), path)?)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
@@ -418,6 +420,33 @@ fn regular_only(opened: io::Result<fs::File>, path: &Path) -> io::Result<fs::Fil
         &file,
         rustix::fs::fcntl_getfl(&file)? - rustix::fs::OFlags::NONBLOCK,
     )?;
+    Ok(file)
+}
+
+/// The file opened at a name, if that name is its only one: a regular file with other names
+/// (`ln victim.txt capture.pcapng`) is refused, since emptying it, writing it or making it
+/// 0600 would do so to the file under every name, the victim's included; the hard link made
+/// in a shared folder (by us, or by another user to a file of ours) looks like any file.
+///
+/// # Errors
+/// The file has more than one name, or its metadata cannot be read.
+fn only_name(file: fs::File) -> io::Result<fs::File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let links = file.metadata()?.nlink();
+        if links > 1 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                // The callers' messages name the path already.
+                format!(
+                    "it is a hard link, one of {links} names of the same file, which writing \
+                     would change under every name: not written (give a name of its own, or \
+                     remove this one first)"
+                ),
+            ));
+        }
+    }
     Ok(file)
 }
 
@@ -552,6 +581,42 @@ mod tests {
         drop(open_private_from_start(&new).expect("made"));
         let mode = fs::metadata(&new).expect("metadata").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+        fs::remove_dir_all(&folder).expect("clean up");
+    }
+
+    /// A hard link at a capture's or a log's name is refused and the file it names left as it
+    /// was: `ln victim.txt cap.pcapng` then `--capture-file cap.pcapng` emptied the victim,
+    /// wrote pcapng into it and made it 0600.
+    #[test]
+    fn a_hard_link_is_refused_and_the_file_it_names_left_as_it_was() {
+        let folder = scratch("hard-link");
+        fs::create_dir_all(&folder).expect("folder");
+        let victim = folder.join("victim.txt");
+        fs::write(&victim, b"keep me").expect("written");
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o644)).expect("chmod");
+        for (name, open) in [
+            (
+                "cap.pcapng",
+                open_private_from_start as fn(&Path) -> io::Result<fs::File>,
+            ),
+            ("server.log", open_private_append),
+        ] {
+            let link = folder.join(name);
+            fs::hard_link(&victim, &link).expect("ln");
+            let refused = open(&link).expect_err("a hard link is refused");
+            assert!(
+                refused.to_string().contains("it is a hard link"),
+                "{refused}"
+            );
+            assert_eq!(fs::read(&victim).expect("read"), b"keep me", "{name}");
+            let mode = fs::metadata(&victim)
+                .expect("metadata")
+                .permissions()
+                .mode()
+                & 0o777;
+            assert_eq!(mode, 0o644, "{name}");
+            fs::remove_file(&link).expect("unlinked");
+        }
         fs::remove_dir_all(&folder).expect("clean up");
     }
 

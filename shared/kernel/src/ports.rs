@@ -1,10 +1,12 @@
 //! What the operating system says about ports: the range it picks outgoing connections' ports
-//! from (read from `/proc`), and whether anything listens on a port (asked of the kernel). On
-//! Linux; elsewhere the answers are `None` and the messages that use them say less.
+//! from (read from `/proc`), and whether anything listens on a port, or else what holds it
+//! (asked of the kernel). On Linux; elsewhere the answers are `None` and the messages that use
+//! them say less.
 //!
 //! Why it matters: a listener on a port of the ephemeral range can fail with "address in use"
 //! (105) while nothing listens there, because an outgoing connection of some program holds that
-//! port as its own end for a moment. Saying so beats a bare 105.
+//! port as its own end for a moment, or, closed moments ago, still holds it in TIME_WAIT for
+//! about a minute. Saying which beats a bare 105.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ops::RangeInclusive;
@@ -44,6 +46,48 @@ pub fn something_listens_on(port: u16) -> Option<bool> {
     Some(listening)
 }
 
+/// What holds a TCP port of this machine, as far as the kernel's sockets tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PortHolder {
+    /// A socket listens on it.
+    Listener,
+    /// A connection that is open (or closing) has it as its own end: it holds the port until
+    /// it closes.
+    Connection,
+    /// Only connections that closed and wait in TIME_WAIT (about a minute on Linux) have it
+    /// as their own end: closed, yet still holding the port.
+    TimeWait,
+    /// No socket has it (one that held it may have gone since).
+    Nothing,
+}
+
+/// What holds TCP `port` (IPv4 or IPv6), or `None` when the OS does not say: a listener
+/// first, else an open connection, else one in TIME_WAIT. The listeners are asked for alone
+/// first (see [`something_listens_on`]); the port's other sockets only when none listens, in
+/// one dump the kernel filters to the port.
+#[must_use]
+pub fn port_holder(port: u16) -> Option<PortHolder> {
+    if something_listens_on(port)? {
+        return Some(PortHolder::Listener);
+    }
+    let probe = crate::KernelProbe::new().ok()?;
+    let mut holder = PortHolder::Nothing;
+    for any in [
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    ] {
+        for socket in probe.sockets_at(SocketAddr::new(any, port)).ok()? {
+            if socket.state == crate::TcpState::TimeWait {
+                holder = PortHolder::TimeWait;
+            } else {
+                return Some(PortHolder::Connection);
+            }
+        }
+    }
+    Some(holder)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +108,8 @@ mod tests {
         let client = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
         let client_port = client.local_addr().expect("address").port();
         assert_eq!(something_listens_on(client_port), Some(false));
+        assert_eq!(port_holder(port), Some(PortHolder::Listener));
+        assert_eq!(port_holder(client_port), Some(PortHolder::Connection));
         drop(listener);
         assert_eq!(something_listens_on(port), Some(false));
         assert!(ephemeral_port_range().is_some());

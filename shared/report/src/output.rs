@@ -58,6 +58,9 @@ struct Queue {
     finishing: bool,
     /// The writer thread has ended.
     done: bool,
+    /// The program stops on an error it has said already (a failed Listen): a reader that
+    /// left as well is no news then, and not said.
+    stopped_by_error: bool,
 }
 
 /// The queue and its wake-up signal, shared with the writer thread.
@@ -248,6 +251,12 @@ impl Output {
         self.shared.lock().failure.clone()
     }
 
+    /// The program is stopping on an error it said already (a failed Listen): that is why it
+    /// stops, so a reader that left (`| head -1` after the error's line) is not said as well.
+    pub fn stopping_on_error(&self) {
+        self.shared.lock().stopped_by_error = true;
+    }
+
     /// A handle that resolves once the reader is gone.
     #[must_use]
     pub fn reader_gone(&self) -> ReaderGone {
@@ -340,13 +349,16 @@ impl Write for Output {
 impl Drop for Output {
     fn drop(&mut self) {
         let finished = self.finish(FINISH_WAIT);
-        let reader_gone = self.shared.lock().reader_gone;
+        let (reader_gone, stopped_by_error) = {
+            let queue = self.shared.lock();
+            (queue.reader_gone, queue.stopped_by_error)
+        };
         if let Some(failure) = self.failure() {
             tell_stderr(&format!(
                 "The output could not be written ({failure}); the program stopped. Every line \
                  written ends whole: a line cut by the failure was taken back out of the file.\n"
             ));
-        } else if reader_gone {
+        } else if reader_gone && !stopped_by_error {
             // `| head -1`: a normal way to stop, but said, so a program that ends with clients
             // connected does not look as if it crashed or finished its work.
             tell_stderr(

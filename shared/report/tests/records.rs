@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use serversocket::tls::{TlsInfo, TlsProblem};
-use serversocket::{Event, SocketError, SocketId};
+use serversocket::{Event, PortHold, SocketError, SocketId};
 use serversocket_kernel::{TcpState, TcpView};
 use serversocket_report::{JSON_TEXT_CHARS, Line, Printer, Record, Side, dropped_line, stamp};
 
@@ -106,10 +106,12 @@ fn errors() -> Vec<SocketError> {
         },
         SocketError::PortHeldByConnection {
             address: "0.0.0.0:40000".into(),
+            held: PortHold::Open,
             hint: String::new(),
         },
         SocketError::PortHeldByConnection {
             address: "0.0.0.0:40000".into(),
+            held: PortHold::TimeWait,
             hint: "; port 40000 lies in the ephemeral range".into(),
         },
         SocketError::MappedAddress {

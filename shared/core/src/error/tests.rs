@@ -42,6 +42,7 @@ fn every_variant() -> Vec<SocketError> {
         },
         SocketError::PortHeldByConnection {
             address: text(),
+            held: PortHold::TimeWait,
             hint: text(),
         },
         SocketError::MappedAddress {

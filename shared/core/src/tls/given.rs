@@ -1,13 +1,17 @@
 //! A server certificate the user gave as trusted (`--ca`, the window's CA file) that is
 //! exactly the server's own: trusted as OpenSSL and curl trust a self-signed certificate,
-//! although `openssl req -x509` marks it as a CA and may name its host only in its subject.
+//! although `openssl req -x509` marks it as a CA and may name its host only in its subject;
+//! and trusted as `curl --cacert leaf.crt` trusts it when a CA signed it and only it is given.
 //!
 //! webpki refuses a CA:TRUE certificate as a server's own (`CaUsedAsEndEntity`) and reads
 //! names only from the subjectAltName extension, which `openssl req -x509 -subj /CN=localhost`
-//! does not write. For that exact certificate only, we accept it once its dates have been
-//! checked (webpki checks them before it looks at CA:TRUE), and check the name we connected
-//! to against its subjectAltName, or, when it has none, against its subject's common name
-//! (CN), as OpenSSL does.
+//! does not write. A CA-signed certificate (CA:FALSE) given without its CA is refused as
+//! `UnknownIssuer`: webpki looks for its issuer among the trusted, and only the certificate is
+//! there. For that exact certificate only, we accept it once its dates have been checked
+//! (webpki checks a server certificate's dates, CA:TRUE and usage before it looks for an
+//! issuer, so both refusals come after them), and check the name we connected to against its
+//! subjectAltName, or, when it has none, against its subject's common name (CN), as OpenSSL
+//! does.
 
 use std::sync::Arc;
 
@@ -58,14 +62,21 @@ impl GivenOrRoots {
         }
     }
 
+    /// Whether the CA file holds exactly `end_entity`, byte for byte.
+    fn holds(&self, end_entity: &CertificateDer<'_>) -> bool {
+        self.given
+            .iter()
+            .any(|given| given.as_ref() == end_entity.as_ref())
+    }
+
     /// webpki's usual check, against the roots and the CA file.
     pub(crate) fn webpki(&self) -> &WebPkiServerVerifier {
         &self.webpki
     }
 
     /// webpki's refusal of `end_entity` looked at again: a certificate refused only for being
-    /// a CA that is exactly a certificate of the CA file is trusted (its name still checked);
-    /// any other refusal stands.
+    /// a CA, or only for an issuer nobody trusts, that is exactly a certificate of the CA file
+    /// is trusted (its name still checked); any other refusal stands.
     pub(crate) fn reconsider(
         &self,
         refused: rustls::Error,
@@ -74,11 +85,12 @@ impl GivenOrRoots {
     ) -> Result<ServerCertVerified, rustls::Error> {
         match &refused {
             rustls::Error::InvalidCertificate(CertificateError::Other(other))
-                if is_ca_used_as_end_entity(other)
-                    && self
-                        .given
-                        .iter()
-                        .any(|given| given.as_ref() == end_entity.as_ref()) =>
+                if is_ca_used_as_end_entity(other) && self.holds(end_entity) =>
+            {
+                Self::given_one(end_entity, server_name)
+            }
+            rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)
+                if self.holds(end_entity) =>
             {
                 Self::given_one(end_entity, server_name)
             }

@@ -102,16 +102,25 @@ impl ServerTls {
             .first()
             .map(|leaf| fingerprint(leaf))
             .unwrap_or_default();
+        // Kept to say, if the key is not the first certificate's, whose it is.
+        let (given_chain, given_key) = (chain.clone(), key.clone_key());
         let config = ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .and_then(|builder| builder.with_no_client_auth().with_single_cert(chain, key))
             .map_err(|e| match e {
                 rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
-                    TlsSetupError::Identity(
-                        "the key is not the certificate's: they were made apart (compare \
-                         `openssl x509 -noout -pubkey -in CERT` with `openssl pkey -pubout -in KEY`)"
+                    TlsSetupError::Identity(match key_owner(&given_chain, given_key) {
+                        // `cat ca.crt leaf.crt`: the chain in the wrong order.
+                        Some(position) => format!(
+                            "the key belongs to certificate {position} of the file, not to the \
+                             first: the server's own certificate must come first, then the CA \
+                             certificates that signed it (`cat server.crt ca.crt > chain.pem`)"
+                        ),
+                        None => "the key is not the certificate's: they were made apart \
+                                 (compare `openssl x509 -noout -pubkey -in CERT` with \
+                                 `openssl pkey -pubout -in KEY`)"
                             .to_owned(),
-                    )
+                    })
                 }
                 // ring takes RSA keys of 2048 to 8192 bits, ECDSA on P-256 and P-384, and
                 // Ed25519; of any other (RSA 1024, secp256k1, Ed448, RSA-PSS) it says only
@@ -134,6 +143,19 @@ impl ServerTls {
             handshake_timeout: HANDSHAKE_TIMEOUT,
         })
     }
+}
+
+/// Which certificate of `chain` (counting from 1, as a person counts the file's blocks) holds
+/// the public half of `key`, when it is not the first: `None` when none does, or the key
+/// cannot be read.
+fn key_owner(chain: &[CertificateDer<'static>], key: PrivateKeyDer<'static>) -> Option<usize> {
+    let provider = provider();
+    let signing = provider.key_provider.load_private_key(key).ok()?;
+    let public = signing.public_key()?;
+    chain.iter().enumerate().skip(1).find_map(|(index, cert)| {
+        let parsed = rustls::server::ParsedCertificate::try_from(cert).ok()?;
+        (parsed.subject_public_key_info() == public).then_some(index + 1)
+    })
 }
 
 /// Every certificate in a PEM file, in order.
@@ -220,63 +242,6 @@ fn read_pem(path: &Path) -> Result<Vec<u8>, String> {
         BoundedFileError::Unreadable { source, .. } => source.to_string(),
         other => other.to_string(),
     })
-}
-
-/// Says (once, on stderr, for `--key`) when a key file given by the user is not private to
-/// them: others can read it or change it, or it belongs to another user; and how to fix it.
-/// Only a warning, unlike the self-signed key we keep ourselves: the user chose this file.
-/// Nothing is said of what is not a regular file (a FIFO, a device, a folder): loading it
-/// fails and says why, and a `chmod` of `/dev/zero` is no advice to give.
-///
-/// Returns the warning, if any, so a window can show it too.
-#[must_use]
-pub fn key_warning(key: &Path) -> Option<String> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let metadata = fs::metadata(key).ok()?;
-        if !metadata.is_file() {
-            return None;
-        }
-        let mode = metadata.mode() & 0o777;
-        let shown = key.display();
-        let owner = metadata.uid();
-        // Root's keys (Debian's /etc/ssl/private, group ssl-cert) are the system's: only their
-        // mode is said.
-        if !serversocket_files::private_files::owned_by_me(&metadata) && owner != 0 {
-            return Some(format!(
-                "warning: the key {shown} belongs to another user (uid {owner}), who can read it \
-                 and replace it (mode {mode:o}): use a copy of your own, \
-                 `install -m 600 {shown} NEW-KEY.pem`"
-            ));
-        }
-        let (read, write) = (mode & 0o044 != 0, mode & 0o022 != 0);
-        let can = match (read, write) {
-            (true, true) => "read and changed",
-            (true, false) => "read",
-            (false, true) => "changed",
-            (false, false) => return None,
-        };
-        // Only its owner can change its mode: root's key, read by another user, is theirs
-        // to copy.
-        let fix = if serversocket_files::private_files::owned_by_me(&metadata) {
-            format!("run `chmod 600 {shown}`")
-        } else {
-            format!(
-                "it is root's, so ask root to run `chmod 600 {shown}`, or use a copy of your \
-                 own, `install -m 600 {shown} NEW-KEY.pem`"
-            )
-        };
-        Some(format!(
-            "warning: the key {shown} can be {can} by other users of this machine \
-             (mode {mode:o}): {fix}"
-        ))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = key;
-        None
-    }
 }
 
 /// Makes a certificate for [`SELF_SIGNED_NAMES`] and writes it and its key (readable by the
@@ -367,55 +332,6 @@ mod tests {
         for folder in [open, readable, linked] {
             let _ = fs::remove_dir_all(folder);
         }
-    }
-
-    /// The warning for a key of the user's choosing says what others can do with it, and
-    /// nothing of what is no file (whose loading fails and says why).
-    #[cfg(unix)]
-    #[test]
-    fn a_key_others_can_read_or_change_is_warned_of_and_a_device_is_not() {
-        use std::os::unix::fs::PermissionsExt;
-
-        let keys = folder("warned");
-        ServerTls::self_signed_in(&keys).expect("made");
-        let key = keys.join(KEY_FILE);
-        for (mode, said) in [
-            (0o600, None),
-            (0o644, Some("can be read by other users")),
-            (0o620, Some("can be changed by other users")),
-            (0o666, Some("can be read and changed by other users")),
-        ] {
-            fs::set_permissions(&key, fs::Permissions::from_mode(mode)).expect("mode");
-            let warning = key_warning(&key);
-            match said {
-                None => assert_eq!(warning, None, "mode {mode:o}"),
-                Some(said) => {
-                    let warning = warning.expect("warned");
-                    assert!(warning.contains(said), "{warning}");
-                    assert!(warning.contains(&format!("chmod 600 {}", key.display())));
-                }
-            }
-        }
-        let fifo = keys.join("fifo.pem");
-        assert!(
-            std::process::Command::new("mkfifo")
-                .arg(&fifo)
-                .status()
-                .expect("mkfifo")
-                .success()
-        );
-        for no_file in [Path::new("/dev/zero"), keys.as_path(), fifo.as_path()] {
-            assert_eq!(key_warning(no_file), None, "{}", no_file.display());
-        }
-        // Only root can give a file away; as anyone else the owner case is not made.
-        if std::os::unix::fs::chown(&key, Some(65_534), None).is_ok() {
-            let warning = key_warning(&key).expect("warned");
-            assert!(
-                warning.contains("belongs to another user (uid 65534)"),
-                "{warning}"
-            );
-        }
-        let _ = fs::remove_dir_all(keys);
     }
 
     #[test]
