@@ -137,18 +137,21 @@ impl Live {
             // Closed here, what was queued goes out as far as the OS takes it at once, and
             // SendComplete says whether all of it did: dropped bytes are never silent. A lost
             // connection's Error already says its queue is lost.
-            let mut send_complete = None;
             if matches!(ending, Ending::ClosedHere) {
                 self.take_writes_before_close();
                 let owed = self.sending
                     || self.socket.bytes_left_to_send() > 0
                     || self.socket.send_aborted();
                 Box::pin(self.say_goodbye()).await;
-                let aborted =
-                    self.socket.take_send_aborted() | (self.socket.bytes_left_to_send() > 0);
-                send_complete = owed.then_some(aborted);
+                if owed {
+                    let aborted =
+                        self.socket.take_send_aborted() | (self.socket.bytes_left_to_send() > 0);
+                    // Sent apart from the close's parcel, not in it: an event more in the
+                    // parcel that waits for room made every connection's task an event larger.
+                    self.complete_send(aborted).await;
+                }
             }
-            let (events, parcel) = self.close(ending, send_complete, on_closed);
+            let (events, parcel) = self.close(ending, on_closed);
             events.send_all(parcel).await;
         }
     }
@@ -421,14 +424,12 @@ impl Live {
         self.stream.shutdown().await;
     }
 
-    /// The rest of the close, none of which waits: the handler's SendComplete when one is owed
-    /// (`send_complete`: whether the send was aborted), its Error (a Disconnect, or the lost
-    /// connection), the stream closed, the final counters, the socket forgotten
+    /// The rest of the close, none of which waits: the handler's Error (a Disconnect, or the
+    /// lost connection), the stream closed, the final counters, the socket forgotten
     /// (`on_closed`), the handler's Closed; then what is left to say, ending with Closed.
     fn close(
         self,
         ending: Ending,
-        send_complete: Option<bool>,
         on_closed: OnClosed,
     ) -> (EventSender, impl Iterator<Item = Event> + Send + use<>) {
         let Self {
@@ -443,13 +444,6 @@ impl Live {
             ..
         } = self;
         let id = socket.id();
-        let send_complete = send_complete.map(|user_aborted| {
-            handler.send_complete(&mut socket, user_aborted);
-            Event::SendComplete {
-                socket: id,
-                user_aborted,
-            }
-        });
         let error = match ending {
             Ending::ClosedHere => {
                 tracing::debug!(socket = id.0, "closed here");
@@ -489,9 +483,8 @@ impl Live {
         handler.closed(&mut socket);
         // Any write the handler's Error or Closed tried (refused: the socket is closed), and
         // a panic of either, reported with Closed as one parcel.
-        let parcel = send_complete
+        let parcel = error
             .into_iter()
-            .chain(error)
             .chain(unreported(&mut socket))
             .chain([Event::Closed { socket: id }]);
         (events, parcel)
