@@ -88,6 +88,10 @@ pub(crate) struct Pool {
     /// Pause accepting: the listener stays open but takes nothing, so clients wait in (and
     /// overflow) the kernel's accept queue.
     pub paused: AtomicBool,
+    /// Counts the changes of the limits and of the pause, each made before the listener is
+    /// woken: a listener that counted room before an accept knows from it whether the room
+    /// still holds once the accept returned.
+    pub room_changes: AtomicU64,
     /// The certificate of a TLS server: connections accepted from now on handshake before
     /// Connected. `None` serves plain TCP.
     pub tls: Mutex<Option<Arc<crate::tls::ServerTls>>>,
@@ -109,6 +113,7 @@ impl Pool {
             handoff_delay_micros: AtomicU64::new(0),
             idle_timeout_millis: AtomicU64::new(0),
             paused: AtomicBool::new(false),
+            room_changes: AtomicU64::new(0),
             tls: Mutex::new(None),
         }
     }
@@ -208,7 +213,13 @@ impl Listener {
         }
         let mut backoff: Option<Duration> = None;
         let mut retry_at: Option<Instant> = None;
+        // A connection accepted just as Max was lowered (or accepting paused) past the room the
+        // listener counted: held here, unserved, as it would have waited in the kernel's
+        // queue, until there is room for it.
+        let mut held: Option<(TcpStream, SocketAddr)> = None;
         loop {
+            // Read before the limits: a change after this is seen once an accept returns.
+            let changes = self.pool.room_changes.load(Ordering::SeqCst);
             let limits = *lock(&self.pool.limits);
             if limits != seen {
                 seen = limits;
@@ -235,7 +246,9 @@ impl Listener {
             // select registers with the cancellation and the Notify and unregisters again, two
             // locks each, which at every accept cost more than the accept's own work
             // (`perf record`). The stop is looked at first, as the select's first branch would.
-            let ready = if room && retry_at.is_none() && !self.session.is_cancelled() {
+            let ready = if room && held.is_some() {
+                std::task::Poll::Ready(held.take().map(Ok))
+            } else if room && retry_at.is_none() && held.is_none() && !self.session.is_cancelled() {
                 accept_now(&self.socket)
             } else {
                 std::task::Poll::Pending
@@ -256,7 +269,7 @@ impl Listener {
                         retry_at = None;
                         continue;
                     }
-                    accepted = accept(&self.socket), if room && retry_at.is_none() => accepted,
+                    accepted = accept(&self.socket), if room && retry_at.is_none() && held.is_none() => accepted,
                 }
             };
             match accepted {
@@ -264,6 +277,10 @@ impl Listener {
                 None => break,
                 Some(Ok((stream, remote))) => {
                     backoff = None;
+                    if self.pool.room_changes.load(Ordering::SeqCst) != changes {
+                        held = Some((stream, remote));
+                        continue;
+                    }
                     if !self.slow_motion(remote).await {
                         break;
                     }
@@ -285,22 +302,28 @@ impl Listener {
                         backoff.map_or(FIRST_ACCEPT_BACKOFF, |b| (b * 2).min(MAX_ACCEPT_BACKOFF));
                     backoff = Some(pause);
                     retry_at = Some(Instant::now() + pause);
-                    // Reported once, as the event below; the trace is for debugging only.
-                    tracing::debug!(error = %e, ?pause, "accept failed");
-                    let error = SocketError::AcceptFailed {
-                        reason: e.to_string(),
-                        retry_in: pause,
-                        cause: Some(e.into()),
-                    };
-                    self.events
-                        .send(Event::Error {
-                            socket: None,
-                            error,
-                        })
-                        .await;
+                    self.accept_failed(e, pause).await;
                 }
             }
         }
+    }
+
+    /// An accept failed for a reason of the listener's own (too many open files): says so
+    /// once, as an Error with no socket; the listener tries again after `pause`.
+    async fn accept_failed(&mut self, e: std::io::Error, pause: Duration) {
+        // Reported once, as the event below; the trace is for debugging only.
+        tracing::debug!(error = %e, ?pause, "accept failed");
+        let error = SocketError::AcceptFailed {
+            reason: e.to_string(),
+            retry_in: pause,
+            cause: Some(e.into()),
+        };
+        self.events
+            .send(Event::Error {
+                socket: None,
+                error,
+            })
+            .await;
     }
 
     /// Slow motion: says a connection was accepted and waits the handoff delay, if one is set.

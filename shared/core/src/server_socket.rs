@@ -236,6 +236,7 @@ impl ServerSocket {
             let mut limits = lock(&self.pool.limits);
             *limits = change(*limits)?;
         }
+        self.pool.room_changes.fetch_add(1, Ordering::SeqCst);
         self.pool.changed.notify_one();
         Ok(())
     }
@@ -315,6 +316,7 @@ impl ServerSocket {
     /// once it is full, are dropped. Takes effect at once.
     pub fn set_accepting_paused(&self, paused: bool) {
         self.pool.paused.store(paused, Ordering::SeqCst);
+        self.pool.room_changes.fetch_add(1, Ordering::SeqCst);
         self.pool.changed.notify_one();
     }
 
