@@ -18,14 +18,24 @@ fn error_of(watch: &mut Watch, id: u64) -> SocketError {
     watch.error("an Error", |socket, _| socket == Some(SocketId(id)))
 }
 
-/// The SendComplete of socket 0 after its greeting's.
-fn after_the_greeting(watch: &mut Watch) -> Event {
-    let mut completes = watch.until_n(
+/// Waits for socket 0's SendComplete after its greeting's, and fails unless it says the send
+/// was cut short.
+fn send_cut_short_after_the_greeting(watch: &mut Watch) {
+    let completes = watch.until_n(
         2,
         "SendComplete",
         |e| matches!(e, Event::SendComplete { socket, .. } if *socket == SocketId(0)),
     );
-    completes.pop().expect("two")
+    assert!(
+        matches!(
+            completes[1],
+            Event::SendComplete {
+                user_aborted: true,
+                ..
+            }
+        ),
+        "{completes:?}"
+    );
 }
 
 /// More than the two kernels' buffers take from a reader that does not read, and less than
@@ -43,17 +53,7 @@ fn purge_drops_what_waits_to_be_sent() {
     test_support::within_patience(|| (socket.bytes_left_to_send() == 0).then_some(()))
         .expect("the queue is empty after Purge");
     // The send did not complete: SendComplete says it was cut short.
-    let complete = after_the_greeting(&mut watch);
-    assert!(
-        matches!(
-            complete,
-            Event::SendComplete {
-                user_aborted: true,
-                ..
-            }
-        ),
-        "{complete:?}"
-    );
+    send_cut_short_after_the_greeting(&mut watch);
     socket.close();
     let mut received = Vec::new();
     stalled.read_to_end(&mut received).unwrap();
@@ -69,17 +69,7 @@ fn a_close_with_bytes_still_queued_says_the_send_was_cut_short() {
     test_support::within_patience(|| (socket.bytes_left_to_send() > 0).then_some(()))
         .expect("bytes wait to be sent");
     socket.close();
-    let complete = after_the_greeting(&mut watch);
-    assert!(
-        matches!(
-            complete,
-            Event::SendComplete {
-                user_aborted: true,
-                ..
-            }
-        ),
-        "{complete:?}"
-    );
+    send_cut_short_after_the_greeting(&mut watch);
     watch.until("closed", |e| is_closed(e, 0));
     let mut received = Vec::new();
     stalled.read_to_end(&mut received).unwrap();

@@ -161,33 +161,32 @@ pub(crate) fn kind_of(kind: fs::FileType) -> &'static str {
 pub fn others_can_change(path: &Path) -> Option<String> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::MetadataExt;
+        use crate::private_files::{Exposure, exposure};
         let metadata = fs::metadata(path).ok()?;
-        let mode = metadata.mode() & 0o7777;
         let shown = path.display();
-        let owner = metadata.uid();
-        let mine = crate::private_files::owned_by_me(&metadata);
-        if !mine && owner != 0 {
-            return Some(format!(
+        match exposure(&metadata, false)? {
+            Exposure::OtherUsers { owner, mode } => Some(format!(
                 "{shown} belongs to another user (uid {owner}), who can change it (mode {mode:o}): \
                  use a copy of your own, `cp -r {shown} MY-COPY`"
-            ));
+            )),
+            Exposure::Mode {
+                mode, write, mine, ..
+            } => {
+                let who = if write? {
+                    "every user of this machine"
+                } else {
+                    "its group"
+                };
+                let fix = if mine {
+                    format!("run `chmod go-w {shown}`")
+                } else {
+                    format!("it is root's, so ask root to run `chmod go-w {shown}`")
+                };
+                Some(format!(
+                    "{shown} can be changed by {who} (mode {mode:o}): {fix}"
+                ))
+            }
         }
-        let who = if mode & 0o002 != 0 {
-            "every user of this machine"
-        } else if mode & 0o020 != 0 {
-            "its group"
-        } else {
-            return None;
-        };
-        let fix = if mine {
-            format!("run `chmod go-w {shown}`")
-        } else {
-            format!("it is root's, so ask root to run `chmod go-w {shown}`")
-        };
-        Some(format!(
-            "{shown} can be changed by {who} (mode {mode:o}): {fix}"
-        ))
     }
     #[cfg(not(unix))]
     {

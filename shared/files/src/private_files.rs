@@ -475,6 +475,61 @@ pub fn check_private_file(path: &Path) -> io::Result<()> {
     check_private(path, Kind::SecretFile)
 }
 
+/// Who besides this user has a hand on a file or folder a person named (a key, a CA file, a
+/// lessons folder): the one classification the warnings about them are written from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposure {
+    /// It belongs to another user (not root), who can do anything with it.
+    OtherUsers {
+        /// The owner's uid.
+        owner: u32,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// Its mode lets others write it, or (asked about a secret) read it; it is this user's
+    /// (`mine`) or root's, and only its owner can change its mode.
+    Mode {
+        /// Its permission bits.
+        mode: u32,
+        /// Others (its group or everyone) may read it; said of secrets only.
+        read: bool,
+        /// Everyone may write it (`Some(true)`), its group only (`Some(false)`), nobody else.
+        write: Option<bool>,
+        /// This user owns it (else root does).
+        mine: bool,
+    },
+}
+
+/// Who besides this user could change what `metadata` describes (or, for a `secret`, read
+/// it); `None` when only this user, or root whose files are the system's, can.
+#[cfg(unix)]
+#[must_use]
+pub fn exposure(metadata: &fs::Metadata, secret: bool) -> Option<Exposure> {
+    use std::os::unix::fs::MetadataExt;
+    let mode = metadata.mode() & 0o7777;
+    let mine = owned_by_me(metadata);
+    if !mine && metadata.uid() != 0 {
+        return Some(Exposure::OtherUsers {
+            owner: metadata.uid(),
+            mode,
+        });
+    }
+    let read = secret && mode & 0o044 != 0;
+    let write = if mode & 0o002 != 0 {
+        Some(true)
+    } else if mode & 0o020 != 0 {
+        Some(false)
+    } else {
+        None
+    };
+    (read || write.is_some()).then_some(Exposure::Mode {
+        mode,
+        read,
+        write,
+        mine,
+    })
+}
+
 /// Whether what `metadata` describes belongs to this user (its owner is our effective user).
 #[cfg(unix)]
 #[must_use]

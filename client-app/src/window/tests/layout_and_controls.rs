@@ -121,14 +121,19 @@ fn a_lessons_sockets_stay_in_view_on_a_600_high_screen() {
         w.client.rows.count(RowState::Connected) == 12
     });
     harness.run_steps(3);
+    let rows_in_view = rows_in_view(&harness);
+    assert!(rows_in_view >= 3, "{rows_in_view} rows in view");
+}
+
+/// How many rows of the Sockets table show whole between its header and the send box.
+fn rows_in_view(harness: &egui_kittest::Harness<'_, crate::window::ClientWindow>) -> usize {
     let header = harness.get_by_label("Last event").rect();
     let send = harness.get_by_label("Send:").rect();
-    let rows_in_view = harness
+    harness
         .query_all_by_label("Close")
         .map(|button| button.rect())
         .filter(|rect| rect.top() >= header.bottom() && rect.bottom() <= send.top())
-        .count();
-    assert!(rows_in_view >= 3, "{rows_in_view} rows in view");
+        .count()
 }
 
 /// However many sockets there are, the send box stays in view under them, in a panel of its
@@ -154,13 +159,7 @@ fn the_send_box_stays_in_view_under_many_sockets() {
                 "{control} at {size:?}: {rect:?}, the log from {log_top}"
             );
         }
-        let header = harness.get_by_label("Last event").rect();
-        let send = harness.get_by_label("Send:").rect();
-        let rows_in_view = harness
-            .query_all_by_label("Close")
-            .map(|button| button.rect())
-            .filter(|rect| rect.top() >= header.bottom() && rect.bottom() <= send.top())
-            .count();
+        let rows_in_view = rows_in_view(&harness);
         assert!(rows_in_view >= 2, "{rows_in_view} rows in view at {size:?}");
     }
 }

@@ -57,51 +57,57 @@ impl TlsFile {
 pub fn file_warning(path: &Path, file: TlsFile) -> Option<String> {
     #[cfg(unix)]
     {
-        use serversocket_files::private_files::owned_by_me;
-        use std::os::unix::fs::MetadataExt;
+        use serversocket_files::private_files::{Exposure, exposure};
 
         let metadata = std::fs::metadata(path).ok()?;
         if !metadata.is_file() {
             return None;
         }
-        let mode = metadata.mode() & 0o777;
         let shown = path.display();
         let named = file.named();
-        let owner = metadata.uid();
         let (chmod, install) = file.fixes();
         let copy = install.replace("{}", &shown.to_string());
-        if !owned_by_me(&metadata) && owner != 0 {
-            let can = if file.secret() {
-                "read it and replace it"
-            } else {
-                "replace it"
-            };
-            return Some(format!(
-                "warning: {named} {shown} belongs to another user (uid {owner}), who can {can} \
-                 (mode {mode:o}): use a copy of your own, `{copy}`"
-            ));
+        match exposure(&metadata, file.secret())? {
+            Exposure::OtherUsers { owner, mode } => {
+                let can = if file.secret() {
+                    "read it and replace it"
+                } else {
+                    "replace it"
+                };
+                Some(format!(
+                    "warning: {named} {shown} belongs to another user (uid {owner}), who can {can} \
+                     (mode {mode:o}): use a copy of your own, `{copy}`"
+                ))
+            }
+            Exposure::Mode {
+                mode,
+                read,
+                write,
+                mine,
+            } => {
+                let can = if read && write.is_some() {
+                    "read and changed"
+                } else if read {
+                    "read"
+                } else {
+                    "changed"
+                };
+                // Only its owner can change its mode: root's file, used by another user, is
+                // theirs to copy.
+                let fix = if mine {
+                    format!("run `chmod {chmod} {shown}`")
+                } else {
+                    format!(
+                        "it is root's, so ask root to run `chmod {chmod} {shown}`, or use a copy of \
+                         your own, `{copy}`"
+                    )
+                };
+                Some(format!(
+                    "warning: {named} {shown} can be {can} by other users of this machine \
+                     (mode {mode:o}): {fix}"
+                ))
+            }
         }
-        let (read, write) = (file.secret() && mode & 0o044 != 0, mode & 0o022 != 0);
-        let can = match (read, write) {
-            (true, true) => "read and changed",
-            (true, false) => "read",
-            (false, true) => "changed",
-            (false, false) => return None,
-        };
-        // Only its owner can change its mode: root's file, used by another user, is theirs
-        // to copy.
-        let fix = if owned_by_me(&metadata) {
-            format!("run `chmod {chmod} {shown}`")
-        } else {
-            format!(
-                "it is root's, so ask root to run `chmod {chmod} {shown}`, or use a copy of \
-                 your own, `{copy}`"
-            )
-        };
-        Some(format!(
-            "warning: {named} {shown} can be {can} by other users of this machine \
-             (mode {mode:o}): {fix}"
-        ))
     }
     #[cfg(not(unix))]
     {
