@@ -46,6 +46,40 @@ pub(crate) enum SocketCommand {
     Purge,
 }
 
+/// A write shorter than this, queued right after another such, joins it: a caller writing a
+/// byte at a time held an entry of some 40 bytes a byte (the limit counts the bytes written,
+/// so one socket reached 1.3 GiB before writes were refused).
+const SMALL_WRITE: usize = 4 * 1024;
+
+/// Small writes joined into one entry stop joining at this size.
+const GATHERED: usize = 64 * 1024;
+
+/// An entry of the queue: a command, or small writes gathered into one (taken as a Write).
+#[derive(Debug)]
+enum Queued {
+    Command(SocketCommand),
+    Gathered(Vec<u8>),
+}
+
+impl Queued {
+    /// The command it is, and the bytes of it that count against the limit.
+    fn into_command(self) -> (SocketCommand, usize) {
+        match self {
+            Self::Command(command) => {
+                let bytes = match &command {
+                    SocketCommand::Write(data) => data.len(),
+                    _ => 0,
+                };
+                (command, bytes)
+            }
+            Self::Gathered(gathered) => {
+                let bytes = gathered.len();
+                (SocketCommand::Write(Bytes::from(gathered)), bytes)
+            }
+        }
+    }
+}
+
 /// A new queue, beside the socket's `status`: the handles' end and the socket task's end.
 pub(crate) fn command_queue(status: SocketStatus) -> (CommandSender, CommandReceiver) {
     let shared = Arc::new(Shared {
@@ -72,7 +106,7 @@ struct Shared {
 
 struct State {
     /// Commands not yet taken, oldest first.
-    queue: VecDeque<SocketCommand>,
+    queue: VecDeque<Queued>,
     /// The bytes of the Writes among them: with what the socket's task holds, bounded by the
     /// send queue's limit, so writes through a handle cannot grow without end while the task
     /// waits (say, on a full event channel).
@@ -178,7 +212,7 @@ impl CommandSender {
             if let SocketCommand::Write(data) = &command {
                 state.queued_bytes += data.len();
             }
-            state.queue.push_back(command);
+            state.queue.push_back(Queued::Command(command));
             state.waker.take()
         };
         wake(waiting);
@@ -201,7 +235,18 @@ impl CommandSender {
                 return Err(WriteRefused::Full(state.queued_bytes));
             }
             state.queued_bytes += data.len();
-            state.queue.push_back(SocketCommand::Write(data));
+            if data.len() < SMALL_WRITE {
+                match state.queue.back_mut() {
+                    Some(Queued::Gathered(gathered)) if gathered.len() < GATHERED => {
+                        gathered.extend_from_slice(&data);
+                    }
+                    _ => state.queue.push_back(Queued::Gathered(data.to_vec())),
+                }
+            } else {
+                state
+                    .queue
+                    .push_back(Queued::Command(SocketCommand::Write(data)));
+            }
             state.waker.take()
         };
         wake(waiting);
@@ -252,10 +297,9 @@ impl CommandReceiver {
     pub(crate) fn try_recv(&mut self) -> Result<SocketCommand, Empty> {
         let mut state = lock(&self.0.state);
         match state.queue.pop_front() {
-            Some(command) => {
-                if let SocketCommand::Write(data) = &command {
-                    state.queued_bytes -= data.len();
-                }
+            Some(queued) => {
+                let (command, bytes) = queued.into_command();
+                state.queued_bytes -= bytes;
                 Ok(command)
             }
             None if state.senders == 0 => Err(Empty::Disconnected),
@@ -266,11 +310,13 @@ impl CommandReceiver {
     /// Ends the queue as the socket closes and returns what was still in it, oldest first:
     /// from here on the handles' commands are refused (a write says the socket is closed), so
     /// every write a handle made is either among these or refused, never queued for nobody.
-    pub(crate) fn close_and_take(&mut self) -> VecDeque<SocketCommand> {
+    pub(crate) fn close_and_take(&mut self) -> impl Iterator<Item = SocketCommand> + use<> {
         let mut state = lock(&self.0.state);
         state.receiver_gone = true;
         state.queued_bytes = 0;
         std::mem::take(&mut state.queue)
+            .into_iter()
+            .map(|queued| queued.into_command().0)
     }
 
     /// The oldest command, waiting for one; `None` once every handle is gone and the queue is
@@ -283,10 +329,9 @@ impl CommandReceiver {
     fn poll_recv(&mut self, context: &Context<'_>) -> Poll<Option<SocketCommand>> {
         let mut state = lock(&self.0.state);
         match state.queue.pop_front() {
-            Some(command) => {
-                if let SocketCommand::Write(data) = &command {
-                    state.queued_bytes -= data.len();
-                }
+            Some(queued) => {
+                let (command, bytes) = queued.into_command();
+                state.queued_bytes -= bytes;
                 Poll::Ready(Some(command))
             }
             None if state.senders == 0 => Poll::Ready(None),
@@ -352,6 +397,37 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
+
+    /// A caller writing a byte at a time holds a few entries, not one a byte, and its
+    /// writes keep their order around the other commands.
+    #[test]
+    fn small_writes_join_in_the_queue_in_order() {
+        let (sender, mut receiver) = command_queue(SocketStatus::default());
+        for _ in 0..100_000 {
+            sender.write(Bytes::from_static(b"x"), usize::MAX).unwrap();
+        }
+        assert!(
+            lock(&sender.0.state).queue.len() <= 2,
+            "{} entries",
+            lock(&sender.0.state).queue.len()
+        );
+        sender.write(Bytes::from_static(b"y"), usize::MAX).unwrap();
+        sender.send(SocketCommand::Purge).unwrap();
+        sender.write(Bytes::from_static(b"z"), usize::MAX).unwrap();
+        let mut written = Vec::new();
+        let mut purged_after = None;
+        while let Ok(command) = receiver.try_recv() {
+            match command {
+                SocketCommand::Write(data) => written.extend_from_slice(&data),
+                SocketCommand::Purge => purged_after = Some(written.len()),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(written.len(), 100_002);
+        assert_eq!(purged_after, Some(100_001), "the Purge between y and z");
+        assert_eq!(&written[99_999..], b"xyz");
+        assert_eq!(lock(&sender.0.state).queued_bytes, 0);
+    }
 
     #[tokio::test]
     async fn commands_arrive_in_order_and_the_last_handle_gone_ends_the_queue() {
