@@ -12,6 +12,13 @@ use super::state::Connect;
 use super::{CONNECTED, CONNECTING, CONNECTS, ClientWindow, FAILED};
 
 impl ClientWindow {
+    /// Whether the lesson hears `event`: not when it is of a socket a fresh start (or a step's
+    /// Close all) closed and forgot, which can still report what was on its way as it closed.
+    #[cfg(test)]
+    pub(super) fn lesson_hears(&self, event: &Event) -> bool {
+        heard_by_lesson(event, self.lesson_forgets_below)
+    }
+
     /// Takes what the sockets reported since the last frame, and starts the queued connects
     /// that may start now.
     pub fn take_events(&mut self, ctx: &egui::Context) {
@@ -19,6 +26,7 @@ impl ClientWindow {
         self.packets.take_for(&mut self.shell.lessons);
         let mut unknown_ca = false;
         let mut secured = false;
+        let forgets_below = self.lesson_forgets_below;
         let taken = drain_events(&mut self.receiver, ctx, |event, happened| {
             let now = happened.instant;
             secured |= matches!(&event, Event::Secured { .. });
@@ -32,7 +40,9 @@ impl ClientWindow {
                     ..
                 }
             );
-            self.shell.lessons.observe(&event, happened.at);
+            if heard_by_lesson(&event, forgets_below) {
+                self.shell.lessons.observe(&event, happened.at);
+            }
             self.packets.follow(&event);
             let logged = self.settings.logs(&event);
             let applied = self.client.apply(event, logged, happened.at);
@@ -136,4 +146,12 @@ impl ClientWindow {
             .send_file(path, to, move || ctx.request_repaint())
             .err();
     }
+}
+
+/// [`ClientWindow::lesson_hears`], for a window whose lesson forgets sockets below
+/// `forgets_below`.
+fn heard_by_lesson(event: &Event, forgets_below: u64) -> bool {
+    event
+        .socket()
+        .is_none_or(|socket| socket.0 >= forgets_below)
 }

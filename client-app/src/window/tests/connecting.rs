@@ -496,3 +496,35 @@ fn a_certificate_of_an_unknown_ca_is_offered_for_trust_and_trusting_it_connects(
     // Pinned, the next socket connects over TLS.
     connect_over_tls(&mut harness, SocketId(1));
 }
+
+/// A lesson started again (Start, Reset, or a step's Close all) closes and forgets every
+/// socket; what those sockets still report (an error on its way as they closed) is the old
+/// run's, and does not count in the new one (lesson 4's count of failures was one too many
+/// when a failure of the burst before a Reset arrived after it).
+#[test]
+fn a_lesson_does_not_hear_the_sockets_a_fresh_start_forgot() {
+    use serversocket::{Event, SocketError};
+    let server = Server::start();
+    let mut harness = super::three_connected(&server, kittest::SIZE);
+    let late_error = |id| Event::Error {
+        socket: Some(SocketId(id)),
+        error: SocketError::InvalidState("on its way as it closed".into()),
+    };
+    assert!(harness.state().lesson_hears(&late_error(2)));
+    crate::window::lessons::apply(
+        harness.state_mut(),
+        &serversocket_lessons::Settings {
+            close_all: Some(true),
+            ..serversocket_lessons::Settings::default()
+        },
+    );
+    assert!(
+        !harness.state().lesson_hears(&late_error(2)),
+        "a socket the fresh start forgot"
+    );
+    assert!(
+        harness.state().lesson_hears(&late_error(3)),
+        "the first socket of the new run"
+    );
+    assert!(harness.state().lesson_hears(&Event::Stopped), "no socket's");
+}
