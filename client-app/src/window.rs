@@ -63,10 +63,6 @@ pub struct ClientWindow {
     shell: Shell,
     /// How much of the Stream view the lesson has seen.
     stream_seen: lessons::StreamSeen,
-    /// Sockets numbered below this were closed and forgotten when a lesson started again (or
-    /// a step closed them all): what they still report (an error on its way as they closed)
-    /// is not the new run's, and reaches only the log.
-    lesson_forgets_below: u64,
     /// Whether new sockets connect with TLS, and whom they trust.
     tls: tls_setting::TlsSetting,
     /// After a connect failed on a certificate of an unknown CA: its fingerprint, to pin.
@@ -110,7 +106,6 @@ impl ClientWindow {
             concepts_open: false,
             shell,
             stream_seen: lessons::StreamSeen::default(),
-            lesson_forgets_below: 0,
             tls,
             trust_offer: None,
             packets: serversocket_ui::packets::Packets::new(serversocket_capture::End::Client),

@@ -26,15 +26,6 @@ pub(super) fn apply(window: &mut ClientWindow, settings: &Settings) {
         // (a burst's failures) leave the list and its counts now; those closing now leave it
         // as soon as they are closed.
         window.client.sockets.iter().for_each(TcpSocket::close);
-        let newest = window
-            .client
-            .sockets
-            .iter()
-            .map(|socket| socket.id().0 + 1)
-            .chain(window.client.rows.iter().map(|row| row.id.0 + 1))
-            .max()
-            .unwrap_or(0);
-        window.lesson_forgets_below = window.lesson_forgets_below.max(newest);
         window.client.remove_closed();
         window.client.rows.forget_all();
         // Nothing of before stays in the way: a log shown for a socket that is gone would hide

@@ -12,13 +12,6 @@ use super::state::Connect;
 use super::{CONNECTED, CONNECTING, CONNECTS, ClientWindow, FAILED};
 
 impl ClientWindow {
-    /// Whether the lesson hears `event`: not when it is of a socket a fresh start (or a step's
-    /// Close all) closed and forgot, which can still report what was on its way as it closed.
-    #[cfg(test)]
-    pub(super) fn lesson_hears(&self, event: &Event) -> bool {
-        heard_by_lesson(event, self.lesson_forgets_below)
-    }
-
     /// Takes what the sockets reported since the last frame, and starts the queued connects
     /// that may start now.
     pub fn take_events(&mut self, ctx: &egui::Context) {
@@ -26,7 +19,6 @@ impl ClientWindow {
         self.packets.take_for(&mut self.shell.lessons);
         let mut unknown_ca = false;
         let mut secured = false;
-        let forgets_below = self.lesson_forgets_below;
         let taken = drain_events(&mut self.receiver, ctx, |event, happened| {
             let now = happened.instant;
             secured |= matches!(&event, Event::Secured { .. });
@@ -40,7 +32,9 @@ impl ClientWindow {
                     ..
                 }
             );
-            if heard_by_lesson(&event, forgets_below) {
+            // A socket a fresh start (Start, Reset, a step's Close all) forgot can still report
+            // what was on its way as it closed: not the new run's.
+            if !event.socket().is_some_and(|id| self.client.rows.forgot(id)) {
                 self.shell.lessons.observe(&event, happened.at);
             }
             self.packets.follow(&event);
@@ -146,12 +140,4 @@ impl ClientWindow {
             .send_file(path, to, move || ctx.request_repaint())
             .err();
     }
-}
-
-/// [`ClientWindow::lesson_hears`], for a window whose lesson forgets sockets below
-/// `forgets_below`.
-fn heard_by_lesson(event: &Event, forgets_below: u64) -> bool {
-    event
-        .socket()
-        .is_none_or(|socket| socket.0 >= forgets_below)
 }

@@ -65,7 +65,11 @@ impl ServerWindow {
             Duration::from_millis(self.settings.handoff_delay_ms),
             happened.instant,
         );
-        self.shell.lessons.observe(&event, happened.at);
+        // A socket a lesson's fresh start forgot can still report what was on its way as it
+        // closed (its error, the kernel's TIME_WAIT): not the new run's.
+        if !event.socket().is_some_and(|id| self.server.rows.forgot(id)) {
+            self.shell.lessons.observe(&event, happened.at);
+        }
         self.packets.follow(&event);
         self.server.apply(event, happened);
     }

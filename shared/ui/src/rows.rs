@@ -111,6 +111,11 @@ pub struct SocketRows {
     /// Sockets whose rows were forgotten that way: their last events (Closed after an Error)
     /// make no row again.
     gone: BTreeSet<SocketId>,
+    /// One more than the newest socket that ever had a row.
+    after_newest: u64,
+    /// Every socket numbered below this was forgotten by [`Self::forget_all`], its row shown or
+    /// already removed ([`Self::forgot`]).
+    forgotten_below: u64,
 }
 
 impl SocketRows {
@@ -151,6 +156,7 @@ impl SocketRows {
             }
             return;
         }
+        self.after_newest = self.after_newest.max(id.0 + 1);
         let tally = &mut self.tally;
         let row = self.rows.entry(id).or_insert_with(|| {
             let state = match role {
@@ -236,6 +242,15 @@ impl SocketRows {
     pub fn forget_all(&mut self) {
         self.remove_finished();
         self.leaving.extend(self.rows.keys().copied());
+        self.forgotten_below = self.after_newest;
+    }
+
+    /// Whether socket `id` was forgotten by the last [`Self::forget_all`]: it was there before
+    /// a lesson started again, and what it still reports (an error on its way as it closed, the
+    /// kernel's TIME_WAIT a minute later) is not the new run's.
+    #[must_use]
+    pub fn forgot(&self, id: SocketId) -> bool {
+        id.0 < self.forgotten_below
     }
 
     /// Takes row `id` out, with its share of the counts.
@@ -402,6 +417,10 @@ mod tests {
         // A socket of the new lesson is a row as usual.
         connected(&mut rows, 3);
         assert_eq!(rows.count(RowState::Connected), 1);
+        // Every socket of before counts as forgotten (what it still reports is not the new
+        // lesson's), the ones whose rows went at once too; the new lesson's do not.
+        assert!(rows.forgot(SocketId(1)) && rows.forgot(SocketId(2)));
+        assert!(!rows.forgot(SocketId(3)));
     }
 
     /// Every state a row can be in.

@@ -503,14 +503,9 @@ fn a_certificate_of_an_unknown_ca_is_offered_for_trust_and_trusting_it_connects(
 /// when a failure of the burst before a Reset arrived after it).
 #[test]
 fn a_lesson_does_not_hear_the_sockets_a_fresh_start_forgot() {
-    use serversocket::{Event, SocketError};
     let server = Server::start();
     let mut harness = super::three_connected(&server, kittest::SIZE);
-    let late_error = |id| Event::Error {
-        socket: Some(SocketId(id)),
-        error: SocketError::InvalidState("on its way as it closed".into()),
-    };
-    assert!(harness.state().lesson_hears(&late_error(2)));
+    assert!(!harness.state().client.rows.forgot(SocketId(2)));
     crate::window::lessons::apply(
         harness.state_mut(),
         &serversocket_lessons::Settings {
@@ -518,13 +513,7 @@ fn a_lesson_does_not_hear_the_sockets_a_fresh_start_forgot() {
             ..serversocket_lessons::Settings::default()
         },
     );
-    assert!(
-        !harness.state().lesson_hears(&late_error(2)),
-        "a socket the fresh start forgot"
-    );
-    assert!(
-        harness.state().lesson_hears(&late_error(3)),
-        "the first socket of the new run"
-    );
-    assert!(harness.state().lesson_hears(&Event::Stopped), "no socket's");
+    let rows = &harness.state().client.rows;
+    assert!(rows.forgot(SocketId(2)), "a socket the fresh start forgot");
+    assert!(!rows.forgot(SocketId(3)), "the first socket of the new run");
 }

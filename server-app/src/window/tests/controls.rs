@@ -590,3 +590,30 @@ fn the_concepts_window_leaves_the_lessons_panel_in_view() {
         );
     }
 }
+
+/// A lesson started again stops the server and forgets its sockets; what they still report (an
+/// error on its way as they closed, the kernel's TIME_WAIT a minute later) does not count in
+/// the new run.
+#[test]
+fn a_lesson_does_not_hear_the_sockets_a_fresh_start_forgot() {
+    let (mut harness, _client) = super::serving_one_client(2, 10);
+    let newest = harness
+        .state()
+        .server
+        .rows
+        .iter()
+        .map(|row| row.id)
+        .max()
+        .expect("rows");
+    assert!(!harness.state().server.rows.forgot(newest));
+    crate::window::lessons::apply(
+        harness.state_mut(),
+        &serversocket_lessons::Settings {
+            stop: Some(true),
+            ..serversocket_lessons::Settings::default()
+        },
+    );
+    let rows = &harness.state().server.rows;
+    assert!(rows.forgot(newest), "a socket the fresh start forgot");
+    assert!(!rows.forgot(SocketId(newest.0 + 1)), "the new run's first");
+}
