@@ -634,32 +634,32 @@ fn a_log_of_the_wrong_side_or_a_line_without_a_time_is_refused() {
             &client_events.to_string_lossy(),
         ])
     };
-    let (code, out, err) = check(&server, &server);
-    assert_eq!(code, Some(2), "{out}{err}");
-    assert!(
-        err.contains(&format!(
-            "{}, line 1: a `listening` line is only in the server's log, so this is the server's log, given as the client's",
-            server.display()
-        )),
-        "{err}"
+    // Exit 2, saying of `file` what `said` says.
+    let refused = |events: &Path, client_events: &Path, file: &Path, said: &str| {
+        let (code, out, err) = check(events, client_events);
+        assert_eq!(code, Some(2), "{out}{err}");
+        assert!(
+            err.contains(&format!("{}, {said}", file.display())),
+            "{err}"
+        );
+    };
+    refused(
+        &server,
+        &server,
+        &server,
+        "line 1: a `listening` line is only in the server's log, so this is the server's log, given as the client's",
     );
-    let (code, out, err) = check(&client, &client);
-    assert_eq!(code, Some(2), "{out}{err}");
-    assert!(
-        err.contains(&format!(
-            "{}, line 2: a `summary` line is only in the client's log, so this is the client's log, given as the server's",
-            client.display()
-        )),
-        "{err}"
+    refused(
+        &client,
+        &client,
+        &client,
+        "line 2: a `summary` line is only in the client's log, so this is the client's log, given as the server's",
     );
-    let (code, out, err) = check(&garbage, &client);
-    assert_eq!(code, Some(2), "{out}{err}");
-    assert!(
-        err.contains(&format!(
-            "{}, line 1: its \"ts\" is \"garbage\", not a time",
-            garbage.display()
-        )),
-        "{err}"
+    refused(
+        &garbage,
+        &client,
+        &garbage,
+        "line 1: its \"ts\" is \"garbage\", not a time",
     );
     let (code, out, err) = check(&server, &client);
     assert_eq!(code, Some(1), "each log as its side's: checked: {out}{err}");
