@@ -272,6 +272,19 @@ impl StepFile {
             serversocket::server_socket::Limits::new_with(min, max, None)
                 .map_err(|error| invalid(set.span().start, "min", error.to_string()))?;
         }
+        // Port 0 is a server's "any free port"; the client window refuses it at Connect, so a
+        // client step that set it would leave the learner a step nobody can do.
+        if let Some(set) = &step.set
+            && step.side == Side::Client
+            && set.get_ref().port == Some(0)
+        {
+            return Err(invalid(
+                set.span().start,
+                "port",
+                "port 0 means \"any port\" to a server; a client step must name one (1 to 65535)"
+                    .into(),
+            ));
+        }
         let done_when = expression(&step.done_when, "done_when")?;
         let question = match (step.question, step.answer) {
             (Some(ask), Some(answer)) => Some(Question {

@@ -258,6 +258,20 @@ fn a_setting_the_windows_would_refuse_is_refused_at_load() {
     )
     .expect("within bounds");
     assert_eq!(lesson.steps[0].set.host.as_deref(), Some("::1"));
+    // Port 0 is the server's "any free port", and no port a client can connect to.
+    let (line, named, message) =
+        invalid(&format!("{head}side = \"client\"\nset = {{ port = 0 }}\n"));
+    assert_eq!((line, named.as_str()), (8, "port"), "{message}");
+    assert!(message.contains("1 to 65535"), "{message}");
+    let server_any_port = Lesson::parse("x.toml", &format!("{head}set = {{ port = 0 }}\n"));
+    assert_eq!(
+        server_any_port
+            .expect("a server may listen on any port")
+            .steps[0]
+            .set
+            .port,
+        Some(0)
+    );
 }
 
 /// Two files of one folder with one lesson name: the last that loads is used, and the other
