@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serversocket_app::reply::ReplyMode;
 
-use crate::reply_args::{ReplyArgs, ReplyKind};
+use crate::reply_args::{ReplyArgs, ReplyArgsError, ReplyKind};
 
 /// The least room the end of the reply row needs on its line (the TLS switch, "generate",
 /// "files" and the certificate's fingerprint), in points.
@@ -57,6 +57,16 @@ impl ReplySetting {
                 Ok(ReplyMode::Greeting(bytes::Bytes::new()))
             }
             Ok(mode) => Ok(mode),
+            // In the window's words: its fields' names, not the flags' ("--rule: …").
+            Err(ReplyArgsError::Rule(error)) => Err(format!("Rules: {error}")),
+            Err(ReplyArgsError::Escape { flag, source }) => Err(format!(
+                "{}: {source}",
+                if flag == "fixed" {
+                    "After each chunk"
+                } else {
+                    "Greeting"
+                }
+            )),
             Err(error) => Err(error.to_string()),
         }
     }
@@ -143,5 +153,36 @@ impl ReplySetting {
             ui.colored_label(ui.visuals().error_fg_color, problem);
         }
         changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ReplyKind, ReplySetting};
+
+    /// A mistake is said in the window's words, naming its field, never a flag.
+    #[test]
+    fn a_mistake_names_the_windows_field_not_a_flag() {
+        let rules = ReplySetting {
+            kind: ReplyKind::Rules,
+            rules: "([a => x".to_owned(),
+            ..ReplySetting::default()
+        };
+        let rule = rules.mode("").expect_err("an unclosed class");
+        assert!(rule.starts_with("Rules: rule 1"), "{rule}");
+        let fixed = ReplySetting {
+            kind: ReplyKind::Fixed,
+            fixed: r"ok\q".to_owned(),
+            ..ReplySetting::default()
+        };
+        let error = fixed.mode("").expect_err("an unknown escape");
+        assert!(error.starts_with("After each chunk: "), "{error}");
+        let greeting = ReplySetting::default()
+            .mode(r"hi\x4")
+            .expect_err("a short escape");
+        assert!(greeting.starts_with("Greeting: "), "{greeting}");
+        for error in [rule, error, greeting] {
+            assert!(!error.contains("--"), "{error}");
+        }
     }
 }
