@@ -180,13 +180,13 @@ impl ClientWindow {
         labelled(
             ui,
             "N:",
-            egui::DragValue::new(&mut self.settings.burst).range(1..=1000),
+            serversocket_ui::field::count(&mut self.settings.burst, 1..=1000),
             "How many sockets Connect ×N opens",
         );
         labelled(
             ui,
             "at once:",
-            egui::DragValue::new(&mut self.settings.in_flight).range(1..=IN_FLIGHT_CEILING),
+            serversocket_ui::field::count(&mut self.settings.in_flight, 1..=IN_FLIGHT_CEILING),
             "How many connects may be under way at once; the others start as these connect or fail (--in-flight)",
         );
         if let Err(reason) = burst_ok.and(self.settings.validated_in_flight()) {

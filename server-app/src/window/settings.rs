@@ -12,7 +12,7 @@ use serversocket::server_socket::{
     DEFAULT_NETWORK_INTERFACE, DEFAULT_PORT,
 };
 use serversocket_app::parse_port;
-use serversocket_ui::field::{explained, labelled, number};
+use serversocket_ui::field::{count, explain, explained, labelled, number};
 use serversocket_ui::lesson_panel::mark;
 
 use crate::reply_args::ReplyKind;
@@ -223,11 +223,19 @@ impl ServerSettings {
         interfaces: &[InterfaceChoice],
     ) -> Changes {
         let mut changes = Changes::default();
+        // A field greyed while listening says why, beside what it is.
+        let fixed = |tip: &str| {
+            if listening {
+                format!("{tip}. Fixed while listening: Stop Listening to change it")
+            } else {
+                tip.to_owned()
+            }
+        };
         ui.horizontal_wrapped(|ui| {
             ui.add_enabled_ui(!listening, |ui| {
-                let tip = "NetworkInterface: the local address the listening socket binds";
-                let label = ui.label("Interface:").on_hover_text(tip);
-                egui::ComboBox::from_id_salt("interface")
+                let tip = &fixed("NetworkInterface: the local address the listening socket binds");
+                let label = explain(ui.label("Interface:"), tip);
+                let interface = egui::ComboBox::from_id_salt("interface")
                     .selected_text(&self.interface)
                     .show_ui(ui, |ui| {
                         for (address, meaning) in interfaces {
@@ -236,13 +244,14 @@ impl ServerSettings {
                         }
                     })
                     .response
-                    .labelled_by(label.id)
-                    .on_hover_text(tip);
+                    .labelled_by(label.id);
+                // The tooltip shows as it is added; nothing else reads the response.
+                let _ = explain(interface, tip);
                 let port = labelled(
                     ui,
                     "Port:",
                     egui::TextEdit::singleline(&mut self.port).desired_width(60.0),
-                    "The port to listen on: 1024–65535, or 0 for any free port",
+                    &fixed("The port to listen on: 1024–65535, or 0 for any free port"),
                 );
                 changes.enter_pressed =
                     port.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
@@ -267,7 +276,7 @@ impl ServerSettings {
                         "max",
                     ),
                 ] {
-                    let field = explained(ui, name, tip, egui::DragValue::new(limit).range(0..=ceiling));
+                    let field = explained(ui, name, tip, count(limit, 0..=ceiling));
                     mark(ui, lesson_mark, &field);
                     changes.limits |= field.changed();
                 }
@@ -297,21 +306,23 @@ impl ServerSettings {
         }
         ui.add_enabled_ui(!listening, |ui| {
             ui.horizontal(|ui| {
-                let pool = ui
-                    .radio_value(&mut self.naive, false, "Pool (ServerSocket)")
-                    .on_hover_text("One permanent listener; connections go to idle sockets of the pool");
-                let naive = ui
-                    .radio_value(&mut self.naive, true, "Naive (one socket)")
-                    .on_hover_text(
+                let pool = explain(
+                    ui.radio_value(&mut self.naive, false, "Pool (ServerSocket)"),
+                    &fixed("One permanent listener; connections go to idle sockets of the pool"),
+                );
+                let naive = explain(
+                    ui.radio_value(&mut self.naive, true, "Naive (one socket)"),
+                    &fixed(
                         "One listening socket that closes on each connection and listens again after the delay: connections arriving meanwhile are refused",
-                    );
+                    ),
+                );
                 mark(ui, "mode", &pool.union(naive));
                 if self.naive {
                     labelled(
                         ui,
                         "re-listen after",
                         number(&mut self.relisten_delay_ms, 0..=5000, " ms"),
-                        "How long the single socket stays closed after each connection",
+                        &fixed("How long the single socket stays closed after each connection"),
                     );
                 }
                 if !self.naive {
@@ -319,8 +330,10 @@ impl ServerSettings {
                     let backlog = explained(
                         ui,
                         "Backlog:",
-                        "How many connections the kernel may complete and hold while the pool takes none (the accept queue); applies at Listen",
-                        egui::DragValue::new(&mut self.backlog).range(0..=65_535),
+                        &fixed(
+                            "How many connections the kernel may complete and hold while the pool takes none (the accept queue); applies at Listen",
+                        ),
+                        count(&mut self.backlog, 0..=65_535),
                     );
                     mark(ui, "backlog", &backlog);
                 }

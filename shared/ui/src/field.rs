@@ -13,7 +13,7 @@ pub fn labelled(
 ) -> egui::Response {
     together(ui, label, |ui| {
         let label = ui.label(label);
-        ui.add(widget).labelled_by(label.id).on_hover_text(tip)
+        explain(ui.add(widget).labelled_by(label.id), tip)
     })
 }
 
@@ -28,9 +28,16 @@ pub fn explained(
     widget: impl egui::Widget,
 ) -> egui::Response {
     together(ui, label, |ui| {
-        let label = ui.label(label).on_hover_text(tip);
-        ui.add(widget).labelled_by(label.id).on_hover_text(tip)
+        let label = explain(ui.label(label), tip);
+        explain(ui.add(widget).labelled_by(label.id), tip)
     })
+}
+
+/// `tip` on hover, whether `response` is enabled or not: a field greyed while listening (the
+/// port, the backlog) is where a learner most wants to know what it is.
+#[must_use]
+pub fn explain(response: egui::Response, tip: &str) -> egui::Response {
+    response.on_hover_text(tip).on_disabled_hover_text(tip)
 }
 
 /// Draws `contents` (a name `label` and its field) as one group that a wrapping row never
@@ -70,11 +77,25 @@ pub fn group<R>(
 const FIELD_WIDTH: f32 = 60.0;
 
 /// A number field kept within `range`, its unit written after the value (" s", " ms",
-/// " MiB"): the shape of every timing and size setting in both windows.
+/// " MiB"): the shape of every timing and size setting in both windows. As [`count`], a
+/// typed value counts once Enter is pressed or the field is left.
 pub fn number<'a, N: egui::emath::Numeric>(
     value: &'a mut N,
     range: std::ops::RangeInclusive<N>,
     unit: &str,
 ) -> egui::DragValue<'a> {
-    egui::DragValue::new(value).range(range).suffix(unit)
+    count(value, range).suffix(unit)
+}
+
+/// A whole-number field kept within `range` (Min, Max, a burst's size). A value typed into it
+/// counts once Enter is pressed or the field is left, not at each key: Max 40 typed while
+/// listening ran the pool at Max 4 on the way, and Min 50 left the window saying Min 5.
+/// Dragging it still changes the value as it moves.
+pub fn count<N: egui::emath::Numeric>(
+    value: &mut N,
+    range: std::ops::RangeInclusive<N>,
+) -> egui::DragValue<'_> {
+    egui::DragValue::new(value)
+        .range(range)
+        .update_while_editing(false)
 }

@@ -205,7 +205,7 @@ impl SendBox {
             let times_width = if self.times > 1 { 230.0 } else { 100.0 };
             crate::field::group(ui, times_width, |ui| {
                 let label = ui.label("Times:");
-                ui.add(egui::DragValue::new(&mut self.times).range(1..=MAX_REPEAT))
+                ui.add(crate::field::count(&mut self.times, 1..=MAX_REPEAT))
                     .labelled_by(label.id)
                     .on_hover_text("How many times to send it");
                 if self.times > 1 {

@@ -124,7 +124,7 @@ impl StreamView {
                     lab.write(data);
                 }
             }
-            let count = ui.add(egui::DragValue::new(&mut self.burst).range(1..=20));
+            let count = ui.add(crate::field::count(&mut self.burst, 1..=20));
             let burst = f64::from(self.burst);
             // Named in words of its own: labelled by the Write button, the button would be
             // known only as this field's label.
@@ -146,7 +146,7 @@ impl StreamView {
                 ui,
                 "Read\u{a0}size:",
                 "The most one read takes: small reads split a write into many",
-                egui::DragValue::new(&mut self.read_size).range(1..=MAX_READ_SIZE),
+                crate::field::count(&mut self.read_size, 1..=MAX_READ_SIZE),
             )
             .changed()
             {

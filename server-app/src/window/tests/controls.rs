@@ -567,6 +567,38 @@ fn hovering_a_settings_field_shows_what_it_does() {
     }
 }
 
+/// A field greyed while listening still explains itself, and says why it is greyed: hovering
+/// the port of a listening server showed nothing.
+#[test]
+fn hovering_a_field_greyed_while_listening_says_why() {
+    use egui::accesskit::Role;
+    let mut harness = window(2, 10);
+    super::listen(&mut harness);
+    harness.run_steps(2);
+    let why = "Fixed while listening: Stop Listening to change it";
+    for (role, label, tip) in [
+        (Role::TextInput, "Port:", "The port to listen on"),
+        (
+            Role::ComboBox,
+            "Interface:",
+            "NetworkInterface: the local address",
+        ),
+    ] {
+        assert!(!kittest::shows(&harness, why), "{label}: no tooltip yet");
+        harness.get_by_role_and_label(role, label).hover();
+        let shown = test_support::kittest::frames_until(|| {
+            harness.step();
+            kittest::shows(&harness, tip) && kittest::shows(&harness, why)
+        });
+        assert!(
+            shown,
+            "hovering the greyed {label} field says what it is and why"
+        );
+        harness.hover_at(egui::pos2(1.0, 1.0));
+        harness.run_steps(2);
+    }
+}
+
 /// On a small screen the Concepts window stands beside the Lessons panel, never over it: a
 /// lesson's steps are what the learner reads while the concepts explain them.
 #[test]

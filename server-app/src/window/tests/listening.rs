@@ -461,3 +461,31 @@ fn a_new_listen_shows_no_closed_tiles_of_the_last_one() {
     // The log keeps the history.
     assert!(harness.state().server.log.contains("Socket 0 closed."));
 }
+
+/// A Max typed while listening counts once Enter is pressed, not at each key: typing 40 ran
+/// the pool at Max 4 on the way (its log said `MaximumSocketsConnected 4.`).
+#[test]
+fn a_max_typed_while_listening_counts_once_entered_not_at_each_key() {
+    let mut harness = window(2, 10);
+    listen(&mut harness);
+    harness.get_by_label("Max:").focus();
+    harness.run();
+    for key in ["4", "0"] {
+        harness.get_by_label("Max:").type_text(key);
+        harness.run();
+    }
+    assert_eq!(harness.state().settings.max, 10, "not yet entered");
+    harness.key_press(egui::Key::Enter);
+    run_until(&mut harness, "Max 40 in force", |w| {
+        w.server.log.contains("MaximumSocketsConnected 40.")
+    });
+    assert!(
+        !harness
+            .state()
+            .server
+            .log
+            .contains("MaximumSocketsConnected 4."),
+        "Max 4 was never in force"
+    );
+    assert_eq!(harness.state().settings.max, 40);
+}
