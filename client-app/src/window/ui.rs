@@ -104,13 +104,16 @@ impl ClientWindow {
         let rows = &self.client.rows;
         for (count, state, words, tip) in [
             (
-                rows.count(RowState::Connecting),
+                // A secure socket's TLS handshake is part of its connecting; one whose hello
+                // waits in the server's accept queue is counted there.
+                rows.count(RowState::Connecting) + rows.count(RowState::Handshaking)
+                    - rows.in_accept_queue_while(RowState::Handshaking),
                 RowState::Connecting,
                 "connecting",
-                "Looking up the host and waiting for the handshake (the kernel's SYN_SENT)",
+                "Looking up the host and waiting for the handshake (the kernel's SYN_SENT), then the TLS handshake of a secure socket",
             ),
             (
-                rows.count(RowState::Connected) - rows.in_accept_queue(),
+                rows.count(RowState::Connected) - rows.in_accept_queue_while(RowState::Connected),
                 RowState::Connected,
                 "connected",
                 "Connected and accepted by the server: they can send and receive",

@@ -316,9 +316,13 @@ fn the_seeds_plain_client_says_when_its_server_answers_in_tls() {
 
 #[test]
 fn our_client_on_a_silent_plaintext_server_says_the_server_did_not_answer() {
-    // A plaintext server that waits for its client to speak first, and never answers a hello.
+    // A plaintext server that waits for its client to speak first, and never answers a hello:
+    // it takes the connection (one it never took waits in its accept queue, and so does our
+    // client, as the next test shows).
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("address").port();
+    let listening = listener.try_clone().expect("listener");
+    let _taker = std::thread::spawn(move || listening.accept().map(|(held, _)| held));
     let tls = ClientTls::new(Trust::AnyCertificate)
         .expect("client settings")
         .with_handshake_timeout(Duration::from_millis(300));
@@ -345,6 +349,51 @@ fn our_client_on_a_silent_plaintext_server_says_the_server_did_not_answer() {
         "{error}"
     );
     drop(listener);
+}
+
+/// Our secure client over its server's Max waits in the server's accept queue, as a plain
+/// client does, its handshake timeout not running meanwhile; once a server socket takes the
+/// connection, the handshake goes through. It failed after the timeout ("the server did not
+/// answer our TLS hello"), though the server's kernel held it for a socket to take.
+#[test]
+fn our_client_over_the_servers_max_waits_in_the_accept_queue_then_is_served() {
+    let certs = folder("over-max");
+    let tls = ServerTls::self_signed_in(&certs).expect("certificate");
+    let (_server_runtime, mut server, _events) = common::server(|_id| Greeter::default());
+    server.set_limits(1, 1).expect("limits");
+    server.set_tls(Some(Arc::new(tls)));
+    let address = server.listen().expect("listen");
+    let (_first_runtime, first, mut first_watch) =
+        our_client("127.0.0.1", address.port(), Trust::AnyCertificate);
+    first_watch.until("the first client connected", |e| {
+        matches!(e, Event::Connected { .. })
+    });
+    let tls = ClientTls::new(Trust::AnyCertificate)
+        .expect("client settings")
+        .with_handshake_timeout(Duration::from_millis(300));
+    let (_runtime, _second, mut watch) = common::connecting(
+        TcpSocket::builder("127.0.0.1", address.port())
+            .timeout(PATIENCE)
+            .tls(Arc::new(tls)),
+        Passive,
+    );
+    watch.until("the second's TCP connection up", |e| {
+        matches!(e, Event::Handshaking { .. })
+    });
+    // Four of its handshake timeouts go by while the server's kernel holds it.
+    std::thread::sleep(Duration::from_millis(1_200));
+    watch.drain();
+    assert_eq!(
+        watch.count(|e| matches!(e, Event::Error { .. })),
+        0,
+        "no handshake timeout while waiting in the accept queue"
+    );
+    first.close();
+    watch.until("the second served once the first left", |e| {
+        matches!(e, Event::Connected { .. })
+    });
+    assert_eq!(watch.count(|e| matches!(e, Event::Error { .. })), 0);
+    let _ = std::fs::remove_dir_all(&certs);
 }
 
 /// A client that connected and never starts its handshake (a port scanner, `nc` on the TLS

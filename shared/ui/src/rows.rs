@@ -62,10 +62,11 @@ impl SocketRow {
     }
 
     /// True while the server's kernel holds this client's connection in its accept queue:
-    /// connected as far as the client's kernel knows, not yet accepted by a server socket.
+    /// connected as far as the client's kernel knows (a secure one handshaking: its hello
+    /// waits with it), not yet accepted by a server socket.
     #[must_use]
     pub fn waits_in_accept_queue(&self) -> bool {
-        self.state == RowState::Connected
+        matches!(self.state, RowState::Connected | RowState::Handshaking)
             && self
                 .kernel
                 .is_some_and(|view| view.peer_accepted == Some(false))
@@ -103,8 +104,9 @@ pub struct SocketRows {
     /// chips show them every frame, and at ten thousand rows two walks over them (a cache miss
     /// a row) were a quarter of a frame.
     bytes: (u64, u64),
-    /// How many rows wait in the server's accept queue, kept like `tally`.
-    in_accept_queue: usize,
+    /// How many rows of each state wait in the server's accept queue (connected, or a secure
+    /// one handshaking), kept like `tally`.
+    in_accept_queue: [usize; 6],
     /// Rows to forget as soon as they finish ([`Self::forget_all`]: a lesson's fresh start
     /// closed them, and they are not the new lesson's).
     leaving: BTreeSet<SocketId>,
@@ -148,11 +150,9 @@ impl SocketRows {
                 .get_mut(&id)
                 .filter(|row| !(row.is_finished() && open_state))
             {
-                let waited = row.waits_in_accept_queue();
+                let waited = queued(row);
                 row.kernel = *view;
-                self.in_accept_queue = self.in_accept_queue
-                    + usize::from(row.waits_in_accept_queue())
-                    - usize::from(waited);
+                recount(&mut self.in_accept_queue, waited, queued(row));
             }
             return;
         }
@@ -167,7 +167,7 @@ impl SocketRows {
             SocketRow::new(id, state)
         });
         let before = row.state;
-        let waited = row.waits_in_accept_queue();
+        let waited = queued(row);
         match event {
             Event::Connected { local, remote, .. } => {
                 row.state = RowState::Connected;
@@ -229,8 +229,7 @@ impl SocketRows {
         }
         tally[before as usize] -= 1;
         tally[row.state as usize] += 1;
-        self.in_accept_queue =
-            self.in_accept_queue + usize::from(row.waits_in_accept_queue()) - usize::from(waited);
+        recount(&mut self.in_accept_queue, waited, queued(row));
         if row.is_finished() && self.leaving.remove(&id) {
             self.remove(id);
             self.gone.insert(id);
@@ -259,15 +258,22 @@ impl SocketRows {
             self.tally[row.state as usize] -= 1;
             self.bytes.0 -= row.bytes_in;
             self.bytes.1 -= row.bytes_out;
-            self.in_accept_queue -= usize::from(row.waits_in_accept_queue());
+            recount(&mut self.in_accept_queue, queued(&row), None);
         }
     }
 
     /// How many rows wait in the server's accept queue (see
-    /// [`SocketRow::waits_in_accept_queue`]); they count as connected in [`Self::count`].
+    /// [`SocketRow::waits_in_accept_queue`]); they count as connected (or handshaking) in
+    /// [`Self::count`].
     #[must_use]
     pub fn in_accept_queue(&self) -> usize {
-        self.in_accept_queue
+        self.in_accept_queue.iter().sum()
+    }
+
+    /// How many rows in `state` (connected, or handshaking) wait in the server's accept queue.
+    #[must_use]
+    pub fn in_accept_queue_while(&self, state: RowState) -> usize {
+        self.in_accept_queue[state as usize]
     }
 
     /// The rows in id order.
@@ -354,6 +360,22 @@ impl SocketRows {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
+    }
+}
+
+/// The state a row waits in the server's accept queue in, counted in
+/// [`SocketRows::in_accept_queue_while`]; `None` when it does not wait there.
+fn queued(row: &SocketRow) -> Option<RowState> {
+    row.waits_in_accept_queue().then_some(row.state)
+}
+
+/// Moves a row's place in the accept-queue counts from `before` to `after`.
+fn recount(counts: &mut [usize; 6], before: Option<RowState>, after: Option<RowState>) {
+    if let Some(state) = before {
+        counts[state as usize] -= 1;
+    }
+    if let Some(state) = after {
+        counts[state as usize] += 1;
     }
 }
 

@@ -342,6 +342,38 @@ fn a_client_waiting_in_the_servers_accept_queue_is_told_apart_until_accepted() {
     assert_eq!(client_row(harness.state(), 0).state, RowState::Connected);
 }
 
+/// A secure client whose server's kernel holds it unaccepted is in the accept queue too, its
+/// TLS hello waiting with it: the row said "handshaking", no chip counted it, and it failed
+/// after the handshake timeout saying the server did not answer.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_secure_client_waiting_in_the_servers_accept_queue_is_told_apart() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut harness = window(listener.local_addr().unwrap().port());
+    harness.state_mut().tls = crate::window::tls_setting::TlsSetting::new(
+        &crate::window::tls_setting::SavedTls::default(),
+        &crate::tls_args::TlsArgs {
+            tls: true,
+            tls_insecure: true,
+            ..crate::tls_args::TlsArgs::default()
+        },
+    );
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, "in the accept queue", |w| {
+        w.client
+            .rows
+            .get(SocketId(0))
+            .is_some_and(serversocket_ui::kernel_view::in_accept_queue)
+    });
+    assert_eq!(client_row(harness.state(), 0).state, RowState::Handshaking);
+    harness.step();
+    assert!(harness.query_by_label("in accept queue").is_some());
+    assert!(harness.query_by_label("1 in accept queue").is_some());
+    assert!(harness.query_by_label("0 connecting").is_some());
+    assert!(harness.query_by_label("0 connected").is_some());
+    drop(listener);
+}
+
 #[test]
 fn a_tls_connect_with_a_wrong_pin_fails_saying_so_and_accepting_any_certificate_is_marked_insecure()
 {

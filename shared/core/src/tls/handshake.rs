@@ -5,7 +5,7 @@
 //! fails or takes too long closes that socket only: the pool goes on serving.
 
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rustls::{AlertDescription, CertificateError, PeerIncompatible};
 use rustls_pki_types::ServerName;
@@ -137,8 +137,10 @@ pub(crate) async fn handshake(
                 )
             })?;
             let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::clone(&tls.config));
+            let ends = tcp.local_addr().ok().map(|local| (local, peer));
             let connected =
-                tokio::time::timeout(tls.handshake_timeout, connector.connect(name, tcp)).await;
+                outside_accept_queue(tls.handshake_timeout, ends, connector.connect(name, tcp))
+                    .await;
             let done = connected.map(|result| {
                 result
                     .map(|stream| {
@@ -178,6 +180,58 @@ pub(crate) async fn handshake(
             .map(|leaf| super::fingerprint(leaf)),
     };
     Ok((Transport::tls(tcp, session), info))
+}
+
+/// How often a client whose handshake timed out looks again at a connection its server's
+/// kernel still holds unaccepted: the kernel view's own pace.
+const ACCEPT_QUEUE_RECHECK: Duration = Duration::from_millis(250);
+
+/// Runs a client's `handshake` for `timeout`, not counting the time its connection waits in
+/// the server's accept queue on this machine (`ends`: our end and the server's). A server at
+/// its MaximumSocketsConnected has not read our hello yet: its kernel completed the TCP
+/// handshake and holds the connection until a socket of its pool takes it, as it holds a plain
+/// client's, which waits ("in accept queue"). The secure client waits the same way, and its
+/// timeout starts again once a server socket has the connection; it failed after the timeout
+/// saying the server did not answer, which taught that a client over Max fails. A server on
+/// another machine cannot be looked at: its timeout runs from the start, as before.
+async fn outside_accept_queue<F: std::future::Future>(
+    timeout: Duration,
+    ends: Option<(SocketAddr, SocketAddr)>,
+    handshake: F,
+) -> Result<F::Output, tokio::time::error::Elapsed> {
+    let mut handshake = std::pin::pin!(handshake);
+    let mut deadline = tokio::time::Instant::now() + timeout;
+    let mut waited_in_queue = false;
+    loop {
+        let elapsed = match tokio::time::timeout_at(deadline, handshake.as_mut()).await {
+            Ok(done) => return Ok(done),
+            Err(elapsed) => elapsed,
+        };
+        let now = tokio::time::Instant::now();
+        match ends.and_then(|(local, server)| waits_in_accept_queue(local, server)) {
+            Some(true) => {
+                waited_in_queue = true;
+                deadline = now + ACCEPT_QUEUE_RECHECK;
+            }
+            // Taken by a server socket since: its handshake starts now.
+            Some(false) if waited_in_queue => {
+                waited_in_queue = false;
+                deadline = now + timeout;
+            }
+            _ => return Err(elapsed),
+        }
+    }
+}
+
+/// Whether the server's end of our connection (`local` to `server`) waits in its listener's
+/// accept queue: `None` when it cannot be told (another machine, the kernel's reports closed
+/// to us, no such end: a connection the server's kernel never completed).
+fn waits_in_accept_queue(local: SocketAddr, server: SocketAddr) -> Option<bool> {
+    if !server.ip().is_loopback() {
+        return None;
+    }
+    let end = serversocket_kernel::connection(server, local).ok()??;
+    (end.state == serversocket_kernel::TcpState::Established).then_some(!end.owned)
 }
 
 /// `TLS1.3` for rustls's `TLSv1_3`: how people write it.

@@ -70,12 +70,20 @@ impl ConnectionWatch {
         lock(&self.followed).insert(socket, connection);
     }
 
-    /// Follows a connection when `event` says one is up, and notes when its socket closed (so
+    /// Follows a connection when `event` says one is up (Connected, or Handshaking for a
+    /// secure one), and notes when its socket closed (so
     /// a later connection on the same two ends is not taken for it); a window passes every
     /// event.
     pub fn follow_event(&self, event: &Event) {
         match event {
+            // A secure socket's connection is up at Handshaking: a TLS client that waits in
+            // its server's accept queue waits there, and its row says so.
             Event::Connected {
+                socket,
+                local,
+                remote,
+            }
+            | Event::Handshaking {
                 socket,
                 local,
                 remote,
