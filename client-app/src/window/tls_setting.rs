@@ -182,25 +182,43 @@ impl TlsSetting {
             ui.checkbox(&mut self.insecure, "accept any certificate (insecure)")
                 .on_hover_text("Checks nothing: the connection is encrypted, but to whom is unknown. For teaching only.");
             // The warning's room is kept while it is not shown, so that ticking the box never
-            // wraps the row and moves Connect under it.
+            // wraps the row and moves Connect under it. Where the row has no room for its
+            // words but has for "INSECURE" (an 800-point window), that word stands for them,
+            // the words on hover: keeping their room took a line of its own, blank while the
+            // box is unticked, from a screen 600 points high.
             let warning = "INSECURE: the server is not checked";
-            if self.insecure {
-                let color = ui.visuals().warn_fg_color;
-                serversocket_ui::theme::phrase(ui, egui::RichText::new(warning).color(color));
-            } else {
-                // The warning's own size, not a button's (a taller stand-in made its row 5
-                // points taller while unticked: Connect moved at half a 1366 screen, where
-                // the warning has a row of its own).
-                let size = egui::WidgetText::from(warning)
+            let width = |text: &str| {
+                egui::WidgetText::from(text)
                     .into_galley(
                         ui,
                         Some(egui::TextWrapMode::Extend),
                         f32::INFINITY,
                         egui::TextStyle::Body,
                     )
-                    .size();
-                // The same wrap as the warning's (a phrase moves whole to the next line).
-                if ui.available_size_before_wrap().x < size.x {
+                    .size()
+            };
+            let room = ui.available_size_before_wrap().x;
+            let short = "INSECURE";
+            let shown = if room < width(warning).x && room >= width(short).x {
+                short
+            } else {
+                warning
+            };
+            if self.insecure {
+                let color = ui.visuals().warn_fg_color;
+                serversocket_ui::theme::phrase(ui, egui::RichText::new(shown).color(color))
+                    .on_hover_text(warning)
+                    // Read by a screen reader (and a test) as what it means.
+                    .widget_info(|| {
+                        egui::WidgetInfo::labeled(egui::Role::Label, true, warning)
+                    });
+            } else {
+                // The warning's own size, not a button's (a taller stand-in made its row 5
+                // points taller while unticked: Connect moved at half a 1366 screen, where
+                // the warning has a row of its own). The same wrap as the warning's (a phrase
+                // moves whole to the next line).
+                let size = width(shown);
+                if room < size.x {
                     ui.end_row();
                 }
                 ui.allocate_exact_size(size, egui::Sense::hover());

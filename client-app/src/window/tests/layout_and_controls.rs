@@ -232,8 +232,12 @@ fn the_tls_choice_is_remembered_for_the_next_run_and_still_marked_insecure() {
 
 #[test]
 fn connect_stays_where_it_is_when_the_insecure_choice_is_ticked() {
-    // 1024×600, and half a 1366×768 screen (where it moved 5 points).
-    for size in [egui::vec2(1024.0, 568.0), egui::vec2(683.0, 736.0)] {
+    // 1024×600, 800×600, and half a 1366×768 screen (where it moved 5 points).
+    for size in [
+        egui::vec2(1024.0, 568.0),
+        egui::vec2(800.0, 568.0),
+        egui::vec2(683.0, 736.0),
+    ] {
         let mut harness = window_with(size, ClientSettings::default());
         click(&mut harness, "TLS");
         let connect = harness.get_by_label("Connect").rect();
@@ -246,6 +250,27 @@ fn connect_stays_where_it_is_when_the_insecure_choice_is_ticked() {
             "{size:?}"
         );
     }
+}
+
+/// At 800 points the TLS row keeps no blank line for the insecure warning: "INSECURE" stands
+/// for its words where they do not fit (their room took a line of its own, empty while the
+/// box was unticked).
+#[test]
+fn the_tls_row_keeps_no_blank_line_at_800_points() {
+    let mut harness = window_with(egui::vec2(800.0, 568.0), ClientSettings::default());
+    click(&mut harness, "TLS");
+    let tls = harness.get_by_label("TLS").rect();
+    let connect = harness.get_by_label("Connect").rect();
+    assert!(
+        connect.top() - tls.bottom() < tls.height(),
+        "a line between the TLS row {tls:?} and Connect {connect:?}"
+    );
+    accept_any_certificate(&mut harness);
+    let warning = harness.get_by_label("INSECURE: the server is not checked");
+    assert!(
+        warning.rect().center().y < connect.top(),
+        "the warning on the TLS row"
+    );
 }
 
 /// A TLS setting that cannot be used says why above the sockets, not in the TLS row: its two
