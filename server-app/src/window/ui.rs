@@ -276,7 +276,11 @@ impl ServerWindow {
         } else {
             // A reply mode that cannot be used (Rules with no good rule) would listen with the
             // last good one, the greeting, while the row said Rules: the row says why instead.
-            let ready = self.settings.validated().is_ok() && self.server.reply_problem.is_none();
+            // Nor Min and Max the pool refused (Max 0): Listen said Error 106 in the log, where
+            // a bad port turns Listen off and says why beside it, as this does.
+            let ready = self.settings.validated().is_ok()
+                && self.server.reply_problem.is_none()
+                && (self.settings.naive || self.settings.limits_error.is_none());
             let what = "Open the listening socket on the port; AddSocket fills the pool with MinimumSocketsAvailable idle sockets";
             let clicked = shortcuts::steady_action_button(
                 ui,

@@ -489,3 +489,30 @@ fn a_max_typed_while_listening_counts_once_entered_not_at_each_key() {
     );
     assert_eq!(harness.state().settings.max, 40);
 }
+
+/// Limits the pool refuses turn Listen off, as a bad port does, the reason shown beside them:
+/// Max 0 left Listen on, and its click logged Error 106.
+#[test]
+fn limits_the_pool_refuses_turn_listen_off_until_mended() {
+    use egui_kittest::kittest::NodeT as _;
+
+    let mut harness = window(0, 10);
+    harness.state_mut().settings.max = 0;
+    harness.state_mut().apply_limits();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .get_by_label("Listen")
+            .accesskit_node()
+            .is_disabled()
+    );
+    assert!(shows(&harness, "must be at least 1"));
+    harness.state_mut().settings.max = 3;
+    harness.state_mut().apply_limits();
+    harness.run_steps(2);
+    harness.get_by_label("Listen").click();
+    run_until(&mut harness, "listening", |w| {
+        w.server.socket.is_listening()
+    });
+    assert!(!harness.state().server.log.contains("Error"));
+}
