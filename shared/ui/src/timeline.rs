@@ -99,6 +99,9 @@ pub struct Timeline {
     /// The view follows the last burst (the default, where a burst is more than a sliver
     /// at the right edge), until the learner pans, zooms or asks for the last minute.
     follow_burst: bool,
+    /// The learner asked for the last burst ("Zoom to last burst"): followed however long
+    /// ago it was. Unasked, a burst over a minute old gives way to the last minute.
+    burst_asked: bool,
 }
 
 impl Timeline {
@@ -127,6 +130,7 @@ impl Timeline {
                 .collect(),
             markers: VecDeque::new(),
             follow_burst: true,
+            burst_asked: false,
         }
     }
 
@@ -246,7 +250,7 @@ impl Timeline {
             .show(ui, |ui| self.contents_ui(ui, now))
             .header_response
             .on_hover_text(
-                "The sockets over time: levels as steps, events per second as bars, your actions as dashed lines. It follows the last burst until you pan or zoom (Zoom to last burst follows it again). Drag to pan, Ctrl+scroll to zoom, double-click to return to the last minute.",
+                "The sockets over time: levels as steps, events per second as bars, your actions as dashed lines. It follows the last burst until you pan or zoom, and shows the last minute once that burst is over a minute old (Zoom to last burst follows it again, however old). Drag to pan, Ctrl+scroll to zoom, double-click to return to the last minute.",
             );
     }
 
@@ -257,18 +261,32 @@ impl Timeline {
         let jump = match asked {
             Some(View::LastMinute) => {
                 self.follow_burst = false;
+                self.burst_asked = false;
                 Some([-SHORTEST_VIEW, 0.0])
             }
             Some(View::LastBurst) => {
                 self.follow_burst = true;
+                self.burst_asked = true;
                 self.last_burst(self.seconds(now))
             }
-            None if self.follow_burst => self.last_burst(self.seconds(now)),
+            None if self.follow_burst => self.followed_view(self.seconds(now)),
             None => None,
         };
         if self.plot_ui(ui, now, jump) {
             self.follow_burst = false;
         }
+    }
+
+    /// What the view shows while it follows: the last burst, or, when nobody asked for it and
+    /// it ended over a minute ago, the last minute. The timeline opened a minute after a burst
+    /// showed three seconds of long ago, "−78 s" to "−75 s", and not what is now.
+    fn followed_view(&self, now: f64) -> Option<[f64; 2]> {
+        let burst = self.last_burst(now)?;
+        Some(if !self.burst_asked && burst[1] < -SHORTEST_VIEW {
+            [-SHORTEST_VIEW, 0.0]
+        } else {
+            burst
+        })
     }
 
     /// Whether the view follows the last burst (see [`Self::contents_ui`]).
@@ -519,6 +537,30 @@ mod tests {
             let at = start + every * u32::try_from(n).expect("a few changes");
             timeline.set("connected", at, value(n));
         }
+    }
+
+    /// Followed unasked, a burst over a minute old gives way to the last minute; asked for, it
+    /// is shown however old.
+    #[test]
+    fn an_old_burst_gives_way_to_the_last_minute_unless_asked_for() {
+        let mut timeline = from_zero();
+        changes(
+            &mut timeline,
+            Duration::from_secs(1),
+            10,
+            Duration::from_millis(5),
+            |n| n as f64,
+        );
+        let burst = |timeline: &Timeline, now: f64| timeline.followed_view(now).expect("a view");
+        let soon = burst(&timeline, 5.0);
+        assert!(
+            soon[1] > -5.0 && soon[1] <= 0.0 && soon[0] > -10.0,
+            "the burst: {soon:?}"
+        );
+        assert_eq!(burst(&timeline, 80.0), [-SHORTEST_VIEW, 0.0]);
+        timeline.burst_asked = true;
+        let asked = burst(&timeline, 80.0);
+        assert!(asked[1] < -SHORTEST_VIEW, "the burst, asked for: {asked:?}");
     }
 
     #[test]
