@@ -167,7 +167,9 @@ pub fn others_can_change(path: &Path) -> Option<String> {
         match exposure(&metadata, false)? {
             Exposure::OtherUsers { owner, mode } => Some(format!(
                 "{shown} belongs to another user (uid {owner}), who can change it (mode {mode:o}): \
-                 use a copy of your own, `cp -r {shown} MY-COPY`"
+                 use a copy of your own, `{copy} {shown} MY-COPY`",
+                // A folder is copied with what it holds; `cp -r` of a lone file reads oddly.
+                copy = if metadata.is_dir() { "cp -r" } else { "cp" }
             )),
             Exposure::Mode {
                 mode, write, mine, ..

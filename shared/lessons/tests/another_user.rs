@@ -401,4 +401,20 @@ fn a_lessons_folder_of_another_user_is_said() {
         )]
     );
     assert_eq!(catalog.lessons[0].title, "Theirs", "still used");
+
+    // A lesson file of theirs in a folder of ours: a file is copied with `cp`, not `cp -r`.
+    let ours = scene.temp.join("our-lessons");
+    fs::create_dir(&ours).unwrap();
+    fs::set_permissions(&ours, fs::Permissions::from_mode(0o755)).unwrap();
+    let file = ours.join("02-the-pool.toml");
+    fs::copy(theirs.join("01-listening.toml"), &file).unwrap();
+    std::os::unix::fs::chown(&file, Some(scene.other.0), Some(scene.other.1)).unwrap();
+    let warnings = serversocket_lessons::catalog(Some(&ours)).warnings;
+    assert!(
+        warnings.iter().any(|warning| warning.ends_with(&format!(
+            "use a copy of your own, `cp {} MY-COPY`",
+            file.display()
+        ))),
+        "{warnings:?}"
+    );
 }
