@@ -385,6 +385,24 @@ fn a_key_of_a_kind_or_size_the_server_cannot_use_is_told_so() {
             .contains("RSA keys of 2048 to 8192 bits"),
         "{refused}"
     );
+    // A damaged key is told as damaged, not as a kind to replace: its PEM block cut short,
+    // and one that holds four bytes of nothing.
+    let key = std::fs::read_to_string(dir.join("key.pem")).unwrap();
+    let lines: Vec<&str> = key.lines().collect();
+    let cut = [&lines[..lines.len() / 2], &lines[lines.len() - 1..]].concat();
+    for (name, text) in [
+        ("cut.pem", cut.join("\n") + "\n"),
+        (
+            "nothing.pem",
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".to_owned(),
+        ),
+    ] {
+        std::fs::write(dir.join(name), text).unwrap();
+        let refused = ServerTls::from_pem_files(&dir.join("cert.pem"), &dir.join(name))
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("the key is damaged"), "{name}: {refused}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -127,12 +127,18 @@ impl ServerTls {
                 // that it could not parse the key "as RSA, ECDSA, or EdDSA", which reads as if
                 // an RSA key were not one.
                 rustls::Error::General(words) if words.contains("failed to parse private key") => {
-                    TlsSetupError::Identity(
+                    TlsSetupError::Identity(if is_one_der_sequence(given_key.secret_der()) {
                         "the key is of a kind or size this server cannot use: it takes RSA keys \
                          of 2048 to 8192 bits, ECDSA keys on P-256 or P-384, and Ed25519 keys \
                          (`openssl req -x509 -newkey rsa:2048 -nodes …` makes one)"
-                            .to_owned(),
-                    )
+                            .to_owned()
+                    } else {
+                        // Damaged or cut short: the advice about kinds and sizes would send
+                        // the user to make a new kind of key.
+                        "the key is damaged: what its PEM block holds is not a whole key (cut \
+                         short or altered?); `openssl pkey -noout -in KEY` says what is wrong"
+                            .to_owned()
+                    })
                 }
                 other => TlsSetupError::Identity(other.to_string()),
             })?;
@@ -143,6 +149,28 @@ impl ServerTls {
             handshake_timeout: HANDSHAKE_TIMEOUT,
         })
     }
+}
+
+/// Whether `der` is one whole DER SEQUENCE, as every private key form is (PKCS#8, PKCS#1,
+/// SEC1): its header's length covers exactly the bytes that follow. A key cut short, or base64
+/// that decodes to something else, is not.
+fn is_one_der_sequence(der: &[u8]) -> bool {
+    let (Some(&0x30), Some(&first)) = (der.first(), der.get(1)) else {
+        return false;
+    };
+    let (header, length) = if first < 0x80 {
+        (2, usize::from(first))
+    } else {
+        let count = usize::from(first & 0x7f);
+        let Some(bytes) = der.get(2..2 + count).filter(|_| (1..=4).contains(&count)) else {
+            return false;
+        };
+        let length = bytes
+            .iter()
+            .fold(0usize, |length, &byte| (length << 8) | usize::from(byte));
+        (2 + count, length)
+    };
+    header + length == der.len()
 }
 
 /// Which certificate of `chain` (counting from 1, as a person counts the file's blocks) holds
