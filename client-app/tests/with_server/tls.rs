@@ -164,6 +164,30 @@ fn a_tls_client_against_a_plaintext_server_exits_1_saying_so() {
     );
 }
 
+/// Against an echo server (`--reply echo`), which sends our hello back: a plaintext server,
+/// said once, in the error line; rustls's own warning about a ClientHello no longer follows
+/// on stderr.
+#[test]
+fn a_tls_client_against_an_echo_server_says_plaintext_server_once() {
+    let mut server = App::start(
+        server_binary(),
+        &["--headless", "--port", "0", "--json", "--reply", "echo"],
+    );
+    let listening = server.until_event("listening");
+    let port = port_of(listening["address"].as_str().unwrap());
+    let mut client = tls_client(&port, &["--tls-insecure"]);
+    let (status, lines, stderr) = client.wait();
+    assert_eq!(status.code(), Some(1), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"meaning\":\"TLS: plaintext server\"")
+                && l.contains("our own TLS hello back")),
+        "{lines:#?}"
+    );
+    assert!(!stderr.contains("rustls"), "{stderr}");
+}
+
 #[test]
 fn tls_files_that_cannot_be_used_exit_2_naming_them() {
     let home = data_home("bad-files");

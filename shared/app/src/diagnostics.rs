@@ -19,15 +19,26 @@ pub struct LevelSwitch {
     level: String,
 }
 
-/// Sends diagnostics to stderr, filtered by `RUST_LOG` (default: warnings and errors), and
-/// returns the switch that changes the filter later.
+/// Warnings and errors, but rustls's own warnings: a handshake a peer fails ("Received a
+/// ClientHello handshake message while expecting ServerHello") is the socket's Error event
+/// already, in the library's words; rustls said it again on stderr in its own.
+const QUIET_RUSTLS: &str = "warn,rustls=error";
+
+/// The filter of `level`: at `warn`, rustls's warnings left out ([`QUIET_RUSTLS`]); `None`
+/// when it is no filter.
+fn filter(level: &str) -> Option<EnvFilter> {
+    EnvFilter::try_new(if level == "warn" { QUIET_RUSTLS } else { level }).ok()
+}
+
+/// Sends diagnostics to stderr, filtered by `RUST_LOG` (default: warnings and errors, rustls's
+/// warnings left out), and returns the switch that changes the filter later.
 #[must_use]
 pub fn install() -> LevelSwitch {
     let from_environment = std::env::var("RUST_LOG").ok();
     let level = from_environment
         .clone()
         .unwrap_or_else(|| "warn".to_owned());
-    let filter = EnvFilter::try_new(&level).unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter = filter(&level).unwrap_or_else(|| EnvFilter::new(QUIET_RUSTLS));
     let (filter, handle) = reload::Layer::new(filter);
     // A second install (tests) keeps the first subscriber; the switch then changes nothing.
     let _ = tracing_subscriber::registry()
@@ -54,7 +65,7 @@ impl LevelSwitch {
         if level == self.level {
             return;
         }
-        if let Ok(filter) = EnvFilter::try_new(level) {
+        if let Some(filter) = filter(level) {
             level.clone_into(&mut self.level);
             let _ = self.handle.reload(filter);
         }

@@ -160,7 +160,7 @@ Where the settings (and a server's certificate) are kept (a relative path is ign
 Where the lessons' shared folder is made.
 .TP
 \fBRUST_LOG\fR
-Which diagnostics reach stderr (default: warn).
+Which diagnostics reach stderr (default: warn, without rustls's own warnings: a failed handshake is an error event already).
 "
     );
     let text = String::from_utf8_lossy(page);

@@ -437,6 +437,36 @@ fn our_tls_client_on_a_plaintext_server_fails_clearly_without_connecting() {
     assert_eq!(socket.status().state, SocketState::Closed);
 }
 
+/// An echo server sends our hello back: that is a server that does not speak TLS, said so,
+/// where it was "TLS: handshake failed" with rustls's words about a ClientHello.
+#[test]
+fn our_tls_client_on_an_echo_server_says_the_server_does_not_speak_tls() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let _echo = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut buffer = [0; 4096];
+        while let Ok(read @ 1..) = stream.read(&mut buffer) {
+            if stream.write_all(&buffer[..read]).is_err() {
+                break;
+            }
+        }
+    });
+    let (_runtime, _socket, mut watch) = our_client("127.0.0.1", port, Trust::AnyCertificate);
+    let error = watch.until("TLS error", |e| matches!(e, Event::Error { .. }));
+    assert!(
+        is_tls_error(&error, TlsProblem::PlaintextServer),
+        "{error:?}"
+    );
+    let Event::Error { error, .. } = error else {
+        unreachable!()
+    };
+    assert!(
+        error.to_string().contains("our own TLS hello back"),
+        "{error}"
+    );
+}
+
 #[test]
 fn a_pin_trusts_exactly_one_certificate() {
     let certs = folder("pin");

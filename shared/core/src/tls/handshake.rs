@@ -265,6 +265,22 @@ fn explain(error: &std::io::Error, side: Side, trust: Option<&Trust>) -> (TlsPro
         };
         return (problem, detail);
     };
+    // An echo server sends our own hello back: plain text that happens to be TLS, and rustls
+    // says only that a ClientHello came where a ServerHello was due.
+    if matches!(side, Side::Client)
+        && matches!(
+            tls,
+            rustls::Error::InappropriateHandshakeMessage {
+                got_type: rustls::HandshakeType::ClientHello,
+                ..
+            }
+        )
+    {
+        return (
+            TlsProblem::PlaintextServer,
+            "it sent our own TLS hello back: an echo server, which does not speak TLS".to_owned(),
+        );
+    }
     let problem = match tls {
         rustls::Error::InvalidMessage(_) => match side {
             Side::Server => TlsProblem::PlaintextClient,
