@@ -11,6 +11,9 @@ use serversocket_ui::field::labelled;
 
 use crate::tls_args::TlsArgs;
 
+/// Under this many points high, the insecure warning is shortened to "INSECURE" where its
+/// words do not fit on the TLS row, rather than given a line of its own.
+const SHORT_SCREEN_HEIGHT: f32 = 700.0;
 /// The part of the choice kept between runs (in the window's settings).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default)]
@@ -199,7 +202,9 @@ impl TlsSetting {
             };
             let room = ui.available_size_before_wrap().x;
             let short = "INSECURE";
-            let shown = if room < width(warning).x && room >= width(short).x {
+            // A tall window (half a 1366×768 screen) has the line to spare: the words show.
+            let short_screen = ui.ctx().content_rect().height() < SHORT_SCREEN_HEIGHT;
+            let shown = if short_screen && room < width(warning).x && room >= width(short).x {
                 short
             } else {
                 warning

@@ -116,9 +116,13 @@ impl TlsSetting {
     pub fn ui(&mut self, ui: &mut egui::Ui, listening: bool) {
         ui.horizontal_wrapped(|ui| {
             ui.add_enabled_ui(!listening, |ui| {
-                ui.checkbox(&mut self.enabled, "TLS").on_hover_text(
-                    "Secure each connection with TLS (Xojo's SSLSocket): the client and server run a handshake after TCP connects, and Connected fires once it is done. Applies at Listen, in pool mode (the naive socket is plain TCP).",
-                );
+                let tip = "Secure each connection with TLS (Xojo's SSLSocket): the client and server run a handshake after TCP connects, and Connected fires once it is done. Applies at Listen, in pool mode (the naive socket is plain TCP).";
+                let tip = if listening {
+                    format!("{tip} Fixed while listening: Stop Listening to change it")
+                } else {
+                    tip.to_owned()
+                };
+                let _ = serversocket_ui::field::explain(ui.checkbox(&mut self.enabled, "TLS"), &tip);
                 if self.enabled {
                     ui.radio_value(&mut self.use_files, false, "generate")
                         .on_hover_text("A self-signed certificate for localhost, 127.0.0.1 and ::1, made once and kept in this app's data folder");

@@ -185,7 +185,7 @@ pub enum RuleProblem {
     #[error("bad template: the expression has no group {0}")]
     NoSuchGroup(String),
     /// A `$` not followed by a group number, `{name}` or another `$`.
-    #[error("bad template: $ at position {0} must be followed by a group number, {{name}} or $")]
+    #[error("bad template: $ at character {} must be followed by a group number, {{name}} or $", .0 + 1)]
     LoneDollar(usize),
 }
 

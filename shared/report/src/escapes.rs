@@ -7,12 +7,13 @@
 
 use thiserror::Error;
 
-/// What is wrong with a text's escapes or hex digits; `at` is the character position (from 0).
+/// What is wrong with a text's escapes or hex digits; `at` is the character position (from 0),
+/// said counted from 1, as a person counts (`ok\\q`: the backslash is character 3).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum EscapeError {
     /// A backslash followed by something that is not `r n t \ xNN`.
-    #[error("unknown escape \\{found} at position {at} (use \\r \\n \\t \\\\ or \\xNN)")]
+    #[error("unknown escape \\{found} at character {} (use \\r \\n \\t \\\\ or \\xNN)", .at + 1)]
     Unknown {
         /// Where the backslash is.
         at: usize,
@@ -20,7 +21,7 @@ pub enum EscapeError {
         found: char,
     },
     /// `\x` not followed by two hex digits.
-    #[error("\\x at position {at} needs two hex digits (\\x0d)")]
+    #[error("\\x at character {} needs two hex digits (\\x0d)", .at + 1)]
     BadHexEscape {
         /// Where the backslash is.
         at: usize,
@@ -29,7 +30,7 @@ pub enum EscapeError {
     #[error("the text ends with a lone \\ (write \\\\ for a backslash)")]
     TrailingBackslash,
     /// Hex input with something other than hex digits and spaces.
-    #[error("{found:?} at position {at} is not a hex digit")]
+    #[error("{found:?} at character {} is not a hex digit", .at + 1)]
     NotHex {
         /// Where it is.
         at: usize,
@@ -189,6 +190,23 @@ mod tests {
         assert_eq!(
             unescape(r"GET /\r\n\t\\\x00\xff é").unwrap_or_default(),
             b"GET /\r\n\t\\\x00\xff \xc3\xa9"
+        );
+    }
+
+    /// The position is said as a person counts, from 1: `ok\q`'s backslash is its third
+    /// character ("at position 2" read as the wrong one).
+    #[test]
+    fn positions_are_said_counted_from_one() {
+        let said = |text: &str| unescape(text).expect_err("a mistake").to_string();
+        assert!(
+            said(r"ok\q").contains("at character 3"),
+            "{}",
+            said(r"ok\q")
+        );
+        assert!(
+            said(r"é\x4").contains("at character 2"),
+            "{}",
+            said(r"é\x4")
         );
     }
 

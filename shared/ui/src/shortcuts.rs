@@ -64,7 +64,12 @@ pub fn steady_action_button(
             enabled,
             egui::Button::new(text).min_size(egui::vec2(min_width, 0.0)),
         )
-        .on_hover_text(tip);
+        .on_hover_text(&tip)
+        // Greyed, it says what it does and why it cannot now: the reason is written in red by
+        // the settings that stop it.
+        .on_disabled_hover_text(format!(
+            "{tip}. Not now: a setting above cannot be used, and says why in red"
+        ));
     crate::lesson_panel::mark(ui, lesson_mark, &button);
     button
 }

@@ -271,6 +271,19 @@ fn the_tls_row_keeps_no_blank_line_at_800_points() {
         warning.rect().center().y < connect.top(),
         "the warning on the TLS row"
     );
+    let short = warning.rect().width();
+    // A tall window, half a 1366×768 screen, has the line to spare: its words show whole.
+    let mut tall = window_with(egui::vec2(683.0, 736.0), ClientSettings::default());
+    click(&mut tall, "TLS");
+    accept_any_certificate(&mut tall);
+    let whole = tall
+        .get_by_label("INSECURE: the server is not checked")
+        .rect()
+        .width();
+    assert!(
+        whole > 2.0 * short,
+        "{whole} against {short}: the words, not INSECURE"
+    );
 }
 
 /// A TLS setting that cannot be used says why above the sockets, not in the TLS row: its two

@@ -574,6 +574,8 @@ fn hovering_a_field_greyed_while_listening_says_why() {
     use egui::accesskit::Role;
     let mut harness = window(2, 10);
     super::listen(&mut harness);
+    // Listening folds the rows that apply at Listen (the TLS row among them) under this.
+    click(&mut harness, "All settings");
     harness.run_steps(2);
     let why = "Fixed while listening: Stop Listening to change it";
     for (role, label, tip) in [
@@ -583,6 +585,7 @@ fn hovering_a_field_greyed_while_listening_says_why() {
             "Interface:",
             "NetworkInterface: the local address",
         ),
+        (Role::CheckBox, "TLS", "Secure each connection with TLS"),
     ] {
         assert!(!kittest::shows(&harness, why), "{label}: no tooltip yet");
         harness.get_by_role_and_label(role, label).hover();

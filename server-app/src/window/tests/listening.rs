@@ -507,6 +507,14 @@ fn limits_the_pool_refuses_turn_listen_off_until_mended() {
             .is_disabled()
     );
     assert!(shows(&harness, "must be at least 1"));
+    // Greyed, Listen says why on hover.
+    harness.get_by_label("Listen").hover();
+    let told = test_support::kittest::frames_until(|| {
+        harness.step();
+        shows(&harness, "Not now: a setting above cannot be used")
+    });
+    assert!(told, "the greyed Listen says why");
+    harness.hover_at(egui::pos2(1.0, 1.0));
     harness.state_mut().settings.max = 3;
     harness.state_mut().apply_limits();
     harness.run_steps(2);

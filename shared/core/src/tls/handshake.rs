@@ -109,7 +109,7 @@ pub(crate) async fn handshake(
     secure: &Secure,
     peer: SocketAddr,
 ) -> Result<(Transport, TlsInfo), SocketError> {
-    let started = Instant::now();
+    let mut started = Instant::now();
     let failed = |problem: TlsProblem, detail: String| SocketError::Tls {
         peer,
         problem,
@@ -138,9 +138,12 @@ pub(crate) async fn handshake(
             })?;
             let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::clone(&tls.config));
             let ends = tcp.local_addr().ok().map(|local| (local, peer));
-            let connected =
+            let (connected, last_queued) =
                 outside_accept_queue(tls.handshake_timeout, ends, connector.connect(name, tcp))
                     .await;
+            if let Some(queued) = last_queued {
+                started = started.max(queued);
+            }
             let done = connected.map(|result| {
                 result
                     .map(|stream| {
@@ -194,23 +197,31 @@ const ACCEPT_QUEUE_RECHECK: Duration = Duration::from_millis(250);
 /// timeout starts again once a server socket has the connection; it failed after the timeout
 /// saying the server did not answer, which taught that a client over Max fails. A server on
 /// another machine cannot be looked at: its timeout runs from the start, as before.
+///
+/// Returns, with the handshake's outcome, when the connection was last seen waiting in the
+/// queue: the handshake's time counts from then (it read 37 s, the server's 17 ms).
 async fn outside_accept_queue<F: std::future::Future>(
     timeout: Duration,
     ends: Option<(SocketAddr, SocketAddr)>,
     handshake: F,
-) -> Result<F::Output, tokio::time::error::Elapsed> {
+) -> (
+    Result<F::Output, tokio::time::error::Elapsed>,
+    Option<Instant>,
+) {
     let mut handshake = std::pin::pin!(handshake);
     let mut deadline = tokio::time::Instant::now() + timeout;
     let mut waited_in_queue = false;
+    let mut last_queued = None;
     loop {
         let elapsed = match tokio::time::timeout_at(deadline, handshake.as_mut()).await {
-            Ok(done) => return Ok(done),
+            Ok(done) => return (Ok(done), last_queued),
             Err(elapsed) => elapsed,
         };
         let now = tokio::time::Instant::now();
         match ends.and_then(|(local, server)| waits_in_accept_queue(local, server)) {
             Some(true) => {
                 waited_in_queue = true;
+                last_queued = Some(Instant::now());
                 deadline = now + ACCEPT_QUEUE_RECHECK;
             }
             // Taken by a server socket since: its handshake starts now.
@@ -218,7 +229,7 @@ async fn outside_accept_queue<F: std::future::Future>(
                 waited_in_queue = false;
                 deadline = now + timeout;
             }
-            _ => return Err(elapsed),
+            _ => return (Err(elapsed), last_queued),
         }
     }
 }
