@@ -403,6 +403,17 @@ fn a_key_of_a_kind_or_size_the_server_cannot_use_is_told_so() {
             .to_string();
         assert!(refused.contains("the key is damaged"), "{name}: {refused}");
     }
+    // A block whose base64 is broken is said as such, not as a file with no key in it.
+    let broken = dir.join("broken.pem");
+    std::fs::write(
+        &broken,
+        "-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let refused = ServerTls::from_pem_files(&dir.join("cert.pem"), &broken)
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("not valid base64"), "{refused}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -253,9 +253,18 @@ fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsSetupError> {
             path: path.to_path_buf(),
         });
     }
-    PrivateKeyDer::from_pem_slice(&bytes).map_err(|_| TlsSetupError::Empty {
-        what: "private key",
-        path: path.to_path_buf(),
+    // A key block that cannot be read (broken base64, no END line) is said as such, as a
+    // certificate's is: "holds no private key" read as if the block were not there.
+    PrivateKeyDer::from_pem_slice(&bytes).map_err(|error| match error {
+        rustls_pki_types::pem::Error::NoItemsFound => TlsSetupError::Empty {
+            what: "private key",
+            path: path.to_path_buf(),
+        },
+        other => TlsSetupError::Unreadable {
+            what: "key file",
+            path: path.to_path_buf(),
+            reason: pem_problem(&other),
+        },
     })
 }
 
