@@ -279,7 +279,7 @@ impl StepFile {
             && set.get_ref().port == Some(0)
         {
             return Err(invalid(
-                set.span().start,
+                key_in(text, set.span(), "port"),
                 "port",
                 "port 0 means \"any port\" to a server; a client step must name one (1 to 65535)"
                     .into(),
@@ -600,6 +600,26 @@ fn name_of(file: &str) -> String {
 }
 
 /// The line (from 1) of byte offset `at`.
+/// Where the key `key` is written in the `set` table whose span is `span` in `text`, so an
+/// error names its line and not the table's: within the span (an inline table), else up to
+/// the next header (`[step.set]`, whose span is its header alone); the span's start when it is
+/// not found. A key is a whole word: `restore_port` is not `port`.
+fn key_in(text: &str, span: std::ops::Range<usize>, key: &str) -> usize {
+    let find = |within: &str| {
+        within.match_indices(key).map(|(at, _)| at).find(|&at| {
+            let word = |c: char| c.is_alphanumeric() || c == '_';
+            !within[..at].chars().next_back().is_some_and(word)
+                && !within[at + key.len()..].chars().next().is_some_and(word)
+        })
+    };
+    let rest = text.get(span.start..).unwrap_or_default();
+    let table = rest.get(..span.len()).unwrap_or_default();
+    let to_next_header = rest.find("\n[").map_or(rest, |header| &rest[..header]);
+    find(table)
+        .or_else(|| find(to_next_header))
+        .map_or(span.start, |at| span.start + at)
+}
+
 fn line_of(text: &str, at: usize) -> usize {
     text[..at.min(text.len())].matches('\n').count() + 1
 }

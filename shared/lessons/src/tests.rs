@@ -263,6 +263,11 @@ fn a_setting_the_windows_would_refuse_is_refused_at_load() {
         invalid(&format!("{head}side = \"client\"\nset = {{ port = 0 }}\n"));
     assert_eq!((line, named.as_str()), (8, "port"), "{message}");
     assert!(message.contains("1 to 65535"), "{message}");
+    // Written as a table of its own, the error names the `port` line, not the table's.
+    let (line, named, _) = invalid(&format!(
+        "{head}side = \"client\"\n[step.set]\nrestore_port = true\nport = 0\n"
+    ));
+    assert_eq!((line, named.as_str()), (10, "port"));
     let server_any_port = Lesson::parse("x.toml", &format!("{head}set = {{ port = 0 }}\n"));
     assert_eq!(
         server_any_port
