@@ -132,6 +132,16 @@ impl Default for ServerSettings {
     }
 }
 
+/// The tooltip of a setting that applies at Listen: while listening it is greyed, and says
+/// why beside what it is.
+pub(super) fn fixed_while_listening(tip: &str, listening: bool) -> String {
+    if !listening {
+        return tip.to_owned();
+    }
+    let stop = if tip.ends_with('.') { " " } else { ". " };
+    format!("{tip}{stop}Fixed while listening: Stop Listening to change it")
+}
+
 /// What changed in this frame's settings bar.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Changes {
@@ -223,14 +233,7 @@ impl ServerSettings {
         interfaces: &[InterfaceChoice],
     ) -> Changes {
         let mut changes = Changes::default();
-        // A field greyed while listening says why, beside what it is.
-        let fixed = |tip: &str| {
-            if listening {
-                format!("{tip}. Fixed while listening: Stop Listening to change it")
-            } else {
-                tip.to_owned()
-            }
-        };
+        let fixed = |tip: &str| fixed_while_listening(tip, listening);
         ui.horizontal_wrapped(|ui| {
             ui.add_enabled_ui(!listening, |ui| {
                 let tip = &fixed("NetworkInterface: the local address the listening socket binds");

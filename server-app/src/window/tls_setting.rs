@@ -117,11 +117,7 @@ impl TlsSetting {
         ui.horizontal_wrapped(|ui| {
             ui.add_enabled_ui(!listening, |ui| {
                 let tip = "Secure each connection with TLS (Xojo's SSLSocket): the client and server run a handshake after TCP connects, and Connected fires once it is done. Applies at Listen, in pool mode (the naive socket is plain TCP).";
-                let tip = if listening {
-                    format!("{tip} Fixed while listening: Stop Listening to change it")
-                } else {
-                    tip.to_owned()
-                };
+                let tip = super::settings::fixed_while_listening(tip, listening);
                 let _ = serversocket_ui::field::explain(ui.checkbox(&mut self.enabled, "TLS"), &tip);
                 if self.enabled {
                     ui.radio_value(&mut self.use_files, false, "generate")

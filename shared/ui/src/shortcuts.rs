@@ -66,9 +66,9 @@ pub fn steady_action_button(
         )
         .on_hover_text(&tip)
         // Greyed, it says what it does and why it cannot now: the reason is written in red by
-        // the settings that stop it.
+        // the setting that stops it (above Listen, beside Connect ×N).
         .on_disabled_hover_text(format!(
-            "{tip}. Not now: a setting above cannot be used, and says why in red"
+            "{tip}. Not now: a setting cannot be used, and says why in red"
         ));
     crate::lesson_panel::mark(ui, lesson_mark, &button);
     button

@@ -511,7 +511,7 @@ fn limits_the_pool_refuses_turn_listen_off_until_mended() {
     harness.get_by_label("Listen").hover();
     let told = test_support::kittest::frames_until(|| {
         harness.step();
-        shows(&harness, "Not now: a setting above cannot be used")
+        shows(&harness, "Not now: a setting cannot be used")
     });
     assert!(told, "the greyed Listen says why");
     harness.hover_at(egui::pos2(1.0, 1.0));
