@@ -88,7 +88,8 @@ pub enum TlsSetupError {
     },
     /// The key file holds an encrypted key, which the server cannot use without a passphrase.
     #[error(
-        "{path} holds an encrypted private key (a passphrase protects it), which a server cannot ask for: write it unencrypted with `openssl pkey -in {path} -out key.pem` and `chmod 600 key.pem`"
+        "{path} holds an encrypted private key (a passphrase protects it), which a server cannot ask for: write it unencrypted with `openssl pkey -in {} -out key.pem` and `chmod 600 key.pem`",
+        shell_word(.path)
     )]
     EncryptedKey {
         /// Where.
@@ -113,6 +114,18 @@ pub enum TlsSetupError {
         "the pin \"{0}\" is not a SHA-256 fingerprint: give 64 hexadecimal digits (colons allowed)"
     )]
     BadPin(String),
+}
+
+/// `path` as one word of a shell command, quoted when it needs to be, so a command a message
+/// suggests can be pasted as it is (a path with a space split in two).
+pub(crate) fn shell_word(path: &std::path::Path) -> String {
+    let text = path.to_string_lossy();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%=".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text.into_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }
 
 /// The SHA-256 fingerprint of a certificate (its DER bytes), as lowercase hex without colons:
@@ -159,5 +172,24 @@ mod tests {
             fingerprint(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    /// A path in a suggested command is one shell word: quoted only when it must be.
+    #[test]
+    fn a_path_in_a_suggested_command_is_one_shell_word() {
+        use std::path::Path;
+        assert_eq!(
+            shell_word(Path::new("/home/ann/tls/key.pem")),
+            "/home/ann/tls/key.pem"
+        );
+        assert_eq!(
+            shell_word(Path::new("my keys/key.pem")),
+            "'my keys/key.pem'"
+        );
+        assert_eq!(
+            shell_word(Path::new("ann's key.pem")),
+            r"'ann'\''s key.pem'"
+        );
+        assert_eq!(shell_word(Path::new("$HOME;rm")), "'$HOME;rm'");
     }
 }

@@ -325,6 +325,13 @@ fn an_encrypted_key_and_a_key_that_is_not_the_certificates_are_told_in_words() {
             .contains("the key is not the certificate's"),
         "{refused}"
     );
+    // The commands it suggests name the two files, ready to paste.
+    let compare = format!(
+        "`openssl x509 -noout -pubkey -in {}` with `openssl pkey -pubout -in {}`",
+        cert.display(),
+        dir.join("other-key.pem").display()
+    );
+    assert!(refused.to_string().contains(&compare), "{refused}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -402,6 +409,9 @@ fn a_key_of_a_kind_or_size_the_server_cannot_use_is_told_so() {
             .unwrap_err()
             .to_string();
         assert!(refused.contains("the key is damaged"), "{name}: {refused}");
+        // The command it suggests names the file, ready to paste.
+        let check = format!("`openssl pkey -noout -in {}`", dir.join(name).display());
+        assert!(refused.contains(&check), "{name}: {refused}");
     }
     // A block whose base64 is broken is said as such, not as a file with no key in it.
     let broken = dir.join("broken.pem");

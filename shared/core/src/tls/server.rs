@@ -14,7 +14,7 @@ use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::{HANDSHAKE_TIMEOUT, TlsSetupError, fingerprint, provider};
+use super::{HANDSHAKE_TIMEOUT, TlsSetupError, fingerprint, provider, shell_word};
 use serversocket_files::bounded_file::{BoundedFileError, read_bounded};
 use serversocket_files::private_files::{
     check_private_file, ensure_private_folder, write_private_file,
@@ -47,8 +47,8 @@ impl ServerTls {
     /// A file that cannot be read or holds no certificate / key, or a key that does not fit.
     pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Self, TlsSetupError> {
         let chain = read_chain(cert)?;
-        let key = read_key(key)?;
-        Self::new(chain, key, cert.to_path_buf())
+        let key_der = read_key(key)?;
+        Self::new(chain, key_der, cert, key)
     }
 
     /// The self-signed certificate kept in `folder`, made (and written there) on first use.
@@ -93,10 +93,13 @@ impl ServerTls {
         &self.source
     }
 
+    /// The identity of `chain` and `key`, read from `cert_path` and `key_path` (named in the
+    /// commands a refusal suggests, so they can be pasted as they are).
     fn new(
         chain: Vec<CertificateDer<'static>>,
         key: PrivateKeyDer<'static>,
-        source: PathBuf,
+        cert_path: &Path,
+        key_path: &Path,
     ) -> Result<Self, TlsSetupError> {
         let fingerprint = chain
             .first()
@@ -116,10 +119,13 @@ impl ServerTls {
                              first: the server's own certificate must come first, then the CA \
                              certificates that signed it (`cat server.crt ca.crt > chain.pem`)"
                         ),
-                        None => "the key is not the certificate's: they were made apart \
-                                 (compare `openssl x509 -noout -pubkey -in CERT` with \
-                                 `openssl pkey -pubout -in KEY`)"
-                            .to_owned(),
+                        None => format!(
+                            "the key is not the certificate's: they were made apart (compare \
+                             `openssl x509 -noout -pubkey -in {}` with `openssl pkey -pubout \
+                             -in {}`)",
+                            shell_word(cert_path),
+                            shell_word(key_path)
+                        ),
                     })
                 }
                 // ring takes RSA keys of 2048 to 8192 bits, ECDSA on P-256 and P-384, and
@@ -135,9 +141,12 @@ impl ServerTls {
                     } else {
                         // Damaged or cut short: the advice about kinds and sizes would send
                         // the user to make a new kind of key.
-                        "the key is damaged: what its PEM block holds is not a whole key (cut \
-                         short or altered?); `openssl pkey -noout -in KEY` says what is wrong"
-                            .to_owned()
+                        format!(
+                            "the key is damaged: what its PEM block holds is not a whole key \
+                             (cut short or altered?); `openssl pkey -noout -in {}` says what \
+                             is wrong",
+                            shell_word(key_path)
+                        )
                     })
                 }
                 other => TlsSetupError::Identity(other.to_string()),
@@ -145,7 +154,7 @@ impl ServerTls {
         Ok(Self {
             config: Arc::new(config),
             fingerprint,
-            source,
+            source: cert_path.to_path_buf(),
             handshake_timeout: HANDSHAKE_TIMEOUT,
         })
     }
