@@ -152,16 +152,27 @@ impl ServerWindow {
         self.timeline.mark(Instant::now(), "Stop Listening");
     }
 
-    /// Min or Max changed: applied at once, even while listening.
+    /// Min or Max changed: applied at once, even while listening. A pair the pool refuses is
+    /// applied as far as each field can be on its own, and each field's mistake is said: with
+    /// Max 0 and then Min 30, only Max's showed, and Min waited for Max to be mended.
     pub(super) fn apply_limits(&mut self) {
-        match self
-            .server
-            .socket
-            .set_limits(self.settings.min, self.settings.max)
-        {
-            Ok(()) => self.settings.limits_error = None,
-            Err(error) => self.settings.limits_error = Some(error.to_string()),
+        let (min, max) = (self.settings.min, self.settings.max);
+        let socket = &self.server.socket;
+        if socket.set_limits(min, max).is_ok() {
+            self.settings.limits_errors.clear();
+            return;
         }
+        let max_set = socket.set_maximum_sockets_connected(max);
+        let min_set = socket.set_minimum_sockets_available(min);
+        // A Max below the Min in force is taken once the new Min is.
+        let max_set = match max_set {
+            Err(_) if min_set.is_ok() => socket.set_maximum_sockets_connected(max),
+            other => other,
+        };
+        self.settings.limits_errors = [max_set, min_set]
+            .into_iter()
+            .filter_map(|set| set.err().map(|error| error.to_string()))
+            .collect();
     }
 
     /// What the settings rows changed, applied at once.

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serversocket_app::reply::ReplyMode;
 
+use serversocket_report::escapes::unescape;
+
 use crate::reply_args::{ReplyArgs, ReplyArgsError, ReplyKind};
 
 /// The least room the end of the reply row needs on its line (the TLS switch, "generate",
@@ -59,14 +61,17 @@ impl ReplySetting {
             Ok(mode) => Ok(mode),
             // In the window's words: its fields' names, not the flags' ("--rule: …").
             Err(ReplyArgsError::Rule(error)) => Err(format!("Rules: {error}")),
-            Err(ReplyArgsError::Escape { flag, source }) => Err(format!(
-                "{}: {source}",
-                if flag == "fixed" {
-                    "After each chunk"
-                } else {
-                    "Greeting"
-                }
-            )),
+            // Both fields' mistakes, each on its line: the greeting's alone hid the other's.
+            Err(ReplyArgsError::Escape {
+                flag: "greeting",
+                source,
+            }) => Err(match args.fixed.as_deref().map(unescape) {
+                Some(Err(fixed)) => format!("Greeting: {source}\nAfter each chunk: {fixed}"),
+                _ => format!("Greeting: {source}"),
+            }),
+            Err(ReplyArgsError::Escape { source, .. }) => {
+                Err(format!("After each chunk: {source}"))
+            }
             Err(error) => Err(error.to_string()),
         }
     }
@@ -181,6 +186,18 @@ mod tests {
             .mode(r"hi\x4")
             .expect_err("a short escape");
         assert!(greeting.starts_with("Greeting: "), "{greeting}");
+        // Both fields wrong: both are said, each naming its field.
+        let both = ReplySetting {
+            kind: ReplyKind::Fixed,
+            fixed: r"ok\q".to_owned(),
+            ..ReplySetting::default()
+        }
+        .mode(r"hi\x4")
+        .expect_err("two bad escapes");
+        assert!(
+            both.starts_with("Greeting: ") && both.contains("\nAfter each chunk: "),
+            "{both}"
+        );
         for error in [rule, error, greeting] {
             assert!(!error.contains("--"), "{error}");
         }

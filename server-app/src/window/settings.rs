@@ -98,9 +98,9 @@ pub struct ServerSettings {
     /// The system's cap on the backlog (read once, not persisted).
     #[serde(skip)]
     pub backlog_cap: Option<u32>,
-    /// Why the last Min/Max change was refused (not persisted).
+    /// Why the last Min/Max change was refused, a sentence for each field (not persisted).
     #[serde(skip)]
-    pub limits_error: Option<String>,
+    pub limits_errors: Vec<String>,
     /// The ports the OS gives outgoing connections, read once when the settings are made (not
     /// persisted): a listener there can meet error 105 while nothing listens.
     #[serde(skip)]
@@ -126,7 +126,7 @@ impl Default for ServerSettings {
             tls: super::tls_setting::SavedTls::default(),
             backlog: DEFAULT_BACKLOG,
             backlog_cap: serversocket_kernel::backlog_cap().ok(),
-            limits_error: None,
+            limits_errors: Vec::new(),
             ephemeral_ports: serversocket_kernel::ports::ephemeral_port_range(),
         }
     }
@@ -405,7 +405,7 @@ impl ServerSettings {
                 ),
             );
         }
-        if let Some(reason) = &self.limits_error {
+        for reason in &self.limits_errors {
             ui.colored_label(error, reason);
         }
     }

@@ -280,7 +280,7 @@ impl ServerWindow {
             // a bad port turns Listen off and says why beside it, as this does.
             let ready = self.settings.validated().is_ok()
                 && self.server.reply_problem.is_none()
-                && (self.settings.naive || self.settings.limits_error.is_none());
+                && (self.settings.naive || self.settings.limits_errors.is_empty());
             let what = "Open the listening socket on the port; AddSocket fills the pool with MinimumSocketsAvailable idle sockets";
             let clicked = shortcuts::steady_action_button(
                 ui,
