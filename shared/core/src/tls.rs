@@ -13,6 +13,7 @@
 //!   file, a pinned fingerprint, or anyone (insecure, for teaching).
 //! - `file_warning`: [`file_warning`], said of a key, certificate or CA file the user named
 //!   that other users could replace (or, a key, read).
+//! - `key_kind`: what kind of private key a file holds, to say why one is refused.
 //! - `handshake`: the handshake on a socket's task (tokio-rustls), its timeout, and why one
 //!   failed in plain words ([`TlsProblem`]).
 //! - `transport`: a connected socket's bytes, plain or through TLS records, driven by the
@@ -22,6 +23,7 @@ pub mod client;
 mod file_warning;
 mod given;
 pub(crate) mod handshake;
+mod key_kind;
 pub mod server;
 pub(crate) mod transport;
 

@@ -389,7 +389,102 @@ fn a_key_of_a_kind_or_size_the_server_cannot_use_is_told_so() {
     assert!(
         refused
             .to_string()
+            .contains("the key is an RSA key of 1024 bits, which this server cannot use"),
+        "{refused}"
+    );
+    assert!(
+        refused
+            .to_string()
             .contains("RSA keys of 2048 to 8192 bits"),
+        "{refused}"
+    );
+    // Other kinds are named as what they are.
+    for (name, args, kind) in [
+        (
+            "k1.pem",
+            &[
+                "ecparam",
+                "-name",
+                "secp256k1",
+                "-genkey",
+                "-noout",
+                "-out",
+                "k1.pem",
+            ][..],
+            "an ECDSA key on secp256k1",
+        ),
+        (
+            "p521.pem",
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-521",
+                "-out",
+                "p521.pem",
+            ],
+            "an ECDSA key on P-521",
+        ),
+        (
+            "ed448.pem",
+            &["genpkey", "-algorithm", "ed448", "-out", "ed448.pem"],
+            "an Ed448 key",
+        ),
+        (
+            "x25519.pem",
+            &["genpkey", "-algorithm", "x25519", "-out", "x25519.pem"],
+            "an X25519 key (made for agreeing on secrets: it cannot sign)",
+        ),
+    ] {
+        assert!(openssl(&dir, args), "{name}");
+        let refused = ServerTls::from_pem_files(&dir.join("cert.pem"), &dir.join(name))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains(&format!("the key is {kind}, which this server cannot use")),
+            "{name}: {refused}"
+        );
+    }
+    // A key of a kind the server takes, whole but altered inside (its public point moved off
+    // the curve), is damaged, not of a kind to replace: it was "of a kind or size" too.
+    assert!(openssl(
+        &dir,
+        &[
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            "p256.pem"
+        ]
+    ));
+    assert!(openssl(
+        &dir,
+        &[
+            "ec", "-in", "p256.pem", "-outform", "DER", "-out", "p256.der"
+        ]
+    ));
+    let mut der = std::fs::read(dir.join("p256.der")).unwrap();
+    *der.last_mut().unwrap() ^= 1;
+    std::fs::write(dir.join("altered.der"), der).unwrap();
+    assert!(openssl(
+        &dir,
+        &["base64", "-in", "altered.der", "-out", "altered.b64"]
+    ));
+    let altered = dir.join("altered.pem");
+    let body = std::fs::read_to_string(dir.join("altered.b64")).unwrap();
+    std::fs::write(
+        &altered,
+        format!("-----BEGIN EC PRIVATE KEY-----\n{body}-----END EC PRIVATE KEY-----\n"),
+    )
+    .unwrap();
+    let refused = ServerTls::from_pem_files(&dir.join("cert.pem"), &altered)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("the key is damaged: it reads as an ECDSA key on P-256"),
         "{refused}"
     );
     // A damaged key is told as damaged, not as a kind to replace: its PEM block cut short,
@@ -410,7 +505,10 @@ fn a_key_of_a_kind_or_size_the_server_cannot_use_is_told_so() {
             .to_string();
         assert!(refused.contains("the key is damaged"), "{name}: {refused}");
         // The command it suggests names the file, ready to paste.
-        let check = format!("`openssl pkey -noout -in {}`", dir.join(name).display());
+        let check = format!(
+            "`openssl pkey -noout -check -in {}`",
+            dir.join(name).display()
+        );
         assert!(refused.contains(&check), "{name}: {refused}");
     }
     // A block whose base64 is broken is said as such, not as a file with no key in it.

@@ -14,6 +14,7 @@ use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
+use super::key_kind::KeyKind;
 use super::{HANDSHAKE_TIMEOUT, TlsSetupError, fingerprint, provider, shell_word};
 use serversocket_files::bounded_file::{BoundedFileError, read_bounded};
 use serversocket_files::private_files::{
@@ -128,26 +129,8 @@ impl ServerTls {
                         ),
                     })
                 }
-                // ring takes RSA keys of 2048 to 8192 bits, ECDSA on P-256 and P-384, and
-                // Ed25519; of any other (RSA 1024, secp256k1, Ed448, RSA-PSS) it says only
-                // that it could not parse the key "as RSA, ECDSA, or EdDSA", which reads as if
-                // an RSA key were not one.
                 rustls::Error::General(words) if words.contains("failed to parse private key") => {
-                    TlsSetupError::Identity(if is_one_der_sequence(given_key.secret_der()) {
-                        "the key is of a kind or size this server cannot use: it takes RSA keys \
-                         of 2048 to 8192 bits, ECDSA keys on P-256 or P-384, and Ed25519 keys \
-                         (`openssl req -x509 -newkey rsa:2048 -nodes …` makes one)"
-                            .to_owned()
-                    } else {
-                        // Damaged or cut short: the advice about kinds and sizes would send
-                        // the user to make a new kind of key.
-                        format!(
-                            "the key is damaged: what its PEM block holds is not a whole key \
-                             (cut short or altered?); `openssl pkey -noout -in {}` says what \
-                             is wrong",
-                            shell_word(key_path)
-                        )
-                    })
+                    TlsSetupError::Identity(refused_key(&given_key, key_path))
                 }
                 other => TlsSetupError::Identity(other.to_string()),
             })?;
@@ -158,6 +141,39 @@ impl ServerTls {
             handshake_timeout: HANDSHAKE_TIMEOUT,
         })
     }
+}
+
+/// Why ring refused `key` (read from `key_path`), in words: it says only that it could not
+/// parse the key "as RSA, ECDSA, or EdDSA", for a kind it does not take (RSA 1024, secp256k1,
+/// Ed448, RSA-PSS), which read as if an RSA key were not one, and for a damaged key alike.
+fn refused_key(key: &PrivateKeyDer<'static>, key_path: &Path) -> String {
+    let kind = KeyKind::of(key);
+    let whole = is_one_der_sequence(key.secret_der());
+    let damage = if !whole {
+        // Cut short, or base64 of something else: the advice about kinds and sizes would
+        // send the user to make a new kind of key.
+        "what its PEM block holds is not a whole key (cut short or altered?)".to_owned()
+    } else if kind.is_usable() {
+        // A kind ring takes, refused all the same: its parts do not fit together.
+        format!(
+            "it reads as {}, but its parts do not fit together (altered?)",
+            kind.words()
+        )
+    } else {
+        let takes = "it takes RSA keys of 2048 to 8192 bits, ECDSA keys on P-256 or P-384, and \
+                     Ed25519 keys (`openssl req -x509 -newkey rsa:2048 -nodes …` makes one)";
+        return match kind {
+            KeyKind::Unknown => format!("the key is of a kind this server cannot use: {takes}"),
+            kind => format!(
+                "the key is {}, which this server cannot use: {takes}",
+                kind.words()
+            ),
+        };
+    };
+    format!(
+        "the key is damaged: {damage}; `openssl pkey -noout -check -in {}` says what is wrong",
+        shell_word(key_path)
+    )
 }
 
 /// Whether `der` is one whole DER SEQUENCE, as every private key form is (PKCS#8, PKCS#1,
