@@ -13,6 +13,7 @@
 //!   file, a pinned fingerprint, or anyone (insecure, for teaching).
 //! - `file_warning`: [`file_warning`], said of a key, certificate or CA file the user named
 //!   that other users could replace (or, a key, read).
+//! - `der`: the one DER reader of the fields read outside rustls.
 //! - `key_kind`: what kind of private key a file holds, to say why one is refused.
 //! - `handshake`: the handshake on a socket's task (tokio-rustls), its timeout, and why one
 //!   failed in plain words ([`TlsProblem`]).
@@ -20,6 +21,7 @@
 //!   socket's readiness like a plain stream.
 
 pub mod client;
+mod der;
 mod file_warning;
 mod given;
 pub(crate) mod handshake;

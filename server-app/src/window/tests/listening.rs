@@ -530,47 +530,42 @@ fn limits_the_pool_refuses_turn_listen_off_until_mended() {
 #[test]
 fn each_limit_says_its_own_mistake_and_applies_on_its_own() {
     let mut harness = window(2, 10);
-    harness.state_mut().settings.max = 0;
-    harness.state_mut().apply_limits();
-    harness.state_mut().settings.min = 30;
-    harness.state_mut().apply_limits();
-    harness.run_steps(2);
+    type_limits(&mut harness, None, Some(0));
+    type_limits(&mut harness, Some(30), None);
     assert!(shows(&harness, "must be at least 1"), "Max's mistake");
     assert!(
         shows(&harness, "30 is more than MaximumSocketsConnected (10)"),
         "Min's mistake, against the Max in force"
     );
     // A Min that fits the Max in force is taken while Max's mistake stands.
-    harness.state_mut().settings.min = 5;
-    harness.state_mut().apply_limits();
-    harness.run_steps(2);
-    let socket = &harness.state().server.socket;
-    assert_eq!(
-        (
-            socket.minimum_sockets_available(),
-            socket.maximum_sockets_connected()
-        ),
-        (5, 10)
-    );
+    assert_eq!(type_limits(&mut harness, Some(5), None), (5, 10));
     assert!(shows(&harness, "must be at least 1"));
     assert!(!shows(&harness, "is more than MaximumSocketsConnected"));
     // A pair at odds with itself applies what it can: Min 6 fits the Max in force; Max 4
     // fits neither Min, and says so.
-    harness.state_mut().settings.max = 4;
-    harness.state_mut().settings.min = 6;
-    harness.state_mut().apply_limits();
-    harness.run_steps(2);
-    let socket = &harness.state().server.socket;
-    assert_eq!(
-        (
-            socket.minimum_sockets_available(),
-            socket.maximum_sockets_connected()
-        ),
-        (6, 10)
-    );
+    assert_eq!(type_limits(&mut harness, Some(6), Some(4)), (6, 10));
     assert!(shows(
         &harness,
         "6 is more than MaximumSocketsConnected (4)"
     ));
     assert!(!shows(&harness, "must be at least 1"));
+}
+
+/// Types Min and/or Max into their fields as the window takes them (on Enter), draws, and
+/// returns the (Min, Max) then in force.
+fn type_limits(
+    harness: &mut Harness<'_, ServerWindow>,
+    min: Option<usize>,
+    max: Option<usize>,
+) -> (usize, usize) {
+    let settings = &mut harness.state_mut().settings;
+    settings.min = min.unwrap_or(settings.min);
+    settings.max = max.unwrap_or(settings.max);
+    harness.state_mut().apply_limits();
+    harness.run_steps(2);
+    let socket = &harness.state().server.socket;
+    (
+        socket.minimum_sockets_available(),
+        socket.maximum_sockets_connected(),
+    )
 }

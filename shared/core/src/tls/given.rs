@@ -20,6 +20,8 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::ServerCertVerified;
 use rustls_pki_types::{CertificateDer, ServerName};
 
+use super::der::{OID, SEQUENCE, tlv};
+
 /// webpki's usual check (the system's roots and the CA file), which also trusts a server
 /// certificate that is exactly one the CA file holds.
 #[derive(Debug)]
@@ -130,10 +132,8 @@ struct Fields {
     has_alt_names: bool,
 }
 
-/// DER tags met on the way.
-const SEQUENCE: u8 = 0x30;
+/// DER tags met on the way (and [`SEQUENCE`], [`OID`]).
 const SET: u8 = 0x31;
-const OID: u8 = 0x06;
 /// `[0]`, the version, before the serial number.
 const VERSION: u8 = 0xa0;
 /// `[3]`, the extensions, last in the to-be-signed part.
@@ -200,29 +200,6 @@ fn for_each(mut contents: &[u8], mut each: impl FnMut(u8, &[u8])) {
         each(tag, value);
         contents = rest;
     }
-}
-
-/// One DER element at the start of `der`: its tag, its contents and what follows it.
-fn tlv(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = der.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (length, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > 4 || rest.len() < count {
-            return None;
-        }
-        let (bytes, rest) = rest.split_at(count);
-        let length = bytes
-            .iter()
-            .fold(0_usize, |length, &byte| (length << 8) | usize::from(byte));
-        (length, rest)
-    };
-    (rest.len() >= length).then(|| {
-        let (value, after) = rest.split_at(length);
-        (tag, value, after)
-    })
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 
 use rustls_pki_types::PrivateKeyDer;
 
+use super::der::{OID, SEQUENCE, element};
+
 /// The kinds of private key a user meets, as far as the outer fields of the key say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum KeyKind {
@@ -46,10 +48,8 @@ const ED448: &[u8] = &[0x2b, 0x65, 0x71];
 const X25519: &[u8] = &[0x2b, 0x65, 0x6e];
 const X448: &[u8] = &[0x2b, 0x65, 0x6f];
 
-const SEQUENCE: u8 = 0x30;
 const INTEGER: u8 = 0x02;
 const OCTET_STRING: u8 = 0x04;
-const OID: u8 = 0x06;
 /// SEC1's `[0] parameters`, which names the curve.
 const CONTEXT_0: u8 = 0xa0;
 
@@ -156,30 +156,6 @@ fn curve_of(oid: &[u8]) -> Curve {
         SECP256K1 => Curve::Secp256k1,
         _ => Curve::Other,
     }
-}
-
-/// The content of the DER element at the start of `der` when its tag is `tag`, and what
-/// follows it.
-fn element(der: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
-    let (&found, rest) = der.split_first()?;
-    if found != tag {
-        return None;
-    }
-    let (&first, rest) = rest.split_first()?;
-    let (length, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if !(1..=4).contains(&count) || rest.len() < count {
-            return None;
-        }
-        let (bytes, rest) = rest.split_at(count);
-        let length = bytes
-            .iter()
-            .fold(0usize, |length, &byte| (length << 8) | usize::from(byte));
-        (length, rest)
-    };
-    (rest.len() >= length).then(|| rest.split_at(length))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
+use super::der;
 use super::key_kind::KeyKind;
 use super::{HANDSHAKE_TIMEOUT, TlsSetupError, fingerprint, provider, shell_word};
 use serversocket_files::bounded_file::{BoundedFileError, read_bounded};
@@ -148,7 +149,7 @@ impl ServerTls {
 /// Ed448, RSA-PSS), which read as if an RSA key were not one, and for a damaged key alike.
 fn refused_key(key: &PrivateKeyDer<'static>, key_path: &Path) -> String {
     let kind = KeyKind::of(key);
-    let whole = is_one_der_sequence(key.secret_der());
+    let whole = der::is_one_sequence(key.secret_der());
     let damage = if !whole {
         // Cut short, or base64 of something else: the advice about kinds and sizes would
         // send the user to make a new kind of key.
@@ -174,28 +175,6 @@ fn refused_key(key: &PrivateKeyDer<'static>, key_path: &Path) -> String {
         "the key is damaged: {damage}; `openssl pkey -noout -check -in {}` says what is wrong",
         shell_word(key_path)
     )
-}
-
-/// Whether `der` is one whole DER SEQUENCE, as every private key form is (PKCS#8, PKCS#1,
-/// SEC1): its header's length covers exactly the bytes that follow. A key cut short, or base64
-/// that decodes to something else, is not.
-fn is_one_der_sequence(der: &[u8]) -> bool {
-    let (Some(&0x30), Some(&first)) = (der.first(), der.get(1)) else {
-        return false;
-    };
-    let (header, length) = if first < 0x80 {
-        (2, usize::from(first))
-    } else {
-        let count = usize::from(first & 0x7f);
-        let Some(bytes) = der.get(2..2 + count).filter(|_| (1..=4).contains(&count)) else {
-            return false;
-        };
-        let length = bytes
-            .iter()
-            .fold(0usize, |length, &byte| (length << 8) | usize::from(byte));
-        (2 + count, length)
-    };
-    header + length == der.len()
 }
 
 /// Which certificate of `chain` (counting from 1, as a person counts the file's blocks) holds
