@@ -113,7 +113,8 @@ impl SocketHandler for Scripted {
 }
 
 /// Writes `payload` to `socket` `times` more times, `interval` apart (the first write after one
-/// interval): the repeats of a hello the socket's handler already sent once. Ends early once the
+/// interval): the repeats of a hello the socket's handler already sent once. An interval of 0
+/// writes them back to back, waiting only while the send queue is full. Ends early once the
 /// socket refuses a write (it closed). Run it on the runtime once the socket is connected;
 /// `written` counts the writes made (a window shows how far a repeat is).
 pub async fn repeat(
@@ -127,9 +128,19 @@ pub async fn repeat(
         return;
     }
     for _ in 0..times {
-        tokio::time::sleep(interval).await;
-        if socket.write(payload.clone()).is_err() {
-            return;
+        if interval.is_zero() {
+            // A sleep of 0 waits for the timer's next tick, a millisecond: 0 was 1 ms apart.
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(interval).await;
+        }
+        loop {
+            match socket.write(payload.clone()) {
+                Ok(()) => break,
+                // Back to back, the writes can outrun the connection: wait for room.
+                Err(SocketError::SendQueueFull { .. }) => tokio::time::sleep(FEED_POLL).await,
+                Err(_) => return,
+            }
         }
         written.fetch_add(1, Ordering::Relaxed);
     }

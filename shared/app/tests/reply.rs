@@ -1,6 +1,6 @@
 //! The server's reply modes over real loopback sockets: echo byte for byte (past the send-queue
 //! limit too), silence, a fixed text, rules with captures (a last line at the peer's close,
-//! lines that are not UTF-8); and a client sending a 20 MiB file.
+//! lines that are not UTF-8); and a client sending a 20 MiB file, and repeats back to back.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -256,6 +256,61 @@ fn a_client_sends_a_20_mebibyte_file_whole_with_progress() {
     assert_eq!(
         progress.iter().map(|(sent, _)| sent).sum::<u64>(),
         expected_len as u64
+    );
+}
+
+/// Repeats 0 ms apart go back to back, and when they outrun the connection they wait for room
+/// in the send queue: they stopped at the first write the full queue refused (error 108).
+#[test]
+fn repeats_0_ms_apart_wait_for_room_when_the_send_queue_fills() {
+    const CHUNK: usize = 1024 * 1024;
+    // More than the queue and the kernel's buffers on both ends can hold.
+    let times = SEND_QUEUE_LIMIT / CHUNK + 24;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (queue_full, read_now) = std::sync::mpsc::channel::<()>();
+    let receiving = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        // Nothing is read until the sender's queue is full.
+        read_now.recv_timeout(PATIENCE).unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut received = vec![0; times * CHUNK];
+        stream.read_exact(&mut received).map(|()| received.len())
+    });
+    let runtime = Runtime::new().unwrap();
+    let (events, receiver) = event_channel(None);
+    let socket = TcpSocket::builder("127.0.0.1", port).connect(
+        &runtime,
+        &serversocket::SocketIds::new(),
+        serversocket::Passive,
+        events,
+    );
+    let mut watch = Watch::new(receiver);
+    watch.until("connected", |e| matches!(e, Event::Connected { .. }));
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    runtime.handle().spawn(serversocket_app::script::repeat(
+        socket.clone(),
+        Bytes::from(vec![7_u8; CHUNK]),
+        u64::try_from(times).unwrap(),
+        std::time::Duration::ZERO,
+        written.clone(),
+    ));
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while socket.bytes_left_to_send() < SEND_QUEUE_LIMIT - CHUNK {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the send queue never filled: {} bytes left to send",
+            socket.bytes_left_to_send()
+        );
+        thread::sleep(std::time::Duration::from_millis(10));
+    }
+    queue_full.send(()).unwrap();
+    let received = receiving.join().unwrap();
+    assert_eq!(
+        received.ok(),
+        Some(times * CHUNK),
+        "every repeat arrived ({} written)",
+        written.load(std::sync::atomic::Ordering::Relaxed)
     );
 }
 
