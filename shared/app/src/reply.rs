@@ -147,7 +147,7 @@ impl SocketHandler for ChosenOnConnect {
 
 /// A rule or a template that cannot be used; names the rule (numbered from 1, as given).
 #[derive(Debug, Clone, Error)]
-#[error("rule {number} ({rule:?}): {problem}")]
+#[error("rule {number} (\"{}\"): {problem}", as_typed(rule))]
 pub struct RuleError {
     /// The rule's position among those given, from 1.
     pub number: usize,
@@ -155,6 +155,20 @@ pub struct RuleError {
     pub rule: String,
     /// What is wrong with it.
     pub problem: RuleProblem,
+}
+
+/// A rule as the user typed it, on one line: control characters (a real newline) escaped,
+/// and nothing else (a typed `\n` stays `\n`: quoted as Rust quotes it, it read `\\n`).
+fn as_typed(rule: &str) -> String {
+    let mut shown = String::with_capacity(rule.len());
+    for c in rule.chars() {
+        if c.is_control() {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
 }
 
 /// What the regex crate says of an expression, in one line: its message draws the expression
@@ -194,7 +208,8 @@ pub enum RuleProblem {
 pub struct Rules(Arc<[Rule]>);
 
 impl Rules {
-    /// Parses each `REGEX => TEMPLATE` (split at the first `=>`, spaces around it dropped).
+    /// Parses each `REGEX => TEMPLATE`: split at the first ` => ` (spaces around it), else at
+    /// the first `=>`; spaces around the two halves are dropped.
     ///
     /// # Errors
     /// The first rule that does not compile, or whose template uses escapes or groups wrongly.
@@ -255,7 +270,11 @@ enum Piece {
 
 impl Rule {
     fn parse(spec: &str) -> Result<Self, RuleProblem> {
-        let (pattern, template) = spec.split_once("=>").ok_or(RuleProblem::NoArrow)?;
+        // The arrow with spaces around it first, so a regex may hold `=>` (`^a=>b$ => yes`).
+        let (pattern, template) = spec
+            .split_once(" => ")
+            .or_else(|| spec.split_once("=>"))
+            .ok_or(RuleProblem::NoArrow)?;
         let regex = Regex::new(pattern.trim())?;
         let template = parse_template(template.trim(), &regex)?;
         Ok(Self { regex, template })
@@ -498,5 +517,19 @@ mod tests {
         assert!(matches!(error.problem, RuleProblem::LoneDollar(0)));
         let error = Rules::parse(&["no arrow"]).expect_err("no arrow");
         assert!(matches!(error.problem, RuleProblem::NoArrow));
+        // The rule is quoted as typed, on one line.
+        let error = Rules::parse(&["x => \\q\n"]).expect_err("bad escape");
+        assert!(
+            error.to_string().starts_with(r#"rule 1 ("x => \q\n"): "#),
+            "{error}"
+        );
+    }
+
+    /// A regex may hold `=>` when the rule's arrow has spaces around it; `a=>b` still splits.
+    #[test]
+    fn a_regex_may_hold_an_arrow() {
+        let rules = rules(&[r"^a=>b$ => matched", "x=>y"]);
+        assert_eq!(rules.reply_to(b"a=>b").as_deref(), Some(&b"matched"[..]));
+        assert_eq!(rules.reply_to(b"x").as_deref(), Some(&b"y"[..]));
     }
 }
