@@ -566,12 +566,17 @@ fn check_private(path: &Path, kind: Kind) -> io::Result<()> {
             "{shown} is a symlink: it is not used, since it could point anywhere"
         ));
     }
-    let (wanted_folder, what) = match kind {
-        Kind::Folder => (true, "folder"),
-        Kind::SecretFile => (false, "file"),
-    };
-    if metadata.is_dir() != wanted_folder {
-        return refuse(format!("{shown} is not a {what}"));
+    // What it is comes before whose it is and its mode: a FIFO in a key's place was told to
+    // `chmod 600`, and then that it is no file.
+    match kind {
+        Kind::Folder if !metadata.is_dir() => return refuse(format!("{shown} is not a folder")),
+        Kind::SecretFile if !metadata.is_file() => {
+            return refuse(format!(
+                "{shown} is not a regular file ({}): remove it",
+                crate::bounded_file::kind_of(metadata.file_type())
+            ));
+        }
+        _ => {}
     }
     let me = rustix::process::geteuid().as_raw();
     if metadata.uid() != me {

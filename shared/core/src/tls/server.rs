@@ -73,7 +73,17 @@ impl ServerTls {
             make_self_signed(folder, &cert, &key)?;
         }
         check_private_file(&key).map_err(refused)?;
-        Self::from_pem_files(&cert, &key)
+        // A pair of ours that cannot be read (a key left empty by a full disk as it was made)
+        // stopped TLS for good: said with the way out.
+        Self::from_pem_files(&cert, &key).map_err(|error| TlsSetupError::DataFolder {
+            path: folder.to_path_buf(),
+            reason: format!(
+                "{error}; remove {} and {} to make a new pair (a client that pinned the old \
+                 certificate must pin the new one)",
+                shell_word(&cert),
+                shell_word(&key)
+            ),
+        })
     }
 
     /// Gives up on a handshake after `timeout` instead of [`HANDSHAKE_TIMEOUT`].
@@ -370,7 +380,36 @@ mod tests {
         assert_eq!(fs::read_to_string(&target).expect("read"), "mine");
         let key = fs::symlink_metadata(linked.join(KEY_FILE)).expect("key");
         assert!(!key.file_type().is_symlink());
-        for folder in [open, readable, linked] {
+
+        // A FIFO in the key's place is said to be one, not told to `chmod 600`.
+        let fifo = folder("fifo");
+        ServerTls::self_signed_in(&fifo).expect("made");
+        fs::remove_file(fifo.join(KEY_FILE)).expect("removed");
+        let made = std::process::Command::new("mkfifo")
+            .args(["-m", "644"])
+            .arg(fifo.join(KEY_FILE))
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        let error = ServerTls::self_signed_in(&fifo)
+            .expect_err("refused")
+            .to_string();
+        assert!(error.contains("is not a regular file (a FIFO)"), "{error}");
+        assert!(!error.contains("chmod"), "{error}");
+
+        // A key of ours left empty says how to make a new pair.
+        let empty = folder("empty");
+        ServerTls::self_signed_in(&empty).expect("made");
+        fs::write(empty.join(KEY_FILE), "").expect("emptied");
+        let error = ServerTls::self_signed_in(&empty)
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            error.contains("holds no private key")
+                && error.contains(&format!("remove {}", empty.join(CERT_FILE).display())),
+            "{error}"
+        );
+        for folder in [open, readable, linked, fifo, empty] {
             let _ = fs::remove_dir_all(folder);
         }
     }
