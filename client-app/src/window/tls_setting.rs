@@ -184,11 +184,12 @@ impl TlsSetting {
             });
             ui.checkbox(&mut self.insecure, "accept any certificate (insecure)")
                 .on_hover_text("Checks nothing: the connection is encrypted, but to whom is unknown. For teaching only.");
-            // The warning's room is kept while it is not shown, so that ticking the box never
-            // wraps the row and moves Connect under it. Where the row has no room for its
-            // words but has for "INSECURE" (an 800-point window), that word stands for them,
-            // the words on hover: keeping their room took a line of its own, blank while the
-            // box is unticked, from a screen 600 points high.
+            if !self.insecure {
+                return;
+            }
+            // Where the row has no room for the words but has for "INSECURE" (an 800-point
+            // window), that word stands for them, the words on hover: on a short screen a
+            // line of its own takes a row of sockets from view.
             let warning = "INSECURE: the server is not checked";
             let width = |text: &str| {
                 egui::WidgetText::from(text)
@@ -199,35 +200,22 @@ impl TlsSetting {
                         egui::TextStyle::Body,
                     )
                     .size()
+                    .x
             };
             let room = ui.available_size_before_wrap().x;
             let short = "INSECURE";
             // A tall window (half a 1366×768 screen) has the line to spare: the words show.
             let short_screen = ui.ctx().content_rect().height() < SHORT_SCREEN_HEIGHT;
-            let shown = if short_screen && room < width(warning).x && room >= width(short).x {
+            let shown = if short_screen && room < width(warning) && room >= width(short) {
                 short
             } else {
                 warning
             };
-            if self.insecure {
-                let color = ui.visuals().warn_fg_color;
-                serversocket_ui::theme::phrase(ui, egui::RichText::new(shown).color(color))
-                    .on_hover_text(warning)
-                    // Read by a screen reader (and a test) as what it means.
-                    .widget_info(|| {
-                        egui::WidgetInfo::labeled(egui::Role::Label, true, warning)
-                    });
-            } else {
-                // The warning's own size, not a button's (a taller stand-in made its row 5
-                // points taller while unticked: Connect moved at half a 1366 screen, where
-                // the warning has a row of its own). The same wrap as the warning's (a phrase
-                // moves whole to the next line).
-                let size = width(shown);
-                if room < size.x {
-                    ui.end_row();
-                }
-                ui.allocate_exact_size(size, egui::Sense::hover());
-            }
+            let color = ui.visuals().warn_fg_color;
+            serversocket_ui::theme::phrase(ui, egui::RichText::new(shown).color(color))
+                .on_hover_text(warning)
+                // Read by a screen reader (and a test) as what it means.
+                .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, warning));
         });
     }
 

@@ -27,12 +27,11 @@ impl ClientWindow {
         self.take_events(ui.ctx());
         egui::Panel::top("connect").show(ui, |ui| {
             ui.add_space(4.0);
-            let enter_pressed = self.settings.ui(ui);
-            self.tls.ui(ui);
+            // The buttons on the top row, as the server's Listen, so that nothing drawn above
+            // them can move them: under the settings, ticking TLS opened its fields and
+            // moved Connect a line down, under the pointer.
             ui.horizontal_wrapped(|ui| {
-                // The controls first and the chips last, as in the server window: chips
-                // change width as sockets connect, and must never move a button.
-                self.connect_buttons_ui(ui, enter_pressed);
+                self.connect_buttons_ui(ui);
                 self.shell.developer_ui(ui);
                 let stream = self.stream.toggle_ui(ui);
                 mark(ui, "stream", &stream);
@@ -41,9 +40,14 @@ impl ClientWindow {
                     .on_hover_text("Plain explanations: connect, SYN_SENT, refused or reset, TIME_WAIT, ephemeral ports");
                 self.shell.lessons_toggle_ui(ui);
                 self.shell.other.button_ui(ui);
-                ui.separator();
-                self.chips_ui(ui);
             });
+            let enter_pressed = self.settings.ui(ui);
+            if enter_pressed && self.settings.validated().is_ok() {
+                self.connect(1);
+            }
+            self.tls.ui(ui);
+            // The chips last, as in the server window: they change width as sockets connect.
+            ui.horizontal_wrapped(|ui| self.chips_ui(ui));
             ui.add_space(4.0);
         });
         self.stream.show(ui.ctx(), &self.client.runtime);
@@ -159,7 +163,7 @@ impl ClientWindow {
     }
 
     /// Connect and Connect ×N.
-    fn connect_buttons_ui(&mut self, ui: &mut egui::Ui, enter_pressed: bool) {
+    fn connect_buttons_ui(&mut self, ui: &mut egui::Ui) {
         let ready = self.settings.validated().is_ok();
         // The more specific shortcut first: Ctrl+N alone would also match Ctrl+Shift+N.
         let burst_shortcut = shortcuts::pressed(ui, &shortcuts::CONNECT_BURST);
@@ -167,7 +171,7 @@ impl ClientWindow {
         let what = "Add the next socket to the array and connect it to the address and port";
         let connect = (&shortcuts::CONNECT, "connect");
         let connect = shortcuts::action_button(ui, "Connect", ready, what, connect);
-        if connect.clicked() || ((enter_pressed || connect_shortcut) && ready) {
+        if connect.clicked() || (connect_shortcut && ready) {
             self.connect(1);
         }
         let burst_ok = self.settings.validated_burst();
