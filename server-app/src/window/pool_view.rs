@@ -184,13 +184,50 @@ pub fn summary_ui(
     } else {
         format!(" · {} waiting for a handoff", waiting.len())
     };
-    let line = format!(
-        "{name}: {} idle · {} connected{cap} · {} closed{handoffs}",
-        rows.count(RowState::Idle),
-        rows.count(RowState::Connected),
-        rows.count(RowState::Closed),
-    );
-    // Cut, the label shows its whole text on hover by itself (a tooltip of our own showed a
-    // second copy under it).
-    ui.add(egui::Label::new(egui::RichText::new(line).weak()).truncate());
+    let parts = [
+        format!("{name}: {} idle", rows.count(RowState::Idle)),
+        format!("{} connected{cap}", rows.count(RowState::Connected)),
+        format!("{} closed{handoffs}", rows.count(RowState::Closed)),
+    ];
+    let line = parts.join(" · ");
+    // Where the row has too little room, whole parts are left out from the end ("of at …"
+    // was cut mid-phrase), the whole line on hover; with no room for the first, it is cut.
+    let width = |text: &str| {
+        egui::WidgetText::from(egui::RichText::new(text).weak())
+            .into_galley(
+                ui,
+                Some(egui::TextWrapMode::Extend),
+                f32::INFINITY,
+                egui::TextStyle::Body,
+            )
+            .size()
+            .x
+    };
+    let room = ui.available_size_before_wrap().x;
+    let shown = (1..=parts.len())
+        .rev()
+        .map(|count| {
+            let mut text = parts[..count].join(" · ");
+            if count < parts.len() {
+                text.push_str(" · …");
+            }
+            text
+        })
+        .find(|text| width(text) <= room);
+    let whole = |text: String| {
+        egui::Label::new(egui::RichText::new(text).weak()).wrap_mode(egui::TextWrapMode::Extend)
+    };
+    match shown {
+        Some(text) if text == line => {
+            ui.add(whole(line));
+        }
+        Some(text) => {
+            ui.add(whole(text)).on_hover_text(line);
+        }
+        // Cut, the label shows its whole text on hover by itself (a tooltip of our own showed
+        // a second copy under it).
+        None => {
+            ui.add(egui::Label::new(egui::RichText::new(line).weak()).truncate());
+        }
+    }
 }

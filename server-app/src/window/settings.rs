@@ -139,7 +139,8 @@ pub(super) fn fixed_while_listening(tip: &str, listening: bool) -> String {
         return tip.to_owned();
     }
     let stop = if tip.ends_with('.') { " " } else { ". " };
-    format!("{tip}{stop}Fixed while listening: Stop Listening to change it")
+    // The button's name never breaks across two lines of the tooltip ("Stop" / "Listening").
+    format!("{tip}{stop}Fixed while listening: Stop\u{a0}Listening to change it")
 }
 
 /// What changed in this frame's settings bar.
@@ -254,7 +255,7 @@ impl ServerSettings {
                     ui,
                     "Port:",
                     egui::TextEdit::singleline(&mut self.port).desired_width(60.0),
-                    &fixed("The port to listen on: 1024–65535, or 0 for any free port"),
+                    &fixed("The port to listen on, 0–65535: 0 takes any free port, and one below 1024 needs administrator privileges"),
                 );
                 changes.enter_pressed =
                     port.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));

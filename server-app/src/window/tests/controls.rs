@@ -577,7 +577,7 @@ fn hovering_a_field_greyed_while_listening_says_why() {
     // Listening folds the rows that apply at Listen (the TLS row among them) under this.
     click(&mut harness, "All settings");
     harness.run_steps(2);
-    let why = "Fixed while listening: Stop Listening to change it";
+    let why = "Fixed while listening: Stop\u{a0}Listening to change it";
     for (role, label, tip) in [
         (Role::TextInput, "Port:", "The port to listen on"),
         (
@@ -651,4 +651,47 @@ fn a_lesson_does_not_hear_the_sockets_a_fresh_start_forgot() {
     let rows = &harness.state().server.rows;
     assert!(rows.forgot(newest), "a socket the fresh start forgot");
     assert!(!rows.forgot(SocketId(newest.0 + 1)), "the new run's first");
+}
+
+/// The pool's one-line summary leaves whole parts out where the row is short, never cutting
+/// one mid-phrase ("The pool: 0 idle · 0 connected of at …" at half a 1366 screen).
+#[test]
+fn the_pool_summary_leaves_out_whole_parts_on_a_narrow_window() {
+    use egui_kittest::kittest::NodeT as _;
+    for width in [1366.0, 1024.0, 683.0] {
+        let mut harness = window_with(egui::vec2(width, 736.0), ServerSettings::default());
+        harness.run_steps(2);
+        let summary = harness.get_by_label_contains("The pool: ");
+        let text = summary
+            .accesskit_node()
+            .label()
+            .or_else(|| summary.accesskit_node().value())
+            .unwrap_or_default();
+        let mut parts: Vec<&str> = text.split(" · ").collect();
+        if parts.last() == Some(&"…") {
+            parts.pop();
+        }
+        let whole = ["The pool: 0 idle", "0 connected of at most 10", "0 closed"];
+        assert!(
+            !parts.is_empty()
+                && parts
+                    .iter()
+                    .zip(whole)
+                    .all(|(part, expected)| *part == expected),
+            "{text:?} at {width}"
+        );
+        // Drawn whole: a label cut by the row's edge says its whole text to a screen reader.
+        let font = egui::TextStyle::Body.resolve(&harness.ctx.global_style());
+        let needs = harness.ctx.fonts_mut(|fonts| {
+            fonts
+                .layout_no_wrap(text.clone(), font, egui::Color32::WHITE)
+                .size()
+                .x
+        });
+        assert!(
+            summary.rect().width() + 0.5 >= needs,
+            "{text:?} cut at {width}: {} of {needs} points",
+            summary.rect().width()
+        );
+    }
 }

@@ -162,9 +162,19 @@ fn with_many_connections_the_log_keeps_its_room() {
 }
 
 /// Clicking a log line selects it, and Copy then copies the selected lines only, and says so.
+/// With no line to copy, Copy is greyed (it said "Copied 0 lines" and emptied the clipboard).
 #[test]
 fn a_clicked_log_line_is_what_copy_takes() {
+    use egui_kittest::kittest::NodeT as _;
     let mut harness = window(2, 10);
+    harness.run_steps(2);
+    assert!(
+        harness
+            .get_by_label("Copy 0 shown")
+            .accesskit_node()
+            .is_disabled(),
+        "nothing to copy"
+    );
     listen(&mut harness);
     harness.run_steps(2);
     let shown = harness.state().log_view.visible_count();
