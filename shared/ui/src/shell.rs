@@ -41,6 +41,14 @@ impl Shell {
     pub fn tick(&mut self, ctx: &egui::Context) {
         self.lessons.tick(ctx);
         self.other.tick(ctx);
+        // A field typed in takes its value when the window is left, as when the field is:
+        // Max 2 typed, then a click in the other window, left the pool at Max 10 while the
+        // field said 2 (a number field takes a typed value on Enter or when left).
+        if !ctx.input(|input| input.focused)
+            && let Some(id) = ctx.memory(egui::Memory::focused)
+        {
+            ctx.memory_mut(|memory| memory.surrender_focus(id));
+        }
     }
 
     /// The Lessons toggle on the window's top bar.

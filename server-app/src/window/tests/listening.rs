@@ -462,6 +462,24 @@ fn a_new_listen_shows_no_closed_tiles_of_the_last_one() {
     assert!(harness.state().server.log.contains("Socket 0 closed."));
 }
 
+/// A Max typed and not entered counts once the window is left: Max 2 typed, then a click in
+/// the other window, left the pool at Max 10 while the field said 2.
+#[test]
+fn a_max_typed_counts_once_the_window_is_left() {
+    let mut harness = window(2, 10);
+    listen(&mut harness);
+    harness.get_by_label("Max:").focus();
+    harness.run();
+    harness.get_by_label("Max:").type_text("2");
+    harness.run();
+    assert_eq!(harness.state().settings.max, 10, "not yet entered");
+    harness.input_mut().focused = false;
+    run_until(&mut harness, "Max 2 in force", |w| {
+        w.server.log.contains("MaximumSocketsConnected 2.")
+    });
+    assert_eq!(harness.state().server.socket.maximum_sockets_connected(), 2);
+}
+
 /// A Max typed while listening counts once Enter is pressed, not at each key: typing 40 ran
 /// the pool at Max 4 on the way (its log said `MaximumSocketsConnected 4.`).
 #[test]
