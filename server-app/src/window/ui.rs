@@ -315,12 +315,19 @@ impl ServerWindow {
                 self.server.close_all();
             }
         });
+        // The connected first, then the closed the kernel still keeps, each in the order
+        // they came: after Disconnect all, the closed rows filled the view and the sockets
+        // then serving were below them, out of sight.
+        let mut rows: Vec<_> = self
+            .server
+            .rows
+            .iter_mut()
+            .filter(|row| shows_in_active_connections(row))
+            .collect();
+        rows.sort_by_key(|row| row.state != RowState::Connected);
         let actions = socket_table_ui(
             ui,
-            self.server
-                .rows
-                .iter_mut()
-                .filter(|row| shows_in_active_connections(row)),
+            rows.into_iter(),
             "Disconnect",
             self.log_view.socket_filter,
         );

@@ -186,6 +186,50 @@ fn a_connection_the_server_closed_first_stays_in_its_table_through_time_wait() {
     ));
 }
 
+/// The connected sockets come first in Active connections, the closed ones the kernel still
+/// keeps after them: after Disconnect all, the closed rows filled the view and the sockets
+/// then serving were below them, out of sight.
+#[test]
+fn connected_sockets_come_before_closed_ones_in_the_table() {
+    use egui_kittest::kittest::NodeT as _;
+    let (mut harness, client) = serving_one_client(1, 5);
+    harness.step();
+    harness.get_by_label("Disconnect").click();
+    run_until(&mut harness, "socket 0 closed", |w| {
+        w.server.log.contains("Socket 0 closed.")
+    });
+    into_time_wait(&mut harness, client);
+    let address = harness
+        .state()
+        .server
+        .socket
+        .pool_status()
+        .listening
+        .unwrap();
+    let _second = TcpStream::connect(address).unwrap();
+    run_until(&mut harness, "a second socket connected", |w| {
+        w.server.rows.count(RowState::Connected) == 1
+    });
+    harness.run_steps(2);
+    let tops = |disabled: bool| -> Vec<f32> {
+        harness
+            .query_all_by_label("Disconnect")
+            .filter(|button| button.accesskit_node().is_disabled() == disabled)
+            .map(|button| button.rect().top())
+            .collect()
+    };
+    let (connected, closed) = (tops(false), tops(true));
+    assert_eq!(
+        (connected.len(), closed.len()),
+        (1, 1),
+        "{connected:?} {closed:?}"
+    );
+    assert!(
+        connected[0] < closed[0],
+        "the connected row ({connected:?}) above the closed one ({closed:?})"
+    );
+}
+
 /// The window (Min 2, Max 10) with TLS on, from the certificate and key files a self-signed
 /// identity wrote in `certs` (`tls-cert.pem`, `tls-key.pem`).
 fn window_with_tls_files(certs: &std::path::Path) -> Harness<'static, ServerWindow> {
