@@ -361,8 +361,9 @@ impl Tally {
         };
         printer.print_note(
             &format!(
-                "Summary: {sockets} sockets, {connected} connected, {greeted} greeted, \
-                 {failed} failed to connect{cancelled_words}; {time}."
+                "Summary: {sockets} socket{}, {connected} connected, {greeted} greeted, \
+                 {failed} failed to connect{cancelled_words}; {time}.",
+                if sockets == 1 { "" } else { "s" }
             ),
             Record::Summary {
                 all_greeted_seconds: took

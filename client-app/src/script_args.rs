@@ -29,11 +29,11 @@ pub struct ScriptArgs {
     pub no_reply: bool,
     /// With --headless: send the hello N times in all (at most 1000000).
     #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true,
-          value_parser = clap::value_parser!(u64).range(1..=MAX_REPEAT))]
+          value_parser = parse_repeat)]
     pub repeat: u64,
     /// With --repeat: the pause between two hellos (at most one hour).
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_INTERVAL_MS, allow_negative_numbers = true,
-          value_parser = clap::value_parser!(u64).range(0..=MAX_INTERVAL_MS))]
+          value_parser = parse_interval_ms)]
     pub interval_ms: u64,
     /// With --headless: send this file's bytes once connected, after the hello; progress is
     /// printed as each tenth goes out (at most once a write, so a small file shows fewer).
@@ -44,6 +44,16 @@ pub struct ScriptArgs {
 /// `--hello`'s help. clap turns every `{n}` of a help text into a line break, with no escape;
 /// a style reset between `{` and `n` (an invisible escape code, and nothing at all once clap
 /// strips styles for a pipe) keeps it the three characters the user types.
+/// `--repeat`, in words ("0 times is less than 1"), as the other counts are refused.
+fn parse_repeat(text: &str) -> Result<u64, String> {
+    serversocket_app::typed::parse_whole(text, "times", 1..=MAX_REPEAT)
+}
+
+/// `--interval-ms`, in words.
+fn parse_interval_ms(text: &str) -> Result<u64, String> {
+    serversocket_app::typed::parse_whole(text, "milliseconds", 0..=MAX_INTERVAL_MS)
+}
+
 fn hello_help() -> clap::builder::StyledStr {
     use std::fmt::Write as _;
     let mut help = clap::builder::StyledStr::new();

@@ -203,6 +203,13 @@ fn counts_and_ports_out_of_bounds_exit_2_naming_the_flag_and_the_limit() {
         (["--in-flight", "0"], "--in-flight", "at least 1"),
         (["--in-flight", "5000"], "--in-flight", "more than 1000"),
         (["--port", "0"], "--port", "a client must name one"),
+        // In words, as the others (they said clap's "0 is not in 1..=1000000").
+        (["--repeat", "0"], "--repeat", "0 times is less than 1"),
+        (
+            ["--interval-ms", "3600001"],
+            "--interval-ms",
+            "3600001 milliseconds is more than 3600000",
+        ),
     ] {
         let mut all = vec!["--headless"];
         all.extend(args);
@@ -213,6 +220,22 @@ fn counts_and_ports_out_of_bounds_exit_2_naming_the_flag_and_the_limit() {
         assert!(stderr.contains(words), "{args:?}: {stderr}");
         assert!(output.stdout.is_empty(), "{args:?}");
     }
+}
+
+/// One socket is "1 socket" in the summary ("1 sockets" before).
+#[test]
+fn the_summary_counts_one_socket_in_the_singular() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port().to_string()
+    };
+    let output = client(&["--headless", "--port", &port]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("Summary: 1 socket, 0 connected"),
+        "{stdout}"
+    );
 }
 
 /// `--in-flight 1`: each socket starts only once the one before it has connected or failed.

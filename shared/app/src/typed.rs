@@ -19,6 +19,10 @@ pub fn parse_whole(
     let trimmed = text.trim();
     match trimmed.parse::<u64>() {
         Ok(value) if range.contains(&value) => Ok(value),
+        Ok(value) if value < *range.start() => Err(format!(
+            "{value} {unit} is less than {} (the least allowed)",
+            range.start()
+        )),
         Ok(value) => Err(format!(
             "{value} {unit} is more than {} (the most allowed)",
             range.end()
@@ -223,6 +227,10 @@ mod tests {
         assert_eq!(
             parse_whole("11", "seconds", 0..=10),
             Err("11 seconds is more than 10 (the most allowed)".to_owned())
+        );
+        assert_eq!(
+            parse_whole("0", "times", 1..=10),
+            Err("0 times is less than 1 (the least allowed)".to_owned())
         );
     }
 
