@@ -136,6 +136,8 @@ fn output_that_cannot_be_written_stops_the_server_with_status_1() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("could not be written"), "{stderr}");
+    // A device is no file: nothing was taken back out of one.
+    assert!(!stderr.contains("out of the file"), "{stderr}");
 }
 
 /// A small tmpfs mounted for one test, unmounted when dropped.
@@ -212,6 +214,7 @@ fn a_full_disk_leaves_only_whole_lines_in_the_output_file() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("could not be written"), "{stderr}");
+    assert!(stderr.contains("taken back out of the file"), "{stderr}");
     let written = std::fs::read(&path).unwrap();
     assert!(
         written.len() > 32 * 1024,

@@ -137,6 +137,8 @@ pub struct Output {
     /// Closed when this output goes, which ends the thread watching for the reader to leave
     /// (it holds the pipe open meanwhile).
     watch_stop: Option<io::PipeWriter>,
+    /// Written to a regular file, whose lines a failed write takes back ([`WholeLinesFile`]).
+    to_file: bool,
 }
 
 impl std::fmt::Debug for Output {
@@ -187,11 +189,13 @@ impl Output {
             None
         };
         let (stopped, stop) = io::pipe()?;
-        let mut output = if direct.is_some() || !is_regular_file(&pipe) {
-            Self::spawn(pipe, limit, dropped_line)?
-        } else {
+        let to_file = direct.is_none() && is_regular_file(&pipe);
+        let mut output = if to_file {
             Self::spawn(WholeLinesFile(pipe), limit, dropped_line)?
+        } else {
+            Self::spawn(pipe, limit, dropped_line)?
         };
+        output.to_file = to_file;
         output.direct = direct;
         output.watch_stop = Some(stop);
         let shared = Arc::clone(&output.shared);
@@ -227,6 +231,7 @@ impl Output {
             limit,
             direct: None,
             watch_stop: None,
+            to_file: false,
         })
     }
 
@@ -354,9 +359,15 @@ impl Drop for Output {
             (queue.reader_gone, queue.stopped_by_error)
         };
         if let Some(failure) = self.failure() {
+            // Only a file's lines can be taken back (not a device's: `> /dev/full`).
+            let whole = if self.to_file {
+                " Every line written ends whole: a line cut by the failure was taken back out \
+                 of the file."
+            } else {
+                ""
+            };
             tell_stderr(&format!(
-                "The output could not be written ({failure}); the program stopped. Every line \
-                 written ends whole: a line cut by the failure was taken back out of the file.\n"
+                "The output could not be written ({failure}); the program stopped.{whole}\n"
             ));
         } else if reader_gone && !stopped_by_error {
             // `| head -1`: a normal way to stop, but said, so a program that ends with clients
