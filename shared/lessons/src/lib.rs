@@ -515,8 +515,7 @@ pub fn catalog(extra: Option<&Path>) -> Catalog {
             return catalog;
         }
     };
-    let folder_warning = serversocket_files::bounded_file::others_can_change(dir);
-    if let Some(words) = &folder_warning {
+    if let Some(words) = serversocket_files::bounded_file::others_can_change(dir) {
         catalog
             .warnings
             .push(format!("warning: the lessons folder {words}"));
@@ -526,13 +525,12 @@ pub fn catalog(extra: Option<&Path>) -> Catalog {
         .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
         .collect();
     files.sort();
-    // A folder another user can change already says so for all it holds.
-    if folder_warning.is_none() {
-        catalog.warnings.extend(files.iter().filter_map(|path| {
-            serversocket_files::bounded_file::others_can_change(path)
-                .map(|words| format!("warning: the lesson {words}"))
-        }));
-    }
+    // Each file's own mode is said beside the folder's: said only once the folder was
+    // mended, a file others may write took a second round to find.
+    catalog.warnings.extend(files.iter().filter_map(|path| {
+        serversocket_files::bounded_file::others_can_change(path)
+            .map(|words| format!("warning: the lesson {words}"))
+    }));
     let loaded: Vec<(PathBuf, String, Result<Lesson, LessonError>)> = files
         .into_iter()
         .map(|path| {

@@ -366,12 +366,20 @@ fn a_lessons_folder_or_file_others_can_change_is_said() {
     let catalog = super::catalog(Some(&dir));
     assert_eq!(
         catalog.warnings,
-        [format!(
-            "warning: the lessons folder {0} can be changed by every user of this machine \
-             (mode 777): run `chmod go-w {0}`",
-            dir.display()
-        )],
-        "the folder's warning says it for the files in it"
+        [
+            format!(
+                "warning: the lessons folder {0} can be changed by every user of this machine \
+                 (mode 777): run `chmod go-w {0}`",
+                dir.display()
+            ),
+            format!(
+                "warning: the lesson {0} can be changed by every user of this machine (mode \
+                 666): run `chmod go-w {0}`",
+                file.display()
+            )
+        ],
+        "the folder's warning and the file's, at once: the file's came only once the folder \
+         was mended"
     );
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
