@@ -131,6 +131,12 @@ fn an_openssl_self_signed_certificate_given_as_the_ca_is_trusted_for_its_name_on
     let mut pair = connect_trusting(tls, &cert, "127.0.0.1");
     let refused = pair.watch.until("refused", |e| tls_problem(e).is_some());
     assert_eq!(tls_problem(&refused), Some(TlsProblem::NameMismatch));
+    // Its name is said, from its CN (webpki's words were "not valid for any names").
+    assert!(
+        words(&refused).contains("only valid for localhost (its subject's CN"),
+        "{}",
+        words(&refused)
+    );
     // A different certificate for the same name, made apart, is not trusted through it.
     let other = folder("req-x509-other");
     assert!(self_signed_by_openssl(&other, "localhost"));

@@ -57,6 +57,21 @@ impl GivenOrRoots {
                         .any(|common| names_match(common, server_name));
                 if named {
                     Ok(ServerCertVerified::assertion())
+                } else if !fields.has_alt_names && !fields.common_names.is_empty() {
+                    // Its names are in its CN alone, which webpki does not read: it said the
+                    // certificate "is not valid for any names", of one valid for localhost.
+                    Err(rustls::Error::InvalidCertificate(
+                        CertificateError::NotValidForNameContext {
+                            expected: server_name.to_owned(),
+                            presented: fields
+                                .common_names
+                                .iter()
+                                .map(|name| {
+                                    format!("{name} (its subject's CN: it has no subjectAltName)")
+                                })
+                                .collect(),
+                        },
+                    ))
                 } else {
                     Err(refused)
                 }
