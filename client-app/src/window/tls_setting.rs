@@ -191,17 +191,7 @@ impl TlsSetting {
             // window), that word stands for them, the words on hover: on a short screen a
             // line of its own takes a row of sockets from view.
             let warning = "INSECURE: the server is not checked";
-            let width = |text: &str| {
-                egui::WidgetText::from(text)
-                    .into_galley(
-                        ui,
-                        Some(egui::TextWrapMode::Extend),
-                        f32::INFINITY,
-                        egui::TextStyle::Body,
-                    )
-                    .size()
-                    .x
-            };
+            let width = |text: &str| serversocket_ui::theme::unwrapped_width(ui, &text.into());
             let room = ui.available_size_before_wrap().x;
             let short = "INSECURE";
             // A tall window (half a 1366×768 screen) has the line to spare: the words show.

@@ -192,17 +192,7 @@ pub fn summary_ui(
     let line = parts.join(" · ");
     // Where the row has too little room, whole parts are left out from the end ("of at …"
     // was cut mid-phrase), the whole line on hover; with no room for the first, it is cut.
-    let width = |text: &str| {
-        egui::WidgetText::from(egui::RichText::new(text).weak())
-            .into_galley(
-                ui,
-                Some(egui::TextWrapMode::Extend),
-                f32::INFINITY,
-                egui::TextStyle::Body,
-            )
-            .size()
-            .x
-    };
+    let width = |text: &str| serversocket_ui::theme::unwrapped_width(ui, &text.into());
     let room = ui.available_size_before_wrap().x;
     let shown = (1..=parts.len())
         .rev()
