@@ -129,6 +129,19 @@ fn into_time_wait(harness: &mut Harness<'static, ServerWindow>, mut client: TcpS
     });
 }
 
+/// A window (Min 1, Max 5) that served one client and disconnected it (Disconnect: the server
+/// closed first), run until socket 0's connection is in the kernel's TIME_WAIT.
+fn disconnected_into_time_wait() -> Harness<'static, ServerWindow> {
+    let (mut harness, client) = serving_one_client(1, 5);
+    harness.step();
+    harness.get_by_label("Disconnect").click();
+    run_until(&mut harness, "socket 0 closed", |w| {
+        w.server.log.contains("Socket 0 closed.")
+    });
+    into_time_wait(&mut harness, client);
+    harness
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
@@ -152,13 +165,7 @@ fn a_socket_the_server_closed_first_follows_its_connection_into_time_wait() {
 /// concepts panel's TIME_WAIT entry names it, from the kernel's view rather than a count.
 #[test]
 fn a_connection_the_server_closed_first_stays_in_its_table_through_time_wait() {
-    let (mut harness, client) = serving_one_client(1, 5);
-    harness.step();
-    harness.get_by_label("Disconnect").click();
-    run_until(&mut harness, "socket 0 closed", |w| {
-        w.server.log.contains("Socket 0 closed.")
-    });
-    into_time_wait(&mut harness, client);
+    let mut harness = disconnected_into_time_wait();
     harness.run_steps(2);
     kittest::assert_shown(
         &harness,
@@ -192,13 +199,7 @@ fn a_connection_the_server_closed_first_stays_in_its_table_through_time_wait() {
 #[test]
 fn connected_sockets_come_before_closed_ones_in_the_table() {
     use egui_kittest::kittest::NodeT as _;
-    let (mut harness, client) = serving_one_client(1, 5);
-    harness.step();
-    harness.get_by_label("Disconnect").click();
-    run_until(&mut harness, "socket 0 closed", |w| {
-        w.server.log.contains("Socket 0 closed.")
-    });
-    into_time_wait(&mut harness, client);
+    let mut harness = disconnected_into_time_wait();
     let address = harness
         .state()
         .server
