@@ -80,13 +80,20 @@ pub fn human_line(side: Side, event: &Event) -> Option<String> {
             } = error
             {
                 let _ = write!(line, ": {problem}");
-                // These two name no cause of their own: rustls's words, or the alert, do.
-                if matches!(
-                    problem,
+                // These two name no cause of their own: rustls's words, or the alert, do. A
+                // name mismatch's detail says which names the certificate is for.
+                match problem {
                     serversocket::tls::TlsProblem::Other
-                        | serversocket::tls::TlsProblem::RefusedByPeer
-                ) {
-                    let _ = write!(line, " ({detail})");
+                    | serversocket::tls::TlsProblem::RefusedByPeer => {
+                        let _ = write!(line, " ({detail})");
+                    }
+                    serversocket::tls::TlsProblem::NameMismatch => {
+                        let names = detail
+                            .strip_prefix("invalid peer certificate: ")
+                            .unwrap_or(detail);
+                        let _ = write!(line, " ({names})");
+                    }
+                    _ => {}
                 }
             }
             line

@@ -46,6 +46,25 @@ fn lines_use_the_seeds_words() {
              any certificate (insecure)"
         )
     );
+    // A name mismatch says which names the certificate is for.
+    let mismatch = Event::Error {
+        socket: Some(socket),
+        error: SocketError::Tls {
+            peer: "127.0.0.1:2002".parse().expect("address"),
+            problem: serversocket::tls::TlsProblem::NameMismatch,
+            detail: "invalid peer certificate: certificate not valid for name \"127.0.0.1\"; \
+                     certificate is only valid for localhost"
+                .into(),
+        },
+    };
+    assert_eq!(
+        human_line(Side::Client, &mismatch).as_deref(),
+        Some(
+            "Socket 0: Error = 102 (TLS: name mismatch): the server's certificate is not for the \
+             name we connected to (certificate not valid for name \"127.0.0.1\"; certificate is \
+             only valid for localhost)"
+        )
+    );
     // A cause with no words of its own says rustls's.
     let other = Event::Error {
         socket: Some(socket),
