@@ -26,18 +26,20 @@ struct Copied {
     at: f64,
 }
 
-/// A Copy button named `name` (unique in the window): clicked (or pressed through
-/// [`PRESS_COPY`]), it puts `text()` on the clipboard; for a few seconds after, "Copied N
+/// A Copy button named `name` (unique in the window), greyed unless `enabled`: clicked (or
+/// pressed through [`PRESS_COPY`]), it puts `text()` on the clipboard; for a few seconds after, "Copied N
 /// lines" shows under it, over the window (nothing in the row moves). Returns the button's response.
 pub fn copy_button_ui(
     ui: &mut egui::Ui,
-    name: &str,
+    (name, enabled): (&str, bool),
     label: impl Into<egui::WidgetText>,
     tip: &str,
     text: impl FnOnce() -> String,
 ) -> egui::Response {
     let id = egui::Id::unique(("copied", name));
-    let response = ui.button(label).on_hover_text(tip);
+    let response = ui
+        .add_enabled(enabled, egui::Button::new(label))
+        .on_hover_text(tip);
     let now = ui.input(|input| input.time);
     let clicked = response.clicked();
     if clicked || hook_wants(name) {

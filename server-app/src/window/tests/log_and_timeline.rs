@@ -9,7 +9,10 @@ use serversocket::SocketId;
 use serversocket_ui::RowState;
 use test_support::kittest;
 
-use super::{greeted_client, listen, run_until, serving_one_client, window, with_a_greeted_client};
+use super::{
+    greeted_client, listen, run_until, serving_one_client, window, window_with,
+    with_a_greeted_client,
+};
 use crate::window::ServerSettings;
 use test_support::kittest::click;
 
@@ -369,5 +372,21 @@ fn events_taken_in_one_frame_keep_the_moments_they_happened() {
         first <= between && between < second,
         "each line keeps when its socket said it ({first:?}, {second:?}), not when the \
          frame took both (both after {between:?})"
+    );
+}
+
+/// Copy keeps its words on one line beside the Lessons panel at half a 1366 screen (greyed, it
+/// broke into "Copy 0" / "shown").
+#[test]
+fn copy_keeps_one_line_beside_the_lessons_panel() {
+    let mut harness = window_with(egui::vec2(683.0, 736.0), ServerSettings::default());
+    harness.run_steps(2);
+    harness.get_by_label("Lessons").click();
+    harness.run_steps(3);
+    let copy = harness.get_by_label("Copy 0 shown").rect();
+    let listen = harness.get_by_label("Listen").rect();
+    assert!(
+        copy.height() <= listen.height() + 0.5,
+        "Copy {copy:?} against Listen {listen:?}"
     );
 }

@@ -259,7 +259,7 @@ impl LessonPanel {
             }
             crate::copy::copy_button_ui(
                 ui,
-                "report",
+                ("report", true),
                 "Copy report",
                 "Copy the same report as Markdown text",
                 || self.report(),

@@ -207,17 +207,14 @@ impl LogView {
             let name = if selected > 0 { "selected" } else { "shown" };
             // Greyed with nothing to copy: it said "Copied 0 lines" and emptied the clipboard.
             let something = selected > 0 || !self.visible.is_empty();
-            let copy = ui.add_enabled_ui(something, |ui| {
-                crate::copy::copy_button_ui(ui, name, copy, tip, || {
-                    if selected > 0 {
-                        self.selected_text(log)
-                    } else {
-                        self.shown_text(log)
-                    }
-                })
-            });
-            copy.inner
-                .on_disabled_hover_text("Nothing to copy: the log shows no line");
+            crate::copy::copy_button_ui(ui, (name, something), copy, tip, || {
+                if selected > 0 {
+                    self.selected_text(log)
+                } else {
+                    self.shown_text(log)
+                }
+            })
+            .on_disabled_hover_text("Nothing to copy: the log shows no line");
             ui.separator();
             // A visible name: a bare path beside "Log file…" was taken for the log file's.
             crate::field::explained(
