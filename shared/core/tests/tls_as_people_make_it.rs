@@ -404,6 +404,13 @@ fn a_key_of_a_kind_or_size_the_server_cannot_use_is_told_so() {
             .contains("RSA keys of 2048 to 8192 bits"),
         "{refused}"
     );
+    // The command it suggests can be pasted as it is (it ended in "…").
+    assert!(
+        refused
+            .to_string()
+            .contains("-nodes -subj /CN=localhost -keyout key.pem -out cert.pem`"),
+        "{refused}"
+    );
     // Other kinds are named as what they are.
     for (name, args, kind) in [
         (

@@ -172,7 +172,8 @@ fn refused_key(key: &PrivateKeyDer<'static>, key_path: &Path) -> String {
         )
     } else {
         let takes = "it takes RSA keys of 2048 to 8192 bits, ECDSA keys on P-256 or P-384, and \
-                     Ed25519 keys (`openssl req -x509 -newkey rsa:2048 -nodes …` makes one)";
+                     Ed25519 keys (`openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost \
+                     -keyout key.pem -out cert.pem` makes a pair)";
         return match kind {
             KeyKind::Unknown => format!("the key is of a kind this server cannot use: {takes}"),
             kind => format!(
