@@ -130,7 +130,8 @@ fn open_without_waiting(path: &Path) -> io::Result<fs::File> {
 }
 
 /// What a path that is not a regular file is, in a few words (also for the private files).
-pub(crate) fn kind_of(kind: fs::FileType) -> &'static str {
+#[must_use]
+pub fn kind_of(kind: fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;

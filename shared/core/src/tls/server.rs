@@ -73,6 +73,18 @@ impl ServerTls {
             make_self_signed(folder, &cert, &key)?;
         }
         check_private_file(&key).map_err(refused)?;
+        // A FIFO or a folder where our certificate is kept: read as a file named with
+        // `--cert`, it was told to "give a file whose size is known" as well as to remove it.
+        if let Ok(found) = fs::symlink_metadata(&cert)
+            && !found.is_file()
+            && !found.file_type().is_symlink()
+        {
+            return Err(refused(std::io::Error::other(format!(
+                "{} is not a regular file ({}): remove it",
+                cert.display(),
+                serversocket_files::bounded_file::kind_of(found.file_type())
+            ))));
+        }
         // A pair of ours that cannot be read (a key left empty by a full disk as it was made)
         // stopped TLS for good: said with the way out.
         Self::from_pem_files(&cert, &key).map_err(|error| TlsSetupError::DataFolder {
@@ -397,6 +409,24 @@ mod tests {
             .to_string();
         assert!(error.contains("is not a regular file (a FIFO)"), "{error}");
         assert!(!error.contains("chmod"), "{error}");
+
+        // So is one in the certificate's place, with no advice meant for `--cert`.
+        fs::remove_file(fifo.join(KEY_FILE)).expect("removed");
+        ServerTls::self_signed_in(&fifo).expect("made again");
+        fs::remove_file(fifo.join(CERT_FILE)).expect("removed");
+        let made = std::process::Command::new("mkfifo")
+            .arg(fifo.join(CERT_FILE))
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        let error = ServerTls::self_signed_in(&fifo)
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            error.contains("tls-cert.pem is not a regular file (a FIFO): remove it"),
+            "{error}"
+        );
+        assert!(!error.contains("size is known"), "{error}");
 
         // A key of ours left empty says how to make a new pair.
         let empty = folder("empty");
