@@ -27,8 +27,9 @@ struct Copied {
 }
 
 /// A Copy button named `name` (unique in the window), greyed unless `enabled`: clicked (or
-/// pressed through [`PRESS_COPY`]), it puts `text()` on the clipboard; for a few seconds after, "Copied N
-/// lines" shows under it, over the window (nothing in the row moves). Returns the button's response.
+/// pressed through [`PRESS_COPY`]), it puts `text()` on the clipboard; for a few seconds after,
+/// "Copied N lines" shows under it, over the window (nothing in the row moves). Returns the
+/// button's response.
 pub fn copy_button_ui(
     ui: &mut egui::Ui,
     (name, enabled): (&str, bool),

@@ -394,39 +394,28 @@ mod tests {
         let key = fs::symlink_metadata(linked.join(KEY_FILE)).expect("key");
         assert!(!key.file_type().is_symlink());
 
-        // A FIFO in the key's place is said to be one, not told to `chmod 600`.
+        // A FIFO (mode 644) in the key's place is said to be one, not told to `chmod 600`;
+        // so is one in the certificate's, with no advice meant for `--cert`.
         let fifo = folder("fifo");
-        ServerTls::self_signed_in(&fifo).expect("made");
-        fs::remove_file(fifo.join(KEY_FILE)).expect("removed");
-        let made = std::process::Command::new("mkfifo")
-            .args(["-m", "644"])
-            .arg(fifo.join(KEY_FILE))
-            .status()
-            .expect("mkfifo");
-        assert!(made.success());
-        let error = ServerTls::self_signed_in(&fifo)
-            .expect_err("refused")
-            .to_string();
-        assert!(error.contains("is not a regular file (a FIFO)"), "{error}");
-        assert!(!error.contains("chmod"), "{error}");
-
-        // So is one in the certificate's place, with no advice meant for `--cert`.
-        fs::remove_file(fifo.join(KEY_FILE)).expect("removed");
-        ServerTls::self_signed_in(&fifo).expect("made again");
-        fs::remove_file(fifo.join(CERT_FILE)).expect("removed");
-        let made = std::process::Command::new("mkfifo")
-            .arg(fifo.join(CERT_FILE))
-            .status()
-            .expect("mkfifo");
-        assert!(made.success());
-        let error = ServerTls::self_signed_in(&fifo)
-            .expect_err("refused")
-            .to_string();
-        assert!(
-            error.contains("tls-cert.pem is not a regular file (a FIFO): remove it"),
-            "{error}"
-        );
-        assert!(!error.contains("size is known"), "{error}");
+        for (file, not_said) in [(KEY_FILE, "chmod"), (CERT_FILE, "size is known")] {
+            ServerTls::self_signed_in(&fifo).expect("made");
+            fs::remove_file(fifo.join(file)).expect("removed");
+            let made = std::process::Command::new("mkfifo")
+                .args(["-m", "644"])
+                .arg(fifo.join(file))
+                .status()
+                .expect("mkfifo");
+            assert!(made.success());
+            let error = ServerTls::self_signed_in(&fifo)
+                .expect_err("refused")
+                .to_string();
+            assert!(
+                error.contains(&format!("{file} is not a regular file (a FIFO): remove it")),
+                "{error}"
+            );
+            assert!(!error.contains(not_said), "{error}");
+            fs::remove_file(fifo.join(file)).expect("removed");
+        }
 
         // A key of ours left empty says how to make a new pair.
         let empty = folder("empty");
