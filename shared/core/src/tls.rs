@@ -35,7 +35,7 @@ use std::time::Duration;
 
 pub use client::{ClientTls, Trust};
 pub use file_warning::{TlsFile, file_warning};
-pub use handshake::TlsProblem;
+pub use handshake::{ECHO_SERVER_DETAIL, TlsProblem};
 pub use server::ServerTls;
 
 /// How long a handshake may take before the socket gives up on it (a plaintext client that

@@ -81,10 +81,17 @@ pub fn human_line(side: Side, event: &Event) -> Option<String> {
             {
                 let _ = write!(line, ": {problem}");
                 // These two name no cause of their own: rustls's words, or the alert, do. A
-                // name mismatch's detail says which names the certificate is for.
+                // name mismatch's detail says which names the certificate is for, and an echo
+                // server's that it sent our hello back (another plaintext server's detail is
+                // rustls's "corrupt message", which says nothing more).
                 match problem {
                     serversocket::tls::TlsProblem::Other
                     | serversocket::tls::TlsProblem::RefusedByPeer => {
+                        let _ = write!(line, " ({detail})");
+                    }
+                    serversocket::tls::TlsProblem::PlaintextServer
+                        if detail == serversocket::tls::ECHO_SERVER_DETAIL =>
+                    {
                         let _ = write!(line, " ({detail})");
                     }
                     serversocket::tls::TlsProblem::NameMismatch => {

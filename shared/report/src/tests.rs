@@ -65,6 +65,34 @@ fn lines_use_the_seeds_words() {
              only valid for localhost)"
         )
     );
+    // An echo server says it sent our hello back; another plaintext server's detail is
+    // rustls's and is left out.
+    let echo = |detail: &str| Event::Error {
+        socket: Some(socket),
+        error: SocketError::Tls {
+            peer: "127.0.0.1:2002".parse().expect("address"),
+            problem: serversocket::tls::TlsProblem::PlaintextServer,
+            detail: detail.into(),
+        },
+    };
+    let plaintext = "Socket 0: Error = 102 (TLS: plaintext server): the server does not speak \
+                     TLS on this port: it answered in plain text (turn TLS off, or connect to \
+                     the server's TLS port)";
+    assert_eq!(
+        human_line(Side::Client, &echo(serversocket::tls::ECHO_SERVER_DETAIL)),
+        Some(format!(
+            "{plaintext} (it sent our own TLS hello back: an echo server, which does not speak \
+             TLS)"
+        ))
+    );
+    assert_eq!(
+        human_line(
+            Side::Client,
+            &echo("received corrupt message of type InvalidContentType")
+        )
+        .as_deref(),
+        Some(plaintext)
+    );
     // A cause with no words of its own says rustls's.
     let other = Event::Error {
         socket: Some(socket),

@@ -82,6 +82,12 @@ pub enum TlsProblem {
     Other,
 }
 
+/// The detail of a [`TlsProblem::PlaintextServer`] that sent our own hello back. Its own
+/// words, where every other plaintext server's detail is rustls's ("received corrupt
+/// message"), so the human log says it too.
+pub const ECHO_SERVER_DETAIL: &str =
+    "it sent our own TLS hello back: an echo server, which does not speak TLS";
+
 impl TlsProblem {
     /// A few words for the number: `Error = 102 (TLS: unknown CA)`.
     #[must_use]
@@ -306,10 +312,7 @@ fn explain(error: &std::io::Error, side: Side, trust: Option<&Trust>) -> (TlsPro
             }
         )
     {
-        return (
-            TlsProblem::PlaintextServer,
-            "it sent our own TLS hello back: an echo server, which does not speak TLS".to_owned(),
-        );
+        return (TlsProblem::PlaintextServer, ECHO_SERVER_DETAIL.to_owned());
     }
     let problem = match tls {
         rustls::Error::InvalidMessage(_) => match side {
