@@ -192,6 +192,8 @@ impl Output {
         let to_file = direct.is_none() && is_regular_file(&pipe);
         let mut output = if to_file {
             Self::spawn(WholeLinesFile(pipe), limit, dropped_line)?
+        } else if direct.is_some() {
+            Self::spawn(WholeLinesPipe(pipe), limit, dropped_line)?
         } else {
             Self::spawn(pipe, limit, dropped_line)?
         };
@@ -437,6 +439,91 @@ impl Write for WholeLinesFile {
     }
 }
 
+/// Output to a pipe that never ends in half a line, even when the program stops while its
+/// reader has stalled: a write of more than [`PIPE_BUF`] bytes (one long line: a `data` line of
+/// 4,096 characters is longer) waits until the pipe has room for all of it, which it then
+/// takes whole. A pipe with room for a page but not for the line would take the line's first
+/// pages and leave the rest to wait, and a stop meanwhile would leave half a line.
+#[cfg(unix)]
+struct WholeLinesPipe(std::fs::File);
+
+#[cfg(unix)]
+impl Write for WholeLinesPipe {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    /// The writer thread writes whole lines at a time through this (see [`whole_lines`]).
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        if buf.len() > PIPE_BUF {
+            wait_for_room(&self.0, buf.len());
+        }
+        self.0.write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// How long to wait before looking again whether a pipe with a page free has been emptied
+/// (nothing says when a pipe becomes empty, poll(2) only when a page is free): at first, and
+/// at most, the wait doubling in between, so a reader that reads on is followed at once and
+/// one that stalled with a page free costs twenty looks a second.
+#[cfg(unix)]
+const EMPTY_PIPE_LOOKS: (Duration, Duration) =
+    (Duration::from_millis(1), Duration::from_millis(50));
+
+/// Waits until `pipe` can take `len` bytes in one write without waiting, which only an empty
+/// pipe of at least that size can promise (Linux keeps a pipe's bytes in pages, and one that
+/// holds anything may have them spread over all its pages), or until its reader is gone (the
+/// write then fails at once, as it should). A pipe smaller than `len` is first made larger,
+/// as far as the system lets it (`/proc/sys/fs/pipe-max-size`); when it cannot be, the wait
+/// ends once the pipe is empty, and the write may still be cut: no write can keep it whole.
+#[cfg(unix)]
+fn wait_for_room(pipe: &std::fs::File, len: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        if rustix::pipe::fcntl_getpipe_size(pipe).is_ok_and(|size| size < len) {
+            let _ = rustix::pipe::fcntl_setpipe_size(pipe, len);
+        }
+        let (mut pause, longest) = EMPTY_PIPE_LOOKS;
+        loop {
+            // Blocks while no page is free: a reader that stalled for good keeps this thread
+            // here, and the program can end without it.
+            if !wait_for_a_free_page(pipe) {
+                return;
+            }
+            if rustix::io::ioctl_fionread(pipe) == Ok(0) {
+                return;
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(longest);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (pipe, len);
+}
+
+/// Waits until a page of `pipe` is free (true), or its reader is gone or it cannot be watched
+/// (false).
+#[cfg(target_os = "linux")]
+fn wait_for_a_free_page(pipe: &std::fs::File) -> bool {
+    use rustix::event::{PollFd, PollFlags, poll};
+    let mut watched = [PollFd::new(pipe, PollFlags::OUT)];
+    loop {
+        match poll(&mut watched, None) {
+            Ok(_) => {
+                let events = watched[0].revents();
+                return events.contains(PollFlags::OUT)
+                    && !events.intersects(PollFlags::ERR | PollFlags::HUP);
+            }
+            Err(rustix::io::Errno::INTR) => {}
+            Err(_) => return false,
+        }
+    }
+}
+
 /// Whether `file` is a regular file (stdout redirected to one), which [`WholeLinesFile`] can
 /// cut back; a terminal, a socket or a device cannot be.
 #[cfg(unix)]
@@ -495,8 +582,8 @@ fn whole_lines(bytes: &[u8]) -> usize {
 /// How many bytes of `bytes` the next write takes: whole lines, at most `room` bytes of them
 /// (everything when it is that short), or one line alone when it is longer. A pipe with room
 /// for a write takes it whole, so a program that ends while its reader has stalled leaves
-/// whole lines in the pipe, never half of one (a line longer than the room can still be cut
-/// there: no write can keep it whole).
+/// whole lines in the pipe, never half of one (a line longer than the room waits for an empty
+/// pipe: see [`WholeLinesPipe`]).
 fn whole_lines_within(bytes: &[u8], room: usize) -> usize {
     if bytes.len() <= room {
         return bytes.len();

@@ -376,3 +376,41 @@ fn the_room_in_a_pipe_is_all_of_it_when_empty_a_page_while_one_is_free() {
     let gone = pipe.write(b"more\n").expect_err("nobody reads");
     assert_eq!(gone.kind(), io::ErrorKind::BrokenPipe);
 }
+
+/// A line longer than a page, written while a stalled reader has left one page of the pipe
+/// free: none of it goes in (a page of it would, and a stop then would leave half a line);
+/// once the reader has emptied the pipe it goes in whole.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_long_line_waits_for_room_for_all_of_it() {
+    let (mut reader, writer) = io::pipe().expect("a pipe");
+    let mut pipe = std::fs::File::from(std::os::fd::OwnedFd::from(writer));
+    let pages = rustix::pipe::fcntl_getpipe_size(&pipe).expect("the pipe's size") / PIPE_BUF - 1;
+    let mut page = vec![b'x'; PIPE_BUF - 1];
+    page.push(b'\n');
+    for _ in 0..pages {
+        pipe.write_all(&page).expect("room for a page");
+    }
+    let held = pages * PIPE_BUF;
+    let mut output = Output::to_pipe(pipe.into(), 1 << 20, Box::new(|_, _| String::new()))
+        .expect("writer thread");
+    let long_line = format!("{}\n", "y".repeat(3 * PIPE_BUF));
+    output.write_all(long_line.as_bytes()).expect("queued");
+    output.flush().expect("queued");
+    assert!(
+        !output.finish(Duration::from_millis(300)),
+        "not written while the reader does not read"
+    );
+    let in_pipe = rustix::io::ioctl_fionread(&reader).expect("bytes in the pipe");
+    assert_eq!(in_pipe as usize, held, "nothing of the long line went in");
+    let mut before = vec![0; held];
+    io::Read::read_exact(&mut reader, &mut before).expect("the lines before");
+    assert!(
+        output.finish(Duration::from_secs(20)),
+        "written once the pipe was emptied"
+    );
+    drop(output);
+    let mut rest = String::new();
+    io::Read::read_to_string(&mut reader, &mut rest).expect("read to the end");
+    assert_eq!(rest, long_line, "the long line, whole");
+}
