@@ -270,6 +270,12 @@ fn a_ca_signed_server_certificate_given_alone_as_the_ca_is_trusted_for_its_name_
     let mut pair = connect_trusting(tls, &leaf, "127.0.0.1");
     let refused = pair.watch.until("refused", |e| tls_problem(e).is_some());
     assert_eq!(tls_problem(&refused), Some(TlsProblem::NameMismatch));
+    // Its names in words (webpki's were `DnsName("localhost")`).
+    assert!(
+        words(&refused).ends_with("certificate is only valid for localhost)"),
+        "{}",
+        words(&refused)
+    );
     // Another leaf of the same CA is not trusted through this one.
     let other = folder("leaf-alone-other");
     ca_and_leaf(&other, false);

@@ -211,7 +211,8 @@ impl ServerCertVerifier for Verifier {
                 .webpki()
                 .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
                 .or_else(|refused| given.reconsider(refused, end_entity, server_name))
-                .map_err(vouched_for_by_nobody),
+                .map_err(vouched_for_by_nobody)
+                .map_err(names_in_words),
         };
         if verified.is_err() {
             let refused = (server_name.to_str().into_owned(), fingerprint(end_entity));
@@ -262,9 +263,57 @@ fn vouched_for_by_nobody(refused: rustls::Error) -> rustls::Error {
     }
 }
 
+/// A name mismatch's names as a person writes them: webpki gives them in Rust's notation
+/// (`DnsName("localhost")`, `IpAddress(0::1)`), which the log then showed.
+fn names_in_words(refused: rustls::Error) -> rustls::Error {
+    match refused {
+        rustls::Error::InvalidCertificate(CertificateError::NotValidForNameContext {
+            expected,
+            presented,
+        }) => rustls::Error::InvalidCertificate(CertificateError::NotValidForNameContext {
+            expected,
+            presented: presented.iter().map(|name| name_in_words(name)).collect(),
+        }),
+        other => other,
+    }
+}
+
+/// One of webpki's names in words: a DNS name bare, an IP address as Rust writes it (`::1`);
+/// any other kind (a URI, a directory name) as webpki gave it.
+fn name_in_words(name: &str) -> String {
+    if let Some(dns) = name
+        .strip_prefix("DnsName(\"")
+        .and_then(|rest| rest.strip_suffix("\")"))
+    {
+        return dns.to_owned();
+    }
+    if let Some(address) = name
+        .strip_prefix("IpAddress(")
+        .and_then(|rest| rest.strip_suffix(')'))
+    {
+        return address
+            .parse::<std::net::IpAddr>()
+            .map_or_else(|_| address.to_owned(), |address| address.to_string());
+    }
+    name.to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_certificates_names_are_said_as_people_write_them() {
+        for (webpki, words) in [
+            ("DnsName(\"localhost\")", "localhost"),
+            ("IpAddress(127.0.0.1)", "127.0.0.1"),
+            ("IpAddress(0::1)", "::1"),
+            ("IpAddress(fe80:0:0:0:0:0:0:1)", "fe80::1"),
+            ("UniformResourceIdentifier", "UniformResourceIdentifier"),
+        ] {
+            assert_eq!(name_in_words(webpki), words);
+        }
+    }
 
     #[test]
     fn a_pin_may_have_colons_and_capitals_but_must_be_sha256() {
