@@ -436,13 +436,34 @@ impl Responder {
         }
         self.line.extend_from_slice(rest);
         if self.line.len() >= MAX_LINE {
-            let line = self.line.split().freeze();
+            // A character the run's end cuts in two goes on to the next run, whole: answered
+            // here, each half would be one U+FFFD.
+            let whole = self.line.len() - cut_character(&self.line);
+            let line = self.line.split_to(whole).freeze();
             if let Some(reply) = rules.reply_to(&line) {
                 let _ = socket.write(reply);
             }
-            self.run_answered = true;
+            self.run_answered = self.line.is_empty();
         }
     }
+}
+
+/// How many bytes at the end of `bytes` are the start of a UTF-8 character whose end is not
+/// there yet (0 to 3).
+fn cut_character(bytes: &[u8]) -> usize {
+    // The last byte that is not a continuation byte (`10xxxxxx`) starts the last character.
+    let tail = &bytes[bytes.len().saturating_sub(3)..];
+    let Some(start) = tail.iter().rposition(|&byte| byte & 0xC0 != 0x80) else {
+        return 0;
+    };
+    let needs = match tail[start] {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => return 0,
+    };
+    let has = tail.len() - start;
+    if has < needs { has } else { 0 }
 }
 
 impl SocketHandler for Responder {

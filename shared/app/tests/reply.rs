@@ -187,6 +187,18 @@ fn rules_take_a_run_without_newline_in_lines_of_exactly_64_kib() {
     watch.until("closed", |e| common::is_closed(e, 0));
 }
 
+/// A long line of `€` (3 bytes each, so 64 KiB falls inside one) comes back whole, every
+/// character as sent: a run ends before a character it would cut, which goes on to the next.
+#[test]
+fn rules_never_cut_a_character_in_two_at_64_kib() {
+    let rules = Rules::parse(&[r"^(.*)$ => $0"]).unwrap();
+    let (_runtime, _server, mut watch, address) = server(ReplyMode::Rules(rules));
+    let line = "€".repeat(30_000);
+    let back = send_and_read_back(address, format!("{line}\n").into_bytes());
+    assert_eq!(String::from_utf8(back).unwrap(), line);
+    watch.until("closed", |e| common::is_closed(e, 0));
+}
+
 /// A line of exactly 64 KiB and its newline is one line: the newline after a run answered at
 /// 64 KiB ends that run, not an empty line of its own (which got a reply of its own).
 #[test]
