@@ -27,6 +27,13 @@ pub fn parse_whole(
             "{value} {unit} is more than {} (the most allowed)",
             range.end()
         )),
+        // Digits beyond what a u64 holds: as much more than the most as any other.
+        Err(_) if !trimmed.is_empty() && trimmed.bytes().all(|byte| byte.is_ascii_digit()) => {
+            Err(format!(
+                "{trimmed} {unit} is more than {} (the most allowed)",
+                range.end()
+            ))
+        }
         Err(_) => Err(format!(
             "\"{trimmed}\" is not a whole number of {unit} ({} to {})",
             range.start(),
@@ -135,6 +142,16 @@ pub fn parse_bind_address(text: &str) -> Result<BindAddress, SocketError> {
         )));
     }
     if let Ok(scope_id) = scope.parse::<u32>() {
+        // Unchecked, Listen would fail with the system's "No such device".
+        if cfg!(target_os = "linux")
+            && scope_id != 0
+            && serversocket::interface_name(scope_id).is_none()
+        {
+            return Err(invalid(format!(
+                "\"{trimmed}\": this machine has no interface numbered {scope_id} (`ip link` \
+                 lists them)"
+            )));
+        }
         return Ok(BindAddress { ip, scope_id });
     }
     // The interface by name, as the client's resolver reads it (getaddrinfo knows `%lo`). It
@@ -228,6 +245,11 @@ mod tests {
             parse_whole("11", "seconds", 0..=10),
             Err("11 seconds is more than 10 (the most allowed)".to_owned())
         );
+        // More digits than any number of seconds holds is more than the most, too.
+        assert_eq!(
+            parse_whole("99999999999999999999", "seconds", 0..=10),
+            Err("99999999999999999999 seconds is more than 10 (the most allowed)".to_owned())
+        );
         assert_eq!(
             parse_whole("0", "times", 1..=10),
             Err("0 times is less than 1 (the least allowed)".to_owned())
@@ -243,10 +265,13 @@ mod tests {
         assert_eq!(parse_bind_address("127.0.0.1"), Ok(loopback("127.0.0.1")));
         assert_eq!(parse_bind_address("[::1]"), Ok(loopback("::1")));
         assert_eq!(parse_bind_address(" ::1 "), Ok(loopback("::1")));
-        let numbered = parse_bind_address("[fe80::1%7]").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(numbered.scope_id, 7);
-        assert_eq!(numbered.to_string(), "fe80::1%7");
         // `lo` is interface 1 on Linux.
+        #[cfg(target_os = "linux")]
+        {
+            let numbered = parse_bind_address("[fe80::1%1]").unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(numbered.scope_id, 1);
+            assert_eq!(numbered.to_string(), "fe80::1%1");
+        }
         #[cfg(target_os = "linux")]
         assert_eq!(
             parse_bind_address("fe80::1%lo").map(|bind| bind.scope_id),
@@ -262,6 +287,7 @@ mod tests {
             ("localhost", "not an IP address"),
             ("127.0.0.1%lo", "only an IPv6 address"),
             ("fe80::1%no-such-interface", "no interface"),
+            ("fe80::1%99999", "no interface numbered 99999"),
         ] {
             let refused = parse_bind_address(text).expect_err(text).to_string();
             assert!(refused.contains(words), "{text}: {refused}");

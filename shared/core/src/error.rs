@@ -374,7 +374,7 @@ impl SocketError {
                 }
             }
             Some(io::ErrorKind::AddrNotAvailable) => Self::AddressNotAvailable {
-                address: address.ip().to_string(),
+                address: address_on_its_interface(address),
                 cause,
             },
             // Only a port below 1024 is refused for want of privileges; any other refusal
@@ -496,6 +496,20 @@ impl PartialEq for IoCause {
 }
 
 impl Eq for IoCause {}
+
+/// An address as an error names it: with its interface when it has one (`fe80::1%eth0` is
+/// refused where fe80::1 is on another interface, and "fe80::1 is not an address of this
+/// machine" would read as false).
+fn address_on_its_interface(address: SocketAddr) -> String {
+    match address {
+        SocketAddr::V6(v6) if v6.scope_id() != 0 => {
+            let interface = crate::interface_name(v6.scope_id())
+                .unwrap_or_else(|| format!("number {}", v6.scope_id()));
+            format!("{} on interface {interface}", v6.ip())
+        }
+        _ => address.ip().to_string(),
+    }
+}
 
 /// What a link-local IPv6 address without its interface lacks (`fe80::1` on every interface
 /// at once is no address: the system says only "Invalid argument").

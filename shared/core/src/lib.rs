@@ -136,6 +136,7 @@ pub use channel::{EventReceiver, EventSender, Waker, event_channel};
 pub use error::{IoCause, PortHold, SocketError, code_meaning};
 pub use event::{DATA_EVENT_BYTES, Event, SocketId, SocketIds};
 pub use handler::{Passive, Socket, SocketHandler};
+pub use os_socket::interface_name;
 pub use runtime::Runtime;
 pub use server_socket::{Limits, PoolStatus, ServerSocket};
 pub use status::{SocketState, SocketStatus};

@@ -64,6 +64,27 @@ pub(crate) fn bind(
     Ok(socket.into())
 }
 
+/// The name of the network interface numbered `index` (an IPv6 address's scope: the `2` of
+/// `fe80::1%2`), or `None` when this machine has none by that number (or cannot say: only
+/// Linux is asked).
+#[must_use]
+pub fn interface_name(index: u32) -> Option<String> {
+    #[cfg(target_os = "linux")]
+    {
+        // The kernel answers on any socket, for the network namespace it was made in: ours.
+        use rustix::net::{AddressFamily, SocketType, netdevice, socket};
+        let asked = socket(AddressFamily::INET, SocketType::DGRAM, None).ok()?;
+        netdevice::index_to_name(&asked, index)
+            .ok()
+            .filter(|name| !name.is_empty())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = index;
+        None
+    }
+}
+
 /// The listener's OS handle as Xojo shows it.
 pub(crate) fn os_handle<S>(socket: &S) -> i64
 where

@@ -227,3 +227,34 @@ fn a_link_local_address_without_its_interface_is_told_what_it_lacks() {
         assert!(!words.contains("interface"), "{words}");
     }
 }
+
+/// A scoped address the system says is not there names its interface: `fe80::1%eth0` is
+/// refused where fe80::1 is on lo, and "fe80::1 is not an address of this machine" read as
+/// false.
+#[test]
+fn an_address_not_on_its_interface_names_the_interface() {
+    let not_here = || std::io::Error::from_raw_os_error(99);
+    let on = |scope: u32| {
+        SocketAddr::V6(std::net::SocketAddrV6::new(
+            "fe80::1".parse().expect("address"),
+            2002,
+            0,
+            scope,
+        ))
+    };
+    // `lo` is interface 1 on Linux.
+    #[cfg(target_os = "linux")]
+    assert_eq!(
+        SocketError::from_bind(not_here(), on(1)).to_string(),
+        "fe80::1 on interface lo is not an address of this machine, so no socket can listen on \
+         it or connect from it"
+    );
+    let words = SocketError::from_bind(not_here(), on(99_999)).to_string();
+    assert!(
+        words.starts_with("fe80::1 on interface number 99999 is not"),
+        "{words}"
+    );
+    let plain: SocketAddr = "192.0.2.1:2002".parse().expect("address");
+    let words = SocketError::from_bind(not_here(), plain).to_string();
+    assert!(words.starts_with("192.0.2.1 is not an address"), "{words}");
+}
