@@ -318,8 +318,11 @@ fn run_naive(args: &Args, reply: ReplyMode, mut headless: Headless) -> ExitCode 
             "server-app: some connections did not close within {SHUTDOWN_WAIT:?}"
         );
     }
+    // "stopped" comes last, after the goodbyes' segments.
     while let Some(event) = headless.receiver.try_recv() {
-        headless.printer.print(&event);
+        if event != Event::Stopped {
+            headless.printer.print(&event);
+        }
     }
     let captured = match capture {
         Some(capture) => headless

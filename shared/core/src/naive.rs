@@ -157,6 +157,9 @@ impl NaiveServer {
                     () = tokio::time::sleep(relisten_delay) => {}
                 }
             }
+            // The end, as the pool's StopListening says it: the connections close with it,
+            // and without this line a window's log showed them close for no reason.
+            events.send(Event::Stopped).await;
         };
         server.registry.spawn(task);
         Ok((server, bound))

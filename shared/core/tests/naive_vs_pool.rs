@@ -92,6 +92,9 @@ fn the_naive_server_serves_one_client_per_listen() {
     let stopped = watch.count(|e| matches!(e, serversocket::Event::Stopped));
     let reopened = watch.count(|e| matches!(e, serversocket::Event::ListenerReopened { .. }));
     assert_eq!((listening, stopped, reopened), (1, 0, 3));
+    // Dropped, it says it stopped, as the pool's StopListening does.
+    drop(naive);
+    watch.until("stopped", |e| matches!(e, serversocket::Event::Stopped));
 }
 
 /// The single socket stops listening while it serves, but the connections it handed off stay

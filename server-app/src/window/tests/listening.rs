@@ -297,6 +297,10 @@ fn naive_mode_closes_its_single_socket_on_each_connection_and_listens_again() {
     harness.run_steps(2);
     assert!(matches!(harness.state().server.serving, Serving::Pool));
     assert!(harness.query_by_label("Listen").is_some());
+    // The log says it stopped, as in pool mode.
+    run_until(&mut harness, "stopped listening", |w| {
+        w.server.log.contains("Stopped listening.")
+    });
 }
 
 #[test]
