@@ -38,11 +38,16 @@ pub fn tiles_ui(ui: &mut egui::Ui, rows: &SocketRows, waiting: &[SocketAddr]) ->
         return super::dense_pool::cells_ui(ui, shown_count, shown, waiting.len(), hover_text);
     }
     let shown: Vec<&SocketRow> = shown().collect();
+    // The closed sockets left out are said by a tile of their own, before the ones shown: the
+    // summary counted 20 closed over 12 closed tiles, with nothing saying where 8 went.
+    let left_out = closed.saturating_sub(CLOSED_TILES);
+    let before_shown = waiting.len() + usize::from(left_out > 0);
+    let tile_count = before_shown + shown.len();
     // Only the rows of tiles in view are drawn, so a pool of thousands costs what a few do.
     let spacing = ui.spacing().item_spacing;
     let per_row =
         (((ui.available_width() + spacing.x) / (TILE.x + spacing.x)).floor() as usize).max(1);
-    let row_count = (waiting.len() + shown.len()).div_ceil(per_row);
+    let row_count = tile_count.div_ceil(per_row);
     let line_height = TILE.y + spacing.y;
     let mut clicked = None;
     egui::ScrollArea::vertical()
@@ -63,12 +68,14 @@ pub fn tiles_ui(ui: &mut egui::Ui, rows: &SocketRows, waiting: &[SocketAddr]) ->
                 for line in first..end {
                     ui.horizontal(|ui| {
                         for index in (line * per_row..(line + 1) * per_row)
-                            .take_while(|&index| index < waiting.len() + shown.len())
+                            .take_while(|&index| index < tile_count)
                         {
                             if let Some(remote) = waiting.get(index) {
                                 waiting_tile_ui(ui, *remote);
+                            } else if index < before_shown {
+                                left_out_tile_ui(ui, left_out);
                             } else {
-                                let row = shown[index - waiting.len()];
+                                let row = shown[index - before_shown];
                                 if tile_ui(ui, row).clicked() {
                                     clicked = Some(row.id);
                                 }
@@ -106,6 +113,24 @@ fn waiting_tile_ui(ui: &mut egui::Ui, remote: SocketAddr) {
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Status, true, &name));
     response.on_hover_text(format!(
         "Accepted from {remote}: the listener will hand it to the oldest idle socket of the pool when the slow-motion delay is over."
+    ));
+}
+
+/// The closed sockets older than the last [`CLOSED_TILES`], counted on one tile: they are
+/// still in the log and, while the kernel keeps their connections, in Active connections.
+fn left_out_tile_ui(ui: &mut egui::Ui, count: usize) {
+    let (rect, response) = ui.allocate_exact_size(TILE, egui::Sense::hover());
+    let color = RowState::Closed.color();
+    ui.painter()
+        .rect_stroke(rect, 4.0, (1.0, color), egui::StrokeKind::Inside);
+    tile_text_ui(ui, rect, format!("+{count}\nearlier"));
+    let name = format!("{count} earlier closed sockets not shown");
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Status, true, &name));
+    response.on_hover_text(format!(
+        "{count} earlier closed {}: only the last {CLOSED_TILES} closed ones have tiles, so the \
+         pool stays readable. Every socket's lines stay in the log (type its number in the \
+         log's filter, e.g. \"Socket 3 \").",
+        if count == 1 { "socket" } else { "sockets" },
     ));
 }
 
@@ -219,5 +244,44 @@ pub fn summary_ui(
         None => {
             ui.add(egui::Label::new(egui::RichText::new(line).weak()).truncate());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui_kittest::kittest::Queryable;
+    use serversocket::Event;
+    use serversocket_report::Role;
+
+    /// Twenty closed sockets: the last twelve have tiles, and one tile counts the eight before
+    /// them (the summary said 20 closed over 12 tiles, and nothing said where 8 went).
+    #[test]
+    fn closed_sockets_before_the_last_twelve_are_counted_on_a_tile() {
+        let mut rows = SocketRows::default();
+        for id in 0..20 {
+            rows.apply(
+                Role::Server,
+                &Event::AddSocket {
+                    socket: SocketId(id),
+                },
+            );
+            rows.apply(
+                Role::Server,
+                &Event::Closed {
+                    socket: SocketId(id),
+                },
+            );
+        }
+        let harness = egui_kittest::Harness::new_ui(|ui| {
+            tiles_ui(ui, &rows, &[]);
+        });
+        assert!(
+            harness
+                .query_by_label("8 earlier closed sockets not shown")
+                .is_some()
+        );
+        assert!(harness.query_by_label("Socket 8 tile: closed").is_some());
+        assert!(harness.query_by_label("Socket 7 tile: closed").is_none());
     }
 }
