@@ -2,7 +2,7 @@
 //! toggles; validated as typed and remembered between runs.
 
 use serde::{Deserialize, Serialize};
-use serversocket::bounds::{Count, DEFAULT_IN_FLIGHT};
+use serversocket::bounds::{Count, DEFAULT_IN_FLIGHT, IN_FLIGHT_CEILING};
 use serversocket::server_socket::DEFAULT_PORT;
 use serversocket_app::{parse_host, parse_remote_port};
 use serversocket_ui::field::{labelled, number};
@@ -152,6 +152,20 @@ impl ClientSettings {
                 number(&mut self.timeout_seconds, 1..=120, " s"),
                 "How long a connect may take, name lookup included, before it fails",
             );
+            // Connect ×N's own settings, on this row so that the top row keeps its buttons
+            // on one line at 800 points wide.
+            labelled(
+                ui,
+                "N:",
+                serversocket_ui::field::count(&mut self.burst, 1..=1000),
+                "How many sockets Connect ×N opens",
+            );
+            labelled(
+                ui,
+                "at once:",
+                serversocket_ui::field::count(&mut self.in_flight, 1..=IN_FLIGHT_CEILING),
+                "How many connects may be under way at once; the others start as these connect or fail (--in-flight)",
+            );
         });
         ui.horizontal_wrapped(|ui| {
             ui.checkbox(
@@ -178,7 +192,12 @@ impl ClientSettings {
             ui.checkbox(&mut self.log_errors, "Error")
                 .on_hover_text("The seed's Error handler logs \"Socket N: Error = <code>\"");
         });
-        if let Err(reason) = self.validated() {
+        let problems = [
+            self.validated().err(),
+            self.validated_burst().err(),
+            self.validated_in_flight().err(),
+        ];
+        for reason in problems.into_iter().flatten() {
             ui.colored_label(ui.visuals().error_fg_color, reason);
         }
         enter_pressed

@@ -5,8 +5,6 @@
 use std::time::Instant;
 
 use serversocket::TcpSocket;
-use serversocket::bounds::IN_FLIGHT_CEILING;
-use serversocket_ui::field::labelled;
 use serversocket_ui::lesson_panel::mark;
 use serversocket_ui::packets_view::Selected;
 use serversocket_ui::shell::AppWindow;
@@ -183,21 +181,6 @@ impl ClientWindow {
             shortcuts::steady_action_button(ui, text, "Connect ×1000", burst_ready, what, burst);
         if burst.clicked() || (burst_shortcut && burst_ready) {
             self.connect(self.settings.burst);
-        }
-        labelled(
-            ui,
-            "N:",
-            serversocket_ui::field::count(&mut self.settings.burst, 1..=1000),
-            "How many sockets Connect ×N opens",
-        );
-        labelled(
-            ui,
-            "at once:",
-            serversocket_ui::field::count(&mut self.settings.in_flight, 1..=IN_FLIGHT_CEILING),
-            "How many connects may be under way at once; the others start as these connect or fail (--in-flight)",
-        );
-        if let Err(reason) = burst_ok.and(self.settings.validated_in_flight()) {
-            ui.colored_label(ui.visuals().error_fg_color, reason);
         }
     }
 

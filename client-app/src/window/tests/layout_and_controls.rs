@@ -256,6 +256,30 @@ fn connect_stays_where_it_is_when_tls_and_the_insecure_choice_are_ticked() {
     }
 }
 
+/// Every button of the top row is on one line at 800 points and at half a 1366 screen, as the
+/// server's are (Connect ×N's N and "at once" took the room, and put Lessons, or Show the
+/// server window, on a second line).
+#[test]
+fn the_top_rows_buttons_share_one_line_on_a_small_screen() {
+    for size in [egui::vec2(800.0, 568.0), egui::vec2(683.0, 736.0)] {
+        let harness = window_with(size, ClientSettings::default());
+        let line = harness.get_by_label("Connect").rect().center().y;
+        for label in [
+            "Stream",
+            "Packets",
+            "Concepts",
+            "Lessons",
+            "Show the server window",
+        ] {
+            let rect = harness.get_by_label(label).rect();
+            assert!(
+                rect.y_range().contains(line),
+                "{label} at {rect:?}, off Connect's line at {size:?}"
+            );
+        }
+    }
+}
+
 /// The TLS row keeps no blank line for the insecure warning (it kept one while TLS was on, to
 /// keep Connect still under it): the chips follow it. At 800 points "INSECURE" stands for the
 /// warning's words where they do not fit on the row.
