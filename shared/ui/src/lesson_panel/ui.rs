@@ -38,26 +38,48 @@ impl LessonPanel {
     }
 
     fn picker_ui(&mut self, ui: &mut egui::Ui) {
-        // No wider than the panel: a wider picker widened the panel past its default size and
-        // cut the server table's Disconnect at the window's edge (1366x768, two windows).
-        let picker_width = (ui.available_width() - 16.0).clamp(120.0, 220.0);
         ui.horizontal_wrapped(|ui| {
             let label = ui.label("Lesson:");
+            // No wider than what the panel has beside the label and the wider of Start and Reset
+            // lesson: a wider picker widened the panel past its default size and cut the server
+            // table's Disconnect at the window's edge (1366x768, two windows), and one that left
+            // no room for Start put it on a line of its own, away from the pointer.
+            let button = egui::WidgetText::from("Reset lesson")
+                .into_galley(
+                    ui,
+                    Some(egui::TextWrapMode::Extend),
+                    f32::INFINITY,
+                    egui::TextStyle::Button,
+                )
+                .size()
+                .x
+                + 2.0 * ui.spacing().button_padding.x;
+            let picker_width = (ui.available_width() - button - 2.0 * ui.spacing().item_spacing.x)
+                .clamp(80.0, 220.0);
             let chosen_title = self
                 .lessons
                 .get(self.chosen)
                 .map_or(String::new(), |lesson| lesson.title.clone());
-            egui::ComboBox::from_id_salt("lesson picker")
-                .selected_text(chosen_title)
-                .width(picker_width)
-                .show_ui(ui, |ui| {
-                    for (index, lesson) in self.lessons.iter().enumerate() {
-                        ui.selectable_value(&mut self.chosen, index, &lesson.title)
-                            .on_hover_text(&lesson.goal);
-                    }
-                })
-                .response
-                .labelled_by(label.id);
+            // A long title is cut with "…" (whole on hover and in the list): wrapped, it made
+            // the picker two lines high and moved Start from under the pointer. A picker takes
+            // all the room its row has for its text, so it gets a room of its own width.
+            let room = egui::vec2(picker_width, ui.spacing().interact_size.y);
+            let layout = egui::Layout::left_to_right(egui::Align::Center);
+            ui.allocate_ui_with_layout(room, layout, |ui| {
+                egui::ComboBox::from_id_salt("lesson picker")
+                    .selected_text(chosen_title.clone())
+                    .width(picker_width)
+                    .truncate()
+                    .show_ui(ui, |ui| {
+                        for (index, lesson) in self.lessons.iter().enumerate() {
+                            ui.selectable_value(&mut self.chosen, index, &lesson.title)
+                                .on_hover_text(&lesson.goal);
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id)
+                    .on_hover_text(chosen_title);
+            });
             let running = self.run.as_ref().is_some_and(|run| {
                 self.lessons
                     .get(self.chosen)
