@@ -5,9 +5,11 @@
 //! window's side, so a learner sees which segment made which event. Hover an arrow for every
 //! field of its segment.
 //!
-//! The rows go in time order, one a segment or event, each with the time since the first:
-//! the handshake takes microseconds and a goodbye may come minutes later, so the axis is the
-//! order of things, and the times are written beside it.
+//! The rows go in time order, one a segment or event, each with the time since the
+//! connection's first segment (its SYN), in both windows alike: the handshake takes
+//! microseconds and a goodbye may come minutes later, so the axis is the order of things, and
+//! the times are written beside it. A pooled socket's AddSocket comes before its connection,
+//! at a time before the SYN ("−4.251 s": it waited idle that long).
 
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
@@ -89,7 +91,14 @@ fn packets_ui(ui: &mut egui::Ui, selected: Selected<'_>) {
     let mut rows: Vec<Row<'_>> = segments.iter().map(|seen| Row::Segment(seen)).collect();
     rows.extend(events.iter().map(|step| Row::Event(step)));
     rows.sort_by_key(Row::at);
-    let first = rows.first().map_or(SystemTime::UNIX_EPOCH, Row::at);
+    // Timed from the connection's first segment, not the first row: a pooled socket's
+    // AddSocket, seconds earlier, made every time of the server's diagram "+4.251 s" while the
+    // client's read "+0.930 ms" for the same connection.
+    let first = segments
+        .iter()
+        .map(|seen| seen.segment.at)
+        .min()
+        .unwrap_or(SystemTime::UNIX_EPOCH);
     let skipped = rows.len().saturating_sub(SHOWN_ROWS);
     if skipped > 0 {
         ui.weak(format!("{skipped} earlier rows not shown"));
@@ -188,11 +197,10 @@ fn diagram_ui(ui: &mut egui::Ui, rows: &[Row<'_>], first: SystemTime, end: End, 
     };
     for (index, row) in rows.iter().enumerate() {
         let top = rect.top() + ROW * (index as f32 + 1.0);
-        let since = row.at().duration_since(first).unwrap_or_default();
         painter.text(
             Pos2::new(rect.left() + 4.0, top + ROW / 2.0),
             Align2::LEFT_CENTER,
-            format!("+{}", short_duration(since)),
+            time_from(first, row.at()),
             FontId::monospace(11.0),
             weak,
         );
@@ -343,7 +351,16 @@ fn colour(seen: &Seen) -> Color32 {
     }
 }
 
-/// `0.021 ms`, `1.250 s`: a time since the first row, short.
+/// A row's time beside the diagram: `+0.021 ms` after the connection's first segment,
+/// `−4.251 s` before it.
+fn time_from(first: SystemTime, at: SystemTime) -> String {
+    match at.duration_since(first) {
+        Ok(since) => format!("+{}", short_duration(since)),
+        Err(before) => format!("−{}", short_duration(before.duration())),
+    }
+}
+
+/// `0.021 ms`, `1.250 s`: a time from the connection's first segment, short.
 fn short_duration(duration: Duration) -> String {
     if duration < Duration::from_secs(1) {
         format!("{:.3} ms", duration.as_secs_f64() * 1000.0)
@@ -478,5 +495,28 @@ impl PacketsWindow {
                 });
         }
         switched
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_from_the_connections_first_segment_before_it_negative() {
+        let syn = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        assert_eq!(time_from(syn, syn), "+0.000 ms");
+        assert_eq!(
+            time_from(syn, syn + Duration::from_micros(930)),
+            "+0.930 ms"
+        );
+        assert_eq!(
+            time_from(syn, syn + Duration::from_millis(2_500)),
+            "+2.500 s"
+        );
+        assert_eq!(
+            time_from(syn, syn - Duration::from_millis(4_251)),
+            "−4.251 s"
+        );
     }
 }
