@@ -7,11 +7,21 @@ use serversocket_lessons::Side;
 
 use super::{Feedback, HIGHLIGHT, LessonPanel};
 
+/// The narrowest the lesson picker is drawn: "6. Closing: …" still says which lesson.
+const MIN_PICKER_WIDTH: f32 = 100.0;
+
 impl LessonPanel {
     /// Draws the panel (a side panel's content).
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let now = Instant::now();
-        egui::ScrollArea::vertical().show(ui, |ui| {
+        // A solid bar, as the main view's: the report's buttons are below the fold on a
+        // 768-high screen, and egui's floating bar showed only under the pointer. Its room is
+        // kept while nothing overflows, so a lesson's start does not narrow the panel's
+        // content and move Start.
+        ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
+        egui::ScrollArea::vertical()
+            .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
+            .show(ui, |ui| {
             self.picker_ui(ui);
             if let Some(problem) = &self.load_problem {
                 ui.colored_label(ui.visuals().error_fg_color, problem);
@@ -54,8 +64,20 @@ impl LessonPanel {
                 .size()
                 .x
                 + 2.0 * ui.spacing().button_padding.x;
-            let picker_width = (ui.available_width() - button - 2.0 * ui.spacing().item_spacing.x)
-                .clamp(80.0, 220.0);
+            let beside =
+                ui.available_size_before_wrap().x - button - 2.0 * ui.spacing().item_spacing.x;
+            // Too narrow for all three (800x600 with the panel open): the button goes on a line
+            // of its own, whichever its words, so it does not move when a lesson starts.
+            let button_below = beside < MIN_PICKER_WIDTH;
+            let picker_width = if button_below {
+                ui.available_size_before_wrap().x - ui.spacing().item_spacing.x
+            } else {
+                beside
+            }
+            .clamp(MIN_PICKER_WIDTH, 220.0)
+            // Whole points: egui rounds a widget's edges, and a fraction rounded one way for
+            // a short title and the other for a cut one moved Start by a third of a point.
+            .floor();
             let chosen_title = self
                 .lessons
                 .get(self.chosen)
@@ -66,6 +88,9 @@ impl LessonPanel {
             let room = egui::vec2(picker_width, ui.spacing().interact_size.y);
             let layout = egui::Layout::left_to_right(egui::Align::Center);
             ui.allocate_ui_with_layout(room, layout, |ui| {
+                // Exactly this wide, whatever the title: a cut one came out a fraction
+                // narrower, and Start moved with it.
+                ui.set_min_width(picker_width);
                 egui::ComboBox::from_id_salt("lesson picker")
                     .selected_text(chosen_title.clone())
                     .width(picker_width)
@@ -85,6 +110,9 @@ impl LessonPanel {
                     .get(self.chosen)
                     .is_some_and(|l| l.name == run.lesson().name)
             });
+            if button_below {
+                ui.end_row();
+            }
             let start = if running { "Reset lesson" } else { "Start" };
             let tip = if running {
                 "Start this lesson again from its first step (the other window follows)"
@@ -269,6 +297,7 @@ impl LessonPanel {
                 .labelled_by(label.id)
                 .on_hover_text("Written at the top of the report");
         });
+        let mut just_exported = false;
         ui.horizontal_wrapped(|ui| {
             if ui
                 .button("Export report")
@@ -278,6 +307,7 @@ impl LessonPanel {
                 .clicked()
             {
                 self.exported = Some(self.export().map_err(|problem| problem.to_string()));
+                just_exported = true;
             }
             crate::copy::copy_button_ui(
                 ui,
@@ -287,17 +317,20 @@ impl LessonPanel {
                 || self.report(),
             );
         });
-        match &self.exported {
-            Some(Ok(path)) => {
-                ui.label(format!("Report written to {}", path.display()));
-            }
-            Some(Err(problem)) => {
-                ui.colored_label(
-                    ui.visuals().error_fg_color,
-                    format!("The report could not be written: {problem}"),
-                );
-            }
-            None => {}
+        let said = match &self.exported {
+            Some(Ok(path)) => Some(ui.label(format!("Report written to {}", path.display()))),
+            Some(Err(problem)) => Some(ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("The report could not be written: {problem}"),
+            )),
+            None => None,
+        };
+        // Brought into view as it appears: under the buttons at the panel's foot, it was
+        // below the fold, and a click seemed to do nothing.
+        if let Some(said) = said
+            && just_exported
+        {
+            said.scroll_to_me(Some(egui::Align::BOTTOM));
         }
     }
 }
