@@ -624,7 +624,10 @@ pub fn mark(ui: &egui::Ui, name: &str, response: &egui::Response) {
         .ctx()
         .data(|data| data.get_temp(highlight_id()))
         .flatten();
-    if current.as_deref() == Some(name) {
+    // Nothing to point at (the pool's tiles before a Listen: a flat strip under the tabs),
+    // nothing marked.
+    let something = response.rect.height() >= 4.0 && response.rect.width() >= 4.0;
+    if current.as_deref() == Some(name) && something {
         ui.painter().rect_stroke(
             response.rect.expand(3.0),
             4.0,

@@ -120,3 +120,25 @@ fn windows_resumed_at_different_steps_of_one_run_agree_on_the_further() {
     assert_eq!(at(&server), Some(2), "the server window catches up");
     drop(client);
 }
+
+/// The current step's widget is outlined, but not when it is an empty strip (the pool's tiles
+/// before a Listen): an outline around nothing pointed nowhere.
+#[test]
+fn an_empty_widget_is_not_outlined() {
+    let shapes = |height: f32| {
+        let ctx = egui::Context::default();
+        ctx.data_mut(|data| data.insert_temp(super::highlight_id(), Some("pool".to_owned())));
+        let mut output = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let strip = ui.allocate_response(egui::vec2(200.0, height), egui::Sense::hover());
+            super::mark(ui, "pool", &strip);
+        });
+        // Fonts' textures nobody uploads here.
+        output.textures_delta.clear();
+        output.shapes.len()
+    };
+    assert_eq!(
+        shapes(30.0),
+        shapes(0.0) + 1,
+        "outlined when there is something"
+    );
+}
