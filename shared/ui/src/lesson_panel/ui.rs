@@ -54,15 +54,8 @@ impl LessonPanel {
             // lesson: a wider picker widened the panel past its default size and cut the server
             // table's Disconnect at the window's edge (1366x768, two windows), and one that left
             // no room for Start put it on a line of its own, away from the pointer.
-            let button = egui::WidgetText::from("Reset lesson")
-                .into_galley(
-                    ui,
-                    Some(egui::TextWrapMode::Extend),
-                    f32::INFINITY,
-                    egui::TextStyle::Button,
-                )
-                .size()
-                .x
+            let words = egui::RichText::new("Reset lesson").text_style(egui::TextStyle::Button);
+            let button = crate::theme::unwrapped_width(ui, &words.into())
                 + 2.0 * ui.spacing().button_padding.x;
             let beside =
                 ui.available_size_before_wrap().x - button - 2.0 * ui.spacing().item_spacing.x;
