@@ -278,8 +278,8 @@ fn names_in_words(refused: rustls::Error) -> rustls::Error {
     }
 }
 
-/// One of webpki's names in words: a DNS name bare, an IP address as Rust writes it (`::1`);
-/// any other kind (a URI, a directory name) as webpki gave it.
+/// One of webpki's names in words: a DNS name bare, an IP address as Rust writes it (`::1`),
+/// a URI with its kind; the kinds webpki gives no value of by their kind.
 fn name_in_words(name: &str) -> String {
     if let Some(dns) = name
         .strip_prefix("DnsName(\"")
@@ -295,7 +295,19 @@ fn name_in_words(name: &str) -> String {
             .parse::<std::net::IpAddr>()
             .map_or_else(|_| address.to_owned(), |address| address.to_string());
     }
-    name.to_owned()
+    if let Some(uri) = name
+        .strip_prefix("UniformResourceIdentifier(\"")
+        .and_then(|rest| rest.strip_suffix("\")"))
+    {
+        return format!("{uri} (a URI)");
+    }
+    match name {
+        "DirectoryName" => "a directory name".to_owned(),
+        // rfc822Name, the GeneralName of tag 1.
+        "Unsupported(0x01)" => "an email address".to_owned(),
+        other if other.starts_with("Unsupported(") => "a name of another kind".to_owned(),
+        other => other.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -309,7 +321,13 @@ mod tests {
             ("IpAddress(127.0.0.1)", "127.0.0.1"),
             ("IpAddress(0::1)", "::1"),
             ("IpAddress(fe80:0:0:0:0:0:0:1)", "fe80::1"),
-            ("UniformResourceIdentifier", "UniformResourceIdentifier"),
+            (
+                "UniformResourceIdentifier(\"https://x.test/\")",
+                "https://x.test/ (a URI)",
+            ),
+            ("Unsupported(0x01)", "an email address"),
+            ("Unsupported(0x00)", "a name of another kind"),
+            ("DirectoryName", "a directory name"),
         ] {
             assert_eq!(name_in_words(webpki), words);
         }
