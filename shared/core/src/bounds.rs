@@ -125,12 +125,19 @@ impl Count {
     /// [`SocketError::InvalidSetting`] when it is not a whole number or out of bounds.
     pub fn parse(self, text: &str) -> Result<u64, SocketError> {
         let trimmed = text.trim();
-        let value = trimmed
-            .parse::<u64>()
-            .map_err(|_| SocketError::InvalidSetting {
-                field: self.field(),
-                reason: format!("\"{trimmed}\" is not a whole number"),
-            })?;
+        let refuse = |reason: String| SocketError::InvalidSetting {
+            field: self.field(),
+            reason,
+        };
+        let value = trimmed.parse::<u64>().map_err(|_| {
+            // More digits than any count holds: more than the most, as a smaller excess is.
+            if !trimmed.is_empty() && trimmed.bytes().all(|byte| byte.is_ascii_digit()) {
+                let (ceiling, why) = self.ceiling();
+                refuse(format!("{trimmed} is more than {ceiling} ({why})"))
+            } else {
+                refuse(format!("\"{trimmed}\" is not a whole number"))
+            }
+        })?;
         self.check(value)
     }
 }
@@ -138,6 +145,23 @@ impl Count {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn more_digits_than_a_count_holds_is_more_than_the_most() {
+        let words = Count::MaximumSocketsConnected
+            .parse("99999999999999999999")
+            .expect_err("too many")
+            .to_string();
+        assert!(
+            words.contains("99999999999999999999 is more than "),
+            "{words}"
+        );
+        let words = Count::Connect
+            .parse("12a")
+            .expect_err("not a number")
+            .to_string();
+        assert!(words.contains("\"12a\" is not a whole number"), "{words}");
+    }
 
     #[test]
     fn counts_out_of_bounds_are_refused_naming_the_setting_and_the_limit() {
