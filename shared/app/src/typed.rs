@@ -133,7 +133,24 @@ pub fn parse_bind_address(text: &str) -> Result<BindAddress, SocketError> {
             "\"{trimmed}\" is not an IP address (127.0.0.1, ::1, [::1], fe80::1%lo, 0.0.0.0, ::)"
         ))
     })?;
+    // `fe80::1` on every interface at once is no address: Listen would fail with "Invalid
+    // argument".
+    let link_local = matches!(ip, std::net::IpAddr::V6(v6) if v6.is_unicast_link_local());
+    let unscoped = || {
+        invalid(format!(
+            "\"{trimmed}\": a link-local address names its interface too ({ip}%eth0, as `ip -6 \
+             addr` lists it){}",
+            if scope.is_some() {
+                "; interface 0 is none"
+            } else {
+                ""
+            }
+        ))
+    };
     let Some(scope) = scope else {
+        if link_local {
+            return Err(unscoped());
+        }
         return Ok(BindAddress { ip, scope_id: 0 });
     };
     if !ip.is_ipv6() {
@@ -142,6 +159,9 @@ pub fn parse_bind_address(text: &str) -> Result<BindAddress, SocketError> {
         )));
     }
     if let Ok(scope_id) = scope.parse::<u32>() {
+        if scope_id == 0 && link_local {
+            return Err(unscoped());
+        }
         // Unchecked, Listen would fail with the system's "No such device".
         if cfg!(target_os = "linux")
             && scope_id != 0
@@ -288,6 +308,8 @@ mod tests {
             ("127.0.0.1%lo", "only an IPv6 address"),
             ("fe80::1%no-such-interface", "no interface"),
             ("fe80::1%99999", "no interface numbered 99999"),
+            ("fe80::1", "names its interface too"),
+            ("[fe80::1%0]", "interface 0 is none"),
         ] {
             let refused = parse_bind_address(text).expect_err(text).to_string();
             assert!(refused.contains(words), "{text}: {refused}");
