@@ -14,9 +14,10 @@ use serversocket_ui::{RowAction, RowState, SendAction, shortcuts, socket_table_u
 use super::state::FileProgress;
 use super::{ClientWindow, concepts};
 
-/// What the empty log says.
+/// What the empty log says: true whether or not the server listens yet, which this window
+/// does not know (it said "start the server" to a learner whose server listened).
 const NOTHING_LOGGED_YET: &str =
-    "Nothing yet: start the server and click Listen there, then click Connect here.";
+    "Nothing yet: click Connect here once the server listens (Listen, in the server window).";
 
 impl ClientWindow {
     /// Draws one frame.
