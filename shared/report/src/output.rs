@@ -509,19 +509,9 @@ fn wait_for_room(pipe: &std::fs::File, len: usize) {
 /// (false).
 #[cfg(target_os = "linux")]
 fn wait_for_a_free_page(pipe: &std::fs::File) -> bool {
-    use rustix::event::{PollFd, PollFlags, poll};
-    let mut watched = [PollFd::new(pipe, PollFlags::OUT)];
-    loop {
-        match poll(&mut watched, None) {
-            Ok(_) => {
-                let events = watched[0].revents();
-                return events.contains(PollFlags::OUT)
-                    && !events.intersects(PollFlags::ERR | PollFlags::HUP);
-            }
-            Err(rustix::io::Errno::INTR) => {}
-            Err(_) => return false,
-        }
-    }
+    use rustix::event::PollFlags;
+    let events = poll_for_room(pipe, None);
+    events.contains(PollFlags::OUT) && !events.intersects(PollFlags::ERR | PollFlags::HUP)
 }
 
 /// Whether `file` is a regular file (stdout redirected to one), which [`WholeLinesFile`] can
@@ -622,16 +612,30 @@ fn room_in(_: &std::fs::File) -> usize {
 /// its reader is gone.
 #[cfg(unix)]
 fn has_room(pipe: &std::fs::File) -> bool {
-    use rustix::event::{PollFd, PollFlags, Timespec, poll};
-    let mut watched = [PollFd::new(pipe, PollFlags::OUT)];
+    use rustix::event::{PollFlags, Timespec};
     let now = Timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    poll(&mut watched, Some(&now)).is_ok()
-        && watched[0]
-            .revents()
-            .intersects(PollFlags::OUT | PollFlags::ERR)
+    poll_for_room(pipe, Some(&now)).intersects(PollFlags::OUT | PollFlags::ERR)
+}
+
+/// What poll(2) says of writing to `pipe`, waiting at most `wait` (`None`: until it says
+/// something); nothing when it cannot be watched.
+#[cfg(unix)]
+fn poll_for_room(
+    pipe: &std::fs::File,
+    wait: Option<&rustix::event::Timespec>,
+) -> rustix::event::PollFlags {
+    use rustix::event::{PollFd, PollFlags, poll};
+    let mut watched = [PollFd::new(pipe, PollFlags::OUT)];
+    loop {
+        match poll(&mut watched, wait) {
+            Ok(_) => return watched[0].revents(),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(_) => return PollFlags::empty(),
+        }
+    }
 }
 
 /// Waits until `fd`'s reader has closed it (true), or until `stop`'s other end is closed or
