@@ -76,13 +76,12 @@ fn lines_use_the_seeds_words() {
         },
     };
     let plaintext = "Socket 0: Error = 102 (TLS: plaintext server): the server does not speak \
-                     TLS on this port: it answered in plain text (turn TLS off, or connect to \
-                     the server's TLS port)";
+                     TLS on this port: its answer was not a TLS handshake (turn TLS off, or \
+                     connect to the server's TLS port)";
     assert_eq!(
         human_line(Side::Client, &echo(serversocket::tls::ECHO_SERVER_DETAIL)),
         Some(format!(
-            "{plaintext} (it sent our own TLS hello back: an echo server, which does not speak \
-             TLS)"
+            "{plaintext} (it sent our own TLS hello back, as an echo server does)"
         ))
     );
     assert_eq!(

@@ -28,7 +28,7 @@ pub enum TlsProblem {
     PlaintextClient,
     /// Our TLS client reached a server that does not speak TLS.
     #[error(
-        "the server does not speak TLS on this port: it answered in plain text (turn TLS off, or connect to the server's TLS port)"
+        "the server does not speak TLS on this port: its answer was not a TLS handshake (turn TLS off, or connect to the server's TLS port)"
     )]
     PlaintextServer,
     /// The server's certificate is signed by no one we trust.
@@ -85,8 +85,7 @@ pub enum TlsProblem {
 /// The detail of a [`TlsProblem::PlaintextServer`] that sent our own hello back. Its own
 /// words, where every other plaintext server's detail is rustls's ("received corrupt
 /// message"), so the human log says it too.
-pub const ECHO_SERVER_DETAIL: &str =
-    "it sent our own TLS hello back: an echo server, which does not speak TLS";
+pub const ECHO_SERVER_DETAIL: &str = "it sent our own TLS hello back, as an echo server does";
 
 impl TlsProblem {
     /// A few words for the number: `Error = 102 (TLS: unknown CA)`.
