@@ -182,9 +182,9 @@ impl NaiveServer {
         self.registry.close_all();
     }
 
-    /// Stops listening, closes every connection and waits up to `timeout` for every task.
+    /// Stops listening, closes every connection and waits up to `timeout` for every task, where
+    /// the thread may wait, as [`crate::ServerSocket::shutdown`] says.
     #[must_use]
-    /// Inside the runtime it cannot wait: it then says whether everything had ended already.
     pub fn shutdown(self, timeout: Duration) -> bool {
         self.registry.shutdown(timeout)
     }

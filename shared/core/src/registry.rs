@@ -22,7 +22,7 @@ use crate::connection::{Connection, SocketParts};
 use crate::guarded::Guarded;
 use crate::on_closed::{ConnectedList, OnClosed, WaitsForRoom};
 use crate::os_socket::os_handle;
-use crate::runtime::Background;
+use crate::runtime::{Background, where_blocking_is_allowed};
 use crate::status::SocketState;
 use crate::status::{mark_connected, mark_handshaking};
 use crate::sync::lock;
@@ -205,20 +205,21 @@ impl Registry {
         }
     }
 
-    /// Closes everything and waits up to `timeout` for every task to end. Inside the runtime
-    /// it cannot wait (that would block a worker the tasks need, and tokio forbids it): it
-    /// then only says whether everything had already ended; the tasks still end on their own.
+    /// Closes everything and waits up to `timeout` for every task to end. Where the thread
+    /// cannot wait ([`where_blocking_is_allowed`]: on a socket's own thread, or inside a
+    /// single-threaded async runtime) it only says whether everything had already ended; the
+    /// tasks still end on their own.
     pub(crate) fn shutdown(&self, timeout: Duration) -> bool {
         self.cancel();
         self.tracker.close();
-        if Handle::try_current().is_ok() {
-            return self.tracker.is_empty();
-        }
         let tracker = self.tracker.clone();
+        let handle = self.runtime.handle();
         // The timer must be made inside the runtime, hence the async block.
-        self.runtime
-            .handle()
-            .block_on(async { tokio::time::timeout(timeout, tracker.wait()).await })
-            .is_ok()
+        where_blocking_is_allowed(|| {
+            handle
+                .block_on(async { tokio::time::timeout(timeout, tracker.wait()).await })
+                .is_ok()
+        })
+        .unwrap_or_else(|| self.tracker.is_empty())
     }
 }

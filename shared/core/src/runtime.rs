@@ -3,16 +3,42 @@
 //! Sockets never run on the caller's thread: a GUI's thread only sends commands and drains
 //! events, so a slow peer, a hanging connect or a name lookup never freezes a window.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::time::Duration;
 
-use tokio::runtime::Handle;
+use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio_util::sync::CancellationToken;
 
 use crate::SocketError;
 
 /// How long dropping the runtime waits for socket tasks to finish closing.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+thread_local! {
+    /// True on the runtime's own threads, where waiting for the sockets' tasks would wait for
+    /// the very thread that has to run them.
+    static SOCKET_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `wait` (something that blocks until the sockets' tasks have done something) where the
+/// calling thread may block, or says it cannot: `None` on one of the runtime's own threads, and
+/// inside a single-threaded async runtime (a `current_thread` one, whose only thread would
+/// stall). Inside a multi-threaded one (a program's `#[tokio::main]`) it blocks as tokio
+/// allows there, handing that thread's other tasks to another thread meanwhile; blocking
+/// there directly panics ("Cannot drop a runtime in a context where blocking is not allowed").
+pub(crate) fn where_blocking_is_allowed<R>(wait: impl FnOnce() -> R) -> Option<R> {
+    if SOCKET_THREAD.get() {
+        return None;
+    }
+    match Handle::try_current() {
+        Err(_) => Some(wait()),
+        Ok(current) if current.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            Some(tokio::task::block_in_place(wait))
+        }
+        Ok(_) => None,
+    }
+}
 
 /// Owns the background threads that run every socket. Create one per program, and keep it
 /// until the servers and sockets made on it are dropped: dropping it ends every socket's task
@@ -40,6 +66,7 @@ impl Runtime {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("serversocket-io")
+            .on_thread_start(|| SOCKET_THREAD.set(true))
             .enable_all()
             .build()
             .map_err(|e| SocketError::Os(format!("could not start the socket runtime: {e}")))?;
@@ -67,17 +94,38 @@ impl Runtime {
     }
 
     /// Runs a future to completion on the calling thread, with the sockets still on the
-    /// background threads. For headless programs and tests; a GUI never calls this.
+    /// background threads. For headless programs and tests; a GUI never calls this. An async
+    /// program awaits the future instead.
+    ///
+    /// # Panics
+    /// On one of the sockets' own threads (a handler), and inside a single-threaded async
+    /// runtime: the thread would wait for itself. Inside a multi-threaded one it blocks as
+    /// tokio allows there.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.handle().block_on(future)
+        let handle = self.handle();
+        where_blocking_is_allowed(|| handle.block_on(future)).unwrap_or_else(|| {
+            panic!(
+                "Runtime::block_on cannot block here (a socket's own thread, or a single-threaded \
+                 async runtime): await the future instead"
+            )
+        })
     }
 }
 
 impl Drop for Runtime {
+    /// Gives the sockets' tasks up to [`SHUTDOWN_GRACE`] to end where the thread may wait for
+    /// them; elsewhere (inside a single-threaded async runtime, or on a socket's thread) lets
+    /// them end in the background, as waiting there would panic or wait for itself.
     fn drop(&mut self) {
         self.dropped.cancel();
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_timeout(SHUTDOWN_GRACE);
+        let mut runtime = self.runtime.take();
+        where_blocking_is_allowed(|| {
+            if let Some(runtime) = runtime.take() {
+                runtime.shutdown_timeout(SHUTDOWN_GRACE);
+            }
+        });
+        if let Some(runtime) = runtime {
+            runtime.shutdown_background();
         }
     }
 }

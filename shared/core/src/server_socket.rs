@@ -440,6 +440,9 @@ impl ServerSocket {
 
     /// Stops listening, closes every connection and waits up to `timeout` until every task
     /// has ended and every socket is closed. Returns false if something was still running.
+    /// Inside a multi-threaded async runtime (`#[tokio::main]`) it waits too; on a socket's
+    /// own thread (a handler) or inside a single-threaded async runtime it cannot wait, and
+    /// returns at once whether everything had ended (the tasks still end on their own).
     #[must_use]
     pub fn shutdown(mut self, timeout: Duration) -> bool {
         if let Some(session) = &self.listener {
