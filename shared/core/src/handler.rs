@@ -299,7 +299,10 @@ impl Socket {
 
     /// Closes the connection once the current event returns (Xojo's Close). What the OS takes
     /// at once of the queued data is still sent; the rest is dropped, and SendComplete (with
-    /// `user_aborted` true) says so before Closed.
+    /// `user_aborted` true) says so before Closed. To close without dropping anything, close
+    /// when [`Self::bytes_left_to_send`] is 0, or else in [`SocketHandler::send_complete`],
+    /// which comes once the queue has gone to the OS (a peer that reads slowly can leave much
+    /// of a reply queued when its EndOfFile comes).
     pub fn close(&mut self) {
         // A Disconnect asked for already stays one.
         self.closing.get_or_insert(Closing::Close);

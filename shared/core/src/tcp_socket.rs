@@ -27,7 +27,8 @@ use crate::status::{SocketState, SocketStatus};
 use crate::sync::lock;
 use crate::{Event, EventSender, Runtime, Socket, SocketError, SocketHandler, SocketId, SocketIds};
 
-/// How long a client's Connect waits (name lookup included) before giving up, unless told otherwise.
+/// How long a client's Connect waits (name lookup included) before giving up, unless told
+/// otherwise: 10 seconds.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A handle to one TCP socket running on the background runtime. Cloning it is cheap.
@@ -307,7 +308,9 @@ impl TcpSocket {
     /// Closes the connection (Xojo's Close); Closed follows on the event channel.
     /// Closing a socket that is already closed does nothing. What the OS takes at once of the
     /// bytes still queued (written here or by the handler, before the close) goes out; the
-    /// rest is dropped, and SendComplete with `user_aborted` true says so before Closed.
+    /// rest is dropped, and SendComplete with `user_aborted` true says so before Closed. To
+    /// close without dropping anything, wait for SendComplete (or [`Self::bytes_left_to_send`]
+    /// 0) first.
     pub fn close(&self) {
         // Sent under the status lock: a client's task that has just connected looks for a
         // Close under the same lock before it shows Connected, so a close made while the

@@ -125,6 +125,57 @@ fn bytes_written_just_before_a_close_are_counted_and_completed() {
     );
 }
 
+/// Echoes what it gets, and closes once the peer is done and everything echoed has gone: at
+/// once when nothing waits, else from the SendComplete that says the queue went out. A Close
+/// while bytes still wait drops them (above); this is the way to close without losing any.
+#[derive(Default)]
+struct EchoesThenCloses {
+    close_when_sent: bool,
+}
+
+impl SocketHandler for EchoesThenCloses {
+    fn data_available(&mut self, socket: &mut Socket) {
+        let received = socket.read_all();
+        socket.write(received).unwrap();
+    }
+
+    fn end_of_file(&mut self, socket: &mut Socket) {
+        if socket.bytes_left_to_send() == 0 {
+            socket.close();
+        } else {
+            self.close_when_sent = true;
+        }
+    }
+
+    fn send_complete(&mut self, socket: &mut Socket, user_aborted: bool) {
+        assert!(!user_aborted, "nothing was cut short");
+        if self.close_when_sent && socket.bytes_left_to_send() == 0 {
+            socket.close();
+        }
+    }
+}
+
+/// A peer that sends a lot before it reads anything, then closes its side: closing from
+/// SendComplete gives it back every byte (closing in EndOfFile dropped what the kernels had no room for).
+#[test]
+fn closing_once_everything_went_out_loses_nothing() {
+    let (_runtime, _server, mut watch, address) =
+        common::listening(|_| EchoesThenCloses::default());
+    let mut peer = client(address);
+    let sent: Vec<u8> = (0..SIZE).map(|n| (n % 251) as u8).collect();
+    std::io::Write::write_all(&mut peer, &sent).unwrap();
+    peer.shutdown(Shutdown::Write).unwrap();
+    let mut received = Vec::new();
+    peer.read_to_end(&mut received).unwrap();
+    assert!(
+        received == sent,
+        "{} of {} bytes came back",
+        received.len(),
+        sent.len()
+    );
+    watch.until("closed", |e| is_closed(e, 0));
+}
+
 /// Writes a message a byte at a time, all in its Connected.
 struct ByteByByte;
 
