@@ -256,9 +256,10 @@ pub enum SocketError {
         #[serde(skip)]
         cause: Option<IoCause>,
     },
-    /// More data was queued for sending than the socket holds; the peer is not reading.
+    /// More data was queued for sending than the socket holds: the peer reads more slowly than
+    /// the program writes (or not at all).
     #[error(
-        "the send queue is full ({queued} bytes waiting): the peer is not reading, so this write was refused"
+        "the send queue is full ({queued} bytes waiting): the peer has not read them yet, so this write was refused"
     )]
     SendQueueFull {
         /// Bytes already waiting to be sent.
