@@ -160,7 +160,11 @@ pub fn data_folder(app: &str) -> PathBuf {
         .join(app)
 }
 
-/// The provider every config uses: ring, whose C and assembly build far faster than aws-lc.
+/// The provider every config uses: ring, whose C and assembly build far faster than aws-lc
+/// (which needs cmake besides). rustls 0.23.48 deprecates ring's provider for its lack of
+/// post-quantum key exchange; the classical groups it offers are what the lessons show, so
+/// the warning, which a build outside this workspace's lock file meets, is allowed here.
+#[allow(deprecated)]
 pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }

@@ -41,6 +41,13 @@ fn tls_server(tls: ServerTls, max: usize) -> (Runtime, ServerSocket, Watch, Sock
     (runtime, server, Watch::new(receiver), address)
 }
 
+/// ring, as the library's configs use (its deprecation since rustls 0.23.48: see the library's
+/// `tls::provider`).
+#[allow(deprecated)]
+fn ring() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
+}
+
 /// rustls's own blocking client, trusting the certificate in `ca` (PEM).
 fn rustls_client(
     address: SocketAddr,
@@ -50,13 +57,11 @@ fn rustls_client(
     for cert in CertificateDer::pem_file_iter(ca).expect("ca") {
         roots.add(cert.expect("cert")).expect("root");
     }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(ring()))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     let name = ServerName::try_from(address.ip().to_string()).expect("name");
     let connection = rustls::ClientConnection::new(Arc::new(config), name).expect("client");
     let tcp = TcpStream::connect(address).expect("connect");
@@ -187,14 +192,12 @@ fn rustls_server(cert: &Path, key: &Path) -> (SocketAddr, std::thread::JoinHandl
         .map(|c| c.expect("cert"))
         .collect();
     let key = PrivateKeyDer::from_pem_file(key).expect("key");
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_no_client_auth()
-    .with_single_cert(chain, key)
-    .expect("config");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(ring()))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("config");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let address = listener.local_addr().expect("address");
     let thread = std::thread::spawn(move || {

@@ -61,6 +61,9 @@ impl Drop for Certificate {
     }
 }
 
+/// ring, as the library's configs use (its deprecation since rustls 0.23.48: see the library's
+/// `tls::provider`).
+#[allow(deprecated)]
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
