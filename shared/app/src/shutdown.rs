@@ -150,3 +150,59 @@ async fn received(signal: Option<tokio::signal::unix::Signal>) {
         None => std::future::pending().await,
     }
 }
+
+/// A window's stop signals (Ctrl-C in the terminal that started it, SIGTERM, SIGHUP), taken
+/// by a thread of their own so that they close the window as its close button does: it saves
+/// its settings and the lesson under way, which the signals' default action (the process
+/// killed at once) lost. Made before any other thread starts (the signals are held back from
+/// every thread but that one); [`Self::close_with`] then starts the thread. Dropped without it,
+/// the signals stay held back: the window closes from its own button only.
+pub struct WindowStopSignals {
+    #[cfg(unix)]
+    held: Option<nix::sys::signal::SigSet>,
+}
+
+impl WindowStopSignals {
+    /// Holds the stop signals back from this thread and every thread it starts from now on.
+    #[must_use]
+    pub fn hold() -> Self {
+        #[cfg(unix)]
+        {
+            // Taken out, so that its drop does not let them through again.
+            let mut now = HeldStopSignals::now();
+            Self {
+                held: now.held.take(),
+            }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// Starts the thread that takes the signals: the first calls `close`, a second one ends
+    /// the program at once (128 + the signal's number, as the default action would), for a
+    /// window too stuck to close. Without the thread (none could start) the signals stay held
+    /// back and a window closes only from its own button.
+    pub fn close_with(self, close: impl Fn() + Send + 'static) {
+        #[cfg(unix)]
+        if let Some(set) = self.held {
+            let taken = std::thread::Builder::new()
+                .name("stop-signals".into())
+                .spawn(move || {
+                    let mut closing = false;
+                    while let Ok(signal) = set.wait() {
+                        if closing {
+                            std::process::exit(128 + signal as i32);
+                        }
+                        closing = true;
+                        close();
+                    }
+                });
+            if taken.is_err() {
+                // Nothing would take them: let them end the program as before.
+                let _ = set.thread_unblock();
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = close;
+    }
+}
