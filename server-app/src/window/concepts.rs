@@ -267,12 +267,13 @@ fn concepts(live: &Live<'_>) -> Vec<Concept> {
         },
         Concept {
             title: "Socket states",
-            explanation: "Each tile and row is coloured by state: idle (in the pool), connected, closed, error.",
+            explanation: "Each tile and row is coloured by state: idle (in the pool), connected, closed, released (an idle socket the pool let go), error.",
             now: format!(
-                "{} idle, {} connected, {} closed.",
+                "{} idle, {} connected, {} closed, {} released.",
                 live.rows.count(RowState::Idle),
                 live.rows.count(RowState::Connected),
                 live.rows.count(RowState::Closed) + live.rows.count(RowState::Failed),
+                live.rows.count(RowState::Released),
             ),
         },
     ]

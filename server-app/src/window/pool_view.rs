@@ -21,12 +21,13 @@ const DENSE_FROM: usize = 300;
 /// Returns the socket whose tile was clicked (the window then shows its events).
 pub fn tiles_ui(ui: &mut egui::Ui, rows: &SocketRows, waiting: &[SocketAddr]) -> Option<SocketId> {
     // Which tiles to show: every idle or connected socket and the last few closed ones.
-    let closed = rows.count(RowState::Closed) + rows.count(RowState::Failed);
+    let closed = rows.count(RowState::Closed)
+        + rows.count(RowState::Released)
+        + rows.count(RowState::Failed);
     let shown = || {
         let mut closed_skipped = 0;
         rows.iter().filter(move |row| {
-            let finished = matches!(row.state, RowState::Closed | RowState::Failed);
-            let skip = finished && closed_skipped + CLOSED_TILES < closed;
+            let skip = row.is_finished() && closed_skipped + CLOSED_TILES < closed;
             closed_skipped += usize::from(skip);
             !skip
         })
@@ -124,10 +125,10 @@ fn left_out_tile_ui(ui: &mut egui::Ui, count: usize) {
     ui.painter()
         .rect_stroke(rect, 4.0, (1.0, color), egui::StrokeKind::Inside);
     tile_text_ui(ui, rect, format!("+{count}\nearlier"));
-    let name = format!("{count} earlier closed sockets not shown");
+    let name = format!("{count} earlier closed or released sockets not shown");
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Status, true, &name));
     response.on_hover_text(format!(
-        "{count} earlier closed {}: only the last {CLOSED_TILES} closed ones have tiles, so the \
+        "{count} earlier closed or released {}: only the last {CLOSED_TILES} finished ones have tiles, so the \
          pool stays readable. Every socket's lines stay in the log (type its number in the \
          log's filter, e.g. \"Socket 3 \").",
         if count == 1 { "socket" } else { "sockets" },
@@ -209,11 +210,16 @@ pub fn summary_ui(
     } else {
         format!(" · {} waiting for a handoff", waiting.len())
     };
-    let parts = [
+    let mut parts = vec![
         format!("{name}: {} idle", rows.count(RowState::Idle)),
         format!("{} connected{cap}", rows.count(RowState::Connected)),
         format!("{} closed{handoffs}", rows.count(RowState::Closed)),
     ];
+    // Idle sockets let go were never connections: counted apart, once there are any.
+    let released = rows.count(RowState::Released);
+    if released > 0 {
+        parts.push(format!("{released} released"));
+    }
     let line = parts.join(" · ");
     // Where the row has too little room, whole parts are left out from the end ("of at …"
     // was cut mid-phrase), the whole line on hover; with no room for the first, it is cut.
@@ -278,10 +284,36 @@ mod tests {
         });
         assert!(
             harness
-                .query_by_label("8 earlier closed sockets not shown")
+                .query_by_label("8 earlier closed or released sockets not shown")
                 .is_some()
         );
         assert!(harness.query_by_label("Socket 8 tile: closed").is_some());
         assert!(harness.query_by_label("Socket 7 tile: closed").is_none());
+    }
+
+    /// Idle sockets the pool let go (Stop Listening, a lower Min) never had a connection:
+    /// their tiles say released and the summary counts them apart. They read "closed", with
+    /// "the connection ended" on hover, and were counted among the closed connections.
+    #[test]
+    fn idle_sockets_let_go_are_released_not_closed() {
+        let mut rows = SocketRows::default();
+        for id in 0..2 {
+            let socket = SocketId(id);
+            rows.apply(Role::Server, &Event::AddSocket { socket });
+            rows.apply(Role::Server, &Event::Released { socket });
+        }
+        let harness = egui_kittest::Harness::new_ui(|ui| {
+            summary_ui(ui, &rows, &[], Some(10));
+            tiles_ui(ui, &rows, &[]);
+        });
+        assert!(harness.query_by_label("Socket 0 tile: released").is_some());
+        assert!(harness.query_by_label("Socket 1 tile: released").is_some());
+        assert!(
+            harness
+                .query_by_label(
+                    "The pool: 0 idle · 0 connected of at most 10 · 0 closed · 2 released"
+                )
+                .is_some()
+        );
     }
 }

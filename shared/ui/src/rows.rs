@@ -52,7 +52,10 @@ impl SocketRow {
     /// Closed or failed: nothing more happens to it.
     #[must_use]
     pub fn is_finished(&self) -> bool {
-        matches!(self.state, RowState::Closed | RowState::Failed)
+        matches!(
+            self.state,
+            RowState::Closed | RowState::Released | RowState::Failed
+        )
     }
 
     /// The connection's name in both windows, "client :46116", once it is known.
@@ -99,7 +102,7 @@ pub struct SocketRows {
     rows: BTreeMap<SocketId, SocketRow>,
     /// How many rows are in each state (indexed by `RowState as usize`), kept as rows change
     /// so that the counts the window shows every frame do not walk thousands of rows.
-    tally: [usize; 6],
+    tally: [usize; 7],
     /// Bytes received and sent over every row, kept as rows change like `tally`: the status
     /// chips show them every frame, and at ten thousand rows two walks over them (a cache miss
     /// a row) were a quarter of a frame.
@@ -214,7 +217,10 @@ impl SocketRows {
                     row.state = RowState::Failed;
                 }
             }
-            Event::Closed { .. } | Event::Released { .. } if row.state != RowState::Failed => {
+            Event::Released { .. } if row.state == RowState::Idle => {
+                row.state = RowState::Released;
+            }
+            Event::Closed { .. } if !matches!(row.state, RowState::Failed | RowState::Released) => {
                 row.state = RowState::Closed;
             }
             _ => {}
@@ -335,6 +341,7 @@ impl SocketRows {
     pub fn remove_finished(&mut self) {
         self.rows.retain(|_, row| !row.is_finished());
         self.tally[RowState::Closed as usize] = 0;
+        self.tally[RowState::Released as usize] = 0;
         self.tally[RowState::Failed as usize] = 0;
         self.bytes = self
             .rows
@@ -446,12 +453,13 @@ mod tests {
     }
 
     /// Every state a row can be in.
-    const STATES: [RowState; 6] = [
+    const STATES: [RowState; 7] = [
         RowState::Idle,
         RowState::Connecting,
         RowState::Connected,
         RowState::Handshaking,
         RowState::Closed,
+        RowState::Released,
         RowState::Failed,
     ];
 
@@ -570,7 +578,7 @@ mod tests {
             },
         );
         assert_eq!(counted(&rows), walked(&rows));
-        assert_eq!(counted(&rows), vec![0, 0, 3, 0, 2, 2]);
+        assert_eq!(counted(&rows), vec![0, 0, 3, 0, 2, 0, 2]);
         rows.apply(
             Role::Client,
             &Event::SendProgress {
@@ -610,6 +618,9 @@ mod tests {
             },
         );
         assert_eq!(counted(&server), walked(&server));
+        // Let go before any connection: released, not a connection that closed.
+        assert_eq!(server.count(RowState::Released), 1);
+        assert_eq!(server.count(RowState::Closed), 0);
     }
 
     #[test]

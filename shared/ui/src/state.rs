@@ -15,8 +15,11 @@ pub enum RowState {
     Connected,
     /// TCP is connected and the TLS handshake is under way (a secure socket).
     Handshaking,
-    /// Closed after being connected (or released from the pool).
+    /// Closed after being connected.
     Closed,
+    /// An idle socket the pool let go (Stop Listening, a lower Minimum) before it was ever
+    /// handed a connection: finished, but no connection ended.
+    Released,
     /// Never connected (refused, unknown host, timed out), or cut off before being served.
     Failed,
 }
@@ -31,6 +34,7 @@ impl RowState {
             Self::Connected => "connected",
             Self::Handshaking => "handshaking",
             Self::Closed => "closed",
+            Self::Released => "released",
             Self::Failed => "error",
         }
     }
@@ -48,6 +52,9 @@ impl RowState {
                 "TLS handshake: TCP is connected, and the two sides now agree on a protocol version and cipher and the client checks the server's certificate. Connected fires once that is done."
             }
             Self::Closed => "Closed: the connection ended; this socket is finished.",
+            Self::Released => {
+                "Released: the pool let this idle socket go (Stop Listening, or a lower Minimum) before it was ever handed a connection; this socket is finished."
+            }
             Self::Failed => {
                 "Never served: refused, unknown host, timed out, or cut off before the server sent anything; see the error code and its meaning."
             }
@@ -62,7 +69,7 @@ impl RowState {
             Self::Connecting => theme::ORANGE,
             Self::Connected => theme::BLUISH_GREEN,
             Self::Handshaking => theme::BLUE,
-            Self::Closed => theme::GREY,
+            Self::Closed | Self::Released => theme::GREY,
             Self::Failed => theme::VERMILLION,
         }
     }

@@ -102,9 +102,14 @@ fn stop_listening_closes_the_listener() {
         ErrorKind::ConnectionRefused
     );
     assert_eq!(
-        harness.state().server.rows.count(RowState::Closed),
+        harness.state().server.rows.count(RowState::Released),
         2,
         "the idle pool was released"
+    );
+    assert_eq!(
+        harness.state().server.rows.count(RowState::Closed),
+        0,
+        "no connection closed"
     );
 }
 
