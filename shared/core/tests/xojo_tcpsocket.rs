@@ -81,6 +81,37 @@ fn a_close_with_bytes_still_queued_says_the_send_was_cut_short() {
     );
 }
 
+/// A peer that resets the connection while bytes wait to be sent: the queue is lost with it,
+/// and SendComplete says so (aborted) before the Error and Closed, as when we close. Only the
+/// lost connection's Error was said, and headless.md promises a `send_complete` for every
+/// socket closed with bytes still queued.
+#[test]
+fn a_peer_reset_with_bytes_still_queued_says_the_send_was_cut_short() {
+    let (_runtime, _server, mut watch, stalled, socket) = common::serving_one();
+    socket.write(vec![b'r'; SIZE]).unwrap();
+    test_support::within_patience(|| (socket.bytes_left_to_send() > 0).then_some(()))
+        .expect("bytes wait to be sent");
+    // SO_LINGER 0: the close sends a reset, not a FIN.
+    let stalled = socket2::Socket::from(stalled);
+    stalled.set_linger(Some(std::time::Duration::ZERO)).unwrap();
+    drop(stalled);
+    send_cut_short_after_the_greeting(&mut watch);
+    watch.until("closed", |e| is_closed(e, 0));
+    let order: Vec<&str> = watch
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::SendComplete {
+                user_aborted: true, ..
+            } => Some("aborted"),
+            Event::Error { .. } => Some("error"),
+            Event::Closed { .. } => Some("closed"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order, ["aborted", "error", "closed"], "{:#?}", watch.seen);
+}
+
 /// Writes a farewell and closes at once, in its Connected.
 struct SaysBye;
 

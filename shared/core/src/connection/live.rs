@@ -135,21 +135,27 @@ impl Live {
             self.socket.set_disconnected();
             lock(&self.status).state = SocketState::Closed;
             // Closed here, what was queued goes out as far as the OS takes it at once, and
-            // SendComplete says whether all of it did: dropped bytes are never silent. A lost
-            // connection's Error already says its queue is lost.
-            if matches!(ending, Ending::ClosedHere) {
-                self.take_writes_before_close();
-                let owed = self.sending
-                    || self.socket.bytes_left_to_send() > 0
-                    || self.socket.send_aborted();
-                Box::pin(self.say_goodbye()).await;
-                if owed {
-                    let aborted =
-                        self.socket.take_send_aborted() | (self.socket.bytes_left_to_send() > 0);
-                    // Sent apart from the close's parcel, not in it: an event more in the
-                    // parcel that waits for room made every connection's task an event larger.
-                    self.complete_send(aborted).await;
+            // SendComplete says whether all of it did: dropped bytes are never silent. Lost
+            // (the peer reset or closed while bytes still waited), the queue is lost with it,
+            // and SendComplete says so too, before the Error: the contract's "a socket closed
+            // with bytes still queued says so", which a peer's reset had skipped.
+            let owed = match ending {
+                Ending::ClosedHere => {
+                    self.take_writes_before_close();
+                    let owed = self.sending
+                        || self.socket.bytes_left_to_send() > 0
+                        || self.socket.send_aborted();
+                    Box::pin(self.say_goodbye()).await;
+                    owed
                 }
+                Ending::Lost(_) => self.sending || self.socket.bytes_left_to_send() > 0,
+            };
+            if owed {
+                let aborted =
+                    self.socket.take_send_aborted() | (self.socket.bytes_left_to_send() > 0);
+                // Sent apart from the close's parcel, not in it: an event more in the
+                // parcel that waits for room made every connection's task an event larger.
+                self.complete_send(aborted).await;
             }
             let (events, parcel) = self.close(ending, on_closed);
             events.send_all(parcel).await;
