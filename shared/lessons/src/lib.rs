@@ -40,6 +40,7 @@ use serde::Deserialize;
 pub mod condition;
 pub mod observed;
 mod outcome;
+mod pattern_counts;
 pub mod run;
 mod settings;
 pub mod sync;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serversocket_report::{Line, Record};
 
 use crate::observed::{Observed, Side};
+use crate::pattern_counts::{PatternCounts, Records};
 use crate::{Lesson, Step};
 
 /// How many event records a run keeps for counting and for the report; older ones are dropped
@@ -62,7 +63,9 @@ pub struct LessonRun {
     /// values: the patterns of a lesson's conditions name fields as text
     /// (`event error(code = 102)`), and any record kind, not only the socket events', may
     /// be matched.
-    records: Vec<(Side, Value)>,
+    records: Records,
+    /// How many of `records` each pattern asked about matches, kept up to date as they come.
+    counts: PatternCounts,
     /// Records dropped from the front at [`RECORD_LIMIT`].
     dropped: usize,
     /// Where in `records` the current step began (as an absolute index, dropped included).
@@ -142,7 +145,8 @@ impl LessonRun {
             step: 0,
             server: Observed::default(),
             client: Observed::default(),
-            records: Vec::new(),
+            records: Records::new(),
+            counts: PatternCounts::default(),
             dropped: 0,
             step_began: 0,
             asking: false,
@@ -370,9 +374,11 @@ impl LessonRun {
 
     /// Keeps `record` for the patterns and the report, then checks the current step.
     fn keep(&mut self, side: Side, record: Value) -> Progress {
-        self.records.push((side, record));
+        self.records.push_back((side, record));
         if self.records.len() > RECORD_LIMIT {
             let excess = self.records.len() - RECORD_LIMIT;
+            self.counts
+                .forget(self.records.range(..excess), self.dropped);
             self.records.drain(..excess);
             self.dropped += excess;
         }
@@ -457,7 +463,7 @@ impl LessonRun {
     fn advance_now(&mut self) -> Progress {
         let ts = self
             .records
-            .last()
+            .back()
             .and_then(|(_, record)| record.get("ts"))
             .and_then(Value::as_str)
             .unwrap_or_default()
@@ -470,6 +476,7 @@ impl LessonRun {
         self.asking = false;
         self.step += 1;
         self.step_began = self.dropped + self.records.len();
+        self.counts.keep_from(self.step_began);
         if self.is_finished() {
             Progress::Finished
         } else {
@@ -561,15 +568,9 @@ impl Facts for LessonRun {
     }
 
     fn count(&self, pattern: &Pattern, whole_lesson: bool) -> usize {
-        let from = if whole_lesson {
-            0
-        } else {
-            self.step_began.saturating_sub(self.dropped)
-        };
-        self.records[from.min(self.records.len())..]
-            .iter()
-            .filter(|(side, record)| *side == pattern.side && pattern.matches(record))
-            .count()
+        let from = if whole_lesson { 0 } else { self.step_began };
+        self.counts
+            .count(&self.records, self.dropped, pattern, from)
     }
 }
 
