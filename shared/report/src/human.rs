@@ -102,6 +102,11 @@ pub fn human_line(side: Side, event: &Event) -> Option<String> {
                     }
                     _ => {}
                 }
+            } else if !says_it_all(error) {
+                // The number and its few words were all that was said of a network that could
+                // not be reached, a name not found, a write refused or a peer's alert: the
+                // cause was in the JSON line's message alone.
+                let _ = write!(line, ": {error}");
             }
             line
         }
@@ -240,5 +245,17 @@ fn must_escape(c: char) -> bool {
             GeneralCategory::Format
                 | GeneralCategory::LineSeparator
                 | GeneralCategory::ParagraphSeparator
+        )
+}
+
+/// Whether a socket's error says all there is in its number and few words: a peer's ordinary
+/// close (the seed's `Error = 102 (lost connection)`), a refused connect and an idle timeout.
+/// Every other error's line also gives its message.
+fn says_it_all(error: &serversocket::SocketError) -> bool {
+    use serversocket::SocketError;
+    error.is_peer_close()
+        || matches!(
+            error,
+            SocketError::ConnectionRefused { .. } | SocketError::IdleTimedOut { .. }
         )
 }

@@ -29,6 +29,33 @@ fn lines_use_the_seeds_words() {
         human_line(Side::Client, &lost).as_deref(),
         Some("Socket 0: Error = 102 (lost connection)")
     );
+    // Any other cause is said too: it was in the JSON line's message alone.
+    let alert = Event::Error {
+        socket: Some(socket),
+        error: SocketError::LostConnection {
+            peer: "127.0.0.1:2002".parse().expect("address"),
+            reason: "received fatal alert: CertificateRequired".into(),
+            cause: None,
+        },
+    };
+    assert_eq!(
+        human_line(Side::Client, &alert).as_deref(),
+        Some(
+            "Socket 0: Error = 102 (lost connection): the connection to 127.0.0.1:2002 was \
+             lost: received fatal alert: CertificateRequired"
+        )
+    );
+    let unreachable = Event::Error {
+        socket: Some(socket),
+        error: SocketError::Os("connecting failed: Network is unreachable".into()),
+    };
+    assert_eq!(
+        human_line(Side::Client, &unreachable).as_deref(),
+        Some(
+            "Socket 0: Error = 100 (network stack error): the network stack reported an error: \
+             connecting failed: Network is unreachable"
+        )
+    );
     // A failed handshake says which of its causes, and what to do.
     let unknown_ca = Event::Error {
         socket: Some(socket),
