@@ -113,7 +113,7 @@ impl Runtime {
 }
 
 impl Drop for Runtime {
-    /// Gives the sockets' tasks up to [`SHUTDOWN_GRACE`] to end where the thread may wait for
+    /// Gives the sockets' tasks up to two seconds to end where the thread may wait for
     /// them; elsewhere (inside a single-threaded async runtime, or on a socket's thread) lets
     /// them end in the background, as waiting there would panic or wait for itself.
     fn drop(&mut self) {
