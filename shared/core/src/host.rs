@@ -35,6 +35,14 @@ pub fn parse_host(text: &str) -> Result<String, SocketError> {
         .strip_prefix('[')
         .and_then(|inner| inner.strip_suffix(']'))
         .unwrap_or(host);
+    // A bracket left over (`[::1`, `::1]`) is a typo, not a name to look up: it failed later
+    // as error 103, "could not be resolved".
+    if bare.contains(['[', ']']) {
+        return Err(invalid(format!(
+            "\"{host}\" has a bracket that is not closed: write an IPv6 address bare (::1) or \
+             in a pair of brackets ([::1])"
+        )));
+    }
     Ok(bare.to_owned())
 }
 
@@ -63,6 +71,10 @@ mod tests {
         assert_eq!(parse_host("localhost").as_deref(), Ok("localhost"));
         assert!(parse_host("").is_err());
         assert!(parse_host("a b").is_err());
+        for typo in ["[::1", "::1]", "[[::1]]", "[::1]x"] {
+            let error = parse_host(typo).expect_err(typo).to_string();
+            assert!(error.contains("a bracket that is not closed"), "{error}");
+        }
         assert_eq!(parse_host("fe80::1").as_deref(), Ok("fe80::1"));
         assert_eq!(
             parse_host("::ffff:127.0.0.1").as_deref(),
