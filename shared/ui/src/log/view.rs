@@ -237,14 +237,6 @@ impl LogView {
                 }
             }
             self.save_as_ui(ui, log);
-            let result = self
-                .export_result
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone();
-            if let Some(result) = result {
-                ui.weak(result);
-            }
             let lines = log.entries().len();
             let weak = |text: String| egui::RichText::new(text).weak();
             match log.dropped() {
@@ -259,6 +251,16 @@ impl LogView {
                 )),
             };
         });
+        // What the last export did, on a line of its own: in the toolbar's row it ran into the
+        // line count and wrapped in the middle of its path. Cut to the line, whole on hover.
+        let result = self
+            .export_result
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(result) = result {
+            ui.add(egui::Label::new(egui::RichText::new(result).weak()).truncate());
+        }
     }
 
     /// "Export to…": the system's file dialog picks the file, then Export writes it. Without a
@@ -401,11 +403,11 @@ impl LogView {
                     // way) have no line in the NDJSON schema: said, not lost without a word.
                     Ok(lines) if lines < entries.len() => format!(
                         "wrote {lines} lines to {} ({} of the log's lines, such as Connecting \
-                         and kernel states, have no NDJSON line);",
+                         and kernel states, have no NDJSON line)",
                         path.display(),
                         entries.len() - lines
                     ),
-                    Ok(lines) => format!("wrote {lines} lines to {};", path.display()),
+                    Ok(lines) => format!("wrote {lines} lines to {}", path.display()),
                     Err(error) => format!("could not write {}: {error}", path.display()),
                 });
             });
