@@ -56,14 +56,27 @@ pub fn find_in(program: &str, beside: Option<&Path>, path: Option<&OsStr>) -> Op
         .find(|candidate| is_executable(candidate))
 }
 
+/// Set (to `1`) in the environment of a program started by [`start`]: the user asked to see its
+/// window, which then comes to the front as it opens. It opened behind the window whose button
+/// started it, so the click seemed to do nothing.
+pub const ASKED_TO_SHOW: &str = "SERVERSOCKET_ASKED_TO_SHOW";
+
+/// Whether this program was started by the other one's window because the user asked to see
+/// its window ([`ASKED_TO_SHOW`]).
+#[must_use]
+pub fn asked_to_show() -> bool {
+    std::env::var_os(ASKED_TO_SHOW).is_some_and(|value| value == "1")
+}
+
 /// Starts `path` with no arguments, as a program of its own: its own process group, so a
-/// Ctrl-C on this program's terminal does not end it too, and no standard input.
+/// Ctrl-C on this program's terminal does not end it too, and no standard input. Its window
+/// comes to the front ([`ASKED_TO_SHOW`]).
 ///
 /// # Errors
 /// [`LaunchError::Spawn`] when the system refused to start it.
 pub fn start(path: &Path) -> Result<Child, LaunchError> {
     let mut command = Command::new(path);
-    command.stdin(Stdio::null());
+    command.stdin(Stdio::null()).env(ASKED_TO_SHOW, "1");
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
     command.spawn().map_err(|source| LaunchError::Spawn {

@@ -164,8 +164,11 @@ impl<A: eframe::App> eframe::App for Placed<A> {
             ctx.send_viewport_cmd(egui::ViewportCommand::OuterPosition(place.position));
             ctx.send_viewport_cmd(egui::ViewportCommand::InnerSize(place.size));
             // Stacked, the client stands in front whichever app mapped last, as the README
-            // says: the server's Listen is one click (or F6) away.
-            if self.side == Side::Right && stacked(monitor) {
+            // says: the server's Listen is one click (or F6) away. A window the other one
+            // started because the user asked to see it comes to the front whatever its side.
+            if serversocket_app::launch::asked_to_show()
+                || (self.side == Side::Right && stacked(monitor))
+            {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
             }
         }

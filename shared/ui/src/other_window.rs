@@ -162,9 +162,11 @@ impl OtherWindow {
             // client asks for the focus as it opens, but a server window that opens after it
             // takes the focus from it: so a server opening with a client that has just
             // started asks it to the front again. A client open for longer was there first,
-            // and the learner opened this window to see it.
+            // and the learner opened this window to see it; so did one whose button started
+            // this window.
             let client = link.dir.join(presence_file(Side::Client));
             if side == Side::Server
+                && !launch::asked_to_show()
                 && crate::native::stacked(monitor)
                 && opened_within(&client, STARTED_TOGETHER)
             {
