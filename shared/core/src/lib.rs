@@ -38,7 +38,8 @@
 //! ```
 //!
 //! # Layout
-//! The socket API first, then what runs it.
+//! The socket API first, then what runs it. The modules named in plain text (not links) are
+//! the crate's inside, not part of its API: a map for whoever works on it.
 //! - [`server_socket`]: [`ServerSocket`], its settings and methods.
 //! - `limits`: [`Limits`], MinimumSocketsAvailable and MaximumSocketsConnected checked together.
 //! - `loopback_pair` (tests only): a real TCP connection on loopback, both its ends.
@@ -139,5 +140,8 @@ pub use handler::{Passive, Socket, SocketHandler};
 pub use os_socket::interface_name;
 pub use runtime::Runtime;
 pub use server_socket::{Limits, PoolStatus, ServerSocket};
+/// What the kernel says, as events carry it (`Event::AcceptQueue`, `Event::KernelState`):
+/// nameable without a dependency on the kernel crate.
+pub use serversocket_kernel::{AcceptQueue, TcpState, TcpView};
 pub use status::{SocketState, SocketStatus};
 pub use tcp_socket::{ConnectBuilder, DEFAULT_CONNECT_TIMEOUT, TcpSocket};
