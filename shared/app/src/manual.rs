@@ -143,6 +143,11 @@ fn with_files_and_environment(page: &[u8], name: &str) -> Vec<u8> {
     } else {
         ""
     };
+    let kept = if name == "server-app" {
+        "the settings and the self\\-signed certificate are"
+    } else {
+        "the settings are"
+    };
     let sections = format!(
         r".SH FILES
 .TP
@@ -154,7 +159,7 @@ The two windows' lesson position, which the other window follows.
 .SH ENVIRONMENT
 .TP
 \fBXDG_DATA_HOME\fR, \fBHOME\fR
-Where the settings (and a server's certificate) are kept (a relative path is ignored).
+Where {kept} kept (a relative path is ignored).
 .TP
 \fBXDG_RUNTIME_DIR\fR, \fBXDG_CACHE_HOME\fR, \fBTMPDIR\fR
 Where the lessons' shared folder is made.
