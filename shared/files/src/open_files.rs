@@ -80,8 +80,8 @@ pub fn too_low(connections: u64, limits: OpenFiles) -> Option<String> {
     let why = format!(
         "{connections} is more than this process may have open at once: its open-files limit \
          is {limit}; each connection needs one besides the {HELD_BESIDES_CONNECTIONS} counted \
-         for the program's own files (standard streams, runtime, listener …), which leaves \
-         room for {}",
+         for the program's own files (standard streams, the runtime's, a server's listener …), \
+         which leaves room for {}",
         room_for_connections(soft)
     );
     Some(match limits.hard {
