@@ -47,14 +47,14 @@ fn without_the_capability_the_capture_says_how_to_grant_it_the_server_serves_and
         "nothing was captured: {lines:#?}"
     );
     let said: Vec<&str> = stderr.lines().collect();
-    assert_eq!(
-        said,
-        [
-            "server-app: capturing packets needs the CAP_NET_RAW capability; grant it once with: \
-             sudo setcap cap_net_raw,cap_net_admin=eip $(command -v server-app); running without the capture"
-        ],
-        "one line, with the command"
+    // The program's own file, by its path: `$(command -v server-app)` named nothing for a
+    // program run from a folder not on PATH, as this one is.
+    let grant = format!(
+        "server-app: capturing packets needs the CAP_NET_RAW capability; grant it once with: \
+         sudo setcap cap_net_raw,cap_net_admin=eip {}; running without the capture",
+        std::fs::canonicalize(server_binary()).unwrap().display()
     );
+    assert_eq!(said, [grant.as_str()], "one line, with the command");
 }
 
 /// A capture file asked for that cannot be written because the capture cannot start: the
