@@ -7,7 +7,7 @@
 
 use test_support::sockets as common;
 
-use common::{PATIENCE, greeting_server, is_closed, is_connected, read_greeting};
+use common::{PATIENCE, is_closed};
 
 /// Inside a multi-threaded runtime, as `#[tokio::main]` makes: `shutdown` waits for the
 /// connection's close (its Closed is in the channel when it returns), and the Runtime drops.
@@ -19,10 +19,7 @@ fn inside_a_multi_threaded_async_runtime_shutdown_waits_and_the_runtime_drops() 
         .build()
         .unwrap();
     callers.block_on(async {
-        let (runtime, server, mut watch, address) = greeting_server(1, 2);
-        let mut peer = common::client(address);
-        read_greeting(&mut peer);
-        watch.until("connected", |e| is_connected(e, 0));
+        let (runtime, server, mut watch, _peer, _socket) = common::serving_one();
         assert!(server.shutdown(PATIENCE), "every task ended");
         // Its Closed was sent before shutdown returned: it waits in the channel.
         watch.drain();
@@ -40,10 +37,7 @@ fn inside_a_single_threaded_async_runtime_the_runtime_drops_without_a_panic() {
         .build()
         .unwrap();
     callers.block_on(async {
-        let (runtime, server, mut watch, address) = greeting_server(1, 2);
-        let mut peer = common::client(address);
-        read_greeting(&mut peer);
-        watch.until("connected", |e| is_connected(e, 0));
+        let (runtime, server, mut watch, _peer, _socket) = common::serving_one();
         // Whether the tasks ended in the meantime is a race; that it returns is the point.
         let _ = server.shutdown(PATIENCE);
         watch.until("closed", |e| is_closed(e, 0));
