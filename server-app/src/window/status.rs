@@ -83,7 +83,11 @@ pub fn pool_chips_ui(
     );
     chip(
         ui,
-        format!("{bytes_in} B in · {bytes_out} B out"),
+        format!(
+            "{} B in · {} B out",
+            serversocket_ui::table::grouped_digits(bytes_in),
+            serversocket_ui::table::grouped_digits(bytes_out)
+        ),
         theme::GREY,
         "Bytes received from and sent to every client",
     );

@@ -68,19 +68,44 @@ pub fn socket_table_ui<'a>(
     actions
 }
 
-/// A byte count short enough for the In / out column, whole below 10 KiB and then in
-/// binary thousands, millions and billions (`25K`, `34M`): "35651584 / 4…" was cut, and the
-/// hover gives the whole numbers.
+/// A whole count with its thousands apart, `12,345,678`: a long run of digits was hard to read
+/// (the status chip's "12345678 B in").
+#[must_use]
+pub fn grouped_digits(count: u64) -> String {
+    let digits = count.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
+/// A byte count short enough for the In / out column, four characters at most: whole below
+/// 1 KiB, then in binary thousands, millions and billions, rounded, with a tenth below ten
+/// (`25K`, `5.9M`, `34M`). "35651584 / 4…" and then "6021K / 39…" were cut, and 12,345,678
+/// bytes read "11M"; the hover gives the whole numbers.
 fn compact_bytes(bytes: u64) -> String {
-    const UNITS: [(u64, &str); 3] = [(1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")];
-    if bytes < 10 << 10 {
+    const UNITS: [(u64, &str); 3] = [(1 << 10, "K"), (1 << 20, "M"), (1 << 30, "G")];
+    if bytes < 1 << 10 {
         return bytes.to_string();
     }
-    let (size, unit) = UNITS
-        .into_iter()
-        .find(|(size, _)| bytes >= 10 * size)
-        .unwrap_or((1 << 10, "K"));
-    format!("{}{unit}", bytes / size)
+    let bytes = u128::from(bytes);
+    for (index, (size, unit)) in UNITS.into_iter().enumerate() {
+        let size = u128::from(size);
+        let tenths = (bytes * 10 + size / 2) / size;
+        let last = index == UNITS.len() - 1;
+        if tenths < 100 {
+            return format!("{}.{}{unit}", tenths / 10, tenths % 10);
+        }
+        let whole = (bytes + size / 2) / size;
+        if whole < 1000 || last {
+            return format!("{whole}{unit}");
+        }
+    }
+    unreachable!("the last unit always answers")
 }
 
 /// The columns' titles' row, in points (the rows' height is given apart from it).
@@ -174,7 +199,11 @@ fn rows_ui(
                     // The whole name on hover: a narrow column cuts it ("client :39…"), and
                     // its port is what a learner may be asked.
                     let bytes = if narrow {
-                        format!("\n{} B in / {} B out", row.bytes_in, row.bytes_out)
+                        format!(
+                            "\n{} B in / {} B out",
+                            grouped_digits(row.bytes_in),
+                            grouped_digits(row.bytes_out)
+                        )
                     } else {
                         String::new()
                     };
@@ -241,17 +270,37 @@ fn rows_ui(
 
 #[cfg(test)]
 mod tests {
-    use super::compact_bytes;
+    use super::{compact_bytes, grouped_digits};
+
+    #[test]
+    fn digits_are_grouped_by_thousands() {
+        for (count, shown) in [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (12_345_678, "12,345,678"),
+            (u64::MAX, "18,446,744,073,709,551,615"),
+        ] {
+            assert_eq!(grouped_digits(count), shown);
+        }
+    }
 
     #[test]
     fn byte_counts_fit_the_column() {
         for (bytes, shown) in [
             (0, "0"),
-            (10_239, "10239"),
+            (1023, "1023"),
+            (1024, "1.0K"),
+            (10_239, "10K"),
             (26_022, "25K"),
+            (1_023_000, "999K"),
+            (1_048_000, "1.0M"),
+            (6_165_504, "5.9M"),
+            (12_345_678, "12M"),
             (35_651_584, "34M"),
             (41_943_040, "40M"),
             (12 << 30, "12G"),
+            (5000 << 30, "5000G"),
         ] {
             assert_eq!(compact_bytes(bytes), shown, "{bytes}");
         }
