@@ -586,14 +586,22 @@ pub fn find(name: &str, extra: Option<&Path>) -> Result<Lesson, LessonError> {
     catalog(extra).take(name)
 }
 
-/// `shipped/02-the-pool.toml` → `the-pool`.
+/// `shipped/02-the-pool.toml` → `the-pool`. A number with nothing after it (`05-.toml`, or
+/// `-.toml`) keeps its whole stem: the lesson was named "", listed as ", " and run by
+/// `--lesson ''`.
 fn name_of(file: &str) -> String {
     let stem = Path::new(file).file_stem().map_or_else(
         || file.to_owned(),
         |stem| stem.to_string_lossy().into_owned(),
     );
     match stem.split_once('-') {
-        Some((number, rest)) if number.chars().all(|c| c.is_ascii_digit()) => rest.to_owned(),
+        Some((number, rest))
+            if !number.is_empty()
+                && !rest.is_empty()
+                && number.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            rest.to_owned()
+        }
         _ => stem,
     }
 }

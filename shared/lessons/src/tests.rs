@@ -61,6 +61,10 @@ fn a_malformed_lesson_names_file_line_and_field() {
 fn names_come_from_file_names() {
     assert_eq!(name_of("shipped/02-the-pool.toml"), "the-pool");
     assert_eq!(name_of("/home/t/my-lab.toml"), "my-lab");
+    // Never an empty name: a number with nothing after it keeps its stem.
+    assert_eq!(name_of("/home/t/05-.toml"), "05-");
+    assert_eq!(name_of("/home/t/-.toml"), "-");
+    assert_eq!(name_of("/home/t/-lab.toml"), "-lab");
     let error = find("no-such", None).expect_err("unknown");
     assert!(error.to_string().contains("listening"), "{error}");
 }
