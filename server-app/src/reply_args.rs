@@ -110,9 +110,14 @@ impl ReplyArgs {
             ),
             ReplyKind::Echo => ReplyMode::Echo,
             ReplyKind::Silent => ReplyMode::Silent,
-            ReplyKind::Fixed if greeting.is_none() && fixed.is_none() => {
+            // An empty text counts as none: `--greeting ''` alone passed, and then the server
+            // sent nothing at all.
+            ReplyKind::Fixed
+                if greeting.as_ref().is_none_or(Bytes::is_empty)
+                    && fixed.as_ref().is_none_or(Bytes::is_empty) =>
+            {
                 return Err(ReplyArgsError::Combination(
-                    "--reply fixed needs --fixed TEXT (after each chunk) and/or --greeting TEXT (on connect)",
+                    "--reply fixed needs --fixed TEXT (after each chunk) and/or --greeting TEXT (on connect), not empty (a server that sends nothing is --reply silent)",
                 ));
             }
             ReplyKind::Fixed => ReplyMode::Fixed {

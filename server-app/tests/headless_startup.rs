@@ -405,6 +405,11 @@ fn a_flag_of_the_other_mode_exits_2_naming_it_and_listens_nowhere() {
             &["--max", "1"],
             "--min 2 (MinimumSocketsAvailable, --min's default) is more than --max 1",
         ),
+        // Nothing to send: it passed, and the server said nothing.
+        (
+            &["--reply", "fixed", "--greeting", ""],
+            "--reply fixed needs --fixed TEXT",
+        ),
     ] {
         let output = test_support::app::output(
             Command::new(server_binary())
