@@ -57,17 +57,15 @@ impl CaptureError {
 
 /// The one command that lets `program` capture without being root: the capabilities on its
 /// file (CAP_NET_ADMIN besides CAP_NET_RAW, as the issue and Wireshark's dumpcap grant them).
-/// The file is this very program's, named by its path: `$(command -v program)` named nothing
-/// for a program run from a folder not on PATH (an unpacked build).
+/// The file is this very program's, named by its path, whatever its name: `$(command -v
+/// program)` named nothing for a program run from a folder not on PATH (an unpacked build),
+/// and another file than this one for a renamed copy.
 #[must_use]
 pub fn grant_command(program: &str) -> String {
-    let file = std::env::current_exe()
-        .ok()
-        .filter(|path| path.file_name().is_some_and(|name| name == program))
-        .map_or_else(
-            || format!("$(command -v {program})"),
-            |path| shell_word(&path.to_string_lossy()),
-        );
+    let file = std::env::current_exe().ok().map_or_else(
+        || format!("$(command -v {program})"),
+        |path| shell_word(&path.to_string_lossy()),
+    );
     format!("sudo setcap cap_net_raw,cap_net_admin=eip {file}")
 }
 
