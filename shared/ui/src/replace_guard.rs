@@ -22,6 +22,15 @@ impl ReplaceGuard {
     /// # Errors
     /// The words that say the file exists, when it is refused.
     pub fn allow(&mut self, path: &Path, button: &str) -> Result<(), String> {
+        // A folder is never replaced: said at once, not offered and then failed.
+        if path.is_dir() {
+            self.asked = None;
+            return Err(format!(
+                "{} is a folder: name a file in it (e.g. {})",
+                path.display(),
+                path.join("log.ndjson").display()
+            ));
+        }
         let asked = self.asked.take();
         let fresh = !path.exists() || self.written.contains(path);
         if fresh || asked.as_deref() == Some(path) {
@@ -30,7 +39,7 @@ impl ReplaceGuard {
         }
         self.asked = Some(path.to_path_buf());
         Err(format!(
-            "{} already exists: click {button} again to replace it;",
+            "{} already exists: click {button} again to replace it",
             path.display()
         ))
     }
@@ -71,6 +80,13 @@ mod tests {
             .allow(&dir.join("new.txt"), "Export")
             .expect("a new file");
         assert!(guard.allow(&other, "Export").is_err(), "asked again");
+
+        // A folder is said to be one, at every click: it was offered to be replaced, then
+        // failed with "Is a directory".
+        for _ in 0..2 {
+            let said = guard.allow(&dir, "Export").expect_err("a folder");
+            assert!(said.contains("is a folder: name a file in it"), "{said}");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
