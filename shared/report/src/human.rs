@@ -89,10 +89,12 @@ pub fn human_line(side: Side, event: &Event) -> Option<String> {
                     | serversocket::tls::TlsProblem::RefusedByPeer => {
                         let _ = write!(line, " ({detail})");
                     }
+                    // After the advice's own brackets, a sentence of its own: "(…) (…)" read
+                    // as two asides.
                     serversocket::tls::TlsProblem::PlaintextServer
                         if detail == serversocket::tls::ECHO_SERVER_DETAIL =>
                     {
-                        let _ = write!(line, " ({detail})");
+                        let _ = write!(line, "; {detail}");
                     }
                     serversocket::tls::TlsProblem::NameMismatch => {
                         let names = detail
@@ -106,7 +108,7 @@ pub fn human_line(side: Side, event: &Event) -> Option<String> {
                 // The number and its few words were all that was said of a network that could
                 // not be reached, a name not found, a write refused or a peer's alert: the
                 // cause was in the JSON line's message alone.
-                let _ = write!(line, ": {error}");
+                let _ = write!(line, ": {}", cause(error));
             }
             line
         }
@@ -246,6 +248,21 @@ fn must_escape(c: char) -> bool {
                 | GeneralCategory::LineSeparator
                 | GeneralCategory::ParagraphSeparator
         )
+}
+
+/// What a socket's error line says after its number and few words: the error's message, less
+/// what those words said already ("network stack error: the network stack reported an error:
+/// …", "send queue full: the send queue is full …").
+fn cause(error: &serversocket::SocketError) -> String {
+    use serversocket::SocketError;
+    match error {
+        SocketError::Os(detail) => detail.clone(),
+        SocketError::SendQueueFull { queued } => format!(
+            "{queued} bytes wait to be sent and the peer has not read them yet, so this write \
+             was refused"
+        ),
+        _ => error.to_string(),
+    }
 }
 
 /// Whether a socket's error says all there is in its number and few words: a peer's ordinary

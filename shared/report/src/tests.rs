@@ -52,8 +52,8 @@ fn lines_use_the_seeds_words() {
     assert_eq!(
         human_line(Side::Client, &unreachable).as_deref(),
         Some(
-            "Socket 0: Error = 100 (network stack error): the network stack reported an error: \
-             connecting failed: Network is unreachable"
+            "Socket 0: Error = 100 (network stack error): connecting failed: Network is \
+             unreachable"
         )
     );
     // A failed handshake says which of its causes, and what to do.
@@ -108,7 +108,7 @@ fn lines_use_the_seeds_words() {
     assert_eq!(
         human_line(Side::Client, &echo(serversocket::tls::ECHO_SERVER_DETAIL)),
         Some(format!(
-            "{plaintext} (it sent our own TLS hello back, as an echo server does)"
+            "{plaintext}; it sent our own TLS hello back, as an echo server does"
         ))
     );
     assert_eq!(
