@@ -30,17 +30,47 @@ pub fn parse_host(text: &str) -> Result<String, SocketError> {
             "\"{host}\" ends in a port: give the address alone and {port} as the port"
         )));
     }
-    // The resolver wants an IPv6 address bare.
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|inner| inner.strip_suffix(']'))
-        .unwrap_or(host);
-    // A bracket left over (`[::1`, `::1]`) is a typo, not a name to look up: it failed later
-    // as error 103, "could not be resolved".
+    // The resolver wants an IPv6 address bare. A bracket out of place (`[::1`, `::1]`,
+    // `[localhost]`) is a typo, not a name to look up: it failed later as error 103, "could not
+    // be resolved", or was taken as if it were not there.
+    let bare = match host.strip_prefix('[') {
+        Some(rest) => match rest.strip_suffix(']') {
+            Some("") => {
+                return Err(invalid(format!(
+                    "\"{host}\" is empty: type a host name or an IP address"
+                )));
+            }
+            Some(inside) => {
+                let address = inside
+                    .split_once('%')
+                    .map_or(inside, |(address, _)| address);
+                if address.parse::<std::net::Ipv6Addr>().is_err() {
+                    return Err(invalid(format!(
+                        "\"{host}\": brackets hold an IPv6 address ([::1]); a name or an IPv4 \
+                         address goes without them"
+                    )));
+                }
+                inside
+            }
+            None if rest.contains(']') => {
+                return Err(invalid(format!(
+                    "\"{host}\" goes on after its closing bracket: give the address alone (a \
+                     port has a setting of its own)"
+                )));
+            }
+            None => {
+                return Err(invalid(format!(
+                    "\"{host}\" has a bracket that is not closed: write an IPv6 address bare \
+                     (::1) or in a pair of brackets ([::1])"
+                )));
+            }
+        },
+        None => host,
+    };
     if bare.contains(['[', ']']) {
         return Err(invalid(format!(
-            "\"{host}\" has a bracket that is not closed: write an IPv6 address bare (::1) or \
-             in a pair of brackets ([::1])"
+            "\"{host}\" has a bracket out of place: write an IPv6 address bare (::1) or in one \
+             pair of brackets ([::1])"
         )));
     }
     Ok(bare.to_owned())
@@ -71,10 +101,19 @@ mod tests {
         assert_eq!(parse_host("localhost").as_deref(), Ok("localhost"));
         assert!(parse_host("").is_err());
         assert!(parse_host("a b").is_err());
-        for typo in ["[::1", "::1]", "[[::1]]", "[::1]x"] {
+        for (typo, said) in [
+            ("[::1", "a bracket that is not closed"),
+            ("::1]", "a bracket out of place"),
+            ("[[::1]]", "brackets hold an IPv6 address"),
+            ("[::1]x", "goes on after its closing bracket"),
+            ("[]", "is empty"),
+            ("[localhost]", "brackets hold an IPv6 address"),
+            ("[127.0.0.1]", "brackets hold an IPv6 address"),
+        ] {
             let error = parse_host(typo).expect_err(typo).to_string();
-            assert!(error.contains("a bracket that is not closed"), "{error}");
+            assert!(error.contains(said), "{typo}: {error}");
         }
+        assert_eq!(parse_host("[fe80::1%eth0]").as_deref(), Ok("fe80::1%eth0"));
         assert_eq!(parse_host("fe80::1").as_deref(), Ok("fe80::1"));
         assert_eq!(
             parse_host("::ffff:127.0.0.1").as_deref(),
