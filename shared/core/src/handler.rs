@@ -303,7 +303,9 @@ impl Socket {
     /// `user_aborted` true) says so before Closed. To close without dropping anything, close
     /// when [`Self::bytes_left_to_send`] is 0, or else in [`SocketHandler::send_complete`],
     /// which comes once the queue has gone to the OS (a peer that reads slowly can leave much
-    /// of a reply queued when its EndOfFile comes).
+    /// of a reply queued when its EndOfFile comes). Gone to the OS is not yet delivered: a
+    /// close while bytes the peer sent are still unread makes the kernel reset the connection
+    /// and drop what it held, so read what arrived before closing.
     pub fn close(&mut self) {
         // A Disconnect asked for already stays one.
         self.closing.get_or_insert(Closing::Close);
