@@ -151,58 +151,56 @@ async fn received(signal: Option<tokio::signal::unix::Signal>) {
     }
 }
 
-/// A window's stop signals (Ctrl-C in the terminal that started it, SIGTERM, SIGHUP), taken
-/// by a thread of their own so that they close the window as its close button does: it saves
-/// its settings and the lesson under way, which the signals' default action (the process
-/// killed at once) lost. Made before any other thread starts (the signals are held back from
-/// every thread but that one); [`Self::close_with`] then starts the thread. Dropped without it,
-/// the signals stay held back: the window closes from its own button only.
-pub struct WindowStopSignals {
+/// Makes a window's stop signals (Ctrl-C in the terminal that started it, SIGTERM, SIGHUP)
+/// close it as its close button does, which saves its settings and the lesson under way: their
+/// default action killed the process at once, losing both. The first calls `close`; a second
+/// ends the program at once (128 + the signal's number, as the default action would), for a
+/// window too stuck to close. Handlers, not a blocked signal mask: a mask is inherited by
+/// every program the window starts (the other window, the file dialog), which then could not
+/// be stopped, while handlers go back to the default in a started program. Taken on a thread
+/// of their own; the handlers are in place when this returns. Where they cannot be put in
+/// place, the signals keep their default action.
+pub fn close_window_on_stop_signal(close: impl Fn() + Send + 'static) {
     #[cfg(unix)]
-    held: Option<nix::sys::signal::SigSet>,
-}
-
-impl WindowStopSignals {
-    /// Holds the stop signals back from this thread and every thread it starts from now on.
-    #[must_use]
-    pub fn hold() -> Self {
-        #[cfg(unix)]
-        {
-            // Taken out, so that its drop does not let them through again.
-            let mut now = HeldStopSignals::now();
-            Self {
-                held: now.held.take(),
-            }
-        }
-        #[cfg(not(unix))]
-        Self {}
-    }
-
-    /// Starts the thread that takes the signals: the first calls `close`, a second one ends
-    /// the program at once (128 + the signal's number, as the default action would), for a
-    /// window too stuck to close. Without the thread (none could start) the signals stay held
-    /// back and a window closes only from its own button.
-    pub fn close_with(self, close: impl Fn() + Send + 'static) {
-        #[cfg(unix)]
-        if let Some(set) = self.held {
-            let taken = std::thread::Builder::new()
-                .name("stop-signals".into())
-                .spawn(move || {
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+        else {
+            return;
+        };
+        let signals = {
+            let _entered = runtime.enter();
+            (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            )
+        };
+        let (Ok(mut interrupt), Ok(mut terminate), Ok(mut hangup)) = signals else {
+            return;
+        };
+        let _ = std::thread::Builder::new()
+            .name("stop-signals".into())
+            .spawn(move || {
+                runtime.block_on(async move {
                     let mut closing = false;
-                    while let Ok(signal) = set.wait() {
+                    loop {
+                        let number = tokio::select! {
+                            _ = interrupt.recv() => 2,
+                            _ = terminate.recv() => 15,
+                            _ = hangup.recv() => 1,
+                        };
                         if closing {
-                            std::process::exit(128 + signal as i32);
+                            std::process::exit(128 + number);
                         }
                         closing = true;
                         close();
                     }
                 });
-            if taken.is_err() {
-                // Nothing would take them: let them end the program as before.
-                let _ = set.thread_unblock();
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = close;
+            });
     }
+    #[cfg(not(unix))]
+    let _ = close;
 }

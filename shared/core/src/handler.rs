@@ -74,9 +74,8 @@ pub trait SocketHandler: Send + 'static {
     }
 
     /// Everything queued went out, or the send was cut short (`user_aborted`): cancelled from
-    /// SendProgress, dropped by a Purge, left unsent by a Close, or lost with the connection
-    /// (before its Error). Once the socket is closing,
-    /// it comes just before the Error or Closed.
+    /// SendProgress, dropped by a Purge, left unsent by a Close, or lost with the connection.
+    /// Once the socket is closing, it comes just before the Error or Closed.
     fn send_complete(&mut self, socket: &mut Socket, user_aborted: bool) {
         let _ = (socket, user_aborted);
     }

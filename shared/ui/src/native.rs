@@ -209,15 +209,13 @@ where
     A: eframe::App + 'static,
     E: std::error::Error + Send + Sync + 'static,
 {
-    // First, before any thread starts: every thread the window starts keeps them held back.
-    let stop_signals = serversocket_app::shutdown::WindowStopSignals::hold();
     let mut settings = SettingsStore::for_window(&app_id(title));
     eframe::run_native(
         app_name,
         native_options(title),
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
-            stop_signals.close_with(move || {
+            serversocket_app::shutdown::close_window_on_stop_signal(move || {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
                 ctx.request_repaint();
             });
