@@ -550,8 +550,65 @@ fn plain_io_reason(error: &io::Error) -> Cow<'static, str> {
         io::ErrorKind::ConnectionAborted => "the connection was aborted",
         io::ErrorKind::BrokenPipe => "the peer closed the connection while we were still sending",
         io::ErrorKind::TimedOut => "the connection timed out",
-        _ => return Cow::Owned(error.to_string()),
+        _ => match tls_alert(error) {
+            Some(alert) => return Cow::Owned(alert_reason(alert)),
+            None => return Cow::Owned(error.to_string()),
+        },
     })
+}
+
+/// The TLS alert the peer ended the connection with, when that is what this error is.
+fn tls_alert(error: &io::Error) -> Option<rustls::AlertDescription> {
+    match error.get_ref()?.downcast_ref::<rustls::Error>()? {
+        rustls::Error::AlertReceived(alert) => Some(*alert),
+        _ => None,
+    }
+}
+
+/// A TLS alert after the handshake, in words. rustls says "received fatal alert:
+/// CertificateRequired", which does not say who wants what: in TLS 1.3 a server checks the
+/// client's certificate only after the client's side of the handshake is done, so a server
+/// that requires one and got none says so here, on a socket already connected.
+fn alert_reason(alert: rustls::AlertDescription) -> String {
+    use rustls::AlertDescription as Alert;
+    let name = alert_name(alert);
+    match alert {
+        Alert::CertificateRequired => format!(
+            "the peer requires a client certificate, and this socket has none to give (TLS \
+             alert {name}: a TLS 1.3 server checks it only after the client's side of the \
+             handshake is done)"
+        ),
+        Alert::BadCertificate
+        | Alert::UnsupportedCertificate
+        | Alert::CertificateRevoked
+        | Alert::CertificateExpired
+        | Alert::CertificateUnknown
+        | Alert::UnknownCA
+        | Alert::AccessDenied => {
+            format!("the peer refused the session over a certificate (TLS alert {name})")
+        }
+        _ => format!("the peer ended the TLS session with alert {name}"),
+    }
+}
+
+/// An alert as TLS's specification writes it (`certificate_required`), from rustls's name
+/// (`CertificateRequired`); an alert rustls does not know is named by its number.
+fn alert_name(alert: rustls::AlertDescription) -> String {
+    if let rustls::AlertDescription::Unknown(number) = alert {
+        return format!("number {number}");
+    }
+    let debug = format!("{alert:?}");
+    let mut name = String::with_capacity(debug.len() + 4);
+    let mut previous = None;
+    for letter in debug.chars() {
+        // `UnknownCA` is `unknown_ca`: a capital after a capital starts no new word.
+        if letter.is_ascii_uppercase() && previous.is_some_and(|c: char| !c.is_ascii_uppercase()) {
+            name.push('_');
+        }
+        name.push(letter.to_ascii_lowercase());
+        previous = Some(letter);
+    }
+    name
 }
 
 /// Why a connection ended when the peer closed its side in good order.

@@ -187,17 +187,52 @@ fn openssl_s_client_is_greeted() {
 
 /// A TLS server of rustls's own on a thread: sends `hello\r\n`, then echoes one line back.
 fn rustls_server(cert: &Path, key: &Path) -> (SocketAddr, std::thread::JoinHandle<Vec<u8>>) {
+    rustls_server_asking(cert, key, ClientCertificate::NotAsked)
+}
+
+/// Whether a rustls server asks its clients for a certificate of their own.
+#[derive(Clone, Copy)]
+enum ClientCertificate {
+    NotAsked,
+    /// Required, signed by the server's own certificate; TLS 1.3 only, where the server's
+    /// refusal comes after the client's side of the handshake is done.
+    RequiredTls13,
+}
+
+/// [`rustls_server`], asking for a client certificate or not.
+fn rustls_server_asking(
+    cert: &Path,
+    key: &Path,
+    client: ClientCertificate,
+) -> (SocketAddr, std::thread::JoinHandle<Vec<u8>>) {
     let chain: Vec<_> = CertificateDer::pem_file_iter(cert)
         .expect("cert")
         .map(|c| c.expect("cert"))
         .collect();
     let key = PrivateKeyDer::from_pem_file(key).expect("key");
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(ring()))
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .expect("config");
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::new(ring()));
+    let config = match client {
+        ClientCertificate::NotAsked => builder
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth(),
+        ClientCertificate::RequiredTls13 => {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(chain[0].clone()).expect("root");
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                Arc::new(ring()),
+            )
+            .build()
+            .expect("verifier");
+            builder
+                .with_protocol_versions(&[&rustls::version::TLS13])
+                .expect("versions")
+                .with_client_cert_verifier(verifier)
+        }
+    }
+    .with_single_cert(chain, key)
+    .expect("config");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let address = listener.local_addr().expect("address");
     let thread = std::thread::spawn(move || {
@@ -258,6 +293,41 @@ fn our_client_talks_to_a_rustls_server_it_trusts_through_a_ca_file() {
     assert!(socket.status().tls.is_some());
     socket.write(&b"hi rustls\n"[..]).expect("queued");
     assert_eq!(server.join().expect("server"), b"hi rustls\n");
+    let _ = std::fs::remove_dir_all(&certs);
+}
+
+/// A TLS 1.3 server that requires a client certificate checks it after the client's side of
+/// the handshake is done: our client (which has none) connects, then is refused with an alert.
+/// Its error says who wants what, not rustls's "received fatal alert: CertificateRequired".
+#[test]
+fn a_server_requiring_a_client_certificate_says_so_in_the_error() {
+    let certs = folder("client-certificate");
+    let (cert, key) = (certs.join("tls-cert.pem"), certs.join("tls-key.pem"));
+    drop(ServerTls::self_signed_in(&certs).expect("certificate"));
+    let (address, server) = rustls_server_asking(&cert, &key, ClientCertificate::RequiredTls13);
+    let (_runtime, _socket, mut watch) = our_client(
+        "127.0.0.1",
+        address.port(),
+        Trust::Roots {
+            ca_file: Some(cert.clone()),
+        },
+    );
+    let error = watch.until("Error", |e| matches!(e, Event::Error { .. }));
+    let Event::Error { error, .. } = error else {
+        unreachable!("until returns what it waited for")
+    };
+    let words = error.to_string();
+    assert!(
+        matches!(error, SocketError::LostConnection { .. }) && error.code() == 102,
+        "{error:?}"
+    );
+    assert!(
+        words.contains("requires a client certificate, and this socket has none to give")
+            && words.contains("TLS alert certificate_required"),
+        "{words}"
+    );
+    watch.until("Closed", |e| matches!(e, Event::Closed { .. }));
+    assert!(server.join().expect("server").is_empty());
     let _ = std::fs::remove_dir_all(&certs);
 }
 

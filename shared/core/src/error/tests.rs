@@ -258,3 +258,24 @@ fn an_address_not_on_its_interface_names_the_interface() {
     let words = SocketError::from_bind(not_here(), plain).to_string();
     assert!(words.starts_with("192.0.2.1 is not an address"), "{words}");
 }
+
+/// An alert is named as TLS's specification writes it, the way `openssl` and Wireshark show it.
+#[test]
+fn tls_alerts_are_named_as_the_specification_writes_them() {
+    use rustls::AlertDescription as Alert;
+    assert_eq!(
+        alert_name(Alert::CertificateRequired),
+        "certificate_required"
+    );
+    assert_eq!(alert_name(Alert::UnknownCA), "unknown_ca");
+    assert_eq!(alert_name(Alert::BadCertificate), "bad_certificate");
+    assert_eq!(alert_name(Alert::Unknown(200)), "number 200");
+    let error = std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        rustls::Error::AlertReceived(Alert::HandshakeFailure),
+    );
+    assert_eq!(
+        plain_io_reason(&error),
+        "the peer ended the TLS session with alert handshake_failure"
+    );
+}
