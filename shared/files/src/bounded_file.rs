@@ -164,11 +164,26 @@ pub fn others_can_change(path: &Path) -> Option<String> {
     {
         use crate::private_files::{Exposure, exposure};
         let metadata = fs::metadata(path).ok()?;
-        let shown = path.display();
+        // A device or a FIFO is refused when read (`/dev/zero`'s mode 666 is no lesson's to
+        // fix): `chmod` on it, run by root, would change it for the whole system.
+        if !metadata.is_file() && !metadata.is_dir() {
+            return None;
+        }
+        // `chmod` follows a link and changes what it leads to: the advice names that, and
+        // says that it is that file's mode.
+        let target = fs::symlink_metadata(path)
+            .is_ok_and(|link| link.file_type().is_symlink())
+            .then(|| fs::canonicalize(path).ok())
+            .flatten();
+        let shown = match &target {
+            Some(target) => format!("{} (a link to {})", path.display(), target.display()),
+            None => path.display().to_string(),
+        };
+        let fixed = target.as_deref().unwrap_or(path).display();
         match exposure(&metadata, false)? {
             Exposure::OtherUsers { owner, mode } => Some(format!(
                 "{shown} belongs to another user (uid {owner}), who can change it (mode {mode:o}): \
-                 use a copy of your own, `{copy} {shown} MY-COPY`",
+                 use a copy of your own, `{copy} {fixed} MY-COPY`",
                 // A folder is copied with what it holds; `cp -r` of a lone file reads oddly.
                 copy = if metadata.is_dir() { "cp -r" } else { "cp" }
             )),
@@ -181,9 +196,9 @@ pub fn others_can_change(path: &Path) -> Option<String> {
                     "its group"
                 };
                 let fix = if mine {
-                    format!("run `chmod go-w {shown}`")
+                    format!("run `chmod go-w {fixed}`")
                 } else {
-                    format!("it is root's, so ask root to run `chmod go-w {shown}`")
+                    format!("it is root's, so ask root to run `chmod go-w {fixed}`")
                 };
                 Some(format!(
                     "{shown} can be changed by {who} (mode {mode:o}): {fix}"
@@ -241,6 +256,35 @@ mod tests {
         let opened = open_without_waiting(&fifo).unwrap();
         assert!(!opened.metadata().unwrap().is_file());
         fs::remove_file(&fifo).unwrap();
+    }
+
+    /// `/dev/zero` is mode 666, and `chmod go-w` on a link to it, run by root, changes the
+    /// device for everyone: a device says nothing here (reading it refuses it). A link to a
+    /// file others can change names the file `chmod` would change.
+    #[cfg(unix)]
+    #[test]
+    fn advice_never_names_a_device_and_names_what_a_link_leads_to() {
+        use std::os::unix::fs::PermissionsExt;
+        let link = scratch("warned-link-to-zero.toml");
+        let _ = fs::remove_file(&link);
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        assert_eq!(others_can_change(&link), None);
+        fs::remove_file(&link).unwrap();
+        assert_eq!(others_can_change(Path::new("/dev/zero")), None);
+
+        let file = scratch("warned-file.toml");
+        fs::write(&file, b"title = \"x\"").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o666)).unwrap();
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        let words = others_can_change(&link).unwrap();
+        let target = fs::canonicalize(&file).unwrap();
+        assert!(
+            words.contains(&format!("(a link to {})", target.display()))
+                && words.ends_with(&format!("chmod go-w {}`", target.display())),
+            "{words}"
+        );
+        fs::remove_file(&link).unwrap();
+        fs::remove_file(&file).unwrap();
     }
 
     #[test]
