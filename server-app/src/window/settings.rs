@@ -105,6 +105,10 @@ pub struct ServerSettings {
     /// persisted): a listener there can meet error 105 while nothing listens.
     #[serde(skip)]
     pub ephemeral_ports: Option<RangeInclusive<u16>>,
+    /// The ports below which this program may not listen (read once, not persisted); `None`
+    /// when it may listen on any (root) or the OS does not say.
+    #[serde(skip)]
+    pub privileged_below: Option<u16>,
 }
 
 impl Default for ServerSettings {
@@ -128,6 +132,7 @@ impl Default for ServerSettings {
             backlog_cap: serversocket_kernel::backlog_cap().ok(),
             limits_errors: Vec::new(),
             ephemeral_ports: serversocket_kernel::ports::ephemeral_port_range(),
+            privileged_below: serversocket_kernel::ports::ports_needing_privileges(),
         }
     }
 }
@@ -362,11 +367,15 @@ impl ServerSettings {
         if let Err(reason) = self.validated() {
             ui.colored_label(error, reason);
         } else if let Ok((interface, port)) = self.validated() {
-            if port != 0 && port < 1024 {
+            // Only where this program lacks them: root's Listen on 80 works.
+            if let Some(bound) = self
+                .privileged_below
+                .filter(|bound| port != 0 && port < *bound)
+            {
                 ui.colored_label(
                     ui.visuals().warn_fg_color,
                     format!(
-                        "Port {port} is below 1024: listening there needs administrator privileges."
+                        "Port {port} is below {bound}: listening there needs administrator privileges, which this program does not have."
                     ),
                 );
             }

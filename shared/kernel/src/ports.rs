@@ -19,6 +19,35 @@ pub fn ephemeral_port_range() -> Option<RangeInclusive<u16>> {
     parse_range(&text)
 }
 
+/// The ports below which this program may not listen, `None` when it may listen on any (it
+/// has `CAP_NET_BIND_SERVICE`, as root has) or the OS does not say. On Linux the bound is
+/// `net.ipv4.ip_unprivileged_port_start`, 1024 unless changed; a warning that port 80 needs
+/// privileges was shown to root, whose Listen there then worked.
+#[must_use]
+pub fn ports_needing_privileges() -> Option<u16> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    if may_bind_any_port(&status)? {
+        return None;
+    }
+    let start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start").ok();
+    Some(
+        start
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(1024),
+    )
+}
+
+/// Whether the effective capabilities in a `/proc/PID/status` text hold
+/// `CAP_NET_BIND_SERVICE` (capability 10).
+fn may_bind_any_port(status: &str) -> Option<bool> {
+    const CAP_NET_BIND_SERVICE: u32 = 10;
+    let effective = status
+        .lines()
+        .find_map(|line| line.strip_prefix("CapEff:"))?;
+    let bits = u64::from_str_radix(effective.trim(), 16).ok()?;
+    Some(bits & (1 << CAP_NET_BIND_SERVICE) != 0)
+}
+
 /// `"32768\t60999\n"` as a range.
 fn parse_range(text: &str) -> Option<RangeInclusive<u16>> {
     let mut bounds = text.split_whitespace().map(str::parse::<u16>);
@@ -91,6 +120,35 @@ pub fn port_holder(port: u16) -> Option<PortHolder> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_capability_to_bind_low_ports_is_read_from_the_status() {
+        let status = |caps: &str| format!("Name:\tx\nCapInh:\t0\nCapEff:\t{caps}\nCapBnd:\t1\n");
+        assert_eq!(may_bind_any_port(&status("000001ffffffffff")), Some(true));
+        assert_eq!(may_bind_any_port(&status("0000000000000400")), Some(true));
+        assert_eq!(may_bind_any_port(&status("0000000000000000")), Some(false));
+        assert_eq!(may_bind_any_port("Name:\tx\n"), None);
+    }
+
+    /// What it says holds for this very process: a port below the bound is refused, and with no
+    /// bound a low port can be listened on.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn what_it_says_about_low_ports_is_what_a_bind_does() {
+        let outcome = (1..1024_u16)
+            .rev()
+            .map(|port| std::net::TcpListener::bind(("127.0.0.1", port)))
+            .find(|bound| !matches!(bound, Err(e) if e.kind() == std::io::ErrorKind::AddrInUse))
+            .expect("a port below 1024 nothing holds");
+        match ports_needing_privileges() {
+            None => assert!(outcome.is_ok(), "{outcome:?}"),
+            Some(start) if start > 1023 => assert_eq!(
+                outcome.expect_err("refused").kind(),
+                std::io::ErrorKind::PermissionDenied
+            ),
+            Some(_) => {} // the system moved the bound: the port tried may be above it
+        }
+    }
 
     #[test]
     fn the_range_is_read() {
