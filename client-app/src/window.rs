@@ -182,6 +182,15 @@ impl AppWindow for ClientWindow {
     fn apply_lesson_settings(&mut self, settings: &LessonSettings) {
         lessons::apply(self, settings);
     }
+
+    fn lesson_port(&self) -> Option<u16> {
+        self.settings
+            .port
+            .trim()
+            .parse()
+            .ok()
+            .filter(|port| *port != 0)
+    }
 }
 
 /// Opens the window (see [`shell::run`]).

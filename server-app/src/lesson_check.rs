@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use serde_json::Value;
 use serversocket_lessons::{self as lesson, LessonRun, Progress, Side};
-use serversocket_report::Line;
+use serversocket_report::{Line, Record};
 
 /// What `--check` was given.
 #[derive(Debug, Clone)]
@@ -163,6 +163,11 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         if steps == 1 { "" } else { "s" }
     ));
     let mut run = LessonRun::new(lesson);
+    // The steps' `{port}` is the port the server's log listened on first.
+    run.set_port(server.iter().find_map(|line| match line.record {
+        Record::Listening { address, .. } => Some(address.port()),
+        _ => None,
+    }));
     let progress = run.check();
     settle(&mut run, progress, &mut report);
     for (side, record) in merge(server, client) {
@@ -266,7 +271,7 @@ fn settle<W: std::io::Write>(run: &mut LessonRun, mut progress: Progress, report
                     report.say(format_args!(
                         "Step {done} ({}) done: {}",
                         step.side.name(),
-                        step.say
+                        run.words(&step.say)
                     ));
                 }
                 if progress == Progress::Finished {

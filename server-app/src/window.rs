@@ -204,6 +204,14 @@ impl AppWindow for ServerWindow {
     fn apply_lesson_settings(&mut self, settings: &LessonSettings) {
         lessons::apply(self, settings);
     }
+
+    fn lesson_port(&self) -> Option<u16> {
+        // Port 0 is "any port": not one a learner can type into `nc`.
+        self.local_address()
+            .map(|address| address.port())
+            .or_else(|| self.settings.port.trim().parse().ok())
+            .filter(|port| *port != 0)
+    }
 }
 
 /// Opens the window (see [`shell::run`]).

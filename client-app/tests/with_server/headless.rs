@@ -302,6 +302,8 @@ fn a_lesson_is_checked_against_logs_the_real_apps_recorded() {
         out.contains(&format!("answer from the log: {port}")),
         "{out}"
     );
+    // The step that says to run `nc` names the port the log's server listened on.
+    assert!(out.contains(&format!("run `nc 127.0.0.1 {port}`")), "{out}");
 
     // Without the client's log, the client's step is never done, and the check says which.
     let (code, out, _) =

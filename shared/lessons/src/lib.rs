@@ -10,7 +10,7 @@
 //! goal = "See what a listening socket is."
 //!
 //! [[step]]
-//! say = "Click Listen."
+//! say = "Click Listen." # `{port}` in a step's words or hint is the server's port
 //! highlight = "listen"
 //! done_when = "event listening"
 //! question = "Which port does the server listen on?"
@@ -334,6 +334,18 @@ impl StepFile {
             question,
         })
     }
+}
+
+/// `text` (a step's words or hint) with the server's `port` where it writes `{port}`: a
+/// learner who moved the server off 2002 is told the command that reaches it
+/// (`nc 127.0.0.1 {port}`). `PORT` when the port is not known (a Port field left empty).
+#[must_use]
+pub fn with_port(text: &str, port: Option<u16>) -> std::borrow::Cow<'_, str> {
+    if !text.contains("{port}") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let port = port.map_or_else(|| "PORT".to_owned(), |port| port.to_string());
+    std::borrow::Cow::Owned(text.replace("{port}", &port))
 }
 
 fn server_side() -> Side {

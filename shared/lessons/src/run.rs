@@ -80,10 +80,14 @@ pub struct LessonRun {
     /// The steps skipped (from 0), and in which window: this one's and, through the sync, the
     /// other's, so both reports mark the same steps.
     skipped: Vec<Skipped>,
+    /// The server's port, which the steps' words name where they write `{port}` (`None`:
+    /// not known, written `PORT`).
+    port: Option<u16>,
 }
 
 /// Whether a learner's `given` text answers `expected`: alike but for case, spaces, `_` and
-/// `-` ("TLS 1.3" for `TLS1.3`, "time wait" for `TIME_WAIT`), or its number alone ("1.3").
+/// `-` ("TLS 1.3" or OpenSSL's "TLSv1.3" for `TLS1.3`, "time wait" for `TIME_WAIT`), or its
+/// number alone ("1.3").
 fn same_text(given: &str, expected: &str) -> bool {
     let squash = |text: &str| -> String {
         text.chars()
@@ -91,6 +95,8 @@ fn same_text(given: &str, expected: &str) -> bool {
             .flat_map(char::to_lowercase)
             .collect()
     };
+    // OpenSSL writes `TLSv1.3` where the log writes `TLS1.3`.
+    let squash = |text: &str| squash(text).replace("tlsv", "tls");
     let (given, expected) = (squash(given), squash(expected));
     let number_of_expected = expected.trim_start_matches(|c: char| c.is_alphabetic());
     given == expected
@@ -154,7 +160,20 @@ impl LessonRun {
             other_answers: Vec::new(),
             done_at: Vec::new(),
             skipped: Vec::new(),
+            port: None,
         }
+    }
+
+    /// The server's port, for the steps' words ([`crate::with_port`]): the window's own
+    /// (listening, or its Port field) or, replaying logs, the server's Listen.
+    pub fn set_port(&mut self, port: Option<u16>) {
+        self.port = port;
+    }
+
+    /// `text` of this lesson (a step's words or hint), with the server's port in it.
+    #[must_use]
+    pub fn words<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        crate::with_port(text, self.port)
     }
 
     /// Starts `lesson` at its first step in `side`'s window: it decides only that side's
@@ -512,7 +531,7 @@ impl LessonRun {
                 "- [{mark}] **{}.** ({}) {}",
                 index + 1,
                 step.side.name(),
-                step.say
+                self.words(&step.say)
             );
             match (skip, self.done_at.get(index)) {
                 (Some(skip), _) => {
@@ -625,14 +644,23 @@ done_when = "count(connected) >= 2"
         assert!(report.contains(text), "no {text:?} in {report}");
     }
 
-    /// A text answer as a learner types it: "TLS 1.3" and "1.3" for `TLS1.3` (only `TLS1.3`
-    /// was taken), not another version or another word.
+    /// A text answer as a learner types it: "TLS 1.3", OpenSSL's "TLSv1.3" and "1.3" for
+    /// `TLS1.3` (only `TLS1.3` was taken), not another version or another word.
     #[test]
     fn a_text_answer_is_taken_as_people_write_it() {
-        for given in ["TLS1.3", "tls1.3", "TLS 1.3", " tls 1.3 ", "1.3", "TLS-1.3"] {
+        for given in [
+            "TLS1.3",
+            "tls1.3",
+            "TLS 1.3",
+            " tls 1.3 ",
+            "1.3",
+            "TLS-1.3",
+            "TLSv1.3",
+            "tlsv 1.3",
+        ] {
             assert!(same_text(given, "TLS1.3"), "{given:?}");
         }
-        for given in ["TLS1.2", "1.2", "TLS", "", "3", "SSL1.3x"] {
+        for given in ["TLS1.2", "1.2", "TLS", "", "3", "SSL1.3x", "TLSv1.2"] {
             assert!(!same_text(given, "TLS1.3"), "{given:?}");
         }
         assert!(same_text("time wait", "TIME_WAIT"));

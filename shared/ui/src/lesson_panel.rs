@@ -106,6 +106,8 @@ pub struct LessonPanel {
     /// The run was resumed from the last session at this step, past its first: what the
     /// steps before set up (a Listen, connections) is gone with the programs that held it.
     resumed_at: Option<usize>,
+    /// The server's port as this window knows it, for the steps' `{port}`.
+    port: Option<u16>,
 }
 
 impl LessonPanel {
@@ -161,6 +163,7 @@ impl LessonPanel {
             exported: None,
             question_shown: None,
             resumed_at: None,
+            port: None,
         };
         if let Some(name) = &saved.lesson {
             panel.begin(name, saved.step, saved.started, None);
@@ -284,6 +287,7 @@ impl LessonPanel {
             return;
         };
         let mut run = LessonRun::in_window(self.lessons[index].clone(), self.side);
+        run.set_port(self.port);
         run.catch_up(step, None);
         let fresh_start = fresh.is_some();
         if let Some(note) = fresh {
@@ -313,9 +317,16 @@ impl LessonPanel {
             .run
             .as_ref()
             .filter(|run| run.lesson().name == name)
-            .map(|run| run.step_index() + 1);
+            .map(|run| (run.step_index() + 1, run.is_finished()));
         let what = match reset_at {
-            Some(step) => format!("Reset lesson at step {step}, in the {} window", by.name()),
+            // A finished run has no step left to be at: "at step 5" of four steps.
+            Some((_, true)) => format!(
+                "Reset lesson once every step was done, in the {} window",
+                by.name()
+            ),
+            Some((step, false)) => {
+                format!("Reset lesson at step {step}, in the {} window", by.name())
+            }
             None => format!("Started in the {} window", by.name()),
         };
         format!(
@@ -564,6 +575,16 @@ impl LessonPanel {
             ctx.request_repaint_after(SYNC_EVERY);
         }
         self.publish_highlight(ctx);
+    }
+
+    /// The server's port as this window knows it (the server: the port it listens on, else
+    /// its Port field; the client: the port it connects to), which the steps' words name where
+    /// they write `{port}`. The window tells it before drawing the panel.
+    pub fn set_port(&mut self, port: Option<u16>) {
+        self.port = port;
+        if let Some(run) = &mut self.run {
+            run.set_port(port);
+        }
     }
 
     /// The report as Markdown.

@@ -108,6 +108,9 @@ pub trait AppWindow: Sized + 'static {
     fn settings_to_save(&mut self) -> &Self::Settings;
     /// What a lesson's step sets, applied as if the learner had typed it.
     fn apply_lesson_settings(&mut self, settings: &Settings);
+    /// The server's port as this window knows it, which the lesson's words name
+    /// ([`LessonPanel::set_port`]); `None` when it is not known.
+    fn lesson_port(&self) -> Option<u16>;
 
     /// The Lessons panel.
     fn lessons(&self) -> &LessonPanel {
@@ -130,6 +133,8 @@ pub trait AppWindow: Sized + 'static {
         if let Some(settings) = self.shell_mut().lessons.take_settings() {
             self.apply_lesson_settings(&settings);
         }
+        let port = self.lesson_port();
+        self.shell_mut().lessons.set_port(port);
         self.shell_mut().lessons.side_panel_ui(ui);
         if self.shell_mut().lessons.take_show_other() {
             self.shell_mut().other.show_other();

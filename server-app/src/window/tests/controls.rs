@@ -276,6 +276,88 @@ fn a_hint_always_comes_and_every_step_can_be_skipped() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A step's `{port}` is the server's port as the window has it, in the step, its hint and
+/// the report: a learner who moved the server off 2002 copies a command that reaches it.
+#[test]
+fn a_steps_port_is_the_servers_port_as_the_window_has_it() {
+    let (mut harness, dir) = window_with_teachers_lesson(
+        "lesson-port",
+        "port.toml",
+        "title = \"Port\"\ngoal = \"G\"\n\
+        [[step]]\nsay = \"Run `nc 127.0.0.1 {port}`.\"\ndone_when = \"event listening\"\n\
+        hint = \"Or `telnet 127.0.0.1 {port}`.\"\nhint_after_s = 0\n",
+    );
+    harness.state_mut().settings.port = "2077".to_owned();
+    harness.state_mut().shell.lessons.start("port").unwrap();
+    harness.run_steps(2);
+    assert!(
+        harness.query_by_label("Run `nc 127.0.0.1 2077`.").is_some()
+            && harness
+                .query_by_label("Hint: Or `telnet 127.0.0.1 2077`.")
+                .is_some(),
+        "the step and its hint name the Port field's port"
+    );
+    assert!(
+        harness
+            .state()
+            .shell
+            .lessons
+            .report()
+            .contains("Run `nc 127.0.0.1 2077`."),
+        "so does the report"
+    );
+    // A Port field that names no port: the words say so, not a port of before.
+    harness.state_mut().settings.port = "0".to_owned();
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Run `nc 127.0.0.1 PORT`.").is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The warning that a low port needs privileges is for a program without them: root's Listen
+/// on port 80 works, and it was warned all the same.
+#[test]
+fn a_low_port_is_warned_of_only_without_the_privilege_to_listen_there() {
+    let mut harness = window(2, 10);
+    harness.state_mut().settings.port = "80".to_owned();
+    harness.state_mut().settings.privileged_below = Some(1024);
+    harness.run_steps(2);
+    let warning = "Port 80 is below 1024: listening there needs administrator privileges, which \
+                   this program does not have.";
+    assert!(harness.query_by_label(warning).is_some());
+    harness.state_mut().settings.privileged_below = None;
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("Port 80 is below")
+            .is_none()
+    );
+}
+
+/// A Reset of a finished lesson says so: its report said "at step 2" of a one-step lesson.
+#[test]
+fn a_reset_after_the_last_step_names_no_step_beyond_it() {
+    let (mut harness, dir) = window_with_teachers_lesson(
+        "lesson-reset-finished",
+        "one.toml",
+        "title = \"One\"\ngoal = \"G\"\n\
+        [[step]]\nsay = \"Listen.\"\ndone_when = \"event listening\"\n",
+    );
+    harness.state_mut().shell.lessons.start("one").unwrap();
+    harness.run_steps(2);
+    harness.get_by_label("Skip step").click();
+    harness.run_steps(2);
+    assert!(harness.state().shell.lessons.run().unwrap().is_finished());
+    harness.get_by_label("Reset lesson").click();
+    harness.run_steps(2);
+    let report = harness.state().shell.lessons.report();
+    assert!(
+        report.contains("Reset lesson once every step was done, in the server window")
+            && !report.contains("at step 2"),
+        "{report}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A window whose Lessons panel offers, beside the shipped ones, a teacher's folder holding
 /// `file` with `lesson` in it; the folder, for more files.
 fn window_with_teachers_lesson(

@@ -135,10 +135,11 @@ impl LessonPanel {
         let mut skip = false;
         let mut check = false;
         for (index, step) in lesson.steps.iter().enumerate() {
+            let say = run.words(&step.say);
             // Which window a step of the other side is done in, unless its words say so
             // already ("(client window) In the client window, click Connect.").
             let named = format!("In the {} window", step.side.name());
-            let where_ = if step.side == self.side || step.say.starts_with(&named) {
+            let where_ = if step.side == self.side || say.starts_with(&named) {
                 String::new()
             } else {
                 format!(" ({} window)", step.side.name())
@@ -150,9 +151,9 @@ impl LessonPanel {
                         "[–] {}.{where_} skipped in the {} window: {}",
                         index + 1,
                         skip.window.name(),
-                        short(&step.say)
+                        short(&say)
                     ),
-                    None => format!("[x] {}.{where_} {}", index + 1, short(&step.say)),
+                    None => format!("[x] {}.{where_} {}", index + 1, short(&say)),
                 };
                 ui.label(egui::RichText::new(line).weak());
             } else if index == done {
@@ -161,7 +162,7 @@ impl LessonPanel {
                         egui::RichText::new(format!("Step {} of {total}{where_}", index + 1))
                             .strong(),
                     );
-                    ui.label(&step.say);
+                    ui.label(say.as_ref());
                     if self.resumed_at == Some(index) {
                         ui.colored_label(
                             ui.visuals().warn_fg_color,
@@ -172,10 +173,10 @@ impl LessonPanel {
                     // Once the step is done and its question asked, a hint on doing it is
                     // wrong ("the step moves on only when the sockets have done it").
                     if elapsed >= Duration::from_secs(step.hint_after_s) && !run.is_asking() {
-                        let hint = step
-                            .hint
-                            .clone()
-                            .unwrap_or_else(|| default_hint(step.side, self.side));
+                        let hint = step.hint.as_deref().map_or_else(
+                            || default_hint(step.side, self.side),
+                            |hint| run.words(hint).into_owned(),
+                        );
                         ui.label(egui::RichText::new(format!("Hint: {hint}")).color(HIGHLIGHT));
                     }
                     let tip = if step.side == self.side {
@@ -262,8 +263,7 @@ impl LessonPanel {
                 });
             } else {
                 ui.label(
-                    egui::RichText::new(format!("{}.{where_} {}", index + 1, short(&step.say)))
-                        .weak(),
+                    egui::RichText::new(format!("{}.{where_} {}", index + 1, short(&say))).weak(),
                 );
             }
         }
