@@ -64,30 +64,7 @@ impl CaptureError {
 pub fn grant_command(program: &str) -> String {
     let file = std::env::current_exe().ok().map_or_else(
         || format!("$(command -v {program})"),
-        |path| shell_word(&path.to_string_lossy()),
+        |path| serversocket_files::shell_word::shell_word(&path),
     );
     format!("sudo setcap cap_net_raw,cap_net_admin=eip {file}")
-}
-
-/// `text` as one word of a shell command: as it is when it has nothing a shell reads, else in
-/// single quotes.
-fn shell_word(text: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%".contains(c);
-    if !text.is_empty() && text.chars().all(plain) {
-        text.to_owned()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_path_is_one_shell_word() {
-        assert_eq!(shell_word("/usr/bin/server-app"), "/usr/bin/server-app");
-        assert_eq!(shell_word("/home/a b/server-app"), "'/home/a b/server-app'");
-        assert_eq!(shell_word("/tmp/it's/x"), "'/tmp/it'\\''s/x'");
-    }
 }

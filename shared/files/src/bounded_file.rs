@@ -179,7 +179,7 @@ pub fn others_can_change(path: &Path) -> Option<String> {
             Some(target) => format!("{} (a link to {})", path.display(), target.display()),
             None => path.display().to_string(),
         };
-        let fixed = target.as_deref().unwrap_or(path).display();
+        let fixed = crate::shell_word::shell_word(target.as_deref().unwrap_or(path));
         match exposure(&metadata, false)? {
             Exposure::OtherUsers { owner, mode } => Some(format!(
                 "{shown} belongs to another user (uid {owner}), who can change it (mode {mode:o}): \

@@ -11,6 +11,7 @@
 //! - [`bounded_file`]: a file a person names, read only if regular and only up to a size.
 //! - [`open_files`]: the open-files limit every connection counts against, raised at start.
 //! - [`stderr`]: [`say!`], a line on standard error that never panics.
+//! - [`shell_word`]: a path as one word of a command a message suggests.
 
 #![forbid(unsafe_code)]
 
@@ -18,4 +19,5 @@ pub mod bounded_file;
 pub mod open_files;
 pub mod private_files;
 pub mod settings_file;
+pub mod shell_word;
 pub mod stderr;

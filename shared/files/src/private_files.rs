@@ -236,8 +236,9 @@ fn check_holders<'a>(
         if let Some((who, fix)) = open_to.filter(|_| metadata.is_dir() && !sticky) {
             return refuse(format!(
                 "{name}, which holds {shown}, can be written by {who} (mode {:o}), who could \
-                 replace what is in it: run `chmod {fix} {name}`",
-                mode & 0o7777
+                 replace what is in it: run `chmod {fix} {}`",
+                mode & 0o7777,
+                crate::shell_word::shell_word(holder)
             ));
         }
         if at_home {
@@ -589,10 +590,12 @@ fn check_private(path: &Path, kind: Kind) -> io::Result<()> {
     let mode = metadata.mode() & 0o777;
     match kind {
         Kind::Folder if mode & 0o022 != 0 => refuse(format!(
-            "{shown} can be written by other users (mode {mode:o}): run `chmod 700 {shown}`"
+            "{shown} can be written by other users (mode {mode:o}): run `chmod 700 {}`",
+            crate::shell_word::shell_word(path)
         )),
         Kind::SecretFile if mode & 0o077 != 0 => refuse(format!(
-            "{shown} can be read by other users (mode {mode:o}): run `chmod 600 {shown}`"
+            "{shown} can be read by other users (mode {mode:o}): run `chmod 600 {}`",
+            crate::shell_word::shell_word(path)
         )),
         _ => Ok(()),
     }

@@ -66,7 +66,8 @@ pub fn file_warning(path: &Path, file: TlsFile) -> Option<String> {
         let shown = path.display();
         let named = file.named();
         let (chmod, install) = file.fixes();
-        let copy = install.replace("{}", &shown.to_string());
+        let word = super::shell_word(path);
+        let copy = install.replace("{}", &word);
         match exposure(&metadata, file.secret())? {
             Exposure::OtherUsers { owner, mode } => {
                 let can = if file.secret() {
@@ -95,10 +96,10 @@ pub fn file_warning(path: &Path, file: TlsFile) -> Option<String> {
                 // Only its owner can change its mode: root's file, used by another user, is
                 // theirs to copy.
                 let fix = if mine {
-                    format!("run `chmod {chmod} {shown}`")
+                    format!("run `chmod {chmod} {word}`")
                 } else {
                     format!(
-                        "it is root's, so ask root to run `chmod {chmod} {shown}`, or use a copy of \
+                        "it is root's, so ask root to run `chmod {chmod} {word}`, or use a copy of \
                          your own, `{copy}`"
                     )
                 };
@@ -167,6 +168,21 @@ mod tests {
                 assert_eq!(file_warning(no_file, file), None, "{}", no_file.display());
             }
         }
+        let _ = fs::remove_dir_all(folder);
+    }
+
+    /// The command in a warning can be pasted as it is: a name with a space or a quote is one
+    /// shell word (and one that begins with `-` no option: `shell_word`'s own test).
+    #[test]
+    fn the_command_in_a_warning_names_the_file_as_one_shell_word() {
+        let (folder, key) = file_in("quoted", "my key's.pem");
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).expect("mode");
+        let warning = file_warning(&key, TlsFile::Key).expect("warned");
+        let quoted = key.display().to_string().replace('\'', r"'\''");
+        assert!(
+            warning.contains(&format!("run `chmod 600 '{quoted}'`")),
+            "{warning}"
+        );
         let _ = fs::remove_dir_all(folder);
     }
 
