@@ -49,6 +49,9 @@ impl TlsArgs {
             }
             _ => ServerTls::self_signed_in(&data_folder(DATA_FOLDER_NAME))?,
         };
+        if let Some(problem) = tls.date_problem(std::time::SystemTime::now()) {
+            serversocket_app::say!("server-app: warning: {problem}");
+        }
         Ok(Some(Arc::new(tls)))
     }
 }

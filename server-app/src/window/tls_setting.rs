@@ -92,6 +92,10 @@ impl TlsSetting {
                 let warnings = [
                     file_warning(self.cert.trim().as_ref(), TlsFile::Certificate),
                     file_warning(self.key.trim().as_ref(), TlsFile::Key),
+                    made.as_ref().ok().and_then(|tls| {
+                        let problem = tls.date_problem(std::time::SystemTime::now())?;
+                        Some(format!("warning: {problem}"))
+                    }),
                 ];
                 let said = warnings.into_iter().flatten().collect::<Vec<_>>();
                 (!said.is_empty()).then(|| said.join("\n"))

@@ -92,7 +92,7 @@ pub enum TlsSetupError {
     },
     /// The key file holds an encrypted key, which the server cannot use without a passphrase.
     #[error(
-        "{path} holds an encrypted private key (a passphrase protects it), which a server cannot ask for: write it unencrypted with `openssl pkey -in {} -out key.pem` and `chmod 600 key.pem`",
+        "{path} holds an encrypted private key (a passphrase protects it), which a server cannot ask for: write it unencrypted, readable by you alone, with `(umask 077; openssl pkey -in {} -out key-unencrypted.pem)` and give that file",
         shell_word(.path)
     )]
     EncryptedKey {
@@ -120,17 +120,7 @@ pub enum TlsSetupError {
     BadPin(String),
 }
 
-/// `path` as one word of a shell command, quoted when it needs to be, so a command a message
-/// suggests can be pasted as it is (a path with a space split in two).
-pub(crate) fn shell_word(path: &std::path::Path) -> String {
-    let text = path.to_string_lossy();
-    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%=".contains(c);
-    if !text.is_empty() && text.chars().all(plain) {
-        text.into_owned()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
-    }
-}
+pub(crate) use serversocket_files::shell_word::shell_word;
 
 /// The SHA-256 fingerprint of a certificate (its DER bytes), as lowercase hex without colons:
 /// what `openssl x509 -fingerprint -sha256` shows, less the colons.

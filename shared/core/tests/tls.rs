@@ -643,6 +643,28 @@ fn certificate(folder: &Path, names: &[&str], expired: bool) -> ServerTls {
 }
 
 #[test]
+fn a_server_certificate_out_of_its_dates_is_said_when_it_is_loaded() {
+    let certs = folder("dates");
+    let expired = certificate(&certs, &["localhost"], true);
+    let now = std::time::SystemTime::now();
+    let said = expired.date_problem(now).expect("expired");
+    assert!(
+        said.contains("cert.pem expired on 2001-01-01")
+            && said.contains("TLS: certificate expired"),
+        "{said}"
+    );
+    // Seen from before it began: not valid yet.
+    let before = std::time::UNIX_EPOCH + Duration::from_secs(86_400 * 365 * 20);
+    let said = expired.date_problem(before).expect("not valid yet");
+    assert!(said.contains("is not valid until 2000-01-01"), "{said}");
+    let current = certificate(&certs, &["localhost"], false);
+    assert_eq!(current.date_problem(now), None);
+    let kept = ServerTls::self_signed_in(&certs).expect("self-signed");
+    assert_eq!(kept.date_problem(now), None);
+    let _ = std::fs::remove_dir_all(&certs);
+}
+
+#[test]
 fn unknown_ca_wrong_name_and_expired_certificates_are_told_apart() {
     // Trusting only the system's roots, a self-signed certificate is from an unknown CA.
     let certs = folder("unknown-ca");

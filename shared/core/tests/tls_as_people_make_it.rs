@@ -347,6 +347,56 @@ fn an_encrypted_key_and_a_key_that_is_not_the_certificates_are_told_in_words() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `openssl x509 -req` without `-extfile` makes a version 1 certificate, which rustls refuses:
+/// said as that, with what makes a version 3 one (it said
+/// "Other(OtherError(UnsupportedCertVersion))").
+#[test]
+fn a_version_1_certificate_is_told_so() {
+    let dir = folder("version-1");
+    if !openssl(
+        &dir,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "request.csr",
+        ],
+    ) {
+        return;
+    }
+    assert!(openssl(
+        &dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "request.csr",
+            "-signkey",
+            "key.pem",
+            "-days",
+            "30",
+            "-out",
+            "cert.pem",
+        ],
+    ));
+    let refused =
+        ServerTls::from_pem_files(&dir.join("cert.pem"), &dir.join("key.pem")).unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("is an X.509 version 1 certificate (it has no extensions)"),
+        "{refused}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A chain file in the wrong order (`cat ca.pem leaf.pem`) with the leaf's key is told as
 /// that, with the order to write: it said the key and certificate "were made apart".
 #[test]

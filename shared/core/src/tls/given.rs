@@ -149,8 +149,6 @@ struct Fields {
 
 /// DER tags met on the way (and [`SEQUENCE`], [`OID`]).
 const SET: u8 = 0x31;
-/// `[0]`, the version, before the serial number.
-const VERSION: u8 = 0xa0;
 /// `[3]`, the extensions, last in the to-be-signed part.
 const EXTENSIONS: u8 = 0xa3;
 /// 2.5.4.3, commonName.
@@ -164,21 +162,7 @@ impl Fields {
     }
 
     fn read(der: &[u8]) -> Option<Self> {
-        let (SEQUENCE, certificate, _) = tlv(der)? else {
-            return None;
-        };
-        let (SEQUENCE, mut tbs, _) = tlv(certificate)? else {
-            return None;
-        };
-        let mut parts = Vec::new();
-        while !tbs.is_empty() {
-            let (tag, value, rest) = tlv(tbs)?;
-            if tag != VERSION {
-                parts.push((tag, value));
-            }
-            tbs = rest;
-        }
-        // serial, signature algorithm, issuer, validity, subject, key, then optional fields.
+        let parts = super::der::certificate_fields(der)?;
         let (SEQUENCE, subject) = *parts.get(4)? else {
             return None;
         };

@@ -8,7 +8,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;
@@ -38,6 +38,8 @@ pub struct ServerTls {
     fingerprint: String,
     /// Where the certificate came from, for the window and the log.
     source: PathBuf,
+    /// When the leaf certificate becomes valid and stops being valid, when it says.
+    validity: Option<(SystemTime, SystemTime)>,
     /// How long a handshake may take.
     pub(crate) handshake_timeout: Duration,
 }
@@ -129,6 +131,7 @@ impl ServerTls {
             .first()
             .map(|leaf| fingerprint(leaf))
             .unwrap_or_default();
+        let validity = chain.first().and_then(|leaf| super::der::validity(leaf));
         // Kept to say, if the key is not the first certificate's, whose it is.
         let (given_chain, given_key) = (chain.clone(), key.clone_key());
         let config = ServerConfig::builder_with_provider(provider())
@@ -155,14 +158,60 @@ impl ServerTls {
                 rustls::Error::General(words) if words.contains("failed to parse private key") => {
                     TlsSetupError::Identity(refused_key(&given_key, key_path))
                 }
+                rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other))
+                    if matches!(
+                        other.0.downcast_ref::<webpki::Error>(),
+                        Some(webpki::Error::UnsupportedCertVersion)
+                    ) =>
+                {
+                    TlsSetupError::Identity(format!(
+                        "{} is an X.509 version 1 certificate (it has no extensions), which \
+                         TLS libraries such as this one refuse: make a version 3 one (`openssl \
+                         req -x509` does; `openssl x509 -req` and `openssl ca` need \
+                         `-extfile`/`-extensions` for it)",
+                        cert_path.display()
+                    ))
+                }
                 other => TlsSetupError::Identity(other.to_string()),
             })?;
         Ok(Self {
             config: Arc::new(config),
             fingerprint,
             source: cert_path.to_path_buf(),
+            validity,
             handshake_timeout: HANDSHAKE_TIMEOUT,
         })
+    }
+
+    /// What is wrong with the certificate's dates at `now`, in words: a certificate that
+    /// expired, or is not valid yet, is served all the same (a teacher may want to show what
+    /// a client says of one), but every client that checks dates refuses it, and the server
+    /// heard only "refused by peer".
+    #[must_use]
+    pub fn date_problem(&self, now: SystemTime) -> Option<String> {
+        let (not_before, not_after) = self.validity?;
+        let day = |at: SystemTime| {
+            let mut text = humantime::format_rfc3339_seconds(at).to_string();
+            text.truncate(10);
+            text
+        };
+        if now > not_after {
+            Some(format!(
+                "the certificate {} expired on {}: clients that check it refuse it (TLS: \
+                 certificate expired); make a new one",
+                self.source.display(),
+                day(not_after)
+            ))
+        } else if now < not_before {
+            Some(format!(
+                "the certificate {} is not valid until {}: clients that check it refuse it \
+                 (TLS: certificate expired) until then; is this machine's clock right?",
+                self.source.display(),
+                day(not_before)
+            ))
+        } else {
+            None
+        }
     }
 }
 
