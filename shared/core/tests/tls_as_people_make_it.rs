@@ -60,6 +60,16 @@ fn self_signed_by_openssl(dir: &Path, name: &str) -> bool {
     )
 }
 
+/// `cert.pem` and `key.pem` in `dir` are refused as a server's identity, in words that say
+/// `said`: the words.
+fn assert_refused(dir: &Path, said: &str) -> String {
+    let refused = ServerTls::from_pem_files(&dir.join("cert.pem"), &dir.join("key.pem"))
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains(said), "{refused}");
+    refused
+}
+
 /// A greeting server with TLS and a client of ours, kept alive while a test watches.
 struct Pair {
     _server: (serversocket::Runtime, serversocket::ServerSocket),
@@ -386,13 +396,9 @@ fn a_version_1_certificate_is_told_so() {
             "cert.pem",
         ],
     ));
-    let refused =
-        ServerTls::from_pem_files(&dir.join("cert.pem"), &dir.join("key.pem")).unwrap_err();
-    assert!(
-        refused
-            .to_string()
-            .contains("is an X.509 version 1 certificate (it has no extensions)"),
-        "{refused}"
+    assert_refused(
+        &dir,
+        "is an X.509 version 1 certificate (it has no extensions)",
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -446,25 +452,17 @@ fn a_key_of_a_kind_or_size_the_server_cannot_use_is_told_so() {
     if !made {
         return;
     }
-    let refused =
-        ServerTls::from_pem_files(&dir.join("cert.pem"), &dir.join("key.pem")).unwrap_err();
-    assert!(
-        refused
-            .to_string()
-            .contains("the key is an RSA key of 1024 bits, which this server cannot use"),
-        "{refused}"
+    let refused = assert_refused(
+        &dir,
+        "the key is an RSA key of 1024 bits, which this server cannot use",
     );
     assert!(
-        refused
-            .to_string()
-            .contains("RSA keys of 2048 to 8192 bits"),
+        refused.contains("RSA keys of 2048 to 8192 bits"),
         "{refused}"
     );
     // The command it suggests can be pasted as it is (it ended in "…").
     assert!(
-        refused
-            .to_string()
-            .contains("-nodes -subj /CN=localhost -keyout key.pem -out cert.pem`"),
+        refused.contains("-nodes -subj /CN=localhost -keyout key.pem -out cert.pem`"),
         "{refused}"
     );
     // Other kinds are named as what they are.
