@@ -97,6 +97,15 @@ pub const HIGHLIGHTS: &[&str] = &[
     "sockets", "stream",
 ];
 
+/// The window a widget of [`HIGHLIGHTS`] is in; `None` for one both have (the log) or none.
+fn highlight_side(widget: &str) -> Option<Side> {
+    match widget {
+        "listen" | "mode" | "min" | "max" | "backlog" | "pool" | "table" => Some(Side::Server),
+        "connect" | "burst" | "sockets" | "stream" => Some(Side::Client),
+        _ => None,
+    }
+}
+
 /// A lesson, read and checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lesson {
@@ -284,6 +293,38 @@ impl StepFile {
                 "port",
                 "port 0 means \"any port\" to a server; a client step must name one (1 to 65535)"
                     .into(),
+            ));
+        }
+        // A setting or a widget of the other window is never applied or lit up: the step would
+        // say to do something the lesson never set up.
+        if let Some(set) = &step.set
+            && let Some(key) = set.get_ref().other_sides_key(step.side)
+        {
+            return Err(invalid(
+                key_in(text, set.span(), key),
+                key,
+                format!(
+                    "this step is done in the {} window, which has no `{key}` (a {} setting): \
+                     set it in a step of the {} window",
+                    step.side.name(),
+                    step.side.other().name(),
+                    step.side.other().name()
+                ),
+            ));
+        }
+        if let Some(highlight) = &step.highlight
+            && highlight_side(highlight.get_ref()) == Some(step.side.other())
+        {
+            return Err(invalid(
+                highlight.span().start,
+                "highlight",
+                format!(
+                    "this step is done in the {} window, which has no `{}` to light up (it is \
+                     in the {} window)",
+                    step.side.name(),
+                    highlight.get_ref(),
+                    step.side.other().name()
+                ),
             ));
         }
         let done_when = expression(&step.done_when, "done_when")?;
@@ -683,10 +724,15 @@ fn key_before(text: &str, at: usize) -> Option<&str> {
 fn other_side(expr: &Expr, side: Side) -> Option<String> {
     match expr {
         Expr::Value(s, name) if *s != side => Some(format!("{}.{name}", s.name())),
-        Expr::Event(pattern) | Expr::Count(pattern) | Expr::Total(pattern)
-            if pattern.side != side =>
-        {
-            Some(format!("{}.{}", pattern.side.name(), pattern.event))
+        // As the lesson writes it: `client.event connected`, `count(client.connected)`.
+        Expr::Event(pattern) if pattern.side != side => {
+            Some(format!("{}.event {}", pattern.side.name(), pattern.event))
+        }
+        Expr::Count(pattern) if pattern.side != side => {
+            Some(format!("count({}.{})", pattern.side.name(), pattern.event))
+        }
+        Expr::Total(pattern) if pattern.side != side => {
+            Some(format!("total({}.{})", pattern.side.name(), pattern.event))
         }
         Expr::Not(inner) => other_side(inner, side),
         Expr::And(left, right)

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Deserializer};
 use serversocket::bounds::Count;
 
+use crate::Side;
+
 /// The host a lesson's client connects to unless a step says otherwise: the server window
 /// listens on 127.0.0.1 by default.
 pub const LOOPBACK_HOST: &str = "127.0.0.1";
@@ -96,6 +98,32 @@ impl Settings {
 }
 
 impl Settings {
+    /// The first key set here that only the other window than `side`'s has (`host` in a
+    /// server step, `max` in a client step); `port`, `tls`, `capture` and `restore_port` are
+    /// both windows'.
+    #[must_use]
+    pub fn other_sides_key(&self, side: Side) -> Option<&'static str> {
+        let server_only = [
+            ("mode", self.mode.is_some()),
+            ("min", self.min.is_some()),
+            ("max", self.max.is_some()),
+            ("backlog", self.backlog.is_some()),
+            ("paused", self.paused.is_some()),
+            ("stop", self.stop.is_some()),
+        ];
+        let client_only = [
+            ("host", self.host.is_some()),
+            ("burst", self.burst.is_some()),
+            ("tls_insecure", self.tls_insecure.is_some()),
+            ("close_all", self.close_all.is_some()),
+        ];
+        let others: &[(&'static str, bool)] = match side {
+            Side::Server => &client_only,
+            Side::Client => &server_only,
+        };
+        others.iter().find(|(_, set)| *set).map(|(key, _)| *key)
+    }
+
     /// Applies `restore_port`, then `port`, to a window's Port field (as typed), keeping in
     /// `before` the port a lesson first moved it from (the window remembers it with its
     /// settings, so a step after a restart still finds it).

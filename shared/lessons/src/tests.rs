@@ -256,9 +256,11 @@ fn a_setting_the_windows_would_refuse_is_refused_at_load() {
         assert_eq!((line, named.as_str()), (7, field), "{set}: {message}");
         assert!(message.contains(words), "{set}: {message}");
     }
+    Lesson::parse("x.toml", &format!("{head}set = {{ min = 2, max = 2 }}\n"))
+        .expect("within bounds");
     let lesson = Lesson::parse(
         "x.toml",
-        &format!("{head}set = {{ min = 2, max = 2, burst = 10000, host = \" [::1] \" }}\n"),
+        &format!("{head}side = \"client\"\nset = {{ burst = 10000, host = \" [::1] \" }}\n"),
     )
     .expect("within bounds");
     assert_eq!(lesson.steps[0].set.host.as_deref(), Some("::1"));
@@ -281,6 +283,69 @@ fn a_setting_the_windows_would_refuse_is_refused_at_load() {
             .port,
         Some(0)
     );
+}
+
+/// A step sets and lights up only what its own window has: `host` in a server step, or `max`
+/// and the `min` field in a client step, loaded and were never applied.
+#[test]
+fn a_setting_or_widget_of_the_other_window_is_refused_at_load() {
+    let head = "title = \"T\"\ngoal = \"G\"\n\n[[step]]\nsay = \"Do it\"\ndone_when = \"event listening\"\n";
+    for (side, rest, field, words) in [
+        (
+            "server",
+            "set = { host = \"example.com\", burst = 3 }",
+            "host",
+            "this step is done in the server window, which has no `host` (a client setting)",
+        ),
+        (
+            "client",
+            "set = { tls = true, max = 3 }",
+            "max",
+            "this step is done in the client window, which has no `max` (a server setting)",
+        ),
+        (
+            "client",
+            "highlight = \"min\"",
+            "highlight",
+            "has no `min` to light up (it is in the server window)",
+        ),
+        (
+            "server",
+            "highlight = \"sockets\"",
+            "highlight",
+            "has no `sockets` to light up (it is in the client window)",
+        ),
+    ] {
+        let text = format!("{head}side = \"{side}\"\n{rest}\n");
+        let (line, named, message) = invalid(&text);
+        assert_eq!((line, named.as_str()), (8, field), "{rest}: {message}");
+        assert!(message.contains(words), "{rest}: {message}");
+    }
+    // A condition of the other side is named as it was written.
+    for (written, named) in [
+        ("client.event connected", "client.event connected"),
+        ("count(client.connected) >= 1", "count(client.connected)"),
+        ("client.connected == 1", "client.connected"),
+    ] {
+        let (_, field, message) = invalid(&format!(
+            "title = \"T\"\ngoal = \"G\"\n[[step]]\nsay = \"S\"\ndone_when = \"{written}\"\n"
+        ));
+        assert_eq!(field, "done_when");
+        assert!(
+            message.contains(&format!("(it reads `{named}`)")),
+            "{message}"
+        );
+    }
+    // What both windows have is either's.
+    for side in ["server", "client"] {
+        Lesson::parse(
+            "x.toml",
+            &format!(
+                "{head}side = \"{side}\"\nset = {{ port = 2100, tls = true, capture = false }}\nhighlight = \"log\"\n"
+            ),
+        )
+        .expect("both windows have these");
+    }
 }
 
 /// Two files of one folder with one lesson name: the last that loads is used, and the other
