@@ -438,7 +438,7 @@ impl SocketError {
 
 /// A timeout as a person set it: whole seconds as `5 s`, anything else to the millisecond
 /// (`0.7 s`, `1.25 s`), never a `0 s` for a timeout under a second.
-fn in_seconds(timeout: Duration) -> String {
+pub(crate) fn in_seconds(timeout: Duration) -> String {
     if timeout.subsec_millis() == 0 {
         format!("{} s", timeout.as_secs())
     } else {

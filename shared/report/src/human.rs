@@ -85,14 +85,26 @@ pub fn human_line(side: Side, event: &Event) -> Option<String> {
                 // server's that it sent our hello back (another plaintext server's detail is
                 // rustls's "corrupt message", which says nothing more).
                 match problem {
+                    // rustls's words or the alert for these two; how long it waited for the
+                    // timeouts.
                     serversocket::tls::TlsProblem::Other
-                    | serversocket::tls::TlsProblem::RefusedByPeer => {
+                    | serversocket::tls::TlsProblem::RefusedByPeer
+                    | serversocket::tls::TlsProblem::TimedOut
+                    | serversocket::tls::TlsProblem::ServerSilent => {
                         let _ = write!(line, " ({detail})");
                     }
                     // After the advice's own brackets, a sentence of its own: "(…) (…)" read
                     // as two asides.
                     serversocket::tls::TlsProblem::PlaintextServer
                         if detail == serversocket::tls::ECHO_SERVER_DETAIL =>
+                    {
+                        let _ = write!(line, "; {detail}");
+                    }
+                    // The certificate's fingerprint (which a pin takes), or its dates.
+                    serversocket::tls::TlsProblem::UnknownCa
+                    | serversocket::tls::TlsProblem::PinMismatch
+                    | serversocket::tls::TlsProblem::Expired
+                        if !detail.starts_with("invalid peer certificate") =>
                     {
                         let _ = write!(line, "; {detail}");
                     }

@@ -73,6 +73,35 @@ fn lines_use_the_seeds_words() {
              any certificate (insecure)"
         )
     );
+    // With the certificate's fingerprint (a pin takes it), its dates, the time waited.
+    for (problem, detail, ends) in [
+        (
+            serversocket::tls::TlsProblem::UnknownCa,
+            "its SHA-256 fingerprint is ab12",
+            "or accept any certificate (insecure); its SHA-256 fingerprint is ab12",
+        ),
+        (
+            serversocket::tls::TlsProblem::Expired,
+            "it expired on 2021-01-01",
+            "has expired or is not valid yet; it expired on 2021-01-01",
+        ),
+        (
+            serversocket::tls::TlsProblem::ServerSilent,
+            "after 10 s",
+            "waits for its client to speak first looks like this) (after 10 s)",
+        ),
+    ] {
+        let error = Event::Error {
+            socket: Some(socket),
+            error: SocketError::Tls {
+                peer: "127.0.0.1:2002".parse().expect("address"),
+                problem,
+                detail: detail.into(),
+            },
+        };
+        let line = human_line(Side::Client, &error).expect("a line");
+        assert!(line.ends_with(ends), "{line}");
+    }
     // A name mismatch says which names the certificate is for.
     let mismatch = Event::Error {
         socket: Some(socket),

@@ -50,13 +50,13 @@ pub enum TlsProblem {
     /// The peer speaks only TLS 1.0 or 1.1 (or SSL): rustls, like today's browsers, speaks
     /// TLS 1.2 and 1.3 only.
     #[error(
-        "the peer speaks only an old TLS version (TLS 1.0 or 1.1): both ends need TLS 1.2 or 1.3 (openssl s_client -tls1_2, or update the peer)"
+        "the peer speaks only an old TLS version (TLS 1.0 or 1.1): both ends need TLS 1.2 or 1.3 (update the peer, or have it speak TLS 1.2: openssl's -tls1_2)"
     )]
     OldProtocol,
     /// Our TLS server's certificate was turned down by the client (its alert says it does not
     /// trust it).
     #[error(
-        "the client does not trust our certificate (it answered with an alert): give the client our certificate as its CA file (--ca) or pin its fingerprint"
+        "the client does not trust our certificate (it answered with an alert): give it our certificate as its CA file (our client's --ca, openssl's -CAfile) and connect by a name the certificate is for, or pin its fingerprint"
     )]
     NotTrustedByClient,
     /// The peer turned our certificate (or our offer) down with an alert.
@@ -136,6 +136,8 @@ pub(crate) async fn handshake(
         }
         Secure::Client(tls, host) => {
             let name = server_name(host, peer);
+            // The refused certificate is kept under the name the handshake checked.
+            let named = name.to_str().into_owned();
             let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::clone(&tls.config));
             let ends = tcp.local_addr().ok().map(|local| (local, peer));
             let (connected, last_queued) =
@@ -150,7 +152,17 @@ pub(crate) async fn handshake(
                         let (tcp, session) = stream.into_inner();
                         (tcp, rustls::Connection::from(session))
                     })
-                    .map_err(|e| explain(&e, Side::Client, Some(&tls.trust)))
+                    .map_err(|e| {
+                        let (problem, detail) = explain(&e, Side::Client, Some(&tls.trust));
+                        // A certificate nobody vouches for, or not the pinned one: its
+                        // fingerprint, which a pin takes (headless has no offer to trust it).
+                        match (problem, tls.refused_certificate(&named)) {
+                            (TlsProblem::UnknownCa | TlsProblem::PinMismatch, Some(seen)) => {
+                                (problem, format!("its SHA-256 fingerprint is {seen}"))
+                            }
+                            _ => (problem, detail),
+                        }
+                    })
             });
             (tls.handshake_timeout, done)
         }
@@ -165,7 +177,7 @@ pub(crate) async fn handshake(
             };
             return Err(failed(
                 problem,
-                format!("waited {} ms", timeout.as_millis()),
+                format!("after {}", crate::error::in_seconds(timeout)),
             ));
         }
     };
@@ -286,6 +298,14 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
+/// The day of a certificate's date, as `2021-01-01` (UTC).
+fn day(at: rustls_pki_types::UnixTime) -> String {
+    let at = std::time::UNIX_EPOCH + Duration::from_secs(at.as_secs());
+    let mut text = humantime::format_rfc3339_seconds(at).to_string();
+    text.truncate("2021-01-01".len());
+    text
+}
+
 /// `TLS1.3` for rustls's `TLSv1_3`: how people write it.
 fn protocol_name(version: rustls::ProtocolVersion) -> String {
     match version {
@@ -353,10 +373,22 @@ fn explain(error: &std::io::Error, side: Side, trust: Option<&Trust>) -> (TlsPro
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
                 TlsProblem::NameMismatch
             }
-            CertificateError::Expired
-            | CertificateError::ExpiredContext { .. }
-            | CertificateError::NotValidYet
-            | CertificateError::NotValidYetContext { .. } => TlsProblem::Expired,
+            CertificateError::ExpiredContext { not_after, .. } => {
+                return (
+                    TlsProblem::Expired,
+                    format!("it expired on {}", day(*not_after)),
+                );
+            }
+            CertificateError::NotValidYetContext { not_before, .. } => {
+                return (
+                    TlsProblem::Expired,
+                    format!(
+                        "it is not valid until {}; is this machine's clock right?",
+                        day(*not_before)
+                    ),
+                );
+            }
+            CertificateError::Expired | CertificateError::NotValidYet => TlsProblem::Expired,
             CertificateError::ApplicationVerificationFailure
                 if matches!(trust, Some(Trust::Pin(_))) =>
             {
