@@ -129,17 +129,27 @@ pub fn parse_bind_address(text: &str) -> Result<BindAddress, SocketError> {
         None => (bare, None),
     };
     let ip: std::net::IpAddr = address.parse().map_err(|_| {
-        invalid(format!(
-            "\"{trimmed}\" is not an IP address (127.0.0.1, ::1, [::1], fe80::1%lo, 0.0.0.0, ::)"
-        ))
+        // Copied with its port (`[::1]:2002`, from a log line), as the client's address says.
+        invalid(match serversocket::host::port_at_the_end(trimmed) {
+            Some(port) => {
+                format!("\"{trimmed}\" ends in a port: give the address alone and {port} as --port")
+            }
+            None => format!(
+                "\"{trimmed}\" is not an IP address (127.0.0.1, ::1, [::1], fe80::1%lo, 0.0.0.0, \
+                 ::)"
+            ),
+        })
     })?;
     // `fe80::1` on every interface at once is no address: Listen would fail with "Invalid
     // argument".
-    let link_local = matches!(ip, std::net::IpAddr::V6(v6) if v6.is_unicast_link_local());
-    let unscoped = || {
+    let link_local = match ip {
+        std::net::IpAddr::V6(v6) if v6.is_unicast_link_local() => Some(v6),
+        _ => None,
+    };
+    let unscoped = |v6| {
         invalid(format!(
-            "\"{trimmed}\": a link-local address names its interface too ({ip}%eth0, as `ip -6 \
-             addr` lists it){}",
+            "{}{}",
+            serversocket::host::link_local_without_interface(trimmed, v6),
             if scope.is_some() {
                 "; interface 0 is none"
             } else {
@@ -148,8 +158,8 @@ pub fn parse_bind_address(text: &str) -> Result<BindAddress, SocketError> {
         ))
     };
     let Some(scope) = scope else {
-        if link_local {
-            return Err(unscoped());
+        if let Some(v6) = link_local {
+            return Err(unscoped(v6));
         }
         return Ok(BindAddress { ip, scope_id: 0 });
     };
@@ -159,8 +169,8 @@ pub fn parse_bind_address(text: &str) -> Result<BindAddress, SocketError> {
         )));
     }
     if let Ok(scope_id) = scope.parse::<u32>() {
-        if scope_id == 0 && link_local {
-            return Err(unscoped());
+        if let Some(v6) = link_local.filter(|_| scope_id == 0) {
+            return Err(unscoped(v6));
         }
         // Unchecked, Listen would fail with the system's "No such device".
         if cfg!(target_os = "linux")
@@ -310,6 +320,12 @@ mod tests {
             ("fe80::1%99999", "no interface numbered 99999"),
             ("fe80::1", "names its interface too"),
             ("[fe80::1%0]", "interface 0 is none"),
+            // Copied with its port, as the client's address says it.
+            (
+                "[::1]:5701",
+                "ends in a port: give the address alone and 5701 as --port",
+            ),
+            ("127.0.0.1:2002", "and 2002 as --port"),
         ] {
             let refused = parse_bind_address(text).expect_err(text).to_string();
             assert!(refused.contains(words), "{text}: {refused}");

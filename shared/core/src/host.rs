@@ -73,13 +73,31 @@ pub fn parse_host(text: &str) -> Result<String, SocketError> {
              pair of brackets ([::1])"
         )));
     }
+    // A link-local address is on every interface at once: the connect failed with error 100,
+    // "Invalid argument", where a server's --bind says what to write.
+    if let Ok(ip) = bare.parse::<std::net::Ipv6Addr>()
+        && ip.is_unicast_link_local()
+    {
+        return Err(invalid(link_local_without_interface(host, ip)));
+    }
     Ok(bare.to_owned())
+}
+
+/// Why `text`, the link-local address `ip` without its interface, is refused: the same words
+/// for a client's host and a server's bind.
+#[must_use]
+pub fn link_local_without_interface(text: &str, ip: std::net::Ipv6Addr) -> String {
+    format!(
+        "\"{text}\": a link-local address names its interface too ({ip}%eth0, as `ip -6 addr` \
+         lists it)"
+    )
 }
 
 /// The port `host` ends in, as in `127.0.0.1:2002`, `[::1]:2002` or `localhost:2002` (what a
 /// person copies from a log line), which would otherwise fail later as a name nobody can
 /// resolve. A bare IPv6 address has several colons and is not taken for one.
-fn port_at_the_end(host: &str) -> Option<u16> {
+#[must_use]
+pub fn port_at_the_end(host: &str) -> Option<u16> {
     if let Ok(address) = host.parse::<std::net::SocketAddr>() {
         return Some(address.port());
     }
@@ -114,7 +132,8 @@ mod tests {
             assert!(error.contains(said), "{typo}: {error}");
         }
         assert_eq!(parse_host("[fe80::1%eth0]").as_deref(), Ok("fe80::1%eth0"));
-        assert_eq!(parse_host("fe80::1").as_deref(), Ok("fe80::1"));
+        let unscoped = parse_host("fe80::1").expect_err("no interface").to_string();
+        assert!(unscoped.contains("names its interface too"), "{unscoped}");
         assert_eq!(
             parse_host("::ffff:127.0.0.1").as_deref(),
             Ok("::ffff:127.0.0.1")
