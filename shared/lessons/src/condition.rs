@@ -233,7 +233,8 @@ impl Expr {
 
     /// What kind of value the expression gives, from its top node alone (its operands were
     /// checked when it was built).
-    fn kind(&self) -> Kind {
+    #[must_use]
+    pub fn kind(&self) -> Kind {
         match self {
             Expr::Number(_) | Expr::Count(_) | Expr::Total(_) | Expr::Sum(..) => Kind::Number,
             Expr::Text(_) => Kind::Text,
@@ -513,6 +514,21 @@ impl Parser<'_> {
         while let Some(at) = self.is_word(word).then(|| self.at()) {
             self.next += 1;
             let right = operand(self)?;
+            // `count(connected) and 1`: a number joined as if it were a condition held (or
+            // not) without saying what it means.
+            if let Some(kind) = [left.kind(), right.kind()]
+                .into_iter()
+                .find(|kind| *kind != Kind::YesNo)
+            {
+                return Err(self.error_at(
+                    at,
+                    &format!(
+                        "`{word}` joins conditions (yes or no), not {}: compare it \
+                         (`count(connected) >= 1`)",
+                        kind.words()
+                    ),
+                ));
+            }
             left = self.bounded(join(Box::new(left), Box::new(right)), at)?;
         }
         Ok(left)
@@ -530,15 +546,22 @@ impl Parser<'_> {
             }
             self.next += 1;
             let right = self.sum()?;
-            // Yes/no against a number or text is never equal nor ordered: a condition that
-            // could never hold.
+            // Yes/no against a number or text, or a number against text (`port == "abc"`), is
+            // never equal nor ordered: a condition that could never hold.
             let kinds = (left.kind(), right.kind());
-            if (kinds.0 == Kind::YesNo) != (kinds.1 == Kind::YesNo) {
+            // A number written in quotes is compared as a number (`port == "2002"`).
+            let quoted_number = |expr: &Expr| matches!(expr, Expr::Text(text) if text.trim().parse::<f64>().is_ok());
+            let number_and_quoted_number = match kinds {
+                (Kind::Number, Kind::Text) => quoted_number(&right),
+                (Kind::Text, Kind::Number) => quoted_number(&left),
+                _ => false,
+            };
+            if kinds.0 != kinds.1 && !number_and_quoted_number {
                 return Err(self.error_at(
                     at,
                     &format!(
                         "this compares {} with {}, which can never hold (a yes/no stands alone: \
-                         `listening`, `not listening`)",
+                         `listening`, `not listening`; a number is written bare: `port == 2002`)",
                         kinds.0.words(),
                         kinds.1.words()
                     ),
@@ -602,6 +625,15 @@ impl Parser<'_> {
                     self.enter(placed.at)?;
                     let inner = self.comparison()?;
                     self.nesting -= 1;
+                    if inner.kind() != Kind::YesNo {
+                        return Err(self.error_at(
+                            placed.at,
+                            &format!(
+                                "`not` takes a condition (yes or no), not {}",
+                                inner.kind().words()
+                            ),
+                        ));
+                    }
                     self.bounded(Expr::Not(Box::new(inner)), placed.at)
                 }
                 "event" | "client.event" | "server.event" => {

@@ -328,6 +328,18 @@ impl StepFile {
             ));
         }
         let done_when = expression(&step.done_when, "done_when")?;
+        // `handle` or `"text"` alone held as if true: a step done at once, or never.
+        if done_when.kind() != observed::Kind::YesNo {
+            return Err(invalid(
+                step.done_when.span().start,
+                "done_when",
+                format!(
+                    "`{}` is {}, not a condition (yes or no): compare it (`connected >= 1`)",
+                    step.done_when.get_ref(),
+                    done_when.kind().words()
+                ),
+            ));
+        }
         let question = match (step.question, step.answer) {
             (Some(ask), Some(answer)) => Some(Question {
                 ask: ask.get_ref().clone(),

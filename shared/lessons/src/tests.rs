@@ -321,6 +321,17 @@ fn a_setting_or_widget_of_the_other_window_is_refused_at_load() {
         assert_eq!((line, named.as_str()), (8, field), "{rest}: {message}");
         assert!(message.contains(words), "{rest}: {message}");
     }
+    // A value alone is no condition: it held as if true (or never).
+    for alone in ["handle", "\\\"text\\\"", "count(connected)"] {
+        let (_, field, message) = invalid(&format!(
+            "title = \"T\"\ngoal = \"G\"\n[[step]]\nsay = \"S\"\ndone_when = \"{alone}\"\n"
+        ));
+        assert_eq!(field, "done_when");
+        assert!(
+            message.contains("not a condition (yes or no)"),
+            "{alone}: {message}"
+        );
+    }
     // A condition of the other side is named as it was written.
     for (written, named) in [
         ("client.event connected", "client.event connected"),

@@ -195,6 +195,25 @@ fn an_unknown_event_or_a_sum_of_text_is_refused() {
         error.message.contains("compares yes or no with a number"),
         "{error}"
     );
+    // Never holds either: a number against text that is no number, a live text against a
+    // number; a number or text where a condition goes.
+    for (never, said) in [
+        ("port == \"abc\"", "compares a number with text"),
+        ("1 == \"a\"", "compares a number with text"),
+        ("tls.protocol > 3", "compares text with a number"),
+        (
+            "count(connected) and 1",
+            "`and` joins conditions (yes or no), not a number",
+        ),
+        (
+            "listening or \"x\"",
+            "`or` joins conditions (yes or no), not text",
+        ),
+        ("not 5", "`not` takes a condition (yes or no), not a number"),
+    ] {
+        let error = Expr::parse(never).expect_err(never);
+        assert!(error.message.contains(said), "{never}: {error}");
+    }
     for fine in [
         "event stream_message(text ~ \"hello\")",
         "client.event segment(flags ~ \"RST\")",
