@@ -305,6 +305,23 @@ fn a_lesson_is_checked_against_logs_the_real_apps_recorded() {
     // The step that says to run `nc` names the port the log's server listened on.
     assert!(out.contains(&format!("run `nc 127.0.0.1 {port}`")), "{out}");
 
+    // A log out of the order it was written in (reversed) is said to be.
+    let reversed = dir.join("reversed.ndjson");
+    let mut lines: Vec<&str> = server_lines.iter().map(String::as_str).collect();
+    lines.reverse();
+    std::fs::write(&reversed, lines.join("\n")).unwrap();
+    let (_, _, err) = check_lesson(&[
+        "--lesson",
+        "listening",
+        "--check",
+        "--events",
+        reversed.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("reversed.ndjson, line 2: its time is earlier than the line before it"),
+        "{err}"
+    );
+
     // Without the client's log, the client's step is never done, and the check says which.
     let (code, out, _) =
         check_lesson(&["--lesson", "listening", "--check", "--events", server_log]);

@@ -143,6 +143,8 @@ impl RecordedLog {
         let mut kept = Vec::new();
         let mut first_bad_record = None;
         let mut listened_on = None;
+        // The time of the record before, until one goes back in time (said once).
+        let mut last_ts = Some(String::new());
         for line in Lines::new(&name, reader) {
             let (number, text) = line?;
             let object = json_object(&name, number, &text)?;
@@ -153,6 +155,20 @@ impl RecordedLog {
                             (listened_on, &line.record)
                         {
                             listened_on = Some(address.port());
+                        }
+                        if let Some(last) = &mut last_ts {
+                            if *line.ts < **last {
+                                // The logs are merged by time: a log reversed or sorted by
+                                // another field is checked in an order that never happened.
+                                serversocket_app::say!(
+                                    "server-app: warning: {name}, line {number}: its time is \
+                                     earlier than the line before it, so the log is not in the \
+                                     order it was written (the logs are merged by time)"
+                                );
+                                last_ts = None;
+                            } else {
+                                line.ts.as_ref().clone_into(last);
+                            }
                         }
                     }
                     Err(error) => first_bad_record = Some(error),
