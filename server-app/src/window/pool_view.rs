@@ -210,11 +210,16 @@ pub fn summary_ui(
     } else {
         format!(" · {} waiting for a handoff", waiting.len())
     };
-    let mut parts = vec![
-        format!("{name}: {} idle", rows.count(RowState::Idle)),
-        format!("{} connected{cap}", rows.count(RowState::Connected)),
-        format!("{} closed{handoffs}", rows.count(RowState::Closed)),
-    ];
+    // No idle sockets wait in naive mode: its one socket listens, and it said "0 idle".
+    let connected = format!("{} connected{cap}", rows.count(RowState::Connected));
+    let mut parts = match max {
+        Some(_) => vec![
+            format!("{name}: {} idle", rows.count(RowState::Idle)),
+            connected,
+        ],
+        None => vec![format!("{name}: {connected}")],
+    };
+    parts.push(format!("{} closed{handoffs}", rows.count(RowState::Closed)));
     // Idle sockets let go were never connections: counted apart, once there are any.
     let released = rows.count(RowState::Released);
     if released > 0 {
@@ -313,6 +318,20 @@ mod tests {
                 .query_by_label(
                     "The pool: 0 idle · 0 connected of at most 10 · 0 closed · 2 released"
                 )
+                .is_some()
+        );
+    }
+
+    /// Naive mode has no pool, so no idle sockets to count: it said "Sockets: 0 idle".
+    #[test]
+    fn naive_mode_counts_no_idle_sockets() {
+        let rows = SocketRows::default();
+        let harness = egui_kittest::Harness::new_ui(|ui| {
+            summary_ui(ui, &rows, &[], None);
+        });
+        assert!(
+            harness
+                .query_by_label("Sockets: 0 connected · 0 closed")
                 .is_some()
         );
     }

@@ -649,8 +649,10 @@ pub fn mark(ui: &egui::Ui, name: &str, response: &egui::Response) {
     // nothing marked.
     let something = response.rect.height() >= 4.0 && response.rect.width() >= 4.0;
     if current.as_deref() == Some(name) && something {
+        // Within the gap to the next widget (egui's item spacing): 3 points out and the
+        // stroke's 2 beyond reached into the "r" of the label beside the mode buttons.
         ui.painter().rect_stroke(
-            response.rect.expand(3.0),
+            response.rect.expand(1.0),
             4.0,
             egui::Stroke::new(2.0, HIGHLIGHT),
             egui::StrokeKind::Outside,
