@@ -180,7 +180,17 @@ pub fn others_can_change(path: &Path) -> Option<String> {
             None => path.display().to_string(),
         };
         let fixed = crate::shell_word::shell_word(target.as_deref().unwrap_or(path));
-        match exposure(&metadata, false)? {
+        let Some(exposed) = exposure(&metadata, false) else {
+            // A folder closed to others itself, but held by one that is not: whoever can
+            // write there can put another folder in its place. (What a folder holds is as
+            // safe as the folder, which is said once, not for each of its files.)
+            if !metadata.is_dir() {
+                return None;
+            }
+            let why = crate::private_files::holder_others_can_change(path)?;
+            return Some(format!("{shown} can be replaced by another user: {why}"));
+        };
+        match exposed {
             Exposure::OtherUsers { owner, mode } => Some(format!(
                 "{shown} belongs to another user (uid {owner}), who can change it (mode {mode:o}): \
                  use a copy of your own, `{copy} {fixed} MY-COPY`",

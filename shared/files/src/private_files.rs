@@ -182,16 +182,50 @@ pub fn ensure_closed_private_folder(folder: &Path) -> io::Result<()> {
 /// made yet are skipped (they will be ours).
 #[cfg(unix)]
 fn check_ancestors(folder: &Path) -> io::Result<()> {
+    check_ancestors_saying(folder, NOT_USED)
+}
+
+/// What a refusal of a folder another user owns says to do.
+const NOT_USED: &str = "it is not used; use a folder of your own";
+
+/// Why another user of this machine could replace `path` (a file a person named: a key, a
+/// certificate, a lesson) through a folder that holds it: the folder is theirs, or others may
+/// write into it (without the sticky bit `/tmp` has). `None` when no folder up to the home
+/// folder lets them. A warning, as for the file itself ([`exposure`]): the person chose it.
+#[must_use]
+pub fn holder_others_can_change(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        let refused = check_ancestors_saying(path, "use a copy in a folder of your own").err()?;
+        // Only the words made here: a folder that cannot be looked at says nothing (reading
+        // the file says why).
+        refused.get_ref().map(ToString::to_string)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// [`check_ancestors`], saying `advice` of a folder another user owns.
+#[cfg(unix)]
+fn check_ancestors_saying(folder: &Path, advice: &str) -> io::Result<()> {
     let absolute = std::path::absolute(folder)?;
     let home = home_folder().and_then(|home| fs::canonicalize(home).ok());
-    check_holders(folder, absolute.ancestors().skip(1), home.as_deref())?;
+    check_holders(
+        folder,
+        absolute.ancestors().skip(1),
+        home.as_deref(),
+        advice,
+    )?;
     // Through its real path too: a symlink on the way can lead through a folder anyone may
     // write into, and `..` names a folder that does not hold it.
     let Some(parent) = absolute.parent() else {
         return Ok(());
     };
     match fs::canonicalize(parent) {
-        Ok(real) => check_holders(folder, real.ancestors(), home.as_deref()),
+        Ok(real) => check_holders(folder, real.ancestors(), home.as_deref(), advice),
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(error) => Err(error),
     }
@@ -203,6 +237,7 @@ fn check_holders<'a>(
     folder: &Path,
     holders: impl Iterator<Item = &'a Path>,
     home: Option<&Path>,
+    advice: &str,
 ) -> io::Result<()> {
     use std::os::unix::fs::MetadataExt;
 
@@ -220,7 +255,7 @@ fn check_holders<'a>(
         if !mine && metadata.uid() != 0 && !at_home {
             return refuse(format!(
                 "{name}, which holds {shown}, belongs to another user (uid {}), who could \
-                 replace what is in it: it is not used; use a folder of your own",
+                 replace what is in it: {advice}",
                 metadata.uid()
             ));
         }

@@ -417,4 +417,43 @@ fn a_lessons_folder_of_another_user_is_said() {
         ))),
         "{warnings:?}"
     );
+
+    // A folder of ours, and a key of ours, inside a folder of theirs: they can put others in
+    // their place. Said once, of the folder, not of each file in it.
+    let inside = theirs.join("ours-inside");
+    fs::create_dir(&inside).unwrap();
+    fs::set_permissions(&inside, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::copy(
+        theirs.join("01-listening.toml"),
+        inside.join("01-listening.toml"),
+    )
+    .unwrap();
+    let warnings = serversocket_lessons::catalog(Some(&inside)).warnings;
+    assert_eq!(
+        warnings,
+        [format!(
+            "warning: the lessons folder {} can be replaced by another user: {}, which holds \
+             {}, belongs to another user (uid {}), who could replace what is in it: use a copy \
+             in a folder of your own",
+            inside.display(),
+            theirs.display(),
+            inside.display(),
+            scene.other.0
+        )]
+    );
+    let key = inside.join("key.pem");
+    fs::write(&key, "-----BEGIN PRIVATE KEY-----\n").unwrap();
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
+    let warning =
+        serversocket::tls::file_warning(&key, serversocket::tls::TlsFile::Key).expect("warned");
+    assert!(
+        warning.starts_with(&format!(
+            "warning: the key {} can be replaced by another user: {}, which holds {}, belongs \
+             to another user",
+            key.display(),
+            theirs.display(),
+            key.display()
+        )),
+        "{warning}"
+    );
 }

@@ -68,7 +68,15 @@ pub fn file_warning(path: &Path, file: TlsFile) -> Option<String> {
         let (chmod, install) = file.fixes();
         let word = super::shell_word(path);
         let copy = install.replace("{}", &word);
-        match exposure(&metadata, file.secret())? {
+        let Some(exposed) = exposure(&metadata, file.secret()) else {
+            // The file is closed to others, but a folder that holds it may not be: whoever
+            // can write there can put another file in its place.
+            let why = serversocket_files::private_files::holder_others_can_change(path)?;
+            return Some(format!(
+                "warning: {named} {shown} can be replaced by another user: {why}"
+            ));
+        };
+        match exposed {
             Exposure::OtherUsers { owner, mode } => {
                 let can = if file.secret() {
                     "read it and replace it"
@@ -183,6 +191,30 @@ mod tests {
             warning.contains(&format!("run `chmod 600 '{quoted}'`")),
             "{warning}"
         );
+        let _ = fs::remove_dir_all(folder);
+    }
+
+    /// A key closed to others (0600) in a folder anyone may write into (0777, without the
+    /// sticky bit /tmp has) can be replaced by anyone: said, with the folder's fix.
+    #[test]
+    fn a_private_key_in_a_folder_anyone_may_write_is_warned_of() {
+        let (folder, key) = file_in("open-folder", "key.pem");
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).expect("mode");
+        fs::set_permissions(&folder, fs::Permissions::from_mode(0o755)).expect("mode");
+        assert_eq!(file_warning(&key, TlsFile::Key), None);
+        fs::set_permissions(&folder, fs::Permissions::from_mode(0o777)).expect("mode");
+        let warning = file_warning(&key, TlsFile::Key).expect("warned");
+        assert!(
+            warning.starts_with(&format!(
+                "warning: the key {} can be replaced by another user: {}, which holds",
+                key.display(),
+                folder.display()
+            )) && warning.contains("can be written by every user (mode 777)")
+                && warning.ends_with(&format!("run `chmod o-w {}`", folder.display())),
+            "{warning}"
+        );
+        fs::set_permissions(&folder, fs::Permissions::from_mode(0o1777)).expect("mode");
+        assert_eq!(file_warning(&key, TlsFile::Key), None, "sticky, as /tmp is");
         let _ = fs::remove_dir_all(folder);
     }
 
