@@ -30,10 +30,16 @@ pub(super) fn apply(window: &mut ServerWindow, settings: &Settings) {
     if let Some(mode) = settings.mode {
         window.settings.naive = mode == ServerMode::Naive;
     }
+    let port_before = window.settings.port.clone();
     settings.apply_port(
         &mut window.settings.port,
         &mut window.settings.lesson_port_before,
     );
+    // The last Listen's error was of the port of before: beside the step's port, its
+    // "Error 105" chip read as this port's.
+    if window.settings.port != port_before {
+        window.server.listener_error = None;
+    }
     if let Some(backlog) = settings.backlog {
         window.settings.backlog = backlog;
     }

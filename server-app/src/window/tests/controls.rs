@@ -333,6 +333,28 @@ fn a_low_port_is_warned_of_only_without_the_privilege_to_listen_there() {
     );
 }
 
+/// A lesson's step that moves the port takes the last Listen's error chip with it: "Error
+/// 105" beside port 80 read as port 80's. A step that leaves the port keeps it.
+#[test]
+fn a_step_that_moves_the_port_clears_the_last_listens_error() {
+    use serversocket_lessons::Settings;
+    use serversocket_ui::shell::AppWindow;
+
+    let mut harness = window(2, 10);
+    let refused = serversocket::SocketError::InvalidState("the last Listen's".to_owned());
+    harness.state_mut().server.listener_error = Some(refused.clone());
+    harness.state_mut().apply_lesson_settings(&Settings {
+        min: Some(1),
+        ..Settings::default()
+    });
+    assert_eq!(harness.state().server.listener_error, Some(refused));
+    harness.state_mut().apply_lesson_settings(&Settings {
+        port: Some(2999),
+        ..Settings::default()
+    });
+    assert_eq!(harness.state().server.listener_error, None);
+}
+
 /// A Reset of a finished lesson says so: its report said "at step 2" of a one-step lesson.
 #[test]
 fn a_reset_after_the_last_step_names_no_step_beyond_it() {
