@@ -245,6 +245,24 @@ impl Expr {
         }
     }
 
+    /// The patterns the expression counts over the whole lesson (`total(…)`), which a run
+    /// counts from its start.
+    pub fn totals<'a>(&'a self, patterns: &mut Vec<&'a Pattern>) {
+        match self {
+            Expr::Total(pattern) => patterns.push(pattern),
+            Expr::Not(inner) => inner.totals(patterns),
+            Expr::And(left, right)
+            | Expr::Or(left, right)
+            | Expr::Compare(left, _, right)
+            | Expr::Sum(left, _, right) => {
+                left.totals(patterns);
+                right.totals(patterns);
+            }
+            Expr::Number(_) | Expr::Text(_) | Expr::Value(..) | Expr::Event(_) | Expr::Count(_) => {
+            }
+        }
+    }
+
     /// Every live-value name the expression reads, so a lesson file naming one that does not
     /// exist is refused when it loads, not when a learner reaches the step.
     pub fn value_names(&self, names: &mut Vec<String>) {

@@ -144,6 +144,19 @@ impl LessonRun {
     /// in: a replay of recorded logs).
     #[must_use]
     pub fn new(lesson: Lesson) -> LessonRun {
+        // Each `total` counts from the lesson's start, though first asked for at its step,
+        // when records may have left the front.
+        let mut counts = PatternCounts::default();
+        for step in &lesson.steps {
+            let mut totals = Vec::new();
+            step.done_when.totals(&mut totals);
+            if let Some(question) = &step.question {
+                question.answer.totals(&mut totals);
+            }
+            for pattern in totals {
+                counts.watch(pattern, 0);
+            }
+        }
         LessonRun {
             lesson,
             decides: None,
@@ -152,7 +165,7 @@ impl LessonRun {
             server: Observed::default(),
             client: Observed::default(),
             records: Records::new(),
-            counts: PatternCounts::default(),
+            counts,
             dropped: 0,
             step_began: 0,
             asking: false,
@@ -397,7 +410,7 @@ impl LessonRun {
         if self.records.len() > RECORD_LIMIT {
             let excess = self.records.len() - RECORD_LIMIT;
             self.counts
-                .forget(self.records.range(..excess), self.dropped);
+                .count_leaving(self.records.range(..excess), self.dropped);
             self.records.drain(..excess);
             self.dropped += excess;
         }
