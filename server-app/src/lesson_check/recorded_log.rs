@@ -97,8 +97,10 @@ pub(super) struct RecordedLog {
 
 /// Where the records are read from again.
 enum Source {
-    /// A regular file, read again from its start.
-    File(PathBuf),
+    /// A regular file, read again from its start up to the length checked: a log a server
+    /// still writes grows between the reads, and a line after the check's end was named as
+    /// bad after steps were reported.
+    File(PathBuf, u64),
     /// Standard input or a FIFO: its lines with their numbers, kept as read.
     Kept(Vec<(usize, String)>),
 }
@@ -145,7 +147,8 @@ impl RecordedLog {
         let mut listened_on = None;
         // The time of the record before, until one goes back in time (said once).
         let mut last_ts = Some(String::new());
-        for line in Lines::new(&name, reader) {
+        let mut lines = Lines::new(&name, reader);
+        for line in &mut lines {
             let (number, text) = line?;
             let object = json_object(&name, number, &text)?;
             if first_bad_record.is_none() {
@@ -184,7 +187,7 @@ impl RecordedLog {
         Ok(Self {
             name,
             side,
-            source: again.map_or(Source::Kept(kept), Source::File),
+            source: again.map_or(Source::Kept(kept), |path| Source::File(path, lines.bytes)),
             listened_on,
         })
     }
@@ -195,8 +198,8 @@ impl RecordedLog {
         let lines: Box<dyn Iterator<Item = Result<(usize, String), LogError>>> = match &self.source
         {
             Source::Kept(kept) => Box::new(kept.iter().cloned().map(Ok)),
-            Source::File(path) => match std::fs::File::open(path) {
-                Ok(file) => Box::new(Lines::new(&self.name, BufReader::new(file))),
+            Source::File(path, checked) => match std::fs::File::open(path) {
+                Ok(file) => Box::new(Lines::new(&self.name, BufReader::new(file.take(*checked)))),
                 Err(source) => Box::new(std::iter::once(Err(LogError::Read {
                     file: self.name.clone(),
                     source,
@@ -217,6 +220,8 @@ struct Lines<R> {
     name: String,
     reader: R,
     number: usize,
+    /// How many bytes were read so far.
+    bytes: u64,
     done: bool,
 }
 
@@ -226,6 +231,7 @@ impl<R: BufRead> Lines<R> {
             name: name.to_owned(),
             reader,
             number: 0,
+            bytes: 0,
             done: false,
         }
     }
@@ -249,6 +255,9 @@ impl<R: BufRead> Iterator for Lines<R> {
             let read = (&mut self.reader)
                 .take(MAX_LINE_BYTES + 1)
                 .read_until(b'\n', &mut bytes);
+            if let Ok(read) = read {
+                self.bytes += read as u64;
+            }
             match read {
                 Err(source) => {
                     let file = self.name.clone();
@@ -348,4 +357,32 @@ pub(super) fn merged<'a>(
                 .map(|record| record.map(|line| (Side::Server, line)))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A log still being written grows between its check and its replay: the replay reads what
+    /// was checked and no more, so no bad line turns up after steps were reported.
+    #[test]
+    fn a_log_that_grows_after_its_check_is_replayed_as_checked() {
+        let dir = test_support::empty_folder("recorded-log-grows");
+        let path = dir.join("server.ndjson");
+        let line = |n: u32| {
+            format!(
+                "{{\"event\":\"closed\",\"socket\":{n},\"ts\":\"2026-12-08T00:00:0{n}.000000Z\"}}\n"
+            )
+        };
+        std::fs::write(&path, format!("{}{}", line(1), line(2))).unwrap();
+        let log = RecordedLog::open(Some(&path), Side::Server).unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        std::io::Write::write_all(&mut file, b"not json\n").unwrap();
+        let replayed: Vec<_> = log.records().collect::<Result<_, _>>().unwrap();
+        assert_eq!(replayed.len(), 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -326,6 +326,8 @@ mod tests {
                 "ends in a port: give the address alone and 5701 as --port",
             ),
             ("127.0.0.1:2002", "and 2002 as --port"),
+            ("[fe80::1%eth0]:5701", "and 5701 as --port"),
+            ("[::1]:70000", "and 70000 as --port"),
         ] {
             let refused = parse_bind_address(text).expect_err(text).to_string();
             assert!(refused.contains(words), "{text}: {refused}");

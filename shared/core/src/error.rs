@@ -593,7 +593,7 @@ fn alert_reason(alert: rustls::AlertDescription) -> String {
 
 /// An alert as TLS's specification writes it (`certificate_required`), from rustls's name
 /// (`CertificateRequired`); an alert rustls does not know is named by its number.
-fn alert_name(alert: rustls::AlertDescription) -> String {
+pub(crate) fn alert_name(alert: rustls::AlertDescription) -> String {
     if let rustls::AlertDescription::Unknown(number) = alert {
         return format!("number {number}");
     }

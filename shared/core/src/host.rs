@@ -93,19 +93,22 @@ pub fn link_local_without_interface(text: &str, ip: std::net::Ipv6Addr) -> Strin
     )
 }
 
-/// The port `host` ends in, as in `127.0.0.1:2002`, `[::1]:2002` or `localhost:2002` (what a
-/// person copies from a log line), which would otherwise fail later as a name nobody can
-/// resolve. A bare IPv6 address has several colons and is not taken for one.
+/// The port `host` ends in, as in `127.0.0.1:2002`, `[::1]:2002`, `[fe80::1%eth0]:2002` or
+/// `localhost:2002` (what a person copies from a log line), which would otherwise fail later
+/// as a name nobody can resolve; its digits as written (`[::1]:70000` is still a port typed in
+/// the wrong place). A bare IPv6 address has several colons and is not taken for one.
 #[must_use]
-pub fn port_at_the_end(host: &str) -> Option<u16> {
-    if let Ok(address) = host.parse::<std::net::SocketAddr>() {
-        return Some(address.port());
+pub fn port_at_the_end(host: &str) -> Option<&str> {
+    let digits = |port: &str| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit());
+    if let Some(rest) = host.strip_prefix('[') {
+        let (_, port) = rest.rsplit_once("]:")?;
+        return digits(port).then_some(port);
     }
     let (name, port) = host.rsplit_once(':')?;
-    if name.is_empty() || name.contains(':') || !port.bytes().all(|b| b.is_ascii_digit()) {
+    if name.is_empty() || name.contains(':') || !digits(port) {
         return None;
     }
-    port.parse().ok()
+    Some(port)
 }
 
 #[cfg(test)]
@@ -148,6 +151,8 @@ mod tests {
             ("127.0.0.1:20201", "20201"),
             ("[::1]:2002", "2002"),
             ("localhost:2002", "2002"),
+            ("[fe80::1%eth0]:5701", "5701"),
+            ("[::1]:70000", "70000"),
         ] {
             let error = parse_host(text).expect_err(text);
             assert_eq!(error.code(), 106);

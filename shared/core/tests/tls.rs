@@ -608,9 +608,12 @@ fn a_pin_trusts_exactly_one_certificate() {
     watch.until("pin mismatch", |e| is_tls_error(e, TlsProblem::PinMismatch));
     watch.until("Closed", |e| matches!(e, Event::Closed { .. }));
     assert_eq!(watch.count(|e| matches!(e, Event::Connected { .. })), 0);
-    // The server hears the refusal as its certificate not trusted; its pool goes on.
+    // The server hears the refusal as its certificate not trusted, the alert named as TLS
+    // writes it (rustls: "received fatal alert: AccessDenied"); its pool goes on.
     server_watch.until("refused", |e| {
         is_tls_error(e, TlsProblem::NotTrustedByClient)
+            && matches!(e, Event::Error { error: SocketError::Tls { detail, .. }, .. }
+                if detail == "the peer sent TLS alert access_denied")
     });
 
     let (_r2, _socket, mut watch) = our_client(

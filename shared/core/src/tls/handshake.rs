@@ -322,6 +322,31 @@ enum Side {
     Client,
 }
 
+/// Our words for what rustls says in its own: "received fatal alert: HandshakeFailure" as the
+/// alert TLS writes (what `openssl` and Wireshark show), and a version 1 certificate as that;
+/// `None` to keep rustls's.
+fn own_words(tls: &rustls::Error) -> Option<String> {
+    match tls {
+        rustls::Error::AlertReceived(alert) => Some(format!(
+            "the peer sent TLS alert {}",
+            crate::error::alert_name(*alert)
+        )),
+        rustls::Error::InvalidCertificate(CertificateError::Other(other))
+            if matches!(
+                other.0.downcast_ref::<webpki::Error>(),
+                Some(webpki::Error::UnsupportedCertVersion)
+            ) =>
+        {
+            Some(
+                "the certificate is an X.509 version 1 certificate (it has no extensions), which \
+                 TLS libraries such as this one refuse: its owner must make a version 3 one"
+                    .to_owned(),
+            )
+        }
+        _ => None,
+    }
+}
+
 /// Turns a failed handshake's error into a problem and the library's own words.
 fn explain(error: &std::io::Error, side: Side, trust: Option<&Trust>) -> (TlsProblem, String) {
     let detail = error.to_string();
@@ -350,6 +375,7 @@ fn explain(error: &std::io::Error, side: Side, trust: Option<&Trust>) -> (TlsPro
     {
         return (TlsProblem::PlaintextServer, ECHO_SERVER_DETAIL.to_owned());
     }
+    let detail = own_words(tls).unwrap_or(detail);
     let problem = match tls {
         rustls::Error::InvalidMessage(_) => match side {
             Side::Server => TlsProblem::PlaintextClient,
