@@ -168,38 +168,10 @@ pub fn parse_bind_address(text: &str) -> Result<BindAddress, SocketError> {
             "\"{trimmed}\": only an IPv6 address takes an interface after %"
         )));
     }
-    if let Ok(scope_id) = scope.parse::<u32>() {
-        if let Some(v6) = link_local.filter(|_| scope_id == 0) {
-            return Err(unscoped(v6));
-        }
-        // Unchecked, Listen would fail with the system's "No such device".
-        if cfg!(target_os = "linux")
-            && scope_id != 0
-            && serversocket::interface_name(scope_id).is_none()
-        {
-            return Err(invalid(format!(
-                "\"{trimmed}\": this machine has no interface numbered {scope_id} (`ip link` \
-                 lists them)"
-            )));
-        }
-        return Ok(BindAddress { ip, scope_id });
+    let scope_id = serversocket::host::interface_scope(trimmed, scope).map_err(invalid)?;
+    if let Some(v6) = link_local.filter(|_| scope_id == 0) {
+        return Err(unscoped(v6));
     }
-    // The interface by name, as the client's resolver reads it (getaddrinfo knows `%lo`). It
-    // keeps a scope only on a link-local address, so the name is looked up on one: `::1%lo`
-    // finds lo as `fe80::1%lo` does (the kernel binds a scope only for a link-local address;
-    // on another it is harmless, as `::1%1` is).
-    let scope_id = std::net::ToSocketAddrs::to_socket_addrs(&(format!("fe80::1%{scope}"), 0_u16))
-        .ok()
-        .and_then(|mut found| found.next())
-        .and_then(|found| match found {
-            std::net::SocketAddr::V6(v6) if v6.scope_id() != 0 => Some(v6.scope_id()),
-            _ => None,
-        })
-        .ok_or_else(|| {
-            invalid(format!(
-                "\"{trimmed}\": this machine has no interface \"{scope}\""
-            ))
-        })?;
     Ok(BindAddress { ip, scope_id })
 }
 

@@ -74,13 +74,57 @@ pub fn parse_host(text: &str) -> Result<String, SocketError> {
         )));
     }
     // A link-local address is on every interface at once: the connect failed with error 100,
-    // "Invalid argument", where a server's --bind says what to write.
-    if let Ok(ip) = bare.parse::<std::net::Ipv6Addr>()
-        && ip.is_unicast_link_local()
-    {
-        return Err(invalid(link_local_without_interface(host, ip)));
+    // "Invalid argument", where a server's --bind says what to write. So did interface 0, and
+    // an interface this machine does not have was error 103.
+    let (address, scope) = match bare.split_once('%') {
+        Some((address, scope)) => (address, Some(scope)),
+        None => (bare, None),
+    };
+    if let Ok(ip) = address.parse::<std::net::Ipv6Addr>() {
+        let number = match scope {
+            Some(scope) => interface_scope(host, scope).map_err(invalid)?,
+            None => 0,
+        };
+        if number == 0 && ip.is_unicast_link_local() {
+            let mut words = link_local_without_interface(host, ip);
+            if scope.is_some() {
+                words.push_str("; interface 0 is none");
+            }
+            return Err(invalid(words));
+        }
     }
     Ok(bare.to_owned())
+}
+
+/// The interface number `scope` names after an IPv6 address's `%` (`lo`, `eth0`, `2`), read
+/// as the resolver reads it; the words of the refusal (of `text`, the whole address) when this
+/// machine has no such interface. The same for a client's host and a server's bind: a client
+/// given `fe80::1%0` or `%nosuch` failed at the connect with "Invalid argument" or error 103
+/// where the server's `--bind` said what was wrong.
+///
+/// # Errors
+/// The refusal's words.
+pub fn interface_scope(text: &str, scope: &str) -> Result<u32, String> {
+    if let Ok(number) = scope.parse::<u32>() {
+        // Unchecked, a Listen or connect would fail with the system's "No such device".
+        if number != 0 && cfg!(target_os = "linux") && crate::interface_name(number).is_none() {
+            return Err(format!(
+                "\"{text}\": this machine has no interface numbered {number} (`ip link` lists \
+                 them)"
+            ));
+        }
+        return Ok(number);
+    }
+    // By name, as the resolver reads it (getaddrinfo knows `%lo`). It keeps a scope only on a
+    // link-local address, so the name is looked up on one.
+    std::net::ToSocketAddrs::to_socket_addrs(&(format!("fe80::1%{scope}"), 0_u16))
+        .ok()
+        .and_then(|mut found| found.next())
+        .and_then(|found| match found {
+            std::net::SocketAddr::V6(v6) if v6.scope_id() != 0 => Some(v6.scope_id()),
+            _ => None,
+        })
+        .ok_or_else(|| format!("\"{text}\": this machine has no interface \"{scope}\""))
 }
 
 /// Why `text`, the link-local address `ip` without its interface, is refused: the same words
@@ -134,7 +178,19 @@ mod tests {
             let error = parse_host(typo).expect_err(typo).to_string();
             assert!(error.contains(said), "{typo}: {error}");
         }
-        assert_eq!(parse_host("[fe80::1%eth0]").as_deref(), Ok("fe80::1%eth0"));
+        assert_eq!(parse_host("[fe80::1%lo]").as_deref(), Ok("fe80::1%lo"));
+        assert_eq!(parse_host("fe80::1%1").as_deref(), Ok("fe80::1%1"));
+        // An interface that is none, or that this machine does not have, as --bind says.
+        for (text, said) in [
+            ("fe80::1%0", "interface 0 is none"),
+            ("[fe80::1%0]", "interface 0 is none"),
+            ("fe80::1%nosuch", "this machine has no interface \"nosuch\""),
+            ("::1%nosuch", "this machine has no interface \"nosuch\""),
+            ("fe80::1%99999", "no interface numbered 99999"),
+        ] {
+            let error = parse_host(text).expect_err(text).to_string();
+            assert!(error.contains(said), "{text}: {error}");
+        }
         let unscoped = parse_host("fe80::1").expect_err("no interface").to_string();
         assert!(unscoped.contains("names its interface too"), "{unscoped}");
         assert_eq!(
