@@ -14,6 +14,8 @@ use super::ClientWindow;
 #[derive(Debug, Default)]
 pub(super) struct StreamSeen {
     opened: bool,
+    /// 'Stop reading' was ticked.
+    stopped: bool,
     writes: usize,
     reads: usize,
     messages: usize,
@@ -63,7 +65,8 @@ pub(super) fn apply(window: &mut ClientWindow, settings: &Settings) {
 
 impl ClientWindow {
     /// The Stream view's news since the last frame, as records (`stream_ready`,
-    /// `stream_write`, `stream_read`, `stream_message`) for a lesson's steps.
+    /// `stream_write`, `stream_read`, `stream_message`, `stream_paused`, `stream_resumed`) for
+    /// a lesson's steps.
     pub(super) fn stream_to_lesson(&mut self) {
         let (view, open) = (&self.stream.view, &self.stream.open);
         let seen = &mut self.stream_seen;
@@ -74,6 +77,17 @@ impl ClientWindow {
             records.push(json!({"event": stream_events::READY}));
         }
         seen.opened = *open;
+        // A step counts the reads from when the receiver stopped reading: reads of writes
+        // before it were counted as the answer (4, where the lanes showed 1).
+        if view.reading == seen.stopped {
+            seen.stopped = !view.reading;
+            let event = if seen.stopped {
+                stream_events::PAUSED
+            } else {
+                stream_events::RESUMED
+            };
+            records.push(json!({ "event": event }));
+        }
         for write in view.lanes.writes.iter().skip(seen.writes) {
             records.push(
                 json!({"event": stream_events::WRITE, "index": write.index, "bytes": write.len}),

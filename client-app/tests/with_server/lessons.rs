@@ -315,6 +315,7 @@ fn lesson_7_the_byte_stream() {
         lab.client.query_by_label("Stop reading").is_some()
     });
     lab.click_client("Stop reading");
+    lab.at_step(3);
     lab.click_client("Write ×3");
     // The writes reach the receiver's queue while it does not read: all three are drawn, and
     // (where the kernel's view is read) the 18 bytes wait unread in its Recv-Q.
@@ -332,7 +333,7 @@ fn lesson_7_the_byte_stream() {
     lab.until_asking(Side::Client, "the question on reads");
     let reads = lab.live_count_reads();
     lab.answer_after_a_wrong_one(Side::Client, &reads);
-    lab.at_step(3);
+    lab.at_step(4);
     // A learner clears the lanes first: the writes after it are the step's news all the same
     // (the lesson reads the lanes by position, and they start again at the Clear).
     lab.click_client("Clear");
@@ -341,7 +342,7 @@ fn lesson_7_the_byte_stream() {
     lab.finished();
     // The Stream view's steps have their times, as the sockets' steps do (they had none).
     let report = lab.panel(Side::Client).report();
-    for step in ["**1.**", "**2.**", "**3.**"] {
+    for step in ["**1.**", "**2.**", "**3.**", "**4.**"] {
         let line = report
             .lines()
             .find(|line| line.contains(step))

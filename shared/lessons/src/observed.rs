@@ -123,8 +123,12 @@ pub mod stream_events {
     pub const READ: &str = "stream_read";
     /// A message the line framing found.
     pub const MESSAGE: &str = "stream_message";
+    /// 'Stop reading' ticked: the receiver stopped reading.
+    pub const PAUSED: &str = "stream_paused";
+    /// 'Stop reading' unticked: the receiver reads again.
+    pub const RESUMED: &str = "stream_resumed";
     /// All of them.
-    pub const ALL: [&str; 4] = [READY, WRITE, READ, MESSAGE];
+    pub const ALL: [&str; 6] = [READY, WRITE, READ, MESSAGE, PAUSED, RESUMED];
 }
 
 /// Whether `name` is an event a step can wait for: a record of the JSON schema

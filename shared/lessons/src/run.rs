@@ -861,6 +861,31 @@ done_when = "connected == 0"
         );
     }
 
+    /// Lesson 7's writes made before 'Stop reading' neither do its step nor count in its
+    /// answer: the three writes arrived in one read, and it said four (the earlier reads too).
+    #[test]
+    fn the_byte_streams_reads_count_from_stop_reading() {
+        let mut run = LessonRun::new(crate::find("the-byte-stream", None).expect("shipped"));
+        let feed = |run: &mut LessonRun, event: &str| {
+            run.observe_value(Side::Client, serde_json::json!({ "event": event }))
+        };
+        feed(&mut run, "stream_ready");
+        assert_eq!(run.step_index(), 1);
+        for event in ["stream_write", "stream_read"].repeat(3) {
+            feed(&mut run, event);
+        }
+        assert_eq!(run.step_index(), 1, "writes read at once are not the step");
+        feed(&mut run, "stream_paused");
+        assert_eq!(run.step_index(), 2);
+        for event in ["stream_write"; 3] {
+            feed(&mut run, event);
+        }
+        feed(&mut run, "stream_resumed");
+        feed(&mut run, "stream_read");
+        assert!(run.is_asking());
+        assert_eq!(run.expected_answer(), Outcome::Number(1.0));
+    }
+
     #[test]
     fn the_other_window_moves_the_lesson_on() {
         let mut run = LessonRun::new(lesson(TWO_STEPS));
