@@ -49,6 +49,12 @@ pub struct Position {
     /// gives this window's steps the same times.
     #[serde(default)]
     pub done_at: Vec<String>,
+    /// The server window's port (written by the server window only): the client window's
+    /// steps name it, and a run the server began points the client at it. A learner who had
+    /// moved the server off 2002 was told `nc 127.0.0.1 2002` in the client window, and its
+    /// Connect was refused.
+    #[serde(default)]
+    pub server_port: Option<u16>,
 }
 
 /// A position as written, with the process that wrote it.
@@ -206,6 +212,7 @@ mod tests {
             answers: Vec::new(),
             skipped: Vec::new(),
             done_at: Vec::new(),
+            server_port: None,
         };
         sync.write(Side::Client, &position).expect("written");
         assert_eq!(sync.read(Side::Client), Some(position));
@@ -248,6 +255,7 @@ mod tests {
             answers: Vec::new(),
             skipped: Vec::new(),
             done_at: Vec::new(),
+            server_port: None,
         };
         let refused = sync
             .write(Side::Server, &position)
@@ -286,6 +294,7 @@ mod tests {
             answers: Vec::new(),
             skipped: Vec::new(),
             done_at: Vec::new(),
+            server_port: None,
         };
         for step in 0..3 {
             position.step = step;

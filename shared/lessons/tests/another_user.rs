@@ -103,6 +103,7 @@ fn a_lessons_folder_made_first_by_another_user_is_neither_read_nor_written() {
         answers: Vec::new(),
         skipped: Vec::new(),
         done_at: Vec::new(),
+        server_port: None,
     };
     let refused = sync.write(Side::Server, &position).unwrap_err();
     assert!(refused.to_string().contains("another user"), "{refused}");

@@ -108,6 +108,8 @@ pub struct LessonPanel {
     resumed_at: Option<usize>,
     /// The server's port as this window knows it, for the steps' `{port}`.
     port: Option<u16>,
+    /// The server window's port, as its last position said (the client window's only).
+    server_port: Option<u16>,
 }
 
 impl LessonPanel {
@@ -164,6 +166,7 @@ impl LessonPanel {
             question_shown: None,
             resumed_at: None,
             port: None,
+            server_port: None,
         };
         if let Some(name) = &saved.lesson {
             panel.begin(name, saved.step, saved.started, None);
@@ -287,7 +290,7 @@ impl LessonPanel {
             return;
         };
         let mut run = LessonRun::in_window(self.lessons[index].clone(), self.side);
-        run.set_port(self.port);
+        run.set_port(self.words_port());
         run.catch_up(step, None);
         let fresh_start = fresh.is_some();
         if let Some(note) = fresh {
@@ -492,6 +495,7 @@ impl LessonPanel {
                 answers: run.answers().to_vec(),
                 skipped: run.skipped().to_vec(),
                 done_at: run.done_at().to_vec(),
+                server_port: self.port.filter(|_| self.side == Side::Server),
             };
             let Some(sync) = &self.sync else {
                 return;
@@ -510,11 +514,23 @@ impl LessonPanel {
         let Some(position) = self.sync.as_ref().and_then(|sync| sync.read(other)) else {
             return;
         };
+        if other == Side::Server {
+            self.server_port = position.server_port;
+        }
         if position.started > self.started {
             // A run the other window began just now starts from nothing here too; one it
             // began while this window was closed is joined where it is.
             let fresh = (position.step == 0).then(|| self.start_note(&position.lesson, other));
+            let fresh_start = fresh.is_some();
             self.begin(&position.lesson, position.step, position.started, fresh);
+            // The client connects where the server listens, unless its first step says
+            // otherwise (lesson 5 sends it to a closed port).
+            if fresh_start
+                && let (Some(port), Some(pending)) = (self.server_port, self.pending.as_mut())
+                && pending.port.is_none()
+            {
+                pending.port = Some(port);
+            }
             if let Some(run) = &mut self.run {
                 run.set_other_answers(position.answers);
                 run.set_other_skipped(&position.skipped);
@@ -582,8 +598,18 @@ impl LessonPanel {
     /// they write `{port}`. The window tells it before drawing the panel.
     pub fn set_port(&mut self, port: Option<u16>) {
         self.port = port;
+        let words = self.words_port();
         if let Some(run) = &mut self.run {
-            run.set_port(port);
+            run.set_port(words);
+        }
+    }
+
+    /// The port the steps' words name: the server window's own; in the client window the
+    /// server window's as it last said, else the port this client connects to.
+    fn words_port(&self) -> Option<u16> {
+        match self.side {
+            Side::Server => self.port,
+            Side::Client => self.server_port.or(self.port),
         }
     }
 

@@ -142,3 +142,26 @@ fn an_empty_widget_is_not_outlined() {
         "outlined when there is something"
     );
 }
+
+/// A run the server window begins on a port moved off 2002 points the client at that port,
+/// and the client window's steps name it: the client stayed on 2002, its steps said
+/// `nc 127.0.0.1 2002` and its Connect was refused.
+#[test]
+fn the_client_follows_the_server_windows_port() {
+    let dir = test_support::empty_folder("lesson-panel-port");
+    let sync = LessonSync::new(&dir);
+    let mut server = LessonPanel::following(Side::Server, sync.clone());
+    server.set_port(Some(2077));
+    server.start("listening").expect("a shipped lesson");
+    let mut client = LessonPanel::following(Side::Client, sync);
+    client.set_port(Some(2002));
+    client.follow_other_window();
+    let settings = client.take_settings().expect("the fresh start's settings");
+    assert_eq!(settings.port, Some(2077), "pointed at the server's port");
+    client.set_port(Some(2002));
+    assert_eq!(
+        client.run().expect("joined").words("nc 127.0.0.1 {port}"),
+        "nc 127.0.0.1 2077"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
