@@ -597,10 +597,16 @@ impl LessonPanel {
     /// its Port field; the client: the port it connects to), which the steps' words name where
     /// they write `{port}`. The window tells it before drawing the panel.
     pub fn set_port(&mut self, port: Option<u16>) {
+        let moved = self.port != port;
         self.port = port;
         let words = self.words_port();
         if let Some(run) = &mut self.run {
             run.set_port(words);
+        }
+        // The client window names the server's port, and a run started before the window's
+        // first frame (`--lesson`) was published without it.
+        if moved && self.side == Side::Server {
+            self.publish();
         }
     }
 
