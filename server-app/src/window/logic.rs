@@ -53,9 +53,13 @@ impl ServerWindow {
             } => {
                 self.timeline.set(ACCEPT_QUEUE, now, f64::from(*waiting));
                 let before = self.server.kernel.queue().map_or(0, |q| q.overflows);
+                // The kernel counts drops of every listener of the machine, not this one's
+                // alone: the mark says so, as the log's line does ("system-wide").
                 if *overflows > before {
-                    self.timeline
-                        .mark(now, format!("{} dropped (overflow)", overflows - before));
+                    self.timeline.mark(
+                        now,
+                        format!("{} dropped system-wide (overflow)", overflows - before),
+                    );
                 }
             }
             _ => {}

@@ -390,3 +390,21 @@ fn copy_keeps_one_line_beside_the_lessons_panel() {
         "Copy {copy:?} against Listen {listen:?}"
     );
 }
+
+/// The kernel counts the drops of every listener of the machine: the timeline's mark says
+/// "system-wide", as the log's line does (it read as this server's own drops).
+#[test]
+fn the_timelines_overflow_mark_says_it_is_system_wide() {
+    let mut harness = window(2, 10);
+    harness.state_mut().record_event(
+        serversocket::Event::AcceptQueue {
+            waiting: 0,
+            capacity: 1024,
+            syn_recv: 0,
+            overflows: 5,
+        },
+        serversocket_ui::drain::Happened::now(),
+    );
+    let markers: Vec<&str> = harness.state().timeline().markers().collect();
+    assert_eq!(markers, vec!["5 dropped system-wide (overflow)"]);
+}
