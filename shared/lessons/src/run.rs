@@ -582,7 +582,12 @@ impl LessonRun {
             let _ = writeln!(out, "({} earlier events not kept)\n", self.dropped);
         }
         out.push_str("```json\n");
-        for (side, record) in &self.records {
+        // In time order, as a teacher reads it: a capture's segments arrive from their own
+        // thread after the socket events they came before (a SYN listed after its data). The
+        // sort is stable, so records of one moment keep the order they came in.
+        let mut in_time = self.records.iter().collect::<Vec<&(Side, Value)>>();
+        in_time.sort_by_key(|&(_, record)| record.get("ts").and_then(Value::as_str));
+        for (side, record) in in_time {
             let mut record = record.clone();
             if let Some(fields) = record.as_object_mut() {
                 fields.insert("side".to_owned(), Value::from(side.name()));
@@ -858,6 +863,30 @@ done_when = "connected == 0"
         assert!(
             report.contains("**2.** (client) Connect twice\n"),
             "no time said: {report}"
+        );
+    }
+
+    /// The report's event log is in time order: a capture's segment, which arrives after the
+    /// socket event it came before, was listed after it (a SYN after its data).
+    #[test]
+    fn the_reports_event_log_is_in_time_order() {
+        let mut run = LessonRun::new(crate::find("listening", None).expect("shipped"));
+        for (event, ts) in [
+            ("connected", "2026-12-08T00:00:02.000000Z"),
+            ("segment", "2026-12-08T00:00:01.000000Z"),
+            ("data", "2026-12-08T00:00:02.000000Z"),
+        ] {
+            run.observe_value(
+                Side::Client,
+                serde_json::json!({ "event": event, "ts": ts }),
+            );
+        }
+        let report = run.report_markdown("");
+        let log = &report[report.find("## Event log").expect("a log")..];
+        let at = |event: &str| log.find(&format!("\"event\":\"{event}\"")).expect(event);
+        assert!(
+            at("segment") < at("connected") && at("connected") < at("data"),
+            "{log}"
         );
     }
 
