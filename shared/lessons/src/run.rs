@@ -504,6 +504,13 @@ impl LessonRun {
     }
 
     fn advance(&mut self, ts: String) -> Progress {
+        // Never before the step before it: records come out of time order (a capture's
+        // segments after the socket events they came before), and a report said step 3 was
+        // done before step 2. A step whose condition already held is done when reached.
+        let ts = match self.done_at.iter().rev().find(|done| !done.is_empty()) {
+            Some(before) if !ts.is_empty() && ts < *before => before.clone(),
+            _ => ts,
+        };
         self.done_at.push(ts);
         self.asking = false;
         self.step += 1;
@@ -863,6 +870,31 @@ done_when = "connected == 0"
         assert!(
             report.contains("**2.** (client) Connect twice\n"),
             "no time said: {report}"
+        );
+    }
+
+    /// A step is never done before the step before it, though the record that did it is
+    /// older than the one that did the step before (records come out of time order).
+    #[test]
+    fn a_step_is_never_done_before_the_step_before_it() {
+        let mut run = LessonRun::new(lesson(
+            "title = \"T\"\ngoal = \"G\"\n\
+             [[step]]\nsay = \"A\"\ndone_when = \"event listening\"\n\
+             [[step]]\nsay = \"B\"\ndone_when = \"event segment\"\n",
+        ));
+        for (event, ts) in [
+            ("listening", "2026-12-08T00:00:02.000000Z"),
+            ("segment", "2026-12-08T00:00:01.000000Z"),
+        ] {
+            run.observe_value(
+                Side::Server,
+                serde_json::json!({ "event": event, "ts": ts }),
+            );
+        }
+        assert!(run.is_finished());
+        assert_eq!(
+            run.done_at(),
+            ["2026-12-08T00:00:02.000000Z", "2026-12-08T00:00:02.000000Z"]
         );
     }
 
