@@ -127,14 +127,20 @@ pub trait AppWindow: Sized + 'static {
         self.shell_mut().lessons = panel;
     }
 
+    /// Tells the Lessons panel the server's port as this window knows it (its steps' words,
+    /// and the server window's position the client window follows).
+    fn tell_lessons_the_port(&mut self) {
+        let port = self.lesson_port();
+        self.shell_mut().lessons.set_port(port);
+    }
+
     /// The Lessons panel, when open, and the settings its current step asks for. Call before
     /// the central panel.
     fn lessons_ui(&mut self, ui: &mut egui::Ui) {
         if let Some(settings) = self.shell_mut().lessons.take_settings() {
             self.apply_lesson_settings(&settings);
         }
-        let port = self.lesson_port();
-        self.shell_mut().lessons.set_port(port);
+        self.tell_lessons_the_port();
         self.shell_mut().lessons.side_panel_ui(ui);
         if self.shell_mut().lessons.take_show_other() {
             self.shell_mut().other.show_other();
@@ -204,6 +210,9 @@ impl<W: AppWindow> eframe::App for Framed<W> {
         if let Some(settings) = self.0.shell_mut().lessons.take_settings() {
             self.0.apply_lesson_settings(&settings);
         }
+        // Also while minimized or covered, when nothing is drawn: a server window hidden
+        // from its start published no port for the client window to follow.
+        self.0.tell_lessons_the_port();
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

@@ -116,3 +116,33 @@ fn a_covered_window_follows_a_lesson_started_in_the_other_window() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A server window covered from its start still tells the client window its port: it was
+/// told only while drawn, and the client stayed on 2002 while the server listened on 2077.
+#[test]
+fn a_covered_server_window_publishes_its_port() {
+    use serversocket_lessons::Side;
+    use serversocket_lessons::sync::LessonSync;
+    use serversocket_ui::lesson_panel::LessonPanel;
+    use serversocket_ui::shell::AppWindow as _;
+
+    let dir = test_support::empty_folder("covered-port");
+    let sync = LessonSync::new(&dir);
+    let settings = ServerSettings {
+        port: "2077".to_owned(),
+        ..ServerSettings::default()
+    };
+    let mut app = Framed(ServerWindow::new(settings).expect("window"));
+    app.0
+        .set_lessons(LessonPanel::following(Side::Server, sync.clone()));
+    app.0
+        .lessons_mut()
+        .start("listening")
+        .expect("a shipped lesson");
+    let ctx = egui::Context::default();
+    let mut frame = eframe::Frame::_new_kittest();
+    eframe::App::logic(&mut app, &ctx, &mut frame);
+    let position = sync.read(Side::Server).expect("the server's position");
+    assert_eq!(position.server_port, Some(2077));
+    let _ = std::fs::remove_dir_all(&dir);
+}
