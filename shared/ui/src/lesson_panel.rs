@@ -307,9 +307,14 @@ impl LessonPanel {
         self.resumed_at = None;
         self.step_begins();
         if fresh_start {
-            self.pending = Some(Settings::fresh_start(
-                &self.pending.take().unwrap_or_default(),
-            ));
+            let mut settings = Settings::fresh_start(&self.pending.take().unwrap_or_default());
+            // The client connects where the server window listens, whichever window started
+            // the run, unless its first step says otherwise (lesson 5 sends it to a closed
+            // port).
+            if let Some(port) = self.server_port.filter(|_| settings.port.is_none()) {
+                settings.port = Some(port);
+            }
+            self.pending = Some(settings);
         }
     }
 
@@ -521,16 +526,7 @@ impl LessonPanel {
             // A run the other window began just now starts from nothing here too; one it
             // began while this window was closed is joined where it is.
             let fresh = (position.step == 0).then(|| self.start_note(&position.lesson, other));
-            let fresh_start = fresh.is_some();
             self.begin(&position.lesson, position.step, position.started, fresh);
-            // The client connects where the server listens, unless its first step says
-            // otherwise (lesson 5 sends it to a closed port).
-            if fresh_start
-                && let (Some(port), Some(pending)) = (self.server_port, self.pending.as_mut())
-                && pending.port.is_none()
-            {
-                pending.port = Some(port);
-            }
             if let Some(run) = &mut self.run {
                 run.set_other_answers(position.answers);
                 run.set_other_skipped(&position.skipped);

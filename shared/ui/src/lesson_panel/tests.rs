@@ -163,5 +163,9 @@ fn the_client_follows_the_server_windows_port() {
         client.run().expect("joined").words("nc 127.0.0.1 {port}"),
         "nc 127.0.0.1 2077"
     );
+    // A run the client window starts itself points it at the server's port too.
+    client.start("the-pool").expect("a shipped lesson");
+    let settings = client.take_settings().expect("the fresh start's settings");
+    assert_eq!(settings.port, Some(2077));
     let _ = std::fs::remove_dir_all(&dir);
 }
